@@ -1,0 +1,77 @@
+/**
+ * Online per-feature normaliser: running mean and variance by Welford's
+ * algorithm, optionally with a forgetting factor λ < 1 so that old readings
+ * weigh λ^age and the statistics follow drift (λ = 1: exact Welford over all
+ * readings). Statistics are kept in float64 whatever the model's float type.
+ */
+
+/** The normaliser's settings. */
+export interface NormalizerOptions {
+  /** Forgetting factor λ in (0, 1]. Default 1 (no forgetting). */
+  forgetting?: number;
+  /** Smallest standard deviation used to scale, so a flat signal stays finite. Default 1e-6. */
+  minStd?: number;
+}
+
+/** Running mean and variance of F features. */
+export class Normalizer {
+  readonly features: number;
+  readonly forgetting: number;
+  readonly minStd: number;
+  /** Total weight of the readings seen (their count when λ = 1). */
+  weight = 0;
+  /** Readings seen. */
+  count = 0;
+  readonly mean: Float64Array;
+  /** Weighted sum of squared deviations (Welford's M2). */
+  readonly m2: Float64Array;
+
+  constructor(features: number, opts: NormalizerOptions = {}) {
+    this.features = features;
+    this.forgetting = opts.forgetting ?? 1;
+    this.minStd = opts.minStd ?? 1e-6;
+    if (!(this.forgetting > 0 && this.forgetting <= 1)) {
+      throw new RangeError(
+        `Cannot build normalizer: 'forgetting' must be in (0, 1]: current value is ${this.forgetting}`,
+      );
+    }
+    this.mean = new Float64Array(features);
+    this.m2 = new Float64Array(features);
+  }
+
+  /** Adds one reading x (F) to the statistics. */
+  update(x: ArrayLike<number>): void {
+    const lam = this.forgetting;
+    this.weight = lam * this.weight + 1;
+    this.count++;
+    const w = this.weight;
+    for (let j = 0; j < this.features; j++) {
+      const d = x[j] - this.mean[j];
+      this.mean[j] += d / w;
+      this.m2[j] = lam * this.m2[j] + d * (x[j] - this.mean[j]);
+    }
+  }
+
+  /** Weighted population variance of feature j (0 before two readings). */
+  variance(j: number): number {
+    return this.weight > 0 ? this.m2[j] / this.weight : 0;
+  }
+
+  /** Standard deviation used to scale feature j (at least minStd). */
+  scale(j: number): number {
+    const s = Math.sqrt(this.variance(j));
+    return s > this.minStd ? s : this.minStd;
+  }
+
+  /** Writes (x - mean) / scale for each feature into out (F) at outOff. */
+  normalize(x: ArrayLike<number>, out: Float32Array | Float64Array, outOff = 0): void {
+    for (let j = 0; j < this.features; j++) {
+      out[outOff + j] = (x[j] - this.mean[j]) / this.scale(j);
+    }
+  }
+
+  /** Maps a normalised value of feature j back to its original units. */
+  denormalize(j: number, z: number): number {
+    return z * this.scale(j) + this.mean[j];
+  }
+}
