@@ -1,0 +1,69 @@
+/**
+ * Prediction intervals calibrated online by quantile tracking (the "P"
+ * controller of conformal PID control, Angelopoulos, Candès and Tibshirani,
+ * 2023): for each (target, horizon) slot the half-width q follows the
+ * (coverage) quantile of recent absolute residuals by
+ *
+ *   q ← q + η·m·(miss - (1 - coverage))
+ *
+ * where miss is 1 when the value fell outside [ŷ - q, ŷ + q] and m a running
+ * mean of |residual| that makes the step scale-free. Over any long stretch
+ * the share of misses converges to 1 - coverage, whatever the residuals'
+ * distribution. The step η starts large (1 / (1 + n/10) for the n-th
+ * residual) so the first intervals settle within tens of readings, and
+ * decays to the configured rate. Residuals are in the target's own units.
+ */
+export class Intervals {
+  readonly slots: number;
+  readonly coverage: number;
+  readonly rate: number;
+  /** q (slots): current half-widths. */
+  readonly q: Float64Array;
+  /** m (slots): running mean of |residual|. */
+  readonly m: Float64Array;
+  /** Scored forecasts per slot. */
+  readonly n: Float64Array;
+  /** Of them, inside the interval. */
+  readonly hits: Float64Array;
+
+  constructor(slots: number, coverage: number, rate: number) {
+    this.slots = slots;
+    this.coverage = coverage;
+    this.rate = rate;
+    this.q = new Float64Array(slots);
+    this.m = new Float64Array(slots);
+    this.n = new Float64Array(slots);
+    this.hits = new Float64Array(slots);
+  }
+
+  /** Whether slot s has seen a residual (its half-width means something). */
+  ready(s: number): boolean {
+    return this.n[s] > 0;
+  }
+
+  /**
+   * Scores slot s with the absolute residual r (normalised) of a forecast
+   * whose interval was [ŷ - qUsed, ŷ + qUsed]; returns whether it was inside.
+   */
+  update(s: number, r: number, qUsed: number): boolean {
+    const first = this.n[s] === 0;
+    const inside = !first && r <= qUsed;
+    if (first) {
+      this.m[s] = r;
+      this.q[s] = 2 * r;
+    } else {
+      this.m[s] = 0.99 * this.m[s] + 0.01 * r;
+      const eta = Math.max(this.rate, 1 / (1 + this.n[s] / 10));
+      this.q[s] += eta * (this.m[s] + 1e-12) * ((inside ? 0 : 1) - (1 - this.coverage));
+      if (this.q[s] < 0) this.q[s] = 0;
+      this.hits[s] += inside ? 1 : 0;
+    }
+    this.n[s] += 1;
+    return inside;
+  }
+
+  /** Empirical coverage of slot s so far (NaN before the second residual). */
+  empirical(s: number): number {
+    return this.n[s] > 1 ? this.hits[s] / (this.n[s] - 1) : NaN;
+  }
+}

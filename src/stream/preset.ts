@@ -1,0 +1,127 @@
+/**
+ * Model presets: validated JSON files in models/, imported statically so a
+ * compiled binary carries them. One zod schema gives the runtime check, the
+ * static type and the defaults.
+ */
+import { z } from "zod";
+import defaultPreset from "../../models/default.json" with { type: "json" };
+import piPreset from "../../models/pi-small.json" with { type: "json" };
+import hourlyPreset from "../../models/hourly.json" with { type: "json" };
+import fastPreset from "../../models/quarter-hourly.json" with { type: "json" };
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** The preset schema; every field has a documented default. */
+export const PresetSchema = z.object({
+  name: z.string().min(1),
+  description: z.string().default(""),
+  model: z.object({
+    /** H: LSTM hidden units. */
+    hidden: int(1, 512).default(32),
+    /** L: stacked LSTM layers. */
+    layers: int(1, 3).default(1),
+    /** k2: TBPTT window (steps backpropagated). */
+    window: int(1, 512).default(32),
+    /** k1: readings between two updates. */
+    k1: int(1, 512).default(1),
+    lr: z.number().positive().max(1).default(3e-3),
+    clipNorm: z.number().positive().default(1),
+    weightDecay: z.number().min(0).max(1).default(0),
+    seed: z.number().int().default(1),
+    /** Run the LSTM expert at all (false: the cheap experts only). */
+    enabled: z.boolean().default(true),
+  }).prefault({}),
+  /** Hmax: the farthest horizon forecast, in readings. */
+  horizons: int(1, 512).default(24),
+  /** Seasonal period in seconds (86400: daily); 0 turns seasonal persistence off. */
+  seasonSeconds: z.number().min(0).default(86400),
+  /** Add time-of-day and day-of-week (sin, cos) inputs. */
+  calendar: z.boolean().default(true),
+  /** UTC offset of the sensor's local time, minutes, for the calendar inputs. */
+  utcOffsetMinutes: int(-14 * 60, 14 * 60).default(0),
+  normalizer: z.object({
+    /** Forgetting factor of the running mean and variance. */
+    forgetting: z.number().gt(0).max(1).default(0.9995),
+  }).prefault({}),
+  linear: z.object({
+    /** Rows of history (all columns) the linear expert sees. */
+    lags: int(1, 64).default(4),
+    /** RLS forgetting factor. */
+    forgetting: z.number().gt(0).max(1).default(0.999),
+    /** RLS ridge (initial P = I / ridge). */
+    ridge: z.number().positive().default(1),
+  }).prefault({}),
+  blend: z.object({
+    /** Exponentiated-gradient learning rate. */
+    rate: z.number().positive().default(0.05),
+    /** Share of weight kept uniform, so a dropped expert can come back. */
+    share: z.number().min(0).max(0.5).default(0.01),
+  }).prefault({}),
+  intervals: z.object({
+    /** Target coverage of the prediction intervals. */
+    coverage: z.number().gt(0).lt(1).default(0.9),
+    /** Step size of the online quantile tracker, relative to the mean residual. */
+    rate: z.number().positive().max(1).default(0.05),
+  }).prefault({}),
+  anomaly: z.object({
+    /** Readings before any alert may open. */
+    warmup: int(0, 1_000_000).default(288),
+    /** Anomaly score at or above which a reading counts as anomalous. */
+    threshold: z.number().gt(0).lt(1).default(0.995),
+    /** Score below which a reading counts as normal again (hysteresis). */
+    clear: z.number().gt(0).lt(1).default(0.9),
+    /** Consecutive anomalous (normal) readings to open (resolve) an alert. */
+    debounce: int(1, 1000).default(2),
+    /** Readings of the short window the likelihood averages. */
+    smoothing: int(1, 1000).default(6),
+    /** Readings of history the likelihood compares against. */
+    history: int(10, 100_000).default(2016),
+    /** Learn from readings inside an open anomaly (false: the anomaly does not become the norm). */
+    learnDuringAnomaly: z.boolean().default(false),
+    /** Readings after which a persisting change is accepted as the new normal. */
+    newNormalAfter: int(1, 1_000_000).default(288),
+  }).prefault({}),
+  gaps: z.object({
+    /** A gap longer than this many sampling periods resets the window (weights are kept). */
+    maxPeriods: z.number().min(1).default(10),
+  }).prefault({}),
+});
+
+/** A validated preset with every default filled in. */
+export type Preset = z.infer<typeof PresetSchema>;
+/** A preset as written in JSON (defaults optional). */
+export type PresetInput = z.input<typeof PresetSchema>;
+
+/** Validates a preset, throwing one message that names each bad field and its value. */
+export function parsePreset(input: unknown, source = "preset"): Preset {
+  const r = PresetSchema.safeParse(input);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => {
+    const path = i.path.join(".");
+    let value: unknown = input;
+    for (const k of i.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[k];
+    return `  ${path || "(root)"}: ${i.message}: current value is ${JSON.stringify(value)}`;
+  });
+  throw new RangeError(`Cannot load ${source}: invalid fields:\n${lines.join("\n")}`);
+}
+
+/** The presets shipped in models/, by name. */
+export const BUILTIN_PRESETS: ReadonlyMap<string, Preset> = new Map(
+  [defaultPreset, piPreset, hourlyPreset, fastPreset].map((p) => {
+    const preset = parsePreset(p, `models/${p.name}.json`);
+    return [preset.name, preset];
+  }),
+);
+
+/** Looks up a built-in preset by name, with a message listing the known ones. */
+export function getPreset(name: string): Preset {
+  const p = BUILTIN_PRESETS.get(name);
+  if (!p) {
+    throw new RangeError(
+      `Cannot find preset: name must be one of ${
+        [...BUILTIN_PRESETS.keys()].join(", ")
+      }: current value is "${name}"`,
+    );
+  }
+  return p;
+}

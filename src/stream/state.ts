@@ -1,0 +1,111 @@
+/**
+ * A small tagged binary codec for a stream's whole state: named typed arrays
+ * plus one JSON object of scalars, a magic, a version and a CRC-32, so a
+ * checkpoint restores exactly and a damaged one is refused with a reason.
+ *
+ *   magic "FCDS" | version u16 | JSON length u32 | JSON (UTF-8)
+ *   entries: name length u8 | name | kind u8 (1 f32, 2 f64, 3 i32) | count u32 | padding to 8 | data
+ *   CRC-32 u32
+ */
+import { crc32 } from "../model/serialize.ts";
+
+export const STATE_MAGIC = "FCDS";
+export const STATE_VERSION = 1;
+
+/** The arrays a state holds, by name. */
+export type StateArrays = Record<string, Float32Array | Float64Array | Int32Array>;
+
+const KIND = { Float32Array: 1, Float64Array: 2, Int32Array: 3 } as const;
+
+/** Encodes scalars (JSON-able) and named arrays. */
+export function encodeState(scalars: unknown, arrays: StateArrays): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(scalars));
+  let size = 4 + 2 + 4 + json.length;
+  const names = Object.keys(arrays);
+  for (const name of names) {
+    size += 1 + name.length + 1 + 4;
+    size = Math.ceil(size / 8) * 8 + arrays[name].byteLength;
+  }
+  const out = new Uint8Array(size + 4);
+  const view = new DataView(out.buffer);
+  let pos = 0;
+  for (let i = 0; i < 4; i++) out[pos++] = STATE_MAGIC.charCodeAt(i);
+  view.setUint16(pos, STATE_VERSION, true);
+  pos += 2;
+  view.setUint32(pos, json.length, true);
+  pos += 4;
+  out.set(json, pos);
+  pos += json.length;
+  for (const name of names) {
+    const a = arrays[name];
+    out[pos++] = name.length;
+    for (let i = 0; i < name.length; i++) out[pos++] = name.charCodeAt(i);
+    out[pos++] = KIND[a.constructor.name as keyof typeof KIND];
+    view.setUint32(pos, a.length, true);
+    pos += 4;
+    pos = Math.ceil(pos / 8) * 8;
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), pos);
+    pos += a.byteLength;
+  }
+  view.setUint32(pos, crc32(out.subarray(0, pos)), true);
+  return out;
+}
+
+/**
+ * Decodes a state into `arrays` (same names, kinds and lengths, filled in
+ * place) and returns the scalars. Throws naming what does not fit.
+ */
+export function decodeState(bytes: Uint8Array, arrays: StateArrays): unknown {
+  const fail = (what: string) => new RangeError(`Cannot restore stream state: ${what}`);
+  if (bytes.length < 14) {
+    throw fail(`the data must be at least 14 bytes: current length is ${bytes.length}`);
+  }
+  const magic = String.fromCharCode(...bytes.subarray(0, 4));
+  if (magic !== STATE_MAGIC) {
+    throw fail(`the magic must be "${STATE_MAGIC}": current value is ${JSON.stringify(magic)}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint16(4, true);
+  if (version !== STATE_VERSION) {
+    throw fail(`the format version must be ${STATE_VERSION}: current value is ${version}`);
+  }
+  const stored = view.getUint32(bytes.length - 4, true);
+  const computed = crc32(bytes.subarray(0, bytes.length - 4));
+  if (stored !== computed) {
+    throw fail(
+      `the checksum must match the contents: stored 0x${stored.toString(16)}, computed 0x${
+        computed.toString(16)
+      }`,
+    );
+  }
+  let pos = 6;
+  const jsonLen = view.getUint32(pos, true);
+  pos += 4;
+  const scalars = JSON.parse(new TextDecoder().decode(bytes.subarray(pos, pos + jsonLen)));
+  pos += jsonLen;
+  const seen = new Set<string>();
+  while (pos < bytes.length - 4) {
+    const nameLen = bytes[pos++];
+    const name = String.fromCharCode(...bytes.subarray(pos, pos + nameLen));
+    pos += nameLen;
+    const kind = bytes[pos++];
+    const count = view.getUint32(pos, true);
+    pos += 4;
+    pos = Math.ceil(pos / 8) * 8;
+    const target = arrays[name];
+    if (!target) throw fail(`array "${name}" is not part of this stream's state`);
+    if (KIND[target.constructor.name as keyof typeof KIND] !== kind || target.length !== count) {
+      throw fail(
+        `array "${name}" must hold ${target.length} ${target.constructor.name} values for this configuration: it holds ${count}`,
+      );
+    }
+    const n = target.byteLength;
+    new Uint8Array(target.buffer, target.byteOffset, n).set(bytes.subarray(pos, pos + n));
+    pos += n;
+    seen.add(name);
+  }
+  for (const name of Object.keys(arrays)) {
+    if (!seen.has(name)) throw fail(`array "${name}" must be present: it is missing`);
+  }
+  return scalars;
+}
