@@ -117,7 +117,11 @@ export interface AlertOptions {
  *   warming_up --(warmup readings)--> normal
  *   normal --(debounce readings with likelihood >= threshold)--> anomaly  (opened)
  *   anomaly --(debounce readings with likelihood < clear)--> normal      (resolved)
- *   anomaly --(newNormalAfter readings)--> normal                        (new_normal)
+ *   anomaly --(newNormalAfter readings)--> warming_up                    (new_normal)
+ *
+ * After a new normal the machine warms up again for min(warmup,
+ * newNormalAfter) readings while the models learn the new level, so the
+ * change they are catching up with does not raise a second alert.
  */
 export class AlertMachine {
   readonly opts: AlertOptions;
@@ -163,7 +167,8 @@ export class AlertMachine {
           return "resolved";
         }
         if (this.duration >= o.newNormalAfter) {
-          this.state = "normal";
+          this.state = "warming_up";
+          this.seen = Math.max(0, o.warmup - o.newNormalAfter);
           this.run = 0;
           return "new_normal";
         }

@@ -168,6 +168,7 @@ export class StreamModel {
   learnedReadings = 0;
   gaps = 0;
   anomalySince = NaN;
+  #pendingEvent: AlertEvent | null = null;
   /** Step of the last reading not learned from (anomalous or frozen). */
   lastSkipped = -1;
   // history ring of raw rows (C, I) and, per origin slot, what forecasting needs
@@ -388,10 +389,16 @@ export class StreamModel {
       obs.learned = true;
       this.learnedReadings++;
     } else this.lastSkipped = this.step;
-    // alert machine after learning decision; the event carries the one-step context
+    // the alert machine; an alert carries the context of the reading that
+    // began it (with debounce, the one that opens it may be less surprising)
     if (obs.likelihood !== null) {
+      const starts = this.alerts.state === "normal" && this.alerts.run === 0 && anomalous;
+      if (starts) this.#pendingEvent = this.#event("opened", ts, values, slot1, obs);
       const t = this.alerts.step(obs.likelihood);
-      if (t !== "none") obs.event = this.#event(t, ts, values, slot1, obs);
+      if (t === "opened") {
+        obs.event = { ...this.#pendingEvent!, ts };
+        this.anomalySince = this.#pendingEvent!.since;
+      } else if (t !== "none") obs.event = this.#event(t, ts, values, slot1, obs);
     } else if (this.alerts.state === "warming_up") {
       this.alerts.step(0);
     }
@@ -654,8 +661,7 @@ export class StreamModel {
       const q = cOff >= 0 ? this.qUsed[cOff] : NaN;
       targets[this.targets[j]] = { value: values[col], forecast: f, lower: f - q, upper: f + q };
     }
-    if (t === "opened") this.anomalySince = ts;
-    const since = Number.isFinite(this.anomalySince) ? this.anomalySince : ts;
+    const since = t === "opened" || !Number.isFinite(this.anomalySince) ? ts : this.anomalySince;
     const learning = t !== "opened" && !this.frozen;
     const pct = ((obs.percentile ?? 0) * 100).toFixed(1);
     const first = this.targets[0];

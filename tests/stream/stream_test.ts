@@ -1,0 +1,212 @@
+import assert from "node:assert/strict";
+import { ReadingError, StreamModel } from "../../src/stream/stream.ts";
+import { Engine } from "../../src/stream/engine.ts";
+import { getPreset, parsePreset, type Preset } from "../../src/stream/preset.ts";
+import { FIVE_MIN, room, T0 } from "./_series.ts";
+
+/** A small, fast preset for tests. */
+function small(overrides: Partial<Preset> = {}): Preset {
+  const p = getPreset("default");
+  return {
+    ...p,
+    model: { ...p.model, hidden: 8, window: 8 },
+    horizons: 6,
+    anomaly: { ...p.anomaly, warmup: 100 },
+    ...overrides,
+  };
+}
+
+function feed(s: StreamModel, x: Float64Array, from = 0, to = x.length) {
+  for (let t = from; t < to; t++) s.observe(T0 + t * FIVE_MIN, [x[t]]);
+}
+
+Deno.test("forecasts are leak-free: values after the origin never change a forecast made at it", () => {
+  const x = room(700, 2);
+  const y = Float64Array.from(x);
+  for (let t = 500; t < y.length; t++) y[t] += 5 * Math.sin(t); // a different future
+  const a = new StreamModel({ id: "a", preset: small(), columns: ["v"] });
+  const b = new StreamModel({ id: "b", preset: small(), columns: ["v"] });
+  for (let t = 0; t < 500; t++) {
+    a.observe(T0 + t * FIVE_MIN, [x[t]]);
+    b.observe(T0 + t * FIVE_MIN, [y[t]]);
+    assert.deepEqual(a.forecast(), b.forecast(), `origin ${t}`);
+  }
+  b.observe(T0 + 500 * FIVE_MIN, [y[500]]);
+  a.observe(T0 + 500 * FIVE_MIN, [x[500]]);
+  assert.notDeepEqual(a.forecast(), b.forecast(), "the test must be able to fail");
+});
+
+Deno.test("intervals reach their 90% coverage at every horizon on a stream with known noise", () => {
+  const s = new StreamModel({ id: "n", preset: small(), columns: ["v"] });
+  feed(s, room(6000, 3, 0.3));
+  for (const h of s.stats()) {
+    assert.ok(h.coverage > 0.87 && h.coverage < 0.93, `h=${h.horizon} coverage ${h.coverage}`);
+  }
+});
+
+Deno.test("the blend is never much worse than persistence from a cold start, and beats it once warm", () => {
+  const x = room(3000, 4);
+  const s = new StreamModel({ id: "c", preset: small(), columns: ["v"] });
+  feed(s, x, 0, 300);
+  const early = s.stats()[0];
+  assert.ok(early.mse.blend <= 1.1 * early.mse.persistence, JSON.stringify(early.mse));
+  s.sqErr.fill(0);
+  s.scoredCount.fill(0);
+  feed(s, x, 300);
+  for (const h of s.stats()) {
+    assert.ok(h.skill.blend > 0.1, `h=${h.horizon} skill ${h.skill.blend}`);
+  }
+});
+
+Deno.test("duplicate and out-of-order timestamps are rejected, counted and not learned", () => {
+  const engine = new Engine();
+  const s = engine.create("d", { preset: small(), columns: ["v"] });
+  engine.observe("d", T0, [1]);
+  engine.observe("d", T0 + FIVE_MIN, [2]);
+  const before = s.toBytes();
+  assert.throws(
+    () => engine.observe("d", T0 + FIVE_MIN, [3]),
+    (e) => e instanceof ReadingError && e.reason === "duplicate",
+  );
+  assert.throws(
+    () => engine.observe("d", T0, [3]),
+    (e) =>
+      e instanceof ReadingError && e.reason === "out_of_order" &&
+      /must be after the last one/.test(e.message),
+  );
+  assert.throws(
+    () => engine.observe("d", T0 + 2 * FIVE_MIN, [NaN]),
+    (e) =>
+      e instanceof ReadingError && e.reason === "not_finite" &&
+      /'v' must be a finite number: current value is NaN/.test(e.message),
+  );
+  assert.deepEqual(s.toBytes(), before, "a rejected reading changes nothing");
+  assert.deepEqual(engine.counters.rejects, { duplicate: 1, out_of_order: 1, not_finite: 1 });
+  assert.equal(engine.counters.readings, 2);
+});
+
+Deno.test("a gap longer than maxPeriods resets the windows and keeps the weights", () => {
+  const x = room(400, 5);
+  const s = new StreamModel({ id: "g", preset: small(), columns: ["v"] });
+  feed(s, x, 0, 300);
+  const params = Float32Array.from(s.net!.params);
+  const scored = s.scoredCount[0];
+  // 11 periods later: longer than maxPeriods = 10
+  const obs = s.observe(T0 + 310 * FIVE_MIN, [x[300]]);
+  assert.equal(obs.gap, true);
+  assert.equal(s.gaps, 1);
+  assert.equal(s.scoredCount[0], scored, "forecasts made before the gap are not scored");
+  assert.equal(s.trainer!.length, 0, "the TBPTT window restarted");
+  assert.deepEqual(s.net!.params, params, "weights kept (nothing learned across the gap)");
+  // a gap of exactly 10 periods is not a gap
+  const o2 = s.observe(T0 + 320 * FIVE_MIN, [x[301]]);
+  assert.equal(o2.gap, false);
+});
+
+Deno.test("the sampling period is the interval between the first two readings unless configured", () => {
+  const s = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
+  s.observe(T0, [1]);
+  s.observe(T0 + 60_000, [1.1]);
+  assert.equal(s.periodMs, 60_000);
+  assert.deepEqual(s.forecast(2)!.timestamps, [T0 + 120_000, T0 + 180_000]);
+  const c = new StreamModel({ id: "q", preset: small(), columns: ["v"], periodMs: 30_000 });
+  c.observe(T0, [1]);
+  assert.deepEqual(c.forecast(1)!.timestamps, [T0 + 30_000]);
+});
+
+Deno.test("an anomaly is not learned, and a change that persists is accepted as the new normal", () => {
+  const p = small();
+  const preset = { ...p, anomaly: { ...p.anomaly, newNormalAfter: 50 } };
+  const engine = new Engine();
+  const events: string[] = [];
+  engine.onAlert((e) => events.push(e.type));
+  const s = engine.create("a", { preset, columns: ["v"] });
+  const x = room(1700, 6, 0.05);
+  for (let t = 1500; t < x.length; t++) x[t] += 8; // a lasting level shift
+  let learnedInside = 0, first: ReturnType<typeof s.observe> | undefined;
+  for (let t = 0; t < x.length; t++) {
+    const o = engine.observe("a", T0 + t * FIVE_MIN, [x[t]]);
+    if (t >= 1500 && s.alerts.state === "anomaly" && o.learned) learnedInside++;
+    if (o.event?.type === "opened") first = o;
+  }
+  assert.deepEqual(events.slice(-2), ["opened", "new_normal"]);
+  assert.equal(learnedInside, 0, "no reading inside the open anomaly was learned");
+  const ev = first!.event!;
+  assert.equal(ev.stream, "a");
+  assert.ok(ev.targets.v.value > ev.targets.v.upper, JSON.stringify(ev.targets));
+  assert.equal(ev.learning, false);
+  assert.ok(ev.percentile > 0.99, `percentile ${ev.percentile}`);
+  assert.match(ev.message, /outside the expected .* learning paused/);
+  assert.equal(s.state, "learning");
+  assert.equal(events.filter((e) => e === "opened").length, 1, JSON.stringify(events));
+});
+
+Deno.test("no alert opens while the model warms up", () => {
+  const preset = small({ anomaly: { ...small().anomaly, warmup: 400 } });
+  const s = new StreamModel({ id: "w", preset, columns: ["v"] });
+  const x = room(400, 7);
+  x[150] += 20;
+  x[300] -= 20;
+  const events = [];
+  for (let t = 0; t < x.length; t++) {
+    const o = s.observe(T0 + t * FIVE_MIN, [x[t]]);
+    if (o.event) events.push(o.event);
+    assert.equal(s.state, t < 399 ? "warming_up" : "learning", `t=${t}`);
+  }
+  assert.deepEqual(events, []);
+});
+
+Deno.test("toBytes()/restore() continues exactly where the stream left off", () => {
+  const x = room(900, 8);
+  const preset = small();
+  const a = new StreamModel({ id: "r", preset, columns: ["v"] });
+  feed(a, x, 0, 600);
+  const b = new StreamModel({ id: "r", preset, columns: ["v"] });
+  b.restore(a.toBytes());
+  assert.deepEqual(b.forecast(), a.forecast());
+  for (let t = 600; t < 900; t++) {
+    const oa = a.observe(T0 + t * FIVE_MIN, [x[t]]);
+    const ob = b.observe(T0 + t * FIVE_MIN, [x[t]]);
+    assert.deepEqual(ob, oa, `t=${t}`);
+  }
+  assert.deepEqual(b.forecast(), a.forecast());
+  assert.deepEqual(b.stats(), a.stats());
+});
+
+Deno.test("restore() refuses the state of a stream with another shape, naming the array", () => {
+  const a = new StreamModel({ id: "r", preset: small(), columns: ["v"] });
+  feed(a, room(50, 9));
+  const b = new StreamModel({ id: "r", preset: small(), columns: ["v", "w"] });
+  assert.throws(() => b.restore(a.toBytes()), /Cannot restore stream state: array "\w+" must hold/);
+  const bytes = a.toBytes();
+  bytes[40] ^= 1;
+  assert.throws(() => a.restore(bytes), /checksum must match/);
+});
+
+Deno.test("multivariate streams forecast only their targets, with calendar inputs", () => {
+  const x = room(500, 10);
+  const s = new StreamModel({
+    id: "m",
+    preset: small(),
+    columns: ["temp", "hum"],
+    targets: ["hum"],
+  });
+  for (let t = 0; t < x.length; t++) s.observe(T0 + t * FIVE_MIN, [x[t], 50 - x[t]]);
+  const f = s.forecast(3)!;
+  assert.deepEqual(Object.keys(f.targets), ["hum"]);
+  assert.equal(f.targets.hum.point.length, 3);
+  assert.ok(f.targets.hum.lower.every((v, i) => v! < f.targets.hum.point[i]));
+  assert.throws(
+    () => new StreamModel({ id: "m", preset: small(), columns: ["a"], targets: ["b"] }),
+    /every target must be one of the columns \["a"\]: current value is "b"/,
+  );
+});
+
+Deno.test("parsePreset() names each bad field and its value", () => {
+  assert.throws(
+    () => parsePreset({ name: "x", model: { hidden: 0 }, intervals: { coverage: 1.5 } }),
+    (e) =>
+      e instanceof RangeError && /model\.hidden: .*: current value is 0/.test(e.message) &&
+      /intervals\.coverage: .*: current value is 1\.5/.test(e.message),
+  );
+});
