@@ -1,89 +1,110 @@
 /**
  * Online combination of E experts, one weight vector per (target, horizon):
- * normalised exponentiated gradient on the squared error (Kivinen and
- * Warmuth, 1997), with a fixed share of uniform weight so an expert that fell
- * behind can come back (Herbster and Warmuth, 1998).
+ * exponential weights on each expert's recent squared error (the
+ * exponentially weighted average forecaster with discounting), measured
+ * relative to the best expert so that the weights do not depend on the
+ * sensor's units:
  *
- * The gradient of (Σ w_e ŷ_e - y)² with respect to w_e is 2(ŷ - y)ŷ_e; adding
- * a constant to every ŷ_e shifts every component equally, which the
- * normalisation cancels, so the combination works on levels directly. The
- * step is divided by a running RMS of the gradient, making the learning rate
- * independent of the sensor's units.
+ *   L_e ← β·L_e + (1 - β)·(y - ŷ_e)²
+ *   w_e ∝ exp(-η·(L_e / min L - 1))
+ *
+ * An expert 10% worse than the best lately gets e^(-η/10) of its weight.
+ * Errors at horizon h are correlated over about h readings, so a slot's
+ * memory 1/(1 - β) grows with its horizon (`memory + memoryPerStep·(h - 1)`
+ * readings) to keep the number of independent errors it averages steady. An
+ * expert joins once it has `warmup` scored forecasts in that slot, so one
+ * that starts late (the LSTM, seasonal persistence) does not disturb the
+ * blend before its record means anything. Heavy-tailed errors move L_e but
+ * cannot flip a weight vector in one reading, which plain exponentiated
+ * gradient on real sensor data did.
  */
 export class Blend {
   readonly experts: number;
   readonly slots: number;
-  readonly rate: number;
-  readonly share: number;
-  /** w (slots, E): convex weights. */
-  readonly w: Float64Array;
-  /** Running mean square of the gradient (slots). */
-  readonly g2: Float64Array;
-  readonly #g: Float64Array;
-
-  constructor(slots: number, experts: number, rate: number, share: number) {
-    this.slots = slots;
-    this.experts = experts;
-    this.rate = rate;
-    this.share = share;
-    this.w = new Float64Array(slots * experts).fill(1 / experts);
-    this.g2 = new Float64Array(slots);
-    this.#g = new Float64Array(experts);
-  }
+  readonly sharpness: number;
+  /** β per slot. */
+  readonly decay: Float64Array;
+  readonly warmup: number;
+  /** L (slots, E): discounted mean squared error. */
+  readonly loss: Float64Array;
+  /** Scored forecasts (slots, E). */
+  readonly count: Float64Array;
 
   /**
-   * The combined forecast of slot s from the experts' forecasts p (E) at off,
-   * over the experts in the `active` bit mask (their weights renormalised).
+   * @param memory for each slot, 1 / (1 - β): how many readings its errors are averaged over
    */
+  constructor(
+    slots: number,
+    experts: number,
+    sharpness: number,
+    memory: ArrayLike<number>,
+    warmup: number,
+  ) {
+    this.slots = slots;
+    this.experts = experts;
+    this.sharpness = sharpness;
+    this.decay = Float64Array.from(memory, (m) => 1 - 1 / m);
+    this.warmup = warmup;
+    this.loss = new Float64Array(slots * experts);
+    this.count = new Float64Array(slots * experts);
+  }
+
+  /** The weight of each expert in slot s (E values into out), given the `active` bit mask. */
+  weights(s: number, active: number, out: Float64Array): void {
+    const E = this.experts, base = s * E;
+    let best = Infinity;
+    for (let e = 0; e < E; e++) {
+      if (active & (1 << e) && this.count[base + e] >= this.warmup) {
+        best = Math.min(best, this.loss[base + e]);
+      }
+    }
+    let total = 0;
+    for (let e = 0; e < E; e++) {
+      const ok = active & (1 << e) && this.count[base + e] >= this.warmup;
+      const w = ok ? Math.exp(-this.sharpness * (this.loss[base + e] / (best + 1e-300) - 1)) : 0;
+      out[e] = w;
+      total += w;
+    }
+    if (total === 0) {
+      // no expert has a record yet: the first one (persistence) alone
+      out.fill(0);
+      out[0] = 1;
+      return;
+    }
+    for (let e = 0; e < E; e++) out[e] /= total;
+  }
+
+  /** The combined forecast of slot s from the experts' forecasts p (E) at off. */
   combine(s: number, p: Float64Array, off: number, active: number): number {
-    const E = this.experts, w = this.w;
+    const E = this.experts, base = s * E;
+    let best = Infinity;
+    for (let e = 0; e < E; e++) {
+      if (active & (1 << e) && this.count[base + e] >= this.warmup) {
+        best = Math.min(best, this.loss[base + e]);
+      }
+    }
+    if (best === Infinity) return p[off];
     let y = 0, total = 0;
     for (let e = 0; e < E; e++) {
-      if (!(active & (1 << e))) continue;
-      y += w[s * E + e] * p[off + e];
-      total += w[s * E + e];
+      if (!(active & (1 << e)) || this.count[base + e] < this.warmup) continue;
+      const w = Math.exp(-this.sharpness * (this.loss[base + e] / (best + 1e-300) - 1));
+      y += w * p[off + e];
+      total += w;
     }
     return y / total;
   }
 
-  /**
-   * Learns from the outcome y of slot s, given the experts' forecasts p (E)
-   * at off that were combined for it, and an active mask (experts whose
-   * forecast was not available keep their weight).
-   */
+  /** Learns from the outcome y of slot s given the experts' forecasts p (E) at off. */
   update(s: number, p: Float64Array, off: number, y: number, active: number): void {
-    const E = this.experts, w = this.w, g = this.#g;
-    const err = this.combine(s, p, off, active) - y;
-    let mean = 0, n = 0;
+    const E = this.experts, base = s * E, b = this.decay[s];
     for (let e = 0; e < E; e++) {
       if (!(active & (1 << e))) continue;
-      g[e] = 2 * err * p[off + e];
-      mean += g[e];
-      n++;
-    }
-    if (n < 2) return;
-    mean /= n;
-    let sq = 0;
-    for (let e = 0; e < E; e++) {
-      if (!(active & (1 << e))) continue;
-      g[e] -= mean; // the level-free part of the gradient
-      sq += g[e] * g[e];
-    }
-    this.g2[s] = this.g2[s] === 0 ? sq / n : 0.99 * this.g2[s] + 0.01 * (sq / n);
-    const scale = this.rate / Math.sqrt(this.g2[s] + 1e-300);
-    let total = 0, activeWeight = 0;
-    for (let e = 0; e < E; e++) {
-      if (!(active & (1 << e))) continue;
-      activeWeight += w[s * E + e];
-      const v = w[s * E + e] * Math.exp(-scale * g[e]);
-      w[s * E + e] = v;
-      total += v;
-    }
-    // renormalise the active experts to the weight they held, then mix in the share
-    for (let e = 0; e < E; e++) {
-      if (!(active & (1 << e))) continue;
-      const v = (w[s * E + e] / total) * activeWeight;
-      w[s * E + e] = (1 - this.share) * v + (this.share * activeWeight) / n;
+      const err = (y - p[off + e]) ** 2;
+      const n = this.count[base + e];
+      // the first readings average plainly, then the discount takes over
+      const a = Math.max(1 - b, 1 / (n + 1));
+      this.loss[base + e] += a * (err - this.loss[base + e]);
+      this.count[base + e] = n + 1;
     }
   }
 }

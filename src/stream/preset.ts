@@ -41,7 +41,7 @@ export const PresetSchema = z.object({
   utcOffsetMinutes: int(-14 * 60, 14 * 60).default(0),
   normalizer: z.object({
     /** Forgetting factor of the running mean and variance. */
-    forgetting: z.number().gt(0).max(1).default(0.9995),
+    forgetting: z.number().gt(0).max(1).default(0.99999),
   }).prefault({}),
   linear: z.object({
     /** Rows of history (all columns) the linear expert sees. */
@@ -52,10 +52,14 @@ export const PresetSchema = z.object({
     ridge: z.number().positive().default(1),
   }).prefault({}),
   blend: z.object({
-    /** Exponentiated-gradient learning rate. */
-    rate: z.number().positive().default(0.05),
-    /** Share of weight kept uniform, so a dropped expert can come back. */
-    share: z.number().min(0).max(0.5).default(0.01),
+    /** η: an expert whose recent error is 10% above the best's gets e^(-η/10) of its weight. */
+    sharpness: z.number().positive().default(10),
+    /** Readings the one-step experts' errors are averaged over (1 / (1 - β)). */
+    memory: z.number().min(1).default(100),
+    /** Readings added to the memory per further horizon step (errors at horizon h correlate over h readings). */
+    memoryPerStep: z.number().min(0).default(0),
+    /** Scored forecasts an expert needs before it joins the blend. */
+    warmup: int(1, 100_000).default(20),
   }).prefault({}),
   intervals: z.object({
     /** Target coverage of the prediction intervals. */
@@ -67,7 +71,7 @@ export const PresetSchema = z.object({
     /** Readings before any alert may open. */
     warmup: int(0, 1_000_000).default(288),
     /** Anomaly score at or above which a reading counts as anomalous. */
-    threshold: z.number().gt(0).lt(1).default(0.995),
+    threshold: z.number().gt(0).lt(1).default(0.99999),
     /** Score below which a reading counts as normal again (hysteresis). */
     clear: z.number().gt(0).lt(1).default(0.9),
     /** Consecutive anomalous (normal) readings to open (resolve) an alert. */

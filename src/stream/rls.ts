@@ -9,8 +9,9 @@
  *
  * When the features stop exciting some direction, forgetting inflates P
  * without bound ("wind-up") and one reading can then throw the weights far
- * off; the trace guard stops dividing by λ once trace(P) exceeds ten times
- * its initial value, which bounds P as a ridge of a tenth would.
+ * off; the guard stops dividing by λ while a diagonal element of P exceeds
+ * ten times its initial value, which bounds every direction as a ridge of a
+ * tenth would.
  */
 export class Rls {
   readonly d: number;
@@ -21,7 +22,7 @@ export class Rls {
   /** W (d, J): weights, row k for feature k. */
   readonly W: Float64Array;
   readonly #Pphi: Float64Array;
-  readonly #maxTrace: number;
+  readonly #maxDiag: number;
 
   constructor(d: number, J: number, forgetting: number, ridge: number) {
     this.d = d;
@@ -31,7 +32,7 @@ export class Rls {
     for (let i = 0; i < d; i++) this.P[i * d + i] = 1 / ridge;
     this.W = new Float64Array(d * J);
     this.#Pphi = new Float64Array(d);
-    this.#maxTrace = (10 * d) / ridge;
+    this.#maxDiag = 10 / ridge;
   }
 
   /** out (J) at off = Wᵀ·φ. */
@@ -64,9 +65,9 @@ export class Rls {
       const e = (y[yOff + j] - pred) / denom;
       for (let k = 0; k < d; k++) W[k * J + j] += Pphi[k] * e;
     }
-    let trace = 0;
-    for (let i = 0; i < d; i++) trace += P[i * d + i];
-    const lam = trace > this.#maxTrace ? 1 : this.forgetting;
+    let maxDiag = 0;
+    for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, P[i * d + i]);
+    const lam = maxDiag > this.#maxDiag ? 1 : this.forgetting;
     for (let i = 0; i < d; i++) {
       const row = i * d;
       const ki = Pphi[i] / denom;

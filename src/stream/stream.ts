@@ -190,6 +190,7 @@ export class StreamModel {
   // skill accumulators (Hm, J, E + 1): squared errors, last slot the blend
   readonly sqErr: Float64Array;
   readonly scoredCount: Float64Array; // (Hm)
+  readonly change2: Float64Array; // (Hm, J) running mean square of the normalised change
   // LSTM input of the latest reading (2I + calendar) and scratch
   readonly #uIn: number;
   readonly lastInput: Float32Array;
@@ -265,7 +266,16 @@ export class StreamModel {
       { length: Hm },
       () => new Rls(this.#d, J, p.linear.forgetting, p.linear.ridge),
     );
-    this.blend = new Blend(Hm * J, this.E, p.blend.rate, p.blend.share);
+    this.blend = new Blend(
+      Hm * J,
+      this.E,
+      p.blend.sharpness,
+      Array.from({ length: Hm * J }, (_, s) => {
+        const h = Math.floor(s / J) + 1;
+        return p.blend.memory + p.blend.memoryPerStep * (h - 1);
+      }),
+      p.blend.warmup,
+    );
     this.intervals = new Intervals(Hm * J, p.intervals.coverage, p.intervals.rate);
     this.scorer = new AnomalyScorer(p.anomaly.smoothing, p.anomaly.history);
     this.alerts = new AlertMachine(p.anomaly);
@@ -283,6 +293,7 @@ export class StreamModel {
     this.active = new Int32Array(S);
     this.sqErr = new Float64Array(Hm * J * (this.E + 1));
     this.scoredCount = new Float64Array(Hm);
+    this.change2 = new Float64Array(Hm * J);
     this.lastInput = new Float32Array(this.#uIn);
     this.#u = new Float32Array(this.#uIn);
     this.#y = new Float32Array(I);
@@ -513,7 +524,10 @@ export class StreamModel {
       this.#features(o, h);
       for (let j = 0; j < J; j++) {
         const col = this.targetIndex[j];
-        this.#tmpJ[j] = (values[col] - this.originX[o * J + j]) / this.level.scale(col);
+        const c = (values[col] - this.originX[o * J + j]) / this.level.scale(col);
+        this.#tmpJ[j] = c;
+        const s = (h - 1) * J + j;
+        this.change2[s] = this.change2[s] === 0 ? c * c : 0.999 * this.change2[s] + 0.001 * c * c;
       }
       this.rls[h - 1].update(this.#phi, 0, this.#tmpJ, 0);
     }
@@ -583,8 +597,10 @@ export class StreamModel {
     const haveLags = this.histLen >= this.#lags;
     for (let k = 0; k < this.#lags; k++) {
       for (let i = 0; i < I; i++) {
+        // winsorised at ±5: a column that wakes up after being stuck must not
+        // multiply weights learned while it was constant by a huge value
         this.originLags[o * lagN + k * I + i] = haveLags
-          ? (this.#back(k, i) - this.level.mean[i]) / this.level.scale(i)
+          ? Math.max(-5, Math.min(5, (this.#back(k, i) - this.level.mean[i]) / this.level.scale(i)))
           : NaN;
       }
     }
@@ -631,14 +647,17 @@ export class StreamModel {
         const col = this.targetIndex[j];
         const x = values[col];
         const pOff = ((o * Hm + (h - 1)) * J + j) * E;
+        const s = (h - 1) * J + j;
         this.preds[pOff + PERSISTENCE] = x;
         if (mask & (1 << SEASONAL)) {
           const back = this.season * Math.ceil(h / this.season) - h;
           this.preds[pOff + SEASONAL] = this.#back(back, col);
         } else this.preds[pOff + SEASONAL] = x;
-        this.preds[pOff + LINEAR] = haveLags ? x + this.#tmpJ[j] * this.level.scale(col) : x;
+        // the predicted change, clipped to 3 RMS of the changes seen at this horizon
+        const lim = 3 * Math.sqrt(this.change2[s]);
+        const c = Math.max(-lim, Math.min(lim, this.#tmpJ[j]));
+        this.preds[pOff + LINEAR] = haveLags ? x + c * this.level.scale(col) : x;
         if (E > LSTM) this.preds[pOff + LSTM] = lstmReady ? this.#row[col] : x;
-        const s = (h - 1) * J + j;
         const cOff = (o * Hm + (h - 1)) * J + j;
         this.comb[cOff] = this.blend.combine(s, this.preds, pOff, mask);
         this.qUsed[cOff] = this.intervals.ready(s) ? this.intervals.q[s] : NaN;
@@ -787,13 +806,14 @@ export class StreamModel {
       active: this.active,
       sqErr: this.sqErr,
       scoredCount: this.scoredCount,
+      change2: this.change2,
       lastInput: this.lastInput,
       levelMean: this.level.mean,
       levelM2: this.level.m2,
       changeMean: this.change.mean,
       changeM2: this.change.m2,
-      blendW: this.blend.w,
-      blendG2: this.blend.g2,
+      blendLoss: this.blend.loss,
+      blendCount: this.blend.count,
       q: this.intervals.q,
       m: this.intervals.m,
       n: this.intervals.n,
