@@ -8,6 +8,10 @@
  *   L_e ← β·L_e + (1 - β)·(y - ŷ_e)²
  *   w_e ∝ exp(-η·(L_e / min L - 1))
  *
+ * An expert whose long-run error (memory ×20) is more than twice the best
+ * long-run error is left out: when a sensor sticks, every expert is briefly
+ * perfect and the short memory alone would hand weight to one that is
+ * hopeless in general (seasonal persistence one step ahead, say).
  * An expert 10% worse than the best lately gets e^(-η/10) of its weight.
  * Errors at horizon h are correlated over about h readings, so a slot's
  * memory 1/(1 - β) grows with its horizon (`memory + memoryPerStep·(h - 1)`
@@ -27,6 +31,8 @@ export class Blend {
   readonly warmup: number;
   /** L (slots, E): discounted mean squared error. */
   readonly loss: Float64Array;
+  /** Long-run discounted mean squared error (slots, E). */
+  readonly longLoss: Float64Array;
   /** Scored forecasts (slots, E). */
   readonly count: Float64Array;
 
@@ -47,23 +53,40 @@ export class Blend {
     this.warmup = warmup;
     this.loss = new Float64Array(slots * experts);
     this.count = new Float64Array(slots * experts);
+    this.longLoss = new Float64Array(slots * experts);
+  }
+
+  /** The active experts of slot s that have a record and are not hopeless, as a bit mask. */
+  #eligible(s: number, active: number): number {
+    const E = this.experts, base = s * E;
+    let bestLong = Infinity;
+    for (let e = 0; e < E; e++) {
+      if (active & (1 << e) && this.count[base + e] >= this.warmup) {
+        bestLong = Math.min(bestLong, this.longLoss[base + e]);
+      }
+    }
+    let mask = 0;
+    for (let e = 0; e < E; e++) {
+      if (
+        active & (1 << e) && this.count[base + e] >= this.warmup &&
+        this.longLoss[base + e] <= 2 * bestLong
+      ) mask |= 1 << e;
+    }
+    return mask;
   }
 
   /** The weight of each expert in slot s (E values into out), given the `active` bit mask. */
   weights(s: number, active: number, out: Float64Array): void {
     const E = this.experts, base = s * E;
+    const ok = this.#eligible(s, active);
     let best = Infinity;
-    for (let e = 0; e < E; e++) {
-      if (active & (1 << e) && this.count[base + e] >= this.warmup) {
-        best = Math.min(best, this.loss[base + e]);
-      }
-    }
+    for (let e = 0; e < E; e++) if (ok & (1 << e)) best = Math.min(best, this.loss[base + e]);
     let total = 0;
     for (let e = 0; e < E; e++) {
-      const ok = active & (1 << e) && this.count[base + e] >= this.warmup;
-      const w = ok ? Math.exp(-this.sharpness * (this.loss[base + e] / (best + 1e-300) - 1)) : 0;
-      out[e] = w;
-      total += w;
+      out[e] = ok & (1 << e)
+        ? Math.exp(-this.sharpness * (this.loss[base + e] / (best + 1e-300) - 1))
+        : 0;
+      total += out[e];
     }
     if (total === 0) {
       // no expert has a record yet: the first one (persistence) alone
@@ -77,16 +100,13 @@ export class Blend {
   /** The combined forecast of slot s from the experts' forecasts p (E) at off. */
   combine(s: number, p: Float64Array, off: number, active: number): number {
     const E = this.experts, base = s * E;
+    const ok = this.#eligible(s, active);
+    if (ok === 0) return p[off];
     let best = Infinity;
-    for (let e = 0; e < E; e++) {
-      if (active & (1 << e) && this.count[base + e] >= this.warmup) {
-        best = Math.min(best, this.loss[base + e]);
-      }
-    }
-    if (best === Infinity) return p[off];
+    for (let e = 0; e < E; e++) if (ok & (1 << e)) best = Math.min(best, this.loss[base + e]);
     let y = 0, total = 0;
     for (let e = 0; e < E; e++) {
-      if (!(active & (1 << e)) || this.count[base + e] < this.warmup) continue;
+      if (!(ok & (1 << e))) continue;
       const w = Math.exp(-this.sharpness * (this.loss[base + e] / (best + 1e-300) - 1));
       y += w * p[off + e];
       total += w;
@@ -104,6 +124,8 @@ export class Blend {
       // the first readings average plainly, then the discount takes over
       const a = Math.max(1 - b, 1 / (n + 1));
       this.loss[base + e] += a * (err - this.loss[base + e]);
+      const a2 = Math.max((1 - b) / 20, 1 / (n + 1));
+      this.longLoss[base + e] += a2 * (err - this.longLoss[base + e]);
       this.count[base + e] = n + 1;
     }
   }

@@ -814,6 +814,7 @@ export class StreamModel {
       changeM2: this.change.m2,
       blendLoss: this.blend.loss,
       blendCount: this.blend.count,
+      blendLongLoss: this.blend.longLoss,
       q: this.intervals.q,
       m: this.intervals.m,
       n: this.intervals.n,
