@@ -5,12 +5,15 @@
  */
 import { parseArgs } from "node:util";
 import { runDemo } from "./src/demo.ts";
+import { runReplay } from "./src/replay/cli.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 const HELP = `forecastd ${denoJson.version}: online LSTM forecasting for IoT gateways
 
 Usage:
   forecastd [demo] [options]   learn a simulated sensor online and print the live forecast error
+  forecastd replay FILE [opts] feed a CSV through the engine reading by reading and score it
+                               (forecastd replay --help lists the options)
   forecastd version            print the version
   forecastd help               print this help
 
@@ -33,7 +36,9 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return n;
 }
 
-export function main(args: string[]): number {
+export async function main(args: string[]): Promise<number> {
+  // replay parses its own options (the demo's parser below is strict and would refuse them)
+  if (args[0] === "replay") return await runReplay(args.slice(1), { dropPermissions: true });
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -72,7 +77,7 @@ export function main(args: string[]): number {
 
 if (import.meta.main) {
   try {
-    Deno.exit(main(Deno.args));
+    Deno.exit(await main(Deno.args));
   } catch (e) {
     console.error(e instanceof Error ? e.message : String(e));
     Deno.exit(2);

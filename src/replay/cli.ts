@@ -1,0 +1,362 @@
+/**
+ * `forecastd replay FILE [options]`: the command line of a replay. Parses
+ * the options, reads the CSV, runs {@link replay}, prints a table (or JSON)
+ * on stdout, writes the optional files, draws a progress bar on stderr when
+ * stderr is a terminal.
+ *
+ * Permissions: the `replay` task grants --allow-read and --allow-write, as a
+ * replay reads any CSV and may write results where it is told. When run from
+ * main.ts (`dropPermissions`), the command gives up write access at once
+ * unless --anomaly-out or --json-out was asked for, and read access once the
+ * CSV is loaded, so nothing else is read or written.
+ */
+import { parseArgs } from "node:util";
+import { getPreset, type Preset } from "../stream/preset.ts";
+import { readCsv } from "./csv.ts";
+import { FSNET_ROWS, fsnetSplit, onlineSplit, type ProtocolName, PROTOCOLS } from "./protocol.ts";
+import { replay, type ReplayReport } from "./replay.ts";
+
+export const REPLAY_HELP = `Usage: forecastd replay FILE [options]
+       deno task replay FILE [options]        (paths relative to the project root)
+
+Feeds a CSV file (a timestamp column and numeric columns) reading by reading
+through the daemon's engine and scores its forecasts: MSE and MAE of z-scored
+values, interval coverage, per expert (persistence, seasonal, linear, lstm)
+and their blend.
+
+Data:
+  --timestamp NAME     the timestamp column (default: the first column); "YYYY-MM-DD HH:MM:SS"
+                       without a zone is UTC; ISO 8601 and epoch seconds or ms also work
+  --columns A,B        the input columns (default: every numeric column but the timestamp)
+  --targets A,B        the columns to forecast and score (default: all input columns)
+  --rows N|all         rows to feed (default: all; 14400 under --protocol fsnet)
+
+Model:
+  --preset NAME        a built-in preset from models/ (default: default)
+  --horizons 1,24,48   horizons to report (default: 1 and the preset's); the stream forecasts
+                       max(horizons) steps ahead, overriding the preset's horizons
+  --without lstm       run without the LSTM expert (the blend of the cheap experts)
+
+Protocol:
+  --protocol online    (default) score every forecast; z-score with the mean and std of all rows
+  --protocol fsnet     FSNet/OneNet on ETT: first 14400 rows (or --rows), rows [0, 20%) train and
+                       [20%, 25%) validation are fed unscored; targets from 25% on are scored,
+                       z-scored with the training rows' mean and population std
+  --warmup-passes N    passes over the warm-up rows (only 1: the engine learns each reading once)
+
+Output:
+  --json               the report as JSON on stdout
+  --json-out FILE      the report as JSON into FILE
+  --anomaly-out FILE   NAB results layout, one line per row: timestamp,value,anomaly_score
+                       (value: the first target; anomaly_score: see --anomaly-score, 0 for a
+                       rejected row or before the first score)
+  --anomaly-score F    the observation's field written as anomaly_score: likelihood (default),
+                       score or percentile
+  -h, --help           this help
+`;
+
+/** How main.ts runs the command. */
+export interface RunReplayOptions {
+  /** Give up write access unless an output file is asked for, and read access after loading. */
+  dropPermissions?: boolean;
+}
+
+/** The parsed command line. */
+export interface ReplayArgs {
+  file: string;
+  timestamp?: string;
+  columns?: string[];
+  targets?: string[];
+  /** Rows to feed; "all" for every row. */
+  rows: number | "all";
+  preset: Preset;
+  horizons: number[];
+  without: string[];
+  protocol: ProtocolName;
+  warmupPasses: number;
+  json: boolean;
+  jsonOut?: string;
+  anomalyOut?: string;
+  /** The Observation field written as anomaly_score. */
+  anomalyScore: AnomalyField;
+}
+
+/** The Observation fields that can be written as NAB's anomaly_score, all in [0, 1]. */
+export const ANOMALY_FIELDS = ["likelihood", "score", "percentile"] as const;
+export type AnomalyField = typeof ANOMALY_FIELDS[number];
+
+const WITHOUT = ["lstm"];
+
+function usage(constraint: string, value: string): RangeError {
+  return new RangeError(`Cannot run replay: ${constraint}: current value is "${value}"`);
+}
+
+function list(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  return v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+/** Parses the arguments after `replay`; throws a RangeError naming the bad option and value. */
+export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      timestamp: { type: "string" },
+      columns: { type: "string" },
+      targets: { type: "string" },
+      rows: { type: "string" },
+      preset: { type: "string" },
+      horizons: { type: "string" },
+      without: { type: "string" },
+      protocol: { type: "string" },
+      "warmup-passes": { type: "string" },
+      json: { type: "boolean" },
+      "json-out": { type: "string" },
+      "anomaly-out": { type: "string" },
+      "anomaly-score": { type: "string" },
+    },
+  });
+  if (values.help) return "help";
+  if (positionals.length !== 1) {
+    throw new RangeError(
+      `Cannot run replay: give exactly one CSV file: current arguments are ${
+        positionals.length === 0 ? "none" : JSON.stringify(positionals)
+      }`,
+    );
+  }
+  const protocol = (values.protocol ?? "online") as ProtocolName;
+  if (!PROTOCOLS.includes(protocol)) {
+    throw usage(`--protocol must be one of ${PROTOCOLS.join(", ")}`, values.protocol!);
+  }
+  let rows: number | "all" = protocol === "fsnet" ? FSNET_ROWS : "all";
+  if (values.rows !== undefined) {
+    const n = Number(values.rows);
+    if (values.rows === "all") rows = "all";
+    else if (Number.isInteger(n) && n >= 2) rows = n;
+    else throw usage("--rows must be an integer of at least 2 or 'all'", values.rows);
+  }
+  const preset = getPreset(values.preset ?? "default");
+  let horizons = [1, preset.horizons];
+  if (values.horizons !== undefined) {
+    horizons = (list(values.horizons) ?? []).map(Number);
+    if (horizons.length === 0 || horizons.some((h) => !Number.isInteger(h) || h < 1 || h > 512)) {
+      throw usage(
+        "--horizons must be a comma-separated list of integers in 1..512",
+        values.horizons,
+      );
+    }
+  }
+  horizons = [...new Set(horizons)].sort((a, b) => a - b);
+  const without = list(values.without) ?? [];
+  for (const w of without) {
+    if (!WITHOUT.includes(w)) {
+      throw usage(`--without must list experts that can be left out (${WITHOUT.join(", ")})`, w);
+    }
+  }
+  const passes = values["warmup-passes"] ?? "1";
+  if (passes !== "1") {
+    throw usage(
+      "--warmup-passes must be 1: the engine learns each reading once, in time order (StreamModel.observe refuses a timestamp at or before the last), so a second pass over the warm-up rows needs an engine hook",
+      passes,
+    );
+  }
+  const anomalyScore = (values["anomaly-score"] ?? "likelihood") as AnomalyField;
+  if (!ANOMALY_FIELDS.includes(anomalyScore)) {
+    throw usage(`--anomaly-score must be one of ${ANOMALY_FIELDS.join(", ")}`, anomalyScore);
+  }
+  return {
+    file: positionals[0],
+    timestamp: values.timestamp,
+    columns: list(values.columns),
+    targets: list(values.targets),
+    rows,
+    preset,
+    horizons,
+    without,
+    protocol,
+    warmupPasses: 1,
+    json: values.json ?? false,
+    jsonOut: values["json-out"],
+    anomalyOut: values["anomaly-out"],
+    anomalyScore,
+  };
+}
+
+/** The preset the stream is built with: Hmax = the largest reported horizon, experts left out. */
+export function streamPreset(a: ReplayArgs): Preset {
+  const Hmax = Math.max(...a.horizons);
+  return {
+    ...a.preset,
+    horizons: Hmax,
+    model: { ...a.preset.model, enabled: a.preset.model.enabled && !a.without.includes("lstm") },
+  };
+}
+
+/** The JSON report: the settings, then what the replay measured. */
+export interface ReplayJson extends Omit<ReplayReport, "horizons"> {
+  file: string;
+  protocol: ProtocolName;
+  preset: string;
+  without: string[];
+  warmupPasses: number;
+  /** Hmax: steps the stream forecast. */
+  hmax: number;
+  /** Rows the engine refused, all reasons. */
+  rejectedRows: number;
+  horizons: ReplayReport["horizons"];
+}
+
+/** Runs the command; returns the exit status. */
+export async function runReplay(args: string[], opts: RunReplayOptions = {}): Promise<number> {
+  const a = parseReplayArgs(args);
+  if (a === "help") {
+    console.log(REPLAY_HELP);
+    return 0;
+  }
+  if (opts.dropPermissions && a.jsonOut === undefined && a.anomalyOut === undefined) {
+    Deno.permissions.revokeSync({ name: "write" });
+  }
+  const table = await readCsv(a.file, {
+    timestamp: a.timestamp,
+    columns: a.columns,
+    maxRows: a.rows === "all" ? undefined : a.rows,
+  });
+  if (opts.dropPermissions) Deno.permissions.revokeSync({ name: "read" });
+  const targets = a.targets ?? table.columns;
+  for (const t of targets) {
+    if (!table.columns.includes(t)) {
+      throw usage(`every target must be one of the columns ${table.columns.join(", ")}`, t);
+    }
+  }
+  const n = a.rows === "all" ? table.rows : a.rows;
+  if (n > table.rows) {
+    throw new RangeError(
+      `Cannot run replay: --rows ${n}${
+        a.protocol === "fsnet" && a.rows === FSNET_ROWS ? " (the fsnet default)" : ""
+      } must be at most the rows of ${a.file} (give --rows all or fewer): current count is ${table.rows}`,
+    );
+  }
+  const split = a.protocol === "fsnet" ? fsnetSplit(n) : onlineSplit(n);
+  const preset = streamPreset(a);
+
+  const firstTarget = table.columns.indexOf(targets[0]);
+  const C = table.columns.length;
+  const nab: string[] = a.anomalyOut === undefined ? [] : ["timestamp,value,anomaly_score"];
+  const bar = Deno.stderr.isTerminal()
+    ? progressBar(a.file.split(/[\\/]/).pop() ?? a.file)
+    : undefined;
+  const report = replay(table, {
+    preset,
+    horizons: a.horizons,
+    split,
+    targets,
+    onRow: a.anomalyOut === undefined ? undefined : (r, obs) => {
+      const score = obs?.[a.anomalyScore] ?? 0;
+      nab.push(`${csvField(table.timestampText[r])},${table.values[r * C + firstTarget]},${score}`);
+    },
+    onProgress: bar?.update,
+  });
+  bar?.done();
+
+  const json = toJson(a, preset, report);
+  const text = JSON.stringify(json, null, 2);
+  if (a.jsonOut !== undefined) await Deno.writeTextFile(a.jsonOut, text + "\n");
+  if (a.anomalyOut !== undefined) await Deno.writeTextFile(a.anomalyOut, nab.join("\n") + "\n");
+  console.log(a.json ? text : formatReport(json));
+  return 0;
+}
+
+function toJson(a: ReplayArgs, preset: Preset, r: ReplayReport): ReplayJson {
+  const { horizons, ...rest } = r;
+  return {
+    file: a.file,
+    protocol: a.protocol,
+    preset: a.preset.name,
+    without: a.without,
+    warmupPasses: a.warmupPasses,
+    hmax: preset.horizons,
+    ...rest,
+    rejectedRows: Object.values(r.rejected).reduce((s, k) => s + k, 0),
+    horizons,
+  };
+}
+
+/** A CSV field: quoted when it holds a comma, a quote or a line break. */
+function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+const num = (x: number | null, digits = 4) =>
+  x === null || Number.isNaN(x) ? "-" : x.toFixed(digits);
+
+/** The human-readable report. */
+export function formatReport(j: ReplayJson): string {
+  const s = j.split;
+  const lines = [
+    `forecastd replay ${j.file}: ${j.rows} rows x ${j.columns.length} columns (${
+      j.columns.join(", ")
+    }), targets ${j.targets.join(", ")}`,
+    `  preset ${j.preset}${
+      j.without.length ? ` without ${j.without.join(", ")}` : ""
+    }, Hmax ${j.hmax}, period ${j.periodMs / 1000} s, protocol ${j.protocol}: ${
+      j.protocol === "fsnet"
+        ? `rows 0-${s.scaleRows - 1} train (the scale), ${s.scaleRows}-${
+          s.warmupRows - 1
+        } validation, fed unscored; targets rows ${s.firstTarget}-${j.rows - 1}`
+        : `every forecast scored; the scale from all ${s.scaleRows} rows`
+    }`,
+    `  ${j.readings} readings in ${j.seconds.toFixed(1)} s (${
+      Math.round(j.readingsPerSecond)
+    } readings/s); rejected ${j.rejectedRows}${
+      j.rejectedRows
+        ? ` (${Object.entries(j.rejected).map(([k, v]) => `${k} ${v}`).join(", ")})`
+        : ""
+    }; learned from ${j.learned}; ${j.alerts} alert events; ${j.gaps} gaps`,
+    "",
+    "  errors of z-scored values (MSE, MAE over origins x steps 1..H x targets)",
+  ];
+  const experts = Object.keys(j.horizons[0]?.experts ?? {});
+  const head = ["H", "origins", "MSE", "MAE", "cover", "cover@H", "|", ...experts];
+  const rows = j.horizons.map((h) => [
+    String(h.horizon),
+    String(h.origins),
+    num(h.mse),
+    num(h.mae),
+    h.coverage === null ? "-" : `${(100 * h.coverage).toFixed(1)}%`,
+    h.coverageAtH === null ? "-" : `${(100 * h.coverageAtH).toFixed(1)}%`,
+    "|",
+    ...experts.map((e) => num(h.experts[e])),
+  ]);
+  const width = head.map((t, k) => Math.max(t.length, ...rows.map((r) => r[k].length)));
+  for (const r of [head, ...rows]) {
+    lines.push("  " + r.map((t, k) => t.padStart(width[k])).join("  "));
+  }
+  return lines.join("\n");
+}
+
+/** A one-line progress bar redrawn on stderr, at most every 100 ms. */
+function progressBar(label: string) {
+  const enc = new TextEncoder();
+  const t0 = performance.now();
+  let last = -Infinity;
+  const write = (s: string) => Deno.stderr.writeSync(enc.encode(s));
+  return {
+    update: (done: number, total: number) => {
+      const now = performance.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      const f = done / total;
+      const w = 30, k = Math.round(f * w);
+      const rate = done / Math.max(1e-9, (now - t0) / 1000);
+      const eta = (total - done) / Math.max(rate, 1e-9);
+      write(
+        `\r${label} [${"#".repeat(k)}${"-".repeat(w - k)}] ${
+          (100 * f).toFixed(0).padStart(3)
+        }% ${done}/${total} rows, ${Math.round(rate)} rows/s, ${Math.ceil(eta)} s left `,
+      );
+    },
+    done: () => write("\r\x1b[2K"),
+  };
+}

@@ -1,0 +1,313 @@
+/**
+ * The alert history in Deno KV: append-only events with increasing ids,
+ * listed with filters, updated in place (acknowledged), pruned by count and
+ * age.
+ *
+ * Ids come from a counter in KV (`alert_seq`), bumped in the same commit that
+ * writes the event (with a versionstamp check, so two writers never get the
+ * same id): 1, 2, 3, ... as 16 zero-padded digits, so KV key order, string
+ * order and numeric order agree and an SSE client's `Last-Event-ID` is a
+ * position to resume after. Ids do not depend on the wall clock, which a
+ * gateway without a real-time clock may get wrong at boot.
+ *
+ * Retention: `append()` keeps at most `maxEvents` by deleting, in the same
+ * commit, the event that falls out of the window (id n - maxEvents): no read
+ * needed. `prune()` applies both limits in full (after a limit was lowered,
+ * and for `maxAgeMs`); it walks from the oldest id and stops at the first
+ * event young enough, so an event appended with an old `time` after newer
+ * ones waits for those to go.
+ */
+import { CommitBatcher, type CommitLimits, valueBytes } from "./commit_batcher.ts";
+import { describe } from "./describe.ts";
+import {
+  alertKey,
+  alertSeqKey,
+  alertsPrefix,
+  formatAlertId,
+  validateAlertId,
+  validateStreamId,
+} from "./keys.ts";
+import { SerialQueue } from "./serial_queue.ts";
+
+/** An alert as the caller hands it in: any JSON fields besides these. */
+export interface AlertInput {
+  /** The stream it concerns. */
+  stream: string;
+  /** When it happened, ms since the epoch. */
+  time: number;
+  /** Lifecycle state, e.g. "open", "acknowledged", "resolved". Default "open". */
+  state?: string;
+  [field: string]: unknown;
+}
+
+/** A stored alert. */
+export interface AlertEvent {
+  /** Assigned by the store: 16 digits, increasing. */
+  id: string;
+  stream: string;
+  time: number;
+  state: string;
+  [field: string]: unknown;
+}
+
+/** Filters of `list()`; every one given must match. */
+export interface AlertFilter {
+  /** Only this stream's events. */
+  stream?: string;
+  /** Only events in this state. */
+  state?: string;
+  /** Only events with `time >= since`. */
+  since?: number;
+  /** Only events with `time < until`. */
+  until?: number;
+  /** Only events after this id (exclusive): SSE `Last-Event-ID` resume. */
+  after?: string;
+  /** Only events before this id (exclusive). */
+  before?: string;
+  /** At most this many events. Default 100. */
+  limit?: number;
+  /** Newest first. Default false (oldest first). */
+  reverse?: boolean;
+}
+
+/** How much alert history to keep. `Infinity` switches a limit off. */
+export interface AlertRetention {
+  /** Keep at most this many events. Default 10,000. */
+  maxEvents: number;
+  /** Drop events whose `time` is older than this, in ms. Default 30 days. */
+  maxAgeMs: number;
+}
+
+/** What `prune()` did. */
+export interface PruneResult {
+  deleted: number;
+  commits: number;
+}
+
+/** Settings an AlertLog runs with (resolved, no defaults left). */
+export interface AlertLogSettings {
+  now: () => number;
+  alertRetention: AlertRetention;
+  commitLimits: CommitLimits;
+}
+
+const WRITE_ATTEMPTS = 20;
+
+/** Throws unless `r` holds valid retention limits. */
+export function validateRetention(r: AlertRetention, action: string): void {
+  for (const field of ["maxEvents", "maxAgeMs"] as const) {
+    const v = r[field];
+    const ok = typeof v === "number" &&
+      (v === Infinity || (field === "maxEvents" ? Number.isSafeInteger(v) && v >= 1 : v > 0));
+    if (!ok) {
+      throw new RangeError(
+        `Cannot ${action}: ${field} must be ${
+          field === "maxEvents" ? "a positive integer" : "a positive number"
+        } or Infinity: current value is ${describe(v)}`,
+      );
+    }
+  }
+}
+
+function checkFields(
+  e: Record<string, unknown>,
+  action: string,
+  required: boolean,
+): void {
+  if (required || "stream" in e) validateStreamId(e.stream, action, "'stream'");
+  if (required || "time" in e) {
+    if (typeof e.time !== "number" || !Number.isFinite(e.time)) {
+      throw new TypeError(
+        `Cannot ${action}: 'time' must be a finite number (ms since the epoch): current value is ${
+          describe(e.time)
+        }`,
+      );
+    }
+  }
+  if ("state" in e && e.state !== undefined && (typeof e.state !== "string" || e.state === "")) {
+    throw new TypeError(
+      `Cannot ${action}: 'state' must be a non-empty string: current value is ${describe(e.state)}`,
+    );
+  }
+}
+
+function checkSize(event: AlertEvent, action: string, limits: CommitLimits): void {
+  const size = valueBytes(event);
+  if (size > limits.maxValueBytes) {
+    throw new RangeError(
+      `Cannot ${action}: an alert must serialise to at most ${limits.maxValueBytes} bytes: current size is ${size}`,
+    );
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Alert history; `Store` is the public face. */
+export class AlertLog {
+  #appends = new SerialQueue();
+
+  constructor(readonly kv: Deno.Kv, readonly settings: AlertLogSettings) {}
+
+  /** Stores an alert under the next id and returns it as stored. */
+  async append(input: AlertInput): Promise<AlertEvent> {
+    const action = "append alert";
+    if (!isObject(input)) {
+      throw new TypeError(
+        `Cannot ${action}: it must be an object: current value is ${describe(input)}`,
+      );
+    }
+    if ("id" in input) {
+      throw new TypeError(
+        `Cannot ${action}: 'id' is assigned by the store and must be absent: current value is ${
+          describe(input.id)
+        }`,
+      );
+    }
+    checkFields(input, action, true);
+    const base = { ...input, state: input.state ?? "open" };
+    checkSize({ ...base, id: formatAlertId(1) }, action, this.settings.commitLimits);
+    return await this.#appends.run(async () => {
+      const { maxEvents } = this.settings.alertRetention;
+      for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+        const seq = await this.kv.get<number>(alertSeqKey());
+        const next = (typeof seq.value === "number" ? seq.value : 0) + 1;
+        const event: AlertEvent = { ...base, id: formatAlertId(next) };
+        const op = this.kv.atomic()
+          .check(seq)
+          .set(alertSeqKey(), next)
+          .set(alertKey(event.id), event);
+        if (next > maxEvents) op.delete(alertKey(formatAlertId(next - maxEvents)));
+        if ((await op.commit()).ok) return event;
+      }
+      throw new Error(
+        `Cannot ${action}: the id counter must stay unchanged for one read-and-write: another writer changed it ${WRITE_ATTEMPTS} times in a row`,
+      );
+    });
+  }
+
+  /** The alert with this id, or null. */
+  async get(id: string): Promise<AlertEvent | null> {
+    validateAlertId(id, "get alert");
+    return (await this.kv.get<AlertEvent>(alertKey(id))).value;
+  }
+
+  /** Alerts matching every filter given, in id order (newest first with `reverse`). */
+  async list(filter: AlertFilter = {}): Promise<AlertEvent[]> {
+    const action = "list alerts";
+    const { stream, state, since, until, after, before, limit = 100, reverse = false } = filter;
+    if (stream !== undefined) validateStreamId(stream, action, "'stream'");
+    if (state !== undefined && typeof state !== "string") {
+      throw new TypeError(
+        `Cannot ${action}: 'state' must be a string: current value is ${describe(state)}`,
+      );
+    }
+    for (const [name, v] of [["since", since], ["until", until]] as const) {
+      if (v !== undefined && (typeof v !== "number" || Number.isNaN(v))) {
+        throw new TypeError(
+          `Cannot ${action}: '${name}' must be a number: current value is ${describe(v)}`,
+        );
+      }
+    }
+    if (after !== undefined) validateAlertId(after, action);
+    if (before !== undefined) validateAlertId(before, action);
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new RangeError(
+        `Cannot ${action}: 'limit' must be a positive integer: current value is ${describe(limit)}`,
+      );
+    }
+    if (after !== undefined && before !== undefined && after >= before) return [];
+    const prefix = alertsPrefix();
+    const selector: Deno.KvListSelector = after !== undefined && before !== undefined
+      ? { start: alertKey(after), end: alertKey(before) }
+      : after !== undefined
+      ? { prefix, start: alertKey(after) }
+      : before !== undefined
+      ? { prefix, end: alertKey(before) }
+      : { prefix };
+    const out: AlertEvent[] = [];
+    const iter = this.kv.list<AlertEvent>(selector, {
+      reverse,
+      batchSize: Math.min(500, limit + 1),
+    });
+    for await (const { value: e } of iter) {
+      if (e.id === after) continue; // `start` is inclusive
+      if (stream !== undefined && e.stream !== stream) continue;
+      if (state !== undefined && e.state !== state) continue;
+      if (since !== undefined && !(e.time >= since)) continue;
+      if (until !== undefined && !(e.time < until)) continue;
+      out.push(e);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /**
+   * Merges `patch` into the alert and returns it as stored, or null if there
+   * is no such alert. The id cannot change.
+   */
+  async update(id: string, patch: Partial<AlertInput>): Promise<AlertEvent | null> {
+    const action = "update alert";
+    validateAlertId(id, action);
+    if (!isObject(patch)) {
+      throw new TypeError(
+        `Cannot ${action}: the patch must be an object: current value is ${describe(patch)}`,
+      );
+    }
+    if ("id" in patch && patch.id !== id) {
+      throw new TypeError(
+        `Cannot ${action}: 'id' must stay ${JSON.stringify(id)}: current value is ${
+          describe(patch.id)
+        }`,
+      );
+    }
+    checkFields(patch, action, false);
+    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+      const entry = await this.kv.get<AlertEvent>(alertKey(id));
+      if (entry.value === null) return null;
+      const event: AlertEvent = { ...entry.value, ...patch, id } as AlertEvent;
+      checkSize(event, action, this.settings.commitLimits);
+      const res = await this.kv.atomic().check(entry).set(alertKey(id), event).commit();
+      if (res.ok) return event;
+    }
+    throw new Error(
+      `Cannot ${action}: alert ${id} must stay unchanged for one read-and-write: another writer changed it ${WRITE_ATTEMPTS} times in a row`,
+    );
+  }
+
+  /** Sets `state: "acknowledged"` and `acknowledgedAt` (default: now). */
+  acknowledge(id: string, at: number = this.settings.now()): Promise<AlertEvent | null> {
+    return this.update(id, { state: "acknowledged", acknowledgedAt: at });
+  }
+
+  /** Deletes events beyond the retention limits (default: the store's). */
+  async prune(options: Partial<AlertRetention> = {}): Promise<PruneResult> {
+    const r = { ...this.settings.alertRetention, ...options };
+    validateRetention(r, "prune alerts");
+    const batcher = new CommitBatcher(this.kv, this.settings.commitLimits);
+    let deleted = 0;
+    if (r.maxEvents !== Infinity) {
+      const seq = await this.kv.get<number>(alertSeqKey());
+      const cutoff = (typeof seq.value === "number" ? seq.value : 0) - r.maxEvents;
+      if (cutoff >= 1) {
+        const end = alertKey(formatAlertId(cutoff + 1));
+        for await (const e of this.kv.list({ prefix: alertsPrefix(), end })) {
+          await batcher.add({ ops: [{ type: "delete", key: e.key }] });
+          deleted++;
+        }
+      }
+      await batcher.flush();
+    }
+    if (r.maxAgeMs !== Infinity) {
+      const oldest = this.settings.now() - r.maxAgeMs;
+      for await (const e of this.kv.list<AlertEvent>({ prefix: alertsPrefix() })) {
+        if (e.value.time >= oldest) break;
+        await batcher.add({ ops: [{ type: "delete", key: e.key }] });
+        deleted++;
+      }
+      await batcher.flush();
+    }
+    return { deleted, commits: batcher.commits };
+  }
+}

@@ -1,0 +1,444 @@
+/**
+ * Model checkpoints in Deno KV: opaque bytes stored as a manifest plus chunks
+ * of at most 64 KiB, so that a reader never sees a half-written checkpoint.
+ *
+ * Saving a checkpoint:
+ *
+ * 1. The bytes are cut into chunks written under a new version id. A
+ *    checkpoint that fits one atomic commit together with its manifest is
+ *    written in that one commit. A bigger one first writes a journal entry
+ *    ("writing", with its chunk count), then its chunks over as many commits
+ *    as the limits need.
+ * 2. The switch: one commit that checks the manifest's versionstamp is still
+ *    the one read before writing (so two writers cannot both win), checks the
+ *    journal entry is untouched (so a sweep has not given the write up), sets
+ *    the new manifest and deletes the journal entry.
+ * 3. The old version's chunks are deleted in the switch commit when they fit;
+ *    otherwise the switch marks the old version "obsolete" in the journal and
+ *    the sweep that ends every save deletes them.
+ *
+ * The invariant: every chunk in KV belongs either to the version its stream's
+ * manifest points to or to a version with a journal entry. So cleaning up
+ * never has to scan chunks: `sweep()` reads the (small) journal and deletes
+ * chunks by key. An entry still "writing" is left alone until it is older
+ * than `staleWriteMs` (it may be a write of another process in progress);
+ * then the sweep first marks it "aborted" (so that write's switch fails) and
+ * deletes its chunks. The writes of one CheckpointStore (save, sweep) must
+ * not overlap: `Store` runs them one at a time, so a sweep never meets a
+ * save of its own store half-done.
+ *
+ * Many streams are saved with few commits: `save()` takes a batch and packs
+ * every stream's chunks and switch into shared commits (see CommitBatcher);
+ * 100 small checkpoints take one commit.
+ *
+ * Reading takes the manifest, then the chunks of its version (immutable once
+ * written), checks their count, length and SHA-256. Chunks that vanish
+ * mid-read mean a writer replaced the checkpoint: the read starts over from
+ * the new manifest.
+ */
+import { CommitBatcher, type CommitLimits, type Op } from "./commit_batcher.ts";
+import {
+  type CheckpointManifest,
+  type JournalEntry,
+  MANIFEST_FORMAT,
+  newVersionId,
+  parseJournalEntry,
+  parseManifest,
+  sha256Checksum,
+} from "./checkpoint_manifest.ts";
+import { describe } from "./describe.ts";
+import {
+  chunkKey,
+  chunkVersionPrefix,
+  journalKey,
+  journalPrefix,
+  manifestKey,
+  parseJournalKey,
+  streamIndexKey,
+  validateStreamId,
+} from "./keys.ts";
+
+/** One stream's checkpoint to save. */
+export interface CheckpointEntry {
+  id: string;
+  bytes: Uint8Array;
+}
+
+/** What `save()` did. */
+export interface SaveCheckpointsResult {
+  /** The new manifests, in the order of the entries. */
+  saved: CheckpointManifest[];
+  /** Atomic commits used, including the sweep that ends the save. */
+  commits: number;
+}
+
+/** Options of `sweep()`. */
+export interface SweepOptions {
+  /** Only these streams' journal entries. Default: all. */
+  streams?: string[];
+  /** Give up writes still "writing" after this long. Default: the store's `staleWriteMs`. */
+  staleAfterMs?: number;
+}
+
+/** What `sweep()` did. */
+export interface SweepResult {
+  /** Chunk versions removed. */
+  versions: number;
+  /** Chunk keys deleted (some may already have been gone). */
+  chunks: number;
+  /** Atomic commits used. */
+  commits: number;
+}
+
+/** Settings a CheckpointStore runs with (resolved, no defaults left). */
+export interface CheckpointSettings {
+  now: () => number;
+  chunkSize: number;
+  staleWriteMs: number;
+  commitLimits: CommitLimits;
+}
+
+/** Another writer replaced (or deleted) a stream's checkpoint while this save was writing it. */
+export class CheckpointConflictError extends Error {
+  constructor(
+    /** The streams whose new checkpoint was discarded. */
+    readonly streams: string[],
+    /** The streams that were saved. */
+    readonly result: SaveCheckpointsResult,
+  ) {
+    super(
+      `Cannot save checkpoints: no other writer may replace a stream's checkpoint during the save: another writer did for ${
+        streams.map((s) => JSON.stringify(s)).join(", ")
+      } (theirs is kept, this save's is discarded); ${result.saved.length} of ${
+        result.saved.length + streams.length
+      } saved`,
+    );
+    this.name = "CheckpointConflictError";
+  }
+}
+
+/** A read kept meeting a replaced checkpoint this many times in a row: give up. */
+const READ_ATTEMPTS = 5;
+
+interface OldManifest {
+  versionstamp: string | null;
+  manifest: CheckpointManifest | null;
+}
+
+interface Plan {
+  id: string;
+  version: string;
+  manifest: CheckpointManifest;
+  journal: JournalEntry | null;
+  journalVersionstamp?: string;
+}
+
+function flightKey(id: string, version: string): string {
+  return `${id}\u0000${version}`;
+}
+
+/** Checkpoint reads and writes; `Store` is the public face. */
+export class CheckpointStore {
+  constructor(readonly kv: Deno.Kv, readonly settings: CheckpointSettings) {}
+
+  /** The manifest of a stream's current checkpoint, or null if it has none. */
+  async manifest(id: string): Promise<CheckpointManifest | null> {
+    validateStreamId(id, "read checkpoint manifest");
+    const entry = await this.kv.get(manifestKey(id));
+    return entry.value === null ? null : parseManifest(entry.value, id);
+  }
+
+  /** A stream's checkpoint, verified, or null if it has none. */
+  async load(id: string): Promise<Uint8Array | null> {
+    validateStreamId(id, "load checkpoint");
+    for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
+      const entry = await this.kv.get(manifestKey(id));
+      if (entry.value === null) return null;
+      const m = parseManifest(entry.value, id);
+      const what = `Cannot load checkpoint of stream "${id}" (version ${m.version})`;
+      const parts: Uint8Array[] = [];
+      let length = 0;
+      let missing = -1;
+      for await (
+        const chunk of this.kv.list({ prefix: chunkVersionPrefix(id, m.version) }, {
+          batchSize: 16,
+        })
+      ) {
+        const index = chunk.key[chunk.key.length - 1];
+        if (index !== parts.length) {
+          missing = parts.length;
+          break;
+        }
+        if (!(chunk.value instanceof Uint8Array)) {
+          throw new TypeError(
+            `${what}: chunk ${index} must be bytes: current value is ${describe(chunk.value)}`,
+          );
+        }
+        parts.push(chunk.value);
+        length += chunk.value.byteLength;
+      }
+      if (missing < 0 && parts.length < m.chunkCount) missing = parts.length;
+      if (missing >= 0) {
+        const again = await this.kv.get(manifestKey(id));
+        if (again.versionstamp !== entry.versionstamp) continue; // replaced while reading
+        throw new RangeError(
+          `${what}: all ${m.chunkCount} chunks must be present: chunk ${missing} is missing`,
+        );
+      }
+      if (parts.length !== m.chunkCount) {
+        throw new RangeError(
+          `${what}: it must have the ${m.chunkCount} chunks its manifest lists: current count is ${parts.length}`,
+        );
+      }
+      if (length !== m.byteLength) {
+        throw new RangeError(
+          `${what}: its chunks must hold the ${m.byteLength} bytes its manifest gives: current length is ${length}`,
+        );
+      }
+      const bytes = new Uint8Array(length);
+      let pos = 0;
+      for (const p of parts) {
+        bytes.set(p, pos);
+        pos += p.byteLength;
+      }
+      const checksum = await sha256Checksum(bytes);
+      if (checksum !== m.checksum) {
+        throw new RangeError(
+          `${what}: its checksum must match the manifest's ${m.checksum}: the chunks hash to ${checksum}`,
+        );
+      }
+      return bytes;
+    }
+    throw new Error(
+      `Cannot load checkpoint of stream "${id}": it must stay in place while it is read: it was replaced ${READ_ATTEMPTS} times in a row`,
+    );
+  }
+
+  /**
+   * Saves several streams' checkpoints with as few commits as the limits
+   * allow, each switched atomically. Throws CheckpointConflictError (after
+   * saving the rest) if another writer replaced one of them meanwhile.
+   */
+  async save(entries: CheckpointEntry[]): Promise<SaveCheckpointsResult> {
+    if (!Array.isArray(entries)) {
+      throw new TypeError(
+        `Cannot save checkpoints: entries must be an array: current value is ${describe(entries)}`,
+      );
+    }
+    const seen = new Set<string>();
+    for (const [i, e] of entries.entries()) {
+      validateStreamId(e?.id, "save checkpoint");
+      if (!(e.bytes instanceof Uint8Array)) {
+        throw new TypeError(
+          `Cannot save checkpoint of stream "${e.id}": bytes must be a Uint8Array: current value is ${
+            describe(e.bytes)
+          }`,
+        );
+      }
+      if (seen.has(e.id)) {
+        throw new RangeError(
+          `Cannot save checkpoints: each stream may appear once per batch: "${e.id}" appears again at index ${i}`,
+        );
+      }
+      seen.add(e.id);
+    }
+    const ids = entries.map((e) => e.id);
+    const olds = await this.#readManifests(ids);
+    const checksums = await Promise.all(entries.map((e) => sha256Checksum(e.bytes)));
+    const { chunkSize } = this.settings;
+    const now = this.settings.now();
+    const batcher = new CommitBatcher(this.kv, this.settings.commitLimits);
+    const plans: Plan[] = [];
+    for (const [i, e] of entries.entries()) {
+      const version = newVersionId(now);
+      const manifest: CheckpointManifest = {
+        format: MANIFEST_FORMAT,
+        version,
+        byteLength: e.bytes.byteLength,
+        chunkCount: Math.ceil(e.bytes.byteLength / chunkSize),
+        chunkSize,
+        checksum: checksums[i],
+        createdAt: now,
+      };
+      const plan: Plan = { id: e.id, version, manifest, journal: null };
+      plans.push(plan);
+      await this.#queue(batcher, plan, olds[i], e.bytes);
+    }
+    await batcher.flush();
+    // A write that lost its switch leaves journalled chunks: hand them to the sweep below.
+    for (const p of plans) {
+      if (batcher.failed.has(p.id) && p.journal && p.journalVersionstamp) {
+        await batcher.add({
+          ops: [{ type: "set", key: journalKey(p.id, p.version), value: aborted(p.journal) }],
+        });
+      }
+    }
+    await batcher.flush();
+    const swept = await this.sweep({ streams: ids });
+    const result = {
+      saved: plans.filter((p) => !batcher.failed.has(p.id)).map((p) => p.manifest),
+      commits: batcher.commits + swept.commits,
+    };
+    const lost = plans.filter((p) => batcher.failed.has(p.id)).map((p) => p.id);
+    if (lost.length > 0) throw new CheckpointConflictError(lost, result);
+    return result;
+  }
+
+  /** Queues one stream's chunks and switch on `batcher`. */
+  async #queue(batcher: CommitBatcher, plan: Plan, old: OldManifest, bytes: Uint8Array) {
+    const { id, version, manifest } = plan;
+    const chunkOps: Op[] = [];
+    for (let i = 0; i < manifest.chunkCount; i++) {
+      const start = i * manifest.chunkSize;
+      chunkOps.push({
+        type: "set",
+        key: chunkKey(id, version, i),
+        value: bytes.subarray(start, start + manifest.chunkSize),
+      });
+    }
+    const jKey = journalKey(id, version);
+    const switchOps = (journalled: boolean, deleteOldInline: boolean): Op[] => {
+      const ops: Op[] = [{ type: "check", key: manifestKey(id), versionstamp: old.versionstamp }];
+      if (journalled) {
+        ops.push({
+          type: "check",
+          key: jKey,
+          versionstamp: () => {
+            if (plan.journalVersionstamp === undefined) {
+              throw new Error(
+                `Cannot switch checkpoint of stream "${id}": its journal entry must be committed before the switch: it is not`,
+              );
+            }
+            return plan.journalVersionstamp;
+          },
+        });
+        ops.push({ type: "delete", key: jKey });
+      }
+      ops.push({ type: "set", key: manifestKey(id), value: manifest });
+      const prev = old.manifest;
+      if (prev === null) {
+        ops.push({ type: "set", key: streamIndexKey(id), value: true });
+      } else if (deleteOldInline) {
+        for (let i = 0; i < prev.chunkCount; i++) {
+          ops.push({ type: "delete", key: chunkKey(id, prev.version, i) });
+        }
+      } else {
+        ops.push({
+          type: "set",
+          key: journalKey(id, prev.version),
+          value: { state: "obsolete", chunkCount: prev.chunkCount, createdAt: manifest.createdAt },
+        });
+      }
+      return ops;
+    };
+    // Chunks and switch in one commit: nothing can be left half-done, no journal entry needed.
+    for (const inline of [true, false]) {
+      const ops = [...chunkOps, ...switchOps(false, inline)];
+      if (batcher.fitsOneCommit(ops)) {
+        await batcher.add({ owner: id, ops });
+        return;
+      }
+    }
+    // Bigger than a commit: journal the version first, so a crash leaves its chunks findable.
+    plan.journal = {
+      state: "writing",
+      chunkCount: manifest.chunkCount,
+      createdAt: manifest.createdAt,
+    };
+    await batcher.add({
+      owner: id,
+      ops: [{ type: "set", key: jKey, value: plan.journal }],
+      onCommitted: (vs) => plan.journalVersionstamp = vs,
+    });
+    for (const op of chunkOps) await batcher.add({ owner: id, ops: [op] });
+    const inline = switchOps(true, true);
+    await batcher.add({
+      owner: id,
+      ops: batcher.fitsOneCommit(inline) ? inline : switchOps(true, false),
+    });
+  }
+
+  async #readManifests(ids: string[]): Promise<OldManifest[]> {
+    const out: OldManifest[] = [];
+    for (let i = 0; i < ids.length; i += 10) {
+      const batch = ids.slice(i, i + 10);
+      const entries = await this.kv.getMany(batch.map((id) => manifestKey(id)));
+      entries.forEach((e, j) => {
+        out.push({
+          versionstamp: e.versionstamp,
+          // A manifest that cannot be parsed is replaced; its chunks cannot be found without it.
+          manifest: e.value === null ? null : tryParseManifest(e.value, batch[j]),
+        });
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Deletes the chunks of every journalled version that is done with: the
+   * obsolete and aborted ones, and the ones still "writing" that are older
+   * than `staleAfterMs` (crashed saves).
+   */
+  async sweep(options: SweepOptions = {}): Promise<SweepResult> {
+    const staleAfterMs = options.staleAfterMs ?? this.settings.staleWriteMs;
+    if (typeof staleAfterMs !== "number" || !(staleAfterMs >= 0)) {
+      throw new RangeError(
+        `Cannot sweep checkpoints: staleAfterMs must be a number >= 0: current value is ${
+          describe(staleAfterMs)
+        }`,
+      );
+    }
+    let only: Set<string> | null = null;
+    if (options.streams !== undefined) {
+      for (const id of options.streams) validateStreamId(id, "sweep checkpoints");
+      only = new Set(options.streams);
+    }
+    const now = this.settings.now();
+    const todo: { id: string; version: string; entry: JournalEntry; versionstamp: string }[] = [];
+    for await (const e of this.kv.list({ prefix: journalPrefix() })) {
+      const { id, version } = parseJournalKey(e.key);
+      if (only !== null && !only.has(id)) continue;
+      const entry = parseJournalEntry(e.value, id, version);
+      if (entry.state === "writing" && now - entry.createdAt < staleAfterMs) continue;
+      todo.push({ id, version, entry, versionstamp: e.versionstamp });
+    }
+    const batcher = new CommitBatcher(this.kv, this.settings.commitLimits);
+    for (const t of todo) {
+      const owner = flightKey(t.id, t.version);
+      const key = journalKey(t.id, t.version);
+      if (t.entry.state === "writing") {
+        // Give the write up first: its switch checks this entry and will now fail.
+        await batcher.add({
+          owner,
+          ops: [
+            { type: "check", key, versionstamp: t.versionstamp },
+            { type: "set", key, value: aborted(t.entry) },
+          ],
+        });
+      }
+      for (let i = 0; i < t.entry.chunkCount; i++) {
+        await batcher.add({ owner, ops: [{ type: "delete", key: chunkKey(t.id, t.version, i) }] });
+      }
+      await batcher.add({ owner, ops: [{ type: "delete", key }] });
+    }
+    await batcher.flush();
+    const done = todo.filter((t) => !batcher.failed.has(flightKey(t.id, t.version)));
+    return {
+      versions: done.length,
+      chunks: done.reduce((n, t) => n + t.entry.chunkCount, 0),
+      commits: batcher.commits,
+    };
+  }
+}
+
+function aborted(entry: JournalEntry): JournalEntry {
+  return { ...entry, state: "aborted" };
+}
+
+function tryParseManifest(value: unknown, id: string): CheckpointManifest | null {
+  try {
+    return parseManifest(value, id);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * `Store`: everything forecastd keeps in Deno KV, behind one class.
+ *
+ * - per stream: its configuration (JSON, validated by the caller) and its
+ *   model checkpoint (opaque bytes, see checkpoint_store.ts)
+ * - the alert history (see alert_log.ts)
+ *
+ * The store only stores: it knows nothing of models or streams beyond their
+ * ids. The caller opens the KV (in main.ts) and closes it after the last
+ * write; nothing here opens one.
+ *
+ * ```ts
+ * const kv = await Deno.openKv(config.dataFile);
+ * const store = new Store(kv);
+ * await store.sweep({ staleAfterMs: 0 }); // at start-up, when this is the only process on the file
+ * await store.saveCheckpoints(streams.map((s) => ({ id: s.id, bytes: s.checkpoint() })));
+ * const bytes = await store.loadCheckpoint("greenhouse.temp");
+ * ```
+ *
+ * Writes to checkpoints (saves, sweeps, stream deletion) from one Store run
+ * one after another, so they never race each other; reads run at once.
+ * Another process writing the same file is detected by versionstamp checks.
+ */
+import { AlertLog, validateRetention } from "./alert_log.ts";
+import type {
+  AlertEvent,
+  AlertFilter,
+  AlertInput,
+  AlertRetention,
+  PruneResult,
+} from "./alert_log.ts";
+import type { CheckpointManifest } from "./checkpoint_manifest.ts";
+import { CheckpointStore } from "./checkpoint_store.ts";
+import type {
+  CheckpointEntry,
+  SaveCheckpointsResult,
+  SweepOptions,
+  SweepResult,
+} from "./checkpoint_store.ts";
+import { type CommitLimits, KV_LIMITS, valueBytes } from "./commit_batcher.ts";
+import { describe } from "./describe.ts";
+import {
+  configKey,
+  journalKey,
+  manifestKey,
+  streamIndexKey,
+  streamIndexPrefix,
+  validateStreamId,
+} from "./keys.ts";
+import { SerialQueue } from "./serial_queue.ts";
+import { parseManifest } from "./checkpoint_manifest.ts";
+
+export type { AlertEvent, AlertFilter, AlertInput, AlertRetention, PruneResult };
+export type {
+  CheckpointEntry,
+  CheckpointManifest,
+  SaveCheckpointsResult,
+  SweepOptions,
+  SweepResult,
+};
+export type { CommitLimits };
+export { CheckpointConflictError } from "./checkpoint_store.ts";
+
+/** Options of `new Store()`; every field has a default. */
+export interface StoreOptions {
+  /** The clock, ms since the epoch: manifests' `createdAt`, journal ages, alert retention. Default `Date.now`. */
+  now?: () => number;
+  /** Bytes per checkpoint chunk, 1 to 65,536 (Deno KV's value limit). Default 65,536. */
+  chunkSize?: number;
+  /**
+   * A checkpoint write (from another Store or process) still unfinished
+   * after this long is taken to have crashed, and `sweep()` deletes its
+   * chunks. Default 600,000 (10 minutes).
+   */
+  staleWriteMs?: number;
+  /** Alert history limits. Default `{ maxEvents: 10_000, maxAgeMs: 30 days }`. */
+  alertRetention?: Partial<AlertRetention>;
+  /** What one atomic commit may hold. Default: Deno KV's limits (`KV_LIMITS`); lower them in tests. */
+  commitLimits?: Partial<CommitLimits>;
+}
+
+/** StoreOptions with every default applied. */
+export interface ResolvedStoreOptions {
+  now: () => number;
+  chunkSize: number;
+  staleWriteMs: number;
+  alertRetention: AlertRetention;
+  commitLimits: CommitLimits;
+}
+
+/** The defaults of StoreOptions. */
+export const STORE_DEFAULTS: Readonly<Omit<ResolvedStoreOptions, "now">> = Object.freeze({
+  chunkSize: 65_536,
+  staleWriteMs: 600_000,
+  alertRetention: Object.freeze({ maxEvents: 10_000, maxAgeMs: 30 * 24 * 3600 * 1000 }),
+  commitLimits: KV_LIMITS,
+});
+
+/** Applies defaults and checks every option; throws naming the first bad one. */
+export function resolveStoreOptions(options: StoreOptions = {}): ResolvedStoreOptions {
+  const action = "create store";
+  const commitLimits = { ...STORE_DEFAULTS.commitLimits, ...options.commitLimits };
+  for (const [name, v] of Object.entries(commitLimits)) {
+    if (!Number.isSafeInteger(v) || v < 1) {
+      throw new RangeError(
+        `Cannot ${action}: commitLimits.${name} must be a positive integer: current value is ${
+          describe(v)
+        }`,
+      );
+    }
+  }
+  const chunkSize = options.chunkSize ?? STORE_DEFAULTS.chunkSize;
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1 || chunkSize > commitLimits.maxValueBytes) {
+    throw new RangeError(
+      `Cannot ${action}: chunkSize must be an integer from 1 to ${commitLimits.maxValueBytes}: current value is ${
+        describe(chunkSize)
+      }`,
+    );
+  }
+  const staleWriteMs = options.staleWriteMs ?? STORE_DEFAULTS.staleWriteMs;
+  if (typeof staleWriteMs !== "number" || !(staleWriteMs >= 0)) {
+    throw new RangeError(
+      `Cannot ${action}: staleWriteMs must be a number >= 0: current value is ${
+        describe(staleWriteMs)
+      }`,
+    );
+  }
+  const alertRetention = { ...STORE_DEFAULTS.alertRetention, ...options.alertRetention };
+  validateRetention(alertRetention, action);
+  const now = options.now ?? Date.now;
+  if (typeof now !== "function") {
+    throw new TypeError(
+      `Cannot ${action}: now must be a function: current value is ${describe(now)}`,
+    );
+  }
+  return { now, chunkSize, staleWriteMs, alertRetention, commitLimits };
+}
+
+/** Everything forecastd keeps in Deno KV; see the module comment. */
+export class Store {
+  /** The options in force, defaults applied. */
+  readonly options: ResolvedStoreOptions;
+  #checkpoints: CheckpointStore;
+  #alerts: AlertLog;
+  #writes = new SerialQueue();
+
+  /** Wraps an open KV; the caller keeps ownership and closes it. */
+  constructor(readonly kv: Deno.Kv, options: StoreOptions = {}) {
+    this.options = resolveStoreOptions(options);
+    this.#checkpoints = new CheckpointStore(kv, this.options);
+    this.#alerts = new AlertLog(kv, this.options);
+  }
+
+  // ---- streams ------------------------------------------------------------
+
+  /** Ids of the streams that have a configuration or a checkpoint, sorted. */
+  async listStreams(): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const e of this.kv.list({ prefix: streamIndexPrefix() })) {
+      ids.push(e.key[e.key.length - 1] as string);
+    }
+    return ids;
+  }
+
+  /** Stores a stream's configuration (any value KV can hold, up to 64 KiB serialised). */
+  async setConfig(id: string, config: unknown): Promise<void> {
+    const action = "store stream";
+    validateStreamId(id, action);
+    if (config === undefined || config === null) {
+      throw new TypeError(
+        `Cannot ${action} "${id}": config must be a value: current value is ${describe(config)}`,
+      );
+    }
+    const size = valueBytes(config);
+    const max = this.options.commitLimits.maxValueBytes;
+    if (size > max) {
+      throw new RangeError(
+        `Cannot ${action} "${id}": config must serialise to at most ${max} bytes: current size is ${size}`,
+      );
+    }
+    await this.kv.atomic()
+      .set(configKey(id), config)
+      .set(streamIndexKey(id), true)
+      .commit();
+  }
+
+  /** A stream's configuration, or null if none is stored. */
+  async getConfig<T = unknown>(id: string): Promise<T | null> {
+    validateStreamId(id, "read stream config");
+    return (await this.kv.get<T>(configKey(id))).value;
+  }
+
+  /**
+   * Deletes a stream: its configuration, its checkpoint manifest and chunks,
+   * its index entry, and the chunks of any finished-with versions of it.
+   * Its alerts stay (they are history; retention removes them). Returns
+   * whether the stream existed.
+   */
+  async deleteStream(id: string): Promise<boolean> {
+    validateStreamId(id, "delete stream");
+    return await this.#writes.run(async () => {
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        const [manifest, config, index] = await this.kv.getMany([
+          manifestKey(id),
+          configKey(id),
+          streamIndexKey(id),
+        ]);
+        const existed = manifest.value !== null || config.value !== null || index.value !== null;
+        const op = this.kv.atomic()
+          .check(manifest)
+          .delete(manifestKey(id))
+          .delete(configKey(id))
+          .delete(streamIndexKey(id));
+        if (manifest.value !== null) {
+          let m: CheckpointManifest | null = null;
+          try {
+            m = parseManifest(manifest.value, id);
+          } catch {
+            // a broken manifest: its chunks cannot be found without it
+          }
+          // The chunks become obsolete in the same commit: the sweep below deletes them.
+          if (m) {
+            op.set(journalKey(id, m.version), {
+              state: "obsolete",
+              chunkCount: m.chunkCount,
+              createdAt: this.options.now(),
+            });
+          }
+        }
+        if (!(await op.commit()).ok) continue;
+        // Writes of this stream still in progress elsewhere are given up: the stream is gone.
+        await this.#checkpoints.sweep({ streams: [id], staleAfterMs: 0 });
+        return existed;
+      }
+      throw new Error(
+        `Cannot delete stream "${id}": its manifest must stay unchanged for one read-and-delete: another writer changed it 10 times in a row`,
+      );
+    });
+  }
+
+  // ---- checkpoints ----------------------------------------------------------
+
+  /**
+   * Saves one stream's checkpoint; returns its manifest and the commits used.
+   * Throws CheckpointConflictError if another writer replaced it meanwhile.
+   */
+  async saveCheckpoint(
+    id: string,
+    bytes: Uint8Array,
+  ): Promise<{ manifest: CheckpointManifest; commits: number }> {
+    const { saved, commits } = await this.saveCheckpoints([{ id, bytes }]);
+    return { manifest: saved[0], commits };
+  }
+
+  /**
+   * Saves many streams' checkpoints in as few commits as the limits allow
+   * (100 small ones: one commit), each switched atomically: a reader sees a
+   * stream's old checkpoint or its new one, never a mix. A commit holds at
+   * most 100 streams' switches (Deno KV's check limit). Ends with a sweep of
+   * these streams' finished-with chunk versions (if that sweep fails, the
+   * promise rejects although the checkpoints were switched; the next save or
+   * sweep finishes its work). Throws CheckpointConflictError after saving the
+   * others if another writer replaced some of them meanwhile.
+   */
+  saveCheckpoints(entries: CheckpointEntry[]): Promise<SaveCheckpointsResult> {
+    return this.#writes.run(() => this.#checkpoints.save(entries));
+  }
+
+  /** A stream's checkpoint, byte for byte as saved, or null if it has none. Verifies length and SHA-256. */
+  loadCheckpoint(id: string): Promise<Uint8Array | null> {
+    return this.#checkpoints.load(id);
+  }
+
+  /** The manifest of a stream's checkpoint (version, size, checksum, createdAt), or null. */
+  getManifest(id: string): Promise<CheckpointManifest | null> {
+    return this.#checkpoints.manifest(id);
+  }
+
+  /**
+   * Deletes chunk versions no manifest points to: those replaced or deleted,
+   * and those of writes that crashed (unfinished after `staleAfterMs`,
+   * default `staleWriteMs`). Run at start-up and now and then.
+   */
+  sweep(options: SweepOptions = {}): Promise<SweepResult> {
+    return this.#writes.run(() => this.#checkpoints.sweep(options));
+  }
+
+  // ---- alerts ---------------------------------------------------------------
+
+  /** Appends an alert; the store assigns its id (increasing) and `state` defaults to "open". */
+  appendAlert(input: AlertInput): Promise<AlertEvent> {
+    return this.#alerts.append(input);
+  }
+
+  /** The alert with this id, or null. */
+  getAlert(id: string): Promise<AlertEvent | null> {
+    return this.#alerts.get(id);
+  }
+
+  /** Alerts matching every filter given, oldest first (newest with `reverse`); `limit` default 100. */
+  listAlerts(filter: AlertFilter = {}): Promise<AlertEvent[]> {
+    return this.#alerts.list(filter);
+  }
+
+  /** Merges `patch` into an alert (not its id); null if there is no such alert. */
+  updateAlert(id: string, patch: Partial<AlertInput>): Promise<AlertEvent | null> {
+    return this.#alerts.update(id, patch);
+  }
+
+  /** Marks an alert acknowledged (`state`, `acknowledgedAt`: default now); null if there is none. */
+  acknowledgeAlert(id: string, at?: number): Promise<AlertEvent | null> {
+    return this.#alerts.acknowledge(id, at);
+  }
+
+  /** Deletes alerts beyond the retention limits (default: the store's `alertRetention`). */
+  pruneAlerts(options: Partial<AlertRetention> = {}): Promise<PruneResult> {
+    return this.#alerts.prune(options);
+  }
+}

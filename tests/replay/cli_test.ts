@@ -1,0 +1,171 @@
+/**
+ * The replay command end to end: `deno task replay` as a user runs it (the
+ * task's own permissions), in a subprocess, and its argument parsing.
+ */
+import assert from "node:assert/strict";
+import { parseReplayArgs, type ReplayArgs, streamPreset } from "../../src/replay/cli.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const FIXTURE = new URL("../fixtures/replay_small.csv", import.meta.url);
+
+/** Runs `deno task -q replay ...args` in the project root. */
+async function task(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "replay", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+function args(a: ReturnType<typeof parseReplayArgs>): ReplayArgs {
+  assert.notEqual(a, "help");
+  return a as ReplayArgs;
+}
+
+Deno.test("deno task replay --json reports every asked horizon with finite errors and coverage", async () => {
+  const r = await task(
+    FIXTURE.pathname,
+    "--json",
+    "--protocol",
+    "fsnet",
+    "--rows",
+    "all",
+    "--horizons",
+    "12,1,6",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, "", "no progress bar when stderr is not a terminal");
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.rows, 600);
+  assert.deepEqual(j.columns, ["temp", "load"]);
+  assert.equal(j.protocol, "fsnet");
+  assert.equal(j.hmax, 12);
+  assert.deepEqual(j.split, { rows: 600, scaleRows: 120, warmupRows: 150, firstTarget: 150 });
+  assert.equal(j.rejectedRows, 0);
+  assert.ok(j.seconds > 0 && j.readingsPerSecond > 0);
+  assert.deepEqual(j.horizons.map((h: { horizon: number }) => h.horizon), [1, 6, 12]);
+  for (const h of j.horizons) {
+    assert.ok(Number.isFinite(h.mse) && h.mse > 0, `H=${h.horizon} mse ${h.mse}`);
+    assert.ok(Number.isFinite(h.mae) && h.mae > 0, `H=${h.horizon} mae ${h.mae}`);
+    assert.ok(h.coverage >= 0 && h.coverage <= 1, `H=${h.horizon} coverage ${h.coverage}`);
+    assert.deepEqual(Object.keys(h.experts), [
+      "persistence",
+      "seasonal",
+      "linear",
+      "lstm",
+      "blend",
+    ]);
+    for (const [name, v] of Object.entries(h.experts)) {
+      assert.ok(Number.isFinite(v), `H=${h.horizon} ${name} ${v}`);
+    }
+  }
+});
+
+Deno.test("deno task replay --anomaly-out writes NAB's layout, one line per row, 0 for rejected rows", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "forecastd_replay_" });
+  try {
+    const lines = (await Deno.readTextFile(FIXTURE)).trimEnd().split("\n");
+    lines.splice(301, 0, lines[300]); // a duplicate of row 299 (file row 300)
+    const input = `${dir}/with_duplicate.csv`, output = `${dir}/scores.csv`;
+    await Deno.writeTextFile(input, lines.join("\r\n") + "\r\n");
+    const r = await task(input, "--anomaly-out", output, "--json", "--without", "lstm");
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.rows, 601);
+    assert.deepEqual(j.rejected, { duplicate: 1 });
+    assert.ok(!("lstm" in j.horizons[0].experts), "--without lstm leaves the LSTM out");
+    const got = (await Deno.readTextFile(output)).trimEnd().split("\n");
+    assert.equal(got[0], "timestamp,value,anomaly_score");
+    assert.equal(got.length, 602, "a header and one line per input row");
+    let positive = 0;
+    for (let k = 1; k < got.length; k++) {
+      const [ts, value, score] = got[k].split(",");
+      const [inTs, inTemp] = lines[k].split(",");
+      assert.equal(ts, inTs, `line ${k + 1}: the input's timestamp`);
+      assert.equal(Number(value), Number(inTemp), `line ${k + 1}: the first target's value`);
+      const s = Number(score);
+      assert.ok(s >= 0 && s <= 1, `line ${k + 1}: score ${score}`);
+      if (s > 0) positive++;
+    }
+    assert.equal(got[301].split(",")[2], "0", "the rejected duplicate scores 0");
+    assert.ok(positive > 500, `scores after the first forecasts: ${positive} positive`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task replay prints a table, and exits 2 naming the option for bad input", async () => {
+  const ok = await task(FIXTURE.pathname, "--without", "lstm", "--horizons", "1,3");
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^forecastd replay .*replay_small\.csv: 600 rows x 2 columns/);
+  assert.match(
+    ok.stdout,
+    /\n +H +origins +MSE +MAE +cover +cover@H +\| +persistence +seasonal +linear +blend\n +1 +599 /,
+  );
+
+  const short = await task(FIXTURE.pathname, "--protocol", "fsnet");
+  assert.equal(short.code, 2);
+  assert.match(
+    short.stderr,
+    /--rows 14400 \(the fsnet default\) must be at most the rows of .*: current count is 600/,
+  );
+  const bad = await task(FIXTURE.pathname, "--horizons", "1,0");
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.stderr,
+    /--horizons must be a comma-separated list of integers in 1\.\.512: current value is "1,0"/,
+  );
+});
+
+Deno.test("parseReplayArgs() defaults: all rows online, 14400 under fsnet, horizons 1 and the preset's", () => {
+  const online = args(parseReplayArgs(["x.csv"]));
+  assert.equal(online.rows, "all");
+  assert.equal(online.protocol, "online");
+  assert.equal(online.preset.name, "default");
+  assert.deepEqual(online.horizons, [1, 24]);
+  const fsnet = args(parseReplayArgs(["x.csv", "--protocol", "fsnet", "--preset", "hourly"]));
+  assert.equal(fsnet.rows, 14_400);
+  assert.deepEqual(fsnet.horizons, [1, 48]);
+  assert.equal(
+    args(parseReplayArgs(["x.csv", "--protocol", "fsnet", "--rows", "all"])).rows,
+    "all",
+  );
+  assert.equal(online.anomalyScore, "likelihood");
+  assert.equal(parseReplayArgs(["--help"]), "help");
+});
+
+Deno.test("streamPreset() forecasts max(horizons) steps and leaves the LSTM out with --without lstm", () => {
+  const a = args(parseReplayArgs(["x.csv", "--preset", "hourly", "--horizons", "24,1"]));
+  assert.equal(streamPreset(a).horizons, 24);
+  assert.equal(streamPreset(a).model.enabled, true);
+  const b = args(parseReplayArgs(["x.csv", "--horizons", "1,96", "--without", "lstm"]));
+  assert.equal(streamPreset(b).horizons, 96);
+  assert.equal(streamPreset(b).model.enabled, false);
+  assert.equal(streamPreset(b).model.hidden, 32, "the rest of the preset is kept");
+});
+
+Deno.test("parseReplayArgs() names the option and value it refuses", () => {
+  assert.throws(() => parseReplayArgs([]), /give exactly one CSV file: current arguments are none/);
+  assert.throws(
+    () => parseReplayArgs(["x.csv", "--protocol", "informer"]),
+    /--protocol must be one of online, fsnet: current value is "informer"/,
+  );
+  assert.throws(() => parseReplayArgs(["x.csv", "--rows", "1.5"]), /--rows must be .*"1\.5"/);
+  assert.throws(
+    () => parseReplayArgs(["x.csv", "--without", "linear"]),
+    /--without must list experts that can be left out \(lstm\): current value is "linear"/,
+  );
+  assert.throws(
+    () => parseReplayArgs(["x.csv", "--warmup-passes", "3"]),
+    /--warmup-passes must be 1: .*needs an engine hook: current value is "3"/,
+  );
+  assert.throws(() => parseReplayArgs(["x.csv", "--preset", "nope"]), /Cannot find preset/);
+  assert.throws(
+    () => parseReplayArgs(["x.csv", "--anomaly-score", "raw"]),
+    /--anomaly-score must be one of likelihood, score, percentile: current value is "raw"/,
+  );
+});

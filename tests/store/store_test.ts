@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { resolveStoreOptions, Store } from "../../src/store/store.ts";
+import { alertsPrefix, ROOT } from "../../src/store/keys.ts";
+import { Network } from "../../src/model/network.ts";
+import { Normalizer } from "../../src/model/normalize.ts";
+import { OnlineTrainer } from "../../src/model/tbptt.ts";
+import { decodeModel, encodeModel } from "../../src/model/serialize.ts";
+import { bytesOf, listKeys, probeKv, sameBytes, withKv } from "./_kv.ts";
+
+Deno.test("setConfig()/getConfig() round-trip a stream's configuration; listStreams() lists it", async () => {
+  await withKv(async (kv) => {
+    const store = new Store(kv);
+    const config = { preset: "room-temperature", hidden: 32, window: 48, topics: ["a/b", "c/d"] };
+    await store.setConfig("greenhouse.temp", config);
+    assert.deepEqual(await store.getConfig("greenhouse.temp"), config);
+    assert.equal(await store.getConfig("other"), null);
+    await store.setConfig("greenhouse.temp", { ...config, hidden: 16 });
+    assert.equal((await store.getConfig<typeof config>("greenhouse.temp"))?.hidden, 16);
+    await store.saveCheckpoint("attic", bytesOf(10));
+    assert.deepEqual(await store.listStreams(), ["attic", "greenhouse.temp"]);
+  });
+});
+
+Deno.test("setConfig() names a bad id, a missing config and one over 64 KiB", async () => {
+  await withKv(async (kv) => {
+    const store = new Store(kv);
+    await assert.rejects(
+      store.setConfig("bad id!", {}),
+      /^TypeError: Cannot store stream: id must be 1-128 characters of \[A-Za-z0-9_.:-\]: current value is "bad id!"$/,
+    );
+    await assert.rejects(
+      store.setConfig("s", undefined),
+      /^TypeError: Cannot store stream "s": config must be a value: current value is undefined$/,
+    );
+    await assert.rejects(
+      store.setConfig("s", { notes: "x".repeat(70_000) }),
+      /^RangeError: Cannot store stream "s": config must serialise to at most 65536 bytes: current size is 700\d\d$/,
+    );
+    assert.deepEqual(await listKeys(kv, []), []);
+  });
+});
+
+Deno.test("deleteStream() removes the config, the manifest, every chunk and journal entry, and nothing else", async () => {
+  await withKv(async (raw) => {
+    let crash = false;
+    const probe = probeKv(raw, {
+      beforeCommit: (n) => {
+        if (crash && n > 1) throw new Error("simulated power loss");
+      },
+    });
+    const crashing = new Store(probe.kv);
+    const store = new Store(raw);
+    for (const id of ["s1", "s2"]) {
+      await store.setConfig(id, { id });
+      await store.saveCheckpoint(id, bytesOf(2_000_000, 1));
+      await store.saveCheckpoint(id, bytesOf(1_000_000, 2));
+      await store.appendAlert({ stream: id, time: 1 });
+    }
+    crash = true; // a write of s1 that crashed, fresh enough to look in progress
+    await assert.rejects(crashing.saveCheckpoint("s1", bytesOf(1_000_000, 3)), /power loss/);
+    const mentions = async (id: string) =>
+      (await listKeys(raw, ROOT)).filter((k) => k.includes(id)).length;
+    assert.ok(await mentions("s1") > 16 + 12, "s1's keys before");
+    const s2Before = await mentions("s2");
+
+    assert.equal(await store.deleteStream("s1"), true);
+    assert.equal(await mentions("s1"), 0, "no key of s1 is left");
+    assert.equal(await mentions("s2"), s2Before, "s2 untouched");
+    assert.equal(await store.getConfig("s1"), null);
+    assert.equal(await store.loadCheckpoint("s1"), null);
+    assert.ok(sameBytes(await store.loadCheckpoint("s2"), bytesOf(1_000_000, 2)));
+    assert.deepEqual(await store.listStreams(), ["s2"]);
+    assert.equal((await listKeys(raw, alertsPrefix())).length, 2, "alerts are history: kept");
+    assert.equal(await store.deleteStream("s1"), false);
+    assert.equal(await store.deleteStream("never"), false);
+  });
+});
+
+Deno.test("a KV file closed and reopened gives back every checkpoint byte for byte", async () => {
+  // Under /tmp whatever TMPDIR says: `deno task test` may read and write /tmp only.
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "forecastd-store-" });
+  const path = `${dir}/forecastd.kv`;
+  try {
+    // A real model checkpoint among raw byte patterns of the sizes at the chunk edges.
+    const net = new Network({ inputs: 2, hidden: 8, layers: 2, outputs: 1, window: 12 });
+    const trainer = new OnlineTrainer(net, { lr: 0.01 });
+    const normalizer = new Normalizer(2);
+    const y = new Float32Array(1);
+    for (let t = 0; t < 50; t++) {
+      const x = [Math.sin(t / 4), Math.cos(t / 7)];
+      normalizer.update(x);
+      trainer.push(x, [Math.sin((t + 1) / 4)]);
+      net.step(Float32Array.from(x), 0, y, 0);
+    }
+    const model = encodeModel({ net, adam: trainer.adam, normalizer });
+    const entries = [
+      { id: "model", bytes: model },
+      ...[0, 1, 65_536, 65_537, 2_000_000].map((n) => ({ id: `raw-${n}`, bytes: bytesOf(n, n) })),
+    ];
+
+    let kv = await Deno.openKv(path);
+    let manifests;
+    try {
+      const store = new Store(kv);
+      manifests = (await store.saveCheckpoints(entries)).saved;
+      await store.setConfig("model", { hidden: 8 });
+      await store.appendAlert({ stream: "model", time: 5 });
+    } finally {
+      kv.close();
+    }
+
+    kv = await Deno.openKv(path);
+    try {
+      const store = new Store(kv);
+      for (const [i, e] of entries.entries()) {
+        const back = await store.loadCheckpoint(e.id);
+        assert.ok(sameBytes(back, e.bytes), `${e.id}: ${back?.length} bytes back`);
+        assert.deepEqual(await store.getManifest(e.id), manifests[i]);
+      }
+      const parts = decodeModel((await store.loadCheckpoint("model"))!, {
+        inputs: 2,
+        hidden: 8,
+        layers: 2,
+        outputs: 1,
+        window: 12,
+      });
+      assert.deepEqual(parts.net.params, net.params);
+      assert.deepEqual(parts.net.h, net.h);
+      assert.deepEqual(parts.adam.m, trainer.adam.m);
+      assert.deepEqual(await store.getConfig("model"), { hidden: 8 });
+      assert.deepEqual(await store.listStreams(), entries.map((e) => e.id).sort());
+      assert.equal((await store.listAlerts())[0].stream, "model");
+      assert.equal((await store.appendAlert({ stream: "model", time: 6 })).id, "0000000000000002");
+    } finally {
+      kv.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a checkpoint saved with one chunk size reads back under another", async () => {
+  await withKv(async (kv) => {
+    const bytes = bytesOf(10_000, 3);
+    const { manifest } = await new Store(kv, { chunkSize: 1_000 }).saveCheckpoint("s", bytes);
+    assert.equal(manifest.chunkCount, 10);
+    assert.ok(sameBytes(await new Store(kv).loadCheckpoint("s"), bytes));
+  });
+});
+
+Deno.test("resolveStoreOptions() fills the defaults and names a bad option", () => {
+  const o = resolveStoreOptions();
+  assert.equal(o.chunkSize, 65_536);
+  assert.equal(o.staleWriteMs, 600_000);
+  assert.deepEqual(o.alertRetention, { maxEvents: 10_000, maxAgeMs: 2_592_000_000 });
+  assert.equal(o.commitLimits.maxPayloadBytes, 819_200);
+  assert.equal(
+    resolveStoreOptions({ alertRetention: { maxEvents: 5 } }).alertRetention.maxAgeMs,
+    2_592_000_000,
+  );
+  assert.throws(
+    () => resolveStoreOptions({ chunkSize: 65_537 }),
+    /^RangeError: Cannot create store: chunkSize must be an integer from 1 to 65536: current value is 65537$/,
+  );
+  assert.throws(
+    () => resolveStoreOptions({ staleWriteMs: -1 }),
+    /^RangeError: Cannot create store: staleWriteMs must be a number >= 0: current value is -1$/,
+  );
+  assert.throws(
+    () => resolveStoreOptions({ alertRetention: { maxAgeMs: 0 } }),
+    /^RangeError: Cannot create store: maxAgeMs must be a positive number or Infinity: current value is 0$/,
+  );
+  assert.throws(
+    () => resolveStoreOptions({ commitLimits: { maxMutations: 0 } }),
+    /^RangeError: Cannot create store: commitLimits.maxMutations must be a positive integer: current value is 0$/,
+  );
+});
