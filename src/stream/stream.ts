@@ -733,6 +733,13 @@ export class StreamModel {
     return { origin: this.lastTs, timestamps, targets };
   }
 
+  /** The newest reading's value of a target (NaN before the first). */
+  latest(target: string): number {
+    const j = this.targets.indexOf(target);
+    if (j < 0 || this.readings === 0) return NaN;
+    return this.originX[(this.step % this.#S) * this.J + j];
+  }
+
   /** The forecast of one expert from the newest reading, (H, J) raw values. */
   expertForecast(expert: string): number[][] | null {
     const e = this.expertNames.indexOf(expert);
