@@ -210,6 +210,7 @@ export class Service {
         const cols = stream.columns;
         const names = Object.keys(r.values);
         if (names.length !== cols.length || !cols.every((c) => c in r.values)) {
+          this.reject("missing_value"); // the engine counts only what reaches it
           throw new ReadingError(
             "missing_value",
             `Cannot ingest reading for "${r.stream}": its values must be exactly ${

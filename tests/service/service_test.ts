@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import { Service, ServiceError } from "../../src/service/service.ts";
+import { firstCrossing } from "../../src/service/crossing.ts";
+import { Store } from "../../src/store/store.ts";
+import { resolveConfig } from "../../src/config.ts";
+import { captureLog } from "../../src/log.ts";
+import type { Reading } from "../../src/ingest/reading.ts";
+
+const T0 = Date.UTC(2026, 0, 5);
+const STEP = 300_000;
+
+function config(args: string[] = []) {
+  return resolveConfig({ args, env: {}, readFile: () => "" });
+}
+
+function sine(stream: string, from: number, to: number, amp = 2): Reading[] {
+  const out: Reading[] = [];
+  for (let t = from; t < to; t++) {
+    out.push({
+      stream,
+      ts: T0 + t * STEP,
+      values: { temp: 21 + amp * Math.sin((2 * Math.PI * t) / 288) + 0.05 * Math.sin(t * 1.7) },
+    });
+  }
+  return out;
+}
+
+async function withService(
+  fn: (svc: Service, kv: Deno.Kv) => Promise<void>,
+  args: string[] = ["--checkpoint-every", "50"],
+) {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const svc = new Service({ config: config(args), store: new Store(kv), log: captureLog().log });
+    await fn(svc, kv);
+    await svc.close();
+  } finally {
+    kv.close();
+  }
+}
+
+Deno.test("Service creates a stream on its first reading, with that reading's values as columns", async () => {
+  await withService(async (svc) => {
+    const r = svc.ingest([{ stream: "kitchen", ts: T0, values: { temp: 21, hum: 40 } }], "http");
+    assert.deepEqual(r, { accepted: 1, rejected: [] });
+    const s = svc.summary("kitchen");
+    assert.deepEqual(s.columns, ["temp", "hum"]);
+    assert.equal(s.preset, "default");
+    assert.equal(s.state, "warming_up");
+    assert.equal(svc.counters.readings.http, 1);
+  });
+});
+
+Deno.test("Service rejects a reading with other values than the stream's, counts it and goes on", async () => {
+  await withService(async (svc) => {
+    svc.ingest([{ stream: "k", ts: T0, values: { temp: 21 } }], "mqtt");
+    const r = svc.ingest([
+      { stream: "k", ts: T0 + STEP, values: { hum: 40 } },
+      { stream: "k", ts: T0 + 2 * STEP, values: { temp: 21.2 } },
+      { stream: "k", ts: T0 + 2 * STEP, values: { temp: 21.3 } },
+    ], "mqtt");
+    assert.equal(r.accepted, 1);
+    assert.deepEqual(r.rejected.map((x) => [x.index, x.reason]), [[0, "missing_value"], [
+      2,
+      "duplicate",
+    ]]);
+    assert.match(
+      r.rejected[0].message,
+      /values must be exactly \["temp"\].*current values are \["hum"\]/,
+    );
+    assert.deepEqual(svc.rejects(), { missing_value: 1, duplicate: 1 });
+  });
+});
+
+Deno.test("Service refuses new streams past maxStreams with a 409 reason", async () => {
+  await withService(async (svc) => {
+    const r = svc.ingest([
+      { stream: "a", ts: T0, values: { v: 1 } },
+      { stream: "b", ts: T0, values: { v: 1 } },
+    ], "http");
+    assert.equal(r.accepted, 1);
+    assert.equal(r.rejected[0].reason, "too_many_streams");
+    assert.match(r.rejected[0].message, /at most 1 streams are allowed/);
+  }, ["--max-streams", "1"]);
+});
+
+Deno.test("Service forecasts ahead of the last reading with intervals, and answers 404 for an unknown stream", async () => {
+  await withService(async (svc) => {
+    svc.ingest(sine("s", 0, 400), "http");
+    const f = svc.forecast("s", 6);
+    assert.equal(f.timestamps.length, 6);
+    assert.equal(f.timestamps[0], new Date(T0 + 400 * STEP).toISOString());
+    const t = f.targets.temp;
+    assert.ok(t.lower.every((v, i) => v !== null && v < t.point[i] && t.upper[i]! > t.point[i]));
+    assert.equal(f.model.version, svc.engine.get("s")!.learnedReadings);
+    assert.throws(() => svc.forecast("nope"), (e) => e instanceof ServiceError && e.status === 404);
+  });
+});
+
+Deno.test("Service checkpoints to KV and a new Service on the same KV continues exactly", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const cfg = config(["--checkpoint-every", "1000"]);
+    const a = new Service({ config: cfg, store: new Store(kv), log: captureLog().log });
+    a.ingest(sine("s", 0, 350), "http");
+    await a.close(); // the final checkpoint
+    const b = new Service({ config: cfg, store: new Store(kv), log: captureLog().log });
+    await b.load();
+    assert.deepEqual(b.forecast("s"), a.forecast("s"));
+    a.ingest(sine("s", 350, 360), "http");
+    b.ingest(sine("s", 350, 360), "http");
+    assert.deepEqual(b.forecast("s"), a.forecast("s"));
+    await b.close();
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("Service.put() creates with a preset, freezes learning, and rebuilds on a preset change", async () => {
+  await withService(async (svc) => {
+    await assert.rejects(
+      svc.put("x", { preset: "default" }),
+      /'columns' must list its value names/,
+    );
+    await assert.rejects(
+      svc.put("x", { preset: "nope", columns: ["v"] }),
+      /name must be one of .*: current value is "nope"/,
+    );
+    const s = await svc.put("x", { preset: "pi-small", columns: ["v"] });
+    assert.equal(s.model.hidden, 16);
+    svc.ingest(sine("x", 0, 10).map((r) => ({ ...r, values: { v: r.values.temp } })), "http");
+    const frozen = await svc.put("x", { frozen: true });
+    assert.equal(frozen.state, "frozen");
+    assert.equal(frozen.readings, 10, "freezing keeps the model");
+    const rebuilt = await svc.put("x", { preset: "default" });
+    assert.equal(rebuilt.readings, 0);
+    assert.equal(rebuilt.model.hidden, 32);
+    assert.equal(await svc.delete("x"), true);
+    assert.equal(await svc.delete("x"), false);
+  });
+});
+
+Deno.test("Service stores an alert before it reaches live subscribers, with its id", async () => {
+  await withService(async (svc) => {
+    const got: string[] = [];
+    svc.hub.subscribe({ send: (e) => got.push(`${e.id}:${e.stream}:${e.type}`) });
+    const readings = sine("s", 0, 600, 2);
+    for (let t = 500; t < 600; t++) readings[t].values.temp += 15; // a lasting fault
+    svc.ingest(readings, "http");
+    await svc.flushAlerts();
+    const stored = await svc.listAlerts({ stream: "s" });
+    assert.ok(stored.length >= 1, "an alert was raised");
+    assert.equal(stored[0].type, "opened");
+    assert.ok(stored[0].time >= T0 + 500 * STEP);
+    assert.deepEqual(got, stored.map((e) => `${e.id}:${e.stream}:${e.type}`));
+    const acked = await svc.acknowledge(stored[0].id);
+    assert.equal(acked.state, "acknowledged");
+  });
+});
+
+Deno.test("crossing: the earliest time the path reaches the threshold, interpolated; null beyond the horizon", () => {
+  const ts = [10, 20, 30];
+  assert.equal(firstCrossing(0, 1, ts, [2, 3, 4], 2.5, "above"), 15);
+  assert.equal(firstCrossing(0, 1, ts, [2, 3, 4], 5, "above"), null);
+  assert.equal(firstCrossing(0, 1, ts, [0.5, 0, -1], 0, "below"), 20);
+  assert.equal(firstCrossing(0, 3, ts, [2, 3, 4], 2.5, "above"), 0, "already above");
+  assert.equal(firstCrossing(0, 1, ts, [2, null, 4], 5, "above"), null);
+});
+
+Deno.test("Service.crossing() names the target it needs and answers with ISO times", async () => {
+  await withService(async (svc) => {
+    svc.ingest(sine("s", 0, 300), "http");
+    assert.throws(
+      () => svc.crossing("s", "hum", 30, "above"),
+      /'target' must be one of \["temp"\]/,
+    );
+    const c = svc.crossing("s", "temp", -100, "below");
+    assert.equal(c.crossing, null);
+    const now = svc.crossing("s", "temp", -100, "above");
+    assert.equal(now.crossing, now.origin, "a value already above crosses now");
+  });
+});
