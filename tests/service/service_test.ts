@@ -26,7 +26,7 @@ function sine(stream: string, from: number, to: number, amp = 2): Reading[] {
 }
 
 async function withService(
-  fn: (svc: Service, kv: Deno.Kv) => Promise<void>,
+  fn: (svc: Service, kv: Deno.Kv) => void | Promise<void>,
   args: string[] = ["--checkpoint-every", "50"],
 ) {
   const kv = await Deno.openKv(":memory:");
@@ -40,7 +40,7 @@ async function withService(
 }
 
 Deno.test("Service creates a stream on its first reading, with that reading's values as columns", async () => {
-  await withService(async (svc) => {
+  await withService((svc) => {
     const r = svc.ingest([{ stream: "kitchen", ts: T0, values: { temp: 21, hum: 40 } }], "http");
     assert.deepEqual(r, { accepted: 1, rejected: [] });
     const s = svc.summary("kitchen");
@@ -52,7 +52,7 @@ Deno.test("Service creates a stream on its first reading, with that reading's va
 });
 
 Deno.test("Service rejects a reading with other values than the stream's, counts it and goes on", async () => {
-  await withService(async (svc) => {
+  await withService((svc) => {
     svc.ingest([{ stream: "k", ts: T0, values: { temp: 21 } }], "mqtt");
     const r = svc.ingest([
       { stream: "k", ts: T0 + STEP, values: { hum: 40 } },
@@ -73,7 +73,7 @@ Deno.test("Service rejects a reading with other values than the stream's, counts
 });
 
 Deno.test("Service refuses new streams past maxStreams with a 409 reason", async () => {
-  await withService(async (svc) => {
+  await withService((svc) => {
     const r = svc.ingest([
       { stream: "a", ts: T0, values: { v: 1 } },
       { stream: "b", ts: T0, values: { v: 1 } },
@@ -85,7 +85,7 @@ Deno.test("Service refuses new streams past maxStreams with a 409 reason", async
 });
 
 Deno.test("Service forecasts ahead of the last reading with intervals, and answers 404 for an unknown stream", async () => {
-  await withService(async (svc) => {
+  await withService((svc) => {
     svc.ingest(sine("s", 0, 400), "http");
     const f = svc.forecast("s", 6);
     assert.equal(f.timestamps.length, 6);
@@ -168,7 +168,7 @@ Deno.test("crossing: the earliest time the path reaches the threshold, interpola
 });
 
 Deno.test("Service.crossing() names the target it needs and answers with ISO times", async () => {
-  await withService(async (svc) => {
+  await withService((svc) => {
     svc.ingest(sine("s", 0, 300), "http");
     assert.throws(
       () => svc.crossing("s", "hum", 30, "above"),
