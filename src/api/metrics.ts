@@ -1,0 +1,177 @@
+/**
+ * The daemon's counters in the Prometheus text format 0.0.4
+ * (`GET /metrics`): a HELP and a TYPE line per metric, then one
+ * `name{label="value"} number` line per series.
+ *
+ * Forecast accuracy is averaged over the streams that have scored
+ * forecasts at a horizon (normalised MSE of the blend, and the share of
+ * readings inside the interval); a horizon no stream has scored yet is left
+ * out rather than reported as NaN.
+ */
+import type { Service, Source } from "../service/service.ts";
+
+/** The content type of the text format. */
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+type Labels = Record<string, string>;
+
+interface Family {
+  name: string;
+  type: "counter" | "gauge";
+  help: string;
+  series: [Labels, number][];
+}
+
+const SOURCES: readonly Source[] = ["mqtt", "ws", "http", "demo"];
+
+/** Escapes a label value: backslash, double quote and newline. */
+export function escapeLabel(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+function formatNumber(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  return String(v);
+}
+
+/** The families as text. */
+export function formatFamilies(families: readonly Family[]): string {
+  const lines: string[] = [];
+  for (const f of families) {
+    lines.push(`# HELP ${f.name} ${f.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`);
+    lines.push(`# TYPE ${f.name} ${f.type}`);
+    for (const [labels, value] of f.series) {
+      const entries = Object.entries(labels);
+      const l = entries.length === 0
+        ? ""
+        : `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`;
+      lines.push(`${f.name}${l} ${formatNumber(value)}`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Per horizon, the mean over streams of the finite values `pick` gives. */
+function perHorizon(
+  service: Service,
+  pick: (h: { mse: number; coverage: number }) => number,
+): [Labels, number][] {
+  const sum = new Map<number, [number, number]>();
+  for (const stream of service.engine.streams.values()) {
+    for (const h of stream.stats()) {
+      const v = pick({ mse: h.mse.blend, coverage: h.coverage });
+      if (!Number.isFinite(v)) continue;
+      const acc = sum.get(h.horizon) ?? [0, 0];
+      acc[0] += v;
+      acc[1]++;
+      sum.set(h.horizon, acc);
+    }
+  }
+  return [...sum.entries()].sort((a, b) => a[0] - b[0])
+    .map(([h, [s, n]]) => [{ horizon: String(h) }, s / n]);
+}
+
+/** Every metric of the daemon, as text. */
+export function formatMetrics(service: Service, version: string): string {
+  const c = service.counters;
+  const e = service.engine.counters;
+  const rejects = Object.entries(service.rejects()).sort(([a], [b]) => a.localeCompare(b));
+  const families: Family[] = [
+    {
+      name: "forecastd_build_info",
+      type: "gauge",
+      help: "The daemon's version (always 1).",
+      series: [[{ version }, 1]],
+    },
+    {
+      name: "forecastd_readings_total",
+      type: "counter",
+      help: "Readings taken into the models, by source.",
+      series: SOURCES.map((s) => [{ source: s }, c.readings[s]]),
+    },
+    {
+      name: "forecastd_rejected_readings_total",
+      type: "counter",
+      help: "Messages and readings rejected, by reason.",
+      series: rejects.map(([reason, n]) => [{ reason }, n]),
+    },
+    {
+      name: "forecastd_training_steps_total",
+      type: "counter",
+      help: "Readings the models learned from.",
+      series: [[{}, e.learned]],
+    },
+    {
+      name: "forecastd_observe_seconds_total",
+      type: "counter",
+      help: "Time spent scoring, learning and forecasting readings, seconds.",
+      series: [[{}, e.observeSeconds]],
+    },
+    {
+      name: "forecastd_observe_count",
+      type: "counter",
+      help:
+        "Readings scored, learned and forecast (divide observe_seconds_total by it for the step time).",
+      series: [[{}, e.readings]],
+    },
+    {
+      name: "forecastd_streams",
+      type: "gauge",
+      help: "Streams learned now.",
+      series: [[{}, service.records.size]],
+    },
+    {
+      name: "forecastd_forecast_mse",
+      type: "gauge",
+      help:
+        "Mean squared error of the forecast (normalised units), by horizon in readings, averaged over streams.",
+      series: perHorizon(service, (h) => h.mse),
+    },
+    {
+      name: "forecastd_interval_coverage",
+      type: "gauge",
+      help:
+        "Share of readings inside the prediction interval, by horizon in readings, averaged over streams.",
+      series: perHorizon(service, (h) => h.coverage),
+    },
+    {
+      name: "forecastd_alerts_total",
+      type: "counter",
+      help: "Alert events stored.",
+      series: [[{}, c.alertsStored]],
+    },
+    {
+      name: "forecastd_alert_failures_total",
+      type: "counter",
+      help: "Alert events that could not be stored.",
+      series: [[{}, c.alertFailures]],
+    },
+    {
+      name: "forecastd_alert_subscribers",
+      type: "gauge",
+      help: "Live alert subscribers (SSE and WebSocket clients, webhooks, MQTT).",
+      series: [[{}, service.hub.size]],
+    },
+    {
+      name: "forecastd_checkpoints_total",
+      type: "counter",
+      help: "Stream checkpoints saved.",
+      series: [[{}, c.checkpoints]],
+    },
+    {
+      name: "forecastd_checkpoint_failures_total",
+      type: "counter",
+      help: "Checkpoint saves that failed.",
+      series: [[{}, c.checkpointFailures]],
+    },
+    {
+      name: "forecastd_checkpoint_commits_total",
+      type: "counter",
+      help: "Deno KV commits made by checkpoint saves.",
+      series: [[{}, c.checkpointCommits]],
+    },
+  ];
+  return formatFamilies(families);
+}

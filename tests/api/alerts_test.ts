@@ -1,0 +1,327 @@
+/**
+ * Alerts through the API: the history and its filters, acknowledgement, the
+ * SSE and WebSocket feeds (format, filters, resume with Last-Event-ID, the
+ * heartbeat, cleanup), and an injected fault in a real stream that reaches
+ * SSE, the alerts WebSocket and a real webhook receiver.
+ */
+import assert from "node:assert/strict";
+import { startWebhooks } from "../../src/alerts/webhook.ts";
+import type { AlertEvent } from "../../src/store/store.ts";
+import {
+  type Daemon,
+  FIVE_MIN,
+  json,
+  serve,
+  sineReadings,
+  SseReader,
+  startDaemon,
+  until,
+  within,
+  WsClient,
+} from "./_harness.ts";
+
+const T = Date.UTC(2025, 5, 1, 12);
+
+/** Stores an alert and fans it out, as the service does with an engine alert. */
+async function raise(d: Daemon, stream: string, extra: Record<string, unknown> = {}) {
+  const stored = await d.store.appendAlert({ stream, time: T, type: "opened", ...extra });
+  d.service.hub.publish(stored, (e) => {
+    throw e;
+  });
+  return stored;
+}
+
+/** Opens an SSE connection; its reader. */
+async function sse(base: string, query = "", headers: HeadersInit = {}): Promise<SseReader> {
+  const res = await fetch(`http://${base}/v1/alerts/events${query}`, { headers });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "text/event-stream; charset=utf-8");
+  assert.equal(res.headers.get("cache-control"), "no-cache");
+  return new SseReader(res.body!);
+}
+
+Deno.test("GET /v1/alerts filters by stream, state, time and id, pages both ways; ack marks one acknowledged", async () => {
+  const d = await startDaemon();
+  try {
+    for (const id of ["a", "b"]) {
+      await (await d.request("PUT", `/v1/streams/${id}`, { columns: ["v"] })).body?.cancel();
+    }
+    const streams = ["a", "b", "a", "b", "a"];
+    for (const [i, stream] of streams.entries()) {
+      await d.store.appendAlert({ stream, time: T + i * 60_000, type: "opened" });
+    }
+    const ids = (r: { body: { alerts: AlertEvent[] } }) => r.body.alerts.map((a) => Number(a.id));
+
+    let r = await json(await d.request("GET", "/v1/alerts"));
+    assert.equal(r.status, 200);
+    assert.deepEqual(ids(r), [1, 2, 3, 4, 5]);
+    assert.equal(r.body.next, null);
+    assert.match(r.body.alerts[0].id, /^\d{16}$/);
+
+    r = await json(await d.request("GET", "/v1/alerts?stream=a"));
+    assert.deepEqual(ids(r), [1, 3, 5]);
+    const since = new Date(T + 60_000).toISOString();
+    r = await json(await d.request("GET", `/v1/alerts?since=${since}&until=${T + 4 * 60_000}`));
+    assert.deepEqual(ids(r), [2, 3, 4], "since (ISO) inclusive, until (ms) exclusive");
+
+    r = await json(await d.request("GET", "/v1/alerts?limit=2"));
+    assert.deepEqual(ids(r), [1, 2]);
+    assert.equal(r.body.next, "0000000000000002");
+    r = await json(await d.request("GET", `/v1/alerts?limit=2&after=${r.body.next}`));
+    assert.deepEqual(ids(r), [3, 4]);
+    r = await json(await d.request("GET", "/v1/alerts?order=desc&limit=2"));
+    assert.deepEqual(ids(r), [5, 4]);
+    r = await json(await d.request("GET", `/v1/alerts?order=desc&limit=2&before=${r.body.next}`));
+    assert.deepEqual(ids(r), [3, 2]);
+
+    r = await json(await d.request("GET", "/v1/streams/b/anomalies?order=desc"));
+    assert.equal(r.status, 200);
+    assert.deepEqual(ids(r), [4, 2]);
+    r = await json(await d.request("GET", "/v1/streams/b/anomalies?stream=a"));
+    assert.equal(r.status, 400, "a stream's anomalies take no 'stream' filter");
+
+    r = await json(await d.request("POST", "/v1/alerts/3/ack"));
+    assert.equal(r.status, 200);
+    assert.equal(r.body.id, "0000000000000003");
+    assert.equal(r.body.state, "acknowledged");
+    assert.equal(typeof r.body.acknowledgedAt, "number");
+    r = await json(await d.request("GET", "/v1/alerts?state=acknowledged"));
+    assert.deepEqual(ids(r), [3]);
+    r = await json(await d.request("GET", "/v1/alerts?state=open"));
+    assert.deepEqual(ids(r), [1, 2, 4, 5]);
+
+    r = await json(await d.request("POST", "/v1/alerts/99/ack"));
+    assert.equal(r.status, 404);
+    assert.ok(r.body.error.includes('"0000000000000099" is unknown'), r.body.error);
+    r = await json(await d.request("GET", "/v1/alerts?after=x1&limit=5000"));
+    assert.equal(r.status, 400);
+    assert.ok(r.body.error.includes("'after' must be an alert id"), r.body.error);
+    assert.ok(r.body.error.includes("'limit' must be an integer from 1 to 1000"), r.body.error);
+  } finally {
+    await d.close();
+  }
+});
+
+Deno.test("SSE sends each alert as id/event/data, filtered by stream; Last-Event-ID resumes with exactly the missed ones", async () => {
+  const d = await startDaemon({ heartbeatMs: 20 });
+  const server = serve(d.app);
+  try {
+    const first = await sse(server.base, "?stream=a,b");
+    await until(() => d.service.hub.size === 1, 2000, "the SSE client to subscribe");
+    const a1 = await raise(d, "a");
+    const a2 = await raise(d, "a", { message: "two\nlines" });
+    await raise(d, "c"); // filtered out
+    const b4 = await raise(d, "b");
+
+    const got = await first.events(3);
+    assert.deepEqual(got.map((f) => f.id), [a1.id, a2.id, b4.id]);
+    for (const f of got) {
+      assert.equal(f.event, "alert");
+      const data = JSON.parse(f.data!);
+      assert.equal(data.id, f.id, "the event id is the alert id");
+    }
+    assert.deepEqual(JSON.parse(got[1].data!), a2, "data is the stored alert (newlines escaped)");
+    // the heartbeat: a comment every heartbeatMs
+    let frame = await within(first.next(), 2000, "a heartbeat");
+    while (frame && !frame.comments.includes("ping")) frame = await first.next();
+    assert.ok(frame, "a ping comment arrived");
+    await first.cancel();
+    await until(
+      () => d.service.hub.size === 0,
+      2000,
+      "the SSE subscription to end with the client",
+    );
+
+    // missed while disconnected: a5, c6 (filtered), b7
+    const a5 = await raise(d, "a");
+    await raise(d, "c");
+    const b7 = await raise(d, "b");
+    const again = await sse(server.base, "?stream=a,b&after=0000000000000001", {
+      "last-event-id": a2.id, // wins over ?after
+    });
+    const replayed = await again.events(3);
+    assert.deepEqual(replayed.map((f) => f.id), [b4.id, a5.id, b7.id]);
+    await until(() => d.service.hub.size === 1, 2000, "the resumed client to go live");
+    const a8 = await raise(d, "a");
+    const b9 = await raise(d, "b");
+    assert.deepEqual(
+      (await again.events(2)).map((f) => f.id),
+      [a8.id, b9.id],
+      "then live, no repeats",
+    );
+
+    const fromQuery = await sse(server.base, `?after=${b7.id}`);
+    assert.deepEqual(
+      (await fromQuery.events(2)).map((f) => f.id),
+      [a8.id, b9.id],
+      "?after= resumes too",
+    );
+
+    const bad = await fetch(`http://${server.base}/v1/alerts/events`, {
+      headers: { "last-event-id": "yesterday" },
+    });
+    assert.equal(bad.status, 400);
+    assert.ok((await bad.json()).error.includes('current value is "yesterday"'));
+
+    await again.cancel();
+    await fromQuery.cancel();
+    await until(() => d.service.hub.size === 0, 2000, "every SSE subscription to end");
+  } finally {
+    await server.close();
+    await d.close();
+  }
+});
+
+Deno.test("the shutdown signal ends live SSE streams so the server can shut down", async () => {
+  const d = await startDaemon();
+  const server = serve(d.app);
+  const reader = await sse(server.base);
+  await until(() => d.service.hub.size === 1, 2000, "the SSE client to subscribe");
+  d.shutdown.abort();
+  const closing = server.close();
+  let frame = await within(reader.next(), 2000, "the SSE stream to end");
+  while (frame !== null) frame = await within(reader.next(), 2000, "the SSE stream to end");
+  await within(closing, 2000, "server.shutdown()");
+  assert.equal(d.service.hub.size, 0);
+  await d.close();
+});
+
+Deno.test("the alerts WebSocket sends each alert as JSON, filtered by stream, resuming with ?after=", async () => {
+  const d = await startDaemon();
+  const server = serve(d.app);
+  const live = new WsClient(`ws://${server.base}/v1/alerts/ws?stream=a`);
+  let resumed: WsClient | undefined;
+  try {
+    await live.opened;
+    await until(() => d.service.hub.size === 1, 2000, "the WebSocket client to subscribe");
+    const a1 = await raise(d, "a");
+    await raise(d, "b");
+    const a3 = await raise(d, "a");
+    assert.deepEqual(await live.next(), a1);
+    assert.deepEqual(await live.next(), a3);
+
+    resumed = new WsClient(`ws://${server.base}/v1/alerts/ws?after=${a1.id}`);
+    await resumed.opened;
+    assert.deepEqual((await resumed.next()).id, "0000000000000002");
+    assert.deepEqual(await resumed.next(), a3);
+    await until(() => d.service.hub.size === 2, 2000, "the resumed client to go live");
+    const b4 = await raise(d, "b");
+    assert.deepEqual(await resumed.next(), b4);
+    assert.equal(live.pending, 0, "stream a's client got nothing of b");
+
+    await live.close();
+    await resumed.close();
+    await until(() => d.service.hub.size === 0, 2000, "the WebSocket subscriptions to end");
+  } finally {
+    await live.close();
+    await resumed?.close();
+    await server.close();
+    await d.close();
+  }
+});
+
+Deno.test("an injected fault raises an alert that reaches SSE, the alerts WebSocket and a webhook (retried, signed)", async () => {
+  const d = await startDaemon();
+  const server = serve(d.app);
+  const secret = "webhook-secret";
+
+  // the receiver: fails the first attempt with 500, then checks the HMAC itself
+  const deliveries: { attempt: string | null; id: string | null; body: string; valid: boolean }[] =
+    [];
+  const other: string[] = [];
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["verify"],
+  );
+  const receiver = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.text();
+    if (new URL(req.url).pathname === "/other") {
+      other.push(body);
+      return new Response(null, { status: 204 });
+    }
+    const sig = req.headers.get("x-forecastd-signature") ?? "";
+    const hex = sig.replace(/^sha256=/, "");
+    const mac = new Uint8Array(hex.match(/../g)?.map((h) => parseInt(h, 16)) ?? []);
+    const valid = sig.startsWith("sha256=") && hex.length === 64 &&
+      await crypto.subtle.verify("HMAC", key, mac, new TextEncoder().encode(body));
+    deliveries.push({
+      attempt: req.headers.get("x-forecastd-attempt"),
+      id: req.headers.get("x-forecastd-event-id"),
+      body,
+      valid: valid && req.headers.get("content-type") === "application/json",
+    });
+    return new Response(null, { status: deliveries.length === 1 ? 500 : 204 });
+  });
+  const hooks = startWebhooks(
+    d.service,
+    [
+      { url: `http://127.0.0.1:${receiver.addr.port}/hook`, secret, streams: ["fault"] },
+      { url: `http://127.0.0.1:${receiver.addr.port}/other`, secret: null, streams: ["quiet"] },
+    ],
+    d.log.log,
+    { baseDelayMs: 10, attempts: 4 },
+  );
+
+  const events = await sse(server.base, "?stream=fault");
+  const ws = new WsClient(`ws://${server.base}/v1/alerts/ws?stream=fault`);
+  try {
+    await ws.opened;
+    await until(() => d.service.hub.size === 4, 2000, "SSE, WebSocket and 2 webhooks to subscribe");
+
+    // a smooth sine every 5 minutes, past the default preset's 288-reading warm-up, then +40 for 10
+    const t0 = Date.now() - 420 * FIVE_MIN;
+    const normal = d.service.ingest(sineReadings("fault", t0, 0, 400), "mqtt");
+    assert.equal(normal.accepted, 400);
+    assert.equal(d.service.summary("fault").state, "learning", "warmed up, no alert yet");
+    assert.equal(d.service.counters.alertsStored, 0);
+    d.service.ingest(sineReadings("fault", t0, 400, 410, { faultAt: 400, spike: 40 }), "mqtt");
+    await d.service.flushAlerts();
+
+    const [frame] = await events.events(1);
+    const alert = JSON.parse(frame.data!);
+    assert.equal(frame.id, alert.id);
+    assert.match(alert.id, /^\d{16}$/);
+    assert.equal(alert.stream, "fault");
+    assert.equal(alert.type, "opened");
+    assert.equal(alert.state, "open");
+    assert.ok(alert.ts >= t0 + 400 * FIVE_MIN, "raised by a faulty reading");
+    assert.ok(alert.since >= t0 + 400 * FIVE_MIN, "the anomaly began with the fault");
+    assert.ok(alert.targets.v.value > 50, `the reading in the alert: ${alert.targets.v.value}`);
+    assert.ok(Math.abs(alert.targets.v.forecast - 20) < 5, "the forecast was of the normal level");
+    assert.equal(typeof alert.message, "string");
+
+    assert.deepEqual(await ws.next(), alert, "the WebSocket got the same alert");
+
+    await until(() => deliveries.length >= 2, 5000, "the webhook's retry");
+    await hooks.senders[0].idle();
+    const [failed, retried] = deliveries;
+    assert.equal(failed.attempt, "1");
+    assert.equal(retried.attempt, "2");
+    assert.equal(retried.id, alert.id, "X-Forecastd-Event-Id is the alert id");
+    assert.ok(failed.valid && retried.valid, "signed with HMAC-SHA256 of the body");
+    assert.deepEqual(JSON.parse(retried.body), alert);
+    assert.equal(hooks.senders[0].counters.delivered, deliveries.length - 1);
+    assert.equal(hooks.senders[0].counters.retries, 1);
+    assert.deepEqual(other, [], "a webhook of another stream got nothing");
+
+    const history = await json(await d.request("GET", "/v1/streams/fault/anomalies"));
+    assert.equal(history.body.alerts[0].id, alert.id);
+    assert.equal(d.service.summary("fault").state, "anomaly");
+
+    // a client that was away replays it
+    const late = new WsClient(`ws://${server.base}/v1/alerts/ws?after=0`);
+    await late.opened;
+    assert.deepEqual(await late.next(), alert);
+    await late.close();
+  } finally {
+    await hooks.close();
+    await ws.close();
+    await events.cancel();
+    await server.close();
+    await receiver.shutdown();
+    await d.close();
+  }
+});
