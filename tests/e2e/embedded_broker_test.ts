@@ -1,0 +1,216 @@
+/**
+ * The real daemon with its embedded broker: readings published by an MQTT.js
+ * client, forecasts over HTTP, alerts on SSE, WebSocket and MQTT, the shared
+ * conformance cases, and a broker port that is taken.
+ */
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import {
+  batchPayload,
+  collectMqtt,
+  daemonState,
+  eventually,
+  getJson,
+  mqttClient,
+  spikeAt,
+  sseClient,
+  START,
+  startDaemon,
+  STEP,
+  streamWithReadings,
+  WAIT_MS,
+  withTempDir,
+  wsClient,
+} from "./_daemon.ts";
+import { assertOutcome, INGEST_CASES, type IngestCase, type Outcome } from "../ingest/cases.ts";
+import type { Reading } from "../../src/ingest/reading.ts";
+
+Deno.test("serve: readings through the embedded broker give forecasts over HTTP, and an injected spike raises an alert that arrives on SSE, WebSocket and MQTT", async () => {
+  await withTempDir(async (dir) => {
+    const d = await startDaemon({ dataDir: dir });
+    const device = await mqttClient(d.mqttUrl);
+    const sse = await sseClient(`${d.http}/v1/alerts/events`);
+    const ws = await wsClient(`${d.http.replace("http:", "ws:")}/v1/alerts/ws`);
+    try {
+      assert.match(d.mqttUrl, /^mqtt:\/\/127\.0\.0\.1:\d+$/);
+      const ready = await getJson<{ status: string; checks: Record<string, string> }>(
+        `${d.http}/readyz`,
+      );
+      assert.equal(ready.status, "ready");
+      assert.equal(ready.checks.broker, "ok");
+      const alerts = await collectMqtt(device, "forecastd/alerts/#");
+
+      // two days of history (the default preset opens no alert before one day)
+      await device.publishAsync("sensors/room/temperature", batchPayload(0, 576), { qos: 1 });
+      await streamWithReadings(d, "room", 576);
+      const f = await getJson<{ stream: string; targets: Record<string, unknown> }>(
+        `${d.http}/v1/streams/room/forecast`,
+      );
+      assert.equal(f.stream, "room");
+      assert.ok("temperature" in f.targets, JSON.stringify(f));
+      assert.equal(alerts.length, 0, "no alert on normal readings");
+
+      // a spike, then normal readings again, one message each as a sensor sends them
+      const spike = spikeAt(600);
+      for (let i = 576; i < 640; i++) {
+        await device.publishAsync("sensors/room/temperature", batchPayload(i, i + 1, spike), {
+          qos: 1,
+        });
+      }
+      await streamWithReadings(d, "room", 640);
+      const opened = (a: { type?: unknown; stream?: unknown }) =>
+        a.type === "opened" && a.stream === "room";
+      const state = () => daemonState(d, "room");
+      const viaSse = await eventually(
+        () => sse.events.find((e) => opened(e.data)),
+        "the alert on SSE",
+        WAIT_MS,
+        state,
+      );
+      const viaWs = await eventually(
+        () => ws.messages.find(opened),
+        "the alert on the WebSocket",
+        WAIT_MS,
+        state,
+      );
+      const viaMqtt = await eventually(
+        () => alerts.find((m) => opened(JSON.parse(m.payload))),
+        "the alert on MQTT",
+        WAIT_MS,
+        state,
+      );
+      assert.equal(viaMqtt.topic, "forecastd/alerts/room");
+      const fromMqtt = JSON.parse(viaMqtt.payload);
+      assert.equal(viaSse.id, fromMqtt.id, "the SSE event id is the alert id");
+      assert.deepEqual(viaSse.data, fromMqtt);
+      assert.deepEqual(viaWs, fromMqtt);
+      assert.ok(
+        fromMqtt.ts >= START + 600 * STEP && fromMqtt.ts < START + 640 * STEP,
+        `the alert is about the spike or the readings after it: ${fromMqtt.message}`,
+      );
+    } finally {
+      await sse.close();
+      await ws.close();
+      await device.endAsync();
+      const status = await d.stop("SIGTERM");
+      assert.equal(status.code, 0, "SIGTERM ends the daemon with status 0");
+    }
+    assert.ok(d.log.some((e) => e.event === "shutdown.done"), "the shutdown completed");
+  });
+});
+
+function isUnknownTopic(c: IngestCase): boolean {
+  return "reason" in c.expect && c.expect.reason === "unknown_topic";
+}
+
+Deno.test("serve: every conformance case published to the embedded broker reaches the service with the outcome the case table states", async () => {
+  await withTempDir(async (dir) => {
+    const d = await startDaemon({ dataDir: dir, args: ["--log-level", "debug"] });
+    const device = await mqttClient(d.mqttUrl);
+    try {
+      // A topic no pattern matches is covered by no subscription: the broker
+      // never delivers it (parse_test.ts checks the parser's unknown_topic).
+      for (const c of INGEST_CASES.filter((c) => c.mqtt && isUnknownTopic(c))) {
+        await device.publishAsync(c.mqtt!.topic, c.mqtt!.payload, { qos: 1 });
+      }
+      const cases = INGEST_CASES.filter((c) => c.mqtt && !isUnknownTopic(c));
+      let seen = 0;
+      const outcomes = (topic: string) =>
+        d.log.filter((e) =>
+          e.topic === topic && (e.event === "mqtt.readings" || e.event === "mqtt.rejected")
+        );
+      for (const c of cases) {
+        const from = Date.now();
+        await device.publishAsync(c.mqtt!.topic, c.mqtt!.payload, { qos: 1 });
+        const entry = await d.waitForLog(
+          (e) =>
+            (e.event === "mqtt.readings" || e.event === "mqtt.rejected") &&
+            e.topic === c.mqtt!.topic,
+          `the outcome of "${c.name}"`,
+        );
+        seen++;
+        const outcome: Outcome = entry.event === "mqtt.rejected"
+          ? { ok: false, reason: String(entry.reason), message: String(entry.message) }
+          : { ok: true, readings: entry.readings as Reading[] };
+        assertOutcome(c, "mqtt", outcome, [from, Date.now()]);
+        assert.equal(outcomes(c.mqtt!.topic).length, 1, `one outcome for "${c.name}"`);
+        if (entry.event === "mqtt.readings") {
+          // the service took them: the stream exists over HTTP
+          const stream = (entry.readings as { stream: string }[])[0].stream;
+          await getJson(`${d.http}/v1/streams/${stream}`);
+        }
+      }
+      assert.equal(seen, cases.length);
+      const unknown = d.log.filter((e) => String(e.topic ?? "").startsWith("elsewhere/"));
+      assert.deepEqual(unknown, [], "a topic outside the patterns never reaches the daemon");
+      const metrics = await (await fetch(`${d.http}/metrics`)).text();
+      assert.match(metrics, /bad_value/, "parse rejects are counted by reason");
+    } finally {
+      await device.endAsync();
+      await d.stop();
+    }
+  });
+});
+
+Deno.test("serve: when the embedded broker's port is taken the log says so, HTTP is served and /readyz reports the broker down", async () => {
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen({ host: "127.0.0.1", port: 0 }, r));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    await withTempDir(async (dir) => {
+      const d = await startDaemon({
+        dataDir: dir,
+        args: ["--mqtt-port", String(port)],
+        waitSubscribed: false,
+      });
+      try {
+        const failed = await d.waitForLog(
+          (e) => e.event === "broker.listen_failed",
+          "broker.listen_failed",
+        );
+        assert.equal(failed.level, "error");
+        assert.match(String(failed.message), new RegExp(`127\\.0\\.0\\.1:${port} must be free`));
+        assert.ok(d.banner.some((l) => /^ {2}mqtt: not running: .*must be free/.test(l)));
+        const res = await fetch(`${d.http}/readyz`);
+        const body = await res.json();
+        assert.equal(res.status, 503);
+        assert.equal(body.checks.broker, "disconnected");
+        assert.equal(body.checks.kv, "ok");
+        assert.equal((await getJson<{ status: string }>(`${d.http}/healthz`)).status, "ok");
+      } finally {
+        assert.equal((await d.stop()).code, 0);
+      }
+    });
+  } finally {
+    await new Promise<void>((r) => blocker.close(() => r()));
+  }
+});
+
+Deno.test("serve --demo: the simulated sensor's history arrives through the embedded broker, so the demo stream forecasts at once", async () => {
+  await withTempDir(async (dir) => {
+    const d = await startDaemon({ dataDir: dir, args: ["--demo"] });
+    try {
+      assert.ok(
+        d.banner.some((l) => l.startsWith('  demo: stream "demo" on sensors/demo/temperature')),
+        d.banner.join("\n"),
+      );
+      const s = await streamWithReadings(d, "demo", 576);
+      assert.notEqual(s.state, "warming_up", "two simulated days warm the stream up");
+      const f = await getJson<{ periodMs: number; targets: Record<string, unknown> }>(
+        `${d.http}/v1/streams/demo/forecast`,
+      );
+      assert.equal(f.periodMs, 300_000);
+      assert.ok("temperature" in f.targets);
+      const metrics = await (await fetch(`${d.http}/metrics`)).text();
+      const count = (source: string) =>
+        Number(
+          new RegExp(`^forecastd_readings_total\\{source="${source}"\\} (\\d+)`, "m")
+            .exec(metrics)?.[1],
+        );
+      assert.ok(count("mqtt") >= 576, `the readings came over MQTT: ${count("mqtt")}`);
+      assert.equal(count("demo"), 0, "none bypassed MQTT");
+    } finally {
+      assert.equal((await d.stop()).code, 0);
+    }
+  });
+});
