@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { runDemo } from "./src/demo.ts";
 import { runReplay } from "./src/replay/cli.ts";
+import { CsvError } from "./src/replay/csv.ts";
 import {
   type Config,
   ConfigError,
@@ -111,7 +112,15 @@ export async function main(args: string[]): Promise<number> {
       return offlineDemo(rest);
     // replay parses its own options
     case "replay":
-      return await runReplay(rest, { dropPermissions: true });
+      try {
+        return await runReplay(rest, { dropPermissions: true });
+      } catch (e) {
+        // a bad option, file or row is the user's to fix: exit status 2
+        if (e instanceof RangeError || e instanceof CsvError || e instanceof Deno.errors.NotFound) {
+          throw new UsageError((e as Error).message);
+        }
+        throw e;
+      }
     case "version":
       print(`forecastd ${VERSION} (deno ${Deno.version.deno})`);
       return 0;
