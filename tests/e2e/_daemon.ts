@@ -45,6 +45,15 @@ export interface DaemonOptions {
   args?: string[];
   /** Wait for the MQTT source's subscriptions (default: true unless the broker is down). */
   waitSubscribed?: boolean;
+  /**
+   * What to run instead of `deno run <permissions> main.ts`: a program and the
+   * arguments before `serve` (a bundle, or the arm64 Deno under qemu).
+   */
+  program?: { cmd: string; args: string[] };
+  /** Extra environment of the child. */
+  env?: Record<string, string>;
+  /** How long to wait for the start-up lines (default WAIT_MS). */
+  startMs?: number;
 }
 
 /** The permissions the daemon gets in these tests. */
@@ -60,9 +69,7 @@ export function daemonPermissions(dataDir: string): string[] {
 /** Starts `main.ts serve` and returns once it printed its endpoints (and subscribed). */
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const args = [
-    "run",
-    ...daemonPermissions(opts.dataDir),
-    "main.ts",
+    ...(opts.program?.args ?? ["run", ...daemonPermissions(opts.dataDir), "main.ts"]),
     "serve",
     "--port",
     "0",
@@ -73,13 +80,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   if (!(opts.args ?? []).some((a) => a === "--mqtt-url" || a === "--mqtt-port")) {
     args.push("--mqtt-port", "0");
   }
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(opts.program?.cmd ?? Deno.execPath(), {
     args,
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...opts.env },
   }).spawn();
 
   const log: LogEntry[] = [];
@@ -151,7 +158,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   };
 
   try {
-    await waitUntil(() => bannerDone, "the start-up lines");
+    await waitUntil(() => bannerDone, "the start-up lines", opts.startMs);
     const http = banner.map((l) => /^ {2}http: (http:\/\/\S+?)\/?(\s|$)/.exec(l)?.[1])
       .find((x) => x);
     const mqttUrl = banner.map((l) => /^ {2}mqtt: (mqtts?:\/\/\S+)/.exec(l)?.[1]).find((x) => x);
