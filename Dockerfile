@@ -1,0 +1,31 @@
+# forecastd on the official Deno image (Debian; linux/amd64 and linux/arm64,
+# so it also builds on a Raspberry Pi 4/5 with a 64-bit OS).
+#
+#   docker build -t forecastd .
+#   docker run -d --name forecastd -p 8080:8080 -p 1883:1883 -v forecastd-data:/data forecastd
+FROM denoland/deno:2.9.6
+
+WORKDIR /app
+RUN mkdir -p /data && chown deno:deno /app /data
+
+# run as the image's unprivileged user; its DENO_DIR (/deno-dir) is writable by it
+USER deno
+
+# dependencies first (exactly as locked), so a code change does not fetch them again
+COPY --chown=deno:deno deno.json deno.lock ./
+RUN deno install --frozen
+COPY --chown=deno:deno . .
+RUN deno cache --frozen main.ts
+
+# the models, optimiser state, windows and alert history live in Deno KV under /data
+VOLUME /data
+ENV FORECASTD_HOST=0.0.0.0 \
+    FORECASTD_DATA_DIR=/data \
+    FORECASTD_PORT=8080 \
+    FORECASTD_MQTT_PORT=1883
+EXPOSE 8080 1883
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["deno", "eval", "const r = await fetch(`http://127.0.0.1:${Deno.env.get('FORECASTD_PORT')}/healthz`); Deno.exit(r.ok ? 0 : 1)"]
+
+CMD ["run", "--allow-net", "--allow-env", "--allow-read=/app,/data", "--allow-write=/data", "main.ts", "serve"]
