@@ -22,7 +22,7 @@
  * about 2.3x faster than Math.exp and Math.tanh. The forward is two
  * functions, the matrix product (gatePreactivations) and the gate math
  * (gateActivations): alone that is no faster than one body, but inlined into
- * stepFrom() and rollout() it made W2 and W3 3-16% faster. Together these
+ * stepFrom() and rollout() it made W2 and W3 3-20% faster. Together these
  * made a W2 streaming step 1.4x and a W1 training step 1.14x faster at
  * H = 32. Two fusions measured no better and were left out: the gate math
  * inside the matrix loop (unit j's four gate rows j, H+j, 2H+j, 3H+j at
