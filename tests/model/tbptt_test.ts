@@ -25,21 +25,28 @@ function train(
 
 for (const carryState of [true, false]) {
   Deno.test(`OnlineTrainer learns a noisy two-sine stream far better than persistence (carryState=${carryState})`, () => {
+    // the median over five initialisations: one seed alone can land on either side of a bound
     const x = twoSines(8000, 42);
-    const net = new Network({ inputs: 1, hidden: 16, layers: 1, outputs: 1, window: 16, seed: 3 });
-    const trainer = new OnlineTrainer(net, { lr: 3e-3, clipNorm: 1, carryState });
-    const losses = train(trainer, x);
     const last = 500;
-    let mse = 0, persistence = 0;
-    for (let t = x.length - last; t < x.length; t++) {
-      mse += losses[t - 1];
-      persistence += (x[t] - x[t - 1]) ** 2;
-    }
-    mse /= last;
+    let persistence = 0;
+    for (let t = x.length - last; t < x.length; t++) persistence += (x[t] - x[t - 1]) ** 2;
     persistence /= last;
-    // the noise alone costs 0.01 here; persistence about 0.057
-    assert.ok(mse < 0.55 * persistence, `prequential MSE ${mse} vs persistence ${persistence}`);
-    assert.equal(trainer.updates, x.length - 1);
+    const ratios: number[] = [];
+    for (let seed = 1; seed <= 5; seed++) {
+      const net = new Network({ inputs: 1, hidden: 16, layers: 1, outputs: 1, window: 16, seed });
+      const trainer = new OnlineTrainer(net, { lr: 3e-3, clipNorm: 1, carryState });
+      const losses = train(trainer, x);
+      assert.equal(trainer.updates, x.length - 1);
+      let mse = 0;
+      for (let t = x.length - last; t < x.length; t++) mse += losses[t - 1];
+      ratios.push(mse / last / persistence);
+    }
+    const median = [...ratios].sort((a, b) => a - b)[2];
+    // the noise alone costs about 0.18 of persistence's MSE here
+    assert.ok(
+      median < 0.55,
+      `prequential MSE / persistence's by seed: ${ratios.map((r) => r.toFixed(3))}`,
+    );
   });
 }
 
