@@ -50,8 +50,9 @@ Output:
   --anomaly-out FILE   NAB results layout, one line per row: timestamp,value,anomaly_score
                        (value: the first target; anomaly_score: see --anomaly-score, 0 for a
                        rejected row or before the first score)
-  --anomaly-score F    the observation's field written as anomaly_score: likelihood (default),
-                       score or percentile
+  --anomaly-score F    the observation's field written as anomaly_score: onset (default: the
+                       likelihood where an incident begins, 0 elsewhere), likelihood, score or
+                       percentile
   -h, --help           this help
 `;
 
@@ -82,7 +83,7 @@ export interface ReplayArgs {
 }
 
 /** The Observation fields that can be written as NAB's anomaly_score, all in [0, 1]. */
-export const ANOMALY_FIELDS = ["likelihood", "score", "percentile"] as const;
+export const ANOMALY_FIELDS = ["onset", "likelihood", "score", "percentile"] as const;
 export type AnomalyField = typeof ANOMALY_FIELDS[number];
 
 const WITHOUT = ["lstm"];
@@ -162,7 +163,7 @@ export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
       passes,
     );
   }
-  const anomalyScore = (values["anomaly-score"] ?? "likelihood") as AnomalyField;
+  const anomalyScore = (values["anomaly-score"] ?? "onset") as AnomalyField;
   if (!ANOMALY_FIELDS.includes(anomalyScore)) {
     throw usage(`--anomaly-score must be one of ${ANOMALY_FIELDS.join(", ")}`, anomalyScore);
   }

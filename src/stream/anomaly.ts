@@ -1,100 +1,230 @@
 /**
  * Anomaly scores and the alert state machine.
  *
- * The surprise of a reading is the largest, over the stream's targets, of the
- * one-step residual divided by the current half-width of that target's
- * one-step interval: 1 means "on the edge of the 90% interval". From it:
+ * Evidence is counted in nats: λ = -ln p, where p is how often this stream
+ * has produced something at least as unusual (λ = 6.9 is "one in a
+ * thousand", 11.5 "one in 100,000"). Per reading:
  *
- * - score = s² / (1 + s²) with s the surprise: grows with the surprise and
- *   stays below 1 for every finite residual, so larger surprises always rank
- *   higher (no tie at the top);
- * - likelihood: how unusual the recent surprises are for this stream, the
- *   normal probability of the mean log-surprise over a short window against
- *   the long-run mean and spread of the log-surprise (as Numenta's anomaly
- *   likelihood does with raw scores), taking the larger of the short window
- *   and the reading alone so that one spike is seen at once;
+ * - surprise s: the largest, over the stream's targets, of the one-step
+ *   residual divided by the half-width of that target's one-step interval
+ *   (1 = on the edge of the 90% interval);
+ * - score = x / (1 + x) with x = log2(1 + s²): 0.5 on the interval's edge,
+ *   strictly increasing in s and below 1 for every finite s, also in floating
+ *   point (no tie at the top however large the surprise);
+ * - point evidence: -ln of the share of this stream's past surprises at
+ *   least as large (an empirical tail from a histogram of ln s that forgets
+ *   over `history` readings), plus ln(s / largest seen) beyond the largest;
+ * - record evidence: a reading outside the range of every value its target
+ *   has had, by more than `rangeMargin` of that range, is a record; the n-th
+ *   reading of an exchangeable stream is one with probability 1/n, so it adds
+ *   ln n (n at most `history`);
+ * - smoothed evidence: the larger of the reading's own evidence and the
+ *   evidence of the last `smoothing` readings together (Fisher's method: the
+ *   tail of a Gamma(k, 1) sum), so a run of moderately unusual readings adds up
+ *   while one spike is still seen at once;
+ * - likelihood = {@link evidenceToUnit} of the smoothed evidence: 1 - p for
+ *   ordinary values, with a slower tail so that it never rounds to 1;
+ * - onset: the likelihood at readings that begin an incident (their smoothed
+ *   evidence exceeds every onset of the last `refractory` readings), 0 at the
+ *   others. A sparse column, one high value per incident: what to rank
+ *   incidents by, and what a benchmark such as NAB should score;
  * - percentile: the share of this stream's past surprises below this one.
+ *
+ * Per reading the scorer does O(BINS + smoothing + refractory) arithmetic on
+ * buffers made once, and allocates nothing.
  */
 
-/** Standard normal CDF Φ(z), by erfc (Abramowitz and Stegun 7.1.26 is too coarse in the tail). */
-export function normalCdf(z: number): number {
-  return 1 - 0.5 * erfc(z / Math.SQRT2);
+/** Evidence (nats) beyond which {@link evidenceToUnit} leaves 1 - e^-λ for a slower tail. */
+const KNEE = 20;
+const TAIL = Math.exp(-KNEE);
+
+/**
+ * Maps evidence λ >= 0 (nats) to [0, 1): 1 - e^-λ up to λ = 20 (p = 2e-9),
+ * then 1 - e^-20 / (1 + λ - 20), which joins it smoothly and stays below 1
+ * in floating point for every λ below 1e6, so larger evidence always ranks
+ * higher.
+ */
+export function evidenceToUnit(lambda: number): number {
+  if (!(lambda > 0)) return 0;
+  return lambda <= KNEE ? -Math.expm1(-lambda) : 1 - TAIL / (1 + lambda - KNEE);
 }
 
-/** Complementary error function (Numerical Recipes' erfcc, relative error < 1.2e-7). */
-export function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(
-    -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-                  t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
-                                  t * (-0.82215223 + t * 0.17087277)))))))),
-  );
-  return x >= 0 ? r : 2 - r;
+/** The inverse of {@link evidenceToUnit}: the evidence (nats) of a likelihood u in [0, 1). */
+export function unitToEvidence(u: number): number {
+  if (!(u > 0)) return 0;
+  const p = 1 - u;
+  return p >= TAIL ? -Math.log1p(-u) : KNEE - 1 + TAIL / p;
 }
 
-const BINS = 64;
-/** log2 of the lowest surprise the percentile histogram tells apart. */
-const LOG_LO = -10;
-const BIN_WIDTH = 0.5;
+/** The score of a surprise s >= 0: x / (1 + x) with x = log2(1 + s²). */
+export function surpriseScore(s: number): number {
+  // log2(1 + s²) without overflowing s² for s > 1e154
+  const x = s > 1 ? 2 * Math.log2(s) + Math.log2(1 + 1 / (s * s)) : Math.log2(1 + s * s);
+  return x / (1 + x);
+}
 
-/** Turns surprises into a score, a likelihood and a percentile. */
+/** -ln P(Γ(k, 1) >= x): the evidence of k readings whose evidence sums to x (Fisher's method). */
+export function gammaTailEvidence(x: number, k: number): number {
+  if (!(x > 0)) return 0;
+  // P = e^-x Σ_{i<k} x^i / i!
+  let term = 1, sum = 1;
+  for (let i = 1; i < k; i++) {
+    term *= x / i;
+    sum += term;
+  }
+  return x - Math.log(sum);
+}
+
+/** Histogram of ln(surprise): bin width and range. */
+const BIN = 0.25;
+const LN_LO = -12;
+const BINS = 96; // ln s from -12 to 12
+/** Surprises the histogram needs before it gives evidence. */
+const MIN_COUNT = 30;
+
+/** How the scorer turns surprises into evidence (from the preset's `anomaly` settings). */
+export interface ScorerOptions {
+  /** k: readings the smoothed evidence sums over. */
+  smoothing: number;
+  /** Readings of history the tail is estimated from (exponential forgetting). */
+  history: number;
+  /** Readings after an onset during which only stronger evidence is another onset. */
+  refractory: number;
+}
+
+/** Turns surprises (and range records) into a score, evidence, a likelihood, an onset and a percentile. */
 export class AnomalyScorer {
-  readonly smoothing: number;
-  readonly history: number;
-  /** Last `smoothing` log-surprises (ring). */
-  readonly recent: Float64Array;
-  /** Long-run mean and variance of the log-surprise (exponentially weighted). */
-  mean = 0;
-  variance = 1;
-  count = 0;
-  /** Histogram of log2-surprises for the percentile. */
+  readonly opts: ScorerOptions;
+  /** Histogram of ln s (BINS), forgetting at 1 - 1/history per reading. */
   readonly bins: Float64Array;
+  /** Evidence of the last `smoothing` readings (ring). */
+  readonly recent: Float64Array;
+  /** Smoothed evidence reported as an onset in the last `refractory` readings, else 0 (ring). */
+  readonly onsets: Float64Array;
+  /** Mass in the histogram. */
+  total = 0;
+  /** Readings scored. */
+  count = 0;
   // outputs of the last update()
   score = 0;
-  likelihood = 0.5;
+  /** Evidence of the reading alone (nats). */
+  evidence = 0;
+  /** Smoothed evidence (nats). */
+  smoothed = 0;
+  likelihood = 0;
+  onset = 0;
   percentile = 0;
 
-  constructor(smoothing: number, history: number) {
-    this.smoothing = smoothing;
-    this.history = history;
-    this.recent = new Float64Array(smoothing);
+  constructor(opts: ScorerOptions) {
+    this.opts = opts;
     this.bins = new Float64Array(BINS);
+    this.recent = new Float64Array(opts.smoothing);
+    this.onsets = new Float64Array(opts.refractory);
   }
 
-  /** Takes the surprise s >= 0 of one reading and sets score, likelihood, percentile. */
-  update(s: number): void {
-    const s2 = s * s;
-    this.score = s2 / (1 + s2);
-    const ls = Math.log(s + 1e-6);
-    // the percentile among the past, then add this one
-    const b = Math.min(
-      BINS - 1,
-      Math.max(0, Math.floor((Math.log2(s + 1e-12) - LOG_LO) / BIN_WIDTH)),
-    );
-    let below = 0, total = 0;
-    for (let i = 0; i < BINS; i++) {
-      total += this.bins[i];
-      if (i < b) below += this.bins[i];
+  /** Evidence (nats) that a surprise s is unusual, from the histogram before it. */
+  pointEvidence(s: number): number {
+    if (this.total < MIN_COUNT) return 0;
+    const f = (Math.log(s + 1e-300) - LN_LO) / BIN;
+    const b = Math.min(BINS - 1, Math.max(0, Math.floor(f)));
+    let above = 0, top = -1;
+    for (let i = BINS - 1; i > b; i--) {
+      above += this.bins[i];
+      if (top < 0 && this.bins[i] > 0) top = i;
     }
-    this.percentile = total > 0 ? (below + 0.5 * this.bins[b]) / total : 0.5;
-    this.bins[b] += 1;
-    // likelihood against the history before this reading
-    this.recent[this.count % this.smoothing] = ls;
-    const n = Math.min(this.count + 1, this.smoothing);
-    let short = 0;
-    for (let i = 0; i < n; i++) short += this.recent[i];
-    short /= n;
-    const sd = Math.sqrt(this.variance) + 1e-6;
-    const zShort = ((short - this.mean) / sd) * Math.sqrt(n);
-    const zNow = (ls - this.mean) / sd;
-    this.likelihood = this.count < 10 ? 0.5 : normalCdf(Math.max(zShort, zNow));
-    // then learn the long-run distribution
-    const a = 1 / Math.min(this.count + 1, this.history);
-    const d = ls - this.mean;
-    this.mean += a * d;
-    this.variance = this.count === 0 ? 1 : (1 - a) * (this.variance + a * d * d);
+    // the part of s's own bin above it (uniform within the bin)
+    above += this.bins[b] * Math.min(1, Math.max(0, b + 1 - f));
+    let lambda = -Math.log((above + 1) / (this.total + 1));
+    if (top < 0) {
+      // nothing as large so far: beyond the highest occupied bin, ln of the ratio
+      for (let i = b; i >= 0 && top < 0; i--) if (this.bins[i] > 0) top = i;
+      const edge = LN_LO + (top + 1) * BIN;
+      lambda += Math.max(0, Math.log(s + 1e-300) - edge);
+    }
+    return lambda;
+  }
+
+  /**
+   * Scores one reading: surprise s >= 0, and `record` > 0 (the number of
+   * readings its range was built from) when it lies outside every value seen.
+   * `learn` adds s to the long-run distribution (false inside an open
+   * anomaly, so an anomaly does not become the norm); `quiet` (warming up)
+   * gives no onset.
+   */
+  update(s: number, record: number, learn: boolean, quiet: boolean): void {
+    const o = this.opts;
+    this.score = surpriseScore(s);
+    // percentile and evidence against the past, then learn
+    const f = (Math.log(s + 1e-300) - LN_LO) / BIN;
+    const b = Math.min(BINS - 1, Math.max(0, Math.floor(f)));
+    let below = 0;
+    for (let i = 0; i < b; i++) below += this.bins[i];
+    this.percentile = this.total > 0 ? (below + 0.5 * this.bins[b]) / this.total : 0.5;
+    let lambda = this.pointEvidence(s);
+    if (record > 1) lambda += Math.log(record);
+    this.evidence = lambda;
+    // smoothed: the larger of this reading and the last k together
+    const k = o.smoothing;
+    this.recent[this.count % k] = lambda;
+    let sum = 0;
+    const n = Math.min(this.count + 1, k);
+    for (let i = 0; i < n; i++) sum += this.recent[i];
+    this.smoothed = Math.max(lambda, gammaTailEvidence(sum, n));
+    this.likelihood = evidenceToUnit(this.smoothed);
+    // onset: above every onset of the refractory period
+    const slot = this.count % o.refractory;
+    this.onsets[slot] = 0;
+    let best = 0;
+    for (let i = 0; i < o.refractory; i++) if (this.onsets[i] > best) best = this.onsets[i];
+    const starts = !quiet && this.smoothed > best;
+    this.onsets[slot] = starts ? this.smoothed : 0;
+    this.onset = starts ? this.likelihood : 0;
+    if (learn) {
+      const g = 1 - 1 / o.history;
+      for (let i = 0; i < BINS; i++) this.bins[i] *= g;
+      this.bins[b] += 1;
+      this.total = this.total * g + 1;
+    }
     this.count++;
+  }
+}
+
+/**
+ * The range of each target's values so far, and whether a value lies outside
+ * it by more than `margin` of its width.
+ */
+export class RangeTracker {
+  readonly margin: number;
+  /** Lowest and highest value per target (J). */
+  readonly lo: Float64Array;
+  readonly hi: Float64Array;
+  /** Readings the range was built from. */
+  count = 0;
+
+  constructor(targets: number, margin: number) {
+    this.margin = margin;
+    this.lo = new Float64Array(targets).fill(Infinity);
+    this.hi = new Float64Array(targets).fill(-Infinity);
+  }
+
+  /** How far x lies outside target j's range, in widths of the range (0 inside). */
+  outside(j: number, x: number): number {
+    const lo = this.lo[j], hi = this.hi[j];
+    if (!(hi >= lo)) return 0;
+    const w = hi - lo;
+    if (w === 0) return x === lo ? 0 : Infinity;
+    return Math.max(0, (x - hi) / w, (lo - x) / w);
+  }
+
+  /** Whether x is a record for target j (outside its range by more than the margin). */
+  isRecord(j: number, x: number): boolean {
+    return this.count > 1 && this.outside(j, x) > this.margin;
+  }
+
+  /** Widens target j's range to x. */
+  add(j: number, x: number): void {
+    if (x < this.lo[j]) this.lo[j] = x;
+    if (x > this.hi[j]) this.hi[j] = x;
   }
 }
 
@@ -111,15 +241,18 @@ export interface AlertOptions {
 }
 
 /**
- * Alert state machine: warm-up suppression, debounce, hysteresis, and the
- * acceptance of a persisting change as the new normal.
+ * Alert state machine: warm-up suppression, debounce, hysteresis,
+ * de-duplication, and the acceptance of a persisting change as the new normal.
  *
  *   warming_up --(warmup readings)--> normal
- *   normal --(debounce readings with likelihood >= threshold)--> anomaly  (opened)
- *   anomaly --(debounce readings with likelihood < clear)--> normal      (resolved)
- *   anomaly --(newNormalAfter readings)--> warming_up                    (new_normal)
+ *   normal --(debounce readings with likelihood >= threshold,
+ *             one of them an onset >= threshold)--> anomaly           (opened)
+ *   anomaly --(debounce readings with likelihood < clear)--> normal   (resolved)
+ *   anomaly --(newNormalAfter readings)--> warming_up                 (new_normal)
  *
- * After a new normal the machine warms up again for min(warmup,
+ * Requiring an onset means an alert does not open again for the same or
+ * weaker evidence within the scorer's refractory period: one alert per
+ * incident. After a new normal the machine warms up again for min(warmup,
  * newNormalAfter) readings while the models learn the new level, so the
  * change they are catching up with does not raise a second alert.
  */
@@ -129,6 +262,8 @@ export class AlertMachine {
   seen = 0;
   /** Consecutive readings pushing towards the other state. */
   run = 0;
+  /** Whether the current run towards an alert holds an onset >= threshold. */
+  runOnset = false;
   /** Readings since the open alert began. */
   duration = 0;
 
@@ -141,8 +276,8 @@ export class AlertMachine {
     return likelihood >= this.opts.threshold;
   }
 
-  /** Advances by one reading with its likelihood. */
-  step(likelihood: number): AlertTransition {
+  /** Advances by one reading with its likelihood and onset. */
+  step(likelihood: number, onset = likelihood): AlertTransition {
     const o = this.opts;
     this.seen++;
     switch (this.state) {
@@ -150,10 +285,17 @@ export class AlertMachine {
         if (this.seen >= o.warmup) this.state = "normal";
         return "none";
       case "normal":
-        this.run = likelihood >= o.threshold ? this.run + 1 : 0;
-        if (this.run >= o.debounce) {
+        if (likelihood >= o.threshold) {
+          this.run++;
+          this.runOnset ||= onset >= o.threshold;
+        } else {
+          this.run = 0;
+          this.runOnset = false;
+        }
+        if (this.run >= o.debounce && this.runOnset) {
           this.state = "anomaly";
           this.run = 0;
+          this.runOnset = false;
           this.duration = o.debounce;
           return "opened";
         }

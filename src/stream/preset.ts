@@ -68,18 +68,22 @@ export const PresetSchema = z.object({
     rate: z.number().positive().max(1).default(0.05),
   }).prefault({}),
   anomaly: z.object({
-    /** Readings before any alert may open. */
+    /** Readings before any alert may open (and before any onset is reported). */
     warmup: int(0, 1_000_000).default(288),
-    /** Anomaly score at or above which a reading counts as anomalous. */
+    /** Likelihood at or above which a reading counts as anomalous (0.99999: one in 100,000). */
     threshold: z.number().gt(0).lt(1).default(0.99999),
-    /** Score below which a reading counts as normal again (hysteresis). */
+    /** Likelihood below which a reading counts as normal again (hysteresis). */
     clear: z.number().gt(0).lt(1).default(0.9),
     /** Consecutive anomalous (normal) readings to open (resolve) an alert. */
-    debounce: int(1, 1000).default(2),
-    /** Readings of the short window the likelihood averages. */
-    smoothing: int(1, 1000).default(6),
-    /** Readings of history the likelihood compares against. */
-    history: int(10, 100_000).default(2016),
+    debounce: int(1, 1000).default(1),
+    /** Readings whose evidence the smoothed likelihood sums (1: no smoothing). */
+    smoothing: int(1, 1000).default(2),
+    /** Readings of history the surprise's distribution is estimated from (exponential forgetting). */
+    history: int(10, 10_000_000).default(20_000),
+    /** Readings after an onset during which only stronger evidence is another onset (or alert). */
+    refractory: int(1, 100_000).default(500),
+    /** A value outside every value seen by more than this share of their range is a record. */
+    rangeMargin: z.number().min(0).default(0.01),
     /** Learn from readings inside an open anomaly (false: the anomaly does not become the norm). */
     learnDuringAnomaly: z.boolean().default(false),
     /** Readings after which a persisting change is accepted as the new normal. */

@@ -10,7 +10,7 @@
 import { crc32 } from "../model/serialize.ts";
 
 export const STATE_MAGIC = "FCDS";
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 /** The arrays a state holds, by name. */
 export type StateArrays = Record<string, Float32Array | Float64Array | Int32Array>;

@@ -38,7 +38,13 @@ import { CALENDAR_FEATURES, calendarFeatures } from "./calendar.ts";
 import { Rls } from "./rls.ts";
 import { Blend } from "./blend.ts";
 import { Intervals } from "./intervals.ts";
-import { AlertMachine, type AlertTransition, AnomalyScorer } from "./anomaly.ts";
+import {
+  AlertMachine,
+  type AlertTransition,
+  AnomalyScorer,
+  evidenceToUnit,
+  RangeTracker,
+} from "./anomaly.ts";
 import { decodeState, encodeState, type StateArrays } from "./state.ts";
 
 /** A reading the stream refuses, with a machine-readable reason. */
@@ -99,9 +105,15 @@ export interface Observation {
   learned: boolean;
   /** A gap before this reading reset the windows. */
   gap: boolean;
-  /** Anomaly score, likelihood and percentile; null until a one-step forecast existed. */
+  /**
+   * Anomaly score of the reading alone (grows with the surprise, below 1),
+   * the smoothed likelihood, the onset (the likelihood at a reading that
+   * begins an incident, 0 at the others) and the percentile; null until a
+   * one-step forecast existed. See anomaly.ts.
+   */
   score: number | null;
   likelihood: number | null;
+  onset: number | null;
   percentile: number | null;
   /** The alert this reading opened or ended. */
   event: AlertEvent | null;
@@ -155,6 +167,7 @@ export class StreamModel {
   readonly blend: Blend;
   readonly intervals: Intervals;
   readonly scorer: AnomalyScorer;
+  readonly range: RangeTracker;
   readonly alerts: AlertMachine;
   /** Learning switched off by the user. */
   frozen = false;
@@ -179,7 +192,7 @@ export class StreamModel {
   readonly #lags: number;
   readonly #d: number; // linear features
   readonly #S: number; // origin slots = Hm + 1
-  readonly originStep: Float64Array; // (S) step of the origin in the slot, -1 if none
+  readonly originStep: Float64Array; // (S) step of the origin in the slot, NaN if none (NaN equals no step)
   readonly originTs: Float64Array; // (S)
   readonly originX: Float64Array; // (S, J) raw target values at the origin
   readonly originLags: Float64Array; // (S, lags·I) normalised lag rows, newest first; NaN if short
@@ -277,13 +290,14 @@ export class StreamModel {
       p.blend.warmup,
     );
     this.intervals = new Intervals(Hm * J, p.intervals.coverage, p.intervals.rate);
-    this.scorer = new AnomalyScorer(p.anomaly.smoothing, p.anomaly.history);
+    this.scorer = new AnomalyScorer(p.anomaly);
+    this.range = new RangeTracker(J, p.anomaly.rangeMargin);
     this.alerts = new AlertMachine(p.anomaly);
     // the seasonal ring needs the period; it is sized for the longest season allowed
     this.#C = Math.max(this.#lags, p.seasonSeconds > 0 ? MAX_SEASON : 1);
     if (Number.isFinite(this.periodMs)) this.#setPeriod(this.periodMs);
     const S = this.#S = Hm + 1;
-    this.originStep = new Float64Array(S).fill(-1);
+    this.originStep = new Float64Array(S).fill(NaN);
     this.originTs = new Float64Array(S);
     this.originX = new Float64Array(S * J);
     this.originLags = new Float64Array(S * this.#lags * I);
@@ -387,12 +401,17 @@ export class StreamModel {
       gap,
       score: null,
       likelihood: null,
+      onset: null,
       percentile: null,
       event: null,
     };
     this.step++;
     const slot1 = this.#score(values, obs);
-    const anomalous = obs.likelihood !== null && this.alerts.anomalous(obs.likelihood);
+    // not learned: a reading anomalous by itself, and every reading inside an
+    // open alert (an anomaly does not become the norm; one extreme reading
+    // would pull the linear models and the LSTM far off)
+    const anomalous = obs.likelihood !== null &&
+      this.alerts.anomalous(evidenceToUnit(this.scorer.evidence));
     const suppress = this.frozen ||
       ((anomalous || this.alerts.state === "anomaly") && !this.preset.anomaly.learnDuringAnomaly);
     if (!suppress) {
@@ -403,9 +422,10 @@ export class StreamModel {
     // the alert machine; an alert carries the context of the reading that
     // began it (with debounce, the one that opens it may be less surprising)
     if (obs.likelihood !== null) {
-      const starts = this.alerts.state === "normal" && this.alerts.run === 0 && anomalous;
+      const starts = this.alerts.state === "normal" && this.alerts.run === 0 &&
+        this.alerts.anomalous(obs.likelihood);
       if (starts) this.#pendingEvent = this.#event("opened", ts, values, slot1, obs);
-      const t = this.alerts.step(obs.likelihood);
+      const t = this.alerts.step(obs.likelihood, obs.onset!);
       if (t === "opened") {
         obs.event = { ...this.#pendingEvent!, ts };
         this.anomalySince = this.#pendingEvent!.since;
@@ -423,7 +443,7 @@ export class StreamModel {
   #resetWindows(): void {
     this.gaps++;
     this.histLen = 0;
-    this.originStep.fill(-1);
+    this.originStep.fill(NaN);
     this.hasInput = false;
     if (this.net && this.trainer) {
       this.net.resetState();
@@ -480,14 +500,34 @@ export class StreamModel {
         const q = this.qUsed[cOff];
         this.intervals.update(s, Math.abs(r), Number.isNaN(q) ? Infinity : q);
         if (h === 1 && !Number.isNaN(q)) {
-          surprise = Math.max(surprise, Math.abs(r) / Math.max(q, 1e-9));
+          // the half-width floored at 1e-3 of the target's spread: an interval
+          // that has shrunk to nothing on a noise-free stretch would make every
+          // later deviation a new record surprise
+          const floor = 1e-3 * this.level.scale(col);
+          surprise = Math.max(surprise, Math.abs(r) / Math.max(q, floor, 1e-12));
         }
       }
     }
+    // a record: a target outside every value it has had (its evidence, ln n,
+    // counts at most the readings of the remembered history)
+    const a = this.preset.anomaly;
+    let record = 0;
+    for (let j = 0; j < J; j++) {
+      const y = values[this.targetIndex[j]];
+      if (this.range.isRecord(j, y)) record = Math.min(this.range.count, a.history);
+      this.range.add(j, y);
+    }
+    this.range.count++;
     if (surprise >= 0) {
-      this.scorer.update(surprise);
+      this.scorer.update(
+        surprise,
+        record,
+        this.alerts.state !== "anomaly" || a.learnDuringAnomaly,
+        this.alerts.state === "warming_up",
+      );
       obs.score = this.scorer.score;
       obs.likelihood = this.scorer.likelihood;
+      obs.onset = this.scorer.onset;
       obs.percentile = this.scorer.percentile;
     }
     return slot1;
@@ -828,6 +868,9 @@ export class StreamModel {
       hits: this.intervals.hits,
       recent: this.scorer.recent,
       bins: this.scorer.bins,
+      onsets: this.scorer.onsets,
+      rangeLo: this.range.lo,
+      rangeHi: this.range.hi,
     };
     this.rls.forEach((r, h) => {
       a[`rlsP${h}`] = r.P;
@@ -865,8 +908,14 @@ export class StreamModel {
       frozen: this.frozen,
       level: [this.level.weight, this.level.count],
       change: [this.change.weight, this.change.count],
-      scorer: [this.scorer.mean, this.scorer.variance, this.scorer.count],
-      alerts: [this.alerts.state, this.alerts.seen, this.alerts.run, this.alerts.duration],
+      scorer: [this.scorer.total, this.scorer.count, this.range.count],
+      alerts: [
+        this.alerts.state,
+        this.alerts.seen,
+        this.alerts.run,
+        this.alerts.runOnset,
+        this.alerts.duration,
+      ],
       trainer: this.trainer
         ? [this.trainer.length, this.trainer.pending, this.trainer.updates, this.trainer.adam.t]
         : null,
@@ -904,13 +953,14 @@ export class StreamModel {
     this.frozen = s.frozen;
     [this.level.weight, this.level.count] = s.level;
     [this.change.weight, this.change.count] = s.change;
-    [this.scorer.mean, this.scorer.variance, this.scorer.count] = s.scorer;
-    [this.alerts.state, this.alerts.seen, this.alerts.run, this.alerts.duration] = s.alerts as [
-      AlertMachine["state"],
-      number,
-      number,
-      number,
-    ];
+    [this.scorer.total, this.scorer.count, this.range.count] = s.scorer;
+    [
+      this.alerts.state,
+      this.alerts.seen,
+      this.alerts.run,
+      this.alerts.runOnset,
+      this.alerts.duration,
+    ] = s.alerts as [AlertMachine["state"], number, number, boolean, number];
     if (this.trainer && s.trainer) {
       [this.trainer.length, this.trainer.pending, this.trainer.updates, this.trainer.adam.t] =
         s.trainer;

@@ -1,10 +1,27 @@
 import assert from "node:assert/strict";
-import { AlertMachine, AnomalyScorer, normalCdf } from "../../src/stream/anomaly.ts";
+import {
+  AlertMachine,
+  AnomalyScorer,
+  evidenceToUnit,
+  gammaTailEvidence,
+  RangeTracker,
+  surpriseScore,
+  unitToEvidence,
+} from "../../src/stream/anomaly.ts";
+import { mulberry32 } from "../../src/model/rng.ts";
 
 const OPTS = { warmup: 3, threshold: 0.99, clear: 0.9, debounce: 2, newNormalAfter: 6 };
 
 function run(m: AlertMachine, likelihoods: number[]) {
   return likelihoods.map((l) => `${m.step(l)}:${m.state}`);
+}
+
+/** A scorer that has seen `n` ordinary surprises (uniform in 0..2). */
+function trained(n = 2000, opts = {}) {
+  const sc = new AnomalyScorer({ smoothing: 1, history: 100_000, refractory: 50, ...opts });
+  const rnd = mulberry32(7);
+  for (let i = 0; i < n; i++) sc.update(2 * rnd(), 0, true, true);
+  return sc;
 }
 
 Deno.test("AlertMachine stays silent while warming up, then opens after `debounce` anomalous readings", () => {
@@ -35,6 +52,15 @@ Deno.test("AlertMachine resolves only after `debounce` readings below `clear` (h
   ]);
 });
 
+Deno.test("AlertMachine opens only when the anomalous run holds an onset at or above the threshold", () => {
+  const m = new AlertMachine({ ...OPTS, warmup: 0, debounce: 1 });
+  m.step(0);
+  // anomalous, but a repeat of an incident already reported (onset 0): no alert
+  assert.equal(m.step(0.999, 0), "none");
+  assert.equal(m.step(0.999, 0.98), "none", "an onset below the threshold does not open");
+  assert.equal(m.step(0.999, 0.999), "opened");
+});
+
 Deno.test("AlertMachine accepts a persisting change as the new normal, then warms up again", () => {
   const m = new AlertMachine({ ...OPTS, warmup: 4 });
   run(m, [0, 0, 0, 0, 1, 1]);
@@ -49,27 +75,112 @@ Deno.test("AlertMachine accepts a persisting change as the new normal, then warm
   assert.ok(!out.slice(4).some((s) => s.startsWith("opened")), "no alert right after");
 });
 
-Deno.test("AnomalyScorer's score grows with the surprise and never ties at the top", () => {
-  const sc = new AnomalyScorer(4, 100);
-  let prev = -1;
-  for (const s of [0, 0.5, 1, 10, 1e3, 1e5, 1e7]) {
-    sc.update(s);
-    assert.ok(sc.score > prev && sc.score < 1, `surprise ${s}: score ${sc.score}`);
-    prev = sc.score;
+Deno.test("surpriseScore() is 0.5 on the interval's edge, grows with the surprise and never reaches 1", () => {
+  assert.equal(surpriseScore(0), 0);
+  assert.equal(surpriseScore(1), 0.5);
+  let prev = 0;
+  for (const s of [0.5, 1, 10, 1e3, 1e8, 1e20, 1e100, 1e300, Number.MAX_VALUE]) {
+    const v = surpriseScore(s);
+    assert.ok(v > prev && v < 1, `surprise ${s}: score ${v} after ${prev}`);
+    prev = v;
   }
 });
 
-Deno.test("AnomalyScorer's likelihood and percentile rise for a reading far outside the usual", () => {
-  const sc = new AnomalyScorer(4, 500);
-  for (let i = 0; i < 500; i++) sc.update(0.5 + 0.4 * Math.sin(i));
-  assert.ok(sc.likelihood < 0.99);
-  sc.update(30);
+Deno.test("evidenceToUnit() is 1 - e^-λ for ordinary evidence and never ties at the top", () => {
+  assert.equal(evidenceToUnit(0), 0);
+  assert.ok(Math.abs(evidenceToUnit(Math.log(1e5)) - 0.99999) < 1e-12);
+  let prev = evidenceToUnit(19.99);
+  for (const l of [20, 20.01, 25, 40, 100, 1e3, 1e4, 1e5, 1e6]) {
+    const u = evidenceToUnit(l);
+    assert.ok(u > prev && u < 1, `λ ${l}: ${u} after ${prev}`);
+    prev = u;
+  }
+  for (const l of [0.1, 5, 11.5, 19, 21, 300]) {
+    assert.ok(Math.abs(unitToEvidence(evidenceToUnit(l)) - l) < 1e-4 * l, `round trip of λ ${l}`);
+  }
+});
+
+Deno.test("gammaTailEvidence() is the evidence itself for one reading and Fisher's tail for two", () => {
+  assert.equal(gammaTailEvidence(7, 1), 7);
+  // P(Γ(2, 1) >= x) = e^-x (1 + x)
+  assert.ok(Math.abs(gammaTailEvidence(9, 2) - (9 - Math.log(10))) < 1e-12);
+  assert.equal(gammaTailEvidence(0, 3), 0);
+});
+
+Deno.test("AnomalyScorer's point evidence is -ln of the share of past surprises at least as large", () => {
+  const sc = trained(20_000);
+  // uniform on [0, 2]: 10% of surprises are above 1.8, 50% above 1
+  assert.ok(Math.abs(sc.pointEvidence(1.8) - Math.log(10)) < 0.25, `${sc.pointEvidence(1.8)}`);
+  assert.ok(Math.abs(sc.pointEvidence(1) - Math.log(2)) < 0.1, `${sc.pointEvidence(1)}`);
+  // beyond everything seen: at least ln n, and more the further out
+  const far = sc.pointEvidence(50), farther = sc.pointEvidence(5000);
+  assert.ok(far > Math.log(20_000) && farther > far + 4, `${far} ${farther}`);
+});
+
+Deno.test("AnomalyScorer's likelihood rises for a reading far outside the usual, and a record adds ln n", () => {
+  const sc = trained(2000, { refractory: 1 });
+  sc.update(1, 0, true, false);
+  assert.ok(sc.likelihood < 0.9, `ordinary: ${sc.likelihood}`);
+  sc.update(30, 0, true, false);
   assert.ok(sc.likelihood > 0.999, `likelihood ${sc.likelihood}`);
   assert.ok(sc.percentile > 0.99, `percentile ${sc.percentile}`);
+  const a = trained(2000), b = trained(2000);
+  a.update(1, 0, true, false);
+  b.update(1, 2001, true, false);
+  assert.ok(
+    Math.abs(b.evidence - a.evidence - Math.log(2001)) < 1e-9,
+    `${a.evidence} ${b.evidence}`,
+  );
 });
 
-Deno.test("normalCdf() matches known values", () => {
-  for (const [z, p] of [[0, 0.5], [1.6448536, 0.95], [-1.959964, 0.025], [3.090232, 0.999]]) {
-    assert.ok(Math.abs(normalCdf(z) - p) < 1e-6, `Φ(${z}) = ${normalCdf(z)}`);
+Deno.test("AnomalyScorer's smoothed evidence adds up a run of moderately unusual readings", () => {
+  const one = trained(5000, { smoothing: 3 });
+  one.update(1.99, 0, true, false);
+  const alone = one.smoothed;
+  one.update(1.99, 0, true, false);
+  one.update(1.99, 0, true, false);
+  assert.ok(one.smoothed > alone + 2, `three in a row ${one.smoothed} vs one ${alone}`);
+  assert.ok(one.smoothed > one.evidence, "above the last reading's own evidence");
+});
+
+Deno.test("AnomalyScorer reports one onset per incident: a repeat within the refractory period is 0, a stronger one is not", () => {
+  const sc = trained(3000, { refractory: 100 });
+  sc.update(40, 0, true, false);
+  const first = sc.onset;
+  assert.ok(first > 0.999 && first === sc.likelihood, `first spike: onset ${first}`);
+  for (let i = 0; i < 20; i++) sc.update(0.5, 0, true, false);
+  sc.update(40, 0, true, false);
+  assert.equal(sc.onset, 0, "the same spike again, 21 readings later");
+  sc.update(4000, 0, true, false);
+  assert.ok(sc.onset > first, `a stronger spike: ${sc.onset}`);
+  for (let i = 0; i < 100; i++) sc.update(0.5, 0, true, false);
+  sc.update(4000, 0, true, false);
+  assert.ok(sc.onset > 0.999, "after the refractory period the same spike is an onset again");
+});
+
+Deno.test("AnomalyScorer gives no onset while quiet (warming up) and keeps anomalies out of the norm", () => {
+  const sc = trained(3000);
+  sc.update(40, 0, true, true);
+  assert.equal(sc.onset, 0);
+  assert.ok(sc.likelihood > 0.999);
+  const before = sc.pointEvidence(40);
+  for (let i = 0; i < 200; i++) sc.update(40, 0, false, false);
+  assert.ok(Math.abs(sc.pointEvidence(40) - before) < 1e-9, "not learned: still as unusual");
+  for (let i = 0; i < 200; i++) sc.update(40, 0, true, false);
+  assert.ok(sc.pointEvidence(40) < before - 2, "learned: now ordinary");
+});
+
+Deno.test("RangeTracker counts a value outside every past value by more than the margin as a record", () => {
+  const r = new RangeTracker(2, 0.01);
+  for (const [a, b] of [[10, 0], [20, 0], [15, 0]]) {
+    r.add(0, a);
+    r.add(1, b);
+    r.count++;
   }
+  assert.equal(r.isRecord(0, 20.05), false, "within the margin (1% of the range 10..20)");
+  assert.equal(r.isRecord(0, 20.2), true);
+  assert.equal(r.isRecord(0, 9.5), true);
+  assert.equal(r.isRecord(0, 12), false);
+  assert.equal(r.isRecord(1, 0), false, "a constant target: the same value is no record");
+  assert.equal(r.isRecord(1, 1e-3), true, "a constant target: any other value is");
 });

@@ -123,14 +123,20 @@ Deno.test("an anomaly is not learned, and a change that persists is accepted as 
   const s = engine.create("a", { preset, columns: ["v"] });
   const x = room(1700, 6, 0.05);
   for (let t = 1500; t < x.length; t++) x[t] += 8; // a lasting level shift
-  let learnedInside = 0, first: ReturnType<typeof s.observe> | undefined;
+  let learnedInside = 0, insideAlert = 0, first: ReturnType<typeof s.observe> | undefined;
   for (let t = 0; t < x.length; t++) {
+    const wasOpen = s.alerts.state === "anomaly";
     const o = engine.observe("a", T0 + t * FIVE_MIN, [x[t]]);
-    if (t >= 1500 && s.alerts.state === "anomaly" && o.learned) learnedInside++;
+    if (wasOpen) {
+      insideAlert++;
+      if (o.learned) learnedInside++;
+    }
     if (o.event?.type === "opened") first = o;
   }
   assert.deepEqual(events.slice(-2), ["opened", "new_normal"]);
+  assert.ok(insideAlert >= 49, `readings inside the open alert: ${insideAlert}`);
   assert.equal(learnedInside, 0, "no reading inside the open anomaly was learned");
+  assert.equal(first!.learned, false, "nor the reading that opened it");
   const ev = first!.event!;
   assert.equal(ev.stream, "a");
   assert.ok(ev.targets.v.value > ev.targets.v.upper, JSON.stringify(ev.targets));
@@ -139,6 +145,68 @@ Deno.test("an anomaly is not learned, and a change that persists is accepted as 
   assert.match(ev.message, /outside the expected .* learning paused/);
   assert.equal(s.state, "learning");
   assert.equal(events.filter((e) => e === "opened").length, 1, JSON.stringify(events));
+});
+
+Deno.test("a noise-free repeating pattern does not raise an alert at every repeat", () => {
+  // a square wave, 20 for half a day and 80 for the other: once the interval
+  // has shrunk to nothing, every step would be a new record surprise
+  const s = new StreamModel({ id: "sq", preset: small(), columns: ["v"] });
+  const opened: number[] = [];
+  for (let t = 0; t < 288 * 14; t++) {
+    const o = s.observe(T0 + t * FIVE_MIN, [Math.floor(t / 144) % 2 ? 80 : 20]);
+    if (o.event?.type === "opened") opened.push(t);
+  }
+  assert.ok(opened.length <= 2, `alerts at ${JSON.stringify(opened)}`);
+});
+
+Deno.test("a spike opens one alert; an equal spike within the refractory period gives no onset, a stronger one does", () => {
+  const s = new StreamModel({ id: "o", preset: small(), columns: ["v"] });
+  const x = room(2000, 11, 0.1);
+  x[1500] += 6;
+  x[1700] += 6; // the same spike 200 readings later (refractory: 500)
+  x[1900] += 60; // a far stronger one
+  const onsets: number[] = [], opened: number[] = [];
+  for (let t = 0; t < x.length; t++) {
+    const o = s.observe(T0 + t * FIVE_MIN, [x[t]]);
+    if (t > 1000 && o.onset! >= s.preset.anomaly.threshold) onsets.push(t);
+    if (o.event?.type === "opened") opened.push(t);
+  }
+  // the reading after a spike is surprising too (the forecast followed the
+  // spike): together they may be stronger evidence than the spike alone
+  assert.deepEqual(onsets.filter((t) => t < 1600), onsets.includes(1501) ? [1500, 1501] : [1500]);
+  assert.ok(!onsets.some((t) => t >= 1600 && t < 1900), JSON.stringify(onsets));
+  assert.ok(onsets.includes(1900) || onsets.includes(1901), JSON.stringify(onsets));
+  const late = opened.filter((t) => t > 1000);
+  assert.equal(late.length, 2, JSON.stringify(opened));
+  assert.ok(late[0] === 1500 && late[1] - 1900 <= 1, JSON.stringify(opened));
+});
+
+Deno.test("the NAB column is sparse: a level shift gives at most two high onsets, not a run", () => {
+  const s = new StreamModel({ id: "n", preset: small(), columns: ["v"] });
+  const x = room(2200, 12, 0.1);
+  for (let t = 1500; t < x.length; t++) x[t] -= 10;
+  const high: number[] = [];
+  let maxLikelihood = 0, elevated = 0;
+  for (let t = 0; t < x.length; t++) {
+    const o = s.observe(T0 + t * FIVE_MIN, [x[t]]);
+    if (t >= 1000 && o.onset! >= 0.999) high.push(t);
+    if (t >= 1500) maxLikelihood = Math.max(maxLikelihood, o.likelihood!);
+    if (t >= 1500 && o.likelihood! >= 0.999) elevated++;
+  }
+  assert.ok(high.length >= 1 && high.length <= 2 && high[0] === 1500, JSON.stringify(high));
+  assert.ok(elevated > high.length, `likelihood elevated for ${elevated} readings`);
+  assert.ok(maxLikelihood > 0.99999, `likelihood ${maxLikelihood}`);
+});
+
+Deno.test("a value below every past value is a record: its evidence includes ln(readings)", () => {
+  const s = new StreamModel({ id: "rec", preset: small(), columns: ["v"] });
+  const x = room(800, 13, 0.1);
+  feed(s, x);
+  const lo = s.range.lo[0];
+  s.observe(T0 + 800 * FIVE_MIN, [lo - 3]);
+  assert.equal(s.range.lo[0], lo - 3);
+  const point = s.scorer.evidence - Math.log(800);
+  assert.ok(point > 0 && point < s.scorer.evidence, `evidence ${s.scorer.evidence}`);
 });
 
 Deno.test("no alert opens while the model warms up", () => {
@@ -209,4 +277,11 @@ Deno.test("parsePreset() names each bad field and its value", () => {
       e instanceof RangeError && /model\.hidden: .*: current value is 0/.test(e.message) &&
       /intervals\.coverage: .*: current value is 1\.5/.test(e.message),
   );
+});
+
+Deno.test("an empty forecast slot is never scored: one reading scores nothing at any horizon", () => {
+  const s = new StreamModel({ id: "e", preset: small(), columns: ["v"] });
+  s.observe(T0, [21]);
+  s.observe(T0 + FIVE_MIN, [21.1]);
+  assert.deepEqual(s.stats().map((h) => h.scored), [1, 0, 0, 0, 0, 0]);
 });
