@@ -1,0 +1,486 @@
+/**
+ * End-to-end load benchmark of the daemon (not part of the test suite): the
+ * real `main.ts serve` as a child process on 127.0.0.1 with a temporary data
+ * directory and the default preset, N streams (one value each, topic
+ * `sensors/s{k}/v`) fed through the embedded broker by an MQTT.js client
+ * (QoS 1), one reading per message, round-robin over the streams, each
+ * stream's timestamps 5 minutes apart starting in the past.
+ *
+ *   deno run --allow-run --allow-net=127.0.0.1 --allow-read --allow-write=/tmp --allow-env \
+ *     bench/daemon_load.ts [--streams=100] [--rates=1000,2000,3000,4000] [--seconds=20] \
+ *     [--latency-rate=1000] [--latency-seconds=30] [--sample-every=50] [--rss-minutes=10] \
+ *     [--rss-rate=1000] [--parts=throughput,latency,rss]
+ *
+ * Measurements, one `RESULT {json}` line each on stdout, a summary on stderr:
+ *
+ * 1. throughput: each offered rate for `--seconds`; after publishing stops,
+ *    how long until forecastd_readings_total{source="mqtt"} equals what was
+ *    published and forecastd_training_steps_total rose by as much. A rate is
+ *    kept up with when the counters catch up within 2 s, nothing is lost
+ *    and nothing rejected.
+ * 2. latency: at `--latency-rate`, 1 reading in `--sample-every` is followed
+ *    by polling GET /v1/streams/s{k}/forecast until its `origin` is that
+ *    reading's timestamp; publish-to-forecast p50/p99 in ms.
+ * 3. rss: `--rss-minutes` of load at `--rss-rate`, the daemon's VmRSS from
+ *    /proc/<pid>/status sampled along the way and at the end.
+ *
+ * Each part starts its own daemon with a fresh data directory. Only
+ * 127.0.0.1 is contacted; the daemon is ended by its pid.
+ */
+import mqtt from "mqtt";
+import { type Daemon, startDaemon } from "../tests/e2e/_daemon.ts";
+
+interface Config {
+  streams: number;
+  rates: number[];
+  seconds: number;
+  latencyRate: number;
+  latencySeconds: number;
+  sampleEvery: number;
+  rssMinutes: number;
+  rssRate: number;
+  parts: Set<string>;
+}
+
+function parseArgs(argv: readonly string[]): Config {
+  const c: Config = {
+    streams: 100,
+    rates: [1000, 2000, 3000, 4000],
+    seconds: 20,
+    latencyRate: 1000,
+    latencySeconds: 30,
+    sampleEvery: 50,
+    rssMinutes: 10,
+    rssRate: 1000,
+    parts: new Set(["throughput", "latency", "rss"]),
+  };
+  for (const arg of argv) {
+    const m = /^--([^=]+)=(.*)$/.exec(arg);
+    if (!m) throw new RangeError(`Cannot parse flag: must look like --name=value: got "${arg}"`);
+    const [, name, value] = m;
+    const num = () => {
+      const n = Number(value);
+      if (!Number.isFinite(n) || n <= 0) {
+        throw new RangeError(`Cannot parse --${name}: must be a positive number: got "${value}"`);
+      }
+      return n;
+    };
+    switch (name) {
+      case "streams":
+        c.streams = Math.round(num());
+        break;
+      case "rates":
+        c.rates = value.split(",").map((s) => {
+          const n = Number(s);
+          if (!Number.isFinite(n) || n <= 0) {
+            throw new RangeError(
+              `Cannot parse --rates: must list positive numbers: got "${value}"`,
+            );
+          }
+          return n;
+        });
+        break;
+      case "seconds":
+        c.seconds = num();
+        break;
+      case "latency-rate":
+        c.latencyRate = num();
+        break;
+      case "latency-seconds":
+        c.latencySeconds = num();
+        break;
+      case "sample-every":
+        c.sampleEvery = Math.round(num());
+        break;
+      case "rss-minutes":
+        c.rssMinutes = num();
+        break;
+      case "rss-rate":
+        c.rssRate = num();
+        break;
+      case "parts":
+        c.parts = new Set(value.split(","));
+        for (const p of c.parts) {
+          if (!["throughput", "latency", "rss"].includes(p)) {
+            throw new RangeError(`Cannot parse --parts: unknown part "${p}"`);
+          }
+        }
+        break;
+      default:
+        throw new RangeError(`Unknown flag --${name}`);
+    }
+  }
+  return c;
+}
+
+const STEP_MS = 300_000;
+/** The first reading's time: far enough back for 10+ minutes at 1000/s over 100 streams. */
+const START = Date.now() - 120 * 86_400_000;
+const THROUGHPUT_CATCH_UP_MS = 2000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function log(msg: string) {
+  console.error(msg);
+}
+
+function result(record: Record<string, unknown>) {
+  console.log("RESULT " + JSON.stringify(record));
+}
+
+interface Counters {
+  readings: number;
+  trained: number;
+  rejected: number;
+  observeSeconds: number;
+}
+
+async function counters(d: Daemon): Promise<Counters> {
+  const text = await (await fetch(`${d.http}/metrics`)).text();
+  let readings = 0, trained = 0, rejected = 0, observeSeconds = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#")) continue;
+    const [name, v] = [
+      line.slice(0, line.lastIndexOf(" ")),
+      Number(line.slice(line.lastIndexOf(" ") + 1)),
+    ];
+    if (name === 'forecastd_readings_total{source="mqtt"}') readings = v;
+    else if (name === "forecastd_training_steps_total") trained = v;
+    else if (name.startsWith("forecastd_rejected_readings_total")) rejected += v;
+    else if (name === "forecastd_observe_seconds_total") observeSeconds = v;
+  }
+  return { readings, trained, rejected, observeSeconds };
+}
+
+/**
+ * A file of /proc/<pid>: read by `cat`, since Deno asks for --allow-all to
+ * read /proc/<pid> itself.
+ */
+function procFile(pid: number, name: string): string {
+  const out = new Deno.Command("cat", { args: [`/proc/${pid}/${name}`], stderr: "null" })
+    .outputSync();
+  return new TextDecoder().decode(out.stdout);
+}
+
+function rssKiB(pid: number): number {
+  const status = procFile(pid, "status");
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** The CPU seconds (user + system) the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = procFile(pid, "stat");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (100 Hz)
+}
+
+/** A publisher of round-robin readings: reading i goes to stream i % N, its (i / N)-th. */
+class Publisher {
+  next = 0;
+  acked = 0;
+  errors = 0;
+  constructor(readonly client: mqtt.MqttClient, readonly streams: number) {}
+
+  /** Publishes reading `this.next`; returns its stream and timestamp. */
+  publishOne(): { stream: string; ts: number } {
+    const i = this.next++;
+    const k = i % this.streams;
+    const n = Math.floor(i / this.streams);
+    const ts = START + n * STEP_MS;
+    const value = Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) /
+      1000;
+    this.client.publish(
+      `sensors/s${k}/v`,
+      `{"value":${value},"ts":${ts}}`,
+      { qos: 1 },
+      (err) => {
+        if (err) this.errors++;
+        else this.acked++;
+      },
+    );
+    return { stream: `s${k}`, ts };
+  }
+
+  /**
+   * Publishes at `rate` readings/s for `seconds`, in ticks of 5 ms; `onEach`
+   * sees every reading. Returns the achieved publish rate.
+   */
+  async run(
+    rate: number,
+    seconds: number,
+    onEach?: (r: { stream: string; ts: number; index: number }) => void,
+    onTick?: () => void,
+  ): Promise<{ published: number; seconds: number }> {
+    const first = this.next;
+    const total = Math.round(rate * seconds);
+    const t0 = performance.now();
+    let lastTick = t0;
+    while (this.next - first < total) {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor(((now - t0) / 1000) * rate));
+      while (this.next - first < due) {
+        const index = this.next;
+        const r = this.publishOne();
+        onEach?.({ ...r, index });
+      }
+      if (onTick && now - lastTick >= 500) {
+        lastTick = now;
+        onTick();
+      }
+      await sleep(5);
+    }
+    return { published: this.next - first, seconds: (performance.now() - t0) / 1000 };
+  }
+}
+
+async function withDaemon<T>(fn: (d: Daemon, pub: Publisher) => Promise<T>): Promise<T> {
+  const dataDir = await Deno.makeTempDir({ prefix: "forecastd-load-" });
+  const d = await startDaemon({ dataDir });
+  let client: mqtt.MqttClient | undefined;
+  try {
+    client = await mqtt.connectAsync(d.mqttUrl, {
+      clientId: `load-${crypto.randomUUID().slice(0, 8)}`,
+      reconnectPeriod: 0,
+    });
+    return await fn(d, new Publisher(client, cfg.streams));
+  } finally {
+    await client?.endAsync().catch(() => {});
+    await d.stop("SIGTERM");
+    await Deno.remove(dataDir, { recursive: true });
+  }
+}
+
+/**
+ * Waits until the counters rose by `target` readings and training steps; the
+ * time from `t0` until they had, or null after `timeoutMs`.
+ */
+async function catchUp(
+  d: Daemon,
+  base: Counters,
+  target: number,
+  timeoutMs: number,
+  t0 = performance.now(),
+): Promise<{ ms: number | null; c: Counters }> {
+  for (;;) {
+    const c = await counters(d);
+    if (c.readings - base.readings >= target && c.trained - base.trained >= target) {
+      return { ms: performance.now() - t0, c };
+    }
+    if (performance.now() - t0 > timeoutMs) return { ms: null, c };
+    await sleep(20);
+  }
+}
+
+/** Creates the streams: one reading each, and waits until all are learned. */
+async function warmUp(d: Daemon, pub: Publisher): Promise<Counters> {
+  const base = await counters(d);
+  for (let i = 0; i < cfg.streams; i++) pub.publishOne();
+  const { ms, c } = await catchUp(d, base, cfg.streams, 30_000);
+  if (ms === null) {
+    throw new Error(`warm-up: ${cfg.streams} readings not learned: ${JSON.stringify(c)}`);
+  }
+  return c;
+}
+
+const cfg = parseArgs(Deno.args);
+const when = new Date().toISOString();
+log(`daemon_load: ${cfg.streams} streams, parts ${[...cfg.parts].join(",")}, ${when}`);
+
+// ---------------------------------------------------------------------------
+// 1. throughput
+
+if (cfg.parts.has("throughput")) {
+  await withDaemon(async (d, pub) => {
+    await warmUp(d, pub);
+    let best = 0;
+    for (const rate of cfg.rates) {
+      const base = await counters(d);
+      const cpu0 = cpuSeconds(d.pid);
+      const acked0 = pub.acked;
+      let maxLag = 0;
+      const published0 = pub.next;
+      let sampling = false; // one /metrics request at a time
+      const sent = await pub.run(rate, cfg.seconds, undefined, () => {
+        if (sampling) return;
+        sampling = true;
+        const sentNow = pub.next - published0;
+        counters(d).then((c) => {
+          maxLag = Math.max(maxLag, sentNow - (c.trained - base.trained));
+        }).finally(() => sampling = false);
+      });
+      // the catch-up time counts from the moment publishing stopped
+      const t1 = performance.now();
+      const { ms, c } = await catchUp(d, base, sent.published, 120_000, t1);
+      const cpu = cpuSeconds(d.pid) - cpu0;
+      const ingested = c.readings - base.readings;
+      const trained = c.trained - base.trained;
+      const rejected = c.rejected - base.rejected;
+      const totalS = sent.seconds + (ms ?? (performance.now() - t1)) / 1000;
+      const kept = ms !== null && ms <= THROUGHPUT_CATCH_UP_MS && ingested === sent.published &&
+        trained === sent.published && rejected === 0;
+      if (kept) best = rate;
+      const rec = {
+        bench: "daemon_load",
+        part: "throughput",
+        streams: cfg.streams,
+        offeredRate: rate,
+        publishedRate: Math.round(sent.published / sent.seconds),
+        published: sent.published,
+        ingested,
+        trained,
+        rejected,
+        acked: pub.acked - acked0,
+        publishErrors: pub.errors,
+        catchUpMs: ms === null ? null : Math.round(ms),
+        maxLagReadings: maxLag,
+        sustainedRate: Math.round(trained / totalS),
+        daemonCpuSeconds: Math.round(cpu * 100) / 100,
+        observeSeconds: Math.round((c.observeSeconds - base.observeSeconds) * 100) / 100,
+        keptUp: kept,
+        rssMiB: Math.round(rssKiB(d.pid) / 1024),
+        when,
+      };
+      result(rec);
+      log(
+        `  ${rate}/s offered: published ${rec.publishedRate}/s, ingested ${ingested}/${sent.published}, ` +
+          `trained ${trained}, rejected ${rejected}, catch-up ${rec.catchUpMs} ms, max lag ${maxLag}, ` +
+          `daemon CPU ${rec.daemonCpuSeconds} s (observe ${rec.observeSeconds} s) -> ${
+            kept ? "kept up" : "FELL BEHIND"
+          }`,
+      );
+      if (ms === null) break; // it cannot catch up: the higher rates would only fall further behind
+    }
+    result({
+      bench: "daemon_load",
+      part: "throughput-summary",
+      streams: cfg.streams,
+      highestKeptUpRate: best,
+      when,
+    });
+    log(`throughput: highest rate kept up with: ${best} readings/s (floor 2000)`);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// 2. latency
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+
+if (cfg.parts.has("latency")) {
+  await withDaemon(async (d, pub) => {
+    await warmUp(d, pub);
+    const base = await counters(d);
+    const latencies: number[] = [];
+    let late = 0; // a newer origin was seen first: the sample's own was overtaken
+    let lost = 0;
+    const polls: Promise<void>[] = [];
+    const follow = (stream: string, ts: number, t0: number) =>
+      (async () => {
+        const want = new Date(ts).toISOString();
+        const deadline = t0 + 10_000;
+        while (performance.now() < deadline) {
+          const res = await fetch(`${d.http}/v1/streams/${stream}/forecast`);
+          const body = await res.json() as { origin?: string };
+          const t = performance.now();
+          if (res.ok && body.origin !== undefined) {
+            if (body.origin === want) {
+              latencies.push(t - t0);
+              return;
+            }
+            if (body.origin > want) {
+              late++;
+              latencies.push(t - t0);
+              return;
+            }
+          }
+        }
+        lost++;
+      })();
+    const sent = await pub.run(cfg.latencyRate, cfg.latencySeconds, ({ stream, ts, index }) => {
+      if (index % cfg.sampleEvery === 0) polls.push(follow(stream, ts, performance.now()));
+    });
+    await Promise.all(polls);
+    const { ms, c } = await catchUp(d, base, sent.published, 30_000);
+    latencies.sort((a, b) => a - b);
+    const r2 = (x: number) => Math.round(x * 100) / 100;
+    const rec = {
+      bench: "daemon_load",
+      part: "latency",
+      streams: cfg.streams,
+      rate: cfg.latencyRate,
+      publishedRate: Math.round(sent.published / sent.seconds),
+      samples: latencies.length,
+      overtaken: late,
+      lost,
+      p50Ms: r2(quantile(latencies, 0.5)),
+      p90Ms: r2(quantile(latencies, 0.9)),
+      p99Ms: r2(quantile(latencies, 0.99)),
+      maxMs: r2(latencies[latencies.length - 1] ?? NaN),
+      ingested: c.readings - base.readings,
+      trained: c.trained - base.trained,
+      rejected: c.rejected - base.rejected,
+      catchUpMs: ms === null ? null : Math.round(ms),
+      when,
+    };
+    result(rec);
+    log(
+      `latency at ${cfg.latencyRate}/s: ${rec.samples} samples, p50 ${rec.p50Ms} ms, p90 ${rec.p90Ms} ms, ` +
+        `p99 ${rec.p99Ms} ms, max ${rec.maxMs} ms (floor: p99 < 50 ms); overtaken ${late}, lost ${lost}`,
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------
+// 3. rss
+
+if (cfg.parts.has("rss")) {
+  await withDaemon(async (d, pub) => {
+    await warmUp(d, pub);
+    const base = await counters(d);
+    const rssStart = rssKiB(d.pid);
+    const samples: { s: number; rssMiB: number }[] = [];
+    const t0 = performance.now();
+    let lastSample = 0;
+    const sent = await pub.run(cfg.rssRate, cfg.rssMinutes * 60, undefined, () => {
+      const s = (performance.now() - t0) / 1000;
+      if (s - lastSample >= 30) {
+        lastSample = s;
+        const rssMiB = Math.round(rssKiB(d.pid) / 1024 * 10) / 10;
+        samples.push({ s: Math.round(s), rssMiB });
+        log(`  rss at ${Math.round(s)} s: ${rssMiB} MiB`);
+      }
+    });
+    const rssEnd = rssKiB(d.pid);
+    const { ms, c } = await catchUp(d, base, sent.published, 30_000);
+    const rec = {
+      bench: "daemon_load",
+      part: "rss",
+      streams: cfg.streams,
+      rate: cfg.rssRate,
+      minutes: cfg.rssMinutes,
+      publishedRate: Math.round(sent.published / sent.seconds),
+      published: sent.published,
+      ingested: c.readings - base.readings,
+      trained: c.trained - base.trained,
+      rejected: c.rejected - base.rejected,
+      catchUpMs: ms === null ? null : Math.round(ms),
+      rssStartMiB: Math.round(rssStart / 1024 * 10) / 10,
+      rssEndMiB: Math.round(rssEnd / 1024 * 10) / 10,
+      rssMaxMiB: Math.max(rssEnd / 1024, ...samples.map((x) => x.rssMiB)),
+      samples,
+      when,
+    };
+    rec.rssMaxMiB = Math.round(rec.rssMaxMiB * 10) / 10;
+    result(rec);
+    log(
+      `rss after ${cfg.rssMinutes} min at ${cfg.rssRate}/s: ${rec.rssEndMiB} MiB ` +
+        `(start ${rec.rssStartMiB}, max ${rec.rssMaxMiB}; floor 150 MB); ` +
+        `ingested ${rec.ingested}/${rec.published}, trained ${rec.trained}, rejected ${rec.rejected}`,
+    );
+  });
+}
