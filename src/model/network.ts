@@ -217,7 +217,7 @@ export class Network<A extends Floats = Float32Array> {
    * backward() needs in the workspace caches.
    */
   forward(x: Floats, xOff: number, T: number, h0: Floats, c0: Floats): void {
-    const { inputs: I, hidden: H, layers: L, outputs: O } = this.shape;
+    const { hidden: H, layers: L, outputs: O } = this.shape;
     const ws = this.ws;
     if (T < 1 || T > ws.window) {
       throw new RangeError(
@@ -265,7 +265,6 @@ export class Network<A extends Floats = Float32Array> {
     for (let t = 0; t < T; t++) {
       denseForward(ws.y, t * O, top, (t + 1) * H, this.views.Wy, this.views.by, O, H);
     }
-    void I;
   }
 
   /**

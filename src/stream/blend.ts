@@ -33,6 +33,8 @@ export class Blend {
   readonly loss: Float64Array;
   /** Long-run discounted mean squared error (slots, E). */
   readonly longLoss: Float64Array;
+  /** Scratch (E) for combine(). */
+  readonly #w: Float64Array;
   /** Scored forecasts (slots, E). */
   readonly count: Float64Array;
 
@@ -54,6 +56,7 @@ export class Blend {
     this.loss = new Float64Array(slots * experts);
     this.count = new Float64Array(slots * experts);
     this.longLoss = new Float64Array(slots * experts);
+    this.#w = new Float64Array(experts);
   }
 
   /** The active experts of slot s that have a record and are not hopeless, as a bit mask. */
@@ -75,8 +78,11 @@ export class Blend {
     return mask;
   }
 
-  /** The weight of each expert in slot s (E values into out), given the `active` bit mask. */
-  weights(s: number, active: number, out: Float64Array): void {
+  /**
+   * The unnormalised weight exp(-η·(L_e / min L - 1)) of each eligible
+   * expert of slot s into out (E), 0 for the others; returns their sum.
+   */
+  #raw(s: number, active: number, out: Float64Array): number {
     const E = this.experts, base = s * E;
     const ok = this.#eligible(s, active);
     let best = Infinity;
@@ -88,29 +94,28 @@ export class Blend {
         : 0;
       total += out[e];
     }
+    return total;
+  }
+
+  /** The weight of each expert in slot s (E values into out), given the `active` bit mask. */
+  weights(s: number, active: number, out: Float64Array): void {
+    const total = this.#raw(s, active, out);
     if (total === 0) {
       // no expert has a record yet: the first one (persistence) alone
       out.fill(0);
       out[0] = 1;
       return;
     }
-    for (let e = 0; e < E; e++) out[e] /= total;
+    for (let e = 0; e < this.experts; e++) out[e] /= total;
   }
 
   /** The combined forecast of slot s from the experts' forecasts p (E) at off. */
   combine(s: number, p: Float64Array, off: number, active: number): number {
-    const E = this.experts, base = s * E;
-    const ok = this.#eligible(s, active);
-    if (ok === 0) return p[off];
-    let best = Infinity;
-    for (let e = 0; e < E; e++) if (ok & (1 << e)) best = Math.min(best, this.loss[base + e]);
-    let y = 0, total = 0;
-    for (let e = 0; e < E; e++) {
-      if (!(ok & (1 << e))) continue;
-      const w = Math.exp(-this.sharpness * (this.loss[base + e] / (best + 1e-300) - 1));
-      y += w * p[off + e];
-      total += w;
-    }
+    const w = this.#w;
+    const total = this.#raw(s, active, w);
+    if (total === 0) return p[off];
+    let y = 0;
+    for (let e = 0; e < this.experts; e++) if (w[e] > 0) y += w[e] * p[off + e];
     return y / total;
   }
 

@@ -478,7 +478,7 @@ export class StreamModel {
     let slot1 = -1;
     let surprise = -1;
     for (let h = 1; h <= Hm; h++) {
-      const o = (this.step - h + S * 1_000_000) % S;
+      const o = (this.step - h + S) % S;
       if (this.originStep[o] !== this.step - h) continue;
       if (h === 1) slot1 = o;
       this.scoredCount[h - 1]++;
@@ -539,7 +539,7 @@ export class StreamModel {
     const S = this.#S;
     // the blend: each (target, horizon) learns from this outcome
     for (let h = 1; h <= Hm; h++) {
-      const o = (this.step - h + S * 1_000_000) % S;
+      const o = (this.step - h + S) % S;
       if (this.originStep[o] !== this.step - h) continue;
       for (let j = 0; j < J; j++) {
         const y = values[this.targetIndex[j]];
@@ -557,7 +557,7 @@ export class StreamModel {
     // the linear model of every horizon whose target arrived now
     const lagN = this.#lags * I;
     for (let h = 1; h <= Hm; h++) {
-      const o = (this.step - h + S * 1_000_000) % S;
+      const o = (this.step - h + S) % S;
       if (this.originStep[o] !== this.step - h || Number.isNaN(this.originLags[o * lagN])) continue;
       // nor from features that hold a reading the model did not learn from
       if (this.lastSkipped > this.originStep[o] - this.#lags) continue;
