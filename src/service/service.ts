@@ -108,6 +108,8 @@ export class Service {
   readonly #now: () => number;
   /** Streams changed since their last checkpoint, with their updates since. */
   readonly #dirty = new Map<string, number>();
+  /** A reading's values in column order, one buffer per stream model. */
+  readonly #rows = new WeakMap<StreamModel, Float64Array>();
   #saving: Promise<void> = Promise.resolve();
   #alerts: Promise<void> = Promise.resolve();
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -208,19 +210,29 @@ export class Service {
         let stream = this.engine.get(r.stream);
         if (!stream) stream = this.#create(r.stream, { columns: Object.keys(r.values) });
         const cols = stream.columns;
-        const names = Object.keys(r.values);
-        if (names.length !== cols.length || !cols.every((c) => c in r.values)) {
+        // the values in column order, into a buffer kept per stream (no allocation per reading)
+        let row = this.#rows.get(stream);
+        if (!row) this.#rows.set(stream, row = new Float64Array(cols.length));
+        let given = 0;
+        for (const k in r.values) if (Object.hasOwn(r.values, k)) given++;
+        let fits = given === cols.length;
+        for (let i = 0; fits && i < cols.length; i++) {
+          const v = r.values[cols[i]];
+          if (v === undefined) fits = false;
+          else row[i] = v;
+        }
+        if (!fits) {
           this.reject("missing_value"); // the engine counts only what reaches it
           throw new ReadingError(
             "missing_value",
             `Cannot ingest reading for "${r.stream}": its values must be exactly ${
               JSON.stringify(cols)
             } (the stream's columns): current values are ${
-              JSON.stringify(names)
+              JSON.stringify(Object.keys(r.values))
             }; send all of a stream's values in one message, or use one stream per value`,
           );
         }
-        const obs = this.engine.observe(r.stream, r.ts, cols.map((c) => r.values[c]));
+        const obs = this.engine.observe(r.stream, r.ts, row);
         if (obs.learned) {
           const rec = this.records.get(r.stream)!;
           rec.updatedAt = r.ts;
