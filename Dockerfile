@@ -28,4 +28,4 @@ EXPOSE 8080 1883
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["deno", "eval", "const r = await fetch(`http://127.0.0.1:${Deno.env.get('FORECASTD_PORT')}/healthz`); Deno.exit(r.ok ? 0 : 1)"]
 
-CMD ["run", "--allow-net", "--allow-env", "--allow-read=/app,/data", "--allow-write=/data", "main.ts", "serve"]
+CMD ["run", "--v8-flags=--optimize-for-size", "--allow-net", "--allow-env", "--allow-read=/app,/data", "--allow-write=/data", "main.ts", "serve"]

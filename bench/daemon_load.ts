@@ -9,7 +9,7 @@
  *   deno run --allow-run --allow-net=127.0.0.1 --allow-read --allow-write=/tmp --allow-env \
  *     bench/daemon_load.ts [--streams=100] [--rates=1000,2000,3000,4000] [--seconds=20] \
  *     [--latency-rate=1000] [--latency-seconds=30] [--sample-every=50] [--rss-minutes=10] \
- *     [--rss-rate=1000] [--parts=throughput,latency,rss]
+ *     [--rss-rate=1000] [--parts=throughput,latency,rss] [--v8-flags=FLAGS]
  *
  * Measurements, one `RESULT {json}` line each on stdout, a summary on stderr:
  *
@@ -28,7 +28,7 @@
  * 127.0.0.1 is contacted; the daemon is ended by its pid.
  */
 import mqtt from "mqtt";
-import { type Daemon, startDaemon } from "../tests/e2e/_daemon.ts";
+import { type Daemon, daemonPermissions, startDaemon } from "../tests/e2e/_daemon.ts";
 
 interface Config {
   streams: number;
@@ -40,6 +40,15 @@ interface Config {
   rssMinutes: number;
   rssRate: number;
   parts: Set<string>;
+  /** V8 flags of the daemon: those of `deno task start` unless given; empty for Deno's defaults. */
+  v8Flags: string;
+}
+
+/** The `--v8-flags=...` value of deno.json's start task ("" if none): the daemon as users run it. */
+function startTaskV8Flags(): string {
+  const deno = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
+  const m = /--v8-flags=(\S+)/.exec(String(deno.tasks?.start ?? ""));
+  return m ? m[1] : "";
 }
 
 function parseArgs(argv: readonly string[]): Config {
@@ -53,6 +62,7 @@ function parseArgs(argv: readonly string[]): Config {
     rssMinutes: 10,
     rssRate: 1000,
     parts: new Set(["throughput", "latency", "rss"]),
+    v8Flags: startTaskV8Flags(),
   };
   for (const arg of argv) {
     const m = /^--([^=]+)=(.*)$/.exec(arg);
@@ -97,6 +107,9 @@ function parseArgs(argv: readonly string[]): Config {
         break;
       case "rss-rate":
         c.rssRate = num();
+        break;
+      case "v8-flags":
+        c.v8Flags = value;
         break;
       case "parts":
         c.parts = new Set(value.split(","));
@@ -168,6 +181,22 @@ function rssKiB(pid: number): number {
   return m ? Number(m[1]) : NaN;
 }
 
+/** The daemon's JS heap and external memory from its /metrics, MiB. */
+async function memory(
+  d: Daemon,
+): Promise<{ heapUsedMiB: number; heapTotalMiB: number; externalMiB: number }> {
+  const text = await (await fetch(`${d.http}/metrics`)).text();
+  const get = (kind: string) => {
+    const m = new RegExp(`^forecastd_memory_bytes\\{kind="${kind}"\\} (\\S+)$`, "m").exec(text);
+    return m ? Math.round(Number(m[1]) / 1048576 * 10) / 10 : NaN;
+  };
+  return {
+    heapUsedMiB: get("heap_used"),
+    heapTotalMiB: get("heap_total"),
+    externalMiB: get("external"),
+  };
+}
+
 /** The CPU seconds (user + system) the process has used so far. */
 function cpuSeconds(pid: number): number {
   const stat = procFile(pid, "stat");
@@ -236,7 +265,15 @@ class Publisher {
 
 async function withDaemon<T>(fn: (d: Daemon, pub: Publisher) => Promise<T>): Promise<T> {
   const dataDir = await Deno.makeTempDir({ prefix: "forecastd-load-" });
-  const d = await startDaemon({ dataDir });
+  const d = await startDaemon({
+    dataDir,
+    program: cfg.v8Flags
+      ? {
+        cmd: Deno.execPath(),
+        args: ["run", ...daemonPermissions(dataDir), `--v8-flags=${cfg.v8Flags}`, "main.ts"],
+      }
+      : undefined,
+  });
   let client: mqtt.MqttClient | undefined;
   try {
     client = await mqtt.connectAsync(d.mqttUrl, {
@@ -285,7 +322,10 @@ async function warmUp(d: Daemon, pub: Publisher): Promise<Counters> {
 
 const cfg = parseArgs(Deno.args);
 const when = new Date().toISOString();
-log(`daemon_load: ${cfg.streams} streams, parts ${[...cfg.parts].join(",")}, ${when}`);
+log(
+  `daemon_load: ${cfg.streams} streams, parts ${[...cfg.parts].join(",")}, ` +
+    `daemon V8 flags ${cfg.v8Flags || "(Deno's defaults)"}, ${when}`,
+);
 
 // ---------------------------------------------------------------------------
 // 1. throughput
@@ -443,18 +483,33 @@ if (cfg.parts.has("rss")) {
     await warmUp(d, pub);
     const base = await counters(d);
     const rssStart = rssKiB(d.pid);
-    const samples: { s: number; rssMiB: number }[] = [];
+    const samples: {
+      s: number;
+      rssMiB: number;
+      heapUsedMiB: number;
+      heapTotalMiB: number;
+      externalMiB: number;
+    }[] = [];
     const t0 = performance.now();
     let lastSample = 0;
+    const pending: Promise<void>[] = [];
     const sent = await pub.run(cfg.rssRate, cfg.rssMinutes * 60, undefined, () => {
       const s = (performance.now() - t0) / 1000;
       if (s - lastSample >= 30) {
         lastSample = s;
         const rssMiB = Math.round(rssKiB(d.pid) / 1024 * 10) / 10;
-        samples.push({ s: Math.round(s), rssMiB });
-        log(`  rss at ${Math.round(s)} s: ${rssMiB} MiB`);
+        pending.push(
+          memory(d).then((m) => {
+            samples.push({ s: Math.round(s), rssMiB, ...m });
+            log(
+              `  rss at ${Math.round(s)} s: ${rssMiB} MiB ` +
+                `(JS heap used ${m.heapUsedMiB} of ${m.heapTotalMiB} MiB, external ${m.externalMiB} MiB)`,
+            );
+          }),
+        );
       }
     });
+    await Promise.all(pending);
     const rssEnd = rssKiB(d.pid);
     const { ms, c } = await catchUp(d, base, sent.published, 30_000);
     const rec = {

@@ -36,6 +36,17 @@ function formatNumber(v: number): string {
   return String(v);
 }
 
+/** The process's memory, as Deno.memoryUsage() reports it. */
+function memorySeries(): [Labels, number][] {
+  const m = Deno.memoryUsage();
+  return [
+    [{ kind: "rss" }, m.rss],
+    [{ kind: "heap_used" }, m.heapUsed],
+    [{ kind: "heap_total" }, m.heapTotal],
+    [{ kind: "external" }, m.external],
+  ];
+}
+
 /** The families as text. */
 export function formatFamilies(families: readonly Family[]): string {
   const lines: string[] = [];
@@ -171,6 +182,13 @@ export function formatMetrics(service: Service, version: string): string {
       type: "counter",
       help: "Deno KV commits made by checkpoint saves.",
       series: [[{}, c.checkpointCommits]],
+    },
+    {
+      name: "forecastd_memory_bytes",
+      type: "gauge",
+      help:
+        "Memory of the process: rss (resident set), heap_used and heap_total (the JavaScript heap), external (typed arrays and other memory outside the heap).",
+      series: memorySeries(),
     },
   ];
   return formatFamilies(families);

@@ -11,7 +11,7 @@
  * CSV is loaded, so nothing else is read or written.
  */
 import { parseArgs } from "node:util";
-import { getPreset, type Preset } from "../stream/preset.ts";
+import { getPreset, parsePreset, type Preset } from "../stream/preset.ts";
 import { readCsv } from "./csv.ts";
 import { FSNET_ROWS, fsnetSplit, onlineSplit, type ProtocolName, PROTOCOLS } from "./protocol.ts";
 import { replay, type ReplayReport } from "./replay.ts";
@@ -32,7 +32,8 @@ Data:
   --rows N|all         rows to feed (default: all; 14400 under --protocol fsnet)
 
 Model:
-  --preset NAME        a built-in preset from models/ (default: default)
+  --preset NAME|FILE   a built-in preset from models/ (default: default), or a preset
+                       file ending in .json (see models/ for the fields)
   --horizons 1,24,48   horizons to report (default: 1 and the preset's); the stream forecasts
                        max(horizons) steps ahead, overriding the preset's horizons
   --without lstm       run without the LSTM expert (the blend of the cheap experts)
@@ -97,6 +98,30 @@ function list(v: string | undefined): string[] | undefined {
   return v.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
+/** A built-in preset by name, or a preset file when the name ends in ".json". */
+function loadPreset(nameOrFile: string): Preset {
+  if (!nameOrFile.endsWith(".json")) return getPreset(nameOrFile);
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(nameOrFile);
+  } catch (e) {
+    throw new RangeError(
+      `Cannot read --preset file: it must be a readable JSON file: "${nameOrFile}" gave ${
+        (e as Error).message
+      }`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new RangeError(
+      `Cannot read --preset file "${nameOrFile}": it must be JSON: ${(e as Error).message}`,
+    );
+  }
+  return parsePreset(json, `preset file "${nameOrFile}"`);
+}
+
 /** Parses the arguments after `replay`; throws a RangeError naming the bad option and value. */
 export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
   const { values, positionals } = parseArgs({
@@ -138,7 +163,7 @@ export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
     else if (Number.isInteger(n) && n >= 2) rows = n;
     else throw usage("--rows must be an integer of at least 2 or 'all'", values.rows);
   }
-  const preset = getPreset(values.preset ?? "default");
+  const preset = loadPreset(values.preset ?? "default");
   let horizons = [1, preset.horizons];
   if (values.horizons !== undefined) {
     horizons = (list(values.horizons) ?? []).map(Number);

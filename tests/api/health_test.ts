@@ -120,6 +120,12 @@ Deno.test("GET /metrics is Prometheus text 0.0.4 with every counter, and it coun
     assert.ok(get("forecastd_checkpoints_total")! >= 2, "both streams were saved");
     assert.ok(get("forecastd_checkpoint_commits_total")! >= 1);
     assert.equal(get("forecastd_build_info", '{version="0.0.0-test"}'), 1);
+    assert.equal(types.get("forecastd_memory_bytes"), "gauge");
+    const rss = get("forecastd_memory_bytes", '{kind="rss"}')!;
+    const heapUsed = get("forecastd_memory_bytes", '{kind="heap_used"}')!;
+    assert.ok(rss > heapUsed && heapUsed > 0, `rss ${rss} > heap_used ${heapUsed} > 0`);
+    assert.ok(get("forecastd_memory_bytes", '{kind="heap_total"}')! >= heapUsed);
+    assert.ok(get("forecastd_memory_bytes", '{kind="external"}')! > 0);
 
     const mse = samples.get("forecastd_forecast_mse")!;
     const coverage = samples.get("forecastd_interval_coverage")!;

@@ -170,3 +170,39 @@ Deno.test("parseReplayArgs() names the option and value it refuses", () => {
     /--anomaly-score must be one of onset, likelihood, score, percentile: current value is "raw"/,
   );
 });
+
+Deno.test("parseReplayArgs() takes a preset file ending in .json and names what is wrong with a bad one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "forecastd-preset-" });
+  try {
+    const good = `${dir}/mine.json`;
+    await Deno.writeTextFile(
+      good,
+      JSON.stringify({ name: "mine", model: { hidden: 8, window: 8, seed: 2 }, horizons: 6 }),
+    );
+    const a = args(parseReplayArgs(["x.csv", "--preset", good]));
+    assert.equal(a.preset.name, "mine");
+    assert.equal(a.preset.model.seed, 2);
+    assert.equal(a.preset.model.hidden, 8);
+    assert.equal(a.preset.linear.lags, 4, "fields the file leaves out take the schema's defaults");
+    assert.deepEqual(a.horizons, [1, 6]);
+
+    const bad = `${dir}/bad.json`;
+    await Deno.writeTextFile(bad, JSON.stringify({ name: "bad", model: { hidden: 0 } }));
+    assert.throws(
+      () => parseReplayArgs(["x.csv", "--preset", bad]),
+      /Cannot load preset file ".*bad\.json": invalid fields:\n {2}model\.hidden: .*current value is 0/,
+    );
+    const broken = `${dir}/broken.json`;
+    await Deno.writeTextFile(broken, "{ name:");
+    assert.throws(
+      () => parseReplayArgs(["x.csv", "--preset", broken]),
+      /Cannot read --preset file ".*broken\.json": it must be JSON/,
+    );
+    assert.throws(
+      () => parseReplayArgs(["x.csv", "--preset", `${dir}/missing.json`]),
+      /Cannot read --preset file: it must be a readable JSON file: ".*missing\.json" gave/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,78 @@
+/**
+ * The engine alone, in process (not part of the test suite): N streams of
+ * one value each with a preset, readings round-robin over the streams, each
+ * stream's timestamps 5 minutes apart (a daily sine, a slower drift and
+ * noise), through `Engine.observe` as the daemon's ingest calls it: score,
+ * learn, forecast every horizon. Reports microseconds per reading after a
+ * warm-up of 100 readings per stream.
+ *
+ *   deno run --allow-read bench/engine_load.ts [--preset=default|FILE.json] \
+ *     [--streams=100] [--readings=30000]
+ *
+ * One `RESULT {json}` line on stdout, a summary on stderr. With
+ * `--v8-flags=...` before the file name, V8's flags can be compared.
+ */
+import { parseArgs } from "node:util";
+import { Engine } from "../src/stream/engine.ts";
+import { getPreset, parsePreset, type Preset } from "../src/stream/preset.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    preset: { type: "string", default: "default" },
+    streams: { type: "string", default: "100" },
+    readings: { type: "string", default: "30000" },
+  },
+});
+const streams = Number(values.streams), readings = Number(values.readings);
+for (const [name, v] of [["streams", streams], ["readings", readings]] as const) {
+  if (!Number.isInteger(v) || v < 1) {
+    throw new RangeError(`Cannot run: --${name} must be a positive integer: current value is ${v}`);
+  }
+}
+const preset: Preset = values.preset.endsWith(".json")
+  ? parsePreset(JSON.parse(Deno.readTextFileSync(values.preset)), values.preset)
+  : getPreset(values.preset);
+
+const engine = new Engine();
+for (let k = 0; k < streams; k++) engine.create(`s${k}`, { preset, columns: ["v"] });
+const T0 = Date.UTC(2026, 0, 1), FIVE_MIN = 300_000;
+let seed = 1;
+const noise = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+const row = new Float64Array(1);
+
+/** Feeds n readings, round-robin, from step `from` of every stream on. */
+function feed(n: number, from: number): void {
+  for (let r = 0; r < n; r++) {
+    const k = r % streams, step = from + Math.floor(r / streams);
+    row[0] = 20 + 3 * Math.sin((2 * Math.PI * step) / 288 + k) + Math.sin(step / 1000) +
+      0.3 * noise();
+    engine.observe(`s${k}`, T0 + step * FIVE_MIN, row);
+  }
+}
+
+const warm = 100;
+feed(streams * warm, 0);
+const t0 = performance.now();
+feed(readings, warm);
+const ms = performance.now() - t0;
+const rec = {
+  bench: "engine_load",
+  preset: preset.name,
+  hidden: preset.model.hidden,
+  window: preset.model.window,
+  k1: preset.model.k1,
+  horizons: preset.horizons,
+  streams,
+  readings,
+  usPerReading: Math.round((ms / readings) * 1000 * 10) / 10,
+  readingsPerSecond: Math.round(readings / (ms / 1000)),
+  learned: engine.counters.learned,
+  when: new Date().toISOString(),
+};
+console.log(`RESULT ${JSON.stringify(rec)}`);
+console.error(
+  `engine_load: preset ${rec.preset} (H ${rec.hidden}, window ${rec.window}, k1 ${rec.k1}, ` +
+    `${rec.horizons} horizons), ${streams} streams: ${rec.usPerReading} µs per reading, ` +
+    `${rec.readingsPerSecond} readings/s`,
+);
