@@ -90,7 +90,16 @@ export interface ScorerOptions {
   history: number;
   /** Readings after an onset during which only stronger evidence is another onset. */
   refractory: number;
+  /**
+   * Nats by which a reading must exceed the onset of the incident it
+   * continues (the run of readings with smoothed evidence of at least ln 10
+   * since that onset) to be an onset of its own.
+   */
+  escalation: number;
 }
+
+/** Smoothed evidence (nats) at or above which a reading continues an incident: one in ten. */
+const RUN_EVIDENCE = Math.LN10;
 
 /** Turns surprises (and range records) into a score, evidence, a likelihood, an onset and a percentile. */
 export class AnomalyScorer {
@@ -114,6 +123,8 @@ export class AnomalyScorer {
   likelihood = 0;
   onset = 0;
   percentile = 0;
+  /** Smoothed evidence of the onset of the incident under way, 0 when none is. */
+  runOnset = 0;
 
   constructor(opts: ScorerOptions) {
     this.opts = opts;
@@ -176,7 +187,13 @@ export class AnomalyScorer {
     this.onsets[slot] = 0;
     let best = 0;
     for (let i = 0; i < o.refractory; i++) if (this.onsets[i] > best) best = this.onsets[i];
-    const starts = !quiet && this.smoothed > best;
+    // within an incident (readings with elevated evidence since its onset),
+    // rising evidence is the same incident unfolding, not a new one: only an
+    // escalation by `escalation` nats is reported again
+    if (this.smoothed < RUN_EVIDENCE) this.runOnset = 0;
+    const starts = !quiet && this.smoothed > best &&
+      (this.runOnset === 0 || this.smoothed > this.runOnset + o.escalation);
+    if (starts) this.runOnset = this.smoothed;
     this.onsets[slot] = starts ? this.smoothed : 0;
     this.onset = starts ? this.likelihood : 0;
     if (learn) {

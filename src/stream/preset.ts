@@ -82,6 +82,8 @@ export const PresetSchema = z.object({
     history: int(10, 10_000_000).default(20_000),
     /** Readings after an onset during which only stronger evidence is another onset (or alert). */
     refractory: int(1, 100_000).default(500),
+    /** Nats by which a reading must exceed the onset of the incident it continues to be an onset itself. */
+    escalation: z.number().min(0).default(Math.LN10),
     /** A value outside every value seen by more than this share of their range is a record. */
     rangeMargin: z.number().min(0).default(0.01),
     /** Learn from readings inside an open anomaly (false: the anomaly does not become the norm). */

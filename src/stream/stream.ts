@@ -425,7 +425,10 @@ export class StreamModel {
       const starts = this.alerts.state === "normal" && this.alerts.run === 0 &&
         this.alerts.anomalous(obs.likelihood);
       if (starts) this.#pendingEvent = this.#event("opened", ts, values, slot1, obs);
-      const t = this.alerts.step(obs.likelihood, obs.onset!);
+      // every reading of an incident that began with an onset may open its
+      // alert: evidence rising within the incident is not reported as a new
+      // onset (anomaly.escalation), yet it must still be able to cross the threshold
+      const t = this.alerts.step(obs.likelihood, this.scorer.runOnset > 0 ? obs.likelihood : 0);
       if (t === "opened") {
         obs.event = { ...this.#pendingEvent!, ts };
         this.anomalySince = this.#pendingEvent!.since;
@@ -908,7 +911,7 @@ export class StreamModel {
       frozen: this.frozen,
       level: [this.level.weight, this.level.count],
       change: [this.change.weight, this.change.count],
-      scorer: [this.scorer.total, this.scorer.count, this.range.count],
+      scorer: [this.scorer.total, this.scorer.count, this.range.count, this.scorer.runOnset],
       alerts: [
         this.alerts.state,
         this.alerts.seen,
@@ -954,6 +957,8 @@ export class StreamModel {
     [this.level.weight, this.level.count] = s.level;
     [this.change.weight, this.change.count] = s.change;
     [this.scorer.total, this.scorer.count, this.range.count] = s.scorer;
+    // checkpoints made before incidents were tracked have no run onset: none is under way
+    this.scorer.runOnset = s.scorer[3] ?? 0;
     [
       this.alerts.state,
       this.alerts.seen,

@@ -18,7 +18,13 @@ function run(m: AlertMachine, likelihoods: number[]) {
 
 /** A scorer that has seen `n` ordinary surprises (uniform in 0..2). */
 function trained(n = 2000, opts = {}) {
-  const sc = new AnomalyScorer({ smoothing: 1, history: 100_000, refractory: 50, ...opts });
+  const sc = new AnomalyScorer({
+    smoothing: 1,
+    history: 100_000,
+    refractory: 50,
+    escalation: Math.LN10,
+    ...opts,
+  });
   const rnd = mulberry32(7);
   for (let i = 0; i < n; i++) sc.update(2 * rnd(), 0, true, true);
   return sc;
@@ -156,6 +162,33 @@ Deno.test("AnomalyScorer reports one onset per incident: a repeat within the ref
   for (let i = 0; i < 100; i++) sc.update(0.5, 0, true, false);
   sc.update(4000, 0, true, false);
   assert.ok(sc.onset > 0.999, "after the refractory period the same spike is an onset again");
+});
+
+Deno.test("AnomalyScorer: evidence rising within one incident is one onset; an escalation by ten times is another", () => {
+  const sc = trained(3000, { refractory: 1000 });
+  const onsets: number[] = [];
+  for (const s of [5, 10, 20, 40]) {
+    sc.update(s, 0, false, false); // each about ln 2 more evidence than the one before
+    onsets.push(sc.onset);
+  }
+  assert.ok(onsets[0] > 0.999, `the incident begins: ${onsets[0]}`);
+  assert.deepEqual(onsets.slice(1), [0, 0, 0], "the same incident unfolding");
+  const first = sc.runOnset;
+  sc.update(40 * Math.exp(3), 0, false, false); // e^3 times the last: 3 nats more, 5 above the onset
+  assert.ok(sc.onset > onsets[0], `an escalation: ${sc.onset}`);
+  assert.ok(sc.runOnset > first + Math.LN10);
+  const top = sc.smoothed;
+  sc.update(0.5, 0, true, false); // the incident ends
+  assert.equal(sc.runOnset, 0);
+  sc.update(40 * Math.exp(3.5), 0, false, false); // a new incident, a little stronger than the last
+  assert.ok(
+    sc.smoothed < top + Math.LN10 && sc.onset > 0,
+    "a new incident beats the refractory onsets only",
+  );
+
+  const plain = trained(3000, { refractory: 1000, escalation: 0 });
+  const every = [5, 10, 20, 40].map((s) => (plain.update(s, 0, false, false), plain.onset));
+  assert.ok(every.every((o) => o > 0), `escalation 0: every rise is an onset ${every}`);
 });
 
 Deno.test("AnomalyScorer gives no onset while quiet (warming up) and keeps anomalies out of the norm", () => {

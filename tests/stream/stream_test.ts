@@ -287,3 +287,31 @@ Deno.test("an empty forecast slot is never scored: one reading scores nothing at
   s.observe(T0 + FIVE_MIN, [21.1]);
   assert.deepEqual(s.stats().map((h) => h.scored), [1, 0, 0, 0, 0, 0]);
 });
+
+Deno.test("an incident whose evidence rises past the threshold opens its alert though the rise is no new onset", () => {
+  // escalation so large that no reading after an incident's first is an onset:
+  // the alert must still open when the incident crosses the threshold
+  const base = small();
+  const s = new StreamModel({
+    id: "rise",
+    preset: { ...base, anomaly: { ...base.anomaly, escalation: 1000 } },
+    columns: ["v"],
+  });
+  const x = room(1600, 13, 0.1);
+  x[1500] += 0.8; // unusual, below the threshold
+  x[1501] += 40; // far beyond anything seen
+  const seen: { t: number; likelihood: number; onset: number; event?: string }[] = [];
+  for (let t = 0; t < x.length; t++) {
+    const o = s.observe(T0 + t * FIVE_MIN, [x[t]]);
+    if (t >= 1500 && t <= 1501) {
+      seen.push({ t, likelihood: o.likelihood!, onset: o.onset!, event: o.event?.type });
+    }
+  }
+  const [first, second] = seen;
+  assert.ok(first.onset > 0 && first.likelihood < s.preset.anomaly.threshold, JSON.stringify(seen));
+  assert.ok(
+    second.onset === 0 && second.likelihood >= s.preset.anomaly.threshold,
+    JSON.stringify(seen),
+  );
+  assert.equal(second.event, "opened", JSON.stringify(seen));
+});
