@@ -1,42 +1,75 @@
 /**
  * Online combination of E experts, one weight vector per (target, horizon):
- * exponential weights on each expert's recent squared error (the
- * exponentially weighted average forecaster with discounting), measured
- * relative to the best expert so that the weights do not depend on the
- * sensor's units:
+ * constrained least squares on the experts' recent errors (stacking; the
+ * "optimal combination" of Bates and Granger, with discounting). Each slot
+ * keeps the discounted second moments of its experts' errors,
  *
- *   L_e ← β·L_e + (1 - β)·(y - ŷ_e)²
- *   w_e ∝ exp(-η·(L_e / min L - 1))
+ *   A_ab ← β·A_ab + (1 - β)·(y - ŷ_a)·(y - ŷ_b)
+ *
+ * and combines with the convex weights that would have had the least
+ * discounted squared error of the *combination* over that memory:
+ *
+ *   w = argmin wᵀ·(A + ρ·d·I)·w   subject to  w ≥ 0, Σ w = 1
+ *
+ * over the n eligible experts, where d = (tr A - 1ᵀ·A·1 / n) / n is how much
+ * their errors differ (an error they all share adds the same to every
+ * convex combination and so moves no weight).
+ *
+ * Weighing each expert by its own error (exponential weights, which this
+ * replaced) never beats the best expert; the combination does when the
+ * experts' errors are not perfectly correlated (the linear model and
+ * seasonal persistence at long horizons), and it gives no weight to an
+ * expert that adds nothing. The weights depend on A only up to a factor, so
+ * they do not depend on the sensor's units. Unlike exponentiated gradient
+ * on the mixture's loss, which on real sensor data flipped its weights on
+ * single heavy-tailed errors, a reading moves A by its share 1 - β of the
+ * memory and the weights are solved afresh from A, so they have no momentum
+ * of their own. The ridge ρ keeps the solution stable when two experts'
+ * errors are nearly collinear; it is relative to d, not to the experts' mean
+ * squared error, so that a jump nobody foresaw does not swamp the
+ * differences between them and spread the weight evenly.
  *
  * An expert whose long-run error (memory ×20) is more than twice the best
- * long-run error is left out: when a sensor sticks, every expert is briefly
- * perfect and the short memory alone would hand weight to one that is
- * hopeless in general (seasonal persistence one step ahead, say).
- * An expert 10% worse than the best lately gets e^(-η/10) of its weight.
+ * long-run error is left out: when a sensor sticks, every expert that
+ * repeats a past value is exact for a while, and the memory alone would
+ * then split the weight between them, handing some to one that is hopeless
+ * in general (seasonal persistence one step ahead, say) just as the sensor
+ * wakes up.
+ *
  * Errors at horizon h are correlated over about h readings, so a slot's
  * memory 1/(1 - β) grows with its horizon (`memory + memoryPerStep·(h - 1)`
- * readings) to keep the number of independent errors it averages steady. An
- * expert joins once it has `warmup` scored forecasts in that slot, so one
- * that starts late (the LSTM, seasonal persistence) does not disturb the
- * blend before its record means anything. Heavy-tailed errors move L_e but
- * cannot flip a weight vector in one reading, which plain exponentiated
- * gradient on real sensor data did.
+ * readings) to keep the number of independent errors it averages large
+ * enough for E² moments. An expert joins once it has `warmup` scored
+ * forecasts in that slot, so one that starts late (the LSTM, seasonal
+ * persistence) does not disturb the blend before its record means anything.
+ *
+ * With at most four experts the constrained problem is solved exactly: the
+ * optimum lies inside one face of the simplex, where it is the
+ * equality-constrained solution w ∝ A_S⁻¹·1 with error 1 / (1ᵀ·A_S⁻¹·1);
+ * every subset S of the eligible experts is tried and the feasible one with
+ * the least error wins (at most 15 systems of at most 4 unknowns).
  */
 export class Blend {
   readonly experts: number;
   readonly slots: number;
-  readonly sharpness: number;
+  /** ρ: ridge added to A's diagonal, relative to how much the eligible experts' errors differ. */
+  readonly ridge: number;
   /** β per slot. */
   readonly decay: Float64Array;
   readonly warmup: number;
-  /** L (slots, E): discounted mean squared error. */
-  readonly loss: Float64Array;
-  /** Long-run discounted mean squared error (slots, E). */
+  /** A (slots, E, E): discounted mean of the products of the experts' errors, symmetric. */
+  readonly cov: Float64Array;
+  /** Long-run discounted mean squared error (slots, E), over 20 times the slot's memory. */
   readonly longLoss: Float64Array;
-  /** Scratch (E) for combine(). */
-  readonly #w: Float64Array;
   /** Scored forecasts (slots, E). */
   readonly count: Float64Array;
+  /** Scratch (E) for combine(). */
+  readonly #w: Float64Array;
+  /** Scratch for the solver: the subset's system (E, E), its solution (E), its experts (E), the errors (E). */
+  readonly #m: Float64Array;
+  readonly #x: Float64Array;
+  readonly #idx: Int32Array;
+  readonly #err: Float64Array;
 
   /**
    * @param memory for each slot, 1 / (1 - β): how many readings its errors are averaged over
@@ -44,19 +77,33 @@ export class Blend {
   constructor(
     slots: number,
     experts: number,
-    sharpness: number,
+    ridge: number,
     memory: ArrayLike<number>,
     warmup: number,
   ) {
+    if (!Number.isInteger(experts) || experts < 1 || experts > 4) {
+      throw new RangeError(
+        `Cannot create blend: the expert count must be an integer from 1 to 4 (the solver tries every subset): current value is ${experts}`,
+      );
+    }
+    if (!(ridge >= 0)) {
+      throw new RangeError(
+        `Cannot create blend: the ridge must be a number at least 0: current value is ${ridge}`,
+      );
+    }
     this.slots = slots;
     this.experts = experts;
-    this.sharpness = sharpness;
+    this.ridge = ridge;
     this.decay = Float64Array.from(memory, (m) => 1 - 1 / m);
     this.warmup = warmup;
-    this.loss = new Float64Array(slots * experts);
+    this.cov = new Float64Array(slots * experts * experts);
     this.count = new Float64Array(slots * experts);
     this.longLoss = new Float64Array(slots * experts);
     this.#w = new Float64Array(experts);
+    this.#m = new Float64Array(experts * experts);
+    this.#x = new Float64Array(experts);
+    this.#idx = new Int32Array(experts);
+    this.#err = new Float64Array(experts);
   }
 
   /** The active experts of slot s that have a record and are not hopeless, as a bit mask. */
@@ -79,59 +126,131 @@ export class Blend {
   }
 
   /**
-   * The unnormalised weight exp(-η·(L_e / min L - 1)) of each eligible
-   * expert of slot s into out (E), 0 for the others; returns their sum.
+   * Solves A_S·x = 1 for the experts of `subset` (A of slot s with the ridge
+   * r on its diagonal) into #x (by position in #idx); returns 1ᵀ·x, or NaN
+   * when the system is not positive definite.
    */
-  #raw(s: number, active: number, out: Float64Array): number {
-    const E = this.experts, base = s * E;
-    const ok = this.#eligible(s, active);
-    let best = Infinity;
-    for (let e = 0; e < E; e++) if (ok & (1 << e)) best = Math.min(best, this.loss[base + e]);
-    let total = 0;
-    for (let e = 0; e < E; e++) {
-      out[e] = ok & (1 << e)
-        ? Math.exp(-this.sharpness * (this.loss[base + e] / (best + 1e-300) - 1))
-        : 0;
-      total += out[e];
+  #solve(s: number, subset: number, r: number): number {
+    const E = this.experts, base = s * E * E;
+    const M = this.#m, x = this.#x, idx = this.#idx;
+    let n = 0;
+    for (let e = 0; e < E; e++) if (subset & (1 << e)) idx[n++] = e;
+    for (let a = 0; a < n; a++) {
+      for (let b = 0; b < n; b++) M[a * n + b] = this.cov[base + idx[a] * E + idx[b]];
+      M[a * n + a] += r;
+      x[a] = 1;
     }
-    return total;
+    // Gaussian elimination without pivoting: every pivot of a positive definite matrix is positive
+    for (let c = 0; c < n; c++) {
+      const pivot = M[c * n + c];
+      if (!(pivot > 0)) return NaN;
+      for (let row = c + 1; row < n; row++) {
+        const f = M[row * n + c] / pivot;
+        for (let k = c; k < n; k++) M[row * n + k] -= f * M[c * n + k];
+        x[row] -= f * x[c];
+      }
+    }
+    let sum = 0;
+    for (let c = n - 1; c >= 0; c--) {
+      let v = x[c];
+      for (let k = c + 1; k < n; k++) v -= M[c * n + k] * x[k];
+      x[c] = v / M[c * n + c];
+      sum += x[c];
+    }
+    return sum;
   }
 
   /** The weight of each expert in slot s (E values into out), given the `active` bit mask. */
   weights(s: number, active: number, out: Float64Array): void {
-    const total = this.#raw(s, active, out);
-    if (total === 0) {
+    const E = this.experts, base = s * E * E;
+    out.fill(0, 0, E);
+    const ok = this.#eligible(s, active);
+    if (ok === 0) {
       // no expert has a record yet: the first one (persistence) alone
-      out.fill(0);
       out[0] = 1;
       return;
     }
-    for (let e = 0; e < this.experts; e++) out[e] /= total;
+    // d: how much the eligible experts' errors differ, the scale of the ridge
+    let trace = 0, total = 0, n = 0;
+    for (let a = 0; a < E; a++) {
+      if (!(ok & (1 << a))) continue;
+      n++;
+      trace += this.cov[base + a * E + a];
+      for (let c = 0; c < E; c++) if (ok & (1 << c)) total += this.cov[base + a * E + c];
+    }
+    const spread = (trace - total / n) / n;
+    if (!(spread > 0)) {
+      // the eligible experts' errors have not differed (a constant stretch): any of them will do
+      for (let e = 0; e < E; e++) if (ok & (1 << e)) out[e] = 1 / n;
+      return;
+    }
+    for (let e = 0; e < E; e++) {
+      if (ok & (1 << e) && !(this.cov[base + e * E + e] > 0)) {
+        // an expert without error lately cannot be improved on (nor solved for without a ridge)
+        out[e] = 1;
+        return;
+      }
+    }
+    const r = this.ridge * spread;
+    // all eligible experts first: when their solution is feasible it is the
+    // optimum (the least error over the whole plane Σ w = 1), as it usually is
+    if (this.#candidate(s, ok, r, 0, out) > 0) return;
+    let bestSum = 0;
+    for (let subset = 1; subset < ok; subset++) {
+      if ((subset & ok) === subset) bestSum = this.#candidate(s, subset, r, bestSum, out);
+    }
+  }
+
+  /**
+   * Solves for the experts of `subset` (ridge r); when their weights are all
+   * at least 0 and their error 1 / (1ᵀ·A_S⁻¹·1) is below the best so far
+   * (1 / bestSum), writes them to out (E) and returns the new best sum, else
+   * returns bestSum and leaves out alone.
+   */
+  #candidate(s: number, subset: number, r: number, bestSum: number, out: Float64Array): number {
+    const E = this.experts, x = this.#x;
+    const sum = this.#solve(s, subset, r);
+    if (!(sum > bestSum)) return bestSum;
+    let k = 0;
+    for (let e = 0; e < E; e++) if (subset & (1 << e) && x[k++] < 0) return bestSum;
+    k = 0;
+    for (let e = 0; e < E; e++) out[e] = subset & (1 << e) ? x[k++] / sum : 0;
+    return sum;
   }
 
   /** The combined forecast of slot s from the experts' forecasts p (E) at off. */
   combine(s: number, p: Float64Array, off: number, active: number): number {
     const w = this.#w;
-    const total = this.#raw(s, active, w);
-    if (total === 0) return p[off];
+    this.weights(s, active, w);
     let y = 0;
     for (let e = 0; e < this.experts; e++) if (w[e] > 0) y += w[e] * p[off + e];
-    return y / total;
+    return y;
   }
 
   /** Learns from the outcome y of slot s given the experts' forecasts p (E) at off. */
   update(s: number, p: Float64Array, off: number, y: number, active: number): void {
-    const E = this.experts, base = s * E, b = this.decay[s];
+    const E = this.experts, base = s * E * E, b = this.decay[s];
+    const err = this.#err;
+    for (let e = 0; e < E; e++) err[e] = y - p[off + e];
+    for (let a = 0; a < E; a++) {
+      if (!(active & (1 << a))) continue;
+      const na = this.count[s * E + a];
+      for (let c = a; c < E; c++) {
+        if (!(active & (1 << c))) continue;
+        // the first readings of a pair average plainly, then the discount takes over
+        const n = Math.min(na, this.count[s * E + c]);
+        const rate = Math.max(1 - b, 1 / (n + 1));
+        const k = base + a * E + c;
+        this.cov[k] += rate * (err[a] * err[c] - this.cov[k]);
+        this.cov[base + c * E + a] = this.cov[k];
+      }
+    }
     for (let e = 0; e < E; e++) {
       if (!(active & (1 << e))) continue;
-      const err = (y - p[off + e]) ** 2;
-      const n = this.count[base + e];
-      // the first readings average plainly, then the discount takes over
-      const a = Math.max(1 - b, 1 / (n + 1));
-      this.loss[base + e] += a * (err - this.loss[base + e]);
-      const a2 = Math.max((1 - b) / 20, 1 / (n + 1));
-      this.longLoss[base + e] += a2 * (err - this.longLoss[base + e]);
-      this.count[base + e] = n + 1;
+      const n = this.count[s * E + e];
+      const rate = Math.max((1 - b) / 20, 1 / (n + 1));
+      this.longLoss[s * E + e] += rate * (err[e] * err[e] - this.longLoss[s * E + e]);
+      this.count[s * E + e] = n + 1;
     }
   }
 }

@@ -52,12 +52,12 @@ export const PresetSchema = z.object({
     ridge: z.number().positive().default(1),
   }).prefault({}),
   blend: z.object({
-    /** η: an expert whose recent error is 10% above the best's gets e^(-η/10) of its weight. */
-    sharpness: z.number().positive().default(10),
-    /** Readings the one-step experts' errors are averaged over (1 / (1 - β)). */
-    memory: z.number().min(1).default(100),
+    /** ρ: ridge on the experts' error moments, relative to how much their errors differ (keeps nearly collinear experts' weights stable). */
+    ridge: z.number().min(0).default(0.01),
+    /** Readings the one-step experts' errors are averaged over (1 / (1 - β)); enough for E² error moments. */
+    memory: z.number().min(1).default(500),
     /** Readings added to the memory per further horizon step (errors at horizon h correlate over h readings). */
-    memoryPerStep: z.number().min(0).default(0),
+    memoryPerStep: z.number().min(0).default(20),
     /** Scored forecasts an expert needs before it joins the blend. */
     warmup: int(1, 100_000).default(20),
   }).prefault({}),

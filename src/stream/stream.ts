@@ -19,9 +19,10 @@
  * Experts: persistence (x_t), seasonal persistence (the value one season
  * before the target time), an online linear model (RLS on the last rows of
  * every column and calendar inputs, predicting the change from x_t; one model
- * per horizon) and the LSTM. The blend starts them equal and moves weight to
- * whichever has done best lately, so a new model is never worse than the
- * simple forecasts for long.
+ * per horizon) and the LSTM. The blend starts with persistence and then
+ * weighs them by the combination that has had the least squared error lately
+ * (see blend.ts), so a new model is never worse than the simple forecasts for
+ * long.
  *
  * Time: the sampling period is the configured one or the interval between the
  * first two readings. A reading at or before the last timestamp is rejected
@@ -282,7 +283,7 @@ export class StreamModel {
     this.blend = new Blend(
       Hm * J,
       this.E,
-      p.blend.sharpness,
+      p.blend.ridge,
       Array.from({ length: Hm * J }, (_, s) => {
         const h = Math.floor(s / J) + 1;
         return p.blend.memory + p.blend.memoryPerStep * (h - 1);
@@ -700,7 +701,12 @@ export class StreamModel {
         const lim = 3 * Math.sqrt(this.change2[s]);
         const c = Math.max(-lim, Math.min(lim, this.#tmpJ[j]));
         this.preds[pOff + LINEAR] = haveLags ? x + c * this.level.scale(col) : x;
-        if (E > LSTM) this.preds[pOff + LSTM] = lstmReady ? this.#row[col] : x;
+        if (E > LSTM) {
+          // the LSTM's path is clipped alike: after a jump to a new level it can
+          // predict a return far larger than any change seen at this horizon
+          const cl = Math.max(-lim, Math.min(lim, (this.#row[col] - x) / this.level.scale(col)));
+          this.preds[pOff + LSTM] = lstmReady ? x + cl * this.level.scale(col) : x;
+        }
         const cOff = (o * Hm + (h - 1)) * J + j;
         this.comb[cOff] = this.blend.combine(s, this.preds, pOff, mask);
         this.qUsed[cOff] = this.intervals.ready(s) ? this.intervals.q[s] : NaN;
@@ -862,7 +868,7 @@ export class StreamModel {
       levelM2: this.level.m2,
       changeMean: this.change.mean,
       changeM2: this.change.m2,
-      blendLoss: this.blend.loss,
+      blendCov: this.blend.cov,
       blendCount: this.blend.count,
       blendLongLoss: this.blend.longLoss,
       q: this.intervals.q,

@@ -32,7 +32,7 @@ Deno.test("Rls recovers the coefficients of a noiseless two-output linear map", 
 });
 
 Deno.test("Blend moves weight to the better expert and ignores inactive ones", () => {
-  const b = new Blend(1, 3, 10, [100], 20);
+  const b = new Blend(1, 3, 0.01, [100], 20);
   const noise = randn(4000, 2);
   const p = new Float64Array(3);
   for (let t = 0; t < 2000; t++) {
@@ -45,7 +45,97 @@ Deno.test("Blend moves weight to the better expert and ignores inactive ones", (
   const w = new Float64Array(3);
   b.weights(0, 0b011, w);
   assert.ok(w[0] > 0.9 && w[2] === 0, `weights ${Array.from(w)}`);
-  assert.equal(b.combine(0, Float64Array.of(1, 1, 1e6), 0, 0b011), 1);
+  assert.ok(Math.abs(b.combine(0, Float64Array.of(1, 1, 1e6), 0, 0b011) - 1) < 1e-12);
+});
+
+Deno.test("Blend combines experts with independent errors to beat the best of them", () => {
+  // errors of variance 1 and 1.44, independent: the best convex combination
+  // is w = (1.44, 1) / 2.44 with variance 1.44 / 2.44 = 0.59, well below the
+  // better expert's (weights by each expert's own error never get below 1)
+  const b = new Blend(1, 2, 0, [2000], 20);
+  const noise = randn(40000, 3);
+  const p = new Float64Array(2);
+  let sq = 0, sq0 = 0, n = 0;
+  for (let t = 0; t < 20000; t++) {
+    const y = 5 * Math.sin(t / 50);
+    p[0] = y + noise[2 * t];
+    p[1] = y + 1.2 * noise[2 * t + 1];
+    if (t >= 5000) {
+      sq += (y - b.combine(0, p, 0, 0b11)) ** 2;
+      sq0 += (y - p[0]) ** 2;
+      n++;
+    }
+    b.update(0, p, 0, y, 0b11);
+  }
+  const w = new Float64Array(2);
+  b.weights(0, 0b11, w);
+  assert.ok(
+    Math.abs(w[0] - 1.44 / 2.44) < 0.05 && Math.abs(w[0] + w[1] - 1) < 1e-12,
+    `weights ${w}`,
+  );
+  assert.ok(sq / n < 0.7 && sq0 / n > 0.95, `blend ${sq / n}, best expert ${sq0 / n}`);
+});
+
+Deno.test("Blend keeps its weights convex and gives none to an overshooting copy", () => {
+  // expert 1 makes expert 0's error 30% larger: unconstrained least
+  // squares would extrapolate (w1 < 0, w0 > 1) to cancel their shared error,
+  // which goes wrong the moment the two part ways; a convex blend gives the
+  // copy no weight
+  const b = new Blend(1, 3, 0, [500], 20);
+  const noise = randn(9000, 4);
+  const p = new Float64Array(3);
+  for (let t = 0; t < 3000; t++) {
+    const y = noise[3 * t];
+    p[0] = y + 0.5 * noise[3 * t + 1];
+    p[1] = y + 1.3 * (p[0] - y) + 0.05 * noise[3 * t + 2];
+    p[2] = y + 0.6 * noise[(3 * t + 4500) % 9000]; // independent of expert 0
+    b.update(0, p, 0, y, 0b111);
+  }
+  const w = new Float64Array(3);
+  b.weights(0, 0b111, w);
+  assert.ok(w.every((v) => v >= 0) && Math.abs(w[0] + w[1] + w[2] - 1) < 1e-12, `weights ${w}`);
+  assert.ok(w[1] === 0 && w[0] > 0.5, `weights ${w}`);
+});
+
+Deno.test("Blend keeps its weights when every expert misses the same jump", () => {
+  // a jump nobody foresaw adds the same error to every expert: it changes no
+  // convex combination's relative merit, so the weights (0.6, 0.4 for error
+  // variances 0.01 and 0.015) must stay, not be flattened by the ridge
+  const b = new Blend(1, 2, 0.01, [100], 20);
+  const noise = randn(4000, 6);
+  const p = new Float64Array(2);
+  const w = new Float64Array(2);
+  for (let t = 0; t < 2001; t++) {
+    const y = t === 2000 ? 100 : 0;
+    // at the jump both forecast the old level: their errors are the same
+    p[0] = t === 2000 ? 0 : 0.1 * noise[2 * t];
+    p[1] = t === 2000 ? 0 : Math.sqrt(0.015) * noise[2 * t + 1];
+    b.update(0, p, 0, y, 0b11);
+    if (t === 1999) b.weights(0, 0b11, w);
+  }
+  const before = w[0];
+  b.weights(0, 0b11, w);
+  assert.ok(Math.abs(before - 0.6) < 0.1 && Math.abs(w[0] - before) < 0.05, `${before} -> ${w[0]}`);
+});
+
+Deno.test("Blend leaves out an expert exact only while the sensor is stuck", () => {
+  // seasonal persistence repeats a day-old value: hopeless one step ahead in
+  // general, but as exact as persistence during a long constant stretch
+  const b = new Blend(1, 2, 0.01, [100], 20);
+  const noise = randn(3000, 5);
+  const p = new Float64Array(2);
+  let y = 0;
+  for (let t = 0; t < 3000; t++) {
+    const stuck = t >= 2000;
+    const next = stuck ? 3 : y + 0.1 * noise[t];
+    p[0] = y; // persistence
+    p[1] = stuck && t >= 2010 ? 3 : 10 * noise[(t + 7) % 3000]; // far off until the stretch
+    b.update(0, p, 0, next, 0b11);
+    y = next;
+  }
+  const w = new Float64Array(2);
+  b.weights(0, 0b11, w);
+  assert.deepEqual(Array.from(w), [1, 0]);
 });
 
 Deno.test("Intervals cover the configured share of uniform residuals", () => {
