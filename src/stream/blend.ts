@@ -227,6 +227,13 @@ export class Blend {
     return y;
   }
 
+  /** Forgets every record: each expert earns its place again, persistence first. */
+  reset(): void {
+    this.cov.fill(0);
+    this.longLoss.fill(0);
+    this.count.fill(0);
+  }
+
   /** Learns from the outcome y of slot s given the experts' forecasts p (E) at off. */
   update(s: number, p: Float64Array, off: number, y: number, active: number): void {
     const E = this.experts, base = s * E * E, b = this.decay[s];

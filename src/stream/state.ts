@@ -51,11 +51,24 @@ export function encodeState(scalars: unknown, arrays: StateArrays): Uint8Array {
   return out;
 }
 
+/** How decodeState treats arrays of older checkpoints. */
+export interface DecodeOptions {
+  /** Arrays older states held that this one no longer has: read past, not restored. */
+  retired?: readonly string[];
+  /** Arrays older states may lack: left as they are when absent (see `missing` of the result). */
+  optional?: readonly string[];
+}
+
 /**
  * Decodes a state into `arrays` (same names, kinds and lengths, filled in
- * place) and returns the scalars. Throws naming what does not fit.
+ * place) and returns the scalars and the names of optional arrays it did not
+ * hold. Throws naming what does not fit.
  */
-export function decodeState(bytes: Uint8Array, arrays: StateArrays): unknown {
+export function decodeState(
+  bytes: Uint8Array,
+  arrays: StateArrays,
+  opts: DecodeOptions = {},
+): { scalars: unknown; missing: string[] } {
   const fail = (what: string) => new RangeError(`Cannot restore stream state: ${what}`);
   if (bytes.length < 14) {
     throw fail(`the data must be at least 14 bytes: current length is ${bytes.length}`);
@@ -93,6 +106,12 @@ export function decodeState(bytes: Uint8Array, arrays: StateArrays): unknown {
     pos += 4;
     pos = Math.ceil(pos / 8) * 8;
     const target = arrays[name];
+    if (!target && opts.retired?.includes(name)) {
+      // an array an older forecastd kept: skip its data
+      const width = kind === 1 || kind === 3 ? 4 : 8;
+      pos += count * width;
+      continue;
+    }
     if (!target) throw fail(`array "${name}" is not part of this stream's state`);
     if (KIND[target.constructor.name as keyof typeof KIND] !== kind || target.length !== count) {
       throw fail(
@@ -104,8 +123,13 @@ export function decodeState(bytes: Uint8Array, arrays: StateArrays): unknown {
     pos += n;
     seen.add(name);
   }
+  const missing: string[] = [];
   for (const name of Object.keys(arrays)) {
-    if (!seen.has(name)) throw fail(`array "${name}" must be present: it is missing`);
+    if (seen.has(name)) continue;
+    if (!opts.optional?.includes(name)) {
+      throw fail(`array "${name}" must be present: it is missing`);
+    }
+    missing.push(name);
   }
-  return scalars;
+  return { scalars, missing };
 }

@@ -945,7 +945,15 @@ export class StreamModel {
       this.#setPeriod(peek);
       this.hist = new Float64Array(this.#histCapacity() * this.I);
     }
-    const s = decodeState(bytes, this.#arrays()) as ReturnType<StreamModel["scalars"]>;
+    // states saved before the blend solved for convex weights hold the
+    // experts' mean squared errors (blendLoss) instead of their error
+    // products (blendCov): everything else restores, the blend starts over
+    const decoded = decodeState(bytes, this.#arrays(), {
+      retired: ["blendLoss"],
+      optional: ["blendCov"],
+    });
+    if (decoded.missing.includes("blendCov")) this.blend.reset();
+    const s = decoded.scalars as ReturnType<StreamModel["scalars"]>;
     const num = (v: number | null) => (v === null ? NaN : v);
     this.periodMs = num(s.periodMs);
     this.season = s.season;

@@ -3,6 +3,39 @@ import { ReadingError, StreamModel } from "../../src/stream/stream.ts";
 import { Engine } from "../../src/stream/engine.ts";
 import { getPreset, parsePreset, type Preset } from "../../src/stream/preset.ts";
 import { FIVE_MIN, room, T0 } from "./_series.ts";
+import { encodeState, type StateArrays } from "../../src/stream/state.ts";
+
+/**
+ * Re-encodes a state (the layout of src/stream/state.ts) with its arrays edited by `edit`:
+ * as an older forecastd would have written it.
+ */
+function rewriteState(
+  bytes: Uint8Array,
+  edit: (arrays: StateArrays) => StateArrays,
+): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 6;
+  const jsonLen = view.getUint32(pos, true);
+  pos += 4;
+  const scalars = JSON.parse(new TextDecoder().decode(bytes.subarray(pos, pos + jsonLen)));
+  pos += jsonLen;
+  const arrays: StateArrays = {};
+  while (pos < bytes.length - 4) {
+    const n = bytes[pos++];
+    const name = String.fromCharCode(...bytes.subarray(pos, pos + n));
+    pos += n;
+    const kind = bytes[pos++];
+    const count = view.getUint32(pos, true);
+    pos += 4;
+    pos = Math.ceil(pos / 8) * 8;
+    const Ctor = kind === 1 ? Float32Array : kind === 2 ? Float64Array : Int32Array;
+    const a = new Ctor(count);
+    new Uint8Array(a.buffer).set(bytes.subarray(pos, pos + a.byteLength));
+    pos += a.byteLength;
+    arrays[name] = a;
+  }
+  return encodeState(scalars, edit(arrays));
+}
 
 /** A small, fast preset for tests. */
 function small(overrides: Partial<Preset> = {}): Preset {
@@ -241,6 +274,38 @@ Deno.test("toBytes()/restore() continues exactly where the stream left off", () 
   }
   assert.deepEqual(b.forecast(), a.forecast());
   assert.deepEqual(b.stats(), a.stats());
+});
+
+Deno.test("restore() takes a state saved before the blend kept error products: all but the blend carries on", () => {
+  const x = room(900, 8);
+  const preset = small();
+  const a = new StreamModel({ id: "r", preset, columns: ["v"] });
+  feed(a, x, 0, 600);
+  // the older layout: the experts' mean squared errors (slots, E) instead of their products
+  const legacy = rewriteState(a.toBytes(), ({ blendCov, ...rest }) => ({
+    ...rest,
+    blendLoss: new Float64Array(blendCov.length / a.E).fill(0.5),
+  }));
+  const b = new StreamModel({ id: "r", preset, columns: ["v"] });
+  b.restore(legacy);
+  assert.deepEqual(Array.from(b.net!.params), Array.from(a.net!.params), "the LSTM's weights");
+  assert.equal(b.readings, a.readings);
+  assert.equal(b.trainer!.updates, a.trainer!.updates);
+  assert.ok(b.blend.count.every((c) => c === 0), "the blend starts over");
+  // and learns again: persistence first, the others once they have a record
+  feed(b, x, 600, 900);
+  assert.ok(b.blend.count.some((c) => c > 0));
+  const f = b.forecast()!;
+  assert.ok(f.targets.v.point.every(Number.isFinite));
+
+  const unknown = rewriteState(
+    a.toBytes(),
+    (arr) => ({ ...arr, somethingElse: new Float64Array(3) }),
+  );
+  assert.throws(
+    () => b.restore(unknown),
+    /Cannot restore stream state: array "somethingElse" is not part of this stream's state/,
+  );
 });
 
 Deno.test("restore() refuses the state of a stream with another shape, naming the array", () => {
