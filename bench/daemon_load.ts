@@ -148,21 +148,30 @@ interface Counters {
   observeSeconds: number;
 }
 
-async function counters(d: Daemon): Promise<Counters> {
+/** The daemon's /metrics samples, by `name{labels}`. */
+async function metrics(d: Daemon): Promise<Map<string, number>> {
   const text = await (await fetch(`${d.http}/metrics`)).text();
-  let readings = 0, trained = 0, rejected = 0, observeSeconds = 0;
+  const samples = new Map<string, number>();
   for (const line of text.split("\n")) {
-    if (line.startsWith("#")) continue;
-    const [name, v] = [
-      line.slice(0, line.lastIndexOf(" ")),
-      Number(line.slice(line.lastIndexOf(" ") + 1)),
-    ];
-    if (name === 'forecastd_readings_total{source="mqtt"}') readings = v;
-    else if (name === "forecastd_training_steps_total") trained = v;
-    else if (name.startsWith("forecastd_rejected_readings_total")) rejected += v;
-    else if (name === "forecastd_observe_seconds_total") observeSeconds = v;
+    if (line === "" || line.startsWith("#")) continue;
+    const space = line.lastIndexOf(" ");
+    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
   }
-  return { readings, trained, rejected, observeSeconds };
+  return samples;
+}
+
+async function counters(d: Daemon): Promise<Counters> {
+  const m = await metrics(d);
+  let rejected = 0;
+  for (const [name, v] of m) {
+    if (name.startsWith("forecastd_rejected_readings_total")) rejected += v;
+  }
+  return {
+    readings: m.get('forecastd_readings_total{source="mqtt"}') ?? 0,
+    trained: m.get("forecastd_training_steps_total") ?? 0,
+    rejected,
+    observeSeconds: m.get("forecastd_observe_seconds_total") ?? 0,
+  };
 }
 
 /**
@@ -185,15 +194,13 @@ function rssKiB(pid: number): number {
 async function memory(
   d: Daemon,
 ): Promise<{ heapUsedMiB: number; heapTotalMiB: number; externalMiB: number }> {
-  const text = await (await fetch(`${d.http}/metrics`)).text();
-  const get = (kind: string) => {
-    const m = new RegExp(`^forecastd_memory_bytes\\{kind="${kind}"\\} (\\S+)$`, "m").exec(text);
-    return m ? Math.round(Number(m[1]) / 1048576 * 10) / 10 : NaN;
-  };
+  const m = await metrics(d);
+  const mib = (kind: string) =>
+    Math.round((m.get(`forecastd_memory_bytes{kind="${kind}"}`) ?? NaN) / 1048576 * 10) / 10;
   return {
-    heapUsedMiB: get("heap_used"),
-    heapTotalMiB: get("heap_total"),
-    externalMiB: get("external"),
+    heapUsedMiB: mib("heap_used"),
+    heapTotalMiB: mib("heap_total"),
+    externalMiB: mib("external"),
   };
 }
 

@@ -14,7 +14,8 @@
  */
 import { parseArgs } from "node:util";
 import { Engine } from "../src/stream/engine.ts";
-import { getPreset, parsePreset, type Preset } from "../src/stream/preset.ts";
+import type { Preset } from "../src/stream/preset.ts";
+import { loadPreset } from "../src/replay/cli.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -30,9 +31,7 @@ for (const [name, v] of [["streams", streams], ["readings", readings]] as const)
     throw new RangeError(`Cannot run: --${name} must be a positive integer: current value is ${v}`);
   }
 }
-const preset: Preset = values.preset.endsWith(".json")
-  ? parsePreset(JSON.parse(Deno.readTextFileSync(values.preset)), values.preset)
-  : getPreset(values.preset);
+const preset: Preset = loadPreset(values.preset);
 
 const engine = new Engine();
 for (let k = 0; k < streams; k++) engine.create(`s${k}`, { preset, columns: ["v"] });

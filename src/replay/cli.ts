@@ -99,7 +99,7 @@ function list(v: string | undefined): string[] | undefined {
 }
 
 /** A built-in preset by name, or a preset file when the name ends in ".json". */
-function loadPreset(nameOrFile: string): Preset {
+export function loadPreset(nameOrFile: string): Preset {
   if (!nameOrFile.endsWith(".json")) return getPreset(nameOrFile);
   let text: string;
   try {

@@ -101,6 +101,13 @@ export interface ScorerOptions {
 /** Smoothed evidence (nats) at or above which a reading continues an incident: one in ten. */
 const RUN_EVIDENCE = Math.LN10;
 
+/** The largest value of a ring other than the one in `slot` (the slot about to be overwritten). */
+function maxExcept(ring: Float64Array, slot: number): number {
+  let best = 0;
+  for (let i = 0; i < ring.length; i++) if (i !== slot && ring[i] > best) best = ring[i];
+  return best;
+}
+
 /** Turns surprises (and range records) into a score, evidence, a likelihood, an onset and a percentile. */
 export class AnomalyScorer {
   readonly opts: ScorerOptions;
@@ -108,8 +115,10 @@ export class AnomalyScorer {
   readonly bins: Float64Array;
   /** Evidence of the last `smoothing` readings (ring). */
   readonly recent: Float64Array;
-  /** Smoothed evidence reported as an onset in the last `refractory` readings, else 0 (ring). */
+  /** Smoothed evidence of the onsets reported in the last `refractory` readings, else 0 (ring). */
   readonly onsets: Float64Array;
+  /** Smoothed evidence of the fresh readings (see `fresh`) of the last `refractory` readings, else 0 (ring). */
+  readonly peaks: Float64Array;
   /** Mass in the histogram. */
   total = 0;
   /** Readings scored. */
@@ -123,6 +132,12 @@ export class AnomalyScorer {
   likelihood = 0;
   onset = 0;
   percentile = 0;
+  /**
+   * The reading's smoothed evidence exceeds every fresh reading's of the
+   * refractory period (the onset rule without `escalation`): an alert may
+   * open on it.
+   */
+  fresh = false;
   /** Smoothed evidence of the onset of the incident under way, 0 when none is. */
   runOnset = 0;
 
@@ -131,6 +146,7 @@ export class AnomalyScorer {
     this.bins = new Float64Array(BINS);
     this.recent = new Float64Array(opts.smoothing);
     this.onsets = new Float64Array(opts.refractory);
+    this.peaks = new Float64Array(opts.refractory);
   }
 
   /** Evidence (nats) that a surprise s is unusual, from the histogram before it. */
@@ -182,16 +198,17 @@ export class AnomalyScorer {
     for (let i = 0; i < n; i++) sum += this.recent[i];
     this.smoothed = Math.max(lambda, gammaTailEvidence(sum, n));
     this.likelihood = evidenceToUnit(this.smoothed);
-    // onset: above every onset of the refractory period
+    // fresh (what alerts open on): above every fresh reading of the
+    // refractory period, so an incident's peak holds off a weaker repeat
     const slot = this.count % o.refractory;
-    this.onsets[slot] = 0;
-    let best = 0;
-    for (let i = 0; i < o.refractory; i++) if (this.onsets[i] > best) best = this.onsets[i];
-    // within an incident (readings with elevated evidence since its onset),
-    // rising evidence is the same incident unfolding, not a new one: only an
-    // escalation by `escalation` nats is reported again
+    this.fresh = !quiet && this.smoothed > maxExcept(this.peaks, slot);
+    this.peaks[slot] = this.fresh ? this.smoothed : 0;
+    // onset: above every onset of the refractory period; within an incident
+    // (readings with elevated evidence since its onset) rising evidence is the
+    // same incident unfolding, reported again only when it escalates by
+    // `escalation` nats
     if (this.smoothed < RUN_EVIDENCE) this.runOnset = 0;
-    const starts = !quiet && this.smoothed > best &&
+    const starts = !quiet && this.smoothed > maxExcept(this.onsets, slot) &&
       (this.runOnset === 0 || this.smoothed > this.runOnset + o.escalation);
     if (starts) this.runOnset = this.smoothed;
     this.onsets[slot] = starts ? this.smoothed : 0;

@@ -426,10 +426,9 @@ export class StreamModel {
       const starts = this.alerts.state === "normal" && this.alerts.run === 0 &&
         this.alerts.anomalous(obs.likelihood);
       if (starts) this.#pendingEvent = this.#event("opened", ts, values, slot1, obs);
-      // every reading of an incident that began with an onset may open its
-      // alert: evidence rising within the incident is not reported as a new
-      // onset (anomaly.escalation), yet it must still be able to cross the threshold
-      const t = this.alerts.step(obs.likelihood, this.scorer.runOnset > 0 ? obs.likelihood : 0);
+      // alerts open on fresh evidence: a rise within an incident that is not
+      // reported as a new onset (anomaly.escalation) must still open its alert
+      const t = this.alerts.step(obs.likelihood, this.scorer.fresh ? obs.likelihood : 0);
       if (t === "opened") {
         obs.event = { ...this.#pendingEvent!, ts };
         this.anomalySince = this.#pendingEvent!.since;
@@ -704,8 +703,10 @@ export class StreamModel {
         if (E > LSTM) {
           // the LSTM's path is clipped alike: after a jump to a new level it can
           // predict a return far larger than any change seen at this horizon
-          const cl = Math.max(-lim, Math.min(lim, (this.#row[col] - x) / this.level.scale(col)));
-          this.preds[pOff + LSTM] = lstmReady ? x + cl * this.level.scale(col) : x;
+          const sc = this.level.scale(col);
+          this.preds[pOff + LSTM] = lstmReady
+            ? x + Math.max(-lim, Math.min(lim, (this.#row[col] - x) / sc)) * sc
+            : x;
         }
         const cOff = (o * Hm + (h - 1)) * J + j;
         this.comb[cOff] = this.blend.combine(s, this.preds, pOff, mask);
@@ -878,6 +879,7 @@ export class StreamModel {
       recent: this.scorer.recent,
       bins: this.scorer.bins,
       onsets: this.scorer.onsets,
+      peaks: this.scorer.peaks,
       rangeLo: this.range.lo,
       rangeHi: this.range.hi,
     };
@@ -947,12 +949,15 @@ export class StreamModel {
     }
     // states saved before the blend solved for convex weights hold the
     // experts' mean squared errors (blendLoss) instead of their error
-    // products (blendCov): everything else restores, the blend starts over
+    // products (blendCov): everything else restores, the blend starts over.
+    // Those saved before alerts kept their own peaks lack `peaks`: the
+    // reported onsets stand in for them.
     const decoded = decodeState(bytes, this.#arrays(), {
       retired: ["blendLoss"],
-      optional: ["blendCov"],
+      optional: ["blendCov", "peaks"],
     });
     if (decoded.missing.includes("blendCov")) this.blend.reset();
+    if (decoded.missing.includes("peaks")) this.scorer.peaks.set(this.scorer.onsets);
     const s = decoded.scalars as ReturnType<StreamModel["scalars"]>;
     const num = (v: number | null) => (v === null ? NaN : v);
     this.periodMs = num(s.periodMs);
@@ -970,9 +975,8 @@ export class StreamModel {
     this.frozen = s.frozen;
     [this.level.weight, this.level.count] = s.level;
     [this.change.weight, this.change.count] = s.change;
-    [this.scorer.total, this.scorer.count, this.range.count] = s.scorer;
     // checkpoints made before incidents were tracked have no run onset: none is under way
-    this.scorer.runOnset = s.scorer[3] ?? 0;
+    [this.scorer.total, this.scorer.count, this.range.count, this.scorer.runOnset = 0] = s.scorer;
     [
       this.alerts.state,
       this.alerts.seen,

@@ -186,6 +186,15 @@ Deno.test("AnomalyScorer: evidence rising within one incident is one onset; an e
     "a new incident beats the refractory onsets only",
   );
 
+  // alerts go by fresh evidence, which remembers the incident's peak: a weaker
+  // repeat after the incident ends is a new onset for ranking, not a new alert
+  const again = trained(3000, { refractory: 1000 });
+  for (const s of [5, 10, 20, 40]) again.update(s, 0, false, false); // one onset, peak at 40
+  again.update(0.5, 0, true, false);
+  again.update(20, 0, false, false);
+  assert.ok(again.onset > 0, "a new incident's onset");
+  assert.equal(again.fresh, false, "weaker than the last incident's peak: no alert");
+
   const plain = trained(3000, { refractory: 1000, escalation: 0 });
   const every = [5, 10, 20, 40].map((s) => (plain.update(s, 0, false, false), plain.onset));
   assert.ok(every.every((o) => o > 0), `escalation 0: every rise is an onset ${every}`);

@@ -281,17 +281,19 @@ Deno.test("restore() takes a state saved before the blend kept error products: a
   const preset = small();
   const a = new StreamModel({ id: "r", preset, columns: ["v"] });
   feed(a, x, 0, 600);
-  // the older layout: the experts' mean squared errors (slots, E) instead of their products
-  const legacy = rewriteState(a.toBytes(), ({ blendCov, ...rest }) => ({
-    ...rest,
-    blendLoss: new Float64Array(blendCov.length / a.E).fill(0.5),
-  }));
+  // the older layout: the experts' mean squared errors (slots, E) instead of
+  // their products, and no peaks of their own for alerts
+  const legacy = rewriteState(a.toBytes(), (arrays) => {
+    const { blendCov, peaks: _peaks, ...rest } = arrays;
+    return { ...rest, blendLoss: new Float64Array(blendCov.length / a.E).fill(0.5) };
+  });
   const b = new StreamModel({ id: "r", preset, columns: ["v"] });
   b.restore(legacy);
   assert.deepEqual(Array.from(b.net!.params), Array.from(a.net!.params), "the LSTM's weights");
   assert.equal(b.readings, a.readings);
   assert.equal(b.trainer!.updates, a.trainer!.updates);
   assert.ok(b.blend.count.every((c) => c === 0), "the blend starts over");
+  assert.deepEqual(b.scorer.peaks, a.scorer.onsets, "the onsets stand in for the peaks");
   // and learns again: persistence first, the others once they have a record
   feed(b, x, 600, 900);
   assert.ok(b.blend.count.some((c) => c > 0));
