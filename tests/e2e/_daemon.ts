@@ -10,6 +10,7 @@
  * JSON log lines on stderr are kept for assertions. Every process started
  * here is ended by its pid and awaited.
  */
+import assert from "node:assert/strict";
 import mqtt from "mqtt";
 import type { LogEntry } from "../../src/log.ts";
 
@@ -391,6 +392,46 @@ export async function wsClient(url: string): Promise<WsClient> {
       await closed;
     },
   };
+}
+
+/**
+ * Waits for the alert that opened on `stream` on all three live channels (SSE,
+ * the WebSocket, MQTT messages collected by {@link collectMqtt}), asserts they
+ * carry the same alert, on MQTT under `forecastd/alerts/{stream}`, and the SSE
+ * event id is its id; returns the alert.
+ */
+export async function openedAlertEverywhere(
+  d: Daemon,
+  stream: string,
+  channels: { sse: SseClient; ws: WsClient; mqtt: { topic: string; payload: string }[] },
+  mqttWhat = "the alert on MQTT",
+): Promise<Record<string, unknown>> {
+  const opened = (a: Record<string, unknown>) => a.type === "opened" && a.stream === stream;
+  const state = () => daemonState(d, stream);
+  const viaMqtt = await eventually(
+    () => channels.mqtt.find((m) => opened(JSON.parse(m.payload))),
+    mqttWhat,
+    WAIT_MS,
+    state,
+  );
+  const viaSse = await eventually(
+    () => channels.sse.events.find((e) => opened(e.data)),
+    "the alert on SSE",
+    WAIT_MS,
+    state,
+  );
+  const viaWs = await eventually(
+    () => channels.ws.messages.find(opened),
+    "the alert on the WebSocket",
+    WAIT_MS,
+    state,
+  );
+  assert.equal(viaMqtt.topic, `forecastd/alerts/${stream}`);
+  const alert = JSON.parse(viaMqtt.payload);
+  assert.equal(viaSse.id, alert.id, "the SSE event id is the alert id");
+  assert.deepEqual(viaSse.data, alert);
+  assert.deepEqual(viaWs, alert);
+  return alert;
 }
 
 // ---------------------------------------------------------------------------

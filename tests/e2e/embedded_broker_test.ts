@@ -8,17 +8,15 @@ import { createServer } from "node:net";
 import {
   batchPayload,
   collectMqtt,
-  daemonState,
-  eventually,
   getJson,
   mqttClient,
+  openedAlertEverywhere,
   spikeAt,
   sseClient,
   START,
   startDaemon,
   STEP,
   streamWithReadings,
-  WAIT_MS,
   withTempDir,
   wsClient,
 } from "./_daemon.ts";
@@ -58,34 +56,9 @@ Deno.test("serve: readings through the embedded broker give forecasts over HTTP,
         });
       }
       await streamWithReadings(d, "room", 640);
-      const opened = (a: { type?: unknown; stream?: unknown }) =>
-        a.type === "opened" && a.stream === "room";
-      const state = () => daemonState(d, "room");
-      const viaSse = await eventually(
-        () => sse.events.find((e) => opened(e.data)),
-        "the alert on SSE",
-        WAIT_MS,
-        state,
-      );
-      const viaWs = await eventually(
-        () => ws.messages.find(opened),
-        "the alert on the WebSocket",
-        WAIT_MS,
-        state,
-      );
-      const viaMqtt = await eventually(
-        () => alerts.find((m) => opened(JSON.parse(m.payload))),
-        "the alert on MQTT",
-        WAIT_MS,
-        state,
-      );
-      assert.equal(viaMqtt.topic, "forecastd/alerts/room");
-      const fromMqtt = JSON.parse(viaMqtt.payload);
-      assert.equal(viaSse.id, fromMqtt.id, "the SSE event id is the alert id");
-      assert.deepEqual(viaSse.data, fromMqtt);
-      assert.deepEqual(viaWs, fromMqtt);
+      const fromMqtt = await openedAlertEverywhere(d, "room", { sse, ws, mqtt: alerts });
       assert.ok(
-        fromMqtt.ts >= START + 600 * STEP && fromMqtt.ts < START + 640 * STEP,
+        Number(fromMqtt.ts) >= START + 600 * STEP && Number(fromMqtt.ts) < START + 640 * STEP,
         `the alert is about the spike or the readings after it: ${fromMqtt.message}`,
       );
     } finally {
