@@ -51,7 +51,7 @@ export function encodeState(scalars: unknown, arrays: StateArrays): Uint8Array {
   return out;
 }
 
-/** How decodeState treats arrays of older checkpoints. */
+/** How restoreArrays treats arrays of older checkpoints. */
 export interface DecodeOptions {
   /** Arrays older states held that this one no longer has: read past, not restored. */
   retired?: readonly string[];
@@ -59,17 +59,16 @@ export interface DecodeOptions {
   optional?: readonly string[];
 }
 
+/** The constructor of each array kind. */
+const CTOR = { 1: Float32Array, 2: Float64Array, 3: Int32Array } as const;
+
+const fail = (what: string) => new RangeError(`Cannot restore stream state: ${what}`);
+
 /**
- * Decodes a state into `arrays` (same names, kinds and lengths, filled in
- * place) and returns the scalars and the names of optional arrays it did not
- * hold. Throws naming what does not fit.
+ * Reads a state as written: its scalars and every array it holds, by name
+ * (fresh arrays). Throws naming what is damaged (magic, version, checksum).
  */
-export function decodeState(
-  bytes: Uint8Array,
-  arrays: StateArrays,
-  opts: DecodeOptions = {},
-): { scalars: unknown; missing: string[] } {
-  const fail = (what: string) => new RangeError(`Cannot restore stream state: ${what}`);
+export function readState(bytes: Uint8Array): { scalars: unknown; arrays: StateArrays } {
   if (bytes.length < 14) {
     throw fail(`the data must be at least 14 bytes: current length is ${bytes.length}`);
   }
@@ -96,40 +95,52 @@ export function decodeState(
   pos += 4;
   const scalars = JSON.parse(new TextDecoder().decode(bytes.subarray(pos, pos + jsonLen)));
   pos += jsonLen;
-  const seen = new Set<string>();
+  const arrays: StateArrays = {};
   while (pos < bytes.length - 4) {
     const nameLen = bytes[pos++];
     const name = String.fromCharCode(...bytes.subarray(pos, pos + nameLen));
     pos += nameLen;
-    const kind = bytes[pos++];
+    const kind = bytes[pos++] as keyof typeof CTOR;
     const count = view.getUint32(pos, true);
     pos += 4;
     pos = Math.ceil(pos / 8) * 8;
+    if (!(kind in CTOR)) throw fail(`array "${name}" must be of kind 1, 2 or 3: it is ${kind}`);
+    const a = new CTOR[kind](count);
+    new Uint8Array(a.buffer).set(bytes.subarray(pos, pos + a.byteLength));
+    pos += a.byteLength;
+    arrays[name] = a;
+  }
+  return { scalars, arrays };
+}
+
+/**
+ * Copies the arrays of a state read by {@link readState} into `arrays` (same
+ * names, kinds and lengths, filled in place) and returns the names of the
+ * optional arrays it did not hold. Throws naming what does not fit.
+ */
+export function restoreArrays(
+  stored: StateArrays,
+  arrays: StateArrays,
+  opts: DecodeOptions = {},
+): string[] {
+  for (const [name, a] of Object.entries(stored)) {
     const target = arrays[name];
-    if (!target && opts.retired?.includes(name)) {
-      // an array an older forecastd kept: skip its data
-      const width = kind === 1 || kind === 3 ? 4 : 8;
-      pos += count * width;
-      continue;
-    }
+    if (!target && opts.retired?.includes(name)) continue; // an array an older forecastd kept
     if (!target) throw fail(`array "${name}" is not part of this stream's state`);
-    if (KIND[target.constructor.name as keyof typeof KIND] !== kind || target.length !== count) {
+    if (target.constructor !== a.constructor || target.length !== a.length) {
       throw fail(
-        `array "${name}" must hold ${target.length} ${target.constructor.name} values for this configuration: it holds ${count}`,
+        `array "${name}" must hold ${target.length} ${target.constructor.name} values for this configuration: it holds ${a.length}`,
       );
     }
-    const n = target.byteLength;
-    new Uint8Array(target.buffer, target.byteOffset, n).set(bytes.subarray(pos, pos + n));
-    pos += n;
-    seen.add(name);
+    target.set(a);
   }
   const missing: string[] = [];
   for (const name of Object.keys(arrays)) {
-    if (seen.has(name)) continue;
+    if (name in stored) continue;
     if (!opts.optional?.includes(name)) {
       throw fail(`array "${name}" must be present: it is missing`);
     }
     missing.push(name);
   }
-  return { scalars, missing };
+  return missing;
 }

@@ -46,7 +46,7 @@ import {
   evidenceToUnit,
   RangeTracker,
 } from "./anomaly.ts";
-import { decodeState, encodeState, type StateArrays } from "./state.ts";
+import { encodeState, readState, restoreArrays, type StateArrays } from "./state.ts";
 
 /** A reading the stream refuses, with a machine-readable reason. */
 export class ReadingError extends Error {
@@ -941,10 +941,11 @@ export class StreamModel {
 
   /** Restores a state made by {@link toBytes} for the same options. */
   restore(bytes: Uint8Array): void {
+    const stored = readState(bytes);
+    const s = stored.scalars as ReturnType<StreamModel["scalars"]>;
     // the history ring's size depends on the period: size it from the stored one first
-    const peek = decodePeriod(bytes);
-    if (peek !== null) {
-      this.#setPeriod(peek);
+    if (typeof s.periodMs === "number") {
+      this.#setPeriod(s.periodMs);
       this.hist = new Float64Array(this.#histCapacity() * this.I);
     }
     // states saved before the blend solved for convex weights hold the
@@ -952,13 +953,12 @@ export class StreamModel {
     // products (blendCov): everything else restores, the blend starts over.
     // Those saved before alerts kept their own peaks lack `peaks`: the
     // reported onsets stand in for them.
-    const decoded = decodeState(bytes, this.#arrays(), {
+    const missing = restoreArrays(stored.arrays, this.#arrays(), {
       retired: ["blendLoss"],
       optional: ["blendCov", "peaks"],
     });
-    if (decoded.missing.includes("blendCov")) this.blend.reset();
-    if (decoded.missing.includes("peaks")) this.scorer.peaks.set(this.scorer.onsets);
-    const s = decoded.scalars as ReturnType<StreamModel["scalars"]>;
+    if (missing.includes("blendCov")) this.blend.reset();
+    if (missing.includes("peaks")) this.scorer.peaks.set(this.scorer.onsets);
     const num = (v: number | null) => (v === null ? NaN : v);
     this.periodMs = num(s.periodMs);
     this.season = s.season;
@@ -988,18 +988,6 @@ export class StreamModel {
       [this.trainer.length, this.trainer.pending, this.trainer.updates, this.trainer.adam.t] =
         s.trainer;
     }
-  }
-}
-
-/** Reads the stored sampling period of a state without decoding the rest. */
-function decodePeriod(bytes: Uint8Array): number | null {
-  try {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const len = view.getUint32(6, true);
-    const s = JSON.parse(new TextDecoder().decode(bytes.subarray(10, 10 + len)));
-    return typeof s.periodMs === "number" ? s.periodMs : null;
-  } catch {
-    return null;
   }
 }
 

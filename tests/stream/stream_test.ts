@@ -3,37 +3,11 @@ import { ReadingError, StreamModel } from "../../src/stream/stream.ts";
 import { Engine } from "../../src/stream/engine.ts";
 import { getPreset, parsePreset, type Preset } from "../../src/stream/preset.ts";
 import { FIVE_MIN, room, T0 } from "./_series.ts";
-import { encodeState, type StateArrays } from "../../src/stream/state.ts";
+import { encodeState, readState, type StateArrays } from "../../src/stream/state.ts";
 
-/**
- * Re-encodes a state (the layout of src/stream/state.ts) with its arrays edited by `edit`:
- * as an older forecastd would have written it.
- */
-function rewriteState(
-  bytes: Uint8Array,
-  edit: (arrays: StateArrays) => StateArrays,
-): Uint8Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 6;
-  const jsonLen = view.getUint32(pos, true);
-  pos += 4;
-  const scalars = JSON.parse(new TextDecoder().decode(bytes.subarray(pos, pos + jsonLen)));
-  pos += jsonLen;
-  const arrays: StateArrays = {};
-  while (pos < bytes.length - 4) {
-    const n = bytes[pos++];
-    const name = String.fromCharCode(...bytes.subarray(pos, pos + n));
-    pos += n;
-    const kind = bytes[pos++];
-    const count = view.getUint32(pos, true);
-    pos += 4;
-    pos = Math.ceil(pos / 8) * 8;
-    const Ctor = kind === 1 ? Float32Array : kind === 2 ? Float64Array : Int32Array;
-    const a = new Ctor(count);
-    new Uint8Array(a.buffer).set(bytes.subarray(pos, pos + a.byteLength));
-    pos += a.byteLength;
-    arrays[name] = a;
-  }
+/** Re-encodes a state with its arrays edited by `edit`: as an older forecastd would have written it. */
+function rewriteState(bytes: Uint8Array, edit: (arrays: StateArrays) => StateArrays): Uint8Array {
+  const { scalars, arrays } = readState(bytes);
   return encodeState(scalars, edit(arrays));
 }
 
