@@ -696,17 +696,14 @@ export class StreamModel {
           const back = this.season * Math.ceil(h / this.season) - h;
           this.preds[pOff + SEASONAL] = this.#back(back, col);
         } else this.preds[pOff + SEASONAL] = x;
-        // the predicted change, clipped to 3 RMS of the changes seen at this horizon
-        const lim = 3 * Math.sqrt(this.change2[s]);
-        const c = Math.max(-lim, Math.min(lim, this.#tmpJ[j]));
-        this.preds[pOff + LINEAR] = haveLags ? x + c * this.level.scale(col) : x;
+        // the predicted changes (in the target's spread), clipped to 3 RMS of
+        // the changes seen at this horizon: a linear model fed a column that
+        // woke up, or an LSTM rolled out after a jump to a new level, can
+        // predict a change far larger than any seen
+        const lim = 3 * Math.sqrt(this.change2[s]), sc = this.level.scale(col);
+        this.preds[pOff + LINEAR] = haveLags ? x + clip(this.#tmpJ[j], lim) * sc : x;
         if (E > LSTM) {
-          // the LSTM's path is clipped alike: after a jump to a new level it can
-          // predict a return far larger than any change seen at this horizon
-          const sc = this.level.scale(col);
-          this.preds[pOff + LSTM] = lstmReady
-            ? x + Math.max(-lim, Math.min(lim, (this.#row[col] - x) / sc)) * sc
-            : x;
+          this.preds[pOff + LSTM] = lstmReady ? x + clip((this.#row[col] - x) / sc, lim) * sc : x;
         }
         const cOff = (o * Hm + (h - 1)) * J + j;
         this.comb[cOff] = this.blend.combine(s, this.preds, pOff, mask);
@@ -989,6 +986,11 @@ export class StreamModel {
         s.trainer;
     }
   }
+}
+
+/** v clipped to [-lim, lim]. */
+function clip(v: number, lim: number): number {
+  return Math.max(-lim, Math.min(lim, v));
 }
 
 export type { Floats };
