@@ -43,7 +43,9 @@ Protocol:
   --protocol fsnet     FSNet/OneNet on ETT: first 14400 rows (or --rows), rows [0, 20%) train and
                        [20%, 25%) validation are fed unscored; targets from 25% on are scored,
                        z-scored with the training rows' mean and population std
-  --warmup-passes N    passes over the warm-up rows (only 1: the engine learns each reading once)
+  --warmup-passes N    passes over the warm-up rows (default: 1); above 1 only with --protocol
+                       fsnet: the stream is rewound after each pass but the last, which runs on
+                       into the scored rows; readings, learned and alerts count every pass
 
 Output:
   --json               the report as JSON on stdout
@@ -122,28 +124,46 @@ export function loadPreset(nameOrFile: string): Preset {
   return parsePreset(json, `preset file "${nameOrFile}"`);
 }
 
+/**
+ * node:util's parseArgs over replay's options; its own errors (an unknown
+ * option, a value that looks like an option such as `--rows -5`) become the
+ * usual argument error instead of a TypeError with a stack trace.
+ */
+function parseOptions(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        help: { type: "boolean", short: "h" },
+        timestamp: { type: "string" },
+        columns: { type: "string" },
+        targets: { type: "string" },
+        rows: { type: "string" },
+        preset: { type: "string" },
+        horizons: { type: "string" },
+        without: { type: "string" },
+        protocol: { type: "string" },
+        "warmup-passes": { type: "string" },
+        json: { type: "boolean" },
+        "json-out": { type: "string" },
+        "anomaly-out": { type: "string" },
+        "anomaly-score": { type: "string" },
+      },
+    });
+  } catch (e) {
+    if (
+      e instanceof TypeError && String((e as { code?: string }).code).startsWith("ERR_PARSE_ARGS")
+    ) {
+      throw new RangeError(`Cannot run replay: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
 /** Parses the arguments after `replay`; throws a RangeError naming the bad option and value. */
 export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      help: { type: "boolean", short: "h" },
-      timestamp: { type: "string" },
-      columns: { type: "string" },
-      targets: { type: "string" },
-      rows: { type: "string" },
-      preset: { type: "string" },
-      horizons: { type: "string" },
-      without: { type: "string" },
-      protocol: { type: "string" },
-      "warmup-passes": { type: "string" },
-      json: { type: "boolean" },
-      "json-out": { type: "string" },
-      "anomaly-out": { type: "string" },
-      "anomaly-score": { type: "string" },
-    },
-  });
+  const { values, positionals } = parseOptions(args);
   if (values.help) return "help";
   if (positionals.length !== 1) {
     throw new RangeError(
@@ -181,12 +201,19 @@ export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
       throw usage(`--without must list experts that can be left out (${WITHOUT.join(", ")})`, w);
     }
   }
-  const passes = values["warmup-passes"] ?? "1";
-  if (passes !== "1") {
-    throw usage(
-      "--warmup-passes must be 1: the engine learns each reading once, in time order (StreamModel.observe refuses a timestamp at or before the last), so a second pass over the warm-up rows needs an engine hook",
-      passes,
-    );
+  let warmupPasses = 1;
+  if (values["warmup-passes"] !== undefined) {
+    const text = values["warmup-passes"];
+    warmupPasses = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(warmupPasses) || warmupPasses < 1) {
+      throw usage("--warmup-passes must be an integer of at least 1", text);
+    }
+    if (warmupPasses > 1 && protocol !== "fsnet") {
+      throw usage(
+        `--warmup-passes above 1 needs --protocol fsnet, the protocol with warm-up rows (--protocol ${protocol} scores every row)`,
+        text,
+      );
+    }
   }
   const anomalyScore = (values["anomaly-score"] ?? "onset") as AnomalyField;
   if (!ANOMALY_FIELDS.includes(anomalyScore)) {
@@ -202,7 +229,7 @@ export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
     horizons,
     without,
     protocol,
-    warmupPasses: 1,
+    warmupPasses,
     json: values.json ?? false,
     jsonOut: values["json-out"],
     anomalyOut: values["anomaly-out"],
@@ -278,6 +305,7 @@ export async function runReplay(args: string[], opts: RunReplayOptions = {}): Pr
     horizons: a.horizons,
     split,
     targets,
+    warmupPasses: a.warmupPasses,
     onRow: a.anomalyOut === undefined ? undefined : (r, obs) => {
       const score = obs?.[a.anomalyScore] ?? 0;
       nab.push(`${csvField(table.timestampText[r])},${table.values[r * C + firstTarget]},${score}`);
@@ -330,7 +358,9 @@ export function formatReport(j: ReplayJson): string {
       j.protocol === "fsnet"
         ? `rows 0-${s.scaleRows - 1} train (the scale), ${s.scaleRows}-${
           s.warmupRows - 1
-        } validation, fed unscored; targets rows ${s.firstTarget}-${j.rows - 1}`
+        } validation, fed unscored${
+          j.warmupPasses > 1 ? ` (${j.warmupPasses} passes)` : ""
+        }; targets rows ${s.firstTarget}-${j.rows - 1}`
         : `every forecast scored; the scale from all ${s.scaleRows} rows`
     }`,
     `  ${j.readings} readings in ${j.seconds.toFixed(1)} s (${

@@ -22,6 +22,13 @@
  * values inside the engine's interval [lower, upper] for their step, over the
  * values that had an interval (the engine gives none until it is calibrated).
  *
+ * With `warmupPasses` P > 1 the warm-up rows are fed P times: after each pass
+ * but the last the stream is rewound (Engine.rewind: windows reset, last
+ * timestamp forgotten, everything learned kept), and the last pass runs on
+ * from the warm-up rows into the scored rows, so the model meets them with
+ * the real end of the warm-up as its context. Only the last pass captures
+ * forecasts, so exactly the same origins are scored whatever P is.
+ *
  * Shapes: N rows, C columns, J targets, Hm = Hmax steps, E experts (+1 for
  * the blend, always last).
  */
@@ -44,13 +51,20 @@ export interface ReplayOptions {
   /** Sampling period in ms. Default: the engine infers it from the first two readings. */
   periodMs?: number;
   /**
-   * Called once per row fed, in order: the observation, or null with the
-   * engine's rejection when the engine refused the reading.
+   * Passes over the warm-up rows [0, split.warmupRows), an integer of at
+   * least 1; more than 1 needs warm-up rows. Each pass but the last ends with
+   * a rewind of the stream (Engine.rewind); the last runs on into the scored
+   * rows. Default: 1.
+   */
+  warmupPasses?: number;
+  /**
+   * Called once per row of the last pass, in order: the observation, or null
+   * with the engine's rejection when the engine refused the reading.
    */
   onRow?: (row: number, obs: Observation | null, rejected: ReadingError | null) => void;
-  /** Called about every `progressEvery` rows and after the last. */
+  /** Called about every `progressEvery` rows fed (all passes) and after the last. */
   onProgress?: (done: number, total: number) => void;
-  /** Default: 1/200 of the rows. */
+  /** Default: 1/200 of the rows fed. */
   progressEvery?: number;
 }
 
@@ -80,13 +94,13 @@ export interface ReplayReport {
   split: Split;
   /** Sampling period the engine used, ms. */
   periodMs: number;
-  /** Readings the engine accepted. */
+  /** Readings the engine accepted, every pass. */
   readings: number;
-  /** Rows the engine refused, by reason. */
+  /** Rows the engine refused, by reason, every pass. */
   rejected: Record<string, number>;
-  /** Readings the models learned from (not those inside an anomaly). */
+  /** Readings the models learned from (not those inside an anomaly), every pass. */
   learned: number;
-  /** Alert events (opened, resolved, new normal). */
+  /** Alert events (opened, resolved, new normal), every pass. */
   alerts: number;
   /** Gaps that reset the windows. */
   gaps: number;
@@ -116,6 +130,17 @@ export function replay(table: SensorTable, opts: ReplayOptions): ReplayReport {
   if (N > table.rows) {
     throw new RangeError(
       `Cannot replay ${table.source}: the rows fed must be at most the rows read (${table.rows}): current value is ${N}`,
+    );
+  }
+  const passes = opts.warmupPasses ?? 1;
+  if (!Number.isInteger(passes) || passes < 1) {
+    throw new RangeError(
+      `Cannot replay: the warm-up passes must be an integer of at least 1: current value is ${passes}`,
+    );
+  }
+  if (passes > 1 && split.warmupRows === 0) {
+    throw new RangeError(
+      `Cannot replay: more than one warm-up pass needs warm-up rows (this split has none): current value is ${passes}`,
     );
   }
   const Hm = preset.horizons;
@@ -224,9 +249,28 @@ export function replay(table: SensorTable, opts: ReplayOptions): ReplayReport {
     cumAbs[o] = cumHits[o] = cumCov[o] = 0;
   };
 
-  const every = opts.progressEvery ?? Math.max(1, Math.floor(N / 200));
+  const W = split.warmupRows;
+  const total = (passes - 1) * W + N; // rows fed
+  const every = opts.progressEvery ?? Math.max(1, Math.floor(total / 200));
   const firstOrigin = split.firstTarget - 1;
+  let fed = 0;
   const t0 = performance.now();
+  // the passes over the warm-up rows before the last: learned from, nothing
+  // scored or reported per row; each ends with a rewind, so the next pass
+  // starts from the first row with everything learned so far
+  for (let p = 1; p < passes; p++) {
+    for (let r = 0; r < W; r++) {
+      try {
+        engine.observe("replay", table.ts[r], table.values.subarray(r * C, (r + 1) * C));
+      } catch (e) {
+        if (!(e instanceof ReadingError)) throw e;
+      }
+      fed++;
+      if (opts.onProgress && (fed % every === 0 || fed === total)) opts.onProgress(fed, total);
+    }
+    engine.rewind("replay");
+  }
+  // the last pass: the warm-up rows once more, then on into the scored rows
   for (let r = 0; r < N; r++) {
     let obs: Observation | null = null;
     let rejected: ReadingError | null = null;
@@ -242,7 +286,8 @@ export function replay(table: SensorTable, opts: ReplayOptions): ReplayReport {
       if (r >= firstOrigin && r < N - 1) capture();
     }
     opts.onRow?.(r, obs, rejected);
-    if (opts.onProgress && ((r + 1) % every === 0 || r === N - 1)) opts.onProgress(r + 1, N);
+    fed++;
+    if (opts.onProgress && (fed % every === 0 || fed === total)) opts.onProgress(fed, total);
   }
   const seconds = (performance.now() - t0) / 1000;
 

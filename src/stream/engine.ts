@@ -108,6 +108,19 @@ export class Engine {
     }
   }
 
+  /**
+   * Restarts a stream's time line, keeping what it learned (see
+   * {@link StreamModel.rewind}): a replay feeds its warm-up rows again after
+   * it. The counters are kept.
+   */
+  rewind(id: string): void {
+    const stream = this.streams.get(id);
+    if (!stream) {
+      throw new RangeError(`Cannot rewind stream: stream must exist: "${id}" is unknown`);
+    }
+    stream.rewind();
+  }
+
   #reject(reason: string): void {
     this.counters.rejects[reason] = (this.counters.rejects[reason] ?? 0) + 1;
   }

@@ -29,6 +29,8 @@
  * (duplicate, out of order). A gap longer than `gaps.maxPeriods` periods
  * resets the windows (the LSTM's state and TBPTT window, the history the
  * experts look back on, pending forecasts) and keeps every learned weight.
+ * {@link StreamModel.rewind} does the same on purpose and forgets the last
+ * timestamp, so the same readings can be fed again.
  */
 import { Network, type Workspace } from "../model/network.ts";
 import { OnlineTrainer } from "../model/tbptt.ts";
@@ -393,6 +395,7 @@ export class StreamModel {
         this.#resizeHistory();
       } else if (dt > this.preset.gaps.maxPeriods * this.periodMs) {
         gap = true;
+        this.gaps++;
         this.#resetWindows();
       }
     }
@@ -443,8 +446,33 @@ export class StreamModel {
     return obs;
   }
 
+  /**
+   * Restarts the stream's time line, so that the readings it has taken can
+   * be fed again (a replay's second pass over its warm-up rows): the windows
+   * are reset exactly as after a gap (the LSTM's state and TBPTT window, the
+   * history the experts look back on, pending forecasts), and the last
+   * timestamp is forgotten, so the next reading may have any timestamp.
+   *
+   * Everything learned is kept: the LSTM's weights and Adam moments, the
+   * linear experts, the blend, the interval calibration, the normalisers,
+   * the sampling period and season, the surprise distribution and range of
+   * the anomaly scorer. So are the counters (readings, learned readings,
+   * the scorer's and the alert machine's), which count readings taken, not
+   * distinct timestamps; a rewind is not counted as a gap. The alert machine
+   * carries on as across a gap: its warm-up is not repeated, and an alert
+   * open at the rewind stays open and ends by its usual rules, with its event.
+   *
+   * A rewind changes only state that {@link toBytes} holds (the last
+   * timestamp, the windows), so a checkpoint taken after it restores a
+   * rewound stream; there is nothing else to persist.
+   */
+  rewind(): void {
+    this.#resetWindows();
+    this.lastTs = NaN;
+  }
+
+  /** Forgets the windows, keeps the weights (a gap, or a rewind). */
   #resetWindows(): void {
-    this.gaps++;
     this.histLen = 0;
     this.originStep.fill(NaN);
     this.hasInput = false;

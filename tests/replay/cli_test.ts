@@ -3,7 +3,12 @@
  * task's own permissions), in a subprocess, and its argument parsing.
  */
 import assert from "node:assert/strict";
-import { parseReplayArgs, type ReplayArgs, streamPreset } from "../../src/replay/cli.ts";
+import {
+  formatReport,
+  parseReplayArgs,
+  type ReplayArgs,
+  streamPreset,
+} from "../../src/replay/cli.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const FIXTURE = new URL("../fixtures/replay_small.csv", import.meta.url);
@@ -63,6 +68,42 @@ Deno.test("deno task replay --json reports every asked horizon with finite error
       assert.ok(Number.isFinite(v), `H=${h.horizon} ${name} ${v}`);
     }
   }
+});
+
+Deno.test("deno task replay --warmup-passes 2 feeds the warm-up rows twice and scores the same origins", async () => {
+  const run = async (passes: string) => {
+    const r = await task(
+      FIXTURE.pathname,
+      "--json",
+      "--protocol",
+      "fsnet",
+      "--rows",
+      "all",
+      "--horizons",
+      "1,6",
+      "--warmup-passes",
+      passes,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const [one, two] = [await run("1"), await run("2")];
+  assert.equal(one.warmupPasses, 1);
+  assert.equal(two.warmupPasses, 2);
+  assert.equal(one.readings, 600);
+  assert.equal(two.readings, 750, "600 rows and the 150 warm-up rows once more");
+  assert.deepEqual(two.split, one.split);
+  for (const [k, h] of two.horizons.entries()) {
+    const h1 = one.horizons[k];
+    assert.equal(h.origins, h1.origins, `H=${h.horizon}: the same origins`);
+    assert.equal(h.experts.persistence, h1.experts.persistence, `H=${h.horizon}`);
+    assert.notEqual(h.mse, h1.mse, `H=${h.horizon}: the second pass changed the model`);
+  }
+  assert.match(
+    formatReport(two),
+    /120-149 validation, fed unscored \(2 passes\); targets rows 150-599/,
+  );
+  assert.doesNotMatch(formatReport(one), /passes/);
 });
 
 Deno.test("deno task replay --anomaly-out writes NAB's layout, one line per row, 0 for rejected rows", async () => {
@@ -160,14 +201,44 @@ Deno.test("parseReplayArgs() names the option and value it refuses", () => {
     () => parseReplayArgs(["x.csv", "--without", "linear"]),
     /--without must list experts that can be left out \(lstm\): current value is "linear"/,
   );
-  assert.throws(
-    () => parseReplayArgs(["x.csv", "--warmup-passes", "3"]),
-    /--warmup-passes must be 1: .*needs an engine hook: current value is "3"/,
-  );
   assert.throws(() => parseReplayArgs(["x.csv", "--preset", "nope"]), /Cannot find preset/);
   assert.throws(
     () => parseReplayArgs(["x.csv", "--anomaly-score", "raw"]),
     /--anomaly-score must be one of onset, likelihood, score, percentile: current value is "raw"/,
+  );
+  // node:util's own refusals are argument errors too, not TypeErrors
+  assert.throws(
+    () => parseReplayArgs(["x.csv", "--rows", "-5"]),
+    (e) =>
+      e instanceof RangeError &&
+      /Cannot run replay: Option '--rows' argument is ambiguous/.test(e.message),
+  );
+  assert.throws(
+    () => parseReplayArgs(["x.csv", "--bogus"]),
+    (e) => e instanceof RangeError && /Cannot run replay: Unknown option '--bogus'/.test(e.message),
+  );
+});
+
+Deno.test("parseReplayArgs() takes --warmup-passes N >= 1, above 1 only under --protocol fsnet", () => {
+  assert.equal(args(parseReplayArgs(["x.csv"])).warmupPasses, 1);
+  assert.equal(args(parseReplayArgs(["x.csv", "--warmup-passes", "1"])).warmupPasses, 1);
+  assert.equal(
+    args(parseReplayArgs(["x.csv", "--protocol", "fsnet", "--warmup-passes", "3"])).warmupPasses,
+    3,
+  );
+  for (const bad of ["0", "-1", "1.5", "2e0", "two", ""]) {
+    assert.throws(
+      () => parseReplayArgs(["x.csv", "--protocol", "fsnet", `--warmup-passes=${bad}`]),
+      (e) =>
+        e instanceof RangeError &&
+        e.message ===
+          `Cannot run replay: --warmup-passes must be an integer of at least 1: current value is "${bad}"`,
+      bad,
+    );
+  }
+  assert.throws(
+    () => parseReplayArgs(["x.csv", "--warmup-passes", "2"]),
+    /--warmup-passes above 1 needs --protocol fsnet, the protocol with warm-up rows \(--protocol online scores every row\): current value is "2"/,
   );
 });
 

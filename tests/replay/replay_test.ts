@@ -109,3 +109,52 @@ Deno.test("replay() refuses a reported horizon beyond the stream's Hmax", async 
     /every reported horizon must be an integer in 1\.\.6 \(the stream's Hmax\): current value is 12/,
   );
 });
+
+Deno.test("replay() with 2 warm-up passes learns the warm-up rows twice and scores exactly the same origins", async () => {
+  const t = await readCsv(FIXTURE.pathname);
+  const split = fsnetSplit(t.rows);
+  const opts = { preset: preset(12), horizons: [1, 6, 12], split };
+  const byDefault = replay(t, opts);
+  const one = replay(t, { ...opts, warmupPasses: 1 });
+  const rows: number[] = [];
+  const progress: [number, number][] = [];
+  const two = replay(t, {
+    ...opts,
+    warmupPasses: 2,
+    onRow: (row) => rows.push(row),
+    onProgress: (done, total) => progress.push([done, total]),
+  });
+  assert.deepEqual(one.horizons, byDefault.horizons, "1 pass is the default");
+  assert.equal(one.readings, 600);
+  assert.equal(two.readings, 600 + split.warmupRows, "the warm-up rows were fed twice");
+  assert.ok(two.learned > one.learned, `learned ${two.learned} vs ${one.learned}`);
+  assert.equal(two.gaps, 0, "a rewind is not a gap");
+  assert.deepEqual(rows, Array.from({ length: 600 }, (_, i) => i), "onRow: the last pass's rows");
+  assert.deepEqual(progress.at(-1), [750, 750], "progress counts every row fed");
+  for (const [k, h] of two.horizons.entries()) {
+    const h1 = one.horizons[k];
+    assert.equal(h.origins, h1.origins, `H=${h.horizon}: the same origins`);
+    // persistence learns nothing: the same origins give exactly the same error
+    assert.equal(h.experts.persistence, h1.experts.persistence, `H=${h.horizon}`);
+    assert.notEqual(h.experts.lstm, h1.experts.lstm, `H=${h.horizon}: the LSTM learned more`);
+    assert.notEqual(h.mse, h1.mse, `H=${h.horizon}: the blend differs`);
+    assert.ok(Number.isFinite(h.mse) && h.mse > 0);
+  }
+});
+
+Deno.test("replay() refuses warm-up passes below 1, fractional, or above 1 without warm-up rows", async () => {
+  const t = await readCsv(FIXTURE.pathname);
+  const opts = { preset: preset(4, false), horizons: [1], split: fsnetSplit(t.rows) };
+  assert.throws(
+    () => replay(t, { ...opts, warmupPasses: 0 }),
+    /the warm-up passes must be an integer of at least 1: current value is 0/,
+  );
+  assert.throws(
+    () => replay(t, { ...opts, warmupPasses: 1.5 }),
+    /the warm-up passes must be an integer of at least 1: current value is 1\.5/,
+  );
+  assert.throws(
+    () => replay(t, { ...opts, split: onlineSplit(t.rows), warmupPasses: 2 }),
+    /more than one warm-up pass needs warm-up rows \(this split has none\): current value is 2/,
+  );
+});

@@ -110,6 +110,87 @@ Deno.test("a gap longer than maxPeriods resets the windows and keeps the weights
   assert.equal(o2.gap, false);
 });
 
+Deno.test("rewind() keeps everything learned, resets the windows as a gap does, and takes earlier timestamps again", () => {
+  const x = room(400, 5);
+  const engine = new Engine();
+  const s = engine.create("rw", { preset: small(), columns: ["v"] });
+  for (let t = 0; t < 300; t++) engine.observe("rw", T0 + t * FIVE_MIN, [x[t]]);
+  assert.ok(s.trainer!.updates > 0 && s.trainer!.length > 0 && s.histLen > 0);
+  const learned = {
+    params: Float32Array.from(s.net!.params),
+    adamM: Float32Array.from(s.trainer!.adam.m),
+    adamV: Float32Array.from(s.trainer!.adam.v),
+    adamT: s.trainer!.adam.t,
+    rlsW: Float64Array.from(s.rls[0].W),
+    blendCov: Float64Array.from(s.blend.cov),
+    q: Float64Array.from(s.intervals.q),
+    levelMean: Float64Array.from(s.level.mean),
+    bins: Float64Array.from(s.scorer.bins),
+  };
+  const counted = { readings: s.readings, learned: s.learnedReadings, scored: s.scorer.count };
+  const before = { ...engine.counters };
+
+  engine.rewind("rw");
+  assert.deepEqual(s.net!.params, learned.params, "the LSTM's weights");
+  assert.deepEqual(s.trainer!.adam.m, learned.adamM, "Adam's first moments");
+  assert.deepEqual(s.trainer!.adam.v, learned.adamV, "Adam's second moments");
+  assert.equal(s.trainer!.adam.t, learned.adamT);
+  assert.deepEqual(s.rls[0].W, learned.rlsW, "the linear expert");
+  assert.deepEqual(s.blend.cov, learned.blendCov, "the blend");
+  assert.deepEqual(s.intervals.q, learned.q, "the interval calibration");
+  assert.deepEqual(s.level.mean, learned.levelMean, "the normaliser");
+  assert.deepEqual(s.scorer.bins, learned.bins, "the surprise distribution");
+  assert.equal(s.trainer!.length, 0, "the TBPTT window restarted");
+  assert.ok(s.net!.h.every((v) => v === 0), "the LSTM's live state restarted");
+  assert.equal(s.histLen, 0, "the history restarted");
+  assert.ok(s.originStep.every(Number.isNaN), "no pending forecast");
+  assert.equal(s.gaps, 0, "a rewind is not a gap");
+  assert.equal(s.periodMs, FIVE_MIN, "the period is kept");
+  assert.deepEqual(
+    { readings: s.readings, learned: s.learnedReadings, scored: s.scorer.count },
+    counted,
+    "the counters are kept",
+  );
+  assert.deepEqual(engine.counters, before);
+
+  // the first timestamp again: accepted, not a gap, nothing scored against the old forecasts
+  const scored = s.scoredCount[0];
+  const o = engine.observe("rw", T0, [x[0]]);
+  assert.equal(o.gap, false);
+  assert.equal(s.scoredCount[0], scored);
+  assert.equal(s.readings, counted.readings + 1, "readings count on");
+  assert.throws(
+    () => engine.observe("rw", T0, [x[0]]),
+    (e) => e instanceof ReadingError && e.reason === "duplicate",
+    "the time line runs on from the new first reading",
+  );
+  for (let t = 1; t < 300; t++) engine.observe("rw", T0 + t * FIVE_MIN, [x[t]]);
+  assert.notDeepEqual(s.net!.params, learned.params, "the second pass learned");
+  assert.ok(s.trainer!.adam.t > learned.adamT);
+  assert.throws(
+    () => engine.rewind("nope"),
+    /Cannot rewind stream: stream must exist: "nope" is unknown/,
+  );
+});
+
+Deno.test("a checkpoint taken after rewind() restores the rewound stream, which continues exactly", () => {
+  const x = room(600, 8);
+  const preset = small();
+  const a = new StreamModel({ id: "r", preset, columns: ["v"] });
+  feed(a, x, 0, 400);
+  a.rewind();
+  const b = new StreamModel({ id: "r", preset, columns: ["v"] });
+  b.restore(a.toBytes());
+  assert.ok(Number.isNaN(b.lastTs) && b.histLen === 0 && b.trainer!.length === 0);
+  for (let t = 0; t < 200; t++) {
+    const oa = a.observe(T0 + t * FIVE_MIN, [x[t]]);
+    const ob = b.observe(T0 + t * FIVE_MIN, [x[t]]);
+    assert.deepEqual(ob, oa, `t=${t}`);
+  }
+  assert.deepEqual(b.forecast(), a.forecast());
+  assert.deepEqual(b.toBytes(), a.toBytes());
+});
+
 Deno.test("the sampling period is the interval between the first two readings unless configured", () => {
   const s = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
   s.observe(T0, [1]);
