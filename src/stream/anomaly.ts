@@ -18,10 +18,19 @@
  *   has had, by more than `rangeMargin` of that range, is a record; the n-th
  *   reading of an exchangeable stream is one with probability 1/n, so it adds
  *   ln n (n at most `history`);
- * - smoothed evidence: the larger of the reading's own evidence and the
+ * - density evidence: how many of the last `density` readings were unusual
+ *   (evidence of at least `densityLevel`, one in twenty by default), against
+ *   how often this stream has had that many (-ln of the share of past windows
+ *   with at least as many, from a histogram that forgets over `history`
+ *   readings), plus, beyond the most it has had, the binomial tail's
+ *   difference between the two counts. It sees a change in how often
+ *   unusual readings come (spikes growing denser, a sensor starting to
+ *   chatter) when no single reading is extreme; a stream whose unusual
+ *   readings come in bursts has had bursts before and is not alarmed by one;
+ * - smoothed evidence: the largest of the reading's own evidence, the
  *   evidence of the last `smoothing` readings together (Fisher's method: the
  *   tail of a Gamma(k, 1) sum), so a run of moderately unusual readings adds up
- *   while one spike is still seen at once;
+ *   while one spike is still seen at once, and the density evidence;
  * - likelihood = {@link evidenceToUnit} of the smoothed evidence: 1 - p for
  *   ordinary values, with a slower tail so that it never rounds to 1;
  * - onset: the likelihood at readings that begin an incident (their smoothed
@@ -30,8 +39,8 @@
  *   incidents by, and what a benchmark such as NAB should score;
  * - percentile: the share of this stream's past surprises below this one.
  *
- * Per reading the scorer does O(BINS + smoothing + refractory) arithmetic on
- * buffers made once, and allocates nothing.
+ * Per reading the scorer does O(BINS + smoothing + refractory + density)
+ * arithmetic on buffers made once, and allocates nothing.
  */
 
 /** Evidence (nats) beyond which {@link evidenceToUnit} leaves 1 - e^-λ for a slower tail. */
@@ -75,6 +84,30 @@ export function gammaTailEvidence(x: number, k: number): number {
   return x - Math.log(sum);
 }
 
+/**
+ * -ln P(X >= K) for X ~ Binomial(n, q), for K = 0..n (0 at K = 0), summed in
+ * log space so that it stays finite for every K.
+ */
+export function binomialTailEvidence(n: number, q: number): Float64Array {
+  const out = new Float64Array(n + 1);
+  const lq = Math.log(q), l1q = Math.log1p(-q);
+  // ln C(n, k) q^k (1 - q)^(n - k), from k = n down, accumulated with log-sum-exp
+  let lc = 0;
+  const lp = new Float64Array(n + 1);
+  for (let k = 0; k <= n; k++) {
+    if (k > 0) lc += Math.log((n - k + 1) / k);
+    lp[k] = lc + k * lq + (n - k) * l1q;
+  }
+  let acc = -Infinity;
+  for (let k = n; k >= 0; k--) {
+    const hi = Math.max(acc, lp[k]);
+    acc = hi + Math.log(Math.exp(acc - hi) + Math.exp(lp[k] - hi));
+    out[k] = Math.max(0, -acc);
+  }
+  out[0] = 0;
+  return out;
+}
+
 /** Histogram of ln(surprise): bin width and range. */
 const BIN = 0.25;
 const LN_LO = -12;
@@ -96,6 +129,10 @@ export interface ScorerOptions {
    * since that onset) to be an onset of its own.
    */
   escalation: number;
+  /** Readings the density test counts unusual readings over (0: no density test). */
+  density: number;
+  /** Evidence (nats) at or above which a reading counts as unusual for the density test. */
+  densityLevel: number;
 }
 
 /** Smoothed evidence (nats) at or above which a reading continues an incident: one in ten. */
@@ -119,14 +156,26 @@ export class AnomalyScorer {
   readonly onsets: Float64Array;
   /** Smoothed evidence of the fresh readings (see `fresh`) of the last `refractory` readings, else 0 (ring). */
   readonly peaks: Float64Array;
+  /** Whether each of the last `density` readings was unusual (ring). */
+  readonly unusual: Int32Array;
+  /** Histogram of the count of unusual readings in the density window (density + 1 bins), forgetting as `bins` does. */
+  readonly unusualBins: Float64Array;
+  /** -ln P(Binomial(density, e^-densityLevel) >= K) per K: extrapolates beyond the most this stream has had. */
+  readonly densityTail: Float64Array;
   /** Mass in the histogram. */
   total = 0;
+  /** Mass in `unusualBins`. */
+  unusualTotal = 0;
   /** Readings scored. */
   count = 0;
   // outputs of the last update()
   score = 0;
   /** Evidence of the reading alone (nats). */
   evidence = 0;
+  /** Unusual readings among the last `density` (this one included). */
+  unusualCount = 0;
+  /** Evidence (nats) of that count (density evidence). */
+  densityEvidence = 0;
   /** Smoothed evidence (nats). */
   smoothed = 0;
   likelihood = 0;
@@ -147,6 +196,38 @@ export class AnomalyScorer {
     this.recent = new Float64Array(opts.smoothing);
     this.onsets = new Float64Array(opts.refractory);
     this.peaks = new Float64Array(opts.refractory);
+    this.unusual = new Int32Array(opts.density);
+    this.unusualBins = new Float64Array(opts.density + 1);
+    this.densityTail = binomialTailEvidence(opts.density, Math.exp(-opts.densityLevel));
+  }
+
+  /** The smallest count of unusual readings that at least `share` of the past density windows stayed at or below. */
+  usualCount(share: number): number {
+    const bins = this.unusualBins;
+    let below = 0;
+    for (let k = 0; k < bins.length; k++) {
+      below += bins[k];
+      if (below >= share * this.unusualTotal) return k;
+    }
+    return bins.length - 1;
+  }
+
+  /**
+   * Evidence (nats) that K unusual readings among the last `density` is
+   * unusual for this stream, from the histogram of such counts before it.
+   */
+  countEvidence(K: number): number {
+    if (this.unusualTotal < MIN_COUNT || K === 0) return 0;
+    const bins = this.unusualBins;
+    let above = 0, most = -1;
+    for (let i = bins.length - 1; i >= K; i--) above += bins[i];
+    let lambda = -Math.log((above + 1) / (this.unusualTotal + 1));
+    if (above === 0) {
+      // more than ever before: add the binomial tail between the most seen and K
+      for (let i = K - 1; i >= 0 && most < 0; i--) if (bins[i] > 0) most = i;
+      lambda += this.densityTail[K] - this.densityTail[Math.max(0, most)];
+    }
+    return lambda;
   }
 
   /** Evidence (nats) that a surprise s is unusual, from the histogram before it. */
@@ -197,6 +278,16 @@ export class AnomalyScorer {
     const n = Math.min(this.count + 1, k);
     for (let i = 0; i < n; i++) sum += this.recent[i];
     this.smoothed = Math.max(lambda, gammaTailEvidence(sum, n));
+    // density: unusual readings among the last `density`
+    const L = o.density;
+    if (L > 0) {
+      this.unusual[this.count % L] = lambda >= o.densityLevel ? 1 : 0;
+      let K = 0;
+      for (let i = 0; i < L; i++) K += this.unusual[i];
+      this.unusualCount = K;
+      this.densityEvidence = this.countEvidence(K);
+      if (this.densityEvidence > this.smoothed) this.smoothed = this.densityEvidence;
+    }
     this.likelihood = evidenceToUnit(this.smoothed);
     // fresh (what alerts open on): above every fresh reading of the
     // refractory period, so an incident's peak holds off a weaker repeat
@@ -218,6 +309,12 @@ export class AnomalyScorer {
       for (let i = 0; i < BINS; i++) this.bins[i] *= g;
       this.bins[b] += 1;
       this.total = this.total * g + 1;
+      if (L > 0) {
+        const u = this.unusualBins;
+        for (let i = 0; i < u.length; i++) u[i] *= g;
+        u[this.unusualCount] += 1;
+        this.unusualTotal = this.unusualTotal * g + 1;
+      }
     }
     this.count++;
   }

@@ -84,6 +84,10 @@ export const PresetSchema = z.object({
     refractory: int(1, 100_000).default(500),
     /** Nats by which a reading must exceed the onset of the incident it continues to be an onset itself. */
     escalation: z.number().min(0).default(Math.LN10),
+    /** Readings the density test counts unusual readings over (0: no density test). */
+    density: int(0, 1000).default(15),
+    /** Evidence (nats) at or above which a reading counts as unusual for the density test (ln 20: one in twenty). */
+    densityLevel: z.number().positive().default(Math.log(20)),
     /** A value outside every value seen by more than this share of their range is a record. */
     rangeMargin: z.number().min(0).default(0.01),
     /** Learn from readings inside an open anomaly (false: the anomaly does not become the norm). */

@@ -96,6 +96,12 @@ export interface AlertEvent {
   likelihood: number;
   /** Share of this stream's past readings that were less surprising. */
   percentile: number;
+  /**
+   * Of the last `of` readings (`anomaly.density`), how many were unusual
+   * (evidence of at least `anomaly.densityLevel`), and the most this stream
+   * usually has: the count at or below which 99% of its past windows were.
+   */
+  unusual: { count: number; of: number; usual: number };
   /** Whether the model is learning after this reading. */
   learning: boolean;
   message: string;
@@ -760,12 +766,18 @@ export class StreamModel {
     const pct = ((obs.percentile ?? 0) * 100).toFixed(1);
     const first = this.targets[0];
     const c = targets[first];
+    const sc = this.scorer;
+    const unusual = { count: sc.unusualCount, of: sc.opts.density, usual: sc.usualCount(0.99) };
+    // the density test raised it: say how many readings were unusual
+    const dense = sc.densityEvidence > sc.evidence
+      ? `; ${unusual.count} of the last ${unusual.of} readings were unusual (usually at most ${unusual.usual})`
+      : "";
     const message = t === "opened"
       ? `${this.id}: ${first} = ${c.value} is outside the expected ${c.lower.toFixed(3)} .. ${
         c.upper.toFixed(3)
       } (forecast ${
         c.forecast.toFixed(3)
-      }); more unusual than ${pct}% of this stream's readings; learning paused`
+      }); more unusual than ${pct}% of this stream's readings${dense}; learning paused`
       : t === "resolved"
       ? `${this.id}: back within the expected range since ${
         new Date(ts).toISOString()
@@ -782,6 +794,7 @@ export class StreamModel {
       score: obs.score ?? 0,
       likelihood: obs.likelihood ?? 0,
       percentile: obs.percentile ?? 0,
+      unusual,
       learning,
       message,
     };
@@ -905,6 +918,8 @@ export class StreamModel {
       bins: this.scorer.bins,
       onsets: this.scorer.onsets,
       peaks: this.scorer.peaks,
+      unusual: this.scorer.unusual,
+      unusualBins: this.scorer.unusualBins,
       rangeLo: this.range.lo,
       rangeHi: this.range.hi,
     };
@@ -944,7 +959,13 @@ export class StreamModel {
       frozen: this.frozen,
       level: [this.level.weight, this.level.count],
       change: [this.change.weight, this.change.count],
-      scorer: [this.scorer.total, this.scorer.count, this.range.count, this.scorer.runOnset],
+      scorer: [
+        this.scorer.total,
+        this.scorer.count,
+        this.range.count,
+        this.scorer.runOnset,
+        this.scorer.unusualTotal,
+      ],
       alerts: [
         this.alerts.state,
         this.alerts.seen,
@@ -977,10 +998,11 @@ export class StreamModel {
     // experts' mean squared errors (blendLoss) instead of their error
     // products (blendCov): everything else restores, the blend starts over.
     // Those saved before alerts kept their own peaks lack `peaks`: the
-    // reported onsets stand in for them.
+    // reported onsets stand in for them. Those saved before the density test
+    // lack its ring and histogram: it starts to learn the stream's counts.
     const missing = restoreArrays(stored.arrays, this.#arrays(), {
       retired: ["blendLoss"],
-      optional: ["blendCov", "peaks"],
+      optional: ["blendCov", "peaks", "unusual", "unusualBins"],
     });
     if (missing.includes("blendCov")) this.blend.reset();
     if (missing.includes("peaks")) this.scorer.peaks.set(this.scorer.onsets);
@@ -1000,8 +1022,16 @@ export class StreamModel {
     this.frozen = s.frozen;
     [this.level.weight, this.level.count] = s.level;
     [this.change.weight, this.change.count] = s.change;
-    // checkpoints made before incidents were tracked have no run onset: none is under way
-    [this.scorer.total, this.scorer.count, this.range.count, this.scorer.runOnset = 0] = s.scorer;
+    // checkpoints made before incidents were tracked have no run onset (none
+    // is under way), those made before the density test no count histogram
+    [
+      this.scorer.total,
+      this.scorer.count,
+      this.range.count,
+      this.scorer.runOnset = 0,
+      this.scorer.unusualTotal = 0,
+    ] = s.scorer;
+    if (missing.includes("unusualBins")) this.scorer.unusualTotal = 0;
     [
       this.alerts.state,
       this.alerts.seen,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   AlertMachine,
   AnomalyScorer,
+  binomialTailEvidence,
   evidenceToUnit,
   gammaTailEvidence,
   RangeTracker,
@@ -16,13 +17,15 @@ function run(m: AlertMachine, likelihoods: number[]) {
   return likelihoods.map((l) => `${m.step(l)}:${m.state}`);
 }
 
-/** A scorer that has seen `n` ordinary surprises (uniform in 0..2). */
+/** A scorer that has seen `n` ordinary surprises (uniform in 0..2); no density test unless asked. */
 function trained(n = 2000, opts = {}) {
   const sc = new AnomalyScorer({
     smoothing: 1,
     history: 100_000,
     refractory: 50,
     escalation: Math.LN10,
+    density: 0,
+    densityLevel: Math.log(20),
     ...opts,
   });
   const rnd = mulberry32(7);
@@ -147,6 +150,68 @@ Deno.test("AnomalyScorer's smoothed evidence adds up a run of moderately unusual
   one.update(1.99, 0, true, false);
   assert.ok(one.smoothed > alone + 2, `three in a row ${one.smoothed} vs one ${alone}`);
   assert.ok(one.smoothed > one.evidence, "above the last reading's own evidence");
+});
+
+Deno.test("binomialTailEvidence() is -ln P(X >= K) for X ~ Binomial(n, q)", () => {
+  const t = binomialTailEvidence(3, 0.1);
+  assert.equal(t[0], 0);
+  assert.ok(Math.abs(t[1] + Math.log(1 - 0.9 ** 3)) < 1e-12, `K=1 ${t[1]}`);
+  assert.ok(Math.abs(t[2] + Math.log(3 * 0.01 * 0.9 + 0.001)) < 1e-12, `K=2 ${t[2]}`);
+  assert.ok(Math.abs(t[3] + Math.log(0.001)) < 1e-12, `K=3 ${t[3]}`);
+  // finite and increasing far out in the tail (beyond the mean, 50)
+  const far = binomialTailEvidence(1000, 0.05);
+  for (let k = 1; k <= 1000; k++) {
+    assert.ok(Number.isFinite(far[k]) && far[k] >= far[k - 1], `k=${k}`);
+    if (k > 50) assert.ok(far[k] > far[k - 1], `k=${k}`);
+  }
+});
+
+/** Surprise s of uniform(0, 2) history that is rarer than `p` (its share above is p). */
+const RARER = (p: number) => 2 * (1 - p);
+
+Deno.test("AnomalyScorer's density test sees unusual readings growing denser when none is extreme", () => {
+  for (const density of [0, 15]) {
+    const sc = trained(5000, { density });
+    // one reading in three in the top 1.5% (unusual, never alarming alone),
+    // the others ordinary
+    let most = 0, mostOwn = 0;
+    for (let i = 0; i < 30; i++) {
+      sc.update(i % 3 === 0 ? RARER(0.015) : 1, 0, true, false);
+      most = Math.max(most, sc.smoothed);
+      mostOwn = Math.max(mostOwn, sc.evidence);
+    }
+    assert.ok(mostOwn < Math.log(50), `no reading alone is one in 50: ${mostOwn}`);
+    if (density === 0) assert.ok(most < Math.log(50), `without the test: ${most}`);
+    else {
+      // 5 of 15 where about 0.75 are usual and 3 never happened
+      assert.equal(sc.unusualCount, 5);
+      assert.ok(sc.usualCount(0.99) <= 3, `usual ${sc.usualCount(0.99)}`);
+      assert.ok(most > Math.log(10_000), `with it: ${most}`);
+      assert.ok(sc.densityEvidence > sc.evidence);
+    }
+  }
+});
+
+Deno.test("AnomalyScorer's density test is measured against the stream's own bursts", () => {
+  // the same burst (6 unusual readings in 15) after a history with and without such bursts
+  const burst = (sc: AnomalyScorer) => {
+    let most = 0;
+    for (let i = 0; i < 15; i++) {
+      sc.update(i < 6 ? RARER(0.02) : 1, 0, true, false);
+      most = Math.max(most, sc.densityEvidence);
+    }
+    return most;
+  };
+  const calm = trained(6000, { density: 15 });
+  const bursty = trained(0, { density: 15 });
+  const rnd = mulberry32(7);
+  for (let i = 0; i < 6000; i++) {
+    const inBurst = i % 300 < 6;
+    bursty.update(inBurst ? RARER(0.02) : 2 * rnd(), 0, true, true);
+  }
+  const onCalm = burst(calm), onBursty = burst(bursty);
+  assert.ok(onCalm > Math.log(1e4), `never seen: ${onCalm}`);
+  assert.ok(onBursty < Math.log(100), `seen every 300 readings: ${onBursty}`);
 });
 
 Deno.test("AnomalyScorer reports one onset per incident: a repeat within the refractory period is 0, a stronger one is not", () => {

@@ -6,9 +6,13 @@ import { FIVE_MIN, room, T0 } from "./_series.ts";
 import { encodeState, readState, type StateArrays } from "../../src/stream/state.ts";
 
 /** Re-encodes a state with its arrays edited by `edit`: as an older forecastd would have written it. */
-function rewriteState(bytes: Uint8Array, edit: (arrays: StateArrays) => StateArrays): Uint8Array {
+function rewriteState(
+  bytes: Uint8Array,
+  edit: (arrays: StateArrays) => StateArrays,
+  editScalars = (scalars: Record<string, unknown>) => scalars,
+): Uint8Array {
   const { scalars, arrays } = readState(bytes);
-  return encodeState(scalars, edit(arrays));
+  return encodeState(editScalars(scalars as Record<string, unknown>), edit(arrays));
 }
 
 /** A small, fast preset for tests. */
@@ -269,7 +273,7 @@ Deno.test("a spike opens one alert; an equal spike within the refractory period 
   assert.ok(late[0] === 1500 && late[1] - 1900 <= 1, JSON.stringify(opened));
 });
 
-Deno.test("the NAB column is sparse: a level shift gives at most two high onsets, not a run", () => {
+Deno.test("the NAB column is sparse: a level shift gives at most three high onsets within the density window, not a run", () => {
   const s = new StreamModel({ id: "n", preset: small(), columns: ["v"] });
   const x = room(2200, 12, 0.1);
   for (let t = 1500; t < x.length; t++) x[t] -= 10;
@@ -283,7 +287,13 @@ Deno.test("the NAB column is sparse: a level shift gives at most two high onsets
   }
   // 0.999 is one in a thousand: the 500 clean readings before the shift may hold one such onset
   assert.ok(before.length <= 1, `onsets before the shift: ${JSON.stringify(before)}`);
-  assert.ok(high.length >= 1 && high.length <= 2 && high[0] === 1500, JSON.stringify(high));
+  // the shift, its escalation as the next reading confirms it, and the
+  // density test's once its window fills with unusual readings
+  const density = small().anomaly.density;
+  assert.ok(
+    high.length >= 1 && high.length <= 3 && high[0] === 1500 && high.at(-1)! < 1500 + density,
+    JSON.stringify(high),
+  );
   assert.ok(elevated > high.length, `likelihood elevated for ${elevated} readings`);
   assert.ok(maxLikelihood > 0.99999, `likelihood ${maxLikelihood}`);
 });
@@ -337,11 +347,11 @@ Deno.test("restore() takes a state saved before the blend kept error products: a
   const a = new StreamModel({ id: "r", preset, columns: ["v"] });
   feed(a, x, 0, 600);
   // the older layout: the experts' mean squared errors (slots, E) instead of
-  // their products, and no peaks of their own for alerts
+  // their products, no peaks of their own for alerts, no density test
   const legacy = rewriteState(a.toBytes(), (arrays) => {
-    const { blendCov, peaks: _peaks, ...rest } = arrays;
+    const { blendCov, peaks: _peaks, unusual: _u, unusualBins: _ub, ...rest } = arrays;
     return { ...rest, blendLoss: new Float64Array(blendCov.length / a.E).fill(0.5) };
-  });
+  }, (scalars) => ({ ...scalars, scorer: (scalars.scorer as number[]).slice(0, 3) }));
   const b = new StreamModel({ id: "r", preset, columns: ["v"] });
   b.restore(legacy);
   assert.deepEqual(Array.from(b.net!.params), Array.from(a.net!.params), "the LSTM's weights");
@@ -349,6 +359,11 @@ Deno.test("restore() takes a state saved before the blend kept error products: a
   assert.equal(b.trainer!.updates, a.trainer!.updates);
   assert.ok(b.blend.count.every((c) => c === 0), "the blend starts over");
   assert.deepEqual(b.scorer.peaks, a.scorer.onsets, "the onsets stand in for the peaks");
+  assert.ok(a.scorer.unusualTotal > 0, "the density test had learned");
+  assert.equal(b.scorer.unusualTotal, 0, "the density test starts to learn the counts");
+  assert.ok(b.scorer.unusualBins.every((v) => v === 0));
+  assert.equal(b.scorer.runOnset, 0, "no incident under way");
+  assert.equal(b.scorer.total, a.scorer.total, "the surprise distribution carries on");
   // and learns again: persistence first, the others once they have a record
   feed(b, x, 600, 900);
   assert.ok(b.blend.count.some((c) => c > 0));
