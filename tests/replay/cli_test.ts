@@ -31,17 +31,11 @@ function args(a: ReturnType<typeof parseReplayArgs>): ReplayArgs {
   return a as ReplayArgs;
 }
 
+/** The bundled CSV under the fsnet protocol, all its rows, as JSON. */
+const FSNET_JSON = [FIXTURE.pathname, "--json", "--protocol", "fsnet", "--rows", "all"];
+
 Deno.test("deno task replay --json reports every asked horizon with finite errors and coverage", async () => {
-  const r = await task(
-    FIXTURE.pathname,
-    "--json",
-    "--protocol",
-    "fsnet",
-    "--rows",
-    "all",
-    "--horizons",
-    "12,1,6",
-  );
+  const r = await task(...FSNET_JSON, "--horizons", "12,1,6");
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, "", "no progress bar when stderr is not a terminal");
   const j = JSON.parse(r.stdout);
@@ -72,18 +66,7 @@ Deno.test("deno task replay --json reports every asked horizon with finite error
 
 Deno.test("deno task replay --warmup-passes 2 feeds the warm-up rows twice and scores the same origins", async () => {
   const run = async (passes: string) => {
-    const r = await task(
-      FIXTURE.pathname,
-      "--json",
-      "--protocol",
-      "fsnet",
-      "--rows",
-      "all",
-      "--horizons",
-      "1,6",
-      "--warmup-passes",
-      passes,
-    );
+    const r = await task(...FSNET_JSON, "--horizons", "1,6", "--warmup-passes", passes);
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout);
   };
