@@ -26,7 +26,11 @@
  *   difference between the two counts. It sees a change in how often
  *   unusual readings come (spikes growing denser, a sensor starting to
  *   chatter) when no single reading is extreme; a stream whose unusual
- *   readings come in bursts has had bursts before and is not alarmed by one;
+ *   readings come in bursts has had bursts before and is not alarmed by one.
+ *   The counts are learned from the first scored reading on, the model's
+ *   warm-up included (when it gets many readings wrong), which keeps the test
+ *   conservative: its strong evidence is for densities beyond any the stream
+ *   has shown;
  * - smoothed evidence: the largest of the reading's own evidence, the
  *   evidence of the last `smoothing` readings together (Fisher's method: the
  *   tail of a Gamma(k, 1) sum), so a run of moderately unusual readings adds up
