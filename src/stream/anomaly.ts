@@ -18,19 +18,19 @@
  *   has had, by more than `rangeMargin` of that range, is a record; the n-th
  *   reading of an exchangeable stream is one with probability 1/n, so it adds
  *   ln n (n at most `history`);
- * - density evidence: how many of the last `density` readings were unusual
- *   (evidence of at least `densityLevel`, one in twenty by default), against
- *   how often this stream has had that many (-ln of the share of past windows
- *   with at least as many, from a histogram that forgets over `history`
- *   readings), plus, beyond the most it has had, the binomial tail's
- *   difference between the two counts. It sees a change in how often
- *   unusual readings come (spikes growing denser, a sensor starting to
- *   chatter) when no single reading is extreme; a stream whose unusual
- *   readings come in bursts has had bursts before and is not alarmed by one.
- *   The counts are learned from the first scored reading on, the model's
- *   warm-up included (when it gets many readings wrong), which keeps the test
- *   conservative: its strong evidence is for densities beyond any the stream
- *   has shown;
+ * - density evidence: a record of density. Count the unusual readings
+ *   (evidence of at least `densityLevel`, one in twenty by default) among the
+ *   last `density`; a count above every count this stream's windows have
+ *   held is a record, and adds ln n (n = the windows counted, at most
+ *   `history`, as for a value record) plus the binomial tail between the
+ *   old most and the new count (as if each reading were unusual with
+ *   probability e^-densityLevel on its own). It sees a change in how often
+ *   unusual readings come (spikes growing denser, a quiet signal starting to
+ *   move) when no single reading is extreme. Counts no higher than the most
+ *   the stream has had give nothing: a stream whose unusual readings come in
+ *   bursts has had bursts, and the count of its warm-up (when the model gets
+ *   many readings wrong) counts too, so the test stays as conservative in a
+ *   daemon's first week as in its second year;
  * - smoothed evidence: the largest of the reading's own evidence, the
  *   evidence of the last `smoothing` readings together (Fisher's method: the
  *   tail of a Gamma(k, 1) sum), so a run of moderately unusual readings adds up
@@ -162,9 +162,13 @@ export class AnomalyScorer {
   readonly peaks: Float64Array;
   /** Whether each of the last `density` readings was unusual (ring). */
   readonly unusual: Int32Array;
-  /** Histogram of the count of unusual readings in the density window (density + 1 bins), forgetting as `bins` does. */
+  /**
+   * Histogram of the count of unusual readings in the density window
+   * (density + 1 bins), forgetting as `bins` does; a count once held keeps a
+   * mass above 0, so the most ever held is the highest bin above 0.
+   */
   readonly unusualBins: Float64Array;
-  /** -ln P(Binomial(density, e^-densityLevel) >= K) per K: extrapolates beyond the most this stream has had. */
+  /** -ln P(Binomial(density, e^-densityLevel) >= K) per K: the evidence of a count beyond the most held before. */
   readonly densityTail: Float64Array;
   /** Mass in the histogram. */
   total = 0;
@@ -178,7 +182,9 @@ export class AnomalyScorer {
   evidence = 0;
   /** Unusual readings among the last `density` (this one included). */
   unusualCount = 0;
-  /** Evidence (nats) of that count (density evidence). */
+  /** The most any window held before this reading ({@link mostCount}). */
+  unusualMost = 0;
+  /** Evidence (nats) of that count: above 0 only for a record (density evidence). */
   densityEvidence = 0;
   /** Smoothed evidence (nats). */
   smoothed = 0;
@@ -205,33 +211,21 @@ export class AnomalyScorer {
     this.densityTail = binomialTailEvidence(opts.density, Math.exp(-opts.densityLevel));
   }
 
-  /** The smallest count of unusual readings that at least `share` of the past density windows stayed at or below. */
-  usualCount(share: number): number {
+  /** The most unusual readings any density window of this stream has held before (0 before any). */
+  mostCount(): number {
     const bins = this.unusualBins;
-    let below = 0;
-    for (let k = 0; k < bins.length; k++) {
-      below += bins[k];
-      if (below >= share * this.unusualTotal) return k;
-    }
-    return bins.length - 1;
+    for (let k = bins.length - 1; k > 0; k--) if (bins[k] > 0) return k;
+    return 0;
   }
 
   /**
-   * Evidence (nats) that K unusual readings among the last `density` is
-   * unusual for this stream, from the histogram of such counts before it.
+   * Evidence (nats) of K unusual readings among the last `density`: for a
+   * record (K above the most held before) ln n plus the binomial tail between
+   * the two counts, else 0.
    */
-  countEvidence(K: number): number {
-    if (this.unusualTotal < MIN_COUNT || K === 0) return 0;
-    const bins = this.unusualBins;
-    let above = 0, most = -1;
-    for (let i = bins.length - 1; i >= K; i--) above += bins[i];
-    let lambda = -Math.log((above + 1) / (this.unusualTotal + 1));
-    if (above === 0) {
-      // more than ever before: add the binomial tail between the most seen and K
-      for (let i = K - 1; i >= 0 && most < 0; i--) if (bins[i] > 0) most = i;
-      lambda += this.densityTail[K] - this.densityTail[Math.max(0, most)];
-    }
-    return lambda;
+  countEvidence(K: number, most = this.mostCount()): number {
+    if (this.unusualTotal < MIN_COUNT || K <= most) return 0;
+    return Math.log(this.unusualTotal + 1) + this.densityTail[K] - this.densityTail[most];
   }
 
   /** Evidence (nats) that a surprise s is unusual, from the histogram before it. */
@@ -289,7 +283,8 @@ export class AnomalyScorer {
       let K = 0;
       for (let i = 0; i < L; i++) K += this.unusual[i];
       this.unusualCount = K;
-      this.densityEvidence = this.countEvidence(K);
+      this.unusualMost = this.mostCount();
+      this.densityEvidence = this.countEvidence(K, this.unusualMost);
       if (this.densityEvidence > this.smoothed) this.smoothed = this.densityEvidence;
     }
     this.likelihood = evidenceToUnit(this.smoothed);

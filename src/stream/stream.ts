@@ -98,10 +98,10 @@ export interface AlertEvent {
   percentile: number;
   /**
    * Of the last `of` readings (`anomaly.density`), how many were unusual
-   * (evidence of at least `anomaly.densityLevel`), and the most this stream
-   * usually has: the count at or below which 99% of its past windows were.
+   * (evidence of at least `anomaly.densityLevel`), and the most any such
+   * window of this stream had held before.
    */
-  unusual: { count: number; of: number; usual: number };
+  unusual: { count: number; of: number; most: number };
   /** Whether the model is learning after this reading. */
   learning: boolean;
   message: string;
@@ -767,10 +767,10 @@ export class StreamModel {
     const first = this.targets[0];
     const c = targets[first];
     const sc = this.scorer;
-    const unusual = { count: sc.unusualCount, of: sc.opts.density, usual: sc.usualCount(0.99) };
+    const unusual = { count: sc.unusualCount, of: sc.opts.density, most: sc.unusualMost };
     // the density test raised it: say how many readings were unusual
     const dense = sc.densityEvidence > sc.evidence
-      ? `; ${unusual.count} of the last ${unusual.of} readings were unusual (usually at most ${unusual.usual})`
+      ? `; ${unusual.count} of the last ${unusual.of} readings were unusual (never more than ${unusual.most} before)`
       : "";
     const message = t === "opened"
       ? `${this.id}: ${first} = ${c.value} is outside the expected ${c.lower.toFixed(3)} .. ${
