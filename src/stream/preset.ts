@@ -66,6 +66,10 @@ export const PresetSchema = z.object({
     coverage: z.number().gt(0).lt(1).default(0.9),
     /** Step size of the online quantile tracker, relative to the mean residual. */
     rate: z.number().positive().max(1).default(0.05),
+    /** Readings the one-step mean |residual| (the step's scale) averages over; also the anomaly surprise's interval. */
+    memory: z.number().min(1).default(100),
+    /** Readings added to that memory per further horizon step (a slower scale balances the tracker's steps). */
+    memoryPerStep: z.number().min(0).default(20),
   }).prefault({}),
   anomaly: z.object({
     /** Readings before any alert may open (and before any onset is reported). */

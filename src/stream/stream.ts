@@ -298,7 +298,12 @@ export class StreamModel {
       }),
       p.blend.warmup,
     );
-    this.intervals = new Intervals(Hm * J, p.intervals.coverage, p.intervals.rate);
+    this.intervals = new Intervals(
+      Hm * J,
+      p.intervals.coverage,
+      p.intervals.rate,
+      (s) => p.intervals.memory + p.intervals.memoryPerStep * Math.floor(s / J),
+    );
     this.scorer = new AnomalyScorer(p.anomaly);
     this.range = new RangeTracker(J, p.anomaly.rangeMargin);
     this.alerts = new AlertMachine(p.anomaly);
