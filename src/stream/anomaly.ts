@@ -20,9 +20,9 @@
  *   ln n (n at most `history`);
  * - density evidence: a record of density. Count the unusual readings
  *   (evidence of at least `densityLevel`, one in twenty by default) among the
- *   last `density`; a count above every count this stream's windows have
- *   held is a record, and adds ln n (n = the windows counted, at most
- *   `history`, as for a value record) plus the binomial tail between the
+ *   last `density`; a count above every count this stream's learned windows
+ *   have held is a record, and adds ln n (n = the windows counted, forgetting
+ *   over `history` as the histogram does) plus the binomial tail between the
  *   old most and the new count (as if each reading were unusual with
  *   probability e^-densityLevel on its own). It sees a change in how often
  *   unusual readings come (spikes growing denser, a quiet signal starting to
@@ -162,18 +162,18 @@ export class AnomalyScorer {
   readonly peaks: Float64Array;
   /** Whether each of the last `density` readings was unusual (ring). */
   readonly unusual: Int32Array;
-  /**
-   * Histogram of the count of unusual readings in the density window
-   * (density + 1 bins), forgetting as `bins` does; a count once held keeps a
-   * mass above 0, so the most ever held is the highest bin above 0.
-   */
-  readonly unusualBins: Float64Array;
   /** -ln P(Binomial(density, e^-densityLevel) >= K) per K: the evidence of a count beyond the most held before. */
   readonly densityTail: Float64Array;
   /** Mass in the histogram. */
   total = 0;
-  /** Mass in `unusualBins`. */
+  /**
+   * Density windows counted (learned), forgetting as `total` does; it equals
+   * `total` except in a stream restored from a checkpoint made before the
+   * density test, whose counts start at the restore.
+   */
   unusualTotal = 0;
+  /** The most unusual readings any learned density window has held. */
+  mostUnusual = 0;
   /** Readings scored. */
   count = 0;
   // outputs of the last update()
@@ -182,7 +182,7 @@ export class AnomalyScorer {
   evidence = 0;
   /** Unusual readings among the last `density` (this one included). */
   unusualCount = 0;
-  /** The most any window held before this reading ({@link mostCount}). */
+  /** {@link mostUnusual} before this reading. */
   unusualMost = 0;
   /** Evidence (nats) of that count: above 0 only for a record (density evidence). */
   densityEvidence = 0;
@@ -207,15 +207,7 @@ export class AnomalyScorer {
     this.onsets = new Float64Array(opts.refractory);
     this.peaks = new Float64Array(opts.refractory);
     this.unusual = new Int32Array(opts.density);
-    this.unusualBins = new Float64Array(opts.density + 1);
     this.densityTail = binomialTailEvidence(opts.density, Math.exp(-opts.densityLevel));
-  }
-
-  /** The most unusual readings any density window of this stream has held before (0 before any). */
-  mostCount(): number {
-    const bins = this.unusualBins;
-    for (let k = bins.length - 1; k > 0; k--) if (bins[k] > 0) return k;
-    return 0;
   }
 
   /**
@@ -223,7 +215,8 @@ export class AnomalyScorer {
    * record (K above the most held before) ln n plus the binomial tail between
    * the two counts, else 0.
    */
-  countEvidence(K: number, most = this.mostCount()): number {
+  countEvidence(K: number): number {
+    const most = this.mostUnusual;
     if (this.unusualTotal < MIN_COUNT || K <= most) return 0;
     return Math.log(this.unusualTotal + 1) + this.densityTail[K] - this.densityTail[most];
   }
@@ -283,8 +276,8 @@ export class AnomalyScorer {
       let K = 0;
       for (let i = 0; i < L; i++) K += this.unusual[i];
       this.unusualCount = K;
-      this.unusualMost = this.mostCount();
-      this.densityEvidence = this.countEvidence(K, this.unusualMost);
+      this.unusualMost = this.mostUnusual;
+      this.densityEvidence = this.countEvidence(K);
       if (this.densityEvidence > this.smoothed) this.smoothed = this.densityEvidence;
     }
     this.likelihood = evidenceToUnit(this.smoothed);
@@ -309,9 +302,7 @@ export class AnomalyScorer {
       this.bins[b] += 1;
       this.total = this.total * g + 1;
       if (L > 0) {
-        const u = this.unusualBins;
-        for (let i = 0; i < u.length; i++) u[i] *= g;
-        u[this.unusualCount] += 1;
+        if (this.unusualCount > this.mostUnusual) this.mostUnusual = this.unusualCount;
         this.unusualTotal = this.unusualTotal * g + 1;
       }
     }

@@ -174,7 +174,7 @@ Deno.test("AnomalyScorer's density test sees unusual readings growing denser whe
     const sc = trained(5000, { density });
     // one reading in three in the top 1.5% (unusual, never alarming alone),
     // the others ordinary
-    const before = sc.mostCount();
+    const before = sc.mostUnusual;
     let most = 0, mostOwn = 0;
     for (let i = 0; i < 30; i++) {
       sc.update(i % 3 === 0 ? RARER(0.015) : 1, 0, true, false);
@@ -189,7 +189,7 @@ Deno.test("AnomalyScorer's density test sees unusual readings growing denser whe
       assert.ok(most > Math.log(10_000), `with it: ${most}`);
       // once held, the same density is no record any more
       assert.equal(sc.unusualCount, 5);
-      assert.equal(sc.mostCount(), 5);
+      assert.equal(sc.mostUnusual, 5);
       assert.equal(sc.densityEvidence, 0);
     }
   }
