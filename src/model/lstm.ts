@@ -33,8 +33,6 @@
 import type { Floats } from "./floats.ts";
 import { sigmoid, tanh } from "./activations.ts";
 
-export { sigmoid };
-
 /**
  * Forward one step.
  *

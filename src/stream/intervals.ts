@@ -13,7 +13,7 @@
  * changes, misses come while m is large (big steps up) and hits while it is
  * small (small steps down), and the interval ends wider than asked (91.5%
  * for 90% when the level triples every 500 readings, with m over 100
- * readings). So m averages over `memory(s)` readings per slot: the stream
+ * readings). So m averages over `memory[s]` readings per slot: the stream
  * keeps 100 for the one-step slots, whose half-width is also the anomaly
  * surprise's scale and must follow the stream quickly, and adds 20 per
  * further horizon step (1,040 at step 48), where the bias showed on ETT. The step η starts large (1 / (1 + n/10) for the n-th
@@ -38,12 +38,12 @@ export class Intervals {
   /** Of them, inside the interval. */
   readonly hits: Float64Array;
 
-  /** `memory(s)`: readings slot s's mean |residual| averages over. */
+  /** @param memory for each slot, the readings its mean |residual| averages over (default 100) */
   constructor(
     slots: number,
     coverage: number,
     rate: number,
-    memory: (s: number) => number = () => MEMORY,
+    memory: ArrayLike<number> = new Float64Array(slots).fill(MEMORY),
   ) {
     this.slots = slots;
     this.coverage = coverage;
@@ -52,7 +52,7 @@ export class Intervals {
     this.m = new Float64Array(slots);
     this.n = new Float64Array(slots);
     this.hits = new Float64Array(slots);
-    this.mRate = Float64Array.from({ length: slots }, (_, s) => 1 / memory(s));
+    this.mRate = Float64Array.from(memory, (m) => 1 / m);
   }
 
   /** Whether slot s has seen a residual (its half-width means something). */

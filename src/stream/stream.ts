@@ -288,21 +288,21 @@ export class StreamModel {
       { length: Hm },
       () => new Rls(this.#d, J, p.linear.forgetting, p.linear.ridge),
     );
+    // per (horizon, target) slot: a memory that grows by perStep readings per horizon step
+    const slotMemory = (memory: number, perStep: number) =>
+      Array.from({ length: Hm * J }, (_, s) => memory + perStep * Math.floor(s / J));
     this.blend = new Blend(
       Hm * J,
       this.E,
       p.blend.ridge,
-      Array.from({ length: Hm * J }, (_, s) => {
-        const h = Math.floor(s / J) + 1;
-        return p.blend.memory + p.blend.memoryPerStep * (h - 1);
-      }),
+      slotMemory(p.blend.memory, p.blend.memoryPerStep),
       p.blend.warmup,
     );
     this.intervals = new Intervals(
       Hm * J,
       p.intervals.coverage,
       p.intervals.rate,
-      (s) => p.intervals.memory + p.intervals.memoryPerStep * Math.floor(s / J),
+      slotMemory(p.intervals.memory, p.intervals.memoryPerStep),
     );
     this.scorer = new AnomalyScorer(p.anomaly);
     this.range = new RangeTracker(J, p.anomaly.rangeMargin);
@@ -924,7 +924,6 @@ export class StreamModel {
       onsets: this.scorer.onsets,
       peaks: this.scorer.peaks,
       unusual: this.scorer.unusual,
-      unusualBins: this.scorer.unusualBins,
       rangeLo: this.range.lo,
       rangeHi: this.range.hi,
     };
@@ -970,6 +969,7 @@ export class StreamModel {
         this.range.count,
         this.scorer.runOnset,
         this.scorer.unusualTotal,
+        this.scorer.mostUnusual,
       ],
       alerts: [
         this.alerts.state,
@@ -1004,10 +1004,10 @@ export class StreamModel {
     // products (blendCov): everything else restores, the blend starts over.
     // Those saved before alerts kept their own peaks lack `peaks`: the
     // reported onsets stand in for them. Those saved before the density test
-    // lack its ring and histogram: it starts to learn the stream's counts.
+    // lack its ring (and its two scalars): it starts to count at the restore.
     const missing = restoreArrays(stored.arrays, this.#arrays(), {
       retired: ["blendLoss"],
-      optional: ["blendCov", "peaks", "unusual", "unusualBins"],
+      optional: ["blendCov", "peaks", "unusual"],
     });
     if (missing.includes("blendCov")) this.blend.reset();
     if (missing.includes("peaks")) this.scorer.peaks.set(this.scorer.onsets);
@@ -1028,15 +1028,15 @@ export class StreamModel {
     [this.level.weight, this.level.count] = s.level;
     [this.change.weight, this.change.count] = s.change;
     // checkpoints made before incidents were tracked have no run onset (none
-    // is under way), those made before the density test no count histogram
+    // is under way), those made before the density test no counts
     [
       this.scorer.total,
       this.scorer.count,
       this.range.count,
       this.scorer.runOnset = 0,
       this.scorer.unusualTotal = 0,
+      this.scorer.mostUnusual = 0,
     ] = s.scorer;
-    if (missing.includes("unusualBins")) this.scorer.unusualTotal = 0;
     [
       this.alerts.state,
       this.alerts.seen,

@@ -157,7 +157,7 @@ Deno.test("Intervals with a slower scale do not over-cover when the residuals' l
   // |N(0, 1)| residuals whose level triples every 500 readings
   const u = randn(60_000, 4);
   const cover = (memory: number) => {
-    const iv = new Intervals(1, 0.9, 0.05, () => memory);
+    const iv = new Intervals(1, 0.9, 0.05, [memory]);
     let inside = 0;
     for (let t = 0; t < u.length; t++) {
       const r = Math.abs(u[t]) * (Math.floor(t / 500) % 2 ? 3 : 1);
