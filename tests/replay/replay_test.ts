@@ -131,6 +131,7 @@ Deno.test("replay() with 2 warm-up passes learns the warm-up rows twice and scor
   assert.equal(two.gaps, 0, "a rewind is not a gap");
   assert.deepEqual(rows, Array.from({ length: 600 }, (_, i) => i), "onRow: the last pass's rows");
   assert.deepEqual(progress.at(-1), [750, 750], "progress counts every row fed");
+  assert.deepEqual(two.horizons.map((h) => h.horizon), [1, 6, 12]);
   for (const [k, h] of two.horizons.entries()) {
     const h1 = one.horizons[k];
     assert.equal(h.origins, h1.origins, `H=${h.horizon}: the same origins`);
