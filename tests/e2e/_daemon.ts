@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import mqtt from "mqtt";
 import type { LogEntry } from "../../src/log.ts";
+export { withTempDir } from "../_helpers.ts";
 
 /** The project root, where main.ts and deno.json are. */
 export const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
@@ -208,16 +209,6 @@ export function freePort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
-}
-
-/** Runs `fn` with a fresh temporary directory, removed afterwards. */
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "forecastd-e2e-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 /** GET `url` as JSON; throws with the body on a status other than `status`. */

@@ -9,6 +9,7 @@ import {
   type ReplayArgs,
   streamPreset,
 } from "../../src/replay/cli.ts";
+import { withTempDir } from "../_helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const FIXTURE = new URL("../fixtures/replay_small.csv", import.meta.url);
@@ -76,6 +77,7 @@ Deno.test("deno task replay --warmup-passes 2 feeds the warm-up rows twice and s
   assert.equal(one.readings, 600);
   assert.equal(two.readings, 750, "600 rows and the 150 warm-up rows once more");
   assert.deepEqual(two.split, one.split);
+  assert.deepEqual(two.horizons.map((h: { horizon: number }) => h.horizon), [1, 6]);
   for (const [k, h] of two.horizons.entries()) {
     const h1 = one.horizons[k];
     assert.equal(h.origins, h1.origins, `H=${h.horizon}: the same origins`);
@@ -90,8 +92,7 @@ Deno.test("deno task replay --warmup-passes 2 feeds the warm-up rows twice and s
 });
 
 Deno.test("deno task replay --anomaly-out writes NAB's layout, one line per row, 0 for rejected rows", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "forecastd_replay_" });
-  try {
+  await withTempDir(async (dir) => {
     const lines = (await Deno.readTextFile(FIXTURE)).trimEnd().split("\n");
     lines.splice(301, 0, lines[300]); // a duplicate of row 299 (file row 300)
     const input = `${dir}/with_duplicate.csv`, output = `${dir}/scores.csv`;
@@ -118,9 +119,7 @@ Deno.test("deno task replay --anomaly-out writes NAB's layout, one line per row,
     assert.equal(got[301].split(",")[2], "0", "the rejected duplicate scores 0");
     // the default column is the onset: sparse, one high value where an incident begins
     assert.ok(positive >= 1 && positive < 30, `onset scores: ${positive} positive`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("deno task replay prints a table, and exits 2 naming the option for bad input", async () => {
@@ -226,8 +225,7 @@ Deno.test("parseReplayArgs() takes --warmup-passes N >= 1, above 1 only under --
 });
 
 Deno.test("parseReplayArgs() takes a preset file ending in .json and names what is wrong with a bad one", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "forecastd-preset-" });
-  try {
+  await withTempDir(async (dir) => {
     const good = `${dir}/mine.json`;
     await Deno.writeTextFile(
       good,
@@ -256,7 +254,5 @@ Deno.test("parseReplayArgs() takes a preset file ending in .json and names what 
       () => parseReplayArgs(["x.csv", "--preset", `${dir}/missing.json`]),
       /Cannot read --preset file: it must be a readable JSON file: ".*missing\.json" gave/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
