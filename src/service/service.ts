@@ -111,6 +111,8 @@ export class Service {
   /** A reading's values in column order, one buffer per stream model. */
   readonly #rows = new WeakMap<StreamModel, Float64Array>();
   #saving: Promise<void> = Promise.resolve();
+  /** A save of every changed stream is queued and has not started yet. */
+  #savePending = false;
   #alerts: Promise<void> = Promise.resolve();
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -219,7 +221,9 @@ export class Service {
         for (let i = 0; fits && i < cols.length; i++) {
           const v = r.values[cols[i]];
           if (v === undefined) fits = false;
-          else row[i] = v;
+          // a typed array would take null as 0 and true as 1: anything but a
+          // number goes in as NaN, which the engine rejects as not_finite
+          else row[i] = typeof v === "number" ? v : NaN;
         }
         if (!fits) {
           this.reject("missing_value"); // the engine counts only what reaches it
@@ -237,8 +241,10 @@ export class Service {
           const rec = this.records.get(r.stream)!;
           rec.updatedAt = r.ts;
         }
-        this.#dirty.set(r.stream, (this.#dirty.get(r.stream) ?? 0) + 1);
-        if (this.#dirty.get(r.stream)! >= this.#config.checkpointEvery) void this.checkpoint();
+        const updates = (this.#dirty.get(r.stream) ?? 0) + 1;
+        this.#dirty.set(r.stream, updates);
+        // one queued save covers every stream changed by the time it starts
+        if (updates >= this.#config.checkpointEvery && !this.#savePending) void this.checkpoint();
         this.counters.readings[source]++;
         accepted++;
       } catch (e) {
@@ -476,7 +482,9 @@ export class Service {
    * save every changed stream: one batch costs about one commit.
    */
   checkpoint(only?: string[]): Promise<void> {
+    if (!only) this.#savePending = true;
     this.#saving = this.#saving.then(async () => {
+      if (!only) this.#savePending = false;
       const ids = (only ?? [...this.#dirty.keys()]).filter((id) => this.#dirty.has(id));
       if (ids.length === 0) return;
       const entries: { id: string; bytes: Uint8Array }[] = [];

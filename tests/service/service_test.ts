@@ -5,6 +5,7 @@ import { Store } from "../../src/store/store.ts";
 import { resolveConfig } from "../../src/config.ts";
 import { captureLog } from "../../src/log.ts";
 import type { Reading } from "../../src/ingest/reading.ts";
+import { withTempDir } from "../_helpers.ts";
 
 const T0 = Date.UTC(2026, 0, 5);
 const STEP = 300_000;
@@ -69,6 +70,13 @@ Deno.test("Service rejects a reading with other values than the stream's, counts
       /values must be exactly \["temp"\].*current values are \["hum"\]/,
     );
     assert.deepEqual(svc.rejects(), { missing_value: 1, duplicate: 1 });
+    // a value that is not a number (Service.ingest is public) is no 0 or 1
+    const odd = svc.ingest([
+      { stream: "k", ts: T0 + 3 * STEP, values: { temp: null as unknown as number } },
+      { stream: "k", ts: T0 + 4 * STEP, values: { temp: true as unknown as number } },
+    ], "http");
+    assert.equal(odd.accepted, 0);
+    assert.deepEqual(odd.rejected.map((x) => x.reason), ["not_finite", "not_finite"]);
   });
 });
 
@@ -178,5 +186,45 @@ Deno.test("Service.crossing() names the target it needs and answers with ISO tim
     assert.equal(c.crossing, null);
     const now = svc.crossing("s", "temp", -100, "above");
     assert.equal(now.crossing, now.origin, "a value already above crosses now");
+  });
+});
+
+Deno.test("Service queues one save for all streams past checkpointEvery, not one per reading while a save is pending", async () => {
+  await withTempDir(async (dir) => {
+    const kv = await Deno.openKv(`${dir}/kv.sqlite`); // a real KV file
+    try {
+      const svc = new Service({
+        config: config(["--checkpoint-every", "50"]),
+        store: new Store(kv),
+        log: captureLog().log,
+      });
+      let asked = 0;
+      const checkpoint = svc.checkpoint.bind(svc);
+      svc.checkpoint = (only?: string[]) => {
+        asked++;
+        return checkpoint(only);
+      };
+      // 20 streams in step, 300 readings each, the event loop turning between rounds
+      const streams = 20, rounds = 300;
+      for (let t = 0; t < rounds; t++) {
+        for (let k = 0; k < streams; k++) {
+          svc.ingest(
+            [{ stream: `s${k}`, ts: T0 + t * STEP, values: { v: Math.sin(t / 10) + k } }],
+            "mqtt",
+          );
+        }
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      await svc.close();
+      const due = rounds / 50; // saves each stream has earned
+      assert.ok(asked <= 2 * due + 2, `saves asked for: ${asked}`);
+      assert.ok(
+        svc.counters.checkpoints >= streams * due &&
+          svc.counters.checkpoints <= streams * (due + 2),
+        `stream saves: ${svc.counters.checkpoints}`,
+      );
+    } finally {
+      kv.close();
+    }
   });
 });
