@@ -64,24 +64,33 @@ export function formatFamilies(families: readonly Family[]): string {
   return lines.join("\n") + "\n";
 }
 
-/** Per horizon, the mean over streams of the finite values `pick` gives. */
-function perHorizon(
-  service: Service,
-  pick: (h: { mse: number; coverage: number }) => number,
-): [Labels, number][] {
-  const sum = new Map<number, [number, number]>();
+/**
+ * The blend's MSE and the interval coverage by horizon, each averaged over
+ * the streams that have one: one pass over every stream's stats().
+ */
+function perHorizon(service: Service): { mse: [Labels, number][]; coverage: [Labels, number][] } {
+  // horizon -> [mse sum, mse count, coverage sum, coverage count]
+  const sum = new Map<number, [number, number, number, number]>();
   for (const stream of service.engine.streams.values()) {
     for (const h of stream.stats()) {
-      const v = pick({ mse: h.mse.blend, coverage: h.coverage });
-      if (!Number.isFinite(v)) continue;
-      const acc = sum.get(h.horizon) ?? [0, 0];
-      acc[0] += v;
-      acc[1]++;
+      const acc = sum.get(h.horizon) ?? [0, 0, 0, 0];
+      if (Number.isFinite(h.mse.blend)) {
+        acc[0] += h.mse.blend;
+        acc[1]++;
+      }
+      if (Number.isFinite(h.coverage)) {
+        acc[2] += h.coverage;
+        acc[3]++;
+      }
       sum.set(h.horizon, acc);
     }
   }
-  return [...sum.entries()].sort((a, b) => a[0] - b[0])
-    .map(([h, [s, n]]) => [{ horizon: String(h) }, s / n]);
+  const rows = [...sum.entries()].sort((a, b) => a[0] - b[0]);
+  const mean = (at: 0 | 2): [Labels, number][] =>
+    rows.filter(([, a]) => a[at + 1] > 0).map((
+      [h, a],
+    ) => [{ horizon: String(h) }, a[at] / a[at + 1]]);
+  return { mse: mean(0), coverage: mean(2) };
 }
 
 /** Every metric of the daemon, as text. */
@@ -89,6 +98,7 @@ export function formatMetrics(service: Service, version: string): string {
   const c = service.counters;
   const e = service.engine.counters;
   const rejects = Object.entries(service.rejects()).sort(([a], [b]) => a.localeCompare(b));
+  const horizons = perHorizon(service);
   const families: Family[] = [
     {
       name: "forecastd_build_info",
@@ -138,14 +148,14 @@ export function formatMetrics(service: Service, version: string): string {
       type: "gauge",
       help:
         "Mean squared error of the forecast (normalised units), by horizon in readings, averaged over streams.",
-      series: perHorizon(service, (h) => h.mse),
+      series: horizons.mse,
     },
     {
       name: "forecastd_interval_coverage",
       type: "gauge",
       help:
         "Share of readings inside the prediction interval, by horizon in readings, averaged over streams.",
-      series: perHorizon(service, (h) => h.coverage),
+      series: horizons.coverage,
     },
     {
       name: "forecastd_alerts_total",
