@@ -10,14 +10,14 @@
  *   deno run --allow-read=/tmp/before bench/compare.ts --before=/tmp/before --H=32
  *
  * Flags: --before=DIR (required), --after=DIR (default: this repository),
- * --H=32,64 (default 32), --rounds=30 (default 30).
+ * --H=32,64 (default 32), --rounds=30 (default 30; at least 4: the first
+ * WARMUP_ROUNDS = 3 are warm-up and not counted). A bad or unknown flag
+ * ends the run with status 2. Both trees run in Float32Array.
  */
-import type { FloatsCtor } from "../src/model/floats.ts";
-import type { Network } from "../src/model/network.ts";
-import type { OnlineTrainer } from "../src/model/tbptt.ts";
+import { exitOnFlagError, HIDDEN_SIZES, integer, integerList, parseFlags, text } from "./args.ts";
 import { assertSeries, makeSeries } from "./series.ts";
-import { median } from "./stats.ts";
-import { HORIZON, LR, N1, W } from "./workloads.ts";
+import { emitResult, median } from "./stats.ts";
+import { HORIZON, makeModel, type ModelClasses, N1, W } from "./workloads.ts";
 
 /** One tree's model and its three timed actions. */
 interface Contender {
@@ -37,52 +37,20 @@ const ACTIONS = [
   { key: "forecast", perBlock: 20, unit: "µs per W3 24-step forecast" },
 ] as const;
 
-function parseFlags(argv: readonly string[]): Record<string, string> {
-  const flags: Record<string, string> = {};
-  for (const arg of argv) {
-    const m = /^--([^=]+)=(.*)$/.exec(arg);
-    if (!m) {
-      throw new RangeError(
-        `Cannot parse comparison flags: each must look like --name=value: current value is "${arg}"`,
-      );
-    }
-    flags[m[1]] = m[2];
-  }
-  if (!flags.before) {
-    throw new RangeError(
-      "Cannot compare: --before=DIR must name a source tree: current value is none",
-    );
-  }
-  return flags;
-}
+/** Rounds at the start that only warm up (JIT) and are left out of the medians. */
+const WARMUP_ROUNDS = 3;
 
-async function contender(
-  name: string,
-  root: URL,
-  H: number,
-  x: Float64Array,
-  dtype: FloatsCtor,
-): Promise<Contender> {
-  const { Network: Net } = await import(new URL("src/model/network.ts", root).href);
-  const { OnlineTrainer: Trainer } = await import(new URL("src/model/tbptt.ts", root).href);
-  const net: Network<Float32Array> = new Net({
-    inputs: 1,
-    hidden: H,
-    layers: 1,
-    outputs: 1,
-    window: W,
-    seed: 1,
-    dtype,
-  });
-  const trainer: OnlineTrainer<Float32Array> = new Trainer(net, {
-    k1: 1,
-    k2: W,
-    carryState: false,
-    minSteps: W,
-    lr: LR,
-  });
-  const xs = new dtype(x), xIn = new dtype(1), yIn = new dtype(1), y = new dtype(1);
-  const out = new dtype(HORIZON);
+/** The float type both trees run in: the daemon's and the benchmark's default. */
+const DTYPE = Float32Array;
+
+async function contender(name: string, root: URL, H: number, x: Float64Array): Promise<Contender> {
+  const classes: ModelClasses = {
+    Network: (await import(new URL("src/model/network.ts", root).href)).Network,
+    OnlineTrainer: (await import(new URL("src/model/tbptt.ts", root).href)).OnlineTrainer,
+  };
+  const { net, trainer } = makeModel(H, DTYPE, classes);
+  const xs = new DTYPE(x), xIn = new DTYPE(1), yIn = new DTYPE(1), y = new DTYPE(1);
+  const out = new DTYPE(HORIZON);
   let t = 1, s = N1;
   const train = () => {
     xIn[0] = xs[t - 1];
@@ -105,9 +73,15 @@ async function contender(
   };
 }
 
-const flags = parseFlags(Deno.args);
-const rounds = Number(flags.rounds ?? 30);
-const sizes = (flags.H ?? "32").split(",").map(Number);
+const flags = exitOnFlagError(() =>
+  parseFlags(Deno.args, {
+    before: text("a source tree directory", undefined),
+    after: text("a source tree directory", ""),
+    H: integerList([32], HIDDEN_SIZES.min, HIDDEN_SIZES.max),
+    rounds: integer(30, WARMUP_ROUNDS + 1, `the first ${WARMUP_ROUNDS} are warm-up`),
+  }, "Cannot parse comparison flags")
+);
+const { rounds, H: sizes } = flags;
 const here = new URL("../", import.meta.url);
 const toDir = (p: string) => new URL(p.endsWith("/") ? p : p + "/", `file://${Deno.cwd()}/`);
 const roots = { before: toDir(flags.before), after: flags.after ? toDir(flags.after) : here };
@@ -116,8 +90,8 @@ assertSeries(x);
 
 for (const H of sizes) {
   const pair = [
-    await contender("before", roots.before, H, x, Float32Array),
-    await contender("after", roots.after, H, x, Float32Array),
+    await contender("before", roots.before, H, x),
+    await contender("after", roots.after, H, x),
   ];
   const times = new Map<string, number[]>();
   for (let r = 0; r < rounds; r++) {
@@ -128,30 +102,31 @@ for (const H of sizes) {
         for (let i = 0; i < a.perBlock; i++) f();
         const us = ((performance.now() - t0) * 1000) / a.perBlock;
         const k = `${c.name} ${a.key}`;
-        times.set(k, [...(times.get(k) ?? []), us]);
+        let list = times.get(k);
+        if (!list) times.set(k, list = []);
+        list.push(us);
       }
     }
   }
   for (const a of ACTIONS) {
-    // the first rounds are warm-up (JIT)
-    const med = (name: string) => median(times.get(`${name} ${a.key}`)!.slice(3));
+    const med = (name: string) => median(times.get(`${name} ${a.key}`)!.slice(WARMUP_ROUNDS));
     const before = med("before"), after = med("after");
-    console.log(
-      "RESULT " + JSON.stringify({
-        peer: "forecastd",
-        H,
-        workload: `compare-${a.key}`,
-        unit: a.unit,
-        before,
-        after,
-        speedup: before / after,
-        rounds: rounds - 3,
-        roots: { before: roots.before.pathname, after: roots.after.pathname },
-      }),
-    );
+    emitResult({
+      peer: "forecastd",
+      H,
+      workload: `compare-${a.key}`,
+      unit: a.unit,
+      before,
+      after,
+      speedup: before / after,
+      rounds: rounds - WARMUP_ROUNDS,
+      roots: { before: roots.before.pathname, after: roots.after.pathname },
+    });
     console.error(
       `[compare] H=${H} ${a.unit}: before ${before.toFixed(2)}, after ${after.toFixed(2)},`,
-      `speedup ${(before / after).toFixed(2)}x (medians of ${rounds - 3} interleaved blocks)`,
+      `speedup ${(before / after).toFixed(2)}x (medians of ${
+        rounds - WARMUP_ROUNDS
+      } interleaved blocks)`,
     );
   }
 }

@@ -25,10 +25,22 @@
  *    /proc/<pid>/status sampled along the way and at the end.
  *
  * Each part starts its own daemon with a fresh data directory. Only
- * 127.0.0.1 is contacted; the daemon is ended by its pid.
+ * 127.0.0.1 is contacted; the daemon is ended by its pid. A bad or unknown
+ * flag ends the run with status 2.
  */
 import mqtt from "mqtt";
 import { type Daemon, daemonPermissions, startDaemon } from "../tests/e2e/_daemon.ts";
+import {
+  exitOnFlagError,
+  FlagError,
+  integer,
+  parseFlags,
+  positive,
+  positiveList,
+  someOf,
+  text,
+} from "./args.ts";
+import { emitResult, quantile } from "./stats.ts";
 
 interface Config {
   streams: number;
@@ -51,94 +63,86 @@ function startTaskV8Flags(): string {
   return m ? m[1] : "";
 }
 
-function parseArgs(argv: readonly string[]): Config {
-  const c: Config = {
-    streams: 100,
-    rates: [1000, 2000, 3000, 4000],
-    seconds: 20,
-    latencyRate: 1000,
-    latencySeconds: 30,
-    sampleEvery: 50,
-    rssMinutes: 10,
-    rssRate: 1000,
-    parts: new Set(["throughput", "latency", "rss"]),
-    v8Flags: startTaskV8Flags(),
+const PARTS = ["throughput", "latency", "rss"] as const;
+
+function readConfig(argv: readonly string[]): Config {
+  const f = parseFlags(argv, {
+    streams: integer(100),
+    rates: positiveList([1000, 2000, 3000, 4000]),
+    seconds: positive(20),
+    "latency-rate": positive(1000),
+    "latency-seconds": positive(30),
+    "sample-every": integer(50),
+    "rss-minutes": positive(10),
+    "rss-rate": positive(1000),
+    parts: someOf(PARTS, PARTS),
+    "v8-flags": text("the daemon's V8 flags (empty: Deno's defaults)", startTaskV8Flags(), true),
+  }, "Cannot parse daemon_load flags");
+  return {
+    streams: f.streams,
+    rates: f.rates,
+    seconds: f.seconds,
+    latencyRate: f["latency-rate"],
+    latencySeconds: f["latency-seconds"],
+    sampleEvery: f["sample-every"],
+    rssMinutes: f["rss-minutes"],
+    rssRate: f["rss-rate"],
+    parts: f.parts,
+    v8Flags: f["v8-flags"],
   };
-  for (const arg of argv) {
-    const m = /^--([^=]+)=(.*)$/.exec(arg);
-    if (!m) throw new RangeError(`Cannot parse flag: must look like --name=value: got "${arg}"`);
-    const [, name, value] = m;
-    const num = () => {
-      const n = Number(value);
-      if (!Number.isFinite(n) || n <= 0) {
-        throw new RangeError(`Cannot parse --${name}: must be a positive number: got "${value}"`);
-      }
-      return n;
-    };
-    switch (name) {
-      case "streams":
-        c.streams = Math.round(num());
-        break;
-      case "rates":
-        c.rates = value.split(",").map((s) => {
-          const n = Number(s);
-          if (!Number.isFinite(n) || n <= 0) {
-            throw new RangeError(
-              `Cannot parse --rates: must list positive numbers: got "${value}"`,
-            );
-          }
-          return n;
-        });
-        break;
-      case "seconds":
-        c.seconds = num();
-        break;
-      case "latency-rate":
-        c.latencyRate = num();
-        break;
-      case "latency-seconds":
-        c.latencySeconds = num();
-        break;
-      case "sample-every":
-        c.sampleEvery = Math.round(num());
-        break;
-      case "rss-minutes":
-        c.rssMinutes = num();
-        break;
-      case "rss-rate":
-        c.rssRate = num();
-        break;
-      case "v8-flags":
-        c.v8Flags = value;
-        break;
-      case "parts":
-        c.parts = new Set(value.split(","));
-        for (const p of c.parts) {
-          if (!["throughput", "latency", "rss"].includes(p)) {
-            throw new RangeError(`Cannot parse --parts: unknown part "${p}"`);
-          }
-        }
-        break;
-      default:
-        throw new RangeError(`Unknown flag --${name}`);
-    }
+}
+
+/**
+ * The most readings one stream gets in any of the chosen parts: each part
+ * has its own daemon and publisher, sends one reading per stream to warm up,
+ * then round(rate · seconds) readings per rate (Publisher.run) round-robin.
+ */
+function readingsPerStream(c: Config): number {
+  const sent = (rate: number, seconds: number) => Math.round(rate * seconds);
+  const perPart = [0];
+  if (c.parts.has("throughput")) {
+    perPart.push(c.rates.reduce((n, rate) => n + sent(rate, c.seconds), 0));
   }
-  return c;
+  if (c.parts.has("latency")) perPart.push(sent(c.latencyRate, c.latencySeconds));
+  if (c.parts.has("rss")) perPart.push(sent(c.rssRate, c.rssMinutes * 60));
+  return Math.ceil((c.streams + Math.max(...perPart)) / c.streams);
 }
 
 const STEP_MS = 300_000;
-/** The first reading's time: far enough back for 10+ minutes at 1000/s over 100 streams. */
-const START = Date.now() - 120 * 86_400_000;
+/**
+ * How far back the first reading lies at least: 120 days, as in the
+ * published runs (enough for 10 minutes at 1000/s over 100 streams).
+ */
+const MIN_BACK_MS = 120 * 86_400_000;
+/** Steps kept between the last reading and the start of the run: one day. */
+const SLACK_STEPS = 288;
+/** The earliest timestamp the daemon accepts (src/ingest/timestamp.ts: MIN_TS). */
+const EARLIEST_TS = Date.UTC(2000, 0, 1);
 const THROUGHPUT_CATCH_UP_MS = 2000;
+
+const cfg = exitOnFlagError(() => readConfig(Deno.args));
+/**
+ * The first reading's time: far enough back that the last reading of the
+ * busiest part is still SLACK_STEPS steps before the run started (the daemon
+ * rejects readings more than a day in the future as bad_ts).
+ */
+const START = exitOnFlagError(() => {
+  const perStream = readingsPerStream(cfg);
+  const start = Date.now() - Math.max(MIN_BACK_MS, (perStream + SLACK_STEPS) * STEP_MS);
+  if (start < EARLIEST_TS) {
+    const most = Math.floor((Date.now() - EARLIEST_TS) / STEP_MS) - SLACK_STEPS;
+    throw new FlagError(
+      `Cannot plan daemon load: the readings per stream (5 minutes apart, from 2000-01-01 ` +
+        `until a day ago) must be at most ${most}: current value is ${perStream}`,
+    );
+  }
+  return start;
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function log(msg: string) {
   console.error(msg);
-}
-
-function result(record: Record<string, unknown>) {
-  console.log("RESULT " + JSON.stringify(record));
 }
 
 interface Counters {
@@ -327,7 +331,6 @@ async function warmUp(d: Daemon, pub: Publisher): Promise<Counters> {
   return c;
 }
 
-const cfg = parseArgs(Deno.args);
 const when = new Date().toISOString();
 log(
   `daemon_load: ${cfg.streams} streams, parts ${[...cfg.parts].join(",")}, ` +
@@ -344,8 +347,9 @@ if (cfg.parts.has("throughput")) {
     for (const rate of cfg.rates) {
       const base = await counters(d);
       const cpu0 = cpuSeconds(d.pid);
-      const acked0 = pub.acked;
+      const acked0 = pub.acked, errors0 = pub.errors;
       let maxLag = 0;
+      let lagSamplesLost = 0; // /metrics requests that failed while publishing
       const published0 = pub.next;
       let sampling = false; // one /metrics request at a time
       const sent = await pub.run(rate, cfg.seconds, undefined, () => {
@@ -354,6 +358,8 @@ if (cfg.parts.has("throughput")) {
         const sentNow = pub.next - published0;
         counters(d).then((c) => {
           maxLag = Math.max(maxLag, sentNow - (c.trained - base.trained));
+        }).catch(() => {
+          lagSamplesLost++;
         }).finally(() => sampling = false);
       });
       // the catch-up time counts from the moment publishing stopped
@@ -363,9 +369,10 @@ if (cfg.parts.has("throughput")) {
       const ingested = c.readings - base.readings;
       const trained = c.trained - base.trained;
       const rejected = c.rejected - base.rejected;
+      const publishErrors = pub.errors - errors0;
       const totalS = sent.seconds + (ms ?? (performance.now() - t1)) / 1000;
       const kept = ms !== null && ms <= THROUGHPUT_CATCH_UP_MS && ingested === sent.published &&
-        trained === sent.published && rejected === 0;
+        trained === sent.published && rejected === 0 && publishErrors === 0;
       if (kept) best = rate;
       const rec = {
         bench: "daemon_load",
@@ -378,9 +385,10 @@ if (cfg.parts.has("throughput")) {
         trained,
         rejected,
         acked: pub.acked - acked0,
-        publishErrors: pub.errors,
+        publishErrors,
         catchUpMs: ms === null ? null : Math.round(ms),
         maxLagReadings: maxLag,
+        lagSamplesLost,
         sustainedRate: Math.round(trained / totalS),
         daemonCpuSeconds: Math.round(cpu * 100) / 100,
         observeSeconds: Math.round((c.observeSeconds - base.observeSeconds) * 100) / 100,
@@ -388,17 +396,18 @@ if (cfg.parts.has("throughput")) {
         rssMiB: Math.round(rssKiB(d.pid) / 1024),
         when,
       };
-      result(rec);
+      emitResult(rec);
       log(
         `  ${rate}/s offered: published ${rec.publishedRate}/s, ingested ${ingested}/${sent.published}, ` +
-          `trained ${trained}, rejected ${rejected}, catch-up ${rec.catchUpMs} ms, max lag ${maxLag}, ` +
+          `trained ${trained}, rejected ${rejected}, publish errors ${publishErrors}, ` +
+          `catch-up ${rec.catchUpMs} ms, max lag ${maxLag}, ` +
           `daemon CPU ${rec.daemonCpuSeconds} s (observe ${rec.observeSeconds} s) -> ${
             kept ? "kept up" : "FELL BEHIND"
           }`,
       );
       if (ms === null) break; // it cannot catch up: the higher rates would only fall further behind
     }
-    result({
+    emitResult({
       bench: "daemon_load",
       part: "throughput-summary",
       streams: cfg.streams,
@@ -412,39 +421,37 @@ if (cfg.parts.has("throughput")) {
 // ---------------------------------------------------------------------------
 // 2. latency
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i];
-}
-
 if (cfg.parts.has("latency")) {
   await withDaemon(async (d, pub) => {
     await warmUp(d, pub);
     const base = await counters(d);
     const latencies: number[] = [];
     let late = 0; // a newer origin was seen first: the sample's own was overtaken
-    let lost = 0;
+    let lost = 0; // no answer with the sample's origin in 10 s, or a request failed
     const polls: Promise<void>[] = [];
     const follow = (stream: string, ts: number, t0: number) =>
       (async () => {
         const want = new Date(ts).toISOString();
         const deadline = t0 + 10_000;
-        while (performance.now() < deadline) {
-          const res = await fetch(`${d.http}/v1/streams/${stream}/forecast`);
-          const body = await res.json() as { origin?: string };
-          const t = performance.now();
-          if (res.ok && body.origin !== undefined) {
-            if (body.origin === want) {
-              latencies.push(t - t0);
-              return;
-            }
-            if (body.origin > want) {
-              late++;
-              latencies.push(t - t0);
-              return;
+        try {
+          while (performance.now() < deadline) {
+            const res = await fetch(`${d.http}/v1/streams/${stream}/forecast`);
+            const body = await res.json() as { origin?: string };
+            const t = performance.now();
+            if (res.ok && body.origin !== undefined) {
+              if (body.origin === want) {
+                latencies.push(t - t0);
+                return;
+              }
+              if (body.origin > want) {
+                late++;
+                latencies.push(t - t0);
+                return;
+              }
             }
           }
+        } catch {
+          // a failed request or a body that is not JSON: the sample is lost, the run goes on
         }
         lost++;
       })();
@@ -474,7 +481,7 @@ if (cfg.parts.has("latency")) {
       catchUpMs: ms === null ? null : Math.round(ms),
       when,
     };
-    result(rec);
+    emitResult(rec);
     log(
       `latency at ${cfg.latencyRate}/s: ${rec.samples} samples, p50 ${rec.p50Ms} ms, p90 ${rec.p90Ms} ms, ` +
         `p99 ${rec.p99Ms} ms, max ${rec.maxMs} ms (floor: p99 < 50 ms); overtaken ${late}, lost ${lost}`,
@@ -500,6 +507,7 @@ if (cfg.parts.has("rss")) {
     const t0 = performance.now();
     let lastSample = 0;
     const pending: Promise<void>[] = [];
+    let memorySamplesLost = 0; // /metrics requests that failed
     const sent = await pub.run(cfg.rssRate, cfg.rssMinutes * 60, undefined, () => {
       const s = (performance.now() - t0) / 1000;
       if (s - lastSample >= 30) {
@@ -512,6 +520,8 @@ if (cfg.parts.has("rss")) {
               `  rss at ${Math.round(s)} s: ${rssMiB} MiB ` +
                 `(JS heap used ${m.heapUsedMiB} of ${m.heapTotalMiB} MiB, external ${m.externalMiB} MiB)`,
             );
+          }).catch(() => {
+            memorySamplesLost++;
           }),
         );
       }
@@ -519,6 +529,8 @@ if (cfg.parts.has("rss")) {
     await Promise.all(pending);
     const rssEnd = rssKiB(d.pid);
     const { ms, c } = await catchUp(d, base, sent.published, 30_000);
+    const rssMax = Math.max(rssEnd / 1024, ...samples.map((x) => x.rssMiB));
+    const rssMaxMiB = Math.round(rssMax * 10) / 10;
     const rec = {
       bench: "daemon_load",
       part: "rss",
@@ -533,12 +545,12 @@ if (cfg.parts.has("rss")) {
       catchUpMs: ms === null ? null : Math.round(ms),
       rssStartMiB: Math.round(rssStart / 1024 * 10) / 10,
       rssEndMiB: Math.round(rssEnd / 1024 * 10) / 10,
-      rssMaxMiB: Math.max(rssEnd / 1024, ...samples.map((x) => x.rssMiB)),
+      rssMaxMiB,
       samples,
+      memorySamplesLost,
       when,
     };
-    rec.rssMaxMiB = Math.round(rec.rssMaxMiB * 10) / 10;
-    result(rec);
+    emitResult(rec);
     log(
       `rss after ${cfg.rssMinutes} min at ${cfg.rssRate}/s: ${rec.rssEndMiB} MiB ` +
         `(start ${rec.rssStartMiB}, max ${rec.rssMaxMiB}; floor 150 MB); ` +

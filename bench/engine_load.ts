@@ -4,40 +4,46 @@
  * stream's timestamps 5 minutes apart (a daily sine, a slower drift and
  * noise), through `Engine.observe` as the daemon's ingest calls it: score,
  * learn, forecast every horizon. Reports microseconds per reading after a
- * warm-up of 100 readings per stream.
+ * warm-up of 100 readings per stream; `learned` counts the timed readings
+ * the models learned from (the warm-up's are not counted).
  *
  *   deno run --allow-read bench/engine_load.ts [--preset=default|FILE.json] \
  *     [--streams=100] [--readings=30000]
  *
- * One `RESULT {json}` line on stdout, a summary on stderr. With
- * `--v8-flags=...` before the file name, V8's flags can be compared.
+ * One `RESULT {json}` line on stdout, a summary on stderr; a bad or unknown
+ * flag ends the run with status 2. With `--v8-flags=...` before the file
+ * name, V8's flags can be compared. The noise is uniform in [-0.15, 0.15)
+ * from mulberry32 (seed 1).
  */
-import { parseArgs } from "node:util";
 import { Engine } from "../src/stream/engine.ts";
 import type { Preset } from "../src/stream/preset.ts";
 import { loadPreset } from "../src/replay/cli.ts";
+import { mulberry32 } from "../src/model/rng.ts";
+import { exitOnFlagError, FlagError, integer, parseFlags, text } from "./args.ts";
+import { emitResult } from "./stats.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    preset: { type: "string", default: "default" },
-    streams: { type: "string", default: "100" },
-    readings: { type: "string", default: "30000" },
-  },
-});
-const streams = Number(values.streams), readings = Number(values.readings);
-for (const [name, v] of [["streams", streams], ["readings", readings]] as const) {
-  if (!Number.isInteger(v) || v < 1) {
-    throw new RangeError(`Cannot run: --${name} must be a positive integer: current value is ${v}`);
+const { preset, streams, readings } = exitOnFlagError(() => {
+  const flags = parseFlags(Deno.args, {
+    preset: text("a preset name or a preset JSON file", "default"),
+    streams: integer(100),
+    readings: integer(30000),
+  }, "Cannot parse engine_load flags");
+  let preset: Preset;
+  try {
+    preset = loadPreset(flags.preset);
+  } catch (e) {
+    // an unknown preset or an unreadable file is a bad flag value too
+    if (e instanceof RangeError) throw new FlagError(e.message);
+    throw e;
   }
-}
-const preset: Preset = loadPreset(values.preset);
+  return { ...flags, preset };
+});
 
 const engine = new Engine();
 for (let k = 0; k < streams; k++) engine.create(`s${k}`, { preset, columns: ["v"] });
 const T0 = Date.UTC(2026, 0, 1), FIVE_MIN = 300_000;
-let seed = 1;
-const noise = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+const uniform = mulberry32(1);
+const noise = () => uniform() - 0.5;
 const row = new Float64Array(1);
 
 /** Feeds n readings, round-robin, from step `from` of every stream on. */
@@ -52,6 +58,7 @@ function feed(n: number, from: number): void {
 
 const warm = 100;
 feed(streams * warm, 0);
+const learnedInWarmUp = engine.counters.learned;
 const t0 = performance.now();
 feed(readings, warm);
 const ms = performance.now() - t0;
@@ -66,10 +73,10 @@ const rec = {
   readings,
   usPerReading: Math.round((ms / readings) * 1000 * 10) / 10,
   readingsPerSecond: Math.round(readings / (ms / 1000)),
-  learned: engine.counters.learned,
+  learned: engine.counters.learned - learnedInWarmUp,
   when: new Date().toISOString(),
 };
-console.log(`RESULT ${JSON.stringify(rec)}`);
+emitResult(rec);
 console.error(
   `engine_load: preset ${rec.preset} (H ${rec.hidden}, window ${rec.window}, k1 ${rec.k1}, ` +
     `${rec.horizons} horizons), ${streams} streams: ${rec.usPerReading} µs per reading, ` +

@@ -12,11 +12,11 @@
  */
 import os from "node:os";
 import type { FloatsCtor } from "../src/model/floats.ts";
-import { parseBenchArgs } from "./args.ts";
+import { exitOnFlagError, parseBenchArgs } from "./args.ts";
 import { streamMemory } from "./memory.ts";
 import { type LoopRate, measureLoops } from "./roofline.ts";
 import { assertSeries, makeSeries, seriesChecksum } from "./series.ts";
-import { peakRssMB, type Summary } from "./stats.ts";
+import { emitResult, peakRssMiB, type Summary } from "./stats.ts";
 import { HORIZON, LR, makeModel, runW1, runW2, runW3, type Timed, W } from "./workloads.ts";
 
 /**
@@ -24,10 +24,6 @@ import { HORIZON, LR, makeModel, runW1, runW2, runW3, type Timed, W } from "./wo
  * a Float64Array run reports whether it would (it does not: about 104 KiB).
  */
 const STREAM_BYTES_LIMIT = 100 * 1024;
-
-function emit(record: Record<string, unknown>): void {
-  console.log("RESULT " + JSON.stringify(record));
-}
 
 function log(...parts: unknown[]): void {
   console.error("[bench]", ...parts);
@@ -60,7 +56,7 @@ function versusLoopsText(model: Timed, loops: LoopRate | undefined): string {
   }%)`;
 }
 
-const config = parseBenchArgs(Deno.args);
+const config = exitOnFlagError(() => parseBenchArgs(Deno.args));
 const dtype: FloatsCtor = config.dtype === "f64" ? Float64Array : Float32Array;
 const x = makeSeries();
 assertSeries(x);
@@ -101,27 +97,34 @@ for (const H of config.hidden) {
     workload,
     unit,
   });
-  emit({ ...head("W1", "train steps/s"), ...w1, ...versusLoops(w1, loops?.W1), ...setup });
-  emit({ ...head("W2", "readings/s"), ...w2, ...versusLoops(w2, loops?.W2), ...setup });
-  emit({ ...head("W3", "24-step forecasts/s"), ...w3, ...versusLoops(w3, loops?.W3), ...setup });
+  emitResult({ ...head("W1", "train steps/s"), ...w1, ...versusLoops(w1, loops?.W1), ...setup });
+  emitResult({ ...head("W2", "readings/s"), ...w2, ...versusLoops(w2, loops?.W2), ...setup });
+  emitResult({
+    ...head("W3", "24-step forecasts/s"),
+    ...w3,
+    ...versusLoops(w3, loops?.W3),
+    ...setup,
+  });
   if (loops) {
-    emit({
+    emitResult({
       ...head("loops", "best-case rates of plain typed-array loops (bench/roofline.ts)"),
       peer: `loops-${dtype.name}`,
       ...loops,
       ...setup,
     });
   }
-  emit({
+  // the per-stream limit applies at H = 32 only
+  const limit = H === 32
+    ? {
+      perStreamLimit: STREAM_BYTES_LIMIT,
+      withinLimit: memory.perStreamTotal < STREAM_BYTES_LIMIT,
+    }
+    : undefined;
+  emitResult({
     ...head("memory", "bytes"),
     ...memory,
-    ...(H === 32
-      ? {
-        perStreamLimit: STREAM_BYTES_LIMIT,
-        withinLimit: memory.perStreamTotal < STREAM_BYTES_LIMIT,
-      }
-      : {}),
-    peakRssMB: peakRssMB(),
+    ...limit,
+    peakRssMiB: peakRssMiB(),
     ...setup,
   });
 
@@ -150,7 +153,7 @@ for (const H of config.hidden) {
     JSON.stringify(memory.perStream),
     `+ ${memory.workspaceShared} B shared workspace`,
   );
-  if (H === 32 && memory.perStreamTotal >= STREAM_BYTES_LIMIT) {
+  if (limit && !limit.withinLimit) {
     const message =
       `a stream at H=32 must keep under ${STREAM_BYTES_LIMIT} bytes: current value is ${memory.perStreamTotal}`;
     if (dtype === Float32Array) throw new Error(`Cannot accept memory use: ${message}`);

@@ -179,19 +179,24 @@ export interface LoopBounds {
   kernelChoice: { matvec: string; matvecT: string };
 }
 
+/** Seconds one timed repetition of a kernel lasts, about. */
+const TARGET_S = 0.15;
+/** Timed repetitions per kernel. */
+const REPS = 11;
+
 /**
  * Times the loop kernels for a 4H x (H+1) matrix in `Arr` and returns the
- * implied best-case rates for a window of W steps and a horizon of `horizon`.
+ * implied best-case rates for a window of W steps and a horizon of `horizon`:
+ * REPS repetitions of about TARGET_S seconds per kernel.
  */
 export function measureLoops(
   Arr: FloatsCtor,
   H: number,
   W: number,
   horizon: number,
-  { targetS = 0.15, reps = 11 } = {},
 ): LoopBounds {
   const k = compileKernels(Arr, H);
-  const time = (fn: () => number) => timeKernel(fn, targetS, reps);
+  const time = (fn: () => number) => timeKernel(fn, TARGET_S, REPS);
   const faster = (a: KernelTimes, b: KernelTimes): [KernelTimes, string] =>
     summarize(a.wall).median <= summarize(b.wall).median ? [a, "simple"] : [b, "blocked4"];
   const [tA, choiceA] = faster(time(k.matvec), time(k.matvec4));

@@ -28,9 +28,10 @@ export const SERIES_CHECK = {
   sumSquares: 4000,
 } as const;
 
-/** Generates the z-normalised series (N values, Float64Array). */
-export function makeSeries(n = SERIES_LENGTH, seed = SERIES_SEED): Float64Array {
-  const noise = gaussian(mulberry32(seed));
+/** Generates the z-normalised series (N = SERIES_LENGTH values, seed SERIES_SEED, Float64Array). */
+export function makeSeries(): Float64Array {
+  const n = SERIES_LENGTH;
+  const noise = gaussian(mulberry32(SERIES_SEED));
   const x = new Float64Array(n);
   for (let t = 0; t < n; t++) {
     x[t] = Math.sin((2 * Math.PI * t) / 50) + 0.5 * Math.sin((2 * Math.PI * t) / 13) +

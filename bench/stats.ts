@@ -15,7 +15,22 @@ export interface Summary {
   n: number;
 }
 
-/** The median of `values` (mean of the middle two for an even count). */
+/**
+ * Printed once per measurement on stdout: `RESULT ` and the record as one
+ * line of JSON (the peers' output contract). Summaries go to stderr.
+ */
+export function emitResult(record: Record<string, unknown>): void {
+  console.log("RESULT " + JSON.stringify(record));
+}
+
+// Two definitions of "the middle" are in use and both are published, so
+// neither may change: `median` interpolates (the mean of the two middle
+// values for an even count; the workload and comparison figures), `quantile`
+// takes the nearest rank (always one of the values; the daemon's latency
+// percentiles). For an even count, quantile(s, 0.5) is the lower middle
+// value, not median's mean of the two.
+
+/** The median of `values`, interpolated: the mean of the middle two for an even count. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) {
     throw new RangeError("Cannot take median: values must not be empty: current length is 0");
@@ -23,6 +38,18 @@ export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * The q-quantile of `sorted` (ascending) by nearest rank: the smallest value
+ * with at least q·n of the n values at or below it, i.e. sorted[ceil(q·n) - 1]
+ * with the index clamped to 0 … n-1 (so q = 0 gives the smallest value); no
+ * interpolation. NaN for an empty list.
+ */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
 }
 
 /** Summarises a list of rates. */
@@ -41,8 +68,8 @@ export function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** Peak resident set size of this process in MB. */
-export function peakRssMB(): number {
+/** Peak resident set size of this process in MiB (`maxRSS` is in KiB). */
+export function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 

@@ -41,18 +41,37 @@ export interface Model {
   trainer: OnlineTrainer<Floats>;
 }
 
-/** Builds the W1 model: forecastd's Network and OnlineTrainer, Adam lr 1e-3, no clipping. */
-export function makeModel(H: number, dtype: FloatsCtor, seed = 1): Model {
-  const net = new Network<Floats>({
+/** The seed of the network's initial weights. */
+export const MODEL_SEED = 1;
+
+/**
+ * The classes a model is built from: this tree's by default; bench/compare.ts
+ * passes another source tree's (same constructor API) to time it the same way.
+ */
+export interface ModelClasses {
+  Network: typeof Network;
+  OnlineTrainer: typeof OnlineTrainer;
+}
+
+/**
+ * Builds the W1 model: a Network (seed MODEL_SEED) and its OnlineTrainer,
+ * Adam lr 1e-3, no clipping, from `classes`.
+ */
+export function makeModel(
+  H: number,
+  dtype: FloatsCtor,
+  classes: ModelClasses = { Network, OnlineTrainer },
+): Model {
+  const net = new classes.Network<Floats>({
     inputs: 1,
     hidden: H,
     layers: 1,
     outputs: 1,
     window: W,
-    seed,
+    seed: MODEL_SEED,
     dtype,
   });
-  const trainer = new OnlineTrainer<Floats>(net, {
+  const trainer = new classes.OnlineTrainer<Floats>(net, {
     k1: 1,
     k2: W,
     carryState: false,
