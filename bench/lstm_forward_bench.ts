@@ -3,6 +3,10 @@
  * and H = 128 (I = 1): the original (matrix loop and gate loop in one
  * function, Math.exp and Math.tanh) and the same with the gate functions of
  * activations.ts. Same arithmetic order in all three; only the time differs.
+ * The two one-body functions are frozen copies of the forward as it was at
+ * 248e44c, kept as written on purpose: the shape of the code is what is
+ * timed (passing σ and tanh in as parameters would change what V8 inlines),
+ * so they are not meant to follow later changes of src/model/lstm.ts.
  *
  *   deno bench bench/lstm_forward_bench.ts
  */
