@@ -1,0 +1,48 @@
+/**
+ * A checkpoint written by an earlier forecastd (tests/fixtures/checkpoint_v2,
+ * made by tests/fixtures/make_checkpoint_fixture.ts at commit 7155047)
+ * restores, and the restored stream takes the same next readings with the
+ * same observations and ends with the same forecast and accuracy, to the bit.
+ */
+import assert from "node:assert/strict";
+import { getPreset } from "../../src/stream/preset.ts";
+import { Engine } from "../../src/stream/engine.ts";
+
+const DIR = new URL("../fixtures/checkpoint_v2/", import.meta.url);
+
+interface Next {
+  stream: { id: string; preset: string; columns: string[]; targets: string[]; periodMs: number };
+  readings: { ts: number; values: number[] }[];
+  observations: unknown[];
+  forecast: unknown;
+  stats: unknown;
+}
+
+const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
+
+for (const name of ["room", "plant"]) {
+  Deno.test(`a ${name} checkpoint of commit 7155047 restores and continues bit for bit`, async () => {
+    const next: Next = JSON.parse(await Deno.readTextFile(new URL(`${name}.next.json`, DIR)));
+    const bytes = await Deno.readFile(new URL(`${name}.state.bin`, DIR));
+    const engine = new Engine();
+    const s = next.stream;
+    const stream = engine.create(s.id, {
+      preset: getPreset(s.preset),
+      columns: s.columns,
+      targets: s.targets,
+      periodMs: s.periodMs,
+    });
+    stream.restore(bytes);
+    assert.equal(next.observations.length, next.readings.length);
+    next.readings.forEach((r, k) => {
+      const obs = plain(engine.observe(s.id, r.ts, r.values));
+      assert.deepEqual(obs, next.observations[k], `observation of reading ${k} after the restore`);
+    });
+    assert.deepEqual(
+      plain(stream.forecast()),
+      next.forecast,
+      "the forecast after the last reading",
+    );
+    assert.deepEqual(plain(stream.stats()), next.stats, "the accuracy per horizon");
+  });
+}
