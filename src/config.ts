@@ -34,7 +34,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { LOG_LEVELS } from "./log.ts";
 import { topicPatternProblem } from "./ingest/topics.ts";
-import { DECIMAL, STREAM_ID_PATTERN, STREAM_ID_RULE } from "./ingest/reading.ts";
+import { DECIMAL, STREAM_ID_PATTERN, STREAM_ID_RULE } from "./domain/reading.ts";
 
 // ---------------------------------------------------------------------------
 // The schema

@@ -14,7 +14,7 @@
 import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { parseHttpBody, parseWebSocketMessage } from "../ingest/parse.ts";
-import type { ParseResult } from "../ingest/reading.ts";
+import type { ParseResult } from "../ingest/ingest_error.ts";
 import type { IngestResult } from "../service/service.ts";
 import type { AppDeps } from "./app.ts";
 import { upgradeWebSocket } from "./websocket.ts";

@@ -12,7 +12,7 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { isValueName, VALUE_NAME_RULE } from "../ingest/reading.ts";
+import { isValueName, VALUE_NAME_RULE } from "../domain/reading.ts";
 import type { AppDeps } from "./app.ts";
 import { alertListQuery, alertPage } from "./alerts.ts";
 import { check, fail, intParam, numberParam, readJson, streamId } from "./validate.ts";

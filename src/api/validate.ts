@@ -11,7 +11,8 @@
 import { z } from "zod";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { finiteNumber, showValue, STREAM_ID_PATTERN, STREAM_ID_RULE } from "../ingest/reading.ts";
+import { finiteNumber, STREAM_ID_PATTERN, STREAM_ID_RULE } from "../domain/reading.ts";
+import { showValue } from "../domain/show_value.ts";
 import { timestampMs, TS_RULE } from "../ingest/timestamp.ts";
 import { fieldPath, valueAt } from "../ingest/schema.ts";
 

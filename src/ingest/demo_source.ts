@@ -25,7 +25,7 @@
  */
 import mqtt from "mqtt";
 import type { Logger } from "../log.ts";
-import type { Reading } from "./reading.ts";
+import type { Reading } from "../domain/reading.ts";
 import type { Service } from "../service/service.ts";
 import { roomTemperature } from "../demo.ts";
 import { compileTopicPatterns, matchTopic } from "./topics.ts";

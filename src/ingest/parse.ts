@@ -33,14 +33,13 @@
 import { z } from "zod";
 import {
   finiteNumber,
-  IngestError,
   isStreamId,
   isValueName,
-  type ParseResult,
   type Reading,
   STREAM_ID_RULE,
   VALUE_NAME_RULE,
-} from "./reading.ts";
+} from "../domain/reading.ts";
+import { IngestError, type ParseResult } from "./ingest_error.ts";
 import {
   issueToError,
   type ReasonByField,

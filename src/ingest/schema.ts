@@ -10,13 +10,12 @@
 import { z } from "zod";
 import {
   finiteNumber,
-  IngestError,
   isStreamId,
   isValueName,
-  type RejectReason,
   STREAM_ID_RULE,
   VALUE_NAME_RULE,
-} from "./reading.ts";
+} from "../domain/reading.ts";
+import { IngestError, type RejectReason } from "./ingest_error.ts";
 import { timestampMs, TS_RULE } from "./timestamp.ts";
 
 /** The context zod hands to a transform. */

@@ -29,13 +29,13 @@
  */
 import { z } from "zod";
 import {
-  IngestError,
   isStreamId,
   isValueName,
   type Reading,
   STREAM_ID_RULE,
   VALUE_NAME_RULE,
-} from "./reading.ts";
+} from "../domain/reading.ts";
+import { IngestError } from "./ingest_error.ts";
 import { issueToError, type ReasonByField } from "./schema.ts";
 import { checkTimestamp } from "./timestamp.ts";
 

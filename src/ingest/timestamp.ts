@@ -14,7 +14,8 @@
  * is rounded to whole milliseconds and must lie from 2000-01-01 (a device
  * whose clock was never set reports 1970) to `maxFutureMs` after receipt.
  */
-import { DECIMAL, IngestError } from "./reading.ts";
+import { DECIMAL } from "../domain/reading.ts";
+import { IngestError } from "./ingest_error.ts";
 
 /** The earliest timestamp accepted: 2000-01-01T00:00:00Z. */
 export const MIN_TS = Date.UTC(2000, 0, 1);

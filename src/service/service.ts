@@ -7,14 +7,11 @@
  */
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { Reading } from "../ingest/reading.ts";
+import type { Reading } from "../domain/reading.ts";
 import type { AlertEvent, Store } from "../store/store.ts";
 import { Engine } from "../stream/engine.ts";
-import {
-  type AlertEvent as EngineAlert,
-  ReadingError,
-  type StreamModel,
-} from "../stream/stream.ts";
+import { ReadingError, type StreamModel } from "../stream/stream.ts";
+import type { AlertEvent as EngineAlert } from "../domain/alert.ts";
 import { getPreset, type Preset } from "../stream/preset.ts";
 import { AlertHub } from "../alerts/hub.ts";
 import { firstCrossing } from "./crossing.ts";

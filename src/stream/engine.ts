@@ -4,7 +4,8 @@
  */
 import { Workspace } from "../model/network.ts";
 import type { Preset } from "./preset.ts";
-import { type AlertEvent, type Observation, ReadingError, StreamModel } from "./stream.ts";
+import { type Observation, ReadingError, StreamModel } from "./stream.ts";
+import type { AlertEvent } from "../domain/alert.ts";
 import { CALENDAR_FEATURES } from "./calendar.ts";
 
 /** How to create a stream in the engine. */

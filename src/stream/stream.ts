@@ -49,6 +49,7 @@ import {
   RangeTracker,
 } from "./anomaly.ts";
 import { encodeState, readState, restoreArrays, type StateArrays } from "./state.ts";
+import type { AlertEvent, TargetContext } from "../domain/alert.ts";
 
 /** A reading the stream refuses, with a machine-readable reason. */
 export class ReadingError extends Error {
@@ -72,39 +73,6 @@ export interface StreamOptions {
   periodMs?: number;
   /** Scratch shared with other streams of the same LSTM shape. */
   workspace?: Workspace<Float32Array>;
-}
-
-/** One target's value and the one-step forecast it was compared with. */
-export interface TargetContext {
-  value: number;
-  forecast: number;
-  lower: number;
-  upper: number;
-}
-
-/** An alert opened or ended by a reading, with its context. */
-export interface AlertEvent {
-  type: "opened" | "resolved" | "new_normal";
-  stream: string;
-  /** The reading's time (ms). */
-  ts: number;
-  /** When the anomaly began (ms). */
-  since: number;
-  /** Per target: the reading, the forecast and the interval it was compared with. */
-  targets: Record<string, TargetContext>;
-  score: number;
-  likelihood: number;
-  /** Share of this stream's past readings that were less surprising. */
-  percentile: number;
-  /**
-   * Of the last `of` readings (`anomaly.density`), how many were unusual
-   * (evidence of at least `anomaly.densityLevel`), and the most any such
-   * window of this stream had held before.
-   */
-  unusual: { count: number; of: number; most: number };
-  /** Whether the model is learning after this reading. */
-  learning: boolean;
-  message: string;
 }
 
 /** What one reading did. */

@@ -23,7 +23,7 @@
  * here. Importing under another id copies a trained model to a new stream.
  */
 import { z } from "zod";
-import { STREAM_ID_PATTERN, STREAM_ID_RULE } from "../ingest/reading.ts";
+import { STREAM_ID_PATTERN, STREAM_ID_RULE } from "../domain/reading.ts";
 import type { StreamRecord } from "../service/service.ts";
 import { Service } from "../service/service.ts";
 import { Store } from "../store/store.ts";

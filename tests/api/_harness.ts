@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createApp } from "../../src/api/app.ts";
 import { resolveConfig } from "../../src/config.ts";
 import { type CapturedLog, captureLog } from "../../src/log.ts";
-import type { Reading } from "../../src/ingest/reading.ts";
+import type { Reading } from "../../src/domain/reading.ts";
 import { Service } from "../../src/service/service.ts";
 import { Store } from "../../src/store/store.ts";
 import { gaussian, mulberry32 } from "../../src/model/rng.ts";

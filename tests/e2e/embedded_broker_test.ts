@@ -21,7 +21,7 @@ import {
   wsClient,
 } from "./_daemon.ts";
 import { assertOutcome, INGEST_CASES, type IngestCase, type Outcome } from "../ingest/cases.ts";
-import type { Reading } from "../../src/ingest/reading.ts";
+import type { Reading } from "../../src/domain/reading.ts";
 
 Deno.test("serve: readings through the embedded broker give forecasts over HTTP, and an injected spike raises an alert that arrives on SSE, WebSocket and MQTT", async () => {
   await withTempDir(async (dir) => {

@@ -23,7 +23,7 @@ import {
   wsClient,
 } from "./_daemon.ts";
 import { assertOutcome, INGEST_CASES, type Outcome } from "../ingest/cases.ts";
-import type { Reading } from "../../src/ingest/reading.ts";
+import type { Reading } from "../../src/domain/reading.ts";
 
 const mosquitto = await findMosquitto();
 if (mosquitto === null) {

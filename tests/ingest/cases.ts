@@ -13,7 +13,8 @@
  * time from 2025-01-01 on.
  */
 import assert from "node:assert/strict";
-import type { Reading, RejectReason } from "../../src/ingest/reading.ts";
+import type { Reading } from "../../src/domain/reading.ts";
+import type { RejectReason } from "../../src/ingest/ingest_error.ts";
 import { DEFAULT_CONFIG } from "../../src/config.ts";
 
 /** The topic patterns the MQTT inputs are written for (the default configuration). */

@@ -9,7 +9,7 @@ import mqtt from "mqtt";
 import { captureLog } from "../../src/log.ts";
 import { AlertHub } from "../../src/alerts/hub.ts";
 import type { IngestResult, Source } from "../../src/service/service.ts";
-import type { Reading } from "../../src/ingest/reading.ts";
+import type { Reading } from "../../src/domain/reading.ts";
 import type { AlertEvent } from "../../src/store/store.ts";
 import {
   BrokerListenError,

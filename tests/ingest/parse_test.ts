@@ -5,7 +5,7 @@ import {
   parseMqttMessage,
   parseWebSocketMessage,
 } from "../../src/ingest/parse.ts";
-import { IngestError, type ParseResult, REJECT_REASONS } from "../../src/ingest/reading.ts";
+import { IngestError, type ParseResult, REJECT_REASONS } from "../../src/ingest/ingest_error.ts";
 import { compileTopicPatterns } from "../../src/ingest/topics.ts";
 import {
   assertOutcome,

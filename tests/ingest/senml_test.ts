@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { isSenmlPack, senmlReadings } from "../../src/ingest/senml.ts";
-import { IngestError } from "../../src/ingest/reading.ts";
+import { IngestError } from "../../src/ingest/ingest_error.ts";
 
 const RECEIVED_AT = Date.UTC(2025, 5, 1, 12);
 const unscoped = { stream: null, receivedAt: RECEIVED_AT, maxFutureMs: 86_400_000 };

@@ -4,7 +4,7 @@ import { firstCrossing } from "../../src/service/crossing.ts";
 import { Store } from "../../src/store/store.ts";
 import { resolveConfig } from "../../src/config.ts";
 import { captureLog } from "../../src/log.ts";
-import type { Reading } from "../../src/ingest/reading.ts";
+import type { Reading } from "../../src/domain/reading.ts";
 import { withTempDir } from "../_helpers.ts";
 
 const T0 = Date.UTC(2026, 0, 5);
