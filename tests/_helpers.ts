@@ -1,6 +1,7 @@
 /** Shared test helpers: seeded random arrays and closeness checks. */
 import { gaussian, mulberry32 } from "../src/model/rng.ts";
 import type { Floats } from "../src/model/floats.ts";
+import type { StoredAlert } from "../src/domain/alert.ts";
 
 /** A Float64Array of n standard-normal values scaled by `scale`, seeded. */
 export function randn(n: number, seed: number, scale = 1): Float64Array {
@@ -51,4 +52,25 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** A stored alert for tests of the alert channels: `fields` over an opened alert of stream "s". */
+export function storedAlert(fields: Partial<StoredAlert> & { id: string }): StoredAlert {
+  const ts = fields.time ?? fields.ts ?? 1_750_000_000_000;
+  return {
+    type: "opened",
+    stream: "s",
+    ts,
+    time: ts,
+    since: ts,
+    state: "open",
+    targets: {},
+    score: 0.99,
+    likelihood: 0.99999,
+    percentile: 0.999,
+    unusual: { count: 1, of: 15, most: 1 },
+    learning: false,
+    message: "s: an alert made by a test",
+    ...fields,
+  };
 }

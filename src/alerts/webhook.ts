@@ -23,8 +23,8 @@
  */
 import type { Webhook } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { AlertEvent } from "../store/store.ts";
-import type { Service } from "../service/service.ts";
+import type { StoredAlert } from "../domain/alert.ts";
+import type { AlertSource } from "./alert_source.ts";
 
 /** How webhooks are delivered; every field has a default. */
 export interface WebhookOptions {
@@ -101,7 +101,7 @@ export class WebhookSender {
   readonly #opts: Required<Omit<WebhookOptions, "fetch">>;
   readonly #fetch: typeof fetch;
   readonly #key: Promise<CryptoKey> | null;
-  readonly #queue: AlertEvent[] = [];
+  readonly #queue: StoredAlert[] = [];
   readonly #abort = new AbortController();
   #running: Promise<void> | null = null;
   #closed = false;
@@ -139,7 +139,7 @@ export class WebhookSender {
   }
 
   /** Queues an alert for delivery. */
-  enqueue(event: AlertEvent): void {
+  enqueue(event: StoredAlert): void {
     if (this.#closed) return;
     if (this.#queue.length >= this.#opts.queueSize) {
       const dropped = this.#queue.shift()!;
@@ -182,7 +182,7 @@ export class WebhookSender {
     }
   }
 
-  async #deliver(event: AlertEvent): Promise<void> {
+  async #deliver(event: StoredAlert): Promise<void> {
     const o = this.#opts;
     const body = JSON.stringify(event);
     const headers: Record<string, string> = {
@@ -278,9 +278,9 @@ export interface Webhooks {
   close(): Promise<void>;
 }
 
-/** Subscribes one sender per webhook to the service's alerts. */
+/** Subscribes one sender per webhook to the live alerts. */
 export function startWebhooks(
-  service: Pick<Service, "hub">,
+  source: Pick<AlertSource, "subscribe">,
   webhooks: readonly Webhook[],
   log: Logger,
   opts: WebhookOptions = {},
@@ -289,7 +289,7 @@ export function startWebhooks(
     new WebhookSender(hook, log.child({ webhookIndex: index }), opts)
   );
   const unsubscribes = webhooks.map((hook, i) =>
-    service.hub.subscribe({
+    source.subscribe({
       streams: hook.streams === null ? undefined : new Set(hook.streams),
       send: (e) => senders[i].enqueue(e),
     })

@@ -8,11 +8,11 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import type { AlertEvent } from "../store/store.ts";
+import type { StoredAlert } from "../domain/alert.ts";
 import type { Service } from "../service/service.ts";
 import type { AppDeps } from "./app.ts";
-import { type AlertFeed, openAlertFeed } from "./alert_feed.ts";
-import { alertEventStream } from "./sse.ts";
+import { type AlertFeed, openAlertFeed } from "../alerts/alert_feed.ts";
+import { alertEventStream } from "../alerts/sse.ts";
 import { upgradeWebSocket } from "./websocket.ts";
 import { alertIdParam, check, intParam, streamId, streamListParam, timeParam } from "./validate.ts";
 
@@ -34,7 +34,7 @@ export const alertListQuery = z.strictObject({
 export async function alertPage(
   service: Pick<Service, "listAlerts">,
   q: z.output<typeof alertListQuery>,
-): Promise<{ alerts: AlertEvent[]; next: string | null }> {
+): Promise<{ alerts: StoredAlert[]; next: string | null }> {
   const limit = q.limit ?? 100;
   const alerts = await service.listAlerts({
     stream: q.stream,
@@ -112,7 +112,7 @@ export function alertRoutes(app: Hono, deps: AppDeps): void {
           socket.close(1011, "alert replay failed");
         },
       );
-      log.debug("ws.alerts_opened", { after: q.after ?? null, subscribers: service.hub.size });
+      log.debug("ws.alerts_opened", { after: q.after ?? null, subscribers: service.subscribers });
     };
     socket.onclose = () => feed?.close();
     socket.onerror = () => feed?.close();

@@ -173,7 +173,7 @@ export function formatMetrics(service: Service, version: string): string {
       name: "forecastd_alert_subscribers",
       type: "gauge",
       help: "Live alert subscribers (SSE and WebSocket clients, webhooks, MQTT).",
-      series: [[{}, service.hub.size]],
+      series: [[{}, service.subscribers]],
     },
     {
       name: "forecastd_checkpoints_total",

@@ -11,7 +11,7 @@
  *   (configured, or generated once and kept in `<dataDir>/mqtt-client-id`), so
  *   an external broker queues the QoS 1 readings sent while forecastd is down
  *   and delivers them when it is back.
- * - Alerts: every alert of `service.hub` is published as JSON to
+ * - Alerts: every live alert is published as JSON to
  *   `<alertTopicPrefix>/<stream>` with QoS 1 (queued in memory while the
  *   broker is unreachable).
  *
@@ -30,7 +30,7 @@ import { compileTopicPatterns, subscriptionFilters, type TopicPattern } from "./
 import { BrokerListenError, type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 
 /** What the MQTT source uses of the Service (a fake will do in tests). */
-export type MqttServiceLike = Pick<Service, "ingest" | "reject" | "hub">;
+export type MqttServiceLike = Pick<Service, "ingest" | "reject" | "subscribe">;
 
 /** How to reach a broker: its URL and credentials. */
 export interface BrokerConnection {
@@ -230,7 +230,7 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
     }
   }
 
-  const unsubscribeAlerts = opts.publishAlerts === false ? () => {} : service.hub.subscribe({
+  const unsubscribeAlerts = opts.publishAlerts === false ? () => {} : service.subscribe({
     send(event) {
       const topic = `${prefix}/${event.stream}`;
       client.publish(topic, JSON.stringify(event), { qos: 1 }, (err) => {

@@ -8,12 +8,13 @@
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Reading } from "../domain/reading.ts";
-import type { AlertEvent, Store } from "../store/store.ts";
+import type { AlertRecord, Store } from "../store/store.ts";
 import { Engine } from "../stream/engine.ts";
 import { ReadingError, type StreamModel } from "../stream/stream.ts";
-import type { AlertEvent as EngineAlert } from "../domain/alert.ts";
+import type { AlertEvent, StoredAlert } from "../domain/alert.ts";
+import type { AlertListFilter, AlertSource, AlertSubscriber } from "../alerts/alert_source.ts";
 import { getPreset, type Preset } from "../stream/preset.ts";
-import { AlertHub } from "../alerts/hub.ts";
+import { AlertHub } from "./alert_hub.ts";
 import { firstCrossing } from "./crossing.ts";
 
 /** What a stream is, as stored in KV and shown by the API. */
@@ -86,7 +87,7 @@ export interface ServiceDeps {
 }
 
 /** The daemon's core. */
-export class Service {
+export class Service implements AlertSource {
   readonly engine = new Engine();
   readonly hub = new AlertHub();
   readonly records = new Map<string, StreamRecord>();
@@ -273,15 +274,17 @@ export class Service {
     return out;
   }
 
-  #storeAlert(e: EngineAlert): void {
+  #storeAlert(e: AlertEvent): void {
     // stored in order, then fanned out with the id the store gave it
     this.#alerts = this.#alerts.then(async () => {
       try {
-        const stored = await this.#store.appendAlert({
-          ...e,
-          time: e.ts,
-          state: e.type === "opened" ? "open" : "resolved",
-        });
+        const stored = storedAlert(
+          await this.#store.appendAlert({
+            ...e,
+            time: e.ts,
+            state: e.type === "opened" ? "open" : "resolved",
+          }),
+        );
         this.counters.alertsStored++;
         this.hub.publish(
           stored,
@@ -517,17 +520,38 @@ export class Service {
 
   // ---- alerts -------------------------------------------------------------
 
-  listAlerts(filter: Parameters<Store["listAlerts"]>[0]): Promise<AlertEvent[]> {
-    return this.#store.listAlerts(filter);
+  /** Stored alerts matching `filter`, in id order (see {@link AlertSource}). */
+  async listAlerts(filter: AlertListFilter): Promise<StoredAlert[]> {
+    return (await this.#store.listAlerts(filter)).map(storedAlert);
   }
 
-  async acknowledge(id: string): Promise<AlertEvent> {
-    const a = await this.#store.acknowledgeAlert(id, this.#now());
+  /** Adds a live alert subscriber (see {@link AlertSource}). */
+  subscribe(sub: AlertSubscriber): () => void {
+    return this.hub.subscribe(sub);
+  }
+
+  /** Live alert subscribers now. */
+  get subscribers(): number {
+    return this.hub.size;
+  }
+
+  async acknowledge(id: string): Promise<StoredAlert> {
+    const record = await this.#store.acknowledgeAlert(id, this.#now());
+    const a = record && storedAlert(record);
     if (!a) {
       throw new ServiceError(404, `Cannot acknowledge alert: id must exist: "${id}" is unknown`);
     }
     return a;
   }
+}
+
+/**
+ * An alert as the store holds it, as the alert it is: the store keeps the
+ * events this service appended (an {@link AlertEvent} with `time` and
+ * `state`) and gives them back with their id.
+ */
+function storedAlert(record: AlertRecord): StoredAlert {
+  return record as unknown as StoredAlert;
 }
 
 function finiteOrNull(v: number): number | null {

@@ -41,7 +41,7 @@ export interface AlertInput {
 }
 
 /** A stored alert. */
-export interface AlertEvent {
+export interface AlertRecord {
   /** Assigned by the store: 16 digits, increasing. */
   id: string;
   stream: string;
@@ -131,7 +131,7 @@ function checkFields(
   }
 }
 
-function checkSize(event: AlertEvent, action: string, limits: CommitLimits): void {
+function checkSize(event: AlertRecord, action: string, limits: CommitLimits): void {
   const size = valueBytes(event);
   if (size > limits.maxValueBytes) {
     throw new RangeError(
@@ -151,7 +151,7 @@ export class AlertLog {
   constructor(readonly kv: Deno.Kv, readonly settings: AlertLogSettings) {}
 
   /** Stores an alert under the next id and returns it as stored. */
-  async append(input: AlertInput): Promise<AlertEvent> {
+  async append(input: AlertInput): Promise<AlertRecord> {
     const action = "append alert";
     if (!isObject(input)) {
       throw new TypeError(
@@ -173,7 +173,7 @@ export class AlertLog {
       for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
         const seq = await this.kv.get<number>(alertSeqKey());
         const next = (typeof seq.value === "number" ? seq.value : 0) + 1;
-        const event: AlertEvent = { ...base, id: formatAlertId(next) };
+        const event: AlertRecord = { ...base, id: formatAlertId(next) };
         const op = this.kv.atomic()
           .check(seq)
           .set(alertSeqKey(), next)
@@ -188,13 +188,13 @@ export class AlertLog {
   }
 
   /** The alert with this id, or null. */
-  async get(id: string): Promise<AlertEvent | null> {
+  async get(id: string): Promise<AlertRecord | null> {
     validateAlertId(id, "get alert");
-    return (await this.kv.get<AlertEvent>(alertKey(id))).value;
+    return (await this.kv.get<AlertRecord>(alertKey(id))).value;
   }
 
   /** Alerts matching every filter given, in id order (newest first with `reverse`). */
-  async list(filter: AlertFilter = {}): Promise<AlertEvent[]> {
+  async list(filter: AlertFilter = {}): Promise<AlertRecord[]> {
     const action = "list alerts";
     const { stream, state, since, until, after, before, limit = 100, reverse = false } = filter;
     if (stream !== undefined) validateStreamId(stream, action, "'stream'");
@@ -226,8 +226,8 @@ export class AlertLog {
       : before !== undefined
       ? { prefix, end: alertKey(before) }
       : { prefix };
-    const out: AlertEvent[] = [];
-    const iter = this.kv.list<AlertEvent>(selector, {
+    const out: AlertRecord[] = [];
+    const iter = this.kv.list<AlertRecord>(selector, {
       reverse,
       batchSize: Math.min(500, limit + 1),
     });
@@ -247,7 +247,7 @@ export class AlertLog {
    * Merges `patch` into the alert and returns it as stored, or null if there
    * is no such alert. The id cannot change.
    */
-  async update(id: string, patch: Partial<AlertInput>): Promise<AlertEvent | null> {
+  async update(id: string, patch: Partial<AlertInput>): Promise<AlertRecord | null> {
     const action = "update alert";
     validateAlertId(id, action);
     if (!isObject(patch)) {
@@ -264,9 +264,9 @@ export class AlertLog {
     }
     checkFields(patch, action, false);
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
-      const entry = await this.kv.get<AlertEvent>(alertKey(id));
+      const entry = await this.kv.get<AlertRecord>(alertKey(id));
       if (entry.value === null) return null;
-      const event: AlertEvent = { ...entry.value, ...patch, id } as AlertEvent;
+      const event: AlertRecord = { ...entry.value, ...patch, id } as AlertRecord;
       checkSize(event, action, this.settings.commitLimits);
       const res = await this.kv.atomic().check(entry).set(alertKey(id), event).commit();
       if (res.ok) return event;
@@ -277,7 +277,7 @@ export class AlertLog {
   }
 
   /** Sets `state: "acknowledged"` and `acknowledgedAt` (default: now). */
-  acknowledge(id: string, at: number = this.settings.now()): Promise<AlertEvent | null> {
+  acknowledge(id: string, at: number = this.settings.now()): Promise<AlertRecord | null> {
     return this.update(id, { state: "acknowledged", acknowledgedAt: at });
   }
 
@@ -301,7 +301,7 @@ export class AlertLog {
     }
     if (r.maxAgeMs !== Infinity) {
       const oldest = this.settings.now() - r.maxAgeMs;
-      for await (const e of this.kv.list<AlertEvent>({ prefix: alertsPrefix() })) {
+      for await (const e of this.kv.list<AlertRecord>({ prefix: alertsPrefix() })) {
         if (e.value.time >= oldest) break;
         await batcher.add({ ops: [{ type: "delete", key: e.key }] });
         deleted++;

@@ -23,9 +23,9 @@
  */
 import { AlertLog, validateRetention } from "./alert_log.ts";
 import type {
-  AlertEvent,
   AlertFilter,
   AlertInput,
+  AlertRecord,
   AlertRetention,
   PruneResult,
 } from "./alert_log.ts";
@@ -50,7 +50,7 @@ import {
 import { SerialQueue } from "./serial_queue.ts";
 import { parseManifest } from "./checkpoint_manifest.ts";
 
-export type { AlertEvent, AlertFilter, AlertInput, AlertRetention, PruneResult };
+export type { AlertFilter, AlertInput, AlertRecord, AlertRetention, PruneResult };
 export type {
   CheckpointEntry,
   CheckpointManifest,
@@ -288,27 +288,27 @@ export class Store {
   // ---- alerts ---------------------------------------------------------------
 
   /** Appends an alert; the store assigns its id (increasing) and `state` defaults to "open". */
-  appendAlert(input: AlertInput): Promise<AlertEvent> {
+  appendAlert(input: AlertInput): Promise<AlertRecord> {
     return this.#alerts.append(input);
   }
 
   /** The alert with this id, or null. */
-  getAlert(id: string): Promise<AlertEvent | null> {
+  getAlert(id: string): Promise<AlertRecord | null> {
     return this.#alerts.get(id);
   }
 
   /** Alerts matching every filter given, oldest first (newest with `reverse`); `limit` default 100. */
-  listAlerts(filter: AlertFilter = {}): Promise<AlertEvent[]> {
+  listAlerts(filter: AlertFilter = {}): Promise<AlertRecord[]> {
     return this.#alerts.list(filter);
   }
 
   /** Merges `patch` into an alert (not its id); null if there is no such alert. */
-  updateAlert(id: string, patch: Partial<AlertInput>): Promise<AlertEvent | null> {
+  updateAlert(id: string, patch: Partial<AlertInput>): Promise<AlertRecord | null> {
     return this.#alerts.update(id, patch);
   }
 
   /** Marks an alert acknowledged (`state`, `acknowledgedAt`: default now); null if there is none. */
-  acknowledgeAlert(id: string, at?: number): Promise<AlertEvent | null> {
+  acknowledgeAlert(id: string, at?: number): Promise<AlertRecord | null> {
     return this.#alerts.acknowledge(id, at);
   }
 

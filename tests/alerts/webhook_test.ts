@@ -5,18 +5,13 @@
  * receiver is in tests/api/alerts_test.ts.
  */
 import assert from "node:assert/strict";
-import { AlertHub } from "../../src/alerts/hub.ts";
+import { AlertHub } from "../../src/service/alert_hub.ts";
 import { signBody, startWebhooks, WebhookSender } from "../../src/alerts/webhook.ts";
 import { captureLog } from "../../src/log.ts";
-import type { AlertEvent } from "../../src/store/store.ts";
+import { storedAlert } from "../_helpers.ts";
 
-const alert = (n: number, stream = "s"): AlertEvent => ({
-  id: String(n).padStart(16, "0"),
-  stream,
-  time: 1_750_000_000_000 + n,
-  state: "open",
-  type: "opened",
-});
+const alert = (n: number, stream = "s") =>
+  storedAlert({ id: String(n).padStart(16, "0"), stream, time: 1_750_000_000_000 + n });
 
 interface Call {
   url: string;
@@ -187,7 +182,7 @@ Deno.test("startWebhooks() subscribes each webhook to its streams only; close() 
   const f = scriptedFetch([]);
   const hub = new AlertHub();
   const hooks = startWebhooks(
-    { hub },
+    hub,
     [
       { url: "http://a.example/", secret: null, streams: ["boiler"] },
       { url: "http://b.example/", secret: null, streams: null },

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { startWebhooks } from "../../src/alerts/webhook.ts";
-import type { AlertEvent } from "../../src/store/store.ts";
+import type { StoredAlert } from "../../src/domain/alert.ts";
+import { storedAlert } from "../_helpers.ts";
 import {
   type Daemon,
   FIVE_MIN,
@@ -24,7 +25,9 @@ const T = Date.UTC(2025, 5, 1, 12);
 
 /** Stores an alert and fans it out, as the service does with an engine alert. */
 async function raise(d: Daemon, stream: string, extra: Record<string, unknown> = {}) {
-  const stored = await d.store.appendAlert({ stream, time: T, type: "opened", ...extra });
+  const { id: _, ...input } = storedAlert({ id: "", stream, time: T, ...extra });
+  // the store keeps what it is given and adds the id, as for the service's alerts
+  const stored = await d.store.appendAlert(input) as unknown as StoredAlert;
   d.service.hub.publish(stored, (e) => {
     throw e;
   });
@@ -50,7 +53,7 @@ Deno.test("GET /v1/alerts filters by stream, state, time and id, pages both ways
     for (const [i, stream] of streams.entries()) {
       await d.store.appendAlert({ stream, time: T + i * 60_000, type: "opened" });
     }
-    const ids = (r: { body: { alerts: AlertEvent[] } }) => r.body.alerts.map((a) => Number(a.id));
+    const ids = (r: { body: { alerts: StoredAlert[] } }) => r.body.alerts.map((a) => Number(a.id));
 
     let r = await json(await d.request("GET", "/v1/alerts"));
     assert.equal(r.status, 200);
@@ -107,7 +110,7 @@ Deno.test("SSE sends each alert as id/event/data, filtered by stream; Last-Event
   const server = serve(d.app);
   try {
     const first = await sse(server.base, "?stream=a,b");
-    await until(() => d.service.hub.size === 1, 2000, "the SSE client to subscribe");
+    await until(() => d.service.subscribers === 1, 2000, "the SSE client to subscribe");
     const a1 = await raise(d, "a");
     const a2 = await raise(d, "a", { message: "two\nlines" });
     await raise(d, "c"); // filtered out
@@ -127,7 +130,7 @@ Deno.test("SSE sends each alert as id/event/data, filtered by stream; Last-Event
     assert.ok(frame, "a ping comment arrived");
     await first.cancel();
     await until(
-      () => d.service.hub.size === 0,
+      () => d.service.subscribers === 0,
       2000,
       "the SSE subscription to end with the client",
     );
@@ -141,7 +144,7 @@ Deno.test("SSE sends each alert as id/event/data, filtered by stream; Last-Event
     });
     const replayed = await again.events(3);
     assert.deepEqual(replayed.map((f) => f.id), [b4.id, a5.id, b7.id]);
-    await until(() => d.service.hub.size === 1, 2000, "the resumed client to go live");
+    await until(() => d.service.subscribers === 1, 2000, "the resumed client to go live");
     const a8 = await raise(d, "a");
     const b9 = await raise(d, "b");
     assert.deepEqual(
@@ -165,7 +168,7 @@ Deno.test("SSE sends each alert as id/event/data, filtered by stream; Last-Event
 
     await again.cancel();
     await fromQuery.cancel();
-    await until(() => d.service.hub.size === 0, 2000, "every SSE subscription to end");
+    await until(() => d.service.subscribers === 0, 2000, "every SSE subscription to end");
   } finally {
     await server.close();
     await d.close();
@@ -176,13 +179,13 @@ Deno.test("the shutdown signal ends live SSE streams so the server can shut down
   const d = await startDaemon();
   const server = serve(d.app);
   const reader = await sse(server.base);
-  await until(() => d.service.hub.size === 1, 2000, "the SSE client to subscribe");
+  await until(() => d.service.subscribers === 1, 2000, "the SSE client to subscribe");
   d.shutdown.abort();
   const closing = server.close();
   let frame = await within(reader.next(), 2000, "the SSE stream to end");
   while (frame !== null) frame = await within(reader.next(), 2000, "the SSE stream to end");
   await within(closing, 2000, "server.shutdown()");
-  assert.equal(d.service.hub.size, 0);
+  assert.equal(d.service.subscribers, 0);
   await d.close();
 });
 
@@ -193,7 +196,7 @@ Deno.test("the alerts WebSocket sends each alert as JSON, filtered by stream, re
   let resumed: WsClient | undefined;
   try {
     await live.opened;
-    await until(() => d.service.hub.size === 1, 2000, "the WebSocket client to subscribe");
+    await until(() => d.service.subscribers === 1, 2000, "the WebSocket client to subscribe");
     const a1 = await raise(d, "a");
     await raise(d, "b");
     const a3 = await raise(d, "a");
@@ -204,14 +207,14 @@ Deno.test("the alerts WebSocket sends each alert as JSON, filtered by stream, re
     await resumed.opened;
     assert.deepEqual((await resumed.next()).id, "0000000000000002");
     assert.deepEqual(await resumed.next(), a3);
-    await until(() => d.service.hub.size === 2, 2000, "the resumed client to go live");
+    await until(() => d.service.subscribers === 2, 2000, "the resumed client to go live");
     const b4 = await raise(d, "b");
     assert.deepEqual(await resumed.next(), b4);
     assert.equal(live.pending, 0, "stream a's client got nothing of b");
 
     await live.close();
     await resumed.close();
-    await until(() => d.service.hub.size === 0, 2000, "the WebSocket subscriptions to end");
+    await until(() => d.service.subscribers === 0, 2000, "the WebSocket subscriptions to end");
   } finally {
     await live.close();
     await resumed?.close();
@@ -269,7 +272,11 @@ Deno.test("an injected fault raises an alert that reaches SSE, the alerts WebSoc
   const ws = new WsClient(`ws://${server.base}/v1/alerts/ws?stream=fault`);
   try {
     await ws.opened;
-    await until(() => d.service.hub.size === 4, 2000, "SSE, WebSocket and 2 webhooks to subscribe");
+    await until(
+      () => d.service.subscribers === 4,
+      2000,
+      "SSE, WebSocket and 2 webhooks to subscribe",
+    );
 
     // a smooth sine every 5 minutes, past the default preset's 288-reading warm-up, then +40 for 10
     const t0 = Date.now() - 420 * FIVE_MIN;

@@ -11,7 +11,7 @@ import { Service } from "../../src/service/service.ts";
 import { Store } from "../../src/store/store.ts";
 import { resolveConfig } from "../../src/config.ts";
 import { captureLog } from "../../src/log.ts";
-import type { AlertEvent } from "../../src/store/store.ts";
+import type { StoredAlert } from "../../src/domain/alert.ts";
 
 const DEFAULT_TOPICS = ["sensors/{stream}/{value}", "sensors/{stream}"];
 
@@ -51,8 +51,8 @@ Deno.test("demoTopic() fills the first pattern that names a stream, and skips on
 
 Deno.test("the demo sends a warm-up backlog, then live readings with faults, and a fault raises an alert", async () => {
   await withService(async (svc) => {
-    const alerts: AlertEvent[] = [];
-    svc.hub.subscribe({ send: (e) => alerts.push(e) });
+    const alerts: StoredAlert[] = [];
+    svc.subscribe({ send: (e) => alerts.push(e) });
     const capture = captureLog("info");
     const demo = startDemoSource({
       service: svc,

@@ -7,10 +7,11 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import mqtt from "mqtt";
 import { captureLog } from "../../src/log.ts";
-import { AlertHub } from "../../src/alerts/hub.ts";
+import { AlertHub } from "../../src/service/alert_hub.ts";
 import type { IngestResult, Source } from "../../src/service/service.ts";
 import type { Reading } from "../../src/domain/reading.ts";
-import type { AlertEvent } from "../../src/store/store.ts";
+import type { AlertSubscriber } from "../../src/alerts/alert_source.ts";
+import { storedAlert } from "../_helpers.ts";
 import {
   BrokerListenError,
   dialHost,
@@ -34,6 +35,9 @@ import {
 /** A Service stand-in that records what reached it. */
 class FakeService implements MqttServiceLike {
   readonly hub = new AlertHub();
+  subscribe(sub: AlertSubscriber): () => void {
+    return this.hub.subscribe(sub);
+  }
   readonly ingested: { readings: Reading[]; source: Source }[] = [];
   readonly rejects: string[] = [];
   #waiters: (() => void)[] = [];
@@ -189,14 +193,12 @@ Deno.test("messages under the alert prefix are not read as readings, and alerts 
       received.push({ topic, payload: payload.toString(), qos: packet.qos });
     });
     await device.subscribeAsync("forecastd/alerts/#", { qos: 1 });
-    const alert: AlertEvent = {
+    const alert = storedAlert({
       id: "0000000000000001",
       stream: "kitchen",
       time: Date.UTC(2025, 5, 1),
-      state: "open",
-      type: "opened",
       score: 0.99,
-    };
+    });
     svc.hub.publish(alert, (e) => {
       throw e;
     });

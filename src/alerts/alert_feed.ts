@@ -2,9 +2,9 @@
  * A live feed of stored alerts that resumes after an id without gaps or
  * duplicates: the common core of the SSE and WebSocket alert endpoints.
  *
- * Alerts reach the hub only after the store gave them their id, so:
+ * Alerts reach live subscribers only after the store gave them their id, so:
  *
- * 1. subscribe to the hub first and buffer what it sends;
+ * 1. subscribe first and buffer what it sends;
  * 2. replay the store's alerts after the resume id, page by page;
  * 3. send the buffered alerts whose id is above the last one sent, then
  *    every live alert as it comes.
@@ -13,8 +13,8 @@
  * it is in the buffer (and maybe in the replay too: the id check drops the
  * second copy). Ids are 16-digit strings, so string order is id order.
  */
-import type { AlertEvent } from "../store/store.ts";
-import type { Service } from "../service/service.ts";
+import type { StoredAlert } from "../domain/alert.ts";
+import type { AlertSource } from "./alert_source.ts";
 
 /** What a feed is opened with. */
 export interface AlertFeedOptions {
@@ -40,17 +40,17 @@ export interface AlertFeed {
  * the feed too.
  */
 export function openAlertFeed(
-  service: Pick<Service, "hub" | "listAlerts">,
+  source: AlertSource,
   opts: AlertFeedOptions,
-  send: (event: AlertEvent) => void,
+  send: (event: StoredAlert) => void,
   onError: (error: unknown) => void,
 ): AlertFeed {
   const pageSize = opts.pageSize ?? 500;
   let closed = false;
   let last: string | null = opts.after;
-  let buffer: AlertEvent[] | null = opts.after === null ? null : [];
+  let buffer: StoredAlert[] | null = opts.after === null ? null : [];
 
-  const deliver = (e: AlertEvent) => {
+  const deliver = (e: StoredAlert) => {
     if (closed || (last !== null && e.id <= last)) return;
     if (opts.streams && !opts.streams.has(e.stream)) return;
     last = e.id;
@@ -61,7 +61,7 @@ export function openAlertFeed(
       onError(err);
     }
   };
-  const unsubscribe = service.hub.subscribe({
+  const unsubscribe = source.subscribe({
     streams: opts.streams ?? undefined,
     send: (e) => (buffer ? buffer.push(e) : deliver(e)),
   });
@@ -77,7 +77,7 @@ export function openAlertFeed(
     const only = opts.streams?.size === 1 ? [...opts.streams][0] : undefined;
     let cursor = opts.after;
     while (!closed) {
-      const page = await service.listAlerts({ after: cursor, limit: pageSize, stream: only });
+      const page = await source.listAlerts({ after: cursor, limit: pageSize, stream: only });
       for (const e of page) deliver(e);
       if (page.length < pageSize) break;
       cursor = page[page.length - 1].id;

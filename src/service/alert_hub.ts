@@ -4,20 +4,15 @@
  * only after the store gave it its id, so a subscriber that reconnects can
  * resume from the last id it saw.
  */
-import type { AlertEvent } from "../store/store.ts";
-
-/** A subscriber, optionally limited to some streams. */
-export interface Subscription {
-  streams?: ReadonlySet<string>;
-  send(event: AlertEvent): void;
-}
+import type { StoredAlert } from "../domain/alert.ts";
+import type { AlertSubscriber } from "../alerts/alert_source.ts";
 
 /** Alert fan-out. */
 export class AlertHub {
-  readonly #subs = new Set<Subscription>();
+  readonly #subs = new Set<AlertSubscriber>();
 
   /** Adds a subscriber; returns the function that removes it. */
-  subscribe(sub: Subscription): () => void {
+  subscribe(sub: AlertSubscriber): () => void {
     this.#subs.add(sub);
     return () => this.#subs.delete(sub);
   }
@@ -28,7 +23,7 @@ export class AlertHub {
   }
 
   /** Sends `event` to every subscriber whose filter matches; one failing does not stop the rest. */
-  publish(event: AlertEvent, onError: (e: unknown) => void): void {
+  publish(event: StoredAlert, onError: (e: unknown) => void): void {
     for (const sub of this.#subs) {
       if (sub.streams && !sub.streams.has(event.stream)) continue;
       try {

@@ -13,9 +13,9 @@
  * idle connection and lets the server notice a client that went away. A
  * client that stops reading is dropped once `maxQueued` events wait for it.
  */
-import type { AlertEvent } from "../store/store.ts";
+import type { StoredAlert } from "../domain/alert.ts";
 import type { Logger } from "../log.ts";
-import type { Service } from "../service/service.ts";
+import type { AlertSource } from "./alert_source.ts";
 import { type AlertFeed, openAlertFeed } from "./alert_feed.ts";
 
 /** How an SSE alert stream runs. */
@@ -35,14 +35,14 @@ export interface SseOptions {
 }
 
 /** One alert as an SSE event. */
-export function formatSseEvent(e: AlertEvent): string {
+export function formatSseEvent(e: StoredAlert): string {
   // JSON.stringify escapes newlines inside strings, so `data` is one line
   return `id: ${e.id}\nevent: alert\ndata: ${JSON.stringify(e)}\n\n`;
 }
 
 /** The `text/event-stream` response of an alert feed. */
 export function alertEventStream(
-  service: Pick<Service, "hub" | "listAlerts">,
+  source: AlertSource,
   log: Logger,
   opts: SseOptions,
 ): Response {
@@ -62,7 +62,7 @@ export function alertEventStream(
         clearInterval(live.timer);
         live.feed?.close();
         opts.signal?.removeEventListener("abort", onAbort);
-        log.debug("sse.closed", { subscribers: service.hub.size });
+        log.debug("sse.closed", { subscribers: source.subscribers });
         if (close) {
           try {
             controller.close();
@@ -83,7 +83,7 @@ export function alertEventStream(
 
       write(`retry: ${opts.retryMs ?? 3000}\n: forecastd alerts\n\n`);
       live.feed = openAlertFeed(
-        service,
+        source,
         { after: opts.after, streams: opts.streams },
         (e) => write(formatSseEvent(e)),
         (err) => {
@@ -94,7 +94,7 @@ export function alertEventStream(
       live.timer = setInterval(() => write(": ping\n\n"), heartbeatMs);
       if (opts.signal?.aborted) end(true);
       else opts.signal?.addEventListener("abort", onAbort, { once: true });
-      log.debug("sse.opened", { after: opts.after, subscribers: service.hub.size });
+      log.debug("sse.opened", { after: opts.after, subscribers: source.subscribers });
     },
     // the client went away (Deno.serve cancels the body), or the app dropped the response
     cancel() {

@@ -4,20 +4,25 @@
  * the race the subscribe-buffer-replay-flush order exists for.
  */
 import assert from "node:assert/strict";
-import { openAlertFeed } from "../../src/api/alert_feed.ts";
-import { AlertHub } from "../../src/alerts/hub.ts";
-import type { AlertEvent, AlertFilter } from "../../src/store/store.ts";
+import { openAlertFeed } from "../../src/alerts/alert_feed.ts";
+import type { AlertListFilter } from "../../src/alerts/alert_source.ts";
+import type { StoredAlert } from "../../src/domain/alert.ts";
+import { AlertHub } from "../../src/service/alert_hub.ts";
+import { storedAlert } from "../_helpers.ts";
 
 const id = (n: number) => String(n).padStart(16, "0");
 
 /** A store and hub: `store()` appends, `publish()` fans out as the service does. */
 function fakeService() {
-  const stored: AlertEvent[] = [];
+  const stored: StoredAlert[] = [];
   const hub = new AlertHub();
   let duringList: ((call: number) => void) | null = null;
   let calls = 0;
   return {
-    hub,
+    subscribe: hub.subscribe.bind(hub),
+    get subscribers() {
+      return hub.size;
+    },
     stored,
     set duringList(fn: ((call: number) => void) | null) {
       duringList = fn;
@@ -25,18 +30,18 @@ function fakeService() {
     get calls() {
       return calls;
     },
-    store(stream: string): AlertEvent {
-      const e: AlertEvent = { id: id(stored.length + 1), stream, time: 0, state: "open" };
+    store(stream: string): StoredAlert {
+      const e = storedAlert({ id: id(stored.length + 1), stream, time: 0 });
       stored.push(e);
       return e;
     },
-    publish(e: AlertEvent) {
+    publish(e: StoredAlert) {
       hub.publish(e, (err) => {
         throw err;
       });
     },
     /** As AlertLog.list(): after (exclusive), stream, limit; in id order. */
-    async listAlerts(f: AlertFilter): Promise<AlertEvent[]> {
+    async listAlerts(f: AlertListFilter): Promise<StoredAlert[]> {
       calls++;
       await Promise.resolve();
       // the snapshot the query sees is taken before the hook runs
@@ -75,7 +80,7 @@ Deno.test("openAlertFeed() replays after the id, then goes live, without gaps or
   assert.deepEqual(got, [3, 4, 5, 6, 7, 8].map(id));
   assert.equal(s.calls, 3, "the replay read pages of 2 until a short one");
   feed.close();
-  assert.equal(s.hub.size, 0, "close() unsubscribes");
+  assert.equal(s.subscribers, 0, "close() unsubscribes");
   s.publish(s.store("a"));
   assert.equal(got.length, 6, "nothing after close()");
 });
@@ -116,7 +121,8 @@ Deno.test("openAlertFeed() filters a multi-stream replay and reports a failed re
 
   const errors: unknown[] = [];
   const failing = {
-    hub: s.hub,
+    subscribe: s.subscribe,
+    subscribers: 0,
     listAlerts: () => Promise.reject(new Error("kv closed")),
   };
   const broken = openAlertFeed(failing, { after: id(0), streams: null }, () => {}, (e) => {
@@ -125,5 +131,5 @@ Deno.test("openAlertFeed() filters a multi-stream replay and reports a failed re
   await broken.ready;
   assert.equal(errors.length, 1);
   assert.equal((errors[0] as Error).message, "kv closed");
-  assert.equal(s.hub.size, 0, "a failed feed unsubscribes");
+  assert.equal(s.subscribers, 0, "a failed feed unsubscribes");
 });
