@@ -64,16 +64,3 @@ export function checkTimestamp(
     raw,
   );
 }
-
-/** The timestamp `raw` names, checked; receivedAt when raw is missing or null. */
-export function readTimestamp(
-  raw: unknown,
-  field: string,
-  receivedAt: number,
-  maxFutureMs: number,
-): number {
-  if (raw === undefined || raw === null) return receivedAt;
-  const ms = timestampMs(raw);
-  if (ms === null) throw new IngestError("bad_ts", field, TS_RULE, raw);
-  return checkTimestamp(ms, raw, field, receivedAt, maxFutureMs);
-}

@@ -18,7 +18,7 @@
  * ones waits for those to go.
  */
 import { CommitBatcher, type CommitLimits, valueBytes } from "./commit_batcher.ts";
-import { describe } from "./describe.ts";
+import { showValue } from "../domain/show_value.ts";
 import {
   alertKey,
   alertSeqKey,
@@ -103,7 +103,7 @@ export function validateRetention(r: AlertRetention, action: string): void {
       throw new RangeError(
         `Cannot ${action}: ${field} must be ${
           field === "maxEvents" ? "a positive integer" : "a positive number"
-        } or Infinity: current value is ${describe(v)}`,
+        } or Infinity: current value is ${showValue(v)}`,
       );
     }
   }
@@ -119,14 +119,16 @@ function checkFields(
     if (typeof e.time !== "number" || !Number.isFinite(e.time)) {
       throw new TypeError(
         `Cannot ${action}: 'time' must be a finite number (ms since the epoch): current value is ${
-          describe(e.time)
+          showValue(e.time)
         }`,
       );
     }
   }
   if ("state" in e && e.state !== undefined && (typeof e.state !== "string" || e.state === "")) {
     throw new TypeError(
-      `Cannot ${action}: 'state' must be a non-empty string: current value is ${describe(e.state)}`,
+      `Cannot ${action}: 'state' must be a non-empty string: current value is ${
+        showValue(e.state)
+      }`,
     );
   }
 }
@@ -155,13 +157,13 @@ export class AlertLog {
     const action = "append alert";
     if (!isObject(input)) {
       throw new TypeError(
-        `Cannot ${action}: it must be an object: current value is ${describe(input)}`,
+        `Cannot ${action}: it must be an object: current value is ${showValue(input)}`,
       );
     }
     if ("id" in input) {
       throw new TypeError(
         `Cannot ${action}: 'id' is assigned by the store and must be absent: current value is ${
-          describe(input.id)
+          showValue(input.id)
         }`,
       );
     }
@@ -200,13 +202,13 @@ export class AlertLog {
     if (stream !== undefined) validateStreamId(stream, action, "'stream'");
     if (state !== undefined && typeof state !== "string") {
       throw new TypeError(
-        `Cannot ${action}: 'state' must be a string: current value is ${describe(state)}`,
+        `Cannot ${action}: 'state' must be a string: current value is ${showValue(state)}`,
       );
     }
     for (const [name, v] of [["since", since], ["until", until]] as const) {
       if (v !== undefined && (typeof v !== "number" || Number.isNaN(v))) {
         throw new TypeError(
-          `Cannot ${action}: '${name}' must be a number: current value is ${describe(v)}`,
+          `Cannot ${action}: '${name}' must be a number: current value is ${showValue(v)}`,
         );
       }
     }
@@ -214,7 +216,9 @@ export class AlertLog {
     if (before !== undefined) validateAlertId(before, action);
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new RangeError(
-        `Cannot ${action}: 'limit' must be a positive integer: current value is ${describe(limit)}`,
+        `Cannot ${action}: 'limit' must be a positive integer: current value is ${
+          showValue(limit)
+        }`,
       );
     }
     if (after !== undefined && before !== undefined && after >= before) return [];
@@ -252,13 +256,13 @@ export class AlertLog {
     validateAlertId(id, action);
     if (!isObject(patch)) {
       throw new TypeError(
-        `Cannot ${action}: the patch must be an object: current value is ${describe(patch)}`,
+        `Cannot ${action}: the patch must be an object: current value is ${showValue(patch)}`,
       );
     }
     if ("id" in patch && patch.id !== id) {
       throw new TypeError(
         `Cannot ${action}: 'id' must stay ${JSON.stringify(id)}: current value is ${
-          describe(patch.id)
+          showValue(patch.id)
         }`,
       );
     }

@@ -6,7 +6,7 @@
  * Both are read back from KV, where anything may have happened to them, so
  * each has a parser that checks every field and names the one that is wrong.
  */
-import { describe } from "./describe.ts";
+import { showValue } from "../domain/show_value.ts";
 import { VERSION_PATTERN } from "./keys.ts";
 
 /** The manifest layout this code writes and reads. */
@@ -74,7 +74,7 @@ export function parseManifest(value: unknown, id: string): CheckpointManifest {
   const fail = (field: string, want: string, got: unknown) =>
     new TypeError(
       `Cannot read checkpoint manifest of stream "${id}": ${field} must be ${want}: current value is ${
-        describe(got)
+        showValue(got)
       }`,
     );
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -115,7 +115,7 @@ export function parseJournalEntry(value: unknown, id: string, version: string): 
   const fail = (field: string, want: string, got: unknown) =>
     new TypeError(
       `Cannot read journal entry of stream "${id}" version ${version}: ${field} must be ${want}: current value is ${
-        describe(got)
+        showValue(got)
       }`,
     );
   if (typeof value !== "object" || value === null || Array.isArray(value)) {

@@ -46,7 +46,7 @@ import {
   parseManifest,
   sha256Checksum,
 } from "./checkpoint_manifest.ts";
-import { describe } from "./describe.ts";
+import { showValue } from "../domain/show_value.ts";
 import {
   chunkKey,
   chunkVersionPrefix,
@@ -171,7 +171,7 @@ export class CheckpointStore {
         }
         if (!(chunk.value instanceof Uint8Array)) {
           throw new TypeError(
-            `${what}: chunk ${index} must be bytes: current value is ${describe(chunk.value)}`,
+            `${what}: chunk ${index} must be bytes: current value is ${showValue(chunk.value)}`,
           );
         }
         parts.push(chunk.value);
@@ -222,7 +222,7 @@ export class CheckpointStore {
   async save(entries: CheckpointEntry[]): Promise<SaveCheckpointsResult> {
     if (!Array.isArray(entries)) {
       throw new TypeError(
-        `Cannot save checkpoints: entries must be an array: current value is ${describe(entries)}`,
+        `Cannot save checkpoints: entries must be an array: current value is ${showValue(entries)}`,
       );
     }
     const seen = new Set<string>();
@@ -231,7 +231,7 @@ export class CheckpointStore {
       if (!(e.bytes instanceof Uint8Array)) {
         throw new TypeError(
           `Cannot save checkpoint of stream "${e.id}": bytes must be a Uint8Array: current value is ${
-            describe(e.bytes)
+            showValue(e.bytes)
           }`,
         );
       }
@@ -384,7 +384,7 @@ export class CheckpointStore {
     if (typeof staleAfterMs !== "number" || !(staleAfterMs >= 0)) {
       throw new RangeError(
         `Cannot sweep checkpoints: staleAfterMs must be a number >= 0: current value is ${
-          describe(staleAfterMs)
+          showValue(staleAfterMs)
         }`,
       );
     }

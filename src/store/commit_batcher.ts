@@ -11,7 +11,7 @@
  * the commit is retried without them.
  */
 import { serialize } from "node:v8";
-import { describe } from "./describe.ts";
+import { showValue } from "../domain/show_value.ts";
 
 /** What one atomic commit may hold. */
 export interface CommitLimits {
@@ -86,7 +86,7 @@ export function keyBytes(key: Deno.KvKey): number {
       const len = abs === 0n ? 0 : Math.ceil(abs.toString(16).length / 2);
       n += len <= 8 ? 1 + len : 2 + len;
     } else if (part instanceof Uint8Array) n += 2 + escapedLength(part);
-    else throw new TypeError(`Cannot encode key: unsupported key part ${describe(part)}`);
+    else throw new TypeError(`Cannot encode key: unsupported key part ${showValue(part)}`);
   }
   return n;
 }
@@ -125,7 +125,7 @@ export class CommitBatcher {
       if (k > this.limits.maxKeyBytes) {
         throw new RangeError(
           `Cannot commit to Deno KV: a key must be at most ${this.limits.maxKeyBytes} bytes: current size is ${k} (${
-            describe(op.key)
+            showValue(op.key)
           })`,
         );
       }
@@ -140,7 +140,7 @@ export class CommitBatcher {
         if (v > this.limits.maxValueBytes) {
           throw new RangeError(
             `Cannot commit to Deno KV: a value must be at most ${this.limits.maxValueBytes} bytes: current size is ${v} (key ${
-              describe(op.key)
+              showValue(op.key)
             })`,
           );
         }

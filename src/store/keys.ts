@@ -17,13 +17,11 @@
  * before it becomes a key.
  */
 
-import { describe } from "./describe.ts";
+import { isStreamId, STREAM_ID_RULE } from "../domain/reading.ts";
+import { showValue } from "../domain/show_value.ts";
 
 /** The prefix of every key forecastd writes; "v1" is the key layout's version. */
 export const ROOT = ["forecastd", "v1"] as const;
-
-/** What a stream id must look like. */
-export const STREAM_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** An alert id: 16 decimal digits, zero-padded, so string order is numeric order. */
 export const ALERT_ID_PATTERN = /^[0-9]{16}$/;
@@ -32,20 +30,18 @@ export const ALERT_ID_PATTERN = /^[0-9]{16}$/;
 export const VERSION_PATTERN = /^[0-9a-z]{1,16}-[0-9a-f]{1,32}$/;
 
 /**
- * Throws unless `id` is a valid stream id: 1-128 characters of
- * `[A-Za-z0-9_.:-]`. `action` and `field` name what was being done and which
- * value was wrong, for the message.
+ * Throws unless `id` is a valid stream id (src/domain/reading.ts: 1-128
+ * characters of `[A-Za-z0-9_.:-]`). `action` and `field` name what was being
+ * done and which value was wrong, for the message.
  */
 export function validateStreamId(
   id: unknown,
   action = "store stream",
   field = "id",
 ): asserts id is string {
-  if (typeof id !== "string" || !STREAM_ID_PATTERN.test(id)) {
+  if (!isStreamId(id)) {
     throw new TypeError(
-      `Cannot ${action}: ${field} must be 1-128 characters of [A-Za-z0-9_.:-]: current value is ${
-        describe(id)
-      }`,
+      `Cannot ${action}: ${field} must be ${STREAM_ID_RULE}: current value is ${showValue(id)}`,
     );
   }
 }
@@ -54,7 +50,7 @@ export function validateStreamId(
 export function validateAlertId(id: unknown, action = "find alert"): asserts id is string {
   if (typeof id !== "string" || !ALERT_ID_PATTERN.test(id)) {
     throw new TypeError(
-      `Cannot ${action}: an alert id must be 16 decimal digits: current value is ${describe(id)}`,
+      `Cannot ${action}: an alert id must be 16 decimal digits: current value is ${showValue(id)}`,
     );
   }
 }
@@ -63,7 +59,7 @@ function validateVersion(version: string): void {
   if (!VERSION_PATTERN.test(version)) {
     throw new TypeError(
       `Cannot build checkpoint key: version must match ${VERSION_PATTERN}: current value is ${
-        describe(version)
+        showValue(version)
       }`,
     );
   }
@@ -157,7 +153,7 @@ export function parseJournalKey(key: Deno.KvKey): { id: string; version: string 
   if (typeof version !== "string") {
     throw new TypeError(
       `Cannot read journal: the key must end in a version string: current value is ${
-        describe(version)
+        showValue(version)
       }`,
     );
   }

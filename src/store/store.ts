@@ -38,7 +38,7 @@ import type {
   SweepResult,
 } from "./checkpoint_store.ts";
 import { type CommitLimits, KV_LIMITS, valueBytes } from "./commit_batcher.ts";
-import { describe } from "./describe.ts";
+import { showValue } from "../domain/show_value.ts";
 import {
   configKey,
   journalKey,
@@ -104,7 +104,7 @@ export function resolveStoreOptions(options: StoreOptions = {}): ResolvedStoreOp
     if (!Number.isSafeInteger(v) || v < 1) {
       throw new RangeError(
         `Cannot ${action}: commitLimits.${name} must be a positive integer: current value is ${
-          describe(v)
+          showValue(v)
         }`,
       );
     }
@@ -113,7 +113,7 @@ export function resolveStoreOptions(options: StoreOptions = {}): ResolvedStoreOp
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1 || chunkSize > commitLimits.maxValueBytes) {
     throw new RangeError(
       `Cannot ${action}: chunkSize must be an integer from 1 to ${commitLimits.maxValueBytes}: current value is ${
-        describe(chunkSize)
+        showValue(chunkSize)
       }`,
     );
   }
@@ -121,7 +121,7 @@ export function resolveStoreOptions(options: StoreOptions = {}): ResolvedStoreOp
   if (typeof staleWriteMs !== "number" || !(staleWriteMs >= 0)) {
     throw new RangeError(
       `Cannot ${action}: staleWriteMs must be a number >= 0: current value is ${
-        describe(staleWriteMs)
+        showValue(staleWriteMs)
       }`,
     );
   }
@@ -130,7 +130,7 @@ export function resolveStoreOptions(options: StoreOptions = {}): ResolvedStoreOp
   const now = options.now ?? Date.now;
   if (typeof now !== "function") {
     throw new TypeError(
-      `Cannot ${action}: now must be a function: current value is ${describe(now)}`,
+      `Cannot ${action}: now must be a function: current value is ${showValue(now)}`,
     );
   }
   return { now, chunkSize, staleWriteMs, alertRetention, commitLimits };
@@ -168,7 +168,7 @@ export class Store {
     validateStreamId(id, action);
     if (config === undefined || config === null) {
       throw new TypeError(
-        `Cannot ${action} "${id}": config must be a value: current value is ${describe(config)}`,
+        `Cannot ${action} "${id}": config must be a value: current value is ${showValue(config)}`,
       );
     }
     const size = valueBytes(config);

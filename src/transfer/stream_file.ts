@@ -23,7 +23,8 @@
  * here. Importing under another id copies a trained model to a new stream.
  */
 import { z } from "zod";
-import { STREAM_ID_PATTERN, STREAM_ID_RULE } from "../domain/reading.ts";
+import { isStreamId, STREAM_ID_RULE } from "../domain/reading.ts";
+import { showValue } from "../domain/show_value.ts";
 import type { StreamRecord } from "../service/service.ts";
 import { Service } from "../service/service.ts";
 import { Store } from "../store/store.ts";
@@ -44,8 +45,8 @@ export interface StreamFile {
   checkpoint: Uint8Array;
 }
 
-const streamId = z.string({ error: `must be a stream id of ${STREAM_ID_RULE}` }).regex(
-  STREAM_ID_PATTERN,
+const streamId = z.string({ error: `must be a stream id of ${STREAM_ID_RULE}` }).refine(
+  isStreamId,
   { error: `must be a stream id of ${STREAM_ID_RULE}` },
 );
 const names = z.array(z.string().min(1), { error: "must be a list of value names" }).min(1);
@@ -117,9 +118,8 @@ export async function decodeStreamFile(text: string, where: string): Promise<Str
     const lines = parsed.error.issues.map((i) => {
       let value: unknown = json;
       for (const k of i.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[k];
-      const shown = JSON.stringify(value) ?? "missing";
       return `  ${i.path.join(".") || "(file)"}: ${i.message}: current value is ${
-        shown.length > 80 ? `${shown.slice(0, 77)}...` : shown
+        showValue(value)
       }`;
     });
     throw new Error(`${action}: invalid stream file:\n${lines.join("\n")}`);
@@ -161,7 +161,7 @@ export async function exportStream(
   where: string,
 ): Promise<string> {
   const action = `Cannot export stream ${JSON.stringify(id)}`;
-  if (!STREAM_ID_PATTERN.test(id)) {
+  if (!isStreamId(id)) {
     throw new Error(`${action}: the id must be a stream id of ${STREAM_ID_RULE}`);
   }
   const config = await store.getConfig<StreamRecord>(id);
@@ -199,7 +199,7 @@ export async function importStream(
   opts: { force: boolean; where: string },
 ): Promise<ImportResult> {
   const action = `Cannot import stream ${JSON.stringify(id)}`;
-  if (!STREAM_ID_PATTERN.test(id)) {
+  if (!isStreamId(id)) {
     throw new Error(`${action}: the id must be a stream id of ${STREAM_ID_RULE}`);
   }
   const record: StreamRecord = { ...file.config, id };

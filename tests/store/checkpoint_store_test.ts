@@ -419,7 +419,7 @@ Deno.test("saveCheckpoints() names a bad id, a repeated stream and bytes that ar
     const store = new Store(kv);
     await assert.rejects(
       store.saveCheckpoint("living room", new Uint8Array(1)),
-      /^TypeError: Cannot save checkpoint: id must be 1-128 characters of \[A-Za-z0-9_.:-\]: current value is "living room"$/,
+      /^TypeError: Cannot save checkpoint: id must be 1-128 characters of A-Z a-z 0-9 _ \. : -: current value is "living room"$/,
     );
     await assert.rejects(
       store.saveCheckpoints([{ id: "a", bytes: new Uint8Array(1) }, {
@@ -434,7 +434,7 @@ Deno.test("saveCheckpoints() names a bad id, a repeated stream and bytes that ar
     );
     await assert.rejects(
       store.loadCheckpoint("x".repeat(129)),
-      /^TypeError: Cannot load checkpoint: id must be 1-128 characters .*: current value is "x{129}"$/,
+      /^TypeError: Cannot load checkpoint: id must be 1-128 characters .*: current value is "x{76}\.\.\.$/,
     );
     assert.deepEqual(await store.saveCheckpoints([]), { saved: [], commits: 0 });
     assert.deepEqual(await listKeys(kv, []), [], "nothing written");

@@ -42,12 +42,12 @@ Deno.test("validateStreamId() accepts 1-128 characters of [A-Za-z0-9_.:-]", () =
 Deno.test("validateStreamId() names the action, the rule and the value", () => {
   const cases: [unknown, string][] = [
     ["", '""'],
-    ["x".repeat(129), `"${"x".repeat(129)}"`],
+    ["x".repeat(129), `"${"x".repeat(76)}...`],
     ["living room", '"living room"'],
     ["a/b", '"a/b"'],
     ["ünits", '"ünits"'],
     [42, "42"],
-    [undefined, "undefined"],
+    [undefined, "missing"],
   ];
   for (const [id, shown] of cases) {
     assert.throws(
@@ -56,9 +56,7 @@ Deno.test("validateStreamId() names the action, the rule and the value", () => {
         assert.ok(e instanceof TypeError);
         assert.equal(
           e.message,
-          `Cannot store stream: id must be 1-128 characters of [A-Za-z0-9_.:-]: current value is ${
-            shown.length > 140 ? shown.slice(0, 139) + "…" : shown
-          }`,
+          `Cannot store stream: id must be 1-128 characters of A-Z a-z 0-9 _ . : -: current value is ${shown}`,
         );
         return true;
       },
