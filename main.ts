@@ -27,6 +27,7 @@ import { type DemoSource, startDemoSource } from "./src/ingest/demo_source.ts";
 import { createApp } from "./src/api/app.ts";
 import { startWebhooks } from "./src/alerts/webhook.ts";
 import { DataDirBusyError, lockDataDir } from "./src/data_dir.ts";
+import { resolvesWithin } from "./src/async/resolves_within.ts";
 import { decodeStreamFile, exportStream, importStream } from "./src/transfer/stream_file.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
@@ -242,11 +243,9 @@ async function serve(args: string[]): Promise<number> {
   await mqtt.close();
   // 2. HTTP: live alert streams end, requests in flight finish
   shutdownSignal.abort();
-  await withTimeout(
-    server.shutdown(),
-    HTTP_SHUTDOWN_TIMEOUT_MS,
-    () => log.warn("http.shutdown_timeout", { timeoutMs: HTTP_SHUTDOWN_TIMEOUT_MS }),
-  );
+  if (!await resolvesWithin(server.shutdown(), HTTP_SHUTDOWN_TIMEOUT_MS)) {
+    log.warn("http.shutdown_timeout", { timeoutMs: HTTP_SHUTDOWN_TIMEOUT_MS });
+  }
   await webhooks.close();
   // 3. final checkpoint, then the store
   await service.close();
@@ -273,15 +272,6 @@ function waitForSignal(log: Logger): Promise<Deno.Signal> {
     Deno.addSignalListener("SIGINT", on("SIGINT"));
     if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", on("SIGTERM"));
   });
-}
-
-async function withTimeout(p: Promise<void>, ms: number, onTimeout: () => void): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = await Promise.race([
-    p.then(() => false),
-    new Promise<boolean>((r) => timer = setTimeout(() => r(true), ms)),
-  ]).finally(() => clearTimeout(timer));
-  if (timedOut) onTimeout();
 }
 
 function hostPort(host: string, port: number): string {

@@ -28,6 +28,7 @@ import type { Logger } from "../log.ts";
 import type { Reading } from "../domain/reading.ts";
 import type { Service } from "../service/service.ts";
 import { roomTemperature } from "../demo.ts";
+import { resolvesWithin } from "../async/resolves_within.ts";
 import { compileTopicPatterns, matchTopic } from "./topics.ts";
 import { type BrokerConnection, connectOptions } from "./mqtt.ts";
 
@@ -241,11 +242,7 @@ export function startDemoSource(opts: DemoSourceOptions): DemoSource {
         markClosed();
         if (timer !== undefined) clearTimeout(timer);
         // the backlog stops after its current batch (bounded: the broker may be gone)
-        let wait: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          warmedUp.catch(() => {}),
-          new Promise((r) => wait = setTimeout(r, 2000)),
-        ]).finally(() => clearTimeout(wait));
+        await resolvesWithin(warmedUp.catch(() => {}), 2000);
         await client?.endAsync(!client.connected);
       })();
       return closing;

@@ -25,6 +25,7 @@ import { join } from "node:path";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../service/service.ts";
+import { resolvesWithin } from "../async/resolves_within.ts";
 import { parseMqttMessage } from "./parse.ts";
 import { compileTopicPatterns, subscriptionFilters, type TopicPattern } from "./topics.ts";
 import { BrokerListenError, type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
@@ -259,13 +260,8 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
         unsubscribeAlerts();
         const wasConnected = client.connected;
         const timeoutMs = opts.closeTimeoutMs ?? 2000;
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const gave = await Promise.race([
-          // connected: let unacknowledged alert publishes finish first
-          client.endAsync(!wasConnected).then(() => "ended" as const),
-          new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), timeoutMs)),
-        ]).finally(() => clearTimeout(timer));
-        if (gave === "timeout") {
+        // connected: let unacknowledged alert publishes finish first
+        if (!await resolvesWithin(client.endAsync(!wasConnected), timeoutMs)) {
           log.warn("mqtt.close_timeout", { url: shownUrl, timeoutMs });
           client.stream?.destroy();
         }
