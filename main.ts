@@ -172,7 +172,16 @@ async function serve(args: string[]): Promise<number> {
   const swept = await store.sweep({ staleAfterMs: 0 });
   log.debug("store.swept", { ...swept });
   await store.pruneAlerts();
-  const service = new Service({ config: cfg, store, log });
+  const service = new Service({
+    store,
+    log,
+    options: {
+      maxStreams: cfg.maxStreams,
+      defaultPreset: cfg.defaultPreset,
+      checkpointEvery: cfg.checkpointEvery,
+      checkpointSeconds: cfg.checkpointSeconds,
+    },
+  });
   await service.load();
   service.start();
 

@@ -5,7 +5,6 @@
  * every N updates or T seconds and at shutdown. No sockets here: sources and
  * the HTTP API call it, main.ts wires them.
  */
-import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Reading } from "../domain/reading.ts";
 import type { AlertRecord, Store } from "../store/store.ts";
@@ -13,6 +12,8 @@ import { Engine } from "../stream/engine.ts";
 import { ReadingError, type StreamModel } from "../stream/stream.ts";
 import type { AlertEvent, StoredAlert } from "../domain/alert.ts";
 import type { AlertListFilter, AlertSource, AlertSubscriber } from "../alerts/alert_source.ts";
+import type { IngestResult, IngestSink, Rejection, Source } from "../ingest/ingest_sink.ts";
+import { showValue } from "../domain/show_value.ts";
 import { getPreset, type Preset } from "../stream/preset.ts";
 import { AlertHub } from "./alert_hub.ts";
 import { firstCrossing } from "./crossing.ts";
@@ -40,22 +41,7 @@ export interface StreamSpec {
   frozen?: boolean;
 }
 
-/** One rejected reading of a batch. */
-export interface Rejection {
-  index: number;
-  stream: string;
-  reason: string;
-  message: string;
-}
-
-/** What an ingest call did. */
-export interface IngestResult {
-  accepted: number;
-  rejected: Rejection[];
-}
-
-/** The sources readings come from, for the counters. */
-export type Source = "mqtt" | "ws" | "http" | "demo";
+export type { IngestResult, Rejection, Source };
 
 /** A request the caller can fix: carries the HTTP status the API answers with. */
 export class ServiceError extends Error {
@@ -78,16 +64,63 @@ export interface ServiceCounters {
   alertFailures: number;
 }
 
+/** The service's settings; every field has the default it names. */
+export interface ServiceOptions {
+  /** Most streams at once: a new stream beyond it is refused. Default 1000. */
+  maxStreams?: number;
+  /** Preset of a stream created without one. Default "default". */
+  defaultPreset?: string;
+  /** A stream with this many updates since its last checkpoint is saved. Default 500. */
+  checkpointEvery?: number;
+  /** Every changed stream is saved this often, seconds. Default 60. */
+  checkpointSeconds?: number;
+}
+
+/** The defaults of ServiceOptions. */
+export const SERVICE_DEFAULTS: Readonly<Required<ServiceOptions>> = Object.freeze({
+  maxStreams: 1000,
+  defaultPreset: "default",
+  checkpointEvery: 500,
+  checkpointSeconds: 60,
+});
+
+/** Applies the defaults and checks every option; throws naming the first bad one. */
+export function resolveServiceOptions(options: ServiceOptions = {}): Required<ServiceOptions> {
+  const o: Required<ServiceOptions> = { ...SERVICE_DEFAULTS };
+  for (const [k, v] of Object.entries(options)) {
+    if (v !== undefined) (o as Record<string, unknown>)[k] = v;
+  }
+  for (const k of ["maxStreams", "checkpointEvery"] as const) {
+    if (!Number.isSafeInteger(o[k]) || o[k] < 1) {
+      throw new RangeError(
+        `Cannot create service: ${k} must be a positive integer: current value is ${
+          showValue(o[k])
+        }`,
+      );
+    }
+  }
+  if (typeof o.checkpointSeconds !== "number" || !(o.checkpointSeconds > 0)) {
+    throw new RangeError(
+      `Cannot create service: checkpointSeconds must be a positive number: current value is ${
+        showValue(o.checkpointSeconds)
+      }`,
+    );
+  }
+  return o;
+}
+
 /** Everything the service needs. */
 export interface ServiceDeps {
-  config: Config;
   store: Store;
   log: Logger;
+  /** Its settings (see ServiceOptions for the defaults). */
+  options?: ServiceOptions;
+  /** The clock, ms since the epoch: a new stream's createdAt, acknowledgements. Default Date.now. */
   now?: () => number;
 }
 
-/** The daemon's core. */
-export class Service implements AlertSource {
+/** The daemon's core: the ingest sink of the sources, the alert source of the channels. */
+export class Service implements AlertSource, IngestSink {
   readonly engine = new Engine();
   readonly hub = new AlertHub();
   readonly records = new Map<string, StreamRecord>();
@@ -100,7 +133,7 @@ export class Service implements AlertSource {
     alertsStored: 0,
     alertFailures: 0,
   };
-  readonly #config: Config;
+  readonly #options: Required<ServiceOptions>;
   readonly #store: Store;
   readonly #log: Logger;
   readonly #now: () => number;
@@ -115,7 +148,7 @@ export class Service implements AlertSource {
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(deps: ServiceDeps) {
-    this.#config = deps.config;
+    this.#options = resolveServiceOptions(deps.options);
     this.#store = deps.store;
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
@@ -144,7 +177,7 @@ export class Service implements AlertSource {
   start(): void {
     this.#timer = setInterval(
       () => void this.checkpoint(),
-      this.#config.checkpointSeconds * 1000,
+      this.#options.checkpointSeconds * 1000,
     );
   }
 
@@ -168,15 +201,15 @@ export class Service implements AlertSource {
   }
 
   #create(id: string, spec: StreamSpec & { columns: string[] }): StreamModel {
-    if (this.records.size >= this.#config.maxStreams) {
+    if (this.records.size >= this.#options.maxStreams) {
       throw new ServiceError(
         409,
-        `Cannot create stream "${id}": at most ${this.#config.maxStreams} streams are allowed (maxStreams): current count is ${this.records.size}`,
+        `Cannot create stream "${id}": at most ${this.#options.maxStreams} streams are allowed (maxStreams): current count is ${this.records.size}`,
       );
     }
     const rec: StreamRecord = {
       id,
-      preset: spec.preset ?? this.#config.defaultPreset,
+      preset: spec.preset ?? this.#options.defaultPreset,
       columns: spec.columns,
       targets: spec.targets ?? spec.columns,
       periodMs: spec.periodMs ?? null,
@@ -242,7 +275,7 @@ export class Service implements AlertSource {
         const updates = (this.#dirty.get(r.stream) ?? 0) + 1;
         this.#dirty.set(r.stream, updates);
         // one queued save covers every stream changed by the time it starts
-        if (updates >= this.#config.checkpointEvery && !this.#savePending) void this.checkpoint();
+        if (updates >= this.#options.checkpointEvery && !this.#savePending) void this.checkpoint();
         this.counters.readings[source]++;
         accepted++;
       } catch (e) {
@@ -265,6 +298,12 @@ export class Service implements AlertSource {
   /** Counts a message a source could not parse. */
   reject(reason: string): void {
     this.counters.rejects[reason] = (this.counters.rejects[reason] ?? 0) + 1;
+  }
+
+  /** The time of stream `id`'s newest reading (ms), or null: unknown stream, or no reading yet. */
+  lastReading(id: string): number | null {
+    const s = this.records.has(id) ? this.engine.get(id) : undefined;
+    return s && Number.isFinite(s.lastTs) ? s.lastTs : null;
   }
 
   /** Rejected readings by reason, from the sources, the service and the engine. */

@@ -25,11 +25,9 @@
 import { z } from "zod";
 import { isStreamId, STREAM_ID_RULE } from "../domain/reading.ts";
 import { showValue } from "../domain/show_value.ts";
-import type { StreamRecord } from "../service/service.ts";
-import { Service } from "../service/service.ts";
+import { Service, type ServiceOptions, type StreamRecord } from "../service/service.ts";
 import { Store } from "../store/store.ts";
 import { captureLog } from "../log.ts";
-import type { Config } from "../config.ts";
 
 /** The `format` field of every stream file. */
 export const STREAM_FILE_FORMAT = "forecastd-stream";
@@ -189,13 +187,14 @@ export interface ImportResult {
  * Writes a decoded stream file into the store as stream `id` (its record's
  * id becomes `id`). Refuses an existing stream unless `force`, and a model
  * this forecastd cannot restore (checked on a scratch in-memory KV first,
- * through the daemon's own load path), so a bad file never reaches the store.
+ * through the daemon's own load path, with the service settings the daemon
+ * runs with), so a bad file never reaches the store.
  */
 export async function importStream(
   store: Store,
   id: string,
   file: StreamFile,
-  config: Config,
+  service: ServiceOptions,
   opts: { force: boolean; where: string },
 ): Promise<ImportResult> {
   const action = `Cannot import stream ${JSON.stringify(id)}`;
@@ -216,9 +215,9 @@ export async function importStream(
     await trial.setConfig(id, record);
     await trial.saveCheckpoint(id, file.checkpoint);
     const captured = captureLog("error");
-    const service = new Service({ config, store: trial, log: captured.log });
-    await service.load();
-    if (!service.records.has(id)) {
+    const trialService = new Service({ store: trial, log: captured.log, options: service });
+    await trialService.load();
+    if (!trialService.records.has(id)) {
       const why = captured.entries().find((e) => e.event === "stream.restore_failed");
       const error = why?.error as { message?: string } | undefined;
       throw new Error(

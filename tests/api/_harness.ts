@@ -46,7 +46,7 @@ export async function startDaemon(
     },
   });
   const log = captureLog("debug");
-  const service = new Service({ config, store, log: log.log });
+  const service = new Service({ options: config, store, log: log.log });
   await service.load();
   const ingested: Reading[] = [];
   const ingest = service.ingest.bind(service);

@@ -9,7 +9,6 @@ import { startEmbeddedBroker } from "../../src/ingest/broker.ts";
 import { startMqttSource } from "../../src/ingest/mqtt.ts";
 import { Service } from "../../src/service/service.ts";
 import { Store } from "../../src/store/store.ts";
-import { resolveConfig } from "../../src/config.ts";
 import { captureLog } from "../../src/log.ts";
 import type { StoredAlert } from "../../src/domain/alert.ts";
 
@@ -17,8 +16,7 @@ const DEFAULT_TOPICS = ["sensors/{stream}/{value}", "sensors/{stream}"];
 
 async function withService(fn: (svc: Service) => Promise<void>): Promise<void> {
   const kv = await Deno.openKv(":memory:");
-  const config = resolveConfig({ args: [], env: {}, readFile: () => "" });
-  const svc = new Service({ config, store: new Store(kv), log: captureLog().log });
+  const svc = new Service({ store: new Store(kv), log: captureLog().log });
   try {
     await fn(svc);
     await svc.close();

@@ -1,18 +1,19 @@
 import assert from "node:assert/strict";
-import { Service, ServiceError } from "../../src/service/service.ts";
+import {
+  resolveServiceOptions,
+  Service,
+  SERVICE_DEFAULTS,
+  ServiceError,
+  type ServiceOptions,
+} from "../../src/service/service.ts";
 import { firstCrossing } from "../../src/service/crossing.ts";
 import { Store } from "../../src/store/store.ts";
-import { resolveConfig } from "../../src/config.ts";
 import { captureLog } from "../../src/log.ts";
 import type { Reading } from "../../src/domain/reading.ts";
 import { withTempDir } from "../_helpers.ts";
 
 const T0 = Date.UTC(2026, 0, 5);
 const STEP = 300_000;
-
-function config(args: string[] = []) {
-  return resolveConfig({ args, env: {}, readFile: () => "" });
-}
 
 function sine(stream: string, from: number, to: number, amp = 2): Reading[] {
   const out: Reading[] = [];
@@ -28,11 +29,11 @@ function sine(stream: string, from: number, to: number, amp = 2): Reading[] {
 
 async function withService(
   fn: (svc: Service, kv: Deno.Kv) => void | Promise<void>,
-  args: string[] = ["--checkpoint-every", "50"],
+  options: ServiceOptions = { checkpointEvery: 50 },
 ) {
   const kv = await Deno.openKv(":memory:");
   try {
-    const svc = new Service({ config: config(args), store: new Store(kv), log: captureLog().log });
+    const svc = new Service({ options, store: new Store(kv), log: captureLog().log });
     await fn(svc, kv);
     await svc.close();
   } finally {
@@ -89,7 +90,7 @@ Deno.test("Service refuses new streams past maxStreams with a 409 reason", async
     assert.equal(r.accepted, 1);
     assert.equal(r.rejected[0].reason, "too_many_streams");
     assert.match(r.rejected[0].message, /at most 1 streams are allowed/);
-  }, ["--max-streams", "1"]);
+  }, { maxStreams: 1 });
 });
 
 Deno.test("Service forecasts ahead of the last reading with intervals, and answers 404 for an unknown stream", async () => {
@@ -108,11 +109,11 @@ Deno.test("Service forecasts ahead of the last reading with intervals, and answe
 Deno.test("Service checkpoints to KV and a new Service on the same KV continues exactly", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const cfg = config(["--checkpoint-every", "1000"]);
-    const a = new Service({ config: cfg, store: new Store(kv), log: captureLog().log });
+    const options = { checkpointEvery: 1000 };
+    const a = new Service({ options, store: new Store(kv), log: captureLog().log });
     a.ingest(sine("s", 0, 350), "http");
     await a.close(); // the final checkpoint
-    const b = new Service({ config: cfg, store: new Store(kv), log: captureLog().log });
+    const b = new Service({ options, store: new Store(kv), log: captureLog().log });
     await b.load();
     assert.deepEqual(b.forecast("s"), a.forecast("s"));
     a.ingest(sine("s", 350, 360), "http");
@@ -194,7 +195,7 @@ Deno.test("Service queues one save for all streams past checkpointEvery, not one
     const kv = await Deno.openKv(`${dir}/kv.sqlite`); // a real KV file
     try {
       const svc = new Service({
-        config: config(["--checkpoint-every", "50"]),
+        options: { checkpointEvery: 50 },
         store: new Store(kv),
         log: captureLog().log,
       });
@@ -226,5 +227,39 @@ Deno.test("Service queues one save for all streams past checkpointEvery, not one
     } finally {
       kv.close();
     }
+  });
+});
+
+Deno.test("resolveServiceOptions() applies the defaults and names a bad option and its value", () => {
+  assert.deepEqual(resolveServiceOptions(), {
+    maxStreams: 1000,
+    defaultPreset: "default",
+    checkpointEvery: 500,
+    checkpointSeconds: 60,
+  });
+  assert.deepEqual(resolveServiceOptions({ maxStreams: 3, checkpointEvery: undefined }), {
+    ...SERVICE_DEFAULTS,
+    maxStreams: 3,
+  });
+  assert.throws(
+    () => resolveServiceOptions({ checkpointEvery: 0 }),
+    /^RangeError: Cannot create service: checkpointEvery must be a positive integer: current value is 0$/,
+  );
+  assert.throws(
+    () => resolveServiceOptions({ maxStreams: 1.5 }),
+    /^RangeError: Cannot create service: maxStreams must be a positive integer: current value is 1\.5$/,
+  );
+  assert.throws(
+    () => resolveServiceOptions({ checkpointSeconds: -1 }),
+    /^RangeError: Cannot create service: checkpointSeconds must be a positive number: current value is -1$/,
+  );
+});
+
+Deno.test("lastReading() is the newest reading's time of a known stream, else null", async () => {
+  await withService((svc) => {
+    assert.equal(svc.lastReading("s"), null, "unknown stream");
+    svc.ingest(sine("s", 0, 3), "http");
+    assert.equal(svc.lastReading("s"), T0 + 2 * STEP);
+    assert.equal(svc.lastReading("s"), svc.summary("s").lastReading);
   });
 });

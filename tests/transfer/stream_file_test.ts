@@ -11,18 +11,18 @@ import {
   importStream,
   STREAM_FILE_FORMAT,
 } from "../../src/transfer/stream_file.ts";
-import { Service, type StreamRecord } from "../../src/service/service.ts";
+import { Service, type ServiceOptions, type StreamRecord } from "../../src/service/service.ts";
 import { Store } from "../../src/store/store.ts";
-import { resolveConfig } from "../../src/config.ts";
 import { captureLog } from "../../src/log.ts";
 
-const config = resolveConfig({ args: [], env: {}, readFile: () => "" });
+/** The service settings of the daemon the import is for (the defaults). */
+const options: ServiceOptions = {};
 const T0 = Date.UTC(2025, 5, 2);
 
 /** A store holding stream "kitchen" after 100 readings and a checkpoint. */
 async function trainedStore(kv: Deno.Kv): Promise<{ store: Store; forecast: unknown }> {
   const store = new Store(kv);
-  const svc = new Service({ config, store, log: captureLog().log });
+  const svc = new Service({ options, store, log: captureLog().log });
   const readings = Array.from({ length: 100 }, (_, i) => ({
     stream: "kitchen",
     ts: T0 + i * 300_000,
@@ -106,18 +106,18 @@ Deno.test("exportStream() then importStream() under another id gives a stream th
     );
     const file = await decodeStreamFile(text, "kitchen.json");
     const storeB = new Store(kvB);
-    const r = await importStream(storeB, "garage", file, config, { force: false, where: "b.kv" });
+    const r = await importStream(storeB, "garage", file, options, { force: false, where: "b.kv" });
     assert.deepEqual(r, { stream: "garage", replaced: false, bytes: file.checkpoint.length });
     await assert.rejects(
-      importStream(storeB, "garage", file, config, { force: false, where: "b.kv" }),
+      importStream(storeB, "garage", file, options, { force: false, where: "b.kv" }),
       /must not exist yet in b\.kv: it does \(add --force to replace it\)/,
     );
     assert.equal(
-      (await importStream(storeB, "garage", file, config, { force: true, where: "b.kv" }))
+      (await importStream(storeB, "garage", file, options, { force: true, where: "b.kv" }))
         .replaced,
       true,
     );
-    const svc = new Service({ config, store: storeB, log: captureLog().log });
+    const svc = new Service({ options, store: storeB, log: captureLog().log });
     await svc.load();
     assert.deepEqual(svc.forecast("garage"), { ...(forecast as object), stream: "garage" });
     assert.equal(svc.records.get("garage")!.id, "garage");
@@ -149,7 +149,7 @@ Deno.test("importStream() refuses a model this forecastd cannot restore, and wri
       checkpoint: new Uint8Array([1, 2, 3]),
     };
     await assert.rejects(
-      importStream(store, "k", file, config, { force: false, where: "x.kv" }),
+      importStream(store, "k", file, options, { force: false, where: "x.kv" }),
       /Cannot import stream "k": the model must be one this forecastd can restore: .*preset/,
     );
     assert.deepEqual(await store.listStreams(), []);
