@@ -26,6 +26,7 @@ import { type Mqtt, MqttConfigError, startMqtt } from "./src/ingest/mqtt.ts";
 import { type DemoSource, startDemoSource } from "./src/ingest/demo_source.ts";
 import { createApp } from "./src/api/app.ts";
 import { startWebhooks } from "./src/alerts/webhook.ts";
+import { type MqttAlerts, startMqttAlerts } from "./src/alerts/mqtt.ts";
 import { DataDirBusyError, lockDataDir } from "./src/data_dir.ts";
 import { resolvesWithin } from "./src/async/resolves_within.ts";
 import { decodeStreamFile, exportStream, importStream } from "./src/transfer/stream_file.ts";
@@ -187,7 +188,22 @@ async function serve(args: string[]): Promise<number> {
 
   let mqtt: Mqtt;
   try {
-    mqtt = await startMqtt(service, cfg, log);
+    mqtt = await startMqtt({
+      sink: service,
+      log,
+      dataDir: cfg.dataDir,
+      topics: cfg.mqttTopics,
+      url: cfg.mqttUrl,
+      brokerHost: cfg.host,
+      brokerPort: cfg.mqttPort,
+      username: cfg.mqttUsername,
+      password: cfg.mqttPassword,
+      caFile: cfg.mqttCa,
+      certFile: cfg.mqttCert,
+      keyFile: cfg.mqttKey,
+      clientId: cfg.mqttClientId,
+      ignoreTopicPrefix: cfg.alertTopicPrefix,
+    });
   } catch (e) {
     await service.close();
     kv.close();
@@ -195,6 +211,14 @@ async function serve(args: string[]): Promise<number> {
     if (e instanceof MqttConfigError) throw new UsageError(e.message);
     throw e;
   }
+  // alerts over MQTT on the source's connection: one connection per broker
+  const mqttAlerts: MqttAlerts | null = mqtt.source
+    ? startMqttAlerts(service, {
+      client: mqtt.source.client,
+      topicPrefix: cfg.alertTopicPrefix,
+      log,
+    })
+    : null;
   const webhooks = startWebhooks(service, cfg.webhooks, log);
   const shutdownSignal = new AbortController();
   const app = createApp({
@@ -209,6 +233,7 @@ async function serve(args: string[]): Promise<number> {
   try {
     server = Deno.serve({ hostname: cfg.host, port: cfg.port, onListen: () => {} }, app.fetch);
   } catch (e) {
+    mqttAlerts?.close();
     await mqtt.close();
     await webhooks.close();
     await service.close();
@@ -225,7 +250,7 @@ async function serve(args: string[]): Promise<number> {
 
   const demo: DemoSource | null = cfg.demo
     ? startDemoSource({
-      service,
+      sink: service,
       broker: mqtt.connection,
       subscribed: mqtt.source?.ready,
       topics: cfg.mqttTopics,
@@ -249,6 +274,7 @@ async function serve(args: string[]): Promise<number> {
   const t0 = performance.now();
   // 1. sources: no more readings in, no more alerts out over MQTT
   await demo?.close();
+  mqttAlerts?.close();
   await mqtt.close();
   // 2. HTTP: live alert streams end, requests in flight finish
   shutdownSignal.abort();

@@ -20,22 +20,29 @@
  *
  * Messages go to the first topic pattern that names a stream, filled in as
  * `demo`/`temperature` (`sensors/demo/temperature` by default). Without a
- * broker, or when no pattern names a stream, readings go to service.ingest
+ * broker, or when no pattern names a stream, readings go to `sink.ingest`
  * with source "demo".
  */
 import mqtt from "mqtt";
 import type { Logger } from "../log.ts";
 import type { Reading } from "../domain/reading.ts";
-import type { Service } from "../service/service.ts";
+import type { IngestSink } from "./ingest_sink.ts";
 import { roomTemperature } from "../demo.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { compileTopicPatterns, matchTopic } from "./topics.ts";
 import { type BrokerConnection, connectOptions } from "./mqtt.ts";
 
+/** What the demo source needs of the daemon: the sink, and where a restored stream left off. */
+export interface DemoSink extends IngestSink {
+  /** The time of stream `id`'s newest reading (ms), or null: unknown stream, or no reading yet. */
+  lastReading(id: string): number | null;
+}
+
 /** Options of startDemoSource; every optional field has the default it names. */
 export interface DemoSourceOptions {
-  service: Pick<Service, "ingest" | "summary" | "records">;
-  /** The broker to publish to, or null: straight to service.ingest. */
+  /** Where readings go without a broker (and where the demo stream's last reading is read). */
+  sink: DemoSink;
+  /** The broker to publish to, or null: straight to sink.ingest. */
   broker: BrokerConnection | null;
   /**
    * Resolves when the daemon's MQTT source has subscribed: a broker delivers
@@ -68,7 +75,7 @@ export interface DemoSourceOptions {
 
 /** A running demo sensor. */
 export interface DemoSource {
-  /** The topic it publishes to, or null when it calls service.ingest. */
+  /** The topic it publishes to, or null when it calls sink.ingest. */
   readonly topic: string | null;
   readonly stream: string;
   /** Readings sent so far (backlog included). */
@@ -145,7 +152,7 @@ export function startDemoSource(opts: DemoSourceOptions): DemoSource {
   });
 
   // Where simulated time starts: after the restored stream's last reading, or in the past.
-  const known = opts.service.records.has(stream) ? opts.service.summary(stream).lastReading : null;
+  const known = opts.sink.lastReading(stream);
   let ts = known !== null
     ? known + stepMs
     : Math.floor(now() / stepMs) * stepMs - (opts.startDaysAgo ?? 30) * 86_400_000;
@@ -185,7 +192,7 @@ export function startDemoSource(opts: DemoSourceOptions): DemoSource {
   const send = async (readings: Reading[]): Promise<void> => {
     sent += readings.length;
     if (!client || !target) {
-      const result = opts.service.ingest(readings, "demo");
+      const result = opts.sink.ingest(readings, "demo");
       for (const r of result.rejected) log.warn("demo.rejected", { ...r });
       return;
     }

@@ -1,37 +1,34 @@
 /**
- * The MQTT adapter: readings in, alerts out, over one MQTT.js client.
+ * The MQTT source: readings in over one MQTT.js client.
  *
  * - Readings: the client subscribes (QoS 1) to the subscription filters of
- *   the configured topic patterns; each message goes through
- *   parseMqttMessage into `service.ingest(readings, "mqtt")`. A message that
- *   cannot be parsed is counted with `service.reject(reason)` and logged at
- *   debug with its reason. Topics under the alert prefix are ignored, so a
- *   pattern such as `#` does not feed forecastd its own alerts.
+ *   the topic patterns; each message goes through parseMqttMessage into
+ *   `sink.ingest(readings, "mqtt")`. A message that cannot be parsed is
+ *   counted with `sink.reject(reason)` and logged at debug with its reason.
+ *   Topics under `ignoreTopicPrefix` (where forecastd publishes its alerts)
+ *   are ignored, so a pattern such as `#` does not feed forecastd its own
+ *   alerts.
  * - Sessions: the client connects with `clean: false` and a stable client id
- *   (configured, or generated once and kept in `<dataDir>/mqtt-client-id`), so
+ *   (given, or generated once and kept in `<dataDir>/mqtt-client-id`), so
  *   an external broker queues the QoS 1 readings sent while forecastd is down
  *   and delivers them when it is back.
- * - Alerts: every live alert is published as JSON to
- *   `<alertTopicPrefix>/<stream>` with QoS 1 (queued in memory while the
- *   broker is unreachable).
+ * - Alerts go out over the same client (one connection, one session): the
+ *   source exposes it as `client`, and src/alerts/mqtt.ts publishes on it.
  *
- * `startMqtt` wires it all from the Config: it starts the embedded broker
- * (broker.ts) when no `mqttUrl` is set, reads the TLS files, and returns
- * what main.ts needs (URLs to print, readiness, close).
+ * `startMqtt` is the daemon's MQTT side from its own options: it starts the
+ * embedded broker (broker.ts) when no `url` is given, reads the TLS files,
+ * and returns what the wiring needs (URLs to print, readiness, the client,
+ * close).
  */
 import mqtt from "mqtt";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
-import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { Service } from "../service/service.ts";
+import type { IngestSink } from "./ingest_sink.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { parseMqttMessage } from "./parse.ts";
 import { compileTopicPatterns, subscriptionFilters, type TopicPattern } from "./topics.ts";
 import { BrokerListenError, type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
-
-/** What the MQTT source uses of the Service (a fake will do in tests). */
-export type MqttServiceLike = Pick<Service, "ingest" | "reject" | "subscribe">;
 
 /** How to reach a broker: its URL and credentials. */
 export interface BrokerConnection {
@@ -62,12 +59,14 @@ export interface MqttSourceOptions extends BrokerConnection {
   clientId: string;
   /** Topic patterns to subscribe to (see topics.ts). */
   topics: readonly string[];
-  /** Alerts go to `<alertTopicPrefix>/<stream>`; topics under it are not read. */
-  alertTopicPrefix: string;
-  service: MqttServiceLike;
+  /**
+   * Messages on this topic or under it are not read: forecastd's own alerts
+   * (the alert topic prefix). Default null: every subscribed topic is read.
+   */
+  ignoreTopicPrefix?: string | null;
+  /** Where readings go. */
+  sink: IngestSink;
   log: Logger;
-  /** Publish the hub's alerts. Default true. */
-  publishAlerts?: boolean;
   /** Receive time of messages, ms. Default Date.now. */
   now?: () => number;
   /** Wait between reconnection attempts, ms. Default 2000. */
@@ -76,7 +75,7 @@ export interface MqttSourceOptions extends BrokerConnection {
   connectTimeoutMs?: number;
   /** Keepalive, seconds. Default 30. */
   keepaliveSeconds?: number;
-  /** How long close() waits for unacknowledged publishes before dropping them, ms. Default 2000. */
+  /** How long close() waits for unacknowledged publishes (alerts) before dropping them, ms. Default 2000. */
   closeTimeoutMs?: number;
 }
 
@@ -88,9 +87,14 @@ export interface MqttSource {
   readonly connected: boolean;
   /** Resolves at the first time the subscriptions are granted (never rejects). */
   readonly ready: Promise<void>;
-  /** Messages received, parsed and rejected (parse errors) since start. */
-  readonly stats: { messages: number; rejected: number; alertsPublished: number };
-  /** Stops publishing alerts and disconnects (the broker keeps the session). */
+  /** Messages received, and rejected (parse errors), since start. */
+  readonly stats: { messages: number; rejected: number };
+  /**
+   * The connection, for the MQTT alert channel to publish on (close that
+   * channel before the source: close() ends the connection).
+   */
+  readonly client: mqtt.MqttClient;
+  /** Disconnects (the broker keeps the session), after unacknowledged publishes or a timeout. */
   close(): Promise<void>;
 }
 
@@ -111,16 +115,16 @@ export function isUnderPrefix(topic: string, prefix: string): boolean {
   return topic === prefix || topic.startsWith(`${prefix}/`);
 }
 
-/** Connects to the broker, subscribes, feeds the service, publishes its alerts. */
+/** Connects to the broker, subscribes, and feeds the sink. */
 export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   const log = opts.log.child({ source: "mqtt" });
-  const service = opts.service;
+  const sink = opts.sink;
   const now = opts.now ?? Date.now;
   const patterns: TopicPattern[] = compileTopicPatterns(opts.topics);
   const filters = subscriptionFilters(patterns);
-  const prefix = opts.alertTopicPrefix;
+  const ignored = opts.ignoreTopicPrefix ?? null;
   const shownUrl = maskUrlPassword(opts.url);
-  const stats = { messages: 0, rejected: 0, alertsPublished: 0 };
+  const stats = { messages: 0, rejected: 0 };
 
   const client = mqtt.connect(opts.url, {
     clientId: opts.clientId,
@@ -193,7 +197,7 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   });
 
   client.on("message", (topic, payload) => {
-    if (isUnderPrefix(topic, prefix)) return;
+    if (ignored !== null && isUnderPrefix(topic, ignored)) return;
     stats.messages++;
     try {
       onMessage(topic, payload);
@@ -207,7 +211,7 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
     const parsed = parseMqttMessage(topic, payload, patterns, { receivedAt: now() });
     if (!parsed.ok) {
       stats.rejected++;
-      service.reject(parsed.error.reason);
+      sink.reject(parsed.error.reason);
       log.debug("mqtt.rejected", {
         topic,
         reason: parsed.error.reason,
@@ -215,10 +219,10 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
       });
       return;
     }
-    const result = service.ingest(parsed.readings, "mqtt");
+    const result = sink.ingest(parsed.readings, "mqtt");
     if (log.enabled("debug")) {
       log.debug("mqtt.readings", { topic, readings: parsed.readings, accepted: result.accepted });
-      // parsed, then refused by the service (other columns, out of order, too many streams)
+      // parsed, then refused by the sink (other columns, out of order, too many streams)
       for (const r of result.rejected) {
         log.debug("mqtt.reading_rejected", {
           topic,
@@ -231,20 +235,6 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
     }
   }
 
-  const unsubscribeAlerts = opts.publishAlerts === false ? () => {} : service.subscribe({
-    send(event) {
-      const topic = `${prefix}/${event.stream}`;
-      client.publish(topic, JSON.stringify(event), { qos: 1 }, (err) => {
-        if (err) {
-          if (!closed) log.warn("mqtt.alert_publish_failed", { topic, id: event.id, error: err });
-        } else {
-          stats.alertsPublished++;
-          log.debug("mqtt.alert_published", { topic, id: event.id });
-        }
-      });
-    },
-  });
-
   let closing: Promise<void> | null = null;
   return {
     url: opts.url,
@@ -254,10 +244,10 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
     },
     ready,
     stats,
+    client,
     close() {
       closing ??= (async () => {
         closed = true;
-        unsubscribeAlerts();
         const wasConnected = client.connected;
         const timeoutMs = opts.closeTimeoutMs ?? 2000;
         // connected: let unacknowledged alert publishes finish first
@@ -278,25 +268,25 @@ function toBuffer(bytes: Uint8Array): Buffer {
 }
 
 // ---------------------------------------------------------------------------
-// From the configuration
+// The daemon's MQTT side
 
 /** The file in the data directory that keeps the generated client id. */
-export function clientIdPath(config: Pick<Config, "dataDir">): string {
-  return join(config.dataDir, "mqtt-client-id");
+export function clientIdPath(dataDir: string): string {
+  return join(dataDir, "mqtt-client-id");
 }
 
 /**
- * The MQTT client id: the configured one, else the one kept in
+ * The MQTT client id: `clientId` when given, else the one kept in
  * `<dataDir>/mqtt-client-id`, else a new `forecastd-<12 hex digits>` written
  * there. Two gateways with the same data directory path still get different
  * ids, and a restart on the same data directory resumes the same session.
  * The data directory must exist.
  */
 export async function resolveClientId(
-  config: Pick<Config, "dataDir" | "mqttClientId">,
+  opts: { dataDir: string; clientId?: string | null },
 ): Promise<string> {
-  if (config.mqttClientId !== null) return config.mqttClientId;
-  const path = clientIdPath(config);
+  if (opts.clientId != null) return opts.clientId;
+  const path = clientIdPath(opts.dataDir);
   try {
     const id = (await Deno.readTextFile(path)).trim();
     if (/^[A-Za-z0-9_-]{1,23}$/.test(id)) return id;
@@ -309,25 +299,25 @@ export async function resolveClientId(
   return id;
 }
 
-/** A file the MQTT configuration names cannot be used (a person must fix it). */
+/** A file the MQTT options name cannot be used (a person must fix it). */
 export class MqttConfigError extends Error {
   override name = "MqttConfigError";
 }
 
-/** Reads one PEM file of the configuration, naming the option when it cannot. */
-async function readPem(option: string, path: string | null): Promise<Uint8Array | null> {
+/** Reads one PEM file, naming the setting when it cannot. */
+async function readPem(setting: string, path: string | null): Promise<Uint8Array | null> {
   if (path === null) return null;
   try {
     return await Deno.readFile(path);
   } catch (e) {
     throw new MqttConfigError(
-      `Cannot start the MQTT source: ${option} must name a readable PEM file: ` +
+      `Cannot start the MQTT source: ${setting} must name a readable PEM file: ` +
         `current value is ${JSON.stringify(path)} (${e instanceof Error ? e.message : e})`,
     );
   }
 }
 
-/** The MQTT side of the daemon, as main.ts uses it. */
+/** The MQTT side of the daemon, as the wiring uses it. */
 export interface Mqtt {
   /** The embedded broker, or null (external broker, or it could not listen). */
   readonly broker: EmbeddedBroker | null;
@@ -335,7 +325,7 @@ export interface Mqtt {
   readonly brokerError: BrokerListenError | null;
   /** The source, or null when there is no broker to connect to. */
   readonly source: MqttSource | null;
-  /** The URL devices publish to (external: as configured, password masked). */
+  /** The URL devices publish to (external: as given, password masked). */
   readonly brokerUrl: string | null;
   /** How a client of this daemon (the demo sensor) reaches the broker, or null. */
   readonly connection: BrokerConnection | null;
@@ -345,53 +335,76 @@ export interface Mqtt {
   close(): Promise<void>;
 }
 
-/** Options of startMqtt, mostly for tests. */
-export interface StartMqttOptions {
+/** Options of startMqtt; every optional field has the default it names. */
+export interface MqttOptions {
+  /** Where readings go. */
+  sink: IngestSink;
+  log: Logger;
+  /** The data directory (it must exist): a generated client id is kept there. */
+  dataDir: string;
+  /** Topic patterns to subscribe to (see topics.ts). */
+  topics: readonly string[];
+  /** The broker to subscribe to; null: start the embedded broker and use it. Default null. */
+  url?: string | null;
+  /** Address the embedded broker listens on. Default "127.0.0.1". */
+  brokerHost?: string;
+  /** Port of the embedded broker; 0 picks a free one. Default 1883. */
+  brokerPort?: number;
+  /** Credentials for the broker. Default none. */
+  username?: string | null;
+  password?: string | null;
+  /**
+   * PEM files: the CA, the client certificate and its key. Default none. A
+   * file that cannot be read is refused with MqttConfigError naming the
+   * setting (mqttCa, mqttCert, mqttKey).
+   */
+  caFile?: string | null;
+  certFile?: string | null;
+  keyFile?: string | null;
+  /** The client id. Default null: the one kept in the data directory (see resolveClientId). */
+  clientId?: string | null;
+  /** Messages on this topic or under it are not read (the alert prefix). Default null. */
+  ignoreTopicPrefix?: string | null;
+  /** Receive time of messages, ms. Default Date.now. */
   now?: () => number;
+  /** Wait between reconnection attempts, ms. Default 2000. */
   reconnectMs?: number;
 }
 
 /**
- * Starts the embedded broker (when `config.mqttUrl` is null) and the source.
- * If the embedded broker cannot listen, logs why and returns without a source
+ * Starts the embedded broker (when no `url` is given) and the source. If the
+ * embedded broker cannot listen, logs why and returns without a source
  * (forecastd keeps serving HTTP; readiness reports the broker down). Throws
  * MqttConfigError when a TLS file cannot be read.
  */
-export async function startMqtt(
-  service: MqttServiceLike,
-  config: Config,
-  log: Logger,
-  opts: StartMqttOptions = {},
-): Promise<Mqtt> {
+export async function startMqtt(opts: MqttOptions): Promise<Mqtt> {
+  const log = opts.log;
   const [ca, cert, key] = [
-    await readPem("mqttCa", config.mqttCa),
-    await readPem("mqttCert", config.mqttCert),
-    await readPem("mqttKey", config.mqttKey),
+    await readPem("mqttCa", opts.caFile ?? null),
+    await readPem("mqttCert", opts.certFile ?? null),
+    await readPem("mqttKey", opts.keyFile ?? null),
   ];
-  const clientId = await resolveClientId(config);
+  const clientId = await resolveClientId(opts);
   let broker: EmbeddedBroker | null = null;
   let brokerError: BrokerListenError | null = null;
-  let url = config.mqttUrl;
+  let url = opts.url ?? null;
   if (url === null) {
+    const host = opts.brokerHost ?? "127.0.0.1";
+    const port = opts.brokerPort ?? 1883;
     try {
-      broker = await startEmbeddedBroker({ host: config.host, port: config.mqttPort, log });
+      broker = await startEmbeddedBroker({ host, port, log });
       url = broker.url;
       log.info("broker.listening", { host: broker.host, port: broker.port, url: broker.url });
     } catch (e) {
       if (!(e instanceof BrokerListenError)) throw e;
       brokerError = e;
-      log.error("broker.listen_failed", {
-        host: config.host,
-        port: config.mqttPort,
-        code: e.code,
-        message: e.message,
-      });
+      log.error("broker.listen_failed", { host, port, code: e.code, message: e.message });
     }
   }
   const connection: BrokerConnection | null = url === null ? null : {
     url,
-    username: config.mqttUsername,
-    password: config.mqttPassword,
+    username: opts.username ?? null,
+    password: opts.password ?? null,
     ca,
     cert,
     key,
@@ -399,9 +412,9 @@ export async function startMqtt(
   const source = connection === null ? null : startMqttSource({
     ...connection,
     clientId,
-    topics: config.mqttTopics,
-    alertTopicPrefix: config.alertTopicPrefix,
-    service,
+    topics: opts.topics,
+    ignoreTopicPrefix: opts.ignoreTopicPrefix,
+    sink: opts.sink,
     log,
     now: opts.now,
     reconnectMs: opts.reconnectMs,

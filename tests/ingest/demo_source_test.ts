@@ -53,7 +53,7 @@ Deno.test("the demo sends a warm-up backlog, then live readings with faults, and
     svc.subscribe({ send: (e) => alerts.push(e) });
     const capture = captureLog("info");
     const demo = startDemoSource({
-      service: svc,
+      sink: svc,
       broker: null,
       topics: DEFAULT_TOPICS,
       log: capture.log,
@@ -84,7 +84,7 @@ Deno.test("the demo continues after the last reading of a restored demo stream, 
     const last = Date.UTC(2025, 5, 1, 12);
     svc.ingest([{ stream: "demo", ts: last, values: { temperature: 21 } }], "demo");
     const demo = startDemoSource({
-      service: svc,
+      sink: svc,
       broker: null,
       topics: DEFAULT_TOPICS,
       log: captureLog().log,
@@ -110,13 +110,13 @@ Deno.test("the demo publishes through the embedded broker and the MQTT source in
       url: broker.url,
       clientId: "forecastd-test-demo",
       topics: DEFAULT_TOPICS,
-      alertTopicPrefix: "forecastd/alerts",
-      service: svc,
+      ignoreTopicPrefix: "forecastd/alerts",
+      sink: svc,
       log,
     });
     try {
       const demo = startDemoSource({
-        service: svc,
+        sink: svc,
         broker: { url: broker.url },
         subscribed: source.ready,
         topics: DEFAULT_TOPICS,
