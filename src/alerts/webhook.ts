@@ -21,10 +21,19 @@
  * Webhook URLs often hold a token (in the path), so logs show only the
  * URL's origin and the webhook's index.
  */
-import type { Webhook } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { StoredAlert } from "../domain/alert.ts";
 import type { AlertSource } from "./alert_source.ts";
+
+/** One receiver of alerts. */
+export interface WebhookTarget {
+  /** The http:// or https:// URL alerts are POSTed to. */
+  url: string;
+  /** The HMAC key of `x-forecastd-signature`, or null: requests are not signed. */
+  secret: string | null;
+  /** Only these streams' alerts, or null: every stream's. */
+  streams: readonly string[] | null;
+}
 
 /** How webhooks are delivered; every field has a default. */
 export interface WebhookOptions {
@@ -96,7 +105,7 @@ export function backoffMs(n: number, baseMs: number, maxMs: number): number {
 /** One webhook's queue and delivery loop. */
 export class WebhookSender {
   readonly counters: WebhookCounters = { delivered: 0, failed: 0, retries: 0, dropped: 0 };
-  readonly #hook: Webhook;
+  readonly #hook: WebhookTarget;
   readonly #log: Logger;
   readonly #opts: Required<Omit<WebhookOptions, "fetch">>;
   readonly #fetch: typeof fetch;
@@ -108,7 +117,7 @@ export class WebhookSender {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #wake: (() => void) | undefined;
 
-  constructor(hook: Webhook, log: Logger, opts: WebhookOptions = {}) {
+  constructor(hook: WebhookTarget, log: Logger, opts: WebhookOptions = {}) {
     this.#hook = hook;
     this.#opts = { ...DEFAULTS, ...withoutUndefined(opts) };
     this.#fetch = opts.fetch ?? globalThis.fetch;
@@ -281,7 +290,7 @@ export interface Webhooks {
 /** Subscribes one sender per webhook to the live alerts. */
 export function startWebhooks(
   source: Pick<AlertSource, "subscribe">,
-  webhooks: readonly Webhook[],
+  webhooks: readonly WebhookTarget[],
   log: Logger,
   opts: WebhookOptions = {},
 ): Webhooks {
