@@ -3,8 +3,8 @@
  * `app.request()` and served by main.ts with `Deno.serve(app.fetch)`.
  *
  * Errors are JSON `{"error": "<message>"}`: expected failures (validation,
- * unknown stream or alert, conflicts) carry their status (ServiceError,
- * HTTPException); anything else is logged once with its stack and answered
+ * unknown stream or alert, conflicts) carry their status (HTTPException) or
+ * a kind mapped to one here (ServiceError); anything else is logged once with its stack and answered
  * with a generic 500 that reveals nothing of it.
  *
  * Routes, one module each: streams.ts (streams, forecast, crossing,
@@ -15,7 +15,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "../log.ts";
-import { type Service, ServiceError } from "../service/service.ts";
+import { type Service, ServiceError, type ServiceErrorKind } from "../service/service.ts";
 import { alertRoutes } from "./alerts.ts";
 import { healthRoutes } from "./health.ts";
 import { ingestRoutes } from "./ingest.ts";
@@ -44,6 +44,13 @@ export interface AppDeps {
 /** The body of the generic 500: nothing of the cause, which is in the log. */
 export const INTERNAL_ERROR =
   "Cannot complete the request: the daemon failed unexpectedly; the cause is in its log";
+
+/** The HTTP status of each kind of ServiceError. */
+export const STATUS_OF_KIND: Readonly<Record<ServiceErrorKind, ContentfulStatusCode>> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+};
 
 /** Builds the API. */
 export function createApp(deps: AppDeps): Hono {
@@ -76,7 +83,9 @@ export function createApp(deps: AppDeps): Hono {
   );
 
   app.onError((err, c) => {
-    if (err instanceof ServiceError) return c.json({ error: err.message }, err.status);
+    if (err instanceof ServiceError) {
+      return c.json({ error: err.message }, STATUS_OF_KIND[err.kind]);
+    }
     if (err instanceof HTTPException) {
       return c.json(
         { error: err.message || `Cannot ${c.req.method} ${c.req.path}` },

@@ -15,6 +15,7 @@ import { z } from "zod";
 import { isValueName, VALUE_NAME_RULE } from "../domain/reading.ts";
 import type { AppDeps } from "./app.ts";
 import { alertListQuery, alertPage } from "./alerts.ts";
+import { crossingJson, forecastJson, streamSummaryJson } from "./stream_json.ts";
 import { check, fail, intParam, numberParam, readJson, streamId } from "./validate.ts";
 
 const pathSchema = z.strictObject({ id: streamId });
@@ -68,11 +69,11 @@ const anomaliesQuery = alertListQuery.omit({ stream: true });
 export function streamRoutes(app: Hono, deps: AppDeps): void {
   const { service } = deps;
 
-  app.get("/v1/streams", (c) => c.json({ streams: service.list() }));
+  app.get("/v1/streams", (c) => c.json({ streams: service.list().map(streamSummaryJson) }));
 
   app.get("/v1/streams/:id", (c) => {
     const { id } = check(pathSchema, c.req.param(), "get stream", "path");
-    return c.json(service.summary(id));
+    return c.json(streamSummaryJson(service.summary(id)));
   });
 
   app.put("/v1/streams/:id", async (c) => {
@@ -80,7 +81,7 @@ export function streamRoutes(app: Hono, deps: AppDeps): void {
     const action = `put stream "${id}"`;
     const spec = check(streamSpecSchema, await readJson(c.req.raw, action), action, "body");
     const created = !service.records.has(id);
-    const summary = await service.put(id, spec);
+    const summary = streamSummaryJson(await service.put(id, spec));
     if (created) {
       c.header("location", `/v1/streams/${encodeURIComponent(id)}`);
       return c.json(summary, 201);
@@ -99,7 +100,7 @@ export function streamRoutes(app: Hono, deps: AppDeps): void {
   app.get("/v1/streams/:id/forecast", (c) => {
     const { id } = check(pathSchema, c.req.param(), "forecast", "path");
     const { horizon } = check(forecastQuery, c.req.query(), "forecast", "query");
-    return c.json(service.forecast(id, horizon));
+    return c.json(forecastJson(service.forecast(id, horizon)));
   });
 
   app.get("/v1/streams/:id/crossing", (c) => {
@@ -131,7 +132,7 @@ export function streamRoutes(app: Hono, deps: AppDeps): void {
       "below" as const,
       q.below!,
     ];
-    return c.json(service.crossing(id, target, x, direction));
+    return c.json(crossingJson(service.crossing(id, target, x, direction)));
   });
 
   app.get("/v1/streams/:id/anomalies", async (c) => {
