@@ -2,23 +2,22 @@
  * The HTTP API: a Hono app built from its dependencies, tested with
  * `app.request()` and served by main.ts with `Deno.serve(app.fetch)`.
  *
- * Errors are JSON `{"error": "<message>"}`: expected failures (validation,
- * unknown stream or alert, conflicts) carry their status (HTTPException) or
- * a kind mapped to one here (ServiceError); anything else is logged once with its stack and answered
- * with a generic 500 that reveals nothing of it.
- *
- * Routes, one module each: streams.ts (streams, forecast, crossing,
- * anomalies), alerts.ts (history, ack, SSE, WebSocket), ingest.ts (readings
- * over HTTP and WebSocket), health.ts (healthz, readyz, metrics).
+ * One sub-app per route file, each made by a factory that takes only what it
+ * uses, mounted here: streams.ts (streams, forecast, crossing, anomalies),
+ * alerts.ts (history, ack, SSE, WebSocket), ingest.ts (readings over HTTP
+ * and WebSocket), health.ts (healthz, readyz, metrics). Every input and
+ * output has a zod schema, registered with its route for the OpenAPI
+ * document. Errors are JSON `{"error": "<message>"}` (errors.ts).
  */
-import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "../log.ts";
-import { type Service, ServiceError, type ServiceErrorKind } from "../service/service.ts";
+import type { Service } from "../service/service.ts";
 import { alertRoutes } from "./alerts.ts";
+import { errorHandler } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { ingestRoutes } from "./ingest.ts";
+import { type ApiEnv, createRouter } from "./router.ts";
+import { servicePorts } from "./service_ports.ts";
 import { streamRoutes } from "./streams.ts";
 
 /** Everything the app uses. */
@@ -29,6 +28,8 @@ export interface AppDeps {
   version: string;
   /** Whether Deno KV is open and the MQTT broker connected (null: no broker configured). */
   readiness: () => { kv: boolean; broker: boolean | null };
+  /** The clock, ms since the epoch: the time of readings that carry none. Default Date.now. */
+  now?: () => number;
   /**
    * Aborted at shutdown: ends the live SSE streams, which would otherwise
    * keep `server.shutdown()` waiting (WebSockets are closed by Deno.serve).
@@ -41,21 +42,11 @@ export interface AppDeps {
   maxBodyBytes?: number;
 }
 
-/** The body of the generic 500: nothing of the cause, which is in the log. */
-export const INTERNAL_ERROR =
-  "Cannot complete the request: the daemon failed unexpectedly; the cause is in its log";
-
-/** The HTTP status of each kind of ServiceError. */
-export const STATUS_OF_KIND: Readonly<Record<ServiceErrorKind, ContentfulStatusCode>> = {
-  invalid: 400,
-  not_found: 404,
-  conflict: 409,
-};
-
 /** Builds the API. */
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
+export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   const { log } = deps;
+  const ports = servicePorts(deps.service);
+  const app = createRouter();
 
   app.use(async (c, next) => {
     const t0 = performance.now();
@@ -70,10 +61,29 @@ export function createApp(deps: AppDeps): Hono {
     }
   });
 
-  healthRoutes(app, deps);
-  streamRoutes(app, deps);
-  alertRoutes(app, deps);
-  ingestRoutes(app, deps);
+  app.route(
+    "/",
+    healthRoutes({ version: deps.version, readiness: deps.readiness, metrics: ports.metrics }),
+  );
+  app.route("/v1/streams", streamRoutes({ streams: ports.streams, alerts: ports.alerts }));
+  app.route(
+    "/v1/alerts",
+    alertRoutes({
+      alerts: ports.alerts,
+      log,
+      signal: deps.signal,
+      heartbeatMs: deps.heartbeatMs,
+    }),
+  );
+  app.route(
+    "/v1",
+    ingestRoutes({
+      sink: ports.sink,
+      log,
+      now: deps.now ?? Date.now,
+      maxBodyBytes: deps.maxBodyBytes,
+    }),
+  );
 
   app.notFound((c) =>
     c.json({
@@ -82,19 +92,7 @@ export function createApp(deps: AppDeps): Hono {
     }, 404)
   );
 
-  app.onError((err, c) => {
-    if (err instanceof ServiceError) {
-      return c.json({ error: err.message }, STATUS_OF_KIND[err.kind]);
-    }
-    if (err instanceof HTTPException) {
-      return c.json(
-        { error: err.message || `Cannot ${c.req.method} ${c.req.path}` },
-        err.status as ContentfulStatusCode,
-      );
-    }
-    log.error("http.failed", { method: c.req.method, path: c.req.path, error: err });
-    return c.json({ error: INTERNAL_ERROR }, 500);
-  });
+  app.onError(errorHandler(log));
 
   return app;
 }

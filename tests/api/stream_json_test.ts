@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { crossingJson, forecastJson, streamSummaryJson } from "../../src/api/stream_json.ts";
+import {
+  crossingJson,
+  crossingSchema,
+  forecastJson,
+  forecastSchema,
+  streamSummaryJson,
+  streamSummarySchema,
+} from "../../src/api/stream_json.ts";
 import type { Crossing, StreamForecast, StreamSummary } from "../../src/service/service.ts";
 
 const T = Date.UTC(2025, 5, 1, 12);
@@ -25,6 +32,7 @@ Deno.test("forecastJson() writes times as RFC 3339 in UTC and unknown ones as nu
     forecastJson({ ...f, model: { ...f.model, updatedAt: T } }).model.updatedAt,
     json.origin,
   );
+  assert.ok(forecastSchema.safeParse(json).success);
 });
 
 Deno.test("crossingJson() writes each time as RFC 3339, null when not within the horizon or not known", () => {
@@ -50,6 +58,7 @@ Deno.test("crossingJson() writes each time as RFC 3339, null when not within the
     earliest: null,
     latest: null,
   });
+  assert.ok(crossingSchema.safeParse(json).success);
 });
 
 Deno.test("streamSummaryJson() shows accuracy not scored yet (NaN) as null and keeps the rest", () => {
@@ -87,4 +96,5 @@ Deno.test("streamSummaryJson() shows accuracy not scored yet (NaN) as null and k
       },
     ],
   });
+  assert.ok(streamSummarySchema.safeParse(json).success);
 });

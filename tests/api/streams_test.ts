@@ -292,3 +292,42 @@ Deno.test("a stream with one reading forecasts with null times and has no crossi
     await d.close();
   }
 });
+
+Deno.test("PUT refuses a body not sent as JSON (415); a repeated query parameter is refused by name", async () => {
+  const d = await startDaemon();
+  try {
+    let r = await json(
+      await d.request("PUT", "/v1/streams/s1", { columns: ["a"] }, {
+        "content-type": "text/plain",
+      }),
+    );
+    assert.equal(r.status, 415);
+    assert.equal(
+      errorOf(r.body),
+      `Cannot put stream "s1": the body must be sent as JSON (content-type application/json): ` +
+        `current value is "text/plain"`,
+    );
+    r = await json(await d.request("PUT", "/v1/streams/s1", "", {}));
+    assert.equal(r.status, 400);
+    assert.equal(
+      errorOf(r.body),
+      `Cannot put stream "s1": the body must be a JSON object: it is empty`,
+    );
+    r = await json(
+      await d.request("PUT", "/v1/streams/s1", { columns: ["a"] }, {
+        "content-type": "application/json; charset=utf-8",
+      }),
+    );
+    assert.equal(r.status, 201, "a charset is fine");
+
+    d.service.ingest(sineReadings("room", Date.UTC(2025, 5, 1), 0, 3), "http");
+    r = await json(await d.request("GET", "/v1/streams/room/forecast?horizon=1&horizon=2"));
+    assert.equal(r.status, 400);
+    assert.equal(
+      errorOf(r.body),
+      `Cannot forecast: 'horizon' must be given once: current value is ["1","2"]`,
+    );
+  } finally {
+    await d.close();
+  }
+});
