@@ -6,14 +6,15 @@
  * uses, mounted here: streams.ts (streams, forecast, crossing, anomalies),
  * alerts.ts (history, ack, SSE, WebSocket), ingest.ts (readings over HTTP
  * and WebSocket), health.ts (healthz, readyz, metrics). Every input and
- * output has a zod schema, registered with its route for the OpenAPI
- * document. Errors are JSON `{"error": "<message>"}` (errors.ts).
+ * output has a zod schema; `GET /openapi.json` is the OpenAPI 3.1 document
+ * generated from them. Errors are JSON `{"error": "<message>"}` (errors.ts).
  */
-import type { OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
 import type { Logger } from "../log.ts";
 import type { Service } from "../service/service.ts";
 import { alertRoutes } from "./alerts.ts";
-import { errorHandler } from "./errors.ts";
+import { errorHandler, errorResponses } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { ingestRoutes } from "./ingest.ts";
 import { type ApiEnv, createRouter } from "./router.ts";
@@ -24,7 +25,7 @@ import { streamRoutes } from "./streams.ts";
 export interface AppDeps {
   service: Service;
   log: Logger;
-  /** Shown by /healthz and /metrics. */
+  /** Shown by /healthz, /metrics and /openapi.json. */
   version: string;
   /** Whether Deno KV is open and the MQTT broker connected (null: no broker configured). */
   readiness: () => { kv: boolean; broker: boolean | null };
@@ -41,6 +42,24 @@ export interface AppDeps {
   /** Largest ingest body or WebSocket message, bytes. Default 1 MiB. */
   maxBodyBytes?: number;
 }
+
+const openApiRoute = createRoute({
+  method: "get",
+  path: "/openapi.json",
+  tags: ["operations"],
+  summary: "This API as an OpenAPI 3.1 document",
+  responses: {
+    200: {
+      description: "The document",
+      content: {
+        "application/json": {
+          schema: z.record(z.string(), z.unknown()).meta({ description: "OpenAPI 3.1" }),
+        },
+      },
+    },
+    ...errorResponses(),
+  },
+});
 
 /** Builds the API. */
 export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
@@ -85,10 +104,32 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     }),
   );
 
+  // made on first request, when every route is registered; the routes do not change after
+  let document: Record<string, unknown> | undefined;
+  app.openapi(openApiRoute, (c) => {
+    document ??= app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: "forecastd",
+        version: deps.version,
+        description: "Forecasts, intervals, threshold crossings and anomaly alerts of " +
+          'sensor streams. Errors are `{"error": "Cannot <action>: <constraint>: ' +
+          'current value is <value>"}`.',
+      },
+      tags: [
+        { name: "streams", description: "Streams, their forecasts and their anomalies" },
+        { name: "alerts", description: "The alert history and the live feeds" },
+        { name: "ingest", description: "Readings over HTTP and WebSocket" },
+        { name: "operations", description: "Health, readiness, metrics and this document" },
+      ],
+    }) as unknown as Record<string, unknown>;
+    return c.json(document, 200);
+  });
+
   app.notFound((c) =>
     c.json({
       error: `Cannot ${c.req.method} ${c.req.path}: no such route (the API is under /v1/, ` +
-        `with /healthz, /readyz and /metrics)`,
+        `with /healthz, /readyz, /metrics and /openapi.json)`,
     }, 404)
   );
 
