@@ -6,37 +6,66 @@
  *   GET  /v1/alerts/events     Server-Sent Events; ?stream=a,b&after=ID, Last-Event-ID
  *   GET  /v1/alerts/ws         WebSocket, one JSON alert per message; ?stream=a,b&after=ID
  */
-import type { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { StoredAlert } from "../domain/alert.ts";
-import type { Service } from "../service/service.ts";
-import type { AppDeps } from "./app.ts";
+import type { Logger } from "../log.ts";
+import type { AlertSource } from "../alerts/alert_source.ts";
 import { type AlertFeed, openAlertFeed } from "../alerts/alert_feed.ts";
 import { alertEventStream } from "../alerts/sse.ts";
-import { upgradeWebSocket } from "./websocket.ts";
-import { alertIdParam, check, intParam, streamId, streamListParam, timeParam } from "./validate.ts";
+import { alertPageSchema, storedAlertSchema } from "./alert_json.ts";
+import { errorResponses } from "./errors.ts";
+import { action, type ApiEnv, createRouter } from "./router.ts";
+import {
+  ALERT_ID_RULE,
+  alertIdParam,
+  intParam,
+  streamId,
+  streamListParam,
+  timeParam,
+} from "./validate.ts";
+import { upgradeWebSocket, webSocketResponses } from "./websocket.ts";
+
+/** The alerts as the routes use them: the port every channel reads, and acknowledgement. */
+export interface AlertsPort extends AlertSource {
+  /** Marks a stored alert acknowledged; a ServiceError (not_found) when there is none. */
+  acknowledge(id: string): Promise<StoredAlert>;
+}
+
+/** What the alert routes use. */
+export interface AlertsDeps {
+  alerts: AlertsPort;
+  log: Logger;
+  /** Aborted at shutdown: ends the live SSE streams. Default: never. */
+  signal?: AbortSignal;
+  /** Interval of the SSE comment heartbeat, ms. Default 15,000. */
+  heartbeatMs?: number;
+}
+
+const TIMES = "(ms or s since 1970, or an RFC 3339 time with a zone)";
 
 /** The query of `GET /v1/alerts` (and, without `stream`, of a stream's anomalies). */
 export const alertListQuery = z.strictObject({
   stream: streamId.optional(),
-  state: z.string().regex(/^[A-Za-z_]{1,32}$/, {
+  state: z.string({ error: "must be given once" }).regex(/^[A-Za-z_]{1,32}$/, {
     error: "must be a state such as open, acknowledged or resolved",
-  }).optional(),
-  since: timeParam.optional(),
-  until: timeParam.optional(),
-  after: alertIdParam.optional(),
-  before: alertIdParam.optional(),
-  limit: intParam(1, 1000).optional(),
-  order: z.enum(["asc", "desc"], { error: 'must be "asc" (oldest first) or "desc"' }).optional(),
+  }).optional().meta({ description: "open, acknowledged or resolved" }),
+  since: timeParam.optional().meta({ description: `Only alerts at or after this time ${TIMES}` }),
+  until: timeParam.optional().meta({ description: `Only alerts before this time ${TIMES}` }),
+  after: alertIdParam.optional().meta({ description: "Only alerts after this id" }),
+  before: alertIdParam.optional().meta({ description: "Only alerts before this id" }),
+  limit: intParam(1, 1000).optional().meta({ description: "At most this many (default 100)" }),
+  order: z.enum(["asc", "desc"], { error: 'must be "asc" (oldest first) or "desc"' })
+    .optional().meta({ description: "asc: oldest first (default); desc: newest first" }),
 });
 
 /** One page of alerts and the cursor of the next (`after` for asc, `before` for desc), or null. */
 export async function alertPage(
-  service: Pick<Service, "listAlerts">,
+  alerts: Pick<AlertSource, "listAlerts">,
   q: z.output<typeof alertListQuery>,
-): Promise<{ alerts: StoredAlert[]; next: string | null }> {
+): Promise<z.infer<typeof alertPageSchema>> {
   const limit = q.limit ?? 100;
-  const alerts = await service.listAlerts({
+  const page = await alerts.listAlerts({
     stream: q.stream,
     state: q.state,
     since: q.since,
@@ -46,42 +75,120 @@ export async function alertPage(
     limit,
     reverse: q.order === "desc",
   });
-  return { alerts, next: alerts.length === limit ? alerts[alerts.length - 1].id : null };
+  return { alerts: page, next: page.length === limit ? page[page.length - 1].id : null };
 }
 
-const ackPath = z.strictObject({ id: alertIdParam });
-
 const feedQuery = z.strictObject({
-  stream: streamListParam.optional(),
-  after: alertIdParam.optional(),
+  stream: streamListParam.optional().meta({ description: "Only these streams' alerts" }),
+  after: alertIdParam.optional().meta({ description: "Replay the stored alerts after this id" }),
+});
+
+/** `Last-Event-ID`, sent by a reconnecting EventSource: blank is as if absent. */
+const lastEventIdHeader = z.object({
+  "last-event-id": z.string().refine((s) => s.trim() === "" || /^[0-9]{1,16}$/.test(s.trim()), {
+    error: `must be ${ALERT_ID_RULE}`,
+  }).transform((s) => s.trim() === "" ? undefined : s.trim().padStart(16, "0")).optional()
+    .meta({
+      type: "string",
+      description: "The last alert id the client saw (wins over ?after)",
+      examples: ["0000000000000042"],
+    }),
+});
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["alerts"],
+  summary: "The stored alerts, filtered and paged",
+  middleware: [action("list alerts")] as const,
+  request: { query: alertListQuery },
+  responses: {
+    200: {
+      description: "A page of alerts",
+      content: { "application/json": { schema: alertPageSchema } },
+    },
+    ...errorResponses(400),
+  },
+});
+
+const ackRoute = createRoute({
+  method: "post",
+  path: "/{id}/ack",
+  tags: ["alerts"],
+  summary: "Acknowledge an alert",
+  middleware: [action("acknowledge alert")] as const,
+  request: { params: z.strictObject({ id: alertIdParam }) },
+  responses: {
+    200: {
+      description: "The alert, acknowledged",
+      content: { "application/json": { schema: storedAlertSchema } },
+    },
+    ...errorResponses(400, 404),
+  },
+});
+
+const eventsRoute = createRoute({
+  method: "get",
+  path: "/events",
+  tags: ["alerts"],
+  summary: "Live alerts as Server-Sent Events",
+  description: "Each alert is one event: `id: <alert id>`, `event: alert`, `data: <StoredAlert " +
+    "as JSON>`; a `: ping` comment keeps the connection alive. A reconnecting client resumes " +
+    "after the last id it saw (`Last-Event-ID`, or `?after=`): the stored alerts since are " +
+    "replayed, then the live ones follow.",
+  middleware: [action("open alert stream")] as const,
+  request: { query: feedQuery, headers: lastEventIdHeader },
+  responses: {
+    200: {
+      description: "The event stream (it stays open)",
+      content: {
+        "text/event-stream": {
+          schema: z.string().meta({
+            description: "Server-Sent Events; each `data` is a StoredAlert",
+            examples: [
+              'id: 0000000000000042\nevent: alert\ndata: {"id":"0000000000000042",...}\n\n',
+            ],
+          }),
+        },
+      },
+    },
+    ...errorResponses(400),
+  },
+});
+
+const wsRoute = createRoute({
+  method: "get",
+  path: "/ws",
+  tags: ["alerts"],
+  summary: "Live alerts over a WebSocket",
+  description: "After the upgrade the server sends each alert as one text message, a " +
+    "StoredAlert as JSON (#/components/schemas/StoredAlert): first the stored ones after " +
+    "`?after=`, then the live ones. A client that does not read is closed with 1013.",
+  middleware: [action("open alert WebSocket")] as const,
+  request: { query: feedQuery },
+  responses: webSocketResponses("Upgraded: the server sends StoredAlert messages", 400),
 });
 
 /** Alerts queued for a WebSocket client before it is dropped as too slow, bytes. */
 const MAX_WS_BUFFERED = 4 * 1024 * 1024;
 
-/** Registers the alert routes on `app`. */
-export function alertRoutes(app: Hono, deps: AppDeps): void {
-  const { service, log } = deps;
+/** The alert routes, to mount at /v1/alerts. */
+export function alertRoutes(deps: AlertsDeps): OpenAPIHono<ApiEnv> {
+  const { alerts, log } = deps;
+  const app = createRouter();
 
-  app.get("/v1/alerts", async (c) => {
-    const q = check(alertListQuery, c.req.query(), "list alerts", "query");
-    return c.json(await alertPage(service, q));
-  });
+  app.openapi(listRoute, async (c) => c.json(await alertPage(alerts, c.req.valid("query")), 200));
 
-  app.post("/v1/alerts/:id/ack", async (c) => {
-    const { id } = check(ackPath, c.req.param(), "acknowledge alert", "path");
-    return c.json(await service.acknowledge(id));
-  });
+  app.openapi(
+    ackRoute,
+    async (c) => c.json(await alerts.acknowledge(c.req.valid("param").id), 200),
+  );
 
-  app.get("/v1/alerts/events", (c) => {
-    const action = "open alert stream";
-    const q = check(feedQuery, c.req.query(), action, "query");
+  app.openapi(eventsRoute, (c) => {
+    const q = c.req.valid("query");
     // a reconnecting EventSource sends the last id it saw; it wins over ?after
-    const header = c.req.header("last-event-id");
-    const resume = header === undefined || header.trim() === ""
-      ? q.after
-      : check(alertIdParam, header.trim(), action, "header");
-    return alertEventStream(service, log, {
+    const resume = c.req.valid("header")["last-event-id"] ?? q.after;
+    return alertEventStream(alerts, log, {
       after: resume ?? null,
       streams: q.stream ?? null,
       heartbeatMs: deps.heartbeatMs,
@@ -89,14 +196,13 @@ export function alertRoutes(app: Hono, deps: AppDeps): void {
     });
   });
 
-  app.get("/v1/alerts/ws", (c) => {
-    const action = "open alert WebSocket";
-    const q = check(feedQuery, c.req.query(), action, "query");
-    const { socket, response } = upgradeWebSocket(c.req.raw, action);
+  app.openapi(wsRoute, (c) => {
+    const q = c.req.valid("query");
+    const { socket, response } = upgradeWebSocket(c.req.raw, c.get("action"));
     let feed: AlertFeed | undefined;
     socket.onopen = () => {
       feed = openAlertFeed(
-        service,
+        alerts,
         { after: q.after ?? null, streams: q.stream ?? null },
         (e) => {
           if (socket.readyState !== WebSocket.OPEN) return;
@@ -112,10 +218,12 @@ export function alertRoutes(app: Hono, deps: AppDeps): void {
           socket.close(1011, "alert replay failed");
         },
       );
-      log.debug("ws.alerts_opened", { after: q.after ?? null, subscribers: service.subscribers });
+      log.debug("ws.alerts_opened", { after: q.after ?? null, subscribers: alerts.subscribers });
     };
     socket.onclose = () => feed?.close();
     socket.onerror = () => feed?.close();
     return response;
   });
+
+  return app;
 }

@@ -2,33 +2,35 @@
  * The HTTP API: a Hono app built from its dependencies, tested with
  * `app.request()` and served by main.ts with `Deno.serve(app.fetch)`.
  *
- * Errors are JSON `{"error": "<message>"}`: expected failures (validation,
- * unknown stream or alert, conflicts) carry their status (ServiceError,
- * HTTPException); anything else is logged once with its stack and answered
- * with a generic 500 that reveals nothing of it.
- *
- * Routes, one module each: streams.ts (streams, forecast, crossing,
- * anomalies), alerts.ts (history, ack, SSE, WebSocket), ingest.ts (readings
- * over HTTP and WebSocket), health.ts (healthz, readyz, metrics).
+ * One sub-app per route file, each made by a factory that takes only what it
+ * uses, mounted here: streams.ts (streams, forecast, crossing, anomalies),
+ * alerts.ts (history, ack, SSE, WebSocket), ingest.ts (readings over HTTP
+ * and WebSocket), health.ts (healthz, readyz, metrics). Every input and
+ * output has a zod schema; `GET /openapi.json` is the OpenAPI 3.1 document
+ * generated from them. Errors are JSON `{"error": "<message>"}` (errors.ts).
  */
-import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
 import type { Logger } from "../log.ts";
-import { type Service, ServiceError } from "../service/service.ts";
+import type { Service } from "../service/service.ts";
 import { alertRoutes } from "./alerts.ts";
+import { errorHandler, errorResponses } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { ingestRoutes } from "./ingest.ts";
+import { type ApiEnv, createRouter } from "./router.ts";
+import { servicePorts } from "./service_ports.ts";
 import { streamRoutes } from "./streams.ts";
 
 /** Everything the app uses. */
 export interface AppDeps {
   service: Service;
   log: Logger;
-  /** Shown by /healthz and /metrics. */
+  /** Shown by /healthz, /metrics and /openapi.json. */
   version: string;
   /** Whether Deno KV is open and the MQTT broker connected (null: no broker configured). */
   readiness: () => { kv: boolean; broker: boolean | null };
+  /** The clock, ms since the epoch: the time of readings that carry none. Default Date.now. */
+  now?: () => number;
   /**
    * Aborted at shutdown: ends the live SSE streams, which would otherwise
    * keep `server.shutdown()` waiting (WebSockets are closed by Deno.serve).
@@ -41,14 +43,29 @@ export interface AppDeps {
   maxBodyBytes?: number;
 }
 
-/** The body of the generic 500: nothing of the cause, which is in the log. */
-export const INTERNAL_ERROR =
-  "Cannot complete the request: the daemon failed unexpectedly; the cause is in its log";
+const openApiRoute = createRoute({
+  method: "get",
+  path: "/openapi.json",
+  tags: ["operations"],
+  summary: "This API as an OpenAPI 3.1 document",
+  responses: {
+    200: {
+      description: "The document",
+      content: {
+        "application/json": {
+          schema: z.record(z.string(), z.unknown()).meta({ description: "OpenAPI 3.1" }),
+        },
+      },
+    },
+    ...errorResponses(),
+  },
+});
 
 /** Builds the API. */
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
+export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   const { log } = deps;
+  const ports = servicePorts(deps.service);
+  const app = createRouter();
 
   app.use(async (c, next) => {
     const t0 = performance.now();
@@ -63,29 +80,60 @@ export function createApp(deps: AppDeps): Hono {
     }
   });
 
-  healthRoutes(app, deps);
-  streamRoutes(app, deps);
-  alertRoutes(app, deps);
-  ingestRoutes(app, deps);
+  app.route(
+    "/",
+    healthRoutes({ version: deps.version, readiness: deps.readiness, metrics: ports.metrics }),
+  );
+  app.route("/v1/streams", streamRoutes({ streams: ports.streams, alerts: ports.alerts }));
+  app.route(
+    "/v1/alerts",
+    alertRoutes({
+      alerts: ports.alerts,
+      log,
+      signal: deps.signal,
+      heartbeatMs: deps.heartbeatMs,
+    }),
+  );
+  app.route(
+    "/v1",
+    ingestRoutes({
+      sink: ports.sink,
+      log,
+      now: deps.now ?? Date.now,
+      maxBodyBytes: deps.maxBodyBytes,
+    }),
+  );
+
+  // made on first request, when every route is registered; the routes do not change after
+  let document: Record<string, unknown> | undefined;
+  app.openapi(openApiRoute, (c) => {
+    document ??= app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: "forecastd",
+        version: deps.version,
+        description: "Forecasts, intervals, threshold crossings and anomaly alerts of " +
+          'sensor streams. Errors are `{"error": "Cannot <action>: <constraint>: ' +
+          'current value is <value>"}`.',
+      },
+      tags: [
+        { name: "streams", description: "Streams, their forecasts and their anomalies" },
+        { name: "alerts", description: "The alert history and the live feeds" },
+        { name: "ingest", description: "Readings over HTTP and WebSocket" },
+        { name: "operations", description: "Health, readiness, metrics and this document" },
+      ],
+    }) as unknown as Record<string, unknown>;
+    return c.json(document, 200);
+  });
 
   app.notFound((c) =>
     c.json({
       error: `Cannot ${c.req.method} ${c.req.path}: no such route (the API is under /v1/, ` +
-        `with /healthz, /readyz and /metrics)`,
+        `with /healthz, /readyz, /metrics and /openapi.json)`,
     }, 404)
   );
 
-  app.onError((err, c) => {
-    if (err instanceof ServiceError) return c.json({ error: err.message }, err.status);
-    if (err instanceof HTTPException) {
-      return c.json(
-        { error: err.message || `Cannot ${c.req.method} ${c.req.path}` },
-        err.status as ContentfulStatusCode,
-      );
-    }
-    log.error("http.failed", { method: c.req.method, path: c.req.path, error: err });
-    return c.json({ error: INTERNAL_ERROR }, 500);
-  });
+  app.onError(errorHandler(log));
 
   return app;
 }

@@ -6,28 +6,102 @@
  *                  configured), else 503 naming what is not ready
  *   GET /metrics   Prometheus text format 0.0.4
  */
-import type { Hono } from "hono";
-import type { AppDeps } from "./app.ts";
-import { formatMetrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
+import { errorResponses } from "./errors.ts";
+import { formatMetrics, METRICS_CONTENT_TYPE, type MetricsSource } from "./metrics.ts";
+import { type ApiEnv, createRouter } from "./router.ts";
 
-/** Registers the operational routes on `app`. */
-export function healthRoutes(app: Hono, deps: AppDeps): void {
-  app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }));
+/** What the operational routes use. */
+export interface HealthDeps {
+  /** Shown by /healthz and /metrics. */
+  version: string;
+  /** Whether Deno KV is open and the MQTT broker connected (null: no broker configured). */
+  readiness: () => { kv: boolean; broker: boolean | null };
+  metrics: MetricsSource;
+}
 
-  app.get("/readyz", (c) => {
+const healthSchema = z.object({ status: z.literal("ok"), version: z.string() }).meta({
+  id: "Health",
+});
+
+const readySchema = z.object({
+  status: z.enum(["ready", "not ready"]),
+  error: z.string().optional().meta({ description: "What is not ready (503 only)" }),
+  checks: z.object({
+    kv: z.enum(["ok", "closed"]),
+    broker: z.enum(["ok", "disconnected", "not configured"]),
+  }),
+}).meta({ id: "Readiness" });
+
+const healthRoute = createRoute({
+  method: "get",
+  path: "/healthz",
+  tags: ["operations"],
+  summary: "Liveness: 200 while the process serves requests",
+  responses: {
+    200: { description: "Alive", content: { "application/json": { schema: healthSchema } } },
+    ...errorResponses(),
+  },
+});
+
+const readyRoute = createRoute({
+  method: "get",
+  path: "/readyz",
+  tags: ["operations"],
+  summary: "Readiness: Deno KV open, and the MQTT broker connected when one is configured",
+  responses: {
+    200: { description: "Ready", content: { "application/json": { schema: readySchema } } },
+    503: {
+      description: "Not ready: the error names every check that fails",
+      content: { "application/json": { schema: readySchema } },
+    },
+    ...errorResponses(),
+  },
+});
+
+const metricsRoute = createRoute({
+  method: "get",
+  path: "/metrics",
+  tags: ["operations"],
+  summary: "The daemon's counters in the Prometheus text format 0.0.4",
+  responses: {
+    200: {
+      description: "The metrics",
+      content: {
+        "text/plain; version=0.0.4": {
+          schema: z.string().meta({ examples: ['forecastd_readings_total{source="mqtt"} 120'] }),
+        },
+      },
+    },
+    ...errorResponses(),
+  },
+});
+
+/** The operational routes, to mount at /. */
+export function healthRoutes(deps: HealthDeps): OpenAPIHono<ApiEnv> {
+  const app = createRouter();
+
+  app.openapi(healthRoute, (c) => c.json({ status: "ok" as const, version: deps.version }, 200));
+
+  app.openapi(readyRoute, (c) => {
     const { kv, broker } = deps.readiness();
     const checks = {
-      kv: kv ? "ok" : "closed",
-      broker: broker === null ? "not configured" : broker ? "ok" : "disconnected",
+      kv: kv ? "ok" as const : "closed" as const,
+      broker: broker === null
+        ? "not configured" as const
+        : broker
+        ? "ok" as const
+        : "disconnected" as const,
     };
     const problems = [
       ...(kv ? [] : ["Deno KV is not open"]),
       ...(broker === false ? ["the MQTT broker is not connected"] : []),
     ];
-    if (problems.length === 0) return c.json({ status: "ready", checks });
+    if (problems.length === 0) return c.json({ status: "ready" as const, checks }, 200);
     return c.json(
       {
-        status: "not ready",
+        status: "not ready" as const,
         error: "Cannot take traffic: Deno KV must be open and the MQTT broker connected " +
           `(when one is configured): ${problems.join(" and ")}`,
         checks,
@@ -36,8 +110,13 @@ export function healthRoutes(app: Hono, deps: AppDeps): void {
     );
   });
 
-  app.get("/metrics", (c) => {
-    c.header("content-type", METRICS_CONTENT_TYPE);
-    return c.body(formatMetrics(deps.service, deps.version));
-  });
+  app.openapi(
+    metricsRoute,
+    (c) =>
+      c.text(formatMetrics(deps.metrics, deps.version), 200, {
+        "content-type": METRICS_CONTENT_TYPE,
+      }),
+  );
+
+  return app;
 }

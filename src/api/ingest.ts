@@ -1,6 +1,6 @@
 /**
  * Ingest routes: readings over HTTP and over a WebSocket, through the same
- * parsers as MQTT (src/ingest/parse.ts) into `service.ingest()`.
+ * parsers as MQTT (src/ingest/parse.ts) into the service.
  *
  *   POST /v1/streams/{id}/readings   the path names the stream
  *   POST /v1/readings                each reading names its stream
@@ -10,76 +10,220 @@
  * reply with `ok: false`) and counted by reason; a parsed one is handed to
  * the service, which may still reject single readings (a stream's columns,
  * an out-of-order timestamp): those are listed in `rejected`.
+ *
+ * The body is the parser's to check (it names the reason of a rejection for
+ * the counters), so the OpenAPI document describes it without a validator.
  */
-import type { Context, Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import type { Reading } from "../domain/reading.ts";
+import { STREAM_ID_PATTERN, STREAM_ID_RULE } from "../domain/reading.ts";
+import type { Logger } from "../log.ts";
 import { parseHttpBody, parseWebSocketMessage } from "../ingest/parse.ts";
 import type { ParseResult } from "../ingest/ingest_error.ts";
-import type { IngestResult } from "../service/service.ts";
-import type { AppDeps } from "./app.ts";
-import { upgradeWebSocket } from "./websocket.ts";
+import type { IngestResult, Source } from "../service/service.ts";
+import { errorResponses } from "./errors.ts";
+import { action, type ApiEnv, createRouter } from "./router.ts";
+import { upgradeWebSocket, webSocketResponses } from "./websocket.ts";
 
 /** Default largest body or WebSocket message, bytes. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-/** The reply to every ingest WebSocket message. */
-export type IngestReply =
-  | { ok: true; accepted: number }
-  | {
-    ok: false;
-    reason: string;
-    error: string;
-    field?: string;
-    accepted?: number;
-    rejected?: IngestResult["rejected"];
-  };
+/** Where the ingest routes hand readings: the service. */
+export interface ReadingSink {
+  /** Feeds readings to their streams; the ones it cannot take are listed. */
+  ingest(readings: readonly Reading[], source: Source): IngestResult;
+  /** Counts a message that could not be parsed, by reason. */
+  reject(reason: string): void;
+}
 
-function tooLarge(max: number, size: number): string {
+/** What the ingest routes use. */
+export interface IngestDeps {
+  sink: ReadingSink;
+  log: Logger;
+  /** The clock: the time of readings that carry none, ms since the epoch. */
+  now: () => number;
+  /** Largest body or WebSocket message, bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
+}
+
+const reason = z.string().meta({
+  description: "A short code for the counters: bad_json, bad_value, out_of_order, too_large, ...",
+});
+
+const rejectionSchema = z.object({
+  index: z.number().int().meta({ description: "The reading's position in the message" }),
+  stream: z.string(),
+  reason,
+  message: z.string(),
+});
+
+/** What an ingest did: readings taken, and the ones the service refused. */
+export const ingestResultSchema = z.object({
+  accepted: z.number().int(),
+  rejected: z.array(rejectionSchema),
+}).meta({ id: "IngestResult" });
+
+/** A message refused whole: why, and where in it (`[2].ts`, or "" for the whole payload). */
+const parseErrorSchema = z.object({ error: z.string(), reason, field: z.string() }).meta({
+  id: "IngestError",
+});
+
+const tooLargeSchema = z.object({ error: z.string(), reason: z.literal("too_large") });
+
+/** Every reading of a message refused by the service: the first one's reason, and the result. */
+const allRejectedSchema = ingestResultSchema.extend({ error: z.string(), reason }).meta({
+  id: "IngestRejected",
+});
+
+/** The reply to every ingest WebSocket message. */
+export const ingestReplySchema = z.union([
+  z.object({ ok: z.literal(true), accepted: z.number().int() }),
+  z.object({
+    ok: z.literal(false),
+    reason,
+    error: z.string(),
+    field: z.string().optional(),
+    accepted: z.number().int().optional(),
+    rejected: z.array(rejectionSchema).optional(),
+  }),
+]).meta({ id: "IngestReply", description: "The reply to one ingest WebSocket message" });
+
+/** The reply to every ingest WebSocket message. */
+export type IngestReply = z.infer<typeof ingestReplySchema>;
+
+/** The forms a body may take, for the document (the parser checks them). */
+const readingForms = {
+  description: 'A reading or a batch: `{"stream"?, "ts"?, "values": {...}}`, ' +
+    '`{"stream"?, "ts"?, "value": 21.5}`, named values `{"temperature": 21.5, "ts"?}`, ' +
+    'an array of those or `{"readings": [...]}`, or a SenML pack. Values are finite numbers ' +
+    "or decimal strings; `ts` is ms or s since the epoch or an RFC 3339 time (default: now).",
+  oneOf: [
+    { type: "number" as const },
+    { type: "object" as const, additionalProperties: true },
+    { type: "array" as const, items: { type: "object" as const, additionalProperties: true } },
+  ],
+};
+
+const ingestResponses = {
+  200: {
+    description: "Parsed; the readings the service refused, if any, are listed",
+    content: { "application/json": { schema: ingestResultSchema } },
+  },
+  400: {
+    description: "The message could not be parsed: nothing was taken",
+    content: { "application/json": { schema: parseErrorSchema } },
+  },
+  413: {
+    description: "The body is larger than the limit",
+    content: { "application/json": { schema: tooLargeSchema } },
+  },
+  422: {
+    description: "Every reading was refused by the service",
+    content: { "application/json": { schema: allRejectedSchema } },
+  },
+  ...errorResponses(),
+};
+
+function tooLarge(max: number, size: number | string): string {
   return `Cannot ingest reading: payload must be at most ${max} bytes: current size is ${size} bytes`;
 }
 
-/** Registers the ingest routes on `app`. */
-export function ingestRoutes(app: Hono, deps: AppDeps): void {
-  const { service, log } = deps;
+/** The ingest routes, to mount at /v1. */
+export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
+  const { sink, log, now } = deps;
   const maxBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const limit = bodyLimit({
     maxSize: maxBytes,
     onError: (c) => {
-      service.reject("too_large");
+      sink.reject("too_large");
       const size = Number(c.req.header("content-length") ?? NaN);
       const shown = Number.isFinite(size) ? size : `more than ${maxBytes}`;
-      return c.json({ error: tooLarge(maxBytes, shown as number), reason: "too_large" }, 413);
+      return c.json({ error: tooLarge(maxBytes, shown), reason: "too_large" }, 413);
     },
   });
+  const body = {
+    content: {
+      "application/json": { schema: readingForms },
+      "text/plain": { schema: { type: "string" as const, description: "A bare number" } },
+    },
+  };
+
+  const streamRoute = createRoute({
+    method: "post",
+    path: "/streams/{id}/readings",
+    tags: ["ingest"],
+    summary: "Readings of one stream",
+    middleware: [limit] as const,
+    request: {
+      // the parser checks the id, answering 400 with reason bad_stream
+      params: z.object({
+        id: z.string().meta({
+          description: `A stream id: ${STREAM_ID_RULE}`,
+          pattern: STREAM_ID_PATTERN.source,
+        }),
+      }),
+      body,
+    },
+    responses: ingestResponses,
+  });
+
+  const readingsRoute = createRoute({
+    method: "post",
+    path: "/readings",
+    tags: ["ingest"],
+    summary: "Readings that each name their stream",
+    middleware: [limit] as const,
+    request: { body },
+    responses: ingestResponses,
+  });
+
+  const wsRoute = createRoute({
+    method: "get",
+    path: "/ingest/ws",
+    tags: ["ingest"],
+    summary: "Readings over a WebSocket",
+    description: "Each message (text or binary) is a reading or a batch in the forms of " +
+      "`POST /v1/readings`; the server answers each with one IngestReply " +
+      "(#/components/schemas/IngestReply).",
+    middleware: [action("open ingest WebSocket")] as const,
+    responses: webSocketResponses("Upgraded: send readings, read one IngestReply per message"),
+  });
+
+  const app = createRouter();
+  app.openAPIRegistry.register("IngestReply", ingestReplySchema);
 
   /** Parsed readings into the service, or the 400 of the parse error. */
   const answer = (c: Context, parsed: ParseResult) => {
     if (!parsed.ok) {
       const e = parsed.error;
-      service.reject(e.reason);
+      sink.reject(e.reason);
       log.debug("ingest.rejected", { source: "http", reason: e.reason, error: e.message });
       return c.json({ error: e.message, reason: e.reason, field: e.field }, 400);
     }
-    const result = service.ingest(parsed.readings, "http");
+    const result = sink.ingest(parsed.readings, "http");
     if (result.accepted === 0 && result.rejected.length > 0) {
       const first = result.rejected[0];
       return c.json({ error: first.message, reason: first.reason, ...result }, 422);
     }
-    return c.json(result);
+    return c.json(result, 200);
   };
 
-  app.post("/v1/streams/:id/readings", limit, async (c) => {
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    return answer(c, parseHttpBody(body, { receivedAt: Date.now(), stream: c.req.param("id") }));
+  app.openapi(streamRoute, async (c) => {
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const stream = c.req.valid("param").id;
+    return answer(c, parseHttpBody(bytes, { receivedAt: now(), stream }));
   });
 
-  app.post("/v1/readings", limit, async (c) => {
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    return answer(c, parseHttpBody(body, { receivedAt: Date.now() }));
+  app.openapi(readingsRoute, async (c) => {
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    return answer(c, parseHttpBody(bytes, { receivedAt: now() }));
   });
 
-  app.get("/v1/ingest/ws", (c) => {
-    const { socket, response } = upgradeWebSocket(c.req.raw, "open ingest WebSocket");
+  app.openapi(wsRoute, (c) => {
+    const { socket, response } = upgradeWebSocket(c.req.raw, c.get("action"));
     const reply = (r: IngestReply) => {
       if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(r));
     };
@@ -97,11 +241,13 @@ export function ingestRoutes(app: Hono, deps: AppDeps): void {
     };
     return response;
   });
+
+  return app;
 }
 
 /** What one WebSocket message does: parse, ingest, reply. */
 export function ingestMessage(
-  { service, log }: Pick<AppDeps, "service" | "log">,
+  { sink, log, now }: Pick<IngestDeps, "sink" | "log" | "now">,
   data: unknown,
   maxBytes: number,
 ): IngestReply {
@@ -115,17 +261,17 @@ export function ingestMessage(
     ? (message.length * 3 > maxBytes ? new TextEncoder().encode(message).length : message.length)
     : message.byteLength;
   if (size > maxBytes) {
-    service.reject("too_large");
+    sink.reject("too_large");
     return { ok: false, reason: "too_large", error: tooLarge(maxBytes, size) };
   }
-  const parsed = parseWebSocketMessage(message, { receivedAt: Date.now() });
+  const parsed = parseWebSocketMessage(message, { receivedAt: now() });
   if (!parsed.ok) {
     const e = parsed.error;
-    service.reject(e.reason);
+    sink.reject(e.reason);
     log.debug("ingest.rejected", { source: "ws", reason: e.reason, error: e.message });
     return { ok: false, reason: e.reason, error: e.message, field: e.field };
   }
-  const result = service.ingest(parsed.readings, "ws");
+  const result = sink.ingest(parsed.readings, "ws");
   if (result.rejected.length === 0) return { ok: true, accepted: result.accepted };
   const first = result.rejected[0];
   return {

@@ -8,10 +8,38 @@
  * readings inside the interval); a horizon no stream has scored yet is left
  * out rather than reported as NaN.
  */
-import type { Service, Source } from "../service/service.ts";
+import type { ServiceCounters, Source } from "../service/service.ts";
 
 /** The content type of the text format. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** What the metrics are read from. */
+export interface MetricsSource {
+  /** Readings by source, alerts stored, checkpoints saved. */
+  readonly counters: ServiceCounters;
+  /** Rejected readings by reason, from the sources, the service and the engine. */
+  rejects(): Record<string, number>;
+  /** What the models did: readings scored, readings learned from, and the time it took (s). */
+  readonly learning: { readings: number; learned: number; observeSeconds: number };
+  /** Streams learned now. */
+  readonly streams: number;
+  /**
+   * Every stream's accuracy by horizon, one list per stream: the MSE of the
+   * blend (normalised units) and the share of readings inside the interval,
+   * NaN where nothing is scored yet.
+   */
+  horizonStats(): Iterable<readonly HorizonScore[]>;
+  /** Live alert subscribers. */
+  readonly subscribers: number;
+}
+
+/** One stream's accuracy at one horizon, as the metrics read it. */
+export interface HorizonScore {
+  horizon: number;
+  /** MSE (normalised units) by expert; the blend's is `blend`. */
+  mse: Record<string, number>;
+  coverage: number;
+}
 
 type Labels = Record<string, string>;
 
@@ -29,6 +57,7 @@ export function escapeLabel(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
+/** A sample value as the text format writes it (NaN, +Inf, -Inf). */
 function formatNumber(v: number): string {
   if (Number.isNaN(v)) return "NaN";
   if (v === Infinity) return "+Inf";
@@ -68,11 +97,13 @@ export function formatFamilies(families: readonly Family[]): string {
  * The blend's MSE and the interval coverage by horizon, each averaged over
  * the streams that have one: one pass over every stream's stats().
  */
-function perHorizon(service: Service): { mse: [Labels, number][]; coverage: [Labels, number][] } {
+function perHorizon(
+  source: MetricsSource,
+): { mse: [Labels, number][]; coverage: [Labels, number][] } {
   // horizon -> [mse sum, mse count, coverage sum, coverage count]
   const sum = new Map<number, [number, number, number, number]>();
-  for (const stream of service.engine.streams.values()) {
-    for (const h of stream.stats()) {
+  for (const stats of source.horizonStats()) {
+    for (const h of stats) {
       const acc = sum.get(h.horizon) ?? [0, 0, 0, 0];
       if (Number.isFinite(h.mse.blend)) {
         acc[0] += h.mse.blend;
@@ -94,11 +125,11 @@ function perHorizon(service: Service): { mse: [Labels, number][]; coverage: [Lab
 }
 
 /** Every metric of the daemon, as text. */
-export function formatMetrics(service: Service, version: string): string {
-  const c = service.counters;
-  const e = service.engine.counters;
-  const rejects = Object.entries(service.rejects()).sort(([a], [b]) => a.localeCompare(b));
-  const horizons = perHorizon(service);
+export function formatMetrics(source: MetricsSource, version: string): string {
+  const c = source.counters;
+  const e = source.learning;
+  const rejects = Object.entries(source.rejects()).sort(([a], [b]) => a.localeCompare(b));
+  const horizons = perHorizon(source);
   const families: Family[] = [
     {
       name: "forecastd_build_info",
@@ -141,7 +172,7 @@ export function formatMetrics(service: Service, version: string): string {
       name: "forecastd_streams",
       type: "gauge",
       help: "Streams learned now.",
-      series: [[{}, service.records.size]],
+      series: [[{}, source.streams]],
     },
     {
       name: "forecastd_forecast_mse",
@@ -173,7 +204,7 @@ export function formatMetrics(service: Service, version: string): string {
       name: "forecastd_alert_subscribers",
       type: "gauge",
       help: "Live alert subscribers (SSE and WebSocket clients, webhooks, MQTT).",
-      series: [[{}, service.subscribers]],
+      series: [[{}, source.subscribers]],
     },
     {
       name: "forecastd_checkpoints_total",

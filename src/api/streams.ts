@@ -10,19 +10,58 @@
  *   GET    /v1/streams/{id}/crossing   ?target=T&above=X | &below=X
  *   GET    /v1/streams/{id}/anomalies  ?since&until&limit&order
  */
-import type { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import { isValueName, VALUE_NAME_RULE } from "../domain/reading.ts";
-import type { AppDeps } from "./app.ts";
+import { PRESET_NAME_PATTERN, PRESET_NAME_RULE } from "../domain/reading.ts";
+import { showValue } from "../domain/show_value.ts";
+import type { AlertSource } from "../alerts/alert_source.ts";
+import type {
+  Crossing,
+  StreamForecast,
+  StreamRecord,
+  StreamSpec,
+  StreamSummary,
+} from "../service/service.ts";
 import { alertListQuery, alertPage } from "./alerts.ts";
-import { check, fail, intParam, numberParam, readJson, streamId } from "./validate.ts";
+import { alertPageSchema } from "./alert_json.ts";
+import { errorResponses, fail } from "./errors.ts";
+import { action, type ApiEnv, createRouter } from "./router.ts";
+import {
+  crossingJson,
+  crossingSchema,
+  forecastJson,
+  forecastSchema,
+  streamListSchema,
+  streamSummaryJson,
+  streamSummarySchema,
+} from "./stream_json.ts";
+import { intParam, jsonBody, numberParam, refuseInvalid, streamId, valueName } from "./validate.ts";
+
+/** The streams as the routes use them. */
+export interface StreamsPort {
+  /** Every stream's summary, by id. */
+  list(): StreamSummary[];
+  /** A stream's summary; a ServiceError (not_found) when there is none. */
+  summary(id: string): StreamSummary;
+  /** A stream's record, or undefined when there is none. */
+  record(id: string): StreamRecord | undefined;
+  /** Creates a stream or changes one. */
+  put(id: string, spec: StreamSpec): Promise<StreamSummary>;
+  /** Deletes a stream: false when there was none. */
+  delete(id: string): Promise<boolean>;
+  forecast(id: string, horizon?: number): StreamForecast;
+  crossing(id: string, target: string, x: number, direction: "above" | "below"): Crossing;
+}
+
+/** What the stream routes use. */
+export interface StreamsDeps {
+  streams: StreamsPort;
+  /** The alert history, for a stream's anomalies. */
+  alerts: Pick<AlertSource, "listAlerts">;
+}
 
 const pathSchema = z.strictObject({ id: streamId });
 
-const valueName = z.string({ error: `must be a value name of ${VALUE_NAME_RULE}` }).refine(
-  isValueName,
-  { error: `must be a value name of ${VALUE_NAME_RULE}` },
-);
 const nameList = z.array(valueName, { error: "must be a list of value names" })
   .min(1, { error: "must list at least one value name" })
   .max(256, { error: "must list at most 256 value names" })
@@ -30,16 +69,22 @@ const nameList = z.array(valueName, { error: "must be a list of value names" })
 
 /** The body of `PUT /v1/streams/{id}`. */
 export const streamSpecSchema = z.strictObject({
-  preset: z.string({ error: "must be a preset name" }).regex(/^[A-Za-z0-9_-]{1,64}$/, {
-    error: "must be a preset name of 1-64 letters, digits, - and _",
-  }).optional(),
-  columns: nameList.optional(),
-  targets: nameList.optional(),
+  preset: z.string({ error: "must be a preset name" }).regex(PRESET_NAME_PATTERN, {
+    error: `must be ${PRESET_NAME_RULE}`,
+  }).optional().meta({ description: "The preset (models/NAME.json); default: the daemon's" }),
+  columns: nameList.optional().meta({
+    description: "The value names of each reading (required to create a stream)",
+  }),
+  targets: nameList.optional().meta({ description: "The columns to forecast; default: all" }),
   periodMs: z.number({ error: "must be a positive integer number of ms, or null" })
     .int({ error: "must be a positive integer number of ms, or null" })
     .positive({ error: "must be a positive integer number of ms, or null" })
-    .nullable().optional(),
-  frozen: z.boolean({ error: "must be true or false" }).optional(),
+    .nullable().optional().meta({
+      description: "The sampling period, ms; null: the interval between the first two readings",
+    }),
+  frozen: z.boolean({ error: "must be true or false" }).optional().meta({
+    description: "true: forecast without learning",
+  }),
 }, { error: "must be a JSON object" }).superRefine((spec, ctx) => {
   if (spec.columns && spec.targets) {
     spec.targets.forEach((t, i) => {
@@ -52,69 +97,197 @@ export const streamSpecSchema = z.strictObject({
       }
     });
   }
+}).meta({ id: "StreamSpec", description: "How to create or change a stream" });
+
+const forecastQuery = z.strictObject({
+  horizon: intParam(1, 512).optional().meta({ description: "Steps ahead; default: the preset's" }),
 });
 
-const forecastQuery = z.strictObject({ horizon: intParam(1, 512).optional() });
-
 const crossingQuery = z.strictObject({
-  target: valueName.optional(),
-  above: numberParam.optional(),
-  below: numberParam.optional(),
+  target: valueName.optional().meta({ description: "Required when the stream has several" }),
+  above: numberParam.optional().meta({ description: "The threshold, crossed upwards" }),
+  below: numberParam.optional().meta({ description: "The threshold, crossed downwards" }),
 });
 
 const anomaliesQuery = alertListQuery.omit({ stream: true });
 
-/** Registers the stream routes on `app`. */
-export function streamRoutes(app: Hono, deps: AppDeps): void {
-  const { service } = deps;
+const summary = {
+  description: "The stream",
+  content: { "application/json": { schema: streamSummarySchema } },
+};
 
-  app.get("/v1/streams", (c) => c.json({ streams: service.list() }));
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["streams"],
+  summary: "Every stream",
+  responses: {
+    200: {
+      description: "The streams, by id",
+      content: { "application/json": { schema: streamListSchema } },
+    },
+    ...errorResponses(),
+  },
+});
 
-  app.get("/v1/streams/:id", (c) => {
-    const { id } = check(pathSchema, c.req.param(), "get stream", "path");
-    return c.json(service.summary(id));
-  });
+const getRoute = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags: ["streams"],
+  summary: "A stream, its model and its accuracy",
+  middleware: [action("get stream")] as const,
+  request: { params: pathSchema },
+  responses: { 200: summary, ...errorResponses(400, 404) },
+});
 
-  app.put("/v1/streams/:id", async (c) => {
-    const { id } = check(pathSchema, c.req.param(), "put stream", "path");
-    const action = `put stream "${id}"`;
-    const spec = check(streamSpecSchema, await readJson(c.req.raw, action), action, "body");
-    const created = !service.records.has(id);
-    const summary = await service.put(id, spec);
-    if (created) {
-      c.header("location", `/v1/streams/${encodeURIComponent(id)}`);
-      return c.json(summary, 201);
-    }
-    return c.json(summary);
-  });
+/** The action of a PUT's body checks: it names the stream. */
+const putBodyAction = (c: { req: { param(name: "id"): string } }) =>
+  `put stream ${JSON.stringify(c.req.param("id"))}`;
 
-  app.delete("/v1/streams/:id", async (c) => {
-    const { id } = check(pathSchema, c.req.param(), "delete stream", "path");
-    if (!(await service.delete(id))) {
+const putRoute = createRoute({
+  method: "put",
+  path: "/{id}",
+  tags: ["streams"],
+  summary: "Create a stream, or change one",
+  description: "A change of preset, columns, targets or period rebuilds the model.",
+  middleware: [action("put stream"), jsonBody(putBodyAction)] as const,
+  request: {
+    params: pathSchema,
+    body: { required: true, content: { "application/json": { schema: streamSpecSchema } } },
+  },
+  responses: {
+    200: { ...summary, description: "The stream, changed" },
+    201: {
+      ...summary,
+      description: "The stream, created",
+      headers: z.object({ location: z.string().meta({ examples: ["/v1/streams/boiler"] }) }),
+    },
+    ...errorResponses(400, 409, 415),
+  },
+});
+
+const deleteRoute = createRoute({
+  method: "delete",
+  path: "/{id}",
+  tags: ["streams"],
+  summary: "Delete a stream and its model (its alert history stays)",
+  middleware: [action("delete stream")] as const,
+  request: { params: pathSchema },
+  responses: { 204: { description: "Deleted" }, ...errorResponses(400, 404) },
+});
+
+const forecastRoute = createRoute({
+  method: "get",
+  path: "/{id}/forecast",
+  tags: ["streams"],
+  summary: "The forecast from the newest reading, with intervals",
+  middleware: [action("forecast")] as const,
+  request: { params: pathSchema, query: forecastQuery },
+  responses: {
+    200: {
+      description: "The forecast",
+      content: { "application/json": { schema: forecastSchema } },
+    },
+    ...errorResponses(400, 404, 409),
+  },
+});
+
+const crossingRoute = createRoute({
+  method: "get",
+  path: "/{id}/crossing",
+  tags: ["streams"],
+  summary: "When a target's forecast crosses a threshold",
+  description: "Exactly one of `above` and `below` is given.",
+  middleware: [action("compute crossing")] as const,
+  request: { params: pathSchema, query: crossingQuery },
+  responses: {
+    200: {
+      description: "The crossing",
+      content: { "application/json": { schema: crossingSchema } },
+    },
+    ...errorResponses(400, 404, 409),
+  },
+});
+
+const anomaliesRoute = createRoute({
+  method: "get",
+  path: "/{id}/anomalies",
+  tags: ["streams"],
+  summary: "The stream's stored alerts, filtered and paged",
+  middleware: [action("list anomalies")] as const,
+  request: { params: pathSchema, query: anomaliesQuery },
+  responses: {
+    200: {
+      description: "A page of alerts",
+      content: { "application/json": { schema: alertPageSchema } },
+    },
+    ...errorResponses(400, 404),
+  },
+});
+
+/** The stream routes, to mount at /v1/streams. */
+export function streamRoutes({ streams, alerts }: StreamsDeps): OpenAPIHono<ApiEnv> {
+  const app = createRouter();
+
+  /** The stream's record, or a 404 naming `action`. */
+  const record = (id: string, action: string) => {
+    const rec = streams.record(id);
+    if (!rec) fail(404, `Cannot ${action}: stream must exist: "${id}" is unknown`);
+    return rec;
+  };
+
+  app.openapi(
+    listRoute,
+    (c) => c.json({ streams: streams.list().map(streamSummaryJson) }, 200),
+  );
+
+  app.openapi(
+    getRoute,
+    (c) => c.json(streamSummaryJson(streams.summary(c.req.valid("param").id)), 200),
+  );
+
+  app.openapi(
+    putRoute,
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const created = streams.record(id) === undefined;
+      const body = streamSummaryJson(await streams.put(id, c.req.valid("json")));
+      if (created) {
+        c.header("location", `/v1/streams/${encodeURIComponent(id)}`);
+        return c.json(body, 201);
+      }
+      return c.json(body, 200);
+    },
+    (result, c) =>
+      refuseInvalid(result, c, result.target === "json" ? putBodyAction(c) : undefined),
+  );
+
+  app.openapi(deleteRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    if (!(await streams.delete(id))) {
       fail(404, `Cannot delete stream: id must exist: "${id}" is unknown`);
     }
     return c.body(null, 204);
   });
 
-  app.get("/v1/streams/:id/forecast", (c) => {
-    const { id } = check(pathSchema, c.req.param(), "forecast", "path");
-    const { horizon } = check(forecastQuery, c.req.query(), "forecast", "query");
-    return c.json(service.forecast(id, horizon));
+  app.openapi(forecastRoute, (c) => {
+    const { id } = c.req.valid("param");
+    return c.json(forecastJson(streams.forecast(id, c.req.valid("query").horizon)), 200);
   });
 
-  app.get("/v1/streams/:id/crossing", (c) => {
-    const action = "compute crossing";
-    const { id } = check(pathSchema, c.req.param(), action, "path");
-    const q = check(crossingQuery, c.req.query(), action, "query");
+  app.openapi(crossingRoute, (c) => {
+    const action = c.get("action");
+    const { id } = c.req.valid("param");
+    const q = c.req.valid("query");
     if ((q.above === undefined) === (q.below === undefined)) {
+      const raw = c.req.query();
       fail(
         400,
-        `Cannot ${action}: exactly one of 'above' and 'below' must be given: current values are above=${
-          show(c.req.query("above"))
-        }, below=${show(c.req.query("below"))}`,
+        `Cannot ${action}: exactly one of 'above' and 'below' must be given: current values are ` +
+          `above=${showValue(raw.above)}, below=${showValue(raw.below)}`,
       );
     }
-    const { targets } = streamRecord(deps, id, action);
+    const { targets } = record(id, action);
     let target = q.target;
     if (target === undefined) {
       if (targets.length !== 1) {
@@ -127,29 +300,17 @@ export function streamRoutes(app: Hono, deps: AppDeps): void {
       }
       target = targets[0];
     }
-    const [direction, x] = q.above !== undefined ? ["above" as const, q.above] : [
-      "below" as const,
-      q.below!,
-    ];
-    return c.json(service.crossing(id, target, x, direction));
+    const [direction, x] = q.above !== undefined
+      ? ["above" as const, q.above]
+      : ["below" as const, q.below!];
+    return c.json(crossingJson(streams.crossing(id, target, x, direction)), 200);
   });
 
-  app.get("/v1/streams/:id/anomalies", async (c) => {
-    const action = "list anomalies";
-    const { id } = check(pathSchema, c.req.param(), action, "path");
-    const q = check(anomaliesQuery, c.req.query(), action, "query");
-    streamRecord(deps, id, action);
-    return c.json(await alertPage(service, { ...q, stream: id }));
+  app.openapi(anomaliesRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    record(id, c.get("action"));
+    return c.json(await alertPage(alerts, { ...c.req.valid("query"), stream: id }), 200);
   });
-}
 
-/** The stream's record, or a 404. */
-function streamRecord({ service }: AppDeps, id: string, action: string) {
-  const rec = service.records.get(id);
-  if (!rec) fail(404, `Cannot ${action}: stream must exist: "${id}" is unknown`);
-  return rec;
-}
-
-function show(v: string | undefined): string {
-  return v === undefined ? "missing" : JSON.stringify(v);
+  return app;
 }

@@ -1,28 +1,40 @@
 /**
- * The API's boundary checks: one zod schema per input (path, query, body),
- * and the 400 answer a failed check gives, naming each field, its
+ * The API's input checks: the zod pieces of the path, query, header and body
+ * schemas, the one hook every validator answers a failed check with, and the
+ * reading of a JSON body. A failed check is a 400 naming each field, its
  * constraint and its current value:
  *
  *   Cannot forecast: 'horizon' must be an integer from 1 to 512: current value is "0"
  *
- * Expected failures are thrown as HTTPException with their status; the app's
- * error handler turns them into `{"error": message}`.
+ * The action ("forecast") is the route's, set by `action()` (router.ts).
  */
 import { z } from "zod";
-import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { finiteNumber, STREAM_ID_PATTERN, STREAM_ID_RULE } from "../domain/reading.ts";
+import type { Context, MiddlewareHandler } from "hono";
+import {
+  finiteNumber,
+  isStreamId,
+  isValueName,
+  STREAM_ID_PATTERN,
+  STREAM_ID_RULE,
+  VALUE_NAME_PATTERN,
+  VALUE_NAME_RULE,
+} from "../domain/reading.ts";
 import { showValue } from "../domain/show_value.ts";
 import { timestampMs, TS_RULE } from "../ingest/timestamp.ts";
 import { fieldPath, valueAt } from "../ingest/schema.ts";
+import { fail } from "./errors.ts";
+import type { ApiEnv } from "./router.ts";
 
 /** Where an input came from, for "is not a known query parameter" and the like. */
 export type InputKind = "path" | "query" | "body" | "header";
 
-/** Throws the expected failure `message` with `status` (answered as `{"error": message}`). */
-export function fail(status: ContentfulStatusCode, message: string): never {
-  throw new HTTPException(status, { message });
-}
+/** The validator targets of Hono, as the messages name them. */
+const KIND_OF_TARGET: Record<string, InputKind> = {
+  param: "path",
+  query: "query",
+  json: "body",
+  header: "header",
+};
 
 /** One line per issue: `'field' constraint: current value is V`. */
 export function issueMessages(error: z.ZodError, input: unknown, kind: InputKind): string[] {
@@ -36,78 +48,139 @@ export function issueMessages(error: z.ZodError, input: unknown, kind: InputKind
         }`;
       }).join("; ");
     }
-    const field = issue.path.length === 0 ? kind : `'${fieldPath("", issue.path)}'`;
+    // a header schema checks one header: the message says "header", as it always has
+    const field = issue.path.length === 0 || kind === "header"
+      ? kind
+      : `'${fieldPath("", issue.path)}'`;
     return `${field} ${issue.message}: current value is ${showValue(valueAt(input, issue.path))}`;
   });
 }
 
-/** `input` checked by `schema`, or a 400 naming every problem ("Cannot <action>: ..."). */
-export function check<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-  action: string,
-  kind: InputKind,
-): z.output<S> {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  fail(400, `Cannot ${action}: ${issueMessages(r.error, input, kind).join("; ")}`);
+/** What a validator hands its hook (@hono/zod-validator passes the input as `data` either way). */
+export interface ValidationResult {
+  target: string;
+  success: boolean;
+  data?: unknown;
+  error?: z.ZodError;
 }
 
-/** A request body as JSON, or a 400 saying it is not. */
-export async function readJson(req: Request, action: string): Promise<unknown> {
-  const text = await req.text();
-  if (text.trim() === "") {
-    fail(400, `Cannot ${action}: the body must be a JSON object: it is empty`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    fail(
-      400,
-      `Cannot ${action}: the body must be JSON (${(e as Error).message}): current value is ${
-        showValue(text)
-      }`,
-    );
-  }
+/**
+ * The hook of every validator: a failed check becomes the 400
+ * `Cannot <action>: <issues>`; `action` defaults to the route's (or, on a
+ * route that names none, its method and path).
+ */
+export function refuseInvalid(
+  result: ValidationResult,
+  c: Context<ApiEnv>,
+  action: string = c.get("action") ?? `${c.req.method} ${c.req.path}`,
+): undefined {
+  if (result.success || !result.error) return undefined;
+  const kind = KIND_OF_TARGET[result.target] ?? "body";
+  fail(400, `Cannot ${action}: ${issueMessages(result.error, result.data, kind).join("; ")}`);
+}
+
+/** The media types a JSON body may be sent as: application/json and application/*+json. */
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/**
+ * Reads the request body as JSON before the body's schema checks it: a body
+ * that is not JSON is refused in the house style, naming `action(c)`: 415
+ * when it is not sent as JSON, 400 when it is empty or does not parse.
+ */
+export function jsonBody(action: (c: Context<ApiEnv>) => string): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const text = await c.req.text();
+    if (text.trim() === "") {
+      fail(400, `Cannot ${action(c)}: the body must be a JSON object: it is empty`);
+    }
+    const type = c.req.header("content-type");
+    if (type === undefined || !JSON_MEDIA_TYPE.test(type.split(";")[0].trim())) {
+      fail(
+        415,
+        `Cannot ${action(c)}: the body must be sent as JSON (content-type application/json): ` +
+          `current value is ${showValue(type)}`,
+      );
+    }
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      fail(
+        400,
+        `Cannot ${action(c)}: the body must be JSON (${(e as Error).message}): current value is ${
+          showValue(text)
+        }`,
+      );
+    }
+    await next();
+  };
 }
 
 // ---- schema pieces --------------------------------------------------------
 
+/**
+ * A query parameter given once (Hono hands a repeated one over as an array,
+ * which this refuses by name).
+ */
+function queryString() {
+  return z.string({ error: "must be given once" });
+}
+
 /** A stream id in a path or a query. */
-export const streamId = z.string().regex(STREAM_ID_PATTERN, {
-  error: `must be a stream id of ${STREAM_ID_RULE}`,
-});
+export const streamId = z.string({ error: `must be a stream id of ${STREAM_ID_RULE}` }).refine(
+  isStreamId,
+  {
+    error: `must be a stream id of ${STREAM_ID_RULE}`,
+  },
+).meta({ description: `A stream id: ${STREAM_ID_RULE}`, pattern: STREAM_ID_PATTERN.source });
+
+/** A value name, in a query or a body. */
+export const valueName = z.string({ error: `must be a value name of ${VALUE_NAME_RULE}` })
+  .refine(isValueName, { error: `must be a value name of ${VALUE_NAME_RULE}` })
+  .meta({ description: `A value name: ${VALUE_NAME_RULE}`, pattern: VALUE_NAME_PATTERN.source });
 
 /** An integer query parameter from `min` to `max`. */
 export function intParam(min: number, max: number) {
   const error = `must be an integer from ${min} to ${max}`;
-  return z.string().refine((s) => {
+  return queryString().refine((s) => {
     if (!/^[0-9]+$/.test(s)) return false;
     const n = Number(s);
     return n >= min && n <= max;
-  }, { error }).transform(Number);
+  }, { error }).transform(Number).meta({ type: "integer", minimum: min, maximum: max });
 }
 
 /** A finite number query parameter ("21.5", "-3", "1e3"). */
-export const numberParam = z.string().refine((s) => finiteNumber(s) !== null, {
+export const numberParam = queryString().refine((s) => finiteNumber(s) !== null, {
   error: "must be a finite number",
-}).transform((s) => finiteNumber(s)!);
+}).transform((s) => finiteNumber(s)!).meta({ type: "number" });
 
 /** A time query parameter: ms (or s) since the epoch or an RFC 3339 time with a zone -> ms. */
-export const timeParam = z.string().refine((s) => timestampMs(s) !== null, {
+export const timeParam = queryString().refine((s) => timestampMs(s) !== null, {
   error: TS_RULE,
-}).transform((s) => timestampMs(s)!);
+}).transform((s) => timestampMs(s)!).meta({
+  type: "string",
+  description: `A time: ${TS_RULE}`,
+  examples: ["2025-06-01T00:00:00Z", "1748736000000"],
+});
 
 /** Alert ids: 16 digits as the store makes them; shorter digit strings are padded ("0": before all). */
 export const ALERT_ID_RULE = "an alert id of 1-16 decimal digits";
 
 /** An alert id (1-16 digits), padded to the store's 16. */
-export const alertIdParam = z.string().regex(/^[0-9]{1,16}$/, {
+export const alertIdParam = queryString().regex(/^[0-9]{1,16}$/, {
   error: `must be ${ALERT_ID_RULE}`,
-}).transform((s) => s.padStart(16, "0"));
+}).transform((s) => s.padStart(16, "0")).meta({
+  type: "string",
+  pattern: "^[0-9]{1,16}$",
+  description: "An alert id: 1-16 decimal digits (shorter ones are padded with zeros)",
+  examples: ["0000000000000042"],
+});
 
 /** A comma-separated list of stream ids, as a set. */
-export const streamListParam = z.string().refine(
-  (s) => s.split(",").every((id) => STREAM_ID_PATTERN.test(id.trim())),
+export const streamListParam = queryString().refine(
+  (s) => s.split(",").every((id) => isStreamId(id.trim())),
   { error: `must be a comma-separated list of stream ids of ${STREAM_ID_RULE}` },
-).transform((s) => new Set(s.split(",").map((id) => id.trim())));
+).transform((s) => new Set(s.split(",").map((id) => id.trim()))).meta({
+  type: "string",
+  description: `Comma-separated stream ids (${STREAM_ID_RULE})`,
+  examples: ["boiler,room"],
+});

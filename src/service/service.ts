@@ -16,7 +16,16 @@ import type { IngestResult, IngestSink, Rejection, Source } from "../ingest/inge
 import { showValue } from "../domain/show_value.ts";
 import { getPreset, type Preset } from "../stream/preset.ts";
 import { AlertHub } from "./alert_hub.ts";
-import { firstCrossing } from "./crossing.ts";
+import {
+  type Crossing,
+  streamCrossing,
+  type StreamForecast,
+  streamForecast,
+  type StreamSummary,
+  streamSummary,
+} from "./stream_views.ts";
+
+export type { Crossing, HorizonAccuracy, StreamForecast, StreamSummary } from "./stream_views.ts";
 
 /** What a stream is, as stored in KV and shown by the API. */
 export interface StreamRecord {
@@ -43,13 +52,21 @@ export interface StreamSpec {
 
 export type { IngestResult, Rejection, Source };
 
-/** A request the caller can fix: carries the HTTP status the API answers with. */
+/**
+ * What kind of request a ServiceError refuses: `invalid` (the request itself
+ * is wrong), `not_found` (it names a stream or alert that does not exist),
+ * `conflict` (it cannot be done in the present state: a limit reached, no
+ * reading yet). The API maps each kind to its HTTP status.
+ */
+export type ServiceErrorKind = "invalid" | "not_found" | "conflict";
+
+/** A request the caller can fix, and what kind of failure it is. */
 export class ServiceError extends Error {
-  readonly status: 400 | 404 | 409 | 422;
-  constructor(status: ServiceError["status"], message: string) {
+  readonly kind: ServiceErrorKind;
+  constructor(kind: ServiceErrorKind, message: string) {
     super(message);
     this.name = "ServiceError";
-    this.status = status;
+    this.kind = kind;
   }
 }
 
@@ -185,7 +202,7 @@ export class Service implements AlertSource, IngestSink {
     try {
       return getPreset(name);
     } catch (e) {
-      throw new ServiceError(400, (e as Error).message);
+      throw new ServiceError("invalid", (e as Error).message);
     }
   }
 
@@ -203,7 +220,7 @@ export class Service implements AlertSource, IngestSink {
   #create(id: string, spec: StreamSpec & { columns: string[] }): StreamModel {
     if (this.records.size >= this.#options.maxStreams) {
       throw new ServiceError(
-        409,
+        "conflict",
         `Cannot create stream "${id}": at most ${this.#options.maxStreams} streams are allowed (maxStreams): current count is ${this.records.size}`,
       );
     }
@@ -222,7 +239,7 @@ export class Service implements AlertSource, IngestSink {
       stream = this.#build(rec);
     } catch (e) {
       if (e instanceof ServiceError) throw e;
-      throw new ServiceError(400, (e as Error).message);
+      throw new ServiceError("invalid", (e as Error).message);
     }
     this.records.set(id, rec);
     this.#dirty.set(id, 0);
@@ -282,7 +299,7 @@ export class Service implements AlertSource, IngestSink {
         const reason = e instanceof ReadingError
           ? e.reason
           : e instanceof ServiceError
-          ? (e.status === 409 ? "too_many_streams" : "bad_stream")
+          ? (e.kind === "conflict" ? "too_many_streams" : "bad_stream")
           : "error";
         if (!(e instanceof ReadingError)) {
           // the engine counts its own rejects; count the service's here
@@ -344,53 +361,27 @@ export class Service implements AlertSource, IngestSink {
   // ---- streams ------------------------------------------------------------
 
   /** A stream's record and model summary. */
-  summary(id: string) {
+  summary(id: string): StreamSummary {
     const rec = this.records.get(id);
     const s = this.engine.get(id);
     if (!rec || !s) {
-      throw new ServiceError(404, `Cannot find stream: id must exist: "${id}" is unknown`);
+      throw new ServiceError("not_found", `Cannot find stream: id must exist: "${id}" is unknown`);
     }
-    const stats = s.stats();
-    return {
-      ...rec,
-      state: s.state,
-      readings: s.readings,
-      learnedReadings: s.learnedReadings,
-      lastReading: Number.isFinite(s.lastTs) ? s.lastTs : null,
-      periodMs: Number.isFinite(s.periodMs) ? s.periodMs : rec.periodMs,
-      gaps: s.gaps,
-      model: {
-        hidden: s.preset.model.hidden,
-        layers: s.preset.model.layers,
-        window: s.preset.model.window,
-        horizons: s.Hm,
-        experts: s.expertNames,
-        bytes: s.bytes,
-        updates: s.trainer?.updates ?? 0,
-      },
-      horizons: stats.map((h) => ({
-        horizon: h.horizon,
-        scored: h.scored,
-        skill: finiteOrNull(h.skill.blend),
-        skillByExpert: Object.fromEntries(
-          Object.entries(h.skill).map(([k, v]) => [k, finiteOrNull(v)]),
-        ),
-        coverage: finiteOrNull(h.coverage),
-      })),
-    };
+    return streamSummary(rec, s);
   }
 
-  list() {
+  /** Every stream's summary, by id. */
+  list(): StreamSummary[] {
     return [...this.records.keys()].sort().map((id) => this.summary(id));
   }
 
   /** Creates a stream, or changes one (preset, targets or period rebuild its model). */
-  async put(id: string, spec: StreamSpec): Promise<ReturnType<Service["summary"]>> {
+  async put(id: string, spec: StreamSpec): Promise<StreamSummary> {
     const rec = this.records.get(id);
     if (!rec) {
       if (!spec.columns) {
         throw new ServiceError(
-          400,
+          "invalid",
           `Cannot create stream "${id}": 'columns' must list its value names: current value is undefined`,
         );
       }
@@ -418,7 +409,7 @@ export class Service implements AlertSource, IngestSink {
         } catch (e) {
           this.engine.streams.set(id, old);
           if (e instanceof ServiceError) throw e;
-          throw new ServiceError(400, (e as Error).message);
+          throw new ServiceError("invalid", (e as Error).message);
         }
         next.updatedAt = null;
         this.#log.info("stream.rebuilt", { stream: id, preset: next.preset });
@@ -445,39 +436,30 @@ export class Service implements AlertSource, IngestSink {
   }
 
   /** The forecast from the newest reading, up to `horizon` steps. */
-  forecast(id: string, horizon?: number) {
+  forecast(id: string, horizon?: number): StreamForecast {
     const s = this.engine.get(id);
-    if (!s) throw new ServiceError(404, `Cannot forecast: stream must exist: "${id}" is unknown`);
+    if (!s) {
+      throw new ServiceError("not_found", `Cannot forecast: stream must exist: "${id}" is unknown`);
+    }
     const f = s.forecast(horizon ?? s.Hm);
     if (!f) {
       throw new ServiceError(
-        409,
+        "conflict",
         `Cannot forecast "${id}": the stream must have a reading first: current count is 0`,
       );
     }
-    const rec = this.records.get(id)!;
-    return {
-      stream: id,
-      origin: new Date(f.origin).toISOString(),
-      periodMs: Number.isFinite(s.periodMs) ? s.periodMs : null,
-      timestamps: f.timestamps.map((t) => (Number.isFinite(t) ? new Date(t).toISOString() : null)),
-      coverage: s.preset.intervals.coverage,
-      targets: f.targets,
-      model: {
-        version: s.learnedReadings,
-        updatedAt: rec.updatedAt === null ? null : new Date(rec.updatedAt).toISOString(),
-        state: s.state,
-      },
-    };
+    return streamForecast(this.records.get(id)!, s, f);
   }
 
   /** When the forecast of `target` is expected to cross `x` (above or below). */
-  crossing(id: string, target: string, x: number, direction: "above" | "below") {
+  crossing(id: string, target: string, x: number, direction: "above" | "below"): Crossing {
     const s = this.engine.get(id);
-    if (!s) throw new ServiceError(404, `Cannot forecast: stream must exist: "${id}" is unknown`);
+    if (!s) {
+      throw new ServiceError("not_found", `Cannot forecast: stream must exist: "${id}" is unknown`);
+    }
     if (!s.targets.includes(target)) {
       throw new ServiceError(
-        400,
+        "invalid",
         `Cannot compute crossing: 'target' must be one of ${
           JSON.stringify(s.targets)
         }: current value is "${target}"`,
@@ -486,30 +468,11 @@ export class Service implements AlertSource, IngestSink {
     const f = s.forecast();
     if (!f) {
       throw new ServiceError(
-        409,
+        "conflict",
         `Cannot forecast "${id}": the stream must have a reading first: current count is 0`,
       );
     }
-    const t = f.targets[target];
-    const now = s.latest(target);
-    // the interval's earliest: the bound nearest the threshold; its latest: the farthest
-    const near = direction === "above" ? t.upper : t.lower;
-    const far = direction === "above" ? t.lower : t.upper;
-    const iso = (v: number | null) => (v === null ? null : new Date(v).toISOString());
-    const at = firstCrossing(f.origin, now, f.timestamps, t.point, x, direction);
-    return {
-      stream: id,
-      target,
-      threshold: x,
-      direction,
-      value: now,
-      origin: new Date(f.origin).toISOString(),
-      horizonEnd: iso(f.timestamps[f.timestamps.length - 1]),
-      crossing: iso(at),
-      earliest: iso(firstCrossing(f.origin, now, f.timestamps, near, x, direction)),
-      latest: iso(firstCrossing(f.origin, now, f.timestamps, far, x, direction)),
-      coverage: s.preset.intervals.coverage,
-    };
+    return streamCrossing(s, f, target, x, direction);
   }
 
   // ---- checkpoints --------------------------------------------------------
@@ -578,7 +541,10 @@ export class Service implements AlertSource, IngestSink {
     const record = await this.#store.acknowledgeAlert(id, this.#now());
     const a = record && storedAlert(record);
     if (!a) {
-      throw new ServiceError(404, `Cannot acknowledge alert: id must exist: "${id}" is unknown`);
+      throw new ServiceError(
+        "not_found",
+        `Cannot acknowledge alert: id must exist: "${id}" is unknown`,
+      );
     }
     return a;
   }
@@ -591,8 +557,4 @@ export class Service implements AlertSource, IngestSink {
  */
 function storedAlert(record: AlertRecord): StoredAlert {
   return record as unknown as StoredAlert;
-}
-
-function finiteOrNull(v: number): number | null {
-  return Number.isFinite(v) ? v : null;
 }

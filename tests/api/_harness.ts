@@ -12,14 +12,13 @@ import type { Reading } from "../../src/domain/reading.ts";
 import { Service } from "../../src/service/service.ts";
 import { Store } from "../../src/store/store.ts";
 import { gaussian, mulberry32 } from "../../src/model/rng.ts";
-import type { Hono } from "hono";
 
 /** A daemon under test. */
 export interface Daemon {
   kv: Deno.Kv;
   store: Store;
   service: Service;
-  app: Hono;
+  app: ReturnType<typeof createApp>;
   log: CapturedLog;
   /** What readiness() answers; tests change it. */
   ready: { kv: boolean; broker: boolean | null };
@@ -27,14 +26,22 @@ export interface Daemon {
   shutdown: AbortController;
   /** The readings handed to service.ingest(), in order (what the engine received). */
   ingested: Reading[];
-  /** JSON request through app.request(). */
+  /** A request through app.request(); a body is JSON (content-type application/json unless `headers` name another). */
   request(method: string, path: string, body?: unknown, headers?: HeadersInit): Promise<Response>;
   close(): Promise<void>;
 }
 
-/** Starts a daemon; `env` adds FORECASTD_* settings to the small test defaults. */
+/**
+ * Starts a daemon; `env` adds FORECASTD_* settings to the small test
+ * defaults; `now` is the app's clock (default Date.now).
+ */
 export async function startDaemon(
-  opts: { env?: Record<string, string>; heartbeatMs?: number; maxBodyBytes?: number } = {},
+  opts: {
+    env?: Record<string, string>;
+    heartbeatMs?: number;
+    maxBodyBytes?: number;
+    now?: () => number;
+  } = {},
 ): Promise<Daemon> {
   const kv = await Deno.openKv(":memory:");
   const store = new Store(kv);
@@ -64,6 +71,7 @@ export async function startDaemon(
     signal: shutdown.signal,
     heartbeatMs: opts.heartbeatMs,
     maxBodyBytes: opts.maxBodyBytes,
+    now: opts.now,
   });
   return {
     kv,
@@ -78,7 +86,7 @@ export async function startDaemon(
       const init: RequestInit = { method, headers: { ...headers as Record<string, string> } };
       if (body !== undefined) {
         init.body = typeof body === "string" ? body : JSON.stringify(body);
-        (init.headers as Record<string, string>)["content-type"] = "application/json";
+        (init.headers as Record<string, string>)["content-type"] ??= "application/json";
       }
       return Promise.resolve(app.request(path, init));
     },
@@ -91,7 +99,9 @@ export async function startDaemon(
 }
 
 /** A real server for `app` on 127.0.0.1, port 0. */
-export function serve(app: Hono): { port: number; base: string; close(): Promise<void> } {
+export function serve(
+  app: { fetch: Deno.ServeHandler },
+): { port: number; base: string; close(): Promise<void> } {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
   const port = server.addr.port;
   return { port, base: `127.0.0.1:${port}`, close: () => server.shutdown() };

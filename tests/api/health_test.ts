@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { INTERNAL_ERROR } from "../../src/api/app.ts";
-import { escapeLabel } from "../../src/api/metrics.ts";
+import { INTERNAL_ERROR } from "../../src/api/errors.ts";
+import { escapeLabel, formatMetrics, type MetricsSource } from "../../src/api/metrics.ts";
 import { FIVE_MIN, json, sineReadings, startDaemon } from "./_harness.ts";
 
 Deno.test("GET /healthz is 200 {status: ok}; /readyz is 200 only when KV is open and the broker connected or absent", async () => {
@@ -140,6 +140,51 @@ Deno.test("GET /metrics is Prometheus text 0.0.4 with every counter, and it coun
 
 Deno.test("escapeLabel() escapes backslash, double quote and newline", () => {
   assert.equal(escapeLabel('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
+});
+
+Deno.test("formatMetrics() averages each horizon over the streams that scored it and leaves out the rest", () => {
+  const score = (horizon: number, mse: number, coverage: number) => ({
+    horizon,
+    mse: { blend: mse, lstm: 99 },
+    coverage,
+  });
+  const source: MetricsSource = {
+    counters: {
+      readings: { mqtt: 1, ws: 2, http: 3, demo: 4 },
+      rejects: {},
+      checkpoints: 5,
+      checkpointFailures: 0,
+      checkpointCommits: 1,
+      alertsStored: 6,
+      alertFailures: 0,
+    },
+    rejects: () => ({ bad_json: 2 }),
+    learning: { readings: 10, learned: 9, observeSeconds: 0.5 },
+    streams: 2,
+    horizonStats: () => [
+      [score(1, 0.2, 0.8), score(2, NaN, NaN)],
+      [score(1, 0.4, NaN), score(2, NaN, NaN)],
+    ],
+    subscribers: 3,
+  };
+  const lines = formatMetrics(source, "1.2.3").split("\n");
+  for (
+    const line of [
+      'forecastd_build_info{version="1.2.3"} 1',
+      'forecastd_readings_total{source="demo"} 4',
+      'forecastd_rejected_readings_total{reason="bad_json"} 2',
+      "forecastd_training_steps_total 9",
+      "forecastd_observe_count 10",
+      "forecastd_streams 2",
+      "forecastd_alert_subscribers 3",
+      'forecastd_interval_coverage{horizon="1"} 0.8',
+    ]
+  ) assert.ok(lines.includes(line), `${line} in the metrics`);
+  const mse = lines.filter((l) => l.startsWith("forecastd_forecast_mse{"));
+  assert.equal(mse.length, 1, "horizon 2 has no score yet: left out, not NaN");
+  assert.match(mse[0], /^forecastd_forecast_mse\{horizon="1"\} /);
+  const mean = Number(mse[0].split(" ")[1]);
+  assert.ok(Math.abs(mean - 0.3) < 1e-12, `the mean of 0.2 and 0.4: ${mean}`);
 });
 
 Deno.test("an unexpected failure is logged once with its cause and answered with a generic 500", async () => {

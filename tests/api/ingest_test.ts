@@ -225,3 +225,29 @@ Deno.test("HTTP ingest: 200 with rejections listed, 422 when every reading is re
     await d.close();
   }
 });
+
+Deno.test("a reading without a time takes the time of the app's clock, over HTTP and WebSocket", async () => {
+  const clock = Date.UTC(2025, 5, 1, 12);
+  let now = clock;
+  const d = await startDaemon({ now: () => now });
+  const server = serve(d.app);
+  const ws = new WsClient(`ws://${server.base}/v1/ingest/ws`);
+  try {
+    let r = await json(await d.request("POST", "/v1/streams/s/readings", { v: 1 }));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    now += 60_000;
+    r = await json(await d.request("POST", "/v1/readings", { stream: "s", v: 2 }));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await ws.opened;
+    now += 60_000;
+    assert.deepEqual(await ws.ask(JSON.stringify({ stream: "s", v: 3 })), {
+      ok: true,
+      accepted: 1,
+    });
+    assert.deepEqual(d.ingested.map((x) => x.ts), [clock, clock + 60_000, clock + 120_000]);
+  } finally {
+    await ws.close();
+    await server.close();
+    await d.close();
+  }
+});

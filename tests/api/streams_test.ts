@@ -11,6 +11,9 @@ function errorOf(body: unknown): string {
   return msg as string;
 }
 
+/** An RFC 3339 time in UTC with milliseconds, as Date.prototype.toISOString() writes it. */
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 function includesAll(msg: string, fragments: string[]): void {
   for (const f of fragments) assert.ok(msg.includes(f), `${JSON.stringify(f)} in: ${msg}`);
 }
@@ -152,10 +155,12 @@ Deno.test("GET /v1/streams/{id}/forecast gives steps after the last reading, wit
     const r = await json(await d.request("GET", "/v1/streams/room/forecast?horizon=6"));
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.stream, "room");
-    assert.equal(Date.parse(r.body.origin), last);
+    assert.equal(r.body.origin, new Date(last).toISOString());
+    assert.equal(r.body.model.updatedAt, new Date(last).toISOString());
     assert.equal(r.body.periodMs, FIVE_MIN);
     assert.equal(r.body.timestamps.length, 6);
     r.body.timestamps.forEach((t: string, k: number) => {
+      assert.match(t, ISO, `timestamps[${k}]`);
       assert.equal(Date.parse(t), last + (k + 1) * FIVE_MIN, `timestamps[${k}]`);
     });
     assert.ok(
@@ -221,8 +226,10 @@ Deno.test("GET /v1/streams/{id}/crossing finds when a rising stream crosses a th
     assert.equal(r.body.target, "level", "the only target is the default");
     assert.equal(r.body.direction, "above");
     assert.ok(Math.abs(r.body.value - lastValue) < 1e-9);
-    assert.equal(Date.parse(r.body.origin), origin);
+    assert.equal(r.body.origin, new Date(origin).toISOString());
     assert.notEqual(r.body.crossing, null, "a rising stream crosses last + 0.3 within 24 steps");
+    assert.match(r.body.crossing, ISO);
+    assert.match(r.body.horizonEnd, ISO);
     const at = Date.parse(r.body.crossing);
     assert.ok(at > origin && at <= Date.parse(r.body.horizonEnd), `crossing ${r.body.crossing}`);
     // 0.05 per step: about 6 steps ahead
@@ -256,6 +263,70 @@ Deno.test("GET /v1/streams/{id}/crossing finds when a rising stream crosses a th
     const two = await json(await d.request("GET", "/v1/streams/two/crossing?above=1"));
     assert.equal(two.status, 400);
     includesAll(errorOf(two.body), ["'target' must be given", "a, b"]);
+  } finally {
+    await d.close();
+  }
+});
+
+Deno.test("a stream with one reading forecasts with null times and has no crossing time yet", async () => {
+  const d = await startDaemon();
+  try {
+    const ts = Date.UTC(2025, 5, 1, 12);
+    d.service.ingest([{ stream: "new", ts, values: { v: 1 } }], "http");
+    const f = await json(await d.request("GET", "/v1/streams/new/forecast?horizon=2"));
+    assert.equal(f.status, 200, JSON.stringify(f.body));
+    assert.equal(f.body.origin, new Date(ts).toISOString());
+    assert.equal(f.body.periodMs, null, "one reading gives no period");
+    assert.deepEqual(f.body.timestamps, [null, null]);
+
+    // the steps have no times: the crossing time is not known (this used to fail with a 500)
+    const c = await json(await d.request("GET", "/v1/streams/new/crossing?above=1000"));
+    assert.equal(c.status, 200, JSON.stringify(c.body));
+    assert.deepEqual(
+      [c.body.horizonEnd, c.body.crossing, c.body.earliest, c.body.latest],
+      [null, null, null, null],
+    );
+    const now = await json(await d.request("GET", "/v1/streams/new/crossing?above=0"));
+    assert.equal(now.body.crossing, now.body.origin, "a value already above crosses now");
+  } finally {
+    await d.close();
+  }
+});
+
+Deno.test("PUT refuses a body not sent as JSON (415); a repeated query parameter is refused by name", async () => {
+  const d = await startDaemon();
+  try {
+    let r = await json(
+      await d.request("PUT", "/v1/streams/s1", { columns: ["a"] }, {
+        "content-type": "text/plain",
+      }),
+    );
+    assert.equal(r.status, 415);
+    assert.equal(
+      errorOf(r.body),
+      `Cannot put stream "s1": the body must be sent as JSON (content-type application/json): ` +
+        `current value is "text/plain"`,
+    );
+    r = await json(await d.request("PUT", "/v1/streams/s1", "", {}));
+    assert.equal(r.status, 400);
+    assert.equal(
+      errorOf(r.body),
+      `Cannot put stream "s1": the body must be a JSON object: it is empty`,
+    );
+    r = await json(
+      await d.request("PUT", "/v1/streams/s1", { columns: ["a"] }, {
+        "content-type": "application/json; charset=utf-8",
+      }),
+    );
+    assert.equal(r.status, 201, "a charset is fine");
+
+    d.service.ingest(sineReadings("room", Date.UTC(2025, 5, 1), 0, 3), "http");
+    r = await json(await d.request("GET", "/v1/streams/room/forecast?horizon=1&horizon=2"));
+    assert.equal(r.status, 400);
+    assert.equal(
+      errorOf(r.body),
+      `Cannot forecast: 'horizon' must be given once: current value is ["1","2"]`,
+    );
   } finally {
     await d.close();
   }

@@ -98,11 +98,14 @@ Deno.test("Service forecasts ahead of the last reading with intervals, and answe
     svc.ingest(sine("s", 0, 400), "http");
     const f = svc.forecast("s", 6);
     assert.equal(f.timestamps.length, 6);
-    assert.equal(f.timestamps[0], new Date(T0 + 400 * STEP).toISOString());
+    assert.equal(f.timestamps[0], T0 + 400 * STEP);
     const t = f.targets.temp;
     assert.ok(t.lower.every((v, i) => v !== null && v < t.point[i] && t.upper[i]! > t.point[i]));
     assert.equal(f.model.version, svc.engine.get("s")!.learnedReadings);
-    assert.throws(() => svc.forecast("nope"), (e) => e instanceof ServiceError && e.status === 404);
+    assert.throws(
+      () => svc.forecast("nope"),
+      (e) => e instanceof ServiceError && e.kind === "not_found",
+    );
   });
 });
 
@@ -176,7 +179,7 @@ Deno.test("crossing: the earliest time the path reaches the threshold, interpola
   assert.equal(firstCrossing(0, 1, ts, [2, null, 4], 5, "above"), null);
 });
 
-Deno.test("Service.crossing() names the target it needs and answers with ISO times", async () => {
+Deno.test("Service.crossing() names the target it needs and answers with times in ms", async () => {
   await withService((svc) => {
     svc.ingest(sine("s", 0, 300), "http");
     assert.throws(
@@ -187,6 +190,7 @@ Deno.test("Service.crossing() names the target it needs and answers with ISO tim
     assert.equal(c.crossing, null);
     const now = svc.crossing("s", "temp", -100, "above");
     assert.equal(now.crossing, now.origin, "a value already above crosses now");
+    assert.equal(now.origin, T0 + 299 * STEP, "the newest reading's time");
   });
 });
 

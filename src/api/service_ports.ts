@@ -1,0 +1,61 @@
+/**
+ * The service as each route file sees it. Every route file declares the
+ * narrow port it uses; this adapts the daemon's Service to them, and is the
+ * one place in the API that reads past the service's methods (its records,
+ * its engine's streams and counters).
+ *
+ * Each port calls the service when it is used (not a method bound at start),
+ * so a service whose method is replaced, as a test does, is seen.
+ */
+import type { Service } from "../service/service.ts";
+import type { AlertsPort } from "./alerts.ts";
+import type { ReadingSink } from "./ingest.ts";
+import type { MetricsSource } from "./metrics.ts";
+import type { StreamsPort } from "./streams.ts";
+
+/** The ports of the route files, over one Service. */
+export interface ServicePorts {
+  streams: StreamsPort;
+  alerts: AlertsPort;
+  sink: ReadingSink;
+  metrics: MetricsSource;
+}
+
+/** The route files' ports over `service`. */
+export function servicePorts(service: Service): ServicePorts {
+  return {
+    streams: {
+      list: () => service.list(),
+      summary: (id) => service.summary(id),
+      record: (id) => service.records.get(id),
+      put: (id, spec) => service.put(id, spec),
+      delete: (id) => service.delete(id),
+      forecast: (id, horizon) => service.forecast(id, horizon),
+      crossing: (id, target, x, direction) => service.crossing(id, target, x, direction),
+    },
+    // Service implements the alert-source port and acknowledgement as they are
+    alerts: service,
+    sink: {
+      ingest: (readings, source) => service.ingest(readings, source),
+      reject: (reason) => service.reject(reason),
+    },
+    metrics: {
+      get counters() {
+        return service.counters;
+      },
+      rejects: () => service.rejects(),
+      get learning() {
+        return service.engine.counters;
+      },
+      get streams() {
+        return service.records.size;
+      },
+      *horizonStats() {
+        for (const stream of service.engine.streams.values()) yield stream.stats();
+      },
+      get subscribers() {
+        return service.subscribers;
+      },
+    },
+  };
+}
