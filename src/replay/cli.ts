@@ -10,7 +10,7 @@
  * unless --anomaly-out or --json-out was asked for, and read access once the
  * CSV is loaded, so nothing else is read or written.
  */
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "../cli/args.ts";
 import { getPreset, parsePreset, type Preset } from "../stream/preset.ts";
 import { readCsv } from "./csv.ts";
 import { FSNET_ROWS, fsnetSplit, onlineSplit, type ProtocolName, PROTOCOLS } from "./protocol.ts";
@@ -124,46 +124,31 @@ export function loadPreset(nameOrFile: string): Preset {
   return parsePreset(json, `preset file "${nameOrFile}"`);
 }
 
-/**
- * node:util's parseArgs over replay's options; its own errors (an unknown
- * option, a value that looks like an option such as `--rows -5`) become the
- * usual argument error instead of a TypeError with a stack trace.
- */
-function parseOptions(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        help: { type: "boolean", short: "h" },
-        timestamp: { type: "string" },
-        columns: { type: "string" },
-        targets: { type: "string" },
-        rows: { type: "string" },
-        preset: { type: "string" },
-        horizons: { type: "string" },
-        without: { type: "string" },
-        protocol: { type: "string" },
-        "warmup-passes": { type: "string" },
-        json: { type: "boolean" },
-        "json-out": { type: "string" },
-        "anomaly-out": { type: "string" },
-        "anomaly-score": { type: "string" },
-      },
-    });
-  } catch (e) {
-    if (
-      e instanceof TypeError && String((e as { code?: string }).code).startsWith("ERR_PARSE_ARGS")
-    ) {
-      throw new RangeError(`Cannot run replay: ${e.message}`);
-    }
-    throw e;
-  }
-}
+const REPLAY_OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  timestamp: { type: "string" },
+  columns: { type: "string" },
+  targets: { type: "string" },
+  rows: { type: "string" },
+  preset: { type: "string" },
+  horizons: { type: "string" },
+  without: { type: "string" },
+  protocol: { type: "string" },
+  "warmup-passes": { type: "string" },
+  json: { type: "boolean" },
+  "json-out": { type: "string" },
+  "anomaly-out": { type: "string" },
+  "anomaly-score": { type: "string" },
+} as const;
 
 /** Parses the arguments after `replay`; throws a RangeError naming the bad option and value. */
 export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
-  const { values, positionals } = parseOptions(args);
+  // node:util's own refusals (an unknown option, `--rows -5`) are argument errors too
+  const { values, positionals } = parseCommandArgs("Cannot run replay", {
+    args,
+    options: REPLAY_OPTIONS,
+    allowPositionals: true,
+  });
   if (values.help) return "help";
   if (positionals.length !== 1) {
     throw new RangeError(
