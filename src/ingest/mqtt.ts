@@ -23,6 +23,7 @@ import mqtt from "mqtt";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
+import { maskUrlPassword } from "../domain/mask_url_password.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../service/service.ts";
 import { parseMqttMessage } from "./parse.ts";
@@ -91,18 +92,6 @@ export interface MqttSource {
   readonly stats: { messages: number; rejected: number; alertsPublished: number };
   /** Stops publishing alerts and disconnects (the broker keeps the session). */
   close(): Promise<void>;
-}
-
-/** `url` with any password replaced by ********, for logs. */
-export function maskUrlPassword(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password === "") return url;
-    u.password = "********";
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 /** True when `topic` is `prefix` or lies under it. */
