@@ -18,7 +18,7 @@ import {
   formatOptionsHelp,
   kvPath,
   resolveConfig,
-} from "./src/config.ts";
+} from "./src/config/mod.ts";
 import { createLogger, type Logger, print } from "./src/log.ts";
 import { Store } from "./src/store/store.ts";
 import { Service } from "./src/service/service.ts";

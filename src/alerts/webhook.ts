@@ -21,7 +21,7 @@
  * Webhook URLs often hold a token (in the path), so logs show only the
  * URL's origin and the webhook's index.
  */
-import type { Webhook } from "../config.ts";
+import type { Webhook } from "../config/mod.ts";
 import type { Logger } from "../log.ts";
 import type { StoredAlert } from "../domain/alert.ts";
 import type { AlertSource } from "./alert_source.ts";

@@ -22,7 +22,7 @@
 import mqtt from "mqtt";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/mod.ts";
 import { maskUrlPassword } from "../domain/mask_url_password.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../service/service.ts";

@@ -5,7 +5,7 @@
  * every N updates or T seconds and at shutdown. No sockets here: sources and
  * the HTTP API call it, main.ts wires them.
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Reading } from "../domain/reading.ts";
 import type { AlertRecord, Store } from "../store/store.ts";

@@ -28,7 +28,7 @@ import type { StreamRecord } from "../service/service.ts";
 import { Service } from "../service/service.ts";
 import { Store } from "../store/store.ts";
 import { captureLog } from "../log.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/mod.ts";
 
 /** The `format` field of every stream file. */
 export const STREAM_FILE_FORMAT = "forecastd-stream";

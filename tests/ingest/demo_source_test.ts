@@ -9,7 +9,7 @@ import { startEmbeddedBroker } from "../../src/ingest/broker.ts";
 import { startMqttSource } from "../../src/ingest/mqtt.ts";
 import { Service } from "../../src/service/service.ts";
 import { Store } from "../../src/store/store.ts";
-import { resolveConfig } from "../../src/config.ts";
+import { resolveConfig } from "../../src/config/mod.ts";
 import { captureLog } from "../../src/log.ts";
 import type { StoredAlert } from "../../src/domain/alert.ts";
 

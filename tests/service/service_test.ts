@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Service, ServiceError } from "../../src/service/service.ts";
 import { firstCrossing } from "../../src/service/crossing.ts";
 import { Store } from "../../src/store/store.ts";
-import { resolveConfig } from "../../src/config.ts";
+import { resolveConfig } from "../../src/config/mod.ts";
 import { captureLog } from "../../src/log.ts";
 import type { Reading } from "../../src/domain/reading.ts";
 import { withTempDir } from "../_helpers.ts";

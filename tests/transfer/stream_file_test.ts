@@ -13,7 +13,7 @@ import {
 } from "../../src/transfer/stream_file.ts";
 import { Service, type StreamRecord } from "../../src/service/service.ts";
 import { Store } from "../../src/store/store.ts";
-import { resolveConfig } from "../../src/config.ts";
+import { resolveConfig } from "../../src/config/mod.ts";
 import { captureLog } from "../../src/log.ts";
 
 const config = resolveConfig({ args: [], env: {}, readFile: () => "" });
