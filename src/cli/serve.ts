@@ -9,6 +9,7 @@ import { createLogger, print } from "../log.ts";
 import { Store } from "../store/store.ts";
 import { Service } from "../service/service.ts";
 import { type Mqtt, MqttConfigError, startMqtt } from "../ingest/mqtt.ts";
+import { hostPort } from "../ingest/broker.ts";
 import { type DemoSource, startDemoSource } from "../ingest/demo_source.ts";
 import { createApp } from "../api/app.ts";
 import { startWebhooks } from "../alerts/webhook.ts";
@@ -138,10 +139,6 @@ export async function serve(args: string[]): Promise<number> {
   clearTimeout(hardExit);
   log.info("shutdown.done", { ms: Math.round(performance.now() - t0) });
   return 0;
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** The friendly start-up lines, one per endpoint (tests read the http: and mqtt: lines). */
