@@ -1,10 +1,11 @@
 /**
  * Command-line flags of every benchmark script, one parser for all of them:
- * node:util's parseArgs splits the arguments (`--name=value`, or `--name value`),
- * then each flag's value is checked against its spec. An unknown flag, a flag
- * without a value, a stray argument or a value out of range is an error that
- * names the flag and its value; a script given one prints it and exits with
- * status 2 (`exitOnFlagError`).
+ * the daemon's argTokens (src/cli/args.ts, over node:util's parseArgs)
+ * splits the arguments (`--name=value`, or `--name value`), then each flag's
+ * value is checked against its spec. An unknown flag, a flag without a value,
+ * a stray argument or a value out of range is an error that names the flag
+ * and its value; a script given one prints it and exits with status 2
+ * (`exitOnFlagError`).
  *
  * The workload benchmark's flags (bench/main.ts):
  *
@@ -13,7 +14,7 @@
  *                     its own process so V8's type feedback stays monomorphic
  *   --loops=false     skip the typed-array loop reference (default true)
  */
-import { parseArgs } from "node:util";
+import { argTokens } from "../src/cli/args.ts";
 
 /** A flag's value is missing, unknown or out of range; scripts exit with status 2 on it. */
 export class FlagError extends RangeError {
@@ -44,17 +45,9 @@ export function parseFlags<S extends Record<string, Flag<unknown>>>(
 ): FlagValues<S> {
   const names = Object.keys(specs);
   const options = Object.fromEntries(names.map((n) => [n, { type: "string" as const }]));
-  const { tokens } = parseArgs({
-    args: [...argv],
-    options,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
   const known = names.map((n) => `--${n}`).join(", ");
   const texts = new Map<string, string>();
-  for (const token of tokens) {
-    if (token.kind === "option-terminator") continue;
+  for (const token of argTokens(argv, options)) {
     if (token.kind === "positional") {
       throw new FlagError(
         `${action}: each argument must look like --name=value: current value is "${token.value}"`,

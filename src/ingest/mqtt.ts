@@ -23,6 +23,7 @@
 import mqtt from "mqtt";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
+import { maskUrlPassword } from "../domain/mask_url_password.ts";
 import type { Logger } from "../log.ts";
 import type { IngestSink } from "./ingest_sink.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
@@ -96,18 +97,6 @@ export interface MqttSource {
   readonly client: mqtt.MqttClient;
   /** Disconnects (the broker keeps the session), after unacknowledged publishes or a timeout. */
   close(): Promise<void>;
-}
-
-/** `url` with any password replaced by ********, for logs. */
-export function maskUrlPassword(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password === "") return url;
-    u.password = "********";
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 /** True when `topic` is `prefix` or lies under it. */

@@ -1,8 +1,8 @@
 /**
- * `forecastd replay FILE [options]`: the command line of a replay. Parses
- * the options, reads the CSV, runs {@link replay}, prints a table (or JSON)
- * on stdout, writes the optional files, draws a progress bar on stderr when
- * stderr is a terminal.
+ * `forecastd replay FILE [options]` once its command line is parsed
+ * (src/cli/replay.ts): reads the CSV, runs {@link replay}, prints a table
+ * (or JSON) on stdout, writes the optional files, draws a progress bar on
+ * stderr when stderr is a terminal.
  *
  * Permissions: the `replay` task grants --allow-read and --allow-write, as a
  * replay reads any CSV and may write results where it is told. When run from
@@ -10,56 +10,12 @@
  * unless --anomaly-out or --json-out was asked for, and read access once the
  * CSV is loaded, so nothing else is read or written.
  */
-import { parseArgs } from "node:util";
 import { getPreset, parsePreset, type Preset } from "../stream/preset.ts";
 import { readCsv } from "./csv.ts";
-import { FSNET_ROWS, fsnetSplit, onlineSplit, type ProtocolName, PROTOCOLS } from "./protocol.ts";
+import { FSNET_ROWS, fsnetSplit, onlineSplit, type ProtocolName } from "./protocol.ts";
 import { replay, type ReplayReport } from "./replay.ts";
 
-export const REPLAY_HELP = `Usage: forecastd replay FILE [options]
-       deno task replay FILE [options]        (paths relative to the project root)
-
-Feeds a CSV file (a timestamp column and numeric columns) reading by reading
-through the daemon's engine and scores its forecasts: MSE and MAE of z-scored
-values, interval coverage, per expert (persistence, seasonal, linear, lstm)
-and their blend.
-
-Data:
-  --timestamp NAME     the timestamp column (default: the first column); "YYYY-MM-DD HH:MM:SS"
-                       without a zone is UTC; ISO 8601 and epoch seconds or ms also work
-  --columns A,B        the input columns (default: every numeric column but the timestamp)
-  --targets A,B        the columns to forecast and score (default: all input columns)
-  --rows N|all         rows to feed (default: all; 14400 under --protocol fsnet)
-
-Model:
-  --preset NAME|FILE   a built-in preset from models/ (default: default), or a preset
-                       file ending in .json (see models/ for the fields)
-  --horizons 1,24,48   horizons to report (default: 1 and the preset's); the stream forecasts
-                       max(horizons) steps ahead, overriding the preset's horizons
-  --without lstm       run without the LSTM expert (the blend of the cheap experts)
-
-Protocol:
-  --protocol online    (default) score every forecast; z-score with the mean and std of all rows
-  --protocol fsnet     FSNet/OneNet on ETT: first 14400 rows (or --rows), rows [0, 20%) train and
-                       [20%, 25%) validation are fed unscored; targets from 25% on are scored,
-                       z-scored with the training rows' mean and population std
-  --warmup-passes N    passes over the warm-up rows (default: 1); above 1 only with --protocol
-                       fsnet: the stream is rewound after each pass but the last, which runs on
-                       into the scored rows; readings, learned and alerts count every pass
-
-Output:
-  --json               the report as JSON on stdout
-  --json-out FILE      the report as JSON into FILE
-  --anomaly-out FILE   NAB results layout, one line per row: timestamp,value,anomaly_score
-                       (value: the first target; anomaly_score: see --anomaly-score, 0 for a
-                       rejected row or before the first score)
-  --anomaly-score F    the observation's field written as anomaly_score: onset (default: the
-                       likelihood where an incident begins, 0 elsewhere), likelihood, score or
-                       percentile
-  -h, --help           this help
-`;
-
-/** How main.ts runs the command. */
+/** How the command runs. */
 export interface RunReplayOptions {
   /** Give up write access unless an output file is asked for, and read access after loading. */
   dropPermissions?: boolean;
@@ -89,15 +45,8 @@ export interface ReplayArgs {
 export const ANOMALY_FIELDS = ["onset", "likelihood", "score", "percentile"] as const;
 export type AnomalyField = typeof ANOMALY_FIELDS[number];
 
-const WITHOUT = ["lstm"];
-
 function usage(constraint: string, value: string): RangeError {
   return new RangeError(`Cannot run replay: ${constraint}: current value is "${value}"`);
-}
-
-function list(v: string | undefined): string[] | undefined {
-  if (v === undefined) return undefined;
-  return v.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
 /** A built-in preset by name, or a preset file when the name ends in ".json". */
@@ -124,119 +73,6 @@ export function loadPreset(nameOrFile: string): Preset {
   return parsePreset(json, `preset file "${nameOrFile}"`);
 }
 
-/**
- * node:util's parseArgs over replay's options; its own errors (an unknown
- * option, a value that looks like an option such as `--rows -5`) become the
- * usual argument error instead of a TypeError with a stack trace.
- */
-function parseOptions(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        help: { type: "boolean", short: "h" },
-        timestamp: { type: "string" },
-        columns: { type: "string" },
-        targets: { type: "string" },
-        rows: { type: "string" },
-        preset: { type: "string" },
-        horizons: { type: "string" },
-        without: { type: "string" },
-        protocol: { type: "string" },
-        "warmup-passes": { type: "string" },
-        json: { type: "boolean" },
-        "json-out": { type: "string" },
-        "anomaly-out": { type: "string" },
-        "anomaly-score": { type: "string" },
-      },
-    });
-  } catch (e) {
-    if (
-      e instanceof TypeError && String((e as { code?: string }).code).startsWith("ERR_PARSE_ARGS")
-    ) {
-      throw new RangeError(`Cannot run replay: ${e.message}`);
-    }
-    throw e;
-  }
-}
-
-/** Parses the arguments after `replay`; throws a RangeError naming the bad option and value. */
-export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
-  const { values, positionals } = parseOptions(args);
-  if (values.help) return "help";
-  if (positionals.length !== 1) {
-    throw new RangeError(
-      `Cannot run replay: give exactly one CSV file: current arguments are ${
-        positionals.length === 0 ? "none" : JSON.stringify(positionals)
-      }`,
-    );
-  }
-  const protocol = (values.protocol ?? "online") as ProtocolName;
-  if (!PROTOCOLS.includes(protocol)) {
-    throw usage(`--protocol must be one of ${PROTOCOLS.join(", ")}`, values.protocol!);
-  }
-  let rows: number | "all" = protocol === "fsnet" ? FSNET_ROWS : "all";
-  if (values.rows !== undefined) {
-    const n = Number(values.rows);
-    if (values.rows === "all") rows = "all";
-    else if (Number.isInteger(n) && n >= 2) rows = n;
-    else throw usage("--rows must be an integer of at least 2 or 'all'", values.rows);
-  }
-  const preset = loadPreset(values.preset ?? "default");
-  let horizons = [1, preset.horizons];
-  if (values.horizons !== undefined) {
-    horizons = (list(values.horizons) ?? []).map(Number);
-    if (horizons.length === 0 || horizons.some((h) => !Number.isInteger(h) || h < 1 || h > 512)) {
-      throw usage(
-        "--horizons must be a comma-separated list of integers in 1..512",
-        values.horizons,
-      );
-    }
-  }
-  horizons = [...new Set(horizons)].sort((a, b) => a - b);
-  const without = list(values.without) ?? [];
-  for (const w of without) {
-    if (!WITHOUT.includes(w)) {
-      throw usage(`--without must list experts that can be left out (${WITHOUT.join(", ")})`, w);
-    }
-  }
-  let warmupPasses = 1;
-  if (values["warmup-passes"] !== undefined) {
-    const text = values["warmup-passes"];
-    warmupPasses = /^\d+$/.test(text) ? Number(text) : NaN;
-    if (!Number.isSafeInteger(warmupPasses) || warmupPasses < 1) {
-      throw usage("--warmup-passes must be an integer of at least 1", text);
-    }
-    if (warmupPasses > 1 && protocol !== "fsnet") {
-      throw usage(
-        `--warmup-passes above 1 needs --protocol fsnet, the protocol with warm-up rows (--protocol ${protocol} scores every row)`,
-        text,
-      );
-    }
-  }
-  const anomalyScore = (values["anomaly-score"] ?? "onset") as AnomalyField;
-  if (!ANOMALY_FIELDS.includes(anomalyScore)) {
-    throw usage(`--anomaly-score must be one of ${ANOMALY_FIELDS.join(", ")}`, anomalyScore);
-  }
-  return {
-    file: positionals[0],
-    timestamp: values.timestamp,
-    columns: list(values.columns),
-    targets: list(values.targets),
-    rows,
-    preset,
-    horizons,
-    without,
-    protocol,
-    warmupPasses,
-    json: values.json ?? false,
-    jsonOut: values["json-out"],
-    anomalyOut: values["anomaly-out"],
-    anomalyScore,
-  };
-}
-
 /** The preset the stream is built with: Hmax = the largest reported horizon, experts left out. */
 export function streamPreset(a: ReplayArgs): Preset {
   const Hmax = Math.max(...a.horizons);
@@ -261,13 +97,8 @@ export interface ReplayJson extends Omit<ReplayReport, "horizons"> {
   horizons: ReplayReport["horizons"];
 }
 
-/** Runs the command; returns the exit status. */
-export async function runReplay(args: string[], opts: RunReplayOptions = {}): Promise<number> {
-  const a = parseReplayArgs(args);
-  if (a === "help") {
-    console.log(REPLAY_HELP);
-    return 0;
-  }
+/** Runs the replay `a` describes; returns the exit status. */
+export async function runReplay(a: ReplayArgs, opts: RunReplayOptions = {}): Promise<number> {
   if (opts.dropPermissions && a.jsonOut === undefined && a.anomalyOut === undefined) {
     Deno.permissions.revokeSync({ name: "write" });
   }

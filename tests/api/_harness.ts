@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../../src/api/app.ts";
-import { resolveConfig } from "../../src/config.ts";
+import { resolveConfig } from "../../src/config/mod.ts";
 import { type CapturedLog, captureLog } from "../../src/log.ts";
 import type { Reading } from "../../src/domain/reading.ts";
 import { Service } from "../../src/service/service.ts";

@@ -1,8 +1,8 @@
 /**
- * The command line of main.ts as a person uses it: help, --print-config,
- * configuration errors, version, one daemon per data directory, and a
- * stream's model carried from one data directory to another with export
- * and import.
+ * The command line of main.ts as a person uses it: help (each command's
+ * own), --print-config, configuration and usage errors, version, one daemon
+ * per data directory, and a stream's model carried from one data directory
+ * to another with export and import.
  */
 import assert from "node:assert/strict";
 import {
@@ -14,6 +14,7 @@ import {
   streamWithReadings,
   withTempDir,
 } from "./_daemon.ts";
+import { formatOptionsHelp, OPTIONS } from "../../src/config/mod.ts";
 
 /** Runs `deno run <perms> main.ts <args>`; resolves with its status and output. */
 async function cli(
@@ -48,8 +49,51 @@ Deno.test("forecastd --help lists the commands and every option with its variabl
       "SIGTERM",
     ]
   ) assert.ok(r.stdout.includes(s), `help mentions ${s}`);
+  assert.ok(r.stdout.includes(formatOptionsHelp()), "the options as the schema describes them");
+  for (const o of OPTIONS) {
+    assert.ok(r.stdout.includes(`env ${o.env}`), o.env);
+    assert.ok(r.stdout.includes(`  ${o.flag}${o.arg ? ` ${o.arg}` : ""}  `), o.flag);
+  }
+  assert.ok(r.stdout.includes("deno task start --help"), "how to get help from a checkout");
   const serve = await cli(["serve", "-h"]);
   assert.equal(serve.stdout, r.stdout, "serve -h prints the same help");
+  const help = await cli(["help"]);
+  assert.equal(help.stdout, r.stdout, "help prints the same help");
+});
+
+Deno.test("export --help and import --help print their own usage and the options they use", async () => {
+  const serveHelp = (await cli(["--help"])).stdout;
+  for (
+    const [command, usage] of [["export", "STREAM [FILE]"], ["import", "STREAM FILE [--force]"]]
+  ) {
+    const r = await cli([command, "--help"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.notEqual(r.stdout, serveHelp, `${command} --help is not serve's help`);
+    assert.ok(r.stdout.startsWith(`Usage: forecastd ${command} ${usage} [options]\n`), r.stdout);
+    for (const s of ["--config FILE", "--data-dir DIR", "env FORECASTD_DATA_DIR, default ./data"]) {
+      assert.ok(r.stdout.includes(s), `${command} --help mentions ${s}`);
+    }
+    assert.ok(!r.stdout.includes("--print-config"), `${command} has no --print-config`);
+    assert.equal((await cli([command, "-h"])).stdout, r.stdout, `${command} -h`);
+  }
+  assert.match((await cli(["import", "--help"])).stdout, /--force +replace the stream/);
+});
+
+Deno.test("an unknown command and a bad demo option exit with status 2 and say what is accepted", async () => {
+  const unknown = await cli(["frob"]);
+  assert.equal(unknown.code, 2);
+  assert.equal(
+    unknown.stderr.trim(),
+    "Cannot run forecastd: the command must be one of serve, export, import, demo, replay, " +
+      'version, help: current value is "frob" (forecastd help lists them)',
+  );
+  const demo = await cli(["demo", "--bogus"]);
+  assert.equal(demo.code, 2);
+  assert.match(demo.stderr, /^Cannot run demo: Unknown option '--bogus'/);
+  assert.match(demo.stderr, /\n\nUsage: forecastd demo \[options\]/);
+  const count = await cli(["demo", "--readings", "0"]);
+  assert.equal(count.code, 2);
+  assert.match(count.stderr, /--readings must be a positive integer: current value is "0"/);
 });
 
 Deno.test("serve --print-config prints the resolved configuration (flag over variable) with the password masked", async () => {
@@ -83,6 +127,13 @@ Deno.test("a second daemon on the same data directory exits with status 2 naming
   await withTempDir(async (dir) => {
     const d = await startDaemon({ dataDir: dir });
     try {
+      assert.ok(
+        d.banner.includes(
+          "  docs: README.md and docs/; options: forecastd --help " +
+            "(from a source checkout: deno task start --help)",
+        ),
+        d.banner.join("\n"),
+      );
       const r = await cli(["serve", "--port", "0", "--mqtt-port", "0", "--data-dir", dir], {
         read: [dir],
         write: [dir],

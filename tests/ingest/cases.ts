@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import type { Reading } from "../../src/domain/reading.ts";
 import type { RejectReason } from "../../src/ingest/ingest_error.ts";
-import { DEFAULT_CONFIG } from "../../src/config.ts";
+import { DEFAULT_CONFIG } from "../../src/config/mod.ts";
 
 /** The topic patterns the MQTT inputs are written for (the default configuration). */
 export const CASE_TOPIC_PATTERNS: readonly string[] = DEFAULT_CONFIG.mqttTopics;

@@ -16,7 +16,7 @@ import {
   hostPort,
   startEmbeddedBroker,
 } from "../../src/ingest/broker.ts";
-import { isUnderPrefix, maskUrlPassword, startMqttSource } from "../../src/ingest/mqtt.ts";
+import { isUnderPrefix, startMqttSource } from "../../src/ingest/mqtt.ts";
 import {
   assertOutcome,
   CASE_TOPIC_PATTERNS,
@@ -86,11 +86,6 @@ Deno.test("isUnderPrefix() takes the prefix itself and its sub-topics, not look-
   assert.ok(isUnderPrefix("forecastd/alerts/kitchen", "forecastd/alerts"));
   assert.ok(!isUnderPrefix("forecastd/alertsx/kitchen", "forecastd/alerts"));
   assert.ok(!isUnderPrefix("sensors/kitchen", "forecastd/alerts"));
-});
-
-Deno.test("maskUrlPassword() hides the password of a broker URL and keeps the rest", () => {
-  assert.equal(maskUrlPassword("mqtt://u:secret@h:1883"), "mqtt://u:********@h:1883");
-  assert.equal(maskUrlPassword("mqtt://h:1883"), "mqtt://h:1883");
 });
 
 Deno.test("the embedded broker on a taken port fails with a message naming the port and the way out", async () => {

@@ -10,7 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { readCsv } from "../../src/replay/csv.ts";
-import { parseReplayArgs, type ReplayArgs, streamPreset } from "../../src/replay/cli.ts";
+import { type ReplayArgs, streamPreset } from "../../src/replay/cli.ts";
+import { parseReplayArgs } from "../../src/cli/replay.ts";
 import { fsnetSplit } from "../../src/replay/protocol.ts";
 import { replay } from "../../src/replay/replay.ts";
 

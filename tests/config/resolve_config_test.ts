@@ -1,121 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  type Config,
-  ConfigError,
-  configSchema,
-  DEFAULT_CONFIG,
-  formatConfig,
-  formatOptionsHelp,
-  formatOptionsMarkdown,
-  kvPath,
-  OPTIONS,
-  resolveConfig,
-  type UserConfig,
-} from "../src/config.ts";
-
-/** resolveConfig with in-memory files; records which files were read. */
-function resolve(
-  args: string[] = [],
-  env: Record<string, string> = {},
-  files: Record<string, unknown> = {},
-) {
-  const read: string[] = [];
-  const config = resolveConfig({
-    args,
-    env,
-    readFile: (path) => {
-      read.push(path);
-      if (!(path in files)) throw new Error(`No such file or directory: ${path}`);
-      const f = files[path];
-      return typeof f === "string" ? f : JSON.stringify(f);
-    },
-  });
-  return { config, read };
-}
-
-/** The ConfigError resolveConfig throws for these inputs. */
-function problems(
-  args: string[] = [],
-  env: Record<string, string> = {},
-  files: Record<string, unknown> = {},
-): ConfigError {
-  try {
-    resolve(args, env, files);
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error("expected a ConfigError");
-}
-
-/** The problem lines of an error, without the heading. */
-function lines(e: ConfigError): string[] {
-  return e.message.split("\n").slice(1).map((l) => l.trim());
-}
-
-// --- defaults and types
-
-Deno.test("with no file, variable or flag every option has its documented default", () => {
-  const { config, read } = resolve();
-  assert.deepEqual(read, []);
-  assert.deepEqual(config, {
-    host: "127.0.0.1",
-    port: 8080,
-    dataDir: "./data",
-    mqttUrl: null,
-    mqttPort: 1883,
-    mqttUsername: null,
-    mqttPassword: null,
-    mqttCa: null,
-    mqttCert: null,
-    mqttKey: null,
-    mqttClientId: null,
-    mqttTopics: ["sensors/{stream}/{value}", "sensors/{stream}"],
-    alertTopicPrefix: "forecastd/alerts",
-    logLevel: "info",
-    defaultPreset: "default",
-    maxStreams: 1000,
-    checkpointEvery: 500,
-    checkpointSeconds: 60,
-    alertRetention: { maxEvents: 10_000, maxAgeDays: 30 },
-    webhooks: [],
-    demo: false,
-  });
-  assert.deepEqual(config, DEFAULT_CONFIG);
-});
-
-// Compile-time: the resolved Config has no optional or undefined field, the user config has.
-type NoUndefined<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
-const _resolvedHasNone: [NoUndefined<Config>] extends [never] ? true : false = true;
-const _retentionHasNone: [NoUndefined<Config["alertRetention"]>] extends [never] ? true : false =
-  true;
-const _webhookHasNone: [NoUndefined<Config["webhooks"][number]>] extends [never] ? true : false =
-  true;
-const _userIsPartial: UserConfig = {};
-
-Deno.test("the resolved config holds no undefined value anywhere, webhooks included", () => {
-  const { config } = resolve(["--config", "c.json"], {}, {
-    "c.json": { webhooks: [{ url: "https://hooks.example/a" }] },
-  });
-  const walk = (v: unknown, path: string) => {
-    assert.notEqual(v, undefined, path);
-    if (v !== null && typeof v === "object") {
-      for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
-    }
-  };
-  walk(config, "config");
-  assert.deepEqual(config.webhooks, [{
-    url: "https://hooks.example/a",
-    secret: null,
-    streams: null,
-  }]);
-  assert.ok([_resolvedHasNone, _retentionHasNone, _webhookHasNone, _userIsPartial]);
-});
-
-Deno.test("kvPath() puts the KV file at <dataDir>/forecastd.kv", () => {
-  assert.equal(kvPath({ dataDir: "./data" }), "data/forecastd.kv");
-  assert.equal(kvPath({ dataDir: "/var/lib/forecastd/" }), "/var/lib/forecastd/forecastd.kv");
-});
+import { DEFAULT_CONFIG } from "../../src/config/mod.ts";
+import { lines, problems, resolve } from "./_resolve.ts";
 
 // --- precedence
 
@@ -276,6 +161,18 @@ Deno.test("unknown flags, variables and file keys are errors with a suggestion",
   ]);
 });
 
+Deno.test("names of Object.prototype are unknown keys like any other, in the file and in groups", () => {
+  const e = problems(["--config", "c.json"], {}, {
+    "c.json": '{"constructor": 1, "toString": {"x": 1}, "alertRetention": {"__proto__": 2}}',
+  });
+  assert.deepEqual(lines(e).map((l) => l.split(" (")[0]), [
+    "constructor",
+    "toString",
+    "alertRetention.__proto__",
+  ]);
+  assert.ok(lines(e).every((l) => l.includes("is not a known option")), e.message);
+});
+
 Deno.test("a stray argument and a flag without its value are reported", () => {
   const e = problems(["serve", "--host"]);
   assert.deepEqual(lines(e), [
@@ -372,130 +269,4 @@ Deno.test("passwords are masked in error messages, also under a mistyped name", 
     e.message,
     /mqttPassword \(file c.json\): must be a string: current value is "\*\*\*\*\*\*\*\*"/,
   );
-});
-
-// --- formatConfig
-
-Deno.test("formatConfig() prints JSON in the file's format with secrets masked", () => {
-  const { config } = resolve(
-    ["--mqtt-url", "mqtts://user:pw@broker:8883", "--mqtt-username", "user"],
-    {
-      FORECASTD_MQTT_PASSWORD: "hunter2",
-      FORECASTD_WEBHOOKS: '[{"url":"https://u:p@h.example/x","secret":"s3cret"}]',
-    },
-  );
-  const text = formatConfig(config);
-  for (const secret of ["hunter2", "s3cret", ":pw@", ":p@"]) {
-    assert.ok(!text.includes(secret), `${secret} in ${text}`);
-  }
-  const shown = JSON.parse(text);
-  assert.equal(shown.mqttPassword, "********");
-  assert.equal(shown.mqttUrl, "mqtts://user:********@broker:8883");
-  assert.equal(shown.webhooks[0].secret, "********");
-  assert.equal(shown.mqttUsername, "user");
-});
-
-Deno.test("formatConfig() output read back as a config file gives the same configuration", () => {
-  const { config } = resolve(["--port", "9000", "--demo", "--webhook", "https://h.example"]);
-  const again = resolve(["--config", "p.json"], {}, { "p.json": formatConfig(config) }).config;
-  assert.deepEqual(again, config);
-  assert.equal(formatConfig(DEFAULT_CONFIG).split("\n")[1], '  "host": "127.0.0.1",');
-});
-
-// --- the table of options
-
-Deno.test("OPTIONS has one row per leaf of Config, plus --config", () => {
-  const leaves = Object.entries(DEFAULT_CONFIG).flatMap(([k, v]) =>
-    k === "alertRetention" ? Object.keys(v ?? {}).map((s) => `${k}.${s}`) : [k]
-  );
-  const keys = OPTIONS.map((o) => o.key);
-  assert.deepEqual(keys.filter((k) => k !== null).sort(), leaves.sort());
-  assert.equal(keys.filter((k) => k === null).length, 1);
-  assert.equal(new Set(OPTIONS.map((o) => o.flag)).size, OPTIONS.length);
-  assert.equal(new Set(OPTIONS.map((o) => o.env)).size, OPTIONS.length);
-});
-
-Deno.test("variables are FORECASTD_ and the flag in capitals; list flags are singular", () => {
-  for (const o of OPTIONS) {
-    assert.match(o.flag, /^--[a-z]+(-[a-z]+)*$/, o.flag);
-    const fromFlag = "FORECASTD_" + o.flag.slice(2).replaceAll("-", "_").toUpperCase();
-    const plural = o.kind === "list" || o.kind === "webhooks";
-    assert.equal(o.env, plural ? `${fromFlag}S` : fromFlag, o.flag);
-  }
-  const names = Object.fromEntries(OPTIONS.map((o) => [o.key, [o.flag, o.env]]));
-  assert.deepEqual(names.host, ["--host", "FORECASTD_HOST"]);
-  assert.deepEqual(names.port, ["--port", "FORECASTD_PORT"]);
-  assert.deepEqual(names.dataDir, ["--data-dir", "FORECASTD_DATA_DIR"]);
-  assert.deepEqual(names.mqttUrl, ["--mqtt-url", "FORECASTD_MQTT_URL"]);
-  assert.deepEqual(names.mqttPort, ["--mqtt-port", "FORECASTD_MQTT_PORT"]);
-  assert.deepEqual(names.logLevel, ["--log-level", "FORECASTD_LOG_LEVEL"]);
-});
-
-Deno.test("each option can be set through its flag and its variable", () => {
-  const samples: Record<string, string> = {
-    host: "0.0.0.0",
-    port: "1",
-    dataDir: "/d",
-    mqttUrl: "mqtt://b",
-    mqttPort: "2",
-    mqttUsername: "u",
-    mqttPassword: "p",
-    mqttCa: "ca.pem",
-    mqttCert: "c.pem",
-    mqttKey: "k.pem",
-    mqttClientId: "gw1",
-    mqttTopics: "x/{stream}",
-    alertTopicPrefix: "a/b",
-    logLevel: "debug",
-    defaultPreset: "small",
-    maxStreams: "3",
-    checkpointEvery: "4",
-    checkpointSeconds: "5",
-    "alertRetention.maxEvents": "6",
-    "alertRetention.maxAgeDays": "7",
-    webhooks: "https://h.example",
-    demo: "true",
-  };
-  const args: string[] = [], env: Record<string, string> = {};
-  for (const o of OPTIONS) {
-    if (o.key === null) continue;
-    const sample = samples[o.key];
-    assert.ok(sample !== undefined, `no sample for ${o.key}`);
-    args.push(o.arg ? `${o.flag}=${sample}` : o.flag);
-    env[o.env] = sample;
-  }
-  const viaFlags = resolve(args).config, viaEnv = resolve([], env).config;
-  assert.deepEqual(viaFlags, viaEnv);
-  for (const o of OPTIONS) {
-    if (o.key === null) continue;
-    const path = o.key.split(".");
-    const get = (c: Config) => path.reduce((v: unknown, k) => (v as Record<string, unknown>)[k], c);
-    assert.notDeepEqual(get(viaFlags), get(DEFAULT_CONFIG), `${o.key} was not set`);
-  }
-});
-
-Deno.test("the table's defaults are the schema's", () => {
-  const byKey = Object.fromEntries(OPTIONS.map((o) => [o.key, o.default]));
-  assert.equal(byKey.port, "8080");
-  assert.equal(byKey.mqttUrl, "unset");
-  assert.equal(byKey.mqttTopics, "sensors/{stream}/{value}, sensors/{stream}");
-  assert.equal(byKey["alertRetention.maxAgeDays"], "30");
-  assert.deepEqual(configSchema.parse({}), DEFAULT_CONFIG);
-});
-
-Deno.test("formatOptionsHelp() lists every flag with its variable and default, within 100 columns", () => {
-  const help = formatOptionsHelp();
-  for (const o of OPTIONS) {
-    assert.ok(help.includes(o.flag), o.flag);
-    assert.ok(help.includes(`env ${o.env}`), o.env);
-    assert.ok(help.includes(`default ${o.default}`), o.env);
-  }
-  for (const line of help.split("\n")) assert.ok(line.length <= 100, line);
-});
-
-Deno.test("formatOptionsMarkdown() is a table with a row per option", () => {
-  const md = formatOptionsMarkdown().split("\n");
-  assert.equal(md.length, OPTIONS.length + 2);
-  assert.equal(md[0], "| flag | environment | file key | default | meaning |");
-  assert.ok(md.some((l) => l.startsWith("| `--port PORT` | `FORECASTD_PORT` | `port` | `8080` |")));
 });

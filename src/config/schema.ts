@@ -1,0 +1,267 @@
+/**
+ * The one schema of the daemon's configuration. Each field carries, in
+ * `configMeta`, its flag, its environment variable and its description; its
+ * default is the schema's own `.default()`. The file key is the field's path
+ * (`dataDir`, nested `alertRetention.maxEvents`).
+ *
+ * Spellings: the variable is `FORECASTD_` and the flag's name in capitals
+ * (`--data-dir`, `FORECASTD_DATA_DIR`), plural for a list (`--mqtt-topic`,
+ * `FORECASTD_MQTT_TOPICS`). The schema itself carries `--config`, the option
+ * that names the file the rest may come from.
+ */
+import { z } from "zod";
+import { LOG_LEVELS } from "../log.ts";
+import { topicPatternProblem } from "../ingest/topics.ts";
+import {
+  PRESET_NAME_PATTERN,
+  PRESET_NAME_RULE,
+  STREAM_ID_PATTERN,
+  STREAM_ID_RULE,
+} from "../domain/reading.ts";
+import { configMeta } from "./config_meta.ts";
+
+function int(min: number, max: number) {
+  const error = max === Number.MAX_SAFE_INTEGER
+    ? `must be an integer of at least ${min}`
+    : `must be an integer from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+function positive(what: string) {
+  const error = `must be ${what} greater than 0`;
+  return z.number({ error }).gt(0, { error });
+}
+
+function text(what: string) {
+  const error = `must be ${what}`;
+  return z.string({ error }).min(1, { error });
+}
+
+function isUrl(s: string, protocols: readonly string[]): boolean {
+  try {
+    const u = new URL(s);
+    return protocols.includes(u.protocol) && u.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+const MQTT_PROTOCOLS = ["mqtt:", "mqtts:", "ws:", "wss:", "tcp:", "ssl:"];
+
+const port = int(0, 65535);
+
+const mqttUrl = z.string({ error: "must be an mqtt://, mqtts://, ws:// or wss:// URL" }).refine(
+  (s) => isUrl(s, MQTT_PROTOCOLS),
+  { error: "must be an mqtt://, mqtts://, ws:// or wss:// URL with a host" },
+);
+
+const topicPattern = z.string({ error: "must be a topic pattern string" }).refine(
+  (s) => topicPatternProblem(s) === null,
+  { error: (iss) => topicPatternProblem(String(iss.input)) ?? "must be a topic pattern" },
+);
+
+const alertTopic = z.string({ error: "must be an MQTT topic" }).refine(
+  (s) => s !== "" && !/[+#]/.test(s) && !s.includes("\0") && !s.endsWith("/"),
+  { error: "must be an MQTT topic without +, # or a trailing /" },
+);
+
+const httpUrl = z.string({ error: "must be an http:// or https:// URL" }).refine(
+  (s) => isUrl(s, ["http:", "https:"]),
+  { error: "must be an http:// or https:// URL with a host" },
+);
+
+const streamId = z.string({ error: `must be a stream id of ${STREAM_ID_RULE}` }).regex(
+  STREAM_ID_PATTERN,
+  { error: `must be a stream id of ${STREAM_ID_RULE}` },
+);
+
+const webhook = z.strictObject({
+  url: httpUrl.register(configMeta, { description: "http:// or https:// URL to POST alerts to" }),
+  secret: text("a non-empty string (the HMAC key)").nullable().default(null).register(configMeta, {
+    description: "key of the HMAC-SHA256 signature sent with each alert; unset: unsigned",
+    secret: true,
+  }),
+  streams: z.array(streamId, { error: "must be a list of stream ids" })
+    .min(1, { error: "must list at least one stream (leave it out for every stream)" })
+    .nullable().default(null).register(configMeta, {
+      description: "stream ids whose alerts it receives; unset: every stream",
+    }),
+}, { error: 'must be an object {"url": ..., "secret"?: ..., "streams"?: [...]}' });
+
+/** The one schema of the configuration; its input is UserConfig, its output Config. */
+export const configSchema = z.strictObject({
+  host: text("a host name or IP address").default("127.0.0.1").register(configMeta, {
+    flag: "--host",
+    arg: "HOST",
+    env: "FORECASTD_HOST",
+    description: "address the HTTP API listens on",
+  }),
+  port: port.default(8080).register(configMeta, {
+    flag: "--port",
+    arg: "PORT",
+    env: "FORECASTD_PORT",
+    description: "HTTP API port; 0 picks a free port",
+  }),
+  dataDir: text("a directory path").default("./data").register(configMeta, {
+    flag: "--data-dir",
+    arg: "DIR",
+    env: "FORECASTD_DATA_DIR",
+    description: "directory of the state; the Deno KV file is DIR/forecastd.kv",
+  }),
+  mqttUrl: mqttUrl.nullable().default(null).register(configMeta, {
+    flag: "--mqtt-url",
+    arg: "URL",
+    env: "FORECASTD_MQTT_URL",
+    description:
+      "MQTT broker to subscribe to (mqtt://, mqtts://, ws://, wss://); unset: run an embedded broker",
+  }),
+  mqttPort: port.default(1883).register(configMeta, {
+    flag: "--mqtt-port",
+    arg: "PORT",
+    env: "FORECASTD_MQTT_PORT",
+    description: "port of the embedded broker (without --mqtt-url); 0 picks a free port",
+  }),
+  mqttUsername: text("a non-empty user name").nullable().default(null).register(configMeta, {
+    flag: "--mqtt-username",
+    arg: "USER",
+    env: "FORECASTD_MQTT_USERNAME",
+    description: "user name for the broker at --mqtt-url",
+  }),
+  mqttPassword: z.string({ error: "must be a string" }).nullable().default(null).register(
+    configMeta,
+    {
+      flag: "--mqtt-password",
+      arg: "PASSWORD",
+      env: "FORECASTD_MQTT_PASSWORD",
+      description: "password for the broker at --mqtt-url (prefer the variable or the file: " +
+        "a command line is visible to other users)",
+      secret: true,
+    },
+  ),
+  mqttCa: text("a file path").nullable().default(null).register(configMeta, {
+    flag: "--mqtt-ca",
+    arg: "FILE",
+    env: "FORECASTD_MQTT_CA",
+    description: "CA certificate (PEM) that the broker's certificate must chain to",
+  }),
+  mqttCert: text("a file path").nullable().default(null).register(configMeta, {
+    flag: "--mqtt-cert",
+    arg: "FILE",
+    env: "FORECASTD_MQTT_CERT",
+    description: "client certificate (PEM) for the broker, with --mqtt-key",
+  }),
+  mqttKey: text("a file path").nullable().default(null).register(configMeta, {
+    flag: "--mqtt-key",
+    arg: "FILE",
+    env: "FORECASTD_MQTT_KEY",
+    description: "private key (PEM) of --mqtt-cert",
+  }),
+  mqttClientId: text("a non-empty client id").nullable().default(null).register(configMeta, {
+    flag: "--mqtt-client-id",
+    arg: "ID",
+    env: "FORECASTD_MQTT_CLIENT_ID",
+    description: "MQTT client id; unset: a generated one",
+  }),
+  mqttTopics: z.array(topicPattern, { error: "must be a list of topic patterns" })
+    .min(1, { error: "must list at least one topic pattern" })
+    .default(["sensors/{stream}/{value}", "sensors/{stream}"]).register(configMeta, {
+      flag: "--mqtt-topic",
+      arg: "PATTERN",
+      env: "FORECASTD_MQTT_TOPICS",
+      description: "topic pattern to subscribe to, with {stream} and {value} levels " +
+        "(repeat the flag; comma-separated in the variable)",
+    }),
+  alertTopicPrefix: alertTopic.default("forecastd/alerts").register(configMeta, {
+    flag: "--alert-topic-prefix",
+    arg: "TOPIC",
+    env: "FORECASTD_ALERT_TOPIC_PREFIX",
+    description: "MQTT topic prefix of published alerts",
+  }),
+  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })
+    .default("info").register(configMeta, {
+      flag: "--log-level",
+      arg: "LEVEL",
+      env: "FORECASTD_LOG_LEVEL",
+      description: "least severe log level written: debug, info, warn or error",
+    }),
+  defaultPreset: z.string({ error: "must be a preset name" })
+    .regex(PRESET_NAME_PATTERN, { error: `must be ${PRESET_NAME_RULE}` })
+    .default("default").register(configMeta, {
+      flag: "--default-preset",
+      arg: "NAME",
+      env: "FORECASTD_DEFAULT_PRESET",
+      description: "model preset of new streams (models/NAME.json)",
+    }),
+  maxStreams: int(1, 1_000_000).default(1000).register(configMeta, {
+    flag: "--max-streams",
+    arg: "N",
+    env: "FORECASTD_MAX_STREAMS",
+    description: "most streams learned at once; readings of further streams are rejected",
+  }),
+  checkpointEvery: int(1, Number.MAX_SAFE_INTEGER).default(500).register(configMeta, {
+    flag: "--checkpoint-every",
+    arg: "N",
+    env: "FORECASTD_CHECKPOINT_EVERY",
+    description: "save a stream's model after N updates",
+  }),
+  checkpointSeconds: positive("a number of seconds").default(60).register(configMeta, {
+    flag: "--checkpoint-seconds",
+    arg: "S",
+    env: "FORECASTD_CHECKPOINT_SECONDS",
+    description: "save a changed model at least every S seconds",
+  }),
+  alertRetention: z.strictObject({
+    maxEvents: int(1, Number.MAX_SAFE_INTEGER).default(10_000).register(configMeta, {
+      flag: "--alert-max-events",
+      arg: "N",
+      env: "FORECASTD_ALERT_MAX_EVENTS",
+      description: "alert events kept (oldest dropped first)",
+    }),
+    maxAgeDays: positive("a number of days").default(30).register(configMeta, {
+      flag: "--alert-max-age-days",
+      arg: "DAYS",
+      env: "FORECASTD_ALERT_MAX_AGE_DAYS",
+      description: "alert events older than DAYS are dropped",
+    }),
+  }).prefault({}).register(configMeta, { description: "how much alert history is kept" }),
+  webhooks: z.array(webhook, { error: "must be a list of webhooks" }).default([]).register(
+    configMeta,
+    {
+      flag: "--webhook",
+      arg: "URL",
+      env: "FORECASTD_WEBHOOKS",
+      description: "URL to POST alerts to (repeat the flag; the variable: comma-separated URLs " +
+        'or a JSON array of {"url", "secret", "streams"})',
+      item: (url) => ({ url }),
+    },
+  ),
+  demo: z.boolean({ error: "must be true or false" }).default(false).register(configMeta, {
+    flag: "--demo",
+    arg: "",
+    env: "FORECASTD_DEMO",
+    description: 'also learn a simulated sensor (stream "demo")',
+  }),
+}).superRefine((c, ctx) => {
+  if ((c.mqttCert === null) !== (c.mqttKey === null)) {
+    ctx.addIssue({
+      code: "custom",
+      path: [c.mqttCert === null ? "mqttKey" : "mqttCert"],
+      message: "must be given together with " + (c.mqttCert === null ? "mqttCert" : "mqttKey"),
+    });
+  }
+}).register(configMeta, {
+  flag: "--config",
+  arg: "FILE",
+  env: "FORECASTD_CONFIG",
+  description: "JSON configuration file to read",
+});
+
+/** The resolved configuration: every field set (null marks an option left unset). */
+export type Config = z.output<typeof configSchema>;
+/** The configuration as a user writes it (the file's shape): every field optional. */
+export type UserConfig = z.input<typeof configSchema>;
+/** One webhook of Config.webhooks. */
+export type Webhook = Config["webhooks"][number];
+
+/** The configuration with no file, variable or flag. */
+export const DEFAULT_CONFIG: Config = configSchema.parse({});

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { type Config, DEFAULT_CONFIG, type UserConfig } from "../../src/config/mod.ts";
+import { resolve } from "./_resolve.ts";
+
+Deno.test("with no file, variable or flag every option has its documented default", () => {
+  const { config, read } = resolve();
+  assert.deepEqual(read, []);
+  assert.deepEqual(config, {
+    host: "127.0.0.1",
+    port: 8080,
+    dataDir: "./data",
+    mqttUrl: null,
+    mqttPort: 1883,
+    mqttUsername: null,
+    mqttPassword: null,
+    mqttCa: null,
+    mqttCert: null,
+    mqttKey: null,
+    mqttClientId: null,
+    mqttTopics: ["sensors/{stream}/{value}", "sensors/{stream}"],
+    alertTopicPrefix: "forecastd/alerts",
+    logLevel: "info",
+    defaultPreset: "default",
+    maxStreams: 1000,
+    checkpointEvery: 500,
+    checkpointSeconds: 60,
+    alertRetention: { maxEvents: 10_000, maxAgeDays: 30 },
+    webhooks: [],
+    demo: false,
+  });
+  assert.deepEqual(config, DEFAULT_CONFIG);
+});
+
+// Compile-time: the resolved Config has no optional or undefined field, the user config has.
+
+type NoUndefined<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
+
+const _resolvedHasNone: [NoUndefined<Config>] extends [never] ? true : false = true;
+
+const _retentionHasNone: [NoUndefined<Config["alertRetention"]>] extends [never] ? true : false =
+  true;
+
+const _webhookHasNone: [NoUndefined<Config["webhooks"][number]>] extends [never] ? true : false =
+  true;
+
+const _userIsPartial: UserConfig = {};
+
+Deno.test("the resolved config holds no undefined value anywhere, webhooks included", () => {
+  const { config } = resolve(["--config", "c.json"], {}, {
+    "c.json": { webhooks: [{ url: "https://hooks.example/a" }] },
+  });
+  const walk = (v: unknown, path: string) => {
+    assert.notEqual(v, undefined, path);
+    if (v !== null && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
+    }
+  };
+  walk(config, "config");
+  assert.deepEqual(config.webhooks, [{
+    url: "https://hooks.example/a",
+    secret: null,
+    streams: null,
+  }]);
+  assert.ok([_resolvedHasNone, _retentionHasNone, _webhookHasNone, _userIsPartial]);
+});
