@@ -7,7 +7,7 @@
  *   entries: name length u8 | name | kind u8 (1 f32, 2 f64, 3 i32) | count u32 | padding to 8 | data
  *   CRC-32 u32
  */
-import { crc32 } from "../model/serialize.ts";
+import { crc32 } from "./crc32.ts";
 
 export const STATE_MAGIC = "FCDS";
 export const STATE_VERSION = 2;
