@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Rls } from "../../src/stream/rls.ts";
-import { Blend } from "../../src/stream/blend.ts";
+import { Blend, MAX_BLEND_EXPERTS } from "../../src/stream/blend.ts";
 import { Intervals } from "../../src/stream/intervals.ts";
 import { calendarFeatures } from "../../src/stream/calendar.ts";
 import { randn } from "../_helpers.ts";
@@ -136,6 +136,43 @@ Deno.test("Blend leaves out an expert exact only while the sensor is stuck", () 
   const w = new Float64Array(2);
   b.weights(0, 0b11, w);
   assert.deepEqual(Array.from(w), [1, 0]);
+});
+
+Deno.test("Blend weighs five experts with independent errors by the inverse of their variances", () => {
+  // the convex optimum for independent errors: w_e ∝ 1 / variance_e
+  const sd = [1, 1.1, 1.2, 1.3, 1.4];
+  const E = sd.length;
+  const b = new Blend(1, E, 0, [5000], 20);
+  const noise = randn(E * 40_000, 8);
+  const p = new Float64Array(E);
+  for (let t = 0; t < 40_000; t++) {
+    for (let e = 0; e < E; e++) p[e] = sd[e] * noise[E * t + e];
+    b.update(0, p, 0, 0, 0b11111);
+  }
+  const w = new Float64Array(E);
+  b.weights(0, 0b11111, w);
+  const inv = sd.map((s) => 1 / (s * s)), total = inv.reduce((a, v) => a + v);
+  for (let e = 0; e < E; e++) {
+    assert.ok(Math.abs(w[e] - inv[e] / total) < 0.03, `w[${e}] = ${w[e]}, want ${inv[e] / total}`);
+  }
+  assert.ok(Math.abs(w.reduce((a, v) => a + v) - 1) < 1e-12);
+  // an inactive expert gets no weight, and the others share it
+  b.weights(0, 0b01111, w);
+  assert.equal(w[4], 0);
+  assert.ok(w.every((v) => v >= 0) && Math.abs(w.reduce((a, v) => a + v) - 1) < 1e-12);
+});
+
+Deno.test("Blend takes up to MAX_BLEND_EXPERTS experts and names the count beyond", () => {
+  assert.equal(new Blend(1, MAX_BLEND_EXPERTS, 0, [10], 1).experts, MAX_BLEND_EXPERTS);
+  assert.throws(
+    () => new Blend(1, MAX_BLEND_EXPERTS + 1, 0, [10], 1),
+    new RegExp(
+      `^RangeError: Cannot create blend: the expert count must be an integer from 1 to ${MAX_BLEND_EXPERTS} \\(the solver may try every subset of them, 2\\^E - 1 systems per slot and reading\\): current value is ${
+        MAX_BLEND_EXPERTS + 1
+      }$`,
+    ),
+  );
+  assert.throws(() => new Blend(1, 0, 0, [10], 1), /current value is 0$/);
 });
 
 Deno.test("Intervals cover the configured share of uniform residuals", () => {
