@@ -4,6 +4,14 @@ import { Engine } from "../../src/stream/engine.ts";
 import { getPreset, parsePreset, type Preset } from "../../src/stream/preset.ts";
 import { FIVE_MIN, room, T0 } from "./_series.ts";
 import { encodeState, readState, type StateArrays } from "../../src/stream/state.ts";
+import { LinearExpert } from "../../src/stream/linear_expert.ts";
+
+/** The stream's linear expert. */
+function linear(s: StreamModel): LinearExpert {
+  const e = s.experts.find((e) => e instanceof LinearExpert);
+  assert.ok(e instanceof LinearExpert, `experts ${s.expertNames}`);
+  return e;
+}
 
 /** Re-encodes a state with its arrays edited by `edit`: as an older forecastd would have written it. */
 function rewriteState(
@@ -119,13 +127,13 @@ Deno.test("rewind() keeps everything learned, resets the windows as a gap does, 
   const engine = new Engine();
   const s = engine.create("rw", { preset: small(), columns: ["v"] });
   for (let t = 0; t < 300; t++) engine.observe("rw", T0 + t * FIVE_MIN, [x[t]]);
-  assert.ok(s.trainer!.updates > 0 && s.trainer!.length > 0 && s.histLen > 0);
+  assert.ok(s.trainer!.updates > 0 && s.trainer!.length > 0 && s.history.length > 0);
   const learned = {
     params: Float32Array.from(s.net!.params),
     adamM: Float32Array.from(s.trainer!.adam.m),
     adamV: Float32Array.from(s.trainer!.adam.v),
     adamT: s.trainer!.adam.t,
-    rlsW: Float64Array.from(s.rls[0].W),
+    rlsW: Float64Array.from(linear(s).rls[0].W),
     blendCov: Float64Array.from(s.blend.cov),
     q: Float64Array.from(s.intervals.q),
     levelMean: Float64Array.from(s.level.mean),
@@ -139,15 +147,15 @@ Deno.test("rewind() keeps everything learned, resets the windows as a gap does, 
   assert.deepEqual(s.trainer!.adam.m, learned.adamM, "Adam's first moments");
   assert.deepEqual(s.trainer!.adam.v, learned.adamV, "Adam's second moments");
   assert.equal(s.trainer!.adam.t, learned.adamT);
-  assert.deepEqual(s.rls[0].W, learned.rlsW, "the linear expert");
+  assert.deepEqual(linear(s).rls[0].W, learned.rlsW, "the linear expert");
   assert.deepEqual(s.blend.cov, learned.blendCov, "the blend");
   assert.deepEqual(s.intervals.q, learned.q, "the interval calibration");
   assert.deepEqual(s.level.mean, learned.levelMean, "the normaliser");
   assert.deepEqual(s.scorer.bins, learned.bins, "the surprise distribution");
   assert.equal(s.trainer!.length, 0, "the TBPTT window restarted");
   assert.ok(s.net!.h.every((v) => v === 0), "the LSTM's live state restarted");
-  assert.equal(s.histLen, 0, "the history restarted");
-  assert.ok(s.originStep.every(Number.isNaN), "no pending forecast");
+  assert.equal(s.history.length, 0, "the history restarted");
+  assert.ok(s.origins.step.every(Number.isNaN), "no pending forecast");
   assert.equal(s.gaps, 0, "a rewind is not a gap");
   assert.equal(s.periodMs, FIVE_MIN, "the period is kept");
   assert.deepEqual(
@@ -185,7 +193,7 @@ Deno.test("a checkpoint taken after rewind() restores the rewound stream, which 
   a.rewind();
   const b = new StreamModel({ id: "r", preset, columns: ["v"] });
   b.restore(a.toBytes());
-  assert.ok(Number.isNaN(b.lastTs) && b.histLen === 0 && b.trainer!.length === 0);
+  assert.ok(Number.isNaN(b.lastTs) && b.history.length === 0 && b.trainer!.length === 0);
   for (let t = 0; t < 200; t++) {
     const oa = a.observe(T0 + t * FIVE_MIN, [x[t]]);
     const ob = b.observe(T0 + t * FIVE_MIN, [x[t]]);
