@@ -7,8 +7,9 @@
  *
  * Learning is leak-free: the horizon-h model learns at time t from the
  * features of t - h and the change x_t - x_{t-h}, once that value has
- * arrived, and only from origins whose L rows were all learned from. Its
- * predicted change is clipped to the change limit of its slot.
+ * arrived, and only when the stream learned from every reading since the
+ * first of the origin's L rows (OriginSlots.learnable). Its predicted
+ * change is clipped to the change limit of its slot.
  *
  * Preset: `linear` (lags L, forgetting, ridge). In a checkpoint, per
  * horizon h - 1: `rlsP<h-1>` and `rlsW<h-1>`.
@@ -57,7 +58,7 @@ export class LinearExpert implements Expert {
     const { J, Hm, targetIndex, origins, level, step, lastSkipped } = this.#ctx;
     for (let h = 1; h <= Hm; h++) {
       const o = origins.arrived(step, h);
-      // nor from features that hold a reading the stream did not learn from
+      // nor from features that hold a reading the stream did not learn from, nor after one
       if (o < 0 || !origins.learnable(o, lastSkipped)) continue;
       this.#features(o, h);
       for (let j = 0; j < J; j++) {

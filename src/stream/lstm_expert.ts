@@ -53,6 +53,8 @@ export class LstmExpert implements Expert {
   /** lastInput holds an input of the current window (false after a gap or a rewind). */
   hasInput = false;
   readonly #ctx: ExpertContext;
+  /** The live step's output (I): the predicted next change, ŷ₁ of the forecast. */
+  readonly #y1: Float32Array;
   /** Scratch: an input (2I + calendar), an output (I), a target (I), the forecast level (I). */
   readonly #u: Float32Array;
   readonly #y: Float32Array;
@@ -84,6 +86,7 @@ export class LstmExpert implements Expert {
     });
     this.lastInput = new Float32Array(shape.inputs);
     this.#u = new Float32Array(shape.inputs);
+    this.#y1 = new Float32Array(ctx.I);
     this.#y = new Float32Array(ctx.I);
     this.#target = new Float32Array(ctx.I);
     this.#level = new Float64Array(ctx.I);
@@ -117,7 +120,7 @@ export class LstmExpert implements Expert {
         2 * I,
       );
     }
-    this.net.step(u, 0, this.#y, 0);
+    this.net.step(u, 0, this.#y1, 0);
     this.lastInput.set(u);
     this.hasInput = true;
   }
@@ -126,10 +129,11 @@ export class LstmExpert implements Expert {
     return this.trainer.updates >= this.#ctx.preset.model.window;
   }
 
-  /** Rolls out from the live state; #y holds the one-step output of advance(). */
+  /** Rolls out from the live state and the output of its step in advance(). */
   forecast(o: number, ts: number, values: ArrayLike<number>, e: number): void {
     const { I, Hm } = this.#ctx;
     for (let i = 0; i < I; i++) this.#level[i] = values[i];
+    this.#y.set(this.#y1);
     this.#o = o;
     this.#ts = ts;
     this.#values = values;

@@ -64,9 +64,9 @@ export class OriginSlots {
   }
 
   /**
-   * Whether slot o's lag rows make a learnable example: the history held L
-   * rows at the origin and none of them is a reading the stream did not
-   * learn from (the step of the last such reading is lastSkipped).
+   * Whether slot o makes a learnable example: the history held L rows at
+   * the origin, and the stream learned from every reading since the first
+   * of them (the last one it did not learn from, lastSkipped, came before).
    */
   learnable(o: number, lastSkipped: number): boolean {
     if (Number.isNaN(this.lags[o * this.L * this.I])) return false;
