@@ -132,6 +132,8 @@ export class StreamModel implements ExpertContext {
   /** Step of the last reading not learned from (anomalous or frozen). */
   lastSkipped = -1;
   #pendingEvent: AlertEvent | null = null;
+  /** The LSTM expert, if the preset has it. */
+  readonly #lstm: LstmExpert | undefined;
   /** Scratch (I): the change of each column since the previous reading. */
   readonly #row: Float64Array;
 
@@ -171,6 +173,7 @@ export class StreamModel implements ExpertContext {
     this.experts = EXPERTS.map((make) => make(this)).filter((e): e is Expert => e !== null);
     const E = this.E = this.experts.length;
     this.expertNames = this.experts.map((e) => e.name);
+    this.#lstm = this.experts.find((e) => e instanceof LstmExpert);
     this.origins = new OriginSlots(Hm, J, E, p.linear.lags, I);
     // per (horizon, target) slot: a memory that grows by perStep readings per horizon step
     const slotMemory = (memory: number, perStep: number) =>
@@ -200,16 +203,12 @@ export class StreamModel implements ExpertContext {
 
   /** The LSTM expert's network (null without it). */
   get net(): Network<Float32Array> | null {
-    return this.#lstm()?.net ?? null;
+    return this.#lstm?.net ?? null;
   }
 
   /** The LSTM expert's trainer (null without it): its `updates` are the model version. */
   get trainer(): OnlineTrainer<Float32Array> | null {
-    return this.#lstm()?.trainer ?? null;
-  }
-
-  #lstm(): LstmExpert | undefined {
-    return this.experts.find((e) => e instanceof LstmExpert) as LstmExpert | undefined;
+    return this.#lstm?.trainer ?? null;
   }
 
   /** Rows the history ring must hold: the longest look-back of the experts, at least 1. */
@@ -320,7 +319,7 @@ export class StreamModel implements ExpertContext {
   #resetWindows(): void {
     this.history.clear();
     this.origins.clear();
-    for (const e of this.experts) e.resetWindows?.();
+    for (let e = 0; e < this.E; e++) this.experts[e].resetWindows?.();
   }
 
   /**
@@ -359,7 +358,7 @@ export class StreamModel implements ExpertContext {
       this.change.update(this.#row);
     }
     this.limits.learn(this.step, values, this.targetIndex, origins, this.lastSkipped, this.level);
-    for (const e of this.experts) e.learn?.(values);
+    for (let e = 0; e < this.E; e++) this.experts[e].learn?.(values);
   }
 
   /**
@@ -392,7 +391,7 @@ export class StreamModel implements ExpertContext {
 
   /** Moves the experts' live state and the history on by this reading. */
   #advance(ts: number, values: ArrayLike<number>): void {
-    for (const e of this.experts) e.advance?.(ts, values);
+    for (let e = 0; e < this.E; e++) this.experts[e].advance?.(ts, values);
     this.history.push(values);
   }
 
