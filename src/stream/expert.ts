@@ -24,7 +24,11 @@
  *    arrays and scalars after the expert (`<name>W`, not `W`): they share
  *    one namespace with the stream's. Allocate its buffers in the
  *    constructor; `learn`, `advance` and `forecast` run per reading and must
- *    not allocate. Test it in `tests/stream/<name>_expert_test.ts`.
+ *    not allocate. It asks for history rows with `lookback()`, and clips a
+ *    predicted change with `ctx.limits` as the linear and LSTM experts do.
+ *    Test it in `tests/stream/<name>_expert_test.ts`; the suite every expert
+ *    runs (tests/stream/experts_test.ts) takes it up once it is registered
+ *    and on in that suite's preset.
  * 2. One registration: its factory in the list in experts.ts. The list's
  *    order is the blend's order (expert e is bit e of the masks); add it at
  *    the end so the existing experts keep their positions.

@@ -14,6 +14,15 @@ import type { Normalizer } from "../model/normalize.ts";
 import type { History } from "./history.ts";
 import type { StateArrays } from "./state.ts";
 
+/** The sizes of the slots (letters as above). */
+export interface OriginShape {
+  Hm: number;
+  J: number;
+  E: number;
+  L: number;
+  I: number;
+}
+
 export class OriginSlots {
   /** S = Hm + 1. */
   readonly S: number;
@@ -40,7 +49,7 @@ export class OriginSlots {
   /** active (S): the experts in the blend at that origin, bit e for expert e. */
   readonly active: Int32Array;
 
-  constructor(Hm: number, J: number, E: number, L: number, I: number) {
+  constructor({ Hm, J, E, L, I }: OriginShape) {
     const S = this.S = Hm + 1;
     this.Hm = Hm;
     this.J = J;

@@ -174,7 +174,7 @@ export class StreamModel implements ExpertContext {
     const E = this.E = this.experts.length;
     this.expertNames = this.experts.map((e) => e.name);
     this.#lstm = this.experts.find((e) => e instanceof LstmExpert);
-    this.origins = new OriginSlots(Hm, J, E, p.linear.lags, I);
+    this.origins = new OriginSlots({ Hm, J, E, L: p.linear.lags, I });
     // per (horizon, target) slot: a memory that grows by perStep readings per horizon step
     const slotMemory = (memory: number, perStep: number) =>
       Array.from({ length: Hm * J }, (_, s) => memory + perStep * Math.floor(s / J));

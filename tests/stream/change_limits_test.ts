@@ -17,7 +17,7 @@ Deno.test("ChangeLimits allow 3 RMS of the changes learned at a slot, none befor
 });
 
 Deno.test("ChangeLimits learn each horizon's normalised change from its learnable origins", () => {
-  const origins = new OriginSlots(2, 1, 1, 1, 1);
+  const origins = new OriginSlots({ Hm: 2, J: 1, E: 1, L: 1, I: 1 });
   const history = new History(1, 1), level = new Normalizer(1);
   const target = Int32Array.of(0);
   const take = (step: number, v: number) => {

@@ -5,7 +5,7 @@ import { OriginSlots } from "../../src/stream/origin_slots.ts";
 
 /** Hm = 3 horizons, J = 1 target (column 1 of I = 2), E = 2 experts, L = 2 lag rows. */
 function setup() {
-  const slots = new OriginSlots(3, 1, 2, 2, 2);
+  const slots = new OriginSlots({ Hm: 3, J: 1, E: 2, L: 2, I: 2 });
   const history = new History(2, 2);
   const level = new Normalizer(2);
   return { slots, history, level, targets: Int32Array.of(1) };
