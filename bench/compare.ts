@@ -12,12 +12,19 @@
  * Flags: --before=DIR (required), --after=DIR (default: this repository),
  * --H=32,64 (default 32), --rounds=30 (default 30; at least 4: the first
  * WARMUP_ROUNDS = 3 are warm-up and not counted). A bad or unknown flag
- * ends the run with status 2. Both trees run in Float32Array.
+ * ends the run with status 2. Both trees run in Float32Array. The W3 action
+ * is Network.rollout() with the W3 feed (bench/workloads.ts); a tree from
+ * before rollout() took a feed (commit 6086651 and earlier) runs its own
+ * rollout(out, steps), the same 23 cell steps from ŷ₁.
  */
 import { exitOnFlagError, HIDDEN_SIZES, integer, integerList, parseFlags, text } from "./args.ts";
 import { assertSeries, makeSeries } from "./series.ts";
 import { emitResult, median } from "./stats.ts";
-import { HORIZON, makeModel, type ModelClasses, N1, W } from "./workloads.ts";
+import { feedBack, HORIZON, makeModel, type ModelClasses, N1, W } from "./workloads.ts";
+import type { Floats } from "../src/model/floats.ts";
+
+/** rollout() of a tree from before it took a feed (commit 6086651 and earlier): out[0] holds ŷ₁. */
+type LegacyRollout = (out: Floats, steps: number) => void;
 
 /** One tree's model and its three timed actions. */
 interface Contender {
@@ -50,7 +57,10 @@ async function contender(name: string, root: URL, H: number, x: Float64Array): P
   };
   const { net, trainer } = makeModel(H, DTYPE, classes);
   const xs = new DTYPE(x), xIn = new DTYPE(1), yIn = new DTYPE(1), y = new DTYPE(1);
-  const out = new DTYPE(HORIZON);
+  const out = new DTYPE(HORIZON), yRoll = new DTYPE(1), xRoll = new DTYPE(1);
+  const feed = feedBack(out);
+  // both trees roll out the same 23 cell steps from ŷ₁; an older tree fills out itself
+  const legacy = net.rollout.length === 2;
   let t = 1, s = N1;
   const train = () => {
     xIn[0] = xs[t - 1];
@@ -66,10 +76,15 @@ async function contender(name: string, root: URL, H: number, x: Float64Array): P
       net.step(xs, s, y, 0);
       s = s + 1 < x.length ? s + 1 : N1;
     },
-    forecast: () => {
-      out[0] = y[0];
-      net.rollout(out, HORIZON);
-    },
+    forecast: legacy
+      ? () => {
+        out[0] = y[0];
+        (net.rollout as unknown as LegacyRollout)(out, HORIZON);
+      }
+      : () => {
+        yRoll[0] = y[0];
+        net.rollout(HORIZON, yRoll, xRoll, feed);
+      },
   };
 }
 

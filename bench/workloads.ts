@@ -3,12 +3,14 @@
  * (I = 1, O = 1) with a dense head, trained online by the OnlineTrainer
  * (stateless sliding window of W = 32 readings, loss at the last step, one
  * Adam step per reading), then streamed with Network.step() and rolled out
- * with Network.rollout().
+ * with Network.rollout(), the method a stream's LSTM expert forecasts with
+ * (there its feed builds the next input from the forecast level, change and
+ * calendar; here, with I = O = 1, it feeds the output back).
  *
  * Series indices: readings 0…N1-1 feed W1, readings N1…N-1 feed W2.
  */
 import type { Floats, FloatsCtor } from "../src/model/floats.ts";
-import { Network } from "../src/model/network.ts";
+import { Network, type RolloutFeed } from "../src/model/network.ts";
 import { OnlineTrainer } from "../src/model/tbptt.ts";
 import { BlockRates, summarize, type Summary } from "./stats.ts";
 
@@ -234,6 +236,17 @@ export interface W3Result extends Timed {
 }
 
 /**
+ * The W3 feed: keeps ŷ_k in out[k - 1] and feeds it back as the next input.
+ * Made once per run, so the timed loop allocates nothing.
+ */
+export function feedBack(out: Floats): RolloutFeed<Floats> {
+  return (k, y, x) => {
+    out[k - 1] = y[0];
+    x[0] = y[0];
+  };
+}
+
+/**
  * W3: from the live state after W2 and its forecast ŷ₁, net.rollout() feeds
  * each forecast back for 23 more cell steps (24 outputs); every trajectory is
  * read back and compared with the first.
@@ -241,17 +254,19 @@ export interface W3Result extends Timed {
 export function runW3(model: Model, lastForecast: number): W3Result {
   const { net } = model;
   const out = new net.dtype(HORIZON);
+  const y = new net.dtype(1), x = new net.dtype(1);
+  const feed = feedBack(out);
   const hBefore = Float64Array.from(net.h), cBefore = Float64Array.from(net.c);
-  out[0] = lastForecast;
-  net.rollout(out, HORIZON);
+  y[0] = lastForecast;
+  net.rollout(HORIZON, y, x, feed);
   const ref = Float64Array.from(out);
   let maxDev = 0;
   const rates = new BlockRates();
   for (let r = 0; r < SCHEDULE.reps3; r++) {
     rates.start();
     for (let j = 0; j < SCHEDULE.block3; j++) {
-      out[0] = lastForecast;
-      net.rollout(out, HORIZON);
+      y[0] = lastForecast;
+      net.rollout(HORIZON, y, x, feed);
       for (let k = 0; k < HORIZON; k++) {
         const d = Math.abs(out[k] - ref[k]);
         if (d > maxDev) maxDev = d;

@@ -151,6 +151,12 @@ export function initParams(layout: Layout, params: Floats, seed: number): void {
   for (const ls of layout.layers) params.fill(1, ls.b.offset, ls.b.offset + H);
 }
 
+/**
+ * What {@link Network.rollout} calls with each output k = 1 … steps: reads
+ * ŷ_k from y (O) and, while k < steps, writes the next input into x (I).
+ */
+export type RolloutFeed<A extends Floats> = (k: number, y: A, x: A) => void;
+
 /** A stacked LSTM with a dense head. */
 export class Network<A extends Floats = Float32Array> {
   readonly layout: Layout;
@@ -363,23 +369,31 @@ export class Network<A extends Floats = Float32Array> {
   }
 
   /**
-   * Autoregressive forecast from the live state, for networks with I = O:
-   * out[0] holds the forecast ŷ₁ already made (O values), each further output
-   * is fed back as the next input, until `steps` forecasts (steps, O) are in
-   * out. The live state is left as it was.
+   * Autoregressive forecast of `steps` outputs from the live state, which is
+   * left as it was (the steps run on a copy in ws.hRoll, ws.cRoll).
+   *
+   * y (O) holds ŷ₁, the output of the step already taken on the newest
+   * input. For k = 1 … steps, `feed(k, y, x)` reads ŷ_k from y and, while
+   * k < steps, writes the input of step k + 1 into x (I); the network then
+   * steps on x and writes ŷ_{k+1} into y. The feed decides what goes back in:
+   * the output itself (I = O), or a level, a change and a calendar as a
+   * stream's LSTM expert builds them. x and y are the caller's buffers;
+   * nothing is allocated.
    */
-  rollout(out: Floats, steps: number): void {
+  rollout(steps: number, y: A, x: A, feed: RolloutFeed<A>): void {
     const { inputs: I, outputs: O } = this.shape;
-    if (I !== O) {
+    if (!Number.isInteger(steps) || steps < 1 || x.length < I || y.length < O) {
       throw new RangeError(
-        `Cannot roll out forecast: inputs must equal outputs: current values are ${I} and ${O}`,
+        `Cannot roll out forecast: steps must be an integer at least 1, x must hold ${I} inputs and y ${O} outputs: current values are ${steps}, ${x.length} and ${y.length}`,
       );
     }
     const ws = this.ws;
     ws.hRoll.set(this.h);
     ws.cRoll.set(this.c);
-    for (let k = 1; k < steps; k++) {
-      this.stepFrom(ws.hRoll, ws.cRoll, out, (k - 1) * O, out, k * O);
+    for (let k = 1;; k++) {
+      feed(k, y, x);
+      if (k >= steps) return;
+      this.stepFrom(ws.hRoll, ws.cRoll, x, 0, y, 0);
     }
   }
 }

@@ -1,3 +1,6 @@
+/** The most experts a {@link Blend} takes (its solver tries every subset of them). */
+export const MAX_BLEND_EXPERTS = 8;
+
 /**
  * Online combination of E experts, one weight vector per (target, horizon):
  * constrained least squares on the experts' recent errors (stacking; the
@@ -43,11 +46,18 @@
  * forecasts in that slot, so one that starts late (the LSTM, seasonal
  * persistence) does not disturb the blend before its record means anything.
  *
- * With at most four experts the constrained problem is solved exactly: the
- * optimum lies inside one face of the simplex, where it is the
- * equality-constrained solution w ∝ A_S⁻¹·1 with error 1 / (1ᵀ·A_S⁻¹·1);
- * every subset S of the eligible experts is tried and the feasible one with
- * the least error wins (at most 15 systems of at most 4 unknowns).
+ * The constrained problem is solved exactly: the optimum lies inside one
+ * face of the simplex, where it is the equality-constrained solution
+ * w ∝ A_S⁻¹·1 with error 1 / (1ᵀ·A_S⁻¹·1). All eligible experts are tried
+ * first (their solution, when feasible, is the optimum, as it usually is);
+ * otherwise every subset S of them is tried and the feasible one with the
+ * least error wins. That is up to 2^E - 1 systems of up to E unknowns per
+ * (target, horizon) slot and reading, so E is capped at
+ * {@link MAX_BLEND_EXPERTS}: at 8, the worst case is 255 systems of up to 8
+ * unknowns per slot, against 15 of up to 4 with the four experts a stream
+ * has today, and each further expert doubles the count. Beyond that an
+ * active-set solver would be the way. Experts are the bits of an int mask
+ * (expert e is bit e).
  */
 export class Blend {
   readonly experts: number;
@@ -81,9 +91,9 @@ export class Blend {
     memory: ArrayLike<number>,
     warmup: number,
   ) {
-    if (!Number.isInteger(experts) || experts < 1 || experts > 4) {
+    if (!Number.isInteger(experts) || experts < 1 || experts > MAX_BLEND_EXPERTS) {
       throw new RangeError(
-        `Cannot create blend: the expert count must be an integer from 1 to 4 (the solver tries every subset): current value is ${experts}`,
+        `Cannot create blend: the expert count must be an integer from 1 to ${MAX_BLEND_EXPERTS} (the solver may try every subset of them, 2^E - 1 systems per slot and reading): current value is ${experts}`,
       );
     }
     if (!(ridge >= 0)) {

@@ -6,7 +6,7 @@ import { Workspace } from "../model/network.ts";
 import type { Preset } from "./preset.ts";
 import { type Observation, ReadingError, StreamModel } from "./stream.ts";
 import type { AlertEvent } from "../domain/alert.ts";
-import { CALENDAR_FEATURES } from "./calendar.ts";
+import { lstmShape } from "./lstm_expert.ts";
 
 /** How to create a stream in the engine. */
 export interface CreateStreamOptions {
@@ -47,16 +47,11 @@ export class Engine {
       throw new RangeError(`Cannot create stream: id must be new: "${id}" exists`);
     }
     const p = opts.preset;
-    const I = opts.columns.length;
-    const inputs = 2 * I + (p.calendar ? CALENDAR_FEATURES : 0);
-    const key = `${inputs}/${p.model.hidden}/${p.model.layers}/${I}/${p.model.window}`;
+    const { window, ...shape } = lstmShape(opts.columns.length, p);
+    const key = `${shape.inputs}/${shape.hidden}/${shape.layers}/${shape.outputs}/${window}`;
     let ws = this.#workspaces.get(key);
     if (!ws && p.model.enabled) {
-      ws = new Workspace<Float32Array>(
-        { inputs, hidden: p.model.hidden, layers: p.model.layers, outputs: I },
-        p.model.window,
-        Float32Array,
-      );
+      ws = new Workspace<Float32Array>(shape, window, Float32Array);
       this.#workspaces.set(key, ws);
     }
     const stream = new StreamModel({ id, ...opts, workspace: ws });

@@ -80,9 +80,4 @@ export class Intervals {
     this.n[s] += 1;
     return inside;
   }
-
-  /** Empirical coverage of slot s so far (NaN before the second residual). */
-  empirical(s: number): number {
-    return this.n[s] > 1 ? this.hits[s] / (this.n[s] - 1) : NaN;
-  }
 }

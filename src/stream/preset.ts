@@ -107,8 +107,6 @@ export const PresetSchema = z.object({
 
 /** A validated preset with every default filled in. */
 export type Preset = z.infer<typeof PresetSchema>;
-/** A preset as written in JSON (defaults optional). */
-export type PresetInput = z.input<typeof PresetSchema>;
 
 /** Validates a preset, throwing one message that names each bad field and its value. */
 export function parsePreset(input: unknown, source = "preset"): Preset {

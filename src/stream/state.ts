@@ -1,13 +1,31 @@
 /**
- * A small tagged binary codec for a stream's whole state: named typed arrays
- * plus one JSON object of scalars, a magic, a version and a CRC-32, so a
- * checkpoint restores exactly and a damaged one is refused with a reason.
+ * FCDS, forecastd's one checkpoint format: a stream's whole state as named
+ * typed arrays plus one JSON object of scalars, with a magic, a version and
+ * a CRC-32, so a checkpoint restores exactly and a damaged one is refused
+ * with a reason. The service stores the bytes as they are (src/store treats
+ * them as opaque); which arrays and scalars a stream writes, and how older
+ * layouts restore, is in stream_state.ts.
  *
- *   magic "FCDS" | version u16 | JSON length u32 | JSON (UTF-8)
- *   entries: name length u8 | name | kind u8 (1 f32, 2 f64, 3 i32) | count u32 | padding to 8 | data
- *   CRC-32 u32
+ * Layout (offsets in bytes; integers little-endian):
+ *
+ *   0    magic "FCDS" (4 ASCII bytes)
+ *   4    version u16, 2
+ *   6    n: JSON length u32
+ *   10   the scalars: n bytes of UTF-8 JSON (the stream writes NaN as null)
+ *   then one entry per array, in the writer's order:
+ *        name length u8 | name (ASCII, at most 255 bytes)
+ *        | kind u8 (1 Float32Array, 2 Float64Array, 3 Int32Array) | count u32
+ *        | zero bytes up to the next offset that is a multiple of 8
+ *        | count elements in the platform's byte order (little-endian on
+ *          x86-64 and aarch64)
+ *   last 4 bytes: CRC-32 (IEEE, crc32.ts) u32 of every byte before them
+ *
+ * A reader takes the arrays by name, so their order does not matter; an
+ * array the stream has no place for, or one of another kind or length, is
+ * refused with its name (restoreArrays) unless the caller lists it as
+ * retired, and one the stream needs is missing unless listed as optional.
  */
-import { crc32 } from "../model/serialize.ts";
+import { crc32 } from "./crc32.ts";
 
 export const STATE_MAGIC = "FCDS";
 export const STATE_VERSION = 2;

@@ -126,18 +126,63 @@ Deno.test("rollout() feeds forecasts back and leaves the live state untouched", 
   net.step(Float64Array.of(0.3), 0, y, 0);
   const h = Float64Array.from(net.h), c = Float64Array.from(net.c);
   const out = new Float64Array(5);
-  out[0] = y[0];
-  net.rollout(out, 5);
+  const x = new Float64Array(1);
+  const ks: number[] = [];
+  net.rollout(5, y, x, (k, yk, xk) => {
+    ks.push(k);
+    out[k - 1] = yk[0];
+    xk[0] = yk[0];
+  });
+  assert.deepEqual(ks, [1, 2, 3, 4, 5], "one call per output, the last without a further step");
   assert.deepEqual(Float64Array.from(net.h), h);
   assert.deepEqual(Float64Array.from(net.c), c);
   // the same trajectory by hand
   const y2 = new Float64Array(1);
-  let prev = y[0];
+  let prev = out[0];
   for (let k = 1; k < 5; k++) {
     net.step(Float64Array.of(prev), 0, y2, 0);
     assert.equal(out[k], y2[0], `k=${k}`);
     prev = y2[0];
   }
+});
+
+Deno.test("rollout() steps on the input the feed builds, which need not be the output", () => {
+  // I = 2, O = 1: the feed puts the output and the step number back in
+  const mk = () =>
+    new Network<Float64Array>({
+      inputs: 2,
+      hidden: 3,
+      layers: 2,
+      outputs: 1,
+      window: 4,
+      dtype: Float64Array,
+      seed: 4,
+    });
+  const net = mk(), ref = mk();
+  const y = new Float64Array(1), x = new Float64Array(2);
+  net.step(Float64Array.of(0.5, -1), 0, y, 0);
+  ref.step(Float64Array.of(0.5, -1), 0, new Float64Array(1), 0);
+  const out: number[] = [];
+  net.rollout(4, y, x, (k, yk, xk) => {
+    out.push(yk[0]);
+    xk[0] = yk[0];
+    xk[1] = k;
+  });
+  const y2 = new Float64Array(1);
+  let prev = out[0];
+  for (let k = 1; k < 4; k++) {
+    ref.step(Float64Array.of(prev, k), 0, y2, 0);
+    assert.equal(out[k], y2[0], `k=${k}`);
+    prev = y2[0];
+  }
+  assert.throws(
+    () => net.rollout(0, y, x, () => {}),
+    /Cannot roll out forecast: steps must be an integer at least 1, x must hold 2 inputs and y 1 outputs: current values are 0, 2 and 1/,
+  );
+  assert.throws(
+    () => net.rollout(3, y, new Float64Array(1), () => {}),
+    /current values are 3, 1 and 1/,
+  );
 });
 
 Deno.test("initialisation is seeded: forget biases are 1, other biases 0, weights within ±1/√H", () => {

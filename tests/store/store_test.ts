@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { resolveStoreOptions, Store } from "../../src/store/store.ts";
 import { alertsPrefix, ROOT } from "../../src/store/keys.ts";
-import { Network } from "../../src/model/network.ts";
-import { Normalizer } from "../../src/model/normalize.ts";
-import { OnlineTrainer } from "../../src/model/tbptt.ts";
-import { decodeModel, encodeModel } from "../../src/model/serialize.ts";
+import { getPreset } from "../../src/stream/preset.ts";
+import { StreamModel } from "../../src/stream/stream.ts";
 import { bytesOf, listKeys, probeKv, sameBytes, withKv } from "./_kv.ts";
 
 Deno.test("setConfig()/getConfig() round-trip a stream's configuration; listStreams() lists it", async () => {
@@ -81,18 +79,12 @@ Deno.test("a KV file closed and reopened gives back every checkpoint byte for by
   const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "forecastd-store-" });
   const path = `${dir}/forecastd.kv`;
   try {
-    // A real model checkpoint among raw byte patterns of the sizes at the chunk edges.
-    const net = new Network({ inputs: 2, hidden: 8, layers: 2, outputs: 1, window: 12 });
-    const trainer = new OnlineTrainer(net, { lr: 0.01 });
-    const normalizer = new Normalizer(2);
-    const y = new Float32Array(1);
-    for (let t = 0; t < 50; t++) {
-      const x = [Math.sin(t / 4), Math.cos(t / 7)];
-      normalizer.update(x);
-      trainer.push(x, [Math.sin((t + 1) / 4)]);
-      net.step(Float32Array.from(x), 0, y, 0);
-    }
-    const model = encodeModel({ net, adam: trainer.adam, normalizer });
+    // A real stream checkpoint among raw byte patterns of the sizes at the chunk edges.
+    const stream = () =>
+      new StreamModel({ id: "model", preset: getPreset("pi-small"), columns: ["a", "b"] });
+    const live = stream();
+    for (let t = 0; t < 50; t++) live.observe(t * 60_000, [Math.sin(t / 4), Math.cos(t / 7)]);
+    const model = live.toBytes();
     const entries = [
       { id: "model", bytes: model },
       ...[0, 1, 65_536, 65_537, 2_000_000].map((n) => ({ id: `raw-${n}`, bytes: bytesOf(n, n) })),
@@ -117,16 +109,10 @@ Deno.test("a KV file closed and reopened gives back every checkpoint byte for by
         assert.ok(sameBytes(back, e.bytes), `${e.id}: ${back?.length} bytes back`);
         assert.deepEqual(await store.getManifest(e.id), manifests[i]);
       }
-      const parts = decodeModel((await store.loadCheckpoint("model"))!, {
-        inputs: 2,
-        hidden: 8,
-        layers: 2,
-        outputs: 1,
-        window: 12,
-      });
-      assert.deepEqual(parts.net.params, net.params);
-      assert.deepEqual(parts.net.h, net.h);
-      assert.deepEqual(parts.adam.m, trainer.adam.m);
+      const restored = stream();
+      restored.restore((await store.loadCheckpoint("model"))!);
+      assert.deepEqual(restored.toBytes(), model);
+      assert.deepEqual(restored.forecast(), live.forecast());
       assert.deepEqual(await store.getConfig("model"), { hidden: 8 });
       assert.deepEqual(await store.listStreams(), entries.map((e) => e.id).sort());
       assert.equal((await store.listAlerts())[0].stream, "model");

@@ -1,181 +1,106 @@
+/**
+ * What every registered expert must do. The suite runs for each expert of a
+ * stream built with ALL_ON, so a new expert is checked by being registered
+ * (turn it on in ALL_ON if its preset field leaves it off by default).
+ */
 import assert from "node:assert/strict";
-import { Rls } from "../../src/stream/rls.ts";
-import { Blend } from "../../src/stream/blend.ts";
-import { Intervals } from "../../src/stream/intervals.ts";
-import { calendarFeatures } from "../../src/stream/calendar.ts";
-import { randn } from "../_helpers.ts";
+import { EXPERTS } from "../../src/stream/experts.ts";
+import { StreamModel } from "../../src/stream/stream.ts";
+import { stateArrays, stateScalars } from "../../src/stream/stream_state.ts";
+import type { StateArrays } from "../../src/stream/state.ts";
+import { FIVE_MIN, room, small, T0 } from "./_series.ts";
 
-Deno.test("Rls recovers the coefficients of a noiseless two-output linear map", () => {
-  const d = 4, J = 2, n = 2000;
-  const rls = new Rls(d, J, 0.999, 1);
-  const X = randn(n * d, 1);
-  const Wtrue = [[1, -2], [0.5, 0], [0, 3], [-1, 1]];
-  const y = new Float64Array(J);
-  for (let t = 0; t < n; t++) {
-    for (let j = 0; j < J; j++) {
-      y[j] = 0;
-      for (let k = 0; k < d; k++) y[j] += Wtrue[k][j] * X[t * d + k];
-    }
-    rls.update(X, t * d, y, 0);
-  }
-  for (let k = 0; k < d; k++) {
-    for (let j = 0; j < J; j++) {
-      assert.ok(
-        Math.abs(rls.W[k * J + j] - Wtrue[k][j]) < 1e-3,
-        `W[${k}][${j}] = ${rls.W[k * J + j]}`,
-      );
-    }
-  }
-  const out = new Float64Array(J);
-  rls.predict(Float64Array.of(1, 1, 1, 1), 0, out, 0);
-  assert.ok(Math.abs(out[0] - 0.5) < 1e-3 && Math.abs(out[1] - 2) < 1e-3);
+const N = 700; // more than a season (288) and the LSTM's warm-up
+/** A small preset with every expert on. */
+const ALL_ON = small();
+const COLUMNS = ["temp", "hum", "door"];
+const TARGETS = ["hum", "temp"];
+
+/** A three-column stream with every expert on, fed N readings; returns it and its next reading. */
+function warm(n = N) {
+  const x = room(n + 60, 21);
+  const row = (t: number) => [x[t], 60 - 2 * x[t] + 0.1 * Math.sin(t), t % 40 < 3 ? 1 : 0];
+  const s = new StreamModel({ id: "c", preset: ALL_ON, columns: COLUMNS, targets: TARGETS });
+  for (let t = 0; t < n; t++) s.observe(T0 + t * FIVE_MIN, row(t));
+  return { s, row, next: n };
+}
+
+/** A copy of every array, by name. */
+function snapshot(a: StateArrays): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, Array.from(v)]));
+}
+
+Deno.test("the experts run in their registered order, persistence first (the blend's fallback)", () => {
+  const s = new StreamModel({ id: "o", preset: small(), columns: ["v"] });
+  assert.equal(EXPERTS.length, 4);
+  assert.deepEqual(s.expertNames, ["persistence", "seasonal", "linear", "lstm"]);
+  const off = new StreamModel({
+    id: "o",
+    preset: small({ model: { ...small().model, enabled: false } }),
+    columns: ["v"],
+  });
+  assert.deepEqual(off.expertNames, ["persistence", "seasonal", "linear"]);
+  assert.equal(off.origins.preds.length, (off.Hm + 1) * off.Hm * off.J * 3);
 });
 
-Deno.test("Blend moves weight to the better expert and ignores inactive ones", () => {
-  const b = new Blend(1, 3, 0.01, [100], 20);
-  const noise = randn(4000, 2);
-  const p = new Float64Array(3);
-  for (let t = 0; t < 2000; t++) {
-    const y = Math.sin(t / 10);
-    p[0] = y + 0.05 * noise[2 * t]; // good
-    p[1] = y + 1 * noise[2 * t + 1]; // poor
-    p[2] = 1e6; // never active
-    b.update(0, p, 0, y, 0b011);
-  }
-  const w = new Float64Array(3);
-  b.weights(0, 0b011, w);
-  assert.ok(w[0] > 0.9 && w[2] === 0, `weights ${Array.from(w)}`);
-  assert.ok(Math.abs(b.combine(0, Float64Array.of(1, 1, 1e6), 0, 0b011) - 1) < 1e-12);
-});
-
-Deno.test("Blend combines experts with independent errors to beat the best of them", () => {
-  // errors of variance 1 and 1.44, independent: the best convex combination
-  // is w = (1.44, 1) / 2.44 with variance 1.44 / 2.44 = 0.59, well below the
-  // better expert's (weights by each expert's own error never get below 1)
-  const b = new Blend(1, 2, 0, [2000], 20);
-  const noise = randn(40000, 3);
-  const p = new Float64Array(2);
-  let sq = 0, sq0 = 0, n = 0;
-  for (let t = 0; t < 20000; t++) {
-    const y = 5 * Math.sin(t / 50);
-    p[0] = y + noise[2 * t];
-    p[1] = y + 1.2 * noise[2 * t + 1];
-    if (t >= 5000) {
-      sq += (y - b.combine(0, p, 0, 0b11)) ** 2;
-      sq0 += (y - p[0]) ** 2;
-      n++;
-    }
-    b.update(0, p, 0, y, 0b11);
-  }
-  const w = new Float64Array(2);
-  b.weights(0, 0b11, w);
-  assert.ok(
-    Math.abs(w[0] - 1.44 / 2.44) < 0.05 && Math.abs(w[0] + w[1] - 1) < 1e-12,
-    `weights ${w}`,
+Deno.test("every expert's checkpoint names are its own", () => {
+  const { s } = warm(10);
+  // the stream's own part: what the state holds without any expert's
+  const own = new Set(Object.keys(stateArrays({ ...s, experts: [] } as unknown as StreamModel)));
+  const ownScalars = new Set(
+    Object.keys(stateScalars({ ...s, experts: [] } as unknown as StreamModel)),
   );
-  assert.ok(sq / n < 0.7 && sq0 / n > 0.95, `blend ${sq / n}, best expert ${sq0 / n}`);
-});
-
-Deno.test("Blend keeps its weights convex and gives none to an overshooting copy", () => {
-  // expert 1 makes expert 0's error 30% larger: unconstrained least
-  // squares would extrapolate (w1 < 0, w0 > 1) to cancel their shared error,
-  // which goes wrong the moment the two part ways; a convex blend gives the
-  // copy no weight
-  const b = new Blend(1, 3, 0, [500], 20);
-  const noise = randn(9000, 4);
-  const p = new Float64Array(3);
-  for (let t = 0; t < 3000; t++) {
-    const y = noise[3 * t];
-    p[0] = y + 0.5 * noise[3 * t + 1];
-    p[1] = y + 1.3 * (p[0] - y) + 0.05 * noise[3 * t + 2];
-    p[2] = y + 0.6 * noise[(3 * t + 4500) % 9000]; // independent of expert 0
-    b.update(0, p, 0, y, 0b111);
-  }
-  const w = new Float64Array(3);
-  b.weights(0, 0b111, w);
-  assert.ok(w.every((v) => v >= 0) && Math.abs(w[0] + w[1] + w[2] - 1) < 1e-12, `weights ${w}`);
-  assert.ok(w[1] === 0 && w[0] > 0.5, `weights ${w}`);
-});
-
-Deno.test("Blend keeps its weights when every expert misses the same jump", () => {
-  // a jump nobody foresaw adds the same error to every expert: it changes no
-  // convex combination's relative merit, so the weights (0.6, 0.4 for error
-  // variances 0.01 and 0.015) must stay, not be flattened by the ridge
-  const b = new Blend(1, 2, 0.01, [100], 20);
-  const noise = randn(4000, 6);
-  const p = new Float64Array(2);
-  const w = new Float64Array(2);
-  for (let t = 0; t < 2001; t++) {
-    const y = t === 2000 ? 100 : 0;
-    // at the jump both forecast the old level: their errors are the same
-    p[0] = t === 2000 ? 0 : 0.1 * noise[2 * t];
-    p[1] = t === 2000 ? 0 : Math.sqrt(0.015) * noise[2 * t + 1];
-    b.update(0, p, 0, y, 0b11);
-    if (t === 1999) b.weights(0, 0b11, w);
-  }
-  const before = w[0];
-  b.weights(0, 0b11, w);
-  assert.ok(Math.abs(before - 0.6) < 0.1 && Math.abs(w[0] - before) < 0.05, `${before} -> ${w[0]}`);
-});
-
-Deno.test("Blend leaves out an expert exact only while the sensor is stuck", () => {
-  // seasonal persistence repeats a day-old value: hopeless one step ahead in
-  // general, but as exact as persistence during a long constant stretch
-  const b = new Blend(1, 2, 0.01, [100], 20);
-  const noise = randn(3000, 5);
-  const p = new Float64Array(2);
-  let y = 0;
-  for (let t = 0; t < 3000; t++) {
-    const stuck = t >= 2000;
-    const next = stuck ? 3 : y + 0.1 * noise[t];
-    p[0] = y; // persistence
-    p[1] = stuck && t >= 2010 ? 3 : 10 * noise[(t + 7) % 3000]; // far off until the stretch
-    b.update(0, p, 0, next, 0b11);
-    y = next;
-  }
-  const w = new Float64Array(2);
-  b.weights(0, 0b11, w);
-  assert.deepEqual(Array.from(w), [1, 0]);
-});
-
-Deno.test("Intervals cover the configured share of uniform residuals", () => {
-  const iv = new Intervals(1, 0.8, 0.05);
-  const u = randn(20000, 3);
-  let inside = 0;
-  for (let t = 0; t < u.length; t++) {
-    const r = Math.abs(u[t]);
-    const q = iv.ready(0) ? iv.q[0] : Infinity;
-    if (iv.update(0, r, q) && t >= 10000) inside++;
-  }
-  const cover = inside / 10000;
-  assert.ok(Math.abs(cover - 0.8) < 0.02, `coverage ${cover}`);
-  // the 80% quantile of |N(0,1)| is 1.2816
-  assert.ok(Math.abs(iv.q[0] - 1.2816) < 0.15, `q ${iv.q[0]}`);
-});
-
-Deno.test("Intervals with a slower scale do not over-cover when the residuals' level changes", () => {
-  // |N(0, 1)| residuals whose level triples every 500 readings
-  const u = randn(60_000, 4);
-  const cover = (memory: number) => {
-    const iv = new Intervals(1, 0.9, 0.05, [memory]);
-    let inside = 0;
-    for (let t = 0; t < u.length; t++) {
-      const r = Math.abs(u[t]) * (Math.floor(t / 500) % 2 ? 3 : 1);
-      if (iv.update(0, r, iv.ready(0) ? iv.q[0] : Infinity) && t >= 10_000) inside++;
+  const seen = new Map<string, string>();
+  for (const e of s.experts) {
+    for (const name of [...Object.keys(e.arrays?.() ?? {}), ...Object.keys(e.scalars?.() ?? {})]) {
+      assert.ok(!own.has(name) && !ownScalars.has(name), `${e.name}: "${name}" is the stream's`);
+      assert.ok(!seen.has(name), `${e.name}: "${name}" is ${seen.get(name)}'s too`);
+      seen.set(name, e.name);
     }
-    return inside / 50_000;
-  };
-  const fast = cover(100), slow = cover(1000);
-  assert.ok(fast > 0.91, `m over 100 readings covers ${fast}`);
-  assert.ok(Math.abs(slow - 0.9) < 0.005, `m over 1000 readings covers ${slow}`);
+  }
+  assert.ok(seen.size > 0);
 });
 
-Deno.test("calendarFeatures() puts midnight next to 23:59 and Monday 00:00 at the week's start", () => {
-  const out = new Float64Array(4);
-  calendarFeatures(Date.UTC(2026, 0, 5, 0, 0), 0, out, 0); // Monday 00:00 UTC
-  assert.deepEqual(Array.from(out, (v) => +v.toFixed(12)), [0, 1, 0, 1]);
-  calendarFeatures(Date.UTC(2026, 0, 5, 6, 0), 0, out, 0); // 06:00
-  assert.ok(Math.abs(out[0] - 1) < 1e-12 && Math.abs(out[1]) < 1e-12);
-  calendarFeatures(Date.UTC(2026, 0, 4, 23, 0), 60, out, 0); // Sunday 23:00 UTC is Monday 00:00 at +01:00
-  assert.ok(Math.abs(out[0]) < 1e-12 && Math.abs(out[1] - 1) < 1e-12 && Math.abs(out[2]) < 1e-12);
-});
+const NAMES = new StreamModel({ id: "n", preset: ALL_ON, columns: COLUMNS }).expertNames;
+
+for (const [e, name] of NAMES.entries()) {
+  Deno.test(`${name}: ready once warmed up, with finite forecasts of every target and horizon`, () => {
+    const { s } = warm();
+    assert.equal(s.expertNames[e], name);
+    assert.equal(s.experts[e].ready(), true);
+    const o = s.step % s.origins.S;
+    assert.ok(s.origins.active[o] & (1 << e), `mask ${s.origins.active[o]}`);
+    const f = s.expertForecast(name)!;
+    assert.equal(f.length, s.Hm);
+    assert.ok(
+      f.every((row) => row.length === s.J && row.every(Number.isFinite)),
+      JSON.stringify(f),
+    );
+  });
+
+  Deno.test(`${name}: forecast() writes its own column of the origin slot and changes nothing else`, () => {
+    const { s, row, next } = warm();
+    const expert = s.experts[e];
+    const o = s.step % s.origins.S;
+    const before = snapshot(stateArrays(s));
+    const mine = (k: number) => k % s.E === e && Math.floor(k / (s.Hm * s.J * s.E)) === o;
+    // blank its column of the newest slot, forecast again from the same reading
+    s.origins.preds.forEach((_, k) => {
+      if (mine(k)) s.origins.preds[k] = NaN;
+    });
+    expert.forecast(o, s.lastTs, row(next - 1), e);
+    assert.deepEqual(snapshot(stateArrays(s)), before, "the same forecast, nothing else touched");
+  });
+
+  Deno.test(`${name}: a restored stream's ${name} forecasts alike, now and after more readings`, () => {
+    const { s, row, next } = warm();
+    const b = new StreamModel({ id: "c", preset: ALL_ON, columns: COLUMNS, targets: TARGETS });
+    b.restore(s.toBytes());
+    assert.deepEqual(b.expertForecast(name), s.expertForecast(name));
+    for (let t = next; t < next + 40; t++) {
+      s.observe(T0 + t * FIVE_MIN, row(t));
+      b.observe(T0 + t * FIVE_MIN, row(t));
+    }
+    assert.deepEqual(b.expertForecast(name), s.expertForecast(name));
+  });
+}

@@ -1,35 +1,7 @@
 import assert from "node:assert/strict";
 import { ReadingError, StreamModel } from "../../src/stream/stream.ts";
 import { Engine } from "../../src/stream/engine.ts";
-import { getPreset, parsePreset, type Preset } from "../../src/stream/preset.ts";
-import { FIVE_MIN, room, T0 } from "./_series.ts";
-import { encodeState, readState, type StateArrays } from "../../src/stream/state.ts";
-
-/** Re-encodes a state with its arrays edited by `edit`: as an older forecastd would have written it. */
-function rewriteState(
-  bytes: Uint8Array,
-  edit: (arrays: StateArrays) => StateArrays,
-  editScalars = (scalars: Record<string, unknown>) => scalars,
-): Uint8Array {
-  const { scalars, arrays } = readState(bytes);
-  return encodeState(editScalars(scalars as Record<string, unknown>), edit(arrays));
-}
-
-/** A small, fast preset for tests. */
-function small(overrides: Partial<Preset> = {}): Preset {
-  const p = getPreset("default");
-  return {
-    ...p,
-    model: { ...p.model, hidden: 8, window: 8 },
-    horizons: 6,
-    anomaly: { ...p.anomaly, warmup: 100 },
-    ...overrides,
-  };
-}
-
-function feed(s: StreamModel, x: Float64Array, from = 0, to = x.length) {
-  for (let t = from; t < to; t++) s.observe(T0 + t * FIVE_MIN, [x[t]]);
-}
+import { feed, FIVE_MIN, linear, room, small, T0 } from "./_series.ts";
 
 Deno.test("forecasts are leak-free: values after the origin never change a forecast made at it", () => {
   const x = room(700, 2);
@@ -119,13 +91,13 @@ Deno.test("rewind() keeps everything learned, resets the windows as a gap does, 
   const engine = new Engine();
   const s = engine.create("rw", { preset: small(), columns: ["v"] });
   for (let t = 0; t < 300; t++) engine.observe("rw", T0 + t * FIVE_MIN, [x[t]]);
-  assert.ok(s.trainer!.updates > 0 && s.trainer!.length > 0 && s.histLen > 0);
+  assert.ok(s.trainer!.updates > 0 && s.trainer!.length > 0 && s.history.length > 0);
   const learned = {
     params: Float32Array.from(s.net!.params),
     adamM: Float32Array.from(s.trainer!.adam.m),
     adamV: Float32Array.from(s.trainer!.adam.v),
     adamT: s.trainer!.adam.t,
-    rlsW: Float64Array.from(s.rls[0].W),
+    rlsW: Float64Array.from(linear(s).rls[0].W),
     blendCov: Float64Array.from(s.blend.cov),
     q: Float64Array.from(s.intervals.q),
     levelMean: Float64Array.from(s.level.mean),
@@ -139,15 +111,15 @@ Deno.test("rewind() keeps everything learned, resets the windows as a gap does, 
   assert.deepEqual(s.trainer!.adam.m, learned.adamM, "Adam's first moments");
   assert.deepEqual(s.trainer!.adam.v, learned.adamV, "Adam's second moments");
   assert.equal(s.trainer!.adam.t, learned.adamT);
-  assert.deepEqual(s.rls[0].W, learned.rlsW, "the linear expert");
+  assert.deepEqual(linear(s).rls[0].W, learned.rlsW, "the linear expert");
   assert.deepEqual(s.blend.cov, learned.blendCov, "the blend");
   assert.deepEqual(s.intervals.q, learned.q, "the interval calibration");
   assert.deepEqual(s.level.mean, learned.levelMean, "the normaliser");
   assert.deepEqual(s.scorer.bins, learned.bins, "the surprise distribution");
   assert.equal(s.trainer!.length, 0, "the TBPTT window restarted");
   assert.ok(s.net!.h.every((v) => v === 0), "the LSTM's live state restarted");
-  assert.equal(s.histLen, 0, "the history restarted");
-  assert.ok(s.originStep.every(Number.isNaN), "no pending forecast");
+  assert.equal(s.history.length, 0, "the history restarted");
+  assert.ok(s.origins.step.every(Number.isNaN), "no pending forecast");
   assert.equal(s.gaps, 0, "a rewind is not a gap");
   assert.equal(s.periodMs, FIVE_MIN, "the period is kept");
   assert.deepEqual(
@@ -185,7 +157,7 @@ Deno.test("a checkpoint taken after rewind() restores the rewound stream, which 
   a.rewind();
   const b = new StreamModel({ id: "r", preset, columns: ["v"] });
   b.restore(a.toBytes());
-  assert.ok(Number.isNaN(b.lastTs) && b.histLen === 0 && b.trainer!.length === 0);
+  assert.ok(Number.isNaN(b.lastTs) && b.history.length === 0 && b.trainer!.length === 0);
   for (let t = 0; t < 200; t++) {
     const oa = a.observe(T0 + t * FIVE_MIN, [x[t]]);
     const ob = b.observe(T0 + t * FIVE_MIN, [x[t]]);
@@ -329,74 +301,6 @@ Deno.test("no alert opens while the model warms up", () => {
   assert.deepEqual(events, []);
 });
 
-Deno.test("toBytes()/restore() continues exactly where the stream left off", () => {
-  const x = room(900, 8);
-  const preset = small();
-  const a = new StreamModel({ id: "r", preset, columns: ["v"] });
-  feed(a, x, 0, 600);
-  const b = new StreamModel({ id: "r", preset, columns: ["v"] });
-  b.restore(a.toBytes());
-  assert.deepEqual(b.forecast(), a.forecast());
-  for (let t = 600; t < 900; t++) {
-    const oa = a.observe(T0 + t * FIVE_MIN, [x[t]]);
-    const ob = b.observe(T0 + t * FIVE_MIN, [x[t]]);
-    assert.deepEqual(ob, oa, `t=${t}`);
-  }
-  assert.deepEqual(b.forecast(), a.forecast());
-  assert.deepEqual(b.stats(), a.stats());
-});
-
-Deno.test("restore() takes a state saved before the blend kept error products: all but the blend carries on", () => {
-  const x = room(900, 8);
-  const preset = small();
-  const a = new StreamModel({ id: "r", preset, columns: ["v"] });
-  feed(a, x, 0, 600);
-  // the older layout: the experts' mean squared errors (slots, E) instead of
-  // their products, no peaks of their own for alerts, no density test
-  const legacy = rewriteState(a.toBytes(), (arrays) => {
-    const { blendCov, peaks: _peaks, unusual: _u, ...rest } = arrays;
-    return { ...rest, blendLoss: new Float64Array(blendCov.length / a.E).fill(0.5) };
-  }, (scalars) => ({ ...scalars, scorer: (scalars.scorer as number[]).slice(0, 3) }));
-  const b = new StreamModel({ id: "r", preset, columns: ["v"] });
-  b.restore(legacy);
-  assert.deepEqual(Array.from(b.net!.params), Array.from(a.net!.params), "the LSTM's weights");
-  assert.equal(b.readings, a.readings);
-  assert.equal(b.trainer!.updates, a.trainer!.updates);
-  assert.ok(b.blend.count.every((c) => c === 0), "the blend starts over");
-  assert.deepEqual(b.scorer.peaks, a.scorer.onsets, "the onsets stand in for the peaks");
-  assert.ok(a.scorer.unusualTotal > 0, "the density test had learned");
-  assert.equal(b.scorer.unusualTotal, 0, "the density test starts to learn the counts");
-  assert.ok(a.scorer.mostUnusual > 0);
-  assert.equal(b.scorer.mostUnusual, 0);
-  assert.ok(b.scorer.unusual.every((v) => v === 0));
-  assert.equal(b.scorer.runOnset, 0, "no incident under way");
-  assert.equal(b.scorer.total, a.scorer.total, "the surprise distribution carries on");
-  // and learns again: persistence first, the others once they have a record
-  feed(b, x, 600, 900);
-  assert.ok(b.blend.count.some((c) => c > 0));
-  const f = b.forecast()!;
-  assert.ok(f.targets.v.point.every(Number.isFinite));
-
-  const unknown = rewriteState(
-    a.toBytes(),
-    (arr) => ({ ...arr, somethingElse: new Float64Array(3) }),
-  );
-  assert.throws(
-    () => b.restore(unknown),
-    /Cannot restore stream state: array "somethingElse" is not part of this stream's state/,
-  );
-});
-
-Deno.test("restore() refuses the state of a stream with another shape, naming the array", () => {
-  const a = new StreamModel({ id: "r", preset: small(), columns: ["v"] });
-  feed(a, room(50, 9));
-  const b = new StreamModel({ id: "r", preset: small(), columns: ["v", "w"] });
-  assert.throws(() => b.restore(a.toBytes()), /Cannot restore stream state: array "\w+" must hold/);
-  const bytes = a.toBytes();
-  bytes[40] ^= 1;
-  assert.throws(() => a.restore(bytes), /checksum must match/);
-});
-
 Deno.test("multivariate streams forecast only their targets, with calendar inputs", () => {
   const x = room(500, 10);
   const s = new StreamModel({
@@ -413,15 +317,6 @@ Deno.test("multivariate streams forecast only their targets, with calendar input
   assert.throws(
     () => new StreamModel({ id: "m", preset: small(), columns: ["a"], targets: ["b"] }),
     /every target must be one of the columns \["a"\]: current value is "b"/,
-  );
-});
-
-Deno.test("parsePreset() names each bad field and its value", () => {
-  assert.throws(
-    () => parsePreset({ name: "x", model: { hidden: 0 }, intervals: { coverage: 1.5 } }),
-    (e) =>
-      e instanceof RangeError && /model\.hidden: .*: current value is 0/.test(e.message) &&
-      /intervals\.coverage: .*: current value is 1\.5/.test(e.message),
   );
 });
 

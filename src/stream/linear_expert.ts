@@ -1,0 +1,119 @@
+/**
+ * The linear expert: one online linear model per horizon h (recursive least
+ * squares, rls.ts) predicting the change x_{t+h} - x_t of every target, in
+ * the target's spread, from features φ (d): the newest L rows of every
+ * column (normalised, the origin slot's lag rows), the calendar of the
+ * target time when the preset has calendar inputs, and a constant 1.
+ *
+ * Learning is leak-free: the horizon-h model learns at time t from the
+ * features of t - h and the change x_t - x_{t-h}, once that value has
+ * arrived, and only when the stream learned from every reading since the
+ * first of the origin's L rows (OriginSlots.learnable). Its predicted
+ * change is clipped to the change limit of its slot.
+ *
+ * Preset: `linear` (lags L, forgetting, ridge). In a checkpoint, per
+ * horizon h - 1: `rlsP<h-1>` and `rlsW<h-1>`.
+ */
+import { CALENDAR_FEATURES, calendarFeatures } from "./calendar.ts";
+import { clip } from "./change_limits.ts";
+import type { Expert, ExpertContext } from "./expert.ts";
+import { Rls } from "./rls.ts";
+import type { StateArrays } from "./state.ts";
+
+export class LinearExpert implements Expert {
+  readonly name = "linear";
+  /** One model per horizon (Hm), features d = L·I + calendar + 1, J outputs. */
+  readonly rls: Rls[];
+  readonly #ctx: ExpertContext;
+  /** L: history rows in the features. */
+  readonly #lags: number;
+  /** φ (d) and the model's output (J): scratch. */
+  readonly #phi: Float64Array;
+  readonly #out: Float64Array;
+
+  constructor(ctx: ExpertContext) {
+    const p = ctx.preset;
+    this.#ctx = ctx;
+    this.#lags = p.linear.lags;
+    const d = this.#lags * ctx.I + (p.calendar ? CALENDAR_FEATURES : 0) + 1;
+    this.rls = Array.from(
+      { length: ctx.Hm },
+      () => new Rls(d, ctx.J, p.linear.forgetting, p.linear.ridge),
+    );
+    this.#phi = new Float64Array(d);
+    this.#out = new Float64Array(ctx.J);
+  }
+
+  /** The L lag rows. */
+  lookback(): number {
+    return this.#lags;
+  }
+
+  ready(): boolean {
+    return this.#ctx.history.length >= this.#lags;
+  }
+
+  /** The model of every horizon whose target arrived now learns the change since its origin. */
+  learn(values: ArrayLike<number>): void {
+    const { J, Hm, targetIndex, origins, level, step, lastSkipped } = this.#ctx;
+    for (let h = 1; h <= Hm; h++) {
+      const o = origins.arrived(step, h);
+      // nor from features that hold a reading the stream did not learn from, nor after one
+      if (o < 0 || !origins.learnable(o, lastSkipped)) continue;
+      this.#features(o, h);
+      for (let j = 0; j < J; j++) {
+        const col = targetIndex[j];
+        this.#out[j] = (values[col] - origins.x[o * J + j]) / level.scale(col);
+      }
+      this.rls[h - 1].update(this.#phi, 0, this.#out, 0);
+    }
+  }
+
+  forecast(o: number, _ts: number, values: ArrayLike<number>, e: number): void {
+    const { J, Hm, targetIndex, origins, level, limits } = this.#ctx;
+    const { preds, E } = origins;
+    for (let h = 1; h <= Hm; h++) {
+      this.#features(o, h);
+      this.rls[h - 1].predict(this.#phi, 0, this.#out, 0);
+      for (let j = 0; j < J; j++) {
+        const col = targetIndex[j];
+        const x = values[col];
+        const lim = limits.limit((h - 1) * J + j), sc = level.scale(col);
+        preds[((o * Hm + (h - 1)) * J + j) * E + e] = x + clip(this.#out[j], lim) * sc;
+      }
+    }
+  }
+
+  /** Features of origin slot o for horizon h into φ. */
+  #features(o: number, h: number): void {
+    const { I, preset, origins, periodMs } = this.#ctx;
+    const lagN = this.#lags * I;
+    const phi = this.#phi;
+    for (let k = 0; k < lagN; k++) phi[k] = origins.lags[o * lagN + k];
+    let k = lagN;
+    if (preset.calendar) {
+      calendarFeatures(
+        origins.ts[o] + h * (Number.isFinite(periodMs) ? periodMs : 0),
+        preset.utcOffsetMinutes,
+        phi,
+        k,
+      );
+      k += CALENDAR_FEATURES;
+    }
+    phi[k] = 1;
+  }
+
+  arrays(): StateArrays {
+    const a: StateArrays = {};
+    this.rls.forEach((r, h) => {
+      a[`rlsP${h}`] = r.P;
+      a[`rlsW${h}`] = r.W;
+    });
+    return a;
+  }
+}
+
+/** The linear expert is always on. */
+export function linearExpert(ctx: ExpertContext): Expert {
+  return new LinearExpert(ctx);
+}

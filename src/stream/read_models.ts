@@ -1,0 +1,132 @@
+/**
+ * What a stream reports: the {@link Observation} of each reading, the
+ * {@link Forecast} from the newest, each expert's forecast, and the
+ * accuracy per horizon ({@link HorizonStats}). The functions read a
+ * stream's state and change nothing; StreamModel's methods of the same
+ * names call them.
+ */
+import type { AlertEvent } from "../domain/alert.ts";
+import type { StreamModel } from "./stream.ts";
+
+/** What one reading did. */
+export interface Observation {
+  ts: number;
+  /** The model learned from this reading. */
+  learned: boolean;
+  /** A gap before this reading reset the windows. */
+  gap: boolean;
+  /**
+   * Anomaly score of the reading alone (grows with the surprise, below 1),
+   * the smoothed likelihood, the onset (the likelihood at a reading that
+   * begins an incident, 0 at the others) and the percentile; null until a
+   * one-step forecast existed. See anomaly.ts.
+   */
+  score: number | null;
+  likelihood: number | null;
+  onset: number | null;
+  percentile: number | null;
+  /** The alert this reading opened or ended. */
+  event: AlertEvent | null;
+}
+
+/** A forecast from the latest reading. */
+export interface Forecast {
+  /** Time of the reading the forecast was made from (ms). */
+  origin: number;
+  /** Times of the forecast steps (ms), Hmax of them (NaN before the period is known). */
+  timestamps: number[];
+  targets: Record<string, { point: number[]; lower: (number | null)[]; upper: (number | null)[] }>;
+}
+
+/** Per-horizon accuracy so far. */
+export interface HorizonStats {
+  horizon: number;
+  /** Forecasts scored at this horizon (per target). */
+  scored: number;
+  /** MSE on normalised values of the blend and each expert. */
+  mse: Record<string, number>;
+  /** 1 - MSE / MSE of persistence, of the blend and each expert. */
+  skill: Record<string, number>;
+  /** Share of values inside the interval. */
+  coverage: number;
+}
+
+/** The forecast of horizons 1 … horizon (at most Hm) from the newest reading (null before the first). */
+export function readForecast(m: StreamModel, horizon: number): Forecast | null {
+  if (m.readings === 0) return null;
+  const { J, Hm, origins } = m;
+  const H = Math.min(Math.max(1, horizon), Hm);
+  const o = m.step % origins.S;
+  const timestamps = Array.from({ length: H }, (_, k) => m.lastTs + (k + 1) * m.periodMs);
+  const targets: Forecast["targets"] = {};
+  for (let j = 0; j < J; j++) {
+    const point: number[] = [], lower: (number | null)[] = [], upper: (number | null)[] = [];
+    for (let h = 1; h <= H; h++) {
+      const cOff = (o * Hm + (h - 1)) * J + j;
+      const f = origins.comb[cOff], q = origins.qUsed[cOff];
+      point.push(f);
+      lower.push(Number.isNaN(q) ? null : f - q);
+      upper.push(Number.isNaN(q) ? null : f + q);
+    }
+    targets[m.targets[j]] = { point, lower, upper };
+  }
+  return { origin: m.lastTs, timestamps, targets };
+}
+
+/** The newest reading's value of a target (NaN before the first, or for an unknown target). */
+export function readLatest(m: StreamModel, target: string): number {
+  const j = m.targets.indexOf(target);
+  if (j < 0 || m.readings === 0) return NaN;
+  return m.origins.x[(m.step % m.origins.S) * m.J + j];
+}
+
+/** One expert's forecast from the newest reading, (Hm, J) raw values; null for an unknown expert. */
+export function readExpertForecast(m: StreamModel, expert: string): number[][] | null {
+  const e = m.expertNames.indexOf(expert);
+  if (e < 0 || m.readings === 0) return null;
+  const { J, Hm, E, origins } = m;
+  const o = m.step % origins.S;
+  const out: number[][] = [];
+  for (let h = 1; h <= Hm; h++) {
+    const row: number[] = [];
+    for (let j = 0; j < J; j++) row.push(origins.preds[((o * Hm + (h - 1)) * J + j) * E + e]);
+    out.push(row);
+  }
+  return out;
+}
+
+/**
+ * Accuracy per horizon so far: MSE (divided by each target's current
+ * variance, so columns in different units weigh alike) and skill of the
+ * blend and each expert, and interval coverage.
+ */
+export function readStats(m: StreamModel): HorizonStats[] {
+  const { J, Hm, E } = m;
+  const out: HorizonStats[] = [];
+  for (let h = 1; h <= Hm; h++) {
+    const mse: Record<string, number> = {}, skill: Record<string, number> = {};
+    const n = m.scoredCount[h - 1] * J;
+    let hits = 0, scored = 0;
+    for (let e = 0; e <= E; e++) {
+      let sum = 0;
+      for (let j = 0; j < J; j++) {
+        sum += m.sqErr[((h - 1) * J + j) * (E + 1) + e] / m.level.scale(m.targetIndex[j]) ** 2;
+      }
+      mse[e === E ? "blend" : m.expertNames[e]] = n > 0 ? sum / n : NaN;
+    }
+    for (const k of Object.keys(mse)) skill[k] = 1 - mse[k] / mse.persistence;
+    for (let j = 0; j < J; j++) {
+      const s = (h - 1) * J + j;
+      hits += m.intervals.hits[s];
+      scored += Math.max(0, m.intervals.n[s] - 1);
+    }
+    out.push({
+      horizon: h,
+      scored: m.scoredCount[h - 1],
+      mse,
+      skill,
+      coverage: scored > 0 ? hits / scored : NaN,
+    });
+  }
+  return out;
+}

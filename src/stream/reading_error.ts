@@ -1,0 +1,62 @@
+/**
+ * The readings a stream refuses, checked before anything changes: a
+ * timestamp that is not a finite number, a reading without one finite value
+ * per column, a timestamp at or before the stream's last.
+ */
+
+/** A reading the stream refuses, with a machine-readable reason. */
+export class ReadingError extends Error {
+  readonly reason: "not_finite" | "duplicate" | "out_of_order" | "missing_value" | "bad_timestamp";
+  constructor(reason: ReadingError["reason"], message: string) {
+    super(message);
+    this.name = "ReadingError";
+    this.reason = reason;
+  }
+}
+
+/** What a reading is checked against. */
+export interface ReadingRules {
+  readonly id: string;
+  /** Names of the I values of each reading, in order. */
+  readonly columns: readonly string[];
+  /** Time of the last reading taken (ms), NaN before the first (or after a rewind). */
+  readonly lastTs: number;
+}
+
+/** Throws {@link ReadingError} for a reading (ts, values (I)) that `stream` must refuse. */
+export function checkReading(stream: ReadingRules, ts: number, values: ArrayLike<number>): void {
+  const { id, columns, lastTs } = stream;
+  if (!Number.isFinite(ts)) {
+    throw new ReadingError(
+      "bad_timestamp",
+      `Cannot ingest reading for "${id}": the timestamp must be a finite number of ms: current value is ${ts}`,
+    );
+  }
+  if (values.length !== columns.length) {
+    throw new ReadingError(
+      "missing_value",
+      `Cannot ingest reading for "${id}": it must hold ${columns.length} values (${
+        columns.join(", ")
+      }): current count is ${values.length}`,
+    );
+  }
+  for (let i = 0; i < columns.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new ReadingError(
+        "not_finite",
+        `Cannot ingest reading for "${id}": '${
+          columns[i]
+        }' must be a finite number: current value is ${values[i]}`,
+      );
+    }
+  }
+  if (ts <= lastTs) {
+    const dup = ts === lastTs;
+    throw new ReadingError(
+      dup ? "duplicate" : "out_of_order",
+      `Cannot ingest reading for "${id}": the timestamp must be after the last one ${
+        new Date(lastTs).toISOString()
+      }: current value is ${new Date(ts).toISOString()}`,
+    );
+  }
+}

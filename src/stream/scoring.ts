@@ -1,0 +1,78 @@
+/**
+ * Scoring a reading against the forecasts made for it, before anything
+ * learns from it: for each horizon whose origin slot still holds the
+ * forecast made for this reading, the squared error of each expert and of
+ * the blend (the accuracy of stats()), the interval's hit or miss (which
+ * calibrates it), and from the one-step forecasts the surprise, the
+ * residual over the interval's half-width. The surprise and whether a
+ * target broke its range make the anomaly score (anomaly.ts).
+ */
+import type { Observation } from "./read_models.ts";
+import type { StreamModel } from "./stream.ts";
+
+/**
+ * Scores reading m.step (values (I)) and writes its anomaly figures into
+ * obs; returns the origin slot of its one-step forecast, or -1 if there is
+ * none (the first reading, after a gap or a rewind).
+ */
+export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Observation): number {
+  const { J, Hm, E, origins, step } = m;
+  const { preds, comb, qUsed, active } = origins;
+  let slot1 = -1;
+  let surprise = -1;
+  for (let h = 1; h <= Hm; h++) {
+    const o = origins.arrived(step, h);
+    if (o < 0) continue;
+    if (h === 1) slot1 = o;
+    m.scoredCount[h - 1]++;
+    const mask = active[o];
+    for (let j = 0; j < J; j++) {
+      const col = m.targetIndex[j];
+      const y = values[col];
+      const pOff = ((o * Hm + (h - 1)) * J + j) * E;
+      const cOff = (o * Hm + (h - 1)) * J + j;
+      const s = (h - 1) * J + j;
+      const r = y - comb[cOff];
+      // accuracy of each expert (an expert out of the blend counts as the
+      // first, persistence) and of the blend, in the target's units
+      const acc = s * (E + 1);
+      for (let e = 0; e < E; e++) {
+        const pe = mask & (1 << e) ? preds[pOff + e] : preds[pOff];
+        m.sqErr[acc + e] += (y - pe) ** 2;
+      }
+      m.sqErr[acc + E] += r * r;
+      const q = qUsed[cOff];
+      m.intervals.update(s, Math.abs(r), Number.isNaN(q) ? Infinity : q);
+      if (h === 1 && !Number.isNaN(q)) {
+        // the half-width floored at 1e-3 of the target's spread: an interval
+        // that has shrunk to nothing on a noise-free stretch would make every
+        // later deviation a new record surprise
+        const floor = 1e-3 * m.level.scale(col);
+        surprise = Math.max(surprise, Math.abs(r) / Math.max(q, floor, 1e-12));
+      }
+    }
+  }
+  // a record: a target outside every value it has had (its evidence, ln n,
+  // counts at most the readings of the remembered history)
+  const a = m.preset.anomaly;
+  let record = 0;
+  for (let j = 0; j < J; j++) {
+    const y = values[m.targetIndex[j]];
+    if (m.range.isRecord(j, y)) record = Math.min(m.range.count, a.history);
+    m.range.add(j, y);
+  }
+  m.range.count++;
+  if (surprise >= 0) {
+    m.scorer.update(
+      surprise,
+      record,
+      m.alerts.state !== "anomaly" || a.learnDuringAnomaly,
+      m.alerts.state === "warming_up",
+    );
+    obs.score = m.scorer.score;
+    obs.likelihood = m.scorer.likelihood;
+    obs.onset = m.scorer.onset;
+    obs.percentile = m.scorer.percentile;
+  }
+  return slot1;
+}

@@ -1,0 +1,180 @@
+/**
+ * A stream's whole state as one FCDS checkpoint (state.ts), and the
+ * migrations that let checkpoints of older layouts restore.
+ *
+ * Arrays, by name: the history ring (`hist`); the origin slots
+ * (`originStep`, `originTs`, `originX`, `originLags`, `preds`, `comb`,
+ * `qUsed`, `active`); the accuracy (`sqErr`, `scoredCount`); the change
+ * limits (`change2`); the normalisers (`levelMean`, `levelM2`,
+ * `changeMean`, `changeM2`); the blend (`blendCov`, `blendCount`,
+ * `blendLongLoss`); the intervals (`q`, `m`, `n`, `hits`); the anomaly
+ * scorer (`recent`, `bins`, `onsets`, `peaks`, `unusual`) and range
+ * (`rangeLo`, `rangeHi`); then each expert's, in the experts' order (the
+ * linear expert's `rlsP<h>`, `rlsW<h>`; the LSTM's `lastInput`, `params`,
+ * `h`, `c`, `adamM`, `adamV`, `xs`, `ys`, `h0`, `c0`).
+ *
+ * Scalars ({@link StreamScalars}): the time line, the counters, the
+ * history ring's length and head, the normalisers' weights, the scorer's
+ * and the alert machine's counters, then each expert's (the LSTM's
+ * `hasInput` and `trainer`).
+ *
+ * Older layouts, all FCDS version 2, restore as follows:
+ * - before the blend solved for convex weights: `blendLoss` (the experts'
+ *   mean squared errors) instead of `blendCov`; it is read past and the
+ *   blend starts over (persistence first), everything else restores;
+ * - before alerts kept their own peaks: no `peaks`; the reported onsets
+ *   stand in for them;
+ * - before the density test: no `unusual` and a `scorer` of three or four
+ *   numbers; the test starts to count at the restore, as does the run
+ *   onset when it is missing (no incident under way);
+ * - before the experts had an interface: a stream without the LSTM also
+ *   held `lastInput` (zeros) and the scalars `hasInput` and `trainer`
+ *   (null); they are read past.
+ */
+import type { AlertMachine } from "./anomaly.ts";
+import { encodeState, readState, restoreArrays, type StateArrays } from "./state.ts";
+import type { StreamModel } from "./stream.ts";
+
+/** The scalar part of a stream's state (NaN travels as null). */
+export interface StreamScalars {
+  periodMs: number | null;
+  season: number;
+  lastTs: number | null;
+  step: number;
+  readings: number;
+  learnedReadings: number;
+  gaps: number;
+  anomalySince: number | null;
+  lastSkipped: number;
+  histLen: number;
+  histHead: number;
+  frozen: boolean;
+  /** The level normaliser's weight and count. */
+  level: [number, number];
+  change: [number, number];
+  /** The scorer's total and count, the range's count, the run onset, the unusual total and most. */
+  scorer: number[];
+  /** The alert machine's state, seen, run, run onset and duration. */
+  alerts: [AlertMachine["state"], number, number, boolean, number];
+  /** Each expert's own scalars. */
+  [expert: string]: unknown;
+}
+
+/** Arrays older states held that no stream has now: read past, not restored. */
+const RETIRED = ["blendLoss", "lastInput"];
+/** Arrays older states may lack. */
+const OPTIONAL = ["blendCov", "peaks", "unusual"];
+
+/** Every array of the stream's state, by name: the live arrays. */
+export function stateArrays(m: StreamModel): StateArrays {
+  const a: StateArrays = {
+    hist: m.history.rows,
+    ...m.origins.arrays(),
+    sqErr: m.sqErr,
+    scoredCount: m.scoredCount,
+    change2: m.limits.ms,
+    levelMean: m.level.mean,
+    levelM2: m.level.m2,
+    changeMean: m.change.mean,
+    changeM2: m.change.m2,
+    blendCov: m.blend.cov,
+    blendCount: m.blend.count,
+    blendLongLoss: m.blend.longLoss,
+    q: m.intervals.q,
+    m: m.intervals.m,
+    n: m.intervals.n,
+    hits: m.intervals.hits,
+    recent: m.scorer.recent,
+    bins: m.scorer.bins,
+    onsets: m.scorer.onsets,
+    peaks: m.scorer.peaks,
+    unusual: m.scorer.unusual,
+    rangeLo: m.range.lo,
+    rangeHi: m.range.hi,
+  };
+  for (const e of m.experts) Object.assign(a, e.arrays?.());
+  return a;
+}
+
+/** The scalar part of the stream's state. */
+export function stateScalars(m: StreamModel): StreamScalars {
+  const s: StreamScalars = {
+    periodMs: m.periodMs,
+    season: m.season,
+    lastTs: m.lastTs,
+    step: m.step,
+    readings: m.readings,
+    learnedReadings: m.learnedReadings,
+    gaps: m.gaps,
+    anomalySince: m.anomalySince,
+    lastSkipped: m.lastSkipped,
+    histLen: m.history.length,
+    histHead: m.history.head,
+    frozen: m.frozen,
+    level: [m.level.weight, m.level.count],
+    change: [m.change.weight, m.change.count],
+    scorer: [
+      m.scorer.total,
+      m.scorer.count,
+      m.range.count,
+      m.scorer.runOnset,
+      m.scorer.unusualTotal,
+      m.scorer.mostUnusual,
+    ],
+    alerts: [m.alerts.state, m.alerts.seen, m.alerts.run, m.alerts.runOnset, m.alerts.duration],
+  };
+  for (const e of m.experts) Object.assign(s, e.scalars?.());
+  return s;
+}
+
+/** The stream's whole state as an FCDS checkpoint. */
+export function encodeStream(m: StreamModel): Uint8Array {
+  // NaN is not JSON: timestamps and the period travel as null
+  return encodeState(JSON.parse(JSON.stringify(stateScalars(m))), stateArrays(m));
+}
+
+/**
+ * Restores a checkpoint made by {@link encodeStream} (or an older layout,
+ * see above) into a stream built with the same options. Throws naming what
+ * does not fit.
+ */
+export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
+  const stored = readState(bytes);
+  const s = stored.scalars as StreamScalars;
+  // the history ring's size depends on the period: size it from the stored one first
+  if (typeof s.periodMs === "number") {
+    m.setPeriod(s.periodMs);
+    m.history.reallocate(m.historyCapacity());
+  }
+  const missing = restoreArrays(stored.arrays, stateArrays(m), {
+    retired: RETIRED,
+    optional: OPTIONAL,
+  });
+  if (missing.includes("blendCov")) m.blend.reset();
+  if (missing.includes("peaks")) m.scorer.peaks.set(m.scorer.onsets);
+  const num = (v: number | null) => (v === null ? NaN : v);
+  m.periodMs = num(s.periodMs);
+  m.season = s.season;
+  m.lastTs = num(s.lastTs);
+  m.step = s.step;
+  m.readings = s.readings;
+  m.learnedReadings = s.learnedReadings;
+  m.gaps = s.gaps;
+  m.anomalySince = num(s.anomalySince);
+  m.lastSkipped = s.lastSkipped;
+  m.history.length = s.histLen;
+  m.history.head = s.histHead;
+  m.frozen = s.frozen;
+  [m.level.weight, m.level.count] = s.level;
+  [m.change.weight, m.change.count] = s.change;
+  [
+    m.scorer.total,
+    m.scorer.count,
+    m.range.count,
+    m.scorer.runOnset = 0,
+    m.scorer.unusualTotal = 0,
+    m.scorer.mostUnusual = 0,
+  ] = s.scorer;
+  [m.alerts.state, m.alerts.seen, m.alerts.run, m.alerts.runOnset, m.alerts.duration] = s.alerts;
+  for (const e of m.experts) e.restoreScalars?.(s);
+}

@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { Blend, MAX_BLEND_EXPERTS } from "../../src/stream/blend.ts";
+import { randn } from "../_helpers.ts";
+
+Deno.test("Blend moves weight to the better expert and ignores inactive ones", () => {
+  const b = new Blend(1, 3, 0.01, [100], 20);
+  const noise = randn(4000, 2);
+  const p = new Float64Array(3);
+  for (let t = 0; t < 2000; t++) {
+    const y = Math.sin(t / 10);
+    p[0] = y + 0.05 * noise[2 * t]; // good
+    p[1] = y + 1 * noise[2 * t + 1]; // poor
+    p[2] = 1e6; // never active
+    b.update(0, p, 0, y, 0b011);
+  }
+  const w = new Float64Array(3);
+  b.weights(0, 0b011, w);
+  assert.ok(w[0] > 0.9 && w[2] === 0, `weights ${Array.from(w)}`);
+  assert.ok(Math.abs(b.combine(0, Float64Array.of(1, 1, 1e6), 0, 0b011) - 1) < 1e-12);
+});
+
+Deno.test("Blend combines experts with independent errors to beat the best of them", () => {
+  // errors of variance 1 and 1.44, independent: the best convex combination
+  // is w = (1.44, 1) / 2.44 with variance 1.44 / 2.44 = 0.59, well below the
+  // better expert's (weights by each expert's own error never get below 1)
+  const b = new Blend(1, 2, 0, [2000], 20);
+  const noise = randn(40000, 3);
+  const p = new Float64Array(2);
+  let sq = 0, sq0 = 0, n = 0;
+  for (let t = 0; t < 20000; t++) {
+    const y = 5 * Math.sin(t / 50);
+    p[0] = y + noise[2 * t];
+    p[1] = y + 1.2 * noise[2 * t + 1];
+    if (t >= 5000) {
+      sq += (y - b.combine(0, p, 0, 0b11)) ** 2;
+      sq0 += (y - p[0]) ** 2;
+      n++;
+    }
+    b.update(0, p, 0, y, 0b11);
+  }
+  const w = new Float64Array(2);
+  b.weights(0, 0b11, w);
+  assert.ok(
+    Math.abs(w[0] - 1.44 / 2.44) < 0.05 && Math.abs(w[0] + w[1] - 1) < 1e-12,
+    `weights ${w}`,
+  );
+  assert.ok(sq / n < 0.7 && sq0 / n > 0.95, `blend ${sq / n}, best expert ${sq0 / n}`);
+});
+
+Deno.test("Blend keeps its weights convex and gives none to an overshooting copy", () => {
+  // expert 1 makes expert 0's error 30% larger: unconstrained least
+  // squares would extrapolate (w1 < 0, w0 > 1) to cancel their shared error,
+  // which goes wrong the moment the two part ways; a convex blend gives the
+  // copy no weight
+  const b = new Blend(1, 3, 0, [500], 20);
+  const noise = randn(9000, 4);
+  const p = new Float64Array(3);
+  for (let t = 0; t < 3000; t++) {
+    const y = noise[3 * t];
+    p[0] = y + 0.5 * noise[3 * t + 1];
+    p[1] = y + 1.3 * (p[0] - y) + 0.05 * noise[3 * t + 2];
+    p[2] = y + 0.6 * noise[(3 * t + 4500) % 9000]; // independent of expert 0
+    b.update(0, p, 0, y, 0b111);
+  }
+  const w = new Float64Array(3);
+  b.weights(0, 0b111, w);
+  assert.ok(w.every((v) => v >= 0) && Math.abs(w[0] + w[1] + w[2] - 1) < 1e-12, `weights ${w}`);
+  assert.ok(w[1] === 0 && w[0] > 0.5, `weights ${w}`);
+});
+
+Deno.test("Blend keeps its weights when every expert misses the same jump", () => {
+  // a jump nobody foresaw adds the same error to every expert: it changes no
+  // convex combination's relative merit, so the weights (0.6, 0.4 for error
+  // variances 0.01 and 0.015) must stay, not be flattened by the ridge
+  const b = new Blend(1, 2, 0.01, [100], 20);
+  const noise = randn(4000, 6);
+  const p = new Float64Array(2);
+  const w = new Float64Array(2);
+  for (let t = 0; t < 2001; t++) {
+    const y = t === 2000 ? 100 : 0;
+    // at the jump both forecast the old level: their errors are the same
+    p[0] = t === 2000 ? 0 : 0.1 * noise[2 * t];
+    p[1] = t === 2000 ? 0 : Math.sqrt(0.015) * noise[2 * t + 1];
+    b.update(0, p, 0, y, 0b11);
+    if (t === 1999) b.weights(0, 0b11, w);
+  }
+  const before = w[0];
+  b.weights(0, 0b11, w);
+  assert.ok(Math.abs(before - 0.6) < 0.1 && Math.abs(w[0] - before) < 0.05, `${before} -> ${w[0]}`);
+});
+
+Deno.test("Blend leaves out an expert exact only while the sensor is stuck", () => {
+  // seasonal persistence repeats a day-old value: hopeless one step ahead in
+  // general, but as exact as persistence during a long constant stretch
+  const b = new Blend(1, 2, 0.01, [100], 20);
+  const noise = randn(3000, 5);
+  const p = new Float64Array(2);
+  let y = 0;
+  for (let t = 0; t < 3000; t++) {
+    const stuck = t >= 2000;
+    const next = stuck ? 3 : y + 0.1 * noise[t];
+    p[0] = y; // persistence
+    p[1] = stuck && t >= 2010 ? 3 : 10 * noise[(t + 7) % 3000]; // far off until the stretch
+    b.update(0, p, 0, next, 0b11);
+    y = next;
+  }
+  const w = new Float64Array(2);
+  b.weights(0, 0b11, w);
+  assert.deepEqual(Array.from(w), [1, 0]);
+});
+
+Deno.test("Blend weighs five experts with independent errors by the inverse of their variances", () => {
+  // the convex optimum for independent errors: w_e ∝ 1 / variance_e
+  const sd = [1, 1.1, 1.2, 1.3, 1.4];
+  const E = sd.length;
+  const b = new Blend(1, E, 0, [5000], 20);
+  const noise = randn(E * 40_000, 8);
+  const p = new Float64Array(E);
+  for (let t = 0; t < 40_000; t++) {
+    for (let e = 0; e < E; e++) p[e] = sd[e] * noise[E * t + e];
+    b.update(0, p, 0, 0, 0b11111);
+  }
+  const w = new Float64Array(E);
+  b.weights(0, 0b11111, w);
+  const inv = sd.map((s) => 1 / (s * s)), total = inv.reduce((a, v) => a + v);
+  for (let e = 0; e < E; e++) {
+    assert.ok(Math.abs(w[e] - inv[e] / total) < 0.03, `w[${e}] = ${w[e]}, want ${inv[e] / total}`);
+  }
+  assert.ok(Math.abs(w.reduce((a, v) => a + v) - 1) < 1e-12);
+  // an inactive expert gets no weight, and the others share it
+  b.weights(0, 0b01111, w);
+  assert.equal(w[4], 0);
+  assert.ok(w.every((v) => v >= 0) && Math.abs(w.reduce((a, v) => a + v) - 1) < 1e-12);
+});
+
+Deno.test("Blend takes up to MAX_BLEND_EXPERTS experts and names the count beyond", () => {
+  assert.equal(new Blend(1, MAX_BLEND_EXPERTS, 0, [10], 1).experts, MAX_BLEND_EXPERTS);
+  assert.throws(
+    () => new Blend(1, MAX_BLEND_EXPERTS + 1, 0, [10], 1),
+    new RegExp(
+      `^RangeError: Cannot create blend: the expert count must be an integer from 1 to ${MAX_BLEND_EXPERTS} \\(the solver may try every subset of them, 2\\^E - 1 systems per slot and reading\\): current value is ${
+        MAX_BLEND_EXPERTS + 1
+      }$`,
+    ),
+  );
+  assert.throws(() => new Blend(1, 0, 0, [10], 1), /current value is 0$/);
+});
