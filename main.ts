@@ -74,7 +74,7 @@ ${OPTIONS_HELP}
 Readings: publish to the MQTT broker (sensors/{stream}/{value} by default), or POST to
 /v1/readings, or send over the WebSocket /v1/ingest/ws. Forecasts: GET
 /v1/streams/{stream}/forecast. Alerts: /v1/alerts/events (SSE), /v1/alerts/ws, MQTT
-forecastd/alerts/{stream}, webhooks. The HTTP API is described in README.md.
+forecastd/alerts/{stream}, webhooks. The HTTP API is described in docs/api.md.
 
 SIGINT or SIGTERM stops the daemon: sources stop, requests finish, every changed model is
 saved, Deno KV is closed; it exits within ${SHUTDOWN_TIMEOUT_MS / 1000} s in any case.
@@ -316,7 +316,7 @@ function printEndpoints(
     );
   }
   print(`  alerts: ${http}/v1/alerts/events (SSE), MQTT ${cfg.alertTopicPrefix}/{stream}`);
-  print(`  docs: README.md, "HTTP API"; forecastd --help for the options`);
+  print(`  docs: README.md and docs/ (HTTP API: docs/api.md); --help for the options`);
   print(`  data: ${kvPath(cfg)} (${streams} stream${streams === 1 ? "" : "s"} restored)`);
   if (demo) {
     print(
