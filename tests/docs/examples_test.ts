@@ -37,7 +37,8 @@
  * next block waits until the daemon has handled every message.
  *
  * The files with MQTT examples are skipped, saying so, when mosquitto_pub is
- * not installed (Debian: apt-get install -y mosquitto-clients).
+ * not installed (Debian: apt-get install -y mosquitto-clients), and those
+ * with curl examples when curl is not.
  *
  * To see what the examples print (to write a new one): DOCS_SHOW_OUTPUT=1
  * deno task test tests/docs/examples_test.ts --filter docs/api.md
@@ -86,6 +87,7 @@ async function installed(cmd: string): Promise<boolean> {
 }
 
 const haveMqttClients = await installed("mosquitto_pub") && await installed("mosquitto_sub");
+const haveCurl = await installed("curl");
 const showOutput = Deno.env.get("DOCS_SHOW_OUTPUT") !== undefined;
 
 /** Shell functions every daemon block runs with. */
@@ -237,15 +239,22 @@ for (const file of documents()) {
     .filter((b) => b.kind.kind !== "none");
   if (blocks.length === 0) continue;
   const needsMqtt = blocks.some((b) => /\bmosquitto_(?:pub|sub)\b/.test(b.block.text));
-  if (needsMqtt && !haveMqttClients) {
+  const needsCurl = blocks.some((b) => /\bcurl\b/.test(b.block.text));
+  const missing = [
+    ...(needsMqtt && !haveMqttClients
+      ? ["mosquitto_pub and mosquitto_sub (mosquitto-clients)"]
+      : []),
+    ...(needsCurl && !haveCurl ? ["curl"] : []),
+  ];
+  if (missing.length) {
     console.warn(
-      `tests/docs/examples_test.ts: ${file} skipped: its MQTT examples need mosquitto_pub and ` +
-        "mosquitto_sub (apt-get install -y mosquitto-clients)",
+      `tests/docs/examples_test.ts: ${file} skipped: its examples need ${missing.join(" and ")} ` +
+        "(Debian: apt-get install -y mosquitto-clients curl)",
     );
   }
   Deno.test({
     name: `${file}: every example that talks to the daemon runs as shown`,
-    ignore: needsMqtt && !haveMqttClients,
+    ignore: missing.length > 0,
     fn: async (t) => {
       await withTempDir(async (dir) => {
         let d: DocDaemon | null = null;
