@@ -43,7 +43,7 @@ ${
 Readings: publish to the MQTT broker (sensors/{stream}/{value} by default), or POST to
 /v1/readings, or send over the WebSocket /v1/ingest/ws. Forecasts: GET
 /v1/streams/{stream}/forecast. Alerts: /v1/alerts/events (SSE), /v1/alerts/ws, MQTT
-forecastd/alerts/{stream}, webhooks. The HTTP API is described in README.md, the options in
+forecastd/alerts/{stream}, webhooks. The HTTP API is described in docs/api.md, the options in
 docs/configuration.md.
 
 SIGINT or SIGTERM stops the daemon: sources stop, requests finish, every changed model is

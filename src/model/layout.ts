@@ -12,7 +12,7 @@
  * Per layer l: W (4H, K_l) row-major, then b (4H). Gate blocks of rows in
  * both are [f | i | c | o]: forget, input, candidate (C̃), output. Columns of W
  * are [h_{t-1} (H) | x_t (I_l)], so the gate pre-activations are
- * z = W·[h_{t-1}, x_t] + b, as in README.md. After the layers: the dense head
+ * z = W·[h_{t-1}, x_t] + b, as in docs/model.md. After the layers: the dense head
  * Wy (O, H) row-major, then by (O).
  */
 import type { Floats } from "./floats.ts";

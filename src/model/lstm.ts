@@ -1,6 +1,6 @@
 /**
  * One LSTM layer, one time step: the forward kernel and its backward beside
- * it. The equations (README.md, same names):
+ * it. The equations (docs/model.md, same names):
  *
  *   f_t  = σ(W_f·[h_{t-1}, x_t] + b_f)        forget gate
  *   i_t  = σ(W_i·[h_{t-1}, x_t] + b_i)        input gate

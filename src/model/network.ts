@@ -127,7 +127,7 @@ export interface NetworkOptions extends NetworkShape {
   window: number;
   /** Seed of the deterministic initialisation. Default 1. */
   seed?: number;
-  /** Float type of parameters and buffers. Default Float32Array (see README). */
+  /** Float type of parameters and buffers. Default Float32Array (see docs/model.md). */
   dtype?: FloatsCtor;
   /** A workspace of the same shape, window and dtype to share. */
   workspace?: Workspace<Floats>;

@@ -6,7 +6,7 @@
  *   reading on is scored; errors are z-scored with the mean and population
  *   std of all rows fed.
  * - `fsnet`: the published online-forecasting protocol of FSNet (ICLR 2023)
- *   and OneNet (NeurIPS 2023) on ETT (see README "Replay"): the first 14,400
+ *   and OneNet (NeurIPS 2023) on ETT (see docs/replay.md): the first 14,400
  *   rows (or all rows); rows [0, 20%) train and [20%, 25%) validation are the
  *   warm-up, fed but not scored; the values of rows [25%, end) are the scored
  *   targets, so the first scored forecast is the one made from the last
