@@ -20,6 +20,7 @@ import { alertRoutes } from "./alerts.ts";
 import { healthRoutes } from "./health.ts";
 import { ingestRoutes } from "./ingest.ts";
 import { streamRoutes } from "./streams.ts";
+import { dashboard } from "../dashboard/dashboard.ts";
 
 /** Everything the app uses. */
 export interface AppDeps {
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): Hono {
   streamRoutes(app, deps);
   alertRoutes(app, deps);
   ingestRoutes(app, deps);
+  app.route("/", dashboard(deps));
 
   app.notFound((c) =>
     c.json({
