@@ -479,6 +479,8 @@ var Chart = class {
     const [x0, x1] = this.#xRange(u);
     ctx.save();
     ctx.font = `${11 * dpr}px system-ui, sans-serif`;
+    ctx.textAlign = "left";
+    ctx.textBaseline = "alphabetic";
     ctx.lineWidth = dpr;
     const vline = (ms, color, label, row) => {
       const x = Math.round(u.valToPos(ms / 1e3, "x", true));
@@ -640,6 +642,9 @@ var ui = {
   target: byId("target"),
   targetLabel: byId("target-label"),
   window: byId("window"),
+  windowLabel: byId("window-label"),
+  noChosen: byId("no-chosen"),
+  detailBody: byId("detail-body"),
   chart: new Chart(byId("chart")),
   chartNote: byId("chart-note"),
   crossingForm: byId("crossing-form"),
@@ -729,6 +734,9 @@ function clearChosen() {
   state.forecast = null;
   state.kept = emptyKept();
   ui.title.textContent = "No stream";
+  ui.noChosen.hidden = false;
+  ui.detailBody.hidden = true;
+  ui.windowLabel.hidden = true;
   ui.chart.clear();
   ui.facts.replaceChildren();
   ui.chartNote.textContent = "";
@@ -745,6 +753,9 @@ async function choose(id) {
   history.replaceState(null, "", `#${encodeURIComponent(id)}`);
   const s = chosenStream();
   ui.title.textContent = id;
+  ui.noChosen.hidden = true;
+  ui.detailBody.hidden = false;
+  ui.windowLabel.hidden = false;
   state.target = s?.targets[0] ?? null;
   ui.target.replaceChildren(...(s?.targets ?? []).map((t) => h("option", {
     value: t

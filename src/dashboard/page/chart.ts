@@ -165,6 +165,9 @@ export class Chart {
     const [x0, x1] = this.#xRange(u);
     ctx.save();
     ctx.font = `${11 * dpr}px system-ui, sans-serif`;
+    // uPlot leaves the alignment of its last axis label behind
+    ctx.textAlign = "left";
+    ctx.textBaseline = "alphabetic";
     ctx.lineWidth = dpr;
     const vline = (ms: number, color: string, label: string, row: number) => {
       const x = Math.round(u.valToPos(ms / 1000, "x", true));

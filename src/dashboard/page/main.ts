@@ -66,6 +66,9 @@ const ui = {
   target: byId<HTMLSelectElement>("target"),
   targetLabel: byId("target-label"),
   window: byId<HTMLSelectElement>("window"),
+  windowLabel: byId("window-label"),
+  noChosen: byId("no-chosen"),
+  detailBody: byId("detail-body"),
   chart: new Chart(byId("chart")),
   chartNote: byId("chart-note"),
   crossingForm: byId<HTMLFormElement>("crossing-form"),
@@ -161,6 +164,9 @@ function clearChosen(): void {
   state.forecast = null;
   state.kept = emptyKept();
   ui.title.textContent = "No stream";
+  ui.noChosen.hidden = false;
+  ui.detailBody.hidden = true;
+  ui.windowLabel.hidden = true;
   ui.chart.clear();
   ui.facts.replaceChildren();
   ui.chartNote.textContent = "";
@@ -178,6 +184,9 @@ async function choose(id: string): Promise<void> {
   history.replaceState(null, "", `#${encodeURIComponent(id)}`);
   const s = chosenStream();
   ui.title.textContent = id;
+  ui.noChosen.hidden = true;
+  ui.detailBody.hidden = false;
+  ui.windowLabel.hidden = false;
   state.target = s?.targets[0] ?? null;
   ui.target.replaceChildren(...(s?.targets ?? []).map((t) => h("option", { value: t }, t)));
   ui.targetLabel.hidden = (s?.targets.length ?? 0) < 2;
