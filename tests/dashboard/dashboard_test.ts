@@ -24,7 +24,7 @@ interface Setup {
   app: Hono;
   /** dashboard() alone, sampling every 5 ms. */
   alone: Hono;
-  feed(from: number, to: number): void;
+  feed(from: number, to: number, stream?: string): void;
 }
 
 async function withDaemon(fn: (s: Setup) => Promise<void>): Promise<void> {
@@ -45,10 +45,10 @@ async function withDaemon(fn: (s: Setup) => Promise<void>): Promise<void> {
     signal: shutdown.signal,
   });
   const alone = dashboard({ service, log, signal: shutdown.signal, sampleEveryMs: 5 });
-  const feed = (from: number, to: number) => {
+  const feed = (from: number, to: number, stream = "room") => {
     const readings = [];
     for (let i = from; i < to; i++) {
-      readings.push({ stream: "room", ts: T0 + i * STEP, values: { temperature: temperature(i) } });
+      readings.push({ stream, ts: T0 + i * STEP, values: { temperature: temperature(i) } });
     }
     assert.equal(service.ingest(readings, "http").accepted, to - from);
   };
@@ -67,17 +67,21 @@ function links(html: string): string[] {
     .filter((u) => !u.startsWith("data:") && !u.startsWith("#"));
 }
 
-async function recent(app: Hono, query = ""): Promise<RecentJson> {
-  const res = await app.request(`/v1/streams/room/recent${query}`);
+async function recent(app: Hono, query = "", stream = "room"): Promise<RecentJson> {
+  const res = await app.request(`/v1/streams/${stream}/recent${query}`);
   assert.equal(res.status, 200);
   return await res.json();
 }
 
 /** Polls the recent readings until `cond` holds (the sampler runs every 5 ms). */
-async function recentUntil(app: Hono, cond: (r: RecentJson) => boolean): Promise<RecentJson> {
+async function recentUntil(
+  app: Hono,
+  cond: (r: RecentJson) => boolean,
+  stream = "room",
+): Promise<RecentJson> {
   const end = Date.now() + 5000;
   for (;;) {
-    const r = await recent(app);
+    const r = await recent(app, "", stream);
     if (cond(r)) return r;
     if (Date.now() > end) throw new Error(`timed out: recent readings are ${JSON.stringify(r)}`);
     await new Promise((r) => setTimeout(r, 5));
@@ -273,5 +277,38 @@ Deno.test("GET /v1/streams/{id}/recent refuses an unknown stream and bad paramet
       assert.equal(res.status, status, path);
       assert.deepEqual(await res.json(), { error }, path);
     }
+  });
+});
+
+/** The JSON's skeleton: each number, string and null by its type, arrays and objects kept. */
+function shape(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(shape);
+  if (v !== null && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)]));
+  }
+  return v === null ? "null" : typeof v;
+}
+
+Deno.test("the recent-readings example of docs/dashboard.md answers as it shows", async () => {
+  const doc = await Deno.readTextFile(new URL("../../docs/dashboard.md", import.meta.url));
+  const example = /curl '[^']*?(\/v1\/streams\/[^']+)'\n```\n\n```json\n([\s\S]*?)\n```/.exec(doc);
+  assert.ok(example, "docs/dashboard.md has a curl of /v1/streams/.../recent and its answer");
+  const [, path, body] = example;
+  const shown = JSON.parse(body);
+  await withDaemon(async ({ alone, feed }) => {
+    feed(0, 100, "demo");
+    await recentUntil(alone, (r) => r.timestamps.length === 1, "demo");
+    for (let i = 100; i < 103; i++) {
+      feed(i, i + 1, "demo");
+      await recentUntil(alone, (r) => r.timestamps.length === i - 98, "demo");
+    }
+    const res = await alone.request(path);
+    assert.equal(res.status, 200);
+    const got = await res.json();
+    assert.deepEqual(shape(got), shape(shown));
+    assert.equal(got.stream, shown.stream);
+    assert.equal(got.capacity, shown.capacity);
+    assert.deepEqual(got.missed, shown.missed);
+    for (const t of got.timestamps) assert.equal(new Date(t).toISOString(), t);
   });
 });

@@ -218,6 +218,8 @@ async function main(
       // the dashboard's pictures for docs/ (the docs page shows a fixture until /openapi.json exists)
       if (copyTo && name.startsWith("dashboard")) await Deno.copyFile(path, `${copyTo}/${name}`);
     };
+    // for docs/: a few more readings, so that the picture shows the anomaly's span
+    if (copyTo) await page.waitForTimeout(6000);
     await step("take the desktop screenshot", () => shot("dashboard.png", false));
 
     await step("acknowledge the alert", async () => {
