@@ -15,9 +15,10 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import type { Logger } from "../log.ts";
-import { check, fail, intParam, streamId, timeParam } from "../api/validate.ts";
+import { type InputKind, intParam, issueMessages, streamId, timeParam } from "../api/validate.ts";
 import { type Asset, DASHBOARD_ASSETS, DASHBOARD_PAGE, DOCS_ASSETS, DOCS_PAGE } from "./assets.ts";
 import { RecentReadings } from "./recent_readings.ts";
 import { recentJson } from "./recent_json.ts";
@@ -79,10 +80,14 @@ export function dashboard(deps: DashboardDeps): Hono {
 
   app.get("/v1/streams/:id/recent", (c) => {
     const action = "list recent readings";
-    const { id } = check(recentPath, c.req.param(), action, "path");
-    const q = check(recentQuery, c.req.query(), action, "query");
+    const { id } = checked(recentPath, c.req.param(), action, "path");
+    const q = checked(recentQuery, c.req.query(), action, "query");
     const model = streams.get(id);
-    if (!model) fail(404, `Cannot ${action}: stream must exist: "${id}" is unknown`);
+    if (!model) {
+      throw new HTTPException(404, {
+        message: `Cannot ${action}: stream must exist: "${id}" is unknown`,
+      });
+    }
     const targets = recent.targets(id) ?? model.targets;
     const readings = recent.list(id, { after: q.after, limit: q.limit });
     return c.json(recentJson(id, targets, readings, recent.capacity));
@@ -91,15 +96,32 @@ export function dashboard(deps: DashboardDeps): Hono {
   return app;
 }
 
+/**
+ * `input` checked by `schema`, or a 400 naming every problem in the API's
+ * words (`Cannot <action>: 'limit' must be ...: current value is "0"`).
+ * The API validates in middleware; this route keeps to what both share.
+ */
+function checked<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  action: string,
+  kind: InputKind,
+): z.output<S> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  throw new HTTPException(400, {
+    message: `Cannot ${action}: ${issueMessages(r.error, input, kind).join("; ")}`,
+  });
+}
+
 /** The asset named `file` of `table`, or a 404 naming the files there are. */
 function lookup(table: Readonly<Record<string, Asset>>, file: string, prefix: string): Asset {
   if (!Object.hasOwn(table, file)) {
-    fail(
-      404,
-      `Cannot GET ${prefix}/${file}: the file must be one of ${
+    throw new HTTPException(404, {
+      message: `Cannot GET ${prefix}/${file}: the file must be one of ${
         Object.keys(table).join(", ")
       }: current value is "${file}"`,
-    );
+    });
   }
   return table[file];
 }
