@@ -48,6 +48,18 @@ const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsaf
 
 const recentPath = z.strictObject({ id: streamId });
 
+/**
+ * The paths of the pages and their files (GET), as Hono writes them: not
+ * API routes, so an OpenAPI document leaves them out.
+ */
+export const PAGE_ROUTES: readonly string[] = [
+  "/",
+  "/dashboard/:file",
+  "/docs",
+  "/docs/",
+  "/docs/:file",
+];
+
 /** The dashboard's routes, sampling the service's streams from now until `signal` aborts. */
 export function dashboard(deps: DashboardDeps): Hono {
   const recent = new RecentReadings({ capacity: deps.recentCapacity });

@@ -6,13 +6,12 @@
 import assert from "node:assert/strict";
 import type { Hono } from "hono";
 import { createApp } from "../../src/api/app.ts";
-import { dashboard, etagOf } from "../../src/dashboard/dashboard.ts";
+import { dashboard, etagOf, PAGE_ROUTES } from "../../src/dashboard/dashboard.ts";
 import { DASHBOARD_ASSETS, DOCS_ASSETS } from "../../src/dashboard/assets.ts";
-import { Service } from "../../src/service/service.ts";
-import { Store } from "../../src/store/store.ts";
-import { resolveConfig } from "../../src/config.ts";
+import type { Service } from "../../src/service/service.ts";
 import { captureLog } from "../../src/log.ts";
 import type { RecentJson } from "../../src/dashboard/recent_json.ts";
+import { openService } from "./_service.ts";
 
 const T0 = Date.UTC(2025, 5, 2);
 const STEP = 300_000;
@@ -21,7 +20,7 @@ const temperature = (i: number) => 21 + 2 * Math.sin((2 * Math.PI * i) / 288) + 
 interface Setup {
   service: Service;
   /** The daemon's app (createApp). */
-  app: Hono;
+  app: ReturnType<typeof createApp>;
   /** dashboard() alone, sampling every 5 ms. */
   alone: Hono;
   feed(from: number, to: number, stream?: string): void;
@@ -29,13 +28,8 @@ interface Setup {
 
 async function withDaemon(fn: (s: Setup) => Promise<void>): Promise<void> {
   const kv = await Deno.openKv(":memory:");
-  const config = resolveConfig({
-    args: [],
-    env: { FORECASTD_CHECKPOINT_SECONDS: "3600" },
-    readFile: () => "",
-  });
   const { log } = captureLog();
-  const service = new Service({ config, store: new Store(kv), log });
+  const service = openService(kv, log);
   const shutdown = new AbortController();
   const app = createApp({
     service,
@@ -67,7 +61,12 @@ function links(html: string): string[] {
     .filter((u) => !u.startsWith("data:") && !u.startsWith("#"));
 }
 
-async function recent(app: Hono, query = "", stream = "room"): Promise<RecentJson> {
+/** What the helpers below need of an app: createApp()'s, or dashboard() alone. */
+interface Requester {
+  request(path: string, init?: RequestInit): Response | Promise<Response>;
+}
+
+async function recent(app: Requester, query = "", stream = "room"): Promise<RecentJson> {
   const res = await app.request(`/v1/streams/${stream}/recent${query}`);
   assert.equal(res.status, 200);
   return await res.json();
@@ -75,7 +74,7 @@ async function recent(app: Hono, query = "", stream = "room"): Promise<RecentJso
 
 /** Polls the recent readings until `cond` holds (the sampler runs every 5 ms). */
 async function recentUntil(
-  app: Hono,
+  app: Requester,
   cond: (r: RecentJson) => boolean,
   stream = "room",
 ): Promise<RecentJson> {
@@ -87,6 +86,16 @@ async function recentUntil(
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+Deno.test("the sub-app answers GET on its pages (PAGE_ROUTES) and the recent readings, nothing else", async () => {
+  await withDaemon(({ alone }) => {
+    assert.deepEqual(
+      alone.routes.map((r) => `${r.method} ${r.path}`),
+      [...PAGE_ROUTES, "/v1/streams/:id/recent"].map((p) => `GET ${p}`),
+    );
+    return Promise.resolve();
+  });
+});
 
 Deno.test("GET / is the dashboard page, under a policy that lets it load from forecastd only", async () => {
   await withDaemon(async ({ app }) => {
@@ -204,7 +213,7 @@ Deno.test("GET /v1/streams/{id}/recent gives the kept readings in columns, each 
     await recentUntil(alone, (r) => r.timestamps.length === 1);
     const made: number[] = [];
     for (let i = 60; i < 63; i++) {
-      made.push(service.forecast("room", 1).targets.temperature.point[0]);
+      made.push(service.engine.get("room")!.forecast(1)!.targets.temperature.point[0]);
       feed(i, i + 1);
       await recentUntil(alone, (r) => r.timestamps.length === i - 58);
     }
@@ -280,35 +289,59 @@ Deno.test("GET /v1/streams/{id}/recent refuses an unknown stream and bad paramet
   });
 });
 
-/** The JSON's skeleton: each number, string and null by its type, arrays and objects kept. */
-function shape(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(shape);
-  if (v !== null && typeof v === "object") {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)]));
+/** Whether curl is installed (the example below uses it). */
+function hasCurl(): boolean {
+  try {
+    return new Deno.Command("curl", { args: ["--version"], stdout: "null" }).outputSync().success;
+  } catch {
+    return false;
   }
-  return v === null ? "null" : typeof v;
 }
 
-Deno.test("the recent-readings example of docs/dashboard.md answers as it shows", async () => {
-  const doc = await Deno.readTextFile(new URL("../../docs/dashboard.md", import.meta.url));
-  const example = /curl '[^']*?(\/v1\/streams\/[^']+)'\n```\n\n```json\n([\s\S]*?)\n```/.exec(doc);
-  assert.ok(example, "docs/dashboard.md has a curl of /v1/streams/.../recent and its answer");
-  const [, path, body] = example;
-  const shown = JSON.parse(body);
-  await withDaemon(async ({ alone, feed }) => {
-    feed(0, 100, "demo");
-    await recentUntil(alone, (r) => r.timestamps.length === 1, "demo");
-    for (let i = 100; i < 103; i++) {
-      feed(i, i + 1, "demo");
-      await recentUntil(alone, (r) => r.timestamps.length === i - 98, "demo");
-    }
-    const res = await alone.request(path);
-    assert.equal(res.status, 200);
-    const got = await res.json();
-    assert.deepEqual(shape(got), shape(shown));
-    assert.equal(got.stream, shown.stream);
-    assert.equal(got.capacity, shown.capacity);
-    assert.deepEqual(got.missed, shown.missed);
-    for (const t of got.timestamps) assert.equal(new Date(t).toISOString(), t);
-  });
+/**
+ * Asserts that `actual` is the JSON `shown`: the same members and elements;
+ * a number shown with decimals is the actual one rounded to two of them.
+ */
+function assertShown(actual: unknown, shown: unknown, path = "$"): void {
+  if (typeof shown === "number" && !Number.isInteger(shown)) {
+    assert.ok(
+      typeof actual === "number" && Math.abs(actual - shown) <= 0.005 + 1e-12,
+      `${path}: ${actual} is not ${shown}`,
+    );
+  } else if (Array.isArray(shown)) {
+    assert.ok(Array.isArray(actual) && actual.length === shown.length, `${path}: ${actual}`);
+    shown.forEach((x, i) => assertShown((actual as unknown[])[i], x, `${path}[${i}]`));
+  } else if (shown !== null && typeof shown === "object") {
+    const a = actual as Record<string, unknown>;
+    assert.deepEqual(Object.keys(a ?? {}).sort(), Object.keys(shown).sort(), path);
+    for (const [k, x] of Object.entries(shown)) assertShown(a[k], x, `${path}.${k}`);
+  } else {
+    assert.equal(actual, shown, path);
+  }
+}
+
+Deno.test({
+  name: "the recent-readings example of docs/dashboard.md prints what it shows",
+  ignore: !hasCurl(),
+  async fn() {
+    const doc = await Deno.readTextFile(new URL("../../docs/dashboard.md", import.meta.url));
+    const example = /```sh\n(for i in [\s\S]*?\/recent[^\n]*)\n```\n\n```json\n([\s\S]*?)\n```/
+      .exec(doc);
+    assert.ok(example, "docs/dashboard.md has the example of GET /v1/streams/{id}/recent");
+    await withDaemon(async ({ app }) => {
+      const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+      try {
+        const script = example[1].replaceAll("127.0.0.1:8080", `127.0.0.1:${server.addr.port}`);
+        const r = await new Deno.Command("bash", {
+          args: ["-c", script],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+        assertShown(JSON.parse(new TextDecoder().decode(r.stdout)), JSON.parse(example[2]));
+      } finally {
+        await server.shutdown();
+      }
+    });
+  },
 });

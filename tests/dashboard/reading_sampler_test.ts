@@ -5,123 +5,113 @@ import {
   type SampledStream,
   startReadingSampler,
 } from "../../src/dashboard/reading_sampler.ts";
-import { Service } from "../../src/service/service.ts";
-import { Store } from "../../src/store/store.ts";
-import { resolveConfig } from "../../src/config.ts";
-import { captureLog } from "../../src/log.ts";
+import { Engine } from "../../src/stream/engine.ts";
+import { getPreset } from "../../src/stream/preset.ts";
 
 const T0 = Date.UTC(2025, 5, 2);
 const STEP = 300_000;
 const temperature = (i: number) => 21 + 2 * Math.sin((2 * Math.PI * i) / 288) + 0.3 * Math.sin(i);
 
-async function withService(fn: (svc: Service) => Promise<void> | void): Promise<void> {
-  const kv = await Deno.openKv(":memory:");
-  const config = resolveConfig({
-    args: [],
-    env: { FORECASTD_CHECKPOINT_SECONDS: "3600" },
-    readFile: () => "",
-  });
-  const svc = new Service({ config, store: new Store(kv), log: captureLog().log });
-  try {
-    await fn(svc);
-    await svc.close();
-  } finally {
-    kv.close();
-  }
+/** An engine with the stream "room" (and more), as the service builds them. */
+function engineWith(...ids: string[]): Engine {
+  const engine = new Engine();
+  for (const id of ["room", ...ids]) create(engine, id, "default");
+  return engine;
 }
 
-const feed = (svc: Service, from: number, to: number, stream = "room") => {
-  const readings = [];
-  for (let i = from; i < to; i++) {
-    readings.push({ stream, ts: T0 + i * STEP, values: { temperature: temperature(i) } });
-  }
-  const r = svc.ingest(readings, "http");
-  assert.equal(r.accepted, to - from, JSON.stringify(r.rejected));
+function create(engine: Engine, id: string, preset: string): void {
+  engine.create(id, { preset: getPreset(preset), columns: ["temperature"] });
+}
+
+const feed = (engine: Engine, from: number, to: number, stream = "room") => {
+  for (let i = from; i < to; i++) engine.observe(stream, T0 + i * STEP, [temperature(i)]);
 };
 
-Deno.test("the sampler keeps each reading with the forecast the service made for it one step before", async () => {
-  await withService((svc) => {
-    const recent = new RecentReadings();
-    const sampler = new ReadingSampler(svc.engine, recent);
-    feed(svc, 0, 100);
-    sampler.sample(); // the first look: the newest reading, no forecast seen for it
-    const expected = [];
-    for (let i = 100; i < 110; i++) {
-      const f = svc.forecast("room", 1).targets.temperature;
-      expected.push({
-        ts: T0 + i * STEP,
-        missed: 0,
-        targets: {
-          temperature: {
-            value: temperature(i),
-            point: f.point[0],
-            lower: f.lower[0],
-            upper: f.upper[0],
-          },
-        },
-      });
-      feed(svc, i, i + 1);
-      sampler.sample();
-      sampler.sample(); // nothing new: nothing kept
-    }
-    const kept = recent.list("room");
-    assert.equal(kept.length, 11);
-    assert.deepEqual(kept[0], {
-      ts: T0 + 99 * STEP,
+/** The forecast of "room" from its newest reading. */
+const forecastOf = (engine: Engine) => engine.get("room")!.forecast()!.targets.temperature;
+
+Deno.test("the sampler keeps each reading with the forecast the engine made for it one step before", () => {
+  const engine = engineWith();
+  const recent = new RecentReadings();
+  const sampler = new ReadingSampler(engine, recent);
+  feed(engine, 0, 100);
+  sampler.sample(); // the first look: the newest reading, no forecast seen for it
+  const expected = [];
+  for (let i = 100; i < 110; i++) {
+    const f = forecastOf(engine);
+    expected.push({
+      ts: T0 + i * STEP,
       missed: 0,
       targets: {
-        temperature: { value: temperature(99), point: null, lower: null, upper: null },
+        temperature: {
+          value: temperature(i),
+          point: f.point[0],
+          lower: f.lower[0],
+          upper: f.upper[0],
+        },
       },
     });
-    assert.deepEqual(kept.slice(1), expected);
-    assert.ok(expected.every((e) => e.targets.temperature.lower !== null), "intervals calibrated");
+    feed(engine, i, i + 1);
+    sampler.sample();
+    sampler.sample(); // nothing new: nothing kept
+  }
+  const kept = recent.list("room");
+  assert.equal(kept.length, 11);
+  assert.deepEqual(kept[0], {
+    ts: T0 + 99 * STEP,
+    missed: 0,
+    targets: {
+      temperature: { value: temperature(99), point: null, lower: null, upper: null },
+    },
   });
+  assert.deepEqual(kept.slice(1), expected);
+  assert.ok(expected.every((e) => e.targets.temperature.lower !== null), "intervals calibrated");
 });
 
-Deno.test("readings between two looks are counted as missed; the next kept one has the forecast k steps ahead", async () => {
-  await withService((svc) => {
-    const recent = new RecentReadings();
-    const sampler = new ReadingSampler(svc.engine, recent);
-    feed(svc, 0, 100);
-    sampler.sample();
-    const f = svc.forecast("room", 5).targets.temperature;
-    feed(svc, 100, 105);
-    sampler.sample();
-    const last = recent.list("room").at(-1)!;
-    assert.equal(last.ts, T0 + 104 * STEP);
-    assert.equal(last.missed, 4);
-    assert.deepEqual(last.targets.temperature, {
-      value: temperature(104),
-      point: f.point[4],
-      lower: f.lower[4],
-      upper: f.upper[4],
-    });
-    // more readings than the forecast had steps: no forecast for it
-    const horizons = svc.summary("room").model.horizons;
-    feed(svc, 105, 105 + horizons + 1);
-    sampler.sample();
-    const far = recent.list("room").at(-1)!;
-    assert.equal(far.missed, horizons);
-    assert.equal(far.targets.temperature.point, null);
+Deno.test("readings between two looks are counted as missed; the next kept one has the forecast k steps ahead", () => {
+  const engine = engineWith();
+  const recent = new RecentReadings();
+  const sampler = new ReadingSampler(engine, recent);
+  feed(engine, 0, 100);
+  sampler.sample();
+  const f = forecastOf(engine);
+  feed(engine, 100, 105);
+  sampler.sample();
+  const last = recent.list("room").at(-1)!;
+  assert.equal(last.ts, T0 + 104 * STEP);
+  assert.equal(last.missed, 4);
+  assert.deepEqual(last.targets.temperature, {
+    value: temperature(104),
+    point: f.point[4],
+    lower: f.lower[4],
+    upper: f.upper[4],
   });
+  // more readings than the forecast had steps: no forecast for it
+  const horizons = engine.get("room")!.Hm;
+  feed(engine, 105, 105 + horizons + 1);
+  sampler.sample();
+  const far = recent.list("room").at(-1)!;
+  assert.equal(far.missed, horizons);
+  assert.equal(far.targets.temperature.point, null);
 });
 
-Deno.test("a deleted stream, or one whose model was rebuilt, is forgotten", async () => {
-  await withService(async (svc) => {
-    const recent = new RecentReadings();
-    const sampler = new ReadingSampler(svc.engine, recent);
-    feed(svc, 0, 20, "room");
-    feed(svc, 0, 20, "hall");
-    sampler.sample();
-    assert.deepEqual(recent.streams().sort(), ["hall", "room"]);
-    await svc.delete("hall");
-    await svc.put("room", { preset: "pi-small" });
-    sampler.sample();
-    assert.deepEqual(recent.streams(), [], "nothing kept of either");
-    feed(svc, 20, 22, "room");
-    sampler.sample();
-    assert.deepEqual(recent.list("room").map((r) => [r.ts, r.missed]), [[T0 + 21 * STEP, 0]]);
-  });
+Deno.test("a deleted stream, or one whose model was rebuilt, is forgotten", () => {
+  const engine = engineWith("hall");
+  const recent = new RecentReadings();
+  const sampler = new ReadingSampler(engine, recent);
+  feed(engine, 0, 20, "room");
+  feed(engine, 0, 20, "hall");
+  sampler.sample();
+  assert.deepEqual(recent.streams().sort(), ["hall", "room"]);
+  engine.delete("hall");
+  // a rebuild, as the service does one: the model made again, its count from 0
+  engine.delete("room");
+  create(engine, "room", "pi-small");
+  sampler.sample();
+  assert.deepEqual(recent.streams(), [], "nothing kept of either");
+  feed(engine, 20, 22, "room");
+  sampler.sample();
+  assert.deepEqual(recent.list("room").map((r) => [r.ts, r.missed]), [[T0 + 21 * STEP, 0]]);
 });
 
 /** A stream model stand-in whose forecast throws. */
