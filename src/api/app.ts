@@ -20,6 +20,7 @@ import { ingestRoutes } from "./ingest.ts";
 import { type ApiEnv, createRouter } from "./router.ts";
 import { servicePorts } from "./service_ports.ts";
 import { streamRoutes } from "./streams.ts";
+import { dashboard } from "../dashboard/dashboard.ts";
 
 /** Everything the app uses. */
 export interface AppDeps {
@@ -103,6 +104,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       maxBodyBytes: deps.maxBodyBytes,
     }),
   );
+
+  app.route("/", dashboard({ service: deps.service, log, signal: deps.signal }));
 
   // made on first request, when every route is registered; the routes do not change after
   let document: Record<string, unknown> | undefined;

@@ -1,0 +1,76 @@
+/**
+ * The page's requests: JSON reads, the acknowledgement, and the live alert
+ * feed. Every URL comes from {@link apiUrl}.
+ */
+import type { StoredAlert } from "./api_types.ts";
+import { apiUrl, type Query } from "./api_url.ts";
+
+/** A request the API refused or that failed: the API's `error` message and the status. */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+  }
+}
+
+/** How the client reaches the network (a fake in tests). */
+export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
+
+/** The API's JSON answer to `init` at `path`, or an ApiError with its message. */
+export async function requestJson<T>(
+  path: string,
+  query: Query = {},
+  init: RequestInit = {},
+  fetchFn: FetchLike = fetch,
+): Promise<T> {
+  const url = apiUrl(path, query);
+  const res = await fetchFn(url, {
+    ...init,
+    headers: { accept: "application/json", ...init.headers as Record<string, string> },
+  });
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = text === "" ? null : JSON.parse(text);
+  } catch {
+    // not JSON: a proxy's page, say; the status tells
+  }
+  if (!res.ok) {
+    const message = typeof (body as { error?: unknown } | null)?.error === "string"
+      ? (body as { error: string }).error
+      : `${init.method ?? "GET"} ${path} answered ${res.status}`;
+    throw new ApiError(res.status, message);
+  }
+  return body as T;
+}
+
+/** GET `path` as JSON. */
+export function getJson<T>(path: string, query: Query = {}, fetchFn?: FetchLike): Promise<T> {
+  return requestJson<T>(path, query, {}, fetchFn);
+}
+
+/** POST to `path` (no body), answered with JSON. */
+export function postJson<T>(path: string, fetchFn?: FetchLike): Promise<T> {
+  return requestJson<T>(path, {}, { method: "POST" }, fetchFn);
+}
+
+/** What the live alert feed reports. */
+export interface AlertEventsHandlers {
+  alert(alert: StoredAlert): void;
+  /** "live" once connected, "reconnecting" while the browser retries. */
+  status(status: "live" | "reconnecting"): void;
+}
+
+/**
+ * Opens `GET /v1/alerts/events` after alert `after` (null: from the first
+ * stored). The browser reconnects by itself and resumes with Last-Event-ID.
+ */
+export function openAlertEvents(after: string | null, on: AlertEventsHandlers): EventSource {
+  const source = new EventSource(apiUrl("v1/alerts/events", { after: after ?? "0" }));
+  source.addEventListener("alert", (e) => on.alert(JSON.parse((e as MessageEvent).data)));
+  source.addEventListener("open", () => on.status("live"));
+  source.addEventListener("error", () => on.status("reconnecting"));
+  return source;
+}

@@ -1,0 +1,156 @@
+/**
+ * The last readings of each stream, kept in memory for the dashboard's
+ * chart: per reading its time, each target's value and the forecast that
+ * was made for it (the point and the interval of the forecast from the
+ * reading before it). Nothing is persisted: after a restart the history
+ * starts again.
+ *
+ * Per stream one ring of `capacity` rows, allocated on the stream's first
+ * reading, row layout [ts, missed, (value, point, lower, upper) per target],
+ * NaN for "none".
+ */
+
+/** One target of a kept reading. */
+export interface RecentTarget {
+  value: number;
+  /** The forecast made for this reading, or null when none was seen. */
+  point: number | null;
+  lower: number | null;
+  upper: number | null;
+}
+
+/** A kept reading. */
+export interface RecentReading {
+  /** The reading's time, ms. */
+  ts: number;
+  /** Readings of the stream that came between the previous kept one and this one, unseen. */
+  missed: number;
+  /** Per target, in the stream's target order. */
+  targets: Record<string, RecentTarget>;
+}
+
+/** Options of RecentReadings; every field has the default it names. */
+export interface RecentReadingsOptions {
+  /** Readings kept per stream: the oldest is dropped past it. Default 288 (a day of 5-minute readings). */
+  capacity?: number;
+}
+
+/** What `list()` returns at most and from when. */
+export interface RecentQuery {
+  /** Only readings with `ts > after` (ms). Default: all kept. */
+  after?: number;
+  /** At most this many, the newest. Default: all kept. */
+  limit?: number;
+}
+
+interface Ring {
+  targets: readonly string[];
+  /** Numbers per row: ts, missed, then 4 per target. */
+  stride: number;
+  rows: Float64Array;
+  /** Rows held. */
+  size: number;
+  /** Index of the next row to write. */
+  next: number;
+}
+
+/** The default capacity: a day of 5-minute readings. */
+export const RECENT_CAPACITY = 288;
+
+/** Recent readings of every stream. */
+export class RecentReadings {
+  readonly capacity: number;
+  readonly #rings = new Map<string, Ring>();
+
+  constructor(options: RecentReadingsOptions = {}) {
+    const capacity = options.capacity ?? RECENT_CAPACITY;
+    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+      throw new RangeError(
+        `Cannot keep recent readings: capacity must be a positive integer: current value is ${capacity}`,
+      );
+    }
+    this.capacity = capacity;
+  }
+
+  /**
+   * Keeps `reading` as the newest of `stream` (whose targets are `targets`,
+   * in order). A change of targets forgets what was kept before.
+   */
+  record(stream: string, targets: readonly string[], reading: RecentReading): void {
+    let ring = this.#rings.get(stream);
+    if (!ring || !sameNames(ring.targets, targets)) {
+      const stride = 2 + 4 * targets.length;
+      ring = {
+        targets: [...targets],
+        stride,
+        rows: new Float64Array(this.capacity * stride),
+        size: 0,
+        next: 0,
+      };
+      this.#rings.set(stream, ring);
+    }
+    const o = ring.next * ring.stride;
+    ring.rows[o] = reading.ts;
+    ring.rows[o + 1] = reading.missed;
+    targets.forEach((t, j) => {
+      const v = reading.targets[t];
+      const p = o + 2 + 4 * j;
+      ring.rows[p] = v?.value ?? NaN;
+      ring.rows[p + 1] = v?.point ?? NaN;
+      ring.rows[p + 2] = v?.lower ?? NaN;
+      ring.rows[p + 3] = v?.upper ?? NaN;
+    });
+    ring.next = (ring.next + 1) % this.capacity;
+    ring.size = Math.min(ring.size + 1, this.capacity);
+  }
+
+  /** The kept readings of `stream`, oldest first (none for a stream never recorded). */
+  list(stream: string, query: RecentQuery = {}): RecentReading[] {
+    const ring = this.#rings.get(stream);
+    if (!ring) return [];
+    const out: RecentReading[] = [];
+    // newest first until the query is met, then reversed
+    for (let k = 0; k < ring.size; k++) {
+      if (query.limit !== undefined && out.length >= query.limit) break;
+      const r = (ring.next - 1 - k + this.capacity) % this.capacity;
+      const o = r * ring.stride;
+      const ts = ring.rows[o];
+      if (query.after !== undefined && ts <= query.after) break;
+      const targets: Record<string, RecentTarget> = {};
+      ring.targets.forEach((t, j) => {
+        const p = o + 2 + 4 * j;
+        targets[t] = {
+          value: ring.rows[p],
+          point: finiteOrNull(ring.rows[p + 1]),
+          lower: finiteOrNull(ring.rows[p + 2]),
+          upper: finiteOrNull(ring.rows[p + 3]),
+        };
+      });
+      out.push({ ts, missed: ring.rows[o + 1], targets });
+    }
+    return out.reverse();
+  }
+
+  /** The targets of `stream` as recorded, or null when nothing is kept. */
+  targets(stream: string): readonly string[] | null {
+    return this.#rings.get(stream)?.targets ?? null;
+  }
+
+  /** Forgets `stream` (deleted, or its model rebuilt). */
+  forget(stream: string): void {
+    this.#rings.delete(stream);
+  }
+
+  /** The streams with kept readings. */
+  streams(): string[] {
+    return [...this.#rings.keys()];
+  }
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function finiteOrNull(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { ApiError, getJson, postJson } from "../../../src/dashboard/page/api_client.ts";
+
+/** A fetch that records its calls and answers `status` with `body`. */
+function fakeFetch(status: number, body: string) {
+  const calls: { url: string; init?: RequestInit }[] = [];
+  const fn = (url: string, init?: RequestInit) => {
+    calls.push({ url, init });
+    return Promise.resolve(new Response(body, { status }));
+  };
+  return { fn, calls };
+}
+
+// apiUrl() resolves against the page; tests have no page, so they set one
+const withPage = async (fn: () => Promise<void>) => {
+  const had = Object.getOwnPropertyDescriptor(globalThis, "location");
+  Object.defineProperty(globalThis, "location", {
+    value: { href: "http://127.0.0.1:9/" },
+    configurable: true,
+  });
+  try {
+    await fn();
+  } finally {
+    if (had) Object.defineProperty(globalThis, "location", had);
+    else delete (globalThis as { location?: unknown }).location;
+  }
+};
+
+Deno.test("getJson() requests the URL apiUrl() makes and gives the JSON", async () => {
+  await withPage(async () => {
+    const f = fakeFetch(200, '{"streams":[]}');
+    assert.deepEqual(await getJson("v1/streams", { limit: 5 }, f.fn), { streams: [] });
+    assert.equal(f.calls[0].url, "http://127.0.0.1:9/v1/streams?limit=5");
+    assert.equal((f.calls[0].init?.headers as Record<string, string>).accept, "application/json");
+  });
+});
+
+Deno.test("a refused request throws ApiError with the API's message and status", async () => {
+  await withPage(async () => {
+    const message = 'Cannot forecast: stream must exist: "x" is unknown';
+    const f = fakeFetch(404, JSON.stringify({ error: message }));
+    const e = await getJson("v1/streams/x/forecast", {}, f.fn).catch((e) => e);
+    assert.ok(e instanceof ApiError);
+    assert.equal(e.status, 404);
+    assert.equal(e.message, message);
+  });
+});
+
+Deno.test("a failure without the API's JSON names the method, the path and the status", async () => {
+  await withPage(async () => {
+    const f = fakeFetch(502, "<html>Bad Gateway</html>");
+    const e = await postJson("v1/alerts/1/ack", f.fn).catch((e) => e);
+    assert.ok(e instanceof ApiError);
+    assert.equal(e.message, "POST v1/alerts/1/ack answered 502");
+    assert.equal(f.calls[0].init?.method, "POST");
+  });
+});

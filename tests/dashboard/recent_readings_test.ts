@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { type RecentReading, RecentReadings } from "../../src/dashboard/recent_readings.ts";
+
+const reading = (ts: number, value = ts / 10, missed = 0): RecentReading => ({
+  ts,
+  missed,
+  targets: { t: { value, point: value - 1, lower: value - 2, upper: value + 2 } },
+});
+
+Deno.test("RecentReadings lists a stream's readings oldest first, as recorded", () => {
+  const r = new RecentReadings({ capacity: 5 });
+  for (const ts of [10, 20, 30]) r.record("s", ["t"], reading(ts));
+  assert.deepEqual(r.list("s"), [reading(10), reading(20), reading(30)]);
+  assert.deepEqual(r.list("other"), []);
+  assert.deepEqual(r.targets("s"), ["t"]);
+  assert.equal(r.targets("other"), null);
+});
+
+Deno.test("RecentReadings drops the oldest reading past its capacity", () => {
+  const r = new RecentReadings({ capacity: 3 });
+  for (const ts of [10, 20, 30, 40, 50]) r.record("s", ["t"], reading(ts));
+  assert.deepEqual(r.list("s").map((x) => x.ts), [30, 40, 50]);
+});
+
+Deno.test("RecentReadings.list() takes readings after a time and the newest `limit`", () => {
+  const r = new RecentReadings({ capacity: 10 });
+  for (const ts of [10, 20, 30, 40]) r.record("s", ["t"], reading(ts));
+  assert.deepEqual(r.list("s", { after: 20 }).map((x) => x.ts), [30, 40]);
+  assert.deepEqual(r.list("s", { limit: 3 }).map((x) => x.ts), [20, 30, 40]);
+  assert.deepEqual(r.list("s", { after: 10, limit: 1 }).map((x) => x.ts), [40]);
+  assert.deepEqual(r.list("s", { after: 40 }), []);
+});
+
+Deno.test("RecentReadings keeps a missing forecast as null and the missed count", () => {
+  const r = new RecentReadings();
+  r.record("s", ["a", "b"], {
+    ts: 1,
+    missed: 4,
+    targets: {
+      a: { value: 1.5, point: null, lower: null, upper: null },
+      b: { value: -2, point: -1, lower: null, upper: null },
+    },
+  });
+  assert.deepEqual(r.list("s"), [{
+    ts: 1,
+    missed: 4,
+    targets: {
+      a: { value: 1.5, point: null, lower: null, upper: null },
+      b: { value: -2, point: -1, lower: null, upper: null },
+    },
+  }]);
+});
+
+Deno.test("RecentReadings starts a stream again when its targets change, and forgets it", () => {
+  const r = new RecentReadings();
+  r.record("s", ["t"], reading(10));
+  r.record("s", ["u"], { ts: 20, missed: 0, targets: { u: reading(20).targets.t } });
+  assert.deepEqual(r.list("s").map((x) => Object.keys(x.targets)), [["u"]]);
+  r.record("x", ["t"], reading(5));
+  assert.deepEqual(r.streams().sort(), ["s", "x"]);
+  r.forget("s");
+  assert.deepEqual(r.list("s"), []);
+  assert.deepEqual(r.streams(), ["x"]);
+});
+
+Deno.test("RecentReadings refuses a capacity that is not a positive integer", () => {
+  assert.equal(new RecentReadings().capacity, 288);
+  for (const capacity of [0, -1, 2.5, NaN]) {
+    assert.throws(() => new RecentReadings({ capacity }), {
+      name: "RangeError",
+      message:
+        `Cannot keep recent readings: capacity must be a positive integer: current value is ${capacity}`,
+    });
+  }
+});
