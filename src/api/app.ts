@@ -105,7 +105,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     }),
   );
 
-  app.route("/", dashboard({ service: deps.service, log, signal: deps.signal }));
+  app.route("/", dashboard());
 
   // made on first request, when every route is registered; the routes do not change after
   let document: Record<string, unknown> | undefined;

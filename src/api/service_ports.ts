@@ -32,6 +32,7 @@ export function servicePorts(service: Service): ServicePorts {
       delete: (id) => service.delete(id),
       forecast: (id, horizon) => service.forecast(id, horizon),
       crossing: (id, target, x, direction) => service.crossing(id, target, x, direction),
+      recent: (id, query) => service.recent(id, query),
     },
     // Service implements the alert-source port and acknowledgement as they are
     alerts: service,

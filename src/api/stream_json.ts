@@ -5,7 +5,7 @@
  * that are not known yet (NaN) become null.
  */
 import { z } from "zod";
-import type { Crossing, StreamForecast, StreamSummary } from "../service/service.ts";
+import type { Crossing, StreamForecast, StreamRecent, StreamSummary } from "../service/service.ts";
 import { STREAM_ID_RULE, VALUE_NAME_RULE } from "../domain/reading.ts";
 
 /** `ms` as an RFC 3339 time in UTC, or null when it is not a finite number. */
@@ -143,5 +143,50 @@ export function crossingJson(c: Crossing): z.infer<typeof crossingSchema> {
     crossing: isoOrNull(c.crossing),
     earliest: isoOrNull(c.earliest),
     latest: isoOrNull(c.latest),
+  };
+}
+
+/** The body of `GET /v1/streams/{id}/recent`: the kept readings in columns, like a forecast's. */
+export const recentSchema = z.object({
+  stream: z.string(),
+  capacity: z.number().int().meta({ description: "Readings kept per stream at most (0: none)" }),
+  timestamps: z.array(isoTime).meta({ description: "Time of each reading, oldest first" }),
+  gap: z.array(z.boolean()).meta({
+    description: "Per reading: a gap longer than the preset allows came before it",
+  }),
+  targets: z.record(
+    z.string(),
+    z.object({
+      value: z.array(z.number()),
+      point: z.array(z.number().nullable()).meta({
+        description: "The one-step forecast made for each reading (null: none was made)",
+      }),
+      lower: z.array(z.number().nullable()),
+      upper: z.array(z.number().nullable()),
+    }),
+  ),
+}).meta({ id: "RecentReadings", description: "A stream's last readings with their forecasts" });
+
+/** `readings` of `stream` (targets in order) as the body of `GET /v1/streams/{id}/recent`. */
+export function recentJson(
+  stream: string,
+  recent: StreamRecent,
+): z.infer<typeof recentSchema> {
+  const { targets, readings, capacity } = recent;
+  const columns: z.infer<typeof recentSchema>["targets"] = {};
+  for (const t of targets) {
+    columns[t] = {
+      value: readings.map((r) => r.targets[t].value),
+      point: readings.map((r) => r.targets[t].point),
+      lower: readings.map((r) => r.targets[t].lower),
+      upper: readings.map((r) => r.targets[t].upper),
+    };
+  }
+  return {
+    stream,
+    capacity,
+    timestamps: readings.map((r) => new Date(r.ts).toISOString()),
+    gap: readings.map((r) => r.gap),
+    targets: columns,
   };
 }

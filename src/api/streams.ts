@@ -9,6 +9,7 @@
  *   GET    /v1/streams/{id}/forecast   ?horizon=N
  *   GET    /v1/streams/{id}/crossing   ?target=T&above=X | &below=X
  *   GET    /v1/streams/{id}/anomalies  ?since&until&limit&order
+ *   GET    /v1/streams/{id}/recent     ?after&limit
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
@@ -18,6 +19,7 @@ import type { AlertSource } from "../alerts/alert_source.ts";
 import type {
   Crossing,
   StreamForecast,
+  StreamRecent,
   StreamRecord,
   StreamSpec,
   StreamSummary,
@@ -31,11 +33,21 @@ import {
   crossingSchema,
   forecastJson,
   forecastSchema,
+  recentJson,
+  recentSchema,
   streamListSchema,
   streamSummaryJson,
   streamSummarySchema,
 } from "./stream_json.ts";
-import { intParam, jsonBody, numberParam, refuseInvalid, streamId, valueName } from "./validate.ts";
+import {
+  intParam,
+  jsonBody,
+  numberParam,
+  refuseInvalid,
+  streamId,
+  timeParam,
+  valueName,
+} from "./validate.ts";
 
 /** The streams as the routes use them. */
 export interface StreamsPort {
@@ -51,6 +63,8 @@ export interface StreamsPort {
   delete(id: string): Promise<boolean>;
   forecast(id: string, horizon?: number): StreamForecast;
   crossing(id: string, target: string, x: number, direction: "above" | "below"): Crossing;
+  /** The stream's last readings with the forecasts made for them. */
+  recent(id: string, query: { after?: number; limit?: number }): StreamRecent;
 }
 
 /** What the stream routes use. */
@@ -110,6 +124,13 @@ const crossingQuery = z.strictObject({
 });
 
 const anomaliesQuery = alertListQuery.omit({ stream: true });
+
+const recentQuery = z.strictObject({
+  after: timeParam.optional().meta({
+    description: "Only readings after this time (ms, s or RFC 3339): what a page polls with",
+  }),
+  limit: intParam(1, 1_000_000).optional().meta({ description: "At most this many, the newest" }),
+});
 
 const summary = {
   description: "The stream",
@@ -225,6 +246,23 @@ const anomaliesRoute = createRoute({
   },
 });
 
+const recentRoute = createRoute({
+  method: "get",
+  path: "/{id}/recent",
+  tags: ["streams"],
+  summary: "The stream's last readings, each with the forecast made for it",
+  description: "Kept in memory since the daemon started (`recentReadings` per stream).",
+  middleware: [action("list recent readings")] as const,
+  request: { params: pathSchema, query: recentQuery },
+  responses: {
+    200: {
+      description: "The readings, oldest first, in columns",
+      content: { "application/json": { schema: recentSchema } },
+    },
+    ...errorResponses(400, 404),
+  },
+});
+
 /** The stream routes, to mount at /v1/streams. */
 export function streamRoutes({ streams, alerts }: StreamsDeps): OpenAPIHono<ApiEnv> {
   const app = createRouter();
@@ -268,6 +306,11 @@ export function streamRoutes({ streams, alerts }: StreamsDeps): OpenAPIHono<ApiE
       fail(404, `Cannot delete stream: id must exist: "${id}" is unknown`);
     }
     return c.body(null, 204);
+  });
+
+  app.openapi(recentRoute, (c) => {
+    const { id } = c.req.valid("param");
+    return c.json(recentJson(id, streams.recent(id, c.req.valid("query"))), 200);
   });
 
   app.openapi(forecastRoute, (c) => {

@@ -1,13 +1,12 @@
 /**
  * The dashboard and the API docs page: a Hono sub-app the API mounts at
- * the root (`app.route("/", dashboard(deps))`).
+ * the root (`app.route("/", dashboard())`). The chart's data comes from the
+ * API (`GET /v1/streams/{id}/recent`, the forecast and the alert feed).
  *
  *   GET /                          the dashboard (docs/dashboard.md)
  *   GET /dashboard/{file}          its script, styles, uPlot, licenses.txt
  *   GET /docs                      Swagger UI showing /openapi.json
  *   GET /docs/{file}               Swagger UI's files
- *   GET /v1/streams/{id}/recent    ?after&limit: the readings kept of a stream,
- *                                  with the forecast made for each (recent_json.ts)
  *
  * Files are answered with an ETag and `cache-control: no-cache` (a browser
  * asks again and gets a 304 while the daemon is the same), and a content
@@ -16,26 +15,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { z } from "zod";
-import type { Logger } from "../log.ts";
-import { type InputKind, intParam, issueMessages, streamId, timeParam } from "../api/validate.ts";
 import { type Asset, DASHBOARD_ASSETS, DASHBOARD_PAGE, DOCS_ASSETS, DOCS_PAGE } from "./assets.ts";
-import { RecentReadings } from "./recent_readings.ts";
-import { recentJson } from "./recent_json.ts";
-import { type SampleSource, startReadingSampler } from "./reading_sampler.ts";
-
-/** What the dashboard uses; every optional field has the default it names. */
-export interface DashboardDeps {
-  /** The service: its engine's streams are sampled for the recent readings. */
-  service: { readonly engine: SampleSource };
-  log: Logger;
-  /** Stops the sampler when aborted (daemon shutdown). Default: never (its timer is unref'd). */
-  signal?: AbortSignal;
-  /** Readings kept per stream for the chart. Default 288 (a day of 5-minute readings). */
-  recentCapacity?: number;
-  /** How often the streams are sampled for new readings, ms. Default 250. */
-  sampleEveryMs?: number;
-}
 
 /** Pages may load scripts, styles, data and images from forecastd only. */
 const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; " +
@@ -45,8 +25,6 @@ const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; 
 const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
   "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; " +
   "frame-ancestors 'none'";
-
-const recentPath = z.strictObject({ id: streamId });
 
 /**
  * The paths of the pages and their files (GET), as Hono writes them: not
@@ -60,20 +38,8 @@ export const PAGE_ROUTES: readonly string[] = [
   "/docs/:file",
 ];
 
-/** The dashboard's routes, sampling the service's streams from now until `signal` aborts. */
-export function dashboard(deps: DashboardDeps): Hono {
-  const recent = new RecentReadings({ capacity: deps.recentCapacity });
-  const streams = deps.service.engine.streams;
-  startReadingSampler(deps.service.engine, recent, {
-    everyMs: deps.sampleEveryMs,
-    signal: deps.signal,
-    onError: (error) => deps.log.warn("dashboard.sample_failed", { error }),
-  });
-  const recentQuery = z.strictObject({
-    after: timeParam.optional(),
-    limit: intParam(1, recent.capacity).optional(),
-  });
-
+/** The pages and their files. */
+export function dashboard(): Hono {
   const app = new Hono();
 
   app.get("/", (c) => serveAsset(c, DASHBOARD_PAGE, DASHBOARD_CSP));
@@ -90,40 +56,7 @@ export function dashboard(deps: DashboardDeps): Hono {
     return serveAsset(c, lookup(DOCS_ASSETS, file, "/docs"), DOCS_CSP);
   });
 
-  app.get("/v1/streams/:id/recent", (c) => {
-    const action = "list recent readings";
-    const { id } = checked(recentPath, c.req.param(), action, "path");
-    const q = checked(recentQuery, c.req.query(), action, "query");
-    const model = streams.get(id);
-    if (!model) {
-      throw new HTTPException(404, {
-        message: `Cannot ${action}: stream must exist: "${id}" is unknown`,
-      });
-    }
-    const targets = recent.targets(id) ?? model.targets;
-    const readings = recent.list(id, { after: q.after, limit: q.limit });
-    return c.json(recentJson(id, targets, readings, recent.capacity));
-  });
-
   return app;
-}
-
-/**
- * `input` checked by `schema`, or a 400 naming every problem in the API's
- * words (`Cannot <action>: 'limit' must be ...: current value is "0"`).
- * The API validates in middleware; this route keeps to what both share.
- */
-function checked<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-  action: string,
-  kind: InputKind,
-): z.output<S> {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  throw new HTTPException(400, {
-    message: `Cannot ${action}: ${issueMessages(r.error, input, kind).join("; ")}`,
-  });
 }
 
 /** The asset named `file` of `table`, or a 404 naming the files there are. */

@@ -198,7 +198,7 @@ function emptyKept() {
     point: [],
     lower: [],
     upper: [],
-    missed: []
+    gap: []
   };
 }
 function mergeRecent(kept, json, target, max) {
@@ -219,8 +219,8 @@ function mergeRecent(kept, json, target, max) {
     upper: [
       ...kept.upper
     ],
-    missed: [
-      ...kept.missed
+    gap: [
+      ...kept.gap
     ]
   };
   if (!cols) return out;
@@ -233,7 +233,7 @@ function mergeRecent(kept, json, target, max) {
     out.point.push(cols.point[i]);
     out.lower.push(cols.lower[i]);
     out.upper.push(cols.upper[i]);
-    out.missed.push(json.missed[i] ?? 0);
+    out.gap.push(json.gap[i] ?? false);
   });
   const drop = Math.max(0, out.ts.length - max);
   if (drop > 0) {
@@ -260,7 +260,7 @@ function chartData(kept, forecast, target, fromTs = -Infinity) {
   for (let i = 0; i < kept.ts.length; i++) {
     const ts = kept.ts[i];
     if (ts < fromTs) continue;
-    if (prev !== null && kept.missed[i] > 0) push((prev + ts) / 2, null, null, null, null);
+    if (prev !== null && kept.gap[i]) push((prev + ts) / 2, null, null, null, null);
     push(ts, kept.value[i], kept.point[i], kept.lower[i], kept.upper[i]);
     prev = ts;
   }

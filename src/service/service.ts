@@ -17,6 +17,13 @@ import { showValue } from "../domain/show_value.ts";
 import { getPreset, type Preset } from "../stream/preset.ts";
 import { AlertHub } from "./alert_hub.ts";
 import {
+  keepRecent,
+  RECENT_CAPACITY,
+  type RecentQuery,
+  type RecentReading,
+  RecentReadings,
+} from "./recent_readings.ts";
+import {
   type Crossing,
   streamCrossing,
   type StreamForecast,
@@ -91,6 +98,22 @@ export interface ServiceOptions {
   checkpointEvery?: number;
   /** Every changed stream is saved this often, seconds. Default 60. */
   checkpointSeconds?: number;
+  /**
+   * Readings kept in memory per stream, each with the forecast made for it,
+   * for `recent()` (the dashboard's chart); 0 keeps none. Default 288 (a day
+   * of 5-minute readings).
+   */
+  recentReadings?: number;
+}
+
+/** A stream's last readings, as {@link Service.recent} gives them. */
+export interface StreamRecent {
+  /** The stream's targets, in order. */
+  targets: string[];
+  /** Readings kept per stream at most (0: none are kept). */
+  capacity: number;
+  /** Oldest first. */
+  readings: RecentReading[];
 }
 
 /** The defaults of ServiceOptions. */
@@ -99,6 +122,7 @@ export const SERVICE_DEFAULTS: Readonly<Required<ServiceOptions>> = Object.freez
   defaultPreset: "default",
   checkpointEvery: 500,
   checkpointSeconds: 60,
+  recentReadings: RECENT_CAPACITY,
 });
 
 /** Applies the defaults and checks every option; throws naming the first bad one. */
@@ -115,6 +139,13 @@ export function resolveServiceOptions(options: ServiceOptions = {}): Required<Se
         }`,
       );
     }
+  }
+  if (!Number.isSafeInteger(o.recentReadings) || o.recentReadings < 0) {
+    throw new RangeError(
+      `Cannot create service: recentReadings must be an integer of at least 0: current value is ${
+        showValue(o.recentReadings)
+      }`,
+    );
   }
   if (typeof o.checkpointSeconds !== "number" || !(o.checkpointSeconds > 0)) {
     throw new RangeError(
@@ -158,6 +189,8 @@ export class Service implements AlertSource, IngestSink {
   readonly #dirty = new Map<string, number>();
   /** A reading's values in column order, one buffer per stream model. */
   readonly #rows = new WeakMap<StreamModel, Float64Array>();
+  /** The last readings of each stream with the forecasts made for them; null when none are kept. */
+  readonly #recent: RecentReadings | null;
   #saving: Promise<void> = Promise.resolve();
   /** A save of every changed stream is queued and has not started yet. */
   #savePending = false;
@@ -166,6 +199,9 @@ export class Service implements AlertSource, IngestSink {
 
   constructor(deps: ServiceDeps) {
     this.#options = resolveServiceOptions(deps.options);
+    this.#recent = this.#options.recentReadings > 0
+      ? new RecentReadings({ capacity: this.#options.recentReadings })
+      : null;
     this.#store = deps.store;
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
@@ -284,7 +320,10 @@ export class Service implements AlertSource, IngestSink {
             }; send all of a stream's values in one message, or use one stream per value`,
           );
         }
+        // the forecast made for this reading, kept beside it for recent()
+        const made = this.#recent ? stream.forecast(1) : null;
         const obs = this.engine.observe(r.stream, r.ts, row);
+        if (this.#recent) keepRecent(this.#recent, stream, r.ts, row, made, obs.gap);
         if (obs.learned) {
           const rec = this.records.get(r.stream)!;
           rec.updatedAt = r.ts;
@@ -412,6 +451,7 @@ export class Service implements AlertSource, IngestSink {
           throw new ServiceError("invalid", (e as Error).message);
         }
         next.updatedAt = null;
+        this.#recent?.forget(id);
         this.#log.info("stream.rebuilt", { stream: id, preset: next.preset });
       } else {
         this.engine.get(id)!.frozen = next.frozen;
@@ -428,11 +468,32 @@ export class Service implements AlertSource, IngestSink {
     if (!this.records.has(id)) return false;
     this.records.delete(id);
     this.engine.delete(id);
+    this.#recent?.forget(id);
     this.#dirty.delete(id);
     await this.#saving;
     await this.#store.deleteStream(id);
     this.#log.info("stream.deleted", { stream: id });
     return true;
+  }
+
+  /**
+   * The last readings of a stream (oldest first), each with the one-step
+   * forecast that was made for it: up to `recentReadings` per stream since
+   * the daemon started.
+   */
+  recent(id: string, query: RecentQuery = {}): StreamRecent {
+    const s = this.engine.get(id);
+    if (!s) {
+      throw new ServiceError(
+        "not_found",
+        `Cannot list recent readings: stream must exist: "${id}" is unknown`,
+      );
+    }
+    return {
+      targets: s.targets,
+      capacity: this.#recent?.capacity ?? 0,
+      readings: this.#recent?.list(id, query) ?? [],
+    };
   }
 
   /** The forecast from the newest reading, up to `horizon` steps. */

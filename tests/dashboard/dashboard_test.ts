@@ -1,7 +1,7 @@
 /**
  * The dashboard's routes: through the daemon's app (createApp, as main.ts
- * serves it: errors as the API's JSON) and on their own (dashboard(), with
- * a fast sampler), on a real Service over a `:memory:` KV.
+ * serves it: errors as the API's JSON) and on their own (dashboard()), on a
+ * real Service over a `:memory:` KV.
  */
 import assert from "node:assert/strict";
 import type { Hono } from "hono";
@@ -10,7 +10,6 @@ import { dashboard, etagOf, PAGE_ROUTES } from "../../src/dashboard/dashboard.ts
 import { DASHBOARD_ASSETS, DOCS_ASSETS } from "../../src/dashboard/assets.ts";
 import type { Service } from "../../src/service/service.ts";
 import { captureLog } from "../../src/log.ts";
-import type { RecentJson } from "../../src/dashboard/recent_json.ts";
 import { openService } from "./_service.ts";
 
 const T0 = Date.UTC(2025, 5, 2);
@@ -21,7 +20,7 @@ interface Setup {
   service: Service;
   /** The daemon's app (createApp). */
   app: ReturnType<typeof createApp>;
-  /** dashboard() alone, sampling every 5 ms. */
+  /** dashboard() alone. */
   alone: Hono;
   feed(from: number, to: number, stream?: string): void;
 }
@@ -38,7 +37,7 @@ async function withDaemon(fn: (s: Setup) => Promise<void>): Promise<void> {
     readiness: () => ({ kv: true, broker: null }),
     signal: shutdown.signal,
   });
-  const alone = dashboard({ service, log, signal: shutdown.signal, sampleEveryMs: 5 });
+  const alone = dashboard();
   const feed = (from: number, to: number, stream = "room") => {
     const readings = [];
     for (let i = from; i < to; i++) {
@@ -61,37 +60,11 @@ function links(html: string): string[] {
     .filter((u) => !u.startsWith("data:") && !u.startsWith("#"));
 }
 
-/** What the helpers below need of an app: createApp()'s, or dashboard() alone. */
-interface Requester {
-  request(path: string, init?: RequestInit): Response | Promise<Response>;
-}
-
-async function recent(app: Requester, query = "", stream = "room"): Promise<RecentJson> {
-  const res = await app.request(`/v1/streams/${stream}/recent${query}`);
-  assert.equal(res.status, 200);
-  return await res.json();
-}
-
-/** Polls the recent readings until `cond` holds (the sampler runs every 5 ms). */
-async function recentUntil(
-  app: Requester,
-  cond: (r: RecentJson) => boolean,
-  stream = "room",
-): Promise<RecentJson> {
-  const end = Date.now() + 5000;
-  for (;;) {
-    const r = await recent(app, "", stream);
-    if (cond(r)) return r;
-    if (Date.now() > end) throw new Error(`timed out: recent readings are ${JSON.stringify(r)}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-Deno.test("the sub-app answers GET on its pages (PAGE_ROUTES) and the recent readings, nothing else", async () => {
+Deno.test("the sub-app answers GET on its pages (PAGE_ROUTES), nothing else", async () => {
   await withDaemon(({ alone }) => {
     assert.deepEqual(
       alone.routes.map((r) => `${r.method} ${r.path}`),
-      [...PAGE_ROUTES, "/v1/streams/:id/recent"].map((p) => `GET ${p}`),
+      PAGE_ROUTES.map((p) => `GET ${p}`),
     );
     return Promise.resolve();
   });
@@ -205,143 +178,4 @@ Deno.test("GET /docs is Swagger UI reading the daemon's /openapi.json; /docs/ se
     assert.equal(slash.status, 301);
     assert.equal(slash.headers.get("location"), "../docs");
   });
-});
-
-Deno.test("GET /v1/streams/{id}/recent gives the kept readings in columns, each with the forecast made for it", async () => {
-  await withDaemon(async ({ service, alone, feed }) => {
-    feed(0, 60);
-    await recentUntil(alone, (r) => r.timestamps.length === 1);
-    const made: number[] = [];
-    for (let i = 60; i < 63; i++) {
-      made.push(service.engine.get("room")!.forecast(1)!.targets.temperature.point[0]);
-      feed(i, i + 1);
-      await recentUntil(alone, (r) => r.timestamps.length === i - 58);
-    }
-    const r = await recent(alone);
-    assert.equal(r.stream, "room");
-    assert.equal(r.capacity, 288);
-    assert.deepEqual(
-      r.timestamps,
-      [59, 60, 61, 62].map((i) => new Date(T0 + i * STEP).toISOString()),
-    );
-    assert.deepEqual(r.missed, [0, 0, 0, 0]);
-    assert.deepEqual(r.targets.temperature.value, [59, 60, 61, 62].map(temperature));
-    assert.deepEqual(r.targets.temperature.point, [null, ...made]);
-    assert.equal(r.targets.temperature.lower.length, 4);
-
-    const after = await recent(alone, `?after=${new Date(T0 + 60 * STEP).toISOString()}`);
-    assert.deepEqual(after.targets.temperature.value, [61, 62].map(temperature));
-    const last = await recent(alone, `?after=${T0 + 59 * STEP}&limit=1`);
-    assert.deepEqual(last.targets.temperature.value, [temperature(62)]);
-  });
-});
-
-Deno.test("GET /v1/streams/{id}/recent of a stream with nothing kept yet has empty columns", async () => {
-  await withDaemon(async ({ service, app }) => {
-    await service.put("room", { columns: ["temperature", "humidity"], targets: ["temperature"] });
-    assert.deepEqual(await recent(app), {
-      stream: "room",
-      capacity: 288,
-      timestamps: [],
-      missed: [],
-      targets: { temperature: { value: [], point: [], lower: [], upper: [] } },
-    });
-  });
-});
-
-Deno.test("GET /v1/streams/{id}/recent refuses an unknown stream and bad parameters as the API does", async () => {
-  await withDaemon(async ({ app, feed }) => {
-    feed(0, 3);
-    const cases: [string, number, string][] = [
-      [
-        "/v1/streams/nope/recent",
-        404,
-        'Cannot list recent readings: stream must exist: "nope" is unknown',
-      ],
-      [
-        "/v1/streams/room/recent?limit=0",
-        400,
-        "Cannot list recent readings: 'limit' must be an integer from 1 to 288: current value is \"0\"",
-      ],
-      [
-        "/v1/streams/room/recent?after=yesterday",
-        400,
-        "Cannot list recent readings: 'after' must be milliseconds or seconds since 1970 or an " +
-        'RFC 3339 time with a zone: current value is "yesterday"',
-      ],
-      [
-        "/v1/streams/room/recent?horizon=3",
-        400,
-        "Cannot list recent readings: 'horizon' is not a known query parameter: current value is \"3\"",
-      ],
-      [
-        "/v1/streams/r%20m/recent",
-        400,
-        "Cannot list recent readings: 'id' must be a stream id of 1-128 characters of " +
-        'A-Z a-z 0-9 _ . : -: current value is "r m"',
-      ],
-    ];
-    for (const [path, status, error] of cases) {
-      const res = await app.request(path);
-      assert.equal(res.status, status, path);
-      assert.deepEqual(await res.json(), { error }, path);
-    }
-  });
-});
-
-/** Whether curl is installed (the example below uses it). */
-function hasCurl(): boolean {
-  try {
-    return new Deno.Command("curl", { args: ["--version"], stdout: "null" }).outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Asserts that `actual` is the JSON `shown`: the same members and elements;
- * a number shown with decimals is the actual one rounded to two of them.
- */
-function assertShown(actual: unknown, shown: unknown, path = "$"): void {
-  if (typeof shown === "number" && !Number.isInteger(shown)) {
-    assert.ok(
-      typeof actual === "number" && Math.abs(actual - shown) <= 0.005 + 1e-12,
-      `${path}: ${actual} is not ${shown}`,
-    );
-  } else if (Array.isArray(shown)) {
-    assert.ok(Array.isArray(actual) && actual.length === shown.length, `${path}: ${actual}`);
-    shown.forEach((x, i) => assertShown((actual as unknown[])[i], x, `${path}[${i}]`));
-  } else if (shown !== null && typeof shown === "object") {
-    const a = actual as Record<string, unknown>;
-    assert.deepEqual(Object.keys(a ?? {}).sort(), Object.keys(shown).sort(), path);
-    for (const [k, x] of Object.entries(shown)) assertShown(a[k], x, `${path}.${k}`);
-  } else {
-    assert.equal(actual, shown, path);
-  }
-}
-
-Deno.test({
-  name: "the recent-readings example of docs/dashboard.md prints what it shows",
-  ignore: !hasCurl(),
-  async fn() {
-    const doc = await Deno.readTextFile(new URL("../../docs/dashboard.md", import.meta.url));
-    const example = /```sh\n(for i in [\s\S]*?\/recent[^\n]*)\n```\n\n```json\n([\s\S]*?)\n```/
-      .exec(doc);
-    assert.ok(example, "docs/dashboard.md has the example of GET /v1/streams/{id}/recent");
-    await withDaemon(async ({ app }) => {
-      const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
-      try {
-        const script = example[1].replaceAll("127.0.0.1:8080", `127.0.0.1:${server.addr.port}`);
-        const r = await new Deno.Command("bash", {
-          args: ["-c", script],
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
-        assertShown(JSON.parse(new TextDecoder().decode(r.stdout)), JSON.parse(example[2]));
-      } finally {
-        await server.shutdown();
-      }
-    });
-  },
 });

@@ -240,6 +240,7 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
     defaultPreset: "default",
     checkpointEvery: 500,
     checkpointSeconds: 60,
+    recentReadings: 288,
   });
   assert.deepEqual(resolveServiceOptions({ maxStreams: 3, checkpointEvery: undefined }), {
     ...SERVICE_DEFAULTS,
@@ -256,6 +257,10 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
   assert.throws(
     () => resolveServiceOptions({ checkpointSeconds: -1 }),
     /^RangeError: Cannot create service: checkpointSeconds must be a positive number: current value is -1$/,
+  );
+  assert.throws(
+    () => resolveServiceOptions({ recentReadings: -1 }),
+    /^RangeError: Cannot create service: recentReadings must be an integer of at least 0: current value is -1$/,
   );
 });
 

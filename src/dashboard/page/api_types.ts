@@ -4,7 +4,6 @@
  * of streams and alerts as ms).
  */
 export type { StoredAlert, TargetContext } from "../../domain/alert.ts";
-export type { RecentJson, RecentTargetColumns } from "../recent_json.ts";
 
 /** A stream's state, as `GET /v1/streams` gives it. */
 export type StreamState = "warming_up" | "learning" | "anomaly" | "frozen";
@@ -68,4 +67,24 @@ export interface CrossingJson {
   earliest: string | null;
   latest: string | null;
   coverage: number;
+}
+
+/** One target's columns of `GET /v1/streams/{id}/recent`: the values and the forecasts made for them. */
+export interface RecentTargetColumns {
+  value: number[];
+  point: (number | null)[];
+  lower: (number | null)[];
+  upper: (number | null)[];
+}
+
+/** `GET /v1/streams/{id}/recent`: a stream's last readings, oldest first. */
+export interface RecentJson {
+  stream: string;
+  /** Readings kept per stream at most. */
+  capacity: number;
+  /** RFC 3339 times of the readings. */
+  timestamps: string[];
+  /** Per reading: a gap came before it (the lines break there). */
+  gap: boolean[];
+  targets: Record<string, RecentTargetColumns>;
 }

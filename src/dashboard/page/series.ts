@@ -5,9 +5,9 @@
  *
  * Columns of {@link ChartData}: x (seconds, ascending), the readings, the
  * forecast point (the forecast made for each past reading, then the path
- * ahead), the interval's lower and upper bound. A reading that follows
- * readings the server did not keep gets a row of nulls before it, so its
- * line is broken there instead of drawn across the gap.
+ * ahead), the interval's lower and upper bound. A reading after a gap (the
+ * stream's readings stopped for longer than its preset allows) gets a row of
+ * nulls before it, so its line is broken there instead of drawn across it.
  */
 import type { ForecastJson, RecentJson } from "./api_types.ts";
 import { parseTime } from "./format.ts";
@@ -19,12 +19,13 @@ export interface Kept {
   point: (number | null)[];
   lower: (number | null)[];
   upper: (number | null)[];
-  missed: number[];
+  /** A gap came before the reading. */
+  gap: boolean[];
 }
 
 /** No readings. */
 export function emptyKept(): Kept {
-  return { ts: [], value: [], point: [], lower: [], upper: [], missed: [] };
+  return { ts: [], value: [], point: [], lower: [], upper: [], gap: [] };
 }
 
 /**
@@ -39,7 +40,7 @@ export function mergeRecent(kept: Kept, json: RecentJson, target: string, max: n
     point: [...kept.point],
     lower: [...kept.lower],
     upper: [...kept.upper],
-    missed: [...kept.missed],
+    gap: [...kept.gap],
   };
   if (!cols) return out;
   const last = out.ts.length ? out.ts[out.ts.length - 1] : -Infinity;
@@ -51,7 +52,7 @@ export function mergeRecent(kept: Kept, json: RecentJson, target: string, max: n
     out.point.push(cols.point[i]);
     out.lower.push(cols.lower[i]);
     out.upper.push(cols.upper[i]);
-    out.missed.push(json.missed[i] ?? 0);
+    out.gap.push(json.gap[i] ?? false);
   });
   const drop = Math.max(0, out.ts.length - max);
   if (drop > 0) {
@@ -98,8 +99,8 @@ export function chartData(
   for (let i = 0; i < kept.ts.length; i++) {
     const ts = kept.ts[i];
     if (ts < fromTs) continue;
-    // readings were missed before this one: break the lines halfway
-    if (prev !== null && kept.missed[i] > 0) push((prev + ts) / 2, null, null, null, null);
+    // a gap came before this reading: break the lines halfway
+    if (prev !== null && kept.gap[i]) push((prev + ts) / 2, null, null, null, null);
     push(ts, kept.value[i], kept.point[i], kept.lower[i], kept.upper[i]);
     prev = ts;
   }

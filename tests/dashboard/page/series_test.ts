@@ -7,12 +7,12 @@ const STEP = 300_000;
 const iso = (i: number) => new Date(T0 + i * STEP).toISOString();
 
 /** A recent answer of readings i in `steps` (value 20 + i, forecast made 20 + i - 0.1 ± 0.5). */
-function recent(steps: number[], missed: number[] = steps.map(() => 0)): RecentJson {
+function recent(steps: number[], gap: boolean[] = steps.map(() => false)): RecentJson {
   return {
     stream: "room",
     capacity: 288,
     timestamps: steps.map(iso),
-    missed,
+    gap,
     targets: {
       t: {
         value: steps.map((i) => 20 + i),
@@ -37,7 +37,7 @@ Deno.test("mergeRecent() keeps the newest `max` readings, and ignores another ta
   const kept = mergeRecent(emptyKept(), recent([0, 1, 2, 3, 4]), "t", 3);
   assert.deepEqual(kept.value, [22, 23, 24]);
   assert.deepEqual(kept.lower, [21.4, 22.4, 23.4]);
-  assert.equal(kept.missed.length, 3);
+  assert.equal(kept.gap.length, 3);
   assert.deepEqual(mergeRecent(kept, recent([5]), "other", 3), kept);
 });
 
@@ -61,8 +61,8 @@ Deno.test("chartData() lines up the kept readings and the forecast ahead, x in s
   assert.equal(bandRows(d), 3, "the band is drawn where both bounds are numbers");
 });
 
-Deno.test("chartData() breaks the lines where readings were not kept, and cuts at `fromTs`", () => {
-  const kept = mergeRecent(emptyKept(), recent([0, 1, 5], [0, 0, 3]), "t", 100);
+Deno.test("chartData() breaks the lines where a gap came before a reading, and cuts at `fromTs`", () => {
+  const kept = mergeRecent(emptyKept(), recent([0, 1, 5], [false, false, true]), "t", 100);
   const d = chartData(kept, null, "t");
   assert.deepEqual(d.x, [0, 1, 3, 5].map((i) => (T0 + i * STEP) / 1000));
   assert.deepEqual(d.value, [20, 21, null, 25]);

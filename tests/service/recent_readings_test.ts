@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { type RecentReading, RecentReadings } from "../../src/dashboard/recent_readings.ts";
+import { type RecentReading, RecentReadings } from "../../src/service/recent_readings.ts";
 
-const reading = (ts: number, value = ts / 10, missed = 0): RecentReading => ({
+const reading = (ts: number, value = ts / 10, gap = false): RecentReading => ({
   ts,
-  missed,
+  gap,
   targets: { t: { value, point: value - 1, lower: value - 2, upper: value + 2 } },
 });
 
@@ -31,11 +31,11 @@ Deno.test("RecentReadings.list() takes readings after a time and the newest `lim
   assert.deepEqual(r.list("s", { after: 40 }), []);
 });
 
-Deno.test("RecentReadings keeps a missing forecast as null and the missed count", () => {
+Deno.test("RecentReadings keeps a missing forecast as null and whether a gap came before", () => {
   const r = new RecentReadings();
   r.record("s", ["a", "b"], {
     ts: 1,
-    missed: 4,
+    gap: true,
     targets: {
       a: { value: 1.5, point: null, lower: null, upper: null },
       b: { value: -2, point: -1, lower: null, upper: null },
@@ -43,7 +43,7 @@ Deno.test("RecentReadings keeps a missing forecast as null and the missed count"
   });
   assert.deepEqual(r.list("s"), [{
     ts: 1,
-    missed: 4,
+    gap: true,
     targets: {
       a: { value: 1.5, point: null, lower: null, upper: null },
       b: { value: -2, point: -1, lower: null, upper: null },
@@ -54,7 +54,7 @@ Deno.test("RecentReadings keeps a missing forecast as null and the missed count"
 Deno.test("RecentReadings starts a stream again when its targets change, and forgets it", () => {
   const r = new RecentReadings();
   r.record("s", ["t"], reading(10));
-  r.record("s", ["u"], { ts: 20, missed: 0, targets: { u: reading(20).targets.t } });
+  r.record("s", ["u"], { ts: 20, gap: false, targets: { u: reading(20).targets.t } });
   assert.deepEqual(r.list("s").map((x) => Object.keys(x.targets)), [["u"]]);
   r.record("x", ["t"], reading(5));
   assert.deepEqual(r.streams().sort(), ["s", "x"]);

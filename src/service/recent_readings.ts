@@ -1,14 +1,16 @@
 /**
  * The last readings of each stream, kept in memory for the dashboard's
- * chart: per reading its time, each target's value and the forecast that
- * was made for it (the point and the interval of the forecast from the
- * reading before it). Nothing is persisted: after a restart the history
- * starts again.
+ * chart (`GET /v1/streams/{id}/recent`): per reading its time, whether a gap
+ * came before it, each target's value and the forecast that was made for it
+ * (the point and the interval of the one-step forecast from the reading
+ * before it). The service records every reading it takes. Nothing is
+ * persisted: after a restart the history starts again.
  *
  * Per stream one ring of `capacity` rows, allocated on the stream's first
- * reading, row layout [ts, missed, (value, point, lower, upper) per target],
+ * reading, row layout [ts, gap, (value, point, lower, upper) per target],
  * NaN for "none".
  */
+import type { Forecast, StreamModel } from "../stream/stream.ts";
 
 /** One target of a kept reading. */
 export interface RecentTarget {
@@ -23,8 +25,8 @@ export interface RecentTarget {
 export interface RecentReading {
   /** The reading's time, ms. */
   ts: number;
-  /** Readings of the stream that came between the previous kept one and this one, unseen. */
-  missed: number;
+  /** A gap longer than the preset allows came before this reading (the windows were reset). */
+  gap: boolean;
   /** Per target, in the stream's target order. */
   targets: Record<string, RecentTarget>;
 }
@@ -45,7 +47,7 @@ export interface RecentQuery {
 
 interface Ring {
   targets: readonly string[];
-  /** Numbers per row: ts, missed, then 4 per target. */
+  /** Numbers per row: ts, gap (0 or 1), then 4 per target. */
   stride: number;
   rows: Float64Array;
   /** Rows held. */
@@ -91,7 +93,7 @@ export class RecentReadings {
     }
     const o = ring.next * ring.stride;
     ring.rows[o] = reading.ts;
-    ring.rows[o + 1] = reading.missed;
+    ring.rows[o + 1] = reading.gap ? 1 : 0;
     targets.forEach((t, j) => {
       const v = reading.targets[t];
       const p = o + 2 + 4 * j;
@@ -126,7 +128,7 @@ export class RecentReadings {
           upper: finiteOrNull(ring.rows[p + 3]),
         };
       });
-      out.push({ ts, missed: ring.rows[o + 1], targets });
+      out.push({ ts, gap: ring.rows[o + 1] === 1, targets });
     }
     return out.reverse();
   }
@@ -153,4 +155,30 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 
 function finiteOrNull(v: number): number | null {
   return Number.isFinite(v) ? v : null;
+}
+
+/**
+ * Keeps the reading just taken by `stream`: its values (`row`, in column
+ * order) and `made`, the stream's forecast from the reading before (null
+ * for its first), whose first step is the forecast made for this one.
+ */
+export function keepRecent(
+  recent: RecentReadings,
+  stream: Pick<StreamModel, "id" | "targets" | "targetIndex">,
+  ts: number,
+  row: ArrayLike<number>,
+  made: Forecast | null,
+  gap: boolean,
+): void {
+  const targets: Record<string, RecentTarget> = {};
+  stream.targets.forEach((t, j) => {
+    const f = made?.targets[t];
+    targets[t] = {
+      value: row[stream.targetIndex[j]],
+      point: f ? f.point[0] : null,
+      lower: f ? f.lower[0] : null,
+      upper: f ? f.upper[0] : null,
+    };
+  });
+  recent.record(stream.id, stream.targets, { ts, gap, targets });
 }

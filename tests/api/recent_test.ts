@@ -1,0 +1,148 @@
+/**
+ * `GET /v1/streams/{id}/recent`: the readings the service keeps of a stream
+ * (every reading it took, up to `recentReadings`), each with the one-step
+ * forecast that was made for it, in columns like a forecast's.
+ */
+import assert from "node:assert/strict";
+import { json, startDaemon } from "./_harness.ts";
+
+const T0 = Date.UTC(2025, 5, 2);
+const STEP = 300_000;
+const temperature = (i: number) => 21 + 2 * Math.sin((2 * Math.PI * i) / 288) + 0.3 * Math.sin(i);
+
+Deno.test("GET /v1/streams/{id}/recent gives the kept readings in columns, each with the forecast made for it", async () => {
+  const d = await startDaemon();
+  try {
+    const feed = (from: number, to: number) => {
+      const readings = [];
+      for (let i = from; i < to; i++) {
+        readings.push({
+          stream: "room",
+          ts: T0 + i * STEP,
+          values: { temperature: temperature(i) },
+        });
+      }
+      assert.equal(d.service.ingest(readings, "http").accepted, to - from);
+    };
+    feed(0, 59);
+    const made: number[] = [];
+    for (let i = 59; i < 63; i++) {
+      made.push(d.service.forecast("room", 1).targets.temperature.point[0]);
+      feed(i, i + 1);
+    }
+    const all = await json(await d.request("GET", "/v1/streams/room/recent"));
+    assert.equal(all.status, 200);
+    assert.equal(all.body.stream, "room");
+    assert.equal(all.body.capacity, 288);
+    assert.equal(all.body.timestamps.length, 63, "every reading taken is kept");
+    assert.equal(all.body.targets.temperature.point[0], null, "no forecast was made for the first");
+
+    const r = await json(await d.request("GET", `/v1/streams/room/recent?after=${T0 + 58 * STEP}`));
+    assert.deepEqual(
+      r.body.timestamps,
+      [59, 60, 61, 62].map((i) => new Date(T0 + i * STEP).toISOString()),
+    );
+    assert.deepEqual(r.body.gap, [false, false, false, false]);
+    assert.deepEqual(r.body.targets.temperature.value, [59, 60, 61, 62].map(temperature));
+    assert.deepEqual(r.body.targets.temperature.point, made);
+    assert.equal(r.body.targets.temperature.lower.length, 4);
+
+    const after = await json(
+      await d.request(
+        "GET",
+        `/v1/streams/room/recent?after=${new Date(T0 + 60 * STEP).toISOString()}`,
+      ),
+    );
+    assert.deepEqual(after.body.targets.temperature.value, [61, 62].map(temperature));
+    const last = await json(
+      await d.request("GET", `/v1/streams/room/recent?after=${T0 + 59 * STEP}&limit=1`),
+    );
+    assert.deepEqual(last.body.targets.temperature.value, [temperature(62)]);
+  } finally {
+    await d.close();
+  }
+});
+
+Deno.test("GET /v1/streams/{id}/recent marks a reading after a gap, and forgets a deleted stream", async () => {
+  const d = await startDaemon();
+  try {
+    const at = [0, 1, 2, 40]; // 38 periods apart: a gap (maxPeriods 10)
+    for (const i of at) {
+      d.service.ingest(
+        [{ stream: "room", ts: T0 + i * STEP, values: { temperature: 20 + i } }],
+        "http",
+      );
+    }
+    const r = await json(await d.request("GET", "/v1/streams/room/recent"));
+    assert.deepEqual(r.body.gap, [false, false, false, true]);
+    assert.equal((await d.request("DELETE", "/v1/streams/room")).status, 204);
+    d.service.ingest([{ stream: "room", ts: T0, values: { temperature: 1 } }], "http");
+    const again = await json(await d.request("GET", "/v1/streams/room/recent"));
+    assert.deepEqual(
+      again.body.targets.temperature.value,
+      [1],
+      "a new stream of that id starts afresh",
+    );
+  } finally {
+    await d.close();
+  }
+});
+
+Deno.test("GET /v1/streams/{id}/recent of a stream with nothing kept yet has empty columns", async () => {
+  const d = await startDaemon();
+  try {
+    await d.service.put("room", { columns: ["temperature", "humidity"], targets: ["temperature"] });
+    assert.deepEqual((await json(await d.request("GET", "/v1/streams/room/recent"))).body, {
+      stream: "room",
+      capacity: 288,
+      timestamps: [],
+      gap: [],
+      targets: { temperature: { value: [], point: [], lower: [], upper: [] } },
+    });
+  } finally {
+    await d.close();
+  }
+});
+
+Deno.test("GET /v1/streams/{id}/recent refuses an unknown stream and bad parameters by name", async () => {
+  const d = await startDaemon();
+  try {
+    d.service.ingest([{ stream: "room", ts: T0, values: { temperature: 1 } }], "http");
+    const cases: [string, number, string][] = [
+      [
+        "/v1/streams/nope/recent",
+        404,
+        'Cannot list recent readings: stream must exist: "nope" is unknown',
+      ],
+      [
+        "/v1/streams/room/recent?limit=0",
+        400,
+        "Cannot list recent readings: 'limit' must be an integer from 1 to 1000000: current value is \"0\"",
+      ],
+      [
+        "/v1/streams/room/recent?after=yesterday",
+        400,
+        "Cannot list recent readings: 'after' must be milliseconds or seconds since 1970 or an " +
+        'RFC 3339 time with a zone: current value is "yesterday"',
+      ],
+      [
+        "/v1/streams/room/recent?horizon=3",
+        400,
+        "Cannot list recent readings: 'horizon' is not a known query parameter: current value is \"3\"",
+      ],
+      [
+        "/v1/streams/r%20m/recent",
+        400,
+        "Cannot list recent readings: 'id' must be a stream id of 1-128 characters of " +
+        'A-Z a-z 0-9 _ . : -: current value is "r m"',
+      ],
+    ];
+    for (const [path, status, error] of cases) {
+      const res = await json(await d.request("GET", path));
+      assert.equal(res.status, status, path);
+      assert.deepEqual(res.body, { error }, path);
+    }
+  } finally {
+    await d.close();
+  }
+});
