@@ -24,12 +24,17 @@ import type { Logger } from "../log.ts";
 import { parseHttpBody, parseWebSocketMessage } from "../ingest/parse.ts";
 import type { ParseResult } from "../ingest/ingest_error.ts";
 import type { IngestResult, Source } from "../service/service.ts";
-import { errorResponses } from "./errors.ts";
+import { showValue } from "../domain/show_value.ts";
+import { errorResponses, errorSchema, fail } from "./errors.ts";
 import { action, type ApiEnv, createRouter } from "./router.ts";
-import { upgradeWebSocket, webSocketResponses } from "./websocket.ts";
+import { DEFAULT_MAX_BODY_BYTES, shownSize } from "./limit_body.ts";
+import { acceptWebSocket, isTooLarge, webSocketResponses } from "./websocket.ts";
+import { tokenQuery } from "./validate.ts";
 
-/** Default largest body or WebSocket message, bytes. */
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_BODY_BYTES };
+
+/** The media types a JSON body may be sent as: application/json and application/*+json. */
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 /** Where the ingest routes hand readings: the service. */
 export interface ReadingSink {
@@ -120,6 +125,10 @@ const ingestResponses = {
     description: "The body is larger than the limit",
     content: { "application/json": { schema: tooLargeSchema } },
   },
+  415: {
+    description: "Without an API token, the body is not sent as JSON",
+    content: { "application/json": { schema: errorSchema } },
+  },
   422: {
     description: "Every reading was refused by the service",
     content: { "application/json": { schema: allRejectedSchema } },
@@ -139,15 +148,21 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
     maxSize: maxBytes,
     onError: (c) => {
       sink.reject("too_large");
-      const size = Number(c.req.header("content-length") ?? NaN);
-      const shown = Number.isFinite(size) ? size : `more than ${maxBytes}`;
-      return c.json({ error: tooLarge(maxBytes, shown), reason: "too_large" }, 413);
+      return c.json(
+        { error: tooLarge(maxBytes, shownSize(c, maxBytes)), reason: "too_large" },
+        413,
+      );
     },
   });
   const body = {
     content: {
       "application/json": { schema: readingForms },
-      "text/plain": { schema: { type: "string" as const, description: "A bare number" } },
+      "text/plain": {
+        schema: {
+          type: "string" as const,
+          description: "A bare number (with an API token only; without one, send it as JSON)",
+        },
+      },
     },
   };
 
@@ -189,11 +204,34 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
       "`POST /v1/readings`; the server answers each with one IngestReply " +
       "(#/components/schemas/IngestReply).",
     middleware: [action("open ingest WebSocket")] as const,
-    responses: webSocketResponses("Upgraded: send readings, read one IngestReply per message"),
+    request: { query: tokenQuery },
+    responses: webSocketResponses(
+      "Upgraded: send readings, read one IngestReply per message. A message over the body " +
+        "limit closes the socket with 1009, an unmasked frame with 1002.",
+      400,
+    ),
   });
 
   const app = createRouter();
   app.openAPIRegistry.register("IngestReply", ingestReplySchema);
+
+  /**
+   * Without a token, a body must be sent as JSON: a page of another site can
+   * POST text/plain or a form without a preflight, but not JSON (nor a token).
+   */
+  const checkType = (c: Context<ApiEnv>) => {
+    if (c.get("token") !== undefined) return;
+    const type = c.req.header("content-type");
+    if (type === undefined || !JSON_MEDIA_TYPE.test(type.split(";")[0].trim())) {
+      sink.reject("bad_content_type");
+      fail(
+        415,
+        "Cannot ingest reading: the body must be sent as JSON (content-type application/json; " +
+          "a bare number is JSON too) when the request carries no API token: current value is " +
+          showValue(type),
+      );
+    }
+  };
 
   /** Parsed readings into the service, or the 400 of the parse error. */
   const answer = (c: Context, parsed: ParseResult) => {
@@ -212,35 +250,43 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
   };
 
   app.openapi(streamRoute, async (c) => {
+    checkType(c);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const stream = c.req.valid("param").id;
     return answer(c, parseHttpBody(bytes, { receivedAt: now(), stream }));
   });
 
   app.openapi(readingsRoute, async (c) => {
+    checkType(c);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     return answer(c, parseHttpBody(bytes, { receivedAt: now() }));
   });
 
-  app.openapi(wsRoute, (c) => {
-    const { socket, response } = upgradeWebSocket(c.req.raw, c.get("action"));
-    const reply = (r: IngestReply) => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(r));
-    };
-    socket.onmessage = (ev) => {
-      try {
-        reply(ingestMessage(deps, ev.data, maxBytes));
-      } catch (e) {
-        log.error("ingest.failed", { source: "ws", error: e });
-        reply({
-          ok: false,
-          reason: "error",
-          error: "Cannot ingest reading: the daemon failed unexpectedly; see its log",
-        });
-      }
-    };
-    return response;
-  });
+  app.openapi(wsRoute, (c) =>
+    acceptWebSocket(c, c.get("action"), (socket) => {
+      const reply = (r: IngestReply) => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(r));
+      };
+      socket.onmessage = (ev) => {
+        try {
+          reply(ingestMessage(deps, ev.data, maxBytes));
+        } catch (e) {
+          log.error("ingest.failed", { source: "ws", error: e });
+          reply({
+            ok: false,
+            reason: "error",
+            error: "Cannot ingest reading: the daemon failed unexpectedly; see its log",
+          });
+        }
+      };
+      socket.onerror = (ev) => {
+        // the server refused the message while reading its header, and closes with 1009
+        if (isTooLarge(ev)) {
+          sink.reject("too_large");
+          log.debug("ingest.rejected", { source: "ws", reason: "too_large", maxBytes });
+        }
+      };
+    }));
 
   return app;
 }
