@@ -24,6 +24,7 @@ import { healthRoutes } from "./health.ts";
 import { ingestRoutes } from "./ingest.ts";
 import { DEFAULT_MAX_BODY_BYTES, limitBody } from "./limit_body.ts";
 import { requireToken } from "./require_token.ts";
+import { StreamCreationLimit } from "./stream_creation_limit.ts";
 import { type ApiEnv, createRouter } from "./router.ts";
 import { servicePorts } from "./service_ports.ts";
 import { streamRoutes } from "./streams.ts";
@@ -63,6 +64,8 @@ export interface AppDeps {
    * besides forecastd's own. Default none: no CORS headers.
    */
   corsOrigins?: readonly string[];
+  /** Streams one HTTP or WebSocket client may create a minute. Default 100. */
+  newStreamsPerMinute?: number;
 }
 
 const openApiRoute = createRoute({
@@ -169,6 +172,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       log,
       now: deps.now ?? Date.now,
       maxBodyBytes,
+      streamLimit: new StreamCreationLimit({
+        perMinute: deps.newStreamsPerMinute,
+        now: deps.now,
+      }),
     }),
   );
 

@@ -28,6 +28,8 @@ import { showValue } from "../domain/show_value.ts";
 import { errorResponses, errorSchema, fail } from "./errors.ts";
 import { action, type ApiEnv, createRouter } from "./router.ts";
 import { DEFAULT_MAX_BODY_BYTES, shownSize } from "./limit_body.ts";
+import type { ApiEnv as Env } from "./router.ts";
+import { StreamCreationLimit } from "./stream_creation_limit.ts";
 import { acceptWebSocket, isTooLarge, webSocketResponses } from "./websocket.ts";
 import { tokenQuery } from "./validate.ts";
 
@@ -40,6 +42,8 @@ const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 export interface ReadingSink {
   /** Feeds readings to their streams; the ones it cannot take are listed. */
   ingest(readings: readonly Reading[], source: Source): IngestResult;
+  /** True when the stream exists (its readings create nothing). */
+  exists(stream: string): boolean;
   /** Counts a message that could not be parsed, by reason. */
   reject(reason: string): void;
 }
@@ -52,6 +56,8 @@ export interface IngestDeps {
   now: () => number;
   /** Largest body or WebSocket message, bytes. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** How fast each client may create streams. Default: 100 a minute. */
+  streamLimit?: StreamCreationLimit;
 }
 
 const reason = z.string().meta({
@@ -140,9 +146,65 @@ function tooLarge(max: number, size: number | string): string {
   return `Cannot ingest reading: payload must be at most ${max} bytes: current size is ${size} bytes`;
 }
 
+/** Who sent a request, for the stream creation limit: its token, else its address. */
+export function clientOf(c: Context<Env>): string {
+  const token = c.get("token");
+  return token !== undefined ? token.id : (c.env?.remoteAddr ?? "local");
+}
+
+/**
+ * Ingests `readings` from `client`, refusing those that would create a
+ * stream once the client's creations are used up (reason stream_rate);
+ * the rest go to the sink, and every rejection keeps its index.
+ */
+export function ingestLimited(
+  deps: Pick<IngestDeps, "sink" | "log"> & { streamLimit: StreamCreationLimit },
+  readings: readonly Reading[],
+  source: Source,
+  client: string,
+): IngestResult {
+  const { sink, streamLimit } = deps;
+  const kept: Reading[] = [];
+  const keptAt: number[] = [];
+  const refused: IngestResult["rejected"] = [];
+  const created = new Set<string>();
+  readings.forEach((r, index) => {
+    if (created.has(r.stream) || sink.exists(r.stream) || streamLimit.take(client)) {
+      if (!sink.exists(r.stream)) created.add(r.stream);
+      kept.push(r);
+      keptAt.push(index);
+      return;
+    }
+    sink.reject("stream_rate");
+    refused.push({
+      index,
+      stream: r.stream,
+      reason: "stream_rate",
+      message: `Cannot create stream ${JSON.stringify(r.stream)}: a client may create at most ` +
+        `${streamLimit.perMinute} streams a minute (--new-streams-per-minute): current value ` +
+        `is over the limit; the next in ${streamLimit.waitSeconds(client)} s`,
+    });
+  });
+  if (refused.length > 0) {
+    deps.log.warn("ingest.stream_rate_limited", {
+      source,
+      client,
+      refused: refused.length,
+      perMinute: streamLimit.perMinute,
+    });
+  }
+  const result = kept.length > 0 ? sink.ingest(kept, source) : { accepted: 0, rejected: [] };
+  const rejected = [
+    ...result.rejected.map((r) => ({ ...r, index: keptAt[r.index] })),
+    ...refused,
+  ].sort((a, b) => a.index - b.index);
+  return { accepted: result.accepted, rejected };
+}
+
 /** The ingest routes, to mount at /v1. */
 export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
   const { sink, log, now } = deps;
+  const streamLimit = deps.streamLimit ?? new StreamCreationLimit();
   const maxBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const limit = bodyLimit({
     maxSize: maxBytes,
@@ -234,14 +296,19 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
   };
 
   /** Parsed readings into the service, or the 400 of the parse error. */
-  const answer = (c: Context, parsed: ParseResult) => {
+  const answer = (c: Context<Env>, parsed: ParseResult) => {
     if (!parsed.ok) {
       const e = parsed.error;
       sink.reject(e.reason);
       log.debug("ingest.rejected", { source: "http", reason: e.reason, error: e.message });
       return c.json({ error: e.message, reason: e.reason, field: e.field }, 400);
     }
-    const result = sink.ingest(parsed.readings, "http");
+    const result = ingestLimited(
+      { sink, log, streamLimit },
+      parsed.readings,
+      "http",
+      clientOf(c),
+    );
     if (result.accepted === 0 && result.rejected.length > 0) {
       const first = result.rejected[0];
       return c.json({ error: first.message, reason: first.reason, ...result }, 422);
@@ -262,14 +329,15 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
     return answer(c, parseHttpBody(bytes, { receivedAt: now() }));
   });
 
-  app.openapi(wsRoute, (c) =>
-    acceptWebSocket(c, c.get("action"), (socket) => {
+  app.openapi(wsRoute, (c) => {
+    const client = clientOf(c);
+    return acceptWebSocket(c, c.get("action"), (socket) => {
       const reply = (r: IngestReply) => {
         if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(r));
       };
       socket.onmessage = (ev) => {
         try {
-          reply(ingestMessage(deps, ev.data, maxBytes));
+          reply(ingestMessage({ sink, log, now, streamLimit, client }, ev.data, maxBytes));
         } catch (e) {
           log.error("ingest.failed", { source: "ws", error: e });
           reply({
@@ -286,14 +354,20 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
           log.debug("ingest.rejected", { source: "ws", reason: "too_large", maxBytes });
         }
       };
-    }));
+    });
+  });
 
   return app;
 }
 
 /** What one WebSocket message does: parse, ingest, reply. */
 export function ingestMessage(
-  { sink, log, now }: Pick<IngestDeps, "sink" | "log" | "now">,
+  { sink, log, now, streamLimit, client }: Pick<IngestDeps, "sink" | "log" | "now"> & {
+    /** How fast the client may create streams. Default: 100 a minute. */
+    streamLimit?: StreamCreationLimit;
+    /** Who sent it (clientOf). Default "local". */
+    client?: string;
+  },
   data: unknown,
   maxBytes: number,
 ): IngestReply {
@@ -317,7 +391,12 @@ export function ingestMessage(
     log.debug("ingest.rejected", { source: "ws", reason: e.reason, error: e.message });
     return { ok: false, reason: e.reason, error: e.message, field: e.field };
   }
-  const result = sink.ingest(parsed.readings, "ws");
+  const result = ingestLimited(
+    { sink, log, streamLimit: streamLimit ?? new StreamCreationLimit() },
+    parsed.readings,
+    "ws",
+    client ?? "local",
+  );
   if (result.rejected.length === 0) return { ok: true, accepted: result.accepted };
   const first = result.rejected[0];
   return {

@@ -116,6 +116,7 @@ export async function serve(args: string[]): Promise<number> {
     allowedHosts: allowedHosts(cfg.host, cfg.allowedHosts),
     corsOrigins: cfg.corsOrigins,
     maxBodyBytes: cfg.maxBodyBytes,
+    newStreamsPerMinute: cfg.newStreamsPerMinute,
   });
 
   let server: HttpServer;

@@ -78,6 +78,7 @@ export async function startDaemon(
     tokens: ApiTokens.fromSpecs(config.apiTokens),
     allowedHosts: allowedHosts(config.host, config.allowedHosts),
     corsOrigins: config.corsOrigins,
+    newStreamsPerMinute: config.newStreamsPerMinute,
   });
   return {
     kv,
