@@ -43,7 +43,9 @@ export async function serve(args: string[]): Promise<number> {
   const tls = await readTls(cfg);
   log.info("forecastd.starting", { version: VERSION, pid: Deno.pid, dataDir: cfg.dataDir });
 
-  const lock = await lockDataDir(cfg.dataDir, "Cannot start forecastd");
+  const lock = await lockDataDir(cfg.dataDir, "Cannot start forecastd").catch((e) => {
+    throw e instanceof Deno.errors.NotCapable ? dataDirNotAllowed(cfg.dataDir, e) : e;
+  });
   // from here on a signal stops the daemon gracefully (once it has started)
   const stopped = waitForSignal(log);
   const kv = await Deno.openKv(kvPath(cfg));
@@ -215,6 +217,20 @@ function checkExposure(cfg: Config, tokens: ApiTokens): void {
       "read and change every stream: current value is no token. Make one with forecastd token " +
       "and pass its hash with --api-token (or FORECASTD_API_TOKENS), listen on 127.0.0.1, or " +
       "accept the risk with --allow-unauthenticated",
+  );
+}
+
+/**
+ * The data directory lies outside what Deno lets the process write
+ * (`deno task start` allows ./data only): the exact command that allows it.
+ */
+function dataDirNotAllowed(dir: string, e: Error): UsageError {
+  const flags = `--allow-read=.,${dir} --allow-write=${dir}`;
+  return new UsageError(
+    `Cannot start forecastd: Deno must be allowed to read and write the data directory ` +
+      `(${e.message}): current value is ${JSON.stringify(dir)}. deno task start allows ./data ` +
+      `only; for another directory run\n  deno run --v8-flags=--optimize-for-size --allow-net ` +
+      `--allow-env ${flags} main.ts serve --data-dir ${dir}\nor use the compiled binary`,
   );
 }
 

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { hashToken } from "../../src/auth/token_hash.ts";
 import { withTempDir } from "../_helpers.ts";
+import { makeCertificate } from "./_certificate.ts";
 import { json, serve, startDaemon, within } from "./_harness.ts";
 
 /** A client WebSocket frame: FIN, `opcode`, masked unless `mask` is false; `declared` overrides the length. */
@@ -203,45 +204,6 @@ Deno.test("a refused WebSocket handshake gets a plain HTTP answer: 401 without a
     await d.close();
   }
 });
-
-/** A self-signed certificate for localhost and 127.0.0.1 made by openssl in `dir`, or null without openssl. */
-export async function makeCertificate(dir: string): Promise<{ cert: string; key: string } | null> {
-  try {
-    const out = await new Deno.Command("openssl", {
-      args: [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-        "-days",
-        "1",
-        "-keyout",
-        `${dir}/key.pem`,
-        "-out",
-        `${dir}/cert.pem`,
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-  return {
-    cert: await Deno.readTextFile(`${dir}/cert.pem`),
-    key: await Deno.readTextFile(`${dir}/key.pem`),
-  };
-}
 
 Deno.test("with a certificate the server speaks HTTPS: a client trusting it gets answers, plain HTTP does not", async (t) => {
   await withTempDir(async (dir) => {
