@@ -6,7 +6,7 @@
 # ROLE:HASH line to forecastd; docs/security.md):
 #
 #   docker build -t forecastd .
-#   docker run --rm forecastd run main.ts token          # token: fcd_...  api-token: write:sha256:...
+#   docker run --rm forecastd run --allow-env main.ts token          # token: fcd_...  api-token: write:sha256:...
 #   docker run -d --name forecastd -p 8080:8080 -p 1883:1883 -v forecastd-data:/data \
 #     -e FORECASTD_API_TOKENS=write:sha256:... forecastd
 #
