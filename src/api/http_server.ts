@@ -71,7 +71,8 @@ export async function startHttpServer(
   const closeGraceMs = opts.closeGraceMs ?? 1000;
   const { log } = opts;
   const listener = getRequestListener(
-    (request, env) => fetch(request, { remoteAddr: env.incoming.socket?.remoteAddress }),
+    (request, env) =>
+      fetch(realRequest(request), { remoteAddr: env.incoming.socket?.remoteAddress }),
     // its own Request and Response in place of the globals would break Deno.serve elsewhere
     { overrideGlobalObjects: false },
   );
@@ -177,6 +178,23 @@ export async function startHttpServer(
       }
     },
   };
+}
+
+/**
+ * A Request of this realm for the adapter's lightweight one, which Deno's
+ * own constructors refuse (`new Request(req, init)`, as Hono's body limit
+ * does): the same method, URL, headers, body stream and abort signal.
+ */
+function realRequest(r: Request): Request {
+  // it passes instanceof Request (its prototype is Request's) but not Deno's brand check
+  const bodyless = r.method === "GET" || r.method === "HEAD";
+  return new Request(r.url, {
+    method: r.method,
+    headers: r.headers,
+    body: bodyless ? undefined : r.body,
+    signal: r.signal,
+    duplex: "half",
+  } as RequestInit);
 }
 
 /** The fetch Request of an upgrade's IncomingMessage (no body), or null for a bad Host. */

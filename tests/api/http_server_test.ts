@@ -242,3 +242,34 @@ Deno.test("with a certificate the server speaks HTTPS: a client trusting it gets
     }
   });
 });
+
+Deno.test("requests through the real server reach the routes whole: a DELETE and a POST without a body, a chunked PUT over the limit", async () => {
+  const d = await startDaemon({ env: { FORECASTD_MAX_BODY_BYTES: "4096" } });
+  const server = await serve(d.app);
+  try {
+    const base = `http://${server.base}`;
+    await d.request("PUT", "/v1/streams/cellar", { columns: ["t"] });
+    const del = await fetch(`${base}/v1/streams/cellar`, { method: "DELETE" });
+    assert.equal(del.status, 204);
+    await del.body?.cancel();
+    const ack = await json(await fetch(`${base}/v1/alerts/1/ack`, { method: "POST" }));
+    assert.equal(ack.status, 404, JSON.stringify(ack.body));
+    const body = new ReadableStream<Uint8Array>({
+      start(ctl) {
+        for (let i = 0; i < 8; i++) ctl.enqueue(new Uint8Array(1024).fill(32));
+        ctl.close();
+      },
+    });
+    const put = await json(
+      await fetch(`${base}/v1/streams/cellar`, {
+        method: "PUT",
+        body,
+        headers: { "content-type": "application/json" },
+      }),
+    );
+    assert.equal(put.status, 413, JSON.stringify(put.body));
+  } finally {
+    await server.close();
+    await d.close();
+  }
+});
