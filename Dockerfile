@@ -1,8 +1,17 @@
 # forecastd on the official Deno image (Debian; linux/amd64 and linux/arm64,
 # so it also builds on a Raspberry Pi 4/5 with a 64-bit OS).
 #
+# The API listens on every interface of the container, so it needs an API token: without
+# one forecastd refuses to start and says so. Make one (the token goes to your clients, its
+# ROLE:HASH line to forecastd; docs/security.md):
+#
 #   docker build -t forecastd .
-#   docker run -d --name forecastd -p 8080:8080 -p 1883:1883 -v forecastd-data:/data forecastd
+#   docker run --rm forecastd run --allow-env main.ts token          # token: fcd_...  api-token: write:sha256:...
+#   docker run -d --name forecastd -p 8080:8080 -p 1883:1883 -v forecastd-data:/data \
+#     -e FORECASTD_API_TOKENS=write:sha256:... forecastd
+#
+# HTTPS: mount the certificate and key under /run/secrets and add
+#   -e FORECASTD_TLS_CERT=/run/secrets/cert.pem -e FORECASTD_TLS_KEY=/run/secrets/key.pem
 FROM denoland/deno:2.9.6
 
 WORKDIR /app
@@ -25,7 +34,8 @@ ENV FORECASTD_HOST=0.0.0.0 \
     FORECASTD_MQTT_PORT=1883
 EXPOSE 8080 1883
 
+# /healthz needs no token; over HTTPS the probe does not check the certificate of 127.0.0.1
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["deno", "eval", "const r = await fetch(`http://127.0.0.1:${Deno.env.get('FORECASTD_PORT')}/healthz`); Deno.exit(r.ok ? 0 : 1)"]
+  CMD ["deno", "eval", "--unsafely-ignore-certificate-errors=127.0.0.1", "const s = Deno.env.get('FORECASTD_TLS_CERT') ? 'https' : 'http'; const r = await fetch(`${s}://127.0.0.1:${Deno.env.get('FORECASTD_PORT')}/healthz`); Deno.exit(r.ok ? 0 : 1)"]
 
-CMD ["run", "--v8-flags=--optimize-for-size", "--allow-net", "--allow-env", "--allow-read=/app,/data", "--allow-write=/data", "main.ts", "serve"]
+CMD ["run", "--v8-flags=--optimize-for-size", "--allow-net", "--allow-env", "--allow-read=/app,/data,/run/secrets", "--allow-write=/data", "main.ts", "serve"]

@@ -3,7 +3,7 @@
  *
  * Wiring only: reads the command and runs it from src/cli/ (serve, the
  * default; export and import of a stream's model; the offline demo; replay;
- * version; help), then turns what it returned or threw into an exit status:
+ * token; version; help), then turns what it returned or threw into an exit status:
  * 0 on success, 2 for a mistake the user can fix (printed without a stack),
  * 1 otherwise.
  */
@@ -15,6 +15,7 @@ import { helpCommand } from "./src/cli/help.ts";
 import { importCommand } from "./src/cli/import.ts";
 import { replayCommand } from "./src/cli/replay.ts";
 import { serve } from "./src/cli/serve.ts";
+import { tokenCommand } from "./src/cli/token.ts";
 import { UsageError } from "./src/cli/usage_error.ts";
 import { versionCommand } from "./src/cli/version.ts";
 
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   import: importCommand,
   demo: demoCommand,
   replay: replayCommand,
+  token: tokenCommand,
   version: versionCommand,
   help: helpCommand,
 };

@@ -23,8 +23,9 @@ import {
   streamId,
   streamListParam,
   timeParam,
+  tokenParam,
 } from "./validate.ts";
-import { upgradeWebSocket, webSocketResponses } from "./websocket.ts";
+import { acceptWebSocket, webSocketResponses } from "./websocket.ts";
 
 /** The alerts as the routes use them: the port every channel reads, and acknowledgement. */
 export interface AlertsPort extends AlertSource {
@@ -81,6 +82,7 @@ export async function alertPage(
 const feedQuery = z.strictObject({
   stream: streamListParam.optional().meta({ description: "Only these streams' alerts" }),
   after: alertIdParam.optional().meta({ description: "Replay the stored alerts after this id" }),
+  token: tokenParam.optional(),
 });
 
 /** `Last-Event-ID`, sent by a reconnecting EventSource: blank is as if absent. */
@@ -198,10 +200,8 @@ export function alertRoutes(deps: AlertsDeps): OpenAPIHono<ApiEnv> {
 
   app.openapi(wsRoute, (c) => {
     const q = c.req.valid("query");
-    const { socket, response } = upgradeWebSocket(c.req.raw, c.get("action"));
-    let feed: AlertFeed | undefined;
-    socket.onopen = () => {
-      feed = openAlertFeed(
+    return acceptWebSocket(c, c.get("action"), (socket) => {
+      const feed: AlertFeed = openAlertFeed(
         alerts,
         { after: q.after ?? null, streams: q.stream ?? null },
         (e) => {
@@ -219,10 +219,9 @@ export function alertRoutes(deps: AlertsDeps): OpenAPIHono<ApiEnv> {
         },
       );
       log.debug("ws.alerts_opened", { after: q.after ?? null, subscribers: alerts.subscribers });
-    };
-    socket.onclose = () => feed?.close();
-    socket.onerror = () => feed?.close();
-    return response;
+      socket.onclose = () => feed.close();
+      socket.onerror = () => feed.close();
+    });
   });
 
   return app;

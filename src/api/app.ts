@@ -10,13 +10,21 @@
  * generated from them. Errors are JSON `{"error": "<message>"}` (errors.ts).
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
+import { ApiTokens } from "../auth/api_tokens.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../service/service.ts";
 import { alertRoutes } from "./alerts.ts";
+import { checkHost, LOOPBACK_NAMES } from "./check_host.ts";
+import { checkOrigin } from "./check_origin.ts";
 import { errorHandler, errorResponses } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { ingestRoutes } from "./ingest.ts";
+import { DEFAULT_MAX_BODY_BYTES, limitBody } from "./limit_body.ts";
+import { requireToken } from "./require_token.ts";
+import { StreamCreationLimit } from "./stream_creation_limit.ts";
 import { type ApiEnv, createRouter } from "./router.ts";
 import { servicePorts } from "./service_ports.ts";
 import { streamRoutes } from "./streams.ts";
@@ -40,8 +48,25 @@ export interface AppDeps {
   signal?: AbortSignal;
   /** Interval of the SSE comment heartbeat, ms. Default 15,000. */
   heartbeatMs?: number;
-  /** Largest ingest body or WebSocket message, bytes. Default 1 MiB. */
+  /** Largest request body or WebSocket message, bytes. Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * The API tokens (require_token.ts). Default none: every request passes,
+   * and the daemon then listens on loopback only.
+   */
+  tokens?: ApiTokens;
+  /**
+   * The names the Host header may give (check_host.ts); null: any. Default:
+   * localhost, 127.0.0.1 and ::1.
+   */
+  allowedHosts?: readonly string[] | null;
+  /**
+   * Web origins whose pages may call the API (CORS) and open its WebSockets,
+   * besides forecastd's own. Default none: no CORS headers.
+   */
+  corsOrigins?: readonly string[];
+  /** Streams one HTTP or WebSocket client may create a minute. Default 100. */
+  newStreamsPerMinute?: number;
 }
 
 const openApiRoute = createRoute({
@@ -68,6 +93,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   const ports = servicePorts(deps.service);
   const app = createRouter();
 
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const corsOrigins = deps.corsOrigins ?? [];
+  const refused: Record<string, number> = {};
+  const count = (reason: string) => (refused[reason] = (refused[reason] ?? 0) + 1);
+
   app.use(async (c, next) => {
     const t0 = performance.now();
     await next();
@@ -81,9 +111,50 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     }
   });
 
+  // before any route: the Host (DNS rebinding), CORS, the Origin of browsers' requests that
+  // change something or open a WebSocket, the token, the body's size
+  const counted =
+    (reason: string, mw: ReturnType<typeof checkHost>): typeof mw => async (c, next) => {
+      try {
+        return await mw(c, next);
+      } catch (e) {
+        if (e instanceof HTTPException && (e.status === 421 || e.status === 403)) count(reason);
+        throw e;
+      }
+    };
+  app.use(
+    counted(
+      "host",
+      checkHost(deps.allowedHosts === undefined ? LOOPBACK_NAMES : deps.allowedHosts),
+    ),
+  );
+  if (corsOrigins.length > 0) {
+    app.use(cors({
+      origin: [...corsOrigins],
+      allowMethods: ["GET", "HEAD", "POST", "PUT", "DELETE"],
+      allowHeaders: ["authorization", "content-type", "last-event-id"],
+      maxAge: 600,
+    }));
+  }
+  app.use(counted("origin", checkOrigin(corsOrigins)));
+  app.use(requireToken({
+    tokens: deps.tokens ?? new ApiTokens([]),
+    refused: (reason) => count(`auth_${reason}`),
+  }));
+  // the ingest routes limit their bodies themselves, counting refusals as too_large
+  app.use(limitBody(
+    maxBodyBytes,
+    (c) => c.req.method === "POST" && /^\/v1\/(streams\/[^/]+\/)?readings$/.test(c.req.path),
+  ));
+
   app.route(
     "/",
-    healthRoutes({ version: deps.version, readiness: deps.readiness, metrics: ports.metrics }),
+    healthRoutes({
+      version: deps.version,
+      readiness: deps.readiness,
+      metrics: ports.metrics,
+      httpRefused: () => ({ ...refused }),
+    }),
   );
   app.route("/v1/streams", streamRoutes({ streams: ports.streams, alerts: ports.alerts }));
   app.route(
@@ -101,11 +172,21 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       sink: ports.sink,
       log,
       now: deps.now ?? Date.now,
-      maxBodyBytes: deps.maxBodyBytes,
+      maxBodyBytes,
+      streamLimit: new StreamCreationLimit({
+        perMinute: deps.newStreamsPerMinute,
+        now: deps.now,
+      }),
     }),
   );
 
   app.route("/", dashboard());
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API token (forecastd token makes one): read, or write which includes " +
+      "read. Required when forecastd is configured with tokens; /healthz and /readyz are open.",
+  });
 
   // made on first request, when every route is registered; the routes do not change after
   let document: Record<string, unknown> | undefined;
@@ -125,6 +206,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
         { name: "ingest", description: "Readings over HTTP and WebSocket" },
         { name: "operations", description: "Health, readiness, metrics and this document" },
       ],
+      security: [{ bearerToken: [] }],
     }) as unknown as Record<string, unknown>;
     return c.json(document, 200);
   });

@@ -19,6 +19,8 @@ export interface HealthDeps {
   /** Whether Deno KV is open and the MQTT broker connected (null: no broker configured). */
   readiness: () => { kv: boolean; broker: boolean | null };
   metrics: MetricsSource;
+  /** HTTP requests refused by the Host, Origin and token checks, by reason. Default: none. */
+  httpRefused?: () => Record<string, number>;
 }
 
 const healthSchema = z.object({ status: z.literal("ok"), version: z.string() }).meta({
@@ -39,6 +41,7 @@ const healthRoute = createRoute({
   path: "/healthz",
   tags: ["operations"],
   summary: "Liveness: 200 while the process serves requests",
+  security: [],
   responses: {
     200: { description: "Alive", content: { "application/json": { schema: healthSchema } } },
     ...errorResponses(),
@@ -50,6 +53,7 @@ const readyRoute = createRoute({
   path: "/readyz",
   tags: ["operations"],
   summary: "Readiness: Deno KV open, and the MQTT broker connected when one is configured",
+  security: [],
   responses: {
     200: { description: "Ready", content: { "application/json": { schema: readySchema } } },
     503: {
@@ -113,7 +117,7 @@ export function healthRoutes(deps: HealthDeps): OpenAPIHono<ApiEnv> {
   app.openapi(
     metricsRoute,
     (c) =>
-      c.text(formatMetrics(deps.metrics, deps.version), 200, {
+      c.text(formatMetrics(deps.metrics, deps.version, deps.httpRefused?.()), 200, {
         "content-type": METRICS_CONTENT_TYPE,
       }),
   );

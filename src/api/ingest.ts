@@ -24,17 +24,26 @@ import type { Logger } from "../log.ts";
 import { parseHttpBody, parseWebSocketMessage } from "../ingest/parse.ts";
 import type { ParseResult } from "../ingest/ingest_error.ts";
 import type { IngestResult, Source } from "../service/service.ts";
-import { errorResponses } from "./errors.ts";
+import { showValue } from "../domain/show_value.ts";
+import { errorResponses, errorSchema, fail } from "./errors.ts";
 import { action, type ApiEnv, createRouter } from "./router.ts";
-import { upgradeWebSocket, webSocketResponses } from "./websocket.ts";
+import { DEFAULT_MAX_BODY_BYTES, shownSize } from "./limit_body.ts";
+import type { ApiEnv as Env } from "./router.ts";
+import { StreamCreationLimit } from "./stream_creation_limit.ts";
+import { acceptWebSocket, isTooLarge, webSocketResponses } from "./websocket.ts";
+import { tokenQuery } from "./validate.ts";
 
-/** Default largest body or WebSocket message, bytes. */
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_BODY_BYTES };
+
+/** The media types a JSON body may be sent as: application/json and application/*+json. */
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 /** Where the ingest routes hand readings: the service. */
 export interface ReadingSink {
   /** Feeds readings to their streams; the ones it cannot take are listed. */
   ingest(readings: readonly Reading[], source: Source): IngestResult;
+  /** True when the stream exists (its readings create nothing). */
+  exists(stream: string): boolean;
   /** Counts a message that could not be parsed, by reason. */
   reject(reason: string): void;
 }
@@ -47,6 +56,8 @@ export interface IngestDeps {
   now: () => number;
   /** Largest body or WebSocket message, bytes. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** How fast each client may create streams. Default: 100 a minute. */
+  streamLimit?: StreamCreationLimit;
 }
 
 const reason = z.string().meta({
@@ -120,6 +131,10 @@ const ingestResponses = {
     description: "The body is larger than the limit",
     content: { "application/json": { schema: tooLargeSchema } },
   },
+  415: {
+    description: "Without an API token, the body is not sent as JSON",
+    content: { "application/json": { schema: errorSchema } },
+  },
   422: {
     description: "Every reading was refused by the service",
     content: { "application/json": { schema: allRejectedSchema } },
@@ -131,23 +146,85 @@ function tooLarge(max: number, size: number | string): string {
   return `Cannot ingest reading: payload must be at most ${max} bytes: current size is ${size} bytes`;
 }
 
+/** Who sent a request, for the stream creation limit: its token, else its address. */
+export function clientOf(c: Context<Env>): string {
+  const token = c.get("token");
+  return token !== undefined ? token.id : (c.env?.remoteAddr ?? "local");
+}
+
+/**
+ * Ingests `readings` from `client`, refusing those that would create a
+ * stream once the client's creations are used up (reason stream_rate);
+ * the rest go to the sink, and every rejection keeps its index.
+ */
+export function ingestLimited(
+  deps: Pick<IngestDeps, "sink" | "log"> & { streamLimit: StreamCreationLimit },
+  readings: readonly Reading[],
+  source: Source,
+  client: string,
+): IngestResult {
+  const { sink, streamLimit } = deps;
+  const kept: Reading[] = [];
+  const keptAt: number[] = [];
+  const refused: IngestResult["rejected"] = [];
+  const created = new Set<string>();
+  readings.forEach((r, index) => {
+    if (created.has(r.stream) || sink.exists(r.stream) || streamLimit.take(client)) {
+      if (!sink.exists(r.stream)) created.add(r.stream);
+      kept.push(r);
+      keptAt.push(index);
+      return;
+    }
+    sink.reject("stream_rate");
+    refused.push({
+      index,
+      stream: r.stream,
+      reason: "stream_rate",
+      message: `Cannot create stream ${JSON.stringify(r.stream)}: a client may create at most ` +
+        `${streamLimit.perMinute} streams a minute (--new-streams-per-minute): current value ` +
+        `is over the limit; the next in ${streamLimit.waitSeconds(client)} s`,
+    });
+  });
+  if (refused.length > 0) {
+    deps.log.warn("ingest.stream_rate_limited", {
+      source,
+      client,
+      refused: refused.length,
+      perMinute: streamLimit.perMinute,
+    });
+  }
+  const result = kept.length > 0 ? sink.ingest(kept, source) : { accepted: 0, rejected: [] };
+  const rejected = [
+    ...result.rejected.map((r) => ({ ...r, index: keptAt[r.index] })),
+    ...refused,
+  ].sort((a, b) => a.index - b.index);
+  return { accepted: result.accepted, rejected };
+}
+
 /** The ingest routes, to mount at /v1. */
 export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
   const { sink, log, now } = deps;
+  const streamLimit = deps.streamLimit ?? new StreamCreationLimit();
   const maxBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const limit = bodyLimit({
     maxSize: maxBytes,
     onError: (c) => {
       sink.reject("too_large");
-      const size = Number(c.req.header("content-length") ?? NaN);
-      const shown = Number.isFinite(size) ? size : `more than ${maxBytes}`;
-      return c.json({ error: tooLarge(maxBytes, shown), reason: "too_large" }, 413);
+      return c.json(
+        { error: tooLarge(maxBytes, shownSize(c, maxBytes)), reason: "too_large" },
+        413,
+      );
     },
   });
   const body = {
     content: {
       "application/json": { schema: readingForms },
-      "text/plain": { schema: { type: "string" as const, description: "A bare number" } },
+      "text/plain": {
+        schema: {
+          type: "string" as const,
+          description: "A bare number (with an API token only; without one, send it as JSON)",
+        },
+      },
     },
   };
 
@@ -189,21 +266,49 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
       "`POST /v1/readings`; the server answers each with one IngestReply " +
       "(#/components/schemas/IngestReply).",
     middleware: [action("open ingest WebSocket")] as const,
-    responses: webSocketResponses("Upgraded: send readings, read one IngestReply per message"),
+    request: { query: tokenQuery },
+    responses: webSocketResponses(
+      "Upgraded: send readings, read one IngestReply per message. A message over the body " +
+        "limit closes the socket with 1009, an unmasked frame with 1002.",
+      400,
+    ),
   });
 
   const app = createRouter();
   app.openAPIRegistry.register("IngestReply", ingestReplySchema);
 
+  /**
+   * Without a token, a body must be sent as JSON: a page of another site can
+   * POST text/plain or a form without a preflight, but not JSON (nor a token).
+   */
+  const checkType = (c: Context<ApiEnv>) => {
+    if (c.get("token") !== undefined) return;
+    const type = c.req.header("content-type");
+    if (type === undefined || !JSON_MEDIA_TYPE.test(type.split(";")[0].trim())) {
+      sink.reject("bad_content_type");
+      fail(
+        415,
+        "Cannot ingest reading: the body must be sent as JSON (content-type application/json; " +
+          "a bare number is JSON too) when the request carries no API token: current value is " +
+          showValue(type),
+      );
+    }
+  };
+
   /** Parsed readings into the service, or the 400 of the parse error. */
-  const answer = (c: Context, parsed: ParseResult) => {
+  const answer = (c: Context<Env>, parsed: ParseResult) => {
     if (!parsed.ok) {
       const e = parsed.error;
       sink.reject(e.reason);
       log.debug("ingest.rejected", { source: "http", reason: e.reason, error: e.message });
       return c.json({ error: e.message, reason: e.reason, field: e.field }, 400);
     }
-    const result = sink.ingest(parsed.readings, "http");
+    const result = ingestLimited(
+      { sink, log, streamLimit },
+      parsed.readings,
+      "http",
+      clientOf(c),
+    );
     if (result.accepted === 0 && result.rejected.length > 0) {
       const first = result.rejected[0];
       return c.json({ error: first.message, reason: first.reason, ...result }, 422);
@@ -212,34 +317,44 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
   };
 
   app.openapi(streamRoute, async (c) => {
+    checkType(c);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const stream = c.req.valid("param").id;
     return answer(c, parseHttpBody(bytes, { receivedAt: now(), stream }));
   });
 
   app.openapi(readingsRoute, async (c) => {
+    checkType(c);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     return answer(c, parseHttpBody(bytes, { receivedAt: now() }));
   });
 
   app.openapi(wsRoute, (c) => {
-    const { socket, response } = upgradeWebSocket(c.req.raw, c.get("action"));
-    const reply = (r: IngestReply) => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(r));
-    };
-    socket.onmessage = (ev) => {
-      try {
-        reply(ingestMessage(deps, ev.data, maxBytes));
-      } catch (e) {
-        log.error("ingest.failed", { source: "ws", error: e });
-        reply({
-          ok: false,
-          reason: "error",
-          error: "Cannot ingest reading: the daemon failed unexpectedly; see its log",
-        });
-      }
-    };
-    return response;
+    const client = clientOf(c);
+    return acceptWebSocket(c, c.get("action"), (socket) => {
+      const reply = (r: IngestReply) => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(r));
+      };
+      socket.onmessage = (ev) => {
+        try {
+          reply(ingestMessage({ sink, log, now, streamLimit, client }, ev.data, maxBytes));
+        } catch (e) {
+          log.error("ingest.failed", { source: "ws", error: e });
+          reply({
+            ok: false,
+            reason: "error",
+            error: "Cannot ingest reading: the daemon failed unexpectedly; see its log",
+          });
+        }
+      };
+      socket.onerror = (ev) => {
+        // the server refused the message while reading its header, and closes with 1009
+        if (isTooLarge(ev)) {
+          sink.reject("too_large");
+          log.debug("ingest.rejected", { source: "ws", reason: "too_large", maxBytes });
+        }
+      };
+    });
   });
 
   return app;
@@ -247,7 +362,12 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
 
 /** What one WebSocket message does: parse, ingest, reply. */
 export function ingestMessage(
-  { sink, log, now }: Pick<IngestDeps, "sink" | "log" | "now">,
+  { sink, log, now, streamLimit, client }: Pick<IngestDeps, "sink" | "log" | "now"> & {
+    /** How fast the client may create streams. Default: 100 a minute. */
+    streamLimit?: StreamCreationLimit;
+    /** Who sent it (clientOf). Default "local". */
+    client?: string;
+  },
   data: unknown,
   maxBytes: number,
 ): IngestReply {
@@ -271,7 +391,12 @@ export function ingestMessage(
     log.debug("ingest.rejected", { source: "ws", reason: e.reason, error: e.message });
     return { ok: false, reason: e.reason, error: e.message, field: e.field };
   }
-  const result = sink.ingest(parsed.readings, "ws");
+  const result = ingestLimited(
+    { sink, log, streamLimit: streamLimit ?? new StreamCreationLimit() },
+    parsed.readings,
+    "ws",
+    client ?? "local",
+  );
   if (result.rejected.length === 0) return { ok: true, accepted: result.accepted };
   const first = result.rejected[0];
   return {

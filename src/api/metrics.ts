@@ -125,7 +125,12 @@ function perHorizon(
 }
 
 /** Every metric of the daemon, as text. */
-export function formatMetrics(source: MetricsSource, version: string): string {
+export function formatMetrics(
+  source: MetricsSource,
+  version: string,
+  /** HTTP requests refused before any route, by reason (host, origin, auth_*). */
+  httpRefused: Record<string, number> = {},
+): string {
   const c = source.counters;
   const e = source.learning;
   const rejects = Object.entries(source.rejects()).sort(([a], [b]) => a.localeCompare(b));
@@ -148,6 +153,14 @@ export function formatMetrics(source: MetricsSource, version: string): string {
       type: "counter",
       help: "Messages and readings rejected, by reason.",
       series: rejects.map(([reason, n]) => [{ reason }, n]),
+    },
+    {
+      name: "forecastd_http_refused_total",
+      type: "counter",
+      help: "HTTP requests and WebSocket handshakes refused by the Host, Origin or token " +
+        "checks, by reason.",
+      series: Object.entries(httpRefused).sort(([a], [b]) => a.localeCompare(b))
+        .map(([reason, n]) => [{ reason }, n]),
     },
     {
       name: "forecastd_training_steps_total",

@@ -6,13 +6,23 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
+import type { ApiToken } from "../auth/api_tokens.ts";
 import { refuseInvalid } from "./validate.ts";
+import type { WebSocketUpgrader } from "./websocket.ts";
 
-/** What the API's middleware hands on to handlers. */
+/** What the API's middleware hands on to handlers, and what the server hands the app. */
 export interface ApiEnv {
+  Bindings: {
+    /** The client's address, from the server (absent under `app.request()`). */
+    remoteAddr?: string;
+    /** Upgrades the request to a WebSocket, from the server (absent under `app.request()`). */
+    upgradeWebSocket?: WebSocketUpgrader;
+  };
   Variables: {
     /** What the route does, as its error messages start: "Cannot <action>: ...". */
     action: string;
+    /** The API token the request carried (set by requireToken; absent without one). */
+    token: ApiToken;
   };
 }
 

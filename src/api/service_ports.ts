@@ -38,6 +38,7 @@ export function servicePorts(service: Service): ServicePorts {
     alerts: service,
     sink: {
       ingest: (readings, source) => service.ingest(readings, source),
+      exists: (stream) => service.records.has(stream),
       reject: (reason) => service.reject(reason),
     },
     metrics: {

@@ -125,6 +125,18 @@ function queryString() {
   return z.string({ error: "must be given once" });
 }
 
+/**
+ * `?token=`: the API token, on the live feeds only (a browser's EventSource
+ * and WebSocket cannot send headers); require_token.ts checks it.
+ */
+export const tokenParam = queryString().meta({
+  description: "The API token, for browsers' EventSource and WebSocket, which cannot send " +
+    "Authorization: Bearer; other clients send the header",
+});
+
+/** The query of a route whose only parameter is `?token=`. */
+export const tokenQuery = z.strictObject({ token: tokenParam.optional() });
+
 /** A stream id in a path or a query. */
 export const streamId = z.string({ error: `must be a stream id of ${STREAM_ID_RULE}` }).refine(
   isStreamId,

@@ -26,6 +26,8 @@ Usage:
                                         (forecastd demo --help)
   forecastd replay FILE [options]       feed a CSV through the engine and score it
                                         (forecastd replay --help)
+  forecastd token [--role read|write]   make an API token and print it with its hash
+                                        (forecastd token --help)
   forecastd version                     print the version
   forecastd help                        print this help
 

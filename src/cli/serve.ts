@@ -12,6 +12,9 @@ import { type Mqtt, MqttConfigError, startMqtt } from "../ingest/mqtt.ts";
 import { hostPort } from "../ingest/broker.ts";
 import { type DemoSource, startDemoSource } from "../ingest/demo_source.ts";
 import { createApp } from "../api/app.ts";
+import { allowedHosts, isLoopback, isWildcard } from "../api/check_host.ts";
+import { type HttpServer, startHttpServer } from "../api/http_server.ts";
+import { ApiTokens } from "../auth/api_tokens.ts";
 import { startWebhooks } from "../alerts/webhook.ts";
 import { type MqttAlerts, startMqttAlerts } from "../alerts/mqtt.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
@@ -34,9 +37,15 @@ export async function serve(args: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger({ level: cfg.logLevel });
+  // who may connect, before anything is opened: a refusal leaves nothing to undo
+  const tokens = ApiTokens.fromSpecs(cfg.apiTokens);
+  checkExposure(cfg, tokens);
+  const tls = await readTls(cfg);
   log.info("forecastd.starting", { version: VERSION, pid: Deno.pid, dataDir: cfg.dataDir });
 
-  const lock = await lockDataDir(cfg.dataDir, "Cannot start forecastd");
+  const lock = await lockDataDir(cfg.dataDir, "Cannot start forecastd").catch((e) => {
+    throw e instanceof Deno.errors.NotCapable ? dataDirNotAllowed(cfg.dataDir, e) : e;
+  });
   // from here on a signal stops the daemon gracefully (once it has started)
   const stopped = waitForSignal(log);
   const kv = await Deno.openKv(kvPath(cfg));
@@ -105,11 +114,22 @@ export async function serve(args: string[]): Promise<number> {
     version: VERSION,
     readiness: () => ({ kv: kvOpen, broker: mqtt.connected() }),
     signal: shutdownSignal.signal,
+    tokens,
+    allowedHosts: allowedHosts(cfg.host, cfg.allowedHosts),
+    corsOrigins: cfg.corsOrigins,
+    maxBodyBytes: cfg.maxBodyBytes,
+    newStreamsPerMinute: cfg.newStreamsPerMinute,
   });
 
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: HttpServer;
   try {
-    server = Deno.serve({ hostname: cfg.host, port: cfg.port, onListen: () => {} }, app.fetch);
+    server = await startHttpServer(app.fetch, {
+      hostname: cfg.host,
+      port: cfg.port,
+      ...tls,
+      maxMessageBytes: cfg.maxBodyBytes,
+      log,
+    });
   } catch (e) {
     mqttAlerts?.close();
     await mqtt.close();
@@ -136,9 +156,23 @@ export async function serve(args: string[]): Promise<number> {
     })
     : null;
 
-  printEndpoints(cfg, server.addr, mqtt, demo, service.records.size);
+  printEndpoints(cfg, server, tokens, mqtt, demo, service.records.size);
+  if (tokens.enabled) {
+    log.info("http.auth", { tokens: tokens.describe() });
+  } else {
+    log.warn("http.unauthenticated", {
+      host: cfg.host,
+      message: isLoopback(cfg.host)
+        ? "no API token is configured: the API is open to every user and program of this " +
+          "machine, and listens on loopback only (forecastd token makes a token)"
+        : "no API token is configured and --allow-unauthenticated is set: the API is open to " +
+          "anyone who reaches its port",
+    });
+  }
   log.info("forecastd.ready", {
-    http: `http://${hostPort(server.addr.hostname, server.addr.port)}/`,
+    http: `${server.secure ? "https" : "http"}://${
+      hostPort(server.addr.hostname, server.addr.port)
+    }/`,
     mqtt: mqtt.brokerUrl,
     streams: service.records.size,
   });
@@ -170,20 +204,80 @@ export async function serve(args: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Refuses to serve the API without a token on an address other than
+ * loopback, unless --allow-unauthenticated says so.
+ */
+function checkExposure(cfg: Config, tokens: ApiTokens): void {
+  if (tokens.enabled || isLoopback(cfg.host) || cfg.allowUnauthenticated) return;
+  throw new UsageError(
+    `Cannot start forecastd: the HTTP API must have an API token to listen on ${
+      JSON.stringify(cfg.host)
+    }${isWildcard(cfg.host) ? " (every interface)" : ""}, or anyone who reaches the port could ` +
+      "read and change every stream: current value is no token. Make one with forecastd token " +
+      "and pass its hash with --api-token (or FORECASTD_API_TOKENS), listen on 127.0.0.1, or " +
+      "accept the risk with --allow-unauthenticated",
+  );
+}
+
+/**
+ * The data directory lies outside what Deno lets the process write
+ * (`deno task start` allows ./data only): the exact command that allows it.
+ */
+function dataDirNotAllowed(dir: string, e: Error): UsageError {
+  const flags = `--allow-read=.,${dir} --allow-write=${dir}`;
+  return new UsageError(
+    `Cannot start forecastd: Deno must be allowed to read and write the data directory ` +
+      `(${e.message}): current value is ${JSON.stringify(dir)}. deno task start allows ./data ` +
+      `only; for another directory run\n  deno run --v8-flags=--optimize-for-size --allow-net ` +
+      `--allow-env ${flags} main.ts serve --data-dir ${dir}\nor use the compiled binary`,
+  );
+}
+
+/** The certificate and key of --tls-cert and --tls-key, read once at start. */
+async function readTls(cfg: Config): Promise<{ cert?: string; key?: string }> {
+  if (cfg.tlsCert === null || cfg.tlsKey === null) return {};
+  const read = async (flag: string, path: string) => {
+    try {
+      const text = await Deno.readTextFile(path);
+      if (!text.includes("-----BEGIN ")) throw new Error("it holds no PEM block");
+      return text;
+    } catch (e) {
+      throw new UsageError(
+        `Cannot start forecastd: ${flag} must name a readable PEM file (${
+          e instanceof Error ? e.message : String(e)
+        }): current value is ${JSON.stringify(path)}`,
+      );
+    }
+  };
+  return { cert: await read("--tls-cert", cfg.tlsCert), key: await read("--tls-key", cfg.tlsKey) };
+}
+
 /** The friendly start-up lines, one per endpoint (tests read the http: and mqtt: lines). */
 function printEndpoints(
   cfg: Config,
-  addr: Deno.NetAddr,
+  server: HttpServer,
+  tokens: ApiTokens,
   mqtt: Mqtt,
   demo: DemoSource | null,
   streams: number,
 ): void {
-  const http = `http://${hostPort(addr.hostname, addr.port)}`;
-  const wildcard = addr.hostname === "0.0.0.0" || addr.hostname === "::";
+  const { addr } = server;
+  const http = `${server.secure ? "https" : "http"}://${hostPort(addr.hostname, addr.port)}`;
+  const wildcard = isWildcard(addr.hostname);
+  const auth = tokens.enabled ? ' -H "Authorization: Bearer $TOKEN"' : "";
   print(`forecastd ${VERSION} is running`);
   print(
     `  http: ${http}/${wildcard ? " (every interface)" : ""}  ` +
-      `try: curl ${http}/v1/streams`,
+      `try: curl${auth} ${http}/v1/streams`,
+  );
+  print(
+    tokens.enabled
+      ? `  auth: API tokens (${tokens.describe()}); /healthz and /readyz are open`
+      : isLoopback(cfg.host)
+      ? "  auth: none: loopback only, open to every user of this machine " +
+        "(forecastd token makes a token)"
+      : "  auth: none (--allow-unauthenticated): open to anyone who reaches the port",
   );
   if (mqtt.broker) {
     print(

@@ -18,7 +18,10 @@ export const SECRET_NAME = /pas|pwd|secret|token|key/i;
  */
 export function maskSecrets(value: unknown, schema: z.ZodType | null): unknown {
   if (value === null || value === undefined) return value;
-  if (schema !== null && configMeta.get(schema)?.secret) return MASK;
+  if (schema !== null && configMeta.get(schema)?.secret) {
+    // a secret list shows how many it holds (an empty one reads back as itself)
+    return Array.isArray(value) ? value.map(() => MASK) : MASK;
+  }
   if (typeof value === "string") return maskUrlPassword(value);
   if (Array.isArray(value)) {
     const element = schema && arrayElement(schema);

@@ -18,6 +18,7 @@ import {
   STREAM_ID_PATTERN,
   STREAM_ID_RULE,
 } from "../domain/reading.ts";
+import { TOKEN_SPEC_RULE, tokenSpecProblem } from "../auth/api_tokens.ts";
 import { configMeta } from "./config_meta.ts";
 
 function int(min: number, max: number) {
@@ -70,6 +71,30 @@ const httpUrl = z.string({ error: "must be an http:// or https:// URL" }).refine
   { error: "must be an http:// or https:// URL with a host" },
 );
 
+const tokenSpec = z.string({ error: `must be ${TOKEN_SPEC_RULE}` }).refine(
+  (s) => tokenSpecProblem(s) === null,
+  { error: (iss) => tokenSpecProblem(String(iss.input)) ?? `must be ${TOKEN_SPEC_RULE}` },
+).register(configMeta, {
+  description: "an API token: ROLE:HASH",
+  // a token pasted in place of its hash must not be shown back
+  secret: true,
+});
+
+/** An origin as browsers send it: scheme, host and port, nothing else. */
+const origin = z.string({ error: "must be an origin such as https://example.org:8443" }).refine(
+  (s) => {
+    if (!isUrl(s, ["http:", "https:"])) return false;
+    return new URL(s).origin === s;
+  },
+  { error: "must be an origin (http:// or https://, a host, an optional port, no path)" },
+);
+
+/** A host name or address as a Host header names it, without a port. */
+const hostName = z.string({ error: "must be a host name or IP address" }).regex(
+  /^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/,
+  { error: "must be a host name or IP address without a port" },
+);
+
 const streamId = z.string({ error: `must be a stream id of ${STREAM_ID_RULE}` }).regex(
   STREAM_ID_PATTERN,
   { error: `must be a stream id of ${STREAM_ID_RULE}` },
@@ -101,6 +126,71 @@ export const configSchema = z.strictObject({
     arg: "PORT",
     env: "FORECASTD_PORT",
     description: "HTTP API port; 0 picks a free port",
+  }),
+  apiTokens: z.array(tokenSpec, { error: "must be a list of ROLE:HASH tokens" }).default([])
+    .register(configMeta, {
+      flag: "--api-token",
+      arg: "ROLE:HASH",
+      env: "FORECASTD_API_TOKENS",
+      description: "API token the HTTP API accepts, as its role (read or write) and hash " +
+        "(forecastd token makes one; repeat the flag; comma-separated in the variable); " +
+        "unset: no authentication, and the API listens on loopback only",
+      secret: true,
+    }),
+  allowUnauthenticated: z.boolean({ error: "must be true or false" }).default(false).register(
+    configMeta,
+    {
+      flag: "--allow-unauthenticated",
+      arg: "",
+      env: "FORECASTD_ALLOW_UNAUTHENTICATED",
+      description: "serve the API without a token on an address other than loopback " +
+        "(anyone who reaches the port may read and change everything)",
+    },
+  ),
+  tlsCert: text("a file path").nullable().default(null).register(configMeta, {
+    flag: "--tls-cert",
+    arg: "FILE",
+    env: "FORECASTD_TLS_CERT",
+    description: "certificate chain (PEM) of the HTTP API: it then serves HTTPS, with --tls-key",
+  }),
+  tlsKey: text("a file path").nullable().default(null).register(configMeta, {
+    flag: "--tls-key",
+    arg: "FILE",
+    env: "FORECASTD_TLS_KEY",
+    description: "private key (PEM) of --tls-cert",
+  }),
+  allowedHosts: z.array(hostName, { error: "must be a list of host names" }).default([])
+    .register(configMeta, {
+      flag: "--allowed-host",
+      arg: "NAME",
+      env: "FORECASTD_ALLOWED_HOSTS",
+      description: "host name the API answers to in the Host header (against DNS rebinding; " +
+        "repeat the flag); unset: the --host address, with localhost, 127.0.0.1 and ::1 on " +
+        "loopback, or any name on every interface (0.0.0.0, ::)",
+    }),
+  corsOrigins: z.array(origin, { error: "must be a list of origins" }).default([]).register(
+    configMeta,
+    {
+      flag: "--cors-origin",
+      arg: "ORIGIN",
+      env: "FORECASTD_CORS_ORIGINS",
+      description: "web origin (https://host:port) whose pages may call the API and open its " +
+        "WebSockets (repeat the flag); unset: forecastd's own origin only, no CORS",
+    },
+  ),
+  maxBodyBytes: int(1, 1024 * 1024 * 1024).default(1024 * 1024).register(configMeta, {
+    flag: "--max-body-bytes",
+    arg: "N",
+    env: "FORECASTD_MAX_BODY_BYTES",
+    description: "largest HTTP request body or WebSocket message, bytes; larger ones are " +
+      "refused while they are read",
+  }),
+  newStreamsPerMinute: int(1, 1_000_000).default(100).register(configMeta, {
+    flag: "--new-streams-per-minute",
+    arg: "N",
+    env: "FORECASTD_NEW_STREAMS_PER_MINUTE",
+    description: "streams one HTTP or WebSocket client (a token, or an address without one) " +
+      "may create a minute, in bursts of up to N; readings of further new streams are refused",
   }),
   dataDir: text("a directory path").default("./data").register(configMeta, {
     flag: "--data-dir",
@@ -242,6 +332,13 @@ export const configSchema = z.strictObject({
     description: 'also learn a simulated sensor (stream "demo")',
   }),
 }).superRefine((c, ctx) => {
+  if ((c.tlsCert === null) !== (c.tlsKey === null)) {
+    ctx.addIssue({
+      code: "custom",
+      path: [c.tlsCert === null ? "tlsKey" : "tlsCert"],
+      message: "must be given together with " + (c.tlsCert === null ? "tlsCert" : "tlsKey"),
+    });
+  }
   if ((c.mqttCert === null) !== (c.mqttKey === null)) {
     ctx.addIssue({
       code: "custom",

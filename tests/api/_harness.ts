@@ -6,6 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../../src/api/app.ts";
+import { allowedHosts } from "../../src/api/check_host.ts";
+import { startHttpServer } from "../../src/api/http_server.ts";
+import { ApiTokens } from "../../src/auth/api_tokens.ts";
 import { resolveConfig } from "../../src/config/mod.ts";
 import { type CapturedLog, captureLog } from "../../src/log.ts";
 import type { Reading } from "../../src/domain/reading.ts";
@@ -70,8 +73,12 @@ export async function startDaemon(
     readiness: () => ({ ...ready }),
     signal: shutdown.signal,
     heartbeatMs: opts.heartbeatMs,
-    maxBodyBytes: opts.maxBodyBytes,
+    maxBodyBytes: opts.maxBodyBytes ?? config.maxBodyBytes,
     now: opts.now,
+    tokens: ApiTokens.fromSpecs(config.apiTokens),
+    allowedHosts: allowedHosts(config.host, config.allowedHosts),
+    corsOrigins: config.corsOrigins,
+    newStreamsPerMinute: config.newStreamsPerMinute,
   });
   return {
     kv,
@@ -98,11 +105,17 @@ export async function startDaemon(
   };
 }
 
-/** A real server for `app` on 127.0.0.1, port 0. */
-export function serve(
-  app: { fetch: Deno.ServeHandler },
-): { port: number; base: string; close(): Promise<void> } {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+/** A real server for `app` on 127.0.0.1, port 0, as the daemon serves it (http_server.ts). */
+export async function serve(
+  app: { fetch: (req: Request, env: Record<string, unknown>) => Response | Promise<Response> },
+  opts: { maxMessageBytes?: number; cert?: string; key?: string } = {},
+): Promise<{ port: number; base: string; close(): Promise<void> }> {
+  const server = await startHttpServer(app.fetch, {
+    hostname: "127.0.0.1",
+    port: 0,
+    log: captureLog("error").log,
+    ...opts,
+  });
   const port = server.addr.port;
   return { port, base: `127.0.0.1:${port}`, close: () => server.shutdown() };
 }

@@ -107,7 +107,7 @@ Deno.test("GET /v1/alerts filters by stream, state, time and id, pages both ways
 
 Deno.test("SSE sends each alert as id/event/data, filtered by stream; Last-Event-ID resumes with exactly the missed ones", async () => {
   const d = await startDaemon({ heartbeatMs: 20 });
-  const server = serve(d.app);
+  const server = await serve(d.app);
   try {
     const first = await sse(server.base, "?stream=a,b");
     await until(() => d.service.subscribers === 1, 2000, "the SSE client to subscribe");
@@ -177,7 +177,7 @@ Deno.test("SSE sends each alert as id/event/data, filtered by stream; Last-Event
 
 Deno.test("the shutdown signal ends live SSE streams so the server can shut down", async () => {
   const d = await startDaemon();
-  const server = serve(d.app);
+  const server = await serve(d.app);
   const reader = await sse(server.base);
   await until(() => d.service.subscribers === 1, 2000, "the SSE client to subscribe");
   d.shutdown.abort();
@@ -191,7 +191,7 @@ Deno.test("the shutdown signal ends live SSE streams so the server can shut down
 
 Deno.test("the alerts WebSocket sends each alert as JSON, filtered by stream, resuming with ?after=", async () => {
   const d = await startDaemon();
-  const server = serve(d.app);
+  const server = await serve(d.app);
   const live = new WsClient(`ws://${server.base}/v1/alerts/ws?stream=a`);
   let resumed: WsClient | undefined;
   try {
@@ -225,7 +225,7 @@ Deno.test("the alerts WebSocket sends each alert as JSON, filtered by stream, re
 
 Deno.test("an injected fault raises an alert that reaches SSE, the alerts WebSocket and a webhook (retried, signed)", async () => {
   const d = await startDaemon();
-  const server = serve(d.app);
+  const server = await serve(d.app);
   const secret = "webhook-secret";
 
   // the receiver: fails the first attempt with 500, then checks the HMAC itself

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { assertOutcome, INGEST_CASES, type IngestCase, type Outcome } from "../ingest/cases.ts";
-import { type Daemon, json, serve, startDaemon, WsClient } from "./_harness.ts";
+import { type Daemon, json, serve, startDaemon, until, within, WsClient } from "./_harness.ts";
 
 /** The readings the engine received since `mark` (an index into d.ingested). */
 function since(d: Daemon, mark: number) {
@@ -103,7 +103,7 @@ Deno.test("POST /v1/readings passes every WebSocket-form case of the ingest conf
 
 Deno.test("GET /v1/ingest/ws passes every WebSocket case of the ingest conformance table, one reply per message", async () => {
   const d = await startDaemon();
-  const server = serve(d.app);
+  const server = await serve(d.app);
   const ws = new WsClient(`ws://${server.base}/v1/ingest/ws`);
   try {
     await ws.opened;
@@ -139,7 +139,7 @@ Deno.test("GET /v1/ingest/ws passes every WebSocket case of the ingest conforman
 
 Deno.test("the ingest WebSocket names per-reading rejections from the service, takes binary frames and limits size", async () => {
   const d = await startDaemon({ maxBodyBytes: 2000 });
-  const server = serve(d.app);
+  const server = await serve(d.app, { maxMessageBytes: 2000 });
   const ws = new WsClient(`ws://${server.base}/v1/ingest/ws`);
   try {
     await ws.opened;
@@ -171,13 +171,12 @@ Deno.test("the ingest WebSocket names per-reading rejections from the service, t
     assert.deepEqual(await ws.next(), { ok: true, accepted: 1 });
     assert.equal(d.service.counters.readings.ws, 3);
 
-    reply = await ws.ask(JSON.stringify({ stream: "s", a: 1, pad: "é".repeat(1000) }));
-    assert.equal(reply.ok, false);
-    assert.equal(reply.reason, "too_large");
-    assert.equal(
-      reply.error,
-      "Cannot ingest reading: payload must be at most 2000 bytes: current size is 2029 bytes",
-    );
+    // over the limit: refused while its header is read (2029 bytes of UTF-8), the socket closed
+    ws.socket.send(JSON.stringify({ stream: "s", a: 1, pad: "é".repeat(1000) }));
+    const closed = await within(ws.closed, 5000, "the close of an oversized message");
+    assert.equal(closed.code, 1009, "1009: message too big");
+    await until(() => d.service.rejects().too_large === 1, 5000, "too_large counted");
+    assert.equal(d.service.counters.readings.ws, 3);
   } finally {
     await ws.close();
     await server.close();
@@ -205,10 +204,26 @@ Deno.test("HTTP ingest: 200 with rejections listed, 422 when every reading is re
     assert.equal(r.body.reason, r.body.rejected[0].reason);
     assert.match(r.body.error, /^Cannot ingest reading/);
 
-    // a bare number in text/plain, the stream named by the path
+    // a bare number, the stream named by the path: JSON; text/plain only with a token (a page of
+    // another site may POST text/plain without a preflight)
+    const plain = await json(
+      await d.app.request("/v1/streams/c/readings", {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: "21.5",
+      }),
+    );
+    assert.equal(plain.status, 415);
+    assert.equal(
+      plain.body.error,
+      "Cannot ingest reading: the body must be sent as JSON (content-type application/json; a " +
+        'bare number is JSON too) when the request carries no API token: current value is "text/plain"',
+    );
+    assert.equal(d.service.records.has("c"), false, "nothing was ingested");
+    assert.equal(d.service.rejects().bad_content_type, 1);
     const res = await d.app.request("/v1/streams/c/readings", {
       method: "POST",
-      headers: { "content-type": "text/plain" },
+      headers: { "content-type": "application/json" },
       body: "21.5",
     });
     assert.deepEqual((await json(res)).body, { accepted: 1, rejected: [] });
@@ -230,7 +245,7 @@ Deno.test("a reading without a time takes the time of the app's clock, over HTTP
   const clock = Date.UTC(2025, 5, 1, 12);
   let now = clock;
   const d = await startDaemon({ now: () => now });
-  const server = serve(d.app);
+  const server = await serve(d.app);
   const ws = new WsClient(`ws://${server.base}/v1/ingest/ws`);
   try {
     let r = await json(await d.request("POST", "/v1/streams/s/readings", { v: 1 }));

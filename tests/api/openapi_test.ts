@@ -138,13 +138,14 @@ Deno.test("the document names bodies, query parameters, headers, SSE and WebSock
     const events = paths["/v1/alerts/events"].get;
     assert.deepEqual(Object.keys(events.responses["200"].content), ["text/event-stream"]);
     assert.deepEqual(params(events, "header"), ["last-event-id"]);
-    assert.deepEqual(params(events, "query"), ["after", "stream"]);
+    assert.deepEqual(params(events, "query"), ["after", "stream", "token"]);
 
     for (const ws of ["/v1/alerts/ws", "/v1/ingest/ws"]) {
       const op = paths[ws].get;
       assert.match(op.responses["101"].description, /Upgrade: websocket/, ws);
       assert.ok(op.responses["101"].headers.upgrade, `${ws}: the 101 names its Upgrade header`);
       assert.ok(op.responses["426"], `${ws}: 426 without the handshake`);
+      assert.ok(params(op, "query").includes("token"), `${ws}: ?token= for browsers`);
     }
 
     for (const ingest of ["/v1/readings", "/v1/streams/{id}/readings"]) {
@@ -153,7 +154,14 @@ Deno.test("the document names bodies, query parameters, headers, SSE and WebSock
         "application/json",
         "text/plain",
       ]);
-      assert.deepEqual(Object.keys(op.responses).sort(), ["200", "400", "413", "422", "500"]);
+      assert.deepEqual(Object.keys(op.responses).sort(), [
+        "200",
+        "400",
+        "413",
+        "415",
+        "422",
+        "500",
+      ]);
     }
     assert.deepEqual(Object.keys(paths["/metrics"].get.responses["200"].content), [
       "text/plain; version=0.0.4",

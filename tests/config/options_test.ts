@@ -33,6 +33,14 @@ Deno.test("each option can be set through its flag and its variable", () => {
   const samples: Record<string, string> = {
     host: "0.0.0.0",
     port: "1",
+    apiTokens: `read:sha256:${"ab".repeat(32)}`,
+    allowUnauthenticated: "true",
+    tlsCert: "cert.pem",
+    tlsKey: "key.pem",
+    allowedHosts: "gateway.local",
+    corsOrigins: "https://grafana.example:3000",
+    maxBodyBytes: "4096",
+    newStreamsPerMinute: "7",
     dataDir: "/d",
     mqttUrl: "mqtt://b",
     mqttPort: "2",
@@ -91,7 +99,10 @@ Deno.test("each option's kind is read from its field's type in the schema", () =
     [kinds.mqttTopics, kinds.webhooks, kinds["alertRetention.maxAgeDays"]],
     ["list", "list", "number"],
   );
-  assert.deepEqual(OPTIONS.filter((o) => o.secret).map((o) => o.key), ["mqttPassword"]);
+  assert.deepEqual(OPTIONS.filter((o) => o.secret).map((o) => o.key), [
+    "apiTokens",
+    "mqttPassword",
+  ]);
   const webhook = OPTIONS.find((o) => o.key === "webhooks")!;
   assert.deepEqual(webhook.item("https://h.example"), { url: "https://h.example" });
   assert.equal(OPTIONS.find((o) => o.key === "mqttTopics")!.item("a/{stream}"), "a/{stream}");

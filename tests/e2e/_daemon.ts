@@ -161,7 +161,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   try {
     await waitUntil(() => bannerDone, "the start-up lines", opts.startMs);
-    const http = banner.map((l) => /^ {2}http: (http:\/\/\S+?)\/?(\s|$)/.exec(l)?.[1])
+    const http = banner.map((l) => /^ {2}http: (https?:\/\/\S+?)\/?(\s|$)/.exec(l)?.[1])
       .find((x) => x);
     const mqttUrl = banner.map((l) => /^ {2}mqtt: (mqtts?:\/\/\S+)/.exec(l)?.[1]).find((x) => x);
     if (!http) throw new Error(`no http: line in ${JSON.stringify(banner)}`);

@@ -85,7 +85,7 @@ Deno.test("an unknown command and a bad demo option exit with status 2 and say w
   assert.equal(
     unknown.stderr.trim(),
     "Cannot run forecastd: the command must be one of serve, export, import, demo, replay, " +
-      'version, help: current value is "frob" (forecastd help lists them)',
+      'token, version, help: current value is "frob" (forecastd help lists them)',
   );
   const demo = await cli(["demo", "--bogus"]);
   assert.equal(demo.code, 2);

@@ -1,0 +1,275 @@
+/**
+ * The API's server over real sockets: WebSocket frames written by hand
+ * over Deno.connect (an oversized message, an unmasked frame), a refused
+ * handshake answered in plain HTTP, and HTTPS with a certificate made by
+ * openssl for the test.
+ */
+import assert from "node:assert/strict";
+import { hashToken } from "../../src/auth/token_hash.ts";
+import { withTempDir } from "../_helpers.ts";
+import { makeCertificate } from "./_certificate.ts";
+import { json, serve, startDaemon, within } from "./_harness.ts";
+
+/** A client WebSocket frame: FIN, `opcode`, masked unless `mask` is false; `declared` overrides the length. */
+function frame(
+  payload: Uint8Array,
+  opts: { opcode?: number; mask?: boolean; declared?: number } = {},
+): Uint8Array {
+  const mask = opts.mask ?? true;
+  const len = opts.declared ?? payload.length;
+  const head: number[] = [0x80 | (opts.opcode ?? 1)];
+  const m = mask ? 0x80 : 0;
+  if (len < 126) head.push(m | len);
+  else if (len < 65536) head.push(m | 126, len >> 8, len & 255);
+  else {
+    head.push(
+      m | 127,
+      0,
+      0,
+      0,
+      0,
+      (len >>> 24) & 255,
+      (len >> 16) & 255,
+      (len >> 8) & 255,
+      len & 255,
+    );
+  }
+  const key = [0x12, 0x34, 0x56, 0x78];
+  if (mask) head.push(...key);
+  const out = new Uint8Array(head.length + payload.length);
+  out.set(head);
+  for (let i = 0; i < payload.length; i++) {
+    out[head.length + i] = mask ? payload[i] ^ key[i % 4] : payload[i];
+  }
+  return out;
+}
+
+/** A raw WebSocket client: the handshake, then frames in and out. */
+class RawSocket {
+  /** The handshake's answer: status line and headers. */
+  status = "";
+  #buf: Uint8Array = new Uint8Array(0);
+  constructor(readonly conn: Deno.Conn) {}
+
+  static async open(
+    port: number,
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<RawSocket> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const lines = [
+      `GET ${path} HTTP/1.1`,
+      `Host: 127.0.0.1:${port}`,
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      `Sec-WebSocket-Key: ${btoa("forecastd-tests!")}`,
+      "Sec-WebSocket-Version: 13",
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+      "",
+      "",
+    ];
+    await conn.write(new TextEncoder().encode(lines.join("\r\n")));
+    const s = new RawSocket(conn);
+    const head = await s.#until((b) => findEnd(b) >= 0, "the handshake's answer");
+    const end = findEnd(head);
+    s.status = new TextDecoder().decode(head.subarray(0, end));
+    s.#buf = head.subarray(end + 4);
+    return s;
+  }
+
+  async #until(done: (b: Uint8Array) => boolean, what: string): Promise<Uint8Array> {
+    const chunk = new Uint8Array(65536);
+    while (!done(this.#buf)) {
+      const n = await within(this.conn.read(chunk), 5000, what);
+      if (n === null) break;
+      const next = new Uint8Array(this.#buf.length + n);
+      next.set(this.#buf);
+      next.set(chunk.subarray(0, n), this.#buf.length);
+      this.#buf = next;
+    }
+    return this.#buf;
+  }
+
+  /** Writes `bytes`; false when the server has closed the connection meanwhile. */
+  async write(bytes: Uint8Array): Promise<boolean> {
+    try {
+      await this.conn.write(bytes);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The next frame from the server: opcode and payload (a close: code in the first 2 bytes). */
+  async next(): Promise<{ opcode: number; payload: Uint8Array }> {
+    const b = await this.#until((b) => b.length >= 2 && b.length >= 2 + (b[1] & 127), "a frame");
+    const len = b[1] & 127; // the server's frames here are short
+    const f = { opcode: b[0] & 15, payload: b.slice(2, 2 + len) };
+    this.#buf = b.subarray(2 + len);
+    return f;
+  }
+
+  close() {
+    try {
+      this.conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+function findEnd(b: Uint8Array): number {
+  for (let i = 0; i + 3 < b.length; i++) {
+    if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
+  }
+  return -1;
+}
+
+const closeCode = (p: Uint8Array) => (p[0] << 8) | p[1];
+
+Deno.test("a 64 MiB WebSocket message is refused from its header (1009), unread, and memory stays low", async () => {
+  const d = await startDaemon();
+  const server = await serve(d.app, { maxMessageBytes: 1024 * 1024 });
+  const ws = await RawSocket.open(server.port, "/v1/ingest/ws");
+  try {
+    assert.match(ws.status, /^HTTP\/1\.1 101 /);
+    const rss0 = Deno.memoryUsage().rss;
+    const size = 64 * 1024 * 1024;
+    await ws.write(frame(new Uint8Array(0), { declared: size }));
+    // then the payload, 1 MiB at a time, until the server stops taking it
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    let written = 0;
+    while (written < size && await ws.write(chunk)) written += chunk.length;
+    assert.ok(written < size / 4, `the server stopped reading: ${written} bytes were taken`);
+    const f = await ws.next();
+    assert.equal(f.opcode, 8, "a close frame");
+    assert.equal(closeCode(f.payload), 1009, "1009: message too big");
+    const grown = (Deno.memoryUsage().rss - rss0) / 2 ** 20;
+    assert.ok(grown < 32, `RSS grew by ${grown.toFixed(1)} MiB for a 64 MiB message`);
+    assert.equal(d.service.rejects().too_large, 1, "counted as too_large");
+  } finally {
+    ws.close();
+    await server.close();
+    await d.close();
+  }
+});
+
+Deno.test("an unmasked client frame closes the WebSocket with 1002 and is not ingested", async () => {
+  const d = await startDaemon();
+  const server = await serve(d.app);
+  const ws = await RawSocket.open(server.port, "/v1/ingest/ws");
+  try {
+    const reading = new TextEncoder().encode(JSON.stringify({ stream: "u", t: 1 }));
+    // a masked frame is taken
+    await ws.write(frame(reading));
+    const reply = await ws.next();
+    assert.equal(reply.opcode, 1);
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(reply.payload)), {
+      ok: true,
+      accepted: 1,
+    });
+    await ws.write(
+      frame(new TextEncoder().encode(JSON.stringify({ stream: "v", t: 1 })), { mask: false }),
+    );
+    const f = await ws.next();
+    assert.equal(f.opcode, 8);
+    assert.equal(closeCode(f.payload), 1002, "1002: protocol error");
+    assert.equal(d.service.records.has("v"), false);
+  } finally {
+    ws.close();
+    await server.close();
+    await d.close();
+  }
+});
+
+Deno.test("a refused WebSocket handshake gets a plain HTTP answer: 401 without a token, 403 from another origin", async () => {
+  const token = "fcd_http-server-test-token-00000000000000000000";
+  const d = await startDaemon({ env: { FORECASTD_API_TOKENS: `write:${hashToken(token)}` } });
+  const server = await serve(d.app);
+  try {
+    const none = await RawSocket.open(server.port, "/v1/alerts/ws");
+    assert.match(none.status, /^HTTP\/1\.1 401 /);
+    assert.match(none.status, /www-authenticate: Bearer realm="forecastd"/i);
+    none.close();
+    const foreign = await RawSocket.open(server.port, `/v1/alerts/ws?token=${token}`, {
+      Origin: "https://evil.example",
+    });
+    assert.match(foreign.status, /^HTTP\/1\.1 403 /);
+    foreign.close();
+    const ok = await RawSocket.open(server.port, `/v1/alerts/ws?token=${token}`, {
+      Origin: `http://127.0.0.1:${server.port}`,
+    });
+    assert.match(ok.status, /^HTTP\/1\.1 101 /, "the same origin with the token");
+    ok.close();
+  } finally {
+    await server.close();
+    await d.close();
+  }
+});
+
+Deno.test("with a certificate the server speaks HTTPS: a client trusting it gets answers, plain HTTP does not", async (t) => {
+  await withTempDir(async (dir) => {
+    const pem = await makeCertificate(dir);
+    if (pem === null) {
+      console.log("openssl is not installed: skipping the HTTPS test");
+      t.step({ name: "HTTPS (skipped: no openssl)", ignore: true, fn: () => {} });
+      return;
+    }
+    const d = await startDaemon();
+    const server = await serve(d.app, pem);
+    const client = Deno.createHttpClient({ caCerts: [pem.cert] });
+    try {
+      const r = await json(await fetch(`https://127.0.0.1:${server.port}/healthz`, { client }));
+      assert.deepEqual(r, { status: 200, body: { status: "ok", version: "0.0.0-test" } });
+      await assert.rejects(() => fetch(`http://127.0.0.1:${server.port}/healthz`));
+      // the WebSocket upgrade over TLS
+      const conn = await Deno.connectTls({
+        hostname: "127.0.0.1",
+        port: server.port,
+        caCerts: [pem.cert],
+      });
+      await conn.write(new TextEncoder().encode(
+        `GET /v1/alerts/ws HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\n` +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${btoa("forecastd-tests!")}\r\n` +
+          "Sec-WebSocket-Version: 13\r\n\r\n",
+      ));
+      const buf = new Uint8Array(1024);
+      const n = await within(conn.read(buf), 5000, "the TLS handshake's answer");
+      assert.match(new TextDecoder().decode(buf.subarray(0, n ?? 0)), /^HTTP\/1\.1 101 /);
+      conn.close();
+    } finally {
+      client.close();
+      await server.close();
+      await d.close();
+    }
+  });
+});
+
+Deno.test("requests through the real server reach the routes whole: a DELETE and a POST without a body, a chunked PUT over the limit", async () => {
+  const d = await startDaemon({ env: { FORECASTD_MAX_BODY_BYTES: "4096" } });
+  const server = await serve(d.app);
+  try {
+    const base = `http://${server.base}`;
+    await d.request("PUT", "/v1/streams/cellar", { columns: ["t"] });
+    const del = await fetch(`${base}/v1/streams/cellar`, { method: "DELETE" });
+    assert.equal(del.status, 204);
+    await del.body?.cancel();
+    const ack = await json(await fetch(`${base}/v1/alerts/1/ack`, { method: "POST" }));
+    assert.equal(ack.status, 404, JSON.stringify(ack.body));
+    const body = new ReadableStream<Uint8Array>({
+      start(ctl) {
+        for (let i = 0; i < 8; i++) ctl.enqueue(new Uint8Array(1024).fill(32));
+        ctl.close();
+      },
+    });
+    const put = await json(
+      await fetch(`${base}/v1/streams/cellar`, {
+        method: "PUT",
+        body,
+        headers: { "content-type": "application/json" },
+      }),
+    );
+    assert.equal(put.status, 413, JSON.stringify(put.body));
+  } finally {
+    await server.close();
+    await d.close();
+  }
+});

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { StreamCreationLimit } from "../../src/api/stream_creation_limit.ts";
+import { hashToken } from "../../src/auth/token_hash.ts";
+import { json, startDaemon } from "./_harness.ts";
+
+Deno.test("StreamCreationLimit: a burst of perMinute per client, then one every 60/perMinute s", () => {
+  let t = 0;
+  const limit = new StreamCreationLimit({ perMinute: 6, now: () => t });
+  for (let i = 0; i < 6; i++) assert.equal(limit.take("a"), true, `creation ${i + 1}`);
+  assert.equal(limit.take("a"), false);
+  assert.equal(limit.waitSeconds("a"), 10);
+  assert.equal(limit.take("b"), true, "another client has its own bucket");
+  t = 9_999;
+  assert.equal(limit.take("a"), false);
+  t = 10_000;
+  assert.equal(limit.take("a"), true, "one more after 10 s");
+  t = 10_000 + 3_600_000;
+  for (let i = 0; i < 6; i++) assert.equal(limit.take("a"), true, "full again, not more");
+  assert.equal(limit.take("a"), false);
+});
+
+Deno.test("StreamCreationLimit forgets full buckets when it holds maxClients", () => {
+  let t = 0;
+  const limit = new StreamCreationLimit({ perMinute: 1, now: () => t, maxClients: 2 });
+  assert.equal(limit.take("a"), true);
+  assert.equal(limit.take("b"), true);
+  t = 60_000; // both full again: forgotten when a third client comes
+  assert.equal(limit.take("c"), true);
+  assert.equal(limit.take("a"), true);
+});
+
+Deno.test("one batch of 1,100 new stream ids creates only the client's share; existing streams and other clients go on", async () => {
+  const one = "fcd_stream-limit-test-one-0000000000000000000000";
+  const two = "fcd_stream-limit-test-two-0000000000000000000000";
+  // the app's clock, which the limit reads, stands still: no creation comes back meanwhile
+  const d = await startDaemon({
+    now: () => Date.UTC(2025, 5, 2),
+    env: {
+      FORECASTD_API_TOKENS: `write:${hashToken(one)},write:${hashToken(two)}`,
+      FORECASTD_NEW_STREAMS_PER_MINUTE: "100",
+    },
+  });
+  try {
+    const ts = Date.UTC(2025, 5, 1);
+    const auth = (t: string) => ({ authorization: `Bearer ${t}` });
+    assert.equal(
+      (await d.request("POST", "/v1/readings", { stream: "sensor", ts, t: 1 }, auth(two))).status,
+      200,
+    );
+    const batch = Array.from({ length: 1100 }, (_, i) => ({ stream: `junk${i}`, ts, v: i }));
+    const r = await json(await d.request("POST", "/v1/readings", batch, auth(one)));
+    assert.equal(r.status, 200);
+    assert.equal(r.body.accepted, 100);
+    assert.equal(r.body.rejected.length, 1000);
+    assert.deepEqual(r.body.rejected[0], {
+      index: 100,
+      stream: "junk100",
+      reason: "stream_rate",
+      message: 'Cannot create stream "junk100": a client may create at most 100 streams a ' +
+        "minute (--new-streams-per-minute): current value is over the limit; the next in 0.6 s",
+    });
+    assert.equal(d.service.records.size, 101, "maxStreams (1000) is far away");
+    assert.equal(d.service.rejects().stream_rate, 1000);
+
+    // the flooding client's existing streams go on; so do other clients' new sensors
+    let again = await json(
+      await d.request("POST", "/v1/readings", [{ stream: "junk5", ts: ts + 1, v: 1 }, {
+        stream: "fresh",
+        ts,
+        v: 1,
+      }], auth(one)),
+    );
+    assert.equal(again.body.accepted, 1);
+    assert.deepEqual(again.body.rejected.map((x: { index: number }) => x.index), [1]);
+    again = await json(
+      await d.request("POST", "/v1/streams/new-sensor/readings", { ts, t: 1 }, auth(two)),
+    );
+    assert.deepEqual(again, { status: 200, body: { accepted: 1, rejected: [] } });
+    const metrics = await (await d.request("GET", "/metrics", undefined, auth(two))).text();
+    assert.match(metrics, /^forecastd_rejected_readings_total\{reason="stream_rate"\} 1001$/m);
+    assert.ok(
+      d.log.entries().some((e) => e.event === "ingest.stream_rate_limited" && e.level === "warn"),
+    );
+  } finally {
+    await d.close();
+  }
+});
