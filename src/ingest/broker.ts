@@ -17,6 +17,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { Aedes } from "aedes";
 import type { Logger } from "../log.ts";
+import { readWholeBuffer } from "./read_whole_buffer.ts";
 
 /** Options of startEmbeddedBroker. */
 export interface EmbeddedBrokerOptions {
@@ -79,7 +80,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    aedes.handle(socket);
+    // Deno's read() leaves chunks behind, which stalls large publishes (read_whole_buffer.ts)
+    aedes.handle(readWholeBuffer(socket));
   });
   aedes.on("clientError", (client, error) => {
     log.debug("broker.client_error", { client: client?.id, error: error.message });
