@@ -89,10 +89,10 @@ export async function serve(args: string[]): Promise<number> {
     if (e instanceof MqttConfigError) throw new UsageError(e.message);
     throw e;
   }
-  // alerts over MQTT on the source's connection: one connection per broker
-  const mqttAlerts: MqttAlerts | null = mqtt.source
+  // alerts over MQTT: in-process on the embedded broker, else on the source's connection
+  const mqttAlerts: MqttAlerts | null = mqtt.publisher
     ? startMqttAlerts(service, {
-      client: mqtt.source.client,
+      client: mqtt.publisher,
       topicPrefix: cfg.alertTopicPrefix,
       log,
     })
@@ -130,7 +130,7 @@ export async function serve(args: string[]): Promise<number> {
     ? startDemoSource({
       sink: service,
       broker: mqtt.connection,
-      subscribed: mqtt.source?.ready,
+      subscribed: mqtt.ready,
       topics: cfg.mqttTopics,
       log,
     })
@@ -150,7 +150,8 @@ export async function serve(args: string[]): Promise<number> {
   }, SHUTDOWN_TIMEOUT_MS);
   log.info("shutdown.started", { signal });
   const t0 = performance.now();
-  // 1. sources: no more readings in, no more alerts out over MQTT
+  // 1. sources: no more readings in, no more alerts out over MQTT; the embedded
+  // broker stops acknowledging before it closes (what it acknowledged is ingested)
   await demo?.close();
   mqttAlerts?.close();
   await mqtt.close();
@@ -186,9 +187,10 @@ function printEndpoints(
       `try: curl ${http}/v1/streams`,
   );
   if (mqtt.broker) {
+    const b = mqtt.broker;
     print(
-      `  mqtt: ${mqtt.broker.url}  (embedded broker; publish readings to ` +
-        `${cfg.mqttTopics.join(" or ")})`,
+      `  mqtt: ${b.listenUrl}${b.wildcard ? ` (every interface; here ${b.url})` : ""}  ` +
+        `(embedded broker; publish readings to ${cfg.mqttTopics.join(" or ")})`,
     );
   } else if (mqtt.brokerError) {
     print(`  mqtt: not running: ${mqtt.brokerError.message}`);

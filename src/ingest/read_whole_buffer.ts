@@ -19,7 +19,12 @@
  * ```
  */
 import { Buffer } from "node:buffer";
-import type { Readable } from "node:stream";
+
+/** What is used of a node:stream Readable (a socket). */
+interface Readable {
+  read(size?: number): unknown;
+  readonly readableLength: number;
+}
 
 /** Makes `stream.read()` (no size) return all buffered data, as in Node; returns `stream`. */
 export function readWholeBuffer<S extends Readable>(stream: S): S {
@@ -31,7 +36,7 @@ export function readWholeBuffer<S extends Readable>(stream: S): S {
       return first;
     }
     const chunks: Uint8Array[] = [first];
-    for (let next = readOne(); next !== null; next = readOne()) chunks.push(next);
+    for (let next = readOne(); next instanceof Uint8Array; next = readOne()) chunks.push(next);
     return Buffer.concat(chunks);
   };
   return stream;

@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import {
   batchPayload,
   collectMqtt,
+  eventually,
   getJson,
   mqttClient,
   openedAlertEverywhere,
@@ -163,9 +164,12 @@ Deno.test("serve --demo: the simulated sensor's history arrives through the embe
   await withTempDir(async (dir) => {
     const d = await startDaemon({ dataDir: dir, args: ["--demo"] });
     try {
-      assert.ok(
-        d.banner.some((l) => l.startsWith('  demo: stream "demo" on sensors/demo/temperature')),
-        d.banner.join("\n"),
+      // the demo: line comes after the data: line the start-up wait ends on
+      await eventually(
+        () =>
+          d.banner.some((l) => l.startsWith('  demo: stream "demo" on sensors/demo/temperature')) ||
+          undefined,
+        `the demo: start-up line in ${JSON.stringify(d.banner)}`,
       );
       const s = await streamWithReadings(d, "demo", 576);
       assert.notEqual(s.state, "warming_up", "two simulated days warm the stream up");
