@@ -191,3 +191,63 @@ Deno.test("serve --demo: the simulated sensor's history arrives through the embe
     }
   });
 });
+
+Deno.test("serve: every QoS 1 reading the embedded broker acknowledged before a SIGTERM is learned and there after a restart", async () => {
+  await withTempDir(async (dir) => {
+    const first = await startDaemon({ dataDir: dir });
+    const device = await mqttClient(first.mqttUrl);
+    const acked: number[] = [];
+    const total = 10_240;
+    let sent = 0;
+    try {
+      // readings one per message, up to 200 unacknowledged; SIGTERM once 2,000 are acknowledged
+      let inFlight = 0;
+      let signalled = false;
+      const deadline = Date.now() + 30_000;
+      while (sent < total && device.connected && Date.now() < deadline) {
+        if (inFlight >= 200) {
+          await new Promise((r) => setTimeout(r, 2));
+          continue;
+        }
+        const i = sent++;
+        inFlight++;
+        device.publish(
+          "sensors/flood/temperature",
+          JSON.stringify({ ts: START + i * STEP, value: i % 50 }),
+          { qos: 1 },
+          (e) => {
+            inFlight--;
+            if (!e) acked.push(i);
+          },
+        );
+        if (!signalled && acked.length >= 2000) {
+          signalled = true;
+          Deno.kill(first.pid, "SIGTERM");
+        }
+        if (i % 50 === 49) await new Promise((r) => setTimeout(r, 0));
+      }
+      assert.ok(signalled, `2,000 acknowledged within 30 s: ${acked.length} of ${sent} sent`);
+    } finally {
+      device.end(true);
+      assert.equal((await first.stop()).code, 0, "SIGTERM ends the daemon with status 0");
+    }
+    assert.ok(sent < total, "the daemon stopped while readings were still coming");
+    const last = Math.max(...acked);
+    assert.equal(last, acked.length - 1, "acknowledged in order, none skipped");
+
+    const second = await startDaemon({ dataDir: dir });
+    try {
+      const s = await getJson<{ readings: number; lastReading: number }>(
+        `${second.http}/v1/streams/flood`,
+      );
+      assert.ok(
+        s.readings >= acked.length,
+        `${acked.length} acknowledged, ${s.readings} learned after the restart`,
+      );
+      assert.ok(s.lastReading >= START + last * STEP, "the last acknowledged reading is there");
+      assert.ok(s.readings <= sent);
+    } finally {
+      assert.equal((await second.stop()).code, 0);
+    }
+  });
+});
