@@ -66,14 +66,28 @@ export async function serve(args: string[]): Promise<number> {
 
   let mqtt: Mqtt;
   try {
+    if (cfg.brokerUsers !== null && cfg.brokerUsersFile !== null) {
+      throw new MqttConfigError(
+        "Cannot start the embedded MQTT broker: brokerUsers and brokerUsersFile must not both " +
+          "be given: current value gives both",
+      );
+    }
     mqtt = await startMqtt({
       sink: service,
       log,
       dataDir: cfg.dataDir,
       topics: cfg.mqttTopics,
       url: cfg.mqttUrl,
-      brokerHost: cfg.host,
+      brokerHost: cfg.mqttHost ?? cfg.host,
       brokerPort: cfg.mqttPort,
+      brokerUsers: cfg.brokerUsersFile !== null
+        ? { path: cfg.brokerUsersFile }
+        : cfg.brokerUsers !== null
+        ? { text: cfg.brokerUsers, where: "brokerUsers" }
+        : null,
+      brokerCertFile: cfg.brokerCert,
+      brokerKeyFile: cfg.brokerKey,
+      maxPayloadBytes: cfg.mqttMaxPayload,
       username: cfg.mqttUsername,
       password: cfg.mqttPassword,
       caFile: cfg.mqttCa,

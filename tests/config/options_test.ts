@@ -36,6 +36,12 @@ Deno.test("each option can be set through its flag and its variable", () => {
     dataDir: "/d",
     mqttUrl: "mqtt://b",
     mqttPort: "2",
+    mqttHost: "10.0.0.2",
+    mqttMaxPayload: "8",
+    brokerUsersFile: "users.json",
+    brokerUsers: '{"users":[]}',
+    brokerCert: "bc.pem",
+    brokerKey: "bk.pem",
     mqttUsername: "u",
     mqttPassword: "p",
     mqttCa: "ca.pem",
@@ -91,7 +97,10 @@ Deno.test("each option's kind is read from its field's type in the schema", () =
     [kinds.mqttTopics, kinds.webhooks, kinds["alertRetention.maxAgeDays"]],
     ["list", "list", "number"],
   );
-  assert.deepEqual(OPTIONS.filter((o) => o.secret).map((o) => o.key), ["mqttPassword"]);
+  assert.deepEqual(OPTIONS.filter((o) => o.secret).map((o) => o.key), [
+    "brokerUsers",
+    "mqttPassword",
+  ]);
   const webhook = OPTIONS.find((o) => o.key === "webhooks")!;
   assert.deepEqual(webhook.item("https://h.example"), { url: "https://h.example" });
   assert.equal(OPTIONS.find((o) => o.key === "mqttTopics")!.item("a/{stream}"), "a/{stream}");
