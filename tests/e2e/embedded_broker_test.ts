@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
+import mqtt from "mqtt";
+import { hashPassword } from "../../src/ingest/broker_users.ts";
 import {
   batchPayload,
   collectMqtt,
@@ -248,6 +250,49 @@ Deno.test("serve: every QoS 1 reading the embedded broker acknowledged before a 
       assert.ok(s.readings <= sent);
     } finally {
       assert.equal((await second.stop()).code, 0);
+    }
+  });
+});
+
+Deno.test("serve --broker-users-file: anonymous clients are refused, a user publishes readings and reads only the alerts, and the demo still publishes", async () => {
+  await withTempDir(async (dir) => {
+    const hash = await hashPassword("kitchen-pw", { N: 1024 });
+    const usersFile = `${dir}/users.json`;
+    await Deno.writeTextFile(
+      usersFile,
+      JSON.stringify({ users: [{ username: "kitchen", password: hash }] }),
+    );
+    const d = await startDaemon({
+      dataDir: dir,
+      args: ["--broker-users-file", usersFile, "--demo"],
+    });
+    try {
+      await assert.rejects(mqttClient(d.mqttUrl), /Not authorized/i);
+      const device = await mqtt.connectAsync(d.mqttUrl, {
+        clientId: "kitchen-1",
+        username: "kitchen",
+        password: "kitchen-pw",
+        reconnectPeriod: 0,
+      });
+      try {
+        const seen = await collectMqtt(device, "#");
+        await device.publishAsync("sensors/kitchen/temperature", batchPayload(0, 10), { qos: 1 });
+        await streamWithReadings(d, "kitchen", 10);
+        await streamWithReadings(d, "demo", 576);
+        assert.deepEqual(
+          seen.filter((m) => !m.topic.startsWith("forecastd/alerts/")),
+          [],
+          "no reading reached the user subscribed to #",
+        );
+      } finally {
+        await device.endAsync();
+      }
+      const listening = await d.waitForLog((e) => e.event === "broker.listening", "listening");
+      assert.equal(listening.users, 1);
+      assert.ok(!d.log.some((e) => e.event === "broker.anonymous_loopback_only"));
+      assert.doesNotMatch(JSON.stringify(d.log), /kitchen-pw/, "no password in the log");
+    } finally {
+      assert.equal((await d.stop()).code, 0);
     }
   });
 });
