@@ -63,7 +63,7 @@ export interface BrokerMessage {
 }
 
 /** Why a PUBLISH was refused (the reject counter's reason). */
-export type BrokerRefusal = "payload_too_large" | "bad_topic" | "not_authorized";
+export type BrokerRefusal = "too_large" | "bad_topic" | "not_authorized";
 
 /** Options of startEmbeddedBroker; every optional field has the default it names. */
 export interface EmbeddedBrokerOptions {
@@ -182,7 +182,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   };
   const stats = {
     accepted: 0,
-    refused: { payload_too_large: 0, bad_topic: 0, not_authorized: 0 },
+    refused: { too_large: 0, bad_topic: 0, not_authorized: 0 },
   };
   /** Publishes refused but acknowledged: aedes.publish must not deliver them. */
   const dropped = new WeakSet<object>();
@@ -195,6 +195,10 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     log.warn(event, fields);
   };
   let closing = false;
+  /** Each connection's remote address, taken when it is accepted (a closed socket forgets it). */
+  const remotes = new WeakMap<object, string | undefined>();
+  const remoteOf = (client: Client | null | undefined) =>
+    client?.conn ? remotes.get(client.conn) : undefined;
 
   const refuse = (
     client: Client,
@@ -217,9 +221,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     // a client id derived by forecastd is 22 characters; devices may use longer ones
     maxClientsIdLength: 256,
     authenticate(client, username, password, done) {
-      const remote = client.conn && "remoteAddress" in client.conn
-        ? (client.conn as Socket).remoteAddress
-        : undefined;
+      const remote = remoteOf(client);
       const deny = (returnCode: 4 | 5, why: string) => {
         warnOnce(`${remote}\u0000${username}\u0000${why}`, "broker.connect_refused", {
           client: client.id,
@@ -284,7 +286,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       if (problem) return drop("bad_topic", problem.message);
       if (payload.length > maxPayload) {
         return drop(
-          "payload_too_large",
+          "too_large",
           `a payload must be at most ${maxPayload} bytes: it has ${payload.length}`,
         );
       }
@@ -339,11 +341,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const frameLimit = maxPayload + 65_536;
   const onConnection = (socket: Socket) => {
     sockets.add(socket);
+    remotes.set(socket, socket.remoteAddress);
     socket.once("close", () => sockets.delete(socket));
     // Deno's read() leaves chunks behind, which stalls large publishes (read_whole_buffer.ts)
     const guarded = limitFrames(readWholeBuffer(socket), frameLimit, (bytes) => {
-      stats.refused.payload_too_large++;
-      opts.onRefused?.("payload_too_large");
+      stats.refused.too_large++;
+      opts.onRefused?.("too_large");
       warnOnce(`${socket.remoteAddress}\u0000frame`, "broker.packet_too_large", {
         remote: socket.remoteAddress,
         bytes,
@@ -365,7 +368,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   });
   aedes.on("connectionError", (client, error) => {
     if ((error as { errorCode?: number }).errorCode === 1) {
-      const remote = (client?.conn as Socket | undefined)?.remoteAddress;
+      const remote = remoteOf(client);
       warnOnce(`${remote}\u0000protocol`, "broker.protocol_refused", {
         remote,
         message: "the embedded broker serves MQTT 3.1.1 and 3.1, not MQTT 5: connect with " +

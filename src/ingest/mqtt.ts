@@ -92,7 +92,7 @@ export interface MqttSourceOptions extends BrokerConnection {
   keepaliveSeconds?: number;
   /** How long close() waits for unacknowledged publishes (alerts) before dropping them, ms. Default 2000. */
   closeTimeoutMs?: number;
-  /** Larger payloads are rejected as `payload_too_large`, bytes. Default 1 MiB. */
+  /** Larger payloads are rejected as `too_large`, bytes. Default 1 MiB. */
   maxPayloadBytes?: number;
 }
 
@@ -258,7 +258,7 @@ function readingHandler(opts: ReadingHandlerOptions): (topic: string, payload: U
     if (payload.length > maxPayload) {
       return reject(
         topic,
-        "payload_too_large",
+        "too_large",
         `Cannot ingest message: the payload must be at most ${maxPayload} bytes: ` +
           `current value is ${payload.length} bytes`,
       );

@@ -153,7 +153,7 @@ export function brokerConformance(name: string, start: StartTarget, ignore = fal
         await device.publishAsync("sensors/after/temperature", "1", { qos: 1 });
         await until(() => readings(service, "after") === 1, "the reading after");
         assert.equal(readings(service, "over"), 0, "the oversized payload was not learned");
-        assert.equal(service.rejects().payload_too_large, 1);
+        assert.equal(service.rejects().too_large, 1);
         assert.equal(rejects(service), before + 1);
         assert.ok(device.connected, "the device was not disconnected");
       } finally {

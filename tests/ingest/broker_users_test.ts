@@ -68,3 +68,32 @@ Deno.test("parseBrokerUsers() refuses plain-text passwords, twice-named users an
   );
   refuse("{users: hunter2", /must hold JSON/);
 });
+
+Deno.test("docs/mqtt.md: the users example parses, its hashes are of the passwords it names, and its hash command makes one", async () => {
+  const root = new URL("../../", import.meta.url).pathname;
+  const doc = await Deno.readTextFile(`${root}docs/mqtt.md`);
+  const example = /```json\n(\{\n {2}"users"[\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(example, "the users example");
+  const users = parseBrokerUsers(example, "docs/mqtt.md");
+  assert.deepEqual(users.map((u) => u.username), ["kitchen", "dashboard"]);
+  assert.equal(await verifyPassword(users[0].password, utf8("kitchen-secret")), true);
+  assert.equal(await verifyPassword(users[1].password, utf8("secret")), true);
+
+  const command = /deno eval '(.*)'$/m.exec(doc)?.[1];
+  assert.ok(command, "the hash command");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", command],
+    cwd: root,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(utf8("s3cret"));
+  await writer.close();
+  const out = await child.output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const hash = new TextDecoder().decode(out.stdout).trim();
+  assert.equal(await verifyPassword(hash, utf8("s3cret")), true, hash);
+});
