@@ -75,14 +75,28 @@ export async function serve(args: string[]): Promise<number> {
 
   let mqtt: Mqtt;
   try {
+    if (cfg.brokerUsers !== null && cfg.brokerUsersFile !== null) {
+      throw new MqttConfigError(
+        "Cannot start the embedded MQTT broker: brokerUsers and brokerUsersFile must not both " +
+          "be given: current value gives both",
+      );
+    }
     mqtt = await startMqtt({
       sink: service,
       log,
       dataDir: cfg.dataDir,
       topics: cfg.mqttTopics,
       url: cfg.mqttUrl,
-      brokerHost: cfg.host,
+      brokerHost: cfg.mqttHost ?? cfg.host,
       brokerPort: cfg.mqttPort,
+      brokerUsers: cfg.brokerUsersFile !== null
+        ? { path: cfg.brokerUsersFile }
+        : cfg.brokerUsers !== null
+        ? { text: cfg.brokerUsers, where: "brokerUsers" }
+        : null,
+      brokerCertFile: cfg.brokerCert,
+      brokerKeyFile: cfg.brokerKey,
+      maxPayloadBytes: cfg.mqttMaxPayload,
       username: cfg.mqttUsername,
       password: cfg.mqttPassword,
       caFile: cfg.mqttCa,
@@ -98,10 +112,10 @@ export async function serve(args: string[]): Promise<number> {
     if (e instanceof MqttConfigError) throw new UsageError(e.message);
     throw e;
   }
-  // alerts over MQTT on the source's connection: one connection per broker
-  const mqttAlerts: MqttAlerts | null = mqtt.source
+  // alerts over MQTT: in-process on the embedded broker, else on the source's connection
+  const mqttAlerts: MqttAlerts | null = mqtt.publisher
     ? startMqttAlerts(service, {
-      client: mqtt.source.client,
+      client: mqtt.publisher,
       topicPrefix: cfg.alertTopicPrefix,
       log,
     })
@@ -150,7 +164,7 @@ export async function serve(args: string[]): Promise<number> {
     ? startDemoSource({
       sink: service,
       broker: mqtt.connection,
-      subscribed: mqtt.source?.ready,
+      subscribed: mqtt.ready,
       topics: cfg.mqttTopics,
       log,
     })
@@ -184,7 +198,8 @@ export async function serve(args: string[]): Promise<number> {
   }, SHUTDOWN_TIMEOUT_MS);
   log.info("shutdown.started", { signal });
   const t0 = performance.now();
-  // 1. sources: no more readings in, no more alerts out over MQTT
+  // 1. sources: no more readings in, no more alerts out over MQTT; the embedded
+  // broker stops acknowledging before it closes (what it acknowledged is ingested)
   await demo?.close();
   mqttAlerts?.close();
   await mqtt.close();
@@ -280,9 +295,10 @@ function printEndpoints(
       : "  auth: none (--allow-unauthenticated): open to anyone who reaches the port",
   );
   if (mqtt.broker) {
+    const b = mqtt.broker;
     print(
-      `  mqtt: ${mqtt.broker.url}  (embedded broker; publish readings to ` +
-        `${cfg.mqttTopics.join(" or ")})`,
+      `  mqtt: ${b.listenUrl}${b.wildcard ? ` (every interface; here ${b.url})` : ""}  ` +
+        `(embedded broker; publish readings to ${cfg.mqttTopics.join(" or ")})`,
     );
   } else if (mqtt.brokerError) {
     print(`  mqtt: not running: ${mqtt.brokerError.message}`);

@@ -211,6 +211,47 @@ export const configSchema = z.strictObject({
     env: "FORECASTD_MQTT_PORT",
     description: "port of the embedded broker (without --mqtt-url); 0 picks a free port",
   }),
+  mqttHost: text("a host name or IP address").nullable().default(null).register(configMeta, {
+    flag: "--mqtt-host",
+    arg: "HOST",
+    env: "FORECASTD_MQTT_HOST",
+    description: "address the embedded broker listens on; unset: the HTTP --host",
+  }),
+  mqttMaxPayload: int(1, 268_435_455).default(1_048_576).register(configMeta, {
+    flag: "--mqtt-max-payload",
+    arg: "BYTES",
+    env: "FORECASTD_MQTT_MAX_PAYLOAD",
+    description: "largest MQTT payload taken (embedded broker and --mqtt-url); " +
+      "larger ones are refused, logged and counted",
+  }),
+  brokerUsersFile: text("a file path").nullable().default(null).register(configMeta, {
+    flag: "--broker-users-file",
+    arg: "FILE",
+    env: "FORECASTD_BROKER_USERS_FILE",
+    description: "JSON file of the embedded broker's users, with password hashes and topic " +
+      "filters; unset: anonymous clients from loopback only",
+  }),
+  brokerUsers: text("JSON text").nullable().default(null).register(configMeta, {
+    flag: "--broker-users",
+    arg: "JSON",
+    env: "FORECASTD_BROKER_USERS",
+    description: "the embedded broker's users as JSON, instead of --broker-users-file " +
+      "(prefer the variable: a command line is visible to other users)",
+    secret: true,
+  }),
+  brokerCert: text("a file path").nullable().default(null).register(configMeta, {
+    flag: "--broker-cert",
+    arg: "FILE",
+    env: "FORECASTD_BROKER_CERT",
+    description: "certificate chain (PEM) the embedded broker serves TLS (mqtts) with, " +
+      "with --broker-key",
+  }),
+  brokerKey: text("a file path").nullable().default(null).register(configMeta, {
+    flag: "--broker-key",
+    arg: "FILE",
+    env: "FORECASTD_BROKER_KEY",
+    description: "private key (PEM) of --broker-cert",
+  }),
   mqttUsername: text("a non-empty user name").nullable().default(null).register(configMeta, {
     flag: "--mqtt-username",
     arg: "USER",
@@ -344,6 +385,14 @@ export const configSchema = z.strictObject({
       code: "custom",
       path: [c.mqttCert === null ? "mqttKey" : "mqttCert"],
       message: "must be given together with " + (c.mqttCert === null ? "mqttCert" : "mqttKey"),
+    });
+  }
+  if ((c.brokerCert === null) !== (c.brokerKey === null)) {
+    ctx.addIssue({
+      code: "custom",
+      path: [c.brokerCert === null ? "brokerKey" : "brokerCert"],
+      message: "must be given together with " +
+        (c.brokerCert === null ? "brokerCert" : "brokerKey"),
     });
   }
 }).register(configMeta, {

@@ -1,30 +1,91 @@
 /**
- * The embedded MQTT broker: aedes over a node:net server, for gateways
- * without a broker of their own. main.ts starts it when no `mqttUrl` is
- * configured, and the MQTT source (mqtt.ts) connects to it like any client.
+ * The embedded MQTT broker (MQTT 3.1.1): aedes over a node:net server, or
+ * node:tls when a certificate is given, for gateways without a broker of
+ * their own.
+ *
+ * forecastd reads it in-process: `onMessage` is called with each accepted
+ * PUBLISH before the broker acknowledges it (PUBACK at QoS 1, PUBREC at QoS
+ * 2), so an acknowledged reading has been handed over, and once close() has
+ * begun nothing more is acknowledged. forecastd's alerts go out through
+ * `publish()`, which only the daemon can do.
+ *
+ * What clients may do:
+ *
+ * - Connect: as a configured user (username and password, see
+ *   broker_users.ts), or, when no users are configured, anonymously from
+ *   loopback only (127.0.0.0/8, ::1). MQTT 5 clients are refused with
+ *   CONNACK 1 (unacceptable protocol version): aedes 1.x serves MQTT 3.1.1
+ *   and 3.1.
+ * - Publish: not under a reserved prefix (`forecastd/`, where the daemon
+ *   publishes alerts); a user only to its `publish` filters. Refused
+ *   publishes are acknowledged and dropped, as Mosquitto does (MQTT 3.1.1
+ *   §3.3.5 allows it; closing the connection would make the device send the
+ *   same message again forever); each is logged and passed to `onRefused`.
+ *   A topic with U+0000 or bytes that are not UTF-8 closes the sender's
+ *   connection (§1.5.3). A packet larger than the payload limit plus 64 KiB
+ *   closes it before it is read whole.
+ * - Read: a client receives a message only when its topic matches the
+ *   client's read filters (a user's `read`, else `defaultRead`: the alerts),
+ *   so a client subscribed to `#` does not see readings unless allowed.
  *
  * Sessions and queued messages live in memory: while forecastd is stopped
- * its embedded broker is stopped too, so a device publishing then has
- * nowhere to send. Use an external broker (`--mqtt-url`) where readings sent
- * during a restart must not be lost.
+ * its embedded broker is stopped too. Use an external broker (`--mqtt-url`)
+ * where readings sent during a restart must not be lost.
  *
  * ```ts
- * const broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, log });
+ * const broker = await startEmbeddedBroker({ port: 0, log, onMessage: (m) => ingest(m) });
  * console.log(broker.url); // mqtt://127.0.0.1:40123
  * await broker.close();
  * ```
  */
-import { createServer, type Server, type Socket } from "node:net";
-import { Aedes } from "aedes";
+import { createServer as createTcpServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
+import { Buffer } from "node:buffer";
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from "aedes";
 import type { Logger } from "../log.ts";
+import { readWholeBuffer } from "./read_whole_buffer.ts";
+import { limitFrames } from "./frame_limit.ts";
+import { topicNameProblem } from "./topic_name.ts";
+import { topicMatchesAny } from "./topic_filter.ts";
+import { type BrokerUser, verifyPassword } from "./broker_users.ts";
 
-/** Options of startEmbeddedBroker. */
+/** 1 MiB: the default payload limit. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+/** A PUBLISH the broker accepted, as `onMessage` gets it. */
+export interface BrokerMessage {
+  topic: string;
+  payload: Uint8Array;
+  qos: 0 | 1 | 2;
+  clientId: string;
+  /** The user it connected as, or null (anonymous). */
+  username: string | null;
+}
+
+/** Why a PUBLISH was refused (the reject counter's reason). */
+export type BrokerRefusal = "too_large" | "bad_topic" | "not_authorized";
+
+/** Options of startEmbeddedBroker; every optional field has the default it names. */
 export interface EmbeddedBrokerOptions {
   /** Address to listen on. Default "127.0.0.1". */
   host?: string;
   /** Port to listen on; 0 picks a free one. Default 1883. */
   port?: number;
   log: Logger;
+  /** PEM certificate chain and key: listen with TLS (mqtts). Default null: plain TCP. */
+  tls?: { cert: Uint8Array; key: Uint8Array } | null;
+  /** Largest payload taken, bytes. Default DEFAULT_MAX_PAYLOAD_BYTES (1 MiB). */
+  maxPayloadBytes?: number;
+  /** Who may connect. Default []: anonymous clients, from loopback only. */
+  users?: readonly BrokerUser[];
+  /** What clients read when their user names no `read` filters. Default ["forecastd/alerts/#"]. */
+  defaultRead?: readonly string[];
+  /** Prefixes (first levels) only the daemon publishes under. Default ["forecastd"]. */
+  reservedPrefixes?: readonly string[];
+  /** Called with each accepted PUBLISH before it is acknowledged. Default: none. */
+  onMessage?: (message: BrokerMessage) => void;
+  /** Called with each refused PUBLISH. Default: none. */
+  onRefused?: (reason: BrokerRefusal) => void;
 }
 
 /** A running embedded broker. */
@@ -33,11 +94,26 @@ export interface EmbeddedBroker {
   readonly host: string;
   /** The port it is bound to (the picked one when 0 was asked for). */
   readonly port: number;
-  /** `mqtt://host:port` for clients on this machine (a wildcard host becomes 127.0.0.1). */
+  /** `mqtt://host:port` (mqtts with TLS) for clients on this machine (a wildcard host becomes loopback). */
   readonly url: string;
+  /** `mqtt://host:port` as it listens (`0.0.0.0` stays), for the start-up line. */
+  readonly listenUrl: string;
+  /** True when it listens on every interface. */
+  readonly wildcard: boolean;
   /** Clients connected now. */
   readonly clients: number;
-  /** Disconnects every client and stops listening. Safe to call twice. */
+  /** Publishes counted since start, by outcome. */
+  readonly stats: { accepted: number; refused: Record<BrokerRefusal, number> };
+  /** Credentials for the daemon's own clients (the demo sensor); no password is shown anywhere. */
+  readonly internal: { username: string; password: string };
+  /** Publishes as the daemon (alerts): MQTT.js's publish() signature, for src/alerts/mqtt.ts. */
+  publish(
+    topic: string,
+    message: string,
+    opts: { qos: 0 | 1 | 2 },
+    callback: (error?: Error) => void,
+  ): void;
+  /** Stops listening and acknowledging, then disconnects every client. Safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -63,6 +139,30 @@ export function dialHost(host: string): string {
   return host;
 }
 
+/** True for a loopback address (127.0.0.0/8, ::1, and their IPv4-mapped forms). */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const a = address.startsWith("::ffff:") ? address.slice(7) : address;
+  return a === "::1" || /^127\.\d+\.\d+\.\d+$/.test(a);
+}
+
+/** What the broker knows of a connected client. */
+interface Identity {
+  username: string | null;
+  publish: readonly string[] | null;
+  read: readonly string[];
+}
+
+const IDENTITY = Symbol("forecastd.identity");
+/** What the broker uses of aedes's persistence: the QoS 2 messages awaiting PUBREL. */
+interface IncomingStore {
+  incomingGetPacket(client: Client, packet: PublishPacket): Promise<unknown>;
+}
+type KnownClient = Client & { [IDENTITY]?: Identity };
+
+/** A username that is never a configured user's: the daemon's own clients. */
+const INTERNAL_USER = "forecastd-internal";
+
 /**
  * Starts aedes on `host:port`. Throws BrokerListenError, with a message
  * saying what to do, when the port is taken or may not be used.
@@ -71,22 +171,216 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port ?? 1883;
   const log = opts.log;
+  const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const users = new Map((opts.users ?? []).map((u) => [u.username, u]));
+  const defaultRead = opts.defaultRead ?? ["forecastd/alerts/#"];
+  const reserved = opts.reservedPrefixes ?? ["forecastd"];
+  const internal = {
+    username: INTERNAL_USER,
+    password: [...crypto.getRandomValues(new Uint8Array(24))]
+      .map((b) => b.toString(16).padStart(2, "0")).join(""),
+  };
+  const stats = {
+    accepted: 0,
+    refused: { too_large: 0, bad_topic: 0, not_authorized: 0 },
+  };
+  /** Publishes refused but acknowledged: aedes.publish must not deliver them. */
+  const dropped = new WeakSet<object>();
+  /** Warnings said once per key (a device retrying every second says it once). */
+  const warned = new Set<string>();
+  const warnOnce = (key: string, event: string, fields: Record<string, unknown>) => {
+    if (warned.has(key)) return log.debug(event, fields);
+    if (warned.size > 1000) warned.clear();
+    warned.add(key);
+    log.warn(event, fields);
+  };
+  let closing = false;
+  /** Each connection's remote address, taken when it is accepted (a closed socket forgets it). */
+  const remotes = new WeakMap<object, string | undefined>();
+  const remoteOf = (client: Client | null | undefined) =>
+    client?.conn ? remotes.get(client.conn) : undefined;
+
+  const refuse = (
+    client: Client,
+    packet: PublishPacket,
+    reason: BrokerRefusal,
+    message: string,
+  ) => {
+    stats.refused[reason]++;
+    opts.onRefused?.(reason);
+    warnOnce(`${client.id}\u0000${reason}`, "broker.publish_refused", {
+      client: client.id,
+      topic: JSON.stringify(packet.topic).slice(1, -1).slice(0, 200),
+      bytes: packet.payload?.length ?? 0,
+      reason,
+      message,
+    });
+  };
+
   const aedes = await Aedes.createBroker({
     // a client id derived by forecastd is 22 characters; devices may use longer ones
     maxClientsIdLength: 256,
+    authenticate(client, username, password, done) {
+      const remote = remoteOf(client);
+      const deny = (returnCode: 4 | 5, why: string) => {
+        warnOnce(`${remote}\u0000${username}\u0000${why}`, "broker.connect_refused", {
+          client: client.id,
+          username: username ?? null,
+          remote,
+          reason: why,
+        });
+        const e = new Error(why) as AuthenticateError;
+        e.returnCode = returnCode;
+        done(e, false);
+      };
+      if (username === undefined || username === null) {
+        if (users.size > 0) return deny(5, "anonymous clients are refused: users are configured");
+        if (!isLoopback(remote)) {
+          return deny(5, "anonymous clients are accepted from loopback only: configure users");
+        }
+        (client as KnownClient)[IDENTITY] = { username: null, publish: null, read: defaultRead };
+        return done(null, true);
+      }
+      const secret = password ?? Buffer.alloc(0);
+      if (username === INTERNAL_USER) {
+        const ok = secret.length === internal.password.length &&
+          secret.toString("utf8") === internal.password;
+        if (!ok) return deny(4, "bad user name or password");
+        (client as KnownClient)[IDENTITY] = { username, publish: null, read: defaultRead };
+        return done(null, true);
+      }
+      const user = users.get(username);
+      // an unknown user costs the same hash as a known one
+      verifyPassword(user?.password ?? DUMMY_HASH, secret).then((ok) => {
+        if (!user || !ok) return deny(4, "bad user name or password");
+        (client as KnownClient)[IDENTITY] = {
+          username,
+          publish: user.publish,
+          read: user.read ?? defaultRead,
+        };
+        done(null, true);
+      }, (e) => {
+        log.error("broker.auth_failed", { client: client.id, username, error: e });
+        deny(4, "bad user name or password");
+      });
+    },
+    authorizePublish(client, packet, done) {
+      const payload = typeof packet.payload === "string"
+        ? Buffer.from(packet.payload, "utf8")
+        : packet.payload;
+      // a will of a client that is gone: nobody to check it against
+      if (client === null) return done(new Error("a will without its client is not published"));
+      if (closing) return done(new Error("the broker is closing"));
+      const who = (client as KnownClient)[IDENTITY];
+      const problem = topicNameProblem(packet.topic);
+      if (problem?.malformed) {
+        refuse(client, packet, "bad_topic", problem.message);
+        return done(new Error(`malformed topic: ${problem.message}`));
+      }
+      const drop = (reason: BrokerRefusal, message: string) => {
+        refuse(client, packet, reason, message);
+        packet.retain = false;
+        dropped.add(packet);
+        done(null);
+      };
+      if (problem) return drop("bad_topic", problem.message);
+      if (payload.length > maxPayload) {
+        return drop(
+          "too_large",
+          `a payload must be at most ${maxPayload} bytes: it has ${payload.length}`,
+        );
+      }
+      const first = packet.topic.split("/")[0];
+      if (reserved.includes(first)) {
+        return drop("not_authorized", `only forecastd publishes under ${first}/`);
+      }
+      if (!who || (who.publish !== null && !topicMatchesAny(who.publish, packet.topic))) {
+        return drop("not_authorized", "the user may not publish to this topic");
+      }
+      const hand = () => {
+        stats.accepted++;
+        try {
+          opts.onMessage?.({
+            topic: packet.topic,
+            payload,
+            qos: packet.qos,
+            clientId: client.id,
+            username: who.username,
+          });
+        } catch (e) {
+          // a bug, not a bad message: the message is acknowledged, the error said once each
+          log.error("broker.on_message_failed", { topic: packet.topic, error: e });
+        }
+        done(null);
+      };
+      if (packet.qos !== 2) return hand();
+      // QoS 2: a PUBLISH sent again before PUBREL is the same message, handed over once
+      (aedes as unknown as { persistence: IncomingStore }).persistence
+        .incomingGetPacket(client, packet).then(() => done(null), hand);
+    },
+    authorizeForward(client, packet) {
+      const who = (client as KnownClient)[IDENTITY];
+      return who && topicMatchesAny(who.read, packet.topic) ? packet : null;
+    },
   });
+
+  // a refused publish is acknowledged (the PUBACK precedes this call) but reaches nobody
+  // (aedes calls publish(packet, client, done) itself; the typed API is publish(packet, done))
+  const publishPacket = aedes.publish.bind(aedes) as unknown as (
+    packet: PublishPacket,
+    client: Client | null,
+    done?: (e?: Error) => void,
+  ) => void;
+  aedes.publish = ((packet: PublishPacket, client: unknown, done?: (e?: Error) => void) => {
+    const cb = typeof client === "function" ? client as (e?: Error) => void : done;
+    if (dropped.has(packet)) return cb?.();
+    publishPacket(packet, typeof client === "function" ? null : client as Client | null, cb);
+  }) as typeof aedes.publish;
+
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  const frameLimit = maxPayload + 65_536;
+  const onConnection = (socket: Socket) => {
     sockets.add(socket);
+    remotes.set(socket, socket.remoteAddress);
     socket.once("close", () => sockets.delete(socket));
-    aedes.handle(socket);
-  });
+    // Deno's read() leaves chunks behind, which stalls large publishes (read_whole_buffer.ts)
+    const guarded = limitFrames(readWholeBuffer(socket), frameLimit, (bytes) => {
+      stats.refused.too_large++;
+      opts.onRefused?.("too_large");
+      warnOnce(`${socket.remoteAddress}\u0000frame`, "broker.packet_too_large", {
+        remote: socket.remoteAddress,
+        bytes,
+        limit: frameLimit,
+        message: "the connection is closed",
+      });
+      socket.destroy();
+    });
+    aedes.handle(guarded);
+  };
+  const server: Server = opts.tls
+    ? createTlsServer(
+      { cert: Buffer.from(opts.tls.cert), key: Buffer.from(opts.tls.key) },
+      (s) => onConnection(s),
+    )
+    : createTcpServer(onConnection);
   aedes.on("clientError", (client, error) => {
     log.debug("broker.client_error", { client: client?.id, error: error.message });
   });
   aedes.on("connectionError", (client, error) => {
+    if ((error as { errorCode?: number }).errorCode === 1) {
+      const remote = remoteOf(client);
+      warnOnce(`${remote}\u0000protocol`, "broker.protocol_refused", {
+        remote,
+        message: "the embedded broker serves MQTT 3.1.1 and 3.1, not MQTT 5: connect with " +
+          "protocol version 4, or run an external broker (--mqtt-url)",
+      });
+      return;
+    }
     log.debug("broker.connection_error", { client: client?.id, error: error.message });
   });
+  if (opts.tls) {
+    server.on("tlsClientError", (e: Error) => log.debug("broker.tls_error", { error: e.message }));
+  }
 
   let bound: number;
   try {
@@ -117,24 +411,52 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     );
   }
   server.on("error", (e) => log.error("broker.server_error", { error: e }));
+  if (users.size === 0) {
+    log.info("broker.anonymous_loopback_only", {
+      message: "no broker users are configured: anonymous clients are accepted from loopback " +
+        "only, and they read the alerts, not the readings",
+    });
+  }
 
-  let closing: Promise<void> | null = null;
+  const scheme = opts.tls ? "mqtts" : "mqtt";
+  let closed: Promise<void> | null = null;
   return {
     host,
     port: bound,
-    url: `mqtt://${hostPort(dialHost(host), bound)}`,
+    url: `${scheme}://${hostPort(dialHost(host), bound)}`,
+    listenUrl: `${scheme}://${hostPort(host, bound)}`,
+    wildcard: dialHost(host) !== host,
     get clients() {
       return aedes.connectedClients ?? 0;
     },
+    stats,
+    internal,
+    publish(topic, message, { qos }, callback) {
+      if (closing) return callback(new Error("the broker is closed"));
+      aedes.publish({
+        cmd: "publish",
+        topic,
+        payload: Buffer.from(message, "utf8"),
+        qos,
+        retain: false,
+        dup: false,
+      }, (e) => callback(e ?? undefined));
+    },
     close() {
-      closing ??= (async () => {
+      closed ??= (async () => {
+        // from here on nothing is acknowledged, then the connections end
+        closing = true;
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         // aedes closed its clients; drop any socket still half-open
         for (const s of sockets) s.destroy();
         await serverClosed;
       })();
-      return closing;
+      return closed;
     },
   };
 }
+
+/** A valid hash of a random password: an unknown user's password is checked against it. */
+const DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$" +
+  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";

@@ -1,13 +1,14 @@
 /**
- * The MQTT source: readings in over one MQTT.js client.
+ * The MQTT source: readings in from an external broker over one MQTT.js
+ * client, or in-process from the embedded broker (broker.ts).
  *
  * - Readings: the client subscribes (QoS 1) to the subscription filters of
  *   the topic patterns; each message goes through parseMqttMessage into
- *   `sink.ingest(readings, "mqtt")`. A message that cannot be parsed is
- *   counted with `sink.reject(reason)` and logged at debug with its reason.
- *   Topics under `ignoreTopicPrefix` (where forecastd publishes its alerts)
- *   are ignored, so a pattern such as `#` does not feed forecastd its own
- *   alerts.
+ *   `sink.ingest(readings, "mqtt")`. A message that cannot be parsed, or
+ *   whose payload is larger than `maxPayloadBytes`, is counted with
+ *   `sink.reject(reason)` and logged at debug with its reason. Topics under
+ *   `ignoreTopicPrefix` (where forecastd publishes its alerts) are ignored,
+ *   so a pattern such as `#` does not feed forecastd its own alerts.
  * - Sessions: the client connects with `clean: false` and a stable client id
  *   (given, or generated once and kept in `<dataDir>/mqtt-client-id`), so
  *   an external broker queues the QoS 1 readings sent while forecastd is down
@@ -15,10 +16,12 @@
  * - Alerts go out over the same client (one connection, one session): the
  *   source exposes it as `client`, and src/alerts/mqtt.ts publishes on it.
  *
- * `startMqtt` is the daemon's MQTT side from its own options: it starts the
- * embedded broker (broker.ts) when no `url` is given, reads the TLS files,
- * and returns what the wiring needs (URLs to print, readiness, the client,
- * close).
+ * `startMqtt` is the daemon's MQTT side from its own options: with a `url`
+ * it starts the source on that broker; without, it starts the embedded
+ * broker (broker.ts) and takes its messages in-process, before the broker
+ * acknowledges them (no client, no loopback connection). It reads the TLS
+ * and users files and returns what the wiring needs (URLs to print,
+ * readiness, where alerts are published, close).
  */
 import mqtt from "mqtt";
 import { Buffer } from "node:buffer";
@@ -28,8 +31,19 @@ import type { Logger } from "../log.ts";
 import type { IngestSink } from "./ingest_sink.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { parseMqttMessage } from "./parse.ts";
-import { compileTopicPatterns, subscriptionFilters, type TopicPattern } from "./topics.ts";
-import { BrokerListenError, type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
+import {
+  compileTopicPatterns,
+  matchTopic,
+  subscriptionFilters,
+  type TopicPattern,
+} from "./topics.ts";
+import {
+  BrokerListenError,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  type EmbeddedBroker,
+  startEmbeddedBroker,
+} from "./broker.ts";
+import { type BrokerUser, BrokerUsersError, parseBrokerUsers } from "./broker_users.ts";
 
 /** How to reach a broker: its URL and credentials. */
 export interface BrokerConnection {
@@ -78,6 +92,8 @@ export interface MqttSourceOptions extends BrokerConnection {
   keepaliveSeconds?: number;
   /** How long close() waits for unacknowledged publishes (alerts) before dropping them, ms. Default 2000. */
   closeTimeoutMs?: number;
+  /** Larger payloads are rejected as `too_large`, bytes. Default 1 MiB. */
+  maxPayloadBytes?: number;
 }
 
 /** A running MQTT source. */
@@ -88,8 +104,8 @@ export interface MqttSource {
   readonly connected: boolean;
   /** Resolves at the first time the subscriptions are granted (never rejects). */
   readonly ready: Promise<void>;
-  /** Messages received, and rejected (parse errors), since start. */
-  readonly stats: { messages: number; rejected: number };
+  /** Messages received, rejected (parse errors, too large), and connections made, since start. */
+  readonly stats: { messages: number; rejected: number; connects: number };
   /**
    * The connection, for the MQTT alert channel to publish on (close that
    * channel before the source: close() ends the connection).
@@ -107,13 +123,11 @@ export function isUnderPrefix(topic: string, prefix: string): boolean {
 /** Connects to the broker, subscribes, and feeds the sink. */
 export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   const log = opts.log.child({ source: "mqtt" });
-  const sink = opts.sink;
-  const now = opts.now ?? Date.now;
   const patterns: TopicPattern[] = compileTopicPatterns(opts.topics);
   const filters = subscriptionFilters(patterns);
-  const ignored = opts.ignoreTopicPrefix ?? null;
   const shownUrl = maskUrlPassword(opts.url);
-  const stats = { messages: 0, rejected: 0 };
+  const stats = { messages: 0, rejected: 0, connects: 0 };
+  const onMessage = readingHandler({ ...opts, patterns, log, stats });
 
   const client = mqtt.connect(opts.url, {
     clientId: opts.clientId,
@@ -134,6 +148,7 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
 
   client.on("connect", (connack) => {
     lastError = "";
+    stats.connects++;
     log.info("mqtt.connected", {
       url: shownUrl,
       clientId: opts.clientId,
@@ -185,44 +200,7 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
     });
   });
 
-  client.on("message", (topic, payload) => {
-    if (ignored !== null && isUnderPrefix(topic, ignored)) return;
-    stats.messages++;
-    try {
-      onMessage(topic, payload);
-    } catch (e) {
-      // a bug, not a bad message: keep the client alive, say what happened once per message
-      log.error("mqtt.message_failed", { topic, error: e });
-    }
-  });
-
-  function onMessage(topic: string, payload: Uint8Array): void {
-    const parsed = parseMqttMessage(topic, payload, patterns, { receivedAt: now() });
-    if (!parsed.ok) {
-      stats.rejected++;
-      sink.reject(parsed.error.reason);
-      log.debug("mqtt.rejected", {
-        topic,
-        reason: parsed.error.reason,
-        message: parsed.error.message,
-      });
-      return;
-    }
-    const result = sink.ingest(parsed.readings, "mqtt");
-    if (log.enabled("debug")) {
-      log.debug("mqtt.readings", { topic, readings: parsed.readings, accepted: result.accepted });
-      // parsed, then refused by the sink (other columns, out of order, too many streams)
-      for (const r of result.rejected) {
-        log.debug("mqtt.reading_rejected", {
-          topic,
-          stream: r.stream,
-          index: r.index,
-          reason: r.reason,
-          message: r.message,
-        });
-      }
-    }
-  }
+  client.on("message", onMessage);
 
   let closing: Promise<void> | null = null;
   return {
@@ -249,6 +227,69 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
       })();
       return closing;
     },
+  };
+}
+
+/** What readingHandler needs. */
+interface ReadingHandlerOptions {
+  patterns: readonly TopicPattern[];
+  sink: IngestSink;
+  log: Logger;
+  stats: { messages: number; rejected: number };
+  ignoreTopicPrefix?: string | null;
+  now?: () => number;
+  maxPayloadBytes?: number;
+}
+
+/** The source's message handling, the same for an external broker's client and the embedded broker. */
+function readingHandler(opts: ReadingHandlerOptions): (topic: string, payload: Uint8Array) => void {
+  const { patterns, sink, log, stats } = opts;
+  const ignored = opts.ignoreTopicPrefix ?? null;
+  const now = opts.now ?? Date.now;
+  const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+
+  const reject = (topic: string, reason: string, message: string) => {
+    stats.rejected++;
+    sink.reject(reason);
+    log.debug("mqtt.rejected", { topic, reason, message });
+  };
+
+  const handle = (topic: string, payload: Uint8Array): void => {
+    if (payload.length > maxPayload) {
+      return reject(
+        topic,
+        "too_large",
+        `Cannot ingest message: the payload must be at most ${maxPayload} bytes: ` +
+          `current value is ${payload.length} bytes`,
+      );
+    }
+    const parsed = parseMqttMessage(topic, payload, patterns, { receivedAt: now() });
+    if (!parsed.ok) return reject(topic, parsed.error.reason, parsed.error.message);
+    const result = sink.ingest(parsed.readings, "mqtt");
+    if (log.enabled("debug")) {
+      log.debug("mqtt.readings", { topic, readings: parsed.readings, accepted: result.accepted });
+      // parsed, then refused by the sink (other columns, out of order, too many streams)
+      for (const r of result.rejected) {
+        log.debug("mqtt.reading_rejected", {
+          topic,
+          stream: r.stream,
+          index: r.index,
+          reason: r.reason,
+          message: r.message,
+        });
+      }
+    }
+  };
+
+  return (topic, payload) => {
+    if (ignored !== null && isUnderPrefix(topic, ignored)) return;
+    stats.messages++;
+    try {
+      handle(topic, payload);
+    } catch (e) {
+      // a bug, not a bad message: keep the client alive, say what happened once per message
+      log.error("mqtt.message_failed", { topic, error: e });
+    }
   };
 }
 
@@ -306,21 +347,38 @@ async function readPem(setting: string, path: string | null): Promise<Uint8Array
   }
 }
 
+/** What publishes forecastd's own messages: MQTT.js's publish() signature. */
+export interface Publisher {
+  publish(
+    topic: string,
+    message: string,
+    opts: { qos: 1 },
+    callback: (error?: Error) => void,
+  ): unknown;
+}
+
 /** The MQTT side of the daemon, as the wiring uses it. */
 export interface Mqtt {
   /** The embedded broker, or null (external broker, or it could not listen). */
   readonly broker: EmbeddedBroker | null;
   /** Why the embedded broker is not running, or null. */
   readonly brokerError: BrokerListenError | null;
-  /** The source, or null when there is no broker to connect to. */
+  /** The source on an external broker, or null (embedded broker: messages come in-process). */
   readonly source: MqttSource | null;
+  /**
+   * Where alerts are published (src/alerts/mqtt.ts takes it): the embedded
+   * broker, or the source's client; null: nowhere.
+   */
+  readonly publisher: Publisher | null;
   /** The URL devices publish to (external: as given, password masked). */
   readonly brokerUrl: string | null;
   /** How a client of this daemon (the demo sensor) reaches the broker, or null. */
   readonly connection: BrokerConnection | null;
-  /** For /readyz: connected to the broker (false also when the embedded one failed). */
+  /** Resolves once readings can arrive (subscribed, or the embedded broker listening). */
+  readonly ready: Promise<void>;
+  /** For /readyz: connected to the broker (embedded: listening; false when it failed). */
   connected(): boolean;
-  /** Closes the source, then the embedded broker. */
+  /** Closes the source, or stops the embedded broker acknowledging and closes it. */
   close(): Promise<void>;
 }
 
@@ -335,10 +393,21 @@ export interface MqttOptions {
   topics: readonly string[];
   /** The broker to subscribe to; null: start the embedded broker and use it. Default null. */
   url?: string | null;
-  /** Address the embedded broker listens on. Default "127.0.0.1". */
+  /** Address the embedded broker listens on. Default "127.0.0.1" (the daemon passes its HTTP host). */
   brokerHost?: string;
   /** Port of the embedded broker; 0 picks a free one. Default 1883. */
   brokerPort?: number;
+  /**
+   * The embedded broker's users as JSON (see broker_users.ts), from a file or
+   * a variable: `{ path }` or `{ text, where }`. Default null: no users,
+   * anonymous clients from loopback only. Unreadable or invalid: MqttConfigError.
+   */
+  brokerUsers?: { path: string } | { text: string; where: string } | null;
+  /** PEM certificate and key files: the embedded broker listens with TLS. Default none. */
+  brokerCertFile?: string | null;
+  brokerKeyFile?: string | null;
+  /** Largest payload taken, bytes (embedded broker and source). Default 1 MiB. */
+  maxPayloadBytes?: number;
   /** Credentials for the broker. Default none. */
   username?: string | null;
   password?: string | null;
@@ -352,7 +421,11 @@ export interface MqttOptions {
   keyFile?: string | null;
   /** The client id. Default null: the one kept in the data directory (see resolveClientId). */
   clientId?: string | null;
-  /** Messages on this topic or under it are not read (the alert prefix). Default null. */
+  /**
+   * Messages on this topic or under it are not read (the alert prefix); on
+   * the embedded broker clients read it by default and only the daemon
+   * publishes under its first level. Default null.
+   */
   ignoreTopicPrefix?: string | null;
   /** Receive time of messages, ms. Default Date.now. */
   now?: () => number;
@@ -361,36 +434,97 @@ export interface MqttOptions {
 }
 
 /**
- * Starts the embedded broker (when no `url` is given) and the source. If the
- * embedded broker cannot listen, logs why and returns without a source
- * (forecastd keeps serving HTTP; readiness reports the broker down). Throws
- * MqttConfigError when a TLS file cannot be read.
+ * Starts the embedded broker (when no `url` is given) or the source. If the
+ * embedded broker cannot listen, logs why and returns without it (forecastd
+ * keeps serving HTTP; readiness reports the broker down). Throws
+ * MqttConfigError when a TLS or users file cannot be used.
  */
 export async function startMqtt(opts: MqttOptions): Promise<Mqtt> {
   const log = opts.log;
+  const url = opts.url ?? null;
+  if (url !== null) return await startExternal(url, opts);
+
+  const [cert, key] = [
+    await readPem("brokerCert", opts.brokerCertFile ?? null),
+    await readPem("brokerKey", opts.brokerKeyFile ?? null),
+  ];
+  if ((cert === null) !== (key === null)) {
+    throw new MqttConfigError(
+      "Cannot start the embedded MQTT broker: brokerCert and brokerKey must be given together: " +
+        `current value gives only ${cert === null ? "brokerKey" : "brokerCert"}`,
+    );
+  }
+  const users = await readUsers(opts.brokerUsers ?? null);
+  const patterns = compileTopicPatterns(opts.topics);
+  const alertPrefix = opts.ignoreTopicPrefix ?? null;
+  const host = opts.brokerHost ?? "127.0.0.1";
+  const port = opts.brokerPort ?? 1883;
+  const sourceLog = log.child({ source: "mqtt" });
+  const stats = { messages: 0, rejected: 0 };
+  const onMessage = readingHandler({ ...opts, patterns, log: sourceLog, stats });
+  let broker: EmbeddedBroker | null = null;
+  let brokerError: BrokerListenError | null = null;
+  try {
+    broker = await startEmbeddedBroker({
+      host,
+      port,
+      log,
+      tls: cert && key ? { cert, key } : null,
+      maxPayloadBytes: opts.maxPayloadBytes,
+      users,
+      defaultRead: alertPrefix === null ? [] : [`${alertPrefix}/#`],
+      reservedPrefixes: ["forecastd", ...(alertPrefix ? [alertPrefix.split("/")[0]] : [])],
+      // a topic no pattern matches is not a reading: devices may talk among themselves
+      onMessage: (m) => {
+        if (matchTopic(patterns, m.topic) !== null) onMessage(m.topic, m.payload);
+      },
+      onRefused: (reason) => opts.sink.reject(reason),
+    });
+    log.info("broker.listening", {
+      host: broker.host,
+      port: broker.port,
+      url: broker.listenUrl,
+      tls: cert !== null,
+      users: users.length,
+    });
+    // what the e2e tests and operators wait for: readings can come in from here on
+    sourceLog.info("mqtt.subscribed", { filters: subscriptionFilters(patterns), embedded: true });
+  } catch (e) {
+    if (!(e instanceof BrokerListenError)) throw e;
+    brokerError = e;
+    log.error("broker.listen_failed", { host, port, code: e.code, message: e.message });
+  }
+  let open = broker !== null;
+  return {
+    broker,
+    brokerError,
+    source: null,
+    publisher: broker,
+    brokerUrl: broker ? broker.url : null,
+    connection: broker === null ? null : {
+      url: broker.url,
+      username: broker.internal.username,
+      password: broker.internal.password,
+      ca: cert,
+    },
+    ready: Promise.resolve(),
+    connected: () => open,
+    async close() {
+      open = false;
+      await broker?.close();
+    },
+  };
+}
+
+/** The source on an external broker. */
+async function startExternal(url: string, opts: MqttOptions): Promise<Mqtt> {
   const [ca, cert, key] = [
     await readPem("mqttCa", opts.caFile ?? null),
     await readPem("mqttCert", opts.certFile ?? null),
     await readPem("mqttKey", opts.keyFile ?? null),
   ];
   const clientId = await resolveClientId(opts);
-  let broker: EmbeddedBroker | null = null;
-  let brokerError: BrokerListenError | null = null;
-  let url = opts.url ?? null;
-  if (url === null) {
-    const host = opts.brokerHost ?? "127.0.0.1";
-    const port = opts.brokerPort ?? 1883;
-    try {
-      broker = await startEmbeddedBroker({ host, port, log });
-      url = broker.url;
-      log.info("broker.listening", { host: broker.host, port: broker.port, url: broker.url });
-    } catch (e) {
-      if (!(e instanceof BrokerListenError)) throw e;
-      brokerError = e;
-      log.error("broker.listen_failed", { host, port, code: e.code, message: e.message });
-    }
-  }
-  const connection: BrokerConnection | null = url === null ? null : {
+  const connection: BrokerConnection = {
     url,
     username: opts.username ?? null,
     password: opts.password ?? null,
@@ -398,26 +532,53 @@ export async function startMqtt(opts: MqttOptions): Promise<Mqtt> {
     cert,
     key,
   };
-  const source = connection === null ? null : startMqttSource({
+  const source = startMqttSource({
     ...connection,
     clientId,
     topics: opts.topics,
     ignoreTopicPrefix: opts.ignoreTopicPrefix,
     sink: opts.sink,
-    log,
+    log: opts.log,
     now: opts.now,
     reconnectMs: opts.reconnectMs,
+    maxPayloadBytes: opts.maxPayloadBytes,
   });
   return {
-    broker,
-    brokerError,
+    broker: null,
+    brokerError: null,
     source,
-    brokerUrl: broker ? broker.url : url === null ? null : maskUrlPassword(url),
+    publisher: source.client,
+    brokerUrl: maskUrlPassword(url),
     connection,
-    connected: () => source?.connected ?? false,
-    async close() {
-      await source?.close();
-      await broker?.close();
-    },
+    ready: source.ready,
+    connected: () => source.connected,
+    close: () => source.close(),
   };
+}
+
+/** The embedded broker's users, from their file or text; [] when none are configured. */
+async function readUsers(
+  from: { path: string } | { text: string; where: string } | null,
+): Promise<BrokerUser[]> {
+  if (from === null) return [];
+  let text: string, where: string;
+  if ("path" in from) {
+    where = from.path;
+    try {
+      text = await Deno.readTextFile(from.path);
+    } catch (e) {
+      throw new MqttConfigError(
+        `Cannot start the embedded MQTT broker: brokerUsers must name a readable file: ` +
+          `current value is ${JSON.stringify(from.path)} (${e instanceof Error ? e.message : e})`,
+      );
+    }
+  } else {
+    ({ text, where } = from);
+  }
+  try {
+    return parseBrokerUsers(text, where);
+  } catch (e) {
+    if (e instanceof BrokerUsersError) throw new MqttConfigError(e.message);
+    throw e;
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * The MQTT alert channel: against the embedded broker on 127.0.0.1 port 0,
- * publishing on the MQTT source's own connection as the daemon does; and
+ * publishing on an MQTT source's own connection as the daemon does on an
+ * external broker, and in-process as it does on the embedded one; and
  * against a scripted client for failures and close().
  */
 import assert from "node:assert/strict";
@@ -19,7 +20,13 @@ const fail = (e: unknown) => {
 
 Deno.test("alerts are published as JSON to <prefix>/<stream> with QoS 1 on the source's connection, which does not read them back", async () => {
   const { log } = captureLog();
-  const broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, log });
+  // as on an external broker: the source's client may publish alerts and read everything
+  const broker = await startEmbeddedBroker({
+    port: 0,
+    log,
+    defaultRead: ["#"],
+    reservedPrefixes: [],
+  });
   const ingested: unknown[] = [];
   const sink: IngestSink = {
     ingest(readings) {
@@ -76,6 +83,40 @@ Deno.test("alerts are published as JSON to <prefix>/<stream> with QoS 1 on the s
     await device.endAsync();
     alerts.close();
     await source.close();
+    await broker.close();
+  }
+});
+
+Deno.test("on the embedded broker alerts are published in-process; a client subscribed to # gets them, not the readings, and cannot forge one", async () => {
+  const { log } = captureLog();
+  const broker = await startEmbeddedBroker({ port: 0, log });
+  const hub = new AlertHub();
+  const alerts = startMqttAlerts(hub, { client: broker, log });
+  const spy = await mqtt.connectAsync(broker.url, { clientId: "spy", reconnectPeriod: 0 });
+  const device = await mqtt.connectAsync(broker.url, { clientId: "forger", reconnectPeriod: 0 });
+  try {
+    const received: { topic: string; payload: string }[] = [];
+    spy.on("message", (topic, payload) => received.push({ topic, payload: payload.toString() }));
+    await spy.subscribeAsync("#", { qos: 1 });
+    await device.publishAsync("sensors/kitchen/temperature", "21.5", { qos: 1 });
+    await device.publishAsync("forecastd/alerts/kitchen", '{"type":"opened"}', { qos: 1 });
+    const alert = storedAlert({ id: "0000000000000007", stream: "kitchen" });
+    hub.publish(alert, fail);
+    const deadline = Date.now() + 5000;
+    while (received.length < 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // the device's two publishes came before the alert: had they been delivered, they would be here
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(received.map((m) => m.topic), ["forecastd/alerts/kitchen"]);
+    assert.deepEqual(JSON.parse(received[0].payload), alert);
+    assert.deepEqual(alerts.stats, { published: 1, failed: 0 });
+    assert.equal(broker.stats.refused.not_authorized, 1, "the forged alert was refused");
+    assert.ok(device.connected, "the forger was acknowledged, not disconnected");
+  } finally {
+    alerts.close();
+    await device.endAsync();
+    await spy.endAsync();
     await broker.close();
   }
 });

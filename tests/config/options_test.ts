@@ -44,6 +44,12 @@ Deno.test("each option can be set through its flag and its variable", () => {
     dataDir: "/d",
     mqttUrl: "mqtt://b",
     mqttPort: "2",
+    mqttHost: "10.0.0.2",
+    mqttMaxPayload: "8",
+    brokerUsersFile: "users.json",
+    brokerUsers: '{"users":[]}',
+    brokerCert: "bc.pem",
+    brokerKey: "bk.pem",
     mqttUsername: "u",
     mqttPassword: "p",
     mqttCa: "ca.pem",
@@ -101,6 +107,7 @@ Deno.test("each option's kind is read from its field's type in the schema", () =
   );
   assert.deepEqual(OPTIONS.filter((o) => o.secret).map((o) => o.key), [
     "apiTokens",
+    "brokerUsers",
     "mqttPassword",
   ]);
   const webhook = OPTIONS.find((o) => o.key === "webhooks")!;

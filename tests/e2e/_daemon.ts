@@ -448,9 +448,15 @@ export async function findMosquitto(): Promise<string | null> {
   return null;
 }
 
-/** Starts mosquitto on 127.0.0.1 and a free port, with its own configuration file in `dir`. */
-export async function startMosquitto(exe: string, dir: string): Promise<Mosquitto> {
-  const port = freePort();
+/**
+ * Starts mosquitto on 127.0.0.1 and a free port (or `port`, to start it again
+ * where it was), with its own configuration file in `dir`.
+ */
+export async function startMosquitto(
+  exe: string,
+  dir: string,
+  port = freePort(),
+): Promise<Mosquitto> {
   const conf = `${dir}/mosquitto.conf`;
   await Deno.writeTextFile(
     conf,

@@ -5,9 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
+import mqtt from "mqtt";
+import { hashPassword } from "../../src/ingest/broker_users.ts";
 import {
   batchPayload,
   collectMqtt,
+  eventually,
   getJson,
   mqttClient,
   openedAlertEverywhere,
@@ -163,9 +166,12 @@ Deno.test("serve --demo: the simulated sensor's history arrives through the embe
   await withTempDir(async (dir) => {
     const d = await startDaemon({ dataDir: dir, args: ["--demo"] });
     try {
-      assert.ok(
-        d.banner.some((l) => l.startsWith('  demo: stream "demo" on sensors/demo/temperature')),
-        d.banner.join("\n"),
+      // the demo: line comes after the data: line the start-up wait ends on
+      await eventually(
+        () =>
+          d.banner.some((l) => l.startsWith('  demo: stream "demo" on sensors/demo/temperature')) ||
+          undefined,
+        `the demo: start-up line in ${JSON.stringify(d.banner)}`,
       );
       const s = await streamWithReadings(d, "demo", 576);
       assert.notEqual(s.state, "warming_up", "two simulated days warm the stream up");
@@ -182,6 +188,111 @@ Deno.test("serve --demo: the simulated sensor's history arrives through the embe
         );
       assert.ok(count("mqtt") >= 576, `the readings came over MQTT: ${count("mqtt")}`);
       assert.equal(count("demo"), 0, "none bypassed MQTT");
+    } finally {
+      assert.equal((await d.stop()).code, 0);
+    }
+  });
+});
+
+Deno.test("serve: every QoS 1 reading the embedded broker acknowledged before a SIGTERM is learned and there after a restart", async () => {
+  await withTempDir(async (dir) => {
+    const first = await startDaemon({ dataDir: dir });
+    const device = await mqttClient(first.mqttUrl);
+    const acked: number[] = [];
+    const total = 10_240;
+    let sent = 0;
+    try {
+      // readings one per message, up to 200 unacknowledged; SIGTERM once 2,000 are acknowledged
+      let inFlight = 0;
+      let signalled = false;
+      const deadline = Date.now() + 30_000;
+      while (sent < total && device.connected && Date.now() < deadline) {
+        if (inFlight >= 200) {
+          await new Promise((r) => setTimeout(r, 2));
+          continue;
+        }
+        const i = sent++;
+        inFlight++;
+        device.publish(
+          "sensors/flood/temperature",
+          JSON.stringify({ ts: START + i * STEP, value: i % 50 }),
+          { qos: 1 },
+          (e) => {
+            inFlight--;
+            if (!e) acked.push(i);
+          },
+        );
+        if (!signalled && acked.length >= 2000) {
+          signalled = true;
+          Deno.kill(first.pid, "SIGTERM");
+        }
+        if (i % 50 === 49) await new Promise((r) => setTimeout(r, 0));
+      }
+      assert.ok(signalled, `2,000 acknowledged within 30 s: ${acked.length} of ${sent} sent`);
+    } finally {
+      device.end(true);
+      // the SIGTERM was sent: wait for the exit (stop() would send a second one, which forces it)
+      if (acked.length >= 2000) await first.exited;
+      assert.equal((await first.stop()).code, 0, "SIGTERM ends the daemon with status 0");
+    }
+    assert.ok(sent < total, "the daemon stopped while readings were still coming");
+    const last = Math.max(...acked);
+    assert.equal(last, acked.length - 1, "acknowledged in order, none skipped");
+
+    const second = await startDaemon({ dataDir: dir });
+    try {
+      const s = await getJson<{ readings: number; lastReading: number }>(
+        `${second.http}/v1/streams/flood`,
+      );
+      assert.ok(
+        s.readings >= acked.length,
+        `${acked.length} acknowledged, ${s.readings} learned after the restart`,
+      );
+      assert.ok(s.lastReading >= START + last * STEP, "the last acknowledged reading is there");
+      assert.ok(s.readings <= sent);
+    } finally {
+      assert.equal((await second.stop()).code, 0);
+    }
+  });
+});
+
+Deno.test("serve --broker-users-file: anonymous clients are refused, a user publishes readings and reads only the alerts, and the demo still publishes", async () => {
+  await withTempDir(async (dir) => {
+    const hash = await hashPassword("kitchen-pw", { N: 1024 });
+    const usersFile = `${dir}/users.json`;
+    await Deno.writeTextFile(
+      usersFile,
+      JSON.stringify({ users: [{ username: "kitchen", password: hash }] }),
+    );
+    const d = await startDaemon({
+      dataDir: dir,
+      args: ["--broker-users-file", usersFile, "--demo"],
+    });
+    try {
+      await assert.rejects(mqttClient(d.mqttUrl), /Not authorized/i);
+      const device = await mqtt.connectAsync(d.mqttUrl, {
+        clientId: "kitchen-1",
+        username: "kitchen",
+        password: "kitchen-pw",
+        reconnectPeriod: 0,
+      });
+      try {
+        const seen = await collectMqtt(device, "#");
+        await device.publishAsync("sensors/kitchen/temperature", batchPayload(0, 10), { qos: 1 });
+        await streamWithReadings(d, "kitchen", 10);
+        await streamWithReadings(d, "demo", 576);
+        assert.deepEqual(
+          seen.filter((m) => !m.topic.startsWith("forecastd/alerts/")),
+          [],
+          "no reading reached the user subscribed to #",
+        );
+      } finally {
+        await device.endAsync();
+      }
+      const listening = await d.waitForLog((e) => e.event === "broker.listening", "listening");
+      assert.equal(listening.users, 1);
+      assert.ok(!d.log.some((e) => e.event === "broker.anonymous_loopback_only"));
+      assert.doesNotMatch(JSON.stringify(d.log), /kitchen-pw/, "no password in the log");
     } finally {
       assert.equal((await d.stop()).code, 0);
     }

@@ -105,7 +105,8 @@ Deno.test("the demo continues after the last reading of a restored demo stream, 
 Deno.test("the demo publishes through the embedded broker and the MQTT source into the service", async () => {
   await withService(async (svc) => {
     const { log } = captureLog();
-    const broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, log });
+    // the source reads over TCP here: let anonymous clients read the readings
+    const broker = await startEmbeddedBroker({ port: 0, log, defaultRead: ["#"] });
     const source = startMqttSource({
       url: broker.url,
       clientId: "forecastd-test-demo",

@@ -111,7 +111,7 @@ Deno.test("the embedded broker on a taken port fails with a message naming the p
 
 Deno.test("every conformance case sent over MQTT gives the outcome the case table states", async () => {
   const { log } = captureLog();
-  const broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, log });
+  const broker = await startEmbeddedBroker({ port: 0, log, defaultRead: ["#"] });
   const svc = new FakeSink();
   // the reject reason and message are in the debug log
   const capture = captureLog("debug");
@@ -159,7 +159,13 @@ Deno.test("every conformance case sent over MQTT gives the outcome the case tabl
 
 Deno.test("messages under the ignored (alert) prefix are not read as readings", async () => {
   const { log } = captureLog();
-  const broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, log });
+  // as on an external broker: anyone may publish under the prefix, and read everything
+  const broker = await startEmbeddedBroker({
+    port: 0,
+    log,
+    defaultRead: ["#"],
+    reservedPrefixes: [],
+  });
   const svc = new FakeSink();
   const source = startMqttSource({
     url: broker.url,
@@ -193,7 +199,7 @@ Deno.test("messages under the ignored (alert) prefix are not read as readings", 
 
 Deno.test("a reading published while the source is down arrives when it reconnects with the same client id", async () => {
   const { log } = captureLog();
-  const broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, log });
+  const broker = await startEmbeddedBroker({ port: 0, log, defaultRead: ["#"] });
   const svc = new FakeSink();
   const options = {
     url: broker.url,
