@@ -157,6 +157,7 @@ Deno.test("formatMetrics() averages each horizon over the streams that scored it
       checkpointCommits: 1,
       alertsStored: 6,
       alertFailures: 0,
+      checkpointedAt: 0,
     },
     rejects: () => ({ bad_json: 2 }),
     learning: { readings: 10, learned: 9, observeSeconds: 0.5 },
