@@ -5,7 +5,7 @@
  * forecasts, checkpoints), for the tests that need a real scrape.
  */
 import assert from "node:assert/strict";
-import { FIVE_MIN, sineReadings, startDaemon } from "./_harness.ts";
+import { type Daemon, FIVE_MIN, sineReadings, startDaemon } from "./_harness.ts";
 
 /** A parsed metrics text: name -> label text -> value, and name -> type. */
 export interface ParsedMetrics {
@@ -44,23 +44,42 @@ export function parseMetrics(text: string): ParsedMetrics {
 }
 
 /**
- * The /metrics text of a daemon that took readings over MQTT and
+ * A daemon (tests/api/_harness.ts) that took readings over MQTT and
  * WebSocket for two streams (forecasts scored at every horizon), rejected
- * bad JSON and an out-of-order reading, and saved checkpoints.
+ * bad JSON and an out-of-order reading, and saved checkpoints. Close it.
  */
-export async function busyScrape(): Promise<string> {
+export async function busyDaemon(): Promise<Daemon> {
   const d = await startDaemon();
+  const t0 = Date.now() - 400 * FIVE_MIN;
+  d.service.ingest(sineReadings("room", t0, 0, 120), "mqtt");
+  d.service.ingest(sineReadings("hall", t0, 0, 80), "ws");
+  await (await d.request("POST", "/v1/readings", "{oops")).body?.cancel();
+  d.service.ingest([{ stream: "room", ts: t0, values: { v: 1 } }], "http"); // out of order
+  await d.service.checkpoint();
+  return d;
+}
+
+/** The /metrics text of a {@link busyDaemon}. */
+export async function busyScrape(): Promise<string> {
+  const d = await busyDaemon();
   try {
-    const t0 = Date.now() - 400 * FIVE_MIN;
-    d.service.ingest(sineReadings("room", t0, 0, 120), "mqtt");
-    d.service.ingest(sineReadings("hall", t0, 0, 80), "ws");
-    await (await d.request("POST", "/v1/readings", "{oops")).body?.cancel();
-    d.service.ingest([{ stream: "room", ts: t0, values: { v: 1 } }], "http"); // out of order
-    await d.service.checkpoint();
     const res = await d.app.request("/metrics");
     assert.equal(res.status, 200);
     return await res.text();
   } finally {
     await d.close();
   }
+}
+
+/** The label names of each metric's series in a parsed scrape. */
+export function labelNames(parsed: ParsedMetrics): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [name, series] of parsed.samples) {
+    const names = new Set<string>();
+    for (const labels of series.keys()) {
+      for (const m of labels.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) names.add(m[1]);
+    }
+    out.set(name, names);
+  }
+  return out;
 }

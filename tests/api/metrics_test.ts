@@ -15,6 +15,7 @@ import {
 import { captureLog } from "../../src/log.ts";
 import { FIVE_MIN, sineReadings, startDaemon } from "./_harness.ts";
 import { busyScrape, parseMetrics } from "./_metrics.ts";
+import { installed, promtool } from "../_promtool.ts";
 
 Deno.test("GET /metrics is Prometheus text 0.0.4 with every counter, and it counts what happened", async () => {
   const d = await startDaemon();
@@ -215,48 +216,20 @@ Deno.test("formatMetrics() gives each stream's blend at the exported horizons, l
   );
 });
 
-/** promtool, when it is installed. */
-async function havePromtool(): Promise<boolean> {
-  try {
-    await new Deno.Command("promtool", { args: ["--version"], stdout: "null", stderr: "null" })
-      .output();
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
-const promtool = await havePromtool();
-if (!promtool) {
+const havePromtool = await installed("promtool");
+if (!havePromtool) {
   console.warn(
     "tests/api/metrics_test.ts: promtool check skipped: promtool is not installed " +
       "(Debian: apt-get install -y prometheus)",
   );
 }
 
-/** What `promtool check metrics` says of `text`, read from its stdin. */
-export async function promtoolCheckMetrics(text: string): Promise<{ code: number; out: string }> {
-  const child = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
-}
-
 Deno.test({
   name: "a real scrape of /metrics passes promtool check metrics with no problem reported",
-  ignore: !promtool,
+  ignore: !havePromtool,
   fn: async () => {
     const text = await busyScrape();
-    const r = await promtoolCheckMetrics(text);
+    const r = await promtool(["check", "metrics"], text);
     assert.equal(r.out.trim(), "", "promtool names no problem");
     assert.equal(r.code, 0, "promtool exits 0");
   },
@@ -264,9 +237,10 @@ Deno.test({
 
 Deno.test({
   name: "promtool check metrics fails on a counter without _total, as this test relies on",
-  ignore: !promtool,
+  ignore: !havePromtool,
   fn: async () => {
-    const r = await promtoolCheckMetrics(
+    const r = await promtool(
+      ["check", "metrics"],
       "# HELP forecastd_observe_count Readings.\n# TYPE forecastd_observe_count counter\n" +
         "forecastd_observe_count 1\n",
     );
