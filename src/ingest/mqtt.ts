@@ -68,6 +68,18 @@ export function connectOptions(c: BrokerConnection): mqtt.IClientOptions {
   };
 }
 
+/**
+ * A last will: the broker publishes it when the connection ends without a
+ * DISCONNECT (a crash, a cut network), e.g. "offline" on forecastd's
+ * availability topic.
+ */
+export interface MqttWill {
+  topic: string;
+  payload: string;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+}
+
 /** Options of startMqttSource; every optional field has the default it names. */
 export interface MqttSourceOptions extends BrokerConnection {
   /** MQTT client id; stable across restarts for the session to persist. */
@@ -94,6 +106,8 @@ export interface MqttSourceOptions extends BrokerConnection {
   closeTimeoutMs?: number;
   /** Larger payloads are rejected as `too_large`, bytes. Default 1 MiB. */
   maxPayloadBytes?: number;
+  /** The connection's last will. Default null: none. */
+  will?: MqttWill | null;
 }
 
 /** A running MQTT source. */
@@ -136,6 +150,7 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
     keepalive: opts.keepaliveSeconds ?? 30,
     reconnectPeriod: opts.reconnectMs ?? 2000,
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
+    ...(opts.will ? { will: { ...opts.will } } : {}),
     ...connectOptions(opts),
   });
 
@@ -431,6 +446,8 @@ export interface MqttOptions {
   now?: () => number;
   /** Wait between reconnection attempts, ms. Default 2000. */
   reconnectMs?: number;
+  /** The source connection's last will on an external broker (see MqttWill). Default null: none. */
+  will?: MqttWill | null;
 }
 
 /**
@@ -542,6 +559,7 @@ async function startExternal(url: string, opts: MqttOptions): Promise<Mqtt> {
     now: opts.now,
     reconnectMs: opts.reconnectMs,
     maxPayloadBytes: opts.maxPayloadBytes,
+    will: opts.will,
   });
   return {
     broker: null,

@@ -227,3 +227,54 @@ Deno.test("a reading published while the source is down arrives when it reconnec
     await broker.close();
   }
 });
+
+Deno.test("the source's last will is published, retained, when its connection drops without a DISCONNECT", async () => {
+  const { log } = captureLog();
+  // as an external broker: every client reads everything and may publish under forecastd/
+  const broker = await startEmbeddedBroker({
+    port: 0,
+    log,
+    defaultRead: ["#"],
+    reservedPrefixes: [],
+  });
+  const will = { topic: "forecastd/status", payload: "offline", qos: 1 as const, retain: true };
+  const source = startMqttSource({
+    url: broker.url,
+    clientId: "forecastd-test-will",
+    topics: CASE_TOPIC_PATTERNS,
+    sink: new FakeSink(),
+    log,
+    reconnectMs: 60_000,
+    will,
+  });
+  const watcher = await connectDevice(broker.url);
+  let late: mqtt.MqttClient | undefined;
+  try {
+    await source.ready;
+    const got: { topic: string; payload: string; retain: boolean }[] = [];
+    watcher.on("message", (topic, payload, packet) => {
+      got.push({ topic, payload: payload.toString(), retain: packet.retain });
+    });
+    await watcher.subscribeAsync("forecastd/status", { qos: 1 });
+    source.client.stream.destroy(); // the connection drops: no DISCONNECT
+    const deadline = Date.now() + 5000;
+    while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(got, [{ topic: "forecastd/status", payload: "offline", retain: false }]);
+
+    // retained: a client that subscribes later gets it too
+    late = await connectDevice(broker.url);
+    const retained = new Promise<{ payload: string; retain: boolean }>((resolve) =>
+      late!.on(
+        "message",
+        (_t, payload, packet) => resolve({ payload: payload.toString(), retain: packet.retain }),
+      )
+    );
+    await late.subscribeAsync("forecastd/status", { qos: 1 });
+    assert.deepEqual(await retained, { payload: "offline", retain: true });
+  } finally {
+    await late?.endAsync();
+    await watcher.endAsync();
+    await source.close();
+    await broker.close();
+  }
+});
