@@ -367,7 +367,7 @@ export interface Publisher {
   publish(
     topic: string,
     message: string,
-    opts: { qos: 1 },
+    opts: { qos: 1; retain?: boolean },
     callback: (error?: Error) => void,
   ): unknown;
 }
@@ -442,6 +442,12 @@ export interface MqttOptions {
    * publishes under its first level. Default null.
    */
   ignoreTopicPrefix?: string | null;
+  /**
+   * Further topic filters the embedded broker's clients read by default
+   * (those without a user's own `read`), besides the alerts: forecastd's
+   * other topics, such as its forecasts and status. Default none.
+   */
+  readTopics?: readonly string[];
   /** Receive time of messages, ms. Default Date.now. */
   now?: () => number;
   /** Wait between reconnection attempts, ms. Default 2000. */
@@ -489,7 +495,10 @@ export async function startMqtt(opts: MqttOptions): Promise<Mqtt> {
       tls: cert && key ? { cert, key } : null,
       maxPayloadBytes: opts.maxPayloadBytes,
       users,
-      defaultRead: alertPrefix === null ? [] : [`${alertPrefix}/#`],
+      defaultRead: [
+        ...(alertPrefix === null ? [] : [`${alertPrefix}/#`]),
+        ...opts.readTopics ?? [],
+      ],
       reservedPrefixes: ["forecastd", ...(alertPrefix ? [alertPrefix.split("/")[0]] : [])],
       // a topic no pattern matches is not a reading: devices may talk among themselves
       onMessage: (m) => {

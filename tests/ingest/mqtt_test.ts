@@ -16,7 +16,7 @@ import {
   hostPort,
   startEmbeddedBroker,
 } from "../../src/ingest/broker.ts";
-import { isUnderPrefix, startMqttSource } from "../../src/ingest/mqtt.ts";
+import { isUnderPrefix, startMqtt, startMqttSource } from "../../src/ingest/mqtt.ts";
 import {
   assertOutcome,
   CASE_TOPIC_PATTERNS,
@@ -276,5 +276,50 @@ Deno.test("the source's last will is published, retained, when its connection dr
     await watcher.endAsync();
     await source.close();
     await broker.close();
+  }
+});
+
+/** The retained messages a client that subscribes to `filter` now gets, as topic -> payload. */
+async function retainedFor(url: string, filter: string): Promise<Record<string, string>> {
+  const c = await connectDevice(url);
+  try {
+    const got: Record<string, string> = {};
+    c.on("message", (topic, payload, packet) => {
+      if (packet.retain) got[topic] = payload.toString();
+    });
+    await c.subscribeAsync(filter, { qos: 1 });
+    await new Promise((r) => setTimeout(r, 200)); // retained messages come right after SUBACK
+    return got;
+  } finally {
+    await c.endAsync();
+  }
+}
+
+Deno.test("on the embedded broker the daemon's retained publishes reach clients that subscribe later, within readTopics; an empty one clears", async () => {
+  const { log } = captureLog();
+  const dataDir = await Deno.makeTempDir({ prefix: "forecastd-mqtt-test-" });
+  const m = await startMqtt({
+    sink: new FakeSink(),
+    log,
+    dataDir,
+    topics: CASE_TOPIC_PATTERNS,
+    brokerPort: 0,
+    ignoreTopicPrefix: "forecastd/alerts",
+    readTopics: ["forecastd/status"],
+  });
+  try {
+    const publish = (topic: string, message: string, retain: boolean) =>
+      new Promise<void>((resolve, reject) =>
+        m.publisher!.publish(topic, message, { qos: 1, retain }, (e) => e ? reject(e) : resolve())
+      );
+    await publish("forecastd/status", "online", true);
+    await publish("forecastd/forecasts/kitchen", "{}", true); // not in readTopics
+    await publish("forecastd/alerts/kitchen", "{}", false); // not retained
+    assert.deepEqual(await retainedFor(m.broker!.url, "#"), { "forecastd/status": "online" });
+    await publish("forecastd/status", "", true);
+    assert.deepEqual(await retainedFor(m.broker!.url, "#"), {}, "cleared");
+  } finally {
+    await m.close();
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
