@@ -1,7 +1,8 @@
 /**
  * A real Prometheus of the test: listening on 127.0.0.1 and a free port,
- * its data in the test's directory, scraping one target every second. It is
- * ended by its pid and awaited.
+ * its data in the test's directory, scraping one target every second and
+ * evaluating the rule files it is given as often. It is ended by its pid
+ * and awaited.
  */
 import { eventually, freePort } from "../e2e/_daemon.ts";
 
@@ -11,13 +12,19 @@ export interface Prometheus {
   readonly url: string;
   /** The series of an instant query (its `data.result`). */
   query(expr: string): Promise<unknown[]>;
+  /** The loaded rules: name, health ("ok", "err", "unknown") and last error. */
+  rules(): Promise<{ name: string; health: string; lastError?: string }[]>;
   /** Waits until `expr` has a result (e.g. `up == 1`). */
   waitFor(expr: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Starts prometheus in `dir`, scraping `target` (`127.0.0.1:<port>`) /metrics every second. */
-export async function startPrometheus(dir: string, target: string): Promise<Prometheus> {
+export async function startPrometheus(
+  dir: string,
+  target: string,
+  ruleFiles: string[] = [],
+): Promise<Prometheus> {
   const port = freePort();
   const config = `${dir}/prometheus.yml`;
   await Deno.writeTextFile(
@@ -26,6 +33,7 @@ export async function startPrometheus(dir: string, target: string): Promise<Prom
       "global:",
       "  scrape_interval: 1s",
       "  evaluation_interval: 1s",
+      ...(ruleFiles.length ? ["rule_files:", ...ruleFiles.map((f) => `  - "${f}"`)] : []),
       "scrape_configs:",
       "  - job_name: forecastd",
       "    static_configs:",
@@ -63,6 +71,13 @@ export async function startPrometheus(dir: string, target: string): Promise<Prom
     if (body.status !== "success") throw new Error(`prometheus: ${expr}: ${body.error}`);
     return body.data!.result;
   };
+  const rules = async () => {
+    const res = await fetch(`${url}/api/v1/rules`);
+    const body = await res.json() as {
+      data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
+    };
+    return body.data.groups.flatMap((g) => g.rules);
+  };
   const waitFor = async (expr: string, timeoutMs = 20_000) => {
     await eventually(
       async () => (await query(expr)).length > 0 ? true : undefined,
@@ -84,5 +99,5 @@ export async function startPrometheus(dir: string, target: string): Promise<Prom
     await stop();
     throw new Error(`prometheus did not start: ${await stderr}`, { cause: e });
   }
-  return { url, query, waitFor, stop };
+  return { url, query, rules, waitFor, stop };
 }
