@@ -25,6 +25,7 @@ import { ingestRoutes } from "./ingest.ts";
 import { DEFAULT_MAX_BODY_BYTES, limitBody } from "./limit_body.ts";
 import { requireToken } from "./require_token.ts";
 import { StreamCreationLimit } from "./stream_creation_limit.ts";
+import type { MetricsOptions } from "./metrics.ts";
 import { type ApiEnv, createRouter } from "./router.ts";
 import { servicePorts } from "./service_ports.ts";
 import { streamRoutes } from "./streams.ts";
@@ -67,6 +68,8 @@ export interface AppDeps {
   corsOrigins?: readonly string[];
   /** Streams one HTTP or WebSocket client may create a minute. Default 100. */
   newStreamsPerMinute?: number;
+  /** What /metrics exports (see MetricsOptions for the defaults). */
+  metrics?: MetricsOptions;
 }
 
 const openApiRoute = createRoute({
@@ -154,6 +157,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       readiness: deps.readiness,
       metrics: ports.metrics,
       httpRefused: () => ({ ...refused }),
+      metricsOptions: deps.metrics,
     }),
   );
   app.route("/v1/streams", streamRoutes({ streams: ports.streams, alerts: ports.alerts }));

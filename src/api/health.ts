@@ -9,7 +9,12 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { errorResponses } from "./errors.ts";
-import { formatMetrics, METRICS_CONTENT_TYPE, type MetricsSource } from "./metrics.ts";
+import {
+  formatMetrics,
+  METRICS_CONTENT_TYPE,
+  type MetricsOptions,
+  type MetricsSource,
+} from "./metrics.ts";
 import { type ApiEnv, createRouter } from "./router.ts";
 
 /** What the operational routes use. */
@@ -21,6 +26,8 @@ export interface HealthDeps {
   metrics: MetricsSource;
   /** HTTP requests refused by the Host, Origin and token checks, by reason. Default: none. */
   httpRefused?: () => Record<string, number>;
+  /** What /metrics exports (see MetricsOptions for the defaults). */
+  metricsOptions?: MetricsOptions;
 }
 
 const healthSchema = z.object({ status: z.literal("ok"), version: z.string() }).meta({
@@ -117,9 +124,14 @@ export function healthRoutes(deps: HealthDeps): OpenAPIHono<ApiEnv> {
   app.openapi(
     metricsRoute,
     (c) =>
-      c.text(formatMetrics(deps.metrics, deps.version, deps.httpRefused?.()), 200, {
-        "content-type": METRICS_CONTENT_TYPE,
-      }),
+      c.text(
+        formatMetrics(deps.metrics, deps.version, {
+          ...deps.metricsOptions,
+          httpRefused: deps.httpRefused?.(),
+        }),
+        200,
+        { "content-type": METRICS_CONTENT_TYPE },
+      ),
   );
 
   return app;

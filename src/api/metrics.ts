@@ -1,21 +1,32 @@
 /**
- * The daemon's counters in the Prometheus text format 0.0.4
+ * The daemon's metrics in the Prometheus text format 0.0.4
  * (`GET /metrics`): a HELP and a TYPE line per metric, then one
- * `name{label="value"} number` line per series.
+ * `name{label="value"} number` line per series. The names follow
+ * Prometheus' conventions, so `promtool check metrics` passes: counters end
+ * in `_total`, units are base units (`_seconds`, `_bytes`), and no gauge or
+ * counter ends in `_count`, `_sum` or `_bucket`.
  *
- * Forecast accuracy is averaged over the streams that have scored
- * forecasts at a horizon (normalised MSE of the blend, and the share of
- * readings inside the interval); a horizon no stream has scored yet is left
- * out rather than reported as NaN.
+ * Model health is reported per stream and horizon (in readings ahead): the
+ * blend's MSE (normalised units), its skill over persistence and the share
+ * of readings inside the interval. That is streams x horizons series per
+ * metric, so only the horizons of `horizons` are exported (default 1, 6, 12
+ * and 24; a stream forecasting fewer steps has fewer). A value not scored yet
+ * (NaN) is left out rather than reported as NaN.
+ *
+ * docs/integrations.md lists every metric; deploy/grafana/forecastd.json
+ * charts them.
  */
 import type { ServiceCounters, Source } from "../service/service.ts";
 
 /** The content type of the text format. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
+/** The horizons exported by default, in readings ahead. */
+export const DEFAULT_METRICS_HORIZONS: readonly number[] = Object.freeze([1, 6, 12, 24]);
+
 /** What the metrics are read from. */
 export interface MetricsSource {
-  /** Readings by source, alerts stored, checkpoints saved. */
+  /** Readings by source, alerts stored, checkpoints saved, when everything was last saved. */
   readonly counters: ServiceCounters;
   /** Rejected readings by reason, from the sources, the service and the engine. */
   rejects(): Record<string, number>;
@@ -23,22 +34,36 @@ export interface MetricsSource {
   readonly learning: { readings: number; learned: number; observeSeconds: number };
   /** Streams learned now. */
   readonly streams: number;
-  /**
-   * Every stream's accuracy by horizon, one list per stream: the MSE of the
-   * blend (normalised units) and the share of readings inside the interval,
-   * NaN where nothing is scored yet.
-   */
-  horizonStats(): Iterable<readonly HorizonScore[]>;
+  /** Every stream's accuracy by horizon (NaN where nothing is scored yet). */
+  horizonStats(): Iterable<StreamScores>;
   /** Live alert subscribers. */
   readonly subscribers: number;
 }
 
-/** One stream's accuracy at one horizon, as the metrics read it. */
+/** One stream's accuracy by horizon, as the metrics read it. */
+export interface StreamScores {
+  stream: string;
+  horizons: readonly HorizonScore[];
+}
+
+/** One stream's accuracy at one horizon. */
 export interface HorizonScore {
   horizon: number;
   /** MSE (normalised units) by expert; the blend's is `blend`. */
   mse: Record<string, number>;
+  /** 1 - MSE / MSE of persistence, by expert; the blend's is `blend`. */
+  skill: Record<string, number>;
   coverage: number;
+}
+
+/** Options of formatMetrics; every field has the default it names. */
+export interface MetricsOptions {
+  /** Horizons (readings ahead) whose per-stream accuracy is exported. Default 1, 6, 12, 24. */
+  horizons?: readonly number[];
+  /** The clock, ms since the epoch, for the checkpoint age. Default Date.now. */
+  now?: () => number;
+  /** HTTP requests refused before any route, by reason (host, origin, auth_*). Default none. */
+  httpRefused?: Record<string, number>;
 }
 
 type Labels = Record<string, string>;
@@ -94,47 +119,41 @@ export function formatFamilies(families: readonly Family[]): string {
 }
 
 /**
- * The blend's MSE and the interval coverage by horizon, each averaged over
- * the streams that have one: one pass over every stream's stats().
+ * The blend's MSE, its skill and the interval coverage of every stream at
+ * the exported horizons, streams in id order: one pass over the stats.
  */
-function perHorizon(
+function perStream(
   source: MetricsSource,
-): { mse: [Labels, number][]; coverage: [Labels, number][] } {
-  // horizon -> [mse sum, mse count, coverage sum, coverage count]
-  const sum = new Map<number, [number, number, number, number]>();
-  for (const stats of source.horizonStats()) {
-    for (const h of stats) {
-      const acc = sum.get(h.horizon) ?? [0, 0, 0, 0];
-      if (Number.isFinite(h.mse.blend)) {
-        acc[0] += h.mse.blend;
-        acc[1]++;
-      }
-      if (Number.isFinite(h.coverage)) {
-        acc[2] += h.coverage;
-        acc[3]++;
-      }
-      sum.set(h.horizon, acc);
+  horizons: ReadonlySet<number>,
+): { mse: [Labels, number][]; skill: [Labels, number][]; coverage: [Labels, number][] } {
+  const mse: [Labels, number][] = [], skill: [Labels, number][] = [];
+  const coverage: [Labels, number][] = [];
+  const streams = [...source.horizonStats()].sort((a, b) =>
+    a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0
+  );
+  for (const s of streams) {
+    for (const h of s.horizons) {
+      if (!horizons.has(h.horizon)) continue;
+      const labels = { stream: s.stream, horizon: String(h.horizon) };
+      if (Number.isFinite(h.mse.blend)) mse.push([labels, h.mse.blend]);
+      if (Number.isFinite(h.skill.blend)) skill.push([labels, h.skill.blend]);
+      if (Number.isFinite(h.coverage)) coverage.push([labels, h.coverage]);
     }
   }
-  const rows = [...sum.entries()].sort((a, b) => a[0] - b[0]);
-  const mean = (at: 0 | 2): [Labels, number][] =>
-    rows.filter(([, a]) => a[at + 1] > 0).map((
-      [h, a],
-    ) => [{ horizon: String(h) }, a[at] / a[at + 1]]);
-  return { mse: mean(0), coverage: mean(2) };
+  return { mse, skill, coverage };
 }
 
 /** Every metric of the daemon, as text. */
 export function formatMetrics(
   source: MetricsSource,
   version: string,
-  /** HTTP requests refused before any route, by reason (host, origin, auth_*). */
-  httpRefused: Record<string, number> = {},
+  options: MetricsOptions = {},
 ): string {
   const c = source.counters;
   const e = source.learning;
+  const now = options.now ?? Date.now;
   const rejects = Object.entries(source.rejects()).sort(([a], [b]) => a.localeCompare(b));
-  const horizons = perHorizon(source);
+  const scores = perStream(source, new Set(options.horizons ?? DEFAULT_METRICS_HORIZONS));
   const families: Family[] = [
     {
       name: "forecastd_build_info",
@@ -159,7 +178,7 @@ export function formatMetrics(
       type: "counter",
       help: "HTTP requests and WebSocket handshakes refused by the Host, Origin or token " +
         "checks, by reason.",
-      series: Object.entries(httpRefused).sort(([a], [b]) => a.localeCompare(b))
+      series: Object.entries(options.httpRefused ?? {}).sort(([a], [b]) => a.localeCompare(b))
         .map(([reason, n]) => [{ reason }, n]),
     },
     {
@@ -175,10 +194,10 @@ export function formatMetrics(
       series: [[{}, e.observeSeconds]],
     },
     {
-      name: "forecastd_observe_count",
+      name: "forecastd_observed_readings_total",
       type: "counter",
-      help:
-        "Readings scored, learned and forecast (divide observe_seconds_total by it for the step time).",
+      help: "Readings scored, learned and forecast (the rate of observe_seconds_total " +
+        "over the rate of this is the time per reading).",
       series: [[{}, e.readings]],
     },
     {
@@ -190,16 +209,22 @@ export function formatMetrics(
     {
       name: "forecastd_forecast_mse",
       type: "gauge",
-      help:
-        "Mean squared error of the forecast (normalised units), by horizon in readings, averaged over streams.",
-      series: horizons.mse,
+      help: "Mean squared error of the forecast (normalised units: divided by each target's " +
+        "variance), by stream and horizon in readings.",
+      series: scores.mse,
+    },
+    {
+      name: "forecastd_forecast_skill",
+      type: "gauge",
+      help: "Skill of the forecast over persistence (1 - its MSE / the MSE of the last value; " +
+        "above 0 is better), by stream and horizon in readings.",
+      series: scores.skill,
     },
     {
       name: "forecastd_interval_coverage",
       type: "gauge",
-      help:
-        "Share of readings inside the prediction interval, by horizon in readings, averaged over streams.",
-      series: horizons.coverage,
+      help: "Share of readings inside the prediction interval, by stream and horizon in readings.",
+      series: scores.coverage,
     },
     {
       name: "forecastd_alerts_total",
@@ -236,6 +261,14 @@ export function formatMetrics(
       type: "counter",
       help: "Deno KV commits made by checkpoint saves.",
       series: [[{}, c.checkpointCommits]],
+    },
+    {
+      name: "forecastd_checkpoint_age_seconds",
+      type: "gauge",
+      help: "Seconds since the start of the last full checkpoint that succeeded: no older " +
+        "change is unsaved, so it bounds the learning a crash now would lose (it stays " +
+        "about the checkpoint period or below while saves succeed).",
+      series: [[{}, Math.max(0, now() - c.checkpointedAt) / 1000]],
     },
     {
       name: "forecastd_memory_bytes",

@@ -53,7 +53,9 @@ export function servicePorts(service: Service): ServicePorts {
         return service.records.size;
       },
       *horizonStats() {
-        for (const stream of service.engine.streams.values()) yield stream.stats();
+        for (const [id, stream] of service.engine.streams) {
+          yield { stream: id, horizons: stream.stats() };
+        }
       },
       get subscribers() {
         return service.subscribers;

@@ -1,8 +1,9 @@
 /**
  * `forecastd serve` (the default command): the daemon. One function wires
  * it, in this order: config -> data directory lock -> open KV -> store ->
- * service -> sources (MQTT, webhooks, demo) -> app -> serve -> signals; and
- * shuts it down in the reverse order under a hard-exit timer.
+ * service -> sources (MQTT, webhooks, demo) and the MQTT channels (alerts,
+ * forecastd's status, forecasts, Home Assistant discovery) -> app -> serve
+ * -> signals; and shuts it down in the reverse order under a hard-exit timer.
  */
 import { type Config, formatConfig, kvPath } from "../config/mod.ts";
 import { createLogger, print } from "../log.ts";
@@ -17,6 +18,12 @@ import { type HttpServer, startHttpServer } from "../api/http_server.ts";
 import { ApiTokens } from "../auth/api_tokens.ts";
 import { startWebhooks } from "../alerts/webhook.ts";
 import { type MqttAlerts, startMqttAlerts } from "../alerts/mqtt.ts";
+import { type MqttStatus, startMqttStatus, statusWill } from "../alerts/mqtt_status.ts";
+import { type MqttForecasts, startMqttForecasts } from "../alerts/mqtt_forecasts.ts";
+import {
+  type HomeAssistantDiscovery,
+  startHomeAssistantDiscovery,
+} from "../alerts/homeassistant.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { lockDataDir } from "../data_dir.ts";
 import { HELP } from "./help.ts";
@@ -104,6 +111,14 @@ export async function serve(args: string[]): Promise<number> {
       keyFile: cfg.mqttKey,
       clientId: cfg.mqttClientId,
       ignoreTopicPrefix: cfg.alertTopicPrefix,
+      // with forecasts on, the embedded broker's clients read them and the status, not only alerts
+      readTopics: [
+        ...(cfg.mqttForecasts || cfg.haDiscovery
+          ? [`${cfg.forecastTopicPrefix}/#`, cfg.statusTopic]
+          : []),
+        ...(cfg.haDiscovery ? [`${cfg.haDiscoveryPrefix}/device/+/config`] : []),
+      ],
+      will: statusWill(cfg.statusTopic),
     });
   } catch (e) {
     await service.close();
@@ -120,6 +135,43 @@ export async function serve(args: string[]): Promise<number> {
       log,
     })
     : null;
+  // forecastd's status, the forecasts and Home Assistant discovery, where the alerts go
+  const client = mqtt.publisher;
+  const status: MqttStatus | null = client
+    ? startMqttStatus({ client: mqtt.source?.client ?? client, topic: cfg.statusTopic, log })
+    : null;
+  const forecasts: MqttForecasts | null = client && (cfg.mqttForecasts || cfg.haDiscovery)
+    ? startMqttForecasts(service, {
+      client,
+      log,
+      topicPrefix: cfg.forecastTopicPrefix,
+      intervalSeconds: cfg.forecastPublishSeconds,
+      crossings: cfg.forecastCrossings.map((r) => ({
+        stream: r.stream,
+        target: r.target,
+        threshold: r.above ?? r.below!,
+        direction: r.above !== null ? "above" as const : "below" as const,
+      })),
+    })
+    : null;
+  const homeAssistant: HomeAssistantDiscovery | null = client && cfg.haDiscovery
+    ? startHomeAssistantDiscovery(service, {
+      client,
+      log,
+      prefix: cfg.haDiscoveryPrefix,
+      nodeId: cfg.haNodeId,
+      forecastTopicPrefix: cfg.forecastTopicPrefix,
+      statusTopic: cfg.statusTopic,
+      version: VERSION,
+    })
+    : null;
+  /** Stops the MQTT channels, saying "offline" last. */
+  const closeChannels = async () => {
+    homeAssistant?.close();
+    forecasts?.close();
+    mqttAlerts?.close();
+    await status?.close();
+  };
   const webhooks = startWebhooks(service, cfg.webhooks, log);
   const shutdownSignal = new AbortController();
   const app = createApp({
@@ -133,6 +185,7 @@ export async function serve(args: string[]): Promise<number> {
     corsOrigins: cfg.corsOrigins,
     maxBodyBytes: cfg.maxBodyBytes,
     newStreamsPerMinute: cfg.newStreamsPerMinute,
+    metrics: { horizons: cfg.metricsHorizons },
   });
 
   let server: HttpServer;
@@ -145,7 +198,7 @@ export async function serve(args: string[]): Promise<number> {
       log,
     });
   } catch (e) {
-    mqttAlerts?.close();
+    await closeChannels();
     await mqtt.close();
     await webhooks.close();
     await service.close();
@@ -201,7 +254,7 @@ export async function serve(args: string[]): Promise<number> {
   // 1. sources: no more readings in, no more alerts out over MQTT; the embedded
   // broker stops acknowledging before it closes (what it acknowledged is ingested)
   await demo?.close();
-  mqttAlerts?.close();
+  await closeChannels();
   await mqtt.close();
   // 2. HTTP: live alert streams end, requests in flight finish
   shutdownSignal.abort();

@@ -13,13 +13,17 @@ import { z } from "zod";
 import { LOG_LEVELS } from "../log.ts";
 import { topicPatternProblem } from "../ingest/topics.ts";
 import {
+  DECIMAL,
   PRESET_NAME_PATTERN,
   PRESET_NAME_RULE,
   STREAM_ID_PATTERN,
   STREAM_ID_RULE,
+  VALUE_NAME_PATTERN,
+  VALUE_NAME_RULE,
 } from "../domain/reading.ts";
 import { TOKEN_SPEC_RULE, tokenSpecProblem } from "../auth/api_tokens.ts";
 import { configMeta } from "./config_meta.ts";
+import { parseCrossingRule } from "./parse_crossing_rule.ts";
 
 function int(min: number, max: number) {
   const error = max === Number.MAX_SAFE_INTEGER
@@ -112,6 +116,35 @@ const webhook = z.strictObject({
       description: "stream ids whose alerts it receives; unset: every stream",
     }),
 }, { error: 'must be an object {"url": ..., "secret"?: ..., "streams"?: [...]}' });
+
+const valueName = z.string({ error: `must be a value name of ${VALUE_NAME_RULE}` }).regex(
+  VALUE_NAME_PATTERN,
+  { error: `must be a value name of ${VALUE_NAME_RULE}` },
+);
+
+const CROSSING_FORMS = '"[STREAM/]TARGET>VALUE", "[STREAM/]TARGET<VALUE" or ' +
+  '{"stream"?, "target", "above" or "below"}';
+
+const crossingRule = z.strictObject({
+  stream: streamId.nullable().default(null).register(configMeta, {
+    description: "the stream whose target it is; unset: every stream with that target",
+  }),
+  target: valueName.register(configMeta, { description: "the value whose forecast is watched" }),
+  above: z.number({ error: "must be a number" }).nullable().default(null).register(configMeta, {
+    description: "the threshold, crossed upwards",
+  }),
+  below: z.number({ error: "must be a number" }).nullable().default(null).register(configMeta, {
+    description: "the threshold, crossed downwards",
+  }),
+}, { error: `must be ${CROSSING_FORMS}` }).refine(
+  (r) => (r.above === null) !== (r.below === null),
+  { error: `must give exactly one of "above" and "below" (${CROSSING_FORMS})` },
+);
+
+/** True when `topic` is `prefix` or lies under it. */
+function under(topic: string, prefix: string): boolean {
+  return topic === prefix || topic.startsWith(`${prefix}/`);
+}
 
 /** The one schema of the configuration; its input is UserConfig, its output Config. */
 export const configSchema = z.strictObject({
@@ -308,6 +341,76 @@ export const configSchema = z.strictObject({
     env: "FORECASTD_ALERT_TOPIC_PREFIX",
     description: "MQTT topic prefix of published alerts",
   }),
+  statusTopic: alertTopic.default("forecastd/status").register(configMeta, {
+    flag: "--status-topic",
+    arg: "TOPIC",
+    env: "FORECASTD_STATUS_TOPIC",
+    description: "MQTT topic of forecastd's availability: online (retained) while it runs, " +
+      "offline when it stops (the connection's last will when it dies)",
+  }),
+  mqttForecasts: z.boolean({ error: "must be true or false" }).default(false).register(
+    configMeta,
+    {
+      flag: "--mqtt-forecasts",
+      arg: "",
+      env: "FORECASTD_MQTT_FORECASTS",
+      description: "publish each stream's forecast over MQTT, retained (--ha-discovery does too)",
+    },
+  ),
+  forecastTopicPrefix: alertTopic.default("forecastd/forecasts").register(configMeta, {
+    flag: "--forecast-topic-prefix",
+    arg: "TOPIC",
+    env: "FORECASTD_FORECAST_TOPIC_PREFIX",
+    description: "MQTT topic prefix of published forecasts (TOPIC/{stream})",
+  }),
+  forecastPublishSeconds: positive("a number of seconds").default(10).register(configMeta, {
+    flag: "--forecast-publish-seconds",
+    arg: "S",
+    env: "FORECASTD_FORECAST_PUBLISH_SECONDS",
+    description: "publish a stream's forecast over MQTT at most every S seconds (an alert of " +
+      "the stream publishes it at once)",
+  }),
+  forecastCrossings: z.array(crossingRule, { error: "must be a list of crossing rules" })
+    .default([]).register(configMeta, {
+      flag: "--forecast-crossing",
+      arg: "RULE",
+      env: "FORECASTD_FORECAST_CROSSINGS",
+      description: "a threshold whose crossing time goes with the MQTT forecasts: " +
+        "[STREAM/]TARGET>VALUE or [STREAM/]TARGET<VALUE (repeat the flag; comma-separated " +
+        "in the variable)",
+      item: parseCrossingRule,
+    }),
+  haDiscovery: z.boolean({ error: "must be true or false" }).default(false).register(configMeta, {
+    flag: "--ha-discovery",
+    arg: "",
+    env: "FORECASTD_HA_DISCOVERY",
+    description: "publish Home Assistant MQTT discovery: a device per stream with a forecast " +
+      "sensor per target and an anomaly binary sensor (and the forecasts they read)",
+  }),
+  haDiscoveryPrefix: alertTopic.default("homeassistant").register(configMeta, {
+    flag: "--ha-discovery-prefix",
+    arg: "TOPIC",
+    env: "FORECASTD_HA_DISCOVERY_PREFIX",
+    description: "Home Assistant's discovery prefix",
+  }),
+  haNodeId: z.string({ error: "must be 1-64 characters of A-Z a-z 0-9 _ -" })
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: "must be 1-64 characters of A-Z a-z 0-9 _ -" })
+    .default("forecastd").register(configMeta, {
+      flag: "--ha-node-id",
+      arg: "ID",
+      env: "FORECASTD_HA_NODE_ID",
+      description: "begins the Home Assistant device and entity ids: give each forecastd on " +
+        "one broker its own",
+    }),
+  metricsHorizons: z.array(int(1, 10_000), { error: "must be a list of horizons" })
+    .default([1, 6, 12, 24]).register(configMeta, {
+      flag: "--metrics-horizon",
+      arg: "N",
+      env: "FORECASTD_METRICS_HORIZONS",
+      description: "horizon (readings ahead) whose per-stream accuracy /metrics exports " +
+        "(repeat the flag; comma-separated in the variable; [] in the file: none)",
+      item: (t) => DECIMAL.test(t.trim()) ? Number(t.trim()) : t,
+    }),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })
     .default("info").register(configMeta, {
       flag: "--log-level",
@@ -379,6 +482,29 @@ export const configSchema = z.strictObject({
       path: [c.tlsCert === null ? "tlsKey" : "tlsCert"],
       message: "must be given together with " + (c.tlsCert === null ? "tlsCert" : "tlsKey"),
     });
+  }
+  if (
+    under(c.forecastTopicPrefix, c.alertTopicPrefix) ||
+    under(c.alertTopicPrefix, c.forecastTopicPrefix)
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["forecastTopicPrefix"],
+      message: `must not be alertTopicPrefix (${c.alertTopicPrefix}) nor under it or over it`,
+    });
+  }
+  const prefixes = {
+    alertTopicPrefix: c.alertTopicPrefix,
+    forecastTopicPrefix: c.forecastTopicPrefix,
+  };
+  for (const [name, prefix] of Object.entries(prefixes)) {
+    if (under(c.statusTopic, prefix)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["statusTopic"],
+        message: `must not be under ${name} (${prefix}): it would read as a stream's topic`,
+      });
+    }
   }
   if ((c.mqttCert === null) !== (c.mqttKey === null)) {
     ctx.addIssue({

@@ -106,11 +106,16 @@ export interface EmbeddedBroker {
   readonly stats: { accepted: number; refused: Record<BrokerRefusal, number> };
   /** Credentials for the daemon's own clients (the demo sensor); no password is shown anywhere. */
   readonly internal: { username: string; password: string };
-  /** Publishes as the daemon (alerts): MQTT.js's publish() signature, for src/alerts/mqtt.ts. */
+  /**
+   * Publishes as the daemon (alerts, forecasts, status): MQTT.js's publish()
+   * signature, for src/alerts/. With `retain` the broker keeps the message
+   * for clients that subscribe later (an empty one clears it). Default: not
+   * retained.
+   */
   publish(
     topic: string,
     message: string,
-    opts: { qos: 0 | 1 | 2 },
+    opts: { qos: 0 | 1 | 2; retain?: boolean },
     callback: (error?: Error) => void,
   ): void;
   /** Stops listening and acknowledging, then disconnects every client. Safe to call twice. */
@@ -431,14 +436,14 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     },
     stats,
     internal,
-    publish(topic, message, { qos }, callback) {
+    publish(topic, message, { qos, retain }, callback) {
       if (closing) return callback(new Error("the broker is closed"));
       aedes.publish({
         cmd: "publish",
         topic,
         payload: Buffer.from(message, "utf8"),
         qos,
-        retain: false,
+        retain: retain ?? false,
         dup: false,
       }, (e) => callback(e ?? undefined));
     },

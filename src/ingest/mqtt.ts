@@ -68,6 +68,18 @@ export function connectOptions(c: BrokerConnection): mqtt.IClientOptions {
   };
 }
 
+/**
+ * A last will: the broker publishes it when the connection ends without a
+ * DISCONNECT (a crash, a cut network), e.g. "offline" on forecastd's
+ * availability topic.
+ */
+export interface MqttWill {
+  topic: string;
+  payload: string;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+}
+
 /** Options of startMqttSource; every optional field has the default it names. */
 export interface MqttSourceOptions extends BrokerConnection {
   /** MQTT client id; stable across restarts for the session to persist. */
@@ -94,6 +106,8 @@ export interface MqttSourceOptions extends BrokerConnection {
   closeTimeoutMs?: number;
   /** Larger payloads are rejected as `too_large`, bytes. Default 1 MiB. */
   maxPayloadBytes?: number;
+  /** The connection's last will. Default null: none. */
+  will?: MqttWill | null;
 }
 
 /** A running MQTT source. */
@@ -136,6 +150,7 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
     keepalive: opts.keepaliveSeconds ?? 30,
     reconnectPeriod: opts.reconnectMs ?? 2000,
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
+    ...(opts.will ? { will: { ...opts.will } } : {}),
     ...connectOptions(opts),
   });
 
@@ -352,7 +367,7 @@ export interface Publisher {
   publish(
     topic: string,
     message: string,
-    opts: { qos: 1 },
+    opts: { qos: 1; retain?: boolean },
     callback: (error?: Error) => void,
   ): unknown;
 }
@@ -427,10 +442,18 @@ export interface MqttOptions {
    * publishes under its first level. Default null.
    */
   ignoreTopicPrefix?: string | null;
+  /**
+   * Further topic filters the embedded broker's clients read by default
+   * (those without a user's own `read`), besides the alerts: forecastd's
+   * other topics, such as its forecasts and status. Default none.
+   */
+  readTopics?: readonly string[];
   /** Receive time of messages, ms. Default Date.now. */
   now?: () => number;
   /** Wait between reconnection attempts, ms. Default 2000. */
   reconnectMs?: number;
+  /** The source connection's last will on an external broker (see MqttWill). Default null: none. */
+  will?: MqttWill | null;
 }
 
 /**
@@ -472,7 +495,10 @@ export async function startMqtt(opts: MqttOptions): Promise<Mqtt> {
       tls: cert && key ? { cert, key } : null,
       maxPayloadBytes: opts.maxPayloadBytes,
       users,
-      defaultRead: alertPrefix === null ? [] : [`${alertPrefix}/#`],
+      defaultRead: [
+        ...(alertPrefix === null ? [] : [`${alertPrefix}/#`]),
+        ...opts.readTopics ?? [],
+      ],
       reservedPrefixes: ["forecastd", ...(alertPrefix ? [alertPrefix.split("/")[0]] : [])],
       // a topic no pattern matches is not a reading: devices may talk among themselves
       onMessage: (m) => {
@@ -542,6 +568,7 @@ async function startExternal(url: string, opts: MqttOptions): Promise<Mqtt> {
     now: opts.now,
     reconnectMs: opts.reconnectMs,
     maxPayloadBytes: opts.maxPayloadBytes,
+    will: opts.will,
   });
   return {
     broker: null,

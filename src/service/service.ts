@@ -86,6 +86,12 @@ export interface ServiceCounters {
   checkpointCommits: number;
   alertsStored: number;
   alertFailures: number;
+  /**
+   * Every change made before this time (ms, the service's clock) is saved:
+   * the start of the last full checkpoint that succeeded (one that found
+   * nothing to save counts), or the service's creation before the first.
+   */
+  checkpointedAt: number;
 }
 
 /** The service's settings; every field has the default it names. */
@@ -180,6 +186,7 @@ export class Service implements AlertSource, IngestSink {
     checkpointCommits: 0,
     alertsStored: 0,
     alertFailures: 0,
+    checkpointedAt: 0,
   };
   readonly #options: Required<ServiceOptions>;
   readonly #store: Store;
@@ -205,6 +212,7 @@ export class Service implements AlertSource, IngestSink {
     this.#store = deps.store;
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
+    this.counters.checkpointedAt = this.#now();
     this.engine.onAlert((e) => this.#storeAlert(e));
   }
 
@@ -548,8 +556,12 @@ export class Service implements AlertSource, IngestSink {
     if (!only) this.#savePending = true;
     this.#saving = this.#saving.then(async () => {
       if (!only) this.#savePending = false;
+      const startedAt = this.#now();
       const ids = (only ?? [...this.#dirty.keys()]).filter((id) => this.#dirty.has(id));
-      if (ids.length === 0) return;
+      if (ids.length === 0) {
+        if (!only) this.counters.checkpointedAt = startedAt;
+        return;
+      }
       const entries: { id: string; bytes: Uint8Array }[] = [];
       for (const id of ids) {
         const s = this.engine.get(id);
@@ -563,6 +575,7 @@ export class Service implements AlertSource, IngestSink {
         const r = await this.#store.saveCheckpoints(entries);
         this.counters.checkpoints += entries.length;
         this.counters.checkpointCommits += r.commits;
+        if (!only) this.counters.checkpointedAt = startedAt;
         this.#log.debug("checkpoint.saved", { streams: entries.length, commits: r.commits });
       } catch (e) {
         this.counters.checkpointFailures++;

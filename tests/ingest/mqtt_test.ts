@@ -16,7 +16,7 @@ import {
   hostPort,
   startEmbeddedBroker,
 } from "../../src/ingest/broker.ts";
-import { isUnderPrefix, startMqttSource } from "../../src/ingest/mqtt.ts";
+import { isUnderPrefix, startMqtt, startMqttSource } from "../../src/ingest/mqtt.ts";
 import {
   assertOutcome,
   CASE_TOPIC_PATTERNS,
@@ -225,5 +225,101 @@ Deno.test("a reading published while the source is down arrives when it reconnec
     await device.endAsync();
     await source.close();
     await broker.close();
+  }
+});
+
+Deno.test("the source's last will is published, retained, when its connection drops without a DISCONNECT", async () => {
+  const { log } = captureLog();
+  // as an external broker: every client reads everything and may publish under forecastd/
+  const broker = await startEmbeddedBroker({
+    port: 0,
+    log,
+    defaultRead: ["#"],
+    reservedPrefixes: [],
+  });
+  const will = { topic: "forecastd/status", payload: "offline", qos: 1 as const, retain: true };
+  const source = startMqttSource({
+    url: broker.url,
+    clientId: "forecastd-test-will",
+    topics: CASE_TOPIC_PATTERNS,
+    sink: new FakeSink(),
+    log,
+    reconnectMs: 60_000,
+    will,
+  });
+  const watcher = await connectDevice(broker.url);
+  let late: mqtt.MqttClient | undefined;
+  try {
+    await source.ready;
+    const got: { topic: string; payload: string; retain: boolean }[] = [];
+    watcher.on("message", (topic, payload, packet) => {
+      got.push({ topic, payload: payload.toString(), retain: packet.retain });
+    });
+    await watcher.subscribeAsync("forecastd/status", { qos: 1 });
+    source.client.stream.destroy(); // the connection drops: no DISCONNECT
+    const deadline = Date.now() + 5000;
+    while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(got, [{ topic: "forecastd/status", payload: "offline", retain: false }]);
+
+    // retained: a client that subscribes later gets it too
+    late = await connectDevice(broker.url);
+    const retained = new Promise<{ payload: string; retain: boolean }>((resolve) =>
+      late!.on(
+        "message",
+        (_t, payload, packet) => resolve({ payload: payload.toString(), retain: packet.retain }),
+      )
+    );
+    await late.subscribeAsync("forecastd/status", { qos: 1 });
+    assert.deepEqual(await retained, { payload: "offline", retain: true });
+  } finally {
+    await late?.endAsync();
+    await watcher.endAsync();
+    await source.close();
+    await broker.close();
+  }
+});
+
+/** The retained messages a client that subscribes to `filter` now gets, as topic -> payload. */
+async function retainedFor(url: string, filter: string): Promise<Record<string, string>> {
+  const c = await connectDevice(url);
+  try {
+    const got: Record<string, string> = {};
+    c.on("message", (topic, payload, packet) => {
+      if (packet.retain) got[topic] = payload.toString();
+    });
+    await c.subscribeAsync(filter, { qos: 1 });
+    await new Promise((r) => setTimeout(r, 200)); // retained messages come right after SUBACK
+    return got;
+  } finally {
+    await c.endAsync();
+  }
+}
+
+Deno.test("on the embedded broker the daemon's retained publishes reach clients that subscribe later, within readTopics; an empty one clears", async () => {
+  const { log } = captureLog();
+  const dataDir = await Deno.makeTempDir({ prefix: "forecastd-mqtt-test-" });
+  const m = await startMqtt({
+    sink: new FakeSink(),
+    log,
+    dataDir,
+    topics: CASE_TOPIC_PATTERNS,
+    brokerPort: 0,
+    ignoreTopicPrefix: "forecastd/alerts",
+    readTopics: ["forecastd/status"],
+  });
+  try {
+    const publish = (topic: string, message: string, retain: boolean) =>
+      new Promise<void>((resolve, reject) =>
+        m.publisher!.publish(topic, message, { qos: 1, retain }, (e) => e ? reject(e) : resolve())
+      );
+    await publish("forecastd/status", "online", true);
+    await publish("forecastd/forecasts/kitchen", "{}", true); // not in readTopics
+    await publish("forecastd/alerts/kitchen", "{}", false); // not retained
+    assert.deepEqual(await retainedFor(m.broker!.url, "#"), { "forecastd/status": "online" });
+    await publish("forecastd/status", "", true);
+    assert.deepEqual(await retainedFor(m.broker!.url, "#"), {}, "cleared");
+  } finally {
+    await m.close();
+    await Deno.remove(dataDir, { recursive: true });
   }
 });

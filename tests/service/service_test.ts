@@ -194,6 +194,34 @@ Deno.test("Service.crossing() names the target it needs and answers with times i
   });
 });
 
+Deno.test("Service counters.checkpointedAt is the start of the last full checkpoint that succeeded", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    let clock = 1_000;
+    const store = new Store(kv);
+    const svc = new Service({ store, log: captureLog().log, now: () => clock });
+    assert.equal(svc.counters.checkpointedAt, 1_000, "nothing is unsaved at creation");
+    clock = 2_000;
+    svc.ingest(sine("a", 0, 10).concat(sine("b", 0, 10)), "http");
+    await svc.checkpoint(["a"]);
+    assert.equal(svc.counters.checkpointedAt, 1_000, "b is still unsaved after a save of a only");
+    clock = 3_000;
+    await svc.checkpoint();
+    assert.equal(svc.counters.checkpointedAt, 3_000, "every stream saved");
+    clock = 4_000;
+    await svc.checkpoint();
+    assert.equal(svc.counters.checkpointedAt, 4_000, "nothing to save: still everything saved");
+    svc.ingest(sine("a", 10, 11), "http");
+    store.saveCheckpoints = () => Promise.reject(new Error("disk full"));
+    clock = 5_000;
+    await svc.checkpoint();
+    assert.equal(svc.counters.checkpointFailures, 1);
+    assert.equal(svc.counters.checkpointedAt, 4_000, "a failed save changes nothing");
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("Service queues one save for all streams past checkpointEvery, not one per reading while a save is pending", async () => {
   await withTempDir(async (dir) => {
     const kv = await Deno.openKv(`${dir}/kv.sqlite`); // a real KV file
