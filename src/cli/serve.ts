@@ -68,6 +68,8 @@ export async function serve(args: string[]): Promise<number> {
       defaultPreset: cfg.defaultPreset,
       checkpointEvery: cfg.checkpointEvery,
       checkpointSeconds: cfg.checkpointSeconds,
+      maxValuesPerStream: cfg.maxValuesPerStream,
+      maxNameLength: cfg.maxNameLength,
     },
   });
   await service.load();

@@ -13,6 +13,9 @@ import { z } from "zod";
 import { LOG_LEVELS } from "../log.ts";
 import { topicPatternProblem } from "../ingest/topics.ts";
 import {
+  MAX_NAME_LENGTH,
+  MAX_VALUES_DEFAULT,
+  MAX_VALUES_LIMIT,
   PRESET_NAME_PATTERN,
   PRESET_NAME_RULE,
   STREAM_ID_PATTERN,
@@ -328,6 +331,20 @@ export const configSchema = z.strictObject({
     arg: "N",
     env: "FORECASTD_MAX_STREAMS",
     description: "most streams learned at once; readings of further streams are rejected",
+  }),
+  maxValuesPerStream: int(1, MAX_VALUES_LIMIT).default(MAX_VALUES_DEFAULT).register(configMeta, {
+    flag: "--max-values-per-stream",
+    arg: "N",
+    env: "FORECASTD_MAX_VALUES_PER_STREAM",
+    description: "most values one stream may have; a reading or PUT that would make a stream " +
+      "of more is rejected (too_many_values)",
+  }),
+  maxNameLength: int(1, MAX_NAME_LENGTH).default(MAX_NAME_LENGTH).register(configMeta, {
+    flag: "--max-name-length",
+    arg: "N",
+    env: "FORECASTD_MAX_NAME_LENGTH",
+    description: "longest stream id or value name of a new stream, characters; longer ones " +
+      "are rejected (bad_name)",
   }),
   checkpointEvery: int(1, Number.MAX_SAFE_INTEGER).default(500).register(configMeta, {
     flag: "--checkpoint-every",

@@ -6,7 +6,14 @@
  * the HTTP API call it, main.ts wires them.
  */
 import type { Logger } from "../log.ts";
-import type { Reading } from "../domain/reading.ts";
+import {
+  MAX_NAME_LENGTH,
+  MAX_VALUES_DEFAULT,
+  MAX_VALUES_LIMIT,
+  nameProblem,
+  type Reading,
+  valueCountProblem,
+} from "../domain/reading.ts";
 import type { AlertRecord, Store } from "../store/store.ts";
 import { Engine } from "../stream/engine.ts";
 import { ReadingError, type StreamModel } from "../stream/stream.ts";
@@ -67,13 +74,19 @@ export type { IngestResult, Rejection, Source };
  */
 export type ServiceErrorKind = "invalid" | "not_found" | "conflict";
 
-/** A request the caller can fix, and what kind of failure it is. */
+/**
+ * A request the caller can fix, what kind of failure it is and, for a
+ * reading it refuses, the reason the reading is counted under (default
+ * `too_many_streams` for a conflict, `bad_stream` otherwise).
+ */
 export class ServiceError extends Error {
   readonly kind: ServiceErrorKind;
-  constructor(kind: ServiceErrorKind, message: string) {
+  readonly reason: string | undefined;
+  constructor(kind: ServiceErrorKind, message: string, reason?: string) {
     super(message);
     this.name = "ServiceError";
     this.kind = kind;
+    this.reason = reason;
   }
 }
 
@@ -104,6 +117,17 @@ export interface ServiceOptions {
    * of 5-minute readings).
    */
   recentReadings?: number;
+  /**
+   * Most values one stream may have (1 … 256): a stream of more is refused,
+   * created by a reading (reason `too_many_values`) or by `put`. Default 64.
+   */
+  maxValuesPerStream?: number;
+  /**
+   * Longest stream id or value name of a new stream (1 … 128 characters;
+   * the alphabet is src/domain/reading.ts's): a longer one is refused
+   * (reason `bad_name`). Default 128.
+   */
+  maxNameLength?: number;
 }
 
 /** A stream's last readings, as {@link Service.recent} gives them. */
@@ -123,6 +147,8 @@ export const SERVICE_DEFAULTS: Readonly<Required<ServiceOptions>> = Object.freez
   checkpointEvery: 500,
   checkpointSeconds: 60,
   recentReadings: RECENT_CAPACITY,
+  maxValuesPerStream: MAX_VALUES_DEFAULT,
+  maxNameLength: MAX_NAME_LENGTH,
 });
 
 /** Applies the defaults and checks every option; throws naming the first bad one. */
@@ -146,6 +172,20 @@ export function resolveServiceOptions(options: ServiceOptions = {}): Required<Se
         showValue(o.recentReadings)
       }`,
     );
+  }
+  for (
+    const [k, max] of [
+      ["maxValuesPerStream", MAX_VALUES_LIMIT],
+      ["maxNameLength", MAX_NAME_LENGTH],
+    ] as const
+  ) {
+    if (!Number.isInteger(o[k]) || o[k] < 1 || o[k] > max) {
+      throw new RangeError(
+        `Cannot create service: ${k} must be an integer from 1 to ${max}: current value is ${
+          showValue(o[k])
+        }`,
+      );
+    }
   }
   if (typeof o.checkpointSeconds !== "number" || !(o.checkpointSeconds > 0)) {
     throw new RangeError(
@@ -253,7 +293,45 @@ export class Service implements AlertSource, IngestSink {
     return stream;
   }
 
-  #create(id: string, spec: StreamSpec & { columns: string[] }): StreamModel {
+  /**
+   * Throws a ServiceError (invalid, with the reason a refused reading is
+   * counted under) unless the id, the columns and the targets keep the
+   * daemon's limits: `maxNameLength`, `maxValuesPerStream`.
+   */
+  #checkLimits(action: string, id: string | null, columns: string[], targets?: string[]): void {
+    const { maxNameLength, maxValuesPerStream } = this.#options;
+    const refuse = (reason: string, what: string, problem: string, value: string) => {
+      const limit = problem.startsWith("must be at most") ? " (maxNameLength)" : "";
+      throw new ServiceError(
+        "invalid",
+        `Cannot ${action}: ${what} ${problem}${limit}: current value is ${showValue(value)}`,
+        reason,
+      );
+    };
+    if (id !== null) {
+      const problem = nameProblem(id, maxNameLength);
+      if (problem) refuse("bad_name", "its id", problem, id);
+    }
+    for (const name of [...columns, ...(targets ?? [])]) {
+      const problem = nameProblem(name, maxNameLength);
+      if (problem) refuse("bad_name", "value name", problem, name);
+    }
+    const count = valueCountProblem(columns.length, maxValuesPerStream);
+    if (count) {
+      throw new ServiceError(
+        "invalid",
+        `Cannot ${action}: ${id === null ? "'columns'" : "its values"} ${count}` +
+          `${columns.length > maxValuesPerStream ? " (maxValuesPerStream)" : ""}: ` +
+          `current count is ${columns.length}`,
+        "too_many_values",
+      );
+    }
+  }
+
+  #create(id: string, spec: StreamSpec & { columns: string[] }, fromReading = false): StreamModel {
+    const action = `create stream ${JSON.stringify(id)}`;
+    if (fromReading) this.#checkLimits(action, id, spec.columns);
+    else this.#checkLimits(action, id, spec.columns, spec.targets);
     if (this.records.size >= this.#options.maxStreams) {
       throw new ServiceError(
         "conflict",
@@ -294,7 +372,9 @@ export class Service implements AlertSource, IngestSink {
     readings.forEach((r, index) => {
       try {
         let stream = this.engine.get(r.stream);
-        if (!stream) stream = this.#create(r.stream, { columns: Object.keys(r.values) });
+        if (!stream) {
+          stream = this.#create(r.stream, { columns: Object.keys(r.values) }, true);
+        }
         const cols = stream.columns;
         // the values in column order, into a buffer kept per stream (no allocation per reading)
         let row = this.#rows.get(stream);
@@ -338,7 +418,7 @@ export class Service implements AlertSource, IngestSink {
         const reason = e instanceof ReadingError
           ? e.reason
           : e instanceof ServiceError
-          ? (e.kind === "conflict" ? "too_many_streams" : "bad_stream")
+          ? (e.reason ?? (e.kind === "conflict" ? "too_many_streams" : "bad_stream"))
           : "error";
         if (!(e instanceof ReadingError)) {
           // the engine counts its own rejects; count the service's here
@@ -432,6 +512,14 @@ export class Service implements AlertSource, IngestSink {
         (spec.targets !== undefined &&
           JSON.stringify(spec.targets) !== JSON.stringify(rec.targets)) ||
         (spec.periodMs !== undefined && spec.periodMs !== rec.periodMs);
+      if (spec.columns !== undefined || spec.targets !== undefined) {
+        this.#checkLimits(
+          `change stream ${JSON.stringify(id)}`,
+          null,
+          spec.columns ?? rec.columns,
+          spec.targets,
+        );
+      }
       const next: StreamRecord = {
         ...rec,
         preset: spec.preset ?? rec.preset,

@@ -61,6 +61,8 @@ Deno.test("each option can be set through its flag and its variable", () => {
     logLevel: "debug",
     defaultPreset: "small",
     maxStreams: "3",
+    maxValuesPerStream: "8",
+    maxNameLength: "9",
     checkpointEvery: "4",
     checkpointSeconds: "5",
     "alertRetention.maxEvents": "6",

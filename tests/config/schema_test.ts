@@ -36,6 +36,8 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     logLevel: "info",
     defaultPreset: "default",
     maxStreams: 1000,
+    maxValuesPerStream: 64,
+    maxNameLength: 128,
     checkpointEvery: 500,
     checkpointSeconds: 60,
     alertRetention: { maxEvents: 10_000, maxAgeDays: 30 },

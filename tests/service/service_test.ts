@@ -241,6 +241,8 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
     checkpointEvery: 500,
     checkpointSeconds: 60,
     recentReadings: 288,
+    maxValuesPerStream: 64,
+    maxNameLength: 128,
   });
   assert.deepEqual(resolveServiceOptions({ maxStreams: 3, checkpointEvery: undefined }), {
     ...SERVICE_DEFAULTS,
@@ -262,6 +264,79 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
     () => resolveServiceOptions({ recentReadings: -1 }),
     /^RangeError: Cannot create service: recentReadings must be an integer of at least 0: current value is -1$/,
   );
+  assert.throws(
+    () => resolveServiceOptions({ maxValuesPerStream: 257 }),
+    /^RangeError: Cannot create service: maxValuesPerStream must be an integer from 1 to 256: current value is 257$/,
+  );
+  assert.throws(
+    () => resolveServiceOptions({ maxNameLength: 0 }),
+    /^RangeError: Cannot create service: maxNameLength must be an integer from 1 to 128: current value is 0$/,
+  );
+});
+
+Deno.test("Service refuses a stream of more values than maxValuesPerStream, at ingest and at put", async () => {
+  await withService(async (svc) => {
+    const values = (n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`v${i}`, i]));
+    const r = svc.ingest([
+      { stream: "wide", ts: T0, values: values(5) },
+      { stream: "ok", ts: T0, values: values(4) },
+    ], "mqtt");
+    assert.equal(r.accepted, 1);
+    assert.deepEqual(r.rejected.map((x) => [x.index, x.reason]), [[0, "too_many_values"]]);
+    assert.equal(
+      r.rejected[0].message,
+      'Cannot create stream "wide": its values must hold at most 4 values (maxValuesPerStream): current count is 5',
+    );
+    assert.equal(svc.engine.get("wide"), undefined, "no stream was made");
+    assert.deepEqual(svc.rejects(), { too_many_values: 1 });
+    await assert.rejects(
+      svc.put("wide", { columns: Object.keys(values(5)) }),
+      (e) =>
+        e instanceof ServiceError && e.kind === "invalid" && e.reason === "too_many_values" &&
+        /must hold at most 4 values \(maxValuesPerStream\): current count is 5$/.test(e.message),
+    );
+    await assert.rejects(
+      svc.put("ok", { columns: Object.keys(values(6)) }),
+      /Cannot change stream "ok": 'columns' must hold at most 4 values/,
+    );
+    assert.deepEqual(svc.summary("ok").columns, Object.keys(values(4)), "the stream is unchanged");
+  }, { maxValuesPerStream: 4 });
+});
+
+Deno.test("Service refuses stream ids and value names longer than maxNameLength, or only dots", async () => {
+  await withService(async (svc) => {
+    const r = svc.ingest([
+      { stream: "kitchen-long", ts: T0, values: { t: 1 } },
+      { stream: "kitchen", ts: T0, values: { "temperature": 1 } },
+      { stream: "..", ts: T0, values: { t: 1 } },
+      { stream: "k", ts: T0, values: { "..": 1 } },
+      { stream: "k2", ts: T0, values: { t: 1 } },
+    ], "http");
+    assert.equal(r.accepted, 1);
+    assert.deepEqual(r.rejected.map((x) => [x.index, x.reason]), [
+      [0, "bad_name"],
+      [1, "bad_name"],
+      [2, "bad_name"],
+      [3, "bad_name"],
+    ]);
+    assert.equal(
+      r.rejected[0].message,
+      'Cannot create stream "kitchen-long": its id must be at most 8 characters long (maxNameLength): current value is "kitchen-long"',
+    );
+    assert.equal(
+      r.rejected[1].message,
+      'Cannot create stream "kitchen": value name must be at most 8 characters long (maxNameLength): current value is "temperature"',
+    );
+    assert.match(r.rejected[2].message, /its id must be 1-128 characters .* not only dots/);
+    assert.deepEqual(svc.rejects(), { bad_name: 4 });
+    await assert.rejects(
+      svc.put("k3", { columns: ["a"], targets: ["a"], preset: "default" }).then(() =>
+        svc.put("k3", { columns: ["a", "temperature"] })
+      ),
+      /value name must be at most 8 characters long \(maxNameLength\): current value is "temperature"/,
+    );
+  }, { maxNameLength: 8 });
 });
 
 Deno.test("lastReading() is the newest reading's time of a known stream, else null", async () => {
