@@ -70,6 +70,8 @@ export async function serve(args: string[]): Promise<number> {
       checkpointSeconds: cfg.checkpointSeconds,
       maxValuesPerStream: cfg.maxValuesPerStream,
       maxNameLength: cfg.maxNameLength,
+      maxAbsValue: cfg.maxAbsValue,
+      maxValueSpreads: cfg.maxValueSpreads,
     },
   });
   await service.load();

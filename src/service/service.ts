@@ -22,6 +22,7 @@ import type { AlertListFilter, AlertSource, AlertSubscriber } from "../alerts/al
 import type { IngestResult, IngestSink, Rejection, Source } from "../ingest/ingest_sink.ts";
 import { showValue } from "../domain/show_value.ts";
 import { getPreset, type Preset } from "../stream/preset.ts";
+import { VALUE_BOUNDS_DEFAULTS } from "../stream/value_bounds.ts";
 import { AlertHub } from "./alert_hub.ts";
 import {
   keepRecent,
@@ -128,6 +129,14 @@ export interface ServiceOptions {
    * (reason `bad_name`). Default 128.
    */
   maxNameLength?: number;
+  /** Largest |value| a reading may hold; a larger one is refused (`out_of_range`). Default 1e15. */
+  maxAbsValue?: number;
+  /**
+   * How far beyond the range of a value's past values a new one may lie, in
+   * widths of that range; a farther one is refused (`out_of_range`) unless
+   * it persists (see src/stream/value_bounds.ts). Default 1e6.
+   */
+  maxValueSpreads?: number;
 }
 
 /** A stream's last readings, as {@link Service.recent} gives them. */
@@ -149,6 +158,8 @@ export const SERVICE_DEFAULTS: Readonly<Required<ServiceOptions>> = Object.freez
   recentReadings: RECENT_CAPACITY,
   maxValuesPerStream: MAX_VALUES_DEFAULT,
   maxNameLength: MAX_NAME_LENGTH,
+  maxAbsValue: VALUE_BOUNDS_DEFAULTS.maxAbs,
+  maxValueSpreads: VALUE_BOUNDS_DEFAULTS.maxSpreads,
 });
 
 /** Applies the defaults and checks every option; throws naming the first bad one. */
@@ -182,6 +193,15 @@ export function resolveServiceOptions(options: ServiceOptions = {}): Required<Se
     if (!Number.isInteger(o[k]) || o[k] < 1 || o[k] > max) {
       throw new RangeError(
         `Cannot create service: ${k} must be an integer from 1 to ${max}: current value is ${
+          showValue(o[k])
+        }`,
+      );
+    }
+  }
+  for (const k of ["maxAbsValue", "maxValueSpreads"] as const) {
+    if (typeof o[k] !== "number" || !(o[k] > 0 && o[k] <= 1e300)) {
+      throw new RangeError(
+        `Cannot create service: ${k} must be a positive number of at most 1e+300: current value is ${
           showValue(o[k])
         }`,
       );
@@ -288,6 +308,7 @@ export class Service implements AlertSource, IngestSink {
       columns: rec.columns,
       targets: rec.targets,
       periodMs: rec.periodMs ?? undefined,
+      bounds: { maxAbs: this.#options.maxAbsValue, maxSpreads: this.#options.maxValueSpreads },
     });
     stream.frozen = rec.frozen;
     return stream;

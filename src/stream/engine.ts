@@ -7,6 +7,7 @@ import type { Preset } from "./preset.ts";
 import { type Observation, ReadingError, StreamModel } from "./stream.ts";
 import type { AlertEvent } from "../domain/alert.ts";
 import { lstmShape } from "./lstm_expert.ts";
+import type { ValueBoundsOptions } from "./value_bounds.ts";
 
 /** How to create a stream in the engine. */
 export interface CreateStreamOptions {
@@ -14,6 +15,8 @@ export interface CreateStreamOptions {
   columns: string[];
   targets?: string[];
   periodMs?: number;
+  /** How large a value may be (see value_bounds.ts). */
+  bounds?: ValueBoundsOptions;
 }
 
 /** Counters since start. */

@@ -49,6 +49,7 @@ import { History } from "./history.ts";
 import { OriginSlots } from "./origin_slots.ts";
 import { ChangeLimits } from "./change_limits.ts";
 import { checkReading, ReadingError } from "./reading_error.ts";
+import { ValueBounds, type ValueBoundsOptions } from "./value_bounds.ts";
 import {
   type Forecast,
   type HorizonStats,
@@ -77,6 +78,8 @@ export interface StreamOptions {
   periodMs?: number;
   /** Scratch shared with other streams of the same LSTM shape. */
   workspace?: Workspace<Float32Array>;
+  /** How large a value may be (value_bounds.ts; default |x| <= 1e15, 1e6 widths of its range). */
+  bounds?: ValueBoundsOptions;
 }
 
 /** The longest season, in readings: a week at one per minute. */
@@ -101,6 +104,8 @@ export class StreamModel implements ExpertContext {
   readonly level: Normalizer;
   readonly change: Normalizer;
   readonly history: History;
+  /** The range of each column's values, and how far beyond it a value may lie. */
+  readonly bounds: ValueBounds;
   readonly origins: OriginSlots;
   readonly limits: ChangeLimits;
   readonly blend: Blend;
@@ -166,6 +171,7 @@ export class StreamModel implements ExpertContext {
     const Hm = this.Hm = p.horizons;
     this.periodMs = opts.periodMs ?? NaN;
     this.workspace = opts.workspace;
+    this.bounds = new ValueBounds(I, opts.bounds);
     this.level = new Normalizer(I, { forgetting: p.normalizer.forgetting });
     this.change = new Normalizer(I, { forgetting: p.normalizer.forgetting });
     this.limits = new ChangeLimits(Hm, J);
@@ -240,10 +246,12 @@ export class StreamModel implements ExpertContext {
   /**
    * Takes one reading: values (I, in column order) at ts (ms). Scores, learns,
    * forecasts. Throws {@link ReadingError} (and changes nothing) for a
-   * non-finite value, a missing value, or a timestamp at or before the last.
+   * non-finite value, a missing value, a value out of bounds, or a timestamp
+   * at or before the last.
    */
   observe(ts: number, values: ArrayLike<number>): Observation {
     checkReading(this, ts, values);
+    this.bounds.add(values);
     const gap = this.#clock(ts);
     const obs: Observation = {
       ts,

@@ -9,7 +9,8 @@
  * `changeMean`, `changeM2`); the blend (`blendCov`, `blendCount`,
  * `blendLongLoss`); the intervals (`q`, `m`, `n`, `hits`); the anomaly
  * scorer (`recent`, `bins`, `onsets`, `peaks`, `unusual`) and range
- * (`rangeLo`, `rangeHi`); then each expert's, in the experts' order (the
+ * (`rangeLo`, `rangeHi`); the value bounds' ranges (`boundLo`, `boundHi`);
+ * then each expert's, in the experts' order (the
  * linear expert's `rlsP<h>`, `rlsW<h>`; the LSTM's `lastInput`, `params`,
  * `h`, `c`, `adamM`, `adamV`, `xs`, `ys`, `h0`, `c0`).
  *
@@ -27,6 +28,8 @@
  * - before the density test: no `unusual` and a `scorer` of three or four
  *   numbers; the test starts to count at the restore, as does the run
  *   onset when it is missing (no incident under way);
+ * - before the value bounds: no `boundLo`, `boundHi`; the ranges start
+ *   at the restore (no relative bound until a column has two values);
  * - before the experts had an interface: a stream without the LSTM also
  *   held `lastInput` (zeros) and the scalars `hasInput` and `trainer`
  *   (null); they are read past.
@@ -63,7 +66,7 @@ export interface StreamScalars {
 /** Arrays older states held that no stream has now: read past, not restored. */
 const RETIRED = ["blendLoss", "lastInput"];
 /** Arrays older states may lack. */
-const OPTIONAL = ["blendCov", "peaks", "unusual"];
+const OPTIONAL = ["blendCov", "peaks", "unusual", "boundLo", "boundHi"];
 
 /** Every array of the stream's state, by name: the live arrays. */
 export function stateArrays(m: StreamModel): StateArrays {
@@ -91,6 +94,7 @@ export function stateArrays(m: StreamModel): StateArrays {
     unusual: m.scorer.unusual,
     rangeLo: m.range.lo,
     rangeHi: m.range.hi,
+    ...m.bounds.arrays(),
   };
   for (const e of m.experts) Object.assign(a, e.arrays?.());
   return a;
@@ -152,6 +156,7 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   });
   if (missing.includes("blendCov")) m.blend.reset();
   if (missing.includes("peaks")) m.scorer.peaks.set(m.scorer.onsets);
+  if (missing.includes("boundLo") || missing.includes("boundHi")) m.bounds.reset();
   const num = (v: number | null) => (v === null ? NaN : v);
   m.periodMs = num(s.periodMs);
   m.season = s.season;

@@ -63,6 +63,8 @@ Deno.test("each option can be set through its flag and its variable", () => {
     maxStreams: "3",
     maxValuesPerStream: "8",
     maxNameLength: "9",
+    maxAbsValue: "1e9",
+    maxValueSpreads: "100",
     checkpointEvery: "4",
     checkpointSeconds: "5",
     "alertRetention.maxEvents": "6",

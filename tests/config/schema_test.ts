@@ -38,6 +38,8 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     maxStreams: 1000,
     maxValuesPerStream: 64,
     maxNameLength: 128,
+    maxAbsValue: 1e15,
+    maxValueSpreads: 1e6,
     checkpointEvery: 500,
     checkpointSeconds: 60,
     alertRetention: { maxEvents: 10_000, maxAgeDays: 30 },

@@ -243,6 +243,8 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
     recentReadings: 288,
     maxValuesPerStream: 64,
     maxNameLength: 128,
+    maxAbsValue: 1e15,
+    maxValueSpreads: 1e6,
   });
   assert.deepEqual(resolveServiceOptions({ maxStreams: 3, checkpointEvery: undefined }), {
     ...SERVICE_DEFAULTS,
@@ -272,6 +274,34 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
     () => resolveServiceOptions({ maxNameLength: 0 }),
     /^RangeError: Cannot create service: maxNameLength must be an integer from 1 to 128: current value is 0$/,
   );
+  assert.throws(
+    () => resolveServiceOptions({ maxAbsValue: Infinity }),
+    /^RangeError: Cannot create service: maxAbsValue must be a positive number of at most 1e\+300: current value is Infinity$/,
+  );
+  assert.throws(
+    () => resolveServiceOptions({ maxValueSpreads: 0 }),
+    /^RangeError: Cannot create service: maxValueSpreads must be a positive number of at most 1e\+300: current value is 0$/,
+  );
+});
+
+Deno.test("Service hands its value bounds to every stream: out_of_range readings are counted", async () => {
+  await withService((svc) => {
+    const r = svc.ingest([
+      { stream: "s", ts: T0, values: { v: 1 } },
+      { stream: "s", ts: T0 + STEP, values: { v: 2 } },
+      { stream: "s", ts: T0 + 2 * STEP, values: { v: 1001 } },
+      { stream: "s", ts: T0 + 2 * STEP, values: { v: 14 } },
+      { stream: "s", ts: T0 + 3 * STEP, values: { v: 12 } },
+    ], "http");
+    assert.deepEqual(r.rejected.map((x) => [x.index, x.reason]), [[2, "out_of_range"], [
+      3,
+      "out_of_range",
+    ]]);
+    assert.match(r.rejected[0].message, /'v' must be from -1000 to 1000 \(maxAbsValue\)/);
+    assert.match(r.rejected[1].message, /'v' must be from -9 to 12 \(10 times the range/);
+    assert.deepEqual(svc.rejects(), { out_of_range: 2 });
+    assert.equal(svc.summary("s").readings, 3);
+  }, { maxAbsValue: 1000, maxValueSpreads: 10 });
 });
 
 Deno.test("Service refuses a stream of more values than maxValuesPerStream, at ingest and at put", async () => {

@@ -68,6 +68,51 @@ Deno.test("duplicate and out-of-order timestamps are rejected, counted and not l
   assert.equal(engine.counters.readings, 2);
 });
 
+Deno.test("issue item 2: huge finite values are refused as out_of_range and change nothing", () => {
+  const engine = new Engine();
+  const s = engine.create("big", { preset: small(), columns: ["v"] });
+  const x = room(200, 3);
+  let t = 0;
+  for (; t < 40; t++) engine.observe("big", T0 + t * FIVE_MIN, [x[t]]);
+  const before = s.toBytes();
+  for (const v of [-1e308, 1e308, 1.7976931348623157e308, 1e200, 2e15]) {
+    assert.throws(
+      () => engine.observe("big", T0 + t * FIVE_MIN, [v]),
+      (e) =>
+        e instanceof ReadingError && e.reason === "out_of_range" &&
+        /'v' must be from -1000000000000000 to 1000000000000000 \(maxAbsValue\)/.test(e.message),
+      String(v),
+    );
+  }
+  // within the absolute bound, but a million times its range away from what the stream has taken
+  assert.throws(
+    () => engine.observe("big", T0 + t * FIVE_MIN, [1e9]),
+    (e) =>
+      e instanceof ReadingError && e.reason === "out_of_range" && /maxValueSpreads/.test(e.message),
+  );
+  assert.deepEqual(s.toBytes(), before, "a refused reading changes nothing");
+  assert.deepEqual(engine.counters.rejects, { out_of_range: 6 });
+  for (; t < 200; t++) engine.observe("big", T0 + t * FIVE_MIN, [x[t]]);
+  const f = s.forecast()!;
+  for (const v of [...f.targets.v.point, ...f.targets.v.lower, ...f.targets.v.upper]) {
+    assert.ok(Number.isFinite(v) && Math.abs(v!) < 100, `forecast ${JSON.stringify(f.targets)}`);
+  }
+});
+
+Deno.test("a stream's bounds are its options: maxAbs and maxSpreads", () => {
+  const s = new StreamModel({
+    id: "b",
+    preset: small(),
+    columns: ["v"],
+    bounds: { maxAbs: 100, maxSpreads: 2 },
+  });
+  s.observe(T0, [10]);
+  s.observe(T0 + FIVE_MIN, [11]);
+  assert.equal(s.observe(T0 + 2 * FIVE_MIN, [13]).ts, T0 + 2 * FIVE_MIN, "11 + 2 widths of 1");
+  assert.throws(() => s.observe(T0 + 3 * FIVE_MIN, [101]), /from -100 to 100 \(maxAbsValue\)/);
+  assert.throws(() => s.observe(T0 + 3 * FIVE_MIN, [20]), /must be from 4 to 19 \(2 times/);
+});
+
 Deno.test("a gap longer than maxPeriods resets the windows and keeps the weights", () => {
   const x = room(400, 5);
   const s = new StreamModel({ id: "g", preset: small(), columns: ["v"] });
