@@ -44,6 +44,9 @@ export const streamSummarySchema = z.object({
   learnedReadings: z.number().int(),
   lastReading: z.number().nullable().meta({ description: "Time of the newest reading, ms" }),
   gaps: z.number().int(),
+  recoveries: z.number().int().meta({
+    description: "Parts of the model re-initialised after their state went bad (NaN, overflow)",
+  }),
   model: z.object({
     hidden: z.number().int(),
     layers: z.number().int(),
@@ -82,6 +85,11 @@ export const forecastSchema = z.object({
       point: z.array(z.number()),
       lower: z.array(z.number().nullable()),
       upper: z.array(z.number().nullable()),
+      interval: z.array(z.enum(["calibrated", "not_calibrated", "recalibrating"])).meta({
+        description: "Per step, why lower and upper are given or null: calibrated (given), " +
+          "not_calibrated (no forecast of that horizon scored yet), recalibrating (the interval " +
+          "state was reset after it went bad)",
+      }),
     }),
   ).meta({ description: "Per target: the forecast and its interval (null until calibrated)" }),
   model: z.object({

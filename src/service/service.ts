@@ -425,6 +425,10 @@ export class Service implements AlertSource, IngestSink {
         const made = this.#recent ? stream.forecast(1) : null;
         const obs = this.engine.observe(r.stream, r.ts, row);
         if (this.#recent) keepRecent(this.#recent, stream, r.ts, row, made, obs.gap);
+        if (obs.recovered) {
+          // the divergence guard re-initialised part of the model (src/stream/divergence_guard.ts)
+          this.#log.warn("stream.recovered", { stream: r.stream, parts: obs.recovered });
+        }
         if (obs.learned) {
           const rec = this.records.get(r.stream)!;
           rec.updatedAt = r.ts;
@@ -445,7 +449,9 @@ export class Service implements AlertSource, IngestSink {
           // the engine counts its own rejects; count the service's here
           this.counters.rejects[reason] = (this.counters.rejects[reason] ?? 0) + 1;
         }
-        if (reason === "error") this.#log.error("ingest.failed", { stream: r.stream, error: e });
+        if (reason === "error" || reason === "engine_error") {
+          this.#log.error("ingest.failed", { stream: r.stream, error: e });
+        }
         rejected.push({ index, stream: r.stream, reason, message: (e as Error).message });
       }
     });

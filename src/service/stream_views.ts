@@ -29,6 +29,8 @@ export interface StreamSummary extends StreamRecord {
   /** Time of the newest reading, ms (null before the first). */
   lastReading: number | null;
   gaps: number;
+  /** Parts of the model the divergence guard re-initialised so far (see src/stream/divergence_guard.ts). */
+  recoveries: number;
   model: {
     hidden: number;
     layers: number;
@@ -96,6 +98,7 @@ export function streamSummary(rec: StreamRecord, s: StreamModel): StreamSummary 
     lastReading: Number.isFinite(s.lastTs) ? s.lastTs : null,
     periodMs: Number.isFinite(s.periodMs) ? s.periodMs : rec.periodMs,
     gaps: s.gaps,
+    recoveries: s.recoveries,
     model: {
       hidden: s.preset.model.hidden,
       layers: s.preset.model.layers,

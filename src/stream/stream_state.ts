@@ -30,6 +30,7 @@
  *   onset when it is missing (no incident under way);
  * - before the value bounds: no `boundLo`, `boundHi`; the ranges start
  *   at the restore (no relative bound until a column has two values);
+ * - before the divergence guard: no scalar `recoveries`; none so far;
  * - before the experts had an interface: a stream without the LSTM also
  *   held `lastInput` (zeros) and the scalars `hasInput` and `trainer`
  *   (null); they are read past.
@@ -59,6 +60,8 @@ export interface StreamScalars {
   scorer: number[];
   /** The alert machine's state, seen, run, run onset and duration. */
   alerts: [AlertMachine["state"], number, number, boolean, number];
+  /** Parts the divergence guard re-initialised, and whether the intervals were reset (optional). */
+  recoveries?: [number, boolean];
   /** Each expert's own scalars. */
   [expert: string]: unknown;
 }
@@ -126,6 +129,7 @@ export function stateScalars(m: StreamModel): StreamScalars {
       m.scorer.mostUnusual,
     ],
     alerts: [m.alerts.state, m.alerts.seen, m.alerts.run, m.alerts.runOnset, m.alerts.duration],
+    recoveries: [m.recoveries, m.intervalsReset],
   };
   for (const e of m.experts) Object.assign(s, e.scalars?.());
   return s;
@@ -181,5 +185,6 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
     m.scorer.mostUnusual = 0,
   ] = s.scorer;
   [m.alerts.state, m.alerts.seen, m.alerts.run, m.alerts.runOnset, m.alerts.duration] = s.alerts;
+  [m.recoveries, m.intervalsReset] = s.recoveries ?? [0, false];
   for (const e of m.experts) e.restoreScalars?.(s);
 }

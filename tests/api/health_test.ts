@@ -113,6 +113,7 @@ Deno.test("GET /metrics is Prometheus text 0.0.4 with every counter, and it coun
     assert.equal(get("forecastd_rejected_readings_total", '{reason="out_of_order"}'), 1);
     assert.equal(get("forecastd_training_steps_total"), 200);
     assert.equal(get("forecastd_observe_count"), 200);
+    assert.equal(get("forecastd_model_recoveries_total"), 0);
     assert.ok(get("forecastd_observe_seconds_total")! > 0);
     assert.equal(get("forecastd_streams"), 2);
     assert.equal(get("forecastd_alerts_total"), 0);
@@ -159,7 +160,7 @@ Deno.test("formatMetrics() averages each horizon over the streams that scored it
       alertFailures: 0,
     },
     rejects: () => ({ bad_json: 2 }),
-    learning: { readings: 10, learned: 9, observeSeconds: 0.5 },
+    learning: { readings: 10, learned: 9, observeSeconds: 0.5, recoveries: 7 },
     streams: 2,
     horizonStats: () => [
       [score(1, 0.2, 0.8), score(2, NaN, NaN)],
@@ -175,6 +176,7 @@ Deno.test("formatMetrics() averages each horizon over the streams that scored it
       'forecastd_rejected_readings_total{reason="bad_json"} 2',
       "forecastd_training_steps_total 9",
       "forecastd_observe_count 10",
+      "forecastd_model_recoveries_total 7",
       "forecastd_streams 2",
       "forecastd_alert_subscribers 3",
       'forecastd_interval_coverage{horizon="1"} 0.8',

@@ -304,6 +304,25 @@ Deno.test("Service hands its value bounds to every stream: out_of_range readings
   }, { maxAbsValue: 1000, maxValueSpreads: 10 });
 });
 
+Deno.test("Service logs a warning when the divergence guard repairs a stream, and keeps forecasting", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const log = captureLog("debug");
+    const svc = new Service({ store: new Store(kv), log: log.log });
+    svc.ingest(sine("s", 0, 100), "http");
+    svc.engine.get("s")!.net!.params[3] = NaN;
+    const r = svc.ingest(sine("s", 100, 101), "http");
+    assert.deepEqual(r, { accepted: 1, rejected: [] });
+    const warned = log.entries().filter((e) => e.event === "stream.recovered");
+    assert.deepEqual(warned.map((e) => [e.level, e.stream, e.parts]), [["warn", "s", ["lstm"]]]);
+    assert.equal(svc.summary("s").recoveries, 1);
+    assert.ok(svc.forecast("s").targets.temp.point.every(Number.isFinite));
+    await svc.close();
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("Service refuses a stream of more values than maxValuesPerStream, at ingest and at put", async () => {
   await withService(async (svc) => {
     const values = (n: number) =>
