@@ -346,18 +346,18 @@ export const configSchema = z.strictObject({
     description: "longest stream id or value name of a new stream, characters; longer ones " +
       "are rejected (bad_name)",
   }),
-  maxAbsValue: z.number({ error: "must be a number from 1 to 1e300" }).min(1, {
-    error: "must be a number from 1 to 1e300",
-  }).max(1e300, { error: "must be a number from 1 to 1e300" }).default(1e15).register(configMeta, {
+  maxAbsValue: z.number({ error: "must be a number from 1 to 1e30" }).min(1, {
+    error: "must be a number from 1 to 1e30",
+  }).max(1e30, { error: "must be a number from 1 to 1e30" }).default(1e15).register(configMeta, {
     flag: "--max-abs-value",
     arg: "X",
     env: "FORECASTD_MAX_ABS_VALUE",
     description: "largest magnitude of a value a reading may hold; larger ones are rejected " +
       "(out_of_range)",
   }),
-  maxValueSpreads: z.number({ error: "must be a number from 1 to 1e300" }).min(1, {
-    error: "must be a number from 1 to 1e300",
-  }).max(1e300, { error: "must be a number from 1 to 1e300" }).default(1e6).register(configMeta, {
+  maxValueSpreads: z.number({ error: "must be a number from 1 to 1e30" }).min(1, {
+    error: "must be a number from 1 to 1e30",
+  }).max(1e30, { error: "must be a number from 1 to 1e30" }).default(1e6).register(configMeta, {
     flag: "--max-value-spreads",
     arg: "N",
     env: "FORECASTD_MAX_VALUE_SPREADS",

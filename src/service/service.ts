@@ -42,6 +42,12 @@ import {
 
 export type { Crossing, HorizonAccuracy, StreamForecast, StreamSummary } from "./stream_views.ts";
 
+/**
+ * How far after now a stream's newest reading may lie in a checkpoint: as
+ * far as the sources take a reading's time (a day, src/ingest/timestamp.ts).
+ */
+export const MAX_FUTURE_MS = 86_400_000;
+
 /** What a stream is, as stored in KV and shown by the API. */
 export interface StreamRecord {
   id: string;
@@ -199,9 +205,9 @@ export function resolveServiceOptions(options: ServiceOptions = {}): Required<Se
     }
   }
   for (const k of ["maxAbsValue", "maxValueSpreads"] as const) {
-    if (typeof o[k] !== "number" || !(o[k] > 0 && o[k] <= 1e300)) {
+    if (typeof o[k] !== "number" || !(o[k] > 0 && o[k] <= 1e30)) {
       throw new RangeError(
-        `Cannot create service: ${k} must be a positive number of at most 1e+300: current value is ${
+        `Cannot create service: ${k} must be a positive number of at most 1e+30: current value is ${
           showValue(o[k])
         }`,
       );
@@ -268,19 +274,42 @@ export class Service implements AlertSource, IngestSink {
     this.engine.onAlert((e) => this.#storeAlert(e));
   }
 
-  /** Restores every stream from the store; call once before serving. */
+  /**
+   * Restores every stream from the store; call once before serving. A
+   * checkpoint that cannot be restored (damaged, of another shape, or
+   * holding values a healthy stream cannot: src/stream/restore_check.ts) is
+   * refused with its reason (`stream.restore_failed`) and its stream starts
+   * fresh under its record, rather than dead; it is saved anew at the next
+   * checkpoint. A stream whose record cannot be built is left out.
+   */
   async load(): Promise<void> {
     for (const id of await this.#store.listStreams()) {
-      const rec = await this.#store.getConfig<StreamRecord>(id);
-      if (!rec) continue;
+      let stream: StreamModel;
+      let rec: StreamRecord | null;
       try {
-        const stream = this.#build(rec);
-        const bytes = await this.#store.loadCheckpoint(id);
-        if (bytes) stream.restore(bytes);
-        this.records.set(id, rec);
+        rec = await this.#store.getConfig<StreamRecord>(id);
+        if (!rec) continue;
+        stream = this.#build(rec);
       } catch (e) {
         this.engine.delete(id);
-        this.#log.error("stream.restore_failed", { stream: id, error: e });
+        this.#log.error("stream.restore_failed", { stream: id, error: e, action: "left out" });
+        continue;
+      }
+      this.records.set(id, rec);
+      try {
+        const bytes = await this.#store.loadCheckpoint(id);
+        // a newest reading later than any reading may be would refuse every reading
+        if (bytes) stream.restore(bytes, { latestTs: this.#now() + MAX_FUTURE_MS });
+      } catch (e) {
+        this.#log.error("stream.restore_failed", {
+          stream: id,
+          error: e,
+          action: "the stream starts fresh",
+        });
+        this.engine.delete(id);
+        this.#build(rec);
+        rec.updatedAt = null;
+        this.#dirty.set(id, 0);
       }
     }
     this.#log.info("streams.loaded", { streams: this.records.size });

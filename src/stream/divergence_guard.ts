@@ -33,6 +33,15 @@ import type { StreamModel } from "./stream.ts";
 
 /** Magnitude beyond which a value of an expert's or the intervals' state counts as exploded. */
 export const EXPLODED = 1e30;
+/**
+ * Magnitude beyond which an LSTM weight counts as exploded: Adam moves a
+ * weight by about its learning rate per update (3e-3 by default), so a
+ * billion updates (30 years at one a second) reach a few thousand; a float32
+ * network with weights of 1e30 saturates every gate and learns nothing.
+ */
+export const WEIGHT_LIMIT = 1e6;
+/** Arrays with a lower limit than EXPLODED. */
+const LIMIT_OF: Readonly<Record<string, number>> = { params: WEIGHT_LIMIT };
 /** Readings between two scans of the whole state. */
 export const SCAN_EVERY = 1024;
 
@@ -85,7 +94,7 @@ export function isBad(
 /** Whether an expert's state holds a non-finite or exploded value. */
 export function expertDiverged(e: Expert): boolean {
   const arrays = e.arrays?.() ?? {};
-  for (const name in arrays) if (isBad(arrays[name], EXPLODED)) return true;
+  for (const name in arrays) if (isBad(arrays[name], LIMIT_OF[name] ?? EXPLODED)) return true;
   return false;
 }
 

@@ -63,6 +63,7 @@ import {
 import { alertEvent } from "./alert_event.ts";
 import { scoreReading } from "./scoring.ts";
 import { encodeStream, restoreStream, stateArrays } from "./stream_state.ts";
+import { checkRestored, type RestoreCheckOptions } from "./restore_check.ts";
 import {
   divergedExperts,
   divergedParts,
@@ -465,7 +466,7 @@ export class StreamModel implements ExpertContext {
       duration: this.alerts.duration,
     };
     for (let e = 0; e < this.E; e++) this.#reinitExpert(e);
-    this.restore(twin.toBytes());
+    restoreStream(this, twin.toBytes());
     this.lastTs = keep.lastTs;
     this.step = keep.step;
     this.lastSkipped = keep.step;
@@ -692,8 +693,19 @@ export class StreamModel implements ExpertContext {
     return encodeStream(this);
   }
 
-  /** Restores a state made by {@link toBytes} for the same options (older layouts too). */
-  restore(bytes: Uint8Array): void {
+  /**
+   * Restores a state made by {@link toBytes} for the same options (older
+   * layouts too), all or nothing: the bytes are restored into a scratch
+   * stream first and checked (restore_check.ts); a checkpoint that is
+   * damaged, of another shape, or holds values a healthy stream cannot
+   * (NaN weights, a negative count, `lastTs` after `opts.latestTs`) is
+   * refused with a RangeError naming the first problem, and this stream is
+   * left as it was.
+   */
+  restore(bytes: Uint8Array, opts: RestoreCheckOptions = {}): void {
+    const scratch = new StreamModel(this.#options);
+    restoreStream(scratch, bytes);
+    checkRestored(scratch, opts);
     restoreStream(this, bytes);
   }
 }

@@ -150,6 +150,13 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   const stored = readState(bytes);
   const s = stored.scalars as StreamScalars;
   // the history ring's size depends on the period: size it from the stored one first
+  if (s.periodMs !== null && !(typeof s.periodMs === "number" && s.periodMs > 0)) {
+    throw new RangeError(
+      `Cannot restore stream state: 'periodMs' must be a positive number of ms or null: current value is ${
+        JSON.stringify(s.periodMs)
+      }`,
+    );
+  }
   if (typeof s.periodMs === "number") {
     m.setPeriod(s.periodMs);
     m.history.reallocate(m.historyCapacity());

@@ -23,7 +23,11 @@
  */
 import type { StateArrays } from "./state.ts";
 
-/** The bounds' settings; every field has the default it names. */
+/**
+ * The bounds' settings; every field has the default it names. maxAbs and
+ * maxSpreads are at most 1e30: beyond, a value normalised by a small
+ * spread, or squared in training, leaves float32's range (3.4e38).
+ */
 export interface ValueBoundsOptions {
   /** Largest |value| taken. Default 1e15. */
   maxAbs?: number;
@@ -67,9 +71,9 @@ export class ValueBounds {
       if (v !== undefined) (o as Record<string, number>)[k] = v;
     }
     for (const k of ["maxAbs", "maxSpreads"] as const) {
-      if (!(o[k] > 0 && o[k] <= 1e300)) {
+      if (!(o[k] > 0 && o[k] <= 1e30)) {
         throw new RangeError(
-          `Cannot create value bounds: '${k}' must be a positive number of at most 1e300: current value is ${
+          `Cannot create value bounds: '${k}' must be a positive number of at most 1e30: current value is ${
             o[k]
           }`,
         );

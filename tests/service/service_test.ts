@@ -11,6 +11,7 @@ import { Store } from "../../src/store/store.ts";
 import { captureLog } from "../../src/log.ts";
 import type { Reading } from "../../src/domain/reading.ts";
 import { withTempDir } from "../_helpers.ts";
+import { encodeState, readState } from "../../src/stream/state.ts";
 
 const T0 = Date.UTC(2026, 0, 5);
 const STEP = 300_000;
@@ -122,6 +123,66 @@ Deno.test("Service checkpoints to KV and a new Service on the same KV continues 
     a.ingest(sine("s", 350, 360), "http");
     b.ingest(sine("s", 350, 360), "http");
     assert.deepEqual(b.forecast("s"), a.forecast("s"));
+    await b.close();
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a checkpoint that fails validation is refused with its reason; the stream starts fresh", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new Store(kv);
+    const a = new Service({ store, log: captureLog().log });
+    a.ingest(sine("s", 0, 50), "http");
+    a.ingest(sine("t", 0, 50), "http");
+    await a.close();
+    // NaN weights with the checksum recomputed, as an edited file would hold
+    const { scalars, arrays } = readState((await store.loadCheckpoint("s"))!);
+    arrays.params[0] = NaN;
+    await store.saveCheckpoint("s", encodeState(scalars, arrays));
+    const log = captureLog("debug");
+    const b = new Service({ store, log: log.log });
+    await b.load();
+    const failed = log.entries().filter((e) => e.event === "stream.restore_failed");
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0].stream, "s");
+    assert.equal(failed[0].action, "the stream starts fresh");
+    assert.match(
+      (failed[0].error as Error).message,
+      /^Cannot restore stream state: array "params" must hold finite numbers .*: current value at \[0\] is NaN$/,
+    );
+    assert.equal(b.summary("s").readings, 0, "a fresh model");
+    assert.deepEqual(b.summary("s").columns, ["temp"], "under its record");
+    assert.equal(b.summary("t").readings, 50, "the other stream restored");
+    const r = b.ingest(sine("s", 0, 30), "http");
+    assert.equal(r.accepted, 30, "a fresh stream takes readings from any time");
+    await b.close();
+    const c = new Service({ store, log: captureLog().log });
+    await c.load();
+    assert.equal(c.summary("s").readings, 30, "saved anew");
+    await c.close();
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a checkpoint whose newest reading lies more than a day ahead is refused: it would refuse every reading", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new Store(kv);
+    const a = new Service({ store, log: captureLog().log, now: () => T0 });
+    a.ingest(sine("s", 0, 20), "http");
+    await a.close();
+    const { scalars, arrays } = readState((await store.loadCheckpoint("s"))!);
+    (scalars as { lastTs: number }).lastTs = Date.UTC(2100, 0, 1);
+    await store.saveCheckpoint("s", encodeState(scalars, arrays));
+    const log = captureLog("debug");
+    const b = new Service({ store, log: log.log, now: () => T0 + 20 * STEP });
+    await b.load();
+    const failed = log.entries().find((e) => e.event === "stream.restore_failed")!;
+    assert.match((failed.error as Error).message, /'lastTs' must be at most 2026-01-06T.*2100/);
+    assert.equal(b.ingest(sine("s", 20, 21), "http").accepted, 1);
     await b.close();
   } finally {
     kv.close();
@@ -276,11 +337,11 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
   );
   assert.throws(
     () => resolveServiceOptions({ maxAbsValue: Infinity }),
-    /^RangeError: Cannot create service: maxAbsValue must be a positive number of at most 1e\+300: current value is Infinity$/,
+    /^RangeError: Cannot create service: maxAbsValue must be a positive number of at most 1e\+30: current value is Infinity$/,
   );
   assert.throws(
     () => resolveServiceOptions({ maxValueSpreads: 0 }),
-    /^RangeError: Cannot create service: maxValueSpreads must be a positive number of at most 1e\+300: current value is 0$/,
+    /^RangeError: Cannot create service: maxValueSpreads must be a positive number of at most 1e\+30: current value is 0$/,
   );
 });
 

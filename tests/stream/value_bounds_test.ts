@@ -49,11 +49,11 @@ Deno.test("ValueBounds takes a value refused admitAfter readings in a row: the s
 Deno.test("ValueBounds names a bad option and its value", () => {
   assert.throws(
     () => new ValueBounds(1, { maxAbs: Infinity }),
-    /^RangeError: Cannot create value bounds: 'maxAbs' must be a positive number of at most 1e300: current value is Infinity$/,
+    /^RangeError: Cannot create value bounds: 'maxAbs' must be a positive number of at most 1e30: current value is Infinity$/,
   );
   assert.throws(
     () => new ValueBounds(1, { maxSpreads: 0 }),
-    /'maxSpreads' must be a positive number of at most 1e300: current value is 0$/,
+    /'maxSpreads' must be a positive number of at most 1e30: current value is 0$/,
   );
   assert.throws(
     () => new ValueBounds(1, { admitAfter: 1.5 }),
