@@ -454,6 +454,20 @@ export class Service implements AlertSource, IngestSink {
         const made = this.#recent ? stream.forecast(1) : null;
         const obs = this.engine.observe(r.stream, r.ts, row);
         if (this.#recent) keepRecent(this.#recent, stream, r.ts, row, made, obs.gap);
+        if (obs.periodWarning) {
+          const w = obs.periodWarning;
+          this.#log.warn("stream.gaps", {
+            stream: r.stream,
+            message: `${Math.round(w.gapShare * 100)}% of the recent readings of "${r.stream}" ` +
+              `came after a gap: its ${w.source} period is ${w.periodMs} ms, its readings come ` +
+              `every ${w.observedMs} ms (the median of the recent intervals)` +
+              (w.source === "configured" ? "; set periodMs to null to estimate it" : ""),
+            periodMs: w.periodMs,
+            periodSource: w.source,
+            observedPeriodMs: w.observedMs,
+            gapShare: w.gapShare,
+          });
+        }
         if (obs.recovered) {
           // the divergence guard re-initialised part of the model (src/stream/divergence_guard.ts)
           this.#log.warn("stream.recovered", { stream: r.stream, parts: obs.recovered });

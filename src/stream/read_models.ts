@@ -33,6 +33,22 @@ export interface Observation {
    * "accuracy", or "stream" (learning restarted). See divergence_guard.ts.
    */
   recovered: string[] | null;
+  /**
+   * Set (nearly always null) on the reading that made gaps frequent: more
+   * than the period estimator's warnShare of the recent readings came after
+   * a gap. The stream's period (configured or estimated) and the median of
+   * the recent intervals, in ms.
+   */
+  periodWarning: PeriodWarning | null;
+}
+
+/** Gaps have become frequent: the period the stream uses and the one its readings show. */
+export interface PeriodWarning {
+  periodMs: number;
+  source: "configured" | "estimated";
+  observedMs: number;
+  /** Share of the recent readings that came after a gap. */
+  gapShare: number;
 }
 
 /**

@@ -53,6 +53,7 @@ const RULES: Readonly<Record<string, ArrayRule>> = {
   blendLongLoss: SQUARES,
   blendCov: { limit: Infinity },
   bins: { nonNegative: true },
+  periodRecent: { nonNegative: true },
   originStep: { integer: true, limit: Number.MAX_SAFE_INTEGER },
 };
 
@@ -174,6 +175,16 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
     }
   }
   if (!Number.isNaN(m.anomalySince)) finite("anomalySince", m.anomalySince);
+
+  const p = m.period;
+  integer("period[0]", p.count, 0, p.window, `an integer from 0 to ${p.window} (the window)`);
+  integer("period[1]", p.head, -1, p.window - 1, `an integer from -1 to ${p.window - 1}`);
+  integer("period[2]", p.disagree, 0, p.window, `an integer from 0 to ${p.window} (the window)`);
+  if (!(p.gapShare >= 0 && p.gapShare <= 1)) {
+    throw fail(
+      `'period[3]' must be a share from 0 to 1: current value is ${showValue(p.gapShare)}`,
+    );
+  }
 
   // the counters
   const MAX = Number.MAX_SAFE_INTEGER;

@@ -19,13 +19,22 @@
  * combination that has had the least squared error lately (blend.ts), so a
  * new model is never worse than the simple forecasts for long.
  *
- * Time: the sampling period is the configured one or the interval between
- * the first two readings; the season in readings follows from it. A reading
- * at or before the last timestamp is rejected (duplicate, out of order). A
- * gap longer than `gaps.maxPeriods` periods resets the windows (the experts'
- * live state and training windows, the history, pending forecasts) and keeps
- * every learned weight. {@link StreamModel.rewind} does the same on purpose
- * and forgets the last timestamp, so the same readings can be fed again.
+ * Time: the sampling period is the configured one or, by evidence, the
+ * median of the intervals between readings, estimated again when the recent
+ * intervals disagree with it for a while (period_estimator.ts); the season
+ * in readings follows from it. A reading at or before the last timestamp is
+ * rejected (duplicate, out of order). A gap longer than `gaps.maxPeriods`
+ * periods resets the windows (the experts' live state and training windows,
+ * the history, pending forecasts) and keeps every learned weight; when gaps
+ * come often, the reading that makes them too many says so
+ * (`Observation.periodWarning`). {@link StreamModel.rewind} does the same
+ * on purpose and forgets the last timestamp, so the same readings can be fed
+ * again.
+ *
+ * Bad input changes nothing: every reading is checked completely before
+ * anything is touched (reading_error.ts, value_bounds.ts). A model gone bad
+ * is repaired after the reading (divergence_guard.ts), and a checkpoint is
+ * checked before it restores (restore_check.ts).
  *
  * Where the rest lives: the reading checks (reading_error.ts), the history
  * ring (history.ts), the origin slots (origin_slots.ts), the change limits
@@ -50,11 +59,13 @@ import { OriginSlots } from "./origin_slots.ts";
 import { ChangeLimits } from "./change_limits.ts";
 import { checkReading, ReadingError } from "./reading_error.ts";
 import { ValueBounds, type ValueBoundsOptions } from "./value_bounds.ts";
+import { PeriodEstimator } from "./period_estimator.ts";
 import {
   type Forecast,
   type HorizonStats,
   type IntervalStatus,
   type Observation,
+  type PeriodWarning,
   readExpertForecast,
   readForecast,
   readLatest,
@@ -72,7 +83,7 @@ import {
 } from "./divergence_guard.ts";
 
 export { ReadingError };
-export type { Forecast, HorizonStats, IntervalStatus, Observation };
+export type { Forecast, HorizonStats, IntervalStatus, Observation, PeriodWarning };
 
 /** How to build a stream. */
 export interface StreamOptions {
@@ -129,8 +140,8 @@ export class StreamModel implements ExpertContext {
   frozen = false;
 
   // time and counters
-  /** Sampling period (ms), NaN until known. */
-  periodMs: number;
+  /** The sampling period, configured or estimated from the intervals. */
+  readonly period: PeriodEstimator;
   /** Season in readings, 0 for none. */
   season = 0;
   /** Time of the newest reading (ms), NaN before the first and after a rewind. */
@@ -158,7 +169,9 @@ export class StreamModel implements ExpertContext {
   /** Experts that threw during the current reading, bit e for expert e. */
   #failed = 0;
   /** The stream's scalars before the current reading, to put back if it fails. */
-  readonly #saved = new Float64Array(11);
+  readonly #saved = new Float64Array(17);
+  /** The current reading made gaps too frequent (see PeriodEstimator.countGap). */
+  #periodWarning = false;
   #savedEvent: AlertEvent | null = null;
   /** Scratch (I): the change of each column since the previous reading. */
   readonly #row: Float64Array;
@@ -190,7 +203,7 @@ export class StreamModel implements ExpertContext {
     const I = this.I = this.columns.length;
     const J = this.J = this.targets.length;
     const Hm = this.Hm = p.horizons;
-    this.periodMs = opts.periodMs ?? NaN;
+    this.period = new PeriodEstimator(opts.periodMs);
     this.workspace = opts.workspace;
     this.bounds = new ValueBounds(I, opts.bounds);
     this.level = new Normalizer(I, { forgetting: p.normalizer.forgetting });
@@ -235,6 +248,15 @@ export class StreamModel implements ExpertContext {
     this.scoredCount = new Float64Array(Hm);
     this.#row = new Float64Array(I);
     this.history = new History(I, this.historyCapacity());
+  }
+
+  /** Sampling period (ms), NaN until known. */
+  get periodMs(): number {
+    return this.period.periodMs;
+  }
+
+  set periodMs(ms: number) {
+    this.period.periodMs = ms;
   }
 
   /** The LSTM expert's network (null without it). */
@@ -311,7 +333,17 @@ export class StreamModel implements ExpertContext {
       percentile: null,
       event: null,
       recovered: null,
+      periodWarning: null,
     };
+    if (this.#periodWarning) {
+      const p = this.period;
+      obs.periodWarning = {
+        periodMs: p.periodMs,
+        source: p.configured ? "configured" : "estimated",
+        observedMs: p.observedMs,
+        gapShare: p.gapShare,
+      };
+    }
     this.step++;
     const slot1 = scoreReading(this, values, obs);
     if (this.#learnsFrom(obs)) {
@@ -345,6 +377,13 @@ export class StreamModel implements ExpertContext {
     v[8] = this.anomalySince;
     v[9] = this.history.length;
     v[10] = this.history.head;
+    const p = this.period;
+    v[11] = p.count;
+    v[12] = p.head;
+    v[13] = p.disagree;
+    v[14] = p.gapShare;
+    v[15] = p.warned ? 1 : 0;
+    v[16] = p.recent[(p.head + 1) % p.window];
     this.#savedEvent = this.#pendingEvent;
   }
 
@@ -369,6 +408,9 @@ export class StreamModel implements ExpertContext {
     }
     this.history.length = Math.min(v[9], this.history.capacity);
     this.history.head = v[10] % this.history.capacity;
+    const p = this.period;
+    p.recent[(v[12] + 1) % p.window] = v[16];
+    p.restoreScalars([v[11], v[12], v[13], v[14], v[15]]);
     this.#pendingEvent = this.#savedEvent;
   }
 
@@ -387,7 +429,7 @@ export class StreamModel implements ExpertContext {
     const bad = new Set(divergedExperts(this));
     for (let e = 0; e < this.E; e++) if (this.#failed & (1 << e)) bad.add(e);
     this.#failed = 0;
-    for (const e of [...bad].sort()) {
+    for (const e of [...bad].sort((a, b) => a - b)) {
       this.#reinitExpert(e);
       done.push(this.expertNames[e]);
     }
@@ -462,6 +504,10 @@ export class StreamModel implements ExpertContext {
       anomalySince: this.anomalySince,
       lo: Float64Array.from(this.bounds.lo),
       hi: Float64Array.from(this.bounds.hi),
+      recent: Float64Array.from(this.period.recent),
+      period: this.period.scalars(),
+      periodMs: this.periodMs,
+      season: this.season,
       alerts: [this.alerts.state, this.alerts.seen, this.alerts.run, this.alerts.runOnset] as const,
       duration: this.alerts.duration,
     };
@@ -478,6 +524,10 @@ export class StreamModel implements ExpertContext {
     this.anomalySince = keep.anomalySince;
     this.bounds.lo.set(keep.lo);
     this.bounds.hi.set(keep.hi);
+    this.period.recent.set(keep.recent);
+    this.period.restoreScalars(keep.period);
+    this.periodMs = keep.periodMs;
+    this.season = keep.season;
     [this.alerts.state, this.alerts.seen, this.alerts.run, this.alerts.runOnset] = keep.alerts;
     this.alerts.duration = keep.duration;
     this.intervalsReset = true;
@@ -510,19 +560,22 @@ export class StreamModel implements ExpertContext {
   }
 
   /**
-   * The reading's place on the time line: learns the period from the first
-   * interval, and reports a gap (resetting the windows) after one longer
-   * than `gaps.maxPeriods` periods.
+   * The reading's place on the time line: adds its interval to the period's
+   * evidence (a new period re-sizes the history), and reports a gap
+   * (resetting the windows) after one longer than `gaps.maxPeriods`
+   * periods. Sets #periodWarning when gaps have become frequent.
    */
   #clock(ts: number): boolean {
+    this.#periodWarning = false;
     if (!Number.isFinite(this.lastTs)) return false;
     const dt = ts - this.lastTs;
-    if (!Number.isFinite(this.periodMs)) {
-      this.setPeriod(dt);
+    if (this.period.add(dt)) {
+      this.setPeriod(this.period.periodMs);
       this.history.resize(this.historyCapacity());
-      return false;
     }
-    if (!(dt > this.preset.gaps.maxPeriods * this.periodMs)) return false;
+    const gap = dt > this.preset.gaps.maxPeriods * this.periodMs;
+    this.#periodWarning = this.period.countGap(gap);
+    if (!gap) return false;
     this.gaps++;
     this.#resetWindows();
     return true;

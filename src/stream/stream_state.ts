@@ -10,6 +10,7 @@
  * `blendLongLoss`); the intervals (`q`, `m`, `n`, `hits`); the anomaly
  * scorer (`recent`, `bins`, `onsets`, `peaks`, `unusual`) and range
  * (`rangeLo`, `rangeHi`); the value bounds' ranges (`boundLo`, `boundHi`);
+ * the period's recent intervals (`periodRecent`);
  * then each expert's, in the experts' order (the
  * linear expert's `rlsP<h>`, `rlsW<h>`; the LSTM's `lastInput`, `params`,
  * `h`, `c`, `adamM`, `adamV`, `xs`, `ys`, `h0`, `c0`).
@@ -31,6 +32,8 @@
  * - before the value bounds: no `boundLo`, `boundHi`; the ranges start
  *   at the restore (no relative bound until a column has two values);
  * - before the divergence guard: no scalar `recoveries`; none so far;
+ * - before the period was estimated: no `periodRecent` nor scalar `period`;
+ *   the period restored stands, as if a window of intervals had shown it;
  * - before the experts had an interface: a stream without the LSTM also
  *   held `lastInput` (zeros) and the scalars `hasInput` and `trainer`
  *   (null); they are read past.
@@ -62,6 +65,8 @@ export interface StreamScalars {
   alerts: [AlertMachine["state"], number, number, boolean, number];
   /** Parts the divergence guard re-initialised, and whether the intervals were reset (optional). */
   recoveries?: [number, boolean];
+  /** The period estimator's scalars (optional; see period_estimator.ts). */
+  period?: number[];
   /** Each expert's own scalars. */
   [expert: string]: unknown;
 }
@@ -69,7 +74,7 @@ export interface StreamScalars {
 /** Arrays older states held that no stream has now: read past, not restored. */
 const RETIRED = ["blendLoss", "lastInput"];
 /** Arrays older states may lack. */
-const OPTIONAL = ["blendCov", "peaks", "unusual", "boundLo", "boundHi"];
+const OPTIONAL = ["blendCov", "peaks", "unusual", "boundLo", "boundHi", "periodRecent"];
 
 /** Every array of the stream's state, by name: the live arrays. */
 export function stateArrays(m: StreamModel): StateArrays {
@@ -98,6 +103,7 @@ export function stateArrays(m: StreamModel): StateArrays {
     rangeLo: m.range.lo,
     rangeHi: m.range.hi,
     ...m.bounds.arrays(),
+    ...m.period.arrays(),
   };
   for (const e of m.experts) Object.assign(a, e.arrays?.());
   return a;
@@ -130,6 +136,7 @@ export function stateScalars(m: StreamModel): StreamScalars {
     ],
     alerts: [m.alerts.state, m.alerts.seen, m.alerts.run, m.alerts.runOnset, m.alerts.duration],
     recoveries: [m.recoveries, m.intervalsReset],
+    period: m.period.scalars(),
   };
   for (const e of m.experts) Object.assign(s, e.scalars?.());
   return s;
@@ -193,5 +200,7 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   ] = s.scorer;
   [m.alerts.state, m.alerts.seen, m.alerts.run, m.alerts.runOnset, m.alerts.duration] = s.alerts;
   [m.recoveries, m.intervalsReset] = s.recoveries ?? [0, false];
+  if (s.period && !missing.includes("periodRecent")) m.period.restoreScalars(s.period);
+  else m.period.reset();
   for (const e of m.experts) e.restoreScalars?.(s);
 }

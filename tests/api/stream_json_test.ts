@@ -85,6 +85,8 @@ Deno.test("streamSummaryJson() shows accuracy not scored yet (NaN) as null and k
     learnedReadings: 9,
     lastReading: T,
     gaps: 0,
+    periodSource: "estimated",
+    observedPeriodMs: 60_000,
     recoveries: 1,
     model: { hidden: 8, layers: 1, window: 4, horizons: 2, experts: ["a"], bytes: 1, updates: 2 },
     horizons: [

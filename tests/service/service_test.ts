@@ -384,6 +384,32 @@ Deno.test("Service logs a warning when the divergence guard repairs a stream, an
   }
 });
 
+Deno.test("Service warns naming both periods when gaps become frequent, and reports the period", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const log = captureLog("debug");
+    const svc = new Service({ store: new Store(kv), log: log.log });
+    await svc.put("s", { columns: ["temp"], periodMs: 28 });
+    assert.equal(svc.summary("s").periodSource, "configured");
+    svc.ingest(sine("s", 0, 200).map((r, i) => ({ ...r, ts: T0 + i * 1000 })), "http");
+    const warned = log.entries().filter((e) => e.event === "stream.gaps");
+    assert.equal(warned.length, 1);
+    assert.equal(warned[0].level, "warn");
+    assert.match(
+      warned[0].message as string,
+      /^\d+% of the recent readings of "s" came after a gap: its configured period is 28 ms, its readings come every 1000 ms \(the median of the recent intervals\); set periodMs to null to estimate it$/,
+    );
+    const s = svc.summary("s");
+    assert.deepEqual([s.periodMs, s.periodSource, s.observedPeriodMs], [28, "configured", 1000]);
+    svc.ingest(sine("e", 0, 3), "http");
+    const e = svc.summary("e");
+    assert.deepEqual([e.periodMs, e.periodSource, e.observedPeriodMs], [STEP, "estimated", STEP]);
+    await svc.close();
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("Service refuses a stream of more values than maxValuesPerStream, at ingest and at put", async () => {
   await withService(async (svc) => {
     const values = (n: number) =>

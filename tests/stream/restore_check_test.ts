@@ -123,3 +123,18 @@ Deno.test("a stream restores from a refused checkpoint's twin after a good one: 
   s.observe(T0 + 300 * 300_000, [x[300]]);
   assert.equal(s.readings, 301);
 });
+
+Deno.test("restore() refuses a period estimator out of its window", () => {
+  refused(
+    tampered((s) => ((s.period as number[])[0] = 99)),
+    /'period\[0\]' must be an integer from 0 to 15 \(the window\): current value is 99$/,
+  );
+  refused(
+    tampered((s) => ((s.period as number[])[3] = 2)),
+    /'period\[3\]' must be a share from 0 to 1: current value is 2$/,
+  );
+  refused(
+    tampered((_, a) => (a.periodRecent[0] = -300_000)),
+    /array "periodRecent" must hold finite numbers of at least 0 and at most 1e\+30: current value at \[0\] is -300000$/,
+  );
+});

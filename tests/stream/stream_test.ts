@@ -223,6 +223,61 @@ Deno.test("the sampling period is the interval between the first two readings un
   assert.deepEqual(c.forecast(1)!.timestamps, [T0 + 30_000]);
 });
 
+Deno.test("issue item 7: two readings 28 ms apart, then one a second: the period is 1000 ms, no gaps", () => {
+  const s = new StreamModel({ id: "p7", preset: small(), columns: ["v"] });
+  const x = room(300, 4);
+  s.observe(T0, [x[0]]);
+  s.observe(T0 + 28, [x[1]]);
+  assert.equal(s.periodMs, 28, "one interval: the only evidence");
+  let gaps = 0;
+  for (let k = 1; k < 299; k++) {
+    const o = s.observe(T0 + 28 + k * 1000, [x[k + 1]]);
+    if (o.gap) gaps++;
+    assert.equal(o.periodWarning, null);
+  }
+  assert.equal(s.periodMs, 1000);
+  assert.equal(gaps, 0, "1000 ms after 28 ms is no gap: the median of the two is 514 ms");
+  assert.equal(s.gaps, 0);
+  assert.equal(s.period.observedMs, 1000);
+  assert.deepEqual(s.forecast(2)!.timestamps, [s.lastTs + 1000, s.lastTs + 2000]);
+  assert.ok(s.stats()[0].scored > 250, "scored all along: the windows were never reset");
+});
+
+Deno.test("a stream whose sampling changes takes the new period after a window, with its season", () => {
+  const s = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
+  const x = room(800, 5);
+  let t = T0;
+  for (let k = 0; k < 400; k++) s.observe(t += 60_000, [x[k]]);
+  assert.equal(s.periodMs, 60_000);
+  assert.equal(s.season, 1440);
+  for (let k = 400; k < 800; k++) s.observe(t += 10_000, [x[k]]);
+  assert.equal(s.periodMs, 10_000);
+  assert.equal(s.season, 8640);
+  assert.equal(s.history.capacity, 8640);
+  assert.equal(s.gaps, 0);
+});
+
+Deno.test("frequent gaps under a configured period: one warning naming both periods", () => {
+  const s = new StreamModel({ id: "w", preset: small(), columns: ["v"], periodMs: 28 });
+  const warnings = [];
+  for (let k = 0; k < 300; k++) {
+    const o = s.observe(T0 + k * 1000, [20 + Math.sin(k / 10)]);
+    if (o.periodWarning) warnings.push({ k, ...o.periodWarning });
+  }
+  assert.equal(warnings.length, 1, JSON.stringify(warnings));
+  const w = warnings[0];
+  assert.deepEqual({ ...w, k: undefined, gapShare: undefined }, {
+    k: undefined,
+    periodMs: 28,
+    source: "configured",
+    observedMs: 1000,
+    gapShare: undefined,
+  });
+  assert.ok(w.k > 5 && w.k < 20 && w.gapShare > 0.1, JSON.stringify(w));
+  assert.equal(s.periodMs, 28, "a configured period is kept");
+  assert.equal(s.gaps, 299);
+});
+
 Deno.test("an anomaly is not learned, and a change that persists is accepted as the new normal", () => {
   const p = small();
   const preset = { ...p, anomaly: { ...p.anomaly, newNormalAfter: 50 } };
