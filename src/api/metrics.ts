@@ -30,8 +30,16 @@ export interface MetricsSource {
   readonly counters: ServiceCounters;
   /** Rejected readings by reason, from the sources, the service and the engine. */
   rejects(): Record<string, number>;
-  /** What the models did: readings scored, readings learned from, and the time it took (s). */
-  readonly learning: { readings: number; learned: number; observeSeconds: number };
+  /**
+   * What the models did: readings scored, readings learned from, the time it
+   * took (s), and the parts the divergence guard re-initialised.
+   */
+  readonly learning: {
+    readings: number;
+    learned: number;
+    observeSeconds: number;
+    recoveries: number;
+  };
   /** Streams learned now. */
   readonly streams: number;
   /** Every stream's accuracy by horizon (NaN where nothing is scored yet). */
@@ -199,6 +207,13 @@ export function formatMetrics(
       help: "Readings scored, learned and forecast (the rate of observe_seconds_total " +
         "over the rate of this is the time per reading).",
       series: [[{}, e.readings]],
+    },
+    {
+      name: "forecastd_model_recoveries_total",
+      type: "counter",
+      help:
+        "Parts of models re-initialised because their state went bad (an expert, the intervals, the blend, or the whole model).",
+      series: [[{}, e.recoveries]],
     },
     {
       name: "forecastd_streams",

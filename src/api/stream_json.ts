@@ -32,7 +32,8 @@ export const streamSummarySchema = z.object({
   columns: z.array(z.string()).meta({ description: `Value names (${VALUE_NAME_RULE})` }),
   targets: z.array(z.string()).meta({ description: "The columns that are forecast" }),
   periodMs: z.number().nullable().meta({
-    description: "Sampling period, ms (null until two readings have arrived)",
+    description: "Sampling period, ms: the configured one, else the median of the intervals " +
+      "between readings (null until two readings have arrived)",
   }),
   frozen: z.boolean(),
   createdAt: z.number().meta({ description: "ms since the epoch" }),
@@ -44,6 +45,16 @@ export const streamSummarySchema = z.object({
   learnedReadings: z.number().int(),
   lastReading: z.number().nullable().meta({ description: "Time of the newest reading, ms" }),
   gaps: z.number().int(),
+  periodSource: z.enum(["configured", "estimated"]).nullable().meta({
+    description: "configured: periodMs is the stream's; estimated: the median of the intervals " +
+      "between its readings (null while unknown)",
+  }),
+  observedPeriodMs: z.number().nullable().meta({
+    description: "The median of the recent intervals between readings, ms (null before two)",
+  }),
+  recoveries: z.number().int().meta({
+    description: "Parts of the model re-initialised after their state went bad (NaN, overflow)",
+  }),
   model: z.object({
     hidden: z.number().int(),
     layers: z.number().int(),
@@ -82,6 +93,11 @@ export const forecastSchema = z.object({
       point: z.array(z.number()),
       lower: z.array(z.number().nullable()),
       upper: z.array(z.number().nullable()),
+      interval: z.array(z.enum(["calibrated", "not_calibrated", "recalibrating"])).meta({
+        description: "Per step, why lower and upper are given or null: calibrated (given), " +
+          "not_calibrated (no forecast of that horizon scored yet), recalibrating (the interval " +
+          "state was reset after it went bad)",
+      }),
     }),
   ).meta({ description: "Per target: the forecast and its interval (null until calibrated)" }),
   model: z.object({

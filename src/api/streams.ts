@@ -13,7 +13,12 @@
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import { PRESET_NAME_PATTERN, PRESET_NAME_RULE } from "../domain/reading.ts";
+import {
+  MAX_VALUES_LIMIT,
+  PRESET_NAME_PATTERN,
+  PRESET_NAME_RULE,
+  valueCountProblem,
+} from "../domain/reading.ts";
 import { showValue } from "../domain/show_value.ts";
 import type { AlertSource } from "../alerts/alert_source.ts";
 import type {
@@ -76,9 +81,10 @@ export interface StreamsDeps {
 
 const pathSchema = z.strictObject({ id: streamId });
 
+// the daemon's own limit (maxValuesPerStream, at most MAX_VALUES_LIMIT) is the service's to check
 const nameList = z.array(valueName, { error: "must be a list of value names" })
   .min(1, { error: "must list at least one value name" })
-  .max(256, { error: "must list at most 256 value names" })
+  .max(MAX_VALUES_LIMIT, { error: valueCountProblem(MAX_VALUES_LIMIT + 1, MAX_VALUES_LIMIT)! })
   .refine((a) => new Set(a).size === a.length, { error: "must not repeat a name" });
 
 /** The body of `PUT /v1/streams/{id}`. */

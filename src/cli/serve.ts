@@ -75,6 +75,10 @@ export async function serve(args: string[]): Promise<number> {
       defaultPreset: cfg.defaultPreset,
       checkpointEvery: cfg.checkpointEvery,
       checkpointSeconds: cfg.checkpointSeconds,
+      maxValuesPerStream: cfg.maxValuesPerStream,
+      maxNameLength: cfg.maxNameLength,
+      maxAbsValue: cfg.maxAbsValue,
+      maxValueSpreads: cfg.maxValueSpreads,
     },
   });
   await service.load();

@@ -14,6 +14,9 @@ import { LOG_LEVELS } from "../log.ts";
 import { topicPatternProblem } from "../ingest/topics.ts";
 import {
   DECIMAL,
+  MAX_NAME_LENGTH,
+  MAX_VALUES_DEFAULT,
+  MAX_VALUES_LIMIT,
   PRESET_NAME_PATTERN,
   PRESET_NAME_RULE,
   STREAM_ID_PATTERN,
@@ -431,6 +434,38 @@ export const configSchema = z.strictObject({
     arg: "N",
     env: "FORECASTD_MAX_STREAMS",
     description: "most streams learned at once; readings of further streams are rejected",
+  }),
+  maxValuesPerStream: int(1, MAX_VALUES_LIMIT).default(MAX_VALUES_DEFAULT).register(configMeta, {
+    flag: "--max-values-per-stream",
+    arg: "N",
+    env: "FORECASTD_MAX_VALUES_PER_STREAM",
+    description: "most values one stream may have; a reading or PUT that would make a stream " +
+      "of more is rejected (too_many_values)",
+  }),
+  maxNameLength: int(1, MAX_NAME_LENGTH).default(MAX_NAME_LENGTH).register(configMeta, {
+    flag: "--max-name-length",
+    arg: "N",
+    env: "FORECASTD_MAX_NAME_LENGTH",
+    description: "longest stream id or value name of a new stream, characters; longer ones " +
+      "are rejected (bad_name)",
+  }),
+  maxAbsValue: z.number({ error: "must be a number from 1 to 1e30" }).min(1, {
+    error: "must be a number from 1 to 1e30",
+  }).max(1e30, { error: "must be a number from 1 to 1e30" }).default(1e15).register(configMeta, {
+    flag: "--max-abs-value",
+    arg: "X",
+    env: "FORECASTD_MAX_ABS_VALUE",
+    description: "largest magnitude of a value a reading may hold; larger ones are rejected " +
+      "(out_of_range)",
+  }),
+  maxValueSpreads: z.number({ error: "must be a number from 1 to 1e30" }).min(1, {
+    error: "must be a number from 1 to 1e30",
+  }).max(1e30, { error: "must be a number from 1 to 1e30" }).default(1e6).register(configMeta, {
+    flag: "--max-value-spreads",
+    arg: "N",
+    env: "FORECASTD_MAX_VALUE_SPREADS",
+    description: "how far beyond the range of a value's past values a new one may lie, in " +
+      "widths of that range; farther ones are rejected (out_of_range) unless 5 come in a row",
   }),
   checkpointEvery: int(1, Number.MAX_SAFE_INTEGER).default(500).register(configMeta, {
     flag: "--checkpoint-every",

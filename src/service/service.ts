@@ -6,7 +6,14 @@
  * the HTTP API call it, main.ts wires them.
  */
 import type { Logger } from "../log.ts";
-import type { Reading } from "../domain/reading.ts";
+import {
+  MAX_NAME_LENGTH,
+  MAX_VALUES_DEFAULT,
+  MAX_VALUES_LIMIT,
+  nameProblem,
+  type Reading,
+  valueCountProblem,
+} from "../domain/reading.ts";
 import type { AlertRecord, Store } from "../store/store.ts";
 import { Engine } from "../stream/engine.ts";
 import { ReadingError, type StreamModel } from "../stream/stream.ts";
@@ -15,6 +22,7 @@ import type { AlertListFilter, AlertSource, AlertSubscriber } from "../alerts/al
 import type { IngestResult, IngestSink, Rejection, Source } from "../ingest/ingest_sink.ts";
 import { showValue } from "../domain/show_value.ts";
 import { getPreset, type Preset } from "../stream/preset.ts";
+import { VALUE_BOUNDS_DEFAULTS } from "../stream/value_bounds.ts";
 import { AlertHub } from "./alert_hub.ts";
 import {
   keepRecent,
@@ -33,6 +41,12 @@ import {
 } from "./stream_views.ts";
 
 export type { Crossing, HorizonAccuracy, StreamForecast, StreamSummary } from "./stream_views.ts";
+
+/**
+ * How far after now a stream's newest reading may lie in a checkpoint: as
+ * far as the sources take a reading's time (a day, src/ingest/timestamp.ts).
+ */
+export const MAX_FUTURE_MS = 86_400_000;
 
 /** What a stream is, as stored in KV and shown by the API. */
 export interface StreamRecord {
@@ -67,13 +81,19 @@ export type { IngestResult, Rejection, Source };
  */
 export type ServiceErrorKind = "invalid" | "not_found" | "conflict";
 
-/** A request the caller can fix, and what kind of failure it is. */
+/**
+ * A request the caller can fix, what kind of failure it is and, for a
+ * reading it refuses, the reason the reading is counted under (default
+ * `too_many_streams` for a conflict, `bad_stream` otherwise).
+ */
 export class ServiceError extends Error {
   readonly kind: ServiceErrorKind;
-  constructor(kind: ServiceErrorKind, message: string) {
+  readonly reason: string | undefined;
+  constructor(kind: ServiceErrorKind, message: string, reason?: string) {
     super(message);
     this.name = "ServiceError";
     this.kind = kind;
+    this.reason = reason;
   }
 }
 
@@ -110,6 +130,25 @@ export interface ServiceOptions {
    * of 5-minute readings).
    */
   recentReadings?: number;
+  /**
+   * Most values one stream may have (1 … 256): a stream of more is refused,
+   * created by a reading (reason `too_many_values`) or by `put`. Default 64.
+   */
+  maxValuesPerStream?: number;
+  /**
+   * Longest stream id or value name of a new stream (1 … 128 characters;
+   * the alphabet is src/domain/reading.ts's): a longer one is refused
+   * (reason `bad_name`). Default 128.
+   */
+  maxNameLength?: number;
+  /** Largest |value| a reading may hold; a larger one is refused (`out_of_range`). Default 1e15. */
+  maxAbsValue?: number;
+  /**
+   * How far beyond the range of a value's past values a new one may lie, in
+   * widths of that range; a farther one is refused (`out_of_range`) unless
+   * it persists (see src/stream/value_bounds.ts). Default 1e6.
+   */
+  maxValueSpreads?: number;
 }
 
 /** A stream's last readings, as {@link Service.recent} gives them. */
@@ -129,6 +168,10 @@ export const SERVICE_DEFAULTS: Readonly<Required<ServiceOptions>> = Object.freez
   checkpointEvery: 500,
   checkpointSeconds: 60,
   recentReadings: RECENT_CAPACITY,
+  maxValuesPerStream: MAX_VALUES_DEFAULT,
+  maxNameLength: MAX_NAME_LENGTH,
+  maxAbsValue: VALUE_BOUNDS_DEFAULTS.maxAbs,
+  maxValueSpreads: VALUE_BOUNDS_DEFAULTS.maxSpreads,
 });
 
 /** Applies the defaults and checks every option; throws naming the first bad one. */
@@ -152,6 +195,29 @@ export function resolveServiceOptions(options: ServiceOptions = {}): Required<Se
         showValue(o.recentReadings)
       }`,
     );
+  }
+  for (
+    const [k, max] of [
+      ["maxValuesPerStream", MAX_VALUES_LIMIT],
+      ["maxNameLength", MAX_NAME_LENGTH],
+    ] as const
+  ) {
+    if (!Number.isInteger(o[k]) || o[k] < 1 || o[k] > max) {
+      throw new RangeError(
+        `Cannot create service: ${k} must be an integer from 1 to ${max}: current value is ${
+          showValue(o[k])
+        }`,
+      );
+    }
+  }
+  for (const k of ["maxAbsValue", "maxValueSpreads"] as const) {
+    if (typeof o[k] !== "number" || !(o[k] > 0 && o[k] <= 1e30)) {
+      throw new RangeError(
+        `Cannot create service: ${k} must be a positive number of at most 1e+30: current value is ${
+          showValue(o[k])
+        }`,
+      );
+    }
   }
   if (typeof o.checkpointSeconds !== "number" || !(o.checkpointSeconds > 0)) {
     throw new RangeError(
@@ -216,19 +282,42 @@ export class Service implements AlertSource, IngestSink {
     this.engine.onAlert((e) => this.#storeAlert(e));
   }
 
-  /** Restores every stream from the store; call once before serving. */
+  /**
+   * Restores every stream from the store; call once before serving. A
+   * checkpoint that cannot be restored (damaged, of another shape, or
+   * holding values a healthy stream cannot: src/stream/restore_check.ts) is
+   * refused with its reason (`stream.restore_failed`) and its stream starts
+   * fresh under its record, rather than dead; it is saved anew at the next
+   * checkpoint. A stream whose record cannot be built is left out.
+   */
   async load(): Promise<void> {
     for (const id of await this.#store.listStreams()) {
-      const rec = await this.#store.getConfig<StreamRecord>(id);
-      if (!rec) continue;
+      let stream: StreamModel;
+      let rec: StreamRecord | null;
       try {
-        const stream = this.#build(rec);
-        const bytes = await this.#store.loadCheckpoint(id);
-        if (bytes) stream.restore(bytes);
-        this.records.set(id, rec);
+        rec = await this.#store.getConfig<StreamRecord>(id);
+        if (!rec) continue;
+        stream = this.#build(rec);
       } catch (e) {
         this.engine.delete(id);
-        this.#log.error("stream.restore_failed", { stream: id, error: e });
+        this.#log.error("stream.restore_failed", { stream: id, error: e, action: "left out" });
+        continue;
+      }
+      this.records.set(id, rec);
+      try {
+        const bytes = await this.#store.loadCheckpoint(id);
+        // a newest reading later than any reading may be would refuse every reading
+        if (bytes) stream.restore(bytes, { latestTs: this.#now() + MAX_FUTURE_MS });
+      } catch (e) {
+        this.#log.error("stream.restore_failed", {
+          stream: id,
+          error: e,
+          action: "the stream starts fresh",
+        });
+        this.engine.delete(id);
+        this.#build(rec);
+        rec.updatedAt = null;
+        this.#dirty.set(id, 0);
       }
     }
     this.#log.info("streams.loaded", { streams: this.records.size });
@@ -256,12 +345,51 @@ export class Service implements AlertSource, IngestSink {
       columns: rec.columns,
       targets: rec.targets,
       periodMs: rec.periodMs ?? undefined,
+      bounds: { maxAbs: this.#options.maxAbsValue, maxSpreads: this.#options.maxValueSpreads },
     });
     stream.frozen = rec.frozen;
     return stream;
   }
 
-  #create(id: string, spec: StreamSpec & { columns: string[] }): StreamModel {
+  /**
+   * Throws a ServiceError (invalid, with the reason a refused reading is
+   * counted under) unless the id, the columns and the targets keep the
+   * daemon's limits: `maxNameLength`, `maxValuesPerStream`.
+   */
+  #checkLimits(action: string, id: string | null, columns: string[], targets?: string[]): void {
+    const { maxNameLength, maxValuesPerStream } = this.#options;
+    const refuse = (reason: string, what: string, problem: string, value: string) => {
+      const limit = problem.startsWith("must be at most") ? " (maxNameLength)" : "";
+      throw new ServiceError(
+        "invalid",
+        `Cannot ${action}: ${what} ${problem}${limit}: current value is ${showValue(value)}`,
+        reason,
+      );
+    };
+    if (id !== null) {
+      const problem = nameProblem(id, maxNameLength);
+      if (problem) refuse("bad_name", "its id", problem, id);
+    }
+    for (const name of [...columns, ...(targets ?? [])]) {
+      const problem = nameProblem(name, maxNameLength);
+      if (problem) refuse("bad_name", "value name", problem, name);
+    }
+    const count = valueCountProblem(columns.length, maxValuesPerStream);
+    if (count) {
+      throw new ServiceError(
+        "invalid",
+        `Cannot ${action}: ${id === null ? "'columns'" : "its values"} ${count}` +
+          `${columns.length > maxValuesPerStream ? " (maxValuesPerStream)" : ""}: ` +
+          `current count is ${columns.length}`,
+        "too_many_values",
+      );
+    }
+  }
+
+  #create(id: string, spec: StreamSpec & { columns: string[] }, fromReading = false): StreamModel {
+    const action = `create stream ${JSON.stringify(id)}`;
+    if (fromReading) this.#checkLimits(action, id, spec.columns);
+    else this.#checkLimits(action, id, spec.columns, spec.targets);
     if (this.records.size >= this.#options.maxStreams) {
       throw new ServiceError(
         "conflict",
@@ -302,7 +430,9 @@ export class Service implements AlertSource, IngestSink {
     readings.forEach((r, index) => {
       try {
         let stream = this.engine.get(r.stream);
-        if (!stream) stream = this.#create(r.stream, { columns: Object.keys(r.values) });
+        if (!stream) {
+          stream = this.#create(r.stream, { columns: Object.keys(r.values) }, true);
+        }
         const cols = stream.columns;
         // the values in column order, into a buffer kept per stream (no allocation per reading)
         let row = this.#rows.get(stream);
@@ -332,6 +462,24 @@ export class Service implements AlertSource, IngestSink {
         const made = this.#recent ? stream.forecast(1) : null;
         const obs = this.engine.observe(r.stream, r.ts, row);
         if (this.#recent) keepRecent(this.#recent, stream, r.ts, row, made, obs.gap);
+        if (obs.periodWarning) {
+          const w = obs.periodWarning;
+          this.#log.warn("stream.gaps", {
+            stream: r.stream,
+            message: `${Math.round(w.gapShare * 100)}% of the recent readings of "${r.stream}" ` +
+              `came after a gap: its ${w.source} period is ${w.periodMs} ms, its readings come ` +
+              `every ${w.observedMs} ms (the median of the recent intervals)` +
+              (w.source === "configured" ? "; set periodMs to null to estimate it" : ""),
+            periodMs: w.periodMs,
+            periodSource: w.source,
+            observedPeriodMs: w.observedMs,
+            gapShare: w.gapShare,
+          });
+        }
+        if (obs.recovered) {
+          // the divergence guard re-initialised part of the model (src/stream/divergence_guard.ts)
+          this.#log.warn("stream.recovered", { stream: r.stream, parts: obs.recovered });
+        }
         if (obs.learned) {
           const rec = this.records.get(r.stream)!;
           rec.updatedAt = r.ts;
@@ -346,13 +494,15 @@ export class Service implements AlertSource, IngestSink {
         const reason = e instanceof ReadingError
           ? e.reason
           : e instanceof ServiceError
-          ? (e.kind === "conflict" ? "too_many_streams" : "bad_stream")
+          ? (e.reason ?? (e.kind === "conflict" ? "too_many_streams" : "bad_stream"))
           : "error";
         if (!(e instanceof ReadingError)) {
           // the engine counts its own rejects; count the service's here
           this.counters.rejects[reason] = (this.counters.rejects[reason] ?? 0) + 1;
         }
-        if (reason === "error") this.#log.error("ingest.failed", { stream: r.stream, error: e });
+        if (reason === "error" || reason === "engine_error") {
+          this.#log.error("ingest.failed", { stream: r.stream, error: e });
+        }
         rejected.push({ index, stream: r.stream, reason, message: (e as Error).message });
       }
     });
@@ -440,6 +590,14 @@ export class Service implements AlertSource, IngestSink {
         (spec.targets !== undefined &&
           JSON.stringify(spec.targets) !== JSON.stringify(rec.targets)) ||
         (spec.periodMs !== undefined && spec.periodMs !== rec.periodMs);
+      if (spec.columns !== undefined || spec.targets !== undefined) {
+        this.#checkLimits(
+          `change stream ${JSON.stringify(id)}`,
+          null,
+          spec.columns ?? rec.columns,
+          spec.targets,
+        );
+      }
       const next: StreamRecord = {
         ...rec,
         preset: spec.preset ?? rec.preset,

@@ -29,6 +29,12 @@ export interface StreamSummary extends StreamRecord {
   /** Time of the newest reading, ms (null before the first). */
   lastReading: number | null;
   gaps: number;
+  /** Where periodMs comes from: the record, or the readings (null while unknown). */
+  periodSource: "configured" | "estimated" | null;
+  /** The median of the recent intervals between readings, ms (null before two readings). */
+  observedPeriodMs: number | null;
+  /** Parts of the model the divergence guard re-initialised so far (see src/stream/divergence_guard.ts). */
+  recoveries: number;
   model: {
     hidden: number;
     layers: number;
@@ -96,6 +102,9 @@ export function streamSummary(rec: StreamRecord, s: StreamModel): StreamSummary 
     lastReading: Number.isFinite(s.lastTs) ? s.lastTs : null,
     periodMs: Number.isFinite(s.periodMs) ? s.periodMs : rec.periodMs,
     gaps: s.gaps,
+    periodSource: s.period.source,
+    observedPeriodMs: Number.isFinite(s.period.observedMs) ? s.period.observedMs : null,
+    recoveries: s.recoveries,
     model: {
       hidden: s.preset.model.hidden,
       layers: s.preset.model.layers,

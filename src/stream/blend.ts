@@ -244,6 +244,19 @@ export class Blend {
     this.count.fill(0);
   }
 
+  /** Forgets expert e's record in every slot (it was re-initialised): it earns its place again. */
+  forget(e: number): void {
+    const E = this.experts;
+    for (let s = 0; s < this.slots; s++) {
+      this.count[s * E + e] = 0;
+      this.longLoss[s * E + e] = 0;
+      for (let c = 0; c < E; c++) {
+        this.cov[(s * E + e) * E + c] = 0;
+        this.cov[(s * E + c) * E + e] = 0;
+      }
+    }
+  }
+
   /** Learns from the outcome y of slot s given the experts' forecasts p (E) at off. */
   update(s: number, p: Float64Array, off: number, y: number, active: number): void {
     const E = this.experts, base = s * E * E, b = this.decay[s];

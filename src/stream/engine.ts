@@ -7,6 +7,7 @@ import type { Preset } from "./preset.ts";
 import { type Observation, ReadingError, StreamModel } from "./stream.ts";
 import type { AlertEvent } from "../domain/alert.ts";
 import { lstmShape } from "./lstm_expert.ts";
+import type { ValueBoundsOptions } from "./value_bounds.ts";
 
 /** How to create a stream in the engine. */
 export interface CreateStreamOptions {
@@ -14,6 +15,8 @@ export interface CreateStreamOptions {
   columns: string[];
   targets?: string[];
   periodMs?: number;
+  /** How large a value may be (see value_bounds.ts). */
+  bounds?: ValueBoundsOptions;
 }
 
 /** Counters since start. */
@@ -26,6 +29,8 @@ export interface EngineCounters {
   /** Time spent in observe(), seconds. */
   observeSeconds: number;
   alerts: number;
+  /** Parts of models the divergence guard re-initialised (see divergence_guard.ts). */
+  recoveries: number;
 }
 
 /** Holds the streams. */
@@ -37,6 +42,7 @@ export class Engine {
     learned: 0,
     observeSeconds: 0,
     alerts: 0,
+    recoveries: 0,
   };
   readonly #workspaces = new Map<string, Workspace<Float32Array>>();
   readonly #listeners = new Set<(e: AlertEvent) => void>();
@@ -91,6 +97,7 @@ export class Engine {
       const obs = stream.observe(ts, values);
       this.counters.readings++;
       if (obs.learned) this.counters.learned++;
+      if (obs.recovered) this.counters.recoveries += obs.recovered.length;
       if (obs.event) {
         this.counters.alerts++;
         for (const fn of this.#listeners) fn(obs.event);

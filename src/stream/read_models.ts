@@ -27,7 +27,37 @@ export interface Observation {
   percentile: number | null;
   /** The alert this reading opened or ended. */
   event: AlertEvent | null;
+  /**
+   * What the divergence guard re-initialised after this reading, null
+   * (nearly always) for nothing: an expert's name, "intervals", "blend",
+   * "accuracy", or "stream" (learning restarted). See divergence_guard.ts.
+   */
+  recovered: string[] | null;
+  /**
+   * Set (nearly always null) on the reading that made gaps frequent: more
+   * than the period estimator's warnShare of the recent readings came after
+   * a gap. The stream's period (configured or estimated) and the median of
+   * the recent intervals, in ms.
+   */
+  periodWarning: PeriodWarning | null;
 }
+
+/** Gaps have become frequent: the period the stream uses and the one its readings show. */
+export interface PeriodWarning {
+  periodMs: number;
+  source: "configured" | "estimated";
+  observedMs: number;
+  /** Share of the recent readings that came after a gap. */
+  gapShare: number;
+}
+
+/**
+ * Why a forecast step has its interval or not: `calibrated` (it has one),
+ * `not_calibrated` (no forecast of this horizon has been scored yet: a new
+ * stream), `recalibrating` (the interval state was reset after it went bad,
+ * and no forecast of this horizon has been scored since).
+ */
+export type IntervalStatus = "calibrated" | "not_calibrated" | "recalibrating";
 
 /** A forecast from the latest reading. */
 export interface Forecast {
@@ -35,7 +65,19 @@ export interface Forecast {
   origin: number;
   /** Times of the forecast steps (ms), Hmax of them (NaN before the period is known). */
   timestamps: number[];
-  targets: Record<string, { point: number[]; lower: (number | null)[]; upper: (number | null)[] }>;
+  /**
+   * Per target and step: the point forecast, the interval's bounds (null
+   * when it has none) and why it has one or not. Every number is finite.
+   */
+  targets: Record<
+    string,
+    {
+      point: number[];
+      lower: (number | null)[];
+      upper: (number | null)[];
+      interval: IntervalStatus[];
+    }
+  >;
 }
 
 /** Per-horizon accuracy so far. */
@@ -61,14 +103,18 @@ export function readForecast(m: StreamModel, horizon: number): Forecast | null {
   const targets: Forecast["targets"] = {};
   for (let j = 0; j < J; j++) {
     const point: number[] = [], lower: (number | null)[] = [], upper: (number | null)[] = [];
+    const interval: IntervalStatus[] = [];
+    const none = m.intervalsReset ? "recalibrating" : "not_calibrated";
     for (let h = 1; h <= H; h++) {
       const cOff = (o * Hm + (h - 1)) * J + j;
       const f = origins.comb[cOff], q = origins.qUsed[cOff];
+      const given = Number.isFinite(q);
       point.push(f);
-      lower.push(Number.isNaN(q) ? null : f - q);
-      upper.push(Number.isNaN(q) ? null : f + q);
+      lower.push(given ? f - q : null);
+      upper.push(given ? f + q : null);
+      interval.push(given ? "calibrated" : none);
     }
-    targets[m.targets[j]] = { point, lower, upper };
+    targets[m.targets[j]] = { point, lower, upper, interval };
   }
   return { origin: m.lastTs, timestamps, targets };
 }

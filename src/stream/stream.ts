@@ -19,13 +19,22 @@
  * combination that has had the least squared error lately (blend.ts), so a
  * new model is never worse than the simple forecasts for long.
  *
- * Time: the sampling period is the configured one or the interval between
- * the first two readings; the season in readings follows from it. A reading
- * at or before the last timestamp is rejected (duplicate, out of order). A
- * gap longer than `gaps.maxPeriods` periods resets the windows (the experts'
- * live state and training windows, the history, pending forecasts) and keeps
- * every learned weight. {@link StreamModel.rewind} does the same on purpose
- * and forgets the last timestamp, so the same readings can be fed again.
+ * Time: the sampling period is the configured one or, by evidence, the
+ * median of the intervals between readings, estimated again when the recent
+ * intervals disagree with it for a while (period_estimator.ts); the season
+ * in readings follows from it. A reading at or before the last timestamp is
+ * rejected (duplicate, out of order). A gap longer than `gaps.maxPeriods`
+ * periods resets the windows (the experts' live state and training windows,
+ * the history, pending forecasts) and keeps every learned weight; when gaps
+ * come often, the reading that makes them too many says so
+ * (`Observation.periodWarning`). {@link StreamModel.rewind} does the same
+ * on purpose and forgets the last timestamp, so the same readings can be fed
+ * again.
+ *
+ * Bad input changes nothing: every reading is checked completely before
+ * anything is touched (reading_error.ts, value_bounds.ts). A model gone bad
+ * is repaired after the reading (divergence_guard.ts), and a checkpoint is
+ * checked before it restores (restore_check.ts).
  *
  * Where the rest lives: the reading checks (reading_error.ts), the history
  * ring (history.ts), the origin slots (origin_slots.ts), the change limits
@@ -42,17 +51,21 @@ import type { Preset } from "./preset.ts";
 import { Blend } from "./blend.ts";
 import { Intervals } from "./intervals.ts";
 import { AlertMachine, AnomalyScorer, evidenceToUnit, RangeTracker } from "./anomaly.ts";
-import type { Expert, ExpertContext } from "./expert.ts";
+import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
 import { EXPERTS } from "./experts.ts";
 import { LstmExpert } from "./lstm_expert.ts";
 import { History } from "./history.ts";
 import { OriginSlots } from "./origin_slots.ts";
 import { ChangeLimits } from "./change_limits.ts";
 import { checkReading, ReadingError } from "./reading_error.ts";
+import { ValueBounds, type ValueBoundsOptions } from "./value_bounds.ts";
+import { PeriodEstimator } from "./period_estimator.ts";
 import {
   type Forecast,
   type HorizonStats,
+  type IntervalStatus,
   type Observation,
+  type PeriodWarning,
   readExpertForecast,
   readForecast,
   readLatest,
@@ -61,9 +74,16 @@ import {
 import { alertEvent } from "./alert_event.ts";
 import { scoreReading } from "./scoring.ts";
 import { encodeStream, restoreStream, stateArrays } from "./stream_state.ts";
+import { checkRestored, type RestoreCheckOptions } from "./restore_check.ts";
+import {
+  divergedExperts,
+  divergedParts,
+  SCAN_EVERY,
+  signsOfDivergence,
+} from "./divergence_guard.ts";
 
 export { ReadingError };
-export type { Forecast, HorizonStats, Observation };
+export type { Forecast, HorizonStats, IntervalStatus, Observation, PeriodWarning };
 
 /** How to build a stream. */
 export interface StreamOptions {
@@ -77,6 +97,8 @@ export interface StreamOptions {
   periodMs?: number;
   /** Scratch shared with other streams of the same LSTM shape. */
   workspace?: Workspace<Float32Array>;
+  /** How large a value may be (value_bounds.ts; default |x| <= 1e15, 1e6 widths of its range). */
+  bounds?: ValueBoundsOptions;
 }
 
 /** The longest season, in readings: a week at one per minute. */
@@ -101,6 +123,8 @@ export class StreamModel implements ExpertContext {
   readonly level: Normalizer;
   readonly change: Normalizer;
   readonly history: History;
+  /** The range of each column's values, and how far beyond it a value may lie. */
+  readonly bounds: ValueBounds;
   readonly origins: OriginSlots;
   readonly limits: ChangeLimits;
   readonly blend: Blend;
@@ -116,8 +140,8 @@ export class StreamModel implements ExpertContext {
   frozen = false;
 
   // time and counters
-  /** Sampling period (ms), NaN until known. */
-  periodMs: number;
+  /** The sampling period, configured or estimated from the intervals. */
+  readonly period: PeriodEstimator;
   /** Season in readings, 0 for none. */
   season = 0;
   /** Time of the newest reading (ms), NaN before the first and after a rewind. */
@@ -131,9 +155,24 @@ export class StreamModel implements ExpertContext {
   anomalySince = NaN;
   /** Step of the last reading not learned from (anomalous or frozen). */
   lastSkipped = -1;
+  /** Parts of the model the divergence guard has re-initialised (divergence_guard.ts). */
+  recoveries = 0;
+  /** The interval state was reset by the guard: an interval not calibrated since is recalibrating. */
+  intervalsReset = false;
   #pendingEvent: AlertEvent | null = null;
   /** The LSTM expert, if the preset has it. */
-  readonly #lstm: LstmExpert | undefined;
+  #lstm: LstmExpert | undefined;
+  /** The factory of each expert, to re-initialise one. */
+  readonly #factories: ExpertFactory[];
+  /** The options the stream was built with. */
+  readonly #options: StreamOptions;
+  /** Experts that threw during the current reading, bit e for expert e. */
+  #failed = 0;
+  /** The stream's scalars before the current reading, to put back if it fails. */
+  readonly #saved = new Float64Array(17);
+  /** The current reading made gaps too frequent (see PeriodEstimator.countGap). */
+  #periodWarning = false;
+  #savedEvent: AlertEvent | null = null;
   /** Scratch (I): the change of each column since the previous reading. */
   readonly #row: Float64Array;
 
@@ -164,13 +203,23 @@ export class StreamModel implements ExpertContext {
     const I = this.I = this.columns.length;
     const J = this.J = this.targets.length;
     const Hm = this.Hm = p.horizons;
-    this.periodMs = opts.periodMs ?? NaN;
+    this.period = new PeriodEstimator(opts.periodMs);
     this.workspace = opts.workspace;
+    this.bounds = new ValueBounds(I, opts.bounds);
     this.level = new Normalizer(I, { forgetting: p.normalizer.forgetting });
     this.change = new Normalizer(I, { forgetting: p.normalizer.forgetting });
     this.limits = new ChangeLimits(Hm, J);
     // the experts keep this stream as their context and read the parts below when called
-    this.experts = EXPERTS.map((make) => make(this)).filter((e): e is Expert => e !== null);
+    this.#options = opts;
+    const experts: Expert[] = [];
+    this.#factories = [];
+    for (const make of EXPERTS) {
+      const e = make(this);
+      if (e === null) continue;
+      experts.push(e);
+      this.#factories.push(make);
+    }
+    this.experts = experts;
     const E = this.E = this.experts.length;
     this.expertNames = this.experts.map((e) => e.name);
     this.#lstm = this.experts.find((e) => e instanceof LstmExpert);
@@ -199,6 +248,15 @@ export class StreamModel implements ExpertContext {
     this.scoredCount = new Float64Array(Hm);
     this.#row = new Float64Array(I);
     this.history = new History(I, this.historyCapacity());
+  }
+
+  /** Sampling period (ms), NaN until known. */
+  get periodMs(): number {
+    return this.period.periodMs;
+  }
+
+  set periodMs(ms: number) {
+    this.period.periodMs = ms;
   }
 
   /** The LSTM expert's network (null without it). */
@@ -240,10 +298,30 @@ export class StreamModel implements ExpertContext {
   /**
    * Takes one reading: values (I, in column order) at ts (ms). Scores, learns,
    * forecasts. Throws {@link ReadingError} (and changes nothing) for a
-   * non-finite value, a missing value, or a timestamp at or before the last.
+   * non-finite value, a missing value, a value out of bounds, or a timestamp
+   * at or before the last.
    */
   observe(ts: number, values: ArrayLike<number>): Observation {
     checkReading(this, ts, values);
+    this.#save();
+    try {
+      return this.#take(ts, values);
+    } catch (e) {
+      // not an expert (those are re-initialised and the reading goes on):
+      // put the time line back, repair what went bad, refuse the reading
+      this.#restoreSaved();
+      this.#repair(values, false);
+      throw new ReadingError(
+        "engine_error",
+        `Cannot ingest reading for "${this.id}": the engine failed on it: ${
+          (e as Error)?.message ?? String(e)
+        }; the stream's time line is as before it`,
+      );
+    }
+  }
+
+  /** Takes a reading that passed the checks (see {@link observe}). */
+  #take(ts: number, values: ArrayLike<number>): Observation {
     const gap = this.#clock(ts);
     const obs: Observation = {
       ts,
@@ -254,7 +332,18 @@ export class StreamModel implements ExpertContext {
       onset: null,
       percentile: null,
       event: null,
+      recovered: null,
+      periodWarning: null,
     };
+    if (this.#periodWarning) {
+      const p = this.period;
+      obs.periodWarning = {
+        periodMs: p.periodMs,
+        source: p.configured ? "configured" : "estimated",
+        observedMs: p.observedMs,
+        gapShare: p.gapShare,
+      };
+    }
     this.step++;
     const slot1 = scoreReading(this, values, obs);
     if (this.#learnsFrom(obs)) {
@@ -264,10 +353,184 @@ export class StreamModel implements ExpertContext {
     } else this.lastSkipped = this.step;
     obs.event = this.#alert(ts, values, slot1, obs);
     this.#advance(ts, values);
-    this.#forecast(ts, values);
+    const o = this.#forecast(ts, values);
     this.lastTs = ts;
     this.readings++;
+    this.bounds.add(values);
+    if (
+      this.#failed !== 0 || this.readings % SCAN_EVERY === 0 || signsOfDivergence(this, o)
+    ) obs.recovered = this.#repair(values, true);
     return obs;
+  }
+
+  /** Saves the scalars a reading changes (no allocation). */
+  #save(): void {
+    const v = this.#saved;
+    v[0] = this.step;
+    v[1] = this.readings;
+    v[2] = this.learnedReadings;
+    v[3] = this.gaps;
+    v[4] = this.lastTs;
+    v[5] = this.periodMs;
+    v[6] = this.season;
+    v[7] = this.lastSkipped;
+    v[8] = this.anomalySince;
+    v[9] = this.history.length;
+    v[10] = this.history.head;
+    const p = this.period;
+    v[11] = p.count;
+    v[12] = p.head;
+    v[13] = p.disagree;
+    v[14] = p.gapShare;
+    v[15] = p.warned ? 1 : 0;
+    v[16] = p.recent[(p.head + 1) % p.window];
+    this.#savedEvent = this.#pendingEvent;
+  }
+
+  /**
+   * Puts back the scalars saved before a reading that failed: its time line,
+   * counters and history position. Arrays it had already updated keep the
+   * update (the guard repairs a value gone bad).
+   */
+  #restoreSaved(): void {
+    const v = this.#saved;
+    this.step = v[0];
+    this.readings = v[1];
+    this.learnedReadings = v[2];
+    this.gaps = v[3];
+    this.lastTs = v[4];
+    this.periodMs = v[5];
+    this.season = v[6];
+    this.lastSkipped = v[7];
+    this.anomalySince = v[8];
+    if (this.history.capacity !== this.historyCapacity()) {
+      this.history.resize(this.historyCapacity());
+    }
+    this.history.length = Math.min(v[9], this.history.capacity);
+    this.history.head = v[10] % this.history.capacity;
+    const p = this.period;
+    p.recent[(v[12] + 1) % p.window] = v[16];
+    p.restoreScalars([v[11], v[12], v[13], v[14], v[15]]);
+    this.#pendingEvent = this.#savedEvent;
+  }
+
+  /**
+   * The divergence guard's repair (divergence_guard.ts): re-initialises every
+   * expert that threw during this reading or whose state went bad, resets
+   * the interval state, the blend or the accuracy when bad, and restarts
+   * learning when any other shared part is. Then forecasts again from the
+   * newest reading (when `reforecast`, the reading was taken). Returns what
+   * it repaired, or null.
+   */
+  #repair(values: ArrayLike<number>, reforecast: boolean): string[] | null {
+    const done: string[] = [];
+    // the experts first: one that forecast NaN from this reading leaves it
+    // in the newest origin slot, which the forecast made again replaces
+    const bad = new Set(divergedExperts(this));
+    for (let e = 0; e < this.E; e++) if (this.#failed & (1 << e)) bad.add(e);
+    this.#failed = 0;
+    for (const e of [...bad].sort((a, b) => a - b)) {
+      this.#reinitExpert(e);
+      done.push(this.expertNames[e]);
+    }
+    reforecast &&= this.readings > 0;
+    if (done.length > 0 && reforecast) this.#forecast(this.lastTs, values);
+    const expertArrays = new Set<string>();
+    for (const e of this.experts) for (const k in e.arrays?.() ?? {}) expertArrays.add(k);
+    const parts = divergedParts(stateArrays(this), expertArrays, [
+      this.level.weight,
+      this.change.weight,
+    ]);
+    if (parts.has("stream")) {
+      this.#relearn();
+      done.push("stream");
+    } else {
+      if (parts.has("intervals")) {
+        this.#resetIntervals();
+        done.push("intervals");
+      }
+      if (parts.has("blend")) {
+        this.blend.reset();
+        done.push("blend");
+      }
+      if (parts.has("accuracy")) {
+        this.sqErr.fill(0);
+        this.scoredCount.fill(0);
+        done.push("accuracy");
+      }
+    }
+    if (done.length === 0) return null;
+    this.recoveries += done.length;
+    if (parts.size > 0 && reforecast) this.#forecast(this.lastTs, values);
+    return done;
+  }
+
+  /** Replaces expert e by a fresh one of its kind; the blend forgets its record. */
+  #reinitExpert(e: number): void {
+    const fresh = this.#factories[e](this)!;
+    (this.experts as Expert[])[e] = fresh;
+    if (fresh instanceof LstmExpert) this.#lstm = fresh;
+    this.blend.forget(e);
+    const { active } = this.origins;
+    for (let o = 0; o < active.length; o++) active[o] &= ~(1 << e);
+  }
+
+  /** Forgets the interval calibration: every interval is recalibrating. */
+  #resetIntervals(): void {
+    const iv = this.intervals;
+    for (const a of [iv.q, iv.m, iv.n, iv.hits]) a.fill(0);
+    this.origins.qUsed.fill(NaN);
+    this.intervalsReset = true;
+  }
+
+  /**
+   * Restarts learning: every learned part as a new stream of the same
+   * options has it, keeping the time line (last timestamp, period, season),
+   * the counters, the value ranges, the alert machine and `frozen`.
+   */
+  #relearn(): void {
+    const twin = new StreamModel({
+      ...this.#options,
+      periodMs: Number.isFinite(this.periodMs) ? this.periodMs : undefined,
+    });
+    const keep = {
+      lastTs: this.lastTs,
+      step: this.step,
+      readings: this.readings,
+      learnedReadings: this.learnedReadings,
+      gaps: this.gaps,
+      frozen: this.frozen,
+      recoveries: this.recoveries,
+      anomalySince: this.anomalySince,
+      lo: Float64Array.from(this.bounds.lo),
+      hi: Float64Array.from(this.bounds.hi),
+      recent: Float64Array.from(this.period.recent),
+      period: this.period.scalars(),
+      periodMs: this.periodMs,
+      season: this.season,
+      alerts: [this.alerts.state, this.alerts.seen, this.alerts.run, this.alerts.runOnset] as const,
+      duration: this.alerts.duration,
+    };
+    for (let e = 0; e < this.E; e++) this.#reinitExpert(e);
+    restoreStream(this, twin.toBytes());
+    this.lastTs = keep.lastTs;
+    this.step = keep.step;
+    this.lastSkipped = keep.step;
+    this.readings = keep.readings;
+    this.learnedReadings = keep.learnedReadings;
+    this.gaps = keep.gaps;
+    this.frozen = keep.frozen;
+    this.recoveries = keep.recoveries;
+    this.anomalySince = keep.anomalySince;
+    this.bounds.lo.set(keep.lo);
+    this.bounds.hi.set(keep.hi);
+    this.period.recent.set(keep.recent);
+    this.period.restoreScalars(keep.period);
+    this.periodMs = keep.periodMs;
+    this.season = keep.season;
+    [this.alerts.state, this.alerts.seen, this.alerts.run, this.alerts.runOnset] = keep.alerts;
+    this.alerts.duration = keep.duration;
+    this.intervalsReset = true;
   }
 
   /**
@@ -297,19 +560,22 @@ export class StreamModel implements ExpertContext {
   }
 
   /**
-   * The reading's place on the time line: learns the period from the first
-   * interval, and reports a gap (resetting the windows) after one longer
-   * than `gaps.maxPeriods` periods.
+   * The reading's place on the time line: adds its interval to the period's
+   * evidence (a new period re-sizes the history), and reports a gap
+   * (resetting the windows) after one longer than `gaps.maxPeriods`
+   * periods. Sets #periodWarning when gaps have become frequent.
    */
   #clock(ts: number): boolean {
+    this.#periodWarning = false;
     if (!Number.isFinite(this.lastTs)) return false;
     const dt = ts - this.lastTs;
-    if (!Number.isFinite(this.periodMs)) {
-      this.setPeriod(dt);
+    if (this.period.add(dt)) {
+      this.setPeriod(this.period.periodMs);
       this.history.resize(this.historyCapacity());
-      return false;
     }
-    if (!(dt > this.preset.gaps.maxPeriods * this.periodMs)) return false;
+    const gap = dt > this.preset.gaps.maxPeriods * this.periodMs;
+    this.#periodWarning = this.period.countGap(gap);
+    if (!gap) return false;
     this.gaps++;
     this.#resetWindows();
     return true;
@@ -358,7 +624,14 @@ export class StreamModel implements ExpertContext {
       this.change.update(this.#row);
     }
     this.limits.learn(this.step, values, this.targetIndex, origins, this.lastSkipped, this.level);
-    for (let e = 0; e < this.E; e++) this.experts[e].learn?.(values);
+    for (let e = 0; e < this.E; e++) {
+      if (this.#failed & (1 << e)) continue;
+      try {
+        this.experts[e].learn?.(values);
+      } catch {
+        this.#failed |= 1 << e; // re-initialised at the end of the reading
+      }
+    }
   }
 
   /**
@@ -391,21 +664,36 @@ export class StreamModel implements ExpertContext {
 
   /** Moves the experts' live state and the history on by this reading. */
   #advance(ts: number, values: ArrayLike<number>): void {
-    for (let e = 0; e < this.E; e++) this.experts[e].advance?.(ts, values);
+    for (let e = 0; e < this.E; e++) {
+      if (this.#failed & (1 << e)) continue;
+      try {
+        this.experts[e].advance?.(ts, values);
+      } catch {
+        this.#failed |= 1 << e;
+      }
+    }
     this.history.push(values);
   }
 
-  /** Forecasts 1..Hmax from the newest reading into its origin slot. */
-  #forecast(ts: number, values: ArrayLike<number>): void {
+  /** Forecasts 1..Hmax from the newest reading into its origin slot; returns the slot. */
+  #forecast(ts: number, values: ArrayLike<number>): number {
     const { J, Hm, E, origins } = this;
     const o = origins.open(this.step, ts, values, this.targetIndex, this.history, this.level);
     let mask = 0;
     for (let e = 0; e < E; e++) {
       const expert = this.experts[e];
-      if (expert.ready()) {
-        mask |= 1 << e;
-        expert.forecast(o, ts, values, e);
-      } else {
+      let ready = false;
+      if (!(this.#failed & (1 << e))) {
+        try {
+          ready = expert.ready();
+          if (ready) expert.forecast(o, ts, values, e);
+        } catch {
+          this.#failed |= 1 << e;
+          ready = false;
+        }
+      }
+      if (ready) mask |= 1 << e;
+      else {
         // out of the blend: its column holds persistence
         for (let h = 1; h <= Hm; h++) {
           for (let j = 0; j < J; j++) {
@@ -423,6 +711,7 @@ export class StreamModel implements ExpertContext {
         origins.qUsed[cOff] = this.intervals.ready(s) ? this.intervals.q[s] : NaN;
       }
     }
+    return o;
   }
 
   /** The forecast made from the newest reading (null before the first). */
@@ -457,8 +746,19 @@ export class StreamModel implements ExpertContext {
     return encodeStream(this);
   }
 
-  /** Restores a state made by {@link toBytes} for the same options (older layouts too). */
-  restore(bytes: Uint8Array): void {
+  /**
+   * Restores a state made by {@link toBytes} for the same options (older
+   * layouts too), all or nothing: the bytes are restored into a scratch
+   * stream first and checked (restore_check.ts); a checkpoint that is
+   * damaged, of another shape, or holds values a healthy stream cannot
+   * (NaN weights, a negative count, `lastTs` after `opts.latestTs`) is
+   * refused with a RangeError naming the first problem, and this stream is
+   * left as it was.
+   */
+  restore(bytes: Uint8Array, opts: RestoreCheckOptions = {}): void {
+    const scratch = new StreamModel(this.#options);
+    restoreStream(scratch, bytes);
+    checkRestored(scratch, opts);
     restoreStream(this, bytes);
   }
 }

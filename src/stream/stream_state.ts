@@ -9,7 +9,9 @@
  * `changeMean`, `changeM2`); the blend (`blendCov`, `blendCount`,
  * `blendLongLoss`); the intervals (`q`, `m`, `n`, `hits`); the anomaly
  * scorer (`recent`, `bins`, `onsets`, `peaks`, `unusual`) and range
- * (`rangeLo`, `rangeHi`); then each expert's, in the experts' order (the
+ * (`rangeLo`, `rangeHi`); the value bounds' ranges (`boundLo`, `boundHi`);
+ * the period's recent intervals (`periodRecent`);
+ * then each expert's, in the experts' order (the
  * linear expert's `rlsP<h>`, `rlsW<h>`; the LSTM's `lastInput`, `params`,
  * `h`, `c`, `adamM`, `adamV`, `xs`, `ys`, `h0`, `c0`).
  *
@@ -27,6 +29,11 @@
  * - before the density test: no `unusual` and a `scorer` of three or four
  *   numbers; the test starts to count at the restore, as does the run
  *   onset when it is missing (no incident under way);
+ * - before the value bounds: no `boundLo`, `boundHi`; the ranges start
+ *   at the restore (no relative bound until a column has two values);
+ * - before the divergence guard: no scalar `recoveries`; none so far;
+ * - before the period was estimated: no `periodRecent` nor scalar `period`;
+ *   the period restored stands, as if a window of intervals had shown it;
  * - before the experts had an interface: a stream without the LSTM also
  *   held `lastInput` (zeros) and the scalars `hasInput` and `trainer`
  *   (null); they are read past.
@@ -56,6 +63,10 @@ export interface StreamScalars {
   scorer: number[];
   /** The alert machine's state, seen, run, run onset and duration. */
   alerts: [AlertMachine["state"], number, number, boolean, number];
+  /** Parts the divergence guard re-initialised, and whether the intervals were reset (optional). */
+  recoveries?: [number, boolean];
+  /** The period estimator's scalars (optional; see period_estimator.ts). */
+  period?: number[];
   /** Each expert's own scalars. */
   [expert: string]: unknown;
 }
@@ -63,7 +74,7 @@ export interface StreamScalars {
 /** Arrays older states held that no stream has now: read past, not restored. */
 const RETIRED = ["blendLoss", "lastInput"];
 /** Arrays older states may lack. */
-const OPTIONAL = ["blendCov", "peaks", "unusual"];
+const OPTIONAL = ["blendCov", "peaks", "unusual", "boundLo", "boundHi", "periodRecent"];
 
 /** Every array of the stream's state, by name: the live arrays. */
 export function stateArrays(m: StreamModel): StateArrays {
@@ -91,6 +102,8 @@ export function stateArrays(m: StreamModel): StateArrays {
     unusual: m.scorer.unusual,
     rangeLo: m.range.lo,
     rangeHi: m.range.hi,
+    ...m.bounds.arrays(),
+    ...m.period.arrays(),
   };
   for (const e of m.experts) Object.assign(a, e.arrays?.());
   return a;
@@ -122,6 +135,8 @@ export function stateScalars(m: StreamModel): StreamScalars {
       m.scorer.mostUnusual,
     ],
     alerts: [m.alerts.state, m.alerts.seen, m.alerts.run, m.alerts.runOnset, m.alerts.duration],
+    recoveries: [m.recoveries, m.intervalsReset],
+    period: m.period.scalars(),
   };
   for (const e of m.experts) Object.assign(s, e.scalars?.());
   return s;
@@ -142,6 +157,13 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   const stored = readState(bytes);
   const s = stored.scalars as StreamScalars;
   // the history ring's size depends on the period: size it from the stored one first
+  if (s.periodMs !== null && !(typeof s.periodMs === "number" && s.periodMs > 0)) {
+    throw new RangeError(
+      `Cannot restore stream state: 'periodMs' must be a positive number of ms or null: current value is ${
+        JSON.stringify(s.periodMs)
+      }`,
+    );
+  }
   if (typeof s.periodMs === "number") {
     m.setPeriod(s.periodMs);
     m.history.reallocate(m.historyCapacity());
@@ -152,6 +174,7 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   });
   if (missing.includes("blendCov")) m.blend.reset();
   if (missing.includes("peaks")) m.scorer.peaks.set(m.scorer.onsets);
+  if (missing.includes("boundLo") || missing.includes("boundHi")) m.bounds.reset();
   const num = (v: number | null) => (v === null ? NaN : v);
   m.periodMs = num(s.periodMs);
   m.season = s.season;
@@ -176,5 +199,8 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
     m.scorer.mostUnusual = 0,
   ] = s.scorer;
   [m.alerts.state, m.alerts.seen, m.alerts.run, m.alerts.runOnset, m.alerts.duration] = s.alerts;
+  [m.recoveries, m.intervalsReset] = s.recoveries ?? [0, false];
+  if (s.period && !missing.includes("periodRecent")) m.period.restoreScalars(s.period);
+  else m.period.reset();
   for (const e of m.experts) e.restoreScalars?.(s);
 }

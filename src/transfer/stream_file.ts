@@ -23,9 +23,24 @@
  * here. Importing under another id copies a trained model to a new stream.
  */
 import { z } from "zod";
-import { isStreamId, STREAM_ID_RULE } from "../domain/reading.ts";
+import {
+  isStreamId,
+  isValueName,
+  MAX_VALUES_LIMIT,
+  nameProblem,
+  PRESET_NAME_PATTERN,
+  PRESET_NAME_RULE,
+  STREAM_ID_RULE,
+  VALUE_NAME_RULE,
+  valueCountProblem,
+} from "../domain/reading.ts";
 import { showValue } from "../domain/show_value.ts";
-import { Service, type ServiceOptions, type StreamRecord } from "../service/service.ts";
+import {
+  resolveServiceOptions,
+  Service,
+  type ServiceOptions,
+  type StreamRecord,
+} from "../service/service.ts";
 import { Store } from "../store/store.ts";
 import { captureLog } from "../log.ts";
 
@@ -47,18 +62,42 @@ const streamId = z.string({ error: `must be a stream id of ${STREAM_ID_RULE}` })
   isStreamId,
   { error: `must be a stream id of ${STREAM_ID_RULE}` },
 );
-const names = z.array(z.string().min(1), { error: "must be a list of value names" }).min(1);
-const time = z.number({ error: "must be a time in ms" }).finite();
+const valueName = z.string({ error: `must be a value name of ${VALUE_NAME_RULE}` }).refine(
+  isValueName,
+  { error: `must be a value name of ${VALUE_NAME_RULE}` },
+);
+const names = z.array(valueName, { error: "must be a list of value names" })
+  .min(1, { error: "must list at least one value name" })
+  .max(MAX_VALUES_LIMIT, { error: valueCountProblem(MAX_VALUES_LIMIT + 1, MAX_VALUES_LIMIT)! })
+  .refine((a) => new Set(a).size === a.length, { error: "must not repeat a name" });
+const timeError = "must be a time in ms (an integer from 0, 1970, to 8.64e15)";
+const time = z.number({ error: timeError }).int({ error: timeError }).min(0, { error: timeError })
+  .max(8.64e15, { error: timeError });
+const periodError = "must be a positive integer number of ms or null";
 
+// every field the daemon builds a stream from is checked as the API checks a PUT
 const recordSchema = z.object({
   id: streamId,
-  preset: z.string({ error: "must be a preset name" }).min(1),
+  preset: z.string({ error: `must be ${PRESET_NAME_RULE}` }).regex(PRESET_NAME_PATTERN, {
+    error: `must be ${PRESET_NAME_RULE}`,
+  }),
   columns: names,
   targets: names,
-  periodMs: z.number({ error: "must be a number of ms or null" }).positive().nullable(),
+  periodMs: z.number({ error: periodError }).int({ error: periodError })
+    .positive({ error: periodError }).nullable(),
   frozen: z.boolean({ error: "must be true or false" }),
   createdAt: time,
   updatedAt: time.nullable(),
+}).superRefine((rec, ctx) => {
+  rec.targets.forEach((t, i) => {
+    if (!rec.columns.includes(t)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["targets", i],
+        message: `must be one of the columns ${JSON.stringify(rec.columns)}`,
+      });
+    }
+  });
 });
 
 const fileSchema = z.object({
@@ -202,6 +241,23 @@ export async function importStream(
     throw new Error(`${action}: the id must be a stream id of ${STREAM_ID_RULE}`);
   }
   const record: StreamRecord = { ...file.config, id };
+  // the daemon's own limits, as it checks them when a stream is created
+  const limits = resolveServiceOptions(service);
+  const count = valueCountProblem(record.columns.length, limits.maxValuesPerStream);
+  if (count) {
+    throw new Error(
+      `${action}: its values ${count} (maxValuesPerStream): current count is ${record.columns.length}`,
+    );
+  }
+  for (const name of [id, ...record.columns]) {
+    const problem = nameProblem(name, limits.maxNameLength);
+    if (problem) {
+      throw new Error(
+        `${action}: ${name === id ? "its id" : "a value name"} ${problem} (maxNameLength): ` +
+          `current value is ${showValue(name)}`,
+      );
+    }
+  }
   const existing = await store.getConfig(id);
   if (existing !== null && !opts.force) {
     throw new Error(
@@ -217,8 +273,9 @@ export async function importStream(
     const captured = captureLog("error");
     const trialService = new Service({ store: trial, log: captured.log, options: service });
     await trialService.load();
-    if (!trialService.records.has(id)) {
-      const why = captured.entries().find((e) => e.event === "stream.restore_failed");
+    // the daemon would start a stream with a checkpoint it refuses afresh: refuse the file instead
+    const why = captured.entries().find((e) => e.event === "stream.restore_failed");
+    if (why || !trialService.records.has(id)) {
       const error = why?.error as { message?: string } | undefined;
       throw new Error(
         `${action}: the model must be one this forecastd can restore: ` +

@@ -64,6 +64,7 @@ Deno.test("GET /metrics is Prometheus text 0.0.4 with every counter, and it coun
     assert.equal(get("forecastd_rejected_readings_total", '{reason="out_of_order"}'), 1);
     assert.equal(get("forecastd_training_steps_total"), 200);
     assert.equal(get("forecastd_observed_readings_total"), 200);
+    assert.equal(get("forecastd_model_recoveries_total"), 0);
     assert.ok(get("forecastd_observe_seconds_total")! > 0);
     assert.equal(get("forecastd_streams"), 2);
     assert.equal(get("forecastd_alerts_total"), 0);
@@ -171,7 +172,7 @@ Deno.test("formatMetrics() gives each stream's blend at the exported horizons, l
       checkpointedAt: 1_000_000,
     },
     rejects: () => ({ bad_json: 2 }),
-    learning: { readings: 10, learned: 9, observeSeconds: 0.5 },
+    learning: { readings: 10, learned: 9, observeSeconds: 0.5, recoveries: 7 },
     streams: 2,
     horizonStats: () => [
       { stream: "b.2", horizons: [score(1, 0.4, 0.1, NaN), score(2, 0.5, NaN, 0.7)] },
@@ -188,6 +189,7 @@ Deno.test("formatMetrics() gives each stream's blend at the exported horizons, l
       'forecastd_rejected_readings_total{reason="bad_json"} 2',
       "forecastd_training_steps_total 9",
       "forecastd_observed_readings_total 10",
+      "forecastd_model_recoveries_total 7",
       "forecastd_streams 2",
       "forecastd_alert_subscribers 3",
       "forecastd_checkpoint_age_seconds 12.5",

@@ -134,7 +134,7 @@ Deno.test("GET /v1/streams/{id}/recent refuses an unknown stream and bad paramet
         "/v1/streams/r%20m/recent",
         400,
         "Cannot list recent readings: 'id' must be a stream id of 1-128 characters of " +
-        'A-Z a-z 0-9 _ . : -: current value is "r m"',
+        'A-Z a-z 0-9 _ . : -, not only dots: current value is "r m"',
       ],
     ];
     for (const [path, status, error] of cases) {

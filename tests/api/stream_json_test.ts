@@ -18,7 +18,14 @@ Deno.test("forecastJson() writes times as RFC 3339 in UTC and unknown ones as nu
     periodMs: null,
     timestamps: [T + 60_000, NaN],
     coverage: 0.9,
-    targets: { v: { point: [1, 2], lower: [0.5, null], upper: [1.5, null] } },
+    targets: {
+      v: {
+        point: [1, 2],
+        lower: [0.5, null],
+        upper: [1.5, null],
+        interval: ["calibrated", "recalibrating"],
+      },
+    },
     model: { version: 3, updatedAt: null, state: "learning" },
   };
   const json = forecastJson(f);
@@ -33,6 +40,8 @@ Deno.test("forecastJson() writes times as RFC 3339 in UTC and unknown ones as nu
     json.origin,
   );
   assert.ok(forecastSchema.safeParse(json).success);
+  const odd = { ...json, targets: { v: { ...json.targets.v, interval: ["nan", "calibrated"] } } };
+  assert.equal(forecastSchema.safeParse(odd).success, false, "a status the schema names");
 });
 
 Deno.test("crossingJson() writes each time as RFC 3339, null when not within the horizon or not known", () => {
@@ -76,6 +85,9 @@ Deno.test("streamSummaryJson() shows accuracy not scored yet (NaN) as null and k
     learnedReadings: 9,
     lastReading: T,
     gaps: 0,
+    periodSource: "estimated",
+    observedPeriodMs: 60_000,
+    recoveries: 1,
     model: { hidden: 8, layers: 1, window: 4, horizons: 2, experts: ["a"], bytes: 1, updates: 2 },
     horizons: [
       { horizon: 1, scored: 4, skill: 0.5, skillByExpert: { a: 0.25, blend: 0.5 }, coverage: 0.75 },

@@ -106,6 +106,25 @@ Deno.test("PUT /v1/streams/{id} answers 400 naming the field, the constraint and
       ["/v1/streams/s1", {}, ["'columns' must list", "current value is undefined"]],
       ["/v1/streams/s1", { columns: ["a"], preset: "nope" }, ["preset", '"nope"']],
       ["/v1/streams/a%20b", { columns: ["a"] }, ["'id'", "stream id", 'current value is "a b"']],
+      ["/v1/streams/s1", { columns: [".."] }, [
+        "'columns[0]'",
+        "not only dots",
+        'current value is ".."',
+      ]],
+      ["/v1/streams/...", { columns: ["a"] }, ["'id'", "not only dots", 'current value is "..."']],
+      [
+        "/v1/streams/s1",
+        { columns: Array.from({ length: 257 }, (_, i) => `v${i}`) },
+        ["'columns'", "must hold at most 256 values"],
+      ],
+      [
+        "/v1/streams/s1",
+        { columns: Array.from({ length: 65 }, (_, i) => `v${i}`) },
+        [
+          'Cannot create stream "s1": its values must hold at most 64 values (maxValuesPerStream)',
+          "current count is 65",
+        ],
+      ],
     ];
     for (const [path, body, fragments] of cases) {
       const r = await json(await d.request("PUT", path, body));

@@ -77,7 +77,7 @@ Deno.test("a crossing rule that is not one says what it must be", () => {
       '("[STREAM/]TARGET>VALUE", "[STREAM/]TARGET<VALUE" or {"stream"?, "target", "above" or ' +
       '"below"}): current value is {"target":"t","above":1,"below":2}',
       "forecastCrossings[1].target (file c.json): must be a value name of 1-128 characters of " +
-      'A-Z a-z 0-9 _ . : - (not __proto__): current value is "a b"',
+      'A-Z a-z 0-9 _ . : -, not only dots (not __proto__): current value is "a b"',
     ],
   );
 });

@@ -11,6 +11,7 @@ import { Store } from "../../src/store/store.ts";
 import { captureLog } from "../../src/log.ts";
 import type { Reading } from "../../src/domain/reading.ts";
 import { withTempDir } from "../_helpers.ts";
+import { encodeState, readState } from "../../src/stream/state.ts";
 
 const T0 = Date.UTC(2026, 0, 5);
 const STEP = 300_000;
@@ -122,6 +123,66 @@ Deno.test("Service checkpoints to KV and a new Service on the same KV continues 
     a.ingest(sine("s", 350, 360), "http");
     b.ingest(sine("s", 350, 360), "http");
     assert.deepEqual(b.forecast("s"), a.forecast("s"));
+    await b.close();
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a checkpoint that fails validation is refused with its reason; the stream starts fresh", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new Store(kv);
+    const a = new Service({ store, log: captureLog().log });
+    a.ingest(sine("s", 0, 50), "http");
+    a.ingest(sine("t", 0, 50), "http");
+    await a.close();
+    // NaN weights with the checksum recomputed, as an edited file would hold
+    const { scalars, arrays } = readState((await store.loadCheckpoint("s"))!);
+    arrays.params[0] = NaN;
+    await store.saveCheckpoint("s", encodeState(scalars, arrays));
+    const log = captureLog("debug");
+    const b = new Service({ store, log: log.log });
+    await b.load();
+    const failed = log.entries().filter((e) => e.event === "stream.restore_failed");
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0].stream, "s");
+    assert.equal(failed[0].action, "the stream starts fresh");
+    assert.match(
+      (failed[0].error as Error).message,
+      /^Cannot restore stream state: array "params" must hold finite numbers .*: current value at \[0\] is NaN$/,
+    );
+    assert.equal(b.summary("s").readings, 0, "a fresh model");
+    assert.deepEqual(b.summary("s").columns, ["temp"], "under its record");
+    assert.equal(b.summary("t").readings, 50, "the other stream restored");
+    const r = b.ingest(sine("s", 0, 30), "http");
+    assert.equal(r.accepted, 30, "a fresh stream takes readings from any time");
+    await b.close();
+    const c = new Service({ store, log: captureLog().log });
+    await c.load();
+    assert.equal(c.summary("s").readings, 30, "saved anew");
+    await c.close();
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a checkpoint whose newest reading lies more than a day ahead is refused: it would refuse every reading", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new Store(kv);
+    const a = new Service({ store, log: captureLog().log, now: () => T0 });
+    a.ingest(sine("s", 0, 20), "http");
+    await a.close();
+    const { scalars, arrays } = readState((await store.loadCheckpoint("s"))!);
+    (scalars as { lastTs: number }).lastTs = Date.UTC(2100, 0, 1);
+    await store.saveCheckpoint("s", encodeState(scalars, arrays));
+    const log = captureLog("debug");
+    const b = new Service({ store, log: log.log, now: () => T0 + 20 * STEP });
+    await b.load();
+    const failed = log.entries().find((e) => e.event === "stream.restore_failed")!;
+    assert.match((failed.error as Error).message, /'lastTs' must be at most 2026-01-06T.*2100/);
+    assert.equal(b.ingest(sine("s", 20, 21), "http").accepted, 1);
     await b.close();
   } finally {
     kv.close();
@@ -269,6 +330,10 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
     checkpointEvery: 500,
     checkpointSeconds: 60,
     recentReadings: 288,
+    maxValuesPerStream: 64,
+    maxNameLength: 128,
+    maxAbsValue: 1e15,
+    maxValueSpreads: 1e6,
   });
   assert.deepEqual(resolveServiceOptions({ maxStreams: 3, checkpointEvery: undefined }), {
     ...SERVICE_DEFAULTS,
@@ -290,6 +355,152 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
     () => resolveServiceOptions({ recentReadings: -1 }),
     /^RangeError: Cannot create service: recentReadings must be an integer of at least 0: current value is -1$/,
   );
+  assert.throws(
+    () => resolveServiceOptions({ maxValuesPerStream: 257 }),
+    /^RangeError: Cannot create service: maxValuesPerStream must be an integer from 1 to 256: current value is 257$/,
+  );
+  assert.throws(
+    () => resolveServiceOptions({ maxNameLength: 0 }),
+    /^RangeError: Cannot create service: maxNameLength must be an integer from 1 to 128: current value is 0$/,
+  );
+  assert.throws(
+    () => resolveServiceOptions({ maxAbsValue: Infinity }),
+    /^RangeError: Cannot create service: maxAbsValue must be a positive number of at most 1e\+30: current value is Infinity$/,
+  );
+  assert.throws(
+    () => resolveServiceOptions({ maxValueSpreads: 0 }),
+    /^RangeError: Cannot create service: maxValueSpreads must be a positive number of at most 1e\+30: current value is 0$/,
+  );
+});
+
+Deno.test("Service hands its value bounds to every stream: out_of_range readings are counted", async () => {
+  await withService((svc) => {
+    const r = svc.ingest([
+      { stream: "s", ts: T0, values: { v: 1 } },
+      { stream: "s", ts: T0 + STEP, values: { v: 2 } },
+      { stream: "s", ts: T0 + 2 * STEP, values: { v: 1001 } },
+      { stream: "s", ts: T0 + 2 * STEP, values: { v: 14 } },
+      { stream: "s", ts: T0 + 3 * STEP, values: { v: 12 } },
+    ], "http");
+    assert.deepEqual(r.rejected.map((x) => [x.index, x.reason]), [[2, "out_of_range"], [
+      3,
+      "out_of_range",
+    ]]);
+    assert.match(r.rejected[0].message, /'v' must be from -1000 to 1000 \(maxAbsValue\)/);
+    assert.match(r.rejected[1].message, /'v' must be from -9 to 12 \(10 times the range/);
+    assert.deepEqual(svc.rejects(), { out_of_range: 2 });
+    assert.equal(svc.summary("s").readings, 3);
+  }, { maxAbsValue: 1000, maxValueSpreads: 10 });
+});
+
+Deno.test("Service logs a warning when the divergence guard repairs a stream, and keeps forecasting", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const log = captureLog("debug");
+    const svc = new Service({ store: new Store(kv), log: log.log });
+    svc.ingest(sine("s", 0, 100), "http");
+    svc.engine.get("s")!.net!.params[3] = NaN;
+    const r = svc.ingest(sine("s", 100, 101), "http");
+    assert.deepEqual(r, { accepted: 1, rejected: [] });
+    const warned = log.entries().filter((e) => e.event === "stream.recovered");
+    assert.deepEqual(warned.map((e) => [e.level, e.stream, e.parts]), [["warn", "s", ["lstm"]]]);
+    assert.equal(svc.summary("s").recoveries, 1);
+    assert.ok(svc.forecast("s").targets.temp.point.every(Number.isFinite));
+    await svc.close();
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("Service warns naming both periods when gaps become frequent, and reports the period", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const log = captureLog("debug");
+    const svc = new Service({ store: new Store(kv), log: log.log });
+    await svc.put("s", { columns: ["temp"], periodMs: 28 });
+    assert.equal(svc.summary("s").periodSource, "configured");
+    svc.ingest(sine("s", 0, 200).map((r, i) => ({ ...r, ts: T0 + i * 1000 })), "http");
+    const warned = log.entries().filter((e) => e.event === "stream.gaps");
+    assert.equal(warned.length, 1);
+    assert.equal(warned[0].level, "warn");
+    assert.match(
+      warned[0].message as string,
+      /^\d+% of the recent readings of "s" came after a gap: its configured period is 28 ms, its readings come every 1000 ms \(the median of the recent intervals\); set periodMs to null to estimate it$/,
+    );
+    const s = svc.summary("s");
+    assert.deepEqual([s.periodMs, s.periodSource, s.observedPeriodMs], [28, "configured", 1000]);
+    svc.ingest(sine("e", 0, 3), "http");
+    const e = svc.summary("e");
+    assert.deepEqual([e.periodMs, e.periodSource, e.observedPeriodMs], [STEP, "estimated", STEP]);
+    await svc.close();
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("Service refuses a stream of more values than maxValuesPerStream, at ingest and at put", async () => {
+  await withService(async (svc) => {
+    const values = (n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`v${i}`, i]));
+    const r = svc.ingest([
+      { stream: "wide", ts: T0, values: values(5) },
+      { stream: "ok", ts: T0, values: values(4) },
+    ], "mqtt");
+    assert.equal(r.accepted, 1);
+    assert.deepEqual(r.rejected.map((x) => [x.index, x.reason]), [[0, "too_many_values"]]);
+    assert.equal(
+      r.rejected[0].message,
+      'Cannot create stream "wide": its values must hold at most 4 values (maxValuesPerStream): current count is 5',
+    );
+    assert.equal(svc.engine.get("wide"), undefined, "no stream was made");
+    assert.deepEqual(svc.rejects(), { too_many_values: 1 });
+    await assert.rejects(
+      svc.put("wide", { columns: Object.keys(values(5)) }),
+      (e) =>
+        e instanceof ServiceError && e.kind === "invalid" && e.reason === "too_many_values" &&
+        /must hold at most 4 values \(maxValuesPerStream\): current count is 5$/.test(e.message),
+    );
+    await assert.rejects(
+      svc.put("ok", { columns: Object.keys(values(6)) }),
+      /Cannot change stream "ok": 'columns' must hold at most 4 values/,
+    );
+    assert.deepEqual(svc.summary("ok").columns, Object.keys(values(4)), "the stream is unchanged");
+  }, { maxValuesPerStream: 4 });
+});
+
+Deno.test("Service refuses stream ids and value names longer than maxNameLength, or only dots", async () => {
+  await withService(async (svc) => {
+    const r = svc.ingest([
+      { stream: "kitchen-long", ts: T0, values: { t: 1 } },
+      { stream: "kitchen", ts: T0, values: { "temperature": 1 } },
+      { stream: "..", ts: T0, values: { t: 1 } },
+      { stream: "k", ts: T0, values: { "..": 1 } },
+      { stream: "k2", ts: T0, values: { t: 1 } },
+    ], "http");
+    assert.equal(r.accepted, 1);
+    assert.deepEqual(r.rejected.map((x) => [x.index, x.reason]), [
+      [0, "bad_name"],
+      [1, "bad_name"],
+      [2, "bad_name"],
+      [3, "bad_name"],
+    ]);
+    assert.equal(
+      r.rejected[0].message,
+      'Cannot create stream "kitchen-long": its id must be at most 8 characters long (maxNameLength): current value is "kitchen-long"',
+    );
+    assert.equal(
+      r.rejected[1].message,
+      'Cannot create stream "kitchen": value name must be at most 8 characters long (maxNameLength): current value is "temperature"',
+    );
+    assert.match(r.rejected[2].message, /its id must be 1-128 characters .* not only dots/);
+    assert.deepEqual(svc.rejects(), { bad_name: 4 });
+    await assert.rejects(
+      svc.put("k3", { columns: ["a"], targets: ["a"], preset: "default" }).then(() =>
+        svc.put("k3", { columns: ["a", "temperature"] })
+      ),
+      /value name must be at most 8 characters long \(maxNameLength\): current value is "temperature"/,
+    );
+  }, { maxNameLength: 8 });
 });
 
 Deno.test("lastReading() is the newest reading's time of a known stream, else null", async () => {

@@ -171,7 +171,7 @@ Deno.test("appendAlert(), listAlerts() and pruneAlerts() name a bad value", asyn
     const store = new Store(kv);
     await assert.rejects(
       store.appendAlert({ stream: "a b", time: T0 }),
-      /^TypeError: Cannot append alert: 'stream' must be 1-128 characters of A-Z a-z 0-9 _ \. : -: current value is "a b"$/,
+      /^TypeError: Cannot append alert: 'stream' must be 1-128 characters of A-Z a-z 0-9 _ \. : -, not only dots: current value is "a b"$/,
     );
     await assert.rejects(
       store.appendAlert({ stream: "a", time: "today" as unknown as number }),

@@ -419,7 +419,7 @@ Deno.test("saveCheckpoints() names a bad id, a repeated stream and bytes that ar
     const store = new Store(kv);
     await assert.rejects(
       store.saveCheckpoint("living room", new Uint8Array(1)),
-      /^TypeError: Cannot save checkpoint: id must be 1-128 characters of A-Z a-z 0-9 _ \. : -: current value is "living room"$/,
+      /^TypeError: Cannot save checkpoint: id must be 1-128 characters of A-Z a-z 0-9 _ \. : -, not only dots: current value is "living room"$/,
     );
     await assert.rejects(
       store.saveCheckpoints([{ id: "a", bytes: new Uint8Array(1) }, {

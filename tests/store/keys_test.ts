@@ -45,6 +45,7 @@ Deno.test("validateStreamId() names the action, the rule and the value", () => {
     ["x".repeat(129), `"${"x".repeat(76)}...`],
     ["living room", '"living room"'],
     ["a/b", '"a/b"'],
+    ["..", '".."'],
     ["ünits", '"ünits"'],
     [42, "42"],
     [undefined, "missing"],
@@ -56,7 +57,7 @@ Deno.test("validateStreamId() names the action, the rule and the value", () => {
         assert.ok(e instanceof TypeError);
         assert.equal(
           e.message,
-          `Cannot store stream: id must be 1-128 characters of A-Z a-z 0-9 _ . : -: current value is ${shown}`,
+          `Cannot store stream: id must be 1-128 characters of A-Z a-z 0-9 _ . : -, not only dots: current value is ${shown}`,
         );
         return true;
       },

@@ -24,7 +24,7 @@ Deno.test("setConfig() names a bad id, a missing config and one over 64 KiB", as
     const store = new Store(kv);
     await assert.rejects(
       store.setConfig("bad id!", {}),
-      /^TypeError: Cannot store stream: id must be 1-128 characters of A-Z a-z 0-9 _ \. : -: current value is "bad id!"$/,
+      /^TypeError: Cannot store stream: id must be 1-128 characters of A-Z a-z 0-9 _ \. : -, not only dots: current value is "bad id!"$/,
     );
     await assert.rejects(
       store.setConfig("s", undefined),

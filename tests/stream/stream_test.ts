@@ -68,6 +68,51 @@ Deno.test("duplicate and out-of-order timestamps are rejected, counted and not l
   assert.equal(engine.counters.readings, 2);
 });
 
+Deno.test("issue item 2: huge finite values are refused as out_of_range and change nothing", () => {
+  const engine = new Engine();
+  const s = engine.create("big", { preset: small(), columns: ["v"] });
+  const x = room(200, 3);
+  let t = 0;
+  for (; t < 40; t++) engine.observe("big", T0 + t * FIVE_MIN, [x[t]]);
+  const before = s.toBytes();
+  for (const v of [-1e308, 1e308, 1.7976931348623157e308, 1e200, 2e15]) {
+    assert.throws(
+      () => engine.observe("big", T0 + t * FIVE_MIN, [v]),
+      (e) =>
+        e instanceof ReadingError && e.reason === "out_of_range" &&
+        /'v' must be from -1000000000000000 to 1000000000000000 \(maxAbsValue\)/.test(e.message),
+      String(v),
+    );
+  }
+  // within the absolute bound, but a million times its range away from what the stream has taken
+  assert.throws(
+    () => engine.observe("big", T0 + t * FIVE_MIN, [1e9]),
+    (e) =>
+      e instanceof ReadingError && e.reason === "out_of_range" && /maxValueSpreads/.test(e.message),
+  );
+  assert.deepEqual(s.toBytes(), before, "a refused reading changes nothing");
+  assert.deepEqual(engine.counters.rejects, { out_of_range: 6 });
+  for (; t < 200; t++) engine.observe("big", T0 + t * FIVE_MIN, [x[t]]);
+  const f = s.forecast()!;
+  for (const v of [...f.targets.v.point, ...f.targets.v.lower, ...f.targets.v.upper]) {
+    assert.ok(Number.isFinite(v) && Math.abs(v!) < 100, `forecast ${JSON.stringify(f.targets)}`);
+  }
+});
+
+Deno.test("a stream's bounds are its options: maxAbs and maxSpreads", () => {
+  const s = new StreamModel({
+    id: "b",
+    preset: small(),
+    columns: ["v"],
+    bounds: { maxAbs: 100, maxSpreads: 2 },
+  });
+  s.observe(T0, [10]);
+  s.observe(T0 + FIVE_MIN, [11]);
+  assert.equal(s.observe(T0 + 2 * FIVE_MIN, [13]).ts, T0 + 2 * FIVE_MIN, "11 + 2 widths of 1");
+  assert.throws(() => s.observe(T0 + 3 * FIVE_MIN, [101]), /from -100 to 100 \(maxAbsValue\)/);
+  assert.throws(() => s.observe(T0 + 3 * FIVE_MIN, [20]), /must be from 4 to 19 \(2 times/);
+});
+
 Deno.test("a gap longer than maxPeriods resets the windows and keeps the weights", () => {
   const x = room(400, 5);
   const s = new StreamModel({ id: "g", preset: small(), columns: ["v"] });
@@ -176,6 +221,61 @@ Deno.test("the sampling period is the interval between the first two readings un
   const c = new StreamModel({ id: "q", preset: small(), columns: ["v"], periodMs: 30_000 });
   c.observe(T0, [1]);
   assert.deepEqual(c.forecast(1)!.timestamps, [T0 + 30_000]);
+});
+
+Deno.test("issue item 7: two readings 28 ms apart, then one a second: the period is 1000 ms, no gaps", () => {
+  const s = new StreamModel({ id: "p7", preset: small(), columns: ["v"] });
+  const x = room(300, 4);
+  s.observe(T0, [x[0]]);
+  s.observe(T0 + 28, [x[1]]);
+  assert.equal(s.periodMs, 28, "one interval: the only evidence");
+  let gaps = 0;
+  for (let k = 1; k < 299; k++) {
+    const o = s.observe(T0 + 28 + k * 1000, [x[k + 1]]);
+    if (o.gap) gaps++;
+    assert.equal(o.periodWarning, null);
+  }
+  assert.equal(s.periodMs, 1000);
+  assert.equal(gaps, 0, "1000 ms after 28 ms is no gap: the median of the two is 514 ms");
+  assert.equal(s.gaps, 0);
+  assert.equal(s.period.observedMs, 1000);
+  assert.deepEqual(s.forecast(2)!.timestamps, [s.lastTs + 1000, s.lastTs + 2000]);
+  assert.ok(s.stats()[0].scored > 250, "scored all along: the windows were never reset");
+});
+
+Deno.test("a stream whose sampling changes takes the new period after a window, with its season", () => {
+  const s = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
+  const x = room(800, 5);
+  let t = T0;
+  for (let k = 0; k < 400; k++) s.observe(t += 60_000, [x[k]]);
+  assert.equal(s.periodMs, 60_000);
+  assert.equal(s.season, 1440);
+  for (let k = 400; k < 800; k++) s.observe(t += 10_000, [x[k]]);
+  assert.equal(s.periodMs, 10_000);
+  assert.equal(s.season, 8640);
+  assert.equal(s.history.capacity, 8640);
+  assert.equal(s.gaps, 0);
+});
+
+Deno.test("frequent gaps under a configured period: one warning naming both periods", () => {
+  const s = new StreamModel({ id: "w", preset: small(), columns: ["v"], periodMs: 28 });
+  const warnings = [];
+  for (let k = 0; k < 300; k++) {
+    const o = s.observe(T0 + k * 1000, [20 + Math.sin(k / 10)]);
+    if (o.periodWarning) warnings.push({ k, ...o.periodWarning });
+  }
+  assert.equal(warnings.length, 1, JSON.stringify(warnings));
+  const w = warnings[0];
+  assert.deepEqual({ ...w, k: undefined, gapShare: undefined }, {
+    k: undefined,
+    periodMs: 28,
+    source: "configured",
+    observedMs: 1000,
+    gapShare: undefined,
+  });
+  assert.ok(w.k > 5 && w.k < 20 && w.gapShare > 0.1, JSON.stringify(w));
+  assert.equal(s.periodMs, 28, "a configured period is kept");
+  assert.equal(s.gaps, 299);
 });
 
 Deno.test("an anomaly is not learned, and a change that persists is accepted as the new normal", () => {

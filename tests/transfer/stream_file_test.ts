@@ -14,6 +14,7 @@ import {
 import { Service, type ServiceOptions, type StreamRecord } from "../../src/service/service.ts";
 import { Store } from "../../src/store/store.ts";
 import { captureLog } from "../../src/log.ts";
+import { encodeState, readState, type StateArrays } from "../../src/stream/state.ts";
 
 /** The service settings of the daemon the import is for (the defaults). */
 const options: ServiceOptions = {};
@@ -153,6 +154,107 @@ Deno.test("importStream() refuses a model this forecastd cannot restore, and wri
       /Cannot import stream "k": the model must be one this forecastd can restore: .*preset/,
     );
     assert.deepEqual(await store.listStreams(), []);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("importStream() refuses an edited model even with its checksums recomputed, and writes nothing", async () => {
+  const kvA = await Deno.openKv(":memory:");
+  const kvB = await Deno.openKv(":memory:");
+  try {
+    const { store } = await trainedStore(kvA);
+    const file = await decodeStreamFile(
+      await exportStream(store, "kitchen", "0.1.0", "a.kv"),
+      "kitchen.json",
+    );
+    const storeB = new Store(kvB);
+    /** The file with its checkpoint edited, encoded again (length and SHA-256 match). */
+    const edited = async (edit: (s: Record<string, unknown>, a: StateArrays) => void) => {
+      const { scalars, arrays } = readState(file.checkpoint);
+      edit(scalars as Record<string, unknown>, arrays);
+      const text = await encodeStreamFile({ ...file, checkpoint: encodeState(scalars, arrays) });
+      return decodeStreamFile(text, "edited.json");
+    };
+    const cases: [string, (s: Record<string, unknown>, a: StateArrays) => void, RegExp][] = [
+      ["NaN weights", (_, a) => (a.params[0] = NaN), /array "params" .* at \[0\] is NaN/],
+      [
+        "1e30 weights",
+        (_, a) => (a.params[1] = 1e30),
+        /array "params" .* at \[1\] is 1\.0+\d*e\+30/,
+      ],
+      ["a NaN interval state", (_, a) => (a.q[0] = NaN), /array "q" .* at \[0\] is NaN/],
+      ["lastTs in 2100", (s) => (s.lastTs = Date.UTC(2100, 0, 1)), /'lastTs' must be at most/],
+      ["readings: -5", (s) => (s.readings = -5), /'readings' must be an integer of at least 0/],
+    ];
+    for (const [what, edit, pattern] of cases) {
+      await assert.rejects(
+        importStream(storeB, "garage", await edited(edit), options, {
+          force: false,
+          where: "b.kv",
+        }),
+        (e: Error) => {
+          assert.match(
+            e.message,
+            /^Cannot import stream "garage": the model must be one this forecastd can restore: Cannot restore stream state: /,
+            what,
+          );
+          assert.match(e.message, pattern, what);
+          return true;
+        },
+      );
+    }
+    assert.deepEqual(await storeB.listStreams(), [], "nothing was written");
+  } finally {
+    kvA.close();
+    kvB.close();
+  }
+});
+
+Deno.test("decodeStreamFile() and importStream() refuse a record with bad names or too many values", async () => {
+  const config: StreamRecord = {
+    id: "k",
+    preset: "default",
+    columns: ["t", "h"],
+    targets: ["t"],
+    periodMs: 300_000,
+    frozen: false,
+    createdAt: T0,
+    updatedAt: T0,
+  };
+  const file = (c: Partial<StreamRecord>) =>
+    encodeStreamFile({
+      forecastd: "0.1.0",
+      stream: "k",
+      config: { ...config, ...c },
+      checkpoint: new Uint8Array([1, 2, 3]),
+    });
+  const refuse = async (c: Partial<StreamRecord>, pattern: RegExp) =>
+    assert.rejects(decodeStreamFile(await file(c), "f.json"), pattern);
+  await refuse(
+    { columns: ["t", "a/b"] },
+    /config\.columns\.1: must be a value name of 1-128 characters .*: current value is "a\/b"/,
+  );
+  await refuse({ columns: ["t", ".."] }, /config\.columns\.1: must be a value name/);
+  await refuse({ targets: ["x"] }, /config\.targets\.0: must be one of the columns \["t","h"\]/);
+  await refuse({ columns: ["t", "t"] }, /config\.columns: must not repeat a name/);
+  await refuse({ preset: "../etc" }, /config\.preset: must be a preset name of/);
+  await refuse(
+    { periodMs: 1.5 },
+    /config\.periodMs: must be a positive integer number of ms or null/,
+  );
+  await refuse({ createdAt: -1 }, /config\.createdAt: must be a time in ms/);
+  const many = Array.from({ length: 5 }, (_, i) => `v${i}`);
+  const decoded = await decodeStreamFile(await file({ columns: many, targets: many }), "f.json");
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await assert.rejects(
+      importStream(new Store(kv), "k", decoded, { maxValuesPerStream: 4 }, {
+        force: false,
+        where: "x.kv",
+      }),
+      /^Error: Cannot import stream "k": its values must hold at most 4 values \(maxValuesPerStream\): current count is 5$/,
+    );
   } finally {
     kv.close();
   }
