@@ -31,6 +31,8 @@ export interface MetricsSource {
   horizonStats(): Iterable<readonly HorizonScore[]>;
   /** Live alert subscribers. */
   readonly subscribers: number;
+  /** Readings waiting in the ingest queue. */
+  readonly queued: number;
 }
 
 /** One stream's accuracy at one horizon, as the metrics read it. */
@@ -169,6 +171,25 @@ export function formatMetrics(
       series: [[{}, e.learned]],
     },
     {
+      name: "forecastd_training_shed_total",
+      type: "counter",
+      help:
+        "Readings scored and forecast from without learning, because readings came faster than training kept up.",
+      series: [[{}, c.trainingShed]],
+    },
+    {
+      name: "forecastd_training_caught_up_total",
+      type: "counter",
+      help: "LSTM updates made up in idle time for shed readings.",
+      series: [[{}, c.trainingCaughtUp]],
+    },
+    {
+      name: "forecastd_ingest_queue_readings",
+      type: "gauge",
+      help: "Readings waiting in the ingest queue.",
+      series: [[{}, source.queued]],
+    },
+    {
       name: "forecastd_observe_seconds_total",
       type: "counter",
       help: "Time spent scoring, learning and forecasting readings, seconds.",
@@ -236,6 +257,19 @@ export function formatMetrics(
       type: "counter",
       help: "Deno KV commits made by checkpoint saves.",
       series: [[{}, c.checkpointCommits]],
+    },
+    {
+      name: "forecastd_readings_beyond_loss_bound_total",
+      type: "counter",
+      help:
+        "Readings taken while their stream already had --checkpoint-every readings unsaved (only while saves fail).",
+      series: [[{}, c.readingsBeyondLossBound]],
+    },
+    {
+      name: "forecastd_unhandled_rejections_total",
+      type: "counter",
+      help: "Rejected promises nobody handled: logged and counted, the daemon goes on.",
+      series: [[{}, c.unhandledRejections]],
     },
     {
       name: "forecastd_memory_bytes",

@@ -73,11 +73,11 @@ Deno.test("GET /metrics is Prometheus text 0.0.4 with every counter, and it coun
   const d = await startDaemon();
   try {
     const t0 = Date.now() - 400 * FIVE_MIN;
-    d.service.ingest(sineReadings("room", t0, 0, 120), "mqtt");
-    d.service.ingest(sineReadings("hall", t0, 0, 80), "ws");
+    await d.service.ingest(sineReadings("room", t0, 0, 120), "mqtt");
+    await d.service.ingest(sineReadings("hall", t0, 0, 80), "ws");
     await (await d.request("POST", "/v1/readings", "{oops")).body?.cancel();
     await (await d.request("POST", "/v1/readings", "{oops")).body?.cancel();
-    d.service.ingest([{ stream: "room", ts: t0, values: { v: 1 } }], "http"); // out of order
+    await d.service.ingest([{ stream: "room", ts: t0, values: { v: 1 } }], "http"); // out of order
     await d.service.checkpoint();
 
     const res = await d.app.request("/metrics");
@@ -155,8 +155,12 @@ Deno.test("formatMetrics() averages each horizon over the streams that scored it
       checkpoints: 5,
       checkpointFailures: 0,
       checkpointCommits: 1,
+      readingsBeyondLossBound: 0,
       alertsStored: 6,
       alertFailures: 0,
+      trainingShed: 7,
+      trainingCaughtUp: 8,
+      unhandledRejections: 11,
     },
     rejects: () => ({ bad_json: 2 }),
     learning: { readings: 10, learned: 9, observeSeconds: 0.5 },
@@ -166,6 +170,7 @@ Deno.test("formatMetrics() averages each horizon over the streams that scored it
       [score(1, 0.4, NaN), score(2, NaN, NaN)],
     ],
     subscribers: 3,
+    queued: 12,
   };
   const lines = formatMetrics(source, "1.2.3").split("\n");
   for (
@@ -178,6 +183,10 @@ Deno.test("formatMetrics() averages each horizon over the streams that scored it
       "forecastd_streams 2",
       "forecastd_alert_subscribers 3",
       'forecastd_interval_coverage{horizon="1"} 0.8',
+      "forecastd_training_shed_total 7",
+      "forecastd_training_caught_up_total 8",
+      "forecastd_unhandled_rejections_total 11",
+      "forecastd_ingest_queue_readings 12",
     ]
   ) assert.ok(lines.includes(line), `${line} in the metrics`);
   const mse = lines.filter((l) => l.startsWith("forecastd_forecast_mse{"));
