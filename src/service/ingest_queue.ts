@@ -147,6 +147,27 @@ export class IngestQueue<T, C> {
     if (this.#worker === null && this.#work.idle) this.#worker = this.#goOn(null);
   }
 
+  /**
+   * Refuses the batches that have not started and whose context `which`
+   * picks (default: all): each rejects with `reason`; the batch under way,
+   * if any, and the others go on. Returns how many items that refused.
+   */
+  refuseWaiting(reason: unknown, which: (ctx: C) => boolean = () => true): number {
+    const first = this.#batches[0];
+    const started = first !== undefined && first.next > 0 ? first : null;
+    const keep = this.#batches.filter((b) => b === started || !which(b.ctx));
+    const refused = this.#batches.filter((b) => !keep.includes(b));
+    this.#batches.splice(0, this.#batches.length, ...keep);
+    let items = 0;
+    for (const b of refused) {
+      items += b.items.length;
+      this.#waiting -= b.items.length;
+      b.reject(reason);
+    }
+    this.#settled();
+    return items;
+  }
+
   /** Resolves when every batch handed in so far is done (idle work may go on). */
   drain(): Promise<void> {
     if (this.#batches.length === 0) return Promise.resolve();

@@ -675,13 +675,26 @@ export class Service implements AlertSource, IngestSink {
   }
 
   /**
-   * Shuts the service down: refuses new readings, takes every reading
-   * already handed in (each was or will be acknowledged), stores the alerts,
-   * stops the timers and saves every changed stream (three tries). The
-   * store may be closed after. Resolves with whether the final save worked.
+   * Shuts the service down: refuses new readings and the HTTP and WebSocket
+   * batches still waiting in the queue (nothing of them was taken, nor
+   * acknowledged), takes the rest, stores the alerts, stops the timers and
+   * saves every changed stream (three tries). So every reading that was
+   * acknowledged is in the final checkpoint. The store may be closed after.
+   * Resolves with whether the final save worked.
    */
   async close(): Promise<boolean> {
     this.#closing = true;
+    // HTTP and WebSocket batches not yet started are refused (answered 503: the client
+    // sends them again); MQTT messages may have been acknowledged by the embedded broker,
+    // and wait one a connection at most: they are taken
+    const refused = this.#queue.refuseWaiting(
+      new ServiceError(
+        "unavailable",
+        "Cannot ingest readings: forecastd must be running: it is shutting down",
+      ),
+      (batch) => batch.source === "http" || batch.source === "ws",
+    );
+    if (refused > 0) this.reject("shutting_down", refused);
     await this.#queue.drain();
     this.#queue.close();
     await this.#alerts.flush();

@@ -137,3 +137,22 @@ Deno.test("IngestQueue names a bad option", () => {
     /^RangeError: Cannot create ingest queue: maxQueued must be a positive integer: current value is 1\.5$/,
   );
 });
+
+Deno.test("refuseWaiting() rejects the batches not started that it picks; the one under way and the rest go on", async () => {
+  const order: number[] = [];
+  const q = new IngestQueue<number, Ctx>({ apply: (x) => (busy(1), order.push(x)) }, {
+    sliceMs: 3,
+  });
+  const under = q.push(Array.from({ length: 20 }, (_, i) => i), { done: [] });
+  const waiting = [q.push([100], { done: [] }), q.push([200, 201], { done: [] })];
+  const kept = q.push([300], { done: [7] });
+  assert.ok(order.length > 0 && order.length < 20, "the first batch is under way");
+  assert.equal(q.refuseWaiting(new Error("shutting down"), (ctx) => ctx.done.length === 0), 3);
+  for (const w of waiting) await assert.rejects(w, /^Error: shutting down$/);
+  await under;
+  await kept;
+  await q.drain();
+  assert.deepEqual(order, [...Array.from({ length: 20 }, (_, i) => i), 300]);
+  assert.equal(q.length, 0);
+  q.close();
+});
