@@ -69,6 +69,8 @@ export async function serve(args: string[]): Promise<number> {
       defaultPreset: cfg.defaultPreset,
       checkpointEvery: cfg.checkpointEvery,
       checkpointSeconds: cfg.checkpointSeconds,
+      maxQueuedReadings: cfg.maxQueuedReadings,
+      shedAfterMs: cfg.shedAfterMs,
     },
   });
   // a rejected promise nobody handled is logged and counted; the daemon goes on

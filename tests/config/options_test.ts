@@ -63,6 +63,8 @@ Deno.test("each option can be set through its flag and its variable", () => {
     maxStreams: "3",
     checkpointEvery: "4",
     checkpointSeconds: "5",
+    maxQueuedReadings: "8",
+    shedAfterMs: "9",
     "alertRetention.maxEvents": "6",
     "alertRetention.maxAgeDays": "7",
     webhooks: "https://h.example",

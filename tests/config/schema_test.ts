@@ -38,6 +38,8 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     maxStreams: 1000,
     checkpointEvery: 500,
     checkpointSeconds: 60,
+    maxQueuedReadings: 50_000,
+    shedAfterMs: 250,
     alertRetention: { maxEvents: 10_000, maxAgeDays: 30 },
     webhooks: [],
     demo: false,
