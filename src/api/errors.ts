@@ -21,6 +21,7 @@ export const STATUS_OF_KIND: Readonly<Record<ServiceErrorKind, ContentfulStatusC
   invalid: 400,
   not_found: 404,
   conflict: 409,
+  unavailable: 503,
 };
 
 /** Throws the expected failure `message` with `status` (answered as `{"error": message}`). */

@@ -23,7 +23,7 @@ import { STREAM_ID_PATTERN, STREAM_ID_RULE } from "../domain/reading.ts";
 import type { Logger } from "../log.ts";
 import { parseHttpBody, parseWebSocketMessage } from "../ingest/parse.ts";
 import type { ParseResult } from "../ingest/ingest_error.ts";
-import type { IngestResult, Source } from "../service/service.ts";
+import { type IngestResult, ServiceError, type Source } from "../service/service.ts";
 import { showValue } from "../domain/show_value.ts";
 import { errorResponses, errorSchema, fail } from "./errors.ts";
 import { action, type ApiEnv, createRouter } from "./router.ts";
@@ -41,7 +41,11 @@ const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 /** Where the ingest routes hand readings: the service. */
 export interface ReadingSink {
   /** Feeds readings to their streams; the ones it cannot take are listed. */
-  ingest(readings: readonly Reading[], source: Source): IngestResult;
+  /**
+   * Feeds readings to their streams; resolves once they are taken (then the
+   * route answers), listing the ones it could not take.
+   */
+  ingest(readings: readonly Reading[], source: Source): Promise<IngestResult>;
   /** True when the stream exists (its readings create nothing). */
   exists(stream: string): boolean;
   /** Counts a message that could not be parsed, by reason. */
@@ -139,6 +143,10 @@ const ingestResponses = {
     description: "Every reading was refused by the service",
     content: { "application/json": { schema: allRejectedSchema } },
   },
+  503: {
+    description: "Not now: the reading queue is full, or the daemon is shutting down; retry later",
+    content: { "application/json": { schema: errorSchema } },
+  },
   ...errorResponses(),
 };
 
@@ -157,12 +165,12 @@ export function clientOf(c: Context<Env>): string {
  * stream once the client's creations are used up (reason stream_rate);
  * the rest go to the sink, and every rejection keeps its index.
  */
-export function ingestLimited(
+export async function ingestLimited(
   deps: Pick<IngestDeps, "sink" | "log"> & { streamLimit: StreamCreationLimit },
   readings: readonly Reading[],
   source: Source,
   client: string,
-): IngestResult {
+): Promise<IngestResult> {
   const { sink, streamLimit } = deps;
   const kept: Reading[] = [];
   const keptAt: number[] = [];
@@ -193,7 +201,7 @@ export function ingestLimited(
       perMinute: streamLimit.perMinute,
     });
   }
-  const result = kept.length > 0 ? sink.ingest(kept, source) : { accepted: 0, rejected: [] };
+  const result = kept.length > 0 ? await sink.ingest(kept, source) : { accepted: 0, rejected: [] };
   const rejected = [
     ...result.rejected.map((r) => ({ ...r, index: keptAt[r.index] })),
     ...refused,
@@ -296,14 +304,14 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
   };
 
   /** Parsed readings into the service, or the 400 of the parse error. */
-  const answer = (c: Context<Env>, parsed: ParseResult) => {
+  const answer = async (c: Context<Env>, parsed: ParseResult) => {
     if (!parsed.ok) {
       const e = parsed.error;
       sink.reject(e.reason);
       log.debug("ingest.rejected", { source: "http", reason: e.reason, error: e.message });
       return c.json({ error: e.message, reason: e.reason, field: e.field }, 400);
     }
-    const result = ingestLimited(
+    const result = await ingestLimited(
       { sink, log, streamLimit },
       parsed.readings,
       "http",
@@ -335,10 +343,14 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
       const reply = (r: IngestReply) => {
         if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(r));
       };
-      socket.onmessage = (ev) => {
+      socket.onmessage = async (ev) => {
         try {
-          reply(ingestMessage({ sink, log, now, streamLimit, client }, ev.data, maxBytes));
+          reply(await ingestMessage({ sink, log, now, streamLimit, client }, ev.data, maxBytes));
         } catch (e) {
+          if (e instanceof ServiceError && e.kind === "unavailable") {
+            reply({ ok: false, reason: "unavailable", error: e.message });
+            return;
+          }
           log.error("ingest.failed", { source: "ws", error: e });
           reply({
             ok: false,
@@ -361,7 +373,7 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
 }
 
 /** What one WebSocket message does: parse, ingest, reply. */
-export function ingestMessage(
+export async function ingestMessage(
   { sink, log, now, streamLimit, client }: Pick<IngestDeps, "sink" | "log" | "now"> & {
     /** How fast the client may create streams. Default: 100 a minute. */
     streamLimit?: StreamCreationLimit;
@@ -370,7 +382,7 @@ export function ingestMessage(
   },
   data: unknown,
   maxBytes: number,
-): IngestReply {
+): Promise<IngestReply> {
   const message = typeof data === "string"
     ? data
     : data instanceof ArrayBuffer
@@ -391,7 +403,7 @@ export function ingestMessage(
     log.debug("ingest.rejected", { source: "ws", reason: e.reason, error: e.message });
     return { ok: false, reason: e.reason, error: e.message, field: e.field };
   }
-  const result = ingestLimited(
+  const result = await ingestLimited(
     { sink, log, streamLimit: streamLimit ?? new StreamCreationLimit() },
     parsed.readings,
     "ws",

@@ -46,6 +46,8 @@ export interface MetricsSource {
   horizonStats(): Iterable<StreamScores>;
   /** Live alert subscribers. */
   readonly subscribers: number;
+  /** Readings waiting in the ingest queue. */
+  readonly queued: number;
 }
 
 /** One stream's accuracy by horizon, as the metrics read it. */
@@ -196,6 +198,25 @@ export function formatMetrics(
       series: [[{}, e.learned]],
     },
     {
+      name: "forecastd_training_shed_total",
+      type: "counter",
+      help:
+        "Readings scored and forecast from without learning, because readings came faster than training kept up.",
+      series: [[{}, c.trainingShed]],
+    },
+    {
+      name: "forecastd_training_caught_up_total",
+      type: "counter",
+      help: "LSTM updates made up in idle time for shed readings.",
+      series: [[{}, c.trainingCaughtUp]],
+    },
+    {
+      name: "forecastd_ingest_queue_readings",
+      type: "gauge",
+      help: "Readings waiting in the ingest queue.",
+      series: [[{}, source.queued]],
+    },
+    {
       name: "forecastd_observe_seconds_total",
       type: "counter",
       help: "Time spent scoring, learning and forecasting readings, seconds.",
@@ -280,10 +301,23 @@ export function formatMetrics(
     {
       name: "forecastd_checkpoint_age_seconds",
       type: "gauge",
-      help: "Seconds since the start of the last full checkpoint that succeeded: no older " +
-        "change is unsaved, so it bounds the learning a crash now would lose (it stays " +
-        "about the checkpoint period or below while saves succeed).",
+      help: "Seconds since the oldest change not yet in a saved checkpoint was made (0 when " +
+        "every change is saved): the learning a crash now would lose goes back this far " +
+        "(about the checkpoint period or below while saves succeed).",
       series: [[{}, Math.max(0, now() - c.checkpointedAt) / 1000]],
+    },
+    {
+      name: "forecastd_readings_beyond_loss_bound_total",
+      type: "counter",
+      help:
+        "Readings taken while their stream already had --checkpoint-every readings unsaved (only while saves fail).",
+      series: [[{}, c.readingsBeyondLossBound]],
+    },
+    {
+      name: "forecastd_unhandled_rejections_total",
+      type: "counter",
+      help: "Rejected promises nobody handled: logged and counted, the daemon goes on.",
+      series: [[{}, c.unhandledRejections]],
     },
     {
       name: "forecastd_memory_bytes",

@@ -60,6 +60,9 @@ export function servicePorts(service: Service): ServicePorts {
       get subscribers() {
         return service.subscribers;
       },
+      get queued() {
+        return service.queued;
+      },
     },
   };
 }

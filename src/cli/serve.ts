@@ -29,6 +29,7 @@ import { lockDataDir } from "../data_dir.ts";
 import { HELP } from "./help.ts";
 import { loadConfig } from "./load_config.ts";
 import { HTTP_SHUTDOWN_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS, waitForSignal } from "./shutdown.ts";
+import { guardUnhandledRejections } from "./unhandled_rejections.ts";
 import { UsageError } from "./usage_error.ts";
 import { VERSION } from "./version.ts";
 
@@ -79,8 +80,12 @@ export async function serve(args: string[]): Promise<number> {
       maxNameLength: cfg.maxNameLength,
       maxAbsValue: cfg.maxAbsValue,
       maxValueSpreads: cfg.maxValueSpreads,
+      maxQueuedReadings: cfg.maxQueuedReadings,
+      shedAfterMs: cfg.shedAfterMs,
     },
   });
+  // a rejected promise nobody handled is logged and counted; the daemon goes on
+  const unguard = guardUnhandledRejections(log, () => service.counters.unhandledRejections++);
   await service.load();
   service.start();
 
@@ -128,6 +133,7 @@ export async function serve(args: string[]): Promise<number> {
     await service.close();
     kv.close();
     lock.release();
+    unguard();
     if (e instanceof MqttConfigError) throw new UsageError(e.message);
     throw e;
   }
@@ -208,6 +214,7 @@ export async function serve(args: string[]): Promise<number> {
     await service.close();
     kv.close();
     lock.release();
+    unguard();
     if (e instanceof Deno.errors.AddrInUse) {
       throw new UsageError(
         `Cannot start forecastd: the HTTP port ${cfg.host}:${cfg.port} must be free: it is ` +
@@ -256,24 +263,29 @@ export async function serve(args: string[]): Promise<number> {
   log.info("shutdown.started", { signal });
   const t0 = performance.now();
   // 1. sources: no more readings in, no more alerts out over MQTT; the embedded
-  // broker stops acknowledging before it closes (what it acknowledged is ingested)
+  // broker stops acknowledging before it closes (a message acknowledged was
+  // taken; one not yet taken stays unacknowledged: the sender sends it again)
   await demo?.close();
   await closeChannels();
   await mqtt.close();
-  // 2. HTTP: live alert streams end, requests in flight finish
+  // 2. HTTP: no new connections; live alert streams end; requests in flight
+  //    finish, each answered once its readings are taken
   shutdownSignal.abort();
   if (!await resolvesWithin(server.shutdown(), HTTP_SHUTDOWN_TIMEOUT_MS)) {
     log.warn("http.shutdown_timeout", { timeoutMs: HTTP_SHUTDOWN_TIMEOUT_MS });
   }
   await webhooks.close();
-  // 3. final checkpoint, then the store
-  await service.close();
+  // 3. the service refuses what still waits (unacknowledged), saves every
+  //    stream (so every acknowledged reading), then the store closes
+  const saved = await service.close();
   kvOpen = false;
   kv.close();
   lock.release();
   clearTimeout(hardExit);
-  log.info("shutdown.done", { ms: Math.round(performance.now() - t0) });
-  return 0;
+  unguard();
+  log.info("shutdown.done", { ms: Math.round(performance.now() - t0), saved });
+  // a final save that failed three times is no clean shutdown
+  return saved ? 0 : 1;
 }
 
 /**

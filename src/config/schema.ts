@@ -471,13 +471,28 @@ export const configSchema = z.strictObject({
     flag: "--checkpoint-every",
     arg: "N",
     env: "FORECASTD_CHECKPOINT_EVERY",
-    description: "save a stream's model after N updates",
+    description: "a crash loses at most N readings of a stream: its model is saved after N/2 " +
+      "readings, and its readings wait while a save lags N behind",
   }),
   checkpointSeconds: positive("a number of seconds").default(60).register(configMeta, {
     flag: "--checkpoint-seconds",
     arg: "S",
     env: "FORECASTD_CHECKPOINT_SECONDS",
     description: "save a changed model at least every S seconds",
+  }),
+  maxQueuedReadings: int(1, 10_000_000).default(50_000).register(configMeta, {
+    flag: "--max-queued-readings",
+    arg: "N",
+    env: "FORECASTD_MAX_QUEUED_READINGS",
+    description: "most readings waiting to be taken; an HTTP or WebSocket message beyond it is " +
+      "answered 503 (retry later), MQTT waits",
+  }),
+  shedAfterMs: int(0, 3_600_000).default(250).register(configMeta, {
+    flag: "--shed-after-ms",
+    arg: "MS",
+    env: "FORECASTD_SHED_AFTER_MS",
+    description: "overload: readings that waited longer than MS are scored and forecast from but " +
+      "not learned from; the LSTM catches up when the load drops",
   }),
   alertRetention: z.strictObject({
     maxEvents: int(1, Number.MAX_SAFE_INTEGER).default(10_000).register(configMeta, {

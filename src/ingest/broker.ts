@@ -82,8 +82,14 @@ export interface EmbeddedBrokerOptions {
   defaultRead?: readonly string[];
   /** Prefixes (first levels) only the daemon publishes under. Default ["forecastd"]. */
   reservedPrefixes?: readonly string[];
-  /** Called with each accepted PUBLISH before it is acknowledged. Default: none. */
-  onMessage?: (message: BrokerMessage) => void;
+  /**
+   * Called with each accepted PUBLISH before it is acknowledged. A promise
+   * it returns is waited for first (the PUBACK says the reading was taken);
+   * when that resolves to false the message is not acknowledged (the
+   * sender's connection is closed, and it sends the message again). Default:
+   * none.
+   */
+  onMessage?: (message: BrokerMessage) => unknown;
   /** Called with each refused PUBLISH. Default: none. */
   onRefused?: (reason: BrokerRefusal) => void;
 }
@@ -302,10 +308,16 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       if (!who || (who.publish !== null && !topicMatchesAny(who.publish, packet.topic))) {
         return drop("not_authorized", "the user may not publish to this topic");
       }
+      const failed = (e: unknown) => {
+        // a bug, not a bad message: the message is acknowledged, the error said once each
+        log.error("broker.on_message_failed", { topic: packet.topic, error: e });
+        done(null);
+      };
       const hand = () => {
         stats.accepted++;
+        let taken: unknown;
         try {
-          opts.onMessage?.({
+          taken = opts.onMessage?.({
             topic: packet.topic,
             payload,
             qos: packet.qos,
@@ -313,10 +325,13 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
             username: who.username,
           });
         } catch (e) {
-          // a bug, not a bad message: the message is acknowledged, the error said once each
-          log.error("broker.on_message_failed", { topic: packet.topic, error: e });
+          return failed(e);
         }
-        done(null);
+        if (!(taken instanceof Promise)) return done(null);
+        taken.then(
+          (ack) => done(ack === false ? new Error("not taken: forecastd is shutting down") : null),
+          failed,
+        );
       };
       if (packet.qos !== 2) return hand();
       // QoS 2: a PUBLISH sent again before PUBREL is the same message, handed over once

@@ -192,7 +192,7 @@ export function startDemoSource(opts: DemoSourceOptions): DemoSource {
   const send = async (readings: Reading[]): Promise<void> => {
     sent += readings.length;
     if (!client || !target) {
-      const result = opts.sink.ingest(readings, "demo");
+      const result = await opts.sink.ingest(readings, "demo");
       for (const r of result.rejected) log.warn("demo.rejected", { ...r });
       return;
     }

@@ -29,9 +29,13 @@ export interface IngestResult {
 export interface IngestSink {
   /**
    * Takes parsed readings from `source`; a reading that cannot be taken is
-   * counted and reported in the result, the others go on.
+   * counted and reported in the result, the others go on. Resolves once
+   * every reading is taken (the source acknowledges after it). Rejects with
+   * an error whose `kind` is `"unavailable"` when the daemon cannot take
+   * them now (shutting down, or its queue is full): the source leaves them
+   * unacknowledged, or answers "retry later".
    */
-  ingest(readings: readonly Reading[], source: Source): IngestResult;
+  ingest(readings: readonly Reading[], source: Source): Promise<IngestResult>;
   /** Counts a message the source could not parse, by its reason. */
   reject(reason: string): void;
 }

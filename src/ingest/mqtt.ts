@@ -215,7 +215,20 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
     });
   });
 
-  client.on("message", onMessage);
+  // A message is acknowledged (PUBACK) once the sink has taken its readings,
+  // so an acknowledged reading is in its model; MQTT.js reads the next
+  // message after the acknowledgement, so a busy daemon slows the broker down
+  // instead of piling messages up in memory.
+  const taking = new WeakMap<object, Promise<boolean>>();
+  client.on("message", (topic, payload, packet) => taking.set(packet, onMessage(topic, payload)));
+  const handleMessage = client.handleMessage.bind(client);
+  client.handleMessage = (packet, callback) => {
+    const taken = taking.get(packet);
+    if (!taken) return handleMessage(packet, callback);
+    taking.delete(packet);
+    // not taken (shutting down): left unacknowledged, the broker delivers it again
+    taken.then((ack) => ack && handleMessage(packet, callback));
+  };
 
   let closing: Promise<void> | null = null;
   return {
@@ -256,8 +269,16 @@ interface ReadingHandlerOptions {
   maxPayloadBytes?: number;
 }
 
-/** The source's message handling, the same for an external broker's client and the embedded broker. */
-function readingHandler(opts: ReadingHandlerOptions): (topic: string, payload: Uint8Array) => void {
+/**
+ * The source's message handling, the same for an external broker's client
+ * and the embedded broker. Resolves once the message is done with: true when
+ * it may be acknowledged (its readings were taken, or it was refused for
+ * good), false when the sink cannot take it now (shutting down): then it
+ * stays unacknowledged and the sender sends it again.
+ */
+function readingHandler(
+  opts: ReadingHandlerOptions,
+): (topic: string, payload: Uint8Array) => Promise<boolean> {
   const { patterns, sink, log, stats } = opts;
   const ignored = opts.ignoreTopicPrefix ?? null;
   const now = opts.now ?? Date.now;
@@ -269,7 +290,7 @@ function readingHandler(opts: ReadingHandlerOptions): (topic: string, payload: U
     log.debug("mqtt.rejected", { topic, reason, message });
   };
 
-  const handle = (topic: string, payload: Uint8Array): void => {
+  const handle = async (topic: string, payload: Uint8Array): Promise<void> => {
     if (payload.length > maxPayload) {
       return reject(
         topic,
@@ -280,7 +301,7 @@ function readingHandler(opts: ReadingHandlerOptions): (topic: string, payload: U
     }
     const parsed = parseMqttMessage(topic, payload, patterns, { receivedAt: now() });
     if (!parsed.ok) return reject(topic, parsed.error.reason, parsed.error.message);
-    const result = sink.ingest(parsed.readings, "mqtt");
+    const result = await sink.ingest(parsed.readings, "mqtt");
     if (log.enabled("debug")) {
       log.debug("mqtt.readings", { topic, readings: parsed.readings, accepted: result.accepted });
       // parsed, then refused by the sink (other columns, out of order, too many streams)
@@ -296,15 +317,17 @@ function readingHandler(opts: ReadingHandlerOptions): (topic: string, payload: U
     }
   };
 
-  return (topic, payload) => {
-    if (ignored !== null && isUnderPrefix(topic, ignored)) return;
+  return async (topic, payload) => {
+    if (ignored !== null && isUnderPrefix(topic, ignored)) return true;
     stats.messages++;
     try {
-      handle(topic, payload);
+      await handle(topic, payload);
     } catch (e) {
+      if ((e as { kind?: string }).kind === "unavailable") return false;
       // a bug, not a bad message: keep the client alive, say what happened once per message
       log.error("mqtt.message_failed", { topic, error: e });
     }
+    return true;
   };
 }
 
@@ -501,9 +524,9 @@ export async function startMqtt(opts: MqttOptions): Promise<Mqtt> {
       ],
       reservedPrefixes: ["forecastd", ...(alertPrefix ? [alertPrefix.split("/")[0]] : [])],
       // a topic no pattern matches is not a reading: devices may talk among themselves
-      onMessage: (m) => {
-        if (matchTopic(patterns, m.topic) !== null) onMessage(m.topic, m.payload);
-      },
+      // acknowledged once taken: a device's next message waits for it
+      onMessage: (m) =>
+        matchTopic(patterns, m.topic) !== null ? onMessage(m.topic, m.payload) : true,
       onRefused: (reason) => opts.sink.reject(reason),
     });
     log.info("broker.listening", {

@@ -1,9 +1,23 @@
 /**
  * The daemon's core, between the sources and the API: streams created on
- * their first reading or through the API, every reading through one path into
- * the engine, alerts stored then fanned out, checkpoints batched into Deno KV
- * every N updates or T seconds and at shutdown. No sockets here: sources and
- * the HTTP API call it, main.ts wires them.
+ * their first reading or through the API, every reading through one queue
+ * into the engine, alerts stored in batches then fanned out, checkpoints
+ * batched into Deno KV. No sockets here: sources and the HTTP API call it,
+ * main.ts wires them.
+ *
+ * - Readings: `ingest()` hands a batch to the IngestQueue, which works in
+ *   slices of `sliceMs` and yields to the event loop between them, so
+ *   readers are answered whatever comes in. It resolves once every reading
+ *   is taken: an acknowledgement (HTTP 200, MQTT PUBACK) means the reading
+ *   is in its model, and the final checkpoint at shutdown holds it.
+ * - Overload: when batches have waited more than `shedAfterMs`, readings are
+ *   still scored, forecast from and alerted on at once, but their learning
+ *   is shed (counted); once the queue is empty again, idle time pays the
+ *   LSTM updates a stream owes (at most one window of them).
+ * - Checkpoints: see CheckpointScheduler (the crash-loss bound of
+ *   `checkpointEvery` readings per stream, retries with back-off, one save
+ *   of many streams in few commits). A save never rejects and never stops
+ *   the daemon.
  */
 import type { Logger } from "../log.ts";
 import {
@@ -31,6 +45,10 @@ import {
   type RecentReading,
   RecentReadings,
 } from "./recent_readings.ts";
+import { AlertWriter } from "./alert_writer.ts";
+import { CheckpointScheduler } from "./checkpoint_scheduler.ts";
+import { IngestQueue, QueueFullError } from "./ingest_queue.ts";
+import { TrainingShedder } from "./training_shedder.ts";
 import {
   type Crossing,
   streamCrossing,
@@ -77,9 +95,11 @@ export type { IngestResult, Rejection, Source };
  * What kind of request a ServiceError refuses: `invalid` (the request itself
  * is wrong), `not_found` (it names a stream or alert that does not exist),
  * `conflict` (it cannot be done in the present state: a limit reached, no
- * reading yet). The API maps each kind to its HTTP status.
+ * reading yet), `unavailable` (not now: the queue is full, or forecastd is
+ * shutting down; the caller may retry later). The API maps each kind to its
+ * HTTP status.
  */
-export type ServiceErrorKind = "invalid" | "not_found" | "conflict";
+export type ServiceErrorKind = "invalid" | "not_found" | "conflict" | "unavailable";
 
 /**
  * A request the caller can fix, what kind of failure it is and, for a
@@ -101,17 +121,28 @@ export class ServiceError extends Error {
 export interface ServiceCounters {
   readings: Record<Source, number>;
   rejects: Record<string, number>;
+  /** Stream checkpoints saved. */
   checkpoints: number;
+  /** Saves (or stream snapshots) that failed; each is retried. */
   checkpointFailures: number;
+  /** Deno KV commits made by checkpoint saves. */
   checkpointCommits: number;
+  /** Readings taken while their stream already had `checkpointEvery` unsaved (saves failing). */
+  readingsBeyondLossBound: number;
   alertsStored: number;
   alertFailures: number;
+  /** Readings taken without learning from them, because of overload. */
+  trainingShed: number;
+  /** LSTM updates made up in idle time for shed readings. */
+  trainingCaughtUp: number;
+  /** Rejected promises nobody handled (counted by the daemon's guard, not the service). */
+  unhandledRejections: number;
   /**
    * Every change made before this time (ms, the service's clock) is saved:
-   * the start of the last full checkpoint that succeeded (one that found
-   * nothing to save counts), or the service's creation before the first.
+   * when the oldest change not yet in a saved checkpoint was made, or now
+   * when every change is saved.
    */
-  checkpointedAt: number;
+  readonly checkpointedAt: number;
 }
 
 /** The service's settings; every field has the default it names. */
@@ -120,10 +151,21 @@ export interface ServiceOptions {
   maxStreams?: number;
   /** Preset of a stream created without one. Default "default". */
   defaultPreset?: string;
-  /** A stream with this many updates since its last checkpoint is saved. Default 500. */
+  /**
+   * The crash-loss bound: at most this many readings of a stream are not in
+   * its saved checkpoint (a save starts at half of it). Default 500.
+   */
   checkpointEvery?: number;
   /** Every changed stream is saved this often, seconds. Default 60. */
   checkpointSeconds?: number;
+  /** First retry of a failed save or alert write after this, doubling up to 60 s; ms. Default 1000. */
+  retryMs?: number;
+  /** Most readings waiting in the queue; an HTTP or WebSocket batch beyond it is refused. Default 50,000. */
+  maxQueuedReadings?: number;
+  /** Readings waiting longer than this, ms, are taken without learning (overload). Default 250. */
+  shedAfterMs?: number;
+  /** Longest run of work before the service yields to the event loop, ms. Default 10. */
+  sliceMs?: number;
   /**
    * Readings kept in memory per stream, each with the forecast made for it,
    * for `recent()` (the dashboard's chart); 0 keeps none. Default 288 (a day
@@ -167,6 +209,10 @@ export const SERVICE_DEFAULTS: Readonly<Required<ServiceOptions>> = Object.freez
   defaultPreset: "default",
   checkpointEvery: 500,
   checkpointSeconds: 60,
+  retryMs: 1000,
+  maxQueuedReadings: 50_000,
+  shedAfterMs: 250,
+  sliceMs: 10,
   recentReadings: RECENT_CAPACITY,
   maxValuesPerStream: MAX_VALUES_DEFAULT,
   maxNameLength: MAX_NAME_LENGTH,
@@ -180,10 +226,19 @@ export function resolveServiceOptions(options: ServiceOptions = {}): Required<Se
   for (const [k, v] of Object.entries(options)) {
     if (v !== undefined) (o as Record<string, unknown>)[k] = v;
   }
-  for (const k of ["maxStreams", "checkpointEvery"] as const) {
+  for (const k of ["maxStreams", "checkpointEvery", "maxQueuedReadings"] as const) {
     if (!Number.isSafeInteger(o[k]) || o[k] < 1) {
       throw new RangeError(
         `Cannot create service: ${k} must be a positive integer: current value is ${
+          showValue(o[k])
+        }`,
+      );
+    }
+  }
+  for (const k of ["checkpointSeconds", "retryMs", "sliceMs"] as const) {
+    if (typeof o[k] !== "number" || !(o[k] > 0) || o[k] === Infinity) {
+      throw new RangeError(
+        `Cannot create service: ${k} must be a positive number: current value is ${
           showValue(o[k])
         }`,
       );
@@ -219,14 +274,34 @@ export function resolveServiceOptions(options: ServiceOptions = {}): Required<Se
       );
     }
   }
-  if (typeof o.checkpointSeconds !== "number" || !(o.checkpointSeconds > 0)) {
+  if (typeof o.shedAfterMs !== "number" || !(o.shedAfterMs >= 0)) {
     throw new RangeError(
-      `Cannot create service: checkpointSeconds must be a positive number: current value is ${
-        showValue(o.checkpointSeconds)
+      `Cannot create service: shedAfterMs must be a number >= 0 (Infinity: never shed): current value is ${
+        showValue(o.shedAfterMs)
       }`,
     );
   }
   return o;
+}
+
+/** Counters at zero; `checkpointedAt` asks `checkpointedAt()`. */
+function newCounters(checkpointedAt: () => number): ServiceCounters {
+  return {
+    readings: { mqtt: 0, ws: 0, http: 0, demo: 0 },
+    rejects: {},
+    checkpoints: 0,
+    checkpointFailures: 0,
+    checkpointCommits: 0,
+    readingsBeyondLossBound: 0,
+    alertsStored: 0,
+    alertFailures: 0,
+    trainingShed: 0,
+    trainingCaughtUp: 0,
+    unhandledRejections: 0,
+    get checkpointedAt(): number {
+      return checkpointedAt();
+    },
+  };
 }
 
 /** Everything the service needs. */
@@ -239,36 +314,32 @@ export interface ServiceDeps {
   now?: () => number;
 }
 
+/** How one batch of readings went, as the queue works through it. */
+interface BatchResult extends IngestResult {
+  source: Source;
+}
+
 /** The daemon's core: the ingest sink of the sources, the alert source of the channels. */
 export class Service implements AlertSource, IngestSink {
   readonly engine = new Engine();
   readonly hub = new AlertHub();
   readonly records = new Map<string, StreamRecord>();
-  readonly counters: ServiceCounters = {
-    readings: { mqtt: 0, ws: 0, http: 0, demo: 0 },
-    rejects: {},
-    checkpoints: 0,
-    checkpointFailures: 0,
-    checkpointCommits: 0,
-    alertsStored: 0,
-    alertFailures: 0,
-    checkpointedAt: 0,
-  };
+  /** See {@link ServiceCounters.checkpointedAt}; set in the constructor. */
+  readonly #checkpointedAt = () => this.#checkpoints.oldestUnsaved() ?? this.#now();
+  readonly counters: ServiceCounters = newCounters(() => this.#checkpointedAt());
   readonly #options: Required<ServiceOptions>;
   readonly #store: Store;
   readonly #log: Logger;
   readonly #now: () => number;
-  /** Streams changed since their last checkpoint, with their updates since. */
-  readonly #dirty = new Map<string, number>();
+  readonly #checkpoints: CheckpointScheduler;
+  readonly #queue: IngestQueue<Reading, BatchResult>;
+  readonly #alerts: AlertWriter;
   /** A reading's values in column order, one buffer per stream model. */
   readonly #rows = new WeakMap<StreamModel, Float64Array>();
   /** The last readings of each stream with the forecasts made for them; null when none are kept. */
   readonly #recent: RecentReadings | null;
-  #saving: Promise<void> = Promise.resolve();
-  /** A save of every changed stream is queued and has not started yet. */
-  #savePending = false;
-  #alerts: Promise<void> = Promise.resolve();
-  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #shedder: TrainingShedder;
+  #closing = false;
 
   constructor(deps: ServiceDeps) {
     this.#options = resolveServiceOptions(deps.options);
@@ -278,8 +349,37 @@ export class Service implements AlertSource, IngestSink {
     this.#store = deps.store;
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
-    this.counters.checkpointedAt = this.#now();
-    this.engine.onAlert((e) => this.#storeAlert(e));
+    const o = this.#options;
+    const retry = { minMs: o.retryMs, maxMs: Math.max(o.retryMs, 60_000) };
+    this.#checkpoints = new CheckpointScheduler({
+      store: deps.store,
+      source: { snapshot: (id) => this.#snapshot(id) },
+      log: deps.log,
+      counters: this.counters,
+      now: this.#now,
+    }, { every: o.checkpointEvery, seconds: o.checkpointSeconds, retry, sliceMs: o.sliceMs });
+    this.#shedder = new TrainingShedder(this.counters, o.shedAfterMs);
+    this.#queue = new IngestQueue<Reading, BatchResult>({
+      apply: (r, index, result) => this.#take(r, index, result),
+      gate: (r) => this.#checkpoints.full(r.stream) ? this.#checkpoints.room(r.stream) : null,
+      idle: (deadline) =>
+        !this.#closing && this.#shedder.catchUp(
+          deadline,
+          (id) => this.engine.get(id),
+          (id) => this.#checkpoints.changed(id),
+        ),
+    }, { sliceMs: o.sliceMs, maxQueued: o.maxQueuedReadings });
+    this.#alerts = new AlertWriter({
+      store: deps.store,
+      log: deps.log,
+      counters: this.counters,
+      publish: (record) =>
+        this.hub.publish(
+          storedAlert(record),
+          (err) => this.#log.warn("alert.subscriber_failed", { error: err }),
+        ),
+    }, { retry });
+    this.engine.onAlert((e) => this.#alerts.push(this.#alertOf(e)));
   }
 
   /**
@@ -317,7 +417,7 @@ export class Service implements AlertSource, IngestSink {
         this.engine.delete(id);
         this.#build(rec);
         rec.updatedAt = null;
-        this.#dirty.set(id, 0);
+        this.#checkpoints.changed(id);
       }
     }
     this.#log.info("streams.loaded", { streams: this.records.size });
@@ -325,10 +425,7 @@ export class Service implements AlertSource, IngestSink {
 
   /** Starts the periodic checkpoint timer. */
   start(): void {
-    this.#timer = setInterval(
-      () => void this.checkpoint(),
-      this.#options.checkpointSeconds * 1000,
-    );
+    this.#checkpoints.start();
   }
 
   #preset(name: string): Preset {
@@ -349,6 +446,18 @@ export class Service implements AlertSource, IngestSink {
     });
     stream.frozen = rec.frozen;
     return stream;
+  }
+
+  /** Throws an invalid ServiceError unless `rec` fits one KV value (the store's limit). */
+  #checkSize(rec: StreamRecord, action: string): void {
+    const size = this.#store.configBytes(rec);
+    const max = this.#store.options.commitLimits.maxValueBytes;
+    if (size > max) {
+      throw new ServiceError(
+        "invalid",
+        `Cannot ${action} "${rec.id}": its configuration must serialise to at most ${max} bytes: current size is ${size} (use fewer or shorter value names)`,
+      );
+    }
   }
 
   /**
@@ -406,6 +515,7 @@ export class Service implements AlertSource, IngestSink {
       createdAt: this.#now(),
       updatedAt: null,
     };
+    this.#checkSize(rec, "create stream");
     let stream: StreamModel;
     try {
       stream = this.#build(rec);
@@ -414,104 +524,127 @@ export class Service implements AlertSource, IngestSink {
       throw new ServiceError("invalid", (e as Error).message);
     }
     this.records.set(id, rec);
-    this.#dirty.set(id, 0);
+    this.#checkpoints.changed(id);
     this.#log.info("stream.created", { stream: id, preset: rec.preset, columns: rec.columns });
     return stream;
   }
 
   /**
    * Feeds readings to their streams, creating a stream on its first reading
-   * (its value names become its columns). A reading that cannot be taken is
-   * counted by reason and reported; the others go on.
+   * (its value names become its columns), through the one queue of the
+   * daemon. Resolves once every reading was taken or refused: a reading that
+   * cannot be taken is counted by reason and reported; the others go on.
+   * Rejects with an `unavailable` ServiceError when forecastd is shutting
+   * down, or when an HTTP or WebSocket batch finds the queue full (MQTT and
+   * the demo wait for each answer before they send more, so they are let in).
    */
-  ingest(readings: readonly Reading[], source: Source): IngestResult {
-    const rejected: Rejection[] = [];
-    let accepted = 0;
-    readings.forEach((r, index) => {
-      try {
-        let stream = this.engine.get(r.stream);
-        if (!stream) {
-          stream = this.#create(r.stream, { columns: Object.keys(r.values) }, true);
-        }
-        const cols = stream.columns;
-        // the values in column order, into a buffer kept per stream (no allocation per reading)
-        let row = this.#rows.get(stream);
-        if (!row) this.#rows.set(stream, row = new Float64Array(cols.length));
-        let given = 0;
-        for (const k in r.values) if (Object.hasOwn(r.values, k)) given++;
-        let fits = given === cols.length;
-        for (let i = 0; fits && i < cols.length; i++) {
-          const v = r.values[cols[i]];
-          if (v === undefined) fits = false;
-          // a typed array would take null as 0 and true as 1: anything but a
-          // number goes in as NaN, which the engine rejects as not_finite
-          else row[i] = typeof v === "number" ? v : NaN;
-        }
-        if (!fits) {
-          this.reject("missing_value"); // the engine counts only what reaches it
-          throw new ReadingError(
-            "missing_value",
-            `Cannot ingest reading for "${r.stream}": its values must be exactly ${
-              JSON.stringify(cols)
-            } (the stream's columns): current values are ${
-              JSON.stringify(Object.keys(r.values))
-            }; send all of a stream's values in one message, or use one stream per value`,
-          );
-        }
-        // the forecast made for this reading, kept beside it for recent()
-        const made = this.#recent ? stream.forecast(1) : null;
-        const obs = this.engine.observe(r.stream, r.ts, row);
-        if (this.#recent) keepRecent(this.#recent, stream, r.ts, row, made, obs.gap);
-        if (obs.periodWarning) {
-          const w = obs.periodWarning;
-          this.#log.warn("stream.gaps", {
-            stream: r.stream,
-            message: `${Math.round(w.gapShare * 100)}% of the recent readings of "${r.stream}" ` +
-              `came after a gap: its ${w.source} period is ${w.periodMs} ms, its readings come ` +
-              `every ${w.observedMs} ms (the median of the recent intervals)` +
-              (w.source === "configured" ? "; set periodMs to null to estimate it" : ""),
-            periodMs: w.periodMs,
-            periodSource: w.source,
-            observedPeriodMs: w.observedMs,
-            gapShare: w.gapShare,
-          });
-        }
-        if (obs.recovered) {
-          // the divergence guard re-initialised part of the model (src/stream/divergence_guard.ts)
-          this.#log.warn("stream.recovered", { stream: r.stream, parts: obs.recovered });
-        }
-        if (obs.learned) {
-          const rec = this.records.get(r.stream)!;
-          rec.updatedAt = r.ts;
-        }
-        const updates = (this.#dirty.get(r.stream) ?? 0) + 1;
-        this.#dirty.set(r.stream, updates);
-        // one queued save covers every stream changed by the time it starts
-        if (updates >= this.#options.checkpointEvery && !this.#savePending) void this.checkpoint();
-        this.counters.readings[source]++;
-        accepted++;
-      } catch (e) {
-        const reason = e instanceof ReadingError
-          ? e.reason
-          : e instanceof ServiceError
-          ? (e.reason ?? (e.kind === "conflict" ? "too_many_streams" : "bad_stream"))
-          : "error";
-        if (!(e instanceof ReadingError)) {
-          // the engine counts its own rejects; count the service's here
-          this.counters.rejects[reason] = (this.counters.rejects[reason] ?? 0) + 1;
-        }
-        if (reason === "error" || reason === "engine_error") {
-          this.#log.error("ingest.failed", { stream: r.stream, error: e });
-        }
-        rejected.push({ index, stream: r.stream, reason, message: (e as Error).message });
-      }
-    });
-    return { accepted, rejected };
+  async ingest(readings: readonly Reading[], source: Source): Promise<IngestResult> {
+    if (this.#closing) {
+      this.reject("shutting_down", readings.length);
+      throw new ServiceError(
+        "unavailable",
+        `Cannot ingest readings: forecastd must be running: it is shutting down (current count is ${readings.length} readings refused)`,
+      );
+    }
+    const result: BatchResult = { source, accepted: 0, rejected: [] };
+    try {
+      await this.#queue.push(readings, result, source === "mqtt" || source === "demo");
+    } catch (e) {
+      if (!(e instanceof QueueFullError)) throw e;
+      this.reject("queue_full", readings.length);
+      throw new ServiceError("unavailable", e.message);
+    }
+    return { accepted: result.accepted, rejected: result.rejected };
   }
 
-  /** Counts a message a source could not parse. */
-  reject(reason: string): void {
-    this.counters.rejects[reason] = (this.counters.rejects[reason] ?? 0) + 1;
+  /** Readings waiting in the queue now. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Takes one reading of a batch (the queue calls it, in order). */
+  #take(r: Reading, index: number, result: BatchResult): void {
+    try {
+      let stream = this.engine.get(r.stream);
+      if (!stream) stream = this.#create(r.stream, { columns: Object.keys(r.values) }, true);
+      const cols = stream.columns;
+      // the values in column order, into a buffer kept per stream (no allocation per reading)
+      let row = this.#rows.get(stream);
+      if (!row) this.#rows.set(stream, row = new Float64Array(cols.length));
+      let given = 0;
+      for (const k in r.values) if (Object.hasOwn(r.values, k)) given++;
+      let fits = given === cols.length;
+      for (let i = 0; fits && i < cols.length; i++) {
+        const v = r.values[cols[i]];
+        if (v === undefined) fits = false;
+        // a typed array would take null as 0 and true as 1: anything but a
+        // number goes in as NaN, which the engine rejects as not_finite
+        else row[i] = typeof v === "number" ? v : NaN;
+      }
+      if (!fits) {
+        this.reject("missing_value"); // the engine counts only what reaches it
+        throw new ReadingError(
+          "missing_value",
+          `Cannot ingest reading for "${r.stream}": its values must be exactly ${
+            JSON.stringify(cols)
+          } (the stream's columns): current values are ${
+            JSON.stringify(Object.keys(r.values))
+          }; send all of a stream's values in one message, or use one stream per value`,
+        );
+      }
+      // the forecast made for this reading, kept beside it for recent()
+      const made = this.#recent ? stream.forecast(1) : null;
+      // overload (batches have waited too long): score now, learn later, or not
+      const obs = this.#shedder.take(
+        r.stream,
+        stream,
+        this.#queue.backlogMs(),
+        () => this.engine.observe(r.stream, r.ts, row),
+      );
+      if (this.#shedder.owes(r.stream, stream)) this.#queue.wake();
+      if (this.#recent) keepRecent(this.#recent, stream, r.ts, row, made, obs.gap);
+      if (obs.periodWarning) {
+        const w = obs.periodWarning;
+        this.#log.warn("stream.gaps", {
+          stream: r.stream,
+          message: `${Math.round(w.gapShare * 100)}% of the recent readings of "${r.stream}" ` +
+            `came after a gap: its ${w.source} period is ${w.periodMs} ms, its readings come ` +
+            `every ${w.observedMs} ms (the median of the recent intervals)` +
+            (w.source === "configured" ? "; set periodMs to null to estimate it" : ""),
+          periodMs: w.periodMs,
+          periodSource: w.source,
+          observedPeriodMs: w.observedMs,
+          gapShare: w.gapShare,
+        });
+      }
+      if (obs.recovered) {
+        // the divergence guard re-initialised part of the model (src/stream/divergence_guard.ts)
+        this.#log.warn("stream.recovered", { stream: r.stream, parts: obs.recovered });
+      }
+      if (obs.learned) this.records.get(r.stream)!.updatedAt = r.ts;
+      this.#checkpoints.changed(r.stream, 1);
+      this.counters.readings[result.source]++;
+      result.accepted++;
+    } catch (e) {
+      const reason = e instanceof ReadingError
+        ? e.reason
+        : e instanceof ServiceError
+        ? (e.reason ?? (e.kind === "conflict" ? "too_many_streams" : "bad_stream"))
+        : "error";
+      if (!(e instanceof ReadingError)) {
+        // the engine counts its own rejects; count the service's here
+        this.counters.rejects[reason] = (this.counters.rejects[reason] ?? 0) + 1;
+      }
+      if (reason === "error" || reason === "engine_error") {
+        this.#log.error("ingest.failed", { stream: r.stream, error: e });
+      }
+      result.rejected.push({ index, stream: r.stream, reason, message: (e as Error).message });
+    }
+  }
+
+  /** Counts messages or readings a source or the service could not take, by reason. */
+  reject(reason: string, count = 1): void {
+    this.counters.rejects[reason] = (this.counters.rejects[reason] ?? 0) + count;
   }
 
   /** The time of stream `id`'s newest reading (ms), or null: unknown stream, or no reading yet. */
@@ -527,32 +660,15 @@ export class Service implements AlertSource, IngestSink {
     return out;
   }
 
-  #storeAlert(e: AlertEvent): void {
-    // stored in order, then fanned out with the id the store gave it
-    this.#alerts = this.#alerts.then(async () => {
-      try {
-        const stored = storedAlert(
-          await this.#store.appendAlert({
-            ...e,
-            time: e.ts,
-            state: e.type === "opened" ? "open" : "resolved",
-          }),
-        );
-        this.counters.alertsStored++;
-        this.hub.publish(
-          stored,
-          (err) => this.#log.warn("alert.subscriber_failed", { error: err }),
-        );
-      } catch (err) {
-        this.counters.alertFailures++;
-        this.#log.error("alert.store_failed", { stream: e.stream, error: err });
-      }
-    });
+  /** An engine's alert event as stored: taken with its learning shed, it learns as it would have. */
+  #alertOf(e: AlertEvent): AlertEvent {
+    if (this.#shedder.shedding !== e.stream || e.type === "opened") return e;
+    return { ...e, learning: !(this.records.get(e.stream)?.frozen ?? false) };
   }
 
-  /** Resolves when every alert raised so far is stored and fanned out. */
+  /** Resolves when every alert raised so far is stored and fanned out (or its write failed). */
   async flushAlerts(): Promise<void> {
-    await this.#alerts;
+    await this.#alerts.flush();
   }
 
   // ---- streams ------------------------------------------------------------
@@ -606,6 +722,7 @@ export class Service implements AlertSource, IngestSink {
         periodMs: spec.periodMs === undefined ? rec.periodMs : spec.periodMs,
         frozen: spec.frozen ?? rec.frozen,
       };
+      this.#checkSize(next, "change stream");
       if (rebuild) {
         const old = this.engine.get(id)!;
         this.engine.delete(id);
@@ -618,14 +735,16 @@ export class Service implements AlertSource, IngestSink {
         }
         next.updatedAt = null;
         this.#recent?.forget(id);
+        this.#shedder.forget(id);
         this.#log.info("stream.rebuilt", { stream: id, preset: next.preset });
       } else {
         this.engine.get(id)!.frozen = next.frozen;
       }
       this.records.set(id, next);
-      this.#dirty.set(id, this.#dirty.get(id) ?? 0);
+      this.#checkpoints.changed(id);
     }
-    await this.checkpoint([id]);
+    // answered once saved (or once the save failed: it is retried, and the stream is in memory)
+    await this.#checkpoints.save();
     return this.summary(id);
   }
 
@@ -635,8 +754,10 @@ export class Service implements AlertSource, IngestSink {
     this.records.delete(id);
     this.engine.delete(id);
     this.#recent?.forget(id);
-    this.#dirty.delete(id);
-    await this.#saving;
+    this.#checkpoints.forget(id);
+    this.#shedder.forget(id);
+    // a save under way may hold its snapshot: the delete comes after it
+    await this.#checkpoints.currentSave();
     await this.#store.deleteStream(id);
     this.#log.info("stream.deleted", { stream: id });
     return true;
@@ -704,52 +825,62 @@ export class Service implements AlertSource, IngestSink {
 
   // ---- checkpoints --------------------------------------------------------
 
-  /**
-   * Saves the changed streams (or those of `only`) in as few KV commits as
-   * the limits allow. Saves run one after another. A stream reaching
-   * `checkpointEvery` updates, the `checkpointSeconds` timer and shutdown all
-   * save every changed stream: one batch costs about one commit.
-   */
-  checkpoint(only?: string[]): Promise<void> {
-    if (!only) this.#savePending = true;
-    this.#saving = this.#saving.then(async () => {
-      if (!only) this.#savePending = false;
-      const startedAt = this.#now();
-      const ids = (only ?? [...this.#dirty.keys()]).filter((id) => this.#dirty.has(id));
-      if (ids.length === 0) {
-        if (!only) this.counters.checkpointedAt = startedAt;
-        return;
-      }
-      const entries: { id: string; bytes: Uint8Array }[] = [];
-      for (const id of ids) {
-        const s = this.engine.get(id);
-        const rec = this.records.get(id);
-        if (!s || !rec) continue;
-        await this.#store.setConfig(id, rec);
-        entries.push({ id, bytes: s.toBytes() });
-        this.#dirty.delete(id);
-      }
-      try {
-        const r = await this.#store.saveCheckpoints(entries);
-        this.counters.checkpoints += entries.length;
-        this.counters.checkpointCommits += r.commits;
-        if (!only) this.counters.checkpointedAt = startedAt;
-        this.#log.debug("checkpoint.saved", { streams: entries.length, commits: r.commits });
-      } catch (e) {
-        this.counters.checkpointFailures++;
-        for (const { id } of entries) this.#dirty.set(id, this.#dirty.get(id) ?? 1);
-        this.#log.error("checkpoint.failed", { streams: entries.length, error: e });
-      }
-    });
-    return this.#saving;
+  /** Stream `id`'s checkpoint bytes and config now (a copy), or null if it is gone. */
+  #snapshot(id: string): { bytes: Uint8Array; config: StreamRecord } | null {
+    const s = this.engine.get(id);
+    const rec = this.records.get(id);
+    if (!s || !rec) return null;
+    return { bytes: s.toBytes(), config: { ...rec } };
   }
 
-  /** Stops the timer and saves every changed stream; the store may be closed after. */
-  async close(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#alerts;
-    await this.checkpoint();
+  /**
+   * Saves every changed stream now, each checkpoint with its config, in as
+   * few KV commits as the limits allow. Resolves with whether all were
+   * saved; never rejects (a failure is logged, counted and retried).
+   */
+  checkpoint(): Promise<boolean> {
+    return this.#checkpoints.save();
+  }
+
+  /** Readings of stream `id` not yet in a saved checkpoint. */
+  unsaved(id: string): number {
+    return this.#checkpoints.unsaved(id);
+  }
+
+  /**
+   * Shuts the service down: refuses new readings and the HTTP and WebSocket
+   * batches still waiting in the queue (nothing of them was taken, nor
+   * acknowledged), takes the rest, stores the alerts, stops the timers and
+   * saves every changed stream (three tries). So every reading that was
+   * acknowledged is in the final checkpoint. The store may be closed after.
+   * Resolves with whether the final save worked.
+   */
+  async close(): Promise<boolean> {
+    this.#closing = true;
+    // HTTP and WebSocket batches not yet started are refused (answered 503: the client
+    // sends them again); MQTT messages may have been acknowledged by the embedded broker,
+    // and wait one a connection at most: they are taken
+    const refused = this.#queue.refuseWaiting(
+      new ServiceError(
+        "unavailable",
+        "Cannot ingest readings: forecastd must be running: it is shutting down",
+      ),
+      (batch) => batch.source === "http" || batch.source === "ws",
+    );
+    if (refused > 0) this.reject("shutting_down", refused);
+    await this.#queue.drain();
+    this.#queue.close();
+    await this.#alerts.flush();
+    await this.#checkpoints.stop();
+    let saved = await this.#checkpoints.save();
+    for (let attempt = 2; !saved && attempt <= 3; attempt++) {
+      await new Promise((r) => setTimeout(r, this.#options.retryMs * 2 ** (attempt - 2)));
+      saved = await this.#checkpoints.save();
+    }
+    if (!saved) this.#log.error("checkpoint.final_failed", { streams: this.records.size });
+    await this.#alerts.flush();
+    this.#alerts.stop();
+    return saved;
   }
 
   // ---- alerts -------------------------------------------------------------

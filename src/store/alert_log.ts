@@ -17,7 +17,7 @@
  * event young enough, so an event appended with an old `time` after newer
  * ones waits for those to go.
  */
-import { CommitBatcher, type CommitLimits, valueBytes } from "./commit_batcher.ts";
+import { CommitBatcher, type CommitLimits, type Op, valueBytes } from "./commit_batcher.ts";
 import { showValue } from "../domain/show_value.ts";
 import {
   alertKey,
@@ -154,39 +154,101 @@ export class AlertLog {
 
   /** Stores an alert under the next id and returns it as stored. */
   async append(input: AlertInput): Promise<AlertRecord> {
+    return (await this.appendMany([input]))[0];
+  }
+
+  /**
+   * Stores alerts under the next ids, in order, and returns them as stored.
+   * They share commits up to the commit limits: each commit checks the id
+   * counter, sets it past its alerts, writes them, and deletes the events
+   * that fall out of the `maxEvents` window. Every alert is checked before
+   * anything is written.
+   */
+  async appendMany(inputs: readonly AlertInput[]): Promise<AlertRecord[]> {
     const action = "append alert";
-    if (!isObject(input)) {
+    if (!Array.isArray(inputs)) {
       throw new TypeError(
-        `Cannot ${action}: it must be an object: current value is ${showValue(input)}`,
+        `Cannot ${action}s: they must be an array: current value is ${showValue(inputs)}`,
       );
     }
-    if ("id" in input) {
-      throw new TypeError(
-        `Cannot ${action}: 'id' is assigned by the store and must be absent: current value is ${
-          showValue(input.id)
-        }`,
-      );
-    }
-    checkFields(input, action, true);
-    const base = { ...input, state: input.state ?? "open" };
-    checkSize({ ...base, id: formatAlertId(1) }, action, this.settings.commitLimits);
-    return await this.#appends.run(async () => {
-      const { maxEvents } = this.settings.alertRetention;
-      for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
-        const seq = await this.kv.get<number>(alertSeqKey());
-        const next = (typeof seq.value === "number" ? seq.value : 0) + 1;
-        const event: AlertRecord = { ...base, id: formatAlertId(next) };
-        const op = this.kv.atomic()
-          .check(seq)
-          .set(alertSeqKey(), next)
-          .set(alertKey(event.id), event);
-        if (next > maxEvents) op.delete(alertKey(formatAlertId(next - maxEvents)));
-        if ((await op.commit()).ok) return event;
+    const bases = inputs.map((input: AlertInput): Omit<AlertRecord, "id"> => {
+      if (!isObject(input)) {
+        throw new TypeError(
+          `Cannot ${action}: it must be an object: current value is ${showValue(input)}`,
+        );
       }
-      throw new Error(
-        `Cannot ${action}: the id counter must stay unchanged for one read-and-write: another writer changed it ${WRITE_ATTEMPTS} times in a row`,
+      if ("id" in input) {
+        throw new TypeError(
+          `Cannot ${action}: 'id' is assigned by the store and must be absent: current value is ${
+            showValue(input.id)
+          }`,
+        );
+      }
+      checkFields(input, action, true);
+      const base = { ...input, state: input.state ?? "open" };
+      checkSize(
+        { ...base, id: formatAlertId(1) } as AlertRecord,
+        action,
+        this.settings.commitLimits,
       );
+      return base;
     });
+    if (bases.length === 0) return [];
+    return await this.#appends.run(async () => {
+      const out: AlertRecord[] = [];
+      while (out.length < bases.length) {
+        out.push(...await this.#commitSome(bases.slice(out.length)));
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Commits as many of `bases` (from the first) as fit one commit; returns
+   * them as stored. What fits is worked out before the counter is read (an
+   * id always has 16 digits, so an event's size does not depend on it), so
+   * the read and the commit are close together; a commit that loses the
+   * race to another writer is tried again after a short random wait.
+   */
+  async #commitSome(bases: Omit<AlertRecord, "id">[]): Promise<AlertRecord[]> {
+    const { maxEvents } = this.settings.alertRetention;
+    const batcher = new CommitBatcher(this.kv, this.settings.commitLimits);
+    const someId = formatAlertId(1);
+    // the check of the counter and its set, then per alert its set and the delete it may bring
+    const used = batcher.cost([
+      { type: "check", key: alertSeqKey(), versionstamp: null },
+      { type: "set", key: alertSeqKey(), value: 1 },
+    ]);
+    let count = 0;
+    for (const base of bases) {
+      const add: Op[] = [{ type: "set", key: alertKey(someId), value: { ...base, id: someId } }];
+      if (maxEvents !== Infinity) add.push({ type: "delete", key: alertKey(someId) });
+      const cost = batcher.cost(add);
+      if (count > 0 && !batcher.fits(cost, used)) break;
+      used.mutations += cost.mutations;
+      used.checks += cost.checks;
+      used.payload += cost.payload;
+      used.setKeys += cost.setKeys;
+      count++;
+    }
+    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+      const seq = await this.kv.get<number>(alertSeqKey());
+      const first = (typeof seq.value === "number" ? seq.value : 0) + 1;
+      const events: AlertRecord[] = [];
+      const op = this.kv.atomic().check(seq).set(alertSeqKey(), first + count - 1);
+      for (let k = 0; k < count; k++) {
+        const n = first + k;
+        const event = { ...bases[k], id: formatAlertId(n) } as AlertRecord;
+        op.set(alertKey(event.id), event);
+        if (n > maxEvents) op.delete(alertKey(formatAlertId(n - maxEvents)));
+        events.push(event);
+      }
+      if ((await op.commit()).ok) return events;
+      await new Promise((r) => setTimeout(r, Math.random() * attempt));
+    }
+    throw new Error(
+      `Cannot append alert: the id counter must stay unchanged for one read-and-write: another writer changed it ${WRITE_ATTEMPTS} times in a row`,
+    );
   }
 
   /** The alert with this id, or null. */

@@ -36,7 +36,7 @@
  * mid-read mean a writer replaced the checkpoint: the read starts over from
  * the new manifest.
  */
-import { CommitBatcher, type CommitLimits, type Op } from "./commit_batcher.ts";
+import { CommitBatcher, type CommitLimits, type Op, valueBytes } from "./commit_batcher.ts";
 import {
   type CheckpointManifest,
   type JournalEntry,
@@ -50,6 +50,7 @@ import { showValue } from "../domain/show_value.ts";
 import {
   chunkKey,
   chunkVersionPrefix,
+  configKey,
   journalKey,
   journalPrefix,
   manifestKey,
@@ -62,6 +63,13 @@ import {
 export interface CheckpointEntry {
   id: string;
   bytes: Uint8Array;
+  /**
+   * The stream's configuration, written in the commit that switches its
+   * checkpoint (so the two never disagree after a crash, and a config costs
+   * no commit of its own). Any value Deno KV can hold, up to 64 KiB
+   * serialised. Default: the stored config is left as it is.
+   */
+  config?: unknown;
 }
 
 /** What `save()` did. */
@@ -235,6 +243,14 @@ export class CheckpointStore {
           }`,
         );
       }
+      if ("config" in e && e.config !== undefined) {
+        checkConfig(
+          e.id,
+          e.config,
+          this.settings.commitLimits.maxValueBytes,
+          "save checkpoint of stream",
+        );
+      }
       if (seen.has(e.id)) {
         throw new RangeError(
           `Cannot save checkpoints: each stream may appear once per batch: "${e.id}" appears again at index ${i}`,
@@ -262,7 +278,7 @@ export class CheckpointStore {
       };
       const plan: Plan = { id: e.id, version, manifest, journal: null };
       plans.push(plan);
-      await this.#queue(batcher, plan, olds[i], e.bytes);
+      await this.#queue(batcher, plan, olds[i], e.bytes, e.config);
     }
     await batcher.flush();
     // A write that lost its switch leaves journalled chunks: hand them to the sweep below.
@@ -285,7 +301,13 @@ export class CheckpointStore {
   }
 
   /** Queues one stream's chunks and switch on `batcher`. */
-  async #queue(batcher: CommitBatcher, plan: Plan, old: OldManifest, bytes: Uint8Array) {
+  async #queue(
+    batcher: CommitBatcher,
+    plan: Plan,
+    old: OldManifest,
+    bytes: Uint8Array,
+    config: unknown,
+  ) {
     const { id, version, manifest } = plan;
     const chunkOps: Op[] = [];
     for (let i = 0; i < manifest.chunkCount; i++) {
@@ -315,6 +337,7 @@ export class CheckpointStore {
         ops.push({ type: "delete", key: jKey });
       }
       ops.push({ type: "set", key: manifestKey(id), value: manifest });
+      if (config !== undefined) ops.push({ type: "set", key: configKey(id), value: config });
       const prev = old.manifest;
       if (prev === null) {
         ops.push({ type: "set", key: streamIndexKey(id), value: true });
@@ -428,6 +451,25 @@ export class CheckpointStore {
       chunks: done.reduce((n, t) => n + t.entry.chunkCount, 0),
       commits: batcher.commits,
     };
+  }
+}
+
+/**
+ * Throws unless `config` is a value Deno KV can hold in one entry: not
+ * null or undefined, at most `maxBytes` serialised. `action` begins the
+ * message ("store stream", "save checkpoint of stream").
+ */
+export function checkConfig(id: string, config: unknown, maxBytes: number, action: string): void {
+  if (config === undefined || config === null) {
+    throw new TypeError(
+      `Cannot ${action} "${id}": config must be a value: current value is ${showValue(config)}`,
+    );
+  }
+  const size = valueBytes(config);
+  if (size > maxBytes) {
+    throw new RangeError(
+      `Cannot ${action} "${id}": config must serialise to at most ${maxBytes} bytes: current size is ${size}`,
+    );
   }
 }
 

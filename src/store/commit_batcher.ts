@@ -58,7 +58,8 @@ export interface Group {
   onCommitted?: (versionstamp: string) => void;
 }
 
-interface Cost {
+/** What a group of operations takes of a commit. */
+export interface Cost {
   mutations: number;
   checks: number;
   payload: number;

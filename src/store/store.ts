@@ -13,7 +13,8 @@
  * const kv = await Deno.openKv(config.dataFile);
  * const store = new Store(kv);
  * await store.sweep({ staleAfterMs: 0 }); // at start-up, when this is the only process on the file
- * await store.saveCheckpoints(streams.map((s) => ({ id: s.id, bytes: s.checkpoint() })));
+ * // each stream's checkpoint and config, switched together, many streams per commit
+ * await store.saveCheckpoints(streams.map((s) => ({ id: s.id, bytes: s.toBytes(), config: s.record })));
  * const bytes = await store.loadCheckpoint("greenhouse.temp");
  * ```
  *
@@ -30,7 +31,7 @@ import type {
   PruneResult,
 } from "./alert_log.ts";
 import type { CheckpointManifest } from "./checkpoint_manifest.ts";
-import { CheckpointStore } from "./checkpoint_store.ts";
+import { checkConfig, CheckpointStore } from "./checkpoint_store.ts";
 import type {
   CheckpointEntry,
   SaveCheckpointsResult,
@@ -166,22 +167,16 @@ export class Store {
   async setConfig(id: string, config: unknown): Promise<void> {
     const action = "store stream";
     validateStreamId(id, action);
-    if (config === undefined || config === null) {
-      throw new TypeError(
-        `Cannot ${action} "${id}": config must be a value: current value is ${showValue(config)}`,
-      );
-    }
-    const size = valueBytes(config);
-    const max = this.options.commitLimits.maxValueBytes;
-    if (size > max) {
-      throw new RangeError(
-        `Cannot ${action} "${id}": config must serialise to at most ${max} bytes: current size is ${size}`,
-      );
-    }
+    checkConfig(id, config, this.options.commitLimits.maxValueBytes, action);
     await this.kv.atomic()
       .set(configKey(id), config)
       .set(streamIndexKey(id), true)
       .commit();
+  }
+
+  /** The bytes `config` takes as a KV value: a config may take `commitLimits.maxValueBytes`. */
+  configBytes(config: unknown): number {
+    return valueBytes(config);
   }
 
   /** A stream's configuration, or null if none is stored. */
@@ -255,7 +250,9 @@ export class Store {
   /**
    * Saves many streams' checkpoints in as few commits as the limits allow
    * (100 small ones: one commit), each switched atomically: a reader sees a
-   * stream's old checkpoint or its new one, never a mix. A commit holds at
+   * stream's old checkpoint or its new one, never a mix. An entry's `config`
+   * is written in the commit of its switch. Every entry is checked (id,
+   * bytes, config size) before anything is written. A commit holds at
    * most 100 streams' switches (Deno KV's check limit). Ends with a sweep of
    * these streams' finished-with chunk versions (if that sweep fails, the
    * promise rejects although the checkpoints were switched; the next save or
@@ -290,6 +287,15 @@ export class Store {
   /** Appends an alert; the store assigns its id (increasing) and `state` defaults to "open". */
   appendAlert(input: AlertInput): Promise<AlertRecord> {
     return this.#alerts.append(input);
+  }
+
+  /**
+   * Appends alerts in order, in as few commits as the limits allow (hundreds
+   * of alerts in one), with consecutive ids; returns them as stored. A bad
+   * alert refuses the batch before anything is written.
+   */
+  appendAlerts(inputs: readonly AlertInput[]): Promise<AlertRecord[]> {
+    return this.#alerts.appendMany(inputs);
   }
 
   /** The alert with this id, or null. */

@@ -153,8 +153,8 @@ async function asHomeAssistantSees(url: string | null, dataDir: string): Promise
   // what Home Assistant subscribes to for device discovery (discovery.py), and the state topics
   await ha.subscribeAsync(["homeassistant/device/+/config", "forecastd/#"], { qos: 1 });
   await m.ready;
-  d.service.ingest(twoValueReadings("room.1", 150), "http");
-  d.service.ingest(twoValueReadings("hall", 150), "http");
+  await d.service.ingest(twoValueReadings("room.1", 150), "http");
+  await d.service.ingest(twoValueReadings("hall", 150), "http");
   const client = m.publisher!;
   const status = startMqttStatus({ client: m.source?.client ?? client, log });
   const forecasts = startMqttForecasts(d.service, { client, log });
@@ -338,7 +338,7 @@ Deno.test({
   fn: async () => {
     const d = await startDaemon();
     try {
-      d.service.ingest(twoValueReadings("room.1", 150), "http");
+      await d.service.ingest(twoValueReadings("room.1", 150), "http");
       const f = d.service.forecast("room.1");
       // a threshold the forecast crosses: halfway to its 12th step
       const p = f.targets["rel.humidity"].point;

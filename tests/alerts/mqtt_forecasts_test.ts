@@ -43,7 +43,7 @@ Deno.test("each stream's forecast is published retained on <prefix>/<stream>: th
     { stream: null, target: "humidity", threshold: 50, direction: "above" },
   ];
   try {
-    d.service.ingest(sineReadings("room", Date.now() - 400 * FIVE_MIN, 0, 200), "http");
+    await d.service.ingest(sineReadings("room", Date.now() - 400 * FIVE_MIN, 0, 200), "http");
     const forecasts = startMqttForecasts(d.service, {
       client: m.publisher!,
       log,

@@ -20,7 +20,7 @@ import type { IngestSink } from "../../src/ingest/ingest_sink.ts";
 import { captureLog } from "../../src/log.ts";
 
 const sink: IngestSink = {
-  ingest: (readings) => ({ accepted: readings.length, rejected: [] }),
+  ingest: (readings) => Promise.resolve({ accepted: readings.length, rejected: [] }),
   reject: () => {},
 };
 

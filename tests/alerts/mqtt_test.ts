@@ -31,7 +31,7 @@ Deno.test("alerts are published as JSON to <prefix>/<stream> with QoS 1 on the s
   const sink: IngestSink = {
     ingest(readings) {
       ingested.push(...readings);
-      return { accepted: readings.length, rejected: [] };
+      return Promise.resolve({ accepted: readings.length, rejected: [] });
     },
     reject: (reason) => ingested.push(reason),
   };

@@ -51,10 +51,10 @@ export function parseMetrics(text: string): ParsedMetrics {
 export async function busyDaemon(): Promise<Daemon> {
   const d = await startDaemon();
   const t0 = Date.now() - 400 * FIVE_MIN;
-  d.service.ingest(sineReadings("room", t0, 0, 120), "mqtt");
-  d.service.ingest(sineReadings("hall", t0, 0, 80), "ws");
+  await d.service.ingest(sineReadings("room", t0, 0, 120), "mqtt");
+  await d.service.ingest(sineReadings("hall", t0, 0, 80), "ws");
   await (await d.request("POST", "/v1/readings", "{oops")).body?.cancel();
-  d.service.ingest([{ stream: "room", ts: t0, values: { v: 1 } }], "http"); // out of order
+  await d.service.ingest([{ stream: "room", ts: t0, values: { v: 1 } }], "http"); // out of order
   await d.service.checkpoint();
   return d;
 }

@@ -280,11 +280,14 @@ Deno.test("an injected fault raises an alert that reaches SSE, the alerts WebSoc
 
     // a smooth sine every 5 minutes, past the default preset's 288-reading warm-up, then +40 for 10
     const t0 = Date.now() - 420 * FIVE_MIN;
-    const normal = d.service.ingest(sineReadings("fault", t0, 0, 400), "mqtt");
+    const normal = await d.service.ingest(sineReadings("fault", t0, 0, 400), "mqtt");
     assert.equal(normal.accepted, 400);
     assert.equal(d.service.summary("fault").state, "learning", "warmed up, no alert yet");
     assert.equal(d.service.counters.alertsStored, 0);
-    d.service.ingest(sineReadings("fault", t0, 400, 410, { faultAt: 400, spike: 40 }), "mqtt");
+    await d.service.ingest(
+      sineReadings("fault", t0, 400, 410, { faultAt: 400, spike: 40 }),
+      "mqtt",
+    );
     await d.service.flushAlerts();
 
     const [frame] = await events.events(1);

@@ -9,6 +9,7 @@ Deno.test("errorHandler() answers each kind of ServiceError with its status and 
     invalid: 400,
     not_found: 404,
     conflict: 409,
+    unavailable: 503,
   };
   assert.deepEqual(STATUS_OF_KIND, expected);
   const log = captureLog("debug");

@@ -21,11 +21,11 @@ Deno.test("GET /metrics is Prometheus text 0.0.4 with every counter, and it coun
   const d = await startDaemon();
   try {
     const t0 = Date.now() - 400 * FIVE_MIN;
-    d.service.ingest(sineReadings("room", t0, 0, 120), "mqtt");
-    d.service.ingest(sineReadings("hall", t0, 0, 80), "ws");
+    await d.service.ingest(sineReadings("room", t0, 0, 120), "mqtt");
+    await d.service.ingest(sineReadings("hall", t0, 0, 80), "ws");
     await (await d.request("POST", "/v1/readings", "{oops")).body?.cancel();
     await (await d.request("POST", "/v1/readings", "{oops")).body?.cancel();
-    d.service.ingest([{ stream: "room", ts: t0, values: { v: 1 } }], "http"); // out of order
+    await d.service.ingest([{ stream: "room", ts: t0, values: { v: 1 } }], "http"); // out of order
     await d.service.checkpoint();
 
     const res = await d.app.request("/metrics");
@@ -109,7 +109,7 @@ Deno.test("createApp({ metrics: { horizons } }) exports those horizons; one beyo
   const d = await startDaemon();
   const stop = new AbortController(); // ends what the apps started (the dashboard's sampler)
   try {
-    d.service.ingest(sineReadings("room", Date.now() - 400 * FIVE_MIN, 0, 120), "mqtt");
+    await d.service.ingest(sineReadings("room", Date.now() - 400 * FIVE_MIN, 0, 120), "mqtt");
     const app = createApp({
       service: d.service,
       log: captureLog().log,
@@ -170,6 +170,10 @@ Deno.test("formatMetrics() gives each stream's blend at the exported horizons, l
       alertsStored: 6,
       alertFailures: 0,
       checkpointedAt: 1_000_000,
+      readingsBeyondLossBound: 0,
+      trainingShed: 7,
+      trainingCaughtUp: 8,
+      unhandledRejections: 11,
     },
     rejects: () => ({ bad_json: 2 }),
     learning: { readings: 10, learned: 9, observeSeconds: 0.5, recoveries: 7 },
@@ -179,6 +183,7 @@ Deno.test("formatMetrics() gives each stream's blend at the exported horizons, l
       { stream: "a:1", horizons: [score(1, 0.2, 0.6, 0.8), score(2, NaN, NaN, NaN)] },
     ],
     subscribers: 3,
+    queued: 12,
   };
   const lines = formatMetrics(source, "1.2.3", { horizons: [1, 2], now: () => 1_012_500 })
     .split("\n");
@@ -190,6 +195,10 @@ Deno.test("formatMetrics() gives each stream's blend at the exported horizons, l
       "forecastd_training_steps_total 9",
       "forecastd_observed_readings_total 10",
       "forecastd_model_recoveries_total 7",
+      "forecastd_training_shed_total 7",
+      "forecastd_training_caught_up_total 8",
+      "forecastd_unhandled_rejections_total 11",
+      "forecastd_ingest_queue_readings 12",
       "forecastd_streams 2",
       "forecastd_alert_subscribers 3",
       "forecastd_checkpoint_age_seconds 12.5",

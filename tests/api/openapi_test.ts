@@ -161,6 +161,7 @@ Deno.test("the document names bodies, query parameters, headers, SSE and WebSock
         "415",
         "422",
         "500",
+        "503",
       ]);
     }
     assert.deepEqual(Object.keys(paths["/metrics"].get.responses["200"].content), [
@@ -189,7 +190,7 @@ Deno.test("every JSON response the app gives matches the schema the document dec
   const d = await startDaemon();
   try {
     const t0 = Date.now() - 300 * FIVE_MIN;
-    d.service.ingest(sineReadings("room", t0, 0, 300), "http");
+    await d.service.ingest(sineReadings("room", t0, 0, 300), "http");
     for (let i = 1; i <= 3; i++) {
       const { id: _, ...alert } = storedAlert({ id: "", stream: "room", time: t0 + i * FIVE_MIN });
       await d.store.appendAlert(alert);

@@ -13,7 +13,7 @@ const temperature = (i: number) => 21 + 2 * Math.sin((2 * Math.PI * i) / 288) + 
 Deno.test("GET /v1/streams/{id}/recent gives the kept readings in columns, each with the forecast made for it", async () => {
   const d = await startDaemon();
   try {
-    const feed = (from: number, to: number) => {
+    const feed = async (from: number, to: number) => {
       const readings = [];
       for (let i = from; i < to; i++) {
         readings.push({
@@ -22,13 +22,13 @@ Deno.test("GET /v1/streams/{id}/recent gives the kept readings in columns, each 
           values: { temperature: temperature(i) },
         });
       }
-      assert.equal(d.service.ingest(readings, "http").accepted, to - from);
+      assert.equal((await d.service.ingest(readings, "http")).accepted, to - from);
     };
-    feed(0, 59);
+    await feed(0, 59);
     const made: number[] = [];
     for (let i = 59; i < 63; i++) {
       made.push(d.service.forecast("room", 1).targets.temperature.point[0]);
-      feed(i, i + 1);
+      await feed(i, i + 1);
     }
     const all = await json(await d.request("GET", "/v1/streams/room/recent"));
     assert.equal(all.status, 200);
@@ -68,7 +68,7 @@ Deno.test("GET /v1/streams/{id}/recent marks a reading after a gap, and forgets 
   try {
     const at = [0, 1, 2, 40]; // 38 periods apart: a gap (maxPeriods 10)
     for (const i of at) {
-      d.service.ingest(
+      await d.service.ingest(
         [{ stream: "room", ts: T0 + i * STEP, values: { temperature: 20 + i } }],
         "http",
       );
@@ -76,7 +76,7 @@ Deno.test("GET /v1/streams/{id}/recent marks a reading after a gap, and forgets 
     const r = await json(await d.request("GET", "/v1/streams/room/recent"));
     assert.deepEqual(r.body.gap, [false, false, false, true]);
     assert.equal((await d.request("DELETE", "/v1/streams/room")).status, 204);
-    d.service.ingest([{ stream: "room", ts: T0, values: { temperature: 1 } }], "http");
+    await d.service.ingest([{ stream: "room", ts: T0, values: { temperature: 1 } }], "http");
     const again = await json(await d.request("GET", "/v1/streams/room/recent"));
     assert.deepEqual(
       again.body.targets.temperature.value,
@@ -107,7 +107,7 @@ Deno.test("GET /v1/streams/{id}/recent of a stream with nothing kept yet has emp
 Deno.test("GET /v1/streams/{id}/recent refuses an unknown stream and bad parameters by name", async () => {
   const d = await startDaemon();
   try {
-    d.service.ingest([{ stream: "room", ts: T0, values: { temperature: 1 } }], "http");
+    await d.service.ingest([{ stream: "room", ts: T0, values: { temperature: 1 } }], "http");
     const cases: [string, number, string][] = [
       [
         "/v1/streams/nope/recent",

@@ -167,7 +167,7 @@ Deno.test("GET /v1/streams/{id}/forecast gives steps after the last reading, wit
   try {
     const n = 300;
     const t0 = Date.now() - (n - 1) * FIVE_MIN; // the last reading is now
-    const res = d.service.ingest(sineReadings("room", t0, 0, n), "http");
+    const res = await d.service.ingest(sineReadings("room", t0, 0, n), "http");
     assert.equal(res.accepted, n);
     const last = t0 + (n - 1) * FIVE_MIN;
 
@@ -227,7 +227,7 @@ Deno.test("GET /v1/streams/{id}/crossing finds when a rising stream crosses a th
   try {
     const n = 200;
     const t0 = Date.now() - n * FIVE_MIN;
-    d.service.ingest(
+    await d.service.ingest(
       Array.from({ length: n }, (_, i) => ({
         stream: "tank",
         ts: t0 + i * FIVE_MIN,
@@ -291,7 +291,7 @@ Deno.test("a stream with one reading forecasts with null times and has no crossi
   const d = await startDaemon();
   try {
     const ts = Date.UTC(2025, 5, 1, 12);
-    d.service.ingest([{ stream: "new", ts, values: { v: 1 } }], "http");
+    await d.service.ingest([{ stream: "new", ts, values: { v: 1 } }], "http");
     const f = await json(await d.request("GET", "/v1/streams/new/forecast?horizon=2"));
     assert.equal(f.status, 200, JSON.stringify(f.body));
     assert.equal(f.body.origin, new Date(ts).toISOString());
@@ -339,7 +339,7 @@ Deno.test("PUT refuses a body not sent as JSON (415); a repeated query parameter
     );
     assert.equal(r.status, 201, "a charset is fine");
 
-    d.service.ingest(sineReadings("room", Date.UTC(2025, 5, 1), 0, 3), "http");
+    await d.service.ingest(sineReadings("room", Date.UTC(2025, 5, 1), 0, 3), "http");
     r = await json(await d.request("GET", "/v1/streams/room/forecast?horizon=1&horizon=2"));
     assert.equal(r.status, 400);
     assert.equal(

@@ -76,6 +76,8 @@ Deno.test("each option can be set through its flag and its variable", () => {
     maxValueSpreads: "100",
     checkpointEvery: "4",
     checkpointSeconds: "5",
+    maxQueuedReadings: "8",
+    shedAfterMs: "9",
     "alertRetention.maxEvents": "6",
     "alertRetention.maxAgeDays": "7",
     webhooks: "https://h.example",

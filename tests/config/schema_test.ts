@@ -51,6 +51,8 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     maxValueSpreads: 1e6,
     checkpointEvery: 500,
     checkpointSeconds: 60,
+    maxQueuedReadings: 50_000,
+    shedAfterMs: 250,
     alertRetention: { maxEvents: 10_000, maxAgeDays: 30 },
     webhooks: [],
     demo: false,

@@ -22,7 +22,7 @@ interface Setup {
   app: ReturnType<typeof createApp>;
   /** dashboard() alone. */
   alone: Hono;
-  feed(from: number, to: number, stream?: string): void;
+  feed(from: number, to: number, stream?: string): Promise<void>;
 }
 
 async function withDaemon(fn: (s: Setup) => Promise<void>): Promise<void> {
@@ -38,12 +38,12 @@ async function withDaemon(fn: (s: Setup) => Promise<void>): Promise<void> {
     signal: shutdown.signal,
   });
   const alone = dashboard();
-  const feed = (from: number, to: number, stream = "room") => {
+  const feed = async (from: number, to: number, stream = "room") => {
     const readings = [];
     for (let i = from; i < to; i++) {
       readings.push({ stream, ts: T0 + i * STEP, values: { temperature: temperature(i) } });
     }
-    assert.equal(service.ingest(readings, "http").accepted, to - from);
+    assert.equal((await service.ingest(readings, "http")).accepted, to - from);
   };
   try {
     await fn({ service, app, alone, feed });

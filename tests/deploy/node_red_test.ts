@@ -99,7 +99,7 @@ Deno.test(`${FLOW} uses the topics forecastd publishes and reads by default`, ()
 Deno.test(`the function nodes of ${FLOW} work on forecastd's real messages`, async () => {
   const d = await startDaemon();
   try {
-    d.service.ingest(sineReadings("kitchen", Date.now() - 400 * FIVE_MIN, 0, 200), "mqtt");
+    await d.service.ingest(sineReadings("kitchen", Date.now() - 400 * FIVE_MIN, 0, 200), "mqtt");
     const f = d.service.forecast("kitchen");
     const x = d.service.crossing("kitchen", "v", f.targets.v.point[5], "above");
     const crossing = {

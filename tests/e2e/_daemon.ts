@@ -450,12 +450,14 @@ export async function findMosquitto(): Promise<string | null> {
 
 /**
  * Starts mosquitto on 127.0.0.1 and a free port (or `port`, to start it again
- * where it was), with its own configuration file in `dir`.
+ * where it was), with its own configuration file in `dir` (and the lines of
+ * `extraConfig`).
  */
 export async function startMosquitto(
   exe: string,
   dir: string,
   port = freePort(),
+  extraConfig: string[] = [],
 ): Promise<Mosquitto> {
   const conf = `${dir}/mosquitto.conf`;
   await Deno.writeTextFile(
@@ -467,6 +469,7 @@ export async function startMosquitto(
       "log_dest stderr",
       "log_type error",
       "log_type warning",
+      ...extraConfig,
       "",
     ].join("\n"),
   );

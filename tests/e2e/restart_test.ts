@@ -76,14 +76,20 @@ Deno.test("serve: after SIGKILL and a restart the stream is restored from its la
     try {
       const device = await mqttClient(first.mqttUrl);
       try {
-        // one message: the checkpoint its 50th reading asks for saves all 400
         await device.publishAsync(TOPIC, batchPayload(0, 400), { qos: 1 });
         await streamWithReadings(first, "porch", 400);
+        // a PUT saves the stream at once: the last checkpoint holds all 400
+        const put = await fetch(`${first.http}/v1/streams/porch`, {
+          method: "PUT",
+          headers: { "content-type": "application/json" },
+          body: "{}",
+        });
+        assert.equal(put.status, 200, await put.text());
         checkpointed = await getJson<Forecast>(`${first.http}/v1/streams/porch/forecast`);
         await first.waitForLog((e) => e.event === "checkpoint.saved", "checkpoint.saved");
         const saves = first.log.filter((e) => e.event === "checkpoint.saved").length;
 
-        // 20 more readings: fewer than --checkpoint-every, so not saved
+        // 20 more readings: fewer than half of --checkpoint-every, so not saved
         await device.publishAsync(TOPIC, batchPayload(400, 420), { qos: 1 });
         await streamWithReadings(first, "porch", 420);
         assert.equal(

@@ -82,7 +82,7 @@ Deno.test("the demo sends a warm-up backlog, then live readings with faults, and
 Deno.test("the demo continues after the last reading of a restored demo stream, without a second backlog", async () => {
   await withService(async (svc) => {
     const last = Date.UTC(2025, 5, 1, 12);
-    svc.ingest([{ stream: "demo", ts: last, values: { temperature: 21 } }], "demo");
+    await svc.ingest([{ stream: "demo", ts: last, values: { temperature: 21 } }], "demo");
     const demo = startDemoSource({
       sink: svc,
       broker: null,

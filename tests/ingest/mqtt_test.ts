@@ -31,10 +31,10 @@ class FakeSink implements IngestSink {
   readonly rejects: string[] = [];
   #waiters: (() => void)[] = [];
 
-  ingest(readings: readonly Reading[], source: Source): IngestResult {
+  ingest(readings: readonly Reading[], source: Source): Promise<IngestResult> {
     this.ingested.push({ readings: [...readings], source });
     this.#wake();
-    return { accepted: readings.length, rejected: [] };
+    return Promise.resolve({ accepted: readings.length, rejected: [] });
   }
   reject(reason: string): void {
     this.rejects.push(reason);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { encodeState, readState } from "../../src/stream/state.ts";
 import {
   resolveServiceOptions,
   Service,
@@ -11,7 +12,18 @@ import { Store } from "../../src/store/store.ts";
 import { captureLog } from "../../src/log.ts";
 import type { Reading } from "../../src/domain/reading.ts";
 import { withTempDir } from "../_helpers.ts";
-import { encodeState, readState } from "../../src/stream/state.ts";
+import { probeKv } from "../store/_kv.ts";
+import { Engine } from "../../src/stream/engine.ts";
+import { getPreset } from "../../src/stream/preset.ts";
+
+/** Polls `cond` every 5 ms until it holds, failing after `ms`. */
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 const T0 = Date.UTC(2026, 0, 5);
 const STEP = 300_000;
@@ -43,8 +55,11 @@ async function withService(
 }
 
 Deno.test("Service creates a stream on its first reading, with that reading's values as columns", async () => {
-  await withService((svc) => {
-    const r = svc.ingest([{ stream: "kitchen", ts: T0, values: { temp: 21, hum: 40 } }], "http");
+  await withService(async (svc) => {
+    const r = await svc.ingest(
+      [{ stream: "kitchen", ts: T0, values: { temp: 21, hum: 40 } }],
+      "http",
+    );
     assert.deepEqual(r, { accepted: 1, rejected: [] });
     const s = svc.summary("kitchen");
     assert.deepEqual(s.columns, ["temp", "hum"]);
@@ -55,9 +70,9 @@ Deno.test("Service creates a stream on its first reading, with that reading's va
 });
 
 Deno.test("Service rejects a reading with other values than the stream's, counts it and goes on", async () => {
-  await withService((svc) => {
-    svc.ingest([{ stream: "k", ts: T0, values: { temp: 21 } }], "mqtt");
-    const r = svc.ingest([
+  await withService(async (svc) => {
+    await svc.ingest([{ stream: "k", ts: T0, values: { temp: 21 } }], "mqtt");
+    const r = await svc.ingest([
       { stream: "k", ts: T0 + STEP, values: { hum: 40 } },
       { stream: "k", ts: T0 + 2 * STEP, values: { temp: 21.2 } },
       { stream: "k", ts: T0 + 2 * STEP, values: { temp: 21.3 } },
@@ -73,7 +88,7 @@ Deno.test("Service rejects a reading with other values than the stream's, counts
     );
     assert.deepEqual(svc.rejects(), { missing_value: 1, duplicate: 1 });
     // a value that is not a number (Service.ingest is public) is no 0 or 1
-    const odd = svc.ingest([
+    const odd = await svc.ingest([
       { stream: "k", ts: T0 + 3 * STEP, values: { temp: null as unknown as number } },
       { stream: "k", ts: T0 + 4 * STEP, values: { temp: true as unknown as number } },
     ], "http");
@@ -83,8 +98,8 @@ Deno.test("Service rejects a reading with other values than the stream's, counts
 });
 
 Deno.test("Service refuses new streams past maxStreams with a 409 reason", async () => {
-  await withService((svc) => {
-    const r = svc.ingest([
+  await withService(async (svc) => {
+    const r = await svc.ingest([
       { stream: "a", ts: T0, values: { v: 1 } },
       { stream: "b", ts: T0, values: { v: 1 } },
     ], "http");
@@ -95,8 +110,8 @@ Deno.test("Service refuses new streams past maxStreams with a 409 reason", async
 });
 
 Deno.test("Service forecasts ahead of the last reading with intervals, and answers 404 for an unknown stream", async () => {
-  await withService((svc) => {
-    svc.ingest(sine("s", 0, 400), "http");
+  await withService(async (svc) => {
+    await svc.ingest(sine("s", 0, 400), "http");
     const f = svc.forecast("s", 6);
     assert.equal(f.timestamps.length, 6);
     assert.equal(f.timestamps[0], T0 + 400 * STEP);
@@ -112,80 +127,27 @@ Deno.test("Service forecasts ahead of the last reading with intervals, and answe
 
 Deno.test("Service checkpoints to KV and a new Service on the same KV continues exactly", async () => {
   const kv = await Deno.openKv(":memory:");
+  const refKv = await Deno.openKv(":memory:");
   try {
     const options = { checkpointEvery: 1000 };
     const a = new Service({ options, store: new Store(kv), log: captureLog().log });
-    a.ingest(sine("s", 0, 350), "http");
+    await a.ingest(sine("s", 0, 350), "http");
     await a.close(); // the final checkpoint
     const b = new Service({ options, store: new Store(kv), log: captureLog().log });
     await b.load();
     assert.deepEqual(b.forecast("s"), a.forecast("s"));
-    a.ingest(sine("s", 350, 360), "http");
-    b.ingest(sine("s", 350, 360), "http");
-    assert.deepEqual(b.forecast("s"), a.forecast("s"));
+    // the same readings without a restart: the restarted service goes on exactly as this one
+    const ref = new Service({ options, store: new Store(refKv), log: captureLog().log });
+    await ref.ingest(sine("s", 0, 350), "http");
+    assert.deepEqual(ref.forecast("s"), a.forecast("s"));
+    await ref.ingest(sine("s", 350, 360), "http");
+    await b.ingest(sine("s", 350, 360), "http");
+    assert.deepEqual(b.forecast("s"), ref.forecast("s"));
     await b.close();
+    await ref.close();
   } finally {
     kv.close();
-  }
-});
-
-Deno.test("a checkpoint that fails validation is refused with its reason; the stream starts fresh", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const store = new Store(kv);
-    const a = new Service({ store, log: captureLog().log });
-    a.ingest(sine("s", 0, 50), "http");
-    a.ingest(sine("t", 0, 50), "http");
-    await a.close();
-    // NaN weights with the checksum recomputed, as an edited file would hold
-    const { scalars, arrays } = readState((await store.loadCheckpoint("s"))!);
-    arrays.params[0] = NaN;
-    await store.saveCheckpoint("s", encodeState(scalars, arrays));
-    const log = captureLog("debug");
-    const b = new Service({ store, log: log.log });
-    await b.load();
-    const failed = log.entries().filter((e) => e.event === "stream.restore_failed");
-    assert.equal(failed.length, 1);
-    assert.equal(failed[0].stream, "s");
-    assert.equal(failed[0].action, "the stream starts fresh");
-    assert.match(
-      (failed[0].error as Error).message,
-      /^Cannot restore stream state: array "params" must hold finite numbers .*: current value at \[0\] is NaN$/,
-    );
-    assert.equal(b.summary("s").readings, 0, "a fresh model");
-    assert.deepEqual(b.summary("s").columns, ["temp"], "under its record");
-    assert.equal(b.summary("t").readings, 50, "the other stream restored");
-    const r = b.ingest(sine("s", 0, 30), "http");
-    assert.equal(r.accepted, 30, "a fresh stream takes readings from any time");
-    await b.close();
-    const c = new Service({ store, log: captureLog().log });
-    await c.load();
-    assert.equal(c.summary("s").readings, 30, "saved anew");
-    await c.close();
-  } finally {
-    kv.close();
-  }
-});
-
-Deno.test("a checkpoint whose newest reading lies more than a day ahead is refused: it would refuse every reading", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const store = new Store(kv);
-    const a = new Service({ store, log: captureLog().log, now: () => T0 });
-    a.ingest(sine("s", 0, 20), "http");
-    await a.close();
-    const { scalars, arrays } = readState((await store.loadCheckpoint("s"))!);
-    (scalars as { lastTs: number }).lastTs = Date.UTC(2100, 0, 1);
-    await store.saveCheckpoint("s", encodeState(scalars, arrays));
-    const log = captureLog("debug");
-    const b = new Service({ store, log: log.log, now: () => T0 + 20 * STEP });
-    await b.load();
-    const failed = log.entries().find((e) => e.event === "stream.restore_failed")!;
-    assert.match((failed.error as Error).message, /'lastTs' must be at most 2026-01-06T.*2100/);
-    assert.equal(b.ingest(sine("s", 20, 21), "http").accepted, 1);
-    await b.close();
-  } finally {
-    kv.close();
+    refKv.close();
   }
 });
 
@@ -201,7 +163,7 @@ Deno.test("Service.put() creates with a preset, freezes learning, and rebuilds o
     );
     const s = await svc.put("x", { preset: "pi-small", columns: ["v"] });
     assert.equal(s.model.hidden, 16);
-    svc.ingest(sine("x", 0, 10).map((r) => ({ ...r, values: { v: r.values.temp } })), "http");
+    await svc.ingest(sine("x", 0, 10).map((r) => ({ ...r, values: { v: r.values.temp } })), "http");
     const frozen = await svc.put("x", { frozen: true });
     assert.equal(frozen.state, "frozen");
     assert.equal(frozen.readings, 10, "freezing keeps the model");
@@ -219,7 +181,7 @@ Deno.test("Service stores an alert before it reaches live subscribers, with its 
     svc.hub.subscribe({ send: (e) => got.push(`${e.id}:${e.stream}:${e.type}`) });
     const readings = sine("s", 0, 600, 2);
     for (let t = 500; t < 600; t++) readings[t].values.temp += 15; // a lasting fault
-    svc.ingest(readings, "http");
+    await svc.ingest(readings, "http");
     await svc.flushAlerts();
     const stored = await svc.listAlerts({ stream: "s" });
     assert.ok(stored.length >= 1, "an alert was raised");
@@ -241,8 +203,8 @@ Deno.test("crossing: the earliest time the path reaches the threshold, interpola
 });
 
 Deno.test("Service.crossing() names the target it needs and answers with times in ms", async () => {
-  await withService((svc) => {
-    svc.ingest(sine("s", 0, 300), "http");
+  await withService(async (svc) => {
+    await svc.ingest(sine("s", 0, 300), "http");
     assert.throws(
       () => svc.crossing("s", "hum", 30, "above"),
       /'target' must be one of \["temp"\]/,
@@ -255,54 +217,17 @@ Deno.test("Service.crossing() names the target it needs and answers with times i
   });
 });
 
-Deno.test("Service counters.checkpointedAt is the start of the last full checkpoint that succeeded", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    let clock = 1_000;
-    const store = new Store(kv);
-    const svc = new Service({ store, log: captureLog().log, now: () => clock });
-    assert.equal(svc.counters.checkpointedAt, 1_000, "nothing is unsaved at creation");
-    clock = 2_000;
-    svc.ingest(sine("a", 0, 10).concat(sine("b", 0, 10)), "http");
-    await svc.checkpoint(["a"]);
-    assert.equal(svc.counters.checkpointedAt, 1_000, "b is still unsaved after a save of a only");
-    clock = 3_000;
-    await svc.checkpoint();
-    assert.equal(svc.counters.checkpointedAt, 3_000, "every stream saved");
-    clock = 4_000;
-    await svc.checkpoint();
-    assert.equal(svc.counters.checkpointedAt, 4_000, "nothing to save: still everything saved");
-    svc.ingest(sine("a", 10, 11), "http");
-    store.saveCheckpoints = () => Promise.reject(new Error("disk full"));
-    clock = 5_000;
-    await svc.checkpoint();
-    assert.equal(svc.counters.checkpointFailures, 1);
-    assert.equal(svc.counters.checkpointedAt, 4_000, "a failed save changes nothing");
-  } finally {
-    kv.close();
-  }
-});
-
-Deno.test("Service queues one save for all streams past checkpointEvery, not one per reading while a save is pending", async () => {
+Deno.test("Service saves all due streams in one save, not one per reading while a save is pending", async () => {
   await withTempDir(async (dir) => {
     const kv = await Deno.openKv(`${dir}/kv.sqlite`); // a real KV file
     try {
-      const svc = new Service({
-        options: { checkpointEvery: 50 },
-        store: new Store(kv),
-        log: captureLog().log,
-      });
-      let asked = 0;
-      const checkpoint = svc.checkpoint.bind(svc);
-      svc.checkpoint = (only?: string[]) => {
-        asked++;
-        return checkpoint(only);
-      };
+      const { log, entries } = captureLog("debug");
+      const svc = new Service({ options: { checkpointEvery: 50 }, store: new Store(kv), log });
       // 20 streams in step, 300 readings each, the event loop turning between rounds
       const streams = 20, rounds = 300;
       for (let t = 0; t < rounds; t++) {
         for (let k = 0; k < streams; k++) {
-          svc.ingest(
+          await svc.ingest(
             [{ stream: `s${k}`, ts: T0 + t * STEP, values: { v: Math.sin(t / 10) + k } }],
             "mqtt",
           );
@@ -310,12 +235,17 @@ Deno.test("Service queues one save for all streams past checkpointEvery, not one
         await new Promise((r) => setTimeout(r, 0));
       }
       await svc.close();
-      const due = rounds / 50; // saves each stream has earned
-      assert.ok(asked <= 2 * due + 2, `saves asked for: ${asked}`);
+      const due = rounds / 25; // saves each stream has earned: one per checkpointEvery / 2
+      const saves = entries().filter((e) => e.event === "checkpoint.saved").length;
+      const what = `${saves} saves, ${svc.counters.checkpoints} stream saves`;
+      assert.ok(saves <= 2 * due + 2, what);
+      // a stream goes along with another's save from checkpointEvery / 4 (13) unsaved readings:
+      // on a loaded machine the streams fall out of step and some go along at 13, not 25
+      const along = Math.ceil(Math.ceil(50 / 2) / 2);
       assert.ok(
         svc.counters.checkpoints >= streams * due &&
-          svc.counters.checkpoints <= streams * (due + 2),
-        `stream saves: ${svc.counters.checkpoints}`,
+          svc.counters.checkpoints <= streams * (Math.ceil(rounds / along) + 2),
+        what,
       );
     } finally {
       kv.close();
@@ -329,6 +259,10 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
     defaultPreset: "default",
     checkpointEvery: 500,
     checkpointSeconds: 60,
+    retryMs: 1000,
+    maxQueuedReadings: 50_000,
+    shedAfterMs: 250,
+    sliceMs: 10,
     recentReadings: 288,
     maxValuesPerStream: 64,
     maxNameLength: 128,
@@ -356,6 +290,14 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
     /^RangeError: Cannot create service: recentReadings must be an integer of at least 0: current value is -1$/,
   );
   assert.throws(
+    () => resolveServiceOptions({ shedAfterMs: NaN }),
+    /^RangeError: Cannot create service: shedAfterMs must be a number >= 0 \(Infinity: never shed\): current value is NaN$/,
+  );
+  assert.throws(
+    () => resolveServiceOptions({ maxQueuedReadings: 0 }),
+    /^RangeError: Cannot create service: maxQueuedReadings must be a positive integer: current value is 0$/,
+  );
+  assert.throws(
     () => resolveServiceOptions({ maxValuesPerStream: 257 }),
     /^RangeError: Cannot create service: maxValuesPerStream must be an integer from 1 to 256: current value is 257$/,
   );
@@ -373,9 +315,379 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
   );
 });
 
+Deno.test("lastReading() is the newest reading's time of a known stream, else null", async () => {
+  await withService(async (svc) => {
+    assert.equal(svc.lastReading("s"), null, "unknown stream");
+    await svc.ingest(sine("s", 0, 3), "http");
+    assert.equal(svc.lastReading("s"), T0 + 2 * STEP);
+    assert.equal(svc.lastReading("s"), svc.summary("s").lastReading);
+  });
+});
+
+// ---- durability: saves never take the daemon down, the crash-loss bound, batching ----------
+
+/** Value names that make a stream's config (columns and targets) larger than a KV value. */
+const WIDE = Array.from({ length: 256 }, (_, i) => `${i}`.padStart(128, "v"));
+
+/** Readings of streams s0..s{n-1}, `per` each, interleaved in time order. */
+function interleaved(n: number, from: number, to: number, offset = (_t: number) => 0): Reading[] {
+  const out: Reading[] = [];
+  for (let t = from; t < to; t++) {
+    for (let k = 0; k < n; k++) {
+      const v = 21 + 2 * Math.sin((2 * Math.PI * t) / 288 + k) + 0.05 * Math.sin(t * 1.7);
+      out.push({ stream: `s${k}`, ts: T0 + t * STEP, values: { temp: v + offset(t) } });
+    }
+  }
+  return out;
+}
+
+/** The readings count of each stream's saved checkpoint, read back by a fresh service. */
+async function savedReadings(kv: Deno.Kv): Promise<Map<string, number>> {
+  const fresh = new Service({ store: new Store(kv), log: captureLog().log });
+  await fresh.load();
+  return new Map(fresh.list().map((s) => [s.id, s.readings]));
+}
+
+Deno.test("put() refuses a config over 64 KiB as invalid before anything changes; saving goes on", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const { log, entries } = captureLog("debug");
+    const svc = new Service({ options: { checkpointEvery: 50, maxValuesPerStream: 256 }, store: new Store(kv), log });
+    await svc.ingest(sine("kitchen", 0, 30), "http");
+    const refused = await svc.put("big", { columns: WIDE, targets: [...WIDE] }).catch((e) => e);
+    assert.ok(refused instanceof ServiceError, String(refused));
+    assert.equal(refused.kind, "invalid");
+    assert.match(
+      refused.message,
+      /^Cannot create stream "big": its configuration must serialise to at most 65536 bytes: current size is 67\d{3} \(use fewer or shorter value names\)$/,
+    );
+    assert.equal(svc.records.has("big"), false, "nothing changed");
+    assert.equal(svc.engine.get("big"), undefined, "no model was made");
+    // an existing stream is not changed either
+    const before = svc.summary("kitchen");
+    await assert.rejects(
+      svc.put("kitchen", { columns: WIDE, targets: [...WIDE] }),
+      /^ServiceError: Cannot change stream "kitchen": its configuration must serialise to at most 65536 bytes/,
+    );
+    assert.deepEqual(svc.summary("kitchen"), before);
+    // the next save still saves every stream, and nothing failed
+    assert.equal(await svc.checkpoint(), true);
+    assert.equal(svc.counters.checkpointFailures, 0);
+    assert.equal(entries().filter((e) => e.level === "error").length, 0);
+    await svc.close();
+    assert.deepEqual([...await savedReadings(kv)], [["kitchen", 30]]);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a save that fails (a full disk) is logged, counted, retried with back-off, and rejects nothing", async () => {
+  const raw = await Deno.openKv(":memory:");
+  try {
+    let failing = true;
+    const probe = probeKv(raw, {
+      beforeCommit: () => {
+        if (failing) throw new Error("database or disk is full");
+      },
+    });
+    const { log, entries } = captureLog("debug");
+    const svc = new Service({
+      options: { checkpointEvery: 1000, retryMs: 40 },
+      store: new Store(probe.kv),
+      log,
+    });
+    await svc.ingest([...sine("a", 0, 20), ...sine("b", 0, 20)], "http");
+    assert.equal(await svc.checkpoint(), false, "the save failed, and said so");
+    assert.ok(svc.counters.checkpointFailures >= 1);
+    const failed = entries().find((e) => e.event === "checkpoint.failed");
+    assert.ok(failed, "the failure is logged");
+    assert.equal(failed.level, "error");
+    assert.equal(failed.retryInMs, 40, "the first retry after retryMs");
+    // the retries back off: 40, 80, 160 ms ...
+    await until(() => svc.counters.checkpointFailures >= 3, 2000, "two retries");
+    const delays = entries().filter((e) => e.event === "checkpoint.failed").map((e) => e.retryInMs);
+    assert.deepEqual(delays.slice(0, 3), [40, 80, 160]);
+    // the disk has room again: the next retry saves both streams, with nothing asked
+    failing = false;
+    await until(() => svc.unsaved("a") === 0 && svc.unsaved("b") === 0, 3000, "a retry that saves");
+    assert.deepEqual([...await savedReadings(raw)], [["a", 20], ["b", 20]]);
+    await svc.close();
+  } finally {
+    raw.close();
+  }
+});
+
+Deno.test("a save of 100 streams writes their configs in the checkpoints' commits: a handful, not 117", async () => {
+  const raw = await Deno.openKv(":memory:");
+  try {
+    const probe = probeKv(raw);
+    const svc = new Service({
+      options: { checkpointEvery: 1000 },
+      store: new Store(probe.kv),
+      log: captureLog().log,
+    });
+    await svc.ingest(interleaved(100, 0, 3), "http");
+    const before = probe.commits;
+    assert.equal(await svc.checkpoint(), true);
+    const commits = probe.commits - before;
+    // 100 default-preset checkpoints of about 128 KB: the payload limit of 819,200 bytes per
+    // commit makes 16 the floor
+    const bytes = svc.engine.get("s0")!.toBytes().byteLength;
+    const floor = Math.ceil((100 * bytes) / 819_200);
+    assert.ok(commits <= floor + 2, `${commits} commits for 100 streams (floor ${floor})`);
+    assert.equal(svc.counters.checkpointCommits, commits, "the counter counts every commit");
+    const saved = await savedReadings(raw);
+    assert.equal(saved.size, 100);
+    assert.ok([...saved.values()].every((n) => n === 3));
+    await svc.close();
+  } finally {
+    raw.close();
+  }
+});
+
+Deno.test("no stream ever has more than checkpointEvery acknowledged readings outside its saved checkpoint, even when saves are slow", async () => {
+  const raw = await Deno.openKv(":memory:");
+  try {
+    // a slow SD card: every commit takes 100 ms
+    const probe = probeKv(raw, { beforeCommit: () => new Promise((r) => setTimeout(r, 100)) });
+    const every = 40;
+    const svc = new Service({
+      options: { checkpointEvery: every },
+      store: new Store(probe.kv),
+      log: captureLog().log,
+    });
+    const taken = new Map<string, number>();
+    let worst = 0;
+    for (let t = 0; t < 400; t += 4) {
+      // 4 readings of each of 3 streams per batch, a batch every few ms
+      const result = await svc.ingest(interleaved(3, t, t + 4), "http");
+      assert.equal(result.accepted, 12);
+      for (let k = 0; k < 3; k++) taken.set(`s${k}`, t + 4);
+      if (t % 40 === 36) {
+        const saved = await savedReadings(raw);
+        for (const [id, n] of taken) worst = Math.max(worst, n - (saved.get(id) ?? 0));
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.ok(worst <= every, `at most ${every} readings unsaved: ${worst}`);
+    assert.ok(worst > every / 4, `the check saw unsaved readings: ${worst}`);
+    assert.equal(svc.counters.readingsBeyondLossBound, 0);
+    await svc.close();
+  } finally {
+    raw.close();
+  }
+});
+
+Deno.test("alerts raised together are stored in a few commits, not one each, in order, before subscribers see them", async () => {
+  const raw = await Deno.openKv(":memory:");
+  try {
+    const probe = probeKv(raw);
+    const svc = new Service({
+      options: { checkpointEvery: 100_000, checkpointSeconds: 3600 },
+      store: new Store(probe.kv),
+      log: captureLog().log,
+    });
+    const got: string[] = [];
+    svc.subscribe({ send: (e) => got.push(e.id) });
+    await svc.ingest(interleaved(12, 0, 400), "http");
+    await svc.flushAlerts();
+    assert.equal(svc.counters.alertsStored, 0, "no alert while learning");
+    const before = probe.commits;
+    // the same fault on every stream at once
+    await svc.ingest(interleaved(12, 400, 404, () => 15), "http");
+    await svc.flushAlerts();
+    const stored = await svc.listAlerts({ limit: 100 });
+    assert.ok(stored.length >= 10, `alerts opened: ${stored.length}`);
+    const commits = probe.commits - before;
+    assert.ok(commits <= 3, `${commits} commits for ${stored.length} alerts`);
+    assert.deepEqual(got, stored.map((e) => e.id), "published in id order, once stored");
+    await svc.close();
+  } finally {
+    raw.close();
+  }
+});
+
+// ---- overload: readers are answered, learning is shed and caught up -------------------------
+
+// The bound allows for a loaded test machine (a 1 ms timer there waits up to 75 ms with no
+// forecastd code at all); before the queue, the batch held the event loop for 4 to 14 s.
+Deno.test("a 10,000-reading batch never holds the event loop for long (a timer waits < 250 ms)", async () => {
+  await withService(async (svc) => {
+    // the streams exist and the code is compiled (a cold start takes its time once)
+    await svc.ingest(interleaved(10, 0, 1), "http");
+    let worst = 0;
+    let last = performance.now();
+    const beat = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+    }, 1);
+    try {
+      const result = await svc.ingest(interleaved(10, 1, 1001), "http");
+      assert.equal(result.accepted, 10_000);
+      worst = Math.max(worst, performance.now() - last); // a wait up to the end counts too
+    } finally {
+      clearInterval(beat);
+    }
+    assert.ok(worst < 250, `longest wait of a 1 ms timer: ${worst.toFixed(1)} ms`);
+    assert.equal(svc.counters.trainingShed, 0, "one batch alone is no overload: all learned");
+  }, { checkpointEvery: 100_000 });
+});
+
+Deno.test("under overload every reading is scored, learning is shed and counted, and caught up when load drops", async () => {
+  await withService(async (svc) => {
+    // 30 clients at once, 200 readings each: far more than the models learn in 50 ms
+    const batches = Array.from({ length: 30 }, (_, c) => interleaved(4, c * 50, c * 50 + 50));
+    const results = await Promise.all(batches.map((b) => svc.ingest(b, "http")));
+    const total = batches.reduce((n, b) => n + b.length, 0);
+    assert.equal(results.reduce((n, r) => n + r.accepted, 0), total, "every reading taken");
+    assert.equal(svc.engine.counters.readings, total, "every reading scored");
+    const shed = svc.counters.trainingShed;
+    assert.ok(shed > total / 4, `learning shed for ${shed} of ${total} readings`);
+    assert.ok(svc.engine.counters.learned <= total - shed, "a shed reading is not learned");
+    assert.equal(svc.queued, 0);
+    // the load drops: readings one batch at a time; a fresh window is learned, then idle time
+    // makes up the LSTM updates the streams owe
+    for (let t = 1500; t < 1540; t++) await svc.ingest(interleaved(4, t, t + 1), "http");
+    await until(() => svc.counters.trainingCaughtUp > 0, 3000, "catch-up updates");
+    assert.equal(svc.counters.trainingShed, shed, "no more shedding once the load dropped");
+  }, { checkpointEvery: 100_000, shedAfterMs: 50 });
+});
+
+Deno.test("without overload the service learns exactly what the engine fed directly learns", async () => {
+  const readings = interleaved(3, 0, 400);
+  const engine = new Engine();
+  for (let k = 0; k < 3; k++) {
+    engine.create(`s${k}`, { preset: getPreset("default"), columns: ["temp"] });
+  }
+  for (const r of readings) engine.observe(r.stream, r.ts, [r.values.temp]);
+  await withService(async (svc) => {
+    for (let i = 0; i < readings.length; i += 30) {
+      await svc.ingest(readings.slice(i, i + 30), "mqtt");
+    }
+    assert.equal(svc.counters.trainingShed, 0);
+    for (let k = 0; k < 3; k++) {
+      const s = svc.engine.get(`s${k}`)!;
+      assert.deepEqual(s.forecast(), engine.get(`s${k}`)!.forecast(), `s${k}`);
+      assert.deepEqual(s.toBytes(), engine.get(`s${k}`)!.toBytes(), `s${k}: the whole model`);
+    }
+  }, { checkpointEvery: 100_000 });
+});
+
+Deno.test("a full queue refuses HTTP batches as unavailable (memory stays bounded) and lets MQTT in", async () => {
+  await withService(async (svc) => {
+    const batches = Array.from({ length: 8 }, (_, c) => interleaved(2, c * 100, c * 100 + 100));
+    const outcomes = await Promise.allSettled(batches.map((b) => svc.ingest(b, "http")));
+    const refused = outcomes.filter((o) => o.status === "rejected");
+    assert.ok(refused.length >= 1, "some batches found the queue full");
+    for (const o of refused) {
+      const e = (o as PromiseRejectedResult).reason;
+      assert.ok(e instanceof ServiceError && e.kind === "unavailable", String(e));
+      assert.match(
+        e.message,
+        /^Cannot queue readings: at most 500 may wait \(maxQueuedReadings\): current count is \d+ waiting and 200 in this message; retry later$/,
+      );
+    }
+    assert.equal(svc.rejects().queue_full, refused.length * 200);
+    // a source that waits for each answer is let in
+    const mqtt = await Promise.all([
+      svc.ingest(interleaved(2, 900, 1200), "mqtt"),
+      svc.ingest(interleaved(2, 1200, 1500), "mqtt"),
+    ]);
+    assert.deepEqual(mqtt.map((r) => r.accepted), [600, 600]);
+  }, { checkpointEvery: 100_000, maxQueuedReadings: 500 });
+});
+
+Deno.test("a checkpoint that fails validation is refused with its reason; the stream starts fresh", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new Store(kv);
+    const a = new Service({ store, log: captureLog().log });
+    await a.ingest(sine("s", 0, 50), "http");
+    await a.ingest(sine("t", 0, 50), "http");
+    await a.close();
+    // NaN weights with the checksum recomputed, as an edited file would hold
+    const { scalars, arrays } = readState((await store.loadCheckpoint("s"))!);
+    arrays.params[0] = NaN;
+    await store.saveCheckpoint("s", encodeState(scalars, arrays));
+    const log = captureLog("debug");
+    const b = new Service({ store, log: log.log });
+    await b.load();
+    const failed = log.entries().filter((e) => e.event === "stream.restore_failed");
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0].stream, "s");
+    assert.equal(failed[0].action, "the stream starts fresh");
+    assert.match(
+      (failed[0].error as Error).message,
+      /^Cannot restore stream state: array "params" must hold finite numbers .*: current value at \[0\] is NaN$/,
+    );
+    assert.equal(b.summary("s").readings, 0, "a fresh model");
+    assert.deepEqual(b.summary("s").columns, ["temp"], "under its record");
+    assert.equal(b.summary("t").readings, 50, "the other stream restored");
+    const r = await b.ingest(sine("s", 0, 30), "http");
+    assert.equal(r.accepted, 30, "a fresh stream takes readings from any time");
+    await b.close();
+    const c = new Service({ store, log: captureLog().log });
+    await c.load();
+    assert.equal(c.summary("s").readings, 30, "saved anew");
+    await c.close();
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a checkpoint whose newest reading lies more than a day ahead is refused: it would refuse every reading", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new Store(kv);
+    const a = new Service({ store, log: captureLog().log, now: () => T0 });
+    await a.ingest(sine("s", 0, 20), "http");
+    await a.close();
+    const { scalars, arrays } = readState((await store.loadCheckpoint("s"))!);
+    (scalars as { lastTs: number }).lastTs = Date.UTC(2100, 0, 1);
+    await store.saveCheckpoint("s", encodeState(scalars, arrays));
+    const log = captureLog("debug");
+    const b = new Service({ store, log: log.log, now: () => T0 + 20 * STEP });
+    await b.load();
+    const failed = log.entries().find((e) => e.event === "stream.restore_failed")!;
+    assert.match((failed.error as Error).message, /'lastTs' must be at most 2026-01-06T.*2100/);
+    assert.equal((await b.ingest(sine("s", 20, 21), "http")).accepted, 1);
+    await b.close();
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("Service counters.checkpointedAt is when the oldest unsaved change was made, or now", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    let clock = 1_000;
+    const store = new Store(kv);
+    const svc = new Service({ store, log: captureLog().log, now: () => clock });
+    assert.equal(svc.counters.checkpointedAt, 1_000, "nothing is unsaved at creation");
+    clock = 2_000;
+    await svc.ingest(sine("a", 0, 10).concat(sine("b", 0, 10)), "http");
+    clock = 2_500;
+    assert.equal(svc.counters.checkpointedAt, 2_000, "a and b are unsaved since 2,000");
+    clock = 3_000;
+    await svc.checkpoint();
+    assert.equal(svc.counters.checkpointedAt, 3_000, "every stream saved: now");
+    clock = 4_000;
+    await svc.ingest(sine("a", 10, 11), "http");
+    store.saveCheckpoints = () => Promise.reject(new Error("disk full"));
+    clock = 5_000;
+    assert.equal(await svc.checkpoint(), false);
+    assert.ok(svc.counters.checkpointFailures >= 1);
+    assert.equal(svc.counters.checkpointedAt, 4_000, "a failed save leaves a unsaved since 4,000");
+    await svc.close();
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("Service hands its value bounds to every stream: out_of_range readings are counted", async () => {
-  await withService((svc) => {
-    const r = svc.ingest([
+  await withService(async (svc) => {
+    const r = await svc.ingest([
       { stream: "s", ts: T0, values: { v: 1 } },
       { stream: "s", ts: T0 + STEP, values: { v: 2 } },
       { stream: "s", ts: T0 + 2 * STEP, values: { v: 1001 } },
@@ -398,9 +710,9 @@ Deno.test("Service logs a warning when the divergence guard repairs a stream, an
   try {
     const log = captureLog("debug");
     const svc = new Service({ store: new Store(kv), log: log.log });
-    svc.ingest(sine("s", 0, 100), "http");
+    await svc.ingest(sine("s", 0, 100), "http");
     svc.engine.get("s")!.net!.params[3] = NaN;
-    const r = svc.ingest(sine("s", 100, 101), "http");
+    const r = await svc.ingest(sine("s", 100, 101), "http");
     assert.deepEqual(r, { accepted: 1, rejected: [] });
     const warned = log.entries().filter((e) => e.event === "stream.recovered");
     assert.deepEqual(warned.map((e) => [e.level, e.stream, e.parts]), [["warn", "s", ["lstm"]]]);
@@ -419,7 +731,7 @@ Deno.test("Service warns naming both periods when gaps become frequent, and repo
     const svc = new Service({ store: new Store(kv), log: log.log });
     await svc.put("s", { columns: ["temp"], periodMs: 28 });
     assert.equal(svc.summary("s").periodSource, "configured");
-    svc.ingest(sine("s", 0, 200).map((r, i) => ({ ...r, ts: T0 + i * 1000 })), "http");
+    await svc.ingest(sine("s", 0, 200).map((r, i) => ({ ...r, ts: T0 + i * 1000 })), "http");
     const warned = log.entries().filter((e) => e.event === "stream.gaps");
     assert.equal(warned.length, 1);
     assert.equal(warned[0].level, "warn");
@@ -429,7 +741,7 @@ Deno.test("Service warns naming both periods when gaps become frequent, and repo
     );
     const s = svc.summary("s");
     assert.deepEqual([s.periodMs, s.periodSource, s.observedPeriodMs], [28, "configured", 1000]);
-    svc.ingest(sine("e", 0, 3), "http");
+    await svc.ingest(sine("e", 0, 3), "http");
     const e = svc.summary("e");
     assert.deepEqual([e.periodMs, e.periodSource, e.observedPeriodMs], [STEP, "estimated", STEP]);
     await svc.close();
@@ -442,7 +754,7 @@ Deno.test("Service refuses a stream of more values than maxValuesPerStream, at i
   await withService(async (svc) => {
     const values = (n: number) =>
       Object.fromEntries(Array.from({ length: n }, (_, i) => [`v${i}`, i]));
-    const r = svc.ingest([
+    const r = await svc.ingest([
       { stream: "wide", ts: T0, values: values(5) },
       { stream: "ok", ts: T0, values: values(4) },
     ], "mqtt");
@@ -470,7 +782,7 @@ Deno.test("Service refuses a stream of more values than maxValuesPerStream, at i
 
 Deno.test("Service refuses stream ids and value names longer than maxNameLength, or only dots", async () => {
   await withService(async (svc) => {
-    const r = svc.ingest([
+    const r = await svc.ingest([
       { stream: "kitchen-long", ts: T0, values: { t: 1 } },
       { stream: "kitchen", ts: T0, values: { "temperature": 1 } },
       { stream: "..", ts: T0, values: { t: 1 } },
@@ -501,13 +813,4 @@ Deno.test("Service refuses stream ids and value names longer than maxNameLength,
       /value name must be at most 8 characters long \(maxNameLength\): current value is "temperature"/,
     );
   }, { maxNameLength: 8 });
-});
-
-Deno.test("lastReading() is the newest reading's time of a known stream, else null", async () => {
-  await withService((svc) => {
-    assert.equal(svc.lastReading("s"), null, "unknown stream");
-    svc.ingest(sine("s", 0, 3), "http");
-    assert.equal(svc.lastReading("s"), T0 + 2 * STEP);
-    assert.equal(svc.lastReading("s"), svc.summary("s").lastReading);
-  });
 });

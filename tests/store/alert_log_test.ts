@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Store } from "../../src/store/store.ts";
 import { alertsPrefix } from "../../src/store/keys.ts";
-import { listKeys, withKv } from "./_kv.ts";
+import { listKeys, probeKv, withKv } from "./_kv.ts";
 
 const T0 = 1_700_000_000_000;
 const MIN = 60_000;
@@ -198,5 +198,54 @@ Deno.test("appendAlert(), listAlerts() and pruneAlerts() name a bad value", asyn
       /^RangeError: Cannot prune alerts: maxEvents must be a positive integer or Infinity: current value is -1$/,
     );
     assert.deepEqual(await listKeys(kv, []), [], "nothing written");
+  });
+});
+
+Deno.test("appendAlerts() stores many alerts in one commit, with consecutive ids in order", async () => {
+  await withKv(async (raw) => {
+    const probe = probeKv(raw);
+    const store = new Store(probe.kv, { alertRetention: { maxEvents: 150 } });
+    await store.appendAlert({ stream: "a", time: T0 });
+    const before = probe.commits;
+    const inputs = Array.from({ length: 200 }, (_, i) => ({
+      stream: i % 2 ? "a" : "b",
+      time: T0 + i,
+      message: "m".repeat(500),
+    }));
+    const stored = await store.appendAlerts(inputs);
+    assert.equal(probe.commits - before, 1, "one commit for 200 alerts");
+    assert.deepEqual(idsOf(stored), Array.from({ length: 200 }, (_, i) => i + 2));
+    assert.deepEqual(stored.map((e) => e.time), inputs.map((e) => e.time));
+    assert.ok(stored.every((e) => e.state === "open"));
+    // retention in the same commit: the newest 150 of 201
+    assert.deepEqual(
+      idsOf(await store.listAlerts({ limit: 1000 })),
+      stored.slice(-150).map((e) => Number(e.id)),
+    );
+    assert.deepEqual(await store.appendAlerts([]), []);
+  });
+});
+
+Deno.test("appendAlerts() splits a batch over the commit limits and refuses a bad alert before writing", async () => {
+  await withKv(async (raw) => {
+    const probe = probeKv(raw);
+    const store = new Store(probe.kv);
+    // 40 alerts of 30 KB: about 26 fit the 819,200 bytes of a commit
+    const inputs = Array.from(
+      { length: 40 },
+      (_, i) => ({ stream: "a", time: T0 + i, blob: "x".repeat(30_000) }),
+    );
+    const stored = await store.appendAlerts(inputs);
+    assert.equal(probe.commits, 2);
+    assert.deepEqual(idsOf(stored), Array.from({ length: 40 }, (_, i) => i + 1));
+    await assert.rejects(
+      store.appendAlerts([{ stream: "a", time: T0 }, { stream: "a b", time: T0 }]),
+      /^TypeError: Cannot append alert: 'stream' must be 1-128 characters of A-Z a-z 0-9 _ \. : -, not only dots: current value is "a b"$/,
+    );
+    assert.equal(
+      (await store.listAlerts({ limit: 1000 })).length,
+      40,
+      "nothing of the bad batch written",
+    );
   });
 });

@@ -3,6 +3,7 @@ import { CheckpointConflictError, Store } from "../../src/store/store.ts";
 import {
   chunkKey,
   chunksPrefix,
+  configKey,
   journalPrefix,
   manifestKey,
   streamsPrefix,
@@ -437,6 +438,61 @@ Deno.test("saveCheckpoints() names a bad id, a repeated stream and bytes that ar
       /^TypeError: Cannot load checkpoint: id must be 1-128 characters .*: current value is "x{76}\.\.\.$/,
     );
     assert.deepEqual(await store.saveCheckpoints([]), { saved: [], commits: 0 });
+    assert.deepEqual(await listKeys(kv, []), [], "nothing written");
+  });
+});
+
+Deno.test("saveCheckpoints() writes each stream's config in the commit that switches its checkpoint", async () => {
+  await withKv(async (raw) => {
+    const probe = probeKv(raw);
+    const store = new Store(probe.kv);
+    // 100 streams of 128 KiB (a default-preset model) with their configs: the payload limit
+    // (819,200 bytes) is the floor; a config must not cost a commit of its own
+    const ids = Array.from({ length: 100 }, (_, i) => `sensor-${i}`);
+    const entries = ids.map((id, i) => ({
+      id,
+      bytes: bytesOf(128_556, i),
+      config: { id, preset: "default", columns: ["temperature"], updatedAt: i },
+    }));
+    const total = entries.reduce((n, e) => n + e.bytes.length, 0);
+    const { commits } = await store.saveCheckpoints(entries);
+    const floor = Math.ceil(total / 819_200);
+    assert.ok(commits <= floor + 1, `${commits} commits for 100 streams (at least ${floor})`);
+    assert.equal(probe.commits, commits, "commits reported = commits made");
+    for (const e of entries) {
+      assert.deepEqual(await store.getConfig(e.id), e.config, e.id);
+      assert.ok(sameBytes(await store.loadCheckpoint(e.id), e.bytes), e.id);
+    }
+    assert.deepEqual(await store.listStreams(), [...ids].sort());
+
+    // the config and the manifest of a stream change in one commit: a crash never splits them
+    const seen: { config: unknown; manifest: unknown }[] = [];
+    probe.hooks.afterCommit = async () => {
+      const [config, manifest] = await raw.getMany([
+        configKey("sensor-7"),
+        manifestKey("sensor-7"),
+      ]);
+      seen.push({ config: config.versionstamp, manifest: manifest.versionstamp });
+    };
+    await store.saveCheckpoints(entries.map((e) => ({ ...e, config: { ...e.config, v: 2 } })));
+    for (const s of seen) assert.equal(s.config, s.manifest, "same versionstamp: same commit");
+    assert.deepEqual(await store.getConfig("sensor-7"), { ...entries[7].config, v: 2 });
+  });
+});
+
+Deno.test("saveCheckpoints() refuses a config over 64 KiB before writing anything", async () => {
+  await withKv(async (kv) => {
+    const store = new Store(kv);
+    // 256 value names of 128 characters, as columns and as targets
+    const columns = Array.from({ length: 256 }, (_, i) => `${i}`.padStart(128, "v"));
+    const config = { columns, targets: [...columns] };
+    await assert.rejects(
+      store.saveCheckpoints([
+        { id: "a", bytes: bytesOf(10, 1), config: { ok: true } },
+        { id: "b", bytes: bytesOf(10, 2), config },
+      ]),
+      /^RangeError: Cannot save checkpoint of stream "b": config must serialise to at most 65536 bytes: current size is 6\d{4}$/,
+    );
     assert.deepEqual(await listKeys(kv, []), [], "nothing written");
   });
 });

@@ -29,7 +29,7 @@ async function trainedStore(kv: Deno.Kv): Promise<{ store: Store; forecast: unkn
     ts: T0 + i * 300_000,
     values: { temperature: 21 + Math.sin(i / 10) },
   }));
-  svc.ingest(readings, "http");
+  await svc.ingest(readings, "http");
   const forecast = svc.forecast("kitchen");
   await svc.close();
   return { store, forecast };

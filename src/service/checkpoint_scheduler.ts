@@ -1,0 +1,395 @@
+/**
+ * When the streams' checkpoints are saved, and the promise that comes with
+ * it: after a crash, at most `every` readings of a stream are lost (those
+ * taken since its last saved checkpoint), as long as saves succeed.
+ *
+ * - A stream with `every / 2` (rounded up) unsaved readings asks for a save
+ *   of the streams that are due; the other half of the bound is the room for
+ *   the readings that arrive while that save is written. Streams with
+ *   `every / 4` go along, so that streams fall into step and share commits.
+ * - A stream with `every` unsaved readings takes no more until a save has
+ *   made room: `room(id)` is what the ingest path awaits before such a
+ *   reading. So a slow disk slows ingest down instead of breaking the bound.
+ * - Every `seconds`, every changed stream is saved.
+ * - Saves run one at a time; each packs every stream it saves (checkpoint and
+ *   config) into as few commits as Deno KV allows (`store.saveCheckpoints`).
+ *   Taking the snapshots yields to the event loop every `sliceMs`.
+ * - A save that fails is logged, counted, and retried with exponential
+ *   back-off; nothing is lost from memory, every stream stays changed, and
+ *   no promise of it ever rejects. While saves fail, `room()` does not hold
+ *   readings back (forecastd keeps taking readings on a full disk): the
+ *   readings beyond the bound are counted, and the bound holds again after
+ *   the next successful save.
+ */
+import type { Logger } from "../log.ts";
+import { showValue } from "../domain/show_value.ts";
+import {
+  CheckpointConflictError,
+  type CheckpointEntry,
+  type SaveCheckpointsResult,
+} from "../store/store.ts";
+import { BackOff, type BackOffOptions } from "./back_off.ts";
+import { nextTurn } from "./next_turn.ts";
+
+/** Options of CheckpointScheduler; every field has the default it names. */
+export interface CheckpointSchedulerOptions {
+  /** The crash-loss bound: most readings of a stream not yet in a saved checkpoint. Default 500. */
+  every?: number;
+  /** Every changed stream is saved at least this often, seconds. Default 60. */
+  seconds?: number;
+  /** Back-off between the retries of a failed save. Default 1 s doubling to 60 s. */
+  retry?: BackOffOptions;
+  /** Longest run of snapshot taking before it yields to the event loop, ms. Default 10. */
+  sliceMs?: number;
+}
+
+/** The defaults of CheckpointSchedulerOptions. */
+export const CHECKPOINT_SCHEDULER_DEFAULTS = Object.freeze({
+  every: 500,
+  seconds: 60,
+  sliceMs: 10,
+});
+
+/** What the scheduler saves through: the store's batch save. */
+export interface CheckpointSink {
+  saveCheckpoints(entries: CheckpointEntry[]): Promise<SaveCheckpointsResult>;
+}
+
+/** Where the scheduler takes a stream's checkpoint from. */
+export interface CheckpointSource {
+  /** Stream `id`'s checkpoint bytes and config now, or null if it is gone; may throw. */
+  snapshot(id: string): { bytes: Uint8Array; config: unknown } | null;
+}
+
+/** The counters the scheduler keeps (the service's, shown in /metrics). */
+export interface CheckpointCounters {
+  /** Stream checkpoints saved. */
+  checkpoints: number;
+  /** Saves (and stream snapshots) that failed. */
+  checkpointFailures: number;
+  /** Deno KV commits made by saves. */
+  checkpointCommits: number;
+  /** Readings taken while their stream already had `every` unsaved ones (only while saves fail). */
+  readingsBeyondLossBound: number;
+}
+
+/** What the scheduler needs. */
+export interface CheckpointSchedulerDeps {
+  store: CheckpointSink;
+  source: CheckpointSource;
+  log: Logger;
+  counters: CheckpointCounters;
+  /** The clock of `oldestUnsaved()`, ms since the epoch. Default Date.now. */
+  now?: () => number;
+}
+
+/** One stream's save state. */
+interface StreamState {
+  /** Changes so far (readings, config, catch-up training). */
+  changes: number;
+  /** `changes` when the last saved checkpoint was taken. */
+  savedChanges: number;
+  /** Readings taken since the last saved checkpoint was taken. */
+  unsaved: number;
+  /** Its snapshot failed: retries of it back off on their own, the other streams go on. */
+  backOff: BackOff | null;
+  /** When its next snapshot may be tried (performance.now() ms), after a failed one. */
+  retryAt: number;
+  /** When its oldest change not in a saved checkpoint was made (the clock's ms), NaN if none. */
+  dirtySince: number;
+}
+
+/** Which streams a save takes: every changed one, or those with `every / 2` unsaved readings. */
+type Scope = "all" | "due";
+
+/** Throws unless `v` is a number in range; `what` names it for the message. */
+function check(name: string, v: unknown, ok: boolean, rule: string): void {
+  if (!ok) {
+    throw new RangeError(
+      `Cannot create checkpoint scheduler: ${name} must be ${rule}: current value is ${
+        showValue(v)
+      }`,
+    );
+  }
+}
+
+/** Decides when to save and saves; see the module comment. */
+export class CheckpointScheduler {
+  readonly every: number;
+  readonly seconds: number;
+  /** Unsaved readings of a stream that ask for a save: `every / 2`, rounded up. */
+  readonly trigger: number;
+  /** Unsaved readings of a stream that join a save another stream asked for: `trigger / 2`. */
+  readonly #along: number;
+  readonly #sliceMs: number;
+  readonly #deps: CheckpointSchedulerDeps;
+  readonly #now: () => number;
+  readonly #streams = new Map<string, StreamState>();
+  readonly #retry: BackOffOptions;
+  /** Back-off of whole saves (a failed commit). */
+  readonly #backOff: BackOff;
+  /** The running save loop, or null. */
+  #running: Promise<void> | null = null;
+  /** The save under way in that loop, or null. */
+  #current: Promise<boolean> | null = null;
+  /** What the running loop must save once more when its save ends. */
+  #again: Scope | null = null;
+  /** Callers of save() waiting for a save that starts after their call. */
+  #waiters: ((saved: boolean) => void)[] = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+
+  constructor(deps: CheckpointSchedulerDeps, options: CheckpointSchedulerOptions = {}) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.every = options.every ?? CHECKPOINT_SCHEDULER_DEFAULTS.every;
+    this.seconds = options.seconds ?? CHECKPOINT_SCHEDULER_DEFAULTS.seconds;
+    this.#sliceMs = options.sliceMs ?? CHECKPOINT_SCHEDULER_DEFAULTS.sliceMs;
+    check(
+      "every",
+      this.every,
+      Number.isSafeInteger(this.every) && this.every >= 1,
+      "a positive integer",
+    );
+    check("seconds", this.seconds, this.seconds > 0, "a positive number");
+    check("sliceMs", this.#sliceMs, this.#sliceMs > 0, "a positive number");
+    this.trigger = Math.ceil(this.every / 2);
+    this.#along = Math.ceil(this.trigger / 2);
+    this.#retry = options.retry ?? {};
+    this.#backOff = new BackOff(this.#retry);
+  }
+
+  /** Whether the last save failed (a retry is scheduled). */
+  get failing(): boolean {
+    return this.#backOff.failures > 0;
+  }
+
+  /** Stream `id` changed: `readings` more readings taken (0: its config or model changed). */
+  changed(id: string, readings = 0): void {
+    let st = this.#streams.get(id);
+    if (!st) {
+      st = { changes: 0, savedChanges: 0, unsaved: 0, backOff: null, retryAt: 0, dirtySince: NaN };
+      this.#streams.set(id, st);
+    }
+    if (st.changes === st.savedChanges) st.dirtySince = this.#now();
+    st.changes++;
+    if (readings > 0) {
+      if (st.unsaved >= this.every) this.#deps.counters.readingsBeyondLossBound += readings;
+      st.unsaved += readings;
+      if (st.unsaved >= this.trigger) this.#kick("due");
+    }
+  }
+
+  /**
+   * When the oldest change not yet in a saved checkpoint was made (ms of the
+   * clock), or null when every change is saved: what a crash now would lose
+   * goes back to it.
+   */
+  oldestUnsaved(): number | null {
+    let oldest = Infinity;
+    for (const st of this.#streams.values()) {
+      if (st.changes !== st.savedChanges && st.dirtySince < oldest) oldest = st.dirtySince;
+    }
+    return oldest === Infinity ? null : oldest;
+  }
+
+  /** Forgets stream `id` (deleted): nothing more of it is saved. */
+  forget(id: string): void {
+    this.#streams.delete(id);
+  }
+
+  /** Readings of `id` taken since its last saved checkpoint was taken. */
+  unsaved(id: string): number {
+    return this.#streams.get(id)?.unsaved ?? 0;
+  }
+
+  /** Whether a reading of `id` must wait for `room(id)`: `every` unsaved readings, saves working. */
+  full(id: string): boolean {
+    const st = this.#streams.get(id);
+    return st !== undefined && st.unsaved >= this.every && st.backOff === null && !this.failing &&
+      !this.#stopped;
+  }
+
+  /**
+   * Resolves once stream `id` has fewer than `every` unsaved readings (a save
+   * made room), or at once when saves are failing or the scheduler stopped.
+   */
+  async room(id: string): Promise<void> {
+    while (this.full(id)) {
+      this.#kick("due", true);
+      await this.#running;
+    }
+  }
+
+  /**
+   * Saves every changed stream, in a save that starts after this call (after
+   * the one running, if any). Resolves with whether it succeeded; never
+   * rejects. Runs even while a retry waits out its back-off.
+   */
+  save(): Promise<boolean> {
+    const done = new Promise<boolean>((resolve) => this.#waiters.push(resolve));
+    this.#kick("all", true);
+    return done;
+  }
+
+  /** Starts the periodic save (every `seconds`). */
+  start(): void {
+    this.#timer ??= setInterval(() => this.#kick("all"), this.seconds * 1000);
+  }
+
+  /**
+   * Stops the periodic save and the retries, and resolves when the running
+   * save has ended. `save()` still works after it: the final save.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    clearTimeout(this.#retryTimer);
+    this.#timer = this.#retryTimer = undefined;
+    await this.#running;
+  }
+
+  /** Resolves when no save is running. */
+  async settled(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  /**
+   * Resolves when the save under way now (if any) has ended: the saves
+   * after it take no snapshot of a stream forgotten before they start.
+   */
+  async currentSave(): Promise<void> {
+    await this.#current;
+  }
+
+  /** Starts a save of `scope` now, or after the running one; during back-off only if `now`. */
+  #kick(scope: Scope, now = false): void {
+    if (this.#running) {
+      if (this.#again !== "all") this.#again = scope;
+      return;
+    }
+    if (!now && (this.failing || this.#stopped)) return; // the retry timer, or close(), will save
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#running = this.#loop(scope);
+  }
+
+  async #loop(first: Scope): Promise<void> {
+    let scope: Scope | null = first;
+    try {
+      // streams that become due in this turn of the event loop join this save
+      await nextTurn();
+      if (this.#again === "all") scope = "all";
+      while (scope !== null) {
+        this.#again = null;
+        const waiters = this.#waiters.splice(0);
+        // save() asks for everything, even streams waiting out their own back-off
+        this.#current = this.#saveOnce(waiters.length > 0 ? "all" : scope, waiters.length > 0);
+        const saved = await this.#current;
+        this.#current = null;
+        // after a failure, the callers who came meanwhile learn of it too (and may call again)
+        for (const w of saved ? waiters : [...waiters, ...this.#waiters.splice(0)]) w(saved);
+        if (this.failing) {
+          // a commit failed: everything is tried again after the back-off
+          if (!this.#stopped) {
+            this.#retryTimer = setTimeout(() => {
+              this.#retryTimer = undefined;
+              this.#kick("all", true);
+            }, this.#backOff.delayMs);
+          }
+          return;
+        }
+        scope = this.#waiters.length > 0 ? "all" : this.#again;
+      }
+    } finally {
+      this.#running = null;
+    }
+  }
+
+  /**
+   * One save of the streams of `scope` (with `retryNow`, also those whose
+   * snapshot failed lately); resolves with whether every one was saved.
+   * Only a failed commit makes the whole scheduler back off.
+   */
+  async #saveOnce(scope: Scope, retryNow: boolean): Promise<boolean> {
+    const { source, store, log, counters } = this.#deps;
+    const entries: CheckpointEntry[] = [];
+    const taken: {
+      id: string;
+      st: StreamState;
+      changes: number;
+      readings: number;
+      at: number;
+    }[] = [];
+    let snapshotFailed = false;
+    let deadline = performance.now() + this.#sliceMs;
+    for (const [id, st] of [...this.#streams]) {
+      if (st.changes === st.savedChanges) continue;
+      // streams half-way to due go along: they share this save's commits now instead of
+      // asking for a save of their own a few readings later (streams fall into step)
+      if (scope === "due" && st.unsaved < this.#along) continue;
+      if (!retryNow && st.retryAt > performance.now()) continue;
+      if (performance.now() >= deadline) {
+        await nextTurn();
+        deadline = performance.now() + this.#sliceMs;
+        if (this.#streams.get(id) !== st) continue; // deleted meanwhile
+      }
+      try {
+        const snap = source.snapshot(id);
+        if (!snap) continue;
+        entries.push({ id, bytes: snap.bytes, config: snap.config });
+        taken.push({ id, st, changes: st.changes, readings: st.unsaved, at: this.#now() });
+        st.backOff = null;
+        st.retryAt = 0;
+      } catch (error) {
+        // this stream stays changed and is tried again after its own back-off; the others go on
+        snapshotFailed = true;
+        counters.checkpointFailures++;
+        st.backOff ??= new BackOff(this.#retry);
+        const retryInMs = st.backOff.failed();
+        st.retryAt = performance.now() + retryInMs;
+        log.error("checkpoint.snapshot_failed", { stream: id, error, retryInMs });
+      }
+    }
+    if (entries.length === 0) return !snapshotFailed;
+    let saved: Set<string>;
+    let commits = 0;
+    let error: unknown = null;
+    try {
+      const result = await store.saveCheckpoints(entries);
+      saved = new Set(taken.map((t) => t.id));
+      commits = result.commits;
+    } catch (e) {
+      error = e;
+      // another writer replaced some: the rest were saved
+      saved = e instanceof CheckpointConflictError
+        ? new Set(taken.map((t) => t.id).filter((id) => !e.streams.includes(id)))
+        : new Set();
+      if (e instanceof CheckpointConflictError) commits = e.result.commits;
+    }
+    for (const t of taken) {
+      if (!saved.has(t.id)) continue;
+      t.st.savedChanges = Math.max(t.st.savedChanges, t.changes);
+      t.st.unsaved = Math.max(0, t.st.unsaved - t.readings);
+      // changes made after its snapshot are unsaved: they are no older than the snapshot
+      t.st.dirtySince = t.st.changes === t.st.savedChanges ? NaN : t.at;
+    }
+    counters.checkpoints += saved.size;
+    counters.checkpointCommits += commits;
+    if (error === null) {
+      this.#backOff.succeeded();
+      log.debug("checkpoint.saved", { streams: saved.size, commits, scope });
+      return !snapshotFailed;
+    }
+    counters.checkpointFailures++;
+    const retryInMs = this.#backOff.failed();
+    log.error("checkpoint.failed", {
+      streams: entries.length,
+      saved: saved.size,
+      error,
+      retryInMs,
+    });
+    return false;
+  }
+}

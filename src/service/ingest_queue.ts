@@ -1,0 +1,253 @@
+/**
+ * The one queue every reading goes through, so that no amount of them keeps
+ * the daemon from answering: batches are worked through item by item, in the
+ * order they came, in slices of at most `sliceMs` of work; between slices
+ * the event loop runs (requests are answered, sockets read, timers fire).
+ *
+ * - A batch handed in while the queue is idle is done at once, within the
+ *   slice of the current turn of the event loop: a small batch on a quiet
+ *   daemon is done before `push()` returns (its promise resolves at once).
+ *   Whatever does not fit goes on in later turns.
+ * - Before each item, `gate(item)` may hand back a promise: the queue waits
+ *   for it (the checkpoint bound: a stream that must wait for a save).
+ * - When the queue is empty, `idle(deadline)` may use the spare time of a
+ *   slice (the catch-up of shed training).
+ * - At most `maxQueued` items wait; a batch beyond that is refused with a
+ *   QueueFullError, so memory stays bounded (the caller answers "retry
+ *   later"). A batch of a source that waits for each answer before it sends
+ *   more may be let in over the limit (`force`): that source adds at most
+ *   one batch at a time.
+ *
+ * ```ts
+ * const queue = new IngestQueue<Reading, Result>({ apply: (r, i, result) => take(r, result) });
+ * const result = await queue.push(readings, { accepted: 0, rejected: [] });
+ * ```
+ */
+import { showValue } from "../domain/show_value.ts";
+import { nextTurn } from "./next_turn.ts";
+
+/** Options of IngestQueue; every field has the default it names. */
+export interface IngestQueueOptions {
+  /** Longest run of work before the queue yields to the event loop, ms. Default 10. */
+  sliceMs?: number;
+  /** Most items waiting: a batch that would pass it is refused. Default 50,000. */
+  maxQueued?: number;
+}
+
+/** The defaults of IngestQueueOptions. */
+export const INGEST_QUEUE_DEFAULTS: Readonly<Required<IngestQueueOptions>> = Object.freeze({
+  sliceMs: 10,
+  maxQueued: 50_000,
+});
+
+/** The work the queue does. */
+export interface QueueWork<T, C> {
+  /** Does item `index` of a batch, whose context is `ctx`; synchronous. A throw fails the batch. */
+  apply(item: T, index: number, ctx: C): void;
+  /** Before an item: a promise to wait for first, or null to go on. */
+  gate?(item: T, ctx: C): Promise<unknown> | null;
+  /**
+   * Called when no item waits: may work until `deadline` (performance.now()
+   * ms); returns whether it has more to do.
+   */
+  idle?(deadline: number): boolean;
+}
+
+/** A batch the queue has no room for. */
+export class QueueFullError extends Error {
+  constructor(readonly waiting: number, readonly size: number, readonly maxQueued: number) {
+    super(
+      `Cannot queue readings: at most ${maxQueued} may wait (maxQueuedReadings): current count is ${waiting} waiting and ${size} in this message; retry later`,
+    );
+    this.name = "QueueFullError";
+  }
+}
+
+interface Batch<T, C> {
+  items: readonly T[];
+  ctx: C;
+  next: number;
+  queuedAt: number;
+  resolve: (ctx: C) => void;
+  reject: (e: unknown) => void;
+}
+
+/** The queue; see the module comment. */
+export class IngestQueue<T, C> {
+  readonly sliceMs: number;
+  readonly maxQueued: number;
+  readonly #work: QueueWork<T, C>;
+  readonly #batches: Batch<T, C>[] = [];
+  /** Items waiting (not yet applied). */
+  #waiting = 0;
+  /** End of the current turn's slice (performance.now() ms); 0: no turn open. */
+  #turnEnd = 0;
+  #turnTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The worker that goes on in later turns, or null. */
+  #worker: Promise<void> | null = null;
+  #drained: (() => void)[] = [];
+
+  constructor(work: QueueWork<T, C>, options: IngestQueueOptions = {}) {
+    this.#work = work;
+    this.sliceMs = options.sliceMs ?? INGEST_QUEUE_DEFAULTS.sliceMs;
+    this.maxQueued = options.maxQueued ?? INGEST_QUEUE_DEFAULTS.maxQueued;
+    if (typeof this.sliceMs !== "number" || !(this.sliceMs > 0)) {
+      throw new RangeError(
+        `Cannot create ingest queue: sliceMs must be a positive number: current value is ${
+          showValue(this.sliceMs)
+        }`,
+      );
+    }
+    if (!Number.isSafeInteger(this.maxQueued) || this.maxQueued < 1) {
+      throw new RangeError(
+        `Cannot create ingest queue: maxQueued must be a positive integer: current value is ${
+          showValue(this.maxQueued)
+        }`,
+      );
+    }
+  }
+
+  /** Items waiting. */
+  get length(): number {
+    return this.#waiting;
+  }
+
+  /**
+   * How long the oldest batch that has not started has waited, ms (0 when
+   * none waits): how far the queue is behind. The batch being worked on does
+   * not count: one big batch alone is not a backlog.
+   */
+  backlogMs(now = performance.now()): number {
+    // only the first batch can have started
+    const first = this.#batches[0];
+    const b = first === undefined || first.next === 0 ? first : this.#batches[1];
+    return b ? now - b.queuedAt : 0;
+  }
+
+  /**
+   * Hands in a batch; resolves with `ctx` once `apply` has done every item
+   * (rejects with what it threw, if it did). Throws QueueFullError when the
+   * batch would make more than `maxQueued` items wait, unless `force`.
+   */
+  push(items: readonly T[], ctx: C, force = false): Promise<C> {
+    if (items.length === 0) return Promise.resolve(ctx);
+    if (!force && this.#waiting + items.length > this.maxQueued && this.#waiting > 0) {
+      throw new QueueFullError(this.#waiting, items.length, this.maxQueued);
+    }
+    const done = new Promise<C>((resolve, reject) => {
+      this.#batches.push({ items, ctx, next: 0, queuedAt: performance.now(), resolve, reject });
+    });
+    this.#waiting += items.length;
+    if (this.#worker === null) this.#runInline();
+    return done;
+  }
+
+  /** Makes the queue look for idle work (after something gave it some). */
+  wake(): void {
+    if (this.#worker === null && this.#work.idle) this.#worker = this.#goOn(null);
+  }
+
+  /**
+   * Refuses the batches that have not started and whose context `which`
+   * picks (default: all): each rejects with `reason`; the batch under way,
+   * if any, and the others go on. Returns how many items that refused.
+   */
+  refuseWaiting(reason: unknown, which: (ctx: C) => boolean = () => true): number {
+    const first = this.#batches[0];
+    const started = first !== undefined && first.next > 0 ? first : null;
+    const keep = this.#batches.filter((b) => b === started || !which(b.ctx));
+    const refused = this.#batches.filter((b) => !keep.includes(b));
+    this.#batches.splice(0, this.#batches.length, ...keep);
+    let items = 0;
+    for (const b of refused) {
+      items += b.items.length;
+      this.#waiting -= b.items.length;
+      b.reject(reason);
+    }
+    this.#settled();
+    return items;
+  }
+
+  /** Resolves when every batch handed in so far is done (idle work may go on). */
+  drain(): Promise<void> {
+    if (this.#batches.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
+  }
+
+  /** Ends the current turn's timer, so nothing of the queue is left pending (after drain()). */
+  close(): void {
+    clearTimeout(this.#turnTimer);
+    this.#turnTimer = undefined;
+    this.#turnEnd = 0;
+  }
+
+  /** Works within the current turn's slice, then leaves the rest to the worker. */
+  #runInline(): void {
+    const now = performance.now();
+    if (this.#turnEnd === 0) {
+      this.#turnEnd = now + this.sliceMs;
+      // the turn ends when the event loop has had its go
+      this.#turnTimer = setTimeout(() => {
+        this.#turnEnd = 0;
+        this.#turnTimer = undefined;
+      }, 0);
+    }
+    const gate = now < this.#turnEnd ? this.#slice(this.#turnEnd) : null;
+    if (this.#waiting > 0 || gate !== null) this.#worker = this.#goOn(gate);
+    else this.#settled();
+  }
+
+  /** The worker: waits for `gate` (if any), then works a slice per turn until nothing is left. */
+  async #goOn(gate: Promise<unknown> | null): Promise<void> {
+    try {
+      for (;;) {
+        if (gate !== null) await gate.catch(() => {});
+        else await nextTurn();
+        gate = null;
+        const deadline = performance.now() + this.sliceMs;
+        if (this.#waiting > 0) gate = this.#slice(deadline);
+        if (this.#waiting === 0 && gate === null) {
+          const more = this.#work.idle?.(deadline) ?? false;
+          if (!more && this.#waiting === 0) break;
+        }
+      }
+    } finally {
+      this.#worker = null;
+      this.#settled();
+    }
+  }
+
+  /** Applies items until `deadline` or a gate; returns the gate's promise, or null. */
+  #slice(deadline: number): Promise<unknown> | null {
+    while (this.#batches.length > 0) {
+      const b = this.#batches[0];
+      while (b.next < b.items.length) {
+        if (performance.now() >= deadline) return null;
+        const item = b.items[b.next];
+        const gate = this.#work.gate?.(item, b.ctx) ?? null;
+        if (gate !== null) return gate;
+        const index = b.next++;
+        this.#waiting--;
+        try {
+          this.#work.apply(item, index, b.ctx);
+        } catch (e) {
+          this.#waiting -= b.items.length - b.next;
+          this.#batches.shift();
+          b.reject(e);
+          this.#settled();
+          break;
+        }
+      }
+      if (this.#batches[0] === b) {
+        this.#batches.shift();
+        b.resolve(b.ctx);
+        this.#settled();
+      }
+    }
+    return null;
+  }
+
+  #settled(): void {
+    if (this.#batches.length === 0) { for (const d of this.#drained.splice(0)) d(); }
+  }
+}

@@ -1,0 +1,251 @@
+import assert from "node:assert/strict";
+import {
+  type CheckpointCounters,
+  CheckpointScheduler,
+  type CheckpointSchedulerOptions,
+} from "../../src/service/checkpoint_scheduler.ts";
+import {
+  CheckpointConflictError,
+  type CheckpointEntry,
+  type SaveCheckpointsResult,
+} from "../../src/store/store.ts";
+import { captureLog } from "../../src/log.ts";
+
+/** A store that records each save; a test decides how each goes. */
+class FakeStore {
+  readonly saves: CheckpointEntry[][] = [];
+  /** Throws this for the next saves, while set. */
+  failWith: Error | null = null;
+  /** Waits for this before answering, while set. */
+  hold: Promise<void> | null = null;
+  async saveCheckpoints(entries: CheckpointEntry[]): Promise<SaveCheckpointsResult> {
+    this.saves.push(entries);
+    if (this.hold) await this.hold;
+    if (this.failWith) throw this.failWith;
+    return { saved: [], commits: 1 };
+  }
+  ids(i: number): string[] {
+    return this.saves[i].map((e) => e.id).sort();
+  }
+}
+
+function setup(options: CheckpointSchedulerOptions = {}, broken = new Set<string>()) {
+  const store = new FakeStore();
+  const counters: CheckpointCounters = {
+    checkpoints: 0,
+    checkpointFailures: 0,
+    checkpointCommits: 0,
+    readingsBeyondLossBound: 0,
+  };
+  const captured = captureLog("debug");
+  const gone = new Set<string>();
+  const scheduler = new CheckpointScheduler({
+    store,
+    counters,
+    log: captured.log,
+    source: {
+      snapshot(id) {
+        if (gone.has(id)) return null;
+        if (broken.has(id)) throw new Error(`cannot encode ${id}`);
+        return { bytes: new Uint8Array([id.length]), config: { id } };
+      },
+    },
+  }, { seconds: 3600, ...options });
+  return { store, counters, scheduler, entries: captured.entries, gone };
+}
+
+const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("save() saves every changed stream in one batch, each with its config, and only them", async () => {
+  const { store, scheduler, counters } = setup();
+  scheduler.changed("a", 3);
+  scheduler.changed("b"); // a config change, no reading
+  assert.equal(await scheduler.save(), true);
+  assert.deepEqual(store.ids(0), ["a", "b"]);
+  assert.deepEqual(store.saves[0].find((e) => e.id === "a")!.config, { id: "a" });
+  assert.equal(scheduler.unsaved("a"), 0);
+  assert.equal(await scheduler.save(), true);
+  assert.equal(store.saves.length, 1, "nothing changed: nothing written");
+  assert.deepEqual(counters, {
+    checkpoints: 2,
+    checkpointFailures: 0,
+    checkpointCommits: 1,
+    readingsBeyondLossBound: 0,
+  });
+  await scheduler.stop();
+});
+
+Deno.test("a stream at every/2 unsaved readings asks for a save of the due streams; those at every/4 go along", async () => {
+  const { store, scheduler } = setup({ every: 40 });
+  scheduler.changed("quiet", 9); // below every/4 = 10: stays
+  scheduler.changed("along", 10);
+  scheduler.changed("busy", 19);
+  await tick(5);
+  assert.equal(store.saves.length, 0, "nobody is due yet");
+  scheduler.changed("busy", 1); // 20 = every/2
+  await scheduler.settled();
+  await tick(5);
+  assert.equal(store.saves.length, 1);
+  assert.deepEqual(store.ids(0), ["along", "busy"]);
+  assert.equal(scheduler.unsaved("quiet"), 9);
+  await scheduler.stop();
+});
+
+Deno.test("room() holds a stream at every unsaved readings until a save made room", async () => {
+  const { store, scheduler } = setup({ every: 4 });
+  let release!: () => void;
+  store.hold = new Promise((r) => release = r);
+  scheduler.changed("s", 2); // asks for a save, which hangs on the slow disk
+  await tick(5);
+  scheduler.changed("s", 2); // 4 unsaved: the next reading must wait
+  assert.equal(scheduler.full("s"), true);
+  let roomy = false;
+  const room = scheduler.room("s").then(() => roomy = true);
+  await tick(20);
+  assert.equal(roomy, false, "held while the save is under way");
+  store.hold = null;
+  release();
+  await room;
+  assert.equal(scheduler.full("s"), false);
+  assert.ok(scheduler.unsaved("s") < 4, `unsaved after the save: ${scheduler.unsaved("s")}`);
+  await scheduler.stop();
+});
+
+Deno.test("a failed save is logged, counted and retried with back-off; meanwhile nothing is held back", async () => {
+  const { store, scheduler, counters, entries } = setup({ every: 4, retry: { minMs: 20 } });
+  store.failWith = new Error("database or disk is full");
+  scheduler.changed("s", 1);
+  assert.equal(await scheduler.save(), false);
+  assert.equal(scheduler.failing, true);
+  assert.equal(counters.checkpointFailures, 1);
+  const failed = entries().find((e) => e.event === "checkpoint.failed")!;
+  assert.equal(failed.level, "error");
+  assert.equal(failed.retryInMs, 20);
+  assert.match(String((failed.error as { message: string }).message), /disk is full/);
+  // while saves fail, readings are not held back: they are counted beyond the bound
+  scheduler.changed("s", 3);
+  assert.equal(scheduler.full("s"), false);
+  await scheduler.room("s"); // at once
+  scheduler.changed("s", 2);
+  assert.equal(counters.readingsBeyondLossBound, 2);
+  // the retries come by themselves, backing off: 20, 40, 80 ms ...
+  while (counters.checkpointFailures < 3) await tick(5);
+  const delays = entries().filter((e) => e.event === "checkpoint.failed").map((e) => e.retryInMs);
+  assert.deepEqual(delays.slice(0, 3), [20, 40, 80]);
+  store.failWith = null;
+  while (scheduler.unsaved("s") > 0) await tick(5);
+  assert.equal(scheduler.failing, false);
+  assert.equal(counters.checkpoints, 1);
+  await scheduler.stop();
+});
+
+Deno.test("a stream whose snapshot throws is skipped and retried on its own; the others are saved", async () => {
+  const broken = new Set(["bad"]);
+  const { store, scheduler, counters, entries } = setup({ retry: { minMs: 10 } }, broken);
+  scheduler.changed("bad", 5);
+  scheduler.changed("good", 5);
+  assert.equal(await scheduler.save(), false, "not everything was saved");
+  assert.deepEqual(store.ids(0), ["good"]);
+  assert.equal(scheduler.failing, false, "the store works: no back-off for the others");
+  assert.equal(counters.checkpointFailures, 1);
+  assert.equal(entries().find((e) => e.event === "checkpoint.snapshot_failed")!.stream, "bad");
+  broken.clear();
+  assert.equal(await scheduler.save(), true, "an explicit save tries it again");
+  assert.deepEqual(store.ids(1), ["bad"]);
+  await scheduler.stop();
+});
+
+Deno.test("another writer's checkpoint of one stream keeps the others saved", async () => {
+  const { store, scheduler, counters } = setup();
+  scheduler.changed("a", 1);
+  scheduler.changed("b", 1);
+  store.saveCheckpoints = (entries) => {
+    store.saves.push(entries);
+    return Promise.reject(new CheckpointConflictError(["a"], { saved: [], commits: 1 }));
+  };
+  assert.equal(await scheduler.save(), false);
+  assert.equal(scheduler.unsaved("a"), 1);
+  assert.equal(scheduler.unsaved("b"), 0);
+  assert.equal(counters.checkpoints, 1);
+  assert.equal(counters.checkpointCommits, 1);
+  await scheduler.stop();
+});
+
+Deno.test("stop() ends the periodic saves and the retries; save() still makes the final save", async () => {
+  const { store, scheduler } = setup({ seconds: 0.02, retry: { minMs: 10 } });
+  scheduler.start();
+  scheduler.changed("a", 1);
+  while (store.saves.length === 0) await tick(5);
+  assert.deepEqual(store.ids(0), ["a"], "the timer saved it");
+  store.failWith = new Error("down");
+  scheduler.changed("a", 1);
+  await scheduler.stop();
+  const n = store.saves.length;
+  await tick(60);
+  assert.equal(store.saves.length, n, "no timer, no retry after stop()");
+  store.failWith = null;
+  scheduler.changed("a", 1);
+  assert.equal(await scheduler.save(), true);
+  assert.equal(scheduler.unsaved("a"), 0);
+  assert.equal(scheduler.full("a"), false, "stopped: nothing is held back");
+});
+
+Deno.test("a deleted stream is not saved; forget() drops what it had", async () => {
+  const { store, scheduler, gone } = setup();
+  scheduler.changed("a", 2);
+  scheduler.changed("b", 2);
+  scheduler.forget("a");
+  gone.add("b"); // its model is gone, its forget() is still to come
+  assert.equal(await scheduler.save(), true);
+  assert.equal(store.saves.length, 0);
+  assert.equal(scheduler.unsaved("a"), 0);
+  await scheduler.stop();
+});
+
+Deno.test("CheckpointScheduler names a bad option", () => {
+  const deps = {
+    store: new FakeStore(),
+    source: { snapshot: () => null },
+    log: captureLog().log,
+    counters: {
+      checkpoints: 0,
+      checkpointFailures: 0,
+      checkpointCommits: 0,
+      readingsBeyondLossBound: 0,
+    },
+  };
+  assert.throws(
+    () => new CheckpointScheduler(deps, { every: 0 }),
+    /^RangeError: Cannot create checkpoint scheduler: every must be a positive integer: current value is 0$/,
+  );
+  assert.throws(
+    () => new CheckpointScheduler(deps, { seconds: NaN }),
+    /^RangeError: Cannot create checkpoint scheduler: seconds must be a positive number: current value is NaN$/,
+  );
+});
+
+Deno.test("currentSave() waits for the save under way, not for the ones queued after it", async () => {
+  const { store, scheduler } = setup();
+  let releaseFirst!: () => void, releaseSecond!: () => void;
+  store.hold = new Promise((r) => releaseFirst = r);
+  scheduler.changed("a", 1);
+  const first = scheduler.save();
+  await tick(5);
+  scheduler.changed("b", 1);
+  let secondDone = false;
+  const second = scheduler.save().then(() => secondDone = true);
+  let currentDone = false;
+  const current = scheduler.currentSave().then(() => currentDone = true);
+  await tick(10);
+  assert.equal(currentDone, false, "the first save is still writing");
+  store.hold = new Promise((r) => releaseSecond = r);
+  releaseFirst();
+  await first;
+  await current;
+  assert.equal(currentDone, true);
+  assert.equal(secondDone, false, "the save after it is still writing");
+  releaseSecond();
+  await second;
+  assert.deepEqual(store.saves.map((_, i) => store.ids(i)), [["a"], ["b"]]);
+  await scheduler.stop();
+});

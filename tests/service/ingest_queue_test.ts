@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { IngestQueue, QueueFullError } from "../../src/service/ingest_queue.ts";
+
+/** Spins for `ms` (a reading that takes time to learn). */
+function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* work */ }
+}
+
+interface Ctx {
+  done: number[];
+}
+
+Deno.test("a small batch on an idle queue is done before push() returns", async () => {
+  const seen: number[] = [];
+  const q = new IngestQueue<number, Ctx>({ apply: (x, _i, ctx) => ctx.done.push(x) });
+  const ctx = { done: seen };
+  const done = q.push([1, 2, 3], ctx);
+  assert.deepEqual(seen, [1, 2, 3], "done at once");
+  assert.equal(await done, ctx);
+  assert.equal(q.length, 0);
+  q.close();
+});
+
+Deno.test("batches are done in order; a long one works in slices and timers run between them", async () => {
+  const order: string[] = [];
+  const q = new IngestQueue<string, Ctx>(
+    { apply: (x) => (busy(0.5), order.push(x)) },
+    { sliceMs: 5 },
+  );
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const big = Array.from({ length: 200 }, (_, i) => `a${i}`); // about 100 ms of work
+  const a = q.push(big, { done: [] });
+  const b = q.push(["b0", "b1"], { done: [] });
+  assert.ok(q.length > 0 && q.length <= 202, "work is left for later turns");
+  await Promise.all([a, b]);
+  clearInterval(timer);
+  assert.deepEqual(order, [...big, "b0", "b1"]);
+  assert.ok(ticks >= 5, `a 1 ms timer ran between slices: ${ticks} times`);
+  await q.drain();
+  q.close();
+});
+
+Deno.test("an item whose gate hands back a promise waits for it, and the items after it wait too", async () => {
+  const order: string[] = [];
+  let open!: () => void;
+  const gateOpen = new Promise<void>((r) => open = r);
+  let shut = true;
+  const q = new IngestQueue<string, Ctx>({
+    apply: (x) => order.push(x),
+    gate: (x) => x === "held" && shut ? gateOpen.then(() => shut = false) : null,
+  });
+  const a = q.push(["a", "held", "b"], { done: [] });
+  const c = q.push(["c"], { done: [] });
+  assert.deepEqual(order, ["a"]);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(order, ["a"], "held until the gate opens");
+  assert.equal(q.backlogMs() > 0, true, "the waiting batch counts as backlog");
+  open();
+  await Promise.all([a, c]);
+  assert.deepEqual(order, ["a", "held", "b", "c"]);
+  q.close();
+});
+
+Deno.test("a full queue refuses a batch with QueueFullError unless forced; the first batch always fits", async () => {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => open = r);
+  let waiting = true;
+  const q = new IngestQueue<number, Ctx>(
+    { apply: () => {}, gate: () => waiting ? gate.then(() => waiting = false) : null },
+    { maxQueued: 10 },
+  );
+  const big = q.push(Array.from({ length: 25 }, (_, i) => i), { done: [] }); // alone: let in
+  assert.equal(q.length, 25);
+  assert.throws(
+    () => q.push([1], { done: [] }),
+    (e) =>
+      e instanceof QueueFullError &&
+      e.message ===
+        "Cannot queue readings: at most 10 may wait (maxQueuedReadings): current count is 25 waiting and 1 in this message; retry later",
+  );
+  const forced = q.push([1, 2], { done: [] }, true);
+  assert.equal(q.length, 27);
+  open();
+  await Promise.all([big, forced]);
+  assert.equal(q.length, 0);
+  q.close();
+});
+
+Deno.test("an apply that throws rejects its batch only; the next batch goes on", async () => {
+  const order: number[] = [];
+  const q = new IngestQueue<number, Ctx>({
+    apply: (x) => {
+      if (x === 2) throw new Error("boom");
+      order.push(x);
+    },
+  });
+  const bad = q.push([1, 2, 3], { done: [] });
+  const good = q.push([4], { done: [] });
+  await assert.rejects(bad, /^Error: boom$/);
+  await good;
+  assert.deepEqual(order, [1, 4]);
+  assert.equal(q.length, 0);
+  q.close();
+});
+
+Deno.test("backlogMs() counts the oldest batch not started; idle() runs when nothing waits", async () => {
+  let spare = 3;
+  const q = new IngestQueue<number, Ctx>({
+    apply: () => busy(2),
+    idle: () => --spare > 0,
+  }, { sliceMs: 4 });
+  assert.equal(q.backlogMs(), 0);
+  const a = q.push(Array.from({ length: 20 }, (_, i) => i), { done: [] });
+  assert.equal(q.backlogMs(), 0, "a batch under way alone is no backlog");
+  const b = q.push([1], { done: [] });
+  await new Promise((r) => setTimeout(r, 10));
+  assert.ok(q.backlogMs() >= 5, `the second batch waits: ${q.backlogMs()}`);
+  await Promise.all([a, b]);
+  await q.drain();
+  while (spare > 0) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(spare, 0, "idle work ran until it said it was done");
+  q.wake(); // nothing to do: the worker stops again
+  await new Promise((r) => setTimeout(r, 5));
+  q.close();
+});
+
+Deno.test("IngestQueue names a bad option", () => {
+  const apply = () => {};
+  assert.throws(
+    () => new IngestQueue({ apply }, { sliceMs: 0 }),
+    /^RangeError: Cannot create ingest queue: sliceMs must be a positive number: current value is 0$/,
+  );
+  assert.throws(
+    () => new IngestQueue({ apply }, { maxQueued: 1.5 }),
+    /^RangeError: Cannot create ingest queue: maxQueued must be a positive integer: current value is 1\.5$/,
+  );
+});
+
+Deno.test("refuseWaiting() rejects the batches not started that it picks; the one under way and the rest go on", async () => {
+  const order: number[] = [];
+  const q = new IngestQueue<number, Ctx>({ apply: (x) => (busy(1), order.push(x)) }, {
+    sliceMs: 3,
+  });
+  const under = q.push(Array.from({ length: 20 }, (_, i) => i), { done: [] });
+  const waiting = [q.push([100], { done: [] }), q.push([200, 201], { done: [] })];
+  const kept = q.push([300], { done: [7] });
+  assert.ok(order.length > 0 && order.length < 20, "the first batch is under way");
+  assert.equal(q.refuseWaiting(new Error("shutting down"), (ctx) => ctx.done.length === 0), 3);
+  for (const w of waiting) await assert.rejects(w, /^Error: shutting down$/);
+  await under;
+  await kept;
+  await q.drain();
+  assert.deepEqual(order, [...Array.from({ length: 20 }, (_, i) => i), 300]);
+  assert.equal(q.length, 0);
+  q.close();
+});
