@@ -352,7 +352,11 @@ Deno.test("put() refuses a config over 64 KiB as invalid before anything changes
   const kv = await Deno.openKv(":memory:");
   try {
     const { log, entries } = captureLog("debug");
-    const svc = new Service({ options: { checkpointEvery: 50, maxValuesPerStream: 256 }, store: new Store(kv), log });
+    const svc = new Service({
+      options: { checkpointEvery: 50, maxValuesPerStream: 256 },
+      store: new Store(kv),
+      log,
+    });
     await svc.ingest(sine("kitchen", 0, 30), "http");
     const refused = await svc.put("big", { columns: WIDE, targets: [...WIDE] }).catch((e) => e);
     assert.ok(refused instanceof ServiceError, String(refused));
