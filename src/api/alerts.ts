@@ -45,12 +45,35 @@ export interface AlertsDeps {
 
 const TIMES = "(ms or s since 1970, or an RFC 3339 time with a zone)";
 
+/** The states a stored alert is in; the event types are something else. */
+export const ALERT_STATES = ["open", "acknowledged", "resolved"] as const;
+
+/** The types of alert events, which a client may give as a state by mistake. */
+const EVENT_TYPES: readonly string[] = ["opened", "resolved", "new_normal"];
+
+/**
+ * `?state=`: one of ALERT_STATES. An event type given as a state is
+ * refused with what it means.
+ */
+export const alertStateParam = z.enum(ALERT_STATES, {
+  error: (issue) =>
+    Array.isArray(issue.input)
+      ? "must be given once"
+      : `must be one of ${ALERT_STATES.join(", ")}${
+        EVENT_TYPES.includes(String(issue.input))
+          ? ` (${issue.input} is a type of alert event, not a state: an opened event is ` +
+            "open until it is acknowledged; resolved and new_normal events are resolved)"
+          : ""
+      }`,
+}).meta({
+  description: "open (an opened alert not acknowledged), acknowledged, or resolved (the " +
+    "resolved and new_normal events)",
+});
+
 /** The query of `GET /v1/alerts` (and, without `stream`, of a stream's anomalies). */
 export const alertListQuery = z.strictObject({
   stream: streamId.optional(),
-  state: z.string({ error: "must be given once" }).regex(/^[A-Za-z_]{1,32}$/, {
-    error: "must be a state such as open, acknowledged or resolved",
-  }).optional().meta({ description: "open, acknowledged or resolved" }),
+  state: alertStateParam.optional(),
   since: timeParam.optional().meta({ description: `Only alerts at or after this time ${TIMES}` }),
   until: timeParam.optional().meta({ description: `Only alerts before this time ${TIMES}` }),
   after: alertIdParam.optional().meta({ description: "Only alerts after this id" }),
