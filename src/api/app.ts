@@ -24,6 +24,7 @@ import { healthRoutes } from "./health.ts";
 import { ingestRoutes } from "./ingest.ts";
 import { DEFAULT_MAX_BODY_BYTES, limitBody } from "./limit_body.ts";
 import { requireToken } from "./require_token.ts";
+import { routeNotFound } from "./route_not_found.ts";
 import { StreamCreationLimit } from "./stream_creation_limit.ts";
 import { type ApiEnv, createRouter } from "./router.ts";
 import { servicePorts } from "./service_ports.ts";
@@ -211,12 +212,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     return c.json(document, 200);
   });
 
-  app.notFound((c) =>
-    c.json({
-      error: `Cannot ${c.req.method} ${c.req.path}: no such route (the API is under /v1/, ` +
-        `with /healthz, /readyz, /metrics and /openapi.json)`,
-    }, 404)
-  );
+  // a known path with another method: 405 with Allow; an unknown path: 404
+  app.notFound(routeNotFound(app));
 
   app.onError(errorHandler(log));
 

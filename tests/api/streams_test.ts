@@ -130,14 +130,59 @@ Deno.test("unknown streams, alerts and routes answer 404 with a JSON error", asy
         ["GET", "/v1/streams/nope/anomalies"],
         ["POST", "/v1/alerts/0000000000000042/ack"],
         ["GET", "/v2/anything"],
-        ["POST", "/v1/streams"],
+        ["GET", "/v1/streams/nope/forecasts"],
       ]
     ) {
       const r = await json(await d.request(method, path));
       assert.equal(r.status, 404, `${method} ${path}`);
       const msg = errorOf(r.body);
-      if (path.includes("nope")) assert.ok(msg.includes('"nope"'), msg);
+      if (path.includes("nope") && !path.endsWith("forecasts")) {
+        assert.ok(msg.includes('"nope"'), msg);
+      }
     }
+    const r = await json(await d.request("GET", "/v2/anything"));
+    assert.equal(
+      errorOf(r.body),
+      "Cannot GET /v2/anything: no such route (the API is under /v1/, with /healthz, /readyz, " +
+        "/metrics and /openapi.json; the dashboard is at / and the API's reference at /docs)",
+    );
+  } finally {
+    await d.close();
+  }
+});
+
+Deno.test("a known path asked with another method answers 405 with Allow; OPTIONS answers 204 with Allow", async () => {
+  const d = await startDaemon();
+  try {
+    const cases: [string, string, string][] = [
+      ["POST", "/v1/streams", "GET, HEAD, OPTIONS"],
+      ["DELETE", "/v1/alerts", "GET, HEAD, OPTIONS"],
+      ["PATCH", "/v1/streams/nope", "GET, HEAD, PUT, DELETE, OPTIONS"],
+      ["GET", "/v1/alerts/42/ack", "POST, OPTIONS"],
+      ["PUT", "/v1/readings", "POST, OPTIONS"],
+      ["POST", "/healthz", "GET, HEAD, OPTIONS"],
+      ["DELETE", "/", "GET, HEAD, OPTIONS"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await d.request(method, path);
+      assert.equal(res.headers.get("allow"), allow, `${method} ${path}: Allow`);
+      const r = await json(res);
+      assert.equal(r.status, 405, `${method} ${path}`);
+      assert.equal(
+        errorOf(r.body),
+        `Cannot ${method} ${path}: the method must be one of ${allow}: current value is "${method}"`,
+      );
+    }
+    const options = await d.request("OPTIONS", "/v1/streams/boiler");
+    assert.equal(options.status, 204);
+    assert.equal(options.headers.get("allow"), "GET, HEAD, PUT, DELETE, OPTIONS");
+    assert.equal(await options.text(), "");
+    const head = await d.request("HEAD", "/v1/streams");
+    assert.equal(head.status, 200, "HEAD is answered by the GET route");
+    await head.body?.cancel();
+    const unknown = await d.request("OPTIONS", "/v2/anything");
+    assert.equal(unknown.status, 404, "OPTIONS of an unknown path");
+    await unknown.body?.cancel();
   } finally {
     await d.close();
   }
