@@ -588,6 +588,15 @@ export class Service implements AlertSource, IngestSink {
     return (await this.#store.listAlerts(filter)).map(storedAlert);
   }
 
+  /** The stored alert `id` (16 digits); a ServiceError (not_found) when there is none. */
+  async alert(id: string): Promise<StoredAlert> {
+    const record = await this.#store.getAlert(id);
+    if (!record) {
+      throw new ServiceError("not_found", `Cannot get alert: id must exist: "${id}" is unknown`);
+    }
+    return storedAlert(record);
+  }
+
   /** Adds a live alert subscriber (see {@link AlertSource}). */
   subscribe(sub: AlertSubscriber): () => void {
     return this.hub.subscribe(sub);
@@ -598,6 +607,7 @@ export class Service implements AlertSource, IngestSink {
     return this.hub.size;
   }
 
+  /** Acknowledges the stored alert `id` once (a second time keeps the first `acknowledgedAt`). */
   async acknowledge(id: string): Promise<StoredAlert> {
     const record = await this.#store.acknowledgeAlert(id, this.#now());
     const a = record && storedAlert(record);

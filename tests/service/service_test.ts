@@ -167,6 +167,14 @@ Deno.test("Service stores an alert before it reaches live subscribers, with its 
     assert.deepEqual(got, stored.map((e) => `${e.id}:${e.stream}:${e.type}`));
     const acked = await svc.acknowledge(stored[0].id);
     assert.equal(acked.state, "acknowledged");
+    assert.deepEqual(await svc.alert(stored[0].id), acked, "alert() reads it back");
+    assert.deepEqual(await svc.acknowledge(stored[0].id), acked, "a second ack changes nothing");
+    await assert.rejects(
+      svc.alert("0000000000009999"),
+      (e) =>
+        e instanceof ServiceError && e.kind === "not_found" &&
+        e.message === 'Cannot get alert: id must exist: "0000000000009999" is unknown',
+    );
   });
 });
 
