@@ -2,7 +2,8 @@
  * Alert routes: the stored history, acknowledgement, and the live feeds.
  *
  *   GET  /v1/alerts            ?stream&state&since&until&after&before&limit&order
- *   POST /v1/alerts/{id}/ack
+ *   GET  /v1/alerts/{id}
+ *   POST /v1/alerts/{id}/ack   once: a second acknowledgement keeps the first time
  *   GET  /v1/alerts/events     Server-Sent Events; ?stream=a,b&after=ID, Last-Event-ID
  *   GET  /v1/alerts/ws         WebSocket, one JSON alert per message; ?stream=a,b&after=ID
  */
@@ -27,9 +28,14 @@ import {
 } from "./validate.ts";
 import { acceptWebSocket, webSocketResponses } from "./websocket.ts";
 
-/** The alerts as the routes use them: the port every channel reads, and acknowledgement. */
+/** The alerts as the routes use them: the port every channel reads, one alert, acknowledgement. */
 export interface AlertsPort extends AlertSource {
-  /** Marks a stored alert acknowledged; a ServiceError (not_found) when there is none. */
+  /** A stored alert; a ServiceError (not_found) when there is none. */
+  alert(id: string): Promise<StoredAlert>;
+  /**
+   * Marks a stored alert acknowledged, once (an alert acknowledged before is
+   * answered as it is); a ServiceError (not_found) when there is none.
+   */
   acknowledge(id: string): Promise<StoredAlert>;
 }
 
@@ -136,11 +142,30 @@ const listRoute = createRoute({
   },
 });
 
+const getRoute = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags: ["alerts"],
+  summary: "One stored alert",
+  description: "What a client polls to see an alert acknowledged elsewhere.",
+  middleware: [action("get alert")] as const,
+  request: { params: z.strictObject({ id: alertIdParam }) },
+  responses: {
+    200: {
+      description: "The alert",
+      content: { "application/json": { schema: storedAlertSchema } },
+    },
+    ...errorResponses(400, 404),
+  },
+});
+
 const ackRoute = createRoute({
   method: "post",
   path: "/{id}/ack",
   tags: ["alerts"],
   summary: "Acknowledge an alert",
+  description: "Sets `state` to acknowledged and `acknowledgedAt`. Acknowledging an alert " +
+    "again answers it as it is: `acknowledgedAt` stays the time of the first acknowledgement.",
   middleware: [action("acknowledge alert")] as const,
   request: { params: z.strictObject({ id: alertIdParam }) },
   responses: {
@@ -246,6 +271,9 @@ export function alertRoutes(deps: AlertsDeps): OpenAPIHono<ApiEnv> {
       socket.onerror = () => feed.close();
     });
   });
+
+  // after /events and /ws, which its {id} would otherwise take
+  app.openapi(getRoute, async (c) => c.json(await alerts.alert(c.req.valid("param").id), 200));
 
   return app;
 }

@@ -105,6 +105,48 @@ Deno.test("GET /v1/alerts filters by stream, state, time and id, pages both ways
   }
 });
 
+Deno.test("GET /v1/alerts/{id} answers one alert; a second ack keeps the first acknowledgedAt", async () => {
+  const d = await startDaemon();
+  try {
+    await d.store.appendAlert({ stream: "a", time: T, type: "opened", state: "open" });
+    let r = await json(await d.request("GET", "/v1/alerts/1"));
+    assert.equal(r.status, 200);
+    assert.deepEqual(
+      [r.body.id, r.body.stream, r.body.state, r.body.acknowledgedAt],
+      ["0000000000000001", "a", "open", undefined],
+    );
+    assert.deepEqual(
+      (await json(await d.request("GET", "/v1/alerts/0000000000000001"))).body,
+      r.body,
+    );
+
+    const first = await json(await d.request("POST", "/v1/alerts/1/ack"));
+    assert.equal(first.status, 200);
+    assert.equal(typeof first.body.acknowledgedAt, "number");
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the service's clock (Date.now) moves on
+    const second = await json(await d.request("POST", "/v1/alerts/1/ack"));
+    assert.equal(second.status, 200);
+    assert.deepEqual(second.body, first.body, "the second acknowledgement changes nothing");
+    r = await json(await d.request("GET", "/v1/alerts/1"));
+    assert.deepEqual(r.body, first.body, "GET shows the acknowledgement");
+
+    r = await json(await d.request("GET", "/v1/alerts/42"));
+    assert.deepEqual([r.status, r.body], [404, {
+      error: 'Cannot get alert: id must exist: "0000000000000042" is unknown',
+    }]);
+    r = await json(await d.request("GET", "/v1/alerts/latest"));
+    assert.deepEqual([r.status, r.body], [400, {
+      error: "Cannot get alert: 'id' must be an alert id of 1-16 decimal digits: current value " +
+        'is "latest"',
+    }]);
+    const feed = await d.request("GET", "/v1/alerts/ws");
+    assert.equal(feed.status, 426, "/ws is still the WebSocket feed, not an id");
+    await feed.body?.cancel();
+  } finally {
+    await d.close();
+  }
+});
+
 Deno.test("GET /v1/alerts?state= takes open, acknowledged or resolved; anything else is a 400 naming them", async () => {
   const d = await startDaemon();
   try {
