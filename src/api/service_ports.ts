@@ -25,7 +25,7 @@ export interface ServicePorts {
 export function servicePorts(service: Service): ServicePorts {
   return {
     streams: {
-      list: () => service.list(),
+      ids: () => [...service.records.keys()].sort(),
       summary: (id) => service.summary(id),
       record: (id) => service.records.get(id),
       put: (id, spec) => service.put(id, spec),

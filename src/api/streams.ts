@@ -2,7 +2,7 @@
  * Stream routes: list, get, create or change, delete; the forecast, the
  * threshold crossing and the anomaly history of a stream.
  *
- *   GET    /v1/streams
+ *   GET    /v1/streams                 ?after&limit (paged by id)
  *   GET    /v1/streams/{id}
  *   PUT    /v1/streams/{id}            {preset?, columns?, targets?, periodMs?, frozen?}
  *   DELETE /v1/streams/{id}
@@ -51,8 +51,8 @@ import {
 
 /** The streams as the routes use them. */
 export interface StreamsPort {
-  /** Every stream's summary, by id. */
-  list(): StreamSummary[];
+  /** Every stream's id, sorted. */
+  ids(): string[];
   /** A stream's summary; a ServiceError (not_found) when there is none. */
   summary(id: string): StreamSummary;
   /** A stream's record, or undefined when there is none. */
@@ -113,6 +113,18 @@ export const streamSpecSchema = z.strictObject({
   }
 }).meta({ id: "StreamSpec", description: "How to create or change a stream" });
 
+/** Streams a page lists when the client names no limit. */
+export const STREAM_PAGE_DEFAULT = 100;
+
+const listQuery = z.strictObject({
+  after: streamId.optional().meta({
+    description: "Only streams whose id sorts after this one: the `next` of the page before",
+  }),
+  limit: intParam(1, 1000).optional().meta({
+    description: `At most this many (default ${STREAM_PAGE_DEFAULT})`,
+  }),
+});
+
 const forecastQuery = z.strictObject({
   horizon: intParam(1, 512).optional().meta({ description: "Steps ahead; default: the preset's" }),
 });
@@ -141,13 +153,17 @@ const listRoute = createRoute({
   method: "get",
   path: "/",
   tags: ["streams"],
-  summary: "Every stream",
+  summary: "The streams, a page at a time",
+  description: `Sorted by id, ${STREAM_PAGE_DEFAULT} a page unless \`limit\` says otherwise; ` +
+    "`next` is the cursor of the next page (give it as `after`), null on the last.",
+  middleware: [action("list streams")] as const,
+  request: { query: listQuery },
   responses: {
     200: {
-      description: "The streams, by id",
+      description: "A page of streams, by id",
       content: { "application/json": { schema: streamListSchema } },
     },
-    ...errorResponses(),
+    ...errorResponses(400),
   },
 });
 
@@ -274,10 +290,17 @@ export function streamRoutes({ streams, alerts }: StreamsDeps): OpenAPIHono<ApiE
     return rec;
   };
 
-  app.openapi(
-    listRoute,
-    (c) => c.json({ streams: streams.list().map(streamSummaryJson) }, 200),
-  );
+  app.openapi(listRoute, (c) => {
+    const { after, limit = STREAM_PAGE_DEFAULT } = c.req.valid("query");
+    const ids = streams.ids();
+    let start = 0;
+    if (after !== undefined) { while (start < ids.length && ids[start] <= after) start++; }
+    const page = ids.slice(start, start + limit);
+    return c.json({
+      streams: page.map((id) => streamSummaryJson(streams.summary(id))),
+      next: start + limit < ids.length ? page[page.length - 1] : null,
+    }, 200);
+  });
 
   app.openapi(
     getRoute,

@@ -52,6 +52,22 @@ function postJson(path, fetchFn) {
     method: "POST"
   }, fetchFn);
 }
+var STREAM_PAGE = 1e3;
+async function getAllStreams(fetchFn) {
+  const out = [];
+  let after = null;
+  for (; ; ) {
+    const page = await getJson("v1/streams", {
+      limit: STREAM_PAGE,
+      after
+    }, fetchFn);
+    out.push(...page.streams);
+    if (page.next === null || page.next === void 0 || after !== null && page.next <= after) {
+      return out;
+    }
+    after = page.next;
+  }
+}
 function openAlertEvents(after, on) {
   const source = new EventSource(apiUrl("v1/alerts/events", {
     after: after ?? "0"
@@ -688,8 +704,7 @@ function chosenStream() {
 }
 async function loadStreams() {
   try {
-    const { streams } = await getJson("v1/streams");
-    state.streams = streams;
+    state.streams = await getAllStreams();
     setProblem("streams", null);
   } catch (e) {
     setProblem("streams", messageOf(e));

@@ -190,7 +190,8 @@ Deno.test("formatMetrics() averages each horizon over the streams that scored it
 Deno.test("an unexpected failure is logged once with its cause and answered with a generic 500", async () => {
   const d = await startDaemon();
   try {
-    d.service.list = () => {
+    await d.service.put("boiler", { columns: ["v"] });
+    d.service.summary = () => {
       throw new Error("disk on fire at /secret/path");
     };
     const r = await json(await d.request("GET", "/v1/streams"));

@@ -54,6 +54,7 @@ Deno.test("PUT /v1/streams/{id} creates (201) then changes (200); GET shows the 
     r = await json(await d.request("GET", "/v1/streams"));
     assert.equal(r.status, 200);
     assert.deepEqual(r.body.streams.map((s: { id: string }) => s.id), ["boiler", "other"]);
+    assert.equal(r.body.next, null, "one page holds them all");
 
     r = await json(await d.request("PUT", "/v1/streams/boiler", { frozen: true }));
     assert.equal(r.status, 200);
@@ -113,6 +114,54 @@ Deno.test("PUT /v1/streams/{id} answers 400 naming the field, the constraint and
       includesAll(errorOf(r.body), fragments);
     }
     assert.equal(d.service.records.size, 0, "no stream was created by a bad request");
+  } finally {
+    await d.close();
+  }
+});
+
+Deno.test("GET /v1/streams pages by id: limit (default 100), after, and next until the last page", async () => {
+  const d = await startDaemon();
+  try {
+    const ids = Array.from({ length: 105 }, (_, i) => `s${String(i).padStart(3, "0")}`);
+    for (const id of ids.toReversed()) await d.service.put(id, { columns: ["v"] });
+    const idsOf = (body: { streams: { id: string }[] }) => body.streams.map((s) => s.id);
+
+    let r = await json(await d.request("GET", "/v1/streams"));
+    assert.equal(r.status, 200);
+    assert.deepEqual(idsOf(r.body), ids.slice(0, 100), "the first 100, sorted");
+    assert.equal(r.body.next, "s099");
+    r = await json(await d.request("GET", `/v1/streams?after=${r.body.next}`));
+    assert.deepEqual(idsOf(r.body), ids.slice(100));
+    assert.equal(r.body.next, null, "the last page");
+
+    const seen: string[] = [];
+    let next: string | null = null;
+    do {
+      r = await json(
+        await d.request("GET", `/v1/streams?limit=7${next === null ? "" : `&after=${next}`}`),
+      );
+      assert.ok(r.body.streams.length <= 7);
+      seen.push(...idsOf(r.body));
+      next = r.body.next;
+    } while (next !== null);
+    assert.deepEqual(seen, ids, "following next visits every stream once, in order");
+
+    r = await json(await d.request("GET", "/v1/streams?limit=5&after=s100"));
+    assert.deepEqual([idsOf(r.body), r.body.next], [["s101", "s102", "s103", "s104"], null]);
+    r = await json(await d.request("GET", "/v1/streams?limit=4&after=s100"));
+    assert.deepEqual([idsOf(r.body), r.body.next], [["s101", "s102", "s103", "s104"], null]);
+    r = await json(await d.request("GET", "/v1/streams?after=a"));
+    assert.equal(idsOf(r.body)[0], "s000", "after an id that is not a stream");
+    r = await json(await d.request("GET", "/v1/streams?after=zzz"));
+    assert.deepEqual([idsOf(r.body), r.body.next], [[], null]);
+
+    r = await json(await d.request("GET", "/v1/streams?limit=0&after=a%20b"));
+    assert.equal(r.status, 400);
+    includesAll(errorOf(r.body), [
+      "Cannot list streams:",
+      "'limit' must be an integer from 1 to 1000",
+      "'after' must be a stream id",
+    ]);
   } finally {
     await d.close();
   }

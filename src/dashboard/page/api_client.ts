@@ -2,7 +2,7 @@
  * The page's requests: JSON reads, the acknowledgement, and the live alert
  * feed. Every URL comes from {@link apiUrl}.
  */
-import type { StoredAlert } from "./api_types.ts";
+import type { StoredAlert, StreamJson, StreamPageJson } from "./api_types.ts";
 import { apiUrl, type Query } from "./api_url.ts";
 
 /** A request the API refused or that failed: the API's `error` message and the status. */
@@ -54,6 +54,28 @@ export function getJson<T>(path: string, query: Query = {}, fetchFn?: FetchLike)
 /** POST to `path` (no body), answered with JSON. */
 export function postJson<T>(path: string, fetchFn?: FetchLike): Promise<T> {
   return requestJson<T>(path, {}, { method: "POST" }, fetchFn);
+}
+
+/** Streams asked for a page: the most `GET /v1/streams` gives. */
+const STREAM_PAGE = 1000;
+
+/** Every stream, sorted by id: `GET /v1/streams` page after page, following `next`. */
+export async function getAllStreams(fetchFn?: FetchLike): Promise<StreamJson[]> {
+  const out: StreamJson[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page: StreamPageJson = await getJson<StreamPageJson>(
+      "v1/streams",
+      { limit: STREAM_PAGE, after },
+      fetchFn,
+    );
+    out.push(...page.streams);
+    // a cursor that does not move on would loop for ever
+    if (page.next === null || page.next === undefined || (after !== null && page.next <= after)) {
+      return out;
+    }
+    after = page.next;
+  }
 }
 
 /** What the live alert feed reports. */

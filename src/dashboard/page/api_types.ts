@@ -35,6 +35,12 @@ export interface StreamJson {
   horizons: HorizonJson[];
 }
 
+/** A page of `GET /v1/streams`: `next` is the `after` of the next page, null on the last. */
+export interface StreamPageJson {
+  streams: StreamJson[];
+  next: string | null;
+}
+
 /** A target's forecast path. */
 export interface PathJson {
   point: number[];

@@ -15,7 +15,7 @@ import type {
   StoredAlert,
   StreamJson,
 } from "./api_types.ts";
-import { ApiError, getJson, openAlertEvents, postJson } from "./api_client.ts";
+import { ApiError, getAllStreams, getJson, openAlertEvents, postJson } from "./api_client.ts";
 import { apiPath } from "./api_url.ts";
 import { alertContext, AlertList, alertTitle, canAcknowledge } from "./alert_list.ts";
 import { Chart } from "./chart.ts";
@@ -120,8 +120,7 @@ function chosenStream(): StreamJson | undefined {
 
 async function loadStreams(): Promise<void> {
   try {
-    const { streams } = await getJson<{ streams: StreamJson[] }>("v1/streams");
-    state.streams = streams;
+    state.streams = await getAllStreams();
     setProblem("streams", null);
   } catch (e) {
     setProblem("streams", messageOf(e));

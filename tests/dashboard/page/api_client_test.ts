@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { ApiError, getJson, postJson } from "../../../src/dashboard/page/api_client.ts";
+import {
+  ApiError,
+  getAllStreams,
+  getJson,
+  postJson,
+} from "../../../src/dashboard/page/api_client.ts";
 
 /** A fetch that records its calls and answers `status` with `body`. */
 function fakeFetch(status: number, body: string) {
@@ -53,5 +58,32 @@ Deno.test("a failure without the API's JSON names the method, the path and the s
     assert.ok(e instanceof ApiError);
     assert.equal(e.message, "POST v1/alerts/1/ack answered 502");
     assert.equal(f.calls[0].init?.method, "POST");
+  });
+});
+
+Deno.test("getAllStreams() follows next from page to page and stops at the last", async () => {
+  await withPage(async () => {
+    const pages: Record<string, string> = {
+      "": '{"streams":[{"id":"a"},{"id":"b"}],"next":"b"}',
+      b: '{"streams":[{"id":"c"}],"next":"c"}',
+      c: '{"streams":[],"next":null}',
+    };
+    const urls: string[] = [];
+    const fetchFn = (url: string) => {
+      urls.push(url);
+      const after = new URL(url).searchParams.get("after") ?? "";
+      return Promise.resolve(new Response(pages[after], { status: 200 }));
+    };
+    const streams = await getAllStreams(fetchFn);
+    assert.deepEqual(streams.map((s) => s.id), ["a", "b", "c"]);
+    assert.deepEqual(urls, [
+      "http://127.0.0.1:9/v1/streams?limit=1000",
+      "http://127.0.0.1:9/v1/streams?limit=1000&after=b",
+      "http://127.0.0.1:9/v1/streams?limit=1000&after=c",
+    ]);
+    const stuck = await getAllStreams(() =>
+      Promise.resolve(new Response('{"streams":[{"id":"a"}],"next":"a"}'))
+    );
+    assert.deepEqual(stuck.map((s) => s.id), ["a", "a"], "a cursor that does not move ends it");
   });
 });
