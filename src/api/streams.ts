@@ -9,7 +9,8 @@
  *   GET    /v1/streams/{id}/forecast   ?horizon=N
  *   GET    /v1/streams/{id}/crossing   ?target=T&above=X | &below=X
  *   GET    /v1/streams/{id}/anomalies  ?since&until&limit&order
- *   GET    /v1/streams/{id}/recent     ?after&limit
+ *   GET    /v1/streams/{id}/recent     ?after&limit (JSON, or CSV with Accept: text/csv)
+ *   GET    /v1/streams/{id}/recent.csv ?after&limit
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
@@ -24,7 +25,10 @@ import type {
   StreamSpec,
   StreamSummary,
 } from "../service/service.ts";
+import type { Context } from "hono";
 import { alertListQuery, alertPage } from "./alerts.ts";
+import { preferredType } from "./preferred_type.ts";
+import { CSV_TYPE, RECENT_CSV_COLUMNS, recentCsv } from "./recent_csv.ts";
 import { alertPageSchema } from "./alert_json.ts";
 import { errorResponses, fail } from "./errors.ts";
 import { action, type ApiEnv, createRouter } from "./router.ts";
@@ -262,18 +266,59 @@ const anomaliesRoute = createRoute({
   },
 });
 
+/** The CSV form of the recent readings, as /openapi.json shows it. */
+const recentCsvContent = {
+  "text/csv": {
+    schema: z.string().meta({
+      description:
+        `One row per reading and target, oldest first: ${
+          RECENT_CSV_COLUMNS.join(", ")
+        } (time in RFC 3339; forecast, lower, upper and residual = value - forecast empty where ` +
+        "no forecast was made); a header row, CRLF line ends",
+      examples: [
+        "time,target,value,forecast,lower,upper,residual\r\n" +
+        "2025-06-02T00:25:00.000Z,temperature,25.5,24.5,22.75,26.25,1\r\n",
+      ],
+    }),
+  },
+};
+
 const recentRoute = createRoute({
   method: "get",
   path: "/{id}/recent",
   tags: ["streams"],
   summary: "The stream's last readings, each with the forecast made for it",
-  description: "Kept in memory since the daemon started (`recentReadings` per stream).",
+  description: "Kept in memory since the daemon started (`recentReadings` per stream). JSON in " +
+    "columns, or CSV rows when `Accept` prefers `text/csv` (or ask `/recent.csv`).",
   middleware: [action("list recent readings")] as const,
   request: { params: pathSchema, query: recentQuery },
   responses: {
     200: {
-      description: "The readings, oldest first, in columns",
-      content: { "application/json": { schema: recentSchema } },
+      description: "The readings, oldest first: in columns (JSON) or in rows (CSV)",
+      content: { "application/json": { schema: recentSchema }, ...recentCsvContent },
+    },
+    ...errorResponses(400, 404),
+  },
+});
+
+const recentCsvRoute = createRoute({
+  method: "get",
+  path: "/{id}/recent.csv",
+  tags: ["streams"],
+  summary: "The stream's last readings, forecasts and residuals as CSV",
+  description: "The readings of `/recent` as a CSV file to download: time, target, value, " +
+    "forecast, lower, upper, residual.",
+  middleware: [action("export recent readings")] as const,
+  request: { params: pathSchema, query: recentQuery },
+  responses: {
+    200: {
+      description: "The readings, oldest first, one row per reading and target",
+      headers: z.object({
+        "content-disposition": z.string().meta({
+          examples: ['attachment; filename="boiler.recent.csv"'],
+        }),
+      }),
+      content: recentCsvContent,
     },
     ...errorResponses(400, 404),
   },
@@ -331,9 +376,32 @@ export function streamRoutes({ streams, alerts }: StreamsDeps): OpenAPIHono<ApiE
     return c.body(null, 204);
   });
 
+  /** The recent readings of `id` as CSV; `/recent.csv` answers a file named after the stream. */
+  const csv = (c: Context<ApiEnv>, id: string, recent: StreamRecent, file: boolean) =>
+    c.body(
+      recentCsv(recent),
+      200,
+      file
+        ? {
+          "content-type": CSV_TYPE,
+          "content-disposition": `attachment; filename="${id}.recent.csv"`,
+        }
+        : { "content-type": CSV_TYPE, vary: "accept" },
+    );
+
   app.openapi(recentRoute, (c) => {
     const { id } = c.req.valid("param");
-    return c.json(recentJson(id, streams.recent(id, c.req.valid("query"))), 200);
+    const recent = streams.recent(id, c.req.valid("query"));
+    if (preferredType(c.req.header("accept"), ["application/json", "text/csv"]) === "text/csv") {
+      return csv(c, id, recent, false);
+    }
+    c.header("vary", "accept");
+    return c.json(recentJson(id, recent), 200);
+  });
+
+  app.openapi(recentCsvRoute, (c) => {
+    const { id } = c.req.valid("param");
+    return csv(c, id, streams.recent(id, c.req.valid("query")), true);
   });
 
   app.openapi(forecastRoute, (c) => {

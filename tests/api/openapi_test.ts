@@ -66,6 +66,7 @@ Deno.test("GET /openapi.json documents every route the app answers, and only tho
       "GET /v1/streams/{id}/crossing",
       "GET /v1/streams/{id}/forecast",
       "GET /v1/streams/{id}/recent",
+      "GET /v1/streams/{id}/recent.csv",
       "POST /v1/alerts/{id}/ack",
       "POST /v1/readings",
       "POST /v1/streams/{id}/readings",
@@ -164,6 +165,15 @@ Deno.test("the document names bodies, query parameters, headers, SSE and WebSock
         "500",
       ]);
     }
+    assert.deepEqual(Object.keys(paths["/v1/streams/{id}/recent"].get.responses["200"].content), [
+      "application/json",
+      "text/csv",
+    ]);
+    assert.deepEqual(
+      Object.keys(paths["/v1/streams/{id}/recent.csv"].get.responses["200"].content),
+      ["text/csv"],
+    );
+    assert.deepEqual(params(paths["/v1/streams"].get, "query"), ["after", "limit"]);
     assert.deepEqual(Object.keys(paths["/metrics"].get.responses["200"].content), [
       "text/plain; version=0.0.4",
     ]);
