@@ -12,10 +12,17 @@ import { Engine } from "../stream/engine.ts";
 import { ReadingError, type StreamModel } from "../stream/stream.ts";
 import type { AlertEvent, StoredAlert } from "../domain/alert.ts";
 import type { AlertListFilter, AlertSource, AlertSubscriber } from "../alerts/alert_source.ts";
-import type { IngestResult, IngestSink, Rejection, Source } from "../ingest/ingest_sink.ts";
+import type {
+  IngestResult,
+  IngestSink,
+  Refusal,
+  Rejection,
+  Source,
+} from "../ingest/ingest_sink.ts";
 import { showValue } from "../domain/show_value.ts";
 import { getPreset, type Preset } from "../stream/preset.ts";
 import { AlertHub } from "./alert_hub.ts";
+import { RecentRejects, type RejectEntry } from "./recent_rejects.ts";
 import {
   keepRecent,
   RECENT_CAPACITY,
@@ -57,7 +64,7 @@ export interface StreamSpec {
   frozen?: boolean;
 }
 
-export type { IngestResult, Rejection, Source };
+export type { IngestResult, Refusal, RejectEntry, Rejection, Source };
 
 /**
  * What kind of request a ServiceError refuses: `invalid` (the request itself
@@ -189,6 +196,8 @@ export class Service implements AlertSource, IngestSink {
   readonly #dirty = new Map<string, number>();
   /** A reading's values in column order, one buffer per stream model. */
   readonly #rows = new WeakMap<StreamModel, Float64Array>();
+  /** The last refusals of each source, for GET /v1/rejects. */
+  readonly #refusals = new RecentRejects();
   /** The last readings of each stream with the forecasts made for them; null when none are kept. */
   readonly #recent: RecentReadings | null;
   #saving: Promise<void> = Promise.resolve();
@@ -345,15 +354,31 @@ export class Service implements AlertSource, IngestSink {
           this.counters.rejects[reason] = (this.counters.rejects[reason] ?? 0) + 1;
         }
         if (reason === "error") this.#log.error("ingest.failed", { stream: r.stream, error: e });
-        rejected.push({ index, stream: r.stream, reason, message: (e as Error).message });
+        const message = (e as Error).message;
+        this.#refusals.record({ time: this.#now(), source, stream: r.stream, reason, message });
+        rejected.push({ index, stream: r.stream, reason, message });
       }
     });
     return { accepted, rejected };
   }
 
-  /** Counts a message a source could not parse. */
-  reject(reason: string): void {
+  /**
+   * Counts a message a source refused; with `refusal`, keeps it among the
+   * last refusals of its source (see {@link lastRejects}).
+   */
+  reject(reason: string, refusal?: Refusal): void {
     this.counters.rejects[reason] = (this.counters.rejects[reason] ?? 0) + 1;
+    if (refusal) this.#refusals.record({ time: this.#now(), reason, ...refusal });
+  }
+
+  /**
+   * The last refusals of each source that refused something (sources
+   * sorted, newest first), and how many each source keeps at most.
+   */
+  lastRejects(): { capacity: number; sources: Record<string, RejectEntry[]> } {
+    const sources: Record<string, RejectEntry[]> = {};
+    for (const source of this.#refusals.sources()) sources[source] = this.#refusals.list(source);
+    return { capacity: this.#refusals.capacity, sources };
   }
 
   /** The time of stream `id`'s newest reading (ms), or null: unknown stream, or no reading yet. */

@@ -53,6 +53,58 @@ Deno.test("Service creates a stream on its first reading, with that reading's va
   });
 });
 
+Deno.test("Service keeps the last refusals per source: readings it refused and messages sources refused", async () => {
+  const kv = await Deno.openKv(":memory:");
+  let now = T0 + 1;
+  try {
+    const svc = new Service({ store: new Store(kv), log: captureLog().log, now: () => now });
+    assert.deepEqual(svc.lastRejects(), { capacity: 20, sources: {} });
+    svc.ingest([{ stream: "k", ts: T0, values: { temp: 21 } }], "mqtt");
+    now = T0 + 2;
+    const r = svc.ingest([{ stream: "k", ts: T0 - STEP, values: { temp: 20 } }], "mqtt");
+    assert.equal(r.rejected.length, 1);
+    now = T0 + 3;
+    svc.reject("bad_json", {
+      source: "mqtt",
+      stream: null,
+      topic: "sensors/k",
+      message: "Cannot ingest reading: the payload must be JSON",
+    });
+    svc.reject("too_large"); // counted only
+    now = T0 + 4;
+    svc.ingest([{ stream: "k", ts: T0 + STEP, values: { hum: 40 } }], "http");
+    const last = svc.lastRejects();
+    assert.deepEqual(Object.keys(last.sources), ["http", "mqtt"]);
+    assert.deepEqual(last.sources.mqtt, [
+      {
+        time: T0 + 3,
+        source: "mqtt",
+        stream: null,
+        reason: "bad_json",
+        message: "Cannot ingest reading: the payload must be JSON",
+        topic: "sensors/k",
+      },
+      {
+        time: T0 + 2,
+        source: "mqtt",
+        stream: "k",
+        reason: r.rejected[0].reason,
+        message: r.rejected[0].message,
+      },
+    ]);
+    assert.equal(last.sources.http.length, 1);
+    assert.deepEqual(
+      [last.sources.http[0].reason, last.sources.http[0].stream, last.sources.http[0].time],
+      ["missing_value", "k", T0 + 4],
+    );
+    assert.equal(svc.rejects().too_large, 1);
+    assert.equal(svc.rejects().missing_value, 1, "a reading refused is counted once");
+    await svc.close();
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("Service rejects a reading with other values than the stream's, counts it and goes on", async () => {
   await withService((svc) => {
     svc.ingest([{ stream: "k", ts: T0, values: { temp: 21 } }], "mqtt");
