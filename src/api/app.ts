@@ -4,8 +4,10 @@
  *
  * One sub-app per route file, each made by a factory that takes only what it
  * uses, mounted here: streams.ts (streams, forecast, crossing, anomalies),
- * alerts.ts (history, ack, SSE, WebSocket), ingest.ts (readings over HTTP
- * and WebSocket), health.ts (healthz, readyz, metrics). Every input and
+ * alerts.ts (history, one alert, ack, SSE, WebSocket), ingest.ts (readings
+ * over HTTP and WebSocket), rejects.ts (the last refusals of each source),
+ * health.ts (healthz, readyz, metrics). A request no route takes gets a 405
+ * or a 404 from route_not_found.ts. Every input and
  * output has a zod schema; `GET /openapi.json` is the OpenAPI 3.1 document
  * generated from them. Errors are JSON `{"error": "<message>"}` (errors.ts).
  */
@@ -23,6 +25,7 @@ import { errorHandler, errorResponses } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { ingestRoutes } from "./ingest.ts";
 import { DEFAULT_MAX_BODY_BYTES, limitBody } from "./limit_body.ts";
+import { rejectRoutes } from "./rejects.ts";
 import { requireToken } from "./require_token.ts";
 import { routeNotFound } from "./route_not_found.ts";
 import { StreamCreationLimit } from "./stream_creation_limit.ts";
@@ -180,6 +183,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       }),
     }),
   );
+
+  app.route("/v1/rejects", rejectRoutes({ rejects: ports.rejects }));
 
   app.route("/", dashboard());
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerToken", {

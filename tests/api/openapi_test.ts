@@ -60,6 +60,7 @@ Deno.test("GET /openapi.json documents every route the app answers, and only tho
       "GET /v1/alerts/ws",
       "GET /v1/alerts/{id}",
       "GET /v1/ingest/ws",
+      "GET /v1/rejects",
       "GET /v1/streams",
       "GET /v1/streams/{id}",
       "GET /v1/streams/{id}/anomalies",
@@ -229,6 +230,9 @@ Deno.test("every JSON response the app gives matches the schema the document dec
       ["POST", "/v1/readings", [{ stream: "room", ts: t0, v: 20 }]],
       ["POST", "/v1/readings", "{oops"],
       ["GET", "/v1/alerts/ws"],
+      ["GET", "/v1/rejects"],
+      ["GET", "/v1/rejects?source=mqtt"],
+      ["GET", "/v1/rejects?source=nope"],
       ["DELETE", "/v1/streams/boiler"],
       ["DELETE", "/v1/streams/boiler"],
     ];
