@@ -6,7 +6,8 @@
  * uses, mounted here: streams.ts (streams, forecast, crossing, anomalies),
  * alerts.ts (history, one alert, ack, SSE, WebSocket), ingest.ts (readings
  * over HTTP and WebSocket), rejects.ts (the last refusals of each source),
- * health.ts (healthz, readyz, metrics). A request no route takes gets a 405
+ * auth.ts (the request's token and role), health.ts (healthz, readyz,
+ * metrics). A request no route takes gets a 405
  * or a 404 from route_not_found.ts. Every input and
  * output has a zod schema; `GET /openapi.json` is the OpenAPI 3.1 document
  * generated from them. Errors are JSON `{"error": "<message>"}` (errors.ts).
@@ -19,6 +20,7 @@ import { ApiTokens } from "../auth/api_tokens.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../service/service.ts";
 import { alertRoutes } from "./alerts.ts";
+import { authRoutes } from "./auth.ts";
 import { checkHost, LOOPBACK_NAMES } from "./check_host.ts";
 import { checkOrigin } from "./check_origin.ts";
 import { errorHandler, errorResponses } from "./errors.ts";
@@ -141,8 +143,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     }));
   }
   app.use(counted("origin", checkOrigin(corsOrigins)));
+  const tokens = deps.tokens ?? new ApiTokens([]);
   app.use(requireToken({
-    tokens: deps.tokens ?? new ApiTokens([]),
+    tokens,
     refused: (reason) => count(`auth_${reason}`),
   }));
   // the ingest routes limit their bodies themselves, counting refusals as too_large
@@ -185,6 +188,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   );
 
   app.route("/v1/rejects", rejectRoutes({ rejects: ports.rejects }));
+  app.route("/v1/auth", authRoutes({ required: tokens.enabled }));
 
   app.route("/", dashboard());
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerToken", {
