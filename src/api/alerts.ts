@@ -2,7 +2,8 @@
  * Alert routes: the stored history, acknowledgement, and the live feeds.
  *
  *   GET  /v1/alerts            ?stream&state&since&until&after&before&limit&order
- *   POST /v1/alerts/{id}/ack
+ *   GET  /v1/alerts/{id}
+ *   POST /v1/alerts/{id}/ack   once: a second acknowledgement keeps the first time
  *   GET  /v1/alerts/events     Server-Sent Events; ?stream=a,b&after=ID, Last-Event-ID
  *   GET  /v1/alerts/ws         WebSocket, one JSON alert per message; ?stream=a,b&after=ID
  */
@@ -27,9 +28,14 @@ import {
 } from "./validate.ts";
 import { acceptWebSocket, webSocketResponses } from "./websocket.ts";
 
-/** The alerts as the routes use them: the port every channel reads, and acknowledgement. */
+/** The alerts as the routes use them: the port every channel reads, one alert, acknowledgement. */
 export interface AlertsPort extends AlertSource {
-  /** Marks a stored alert acknowledged; a ServiceError (not_found) when there is none. */
+  /** A stored alert; a ServiceError (not_found) when there is none. */
+  alert(id: string): Promise<StoredAlert>;
+  /**
+   * Marks a stored alert acknowledged, once (an alert acknowledged before is
+   * answered as it is); a ServiceError (not_found) when there is none.
+   */
   acknowledge(id: string): Promise<StoredAlert>;
 }
 
@@ -45,12 +51,35 @@ export interface AlertsDeps {
 
 const TIMES = "(ms or s since 1970, or an RFC 3339 time with a zone)";
 
+/** The states a stored alert is in; the event types are something else. */
+export const ALERT_STATES = ["open", "acknowledged", "resolved"] as const;
+
+/** The types of alert events, which a client may give as a state by mistake. */
+const EVENT_TYPES: readonly string[] = ["opened", "resolved", "new_normal"];
+
+/**
+ * `?state=`: one of ALERT_STATES. An event type given as a state is
+ * refused with what it means.
+ */
+export const alertStateParam = z.enum(ALERT_STATES, {
+  error: (issue) =>
+    Array.isArray(issue.input)
+      ? "must be given once"
+      : `must be one of ${ALERT_STATES.join(", ")}${
+        EVENT_TYPES.includes(String(issue.input))
+          ? ` (${issue.input} is a type of alert event, not a state: an opened event is ` +
+            "open until it is acknowledged; resolved and new_normal events are resolved)"
+          : ""
+      }`,
+}).meta({
+  description: "open (an opened alert not acknowledged), acknowledged, or resolved (the " +
+    "resolved and new_normal events)",
+});
+
 /** The query of `GET /v1/alerts` (and, without `stream`, of a stream's anomalies). */
 export const alertListQuery = z.strictObject({
   stream: streamId.optional(),
-  state: z.string({ error: "must be given once" }).regex(/^[A-Za-z_]{1,32}$/, {
-    error: "must be a state such as open, acknowledged or resolved",
-  }).optional().meta({ description: "open, acknowledged or resolved" }),
+  state: alertStateParam.optional(),
   since: timeParam.optional().meta({ description: `Only alerts at or after this time ${TIMES}` }),
   until: timeParam.optional().meta({ description: `Only alerts before this time ${TIMES}` }),
   after: alertIdParam.optional().meta({ description: "Only alerts after this id" }),
@@ -113,11 +142,30 @@ const listRoute = createRoute({
   },
 });
 
+const getRoute = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags: ["alerts"],
+  summary: "One stored alert",
+  description: "What a client polls to see an alert acknowledged elsewhere.",
+  middleware: [action("get alert")] as const,
+  request: { params: z.strictObject({ id: alertIdParam }) },
+  responses: {
+    200: {
+      description: "The alert",
+      content: { "application/json": { schema: storedAlertSchema } },
+    },
+    ...errorResponses(400, 404),
+  },
+});
+
 const ackRoute = createRoute({
   method: "post",
   path: "/{id}/ack",
   tags: ["alerts"],
   summary: "Acknowledge an alert",
+  description: "Sets `state` to acknowledged and `acknowledgedAt`. Acknowledging an alert " +
+    "again answers it as it is: `acknowledgedAt` stays the time of the first acknowledgement.",
   middleware: [action("acknowledge alert")] as const,
   request: { params: z.strictObject({ id: alertIdParam }) },
   responses: {
@@ -223,6 +271,9 @@ export function alertRoutes(deps: AlertsDeps): OpenAPIHono<ApiEnv> {
       socket.onerror = () => feed.close();
     });
   });
+
+  // after /events and /ws, which its {id} would otherwise take
+  app.openapi(getRoute, async (c) => c.json(await alerts.alert(c.req.valid("param").id), 200));
 
   return app;
 }

@@ -4,8 +4,11 @@
  *
  * One sub-app per route file, each made by a factory that takes only what it
  * uses, mounted here: streams.ts (streams, forecast, crossing, anomalies),
- * alerts.ts (history, ack, SSE, WebSocket), ingest.ts (readings over HTTP
- * and WebSocket), health.ts (healthz, readyz, metrics). Every input and
+ * alerts.ts (history, one alert, ack, SSE, WebSocket), ingest.ts (readings
+ * over HTTP and WebSocket), rejects.ts (the last refusals of each source),
+ * auth.ts (the request's token and role), health.ts (healthz, readyz,
+ * metrics). A request no route takes gets a 405
+ * or a 404 from route_not_found.ts. Every input and
  * output has a zod schema; `GET /openapi.json` is the OpenAPI 3.1 document
  * generated from them. Errors are JSON `{"error": "<message>"}` (errors.ts).
  */
@@ -17,13 +20,16 @@ import { ApiTokens } from "../auth/api_tokens.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../service/service.ts";
 import { alertRoutes } from "./alerts.ts";
+import { authRoutes } from "./auth.ts";
 import { checkHost, LOOPBACK_NAMES } from "./check_host.ts";
 import { checkOrigin } from "./check_origin.ts";
 import { errorHandler, errorResponses } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { ingestRoutes } from "./ingest.ts";
 import { DEFAULT_MAX_BODY_BYTES, limitBody } from "./limit_body.ts";
+import { rejectRoutes } from "./rejects.ts";
 import { requireToken } from "./require_token.ts";
+import { routeNotFound } from "./route_not_found.ts";
 import { StreamCreationLimit } from "./stream_creation_limit.ts";
 import type { MetricsOptions } from "./metrics.ts";
 import { type ApiEnv, createRouter } from "./router.ts";
@@ -140,8 +146,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     }));
   }
   app.use(counted("origin", checkOrigin(corsOrigins)));
+  const tokens = deps.tokens ?? new ApiTokens([]);
   app.use(requireToken({
-    tokens: deps.tokens ?? new ApiTokens([]),
+    tokens,
     refused: (reason) => count(`auth_${reason}`),
   }));
   // the ingest routes limit their bodies themselves, counting refusals as too_large
@@ -184,6 +191,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     }),
   );
 
+  app.route("/v1/rejects", rejectRoutes({ rejects: ports.rejects }));
+  app.route("/v1/auth", authRoutes({ required: tokens.enabled }));
+
   app.route("/", dashboard());
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerToken", {
     type: "http",
@@ -215,12 +225,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     return c.json(document, 200);
   });
 
-  app.notFound((c) =>
-    c.json({
-      error: `Cannot ${c.req.method} ${c.req.path}: no such route (the API is under /v1/, ` +
-        `with /healthz, /readyz, /metrics and /openapi.json)`,
-    }, 404)
-  );
+  // a known path with another method: 405 with Allow; an unknown path: 404
+  app.notFound(routeNotFound(app));
 
   app.onError(errorHandler(log));
 

@@ -19,11 +19,11 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { Reading } from "../domain/reading.ts";
-import { STREAM_ID_PATTERN, STREAM_ID_RULE } from "../domain/reading.ts";
+import { isStreamId, STREAM_ID_PATTERN, STREAM_ID_RULE } from "../domain/reading.ts";
 import type { Logger } from "../log.ts";
 import { parseHttpBody, parseWebSocketMessage } from "../ingest/parse.ts";
 import type { ParseResult } from "../ingest/ingest_error.ts";
-import { type IngestResult, ServiceError, type Source } from "../service/service.ts";
+import { type IngestResult, type Refusal, ServiceError, type Source } from "../service/service.ts";
 import { showValue } from "../domain/show_value.ts";
 import { errorResponses, errorSchema, fail } from "./errors.ts";
 import { action, type ApiEnv, createRouter } from "./router.ts";
@@ -48,8 +48,11 @@ export interface ReadingSink {
   ingest(readings: readonly Reading[], source: Source): Promise<IngestResult>;
   /** True when the stream exists (its readings create nothing). */
   exists(stream: string): boolean;
-  /** Counts a message that could not be parsed, by reason. */
-  reject(reason: string): void;
+  /**
+   * Counts a message that could not be taken, by reason, and keeps it among
+   * the last refusals of its source.
+   */
+  reject(reason: string, refusal?: Refusal): void;
 }
 
 /** What the ingest routes use. */
@@ -154,6 +157,12 @@ function tooLarge(max: number, size: number | string): string {
   return `Cannot ingest reading: payload must be at most ${max} bytes: current size is ${size} bytes`;
 }
 
+/** The stream a request's path names (`/v1/streams/{id}/readings`), when it is a valid id. */
+function pathStream(c: Context): string | null {
+  const id = c.req.param("id");
+  return id !== undefined && isStreamId(id) ? id : null;
+}
+
 /** Who sent a request, for the stream creation limit: its token, else its address. */
 export function clientOf(c: Context<Env>): string {
   const token = c.get("token");
@@ -183,15 +192,11 @@ export async function ingestLimited(
       keptAt.push(index);
       return;
     }
-    sink.reject("stream_rate");
-    refused.push({
-      index,
-      stream: r.stream,
-      reason: "stream_rate",
-      message: `Cannot create stream ${JSON.stringify(r.stream)}: a client may create at most ` +
-        `${streamLimit.perMinute} streams a minute (--new-streams-per-minute): current value ` +
-        `is over the limit; the next in ${streamLimit.waitSeconds(client)} s`,
-    });
+    const message = `Cannot create stream ${JSON.stringify(r.stream)}: a client may create at ` +
+      `most ${streamLimit.perMinute} streams a minute (--new-streams-per-minute): current value ` +
+      `is over the limit; the next in ${streamLimit.waitSeconds(client)} s`;
+    sink.reject("stream_rate", { source, stream: r.stream, message });
+    refused.push({ index, stream: r.stream, reason: "stream_rate", message });
   });
   if (refused.length > 0) {
     deps.log.warn("ingest.stream_rate_limited", {
@@ -217,11 +222,9 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
   const limit = bodyLimit({
     maxSize: maxBytes,
     onError: (c) => {
-      sink.reject("too_large");
-      return c.json(
-        { error: tooLarge(maxBytes, shownSize(c, maxBytes)), reason: "too_large" },
-        413,
-      );
+      const error = tooLarge(maxBytes, shownSize(c, maxBytes));
+      sink.reject("too_large", { source: "http", stream: pathStream(c), message: error });
+      return c.json({ error, reason: "too_large" }, 413);
     },
   });
   const body = {
@@ -293,13 +296,11 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
     if (c.get("token") !== undefined) return;
     const type = c.req.header("content-type");
     if (type === undefined || !JSON_MEDIA_TYPE.test(type.split(";")[0].trim())) {
-      sink.reject("bad_content_type");
-      fail(
-        415,
-        "Cannot ingest reading: the body must be sent as JSON (content-type application/json; " +
-          "a bare number is JSON too) when the request carries no API token: current value is " +
-          showValue(type),
-      );
+      const message = "Cannot ingest reading: the body must be sent as JSON (content-type " +
+        "application/json; a bare number is JSON too) when the request carries no API token: " +
+        `current value is ${showValue(type)}`;
+      sink.reject("bad_content_type", { source: "http", stream: pathStream(c), message });
+      fail(415, message);
     }
   };
 
@@ -307,7 +308,7 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
   const answer = async (c: Context<Env>, parsed: ParseResult) => {
     if (!parsed.ok) {
       const e = parsed.error;
-      sink.reject(e.reason);
+      sink.reject(e.reason, { source: "http", stream: pathStream(c), message: e.message });
       log.debug("ingest.rejected", { source: "http", reason: e.reason, error: e.message });
       return c.json({ error: e.message, reason: e.reason, field: e.field }, 400);
     }
@@ -362,7 +363,11 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
       socket.onerror = (ev) => {
         // the server refused the message while reading its header, and closes with 1009
         if (isTooLarge(ev)) {
-          sink.reject("too_large");
+          sink.reject("too_large", {
+            source: "ws",
+            stream: null,
+            message: tooLarge(maxBytes, `more than ${maxBytes}`) + "; the socket is closed (1009)",
+          });
           log.debug("ingest.rejected", { source: "ws", reason: "too_large", maxBytes });
         }
       };
@@ -393,13 +398,14 @@ export async function ingestMessage(
     ? (message.length * 3 > maxBytes ? new TextEncoder().encode(message).length : message.length)
     : message.byteLength;
   if (size > maxBytes) {
-    sink.reject("too_large");
-    return { ok: false, reason: "too_large", error: tooLarge(maxBytes, size) };
+    const error = tooLarge(maxBytes, size);
+    sink.reject("too_large", { source: "ws", stream: null, message: error });
+    return { ok: false, reason: "too_large", error };
   }
   const parsed = parseWebSocketMessage(message, { receivedAt: now() });
   if (!parsed.ok) {
     const e = parsed.error;
-    sink.reject(e.reason);
+    sink.reject(e.reason, { source: "ws", stream: null, message: e.message });
     log.debug("ingest.rejected", { source: "ws", reason: e.reason, error: e.message });
     return { ok: false, reason: e.reason, error: e.message, field: e.field };
   }

@@ -11,6 +11,7 @@ import type { Service } from "../service/service.ts";
 import type { AlertsPort } from "./alerts.ts";
 import type { ReadingSink } from "./ingest.ts";
 import type { MetricsSource } from "./metrics.ts";
+import type { RejectsPort } from "./rejects.ts";
 import type { StreamsPort } from "./streams.ts";
 
 /** The ports of the route files, over one Service. */
@@ -19,13 +20,14 @@ export interface ServicePorts {
   alerts: AlertsPort;
   sink: ReadingSink;
   metrics: MetricsSource;
+  rejects: RejectsPort;
 }
 
 /** The route files' ports over `service`. */
 export function servicePorts(service: Service): ServicePorts {
   return {
     streams: {
-      list: () => service.list(),
+      ids: () => [...service.records.keys()].sort(),
       summary: (id) => service.summary(id),
       record: (id) => service.records.get(id),
       put: (id, spec) => service.put(id, spec),
@@ -39,7 +41,7 @@ export function servicePorts(service: Service): ServicePorts {
     sink: {
       ingest: (readings, source) => service.ingest(readings, source),
       exists: (stream) => service.records.has(stream),
-      reject: (reason) => service.reject(reason),
+      reject: (reason, refusal) => service.reject(reason, refusal),
     },
     metrics: {
       get counters() {
@@ -64,5 +66,6 @@ export function servicePorts(service: Service): ServicePorts {
         return service.queued;
       },
     },
+    rejects: { lastRejects: () => service.lastRejects() },
   };
 }

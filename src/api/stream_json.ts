@@ -73,10 +73,13 @@ export const streamSummarySchema = z.object({
   })),
 }).meta({ id: "StreamSummary", description: "A stream, its model and its accuracy by horizon" });
 
-/** The body of `GET /v1/streams`. */
-export const streamListSchema = z.object({ streams: z.array(streamSummarySchema) }).meta({
-  id: "StreamList",
-});
+/** The body of `GET /v1/streams`: a page of streams and the cursor of the next. */
+export const streamListSchema = z.object({
+  streams: z.array(streamSummarySchema),
+  next: z.string().nullable().meta({
+    description: "The id to give as `after` for the next page, or null: this is the last",
+  }),
+}).meta({ id: "StreamList" });
 
 /** The body of `GET /v1/streams/{id}/forecast`. */
 export const forecastSchema = z.object({

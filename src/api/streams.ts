@@ -2,14 +2,15 @@
  * Stream routes: list, get, create or change, delete; the forecast, the
  * threshold crossing and the anomaly history of a stream.
  *
- *   GET    /v1/streams
+ *   GET    /v1/streams                 ?after&limit (paged by id)
  *   GET    /v1/streams/{id}
  *   PUT    /v1/streams/{id}            {preset?, columns?, targets?, periodMs?, frozen?}
  *   DELETE /v1/streams/{id}
  *   GET    /v1/streams/{id}/forecast   ?horizon=N
  *   GET    /v1/streams/{id}/crossing   ?target=T&above=X | &below=X
  *   GET    /v1/streams/{id}/anomalies  ?since&until&limit&order
- *   GET    /v1/streams/{id}/recent     ?after&limit
+ *   GET    /v1/streams/{id}/recent     ?after&limit (JSON, or CSV with Accept: text/csv)
+ *   GET    /v1/streams/{id}/recent.csv ?after&limit
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
@@ -29,7 +30,10 @@ import type {
   StreamSpec,
   StreamSummary,
 } from "../service/service.ts";
+import type { Context } from "hono";
 import { alertListQuery, alertPage } from "./alerts.ts";
+import { preferredType } from "./preferred_type.ts";
+import { CSV_TYPE, RECENT_CSV_COLUMNS, recentCsv } from "./recent_csv.ts";
 import { alertPageSchema } from "./alert_json.ts";
 import { errorResponses, fail } from "./errors.ts";
 import { action, type ApiEnv, createRouter } from "./router.ts";
@@ -56,8 +60,8 @@ import {
 
 /** The streams as the routes use them. */
 export interface StreamsPort {
-  /** Every stream's summary, by id. */
-  list(): StreamSummary[];
+  /** Every stream's id, sorted. */
+  ids(): string[];
   /** A stream's summary; a ServiceError (not_found) when there is none. */
   summary(id: string): StreamSummary;
   /** A stream's record, or undefined when there is none. */
@@ -119,6 +123,18 @@ export const streamSpecSchema = z.strictObject({
   }
 }).meta({ id: "StreamSpec", description: "How to create or change a stream" });
 
+/** Streams a page lists when the client names no limit. */
+export const STREAM_PAGE_DEFAULT = 100;
+
+const listQuery = z.strictObject({
+  after: streamId.optional().meta({
+    description: "Only streams whose id sorts after this one: the `next` of the page before",
+  }),
+  limit: intParam(1, 1000).optional().meta({
+    description: `At most this many (default ${STREAM_PAGE_DEFAULT})`,
+  }),
+});
+
 const forecastQuery = z.strictObject({
   horizon: intParam(1, 512).optional().meta({ description: "Steps ahead; default: the preset's" }),
 });
@@ -147,13 +163,17 @@ const listRoute = createRoute({
   method: "get",
   path: "/",
   tags: ["streams"],
-  summary: "Every stream",
+  summary: "The streams, a page at a time",
+  description: `Sorted by id, ${STREAM_PAGE_DEFAULT} a page unless \`limit\` says otherwise; ` +
+    "`next` is the cursor of the next page (give it as `after`), null on the last.",
+  middleware: [action("list streams")] as const,
+  request: { query: listQuery },
   responses: {
     200: {
-      description: "The streams, by id",
+      description: "A page of streams, by id",
       content: { "application/json": { schema: streamListSchema } },
     },
-    ...errorResponses(),
+    ...errorResponses(400),
   },
 });
 
@@ -252,18 +272,59 @@ const anomaliesRoute = createRoute({
   },
 });
 
+/** The CSV form of the recent readings, as /openapi.json shows it. */
+const recentCsvContent = {
+  "text/csv": {
+    schema: z.string().meta({
+      description:
+        `One row per reading and target, oldest first: ${
+          RECENT_CSV_COLUMNS.join(", ")
+        } (time in RFC 3339; forecast, lower, upper and residual = value - forecast empty where ` +
+        "no forecast was made); a header row, CRLF line ends",
+      examples: [
+        "time,target,value,forecast,lower,upper,residual\r\n" +
+        "2025-06-02T00:25:00.000Z,temperature,25.5,24.5,22.75,26.25,1\r\n",
+      ],
+    }),
+  },
+};
+
 const recentRoute = createRoute({
   method: "get",
   path: "/{id}/recent",
   tags: ["streams"],
   summary: "The stream's last readings, each with the forecast made for it",
-  description: "Kept in memory since the daemon started (`recentReadings` per stream).",
+  description: "Kept in memory since the daemon started (`recentReadings` per stream). JSON in " +
+    "columns, or CSV rows when `Accept` prefers `text/csv` (or ask `/recent.csv`).",
   middleware: [action("list recent readings")] as const,
   request: { params: pathSchema, query: recentQuery },
   responses: {
     200: {
-      description: "The readings, oldest first, in columns",
-      content: { "application/json": { schema: recentSchema } },
+      description: "The readings, oldest first: in columns (JSON) or in rows (CSV)",
+      content: { "application/json": { schema: recentSchema }, ...recentCsvContent },
+    },
+    ...errorResponses(400, 404),
+  },
+});
+
+const recentCsvRoute = createRoute({
+  method: "get",
+  path: "/{id}/recent.csv",
+  tags: ["streams"],
+  summary: "The stream's last readings, forecasts and residuals as CSV",
+  description: "The readings of `/recent` as a CSV file to download: time, target, value, " +
+    "forecast, lower, upper, residual.",
+  middleware: [action("export recent readings")] as const,
+  request: { params: pathSchema, query: recentQuery },
+  responses: {
+    200: {
+      description: "The readings, oldest first, one row per reading and target",
+      headers: z.object({
+        "content-disposition": z.string().meta({
+          examples: ['attachment; filename="boiler.recent.csv"'],
+        }),
+      }),
+      content: recentCsvContent,
     },
     ...errorResponses(400, 404),
   },
@@ -280,10 +341,17 @@ export function streamRoutes({ streams, alerts }: StreamsDeps): OpenAPIHono<ApiE
     return rec;
   };
 
-  app.openapi(
-    listRoute,
-    (c) => c.json({ streams: streams.list().map(streamSummaryJson) }, 200),
-  );
+  app.openapi(listRoute, (c) => {
+    const { after, limit = STREAM_PAGE_DEFAULT } = c.req.valid("query");
+    const ids = streams.ids();
+    let start = 0;
+    if (after !== undefined) { while (start < ids.length && ids[start] <= after) start++; }
+    const page = ids.slice(start, start + limit);
+    return c.json({
+      streams: page.map((id) => streamSummaryJson(streams.summary(id))),
+      next: start + limit < ids.length ? page[page.length - 1] : null,
+    }, 200);
+  });
 
   app.openapi(
     getRoute,
@@ -314,9 +382,32 @@ export function streamRoutes({ streams, alerts }: StreamsDeps): OpenAPIHono<ApiE
     return c.body(null, 204);
   });
 
+  /** The recent readings of `id` as CSV; `/recent.csv` answers a file named after the stream. */
+  const csv = (c: Context<ApiEnv>, id: string, recent: StreamRecent, file: boolean) =>
+    c.body(
+      recentCsv(recent),
+      200,
+      file
+        ? {
+          "content-type": CSV_TYPE,
+          "content-disposition": `attachment; filename="${id}.recent.csv"`,
+        }
+        : { "content-type": CSV_TYPE, vary: "accept" },
+    );
+
   app.openapi(recentRoute, (c) => {
     const { id } = c.req.valid("param");
-    return c.json(recentJson(id, streams.recent(id, c.req.valid("query"))), 200);
+    const recent = streams.recent(id, c.req.valid("query"));
+    if (preferredType(c.req.header("accept"), ["application/json", "text/csv"]) === "text/csv") {
+      return csv(c, id, recent, false);
+    }
+    c.header("vary", "accept");
+    return c.json(recentJson(id, recent), 200);
+  });
+
+  app.openapi(recentCsvRoute, (c) => {
+    const { id } = c.req.valid("param");
+    return csv(c, id, streams.recent(id, c.req.valid("query")), true);
   });
 
   app.openapi(forecastRoute, (c) => {

@@ -48,12 +48,23 @@ export function issueMessages(error: z.ZodError, input: unknown, kind: InputKind
         }`;
       }).join("; ");
     }
-    // a header schema checks one header: the message says "header", as it always has
-    const field = issue.path.length === 0 || kind === "header"
+    // a header is named as HTTP writes it ("the Last-Event-ID header")
+    const field = kind === "header" && issue.path.length > 0
+      ? `the ${headerName(String(issue.path[0]))} header`
+      : issue.path.length === 0 || kind === "header"
       ? kind
       : `'${fieldPath("", issue.path)}'`;
     return `${field} ${issue.message}: current value is ${showValue(valueAt(input, issue.path))}`;
   });
+}
+
+/** Header names as HTTP documents write them, where capitalising each word is not it. */
+const HEADER_NAMES: Readonly<Record<string, string>> = { "last-event-id": "Last-Event-ID" };
+
+/** A header's name as a message shows it: `last-event-id` -> `Last-Event-ID`. */
+export function headerName(key: string): string {
+  const k = key.toLowerCase();
+  return HEADER_NAMES[k] ?? k.replace(/(^|-)([a-z])/g, (_, dash, c) => dash + c.toUpperCase());
 }
 
 /** What a validator hands its hook (@hono/zod-validator passes the input as `data` either way). */

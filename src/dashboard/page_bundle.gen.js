@@ -3,12 +3,26 @@
 // @ts-nocheck
 // Built from src/dashboard/page/ by `deno task build:dashboard` (deno bundle): do not edit.
 // src/dashboard/page/api_url.ts
+var credentials = {
+  token: null
+};
 function apiUrl(path, query = {}, base) {
   const url = new URL(path.replace(/^\/+/, ""), base ?? globalThis.location.href);
   for (const [k, v] of Object.entries(query)) {
     if (v !== void 0 && v !== null) url.searchParams.set(k, String(v));
   }
   return url.href;
+}
+function authHeaders() {
+  return credentials.token === null ? {} : {
+    authorization: `Bearer ${credentials.token}`
+  };
+}
+function feedUrl(path, query = {}, base) {
+  return apiUrl(path, {
+    ...query,
+    token: credentials.token
+  }, base);
 }
 function apiPath(...segments) {
   return segments.map((s, i) => i === 0 ? s : encodeURIComponent(s)).join("/");
@@ -29,6 +43,7 @@ async function requestJson(path, query = {}, init = {}, fetchFn = fetch) {
     ...init,
     headers: {
       accept: "application/json",
+      ...authHeaders(),
       ...init.headers
     }
   });
@@ -52,15 +67,127 @@ function postJson(path, fetchFn) {
     method: "POST"
   }, fetchFn);
 }
+var STREAM_PAGE = 1e3;
+async function getAllStreams(fetchFn) {
+  const out = [];
+  let after = null;
+  for (; ; ) {
+    const page = await getJson("v1/streams", {
+      limit: STREAM_PAGE,
+      after
+    }, fetchFn);
+    out.push(...page.streams);
+    if (page.next === null || page.next === void 0 || after !== null && page.next <= after) {
+      return out;
+    }
+    after = page.next;
+  }
+}
+function getAuth(fetchFn) {
+  return getJson("v1/auth", {}, fetchFn);
+}
 function openAlertEvents(after, on) {
-  const source = new EventSource(apiUrl("v1/alerts/events", {
+  const source = new EventSource(feedUrl("v1/alerts/events", {
     after: after ?? "0"
   }));
   source.addEventListener("alert", (e) => on.alert(JSON.parse(e.data)));
   source.addEventListener("open", () => on.status("live"));
-  source.addEventListener("error", () => on.status("reconnecting"));
+  source.addEventListener("error", () => {
+    on.status("reconnecting");
+    if (source.readyState === EventSource.CLOSED) on.closed();
+  });
   return source;
 }
+
+// src/dashboard/page/access.ts
+var READ_ONLY_NOTICE = "This token can read but not write: acknowledging an alert needs a token with the write role (Change token).";
+function describeAccess(auth) {
+  if (auth === null || !auth.required) return {
+    badge: null,
+    canWrite: true,
+    notice: null
+  };
+  if (auth.role === "write") return {
+    badge: "write token",
+    canWrite: true,
+    notice: null
+  };
+  return {
+    badge: "read-only token",
+    canWrite: false,
+    notice: READ_ONLY_NOTICE
+  };
+}
+
+// src/dashboard/page/token_store.ts
+var TOKEN_KEY = "forecastd.token";
+var TokenStore = class {
+  #session;
+  #local;
+  constructor(session, local) {
+    this.#session = session;
+    this.#local = local;
+  }
+  /** The kept token, or null. */
+  load() {
+    const session = read(this.#session);
+    if (session !== null) return {
+      token: session,
+      remembered: false
+    };
+    const local = read(this.#local);
+    return local === null ? null : {
+      token: local,
+      remembered: true
+    };
+  }
+  /** Keeps `token` for the session, or on the device with `remember`, and drops the other copy. */
+  save(token, remember) {
+    const [keep, drop] = remember ? [
+      this.#local,
+      this.#session
+    ] : [
+      this.#session,
+      this.#local
+    ];
+    remove(drop);
+    try {
+      keep.setItem(TOKEN_KEY, token);
+    } catch {
+    }
+  }
+  /** Forgets the token in both places. */
+  forget() {
+    remove(this.#session);
+    remove(this.#local);
+  }
+};
+function read(storage2) {
+  try {
+    const v = storage2.getItem(TOKEN_KEY);
+    return v === null || v === "" ? null : v;
+  } catch {
+    return null;
+  }
+}
+function remove(storage2) {
+  try {
+    storage2.removeItem(TOKEN_KEY);
+  } catch {
+  }
+}
+var MemoryStorage = class {
+  #items = /* @__PURE__ */ new Map();
+  getItem(key) {
+    return this.#items.get(key) ?? null;
+  }
+  setItem(key, value) {
+    this.#items.set(key, value);
+  }
+  removeItem(key) {
+    this.#items.delete(key);
+  }
+};
 
 // src/dashboard/page/alert_list.ts
 var AlertList = class {
@@ -90,6 +217,13 @@ var AlertList = class {
     return [
       ...this.#byId.values()
     ].sort((a, b) => a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+  }
+  /**
+   * The ids of the newest `max` alerts that can still be acknowledged: what
+   * the page asks about again to see an acknowledgement made elsewhere.
+   */
+  openIds(max) {
+    return this.items().filter(canAcknowledge).slice(0, max).map((a) => a.id);
   }
   /** The newest id, or null with none. */
   newestId() {
@@ -619,6 +753,9 @@ function alertMarks(alerts, stream) {
 // src/dashboard/page/main.ts
 var STREAMS_EVERY_MS = 2e3;
 var CHOSEN_EVERY_MS = 1e3;
+var ACKS_EVERY_MS = 5e3;
+var ACKS_POLLED = 20;
+var FEED_RETRY_MS = 3e3;
 function byId(id) {
   const el = document.getElementById(id);
   if (!el) throw new Error(`Cannot start the dashboard: the page must have #${id}: it is missing`);
@@ -635,6 +772,15 @@ function h(tag, attrs = {}, ...children) {
 }
 var ui = {
   live: byId("live"),
+  access: byId("access"),
+  tokenChange: byId("token-change"),
+  accessNotice: byId("access-notice"),
+  tokenPanel: byId("token-panel"),
+  tokenError: byId("token-error"),
+  tokenForm: byId("token-form"),
+  tokenInput: byId("token-input"),
+  tokenRemember: byId("token-remember"),
+  layout: byId("layout"),
   problem: byId("problem"),
   streams: byId("stream-rows"),
   noStreams: byId("no-streams"),
@@ -664,8 +810,25 @@ var state = {
   streamAlerts: /* @__PURE__ */ new Map(),
   alerts: new AlertList(200),
   crossing: null,
-  problems: /* @__PURE__ */ new Map()
+  problems: /* @__PURE__ */ new Map(),
+  /** What the page's token may do (null: not known yet). */
+  auth: null,
+  /** True while the page waits for a token: nothing is polled. */
+  locked: false,
+  /** The live alert feed, while it is open. */
+  feed: null
 };
+function storage(kind) {
+  try {
+    const s = globalThis[kind];
+    s.getItem("forecastd.probe");
+    return s;
+  } catch {
+    return new MemoryStorage();
+  }
+}
+var tokens = new TokenStore(storage("sessionStorage"), storage("localStorage"));
+credentials.token = tokens.load()?.token ?? null;
 function setProblem(key, message) {
   if (message === null) state.problems.delete(key);
   else state.problems.set(key, message);
@@ -679,6 +842,74 @@ function messageOf(e) {
   if (e instanceof ApiError) return e.message;
   return `Cannot reach forecastd: ${e instanceof Error ? e.message : String(e)}`;
 }
+function fail(key, e) {
+  if (e instanceof ApiError && e.status === 401) askForToken(e.message);
+  else setProblem(key, messageOf(e));
+}
+function access() {
+  return describeAccess(state.auth);
+}
+async function checkAccess() {
+  try {
+    state.auth = await getAuth();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      askForToken(credentials.token === null ? null : e.message);
+      return false;
+    }
+    state.auth = null;
+    setProblem("auth", messageOf(e));
+    return true;
+  }
+  setProblem("auth", null);
+  renderAccess();
+  return true;
+}
+function renderAccess() {
+  const a = access();
+  ui.access.hidden = a.badge === null;
+  ui.access.textContent = a.badge ?? "";
+  if (state.auth) ui.access.dataset.role = state.auth.role;
+  ui.tokenChange.hidden = !(state.auth?.required ?? false);
+  ui.accessNotice.hidden = a.notice === null;
+  ui.accessNotice.textContent = a.notice ?? "";
+}
+function askForToken(refused) {
+  if (refused !== null) {
+    tokens.forget();
+    credentials.token = null;
+  }
+  state.locked = true;
+  state.auth = null;
+  state.feed?.close();
+  state.feed = null;
+  setLive("reconnecting");
+  ui.live.textContent = "token needed";
+  ui.layout.hidden = true;
+  ui.accessNotice.hidden = true;
+  ui.access.hidden = true;
+  ui.tokenChange.hidden = true;
+  ui.tokenPanel.hidden = false;
+  ui.tokenError.hidden = refused === null;
+  ui.tokenError.textContent = refused === null ? "" : `forecastd refused the token: ${refused}`;
+  state.problems.clear();
+  setProblem("auth", null);
+  ui.tokenInput.focus();
+}
+ui.tokenForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const token = ui.tokenInput.value.trim();
+  if (token === "") return;
+  tokens.save(token, ui.tokenRemember.checked);
+  credentials.token = token;
+  ui.tokenInput.value = "";
+  void start();
+});
+ui.tokenChange.addEventListener("click", () => {
+  tokens.forget();
+  credentials.token = null;
+  askForToken(null);
+});
 function setLive(status) {
   ui.live.dataset.status = status;
   ui.live.textContent = status === "live" ? "live" : "reconnecting\u2026";
@@ -688,11 +919,10 @@ function chosenStream() {
 }
 async function loadStreams() {
   try {
-    const { streams } = await getJson("v1/streams");
-    state.streams = streams;
+    state.streams = await getAllStreams();
     setProblem("streams", null);
   } catch (e) {
-    setProblem("streams", messageOf(e));
+    fail("streams", e);
     return;
   }
   renderStreams();
@@ -773,7 +1003,7 @@ async function choose(id) {
     for (const a of alerts) state.streamAlerts.set(a.id, a);
     setProblem("anomalies", null);
   } catch (e) {
-    setProblem("anomalies", messageOf(e));
+    fail("anomalies", e);
   }
   await refreshChosen();
 }
@@ -816,7 +1046,7 @@ async function refreshChosen() {
     draw();
     if (moved && ui.threshold.value.trim() !== "") await computeCrossing(false);
   } catch (e) {
-    setProblem("chosen", messageOf(e));
+    fail("chosen", e);
   } finally {
     refreshing = false;
   }
@@ -925,21 +1155,48 @@ async function loadAlerts() {
     for (const a of alerts) state.alerts.put(a);
     setProblem("alerts", null);
   } catch (e) {
-    setProblem("alerts", messageOf(e));
+    fail("alerts", e);
+    if (state.locked) return;
   }
   renderAlerts();
-  openAlertEvents(state.alerts.newestId(), {
+  openFeed();
+}
+function openFeed() {
+  state.feed?.close();
+  const feed = openAlertEvents(state.alerts.newestId(), {
     alert(a) {
-      state.alerts.put(a);
-      renderAlerts();
-      if (a.stream === state.chosen) {
-        state.streamAlerts.set(a.id, a);
-        draw();
-      }
+      showAlert(a);
       void loadStreams();
     },
-    status: setLive
+    status: setLive,
+    closed() {
+      if (state.feed !== feed) return;
+      state.feed = null;
+      setTimeout(async () => {
+        if (state.locked || state.feed !== null) return;
+        if (await checkAccess()) openFeed();
+      }, FEED_RETRY_MS);
+    }
   });
+  state.feed = feed;
+}
+function showAlert(a) {
+  if (!state.alerts.put(a)) return;
+  renderAlerts();
+  if (a.stream === state.chosen) {
+    state.streamAlerts.set(a.id, a);
+    draw();
+  }
+}
+async function pollAcks() {
+  const ids = state.alerts.openIds(ACKS_POLLED);
+  const answers = await Promise.allSettled(ids.map((id) => getJson(apiPath("v1/alerts", id))));
+  for (const r of answers) {
+    if (r.status === "fulfilled") showAlert(r.value);
+    else if (!(r.reason instanceof ApiError && r.reason.status === 404)) {
+      return fail("alerts", r.reason);
+    }
+  }
 }
 function renderAlerts() {
   const items = state.alerts.items();
@@ -987,9 +1244,12 @@ function alertItem(a) {
     class: "alert-message"
   }, a.message));
   if (canAcknowledge(a)) {
+    const { canWrite } = access();
     const ack = h("button", {
       type: "button",
-      class: "ack"
+      class: "ack",
+      disabled: !canWrite,
+      title: canWrite ? void 0 : "Acknowledging needs a token with the write role"
     }, "Acknowledge");
     ack.addEventListener("click", () => void acknowledge(a.id, ack));
     item.append(ack);
@@ -1010,7 +1270,7 @@ async function acknowledge(id, button) {
     renderAlerts();
   } catch (e) {
     button.disabled = false;
-    setProblem("ack", messageOf(e));
+    fail("ack", e);
   }
 }
 ui.target.addEventListener("change", () => {
@@ -1027,10 +1287,22 @@ ui.crossingForm.addEventListener("submit", (e) => {
 });
 var ticks = 0;
 setInterval(() => {
-  if (document.hidden) return;
+  if (document.hidden || state.locked) return;
   ticks++;
   void refreshChosen();
   if (ticks % (STREAMS_EVERY_MS / CHOSEN_EVERY_MS) === 0) void loadStreams();
+  if (ticks % (ACKS_EVERY_MS / CHOSEN_EVERY_MS) === 0) void pollAcks();
 }, CHOSEN_EVERY_MS);
-await loadStreams();
-await loadAlerts();
+async function start() {
+  if (!await checkAccess()) return;
+  state.locked = false;
+  ui.tokenPanel.hidden = true;
+  ui.layout.hidden = false;
+  setLive("reconnecting");
+  ui.live.textContent = "connecting\u2026";
+  renderAlerts();
+  await loadStreams();
+  if (state.locked) return;
+  await loadAlerts();
+}
+await start();

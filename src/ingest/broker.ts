@@ -65,6 +65,14 @@ export interface BrokerMessage {
 /** Why a PUBLISH was refused (the reject counter's reason). */
 export type BrokerRefusal = "too_large" | "bad_topic" | "not_authorized";
 
+/** What was refused: the message, and the topic and client when the packet was read that far. */
+export interface RefusedPublish {
+  /** The constraint broken: "a payload must be at most 1048576 bytes: it has 2000000". */
+  message: string;
+  topic: string | null;
+  clientId: string | null;
+}
+
 /** Options of startEmbeddedBroker; every optional field has the default it names. */
 export interface EmbeddedBrokerOptions {
   /** Address to listen on. Default "127.0.0.1". */
@@ -91,7 +99,7 @@ export interface EmbeddedBrokerOptions {
    */
   onMessage?: (message: BrokerMessage) => unknown;
   /** Called with each refused PUBLISH. Default: none. */
-  onRefused?: (reason: BrokerRefusal) => void;
+  onRefused?: (reason: BrokerRefusal, refused: RefusedPublish) => void;
 }
 
 /** A running embedded broker. */
@@ -218,7 +226,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     message: string,
   ) => {
     stats.refused[reason]++;
-    opts.onRefused?.(reason);
+    opts.onRefused?.(reason, { message, topic: packet.topic, clientId: client.id });
     warnOnce(`${client.id}\u0000${reason}`, "broker.publish_refused", {
       client: client.id,
       topic: JSON.stringify(packet.topic).slice(1, -1).slice(0, 200),
@@ -366,7 +374,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     // Deno's read() leaves chunks behind, which stalls large publishes (read_whole_buffer.ts)
     const guarded = limitFrames(readWholeBuffer(socket), frameLimit, (bytes) => {
       stats.refused.too_large++;
-      opts.onRefused?.("too_large");
+      opts.onRefused?.("too_large", {
+        message: `a packet must be at most ${frameLimit} bytes: it has ${bytes}; the ` +
+          "connection is closed",
+        topic: null,
+        clientId: null,
+      });
       warnOnce(`${socket.remoteAddress}\u0000frame`, "broker.packet_too_large", {
         remote: socket.remoteAddress,
         bytes,

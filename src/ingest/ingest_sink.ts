@@ -25,17 +25,32 @@ export interface IngestResult {
   rejected: Rejection[];
 }
 
+/** What a source tells of a message it refused, for the last refusals the API shows. */
+export interface Refusal {
+  source: Source;
+  /** The stream it named, or null when it named none or could not be read that far. */
+  stream: string | null;
+  /** What was wrong: `Cannot ingest reading: <constraint>: current value is <value>`. */
+  message: string;
+  /** The MQTT topic it came on. */
+  topic?: string;
+}
+
 /** What a source needs of the daemon. */
 export interface IngestSink {
   /**
    * Takes parsed readings from `source`; a reading that cannot be taken is
-   * counted and reported in the result, the others go on. Resolves once
-   * every reading is taken (the source acknowledges after it). Rejects with
-   * an error whose `kind` is `"unavailable"` when the daemon cannot take
-   * them now (shutting down, or its queue is full): the source leaves them
-   * unacknowledged, or answers "retry later".
+   * counted, kept among the source's last refusals and reported in the
+   * result; the others go on. Resolves once every reading is taken (the
+   * source acknowledges after it). Rejects with an error whose `kind` is
+   * `"unavailable"` when the daemon cannot take them now (shutting down, or
+   * its queue is full): the source leaves them unacknowledged, or answers
+   * "retry later".
    */
   ingest(readings: readonly Reading[], source: Source): Promise<IngestResult>;
-  /** Counts a message the source could not parse, by its reason. */
-  reject(reason: string): void;
+  /**
+   * Counts a message the source refused, by its reason; with `refusal`, also
+   * keeps it among the last refusals of its source (`GET /v1/rejects`).
+   */
+  reject(reason: string, refusal?: Refusal): void;
 }

@@ -5,8 +5,9 @@
  * - Readings: the client subscribes (QoS 1) to the subscription filters of
  *   the topic patterns; each message goes through parseMqttMessage into
  *   `sink.ingest(readings, "mqtt")`. A message that cannot be parsed, or
- *   whose payload is larger than `maxPayloadBytes`, is counted with
- *   `sink.reject(reason)` and logged at debug with its reason. Topics under
+ *   whose payload is larger than `maxPayloadBytes`, is handed to
+ *   `sink.reject(reason, refusal)` (counted, and kept among the last refusals
+ *   the API lists) and logged at debug with its reason. Topics under
  *   `ignoreTopicPrefix` (where forecastd publishes its alerts) are ignored,
  *   so a pattern such as `#` does not feed forecastd its own alerts.
  * - Sessions: the client connects with `clean: false` and a stable client id
@@ -27,6 +28,7 @@ import mqtt from "mqtt";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { maskUrlPassword } from "../domain/mask_url_password.ts";
+import { isStreamId } from "../domain/reading.ts";
 import type { Logger } from "../log.ts";
 import type { IngestSink } from "./ingest_sink.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
@@ -286,7 +288,10 @@ function readingHandler(
 
   const reject = (topic: string, reason: string, message: string) => {
     stats.rejected++;
-    sink.reject(reason);
+    // the stream the topic names, when it names a valid one: what the refusal is listed under
+    const named = matchTopic(patterns, topic)?.stream ?? null;
+    const stream = named !== null && isStreamId(named) ? named : null;
+    sink.reject(reason, { source: "mqtt", stream, message, topic });
     log.debug("mqtt.rejected", { topic, reason, message });
   };
 
@@ -527,7 +532,15 @@ export async function startMqtt(opts: MqttOptions): Promise<Mqtt> {
       // acknowledged once taken: a device's next message waits for it
       onMessage: (m) =>
         matchTopic(patterns, m.topic) !== null ? onMessage(m.topic, m.payload) : true,
-      onRefused: (reason) => opts.sink.reject(reason),
+      onRefused: (reason, refused) =>
+        opts.sink.reject(reason, {
+          source: "mqtt",
+          stream: null,
+          message: `Cannot ingest message${
+            refused.clientId === null ? "" : ` from client ${JSON.stringify(refused.clientId)}`
+          }: ${refused.message}`,
+          ...(refused.topic === null ? {} : { topic: refused.topic }),
+        }),
     });
     log.info("broker.listening", {
       host: broker.host,

@@ -33,11 +33,18 @@ import { Engine } from "../stream/engine.ts";
 import { ReadingError, type StreamModel } from "../stream/stream.ts";
 import type { AlertEvent, StoredAlert } from "../domain/alert.ts";
 import type { AlertListFilter, AlertSource, AlertSubscriber } from "../alerts/alert_source.ts";
-import type { IngestResult, IngestSink, Rejection, Source } from "../ingest/ingest_sink.ts";
+import type {
+  IngestResult,
+  IngestSink,
+  Refusal,
+  Rejection,
+  Source,
+} from "../ingest/ingest_sink.ts";
 import { showValue } from "../domain/show_value.ts";
 import { getPreset, type Preset } from "../stream/preset.ts";
 import { VALUE_BOUNDS_DEFAULTS } from "../stream/value_bounds.ts";
 import { AlertHub } from "./alert_hub.ts";
+import { RecentRejects, type RejectEntry } from "./recent_rejects.ts";
 import {
   keepRecent,
   RECENT_CAPACITY,
@@ -89,7 +96,7 @@ export interface StreamSpec {
   frozen?: boolean;
 }
 
-export type { IngestResult, Rejection, Source };
+export type { IngestResult, Refusal, RejectEntry, Rejection, Source };
 
 /**
  * What kind of request a ServiceError refuses: `invalid` (the request itself
@@ -336,6 +343,8 @@ export class Service implements AlertSource, IngestSink {
   readonly #alerts: AlertWriter;
   /** A reading's values in column order, one buffer per stream model. */
   readonly #rows = new WeakMap<StreamModel, Float64Array>();
+  /** The last refusals of each source, for GET /v1/rejects. */
+  readonly #refusals = new RecentRejects();
   /** The last readings of each stream with the forecasts made for them; null when none are kept. */
   readonly #recent: RecentReadings | null;
   readonly #shedder: TrainingShedder;
@@ -540,7 +549,7 @@ export class Service implements AlertSource, IngestSink {
    */
   async ingest(readings: readonly Reading[], source: Source): Promise<IngestResult> {
     if (this.#closing) {
-      this.reject("shutting_down", readings.length);
+      this.#count("shutting_down", readings.length);
       throw new ServiceError(
         "unavailable",
         `Cannot ingest readings: forecastd must be running: it is shutting down (current count is ${readings.length} readings refused)`,
@@ -551,7 +560,7 @@ export class Service implements AlertSource, IngestSink {
       await this.#queue.push(readings, result, source === "mqtt" || source === "demo");
     } catch (e) {
       if (!(e instanceof QueueFullError)) throw e;
-      this.reject("queue_full", readings.length);
+      this.#count("queue_full", readings.length);
       throw new ServiceError("unavailable", e.message);
     }
     return { accepted: result.accepted, rejected: result.rejected };
@@ -638,13 +647,40 @@ export class Service implements AlertSource, IngestSink {
       if (reason === "error" || reason === "engine_error") {
         this.#log.error("ingest.failed", { stream: r.stream, error: e });
       }
-      result.rejected.push({ index, stream: r.stream, reason, message: (e as Error).message });
+      const message = (e as Error).message;
+      this.#refusals.record({
+        time: this.#now(),
+        source: result.source,
+        stream: r.stream,
+        reason,
+        message,
+      });
+      result.rejected.push({ index, stream: r.stream, reason, message });
     }
   }
 
-  /** Counts messages or readings a source or the service could not take, by reason. */
-  reject(reason: string, count = 1): void {
+  /**
+   * Counts a message a source refused; with `refusal`, keeps it among the
+   * last refusals of its source (see {@link lastRejects}).
+   */
+  reject(reason: string, refusal?: Refusal): void {
+    this.#count(reason);
+    if (refusal) this.#refusals.record({ time: this.#now(), reason, ...refusal });
+  }
+
+  /** Counts `count` messages or readings the service could not take, by reason. */
+  #count(reason: string, count = 1): void {
     this.counters.rejects[reason] = (this.counters.rejects[reason] ?? 0) + count;
+  }
+
+  /**
+   * The last refusals of each source that refused something (sources
+   * sorted, newest first), and how many each source keeps at most.
+   */
+  lastRejects(): { capacity: number; sources: Record<string, RejectEntry[]> } {
+    const sources: Record<string, RejectEntry[]> = {};
+    for (const source of this.#refusals.sources()) sources[source] = this.#refusals.list(source);
+    return { capacity: this.#refusals.capacity, sources };
   }
 
   /** The time of stream `id`'s newest reading (ms), or null: unknown stream, or no reading yet. */
@@ -867,7 +903,7 @@ export class Service implements AlertSource, IngestSink {
       ),
       (batch) => batch.source === "http" || batch.source === "ws",
     );
-    if (refused > 0) this.reject("shutting_down", refused);
+    if (refused > 0) this.#count("shutting_down", refused);
     await this.#queue.drain();
     this.#queue.close();
     await this.#alerts.flush();
@@ -890,6 +926,15 @@ export class Service implements AlertSource, IngestSink {
     return (await this.#store.listAlerts(filter)).map(storedAlert);
   }
 
+  /** The stored alert `id` (16 digits); a ServiceError (not_found) when there is none. */
+  async alert(id: string): Promise<StoredAlert> {
+    const record = await this.#store.getAlert(id);
+    if (!record) {
+      throw new ServiceError("not_found", `Cannot get alert: id must exist: "${id}" is unknown`);
+    }
+    return storedAlert(record);
+  }
+
   /** Adds a live alert subscriber (see {@link AlertSource}). */
   subscribe(sub: AlertSubscriber): () => void {
     return this.hub.subscribe(sub);
@@ -900,6 +945,7 @@ export class Service implements AlertSource, IngestSink {
     return this.hub.size;
   }
 
+  /** Acknowledges the stored alert `id` once (a second time keeps the first `acknowledgedAt`). */
   async acknowledge(id: string): Promise<StoredAlert> {
     const record = await this.#store.acknowledgeAlert(id, this.#now());
     const a = record && storedAlert(record);

@@ -342,9 +342,26 @@ export class AlertLog {
     );
   }
 
-  /** Sets `state: "acknowledged"` and `acknowledgedAt` (default: now). */
-  acknowledge(id: string, at: number = this.settings.now()): Promise<AlertRecord | null> {
-    return this.update(id, { state: "acknowledged", acknowledgedAt: at });
+  /**
+   * Sets `state: "acknowledged"` and `acknowledgedAt` (default: now), once:
+   * an alert that has an `acknowledgedAt` is returned as it is, so a second
+   * acknowledgement keeps the first one's time.
+   */
+  async acknowledge(id: string, at: number = this.settings.now()): Promise<AlertRecord | null> {
+    const action = "acknowledge alert";
+    validateAlertId(id, action);
+    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+      const entry = await this.kv.get<AlertRecord>(alertKey(id));
+      if (entry.value === null) return null;
+      if (entry.value.acknowledgedAt !== undefined) return entry.value;
+      const event: AlertRecord = { ...entry.value, state: "acknowledged", acknowledgedAt: at };
+      checkSize(event, action, this.settings.commitLimits);
+      const res = await this.kv.atomic().check(entry).set(alertKey(id), event).commit();
+      if (res.ok) return event;
+    }
+    throw new Error(
+      `Cannot ${action}: alert ${id} must stay unchanged for one read-and-write: another writer changed it ${WRITE_ATTEMPTS} times in a row`,
+    );
   }
 
   /** Deletes events beyond the retention limits (default: the store's). */

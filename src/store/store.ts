@@ -313,7 +313,10 @@ export class Store {
     return this.#alerts.update(id, patch);
   }
 
-  /** Marks an alert acknowledged (`state`, `acknowledgedAt`: default now); null if there is none. */
+  /**
+   * Marks an alert acknowledged (`state`, `acknowledgedAt`: default now); null if there is none.
+   * An alert acknowledged before is returned unchanged: the first `acknowledgedAt` stays.
+   */
   acknowledgeAlert(id: string, at?: number): Promise<AlertRecord | null> {
     return this.#alerts.acknowledge(id, at);
   }

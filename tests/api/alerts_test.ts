@@ -105,6 +105,94 @@ Deno.test("GET /v1/alerts filters by stream, state, time and id, pages both ways
   }
 });
 
+Deno.test("GET /v1/alerts/{id} answers one alert; a second ack keeps the first acknowledgedAt", async () => {
+  const d = await startDaemon();
+  try {
+    await d.store.appendAlert({ stream: "a", time: T, type: "opened", state: "open" });
+    let r = await json(await d.request("GET", "/v1/alerts/1"));
+    assert.equal(r.status, 200);
+    assert.deepEqual(
+      [r.body.id, r.body.stream, r.body.state, r.body.acknowledgedAt],
+      ["0000000000000001", "a", "open", undefined],
+    );
+    assert.deepEqual(
+      (await json(await d.request("GET", "/v1/alerts/0000000000000001"))).body,
+      r.body,
+    );
+
+    const first = await json(await d.request("POST", "/v1/alerts/1/ack"));
+    assert.equal(first.status, 200);
+    assert.equal(typeof first.body.acknowledgedAt, "number");
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the service's clock (Date.now) moves on
+    const second = await json(await d.request("POST", "/v1/alerts/1/ack"));
+    assert.equal(second.status, 200);
+    assert.deepEqual(second.body, first.body, "the second acknowledgement changes nothing");
+    r = await json(await d.request("GET", "/v1/alerts/1"));
+    assert.deepEqual(r.body, first.body, "GET shows the acknowledgement");
+
+    r = await json(await d.request("GET", "/v1/alerts/42"));
+    assert.deepEqual([r.status, r.body], [404, {
+      error: 'Cannot get alert: id must exist: "0000000000000042" is unknown',
+    }]);
+    r = await json(await d.request("GET", "/v1/alerts/latest"));
+    assert.deepEqual([r.status, r.body], [400, {
+      error: "Cannot get alert: 'id' must be an alert id of 1-16 decimal digits: current value " +
+        'is "latest"',
+    }]);
+    const feed = await d.request("GET", "/v1/alerts/ws");
+    assert.equal(feed.status, 426, "/ws is still the WebSocket feed, not an id");
+    await feed.body?.cancel();
+  } finally {
+    await d.close();
+  }
+});
+
+Deno.test("GET /v1/alerts?state= takes open, acknowledged or resolved; anything else is a 400 naming them", async () => {
+  const d = await startDaemon();
+  try {
+    await d.store.appendAlert({ stream: "a", time: T, type: "opened", state: "open" });
+    await d.store.appendAlert({ stream: "a", time: T + 1, type: "resolved", state: "resolved" });
+    for (const [state, ids] of [["open", [1]], ["resolved", [2]], ["acknowledged", []]] as const) {
+      const r = await json(await d.request("GET", `/v1/alerts?state=${state}`));
+      assert.equal(r.status, 200, state);
+      assert.deepEqual(r.body.alerts.map((a: StoredAlert) => Number(a.id)), ids, state);
+    }
+    const cases: [string, string][] = [
+      [
+        "bogus",
+        `Cannot list alerts: 'state' must be one of open, acknowledged, resolved: current value ` +
+        `is "bogus"`,
+      ],
+      [
+        "opened",
+        "Cannot list alerts: 'state' must be one of open, acknowledged, resolved (opened is a " +
+        "type of alert event, not a state: an opened event is open until it is acknowledged; " +
+        `resolved and new_normal events are resolved): current value is "opened"`,
+      ],
+      [
+        "OPEN",
+        `Cannot list alerts: 'state' must be one of open, acknowledged, resolved: ` +
+        `current value is "OPEN"`,
+      ],
+    ];
+    for (const [state, error] of cases) {
+      const r = await json(await d.request("GET", `/v1/alerts?state=${state}`));
+      assert.deepEqual([r.status, r.body], [400, { error }], state);
+    }
+    const r = await json(await d.request("GET", "/v1/streams/a/anomalies?state=new_normal"));
+    assert.equal(r.status, 400, "a stream's anomalies check the state too");
+    assert.ok(
+      r.body.error.startsWith("Cannot list anomalies: 'state' must be one of"),
+      r.body.error,
+    );
+    const twice = await json(await d.request("GET", "/v1/alerts?state=open&state=resolved"));
+    assert.equal(twice.status, 400);
+    assert.ok(twice.body.error.includes("'state' must be given once"), twice.body.error);
+  } finally {
+    await d.close();
+  }
+});
+
 Deno.test("SSE sends each alert as id/event/data, filtered by stream; Last-Event-ID resumes with exactly the missed ones", async () => {
   const d = await startDaemon({ heartbeatMs: 20 });
   const server = await serve(d.app);
@@ -164,7 +252,12 @@ Deno.test("SSE sends each alert as id/event/data, filtered by stream; Last-Event
       headers: { "last-event-id": "yesterday" },
     });
     assert.equal(bad.status, 400);
-    assert.ok((await bad.json()).error.includes('current value is "yesterday"'));
+    assert.equal(
+      (await bad.json()).error,
+      "Cannot open alert stream: the Last-Event-ID header must be an alert id of 1-16 decimal " +
+        'digits: current value is "yesterday"',
+      "the message names the header",
+    );
 
     await again.cancel();
     await fromQuery.cancel();

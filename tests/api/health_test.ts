@@ -41,7 +41,8 @@ Deno.test("GET /healthz is 200 {status: ok}; /readyz is 200 only when KV is open
 Deno.test("an unexpected failure is logged once with its cause and answered with a generic 500", async () => {
   const d = await startDaemon();
   try {
-    d.service.list = () => {
+    await d.service.put("boiler", { columns: ["v"] });
+    d.service.summary = () => {
       throw new Error("disk on fire at /secret/path");
     };
     const r = await json(await d.request("GET", "/v1/streams"));

@@ -58,13 +58,17 @@ Deno.test("GET /openapi.json documents every route the app answers, and only tho
       "GET /v1/alerts",
       "GET /v1/alerts/events",
       "GET /v1/alerts/ws",
+      "GET /v1/alerts/{id}",
+      "GET /v1/auth",
       "GET /v1/ingest/ws",
+      "GET /v1/rejects",
       "GET /v1/streams",
       "GET /v1/streams/{id}",
       "GET /v1/streams/{id}/anomalies",
       "GET /v1/streams/{id}/crossing",
       "GET /v1/streams/{id}/forecast",
       "GET /v1/streams/{id}/recent",
+      "GET /v1/streams/{id}/recent.csv",
       "POST /v1/alerts/{id}/ack",
       "POST /v1/readings",
       "POST /v1/streams/{id}/readings",
@@ -164,6 +168,15 @@ Deno.test("the document names bodies, query parameters, headers, SSE and WebSock
         "503",
       ]);
     }
+    assert.deepEqual(Object.keys(paths["/v1/streams/{id}/recent"].get.responses["200"].content), [
+      "application/json",
+      "text/csv",
+    ]);
+    assert.deepEqual(
+      Object.keys(paths["/v1/streams/{id}/recent.csv"].get.responses["200"].content),
+      ["text/csv"],
+    );
+    assert.deepEqual(params(paths["/v1/streams"].get, "query"), ["after", "limit"]);
     assert.deepEqual(Object.keys(paths["/metrics"].get.responses["200"].content), [
       "text/plain; version=0.0.4",
     ]);
@@ -211,12 +224,18 @@ Deno.test("every JSON response the app gives matches the schema the document dec
       ["GET", "/v1/streams/room/anomalies?limit=2"],
       ["GET", "/v1/streams/nope/anomalies"],
       ["GET", "/v1/alerts?order=desc"],
+      ["GET", "/v1/alerts/2"],
+      ["GET", "/v1/alerts/99"],
       ["POST", "/v1/alerts/2/ack"],
       ["POST", "/v1/alerts/99/ack"],
       ["POST", "/v1/readings", [{ stream: "room", ts: Date.now(), v: 20 }]],
       ["POST", "/v1/readings", [{ stream: "room", ts: t0, v: 20 }]],
       ["POST", "/v1/readings", "{oops"],
       ["GET", "/v1/alerts/ws"],
+      ["GET", "/v1/auth"],
+      ["GET", "/v1/rejects"],
+      ["GET", "/v1/rejects?source=mqtt"],
+      ["GET", "/v1/rejects?source=nope"],
       ["DELETE", "/v1/streams/boiler"],
       ["DELETE", "/v1/streams/boiler"],
     ];

@@ -146,3 +146,100 @@ Deno.test("GET /v1/streams/{id}/recent refuses an unknown stream and bad paramet
     await d.close();
   }
 });
+
+/** The rows of a CSV answer (CRLF line ends), split at commas: no field here is quoted. */
+function csvRows(text: string): string[][] {
+  assert.ok(text.endsWith("\r\n"), "the last row ends with CRLF");
+  return text.slice(0, -2).split("\r\n").map((line) => line.split(","));
+}
+
+Deno.test("GET /v1/streams/{id}/recent.csv, or /recent with Accept: text/csv, has one row per reading and target", async () => {
+  const d = await startDaemon();
+  try {
+    await d.service.put("boiler", {
+      columns: ["temperature", "pressure"],
+      targets: ["temperature", "pressure"],
+    });
+    const readings = [];
+    for (let i = 0; i < 40; i++) {
+      readings.push({
+        stream: "boiler",
+        ts: T0 + i * STEP,
+        values: { temperature: temperature(i), pressure: 1.8 + 0.01 * i },
+      });
+    }
+    assert.equal((await d.service.ingest(readings, "http")).accepted, 40);
+    const { body } = await json(await d.request("GET", "/v1/streams/boiler/recent?limit=5"));
+
+    const file = await d.request("GET", "/v1/streams/boiler/recent.csv?limit=5");
+    assert.equal(file.status, 200);
+    assert.equal(file.headers.get("content-type"), "text/csv; charset=utf-8; header=present");
+    assert.equal(
+      file.headers.get("content-disposition"),
+      'attachment; filename="boiler.recent.csv"',
+    );
+    const text = await file.text();
+    const rows = csvRows(text);
+    assert.deepEqual(rows[0], [
+      "time",
+      "target",
+      "value",
+      "forecast",
+      "lower",
+      "upper",
+      "residual",
+    ]);
+    assert.equal(rows.length, 1 + 5 * 2, "a header, then 5 readings of 2 targets");
+    const cell = (v: number | null) => (v === null ? "" : String(v));
+    let k = 1;
+    for (let i = 0; i < 5; i++) {
+      for (const t of ["temperature", "pressure"]) {
+        const col = body.targets[t];
+        const residual = col.point[i] === null ? null : col.value[i] - col.point[i];
+        assert.deepEqual(rows[k++], [
+          body.timestamps[i],
+          t,
+          cell(col.value[i]),
+          cell(col.point[i]),
+          cell(col.lower[i]),
+          cell(col.upper[i]),
+          cell(residual),
+        ], `reading ${i}, ${t}`);
+      }
+    }
+    assert.ok(rows.slice(1).every((r) => r[3] !== "" && r[6] !== ""), "each has a forecast");
+
+    const negotiated = await d.request("GET", "/v1/streams/boiler/recent?limit=5", undefined, {
+      accept: "text/csv",
+    });
+    assert.equal(negotiated.status, 200);
+    assert.equal(negotiated.headers.get("content-type"), "text/csv; charset=utf-8; header=present");
+    assert.equal(negotiated.headers.get("vary"), "accept");
+    assert.equal(await negotiated.text(), text, "the same CSV");
+    const jsonAgain = await d.request("GET", "/v1/streams/boiler/recent?limit=5", undefined, {
+      accept: "application/json, text/csv;q=0.5",
+    });
+    assert.equal(jsonAgain.headers.get("content-type"), "application/json");
+    assert.deepEqual(await jsonAgain.json(), body);
+
+    const first = csvRows(await (await d.request("GET", "/v1/streams/boiler/recent.csv")).text());
+    assert.equal(first.length, 1 + 40 * 2, "every kept reading");
+    assert.deepEqual(first[1].slice(3), ["", "", "", ""], "no forecast was made for the first");
+
+    const missing = await json(await d.request("GET", "/v1/streams/nope/recent.csv"));
+    assert.deepEqual(missing, {
+      status: 404,
+      body: { error: 'Cannot list recent readings: stream must exist: "nope" is unknown' },
+    });
+    const bad = await json(await d.request("GET", "/v1/streams/boiler/recent.csv?limit=x"));
+    assert.deepEqual(bad, {
+      status: 400,
+      body: {
+        error: "Cannot export recent readings: 'limit' must be an integer from 1 to 1000000: " +
+          'current value is "x"',
+      },
+    });
+  } finally {
+    await d.close();
+  }
+});

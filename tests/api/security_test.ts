@@ -284,3 +284,21 @@ Deno.test("every route limits its body: a large PUT is refused with 413 before i
     assert.equal(d.service.records.size, 0);
   });
 });
+
+Deno.test("GET /v1/auth tells whether tokens are required and the role of the request's token", async () => {
+  await withDaemon({ FORECASTD_API_TOKENS: TOKENS }, async (d) => {
+    const id = (t: string) =>
+      `sha256:${hashToken(t).slice("sha256:".length, "sha256:".length + 8)}`;
+    let r = await json(await d.request("GET", "/v1/auth", undefined, bearer(READ)));
+    assert.deepEqual(r, { status: 200, body: { required: true, role: "read", token: id(READ) } });
+    r = await json(await d.request("GET", "/v1/auth", undefined, bearer(WRITE)));
+    assert.deepEqual(r, { status: 200, body: { required: true, role: "write", token: id(WRITE) } });
+    assert.ok(!JSON.stringify(r.body).includes(WRITE.slice(4)), "the token itself is not shown");
+    r = await json(await d.request("GET", "/v1/auth"));
+    assert.equal(r.status, 401, "without a token: 401, as every route");
+  });
+  await withDaemon({}, async (d) => {
+    const r = await json(await d.request("GET", "/v1/auth"));
+    assert.deepEqual(r, { status: 200, body: { required: false, role: "write", token: null } });
+  });
+});

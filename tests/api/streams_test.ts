@@ -54,6 +54,7 @@ Deno.test("PUT /v1/streams/{id} creates (201) then changes (200); GET shows the 
     r = await json(await d.request("GET", "/v1/streams"));
     assert.equal(r.status, 200);
     assert.deepEqual(r.body.streams.map((s: { id: string }) => s.id), ["boiler", "other"]);
+    assert.equal(r.body.next, null, "one page holds them all");
 
     r = await json(await d.request("PUT", "/v1/streams/boiler", { frozen: true }));
     assert.equal(r.status, 200);
@@ -137,6 +138,54 @@ Deno.test("PUT /v1/streams/{id} answers 400 naming the field, the constraint and
   }
 });
 
+Deno.test("GET /v1/streams pages by id: limit (default 100), after, and next until the last page", async () => {
+  const d = await startDaemon();
+  try {
+    const ids = Array.from({ length: 105 }, (_, i) => `s${String(i).padStart(3, "0")}`);
+    for (const id of ids.toReversed()) await d.service.put(id, { columns: ["v"] });
+    const idsOf = (body: { streams: { id: string }[] }) => body.streams.map((s) => s.id);
+
+    let r = await json(await d.request("GET", "/v1/streams"));
+    assert.equal(r.status, 200);
+    assert.deepEqual(idsOf(r.body), ids.slice(0, 100), "the first 100, sorted");
+    assert.equal(r.body.next, "s099");
+    r = await json(await d.request("GET", `/v1/streams?after=${r.body.next}`));
+    assert.deepEqual(idsOf(r.body), ids.slice(100));
+    assert.equal(r.body.next, null, "the last page");
+
+    const seen: string[] = [];
+    let next: string | null = null;
+    do {
+      r = await json(
+        await d.request("GET", `/v1/streams?limit=7${next === null ? "" : `&after=${next}`}`),
+      );
+      assert.ok(r.body.streams.length <= 7);
+      seen.push(...idsOf(r.body));
+      next = r.body.next;
+    } while (next !== null);
+    assert.deepEqual(seen, ids, "following next visits every stream once, in order");
+
+    r = await json(await d.request("GET", "/v1/streams?limit=5&after=s100"));
+    assert.deepEqual([idsOf(r.body), r.body.next], [["s101", "s102", "s103", "s104"], null]);
+    r = await json(await d.request("GET", "/v1/streams?limit=4&after=s100"));
+    assert.deepEqual([idsOf(r.body), r.body.next], [["s101", "s102", "s103", "s104"], null]);
+    r = await json(await d.request("GET", "/v1/streams?after=a"));
+    assert.equal(idsOf(r.body)[0], "s000", "after an id that is not a stream");
+    r = await json(await d.request("GET", "/v1/streams?after=zzz"));
+    assert.deepEqual([idsOf(r.body), r.body.next], [[], null]);
+
+    r = await json(await d.request("GET", "/v1/streams?limit=0&after=a%20b"));
+    assert.equal(r.status, 400);
+    includesAll(errorOf(r.body), [
+      "Cannot list streams:",
+      "'limit' must be an integer from 1 to 1000",
+      "'after' must be a stream id",
+    ]);
+  } finally {
+    await d.close();
+  }
+});
+
 Deno.test("unknown streams, alerts and routes answer 404 with a JSON error", async () => {
   const d = await startDaemon();
   try {
@@ -149,14 +198,59 @@ Deno.test("unknown streams, alerts and routes answer 404 with a JSON error", asy
         ["GET", "/v1/streams/nope/anomalies"],
         ["POST", "/v1/alerts/0000000000000042/ack"],
         ["GET", "/v2/anything"],
-        ["POST", "/v1/streams"],
+        ["GET", "/v1/streams/nope/forecasts"],
       ]
     ) {
       const r = await json(await d.request(method, path));
       assert.equal(r.status, 404, `${method} ${path}`);
       const msg = errorOf(r.body);
-      if (path.includes("nope")) assert.ok(msg.includes('"nope"'), msg);
+      if (path.includes("nope") && !path.endsWith("forecasts")) {
+        assert.ok(msg.includes('"nope"'), msg);
+      }
     }
+    const r = await json(await d.request("GET", "/v2/anything"));
+    assert.equal(
+      errorOf(r.body),
+      "Cannot GET /v2/anything: no such route (the API is under /v1/, with /healthz, /readyz, " +
+        "/metrics and /openapi.json; the dashboard is at / and the API's reference at /docs)",
+    );
+  } finally {
+    await d.close();
+  }
+});
+
+Deno.test("a known path asked with another method answers 405 with Allow; OPTIONS answers 204 with Allow", async () => {
+  const d = await startDaemon();
+  try {
+    const cases: [string, string, string][] = [
+      ["POST", "/v1/streams", "GET, HEAD, OPTIONS"],
+      ["DELETE", "/v1/alerts", "GET, HEAD, OPTIONS"],
+      ["PATCH", "/v1/streams/nope", "GET, HEAD, PUT, DELETE, OPTIONS"],
+      ["GET", "/v1/alerts/42/ack", "POST, OPTIONS"],
+      ["PUT", "/v1/readings", "POST, OPTIONS"],
+      ["POST", "/healthz", "GET, HEAD, OPTIONS"],
+      ["DELETE", "/", "GET, HEAD, OPTIONS"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await d.request(method, path);
+      assert.equal(res.headers.get("allow"), allow, `${method} ${path}: Allow`);
+      const r = await json(res);
+      assert.equal(r.status, 405, `${method} ${path}`);
+      assert.equal(
+        errorOf(r.body),
+        `Cannot ${method} ${path}: the method must be one of ${allow}: current value is "${method}"`,
+      );
+    }
+    const options = await d.request("OPTIONS", "/v1/streams/boiler");
+    assert.equal(options.status, 204);
+    assert.equal(options.headers.get("allow"), "GET, HEAD, PUT, DELETE, OPTIONS");
+    assert.equal(await options.text(), "");
+    const head = await d.request("HEAD", "/v1/streams");
+    assert.equal(head.status, 200, "HEAD is answered by the GET route");
+    await head.body?.cancel();
+    const unknown = await d.request("OPTIONS", "/v2/anything");
+    assert.equal(unknown.status, 404, "OPTIONS of an unknown path");
+    await unknown.body?.cancel();
   } finally {
     await d.close();
   }

@@ -9,7 +9,8 @@
  * (docs/ holds the ones made so, see docs/dashboard.md).
  */
 import assert from "node:assert/strict";
-import { getJson, ROOT, startDaemon, withTempDir } from "./_daemon.ts";
+import { hashToken } from "../../src/auth/token_hash.ts";
+import { ROOT, startDaemon, withTempDir } from "./_daemon.ts";
 // only the type: the module loads playwright-core, which needs more permissions than tests have
 import type { BrowserReport } from "./_dashboard_browser.ts";
 
@@ -27,6 +28,10 @@ function missingChromium(): string | null {
   }
 }
 
+/** The daemon's API tokens in this test. */
+const READ = "fcd_e2e-dashboard-read-000000000000000000000000";
+const WRITE = "fcd_e2e-dashboard-write-00000000000000000000000";
+
 /** Runs the browser side against `http`, screenshots into `dir`; its report. */
 async function runBrowser(http: string, dir: string): Promise<BrowserReport> {
   const copyTo = Deno.env.get("DASHBOARD_SCREENSHOTS");
@@ -41,6 +46,8 @@ async function runBrowser(http: string, dir: string): Promise<BrowserReport> {
       CHROMIUM,
       http,
       dir,
+      READ,
+      WRITE,
       ...(copyTo ? [copyTo] : []),
     ],
     cwd: ROOT,
@@ -65,25 +72,56 @@ async function pngSize(path: string): Promise<{ width: number; height: number }>
 const missing = missingChromium();
 Deno.test({
   name:
-    "the dashboard in chromium: the chart draws the band, the demo's fault shows in the feed and on the chart, ack works, no console error",
+    "the dashboard in chromium: it asks for a token, a read token cannot acknowledge, the chart draws the band, the fault shows in the feed and on the chart, ack works here and elsewhere, no console error",
   ignore: missing !== null,
   async fn() {
     await withTempDir(async (dir) => {
-      const d = await startDaemon({ dataDir: `${dir}/data`, args: ["--demo"] });
+      const d = await startDaemon({
+        dataDir: `${dir}/data`,
+        args: [
+          "--demo",
+          ...["--api-token", `read:${hashToken(READ)}`],
+          ...["--api-token", `write:${hashToken(WRITE)}`],
+        ],
+      });
       let report: BrowserReport;
       try {
         report = await runBrowser(d.http, dir);
-        // the acknowledgement reached the daemon's store
-        const { alerts } = await getJson<{ alerts: { id: string; state: string }[] }>(
-          `${d.http}/v1/alerts?state=acknowledged`,
-        );
-        assert.deepEqual(alerts.map((a) => a.id), [report.alert.id]);
+        // both acknowledgements reached the daemon's store, the page's and the one made elsewhere
+        const res = await fetch(`${d.http}/v1/alerts?state=acknowledged`, {
+          headers: { authorization: `Bearer ${READ}` },
+        });
+        assert.equal(res.status, 200);
+        const { alerts } = await res.json() as { alerts: { id: string }[] };
+        assert.deepEqual(alerts.map((a) => a.id), [report.alert.id, report.elsewhere.id].sort());
       } finally {
         const status = await d.stop("SIGTERM");
         assert.equal(status.code, 0);
       }
 
       assert.deepEqual(report.consoleErrors, [], "no console error");
+      assert.deepEqual(
+        report.unauthorized,
+        [`${d.http}/v1/auth`],
+        "one 401: the page's first question, before it had a token",
+      );
+
+      const { auth } = report;
+      assert.ok(auth.asked, "the first visit shows the token form, not the streams and alerts");
+      assert.equal(auth.readBadge, "read-only token");
+      assert.match(auth.readNotice, /^This token can read but not write: acknowledging an alert/);
+      assert.ok(auth.ackDisabledWithRead, "a read token's Acknowledge button is disabled");
+      assert.deepEqual(auth.keptAfterRead, [true, false], "not remembered: the tab's session");
+      assert.equal(auth.writeBadge, "write token");
+      assert.deepEqual(auth.keptAfterWrite, [false, true], "remembered: the device, only there");
+      assert.equal(auth.askedAfterReload, false, "a remembered token is used after a reload");
+      assert.ok(
+        auth.streamsAfterReload >= 2,
+        `streams after the reload: ${auth.streamsAfterReload}`,
+      );
+      assert.match(report.elsewhere.id, /^\d{16}$/);
+      assert.notEqual(report.elsewhere.id, report.alert.id);
+      assert.equal(report.elsewhere.stateShown, "acknowledged");
       assert.deepEqual(report.pageErrors, [], "no uncaught error in the page");
       assert.deepEqual(report.failedRequests, [], "no failed request");
       assert.deepEqual(report.outsideRequests, [], "no request left the daemon");
@@ -114,7 +152,9 @@ Deno.test({
         assert.equal(report.docs.title, "forecastd API (test fixture) 0.0.0 OAS 3.1");
       }
 
-      const [desktop, phone, docs] = report.screenshots;
+      const [token, readOnly, desktop, phone, docs] = report.screenshots;
+      assert.deepEqual(await pngSize(token), { width: 1280, height: 860 });
+      assert.deepEqual(await pngSize(readOnly), { width: 1280, height: 860 });
       assert.deepEqual(await pngSize(desktop), { width: 1280, height: 860 });
       assert.equal((await pngSize(phone)).width, 390);
       assert.deepEqual(await pngSize(docs), { width: 1280, height: 860 });

@@ -95,7 +95,7 @@ Deno.test("serve with a token and a certificate: HTTPS, 401 without the token, d
         client,
         headers: { authorization: `Bearer ${token}` },
       });
-      assert.deepEqual(await ok.json(), { streams: [] });
+      assert.deepEqual(await ok.json(), { streams: [], next: null });
       await assert.rejects(() => fetch(d.http.replace("https:", "http:") + "/healthz"));
     } finally {
       client.close();

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import mqtt from "mqtt";
 import { captureLog } from "../../src/log.ts";
-import type { IngestResult, IngestSink, Source } from "../../src/ingest/ingest_sink.ts";
+import type { IngestResult, IngestSink, Refusal, Source } from "../../src/ingest/ingest_sink.ts";
 import type { Reading } from "../../src/domain/reading.ts";
 import {
   BrokerListenError,
@@ -29,6 +29,8 @@ import {
 class FakeSink implements IngestSink {
   readonly ingested: { readings: Reading[]; source: Source }[] = [];
   readonly rejects: string[] = [];
+  /** What each reject() was told of the refused message, in order. */
+  readonly refusals: (Refusal | undefined)[] = [];
   #waiters: (() => void)[] = [];
 
   ingest(readings: readonly Reading[], source: Source): Promise<IngestResult> {
@@ -36,8 +38,9 @@ class FakeSink implements IngestSink {
     this.#wake();
     return Promise.resolve({ accepted: readings.length, rejected: [] });
   }
-  reject(reason: string): void {
+  reject(reason: string, refusal?: Refusal): void {
     this.rejects.push(reason);
+    this.refusals.push(refusal);
     this.#wake();
   }
   /** Resolves once `n` messages (ingested or rejected) arrived in all. */
@@ -154,6 +157,48 @@ Deno.test("every conformance case sent over MQTT gives the outcome the case tabl
     await device.endAsync();
     await source.close();
     await broker.close();
+  }
+});
+
+Deno.test("a refused message reaches the sink with its source, stream, message and topic", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "forecastd-refusals-" });
+  const svc = new FakeSink();
+  const mqttSide = await startMqtt({
+    sink: svc,
+    log: captureLog().log,
+    dataDir,
+    topics: ["sensors/{stream}/{value}"],
+    brokerPort: 0,
+    maxPayloadBytes: 100,
+  });
+  const device = await connectDevice(mqttSide.broker!.url, "device-refused");
+  try {
+    await device.publishAsync("sensors/kitchen/temperature", "warm", { qos: 1 });
+    await device.publishAsync("sensors/no way!/temperature", "21", { qos: 1 });
+    await device.publishAsync("sensors/kitchen/temperature", "1".repeat(200), { qos: 1 });
+    await svc.seen(3);
+    assert.deepEqual(svc.rejects, ["bad_value", "bad_stream", "too_large"]);
+    const [value, stream, large] = svc.refusals;
+    assert.deepEqual(value, {
+      source: "mqtt",
+      stream: "kitchen",
+      message: `Cannot ingest reading: 'value' must be a finite number: current value is "warm"`,
+      topic: "sensors/kitchen/temperature",
+    });
+    assert.equal(stream?.stream, null, "a topic naming no valid stream: none");
+    assert.equal(stream?.topic, "sensors/no way!/temperature");
+    assert.match(stream?.message ?? "", /^Cannot ingest reading: 'topic' must hold a stream id /);
+    assert.deepEqual(large, {
+      source: "mqtt",
+      stream: null,
+      message: 'Cannot ingest message from client "device-refused": a payload must be at most ' +
+        "100 bytes: it has 200",
+      topic: "sensors/kitchen/temperature",
+    });
+  } finally {
+    await device.endAsync();
+    await mqttSide.close();
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
 

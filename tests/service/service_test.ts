@@ -69,6 +69,58 @@ Deno.test("Service creates a stream on its first reading, with that reading's va
   });
 });
 
+Deno.test("Service keeps the last refusals per source: readings it refused and messages sources refused", async () => {
+  const kv = await Deno.openKv(":memory:");
+  let now = T0 + 1;
+  try {
+    const svc = new Service({ store: new Store(kv), log: captureLog().log, now: () => now });
+    assert.deepEqual(svc.lastRejects(), { capacity: 20, sources: {} });
+    await svc.ingest([{ stream: "k", ts: T0, values: { temp: 21 } }], "mqtt");
+    now = T0 + 2;
+    const r = await svc.ingest([{ stream: "k", ts: T0 - STEP, values: { temp: 20 } }], "mqtt");
+    assert.equal(r.rejected.length, 1);
+    now = T0 + 3;
+    svc.reject("bad_json", {
+      source: "mqtt",
+      stream: null,
+      topic: "sensors/k",
+      message: "Cannot ingest reading: the payload must be JSON",
+    });
+    svc.reject("too_large"); // counted only
+    now = T0 + 4;
+    await svc.ingest([{ stream: "k", ts: T0 + STEP, values: { hum: 40 } }], "http");
+    const last = svc.lastRejects();
+    assert.deepEqual(Object.keys(last.sources), ["http", "mqtt"]);
+    assert.deepEqual(last.sources.mqtt, [
+      {
+        time: T0 + 3,
+        source: "mqtt",
+        stream: null,
+        reason: "bad_json",
+        message: "Cannot ingest reading: the payload must be JSON",
+        topic: "sensors/k",
+      },
+      {
+        time: T0 + 2,
+        source: "mqtt",
+        stream: "k",
+        reason: r.rejected[0].reason,
+        message: r.rejected[0].message,
+      },
+    ]);
+    assert.equal(last.sources.http.length, 1);
+    assert.deepEqual(
+      [last.sources.http[0].reason, last.sources.http[0].stream, last.sources.http[0].time],
+      ["missing_value", "k", T0 + 4],
+    );
+    assert.equal(svc.rejects().too_large, 1);
+    assert.equal(svc.rejects().missing_value, 1, "a reading refused is counted once");
+    await svc.close();
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("Service rejects a reading with other values than the stream's, counts it and goes on", async () => {
   await withService(async (svc) => {
     await svc.ingest([{ stream: "k", ts: T0, values: { temp: 21 } }], "mqtt");
@@ -190,6 +242,14 @@ Deno.test("Service stores an alert before it reaches live subscribers, with its 
     assert.deepEqual(got, stored.map((e) => `${e.id}:${e.stream}:${e.type}`));
     const acked = await svc.acknowledge(stored[0].id);
     assert.equal(acked.state, "acknowledged");
+    assert.deepEqual(await svc.alert(stored[0].id), acked, "alert() reads it back");
+    assert.deepEqual(await svc.acknowledge(stored[0].id), acked, "a second ack changes nothing");
+    await assert.rejects(
+      svc.alert("0000000000009999"),
+      (e) =>
+        e instanceof ServiceError && e.kind === "not_found" &&
+        e.message === 'Cannot get alert: id must exist: "0000000000009999" is unknown',
+    );
   });
 });
 

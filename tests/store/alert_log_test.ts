@@ -110,6 +110,26 @@ Deno.test("listAlerts() filters by stream, state, time, id and limit, in either 
   });
 });
 
+Deno.test("acknowledgeAlert() twice keeps the first acknowledgedAt and changes nothing", async () => {
+  await withKv(async (kv) => {
+    let now = T0 + 5;
+    const store = new Store(kv, { now: () => now });
+    const [id] = await seed(store, 1);
+    const first = await store.acknowledgeAlert(id);
+    assert.equal(first?.acknowledgedAt, T0 + 5);
+    now = T0 + 60_000;
+    assert.deepEqual(await store.acknowledgeAlert(id), first, "answered as it is");
+    assert.deepEqual(await store.acknowledgeAlert(id, T0 + 99), first, "an explicit time too");
+    assert.deepEqual(await store.getAlert(id), first, "stored unchanged");
+    const both = await Promise.all([
+      store.acknowledgeAlert((await seed(store, 1))[0]),
+      store.acknowledgeAlert("0000000000000002", T0 + 7),
+    ]);
+    assert.equal(both[0]?.acknowledgedAt, both[1]?.acknowledgedAt, "concurrent: one time wins");
+    assert.deepEqual(await store.getAlert("0000000000000002"), both[0]);
+  });
+});
+
 Deno.test("acknowledgeAlert() and updateAlert() change an alert in place and keep its id", async () => {
   await withKv(async (kv) => {
     const store = new Store(kv, { now: () => T0 + 5 });

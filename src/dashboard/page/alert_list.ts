@@ -2,7 +2,7 @@
  * The page's alert feed: the alerts it has seen (the newest page of the
  * history, then each one the live feed sends), newest first, one entry per
  * id; an acknowledgement replaces the entry with the stored alert the API
- * answered with. And each alert's context, target by target.
+ * answered with (or, made elsewhere, the one a poll of the open ones read). And each alert's context, target by target.
  */
 import type { StoredAlert } from "./api_types.ts";
 
@@ -34,6 +34,14 @@ export class AlertList {
   /** Newest first (ids are 16-digit strings: string order is id order). */
   items(): StoredAlert[] {
     return [...this.#byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  }
+
+  /**
+   * The ids of the newest `max` alerts that can still be acknowledged: what
+   * the page asks about again to see an acknowledgement made elsewhere.
+   */
+  openIds(max: number): string[] {
+    return this.items().filter(canAcknowledge).slice(0, max).map((a) => a.id);
   }
 
   /** The newest id, or null with none. */

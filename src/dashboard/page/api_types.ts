@@ -5,6 +5,14 @@
  */
 export type { StoredAlert, TargetContext } from "../../domain/alert.ts";
 
+/** `GET /v1/auth`: whether tokens are required, and what the page's token may do. */
+export interface AuthJson {
+  required: boolean;
+  role: "read" | "write";
+  /** The token's id (never the token), or null without tokens. */
+  token: string | null;
+}
+
 /** A stream's state, as `GET /v1/streams` gives it. */
 export type StreamState = "warming_up" | "learning" | "anomaly" | "frozen";
 
@@ -33,6 +41,12 @@ export interface StreamJson {
   gaps: number;
   model: { horizons: number; experts: string[] };
   horizons: HorizonJson[];
+}
+
+/** A page of `GET /v1/streams`: `next` is the `after` of the next page, null on the last. */
+export interface StreamPageJson {
+  streams: StreamJson[];
+  next: string | null;
 }
 
 /** A target's forecast path. */

@@ -2,21 +2,37 @@
  * The dashboard page: the stream list, the chosen stream's chart, facts and
  * threshold crossing, and the live alert feed with acknowledgement. It
  * polls the API (the list every 2 s, the chosen stream's new readings and
- * forecast every second, nothing while the tab is hidden) and listens to
+ * forecast every second, the open alerts every 5 s to see them
+ * acknowledged elsewhere, nothing while the tab is hidden) and listens to
  * the alert feed (SSE). Every URL is made by apiUrl() (api_url.ts).
+ *
+ * When forecastd takes API tokens, the API answers 401 until the page has
+ * one: it then shows the token form, keeps the token (token_store.ts) and
+ * sends it with every request; a read token shows everything but cannot
+ * acknowledge, which the page says.
  *
  * The logic that needs no browser lives in the modules it imports, tested
  * in tests/dashboard/; this file only wires them to the DOM.
  */
 import type {
+  AuthJson,
   CrossingJson,
   ForecastJson,
   RecentJson,
   StoredAlert,
   StreamJson,
 } from "./api_types.ts";
-import { ApiError, getJson, openAlertEvents, postJson } from "./api_client.ts";
-import { apiPath } from "./api_url.ts";
+import {
+  ApiError,
+  getAllStreams,
+  getAuth,
+  getJson,
+  openAlertEvents,
+  postJson,
+} from "./api_client.ts";
+import { apiPath, credentials } from "./api_url.ts";
+import { type Access, describeAccess } from "./access.ts";
+import { MemoryStorage, type StorageLike, TokenStore } from "./token_store.ts";
 import { alertContext, AlertList, alertTitle, canAcknowledge } from "./alert_list.ts";
 import { Chart } from "./chart.ts";
 import { crossingInput, describeCrossing } from "./crossing.ts";
@@ -35,6 +51,11 @@ import { chartData, emptyKept, type Kept, mergeRecent } from "./series.ts";
 
 const STREAMS_EVERY_MS = 2000;
 const CHOSEN_EVERY_MS = 1000;
+const ACKS_EVERY_MS = 5000;
+/** Open alerts asked about again per round, the newest. */
+const ACKS_POLLED = 20;
+/** How long the page waits before opening the alert feed again after the browser gave up. */
+const FEED_RETRY_MS = 3000;
 
 function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -59,6 +80,15 @@ function h(
 
 const ui = {
   live: byId("live"),
+  access: byId("access"),
+  tokenChange: byId<HTMLButtonElement>("token-change"),
+  accessNotice: byId("access-notice"),
+  tokenPanel: byId("token-panel"),
+  tokenError: byId("token-error"),
+  tokenForm: byId<HTMLFormElement>("token-form"),
+  tokenInput: byId<HTMLInputElement>("token-input"),
+  tokenRemember: byId<HTMLInputElement>("token-remember"),
+  layout: byId("layout"),
   problem: byId("problem"),
   streams: byId<HTMLTableSectionElement>("stream-rows"),
   noStreams: byId("no-streams"),
@@ -90,7 +120,26 @@ const state = {
   alerts: new AlertList(200),
   crossing: null as CrossingJson | null,
   problems: new Map<string, string>(),
+  /** What the page's token may do (null: not known yet). */
+  auth: null as AuthJson | null,
+  /** True while the page waits for a token: nothing is polled. */
+  locked: false,
+  /** The live alert feed, while it is open. */
+  feed: null as EventSource | null,
 };
+
+/** The browser's storage, or memory where it cannot be used. */
+function storage(kind: "sessionStorage" | "localStorage"): StorageLike {
+  try {
+    const s = globalThis[kind];
+    s.getItem("forecastd.probe");
+    return s;
+  } catch {
+    return new MemoryStorage();
+  }
+}
+const tokens = new TokenStore(storage("sessionStorage"), storage("localStorage"));
+credentials.token = tokens.load()?.token ?? null;
 
 // ---- problems and status ---------------------------------------------------
 
@@ -107,6 +156,91 @@ function messageOf(e: unknown): string {
   return `Cannot reach forecastd: ${e instanceof Error ? e.message : String(e)}`;
 }
 
+/** Shows `e` as the problem `key`; a 401 asks for a token instead. */
+function fail(key: string, e: unknown): void {
+  if (e instanceof ApiError && e.status === 401) askForToken(e.message);
+  else setProblem(key, messageOf(e));
+}
+
+// ---- the token ----------------------------------------------------------
+
+/** What the page's token may do, as it shows it now. */
+function access(): Access {
+  return describeAccess(state.auth);
+}
+
+/**
+ * Asks `GET /v1/auth` what the page may do; true when it may go on, false
+ * when it needs a token (the form is shown).
+ */
+async function checkAccess(): Promise<boolean> {
+  try {
+    state.auth = await getAuth();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      askForToken(credentials.token === null ? null : e.message);
+      return false;
+    }
+    // forecastd unreachable, or older: go on, the API refuses what it must
+    state.auth = null;
+    setProblem("auth", messageOf(e));
+    return true;
+  }
+  setProblem("auth", null);
+  renderAccess();
+  return true;
+}
+
+function renderAccess(): void {
+  const a = access();
+  ui.access.hidden = a.badge === null;
+  ui.access.textContent = a.badge ?? "";
+  if (state.auth) ui.access.dataset.role = state.auth.role;
+  ui.tokenChange.hidden = !(state.auth?.required ?? false);
+  ui.accessNotice.hidden = a.notice === null;
+  ui.accessNotice.textContent = a.notice ?? "";
+}
+
+/** Stops polling and shows the token form; `refused`: why the last token was refused. */
+function askForToken(refused: string | null): void {
+  if (refused !== null) {
+    tokens.forget();
+    credentials.token = null;
+  }
+  state.locked = true;
+  state.auth = null;
+  state.feed?.close();
+  state.feed = null;
+  setLive("reconnecting");
+  ui.live.textContent = "token needed";
+  ui.layout.hidden = true;
+  ui.accessNotice.hidden = true;
+  ui.access.hidden = true;
+  ui.tokenChange.hidden = true;
+  ui.tokenPanel.hidden = false;
+  ui.tokenError.hidden = refused === null;
+  ui.tokenError.textContent = refused === null ? "" : `forecastd refused the token: ${refused}`;
+  state.problems.clear();
+  setProblem("auth", null);
+  ui.tokenInput.focus();
+}
+
+ui.tokenForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const token = ui.tokenInput.value.trim();
+  if (token === "") return;
+  tokens.save(token, ui.tokenRemember.checked);
+  credentials.token = token;
+  ui.tokenInput.value = "";
+  void start();
+});
+
+ui.tokenChange.addEventListener("click", () => {
+  tokens.forget();
+  credentials.token = null;
+  askForToken(null);
+});
+
 function setLive(status: "live" | "reconnecting"): void {
   ui.live.dataset.status = status;
   ui.live.textContent = status === "live" ? "live" : "reconnecting…";
@@ -120,11 +254,10 @@ function chosenStream(): StreamJson | undefined {
 
 async function loadStreams(): Promise<void> {
   try {
-    const { streams } = await getJson<{ streams: StreamJson[] }>("v1/streams");
-    state.streams = streams;
+    state.streams = await getAllStreams();
     setProblem("streams", null);
   } catch (e) {
-    setProblem("streams", messageOf(e));
+    fail("streams", e);
     return;
   }
   renderStreams();
@@ -202,7 +335,7 @@ async function choose(id: string): Promise<void> {
     for (const a of alerts) state.streamAlerts.set(a.id, a);
     setProblem("anomalies", null);
   } catch (e) {
-    setProblem("anomalies", messageOf(e));
+    fail("anomalies", e);
   }
   await refreshChosen();
 }
@@ -243,7 +376,7 @@ async function refreshChosen(): Promise<void> {
     draw();
     if (moved && ui.threshold.value.trim() !== "") await computeCrossing(false);
   } catch (e) {
-    setProblem("chosen", messageOf(e));
+    fail("chosen", e);
   } finally {
     refreshing = false;
   }
@@ -333,21 +466,57 @@ async function loadAlerts(): Promise<void> {
     for (const a of alerts) state.alerts.put(a);
     setProblem("alerts", null);
   } catch (e) {
-    setProblem("alerts", messageOf(e));
+    fail("alerts", e);
+    if (state.locked) return;
   }
   renderAlerts();
-  openAlertEvents(state.alerts.newestId(), {
+  openFeed();
+}
+
+/** Opens the live alert feed after the newest alert the page has. */
+function openFeed(): void {
+  state.feed?.close();
+  const feed = openAlertEvents(state.alerts.newestId(), {
     alert(a) {
-      state.alerts.put(a);
-      renderAlerts();
-      if (a.stream === state.chosen) {
-        state.streamAlerts.set(a.id, a);
-        draw();
-      }
+      showAlert(a);
       void loadStreams(); // its state changed
     },
     status: setLive,
+    closed() {
+      // refused (a token revoked by a restart?) or gone: ask what the page may do, then again
+      if (state.feed !== feed) return;
+      state.feed = null;
+      setTimeout(async () => {
+        if (state.locked || state.feed !== null) return;
+        if (await checkAccess()) openFeed();
+      }, FEED_RETRY_MS);
+    },
   });
+  state.feed = feed;
+}
+
+/** Puts `a` (new, or changed) in the list and on the chart. */
+function showAlert(a: StoredAlert): void {
+  if (!state.alerts.put(a)) return;
+  renderAlerts();
+  if (a.stream === state.chosen) {
+    state.streamAlerts.set(a.id, a);
+    draw();
+  }
+}
+
+/** Asks again about the open alerts shown: one acknowledged elsewhere shows so. */
+async function pollAcks(): Promise<void> {
+  const ids = state.alerts.openIds(ACKS_POLLED);
+  const answers = await Promise.allSettled(
+    ids.map((id) => getJson<StoredAlert>(apiPath("v1/alerts", id))),
+  );
+  for (const r of answers) {
+    if (r.status === "fulfilled") showAlert(r.value);
+    else if (!(r.reason instanceof ApiError && r.reason.status === 404)) {
+      return fail("alerts", r.reason);
+    }
+  }
 }
 
 function renderAlerts(): void {
@@ -408,7 +577,13 @@ function alertItem(a: StoredAlert): HTMLElement {
     h("p", { class: "alert-message" }, a.message),
   );
   if (canAcknowledge(a)) {
-    const ack = h("button", { type: "button", class: "ack" }, "Acknowledge");
+    const { canWrite } = access();
+    const ack = h("button", {
+      type: "button",
+      class: "ack",
+      disabled: !canWrite,
+      title: canWrite ? undefined : "Acknowledging needs a token with the write role",
+    }, "Acknowledge");
     ack.addEventListener("click", () => void acknowledge(a.id, ack as HTMLButtonElement));
     item.append(ack);
   } else if (a.acknowledgedAt !== undefined) {
@@ -427,7 +602,7 @@ async function acknowledge(id: string, button: HTMLButtonElement): Promise<void>
     renderAlerts();
   } catch (e) {
     button.disabled = false;
-    setProblem("ack", messageOf(e));
+    fail("ack", e);
   }
 }
 
@@ -448,11 +623,25 @@ ui.crossingForm.addEventListener("submit", (e) => {
 
 let ticks = 0;
 setInterval(() => {
-  if (document.hidden) return;
+  if (document.hidden || state.locked) return;
   ticks++;
   void refreshChosen();
   if (ticks % (STREAMS_EVERY_MS / CHOSEN_EVERY_MS) === 0) void loadStreams();
+  if (ticks % (ACKS_EVERY_MS / CHOSEN_EVERY_MS) === 0) void pollAcks();
 }, CHOSEN_EVERY_MS);
 
-await loadStreams();
-await loadAlerts();
+/** Starts (or, after a token was given, resumes) the page once it may read. */
+async function start(): Promise<void> {
+  if (!(await checkAccess())) return;
+  state.locked = false;
+  ui.tokenPanel.hidden = true;
+  ui.layout.hidden = false;
+  setLive("reconnecting");
+  ui.live.textContent = "connecting…";
+  renderAlerts(); // the Acknowledge buttons follow the token's role
+  await loadStreams();
+  if (state.locked) return;
+  await loadAlerts();
+}
+
+await start();

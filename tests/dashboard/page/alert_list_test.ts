@@ -66,3 +66,16 @@ Deno.test("alertContext() gives each target's reading, forecast and interval, an
     { target: "pressure", value: 1000, forecast: 1001, lower: null, upper: null, outside: false },
   ]);
 });
+
+Deno.test("AlertList.openIds() gives the newest alerts that can still be acknowledged", () => {
+  const list = new AlertList();
+  list.put(storedAlert({ id: id(1) }));
+  list.put(storedAlert({ id: id(2), type: "resolved", state: "resolved" }));
+  list.put(storedAlert({ id: id(3), state: "acknowledged", acknowledgedAt: 5 }));
+  list.put(storedAlert({ id: id(4) }));
+  list.put(storedAlert({ id: id(5) }));
+  assert.deepEqual(list.openIds(10), [id(5), id(4), id(1)]);
+  assert.deepEqual(list.openIds(2), [id(5), id(4)]);
+  list.put(storedAlert({ id: id(5), state: "acknowledged", acknowledgedAt: 9 }));
+  assert.deepEqual(list.openIds(10), [id(4), id(1)], "acknowledged: no longer asked about");
+});

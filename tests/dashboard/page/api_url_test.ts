@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { apiPath, apiUrl } from "../../../src/dashboard/page/api_url.ts";
+import {
+  apiPath,
+  apiUrl,
+  authHeaders,
+  credentials,
+  feedUrl,
+} from "../../../src/dashboard/page/api_url.ts";
 
 const PAGE = "http://127.0.0.1:8080/";
 
@@ -35,4 +41,24 @@ Deno.test("apiUrl() keeps a proxy's prefix: paths are relative to the page, even
 Deno.test("apiPath() encodes every segment after the first", () => {
   assert.equal(apiPath("v1/streams", "boiler:1", "recent"), "v1/streams/boiler%3A1/recent");
   assert.equal(apiPath("v1/alerts", "0000000000000042", "ack"), "v1/alerts/0000000000000042/ack");
+});
+
+Deno.test("the token goes in Authorization on fetches and in ?token= on the feed only", () => {
+  try {
+    credentials.token = null;
+    assert.deepEqual(authHeaders(), {});
+    assert.equal(
+      feedUrl("v1/alerts/events", { after: "0" }, PAGE),
+      `${PAGE}v1/alerts/events?after=0`,
+    );
+    credentials.token = "fcd_a b";
+    assert.deepEqual(authHeaders(), { authorization: "Bearer fcd_a b" });
+    assert.equal(
+      feedUrl("v1/alerts/events", { after: "0" }, PAGE),
+      `${PAGE}v1/alerts/events?after=0&token=fcd_a+b`,
+    );
+    assert.equal(apiUrl("v1/streams", {}, PAGE), `${PAGE}v1/streams`, "never in other URLs");
+  } finally {
+    credentials.token = null;
+  }
 });
