@@ -11,17 +11,20 @@
  * and `--allow-run` (the Deno it runs: a task cannot name its path, which is
  * not `deno` on PATH under `npx deno`). It writes nothing and opens no socket.
  *
- * Signals: the command runs in a process group of its own, and the launcher
- * forwards SIGINT and SIGTERM to it, and SIGHUP as SIGTERM (a closed SSH
- * session then stops the daemon cleanly instead of killing it). A Ctrl-C
+ * Signals: the daemon (serve) runs in a process group of its own, and the
+ * launcher forwards SIGINT and SIGTERM to it, and SIGHUP as SIGTERM (a closed
+ * SSH session then stops the daemon cleanly instead of killing it). A Ctrl-C
  * reaches the launcher by several paths at once (the terminal signals the
  * whole foreground group; `deno task` and a Node wrapper such as `npx deno`
  * forward what they get): copies within {@link REPEAT_MS} of a forwarded
  * signal are the same Ctrl-C and are not forwarded again. So one Ctrl-C is one
  * signal to the daemon (a clean shutdown with its final checkpoint), and a
- * second one later is a second (the daemon then exits at once). The
- * launcher exits with the command's status, or 128 + the signal's number when
- * a signal ended it.
+ * second one later is a second (the daemon then exits at once). The other
+ * commands stay in the launcher's group, as a shell would run them: they end
+ * at the first signal, so a copy does no harm, and they go with the group
+ * (Ctrl-C, or a kill of the group) even when the launcher cannot forward
+ * (SIGKILL). The launcher exits with the command's status, or 128 + the
+ * signal's number when a signal ended it.
  */
 import { commandPermissions } from "./command_permissions.ts";
 import { UsageError } from "./usage_error.ts";
@@ -60,23 +63,27 @@ export function launchArgs(
   readFile: (path: string) => string,
 ): string[] {
   const { flags } = commandPermissions({ args, env, readFile });
+  return runArguments(flags, args);
+}
+
+function runArguments(flags: readonly string[], args: readonly string[]): string[] {
   return ["run", `--config=${DENO_JSON}`, ...flags, MAIN, ...args];
 }
 
 /** Runs main.ts `args` with its command's permissions; resolves with the exit status. */
 export async function launch(args: readonly string[], opts: LaunchOptions = {}): Promise<number> {
-  const runArgs = launchArgs(
+  const { flags, daemon } = commandPermissions({
     args,
-    opts.env ?? Deno.env.toObject(),
-    opts.readFile ?? Deno.readTextFileSync,
-  );
+    env: opts.env ?? Deno.env.toObject(),
+    readFile: opts.readFile ?? Deno.readTextFileSync,
+  });
   const child = new Deno.Command(opts.deno ?? Deno.execPath(), {
-    args: runArgs,
+    args: runArguments(flags, args),
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",
-    // a process group of its own: a signal reaches it from here only, once
-    detached: true,
+    // the daemon in a process group of its own: a signal reaches it from here only, once
+    detached: daemon,
   }).spawn();
 
   let last = -Infinity;

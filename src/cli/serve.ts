@@ -236,16 +236,16 @@ function checkExposure(cfg: Config, tokens: ApiTokens): void {
 }
 
 /**
- * The data directory lies outside what Deno lets the process write
- * (`deno task start` allows ./data only): the exact command that allows it.
+ * The data directory lies outside what Deno lets the process write (a
+ * `deno run` or a binary with other paths): the commands that allow it.
  */
 function dataDirNotAllowed(dir: string, e: Error): UsageError {
-  const flags = `--allow-read=.,${dir} --allow-write=${dir}`;
+  const flags = `--allow-read=${dir} --allow-write=${dir}`;
   return new UsageError(
     `Cannot start forecastd: Deno must be allowed to read and write the data directory ` +
-      `(${e.message}): current value is ${JSON.stringify(dir)}. deno task start allows ./data ` +
-      `only; for another directory run\n  deno run --v8-flags=--optimize-for-size --allow-net ` +
-      `--allow-env ${flags} main.ts serve --data-dir ${dir}\nor use the compiled binary`,
+      `(${e.message}): current value is ${JSON.stringify(dir)}. deno task start --data-dir ` +
+      `${dir} grants it; with deno run, allow it:\n  deno run --v8-flags=--optimize-for-size ` +
+      `--allow-net --allow-env ${flags} main.ts serve --data-dir ${dir}`,
   );
 }
 

@@ -50,3 +50,40 @@ Deno.test("deno run main.ts serve without permissions names the permission and a
   assert.equal(again.code, 0, again.stderr);
   assert.equal(JSON.parse(again.stdout).port, 9000);
 });
+
+Deno.test("serve with a data directory Deno may not write names the task and the flags that grant it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "forecastd-test-" });
+  try {
+    const other = `${dir}/other`;
+    const r = await run([
+      "run",
+      "--allow-net=127.0.0.1",
+      "--allow-env",
+      `--allow-read=${dir}/data`,
+      `--allow-write=${dir}/data`,
+      "main.ts",
+      "serve",
+      "--port",
+      "0",
+      "--mqtt-port",
+      "0",
+      "--data-dir",
+      other,
+    ]);
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trimEnd().split("\n");
+    assert.match(
+      lines.at(-2)!,
+      new RegExp(
+        `^Cannot start forecastd: Deno must be allowed to read and write the data directory \\(.*\\): current value is "${other}"\\. deno task start --data-dir ${other} grants it; with deno run, allow it:$`,
+      ),
+    );
+    assert.equal(
+      lines.at(-1),
+      `  deno run --v8-flags=--optimize-for-size --allow-net --allow-env --allow-read=${other} ` +
+        `--allow-write=${other} main.ts serve --data-dir ${other}`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
