@@ -47,7 +47,7 @@ const TYPES: Record<StoredAlert["type"], string> = {
 
 /** The summary line's columns: fixed widths, so that live alerts line up under the header. */
 const COLUMNS: Column[] = [
-  { title: "ID", align: "right", width: 6 },
+  { title: "ID", width: 6 },
   { title: "TIME (UTC)", width: 19 },
   { title: "STREAM", width: 16 },
   { title: "TYPE", width: 10 },

@@ -50,12 +50,17 @@ export function formatForecast(f: ForecastBody, width = 80): string[] {
   ];
   for (const [target, path] of Object.entries(f.targets)) {
     lines.push("", target);
+    // one number of decimals per table (at most 3), so that the points line up
+    const all = [...path.point, ...path.lower, ...path.upper];
+    const digits = Math.max(0, ...all.map((v) => formatValue(v).split(".")[1]?.length ?? 0));
+    const show = (v: number | null) =>
+      v === null || !Number.isFinite(v) ? formatValue(v) : v.toFixed(digits);
     const rows = path.point.map((p, k) => [
       String(k + 1),
       formatUtc(times[k] ?? null, seconds),
-      formatValue(p),
-      formatValue(path.lower[k]),
-      formatValue(path.upper[k]),
+      show(p),
+      show(path.lower[k]),
+      show(path.upper[k]),
     ]);
     lines.push(
       ...formatTable(

@@ -5,7 +5,7 @@
  * shuts it down in the reverse order under a hard-exit timer.
  */
 import { type Config, formatConfig, kvPath } from "../config/mod.ts";
-import { createLogger, print } from "../log.ts";
+import { createLogger, print, stdoutIsLog } from "../log.ts";
 import { Store } from "../store/store.ts";
 import { Service } from "../service/service.ts";
 import { type Mqtt, MqttConfigError, startMqtt } from "../ingest/mqtt.ts";
@@ -17,6 +17,7 @@ import { type HttpServer, startHttpServer } from "../api/http_server.ts";
 import { ApiTokens } from "../auth/api_tokens.ts";
 import { startWebhooks } from "../alerts/webhook.ts";
 import { type MqttAlerts, startMqttAlerts } from "../alerts/mqtt.ts";
+import { logAlerts } from "../alerts/log_alerts.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { lockDataDir } from "../data_dir.ts";
 import { HELP } from "./help.ts";
@@ -36,7 +37,7 @@ export async function serve(args: string[]): Promise<number> {
     print(formatConfig(cfg));
     return 0;
   }
-  const log = createLogger({ level: cfg.logLevel });
+  const log = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
   // who may connect, before anything is opened: a refusal leaves nothing to undo
   const tokens = ApiTokens.fromSpecs(cfg.apiTokens);
   checkExposure(cfg, tokens);
@@ -121,6 +122,7 @@ export async function serve(args: string[]): Promise<number> {
     })
     : null;
   const webhooks = startWebhooks(service, cfg.webhooks, log);
+  const stopAlertLog = logAlerts(service, log);
   const shutdownSignal = new AbortController();
   const app = createApp({
     service,
@@ -170,7 +172,9 @@ export async function serve(args: string[]): Promise<number> {
     })
     : null;
 
-  printEndpoints(cfg, server, tokens, mqtt, demo, service.records.size);
+  // plain lines where the JSON log goes would break it (2>&1 | jq, journald): forecastd.ready has them
+  const say = cfg.logFormat === "json" && stdoutIsLog() ? () => {} : print;
+  printEndpoints(say, cfg, server, tokens, mqtt, demo, service.records.size);
   if (tokens.enabled) {
     log.info("http.auth", { tokens: tokens.describe() });
   } else {
@@ -189,6 +193,7 @@ export async function serve(args: string[]): Promise<number> {
     }/`,
     mqtt: mqtt.brokerUrl,
     streams: service.records.size,
+    data: kvPath(cfg),
   });
 
   const signal = await stopped;
@@ -209,6 +214,7 @@ export async function serve(args: string[]): Promise<number> {
     log.warn("http.shutdown_timeout", { timeoutMs: HTTP_SHUTDOWN_TIMEOUT_MS });
   }
   await webhooks.close();
+  stopAlertLog();
   // 3. final checkpoint, then the store
   await service.close();
   kvOpen = false;
@@ -268,8 +274,12 @@ async function readTls(cfg: Config): Promise<{ cert?: string; key?: string }> {
   return { cert: await read("--tls-cert", cfg.tlsCert), key: await read("--tls-key", cfg.tlsKey) };
 }
 
-/** The friendly start-up lines, one per endpoint (tests read the http: and mqtt: lines). */
+/**
+ * The friendly start-up lines, one per endpoint (tests read the http: and
+ * mqtt: lines), each written with `print` (stdout's, or none).
+ */
 function printEndpoints(
+  print: (line: string) => void,
   cfg: Config,
   server: HttpServer,
   tokens: ApiTokens,

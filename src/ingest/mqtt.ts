@@ -6,7 +6,11 @@
  *   the topic patterns; each message goes through parseMqttMessage into
  *   `sink.ingest(readings, "mqtt")`. A message that cannot be parsed, or
  *   whose payload is larger than `maxPayloadBytes`, is counted with
- *   `sink.reject(reason)` and logged at debug with its reason. Topics under
+ *   `sink.reject(reason)`. MQTT has no reply: a refusal (a message refused,
+ *   `mqtt.rejected`, or a reading the sink refused, `mqtt.reading_rejected`)
+ *   is logged at warn with its reason, at most 10 of each a minute, and a
+ *   `..._summary` entry counts the rest by reason (limitLog; at the debug
+ *   level every one is logged). Topics under
  *   `ignoreTopicPrefix` (where forecastd publishes its alerts) are ignored,
  *   so a pattern such as `#` does not feed forecastd its own alerts.
  * - Sessions: the client connects with `clean: false` and a stable client id
@@ -27,7 +31,7 @@ import mqtt from "mqtt";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { maskUrlPassword } from "../domain/mask_url_password.ts";
-import type { Logger } from "../log.ts";
+import { type LimitedLog, limitLog, type Logger } from "../log.ts";
 import type { IngestSink } from "./ingest_sink.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { parseMqttMessage } from "./parse.ts";
@@ -127,7 +131,8 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   const filters = subscriptionFilters(patterns);
   const shownUrl = maskUrlPassword(opts.url);
   const stats = { messages: 0, rejected: 0, connects: 0 };
-  const onMessage = readingHandler({ ...opts, patterns, log, stats });
+  const refusals = limitLog(log, { countBy: "reason" });
+  const onMessage = readingHandler({ ...opts, patterns, log, stats, refusals });
 
   const client = mqtt.connect(opts.url, {
     clientId: opts.clientId,
@@ -223,6 +228,7 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
           client.stream?.destroy();
         }
         connected = false;
+        refusals.close();
         log.info("mqtt.closed", { url: shownUrl });
       })();
       return closing;
@@ -236,6 +242,8 @@ interface ReadingHandlerOptions {
   sink: IngestSink;
   log: Logger;
   stats: { messages: number; rejected: number };
+  /** Where refusals are logged: at warn, limited (limitLog). */
+  refusals: LimitedLog;
   ignoreTopicPrefix?: string | null;
   now?: () => number;
   maxPayloadBytes?: number;
@@ -251,7 +259,7 @@ function readingHandler(opts: ReadingHandlerOptions): (topic: string, payload: U
   const reject = (topic: string, reason: string, message: string) => {
     stats.rejected++;
     sink.reject(reason);
-    log.debug("mqtt.rejected", { topic, reason, message });
+    opts.refusals.log("warn", "mqtt.rejected", { topic, reason, message });
   };
 
   const handle = (topic: string, payload: Uint8Array): void => {
@@ -268,16 +276,16 @@ function readingHandler(opts: ReadingHandlerOptions): (topic: string, payload: U
     const result = sink.ingest(parsed.readings, "mqtt");
     if (log.enabled("debug")) {
       log.debug("mqtt.readings", { topic, readings: parsed.readings, accepted: result.accepted });
-      // parsed, then refused by the sink (other columns, out of order, too many streams)
-      for (const r of result.rejected) {
-        log.debug("mqtt.reading_rejected", {
-          topic,
-          stream: r.stream,
-          index: r.index,
-          reason: r.reason,
-          message: r.message,
-        });
-      }
+    }
+    // parsed, then refused by the sink (other columns, out of order, too many streams)
+    for (const r of result.rejected) {
+      opts.refusals.log("warn", "mqtt.reading_rejected", {
+        topic,
+        stream: r.stream,
+        index: r.index,
+        reason: r.reason,
+        message: r.message,
+      });
     }
   };
 
@@ -461,7 +469,8 @@ export async function startMqtt(opts: MqttOptions): Promise<Mqtt> {
   const port = opts.brokerPort ?? 1883;
   const sourceLog = log.child({ source: "mqtt" });
   const stats = { messages: 0, rejected: 0 };
-  const onMessage = readingHandler({ ...opts, patterns, log: sourceLog, stats });
+  const refusals = limitLog(sourceLog, { countBy: "reason" });
+  const onMessage = readingHandler({ ...opts, patterns, log: sourceLog, stats, refusals });
   let broker: EmbeddedBroker | null = null;
   let brokerError: BrokerListenError | null = null;
   try {
@@ -512,6 +521,7 @@ export async function startMqtt(opts: MqttOptions): Promise<Mqtt> {
     async close() {
       open = false;
       await broker?.close();
+      refusals.close();
     },
   };
 }

@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import type { StoredAlert } from "../../src/domain/alert.ts";
 import { hashToken } from "../../src/auth/token_hash.ts";
-import { formatValue } from "../../src/dashboard/page/format.ts";
 import {
   batchPayload,
   type Daemon,
@@ -92,6 +91,17 @@ Deno.test("streams, forecast, alerts and ack against a real daemon: tables withi
       await eventually(async () => (await storedAlerts(d)).length > 0 || undefined, "an alert");
       const url = ["--url", d.http];
 
+      await t.step("the daemon logs each alert at info, with its id and message", async () => {
+        for (const a of await storedAlerts(d)) {
+          const e = await d.waitForLog((e) => e.id === a.id, `alert ${a.id} in the log`);
+          assert.equal(e.event, `alert.${a.type}`);
+          assert.equal(e.level, "info");
+          assert.equal(e.stream, "room");
+          assert.equal(e.time, new Date(a.ts).toISOString());
+          assert.equal(e.message, a.message);
+        }
+      });
+
       await t.step("streams prints one line per stream under a header", async () => {
         const r = await client(["streams", ...url]);
         assert.equal(r.code, 0, r.stderr);
@@ -128,16 +138,22 @@ Deno.test("streams, forecast, alerts and ack against a real daemon: tables withi
           assert.deepEqual(lines.slice(1, 3), ["", "temperature"]);
           assert.match(lines[3], /^STEP +TIME \(UTC\) +FORECAST +LOWER +UPPER$/);
           assert.equal(lines.length, 7, r.stdout);
+          const decimals = new Set<number>();
           for (let k = 0; k < 3; k++) {
             const cells = lines[4 + k].trim().split(/ {2,}/);
-            assert.deepEqual(cells, [
+            assert.deepEqual(cells.slice(0, 2), [
               String(k + 1),
               `2025-06-04 05:${String(20 + 5 * k)}`,
-              formatValue(p.point[k]),
-              formatValue(p.lower[k]),
-              formatValue(p.upper[k]),
             ]);
+            // each number as the API sent it, rounded to the table's decimals (at most 3)
+            [p.point[k], p.lower[k], p.upper[k]].forEach((v: number, i: number) => {
+              const cell = cells[2 + i];
+              const d = cell.split(".")[1]?.length ?? 0;
+              decimals.add(d);
+              assert.ok(d <= 3 && Math.abs(Number(cell) - v) <= 0.5 * 10 ** -d + 1e-12, cell);
+            });
           }
+          assert.equal(decimals.size, 1, "one number of decimals: the points line up");
           const json = await client(["forecast", "--json", "room", "--horizon", "3", ...url]);
           assert.deepEqual(JSON.parse(json.stdout), api);
         },
@@ -157,13 +173,13 @@ Deno.test("streams, forecast, alerts and ack against a real daemon: tables withi
           const r = await client(["alerts", ...url]);
           assert.equal(r.code, 0, r.stderr);
           const lines = r.stdout.trimEnd().split("\n");
-          assert.match(lines[0], /^ +ID +TIME \(UTC\) +STREAM +TYPE +STATE$/);
+          assert.match(lines[0], /^ID +TIME \(UTC\) +STREAM +TYPE +STATE$/);
           for (const l of lines) assert.ok(l.length <= 80, `${l.length} columns: ${l}`);
           const first = stored[0];
           const id = first.id.replace(/^0+/, "");
-          const at = lines.findIndex((l) => new RegExp(`^ *${id}  2025-06-0`).test(l));
+          const at = lines.findIndex((l) => new RegExp(`^${id} +2025-06-0`).test(l));
           assert.ok(at > 0, r.stdout);
-          assert.match(lines[at], new RegExp(`^ *${id}  \\S+ \\S+  room +opened +open$`));
+          assert.match(lines[at], new RegExp(`^${id} +\\S+ \\S+  room +opened +open$`));
           // the message, without its "room: " prefix, wrapped and indented below
           const message = first.message.slice("room: ".length);
           const below: string[] = [];

@@ -59,6 +59,7 @@ Deno.test("each option can be set through its flag and its variable", () => {
     mqttTopics: "x/{stream}",
     alertTopicPrefix: "a/b",
     logLevel: "debug",
+    logFormat: "text",
     defaultPreset: "small",
     maxStreams: "3",
     checkpointEvery: "4",

@@ -34,6 +34,7 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     mqttTopics: ["sensors/{stream}/{value}", "sensors/{stream}"],
     alertTopicPrefix: "forecastd/alerts",
     logLevel: "info",
+    logFormat: "json",
     defaultPreset: "default",
     maxStreams: 1000,
     checkpointEvery: 500,
