@@ -13,6 +13,7 @@ import {
 } from "../replay/cli.ts";
 import { CsvError } from "../replay/csv.ts";
 import { FSNET_ROWS, type ProtocolName, PROTOCOLS } from "../replay/protocol.ts";
+import { TIME_FORMATS, type TimeFormat } from "../replay/timestamp.ts";
 import { parseCommandArgs } from "./args.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -26,8 +27,12 @@ values, interval coverage, per expert (persistence, seasonal, linear, lstm)
 and their blend.
 
 Data:
-  --timestamp NAME     the timestamp column (default: the first column); "YYYY-MM-DD HH:MM:SS"
-                       without a zone is UTC; ISO 8601 and epoch seconds or ms also work
+  --timestamp NAME     the timestamp column (default: the first column); times without a zone
+                       are UTC
+  --time-format F      how the timestamps are written: auto (default: the first row decides;
+                       dates with / need a day or month above 12 somewhere to tell their order),
+                       iso (YYYY-MM-DD HH:MM:SS, ISO 8601), mdy (M/D/YYYY H:MM [AM|PM]),
+                       dmy (DD.MM.YYYY HH:MM), excel (spreadsheet serial days), epoch-s, epoch-ms
   --columns A,B        the input columns (default: every numeric column but the timestamp)
   --targets A,B        the columns to forecast and score (default: all input columns)
   --rows N|all         rows to feed (default: all; 14400 under --protocol fsnet)
@@ -76,6 +81,7 @@ function list(v: string | undefined): string[] | undefined {
 const REPLAY_OPTIONS = {
   help: { type: "boolean", short: "h" },
   timestamp: { type: "string" },
+  "time-format": { type: "string" },
   columns: { type: "string" },
   targets: { type: "string" },
   rows: { type: "string" },
@@ -152,6 +158,10 @@ export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
       );
     }
   }
+  const timeFormat = (values["time-format"] ?? "auto") as TimeFormat;
+  if (!TIME_FORMATS.includes(timeFormat)) {
+    throw usage(`--time-format must be one of ${TIME_FORMATS.join(", ")}`, timeFormat);
+  }
   const anomalyScore = (values["anomaly-score"] ?? "onset") as AnomalyField;
   if (!ANOMALY_FIELDS.includes(anomalyScore)) {
     throw usage(`--anomaly-score must be one of ${ANOMALY_FIELDS.join(", ")}`, anomalyScore);
@@ -159,6 +169,7 @@ export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
   return {
     file: positionals[0],
     timestamp: values.timestamp,
+    timeFormat,
     columns: list(values.columns),
     targets: list(values.targets),
     rows,

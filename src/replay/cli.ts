@@ -11,8 +11,9 @@
  * CSV is loaded, so nothing else is read or written.
  */
 import { getPreset, parsePreset, type Preset } from "../stream/preset.ts";
-import { readCsv } from "./csv.ts";
+import { readCsv, type SensorTable } from "./csv.ts";
 import { FSNET_ROWS, fsnetSplit, onlineSplit, type ProtocolName } from "./protocol.ts";
+import type { TimeForm, TimeFormat } from "./timestamp.ts";
 import { replay, type ReplayReport } from "./replay.ts";
 
 /** How the command runs. */
@@ -25,6 +26,8 @@ export interface RunReplayOptions {
 export interface ReplayArgs {
   file: string;
   timestamp?: string;
+  /** How the timestamps are written; "auto" detects it (timestamp.ts). */
+  timeFormat: TimeFormat;
   columns?: string[];
   targets?: string[];
   /** Rows to feed; "all" for every row. */
@@ -86,6 +89,9 @@ export function streamPreset(a: ReplayArgs): Preset {
 /** The JSON report: the settings, then what the replay measured. */
 export interface ReplayJson extends Omit<ReplayReport, "horizons"> {
   file: string;
+  /** The form the timestamps were read in, and whether it was detected. */
+  timeForm: TimeForm;
+  timeFormDetected: boolean;
   protocol: ProtocolName;
   preset: string;
   without: string[];
@@ -104,6 +110,7 @@ export async function runReplay(a: ReplayArgs, opts: RunReplayOptions = {}): Pro
   }
   const table = await readCsv(a.file, {
     timestamp: a.timestamp,
+    timeFormat: a.timeFormat,
     columns: a.columns,
     maxRows: a.rows === "all" ? undefined : a.rows,
   });
@@ -145,7 +152,7 @@ export async function runReplay(a: ReplayArgs, opts: RunReplayOptions = {}): Pro
   });
   bar?.done();
 
-  const json = toJson(a, preset, report);
+  const json = toJson(a, preset, report, table);
   const text = JSON.stringify(json, null, 2);
   if (a.jsonOut !== undefined) await Deno.writeTextFile(a.jsonOut, text + "\n");
   if (a.anomalyOut !== undefined) await Deno.writeTextFile(a.anomalyOut, nab.join("\n") + "\n");
@@ -153,10 +160,12 @@ export async function runReplay(a: ReplayArgs, opts: RunReplayOptions = {}): Pro
   return 0;
 }
 
-function toJson(a: ReplayArgs, preset: Preset, r: ReplayReport): ReplayJson {
+function toJson(a: ReplayArgs, preset: Preset, r: ReplayReport, t: SensorTable): ReplayJson {
   const { horizons, ...rest } = r;
   return {
     file: a.file,
+    timeForm: t.timeForm,
+    timeFormDetected: t.timeFormDetected,
     protocol: a.protocol,
     preset: a.preset.name,
     without: a.without,
@@ -182,7 +191,11 @@ export function formatReport(j: ReplayJson): string {
   const lines = [
     `forecastd replay ${j.file}: ${j.rows} rows x ${j.columns.length} columns (${
       j.columns.join(", ")
-    }), targets ${j.targets.join(", ")}`,
+    }), targets ${j.targets.join(", ")}${
+      j.timeForm === "iso"
+        ? ""
+        : `; times read as ${j.timeForm}${j.timeFormDetected ? " (detected)" : ""}`
+    }`,
     `  preset ${j.preset}${
       j.without.length ? ` without ${j.without.join(", ")}` : ""
     }, Hmax ${j.hmax}, period ${j.periodMs / 1000} s, protocol ${j.protocol}: ${
