@@ -16,6 +16,7 @@ import { FSNET_ROWS, type ProtocolName, PROTOCOLS } from "../replay/protocol.ts"
 import { TIME_FORMATS, type TimeFormat } from "../replay/timestamp.ts";
 import { parseCommandArgs } from "./args.ts";
 import { UsageError } from "./usage_error.ts";
+import { VERSION } from "./version.ts";
 
 /** The command's help. */
 export const REPLAY_HELP = `Usage: forecastd replay FILE [options]
@@ -56,6 +57,9 @@ Protocol:
 Output:
   --json               the report as JSON on stdout
   --json-out FILE      the report as JSON into FILE
+  --report FILE.html   a report to look at in a browser, one file that opens offline: each
+                       target's readings against the forecast made for them and its interval,
+                       the alerts, and the error at each step ahead for the blend and each expert
   --anomaly-out FILE   NAB results layout, one line per row: timestamp,value,anomaly_score
                        (value: the first target; anomaly_score: see --anomaly-score, 0 for a
                        rejected row or before the first score)
@@ -92,6 +96,7 @@ const REPLAY_OPTIONS = {
   "warmup-passes": { type: "string" },
   json: { type: "boolean" },
   "json-out": { type: "string" },
+  report: { type: "string" },
   "anomaly-out": { type: "string" },
   "anomaly-score": { type: "string" },
 } as const;
@@ -180,6 +185,7 @@ export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
     warmupPasses,
     json: values.json ?? false,
     jsonOut: values["json-out"],
+    report: values.report,
     anomalyOut: values["anomaly-out"],
     anomalyScore,
   };
@@ -193,7 +199,7 @@ export async function replayCommand(args: string[]): Promise<number> {
       print(REPLAY_HELP);
       return 0;
     }
-    return await runReplay(a, { dropPermissions: true });
+    return await runReplay(a, { dropPermissions: true, madeBy: `forecastd ${VERSION}` });
   } catch (e) {
     // a bad option, preset, file or row is the user's to fix: exit status 2
     if (e instanceof RangeError || e instanceof CsvError || e instanceof Deno.errors.NotFound) {
