@@ -1,10 +1,19 @@
 /**
  * The one place that writes to the console.
  *
- * Log entries are JSON lines on stderr, one object per line with the keys in a
- * fixed order, then the entry's fields:
+ * Log entries go to stderr, one per line, in one of two formats
+ * (`--log-format`):
  *
- *   {"ts":"2025-01-01T00:00:00.000Z","level":"info","event":"mqtt.connected","url":"mqtt://..."}
+ * - `json` (the default): one JSON object per line with the keys in a fixed
+ *   order, then the entry's fields, for `jq`, journald, Loki:
+ *
+ *     {"ts":"2025-01-01T00:00:00.000Z","level":"info","event":"mqtt.connected","url":"mqtt://..."}
+ *
+ * - `text`, for a person at a terminal: the time, the level, the event, then
+ *   `key=value` pairs (strings quoted when they hold a space, a quote or an
+ *   `=`; objects as JSON), and an error's stack on the lines below:
+ *
+ *     2025-01-01T00:00:00.000Z INFO  mqtt.connected url=mqtt://... clientId=forecastd-1
  *
  * Event names are dotted, lower case, from the general to the particular
  * (`mqtt.connected`, `ingest.rejected`, `checkpoint.written`), so a log can be
@@ -13,16 +22,28 @@
  * `print()` is for the few friendly start-up lines a person reads (one per
  * endpoint): plain text on stdout. Logs stay on stderr so that stdout holds
  * only what the program prints on purpose (those lines, `--print-config`).
+ * When stdout is where the log goes (`2>&1 | jq`, journald), the start-up
+ * lines would break a JSON log: {@link stdoutIsLog} says so, and the daemon
+ * leaves them out (its `forecastd.ready` entry has the addresses).
  *
  * Logging never throws: a field that cannot be serialised is written as a
- * string describing it.
+ * string describing it. {@link limitLog} writes at most a few entries of an
+ * event a minute and sums up the rest, for events an outsider can cause at
+ * any rate (readings refused over MQTT).
  */
+import { fstatSync } from "node:fs";
 
 /** The levels, least severe first. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 /** A log level: entries below the logger's level are dropped. */
 export type LogLevel = typeof LOG_LEVELS[number];
+
+/** The formats of a log line. */
+export const LOG_FORMATS = ["json", "text"] as const;
+
+/** How log lines are written: JSON objects or text for a person. */
+export type LogFormat = typeof LOG_FORMATS[number];
 
 /** Extra key/value pairs of an entry. */
 export type LogFields = Record<string, unknown>;
@@ -63,6 +84,8 @@ export interface LoggerOptions {
   clock?: () => number;
   /** Fields bound to every entry. Default none. */
   fields?: LogFields;
+  /** How lines are written. Default "json". */
+  format?: LogFormat;
 }
 
 /** Keys every entry starts with; a field of the same name is written as `_<key>`. */
@@ -92,19 +115,36 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
         `current value is ${JSON.stringify(level)}`,
     );
   }
-  return makeLogger(level, opts.sink ?? stderrSink, opts.clock ?? Date.now, opts.fields ?? {});
+  const format = opts.format ?? "json";
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new RangeError(
+      `Cannot create logger: 'format' must be one of ${LOG_FORMATS.join(", ")}: ` +
+        `current value is ${JSON.stringify(format)}`,
+    );
+  }
+  const line = format === "json" ? formatEntry : formatTextEntry;
+  return makeLogger(
+    level,
+    opts.sink ?? stderrSink,
+    opts.clock ?? Date.now,
+    opts.fields ?? {},
+    line,
+  );
 }
+
+type LineFormat = typeof formatEntry;
 
 function makeLogger(
   level: LogLevel,
   sink: LogSink,
   clock: () => number,
   bound: LogFields,
+  line: LineFormat,
 ): Logger {
   const min = RANK[level];
   const log = (lvl: LogLevel, event: string, fields?: LogFields) => {
     if (RANK[lvl] < min) return;
-    sink(formatEntry(clock(), lvl, event, bound, fields), lvl);
+    sink(line(clock(), lvl, event, bound, fields), lvl);
   };
   return {
     level,
@@ -114,7 +154,7 @@ function makeLogger(
     info: (event, fields) => log("info", event, fields),
     warn: (event, fields) => log("warn", event, fields),
     error: (event, fields) => log("error", event, fields),
-    child: (fields) => makeLogger(level, sink, clock, { ...bound, ...fields }),
+    child: (fields) => makeLogger(level, sink, clock, { ...bound, ...fields }, line),
   };
 }
 
@@ -141,6 +181,42 @@ export function formatEntry(
   }
 }
 
+/**
+ * One line of text: time, level, event, then `key=value` for the bound
+ * fields and the call's (which win); an error's stack on indented lines below.
+ */
+export function formatTextEntry(
+  nowMs: number,
+  level: LogLevel,
+  event: string,
+  bound: LogFields,
+  fields?: LogFields,
+): string {
+  const merged: LogFields = { ...bound, ...fields };
+  const parts = [isoTime(nowMs), level.toUpperCase().padEnd(5), event];
+  const stacks: string[] = [];
+  for (const [k, v] of Object.entries(merged)) {
+    if (v instanceof Error) {
+      parts.push(`${k}=${textValue(`${v.name}: ${v.message}`)}`);
+      const frames = (v.stack ?? "").split("\n").slice(1).map((l) => l.trim()).filter((l) => l);
+      stacks.push(...frames.map((l) => `    ${l}`));
+    } else parts.push(`${k}=${textValue(v)}`);
+  }
+  return [parts.join(" "), ...stacks].join("\n");
+}
+
+/** A field's value in a text line: bare when it can be, else JSON. */
+function textValue(v: unknown): string {
+  if (typeof v === "string") return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return String(v);
+  if (v === undefined) return "undefined";
+  try {
+    return JSON.stringify(v, replacer) ?? String(v);
+  } catch (e) {
+    return JSON.stringify(`(not serialisable: ${e instanceof Error ? e.message : e})`);
+  }
+}
+
 function isoTime(ms: number): string {
   const d = new Date(ms);
   return Number.isFinite(d.getTime()) ? d.toISOString() : String(ms);
@@ -160,6 +236,128 @@ function replacer(_key: string, value: unknown): unknown {
   if (value instanceof Map) return Object.fromEntries(value);
   if (value instanceof Set) return [...value];
   return value;
+}
+
+/**
+ * Whether stdout is where the log goes and not a terminal: the same pipe or
+ * file as stderr (`forecastd 2>&1 | jq`, journald's stream). Lines printed
+ * there would be read as log lines.
+ */
+export function stdoutIsLog(): boolean {
+  if (Deno.stdout.isTerminal()) return false;
+  try {
+    const out = fstatSync(1), err = fstatSync(2);
+    return out.dev === err.dev && out.ino === err.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** How {@link limitLog} limits an event. */
+export interface LogLimitOptions {
+  /** Entries of one event written in a window; the others are counted. Default 10. */
+  burst?: number;
+  /** The window, ms, from the first entry of the event. Default 60,000. */
+  windowMs?: number;
+  /** A field whose values the summary counts (`reason`). Default: none. */
+  countBy?: string;
+  /** Milliseconds for the windows. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** A logger of entries that an outsider can cause at any rate. */
+export interface LimitedLog {
+  /**
+   * Writes the entry, unless `burst` entries of `event` were written in its
+   * window already: then it is only counted, for the window's summary.
+   */
+  log(level: LogLevel, event: string, fields: LogFields): void;
+  /** Writes the summary of each event that had entries left out, and starts new windows. */
+  flush(): void;
+  /** flush(), and no timer is left. */
+  close(): void;
+}
+
+/** One event's window. */
+interface LimitWindow {
+  start: number;
+  level: LogLevel;
+  logged: number;
+  suppressed: number;
+  counts: Record<string, number>;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+/**
+ * `log`, limited per event: within a window of `windowMs` from an event's
+ * first entry, at most `burst` entries of it are written; at the end of a
+ * window in which some were left out, one entry `<event>_summary` (at the
+ * level of the entries) says how many of how many, and counts them by the
+ * `countBy` field. At the debug level nothing is left out: debug asks for
+ * every entry.
+ */
+export function limitLog(log: Logger, opts: LogLimitOptions = {}): LimitedLog {
+  const burst = opts.burst ?? 10;
+  const windowMs = opts.windowMs ?? 60_000;
+  const now = opts.now ?? Date.now;
+  const windows = new Map<string, LimitWindow>();
+
+  const summarise = (event: string, w: LimitWindow) => {
+    if (w.timer !== null) clearTimeout(w.timer);
+    windows.delete(event);
+    if (w.suppressed === 0) return;
+    log.log(w.level, `${event}_summary`, {
+      total: w.logged + w.suppressed,
+      logged: w.logged,
+      suppressed: w.suppressed,
+      windowMs,
+      since: isoTime(w.start),
+      ...(opts.countBy === undefined ? {} : { [`by_${opts.countBy}`]: w.counts }),
+    });
+  };
+
+  return {
+    log(level, event, fields) {
+      if (!log.enabled(level)) return;
+      if (log.enabled("debug")) return log.log(level, event, fields);
+      const t = now();
+      let w = windows.get(event);
+      if (w && t - w.start >= windowMs) {
+        summarise(event, w);
+        w = undefined;
+      }
+      if (!w) {
+        w = { start: t, level, logged: 0, suppressed: 0, counts: {}, timer: null };
+        windows.set(event, w);
+      }
+      if (opts.countBy !== undefined) {
+        const key = String(fields[opts.countBy] ?? "unknown");
+        w.counts[key] = (w.counts[key] ?? 0) + 1;
+      }
+      if (w.logged < burst) {
+        w.logged++;
+        log.log(level, event, fields);
+        return;
+      }
+      w.suppressed++;
+      if (w.timer === null) {
+        const open = w;
+        // the summary comes when the window ends, even if no entry follows
+        const timer = setTimeout(() => {
+          open.timer = null;
+          if (windows.get(event) === open) summarise(event, open);
+        }, Math.max(0, open.start + windowMs - t));
+        Deno.unrefTimer(timer);
+        w.timer = timer;
+      }
+    },
+    flush() {
+      for (const [event, w] of [...windows]) summarise(event, w);
+    },
+    close() {
+      this.flush();
+    },
+  };
 }
 
 /** A logger that keeps its lines in memory, for tests. */

@@ -4,6 +4,7 @@ import {
   createLogger,
   formatEntry,
   isLogLevel,
+  limitLog,
   LOG_LEVELS,
   type LogLevel,
   print,
@@ -173,4 +174,127 @@ Deno.test("the default sink writes JSON lines to stderr (console.error)", () => 
   }
   assert.equal(got.length, 1);
   assert.equal(JSON.parse(String(got[0][0])).port, 8080);
+});
+
+Deno.test("the text format writes time, level, event and key=value pairs, quoting what must be", () => {
+  const lines: string[] = [];
+  const log = createLogger({ format: "text", clock, sink: (l) => lines.push(l) });
+  log.child({ source: "mqtt" }).warn("mqtt.rejected", {
+    topic: "sensors/kitchen",
+    reason: "bad_json",
+    message: 'Cannot ingest reading: payload is "x y"',
+    n: 3,
+    ok: false,
+    none: null,
+    context: { a: [1, 2] },
+    loss: NaN,
+  });
+  assert.deepEqual(lines, [
+    "2025-01-02T03:04:05.678Z WARN  mqtt.rejected source=mqtt topic=sensors/kitchen " +
+    'reason=bad_json message="Cannot ingest reading: payload is \\"x y\\"" n=3 ok=false ' +
+    'none=null context={"a":[1,2]} loss=NaN',
+  ]);
+});
+
+Deno.test("the text format writes an error's name and message, and its stack on indented lines", () => {
+  const lines: string[] = [];
+  const log = createLogger({ format: "text", clock, sink: (l) => lines.push(l) });
+  const err = new TypeError("send failed");
+  log.error("webhook.failed", { url: "https://h.example/a", err });
+  const [first, ...stack] = lines[0].split("\n");
+  assert.equal(
+    first,
+    '2025-01-02T03:04:05.678Z ERROR webhook.failed url=https://h.example/a err="TypeError: send failed"',
+  );
+  assert.ok(stack.length > 0 && stack.every((l) => /^ {4}at /.test(l)), lines[0]);
+});
+
+Deno.test("createLogger() rejects an unknown format naming it", () => {
+  assert.throws(
+    () => createLogger({ format: "xml" as "json" }),
+    /'format' must be one of json, text: current value is "xml"/,
+  );
+});
+
+Deno.test("limitLog() writes a burst of an event per window, then one summary counting the rest by reason", () => {
+  let t = 0;
+  const { log, entries } = captureLog("info", () => t);
+  const limited = limitLog(log, { burst: 2, windowMs: 1000, countBy: "reason", now: () => t });
+  for (const reason of ["bad_json", "bad_json", "empty", "bad_json", "empty"]) {
+    limited.log("warn", "mqtt.rejected", { reason });
+    t += 100;
+  }
+  limited.log("warn", "mqtt.reading_rejected", { reason: "too_old" }); // an event of its own
+  assert.deepEqual(entries().map((e) => [e.event, e.reason]), [
+    ["mqtt.rejected", "bad_json"],
+    ["mqtt.rejected", "bad_json"],
+    ["mqtt.reading_rejected", "too_old"],
+  ]);
+  t = 1000; // the window of mqtt.rejected (from 0) is over: the next one sums it up first
+  limited.log("warn", "mqtt.rejected", { reason: "bad_shape" });
+  const e = entries();
+  assert.deepEqual(e[3], {
+    ts: new Date(1000).toISOString(),
+    level: "warn",
+    event: "mqtt.rejected_summary",
+    total: 5,
+    logged: 2,
+    suppressed: 3,
+    windowMs: 1000,
+    since: new Date(0).toISOString(),
+    by_reason: { bad_json: 3, empty: 2 },
+  });
+  assert.equal(e[4].reason, "bad_shape", "a new window writes again");
+  limited.close();
+  assert.equal(entries().length, 5, "no summary for windows that left nothing out");
+});
+
+Deno.test("limitLog() sums up a window when it ends, even if no entry follows, and at close", async () => {
+  const { log, entries } = captureLog("info");
+  const limited = limitLog(log, { burst: 1, windowMs: 50 });
+  limited.log("warn", "x.refused", { reason: "a" });
+  limited.log("warn", "x.refused", { reason: "a" });
+  await new Promise((r) => setTimeout(r, 120));
+  assert.deepEqual(entries().map((e) => [e.event, e.suppressed]), [
+    ["x.refused", undefined],
+    ["x.refused_summary", 1],
+  ]);
+  limited.log("warn", "x.refused", {});
+  limited.log("warn", "x.refused", {});
+  limited.close();
+  assert.deepEqual(entries().slice(2).map((e) => [e.event, e.suppressed]), [
+    ["x.refused", undefined],
+    ["x.refused_summary", 1],
+  ]);
+});
+
+Deno.test("limitLog() leaves nothing out at the debug level, and writes nothing below the logger's level", () => {
+  const debug = captureLog("debug");
+  const all = limitLog(debug.log, { burst: 1 });
+  for (let i = 0; i < 5; i++) all.log("warn", "mqtt.rejected", { i });
+  all.close();
+  assert.equal(debug.entries().length, 5);
+  const errors = captureLog("error");
+  const none = limitLog(errors.log, { burst: 1 });
+  for (let i = 0; i < 5; i++) none.log("warn", "mqtt.rejected", { i });
+  none.close();
+  assert.equal(errors.entries().length, 0);
+});
+
+Deno.test("stdoutIsLog() is true when stdout and stderr are the same pipe or file, not when apart", async () => {
+  const script =
+    'import { stdoutIsLog } from "./src/log.ts"; console.error(String(stdoutIsLog()));';
+  const run = async (redirect: string) => {
+    const out = await new Deno.Command("bash", {
+      args: ["-c", `"${Deno.execPath()}" eval '${script}' ${redirect}`],
+      stdin: "null",
+      env: { NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "" },
+    }).output();
+    return new TextDecoder().decode(out.stdout).trim() + "|" +
+      new TextDecoder().decode(out.stderr).trim();
+  };
+  assert.equal(await run("2>&1 | cat"), "true|", "2>&1 into a pipe");
+  assert.equal(await run("2>&1 >/dev/null | cat"), "false|", "stderr into the pipe, stdout apart");
+  assert.equal(await run("2>/dev/null | cat"), "|", "stdout alone into a pipe (nothing printed)");
+  assert.equal(await run(""), "|false", "separate pipes");
 });

@@ -73,9 +73,12 @@ export function argTokens(args: readonly string[], options: ParseArgsOptionsConf
   return out;
 }
 
-/** The leading arguments that are not options (at most `max` of them), and the rest. */
+/**
+ * The leading arguments that are not options (at most `max` of them), and
+ * the rest. A lone `-` (stdin or stdout, as a file name) is not an option.
+ */
 export function leadingPositionals(args: readonly string[], max: number): [string[], string[]] {
   let n = 0;
-  while (n < max && n < args.length && !args[n].startsWith("-")) n++;
+  while (n < max && n < args.length && (!args[n].startsWith("-") || args[n] === "-")) n++;
   return [args.slice(0, n), args.slice(n)];
 }

@@ -22,6 +22,13 @@ Usage:
                                         read a model into the data directory as STREAM; the
                                         daemon must be stopped; --force replaces an existing stream
                                         (forecastd import --help)
+  forecastd streams [--json]            the streams of a running daemon, over its API
+                                        (forecastd streams --help)
+  forecastd forecast STREAM [--json]    a stream's forecast and intervals, per target
+  forecastd alerts [--follow] [--json]  the latest alerts; --follow prints new ones as they come
+  forecastd ack ID                      acknowledge an alert
+                                        (the clients take --url and --token, or FORECASTD_URL and
+                                        FORECASTD_TOKEN; each has its own --help)
   forecastd demo [--readings N ...]     offline: learn a simulated sensor in the console
                                         (forecastd demo --help)
   forecastd replay FILE [options]       feed a CSV through the engine and score it
@@ -31,7 +38,8 @@ Usage:
   forecastd version                     print the version
   forecastd help                        print this help
 
-From a source checkout, run deno task start in place of forecastd: deno task start --help.
+From a source checkout, run deno task start in place of forecastd (deno task start --help,
+deno task start streams): it runs each command with the permissions it needs and no more.
 
 Options of serve, export and import. Each option is also an environment variable and a key of
 the JSON file named by --config; a flag beats the variable, which beats the file:

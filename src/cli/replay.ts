@@ -13,8 +13,10 @@ import {
 } from "../replay/cli.ts";
 import { CsvError } from "../replay/csv.ts";
 import { FSNET_ROWS, type ProtocolName, PROTOCOLS } from "../replay/protocol.ts";
+import { TIME_FORMATS, type TimeFormat } from "../replay/timestamp.ts";
 import { parseCommandArgs } from "./args.ts";
 import { UsageError } from "./usage_error.ts";
+import { VERSION } from "./version.ts";
 
 /** The command's help. */
 export const REPLAY_HELP = `Usage: forecastd replay FILE [options]
@@ -26,8 +28,12 @@ values, interval coverage, per expert (persistence, seasonal, linear, lstm)
 and their blend.
 
 Data:
-  --timestamp NAME     the timestamp column (default: the first column); "YYYY-MM-DD HH:MM:SS"
-                       without a zone is UTC; ISO 8601 and epoch seconds or ms also work
+  --timestamp NAME     the timestamp column (default: the first column); times without a zone
+                       are UTC
+  --time-format F      how the timestamps are written: auto (default: the first row decides;
+                       dates with / need a day or month above 12 somewhere to tell their order),
+                       iso (YYYY-MM-DD HH:MM:SS, ISO 8601), mdy (M/D/YYYY H:MM [AM|PM]),
+                       dmy (DD.MM.YYYY HH:MM), excel (spreadsheet serial days), epoch-s, epoch-ms
   --columns A,B        the input columns (default: every numeric column but the timestamp)
   --targets A,B        the columns to forecast and score (default: all input columns)
   --rows N|all         rows to feed (default: all; 14400 under --protocol fsnet)
@@ -51,6 +57,9 @@ Protocol:
 Output:
   --json               the report as JSON on stdout
   --json-out FILE      the report as JSON into FILE
+  --report FILE.html   a report to look at in a browser, one file that opens offline: each
+                       target's readings against the forecast made for them and its interval,
+                       the alerts, and the error at each step ahead for the blend and each expert
   --anomaly-out FILE   NAB results layout, one line per row: timestamp,value,anomaly_score
                        (value: the first target; anomaly_score: see --anomaly-score, 0 for a
                        rejected row or before the first score)
@@ -76,6 +85,7 @@ function list(v: string | undefined): string[] | undefined {
 const REPLAY_OPTIONS = {
   help: { type: "boolean", short: "h" },
   timestamp: { type: "string" },
+  "time-format": { type: "string" },
   columns: { type: "string" },
   targets: { type: "string" },
   rows: { type: "string" },
@@ -86,6 +96,7 @@ const REPLAY_OPTIONS = {
   "warmup-passes": { type: "string" },
   json: { type: "boolean" },
   "json-out": { type: "string" },
+  report: { type: "string" },
   "anomaly-out": { type: "string" },
   "anomaly-score": { type: "string" },
 } as const;
@@ -152,6 +163,10 @@ export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
       );
     }
   }
+  const timeFormat = (values["time-format"] ?? "auto") as TimeFormat;
+  if (!TIME_FORMATS.includes(timeFormat)) {
+    throw usage(`--time-format must be one of ${TIME_FORMATS.join(", ")}`, timeFormat);
+  }
   const anomalyScore = (values["anomaly-score"] ?? "onset") as AnomalyField;
   if (!ANOMALY_FIELDS.includes(anomalyScore)) {
     throw usage(`--anomaly-score must be one of ${ANOMALY_FIELDS.join(", ")}`, anomalyScore);
@@ -159,6 +174,7 @@ export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
   return {
     file: positionals[0],
     timestamp: values.timestamp,
+    timeFormat,
     columns: list(values.columns),
     targets: list(values.targets),
     rows,
@@ -169,6 +185,7 @@ export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
     warmupPasses,
     json: values.json ?? false,
     jsonOut: values["json-out"],
+    report: values.report,
     anomalyOut: values["anomaly-out"],
     anomalyScore,
   };
@@ -182,7 +199,7 @@ export async function replayCommand(args: string[]): Promise<number> {
       print(REPLAY_HELP);
       return 0;
     }
-    return await runReplay(a, { dropPermissions: true });
+    return await runReplay(a, { dropPermissions: true, madeBy: `forecastd ${VERSION}` });
   } catch (e) {
     // a bad option, preset, file or row is the user's to fix: exit status 2
     if (e instanceof RangeError || e instanceof CsvError || e instanceof Deno.errors.NotFound) {

@@ -6,7 +6,7 @@
  * -> signals; and shuts it down in the reverse order under a hard-exit timer.
  */
 import { type Config, formatConfig, kvPath } from "../config/mod.ts";
-import { createLogger, print } from "../log.ts";
+import { createLogger, print, stdoutIsLog } from "../log.ts";
 import { Store } from "../store/store.ts";
 import { Service } from "../service/service.ts";
 import { type Mqtt, MqttConfigError, startMqtt } from "../ingest/mqtt.ts";
@@ -24,6 +24,7 @@ import {
   type HomeAssistantDiscovery,
   startHomeAssistantDiscovery,
 } from "../alerts/homeassistant.ts";
+import { logAlerts } from "../alerts/log_alerts.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { lockDataDir } from "../data_dir.ts";
 import { HELP } from "./help.ts";
@@ -44,7 +45,7 @@ export async function serve(args: string[]): Promise<number> {
     print(formatConfig(cfg));
     return 0;
   }
-  const log = createLogger({ level: cfg.logLevel });
+  const log = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
   // who may connect, before anything is opened: a refusal leaves nothing to undo
   const tokens = ApiTokens.fromSpecs(cfg.apiTokens);
   checkExposure(cfg, tokens);
@@ -183,6 +184,7 @@ export async function serve(args: string[]): Promise<number> {
     await status?.close();
   };
   const webhooks = startWebhooks(service, cfg.webhooks, log);
+  const stopAlertLog = logAlerts(service, log);
   const shutdownSignal = new AbortController();
   const app = createApp({
     service,
@@ -234,7 +236,9 @@ export async function serve(args: string[]): Promise<number> {
     })
     : null;
 
-  printEndpoints(cfg, server, tokens, mqtt, demo, service.records.size);
+  // plain lines where the JSON log goes would break it (2>&1 | jq, journald): forecastd.ready has them
+  const say = cfg.logFormat === "json" && stdoutIsLog() ? () => {} : print;
+  printEndpoints(say, cfg, server, tokens, mqtt, demo, service.records.size);
   if (tokens.enabled) {
     log.info("http.auth", { tokens: tokens.describe() });
   } else {
@@ -253,6 +257,7 @@ export async function serve(args: string[]): Promise<number> {
     }/`,
     mqtt: mqtt.brokerUrl,
     streams: service.records.size,
+    data: kvPath(cfg),
   });
 
   const signal = await stopped;
@@ -275,6 +280,7 @@ export async function serve(args: string[]): Promise<number> {
     log.warn("http.shutdown_timeout", { timeoutMs: HTTP_SHUTDOWN_TIMEOUT_MS });
   }
   await webhooks.close();
+  stopAlertLog();
   // 3. the service refuses what still waits (unacknowledged), saves every
   //    stream (so every acknowledged reading), then the store closes
   const saved = await service.close();
@@ -305,16 +311,16 @@ function checkExposure(cfg: Config, tokens: ApiTokens): void {
 }
 
 /**
- * The data directory lies outside what Deno lets the process write
- * (`deno task start` allows ./data only): the exact command that allows it.
+ * The data directory lies outside what Deno lets the process write (a
+ * `deno run` or a binary with other paths): the commands that allow it.
  */
 function dataDirNotAllowed(dir: string, e: Error): UsageError {
-  const flags = `--allow-read=.,${dir} --allow-write=${dir}`;
+  const flags = `--allow-read=${dir} --allow-write=${dir}`;
   return new UsageError(
     `Cannot start forecastd: Deno must be allowed to read and write the data directory ` +
-      `(${e.message}): current value is ${JSON.stringify(dir)}. deno task start allows ./data ` +
-      `only; for another directory run\n  deno run --v8-flags=--optimize-for-size --allow-net ` +
-      `--allow-env ${flags} main.ts serve --data-dir ${dir}\nor use the compiled binary`,
+      `(${e.message}): current value is ${JSON.stringify(dir)}. deno task start --data-dir ` +
+      `${dir} grants it; with deno run, allow it:\n  deno run --v8-flags=--optimize-for-size ` +
+      `--allow-net --allow-env ${flags} main.ts serve --data-dir ${dir}`,
   );
 }
 
@@ -337,8 +343,12 @@ async function readTls(cfg: Config): Promise<{ cert?: string; key?: string }> {
   return { cert: await read("--tls-cert", cfg.tlsCert), key: await read("--tls-key", cfg.tlsKey) };
 }
 
-/** The friendly start-up lines, one per endpoint (tests read the http: and mqtt: lines). */
+/**
+ * The friendly start-up lines, one per endpoint (tests read the http: and
+ * mqtt: lines), each written with `print` (stdout's, or none).
+ */
 function printEndpoints(
+  print: (line: string) => void,
   cfg: Config,
   server: HttpServer,
   tokens: ApiTokens,

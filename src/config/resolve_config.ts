@@ -13,7 +13,8 @@
  * in the file must have their JSON type (`"port": 8080`, not `"8080"`); `null`
  * unsets an optional option. Unknown keys in the file, unknown `FORECASTD_*`
  * variables and unknown flags are errors, so that a typo is not silently
- * ignored.
+ * ignored; the command-line clients' own variables (`FORECASTD_URL`,
+ * `FORECASTD_TOKEN`, client_variables.ts) are skipped.
  *
  * All problems are reported at once in a ConfigError. `resolveConfig` is
  * pure: the file is read through the function passed in. Relative paths
@@ -24,6 +25,7 @@ import type { ParseArgsOptionsConfig } from "node:util";
 import { argTokens } from "../cli/args.ts";
 import { MASK } from "../domain/mask_url_password.ts";
 import { DECIMAL } from "../domain/reading.ts";
+import { CLIENT_VARIABLES } from "./client_variables.ts";
 import { fieldOf, objectShape, schemaAt, valueAt } from "./config_meta.ts";
 import { ConfigError, type ConfigProblem, type ConfigSource } from "./config_error.ts";
 import { maskSecrets, SECRET_NAME } from "./mask_secrets.ts";
@@ -197,6 +199,7 @@ function readEnv(
     if (!name.startsWith("FORECASTD_") || raw === undefined || raw === "") continue;
     const option = BY_ENV.get(name);
     if (!option) {
+      if (CLIENT_VARIABLES.has(name)) continue; // the clients', not the daemon's
       problems.push({
         field: name,
         source: { kind: "env", name },

@@ -10,7 +10,7 @@
  * that names the file the rest may come from.
  */
 import { z } from "zod";
-import { LOG_LEVELS } from "../log.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "../log.ts";
 import { topicPatternProblem } from "../ingest/topics.ts";
 import {
   DECIMAL,
@@ -420,6 +420,14 @@ export const configSchema = z.strictObject({
       arg: "LEVEL",
       env: "FORECASTD_LOG_LEVEL",
       description: "least severe log level written: debug, info, warn or error",
+    }),
+  logFormat: z.enum(LOG_FORMATS, { error: `must be one of ${LOG_FORMATS.join(", ")}` })
+    .default("json").register(configMeta, {
+      flag: "--log-format",
+      arg: "FORMAT",
+      env: "FORECASTD_LOG_FORMAT",
+      description: "how log lines are written on stderr: json (one object per line, for jq and " +
+        "journald) or text (for a person at a terminal)",
     }),
   defaultPreset: z.string({ error: "must be a preset name" })
     .regex(PRESET_NAME_PATTERN, { error: `must be ${PRESET_NAME_RULE}` })

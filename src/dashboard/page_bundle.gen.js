@@ -435,6 +435,7 @@ var COLORS = {
 };
 var Chart = class {
   el;
+  #timeZone;
   #plot = null;
   #data = null;
   #overlay = {
@@ -445,8 +446,9 @@ var Chart = class {
     crossing: null
   };
   #unit = "";
-  constructor(el) {
+  constructor(el, opts = {}) {
     this.el = el;
+    this.#timeZone = opts.timeZone;
     new ResizeObserver(() => this.#resize()).observe(el);
   }
   /** Draws `data` with `overlay`; `unit` names the target in the legend. */
@@ -492,8 +494,12 @@ var Chart = class {
   }
   #options(unit) {
     const overlay = () => this.#overlay;
+    const zone = this.#timeZone;
     return {
       ...this.#size(),
+      ...zone === void 0 ? {} : {
+        tzDate: (ts) => uPlotClass().tzDate(new Date(ts * 1e3), zone)
+      },
       legend: {
         live: false
       },

@@ -7,7 +7,11 @@
  *   `sink.ingest(readings, "mqtt")`. A message that cannot be parsed, or
  *   whose payload is larger than `maxPayloadBytes`, is handed to
  *   `sink.reject(reason, refusal)` (counted, and kept among the last refusals
- *   the API lists) and logged at debug with its reason. Topics under
+ *   the API lists). MQTT has no reply: a refusal (a message refused,
+ *   `mqtt.rejected`, or a reading the sink refused, `mqtt.reading_rejected`)
+ *   is logged at warn with its reason, at most 10 of each a minute, and a
+ *   `..._summary` entry counts the rest by reason (limitLog; at the debug
+ *   level every one is logged). Topics under
  *   `ignoreTopicPrefix` (where forecastd publishes its alerts) are ignored,
  *   so a pattern such as `#` does not feed forecastd its own alerts.
  * - Sessions: the client connects with `clean: false` and a stable client id
@@ -29,7 +33,7 @@ import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { maskUrlPassword } from "../domain/mask_url_password.ts";
 import { isStreamId } from "../domain/reading.ts";
-import type { Logger } from "../log.ts";
+import { type LimitedLog, limitLog, type Logger } from "../log.ts";
 import type { IngestSink } from "./ingest_sink.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { parseMqttMessage } from "./parse.ts";
@@ -143,7 +147,8 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   const filters = subscriptionFilters(patterns);
   const shownUrl = maskUrlPassword(opts.url);
   const stats = { messages: 0, rejected: 0, connects: 0 };
-  const onMessage = readingHandler({ ...opts, patterns, log, stats });
+  const refusals = limitLog(log, { countBy: "reason" });
+  const onMessage = readingHandler({ ...opts, patterns, log, stats, refusals });
 
   const client = mqtt.connect(opts.url, {
     clientId: opts.clientId,
@@ -253,6 +258,7 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
           client.stream?.destroy();
         }
         connected = false;
+        refusals.close();
         log.info("mqtt.closed", { url: shownUrl });
       })();
       return closing;
@@ -266,6 +272,8 @@ interface ReadingHandlerOptions {
   sink: IngestSink;
   log: Logger;
   stats: { messages: number; rejected: number };
+  /** Where refusals are logged: at warn, limited (limitLog). */
+  refusals: LimitedLog;
   ignoreTopicPrefix?: string | null;
   now?: () => number;
   maxPayloadBytes?: number;
@@ -292,7 +300,7 @@ function readingHandler(
     const named = matchTopic(patterns, topic)?.stream ?? null;
     const stream = named !== null && isStreamId(named) ? named : null;
     sink.reject(reason, { source: "mqtt", stream, message, topic });
-    log.debug("mqtt.rejected", { topic, reason, message });
+    opts.refusals.log("warn", "mqtt.rejected", { topic, reason, message });
   };
 
   const handle = async (topic: string, payload: Uint8Array): Promise<void> => {
@@ -309,16 +317,16 @@ function readingHandler(
     const result = await sink.ingest(parsed.readings, "mqtt");
     if (log.enabled("debug")) {
       log.debug("mqtt.readings", { topic, readings: parsed.readings, accepted: result.accepted });
-      // parsed, then refused by the sink (other columns, out of order, too many streams)
-      for (const r of result.rejected) {
-        log.debug("mqtt.reading_rejected", {
-          topic,
-          stream: r.stream,
-          index: r.index,
-          reason: r.reason,
-          message: r.message,
-        });
-      }
+    }
+    // parsed, then refused by the sink (other columns, out of order, too many streams)
+    for (const r of result.rejected) {
+      opts.refusals.log("warn", "mqtt.reading_rejected", {
+        topic,
+        stream: r.stream,
+        index: r.index,
+        reason: r.reason,
+        message: r.message,
+      });
     }
   };
 
@@ -512,7 +520,8 @@ export async function startMqtt(opts: MqttOptions): Promise<Mqtt> {
   const port = opts.brokerPort ?? 1883;
   const sourceLog = log.child({ source: "mqtt" });
   const stats = { messages: 0, rejected: 0 };
-  const onMessage = readingHandler({ ...opts, patterns, log: sourceLog, stats });
+  const refusals = limitLog(sourceLog, { countBy: "reason" });
+  const onMessage = readingHandler({ ...opts, patterns, log: sourceLog, stats, refusals });
   let broker: EmbeddedBroker | null = null;
   let brokerError: BrokerListenError | null = null;
   try {
@@ -574,6 +583,7 @@ export async function startMqtt(opts: MqttOptions): Promise<Mqtt> {
     async close() {
       open = false;
       await broker?.close();
+      refusals.close();
     },
   };
 }

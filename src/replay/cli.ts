@@ -7,24 +7,31 @@
  * Permissions: the `replay` task grants --allow-read and --allow-write, as a
  * replay reads any CSV and may write results where it is told. When run from
  * main.ts (`dropPermissions`), the command gives up write access at once
- * unless --anomaly-out or --json-out was asked for, and read access once the
- * CSV is loaded, so nothing else is read or written.
+ * unless --anomaly-out, --json-out or --report was asked for, and read
+ * access once the CSV is loaded, so nothing else is read or written.
  */
 import { getPreset, parsePreset, type Preset } from "../stream/preset.ts";
-import { readCsv } from "./csv.ts";
+import { readCsv, type SensorTable } from "./csv.ts";
 import { FSNET_ROWS, fsnetSplit, onlineSplit, type ProtocolName } from "./protocol.ts";
+import type { TimeForm, TimeFormat } from "./timestamp.ts";
 import { replay, type ReplayReport } from "./replay.ts";
+import { ReportCollector } from "./report_data.ts";
+import { reportHtml } from "./report_html.ts";
 
 /** How the command runs. */
 export interface RunReplayOptions {
   /** Give up write access unless an output file is asked for, and read access after loading. */
   dropPermissions?: boolean;
+  /** What the HTML report says made it. Default "forecastd". */
+  madeBy?: string;
 }
 
 /** The parsed command line. */
 export interface ReplayArgs {
   file: string;
   timestamp?: string;
+  /** How the timestamps are written; "auto" detects it (timestamp.ts). */
+  timeFormat: TimeFormat;
   columns?: string[];
   targets?: string[];
   /** Rows to feed; "all" for every row. */
@@ -37,6 +44,8 @@ export interface ReplayArgs {
   json: boolean;
   jsonOut?: string;
   anomalyOut?: string;
+  /** The HTML report's file (report_html.ts). */
+  report?: string;
   /** The Observation field written as anomaly_score. */
   anomalyScore: AnomalyField;
 }
@@ -86,6 +95,9 @@ export function streamPreset(a: ReplayArgs): Preset {
 /** The JSON report: the settings, then what the replay measured. */
 export interface ReplayJson extends Omit<ReplayReport, "horizons"> {
   file: string;
+  /** The form the timestamps were read in, and whether it was detected. */
+  timeForm: TimeForm;
+  timeFormDetected: boolean;
   protocol: ProtocolName;
   preset: string;
   without: string[];
@@ -99,11 +111,15 @@ export interface ReplayJson extends Omit<ReplayReport, "horizons"> {
 
 /** Runs the replay `a` describes; returns the exit status. */
 export async function runReplay(a: ReplayArgs, opts: RunReplayOptions = {}): Promise<number> {
-  if (opts.dropPermissions && a.jsonOut === undefined && a.anomalyOut === undefined) {
+  if (
+    opts.dropPermissions && a.jsonOut === undefined && a.anomalyOut === undefined &&
+    a.report === undefined
+  ) {
     Deno.permissions.revokeSync({ name: "write" });
   }
   const table = await readCsv(a.file, {
     timestamp: a.timestamp,
+    timeFormat: a.timeFormat,
     columns: a.columns,
     maxRows: a.rows === "all" ? undefined : a.rows,
   });
@@ -128,6 +144,9 @@ export async function runReplay(a: ReplayArgs, opts: RunReplayOptions = {}): Pro
   const firstTarget = table.columns.indexOf(targets[0]);
   const C = table.columns.length;
   const nab: string[] = a.anomalyOut === undefined ? [] : ["timestamp,value,anomaly_score"];
+  const html = a.report === undefined
+    ? null
+    : new ReportCollector(table, { split, targets, hmax: preset.horizons });
   const bar = Deno.stderr.isTerminal()
     ? progressBar(a.file.split(/[\\/]/).pop() ?? a.file)
     : undefined;
@@ -137,26 +156,35 @@ export async function runReplay(a: ReplayArgs, opts: RunReplayOptions = {}): Pro
     split,
     targets,
     warmupPasses: a.warmupPasses,
-    onRow: a.anomalyOut === undefined ? undefined : (r, obs) => {
+    onRow: a.anomalyOut === undefined && html === null ? undefined : (r, obs, rejected) => {
+      html?.row(r, obs, rejected);
+      if (a.anomalyOut === undefined) return;
       const score = obs?.[a.anomalyScore] ?? 0;
       nab.push(`${csvField(table.timestampText[r])},${table.values[r * C + firstTarget]},${score}`);
     },
+    onForecast: html?.forecast,
     onProgress: bar?.update,
   });
   bar?.done();
 
-  const json = toJson(a, preset, report);
+  const json = toJson(a, preset, report, table);
   const text = JSON.stringify(json, null, 2);
   if (a.jsonOut !== undefined) await Deno.writeTextFile(a.jsonOut, text + "\n");
   if (a.anomalyOut !== undefined) await Deno.writeTextFile(a.anomalyOut, nab.join("\n") + "\n");
+  if (html !== null) {
+    const made = { by: opts.madeBy ?? "forecastd", at: new Date().toISOString() };
+    await Deno.writeTextFile(a.report!, reportHtml(html.json(json, made)));
+  }
   console.log(a.json ? text : formatReport(json));
   return 0;
 }
 
-function toJson(a: ReplayArgs, preset: Preset, r: ReplayReport): ReplayJson {
+function toJson(a: ReplayArgs, preset: Preset, r: ReplayReport, t: SensorTable): ReplayJson {
   const { horizons, ...rest } = r;
   return {
     file: a.file,
+    timeForm: t.timeForm,
+    timeFormDetected: t.timeFormDetected,
     protocol: a.protocol,
     preset: a.preset.name,
     without: a.without,
@@ -182,7 +210,11 @@ export function formatReport(j: ReplayJson): string {
   const lines = [
     `forecastd replay ${j.file}: ${j.rows} rows x ${j.columns.length} columns (${
       j.columns.join(", ")
-    }), targets ${j.targets.join(", ")}`,
+    }), targets ${j.targets.join(", ")}${
+      j.timeForm === "iso"
+        ? ""
+        : `; times read as ${j.timeForm}${j.timeFormDetected ? " (detected)" : ""}`
+    }`,
     `  preset ${j.preset}${
       j.without.length ? ` without ${j.without.join(", ")}` : ""
     }, Hmax ${j.hmax}, period ${j.periodMs / 1000} s, protocol ${j.protocol}: ${

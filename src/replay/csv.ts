@@ -12,7 +12,14 @@
  * The whole file is read at once: recorded files here are at most a few
  * hundred thousand rows, and the values take 8 bytes per cell.
  */
-import { parseTimestamp, TIMESTAMP_RULE } from "./timestamp.ts";
+import {
+  detectTimeForm,
+  numberTimeForm,
+  parseTimestamp,
+  TIME_FORM_RULES,
+  type TimeForm,
+  type TimeFormat,
+} from "./timestamp.ts";
 
 /** How to read a CSV file. */
 export interface ReadCsvOptions {
@@ -27,6 +34,12 @@ export interface ReadCsvOptions {
   columns?: string[];
   /** Read at most this many data rows. Default: all. */
   maxRows?: number;
+  /**
+   * How the timestamps are written (timestamp.ts). Default "auto": the
+   * first row decides by the rule of timestamp.ts, and every row must then
+   * be of its form.
+   */
+  timeFormat?: TimeFormat;
 }
 
 /** Rows of a CSV file: N rows of C numeric columns. */
@@ -35,6 +48,10 @@ export interface SensorTable {
   /** Every column name of the header, in file order. */
   header: string[];
   timestampColumn: string;
+  /** The form the timestamps were read in. */
+  timeForm: TimeForm;
+  /** True when `timeForm` was detected (`auto`), false when it was given. */
+  timeFormDetected: boolean;
   /** The C columns read, in the order asked for. */
   columns: string[];
   /** N: data rows read. */
@@ -217,7 +234,6 @@ export function parseCsv(text: string, options: ReadCsvOptions = {}): SensorTabl
   const C = columns.length;
   const idx = columns.map((c) => header.indexOf(c));
   const timestampText: string[] = [];
-  const ts: number[] = [];
   const values: number[] = [];
   const lines: number[] = [];
   while (!row.done && timestampText.length < maxRows) {
@@ -227,15 +243,6 @@ export function parseCsv(text: string, options: ReadCsvOptions = {}): SensorTabl
         `Cannot read ${source}: line ${line} must have ${header.length} fields like the header (${
           header.join(",")
         }): current count is ${fields.length}`,
-      );
-    }
-    const tText = fields[tCol].trim();
-    const t = parseTimestamp(tText);
-    if (Number.isNaN(t)) {
-      throw new CsvError(
-        `Cannot read ${source}: line ${line}, column "${timestampColumn}" ${TIMESTAMP_RULE}: current value is ${
-          JSON.stringify(fields[tCol])
-        }`,
       );
     }
     for (let c = 0; c < C; c++) {
@@ -249,22 +256,59 @@ export function parseCsv(text: string, options: ReadCsvOptions = {}): SensorTabl
       }
       values.push(Number(f));
     }
-    timestampText.push(tText);
-    ts.push(t);
+    timestampText.push(fields[tCol].trim());
     lines.push(line);
     row = it.next();
+  }
+  const { form, detected } = timeFormOf(source, timestampColumn, timestampText, lines, options);
+  const ts = new Float64Array(timestampText.length);
+  for (let r = 0; r < ts.length; r++) {
+    const t = parseTimestamp(timestampText[r], form);
+    // under auto, a number must be of the first row's unit too
+    const unit = detected ? numberTimeForm(timestampText[r]) : null;
+    const sameUnit = unit === null || unit === form;
+    if (Number.isNaN(t) || !sameUnit) {
+      throw new CsvError(
+        `Cannot read ${source}: line ${lines[r]}, column "${timestampColumn}" must be ${
+          TIME_FORM_RULES[form]
+        }${
+          detected ? ` like the first row (read as ${form}; --time-format names another)` : ""
+        }: current value is ${JSON.stringify(timestampText[r])}`,
+      );
+    }
+    ts[r] = t;
   }
   return {
     source,
     header,
     timestampColumn,
+    timeForm: form,
+    timeFormDetected: detected,
     columns,
     rows: timestampText.length,
     timestampText,
-    ts: Float64Array.from(ts),
+    ts,
     values: Float64Array.from(values),
     lines: Int32Array.from(lines),
   };
+}
+
+/** The form of the timestamps: the one given, or the one the rule of `auto` finds. */
+function timeFormOf(
+  source: string,
+  column: string,
+  texts: readonly string[],
+  lines: readonly number[],
+  options: ReadCsvOptions,
+): { form: TimeForm; detected: boolean } {
+  const format = options.timeFormat ?? "auto";
+  if (format !== "auto") return { form: format, detected: false };
+  const d = detectTimeForm(texts);
+  if (d.ok) return { form: d.form, detected: true };
+  throw new CsvError(
+    `Cannot read ${source}: line ${lines[d.row]}, column "${column}" ${d.problem}: current value ` +
+      `is ${JSON.stringify(texts[d.row])}`,
+  );
 }
 
 /** Reads a CSV file into a {@link SensorTable}; the file name is the source in messages. */

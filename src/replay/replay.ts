@@ -34,7 +34,12 @@
  */
 import { Engine } from "../stream/engine.ts";
 import type { Preset } from "../stream/preset.ts";
-import { type Observation, ReadingError, type StreamModel } from "../stream/stream.ts";
+import {
+  type Forecast,
+  type Observation,
+  ReadingError,
+  type StreamModel,
+} from "../stream/stream.ts";
 import type { SensorTable } from "./csv.ts";
 import { columnScale, type Split } from "./protocol.ts";
 
@@ -62,6 +67,16 @@ export interface ReplayOptions {
    * with the engine's rejection when the engine refused the reading.
    */
   onRow?: (row: number, obs: Observation | null, rejected: ReadingError | null) => void;
+  /**
+   * Called with each forecast that is scored, from the origin `row` (before
+   * that row's onRow): the blend's, and each expert's path, (Hm, J) raw
+   * values. Default: none (the paths are then not copied out).
+   */
+  onForecast?: (
+    row: number,
+    forecast: Forecast,
+    experts: Readonly<Record<string, number[][]>>,
+  ) => void;
   /** Called about every `progressEvery` rows fed (all passes) and after the last. */
   onProgress?: (done: number, total: number) => void;
   /** Default: 1/200 of the rows fed. */
@@ -225,9 +240,10 @@ export function replay(table: SensorTable, opts: ReplayOptions): ReplayReport {
     }
   };
 
-  const capture = () => {
+  const capture = (row: number) => {
     const o = captured++ % S;
     const f = stream.forecast(Hm)!;
+    const paths: Record<string, number[][]> | null = opts.onForecast ? {} : null;
     for (let j = 0; j < J; j++) {
       const t = f.targets[stream.targets[j]];
       for (let h = 1; h <= Hm; h++) {
@@ -239,6 +255,7 @@ export function replay(table: SensorTable, opts: ReplayOptions): ReplayReport {
     }
     for (let e = 0; e < E; e++) {
       const xs = stream.expertForecast(experts[e])!;
+      if (paths) paths[experts[e]] = xs;
       for (let h = 1; h <= Hm; h++) {
         for (let j = 0; j < J; j++) pred[((o * Hm + (h - 1)) * J + j) * E1 + e] = xs[h - 1][j];
       }
@@ -247,6 +264,7 @@ export function replay(table: SensorTable, opts: ReplayOptions): ReplayReport {
     done[o] = 0;
     cumSq.fill(0, o * E1, (o + 1) * E1);
     cumAbs[o] = cumHits[o] = cumCov[o] = 0;
+    if (paths) opts.onForecast!(row, f, paths);
   };
 
   const W = split.warmupRows;
@@ -283,7 +301,7 @@ export function replay(table: SensorTable, opts: ReplayOptions): ReplayReport {
     if (obs) {
       // the truth for pending forecasts, then the forecast made from this reading
       scoreStep(table.values, r * C);
-      if (r >= firstOrigin && r < N - 1) capture();
+      if (r >= firstOrigin && r < N - 1) capture(r);
     }
     opts.onRow?.(r, obs, rejected);
     fed++;

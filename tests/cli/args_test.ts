@@ -58,4 +58,9 @@ Deno.test("leadingPositionals() takes at most max leading arguments that are not
   ]);
   assert.deepEqual(leadingPositionals(["a", "b", "c"], 2), [["a", "b"], ["c"]]);
   assert.deepEqual(leadingPositionals([], 2), [[], []]);
+  // "-" names stdin or stdout (import STREAM -, export STREAM -), not an option
+  assert.deepEqual(leadingPositionals(["kitchen", "-", "--force"], 2), [
+    ["kitchen", "-"],
+    ["--force"],
+  ]);
 });

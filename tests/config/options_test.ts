@@ -68,6 +68,7 @@ Deno.test("each option can be set through its flag and its variable", () => {
     haNodeId: "gw2",
     metricsHorizons: "2",
     logLevel: "debug",
+    logFormat: "text",
     defaultPreset: "small",
     maxStreams: "3",
     maxValuesPerStream: "8",

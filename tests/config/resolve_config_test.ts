@@ -161,6 +161,20 @@ Deno.test("unknown flags, variables and file keys are errors with a suggestion",
   ]);
 });
 
+Deno.test("the clients' FORECASTD_URL and FORECASTD_TOKEN are neither options nor errors", () => {
+  const { config } = resolve([], {
+    FORECASTD_URL: "http://gateway:8080",
+    FORECASTD_TOKEN: "fcd_secret",
+    FORECASTD_PORT: "9000",
+  });
+  assert.equal(config.port, 9000);
+  assert.ok(!JSON.stringify(config).includes("gateway"), "the URL is not read into the config");
+  assert.ok(!JSON.stringify(config).includes("fcd_secret"), "nor the token");
+  // a typo of theirs is still one
+  const e = problems([], { FORECASTD_URI: "http://gateway:8080" });
+  assert.match(e.message, /FORECASTD_URI \(env\): is not a known option/);
+});
+
 Deno.test("names of Object.prototype are unknown keys like any other, in the file and in groups", () => {
   const e = problems(["--config", "c.json"], {}, {
     "c.json": '{"constructor": 1, "toString": {"x": 1}, "alertRetention": {"__proto__": 2}}',

@@ -43,6 +43,7 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     haNodeId: "forecastd",
     metricsHorizons: [1, 6, 12, 24],
     logLevel: "info",
+    logFormat: "json",
     defaultPreset: "default",
     maxStreams: 1000,
     maxValuesPerStream: 64,

@@ -93,6 +93,8 @@ const START =
 const PRINTS = new Set(["--help", "-h", "--print-config"]);
 /** The daemon's default addresses, and the MQTT command-line clients. */
 const DAEMON = /127\.0\.0\.1:8080|\bmosquitto_(?:pub|sub)\b/;
+/** forecastd's own clients of a running daemon, from a checkout: `deno task start streams`. */
+const CLIENT = /\bdeno task (?:-q )?start (?:streams|forecast|alerts|ack)\b/;
 /** Commands that read only files of the repository and finish in a few seconds. */
 const OFFLINE =
   /^deno task (?:-q )?replay tests\/fixtures\/|^deno run (?:--\S+ )*bench\/gradient_norms\.ts/;
@@ -101,7 +103,7 @@ const OFFLINE =
 export function classifyBlock(block: CodeBlock): BlockKind {
   if (block.lang !== "sh") return { kind: "none" };
   const commands = commandLines(block.text);
-  const start = commands.length === 1 ? START.exec(commands[0]) : null;
+  const start = commands.length === 1 && !CLIENT.test(commands[0]) ? START.exec(commands[0]) : null;
   if (start && !expectedExit(block.text)) {
     const words = shellWords(commands[0]);
     const env: Record<string, string> = {};
@@ -116,7 +118,7 @@ export function classifyBlock(block: CodeBlock): BlockKind {
   }
   // it prints and exits: a command like the offline ones
   if (start) return { kind: "offline" };
-  if (DAEMON.test(block.text)) return { kind: "daemon" };
+  if (DAEMON.test(block.text) || CLIENT.test(block.text)) return { kind: "daemon" };
   if (commands.length > 0 && commands.every((c) => OFFLINE.test(c))) return { kind: "offline" };
   return { kind: "none" };
 }

@@ -14,12 +14,13 @@
  *    port 0, its embedded broker on port 0, a fresh temporary data directory,
  *    and those flags and variables (plus `--log-level debug`, which the test
  *    reads). A `text` block right after it must match the start-up lines.
- * 2. A block that uses `127.0.0.1:8080` (the HTTP API, also `ws://`) or
+ * 2. A block that uses `127.0.0.1:8080` (the HTTP API, also `ws://`),
  *    `mosquitto_pub`/`mosquitto_sub` (the embedded broker at its default
- *    127.0.0.1:1883) runs in bash against the daemon of its file (started
- *    without flags if no block 1 came before): `127.0.0.1:8080` becomes the
- *    daemon's address and the MQTT clients get `-h 127.0.0.1 -p <its broker's
- *    port>`. Blocks that name other hosts (`broker.lan`, `gateway:8080`) and
+ *    127.0.0.1:1883) or forecastd's clients (`deno task start streams`,
+ *    `forecast`, `alerts`, `ack`) runs in bash against the daemon of its file
+ *    (started without flags if no block 1 came before): `127.0.0.1:8080`
+ *    becomes the daemon's address, FORECASTD_URL names it for the clients,
+ *    and the MQTT clients get `-h 127.0.0.1 -p <its broker's port>`. Blocks that name other hosts (`broker.lan`, `gateway:8080`) and
  *    blocks of commands such as `forecastd serve` are not run.
  * 3. A block made only of `deno task replay tests/fixtures/…` and
  *    `deno run bench/gradient_norms.ts` commands runs too (no daemon), and
@@ -190,6 +191,8 @@ async function runBlock(
         NO_COLOR: "1",
         DOCS_TMP: tmp,
         DOCS_MQTT_PORT: d?.mqttPort ?? "",
+        // forecastd's clients (deno task start streams, ...) find the daemon here
+        ...(d ? { FORECASTD_URL: `http://127.0.0.1:${d.httpPort}` } : {}),
       },
     }).output();
     const dec = new TextDecoder();
@@ -285,6 +288,12 @@ for (const file of documents()) {
                 }
                 const daemon = kind.kind === "daemon" ? d : null;
                 const before = daemon ? mqttMessages(daemon) : 0;
+                if (daemon && /forecastd\/forecasts\//.test(block.text)) {
+                  // a stream's retained forecast is renewed at most every
+                  // --forecast-publish-seconds (10): one published while the
+                  // examples' readings were still being taken is replaced by then
+                  await new Promise((r) => setTimeout(r, 11_000));
+                }
                 const r = await runBlock(block, ROOT, daemon);
                 checkStatuses(block, r.statuses);
                 if (daemon && r.published > 0) {

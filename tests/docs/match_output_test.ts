@@ -63,6 +63,11 @@ Deno.test("classifyBlock() runs daemon examples, starts the daemon of deno task 
   assert.equal(classifyBlock({ line: 1, lang: "json", text: "{}" }).kind, "none");
   assert.equal(sh("deno task start --print-config --port 9000").kind, "offline", "prints, exits");
   assert.equal(sh("deno task -q start --port http 2>&1   # exit status 2").kind, "offline");
+  // forecastd's clients talk to the daemon of the file (FORECASTD_URL names it)
+  assert.equal(sh("deno task start streams").kind, "daemon");
+  assert.equal(sh("deno task -q start forecast kitchen --horizon 3").kind, "daemon");
+  assert.equal(sh("deno task start alerts --json | jq -r .id").kind, "daemon");
+  assert.equal(sh("forecastd alerts --follow").kind, "none");
 });
 
 Deno.test("shellWords() splits as a shell does, without expansion", () => {

@@ -84,8 +84,9 @@ Deno.test("an unknown command and a bad demo option exit with status 2 and say w
   assert.equal(unknown.code, 2);
   assert.equal(
     unknown.stderr.trim(),
-    "Cannot run forecastd: the command must be one of serve, export, import, demo, replay, " +
-      'token, version, help: current value is "frob" (forecastd help lists them)',
+    "Cannot run forecastd: the command must be one of serve, export, import, streams, " +
+      "forecast, alerts, ack, demo, replay, token, version, help: current value is " +
+      '"frob" (forecastd help lists them)',
   );
   const demo = await cli(["demo", "--bogus"]);
   assert.equal(demo.code, 2);

@@ -52,12 +52,15 @@ Deno.test("the demo sends a warm-up backlog, then live readings with faults, and
     const alerts: StoredAlert[] = [];
     svc.subscribe({ send: (e) => alerts.push(e) });
     const capture = captureLog("info");
+    // the simulated day starts where the clock's does: one clock for every run (02:00 UTC)
+    const started = Date.now();
     const demo = startDemoSource({
       sink: svc,
       broker: null,
       topics: DEFAULT_TOPICS,
       log: capture.log,
       intervalMs: 2,
+      now: () => Date.UTC(2026, 0, 1, 2) + (Date.now() - started),
     });
     try {
       assert.equal(demo.topic, null, "without a broker it feeds the service");

@@ -100,3 +100,49 @@ Deno.test("readCsv() reads the bundled fixture and names a missing file", async 
   const missing = new URL("../fixtures/no_such_file.csv", import.meta.url).pathname;
   await assert.rejects(readCsv(missing), /Cannot read .*no_such_file\.csv: the file must exist/);
 });
+
+Deno.test("parseCsv() reads US dates month first when a day above 12 says so, and reports the form", () => {
+  const t = parseCsv("Date,kWh\n3/1/2024 0:00,1\n3/1/2024 1:00 PM,2\n3/13/2024 0:00,3\n");
+  assert.deepEqual([...t.ts], [
+    Date.UTC(2024, 2, 1),
+    Date.UTC(2024, 2, 1, 13),
+    Date.UTC(2024, 2, 13),
+  ]);
+  assert.equal(t.timeForm, "mdy");
+  assert.equal(t.timeFormDetected, true);
+  const iso = parseCsv("t,v\n2024-03-01,1\n");
+  assert.deepEqual([iso.timeForm, iso.timeFormDetected], ["iso", true]);
+});
+
+Deno.test("parseCsv() refuses slash dates whose order the file cannot tell, unless --time-format names it", () => {
+  const text = "Date,v\n01/03/2024 00:00,1\n02/03/2024 00:00,2\n";
+  assert.throws(
+    () => parseCsv(text, { source: "d.csv" }),
+    /^CsvError: Cannot read d\.csv: line 2, column "Date" must say whether the month or the day comes first: .* give --time-format mdy \(month first\) or dmy \(day first\): current value is "01\/03\/2024 00:00"$/,
+  );
+  const dmy = parseCsv(text, { timeFormat: "dmy" });
+  assert.deepEqual([...dmy.ts], [Date.UTC(2024, 2, 1), Date.UTC(2024, 2, 2)]);
+  assert.deepEqual([dmy.timeForm, dmy.timeFormDetected], ["dmy", false]);
+  const mdy = parseCsv(text, { timeFormat: "mdy" });
+  assert.deepEqual([...mdy.ts], [Date.UTC(2024, 0, 3), Date.UTC(2024, 1, 3)]);
+});
+
+Deno.test("parseCsv() reads every row in the first row's form: another form or unit is an error", () => {
+  assert.throws(
+    () => parseCsv("t,v\n14.03.2024 13:05,1\n2024-03-14 14:05,2\n", { source: "d.csv" }),
+    /^CsvError: Cannot read d\.csv: line 3, column "t" must be a date and time DD\.MM\.YYYY HH:MM\[:SS\] \[AM\|PM\], day first \(UTC\) like the first row \(read as dmy; --time-format names another\): current value is "2024-03-14 14:05"$/,
+  );
+  assert.throws(
+    () => parseCsv("t,v\n45658.5,1\n1735689600,2\n", { source: "d.csv" }),
+    /line 3, column "t" must be a number of days since 1899-12-30, as spreadsheets count them \(UTC\) like the first row \(read as excel;/,
+  );
+  const excel = parseCsv("t,v\n45658,1\n45658.25,2\n");
+  assert.deepEqual([...excel.ts], [Date.UTC(2025, 0, 1), Date.UTC(2025, 0, 1, 6)]);
+  assert.equal(excel.timeForm, "excel");
+  const named = parseCsv("t,v\n2024-03-14 13:05,1\n", { timeFormat: "iso" });
+  assert.deepEqual([named.timeForm, named.timeFormDetected], ["iso", false]);
+  assert.throws(
+    () => parseCsv("t,v\n1735689600,1\n", { timeFormat: "mdy", source: "d.csv" }),
+    /line 2, column "t" must be a date and time M\/D\/YYYY H:MM\[:SS\] \[AM\|PM\], month first \(UTC\): current value is "1735689600"$/,
+  );
+});

@@ -43,16 +43,24 @@ export interface Overlay {
   crossing: number | null;
 }
 
+/** How a chart writes its times. */
+export interface ChartOptions {
+  /** IANA zone of the time axis. Default: the browser's. */
+  timeZone?: string;
+}
+
 /** A live chart in `el`. */
 export class Chart {
   readonly el: HTMLElement;
+  readonly #timeZone: string | undefined;
   #plot: uPlot | null = null;
   #data: ChartData | null = null;
   #overlay: Overlay = { now: null, spans: [], marks: [], threshold: null, crossing: null };
   #unit = "";
 
-  constructor(el: HTMLElement) {
+  constructor(el: HTMLElement, opts: ChartOptions = {}) {
     this.el = el;
+    this.#timeZone = opts.timeZone;
     new ResizeObserver(() => this.#resize()).observe(el);
   }
 
@@ -95,8 +103,12 @@ export class Chart {
 
   #options(unit: string): uPlot.Options {
     const overlay = () => this.#overlay;
+    const zone = this.#timeZone;
     return {
       ...this.#size(),
+      ...(zone === undefined
+        ? {}
+        : { tzDate: (ts: number) => uPlotClass().tzDate(new Date(ts * 1000), zone) }),
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
       scales: {
