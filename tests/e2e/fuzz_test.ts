@@ -425,7 +425,7 @@ Deno.test({
         const auth = (t: string) => ({ authorization: `Bearer ${t}` });
         const plan = generateFuzz({
           seed: SEED + 1,
-          count: Math.max(40, Math.ceil(COUNT / 10)),
+          count: Math.max(40, Math.ceil(COUNT / 25)),
           now: Date.now(),
         });
         const metricsBefore = await (await fetch(`${d.http}/metrics`, { headers: auth(read) }))
