@@ -27,6 +27,8 @@
  * - Read: a client receives a message only when its topic matches the
  *   client's read filters (a user's `read`, else `defaultRead`: the alerts),
  *   so a client subscribed to `#` does not see readings unless allowed.
+ *   A client whose socket stays full (it reads nothing) for
+ *   `drainTimeoutMs` is disconnected, logged as broker.client_too_slow.
  *
  * Sessions and queued messages live in memory: while forecastd is stopped
  * its embedded broker is stopped too. Use an external broker (`--mqtt-url`)
@@ -100,6 +102,12 @@ export interface EmbeddedBrokerOptions {
   onMessage?: (message: BrokerMessage) => unknown;
   /** Called with each refused PUBLISH. Default: none. */
   onRefused?: (reason: BrokerRefusal, refused: RefusedPublish) => void;
+  /**
+   * How long a client's socket may stay full (the client reads nothing)
+   * before it is disconnected, ms. Default 10,000. Every delivery waits for
+   * a full socket, so a dead subscriber holds its messages until then.
+   */
+  drainTimeoutMs?: number;
 }
 
 /** A running embedded broker. */
@@ -191,6 +199,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const port = opts.port ?? 1883;
   const log = opts.log;
   const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const drainTimeoutMs = opts.drainTimeoutMs ?? 10_000;
   const users = new Map((opts.users ?? []).map((u) => [u.username, u]));
   const defaultRead = opts.defaultRead ?? ["forecastd/alerts/#"];
   const reserved = opts.reservedPrefixes ?? ["forecastd"];
@@ -239,6 +248,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const aedes = await Aedes.createBroker({
     // a client id derived by forecastd is 22 characters; devices may use longer ones
     maxClientsIdLength: 256,
+    // aedes's default of 60 s lets a subscriber that stopped reading hold its queue that long
+    drainTimeout: drainTimeoutMs,
     authenticate(client, username, password, done) {
       const remote = remoteOf(client);
       const deny = (returnCode: 4 | 5, why: string) => {
@@ -396,7 +407,19 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       (s) => onConnection(s),
     )
     : createTcpServer(onConnection);
+  const tooSlow = new WeakSet<object>();
   aedes.on("clientError", (client, error) => {
+    if (error.message === "drain timeout") {
+      // aedes may report the destroyed socket's error twice: say it once
+      if (tooSlow.has(client)) return;
+      tooSlow.add(client);
+      log.warn("broker.client_too_slow", {
+        client: client?.id,
+        remote: remoteOf(client),
+        message: `the client read nothing for ${drainTimeoutMs} ms: it is disconnected`,
+      });
+      return;
+    }
     log.debug("broker.client_error", { client: client?.id, error: error.message });
   });
   aedes.on("connectionError", (client, error) => {

@@ -451,25 +451,36 @@ export async function findMosquitto(): Promise<string | null> {
 /**
  * Starts mosquitto on 127.0.0.1 and a free port (or `port`, to start it again
  * where it was), with its own configuration file in `dir` (and the lines of
- * `extraConfig`).
+ * `opts.extraConfig`). With `persistence` it keeps its sessions and queued
+ * messages in `dir` across a restart (saved when it stops).
  */
 export async function startMosquitto(
   exe: string,
   dir: string,
   port = freePort(),
-  extraConfig: string[] = [],
+  opts: { persistence?: boolean; extraConfig?: string[] } = {},
 ): Promise<Mosquitto> {
   const conf = `${dir}/mosquitto.conf`;
+  // mosquitto started as root runs as the user "mosquitto": it must reach `dir`
+  // (others may traverse it, not list it) and write its own folder
+  const store = `${dir}/mosquitto-data`;
+  if (opts.persistence) {
+    await Deno.mkdir(store, { recursive: true });
+    await Deno.chmod(store, 0o777);
+    await Deno.chmod(dir, 0o711);
+  }
   await Deno.writeTextFile(
     conf,
     [
       `listener ${port} 127.0.0.1`,
       "allow_anonymous true",
-      "persistence false",
+      ...(opts.persistence ? ["persistence true", `persistence_location ${store}/`] : [
+        "persistence false",
+      ]),
       "log_dest stderr",
       "log_type error",
       "log_type warning",
-      ...extraConfig,
+      ...(opts.extraConfig ?? []),
       "",
     ].join("\n"),
   );

@@ -142,9 +142,9 @@ Deno.test({
     await withTempDir(async (dir) => {
       // Mosquitto keeps every message for forecastd while it restarts (its default keeps
       // 1000 and drops the rest): a loss is then forecastd's alone
-      const broker: Mosquitto = await startMosquitto(mosquittoExe!, dir, undefined, [
-        "max_queued_messages 0",
-      ]);
+      const broker: Mosquitto = await startMosquitto(mosquittoExe!, dir, undefined, {
+        extraConfig: ["max_queued_messages 0"],
+      });
       const dataDir = `${dir}/data`;
       await Deno.mkdir(dataDir);
       const args = [

@@ -350,3 +350,43 @@ Deno.test("with a certificate the broker speaks TLS (mqtts) and a client that tr
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the embedded broker disconnects a subscriber that reads nothing once drainTimeoutMs passes, and says why", async () => {
+  const { log, entries } = captureLog();
+  const broker = await startEmbeddedBroker({
+    port: 0,
+    log,
+    defaultRead: ["slow/#"],
+    drainTimeoutMs: 300,
+  });
+  const dead = await mqtt.connectAsync(broker.url, {
+    clientId: "dead",
+    reconnectPeriod: 0,
+    keepalive: 0,
+  });
+  const live = await mqtt.connectAsync(broker.url, { clientId: "live", reconnectPeriod: 0 });
+  const device = await mqtt.connectAsync(broker.url, { clientId: "dev", reconnectPeriod: 0 });
+  try {
+    await dead.subscribeAsync("slow/#", { qos: 1 });
+    let got = 0;
+    live.on("message", () => got++);
+    await live.subscribeAsync("slow/#", { qos: 1 });
+    // the dead subscriber stops reading (and never sees its connection end): its socket fills up
+    (dead.stream as unknown as { pause(): void }).pause();
+    const payload = "x".repeat(100_000);
+    for (let i = 0; i < 80; i++) await device.publishAsync("slow/x", payload, { qos: 1 });
+    const dropOf = () => entries().find((e) => e.event === "broker.client_too_slow");
+    await until(() => dropOf() !== undefined, "the drop", 10_000);
+    const drop = dropOf()!;
+    assert.equal(drop.level, "warn");
+    assert.equal(drop.client, "dead");
+    assert.match(String(drop.message), /read nothing for 300 ms/);
+    assert.equal(entries().filter((e) => e.event === "broker.client_too_slow").length, 1);
+    await until(() => got === 80, "every message at the live subscriber", 10_000);
+  } finally {
+    dead.end(true);
+    await live.endAsync();
+    await device.endAsync();
+    await broker.close();
+  }
+});
