@@ -4,6 +4,7 @@
  * service implements it; a channel takes it and its own options, nothing
  * else of the daemon.
  */
+import type { AlertFilter } from "../domain/alert_filter.ts";
 import type { StoredAlert } from "../domain/alert.ts";
 
 /** A live subscriber, optionally limited to some streams. */
@@ -12,25 +13,7 @@ export interface AlertSubscriber {
   send(alert: StoredAlert): void;
 }
 
-/** Which stored alerts to list; every filter given must match. */
-export interface AlertListFilter {
-  /** Only this stream's alerts. */
-  stream?: string;
-  /** Only alerts in this state. */
-  state?: string;
-  /** Only alerts with `time >= since` (ms). */
-  since?: number;
-  /** Only alerts with `time < until` (ms). */
-  until?: number;
-  /** Only alerts after this id (exclusive): a resume point. */
-  after?: string;
-  /** Only alerts before this id (exclusive). */
-  before?: string;
-  /** At most this many. Default 100. */
-  limit?: number;
-  /** Newest first. Default false (oldest first). */
-  reverse?: boolean;
-}
+export type { AlertFilter };
 
 /** Live alerts and their history. */
 export interface AlertSource {
@@ -39,5 +22,5 @@ export interface AlertSource {
   /** Live subscribers now. */
   readonly subscribers: number;
   /** Stored alerts matching `filter`, in id order. */
-  listAlerts(filter: AlertListFilter): Promise<StoredAlert[]>;
+  listAlerts(filter: AlertFilter): Promise<StoredAlert[]>;
 }

@@ -32,7 +32,7 @@ import type { AlertRecord, Store } from "../store/store.ts";
 import { Engine } from "../stream/engine.ts";
 import { ReadingError, type StreamModel } from "../stream/stream.ts";
 import type { AlertEvent, StoredAlert } from "../domain/alert.ts";
-import type { AlertListFilter, AlertSource, AlertSubscriber } from "../alerts/alert_source.ts";
+import type { AlertFilter, AlertSource, AlertSubscriber } from "../alerts/alert_source.ts";
 import type {
   IngestResult,
   IngestSink,
@@ -922,7 +922,7 @@ export class Service implements AlertSource, IngestSink {
   // ---- alerts -------------------------------------------------------------
 
   /** Stored alerts matching `filter`, in id order (see {@link AlertSource}). */
-  async listAlerts(filter: AlertListFilter): Promise<StoredAlert[]> {
+  async listAlerts(filter: AlertFilter): Promise<StoredAlert[]> {
     return (await this.#store.listAlerts(filter)).map(storedAlert);
   }
 

@@ -28,6 +28,7 @@ import {
   validateStreamId,
 } from "./keys.ts";
 import { SerialQueue } from "./serial_queue.ts";
+import type { AlertFilter } from "../domain/alert_filter.ts";
 
 /** An alert as the caller hands it in: any JSON fields besides these. */
 export interface AlertInput {
@@ -50,25 +51,7 @@ export interface AlertRecord {
   [field: string]: unknown;
 }
 
-/** Filters of `list()`; every one given must match. */
-export interface AlertFilter {
-  /** Only this stream's events. */
-  stream?: string;
-  /** Only events in this state. */
-  state?: string;
-  /** Only events with `time >= since`. */
-  since?: number;
-  /** Only events with `time < until`. */
-  until?: number;
-  /** Only events after this id (exclusive): SSE `Last-Event-ID` resume. */
-  after?: string;
-  /** Only events before this id (exclusive). */
-  before?: string;
-  /** At most this many events. Default 100. */
-  limit?: number;
-  /** Newest first. Default false (oldest first). */
-  reverse?: boolean;
-}
+export type { AlertFilter };
 
 /** How much alert history to keep. `Infinity` switches a limit off. */
 export interface AlertRetention {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { openAlertFeed } from "../../src/alerts/alert_feed.ts";
-import type { AlertListFilter } from "../../src/alerts/alert_source.ts";
+import type { AlertFilter } from "../../src/alerts/alert_source.ts";
 import type { StoredAlert } from "../../src/domain/alert.ts";
 import { AlertHub } from "../../src/service/alert_hub.ts";
 import { storedAlert } from "../_helpers.ts";
@@ -41,7 +41,7 @@ function fakeService() {
       });
     },
     /** As AlertLog.list(): after (exclusive), stream, limit; in id order. */
-    async listAlerts(f: AlertListFilter): Promise<StoredAlert[]> {
+    async listAlerts(f: AlertFilter): Promise<StoredAlert[]> {
       calls++;
       await Promise.resolve();
       // the snapshot the query sees is taken before the hook runs
