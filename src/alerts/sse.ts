@@ -76,11 +76,15 @@ export function alertEventStream(
         },
         (why) => {
           log.warn("sse.client_too_slow", { ...why });
-          end("drop");
+          end(
+            "drop",
+            `Cannot send alerts: an SSE client must read them (at most ${why.limit} bytes queued, ` +
+              `emptied within ${why.timeoutMs} ms): current value is ${why.reason}, ${why.queued} bytes queued`,
+          );
         },
       );
       // close: the end of the stream after what is queued; drop: the queue discarded
-      const end = (how: "close" | "drop" | "cancelled") => {
+      const end = (how: "close" | "drop" | "cancelled", why = "") => {
         if (!open) return;
         open = false;
         clearInterval(live.timer);
@@ -92,11 +96,7 @@ export function alertEventStream(
           if (how === "close") controller.close();
           // an error discards the queue and makes the server cut the connection
           else if (how === "drop") {
-            controller.error(
-              new Error(
-                "Cannot send alerts: the SSE client must read them: it was too slow and is dropped",
-              ),
-            );
+            controller.error(new Error(why));
           }
         } catch { /* already cancelled */ }
       };
