@@ -12,6 +12,8 @@
  * An alert stored before the subscription is in the replay; one stored after
  * it is in the buffer (and maybe in the replay too: the id check drops the
  * second copy). Ids are 16-digit strings, so string order is id order.
+ * The replay waits for `room()` before each stored alert; the buffered ones
+ * follow at once, in order.
  */
 import type { StoredAlert } from "../domain/alert.ts";
 import type { AlertSource } from "./alert_source.ts";
@@ -22,8 +24,17 @@ export interface AlertFeedOptions {
   after: string | null;
   /** Only these streams' alerts; null: every stream. */
   streams: ReadonlySet<string> | null;
-  /** Alerts read from the store per page of the replay. Default 500. */
+  /**
+   * Alerts read from the store per page of the replay; a replay that waits
+   * for a slow client holds one page. Default 100.
+   */
   pageSize?: number;
+  /**
+   * Resolves when the client has room for the next stored alert: the replay
+   * waits for it before each one, so a long history goes out at the pace
+   * the client reads. Default: always room.
+   */
+  room?: () => Promise<void>;
 }
 
 /** An open feed. */
@@ -45,7 +56,7 @@ export function openAlertFeed(
   send: (event: StoredAlert) => void,
   onError: (error: unknown) => void,
 ): AlertFeed {
-  const pageSize = opts.pageSize ?? 500;
+  const pageSize = opts.pageSize ?? 100;
   let closed = false;
   let last: string | null = opts.after;
   let buffer: StoredAlert[] | null = opts.after === null ? null : [];
@@ -78,7 +89,11 @@ export function openAlertFeed(
     let cursor = opts.after;
     while (!closed) {
       const page = await source.listAlerts({ after: cursor, limit: pageSize, stream: only });
-      for (const e of page) deliver(e);
+      for (const e of page) {
+        if (opts.room) await opts.room();
+        if (closed) return;
+        deliver(e);
+      }
       if (page.length < pageSize) break;
       cursor = page[page.length - 1].id;
     }

@@ -14,6 +14,7 @@ import type { Logger } from "../log.ts";
 import type { AlertSource } from "../alerts/alert_source.ts";
 import { type AlertFeed, openAlertFeed } from "../alerts/alert_feed.ts";
 import { alertEventStream } from "../alerts/sse.ts";
+import { SlowClientGuard, type SlowClientOptions } from "../alerts/slow_client_guard.ts";
 import { alertPageSchema, storedAlertSchema } from "./alert_json.ts";
 import { errorResponses } from "./errors.ts";
 import { action, type ApiEnv, createRouter } from "./router.ts";
@@ -47,6 +48,13 @@ export interface AlertsDeps {
   signal?: AbortSignal;
   /** Interval of the SSE comment heartbeat, ms. Default 15,000. */
   heartbeatMs?: number;
+  /**
+   * What one SSE or WebSocket client may hold queued before it is dropped
+   * (slow_client_guard.ts): 1 MiB, or a queue not empty for 30 s, by default.
+   */
+  slowClients?: SlowClientOptions;
+  /** Time a dropped WebSocket client gets to take the close frame before the connection is cut, ms. Default 1,000. */
+  closeGraceMs?: number;
 }
 
 const TIMES = "(ms or s since 1970, or an RFC 3339 time with a zone)";
@@ -213,14 +221,12 @@ const wsRoute = createRoute({
   summary: "Live alerts over a WebSocket",
   description: "After the upgrade the server sends each alert as one text message, a " +
     "StoredAlert as JSON (#/components/schemas/StoredAlert): first the stored ones after " +
-    "`?after=`, then the live ones. A client that does not read is closed with 1013.",
+    "`?after=`, then the live ones, at the pace the client reads. A client that does not read " +
+    "(over 1 MiB queued, or a queue not empty for 30 s) is closed with 1013.",
   middleware: [action("open alert WebSocket")] as const,
   request: { query: feedQuery },
   responses: webSocketResponses("Upgraded: the server sends StoredAlert messages", 400),
 });
-
-/** Alerts queued for a WebSocket client before it is dropped as too slow, bytes. */
-const MAX_WS_BUFFERED = 4 * 1024 * 1024;
 
 /** The alert routes, to mount at /v1/alerts. */
 export function alertRoutes(deps: AlertsDeps): OpenAPIHono<ApiEnv> {
@@ -243,23 +249,33 @@ export function alertRoutes(deps: AlertsDeps): OpenAPIHono<ApiEnv> {
       streams: q.stream ?? null,
       heartbeatMs: deps.heartbeatMs,
       signal: deps.signal,
+      maxQueuedBytes: deps.slowClients?.maxBytes,
+      drainTimeoutMs: deps.slowClients?.drainTimeoutMs,
     });
   });
 
   app.openapi(wsRoute, (c) => {
     const q = c.req.valid("query");
     return acceptWebSocket(c, c.get("action"), (socket) => {
+      let cut: ReturnType<typeof setTimeout> | undefined;
+      const guard = new SlowClientGuard(
+        () => socket.bufferedAmount,
+        deps.slowClients ?? {},
+        (why) => {
+          log.warn("ws.client_too_slow", { ...why });
+          feed.close();
+          socket.close(1013, `client too slow: ${why.reason}`);
+          // a client that does not read will not take the close frame either
+          cut = setTimeout(() => socket.terminate(), deps.closeGraceMs ?? 1000);
+        },
+      );
       const feed: AlertFeed = openAlertFeed(
         alerts,
-        { after: q.after ?? null, streams: q.stream ?? null },
+        { after: q.after ?? null, streams: q.stream ?? null, room: () => guard.room() },
         (e) => {
           if (socket.readyState !== WebSocket.OPEN) return;
-          if (socket.bufferedAmount > MAX_WS_BUFFERED) {
-            log.warn("ws.client_too_slow", { buffered: socket.bufferedAmount });
-            socket.close(1013, "client too slow: alerts were not read");
-            return;
-          }
           socket.send(JSON.stringify(e));
+          guard.check();
         },
         (err) => {
           log.error("ws.replay_failed", { error: err });
@@ -267,8 +283,13 @@ export function alertRoutes(deps: AlertsDeps): OpenAPIHono<ApiEnv> {
         },
       );
       log.debug("ws.alerts_opened", { after: q.after ?? null, subscribers: alerts.subscribers });
-      socket.onclose = () => feed.close();
-      socket.onerror = () => feed.close();
+      const end = () => {
+        guard.stop();
+        feed.close();
+        clearTimeout(cut);
+      };
+      socket.onclose = end;
+      socket.onerror = end;
     });
   });
 

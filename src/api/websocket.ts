@@ -20,6 +20,8 @@ export interface ServerSocket {
   readonly bufferedAmount: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  /** Drops the connection at once, without waiting for the close handshake. */
+  terminate(): void;
   /** Each message: a string (text frame) or an ArrayBuffer (binary). */
   onmessage: ((ev: { data: unknown }) => void) | null;
   onclose: ((ev: { code: number; reason: string }) => void) | null;

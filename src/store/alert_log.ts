@@ -75,6 +75,22 @@ export interface AlertLogSettings {
 }
 
 const WRITE_ATTEMPTS = 20;
+/** The first wait before a write that lost a race is tried again, ms; it doubles per attempt. */
+const BACKOFF_BASE_MS = 1;
+/** The longest wait before a retry, ms. */
+const BACKOFF_CAP_MS = 100;
+
+/**
+ * Waits before attempt `attempt + 1` of a write that lost the race to another
+ * writer: a random time up to `BACKOFF_BASE_MS * 2^(attempt - 1)`, capped
+ * ("full jitter"). Writers that collided spread out more each time, so a
+ * writer with a long queue cannot keep winning against one that retries at
+ * once (two stores on one KV starved each other within 20 tries).
+ */
+function backOff(attempt: number): Promise<void> {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+  return new Promise((r) => setTimeout(r, Math.random() * ceiling));
+}
 
 /** Throws unless `r` holds valid retention limits. */
 export function validateRetention(r: AlertRetention, action: string): void {
@@ -191,7 +207,8 @@ export class AlertLog {
    * them as stored. What fits is worked out before the counter is read (an
    * id always has 16 digits, so an event's size does not depend on it), so
    * the read and the commit are close together; a commit that loses the
-   * race to another writer is tried again after a short random wait.
+   * race to another writer is tried again after a random wait that grows
+   * with each attempt (`backOff`).
    */
   async #commitSome(bases: Omit<AlertRecord, "id">[]): Promise<AlertRecord[]> {
     const { maxEvents } = this.settings.alertRetention;
@@ -227,7 +244,7 @@ export class AlertLog {
         events.push(event);
       }
       if ((await op.commit()).ok) return events;
-      await new Promise((r) => setTimeout(r, Math.random() * attempt));
+      await backOff(attempt);
     }
     throw new Error(
       `Cannot append alert: the id counter must stay unchanged for one read-and-write: another writer changed it ${WRITE_ATTEMPTS} times in a row`,
@@ -319,6 +336,7 @@ export class AlertLog {
       checkSize(event, action, this.settings.commitLimits);
       const res = await this.kv.atomic().check(entry).set(alertKey(id), event).commit();
       if (res.ok) return event;
+      await backOff(attempt);
     }
     throw new Error(
       `Cannot ${action}: alert ${id} must stay unchanged for one read-and-write: another writer changed it ${WRITE_ATTEMPTS} times in a row`,
@@ -341,6 +359,7 @@ export class AlertLog {
       checkSize(event, action, this.settings.commitLimits);
       const res = await this.kv.atomic().check(entry).set(alertKey(id), event).commit();
       if (res.ok) return event;
+      await backOff(attempt);
     }
     throw new Error(
       `Cannot ${action}: alert ${id} must stay unchanged for one read-and-write: another writer changed it ${WRITE_ATTEMPTS} times in a row`,

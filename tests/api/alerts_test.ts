@@ -1,11 +1,16 @@
 /**
  * Alerts through the API: the history and its filters, acknowledgement, the
  * SSE and WebSocket feeds (format, filters, resume with Last-Event-ID, the
- * heartbeat, cleanup), and an injected fault in a real stream that reaches
- * SSE, the alerts WebSocket and a real webhook receiver.
+ * heartbeat, cleanup, clients that do not read), and an injected fault in a
+ * real stream that reaches SSE, the alerts WebSocket and a real webhook
+ * receiver.
  */
 import assert from "node:assert/strict";
 import { startWebhooks } from "../../src/alerts/webhook.ts";
+import type { AlertSubscriber } from "../../src/alerts/alert_source.ts";
+import { alertRoutes } from "../../src/api/alerts.ts";
+import { createRouter } from "../../src/api/router.ts";
+import { captureLog } from "../../src/log.ts";
 import type { StoredAlert } from "../../src/domain/alert.ts";
 import { storedAlert } from "../_helpers.ts";
 import {
@@ -427,4 +432,119 @@ Deno.test("an injected fault raises an alert that reaches SSE, the alerts WebSoc
     await receiver.shutdown();
     await d.close();
   }
+});
+
+/** Opens a TCP connection, sends `request`, and never reads (until `drain()`). */
+async function deadClient(base: string, request: string) {
+  const [hostname, port] = base.split(":");
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  await conn.write(new TextEncoder().encode(request.replaceAll("\n", "\r\n")));
+  return {
+    /** Reads what the server sent until it closed the connection; the bytes read. */
+    async drain(ms: number): Promise<number> {
+      let bytes = 0;
+      const buf = new Uint8Array(1 << 16);
+      const read = (async () => {
+        for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) bytes += n;
+      })();
+      await within(read, ms, "the server to close the connection");
+      return bytes;
+    },
+    close() {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    },
+  };
+}
+
+Deno.test("SSE and WebSocket clients that do not read are dropped with the reason; readers get the whole history", async () => {
+  // 200 alerts of about 50 KB: 10 MB per client, more than the kernel's socket buffers hold
+  const history = Array.from({ length: 200 }, (_, i) =>
+    storedAlert({
+      id: String(i + 1).padStart(16, "0"),
+      time: T + i,
+      message: `alert ${i}: ${"x".repeat(50_000)}`,
+    }));
+  const subs = new Set<AlertSubscriber>();
+  const alerts = {
+    subscribe(sub: AlertSubscriber) {
+      subs.add(sub);
+      return () => subs.delete(sub);
+    },
+    get subscribers() {
+      return subs.size;
+    },
+    listAlerts(f: { after?: string; limit?: number }) {
+      const after = f.after ?? "";
+      return Promise.resolve(history.filter((a) => a.id > after).slice(0, f.limit ?? 100));
+    },
+    alert: () => Promise.reject(new Error("not used")),
+    acknowledge: () => Promise.reject(new Error("not used")),
+  };
+  const captured = captureLog("info");
+  const shutdown = new AbortController();
+  const app = createRouter();
+  const maxBytes = 256 * 1024;
+  app.route(
+    "/v1/alerts",
+    alertRoutes({
+      alerts,
+      log: captured.log,
+      signal: shutdown.signal,
+      slowClients: { maxBytes, drainTimeoutMs: 1000 },
+      closeGraceMs: 200,
+    }),
+  );
+  const server = await serve(app);
+  const after = "0000000000000000";
+  const deadSse = await deadClient(
+    server.base,
+    `GET /v1/alerts/events?after=${after} HTTP/1.1\nHost: ${server.base}\n\n`,
+  );
+  const deadWs = await deadClient(
+    server.base,
+    `GET /v1/alerts/ws?after=${after} HTTP/1.1\nHost: ${server.base}\nUpgrade: websocket\n` +
+      "Connection: Upgrade\nSec-WebSocket-Version: 13\n" +
+      `Sec-WebSocket-Key: ${btoa("0123456789abcdef")}\n\n`,
+  );
+  const ws = new WsClient(`ws://${server.base}/v1/alerts/ws?after=${after}`);
+  const sseRes = await fetch(`http://${server.base}/v1/alerts/events?after=${after}`);
+  const events = new SseReader(sseRes.body!);
+  try {
+    // readers get all of it, in order, at their pace (their queue never reaches the limit)
+    const viaSse = await events.events(history.length, 10_000);
+    assert.deepEqual(viaSse.map((e) => e.id), history.map((a) => a.id));
+    for (const a of history) assert.equal((await ws.next(10_000)).id, a.id);
+
+    // the two that do not read are dropped once their queue stayed full for the timeout
+    const tooSlow = () =>
+      captured.entries().filter((e) => e.event.endsWith(".client_too_slow"))
+        .map(({ event, reason, limit, timeoutMs }) => ({ event, reason, limit, timeoutMs }))
+        .sort((a, b) => a.event.localeCompare(b.event));
+    await until(() => tooSlow().length >= 2, 15_000, "the two dead clients to be dropped");
+    assert.deepEqual(tooSlow(), [
+      { event: "sse.client_too_slow", reason: "undrained", limit: maxBytes, timeoutMs: 1000 },
+      { event: "ws.client_too_slow", reason: "undrained", limit: maxBytes, timeoutMs: 1000 },
+    ]);
+    for (const e of captured.entries().filter((e) => e.event.endsWith(".client_too_slow"))) {
+      assert.ok(
+        (e.queued as number) > 0 && (e.queued as number) <= maxBytes,
+        `queued ${e.queued} bytes when dropped, at most the limit`,
+      );
+    }
+    await until(() => subs.size === 2, 5000, "the dead clients' subscriptions to end");
+    // their connections are cut: what the kernel held is read, then the end, well before 200 alerts
+    const sizes = [await deadSse.drain(10_000), await deadWs.drain(10_000)];
+    const all = history.reduce((n, a) => n + JSON.stringify(a).length, 0);
+    for (const size of sizes) assert.ok(size < all, `a dead client got ${size} of ${all} bytes`);
+  } finally {
+    deadSse.close();
+    deadWs.close();
+    await events.cancel();
+    await ws.close();
+    shutdown.abort();
+    await server.close();
+  }
+  assert.equal(subs.size, 0);
 });

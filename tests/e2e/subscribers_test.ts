@@ -11,6 +11,10 @@
 import assert from "node:assert/strict";
 import mqtt from "mqtt";
 import { hashPassword } from "../../src/ingest/broker_users.ts";
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_MAX_QUEUED_BYTES,
+} from "../../src/alerts/slow_client_guard.ts";
 import { Store } from "../../src/store/store.ts";
 import type { StoredAlert } from "../../src/domain/alert.ts";
 import {
@@ -43,9 +47,10 @@ const MAX_LATENCY_MS = 200;
 /** Probes of each kind; the slowest one of them is ignored (a scheduling hiccup of a busy machine). */
 const PROBES = 20;
 
-/** The SSE bound (src/alerts/sse.ts maxQueued) and the WebSocket one (src/api/alerts.ts), per client. */
-const SSE_MAX_EVENTS = 1000;
-const WS_MAX_BYTES = 4 * 1024 * 1024;
+/** What an SSE or WebSocket client may have queued (src/alerts/slow_client_guard.ts), bytes. */
+const FEED_MAX_BYTES = DEFAULT_MAX_QUEUED_BYTES;
+/** How long its queue may stay non-empty, ms. */
+const FEED_DRAIN_MS = DEFAULT_DRAIN_TIMEOUT_MS;
 
 /** An alert of the stored history, about 2.4 KB as JSON. */
 function storedAlert(i: number, now: number): Omit<StoredAlert, "id"> {
@@ -107,7 +112,6 @@ Deno.test({
       } finally {
         kv.close();
       }
-      const alertBytes = JSON.stringify({ id: "0000000000000001", ...storedAlert(0, 0) }).length;
 
       // a webhook receiver that takes every request and never answers
       const hanging: (() => void)[] = [];
@@ -282,9 +286,9 @@ Deno.test({
 
         step("alert delivered");
         // each dead client is dropped with a reason (all four waited for at once)
-        const count = (pred: (e: { event: string; error?: unknown }) => boolean) =>
-          daemon.log.filter(pred).length;
-        const drops: [string, number, (e: { event: string; error?: unknown }) => boolean][] = [
+        type Entry = { event: string; error?: unknown; reason?: unknown; queued?: unknown };
+        const count = (pred: (e: Entry) => boolean) => daemon.log.filter(pred).length;
+        const drops: [string, number, (e: Entry) => boolean][] = [
           ["dead SSE clients", DEAD, (e) => e.event === "sse.client_too_slow"],
           ["dead WebSocket clients", DEAD, (e) => e.event === "ws.client_too_slow"],
           ["dead MQTT readers of the noise", GREEDY, (e) => e.event === "broker.client_too_slow"],
@@ -303,10 +307,9 @@ Deno.test({
           }
         }))).filter((x) => x !== null);
         step("drops waited for");
-
         // the memory they held stays within the channels' bounds
         const rssAfter = await rss(daemon.pid);
-        const bound = DEAD * (SSE_MAX_EVENTS * alertBytes + WS_MAX_BYTES) + 200 * 1024 * 1024;
+        const bound = DEAD * 2 * FEED_MAX_BYTES + 200 * 1024 * 1024;
         console.log(
           `rss: ${(rssBefore / 2 ** 20).toFixed(0)} MiB before, ${
             (rssAfter / 2 ** 20).toFixed(0)
@@ -320,6 +323,28 @@ Deno.test({
           );
         }
         assert.deepEqual(missing, [], "dead subscribers kept or memory unbounded");
+        // the SSE and WebSocket ones: exactly the dead, each for its queue that never emptied
+        // (the replay goes at the reader's pace, so it never reaches the byte limit)
+        for (const event of ["sse.client_too_slow", "ws.client_too_slow"]) {
+          const seen = daemon.log.filter((e) => e.event === event).map((e) => ({
+            reason: e.reason,
+            limit: e.limit,
+            timeoutMs: e.timeoutMs,
+            queuedWithinLimit: typeof e.queued === "number" && e.queued > 0 &&
+              e.queued <= FEED_MAX_BYTES,
+          }));
+          assert.deepEqual(
+            seen,
+            Array(DEAD).fill({
+              reason: "undrained",
+              limit: FEED_MAX_BYTES,
+              timeoutMs: FEED_DRAIN_MS,
+              queuedWithinLimit: true,
+            }),
+            `${event}: the ${DEAD} dead clients, each once, with the reason`,
+          );
+        }
+
         const errors = daemon.log.filter((e) => e.level === "error").slice(0, 5);
         assert.deepEqual(errors, [], "errors in the daemon's log");
 

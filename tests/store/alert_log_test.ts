@@ -76,6 +76,23 @@ Deno.test("appendAlert() from two stores on one KV never hands out an id twice",
   });
 });
 
+Deno.test("appendAlert() from eight stores on one KV, 400 at once, never gives up", async () => {
+  // eight writers racing on the id counter: each that loses waits a random, growing time
+  // (before, a retry at once, or within `attempt` ms, lost 20 times in a row now and then)
+  await withKv(async (kv) => {
+    const stores = Array.from({ length: 8 }, () => new Store(kv));
+    const events = await Promise.all(
+      Array.from({ length: 400 }, (_, i) => stores[i % 8].appendAlert({ stream: "a", time: i })),
+    );
+    assert.equal(new Set(events.map((e) => e.id)).size, 400);
+    assert.deepEqual(
+      events.map((e) => Number(e.id)).sort((a, b) => a - b),
+      Array.from({ length: 400 }, (_, i) => i + 1),
+      "ids 1 to 400, none skipped",
+    );
+  });
+});
+
 Deno.test("listAlerts() filters by stream, state, time, id and limit, in either order", async () => {
   await withKv(async (kv) => {
     const store = new Store(kv);
