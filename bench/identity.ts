@@ -7,7 +7,8 @@
  *   deno run --allow-run --allow-read --allow-write=/tmp,bench bench/identity.ts --write=true
  *
  * The replay JSON is hashed without its timings (`seconds`,
- * `observeSeconds`, `readingsPerSecond`); the `--anomaly-out` CSVs are hashed
+ * `observeSeconds`, `readingsPerSecond`) and the input's time format
+ * (`timeForm`, `timeFormDetected`); the `--anomaly-out` CSVs are hashed
  * as written. Prints one line per result (same, changed, or new) and exits 1
  * when any differs. The baseline was written by commit 7155047's code (ETT
  * 4 commands, NAB 24 files; 1.5 minutes on 2 cores). Needs ../shared/data.
@@ -48,9 +49,20 @@ async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const TIMINGS = new Set(["seconds", "observeSeconds", "readingsPerSecond"]);
+/**
+ * Left out of the hash: the timings, and the fields that describe how the
+ * input's times were read (`timeForm`, `timeFormDetected`, added to the
+ * replay's report after the baseline), none of them a result of the engine.
+ */
+const TIMINGS = new Set([
+  "seconds",
+  "observeSeconds",
+  "readingsPerSecond",
+  "timeForm",
+  "timeFormDetected",
+]);
 
-/** The replay JSON without its timings, as the hashed text. */
+/** The replay JSON without its timings and input description, as the hashed text. */
 function withoutTimings(json: string): string {
   return JSON.stringify(JSON.parse(json), (k, v) => (TIMINGS.has(k) ? undefined : v));
 }
