@@ -22,6 +22,14 @@ export interface ShardMap {
 /** How `--shard` is written: `i/n` with 0 <= i < n. */
 export const SHARD_RULE = "I/N with N from 1 to 1024 and I from 0 to N-1 (e.g. 0/2)";
 
+/**
+ * The reject reason of a reading of a stream this instance does not own: a
+ * count in
+ * `forecastd_rejected_readings_total{reason="other_shard"}`, and the reason
+ * of such a reading in an HTTP or WebSocket batch's `rejected` list.
+ */
+export const OTHER_SHARD = "other_shard";
+
 /** The most shards one deployment may have. */
 export const MAX_SHARDS = 1024;
 
