@@ -163,7 +163,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     refused: (reason) => count(`auth_${reason}`),
   }));
   // another shard's stream: to its owner, before anything reads the body
-  if (shard) app.use(shardRouting(shard));
+  if (shard) {
+    app.use(shardRouting(shard, { holds: (id) => ports.streams.record(id) !== undefined }));
+  }
   // the ingest routes limit their bodies themselves, counting refusals as too_large
   app.use(limitBody(
     maxBodyBytes,

@@ -14,7 +14,9 @@
  *   `GET /v1/alerts`) hold this shard's streams only.
  *
  * An id that is not a valid stream id is not redirected: this instance
- * answers the 400 itself.
+ * answers the 400 itself. Nor is a `DELETE` of another shard's stream that
+ * this instance still holds (stored before the shards changed): it is
+ * deleted here, once moved to its owner.
  */
 import type { MiddlewareHandler } from "hono";
 import { isStreamId } from "../domain/reading.ts";
@@ -35,8 +37,21 @@ export const PEERS_HEADER = "Forecastd-Peers";
 /** The routes whose `?stream=a,b` says which streams' alerts they give. */
 const ALERT_ROUTES = new Set(["/v1/alerts", "/v1/alerts/events", "/v1/alerts/ws"]);
 
+/** Options of shardRouting. */
+export interface ShardRoutingOptions {
+  /**
+   * True when this instance holds stream `id` (its own, or one stored before
+   * the shards changed). Default: none held.
+   */
+  holds?: (id: string) => boolean;
+}
+
 /** Middleware: redirects calls for other shards' streams and names the shard on every response. */
-export function shardRouting(map: ShardMap): MiddlewareHandler<ApiEnv> {
+export function shardRouting(
+  map: ShardMap,
+  options: ShardRoutingOptions = {},
+): MiddlewareHandler<ApiEnv> {
+  const holds = options.holds ?? (() => false);
   const shard = formatShard(map);
   const peers = map.peers.join(", ");
   const redirect = (pathAndQuery: string, method: string, path: string, owner: number) => {
@@ -83,6 +98,8 @@ export function shardRouting(map: ShardMap): MiddlewareHandler<ApiEnv> {
     if (stream !== null) {
       const id = decoded(stream[1]);
       if (id === null || !isStreamId(id) || ownsStream(map, id)) return null;
+      // a stream left here from before the shards changed can be deleted where it is
+      if (method === "DELETE" && stream[2] !== "/" && holds(id)) return null;
       return { owner: ownerShard(map, id) };
     }
     if (method !== "GET" || !ALERT_ROUTES.has(path)) return null;

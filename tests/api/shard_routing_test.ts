@@ -13,6 +13,7 @@ import { captureLog } from "../../src/log.ts";
 import { Service } from "../../src/service/service.ts";
 import { Store } from "../../src/store/store.ts";
 import type { ShardMap } from "../../src/domain/shard_map.ts";
+import { serve, WsClient } from "./_harness.ts";
 
 const PEERS = ["http://127.0.0.1:18080", "http://127.0.0.1:18081/fd"];
 const SHARD_0: ShardMap = { index: 0, count: 2, peers: PEERS };
@@ -41,6 +42,7 @@ async function startShard() {
         : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
     }));
   return {
+    app,
     service,
     request,
     async close() {
@@ -110,6 +112,31 @@ Deno.test("calls for this shard's streams and listings are answered here, naming
   }
 });
 
+Deno.test("a stream of another shard stored here from before is deleted here, not redirected", async () => {
+  const d = await startShard();
+  try {
+    // as if stored while this instance owned every stream
+    const taken = await d.service.ingest([{
+      stream: THEIRS,
+      ts: 1_700_000_000_000,
+      values: { t: 1 },
+    }], "demo");
+    assert.equal(taken.accepted, 1);
+    let res = await d.request("GET", `/v1/streams/${THEIRS}`);
+    assert.equal(res.status, 307, "read calls go to the owner");
+    await res.body?.cancel();
+    res = await d.request("DELETE", `/v1/streams/${THEIRS}`);
+    assert.ok(res.status >= 200 && res.status < 300, `status ${res.status}`);
+    await res.body?.cancel();
+    assert.equal(d.service.records.has(THEIRS), false);
+    res = await d.request("DELETE", `/v1/streams/${THEIRS}`);
+    assert.equal(res.status, 307, "once gone, a DELETE goes to the owner");
+    await res.body?.cancel();
+  } finally {
+    await d.close();
+  }
+});
+
 Deno.test("alerts of streams of several shards are refused with each stream's owner", async () => {
   const d = await startShard();
   try {
@@ -155,6 +182,35 @@ Deno.test("a batch takes this shard's readings and names the owner of each other
     assert.equal((await res.json()).reason, "other_shard");
     assert.equal(d.service.rejects().other_shard, 3);
   } finally {
+    await d.close();
+  }
+});
+
+Deno.test("a WebSocket batch takes this shard's readings and names the owner of the others", async () => {
+  const d = await startShard();
+  const server = await serve(d.app);
+  const ws = new WsClient(`ws://${server.base}/v1/ingest/ws`);
+  try {
+    await ws.opened;
+    ws.socket.send(JSON.stringify([
+      { stream: MINE, ts: 1_700_000_000_000, values: { t: 1 } },
+      { stream: THEIRS, ts: 1_700_000_000_000, values: { t: 2 } },
+    ]));
+    const reply = await ws.next();
+    assert.equal(reply.ok, false);
+    assert.equal(reply.accepted, 1);
+    assert.deepEqual(
+      reply.rejected.map((r: { index: number; reason: string; owner: string }) => [
+        r.index,
+        r.reason,
+        r.owner,
+      ]),
+      [[1, "other_shard", PEERS[1]]],
+    );
+    assert.deepEqual([...d.service.records.keys()], [MINE]);
+  } finally {
+    await ws.close();
+    await server.close();
     await d.close();
   }
 });
