@@ -5,10 +5,10 @@
  *   redirect to the owner: `Location` is the owner's base URL (its `--peer`)
  *   with the same path and query. 307 keeps the method and the body, so a
  *   `POST /v1/streams/{id}/readings` is sent again to the owner as it was.
- *   Calls under `/v1/streams/{id}` and the alert routes with `?stream=`
- *   naming only streams of one other shard are redirected; `?stream=` naming
- *   streams of several shards is refused (400) with each stream's owner, as
- *   one instance has only its own streams' alerts.
+ *   Calls under `/v1/streams/{id}`, and the alert routes and `/v1/rejects`
+ *   with `?stream=` naming only streams of one other shard, are redirected;
+ *   `?stream=` naming streams of several shards is refused (400) with each
+ *   stream's owner, as one instance has only its own streams' alerts.
  * - Every response says which shard answered: `Forecastd-Shard: I/N` and
  *   `Forecastd-Peers: URL, URL, ...`. Listings (`GET /v1/streams`,
  *   `GET /v1/alerts`) hold this shard's streams only.
@@ -34,8 +34,13 @@ export const SHARD_HEADER = "Forecastd-Shard";
 /** The response header listing every shard's base URL, in shard order, comma-separated. */
 export const PEERS_HEADER = "Forecastd-Peers";
 
-/** The routes whose `?stream=a,b` says which streams' alerts they give. */
-const ALERT_ROUTES = new Set(["/v1/alerts", "/v1/alerts/events", "/v1/alerts/ws"]);
+/** The routes whose `?stream=a,b` says which streams' alerts or refusals they give. */
+const STREAM_QUERY_ROUTES = new Set([
+  "/v1/alerts",
+  "/v1/alerts/events",
+  "/v1/alerts/ws",
+  "/v1/rejects",
+]);
 
 /** Options of shardRouting. */
 export interface ShardRoutingOptions {
@@ -102,7 +107,7 @@ export function shardRouting(
       if (method === "DELETE" && stream[2] !== "/" && holds(id)) return null;
       return { owner: ownerShard(map, id) };
     }
-    if (method !== "GET" || !ALERT_ROUTES.has(path)) return null;
+    if (method !== "GET" || !STREAM_QUERY_ROUTES.has(path)) return null;
     const ids = url.searchParams.getAll("stream").flatMap((s) => s.split(","))
       .filter((id) => isStreamId(id));
     if (ids.length === 0) return null;
@@ -117,7 +122,7 @@ export function shardRouting(
     });
     return {
       error: `Cannot ${method} ${path}: the streams of 'stream' must belong to one shard (each ` +
-        `instance has only its own streams' alerts; ask each owner): current value names ` +
+        `instance has only its own streams' alerts and refusals; ask each owner): current value names ` +
         `${owners.size} shards (${each.join(", ")})`,
     };
   }

@@ -65,6 +65,7 @@ Deno.test("a call for another shard's stream is a 307 to its owner with the same
         ["GET", `/v1/streams/${THEIRS}/anomalies?limit=5`],
         ["GET", `/v1/alerts?stream=${THEIRS}&state=open`],
         ["GET", `/v1/alerts/events?stream=${THEIRS},s1`],
+        ["GET", `/v1/rejects?stream=${THEIRS}`],
       ]
     ) {
       const res = await d.request(method, path, method === "POST" ? { value: 1 } : undefined);
@@ -145,7 +146,7 @@ Deno.test("alerts of streams of several shards are refused with each stream's ow
     assert.equal(
       (await res.json()).error,
       "Cannot GET /v1/alerts: the streams of 'stream' must belong to one shard (each instance " +
-        "has only its own streams' alerts; ask each owner): current value names 2 shards " +
+        "has only its own streams' alerts and refusals; ask each owner): current value names 2 shards " +
         `(${MINE}: shard 0 at ${PEERS[0]}, ${THEIRS}: shard 1 at ${PEERS[1]})`,
     );
   } finally {
