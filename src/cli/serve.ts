@@ -66,7 +66,14 @@ export async function serve(args: string[]): Promise<number> {
   });
   // from here on a signal stops the daemon gracefully (once it has started)
   const stopped = waitForSignal(log);
-  const kv = await Deno.openKv(kvPath(cfg));
+  const kv = await Deno.openKv(kvPath(cfg)).catch((e) => {
+    lock.release();
+    throw cfg.kvUrl === null || e instanceof Deno.errors.NotCapable ? e : new UsageError(
+      `Cannot start forecastd: the KV Connect server of --kv-url must open the database with ` +
+        `the token of DENO_KV_ACCESS_TOKEN (${e instanceof Error ? e.message : e}): current ` +
+        `value is ${maskUrlPassword(cfg.kvUrl)}`,
+    );
+  });
   let kvOpen = true;
   const store = new Store(kv, {
     alertRetention: {
