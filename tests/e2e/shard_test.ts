@@ -4,7 +4,9 @@
  * published once; every stream ends on exactly one instance, the one
  * shardOf() names, with every one of its readings; each instance counts what
  * it dropped as other_shard; an API call to the wrong instance is a 307 to
- * the owner, and following it gives the forecast. The ports are picked free
+ * the owner, and following it gives the forecast. Restarted as another shard,
+ * an instance warns of the streams it holds that are no longer its own, and
+ * deletes one when asked. The ports are picked free
  * first, as each instance needs the other's URL up front. Skipped, saying
  * why, when mosquitto is not installed.
  */
@@ -52,7 +54,7 @@ function rejectedOtherShard(metrics: string): number {
 
 Deno.test({
   name:
-    "two shards on one Mosquitto: each stream lives on exactly its hash's instance, and the other redirects to it",
+    "two shards on one Mosquitto: each stream lives on exactly its hash's instance, the other redirects to it, and a changed shard warns of left-over streams",
   ignore: mosquitto === null,
   fn: async () => {
     await withTempDir(async (dir) => {
@@ -147,6 +149,30 @@ Deno.test({
           assert.equal(forecast.stream, id);
           assert.ok(Object.keys(forecast.targets).length > 0, JSON.stringify(forecast));
         }
+        // shard 1's data directory restarted as shard 0: its streams are another shard's now
+        assert.equal((await daemons[1].stop()).code, 0);
+        daemons.pop();
+        const moved = await startDaemon({
+          dataDir: `${dir}/data1`,
+          args: ["--shard", "0/2", "--peer", peers[0], "--peer", peers[1]],
+        });
+        daemons.push(moved);
+        const warned = await moved.waitForLog(
+          (e) => e.event === "shard.other_streams",
+          "the warning of stored streams of other shards",
+        );
+        assert.equal(warned.streams, expected[1].length);
+        assert.equal(warned.shard, "0/2");
+        // reads go to the owner; a DELETE removes the left-over stream here
+        const left = expected[1][0];
+        const read = await fetch(`${moved.http}/v1/streams/${left}`, { redirect: "manual" });
+        assert.equal(read.status, 307);
+        await read.body?.cancel();
+        const del = await fetch(`${moved.http}/v1/streams/${left}`, { method: "DELETE" });
+        assert.ok(del.ok, `DELETE: ${del.status}`);
+        await del.body?.cancel();
+        const rest = await getJson<{ streams: { id: string }[] }>(`${moved.http}/v1/streams`);
+        assert.deepEqual(rest.streams.map((s) => s.id).sort(), expected[1].slice(1));
       } finally {
         for (const d of daemons) assert.equal((await d.stop()).code, 0);
         await broker.stop();
