@@ -14,6 +14,7 @@ import { Service } from "../../src/service/service.ts";
 import { Store } from "../../src/store/store.ts";
 import type { ShardMap } from "../../src/domain/shard_map.ts";
 import { serve, WsClient } from "./_harness.ts";
+import { installed, promtool } from "../_promtool.ts";
 
 const PEERS = ["http://127.0.0.1:18080", "http://127.0.0.1:18081/fd"];
 const SHARD_0: ShardMap = { index: 0, count: 2, peers: PEERS };
@@ -224,6 +225,11 @@ Deno.test("/healthz and /metrics report the shard", async () => {
     res = await d.request("GET", "/metrics");
     const text = await res.text();
     assert.match(text, /^forecastd_shard_info\{shard="0",shards="2"\} 1$/m);
+    if (await installed("promtool")) {
+      const r = await promtool(["check", "metrics"], text);
+      assert.equal(r.out.trim(), "", "promtool names no problem");
+      assert.equal(r.code, 0);
+    }
   } finally {
     await d.close();
   }
