@@ -5,7 +5,7 @@
  * forecastd's status, forecasts, Home Assistant discovery) -> app -> serve
  * -> signals; and shuts it down in the reverse order under a hard-exit timer.
  */
-import { type Config, formatConfig, kvIsRemote, kvPath } from "../config/mod.ts";
+import { type Config, DEFAULT_CONFIG, formatConfig, kvIsRemote, kvPath } from "../config/mod.ts";
 import { createLogger, print, stdoutIsLog } from "../log.ts";
 import { Store } from "../store/store.ts";
 import { Service } from "../service/service.ts";
@@ -105,7 +105,10 @@ export async function serve(args: string[]): Promise<number> {
   // a rejected promise nobody handled is logged and counted; the daemon goes on
   const unguard = guardUnhandledRejections(log, () => service.counters.unhandledRejections++);
   await service.load();
-  if (shard !== null) warnOtherShards(log, shard, service.records.keys());
+  if (shard !== null) {
+    warnOtherShards(log, shard, service.records.keys());
+    warnSharedTopics(log, cfg, shard);
+  }
   service.start();
 
   let mqtt: Mqtt;
@@ -338,6 +341,31 @@ function warnOtherShards(
     first: others.slice(0, 5),
     hint: "these stored streams belong to other shards: move them with forecastd export " +
       "and import (docs/clustering.md), or delete them",
+  });
+}
+
+/**
+ * Says once when instances of several shards on one external broker would
+ * share a per-instance topic: the retained status (each one's "offline"
+ * would hide the others' "online") and Home Assistant's device ids.
+ */
+function warnSharedTopics(
+  log: ReturnType<typeof createLogger>,
+  cfg: Config,
+  shard: ShardMap,
+): void {
+  if (cfg.mqttUrl === null || shard.count === 1) return;
+  const shared = [
+    ...(cfg.statusTopic === DEFAULT_CONFIG.statusTopic ? ["--status-topic"] : []),
+    ...(cfg.haDiscovery && cfg.haNodeId === DEFAULT_CONFIG.haNodeId ? ["--ha-node-id"] : []),
+  ];
+  if (shared.length === 0) return;
+  log.warn("shard.shared_topics", {
+    shard: formatShard(shard),
+    options: shared,
+    hint: "every shard on this broker uses the default of these options: give each instance " +
+      "its own (e.g. --status-topic forecastd/status/shard-" + shard.index +
+      "), docs/clustering.md",
   });
 }
 

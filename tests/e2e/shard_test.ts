@@ -88,6 +88,12 @@ Deno.test({
         }
         for (const i of [0, 1]) {
           assert.equal(daemons[i].http, peers[i]);
+          // both on the default status topic of one broker: said once at start
+          const shared = await daemons[i].waitForLog(
+            (e) => e.event === "shard.shared_topics",
+            "the warning of a shared status topic",
+          );
+          assert.deepEqual(shared.options, ["--status-topic"]);
           const health = await getJson<{ shard: unknown }>(`${peers[i]}/healthz`);
           assert.deepEqual(health.shard, { index: i, count: 2, peers });
         }
