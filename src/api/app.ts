@@ -34,7 +34,10 @@ import { StreamCreationLimit } from "./stream_creation_limit.ts";
 import type { MetricsOptions } from "./metrics.ts";
 import { type ApiEnv, createRouter } from "./router.ts";
 import { servicePorts } from "./service_ports.ts";
+import { PEERS_HEADER, SHARD_HEADER, shardRouting } from "./shard_routing.ts";
+import { shardSink } from "./shard_sink.ts";
 import { streamRoutes } from "./streams.ts";
+import type { ShardMap } from "../domain/shard_map.ts";
 import { dashboard } from "../dashboard/dashboard.ts";
 
 /** Everything the app uses. */
@@ -76,6 +79,12 @@ export interface AppDeps {
   newStreamsPerMinute?: number;
   /** What /metrics exports (see MetricsOptions for the defaults). */
   metrics?: MetricsOptions;
+  /**
+   * This instance's shard among several (shard_routing.ts): calls for other
+   * shards' streams are redirected, batches take only this shard's readings.
+   * Default null: this instance owns every stream.
+   */
+  shard?: ShardMap | null;
 }
 
 const openApiRoute = createRoute({
@@ -100,6 +109,7 @@ const openApiRoute = createRoute({
 export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   const { log } = deps;
   const ports = servicePorts(deps.service);
+  const shard = deps.shard ?? null;
   const app = createRouter();
 
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -142,6 +152,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       origin: [...corsOrigins],
       allowMethods: ["GET", "HEAD", "POST", "PUT", "DELETE"],
       allowHeaders: ["authorization", "content-type", "last-event-id"],
+      ...(shard ? { exposeHeaders: [SHARD_HEADER, PEERS_HEADER] } : {}),
       maxAge: 600,
     }));
   }
@@ -151,6 +162,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     tokens,
     refused: (reason) => count(`auth_${reason}`),
   }));
+  // another shard's stream: to its owner, before anything reads the body
+  if (shard) {
+    app.use(shardRouting(shard, { holds: (id) => ports.streams.record(id) !== undefined }));
+  }
   // the ingest routes limit their bodies themselves, counting refusals as too_large
   app.use(limitBody(
     maxBodyBytes,
@@ -165,6 +180,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       metrics: ports.metrics,
       httpRefused: () => ({ ...refused }),
       metricsOptions: deps.metrics,
+      shard,
     }),
   );
   app.route("/v1/streams", streamRoutes({ streams: ports.streams, alerts: ports.alerts }));
@@ -180,7 +196,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   app.route(
     "/v1",
     ingestRoutes({
-      sink: ports.sink,
+      sink: shard ? shardSink(ports.sink, shard) : ports.sink,
       log,
       now: deps.now ?? Date.now,
       maxBodyBytes,

@@ -16,6 +16,7 @@ import {
   type MetricsSource,
 } from "./metrics.ts";
 import { type ApiEnv, createRouter } from "./router.ts";
+import type { ShardMap } from "../domain/shard_map.ts";
 
 /** What the operational routes use. */
 export interface HealthDeps {
@@ -28,11 +29,19 @@ export interface HealthDeps {
   httpRefused?: () => Record<string, number>;
   /** What /metrics exports (see MetricsOptions for the defaults). */
   metricsOptions?: MetricsOptions;
+  /** This instance's shard, shown by /healthz and /metrics. Default null: not sharded. */
+  shard?: ShardMap | null;
 }
 
-const healthSchema = z.object({ status: z.literal("ok"), version: z.string() }).meta({
-  id: "Health",
-});
+const healthSchema = z.object({
+  status: z.literal("ok"),
+  version: z.string(),
+  shard: z.object({
+    index: z.number().int().meta({ description: "This instance's shard, 0 … count-1" }),
+    count: z.number().int().meta({ description: "How many shards split the streams" }),
+    peers: z.array(z.string()).meta({ description: "Each shard's base URL, in shard order" }),
+  }).optional().meta({ description: "With --shard only: which streams this instance owns" }),
+}).meta({ id: "Health" });
 
 const readySchema = z.object({
   status: z.enum(["ready", "not ready"]),
@@ -93,7 +102,14 @@ const metricsRoute = createRoute({
 export function healthRoutes(deps: HealthDeps): OpenAPIHono<ApiEnv> {
   const app = createRouter();
 
-  app.openapi(healthRoute, (c) => c.json({ status: "ok" as const, version: deps.version }, 200));
+  const shard = deps.shard
+    ? { index: deps.shard.index, count: deps.shard.count, peers: [...deps.shard.peers] }
+    : null;
+  app.openapi(
+    healthRoute,
+    (c) =>
+      c.json({ status: "ok" as const, version: deps.version, ...(shard ? { shard } : {}) }, 200),
+  );
 
   app.openapi(readyRoute, (c) => {
     const { kv, broker } = deps.readiness();
@@ -128,6 +144,7 @@ export function healthRoutes(deps: HealthDeps): OpenAPIHono<ApiEnv> {
         formatMetrics(deps.metrics, deps.version, {
           ...deps.metricsOptions,
           httpRefused: deps.httpRefused?.(),
+          ...(shard ? { shard } : {}),
         }),
         200,
         { "content-type": METRICS_CONTENT_TYPE },

@@ -76,6 +76,9 @@ const rejectionSchema = z.object({
   stream: z.string(),
   reason,
   message: z.string(),
+  owner: z.string().optional().meta({
+    description: "other_shard: the base URL of the instance that owns the stream; send it there",
+  }),
 });
 
 /** What an ingest did: readings taken, and the ones the service refused. */

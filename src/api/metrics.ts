@@ -74,6 +74,8 @@ export interface MetricsOptions {
   now?: () => number;
   /** HTTP requests refused before any route, by reason (host, origin, auth_*). Default none. */
   httpRefused?: Record<string, number>;
+  /** This instance's shard (`--shard I/N`), exported as forecastd_shard_info. Default none. */
+  shard?: { index: number; count: number };
 }
 
 type Labels = Record<string, string>;
@@ -171,6 +173,18 @@ export function formatMetrics(
       help: "The daemon's version (always 1).",
       series: [[{ version }, 1]],
     },
+    ...(options.shard
+      ? [{
+        name: "forecastd_shard_info",
+        type: "gauge" as const,
+        help: "This instance's shard and the shard count of --shard I/N (always 1); its " +
+          "other metrics count its own streams only.",
+        series: [[
+          { shard: String(options.shard.index), shards: String(options.shard.count) },
+          1,
+        ] as [Labels, number]],
+      }]
+      : []),
     {
       name: "forecastd_readings_total",
       type: "counter",

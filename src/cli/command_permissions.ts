@@ -12,7 +12,8 @@
  *   `--optimize-for-size` (docs/deployment.md, "Memory").
  * - export: the environment, the data directory (Deno KV opens its file
  *   read-write, even to read it), the option files, and writing FILE.
- * - import: the same, reading FILE instead.
+ * - import: the same, reading FILE instead. Both also reach the KV Connect
+ *   server of `--kv-url`, when one is set (its host and port only).
  * - streams, forecast, alerts, ack: the network of the daemon's address
  *   (`--url`, host and port) and the two variables FORECASTD_URL and
  *   FORECASTD_TOKEN.
@@ -98,7 +99,12 @@ export function commandPermissions(input: PermissionsInput): CommandPermissions 
       return {
         command,
         daemon: false,
-        flags: ["--allow-env", allow("read", read), allow("write", write)],
+        flags: [
+          ...(p.kvHost === null ? [] : [`--allow-net=${p.kvHost}`]),
+          "--allow-env",
+          allow("read", read),
+          allow("write", write),
+        ],
       };
     }
     case "replay":
@@ -122,6 +128,8 @@ export function commandPermissions(input: PermissionsInput): CommandPermissions 
 interface ConfigPaths {
   dirs: string[];
   files: string[];
+  /** The host and port of the KV Connect server of --kv-url, or null. */
+  kvHost: string | null;
 }
 
 /** The paths of the configuration of `args`, or null when it has problems. */
@@ -149,7 +157,11 @@ function configPaths(
     if (typeof value !== "string") continue;
     (o.arg === "DIR" ? dirs : files).push(checkPath(command, o.flag, value));
   }
-  return { dirs, files };
+  const kv = cfg.kvUrl === null ? null : new URL(cfg.kvUrl);
+  const kvHost = kv === null
+    ? null
+    : `${kv.hostname}:${kv.port === "" ? (kv.protocol === "https:" ? "443" : "80") : kv.port}`;
+  return { dirs, files, kvHost };
 }
 
 /** The --config file the arguments or FORECASTD_CONFIG name, or null. */

@@ -5,7 +5,7 @@
  * forecastd's status, forecasts, Home Assistant discovery) -> app -> serve
  * -> signals; and shuts it down in the reverse order under a hard-exit timer.
  */
-import { type Config, formatConfig, kvPath } from "../config/mod.ts";
+import { type Config, DEFAULT_CONFIG, formatConfig, kvIsRemote, kvPath } from "../config/mod.ts";
 import { createLogger, print, stdoutIsLog } from "../log.ts";
 import { Store } from "../store/store.ts";
 import { Service } from "../service/service.ts";
@@ -27,6 +27,8 @@ import {
 import { logAlerts } from "../alerts/log_alerts.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { lockDataDir } from "../data_dir.ts";
+import { maskUrlPassword } from "../domain/mask_url_password.ts";
+import { formatShard, ownsStream, parseShard, type ShardMap } from "../domain/shard_map.ts";
 import { HELP } from "./help.ts";
 import { loadConfig } from "./load_config.ts";
 import { HTTP_SHUTDOWN_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS, waitForSignal } from "./shutdown.ts";
@@ -50,14 +52,28 @@ export async function serve(args: string[]): Promise<number> {
   const tokens = ApiTokens.fromSpecs(cfg.apiTokens);
   checkExposure(cfg, tokens);
   const tls = await readTls(cfg);
-  log.info("forecastd.starting", { version: VERSION, pid: Deno.pid, dataDir: cfg.dataDir });
+  const shard = shardMap(cfg);
+  log.info("forecastd.starting", {
+    version: VERSION,
+    pid: Deno.pid,
+    dataDir: cfg.dataDir,
+    ...(cfg.kvUrl === null ? {} : { kv: maskUrlPassword(cfg.kvUrl) }),
+    ...(shard === null ? {} : { shard: formatShard(shard), peers: shard.peers }),
+  });
 
   const lock = await lockDataDir(cfg.dataDir, "Cannot start forecastd").catch((e) => {
     throw e instanceof Deno.errors.NotCapable ? dataDirNotAllowed(cfg.dataDir, e) : e;
   });
   // from here on a signal stops the daemon gracefully (once it has started)
   const stopped = waitForSignal(log);
-  const kv = await Deno.openKv(kvPath(cfg));
+  const kv = await Deno.openKv(kvPath(cfg)).catch((e) => {
+    lock.release();
+    throw cfg.kvUrl === null || e instanceof Deno.errors.NotCapable ? e : new UsageError(
+      `Cannot start forecastd: the KV Connect server of --kv-url must open the database with ` +
+        `the token of DENO_KV_ACCESS_TOKEN (${e instanceof Error ? e.message : e}): current ` +
+        `value is ${maskUrlPassword(cfg.kvUrl)}`,
+    );
+  });
   let kvOpen = true;
   const store = new Store(kv, {
     alertRetention: {
@@ -65,8 +81,9 @@ export async function serve(args: string[]): Promise<number> {
       maxAgeMs: cfg.alertRetention.maxAgeDays * 86_400_000,
     },
   });
-  // the lock says no other process writes this file: unfinished writes are a crash's
-  const swept = await store.sweep({ staleAfterMs: 0 });
+  // the lock says no other process writes this file: unfinished writes are a crash's (a
+  // KV Connect database has no such lock: writes of another process are left to grow stale)
+  const swept = await store.sweep(kvIsRemote(cfg) ? {} : { staleAfterMs: 0 });
   log.debug("store.swept", { ...swept });
   await store.pruneAlerts();
   const service = new Service({
@@ -88,6 +105,10 @@ export async function serve(args: string[]): Promise<number> {
   // a rejected promise nobody handled is logged and counted; the daemon goes on
   const unguard = guardUnhandledRejections(log, () => service.counters.unhandledRejections++);
   await service.load();
+  if (shard !== null) {
+    warnOtherShards(log, shard, service.records.keys());
+    warnSharedTopics(log, cfg, shard);
+  }
   service.start();
 
   let mqtt: Mqtt;
@@ -121,6 +142,7 @@ export async function serve(args: string[]): Promise<number> {
       keyFile: cfg.mqttKey,
       clientId: cfg.mqttClientId,
       ignoreTopicPrefix: cfg.alertTopicPrefix,
+      owns: shard === null ? null : (id) => ownsStream(shard, id),
       // with forecasts on, the embedded broker's clients read them and the status, not only alerts
       readTopics: [
         ...(cfg.mqttForecasts || cfg.haDiscovery
@@ -198,6 +220,7 @@ export async function serve(args: string[]): Promise<number> {
     maxBodyBytes: cfg.maxBodyBytes,
     newStreamsPerMinute: cfg.newStreamsPerMinute,
     metrics: { horizons: cfg.metricsHorizons },
+    shard,
   });
 
   let server: HttpServer;
@@ -292,6 +315,58 @@ export async function serve(args: string[]): Promise<number> {
   log.info("shutdown.done", { ms: Math.round(performance.now() - t0), saved });
   // a final save that failed three times is no clean shutdown
   return saved ? 0 : 1;
+}
+
+/** The instance's shard of --shard and --peer, or null when it owns every stream. */
+function shardMap(cfg: Config): ShardMap | null {
+  const parsed = cfg.shard === null ? null : parseShard(cfg.shard);
+  return parsed === null ? null : { ...parsed, peers: cfg.peers };
+}
+
+/**
+ * Says once when the store holds streams of other shards (the shard count or
+ * index changed): they are kept and learned here, but the API sends their
+ * calls to their owner and the sources drop their readings.
+ */
+function warnOtherShards(
+  log: ReturnType<typeof createLogger>,
+  shard: ShardMap,
+  ids: Iterable<string>,
+): void {
+  const others = [...ids].filter((id) => !ownsStream(shard, id));
+  if (others.length === 0) return;
+  log.warn("shard.other_streams", {
+    shard: formatShard(shard),
+    streams: others.length,
+    first: others.slice(0, 5),
+    hint: "these stored streams belong to other shards: move them with forecastd export " +
+      "and import (docs/clustering.md), or delete them",
+  });
+}
+
+/**
+ * Says once when instances of several shards on one external broker would
+ * share a per-instance topic: the retained status (each one's "offline"
+ * would hide the others' "online") and Home Assistant's device ids.
+ */
+function warnSharedTopics(
+  log: ReturnType<typeof createLogger>,
+  cfg: Config,
+  shard: ShardMap,
+): void {
+  if (cfg.mqttUrl === null || shard.count === 1) return;
+  const shared = [
+    ...(cfg.statusTopic === DEFAULT_CONFIG.statusTopic ? ["--status-topic"] : []),
+    ...(cfg.haDiscovery && cfg.haNodeId === DEFAULT_CONFIG.haNodeId ? ["--ha-node-id"] : []),
+  ];
+  if (shared.length === 0) return;
+  log.warn("shard.shared_topics", {
+    shard: formatShard(shard),
+    options: shared,
+    hint: "every shard on this broker uses the default of these options: give each instance " +
+      "its own (e.g. --status-topic forecastd/status/shard-" + shard.index +
+      "), docs/clustering.md",
+  });
 }
 
 /**
@@ -391,7 +466,19 @@ function printEndpoints(
     "  docs: README.md and docs/; options: forecastd --help " +
       "(from a source checkout: deno task start --help)",
   );
-  print(`  data: ${kvPath(cfg)} (${streams} stream${streams === 1 ? "" : "s"} restored)`);
+  print(
+    `  data: ${maskUrlPassword(kvPath(cfg))} (${streams} stream${
+      streams === 1 ? "" : "s"
+    } restored)`,
+  );
+  const shard = shardMap(cfg);
+  if (shard !== null) {
+    print(
+      `  shard: ${formatShard(shard)}${
+        shard.peers.length > 0 ? ` of ${shard.peers.join(", ")}` : ""
+      } (other streams' calls are redirected there; docs/clustering.md)`,
+    );
+  }
   if (demo) {
     print(
       `  demo: stream "${demo.stream}" ${

@@ -131,7 +131,8 @@ Prefer \`FORECASTD_MQTT_PASSWORD\` or the file to \`--mqtt-password\`: a command
 every user of the machine.
 
 Relative paths (\`dataDir\`, the TLS files) are relative to the working directory. The Deno KV file is
-\`<dataDir>/forecastd.kv\`.
+\`<dataDir>/forecastd.kv\`, unless \`--kv-url\` names a KV Connect server
+([clustering.md](clustering.md#deno-kv-on-a-kv-connect-server)).
 
 ## When the configuration is wrong
 

@@ -11,7 +11,7 @@ export {
   type UserConfig,
   type Webhook,
 } from "./schema.ts";
-export { kvPath } from "./kv_path.ts";
+export { kvIsRemote, kvPath } from "./kv_path.ts";
 export { type ConfigOption, type OptionKey, type OptionKind, OPTIONS } from "./options.ts";
 export { resolveConfig, type ResolveConfigInput } from "./resolve_config.ts";
 export {

@@ -25,6 +25,7 @@ import {
   VALUE_NAME_RULE,
 } from "../domain/reading.ts";
 import { TOKEN_SPEC_RULE, tokenSpecProblem } from "../auth/api_tokens.ts";
+import { parseShard, SHARD_RULE } from "../domain/shard_map.ts";
 import { configMeta } from "./config_meta.ts";
 import { parseCrossingRule } from "./parse_crossing_rule.ts";
 
@@ -234,6 +235,32 @@ export const configSchema = z.strictObject({
     env: "FORECASTD_DATA_DIR",
     description: "directory of the state; the Deno KV file is DIR/forecastd.kv",
   }),
+  kvUrl: httpUrl.nullable().default(null).register(configMeta, {
+    flag: "--kv-url",
+    arg: "URL",
+    env: "FORECASTD_KV_URL",
+    description: "Deno KV on a KV Connect server (http:// or https://; the token from " +
+      "DENO_KV_ACCESS_TOKEN) instead of DIR/forecastd.kv; the data directory keeps the lock " +
+      "and the MQTT client id. Give each instance its own database",
+  }),
+  shard: z.string({ error: `must be ${SHARD_RULE}` }).refine((s) => parseShard(s) !== null, {
+    error: `must be ${SHARD_RULE}`,
+  }).nullable().default(null).register(configMeta, {
+    flag: "--shard",
+    arg: "I/N",
+    env: "FORECASTD_SHARD",
+    description: "learn only the streams of shard I of N (FNV-1a of the stream id mod N, " +
+      "docs/clustering.md): readings of other streams are dropped or refused, API calls for " +
+      "them redirected to their --peer; unset: every stream",
+  }),
+  peers: z.array(httpUrl, { error: "must be a list of http:// or https:// URLs" }).default([])
+    .register(configMeta, {
+      flag: "--peer",
+      arg: "URL",
+      env: "FORECASTD_PEERS",
+      description: "base URL of each shard's API, in shard order, this one included (repeat " +
+        "the flag; comma-separated in the variable); needed with --shard I/N when N > 1",
+    }),
   mqttUrl: mqttUrl.nullable().default(null).register(configMeta, {
     flag: "--mqtt-url",
     arg: "URL",
@@ -563,6 +590,30 @@ export const configSchema = z.strictObject({
         message: `must not be under ${name} (${prefix}): it would read as a stream's topic`,
       });
     }
+  }
+  const shard = c.shard === null ? null : parseShard(c.shard);
+  if (shard === null && c.peers.length > 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["peers"],
+      message: "must be given with shard (--shard I/N): without it this instance owns every stream",
+    });
+  }
+  if (shard !== null && shard.count > 1 && c.peers.length !== shard.count) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["peers"],
+      message: `must list the base URL of each of the ${shard.count} shards in shard order ` +
+        `(this one at ${shard.index}): current value lists ${c.peers.length}`,
+    });
+  }
+  if (shard !== null && shard.count === 1 && c.peers.length > 1) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["peers"],
+      message: `must list at most one base URL with shard ${c.shard}: current value lists ` +
+        `${c.peers.length}`,
+    });
   }
   if ((c.mqttCert === null) !== (c.mqttKey === null)) {
     ctx.addIssue({

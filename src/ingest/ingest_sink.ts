@@ -17,6 +17,8 @@ export interface Rejection {
   /** Short code for the reject counters (`missing_value`, `too_many_streams`, ...). */
   reason: string;
   message: string;
+  /** other_shard: the base URL of the instance that owns the stream (`--peer`). */
+  owner?: string;
 }
 
 /** What an ingest call did. */

@@ -14,6 +14,10 @@
  *   level every one is logged). Topics under
  *   `ignoreTopicPrefix` (where forecastd publishes its alerts) are ignored,
  *   so a pattern such as `#` does not feed forecastd its own alerts.
+ * - Shards: with `owns` (`--shard I/N`), a reading of a stream this instance
+ *   does not own is dropped and counted as `sink.reject("other_shard")`, not
+ *   logged: when the topic names the stream, before the payload is read;
+ *   else after parsing, reading by reading (docs/clustering.md).
  * - Sessions: the client connects with `clean: false` and a stable client id
  *   (given, or generated once and kept in `<dataDir>/mqtt-client-id`), so
  *   an external broker queues the QoS 1 readings sent while forecastd is down
@@ -33,6 +37,7 @@ import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { maskUrlPassword } from "../domain/mask_url_password.ts";
 import { isStreamId } from "../domain/reading.ts";
+import { OTHER_SHARD } from "../domain/shard_map.ts";
 import { type LimitedLog, limitLog, type Logger } from "../log.ts";
 import type { IngestSink } from "./ingest_sink.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
@@ -97,6 +102,11 @@ export interface MqttSourceOptions extends BrokerConnection {
    * (the alert topic prefix). Default null: every subscribed topic is read.
    */
   ignoreTopicPrefix?: string | null;
+  /**
+   * True for the streams this instance owns (`--shard`); readings of the
+   * others are dropped and counted as `other_shard`. Default null: every stream.
+   */
+  owns?: ((stream: string) => boolean) | null;
   /** Where readings go. */
   sink: IngestSink;
   log: Logger;
@@ -275,6 +285,7 @@ interface ReadingHandlerOptions {
   /** Where refusals are logged: at warn, limited (limitLog). */
   refusals: LimitedLog;
   ignoreTopicPrefix?: string | null;
+  owns?: ((stream: string) => boolean) | null;
   now?: () => number;
   maxPayloadBytes?: number;
 }
@@ -291,6 +302,7 @@ function readingHandler(
 ): (topic: string, payload: Uint8Array) => Promise<boolean> {
   const { patterns, sink, log, stats } = opts;
   const ignored = opts.ignoreTopicPrefix ?? null;
+  const owns = opts.owns ?? null;
   const now = opts.now ?? Date.now;
   const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
 
@@ -304,6 +316,11 @@ function readingHandler(
   };
 
   const handle = async (topic: string, payload: Uint8Array): Promise<void> => {
+    // another shard's stream, named by the topic: dropped before the payload is read
+    if (owns !== null) {
+      const named = matchTopic(patterns, topic)?.stream ?? null;
+      if (named !== null && !owns(named)) return sink.reject(OTHER_SHARD);
+    }
     if (payload.length > maxPayload) {
       return reject(
         topic,
@@ -314,9 +331,16 @@ function readingHandler(
     }
     const parsed = parseMqttMessage(topic, payload, patterns, { receivedAt: now() });
     if (!parsed.ok) return reject(topic, parsed.error.reason, parsed.error.message);
-    const result = await sink.ingest(parsed.readings, "mqtt");
+    let readings = parsed.readings;
+    if (owns !== null) {
+      // streams named in the payload: each reading of another shard dropped
+      readings = readings.filter((r) => owns(r.stream));
+      for (let i = readings.length; i < parsed.readings.length; i++) sink.reject(OTHER_SHARD);
+      if (readings.length === 0) return;
+    }
+    const result = await sink.ingest(readings, "mqtt");
     if (log.enabled("debug")) {
-      log.debug("mqtt.readings", { topic, readings: parsed.readings, accepted: result.accepted });
+      log.debug("mqtt.readings", { topic, readings, accepted: result.accepted });
     }
     // parsed, then refused by the sink (other columns, out of order, too many streams)
     for (const r of result.rejected) {
@@ -479,6 +503,11 @@ export interface MqttOptions {
    */
   ignoreTopicPrefix?: string | null;
   /**
+   * True for the streams this instance owns (`--shard`); readings of the
+   * others are dropped and counted as `other_shard`. Default null: every stream.
+   */
+  owns?: ((stream: string) => boolean) | null;
+  /**
    * Further topic filters the embedded broker's clients read by default
    * (those without a user's own `read`), besides the alerts: forecastd's
    * other topics, such as its forecasts and status. Default none.
@@ -609,6 +638,7 @@ async function startExternal(url: string, opts: MqttOptions): Promise<Mqtt> {
     clientId,
     topics: opts.topics,
     ignoreTopicPrefix: opts.ignoreTopicPrefix,
+    owns: opts.owns,
     sink: opts.sink,
     log: opts.log,
     now: opts.now,

@@ -10,6 +10,9 @@
  * - `+`: any one level, ignored
  * - `#`: any number of further levels, ignored (last level only)
  *
+ * A shared subscription (`$share/GROUP/...`, EMQX's `$queue/...`) is refused:
+ * it splits one stream's readings over the group's members.
+ *
  * `sensors/{stream}/{value}` matches `sensors/kitchen/temperature` as stream
  * "kitchen", value "temperature"; `sensors/{stream}` matches `sensors/kitchen`
  * and the payload names the values. A pattern without `{stream}` leaves the
@@ -59,6 +62,11 @@ export function topicPatternProblem(pattern: string): string | null {
   if (typeof pattern !== "string" || pattern === "") return `${TOPIC_PATTERN_RULE}, not empty`;
   if (pattern.includes("\u0000")) return `${TOPIC_PATTERN_RULE}, without NUL characters`;
   const parts = pattern.split("/");
+  if (parts[0] === "$share" || parts[0] === "$queue") {
+    return `${TOPIC_PATTERN_RULE}, not a shared subscription (${parts[0]}/...): the broker ` +
+      "would hand each message to one member of the group in turn, splitting a stream's " +
+      "readings over several forecastd; split streams with --shard (docs/clustering.md)";
+  }
   let streams = 0, values = 0;
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];

@@ -85,6 +85,22 @@ Deno.test("a configuration with problems gets what it takes to report them: the 
   ]);
 });
 
+Deno.test("export and import with --kv-url reach that server's host and port, nothing else", () => {
+  assert.deepEqual(
+    perms(["export", "kitchen", "/tmp/k.json", "--kv-url", "http://127.0.0.1:4512/db"]).flags,
+    [
+      "--allow-net=127.0.0.1:4512",
+      "--allow-env",
+      "--allow-read=./data",
+      "--allow-write=./data,/tmp/k.json",
+    ],
+  );
+  assert.deepEqual(
+    perms(["import", "garage", "-"], { FORECASTD_KV_URL: "https://kv.plant.lan/x" }).flags[0],
+    "--allow-net=kv.plant.lan:443",
+  );
+});
+
 Deno.test("export writes its file and import reads its own; - is the terminal, no file", () => {
   assert.deepEqual(perms(["export", "kitchen", "/tmp/k.json", "--data-dir", "/d"]), {
     command: "export",

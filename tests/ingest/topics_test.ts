@@ -85,6 +85,8 @@ Deno.test("topicPatternProblem() accepts valid patterns and names what is wrong 
     ["{stream}/{stream}", /\{stream\} may appear once/],
     ["{value}/x/{value}", /\{value\} may appear once/],
     ["a/{strem}", /level 2/],
+    ["$share/forecastd/sensors/{stream}", /not a shared subscription \(\$share\/\.\.\.\)/],
+    ["$queue/sensors/{stream}", /not a shared subscription \(\$queue\/\.\.\.\).*--shard/],
   ];
   for (const [pattern, why] of bad) {
     assert.match(topicPatternProblem(pattern) ?? "(none)", why, pattern);
