@@ -11,10 +11,14 @@
  * - engine: the engine of bench/engine_load.ts (100 streams of the default
  *   preset, round-robin readings 5 minutes apart), one engine per kind,
  *   warmed up with 100 readings per stream, then blocks of readings fed to
- *   each in turn; µs per reading per block (wall and CPU), median and range.
+ *   each in turn; µs per reading per block (wall and CPU), median and range;
+ * - rls: src/stream/rls.ts's Rls against WasmRls (src/model/wasm/wasm_rls.ts)
+ *   at the default preset's size (d = 9 features, J = 1 output, 24 models,
+ *   one per horizon, as a stream keeps them): one update and one prediction
+ *   of each per reading, blocks of readings alternating; µs per reading.
  *
  *   deno run --allow-read bench/kernels_compare.ts [--H=32] [--rounds=5] \
- *     [--parts=workloads,engine] [--streams=100] [--blocks=10] [--block=3000]
+ *     [--parts=workloads,engine,rls] [--streams=100] [--blocks=10] [--block=3000]
  *
  * One `RESULT {json}` line per part and H on stdout, a summary on stderr; a
  * bad or unknown flag ends the run with status 2.
@@ -23,6 +27,8 @@ import { type KernelKind, useKernels, wasmKernelsAvailable } from "../src/model/
 import { Engine } from "../src/stream/engine.ts";
 import { getPreset } from "../src/stream/preset.ts";
 import { mulberry32 } from "../src/model/rng.ts";
+import { Rls } from "../src/stream/rls.ts";
+import { WasmRls } from "../src/model/wasm/wasm_rls.ts";
 import { exitOnFlagError, HIDDEN_SIZES, integer, integerList, parseFlags, someOf } from "./args.ts";
 import { assertSeries, makeSeries } from "./series.ts";
 import { cpuSeconds, emitResult, median } from "./stats.ts";
@@ -32,7 +38,7 @@ const flags = exitOnFlagError(() =>
   parseFlags(Deno.args, {
     H: integerList([32], HIDDEN_SIZES.min, HIDDEN_SIZES.max),
     rounds: integer(5),
-    parts: someOf(["workloads", "engine"] as const, ["workloads", "engine"]),
+    parts: someOf(["workloads", "engine", "rls"] as const, ["workloads", "engine", "rls"]),
     streams: integer(100),
     blocks: integer(10),
     block: integer(3000),
@@ -181,5 +187,61 @@ function engine(): void {
   });
 }
 
+/** Rls and WasmRls at the default preset's size, fed the same features in alternating blocks. */
+function rls(): void {
+  const d = 9, J = 1, horizons = 24, readings = 2000;
+  const contenders = [
+    { kind: "ts", models: Array.from({ length: horizons }, () => new Rls(d, J, 0.999, 1)) },
+    { kind: "wasm", models: Array.from({ length: horizons }, () => new WasmRls(d, J, 0.999, 1)) },
+  ] as const;
+  const rng = mulberry32(3);
+  const phi = Float64Array.from(
+    { length: readings * d },
+    (_, i) => i % d === d - 1 ? 1 : 2 * rng() - 1,
+  );
+  const y = Float64Array.from({ length: readings }, () => rng());
+  const out = new Float64Array(J);
+  let sink = 0;
+  const run = (models: readonly (Rls | WasmRls)[]) => {
+    for (let r = 0; r < readings; r++) {
+      for (let h = 0; h < horizons; h++) {
+        models[h].update(phi, ((r + h) % readings) * d, y, r);
+        models[h].predict(phi, r * d, out, 0);
+        sink += out[0];
+      }
+    }
+  };
+  for (const c of contenders) run(c.models); // warm-up
+  const us = new Map(contenders.map((c) => [c.kind, [] as number[]]));
+  for (let b = 0; b < flags.blocks; b++) {
+    const order = b % 2 === 0 ? contenders : [...contenders].reverse();
+    for (const c of order) {
+      const c0 = cpuSeconds();
+      run(c.models);
+      us.get(c.kind)!.push(((cpuSeconds() - c0) * 1e6) / readings);
+    }
+  }
+  const per = Object.fromEntries([...us].map(([k, v]) => [k, stats(v)]));
+  const ratio = per.wasm.median / per.ts.median;
+  console.error(
+    `[kernels] rls d=${d} J=${J}, ${horizons} models, update + predict each per reading: ` +
+      `CPU µs per reading ts ${range(per.ts)}, wasm ${range(per.wasm)}: wasm/ts ${
+        ratio.toFixed(2)
+      }` +
+      ` (checksum ${Number.isFinite(sink) ? "finite" : "NOT FINITE"})`,
+  );
+  emitResult({
+    bench: "kernels_compare",
+    part: "rls",
+    d,
+    J,
+    horizons,
+    cpuUsPerReading: per,
+    wasmOverTs: ratio,
+    when: new Date().toISOString(),
+  });
+}
+
 if (flags.parts.has("workloads")) { for (const H of flags.H) workloads(H); }
 if (flags.parts.has("engine")) engine();
+if (flags.parts.has("rls")) rls();

@@ -11,7 +11,7 @@ Deno.test("the committed kernels_wasm.ts is what `deno task build:wasm` builds f
   );
 });
 
-Deno.test("the embedded kernels are a valid WebAssembly module with the six kernels", () => {
+Deno.test("the embedded kernels are a valid WebAssembly module with the eight kernels", () => {
   assert.ok(WebAssembly.validate(KERNELS_WASM as Uint8Array<ArrayBuffer>));
   const mod = new WebAssembly.Module(KERNELS_WASM as Uint8Array<ArrayBuffer>);
   assert.deepEqual(
@@ -22,6 +22,8 @@ Deno.test("the embedded kernels are a valid WebAssembly module with the six kern
       "dense_forward",
       "lstm_backward",
       "lstm_forward",
+      "rls_predict",
+      "rls_update",
       "sum_squares",
     ],
   );

@@ -75,6 +75,18 @@ export interface KernelExports {
     c2: number,
     eps: number,
   ): void;
+  rls_predict(out: number, phi: number, W: number, d: number, J: number): void;
+  rls_update(
+    P: number,
+    W: number,
+    Pphi: number,
+    phi: number,
+    y: number,
+    d: number,
+    J: number,
+    forgetting: number,
+    maxDiag: number,
+  ): void;
 }
 
 const PAGE = 65536;
@@ -116,30 +128,46 @@ export class KernelHeap {
 
   /** A zeroed Float32Array of n values in the kernels' memory. */
   floats(n: number): Float32Array {
-    const bytes = Math.max(ALIGN, Math.ceil((n * 4) / ALIGN) * ALIGN);
-    let ptr = this.#free.get(bytes)?.pop();
-    if (ptr === undefined) {
-      ptr = this.#top;
-      const end = ptr + bytes;
-      const have = this.memory.buffer.byteLength;
-      if (end > have) {
-        const pages = Math.max(MIN_GROW_PAGES, Math.ceil((end - have) / PAGE));
-        if (have / PAGE + pages > MAX_PAGES) {
-          throw new RangeError(
-            `Cannot allocate model buffer: the kernels' memory must stay within ${MAX_PAGES} pages of 64 KiB: current value is ${
-              have / PAGE
-            } pages and ${bytes} more bytes`,
-          );
-        }
-        this.memory.grow(pages);
-        this.#buffers.add(this.memory.buffer);
-      }
-      this.#top = end;
-    }
-    const a = new Float32Array(this.memory.buffer, ptr, n);
+    const ptr = this.#alloc(n * 4); // first: it may grow the memory, and so its buffer
+    return this.#own(new Float32Array(this.memory.buffer, ptr, n));
+  }
+
+  /** A zeroed Float64Array of n values in the kernels' memory. */
+  doubles(n: number): Float64Array {
+    const ptr = this.#alloc(n * 8);
+    return this.#own(new Float64Array(this.memory.buffer, ptr, n));
+  }
+
+  /** Zeroes a new view and returns its block to the free list when it is collected. */
+  #own<A extends Float32Array | Float64Array>(a: A): A {
+    const bytes = Math.max(ALIGN, Math.ceil(a.byteLength / ALIGN) * ALIGN);
     a.fill(0);
-    this.#registry.register(a, [ptr, bytes]);
+    this.#registry.register(a, [a.byteOffset, bytes]);
     return a;
+  }
+
+  /** The address of a block of at least `size` bytes, growing the memory if needed. */
+  #alloc(size: number): number {
+    const bytes = Math.max(ALIGN, Math.ceil(size / ALIGN) * ALIGN);
+    const free = this.#free.get(bytes)?.pop();
+    if (free !== undefined) return free;
+    const ptr = this.#top;
+    const end = ptr + bytes;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.max(MIN_GROW_PAGES, Math.ceil((end - have) / PAGE));
+      if (have / PAGE + pages > MAX_PAGES) {
+        throw new RangeError(
+          `Cannot allocate model buffer: the kernels' memory must stay within ${MAX_PAGES} pages of 64 KiB: current value is ${
+            have / PAGE
+          } pages and ${bytes} more bytes`,
+        );
+      }
+      this.memory.grow(pages);
+      this.#buffers.add(this.memory.buffer);
+    }
+    this.#top = end;
+    return ptr;
   }
 
   /** True when `a` is a view of this heap's memory. */

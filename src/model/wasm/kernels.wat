@@ -571,4 +571,148 @@
             (f32.div (f32.mul (local.get $lrc1) (local.get $ms))
               (f32.add (f32.sqrt (f32.mul (local.get $vs) (local.get $c2))) (local.get $eps)))))
         (local.set $k (i32.add (local.get $k) (i32.const 4)))
-        (br $tail)))))
+        (br $tail))))
+
+  ;; Recursive least squares (rls.ts's Rls, float64), d features, J outputs:
+  ;; P (d, d) symmetric, W (d, J), φ (d), Pφ (d) scratch.
+
+  ;; rls_predict: out (J) = Wᵀ·φ, skipping features that are 0, as Rls.predict()
+  (func (export "rls_predict")
+    (param $out i32) (param $phi i32) (param $W i32) (param $d i32) (param $J i32)
+    (local $k i32) (local $j i32) (local $f f64) (local $row i32) (local $Jb i32) (local $p i32)
+    (local.set $Jb (i32.shl (local.get $J) (i32.const 3)))
+    (memory.fill (local.get $out) (i32.const 0) (local.get $Jb))
+    (local.set $row (local.get $W))
+    (block $done
+      (loop $features
+        (br_if $done (i32.ge_u (local.get $k) (local.get $d)))
+        (local.set $f (f64.load (i32.add (local.get $phi) (i32.shl (local.get $k) (i32.const 3)))))
+        (if (f64.ne (local.get $f) (f64.const 0))
+          (then
+            (local.set $j (i32.const 0))
+            (loop $outputs
+              (local.set $p (i32.add (local.get $out) (local.get $j)))
+              (f64.store (local.get $p) (f64.add (f64.load (local.get $p))
+                (f64.mul (f64.load (i32.add (local.get $row) (local.get $j))) (local.get $f))))
+              (local.set $j (i32.add (local.get $j) (i32.const 8)))
+              (br_if $outputs (i32.lt_u (local.get $j) (local.get $Jb))))))
+        (local.set $row (i32.add (local.get $row) (local.get $Jb)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $features))))
+
+  ;; rls_update: one update from φ (d) and y (J), as Rls.update():
+  ;;   Pφ = P·φ, denom = λ + φᵀ·Pφ, W[:, j] += Pφ·(y_j - W[:, j]ᵀ·φ) / denom,
+  ;;   P = (P - (Pφ/denom) ⊗ Pφ) / lam, lam = 1 while a diagonal of P exceeds maxDiag
+  ;; P's rows two values at a time (f64x2), then the last d mod 2.
+  (func (export "rls_update")
+    (param $P i32) (param $W i32) (param $Pphi i32) (param $phi i32) (param $y i32)
+    (param $d i32) (param $J i32) (param $forgetting f64) (param $maxDiag f64)
+    (local $i i32) (local $k i32) (local $j i32) (local $rowBytes i32) (local $kVec i32)
+    (local $row i32) (local $acc v128) (local $s f64) (local $denom f64) (local $e f64)
+    (local $diag f64) (local $lam f64) (local $ki v128) (local $kis f64) (local $lamv v128)
+    (local $p i32) (local $Jb i32) (local $pred f64)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (local.set $kVec (i32.and (local.get $rowBytes) (i32.const -16)))
+    (local.set $Jb (i32.shl (local.get $J) (i32.const 3)))
+    ;; Pφ and the denominator
+    (local.set $denom (local.get $forgetting))
+    (local.set $row (local.get $P))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $rowBytes)))
+        (local.set $acc (v128.const i64x2 0 0))
+        (local.set $k (i32.const 0))
+        (block $vecDone
+          (loop $cols
+            (br_if $vecDone (i32.ge_u (local.get $k) (local.get $kVec)))
+            (local.set $acc (f64x2.add (local.get $acc)
+              (f64x2.mul (v128.load (i32.add (local.get $row) (local.get $k)))
+                         (v128.load (i32.add (local.get $phi) (local.get $k))))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $cols)))
+        (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+        (if (i32.lt_u (local.get $k) (local.get $rowBytes))
+          (then
+            (local.set $s (f64.add (local.get $s)
+              (f64.mul (f64.load (i32.add (local.get $row) (local.get $k)))
+                       (f64.load (i32.add (local.get $phi) (local.get $k))))))))
+        (f64.store (i32.add (local.get $Pphi) (local.get $i)) (local.get $s))
+        (local.set $denom (f64.add (local.get $denom)
+          (f64.mul (f64.load (i32.add (local.get $phi) (local.get $i))) (local.get $s))))
+        (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $rows)))
+    ;; every output's weights
+    (block $outDone
+      (loop $outputs
+        (br_if $outDone (i32.ge_u (local.get $j) (local.get $Jb)))
+        (local.set $pred (f64.const 0))
+        (local.set $p (i32.add (local.get $W) (local.get $j)))
+        (local.set $k (i32.const 0))
+        (block $predDone
+          (loop $feat
+            (br_if $predDone (i32.ge_u (local.get $k) (local.get $rowBytes)))
+            (local.set $pred (f64.add (local.get $pred)
+              (f64.mul (f64.load (local.get $p)) (f64.load (i32.add (local.get $phi) (local.get $k))))))
+            (local.set $p (i32.add (local.get $p) (local.get $Jb)))
+            (local.set $k (i32.add (local.get $k) (i32.const 8)))
+            (br $feat)))
+        (local.set $e (f64.div
+          (f64.sub (f64.load (i32.add (local.get $y) (local.get $j))) (local.get $pred))
+          (local.get $denom)))
+        (local.set $p (i32.add (local.get $W) (local.get $j)))
+        (local.set $k (i32.const 0))
+        (block $updDone
+          (loop $feat2
+            (br_if $updDone (i32.ge_u (local.get $k) (local.get $rowBytes)))
+            (f64.store (local.get $p) (f64.add (f64.load (local.get $p))
+              (f64.mul (f64.load (i32.add (local.get $Pphi) (local.get $k))) (local.get $e))))
+            (local.set $p (i32.add (local.get $p) (local.get $Jb)))
+            (local.set $k (i32.add (local.get $k) (i32.const 8)))
+            (br $feat2)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $outputs)))
+    ;; the wind-up guard: no forgetting while a diagonal element is too large
+    (local.set $i (i32.const 0))
+    (local.set $p (local.get $P))
+    (block $diagDone
+      (loop $diagonal
+        (br_if $diagDone (i32.ge_u (local.get $i) (local.get $d)))
+        (local.set $diag (f64.max (local.get $diag) (f64.load (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (i32.add (local.get $rowBytes) (i32.const 8))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $diagonal)))
+    (local.set $lam (select (f64.const 1) (local.get $forgetting)
+      (f64.gt (local.get $diag) (local.get $maxDiag))))
+    (local.set $lamv (f64x2.splat (local.get $lam)))
+    ;; P = (P - ki ⊗ Pφ) / lam, ki = Pφ_i / denom
+    (local.set $i (i32.const 0))
+    (local.set $row (local.get $P))
+    (block $pDone
+      (loop $prows
+        (br_if $pDone (i32.ge_u (local.get $i) (local.get $rowBytes)))
+        (local.set $kis (f64.div (f64.load (i32.add (local.get $Pphi) (local.get $i))) (local.get $denom)))
+        (local.set $ki (f64x2.splat (local.get $kis)))
+        (local.set $k (i32.const 0))
+        (block $vecDone2
+          (loop $pcols
+            (br_if $vecDone2 (i32.ge_u (local.get $k) (local.get $kVec)))
+            (local.set $p (i32.add (local.get $row) (local.get $k)))
+            (v128.store (local.get $p)
+              (f64x2.div
+                (f64x2.sub (v128.load (local.get $p))
+                  (f64x2.mul (local.get $ki) (v128.load (i32.add (local.get $Pphi) (local.get $k)))))
+                (local.get $lamv)))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $pcols)))
+        (if (i32.lt_u (local.get $k) (local.get $rowBytes))
+          (then
+            (local.set $p (i32.add (local.get $row) (local.get $k)))
+            (f64.store (local.get $p)
+              (f64.div
+                (f64.sub (f64.load (local.get $p))
+                  (f64.mul (local.get $kis) (f64.load (i32.add (local.get $Pphi) (local.get $k)))))
+                (local.get $lam)))))
+        (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $prows)))))
