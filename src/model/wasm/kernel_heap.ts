@@ -9,7 +9,9 @@
  * would detach them all. It grows as streams are created, by at least 1 MiB
  * at a time, up to 4 GiB; a buffer whose owner is garbage-collected goes back
  * to a free list of its size, and the next buffer of that size (the next
- * stream of the same shape) reuses it, zeroed.
+ * stream of the same shape) reuses it, zeroed. So a view made from one of
+ * these arrays (a subarray, as layout.ts's named views) must not outlive the
+ * array it was made from; the network, workspace and optimizer keep both.
  *
  * If the runtime cannot compile the module (no SIMD, no relaxed SIMD, no
  * shared memory), {@link kernelHeap} is null and the TypeScript kernels run.
