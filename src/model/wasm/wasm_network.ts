@@ -98,7 +98,9 @@ export class WasmNetwork {
     all.push(ws.xhStep, ws.actStep, ws.tcStep, ws.hRoll, ws.cRoll);
     if (!heap || !all.every((a) => heap.holds(a))) {
       throw new RangeError(
-        "Cannot run WebAssembly kernels: the network's and its workspace's buffers must all be in the kernels' memory",
+        `Cannot run WebAssembly kernels: the network's and its workspace's buffers must all be in the kernels' memory: current value is ${
+          all.filter((a) => !heap?.holds(a)).length
+        } of ${all.length} outside it`,
       );
     }
     const at = (a: Float32Array) => heap.address(a);

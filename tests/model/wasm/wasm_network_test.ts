@@ -25,6 +25,7 @@ import {
 } from "../../../src/model/kernels.ts";
 import { makeLayout } from "../../../src/model/layout.ts";
 import { mulberry32 } from "../../../src/model/rng.ts";
+import { WasmNetwork } from "../../../src/model/wasm/wasm_network.ts";
 import type { Floats } from "../../../src/model/floats.ts";
 
 const U = 2 ** -24;
@@ -278,3 +279,14 @@ for (const P of [1, 3, 4, 37, 4999]) {
     },
   });
 }
+
+Deno.test("WasmNetwork refuses a network whose buffers are outside the kernels' memory", () => {
+  const net = withKernels(
+    "ts",
+    () => new Network({ inputs: 1, hidden: 2, layers: 1, outputs: 1, window: 2 }),
+  );
+  assert.throws(
+    () => new WasmNetwork(net),
+    /^RangeError: Cannot run WebAssembly kernels: the network's and its workspace's buffers must all be in the kernels' memory: current value is 21 of 21 outside it$/,
+  );
+});
