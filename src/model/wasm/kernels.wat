@@ -65,12 +65,29 @@
     (f32x4.div (v128.const f32x4 1 1 1 1)
       (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp4 (f32x4.neg (local.get $x))))))
 
-  ;; tanh(x) = 1 - 2 / (1 + e^2x), as activations.ts
+  ;; tanh(x): 1 - 2 / (1 + e^2x) as activations.ts for |x| >= 0.625; below,
+  ;; where that form loses the low bits of a small result to the rounding of
+  ;; a value near 1, Cephes' tanhf polynomial x + x·z·P(z), z = x², which
+  ;; keeps the relative error near one unit in the last place
   (func $tanh4 (param $x v128) (result v128)
-    (f32x4.sub (v128.const f32x4 1 1 1 1)
-      (f32x4.div (v128.const f32x4 2 2 2 2)
-        (f32x4.add (v128.const f32x4 1 1 1 1)
-          (call $exp4 (f32x4.add (local.get $x) (local.get $x)))))))
+    (local $z v128) (local $p v128)
+    (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
+    (local.set $p (v128.const f32x4 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3))
+    (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $z)
+      (v128.const f32x4 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2)))
+    (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $z)
+      (v128.const f32x4 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2)))
+    (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $z)
+      (v128.const f32x4 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1)))
+    (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $z)
+      (v128.const f32x4 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1)))
+    (v128.bitselect
+      (f32x4.relaxed_madd (f32x4.mul (local.get $p) (local.get $z)) (local.get $x) (local.get $x))
+      (f32x4.sub (v128.const f32x4 1 1 1 1)
+        (f32x4.div (v128.const f32x4 2 2 2 2)
+          (f32x4.add (v128.const f32x4 1 1 1 1)
+            (call $exp4 (f32x4.add (local.get $x) (local.get $x))))))
+      (f32x4.lt (f32x4.abs (local.get $x)) (v128.const f32x4 0.625 0.625 0.625 0.625))))
 
   ;; one lane of each, for the last H mod 4 units
   (func $sigmoid1 (param $x f32) (result f32)
