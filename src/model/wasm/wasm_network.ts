@@ -8,7 +8,8 @@
  * Arrays the caller owns (the trainer's inputs, a state kept outside the
  * network, an output buffer) are copied through a scratch of the workspace
  * (a few values per step; the weights, caches and gradients are never
- * copied). Shapes as in layout.ts.
+ * copied). Shapes as in layout.ts. Addresses count bytes: a row of H floats
+ * is Hb = 4·H bytes, a row of K floats 4·K.
  */
 import type { Floats } from "../floats.ts";
 import type { Network, Workspace } from "../network.ts";
@@ -151,7 +152,7 @@ export class WasmNetwork {
     const ws = net.ws;
     const sx = this.#s.x;
     for (let i = 0; i < T * I; i++) sx[i] = x[xOff + i];
-    const H4 = 4 * H;
+    const Hb = 4 * H;
     for (let l = 0; l < this.#layers.length; l++) {
       const a = this.#layers[l];
       const cache = ws.cache[l];
@@ -161,18 +162,18 @@ export class WasmNetwork {
       }
       const K = a.K, Il = K - H;
       // input rows: x for layer 0, the layer below's h_t (rows 1..T) above it
-      const src = l === 0 ? this.#sx : this.#layers[l - 1].h + H4;
+      const src = l === 0 ? this.#sx : this.#layers[l - 1].h + Hb;
       for (let t = 0; t < T; t++) {
-        const hRow = a.h + t * H4;
+        const hRow = a.h + t * Hb;
         k.lstm_forward(
-          a.act + t * 4 * H4,
-          a.c + (t + 1) * H4,
-          a.tc + t * H4,
-          hRow + H4,
+          a.act + t * 4 * Hb,
+          a.c + (t + 1) * Hb,
+          a.tc + t * Hb,
+          hRow + Hb,
           a.xh + t * 4 * K,
           hRow,
           src + t * 4 * Il,
-          a.c + t * H4,
+          a.c + t * Hb,
           a.W,
           a.b,
           H,
@@ -182,7 +183,7 @@ export class WasmNetwork {
     }
     const top = this.#layers[this.#layers.length - 1].h;
     for (let t = 0; t < T; t++) {
-      k.dense_forward(this.#y + t * 4 * O, top + (t + 1) * H4, this.#Wy, this.#by, O, H);
+      k.dense_forward(this.#y + t * 4 * O, top + (t + 1) * Hb, this.#Wy, this.#by, O, H);
     }
   }
 
@@ -197,15 +198,15 @@ export class WasmNetwork {
       for (let i = 0; i < T * O; i++) s[i] = dY[i];
       dYp = this.#sdY;
     }
-    const H4 = 4 * H;
+    const Hb = 4 * H;
     const top = this.#layers[L - 1];
     for (let t = 0; t < T; t++) {
       k.dense_backward(
-        top.dhIn + t * H4,
+        top.dhIn + t * Hb,
         this.#dWy,
         this.#dby,
         dYp + t * 4 * O,
-        top.h + (t + 1) * H4,
+        top.h + (t + 1) * Hb,
         this.#Wy,
         O,
         H,
@@ -224,12 +225,12 @@ export class WasmNetwork {
           a.dW,
           a.db,
           this.#dz,
-          a.dhIn + t * H4,
+          a.dhIn + t * Hb,
           this.#dc,
           dIn + t * 4 * Il,
-          a.act + t * 4 * H4,
-          a.tc + t * H4,
-          a.c + t * H4,
+          a.act + t * 4 * Hb,
+          a.tc + t * Hb,
+          a.c + t * Hb,
           a.xh + t * 4 * K,
           a.W,
           H,
@@ -264,28 +265,28 @@ export class WasmNetwork {
       cp = this.#sc;
     }
     for (let i = 0; i < I; i++) s.xStep[i] = x[xOff + i];
-    const H4 = 4 * H;
+    const Hb = 4 * H;
     for (let l = 0; l < L; l++) {
       const a = this.#layers[l];
-      const lo = hp + l * H4;
+      const lo = hp + l * Hb;
       // the new C_t and h_t overwrite the old in place: the kernel copies
       // h_{t-1} into xh first and reads C_{t-1} before it writes C_t
       k.lstm_forward(
         this.#actStep,
-        cp + l * H4,
+        cp + l * Hb,
         this.#tcStep,
         lo,
         this.#xhStep,
         lo,
-        l === 0 ? this.#sxStep : lo - H4,
-        cp + l * H4,
+        l === 0 ? this.#sxStep : lo - Hb,
+        cp + l * Hb,
         a.W,
         a.b,
         H,
         a.K,
       );
     }
-    k.dense_forward(this.#syStep, hp + (L - 1) * H4, this.#Wy, this.#by, O, H);
+    k.dense_forward(this.#syStep, hp + (L - 1) * Hb, this.#Wy, this.#by, O, H);
     for (let r = 0; r < O; r++) y[yOff + r] = s.yStep[r];
     if (!own) {
       for (let i = 0; i < L * H; i++) {
