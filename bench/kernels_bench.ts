@@ -117,6 +117,10 @@ for (const [I, H] of [[6, 32], [1, 128]]) {
     group: group("lstm backward step"),
     fn() {
       dc.wasm.fill(0.01);
+      // the kernel adds dxh (dL/dh_t from step t+1) to dh: zero it, so that
+      // its output does not feed back call after call (the TypeScript
+      // kernel takes dh ready-made and does not read dxh)
+      dxh.wasm.fill(0);
       k.lstm_backward(
         at(dxh.wasm),
         at(dW.wasm),
