@@ -9,11 +9,11 @@
  * WebAssembly kernels for its whole life. Float64Array buffers always run the
  * TypeScript kernels (the WebAssembly ones are float32 only).
  *
- * The default kind is "wasm", or "ts" where WebAssembly SIMD is missing or the
- * environment variable FORECASTD_KERNELS is "ts" (read only when the process
- * may read it without a prompt, i.e. with --allow-env). {@link useKernels}
- * changes it for the buffers allocated after it, as tests and benchmarks do
- * to run both side by side.
+ * The default kind is "wasm", or "ts" where WebAssembly SIMD is missing.
+ * {@link useKernels} changes it for the buffers allocated after it, as tests
+ * and benchmarks do to run both side by side, and as the daemon's wiring may
+ * do from its configuration (this module reads no environment: every
+ * FORECASTD_* variable belongs to src/config, which refuses unknown ones).
  */
 import type { Floats, FloatsCtor } from "./floats.ts";
 import { kernelHeap } from "./wasm/kernel_heap.ts";
@@ -21,29 +21,7 @@ import { kernelHeap } from "./wasm/kernel_heap.ts";
 /** "wasm": WebAssembly SIMD kernels; "ts": the TypeScript kernels. */
 export type KernelKind = "wasm" | "ts";
 
-/** FORECASTD_KERNELS, or undefined when unset or not readable without a prompt. */
-function envKind(): string | undefined {
-  try {
-    const env = { name: "env", variable: "FORECASTD_KERNELS" } as const;
-    if (Deno.permissions.querySync(env).state !== "granted") return undefined;
-    return Deno.env.get("FORECASTD_KERNELS");
-  } catch {
-    return undefined;
-  }
-}
-
-function defaultKind(): KernelKind {
-  const env = envKind();
-  if (env !== undefined && env !== "wasm" && env !== "ts") {
-    throw new RangeError(
-      `Cannot choose kernels: FORECASTD_KERNELS must be "wasm" or "ts": current value is "${env}"`,
-    );
-  }
-  if (env === "ts" || !kernelHeap) return "ts";
-  return "wasm";
-}
-
-let current: KernelKind = defaultKind();
+let current: KernelKind = kernelHeap ? "wasm" : "ts";
 
 /** The kind new buffers get. */
 export function kernelKind(): KernelKind {
