@@ -373,6 +373,13 @@ export class Network<A extends Floats = Float32Array> {
     denseForward(y, yOff, h, (L - 1) * H, this.views.Wy, this.views.by, O, H);
   }
 
+  /** The head's output (O) on the hidden row h (H) at hOff, written to y at yOff. */
+  head(h: Floats, hOff: number, y: Floats, yOff: number): void {
+    if (this.#wasm) return this.#wasm.head(h, hOff, y, yOff);
+    const { hidden: H, outputs: O } = this.shape;
+    denseForward(y, yOff, h, hOff, this.views.Wy, this.views.by, O, H);
+  }
+
   /** One streaming step on the live state; writes the head output (O) to y. */
   step(x: Floats, xOff: number, y: Floats, yOff: number): void {
     this.stepFrom(this.h, this.c, x, xOff, y, yOff);

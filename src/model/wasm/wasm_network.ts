@@ -3,7 +3,7 @@
  * kernels: the same loops as network.ts's Network.forward(), backward() and
  * stepFrom(), over byte addresses in the kernels' memory instead of arrays.
  * A Network whose buffers are in that memory (see kernels.ts) hands these
- * three calls to its WasmNetwork.
+ * calls (and head()) to its WasmNetwork.
  *
  * Arrays the caller owns (the trainer's inputs, a state kept outside the
  * network, an output buffer) are copied through a scratch of the workspace
@@ -242,6 +242,15 @@ export class WasmNetwork {
         ws.dc0[l * H + j] = ws.dc[j];
       }
     }
+  }
+
+  /** As Network.head(): the head's output (O) on the hidden row h (H) at hOff. */
+  head(h: Floats, hOff: number, y: Floats, yOff: number): void {
+    const { hidden: H, outputs: O } = this.#net.shape;
+    const s = this.#s;
+    for (let j = 0; j < H; j++) s.h[j] = h[hOff + j];
+    this.#k.dense_forward(this.#syStep, this.#sh, this.#Wy, this.#by, O, H);
+    for (let r = 0; r < O; r++) y[yOff + r] = s.yStep[r];
   }
 
   /** As Network.stepFrom(): one step from h, c (L, H), updated in place, on x (I) at xOff. */

@@ -231,6 +231,29 @@ for (const s of SHAPES) {
 
 Deno.test({
   name:
+    "head() gives step()'s output on the live state to the bit, and the TypeScript head's within rounding",
+  ignore: skip,
+  fn() {
+    const s = { I: 3, H: 33, T: 4, L: 2, O: 3 };
+    const [ts, wasm] = pair(s, 12);
+    const x = uniform(s.I, mulberry32(13));
+    const yStep = new Float32Array(s.O), yHead = new Float32Array(s.O + 2);
+    const yTs = new Float32Array(s.O + 2);
+    wasm.step(x, 0, yStep, 0);
+    ts.step(x, 0, yTs, 0);
+    // a row of an ordinary array, at an offset: the state a caller keeps
+    const h = new Float32Array(s.L * s.H + 1);
+    h.set(wasm.h.subarray(s.H), 1 + s.H);
+    wasm.head(h, 1 + s.H, yHead, 2);
+    assert.deepEqual(yHead.subarray(2), yStep);
+    assert.deepEqual(Array.from(yHead.subarray(0, 2)), [0, 0]);
+    ts.head(ts.h, s.H, yTs, 2);
+    assertClose("head", yHead.subarray(2), yTs.subarray(2), 2 * (s.H + s.H) + 1);
+  },
+});
+
+Deno.test({
+  name:
     "step() through a window gives forward()'s last output to the bit with the WebAssembly kernels",
   ignore: skip,
   fn() {
