@@ -18,8 +18,11 @@
 import type { Floats, FloatsCtor } from "./floats.ts";
 import { kernelHeap } from "./wasm/kernel_heap.ts";
 
+/** The kinds of kernels: "wasm", WebAssembly SIMD; "ts", the TypeScript kernels. */
+export const KERNEL_KINDS = ["wasm", "ts"] as const;
+
 /** "wasm": WebAssembly SIMD kernels; "ts": the TypeScript kernels. */
-export type KernelKind = "wasm" | "ts";
+export type KernelKind = typeof KERNEL_KINDS[number];
 
 let current: KernelKind = kernelHeap ? "wasm" : "ts";
 
