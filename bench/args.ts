@@ -13,6 +13,7 @@
  *   --dtype=f32|f64   float type of the whole run (default f32); run each in
  *                     its own process so V8's type feedback stays monomorphic
  *   --loops=false     skip the typed-array loop reference (default true)
+ *   --kernels=wasm|ts the model's kernels (default wasm, src/model/kernels.ts)
  */
 import { argTokens } from "../src/cli/args.ts";
 
@@ -209,6 +210,7 @@ export interface BenchConfig {
   hidden: number[];
   dtype: "f32" | "f64";
   loops: boolean;
+  kernels: "wasm" | "ts";
 }
 
 /** The hidden sizes a benchmark accepts: --H. */
@@ -220,6 +222,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchConfig {
     H: integerList([32, 64, 128], HIDDEN_SIZES.min, HIDDEN_SIZES.max),
     dtype: oneOf(["f32", "f64"], "f32"),
     loops: boolean(true),
+    kernels: oneOf(["wasm", "ts"], "wasm"),
   });
-  return { hidden: f.H, dtype: f.dtype, loops: f.loops };
+  return { hidden: f.H, dtype: f.dtype, loops: f.loops, kernels: f.kernels };
 }

@@ -10,7 +10,7 @@
  * counted).
  *
  *   deno run --allow-read bench/engine_load.ts [--preset=default|FILE.json] \
- *     [--streams=100] [--readings=30000]
+ *     [--streams=100] [--readings=30000] [--kernels=wasm|ts]
  *
  * One `RESULT {json}` line on stdout, a summary on stderr; a bad or unknown
  * flag ends the run with status 2. With `--v8-flags=...` before the file
@@ -21,14 +21,16 @@ import { Engine } from "../src/stream/engine.ts";
 import type { Preset } from "../src/stream/preset.ts";
 import { loadPreset } from "../src/replay/cli.ts";
 import { mulberry32 } from "../src/model/rng.ts";
-import { exitOnFlagError, FlagError, integer, parseFlags, text } from "./args.ts";
+import { exitOnFlagError, FlagError, integer, oneOf, parseFlags, text } from "./args.ts";
+import { useKernels } from "../src/model/kernels.ts";
 import { cpuSeconds, emitResult } from "./stats.ts";
 
-const { preset, streams, readings } = exitOnFlagError(() => {
+const { preset, streams, readings, kernels } = exitOnFlagError(() => {
   const flags = parseFlags(Deno.args, {
     preset: text("a preset name or a preset JSON file", "default"),
     streams: integer(100),
     readings: integer(30000),
+    kernels: oneOf(["wasm", "ts"] as const, "wasm"),
   }, "Cannot parse engine_load flags");
   let preset: Preset;
   try {
@@ -41,6 +43,7 @@ const { preset, streams, readings } = exitOnFlagError(() => {
   return { ...flags, preset };
 });
 
+useKernels(kernels); // before the engine allocates its networks
 const engine = new Engine();
 for (let k = 0; k < streams; k++) engine.create(`s${k}`, { preset, columns: ["v"] });
 const T0 = Date.UTC(2026, 0, 1), FIVE_MIN = 300_000;
@@ -72,6 +75,7 @@ const rec = {
   hidden: preset.model.hidden,
   window: preset.model.window,
   k1: preset.model.k1,
+  kernels,
   horizons: preset.horizons,
   streams,
   readings,

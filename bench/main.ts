@@ -9,10 +9,12 @@
  *   deno task bench --H=32               # one size
  *   deno task bench --dtype=f64          # Float64Array, in its own process
  *   deno task bench --loops=false        # skip the loop reference
+ *   deno task bench --kernels=ts         # the TypeScript kernels (default: wasm)
  */
 import os from "node:os";
 import type { FloatsCtor } from "../src/model/floats.ts";
 import { exitOnFlagError, parseBenchArgs } from "./args.ts";
+import { useKernels } from "../src/model/kernels.ts";
 import { streamMemory } from "./memory.ts";
 import { type LoopRate, measureLoops } from "./roofline.ts";
 import { assertSeries, makeSeries, seriesChecksum } from "./series.ts";
@@ -58,6 +60,7 @@ function versusLoopsText(model: Timed, loops: LoopRate | undefined): string {
 
 const config = exitOnFlagError(() => parseBenchArgs(Deno.args));
 const dtype: FloatsCtor = config.dtype === "f64" ? Float64Array : Float32Array;
+useKernels(config.kernels);
 const x = makeSeries();
 assertSeries(x);
 const checks = seriesChecksum(x);
@@ -69,7 +72,8 @@ const runtime = {
   v8: Deno.version.v8,
 };
 const setup = {
-  backend: "js",
+  // the WebAssembly kernels run Float32Array networks only
+  backend: config.dtype === "f32" && config.kernels === "wasm" ? "wasm" : "js",
   dtype: dtype.name,
   lr: LR,
   optimizer: "Adam (no clipping)",

@@ -4,6 +4,7 @@
  * permissions dropped as soon as it can.
  */
 import { print } from "../log.ts";
+import { KERNEL_KINDS, type KernelKind, useKernels } from "../model/kernels.ts";
 import {
   ANOMALY_FIELDS,
   type AnomalyField,
@@ -44,6 +45,8 @@ Model:
   --horizons 1,24,48   horizons to report (default: 1 and the preset's); the stream forecasts
                        max(horizons) steps ahead, overriding the preset's horizons
   --without lstm       run without the LSTM expert (the blend of the cheap experts)
+  --kernels wasm|ts    the model's kernels: WebAssembly SIMD (default) or the TypeScript
+                       ones (the test oracle); see docs/model.md
 
 Protocol:
   --protocol online    (default) score every forecast; z-score with the mean and std of all rows
@@ -92,6 +95,7 @@ const REPLAY_OPTIONS = {
   preset: { type: "string" },
   horizons: { type: "string" },
   without: { type: "string" },
+  kernels: { type: "string" },
   protocol: { type: "string" },
   "warmup-passes": { type: "string" },
   json: { type: "boolean" },
@@ -101,11 +105,17 @@ const REPLAY_OPTIONS = {
   "anomaly-score": { type: "string" },
 } as const;
 
+/** The replay's arguments and the kernels it runs on. */
+export interface ReplayCommandArgs extends ReplayArgs {
+  /** The model's kernels (src/model/kernels.ts); default "wasm". */
+  kernels: KernelKind;
+}
+
 /**
  * Parses the arguments after `replay`; throws a UsageError (a RangeError)
  * naming the bad option and value.
  */
-export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
+export function parseReplayArgs(args: string[]): ReplayCommandArgs | "help" {
   // node:util's own refusals (an unknown option, `--rows -5`) are argument errors too
   const { values, positionals } = parseCommandArgs("Cannot run replay", {
     args,
@@ -167,6 +177,10 @@ export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
   if (!TIME_FORMATS.includes(timeFormat)) {
     throw usage(`--time-format must be one of ${TIME_FORMATS.join(", ")}`, timeFormat);
   }
+  const kernels = (values.kernels ?? "wasm") as KernelKind;
+  if (!KERNEL_KINDS.includes(kernels)) {
+    throw usage(`--kernels must be one of ${KERNEL_KINDS.join(", ")}`, kernels);
+  }
   const anomalyScore = (values["anomaly-score"] ?? "onset") as AnomalyField;
   if (!ANOMALY_FIELDS.includes(anomalyScore)) {
     throw usage(`--anomaly-score must be one of ${ANOMALY_FIELDS.join(", ")}`, anomalyScore);
@@ -188,6 +202,7 @@ export function parseReplayArgs(args: string[]): ReplayArgs | "help" {
     report: values.report,
     anomalyOut: values["anomaly-out"],
     anomalyScore,
+    kernels,
   };
 }
 
@@ -199,6 +214,7 @@ export async function replayCommand(args: string[]): Promise<number> {
       print(REPLAY_HELP);
       return 0;
     }
+    useKernels(a.kernels); // before the engine allocates its networks
     return await runReplay(a, { dropPermissions: true, madeBy: `forecastd ${VERSION}` });
   } catch (e) {
     // a bad option, preset, file or row is the user's to fix: exit status 2

@@ -29,6 +29,7 @@ import { resolvesWithin } from "../async/resolves_within.ts";
 import { lockDataDir } from "../data_dir.ts";
 import { maskUrlPassword } from "../domain/mask_url_password.ts";
 import { formatShard, ownsStream, parseShard, type ShardMap } from "../domain/shard_map.ts";
+import { useKernels, wasmKernelsAvailable } from "../model/kernels.ts";
 import { HELP } from "./help.ts";
 import { loadConfig } from "./load_config.ts";
 import { HTTP_SHUTDOWN_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS, waitForSignal } from "./shutdown.ts";
@@ -53,13 +54,24 @@ export async function serve(args: string[]): Promise<number> {
   checkExposure(cfg, tokens);
   const tls = await readTls(cfg);
   const shard = shardMap(cfg);
+  // the models' kernels, before the service makes or restores any network
+  const kernels = cfg.kernels === "wasm" && !wasmKernelsAvailable() ? "ts" : cfg.kernels;
+  useKernels(kernels);
   log.info("forecastd.starting", {
     version: VERSION,
     pid: Deno.pid,
     dataDir: cfg.dataDir,
+    kernels,
     ...(cfg.kvUrl === null ? {} : { kv: maskUrlPassword(cfg.kvUrl) }),
     ...(shard === null ? {} : { shard: formatShard(shard), peers: shard.peers }),
   });
+  if (kernels !== cfg.kernels) {
+    log.warn("kernels.unavailable", {
+      wanted: cfg.kernels,
+      running: kernels,
+      reason: "this runtime lacks WebAssembly SIMD",
+    });
+  }
 
   const lock = await lockDataDir(cfg.dataDir, "Cannot start forecastd").catch((e) => {
     throw e instanceof Deno.errors.NotCapable ? dataDirNotAllowed(cfg.dataDir, e) : e;

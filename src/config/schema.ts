@@ -26,6 +26,7 @@ import {
 } from "../domain/reading.ts";
 import { TOKEN_SPEC_RULE, tokenSpecProblem } from "../auth/api_tokens.ts";
 import { parseShard, SHARD_RULE } from "../domain/shard_map.ts";
+import { KERNEL_KINDS } from "../model/kernels.ts";
 import { configMeta } from "./config_meta.ts";
 import { parseCrossingRule } from "./parse_crossing_rule.ts";
 
@@ -463,6 +464,14 @@ export const configSchema = z.strictObject({
       arg: "NAME",
       env: "FORECASTD_DEFAULT_PRESET",
       description: "model preset of new streams (models/NAME.json)",
+    }),
+  kernels: z.enum(KERNEL_KINDS, { error: `must be one of ${KERNEL_KINDS.join(", ")}` })
+    .default("wasm").register(configMeta, {
+      flag: "--kernels",
+      arg: "KIND",
+      env: "FORECASTD_KERNELS",
+      description: "the models' kernels: wasm (WebAssembly SIMD; the TypeScript ones where the " +
+        "runtime lacks it) or ts (the TypeScript kernels, slower, the tests' oracle)",
     }),
   maxStreams: int(1, 1_000_000).default(1000).register(configMeta, {
     flag: "--max-streams",

@@ -16,6 +16,8 @@ import { type Layout, makeLayout, makeViews, type NetworkShape, type Views } fro
 import { lstmBackward, lstmForward } from "./lstm.ts";
 import { denseBackward, denseForward } from "./dense.ts";
 import { mulberry32 } from "./rng.ts";
+import { kindOf, makeFloats } from "./kernels.ts";
+import { WasmNetwork } from "./wasm/wasm_network.ts";
 
 /** Per-layer forward caches for a window of up to T steps. */
 interface LayerCache<A extends Floats> {
@@ -76,7 +78,7 @@ export class Workspace<A extends Floats> {
     const layout = makeLayout(shape);
     const { inputs: I, hidden: H, layers: L, outputs: O } = shape;
     const T = window;
-    const make = (n: number) => new dtype(n) as A;
+    const make = (n: number) => makeFloats<A>(dtype, n);
     this.layout = layout;
     this.window = T;
     this.grads = make(layout.size);
@@ -169,6 +171,8 @@ export class Network<A extends Floats = Float32Array> {
   /** Live state h, c (L, H) for {@link step}. */
   readonly h: A;
   readonly c: A;
+  /** The WebAssembly path (kernels.ts), or null for the TypeScript kernels. */
+  readonly #wasm: WasmNetwork | null;
 
   constructor(opts: NetworkOptions) {
     const shape = {
@@ -194,11 +198,14 @@ export class Network<A extends Floats = Float32Array> {
     this.ws = (ws ?? new Workspace(shape, opts.window, this.dtype)) as Workspace<A>;
     this.layout = this.ws.layout;
     this.shape = this.layout.shape;
-    this.params = new this.dtype(this.layout.size) as A;
+    // the kernels are the workspace's: WebAssembly when its buffers are in their memory
+    const kind = kindOf(this.ws.grads);
+    this.params = makeFloats<A>(this.dtype, this.layout.size, kind);
     this.views = makeViews(this.layout, this.params);
-    this.h = new this.dtype(shape.layers * shape.hidden) as A;
-    this.c = new this.dtype(shape.layers * shape.hidden) as A;
+    this.h = makeFloats<A>(this.dtype, shape.layers * shape.hidden, kind);
+    this.c = makeFloats<A>(this.dtype, shape.layers * shape.hidden, kind);
     initParams(this.layout, this.params, opts.seed ?? 1);
+    this.#wasm = kind === "wasm" ? new WasmNetwork(this as Network<Float32Array>) : null;
   }
 
   /** The gradient buffer (in the workspace) and its named views. */
@@ -230,6 +237,7 @@ export class Network<A extends Floats = Float32Array> {
         `Cannot run forward: T must be from 1 to the window ${ws.window}: current value is ${T}`,
       );
     }
+    if (this.#wasm) return this.#wasm.forward(x, xOff, T, h0, c0);
     for (let l = 0; l < L; l++) {
       const cache = ws.cache[l];
       const { W, b } = this.views.layers[l];
@@ -279,6 +287,7 @@ export class Network<A extends Floats = Float32Array> {
    * ws.dX (T, I) and ws.dh0, ws.dc0 (L, H).
    */
   backward(dY: Floats, T: number): void {
+    if (this.#wasm) return this.#wasm.backward(dY, T);
     const { hidden: H, layers: L, outputs: O } = this.shape;
     const ws = this.ws;
     const gv = ws.gradViews;
@@ -345,6 +354,7 @@ export class Network<A extends Floats = Float32Array> {
    * at xOff; writes the head output (O) to y at yOff.
    */
   stepFrom(h: Floats, c: Floats, x: Floats, xOff: number, y: Floats, yOff: number): void {
+    if (this.#wasm) return this.#wasm.stepFrom(h, c, x, xOff, y, yOff);
     const { hidden: H, layers: L, outputs: O } = this.shape;
     const ws = this.ws;
     const xh = ws.xhStep;
@@ -361,6 +371,13 @@ export class Network<A extends Floats = Float32Array> {
       lstmForward(ws.actStep, 0, c, lo, ws.tcStep, 0, h, lo, xh, 0, c, lo, W, b, H, K);
     }
     denseForward(y, yOff, h, (L - 1) * H, this.views.Wy, this.views.by, O, H);
+  }
+
+  /** The head's output (O) on the hidden row h (H) at hOff, written to y at yOff. */
+  head(h: Floats, hOff: number, y: Floats, yOff: number): void {
+    if (this.#wasm) return this.#wasm.head(h, hOff, y, yOff);
+    const { hidden: H, outputs: O } = this.shape;
+    denseForward(y, yOff, h, hOff, this.views.Wy, this.views.by, O, H);
   }
 
   /** One streaming step on the live state; writes the head output (O) to y. */

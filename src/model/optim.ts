@@ -8,6 +8,8 @@
  */
 import type { Floats, FloatsCtor } from "./floats.ts";
 import type { Layout } from "./layout.ts";
+import { kindOf, makeFloats } from "./kernels.ts";
+import { wasmAdamUpdate, wasmSumSquares } from "./wasm/wasm_adam.ts";
 
 /** Adam's settings. */
 export interface AdamOptions {
@@ -42,6 +44,8 @@ export class Adam<A extends Floats = Float32Array> {
   /** Global gradient norm of the last step, before clipping. */
   lastNorm = 0;
   readonly #layout: Layout;
+  /** m and v are in the WebAssembly kernels' memory (kernels.ts). */
+  readonly #wasm: boolean;
 
   constructor(layout: Layout, dtype: FloatsCtor, opts: AdamOptions = {}) {
     this.lr = opts.lr ?? 1e-3;
@@ -71,8 +75,9 @@ export class Adam<A extends Floats = Float32Array> {
       );
     }
     this.#layout = layout;
-    this.m = new dtype(layout.size) as A;
-    this.v = new dtype(layout.size) as A;
+    this.m = makeFloats<A>(dtype, layout.size);
+    this.v = makeFloats<A>(dtype, layout.size);
+    this.#wasm = kindOf(this.m) === "wasm";
   }
 
   /**
@@ -82,8 +87,11 @@ export class Adam<A extends Floats = Float32Array> {
    */
   step(params: Floats, grads: Floats): number {
     const P = params.length;
+    // the WebAssembly kernels when every buffer is in their memory
+    const wasm = this.#wasm && kindOf(params) === "wasm" && kindOf(grads) === "wasm";
     let sq = 0;
-    for (let i = 0; i < P; i++) sq += grads[i] * grads[i];
+    if (wasm) sq = wasmSumSquares(grads);
+    else for (let i = 0; i < P; i++) sq += grads[i] * grads[i];
     const norm = Math.sqrt(sq);
     if (!Number.isFinite(norm)) {
       throw new RangeError(
@@ -104,6 +112,10 @@ export class Adam<A extends Floats = Float32Array> {
         if (!s.matrix) continue;
         for (let i = s.offset; i < s.offset + s.length; i++) params[i] *= keep;
       }
+    }
+    if (wasm) {
+      wasmAdamUpdate(params, grads, m, v, scale, b1, b2, lr * c1, c2, eps);
+      return norm;
     }
     for (let i = 0; i < P; i++) {
       const g = grads[i] * scale;

@@ -110,7 +110,9 @@ Deno.test("--log-format text writes lines a person reads on stderr; the start-up
     const time = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
     assert.match(
       err[0],
-      new RegExp(`^${time} INFO  forecastd\\.starting version=\\S+ pid=\\d+ dataDir=${dir}$`),
+      new RegExp(
+        `^${time} INFO  forecastd\\.starting version=\\S+ pid=\\d+ dataDir=${dir} kernels=wasm$`,
+      ),
     );
     assert.ok(
       err.some((l) =>

@@ -1,6 +1,6 @@
 /** The replay command's argument parsing (the command itself: tests/replay/cli_test.ts). */
 import assert from "node:assert/strict";
-import { parseReplayArgs } from "../../src/cli/replay.ts";
+import { parseReplayArgs, type ReplayCommandArgs } from "../../src/cli/replay.ts";
 import type { ReplayArgs } from "../../src/replay/cli.ts";
 import { withTempDir } from "../_helpers.ts";
 
@@ -109,4 +109,15 @@ Deno.test("parseReplayArgs() takes a preset file ending in .json and names what 
       /Cannot read --preset file: it must be a readable JSON file: ".*missing\.json" gave/,
     );
   });
+});
+
+Deno.test("parseReplayArgs() takes --kernels wasm|ts, wasm by default", () => {
+  const kernels = (a: string[]) => (parseReplayArgs(["x.csv", ...a]) as ReplayCommandArgs).kernels;
+  assert.equal(kernels([]), "wasm");
+  assert.equal(kernels(["--kernels", "ts"]), "ts");
+  assert.equal(kernels(["--kernels=wasm"]), "wasm");
+  assert.throws(
+    () => parseReplayArgs(["x.csv", "--kernels", "simd"]),
+    /Cannot run replay: --kernels must be one of wasm, ts: current value is "simd"/,
+  );
 });

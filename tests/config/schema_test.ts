@@ -48,6 +48,7 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     logLevel: "info",
     logFormat: "json",
     defaultPreset: "default",
+    kernels: "wasm",
     maxStreams: 1000,
     maxValuesPerStream: 64,
     maxNameLength: 128,

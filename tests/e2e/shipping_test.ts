@@ -2,8 +2,8 @@
  * What can be checked here of the single binary and the Raspberry Pi build
  * (`deno compile` itself downloads Deno's runtime, which this machine cannot
  * reach): every module and asset is statically importable, so a bundle of
- * main.ts serves and ingests with an empty DENO_DIR; and the arm64 Deno runs
- * that bundle under qemu-aarch64-static.
+ * main.ts serves and ingests with an empty DENO_DIR, on the WebAssembly
+ * kernels; and the arm64 Deno runs that bundle under qemu-aarch64-static.
  */
 import assert from "node:assert/strict";
 import { getJson, ROOT, startDaemon, withTempDir } from "./_daemon.ts";
@@ -47,6 +47,9 @@ async function serveBundle(dir: string, deno: string[], startMs: number) {
     env: { DENO_DIR: denoDir },
   });
   try {
+    // the WebAssembly kernels come with the bundle (a module of the graph, no file read)
+    const starting = d.log.find((e) => e.event === "forecastd.starting");
+    assert.equal(starting?.kernels, "wasm", JSON.stringify(starting));
     const readings = Array.from({ length: 30 }, (_, i) => ({
       ts: Date.UTC(2025, 5, 2) + i * 300_000,
       value: 21 + Math.sin(i / 5),

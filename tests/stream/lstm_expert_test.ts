@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { denseForward } from "../../src/model/dense.ts";
+import {
+  KERNEL_KINDS,
+  kernelKind,
+  useKernels,
+  wasmKernelsAvailable,
+} from "../../src/model/kernels.ts";
 import { calendarFeatures } from "../../src/stream/calendar.ts";
 import { clip } from "../../src/stream/change_limits.ts";
 import { StreamModel } from "../../src/stream/stream.ts";
@@ -16,7 +21,7 @@ function oracle(s: StreamModel, values: number[]): number[][] {
   const { hidden: H, layers: L } = net.shape;
   const h = Float32Array.from(net.h), c = Float32Array.from(net.c);
   const y = new Float32Array(I), u = new Float32Array(net.shape.inputs);
-  denseForward(y, 0, h, (L - 1) * H, net.views.Wy, net.views.by, I, H);
+  net.head(h, (L - 1) * H, y, 0);
   const row = Float64Array.from(values);
   const out: number[][] = [];
   for (let k = 1; k <= Hm; k++) {
@@ -39,22 +44,36 @@ function oracle(s: StreamModel, values: number[]): number[][] {
   return out;
 }
 
-Deno.test("the LSTM expert's rollout gives the simple loop's forecast to the bit (I=2, J=2, L=2)", () => {
-  const base = small();
-  const preset = { ...base, horizons: 9, model: { ...base.model, layers: 2 } };
-  const s = new StreamModel({ id: "l", preset, columns: ["a", "b"], targets: ["b", "a"] });
-  const x = room(900, 31);
-  let checked = 0;
-  for (let t = 0; t < x.length; t++) {
-    const values = [x[t], Math.cos(t / 20) + 0.01 * x[t]];
-    s.observe(T0 + t * FIVE_MIN, values);
-    if (t % 50 === 0 && lstm(s).ready()) {
-      assert.deepEqual(s.expertForecast("lstm"), oracle(s, values), `t=${t}`);
-      checked++;
-    }
-  }
-  assert.ok(checked >= 15, `forecasts checked: ${checked}`);
-});
+for (const kind of KERNEL_KINDS) {
+  Deno.test({
+    name:
+      `the LSTM expert's rollout gives the simple loop's forecast to the bit (I=2, J=2, L=2, ${kind} kernels)`,
+    ignore: kind === "wasm" && !wasmKernelsAvailable(),
+    fn() {
+      const base = small();
+      const preset = { ...base, horizons: 9, model: { ...base.model, layers: 2 } };
+      const before = kernelKind();
+      useKernels(kind);
+      let s: StreamModel;
+      try {
+        s = new StreamModel({ id: "l", preset, columns: ["a", "b"], targets: ["b", "a"] });
+      } finally {
+        useKernels(before);
+      }
+      const x = room(900, 31);
+      let checked = 0;
+      for (let t = 0; t < x.length; t++) {
+        const values = [x[t], Math.cos(t / 20) + 0.01 * x[t]];
+        s.observe(T0 + t * FIVE_MIN, values);
+        if (t % 50 === 0 && lstm(s).ready()) {
+          assert.deepEqual(s.expertForecast("lstm"), oracle(s, values), `t=${t}`);
+          checked++;
+        }
+      }
+      assert.ok(checked >= 15, `forecasts checked: ${checked}`);
+    },
+  });
+}
 
 Deno.test("the LSTM expert joins once the trainer has made `window` updates, and forecasts persistence before", () => {
   const s = new StreamModel({ id: "w", preset: small(), columns: ["v"] });

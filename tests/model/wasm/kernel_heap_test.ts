@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { KernelHeap, kernelHeap } from "../../../src/model/wasm/kernel_heap.ts";
+import { KERNELS_WASM } from "../../../src/model/wasm/kernels_wasm.ts";
+
+const ignore = kernelHeap === null;
+
+Deno.test({
+  name: "KernelHeap.floats() gives zeroed views on 16-byte boundaries that it holds",
+  ignore,
+  fn() {
+    const heap = new KernelHeap(KERNELS_WASM);
+    const sizes = [1, 3, 4, 5, 33, 1000];
+    const arrays = sizes.map((n) => heap.floats(n));
+    arrays.forEach((a, i) => {
+      assert.equal(a.length, sizes[i]);
+      assert.equal(a.byteOffset % 16, 0, `array ${i} at byte ${a.byteOffset}`);
+      assert.ok(a.every((v) => v === 0));
+      assert.ok(heap.holds(a));
+      assert.equal(heap.address(a, 2), a.byteOffset + 8);
+    });
+    // no two overlap
+    const spans = arrays.map((a) => [a.byteOffset, a.byteOffset + a.byteLength]).sort((p, q) =>
+      p[0] - q[0]
+    );
+    for (let i = 1; i < spans.length; i++) assert.ok(spans[i][0] >= spans[i - 1][1]);
+    assert.ok(spans[0][0] >= 16, "address 0 is never handed out");
+    assert.equal(heap.holds(new Float32Array(4)), false);
+    assert.equal(kernelHeap!.holds(arrays[0]), false, "another heap's memory is not this one's");
+  },
+});
+
+Deno.test({
+  name: "KernelHeap keeps every view valid when its memory grows",
+  ignore,
+  fn() {
+    const heap = new KernelHeap(KERNELS_WASM);
+    const first = heap.floats(100);
+    first.fill(7);
+    const before = heap.size;
+    const big = heap.floats(3 * 65536); // 768 KiB: more than the first page
+    assert.ok(heap.size > before, `the memory must have grown from ${before} bytes`);
+    assert.equal(first.length, 100, "the first view must not be detached");
+    assert.ok(first.every((v) => v === 7));
+    assert.ok(heap.holds(first) && heap.holds(big));
+    big[big.length - 1] = 1;
+    assert.equal(big[big.length - 1], 1);
+  },
+});
+
+Deno.test({
+  name: "KernelHeap refuses to grow past 4 GiB with the pages it holds",
+  ignore,
+  fn() {
+    const heap = new KernelHeap(KERNELS_WASM);
+    assert.throws(
+      () => heap.floats(2 ** 30 + 1),
+      /^RangeError: Cannot allocate model buffer: the kernels' memory must stay within 65536 pages of 64 KiB: current value is 1 pages and 4294967312 more bytes$/,
+    );
+  },
+});
