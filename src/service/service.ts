@@ -22,7 +22,8 @@
 import type { Logger } from "../log.ts";
 import type { Reading } from "../domain/reading.ts";
 import type { AlertRecord, Store } from "../store/store.ts";
-import type { Engine } from "../stream/engine.ts";
+import type { Engine, EngineCounters } from "../stream/engine.ts";
+import type { Application, StreamHorizonStats } from "./application.ts";
 import { ReadingError, type StreamModel } from "../stream/stream.ts";
 import type { AlertEvent, StoredAlert } from "../domain/alert.ts";
 import type { AlertFilter, AlertSource, AlertSubscriber } from "../alerts/alert_source.ts";
@@ -66,6 +67,22 @@ export interface ServiceDeps {
   options?: ServiceOptions;
   /** The clock, ms since the epoch: a new stream's createdAt, acknowledgements. Default Date.now. */
   now?: () => number;
+  /**
+   * Where the alert events of the streams go. Default: this service's own
+   * alert writer (stored, then fanned out to its subscribers). A shard
+   * worker hands them to the main thread's writer instead.
+   */
+  raise?: (event: AlertEvent) => void;
+  /** Told of every stream created or changed (its record) and deleted (null). Default none. */
+  watch?: (id: string, record: StreamRecord | null) => void;
+  /**
+   * Takes a place for a new stream among the daemon's maxStreams: null when
+   * it got one, else the count of streams to name in the refusal. Default:
+   * this service's own count. `release(id)` gives the place back (a stream
+   * deleted, or one whose creation failed after its place was taken).
+   */
+  room?: (id: string) => number | null;
+  release?: (id: string) => void;
 }
 
 /** How one batch of readings went, as the queue works through it. */
@@ -74,7 +91,7 @@ interface BatchResult extends IngestResult {
 }
 
 /** The daemon's core: the ingest sink of the sources, the alert source of the channels. */
-export class Service implements AlertSource, IngestSink {
+export class Service implements Application, AlertSource, IngestSink {
   readonly hub = new AlertHub();
   /** The models, one per stream. */
   readonly engine: Engine;
@@ -97,6 +114,7 @@ export class Service implements AlertSource, IngestSink {
   /** The last readings of each stream with the forecasts made for them; null when none are kept. */
   readonly #recent: RecentReadings | null;
   readonly #shedder: TrainingShedder;
+  readonly #watch: (id: string, record: StreamRecord | null) => void;
   #closing = false;
 
   constructor(deps: ServiceDeps) {
@@ -113,7 +131,10 @@ export class Service implements AlertSource, IngestSink {
       log: deps.log,
       options: o,
       now: this.#now,
+      room: deps.room,
+      release: deps.release,
     });
+    this.#watch = deps.watch ?? (() => {});
     this.engine = this.#registry.engine;
     this.records = this.#registry.records;
     const retry = { minMs: o.retryMs, maxMs: Math.max(o.retryMs, 60_000) };
@@ -145,16 +166,18 @@ export class Service implements AlertSource, IngestSink {
           (err) => this.#log.warn("alert.subscriber_failed", { error: err }),
         ),
     }, { retry });
-    this.engine.onAlert((e) => this.#alerts.push(this.#alertOf(e)));
+    const raise = deps.raise ?? ((e: AlertEvent) => this.#alerts.push(e));
+    this.engine.onAlert((e) => raise(this.#alertOf(e)));
   }
 
   /**
-   * Restores every stream from the store; call once before serving (see
+   * Restores every stream from the store whose id `owns` picks (default:
+   * all; a shard worker picks its own); call once before serving (see
    * StreamRegistry.load: a checkpoint that cannot be restored starts its
    * stream fresh, saved anew at the next checkpoint).
    */
-  async load(): Promise<void> {
-    await this.#registry.load((id) => this.#checkpoints.changed(id));
+  async load(owns?: (id: string) => boolean): Promise<void> {
+    await this.#registry.load((id) => this.#checkpoints.changed(id), owns);
     this.#log.info("streams.loaded", { streams: this.records.size });
   }
 
@@ -166,6 +189,7 @@ export class Service implements AlertSource, IngestSink {
   #create(id: string, spec: StreamSpec & { columns: string[] }, fromReading = false): StreamModel {
     const stream = this.#registry.create(id, spec, fromReading);
     this.#checkpoints.changed(id);
+    this.#watch(id, this.records.get(id)!);
     return stream;
   }
 
@@ -285,6 +309,16 @@ export class Service implements AlertSource, IngestSink {
     return s && Number.isFinite(s.lastTs) ? s.lastTs : null;
   }
 
+  /** What the models did: readings scored and learned from, time spent, recoveries. */
+  get learning(): Readonly<Omit<EngineCounters, "rejects">> {
+    return this.engine.counters;
+  }
+
+  /** Every stream's accuracy by horizon. */
+  *horizonStats(): Iterable<StreamHorizonStats> {
+    for (const [id, stream] of this.engine.streams) yield { stream: id, horizons: stream.stats() };
+  }
+
   /** Rejected readings by reason, from the sources, the service and the engine. */
   rejects(): Record<string, number> {
     const out = { ...this.counters.rejects };
@@ -368,6 +402,7 @@ export class Service implements AlertSource, IngestSink {
         this.engine.get(id)!.frozen = next.frozen;
       }
       this.records.set(id, next);
+      this.#watch(id, next);
       this.#checkpoints.changed(id);
     }
     // answered once saved (or once the save failed: it is retried, and the stream is in memory)
@@ -378,8 +413,8 @@ export class Service implements AlertSource, IngestSink {
   /** Deletes a stream and everything stored of it (its alert history stays). */
   async delete(id: string): Promise<boolean> {
     if (!this.records.has(id)) return false;
-    this.records.delete(id);
-    this.engine.delete(id);
+    this.#registry.forget(id);
+    this.#watch(id, null);
     this.#recent?.forget(id);
     this.#checkpoints.forget(id);
     this.#shedder.forget(id);
@@ -525,6 +560,6 @@ export class Service implements AlertSource, IngestSink {
  * events this service appended (an {@link AlertEvent} with `time` and
  * `state`) and gives them back with their id.
  */
-function storedAlert(record: AlertRecord): StoredAlert {
+export function storedAlert(record: AlertRecord): StoredAlert {
   return record as unknown as StoredAlert;
 }

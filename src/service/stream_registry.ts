@@ -38,6 +38,8 @@ export interface StreamRegistryDeps {
    * maxStreams.
    */
   room?: (id: string) => number | null;
+  /** Gives back the place `room(id)` took. Default: nothing to do. */
+  release?: (id: string) => void;
 }
 
 /** Every stream's record and model. */
@@ -91,6 +93,13 @@ export class StreamRegistry {
         fresh(id);
       }
     }
+  }
+
+  /** Drops stream `id`'s record and model, and gives its place back. */
+  forget(id: string): void {
+    if (!this.records.delete(id)) return;
+    this.engine.delete(id);
+    this.#deps.release?.(id);
   }
 
   #preset(name: string): Preset {
@@ -193,11 +202,12 @@ export class StreamRegistry {
       createdAt: now(),
       updatedAt: null,
     };
-    this.checkSize(rec, "create stream");
     let stream: StreamModel;
     try {
+      this.checkSize(rec, "create stream");
       stream = this.build(rec);
     } catch (e) {
+      this.#deps.release?.(id);
       if (e instanceof ServiceError) throw e;
       throw new ServiceError("invalid", (e as Error).message);
     }
