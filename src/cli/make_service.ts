@@ -27,13 +27,28 @@ export function workerCount(cfg: Pick<Config, "workers">): number {
 }
 
 /**
- * Whether a worker may load its modules: Deno checks a worker's module
- * graph against the read permission (a compiled binary holds them inside).
+ * Why a worker could not load its modules, or null when it can: Deno checks
+ * a worker's module graph against the read permission, and a bundle of
+ * main.ts holds no worker module (a compiled binary holds it with
+ * `--include src/shard/shard_worker.ts`).
  */
-function canLoadWorkers(): boolean {
-  if (SHARD_WORKER_URL.protocol !== "file:") return true;
+function workerProblem(): string | null {
+  if (SHARD_WORKER_URL.protocol !== "file:") return null;
+  try {
+    Deno.statSync(SHARD_WORKER_URL);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      return `the worker module ${SHARD_WORKER_URL.pathname} must exist (a bundle of main.ts ` +
+        "holds none: run the checkout, or a binary compiled with --include " +
+        "src/shard/shard_worker.ts)";
+    }
+  }
   const dir = new URL("../", SHARD_WORKER_URL);
-  return Deno.permissions.querySync({ name: "read", path: dir }).state === "granted";
+  if (Deno.permissions.querySync({ name: "read", path: dir }).state !== "granted") {
+    return `Deno must be allowed to read forecastd's modules to start workers ` +
+      `(--allow-read=${dir.pathname}, or . from the checkout)`;
+  }
+  return null;
 }
 
 /** The application over `store` (whose KV is the file `kvPath`), as `cfg` asks. */
@@ -59,12 +74,11 @@ export function makeService(cfg: Config, store: Store, kvPath: string, log: Logg
     });
     workers = 0;
   }
-  if (workers > 0 && !canLoadWorkers()) {
+  const missing = workers > 0 ? workerProblem() : null;
+  if (missing !== null) {
     log.warn("shard.disabled", {
       workers,
-      message: `Deno must be allowed to read forecastd's modules to start workers ` +
-        `(--allow-read=${new URL("../", SHARD_WORKER_URL).pathname}, or . from the checkout): ` +
-        "the streams run on the main thread (workers 0)",
+      message: `${missing}: the streams run on the main thread (workers 0)`,
     });
     workers = 0;
   }
@@ -79,6 +93,7 @@ export function makeService(cfg: Config, store: Store, kvPath: string, log: Logg
     workers,
     options,
     logLevel: cfg.logLevel,
+    logFormat: cfg.logFormat,
   });
   return { service: sharded, local: null, workers: () => sharded.workers() };
 }

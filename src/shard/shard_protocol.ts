@@ -8,6 +8,7 @@
  * arrives before that batch's reply.
  */
 import type { AlertEvent } from "../domain/alert.ts";
+import type { LogFormat, LogLevel } from "../log.ts";
 import type { IngestResult, Source } from "../ingest/ingest_sink.ts";
 import type { StreamHorizonStats } from "../service/application.ts";
 import type { ServiceErrorKind, ServiceOptions, StreamRecord } from "../service/service.ts";
@@ -34,7 +35,8 @@ export interface ShardInit {
   /** The Deno KV file (or KV Connect URL) every worker opens. */
   kvPath: string;
   options: ServiceOptions;
-  logLevel: "debug" | "info" | "warn" | "error";
+  logLevel: LogLevel;
+  logFormat: LogFormat;
   /**
    * The daemon's stream count, shared: [0] all streams, [1 + i] those of
    * worker i (so a worker that dies can be taken out of the total).

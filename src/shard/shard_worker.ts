@@ -56,7 +56,7 @@ function stats(s: Service): ShardStats {
 }
 
 async function init(m: ShardInit): Promise<void> {
-  const log = createLogger({ level: m.logLevel, fields: { worker: m.index } });
+  const log = createLogger({ level: m.logLevel, format: m.logFormat, fields: { worker: m.index } });
   const count = new Int32Array(m.streamCount);
   const max = m.options.maxStreams ?? 1000;
   const mine = 1 + m.index;

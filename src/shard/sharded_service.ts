@@ -24,7 +24,7 @@
  *   WebSocket batches still waiting, takes the rest and saves every stream),
  *   then stores the last alerts.
  */
-import type { Logger } from "../log.ts";
+import type { LogFormat, Logger, LogLevel } from "../log.ts";
 import type { StoredAlert } from "../domain/alert.ts";
 import type { Reading } from "../domain/reading.ts";
 import type { AlertFilter, AlertSubscriber } from "../alerts/alert_source.ts";
@@ -68,7 +68,9 @@ export interface ShardedServiceDeps {
   workers: number;
   options?: ServiceOptions;
   /** The level of the workers' log. Default "info". */
-  logLevel?: "debug" | "info" | "warn" | "error";
+  logLevel?: LogLevel;
+  /** How the workers write their log lines. Default "json". */
+  logFormat?: LogFormat;
   /** The clock, ms since the epoch (acknowledgements, refusals). Default Date.now. */
   now?: () => number;
   /**
@@ -141,6 +143,7 @@ export class ShardedService implements Application {
             kvPath: deps.kvPath,
             options: deps.options ?? {},
             logLevel: deps.logLevel ?? "info",
+            logFormat: deps.logFormat ?? "json",
             streamCount: shared,
           },
           {
