@@ -129,7 +129,7 @@ export class ShardHost {
         return;
       case "stats":
         this.stats = m.stats;
-        this.horizons = m.horizons;
+        if (m.horizons) this.horizons = m.horizons;
         return;
       case "reply": {
         this.stats = m.stats;

@@ -3,9 +3,10 @@
  * sends `init` once, then `ingest` batches and `call`s, each with an id that
  * its `reply` repeats; the worker also sends, unasked, the alert events its
  * streams raise (`alert`), every change of a stream's record (`record`) and
- * its counters once a second (`stats`). Messages on one channel arrive in
- * the order sent: an alert or a record change sent while a batch was taken
- * arrives before that batch's reply.
+ * its counters once a second, with its streams' accuracy every 5 s
+ * (`stats`). Messages on one channel arrive in the order sent: an alert or
+ * a record change sent while a batch was taken arrives before that batch's
+ * reply.
  */
 import type { AlertEvent } from "../domain/alert.ts";
 import type { LogFormat, LogLevel } from "../log.ts";
@@ -98,7 +99,8 @@ export type FromShard =
   }
   | { type: "alert"; event: AlertEvent }
   | { type: "record"; id: string; record: StreamRecord | null }
-  | { type: "stats"; stats: ShardStats; horizons: StreamHorizonStats[] }
+  /** `horizons`: every stream's accuracy, every 5th time (null the others). */
+  | { type: "stats"; stats: ShardStats; horizons: StreamHorizonStats[] | null }
   | { type: "failed"; error: ShardError };
 
 /** The result of an ingest, as the reply's value. */

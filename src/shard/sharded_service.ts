@@ -422,7 +422,7 @@ export class ShardedService implements Application {
     return out;
   }
 
-  /** Every stream's accuracy by horizon, as the workers last sent it (once a second). */
+  /** Every stream's accuracy by horizon, as the workers last sent it (every 5 s). */
   *horizonStats(): Iterable<StreamHorizonStats> {
     for (const h of this.#hosts) yield* h.horizons;
   }
