@@ -152,6 +152,9 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
       "100000000",
       "--max-queued-readings",
       "1000000",
+      // the API's limit on new streams per client and minute (the restart part creates them over HTTP)
+      "--new-streams-per-minute",
+      "100000",
       ...extra,
     ],
     env: { FORECASTD_WORKERS: String(workers) },
