@@ -178,6 +178,13 @@ export class ShardHost {
   }
 
   #send(m: ToShard, readings: number, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    const down = (e: unknown) => {
+      throw new ServiceError(
+        "unavailable",
+        `Cannot finish the request: shard worker ${this.index} must be running: it could not ` +
+          `start (${(e as Error).message})`,
+      );
+    };
     return this.#ready.then(() => {
       const worker = this.#worker;
       if (!worker) {
@@ -191,7 +198,7 @@ export class ShardHost {
         this.#inflight += readings;
         worker.postMessage(m, transfer);
       });
-    });
+    }, down);
   }
 
   /** Hands a batch to the worker's service; resolves with how it went. */
