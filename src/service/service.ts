@@ -21,7 +21,7 @@
  */
 import type { Logger } from "../log.ts";
 import type { Reading } from "../domain/reading.ts";
-import type { AlertRecord, Store } from "../store/store.ts";
+import type { Store } from "../store/store.ts";
 import type { Engine, EngineCounters } from "../stream/engine.ts";
 import type { Application, StreamHorizonStats } from "./application.ts";
 import { ReadingError, type StreamModel } from "../stream/stream.ts";
@@ -35,6 +35,8 @@ import type {
   Source,
 } from "../ingest/ingest_sink.ts";
 import { AlertHub } from "./alert_hub.ts";
+import { AlertHistory, storedAlert } from "./alert_history.ts";
+import type { ServiceDeps } from "./service_deps.ts";
 import { RecentRejects, type RejectEntry } from "./recent_rejects.ts";
 import { keepRecent, type RecentQuery, RecentReadings } from "./recent_readings.ts";
 import { AlertWriter } from "./alert_writer.ts";
@@ -56,34 +58,10 @@ export type { StreamRecent, StreamRecord, StreamSpec } from "./stream_record.ts"
 export { ServiceError, type ServiceErrorKind } from "./service_error.ts";
 export type { ServiceCounters } from "./service_counters.ts";
 export { resolveServiceOptions, SERVICE_DEFAULTS, type ServiceOptions } from "./service_options.ts";
+export type { ServiceDeps } from "./service_deps.ts";
+export { storedAlert } from "./alert_history.ts";
 
 export type { IngestResult, Refusal, RejectEntry, Rejection, Source };
-
-/** Everything the service needs. */
-export interface ServiceDeps {
-  store: Store;
-  log: Logger;
-  /** Its settings (see ServiceOptions for the defaults). */
-  options?: ServiceOptions;
-  /** The clock, ms since the epoch: a new stream's createdAt, acknowledgements. Default Date.now. */
-  now?: () => number;
-  /**
-   * Where the alert events of the streams go. Default: this service's own
-   * alert writer (stored, then fanned out to its subscribers). A shard
-   * worker hands them to the main thread's writer instead.
-   */
-  raise?: (event: AlertEvent) => void;
-  /** Told of every stream created or changed (its record) and deleted (null). Default none. */
-  watch?: (id: string, record: StreamRecord | null) => void;
-  /**
-   * Takes a place for a new stream among the daemon's maxStreams: null when
-   * it got one, else the count of streams to name in the refusal. Default:
-   * this service's own count. `release(id)` gives the place back (a stream
-   * deleted, or one whose creation failed after its place was taken).
-   */
-  room?: (id: string) => number | null;
-  release?: (id: string) => void;
-}
 
 /** How one batch of readings went, as the queue works through it. */
 interface BatchResult extends IngestResult {
@@ -114,6 +92,7 @@ export class Service implements Application, AlertSource, IngestSink {
   /** The last readings of each stream with the forecasts made for them; null when none are kept. */
   readonly #recent: RecentReadings | null;
   readonly #shedder: TrainingShedder;
+  readonly #history: AlertHistory;
   readonly #watch: (id: string, record: StreamRecord | null) => void;
   #closing = false;
 
@@ -123,6 +102,7 @@ export class Service implements Application, AlertSource, IngestSink {
       ? new RecentReadings({ capacity: this.#options.recentReadings })
       : null;
     this.#store = deps.store;
+    this.#history = new AlertHistory(deps.store, deps.now ?? Date.now);
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
     const o = this.#options;
@@ -361,47 +341,11 @@ export class Service implements Application, AlertSource, IngestSink {
       }
       this.#create(id, { ...spec, columns: spec.columns });
     } else {
-      const rebuild = (spec.preset !== undefined && spec.preset !== rec.preset) ||
-        (spec.columns !== undefined &&
-          JSON.stringify(spec.columns) !== JSON.stringify(rec.columns)) ||
-        (spec.targets !== undefined &&
-          JSON.stringify(spec.targets) !== JSON.stringify(rec.targets)) ||
-        (spec.periodMs !== undefined && spec.periodMs !== rec.periodMs);
-      if (spec.columns !== undefined || spec.targets !== undefined) {
-        this.#registry.checkLimits(
-          `change stream ${JSON.stringify(id)}`,
-          null,
-          spec.columns ?? rec.columns,
-          spec.targets,
-        );
-      }
-      const next: StreamRecord = {
-        ...rec,
-        preset: spec.preset ?? rec.preset,
-        columns: spec.columns ?? rec.columns,
-        targets: spec.targets ?? (spec.columns ?? rec.targets),
-        periodMs: spec.periodMs === undefined ? rec.periodMs : spec.periodMs,
-        frozen: spec.frozen ?? rec.frozen,
-      };
-      this.#registry.checkSize(next, "change stream");
-      if (rebuild) {
-        const old = this.engine.get(id)!;
-        this.engine.delete(id);
-        try {
-          this.#registry.build(next);
-        } catch (e) {
-          this.engine.streams.set(id, old);
-          if (e instanceof ServiceError) throw e;
-          throw new ServiceError("invalid", (e as Error).message);
-        }
-        next.updatedAt = null;
+      const { next, rebuilt } = this.#registry.change(rec, spec);
+      if (rebuilt) {
         this.#recent?.forget(id);
         this.#shedder.forget(id);
-        this.#log.info("stream.rebuilt", { stream: id, preset: next.preset });
-      } else {
-        this.engine.get(id)!.frozen = next.frozen;
       }
-      this.records.set(id, next);
       this.#watch(id, next);
       this.#checkpoints.changed(id);
     }
@@ -518,17 +462,13 @@ export class Service implements Application, AlertSource, IngestSink {
   // ---- alerts -------------------------------------------------------------
 
   /** Stored alerts matching `filter`, in id order (see {@link AlertSource}). */
-  async listAlerts(filter: AlertFilter): Promise<StoredAlert[]> {
-    return (await this.#store.listAlerts(filter)).map(storedAlert);
+  listAlerts(filter: AlertFilter): Promise<StoredAlert[]> {
+    return this.#history.list(filter);
   }
 
   /** The stored alert `id` (16 digits); a ServiceError (not_found) when there is none. */
-  async alert(id: string): Promise<StoredAlert> {
-    const record = await this.#store.getAlert(id);
-    if (!record) {
-      throw new ServiceError("not_found", `Cannot get alert: id must exist: "${id}" is unknown`);
-    }
-    return storedAlert(record);
+  alert(id: string): Promise<StoredAlert> {
+    return this.#history.get(id);
   }
 
   /** Adds a live alert subscriber (see {@link AlertSource}). */
@@ -542,24 +482,7 @@ export class Service implements Application, AlertSource, IngestSink {
   }
 
   /** Acknowledges the stored alert `id` once (a second time keeps the first `acknowledgedAt`). */
-  async acknowledge(id: string): Promise<StoredAlert> {
-    const record = await this.#store.acknowledgeAlert(id, this.#now());
-    const a = record && storedAlert(record);
-    if (!a) {
-      throw new ServiceError(
-        "not_found",
-        `Cannot acknowledge alert: id must exist: "${id}" is unknown`,
-      );
-    }
-    return a;
+  acknowledge(id: string): Promise<StoredAlert> {
+    return this.#history.acknowledge(id);
   }
-}
-
-/**
- * An alert as the store holds it, as the alert it is: the store keeps the
- * events this service appended (an {@link AlertEvent} with `time` and
- * `state`) and gives them back with their id.
- */
-export function storedAlert(record: AlertRecord): StoredAlert {
-  return record as unknown as StoredAlert;
 }

@@ -95,6 +95,56 @@ export class StreamRegistry {
     }
   }
 
+  /**
+   * Changes stream `rec.id` as `spec` asks, keeping the limits: a new
+   * preset, columns, targets or period rebuild its model (it starts fresh,
+   * `rebuilt`); `frozen` alone does not. Throws a ServiceError, leaving the
+   * stream as it was, when the change is refused.
+   */
+  change(rec: StreamRecord, spec: StreamSpec): { next: StreamRecord; rebuilt: boolean } {
+    const id = rec.id;
+    const rebuild = (spec.preset !== undefined && spec.preset !== rec.preset) ||
+      (spec.columns !== undefined &&
+        JSON.stringify(spec.columns) !== JSON.stringify(rec.columns)) ||
+      (spec.targets !== undefined &&
+        JSON.stringify(spec.targets) !== JSON.stringify(rec.targets)) ||
+      (spec.periodMs !== undefined && spec.periodMs !== rec.periodMs);
+    if (spec.columns !== undefined || spec.targets !== undefined) {
+      this.checkLimits(
+        `change stream ${JSON.stringify(id)}`,
+        null,
+        spec.columns ?? rec.columns,
+        spec.targets,
+      );
+    }
+    const next: StreamRecord = {
+      ...rec,
+      preset: spec.preset ?? rec.preset,
+      columns: spec.columns ?? rec.columns,
+      targets: spec.targets ?? (spec.columns ?? rec.targets),
+      periodMs: spec.periodMs === undefined ? rec.periodMs : spec.periodMs,
+      frozen: spec.frozen ?? rec.frozen,
+    };
+    this.checkSize(next, "change stream");
+    if (rebuild) {
+      const old = this.engine.get(id)!;
+      this.engine.delete(id);
+      try {
+        this.build(next);
+      } catch (e) {
+        this.engine.streams.set(id, old);
+        if (e instanceof ServiceError) throw e;
+        throw new ServiceError("invalid", (e as Error).message);
+      }
+      next.updatedAt = null;
+      this.#deps.log.info("stream.rebuilt", { stream: id, preset: next.preset });
+    } else {
+      this.engine.get(id)!.frozen = next.frozen;
+    }
+    this.records.set(id, next);
+    return { next, rebuilt: rebuild };
+  }
+
   /** Drops stream `id`'s record and model, and gives its place back. */
   forget(id: string): void {
     if (!this.records.delete(id)) return;

@@ -20,6 +20,15 @@ import type {
 } from "./shard_protocol.ts";
 import type { ReadingBatch } from "./reading_batch.ts";
 
+/** A worker's state, as /healthz shows it. */
+export interface WorkerHealth {
+  worker: number;
+  alive: boolean;
+  restarts: number;
+  streams: number;
+  lastCrash: { at: number; message: string } | null;
+}
+
 /** What the host tells its owner. */
 export interface ShardEvents {
   /** An alert event a stream raised. */

@@ -31,6 +31,7 @@ import type { AlertFilter, AlertSubscriber } from "../alerts/alert_source.ts";
 import type { IngestResult, Refusal, Rejection, Source } from "../ingest/ingest_sink.ts";
 import type { Store } from "../store/store.ts";
 import { AlertHub } from "../service/alert_hub.ts";
+import { AlertHistory } from "../service/alert_history.ts";
 import { AlertWriter } from "../service/alert_writer.ts";
 import type { Application, StreamHorizonStats } from "../service/application.ts";
 import { QueueFullError } from "../service/ingest_queue.ts";
@@ -50,7 +51,9 @@ import {
   type StreamSummary,
 } from "../service/service.ts";
 import { encodeReadings } from "./reading_batch.ts";
-import { ShardHost } from "./shard_host.ts";
+import { ShardHost, type WorkerHealth } from "./shard_host.ts";
+
+export type { WorkerHealth };
 import { shardOf } from "./shard_of.ts";
 import type { ShardStats } from "./shard_protocol.ts";
 
@@ -81,15 +84,6 @@ export interface ShardedServiceDeps {
   piece?: number;
 }
 
-/** A worker's state, as /healthz shows it. */
-export interface WorkerHealth {
-  worker: number;
-  alive: boolean;
-  restarts: number;
-  streams: number;
-  lastCrash: { at: number; message: string } | null;
-}
-
 const SOURCES: Source[] = ["mqtt", "ws", "http", "demo"];
 
 /** The sharded application; see the module comment. */
@@ -100,7 +94,7 @@ export class ShardedService implements Application {
   readonly counters: ServiceCounters;
   readonly #hosts: ShardHost[] = [];
   readonly #options: Required<ServiceOptions>;
-  readonly #store: Store;
+  readonly #history: AlertHistory;
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #alerts: AlertWriter;
@@ -126,7 +120,7 @@ export class ShardedService implements Application {
       );
     }
     this.#options = resolveServiceOptions(deps.options);
-    this.#store = deps.store;
+    this.#history = new AlertHistory(deps.store, deps.now ?? Date.now);
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
     this.counters = this.#newCounters();
@@ -479,16 +473,12 @@ export class ShardedService implements Application {
     await this.#alerts.flush();
   }
 
-  async listAlerts(filter: AlertFilter): Promise<StoredAlert[]> {
-    return (await this.#store.listAlerts(filter)).map(storedAlert);
+  listAlerts(filter: AlertFilter): Promise<StoredAlert[]> {
+    return this.#history.list(filter);
   }
 
-  async alert(id: string): Promise<StoredAlert> {
-    const record = await this.#store.getAlert(id);
-    if (!record) {
-      throw new ServiceError("not_found", `Cannot get alert: id must exist: "${id}" is unknown`);
-    }
-    return storedAlert(record);
+  alert(id: string): Promise<StoredAlert> {
+    return this.#history.get(id);
   }
 
   subscribe(sub: AlertSubscriber): () => void {
@@ -499,14 +489,7 @@ export class ShardedService implements Application {
     return this.hub.size;
   }
 
-  async acknowledge(id: string): Promise<StoredAlert> {
-    const record = await this.#store.acknowledgeAlert(id, this.#now());
-    if (!record) {
-      throw new ServiceError(
-        "not_found",
-        `Cannot acknowledge alert: id must exist: "${id}" is unknown`,
-      );
-    }
-    return storedAlert(record);
+  acknowledge(id: string): Promise<StoredAlert> {
+    return this.#history.acknowledge(id);
   }
 }
