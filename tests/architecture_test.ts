@@ -227,6 +227,17 @@ Deno.test("the checker fails I/O in a pure layer, a computed import, a file in n
       'src/domain/bad.ts:1: "../service/service.ts": layer domain may not import layer service',
     ],
   );
+  // the service knows nothing of workers; the API reaches them only through the service
+  assert.deepEqual(
+    v("src/service/bad.ts", 'import { ShardedService } from "../shard/sharded_service.ts";'),
+    [
+      'src/service/bad.ts:1: "../shard/sharded_service.ts": layer service may not import layer shard',
+    ],
+  );
+  assert.deepEqual(
+    v("src/api/bad.ts", 'import { ShardedService } from "../shard/sharded_service.ts";'),
+    ['src/api/bad.ts:1: "../shard/sharded_service.ts": layer api may not import layer shard'],
+  );
   // what the rules allow passes
   assert.deepEqual(
     v("src/alerts/ok.ts", 'import type { AlertSource } from "./alert_source.ts";'),
@@ -297,7 +308,19 @@ Deno.test("every import of main.ts and src/ keeps to the layers of docs/architec
     if (l.name === "presets" || l.name === "manifest") continue;
     assert.ok((c.files.get(l.name) ?? 0) > 0, `layer ${l.name} matches no file`);
   }
-  for (const name of ["service", "ingest", "alerts", "api", "stream", "model", "store", "wiring"]) {
+  for (
+    const name of [
+      "service",
+      "shard",
+      "ingest",
+      "alerts",
+      "api",
+      "stream",
+      "model",
+      "store",
+      "wiring",
+    ]
+  ) {
     assert.ok((c.checked.get(name) ?? 0) > 0, `no import of layer ${name} was checked`);
   }
 });

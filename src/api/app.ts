@@ -18,7 +18,7 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { ApiTokens } from "../auth/api_tokens.ts";
 import type { Logger } from "../log.ts";
-import type { Service } from "../service/service.ts";
+import type { Application } from "../service/application.ts";
 import { alertRoutes } from "./alerts.ts";
 import { authRoutes } from "./auth.ts";
 import { checkHost, LOOPBACK_NAMES } from "./check_host.ts";
@@ -36,13 +36,20 @@ import { type ApiEnv, createRouter } from "./router.ts";
 import { servicePorts } from "./service_ports.ts";
 import { PEERS_HEADER, SHARD_HEADER, shardRouting } from "./shard_routing.ts";
 import { shardSink } from "./shard_sink.ts";
+import type { WorkerState } from "./health.ts";
 import { streamRoutes } from "./streams.ts";
 import type { ShardMap } from "../domain/shard_map.ts";
 import { dashboard } from "../dashboard/dashboard.ts";
 
 /** Everything the app uses. */
 export interface AppDeps {
-  service: Service;
+  /** The application: the in-process Service or the sharded one (src/shard/). */
+  service: Application;
+  /**
+   * The shard workers' state, shown by /healthz; undefined when the streams
+   * run on the main thread. Default undefined.
+   */
+  workers?: () => readonly WorkerState[];
   log: Logger;
   /** Shown by /healthz, /metrics and /openapi.json. */
   version: string;
@@ -178,6 +185,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       version: deps.version,
       readiness: deps.readiness,
       metrics: ports.metrics,
+      workers: deps.workers,
       httpRefused: () => ({ ...refused }),
       metricsOptions: deps.metrics,
       shard,

@@ -31,7 +31,34 @@ export interface HealthDeps {
   metricsOptions?: MetricsOptions;
   /** This instance's shard, shown by /healthz and /metrics. Default null: not sharded. */
   shard?: ShardMap | null;
+  /** The shard workers' state, shown by /healthz. Default: none (streams on the main thread). */
+  workers?: () => readonly WorkerState[];
 }
+
+/** A shard worker's state, as /healthz shows it. */
+export interface WorkerState {
+  worker: number;
+  /** False while it is dead or loading after a restart. */
+  alive: boolean;
+  /** Times it died and was started again. */
+  restarts: number;
+  /** Streams on it. */
+  streams: number;
+  /** Its last death: when (ms since the epoch) and the error, or null. */
+  lastCrash: { at: number; message: string } | null;
+}
+
+const workerSchema = z.object({
+  worker: z.number().int(),
+  alive: z.boolean().meta({ description: "False while it is dead or loading after a restart" }),
+  restarts: z.number().int().meta({
+    description: "Times it died and was restarted from its streams' last checkpoints",
+  }),
+  streams: z.number().int(),
+  lastCrash: z.object({ at: z.string(), error: z.string() }).nullable().meta({
+    description: "When it last died (RFC 3339) and why",
+  }),
+}).meta({ id: "WorkerHealth" });
 
 const healthSchema = z.object({
   status: z.literal("ok"),
@@ -41,6 +68,9 @@ const healthSchema = z.object({
     count: z.number().int().meta({ description: "How many shards split the streams" }),
     peers: z.array(z.string()).meta({ description: "Each shard's base URL, in shard order" }),
   }).optional().meta({ description: "With --shard only: which streams this instance owns" }),
+  workers: z.array(workerSchema).optional().meta({
+    description: "The worker threads (absent when the streams run on the main thread, workers 0)",
+  }),
 }).meta({ id: "Health" });
 
 const readySchema = z.object({
@@ -105,11 +135,22 @@ export function healthRoutes(deps: HealthDeps): OpenAPIHono<ApiEnv> {
   const shard = deps.shard
     ? { index: deps.shard.index, count: deps.shard.count, peers: [...deps.shard.peers] }
     : null;
-  app.openapi(
-    healthRoute,
-    (c) =>
-      c.json({ status: "ok" as const, version: deps.version, ...(shard ? { shard } : {}) }, 200),
-  );
+  app.openapi(healthRoute, (c) => {
+    const workers = deps.workers?.().map((w) => ({
+      worker: w.worker,
+      alive: w.alive,
+      restarts: w.restarts,
+      streams: w.streams,
+      lastCrash: w.lastCrash &&
+        { at: new Date(w.lastCrash.at).toISOString(), error: w.lastCrash.message },
+    }));
+    return c.json({
+      status: "ok" as const,
+      version: deps.version,
+      ...(shard ? { shard } : {}),
+      ...(workers ? { workers } : {}),
+    }, 200);
+  });
 
   app.openapi(readyRoute, (c) => {
     const { kv, broker } = deps.readiness();

@@ -7,7 +7,7 @@
  * Each port calls the service when it is used (not a method bound at start),
  * so a service whose method is replaced, as a test does, is seen.
  */
-import type { Service } from "../service/service.ts";
+import type { Application } from "../service/application.ts";
 import type { AlertsPort } from "./alerts.ts";
 import type { ReadingSink } from "./ingest.ts";
 import type { MetricsSource } from "./metrics.ts";
@@ -24,7 +24,7 @@ export interface ServicePorts {
 }
 
 /** The route files' ports over `service`. */
-export function servicePorts(service: Service): ServicePorts {
+export function servicePorts(service: Application): ServicePorts {
   return {
     streams: {
       ids: () => [...service.records.keys()].sort(),
@@ -49,16 +49,12 @@ export function servicePorts(service: Service): ServicePorts {
       },
       rejects: () => service.rejects(),
       get learning() {
-        return service.engine.counters;
+        return service.learning;
       },
       get streams() {
         return service.records.size;
       },
-      *horizonStats() {
-        for (const [id, stream] of service.engine.streams) {
-          yield { stream: id, horizons: stream.stats() };
-        }
-      },
+      horizonStats: () => service.horizonStats(),
       get subscribers() {
         return service.subscribers;
       },

@@ -31,6 +31,7 @@ import type {
   StreamSummary,
 } from "../service/service.ts";
 import type { Context } from "hono";
+import type { Awaitable } from "../service/application.ts";
 import { alertListQuery, alertPage } from "./alerts.ts";
 import { preferredType } from "./preferred_type.ts";
 import { CSV_TYPE, RECENT_CSV_COLUMNS, recentCsv } from "./recent_csv.ts";
@@ -63,17 +64,22 @@ export interface StreamsPort {
   /** Every stream's id, sorted. */
   ids(): string[];
   /** A stream's summary; a ServiceError (not_found) when there is none. */
-  summary(id: string): StreamSummary;
+  summary(id: string): Awaitable<StreamSummary>;
   /** A stream's record, or undefined when there is none. */
   record(id: string): StreamRecord | undefined;
   /** Creates a stream or changes one. */
   put(id: string, spec: StreamSpec): Promise<StreamSummary>;
   /** Deletes a stream: false when there was none. */
   delete(id: string): Promise<boolean>;
-  forecast(id: string, horizon?: number): StreamForecast;
-  crossing(id: string, target: string, x: number, direction: "above" | "below"): Crossing;
+  forecast(id: string, horizon?: number): Awaitable<StreamForecast>;
+  crossing(
+    id: string,
+    target: string,
+    x: number,
+    direction: "above" | "below",
+  ): Awaitable<Crossing>;
   /** The stream's last readings with the forecasts made for them. */
-  recent(id: string, query: { after?: number; limit?: number }): StreamRecent;
+  recent(id: string, query: { after?: number; limit?: number }): Awaitable<StreamRecent>;
 }
 
 /** What the stream routes use. */
@@ -341,21 +347,21 @@ export function streamRoutes({ streams, alerts }: StreamsDeps): OpenAPIHono<ApiE
     return rec;
   };
 
-  app.openapi(listRoute, (c) => {
+  app.openapi(listRoute, async (c) => {
     const { after, limit = STREAM_PAGE_DEFAULT } = c.req.valid("query");
     const ids = streams.ids();
     let start = 0;
     if (after !== undefined) { while (start < ids.length && ids[start] <= after) start++; }
     const page = ids.slice(start, start + limit);
     return c.json({
-      streams: page.map((id) => streamSummaryJson(streams.summary(id))),
+      streams: (await Promise.all(page.map((id) => streams.summary(id)))).map(streamSummaryJson),
       next: start + limit < ids.length ? page[page.length - 1] : null,
     }, 200);
   });
 
   app.openapi(
     getRoute,
-    (c) => c.json(streamSummaryJson(streams.summary(c.req.valid("param").id)), 200),
+    async (c) => c.json(streamSummaryJson(await streams.summary(c.req.valid("param").id)), 200),
   );
 
   app.openapi(
@@ -395,9 +401,9 @@ export function streamRoutes({ streams, alerts }: StreamsDeps): OpenAPIHono<ApiE
         : { "content-type": CSV_TYPE, vary: "accept" },
     );
 
-  app.openapi(recentRoute, (c) => {
+  app.openapi(recentRoute, async (c) => {
     const { id } = c.req.valid("param");
-    const recent = streams.recent(id, c.req.valid("query"));
+    const recent = await streams.recent(id, c.req.valid("query"));
     if (preferredType(c.req.header("accept"), ["application/json", "text/csv"]) === "text/csv") {
       return csv(c, id, recent, false);
     }
@@ -405,17 +411,17 @@ export function streamRoutes({ streams, alerts }: StreamsDeps): OpenAPIHono<ApiE
     return c.json(recentJson(id, recent), 200);
   });
 
-  app.openapi(recentCsvRoute, (c) => {
+  app.openapi(recentCsvRoute, async (c) => {
     const { id } = c.req.valid("param");
-    return csv(c, id, streams.recent(id, c.req.valid("query")), true);
+    return csv(c, id, await streams.recent(id, c.req.valid("query")), true);
   });
 
-  app.openapi(forecastRoute, (c) => {
+  app.openapi(forecastRoute, async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(forecastJson(streams.forecast(id, c.req.valid("query").horizon)), 200);
+    return c.json(forecastJson(await streams.forecast(id, c.req.valid("query").horizon)), 200);
   });
 
-  app.openapi(crossingRoute, (c) => {
+  app.openapi(crossingRoute, async (c) => {
     const action = c.get("action");
     const { id } = c.req.valid("param");
     const q = c.req.valid("query");
@@ -443,7 +449,7 @@ export function streamRoutes({ streams, alerts }: StreamsDeps): OpenAPIHono<ApiE
     const [direction, x] = q.above !== undefined
       ? ["above" as const, q.above]
       : ["below" as const, q.below!];
-    return c.json(crossingJson(streams.crossing(id, target, x, direction)), 200);
+    return c.json(crossingJson(await streams.crossing(id, target, x, direction)), 200);
   });
 
   app.openapi(anomaliesRoute, async (c) => {

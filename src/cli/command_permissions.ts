@@ -59,6 +59,17 @@ export const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
   "ack",
 ]);
 
+/**
+ * forecastd's own modules and presets, from a checkout: the daemon's shard
+ * workers load them, and Deno checks a worker's modules against the read
+ * permission (docs/scaling.md). None for a compiled binary, which holds them.
+ */
+export const MODULE_DIRS: string[] = new URL(import.meta.url).protocol === "file:"
+  ? [new URL("../", import.meta.url), new URL("../../models", import.meta.url)].map((u) =>
+    decodeURIComponent(u.pathname).replace(/\/$/, "")
+  )
+  : [];
+
 /** V8's flag for the daemon (docs/deployment.md, "Memory"). */
 export const V8_FLAGS = "--v8-flags=--optimize-for-size";
 
@@ -83,7 +94,7 @@ export function commandPermissions(input: PermissionsInput): CommandPermissions 
           V8_FLAGS,
           "--allow-net",
           "--allow-env",
-          allow("read", [...p.dirs, ...p.files]),
+          allow("read", [...p.dirs, ...p.files, ...MODULE_DIRS]),
           allow("write", p.dirs),
         ],
       };

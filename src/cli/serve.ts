@@ -8,7 +8,8 @@
 import { type Config, DEFAULT_CONFIG, formatConfig, kvIsRemote, kvPath } from "../config/mod.ts";
 import { createLogger, print, stdoutIsLog } from "../log.ts";
 import { Store } from "../store/store.ts";
-import { Service } from "../service/service.ts";
+import { retryLocked } from "../shard/locked_kv_retry.ts";
+import { makeService } from "./make_service.ts";
 import { type Mqtt, MqttConfigError, startMqtt } from "../ingest/mqtt.ts";
 import { hostPort } from "../ingest/broker.ts";
 import { type DemoSource, startDemoSource } from "../ingest/demo_source.ts";
@@ -78,14 +79,17 @@ export async function serve(args: string[]): Promise<number> {
   });
   // from here on a signal stops the daemon gracefully (once it has started)
   const stopped = waitForSignal(log);
-  const kv = await Deno.openKv(kvPath(cfg)).catch((e) => {
-    lock.release();
-    throw cfg.kvUrl === null || e instanceof Deno.errors.NotCapable ? e : new UsageError(
-      `Cannot start forecastd: the KV Connect server of --kv-url must open the database with ` +
-        `the token of DENO_KV_ACCESS_TOKEN (${e instanceof Error ? e.message : e}): current ` +
-        `value is ${maskUrlPassword(cfg.kvUrl)}`,
-    );
-  });
+  // every shard worker holds a handle on this file too: writes wait out each other
+  const kv = retryLocked(
+    await Deno.openKv(kvPath(cfg)).catch((e) => {
+      lock.release();
+      throw cfg.kvUrl === null || e instanceof Deno.errors.NotCapable ? e : new UsageError(
+        `Cannot start forecastd: the KV Connect server of --kv-url must open the database with ` +
+          `the token of DENO_KV_ACCESS_TOKEN (${e instanceof Error ? e.message : e}): current ` +
+          `value is ${maskUrlPassword(cfg.kvUrl)}`,
+      );
+    }),
+  );
   let kvOpen = true;
   const store = new Store(kv, {
     alertRetention: {
@@ -98,22 +102,7 @@ export async function serve(args: string[]): Promise<number> {
   const swept = await store.sweep(kvIsRemote(cfg) ? {} : { staleAfterMs: 0 });
   log.debug("store.swept", { ...swept });
   await store.pruneAlerts();
-  const service = new Service({
-    store,
-    log,
-    options: {
-      maxStreams: cfg.maxStreams,
-      defaultPreset: cfg.defaultPreset,
-      checkpointEvery: cfg.checkpointEvery,
-      checkpointSeconds: cfg.checkpointSeconds,
-      maxValuesPerStream: cfg.maxValuesPerStream,
-      maxNameLength: cfg.maxNameLength,
-      maxAbsValue: cfg.maxAbsValue,
-      maxValueSpreads: cfg.maxValueSpreads,
-      maxQueuedReadings: cfg.maxQueuedReadings,
-      shedAfterMs: cfg.shedAfterMs,
-    },
-  });
+  const { service, local, workers } = makeService(cfg, store, kvPath(cfg), log);
   // a rejected promise nobody handled is logged and counted; the daemon goes on
   const unguard = guardUnhandledRejections(log, () => service.counters.unhandledRejections++);
   await service.load();
@@ -185,8 +174,8 @@ export async function serve(args: string[]): Promise<number> {
   const status: MqttStatus | null = client
     ? startMqttStatus({ client: mqtt.source?.client ?? client, topic: cfg.statusTopic, log })
     : null;
-  const forecasts: MqttForecasts | null = client && (cfg.mqttForecasts || cfg.haDiscovery)
-    ? startMqttForecasts(service, {
+  const forecasts: MqttForecasts | null = client && local && (cfg.mqttForecasts || cfg.haDiscovery)
+    ? startMqttForecasts(local, {
       client,
       log,
       topicPrefix: cfg.forecastTopicPrefix,
@@ -222,6 +211,7 @@ export async function serve(args: string[]): Promise<number> {
   const shutdownSignal = new AbortController();
   const app = createApp({
     service,
+    workers,
     log,
     version: VERSION,
     readiness: () => ({ kv: kvOpen, broker: mqtt.connected() }),

@@ -531,6 +531,13 @@ export const configSchema = z.strictObject({
     description: "most readings waiting to be taken; an HTTP or WebSocket message beyond it is " +
       "answered 503 (retry later), MQTT waits",
   }),
+  workers: int(0, 256).nullable().default(null).register(configMeta, {
+    flag: "--workers",
+    arg: "N",
+    env: "FORECASTD_WORKERS",
+    description: "worker threads the streams are sharded over (a stream always on one); unset: " +
+      "one per core; 0: every stream on the main thread (docs/scaling.md)",
+  }),
   shedAfterMs: int(0, 3_600_000).default(250).register(configMeta, {
     flag: "--shed-after-ms",
     arg: "MS",

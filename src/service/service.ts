@@ -20,16 +20,10 @@
  *   the daemon.
  */
 import type { Logger } from "../log.ts";
-import {
-  MAX_NAME_LENGTH,
-  MAX_VALUES_DEFAULT,
-  MAX_VALUES_LIMIT,
-  nameProblem,
-  type Reading,
-  valueCountProblem,
-} from "../domain/reading.ts";
-import type { AlertRecord, Store } from "../store/store.ts";
-import { Engine } from "../stream/engine.ts";
+import type { Reading } from "../domain/reading.ts";
+import type { Store } from "../store/store.ts";
+import type { Engine, EngineCounters } from "../stream/engine.ts";
+import type { Application, StreamHorizonStats } from "./application.ts";
 import { ReadingError, type StreamModel } from "../stream/stream.ts";
 import type { AlertEvent, StoredAlert } from "../domain/alert.ts";
 import type { AlertFilter, AlertSource, AlertSubscriber } from "../alerts/alert_source.ts";
@@ -40,286 +34,34 @@ import type {
   Rejection,
   Source,
 } from "../ingest/ingest_sink.ts";
-import { showValue } from "../domain/show_value.ts";
-import { getPreset, type Preset } from "../stream/preset.ts";
-import { VALUE_BOUNDS_DEFAULTS } from "../stream/value_bounds.ts";
 import { AlertHub } from "./alert_hub.ts";
+import { AlertHistory, storedAlert } from "./alert_history.ts";
+import type { ServiceDeps } from "./service_deps.ts";
 import { RecentRejects, type RejectEntry } from "./recent_rejects.ts";
-import {
-  keepRecent,
-  RECENT_CAPACITY,
-  type RecentQuery,
-  type RecentReading,
-  RecentReadings,
-} from "./recent_readings.ts";
+import { keepRecent, type RecentQuery, RecentReadings } from "./recent_readings.ts";
 import { AlertWriter } from "./alert_writer.ts";
 import { CheckpointScheduler } from "./checkpoint_scheduler.ts";
 import { IngestQueue, QueueFullError } from "./ingest_queue.ts";
 import { TrainingShedder } from "./training_shedder.ts";
-import {
-  type Crossing,
-  streamCrossing,
-  type StreamForecast,
-  streamForecast,
-  type StreamSummary,
-  streamSummary,
-} from "./stream_views.ts";
+import { ReadingRows } from "./reading_rows.ts";
+import { newCounters, type ServiceCounters } from "./service_counters.ts";
+import { ServiceError } from "./service_error.ts";
+import { resolveServiceOptions, type ServiceOptions } from "./service_options.ts";
+import type { StreamRecent, StreamRecord, StreamSpec } from "./stream_record.ts";
+import { StreamRegistry } from "./stream_registry.ts";
+import type { Crossing, StreamForecast, StreamSummary } from "./stream_views.ts";
+import { logObservation } from "./observation_log.ts";
 
 export type { Crossing, HorizonAccuracy, StreamForecast, StreamSummary } from "./stream_views.ts";
-
-/**
- * How far after now a stream's newest reading may lie in a checkpoint: as
- * far as the sources take a reading's time (a day, src/ingest/timestamp.ts).
- */
-export const MAX_FUTURE_MS = 86_400_000;
-
-/** What a stream is, as stored in KV and shown by the API. */
-export interface StreamRecord {
-  id: string;
-  preset: string;
-  columns: string[];
-  targets: string[];
-  /** Sampling period in ms, or null: the interval between the first two readings. */
-  periodMs: number | null;
-  frozen: boolean;
-  createdAt: number;
-  /** Time of the last reading the model learned from, ms (null before). */
-  updatedAt: number | null;
-}
-
-/** How a stream may be created or changed through the API. */
-export interface StreamSpec {
-  preset?: string;
-  columns?: string[];
-  targets?: string[];
-  periodMs?: number | null;
-  frozen?: boolean;
-}
+export { MAX_FUTURE_MS } from "./stream_record.ts";
+export type { StreamRecent, StreamRecord, StreamSpec } from "./stream_record.ts";
+export { ServiceError, type ServiceErrorKind } from "./service_error.ts";
+export type { ServiceCounters } from "./service_counters.ts";
+export { resolveServiceOptions, SERVICE_DEFAULTS, type ServiceOptions } from "./service_options.ts";
+export type { ServiceDeps } from "./service_deps.ts";
+export { storedAlert } from "./alert_history.ts";
 
 export type { IngestResult, Refusal, RejectEntry, Rejection, Source };
-
-/**
- * What kind of request a ServiceError refuses: `invalid` (the request itself
- * is wrong), `not_found` (it names a stream or alert that does not exist),
- * `conflict` (it cannot be done in the present state: a limit reached, no
- * reading yet), `unavailable` (not now: the queue is full, or forecastd is
- * shutting down; the caller may retry later). The API maps each kind to its
- * HTTP status.
- */
-export type ServiceErrorKind = "invalid" | "not_found" | "conflict" | "unavailable";
-
-/**
- * A request the caller can fix, what kind of failure it is and, for a
- * reading it refuses, the reason the reading is counted under (default
- * `too_many_streams` for a conflict, `bad_stream` otherwise).
- */
-export class ServiceError extends Error {
-  readonly kind: ServiceErrorKind;
-  readonly reason: string | undefined;
-  constructor(kind: ServiceErrorKind, message: string, reason?: string) {
-    super(message);
-    this.name = "ServiceError";
-    this.kind = kind;
-    this.reason = reason;
-  }
-}
-
-/** Counters for /metrics. */
-export interface ServiceCounters {
-  readings: Record<Source, number>;
-  rejects: Record<string, number>;
-  /** Stream checkpoints saved. */
-  checkpoints: number;
-  /** Saves (or stream snapshots) that failed; each is retried. */
-  checkpointFailures: number;
-  /** Deno KV commits made by checkpoint saves. */
-  checkpointCommits: number;
-  /** Readings taken while their stream already had `checkpointEvery` unsaved (saves failing). */
-  readingsBeyondLossBound: number;
-  alertsStored: number;
-  alertFailures: number;
-  /** Readings taken without learning from them, because of overload. */
-  trainingShed: number;
-  /** LSTM updates made up in idle time for shed readings. */
-  trainingCaughtUp: number;
-  /** Rejected promises nobody handled (counted by the daemon's guard, not the service). */
-  unhandledRejections: number;
-  /**
-   * Every change made before this time (ms, the service's clock) is saved:
-   * when the oldest change not yet in a saved checkpoint was made, or now
-   * when every change is saved.
-   */
-  readonly checkpointedAt: number;
-}
-
-/** The service's settings; every field has the default it names. */
-export interface ServiceOptions {
-  /** Most streams at once: a new stream beyond it is refused. Default 1000. */
-  maxStreams?: number;
-  /** Preset of a stream created without one. Default "default". */
-  defaultPreset?: string;
-  /**
-   * The crash-loss bound: at most this many readings of a stream are not in
-   * its saved checkpoint (a save starts at half of it). Default 500.
-   */
-  checkpointEvery?: number;
-  /** Every changed stream is saved this often, seconds. Default 60. */
-  checkpointSeconds?: number;
-  /** First retry of a failed save or alert write after this, doubling up to 60 s; ms. Default 1000. */
-  retryMs?: number;
-  /** Most readings waiting in the queue; an HTTP or WebSocket batch beyond it is refused. Default 50,000. */
-  maxQueuedReadings?: number;
-  /** Readings waiting longer than this, ms, are taken without learning (overload). Default 250. */
-  shedAfterMs?: number;
-  /** Longest run of work before the service yields to the event loop, ms. Default 10. */
-  sliceMs?: number;
-  /**
-   * Readings kept in memory per stream, each with the forecast made for it,
-   * for `recent()` (the dashboard's chart); 0 keeps none. Default 288 (a day
-   * of 5-minute readings).
-   */
-  recentReadings?: number;
-  /**
-   * Most values one stream may have (1 … 256): a stream of more is refused,
-   * created by a reading (reason `too_many_values`) or by `put`. Default 64.
-   */
-  maxValuesPerStream?: number;
-  /**
-   * Longest stream id or value name of a new stream (1 … 128 characters;
-   * the alphabet is src/domain/reading.ts's): a longer one is refused
-   * (reason `bad_name`). Default 128.
-   */
-  maxNameLength?: number;
-  /** Largest |value| a reading may hold; a larger one is refused (`out_of_range`). Default 1e15. */
-  maxAbsValue?: number;
-  /**
-   * How far beyond the range of a value's past values a new one may lie, in
-   * widths of that range; a farther one is refused (`out_of_range`) unless
-   * it persists (see src/stream/value_bounds.ts). Default 1e6.
-   */
-  maxValueSpreads?: number;
-}
-
-/** A stream's last readings, as {@link Service.recent} gives them. */
-export interface StreamRecent {
-  /** The stream's targets, in order. */
-  targets: string[];
-  /** Readings kept per stream at most (0: none are kept). */
-  capacity: number;
-  /** Oldest first. */
-  readings: RecentReading[];
-}
-
-/** The defaults of ServiceOptions. */
-export const SERVICE_DEFAULTS: Readonly<Required<ServiceOptions>> = Object.freeze({
-  maxStreams: 1000,
-  defaultPreset: "default",
-  checkpointEvery: 500,
-  checkpointSeconds: 60,
-  retryMs: 1000,
-  maxQueuedReadings: 50_000,
-  shedAfterMs: 250,
-  sliceMs: 10,
-  recentReadings: RECENT_CAPACITY,
-  maxValuesPerStream: MAX_VALUES_DEFAULT,
-  maxNameLength: MAX_NAME_LENGTH,
-  maxAbsValue: VALUE_BOUNDS_DEFAULTS.maxAbs,
-  maxValueSpreads: VALUE_BOUNDS_DEFAULTS.maxSpreads,
-});
-
-/** Applies the defaults and checks every option; throws naming the first bad one. */
-export function resolveServiceOptions(options: ServiceOptions = {}): Required<ServiceOptions> {
-  const o: Required<ServiceOptions> = { ...SERVICE_DEFAULTS };
-  for (const [k, v] of Object.entries(options)) {
-    if (v !== undefined) (o as Record<string, unknown>)[k] = v;
-  }
-  for (const k of ["maxStreams", "checkpointEvery", "maxQueuedReadings"] as const) {
-    if (!Number.isSafeInteger(o[k]) || o[k] < 1) {
-      throw new RangeError(
-        `Cannot create service: ${k} must be a positive integer: current value is ${
-          showValue(o[k])
-        }`,
-      );
-    }
-  }
-  for (const k of ["checkpointSeconds", "retryMs", "sliceMs"] as const) {
-    if (typeof o[k] !== "number" || !(o[k] > 0) || o[k] === Infinity) {
-      throw new RangeError(
-        `Cannot create service: ${k} must be a positive number: current value is ${
-          showValue(o[k])
-        }`,
-      );
-    }
-  }
-  if (!Number.isSafeInteger(o.recentReadings) || o.recentReadings < 0) {
-    throw new RangeError(
-      `Cannot create service: recentReadings must be an integer of at least 0: current value is ${
-        showValue(o.recentReadings)
-      }`,
-    );
-  }
-  for (
-    const [k, max] of [
-      ["maxValuesPerStream", MAX_VALUES_LIMIT],
-      ["maxNameLength", MAX_NAME_LENGTH],
-    ] as const
-  ) {
-    if (!Number.isInteger(o[k]) || o[k] < 1 || o[k] > max) {
-      throw new RangeError(
-        `Cannot create service: ${k} must be an integer from 1 to ${max}: current value is ${
-          showValue(o[k])
-        }`,
-      );
-    }
-  }
-  for (const k of ["maxAbsValue", "maxValueSpreads"] as const) {
-    if (typeof o[k] !== "number" || !(o[k] > 0 && o[k] <= 1e30)) {
-      throw new RangeError(
-        `Cannot create service: ${k} must be a positive number of at most 1e+30: current value is ${
-          showValue(o[k])
-        }`,
-      );
-    }
-  }
-  if (typeof o.shedAfterMs !== "number" || !(o.shedAfterMs >= 0)) {
-    throw new RangeError(
-      `Cannot create service: shedAfterMs must be a number >= 0 (Infinity: never shed): current value is ${
-        showValue(o.shedAfterMs)
-      }`,
-    );
-  }
-  return o;
-}
-
-/** Counters at zero; `checkpointedAt` asks `checkpointedAt()`. */
-function newCounters(checkpointedAt: () => number): ServiceCounters {
-  return {
-    readings: { mqtt: 0, ws: 0, http: 0, demo: 0 },
-    rejects: {},
-    checkpoints: 0,
-    checkpointFailures: 0,
-    checkpointCommits: 0,
-    readingsBeyondLossBound: 0,
-    alertsStored: 0,
-    alertFailures: 0,
-    trainingShed: 0,
-    trainingCaughtUp: 0,
-    unhandledRejections: 0,
-    get checkpointedAt(): number {
-      return checkpointedAt();
-    },
-  };
-}
-
-/** Everything the service needs. */
-export interface ServiceDeps {
-  store: Store;
-  log: Logger;
-  /** Its settings (see ServiceOptions for the defaults). */
-  options?: ServiceOptions;
-  /** The clock, ms since the epoch: a new stream's createdAt, acknowledgements. Default Date.now. */
-  now?: () => number;
-}
 
 /** How one batch of readings went, as the queue works through it. */
 interface BatchResult extends IngestResult {
@@ -327,10 +69,12 @@ interface BatchResult extends IngestResult {
 }
 
 /** The daemon's core: the ingest sink of the sources, the alert source of the channels. */
-export class Service implements AlertSource, IngestSink {
-  readonly engine = new Engine();
+export class Service implements Application, AlertSource, IngestSink {
   readonly hub = new AlertHub();
-  readonly records = new Map<string, StreamRecord>();
+  /** The models, one per stream. */
+  readonly engine: Engine;
+  /** The streams' records, by id. */
+  readonly records: Map<string, StreamRecord>;
   /** See {@link ServiceCounters.checkpointedAt}; set in the constructor. */
   readonly #checkpointedAt = () => this.#checkpoints.oldestUnsaved() ?? this.#now();
   readonly counters: ServiceCounters = newCounters(() => this.#checkpointedAt());
@@ -341,13 +85,15 @@ export class Service implements AlertSource, IngestSink {
   readonly #checkpoints: CheckpointScheduler;
   readonly #queue: IngestQueue<Reading, BatchResult>;
   readonly #alerts: AlertWriter;
-  /** A reading's values in column order, one buffer per stream model. */
-  readonly #rows = new WeakMap<StreamModel, Float64Array>();
+  readonly #registry: StreamRegistry;
+  readonly #rows = new ReadingRows();
   /** The last refusals of each source, for GET /v1/rejects. */
   readonly #refusals = new RecentRejects();
   /** The last readings of each stream with the forecasts made for them; null when none are kept. */
   readonly #recent: RecentReadings | null;
   readonly #shedder: TrainingShedder;
+  readonly #history: AlertHistory;
+  readonly #watch: (id: string, record: StreamRecord | null) => void;
   #closing = false;
 
   constructor(deps: ServiceDeps) {
@@ -356,9 +102,21 @@ export class Service implements AlertSource, IngestSink {
       ? new RecentReadings({ capacity: this.#options.recentReadings })
       : null;
     this.#store = deps.store;
+    this.#history = new AlertHistory(deps.store, deps.now ?? Date.now);
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
     const o = this.#options;
+    this.#registry = new StreamRegistry({
+      store: deps.store,
+      log: deps.log,
+      options: o,
+      now: this.#now,
+      room: deps.room,
+      release: deps.release,
+    });
+    this.#watch = deps.watch ?? (() => {});
+    this.engine = this.#registry.engine;
+    this.records = this.#registry.records;
     const retry = { minMs: o.retryMs, maxMs: Math.max(o.retryMs, 60_000) };
     this.#checkpoints = new CheckpointScheduler({
       store: deps.store,
@@ -388,47 +146,18 @@ export class Service implements AlertSource, IngestSink {
           (err) => this.#log.warn("alert.subscriber_failed", { error: err }),
         ),
     }, { retry });
-    this.engine.onAlert((e) => this.#alerts.push(this.#alertOf(e)));
+    const raise = deps.raise ?? ((e: AlertEvent) => this.#alerts.push(e));
+    this.engine.onAlert((e) => raise(this.#alertOf(e)));
   }
 
   /**
-   * Restores every stream from the store; call once before serving. A
-   * checkpoint that cannot be restored (damaged, of another shape, or
-   * holding values a healthy stream cannot: src/stream/restore_check.ts) is
-   * refused with its reason (`stream.restore_failed`) and its stream starts
-   * fresh under its record, rather than dead; it is saved anew at the next
-   * checkpoint. A stream whose record cannot be built is left out.
+   * Restores every stream from the store whose id `owns` picks (default:
+   * all; a shard worker picks its own); call once before serving (see
+   * StreamRegistry.load: a checkpoint that cannot be restored starts its
+   * stream fresh, saved anew at the next checkpoint).
    */
-  async load(): Promise<void> {
-    for (const id of await this.#store.listStreams()) {
-      let stream: StreamModel;
-      let rec: StreamRecord | null;
-      try {
-        rec = await this.#store.getConfig<StreamRecord>(id);
-        if (!rec) continue;
-        stream = this.#build(rec);
-      } catch (e) {
-        this.engine.delete(id);
-        this.#log.error("stream.restore_failed", { stream: id, error: e, action: "left out" });
-        continue;
-      }
-      this.records.set(id, rec);
-      try {
-        const bytes = await this.#store.loadCheckpoint(id);
-        // a newest reading later than any reading may be would refuse every reading
-        if (bytes) stream.restore(bytes, { latestTs: this.#now() + MAX_FUTURE_MS });
-      } catch (e) {
-        this.#log.error("stream.restore_failed", {
-          stream: id,
-          error: e,
-          action: "the stream starts fresh",
-        });
-        this.engine.delete(id);
-        this.#build(rec);
-        rec.updatedAt = null;
-        this.#checkpoints.changed(id);
-      }
-    }
+  async load(owns?: (id: string) => boolean): Promise<void> {
+    await this.#registry.load((id) => this.#checkpoints.changed(id), owns);
     this.#log.info("streams.loaded", { streams: this.records.size });
   }
 
@@ -437,104 +166,10 @@ export class Service implements AlertSource, IngestSink {
     this.#checkpoints.start();
   }
 
-  #preset(name: string): Preset {
-    try {
-      return getPreset(name);
-    } catch (e) {
-      throw new ServiceError("invalid", (e as Error).message);
-    }
-  }
-
-  #build(rec: StreamRecord): StreamModel {
-    const stream = this.engine.create(rec.id, {
-      preset: this.#preset(rec.preset),
-      columns: rec.columns,
-      targets: rec.targets,
-      periodMs: rec.periodMs ?? undefined,
-      bounds: { maxAbs: this.#options.maxAbsValue, maxSpreads: this.#options.maxValueSpreads },
-    });
-    stream.frozen = rec.frozen;
-    return stream;
-  }
-
-  /** Throws an invalid ServiceError unless `rec` fits one KV value (the store's limit). */
-  #checkSize(rec: StreamRecord, action: string): void {
-    const size = this.#store.configBytes(rec);
-    const max = this.#store.options.commitLimits.maxValueBytes;
-    if (size > max) {
-      throw new ServiceError(
-        "invalid",
-        `Cannot ${action} "${rec.id}": its configuration must serialise to at most ${max} bytes: current size is ${size} (use fewer or shorter value names)`,
-      );
-    }
-  }
-
-  /**
-   * Throws a ServiceError (invalid, with the reason a refused reading is
-   * counted under) unless the id, the columns and the targets keep the
-   * daemon's limits: `maxNameLength`, `maxValuesPerStream`.
-   */
-  #checkLimits(action: string, id: string | null, columns: string[], targets?: string[]): void {
-    const { maxNameLength, maxValuesPerStream } = this.#options;
-    const refuse = (reason: string, what: string, problem: string, value: string) => {
-      const limit = problem.startsWith("must be at most") ? " (maxNameLength)" : "";
-      throw new ServiceError(
-        "invalid",
-        `Cannot ${action}: ${what} ${problem}${limit}: current value is ${showValue(value)}`,
-        reason,
-      );
-    };
-    if (id !== null) {
-      const problem = nameProblem(id, maxNameLength);
-      if (problem) refuse("bad_name", "its id", problem, id);
-    }
-    for (const name of [...columns, ...(targets ?? [])]) {
-      const problem = nameProblem(name, maxNameLength);
-      if (problem) refuse("bad_name", "value name", problem, name);
-    }
-    const count = valueCountProblem(columns.length, maxValuesPerStream);
-    if (count) {
-      throw new ServiceError(
-        "invalid",
-        `Cannot ${action}: ${id === null ? "'columns'" : "its values"} ${count}` +
-          `${columns.length > maxValuesPerStream ? " (maxValuesPerStream)" : ""}: ` +
-          `current count is ${columns.length}`,
-        "too_many_values",
-      );
-    }
-  }
-
   #create(id: string, spec: StreamSpec & { columns: string[] }, fromReading = false): StreamModel {
-    const action = `create stream ${JSON.stringify(id)}`;
-    if (fromReading) this.#checkLimits(action, id, spec.columns);
-    else this.#checkLimits(action, id, spec.columns, spec.targets);
-    if (this.records.size >= this.#options.maxStreams) {
-      throw new ServiceError(
-        "conflict",
-        `Cannot create stream "${id}": at most ${this.#options.maxStreams} streams are allowed (maxStreams): current count is ${this.records.size}`,
-      );
-    }
-    const rec: StreamRecord = {
-      id,
-      preset: spec.preset ?? this.#options.defaultPreset,
-      columns: spec.columns,
-      targets: spec.targets ?? spec.columns,
-      periodMs: spec.periodMs ?? null,
-      frozen: spec.frozen ?? false,
-      createdAt: this.#now(),
-      updatedAt: null,
-    };
-    this.#checkSize(rec, "create stream");
-    let stream: StreamModel;
-    try {
-      stream = this.#build(rec);
-    } catch (e) {
-      if (e instanceof ServiceError) throw e;
-      throw new ServiceError("invalid", (e as Error).message);
-    }
-    this.records.set(id, rec);
+    const stream = this.#registry.create(id, spec, fromReading);
     this.#checkpoints.changed(id);
-    this.#log.info("stream.created", { stream: id, preset: rec.preset, columns: rec.columns });
+    this.#watch(id, this.records.get(id)!);
     return stream;
   }
 
@@ -576,30 +211,12 @@ export class Service implements AlertSource, IngestSink {
     try {
       let stream = this.engine.get(r.stream);
       if (!stream) stream = this.#create(r.stream, { columns: Object.keys(r.values) }, true);
-      const cols = stream.columns;
-      // the values in column order, into a buffer kept per stream (no allocation per reading)
-      let row = this.#rows.get(stream);
-      if (!row) this.#rows.set(stream, row = new Float64Array(cols.length));
-      let given = 0;
-      for (const k in r.values) if (Object.hasOwn(r.values, k)) given++;
-      let fits = given === cols.length;
-      for (let i = 0; fits && i < cols.length; i++) {
-        const v = r.values[cols[i]];
-        if (v === undefined) fits = false;
-        // a typed array would take null as 0 and true as 1: anything but a
-        // number goes in as NaN, which the engine rejects as not_finite
-        else row[i] = typeof v === "number" ? v : NaN;
-      }
-      if (!fits) {
+      let row: Float64Array;
+      try {
+        row = this.#rows.of(stream, r);
+      } catch (e) {
         this.reject("missing_value"); // the engine counts only what reaches it
-        throw new ReadingError(
-          "missing_value",
-          `Cannot ingest reading for "${r.stream}": its values must be exactly ${
-            JSON.stringify(cols)
-          } (the stream's columns): current values are ${
-            JSON.stringify(Object.keys(r.values))
-          }; send all of a stream's values in one message, or use one stream per value`,
-        );
+        throw e;
       }
       // the forecast made for this reading, kept beside it for recent()
       const made = this.#recent ? stream.forecast(1) : null;
@@ -612,24 +229,7 @@ export class Service implements AlertSource, IngestSink {
       );
       if (this.#shedder.owes(r.stream, stream)) this.#queue.wake();
       if (this.#recent) keepRecent(this.#recent, stream, r.ts, row, made, obs.gap);
-      if (obs.periodWarning) {
-        const w = obs.periodWarning;
-        this.#log.warn("stream.gaps", {
-          stream: r.stream,
-          message: `${Math.round(w.gapShare * 100)}% of the recent readings of "${r.stream}" ` +
-            `came after a gap: its ${w.source} period is ${w.periodMs} ms, its readings come ` +
-            `every ${w.observedMs} ms (the median of the recent intervals)` +
-            (w.source === "configured" ? "; set periodMs to null to estimate it" : ""),
-          periodMs: w.periodMs,
-          periodSource: w.source,
-          observedPeriodMs: w.observedMs,
-          gapShare: w.gapShare,
-        });
-      }
-      if (obs.recovered) {
-        // the divergence guard re-initialised part of the model (src/stream/divergence_guard.ts)
-        this.#log.warn("stream.recovered", { stream: r.stream, parts: obs.recovered });
-      }
+      logObservation(this.#log, r.stream, obs);
       if (obs.learned) this.records.get(r.stream)!.updatedAt = r.ts;
       this.#checkpoints.changed(r.stream, 1);
       this.counters.readings[result.source]++;
@@ -689,6 +289,16 @@ export class Service implements AlertSource, IngestSink {
     return s && Number.isFinite(s.lastTs) ? s.lastTs : null;
   }
 
+  /** What the models did: readings scored and learned from, time spent, recoveries. */
+  get learning(): Readonly<Omit<EngineCounters, "rejects">> {
+    return this.engine.counters;
+  }
+
+  /** Every stream's accuracy by horizon. */
+  *horizonStats(): Iterable<StreamHorizonStats> {
+    for (const [id, stream] of this.engine.streams) yield { stream: id, horizons: stream.stats() };
+  }
+
   /** Rejected readings by reason, from the sources, the service and the engine. */
   rejects(): Record<string, number> {
     const out = { ...this.counters.rejects };
@@ -711,17 +321,12 @@ export class Service implements AlertSource, IngestSink {
 
   /** A stream's record and model summary. */
   summary(id: string): StreamSummary {
-    const rec = this.records.get(id);
-    const s = this.engine.get(id);
-    if (!rec || !s) {
-      throw new ServiceError("not_found", `Cannot find stream: id must exist: "${id}" is unknown`);
-    }
-    return streamSummary(rec, s);
+    return this.#registry.summary(id);
   }
 
   /** Every stream's summary, by id. */
   list(): StreamSummary[] {
-    return [...this.records.keys()].sort().map((id) => this.summary(id));
+    return this.#registry.list();
   }
 
   /** Creates a stream, or changes one (preset, targets or period rebuild its model). */
@@ -736,47 +341,12 @@ export class Service implements AlertSource, IngestSink {
       }
       this.#create(id, { ...spec, columns: spec.columns });
     } else {
-      const rebuild = (spec.preset !== undefined && spec.preset !== rec.preset) ||
-        (spec.columns !== undefined &&
-          JSON.stringify(spec.columns) !== JSON.stringify(rec.columns)) ||
-        (spec.targets !== undefined &&
-          JSON.stringify(spec.targets) !== JSON.stringify(rec.targets)) ||
-        (spec.periodMs !== undefined && spec.periodMs !== rec.periodMs);
-      if (spec.columns !== undefined || spec.targets !== undefined) {
-        this.#checkLimits(
-          `change stream ${JSON.stringify(id)}`,
-          null,
-          spec.columns ?? rec.columns,
-          spec.targets,
-        );
-      }
-      const next: StreamRecord = {
-        ...rec,
-        preset: spec.preset ?? rec.preset,
-        columns: spec.columns ?? rec.columns,
-        targets: spec.targets ?? (spec.columns ?? rec.targets),
-        periodMs: spec.periodMs === undefined ? rec.periodMs : spec.periodMs,
-        frozen: spec.frozen ?? rec.frozen,
-      };
-      this.#checkSize(next, "change stream");
-      if (rebuild) {
-        const old = this.engine.get(id)!;
-        this.engine.delete(id);
-        try {
-          this.#build(next);
-        } catch (e) {
-          this.engine.streams.set(id, old);
-          if (e instanceof ServiceError) throw e;
-          throw new ServiceError("invalid", (e as Error).message);
-        }
-        next.updatedAt = null;
+      const { next, rebuilt } = this.#registry.change(rec, spec);
+      if (rebuilt) {
         this.#recent?.forget(id);
         this.#shedder.forget(id);
-        this.#log.info("stream.rebuilt", { stream: id, preset: next.preset });
-      } else {
-        this.engine.get(id)!.frozen = next.frozen;
       }
-      this.records.set(id, next);
+      this.#watch(id, next);
       this.#checkpoints.changed(id);
     }
     // answered once saved (or once the save failed: it is retried, and the stream is in memory)
@@ -787,8 +357,8 @@ export class Service implements AlertSource, IngestSink {
   /** Deletes a stream and everything stored of it (its alert history stays). */
   async delete(id: string): Promise<boolean> {
     if (!this.records.has(id)) return false;
-    this.records.delete(id);
-    this.engine.delete(id);
+    this.#registry.forget(id);
+    this.#watch(id, null);
     this.#recent?.forget(id);
     this.#checkpoints.forget(id);
     this.#shedder.forget(id);
@@ -821,42 +391,12 @@ export class Service implements AlertSource, IngestSink {
 
   /** The forecast from the newest reading, up to `horizon` steps. */
   forecast(id: string, horizon?: number): StreamForecast {
-    const s = this.engine.get(id);
-    if (!s) {
-      throw new ServiceError("not_found", `Cannot forecast: stream must exist: "${id}" is unknown`);
-    }
-    const f = s.forecast(horizon ?? s.Hm);
-    if (!f) {
-      throw new ServiceError(
-        "conflict",
-        `Cannot forecast "${id}": the stream must have a reading first: current count is 0`,
-      );
-    }
-    return streamForecast(this.records.get(id)!, s, f);
+    return this.#registry.forecast(id, horizon);
   }
 
   /** When the forecast of `target` is expected to cross `x` (above or below). */
   crossing(id: string, target: string, x: number, direction: "above" | "below"): Crossing {
-    const s = this.engine.get(id);
-    if (!s) {
-      throw new ServiceError("not_found", `Cannot forecast: stream must exist: "${id}" is unknown`);
-    }
-    if (!s.targets.includes(target)) {
-      throw new ServiceError(
-        "invalid",
-        `Cannot compute crossing: 'target' must be one of ${
-          JSON.stringify(s.targets)
-        }: current value is "${target}"`,
-      );
-    }
-    const f = s.forecast();
-    if (!f) {
-      throw new ServiceError(
-        "conflict",
-        `Cannot forecast "${id}": the stream must have a reading first: current count is 0`,
-      );
-    }
-    return streamCrossing(s, f, target, x, direction);
+    return this.#registry.crossing(id, target, x, direction);
   }
 
   // ---- checkpoints --------------------------------------------------------
@@ -922,17 +462,13 @@ export class Service implements AlertSource, IngestSink {
   // ---- alerts -------------------------------------------------------------
 
   /** Stored alerts matching `filter`, in id order (see {@link AlertSource}). */
-  async listAlerts(filter: AlertFilter): Promise<StoredAlert[]> {
-    return (await this.#store.listAlerts(filter)).map(storedAlert);
+  listAlerts(filter: AlertFilter): Promise<StoredAlert[]> {
+    return this.#history.list(filter);
   }
 
   /** The stored alert `id` (16 digits); a ServiceError (not_found) when there is none. */
-  async alert(id: string): Promise<StoredAlert> {
-    const record = await this.#store.getAlert(id);
-    if (!record) {
-      throw new ServiceError("not_found", `Cannot get alert: id must exist: "${id}" is unknown`);
-    }
-    return storedAlert(record);
+  alert(id: string): Promise<StoredAlert> {
+    return this.#history.get(id);
   }
 
   /** Adds a live alert subscriber (see {@link AlertSource}). */
@@ -946,24 +482,7 @@ export class Service implements AlertSource, IngestSink {
   }
 
   /** Acknowledges the stored alert `id` once (a second time keeps the first `acknowledgedAt`). */
-  async acknowledge(id: string): Promise<StoredAlert> {
-    const record = await this.#store.acknowledgeAlert(id, this.#now());
-    const a = record && storedAlert(record);
-    if (!a) {
-      throw new ServiceError(
-        "not_found",
-        `Cannot acknowledge alert: id must exist: "${id}" is unknown`,
-      );
-    }
-    return a;
+  acknowledge(id: string): Promise<StoredAlert> {
+    return this.#history.acknowledge(id);
   }
-}
-
-/**
- * An alert as the store holds it, as the alert it is: the store keeps the
- * events this service appended (an {@link AlertEvent} with `time` and
- * `state`) and gives them back with their id.
- */
-function storedAlert(record: AlertRecord): StoredAlert {
-  return record as unknown as StoredAlert;
 }

@@ -2,12 +2,16 @@ import assert from "node:assert/strict";
 import {
   commandPermissions,
   missingPermissionMessage,
+  MODULE_DIRS,
   shellQuote,
   splitCommand,
   V8_FLAGS,
 } from "../../src/cli/command_permissions.ts";
 import { launchArgs, MAIN } from "../../src/cli/launch.ts";
 import { OPTIONS } from "../../src/config/mod.ts";
+
+/** forecastd's modules and presets, which serve reads besides its own paths (its shard workers load them). */
+const MODULES = MODULE_DIRS.map((d) => `,${d}`).join("");
 
 /** commandPermissions over in-memory files. */
 function perms(
@@ -29,19 +33,26 @@ Deno.test("serve gets the network, the environment, and its data directory alone
   const expected = {
     command: "serve",
     daemon: true,
-    flags: [V8_FLAGS, "--allow-net", "--allow-env", "--allow-read=./data", "--allow-write=./data"],
+    flags: [
+      V8_FLAGS,
+      "--allow-net",
+      "--allow-env",
+      `--allow-read=./data${MODULES}`,
+      "--allow-write=./data",
+    ],
   };
   assert.deepEqual(perms([]), expected);
   assert.deepEqual(perms(["serve"]), expected);
   assert.deepEqual(perms(["--port", "9000"]), expected);
   assert.deepEqual(perms(["serve", "--data-dir", "/var/lib/forecastd"]).flags.slice(3), [
-    "--allow-read=/var/lib/forecastd",
+    `--allow-read=/var/lib/forecastd${MODULES}`,
     "--allow-write=/var/lib/forecastd",
   ]);
   assert.deepEqual(perms(["serve", "--demo"], { FORECASTD_DATA_DIR: "/srv/f" }).flags.slice(3), [
-    "--allow-read=/srv/f",
+    `--allow-read=/srv/f${MODULES}`,
     "--allow-write=/srv/f",
   ]);
+  assert.deepEqual(MODULE_DIRS.map((d) => d.split("/").slice(-1)[0]), ["src", "models"]);
 });
 
 Deno.test("serve reads the --config file and every file its options name, from wherever they come", () => {
@@ -52,11 +63,11 @@ Deno.test("serve reads the --config file and every file its options name, from w
   });
   assert.deepEqual(p.flags.slice(3), [
     "--allow-read=/var/lib/forecastd,/etc/forecastd/config.json,/etc/tls/cert.pem," +
-    "/etc/tls/key.pem,/etc/mqtt/ca.pem",
+    `/etc/tls/key.pem,/etc/mqtt/ca.pem${MODULES}`,
     "--allow-write=/var/lib/forecastd",
   ]);
   const fromEnv = perms([], { FORECASTD_CONFIG: "f.json" }, { "f.json": {} });
-  assert.equal(fromEnv.flags[3], "--allow-read=./data,f.json");
+  assert.equal(fromEnv.flags[3], `--allow-read=./data,f.json${MODULES}`);
 });
 
 Deno.test("every option whose argument is a FILE is granted reading, and a DIR reading and writing", () => {
@@ -67,7 +78,7 @@ Deno.test("every option whose argument is a FILE is granted reading, and a DIR r
   const args = [...files, ...dirs].flatMap((o) => [o.flag, `/x/${o.key}`]);
   const [, , , read, write] = perms(args).flags;
   assert.deepEqual(
-    read.slice("--allow-read=".length).split(",").sort(),
+    read.slice("--allow-read=".length).split(",").filter((p) => !MODULE_DIRS.includes(p)).sort(),
     [...files, ...dirs].map((o) => `/x/${o.key}`).sort(),
   );
   assert.equal(write, "--allow-write=/x/dataDir");
@@ -177,7 +188,7 @@ Deno.test("launchArgs() runs main.ts with the project's deno.json and the comman
     V8_FLAGS,
     "--allow-net",
     "--allow-env",
-    "--allow-read=/srv/f",
+    `--allow-read=/srv/f${MODULES}`,
     "--allow-write=/srv/f",
     MAIN,
     "--data-dir",
@@ -209,7 +220,9 @@ Deno.test("missingPermissionMessage() names the permission and two command lines
       'access to "READABLE_STREAM", run again with the --allow-env flag. Run it as\n' +
       "  deno task start serve --data-dir 'my dir'\n" +
       "which grants what the command needs and nothing more, or as\n" +
-      `  deno run ${V8_FLAGS} --allow-net --allow-env '--allow-read=my dir' ` +
+      `  deno run ${V8_FLAGS} --allow-net --allow-env ${
+        shellQuote(`--allow-read=my dir${MODULES}`)
+      } ` +
       "'--allow-write=my dir' main.ts serve --data-dir 'my dir'",
   );
 });

@@ -17,6 +17,7 @@ import {
   streamWithReadings,
   withTempDir,
 } from "../e2e/_daemon.ts";
+import { MODULE_DIRS } from "../../src/cli/command_permissions.ts";
 
 /** A Node wrapper that runs its arguments and forwards SIGINT and SIGTERM, as npx does. */
 const NODE_WRAPPER = `const { spawn } = require("node:child_process");
@@ -97,7 +98,11 @@ Deno.test({
         const started = d.log.find((e) => e.event === "forecastd.starting")!;
         assert.equal(started.dataDir, dataDir);
         const args = await commandLine(Number(started.pid));
-        assert.ok(args.includes(` --allow-read=${dataDir} --allow-write=${dataDir} `), args);
+        const modules = MODULE_DIRS.map((d) => `,${d}`).join("");
+        assert.ok(
+          args.includes(` --allow-read=${dataDir}${modules} --allow-write=${dataDir} `),
+          args,
+        );
         assert.equal(args.match(/--allow-(read|write)\b/g)?.length, 2, args);
         assert.ok(!/--allow-(run|sys|ffi|all)|\s-A\s/.test(args), args);
         await feed(d);

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ROOT } from "../e2e/_daemon.ts";
+import { MODULE_DIRS } from "../../src/cli/command_permissions.ts";
 import { shellWords } from "../docs/_code_blocks.ts";
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -39,7 +40,8 @@ Deno.test("deno run main.ts serve without permissions names the permission and a
   ]);
   assert.equal(
     lines[3],
-    "  deno run --v8-flags=--optimize-for-size --allow-net --allow-env --allow-read=./data " +
+    "  deno run --v8-flags=--optimize-for-size --allow-net --allow-env " +
+      `--allow-read=./data${MODULE_DIRS.map((d) => `,${d}`).join("")} ` +
       "--allow-write=./data main.ts serve --print-config --port 9000",
   );
   assert.equal(lines.length, 4);

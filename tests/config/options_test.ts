@@ -83,6 +83,7 @@ Deno.test("each option can be set through its flag and its variable", () => {
     checkpointSeconds: "5",
     maxQueuedReadings: "8",
     shedAfterMs: "9",
+    workers: "3",
     "alertRetention.maxEvents": "6",
     "alertRetention.maxAgeDays": "7",
     webhooks: "https://h.example",

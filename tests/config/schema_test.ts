@@ -58,6 +58,7 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     checkpointSeconds: 60,
     maxQueuedReadings: 50_000,
     shedAfterMs: 250,
+    workers: null,
     alertRetention: { maxEvents: 10_000, maxAgeDays: 30 },
     webhooks: [],
     demo: false,

@@ -63,7 +63,8 @@ export function daemonPermissions(dataDir: string): string[] {
   return [
     "--allow-net=127.0.0.1",
     "--allow-env",
-    `--allow-read=${dataDir}`,
+    // the shard workers load their modules with the read permission
+    `--allow-read=${dataDir},${ROOT}src,${ROOT}models`,
     `--allow-write=${dataDir}`,
   ];
 }
@@ -88,7 +89,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1", ...opts.env },
+    // two shard workers whatever the machine's cores (the option's default is one per core)
+    env: { NO_COLOR: "1", FORECASTD_WORKERS: "2", ...opts.env },
   }).spawn();
 
   const log: LogEntry[] = [];

@@ -50,6 +50,11 @@ async function serveBundle(dir: string, deno: string[], startMs: number) {
     // the WebAssembly kernels come with the bundle (a module of the graph, no file read)
     const starting = d.log.find((e) => e.event === "forecastd.starting");
     assert.equal(starting?.kernels, "wasm", JSON.stringify(starting));
+    // a bundle holds no worker module: the streams run on the main thread, and it says so
+    assert.ok(
+      d.log.some((e) => e.event === "shard.disabled" && /bundle/.test(String(e.message))),
+      "shard.disabled is logged, naming the bundle",
+    );
     const readings = Array.from({ length: 30 }, (_, i) => ({
       ts: Date.UTC(2025, 5, 2) + i * 300_000,
       value: 21 + Math.sin(i / 5),

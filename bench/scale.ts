@@ -1,0 +1,476 @@
+/**
+ * Scale benchmark of the sharded daemon (not part of the test suite): the
+ * real `main.ts serve` as a child process on 127.0.0.1, fed through its
+ * embedded broker by MQTT.js clients (QoS 1, one reading per message,
+ * `sensors/s{k}/v`), several connections as several devices would be.
+ *
+ *   deno run --allow-run --allow-net=127.0.0.1 --allow-read --allow-write=/tmp --allow-env \
+ *     bench/scale.ts --part=capacity [--streams=100] [--preset=default] [--per-stream=100] \
+ *     [--workers=1,2] [--rounds=3] [--connections=8]
+ *   ... bench/scale.ts --part=latency [--streams=100] [--preset=default] [--workers=2] \
+ *     [--rate=1000] [--seconds=20] [--sample-every=50]
+ *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2]
+ *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000]
+ *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
+ *     [--minutes=3]
+ *
+ * - capacity: warm up (one reading per stream), then publish `per-stream`
+ *   readings per stream as fast as the connections take them, with
+ *   shedding off (--shed-after-ms 3600000, so every reading is trained);
+ *   readings/s = readings / time until forecastd_readings_total and
+ *   forecastd_training_steps_total rose by all of them, nothing rejected.
+ *   The worker counts are alternated round by round (1, 2, 1, 2, ...), the
+ *   median of each is kept: the machine is shared. Also the daemon's RSS
+ *   and CPU µs per reading.
+ * - latency: at `rate` readings/s for `seconds`, one reading in
+ *   `sample-every` is followed by polling its stream's forecast until its
+ *   origin is that reading's time: publish-to-forecast p50 and p99, ms.
+ * - restart: `streams` streams get 20 readings each over HTTP, the daemon
+ *   stops (SIGTERM: final save), starts again on the same data directory:
+ *   time from the start until every stream answers its forecast; RSS.
+ * - healthz: the worst wait of GET /healthz polled every 5 ms while one HTTP
+ *   batch of `batch` readings is taken.
+ * - footprint: `streams` streams at 1 reading/s each for `minutes`, at the
+ *   default checkpoint cadence: RSS per stream (over an empty daemon), CPU
+ *   µs per reading, KV bytes per stream (the data directory's files), and
+ *   bytes written to disk (/proc/<pid>/io write_bytes) per hour, per stream.
+ *
+ * One `RESULT {json}` line per measurement on stdout, progress on stderr.
+ */
+import mqtt from "mqtt";
+import { type Daemon, startDaemon } from "../tests/e2e/_daemon.ts";
+import {
+  exitOnFlagError,
+  integer,
+  integerList,
+  parseFlags,
+  positive,
+  someOf,
+  text,
+} from "./args.ts";
+import { emitResult, median, quantile } from "./stats.ts";
+
+const PARTS = ["capacity", "latency", "restart", "healthz", "footprint"] as const;
+const f = exitOnFlagError(() =>
+  parseFlags(Deno.args, {
+    part: someOf(PARTS),
+    streams: integer(100),
+    preset: text("a preset name", "default"),
+    "per-stream": integer(100),
+    workers: integerList([1, 2], 0, 64),
+    rounds: integer(3),
+    connections: integer(8),
+    rate: positive(1000),
+    seconds: positive(20),
+    "sample-every": integer(50),
+    batch: integer(10_000),
+    minutes: positive(3),
+  }, "Cannot parse scale flags")
+);
+
+const START = Date.UTC(2025, 5, 2);
+const STEP = 300_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (m: string) => console.error(m);
+
+function proc(pid: number, name: string): string {
+  const out = new Deno.Command("cat", { args: [`/proc/${pid}/${name}`], stderr: "null" })
+    .outputSync();
+  return new TextDecoder().decode(out.stdout);
+}
+/** The machine's 1-minute load average (others' tests run here too). */
+function loadavg(): number {
+  const out = new Deno.Command("cat", { args: ["/proc/loadavg"] }).outputSync();
+  return Number(new TextDecoder().decode(out.stdout).split(" ")[0]);
+}
+/** The resident set of the daemon and its threads, MiB. */
+const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(proc(pid, "status"))![1]) / 1024;
+const cpuSeconds = (pid: number) => {
+  const s = proc(pid, "stat");
+  const x = s.slice(s.lastIndexOf(")") + 2).split(" ");
+  return (Number(x[11]) + Number(x[12])) / 100;
+};
+const writeBytes = (pid: number) => Number(/^write_bytes:\s+(\d+)/m.exec(proc(pid, "io"))![1]);
+
+async function metrics(d: Daemon): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const line of (await (await fetch(`${d.http}/metrics`)).text()).split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const i = line.lastIndexOf(" ");
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+async function counts(d: Daemon) {
+  const m = await metrics(d);
+  let rejected = 0;
+  for (const [k, v] of m) if (k.startsWith("forecastd_rejected_readings_total")) rejected += v;
+  return {
+    readings: m.get('forecastd_readings_total{source="mqtt"}') ?? 0,
+    trained: m.get("forecastd_training_steps_total") ?? 0,
+    shed: m.get("forecastd_training_shed_total") ?? 0,
+    rejected,
+  };
+}
+
+/**
+ * Waits until `target` more readings were taken than `base`, and as many
+ * trained unless `takenOnly` (a stream's first reading trains nothing); the
+ * ms it took from t0.
+ */
+async function caughtUp(
+  d: Daemon,
+  base: Awaited<ReturnType<typeof counts>>,
+  target: number,
+  t0: number,
+  takenOnly = false,
+  timeoutMs = 600_000,
+) {
+  for (;;) {
+    const c = await counts(d);
+    const trained = takenOnly || c.trained - base.trained >= target;
+    if (c.readings - base.readings >= target && trained) {
+      return { ms: performance.now() - t0, c };
+    }
+    if (performance.now() - t0 > timeoutMs) throw new Error(`not caught up: ${JSON.stringify(c)}`);
+    await sleep(20);
+  }
+}
+
+async function daemon(dataDir: string, workers: number, extra: string[] = []): Promise<Daemon> {
+  return await startDaemon({
+    dataDir,
+    args: [
+      "--workers",
+      String(workers),
+      "--default-preset",
+      f.preset,
+      "--max-streams",
+      String(f.streams + 10),
+      "--max-body-bytes",
+      "100000000",
+      "--max-queued-readings",
+      "1000000",
+      // the API's limit on new streams per client and minute (the restart part creates them over HTTP)
+      "--new-streams-per-minute",
+      "100000",
+      ...extra,
+    ],
+    env: { FORECASTD_WORKERS: String(workers) },
+    startMs: 120_000,
+  });
+}
+
+/** Publishes reading n of stream k on one of the clients; resolves when acknowledged. */
+function publish(c: mqtt.MqttClient, k: number, n: number): Promise<void> {
+  const value = Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) / 1000;
+  return new Promise((res, rej) =>
+    c.publish(
+      `sensors/s${k}/v`,
+      `{"value":${value},"ts":${START + n * STEP}}`,
+      { qos: 1 },
+      (e) => e ? rej(e) : res(),
+    )
+  );
+}
+
+async function clients(d: Daemon, n: number): Promise<mqtt.MqttClient[]> {
+  return await Promise.all(
+    Array.from(
+      { length: n },
+      (_, i) =>
+        mqtt.connectAsync(d.mqttUrl, { clientId: `scale-${i}-${Date.now()}`, reconnectPeriod: 0 }),
+    ),
+  );
+}
+
+async function withDaemon<T>(
+  workers: number,
+  extra: string[],
+  fn: (d: Daemon, dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "forecastd-scale-" });
+  const d = await daemon(dir, workers, extra);
+  try {
+    return await fn(d, dir);
+  } finally {
+    await d.stop("SIGTERM");
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Every stream's readings [from, to), stream by stream in turn, over the connections. */
+async function feed(cs: mqtt.MqttClient[], streams: number, from: number, to: number) {
+  // connection j carries streams j, j + C, ...: a stream's readings stay on one connection, in order
+  await Promise.all(cs.map(async (c, j) => {
+    const pending: Promise<void>[] = [];
+    for (let n = from; n < to; n++) {
+      for (let k = j; k < streams; k += cs.length) pending.push(publish(c, k, n));
+      if (pending.length > 2000) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
+  }));
+}
+
+async function capacity(): Promise<void> {
+  const order: number[] = [];
+  for (let r = 0; r < f.rounds; r++) order.push(...f.workers);
+  const rates = new Map<number, number[]>();
+  for (const w of order) {
+    const load = loadavg();
+    await withDaemon(w, ["--shed-after-ms", "3600000"], async (d) => {
+      const cs = await clients(d, f.connections);
+      try {
+        let base = await counts(d);
+        await feed(cs, f.streams, 0, 1);
+        await caughtUp(d, base, f.streams, performance.now(), true);
+        base = await counts(d);
+        const cpu0 = cpuSeconds(d.pid);
+        const total = f.streams * f["per-stream"];
+        const t0 = performance.now();
+        await feed(cs, f.streams, 1, 1 + f["per-stream"]);
+        const { ms, c } = await caughtUp(d, base, total, t0);
+        const rate = total / (ms / 1000);
+        (rates.get(w) ?? rates.set(w, []).get(w)!).push(rate);
+        const result = {
+          part: "capacity",
+          workers: w,
+          streams: f.streams,
+          preset: f.preset,
+          readings: total,
+          seconds: Math.round(ms) / 1000,
+          readingsPerSecond: Math.round(rate),
+          rejected: c.rejected - base.rejected,
+          shed: c.shed - base.shed,
+          cpuUsPerReading: Math.round((cpuSeconds(d.pid) - cpu0) / total * 1e6),
+          rssMiB: Math.round(rssMiB(d.pid)),
+          loadavg1: load,
+        };
+        emitResult(result);
+        log(JSON.stringify(result));
+      } finally {
+        await Promise.all(cs.map((c) => c.endAsync()));
+      }
+    });
+  }
+  const med = [...rates].map(([w, r]) => ({ workers: w, median: Math.round(median(r)) }));
+  const one = med.find((m) => m.workers === 1)?.median;
+  const two = med.find((m) => m.workers === 2)?.median;
+  emitResult({
+    part: "capacity-summary",
+    streams: f.streams,
+    preset: f.preset,
+    medians: med,
+    speedup: one && two ? Math.round((two / one) * 100) / 100 : null,
+  });
+}
+
+async function latency(): Promise<void> {
+  const w = f.workers.at(-1)!;
+  await withDaemon(w, [], async (d) => {
+    const cs = await clients(d, f.connections);
+    try {
+      const base = await counts(d);
+      await feed(cs, f.streams, 0, 1);
+      await caughtUp(d, base, f.streams, performance.now(), true);
+      const total = Math.round(f.rate * f.seconds);
+      const lat: Promise<number>[] = [];
+      const t0 = performance.now();
+      for (let i = 0; i < total; i++) {
+        const due = t0 + (i / f.rate) * 1000;
+        if (performance.now() < due) await sleep(due - performance.now());
+        const k = i % f.streams;
+        const n = 1 + Math.floor(i / f.streams);
+        const sent = performance.now();
+        const acked = publish(cs[k % cs.length], k, n);
+        if (i % f["sample-every"] === 0) {
+          lat.push(acked.then(async () => {
+            const origin = new Date(START + n * STEP).toISOString();
+            for (;;) {
+              const r = await fetch(`${d.http}/v1/streams/s${k}/forecast`);
+              const body = await r.json();
+              if (r.status === 200 && body.origin >= origin) return performance.now() - sent;
+              await sleep(2);
+            }
+          }));
+        }
+      }
+      const ms = (await Promise.all(lat)).sort((a, b) => a - b);
+      const c = await counts(d);
+      emitResult({
+        part: "latency",
+        workers: w,
+        streams: f.streams,
+        preset: f.preset,
+        rate: f.rate,
+        samples: ms.length,
+        p50Ms: Math.round(quantile(ms, 0.5) * 10) / 10,
+        p99Ms: Math.round(quantile(ms, 0.99) * 10) / 10,
+        taken: c.readings - base.readings,
+        trained: c.trained - base.trained,
+        shed: c.shed - base.shed,
+        rejected: c.rejected - base.rejected,
+        rssMiB: Math.round(rssMiB(d.pid)),
+        loadavg1: loadavg(),
+      });
+    } finally {
+      await Promise.all(cs.map((c) => c.endAsync()));
+    }
+  });
+}
+
+async function restart(): Promise<void> {
+  const w = f.workers.at(-1)!;
+  const dir = await Deno.makeTempDir({ prefix: "forecastd-scale-" });
+  try {
+    let d = await daemon(dir, w);
+    const readings = [];
+    for (let n = 0; n < 20; n++) {
+      for (let k = 0; k < f.streams; k++) {
+        readings.push({
+          stream: `s${k}`,
+          ts: START + n * STEP,
+          values: { v: 20 + Math.sin(n + k) },
+        });
+      }
+    }
+    // at most 10,000 readings per request (the API's limit)
+    for (let i = 0; i < readings.length; i += 10_000) {
+      const r = await fetch(`${d.http}/v1/readings`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(readings.slice(i, i + 10_000)),
+      });
+      if (r.status !== 200) throw new Error(`batch: ${r.status} ${await r.text()}`);
+      await r.body?.cancel();
+    }
+    await d.stop("SIGTERM");
+    const t0 = performance.now();
+    d = await daemon(dir, w);
+    const banner = performance.now() - t0;
+    try {
+      await Promise.all(Array.from({ length: f.streams }, async (_, k) => {
+        const res = await fetch(`${d.http}/v1/streams/s${k}/forecast`);
+        await res.body?.cancel();
+        if (res.status !== 200) throw new Error(`s${k}: ${res.status}`);
+      }));
+      const all = performance.now() - t0;
+      emitResult({
+        part: "restart",
+        workers: w,
+        streams: f.streams,
+        preset: f.preset,
+        startedMs: Math.round(banner),
+        everyStreamForecastsMs: Math.round(all),
+        rssMiB: Math.round(rssMiB(d.pid)),
+        loadavg1: loadavg(),
+      });
+    } finally {
+      await d.stop("SIGTERM");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function healthz(): Promise<void> {
+  const w = f.workers.at(-1)!;
+  await withDaemon(w, [], async (d) => {
+    const readings = Array.from({ length: f.batch }, (_, i) => ({
+      stream: `h${i % 4}`,
+      ts: START + Math.floor(i / 4) * STEP,
+      values: { v: 20 + Math.sin(i / 40) },
+    }));
+    let done = false;
+    const t0 = performance.now();
+    const batch = fetch(`${d.http}/v1/readings`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(readings),
+    }).then(async (r) => {
+      await r.body?.cancel();
+      done = true;
+      return r.status;
+    });
+    const waits: number[] = [];
+    while (!done) {
+      const s = performance.now();
+      const r = await fetch(`${d.http}/healthz`);
+      await r.body?.cancel();
+      waits.push(performance.now() - s);
+      await sleep(5);
+    }
+    const status = await batch;
+    waits.sort((a, b) => a - b);
+    emitResult({
+      part: "healthz",
+      workers: w,
+      batch: f.batch,
+      status,
+      batchMs: Math.round(performance.now() - t0),
+      polls: waits.length,
+      p50Ms: Math.round(quantile(waits, 0.5) * 10) / 10,
+      maxMs: Math.round(waits.at(-1)! * 10) / 10,
+      loadavg1: loadavg(),
+    });
+  });
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let n = 0;
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile) n += (await Deno.stat(`${dir}/${e.name}`)).size;
+  }
+  return n;
+}
+
+async function footprint(): Promise<void> {
+  const w = f.workers.at(-1)!;
+  const empty = await withDaemon(w, [], async (d) => {
+    await sleep(3000);
+    return rssMiB(d.pid);
+  });
+  await withDaemon(w, [], async (d, dir) => {
+    const cs = await clients(d, f.connections);
+    try {
+      const base = await counts(d);
+      await feed(cs, f.streams, 0, 1);
+      await caughtUp(d, base, f.streams, performance.now(), true);
+      const cpu0 = cpuSeconds(d.pid);
+      const wb0 = writeBytes(d.pid);
+      const t0 = performance.now();
+      const seconds = Math.round(f.minutes * 60);
+      for (let s = 1; s <= seconds; s++) {
+        const due = t0 + s * 1000;
+        await feed(cs, f.streams, s, s + 1);
+        if (performance.now() < due) await sleep(due - performance.now());
+      }
+      const elapsed = (performance.now() - t0) / 1000;
+      const c = await counts(d);
+      const readings = c.readings - base.readings - f.streams;
+      const written = writeBytes(d.pid) - wb0;
+      const rss = rssMiB(d.pid);
+      emitResult({
+        part: "footprint",
+        workers: w,
+        streams: f.streams,
+        preset: f.preset,
+        seconds: Math.round(elapsed),
+        keptUp: c.readings - base.readings >= f.streams * (seconds + 1) && c.shed === base.shed,
+        rssMiB: Math.round(rss),
+        emptyRssMiB: Math.round(empty),
+        rssBytesPerStream: Math.round((rss - empty) * 1048576 / f.streams),
+        cpuUsPerReading: Math.round((cpuSeconds(d.pid) - cpu0) / readings * 1e6),
+        kvBytesPerStream: Math.round(await dirBytes(dir) / f.streams),
+        writtenBytesPerStreamPerHour: Math.round(written / elapsed * 3600 / f.streams),
+        loadavg1: loadavg(),
+      });
+    } finally {
+      await Promise.all(cs.map((c) => c.endAsync()));
+    }
+  });
+}
+
+const run = { capacity, latency, restart, healthz, footprint };
+for (const p of f.part) await run[p]();

@@ -1,0 +1,32 @@
+/** What the service is made of: its store, log, settings and clock, and the hooks a shard worker sets. */
+import type { Logger } from "../log.ts";
+import type { AlertEvent } from "../domain/alert.ts";
+import type { Store } from "../store/store.ts";
+import type { ServiceOptions } from "./service_options.ts";
+import type { StreamRecord } from "./stream_record.ts";
+
+/** Everything the service needs. */
+export interface ServiceDeps {
+  store: Store;
+  log: Logger;
+  /** Its settings (see ServiceOptions for the defaults). */
+  options?: ServiceOptions;
+  /** The clock, ms since the epoch: a new stream's createdAt, acknowledgements. Default Date.now. */
+  now?: () => number;
+  /**
+   * Where the alert events of the streams go. Default: this service's own
+   * alert writer (stored, then fanned out to its subscribers). A shard
+   * worker hands them to the main thread's writer instead.
+   */
+  raise?: (event: AlertEvent) => void;
+  /** Told of every stream created or changed (its record) and deleted (null). Default none. */
+  watch?: (id: string, record: StreamRecord | null) => void;
+  /**
+   * Takes a place for a new stream among the daemon's maxStreams: null when
+   * it got one, else the count of streams to name in the refusal. Default:
+   * this service's own count. `release(id)` gives the place back (a stream
+   * deleted, or one whose creation failed after its place was taken).
+   */
+  room?: (id: string) => number | null;
+  release?: (id: string) => void;
+}

@@ -1,0 +1,137 @@
+/**
+ * The service's settings: what each one does, its default, and the check
+ * that refuses a bad value before anything starts.
+ */
+import { MAX_NAME_LENGTH, MAX_VALUES_DEFAULT, MAX_VALUES_LIMIT } from "../domain/reading.ts";
+import { showValue } from "../domain/show_value.ts";
+import { VALUE_BOUNDS_DEFAULTS } from "../stream/value_bounds.ts";
+import { RECENT_CAPACITY } from "./recent_readings.ts";
+
+/** The service's settings; every field has the default it names. */
+export interface ServiceOptions {
+  /** Most streams at once: a new stream beyond it is refused. Default 1000. */
+  maxStreams?: number;
+  /** Preset of a stream created without one. Default "default". */
+  defaultPreset?: string;
+  /**
+   * The crash-loss bound: at most this many readings of a stream are not in
+   * its saved checkpoint (a save starts at half of it). Default 500.
+   */
+  checkpointEvery?: number;
+  /** Every changed stream is saved this often, seconds. Default 60. */
+  checkpointSeconds?: number;
+  /** First retry of a failed save or alert write after this, doubling up to 60 s; ms. Default 1000. */
+  retryMs?: number;
+  /** Most readings waiting in the queue; an HTTP or WebSocket batch beyond it is refused. Default 50,000. */
+  maxQueuedReadings?: number;
+  /** Readings waiting longer than this, ms, are taken without learning (overload). Default 250. */
+  shedAfterMs?: number;
+  /** Longest run of work before the service yields to the event loop, ms. Default 10. */
+  sliceMs?: number;
+  /**
+   * Readings kept in memory per stream, each with the forecast made for it,
+   * for `recent()` (the dashboard's chart); 0 keeps none. Default 288 (a day
+   * of 5-minute readings).
+   */
+  recentReadings?: number;
+  /**
+   * Most values one stream may have (1 … 256): a stream of more is refused,
+   * created by a reading (reason `too_many_values`) or by `put`. Default 64.
+   */
+  maxValuesPerStream?: number;
+  /**
+   * Longest stream id or value name of a new stream (1 … 128 characters;
+   * the alphabet is src/domain/reading.ts's): a longer one is refused
+   * (reason `bad_name`). Default 128.
+   */
+  maxNameLength?: number;
+  /** Largest |value| a reading may hold; a larger one is refused (`out_of_range`). Default 1e15. */
+  maxAbsValue?: number;
+  /**
+   * How far beyond the range of a value's past values a new one may lie, in
+   * widths of that range; a farther one is refused (`out_of_range`) unless
+   * it persists (see src/stream/value_bounds.ts). Default 1e6.
+   */
+  maxValueSpreads?: number;
+}
+
+/** The defaults of ServiceOptions. */
+export const SERVICE_DEFAULTS: Readonly<Required<ServiceOptions>> = Object.freeze({
+  maxStreams: 1000,
+  defaultPreset: "default",
+  checkpointEvery: 500,
+  checkpointSeconds: 60,
+  retryMs: 1000,
+  maxQueuedReadings: 50_000,
+  shedAfterMs: 250,
+  sliceMs: 10,
+  recentReadings: RECENT_CAPACITY,
+  maxValuesPerStream: MAX_VALUES_DEFAULT,
+  maxNameLength: MAX_NAME_LENGTH,
+  maxAbsValue: VALUE_BOUNDS_DEFAULTS.maxAbs,
+  maxValueSpreads: VALUE_BOUNDS_DEFAULTS.maxSpreads,
+});
+
+/** Applies the defaults and checks every option; throws naming the first bad one. */
+export function resolveServiceOptions(options: ServiceOptions = {}): Required<ServiceOptions> {
+  const o: Required<ServiceOptions> = { ...SERVICE_DEFAULTS };
+  for (const [k, v] of Object.entries(options)) {
+    if (v !== undefined) (o as Record<string, unknown>)[k] = v;
+  }
+  for (const k of ["maxStreams", "checkpointEvery", "maxQueuedReadings"] as const) {
+    if (!Number.isSafeInteger(o[k]) || o[k] < 1) {
+      throw new RangeError(
+        `Cannot create service: ${k} must be a positive integer: current value is ${
+          showValue(o[k])
+        }`,
+      );
+    }
+  }
+  for (const k of ["checkpointSeconds", "retryMs", "sliceMs"] as const) {
+    if (typeof o[k] !== "number" || !(o[k] > 0) || o[k] === Infinity) {
+      throw new RangeError(
+        `Cannot create service: ${k} must be a positive number: current value is ${
+          showValue(o[k])
+        }`,
+      );
+    }
+  }
+  if (!Number.isSafeInteger(o.recentReadings) || o.recentReadings < 0) {
+    throw new RangeError(
+      `Cannot create service: recentReadings must be an integer of at least 0: current value is ${
+        showValue(o.recentReadings)
+      }`,
+    );
+  }
+  for (
+    const [k, max] of [
+      ["maxValuesPerStream", MAX_VALUES_LIMIT],
+      ["maxNameLength", MAX_NAME_LENGTH],
+    ] as const
+  ) {
+    if (!Number.isInteger(o[k]) || o[k] < 1 || o[k] > max) {
+      throw new RangeError(
+        `Cannot create service: ${k} must be an integer from 1 to ${max}: current value is ${
+          showValue(o[k])
+        }`,
+      );
+    }
+  }
+  for (const k of ["maxAbsValue", "maxValueSpreads"] as const) {
+    if (typeof o[k] !== "number" || !(o[k] > 0 && o[k] <= 1e30)) {
+      throw new RangeError(
+        `Cannot create service: ${k} must be a positive number of at most 1e+30: current value is ${
+          showValue(o[k])
+        }`,
+      );
+    }
+  }
+  if (typeof o.shedAfterMs !== "number" || !(o.shedAfterMs >= 0)) {
+    throw new RangeError(
+      `Cannot create service: shedAfterMs must be a number >= 0 (Infinity: never shed): current value is ${
+        showValue(o.shedAfterMs)
+      }`,
+    );
+  }
+  return o;
+}

@@ -1,0 +1,92 @@
+/**
+ * Readings as they cross from the main thread to a shard worker: columns of
+ * typed arrays (times, value offsets, value-name indices, values) and two
+ * small string tables (the batch's distinct stream ids and value names),
+ * moved with their buffers transferred, not copied. No JSON, and no object
+ * per reading on the way: a worker rebuilds the readings it takes.
+ *
+ * A value that is not a number goes over as NaN: the service takes any
+ * value that is not a number as NaN as well (the engine refuses it as
+ * `not_finite`), so the outcome is the same.
+ */
+import type { Reading } from "../domain/reading.ts";
+
+/** A batch of readings, by columns. */
+export interface ReadingBatch {
+  /** The distinct stream ids of the batch. */
+  streams: string[];
+  /** The distinct value names of the batch. */
+  names: string[];
+  /** Reading i's stream: an index into `streams` (n). */
+  stream: Uint32Array;
+  /** Reading i's time, ms since the epoch (n). */
+  ts: Float64Array;
+  /** Reading i's values are `value[start[i] .. start[i+1]]` (n + 1). */
+  start: Uint32Array;
+  /** Each value's name: an index into `names`. */
+  name: Uint32Array;
+  value: Float64Array;
+}
+
+/** The readings `readings[at[0]], readings[at[1]], …` as a batch, and the buffers to transfer. */
+export function encodeReadings(
+  readings: readonly Reading[],
+  at: ArrayLike<number>,
+): { batch: ReadingBatch; transfer: ArrayBuffer[] } {
+  const n = at.length;
+  const streams: string[] = [];
+  const streamIndex = new Map<string, number>();
+  const names: string[] = [];
+  const nameIndex = new Map<string, number>();
+  const stream = new Uint32Array(n);
+  const ts = new Float64Array(n);
+  const start = new Uint32Array(n + 1);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    for (const k in readings[at[i]].values) if (Object.hasOwn(readings[at[i]].values, k)) total++;
+  }
+  const name = new Uint32Array(total);
+  const value = new Float64Array(total);
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const r = readings[at[i]];
+    let s = streamIndex.get(r.stream);
+    if (s === undefined) {
+      streamIndex.set(r.stream, s = streams.length);
+      streams.push(r.stream);
+    }
+    stream[i] = s;
+    ts[i] = r.ts;
+    start[i] = v;
+    for (const k in r.values) {
+      if (!Object.hasOwn(r.values, k)) continue;
+      let j = nameIndex.get(k);
+      if (j === undefined) {
+        nameIndex.set(k, j = names.length);
+        names.push(k);
+      }
+      const x = r.values[k];
+      name[v] = j;
+      value[v++] = typeof x === "number" ? x : NaN;
+    }
+  }
+  start[n] = v;
+  return {
+    batch: { streams, names, stream, ts, start, name, value },
+    transfer: [stream.buffer, ts.buffer, start.buffer, name.buffer, value.buffer],
+  };
+}
+
+/** The readings of `batch`, in order (the inverse of encodeReadings). */
+export function decodeReadings(batch: ReadingBatch): Reading[] {
+  const out: Reading[] = new Array(batch.ts.length);
+  for (let i = 0; i < out.length; i++) {
+    // no prototype: a value named like an Object.prototype member is an own value
+    const values: Record<string, number> = Object.create(null);
+    for (let j = batch.start[i]; j < batch.start[i + 1]; j++) {
+      values[batch.names[batch.name[j]]] = batch.value[j];
+    }
+    out[i] = { stream: batch.streams[batch.stream[i]], ts: batch.ts[i], values };
+  }
+  return out;
+}

@@ -1,0 +1,248 @@
+/**
+ * The main thread's handle on one shard worker: starts it, sends it batches
+ * and calls and matches their replies, keeps its last counters, and when
+ * the worker dies (an error thrown out of its event loop) refuses what was
+ * in flight, logs it and starts a new worker that restores the shard's
+ * streams from their last checkpoints. Work handed in while the new worker
+ * loads waits for it.
+ */
+import type { Logger } from "../log.ts";
+import type { Source } from "../ingest/ingest_sink.ts";
+import type { StreamHorizonStats } from "../service/application.ts";
+import { type IngestResult, ServiceError, type StreamRecord } from "../service/service.ts";
+import type {
+  FromShard,
+  ShardError,
+  ShardInit,
+  ShardMethod,
+  ShardStats,
+  ToShard,
+} from "./shard_protocol.ts";
+import type { ReadingBatch } from "./reading_batch.ts";
+
+/** A worker's state, as /healthz shows it. */
+export interface WorkerHealth {
+  worker: number;
+  alive: boolean;
+  restarts: number;
+  streams: number;
+  lastCrash: { at: number; message: string } | null;
+}
+
+/** What the host tells its owner. */
+export interface ShardEvents {
+  /** An alert event a stream raised. */
+  alert(event: import("../domain/alert.ts").AlertEvent): void;
+  /** A stream's record changed (null: deleted). */
+  record(id: string, record: StreamRecord | null): void;
+  /** The worker (re)started with these streams. */
+  ready(records: StreamRecord[], last: Record<string, number>): void;
+  /** The newest reading time of streams a batch touched. */
+  last(last: Record<string, number>): void;
+  /** The worker died; it is being restarted. */
+  crashed(index: number, message: string): void;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(e: unknown): void;
+  readings: number;
+}
+
+/** A shard worker's error as the error it was. */
+export function errorFrom(e: ShardError): Error {
+  if (e.kind) return new ServiceError(e.kind, e.message, e.reason);
+  const err = new Error(e.message);
+  err.name = e.name;
+  return err;
+}
+
+/** One shard worker; see the module comment. */
+export class ShardHost {
+  readonly index: number;
+  /** Times the worker died and was started again. */
+  restarts = 0;
+  /** The last crash: when (ms since the epoch) and what, or null. */
+  lastCrash: { at: number; message: string } | null = null;
+  /** The worker's counters as it last sent them. */
+  stats: ShardStats | null = null;
+  /** Its streams' accuracy by horizon, as it last sent them. */
+  horizons: StreamHorizonStats[] = [];
+  readonly #init: Omit<ShardInit, "type">;
+  readonly #events: ShardEvents;
+  readonly #log: Logger;
+  readonly #url: URL;
+  readonly #pending = new Map<number, Pending>();
+  #worker: Worker | null = null;
+  #ready: Promise<void> = Promise.resolve();
+  #nextId = 1;
+  /** Readings sent and not yet answered. */
+  #inflight = 0;
+  #closed = false;
+
+  constructor(init: Omit<ShardInit, "type">, events: ShardEvents, log: Logger, url: URL) {
+    this.index = init.index;
+    this.#init = init;
+    this.#events = events;
+    this.#log = log;
+    this.#url = url;
+  }
+
+  /** Readings sent to the worker and not yet answered: its queue, as the main thread sees it. */
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  /** Whether the worker is up (not dead, not loading after a restart). */
+  alive = false;
+
+  /** Starts the worker; resolves once it has loaded its streams (rejects if it cannot). */
+  start(): Promise<void> {
+    const worker = new Worker(this.#url, { type: "module", name: `shard-${this.index}` });
+    this.#worker = worker;
+    this.#ready = new Promise<void>((resolve, reject) => {
+      worker.onmessage = (e: MessageEvent<FromShard>) => this.#receive(e.data, resolve, reject);
+      worker.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        const loaded = this.alive;
+        this.#crashed(worker, e.message, loaded);
+        if (!loaded) {
+          reject(new Error(`Cannot start shard worker ${this.index}: it died: ${e.message}`));
+        }
+      };
+    });
+    // a restart that fails is reported by #crashed; nobody else may await it
+    this.#ready.catch(() => {});
+    worker.postMessage({ type: "init", ...this.#init } satisfies ToShard);
+    return this.#ready;
+  }
+
+  #receive(m: FromShard, ready: () => void, failed: (e: unknown) => void): void {
+    switch (m.type) {
+      case "ready":
+        this.stats = m.stats;
+        this.alive = true;
+        this.#events.ready(m.records, m.last);
+        ready();
+        return;
+      case "failed":
+        this.#worker?.terminate();
+        this.#worker = null;
+        failed(errorFrom(m.error));
+        return;
+      case "alert":
+        this.#events.alert(m.event);
+        return;
+      case "record":
+        this.#events.record(m.id, m.record);
+        return;
+      case "stats":
+        this.stats = m.stats;
+        if (m.horizons) this.horizons = m.horizons;
+        return;
+      case "reply": {
+        this.stats = m.stats;
+        if (m.last) this.#events.last(m.last);
+        const p = this.#pending.get(m.id);
+        if (!p) return;
+        this.#pending.delete(m.id);
+        this.#inflight -= p.readings;
+        if (m.error) p.reject(errorFrom(m.error));
+        else p.resolve(m.value);
+      }
+    }
+  }
+
+  /**
+   * The worker died: refuse what was in flight, log, and start a new one if
+   * this one had loaded (one that dies while loading would die again).
+   */
+  #crashed(worker: Worker, message: string, loaded: boolean): void {
+    if (worker !== this.#worker) return;
+    worker.terminate();
+    this.#worker = null;
+    this.alive = false;
+    this.restarts++;
+    this.lastCrash = { at: Date.now(), message };
+    this.#log.error("shard.crashed", {
+      worker: this.index,
+      error: message,
+      inflight: this.#inflight,
+      action: loaded ? "restarting it from its streams' last checkpoints" : "none: it died loading",
+    });
+    const refused = new ServiceError(
+      "unavailable",
+      `Cannot finish the request: shard worker ${this.index} must be running: it died ` +
+        `(${message}) and restarts from its streams' last checkpoints; retry`,
+    );
+    for (const p of this.#pending.values()) p.reject(refused);
+    this.#pending.clear();
+    this.#inflight = 0;
+    this.#events.crashed(this.index, message);
+    if (!this.#closed && loaded) {
+      this.start().catch((e) =>
+        this.#log.error("shard.restart_failed", { worker: this.index, error: e })
+      );
+    }
+  }
+
+  #send(m: ToShard, readings: number, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    const down = (e: unknown) => {
+      throw new ServiceError(
+        "unavailable",
+        `Cannot finish the request: shard worker ${this.index} must be running: it could not ` +
+          `start (${(e as Error).message})`,
+      );
+    };
+    return this.#ready.then(() => {
+      const worker = this.#worker;
+      if (!worker) {
+        throw new ServiceError(
+          "unavailable",
+          `Cannot finish the request: shard worker ${this.index} must be running: it is stopped`,
+        );
+      }
+      return new Promise((resolve, reject) => {
+        this.#pending.set((m as { id: number }).id, { resolve, reject, readings });
+        this.#inflight += readings;
+        worker.postMessage(m, transfer);
+      });
+    }, down);
+  }
+
+  /** Hands a batch to the worker's service; resolves with how it went. */
+  ingest(batch: ReadingBatch, source: Source, transfer: ArrayBuffer[]): Promise<IngestResult> {
+    const id = this.#nextId++;
+    return this.#send(
+      { type: "ingest", id, source, batch },
+      batch.ts.length,
+      transfer,
+    ) as Promise<IngestResult>;
+  }
+
+  /** Calls a method of the worker's service. */
+  call<T>(method: ShardMethod, ...args: unknown[]): Promise<T> {
+    const id = this.#nextId++;
+    return this.#send({ type: "call", id, method, args }, 0) as Promise<T>;
+  }
+
+  /** Fault injection for the tests: makes the worker die. */
+  crash(): void {
+    this.#worker?.postMessage({ type: "crash" } satisfies ToShard);
+  }
+
+  /** Closes the worker's service (its final checkpoint), then ends the worker. */
+  async close(): Promise<boolean> {
+    this.#closed = true;
+    let saved = false;
+    try {
+      saved = await this.call<boolean>("close");
+    } catch (e) {
+      this.#log.error("shard.close_failed", { worker: this.index, error: e });
+    }
+    this.#worker?.terminate();
+    this.#worker = null;
+    this.alive = false;
+    return saved;
+  }
+}

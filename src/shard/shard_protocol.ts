@@ -1,0 +1,107 @@
+/**
+ * The messages between the main thread and a shard worker. The main thread
+ * sends `init` once, then `ingest` batches and `call`s, each with an id that
+ * its `reply` repeats; the worker also sends, unasked, the alert events its
+ * streams raise (`alert`), every change of a stream's record (`record`) and
+ * its counters once a second, with its streams' accuracy every 5 s
+ * (`stats`). Messages on one channel arrive in the order sent: an alert or
+ * a record change sent while a batch was taken arrives before that batch's
+ * reply.
+ */
+import type { AlertEvent } from "../domain/alert.ts";
+import type { LogFormat, LogLevel } from "../log.ts";
+import type { IngestResult, Source } from "../ingest/ingest_sink.ts";
+import type { StreamHorizonStats } from "../service/application.ts";
+import type { ServiceErrorKind, ServiceOptions, StreamRecord } from "../service/service.ts";
+import type { EngineCounters } from "../stream/engine.ts";
+import type { ReadingBatch } from "./reading_batch.ts";
+
+/** The service methods a `call` may name. */
+export type ShardMethod =
+  | "summary"
+  | "put"
+  | "delete"
+  | "forecast"
+  | "crossing"
+  | "recent"
+  | "checkpoint"
+  | "close";
+
+/** What a worker needs to start. */
+export interface ShardInit {
+  type: "init";
+  /** This worker's shard, and how many there are. */
+  index: number;
+  count: number;
+  /** The Deno KV file (or KV Connect URL) every worker opens. */
+  kvPath: string;
+  options: ServiceOptions;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /**
+   * The daemon's stream count, shared: [0] all streams, [1 + i] those of
+   * worker i (so a worker that dies can be taken out of the total).
+   */
+  streamCount: SharedArrayBuffer;
+}
+
+/** Main thread to worker. */
+export type ToShard =
+  | ShardInit
+  | { type: "ingest"; id: number; source: Source; batch: ReadingBatch }
+  | { type: "call"; id: number; method: ShardMethod; args: unknown[] }
+  /** Fault injection for the tests: the worker throws out of its event loop. */
+  | { type: "crash" };
+
+/** A worker's counters, as it sends them. */
+export interface ShardStats {
+  counters: {
+    readings: Record<Source, number>;
+    checkpoints: number;
+    checkpointFailures: number;
+    checkpointCommits: number;
+    readingsBeyondLossBound: number;
+    trainingShed: number;
+    trainingCaughtUp: number;
+    checkpointedAt: number;
+  };
+  /** Refused readings by reason, the service's and the engine's. */
+  rejects: Record<string, number>;
+  learning: Omit<EngineCounters, "rejects">;
+  queued: number;
+}
+
+/** A refusal as it crosses (a ServiceError loses its class in a structured clone). */
+export interface ShardError {
+  name: string;
+  message: string;
+  kind?: ServiceErrorKind;
+  reason?: string;
+}
+
+/** Worker to main thread. */
+export type FromShard =
+  | {
+    type: "ready";
+    records: StreamRecord[];
+    /** The time of each stream's newest reading, ms (absent: none yet). */
+    last: Record<string, number>;
+    stats: ShardStats;
+  }
+  | {
+    type: "reply";
+    id: number;
+    value?: unknown;
+    error?: ShardError;
+    /** For an ingest: the newest reading time of each stream of the batch. */
+    last?: Record<string, number>;
+    stats: ShardStats;
+  }
+  | { type: "alert"; event: AlertEvent }
+  | { type: "record"; id: string; record: StreamRecord | null }
+  /** `horizons`: every stream's accuracy, every 5th time (null the others). */
+  | { type: "stats"; stats: ShardStats; horizons: StreamHorizonStats[] | null }
+  | { type: "failed"; error: ShardError };
+
+/** The result of an ingest, as the reply's value. */
+export type ShardIngestResult = IngestResult;

@@ -1,0 +1,145 @@
+/**
+ * The module a shard worker runs (`new Worker(new URL("./shard_worker.ts",
+ * import.meta.url))`): one Service over the streams of its shard, with its
+ * own handle on the daemon's Deno KV. It takes the batches and calls of the
+ * main thread (src/shard/shard_protocol.ts) and sends back the replies, the
+ * alert events of its streams (the main thread stores and fans them out)
+ * and its counters.
+ *
+ * Each worker saves its own streams' checkpoints through its own KV handle:
+ * checkpoints are made and written where the models are, in parallel,
+ * without copying their bytes to the main thread; the crash-loss bound
+ * stays a local check per stream. See docs/scaling.md.
+ */
+/// <reference lib="deno.worker" />
+import { createLogger } from "../log.ts";
+import { Service, ServiceError } from "../service/service.ts";
+import { Store } from "../store/store.ts";
+import type { FromShard, ShardError, ShardInit, ShardStats, ToShard } from "./shard_protocol.ts";
+import { decodeReadings } from "./reading_batch.ts";
+import { shardOf } from "./shard_of.ts";
+import { retryLocked } from "./locked_kv_retry.ts";
+
+let service: Service | null = null;
+let kv: Deno.Kv | null = null;
+let statsTimer: ReturnType<typeof setInterval> | undefined;
+
+const post = (m: FromShard) => self.postMessage(m);
+
+function errorOf(e: unknown): ShardError {
+  if (e instanceof ServiceError) {
+    return { name: e.name, message: e.message, kind: e.kind, reason: e.reason };
+  }
+  return e instanceof Error ? { name: e.name, message: e.message } : {
+    name: "Error",
+    message: String(e),
+  };
+}
+
+function stats(s: Service): ShardStats {
+  const c = s.counters;
+  return {
+    counters: {
+      readings: { ...c.readings },
+      checkpoints: c.checkpoints,
+      checkpointFailures: c.checkpointFailures,
+      checkpointCommits: c.checkpointCommits,
+      readingsBeyondLossBound: c.readingsBeyondLossBound,
+      trainingShed: c.trainingShed,
+      trainingCaughtUp: c.trainingCaughtUp,
+      checkpointedAt: c.checkpointedAt,
+    },
+    rejects: s.rejects(),
+    learning: { ...s.learning },
+    queued: s.queued,
+  };
+}
+
+async function init(m: ShardInit): Promise<void> {
+  const log = createLogger({ level: m.logLevel, format: m.logFormat, fields: { worker: m.index } });
+  const count = new Int32Array(m.streamCount);
+  const max = m.options.maxStreams ?? 1000;
+  const mine = 1 + m.index;
+  kv = await Deno.openKv(m.kvPath);
+  const s = service = new Service({
+    store: new Store(retryLocked(kv)),
+    log,
+    options: m.options,
+    raise: (event) => post({ type: "alert", event }),
+    watch: (id, record) => post({ type: "record", id, record }),
+    room: () => {
+      const before = Atomics.add(count, 0, 1);
+      if (before >= max) {
+        Atomics.sub(count, 0, 1);
+        return before;
+      }
+      Atomics.add(count, mine, 1);
+      return null;
+    },
+    release: () => {
+      Atomics.sub(count, 0, 1);
+      Atomics.sub(count, mine, 1);
+    },
+  });
+  await s.load((id) => shardOf(id, m.count) === m.index);
+  Atomics.add(count, 0, s.records.size);
+  Atomics.add(count, mine, s.records.size);
+  s.start();
+  const last: Record<string, number> = {};
+  for (const id of s.records.keys()) {
+    const t = s.lastReading(id);
+    if (t !== null) last[id] = t;
+  }
+  post({ type: "ready", records: [...s.records.values()], last, stats: stats(s) });
+  // the counters every second; the accuracy of every stream (larger) every 5 s
+  let tick = 0;
+  statsTimer = setInterval(() => {
+    const horizons = tick++ % 5 === 0 ? [...s.horizonStats()] : null;
+    post({ type: "stats", stats: stats(s), horizons });
+  }, 1000);
+}
+
+async function handle(m: ToShard): Promise<void> {
+  if (m.type === "init") {
+    try {
+      await init(m);
+    } catch (e) {
+      post({ type: "failed", error: errorOf(e) });
+    }
+    return;
+  }
+  if (m.type === "crash") {
+    setTimeout(() => {
+      throw new Error("Crash asked for by the main thread (fault injection)");
+    }, 0);
+    return;
+  }
+  const s = service!;
+  try {
+    if (m.type === "ingest") {
+      const readings = decodeReadings(m.batch);
+      const value = await s.ingest(readings, m.source);
+      const last: Record<string, number> = {};
+      for (const id of m.batch.streams) {
+        const t = s.lastReading(id);
+        if (t !== null) last[id] = t;
+      }
+      post({ type: "reply", id: m.id, value, last, stats: stats(s) });
+      return;
+    }
+    const f = s[m.method] as (...args: unknown[]) => unknown;
+    const value = await f.apply(s, m.args);
+    if (m.method === "close") {
+      clearInterval(statsTimer);
+      kv?.close();
+      kv = null;
+    }
+    post({ type: "reply", id: m.id, value, stats: stats(s) });
+  } catch (e) {
+    post({ type: "reply", id: m.id, error: errorOf(e), stats: stats(s) });
+  }
+}
+
+self.onmessage = (e: MessageEvent<ToShard>) => {
+  handle(e.data);
+};

@@ -1,0 +1,495 @@
+/**
+ * The application with its streams spread over shard workers (Deno
+ * Workers, one per core by default): a stream lives on worker
+ * `shardOf(id, workers)` (src/shard/shard_of.ts), so its readings are taken
+ * in order by one thread. The main thread keeps the sources, the API, the
+ * alert history and fan-out, and a copy of every stream's record; it splits
+ * each batch of readings by worker and sends each part as typed arrays
+ * (src/shard/reading_batch.ts), and asks a stream's worker for anything
+ * that reads its model (summary, forecast, crossing, recent readings) or
+ * changes it (put, delete). Each worker saves its own streams' checkpoints
+ * to the same Deno KV. See docs/scaling.md for why, and the figures.
+ *
+ * - Order and overload: each worker runs the service's ingest queue, with
+ *   its slices, shedding and catch-up (src/service/ingest_queue.ts,
+ *   training_shedder.ts), so the overload rules hold per worker. An HTTP or
+ *   WebSocket batch is refused (queue_full) when any worker it needs has
+ *   `maxQueuedReadings` readings in flight already, before any part is sent.
+ * - maxStreams holds across workers: they count their streams in one
+ *   shared counter (a SharedArrayBuffer, taken with Atomics).
+ * - A worker that dies is logged (`shard.crashed`), shown by /healthz and
+ *   restarted from its streams' last checkpoints; requests it had in
+ *   flight are refused as unavailable (retry), later ones wait for it.
+ * - close() closes every worker's service (each refuses the HTTP and
+ *   WebSocket batches still waiting, takes the rest and saves every stream),
+ *   then stores the last alerts.
+ */
+import type { LogFormat, Logger, LogLevel } from "../log.ts";
+import type { StoredAlert } from "../domain/alert.ts";
+import type { Reading } from "../domain/reading.ts";
+import type { AlertFilter, AlertSubscriber } from "../alerts/alert_source.ts";
+import type { IngestResult, Refusal, Rejection, Source } from "../ingest/ingest_sink.ts";
+import type { Store } from "../store/store.ts";
+import { AlertHub } from "../service/alert_hub.ts";
+import { AlertHistory } from "../service/alert_history.ts";
+import { AlertWriter } from "../service/alert_writer.ts";
+import type { Application, StreamHorizonStats } from "../service/application.ts";
+import { QueueFullError } from "../service/ingest_queue.ts";
+import type { RecentQuery } from "../service/recent_readings.ts";
+import { RecentRejects, type RejectEntry } from "../service/recent_rejects.ts";
+import {
+  type Crossing,
+  resolveServiceOptions,
+  type ServiceCounters,
+  ServiceError,
+  type ServiceOptions,
+  storedAlert,
+  type StreamForecast,
+  type StreamRecent,
+  type StreamRecord,
+  type StreamSpec,
+  type StreamSummary,
+} from "../service/service.ts";
+import { encodeReadings } from "./reading_batch.ts";
+import { ShardHost, type WorkerHealth } from "./shard_host.ts";
+
+export type { WorkerHealth };
+import { shardOf } from "./shard_of.ts";
+import type { ShardStats } from "./shard_protocol.ts";
+
+/** The worker module, embedded by `deno compile --include src/shard/shard_worker.ts`. */
+export const SHARD_WORKER_URL = new URL("./shard_worker.ts", import.meta.url);
+
+/** Everything the sharded service needs. */
+export interface ShardedServiceDeps {
+  /** The main thread's store: the alert history. */
+  store: Store;
+  log: Logger;
+  /** The daemon's Deno KV: a file path (or a KV Connect URL) every worker opens itself. */
+  kvPath: string;
+  /** How many workers (at least 1). */
+  workers: number;
+  options?: ServiceOptions;
+  /** The level of the workers' log. Default "info". */
+  logLevel?: LogLevel;
+  /** How the workers write their log lines. Default "json". */
+  logFormat?: LogFormat;
+  /** The clock, ms since the epoch (acknowledgements, refusals). Default Date.now. */
+  now?: () => number;
+  /**
+   * Most readings of one batch sent to a worker at once: a bigger part goes
+   * in pieces, each sent when the one before is taken, so that the batches
+   * of other streams on that worker are taken between pieces. Default 256.
+   */
+  piece?: number;
+}
+
+const SOURCES: Source[] = ["mqtt", "ws", "http", "demo"];
+
+/** The sharded application; see the module comment. */
+export class ShardedService implements Application {
+  readonly hub = new AlertHub();
+  /** Every stream's record, as the workers last told (the main thread's copy). */
+  readonly records = new Map<string, StreamRecord>();
+  readonly counters: ServiceCounters;
+  readonly #hosts: ShardHost[] = [];
+  readonly #options: Required<ServiceOptions>;
+  readonly #history: AlertHistory;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #alerts: AlertWriter;
+  readonly #refusals = new RecentRejects();
+  readonly #count: Int32Array;
+  /** The time of each stream's newest reading, as the workers last told. */
+  readonly #last = new Map<string, number>();
+  readonly #shardCache = new Map<string, number>();
+  /** Readings handed to each worker and not yet answered (its queue as seen from here). */
+  readonly #waiting: number[];
+  readonly #piece: number;
+  #closing = false;
+
+  constructor(deps: ShardedServiceDeps) {
+    if (!Number.isSafeInteger(deps.workers) || deps.workers < 1) {
+      throw new RangeError(
+        `Cannot create sharded service: workers must be a positive integer: current value is ${deps.workers}`,
+      );
+    }
+    if (deps.kvPath === ":memory:") {
+      throw new RangeError(
+        'Cannot create sharded service: kvPath must name a file or URL every worker can open: current value is ":memory:"',
+      );
+    }
+    this.#options = resolveServiceOptions(deps.options);
+    this.#history = new AlertHistory(deps.store, deps.now ?? Date.now);
+    this.#log = deps.log;
+    this.#now = deps.now ?? Date.now;
+    this.counters = this.#newCounters();
+    this.#waiting = new Array(deps.workers).fill(0);
+    this.#piece = deps.piece ?? 256;
+    const shared = new SharedArrayBuffer(4 * (1 + deps.workers));
+    this.#count = new Int32Array(shared);
+    for (let i = 0; i < deps.workers; i++) {
+      this.#hosts.push(
+        new ShardHost(
+          {
+            index: i,
+            count: deps.workers,
+            kvPath: deps.kvPath,
+            options: deps.options ?? {},
+            logLevel: deps.logLevel ?? "info",
+            logFormat: deps.logFormat ?? "json",
+            streamCount: shared,
+          },
+          {
+            alert: (e) => this.#alerts.push(e),
+            record: (id, rec) => {
+              if (rec) this.records.set(id, rec);
+              else {
+                this.records.delete(id);
+                this.#last.delete(id);
+              }
+            },
+            ready: (records, last) => this.#ready(i, records, last),
+            last: (last) => {
+              for (const id in last) this.#last.set(id, last[id]);
+            },
+            crashed: (index) => {
+              // its streams come back with the new worker, which counts them again
+              Atomics.sub(this.#count, 0, Atomics.exchange(this.#count, 1 + index, 0));
+            },
+          },
+          deps.log,
+          SHARD_WORKER_URL,
+        ),
+      );
+    }
+    const o = this.#options;
+    this.#alerts = new AlertWriter({
+      store: deps.store,
+      log: deps.log,
+      counters: this.counters,
+      publish: (record) =>
+        this.hub.publish(
+          storedAlert(record),
+          (err) => this.#log.warn("alert.subscriber_failed", { error: err }),
+        ),
+    }, { retry: { minMs: o.retryMs, maxMs: Math.max(o.retryMs, 60_000) } });
+  }
+
+  /** Counters: the main thread's own, and the workers' summed as they last sent them. */
+  #newCounters(): ServiceCounters {
+    const hosts = this.#hosts;
+    const now = this.#now;
+    const sum = (f: (s: ShardStats) => number) => {
+      let n = 0;
+      for (const h of hosts) if (h.stats) n += f(h.stats);
+      return n;
+    };
+    return {
+      rejects: {},
+      alertsStored: 0,
+      alertFailures: 0,
+      unhandledRejections: 0,
+      get readings() {
+        const out = { mqtt: 0, ws: 0, http: 0, demo: 0 } as Record<Source, number>;
+        for (const s of SOURCES) out[s] = sum((st) => st.counters.readings[s] ?? 0);
+        return out;
+      },
+      get checkpoints() {
+        return sum((s) => s.counters.checkpoints);
+      },
+      get checkpointFailures() {
+        return sum((s) => s.counters.checkpointFailures);
+      },
+      get checkpointCommits() {
+        return sum((s) => s.counters.checkpointCommits);
+      },
+      get readingsBeyondLossBound() {
+        return sum((s) => s.counters.readingsBeyondLossBound);
+      },
+      get trainingShed() {
+        return sum((s) => s.counters.trainingShed);
+      },
+      get trainingCaughtUp() {
+        return sum((s) => s.counters.trainingCaughtUp);
+      },
+      get checkpointedAt() {
+        let at = now();
+        for (const h of hosts) if (h.stats) at = Math.min(at, h.stats.counters.checkpointedAt);
+        return at;
+      },
+    };
+  }
+
+  #ready(index: number, records: StreamRecord[], last: Record<string, number>): void {
+    // after a restart, what the worker restored is what there is of its shard
+    for (const id of [...this.records.keys()]) {
+      if (this.#shard(id) === index) {
+        this.records.delete(id);
+        this.#last.delete(id);
+      }
+    }
+    for (const r of records) this.records.set(r.id, r);
+    for (const id in last) this.#last.set(id, last[id]);
+  }
+
+  #shard(id: string): number {
+    let s = this.#shardCache.get(id);
+    if (s === undefined) {
+      if (this.#shardCache.size > 100_000) this.#shardCache.clear();
+      this.#shardCache.set(id, s = shardOf(id, this.#hosts.length));
+    }
+    return s;
+  }
+
+  #host(id: string): ShardHost {
+    return this.#hosts[this.#shard(id)];
+  }
+
+  /** Starts every worker, each restoring its shard's streams from the store. */
+  async load(): Promise<void> {
+    await Promise.all(this.#hosts.map((h) => h.start()));
+    this.#log.info("streams.loaded", { streams: this.records.size, workers: this.#hosts.length });
+  }
+
+  /** The workers start their checkpoint timers once loaded: nothing to do here. */
+  start(): void {}
+
+  /** The workers' state, for /healthz. */
+  workers(): WorkerHealth[] {
+    const streams = new Array(this.#hosts.length).fill(0);
+    for (const id of this.records.keys()) streams[this.#shard(id)]++;
+    return this.#hosts.map((h) => ({
+      worker: h.index,
+      alive: h.alive,
+      restarts: h.restarts,
+      streams: streams[h.index],
+      lastCrash: h.lastCrash,
+    }));
+  }
+
+  /** Fault injection for the tests: makes worker `index` die (it is restarted). */
+  crashWorker(index: number): void {
+    this.#hosts[index].crash();
+  }
+
+  // ---- readings -----------------------------------------------------------
+
+  /**
+   * Feeds readings to their streams' workers; resolves once every worker
+   * took or refused its part (see Service.ingest for what is refused).
+   */
+  async ingest(readings: readonly Reading[], source: Source): Promise<IngestResult> {
+    if (this.#closing) {
+      this.#countReject("shutting_down", readings.length);
+      throw new ServiceError(
+        "unavailable",
+        `Cannot ingest readings: forecastd must be running: it is shutting down (current count is ${readings.length} readings refused)`,
+      );
+    }
+    const parts: number[][] = this.#hosts.map(() => []);
+    for (let i = 0; i < readings.length; i++) parts[this.#shard(readings[i].stream)].push(i);
+    const force = source === "mqtt" || source === "demo";
+    for (let w = 0; w < parts.length; w++) {
+      const waiting = this.#waiting[w];
+      const n = parts[w].length;
+      if (!force && n > 0 && waiting > 0 && waiting + n > this.#options.maxQueuedReadings) {
+        this.#countReject("queue_full", readings.length);
+        throw new ServiceError(
+          "unavailable",
+          new QueueFullError(waiting, n, this.#options.maxQueuedReadings).message,
+        );
+      }
+    }
+    const sent = parts.map((at, w) => at.length === 0 ? null : this.#send(w, readings, at, source));
+    const settled = await Promise.allSettled(sent.map((p) => p ?? Promise.resolve(null)));
+    let accepted = 0;
+    const rejected: Rejection[] = [];
+    let failure: unknown = null;
+    settled.forEach((s, w) => {
+      if (s.status === "rejected") {
+        failure ??= s.reason;
+        return;
+      }
+      if (!s.value) return;
+      accepted += s.value.accepted;
+      for (const r of s.value.rejected) rejected.push({ ...r, index: parts[w][r.index] });
+    });
+    rejected.sort((a, b) => a.index - b.index);
+    const time = this.#now();
+    for (const r of rejected) {
+      this.#refusals.record({
+        time,
+        source,
+        stream: r.stream,
+        reason: r.reason,
+        message: r.message,
+      });
+    }
+    if (failure !== null) throw failure;
+    return { accepted, rejected };
+  }
+
+  /**
+   * Sends readings `at` of `readings` to worker `w` in pieces of at most
+   * `piece`, each once the one before is taken; resolves with how the whole
+   * part went (indices into `at`).
+   */
+  async #send(
+    w: number,
+    readings: readonly Reading[],
+    at: number[],
+    source: Source,
+  ): Promise<IngestResult> {
+    const out: IngestResult = { accepted: 0, rejected: [] };
+    this.#waiting[w] += at.length;
+    let left = at.length;
+    try {
+      for (let from = 0; from < at.length; from += this.#piece) {
+        const piece = at.slice(from, from + this.#piece);
+        const { batch, transfer } = encodeReadings(readings, piece);
+        const r = await this.#hosts[w].ingest(batch, source, transfer);
+        this.#waiting[w] -= piece.length;
+        left -= piece.length;
+        out.accepted += r.accepted;
+        for (const x of r.rejected) out.rejected.push({ ...x, index: from + x.index });
+      }
+    } finally {
+      this.#waiting[w] -= left;
+    }
+    return out;
+  }
+
+  /** Counts a message a source refused; with `refusal`, keeps it among its source's last ones. */
+  reject(reason: string, refusal?: Refusal): void {
+    this.#countReject(reason);
+    if (refusal) this.#refusals.record({ time: this.#now(), reason, ...refusal });
+  }
+
+  #countReject(reason: string, count = 1): void {
+    this.counters.rejects[reason] = (this.counters.rejects[reason] ?? 0) + count;
+  }
+
+  /** Readings sent to the workers and not yet taken. */
+  get queued(): number {
+    let n = 0;
+    for (const w of this.#waiting) n += w;
+    return n;
+  }
+
+  /** The time of stream `id`'s newest reading (ms), as its worker last told, or null. */
+  lastReading(id: string): number | null {
+    return this.records.has(id) ? this.#last.get(id) ?? null : null;
+  }
+
+  rejects(): Record<string, number> {
+    const out = { ...this.counters.rejects };
+    for (const h of this.#hosts) {
+      for (const [k, v] of Object.entries(h.stats?.rejects ?? {})) out[k] = (out[k] ?? 0) + v;
+    }
+    return out;
+  }
+
+  lastRejects(): { capacity: number; sources: Record<string, RejectEntry[]> } {
+    const sources: Record<string, RejectEntry[]> = {};
+    for (const source of this.#refusals.sources()) sources[source] = this.#refusals.list(source);
+    return { capacity: this.#refusals.capacity, sources };
+  }
+
+  get learning(): {
+    readings: number;
+    learned: number;
+    observeSeconds: number;
+    alerts: number;
+    recoveries: number;
+  } {
+    const out = { readings: 0, learned: 0, observeSeconds: 0, alerts: 0, recoveries: 0 };
+    for (const h of this.#hosts) {
+      const l = h.stats?.learning;
+      if (!l) continue;
+      out.readings += l.readings;
+      out.learned += l.learned;
+      out.observeSeconds += l.observeSeconds;
+      out.alerts += l.alerts;
+      out.recoveries += l.recoveries;
+    }
+    return out;
+  }
+
+  /** Every stream's accuracy by horizon, as the workers last sent it (every 5 s). */
+  *horizonStats(): Iterable<StreamHorizonStats> {
+    for (const h of this.#hosts) yield* h.horizons;
+  }
+
+  // ---- streams, through their worker ---------------------------------------
+
+  summary(id: string): Promise<StreamSummary> {
+    return this.#host(id).call("summary", id);
+  }
+
+  put(id: string, spec: StreamSpec): Promise<StreamSummary> {
+    return this.#host(id).call("put", id, spec);
+  }
+
+  delete(id: string): Promise<boolean> {
+    return this.#host(id).call("delete", id);
+  }
+
+  forecast(id: string, horizon?: number): Promise<StreamForecast> {
+    return this.#host(id).call("forecast", id, horizon);
+  }
+
+  crossing(id: string, target: string, x: number, direction: "above" | "below"): Promise<Crossing> {
+    return this.#host(id).call("crossing", id, target, x, direction);
+  }
+
+  recent(id: string, query: RecentQuery = {}): Promise<StreamRecent> {
+    return this.#host(id).call("recent", id, query);
+  }
+
+  /** Saves every changed stream of every worker now; resolves with whether all were saved. */
+  async checkpoint(): Promise<boolean> {
+    const saved = await Promise.all(this.#hosts.map((h) => h.call<boolean>("checkpoint")));
+    return saved.every(Boolean);
+  }
+
+  /**
+   * Shuts down: every worker's service closes (refusing the HTTP and
+   * WebSocket batches still waiting, taking the rest, saving every stream),
+   * the workers end, then the last alerts are stored. Resolves with whether
+   * every worker's final save worked.
+   */
+  async close(): Promise<boolean> {
+    this.#closing = true;
+    const saved = await Promise.all(this.#hosts.map((h) => h.close()));
+    await this.#alerts.flush();
+    this.#alerts.stop();
+    return saved.every(Boolean);
+  }
+
+  // ---- alerts -------------------------------------------------------------
+
+  async flushAlerts(): Promise<void> {
+    await this.#alerts.flush();
+  }
+
+  listAlerts(filter: AlertFilter): Promise<StoredAlert[]> {
+    return this.#history.list(filter);
+  }
+
+  alert(id: string): Promise<StoredAlert> {
+    return this.#history.get(id);
+  }
+
+  subscribe(sub: AlertSubscriber): () => void {
+    return this.hub.subscribe(sub);
+  }
+
+  get subscribers(): number {
+    return this.hub.size;
+  }
+
+  acknowledge(id: string): Promise<StoredAlert> {
+    return this.#history.acknowledge(id);
+  }
+}

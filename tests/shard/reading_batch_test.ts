@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { decodeReadings, encodeReadings } from "../../src/shard/reading_batch.ts";
+import type { Reading } from "../../src/domain/reading.ts";
+
+Deno.test("decodeReadings(encodeReadings()) gives back the picked readings, in order", () => {
+  const readings: Reading[] = [
+    { stream: "a", ts: 1, values: { x: 1.5, y: -2 } },
+    { stream: "b", ts: 2, values: { x: 3 } },
+    { stream: "a", ts: 3, values: { y: 4, x: 5 } },
+    { stream: "c", ts: 4, values: {} },
+  ];
+  const { batch, transfer } = encodeReadings(readings, [2, 0, 3]);
+  assert.deepEqual(batch.streams, ["a", "c"]);
+  assert.deepEqual(batch.names, ["y", "x"]);
+  assert.equal(transfer.length, 5);
+  const back = decodeReadings(structuredClone(batch, { transfer }));
+  assert.deepEqual(back.map((r) => ({ ...r, values: { ...r.values } })), [
+    readings[2],
+    readings[0],
+    readings[3],
+  ]);
+  assert.equal(batch.ts.length, 0, "the buffers were transferred, not copied");
+});
+
+Deno.test("a value that is not a number crosses as NaN; a name like __proto__ stays a value", () => {
+  const values = JSON.parse('{"__proto__": 2, "on": true, "off": null}');
+  const { batch } = encodeReadings([{ stream: "s", ts: 0, values }], [0]);
+  const [r] = decodeReadings(batch);
+  assert.deepEqual(Object.keys(r.values), ["__proto__", "on", "off"]);
+  assert.equal(r.values["__proto__"], 2);
+  assert.ok(Number.isNaN(r.values.on) && Number.isNaN(r.values.off));
+});

@@ -1,0 +1,235 @@
+import assert from "node:assert/strict";
+import { ShardedService } from "../../src/shard/sharded_service.ts";
+import { Service, ServiceError, type ServiceOptions } from "../../src/service/service.ts";
+import { Store } from "../../src/store/store.ts";
+import { captureLog } from "../../src/log.ts";
+import type { Reading } from "../../src/domain/reading.ts";
+import { shardOf } from "../../src/shard/shard_of.ts";
+import { withTempDir } from "../_helpers.ts";
+import { retryLocked } from "../../src/shard/locked_kv_retry.ts";
+
+const T0 = Date.UTC(2026, 0, 5);
+const STEP = 300_000;
+
+/** `n` readings of each of `streams`, interleaved, a sine per stream. */
+function readings(streams: string[], from: number, n: number): Reading[] {
+  const out: Reading[] = [];
+  for (let t = from; t < from + n; t++) {
+    streams.forEach((s, k) => {
+      out.push({
+        stream: s,
+        ts: T0 + t * STEP,
+        values: { temp: 20 + k + 2 * Math.sin((2 * Math.PI * t) / 288) + 0.1 * Math.sin(t * 1.3) },
+      });
+    });
+  }
+  return out;
+}
+
+/** Streams that fall on both of two shards. */
+const STREAMS = ["kitchen", "hall", "attic", "cellar", "garage", "porch"];
+
+async function withSharded(
+  dir: string,
+  fn: (svc: ShardedService, store: Store) => Promise<void>,
+  options: ServiceOptions = { checkpointEvery: 50 },
+  workers = 2,
+) {
+  const path = `${dir}/kv.sqlite3`;
+  const kv = await Deno.openKv(path);
+  const store = new Store(retryLocked(kv));
+  const svc = new ShardedService({
+    store,
+    log: captureLog().log,
+    kvPath: path,
+    workers,
+    options,
+    logLevel: "warn",
+  });
+  try {
+    await svc.load();
+    await fn(svc, store);
+  } finally {
+    await svc.close();
+    kv.close();
+  }
+}
+
+Deno.test("the test streams fall on both of two shards", () => {
+  const shards = new Set(STREAMS.map((s) => shardOf(s, 2)));
+  assert.deepEqual([...shards].sort(), [0, 1]);
+});
+
+Deno.test("ShardedService with 2 workers forecasts exactly as the in-process Service", async () => {
+  await withTempDir(async (dir) => {
+    const batch = readings(STREAMS, 0, 60);
+    const kv = await Deno.openKv(":memory:");
+    const local = new Service({ store: new Store(kv), log: captureLog().log });
+    const want = await local.ingest(batch, "http");
+    const forecasts = STREAMS.map((s) => local.forecast(s, 8));
+    const summaries = STREAMS.map((s) => local.summary(s));
+    await local.close();
+    kv.close();
+    await withSharded(dir, async (svc) => {
+      const got = await svc.ingest(batch, "http");
+      assert.deepEqual(got, want);
+      for (let i = 0; i < STREAMS.length; i++) {
+        assert.deepEqual(await svc.forecast(STREAMS[i], 8), forecasts[i]);
+        const s = await svc.summary(STREAMS[i]);
+        assert.equal(s.readings, summaries[i].readings);
+        assert.equal(s.learnedReadings, summaries[i].learnedReadings);
+      }
+      assert.deepEqual([...svc.records.keys()].sort(), [...STREAMS].sort());
+      assert.equal(svc.counters.readings.http, batch.length);
+      assert.equal(svc.lastReading("kitchen"), batch.at(-1)!.ts);
+    });
+  });
+});
+
+Deno.test("ShardedService reports refused readings at their index in the whole batch", async () => {
+  await withTempDir(async (dir) => {
+    await withSharded(dir, async (svc) => {
+      await svc.ingest(readings(STREAMS, 0, 3), "http");
+      const batch = readings(STREAMS, 3, 2);
+      // an out-of-order reading and a reading with a missing value, on different streams
+      batch[1] = { ...batch[1], ts: T0 };
+      batch[8] = { stream: batch[8].stream, ts: batch[8].ts, values: { hum: 3 } };
+      const r = await svc.ingest(batch, "http");
+      assert.equal(r.accepted, batch.length - 2);
+      assert.deepEqual(r.rejected.map((x) => [x.index, x.stream, x.reason]), [
+        [1, batch[1].stream, "out_of_order"],
+        [8, batch[8].stream, "missing_value"],
+      ]);
+      assert.equal(svc.rejects().out_of_order, 1);
+      assert.equal(svc.rejects().missing_value, 1);
+      assert.equal(svc.lastRejects().sources.http.length, 2);
+    });
+  });
+});
+
+Deno.test("ShardedService keeps maxStreams across workers", async () => {
+  await withTempDir(async (dir) => {
+    await withSharded(dir, async (svc) => {
+      const r = await svc.ingest(readings(STREAMS, 0, 1), "http");
+      assert.equal(r.accepted, 4);
+      assert.equal(svc.records.size, 4);
+      assert.deepEqual(r.rejected.map((x) => x.reason), ["too_many_streams", "too_many_streams"]);
+      assert.match(r.rejected[0].message, /at most 4 streams are allowed \(maxStreams\)/);
+      await assert.rejects(
+        svc.put("new", { columns: ["x"] }),
+        (e) => e instanceof ServiceError && e.kind === "conflict",
+      );
+      assert.equal(await svc.delete(r.rejected.length ? STREAMS[0] : "none"), true);
+      await svc.put("new", { columns: ["x"] });
+      assert.equal(svc.records.size, 4);
+    }, { maxStreams: 4 });
+  });
+});
+
+Deno.test("ShardedService answers a stream's errors as the Service does", async () => {
+  await withTempDir(async (dir) => {
+    await withSharded(dir, async (svc) => {
+      await assert.rejects(
+        Promise.resolve(svc.forecast("nope")),
+        (e) =>
+          e instanceof ServiceError && e.kind === "not_found" &&
+          /"nope" is unknown/.test(e.message),
+      );
+      await svc.put("empty", { columns: ["x"] });
+      await assert.rejects(
+        Promise.resolve(svc.forecast("empty")),
+        (e) => e instanceof ServiceError && e.kind === "conflict",
+      );
+      assert.equal(await svc.delete("nope"), false);
+    });
+  });
+});
+
+Deno.test("ShardedService saves every stream at close and restores them in new workers", async () => {
+  await withTempDir(async (dir) => {
+    const batch = readings(STREAMS, 0, 40);
+    let before: unknown[] = [];
+    await withSharded(dir, async (svc) => {
+      await svc.ingest(batch, "http");
+      before = await Promise.all(STREAMS.map((s) => svc.forecast(s, 4)));
+    }, { checkpointEvery: 10_000 });
+    await withSharded(dir, async (svc) => {
+      assert.equal(svc.records.size, STREAMS.length);
+      const after = await Promise.all(STREAMS.map((s) => svc.forecast(s, 4)));
+      assert.deepEqual(after, before);
+      assert.equal(svc.lastReading("hall"), batch.at(-1)!.ts);
+    });
+  });
+});
+
+Deno.test("ShardedService stores the alerts its workers raise and fans them out", async () => {
+  await withTempDir(async (dir) => {
+    await withSharded(dir, async (svc, store) => {
+      const seen: string[] = [];
+      const unsubscribe = svc.subscribe({ send: (a) => void seen.push(a.stream) });
+      await svc.ingest(readings(["kitchen"], 0, 300), "http");
+      // a spike far outside what the stream learned
+      await svc.ingest([{ stream: "kitchen", ts: T0 + 300 * STEP, values: { temp: 90 } }], "http");
+      await svc.flushAlerts();
+      unsubscribe();
+      const stored = await store.listAlerts({});
+      assert.ok(stored.length >= 1, "an alert is stored");
+      assert.equal(stored[0].stream, "kitchen");
+      assert.deepEqual(seen, stored.map((a) => a.stream));
+      assert.equal(svc.counters.alertsStored, stored.length);
+    });
+  });
+});
+
+Deno.test("a shard worker that dies is reported and restarted from its last checkpoints", async () => {
+  await withTempDir(async (dir) => {
+    await withSharded(dir, async (svc) => {
+      await svc.ingest(readings(STREAMS, 0, 20), "http");
+      assert.equal(await svc.checkpoint(), true);
+      const w = shardOf("kitchen", 2);
+      const count = [...svc.records.keys()].filter((s) => shardOf(s, 2) === w).length;
+      svc.crashWorker(w);
+      const end = Date.now() + 10_000;
+      while (svc.workers()[w].restarts === 0) {
+        assert.ok(Date.now() < end, "the crash is seen within 10 s");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // work sent while the new worker loads waits for it
+      const s = await svc.summary("kitchen");
+      assert.equal(s.readings, 20);
+      const health = svc.workers()[w];
+      assert.equal(health.restarts, 1);
+      assert.equal(health.alive, true);
+      assert.match(health.lastCrash!.message, /fault injection/);
+      assert.equal(health.streams, count);
+      assert.equal(svc.records.size, STREAMS.length);
+      const r = await svc.ingest(readings(STREAMS, 20, 1), "http");
+      assert.equal(r.accepted, STREAMS.length);
+    });
+  });
+});
+
+Deno.test("a stream's batch on a worker busy with another stream's big batch is taken between its pieces", async () => {
+  await withTempDir(async (dir) => {
+    // two streams of one worker
+    const busy = "kitchen";
+    const other = STREAMS.find((s) => s !== busy && shardOf(s, 2) === shardOf(busy, 2))!;
+    await withSharded(dir, async (svc) => {
+      const order: string[] = [];
+      const big = svc.ingest(readings([busy], 0, 3000), "http").then((r) => {
+        order.push(busy);
+        return r;
+      });
+      // once the first piece of the big batch is taken
+      while (((await svc.summary(busy)).readings) === 0) {
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      const small = await svc.ingest(readings([other], 0, 5), "http");
+      order.push(other);
+      assert.equal(small.accepted, 5);
+      assert.equal((await big).accepted, 3000);
+      assert.deepEqual(order, [other, busy], "the small batch did not wait for the whole big one");
+      assert.equal((await svc.summary(other)).readings, 5);
+    });
+  });
+});
