@@ -15,6 +15,7 @@ import type { StreamHorizonStats } from "../service/application.ts";
 import type { ServiceErrorKind, ServiceOptions, StreamRecord } from "../service/service.ts";
 import type { EngineCounters } from "../stream/engine.ts";
 import type { ReadingBatch } from "./reading_batch.ts";
+import type { KernelKind } from "../model/kernels.ts";
 
 /** The service methods a `call` may name. */
 export type ShardMethod =
@@ -38,6 +39,8 @@ export interface ShardInit {
   options: ServiceOptions;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** The kernels this worker's networks run on: the main thread's choice. */
+  kernels: KernelKind;
   /**
    * The daemon's stream count, shared: [0] all streams, [1 + i] those of
    * worker i (so a worker that dies can be taken out of the total).

@@ -19,6 +19,7 @@ import type { FromShard, ShardError, ShardInit, ShardStats, ToShard } from "./sh
 import { decodeReadings } from "./reading_batch.ts";
 import { shardOf } from "./shard_of.ts";
 import { retryLocked } from "./locked_kv_retry.ts";
+import { useKernels } from "../model/kernels.ts";
 
 let service: Service | null = null;
 let kv: Deno.Kv | null = null;
@@ -56,6 +57,7 @@ function stats(s: Service): ShardStats {
 }
 
 async function init(m: ShardInit): Promise<void> {
+  useKernels(m.kernels); // before any network is built, as the main thread did
   const log = createLogger({ level: m.logLevel, format: m.logFormat, fields: { worker: m.index } });
   const count = new Int32Array(m.streamCount);
   const max = m.options.maxStreams ?? 1000;

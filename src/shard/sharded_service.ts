@@ -24,6 +24,7 @@
  *   WebSocket batches still waiting, takes the rest and saves every stream),
  *   then stores the last alerts.
  */
+import { type KernelKind, kernelKind } from "../model/kernels.ts";
 import type { LogFormat, Logger, LogLevel } from "../log.ts";
 import type { StoredAlert } from "../domain/alert.ts";
 import type { Reading } from "../domain/reading.ts";
@@ -74,6 +75,8 @@ export interface ShardedServiceDeps {
   logLevel?: LogLevel;
   /** How the workers write their log lines. Default "json". */
   logFormat?: LogFormat;
+  /** The kernels the workers' networks run on. Default: the main thread's (kernelKind()). */
+  kernels?: KernelKind;
   /** The clock, ms since the epoch (acknowledgements, refusals). Default Date.now. */
   now?: () => number;
   /**
@@ -138,6 +141,7 @@ export class ShardedService implements Application {
             options: deps.options ?? {},
             logLevel: deps.logLevel ?? "info",
             logFormat: deps.logFormat ?? "json",
+            kernels: deps.kernels ?? kernelKind(),
             streamCount: shared,
           },
           {

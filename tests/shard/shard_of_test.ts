@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { shardOf, streamHash } from "../../src/shard/shard_of.ts";
+import { mix32, shardOf, streamHash } from "../../src/shard/shard_of.ts";
 
 Deno.test("streamHash() is the 32-bit FNV-1a of the id's UTF-8 bytes", () => {
   // reference values of FNV-1a 32 (offset 0x811c9dc5, prime 0x01000193)
@@ -18,4 +18,23 @@ Deno.test("shardOf() spreads ids over every shard and refuses a count below 1", 
   assert.deepEqual([...seen].sort(), [0, 1, 2, 3]);
   assert.equal(shardOf("anything", 1), 0);
   assert.throws(() => shardOf("a", 0), /count must be a positive integer: current value is 0/);
+});
+
+Deno.test("shardOf() spreads an instance's streams over its workers whatever --shard it has", () => {
+  // the streams of instance i of 2 (fnv1a32 % 2 === i) land on both of its 2 workers, evenly
+  for (const instance of [0, 1]) {
+    const counts = [0, 0];
+    for (let i = 0; i < 4000; i++) {
+      const id = `sensor-${i}`;
+      if (streamHash(id) % 2 === instance) counts[shardOf(id, 2)]++;
+    }
+    const total = counts[0] + counts[1];
+    assert.ok(Math.min(...counts) > 0.45 * total, `instance ${instance}: ${counts}`);
+  }
+});
+
+Deno.test("mix32() is MurmurHash3's fmix32", () => {
+  assert.equal(mix32(0), 0);
+  assert.equal(mix32(1), 0x514e28b7);
+  assert.equal(mix32(0xffffffff), 0x81f16f39);
 });
