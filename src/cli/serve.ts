@@ -75,6 +75,7 @@ export async function serve(args: string[]): Promise<number> {
     options: {
       maxStreams: cfg.maxStreams,
       defaultPreset: cfg.defaultPreset,
+      falseAlertsPerWeek: cfg.falseAlertsPerWeek,
       checkpointEvery: cfg.checkpointEvery,
       checkpointSeconds: cfg.checkpointSeconds,
       maxValuesPerStream: cfg.maxValuesPerStream,

@@ -70,6 +70,7 @@ Deno.test("each option can be set through its flag and its variable", () => {
     logLevel: "debug",
     logFormat: "text",
     defaultPreset: "small",
+    falseAlertsPerWeek: "2",
     maxStreams: "3",
     maxValuesPerStream: "8",
     maxNameLength: "9",

@@ -45,6 +45,7 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     logLevel: "info",
     logFormat: "json",
     defaultPreset: "default",
+    falseAlertsPerWeek: null,
     maxStreams: 1000,
     maxValuesPerStream: 64,
     maxNameLength: 128,
