@@ -9,7 +9,7 @@
  *
  *   deno run --allow-read --allow-write=/tmp --allow-run bench/lofo.ts \
  *     [--seeds=1,2,3] [--grid=FILE.json] [--corpus=nab|synthetic|both] \
- *     [--mode=fast|exact] [--out=/tmp/forecastd-lofo] [--record=auto|always]
+ *     [--mode=fast|exact] [--out=/tmp/forecastd-lofo] [--record=auto|always] [--reuse=false|true]
  *
  * `--mode=exact` replays every file through the engine with every candidate
  * and seed (what the daemon would do: about two minutes per candidate and
@@ -30,6 +30,11 @@
  * settings the forecasts would differ where other readings are left
  * unlearned, which the re-run ignores. The figures of the setting finally
  * chosen come from real replays (bench/nab.ts), not from here.
+ *
+ * `--reuse=true` (exact mode) keeps the columns of a candidate and seed
+ * whose replays finished in an earlier run with the same `--out` and grid
+ * (marked by a file `complete` beside them), so a run that was stopped
+ * resumes; delete OUT/cand to start over.
  *
  * The grid file: [{"name": "...", "set": "anomaly.shape.window=16;..."}, ...]
  * (bench/nab.ts's --set syntax); without one, the built-in grid below.
@@ -68,6 +73,7 @@ const flags = exitOnFlagError(() =>
     out: text("a directory", "/tmp/forecastd-lofo"),
     record: oneOf(["auto", "always"], "auto"),
     mode: oneOf(["fast", "exact"], "fast"),
+    reuse: oneOf(["false", "true"], "false"),
   }, "Cannot run lofo")
 );
 
@@ -248,6 +254,16 @@ async function nabScore(
   return { score: std.score, fp: std.fp };
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
 async function writeColumn(dir: string, rec: Recording, col: number[]): Promise<void> {
   const [family, file] = rec.key.split("/");
   await Deno.mkdir(`${dir}/${family}`, { recursive: true });
@@ -330,13 +346,14 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
           await writeColumn(`${dir}/onset`, rec, out.onset);
           await writeColumn(`${dir}/alert`, rec, out.alert);
         }
-      } else {
+      } else if (!(flags.reuse === "true" && await exists(`${dir}/complete`))) {
         for (const key of c.keys) {
           const table = await readCsv(`${c.dir}/${key}`, { columns: ["value"] });
           const rec = record(key, table, { ...presets[g], model: { ...presets[g].model, seed } });
           await writeColumn(`${dir}/onset`, rec, rec.onset);
           await writeColumn(`${dir}/alert`, rec, rec.alert);
         }
+        await Deno.writeTextFile(`${dir}/complete`, `${grid[g].set}\n`);
       }
       for (const [label, fams] of groups) {
         const o = await nabScore(c, `${dir}/onset`, fams, null);

@@ -4,8 +4,9 @@
  * context of the reading that began it: per target its value, the one-step
  * forecast made for it and that forecast's interval.
  *
- * An alert the false-alarm budget opens below the preset's fixed threshold
- * leaves learning alone (stream.ts: the learning guard): its event says
+ * An alert whose forecast residuals stay below the preset's fixed threshold
+ * (the budget opened it lower, or the shape detector raised it) leaves
+ * learning alone (stream.ts: the learning guard): its event says
  * `learning: true` and its message "learning continues"; one the shape
  * detector raised (its evidence above the residual's) says that the recent
  * readings form a shape unlike any the stream has shown.

@@ -44,11 +44,14 @@
  * alert machine (anomaly.ts), the shape detector (shape.ts) and the
  * false-alarm budget (budget.ts).
  *
- * Two alert machines run on the same fused evidence: `alerts` opens the
- * alerts a user is sent, at the threshold the stream's false-alarm budget
- * sets (budget.ts; the preset's `anomaly.threshold` without one), and
- * `guard` at the preset's fixed threshold decides what the models do not
- * learn from. Without a budget the two move step for step.
+ * Two alert machines run side by side: `alerts` opens the alerts a user is
+ * sent, on the fused evidence (the residuals' and the shape detector's) at
+ * the threshold the stream's false-alarm budget sets (budget.ts; the
+ * preset's `anomaly.threshold` without one), and `guard`, on the residuals'
+ * evidence alone at the preset's fixed threshold, decides what the models do
+ * not learn from: a reading the forecasts missed by far must not pull them
+ * off, but a shape never seen before is what they must learn. Without the
+ * shape detector and a budget the two move step for step.
  */
 import type { Network, Workspace } from "../model/network.ts";
 import { Normalizer } from "../model/normalize.ts";
@@ -144,8 +147,9 @@ export class StreamModel implements ExpertContext {
   readonly range: RangeTracker;
   readonly alerts: AlertMachine;
   /**
-   * The learning guard: the alert machine at the preset's fixed `threshold`
-   * whatever the budget; while it is in an anomaly the models do not learn.
+   * The learning guard: the alert machine on the residuals' evidence alone
+   * at the preset's fixed `threshold`, whatever the budget and the shape
+   * detector; while it is in an anomaly the models do not learn.
    */
   readonly guard: AlertMachine;
   /** The second detector: the novelty of the recent values' shape (shape.ts). */
@@ -646,10 +650,11 @@ export class StreamModel implements ExpertContext {
   /**
    * Whether the stream learns from the scored reading: not when frozen, nor
    * from a reading anomalous by itself or any reading inside an open alert
-   * of the guard, at the preset's fixed threshold (unless
-   * `anomaly.learnDuringAnomaly`): an anomaly does not become the norm, and
-   * one extreme reading would pull the linear models and the LSTM far off.
-   * An alert the budget opens below the fixed threshold leaves learning alone.
+   * of the guard, the residuals' evidence at the preset's fixed threshold
+   * (unless `anomaly.learnDuringAnomaly`): an anomaly does not become the
+   * norm, and one extreme reading would pull the linear models and the LSTM
+   * far off. An alert the budget opens below the fixed threshold, or the
+   * shape detector raised, leaves learning alone.
    */
   #learnsFrom(obs: Observation): boolean {
     if (this.frozen) return false;
@@ -707,18 +712,20 @@ export class StreamModel implements ExpertContext {
       if (this.guard.state === "warming_up") this.guard.step(0);
       return null;
     }
+    // the guard judges the forecast's residuals alone: a shape never seen is
+    // what the models must learn, an outlier they must not be pulled by
+    const residual = evidenceToUnit(this.scorer.residual);
     const starts = this.alerts.state === "normal" && this.alerts.run === 0 &&
       obs.likelihood >= this.alerts.threshold;
-    // an alert the budget opens below the guard's fixed threshold leaves learning alone
+    // an alert that does not reach the guard's fixed threshold leaves learning alone
     if (starts) {
-      this.alertPaused = !obs.learned || obs.likelihood >= this.guard.threshold;
+      this.alertPaused = !obs.learned || residual >= this.guard.threshold;
       this.#pendingEvent = alertEvent(this, "opened", ts, values, slot1, obs);
     }
     // alerts open on fresh evidence: a rise within an incident that is not
     // reported as a new onset (anomaly.escalation) must still open its alert
-    const fresh = this.scorer.fresh ? obs.likelihood : 0;
-    this.guard.step(obs.likelihood, fresh);
-    const t = this.alerts.step(obs.likelihood, fresh);
+    this.guard.step(residual, this.scorer.fresh ? residual : 0);
+    const t = this.alerts.step(obs.likelihood, this.scorer.fresh ? obs.likelihood : 0);
     if (t === "opened") {
       this.anomalySince = this.#pendingEvent!.since;
       return { ...this.#pendingEvent!, ts };
