@@ -257,6 +257,17 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
   boolean("guard[3]", m.guard.runOnset);
   integer("guard[4]", m.guard.duration, 0, MAX);
   boolean("guard[5]", m.alertPaused);
+  if (!states.includes(m.evidenceGuard.state)) {
+    throw fail(
+      `'evidenceGuard[0]' must be one of ${states.join(", ")}: current value is ${
+        showValue(m.evidenceGuard.state)
+      }`,
+    );
+  }
+  integer("evidenceGuard[1]", m.evidenceGuard.seen, 0, MAX);
+  integer("evidenceGuard[2]", m.evidenceGuard.run, 0, MAX);
+  boolean("evidenceGuard[3]", m.evidenceGuard.runOnset);
+  integer("evidenceGuard[4]", m.evidenceGuard.duration, 0, MAX);
 
   // the shape detector and the budget (issue 11)
   const sh = m.shape, R = sh.ring.length / Math.max(1, sh.J);

@@ -67,8 +67,9 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
     m.range.add(j, y);
   }
   m.range.count++;
-  // the shape detector sees every reading, in the level normaliser's units
-  const learn = m.guard.state !== "anomaly" || a.learnDuringAnomaly;
+  // the shape detector sees every reading, in the level normaliser's units; the
+  // anomaly path learns outside the evidence guard's anomalies (stream.ts)
+  const learn = m.evidenceGuard.state !== "anomaly" || a.learnDuringAnomaly;
   for (let j = 0; j < J; j++) {
     const col = m.targetIndex[j];
     m.zJ[j] = (values[col] - m.level.mean[col]) / m.level.scale(col);

@@ -44,14 +44,18 @@
  * alert machine (anomaly.ts), the shape detector (shape.ts) and the
  * false-alarm budget (budget.ts).
  *
- * Two alert machines run side by side: `alerts` opens the alerts a user is
- * sent, on the fused evidence (the residuals' and the shape detector's) at
- * the threshold the stream's false-alarm budget sets (budget.ts; the
- * preset's `anomaly.threshold` without one), and `guard`, on the residuals'
+ * Three alert machines run side by side: `alerts` opens the alerts a user
+ * is sent, on the fused evidence (the residuals' and the shape detector's)
+ * at the threshold the stream's false-alarm budget sets (budget.ts; the
+ * preset's `anomaly.threshold` without one); `guard`, on the residuals'
  * evidence alone at the preset's fixed threshold, decides what the models do
  * not learn from: a reading the forecasts missed by far must not pull them
- * off, but a shape never seen before is what they must learn. Without the
- * shape detector and a budget the two move step for step.
+ * off, but a shape never seen before is what they must learn; and
+ * `evidenceGuard`, on the fused evidence at the fixed threshold, what the
+ * anomaly path (the surprise histogram, the shape memory, the budget's
+ * record) does not learn from: an anomaly of either kind must not become
+ * the norm it is judged by. Without the shape detector and a budget the
+ * three move step for step.
  */
 import type { Network, Workspace } from "../model/network.ts";
 import { Normalizer } from "../model/normalize.ts";
@@ -152,6 +156,12 @@ export class StreamModel implements ExpertContext {
    * detector; while it is in an anomaly the models do not learn.
    */
   readonly guard: AlertMachine;
+  /**
+   * The evidence guard: the alert machine on the fused evidence at the
+   * preset's fixed `threshold`; while it is in an anomaly the surprise
+   * histogram, the shape memory and the budget's record do not learn.
+   */
+  readonly evidenceGuard: AlertMachine;
   /** The second detector: the novelty of the recent values' shape (shape.ts). */
   readonly shape: ShapeDetector;
   /** The false-alarm budget that sets the alerts' threshold (budget.ts). */
@@ -272,6 +282,7 @@ export class StreamModel implements ExpertContext {
     this.range = new RangeTracker(J, p.anomaly.rangeMargin);
     this.alerts = new AlertMachine(p.anomaly);
     this.guard = new AlertMachine(p.anomaly);
+    this.evidenceGuard = new AlertMachine(p.anomaly);
     this.shape = new ShapeDetector(J, {
       ...p.anomaly.shape,
       history: p.anomaly.history,
@@ -558,6 +569,13 @@ export class StreamModel implements ExpertContext {
         this.guard.runOnset,
         this.guard.duration,
       ] as const,
+      evidenceGuard: [
+        this.evidenceGuard.state,
+        this.evidenceGuard.seen,
+        this.evidenceGuard.run,
+        this.evidenceGuard.runOnset,
+        this.evidenceGuard.duration,
+      ] as const,
       alertPaused: this.alertPaused,
     };
     for (let e = 0; e < this.E; e++) this.#reinitExpert(e);
@@ -587,6 +605,13 @@ export class StreamModel implements ExpertContext {
       this.guard.runOnset,
       this.guard.duration,
     ] = keep.guard;
+    [
+      this.evidenceGuard.state,
+      this.evidenceGuard.seen,
+      this.evidenceGuard.run,
+      this.evidenceGuard.runOnset,
+      this.evidenceGuard.duration,
+    ] = keep.evidenceGuard;
     this.alertPaused = keep.alertPaused;
     this.intervalsReset = true;
   }
@@ -710,6 +735,7 @@ export class StreamModel implements ExpertContext {
     if (obs.likelihood === null) {
       if (this.alerts.state === "warming_up") this.alerts.step(0);
       if (this.guard.state === "warming_up") this.guard.step(0);
+      if (this.evidenceGuard.state === "warming_up") this.evidenceGuard.step(0);
       return null;
     }
     // the guard judges the forecast's residuals alone: a shape never seen is
@@ -725,6 +751,7 @@ export class StreamModel implements ExpertContext {
     // alerts open on fresh evidence: a rise within an incident that is not
     // reported as a new onset (anomaly.escalation) must still open its alert
     this.guard.step(residual, this.scorer.fresh ? residual : 0);
+    this.evidenceGuard.step(obs.likelihood, this.scorer.fresh ? obs.likelihood : 0);
     const t = this.alerts.step(obs.likelihood, this.scorer.fresh ? obs.likelihood : 0);
     if (t === "opened") {
       this.anomalySince = this.#pendingEvent!.since;

@@ -21,7 +21,7 @@
  * history ring's length and head, the normalisers' weights, the scorer's
  * and the alert machine's counters, the shape detector's (`shape`), the
  * budget's and the alerts' threshold (`budget`), the learning guard's
- * (`guard`), then each expert's (the LSTM's `hasInput` and `trainer`).
+ * (`guard`) and the evidence guard's (`evidenceGuard`), then each expert's (the LSTM's `hasInput` and `trainer`).
  *
  * Older layouts, all FCDS version 2, restore as follows:
  * - before the blend solved for convex weights: `blendLoss` (the experts'
@@ -86,6 +86,8 @@ export interface StreamScalars {
   budget?: number[];
   /** The learning guard's state, seen, run, run onset, duration, and alertPaused (optional: issue 11). */
   guard?: [AlertMachine["state"], number, number, boolean, number, boolean];
+  /** The evidence guard's state, seen, run, run onset and duration (optional: issue 11). */
+  evidenceGuard?: [AlertMachine["state"], number, number, boolean, number];
   /** Each expert's own scalars. */
   [expert: string]: unknown;
 }
@@ -191,6 +193,13 @@ export function stateScalars(m: StreamModel): StreamScalars {
       m.guard.runOnset,
       m.guard.duration,
       m.alertPaused,
+    ],
+    evidenceGuard: [
+      m.evidenceGuard.state,
+      m.evidenceGuard.seen,
+      m.evidenceGuard.run,
+      m.evidenceGuard.runOnset,
+      m.evidenceGuard.duration,
     ],
   };
   for (const e of m.experts) Object.assign(s, e.scalars?.());
@@ -307,4 +316,13 @@ function restoreIssue11(m: StreamModel, s: StreamScalars): void {
     duration,
   ];
   m.alertPaused = paused;
+  // a state of issue 11 before the evidence guard: the guard's stands in for it
+  const e = s.evidenceGuard ?? [state, seen, run, runOnset, duration];
+  [
+    m.evidenceGuard.state,
+    m.evidenceGuard.seen,
+    m.evidenceGuard.run,
+    m.evidenceGuard.runOnset,
+    m.evidenceGuard.duration,
+  ] = e;
 }
