@@ -10,8 +10,10 @@
  * `observeSeconds`, `readingsPerSecond`) and the input's time format
  * (`timeForm`, `timeFormDetected`); the `--anomaly-out` CSVs are hashed
  * as written. Prints one line per result (same, changed, or new) and exits 1
- * when any differs. The baseline was written by commit 7155047's code (ETT
- * 4 commands, NAB 24 files; 1.5 minutes on 2 cores). Needs ../shared/data.
+ * when any differs. The baseline was written by issue 11's code (the held
+ * ridge, the shape detector, the false-alarm budget; ETT 4 commands, NAB 24
+ * files; 1.5 minutes on 2 idle cores, 13.5 on a loaded machine). Needs
+ * ../shared/data.
  *
  * The replays run the TypeScript kernels (`--kernels ts`), the oracle the
  * baseline was written with: the WebAssembly kernels (the default) give the

@@ -56,6 +56,7 @@ export function makeService(cfg: Config, store: Store, kvPath: string, log: Logg
   const options: ServiceOptions = {
     maxStreams: cfg.maxStreams,
     defaultPreset: cfg.defaultPreset,
+    falseAlertsPerWeek: cfg.falseAlertsPerWeek,
     checkpointEvery: cfg.checkpointEvery,
     checkpointSeconds: cfg.checkpointSeconds,
     maxValuesPerStream: cfg.maxValuesPerStream,

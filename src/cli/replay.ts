@@ -67,8 +67,13 @@ Output:
                        (value: the first target; anomaly_score: see --anomaly-score, 0 for a
                        rejected row or before the first score)
   --anomaly-score F    the observation's field written as anomaly_score: onset (default: the
-                       likelihood where an incident begins, 0 elsewhere), likelihood, score or
-                       percentile
+                       likelihood where an incident begins, 0 elsewhere), likelihood, score,
+                       percentile, or alert (1 where the daemon opened an alert, 0 elsewhere)
+  --labels FILE        anomaly windows in NAB's combined_windows.json layout, keyed by the
+                       CSV's folder and name ("family/file.csv"): the report adds which windows
+                       an alert opened in, how late, and the false alerts per week
+  --kinds FILE         the kind of each window, keyed likewise ({"family/file.csv": ["spike",
+                       ...]}): the report adds windows hit per kind (needs --labels)
   -h, --help           this help
 `;
 
@@ -103,6 +108,8 @@ const REPLAY_OPTIONS = {
   report: { type: "string" },
   "anomaly-out": { type: "string" },
   "anomaly-score": { type: "string" },
+  labels: { type: "string" },
+  kinds: { type: "string" },
 } as const;
 
 /** The replay's arguments and the kernels it runs on. */
@@ -185,6 +192,9 @@ export function parseReplayArgs(args: string[]): ReplayCommandArgs | "help" {
   if (!ANOMALY_FIELDS.includes(anomalyScore)) {
     throw usage(`--anomaly-score must be one of ${ANOMALY_FIELDS.join(", ")}`, anomalyScore);
   }
+  if (values.kinds !== undefined && values.labels === undefined) {
+    throw usage("--kinds needs --labels (the windows the kinds describe)", values.kinds);
+  }
   return {
     file: positionals[0],
     timestamp: values.timestamp,
@@ -203,6 +213,8 @@ export function parseReplayArgs(args: string[]): ReplayCommandArgs | "help" {
     anomalyOut: values["anomaly-out"],
     anomalyScore,
     kernels,
+    labels: values.labels,
+    kinds: values.kinds,
   };
 }
 

@@ -473,6 +473,18 @@ export const configSchema = z.strictObject({
       description: "the models' kernels: wasm (WebAssembly SIMD; the TypeScript ones where the " +
         "runtime lacks it) or ts (the TypeScript kernels, slower, the tests' oracle)",
     }),
+  falseAlertsPerWeek: z.number({ error: "must be a number from 0 to 10000" })
+    .min(0, { error: "must be a number from 0 to 10000" })
+    .max(10_000, { error: "must be a number from 0 to 10000" })
+    .nullable().default(null).register(configMeta, {
+      flag: "--false-alerts-per-week",
+      arg: "N",
+      env: "FORECASTD_FALSE_ALERTS_PER_WEEK",
+      description: "false-alarm budget of every stream: at most N false alerts per stream per " +
+        "week at the stream's sampling rate; its alerts open at the level its own record of " +
+        "anomaly evidence allows (0: at the preset's fixed threshold; unset: the preset's " +
+        "anomaly.falseAlertsPerWeek, 1 in every built-in preset)",
+    }),
   maxStreams: int(1, 1_000_000).default(1000).register(configMeta, {
     flag: "--max-streams",
     arg: "N",

@@ -17,6 +17,7 @@ import type { TimeForm, TimeFormat } from "./timestamp.ts";
 import { replay, type ReplayReport } from "./replay.ts";
 import { ReportCollector } from "./report_data.ts";
 import { reportHtml } from "./report_html.ts";
+import { labelKey, type LabelReport, parseLabels, scoreAlerts } from "./labels.ts";
 
 /** How the command runs. */
 export interface RunReplayOptions {
@@ -48,10 +49,16 @@ export interface ReplayArgs {
   report?: string;
   /** The Observation field written as anomaly_score. */
   anomalyScore: AnomalyField;
+  /** Windows file (NAB layout) and kinds file to check the alerts against. */
+  labels?: string;
+  kinds?: string;
 }
 
-/** The Observation fields that can be written as NAB's anomaly_score, all in [0, 1]. */
-export const ANOMALY_FIELDS = ["onset", "likelihood", "score", "percentile"] as const;
+/**
+ * The Observation fields that can be written as NAB's anomaly_score, all in
+ * [0, 1]; `alert` is 1 where the reading opened an alert.
+ */
+export const ANOMALY_FIELDS = ["onset", "likelihood", "score", "percentile", "alert"] as const;
 export type AnomalyField = typeof ANOMALY_FIELDS[number];
 
 function usage(constraint: string, value: string): RangeError {
@@ -107,6 +114,8 @@ export interface ReplayJson extends Omit<ReplayReport, "horizons"> {
   /** Rows the engine refused, all reasons. */
   rejectedRows: number;
   horizons: ReplayReport["horizons"];
+  /** The alerts against the labelled windows (with --labels). */
+  labels?: LabelReport;
 }
 
 /** Runs the replay `a` describes; returns the exit status. */
@@ -123,6 +132,7 @@ export async function runReplay(a: ReplayArgs, opts: RunReplayOptions = {}): Pro
     columns: a.columns,
     maxRows: a.rows === "all" ? undefined : a.rows,
   });
+  const windows = a.labels === undefined ? undefined : await readWindows(a);
   if (opts.dropPermissions) Deno.permissions.revokeSync({ name: "read" });
   const targets = a.targets ?? table.columns;
   for (const t of targets) {
@@ -147,6 +157,7 @@ export async function runReplay(a: ReplayArgs, opts: RunReplayOptions = {}): Pro
   const html = a.report === undefined
     ? null
     : new ReportCollector(table, { split, targets, hmax: preset.horizons });
+  const opened: number[] = [];
   const bar = Deno.stderr.isTerminal()
     ? progressBar(a.file.split(/[\\/]/).pop() ?? a.file)
     : undefined;
@@ -156,10 +167,12 @@ export async function runReplay(a: ReplayArgs, opts: RunReplayOptions = {}): Pro
     split,
     targets,
     warmupPasses: a.warmupPasses,
-    onRow: a.anomalyOut === undefined && html === null ? undefined : (r, obs, rejected) => {
+    onRow: (r, obs, rejected) => {
       html?.row(r, obs, rejected);
+      const alert = obs?.event?.type === "opened";
+      if (alert) opened.push(r);
       if (a.anomalyOut === undefined) return;
-      const score = obs?.[a.anomalyScore] ?? 0;
+      const score = a.anomalyScore === "alert" ? (alert ? 1 : 0) : obs?.[a.anomalyScore] ?? 0;
       nab.push(`${csvField(table.timestampText[r])},${table.values[r * C + firstTarget]},${score}`);
     },
     onForecast: html?.forecast,
@@ -168,6 +181,7 @@ export async function runReplay(a: ReplayArgs, opts: RunReplayOptions = {}): Pro
   bar?.done();
 
   const json = toJson(a, preset, report, table);
+  if (windows) json.labels = scoreAlerts(table.ts.subarray(0, n), opened, windows);
   const text = JSON.stringify(json, null, 2);
   if (a.jsonOut !== undefined) await Deno.writeTextFile(a.jsonOut, text + "\n");
   if (a.anomalyOut !== undefined) await Deno.writeTextFile(a.anomalyOut, nab.join("\n") + "\n");
@@ -194,6 +208,34 @@ function toJson(a: ReplayArgs, preset: Preset, r: ReplayReport, t: SensorTable):
     rejectedRows: Object.values(r.rejected).reduce((s, k) => s + k, 0),
     horizons,
   };
+}
+
+/** The labelled windows of the replayed file, from --labels (and --kinds). */
+async function readWindows(a: ReplayArgs) {
+  const read = async (path: string, what: string) => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (e) {
+      throw new RangeError(
+        `Cannot read ${what} file: it must be a readable JSON file: "${path}" gave ${
+          (e as Error).message
+        }`,
+      );
+    }
+  };
+  const labels = parseLabels(
+    await read(a.labels!, "--labels"),
+    a.kinds === undefined ? undefined : await read(a.kinds, "--kinds"),
+  );
+  const key = labelKey(a.file);
+  const windows = labels.get(key);
+  if (!windows) {
+    throw usage(
+      `--labels must hold windows for "${key}" (the CSV's folder and name): it has ${labels.size} other files`,
+      a.labels!,
+    );
+  }
+  return windows;
 }
 
 /** A CSV field: quoted when it holds a comma, a quote or a line break. */
@@ -252,7 +294,33 @@ export function formatReport(j: ReplayJson): string {
   for (const r of [head, ...rows]) {
     lines.push("  " + r.map((t, k) => t.padStart(width[k])).join("  "));
   }
+  if (j.labels) lines.push("", ...formatLabels(j.labels));
   return lines.join("\n");
+}
+
+/** The alerts against the labelled windows: one line per window, then per kind. */
+export function formatLabels(l: LabelReport): string[] {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+  const hit = l.windows.filter((w) => w.firstRow >= 0).length;
+  const lines = [
+    `  alerts against ${l.windows.length} labelled windows (after NAB's probationary rows): ${hit} hit, ${l.falseAlerts} false alerts in ${
+      l.weeks.toFixed(1)
+    } weeks (${l.falseAlertsPerWeek.toFixed(2)} per week)`,
+  ];
+  for (const w of l.windows) {
+    lines.push(
+      `    ${w.kind.padEnd(16)} ${day(w.start)} .. ${day(w.end)}  ${
+        w.firstRow < 0 ? "missed" : `alert at row ${w.firstRow}, ${w.delay} readings into it`
+      }`,
+    );
+  }
+  const kinds = Object.entries(l.byKind);
+  if (kinds.length > 1 || (kinds.length === 1 && kinds[0][0] !== "unknown")) {
+    lines.push(
+      "    per kind: " + kinds.map(([k, c]) => `${k} ${c.hit}/${c.windows}`).join(", "),
+    );
+  }
+  return lines;
 }
 
 /** A one-line progress bar redrawn on stderr, at most every 100 ms. */

@@ -14,6 +14,12 @@ export interface ServiceOptions {
   /** Preset of a stream created without one. Default "default". */
   defaultPreset?: string;
   /**
+   * The false-alarm budget of every stream (false alerts per stream per
+   * week, 0: none, alerts at the preset's fixed threshold), in place of its
+   * preset's `anomaly.falseAlertsPerWeek`; null keeps the preset's. Default null.
+   */
+  falseAlertsPerWeek?: number | null;
+  /**
    * The crash-loss bound: at most this many readings of a stream are not in
    * its saved checkpoint (a save starts at half of it). Default 500.
    */
@@ -59,6 +65,7 @@ export interface ServiceOptions {
 export const SERVICE_DEFAULTS: Readonly<Required<ServiceOptions>> = Object.freeze({
   maxStreams: 1000,
   defaultPreset: "default",
+  falseAlertsPerWeek: null,
   checkpointEvery: 500,
   checkpointSeconds: 60,
   retryMs: 1000,
@@ -125,6 +132,14 @@ export function resolveServiceOptions(options: ServiceOptions = {}): Required<Se
         }`,
       );
     }
+  }
+  const budget = o.falseAlertsPerWeek;
+  if (budget !== null && (typeof budget !== "number" || !(budget >= 0 && budget <= 10_000))) {
+    throw new RangeError(
+      `Cannot create service: falseAlertsPerWeek must be null or a number from 0 to 10000: current value is ${
+        showValue(budget)
+      }`,
+    );
   }
   if (typeof o.shedAfterMs !== "number" || !(o.shedAfterMs >= 0)) {
     throw new RangeError(

@@ -154,7 +154,9 @@ export class StreamRegistry {
 
   #preset(name: string): Preset {
     try {
-      return getPreset(name);
+      const p = getPreset(name);
+      const budget = this.#deps.options.falseAlertsPerWeek;
+      return budget === null ? p : { ...p, anomaly: { ...p.anomaly, falseAlertsPerWeek: budget } };
     } catch (e) {
       throw new ServiceError("invalid", (e as Error).message);
     }

@@ -112,6 +112,20 @@ export function binomialTailEvidence(n: number, q: number): Float64Array {
   return out;
 }
 
+/**
+ * Two detectors' evidence (nats, -ln of a tail probability p1 = e^-λ1,
+ * p2 = e^-λ2 each) as one, never below 0:
+ * - "min" (the engine's): the smaller p-value with Bonferroni's correction,
+ *   max(λ1, λ2) - ln 2: one strong detector is enough;
+ * - "fisher": Fisher's method, -ln P(Γ(2, 1) >= λ1 + λ2), exact for two
+ *   independent p-values: moderate evidence from both adds up (it turned one
+ *   incident into several onsets as the second detector confirmed the first).
+ */
+export function fuseEvidence(a: number, b: number, how: "fisher" | "min" = "min"): number {
+  const x = Math.max(0, a), y = Math.max(0, b);
+  return how === "min" ? Math.max(0, Math.max(x, y) - Math.LN2) : gammaTailEvidence(x + y, 2);
+}
+
 /** Histogram of ln(surprise): bin width and range. */
 const BIN = 0.25;
 const LN_LO = -12;
@@ -186,7 +200,14 @@ export class AnomalyScorer {
   unusualMost = 0;
   /** Evidence (nats) of that count: above 0 only for a record (density evidence). */
   densityEvidence = 0;
-  /** Smoothed evidence (nats). */
+  /** The inputs of the last update(): the surprise and the record (the readings the range was built from). */
+  surprise = 0;
+  record = 0;
+  /** Smoothed evidence of the forecast residuals alone (nats). */
+  residual = 0;
+  /** The second detector's evidence given to the last update() (NaN: none, not fused). */
+  shapeEvidence = NaN;
+  /** Smoothed evidence (nats): the residual's, fused with the second detector's when given. */
   smoothed = 0;
   likelihood = 0;
   onset = 0;
@@ -248,10 +269,16 @@ export class AnomalyScorer {
    * readings its range was built from) when it lies outside every value seen.
    * `learn` adds s to the long-run distribution (false inside an open
    * anomaly, so an anomaly does not become the norm); `quiet` (warming up)
-   * gives no onset.
+   * gives no onset. `shape`, when a number, is a second detector's evidence
+   * (nats) for this reading, fused with the residual's smoothed evidence
+   * ({@link fuseEvidence}, the smaller p-value) before the likelihood, the
+   * onset and freshness are taken.
    */
-  update(s: number, record: number, learn: boolean, quiet: boolean): void {
+  update(s: number, record: number, learn: boolean, quiet: boolean, shape = NaN): void {
     const o = this.opts;
+    this.surprise = s;
+    this.record = record;
+    this.shapeEvidence = shape;
     this.score = surpriseScore(s);
     // percentile and evidence against the past, then learn
     const f = (Math.log(s + 1e-300) - LN_LO) / BIN;
@@ -280,6 +307,8 @@ export class AnomalyScorer {
       this.densityEvidence = this.countEvidence(K);
       if (this.densityEvidence > this.smoothed) this.smoothed = this.densityEvidence;
     }
+    this.residual = this.smoothed;
+    if (!Number.isNaN(shape)) this.smoothed = fuseEvidence(this.smoothed, shape);
     this.likelihood = evidenceToUnit(this.smoothed);
     // fresh (what alerts open on): above every fresh reading of the
     // refractory period, so an incident's peak holds off a weaker repeat
@@ -379,6 +408,12 @@ export interface AlertOptions {
  */
 export class AlertMachine {
   readonly opts: AlertOptions;
+  /**
+   * Likelihood at or above which an alert opens: `opts.threshold`, unless the
+   * stream sets it from its false-alarm budget (src/stream/budget.ts) before
+   * each step.
+   */
+  threshold: number;
   state: "warming_up" | "normal" | "anomaly" = "warming_up";
   seen = 0;
   /** Consecutive readings pushing towards the other state. */
@@ -390,9 +425,13 @@ export class AlertMachine {
 
   constructor(opts: AlertOptions) {
     this.opts = opts;
+    this.threshold = opts.threshold;
   }
 
-  /** Whether a likelihood counts as anomalous. */
+  /**
+   * Whether a likelihood counts as anomalous by the preset's fixed threshold
+   * (what the stream does not learn from), whatever the alerts open at.
+   */
   anomalous(likelihood: number): boolean {
     return likelihood >= this.opts.threshold;
   }
@@ -406,9 +445,9 @@ export class AlertMachine {
         if (this.seen >= o.warmup) this.state = "normal";
         return "none";
       case "normal":
-        if (likelihood >= o.threshold) {
+        if (likelihood >= this.threshold) {
           this.run++;
-          this.runOnset ||= onset >= o.threshold;
+          this.runOnset ||= onset >= this.threshold;
         } else {
           this.run = 0;
           this.runOnset = false;

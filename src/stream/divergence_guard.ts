@@ -45,8 +45,16 @@ const LIMIT_OF: Readonly<Record<string, number>> = { params: WEIGHT_LIMIT };
 /** Readings between two scans of the whole state. */
 export const SCAN_EVERY = 1024;
 
-/** Shared arrays that hold NaN for "none": no origin, lags before the history was full, no interval. */
-export const MAY_BE_NAN: ReadonlySet<string> = new Set(["originStep", "originLags", "qUsed"]);
+/**
+ * Shared arrays that hold NaN for "none": no origin, lags before the history
+ * was full, no interval, no distance of the shape detector yet.
+ */
+export const MAY_BE_NAN: ReadonlySet<string> = new Set([
+  "originStep",
+  "originLags",
+  "qUsed",
+  "shapePending",
+]);
 /** Shared arrays that hold ±Infinity for an empty range. */
 export const MAY_BE_INFINITE: ReadonlySet<string> = new Set([
   "rangeLo",

@@ -11,8 +11,14 @@
  * first of the origin's L rows (OriginSlots.learnable). Its predicted
  * change is clipped to the change limit of its slot.
  *
- * Preset: `linear` (lags L, forgetting, ridge). In a checkpoint, per
- * horizon h - 1: `rlsP<h-1>` and `rlsW<h-1>`.
+ * The ridge is held (rls.ts: it does not fade with forgetting, so the
+ * models cannot wind up on a constant, duplicated or rescaled column) unless
+ * `linear.holdRidge` is false, and the h-step model's ridge is
+ * `ridge + ridgePerStep·(h - 1)`: its targets overlap over h readings.
+ *
+ * Preset: `linear` (lags L, forgetting, ridge, holdRidge, ridgePerStep). In
+ * a checkpoint, per horizon h - 1: `rlsP<h-1>`, `rlsW<h-1>` and the held
+ * ridge's cycle `rlsC<h-1>` (absent before issue 11: a fresh cycle).
  */
 import { CALENDAR_FEATURES, calendarFeatures } from "./calendar.ts";
 import { clip } from "./change_limits.ts";
@@ -38,7 +44,10 @@ export class LinearExpert implements Expert {
     const d = this.#lags * ctx.I + (p.calendar ? CALENDAR_FEATURES : 0) + 1;
     this.rls = Array.from(
       { length: ctx.Hm },
-      () => new Rls(d, ctx.J, p.linear.forgetting, p.linear.ridge),
+      (_, h) =>
+        new Rls(d, ctx.J, p.linear.forgetting, p.linear.ridge + p.linear.ridgePerStep * h, {
+          holdRidge: p.linear.holdRidge,
+        }),
     );
     this.#phi = new Float64Array(d);
     this.#out = new Float64Array(ctx.J);
@@ -108,6 +117,7 @@ export class LinearExpert implements Expert {
     this.rls.forEach((r, h) => {
       a[`rlsP${h}`] = r.P;
       a[`rlsW${h}`] = r.W;
+      a[`rlsC${h}`] = r.cycle;
     });
     return a;
   }

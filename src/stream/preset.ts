@@ -48,8 +48,12 @@ export const PresetSchema = z.object({
     lags: int(1, 64).default(4),
     /** RLS forgetting factor. */
     forgetting: z.number().gt(0).max(1).default(0.999),
-    /** RLS ridge (initial P = I / ridge). */
+    /** RLS ridge δ (initial P = I / δ). */
     ridge: z.number().positive().default(1),
+    /** Hold the ridge at δ for good (false: it fades with forgetting, as before issue 11; see src/stream/rls.ts). */
+    holdRidge: z.boolean().default(true),
+    /** Ridge added per further horizon step (the h-step model's ridge is ridge + ridgePerStep·(h - 1)). */
+    ridgePerStep: z.number().min(0).default(2),
   }).prefault({}),
   blend: z.object({
     /** ρ: ridge on the experts' error moments, relative to how much their errors differ (keeps nearly collinear experts' weights stable). */
@@ -98,6 +102,23 @@ export const PresetSchema = z.object({
     learnDuringAnomaly: z.boolean().default(false),
     /** Readings after which a persisting change is accepted as the new normal. */
     newNormalAfter: int(1, 1_000_000).default(288),
+    /**
+     * The shape detector (src/stream/shape.ts): nearest-neighbour novelty of
+     * the recent values' shape, fused with the residual's evidence as the
+     * smaller of two p-values (Bonferroni). Chosen by leave-one-family-out
+     * (docs/anomalies_method.md).
+     */
+    shape: z.object({
+      /** S: readings a shape spans, a multiple of 8 (0: no shape detector). */
+      window: int(0, 512).refine((v) => v % 8 === 0, "must be a multiple of 8").default(16),
+    }).prefault({}),
+    /**
+     * The false-alarm budget: at most this many false alerts per stream per
+     * week at the stream's sampling rate; alerts open at the evidence level
+     * this stream's own record allows (src/stream/budget.ts). 0: alerts open
+     * at `threshold`.
+     */
+    falseAlertsPerWeek: z.number().min(0).default(1),
   }).prefault({}),
   gaps: z.object({
     /** A gap longer than this many sampling periods resets the window (weights are kept). */

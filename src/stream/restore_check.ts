@@ -17,6 +17,7 @@ import { showValue } from "../domain/show_value.ts";
 import { EXPLODED, MAY_BE_INFINITE, MAY_BE_NAN, WEIGHT_LIMIT } from "./divergence_guard.ts";
 import { stateArrays } from "./stream_state.ts";
 import { LstmExpert } from "./lstm_expert.ts";
+import { LinearExpert } from "./linear_expert.ts";
 import type { StreamModel } from "./stream.ts";
 
 /** The longest season, in readings (as stream.ts). */
@@ -53,6 +54,9 @@ const RULES: Readonly<Record<string, ArrayRule>> = {
   blendLongLoss: SQUARES,
   blendCov: { limit: Infinity },
   bins: { nonNegative: true },
+  shapeBins: { nonNegative: true },
+  budgetBins: { nonNegative: true },
+  shapeRough: { nonNegative: true },
   periodRecent: { nonNegative: true },
   originStep: { integer: true, limit: Number.MAX_SAFE_INTEGER },
 };
@@ -234,6 +238,60 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
   integer("alerts[2]", m.alerts.run, 0, MAX);
   boolean("alerts[3]", m.alerts.runOnset);
   integer("alerts[4]", m.alerts.duration, 0, MAX);
+  if (!(m.alerts.threshold > 0 && m.alerts.threshold < 1)) {
+    throw fail(
+      `'budget[3]' must be a likelihood above 0 and below 1: current value is ${
+        showValue(m.alerts.threshold)
+      }`,
+    );
+  }
+  if (!states.includes(m.guard.state)) {
+    throw fail(
+      `'guard[0]' must be one of ${states.join(", ")}: current value is ${
+        showValue(m.guard.state)
+      }`,
+    );
+  }
+  integer("guard[1]", m.guard.seen, 0, MAX);
+  integer("guard[2]", m.guard.run, 0, MAX);
+  boolean("guard[3]", m.guard.runOnset);
+  integer("guard[4]", m.guard.duration, 0, MAX);
+  boolean("guard[5]", m.alertPaused);
+  if (!states.includes(m.evidenceGuard.state)) {
+    throw fail(
+      `'evidenceGuard[0]' must be one of ${states.join(", ")}: current value is ${
+        showValue(m.evidenceGuard.state)
+      }`,
+    );
+  }
+  integer("evidenceGuard[1]", m.evidenceGuard.seen, 0, MAX);
+  integer("evidenceGuard[2]", m.evidenceGuard.run, 0, MAX);
+  boolean("evidenceGuard[3]", m.evidenceGuard.runOnset);
+  integer("evidenceGuard[4]", m.evidenceGuard.duration, 0, MAX);
+
+  // the shape detector and the budget (issue 11)
+  const sh = m.shape, R = sh.ring.length / Math.max(1, sh.J);
+  integer("shape[0]", sh.filled, 0, R, `an integer from 0 to ${R} (the window's rows)`);
+  integer("shape[1]", sh.head, 0, Math.max(0, R - 1), `an integer from 0 to ${R - 1}`);
+  integer("shape[2]", sh.taken, 0, MAX);
+  integer("shape[3]", sh.remembered, 0, MAX);
+  integer("shape[4]", sh.used, 0, sh.M, `an integer from 0 to ${sh.M} (the memory's shapes)`);
+  integer("shape[5]", sh.lastUnlearned, -1, MAX);
+  integer("shape[6]", sh.roughCount, 0, MAX);
+  finite("shape[9]", sh.tail.total, 0);
+  finite("budget[0]", m.budget.readings, 0);
+  integer("budget[1]", m.budget.pending, 0, MAX);
+  finite("budget[2]", m.budget.last, 0);
+  const linear = m.experts.find((e) => e instanceof LinearExpert);
+  linear?.rls.forEach((r, h) => {
+    integer(
+      `rlsC${h}[0]`,
+      r.cycle[0],
+      0,
+      r.d - 1,
+      `an integer from 0 to ${r.d - 1} (the features)`,
+    );
+  });
 
   // the LSTM's trainer
   const lstm = m.experts.find((e) => e instanceof LstmExpert);

@@ -5,8 +5,13 @@
  * the blend (the accuracy of stats()), the interval's hit or miss (which
  * calibrates it), and from the one-step forecasts the surprise, the
  * residual over the interval's half-width. The surprise and whether a
- * target broke its range make the anomaly score (anomaly.ts).
+ * target broke its range make the residual's evidence (anomaly.ts); the
+ * shape detector (shape.ts) sees the reading's normalised values and its
+ * evidence is fused with the residual's; the false-alarm budget (budget.ts)
+ * sets the threshold the alerts open at from the record before this reading,
+ * and counts this reading's evidence unless it lies inside an alert.
  */
+import { evidenceToUnit, unitToEvidence } from "./anomaly.ts";
 import type { Observation } from "./read_models.ts";
 import type { StreamModel } from "./stream.ts";
 
@@ -62,13 +67,29 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
     m.range.add(j, y);
   }
   m.range.count++;
+  // the shape detector sees every reading, in the level normaliser's units; the
+  // anomaly path learns outside the evidence guard's anomalies (stream.ts)
+  const learn = m.evidenceGuard.state !== "anomaly" || a.learnDuringAnomaly;
+  for (let j = 0; j < J; j++) {
+    const col = m.targetIndex[j];
+    m.zJ[j] = (values[col] - m.level.mean[col]) / m.level.scale(col);
+  }
+  m.shape.update(m.zJ, obs.ts, learn);
   if (surprise >= 0) {
     m.scorer.update(
       surprise,
       record,
-      m.alerts.state !== "anomaly" || a.learnDuringAnomaly,
+      learn,
       m.alerts.state === "warming_up",
+      // fused with the residual's (0 while the detector is not scoring, so that
+      // evidence compared across time, as onsets are, is fused alike)
+      m.shape.enabled ? (m.shape.ready ? m.shape.evidence : 0) : NaN,
     );
+    // alerts open at the budget's threshold, from the record before this reading
+    m.alerts.threshold = m.budget.enabled
+      ? evidenceToUnit(m.budget.threshold(m.periodMs, unitToEvidence(a.threshold)))
+      : a.threshold;
+    if (learn && m.alerts.state !== "warming_up") m.budget.update(m.scorer.smoothed);
     obs.score = m.scorer.score;
     obs.likelihood = m.scorer.likelihood;
     obs.onset = m.scorer.onset;

@@ -41,7 +41,21 @@
  * (change_limits.ts), the read models (read_models.ts), the alert events
  * (alert_event.ts), the scoring of a reading (scoring.ts), the checkpoint
  * and its migrations (stream_state.ts over state.ts), anomaly scores and the
- * alert machine (anomaly.ts).
+ * alert machine (anomaly.ts), the shape detector (shape.ts) and the
+ * false-alarm budget (budget.ts).
+ *
+ * Three alert machines run side by side: `alerts` opens the alerts a user
+ * is sent, on the fused evidence (the residuals' and the shape detector's)
+ * at the threshold the stream's false-alarm budget sets (budget.ts; the
+ * preset's `anomaly.threshold` without one); `guard`, on the residuals'
+ * evidence alone at the preset's fixed threshold, decides what the models do
+ * not learn from: a reading the forecasts missed by far must not pull them
+ * off, but a shape never seen before is what they must learn; and
+ * `evidenceGuard`, on the fused evidence at the fixed threshold, what the
+ * anomaly path (the surprise histogram, the shape memory, the budget's
+ * record) does not learn from: an anomaly of either kind must not become
+ * the norm it is judged by. Without the shape detector and a budget the
+ * three move step for step.
  */
 import type { Network, Workspace } from "../model/network.ts";
 import { Normalizer } from "../model/normalize.ts";
@@ -51,6 +65,8 @@ import type { Preset } from "./preset.ts";
 import { Blend } from "./blend.ts";
 import { Intervals } from "./intervals.ts";
 import { AlertMachine, AnomalyScorer, evidenceToUnit, RangeTracker } from "./anomaly.ts";
+import { ShapeDetector } from "./shape.ts";
+import { AlertBudget } from "./budget.ts";
 import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
 import { EXPERTS } from "./experts.ts";
 import { LstmExpert } from "./lstm_expert.ts";
@@ -103,6 +119,8 @@ export interface StreamOptions {
 
 /** The longest season, in readings: a week at one per minute. */
 const MAX_SEASON = 10_080;
+/** The lowest evidence (nats) a false-alarm budget may open alerts at: one in a hundred. */
+export const BUDGET_FLOOR = Math.log(100);
 
 /** One stream's online forecaster. */
 export class StreamModel implements ExpertContext {
@@ -132,6 +150,26 @@ export class StreamModel implements ExpertContext {
   readonly scorer: AnomalyScorer;
   readonly range: RangeTracker;
   readonly alerts: AlertMachine;
+  /**
+   * The learning guard: the alert machine on the residuals' evidence alone
+   * at the preset's fixed `threshold`, whatever the budget and the shape
+   * detector; while it is in an anomaly the models do not learn.
+   */
+  readonly guard: AlertMachine;
+  /**
+   * The evidence guard: the alert machine on the fused evidence at the
+   * preset's fixed `threshold`; while it is in an anomaly the surprise
+   * histogram, the shape memory and the budget's record do not learn.
+   */
+  readonly evidenceGuard: AlertMachine;
+  /** The second detector: the novelty of the recent values' shape (shape.ts). */
+  readonly shape: ShapeDetector;
+  /** The false-alarm budget that sets the alerts' threshold (budget.ts). */
+  readonly budget: AlertBudget;
+  /** Whether the open (or last) alert paused learning: it reached the guard's threshold. */
+  alertPaused = true;
+  /** Scratch (J): the targets' normalised values, for the shape detector. */
+  readonly zJ: Float64Array;
   /** Squared errors (Hm, J, E + 1) of each expert and, last, the blend, raw units. */
   readonly sqErr: Float64Array;
   /** Forecasts scored per horizon (Hm). */
@@ -243,6 +281,19 @@ export class StreamModel implements ExpertContext {
     this.scorer = new AnomalyScorer(p.anomaly);
     this.range = new RangeTracker(J, p.anomaly.rangeMargin);
     this.alerts = new AlertMachine(p.anomaly);
+    this.guard = new AlertMachine(p.anomaly);
+    this.evidenceGuard = new AlertMachine(p.anomaly);
+    this.shape = new ShapeDetector(J, {
+      ...p.anomaly.shape,
+      history: p.anomaly.history,
+      warmup: p.anomaly.warmup,
+    });
+    this.budget = new AlertBudget({
+      falseAlertsPerWeek: p.anomaly.falseAlertsPerWeek,
+      history: p.anomaly.history,
+      floor: BUDGET_FLOOR,
+    });
+    this.zJ = new Float64Array(J);
     if (Number.isFinite(this.periodMs)) this.setPeriod(this.periodMs);
     this.sqErr = new Float64Array(Hm * J * (E + 1));
     this.scoredCount = new Float64Array(Hm);
@@ -510,6 +561,22 @@ export class StreamModel implements ExpertContext {
       season: this.season,
       alerts: [this.alerts.state, this.alerts.seen, this.alerts.run, this.alerts.runOnset] as const,
       duration: this.alerts.duration,
+      threshold: this.alerts.threshold,
+      guard: [
+        this.guard.state,
+        this.guard.seen,
+        this.guard.run,
+        this.guard.runOnset,
+        this.guard.duration,
+      ] as const,
+      evidenceGuard: [
+        this.evidenceGuard.state,
+        this.evidenceGuard.seen,
+        this.evidenceGuard.run,
+        this.evidenceGuard.runOnset,
+        this.evidenceGuard.duration,
+      ] as const,
+      alertPaused: this.alertPaused,
     };
     for (let e = 0; e < this.E; e++) this.#reinitExpert(e);
     restoreStream(this, twin.toBytes());
@@ -530,6 +597,22 @@ export class StreamModel implements ExpertContext {
     this.season = keep.season;
     [this.alerts.state, this.alerts.seen, this.alerts.run, this.alerts.runOnset] = keep.alerts;
     this.alerts.duration = keep.duration;
+    this.alerts.threshold = keep.threshold;
+    [
+      this.guard.state,
+      this.guard.seen,
+      this.guard.run,
+      this.guard.runOnset,
+      this.guard.duration,
+    ] = keep.guard;
+    [
+      this.evidenceGuard.state,
+      this.evidenceGuard.seen,
+      this.evidenceGuard.run,
+      this.evidenceGuard.runOnset,
+      this.evidenceGuard.duration,
+    ] = keep.evidenceGuard;
+    this.alertPaused = keep.alertPaused;
     this.intervalsReset = true;
   }
 
@@ -586,20 +669,23 @@ export class StreamModel implements ExpertContext {
     this.history.clear();
     this.origins.clear();
     for (let e = 0; e < this.E; e++) this.experts[e].resetWindows?.();
+    this.shape.resetWindow();
   }
 
   /**
    * Whether the stream learns from the scored reading: not when frozen, nor
    * from a reading anomalous by itself or any reading inside an open alert
+   * of the guard, the residuals' evidence at the preset's fixed threshold
    * (unless `anomaly.learnDuringAnomaly`): an anomaly does not become the
    * norm, and one extreme reading would pull the linear models and the LSTM
-   * far off.
+   * far off. An alert the budget opens below the fixed threshold, or the
+   * shape detector raised, leaves learning alone.
    */
   #learnsFrom(obs: Observation): boolean {
     if (this.frozen) return false;
     const anomalous = obs.likelihood !== null &&
-      this.alerts.anomalous(evidenceToUnit(this.scorer.evidence));
-    return !((anomalous || this.alerts.state === "anomaly") &&
+      this.guard.anomalous(evidenceToUnit(this.scorer.evidence));
+    return !((anomalous || this.guard.state === "anomaly") &&
       !this.preset.anomaly.learnDuringAnomaly);
   }
 
@@ -635,9 +721,10 @@ export class StreamModel implements ExpertContext {
   }
 
   /**
-   * Steps the alert machine; returns the event the reading raised. An alert
-   * carries the context of the reading that began it (with debounce, the one
-   * that opens it may be less surprising).
+   * Steps the alert machines (the alerts and the learning guard); returns the
+   * event the reading raised. An alert carries the context of the reading
+   * that began it (with debounce, the one that opens it may be less
+   * surprising).
    */
   #alert(
     ts: number,
@@ -647,13 +734,24 @@ export class StreamModel implements ExpertContext {
   ): AlertEvent | null {
     if (obs.likelihood === null) {
       if (this.alerts.state === "warming_up") this.alerts.step(0);
+      if (this.guard.state === "warming_up") this.guard.step(0);
+      if (this.evidenceGuard.state === "warming_up") this.evidenceGuard.step(0);
       return null;
     }
+    // the guard judges the forecast's residuals alone: a shape never seen is
+    // what the models must learn, an outlier they must not be pulled by
+    const residual = evidenceToUnit(this.scorer.residual);
     const starts = this.alerts.state === "normal" && this.alerts.run === 0 &&
-      this.alerts.anomalous(obs.likelihood);
-    if (starts) this.#pendingEvent = alertEvent(this, "opened", ts, values, slot1, obs);
+      obs.likelihood >= this.alerts.threshold;
+    // an alert that does not reach the guard's fixed threshold leaves learning alone
+    if (starts) {
+      this.alertPaused = !obs.learned || residual >= this.guard.threshold;
+      this.#pendingEvent = alertEvent(this, "opened", ts, values, slot1, obs);
+    }
     // alerts open on fresh evidence: a rise within an incident that is not
     // reported as a new onset (anomaly.escalation) must still open its alert
+    this.guard.step(residual, this.scorer.fresh ? residual : 0);
+    this.evidenceGuard.step(obs.likelihood, this.scorer.fresh ? obs.likelihood : 0);
     const t = this.alerts.step(obs.likelihood, this.scorer.fresh ? obs.likelihood : 0);
     if (t === "opened") {
       this.anomalySince = this.#pendingEvent!.since;

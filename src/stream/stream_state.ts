@@ -10,15 +10,18 @@
  * `blendLongLoss`); the intervals (`q`, `m`, `n`, `hits`); the anomaly
  * scorer (`recent`, `bins`, `onsets`, `peaks`, `unusual`) and range
  * (`rangeLo`, `rangeHi`); the value bounds' ranges (`boundLo`, `boundHi`);
- * the period's recent intervals (`periodRecent`);
+ * the period's recent intervals (`periodRecent`); the shape detector
+ * (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`, `shapeBins`)
+ * and the false-alarm budget (`budgetBins`);
  * then each expert's, in the experts' order (the
- * linear expert's `rlsP<h>`, `rlsW<h>`; the LSTM's `lastInput`, `params`,
+ * linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`,
  * `h`, `c`, `adamM`, `adamV`, `xs`, `ys`, `h0`, `c0`).
  *
  * Scalars ({@link StreamScalars}): the time line, the counters, the
  * history ring's length and head, the normalisers' weights, the scorer's
- * and the alert machine's counters, then each expert's (the LSTM's
- * `hasInput` and `trainer`).
+ * and the alert machine's counters, the shape detector's (`shape`), the
+ * budget's and the alerts' threshold (`budget`), the learning guard's
+ * (`guard`) and the evidence guard's (`evidenceGuard`), then each expert's (the LSTM's `hasInput` and `trainer`).
  *
  * Older layouts, all FCDS version 2, restore as follows:
  * - before the blend solved for convex weights: `blendLoss` (the experts'
@@ -34,6 +37,12 @@
  * - before the divergence guard: no scalar `recoveries`; none so far;
  * - before the period was estimated: no `periodRecent` nor scalar `period`;
  *   the period restored stands, as if a window of intervals had shown it;
+ * - before issue 11: no `rlsC<h>` (the linear expert's held ridge: the
+ *   cycle starts afresh), no shape detector's nor budget's arrays and
+ *   scalars (they start afresh: the detector is silent until its memory
+ *   refills, the budget uses the fixed threshold until it has half a week of
+ *   record), no `guard` (the alerts were the guard, and every alert paused
+ *   learning);
  * - before the experts had an interface: a stream without the LSTM also
  *   held `lastInput` (zeros) and the scalars `hasInput` and `trainer`
  *   (null); they are read past.
@@ -67,6 +76,18 @@ export interface StreamScalars {
   recoveries?: [number, boolean];
   /** The period estimator's scalars (optional; see period_estimator.ts). */
   period?: number[];
+  /**
+   * The shape detector's filled, head, taken, remembered, used,
+   * lastUnlearned, roughCount, periodMs, lastTs and its tail's total
+   * (optional: issue 11).
+   */
+  shape?: (number | null)[];
+  /** The budget's readings, pending, last, and the alerts' threshold (optional: issue 11). */
+  budget?: number[];
+  /** The learning guard's state, seen, run, run onset, duration, and alertPaused (optional: issue 11). */
+  guard?: [AlertMachine["state"], number, number, boolean, number, boolean];
+  /** The evidence guard's state, seen, run, run onset and duration (optional: issue 11). */
+  evidenceGuard?: [AlertMachine["state"], number, number, boolean, number];
   /** Each expert's own scalars. */
   [expert: string]: unknown;
 }
@@ -75,6 +96,15 @@ export interface StreamScalars {
 const RETIRED = ["blendLoss", "lastInput"];
 /** Arrays older states may lack. */
 const OPTIONAL = ["blendCov", "peaks", "unusual", "boundLo", "boundHi", "periodRecent"];
+/** Arrays of issue 11 (the shape detector, the budget): older states lack them, they start afresh. */
+const ISSUE11 = [
+  "shapeRing",
+  "shapeRough",
+  "shapeMemory",
+  "shapePending",
+  "shapeBins",
+  "budgetBins",
+];
 
 /** Every array of the stream's state, by name: the live arrays. */
 export function stateArrays(m: StreamModel): StateArrays {
@@ -104,6 +134,12 @@ export function stateArrays(m: StreamModel): StateArrays {
     rangeHi: m.range.hi,
     ...m.bounds.arrays(),
     ...m.period.arrays(),
+    shapeRing: m.shape.ring,
+    shapeRough: m.shape.rough,
+    shapeMemory: m.shape.memory,
+    shapePending: m.shape.pending,
+    shapeBins: m.shape.bins,
+    budgetBins: m.budget.bins,
   };
   for (const e of m.experts) Object.assign(a, e.arrays?.());
   return a;
@@ -137,6 +173,34 @@ export function stateScalars(m: StreamModel): StreamScalars {
     alerts: [m.alerts.state, m.alerts.seen, m.alerts.run, m.alerts.runOnset, m.alerts.duration],
     recoveries: [m.recoveries, m.intervalsReset],
     period: m.period.scalars(),
+    shape: [
+      m.shape.filled,
+      m.shape.head,
+      m.shape.taken,
+      m.shape.remembered,
+      m.shape.used,
+      m.shape.lastUnlearned,
+      m.shape.roughCount,
+      m.shape.periodMs,
+      m.shape.lastTs,
+      m.shape.tail.total,
+    ],
+    budget: [m.budget.readings, m.budget.pending, m.budget.last, m.alerts.threshold],
+    guard: [
+      m.guard.state,
+      m.guard.seen,
+      m.guard.run,
+      m.guard.runOnset,
+      m.guard.duration,
+      m.alertPaused,
+    ],
+    evidenceGuard: [
+      m.evidenceGuard.state,
+      m.evidenceGuard.seen,
+      m.evidenceGuard.run,
+      m.evidenceGuard.runOnset,
+      m.evidenceGuard.duration,
+    ],
   };
   for (const e of m.experts) Object.assign(s, e.scalars?.());
   return s;
@@ -168,10 +232,15 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
     m.setPeriod(s.periodMs);
     m.history.reallocate(m.historyCapacity());
   }
-  const missing = restoreArrays(stored.arrays, stateArrays(m), {
+  const live = stateArrays(m);
+  const cycles = Array.from({ length: m.Hm }, (_, h) => `rlsC${h}`);
+  const missing = restoreArrays(stored.arrays, live, {
     retired: RETIRED,
-    optional: OPTIONAL,
+    optional: [...OPTIONAL, ...ISSUE11, ...cycles],
   });
+  // issue 11's state absent: it starts afresh
+  for (const name of [...ISSUE11, ...cycles]) if (missing.includes(name)) live[name].fill(0);
+  if (missing.includes("shapePending")) m.shape.pending.fill(NaN);
   if (missing.includes("blendCov")) m.blend.reset();
   if (missing.includes("peaks")) m.scorer.peaks.set(m.scorer.onsets);
   if (missing.includes("boundLo") || missing.includes("boundHi")) m.bounds.reset();
@@ -202,5 +271,58 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   [m.recoveries, m.intervalsReset] = s.recoveries ?? [0, false];
   if (s.period && !missing.includes("periodRecent")) m.period.restoreScalars(s.period);
   else m.period.reset();
+  restoreIssue11(m, s);
   for (const e of m.experts) e.restoreScalars?.(s);
+}
+
+/** The shape detector's, the budget's and the guard's scalars; a state before issue 11 starts them afresh. */
+function restoreIssue11(m: StreamModel, s: StreamScalars): void {
+  const num = (v: number | null) => (v === null ? NaN : v);
+  const [
+    filled,
+    head,
+    taken,
+    remembered,
+    used,
+    lastUnlearned,
+    roughCount,
+    periodMs,
+    lastTs,
+    total,
+  ] = s.shape ?? [0, 0, 0, 0, 0, -1, 0, null, null, 0];
+  const sh = m.shape;
+  sh.filled = num(filled);
+  sh.head = num(head);
+  sh.taken = num(taken);
+  sh.remembered = num(remembered);
+  sh.used = num(used);
+  sh.lastUnlearned = num(lastUnlearned);
+  sh.roughCount = num(roughCount);
+  sh.periodMs = num(periodMs);
+  sh.lastTs = num(lastTs);
+  sh.tail.total = num(total);
+  const [readings, pending, last, threshold] = s.budget ?? [0, 0, 0, m.preset.anomaly.threshold];
+  m.budget.readings = readings;
+  m.budget.pending = pending;
+  m.budget.last = last;
+  m.alerts.threshold = threshold;
+  // before issue 11 the alerts were the guard, and every alert paused learning
+  const [state, seen, run, runOnset, duration, paused] = s.guard ?? [...s.alerts, true];
+  [m.guard.state, m.guard.seen, m.guard.run, m.guard.runOnset, m.guard.duration] = [
+    state,
+    seen,
+    run,
+    runOnset,
+    duration,
+  ];
+  m.alertPaused = paused;
+  // a state of issue 11 before the evidence guard: the guard's stands in for it
+  const e = s.evidenceGuard ?? [state, seen, run, runOnset, duration];
+  [
+    m.evidenceGuard.state,
+    m.evidenceGuard.seen,
+    m.evidenceGuard.run,
+    m.evidenceGuard.runOnset,
+    m.evidenceGuard.duration,
+  ] = e;
 }

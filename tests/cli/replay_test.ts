@@ -40,7 +40,7 @@ Deno.test("parseReplayArgs() names the option and value it refuses", () => {
   assert.throws(() => parseReplayArgs(["x.csv", "--preset", "nope"]), /Cannot find preset/);
   assert.throws(
     () => parseReplayArgs(["x.csv", "--anomaly-score", "raw"]),
-    /--anomaly-score must be one of onset, likelihood, score, percentile: current value is "raw"/,
+    /--anomaly-score must be one of onset, likelihood, score, percentile, alert: current value is "raw"/,
   );
   // node:util's own refusals are argument errors too, not TypeErrors
   assert.throws(

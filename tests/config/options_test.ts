@@ -74,6 +74,7 @@ Deno.test("each option can be set through its flag and its variable", () => {
     logFormat: "text",
     defaultPreset: "small",
     kernels: "ts",
+    falseAlertsPerWeek: "2",
     maxStreams: "3",
     maxValuesPerStream: "8",
     maxNameLength: "9",

@@ -49,6 +49,7 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     logFormat: "json",
     defaultPreset: "default",
     kernels: "wasm",
+    falseAlertsPerWeek: null,
     maxStreams: 1000,
     maxValuesPerStream: 64,
     maxNameLength: 128,

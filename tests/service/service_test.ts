@@ -317,6 +317,7 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
   assert.deepEqual(resolveServiceOptions(), {
     maxStreams: 1000,
     defaultPreset: "default",
+    falseAlertsPerWeek: null,
     checkpointEvery: 500,
     checkpointSeconds: 60,
     retryMs: 1000,
@@ -344,6 +345,10 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
   assert.throws(
     () => resolveServiceOptions({ checkpointSeconds: -1 }),
     /^RangeError: Cannot create service: checkpointSeconds must be a positive number: current value is -1$/,
+  );
+  assert.throws(
+    () => resolveServiceOptions({ falseAlertsPerWeek: -1 }),
+    /^RangeError: Cannot create service: falseAlertsPerWeek must be null or a number from 0 to 10000: current value is -1$/,
   );
   assert.throws(
     () => resolveServiceOptions({ recentReadings: -1 }),
@@ -877,4 +882,14 @@ Deno.test("Service refuses stream ids and value names longer than maxNameLength,
       /value name must be at most 8 characters long \(maxNameLength\): current value is "temperature"/,
     );
   }, { maxNameLength: 8 });
+});
+
+Deno.test("Service gives every stream its false-alarm budget, or leaves the preset's", async () => {
+  for (const [budget, want] of [[null, 1], [3, 3], [0, 0]] as const) {
+    await withService((svc) => {
+      svc.ingest([{ stream: "k", ts: T0, values: { temp: 21 } }], "http");
+      assert.equal(svc.engine.get("k")!.preset.anomaly.falseAlertsPerWeek, want, `${budget}`);
+      assert.equal(svc.engine.get("k")!.budget.enabled, want > 0);
+    }, { falseAlertsPerWeek: budget });
+  }
 });

@@ -138,3 +138,30 @@ Deno.test("restore() refuses a period estimator out of its window", () => {
     /array "periodRecent" must hold finite numbers of at least 0 and at most 1e\+30: current value at \[0\] is -300000$/,
   );
 });
+
+Deno.test("restore() refuses the shape detector, the budget, the guard and the ridge cycle out of range", () => {
+  refused(
+    tampered((s) => ((s.shape as number[])[1] = 40)),
+    /'shape\[1\]' must be an integer from 0 to 32: current value is 40$/,
+  );
+  refused(
+    tampered((s) => ((s.shape as number[])[4] = 300)),
+    /'shape\[4\]' must be an integer from 0 to 256 \(the memory's shapes\): current value is 300$/,
+  );
+  refused(
+    tampered((s) => ((s.budget as number[])[3] = 1)),
+    /'budget\[3\]' must be a likelihood above 0 and below 1: current value is 1$/,
+  );
+  refused(
+    tampered((s) => ((s.guard as unknown[])[0] = "panic")),
+    /'guard\[0\]' must be one of warming_up, normal, anomaly: current value is "panic"$/,
+  );
+  refused(
+    tampered((_, a) => (a.rlsC0[0] = 999)),
+    /'rlsC0\[0\]' must be an integer from 0 to \d+ \(the features\): current value is 999$/,
+  );
+  refused(
+    tampered((_, a) => (a.budgetBins[5] = -1)),
+    /array "budgetBins" must hold finite numbers of at least 0/,
+  );
+});

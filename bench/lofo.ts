@@ -1,0 +1,423 @@
+/**
+ * Leave-one-family-out selection of the anomaly settings (not part of the
+ * test suite). For each corpus (the 24 NAB files of ../shared/data/nab and
+ * the synthetic set of tests/fixtures/make_synthetic_nab.ts) and each family
+ * F of its four: the candidate setting with the best mean NAB standard score
+ * (over the LSTM seeds) on the other three families, pooled, is chosen, and
+ * F is scored with it. Prints the four held-out scores beside the score of
+ * each candidate on all files.
+ *
+ *   deno run --allow-read --allow-write=/tmp --allow-run bench/lofo.ts \
+ *     [--seeds=1,2,3] [--grid=FILE.json] [--corpus=nab|synthetic|both] \
+ *     [--mode=fast|exact] [--out=/tmp/forecastd-lofo] [--record=auto|always] [--reuse=false|true]
+ *
+ * `--mode=exact` replays every file through the engine with every candidate
+ * and seed (what the daemon would do: about two minutes per candidate and
+ * seed for both corpora on 2 cores); the figures in BENCHMARKS.md come from
+ * it. `--mode=fast` (the default) is for exploring: the settings chosen here act on the anomaly path
+ * only (the scorer, the shape detector and the fusion, the budget, the alert
+ * machine), which does not feed the forecasts, except that readings inside
+ * an open alert are not learned from. So the engine runs once per file and
+ * seed with the default preset, recording per reading the one-step surprise,
+ * the range record, the target's normalised value and the gaps; every
+ * candidate then re-runs the anomaly path alone on that record, in the order
+ * StreamModel.observe() runs it (`simulate` below mirrors src/stream/stream.ts).
+ * How it is fast enough: the anomaly path feeds the forecasts only through
+ * the readings left unlearned while the learning guard (the alert machine at
+ * the fixed threshold) is in an anomaly, which the budget does not move.
+ * With the recording's own settings the re-run reproduces the engine's onset
+ * and alert columns exactly (checked every run: `selfCheck`); with other
+ * settings the forecasts would differ where other readings are left
+ * unlearned, which the re-run ignores. The figures of the setting finally
+ * chosen come from real replays (bench/nab.ts), not from here.
+ *
+ * `--reuse=true` (exact mode) keeps the columns of a candidate and seed
+ * whose replays finished in an earlier run with the same `--out` and grid
+ * (marked by a file `complete` beside them), so a run that was stopped
+ * resumes; delete OUT/cand to start over.
+ *
+ * The grid file: [{"name": "...", "set": "anomaly.shape.window=16;..."}, ...]
+ * (bench/nab.ts's --set syntax); without one, the built-in grid below.
+ * Scores: `onset` with NAB's optimised threshold, `alert` (the alerts the
+ * daemon opens) at 0.5. Output: a table on stderr, `RESULT {json}` per corpus.
+ */
+import { readCsv } from "../src/replay/csv.ts";
+import { getPreset, type Preset } from "../src/stream/preset.ts";
+import { Engine } from "../src/stream/engine.ts";
+import { ReadingError } from "../src/stream/stream.ts";
+import {
+  AlertMachine,
+  AnomalyScorer,
+  evidenceToUnit,
+  unitToEvidence,
+} from "../src/stream/anomaly.ts";
+import { ShapeDetector } from "../src/stream/shape.ts";
+import { AlertBudget } from "../src/stream/budget.ts";
+import { parseLabels } from "../src/replay/labels.ts";
+import { writeSyntheticCorpus } from "../tests/fixtures/make_synthetic_nab.ts";
+import { withOverrides } from "./preset_overrides.ts";
+import { exitOnFlagError, integerList, oneOf, parseFlags, text } from "./args.ts";
+import { emitResult } from "./stats.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const NAB_DIR = `${ROOT}../shared/data/nab`;
+const SCORER = `${ROOT}../shared/tools/nab_score.py`;
+/** Mirrors BUDGET_FLOOR of src/stream/stream.ts. */
+const BUDGET_FLOOR = Math.log(100);
+
+const flags = exitOnFlagError(() =>
+  parseFlags(Deno.args, {
+    seeds: integerList([1, 2, 3], 1, 1_000_000),
+    grid: text("a grid JSON file", ""),
+    corpus: oneOf(["nab", "synthetic", "both"], "both"),
+    out: text("a directory", "/tmp/forecastd-lofo"),
+    record: oneOf(["auto", "always"], "auto"),
+    mode: oneOf(["fast", "exact"], "fast"),
+    reuse: oneOf(["false", "true"], "false"),
+  }, "Cannot run lofo")
+);
+
+/** One reading of a file as the engine saw it. */
+interface Recording {
+  key: string;
+  rows: number;
+  /** Per row: timestamp text and value (for the results files). */
+  text: string[];
+  ts: number[];
+  /** z of the target before the reading (the level normaliser's), NaN for a rejected row. */
+  z: number[];
+  /** The one-step surprise (-1: none), the range record, a gap before the row, rejected. */
+  s: number[];
+  record: number[];
+  gap: number[];
+  rejected: number[];
+  periodMs: number[];
+  /** The engine's own columns, to check `simulate` against. */
+  onset: number[];
+  alert: number[];
+}
+
+/** Runs the engine on one file and records what the anomaly path saw. */
+function record(
+  key: string,
+  table: Awaited<ReturnType<typeof readCsv>>,
+  preset: Preset,
+): Recording {
+  const engine = new Engine();
+  const st = engine.create("r", { preset, columns: table.columns });
+  const rec: Recording = {
+    key,
+    rows: table.rows,
+    text: [],
+    ts: [],
+    z: [],
+    s: [],
+    record: [],
+    gap: [],
+    rejected: [],
+    periodMs: [],
+    onset: [],
+    alert: [],
+  };
+  for (let r = 0; r < table.rows; r++) {
+    const x = table.values[r];
+    const z = (x - st.level.mean[0]) / st.level.scale(0);
+    rec.text.push(`${table.timestampText[r]},${x}`);
+    rec.ts.push(table.ts[r]);
+    try {
+      const o = engine.observe("r", table.ts[r], table.values.subarray(r, r + 1));
+      rec.z.push(z);
+      rec.s.push(o.likelihood === null ? -1 : st.scorer.surprise);
+      rec.record.push(o.likelihood === null ? 0 : st.scorer.record);
+      rec.gap.push(o.gap ? 1 : 0);
+      rec.rejected.push(0);
+      rec.onset.push(o.onset ?? 0);
+      rec.alert.push(o.event?.type === "opened" ? 1 : 0);
+    } catch (e) {
+      if (!(e instanceof ReadingError)) throw e;
+      rec.z.push(NaN);
+      rec.s.push(-1);
+      rec.record.push(0);
+      rec.gap.push(0);
+      rec.rejected.push(1);
+      rec.onset.push(0);
+      rec.alert.push(0);
+    }
+    rec.periodMs.push(st.periodMs);
+  }
+  return rec;
+}
+
+/**
+ * The anomaly path of StreamModel.observe() alone, on a recording: the shape
+ * detector, the scorer with fusion, the budget, the alert machine, in the
+ * stream's order. Returns the onset and alert columns.
+ */
+export function simulate(rec: Recording, preset: Preset): { onset: number[]; alert: number[] } {
+  const a = preset.anomaly;
+  const scorer = new AnomalyScorer(a);
+  const alerts = new AlertMachine(a);
+  const guard = new AlertMachine(a);
+  const shape = new ShapeDetector(1, { ...a.shape, history: a.history, warmup: a.warmup });
+  const budget = new AlertBudget({
+    falseAlertsPerWeek: a.falseAlertsPerWeek,
+    history: a.history,
+    floor: BUDGET_FLOOR,
+  });
+  const z = new Float64Array(1);
+  const onset: number[] = [], alert: number[] = [];
+  for (let r = 0; r < rec.rows; r++) {
+    if (rec.rejected[r]) {
+      onset.push(0);
+      alert.push(0);
+      continue;
+    }
+    if (rec.gap[r]) shape.resetWindow();
+    const learn = guard.state !== "anomaly" || a.learnDuringAnomaly;
+    z[0] = rec.z[r];
+    shape.update(z, rec.ts[r], learn);
+    let o = 0, opened = 0;
+    if (rec.s[r] >= 0) {
+      scorer.update(
+        rec.s[r],
+        rec.record[r],
+        learn,
+        alerts.state === "warming_up",
+        shape.enabled ? (shape.ready ? shape.evidence : 0) : NaN,
+      );
+      alerts.threshold = budget.enabled
+        ? evidenceToUnit(budget.threshold(rec.periodMs[r], unitToEvidence(a.threshold)))
+        : a.threshold;
+      if (learn && alerts.state !== "warming_up") budget.update(scorer.smoothed);
+      const t = alerts.step(scorer.likelihood, scorer.fresh ? scorer.likelihood : 0);
+      guard.step(scorer.likelihood, scorer.fresh ? scorer.likelihood : 0);
+      o = scorer.onset;
+      opened = t === "opened" ? 1 : 0;
+    } else if (alerts.state === "warming_up") {
+      alerts.step(0);
+      guard.step(0);
+    }
+    onset.push(o);
+    alert.push(opened);
+  }
+  return { onset, alert };
+}
+
+/**
+ * The built-in grid, simplest first (a tie goes to the earlier): no shape
+ * detector, then its window.
+ */
+const GRID: { name: string; set: string }[] = [
+  { name: "no-shape", set: "anomaly.shape.window=0" },
+  ...[16, 32, 64].map((w) => ({ name: `w${w}`, set: `anomaly.shape.window=${w}` })),
+];
+
+interface Corpus {
+  name: string;
+  dir: string;
+  families: string[];
+  keys: string[];
+}
+
+async function corpus(name: string): Promise<Corpus> {
+  let dir = NAB_DIR;
+  if (name === "synthetic") {
+    dir = `${flags.out}/synthetic-data`;
+    await writeSyntheticCorpus(dir);
+  }
+  const labels = parseLabels(await Deno.readTextFile(`${dir}/windows.json`));
+  const keys = [...labels.keys()];
+  const families = [...new Set(keys.map((k) => k.split("/")[0]))].sort();
+  return { name, dir, families, keys };
+}
+
+async function nabScore(
+  c: Corpus,
+  results: string,
+  families: string[] | null,
+  threshold: number | null,
+): Promise<{ score: number | null; fp: number }> {
+  const args = [
+    SCORER,
+    ...["--data", c.dir, "--labels", `${c.dir}/windows.json`, "--results", results],
+    ...["--detector", "forecastd", "--profile", "standard", "--json"],
+    ...(threshold === null ? [] : ["--threshold", String(threshold)]),
+    ...(families ? ["--files-from", "-"] : []),
+  ];
+  const child = new Deno.Command("python3", { args, stdin: "piped", stdout: "piped" }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode((families ?? []).join("\n") + "\n"));
+  await w.close();
+  const out = await child.output();
+  if (!out.success) throw new Error(`nab_score.py failed on ${results}`);
+  const std = JSON.parse(new TextDecoder().decode(out.stdout)).standard;
+  return { score: std.score, fp: std.fp };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+async function writeColumn(dir: string, rec: Recording, col: number[]): Promise<void> {
+  const [family, file] = rec.key.split("/");
+  await Deno.mkdir(`${dir}/${family}`, { recursive: true });
+  const lines = ["timestamp,value,anomaly_score", ...rec.text.map((t, r) => `${t},${col[r]}`)];
+  await Deno.writeTextFile(`${dir}/${family}/forecastd_${file}`, lines.join("\n") + "\n");
+}
+
+const base = getPreset("default");
+const grid: { name: string; set: string }[] = flags.grid
+  ? JSON.parse(await Deno.readTextFile(flags.grid))
+  : GRID;
+const presets = grid.map((g) => withOverrides(base, g.set));
+
+const mean = (xs: (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? v.reduce((p, q) => p + q, 0) / v.length : null;
+};
+const fmt = (x: number | null) => (x === null ? "-" : x.toFixed(2));
+
+for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpus]) {
+  const c = await corpus(name);
+  // 1. the recordings, one engine run per file and seed (cached; fast mode)
+  const recs = new Map<number, Recording[]>();
+  for (const seed of flags.mode === "fast" ? flags.seeds : []) {
+    const list: Recording[] = [];
+    for (const key of c.keys) {
+      const path = `${flags.out}/record/${name}/seed${seed}/${key.replace("/", "__")}.json`;
+      let rec: Recording | undefined;
+      if (flags.record === "auto") {
+        try {
+          rec = JSON.parse(await Deno.readTextFile(path));
+        } catch (e) {
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+        }
+      }
+      if (!rec) {
+        const table = await readCsv(`${c.dir}/${key}`, { columns: ["value"] });
+        rec = record(key, table, { ...base, model: { ...base.model, seed } });
+        await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+        await Deno.writeTextFile(path, JSON.stringify(rec));
+      }
+      // the re-run with the recording's settings must give the engine's columns
+      const check = simulate(rec, base);
+      const bad = check.onset.findIndex((v, r) =>
+        v !== rec!.onset[r] || check.alert[r] !== rec!.alert[r]
+      );
+      if (bad >= 0) throw new Error(`selfCheck: ${key} seed ${seed} differs at row ${bad}`);
+      list.push(rec);
+    }
+    recs.set(seed, list);
+    console.error(`${name} seed ${seed}: ${list.length} recordings (self-check passed)`);
+  }
+  // 2. every candidate: its columns, scored on all files and per family
+  const table: {
+    name: string;
+    set: string;
+    onset: Record<string, number | null>;
+    alert: Record<string, number | null>;
+    /** False-positive rows (mean over seeds): what a family without windows is scored by. */
+    onsetFp: Record<string, number | null>;
+    alertFp: Record<string, number | null>;
+  }[] = [];
+  const groups: [string, string[] | null][] = [
+    ["all", null],
+    ...c.families.map((f) => [f, [f]] as [string, string[]]),
+    ...c.families.map((f) => [`not ${f}`, c.families.filter((g) => g !== f)] as [string, string[]]),
+  ];
+  for (let g = 0; g < grid.length; g++) {
+    const scores = {
+      onset: {} as Record<string, (number | null)[]>,
+      alert: {} as Record<string, (number | null)[]>,
+      onsetFp: {} as Record<string, (number | null)[]>,
+      alertFp: {} as Record<string, (number | null)[]>,
+    };
+    for (const seed of flags.seeds) {
+      const dir = `${flags.out}/cand/${name}/${g}/seed${seed}`;
+      if (flags.mode === "fast") {
+        for (const rec of recs.get(seed)!) {
+          const out = simulate(rec, presets[g]);
+          await writeColumn(`${dir}/onset`, rec, out.onset);
+          await writeColumn(`${dir}/alert`, rec, out.alert);
+        }
+      } else if (!(flags.reuse === "true" && await exists(`${dir}/complete`))) {
+        for (const key of c.keys) {
+          const table = await readCsv(`${c.dir}/${key}`, { columns: ["value"] });
+          const rec = record(key, table, { ...presets[g], model: { ...presets[g].model, seed } });
+          await writeColumn(`${dir}/onset`, rec, rec.onset);
+          await writeColumn(`${dir}/alert`, rec, rec.alert);
+        }
+        await Deno.writeTextFile(`${dir}/complete`, `${grid[g].set}\n`);
+      }
+      for (const [label, fams] of groups) {
+        const o = await nabScore(c, `${dir}/onset`, fams, null);
+        const a = await nabScore(c, `${dir}/alert`, fams, 0.5);
+        (scores.onset[label] ??= []).push(o.score);
+        (scores.alert[label] ??= []).push(a.score);
+        (scores.onsetFp[label] ??= []).push(o.fp);
+        (scores.alertFp[label] ??= []).push(a.fp);
+      }
+    }
+    const means = (x: Record<string, (number | null)[]>) =>
+      Object.fromEntries(Object.entries(x).map(([k, v]) => [k, mean(v)]));
+    const row = {
+      name: grid[g].name,
+      set: grid[g].set,
+      onset: means(scores.onset),
+      alert: means(scores.alert),
+      onsetFp: means(scores.onsetFp),
+      alertFp: means(scores.alertFp),
+    };
+    table.push(row);
+    console.error(
+      `${name} ${row.name.padEnd(18)} onset all ${fmt(row.onset.all)} | ${
+        c.families.map((f) => `${f} ${fmt(row.onset[f])}`).join(" ")
+      } || alert all ${fmt(row.alert.all)}`,
+    );
+  }
+  // 3. leave one family out, for each column
+  const lofo: Record<
+    string,
+    Record<
+      string,
+      { chosen: string; heldOut: number | null; heldOutFp: number | null; onOthers: number | null }
+    >
+  > = {};
+  for (const col of ["onset", "alert"] as const) {
+    lofo[col] = {};
+    for (const f of c.families) {
+      // the best on the other families; on a tie the earlier candidate (the grid
+      // lists the simpler first)
+      let best = -Infinity, k = 0;
+      table.forEach((row, i) => {
+        const v = row[col][`not ${f}`] ?? -Infinity;
+        if (v > best) [best, k] = [v, i];
+      });
+      lofo[col][f] = {
+        chosen: table[k].name,
+        heldOut: table[k][col][f],
+        heldOutFp: table[k][col === "onset" ? "onsetFp" : "alertFp"][f],
+        onOthers: best,
+      };
+    }
+    console.error(`${name} leave-one-family-out, ${col}:`);
+    for (const [f, v] of Object.entries(lofo[col])) {
+      console.error(
+        `  held out ${f.padEnd(24)} chosen ${v.chosen.padEnd(18)} (others ${
+          fmt(v.onOthers)
+        }) held-out score ${
+          v.heldOut === null
+            ? `- (no windows; ${fmt(v.heldOutFp)} false-positive rows)`
+            : fmt(v.heldOut)
+        }`,
+      );
+    }
+  }
+  emitResult({ bench: "lofo", corpus: name, seeds: flags.seeds, table, lofo });
+}

@@ -1,0 +1,136 @@
+/**
+ * The alert threshold of a false-alarm budget: "at most B false alerts per
+ * stream per week", turned into the evidence level at which this stream's
+ * alerts open, from the stream's own record of evidence.
+ *
+ * At a sampling period of P ms a week holds W = 604,800,000 / P readings, so
+ * the budget is b = B / W alerts per reading. An alert opens where the
+ * smoothed evidence rises through the threshold (and the incident is new:
+ * src/stream/anomaly.ts), so the stream's alerts per reading at a threshold
+ * τ are at most the rate u(τ) at which its evidence crosses τ upwards: an
+ * excursion above τ, however long, crosses once. The budget counts the
+ * upcrossings of every level (bins of 0.25 nats from 0 to 50) by the
+ * evidence of the readings it learns from (not those inside an open alert:
+ * anomalies, not false alarms), forgetting over `history` readings as the
+ * scorer does, and the readings N, and sets
+ *
+ *   τ = the lowest level with u(τ) <= b      when that level was crossed at
+ *       least 20 times (a long record);
+ *   τ = max(v + σ·ln(u(v) / b), e)           otherwise,
+ *
+ * where v is the highest level crossed at least 20 times: beyond the data
+ * the rate is extrapolated as an exponential in nats (the peaks-over-
+ * threshold estimate) with scale σ, the slope between v and the highest
+ * level crossed at least 80 times, but at least 1. Calibrated evidence has
+ * σ = 1 (λ = -ln p: ten times rarer is ln 10 more); a stream whose evidence
+ * runs heavier than calibrated (a model still learning) gets a larger σ and
+ * so a higher threshold. Where the record reaches, it bounds the
+ * extrapolation from below: e is the lowest level crossed at most N·b + 1
+ * times (what the budget allows over the record, and one more, so that a
+ * short record does not demand a level never reached). The far tail of real
+ * evidence is heavier than an exponential (a value beyond every one seen adds
+ * ln n for the record, on top of its own evidence), so on pure noise the
+ * extrapolation alone let through 1.1 to 1.4 alerts per week for a budget of
+ * one. τ never falls below `floor` nats. The stream counts only readings
+ * after its warm-up, whose evidence speaks for the stream, not for models
+ * still learning it. Until the record
+ * holds half a week of readings, or before any level was crossed 20 times,
+ * τ is the fallback (the preset's fixed threshold): a rate per week is not
+ * estimated from a day.
+ *
+ * Forgetting is applied lazily (when a level is crossed), so a reading costs
+ * O(levels it crosses); `threshold()` scans the levels, O(bins).
+ */
+
+const BIN = 0.25;
+/** Levels of evidence counted: i·0.25 nats for i = 1 .. 200 (bin i - 1). */
+export const BUDGET_BINS = 200;
+/** Upcrossings a level needs before its rate is used. */
+const TAIL_COUNT = 20;
+const WEEK_MS = 604_800_000;
+
+/** The budget's settings (from the preset's `anomaly` settings). */
+export interface BudgetOptions {
+  /** B: false alerts per stream per week the user accepts (0: no budget, the fixed threshold). */
+  falseAlertsPerWeek: number;
+  /** Readings of history the rates are estimated from (exponential forgetting). */
+  history: number;
+  /** The lowest threshold, nats. */
+  floor: number;
+}
+
+export class AlertBudget {
+  readonly opts: BudgetOptions;
+  /** (BUDGET_BINS) upcrossings of level (i + 1)·0.25 nats, forgotten up to `pending` readings ago. */
+  readonly bins: Float64Array;
+  /** N: readings counted (forgetting). */
+  readings = 0;
+  /** Readings since the bins were last forgotten. */
+  pending = 0;
+  /** The evidence of the last reading counted. */
+  last = 0;
+
+  constructor(opts: BudgetOptions) {
+    this.opts = opts;
+    this.bins = new Float64Array(BUDGET_BINS);
+  }
+
+  /** Whether a budget is set at all. */
+  get enabled(): boolean {
+    return this.opts.falseAlertsPerWeek > 0;
+  }
+
+  /** Counts one learned reading with its smoothed evidence (nats). */
+  update(evidence: number): void {
+    const g = 1 - 1 / this.opts.history;
+    this.readings = this.readings * g + 1;
+    this.pending++;
+    const from = Math.max(0, Math.floor(this.last / BIN)); // levels at or below the last are not crossed
+    const to = Math.min(BUDGET_BINS, Math.floor(evidence / BIN));
+    this.last = evidence > 0 ? evidence : 0;
+    if (to <= from) return;
+    const f = Math.pow(g, this.pending);
+    for (let i = 0; i < BUDGET_BINS; i++) this.bins[i] *= f;
+    this.pending = 0;
+    // levels (i + 1)·BIN in (last, evidence]: bins from..to-1
+    for (let i = from; i < to; i++) this.bins[i] += 1;
+  }
+
+  /**
+   * The threshold τ (nats) for a sampling period of `periodMs`, or `fallback`
+   * while the record is too short (or no budget is set).
+   */
+  threshold(periodMs: number, fallback: number): number {
+    if (!this.enabled || !(periodMs > 0) || !(this.readings > 0)) return fallback;
+    const f = Math.pow(1 - 1 / this.opts.history, this.pending);
+    const b = (this.opts.falseAlertsPerWeek * periodMs) / WEEK_MS;
+    const allowed = b * this.readings;
+    if (allowed < 0.5) return fallback; // less than half a week of record
+    // the highest levels crossed at least TAIL_COUNT and 4·TAIL_COUNT times
+    let v = -1, w = -1;
+    for (let i = BUDGET_BINS - 1; i >= 0 && w < 0; i--) {
+      const c = this.bins[i] * f;
+      if (v < 0 && c >= TAIL_COUNT) v = i;
+      if (c >= 4 * TAIL_COUNT) w = i;
+    }
+    if (v < 0) return fallback;
+    const crossed = this.bins[v] * f;
+    // the record: the lowest level crossed at most `allowed` times, and one
+    let empirical = BUDGET_BINS * BIN;
+    for (let i = 0; i < BUDGET_BINS; i++) {
+      if (this.bins[i] * f <= allowed + 1) {
+        empirical = (i + 1) * BIN;
+        break;
+      }
+    }
+    if (allowed >= TAIL_COUNT) return Math.max(this.opts.floor, empirical);
+    // a short record: the extrapolation, and never below the record itself
+    let sigma = 1;
+    if (w >= 0 && w < v) {
+      sigma = Math.max(1, ((v - w) * BIN) / Math.log((this.bins[w] * f) / crossed));
+    }
+    const extrapolated = (v + 1) * BIN + sigma * Math.log(crossed / allowed);
+    // the record bounds it from a week of budget on (before, one crossing more is half the record)
+    return Math.max(this.opts.floor, extrapolated, allowed >= 1 ? empirical : 0);
+  }
+}

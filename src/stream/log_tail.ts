@@ -1,0 +1,100 @@
+/**
+ * The empirical upper tail of a positive statistic, as evidence in nats: a
+ * histogram of x = ln v (bins of 0.25 from -12 to 12) that forgets at
+ * 1 - 1/history per value added, and
+ *
+ *   λ(v) = -ln((mass at or above v + 1) / (total + 1))
+ *          + (x - e) / σ            (beyond everything seen: x above e, the
+ *                                    highest occupied bin's upper edge)
+ *
+ * with the part of v's own bin above it counted as if uniform within the bin.
+ * Beyond the data the tail is extrapolated as an exponential in x (a Pareto
+ * tail in v, the peaks-over-threshold estimate) whose scale σ is the mean
+ * excess of x over the level the top 5% of the mass lies above, at least one
+ * bin (0.25): a statistic whose largest values bunch together makes a value
+ * far beyond them very unlikely, one with a long tail less so. (The anomaly
+ * scorer's point evidence, src/stream/anomaly.ts, is the same rule with σ
+ * fixed at 1.) Nothing until `minCount` values were added. O(bins) per call,
+ * no allocation.
+ */
+
+const BIN = 0.25;
+const LN_LO = -12;
+/** Bins of ln v from -12 to 12. */
+export const LOG_TAIL_BINS = 96;
+/** The share of the mass the extrapolation's scale is measured on. */
+const TAIL_SHARE = 0.05;
+
+export class LogTail {
+  /** Histogram of ln v (LOG_TAIL_BINS), forgetting at 1 - 1/history per value added. */
+  readonly bins: Float64Array;
+  readonly history: number;
+  readonly minCount: number;
+  /** Mass in the histogram. */
+  total = 0;
+
+  /** @param bins the histogram to use (a view the owner checkpoints), LOG_TAIL_BINS long */
+  constructor(
+    history: number,
+    minCount = 30,
+    bins: Float64Array = new Float64Array(LOG_TAIL_BINS),
+  ) {
+    if (bins.length !== LOG_TAIL_BINS) {
+      throw new RangeError(
+        `Cannot create tail histogram: it must have ${LOG_TAIL_BINS} bins: current count is ${bins.length}`,
+      );
+    }
+    this.bins = bins;
+    this.history = history;
+    this.minCount = minCount;
+  }
+
+  /** The bin of v and v's position in bins (fractional). */
+  #where(v: number): [number, number] {
+    const f = (Math.log(v + 1e-300) - LN_LO) / BIN;
+    return [Math.min(LOG_TAIL_BINS - 1, Math.max(0, Math.floor(f))), f];
+  }
+
+  /** Evidence (nats) that v is unusually large, from the values added before it. */
+  evidence(v: number): number {
+    if (this.total < this.minCount) return 0;
+    const [b, f] = this.#where(v);
+    let above = 0, top = -1;
+    for (let i = LOG_TAIL_BINS - 1; i > b; i--) {
+      above += this.bins[i];
+      if (top < 0 && this.bins[i] > 0) top = i;
+    }
+    above += this.bins[b] * Math.min(1, Math.max(0, b + 1 - f));
+    let lambda = -Math.log((above + 1) / (this.total + 1));
+    if (top < 0) {
+      for (let i = b; i >= 0 && top < 0; i--) if (this.bins[i] > 0) top = i;
+      const edge = LN_LO + (top + 1) * BIN;
+      lambda += Math.max(0, Math.log(v + 1e-300) - edge) / this.#tailScale();
+    }
+    return lambda;
+  }
+
+  /** σ: the mean excess (in ln v) of the top 5% of the mass over the level it lies above. */
+  #tailScale(): number {
+    const want = TAIL_SHARE * this.total;
+    let mass = 0, i = LOG_TAIL_BINS - 1;
+    while (i > 0 && mass + this.bins[i] < want) mass += this.bins[i--];
+    // the level u: bin i's lower edge, with all of bin i's mass counted above it
+    const u = i;
+    let excess = 0;
+    mass = 0;
+    for (let k = u; k < LOG_TAIL_BINS; k++) {
+      mass += this.bins[k];
+      excess += this.bins[k] * (k - u + 0.5) * BIN;
+    }
+    return mass > 0 ? Math.max(BIN, excess / mass) : 1;
+  }
+
+  /** Adds v to the distribution (the older mass forgets by 1 - 1/history). */
+  add(v: number): void {
+    const g = 1 - 1 / this.history;
+    for (let i = 0; i < LOG_TAIL_BINS; i++) this.bins[i] *= g;
+    this.bins[this.#where(v)[0]] += 1;
+    this.total = this.total * g + 1;
+  }
+}

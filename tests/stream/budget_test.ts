@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { AlertBudget } from "../../src/stream/budget.ts";
+import { StreamModel } from "../../src/stream/stream.ts";
+import { getPreset, type Preset } from "../../src/stream/preset.ts";
+import { gaussian, mulberry32 } from "../../src/model/rng.ts";
+import { FIVE_MIN, T0 } from "./_series.ts";
+
+const WEEK = 2016; // readings of 5 minutes
+
+/** A budget fed calibrated evidence: -ln of a uniform p-value per reading, for `weeks`. */
+function calibrated(falseAlertsPerWeek: number, weeks: number, seed = 1): AlertBudget {
+  const b = new AlertBudget({ falseAlertsPerWeek, history: 1e9, floor: Math.log(100) });
+  const u = mulberry32(seed);
+  for (let n = 0; n < weeks * WEEK; n++) b.update(-Math.log(1 - u()));
+  return b;
+}
+
+Deno.test("AlertBudget keeps the fixed threshold until it has half a week of record", () => {
+  const b = calibrated(1, 0.4);
+  assert.equal(b.threshold(FIVE_MIN, 11.5), 11.5);
+  assert.equal(new AlertBudget({ falseAlertsPerWeek: 0, history: 1e9, floor: 1 }).enabled, false);
+  assert.equal(calibrated(0, 4).threshold(FIVE_MIN, 11.5), 11.5, "no budget: the fixed threshold");
+});
+
+Deno.test("AlertBudget on calibrated evidence sets the threshold at ln(readings per week / budget)", () => {
+  // a calibrated λ crosses level L at about e^-L per reading: one a week at ln 2016 = 7.61
+  for (const [budget, weeks] of [[1, 4], [1, 10], [4, 10], [1, 40]] as const) {
+    const tau = calibrated(budget, weeks).threshold(FIVE_MIN, 11.5);
+    const want = Math.log(WEEK / budget);
+    assert.ok(
+      Math.abs(tau - want) < 0.6,
+      `budget ${budget}, ${weeks} weeks: ${tau} against ${want}`,
+    );
+  }
+  // hourly readings: 168 a week, so one a week is a lower level
+  const b = new AlertBudget({ falseAlertsPerWeek: 1, history: 1e9, floor: 0 });
+  const u = mulberry32(3);
+  for (let n = 0; n < 168 * 30; n++) b.update(-Math.log(1 - u()));
+  const tau = b.threshold(3_600_000, 11.5);
+  assert.ok(Math.abs(tau - Math.log(168)) < 0.6, `hourly: ${tau}`);
+});
+
+Deno.test("AlertBudget raises the threshold of a stream whose evidence runs heavier than calibrated", () => {
+  // the same p-values, their evidence doubled: crossings of L now come at e^-L/2
+  const b = new AlertBudget({ falseAlertsPerWeek: 1, history: 1e9, floor: 0 });
+  const u = mulberry32(1);
+  for (let n = 0; n < 10 * WEEK; n++) b.update(-2 * Math.log(1 - u()));
+  const tau = b.threshold(FIVE_MIN, 11.5);
+  assert.ok(
+    Math.abs(tau - 2 * Math.log(WEEK)) < 1.2,
+    `heavy: ${tau} against ${2 * Math.log(WEEK)}`,
+  );
+});
+
+/** The default preset with a small LSTM, and a budget. */
+function noisePreset(falseAlertsPerWeek: number): Preset {
+  const p = getPreset("default");
+  return {
+    ...p,
+    model: { ...p.model, hidden: 8 },
+    anomaly: { ...p.anomaly, falseAlertsPerWeek },
+  };
+}
+
+for (const budget of [1, 3]) {
+  Deno.test(`on pure noise every 5 minutes for 10 weeks, a budget of ${budget} a week holds`, () => {
+    const s = new StreamModel({ id: "n", preset: noisePreset(budget), columns: ["v"] });
+    const g = gaussian(mulberry32(1));
+    const weeks = 10;
+    let opened = 0, continuing = 0;
+    for (let t = 0; t < weeks * WEEK; t++) {
+      const o = s.observe(T0 + t * FIVE_MIN, [10 + g()]);
+      if (o.event?.type !== "opened") continue;
+      opened++;
+      // an alert below the fixed threshold (one in 100,000) leaves learning alone
+      const below = o.likelihood! < s.preset.anomaly.threshold;
+      assert.equal(o.event.learning, below, `t=${t}: ${o.event.message}`);
+      assert.equal(o.learned, below, `t=${t}`);
+      assert.match(o.event.message, below ? /; learning continues$/ : /; learning paused$/);
+      if (below) continuing++;
+    }
+    assert.ok(opened <= budget * weeks, `${opened} false alerts in ${weeks} weeks`);
+    assert.ok(continuing > 0, "some alerts opened below the fixed threshold");
+    // and the budget is what sets the level: below the fixed one in nats
+    const tau = -Math.log(1 - s.alerts.threshold);
+    assert.ok(tau < Math.log(1e5), `threshold ${tau} nats`);
+  });
+}
