@@ -8,6 +8,11 @@
  * (`--data-dir`, `FORECASTD_DATA_DIR`), plural for a list (`--mqtt-topic`,
  * `FORECASTD_MQTT_TOPICS`). The schema itself carries `--config`, the option
  * that names the file the rest may come from.
+ *
+ * Longer than 500 lines: it is the one source of every option (flag,
+ * variable, default, description, validation), from which --help,
+ * --print-config and docs/configuration.md are made; splitting it would
+ * make a second table of the options.
  */
 import { z } from "zod";
 import { LOG_FORMATS, LOG_LEVELS } from "../log.ts";

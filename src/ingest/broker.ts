@@ -39,6 +39,12 @@
  * console.log(broker.url); // mqtt://127.0.0.1:40123
  * await broker.close();
  * ```
+ *
+ * Longer than 500 lines: one adapter of aedes, whose hooks (authenticate,
+ * authorizePublish, authorizeSubscribe, the drain of full sockets, the
+ * shutdown order that stops acknowledging first) share the broker's state;
+ * the pieces that stand alone are files of their own (broker_users.ts,
+ * frame_limit.ts, read_whole_buffer.ts, topic_name.ts).
  */
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";

@@ -31,6 +31,12 @@
  * acknowledges them (no client, no loopback connection). It reads the TLS
  * and users files and returns what the wiring needs (URLs to print,
  * readiness, where alerts are published, close).
+ *
+ * Longer than 500 lines: the two ways in (an external broker's client, the
+ * embedded broker in-process) share the reading handler, the rate-limited
+ * refusal log, the shard filter and the shutdown order that keeps every
+ * acknowledged reading; topic matching, parsing and the broker itself are
+ * files of their own.
  */
 import mqtt from "mqtt";
 import { Buffer } from "node:buffer";

@@ -56,6 +56,13 @@
  * record) does not learn from: an anomaly of either kind must not become
  * the norm it is judged by. Without the shape detector and a budget the
  * three move step for step.
+ *
+ * Longer than 500 lines: observe()'s orchestration with its three alert
+ * machines (the alerts at the budget, the learning guard at the fixed
+ * threshold, the anomaly path's own record) and the read models share the
+ * stream's private state; every concept that stands alone is a file of its
+ * own (the experts, blend, history ring, origin slots, state codec, alert
+ * text, shape detector, budget, period estimator, divergence guard).
  */
 import type { Network, Workspace } from "../model/network.ts";
 import { Normalizer } from "../model/normalize.ts";
