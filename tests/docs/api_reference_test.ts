@@ -72,7 +72,9 @@ Deno.test("docs/ name every operation of /openapi.json with its query parameters
   for (const [file, text] of docs) {
     for (const m of text.matchAll(mention)) {
       const name = `${m[1]} ${m[2]}`;
-      if (!operations.has(name) && !templates.some((t) => t.test(name))) {
+      // a path with {placeholders} names an operation as it is; a concrete one is an example
+      const known = name.includes("{") ? operations.has(name) : templates.some((t) => t.test(name));
+      if (!known) {
         problems.push(`docs/${file} names ${name}, not in /openapi.json`);
       }
     }
