@@ -50,7 +50,7 @@ import { nextTurn } from "../async/next_turn.ts";
 import { fastReading } from "./fast_reading.ts";
 import { IngestError, type ParseResult } from "./ingest_error.ts";
 import { readingObject, type Scope, valueTopicError } from "./reading_object.ts";
-import { isSenmlPack, senmlReadings } from "./senml.ts";
+import { isSenmlPack, senmlReadings, senmlReadingsAsync } from "./senml.ts";
 import { DEFAULT_MAX_FUTURE_MS } from "./timestamp.ts";
 import { matchTopic, type TopicPattern } from "./topics.ts";
 
@@ -185,10 +185,13 @@ export async function parsePayloadAsync(
     const json = decodePayload(payload, scope);
     const batch = batchOf(json);
     if (batch === null) return { ok: true, ...single(json, scope, set) };
-    const pack = packOrCheck(batch, scope, set);
-    if (pack !== null) return { ok: true, ...pack };
+    const pack = isPack(batch, scope, set);
     // decoding and JSON.parse are one native call each: after a long one, a turn first
     if (performance.now() - started > sliceMs) await nextTurn();
+    if (pack) {
+      const senml = { stream: scope.stream, ...set };
+      return { ok: true, ...await senmlReadingsAsync(batch.array, senml, batch.prefix, sliceMs) };
+    }
     const readings: Reading[] = [];
     let next = readElements(batch, scope, set, readings, 0, performance.now() + sliceMs);
     while (next < batch.array.length) {
@@ -324,8 +327,9 @@ interface Batch {
 function fromJson(json: unknown, scope: Scope, set: Settings): Parsed {
   const batch = batchOf(json);
   if (batch === null) return single(json, scope, set);
-  const pack = packOrCheck(batch, scope, set);
-  if (pack !== null) return pack;
+  if (isPack(batch, scope, set)) {
+    return senmlReadings(batch.array, { stream: scope.stream, ...set }, batch.prefix);
+  }
   const readings: Reading[] = [];
   readElements(batch, scope, set, readings, 0, Infinity);
   return { readings, ignored: [] };
@@ -379,11 +383,11 @@ function single(json: unknown, scope: Scope, set: Settings): Parsed {
 }
 
 /**
- * Checks a batch's size; gives a SenML pack's readings (read whole: a pack's
- * base fields run from record to record), or null for a batch of reading
- * objects.
+ * Checks a batch's size; true when it is a SenML pack (read whole by
+ * senml.ts: a pack's base fields run from record to record), false for a
+ * batch of reading objects.
  */
-function packOrCheck(batch: Batch, scope: Scope, set: Settings): Parsed | null {
+function isPack(batch: Batch, scope: Scope, set: Settings): boolean {
   const { array, prefix } = batch;
   if (array.length === 0) {
     throw new IngestError("bad_shape", prefix, "must hold at least one reading", array);
@@ -396,11 +400,9 @@ function packOrCheck(batch: Batch, scope: Scope, set: Settings): Parsed | null {
       `${array.length} elements`,
     );
   }
-  if (batch.senmlAllowed && isSenmlPack(array)) {
-    if (scope.value !== null) throw valueTopicError(prefix, scope, array);
-    return senmlReadings(array, { stream: scope.stream, ...set }, prefix);
-  }
-  return null;
+  if (!batch.senmlAllowed || !isSenmlPack(array)) return false;
+  if (scope.value !== null) throw valueTopicError(prefix, scope, array);
+  return true;
 }
 
 /**
