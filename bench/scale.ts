@@ -10,7 +10,7 @@
  *   ... bench/scale.ts --part=latency [--streams=100] [--preset=default] [--workers=2] \
  *     [--rate=1000] [--seconds=20] [--sample-every=50]
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2]
- *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000]
+ *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3]
  *
@@ -28,8 +28,10 @@
  * - restart: `streams` streams get 20 readings each over HTTP, the daemon
  *   stops (SIGTERM: final save), starts again on the same data directory:
  *   time from the start until every stream answers its forecast; RSS.
- * - healthz: the worst wait of GET /healthz polled every 5 ms while one HTTP
- *   batch of `batch` readings is taken.
+ * - healthz: the worst wait of GET /healthz polled every 5 ms while one big
+ *   batch is taken, for each way of `via`: an HTTP body of `batch` readings,
+ *   a 1 MiB WebSocket message of readings, a 1 MiB MQTT payload of one
+ *   stream's readings (QoS 1, through the embedded broker).
  * - footprint: `streams` streams at 1 reading/s each for `minutes`, at the
  *   default checkpoint cadence: RSS per stream (over an empty daemon), CPU
  *   µs per reading, KV bytes per stream (the data directory's files), and
@@ -49,6 +51,7 @@ import {
   text,
 } from "./args.ts";
 import { emitResult, median, quantile } from "./stats.ts";
+import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 
 const PARTS = ["capacity", "latency", "restart", "healthz", "footprint"] as const;
 const f = exitOnFlagError(() =>
@@ -64,6 +67,7 @@ const f = exitOnFlagError(() =>
     seconds: positive(20),
     "sample-every": integer(50),
     batch: integer(10_000),
+    via: someOf(["http", "ws", "mqtt"] as const, ["http"]),
     minutes: positive(3),
   }, "Cannot parse scale flags")
 );
@@ -376,45 +380,100 @@ async function restart(): Promise<void> {
 
 async function healthz(): Promise<void> {
   const w = f.workers.at(-1)!;
-  await withDaemon(w, [], async (d) => {
-    const readings = Array.from({ length: f.batch }, (_, i) => ({
-      stream: `h${i % 4}`,
-      ts: START + Math.floor(i / 4) * STEP,
-      values: { v: 20 + Math.sin(i / 40) },
-    }));
-    let done = false;
-    const t0 = performance.now();
-    const batch = fetch(`${d.http}/v1/readings`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(readings),
-    }).then(async (r) => {
-      await r.body?.cancel();
-      done = true;
-      return r.status;
+  for (const via of f.via) {
+    await withDaemon(w, [], async (d) => {
+      const sent = await bigBatch(d, via);
+      let done = false;
+      const t0 = performance.now();
+      const batch = sent.taken().then((status) => {
+        done = true;
+        return status;
+      });
+      const waits: number[] = [];
+      while (!done) {
+        const s = performance.now();
+        const r = await fetch(`${d.http}/healthz`);
+        await r.body?.cancel();
+        waits.push(performance.now() - s);
+        await sleep(5);
+      }
+      const status = await batch;
+      await sent.close();
+      waits.sort((a, b) => a - b);
+      emitResult({
+        part: "healthz",
+        via,
+        workers: w,
+        batch: sent.readings,
+        bytes: sent.bytes,
+        status,
+        batchMs: Math.round(performance.now() - t0),
+        polls: waits.length,
+        p50Ms: Math.round(quantile(waits, 0.5) * 10) / 10,
+        maxMs: Math.round(waits.at(-1)! * 10) / 10,
+        loadavg1: loadavg(),
+      });
     });
-    const waits: number[] = [];
-    while (!done) {
-      const s = performance.now();
-      const r = await fetch(`${d.http}/healthz`);
-      await r.body?.cancel();
-      waits.push(performance.now() - s);
-      await sleep(5);
-    }
-    const status = await batch;
-    waits.sort((a, b) => a - b);
-    emitResult({
-      part: "healthz",
-      workers: w,
-      batch: f.batch,
-      status,
-      batchMs: Math.round(performance.now() - t0),
-      polls: waits.length,
-      p50Ms: Math.round(quantile(waits, 0.5) * 10) / 10,
-      maxMs: Math.round(waits.at(-1)! * 10) / 10,
-      loadavg1: loadavg(),
-    });
-  });
+  }
+}
+
+/**
+ * A big batch ready to go by `via`: `taken()` sends it and resolves with the
+ * answer's status (200: taken; the WebSocket's reply and the MQTT PUBACK
+ * count as 200) once the daemon took it.
+ */
+async function bigBatch(d: Daemon, via: "http" | "ws" | "mqtt") {
+  if (via === "http") {
+    const body = JSON.stringify(httpBatch(f.batch, ["h0", "h1", "h2", "h3"]));
+    return {
+      readings: f.batch,
+      bytes: body.length,
+      taken: () =>
+        fetch(`${d.http}/v1/readings`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        }).then(async (r) => {
+          await r.body?.cancel();
+          return r.status;
+        }),
+      close: () => Promise.resolve(),
+    };
+  }
+  if (via === "ws") {
+    const readings = bytesBatch(1024 * 1024, ["w0", "w1", "w2", "w3"]);
+    const message = JSON.stringify(readings);
+    const ws = new WebSocket(`${d.http.replace("http:", "ws:")}/v1/ingest/ws`);
+    await new Promise((resolve) => (ws.onopen = resolve));
+    const closed = new Promise((resolve) => (ws.onclose = resolve));
+    return {
+      readings: readings.length,
+      bytes: message.length,
+      taken: () => {
+        const reply = new Promise<number>((resolve) => {
+          ws.onmessage = (e) => resolve(JSON.parse(String(e.data)).ok === true ? 200 : 400);
+        });
+        ws.send(message);
+        return reply;
+      },
+      close: async () => {
+        ws.close();
+        await closed;
+      },
+    };
+  }
+  const readings = bytesBatch(1024 * 1024, ["m0"]);
+  const payload = JSON.stringify(readings);
+  const [c] = await clients(d, 1);
+  return {
+    readings: readings.length,
+    bytes: payload.length,
+    taken: () =>
+      new Promise<number>((resolve, reject) =>
+        c.publish("sensors/m0", payload, { qos: 1 }, (e) => e ? reject(e) : resolve(200))
+      ),
+    close: () => c.endAsync(),
+  };
 }
 
 async function dirBytes(dir: string): Promise<number> {

@@ -21,7 +21,7 @@ import { z } from "zod";
 import type { Reading } from "../domain/reading.ts";
 import { isStreamId, STREAM_ID_PATTERN, STREAM_ID_RULE } from "../domain/reading.ts";
 import type { Logger } from "../log.ts";
-import { parseHttpBody, parseWebSocketMessage } from "../ingest/parse.ts";
+import { parseHttpBodyAsync, parseWebSocketMessageAsync } from "../ingest/parse.ts";
 import type { ParseResult } from "../ingest/ingest_error.ts";
 import { type IngestResult, type Refusal, ServiceError, type Source } from "../service/service.ts";
 import { showValue } from "../domain/show_value.ts";
@@ -31,6 +31,7 @@ import { DEFAULT_MAX_BODY_BYTES, shownSize } from "./limit_body.ts";
 import type { ApiEnv as Env } from "./router.ts";
 import { StreamCreationLimit } from "./stream_creation_limit.ts";
 import { acceptWebSocket, isTooLarge, webSocketResponses } from "./websocket.ts";
+import { InOrder, type Turn } from "./in_order.ts";
 import { tokenQuery } from "./validate.ts";
 
 export { DEFAULT_MAX_BODY_BYTES };
@@ -332,13 +333,13 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
     checkType(c);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const stream = c.req.valid("param").id;
-    return answer(c, parseHttpBody(bytes, { receivedAt: now(), stream }));
+    return answer(c, await parseHttpBodyAsync(bytes, { receivedAt: now(), stream }));
   });
 
   app.openapi(readingsRoute, async (c) => {
     checkType(c);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
-    return answer(c, parseHttpBody(bytes, { receivedAt: now() }));
+    return answer(c, await parseHttpBodyAsync(bytes, { receivedAt: now() }));
   });
 
   app.openapi(wsRoute, (c) => {
@@ -347,9 +348,14 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
       const reply = (r: IngestReply) => {
         if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(r));
       };
+      // messages are parsed in slices, side by side: their readings go in in the order sent
+      const order = new InOrder();
       socket.onmessage = async (ev) => {
+        const turn = order.next();
         try {
-          reply(await ingestMessage({ sink, log, now, streamLimit, client }, ev.data, maxBytes));
+          reply(
+            await ingestMessage({ sink, log, now, streamLimit, client, turn }, ev.data, maxBytes),
+          );
         } catch (e) {
           if (e instanceof ServiceError && e.kind === "unavailable") {
             reply({ ok: false, reason: "unavailable", error: e.message });
@@ -380,16 +386,39 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
   return app;
 }
 
-/** What one WebSocket message does: parse, ingest, reply. */
+/**
+ * What one WebSocket message does: parse (in slices), ingest, reply. With a
+ * `turn`, its readings go to the sink only once the earlier turns' have,
+ * and the turn is done once they went (or the message was refused).
+ */
 export async function ingestMessage(
-  { sink, log, now, streamLimit, client }: Pick<IngestDeps, "sink" | "log" | "now"> & {
+  { sink, log, now, streamLimit, client, turn }: Pick<IngestDeps, "sink" | "log" | "now"> & {
     /** How fast the client may create streams. Default: 100 a minute. */
     streamLimit?: StreamCreationLimit;
     /** Who sent it (clientOf). Default "local". */
     client?: string;
+    /** The message's place among the socket's messages (InOrder). Default: none. */
+    turn?: Turn;
   },
   data: unknown,
   maxBytes: number,
+): Promise<IngestReply> {
+  const handed = turn ?? { ready: Promise.resolve(), done: () => {} };
+  try {
+    return await ingestInTurn({ sink, log, now, streamLimit, client }, data, maxBytes, handed);
+  } finally {
+    handed.done();
+  }
+}
+
+async function ingestInTurn(
+  { sink, log, now, streamLimit, client }: Pick<IngestDeps, "sink" | "log" | "now"> & {
+    streamLimit?: StreamCreationLimit;
+    client?: string;
+  },
+  data: unknown,
+  maxBytes: number,
+  turn: Turn,
 ): Promise<IngestReply> {
   const message = typeof data === "string"
     ? data
@@ -405,19 +434,22 @@ export async function ingestMessage(
     sink.reject("too_large", { source: "ws", stream: null, message: error });
     return { ok: false, reason: "too_large", error };
   }
-  const parsed = parseWebSocketMessage(message, { receivedAt: now() });
+  const parsed = await parseWebSocketMessageAsync(message, { receivedAt: now() });
+  await turn.ready;
   if (!parsed.ok) {
     const e = parsed.error;
     sink.reject(e.reason, { source: "ws", stream: null, message: e.message });
     log.debug("ingest.rejected", { source: "ws", reason: e.reason, error: e.message });
     return { ok: false, reason: e.reason, error: e.message, field: e.field };
   }
-  const result = await ingestLimited(
+  const taking = ingestLimited(
     { sink, log, streamLimit: streamLimit ?? new StreamCreationLimit() },
     parsed.readings,
     "ws",
     client ?? "local",
   );
+  turn.done(); // handed to the sink (ingestLimited calls it at once): the next message may go
+  const result = await taking;
   if (result.rejected.length === 0) return { ok: true, accepted: result.accepted };
   const first = result.rejected[0];
   return {

@@ -3,7 +3,7 @@
  * client, or in-process from the embedded broker (broker.ts).
  *
  * - Readings: the client subscribes (QoS 1) to the subscription filters of
- *   the topic patterns; each message goes through parseMqttMessage into
+ *   the topic patterns; each message goes through parseMqttMessageAsync into
  *   `sink.ingest(readings, "mqtt")`. A message that cannot be parsed, or
  *   whose payload is larger than `maxPayloadBytes`, is handed to
  *   `sink.reject(reason, refusal)` (counted, and kept among the last refusals
@@ -47,7 +47,7 @@ import { OTHER_SHARD } from "../domain/shard_map.ts";
 import { type LimitedLog, limitLog, type Logger } from "../log.ts";
 import type { IngestSink } from "./ingest_sink.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
-import { parseMqttMessage } from "./parse.ts";
+import { parseMqttMessageAsync } from "./parse.ts";
 import {
   compileTopicPatterns,
   matchTopic,
@@ -335,7 +335,7 @@ function readingHandler(
           `current value is ${payload.length} bytes`,
       );
     }
-    const parsed = parseMqttMessage(topic, payload, patterns, { receivedAt: now() });
+    const parsed = await parseMqttMessageAsync(topic, payload, patterns, { receivedAt: now() });
     if (!parsed.ok) return reject(topic, parsed.error.reason, parsed.error.message);
     let readings = parsed.readings;
     if (owns !== null) {

@@ -29,8 +29,15 @@
  * named form every field except `stream` and `ts` is a value. A message is
  * taken whole or not at all: one bad reading rejects the batch, and the
  * error names its index (`[3].values.temperature`).
+ *
+ * Each function comes twice: synchronous (`parseHttpBody`), and sliced
+ * (`parseHttpBodyAsync`) for the sources, which checks the elements of a
+ * batch in slices of at most `sliceMs` and lets the event loop run between
+ * them, so that no request or message waits behind a big batch; both give the
+ * same result. A reading object in a common form is read by hand
+ * (fast_reading.ts); anything else by the zod schemas of reading_object.ts,
+ * which name the error.
  */
-import { z } from "zod";
 import {
   finiteNumber,
   isStreamId,
@@ -39,18 +46,15 @@ import {
   STREAM_ID_RULE,
   VALUE_NAME_RULE,
 } from "../domain/reading.ts";
+import { nextTurn } from "../async/next_turn.ts";
+import { fastReading } from "./fast_reading.ts";
 import { IngestError, type ParseResult } from "./ingest_error.ts";
-import {
-  issueToError,
-  type ReasonByField,
-  streamField,
-  tsField,
-  valueField,
-  valueNameKey,
-} from "./schema.ts";
-import { isSenmlPack, senmlReadings } from "./senml.ts";
-import { checkTimestamp, DEFAULT_MAX_FUTURE_MS } from "./timestamp.ts";
+import { readingObject, type Scope, valueTopicError } from "./reading_object.ts";
+import { isSenmlPack, senmlReadings, senmlReadingsAsync } from "./senml.ts";
+import { DEFAULT_MAX_FUTURE_MS } from "./timestamp.ts";
 import { matchTopic, type TopicPattern } from "./topics.ts";
+
+export type { Scope };
 
 /** Settings every parse takes. */
 export interface ParseOptions {
@@ -60,43 +64,30 @@ export interface ParseOptions {
   maxBatch?: number;
   /** How far after receipt a timestamp may lie, ms. Default one day. */
   maxFutureMs?: number;
+  /**
+   * Read reading objects in the common forms by hand (fast_reading.ts).
+   * Default true; false reads each with the zod schemas alone: the reference
+   * the tests compare the fast path with (the results are the same).
+   */
+  fastPath?: boolean;
 }
 
-/** Where the stream (and maybe the value name) of a payload comes from. */
-export interface Scope {
-  /** The stream named by the topic or path, or null: the payload names it. */
-  stream: string | null;
-  /** The value name given by the topic, or null. */
-  value: string | null;
-  /** What named the stream, for messages: "topic" or "path". */
-  source: "topic" | "path";
+/** Settings of the sliced parsers (`parse*Async`). */
+export interface SliceOptions {
+  /**
+   * Longest run of checking before the event loop may run, ms (looked at
+   * every 64 elements of a batch). Default 5.
+   */
+  sliceMs?: number;
 }
 
 /** Default of ParseOptions.maxBatch. */
 export const DEFAULT_MAX_BATCH = 10_000;
+/** Default of SliceOptions.sliceMs. */
+export const DEFAULT_SLICE_MS = 5;
 
 const UNSCOPED: Scope = { stream: null, value: null, source: "path" };
-const REASONS: ReasonByField = { stream: "bad_stream", ts: "bad_ts", value: "bad_value" };
 const decoder = new TextDecoder("utf-8", { fatal: true });
-
-// The three object forms of a reading (one zod schema each).
-const valuesForm = z.strictObject({
-  stream: streamField.optional(),
-  ts: tsField.optional(),
-  values: z.record(valueNameKey, valueField, {
-    error: "must be an object of value names to numbers",
-  }),
-});
-const valueForm = z.strictObject({
-  stream: streamField.optional(),
-  ts: tsField.optional(),
-  value: valueField,
-});
-const namedForm = z.object({ stream: streamField.optional(), ts: tsField.optional() })
-  .catchall(valueField);
-
-const VALUES_FIELDS = ["stream", "ts", "values"];
-const VALUE_FIELDS = ["stream", "ts", "value"];
 
 /**
  * An MQTT message: the first of `patterns` matching `topic` says the stream
@@ -109,35 +100,20 @@ export function parseMqttMessage(
   patterns: readonly TopicPattern[],
   opts: ParseOptions,
 ): ParseResult {
-  const m = matchTopic(patterns, topic);
-  if (m === null) {
-    const error = new IngestError(
-      "unknown_topic",
-      "topic",
-      `must match a topic pattern (${patterns.map((p) => p.pattern).join(", ")})`,
-      topic,
-    );
-    return { ok: false, error };
-  }
-  if (m.stream !== null && !isStreamId(m.stream)) {
-    const error = new IngestError(
-      "bad_stream",
-      "topic",
-      `must hold a stream id of ${STREAM_ID_RULE} at {stream} of ${m.pattern.pattern}`,
-      topic,
-    );
-    return { ok: false, error };
-  }
-  if (m.value !== null && !isValueName(m.value)) {
-    const error = new IngestError(
-      "bad_name",
-      "topic",
-      `must hold a value name of ${VALUE_NAME_RULE} at {value} of ${m.pattern.pattern}`,
-      topic,
-    );
-    return { ok: false, error };
-  }
-  return parsePayload(payload, { stream: m.stream, value: m.value, source: "topic" }, opts);
+  const scope = mqttScope(topic, patterns);
+  return scope instanceof IngestError ? refused(scope) : parsePayload(payload, scope, opts);
+}
+
+/** parseMqttMessage() in slices (see the module comment). */
+export function parseMqttMessageAsync(
+  topic: string,
+  payload: string | Uint8Array,
+  patterns: readonly TopicPattern[],
+  opts: ParseOptions & SliceOptions,
+): Promise<ParseResult> {
+  const scope = mqttScope(topic, patterns);
+  if (scope instanceof IngestError) return Promise.resolve(refused(scope));
+  return parsePayloadAsync(payload, scope, opts);
 }
 
 /** A WebSocket message (also the body of `POST /v1/readings`): the payload names the stream. */
@@ -148,6 +124,14 @@ export function parseWebSocketMessage(
   return parsePayload(message, UNSCOPED, opts);
 }
 
+/** parseWebSocketMessage() in slices (see the module comment). */
+export function parseWebSocketMessageAsync(
+  message: string | Uint8Array,
+  opts: ParseOptions & SliceOptions,
+): Promise<ParseResult> {
+  return parsePayloadAsync(message, UNSCOPED, opts);
+}
+
 /**
  * An HTTP request body. With `stream` (from `POST /v1/streams/{stream}/readings`)
  * the path names the stream; without it the body must (`POST /v1/readings`).
@@ -156,17 +140,18 @@ export function parseHttpBody(
   body: string | Uint8Array,
   opts: ParseOptions & { stream?: string },
 ): ParseResult {
-  if (opts.stream === undefined) return parsePayload(body, UNSCOPED, opts);
-  if (!isStreamId(opts.stream)) {
-    const error = new IngestError(
-      "bad_stream",
-      "stream",
-      `must be a stream id of ${STREAM_ID_RULE} in the path`,
-      opts.stream,
-    );
-    return { ok: false, error };
-  }
-  return parsePayload(body, { stream: opts.stream, value: null, source: "path" }, opts);
+  const scope = httpScope(opts.stream);
+  return scope instanceof IngestError ? refused(scope) : parsePayload(body, scope, opts);
+}
+
+/** parseHttpBody() in slices (see the module comment). */
+export function parseHttpBodyAsync(
+  body: string | Uint8Array,
+  opts: ParseOptions & SliceOptions & { stream?: string },
+): Promise<ParseResult> {
+  const scope = httpScope(opts.stream);
+  if (scope instanceof IngestError) return Promise.resolve(refused(scope));
+  return parsePayloadAsync(body, scope, opts);
 }
 
 /** Any payload in a given scope: the common core of the functions above. */
@@ -176,9 +161,46 @@ export function parsePayload(
   opts: ParseOptions,
 ): ParseResult {
   try {
-    return { ok: true, ...readPayload(payload, scope, opts) };
+    return { ok: true, ...fromJson(decodePayload(payload, scope), scope, settings(opts)) };
   } catch (e) {
-    if (e instanceof IngestError) return { ok: false, error: e };
+    if (e instanceof IngestError) return refused(e);
+    throw e;
+  }
+}
+
+/**
+ * parsePayload() in slices: the elements of a batch are checked `sliceMs` at
+ * a time and the event loop runs between slices; nothing is returned before
+ * the whole message is checked, and the result is parsePayload()'s.
+ */
+export async function parsePayloadAsync(
+  payload: string | Uint8Array,
+  scope: Scope,
+  opts: ParseOptions & SliceOptions,
+): Promise<ParseResult> {
+  const sliceMs = opts.sliceMs ?? DEFAULT_SLICE_MS;
+  try {
+    const set = settings(opts);
+    const started = performance.now();
+    const json = decodePayload(payload, scope);
+    const batch = batchOf(json);
+    if (batch === null) return { ok: true, ...single(json, scope, set) };
+    const pack = isPack(batch, scope, set);
+    // decoding and JSON.parse are one native call each: after a long one, a turn first
+    if (performance.now() - started > sliceMs) await nextTurn();
+    if (pack) {
+      const senml = { stream: scope.stream, ...set };
+      return { ok: true, ...await senmlReadingsAsync(batch.array, senml, batch.prefix, sliceMs) };
+    }
+    const readings: Reading[] = [];
+    let next = readElements(batch, scope, set, readings, 0, performance.now() + sliceMs);
+    while (next < batch.array.length) {
+      await nextTurn();
+      next = readElements(batch, scope, set, readings, next, performance.now() + sliceMs);
+    }
+    return { ok: true, readings, ignored: [] };
+  } catch (e) {
+    if (e instanceof IngestError) return refused(e);
     throw e;
   }
 }
@@ -188,15 +210,64 @@ export function parseJsonValue(json: unknown, scope: Scope, opts: ParseOptions):
   try {
     return { ok: true, ...fromJson(json, scope, settings(opts)) };
   } catch (e) {
-    if (e instanceof IngestError) return { ok: false, error: e };
+    if (e instanceof IngestError) return refused(e);
     throw e;
   }
+}
+
+function refused(error: IngestError): ParseResult {
+  return { ok: false, error };
+}
+
+/** The scope an MQTT topic gives, or the error of a topic that gives none. */
+function mqttScope(topic: string, patterns: readonly TopicPattern[]): Scope | IngestError {
+  const m = matchTopic(patterns, topic);
+  if (m === null) {
+    return new IngestError(
+      "unknown_topic",
+      "topic",
+      `must match a topic pattern (${patterns.map((p) => p.pattern).join(", ")})`,
+      topic,
+    );
+  }
+  if (m.stream !== null && !isStreamId(m.stream)) {
+    return new IngestError(
+      "bad_stream",
+      "topic",
+      `must hold a stream id of ${STREAM_ID_RULE} at {stream} of ${m.pattern.pattern}`,
+      topic,
+    );
+  }
+  if (m.value !== null && !isValueName(m.value)) {
+    return new IngestError(
+      "bad_name",
+      "topic",
+      `must hold a value name of ${VALUE_NAME_RULE} at {value} of ${m.pattern.pattern}`,
+      topic,
+    );
+  }
+  return { stream: m.stream, value: m.value, source: "topic" };
+}
+
+/** The scope of an HTTP body (the path's stream, if any), or the error of an invalid one. */
+function httpScope(stream: string | undefined): Scope | IngestError {
+  if (stream === undefined) return UNSCOPED;
+  if (!isStreamId(stream)) {
+    return new IngestError(
+      "bad_stream",
+      "stream",
+      `must be a stream id of ${STREAM_ID_RULE} in the path`,
+      stream,
+    );
+  }
+  return { stream, value: null, source: "path" };
 }
 
 interface Settings {
   receivedAt: number;
   maxBatch: number;
   maxFutureMs: number;
+  fastPath: boolean;
 }
 
 function settings(opts: ParseOptions): Settings {
@@ -204,6 +275,7 @@ function settings(opts: ParseOptions): Settings {
     receivedAt: opts.receivedAt,
     maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
     maxFutureMs: opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+    fastPath: opts.fastPath ?? true,
   };
 }
 
@@ -212,8 +284,11 @@ interface Parsed {
   ignored: string[];
 }
 
-function readPayload(payload: string | Uint8Array, scope: Scope, opts: ParseOptions): Parsed {
-  const set = settings(opts);
+/**
+ * The payload as JSON (a bare number as a number when the scope names the
+ * stream); throws IngestError.
+ */
+function decodePayload(payload: string | Uint8Array, scope: Scope): unknown {
   let text: string;
   if (typeof payload === "string") text = payload;
   else {
@@ -228,11 +303,10 @@ function readPayload(payload: string | Uint8Array, scope: Scope, opts: ParseOpti
 
   // A bare number ("21.5", "+3", "1e3"); JSON.parse would refuse "+3" and ".5".
   const bare = finiteNumber(text);
-  if (bare !== null && scope.stream !== null) return fromJson(bare, scope, set);
+  if (bare !== null && scope.stream !== null) return bare;
 
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     const first = text[0];
     if (scope.stream !== null && first !== "{" && first !== "[" && first !== '"') {
@@ -241,31 +315,53 @@ function readPayload(payload: string | Uint8Array, scope: Scope, opts: ParseOpti
     }
     throw new IngestError("bad_json", "", "must be JSON or a number", text);
   }
-  return fromJson(json, scope, set);
+}
+
+/** The elements of a batch, where they are (`readings` or ""), and whether it may be SenML. */
+interface Batch {
+  array: unknown[];
+  prefix: string;
+  senmlAllowed: boolean;
 }
 
 function fromJson(json: unknown, scope: Scope, set: Settings): Parsed {
-  if (Array.isArray(json)) return fromArray(json, "", scope, set);
-  if (json !== null && typeof json === "object") {
-    if (Object.hasOwn(json, "readings")) {
-      const batch = (json as Record<string, unknown>).readings;
-      const extra = Object.keys(json).find((k) => k !== "readings");
-      if (extra !== undefined) {
-        throw new IngestError(
-          "bad_shape",
-          extra,
-          "is not a known field next to 'readings'",
-          (json as Record<string, unknown>)[extra],
-        );
-      }
-      if (!Array.isArray(batch)) {
-        throw new IngestError("bad_shape", "readings", "must be an array of readings", batch);
-      }
-      return fromArray(batch, "readings", scope, set, false);
-    }
-    return { readings: [readingObject(json, "", scope, set)], ignored: [] };
+  const batch = batchOf(json);
+  if (batch === null) return single(json, scope, set);
+  if (isPack(batch, scope, set)) {
+    return senmlReadings(batch.array, { stream: scope.stream, ...set }, batch.prefix);
   }
-  // A bare JSON number, string, boolean or null.
+  const readings: Reading[] = [];
+  readElements(batch, scope, set, readings, 0, Infinity);
+  return { readings, ignored: [] };
+}
+
+/** The batch `json` is (an array, or `{"readings": [...]}`), or null for one reading. */
+function batchOf(json: unknown): Batch | null {
+  if (Array.isArray(json)) return { array: json, prefix: "", senmlAllowed: true };
+  if (json === null || typeof json !== "object" || !Object.hasOwn(json, "readings")) return null;
+  const batch = (json as Record<string, unknown>).readings;
+  const extra = Object.keys(json).find((k) => k !== "readings");
+  if (extra !== undefined) {
+    throw new IngestError(
+      "bad_shape",
+      extra,
+      "is not a known field next to 'readings'",
+      (json as Record<string, unknown>)[extra],
+    );
+  }
+  if (!Array.isArray(batch)) {
+    throw new IngestError("bad_shape", "readings", "must be an array of readings", batch);
+  }
+  return { array: batch, prefix: "readings", senmlAllowed: false };
+}
+
+/** One reading object, or a bare JSON number, string, boolean or null. */
+function single(json: unknown, scope: Scope, set: Settings): Parsed {
+  if (json !== null && typeof json === "object") {
+    const r = (set.fastPath ? fastReading(json, scope, set.receivedAt, set.maxFutureMs) : null) ??
+      readingObject(json, "", scope, set);
+    return { readings: [r], ignored: [] };
+  }
   if (scope.stream === null) {
     throw new IngestError(
       "bad_shape",
@@ -286,13 +382,13 @@ function fromJson(json: unknown, scope: Scope, set: Settings): Parsed {
   };
 }
 
-function fromArray(
-  array: unknown[],
-  prefix: string,
-  scope: Scope,
-  set: Settings,
-  senmlAllowed = true,
-): Parsed {
+/**
+ * Checks a batch's size; true when it is a SenML pack (read whole by
+ * senml.ts: a pack's base fields run from record to record), false for a
+ * batch of reading objects.
+ */
+function isPack(batch: Batch, scope: Scope, set: Settings): boolean {
+  const { array, prefix } = batch;
   if (array.length === 0) {
     throw new IngestError("bad_shape", prefix, "must hold at least one reading", array);
   }
@@ -304,107 +400,34 @@ function fromArray(
       `${array.length} elements`,
     );
   }
-  if (senmlAllowed && isSenmlPack(array)) {
-    if (scope.value !== null) throw valueTopicError(prefix, scope, array);
-    return senmlReadings(array, { stream: scope.stream, ...set }, prefix);
-  }
-  const readings = array.map((el, i) => readingObject(el, `${prefix}[${i}]`, scope, set));
-  return { readings, ignored: [] };
+  if (!batch.senmlAllowed || !isSenmlPack(array)) return false;
+  if (scope.value !== null) throw valueTopicError(prefix, scope, array);
+  return true;
 }
 
-function readingObject(raw: unknown, at: string, scope: Scope, set: Settings): Reading {
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new IngestError(
-      "bad_shape",
-      at,
-      'must be a reading object ({"values": ...}, {"value": ...} or named values)',
-      raw,
+/**
+ * Reads the batch's reading objects from index `from` into `out`, in order,
+ * until the end or until `deadline` (performance.now() ms, looked at every
+ * 64 elements); returns the index to go on from. Throws the first bad
+ * element's IngestError.
+ */
+function readElements(
+  batch: Batch,
+  scope: Scope,
+  set: Settings,
+  out: Reading[],
+  from: number,
+  deadline: number,
+): number {
+  const { array, prefix } = batch;
+  const { receivedAt, maxFutureMs, fastPath } = set;
+  for (let i = from; i < array.length; i++) {
+    const el = array[i];
+    out.push(
+      (fastPath ? fastReading(el, scope, receivedAt, maxFutureMs) : null) ??
+        readingObject(el, `${prefix}[${i}]`, scope, set),
     );
+    if ((i & 63) === 63 && performance.now() >= deadline) return i + 1;
   }
-  const obj = raw as Record<string, unknown>;
-  let values: Record<string, number>;
-  let stream: string | undefined;
-  let ts: number | null | undefined;
-
-  if (Object.hasOwn(obj, "values") || Object.hasOwn(obj, "value")) {
-    const isValues = Object.hasOwn(obj, "values");
-    if (isValues && scope.value !== null) throw valueTopicError(at, scope, raw);
-    if (isValues) checkNames(obj.values, join(at, "values"));
-    const parsed = isValues ? valuesForm.safeParse(obj) : valueForm.safeParse(obj);
-    if (!parsed.success) {
-      throw issueToError(parsed.error, obj, at, REASONS, isValues ? VALUES_FIELDS : VALUE_FIELDS);
-    }
-    stream = parsed.data.stream;
-    ts = parsed.data.ts;
-    values = "values" in parsed.data
-      ? parsed.data.values
-      : { [scope.value ?? "value"]: parsed.data.value };
-  } else {
-    if (scope.value !== null) throw valueTopicError(at, scope, raw);
-    checkNames(obj, at, ["stream", "ts"]);
-    const parsed = namedForm.safeParse(obj);
-    if (!parsed.success) throw issueToError(parsed.error, obj, at, REASONS, []);
-    const { stream: s, ts: t, ...rest } = parsed.data;
-    stream = s;
-    ts = t;
-    values = rest as Record<string, number>;
-  }
-  if (Object.keys(values).length === 0) {
-    const inValues = Object.hasOwn(obj, "values");
-    throw new IngestError(
-      "bad_shape",
-      inValues ? join(at, "values") : at,
-      "must hold at least one value",
-      inValues ? obj.values : obj,
-    );
-  }
-
-  if (stream !== undefined && scope.stream !== null && stream !== scope.stream) {
-    throw new IngestError(
-      "bad_stream",
-      join(at, "stream"),
-      `must match the stream named by the ${scope.source} ("${scope.stream}")`,
-      stream,
-    );
-  }
-  const id = stream ?? scope.stream;
-  if (id === null) {
-    throw new IngestError(
-      "bad_stream",
-      join(at, "stream"),
-      `must be a stream id of ${STREAM_ID_RULE}`,
-      undefined,
-    );
-  }
-  const when = ts === undefined || ts === null
-    ? set.receivedAt
-    : checkTimestamp(ts, obj.ts, join(at, "ts"), set.receivedAt, set.maxFutureMs);
-  return { stream: id, ts: when, values };
-}
-
-/** Rejects the first key of `obj` that is not a value name (zod's record drops `__proto__`). */
-function checkNames(obj: unknown, at: string, fields: readonly string[] = []): void {
-  if (obj === null || typeof obj !== "object" || Array.isArray(obj)) return; // zod reports it
-  const bad = Object.keys(obj).find((k) => !fields.includes(k) && !isValueName(k));
-  if (bad !== undefined) {
-    throw new IngestError(
-      "bad_name",
-      join(at, bad),
-      `must be a value name of ${VALUE_NAME_RULE}`,
-      bad,
-    );
-  }
-}
-
-function valueTopicError(at: string, scope: Scope, raw: unknown): IngestError {
-  return new IngestError(
-    "bad_shape",
-    at,
-    `must be a number or {"value": ...} because the topic names the value ("${scope.value}")`,
-    raw,
-  );
-}
-
-function join(at: string, key: string): string {
-  return at === "" ? key : `${at}.${key}`;
+  return array.length;
 }

@@ -38,6 +38,7 @@ import {
 import { IngestError } from "./ingest_error.ts";
 import { issueToError, type ReasonByField } from "./schema.ts";
 import { checkTimestamp } from "./timestamp.ts";
+import { nextTurn } from "../async/next_turn.ts";
 
 /** The SenML JSON labels (RFC 8428 section 4.1 and 4.2). */
 export const SENML_FIELDS = [
@@ -108,16 +109,58 @@ export function isSenmlPack(array: readonly unknown[]): boolean {
   return keys.some((k) => (SENML_FIELDS as readonly string[]).includes(k));
 }
 
+/** What a SenML pack gives: readings, and the records skipped (for debug logs). */
+export interface SenmlResult {
+  readings: Reading[];
+  ignored: string[];
+}
+
 /** The readings of a SenML pack; throws IngestError. */
 export function senmlReadings(
   pack: readonly unknown[],
   scope: SenmlScope,
   prefix = "",
-): { readings: Reading[]; ignored: string[] } {
+): SenmlResult {
+  const work = senmlRecords(pack, scope, prefix);
+  let step = work.next();
+  while (!step.done) step = work.next();
+  return step.value;
+}
+
+/**
+ * senmlReadings() in slices: records are read `sliceMs` at a time (looked at
+ * every 64 records) and the event loop runs between slices; the same result.
+ */
+export async function senmlReadingsAsync(
+  pack: readonly unknown[],
+  scope: SenmlScope,
+  prefix: string,
+  sliceMs: number,
+): Promise<SenmlResult> {
+  const work = senmlRecords(pack, scope, prefix);
+  let deadline = performance.now() + sliceMs;
+  let step = work.next();
+  for (let n = 1; !step.done; n++) {
+    if ((n & 63) === 0 && performance.now() >= deadline) {
+      await nextTurn();
+      deadline = performance.now() + sliceMs;
+    }
+    step = work.next();
+  }
+  return step.value;
+}
+
+/** Reads a pack record by record, pausing (yield) before each; returns the result. */
+function* senmlRecords(
+  pack: readonly unknown[],
+  scope: SenmlScope,
+  prefix: string,
+): Generator<void, SenmlResult, void> {
   const byKey = new Map<string, Reading>();
   const ignored: string[] = [];
   let bn = "", bt = 0, bv = 0;
   for (let i = 0; i < pack.length; i++) {
+    yield;
     const raw = pack[i];
     const at = `${prefix}[${i}]`;
     if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {

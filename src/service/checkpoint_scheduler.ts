@@ -29,7 +29,7 @@ import {
   type SaveCheckpointsResult,
 } from "../store/store.ts";
 import { BackOff, type BackOffOptions } from "./back_off.ts";
-import { nextTurn } from "./next_turn.ts";
+import { nextTurn } from "../async/next_turn.ts";
 
 /** Options of CheckpointScheduler; every field has the default it names. */
 export interface CheckpointSchedulerOptions {

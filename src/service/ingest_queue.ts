@@ -24,7 +24,7 @@
  * ```
  */
 import { showValue } from "../domain/show_value.ts";
-import { nextTurn } from "./next_turn.ts";
+import { nextTurn } from "../async/next_turn.ts";
 
 /** Options of IngestQueue; every field has the default it names. */
 export interface IngestQueueOptions {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isSenmlPack, senmlReadings } from "../../src/ingest/senml.ts";
+import { isSenmlPack, senmlReadings, senmlReadingsAsync } from "../../src/ingest/senml.ts";
 import { IngestError } from "../../src/ingest/ingest_error.ts";
 
 const RECEIVED_AT = Date.UTC(2025, 5, 1, 12);
@@ -191,4 +191,33 @@ Deno.test("isSenmlPack() looks at the first record's labels", () => {
   assert.equal(isSenmlPack([{ temperature: 1 }]), false);
   assert.equal(isSenmlPack([1]), false);
   assert.equal(isSenmlPack([]), false);
+});
+
+Deno.test("senmlReadingsAsync() gives senmlReadings()'s result, or its error, and lets timers run between slices", async () => {
+  const t0 = RECEIVED_AT / 1000 - 86_400;
+  const pack: unknown[] = [{ bn: "kitchen/", bt: t0 }];
+  for (let i = 0; i < 6000; i++) pack.push({ n: i % 2 ? "t" : "h", t: Math.floor(i / 2), v: i });
+  pack.push({ n: "note", vs: "ok" });
+  let beats = 0;
+  const beat = setInterval(() => beats++, 0);
+  let sliced;
+  try {
+    sliced = await senmlReadingsAsync(pack, unscoped, "", 0.01);
+  } finally {
+    clearInterval(beat);
+  }
+  assert.deepEqual(sliced, senmlReadings(pack, unscoped));
+  assert.equal(sliced.readings.length, 3000);
+  assert.ok(beats >= 2, `a timer ran ${beats} times while the pack was read`);
+  // a bad record late in the pack: the same error, after the same records
+  const bad = [...pack.slice(0, 5000), { n: "t", t: 1, v: "x" }];
+  const error = await senmlReadingsAsync(bad, unscoped, "", 0.01).then(() => null, (e) => e);
+  assert.ok(error instanceof IngestError);
+  const expected = rejects(bad);
+  assert.deepEqual([error.reason, error.field, error.message], [
+    expected.reason,
+    expected.field,
+    expected.message,
+  ]);
+  assert.equal(expected.field, "[5000].v");
 });
