@@ -6,7 +6,7 @@
  *
  *   deno run --allow-run --allow-net=127.0.0.1 --allow-read --allow-write=/tmp --allow-env \
  *     bench/scale.ts --part=capacity [--streams=100] [--preset=default] [--per-stream=100] \
- *     [--workers=1,2] [--rounds=3] [--connections=8]
+ *     [--workers=1,2] [--rounds=3] [--connections=8] [--v8-flags=--prof]
  *   ... bench/scale.ts --part=latency [--streams=100] [--preset=default] [--workers=2] \
  *     [--rate=1000] [--seconds=20] [--sample-every=50]
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2]
@@ -40,7 +40,7 @@
  * One `RESULT {json}` line per measurement on stdout, progress on stderr.
  */
 import mqtt from "mqtt";
-import { type Daemon, startDaemon } from "../tests/e2e/_daemon.ts";
+import { type Daemon, daemonPermissions, startDaemon } from "../tests/e2e/_daemon.ts";
 import {
   exitOnFlagError,
   integer,
@@ -69,6 +69,7 @@ const f = exitOnFlagError(() =>
     batch: integer(10_000),
     via: someOf(["http", "ws", "mqtt"] as const, ["http"]),
     minutes: positive(3),
+    "v8-flags": text("V8 flags of the daemon", "", true),
   }, "Cannot parse scale flags")
 );
 
@@ -94,6 +95,32 @@ const cpuSeconds = (pid: number) => {
   const x = s.slice(s.lastIndexOf(")") + 2).split(" ");
   return (Number(x[11]) + Number(x[12])) / 100;
 };
+/**
+ * CPU seconds (utime + stime) of each thread of process `pid`, summed by
+ * role: "main" (the thread whose id is the pid: sources, broker, API),
+ * "workers" (threads named `worker-*`: the Deno Workers, the shard workers), "other" (the
+ * runtime's own threads: garbage collection, compilation, I/O).
+ */
+function threadCpu(pid: number): { main: number; workers: number; other: number } {
+  const out = { main: 0, workers: 0, other: 0 };
+  // Deno reads /proc/<pid>/task only with --allow-all: through the shell, as proc() does
+  const cmd = new Deno.Command("sh", {
+    args: ["-c", `cat /proc/${pid}/task/*/stat`],
+    stderr: "null",
+  });
+  for (const line of new TextDecoder().decode(cmd.outputSync().stdout).split("\n")) {
+    const close = line.lastIndexOf(")");
+    if (close < 0) continue;
+    const tid = line.slice(0, line.indexOf(" "));
+    const comm = line.slice(line.indexOf("(") + 1, close);
+    const x = line.slice(close + 2).split(" ");
+    const sec = (Number(x[11]) + Number(x[12])) / 100;
+    if (tid === String(pid)) out.main += sec;
+    else if (comm.startsWith("worker-")) out.workers += sec;
+    else out.other += sec;
+  }
+  return out;
+}
 const writeBytes = (pid: number) => Number(/^write_bytes:\s+(\d+)/m.exec(proc(pid, "io"))![1]);
 
 async function metrics(d: Daemon): Promise<Map<string, number>> {
@@ -163,6 +190,13 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
     ],
     env: { FORECASTD_WORKERS: String(workers) },
     startMs: 120_000,
+    // e.g. --v8-flags=--prof: V8 writes isolate-*.log (one per thread) in the repo's root
+    ...(f["v8-flags"] === "" ? {} : {
+      program: {
+        cmd: Deno.execPath(),
+        args: ["run", `--v8-flags=${f["v8-flags"]}`, ...daemonPermissions(dataDir), "main.ts"],
+      },
+    }),
   });
 }
 
@@ -231,11 +265,15 @@ async function capacity(): Promise<void> {
         await caughtUp(d, base, f.streams, performance.now(), true);
         base = await counts(d);
         const cpu0 = cpuSeconds(d.pid);
+        const threads0 = threadCpu(d.pid);
+        const self0 = cpuSeconds(Deno.pid);
         const total = f.streams * f["per-stream"];
         const t0 = performance.now();
         await feed(cs, f.streams, 1, 1 + f["per-stream"]);
         const { ms, c } = await caughtUp(d, base, total, t0);
         const rate = total / (ms / 1000);
+        const threads1 = threadCpu(d.pid);
+        const us = (sec: number) => Math.round(sec / total * 1e6);
         (rates.get(w) ?? rates.set(w, []).get(w)!).push(rate);
         const result = {
           part: "capacity",
@@ -247,7 +285,12 @@ async function capacity(): Promise<void> {
           readingsPerSecond: Math.round(rate),
           rejected: c.rejected - base.rejected,
           shed: c.shed - base.shed,
-          cpuUsPerReading: Math.round((cpuSeconds(d.pid) - cpu0) / total * 1e6),
+          cpuUsPerReading: us(cpuSeconds(d.pid) - cpu0),
+          // the daemon's CPU by thread, and the load generator's (this process)
+          mainUsPerReading: us(threads1.main - threads0.main),
+          workersUsPerReading: us(threads1.workers - threads0.workers),
+          otherUsPerReading: us(threads1.other - threads0.other),
+          generatorUsPerReading: us(cpuSeconds(Deno.pid) - self0),
           rssMiB: Math.round(rssMiB(d.pid)),
           loadavg1: load,
         };
