@@ -45,6 +45,7 @@ import {
   exitOnFlagError,
   integer,
   integerList,
+  oneOf,
   parseFlags,
   positive,
   someOf,
@@ -52,7 +53,9 @@ import {
 } from "./args.ts";
 import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
+import { RawPublisher } from "./raw_mqtt.ts";
 
+const CLIENTS = ["mqttjs", "raw"] as const;
 const PARTS = ["capacity", "latency", "restart", "healthz", "footprint"] as const;
 const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -69,6 +72,7 @@ const f = exitOnFlagError(() =>
     batch: integer(10_000),
     via: someOf(["http", "ws", "mqtt"] as const, ["http"]),
     minutes: positive(3),
+    client: oneOf(CLIENTS, "mqttjs"),
     "v8-flags": text("V8 flags of the daemon", "", true),
   }, "Cannot parse scale flags")
 );
@@ -200,17 +204,58 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
   });
 }
 
+/** Reading n of stream k as the message a device publishes. */
+function message(k: number, n: number): { topic: string; payload: string } {
+  const value = Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) / 1000;
+  return { topic: `sensors/s${k}/v`, payload: `{"value":${value},"ts":${START + n * STEP}}` };
+}
+
 /** Publishes reading n of stream k on one of the clients; resolves when acknowledged. */
 function publish(c: mqtt.MqttClient, k: number, n: number): Promise<void> {
-  const value = Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) / 1000;
+  const { topic, payload } = message(k, n);
   return new Promise((res, rej) =>
-    c.publish(
-      `sensors/s${k}/v`,
-      `{"value":${value},"ts":${START + n * STEP}}`,
-      { qos: 1 },
-      (e) => e ? rej(e) : res(),
-    )
+    c.publish(topic, payload, { qos: 1 }, (e) => e ? rej(e) : res())
   );
+}
+
+/** The capacity part's devices: MQTT.js clients, or lean ones (raw_mqtt.ts). */
+interface Feeder {
+  /** Every stream's readings [from, to), as feed() sends them. */
+  feed(from: number, to: number): Promise<void>;
+  end(): Promise<void>;
+}
+
+async function feeder(d: Daemon, streams: number): Promise<Feeder> {
+  if (f.client === "mqttjs") {
+    const cs = await clients(d, f.connections);
+    return {
+      feed: (from, to) => feed(cs, streams, from, to),
+      end: async () => void await Promise.all(cs.map((c) => c.endAsync())),
+    };
+  }
+  const cs = await Promise.all(
+    Array.from(
+      { length: f.connections },
+      (_, i) => RawPublisher.connect(d.mqttUrl, `scale-raw-${i}-${Date.now()}`),
+    ),
+  );
+  return {
+    // as feed(): connection j carries streams j, j + C, ...; at most 2000 messages unacknowledged
+    feed: async (from, to) => {
+      await Promise.all(cs.map(async (c, j) => {
+        let pending: { topic: string; payload: string }[] = [];
+        for (let n = from; n < to; n++) {
+          for (let k = j; k < streams; k += cs.length) pending.push(message(k, n));
+          if (pending.length > 2000) {
+            await c.publish(pending);
+            pending = [];
+          }
+        }
+        await c.publish(pending);
+      }));
+    },
+    end: async () => void await Promise.all(cs.map((c) => c.close())),
+  };
 }
 
 async function clients(d: Daemon, n: number): Promise<mqtt.MqttClient[]> {
@@ -258,10 +303,10 @@ async function capacity(): Promise<void> {
   for (const w of order) {
     const load = loadavg();
     await withDaemon(w, ["--shed-after-ms", "3600000"], async (d) => {
-      const cs = await clients(d, f.connections);
+      const devices = await feeder(d, f.streams);
       try {
         let base = await counts(d);
-        await feed(cs, f.streams, 0, 1);
+        await devices.feed(0, 1);
         await caughtUp(d, base, f.streams, performance.now(), true);
         base = await counts(d);
         const cpu0 = cpuSeconds(d.pid);
@@ -269,7 +314,7 @@ async function capacity(): Promise<void> {
         const self0 = cpuSeconds(Deno.pid);
         const total = f.streams * f["per-stream"];
         const t0 = performance.now();
-        await feed(cs, f.streams, 1, 1 + f["per-stream"]);
+        await devices.feed(1, 1 + f["per-stream"]);
         const { ms, c } = await caughtUp(d, base, total, t0);
         const rate = total / (ms / 1000);
         const threads1 = threadCpu(d.pid);
@@ -280,6 +325,7 @@ async function capacity(): Promise<void> {
           workers: w,
           streams: f.streams,
           preset: f.preset,
+          client: f.client,
           readings: total,
           seconds: Math.round(ms) / 1000,
           readingsPerSecond: Math.round(rate),
@@ -297,7 +343,7 @@ async function capacity(): Promise<void> {
         emitResult(result);
         log(JSON.stringify(result));
       } finally {
-        await Promise.all(cs.map((c) => c.endAsync()));
+        await devices.end();
       }
     });
   }
@@ -308,6 +354,7 @@ async function capacity(): Promise<void> {
     part: "capacity-summary",
     streams: f.streams,
     preset: f.preset,
+    client: f.client,
     medians: med,
     speedup: one && two ? Math.round((two / one) * 100) / 100 : null,
   });
