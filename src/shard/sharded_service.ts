@@ -52,6 +52,7 @@ import {
   type StreamSummary,
 } from "../service/service.ts";
 import { encodeReadings } from "./reading_batch.ts";
+import { IngestOutbox } from "./ingest_outbox.ts";
 import { ShardHost, type WorkerHealth } from "./shard_host.ts";
 
 export type { WorkerHealth };
@@ -86,28 +87,11 @@ export interface ShardedServiceDeps {
    */
   piece?: number;
   /**
-   * Most batches of small parts in flight to one worker: the small parts
-   * (at most `piece` readings: an MQTT message, a WebSocket message) that
-   * come while that many are in flight wait and go together, as one batch,
-   * when one is answered. Default 2: one being taken, one waiting in the
-   * worker, so the worker never waits for the main thread.
+   * Most batches of small parts (at most `piece` readings: an MQTT or a
+   * WebSocket message) in flight to one worker; the parts that come
+   * meanwhile gather (src/shard/ingest_outbox.ts). Default 2.
    */
   inflight?: number;
-}
-
-/** A caller's part of a coalesced batch: readings [from, from + count) of it. */
-interface Share {
-  from: number;
-  count: number;
-  resolve(result: IngestResult): void;
-  reject(e: unknown): void;
-}
-
-/** Small parts of one source for one worker, sent together as one batch. */
-interface Coalesced {
-  source: Source;
-  readings: Reading[];
-  shares: Share[];
 }
 
 const SOURCES: Source[] = ["mqtt", "ws", "http", "demo"];
@@ -129,15 +113,8 @@ export class ShardedService implements Application {
   /** The time of each stream's newest reading, as the workers last told. */
   readonly #last = new Map<string, number>();
   readonly #shardCache = new Map<string, number>();
-  /** Readings handed to each worker and not yet answered (its queue as seen from here). */
-  readonly #waiting: number[];
-  readonly #piece: number;
-  readonly #maxInflight: number;
-  /** Per worker: small parts waiting to go, oldest first (see ShardedServiceDeps.inflight). */
-  readonly #outbox: Coalesced[][];
-  /** Per worker: coalesced batches sent and not yet answered. */
-  readonly #inflight: number[];
-  #flushQueued = false;
+  /** Per worker: how its parts are sent (small ones together, big ones in pieces). */
+  readonly #outboxes: IngestOutbox[];
   #closing = false;
 
   constructor(deps: ShardedServiceDeps) {
@@ -156,16 +133,14 @@ export class ShardedService implements Application {
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
     this.counters = this.#newCounters();
-    this.#waiting = new Array(deps.workers).fill(0);
-    this.#piece = deps.piece ?? 256;
-    this.#maxInflight = deps.inflight ?? 2;
-    if (!Number.isSafeInteger(this.#maxInflight) || this.#maxInflight < 1) {
-      throw new RangeError(
-        `Cannot create sharded service: inflight must be a positive integer: current value is ${this.#maxInflight}`,
-      );
-    }
-    this.#outbox = Array.from({ length: deps.workers }, () => []);
-    this.#inflight = new Array(deps.workers).fill(0);
+    this.#outboxes = Array.from(
+      { length: deps.workers },
+      (_, w) =>
+        new IngestOutbox((readings, source) => {
+          const { batch, transfer } = encodeReadings(readings);
+          return this.#hosts[w].ingest(batch, source, transfer);
+        }, { piece: deps.piece, inflight: deps.inflight }),
+    );
     const shared = new SharedArrayBuffer(4 * (1 + deps.workers));
     this.#count = new Int32Array(shared);
     for (let i = 0; i < deps.workers; i++) {
@@ -317,14 +292,10 @@ export class ShardedService implements Application {
   // ---- readings -----------------------------------------------------------
 
   /**
-   * Feeds readings to their streams' workers; resolves once every worker
-   * took or refused its part (see Service.ingest for what is refused).
-   *
-   * A part of at most `piece` readings joins the other small parts of its
-   * worker and source that wait to go (see ShardedServiceDeps.inflight):
-   * one message, one reply and one turn of the worker's queue for many
-   * MQTT messages, rather than one per reading. Each stream's readings stay
-   * in the order they came: a worker takes its batches in the order sent.
+   * Feeds readings to their streams' workers through their outboxes (small
+   * parts go together, big ones in pieces: src/shard/ingest_outbox.ts);
+   * resolves once every worker took or refused its part (see
+   * Service.ingest for what is refused).
    */
   async ingest(readings: readonly Reading[], source: Source): Promise<IngestResult> {
     if (this.#closing) {
@@ -334,21 +305,12 @@ export class ShardedService implements Application {
         `Cannot ingest readings: forecastd must be running: it is shutting down (current count is ${readings.length} readings refused)`,
       );
     }
-    if (readings.length === 0) return { accepted: 0, rejected: [] };
-    // one worker's part (the common case: one MQTT message, one reading): no split
-    const first = this.#shard(readings[0].stream);
-    let one = true;
-    for (let i = 1; i < readings.length && one; i++) {
-      one = this.#shard(readings[i].stream) === first;
-    }
-    const parts: number[][] = one ? [] : this.#hosts.map(() => []);
-    if (!one) {
-      for (let i = 0; i < readings.length; i++) parts[this.#shard(readings[i].stream)].push(i);
-    }
+    const parts: number[][] = this.#hosts.map(() => []);
+    for (let i = 0; i < readings.length; i++) parts[this.#shard(readings[i].stream)].push(i);
     const force = source === "mqtt" || source === "demo";
-    for (let w = 0; w < this.#hosts.length; w++) {
-      const waiting = this.#waiting[w];
-      const n = one ? (w === first ? readings.length : 0) : parts[w].length;
+    for (let w = 0; w < parts.length; w++) {
+      const waiting = this.#outboxes[w].length;
+      const n = parts[w].length;
       if (!force && n > 0 && waiting > 0 && waiting + n > this.#options.maxQueuedReadings) {
         this.#countReject("queue_full", readings.length);
         throw new ServiceError(
@@ -357,12 +319,9 @@ export class ShardedService implements Application {
         );
       }
     }
-    if (one) {
-      const r = await this.#part(first, readings, null, source);
-      this.#recordRefusals(r.rejected, source);
-      return r;
-    }
-    const sent = parts.map((at, w) => at.length === 0 ? null : this.#part(w, readings, at, source));
+    const sent = parts.map((at, w) =>
+      at.length === 0 ? null : this.#outboxes[w].add(readings, at, source)
+    );
     const settled = await Promise.allSettled(sent.map((p) => p ?? Promise.resolve(null)));
     let accepted = 0;
     const rejected: Rejection[] = [];
@@ -377,13 +336,6 @@ export class ShardedService implements Application {
       for (const r of s.value.rejected) rejected.push({ ...r, index: parts[w][r.index] });
     });
     rejected.sort((a, b) => a.index - b.index);
-    this.#recordRefusals(rejected, source);
-    if (failure !== null) throw failure;
-    return { accepted, rejected };
-  }
-
-  #recordRefusals(rejected: readonly Rejection[], source: Source): void {
-    if (rejected.length === 0) return;
     const time = this.#now();
     for (const r of rejected) {
       this.#refusals.record({
@@ -394,95 +346,8 @@ export class ShardedService implements Application {
         message: r.message,
       });
     }
-  }
-
-  /**
-   * Worker `w`'s part of a batch: readings `at` of `readings` (null: all of
-   * them); a small part joins the outbox, a big one goes in pieces.
-   * Resolves with how it went (indices into the part).
-   */
-  #part(
-    w: number,
-    readings: readonly Reading[],
-    at: number[] | null,
-    source: Source,
-  ): Promise<IngestResult> {
-    const n = at === null ? readings.length : at.length;
-    if (n > this.#piece) {
-      return this.#send(w, readings, at ?? Array.from({ length: n }, (_, i) => i), source);
-    }
-    const box = this.#outbox[w];
-    let batch = box.at(-1);
-    if (batch === undefined || batch.source !== source || batch.readings.length + n > this.#piece) {
-      box.push(batch = { source, readings: [], shares: [] });
-    }
-    const from = batch.readings.length;
-    if (at === null) { for (let i = 0; i < n; i++) batch.readings.push(readings[i]); }
-    else for (let i = 0; i < n; i++) batch.readings.push(readings[at[i]]);
-    this.#waiting[w] += n;
-    const shares = batch.shares;
-    const done = new Promise<IngestResult>((resolve, reject) =>
-      shares.push({ from, count: n, resolve, reject })
-    );
-    // the parts handed in during this run of the event loop's task go together
-    if (!this.#flushQueued) {
-      this.#flushQueued = true;
-      queueMicrotask(() => {
-        this.#flushQueued = false;
-        for (let i = 0; i < this.#outbox.length; i++) this.#flush(i);
-      });
-    }
-    return done;
-  }
-
-  /** Sends worker `w`'s waiting batches while fewer than `inflight` are (`all`: every one). */
-  #flush(w: number, all = false): void {
-    const box = this.#outbox[w];
-    while (box.length > 0 && (all || this.#inflight[w] < this.#maxInflight)) {
-      const batch = box.shift()!;
-      this.#inflight[w]++;
-      const { batch: columns, transfer } = encodeReadings(batch.readings);
-      this.#hosts[w].ingest(columns, batch.source, transfer).then(
-        (r) => settleShares(batch.shares, r),
-        (e) => {
-          for (const s of batch.shares) s.reject(e);
-        },
-      ).finally(() => {
-        this.#waiting[w] -= batch.readings.length;
-        this.#inflight[w]--;
-        this.#flush(w);
-      });
-    }
-  }
-
-  /**
-   * Sends readings `at` of `readings` to worker `w` in pieces of at most
-   * `piece`, each once the one before is taken; resolves with how the whole
-   * part went (indices into `at`).
-   */
-  async #send(
-    w: number,
-    readings: readonly Reading[],
-    at: number[],
-    source: Source,
-  ): Promise<IngestResult> {
-    const out: IngestResult = { accepted: 0, rejected: [] };
-    this.#waiting[w] += at.length;
-    let left = at.length;
-    try {
-      for (let from = 0; from < at.length; from += this.#piece) {
-        const piece = at.slice(from, from + this.#piece);
-        const { batch, transfer } = encodeReadings(readings, piece);
-        const r = await this.#hosts[w].ingest(batch, source, transfer);
-        this.#waiting[w] -= piece.length;
-        left -= piece.length;
-        out.accepted += r.accepted;
-        for (const x of r.rejected) out.rejected.push({ ...x, index: from + x.index });
-      }
-    } finally {
-      this.#waiting[w] -= left;
-    }
-    return out;
+    if (failure !== null) throw failure;
+    return { accepted, rejected };
   }
 
   /** Counts a message a source refused; with `refusal`, keeps it among its source's last ones. */
@@ -498,7 +363,7 @@ export class ShardedService implements Application {
   /** Readings sent to the workers and not yet taken. */
   get queued(): number {
     let n = 0;
-    for (const w of this.#waiting) n += w;
+    for (const o of this.#outboxes) n += o.length;
     return n;
   }
 
@@ -587,7 +452,7 @@ export class ShardedService implements Application {
   async close(): Promise<boolean> {
     this.#closing = true;
     // what was handed in before goes first: a worker takes its messages in order
-    for (let w = 0; w < this.#outbox.length; w++) this.#flush(w, true);
+    for (const o of this.#outboxes) o.flush(true);
     const saved = await Promise.all(this.#hosts.map((h) => h.close()));
     await this.#alerts.flush();
     this.#alerts.stop();
@@ -618,22 +483,5 @@ export class ShardedService implements Application {
 
   acknowledge(id: string): Promise<StoredAlert> {
     return this.#history.acknowledge(id);
-  }
-}
-
-/**
- * Hands each share of a coalesced batch its own result: its rejections
- * (indices made relative to the share) and the rest of its readings as
- * accepted (the service takes or refuses every reading of a batch).
- */
-function settleShares(shares: readonly Share[], r: IngestResult): void {
-  let k = 0; // r.rejected is in index order
-  for (const s of shares) {
-    const rejected: Rejection[] = [];
-    while (k < r.rejected.length && r.rejected[k].index < s.from + s.count) {
-      const x = r.rejected[k++];
-      rejected.push({ ...x, index: x.index - s.from });
-    }
-    s.resolve({ accepted: s.count - rejected.length, rejected });
   }
 }

@@ -142,6 +142,22 @@ Deno.test("ShardedService gives each of many one-reading calls at once its own r
   });
 });
 
+Deno.test("ShardedService refuses a count of batches in flight below 1, before any worker starts", () => {
+  for (const inflight of [0, 1.5]) {
+    assert.throws(
+      () =>
+        new ShardedService({
+          store: {} as Store,
+          log: captureLog().log,
+          kvPath: "/tmp/never-opened.sqlite3",
+          workers: 2,
+          inflight,
+        }),
+      new RegExp(`inflight must be a positive integer: current value is ${inflight}$`),
+    );
+  }
+});
+
 Deno.test("ShardedService keeps maxStreams across workers", async () => {
   await withTempDir(async (dir) => {
     await withSharded(dir, async (svc) => {
