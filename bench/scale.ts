@@ -6,7 +6,7 @@
  *
  *   deno run --allow-run --allow-net=127.0.0.1 --allow-read --allow-write=/tmp --allow-env \
  *     bench/scale.ts --part=capacity [--streams=100] [--preset=default] [--per-stream=100] \
- *     [--workers=1,2] [--rounds=3] [--connections=8]
+ *     [--workers=1,2] [--rounds=3] [--connections=8] [--v8-flags=--prof]
  *   ... bench/scale.ts --part=latency [--streams=100] [--preset=default] [--workers=2] \
  *     [--rate=1000] [--seconds=20] [--sample-every=50]
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2]
@@ -40,11 +40,12 @@
  * One `RESULT {json}` line per measurement on stdout, progress on stderr.
  */
 import mqtt from "mqtt";
-import { type Daemon, startDaemon } from "../tests/e2e/_daemon.ts";
+import { type Daemon, daemonPermissions, startDaemon } from "../tests/e2e/_daemon.ts";
 import {
   exitOnFlagError,
   integer,
   integerList,
+  oneOf,
   parseFlags,
   positive,
   someOf,
@@ -52,7 +53,9 @@ import {
 } from "./args.ts";
 import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
+import { RawPublisher } from "./raw_mqtt.ts";
 
+const CLIENTS = ["mqttjs", "raw"] as const;
 const PARTS = ["capacity", "latency", "restart", "healthz", "footprint"] as const;
 const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -69,6 +72,8 @@ const f = exitOnFlagError(() =>
     batch: integer(10_000),
     via: someOf(["http", "ws", "mqtt"] as const, ["http"]),
     minutes: positive(3),
+    client: oneOf(CLIENTS, "mqttjs"),
+    "v8-flags": text("V8 flags of the daemon", "", true),
   }, "Cannot parse scale flags")
 );
 
@@ -94,6 +99,32 @@ const cpuSeconds = (pid: number) => {
   const x = s.slice(s.lastIndexOf(")") + 2).split(" ");
   return (Number(x[11]) + Number(x[12])) / 100;
 };
+/**
+ * CPU seconds (utime + stime) of each thread of process `pid`, summed by
+ * role: "main" (the thread whose id is the pid: sources, broker, API),
+ * "workers" (threads named `worker-*`: the Deno Workers, the shard workers), "other" (the
+ * runtime's own threads: garbage collection, compilation, I/O).
+ */
+function threadCpu(pid: number): { main: number; workers: number; other: number } {
+  const out = { main: 0, workers: 0, other: 0 };
+  // Deno reads /proc/<pid>/task only with --allow-all: through the shell, as proc() does
+  const cmd = new Deno.Command("sh", {
+    args: ["-c", `cat /proc/${pid}/task/*/stat`],
+    stderr: "null",
+  });
+  for (const line of new TextDecoder().decode(cmd.outputSync().stdout).split("\n")) {
+    const close = line.lastIndexOf(")");
+    if (close < 0) continue;
+    const tid = line.slice(0, line.indexOf(" "));
+    const comm = line.slice(line.indexOf("(") + 1, close);
+    const x = line.slice(close + 2).split(" ");
+    const sec = (Number(x[11]) + Number(x[12])) / 100;
+    if (tid === String(pid)) out.main += sec;
+    else if (comm.startsWith("worker-")) out.workers += sec;
+    else out.other += sec;
+  }
+  return out;
+}
 const writeBytes = (pid: number) => Number(/^write_bytes:\s+(\d+)/m.exec(proc(pid, "io"))![1]);
 
 async function metrics(d: Daemon): Promise<Map<string, number>> {
@@ -163,20 +194,68 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
     ],
     env: { FORECASTD_WORKERS: String(workers) },
     startMs: 120_000,
+    // e.g. --v8-flags=--prof: V8 writes isolate-*.log (one per thread) in the repo's root
+    ...(f["v8-flags"] === "" ? {} : {
+      program: {
+        cmd: Deno.execPath(),
+        args: ["run", `--v8-flags=${f["v8-flags"]}`, ...daemonPermissions(dataDir), "main.ts"],
+      },
+    }),
   });
+}
+
+/** Reading n of stream k as the message a device publishes. */
+function message(k: number, n: number): { topic: string; payload: string } {
+  const value = Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) / 1000;
+  return { topic: `sensors/s${k}/v`, payload: `{"value":${value},"ts":${START + n * STEP}}` };
 }
 
 /** Publishes reading n of stream k on one of the clients; resolves when acknowledged. */
 function publish(c: mqtt.MqttClient, k: number, n: number): Promise<void> {
-  const value = Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) / 1000;
+  const { topic, payload } = message(k, n);
   return new Promise((res, rej) =>
-    c.publish(
-      `sensors/s${k}/v`,
-      `{"value":${value},"ts":${START + n * STEP}}`,
-      { qos: 1 },
-      (e) => e ? rej(e) : res(),
-    )
+    c.publish(topic, payload, { qos: 1 }, (e) => e ? rej(e) : res())
   );
+}
+
+/** The capacity part's devices: MQTT.js clients, or lean ones (raw_mqtt.ts). */
+interface Feeder {
+  /** Every stream's readings [from, to), as feed() sends them. */
+  feed(from: number, to: number): Promise<void>;
+  end(): Promise<void>;
+}
+
+async function feeder(d: Daemon, streams: number): Promise<Feeder> {
+  if (f.client === "mqttjs") {
+    const cs = await clients(d, f.connections);
+    return {
+      feed: (from, to) => feed(cs, streams, from, to),
+      end: async () => void await Promise.all(cs.map((c) => c.endAsync())),
+    };
+  }
+  const cs = await Promise.all(
+    Array.from(
+      { length: f.connections },
+      (_, i) => RawPublisher.connect(d.mqttUrl, `scale-raw-${i}-${Date.now()}`),
+    ),
+  );
+  return {
+    // as feed(): connection j carries streams j, j + C, ...; at most 2000 messages unacknowledged
+    feed: async (from, to) => {
+      await Promise.all(cs.map(async (c, j) => {
+        let pending: { topic: string; payload: string }[] = [];
+        for (let n = from; n < to; n++) {
+          for (let k = j; k < streams; k += cs.length) pending.push(message(k, n));
+          if (pending.length > 2000) {
+            await c.publish(pending);
+            pending = [];
+          }
+        }
+        await c.publish(pending);
+      }));
+    },
+    end: async () => void await Promise.all(cs.map((c) => c.close())),
+  };
 }
 
 async function clients(d: Daemon, n: number): Promise<mqtt.MqttClient[]> {
@@ -224,37 +303,47 @@ async function capacity(): Promise<void> {
   for (const w of order) {
     const load = loadavg();
     await withDaemon(w, ["--shed-after-ms", "3600000"], async (d) => {
-      const cs = await clients(d, f.connections);
+      const devices = await feeder(d, f.streams);
       try {
         let base = await counts(d);
-        await feed(cs, f.streams, 0, 1);
+        await devices.feed(0, 1);
         await caughtUp(d, base, f.streams, performance.now(), true);
         base = await counts(d);
         const cpu0 = cpuSeconds(d.pid);
+        const threads0 = threadCpu(d.pid);
+        const self0 = cpuSeconds(Deno.pid);
         const total = f.streams * f["per-stream"];
         const t0 = performance.now();
-        await feed(cs, f.streams, 1, 1 + f["per-stream"]);
+        await devices.feed(1, 1 + f["per-stream"]);
         const { ms, c } = await caughtUp(d, base, total, t0);
         const rate = total / (ms / 1000);
+        const threads1 = threadCpu(d.pid);
+        const us = (sec: number) => Math.round(sec / total * 1e6);
         (rates.get(w) ?? rates.set(w, []).get(w)!).push(rate);
         const result = {
           part: "capacity",
           workers: w,
           streams: f.streams,
           preset: f.preset,
+          client: f.client,
           readings: total,
           seconds: Math.round(ms) / 1000,
           readingsPerSecond: Math.round(rate),
           rejected: c.rejected - base.rejected,
           shed: c.shed - base.shed,
-          cpuUsPerReading: Math.round((cpuSeconds(d.pid) - cpu0) / total * 1e6),
+          cpuUsPerReading: us(cpuSeconds(d.pid) - cpu0),
+          // the daemon's CPU by thread, and the load generator's (this process)
+          mainUsPerReading: us(threads1.main - threads0.main),
+          workersUsPerReading: us(threads1.workers - threads0.workers),
+          otherUsPerReading: us(threads1.other - threads0.other),
+          generatorUsPerReading: us(cpuSeconds(Deno.pid) - self0),
           rssMiB: Math.round(rssMiB(d.pid)),
           loadavg1: load,
         };
         emitResult(result);
         log(JSON.stringify(result));
       } finally {
-        await Promise.all(cs.map((c) => c.endAsync()));
+        await devices.end();
       }
     });
   }
@@ -265,6 +354,7 @@ async function capacity(): Promise<void> {
     part: "capacity-summary",
     streams: f.streams,
     preset: f.preset,
+    client: f.client,
     medians: med,
     speedup: one && two ? Math.round((two / one) * 100) / 100 : null,
   });

@@ -101,9 +101,9 @@ export interface EmbeddedBrokerOptions {
   /**
    * Called with each accepted PUBLISH before it is acknowledged. A promise
    * it returns is waited for first (the PUBACK says the reading was taken);
-   * when that resolves to false the message is not acknowledged (the
-   * sender's connection is closed, and it sends the message again). Default:
-   * none.
+   * when it returns false, or the promise resolves to false, the message is
+   * not acknowledged (the sender's connection is closed, and it sends the
+   * message again). Default: none.
    */
   onMessage?: (message: BrokerMessage) => unknown;
   /** Called with each refused PUBLISH. Default: none. */
@@ -251,6 +251,64 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     });
   };
 
+  /** Refused but acknowledged, as Mosquitto does; aedes.publish must not deliver it. */
+  const drop = (
+    client: Client,
+    packet: PublishPacket,
+    reason: BrokerRefusal,
+    message: string,
+    done: (error?: Error | null) => void,
+  ) => {
+    refuse(client, packet, reason, message);
+    packet.retain = false;
+    dropped.add(packet);
+    done(null);
+  };
+
+  /** The reserved first level `topic` is under, or null (no array per message). */
+  const reservedLevel = (topic: string): string | null => {
+    for (const r of reserved) {
+      if (topic.startsWith(r) && (topic.length === r.length || topic[r.length] === "/")) return r;
+    }
+    return null;
+  };
+
+  /** Hands an accepted PUBLISH to onMessage; acknowledges once it is taken. */
+  const hand = (
+    client: Client,
+    packet: PublishPacket,
+    payload: Buffer,
+    who: Identity,
+    done: (error?: Error | null) => void,
+  ) => {
+    stats.accepted++;
+    let taken: unknown;
+    try {
+      taken = opts.onMessage?.({
+        topic: packet.topic,
+        payload,
+        qos: packet.qos,
+        clientId: client.id,
+        username: who.username,
+      });
+    } catch (e) {
+      return handFailed(packet, e, done);
+    }
+    if (!(taken instanceof Promise)) {
+      return done(taken === false ? new Error("not taken: forecastd is shutting down") : null);
+    }
+    taken.then(
+      (ack) => done(ack === false ? new Error("not taken: forecastd is shutting down") : null),
+      (e) => handFailed(packet, e, done),
+    );
+  };
+
+  /** A bug, not a bad message: the message is acknowledged, the error said once each. */
+  const handFailed = (packet: PublishPacket, e: unknown, done: (error?: Error | null) => void) => {
+    log.error("broker.on_message_failed", { topic: packet.topic, error: e });
+    done(null);
+  };
+
   const aedes = await Aedes.createBroker({
     // a client id derived by forecastd is 22 characters; devices may use longer ones
     maxClientsIdLength: 256,
@@ -313,55 +371,42 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         refuse(client, packet, "bad_topic", problem.message);
         return done(new Error(`malformed topic: ${problem.message}`));
       }
-      const drop = (reason: BrokerRefusal, message: string) => {
-        refuse(client, packet, reason, message);
-        packet.retain = false;
-        dropped.add(packet);
-        done(null);
-      };
-      if (problem) return drop("bad_topic", problem.message);
+      if (problem) return drop(client, packet, "bad_topic", problem.message, done);
       if (payload.length > maxPayload) {
         return drop(
+          client,
+          packet,
           "too_large",
           `a payload must be at most ${maxPayload} bytes: it has ${payload.length}`,
+          done,
         );
       }
-      const first = packet.topic.split("/")[0];
-      if (reserved.includes(first)) {
-        return drop("not_authorized", `only forecastd publishes under ${first}/`);
+      const first = reservedLevel(packet.topic);
+      if (first !== null) {
+        return drop(
+          client,
+          packet,
+          "not_authorized",
+          `only forecastd publishes under ${first}/`,
+          done,
+        );
       }
       if (!who || (who.publish !== null && !topicMatchesAny(who.publish, packet.topic))) {
-        return drop("not_authorized", "the user may not publish to this topic");
-      }
-      const failed = (e: unknown) => {
-        // a bug, not a bad message: the message is acknowledged, the error said once each
-        log.error("broker.on_message_failed", { topic: packet.topic, error: e });
-        done(null);
-      };
-      const hand = () => {
-        stats.accepted++;
-        let taken: unknown;
-        try {
-          taken = opts.onMessage?.({
-            topic: packet.topic,
-            payload,
-            qos: packet.qos,
-            clientId: client.id,
-            username: who.username,
-          });
-        } catch (e) {
-          return failed(e);
-        }
-        if (!(taken instanceof Promise)) return done(null);
-        taken.then(
-          (ack) => done(ack === false ? new Error("not taken: forecastd is shutting down") : null),
-          failed,
+        return drop(
+          client,
+          packet,
+          "not_authorized",
+          "the user may not publish to this topic",
+          done,
         );
-      };
-      if (packet.qos !== 2) return hand();
+      }
+      if (packet.qos !== 2) return hand(client, packet, payload, who, done);
       // QoS 2: a PUBLISH sent again before PUBREL is the same message, handed over once
       (aedes as unknown as { persistence: IncomingStore }).persistence
-        .incomingGetPacket(client, packet).then(() => done(null), hand);
+        .incomingGetPacket(client, packet).then(
+          () => done(null),
+          () => hand(client, packet, payload, who, done),
+        );
     },
     authorizeForward(client, packet) {
       const who = (client as KnownClient)[IDENTITY];

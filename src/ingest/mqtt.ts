@@ -45,9 +45,11 @@ import { maskUrlPassword } from "../domain/mask_url_password.ts";
 import { isStreamId } from "../domain/reading.ts";
 import { OTHER_SHARD } from "../domain/shard_map.ts";
 import { type LimitedLog, limitLog, type Logger } from "../log.ts";
-import type { IngestSink } from "./ingest_sink.ts";
+import type { IngestResult, IngestSink } from "./ingest_sink.ts";
+import type { Reading } from "../domain/reading.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
-import { parseMqttMessageAsync } from "./parse.ts";
+import { parseMqttMessage, parseMqttMessageAsync } from "./parse.ts";
+import type { ParseResult } from "./ingest_error.ts";
 import {
   compileTopicPatterns,
   matchTopic,
@@ -242,15 +244,16 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   // so an acknowledged reading is in its model; MQTT.js reads the next
   // message after the acknowledgement, so a busy daemon slows the broker down
   // instead of piling messages up in memory.
-  const taking = new WeakMap<object, Promise<boolean>>();
+  const taking = new WeakMap<object, boolean | Promise<boolean>>();
   client.on("message", (topic, payload, packet) => taking.set(packet, onMessage(topic, payload)));
   const handleMessage = client.handleMessage.bind(client);
   client.handleMessage = (packet, callback) => {
     const taken = taking.get(packet);
-    if (!taken) return handleMessage(packet, callback);
+    if (taken === undefined) return handleMessage(packet, callback);
     taking.delete(packet);
     // not taken (shutting down): left unacknowledged, the broker delivers it again
-    taken.then((ack) => ack && handleMessage(packet, callback));
+    if (taken === true) return handleMessage(packet, callback);
+    if (taken !== false) taken.then((ack) => ack && handleMessage(packet, callback));
   };
 
   let closing: Promise<void> | null = null;
@@ -298,53 +301,40 @@ interface ReadingHandlerOptions {
 
 /**
  * The source's message handling, the same for an external broker's client
- * and the embedded broker. Resolves once the message is done with: true when
- * it may be acknowledged (its readings were taken, or it was refused for
- * good), false when the sink cannot take it now (shutting down): then it
- * stays unacknowledged and the sender sends it again.
+ * and the embedded broker. Says, at once or through a promise once the
+ * message is done with, whether it may be acknowledged: true when its
+ * readings were taken, or it was refused for good; false when the sink
+ * cannot take it now (shutting down): then it stays unacknowledged and the
+ * sender sends it again. One promise per message at most (the sink's): this
+ * runs once per reading.
  */
 function readingHandler(
   opts: ReadingHandlerOptions,
-): (topic: string, payload: Uint8Array) => Promise<boolean> {
+): (topic: string, payload: Uint8Array) => boolean | Promise<boolean> {
   const { patterns, sink, log, stats } = opts;
   const ignored = opts.ignoreTopicPrefix ?? null;
   const owns = opts.owns ?? null;
   const now = opts.now ?? Date.now;
   const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
 
-  const reject = (topic: string, reason: string, message: string) => {
+  const reject = (topic: string, reason: string, message: string): true => {
     stats.rejected++;
     // the stream the topic names, when it names a valid one: what the refusal is listed under
     const named = matchTopic(patterns, topic)?.stream ?? null;
     const stream = named !== null && isStreamId(named) ? named : null;
     sink.reject(reason, { source: "mqtt", stream, message, topic });
     opts.refusals.log("warn", "mqtt.rejected", { topic, reason, message });
+    return true;
   };
 
-  const handle = async (topic: string, payload: Uint8Array): Promise<void> => {
-    // another shard's stream, named by the topic: dropped before the payload is read
-    if (owns !== null) {
-      const named = matchTopic(patterns, topic)?.stream ?? null;
-      if (named !== null && !owns(named)) return sink.reject(OTHER_SHARD);
-    }
-    if (payload.length > maxPayload) {
-      return reject(
-        topic,
-        "too_large",
-        `Cannot ingest message: the payload must be at most ${maxPayload} bytes: ` +
-          `current value is ${payload.length} bytes`,
-      );
-    }
-    const parsed = await parseMqttMessageAsync(topic, payload, patterns, { receivedAt: now() });
-    if (!parsed.ok) return reject(topic, parsed.error.reason, parsed.error.message);
-    let readings = parsed.readings;
-    if (owns !== null) {
-      // streams named in the payload: each reading of another shard dropped
-      readings = readings.filter((r) => owns(r.stream));
-      for (let i = readings.length; i < parsed.readings.length; i++) sink.reject(OTHER_SHARD);
-      if (readings.length === 0) return;
-    }
-    const result = await sink.ingest(readings, "mqtt");
+  const failed = (topic: string, e: unknown): boolean => {
+    if ((e as { kind?: string }).kind === "unavailable") return false;
+    // a bug, not a bad message: keep the client alive, say what happened once per message
+    log.error("mqtt.message_failed", { topic, error: e });
+    return true;
+  };
+
+  const taken = (topic: string, readings: readonly Reading[], result: IngestResult): true => {
     if (log.enabled("debug")) {
       log.debug("mqtt.readings", { topic, readings, accepted: result.accepted });
     }
@@ -358,21 +348,72 @@ function readingHandler(
         message: r.message,
       });
     }
+    return true;
   };
 
-  return async (topic, payload) => {
+  return (topic, payload) => {
     if (ignored !== null && isUnderPrefix(topic, ignored)) return true;
     stats.messages++;
     try {
-      await handle(topic, payload);
+      // another shard's stream, named by the topic: dropped before the payload is read
+      if (owns !== null) {
+        const named = matchTopic(patterns, topic)?.stream ?? null;
+        if (named !== null && !owns(named)) {
+          sink.reject(OTHER_SHARD);
+          return true;
+        }
+      }
+      if (payload.length > maxPayload) {
+        return reject(
+          topic,
+          "too_large",
+          `Cannot ingest message: the payload must be at most ${maxPayload} bytes: ` +
+            `current value is ${payload.length} bytes`,
+        );
+      }
+      // a small payload (one reading is some 40 bytes) at once, a big one in slices (parse.ts)
+      if (payload.length <= SYNC_PARSE_BYTES) {
+        return take(topic, parseMqttMessage(topic, payload, patterns, { receivedAt: now() }));
+      }
+      return parseMqttMessageAsync(topic, payload, patterns, { receivedAt: now() }).then(
+        (parsed) => take(topic, parsed),
+        (e) => failed(topic, e),
+      );
     } catch (e) {
-      if ((e as { kind?: string }).kind === "unavailable") return false;
-      // a bug, not a bad message: keep the client alive, say what happened once per message
-      log.error("mqtt.message_failed", { topic, error: e });
+      return failed(topic, e);
     }
-    return true;
   };
+
+  /** Hands a parsed message to the sink; says whether it may be acknowledged, as above. */
+  function take(topic: string, parsed: ParseResult): boolean | Promise<boolean> {
+    try {
+      if (!parsed.ok) return reject(topic, parsed.error.reason, parsed.error.message);
+      let readings = parsed.readings;
+      if (owns !== null) {
+        // streams named in the payload: each reading of another shard dropped
+        readings = readings.filter((r) => owns(r.stream));
+        for (let i = readings.length; i < parsed.readings.length; i++) sink.reject(OTHER_SHARD);
+        if (readings.length === 0) return true;
+      }
+      return sink.ingest(readings, "mqtt").then((result) => {
+        try {
+          return taken(topic, readings, result);
+        } catch (e) {
+          return failed(topic, e);
+        }
+      }, (e) => failed(topic, e));
+    } catch (e) {
+      return failed(topic, e);
+    }
+  }
 }
+
+/**
+ * Payloads up to this size are parsed at once, without a promise (a
+ * one-reading message is about 40 bytes; 16 KiB parse in well under a
+ * slice); larger ones in slices (parseMqttMessageAsync).
+ */
+const SYNC_PARSE_BYTES = 16_384;
 
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -27,7 +27,8 @@ export function topicNameProblem(topic: string): TopicNameProblem | null {
     return { malformed: true, message: "a topic must be valid UTF-8 (U+FFFD is taken as invalid)" };
   }
   if (topic === "") return { malformed: false, message: "a topic must not be empty" };
-  if (topic.split("/").includes("")) {
+  // an empty level, without an array per message
+  if (topic.startsWith("/") || topic.endsWith("/") || topic.includes("//")) {
     return { malformed: false, message: "a topic must not have an empty level" };
   }
   if (topic.includes("+") || topic.includes("#")) {

@@ -28,12 +28,15 @@ export interface ReadingBatch {
   value: Float64Array;
 }
 
-/** The readings `readings[at[0]], readings[at[1]], …` as a batch, and the buffers to transfer. */
+/**
+ * The readings `readings[at[0]], readings[at[1]], …` (default: all of them,
+ * in order) as a batch, and the buffers to transfer.
+ */
 export function encodeReadings(
   readings: readonly Reading[],
-  at: ArrayLike<number>,
+  at: ArrayLike<number> | null = null,
 ): { batch: ReadingBatch; transfer: ArrayBuffer[] } {
-  const n = at.length;
+  const n = at === null ? readings.length : at.length;
   const streams: string[] = [];
   const streamIndex = new Map<string, number>();
   const names: string[] = [];
@@ -43,13 +46,14 @@ export function encodeReadings(
   const start = new Uint32Array(n + 1);
   let total = 0;
   for (let i = 0; i < n; i++) {
-    for (const k in readings[at[i]].values) if (Object.hasOwn(readings[at[i]].values, k)) total++;
+    const values = readings[at === null ? i : at[i]].values;
+    for (const k in values) if (Object.hasOwn(values, k)) total++;
   }
   const name = new Uint32Array(total);
   const value = new Float64Array(total);
   let v = 0;
   for (let i = 0; i < n; i++) {
-    const r = readings[at[i]];
+    const r = readings[at === null ? i : at[i]];
     let s = streamIndex.get(r.stream);
     if (s === undefined) {
       streamIndex.set(r.stream, s = streams.length);

@@ -52,6 +52,7 @@ import {
   type StreamSummary,
 } from "../service/service.ts";
 import { encodeReadings } from "./reading_batch.ts";
+import { IngestOutbox } from "./ingest_outbox.ts";
 import { ShardHost, type WorkerHealth } from "./shard_host.ts";
 
 export type { WorkerHealth };
@@ -85,6 +86,12 @@ export interface ShardedServiceDeps {
    * of other streams on that worker are taken between pieces. Default 256.
    */
   piece?: number;
+  /**
+   * Most batches of small parts (at most `piece` readings: an MQTT or a
+   * WebSocket message) in flight to one worker; the parts that come
+   * meanwhile gather (src/shard/ingest_outbox.ts). Default 2.
+   */
+  inflight?: number;
 }
 
 const SOURCES: Source[] = ["mqtt", "ws", "http", "demo"];
@@ -106,9 +113,8 @@ export class ShardedService implements Application {
   /** The time of each stream's newest reading, as the workers last told. */
   readonly #last = new Map<string, number>();
   readonly #shardCache = new Map<string, number>();
-  /** Readings handed to each worker and not yet answered (its queue as seen from here). */
-  readonly #waiting: number[];
-  readonly #piece: number;
+  /** Per worker: how its parts are sent (small ones together, big ones in pieces). */
+  readonly #outboxes: IngestOutbox[];
   #closing = false;
 
   constructor(deps: ShardedServiceDeps) {
@@ -127,8 +133,14 @@ export class ShardedService implements Application {
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
     this.counters = this.#newCounters();
-    this.#waiting = new Array(deps.workers).fill(0);
-    this.#piece = deps.piece ?? 256;
+    this.#outboxes = Array.from(
+      { length: deps.workers },
+      (_, w) =>
+        new IngestOutbox((readings, source) => {
+          const { batch, transfer } = encodeReadings(readings);
+          return this.#hosts[w].ingest(batch, source, transfer);
+        }, { piece: deps.piece, inflight: deps.inflight }),
+    );
     const shared = new SharedArrayBuffer(4 * (1 + deps.workers));
     this.#count = new Int32Array(shared);
     for (let i = 0; i < deps.workers; i++) {
@@ -280,8 +292,10 @@ export class ShardedService implements Application {
   // ---- readings -----------------------------------------------------------
 
   /**
-   * Feeds readings to their streams' workers; resolves once every worker
-   * took or refused its part (see Service.ingest for what is refused).
+   * Feeds readings to their streams' workers through their outboxes (small
+   * parts go together, big ones in pieces: src/shard/ingest_outbox.ts);
+   * resolves once every worker took or refused its part (see
+   * Service.ingest for what is refused).
    */
   async ingest(readings: readonly Reading[], source: Source): Promise<IngestResult> {
     if (this.#closing) {
@@ -295,7 +309,7 @@ export class ShardedService implements Application {
     for (let i = 0; i < readings.length; i++) parts[this.#shard(readings[i].stream)].push(i);
     const force = source === "mqtt" || source === "demo";
     for (let w = 0; w < parts.length; w++) {
-      const waiting = this.#waiting[w];
+      const waiting = this.#outboxes[w].length;
       const n = parts[w].length;
       if (!force && n > 0 && waiting > 0 && waiting + n > this.#options.maxQueuedReadings) {
         this.#countReject("queue_full", readings.length);
@@ -305,7 +319,9 @@ export class ShardedService implements Application {
         );
       }
     }
-    const sent = parts.map((at, w) => at.length === 0 ? null : this.#send(w, readings, at, source));
+    const sent = parts.map((at, w) =>
+      at.length === 0 ? null : this.#outboxes[w].add(readings, at, source)
+    );
     const settled = await Promise.allSettled(sent.map((p) => p ?? Promise.resolve(null)));
     let accepted = 0;
     const rejected: Rejection[] = [];
@@ -334,36 +350,6 @@ export class ShardedService implements Application {
     return { accepted, rejected };
   }
 
-  /**
-   * Sends readings `at` of `readings` to worker `w` in pieces of at most
-   * `piece`, each once the one before is taken; resolves with how the whole
-   * part went (indices into `at`).
-   */
-  async #send(
-    w: number,
-    readings: readonly Reading[],
-    at: number[],
-    source: Source,
-  ): Promise<IngestResult> {
-    const out: IngestResult = { accepted: 0, rejected: [] };
-    this.#waiting[w] += at.length;
-    let left = at.length;
-    try {
-      for (let from = 0; from < at.length; from += this.#piece) {
-        const piece = at.slice(from, from + this.#piece);
-        const { batch, transfer } = encodeReadings(readings, piece);
-        const r = await this.#hosts[w].ingest(batch, source, transfer);
-        this.#waiting[w] -= piece.length;
-        left -= piece.length;
-        out.accepted += r.accepted;
-        for (const x of r.rejected) out.rejected.push({ ...x, index: from + x.index });
-      }
-    } finally {
-      this.#waiting[w] -= left;
-    }
-    return out;
-  }
-
   /** Counts a message a source refused; with `refusal`, keeps it among its source's last ones. */
   reject(reason: string, refusal?: Refusal): void {
     this.#countReject(reason);
@@ -377,7 +363,7 @@ export class ShardedService implements Application {
   /** Readings sent to the workers and not yet taken. */
   get queued(): number {
     let n = 0;
-    for (const w of this.#waiting) n += w;
+    for (const o of this.#outboxes) n += o.length;
     return n;
   }
 
@@ -465,6 +451,8 @@ export class ShardedService implements Application {
    */
   async close(): Promise<boolean> {
     this.#closing = true;
+    // what was handed in before goes first: a worker takes its messages in order
+    for (const o of this.#outboxes) o.flush(true);
     const saved = await Promise.all(this.#hosts.map((h) => h.close()));
     await this.#alerts.flush();
     this.#alerts.stop();

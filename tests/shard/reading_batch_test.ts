@@ -22,6 +22,18 @@ Deno.test("decodeReadings(encodeReadings()) gives back the picked readings, in o
   assert.equal(batch.ts.length, 0, "the buffers were transferred, not copied");
 });
 
+Deno.test("encodeReadings() without indices takes every reading, in order", () => {
+  const readings: Reading[] = [
+    { stream: "a", ts: 1, values: { x: 1 } },
+    { stream: "b", ts: 2, values: { x: 2, y: 3 } },
+  ];
+  const { batch } = encodeReadings(readings);
+  assert.deepEqual(
+    decodeReadings(batch).map((r) => ({ ...r, values: { ...r.values } })),
+    readings,
+  );
+});
+
 Deno.test("a value that is not a number crosses as NaN; a name like __proto__ stays a value", () => {
   const values = JSON.parse('{"__proto__": 2, "on": true, "off": null}');
   const { batch } = encodeReadings([{ stream: "s", ts: 0, values }], [0]);

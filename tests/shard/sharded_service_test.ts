@@ -107,6 +107,57 @@ Deno.test("ShardedService reports refused readings at their index in the whole b
   });
 });
 
+Deno.test("ShardedService gives each of many one-reading calls at once its own result, in order", async () => {
+  await withTempDir(async (dir) => {
+    await withSharded(dir, async (svc) => {
+      // as the MQTT source calls it: one reading per message, many messages unanswered
+      const all = readings(STREAMS, 0, 40);
+      // a missing value and an out-of-order reading amid the others: refused, the rest taken
+      all[50] = { stream: all[50].stream, ts: all[50].ts, values: { hum: 3 } };
+      all[101] = { ...all[101], ts: T0 };
+      const calls = all.map((r, i) => svc.ingest([r], i % 7 === 3 ? "http" : "mqtt"));
+      // a call of two streams on both workers, joining the others
+      const both = svc.ingest(readings(["late-a", "late-b"], 0, 1), "mqtt");
+      const results = await Promise.all(calls);
+      results.forEach((r, i) => {
+        if (i === 50 || i === 101) {
+          assert.equal(r.accepted, 0, `call ${i}`);
+          assert.deepEqual(r.rejected.map((x) => [x.index, x.stream]), [[0, all[i].stream]]);
+        } else {
+          assert.deepEqual(r, { accepted: 1, rejected: [] }, `call ${i}`);
+        }
+      });
+      assert.equal(results[50].rejected[0].reason, "missing_value");
+      assert.equal(results[101].rejected[0].reason, "out_of_order");
+      assert.deepEqual(await both, { accepted: 2, rejected: [] });
+      for (const s of STREAMS) {
+        // every reading but the two refused, in order (one out of order would be refused too)
+        const missing = [all[50], all[101]].filter((r) => r.stream === s).length;
+        assert.equal((await svc.summary(s)).readings, 40 - missing, s);
+      }
+      const counted = svc.counters.readings;
+      assert.equal(counted.mqtt + counted.http, all.length - 2 + 2);
+      assert.equal(svc.queued, 0);
+    });
+  });
+});
+
+Deno.test("ShardedService refuses a count of batches in flight below 1, before any worker starts", () => {
+  for (const inflight of [0, 1.5]) {
+    assert.throws(
+      () =>
+        new ShardedService({
+          store: {} as Store,
+          log: captureLog().log,
+          kvPath: "/tmp/never-opened.sqlite3",
+          workers: 2,
+          inflight,
+        }),
+      new RegExp(`inflight must be a positive integer: current value is ${inflight}$`),
+    );
+  }
+});
+
 Deno.test("ShardedService keeps maxStreams across workers", async () => {
   await withTempDir(async (dir) => {
     await withSharded(dir, async (svc) => {

@@ -1,0 +1,131 @@
+/**
+ * A lean MQTT 3.1.1 publisher for the scale benchmark (not part of the test
+ * suite): one TCP connection, QoS 1 PUBLISH packets encoded by hand and
+ * written many at once, PUBACKs counted. It does what MQTT.js does for the
+ * benchmark at a fraction of the CPU, so that the daemon, not its load
+ * generator, has the machine's cores (`bench/scale.ts --client=raw`).
+ *
+ * ```ts
+ * const c = await RawPublisher.connect("mqtt://127.0.0.1:1883", "bench-0");
+ * await c.publish([{ topic: "sensors/s0/v", payload: '{"value":1}' }]);
+ * c.close();
+ * ```
+ */
+
+const encoder = new TextEncoder();
+
+/** The MQTT "remaining length": 7 bits a byte, least significant first. */
+function varint(n: number, out: number[]): void {
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 128;
+    out.push(b);
+  } while (n > 0);
+}
+
+/** One publisher connection; see the module comment. */
+export class RawPublisher {
+  readonly #conn: Deno.TcpConn;
+  #nextId = 1;
+  /** PUBACKs still awaited, and who waits for them reaching zero. */
+  #unacked = 0;
+  #drained: (() => void)[] = [];
+  #failed: Error | null = null;
+
+  private constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+  }
+
+  /** Connects (clean session, no credentials) and waits for the CONNACK. */
+  static async connect(url: string, clientId: string): Promise<RawPublisher> {
+    const u = new URL(url);
+    const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+    conn.setNoDelay(true);
+    const id = encoder.encode(clientId);
+    const body = [0, 4, 77, 81, 84, 84, 4, 2, 0, 60, id.length >> 8, id.length & 255, ...id];
+    const head = [0x10];
+    varint(body.length, head);
+    await writeAll(conn, new Uint8Array([...head, ...body]));
+    const ack = new Uint8Array(4);
+    let got = 0;
+    while (got < 4) {
+      const n = await conn.read(ack.subarray(got));
+      if (n === null) throw new Error("Cannot connect: the broker closed the connection");
+      got += n;
+    }
+    if (ack[0] !== 0x20 || ack[3] !== 0) {
+      conn.close();
+      throw new Error(`Cannot connect: CONNACK must accept: current value is ${ack.join(" ")}`);
+    }
+    const p = new RawPublisher(conn);
+    p.#readAcks();
+    return p;
+  }
+
+  /** Reads the broker's packets, counting PUBACKs. */
+  async #readAcks(): Promise<void> {
+    const buf = new Uint8Array(65536);
+    let have = 0;
+    try {
+      for (;;) {
+        const n = await this.#conn.read(buf.subarray(have));
+        if (n === null) throw new Error("the broker closed the connection");
+        have += n;
+        let at = 0;
+        for (;;) {
+          // fixed header, remaining length, body
+          if (have - at < 2) break;
+          let len = 0, mul = 1, i = at + 1;
+          for (; i < have; i++) {
+            len += (buf[i] & 127) * mul;
+            mul *= 128;
+            if ((buf[i] & 128) === 0) break;
+          }
+          if (i >= have || have - (i + 1) < len) break;
+          if (buf[at] >> 4 === 4) this.#unacked--;
+          at = i + 1 + len;
+        }
+        buf.copyWithin(0, at, have);
+        have -= at;
+        if (this.#unacked === 0) { for (const d of this.#drained.splice(0)) d(); }
+      }
+    } catch (e) {
+      this.#failed = e instanceof Error ? e : new Error(String(e));
+      for (const d of this.#drained.splice(0)) d();
+    }
+  }
+
+  /** Publishes the messages at QoS 1 in one write; resolves once all are acknowledged. */
+  async publish(messages: readonly { topic: string; payload: string }[]): Promise<void> {
+    if (messages.length === 0) return;
+    const bytes: number[] = [];
+    for (const m of messages) {
+      const topic = encoder.encode(m.topic);
+      const payload = encoder.encode(m.payload);
+      const id = this.#nextId;
+      this.#nextId = id === 65535 ? 1 : id + 1;
+      bytes.push(0x32);
+      varint(2 + topic.length + 2 + payload.length, bytes);
+      bytes.push(topic.length >> 8, topic.length & 255, ...topic, id >> 8, id & 255, ...payload);
+    }
+    this.#unacked += messages.length;
+    const drained = new Promise<void>((resolve) => this.#drained.push(resolve));
+    await writeAll(this.#conn, new Uint8Array(bytes));
+    await drained;
+    if (this.#failed) throw this.#failed;
+  }
+
+  /** Sends DISCONNECT and closes the connection. */
+  async close(): Promise<void> {
+    try {
+      await writeAll(this.#conn, new Uint8Array([0xe0, 0]));
+    } finally {
+      this.#conn.close();
+    }
+  }
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+}

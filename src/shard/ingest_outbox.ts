@@ -1,0 +1,186 @@
+/**
+ * The parts of batches bound for one shard worker, as they are sent to it:
+ *
+ * - Small parts (at most `piece` readings) go together: an MQTT message
+ *   carries one reading, and one worker message per reading (a structured
+ *   clone, a reply, a turn of the worker's queue) cost the main thread more
+ *   than the broker did. Parts handed in during one task of the event loop
+ *   go as one batch; while `inflight` batches are in flight the next ones
+ *   gather, and go when one is answered.
+ * - A bigger part goes in pieces of `piece` readings, each once the one
+ *   before is taken, so that the other streams' batches on that worker are
+ *   taken between pieces.
+ *
+ * Each part is answered on its own, with its own result, once the worker
+ * took its readings; a worker takes its messages in order, so a stream's
+ * readings keep theirs.
+ *
+ * ```ts
+ * const outbox = new IngestOutbox((readings, source) => host.ingest(...encode(readings), source));
+ * const { accepted, rejected } = await outbox.add([reading], [0], "mqtt");
+ * ```
+ */
+import type { Reading } from "../domain/reading.ts";
+import type { IngestResult, Rejection, Source } from "../ingest/ingest_sink.ts";
+
+/** Options of IngestOutbox; every field has the default it names. */
+export interface IngestOutboxOptions {
+  /** Most readings in one batch, and the size of a big part's pieces. Default 256. */
+  piece?: number;
+  /**
+   * Most batches in flight: 2 (the default) keeps one being taken and one
+   * waiting in the worker, so the worker never waits for the main thread.
+   */
+  inflight?: number;
+}
+
+/** A caller's part of a batch: readings [from, from + count) of it. */
+interface Share {
+  from: number;
+  count: number;
+  resolve(result: IngestResult): void;
+  reject(e: unknown): void;
+}
+
+/** Parts of one source, sent together. */
+interface Batch {
+  source: Source;
+  readings: Reading[];
+  shares: Share[];
+}
+
+/** The outbox of one worker; see the module comment. */
+export class IngestOutbox {
+  readonly piece: number;
+  readonly inflight: number;
+  readonly #send: (readings: readonly Reading[], source: Source) => Promise<IngestResult>;
+  /** Batches waiting to go, oldest first. */
+  readonly #waiting: Batch[] = [];
+  #sent = 0;
+  #readings = 0;
+  #flushQueued = false;
+
+  /**
+   * `send` hands a batch to the worker and resolves with how it went: every
+   * reading taken or refused (its index in the batch), as Service.ingest does.
+   */
+  constructor(
+    send: (readings: readonly Reading[], source: Source) => Promise<IngestResult>,
+    options: IngestOutboxOptions = {},
+  ) {
+    this.#send = send;
+    this.piece = options.piece ?? 256;
+    this.inflight = options.inflight ?? 2;
+    for (const [name, v] of [["piece", this.piece], ["inflight", this.inflight]] as const) {
+      if (!Number.isSafeInteger(v) || v < 1) {
+        throw new RangeError(
+          `Cannot create ingest outbox: ${name} must be a positive integer: current value is ${v}`,
+        );
+      }
+    }
+  }
+
+  /** Readings handed in and not yet answered (waiting or in flight). */
+  get length(): number {
+    return this.#readings;
+  }
+
+  /**
+   * Hands in readings `at` of `readings`; resolves with their result
+   * (indices into `at`) once the worker took them, rejects with the
+   * worker's error for their batch.
+   */
+  add(readings: readonly Reading[], at: readonly number[], source: Source): Promise<IngestResult> {
+    const n = at.length;
+    if (n > this.piece) return this.#inPieces(readings, at, source);
+    let batch = this.#waiting.at(-1);
+    if (batch === undefined || batch.source !== source || batch.readings.length + n > this.piece) {
+      this.#waiting.push(batch = { source, readings: [], shares: [] });
+    }
+    const from = batch.readings.length;
+    if (at === null) { for (let i = 0; i < n; i++) batch.readings.push(readings[i]); }
+    else for (let i = 0; i < n; i++) batch.readings.push(readings[at[i]]);
+    this.#readings += n;
+    const shares = batch.shares;
+    const done = new Promise<IngestResult>((resolve, reject) =>
+      shares.push({ from, count: n, resolve, reject })
+    );
+    // the parts handed in during this task of the event loop go together
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => {
+        this.#flushQueued = false;
+        this.flush();
+      });
+    }
+    return done;
+  }
+
+  /** Sends a big part in pieces, each once the one before is taken. */
+  async #inPieces(
+    readings: readonly Reading[],
+    at: readonly number[],
+    source: Source,
+  ): Promise<IngestResult> {
+    const out: IngestResult = { accepted: 0, rejected: [] };
+    this.#readings += at.length;
+    let left = at.length;
+    try {
+      for (let from = 0; from < at.length; from += this.piece) {
+        const piece = at.slice(from, from + this.piece).map((i) => readings[i]);
+        const r = await this.#send(piece, source);
+        this.#readings -= piece.length;
+        left -= piece.length;
+        out.accepted += r.accepted;
+        for (const x of r.rejected) out.rejected.push({ ...x, index: from + x.index });
+      }
+    } finally {
+      this.#readings -= left;
+    }
+    return out;
+  }
+
+  /** Sends the waiting batches while fewer than `inflight` are in flight (`all`: every one). */
+  flush(all = false): void {
+    while (this.#waiting.length > 0 && (all || this.#sent < this.inflight)) {
+      const batch = this.#waiting.shift()!;
+      this.#sent++;
+      let sent: Promise<IngestResult>;
+      try {
+        sent = this.#send(batch.readings, batch.source);
+      } catch (e) {
+        sent = Promise.reject(e);
+      }
+      sent.then(
+        (r) => settleShares(batch.shares, r),
+        (e) => {
+          for (const s of batch.shares) s.reject(e);
+        },
+      ).finally(() => {
+        this.#readings -= batch.readings.length;
+        this.#sent--;
+        this.flush();
+      });
+    }
+  }
+}
+
+/**
+ * Hands each share of a batch its own result: its rejections (indices made
+ * relative to the share) and the rest of its readings as accepted (the
+ * service takes or refuses every reading of a batch, in order).
+ */
+function settleShares(shares: readonly Share[], r: IngestResult): void {
+  const all = r.rejected.length > 1
+    ? [...r.rejected].sort((a, b) => a.index - b.index)
+    : r.rejected;
+  let k = 0;
+  for (const s of shares) {
+    const rejected: Rejection[] = [];
+    while (k < all.length && all[k].index < s.from + s.count) {
+      const x = all[k++];
+      rejected.push({ ...x, index: x.index - s.from });
+    }
+    s.resolve({ accepted: s.count - rejected.length, rejected });
+  }
+}

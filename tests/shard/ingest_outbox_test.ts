@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { IngestOutbox } from "../../src/shard/ingest_outbox.ts";
+import type { Reading } from "../../src/domain/reading.ts";
+import type { IngestResult, Source } from "../../src/ingest/ingest_sink.ts";
+
+const r = (stream: string, ts: number): Reading => ({ stream, ts, values: { v: ts } });
+
+/** A fake worker: records each batch; answers when told, refusing readings whose value is negative. */
+function fakeWorker() {
+  const batches: { readings: readonly Reading[]; source: Source; answer: () => void }[] = [];
+  const send = (readings: readonly Reading[], source: Source) =>
+    new Promise<IngestResult>((resolve) => {
+      batches.push({
+        readings,
+        source,
+        answer: () => {
+          const rejected = readings.flatMap((x, index) =>
+            x.values.v < 0
+              ? [{ index, stream: x.stream, reason: "not_finite", message: "negative" }]
+              : []
+          );
+          resolve({ accepted: readings.length - rejected.length, rejected });
+        },
+      });
+    });
+  return { batches, send };
+}
+
+const turn = () => new Promise((res) => setTimeout(res, 0));
+
+Deno.test("IngestOutbox sends the parts of one task as one batch and answers each on its own", async () => {
+  const w = fakeWorker();
+  const outbox = new IngestOutbox(w.send);
+  const a = outbox.add([r("a", 1), r("b", -2)], [0, 1], "mqtt");
+  const b = outbox.add([r("x", 0), r("c", 3)], [1], "mqtt");
+  const c = outbox.add([r("d", -4)], [0], "mqtt");
+  assert.equal(outbox.length, 4);
+  await turn();
+  assert.equal(w.batches.length, 1, "one message for the three parts");
+  assert.deepEqual(w.batches[0].readings.map((x) => x.stream), ["a", "b", "c", "d"]);
+  w.batches[0].answer();
+  assert.deepEqual(await a, {
+    accepted: 1,
+    rejected: [{ index: 1, stream: "b", reason: "not_finite", message: "negative" }],
+  });
+  assert.deepEqual(await b, { accepted: 1, rejected: [] });
+  assert.deepEqual((await c).rejected.map((x) => [x.index, x.stream]), [[0, "d"]]);
+  await turn();
+  assert.equal(outbox.length, 0);
+});
+
+Deno.test("IngestOutbox keeps at most `inflight` batches in flight; the parts meanwhile gather", async () => {
+  const w = fakeWorker();
+  const outbox = new IngestOutbox(w.send, { inflight: 2 });
+  const done: Promise<IngestResult>[] = [];
+  for (let t = 0; t < 3; t++) {
+    done.push(outbox.add([r("s", t)], [0], "mqtt"));
+    await turn();
+  }
+  assert.equal(w.batches.length, 2, "the third waits");
+  done.push(outbox.add([r("s", 3)], [0], "mqtt"));
+  await turn();
+  assert.equal(w.batches.length, 2);
+  w.batches[0].answer();
+  await turn();
+  assert.equal(w.batches.length, 3);
+  assert.deepEqual(w.batches[2].readings.map((x) => x.ts), [2, 3], "gathered, in order");
+  // another source starts a batch of its own
+  done.push(outbox.add([r("s", 4)], [0], "http"));
+  w.batches[1].answer();
+  await turn();
+  assert.deepEqual(w.batches.map((b) => b.source), ["mqtt", "mqtt", "mqtt", "http"]);
+  for (const b of w.batches.slice(2)) b.answer();
+  for (const d of done) assert.deepEqual(await d, { accepted: 1, rejected: [] });
+});
+
+Deno.test("IngestOutbox sends a part bigger than `piece` in pieces, each once the one before is taken", async () => {
+  const w = fakeWorker();
+  const outbox = new IngestOutbox(w.send, { piece: 2 });
+  const readings = [r("a", 1), r("a", -2), r("a", 3), r("a", 4), r("a", -5)];
+  const big = outbox.add(readings, [0, 1, 2, 3, 4], "http");
+  assert.equal(outbox.length, 5);
+  await turn();
+  assert.equal(w.batches.length, 1);
+  w.batches[0].answer();
+  await turn();
+  assert.equal(outbox.length, 3);
+  assert.equal(w.batches.length, 2);
+  w.batches[1].answer();
+  await turn();
+  w.batches[2].answer();
+  const result = await big;
+  assert.deepEqual(w.batches.map((b) => b.readings.length), [2, 2, 1]);
+  assert.equal(result.accepted, 3);
+  assert.deepEqual(result.rejected.map((x) => x.index), [1, 4]);
+  assert.equal(outbox.length, 0);
+});
+
+Deno.test("IngestOutbox refuses every part of a batch the worker failed", async () => {
+  const outbox = new IngestOutbox(() => Promise.reject(new Error("worker died")));
+  const a = outbox.add([r("a", 1)], [0], "mqtt");
+  const b = outbox.add([r("b", 1)], [0], "mqtt");
+  await assert.rejects(a, /worker died/);
+  await assert.rejects(b, /worker died/);
+  await turn();
+  assert.equal(outbox.length, 0);
+});
+
+Deno.test("IngestOutbox names a bad option and its value", () => {
+  const send = () => Promise.resolve({ accepted: 0, rejected: [] });
+  assert.throws(
+    () => new IngestOutbox(send, { inflight: 0 }),
+    /^RangeError: Cannot create ingest outbox: inflight must be a positive integer: current value is 0$/,
+  );
+  assert.throws(
+    () => new IngestOutbox(send, { piece: 1.5 }),
+    /piece must be a positive integer: current value is 1.5$/,
+  );
+});
