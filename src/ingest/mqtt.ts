@@ -316,6 +316,8 @@ function readingHandler(
   const owns = opts.owns ?? null;
   const now = opts.now ?? Date.now;
   const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  /** Resolves once the last message parsed in slices was handed to the sink; null: none pending. */
+  let behind: Promise<void> | null = null;
 
   const reject = (topic: string, reason: string, message: string): true => {
     stats.rejected++;
@@ -372,12 +374,34 @@ function readingHandler(
         );
       }
       // a small payload (one reading is some 40 bytes) at once, a big one in slices (parse.ts)
-      if (payload.length <= SYNC_PARSE_BYTES) {
+      const small = payload.length <= SYNC_PARSE_BYTES;
+      if (small && behind === null) {
         return take(topic, parseMqttMessage(topic, payload, patterns, { receivedAt: now() }));
       }
-      return parseMqttMessageAsync(topic, payload, patterns, { receivedAt: now() }).then(
-        (parsed) => take(topic, parsed),
-        (e) => failed(topic, e),
+      // Behind a big message still being parsed, a message waits for its turn:
+      // readings reach the sink in the order their messages came, so a small
+      // message cannot overtake a batch of the same stream.
+      const parsed = small
+        ? Promise.resolve(parseMqttMessage(topic, payload, patterns, { receivedAt: now() }))
+        : parseMqttMessageAsync(topic, payload, patterns, { receivedAt: now() });
+      const before = behind ?? Promise.resolve();
+      let handed!: () => void;
+      const mine = new Promise<void>((resolve) => (handed = resolve));
+      behind = mine;
+      const release = () => {
+        handed();
+        if (behind === mine) behind = null;
+      };
+      return Promise.all([parsed, before]).then(
+        ([p]) => {
+          const result = take(topic, p); // hands the readings to the sink before returning
+          release();
+          return result;
+        },
+        (e) => {
+          release();
+          return failed(topic, e);
+        },
       );
     } catch (e) {
       return failed(topic, e);

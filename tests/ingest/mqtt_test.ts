@@ -368,3 +368,45 @@ Deno.test("on the embedded broker the daemon's retained publishes reach clients 
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("messages reach the sink in the order they came, a small one after a big batch too", async () => {
+  // A big payload is parsed in slices (the event loop turns meanwhile); a
+  // one-reading message right behind it must still wait for it, or the
+  // batch's readings would come after a newer one and be refused.
+  const dataDir = await Deno.makeTempDir({ prefix: "forecastd-mqtt-order-" });
+  const svc = new FakeSink();
+  const mqttSide = await startMqtt({
+    sink: svc,
+    log: captureLog().log,
+    dataDir,
+    topics: ["sensors/{stream}"],
+    brokerPort: 0,
+  });
+  const device = await connectDevice(mqttSide.broker!.url, "device-order");
+  const t0 = Date.UTC(2026, 0, 1);
+  const batch = (from: number, n: number) =>
+    JSON.stringify(Array.from({ length: n }, (_, i) => ({ value: i, ts: t0 + (from + i) * 1000 })));
+  const one = (at: number) => JSON.stringify({ value: 1, ts: t0 + at * 1000 });
+  try {
+    await Promise.all([
+      device.publishAsync("sensors/o", batch(0, 5000), { qos: 1 }),
+      device.publishAsync("sensors/o", one(5000), { qos: 1 }),
+      device.publishAsync("sensors/o", batch(5001, 3000), { qos: 1 }),
+      device.publishAsync("sensors/o", one(8001), { qos: 1 }),
+      device.publishAsync("sensors/o", one(8002), { qos: 1 }),
+    ]);
+    await svc.seen(5);
+    const ts = svc.ingested.flatMap((m) => m.readings.map((r) => r.ts));
+    assert.equal(ts.length, 8003);
+    const firstOutOfOrder = ts.findIndex((t, i) => i > 0 && t <= ts[i - 1]);
+    assert.equal(
+      firstOutOfOrder,
+      -1,
+      `a reading came before an older one at index ${firstOutOfOrder}`,
+    );
+  } finally {
+    await device.endAsync();
+    await mqttSide.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
