@@ -78,6 +78,7 @@ import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
 import { EXPERTS } from "./experts.ts";
 import { LstmExpert } from "./lstm_expert.ts";
 import { History } from "./history.ts";
+import { MAX_SEASON } from "./season_profile.ts";
 import { OriginSlots } from "./origin_slots.ts";
 import { ChangeLimits } from "./change_limits.ts";
 import { checkReading, ReadingError } from "./reading_error.ts";
@@ -124,8 +125,6 @@ export interface StreamOptions {
   bounds?: ValueBoundsOptions;
 }
 
-/** The longest season, in readings: a week at one per minute. */
-const MAX_SEASON = 10_080;
 /** The lowest evidence (nats) a false-alarm budget may open alerts at: one in a hundred. */
 export const BUDGET_FLOOR = Math.log(100);
 
