@@ -439,7 +439,16 @@ async function restart(): Promise<void> {
       if (r.status !== 200) throw new Error(`batch: ${r.status} ${await r.text()}`);
       await r.body?.cancel();
     }
+    // a 200 means queued: wait until every reading was taken (a SIGTERM refuses what waits)
+    for (const t0 = performance.now();;) {
+      const m = await metrics(d);
+      if ((m.get('forecastd_readings_total{source="http"}') ?? 0) >= readings.length) break;
+      if (performance.now() - t0 > 600_000) throw new Error("the readings were not all taken");
+      await sleep(100);
+    }
+    const streamsSaved = performance.now();
     await d.stop("SIGTERM");
+    const stopMs = performance.now() - streamsSaved;
     const t0 = performance.now();
     d = await daemon(dir, w);
     const banner = performance.now() - t0;
@@ -455,6 +464,7 @@ async function restart(): Promise<void> {
         workers: w,
         streams: f.streams,
         preset: f.preset,
+        stopMs: Math.round(stopMs),
         startedMs: Math.round(banner),
         everyStreamForecastsMs: Math.round(all),
         rssMiB: Math.round(rssMiB(d.pid)),
