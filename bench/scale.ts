@@ -37,6 +37,11 @@
  *   µs per reading, KV bytes per stream (the data directory's files), and
  *   bytes written to disk (/proc/<pid>/io write_bytes) per hour, per stream.
  *
+ * RSS figures of a deployed daemon need its V8 flags:
+ * `--v8-flags=--optimize-for-size`, as `deno task start`, the compiled
+ * binary and the image run it (it holds the heap near its live size); the
+ * default is none. Each result names them (`v8Flags`).
+ *
  * One `RESULT {json}` line per measurement on stdout, progress on stderr.
  */
 import mqtt from "mqtt";
@@ -81,6 +86,7 @@ const START = Date.UTC(2025, 5, 2);
 const STEP = 300_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => console.error(m);
+const result = (r: Record<string, unknown>) => emitResult({ ...r, v8Flags: f["v8-flags"] });
 
 function proc(pid: number, name: string): string {
   const out = new Deno.Command("cat", { args: [`/proc/${pid}/${name}`], stderr: "null" })
@@ -350,7 +356,7 @@ async function capacity(): Promise<void> {
   const med = [...rates].map(([w, r]) => ({ workers: w, median: Math.round(median(r)) }));
   const one = med.find((m) => m.workers === 1)?.median;
   const two = med.find((m) => m.workers === 2)?.median;
-  emitResult({
+  result({
     part: "capacity-summary",
     streams: f.streams,
     preset: f.preset,
@@ -392,7 +398,7 @@ async function latency(): Promise<void> {
       }
       const ms = (await Promise.all(lat)).sort((a, b) => a - b);
       const c = await counts(d);
-      emitResult({
+      result({
         part: "latency",
         workers: w,
         streams: f.streams,
@@ -446,24 +452,44 @@ async function restart(): Promise<void> {
       if (performance.now() - t0 > 600_000) throw new Error("the readings were not all taken");
       await sleep(100);
     }
+    // then until the checkpoint cadence saved every stream (forecastd_checkpoint_age_seconds 0),
+    // as on a daemon that ran a while: the stop's final save has little left to write
+    const tSave = performance.now();
+    for (;;) {
+      const m = await metrics(d);
+      if (m.get("forecastd_checkpoint_age_seconds") === 0) break;
+      if (performance.now() - tSave > 600_000) throw new Error("the streams were not all saved");
+      await sleep(500);
+    }
+    const savedMs = performance.now() - tSave;
     const streamsSaved = performance.now();
     await d.stop("SIGTERM");
     const stopMs = performance.now() - streamsSaved;
+    const problems = (l: Daemon["log"]) =>
+      l.filter((e) => e.level === "error" || e.level === "warn" || e.event === "shutdown.done")
+        .slice(0, 20);
+    log(`stopped: ${JSON.stringify(problems(d.log))}`);
     const t0 = performance.now();
     d = await daemon(dir, w);
     const banner = performance.now() - t0;
     try {
+      const failed: string[] = [];
       await Promise.all(Array.from({ length: f.streams }, async (_, k) => {
         const res = await fetch(`${d.http}/v1/streams/s${k}/forecast`);
         await res.body?.cancel();
-        if (res.status !== 200) throw new Error(`s${k}: ${res.status}`);
+        if (res.status !== 200) failed.push(`s${k}: ${res.status}`);
       }));
+      if (failed.length > 0) {
+        log(`restarted: ${JSON.stringify(problems(d.log))}`);
+        throw new Error(`${failed.length} streams do not forecast: ${failed.slice(0, 5)}`);
+      }
       const all = performance.now() - t0;
-      emitResult({
+      result({
         part: "restart",
         workers: w,
         streams: f.streams,
         preset: f.preset,
+        savedMs: Math.round(savedMs),
         stopMs: Math.round(stopMs),
         startedMs: Math.round(banner),
         everyStreamForecastsMs: Math.round(all),
@@ -500,7 +526,7 @@ async function healthz(): Promise<void> {
       const status = await batch;
       await sent.close();
       waits.sort((a, b) => a - b);
-      emitResult({
+      result({
         part: "healthz",
         via,
         workers: w,
@@ -610,7 +636,7 @@ async function footprint(): Promise<void> {
       const readings = c.readings - base.readings - f.streams;
       const written = writeBytes(d.pid) - wb0;
       const rss = rssMiB(d.pid);
-      emitResult({
+      result({
         part: "footprint",
         workers: w,
         streams: f.streams,
