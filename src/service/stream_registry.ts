@@ -98,7 +98,8 @@ export class StreamRegistry {
       try {
         const bytes = await next.bytes;
         // a newest reading later than any reading may be would refuse every reading
-        if (bytes) stream.restore(bytes, { latestTs: now() + MAX_FUTURE_MS });
+        // (a stream refused is dropped below and built afresh)
+        if (bytes) stream.restoreNew(bytes, { latestTs: now() + MAX_FUTURE_MS });
       } catch (e) {
         log.error("stream.restore_failed", {
           stream: id,

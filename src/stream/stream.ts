@@ -865,4 +865,16 @@ export class StreamModel implements ExpertContext {
     checkRestored(scratch, opts);
     restoreStream(this, bytes);
   }
+
+  /**
+   * Restores a state into this stream, just built and not used yet, with the
+   * checks of {@link restore} but without its scratch stream (half the work
+   * and no second model per stream, for the restore of every stream at
+   * start): on a refusal this stream is left part-restored and must be
+   * dropped.
+   */
+  restoreNew(bytes: Uint8Array, opts: RestoreCheckOptions = {}): void {
+    restoreStream(this, bytes);
+    checkRestored(this, opts);
+  }
 }
