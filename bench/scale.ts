@@ -175,7 +175,8 @@ async function caughtUp(
       return { ms: performance.now() - t0, c };
     }
     if (performance.now() - t0 > timeoutMs) throw new Error(`not caught up: ${JSON.stringify(c)}`);
-    await sleep(20);
+    // /metrics has series per stream: at 10,000 streams, building it every 20 ms takes the main thread
+    await sleep(Math.max(20, f.streams / 10));
   }
 }
 
@@ -450,16 +451,19 @@ async function restart(): Promise<void> {
       const m = await metrics(d);
       if ((m.get('forecastd_readings_total{source="http"}') ?? 0) >= readings.length) break;
       if (performance.now() - t0 > 600_000) throw new Error("the readings were not all taken");
-      await sleep(100);
+      await sleep(1000);
     }
-    // then until the checkpoint cadence saved every stream (forecastd_checkpoint_age_seconds 0),
-    // as on a daemon that ran a while: the stop's final save has little left to write
+    // then until the checkpoint cadence saved every stream since (a save of as many checkpoints
+    // as streams, and no change older than 5 s unsaved: the age does not read 0 on an idle
+    // sharded daemon), as on a daemon that ran a while: the stop's final save has little to write
     const tSave = performance.now();
+    const saved0 = (await metrics(d)).get("forecastd_checkpoints_total") ?? 0;
     for (;;) {
+      await sleep(2000); // the metrics page of 10,000 streams is not free to build
       const m = await metrics(d);
-      if (m.get("forecastd_checkpoint_age_seconds") === 0) break;
+      const saved = (m.get("forecastd_checkpoints_total") ?? 0) - saved0;
+      if (saved >= f.streams && (m.get("forecastd_checkpoint_age_seconds") ?? 0) < 5) break;
       if (performance.now() - tSave > 600_000) throw new Error("the streams were not all saved");
-      await sleep(500);
     }
     const savedMs = performance.now() - tSave;
     const streamsSaved = performance.now();
@@ -474,10 +478,14 @@ async function restart(): Promise<void> {
     const banner = performance.now() - t0;
     try {
       const failed: string[] = [];
-      await Promise.all(Array.from({ length: f.streams }, async (_, k) => {
-        const res = await fetch(`${d.http}/v1/streams/s${k}/forecast`);
-        await res.body?.cancel();
-        if (res.status !== 200) failed.push(`s${k}: ${res.status}`);
+      // 64 requests at a time: 10,000 at once overflow the listen backlog (connection reset)
+      let next = 0;
+      await Promise.all(Array.from({ length: 64 }, async () => {
+        for (let k = next++; k < f.streams; k = next++) {
+          const res = await fetch(`${d.http}/v1/streams/s${k}/forecast`);
+          await res.body?.cancel();
+          if (res.status !== 200) failed.push(`s${k}: ${res.status}`);
+        }
       }));
       if (failed.length > 0) {
         log(`restarted: ${JSON.stringify(problems(d.log))}`);
