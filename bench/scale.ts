@@ -37,6 +37,11 @@
  *   µs per reading, KV bytes per stream (the data directory's files), and
  *   bytes written to disk (/proc/<pid>/io write_bytes) per hour, per stream.
  *
+ * RSS figures of a deployed daemon need its V8 flags:
+ * `--v8-flags=--optimize-for-size`, as `deno task start`, the compiled
+ * binary and the image run it (it holds the heap near its live size); the
+ * default is none. Each result names them (`v8Flags`).
+ *
  * One `RESULT {json}` line per measurement on stdout, progress on stderr.
  */
 import mqtt from "mqtt";
@@ -81,6 +86,7 @@ const START = Date.UTC(2025, 5, 2);
 const STEP = 300_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => console.error(m);
+const result = (r: Record<string, unknown>) => emitResult({ ...r, v8Flags: f["v8-flags"] });
 
 function proc(pid: number, name: string): string {
   const out = new Deno.Command("cat", { args: [`/proc/${pid}/${name}`], stderr: "null" })
@@ -169,7 +175,8 @@ async function caughtUp(
       return { ms: performance.now() - t0, c };
     }
     if (performance.now() - t0 > timeoutMs) throw new Error(`not caught up: ${JSON.stringify(c)}`);
-    await sleep(20);
+    // /metrics has series per stream: at 10,000 streams, building it every 20 ms takes the main thread
+    await sleep(Math.max(20, f.streams / 10));
   }
 }
 
@@ -350,7 +357,7 @@ async function capacity(): Promise<void> {
   const med = [...rates].map(([w, r]) => ({ workers: w, median: Math.round(median(r)) }));
   const one = med.find((m) => m.workers === 1)?.median;
   const two = med.find((m) => m.workers === 2)?.median;
-  emitResult({
+  result({
     part: "capacity-summary",
     streams: f.streams,
     preset: f.preset,
@@ -392,7 +399,7 @@ async function latency(): Promise<void> {
       }
       const ms = (await Promise.all(lat)).sort((a, b) => a - b);
       const c = await counts(d);
-      emitResult({
+      result({
         part: "latency",
         workers: w,
         streams: f.streams,
@@ -439,22 +446,59 @@ async function restart(): Promise<void> {
       if (r.status !== 200) throw new Error(`batch: ${r.status} ${await r.text()}`);
       await r.body?.cancel();
     }
+    // a 200 means queued: wait until every reading was taken (a SIGTERM refuses what waits)
+    for (const t0 = performance.now();;) {
+      const m = await metrics(d);
+      if ((m.get('forecastd_readings_total{source="http"}') ?? 0) >= readings.length) break;
+      if (performance.now() - t0 > 600_000) throw new Error("the readings were not all taken");
+      await sleep(1000);
+    }
+    // then until the checkpoint cadence saved every stream since (a save of as many checkpoints
+    // as streams, and no change older than 5 s unsaved: the age does not read 0 on an idle
+    // sharded daemon), as on a daemon that ran a while: the stop's final save has little to write
+    const tSave = performance.now();
+    const saved0 = (await metrics(d)).get("forecastd_checkpoints_total") ?? 0;
+    for (;;) {
+      await sleep(2000); // the metrics page of 10,000 streams is not free to build
+      const m = await metrics(d);
+      const saved = (m.get("forecastd_checkpoints_total") ?? 0) - saved0;
+      if (saved >= f.streams && (m.get("forecastd_checkpoint_age_seconds") ?? 0) < 5) break;
+      if (performance.now() - tSave > 600_000) throw new Error("the streams were not all saved");
+    }
+    const savedMs = performance.now() - tSave;
+    const streamsSaved = performance.now();
     await d.stop("SIGTERM");
+    const stopMs = performance.now() - streamsSaved;
+    const problems = (l: Daemon["log"]) =>
+      l.filter((e) => e.level === "error" || e.level === "warn" || e.event === "shutdown.done")
+        .slice(0, 20);
+    log(`stopped: ${JSON.stringify(problems(d.log))}`);
     const t0 = performance.now();
     d = await daemon(dir, w);
     const banner = performance.now() - t0;
     try {
-      await Promise.all(Array.from({ length: f.streams }, async (_, k) => {
-        const res = await fetch(`${d.http}/v1/streams/s${k}/forecast`);
-        await res.body?.cancel();
-        if (res.status !== 200) throw new Error(`s${k}: ${res.status}`);
+      const failed: string[] = [];
+      // 64 requests at a time: 10,000 at once overflow the listen backlog (connection reset)
+      let next = 0;
+      await Promise.all(Array.from({ length: 64 }, async () => {
+        for (let k = next++; k < f.streams; k = next++) {
+          const res = await fetch(`${d.http}/v1/streams/s${k}/forecast`);
+          await res.body?.cancel();
+          if (res.status !== 200) failed.push(`s${k}: ${res.status}`);
+        }
       }));
+      if (failed.length > 0) {
+        log(`restarted: ${JSON.stringify(problems(d.log))}`);
+        throw new Error(`${failed.length} streams do not forecast: ${failed.slice(0, 5)}`);
+      }
       const all = performance.now() - t0;
-      emitResult({
+      result({
         part: "restart",
         workers: w,
         streams: f.streams,
         preset: f.preset,
+        savedMs: Math.round(savedMs),
+        stopMs: Math.round(stopMs),
         startedMs: Math.round(banner),
         everyStreamForecastsMs: Math.round(all),
         rssMiB: Math.round(rssMiB(d.pid)),
@@ -490,7 +534,7 @@ async function healthz(): Promise<void> {
       const status = await batch;
       await sent.close();
       waits.sort((a, b) => a - b);
-      emitResult({
+      result({
         part: "healthz",
         via,
         workers: w,
@@ -600,7 +644,7 @@ async function footprint(): Promise<void> {
       const readings = c.readings - base.readings - f.streams;
       const written = writeBytes(d.pid) - wb0;
       const rss = rssMiB(d.pid);
-      emitResult({
+      result({
         part: "footprint",
         workers: w,
         streams: f.streams,

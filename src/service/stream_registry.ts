@@ -42,6 +42,9 @@ export interface StreamRegistryDeps {
   release?: (id: string) => void;
 }
 
+/** Streams whose KV reads run ahead of the one being restored, at start. */
+const LOAD_AHEAD = 32;
+
 /** Every stream's record and model. */
 export class StreamRegistry {
   readonly engine = new Engine();
@@ -63,12 +66,27 @@ export class StreamRegistry {
    */
   async load(fresh: (id: string) => void, owns: (id: string) => boolean = () => true) {
     const { store, log, now } = this.#deps;
-    for (const id of await store.listStreams()) {
-      if (!owns(id)) continue;
+    const ids = (await store.listStreams()).filter(owns);
+    // the KV reads of the next streams run while one restores (decoding and
+    // checking a checkpoint is CPU work): a window of LOAD_AHEAD reads in
+    // flight, the streams restored in the order listed
+    const read = (id: string) => {
+      const config = store.getConfig<StreamRecord>(id);
+      const bytes = store.loadCheckpoint(id);
+      // a rejection is taken where the stream is restored, in order
+      config.catch(() => {});
+      bytes.catch(() => {});
+      return { config, bytes };
+    };
+    const ahead = ids.slice(0, LOAD_AHEAD).map(read);
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k];
+      const next = ahead.shift()!;
+      if (k + LOAD_AHEAD < ids.length) ahead.push(read(ids[k + LOAD_AHEAD]));
       let stream: StreamModel;
       let rec: StreamRecord | null;
       try {
-        rec = await store.getConfig<StreamRecord>(id);
+        rec = await next.config;
         if (!rec) continue;
         stream = this.build(rec);
       } catch (e) {
@@ -78,9 +96,10 @@ export class StreamRegistry {
       }
       this.records.set(id, rec);
       try {
-        const bytes = await store.loadCheckpoint(id);
+        const bytes = await next.bytes;
         // a newest reading later than any reading may be would refuse every reading
-        if (bytes) stream.restore(bytes, { latestTs: now() + MAX_FUTURE_MS });
+        // (a stream refused is dropped below and built afresh)
+        if (bytes) stream.restoreNew(bytes, { latestTs: now() + MAX_FUTURE_MS });
       } catch (e) {
         log.error("stream.restore_failed", {
           stream: id,

@@ -19,9 +19,8 @@ import { stateArrays } from "./stream_state.ts";
 import { LstmExpert } from "./lstm_expert.ts";
 import { LinearExpert } from "./linear_expert.ts";
 import type { StreamModel } from "./stream.ts";
-
-/** The longest season, in readings (as stream.ts). */
-const MAX_SEASON = 10_080;
+import { SeasonalExpert } from "./seasonal_expert.ts";
+import { MAX_SEASON } from "./season_profile.ts";
 
 /** How one array's values are checked. */
 interface ArrayRule {
@@ -292,6 +291,14 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
       `an integer from 0 to ${r.d - 1} (the features)`,
     );
   });
+
+  const seasonal = m.experts.find((e) => e instanceof SeasonalExpert);
+  if (seasonal && seasonal.profile.season > 0) {
+    const p = seasonal.profile;
+    const S = p.season, P = p.points;
+    integer("seasonal[0]", p.phase, -1, S - 1, `an integer from -1 to ${S - 1} (the season)`);
+    integer("seasonal[1]", p.complete, 0, P, `an integer from 0 to ${P} (the season's buckets)`);
+  }
 
   // the LSTM's trainer
   const lstm = m.experts.find((e) => e instanceof LstmExpert);

@@ -78,6 +78,7 @@ import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
 import { EXPERTS } from "./experts.ts";
 import { LstmExpert } from "./lstm_expert.ts";
 import { History } from "./history.ts";
+import { MAX_SEASON } from "./season_profile.ts";
 import { OriginSlots } from "./origin_slots.ts";
 import { ChangeLimits } from "./change_limits.ts";
 import { checkReading, ReadingError } from "./reading_error.ts";
@@ -124,8 +125,6 @@ export interface StreamOptions {
   bounds?: ValueBoundsOptions;
 }
 
-/** The longest season, in readings: a week at one per minute. */
-const MAX_SEASON = 10_080;
 /** The lowest evidence (nats) a false-alarm budget may open alerts at: one in a hundred. */
 export const BUDGET_FLOOR = Math.log(100);
 
@@ -865,5 +864,17 @@ export class StreamModel implements ExpertContext {
     restoreStream(scratch, bytes);
     checkRestored(scratch, opts);
     restoreStream(this, bytes);
+  }
+
+  /**
+   * Restores a state into this stream, just built and not used yet, with the
+   * checks of {@link restore} but without its scratch stream (half the work
+   * and no second model per stream, for the restore of every stream at
+   * start): on a refusal this stream is left part-restored and must be
+   * dropped.
+   */
+  restoreNew(bytes: Uint8Array, opts: RestoreCheckOptions = {}): void {
+    restoreStream(this, bytes);
+    checkRestored(this, opts);
   }
 }

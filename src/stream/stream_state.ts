@@ -14,14 +14,16 @@
  * (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`, `shapeBins`)
  * and the false-alarm budget (`budgetBins`);
  * then each expert's, in the experts' order (the
- * linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`,
+ * seasonal expert's `seasonMeans`, `seasonSum` for a season over 2,048
+ * readings; the linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`,
  * `h`, `c`, `adamM`, `adamV`, `xs`, `ys`, `h0`, `c0`).
  *
  * Scalars ({@link StreamScalars}): the time line, the counters, the
  * history ring's length and head, the normalisers' weights, the scorer's
  * and the alert machine's counters, the shape detector's (`shape`), the
  * budget's and the alerts' threshold (`budget`), the learning guard's
- * (`guard`) and the evidence guard's (`evidenceGuard`), then each expert's (the LSTM's `hasInput` and `trainer`).
+ * (`guard`) and the evidence guard's (`evidenceGuard`), then each expert's (the seasonal
+ * expert's `seasonal` for a bucketed season, the LSTM's `hasInput` and `trainer`).
  *
  * Older layouts, all FCDS version 2, restore as follows:
  * - before the blend solved for convex weights: `blendLoss` (the experts'
@@ -43,12 +45,21 @@
  *   refills, the budget uses the fixed threshold until it has half a week of
  *   record), no `guard` (the alerts were the guard, and every alert paused
  *   learning);
+ * - before seasons were bounded (a season of more than 2,048 readings held
+ *   raw in `hist`): the ring is cut to the newest rows the live ring holds
+ *   and its season becomes the seasonal expert's bucket means
+ *   (`seasonMeans`, `seasonSum`, scalar `seasonal`; season_profile.ts);
+ *   a season of over 10,080 readings was none then: with a period, the
+ *   season restored is the preset's, so such a stream now gains one;
  * - before the experts had an interface: a stream without the LSTM also
  *   held `lastInput` (zeros) and the scalars `hasInput` and `trainer`
  *   (null); they are read past.
  */
 import type { AlertMachine } from "./anomaly.ts";
 import { encodeState, readState, restoreArrays, type StateArrays } from "./state.ts";
+import { History } from "./history.ts";
+import { SEASON_POINTS } from "./season_profile.ts";
+import { SeasonalExpert } from "./seasonal_expert.ts";
 import type { StreamModel } from "./stream.ts";
 
 /** The scalar part of a stream's state (NaN travels as null). */
@@ -95,7 +106,16 @@ export interface StreamScalars {
 /** Arrays older states held that no stream has now: read past, not restored. */
 const RETIRED = ["blendLoss", "lastInput"];
 /** Arrays older states may lack. */
-const OPTIONAL = ["blendCov", "peaks", "unusual", "boundLo", "boundHi", "periodRecent"];
+const OPTIONAL = [
+  "blendCov",
+  "peaks",
+  "unusual",
+  "boundLo",
+  "boundHi",
+  "periodRecent",
+  "seasonMeans",
+  "seasonSum",
+];
 /** Arrays of issue 11 (the shape detector, the budget): older states lack them, they start afresh. */
 const ISSUE11 = [
   "shapeRing",
@@ -232,6 +252,7 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
     m.setPeriod(s.periodMs);
     m.history.reallocate(m.historyCapacity());
   }
+  const raw = unboundSeason(m, stored.arrays, s);
   const live = stateArrays(m);
   const cycles = Array.from({ length: m.Hm }, (_, h) => `rlsC${h}`);
   const missing = restoreArrays(stored.arrays, live, {
@@ -246,7 +267,8 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   if (missing.includes("boundLo") || missing.includes("boundHi")) m.bounds.reset();
   const num = (v: number | null) => (v === null ? NaN : v);
   m.periodMs = num(s.periodMs);
-  m.season = s.season;
+  // with a period, the season is the preset's (setPeriod above sized the arrays by it)
+  if (typeof s.periodMs !== "number") m.season = s.season;
   m.lastTs = num(s.lastTs);
   m.step = s.step;
   m.readings = s.readings;
@@ -273,7 +295,40 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   else m.period.reset();
   restoreIssue11(m, s);
   for (const e of m.experts) e.restoreScalars?.(s);
+  if (raw) m.experts.find((e) => e instanceof SeasonalExpert)?.seed(raw);
 }
+
+/**
+ * A checkpoint written before seasons were bounded, whose history ring held
+ * a whole season longer than the live ring (SEASON_POINTS): converts it in
+ * place (`hist`, `histLen`, `histHead` become the newest rows that fit the
+ * live ring) and returns the stored ring, from which the seasonal expert
+ * builds its bucket means; null for any other checkpoint.
+ */
+function unboundSeason(m: StreamModel, arrays: StateArrays, s: StreamScalars): History | null {
+  const hist = arrays.hist;
+  const C = m.history.capacity, I = m.I;
+  if (!(hist instanceof Float64Array) || "seasonMeans" in arrays) return null;
+  if (hist.length <= C * I || hist.length % I !== 0 || m.season <= SEASON_POINTS) return null;
+  const stored = new History(I, hist.length / I);
+  const R = stored.capacity;
+  if (!isIndex(s.histLen, R + 1) || !isIndex(s.histHead, R)) return null; // refused by restoreArrays
+  stored.rows = hist;
+  stored.length = s.histLen;
+  stored.head = s.histHead;
+  const live = new History(I, R);
+  live.rows = hist.slice();
+  live.length = stored.length;
+  live.head = stored.head;
+  live.resize(C);
+  arrays.hist = live.rows;
+  s.histLen = live.length;
+  s.histHead = live.head;
+  return stored;
+}
+
+const isIndex = (v: unknown, n: number) =>
+  Number.isInteger(v) && (v as number) >= 0 && (v as number) < n;
 
 /** The shape detector's, the budget's and the guard's scalars; a state before issue 11 starts them afresh. */
 function restoreIssue11(m: StreamModel, s: StreamScalars): void {

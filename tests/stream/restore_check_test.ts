@@ -43,6 +43,19 @@ Deno.test("restore() takes a checkpoint of a healthy stream, and one with lastTs
   refused(a.toBytes(), /'lastTs' must be at most .*: current value is /, a.lastTs - 1);
 });
 
+Deno.test("restoreNew() restores a new stream as restore() does and refuses what it refuses", () => {
+  const a = trained();
+  const b = new StreamModel({ id: "c", preset, columns: ["v"] });
+  b.restoreNew(a.toBytes(), { latestTs: a.lastTs });
+  assert.deepEqual(b.toBytes(), a.toBytes());
+  const fresh = () => new StreamModel({ id: "c", preset, columns: ["v"] });
+  assert.throws(() => fresh().restoreNew(a.toBytes(), { latestTs: a.lastTs - 1 }), /'lastTs' must/);
+  assert.throws(
+    () => fresh().restoreNew(tampered((_, x) => (x.params[7] = NaN))),
+    /array "params" must hold finite numbers .*: current value at \[7\] is NaN$/,
+  );
+});
+
 Deno.test("restore() refuses NaN, infinite and overflowing arrays, naming the array and the index", () => {
   refused(
     tampered((_, a) => (a.params[7] = NaN)),

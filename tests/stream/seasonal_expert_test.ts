@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { History } from "../../src/stream/history.ts";
+import { encodeState, readState } from "../../src/stream/state.ts";
 import { StreamModel } from "../../src/stream/stream.ts";
 import { FIVE_MIN, small, T0 } from "./_series.ts";
 
@@ -31,4 +33,103 @@ Deno.test("seasonal persistence stays out of the blend when the preset's seasonS
   }
   assert.equal(s.season, 0);
   assert.equal(s.history.capacity, s.preset.linear.lags, "no season to keep");
+});
+
+/** A season of 4,100 readings at 5 minutes: over SEASON_POINTS, so kept as bucket means of 3. */
+const LONG = {
+  seasonSeconds: 4100 * 300,
+  horizons: 30,
+  model: { ...small().model, enabled: false },
+};
+
+Deno.test("seasonal persistence over a long season forecasts the bucket mean at the target's phase", () => {
+  const s = new StreamModel({ id: "s", preset: small(LONG), columns: ["v"] });
+  const x = (t: number) => (t * 7919) % 101;
+  for (let t = 0; t < 4100 + 10; t++) {
+    s.observe(T0 + t * FIVE_MIN, [x(t)]);
+    if (t === 0) assert.equal(s.history.capacity, s.preset.linear.lags, "no raw season");
+    if (t === 4098) assert.ok(s.expertForecast("seasonal")!.every((r) => r[0] === x(t)));
+  }
+  assert.equal(s.season, 4100);
+  assert.equal(s.history.capacity, s.preset.linear.lags, "the ring holds the lags only");
+  const t = 4109;
+  const f = s.expertForecast("seasonal")!;
+  for (let h = 1; h <= 30; h++) {
+    // the bucket of the target's phase, as last filled: this season's if complete, else the one before
+    // (the profile starts with the period, known at the second reading: reading t has phase t − 1)
+    const q = (t - 1 + h) % 4100, b = Math.floor(q / 3);
+    const phases = [0, 1, 2].map((k) => b * 3 + k).filter((n) => n < 4100);
+    const complete = phases.map((n) => 1 + (phases.at(-1)! <= t - 1 - 4100 ? n + 4100 : n));
+    const mean = complete.reduce((a, n) => a + x(n), 0) / complete.length;
+    assert.ok(Math.abs(f[h - 1][0] - mean) < 1e-9, `h=${h}: ${f[h - 1][0]} vs ${mean}`);
+  }
+});
+
+Deno.test("a checkpoint with a long raw season restores as bucket means, as if fed live", () => {
+  const preset = small(LONG);
+  const live = new StreamModel({ id: "s", preset, columns: ["v"] });
+  const x = (t: number) => 20 + Math.sin(t / 50) + ((t * 7919) % 101) / 100;
+  // the ring's oldest row then has phase 0 in the live profile (which starts at reading 1, when
+  // the period is known)
+  const N = 2 * 4100 + 1;
+  for (let t = 0; t < N; t++) live.observe(T0 + t * FIVE_MIN, [x(t)]);
+  // the layout before seasons were bounded: the whole season raw in `hist`, no bucket means
+  const { scalars, arrays } = readState(live.toBytes());
+  const s = scalars as Record<string, unknown>;
+  assert.ok("seasonMeans" in arrays && "seasonal" in s);
+  delete arrays.seasonMeans;
+  delete arrays.seasonSum;
+  delete s.seasonal;
+  const ring = new History(1, 4100);
+  for (let t = N - 4100 - 7; t < N; t++) ring.push([x(t)]);
+  arrays.hist = ring.rows;
+  s.histLen = ring.length;
+  s.histHead = ring.head;
+  const old = encodeState(s, arrays);
+
+  const restored = new StreamModel({ id: "s", preset, columns: ["v"] });
+  restored.restore(old);
+  assert.equal(restored.history.capacity, preset.linear.lags);
+  for (let k = 0; k < preset.linear.lags; k++) {
+    assert.equal(restored.history.back(k, 0), live.history.back(k, 0), `row ${k}`);
+  }
+  // the same state as fed live (the ring's rows above, its head may sit elsewhere)
+  const a = readState(restored.toBytes()), b = readState(live.toBytes());
+  for (const x of [a, b]) delete (x.scalars as Record<string, unknown>).histHead;
+  assert.deepEqual(a.scalars, b.scalars);
+  assert.deepEqual(Object.keys(a.arrays), Object.keys(b.arrays));
+  for (const name of Object.keys(b.arrays)) {
+    if (name === "hist") continue;
+    assert.deepEqual(a.arrays[name], b.arrays[name], `array ${name}: the same as fed live`);
+  }
+  // and it goes on as the live one does
+  for (let t = N; t < N + 50; t++) {
+    live.observe(T0 + t * FIVE_MIN, [x(t)]);
+    restored.observe(T0 + t * FIVE_MIN, [x(t)]);
+  }
+  assert.deepEqual(restored.expertForecast("seasonal"), live.expertForecast("seasonal"));
+});
+
+Deno.test("a restored checkpoint of a long season keeps its bucket means", () => {
+  const preset = small(LONG);
+  const a = new StreamModel({ id: "s", preset, columns: ["v"] });
+  for (let t = 0; t < 4200; t++) a.observe(T0 + t * FIVE_MIN, [Math.sin(t / 30) + t % 7]);
+  const b = new StreamModel({ id: "s", preset, columns: ["v"] });
+  b.restore(a.toBytes());
+  assert.deepEqual(b.expertForecast("seasonal"), a.expertForecast("seasonal"));
+  assert.deepEqual(b.toBytes(), a.toBytes());
+});
+
+Deno.test("restore() refuses a long season's profile out of range, naming the scalar", () => {
+  const preset = small(LONG);
+  const a = new StreamModel({ id: "s", preset, columns: ["v"] });
+  for (let t = 0; t < 300; t++) a.observe(T0 + t * FIVE_MIN, [Math.sin(t / 30)]);
+  for (
+    const [bad, name] of [[[4100, 0], "seasonal\\[0\\]"], [[5, 1368], "seasonal\\[1\\]"]] as const
+  ) {
+    const { scalars, arrays } = readState(a.toBytes());
+    (scalars as Record<string, unknown>).seasonal = bad;
+    const b = new StreamModel({ id: "s", preset, columns: ["v"] });
+    assert.throws(() => b.restore(encodeState(scalars, arrays)), new RegExp(`'${name}' must be`));
+  }
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { SeasonalExpert } from "../../src/stream/seasonal_expert.ts";
 import { ReadingError, StreamModel } from "../../src/stream/stream.ts";
 import { Engine } from "../../src/stream/engine.ts";
 import { feed, FIVE_MIN, linear, room, small, T0 } from "./_series.ts";
@@ -253,7 +254,10 @@ Deno.test("a stream whose sampling changes takes the new period after a window, 
   for (let k = 400; k < 800; k++) s.observe(t += 10_000, [x[k]]);
   assert.equal(s.periodMs, 10_000);
   assert.equal(s.season, 8640);
-  assert.equal(s.history.capacity, 8640);
+  // a season over 2,048 readings is kept as bucket means of 5 readings, not raw in the ring
+  assert.equal(s.history.capacity, s.preset.linear.lags);
+  const seasonal = s.experts.find((e) => e instanceof SeasonalExpert)!;
+  assert.deepEqual([seasonal.profile.season, seasonal.profile.points], [8640, 1728]);
   assert.equal(s.gaps, 0);
 });
 

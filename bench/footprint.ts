@@ -1,0 +1,104 @@
+/**
+ * Where one stream's bytes go in the engine (not part of the test suite):
+ * creates `streams` streams of one value in one process, feeds each
+ * `readings` readings `period-ms` apart, and prints per stream the RSS, the
+ * JS heap, the memory outside it (ArrayBuffers), the kernels' WebAssembly
+ * memory, the checkpoint's bytes, and the state's typed arrays by part, with
+ * the CPU µs per reading. The daemon's own figures (per stream over an empty
+ * daemon, through its workers) come from `bench/scale.ts --part=footprint`.
+ *
+ *   deno run --allow-read --allow-env --allow-run=cat --v8-flags=--expose-gc bench/footprint.ts \
+ *     [--streams=1000] [--readings=20] [--period-ms=300000] [--preset=pi-small] [--kernels=wasm]
+ *
+ * One `RESULT {json}` line on stdout.
+ */
+import { exitOnFlagError, integer, oneOf, parseFlags, text } from "./args.ts";
+import { emitResult } from "./stats.ts";
+import { KERNEL_KINDS, useKernels } from "../src/model/kernels.ts";
+import { kernelHeap } from "../src/model/wasm/kernel_heap.ts";
+import { Engine } from "../src/stream/engine.ts";
+import { getPreset } from "../src/stream/preset.ts";
+import { stateArrays } from "../src/stream/stream_state.ts";
+
+const f = exitOnFlagError(() =>
+  parseFlags(Deno.args, {
+    streams: integer(1000),
+    readings: integer(20),
+    "period-ms": integer(300_000),
+    preset: text("a preset name", "pi-small"),
+    kernels: oneOf(KERNEL_KINDS, "wasm"),
+  }, "Cannot parse footprint flags")
+);
+useKernels(f.kernels);
+
+/** The part of a stream each state array belongs to, by name. */
+function part(name: string): string {
+  if (/^(params|adamM|adamV|h|c|xs|ys|h0|c0|lastInput)$/.test(name)) return "lstm";
+  if (/^rls/.test(name)) return "linear";
+  if (/^season/.test(name) || name === "hist") return "history+season";
+  if (/^shape|^budget/.test(name)) return "shape+budget";
+  if (/^(recent|bins|onsets|peaks|unusual|rangeLo|rangeHi)$/.test(name)) return "anomaly";
+  if (/^(origin|preds|comb|qUsed|active)/.test(name)) return "origins";
+  return "blend+intervals+other";
+}
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+/** utime + stime of this process, s (Deno asks for every permission to read /proc/self: `cat`). */
+const cpu = () => {
+  const out = new Deno.Command("cat", { args: [`/proc/${Deno.pid}/stat`] }).outputSync();
+  const s = new TextDecoder().decode(out.stdout);
+  const x = s.slice(s.lastIndexOf(")") + 2).split(" ");
+  return (Number(x[11]) + Number(x[12])) / 100;
+};
+const snap = () => {
+  gc();
+  const m = Deno.memoryUsage();
+  return { ...m, wasm: kernelHeap?.size ?? 0 };
+};
+
+const preset = getPreset(f.preset);
+const engine = new Engine();
+const m0 = snap();
+for (let k = 0; k < f.streams; k++) {
+  engine.create(`s${k}`, { preset, columns: ["v"], periodMs: f["period-ms"] });
+}
+const m1 = snap();
+const t0 = Date.UTC(2026, 0, 5);
+const c0 = cpu();
+for (let r = 0; r < f.readings; r++) {
+  for (let k = 0; k < f.streams; k++) {
+    engine.observe(`s${k}`, t0 + r * f["period-ms"], [20 + Math.sin(r / 10 + k) + (k % 7) / 10]);
+  }
+}
+const c1 = cpu();
+const m2 = snap();
+const s = engine.get("s0")!;
+const parts: Record<string, number> = {};
+const kinds: Record<string, number> = {};
+for (const [name, a] of Object.entries(stateArrays(s))) {
+  parts[part(name)] = (parts[part(name)] ?? 0) + a.byteLength;
+  kinds[a.constructor.name] = (kinds[a.constructor.name] ?? 0) + a.byteLength;
+}
+const per = (a: number, b: number) => Math.round((a - b) / f.streams);
+emitResult({
+  part: "engine-footprint",
+  streams: f.streams,
+  readings: f.readings,
+  periodMs: f["period-ms"],
+  preset: f.preset,
+  kernels: f.kernels,
+  season: s.season,
+  perStream: {
+    rssBytes: per(m2.rss, m0.rss),
+    rssAtCreateBytes: per(m1.rss, m0.rss),
+    jsHeapBytes: per(m2.heapUsed, m0.heapUsed),
+    externalBytes: per(m2.external, m0.external),
+    wasmMemoryBytes: per(m2.wasm, m0.wasm),
+    stateArrayBytes: Object.values(parts).reduce((a, b) => a + b, 0),
+    stateArrayBytesByPart: parts,
+    stateArrayBytesByKind: kinds,
+    checkpointBytes: s.toBytes().length,
+  },
+  cpuUsPerReading: Math.round((c1 - c0) / (f.streams * f.readings) * 1e7) / 10,
+  loadavg1: Number(Deno.loadavg()[0].toFixed(2)),
+});

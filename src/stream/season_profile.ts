@@ -1,0 +1,97 @@
+/**
+ * A bounded profile of one season: for a season longer than
+ * {@link SEASON_POINTS} readings, the mean of each bucket of consecutive
+ * readings at the same phase, so that seasonal persistence over a long
+ * season (a day at one reading per second: 86,400 readings) holds at most
+ * SEASON_POINTS rows instead of the whole season. A season that fits keeps
+ * raw rows in the history ring instead (seasonal_expert.ts): its forecasts
+ * are exactly those of the raw rows.
+ *
+ * Shapes: I values per reading; S the season in readings; W =
+ * ceil(S / SEASON_POINTS) readings per bucket; P = ceil(S / W) buckets
+ * (P <= SEASON_POINTS; the last one may hold fewer than W readings).
+ * Reading n since the last clear has phase n mod S and falls in bucket
+ * floor(phase / W). A bucket's mean is written when its last reading comes,
+ * so a bucket being filled still holds its mean of the season before.
+ *
+ * In a checkpoint (by the seasonal expert): `seasonMeans` (P, I),
+ * `seasonSum` (I) and the scalars `seasonal`: [phase, complete].
+ */
+
+/**
+ * The longest season, in readings: a week at one per second (a longer one,
+ * or one under 2 readings, leaves seasonal persistence out).
+ */
+export const MAX_SEASON = 604_800;
+
+/** The most points a season keeps: a longer season is kept as bucket means. */
+export const SEASON_POINTS = 2048;
+
+export class SeasonProfile {
+  /** I: values per reading. */
+  readonly I: number;
+  /** S: the season in readings (0: none configured). */
+  season = 0;
+  /** W: readings per bucket. */
+  width = 1;
+  /** P: buckets. */
+  points = 0;
+  /** means (P, I): each bucket's mean over its latest complete filling. */
+  means: Float64Array = new Float64Array(0);
+  /** sum (I): the bucket being filled, its readings' sum so far. */
+  sum: Float64Array;
+  /** Phase of the newest reading, 0 … S − 1; −1 when none since the last clear. */
+  phase = -1;
+  /** Buckets whose mean was written since the last clear, at most P. */
+  complete = 0;
+
+  constructor(I: number) {
+    this.I = I;
+    this.sum = new Float64Array(I);
+  }
+
+  /** Sizes the profile for a season of S readings (S > SEASON_POINTS, or 0: none) and clears it. */
+  configure(season: number): void {
+    this.season = season;
+    this.width = season > 0 ? Math.ceil(season / SEASON_POINTS) : 1;
+    this.points = season > 0 ? Math.ceil(season / this.width) : 0;
+    this.means = new Float64Array(this.points * this.I);
+    this.clear();
+  }
+
+  /** Whether every bucket holds a mean: a whole season was seen since the last clear. */
+  get ready(): boolean {
+    return this.points > 0 && this.complete >= this.points;
+  }
+
+  /** Readings bucket b holds: W, but the last may hold fewer. */
+  #size(b: number): number {
+    return Math.min(this.width, this.season - b * this.width);
+  }
+
+  /** Adds row (I) as the newest reading, at the next phase. */
+  push(row: ArrayLike<number>): void {
+    const { I, sum } = this;
+    this.phase = (this.phase + 1) % this.season;
+    const b = Math.floor(this.phase / this.width);
+    const n = this.phase - b * this.width + 1;
+    if (n === 1) sum.fill(0);
+    for (let i = 0; i < I; i++) sum[i] += row[i];
+    if (n < this.#size(b)) return;
+    for (let i = 0; i < I; i++) this.means[b * I + i] = sum[i] / n;
+    if (this.complete < this.points) this.complete++;
+  }
+
+  /** Column i's mean at the phase h readings after the newest (h >= 1). */
+  at(h: number, i: number): number {
+    const q = (this.phase + h) % this.season;
+    return this.means[Math.floor(q / this.width) * this.I + i];
+  }
+
+  /** Forgets every reading (a gap, a rewind, a new season). */
+  clear(): void {
+    this.phase = -1;
+    this.complete = 0;
+    this.sum.fill(0);
+  }
+}
