@@ -45,11 +45,25 @@ Deno.test("AlertBudget raises the threshold of a stream whose evidence runs heav
   const b = new AlertBudget({ falseAlertsPerWeek: 1, history: 1e9, floor: 0 });
   const u = mulberry32(1);
   for (let n = 0; n < 10 * WEEK; n++) b.update(-2 * Math.log(1 - u()));
-  const tau = b.threshold(FIVE_MIN, 11.5);
+  // with a fixed threshold above it (30 nats) the record's own level shows
+  const tau = b.threshold(FIVE_MIN, 30);
   assert.ok(
     Math.abs(tau - 2 * Math.log(WEEK)) < 1.2,
     `heavy: ${tau} against ${2 * Math.log(WEEK)}`,
   );
+  // but never deafer than the fixed threshold: at one in 100,000 it is capped there
+  assert.equal(b.threshold(FIVE_MIN, 11.5), 11.5);
+});
+
+Deno.test("AlertBudget never sets a threshold above the fixed one, however short or heavy its record", () => {
+  const b = new AlertBudget({ falseAlertsPerWeek: 1, history: 1e9, floor: 0 });
+  const u = mulberry32(2);
+  for (let n = 0; n < 0.6 * WEEK; n++) {
+    b.update(-4 * Math.log(1 - u()));
+    assert.ok(b.threshold(FIVE_MIN, 11.5) <= 11.5, `n=${n}: ${b.threshold(FIVE_MIN, 11.5)}`);
+  }
+  // the short record's extrapolation alone is far above it
+  assert.ok(b.threshold(FIVE_MIN, 100) > 20, `uncapped: ${b.threshold(FIVE_MIN, 100)}`);
 });
 
 /** The default preset with a small LSTM, and a budget. */
