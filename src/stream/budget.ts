@@ -115,6 +115,15 @@ export class AlertBudget {
     return Math.min(fallback, this.#threshold(periodMs, fallback));
   }
 
+  /**
+   * Whether the record sets the threshold at a sampling period of `periodMs`
+   * (else the alerts open at the fixed threshold: no budget, or a record
+   * shorter than half a week).
+   */
+  sets(periodMs: number): boolean {
+    return !Number.isNaN(this.#threshold(periodMs, NaN));
+  }
+
   /** The threshold the record alone sets (see the module comment), or `fallback`. */
   #threshold(periodMs: number, fallback: number): number {
     if (!this.enabled || !(periodMs > 0) || !(this.readings > 0)) return fallback;

@@ -20,6 +20,11 @@ Deno.test("AlertBudget keeps the fixed threshold until it has half a week of rec
   assert.equal(b.threshold(FIVE_MIN, 11.5), 11.5);
   assert.equal(new AlertBudget({ falseAlertsPerWeek: 0, history: 1e9, floor: 1 }).enabled, false);
   assert.equal(calibrated(0, 4).threshold(FIVE_MIN, 11.5), 11.5, "no budget: the fixed threshold");
+  // whether the record sets the threshold (a young stream's records need a surprise: scoring.ts)
+  assert.equal(b.sets(FIVE_MIN), false, "0.4 weeks of record");
+  assert.equal(calibrated(1, 0.6).sets(FIVE_MIN), true, "0.6 weeks of record");
+  assert.equal(calibrated(0, 4).sets(FIVE_MIN), false, "no budget");
+  assert.equal(calibrated(1, 4).sets(NaN), false, "no sampling period yet");
 });
 
 Deno.test("AlertBudget on calibrated evidence sets the threshold at ln(readings per week / budget)", () => {
