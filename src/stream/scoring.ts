@@ -65,9 +65,10 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
   // first impression (the second day's high of a daily cycle is a record),
   // the forecast knows better; once the budget sets the threshold from the
   // stream's own upcrossings, records count as they come; without a budget
-  // they always do, as before it
+  // they always do, as before it; and during the alerts' warm-up, whose
+  // unusual readings the density test's record must hold (anomaly.ts)
   const a = m.preset.anomaly;
-  const young = m.budget.enabled && !m.budget.sets(m.periodMs);
+  const young = m.budget.enabled && m.alerts.state !== "warming_up" && !m.budget.sets(m.periodMs);
   let record = 0;
   for (let j = 0; j < J; j++) {
     const y = values[m.targetIndex[j]];
