@@ -115,8 +115,8 @@ export const PresetSchema = z.object({
     /**
      * The false-alarm budget: at most this many false alerts per stream per
      * week at the stream's sampling rate; alerts open at the evidence level
-     * this stream's own record allows (src/stream/budget.ts). 0: alerts open
-     * at `threshold`.
+     * this stream's own record allows, never above `threshold`
+     * (src/stream/budget.ts). 0: alerts open at `threshold`.
      */
     falseAlertsPerWeek: z.number().min(0).default(1),
   }).prefault({}),

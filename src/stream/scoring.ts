@@ -58,12 +58,23 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
     }
   }
   // a record: a target outside every value it has had (its evidence, ln n,
-  // counts at most the readings of the remembered history)
+  // counts at most the readings of the remembered history); on a young
+  // stream, whose alerts open at the fixed threshold because its budget's
+  // record cannot set one yet, only when the forecast missed it too (a
+  // surprise beyond the interval's edge): a range seen over a day or two is a
+  // first impression (the second day's high of a daily cycle is a record),
+  // the forecast knows better; once the budget sets the threshold from the
+  // stream's own upcrossings, records count as they come; without a budget
+  // they always do, as before it; and during the alerts' warm-up, whose
+  // unusual readings the density test's record must hold (anomaly.ts)
   const a = m.preset.anomaly;
+  const young = m.budget.enabled && m.alerts.state !== "warming_up" && !m.budget.sets(m.periodMs);
   let record = 0;
   for (let j = 0; j < J; j++) {
     const y = values[m.targetIndex[j]];
-    if (m.range.isRecord(j, y)) record = Math.min(m.range.count, a.history);
+    if (m.range.isRecord(j, y) && (!young || surprise > 1)) {
+      record = Math.min(m.range.count, a.history);
+    }
     m.range.add(j, y);
   }
   m.range.count++;

@@ -20,6 +20,11 @@ Deno.test("AlertBudget keeps the fixed threshold until it has half a week of rec
   assert.equal(b.threshold(FIVE_MIN, 11.5), 11.5);
   assert.equal(new AlertBudget({ falseAlertsPerWeek: 0, history: 1e9, floor: 1 }).enabled, false);
   assert.equal(calibrated(0, 4).threshold(FIVE_MIN, 11.5), 11.5, "no budget: the fixed threshold");
+  // whether the record sets the threshold (a young stream's records need a surprise: scoring.ts)
+  assert.equal(b.sets(FIVE_MIN), false, "0.4 weeks of record");
+  assert.equal(calibrated(1, 0.6).sets(FIVE_MIN), true, "0.6 weeks of record");
+  assert.equal(calibrated(0, 4).sets(FIVE_MIN), false, "no budget");
+  assert.equal(calibrated(1, 4).sets(NaN), false, "no sampling period yet");
 });
 
 Deno.test("AlertBudget on calibrated evidence sets the threshold at ln(readings per week / budget)", () => {
@@ -45,11 +50,25 @@ Deno.test("AlertBudget raises the threshold of a stream whose evidence runs heav
   const b = new AlertBudget({ falseAlertsPerWeek: 1, history: 1e9, floor: 0 });
   const u = mulberry32(1);
   for (let n = 0; n < 10 * WEEK; n++) b.update(-2 * Math.log(1 - u()));
-  const tau = b.threshold(FIVE_MIN, 11.5);
+  // with a fixed threshold above it (30 nats) the record's own level shows
+  const tau = b.threshold(FIVE_MIN, 30);
   assert.ok(
     Math.abs(tau - 2 * Math.log(WEEK)) < 1.2,
     `heavy: ${tau} against ${2 * Math.log(WEEK)}`,
   );
+  // but never deafer than the fixed threshold: at one in 100,000 it is capped there
+  assert.equal(b.threshold(FIVE_MIN, 11.5), 11.5);
+});
+
+Deno.test("AlertBudget never sets a threshold above the fixed one, however short or heavy its record", () => {
+  const b = new AlertBudget({ falseAlertsPerWeek: 1, history: 1e9, floor: 0 });
+  const u = mulberry32(2);
+  for (let n = 0; n < 0.6 * WEEK; n++) {
+    b.update(-4 * Math.log(1 - u()));
+    assert.ok(b.threshold(FIVE_MIN, 11.5) <= 11.5, `n=${n}: ${b.threshold(FIVE_MIN, 11.5)}`);
+  }
+  // the short record's extrapolation alone is far above it
+  assert.ok(b.threshold(FIVE_MIN, 100) > 20, `uncapped: ${b.threshold(FIVE_MIN, 100)}`);
 });
 
 /** The default preset with a small LSTM, and a budget. */

@@ -41,11 +41,14 @@ for (const name of ["room", "plant"]) {
       }
       if (obs.event?.type === "opened") opened.push(k);
     });
-    // the alerts the old code opened after the checkpoint open now too (the
-    // room's spike at its reading 1,530; the plant's rise at the end)
+    // the room's spike at its reading 1,530 opens its alert as the old code's
+    // did; the plant's "rise" at the end, which the old code alerted on, is
+    // its trend (t / 300 on a daily cycle) setting two records in a row: the
+    // restored stream's budget has no record yet, so its alerts open at the
+    // fixed threshold, where an excursion's records count once (scoring.ts)
     const before = next.observations.flatMap((o, k) => (o.event?.type === "opened" ? [k] : []));
-    assert.deepEqual(opened, before);
     assert.deepEqual(before, name === "room" ? [30] : [59]);
+    assert.deepEqual(opened, name === "room" ? [30] : []);
     const f = stream.forecast()!;
     for (const t of Object.values(f.targets)) assert.ok(t.point.every(Number.isFinite));
     for (const r of linear(stream).rls) {
