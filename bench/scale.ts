@@ -11,6 +11,7 @@
  *     [--rate=1000] [--seconds=20] [--sample-every=50]
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2]
  *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
+ *       [--reader=healthz|forecast]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3]
  *
@@ -28,7 +29,8 @@
  * - restart: `streams` streams get 20 readings each over HTTP, the daemon
  *   stops (SIGTERM: final save), starts again on the same data directory:
  *   time from the start until every stream answers its forecast; RSS.
- * - healthz: the worst wait of GET /healthz polled every 5 ms while one big
+ * - healthz: the worst wait of GET /healthz (`--reader=forecast`: GET the
+ *   forecast of a stream of 48 readings, r0) polled every 5 ms while one big
  *   batch is taken, for each way of `via`: an HTTP body of `batch` readings,
  *   a 1 MiB WebSocket message of readings, a 1 MiB MQTT payload of one
  *   stream's readings (QoS 1, through the embedded broker).
@@ -76,6 +78,7 @@ const f = exitOnFlagError(() =>
     "sample-every": integer(50),
     batch: integer(10_000),
     via: someOf(["http", "ws", "mqtt"] as const, ["http"]),
+    reader: oneOf(["healthz", "forecast"] as const, "healthz"),
     minutes: positive(3),
     client: oneOf(CLIENTS, "mqttjs"),
     "v8-flags": text("V8 flags of the daemon", "", true),
@@ -516,6 +519,18 @@ async function healthz(): Promise<void> {
   const w = f.workers.at(-1)!;
   for (const via of f.via) {
     await withDaemon(w, [], async (d) => {
+      const path = f.reader === "healthz" ? "/healthz" : "/v1/streams/r0/forecast";
+      if (f.reader === "forecast") {
+        const warm = await fetch(`${d.http}/v1/streams/r0/readings`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(
+            Array.from({ length: 48 }, (_, i) => ({ value: i % 7, ts: START + i * STEP })),
+          ),
+        });
+        await warm.body?.cancel();
+        if (warm.status !== 200) throw new Error(`cannot create r0: ${warm.status}`);
+      }
       const sent = await bigBatch(d, via);
       let done = false;
       const t0 = performance.now();
@@ -526,8 +541,9 @@ async function healthz(): Promise<void> {
       const waits: number[] = [];
       while (!done) {
         const s = performance.now();
-        const r = await fetch(`${d.http}/healthz`);
+        const r = await fetch(`${d.http}${path}`);
         await r.body?.cancel();
+        if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}`);
         waits.push(performance.now() - s);
         await sleep(5);
       }
@@ -536,6 +552,7 @@ async function healthz(): Promise<void> {
       waits.sort((a, b) => a - b);
       result({
         part: "healthz",
+        reader: f.reader,
         via,
         workers: w,
         batch: sent.readings,
