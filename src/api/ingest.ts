@@ -228,6 +228,7 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
     onError: (c) => {
       const error = tooLarge(maxBytes, shownSize(c, maxBytes));
       sink.reject("too_large", { source: "http", stream: pathStream(c), message: error });
+      c.header("Connection", "close", { append: false }); // the body is left unread: see limit_body.ts
       return c.json({ error, reason: "too_large" }, 413);
     },
   });

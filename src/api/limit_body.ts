@@ -2,7 +2,10 @@
  * The body limit of every route: a body larger than the limit is refused
  * with 413 as soon as that is known, from its Content-Length before reading
  * anything, or while a chunked body is read, so no more than the limit is
- * ever held.
+ * ever held. The refusal says `Connection: close`: the rest of the body is
+ * never read, so the connection ends after the answer, and a client told so
+ * does not send its next request on it (it would fail as "connection closed
+ * before message completed").
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -28,11 +31,13 @@ export function limitBody(
 ): MiddlewareHandler<ApiEnv> {
   const limit = bodyLimit({
     maxSize: maxBytes,
-    onError: (c) =>
-      c.json({
+    onError: (c) => {
+      c.header("Connection", "close", { append: false });
+      return c.json({
         error: `Cannot ${c.req.method} ${c.req.path}: the body must be at most ${maxBytes} ` +
           `bytes: current size is ${shownSize(c, maxBytes)} bytes`,
-      }, 413),
+      }, 413);
+    },
   });
   return async (c, next) => {
     if (skip(c)) return await next();

@@ -273,3 +273,34 @@ Deno.test("requests through the real server reach the routes whole: a DELETE and
     await d.close();
   }
 });
+
+Deno.test("a body over the limit is refused with Connection: close, and the client's next request gets through", async () => {
+  // The refused body is never read, so the server ends the connection after
+  // the 413; without the header a client sends its next request on that
+  // connection and it fails ("connection closed before message completed").
+  const d = await startDaemon({ env: { FORECASTD_MAX_BODY_BYTES: "4096" } });
+  const server = await serve(d.app);
+  try {
+    const base = `http://${server.base}`;
+    const big = JSON.stringify({ value: 1, pad: "x".repeat(8192) });
+    for (const path of ["/v1/readings", "/v1/streams/cellar/readings", "/v1/streams/cellar"]) {
+      const method = path === "/v1/streams/cellar" ? "PUT" : "POST";
+      for (let round = 0; round < 20; round++) {
+        const refused = await fetch(`${base}${path}`, {
+          method,
+          body: big,
+          headers: { "content-type": "application/json" },
+        });
+        assert.equal(refused.status, 413, `${method} ${path}`);
+        assert.equal(refused.headers.get("connection"), "close", `${method} ${path}`);
+        await refused.body?.cancel();
+        const next = await fetch(`${base}/healthz`);
+        assert.equal(next.status, 200);
+        await next.body?.cancel();
+      }
+    }
+  } finally {
+    await server.close();
+    await d.close();
+  }
+});
