@@ -58,6 +58,7 @@ import {
   someOf,
   text,
 } from "./args.ts";
+import { loadavg, threadCpu } from "./proc_stats.ts";
 import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 import { RawPublisher } from "./raw_mqtt.ts";
@@ -96,11 +97,6 @@ function proc(pid: number, name: string): string {
     .outputSync();
   return new TextDecoder().decode(out.stdout);
 }
-/** The machine's 1-minute load average (others' tests run here too). */
-function loadavg(): number {
-  const out = new Deno.Command("cat", { args: ["/proc/loadavg"] }).outputSync();
-  return Number(new TextDecoder().decode(out.stdout).split(" ")[0]);
-}
 /** The resident set of the daemon and its threads, MiB. */
 const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(proc(pid, "status"))![1]) / 1024;
 const cpuSeconds = (pid: number) => {
@@ -108,32 +104,6 @@ const cpuSeconds = (pid: number) => {
   const x = s.slice(s.lastIndexOf(")") + 2).split(" ");
   return (Number(x[11]) + Number(x[12])) / 100;
 };
-/**
- * CPU seconds (utime + stime) of each thread of process `pid`, summed by
- * role: "main" (the thread whose id is the pid: sources, broker, API),
- * "workers" (threads named `worker-*`: the Deno Workers, the shard workers), "other" (the
- * runtime's own threads: garbage collection, compilation, I/O).
- */
-function threadCpu(pid: number): { main: number; workers: number; other: number } {
-  const out = { main: 0, workers: 0, other: 0 };
-  // Deno reads /proc/<pid>/task only with --allow-all: through the shell, as proc() does
-  const cmd = new Deno.Command("sh", {
-    args: ["-c", `cat /proc/${pid}/task/*/stat`],
-    stderr: "null",
-  });
-  for (const line of new TextDecoder().decode(cmd.outputSync().stdout).split("\n")) {
-    const close = line.lastIndexOf(")");
-    if (close < 0) continue;
-    const tid = line.slice(0, line.indexOf(" "));
-    const comm = line.slice(line.indexOf("(") + 1, close);
-    const x = line.slice(close + 2).split(" ");
-    const sec = (Number(x[11]) + Number(x[12])) / 100;
-    if (tid === String(pid)) out.main += sec;
-    else if (comm.startsWith("worker-")) out.workers += sec;
-    else out.other += sec;
-  }
-  return out;
-}
 const writeBytes = (pid: number) => Number(/^write_bytes:\s+(\d+)/m.exec(proc(pid, "io"))![1]);
 
 async function metrics(d: Daemon): Promise<Map<string, number>> {

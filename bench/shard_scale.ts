@@ -28,6 +28,7 @@ import type { Reading } from "../src/domain/reading.ts";
 import type { IngestResult } from "../src/ingest/ingest_sink.ts";
 import { retryLocked } from "../src/shard/locked_kv_retry.ts";
 import { exitOnFlagError, integer, integerList, parseFlags, text } from "./args.ts";
+import { loadavg, threadCpu } from "./proc_stats.ts";
 import { emitResult, median } from "./stats.ts";
 
 const f = exitOnFlagError(() =>
@@ -49,34 +50,6 @@ const STEP = 300_000;
 function reading(k: number, n: number): Reading {
   const value = Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) / 1000;
   return { stream: `s${k}`, ts: START + n * STEP, values: { v: value } };
-}
-
-/** CPU seconds of this process's threads: this one, the workers (`worker-*`), the rest. */
-function threadCpu(): { main: number; workers: number; other: number } {
-  const out = { main: 0, workers: 0, other: 0 };
-  // Deno reads /proc/<pid>/task only with --allow-all: through the shell
-  const cmd = new Deno.Command("sh", {
-    args: ["-c", `cat /proc/${Deno.pid}/task/*/stat`],
-    stderr: "null",
-  });
-  for (const line of new TextDecoder().decode(cmd.outputSync().stdout).split("\n")) {
-    const close = line.lastIndexOf(")");
-    if (close < 0) continue;
-    const tid = line.slice(0, line.indexOf(" "));
-    const comm = line.slice(line.indexOf("(") + 1, close);
-    const x = line.slice(close + 2).split(" ");
-    const sec = (Number(x[11]) + Number(x[12])) / 100;
-    if (tid === String(Deno.pid)) out.main += sec;
-    else if (comm.startsWith("worker-")) out.workers += sec;
-    else out.other += sec;
-  }
-  return out;
-}
-
-/** The machine's 1-minute load average (others' jobs run here too). */
-function loadavg(): number {
-  const out = new Deno.Command("cat", { args: ["/proc/loadavg"] }).outputSync();
-  return Number(new TextDecoder().decode(out.stdout).split(" ")[0]);
 }
 
 /**
@@ -130,12 +103,12 @@ async function round(workers: number): Promise<number> {
     await feed(svc, 0, 1);
     const load = loadavg();
     const shed0 = svc.counters.trainingShed;
-    const cpu0 = threadCpu();
+    const cpu0 = threadCpu(Deno.pid);
     const total = f.streams * f["per-stream"];
     const t0 = performance.now();
     const accepted = await feed(svc, 1, 1 + f["per-stream"]);
     const ms = performance.now() - t0;
-    const cpu1 = threadCpu();
+    const cpu1 = threadCpu(Deno.pid);
     const us = (sec: number) => Math.round(sec / total * 1e6);
     const rate = total / (ms / 1000);
     const result = {
