@@ -31,7 +31,7 @@ import { DEFAULT_MAX_BODY_BYTES, shownSize } from "./limit_body.ts";
 import type { ApiEnv as Env } from "./router.ts";
 import { StreamCreationLimit } from "./stream_creation_limit.ts";
 import { acceptWebSocket, isTooLarge, webSocketResponses } from "./websocket.ts";
-import { InOrder, type Turn } from "./in_order.ts";
+import { InOrder, type Turn } from "../async/in_order.ts";
 import { tokenQuery } from "./validate.ts";
 
 export { DEFAULT_MAX_BODY_BYTES };

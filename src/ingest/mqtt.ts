@@ -47,6 +47,7 @@ import { OTHER_SHARD } from "../domain/shard_map.ts";
 import { type LimitedLog, limitLog, type Logger } from "../log.ts";
 import type { IngestResult, IngestSink } from "./ingest_sink.ts";
 import type { Reading } from "../domain/reading.ts";
+import { InOrder } from "../async/in_order.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { parseMqttMessage, parseMqttMessageAsync } from "./parse.ts";
 import type { ParseResult } from "./ingest_error.ts";
@@ -316,8 +317,8 @@ function readingHandler(
   const owns = opts.owns ?? null;
   const now = opts.now ?? Date.now;
   const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-  /** Resolves once the last message parsed in slices was handed to the sink; null: none pending. */
-  let behind: Promise<void> | null = null;
+  /** The messages' order while a big one is parsed in slices (see in_order.ts). */
+  const order = new InOrder();
 
   const reject = (topic: string, reason: string, message: string): true => {
     stats.rejected++;
@@ -375,31 +376,24 @@ function readingHandler(
       }
       // a small payload (one reading is some 40 bytes) at once, a big one in slices (parse.ts)
       const small = payload.length <= SYNC_PARSE_BYTES;
-      if (small && behind === null) {
+      if (small && order.idle) {
         return take(topic, parseMqttMessage(topic, payload, patterns, { receivedAt: now() }));
       }
       // Behind a big message still being parsed, a message waits for its turn:
       // readings reach the sink in the order their messages came, so a small
       // message cannot overtake a batch of the same stream.
+      const turn = order.next();
       const parsed = small
         ? Promise.resolve(parseMqttMessage(topic, payload, patterns, { receivedAt: now() }))
         : parseMqttMessageAsync(topic, payload, patterns, { receivedAt: now() });
-      const before = behind ?? Promise.resolve();
-      let handed!: () => void;
-      const mine = new Promise<void>((resolve) => (handed = resolve));
-      behind = mine;
-      const release = () => {
-        handed();
-        if (behind === mine) behind = null;
-      };
-      return Promise.all([parsed, before]).then(
+      return Promise.all([parsed, turn.ready]).then(
         ([p]) => {
           const result = take(topic, p); // hands the readings to the sink before returning
-          release();
+          turn.done();
           return result;
         },
         (e) => {
-          release();
+          turn.done();
           return failed(topic, e);
         },
       );

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { InOrder } from "../../src/api/in_order.ts";
+import { InOrder } from "../../src/async/in_order.ts";
 
 const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,4 +31,18 @@ Deno.test("InOrder: a turn done early still waits for the earlier ones, and done
   first.done();
   await third.ready;
   assert.equal(ready, true);
+});
+
+Deno.test("InOrder is idle only while no turn is open; done() twice counts once", async () => {
+  const order = new InOrder();
+  assert.equal(order.idle, true);
+  const a = order.next();
+  const b = order.next();
+  assert.equal(order.idle, false);
+  a.done();
+  a.done();
+  assert.equal(order.idle, false, "b is still open");
+  await b.ready;
+  b.done();
+  assert.equal(order.idle, true);
 });

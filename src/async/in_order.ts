@@ -1,9 +1,9 @@
 /**
  * Turns taken in the order they were asked for, whatever order the work
- * before them finishes in: the messages of one WebSocket are parsed side by
- * side (in slices), and each one's readings go to the service only after the
- * earlier messages' did, so a stream's readings keep the order they were sent
- * in.
+ * before them finishes in: the messages of one WebSocket, or of the MQTT
+ * source, are parsed side by side (big ones in slices), and each one's
+ * readings go to the service only after the earlier messages' did, so a
+ * stream's readings keep the order they were sent in.
  *
  * ```ts
  * const order = new InOrder();
@@ -28,6 +28,16 @@ export interface Turn {
 /** Hands out turns; see the module comment. */
 export class InOrder {
   #last: Promise<void> = Promise.resolve();
+  /** Turns handed out and not yet done. */
+  #open = 0;
+
+  /**
+   * True when every turn handed out is done: work that finishes at once may
+   * then go ahead without a turn (no promise), and still keeps the order.
+   */
+  get idle(): boolean {
+    return this.#open === 0;
+  }
 
   /** The next turn. */
   next(): Turn {
@@ -35,6 +45,15 @@ export class InOrder {
     let end!: () => void;
     const ended = new Promise<void>((resolve) => (end = resolve));
     this.#last = ready.then(() => ended);
-    return { ready, done: () => end() };
+    this.#open++;
+    let open = true;
+    return {
+      ready,
+      done: () => {
+        if (open) this.#open--;
+        open = false;
+        end();
+      },
+    };
   }
 }
