@@ -98,8 +98,7 @@ export class IngestOutbox {
       this.#waiting.push(batch = { source, readings: [], shares: [] });
     }
     const from = batch.readings.length;
-    if (at === null) { for (let i = 0; i < n; i++) batch.readings.push(readings[i]); }
-    else for (let i = 0; i < n; i++) batch.readings.push(readings[at[i]]);
+    for (let i = 0; i < n; i++) batch.readings.push(readings[at[i]]);
     this.#readings += n;
     const shares = batch.shares;
     const done = new Promise<IngestResult>((resolve, reject) =>
