@@ -3,7 +3,7 @@
  * dot-separated paths into the preset and JSON values (a value that is not
  * JSON is taken as a string), validated by the preset schema.
  */
-import { parsePreset, type Preset } from "../src/stream/preset.ts";
+import { parsePreset, type Preset } from "../src/stream/preset_schema.ts";
 import { FlagError } from "./args.ts";
 
 /** Sets `path` (dot-separated) of a plain object to `value`, creating objects on the way. */

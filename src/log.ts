@@ -23,7 +23,8 @@
  * endpoint): plain text on stdout. Logs stay on stderr so that stdout holds
  * only what the program prints on purpose (those lines, `--print-config`).
  * When stdout is where the log goes (`2>&1 | jq`, journald), the start-up
- * lines would break a JSON log: {@link stdoutIsLog} says so, and the daemon
+ * lines would break a JSON log: `stdoutIsLog()` (src/cli/stdout_is_log.ts)
+ * says so, and the daemon
  * leaves them out (its `forecastd.ready` entry has the addresses).
  *
  * Logging never throws: a field that cannot be serialised is written as a
@@ -31,8 +32,6 @@
  * event a minute and sums up the rest, for events an outsider can cause at
  * any rate (readings refused over MQTT).
  */
-import { fstatSync } from "node:fs";
-
 /** The levels, least severe first. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
@@ -236,21 +235,6 @@ function replacer(_key: string, value: unknown): unknown {
   if (value instanceof Map) return Object.fromEntries(value);
   if (value instanceof Set) return [...value];
   return value;
-}
-
-/**
- * Whether stdout is where the log goes and not a terminal: the same pipe or
- * file as stderr (`forecastd 2>&1 | jq`, journald's stream). Lines printed
- * there would be read as log lines.
- */
-export function stdoutIsLog(): boolean {
-  if (Deno.stdout.isTerminal()) return false;
-  try {
-    const out = fstatSync(1), err = fstatSync(2);
-    return out.dev === err.dev && out.ino === err.ino;
-  } catch {
-    return false;
-  }
 }
 
 /** How {@link limitLog} limits an event. */

@@ -6,7 +6,8 @@
  * -> signals; and shuts it down in the reverse order under a hard-exit timer.
  */
 import { type Config, DEFAULT_CONFIG, formatConfig, kvIsRemote, kvPath } from "../config/mod.ts";
-import { createLogger, print, stdoutIsLog } from "../log.ts";
+import { createLogger, print } from "../log.ts";
+import { stdoutIsLog } from "./stdout_is_log.ts";
 import { Store } from "../store/store.ts";
 import { retryLocked } from "../shard/locked_kv_retry.ts";
 import { makeService } from "./make_service.ts";

@@ -4,6 +4,7 @@
  * weigh λ^age and the statistics follow drift (λ = 1: exact Welford over all
  * readings). Statistics are kept in float64 whatever the model's float type.
  */
+import { typedBlock } from "./typed_block.ts";
 
 /** The normaliser's settings. */
 export interface NormalizerOptions {
@@ -35,8 +36,7 @@ export class Normalizer {
         `Cannot build normalizer: 'forgetting' must be in (0, 1]: current value is ${this.forgetting}`,
       );
     }
-    this.mean = new Float64Array(features);
-    this.m2 = new Float64Array(features);
+    [this.mean, this.m2] = typedBlock([[Float64Array, features], [Float64Array, features]]);
   }
 
   /** Adds one reading x (F) to the statistics. */

@@ -14,6 +14,7 @@
 import { assertFinite, type Floats } from "./floats.ts";
 import type { Network } from "./network.ts";
 import { Adam, type AdamOptions } from "./optim.ts";
+import { typedBlock } from "./typed_block.ts";
 
 /** The trainer's settings. */
 export interface TrainerOptions extends AdamOptions {
@@ -67,10 +68,13 @@ export class OnlineTrainer<A extends Floats = Float32Array> {
     int("minSteps", this.minSteps, 1, this.k2);
     this.adam = new Adam<A>(net.layout, net.dtype, opts);
     const { inputs: I, outputs: O, layers: L, hidden: H } = net.shape;
-    this.xs = new net.dtype(this.k2 * I) as A;
-    this.ys = new net.dtype(this.k2 * O) as A;
-    this.h0 = new net.dtype(L * H) as A;
-    this.c0 = new net.dtype(L * H) as A;
+    const [xs, ys, h0, c0] = typedBlock([
+      [net.dtype, this.k2 * I],
+      [net.dtype, this.k2 * O],
+      [net.dtype, L * H],
+      [net.dtype, L * H],
+    ]);
+    [this.xs, this.ys, this.h0, this.c0] = [xs as A, ys as A, h0 as A, c0 as A];
   }
 
   /**

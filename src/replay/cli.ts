@@ -10,7 +10,8 @@
  * unless --anomaly-out, --json-out or --report was asked for, and read
  * access once the CSV is loaded, so nothing else is read or written.
  */
-import { getPreset, parsePreset, type Preset } from "../stream/preset.ts";
+import { getPreset, type Preset } from "../stream/preset.ts";
+import { parsePreset } from "../stream/preset_schema.ts";
 import { readCsv, type SensorTable } from "./csv.ts";
 import { FSNET_ROWS, fsnetSplit, onlineSplit, type ProtocolName } from "./protocol.ts";
 import type { TimeForm, TimeFormat } from "./timestamp.ts";

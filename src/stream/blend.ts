@@ -1,3 +1,4 @@
+import { typedBlock } from "../model/typed_block.ts";
 /** The most experts a {@link Blend} takes (its solver tries every subset of them). */
 export const MAX_BLEND_EXPERTS = 8;
 
@@ -104,16 +105,29 @@ export class Blend {
     this.slots = slots;
     this.experts = experts;
     this.ridge = ridge;
-    this.decay = Float64Array.from(memory, (m) => 1 - 1 / m);
     this.warmup = warmup;
-    this.cov = new Float64Array(slots * experts * experts);
-    this.count = new Float64Array(slots * experts);
-    this.longLoss = new Float64Array(slots * experts);
-    this.#w = new Float64Array(experts);
-    this.#m = new Float64Array(experts * experts);
-    this.#x = new Float64Array(experts);
-    this.#idx = new Int32Array(experts);
-    this.#err = new Float64Array(experts);
+    [
+      this.decay,
+      this.cov,
+      this.count,
+      this.longLoss,
+      this.#w,
+      this.#m,
+      this.#x,
+      this.#idx,
+      this.#err,
+    ] = typedBlock([
+      [Float64Array, memory.length],
+      [Float64Array, slots * experts * experts],
+      [Float64Array, slots * experts],
+      [Float64Array, slots * experts],
+      [Float64Array, experts],
+      [Float64Array, experts * experts],
+      [Float64Array, experts],
+      [Int32Array, experts],
+      [Float64Array, experts],
+    ]);
+    for (let s = 0; s < memory.length; s++) this.decay[s] = 1 - 1 / memory[s];
   }
 
   /** The active experts of slot s that have a record and are not hopeless, as a bit mask. */

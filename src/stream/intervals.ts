@@ -1,3 +1,4 @@
+import { typedBlock } from "../model/typed_block.ts";
 /**
  * Prediction intervals calibrated online by quantile tracking (the "P"
  * controller of conformal PID control, Angelopoulos, Candès and Tibshirani,
@@ -48,11 +49,14 @@ export class Intervals {
     this.slots = slots;
     this.coverage = coverage;
     this.rate = rate;
-    this.q = new Float64Array(slots);
-    this.m = new Float64Array(slots);
-    this.n = new Float64Array(slots);
-    this.hits = new Float64Array(slots);
-    this.mRate = Float64Array.from(memory, (m) => 1 / m);
+    [this.q, this.m, this.n, this.hits, this.mRate] = typedBlock([
+      [Float64Array, slots],
+      [Float64Array, slots],
+      [Float64Array, slots],
+      [Float64Array, slots],
+      [Float64Array, memory.length],
+    ]);
+    for (let s = 0; s < memory.length; s++) this.mRate[s] = 1 / memory[s];
   }
 
   /** Whether slot s has seen a residual (its half-width means something). */

@@ -23,7 +23,7 @@
 import { CALENDAR_FEATURES, calendarFeatures } from "./calendar.ts";
 import { clip } from "./change_limits.ts";
 import type { Expert, ExpertContext } from "./expert.ts";
-import { Rls } from "./rls.ts";
+import { Rls, rlsBytes, RlsScratch } from "./rls.ts";
 import type { StateArrays } from "./state.ts";
 
 export class LinearExpert implements Expert {
@@ -42,11 +42,16 @@ export class LinearExpert implements Expert {
     this.#ctx = ctx;
     this.#lags = p.linear.lags;
     const d = this.#lags * ctx.I + (p.calendar ? CALENDAR_FEATURES : 0) + 1;
+    // the Hm models' state in one buffer and one scratch: they learn one at a time
+    const bytes = rlsBytes(d, ctx.J), buffer = new ArrayBuffer(ctx.Hm * bytes);
+    const scratch = new RlsScratch(d, ctx.J);
     this.rls = Array.from(
       { length: ctx.Hm },
       (_, h) =>
         new Rls(d, ctx.J, p.linear.forgetting, p.linear.ridge + p.linear.ridgePerStep * h, {
           holdRidge: p.linear.holdRidge,
+          at: { buffer, byteOffset: h * bytes },
+          scratch,
         }),
     );
     this.#phi = new Float64Array(d);

@@ -30,6 +30,7 @@ import { clip } from "./change_limits.ts";
 import type { Expert, ExpertContext } from "./expert.ts";
 import type { Preset } from "./preset.ts";
 import type { StateArrays } from "./state.ts";
+import { typedBlock } from "../model/typed_block.ts";
 
 /** The network's shape and window for a stream of I columns: what streams share a workspace by. */
 export function lstmShape(I: number, preset: Preset): NetworkShape & { window: number } {
@@ -84,12 +85,14 @@ export class LstmExpert implements Expert {
       clipNorm: p.model.clipNorm,
       weightDecay: p.model.weightDecay,
     });
-    this.lastInput = new Float32Array(shape.inputs);
-    this.#u = new Float32Array(shape.inputs);
-    this.#y1 = new Float32Array(ctx.I);
-    this.#y = new Float32Array(ctx.I);
-    this.#target = new Float32Array(ctx.I);
-    this.#level = new Float64Array(ctx.I);
+    [this.lastInput, this.#u, this.#y1, this.#y, this.#target, this.#level] = typedBlock([
+      [Float32Array, shape.inputs],
+      [Float32Array, shape.inputs],
+      [Float32Array, ctx.I],
+      [Float32Array, ctx.I],
+      [Float32Array, ctx.I],
+      [Float64Array, ctx.I],
+    ]);
     this.#feed = (k, y, u) => this.#next(k, y, u);
   }
 

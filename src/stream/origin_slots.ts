@@ -13,6 +13,7 @@
 import type { Normalizer } from "../model/normalize.ts";
 import type { History } from "./history.ts";
 import type { StateArrays } from "./state.ts";
+import { typedBlock } from "../model/typed_block.ts";
 
 /** The sizes of the slots (letters as above). */
 export interface OriginShape {
@@ -56,14 +57,18 @@ export class OriginSlots {
     this.E = E;
     this.L = L;
     this.I = I;
-    this.step = new Float64Array(S).fill(NaN);
-    this.ts = new Float64Array(S);
-    this.x = new Float64Array(S * J);
-    this.lags = new Float64Array(S * L * I);
-    this.preds = new Float64Array(S * Hm * J * E);
-    this.comb = new Float64Array(S * Hm * J);
-    this.qUsed = new Float64Array(S * Hm * J);
-    this.active = new Int32Array(S);
+    [this.step, this.ts, this.x, this.lags, this.preds, this.comb, this.qUsed, this.active] =
+      typedBlock([
+        [Float64Array, S],
+        [Float64Array, S],
+        [Float64Array, S * J],
+        [Float64Array, S * L * I],
+        [Float64Array, S * Hm * J * E],
+        [Float64Array, S * Hm * J],
+        [Float64Array, S * Hm * J],
+        [Int32Array, S],
+      ]);
+    this.step.fill(NaN);
   }
 
   /** The slot holding the forecast made h readings before reading `step`, or -1 if none does. */

@@ -25,6 +25,7 @@
  * warned (0 or 1)].
  */
 import type { StateArrays } from "./state.ts";
+import { typedBlock } from "../model/typed_block.ts";
 
 /** The estimator's settings; every field has the default it names. */
 export interface PeriodOptions {
@@ -93,8 +94,7 @@ export class PeriodEstimator {
     this.warnShare = o.warnShare;
     this.configured = configuredMs !== undefined;
     this.periodMs = configuredMs ?? NaN;
-    this.recent = new Float64Array(o.window);
-    this.#sorted = new Float64Array(o.window);
+    [this.recent, this.#sorted] = typedBlock([[Float64Array, o.window], [Float64Array, o.window]]);
   }
 
   /** Where the period comes from: the user, or the readings (null while unknown). */

@@ -9,16 +9,24 @@
  * Layout (offsets in bytes; integers little-endian):
  *
  *   0    magic "FCDS" (4 ASCII bytes)
- *   4    version u16, 2
+ *   4    version u16, 3
  *   6    n: JSON length u32
  *   10   the scalars: n bytes of UTF-8 JSON (the stream writes NaN as null)
  *   then one entry per array, in the writer's order:
  *        name length u8 | name (ASCII, at most 255 bytes)
  *        | kind u8 (1 Float32Array, 2 Float64Array, 3 Int32Array) | count u32
+ *        | stored u32 (at most count)
  *        | zero bytes up to the next offset that is a multiple of 8
- *        | count elements in the platform's byte order (little-endian on
- *          x86-64 and aarch64)
+ *        | the first `stored` elements in the platform's byte order
+ *          (little-endian on x86-64 and aarch64); the other count - stored
+ *          are zeros (every byte 0: +0, not -0), left out
  *   last 4 bytes: CRC-32 (IEEE, crc32.ts) u32 of every byte before them
+ *
+ * Version 2 (until the zeros were left out) had no `stored`: every element
+ * was written. Both versions are read; version 3 is written. Much of a
+ * young stream's state is zeros (the shape detector's memory before it
+ * fills, the history ring, the anomaly scorer's onsets), and some of an
+ * older one's (onsets and peaks while nothing was anomalous).
  *
  * A reader takes the arrays by name, so their order does not matter; an
  * array the stream has no place for, or one of another kind or length, is
@@ -28,22 +36,33 @@
 import { crc32 } from "./crc32.ts";
 
 export const STATE_MAGIC = "FCDS";
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
+/** The versions {@link readState} reads. */
+export const STATE_VERSIONS: readonly number[] = [2, 3];
 
 /** The arrays a state holds, by name. */
 export type StateArrays = Record<string, Float32Array | Float64Array | Int32Array>;
 
 const KIND = { Float32Array: 1, Float64Array: 2, Int32Array: 3 } as const;
 
-/** Encodes scalars (JSON-able) and named arrays. */
+/** Elements of `a` up to its last one with a byte that is not 0 (what version 3 writes of it). */
+function storedCount(a: Float32Array | Float64Array | Int32Array): number {
+  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return Math.ceil(end / a.BYTES_PER_ELEMENT);
+}
+
+/** Encodes scalars (JSON-able) and named arrays (format version 3). */
 export function encodeState(scalars: unknown, arrays: StateArrays): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(scalars));
   let size = 4 + 2 + 4 + json.length;
   const names = Object.keys(arrays);
-  for (const name of names) {
-    size += 1 + name.length + 1 + 4;
-    size = Math.ceil(size / 8) * 8 + arrays[name].byteLength;
-  }
+  const stored = names.map((name) => storedCount(arrays[name]));
+  names.forEach((name, i) => {
+    size += 1 + name.length + 1 + 4 + 4;
+    size = Math.ceil(size / 8) * 8 + stored[i] * arrays[name].BYTES_PER_ELEMENT;
+  });
   const out = new Uint8Array(size + 4);
   const view = new DataView(out.buffer);
   let pos = 0;
@@ -54,17 +73,19 @@ export function encodeState(scalars: unknown, arrays: StateArrays): Uint8Array {
   pos += 4;
   out.set(json, pos);
   pos += json.length;
-  for (const name of names) {
+  names.forEach((name, k) => {
     const a = arrays[name];
     out[pos++] = name.length;
     for (let i = 0; i < name.length; i++) out[pos++] = name.charCodeAt(i);
     out[pos++] = KIND[a.constructor.name as keyof typeof KIND];
     view.setUint32(pos, a.length, true);
-    pos += 4;
+    view.setUint32(pos + 4, stored[k], true);
+    pos += 8;
     pos = Math.ceil(pos / 8) * 8;
-    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), pos);
-    pos += a.byteLength;
-  }
+    const bytes = stored[k] * a.BYTES_PER_ELEMENT;
+    out.set(new Uint8Array(a.buffer, a.byteOffset, bytes), pos);
+    pos += bytes;
+  });
   view.setUint32(pos, crc32(out.subarray(0, pos)), true);
   return out;
 }
@@ -96,8 +117,10 @@ export function readState(bytes: Uint8Array): { scalars: unknown; arrays: StateA
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(4, true);
-  if (version !== STATE_VERSION) {
-    throw fail(`the format version must be ${STATE_VERSION}: current value is ${version}`);
+  if (!STATE_VERSIONS.includes(version)) {
+    throw fail(
+      `the format version must be ${STATE_VERSIONS.join(" or ")}: current value is ${version}`,
+    );
   }
   const stored = view.getUint32(bytes.length - 4, true);
   const computed = crc32(bytes.subarray(0, bytes.length - 4));
@@ -121,11 +144,22 @@ export function readState(bytes: Uint8Array): { scalars: unknown; arrays: StateA
     const kind = bytes[pos++] as keyof typeof CTOR;
     const count = view.getUint32(pos, true);
     pos += 4;
+    const stored = version === 2 ? count : view.getUint32(pos, true);
+    if (version !== 2) pos += 4;
     pos = Math.ceil(pos / 8) * 8;
     if (!(kind in CTOR)) throw fail(`array "${name}" must be of kind 1, 2 or 3: it is ${kind}`);
+    if (stored > count) {
+      throw fail(`array "${name}" must store at most its ${count} elements: it stores ${stored}`);
+    }
     const a = new CTOR[kind](count);
-    new Uint8Array(a.buffer).set(bytes.subarray(pos, pos + a.byteLength));
-    pos += a.byteLength;
+    const n = stored * a.BYTES_PER_ELEMENT;
+    if (pos + n > bytes.length - 4) {
+      throw fail(
+        `array "${name}" must fit in the data: it ends ${pos + n + 4 - bytes.length} bytes past it`,
+      );
+    }
+    new Uint8Array(a.buffer).set(bytes.subarray(pos, pos + n));
+    pos += n;
     arrays[name] = a;
   }
   return { scalars, arrays };

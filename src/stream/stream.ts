@@ -78,6 +78,7 @@ import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
 import { EXPERTS } from "./experts.ts";
 import { LstmExpert } from "./lstm_expert.ts";
 import { History } from "./history.ts";
+import { typedBlock } from "../model/typed_block.ts";
 import { MAX_SEASON } from "./season_profile.ts";
 import { OriginSlots } from "./origin_slots.ts";
 import { ChangeLimits } from "./change_limits.ts";
@@ -299,11 +300,13 @@ export class StreamModel implements ExpertContext {
       history: p.anomaly.history,
       floor: BUDGET_FLOOR,
     });
-    this.zJ = new Float64Array(J);
+    [this.zJ, this.sqErr, this.scoredCount, this.#row] = typedBlock([
+      [Float64Array, J],
+      [Float64Array, Hm * J * (E + 1)],
+      [Float64Array, Hm],
+      [Float64Array, I],
+    ]);
     if (Number.isFinite(this.periodMs)) this.setPeriod(this.periodMs);
-    this.sqErr = new Float64Array(Hm * J * (E + 1));
-    this.scoredCount = new Float64Array(Hm);
-    this.#row = new Float64Array(I);
     this.history = new History(I, this.historyCapacity());
   }
 

@@ -22,6 +22,7 @@
  * In a checkpoint: `boundLo`, `boundHi` (I), the range of each column.
  */
 import type { StateArrays } from "./state.ts";
+import { typedBlock } from "../model/typed_block.ts";
 
 /**
  * The bounds' settings; every field has the default it names. maxAbs and
@@ -88,8 +89,9 @@ export class ValueBounds {
     this.maxAbs = o.maxAbs;
     this.maxSpreads = o.maxSpreads;
     this.admitAfter = o.admitAfter;
-    this.lo = new Float64Array(I).fill(Infinity);
-    this.hi = new Float64Array(I).fill(-Infinity);
+    [this.lo, this.hi] = typedBlock([[Float64Array, I], [Float64Array, I]]);
+    this.lo.fill(Infinity);
+    this.hi.fill(-Infinity);
   }
 
   /**

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parsePreset } from "../../src/stream/preset.ts";
+import { parsePreset } from "../../src/stream/preset_schema.ts";
+import { BUILTIN_PRESET_FILES, BUILTIN_PRESETS, getPreset } from "../../src/stream/preset.ts";
 
 Deno.test("parsePreset() names each bad field and its value", () => {
   assert.throws(
@@ -8,4 +9,18 @@ Deno.test("parsePreset() names each bad field and its value", () => {
       e instanceof RangeError && /model\.hidden: .*: current value is 0/.test(e.message) &&
       /intervals\.coverage: .*: current value is 1\.5/.test(e.message),
   );
+});
+
+Deno.test("each built-in preset file spells out every field as the schema resolves it", () => {
+  for (const p of BUILTIN_PRESET_FILES) {
+    // a shard worker takes the files as they are (it loads no schema): a field left to its default would be missing there
+    assert.deepEqual(p, parsePreset(p, `models/${p.name}.json`), `models/${p.name}.json`);
+    assert.equal(getPreset(p.name), p);
+  }
+  assert.deepEqual([...BUILTIN_PRESETS.keys()], [
+    "default",
+    "pi-small",
+    "hourly",
+    "quarter-hourly",
+  ]);
 });

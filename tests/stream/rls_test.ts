@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Rls } from "../../src/stream/rls.ts";
+import { Rls, rlsBytes, RlsScratch } from "../../src/stream/rls.ts";
 import { StreamModel } from "../../src/stream/stream.ts";
 import { getPreset, type Preset } from "../../src/stream/preset.ts";
 import { gaussian, mulberry32 } from "../../src/model/rng.ts";
@@ -193,5 +193,44 @@ Deno.test("Rls refuses a ridge that is not a finite number above 0", () => {
   assert.throws(
     () => new Rls(2, 1, 0.999, 0),
     /^RangeError: Cannot create linear expert: the ridge must be a finite number above 0: current value is 0$/,
+  );
+});
+
+Deno.test("Rls models sharing one buffer and one scratch learn as models of their own do", () => {
+  const d = 5, J = 2, n = 3;
+  const rand = gaussian(mulberry32(7));
+  const bytes = rlsBytes(d, J), buffer = new ArrayBuffer(n * bytes);
+  const scratch = new RlsScratch(d, J);
+  const shared = Array.from(
+    { length: n },
+    (_, h) =>
+      new Rls(d, J, 0.99, 1 + h, {
+        holdRidge: true,
+        at: { buffer, byteOffset: h * bytes },
+        scratch,
+      }),
+  );
+  const own = Array.from({ length: n }, (_, h) => new Rls(d, J, 0.99, 1 + h, { holdRidge: true }));
+  const phi = new Float64Array(d), y = new Float64Array(J), a = new Float64Array(J);
+  const b = new Float64Array(J);
+  for (let t = 0; t < 200; t++) {
+    for (let k = 0; k < d; k++) phi[k] = rand();
+    for (let j = 0; j < J; j++) y[j] = phi[0] * (j + 1) - phi[3] + 0.1 * rand();
+    for (let h = 0; h < n; h++) {
+      shared[h].update(phi, 0, y, 0);
+      own[h].update(phi, 0, y, 0);
+    }
+  }
+  for (let h = 0; h < n; h++) {
+    assert.deepEqual([...shared[h].P], [...own[h].P], `P of model ${h}`);
+    assert.deepEqual([...shared[h].W], [...own[h].W], `W of model ${h}`);
+    assert.deepEqual([...shared[h].cycle], [...own[h].cycle], `cycle of model ${h}`);
+    shared[h].predict(phi, 0, a, 0);
+    own[h].predict(phi, 0, b, 0);
+    assert.deepEqual([...a], [...b], `forecast of model ${h}`);
+  }
+  assert.throws(
+    () => new Rls(4, J, 0.99, 1, { scratch }),
+    /Cannot create linear expert: the scratch must be made for d = 4, J = 2: current value is d = 5, J = 2/,
   );
 });

@@ -1,0 +1,139 @@
+/**
+ * The preset schema: one zod schema gives the runtime check, the static type
+ * and the defaults of a model preset (the built-in ones are in preset.ts; a
+ * replay may take a file of its own).
+ */
+import { z } from "zod";
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** The preset schema; every field has a documented default. */
+export const PresetSchema = z.object({
+  name: z.string().min(1),
+  description: z.string().default(""),
+  model: z.object({
+    /** H: LSTM hidden units. */
+    hidden: int(1, 512).default(32),
+    /** L: stacked LSTM layers. */
+    layers: int(1, 3).default(1),
+    /** k2: TBPTT window (steps backpropagated). */
+    window: int(1, 512).default(32),
+    /** k1: readings between two updates. */
+    k1: int(1, 512).default(1),
+    lr: z.number().positive().max(1).default(3e-3),
+    clipNorm: z.number().positive().default(1),
+    weightDecay: z.number().min(0).max(1).default(0),
+    seed: z.number().int().default(1),
+    /** Run the LSTM expert at all (false: the cheap experts only). */
+    enabled: z.boolean().default(true),
+  }).prefault({}),
+  /** Hmax: the farthest horizon forecast, in readings. */
+  horizons: int(1, 512).default(24),
+  /** Seasonal period in seconds (86400: daily); 0 turns seasonal persistence off. */
+  seasonSeconds: z.number().min(0).default(86400),
+  /** Add time-of-day and day-of-week (sin, cos) inputs. */
+  calendar: z.boolean().default(true),
+  /** UTC offset of the sensor's local time, minutes, for the calendar inputs. */
+  utcOffsetMinutes: int(-14 * 60, 14 * 60).default(0),
+  normalizer: z.object({
+    /** Forgetting factor of the running mean and variance. */
+    forgetting: z.number().gt(0).max(1).default(0.99999),
+  }).prefault({}),
+  linear: z.object({
+    /** Rows of history (all columns) the linear expert sees. */
+    lags: int(1, 64).default(4),
+    /** RLS forgetting factor. */
+    forgetting: z.number().gt(0).max(1).default(0.999),
+    /** RLS ridge δ (initial P = I / δ). */
+    ridge: z.number().positive().default(1),
+    /** Hold the ridge at δ for good (false: it fades with forgetting, as before issue 11; see src/stream/rls.ts). */
+    holdRidge: z.boolean().default(true),
+    /** Ridge added per further horizon step (the h-step model's ridge is ridge + ridgePerStep·(h - 1)). */
+    ridgePerStep: z.number().min(0).default(2),
+  }).prefault({}),
+  blend: z.object({
+    /** ρ: ridge on the experts' error moments, relative to how much their errors differ (keeps nearly collinear experts' weights stable). */
+    ridge: z.number().min(0).default(0.01),
+    /** Readings the one-step experts' errors are averaged over (1 / (1 - β)); enough for E² error moments. */
+    memory: z.number().min(1).default(500),
+    /** Readings added to the memory per further horizon step (errors at horizon h correlate over h readings). */
+    memoryPerStep: z.number().min(0).default(20),
+    /** Scored forecasts an expert needs before it joins the blend. */
+    warmup: int(1, 100_000).default(20),
+  }).prefault({}),
+  intervals: z.object({
+    /** Target coverage of the prediction intervals. */
+    coverage: z.number().gt(0).lt(1).default(0.9),
+    /** Step size of the online quantile tracker, relative to the mean residual. */
+    rate: z.number().positive().max(1).default(0.05),
+    /** Readings the one-step mean |residual| (the step's scale) averages over; also the anomaly surprise's interval. */
+    memory: z.number().min(1).default(100),
+    /** Readings added to that memory per further horizon step (a slower scale balances the tracker's steps). */
+    memoryPerStep: z.number().min(0).default(20),
+  }).prefault({}),
+  anomaly: z.object({
+    /** Readings before any alert may open (and before any onset is reported). */
+    warmup: int(0, 1_000_000).default(288),
+    /** Likelihood at or above which a reading counts as anomalous (0.99999: one in 100,000). */
+    threshold: z.number().gt(0).lt(1).default(0.99999),
+    /** Likelihood below which a reading counts as normal again (hysteresis). */
+    clear: z.number().gt(0).lt(1).default(0.9),
+    /** Consecutive anomalous (normal) readings to open (resolve) an alert. */
+    debounce: int(1, 1000).default(1),
+    /** Readings whose evidence the smoothed likelihood sums (1: no smoothing). */
+    smoothing: int(1, 1000).default(2),
+    /** Readings of history the surprise's distribution is estimated from (exponential forgetting). */
+    history: int(10, 10_000_000).default(20_000),
+    /** Readings after an onset during which only stronger evidence is another onset (or alert). */
+    refractory: int(1, 100_000).default(500),
+    /** Nats by which a reading must exceed the onset of the incident it continues to be an onset itself. */
+    escalation: z.number().min(0).default(Math.LN10),
+    /** Readings the density test counts unusual readings over (0: no density test). */
+    density: int(0, 1000).default(15),
+    /** Evidence (nats) at or above which a reading counts as unusual for the density test (ln 20: one in twenty). */
+    densityLevel: z.number().positive().default(Math.log(20)),
+    /** A value outside every value seen by more than this share of their range is a record. */
+    rangeMargin: z.number().min(0).default(0.01),
+    /** Learn from readings inside an open anomaly (false: the anomaly does not become the norm). */
+    learnDuringAnomaly: z.boolean().default(false),
+    /** Readings after which a persisting change is accepted as the new normal. */
+    newNormalAfter: int(1, 1_000_000).default(288),
+    /**
+     * The shape detector (src/stream/shape.ts): nearest-neighbour novelty of
+     * the recent values' shape, fused with the residual's evidence as the
+     * smaller of two p-values (Bonferroni). Chosen by leave-one-family-out
+     * (docs/anomalies_method.md).
+     */
+    shape: z.object({
+      /** S: readings a shape spans, a multiple of 8 (0: no shape detector). */
+      window: int(0, 512).refine((v) => v % 8 === 0, "must be a multiple of 8").default(16),
+    }).prefault({}),
+    /**
+     * The false-alarm budget: at most this many false alerts per stream per
+     * week at the stream's sampling rate; alerts open at the evidence level
+     * this stream's own record allows, never above `threshold`
+     * (src/stream/budget.ts). 0: alerts open at `threshold`.
+     */
+    falseAlertsPerWeek: z.number().min(0).default(1),
+  }).prefault({}),
+  gaps: z.object({
+    /** A gap longer than this many sampling periods resets the window (weights are kept). */
+    maxPeriods: z.number().min(1).default(10),
+  }).prefault({}),
+});
+
+/** A validated preset with every default filled in. */
+export type Preset = z.infer<typeof PresetSchema>;
+
+/** Validates a preset, throwing one message that names each bad field and its value. */
+export function parsePreset(input: unknown, source = "preset"): Preset {
+  const r = PresetSchema.safeParse(input);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => {
+    const path = i.path.join(".");
+    let value: unknown = input;
+    for (const k of i.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[k];
+    return `  ${path || "(root)"}: ${i.message}: current value is ${JSON.stringify(value)}`;
+  });
+  throw new RangeError(`Cannot load ${source}: invalid fields:\n${lines.join("\n")}`);
+}
