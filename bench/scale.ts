@@ -6,7 +6,7 @@
  *
  *   deno run --allow-run --allow-net=127.0.0.1 --allow-read --allow-write=/tmp --allow-env \
  *     bench/scale.ts --part=capacity [--streams=100] [--preset=default] [--per-stream=100] \
- *     [--workers=1,2] [--rounds=3] [--connections=8] [--v8-flags=--prof]
+ *     [--workers=1,2] [--rounds=3] [--connections=8] [--per-message=1] [--v8-flags=--prof]
  *   ... bench/scale.ts --part=latency [--streams=100] [--preset=default] [--workers=2] \
  *     [--rate=1000] [--seconds=20] [--sample-every=50]
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2]
@@ -22,7 +22,9 @@
  *   forecastd_training_steps_total rose by all of them, nothing rejected.
  *   The worker counts are alternated round by round (1, 2, 1, 2, ...), the
  *   median of each is kept: the machine is shared. Also the daemon's RSS
- *   and CPU µs per reading.
+ *   and CPU µs per reading. A message carries one reading, or with
+ *   `per-message` K an array of a stream's next K readings (a device that
+ *   buffers): the broker's and the publishers' cost is then per K readings.
  * - latency: at `rate` readings/s for `seconds`, one reading in
  *   `sample-every` is followed by polling its stream's forecast until its
  *   origin is that reading's time: publish-to-forecast p50 and p99, ms.
@@ -71,6 +73,7 @@ const f = exitOnFlagError(() =>
     streams: integer(100),
     preset: text("a preset name", "default"),
     "per-stream": integer(100),
+    "per-message": integer(1),
     workers: integerList([1, 2], 0, 64),
     rounds: integer(3),
     connections: integer(8),
@@ -184,15 +187,27 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
   });
 }
 
-/** Reading n of stream k as the message a device publishes. */
-function message(k: number, n: number): { topic: string; payload: string } {
+/** Reading n of stream k as a device writes it. */
+function reading(k: number, n: number): string {
   const value = Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) / 1000;
-  return { topic: `sensors/s${k}/v`, payload: `{"value":${value},"ts":${START + n * STEP}}` };
+  return `{"value":${value},"ts":${START + n * STEP}}`;
 }
 
-/** Publishes reading n of stream k on one of the clients; resolves when acknowledged. */
-function publish(c: mqtt.MqttClient, k: number, n: number): Promise<void> {
-  const { topic, payload } = message(k, n);
+/**
+ * Readings [n, n + count) of stream k as the message a device publishes: one
+ * reading alone, or an array of them (a device that buffers, --per-message).
+ */
+function message(k: number, n: number, count = 1): { topic: string; payload: string } {
+  const topic = `sensors/s${k}/v`;
+  if (count === 1) return { topic, payload: reading(k, n) };
+  const parts: string[] = [];
+  for (let i = 0; i < count; i++) parts.push(reading(k, n + i));
+  return { topic, payload: `[${parts.join(",")}]` };
+}
+
+/** Publishes readings [n, n + count) of stream k in one message; resolves when acknowledged. */
+function publish(c: mqtt.MqttClient, k: number, n: number, count = 1): Promise<void> {
+  const { topic, payload } = message(k, n, count);
   return new Promise((res, rej) =>
     c.publish(topic, payload, { qos: 1 }, (e) => e ? rej(e) : res())
   );
@@ -224,8 +239,9 @@ async function feeder(d: Daemon, streams: number): Promise<Feeder> {
     feed: async (from, to) => {
       await Promise.all(cs.map(async (c, j) => {
         let pending: { topic: string; payload: string }[] = [];
-        for (let n = from; n < to; n++) {
-          for (let k = j; k < streams; k += cs.length) pending.push(message(k, n));
+        for (let n = from; n < to; n += f["per-message"]) {
+          const count = Math.min(f["per-message"], to - n);
+          for (let k = j; k < streams; k += cs.length) pending.push(message(k, n, count));
           if (pending.length > 2000) {
             await c.publish(pending);
             pending = [];
@@ -268,8 +284,9 @@ async function feed(cs: mqtt.MqttClient[], streams: number, from: number, to: nu
   // connection j carries streams j, j + C, ...: a stream's readings stay on one connection, in order
   await Promise.all(cs.map(async (c, j) => {
     const pending: Promise<void>[] = [];
-    for (let n = from; n < to; n++) {
-      for (let k = j; k < streams; k += cs.length) pending.push(publish(c, k, n));
+    for (let n = from; n < to; n += f["per-message"]) {
+      const count = Math.min(f["per-message"], to - n);
+      for (let k = j; k < streams; k += cs.length) pending.push(publish(c, k, n, count));
       if (pending.length > 2000) await Promise.all(pending.splice(0));
     }
     await Promise.all(pending);
@@ -306,6 +323,7 @@ async function capacity(): Promise<void> {
           streams: f.streams,
           preset: f.preset,
           client: f.client,
+          perMessage: f["per-message"],
           readings: total,
           seconds: Math.round(ms) / 1000,
           readingsPerSecond: Math.round(rate),
@@ -335,6 +353,7 @@ async function capacity(): Promise<void> {
     streams: f.streams,
     preset: f.preset,
     client: f.client,
+    perMessage: f["per-message"],
     medians: med,
     speedup: one && two ? Math.round((two / one) * 100) / 100 : null,
   });
