@@ -27,7 +27,7 @@ import { type IngestResult, type Refusal, ServiceError, type Source } from "../s
 import { showValue } from "../domain/show_value.ts";
 import { errorResponses, errorSchema, fail } from "./errors.ts";
 import { action, type ApiEnv, createRouter } from "./router.ts";
-import { DEFAULT_MAX_BODY_BYTES, shownSize } from "./limit_body.ts";
+import { DEFAULT_MAX_BODY_BYTES, drainRefusedBody, shownSize } from "./limit_body.ts";
 import type { ApiEnv as Env } from "./router.ts";
 import { StreamCreationLimit } from "./stream_creation_limit.ts";
 import { acceptWebSocket, isTooLarge, webSocketResponses } from "./websocket.ts";
@@ -225,10 +225,11 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
   const maxBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const limit = bodyLimit({
     maxSize: maxBytes,
-    onError: (c) => {
+    onError: async (c) => {
       const error = tooLarge(maxBytes, shownSize(c, maxBytes));
       sink.reject("too_large", { source: "http", stream: pathStream(c), message: error });
-      c.header("Connection", "close", { append: false }); // the body is left unread: see limit_body.ts
+      await drainRefusedBody(c); // see limit_body.ts
+      c.header("Connection", "close", { append: false });
       return c.json({ error, reason: "too_large" }, 413);
     },
   });

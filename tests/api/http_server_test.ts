@@ -304,3 +304,60 @@ Deno.test("a body over the limit is refused with Connection: close, and the clie
     await d.close();
   }
 });
+
+/** Reads from `conn` until `text` has come (or the connection ends); everything read. */
+async function readUntil(conn: Deno.Conn, text: string, within = 5000): Promise<string> {
+  const buf = new Uint8Array(65536);
+  let got = "";
+  const deadline = Date.now() + within;
+  while (!got.includes(text) && Date.now() < deadline) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    got += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  return got;
+}
+
+Deno.test("a refused body the client sends after 100 Continue is read to its end before the 413", async () => {
+  // The server answers `Expect: 100-continue` before any handler runs, so a
+  // client sends its body even when it will be refused; closing while it
+  // still sends resets the connection and the client never sees the 413
+  // (curl: exit 55). Here the client waits for 100 Continue, pauses, then
+  // sends the whole body: every write must go through and the 413 follow.
+  const d = await startDaemon({ env: { FORECASTD_MAX_BODY_BYTES: "4096" } });
+  const server = await serve(d.app);
+  try {
+    const port = server.port;
+    for (const path of ["/v1/readings", "/v1/streams/cellar"]) {
+      const method = path === "/v1/streams/cellar" ? "PUT" : "POST";
+      const body = new TextEncoder().encode(
+        JSON.stringify({ value: 1, pad: "x".repeat(600_000) }),
+      );
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await conn.write(new TextEncoder().encode([
+          `${method} ${path} HTTP/1.1`,
+          `Host: ${server.base}`,
+          "Content-Type: application/json",
+          `Content-Length: ${body.length}`,
+          "Expect: 100-continue",
+          "",
+          "",
+        ].join("\r\n")));
+        const head = await readUntil(conn, "\r\n\r\n");
+        assert.match(head, /^HTTP\/1\.1 100 /, `${method} ${path}: ${head.slice(0, 80)}`);
+        assert.ok(!head.includes(" 413 "), `${method} ${path}: answered before the body came`);
+        await new Promise((r) => setTimeout(r, 200));
+        for (let at = 0; at < body.length;) at += await conn.write(body.subarray(at));
+        const answer = await readUntil(conn, "}"); // the end of the JSON error
+        assert.match(answer, /HTTP\/1\.1 413 /, `${method} ${path}: ${answer.slice(0, 200)}`);
+        assert.match(answer, /connection: close/i);
+      } finally {
+        conn.close();
+      }
+    }
+  } finally {
+    await server.close();
+    await d.close();
+  }
+});
