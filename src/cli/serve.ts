@@ -34,7 +34,7 @@ import { formatShard, ownsStream, parseShard, type ShardMap } from "../domain/sh
 import { useKernels, wasmKernelsAvailable } from "../model/kernels.ts";
 import { HELP } from "./help.ts";
 import { loadConfig } from "./load_config.ts";
-import { HTTP_SHUTDOWN_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS, waitForSignal } from "./shutdown.ts";
+import { HTTP_SHUTDOWN_TIMEOUT_MS, waitForSignal } from "./shutdown.ts";
 import { guardUnhandledRejections } from "./unhandled_rejections.ts";
 import { UsageError } from "./usage_error.ts";
 import { VERSION } from "./version.ts";
@@ -287,11 +287,20 @@ export async function serve(args: string[]): Promise<number> {
   });
 
   const signal = await stopped;
+  const timeoutMs = Math.round(cfg.shutdownTimeout * 1000);
+  // how far the final save got when the timer cuts it: the streams saved since the
+  // signal, and those left with changes not saved (they come back as last saved, or
+  // empty: their records are in KV since they were created)
+  const savedBefore = service.counters.checkpoints;
   const hardExit = setTimeout(() => {
-    log.error("shutdown.timeout", { timeoutMs: SHUTDOWN_TIMEOUT_MS });
+    log.error("shutdown.timeout", {
+      timeoutMs,
+      streamsSaved: service.counters.checkpoints - savedBefore,
+      streamsCut: service.unsavedStreams,
+    });
     Deno.exit(1);
-  }, SHUTDOWN_TIMEOUT_MS);
-  log.info("shutdown.started", { signal });
+  }, timeoutMs);
+  log.info("shutdown.started", { signal, timeoutMs, unsavedStreams: service.unsavedStreams });
   const t0 = performance.now();
   // 1. sources: no more readings in, no more alerts out over MQTT; the embedded
   // broker stops acknowledging before it closes (a message acknowledged was
@@ -315,7 +324,11 @@ export async function serve(args: string[]): Promise<number> {
   lock.release();
   clearTimeout(hardExit);
   unguard();
-  log.info("shutdown.done", { ms: Math.round(performance.now() - t0), saved });
+  log.info("shutdown.done", {
+    ms: Math.round(performance.now() - t0),
+    saved,
+    streamsSaved: service.counters.checkpoints - savedBefore,
+  });
   // a final save that failed three times is no clean shutdown
   return saved ? 0 : 1;
 }

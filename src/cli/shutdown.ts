@@ -15,7 +15,7 @@
  */
 import type { Logger } from "../log.ts";
 
-/** Shutdown must finish within this, or the process exits anyway. */
+/** Shutdown must finish within this, or the process exits anyway (default of `--shutdown-timeout`). */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
 /** Of which `server.shutdown()` may take this much (open SSE/WebSocket clients). */
 export const HTTP_SHUTDOWN_TIMEOUT_MS = 3_000;
