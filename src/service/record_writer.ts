@@ -11,9 +11,8 @@
  *   record is not yet in KV), so an acknowledged reading's stream is never
  *   lost. A batch of 10,000 new streams is one write when it is answered
  *   (100 commits: `Store.storeRecords`, one check per record); the callers
- *   of one turn of the event loop, and those that come while a commit is
- *   under way, share the next write (group commit: the slower the disk,
- *   the more records per commit).
+ *   that come while a commit is under way share the next write (group
+ *   commit: the slower the disk, the more records per commit).
  * - A write that fails is logged (`stream.record_failed`), and retried with
  *   exponential back-off; meanwhile `stored()` does not wait (readings are
  *   taken on a full disk, as for checkpoints), and the next checkpoint
@@ -24,7 +23,6 @@
 import type { Logger } from "../log.ts";
 import type { RecordEntry, StoreRecordsResult } from "../store/store.ts";
 import { BackOff, type BackOffOptions } from "./back_off.ts";
-import { nextTurn } from "../async/next_turn.ts";
 
 /** Options of RecordWriter; every field has the default it names. */
 export interface RecordWriterOptions {
@@ -132,8 +130,10 @@ export class RecordWriter {
   async #loop(): Promise<void> {
     const { store, log, record } = this.#deps;
     try {
-      // the callers of this turn of the event loop share this write
-      await nextTurn();
+      // a microtask, not a turn of the event loop: the MQTT messages of one connection wait
+      // for each answer (the callers that come during the commit share the next write); and
+      // #running is set before this loop can end
+      await Promise.resolve();
       while (this.#waiting.size > 0) {
         const waiters = this.#waiters.splice(0);
         this.#writing = this.#waiting;

@@ -488,11 +488,11 @@ export class Service implements Application, AlertSource, IngestSink {
     await this.#newRecords.stored();
     this.#newRecords.stop();
     await this.#alerts.flush();
-    await this.#checkpoints.stop();
+    // the final save: the save under way (if any) ends, then every stream still changed
     const t0 = performance.now();
     const before = this.counters.checkpoints;
-    const streams = this.#checkpoints.unsavedStreams;
-    this.#log.info("checkpoint.final_started", { streams });
+    this.#log.info("checkpoint.final_started", { streams: this.#checkpoints.unsavedStreams });
+    await this.#checkpoints.stop();
     let saved = await this.#checkpoints.save();
     for (let attempt = 2; !saved && attempt <= 3; attempt++) {
       await new Promise((r) => setTimeout(r, this.#options.retryMs * 2 ** (attempt - 2)));

@@ -91,35 +91,39 @@ for (const workers of ["2", "0"]) {
   });
 }
 
-Deno.test(`serve: a SIGTERM whose final save the --shutdown-timeout cuts loses no stream; the log says how many were saved and cut`, async () => {
-  await withTempDir(async (dir) => {
-    const first = await startDaemon({
-      dataDir: dir,
-      args: [...ARGS, "--shutdown-timeout", "0.001"],
-    });
-    try {
-      await newStreams(first.http);
-    } finally {
-      const status = await first.stop("SIGTERM");
-      assert.equal(status.code, 1, "the timer's exit status");
-    }
-    const cut = first.log.find((e) => e.event === "shutdown.timeout");
-    assert.ok(cut, "the timer cut the shutdown");
-    assert.equal(cut.timeoutMs, 1);
-    const saved = cut.streamsSaved as number;
-    assert.ok(
-      saved >= 0 && (cut.streamsCut as number) > 0 &&
-        saved + (cut.streamsCut as number) <= STREAMS,
-      JSON.stringify(cut),
-    );
-    assert.ok(!first.log.some((e) => e.event === "shutdown.done"));
+for (const workers of ["2", "0"]) {
+  Deno.test(`serve --workers ${workers}: a SIGTERM whose final save the --shutdown-timeout cuts loses no stream; the log says how many were saved and cut`, async () => {
+    await withTempDir(async (dir) => {
+      const env = { FORECASTD_WORKERS: workers };
+      const first = await startDaemon({
+        dataDir: dir,
+        args: [...ARGS, "--shutdown-timeout", "0.001"],
+        env,
+      });
+      try {
+        await newStreams(first.http);
+      } finally {
+        const status = await first.stop("SIGTERM");
+        assert.equal(status.code, 1, "the timer's exit status");
+      }
+      const cut = first.log.find((e) => e.event === "shutdown.timeout");
+      assert.ok(cut, "the timer cut the shutdown");
+      assert.equal(cut.timeoutMs, 1);
+      const saved = cut.streamsSaved as number;
+      assert.ok(
+        saved >= 0 && (cut.streamsCut as number) > 0 &&
+          saved + (cut.streamsCut as number) <= STREAMS,
+        JSON.stringify(cut),
+      );
+      assert.ok(!first.log.some((e) => e.event === "shutdown.done"));
 
-    const second = await startDaemon({ dataDir: dir, args: ARGS });
-    try {
-      const whole = await everyStreamAnswers(second.http, 3);
-      assert.ok(whole <= STREAMS - (cut.streamsCut as number), `${whole} saved whole`);
-    } finally {
-      assert.equal((await second.stop("SIGTERM")).code, 0);
-    }
+      const second = await startDaemon({ dataDir: dir, args: ARGS, env });
+      try {
+        const whole = await everyStreamAnswers(second.http, 3);
+        assert.ok(whole <= STREAMS - (cut.streamsCut as number), `${whole} saved whole`);
+      } finally {
+        assert.equal((await second.stop("SIGTERM")).code, 0);
+      }
+    });
   });
-});
+}

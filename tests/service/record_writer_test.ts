@@ -110,5 +110,12 @@ Deno.test("RecordWriter skips a stream forgotten or gone before its write", asyn
   records.delete("gone");
   await w.stored();
   assert.deepEqual(sink.writes.map((b) => b.map((e) => e.id)), [["keep"]]);
+  // a write with nothing left to write does not stop the next one
+  w.add("gone");
+  await w.stored();
+  records.set("later", { id: "later" });
+  w.add("later");
+  await w.stored();
+  assert.deepEqual(sink.writes.map((b) => b.map((e) => e.id)), [["keep"], ["later"]]);
   await w.currentWrite();
 });
