@@ -35,6 +35,24 @@ export interface SignalOptions {
 }
 
 /**
+ * Starts the hard-exit timer of a shutdown: after `timeoutMs`, logs
+ * `shutdown.timeout` with the timeout and what `progress()` says (how far
+ * the final save got) and exits with status 1. Returns what clears it.
+ */
+export function startHardExit(
+  log: Logger,
+  timeoutMs: number,
+  progress: () => Record<string, number>,
+  exit: (code: number) => void = (code) => Deno.exit(code),
+): () => void {
+  const timer = setTimeout(() => {
+    log.error("shutdown.timeout", { timeoutMs, ...progress() });
+    exit(1);
+  }, timeoutMs);
+  return () => clearTimeout(timer);
+}
+
+/**
  * Resolves with the first SIGINT/SIGTERM; a second is logged and ignored,
  * a third exits with status 130 (see the module comment).
  */

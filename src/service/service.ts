@@ -22,6 +22,11 @@
  *   per commit (RecordWriter), and a batch that created a stream is answered
  *   once its record is in KV: a stream acknowledged once comes back after
  *   any stop, empty if it was never checkpointed.
+ *
+ * Longer than 500 lines: each concern above lives in its own file (queue,
+ * shedder, scheduler, record writer, alert writer, registry); what is left
+ * here is their wiring, in the order a reading, a stream's life and the
+ * shutdown go through them, which reads best in one place.
  */
 import type { Logger } from "../log.ts";
 import type { Reading } from "../domain/reading.ts";
