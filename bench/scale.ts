@@ -9,7 +9,8 @@
  *     [--workers=1,2] [--rounds=3] [--connections=8] [--per-message=1] [--v8-flags=--prof]
  *   ... bench/scale.ts --part=latency [--streams=100] [--preset=default] [--workers=2] \
  *     [--rate=1000] [--seconds=20] [--sample-every=50]
- *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2]
+ *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2] \
+ *     [--stop=after-save|at-once] [--shutdown-timeout=10]
  *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
  *       [--reader=healthz|forecast]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
@@ -30,7 +31,12 @@
  *   origin is that reading's time: publish-to-forecast p50 and p99, ms.
  * - restart: `streams` streams get 20 readings each over HTTP, the daemon
  *   stops (SIGTERM: final save), starts again on the same data directory:
- *   time from the start until every stream answers its forecast; RSS.
+ *   time from the start until every stream answers its forecast; RSS. With
+ *   `--stop=at-once` the SIGTERM comes as soon as the readings are taken,
+ *   before any checkpoint (the final save has every stream to write, under
+ *   `--shutdown-timeout`): how long the final save took, how many streams
+ *   it saved and how many the timer cut, and that every stream answers
+ *   after the restart (those cut come back empty).
  * - healthz: the worst wait of GET /healthz (`--reader=forecast`: GET the
  *   forecast of a stream of 48 readings, r0) polled every 5 ms while one big
  *   batch is taken, for each way of `via`: an HTTP body of `batch` readings,
@@ -86,6 +92,8 @@ const f = exitOnFlagError(() =>
     minutes: positive(3),
     client: oneOf(CLIENTS, "mqttjs"),
     "v8-flags": text("V8 flags of the daemon", "", true),
+    stop: oneOf(["after-save", "at-once"] as const, "after-save"),
+    "shutdown-timeout": positive(10),
   }, "Cannot parse scale flags")
 );
 
@@ -417,7 +425,8 @@ async function restart(): Promise<void> {
   const w = f.workers.at(-1)!;
   const dir = await Deno.makeTempDir({ prefix: "forecastd-scale-" });
   try {
-    let d = await daemon(dir, w);
+    const atOnce = f.stop === "at-once";
+    let d = await daemon(dir, w, ["--shutdown-timeout", String(f["shutdown-timeout"])]);
     const readings = [];
     for (let n = 0; n < 20; n++) {
       for (let k = 0; k < f.streams; k++) {
@@ -446,11 +455,11 @@ async function restart(): Promise<void> {
       await sleep(1000);
     }
     // then until the checkpoint cadence saved every stream since (a save of as many checkpoints
-    // as streams, and no change older than 5 s unsaved: the age does not read 0 on an idle
-    // sharded daemon), as on a daemon that ran a while: the stop's final save has little to write
+    // as streams, and no change older than 5 s unsaved), as on a daemon that ran a while: the
+    // stop's final save has little to write
     const tSave = performance.now();
     const saved0 = (await metrics(d)).get("forecastd_checkpoints_total") ?? 0;
-    for (;;) {
+    for (; !atOnce;) {
       await sleep(2000); // the metrics page of 10,000 streams is not free to build
       const m = await metrics(d);
       const saved = (m.get("forecastd_checkpoints_total") ?? 0) - saved0;
@@ -465,17 +474,29 @@ async function restart(): Promise<void> {
       l.filter((e) => e.level === "error" || e.level === "warn" || e.event === "shutdown.done")
         .slice(0, 20);
     log(`stopped: ${JSON.stringify(problems(d.log))}`);
+    // the final save of each worker (or of the main thread), and the timer's cut
+    const finals = d.log.filter((e) => e.event === "checkpoint.final_saved");
+    const cut = d.log.find((e) => e.event === "shutdown.timeout");
+    const finalSave = {
+      finalSaveMs: finals.length > 0 ? Math.max(...finals.map((e) => e.ms as number)) : null,
+      finalSaved: cut ? cut.streamsSaved : finals.reduce((n, e) => n + (e.streams as number), 0),
+      finalCut: cut ? cut.streamsCut : 0,
+    };
     const t0 = performance.now();
     d = await daemon(dir, w);
     const banner = performance.now() - t0;
     try {
       const failed: string[] = [];
+      let empty = 0;
       // 64 requests at a time: 10,000 at once overflow the listen backlog (connection reset)
       let next = 0;
       await Promise.all(Array.from({ length: 64 }, async () => {
         for (let k = next++; k < f.streams; k = next++) {
-          const res = await fetch(`${d.http}/v1/streams/s${k}/forecast`);
-          await res.body?.cancel();
+          // a stream the final save did not reach comes back empty: it answers, without forecast
+          const res = await fetch(`${d.http}/v1/streams/s${k}${atOnce ? "" : "/forecast"}`);
+          if (atOnce && res.ok) {
+            if ((await res.json()).readings === 0) empty++;
+          } else await res.body?.cancel();
           if (res.status !== 200) failed.push(`s${k}: ${res.status}`);
         }
       }));
@@ -489,10 +510,14 @@ async function restart(): Promise<void> {
         workers: w,
         streams: f.streams,
         preset: f.preset,
-        savedMs: Math.round(savedMs),
+        stop: f.stop,
+        shutdownTimeoutS: f["shutdown-timeout"],
+        savedMs: atOnce ? null : Math.round(savedMs),
         stopMs: Math.round(stopMs),
+        ...finalSave,
+        ...(atOnce ? { backEmpty: empty } : {}),
         startedMs: Math.round(banner),
-        everyStreamForecastsMs: Math.round(all),
+        [atOnce ? "everyStreamAnswersMs" : "everyStreamForecastsMs"]: Math.round(all),
         rssMiB: Math.round(rssMiB(d.pid)),
         loadavg1: loadavg(),
       });

@@ -8,6 +8,9 @@ import { SHUTDOWN_TIMEOUT_MS } from "./shutdown.ts";
 import { VERSION } from "./version.ts";
 
 /** The daemon's help: every command, every option of serve. */
+/** The default of --shutdown-timeout, in seconds, as the help gives it. */
+const STOP_S = SHUTDOWN_TIMEOUT_MS / 1000;
+
 export const HELP =
   `forecastd ${VERSION}: online forecasting and anomaly alerts for IoT sensor streams
 
@@ -57,7 +60,7 @@ forecastd/alerts/{stream}, webhooks. The HTTP API is described in docs/api.md, t
 docs/configuration.md.
 
 SIGINT or SIGTERM stops the daemon: sources stop, requests finish, every changed model is
-saved, Deno KV is closed; it exits within ${SHUTDOWN_TIMEOUT_MS / 1000} s in any case.
+saved, Deno KV is closed; it exits within --shutdown-timeout (${STOP_S} s) in any case.
 `;
 
 /** Prints the help. */

@@ -34,7 +34,7 @@ import { formatShard, ownsStream, parseShard, type ShardMap } from "../domain/sh
 import { useKernels, wasmKernelsAvailable } from "../model/kernels.ts";
 import { HELP } from "./help.ts";
 import { loadConfig } from "./load_config.ts";
-import { HTTP_SHUTDOWN_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS, waitForSignal } from "./shutdown.ts";
+import { HTTP_SHUTDOWN_TIMEOUT_MS, startHardExit, waitForSignal } from "./shutdown.ts";
 import { guardUnhandledRejections } from "./unhandled_rejections.ts";
 import { UsageError } from "./usage_error.ts";
 import { VERSION } from "./version.ts";
@@ -287,11 +287,16 @@ export async function serve(args: string[]): Promise<number> {
   });
 
   const signal = await stopped;
-  const hardExit = setTimeout(() => {
-    log.error("shutdown.timeout", { timeoutMs: SHUTDOWN_TIMEOUT_MS });
-    Deno.exit(1);
-  }, SHUTDOWN_TIMEOUT_MS);
-  log.info("shutdown.started", { signal });
+  const timeoutMs = Math.round(cfg.shutdownTimeout * 1000);
+  // a cut final save says the streams it saved, and those it did not (they come back as
+  // last saved, or empty: their records are in KV since they were created)
+  const savedBefore = service.counters.checkpoints;
+  const streamsSaved = () => service.counters.checkpoints - savedBefore;
+  const clearHardExit = startHardExit(log, timeoutMs, () => ({
+    streamsSaved: streamsSaved(),
+    streamsCut: service.unsavedStreams,
+  }));
+  log.info("shutdown.started", { signal, timeoutMs, unsavedStreams: service.unsavedStreams });
   const t0 = performance.now();
   // 1. sources: no more readings in, no more alerts out over MQTT; the embedded
   // broker stops acknowledging before it closes (a message acknowledged was
@@ -313,9 +318,10 @@ export async function serve(args: string[]): Promise<number> {
   kvOpen = false;
   kv.close();
   lock.release();
-  clearTimeout(hardExit);
+  clearHardExit();
   unguard();
-  log.info("shutdown.done", { ms: Math.round(performance.now() - t0), saved });
+  const ms = Math.round(performance.now() - t0);
+  log.info("shutdown.done", { ms, saved, streamsSaved: streamsSaved() });
   // a final save that failed three times is no clean shutdown
   return saved ? 0 : 1;
 }

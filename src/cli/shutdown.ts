@@ -15,7 +15,7 @@
  */
 import type { Logger } from "../log.ts";
 
-/** Shutdown must finish within this, or the process exits anyway. */
+/** Shutdown must finish within this, or the process exits anyway (default of `--shutdown-timeout`). */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
 /** Of which `server.shutdown()` may take this much (open SSE/WebSocket clients). */
 export const HTTP_SHUTDOWN_TIMEOUT_MS = 3_000;
@@ -32,6 +32,24 @@ export interface SignalOptions {
   now?: () => number;
   /** See SIGNAL_REPEAT_MS. */
   repeatMs?: number;
+}
+
+/**
+ * Starts the hard-exit timer of a shutdown: after `timeoutMs`, logs
+ * `shutdown.timeout` with the timeout and what `progress()` says (how far
+ * the final save got) and exits with status 1. Returns what clears it.
+ */
+export function startHardExit(
+  log: Logger,
+  timeoutMs: number,
+  progress: () => Record<string, number>,
+  exit: (code: number) => void = (code) => Deno.exit(code),
+): () => void {
+  const timer = setTimeout(() => {
+    log.error("shutdown.timeout", { timeoutMs, ...progress() });
+    exit(1);
+  }, timeoutMs);
+  return () => clearTimeout(timer);
 }
 
 /**

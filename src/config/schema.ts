@@ -541,6 +541,14 @@ export const configSchema = z.strictObject({
     env: "FORECASTD_CHECKPOINT_SECONDS",
     description: "save a changed model at least every S seconds",
   }),
+  shutdownTimeout: positive("a number of seconds").default(10).register(configMeta, {
+    flag: "--shutdown-timeout",
+    arg: "S",
+    env: "FORECASTD_SHUTDOWN_TIMEOUT",
+    description: "a shutdown (SIGTERM, Ctrl-C) saves every changed model within S seconds or " +
+      "exits anyway (status 1), the streams with the most unsaved learning saved first; set it " +
+      "below what the supervisor waits before SIGKILL (docker stop: 10 s, systemd: 90 s)",
+  }),
   maxQueuedReadings: int(1, 10_000_000).default(50_000).register(configMeta, {
     flag: "--max-queued-readings",
     arg: "N",

@@ -36,6 +36,8 @@ export interface Application extends AlertSource, IngestSink {
   readonly learning: Readonly<Omit<EngineCounters, "rejects">>;
   /** Readings waiting to be taken. */
   readonly queued: number;
+  /** Streams with changes not yet in a saved checkpoint (a stop now would lose of these). */
+  readonly unsavedStreams: number;
   /** Restores every stream from the store; once, before serving. */
   load(): Promise<void>;
   /** Starts the timers (periodic checkpoints). */

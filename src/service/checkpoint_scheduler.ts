@@ -12,8 +12,16 @@
  *   reading. So a slow disk slows ingest down instead of breaking the bound.
  * - Every `seconds`, every changed stream is saved.
  * - Saves run one at a time; each packs every stream it saves (checkpoint and
- *   config) into as few commits as Deno KV allows (`store.saveCheckpoints`).
- *   Taking the snapshots yields to the event loop every `sliceMs`.
+ *   config) into as few commits as Deno KV allows (`store.saveCheckpoints`),
+ *   in batches of about `batchBytes` of checkpoints: each batch is in KV
+ *   before the next one's snapshots are taken, so a save cut short (the
+ *   hard-exit timer of a shutdown) keeps what it wrote, and a save of
+ *   thousands of streams holds one batch of bytes at a time. Taking the
+ *   snapshots yields to the event loop every `sliceMs`.
+ * - The streams with the most unsaved learning go first: those never saved
+ *   (created, or started afresh, since the daemon started: `created(id)`),
+ *   most readings first; then by the age of their last saved checkpoint,
+ *   oldest first. A final save the timer cuts loses the least.
  * - A save that fails is logged, counted, and retried with exponential
  *   back-off; nothing is lost from memory, every stream stays changed, and
  *   no promise of it ever rejects. While saves fail, `room()` does not hold
@@ -41,6 +49,8 @@ export interface CheckpointSchedulerOptions {
   retry?: BackOffOptions;
   /** Longest run of snapshot taking before it yields to the event loop, ms. Default 10. */
   sliceMs?: number;
+  /** Checkpoint bytes a save takes before it writes them and goes on. Default 16 MiB. */
+  batchBytes?: number;
 }
 
 /** The defaults of CheckpointSchedulerOptions. */
@@ -48,6 +58,7 @@ export const CHECKPOINT_SCHEDULER_DEFAULTS = Object.freeze({
   every: 500,
   seconds: 60,
   sliceMs: 10,
+  batchBytes: 16 * 1024 * 1024,
 });
 
 /** What the scheduler saves through: the store's batch save. */
@@ -81,6 +92,8 @@ export interface CheckpointSchedulerDeps {
   counters: CheckpointCounters;
   /** The clock of `oldestUnsaved()`, ms since the epoch. Default Date.now. */
   now?: () => number;
+  /** Told after each batch of a save is in KV, with how many streams it saved. Default none. */
+  saved?: (streams: number) => void;
 }
 
 /** One stream's save state. */
@@ -97,6 +110,12 @@ interface StreamState {
   retryAt: number;
   /** When its oldest change not in a saved checkpoint was made (the clock's ms), NaN if none. */
   dirtySince: number;
+  /**
+   * When the snapshot of its last saved checkpoint was taken (the clock's
+   * ms): -Infinity when KV holds no checkpoint of it that restores (see
+   * `created()`); the scheduler's start for a stream restored at start.
+   */
+  savedAt: number;
 }
 
 /** Which streams a save takes: every changed one, or those with `every / 2` unsaved readings. */
@@ -122,6 +141,9 @@ export class CheckpointScheduler {
   /** Unsaved readings of a stream that join a save another stream asked for: `trigger / 2`. */
   readonly #along: number;
   readonly #sliceMs: number;
+  readonly #batchBytes: number;
+  /** When the scheduler was made: what a restored stream's checkpoint holds goes up to it. */
+  readonly #startedAt: number;
   readonly #deps: CheckpointSchedulerDeps;
   readonly #now: () => number;
   readonly #streams = new Map<string, StreamState>();
@@ -146,6 +168,8 @@ export class CheckpointScheduler {
     this.every = options.every ?? CHECKPOINT_SCHEDULER_DEFAULTS.every;
     this.seconds = options.seconds ?? CHECKPOINT_SCHEDULER_DEFAULTS.seconds;
     this.#sliceMs = options.sliceMs ?? CHECKPOINT_SCHEDULER_DEFAULTS.sliceMs;
+    this.#batchBytes = options.batchBytes ?? CHECKPOINT_SCHEDULER_DEFAULTS.batchBytes;
+    this.#startedAt = this.#now();
     check(
       "every",
       this.every,
@@ -154,6 +178,7 @@ export class CheckpointScheduler {
     );
     check("seconds", this.seconds, this.seconds > 0, "a positive number");
     check("sliceMs", this.#sliceMs, this.#sliceMs > 0, "a positive number");
+    check("batchBytes", this.#batchBytes, this.#batchBytes > 0, "a positive number");
     this.trigger = Math.ceil(this.every / 2);
     this.#along = Math.ceil(this.trigger / 2);
     this.#retry = options.retry ?? {};
@@ -169,7 +194,15 @@ export class CheckpointScheduler {
   changed(id: string, readings = 0): void {
     let st = this.#streams.get(id);
     if (!st) {
-      st = { changes: 0, savedChanges: 0, unsaved: 0, backOff: null, retryAt: 0, dirtySince: NaN };
+      st = {
+        changes: 0,
+        savedChanges: 0,
+        unsaved: 0,
+        backOff: null,
+        retryAt: 0,
+        dirtySince: NaN,
+        savedAt: this.#startedAt,
+      };
       this.#streams.set(id, st);
     }
     if (st.changes === st.savedChanges) st.dirtySince = this.#now();
@@ -179,6 +212,23 @@ export class CheckpointScheduler {
       st.unsaved += readings;
       if (st.unsaved >= this.trigger) this.#kick("due");
     }
+  }
+
+  /**
+   * Stream `id` has no checkpoint in KV that restores (created, rebuilt, or
+   * started afresh): it changed, and it goes first in the saves until one
+   * saves it.
+   */
+  created(id: string): void {
+    this.changed(id);
+    this.#streams.get(id)!.savedAt = -Infinity;
+  }
+
+  /** Streams with changes not yet in a saved checkpoint. */
+  get unsavedStreams(): number {
+    let n = 0;
+    for (const st of this.#streams.values()) if (st.changes !== st.savedChanges) n++;
+    return n;
   }
 
   /**
@@ -309,50 +359,65 @@ export class CheckpointScheduler {
 
   /**
    * One save of the streams of `scope` (with `retryNow`, also those whose
-   * snapshot failed lately); resolves with whether every one was saved.
-   * Only a failed commit makes the whole scheduler back off.
+   * snapshot failed lately), the most unsaved learning first, in batches of
+   * about `batchBytes`; resolves with whether every one was saved. Only a
+   * failed commit makes the whole scheduler back off (the streams after it
+   * are left for the retry).
    */
   async #saveOnce(scope: Scope, retryNow: boolean): Promise<boolean> {
-    const { source, store, log, counters } = this.#deps;
-    const entries: CheckpointEntry[] = [];
-    const taken: {
-      id: string;
-      st: StreamState;
-      changes: number;
-      readings: number;
-      at: number;
-    }[] = [];
-    let snapshotFailed = false;
-    let deadline = performance.now() + this.#sliceMs;
-    for (const [id, st] of [...this.#streams]) {
+    const { source, log, counters } = this.#deps;
+    const now = performance.now();
+    const todo: [string, StreamState][] = [];
+    for (const [id, st] of this.#streams) {
       if (st.changes === st.savedChanges) continue;
       // streams half-way to due go along: they share this save's commits now instead of
       // asking for a save of their own a few readings later (streams fall into step)
       if (scope === "due" && st.unsaved < this.#along) continue;
-      if (!retryNow && st.retryAt > performance.now()) continue;
-      if (performance.now() >= deadline) {
-        await nextTurn();
-        deadline = performance.now() + this.#sliceMs;
-        if (this.#streams.get(id) !== st) continue; // deleted meanwhile
-      }
-      try {
-        const snap = source.snapshot(id);
-        if (!snap) continue;
-        entries.push({ id, bytes: snap.bytes, config: snap.config });
-        taken.push({ id, st, changes: st.changes, readings: st.unsaved, at: this.#now() });
-        st.backOff = null;
-        st.retryAt = 0;
-      } catch (error) {
-        // this stream stays changed and is tried again after its own back-off; the others go on
-        snapshotFailed = true;
-        counters.checkpointFailures++;
-        st.backOff ??= new BackOff(this.#retry);
-        const retryInMs = st.backOff.failed();
-        st.retryAt = performance.now() + retryInMs;
-        log.error("checkpoint.snapshot_failed", { stream: id, error, retryInMs });
-      }
+      if (!retryNow && st.retryAt > now) continue;
+      todo.push([id, st]);
     }
-    if (entries.length === 0) return !snapshotFailed;
+    todo.sort(([, a], [, b]) => a.savedAt - b.savedAt || b.unsaved - a.unsaved);
+    let snapshotFailed = false;
+    let deadline = performance.now() + this.#sliceMs;
+    let k = 0;
+    while (k < todo.length) {
+      const entries: CheckpointEntry[] = [];
+      const taken: Taken[] = [];
+      let bytes = 0;
+      while (k < todo.length && bytes < this.#batchBytes) {
+        const [id, st] = todo[k++];
+        if (performance.now() >= deadline) {
+          await nextTurn();
+          deadline = performance.now() + this.#sliceMs;
+          if (this.#streams.get(id) !== st) continue; // deleted meanwhile
+        }
+        try {
+          const snap = source.snapshot(id);
+          if (!snap) continue;
+          entries.push({ id, bytes: snap.bytes, config: snap.config });
+          taken.push({ id, st, changes: st.changes, readings: st.unsaved, at: this.#now() });
+          bytes += snap.bytes.byteLength;
+          st.backOff = null;
+          st.retryAt = 0;
+        } catch (error) {
+          // this stream stays changed and is tried again after its own back-off; the others go on
+          snapshotFailed = true;
+          counters.checkpointFailures++;
+          st.backOff ??= new BackOff(this.#retry);
+          const retryInMs = st.backOff.failed();
+          st.retryAt = performance.now() + retryInMs;
+          log.error("checkpoint.snapshot_failed", { stream: id, error, retryInMs });
+        }
+      }
+      if (entries.length === 0) continue;
+      if (!await this.#write(entries, taken, scope)) return false;
+    }
+    return !snapshotFailed;
+  }
+
+  /** Writes one batch of a save; resolves with whether it was all saved. */
+  async #write(entries: CheckpointEntry[], taken: Taken[], scope: Scope): Promise<boolean> {
+    const { store, log, counters } = this.#deps;
     let saved: Set<string>;
     let commits = 0;
     let error: unknown = null;
@@ -372,15 +437,17 @@ export class CheckpointScheduler {
       if (!saved.has(t.id)) continue;
       t.st.savedChanges = Math.max(t.st.savedChanges, t.changes);
       t.st.unsaved = Math.max(0, t.st.unsaved - t.readings);
+      t.st.savedAt = t.at;
       // changes made after its snapshot are unsaved: they are no older than the snapshot
       t.st.dirtySince = t.st.changes === t.st.savedChanges ? NaN : t.at;
     }
     counters.checkpoints += saved.size;
     counters.checkpointCommits += commits;
+    if (saved.size > 0) this.#deps.saved?.(saved.size);
     if (error === null) {
       this.#backOff.succeeded();
       log.debug("checkpoint.saved", { streams: saved.size, commits, scope });
-      return !snapshotFailed;
+      return true;
     }
     counters.checkpointFailures++;
     const retryInMs = this.#backOff.failed();
@@ -392,4 +459,16 @@ export class CheckpointScheduler {
     });
     return false;
   }
+}
+
+/** A stream whose snapshot a save took: what it saves of the stream's state. */
+interface Taken {
+  id: string;
+  st: StreamState;
+  /** The stream's `changes` at the snapshot. */
+  changes: number;
+  /** Its unsaved readings at the snapshot. */
+  readings: number;
+  /** When the snapshot was taken (the clock's ms). */
+  at: number;
 }

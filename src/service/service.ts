@@ -18,6 +18,15 @@
  *   `checkpointEvery` readings per stream, retries with back-off, one save
  *   of many streams in few commits). A save never rejects and never stops
  *   the daemon.
+ * - New streams: a stream's record is stored soon after it is created, many
+ *   per commit (RecordWriter), and a batch that created a stream is answered
+ *   once its record is in KV: a stream acknowledged once comes back after
+ *   any stop, empty if it was never checkpointed.
+ *
+ * Longer than 500 lines: each concern above lives in its own file (queue,
+ * shedder, scheduler, record writer, alert writer, registry); what is left
+ * here is their wiring, in the order a reading, a stream's life and the
+ * shutdown go through them, which reads best in one place.
  */
 import type { Logger } from "../log.ts";
 import type { Reading } from "../domain/reading.ts";
@@ -41,6 +50,7 @@ import { RecentRejects, type RejectEntry } from "./recent_rejects.ts";
 import { keepRecent, type RecentQuery, RecentReadings } from "./recent_readings.ts";
 import { AlertWriter } from "./alert_writer.ts";
 import { CheckpointScheduler } from "./checkpoint_scheduler.ts";
+import { RecordWriter } from "./record_writer.ts";
 import { IngestQueue, QueueFullError } from "./ingest_queue.ts";
 import { TrainingShedder } from "./training_shedder.ts";
 import { ReadingRows } from "./reading_rows.ts";
@@ -66,6 +76,8 @@ export type { IngestResult, Refusal, RejectEntry, Rejection, Source };
 /** How one batch of readings went, as the queue works through it. */
 interface BatchResult extends IngestResult {
   source: Source;
+  /** Whether a reading went to a stream whose record is not yet in KV. */
+  unstored: boolean;
 }
 
 /** The daemon's core: the ingest sink of the sources, the alert source of the channels. */
@@ -83,6 +95,7 @@ export class Service implements Application, AlertSource, IngestSink {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #checkpoints: CheckpointScheduler;
+  readonly #newRecords: RecordWriter;
   readonly #queue: IngestQueue<Reading, BatchResult>;
   readonly #alerts: AlertWriter;
   readonly #registry: StreamRegistry;
@@ -124,7 +137,16 @@ export class Service implements Application, AlertSource, IngestSink {
       log: deps.log,
       counters: this.counters,
       now: this.#now,
+      saved: deps.saved,
     }, { every: o.checkpointEvery, seconds: o.checkpointSeconds, retry, sliceMs: o.sliceMs });
+    this.#newRecords = new RecordWriter({
+      store: deps.store,
+      log: deps.log,
+      record: (id) => {
+        const rec = this.records.get(id);
+        return rec ? { ...rec } : null;
+      },
+    }, { retry });
     this.#shedder = new TrainingShedder(this.counters, o.shedAfterMs);
     this.#queue = new IngestQueue<Reading, BatchResult>({
       apply: (r, index, result) => this.#take(r, index, result),
@@ -157,7 +179,8 @@ export class Service implements Application, AlertSource, IngestSink {
    * stream fresh, saved anew at the next checkpoint).
    */
   async load(owns?: (id: string) => boolean): Promise<void> {
-    await this.#registry.load((id) => this.#checkpoints.changed(id), owns);
+    // a stream that starts afresh has no checkpoint that restores: it goes first in the saves
+    await this.#registry.load((id) => this.#checkpoints.created(id), owns);
     this.#log.info("streams.loaded", { streams: this.records.size });
   }
 
@@ -168,7 +191,8 @@ export class Service implements Application, AlertSource, IngestSink {
 
   #create(id: string, spec: StreamSpec & { columns: string[] }, fromReading = false): StreamModel {
     const stream = this.#registry.create(id, spec, fromReading);
-    this.#checkpoints.changed(id);
+    this.#checkpoints.created(id);
+    this.#newRecords.add(id);
     this.#watch(id, this.records.get(id)!);
     return stream;
   }
@@ -190,7 +214,7 @@ export class Service implements Application, AlertSource, IngestSink {
         `Cannot ingest readings: forecastd must be running: it is shutting down (current count is ${readings.length} readings refused)`,
       );
     }
-    const result: BatchResult = { source, accepted: 0, rejected: [] };
+    const result: BatchResult = { source, accepted: 0, rejected: [], unstored: false };
     try {
       await this.#queue.push(readings, result, source === "mqtt" || source === "demo");
     } catch (e) {
@@ -198,6 +222,8 @@ export class Service implements Application, AlertSource, IngestSink {
       this.#count("queue_full", readings.length);
       throw new ServiceError("unavailable", e.message);
     }
+    // a stream acknowledged is a stream that comes back after any stop: its record is in KV
+    if (result.unstored) await this.#newRecords.stored();
     return { accepted: result.accepted, rejected: result.rejected };
   }
 
@@ -232,6 +258,7 @@ export class Service implements Application, AlertSource, IngestSink {
       logObservation(this.#log, r.stream, obs);
       if (obs.learned) this.records.get(r.stream)!.updatedAt = r.ts;
       this.#checkpoints.changed(r.stream, 1);
+      if (this.#newRecords.unstored(r.stream)) result.unstored = true;
       this.counters.readings[result.source]++;
       result.accepted++;
     } catch (e) {
@@ -347,7 +374,8 @@ export class Service implements Application, AlertSource, IngestSink {
         this.#shedder.forget(id);
       }
       this.#watch(id, next);
-      this.#checkpoints.changed(id);
+      if (rebuilt) this.#checkpoints.created(id);
+      else this.#checkpoints.changed(id);
     }
     // answered once saved (or once the save failed: it is retried, and the stream is in memory)
     await this.#checkpoints.save();
@@ -361,9 +389,11 @@ export class Service implements Application, AlertSource, IngestSink {
     this.#watch(id, null);
     this.#recent?.forget(id);
     this.#checkpoints.forget(id);
+    this.#newRecords.forget(id);
     this.#shedder.forget(id);
-    // a save under way may hold its snapshot: the delete comes after it
+    // a save or a record write under way may hold its snapshot: the delete comes after it
     await this.#checkpoints.currentSave();
+    await this.#newRecords.currentWrite();
     await this.#store.deleteStream(id);
     this.#log.info("stream.deleted", { stream: id });
     return true;
@@ -424,6 +454,19 @@ export class Service implements Application, AlertSource, IngestSink {
   }
 
   /**
+   * When the oldest change not yet in a saved checkpoint was made (ms of the
+   * service's clock), or null when every change is saved.
+   */
+  oldestUnsaved(): number | null {
+    return this.#checkpoints.oldestUnsaved();
+  }
+
+  /** Streams with changes not yet in a saved checkpoint: what a stop now would lose of. */
+  get unsavedStreams(): number {
+    return this.#checkpoints.unsavedStreams;
+  }
+
+  /**
    * Shuts the service down: refuses new readings and the HTTP and WebSocket
    * batches still waiting in the queue (nothing of them was taken, nor
    * acknowledged), takes the rest, stores the alerts, stops the timers and
@@ -446,14 +489,27 @@ export class Service implements Application, AlertSource, IngestSink {
     if (refused > 0) this.#count("shutting_down", refused);
     await this.#queue.drain();
     this.#queue.close();
+    // the records of the streams just created first: small, and they keep every stream
+    await this.#newRecords.stored();
+    this.#newRecords.stop();
     await this.#alerts.flush();
+    // the final save: the save under way (if any) ends, then every stream still changed
+    const t0 = performance.now();
+    const before = this.counters.checkpoints;
+    this.#log.info("checkpoint.final_started", { streams: this.#checkpoints.unsavedStreams });
     await this.#checkpoints.stop();
     let saved = await this.#checkpoints.save();
     for (let attempt = 2; !saved && attempt <= 3; attempt++) {
       await new Promise((r) => setTimeout(r, this.#options.retryMs * 2 ** (attempt - 2)));
       saved = await this.#checkpoints.save();
     }
-    if (!saved) this.#log.error("checkpoint.final_failed", { streams: this.records.size });
+    const done = {
+      streams: this.counters.checkpoints - before,
+      unsaved: this.#checkpoints.unsavedStreams,
+      ms: Math.round(performance.now() - t0),
+    };
+    if (saved) this.#log.info("checkpoint.final_saved", done);
+    else this.#log.error("checkpoint.final_failed", done);
     await this.#alerts.flush();
     this.#alerts.stop();
     return saved;

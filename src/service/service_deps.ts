@@ -29,4 +29,10 @@ export interface ServiceDeps {
    */
   room?: (id: string) => number | null;
   release?: (id: string) => void;
+  /**
+   * Told after each batch of a checkpoint save is in KV, with how many
+   * streams it saved (a shard worker tells the main thread, whose hard-exit
+   * timer logs how far the final save got). Default none.
+   */
+  saved?: (streams: number) => void;
 }

@@ -6,7 +6,8 @@
  * its counters once a second, with its streams' accuracy every 5 s
  * (`stats`). Messages on one channel arrive in the order sent: an alert or
  * a record change sent while a batch was taken arrives before that batch's
- * reply.
+ * reply. A worker also sends its counters after each batch of a checkpoint
+ * save is in KV, so the main thread knows how far a final save got.
  */
 import type { AlertEvent } from "../domain/alert.ts";
 import type { LogFormat, LogLevel } from "../log.ts";
@@ -66,8 +67,15 @@ export interface ShardStats {
     readingsBeyondLossBound: number;
     trainingShed: number;
     trainingCaughtUp: number;
-    checkpointedAt: number;
+    /**
+     * When the oldest change not yet in a saved checkpoint was made (ms), or
+     * null when every change is saved (the main thread then reads its own
+     * now: a time of the worker's, up to a second old, would read as age).
+     */
+    checkpointedAt: number | null;
   };
+  /** Streams with changes not yet in a saved checkpoint. */
+  unsavedStreams: number;
   /** Refused readings by reason, the service's and the engine's. */
   rejects: Record<string, number>;
   learning: Omit<EngineCounters, "rejects">;

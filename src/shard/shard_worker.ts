@@ -48,8 +48,9 @@ function stats(s: Service): ShardStats {
       readingsBeyondLossBound: c.readingsBeyondLossBound,
       trainingShed: c.trainingShed,
       trainingCaughtUp: c.trainingCaughtUp,
-      checkpointedAt: c.checkpointedAt,
+      checkpointedAt: s.oldestUnsaved(),
     },
+    unsavedStreams: s.unsavedStreams,
     rejects: s.rejects(),
     learning: { ...s.learning },
     queued: s.queued,
@@ -69,6 +70,8 @@ async function init(m: ShardInit): Promise<void> {
     options: m.options,
     raise: (event) => post({ type: "alert", event }),
     watch: (id, record) => post({ type: "record", id, record }),
+    // how far a save got, at once: the main thread's hard-exit timer logs it
+    saved: () => post({ type: "stats", stats: stats(s), horizons: null }),
     room: () => {
       const before = Atomics.add(count, 0, 1);
       if (before >= max) {

@@ -231,7 +231,10 @@ export class ShardedService implements Application {
       },
       get checkpointedAt() {
         let at = now();
-        for (const h of hosts) if (h.stats) at = Math.min(at, h.stats.counters.checkpointedAt);
+        for (const h of hosts) {
+          const t = h.stats?.counters.checkpointedAt ?? null;
+          if (t !== null) at = Math.min(at, t);
+        }
         return at;
       },
     };
@@ -435,6 +438,13 @@ export class ShardedService implements Application {
 
   recent(id: string, query: RecentQuery = {}): Promise<StreamRecent> {
     return this.#host(id).call("recent", id, query);
+  }
+
+  /** Streams with changes not yet in a saved checkpoint, as the workers last told. */
+  get unsavedStreams(): number {
+    let n = 0;
+    for (const h of this.#hosts) n += h.stats?.unsavedStreams ?? 0;
+    return n;
   }
 
   /** Saves every changed stream of every worker now; resolves with whether all were saved. */

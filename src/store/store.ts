@@ -1,7 +1,8 @@
 /**
  * `Store`: everything forecastd keeps in Deno KV, behind one class.
  *
- * - per stream: its configuration (JSON, validated by the caller) and its
+ * - per stream: its configuration (JSON, validated by the caller; stored
+ *   when the stream is created, and again with each checkpoint) and its
  *   model checkpoint (opaque bytes, see checkpoint_store.ts)
  * - the alert history (see alert_log.ts)
  *
@@ -16,6 +17,8 @@
  * // each stream's checkpoint and config, switched together, many streams per commit
  * await store.saveCheckpoints(streams.map((s) => ({ id: s.id, bytes: s.toBytes(), config: s.record })));
  * const bytes = await store.loadCheckpoint("greenhouse.temp");
+ * // new streams' records (no checkpoint yet), many per commit
+ * await store.storeRecords([{ id: "greenhouse.humidity", config: record }]);
  * ```
  *
  * Writes to checkpoints (saves, sweeps, stream deletion) from one Store run
@@ -38,7 +41,7 @@ import type {
   SweepOptions,
   SweepResult,
 } from "./checkpoint_store.ts";
-import { type CommitLimits, KV_LIMITS, valueBytes } from "./commit_batcher.ts";
+import { CommitBatcher, type CommitLimits, KV_LIMITS, valueBytes } from "./commit_batcher.ts";
 import { showValue } from "../domain/show_value.ts";
 import {
   configKey,
@@ -61,6 +64,23 @@ export type {
 };
 export type { CommitLimits };
 export { CheckpointConflictError } from "./checkpoint_store.ts";
+
+/** One stream's record to store with `storeRecords()`. */
+export interface RecordEntry {
+  id: string;
+  /** The stream's configuration: any value Deno KV can hold, up to 64 KiB serialised. */
+  config: unknown;
+}
+
+/** What `storeRecords()` did. */
+export interface StoreRecordsResult {
+  /** The streams whose record was written, in the order of the entries. */
+  stored: string[];
+  /** The streams that had a record in KV already (left as it was). */
+  existing: string[];
+  /** Atomic commits used. */
+  commits: number;
+}
 
 /** Options of `new Store()`; every field has a default. */
 export interface StoreOptions {
@@ -172,6 +192,48 @@ export class Store {
       .set(configKey(id), config)
       .set(streamIndexKey(id), true)
       .commit();
+  }
+
+  /**
+   * Stores the records (configurations) of streams that have none in KV yet,
+   * many per commit (at most 100: one check each, Deno KV's limit), each
+   * with its index entry: a stream created a moment ago is listed and comes
+   * back after any stop, empty until its first checkpoint. A stream that
+   * has a config already (a checkpoint save or an earlier record wrote it)
+   * is left as it is: the record written with a checkpoint is the newer.
+   * Every entry is checked before anything is written. Runs beside the
+   * checkpoint saves, not after them: a long save never holds a record back.
+   */
+  async storeRecords(entries: readonly RecordEntry[]): Promise<StoreRecordsResult> {
+    const action = "store stream record";
+    const seen = new Set<string>();
+    for (const [i, e] of entries.entries()) {
+      validateStreamId(e?.id, action);
+      checkConfig(e.id, e.config, this.options.commitLimits.maxValueBytes, action);
+      if (seen.has(e.id)) {
+        throw new RangeError(
+          `Cannot store stream records: each stream may appear once per batch: "${e.id}" appears again at index ${i}`,
+        );
+      }
+      seen.add(e.id);
+    }
+    const batcher = new CommitBatcher(this.kv, this.options.commitLimits);
+    for (const e of entries) {
+      await batcher.add({
+        owner: e.id,
+        ops: [
+          { type: "check", key: configKey(e.id), versionstamp: null },
+          { type: "set", key: configKey(e.id), value: e.config },
+          { type: "set", key: streamIndexKey(e.id), value: true },
+        ],
+      });
+    }
+    await batcher.flush();
+    return {
+      stored: entries.filter((e) => !batcher.failed.has(e.id)).map((e) => e.id),
+      existing: entries.filter((e) => batcher.failed.has(e.id)).map((e) => e.id),
+      commits: batcher.commits,
+    };
   }
 
   /** The bytes `config` takes as a KV value: a config may take `commitLimits.maxValueBytes`. */

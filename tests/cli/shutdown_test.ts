@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SIGNAL_REPEAT_MS, waitForSignal } from "../../src/cli/shutdown.ts";
+import { SIGNAL_REPEAT_MS, startHardExit, waitForSignal } from "../../src/cli/shutdown.ts";
 import { guardUnhandledRejections } from "../../src/cli/unhandled_rejections.ts";
 import { captureLog } from "../../src/log.ts";
 
@@ -69,4 +69,23 @@ Deno.test("guardUnhandledRejections() logs and counts a rejection nobody handled
   } finally {
     unguard();
   }
+});
+
+Deno.test("startHardExit() logs how far the final save got and exits 1 when the time is up; cleared, it does nothing", async () => {
+  const { log, entries } = captureLog("debug");
+  const exits: number[] = [];
+  let saved = 0;
+  startHardExit(log, 30, () => ({ streamsSaved: saved, streamsCut: 10 - saved }), (c) => {
+    exits.push(c);
+  });
+  saved = 4;
+  await new Promise((r) => setTimeout(r, 60));
+  assert.deepEqual(exits, [1]);
+  const cut = entries().find((e) => e.event === "shutdown.timeout")!;
+  assert.equal(cut.level, "error");
+  assert.deepEqual([cut.timeoutMs, cut.streamsSaved, cut.streamsCut], [30, 4, 6]);
+  const clear = startHardExit(log, 20, () => ({}), (c) => exits.push(c));
+  clear();
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(exits, [1], "a cleared timer exits not");
 });

@@ -82,6 +82,7 @@ Deno.test("each option can be set through its flag and its variable", () => {
     maxValueSpreads: "100",
     checkpointEvery: "4",
     checkpointSeconds: "5",
+    shutdownTimeout: "2.5",
     maxQueuedReadings: "8",
     shedAfterMs: "9",
     workers: "3",

@@ -57,6 +57,7 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     maxValueSpreads: 1e6,
     checkpointEvery: 500,
     checkpointSeconds: 60,
+    shutdownTimeout: 10,
     maxQueuedReadings: 50_000,
     shedAfterMs: 250,
     workers: null,

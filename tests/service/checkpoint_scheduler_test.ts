@@ -249,3 +249,72 @@ Deno.test("currentSave() waits for the save under way, not for the ones queued a
   assert.deepEqual(store.saves.map((_, i) => store.ids(i)), [["a"], ["b"]]);
   await scheduler.stop();
 });
+
+Deno.test("a save takes the streams never saved first, then the oldest checkpoints, each batch written before the next is taken", async () => {
+  let clock = 1000;
+  const steps: string[] = [];
+  const saves: string[][] = [];
+  let failBatch = -1;
+  const counters: CheckpointCounters = {
+    checkpoints: 0,
+    checkpointFailures: 0,
+    checkpointCommits: 0,
+    readingsBeyondLossBound: 0,
+  };
+  const told: number[] = [];
+  const scheduler = new CheckpointScheduler({
+    store: {
+      saveCheckpoints(entries) {
+        steps.push("write");
+        saves.push(entries.map((e) => e.id));
+        if (saves.length - 1 === failBatch) return Promise.reject(new Error("disk is full"));
+        return Promise.resolve({ saved: [], commits: 1 });
+      },
+    },
+    counters,
+    log: captureLog().log,
+    now: () => clock,
+    saved: (n) => told.push(n),
+    source: {
+      snapshot(id) {
+        steps.push(id);
+        return { bytes: new Uint8Array(1), config: { id } };
+      },
+    },
+  }, { seconds: 3600, batchBytes: 2 });
+  // x saved at 1500, y at 2500; "restored" was restored at the start (1000)
+  clock = 1500;
+  scheduler.changed("x", 1);
+  assert.equal(await scheduler.save(), true);
+  clock = 2500;
+  scheduler.changed("y", 1);
+  assert.equal(await scheduler.save(), true);
+  clock = 3000;
+  scheduler.changed("y", 1);
+  scheduler.changed("x", 1);
+  scheduler.changed("restored", 1);
+  scheduler.created("new1");
+  scheduler.changed("new1", 2);
+  scheduler.created("new2");
+  scheduler.changed("new2", 5);
+  assert.equal(scheduler.unsavedStreams, 5);
+  saves.length = steps.length = told.length = 0;
+  failBatch = 1;
+  assert.equal(await scheduler.save(), false, "the second batch failed");
+  assert.deepEqual(steps, ["new2", "new1", "write", "restored", "x", "write"]);
+  assert.deepEqual(told, [2], "told of the first batch");
+  assert.equal(scheduler.unsavedStreams, 3, "the batch that failed and the one after wait");
+  saves.length = steps.length = 0;
+  failBatch = -1;
+  assert.equal(await scheduler.save(), true);
+  assert.deepEqual(saves, [["restored", "x"], ["y"]]);
+  assert.equal(scheduler.unsavedStreams, 0);
+  // now new2 and new1 were saved at 3000, restored, x and y at 3000 too: readings decide
+  clock = 4000;
+  scheduler.changed("y", 1);
+  scheduler.changed("new1", 4);
+  saves.length = 0;
+  assert.equal(await scheduler.save(), true);
+  assert.deepEqual(saves, [["new1", "y"]], "equal ages: the most unsaved readings first");
+  await scheduler.stop();
+});

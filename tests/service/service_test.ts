@@ -907,3 +907,42 @@ Deno.test("Service gives every stream its false-alarm budget, or leaves the pres
     }, { falseAlertsPerWeek: budget });
   }
 });
+
+Deno.test("a batch that creates streams is answered once their records are in KV, 100 to a commit: a service started on the same KV then restores every one", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/kv.sqlite`;
+    const kv = await Deno.openKv(path);
+    const probe = probeKv(kv);
+    const first = new Service({ store: new Store(probe.kv), log: captureLog().log });
+    const readings: Reading[] = [];
+    for (let k = 0; k < 250; k++) readings.push({ stream: `s${k}`, ts: T0, values: { v: k } });
+    // and one stream with a checkpoint, as every stream was stored before records existed
+    readings.push(...sine("saved", 0, 30));
+    const result = await first.ingest(readings, "http");
+    assert.equal(result.accepted, 280);
+    // 251 records at most 100 to a commit (one check each): 3 commits, none for a reading
+    assert.ok(probe.commits <= 4, `${probe.commits} commits for 251 new streams`);
+    const store = new Store(kv);
+    assert.equal((await store.listStreams()).length, 251, "every record is in KV once answered");
+    assert.equal(await store.loadCheckpoint("s0"), null, "no checkpoint was saved");
+    assert.equal(first.unsavedStreams, 251);
+    // "saved" gets its checkpoint (and config) the way every stream did before this change
+    await store.saveCheckpoints([{
+      id: "saved",
+      bytes: first.engine.get("saved")!.toBytes(),
+      config: first.records.get("saved"),
+    }]);
+    // no close, no final save: the daemon stops here (a SIGKILL) and starts again
+    const second = new Service({ store: new Store(kv), log: captureLog().log });
+    await second.load();
+    assert.equal(second.records.size, 251);
+    assert.deepEqual(second.summary("s7").columns, ["v"]);
+    assert.equal(second.summary("s7").readings, 0, "back empty: it learns again");
+    assert.equal(second.records.get("s7")!.createdAt, first.records.get("s7")!.createdAt);
+    assert.equal(second.summary("saved").readings, 30, "a checkpointed stream comes back whole");
+    assert.deepEqual(second.forecast("saved"), first.forecast("saved"));
+    await second.close();
+    await first.close();
+    kv.close();
+  });
+});

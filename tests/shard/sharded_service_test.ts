@@ -284,3 +284,22 @@ Deno.test("a stream's batch on a worker busy with another stream's big batch is 
     });
   });
 });
+
+Deno.test("ShardedService: an idle daemon's checkpointedAt is now (checkpoint age 0), not the time of a worker's last counters", async () => {
+  await withTempDir(async (dir) => {
+    await withSharded(dir, async (svc) => {
+      await svc.ingest(readings(STREAMS, 0, 5), "http");
+      assert.equal(svc.unsavedStreams, STREAMS.length, "told with the batch's reply");
+      assert.ok(Date.now() - svc.counters.checkpointedAt >= 0);
+      assert.equal(await svc.checkpoint(), true);
+      assert.equal(svc.unsavedStreams, 0, "told after the save, before its reply");
+      // the workers send their counters every second: watch them for more than one
+      let worst = 0;
+      for (const end = Date.now() + 1300; Date.now() < end;) {
+        worst = Math.max(worst, Date.now() - svc.counters.checkpointedAt);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(worst <= 5, `the checkpoint age read up to ${worst} ms with nothing unsaved`);
+    });
+  });
+});

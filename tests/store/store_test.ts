@@ -38,6 +38,53 @@ Deno.test("setConfig() names a bad id, a missing config and one over 64 KiB", as
   });
 });
 
+Deno.test("storeRecords() stores new streams' records 100 to a commit, and keeps a config a checkpoint save wrote", async () => {
+  await withKv(async (raw) => {
+    const probe = probeKv(raw);
+    const store = new Store(probe.kv);
+    await store.saveCheckpoints([{ id: "s0007", bytes: bytesOf(10), config: { v: "checkpoint" } }]);
+    const entries = Array.from({ length: 250 }, (_, i) => ({
+      id: `s${String(i).padStart(4, "0")}`,
+      config: { v: "record", i },
+    }));
+    const before = probe.commits;
+    const result = await store.storeRecords(entries);
+    // 100 checks per commit (Deno KV's limit): 3 commits, and one retried without s0007
+    assert.ok(probe.commits - before <= 4, `${probe.commits - before} commits for 250 records`);
+    assert.equal(result.commits, probe.commits - before);
+    assert.deepEqual(result.existing, ["s0007"]);
+    assert.deepEqual(result.stored, entries.map((e) => e.id).filter((id) => id !== "s0007"));
+    assert.deepEqual(await store.listStreams(), entries.map((e) => e.id));
+    assert.deepEqual(await store.getConfig("s0007"), { v: "checkpoint" });
+    assert.deepEqual(await store.getConfig("s0249"), { v: "record", i: 249 });
+    assert.equal(await store.loadCheckpoint("s0249"), null, "a record alone has no checkpoint");
+    // a second time: every record is there, nothing is written
+    const again = await store.storeRecords(entries.slice(0, 5));
+    assert.deepEqual(again.stored, []);
+    assert.equal(again.existing.length, 5);
+    assert.deepEqual(await store.getConfig("s0000"), { v: "record", i: 0 });
+  });
+});
+
+Deno.test("storeRecords() names a bad id, a config over 64 KiB and an id twice, before writing", async () => {
+  await withKv(async (kv) => {
+    const store = new Store(kv);
+    await assert.rejects(
+      store.storeRecords([{ id: "ok", config: {} }, { id: "bad id!", config: {} }]),
+      /^TypeError: Cannot store stream record: id must be 1-128 characters of A-Z a-z 0-9 _ \. : -, not only dots: current value is "bad id!"$/,
+    );
+    await assert.rejects(
+      store.storeRecords([{ id: "s", config: { notes: "x".repeat(70_000) } }]),
+      /^RangeError: Cannot store stream record "s": config must serialise to at most 65536 bytes: current size is 700\d\d$/,
+    );
+    await assert.rejects(
+      store.storeRecords([{ id: "s", config: {} }, { id: "s", config: {} }]),
+      /^RangeError: Cannot store stream records: each stream may appear once per batch: "s" appears again at index 1$/,
+    );
+    assert.deepEqual(await listKeys(kv, []), []);
+  });
+});
+
 Deno.test("deleteStream() removes the config, the manifest, every chunk and journal entry, and nothing else", async () => {
   await withKv(async (raw) => {
     let crash = false;
