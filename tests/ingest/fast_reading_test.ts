@@ -300,3 +300,39 @@ Deno.test("parseHttpBodyAsync() yields to the event loop between slices of a big
   clearInterval(timer);
   assert.equal(beats, 0);
 });
+
+Deno.test("parseHttpBodyAsync() turns the event loop between a long UTF-8 decoding and JSON.parse", async () => {
+  const body = new TextEncoder().encode(
+    JSON.stringify(Array.from({ length: 2_000 }, (_, i) => ({ values: { t: i }, ts: T0 + i }))),
+  );
+  const parse = JSON.parse;
+  const seen: boolean[] = [];
+  let fired = false;
+  JSON.parse = ((text: string, reviver?: (key: string, value: unknown) => unknown) => {
+    seen.push(fired);
+    return parse(text, reviver);
+  }) as typeof JSON.parse;
+  try {
+    // a slice of 0.0002 ms: the decoding takes longer than half of it
+    setTimeout(() => fired = true, 0);
+    const r = await parseHttpBodyAsync(body, {
+      receivedAt: RECEIVED_AT,
+      stream: "k",
+      sliceMs: 2e-4,
+    });
+    assert.ok(r.ok && r.readings.length === 2_000);
+    // a small body with a slice of 1 s: decoded and parsed in one go
+    fired = false;
+    const timer = setTimeout(() => fired = true, 0);
+    const one = await parseHttpBodyAsync(new TextEncoder().encode('{"v": 1}'), {
+      receivedAt: RECEIVED_AT,
+      stream: "k",
+      sliceMs: 1000,
+    });
+    assert.ok(one.ok);
+    clearTimeout(timer);
+  } finally {
+    JSON.parse = parse;
+  }
+  assert.deepEqual(seen, [true, false], "a timer ran before the first JSON.parse, not the second");
+});
