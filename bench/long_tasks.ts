@@ -28,6 +28,12 @@ export interface LongTask {
   atMs: number;
   /** How long the thread stayed busy, ms. */
   ms: number;
+  /**
+   * Samples in the run times the interval, ms: about the thread's CPU time
+   * in it (a thread that is not running takes no sample until it runs
+   * again), so it is what the run would take on a core of its own.
+   */
+  sampledMs: number;
   /** Of it, in the garbage collector, ms. */
   gcMs: number;
   /** The functions with the most self time in it: `name (file:line) ms`. */
@@ -61,6 +67,7 @@ interface Profile {
 export class LongTasks {
   readonly #ws: WebSocket;
   #id = 0;
+  #intervalUs = 250;
   readonly #pending = new Map<number, (r: unknown) => void>();
 
   private constructor(ws: WebSocket) {
@@ -97,6 +104,7 @@ export class LongTasks {
 
   /** Starts sampling the main thread every `intervalUs` µs (default 250). */
   async start(intervalUs = 250): Promise<void> {
+    this.#intervalUs = intervalUs;
     await this.#call("Profiler.setSamplingInterval", { interval: intervalUs });
     await this.#call("Profiler.start");
   }
@@ -104,7 +112,7 @@ export class LongTasks {
   /** Stops sampling; the busy runs longer than `minMs` (default 10), in order. */
   async stop(opts: { minMs?: number; top?: number } = {}): Promise<LongTask[]> {
     const { profile } = await this.#call("Profiler.stop") as { profile: Profile };
-    return longTasks(profile, opts.minMs ?? 10, opts.top ?? 6);
+    return longTasks(profile, opts.minMs ?? 10, opts.top ?? 6, this.#intervalUs);
   }
 
   close(): void {
@@ -119,8 +127,13 @@ function frameName(c: CallFrame): string {
 
 const ms = (us: number) => Math.round(us / 100) / 10;
 
-/** The busy runs of a profile longer than `minMs`. */
-export function longTasks(profile: Profile, minMs: number, topN: number): LongTask[] {
+/** The busy runs of a profile sampled every `intervalUs` longer than `minMs`. */
+export function longTasks(
+  profile: Profile,
+  minMs: number,
+  topN: number,
+  intervalUs: number,
+): LongTask[] {
   const byId = new Map<number, ProfileNode>();
   for (const n of profile.nodes) byId.set(n.id, n);
   const parent = new Map<number, number>();
@@ -166,6 +179,7 @@ export function longTasks(profile: Profile, minMs: number, topN: number): LongTa
       out.push({
         atMs: ms(times[i] - profile.startTime),
         ms: ms(length),
+        sampledMs: ms((j - i + 1) * intervalUs),
         gcMs: ms(gc),
         top: rank(self),
         ours: rank(outer),
