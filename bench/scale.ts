@@ -12,7 +12,7 @@
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--stop=after-save|at-once] [--shutdown-timeout=10]
  *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
- *       [--reader=healthz|forecast]
+ *       [--reader=healthz|forecast] [--long-tasks=10]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3]
  *
@@ -41,7 +41,12 @@
  *   forecast of a stream of 48 readings, r0) polled every 5 ms while one big
  *   batch is taken, for each way of `via`: an HTTP body of `batch` readings,
  *   a 1 MiB WebSocket message of readings, a 1 MiB MQTT payload of one
- *   stream's readings (QoS 1, through the embedded broker).
+ *   stream's readings (QoS 1, through the embedded broker). With
+ *   `--long-tasks=N` the daemon runs with `--inspect` on 127.0.0.1 and its
+ *   main thread is sampled every 250 µs while the batch is taken; the result
+ *   lists each run of busy samples longer than N ms (`longTasks`: when, how
+ *   long, the garbage collector's part, the functions with the most self
+ *   time and our outermost functions; bench/long_tasks.ts).
  * - footprint: `streams` streams at 1 reading/s each for `minutes`, at the
  *   default checkpoint cadence: RSS per stream (over an empty daemon), CPU
  *   µs per reading, KV bytes per stream (the data directory's files), and
@@ -70,6 +75,7 @@ import { loadavg, threadCpu } from "./proc_stats.ts";
 import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 import { RawPublisher } from "./raw_mqtt.ts";
+import { LongTasks } from "./long_tasks.ts";
 
 const CLIENTS = ["mqttjs", "raw"] as const;
 const PARTS = ["capacity", "latency", "restart", "healthz", "footprint"] as const;
@@ -94,6 +100,7 @@ const f = exitOnFlagError(() =>
     "v8-flags": text("V8 flags of the daemon", "", true),
     stop: oneOf(["after-save", "at-once"] as const, "after-save"),
     "shutdown-timeout": positive(10),
+    "long-tasks": integer(0, 0),
   }, "Cannot parse scale flags")
 );
 
@@ -164,6 +171,9 @@ async function caughtUp(
   }
 }
 
+/** The daemon's inspector port (`--long-tasks`), or null. */
+let inspectPort: number | null = null;
+
 async function daemon(dataDir: string, workers: number, extra: string[] = []): Promise<Daemon> {
   return await startDaemon({
     dataDir,
@@ -186,10 +196,16 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
     env: { FORECASTD_WORKERS: String(workers) },
     startMs: 120_000,
     // e.g. --v8-flags=--prof: V8 writes isolate-*.log (one per thread) in the repo's root
-    ...(f["v8-flags"] === "" ? {} : {
+    ...(f["v8-flags"] === "" && inspectPort === null ? {} : {
       program: {
         cmd: Deno.execPath(),
-        args: ["run", `--v8-flags=${f["v8-flags"]}`, ...daemonPermissions(dataDir), "main.ts"],
+        args: [
+          "run",
+          ...(f["v8-flags"] === "" ? [] : [`--v8-flags=${f["v8-flags"]}`]),
+          ...(inspectPort === null ? [] : [`--inspect=127.0.0.1:${inspectPort}`]),
+          ...daemonPermissions(dataDir),
+          "main.ts",
+        ],
       },
     }),
   });
@@ -531,6 +547,7 @@ async function restart(): Promise<void> {
 
 async function healthz(): Promise<void> {
   const w = f.workers.at(-1)!;
+  if (f["long-tasks"] > 0) inspectPort = freePort();
   for (const via of f.via) {
     await withDaemon(w, [], async (d) => {
       const path = f.reader === "healthz" ? "/healthz" : "/v1/streams/r0/forecast";
@@ -546,6 +563,8 @@ async function healthz(): Promise<void> {
         if (warm.status !== 200) throw new Error(`cannot create r0: ${warm.status}`);
       }
       const sent = await bigBatch(d, via);
+      const profiler = inspectPort === null ? null : await LongTasks.connect(inspectPort);
+      await profiler?.start();
       let done = false;
       const t0 = performance.now();
       const batch = sent.taken().then((status) => {
@@ -562,6 +581,8 @@ async function healthz(): Promise<void> {
         await sleep(5);
       }
       const status = await batch;
+      const tasks = await profiler?.stop({ minMs: f["long-tasks"] });
+      profiler?.close();
       await sent.close();
       waits.sort((a, b) => a - b);
       result({
@@ -577,6 +598,7 @@ async function healthz(): Promise<void> {
         p50Ms: Math.round(quantile(waits, 0.5) * 10) / 10,
         maxMs: Math.round(waits.at(-1)! * 10) / 10,
         loadavg1: loadavg(),
+        ...(tasks === undefined ? {} : { longTasks: tasks }),
       });
     });
   }
@@ -639,6 +661,14 @@ async function bigBatch(d: Daemon, via: "http" | "ws" | "mqtt") {
       ),
     close: () => c.endAsync(),
   };
+}
+
+/** A TCP port of 127.0.0.1 free now. */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
 }
 
 async function dirBytes(dir: string): Promise<number> {

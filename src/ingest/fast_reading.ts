@@ -33,6 +33,10 @@ export interface FastScope {
 
 const hasOwn = Object.hasOwn;
 
+// The loops below take an object's own keys with `for...in` and hasOwn, not Object.keys: the
+// same keys in the same order (the objects are plain ones, checked first), without an array
+// per object; for a 10,000-reading body that was 1.3 MB of the main thread's garbage.
+
 /**
  * `raw` as a Reading when it is in one of the common forms and valid
  * throughout; null otherwise (then the zod path decides, and names the error).
@@ -82,8 +86,8 @@ export function fastReading(
 
 /** True when `obj` has no other fields than `stream`, `ts` and `field`. */
 function onlyFields(obj: Record<string, unknown>, field: string): boolean {
-  for (const k of Object.keys(obj)) {
-    if (k !== field && k !== "stream" && k !== "ts") return false;
+  for (const k in obj) {
+    if (hasOwn(obj, k) && k !== field && k !== "stream" && k !== "ts") return false;
   }
   return true;
 }
@@ -95,7 +99,8 @@ function valueRecord(raw: unknown): Record<string, number> | null {
   }
   const out: Record<string, number> = {};
   let n = 0;
-  for (const k of Object.keys(raw)) {
+  for (const k in raw) {
+    if (!hasOwn(raw, k)) continue;
     if (!isValueName(k)) return null;
     const v = finiteNumber((raw as Record<string, unknown>)[k]);
     if (v === null) return null;
@@ -109,8 +114,8 @@ function valueRecord(raw: unknown): Record<string, number> | null {
 function namedValues(obj: Record<string, unknown>): Record<string, number> | null {
   const out: Record<string, number> = {};
   let n = 0;
-  for (const k of Object.keys(obj)) {
-    if (k === "stream" || k === "ts") continue;
+  for (const k in obj) {
+    if (!hasOwn(obj, k) || k === "stream" || k === "ts") continue;
     if (!isValueName(k)) return null;
     const v = finiteNumber(obj[k]);
     if (v === null) return null;

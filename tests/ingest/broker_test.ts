@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import { isLoopback, startEmbeddedBroker } from "../../src/ingest/broker.ts";
 import { hashPassword } from "../../src/ingest/broker_users.ts";
 import { publishFromAnotherProcess } from "./_publisher.ts";
+import { writeToStream } from "mqtt-packet";
 
 Deno.test("the embedded broker acknowledges and delivers publishes of 100 KB to 1 MB from another process at QoS 1", async () => {
   const broker = await startEmbeddedBroker({
@@ -58,6 +59,20 @@ async function tryConnect(
     return e as Error;
   }
 }
+
+Deno.test("the embedded broker writes packet ids without mqtt-packet's cache of 65,536 buffers", async () => {
+  const broker = await startEmbeddedBroker({ port: 0, log: captureLog().log });
+  assert.equal(writeToStream.cacheNumbers, false, "no cache to build at the first packet");
+  const c = await mqtt.connectAsync(broker.url, { clientId: "ids", reconnectPeriod: 0 });
+  try {
+    // PUBACKs of ids across both bytes, written without the cache
+    for (let i = 0; i < 300; i++) await c.publishAsync("sensors/ids", String(i), { qos: 1 });
+    assert.equal(writeToStream.cacheNumbers, false);
+  } finally {
+    await c.endAsync();
+    await broker.close();
+  }
+});
 
 Deno.test("onMessage gets a QoS 1 or 2 publish before the publisher has its acknowledgement", async () => {
   const seen: string[] = [];

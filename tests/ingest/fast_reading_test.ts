@@ -300,3 +300,73 @@ Deno.test("parseHttpBodyAsync() yields to the event loop between slices of a big
   clearInterval(timer);
   assert.equal(beats, 0);
 });
+
+Deno.test("parseHttpBodyAsync() turns the event loop between a long UTF-8 decoding and JSON.parse", async () => {
+  const body = new TextEncoder().encode(
+    JSON.stringify(Array.from({ length: 2_000 }, (_, i) => ({ values: { t: i }, ts: T0 + i }))),
+  );
+  const parse = JSON.parse;
+  const seen: boolean[] = [];
+  let fired = false;
+  JSON.parse = ((text: string, reviver?: (key: string, value: unknown) => unknown) => {
+    seen.push(fired);
+    return parse(text, reviver);
+  }) as typeof JSON.parse;
+  try {
+    // a slice of 0.0002 ms: the decoding takes longer than half of it
+    setTimeout(() => fired = true, 0);
+    const r = await parseHttpBodyAsync(body, {
+      receivedAt: RECEIVED_AT,
+      stream: "k",
+      sliceMs: 2e-4,
+    });
+    assert.ok(r.ok && r.readings.length === 2_000);
+    // a small body with a slice of 1 s: decoded and parsed in one go
+    fired = false;
+    const timer = setTimeout(() => fired = true, 0);
+    const one = await parseHttpBodyAsync(new TextEncoder().encode('{"v": 1}'), {
+      receivedAt: RECEIVED_AT,
+      stream: "k",
+      sliceMs: 1000,
+    });
+    assert.ok(one.ok);
+    clearTimeout(timer);
+  } finally {
+    JSON.parse = parse;
+  }
+  assert.deepEqual(seen, [true, false], "a timer ran before the first JSON.parse, not the second");
+});
+
+Deno.test("parseHttpBodyAsync() resolves in a turn of its own after a long last slice", async () => {
+  const body = JSON.stringify(
+    Array.from({ length: 40 }, (_, i) => ({ stream: "k", values: { t: i }, ts: T0 + i })),
+  );
+  const parse = JSON.parse;
+  let fired = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // the batch's array as JSON.parse gives it, but reading its last element sets a timer: a
+  // turn of the event loop before the parse resolves lets it fire
+  JSON.parse = ((text: string) => {
+    const array = parse(text) as unknown[];
+    return new Proxy(array, {
+      get(target, key, receiver) {
+        if (key === String(target.length - 1)) timer = setTimeout(() => fired = true, 0);
+        return Reflect.get(target, key, receiver);
+      },
+    });
+  }) as typeof JSON.parse;
+  try {
+    // a slice of 0.0002 ms: the last slice took more than half of it
+    const r = await parseHttpBodyAsync(body, { receivedAt: RECEIVED_AT, sliceMs: 2e-4 });
+    assert.ok(r.ok && r.readings.length === 40);
+    assert.equal(fired, true, "a turn came after the last slice");
+    // a slice of 1 s: the whole batch is read in a small part of it, and no turn follows
+    fired = false;
+    const quick = await parseHttpBodyAsync(body, { receivedAt: RECEIVED_AT, sliceMs: 1000 });
+    assert.ok(quick.ok && quick.readings.length === 40);
+    assert.equal(fired, false, "resolved in the task of the slice");
+  } finally {
+    JSON.parse = parse;
+    clearTimeout(timer);
+  }
+});
