@@ -52,8 +52,16 @@ import {
   unitToEvidence,
 } from "../src/stream/anomaly.ts";
 import { ShapeDetector } from "../src/stream/shape.ts";
+import { DriftDetector } from "../src/stream/drift.ts";
+import { otherEvidence } from "../src/stream/scoring.ts";
 import { AlertBudget } from "../src/stream/budget.ts";
-import { parseLabels } from "../src/replay/labels.ts";
+import {
+  addCounts,
+  type HitCount,
+  type LabelledWindow,
+  parseLabels,
+  scoreAlerts,
+} from "../src/replay/labels.ts";
 import { writeSyntheticCorpus } from "../tests/fixtures/make_synthetic_nab.ts";
 import { withOverrides } from "./preset_overrides.ts";
 import { exitOnFlagError, integerList, oneOf, parseFlags, text } from "./args.ts";
@@ -150,7 +158,7 @@ function record(
 
 /**
  * The anomaly path of StreamModel.observe() alone, on a recording: the shape
- * detector, the scorer with fusion, the budget, the alert machine, in the
+ * and drift detectors, the scorer with fusion, the budget, the alert machine, in the
  * stream's order. Returns the onset and alert columns.
  */
 export function simulate(rec: Recording, preset: Preset): { onset: number[]; alert: number[] } {
@@ -159,6 +167,12 @@ export function simulate(rec: Recording, preset: Preset): { onset: number[]; ale
   const alerts = new AlertMachine(a);
   const guard = new AlertMachine(a);
   const shape = new ShapeDetector(1, { ...a.shape, history: a.history, warmup: a.warmup });
+  const drift = new DriftDetector(1, {
+    ...a.drift,
+    history: a.history,
+    warmup: a.warmup,
+    restart: unitToEvidence(a.threshold),
+  });
   const budget = new AlertBudget({
     falseAlertsPerWeek: a.falseAlertsPerWeek,
     history: a.history,
@@ -176,6 +190,7 @@ export function simulate(rec: Recording, preset: Preset): { onset: number[]; ale
     const learn = guard.state !== "anomaly" || a.learnDuringAnomaly;
     z[0] = rec.z[r];
     shape.update(z, rec.ts[r], learn);
+    drift.update(z, rec.ts[r], learn);
     let o = 0, opened = 0;
     if (rec.s[r] >= 0) {
       scorer.update(
@@ -183,7 +198,7 @@ export function simulate(rec: Recording, preset: Preset): { onset: number[]; ale
         rec.record[r],
         learn,
         alerts.state === "warming_up",
-        shape.enabled ? (shape.ready ? shape.evidence : 0) : NaN,
+        ...otherEvidence({ shape, drift }),
       );
       alerts.threshold = budget.enabled
         ? evidenceToUnit(budget.threshold(rec.periodMs[r], unitToEvidence(a.threshold)))
@@ -217,6 +232,8 @@ interface Corpus {
   dir: string;
   families: string[];
   keys: string[];
+  /** The windows of each file, with their kinds when the corpus has a kinds file. */
+  labels: Map<string, LabelledWindow[]>;
 }
 
 async function corpus(name: string): Promise<Corpus> {
@@ -225,10 +242,16 @@ async function corpus(name: string): Promise<Corpus> {
     dir = `${flags.out}/synthetic-data`;
     await writeSyntheticCorpus(dir);
   }
-  const labels = parseLabels(await Deno.readTextFile(`${dir}/windows.json`));
+  let kinds: string | undefined;
+  try {
+    kinds = await Deno.readTextFile(`${dir}/kinds.json`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const labels = parseLabels(await Deno.readTextFile(`${dir}/windows.json`), kinds);
   const keys = [...labels.keys()];
   const families = [...new Set(keys.map((k) => k.split("/")[0]))].sort();
-  return { name, dir, families, keys };
+  return { name, dir, families, keys, labels };
 }
 
 async function nabScore(
@@ -262,6 +285,19 @@ async function exists(path: string): Promise<boolean> {
     if (e instanceof Deno.errors.NotFound) return false;
     throw e;
   }
+}
+
+/** Adds the windows an alert opened in, per kind, and the false alerts, of one file's alert column. */
+function tallyAlerts(
+  c: Corpus,
+  rec: Recording,
+  alert: number[],
+  into: { byKind: Record<string, HitCount>; falseAlerts: number },
+): void {
+  const opened = alert.flatMap((v, r) => (v ? [r] : []));
+  const report = scoreAlerts(rec.ts, opened, c.labels.get(rec.key) ?? []);
+  addCounts(into.byKind, report.byKind);
+  into.falseAlerts += report.falseAlerts;
 }
 
 async function writeColumn(dir: string, rec: Recording, col: number[]): Promise<void> {
@@ -325,6 +361,9 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
     /** False-positive rows (mean over seeds): what a family without windows is scored by. */
     onsetFp: Record<string, number | null>;
     alertFp: Record<string, number | null>;
+    /** Windows an alert opened in, per kind, and false alerts (summed over the seeds). */
+    byKind: Record<string, HitCount>;
+    falseAlerts: number;
   }[] = [];
   const groups: [string, string[] | null][] = [
     ["all", null],
@@ -338,6 +377,7 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
       onsetFp: {} as Record<string, (number | null)[]>,
       alertFp: {} as Record<string, (number | null)[]>,
     };
+    const tally = { byKind: {} as Record<string, HitCount>, falseAlerts: 0 };
     for (const seed of flags.seeds) {
       const dir = `${flags.out}/cand/${name}/${g}/seed${seed}`;
       if (flags.mode === "fast") {
@@ -345,6 +385,7 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
           const out = simulate(rec, presets[g]);
           await writeColumn(`${dir}/onset`, rec, out.onset);
           await writeColumn(`${dir}/alert`, rec, out.alert);
+          tallyAlerts(c, rec, out.alert, tally);
         }
       } else if (!(flags.reuse === "true" && await exists(`${dir}/complete`))) {
         for (const key of c.keys) {
@@ -352,6 +393,7 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
           const rec = record(key, table, { ...presets[g], model: { ...presets[g].model, seed } });
           await writeColumn(`${dir}/onset`, rec, rec.onset);
           await writeColumn(`${dir}/alert`, rec, rec.alert);
+          tallyAlerts(c, rec, rec.alert, tally);
         }
         await Deno.writeTextFile(`${dir}/complete`, `${grid[g].set}\n`);
       }
@@ -373,12 +415,25 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
       alert: means(scores.alert),
       onsetFp: means(scores.onsetFp),
       alertFp: means(scores.alertFp),
+      byKind: tally.byKind,
+      falseAlerts: tally.falseAlerts,
     };
     table.push(row);
     console.error(
       `${name} ${row.name.padEnd(18)} onset all ${fmt(row.onset.all)} | ${
         c.families.map((f) => `${f} ${fmt(row.onset[f])}`).join(" ")
-      } || alert all ${fmt(row.alert.all)}`,
+      } || alert all ${fmt(row.alert.all)} | ${
+        c.families.map((f) => `${f} ${fmt(row.alert[f])}`).join(" ")
+      }`,
+    );
+    // (exact mode with --reuse skips the replays it keeps: no tally then)
+    const k = flags.seeds.length;
+    console.error(
+      `${name} ${row.name.padEnd(18)} windows an alert opened in, per kind (mean over seeds): ${
+        Object.entries(row.byKind).map(([kind, t]) =>
+          `${kind} ${(t.hit / k).toFixed(1)}/${t.windows / k}`
+        ).join(", ")
+      }; false alerts ${(row.falseAlerts / k).toFixed(1)}`,
     );
   }
   // 3. leave one family out, for each column

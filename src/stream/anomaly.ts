@@ -115,15 +115,24 @@ export function binomialTailEvidence(n: number, q: number): Float64Array {
 /**
  * Two detectors' evidence (nats, -ln of a tail probability p1 = e^-λ1,
  * p2 = e^-λ2 each) as one, never below 0:
- * - "min" (the engine's): the smaller p-value with Bonferroni's correction,
- *   max(λ1, λ2) - ln 2: one strong detector is enough;
+ * - "min" (the engine's): the smaller p-value with Bonferroni's correction
+ *   for the `tests` p-values looked at, max(λ1, λ2) - ln tests: one strong
+ *   detector is enough (with more than two detectors, b is the largest
+ *   evidence of the others);
  * - "fisher": Fisher's method, -ln P(Γ(2, 1) >= λ1 + λ2), exact for two
  *   independent p-values: moderate evidence from both adds up (it turned one
  *   incident into several onsets as the second detector confirmed the first).
  */
-export function fuseEvidence(a: number, b: number, how: "fisher" | "min" = "min"): number {
+export function fuseEvidence(
+  a: number,
+  b: number,
+  how: "fisher" | "min" = "min",
+  tests = 2,
+): number {
   const x = Math.max(0, a), y = Math.max(0, b);
-  return how === "min" ? Math.max(0, Math.max(x, y) - Math.LN2) : gammaTailEvidence(x + y, 2);
+  return how === "min"
+    ? Math.max(0, Math.max(x, y) - Math.log(tests))
+    : gammaTailEvidence(x + y, 2);
 }
 
 /** Histogram of ln(surprise): bin width and range. */
@@ -272,9 +281,18 @@ export class AnomalyScorer {
    * gives no onset. `shape`, when a number, is a second detector's evidence
    * (nats) for this reading, fused with the residual's smoothed evidence
    * ({@link fuseEvidence}, the smaller p-value) before the likelihood, the
-   * onset and freshness are taken.
+   * onset and freshness are taken; with more detectors than two, `shape` is
+   * the largest evidence of the others and `tests` counts them all (the
+   * residual's included), for Bonferroni's correction.
    */
-  update(s: number, record: number, learn: boolean, quiet: boolean, shape = NaN): void {
+  update(
+    s: number,
+    record: number,
+    learn: boolean,
+    quiet: boolean,
+    shape = NaN,
+    tests = 2,
+  ): void {
     const o = this.opts;
     this.surprise = s;
     this.record = record;
@@ -308,7 +326,7 @@ export class AnomalyScorer {
       if (this.densityEvidence > this.smoothed) this.smoothed = this.densityEvidence;
     }
     this.residual = this.smoothed;
-    if (!Number.isNaN(shape)) this.smoothed = fuseEvidence(this.smoothed, shape);
+    if (!Number.isNaN(shape)) this.smoothed = fuseEvidence(this.smoothed, shape, "min", tests);
     this.likelihood = evidenceToUnit(this.smoothed);
     // fresh (what alerts open on): above every fresh reading of the
     // refractory period, so an incident's peak holds off a weaker repeat

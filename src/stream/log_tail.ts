@@ -1,6 +1,7 @@
 /**
  * The empirical upper tail of a positive statistic, as evidence in nats: a
- * histogram of x = ln v (bins of 0.25 from -12 to 12) that forgets at
+ * histogram of x = ln v (bins of 0.25 from -12 to 12; or x = v itself, for a
+ * statistic whose tail is exponential rather than Pareto) that forgets at
  * 1 - 1/history per value added, and
  *
  *   λ(v) = -ln((mass at or above v + 1) / (total + 1))
@@ -33,11 +34,19 @@ export class LogTail {
   /** Mass in the histogram. */
   total = 0;
 
-  /** @param bins the histogram to use (a view the owner checkpoints), LOG_TAIL_BINS long */
+  /** Whether x is v itself (an exponential tail in v) rather than ln v (a Pareto tail). */
+  readonly linear: boolean;
+
+  /**
+   * @param bins the histogram to use (a view the owner checkpoints), LOG_TAIL_BINS long
+   * @param scale "log": x = ln v (a Pareto tail beyond the data); "linear": x = v (an
+   *   exponential tail, as a CUSUM's has)
+   */
   constructor(
     history: number,
     minCount = 30,
     bins: Float64Array = new Float64Array(LOG_TAIL_BINS),
+    scale: "log" | "linear" = "log",
   ) {
     if (bins.length !== LOG_TAIL_BINS) {
       throw new RangeError(
@@ -47,11 +56,17 @@ export class LogTail {
     this.bins = bins;
     this.history = history;
     this.minCount = minCount;
+    this.linear = scale === "linear";
+  }
+
+  /** x: ln v, or v on the linear scale. */
+  #x(v: number): number {
+    return this.linear ? v : Math.log(v + 1e-300);
   }
 
   /** The bin of v and v's position in bins (fractional). */
   #where(v: number): [number, number] {
-    const f = (Math.log(v + 1e-300) - LN_LO) / BIN;
+    const f = (this.#x(v) - LN_LO) / BIN;
     return [Math.min(LOG_TAIL_BINS - 1, Math.max(0, Math.floor(f))), f];
   }
 
@@ -69,7 +84,7 @@ export class LogTail {
     if (top < 0) {
       for (let i = b; i >= 0 && top < 0; i--) if (this.bins[i] > 0) top = i;
       const edge = LN_LO + (top + 1) * BIN;
-      lambda += Math.max(0, Math.log(v + 1e-300) - edge) / this.#tailScale();
+      lambda += Math.max(0, this.#x(v) - edge) / this.#tailScale();
     }
     return lambda;
   }

@@ -109,6 +109,19 @@ export const PresetSchema = z.object({
       window: int(0, 512).refine((v) => v % 8 === 0, "must be a multiple of 8").default(16),
     }).prefault({}),
     /**
+     * The drift detector (src/stream/drift.ts): sums of each hour's
+     * deviation from the stream's learned day over the last hours, for slow
+     * drifts and changes of period, fused with the others as the smallest of
+     * three p-values (Bonferroni). Off by default: leave-one-family-out
+     * chooses W = 6 for the daemon's own alerts, but its evidence reaches the
+     * models' learning guards and moved ETTh2's forecasts
+     * (docs/anomalies_method.md, "A longer look-back").
+     */
+    drift: z.object({
+      /** W: hours the sums span (0: no drift detector). */
+      hours: int(0, 168).default(0),
+    }).prefault({}),
+    /**
      * The false-alarm budget: at most this many false alerts per stream per
      * week at the stream's sampling rate; alerts open at the evidence level
      * this stream's own record allows, never above `threshold`

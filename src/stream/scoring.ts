@@ -86,15 +86,14 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
     m.zJ[j] = (values[col] - m.level.mean[col]) / m.level.scale(col);
   }
   m.shape.update(m.zJ, obs.ts, learn);
+  m.drift.update(m.zJ, obs.ts, learn);
   if (surprise >= 0) {
     m.scorer.update(
       surprise,
       record,
       learn,
       m.alerts.state === "warming_up",
-      // fused with the residual's (0 while the detector is not scoring, so that
-      // evidence compared across time, as onsets are, is fused alike)
-      m.shape.enabled ? (m.shape.ready ? m.shape.evidence : 0) : NaN,
+      ...otherEvidence(m),
     );
     // alerts open at the budget's threshold, from the record before this reading
     m.alerts.threshold = m.budget.enabled
@@ -107,4 +106,21 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
     obs.percentile = m.scorer.percentile;
   }
   return slot1;
+}
+
+/**
+ * The evidence of the detectors beside the residual's, to fuse with it: the
+ * largest of the shape detector's and the drift detector's (each 0 while it
+ * is not scoring, so that evidence compared across time, as onsets are, is
+ * fused alike), and the number of detectors for Bonferroni's correction;
+ * NaN when neither runs (the residual's evidence alone, not fused).
+ */
+export function otherEvidence(
+  m: Pick<StreamModel, "shape" | "drift">,
+): [evidence: number, tests: number] {
+  const { shape, drift } = m;
+  if (!shape.enabled && !drift.enabled) return [NaN, 1];
+  const s = shape.enabled && shape.ready ? shape.evidence : 0;
+  const d = drift.enabled && drift.ready ? drift.evidence : 0;
+  return [Math.max(s, d), 1 + (shape.enabled ? 1 : 0) + (drift.enabled ? 1 : 0)];
 }

@@ -71,8 +71,15 @@ import type { AlertEvent } from "../domain/alert.ts";
 import type { Preset } from "./preset.ts";
 import { Blend } from "./blend.ts";
 import { Intervals } from "./intervals.ts";
-import { AlertMachine, AnomalyScorer, evidenceToUnit, RangeTracker } from "./anomaly.ts";
+import {
+  AlertMachine,
+  AnomalyScorer,
+  evidenceToUnit,
+  RangeTracker,
+  unitToEvidence,
+} from "./anomaly.ts";
 import { ShapeDetector } from "./shape.ts";
+import { DriftDetector } from "./drift.ts";
 import { AlertBudget } from "./budget.ts";
 import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
 import { EXPERTS } from "./experts.ts";
@@ -171,6 +178,8 @@ export class StreamModel implements ExpertContext {
   readonly evidenceGuard: AlertMachine;
   /** The second detector: the novelty of the recent values' shape (shape.ts). */
   readonly shape: ShapeDetector;
+  /** The third detector: the recent days' deviation from the learned day (drift.ts). */
+  readonly drift: DriftDetector;
   /** The false-alarm budget that sets the alerts' threshold (budget.ts). */
   readonly budget: AlertBudget;
   /** Whether the open (or last) alert paused learning: it reached the guard's threshold. */
@@ -294,6 +303,12 @@ export class StreamModel implements ExpertContext {
       ...p.anomaly.shape,
       history: p.anomaly.history,
       warmup: p.anomaly.warmup,
+    });
+    this.drift = new DriftDetector(J, {
+      ...p.anomaly.drift,
+      history: p.anomaly.history,
+      warmup: p.anomaly.warmup,
+      restart: unitToEvidence(p.anomaly.threshold),
     });
     this.budget = new AlertBudget({
       falseAlertsPerWeek: p.anomaly.falseAlertsPerWeek,

@@ -11,8 +11,9 @@
  * scorer (`recent`, `bins`, `onsets`, `peaks`, `unusual`) and range
  * (`rangeLo`, `rangeHi`); the value bounds' ranges (`boundLo`, `boundHi`);
  * the period's recent intervals (`periodRecent`); the shape detector
- * (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`, `shapeBins`)
- * and the false-alarm budget (`budgetBins`);
+ * (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`, `shapeBins`),
+ * the false-alarm budget (`budgetBins`) and the drift detector (`driftState`,
+ * all of its state in one array);
  * then each expert's, in the experts' order (the
  * seasonal expert's `seasonMeans`, `seasonSum` for a season over 2,048
  * readings; the linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`,
@@ -124,6 +125,7 @@ const ISSUE11 = [
   "shapePending",
   "shapeBins",
   "budgetBins",
+  "driftState",
 ];
 
 /** Every array of the stream's state, by name: the live arrays. */
@@ -160,6 +162,7 @@ export function stateArrays(m: StreamModel): StateArrays {
     shapePending: m.shape.pending,
     shapeBins: m.shape.bins,
     budgetBins: m.budget.bins,
+    driftState: m.drift.state,
   };
   for (const e of m.experts) Object.assign(a, e.arrays?.());
   return a;

@@ -7,7 +7,8 @@
  * WebAssembly kernels round differently, see src/model/kernels.ts).
  *
  * Issue 11 changed what a stream does (the linear expert's ridge is held,
- * a shape detector joins the residuals, alerts open at a false-alarm budget):
+ * a shape detector and a drift detector join the residuals, alerts open at a
+ * false-alarm budget):
  * the streams here are built with the preset's settings of that time
  * (`beforeIssue11`), which reproduce it to the bit;
  * tests/stream/restore_issue11_test.ts restores the same checkpoints with
@@ -35,7 +36,12 @@ function beforeIssue11(p: Preset): Preset {
   return {
     ...p,
     linear: { ...p.linear, holdRidge: false, ridgePerStep: 0 },
-    anomaly: { ...p.anomaly, shape: { ...p.anomaly.shape, window: 0 }, falseAlertsPerWeek: 0 },
+    anomaly: {
+      ...p.anomaly,
+      shape: { ...p.anomaly.shape, window: 0 },
+      drift: { hours: 0 },
+      falseAlertsPerWeek: 0,
+    },
   };
 }
 
