@@ -106,6 +106,10 @@ const TAKEN = 0,
   TOTAL = 7;
 const HEADER = 8;
 
+/** The arrays of a detector that is off: read by no one, written by no one. */
+const OFF_EMPTY = new Float64Array(0);
+const OFF_BINS = new Float64Array(LOG_TAIL_BINS);
+
 /** Scores how far the stream's recent hours stray from its learned day. */
 export class DriftDetector {
   readonly opts: DriftOptions;
@@ -150,9 +154,10 @@ export class DriftDetector {
     const on = W > 0, J = on ? targets : 0, P = DRIFT_PHASES;
     const sizes = [J, P * J, P * J, W * J, J, W, LOG_TAIL_BINS];
     this.state = new Float64Array(on ? HEADER + sizes.reduce((a, b) => a + b, 0) : 0);
+    // off (the default), nothing is ever written: every stream shares the same empty arrays
     let off = HEADER;
     const view = (n: number) => {
-      const v = on ? this.state.subarray(off, off + n) : new Float64Array(n);
+      const v = on ? this.state.subarray(off, off + n) : n === LOG_TAIL_BINS ? OFF_BINS : OFF_EMPTY;
       off += n;
       return v;
     };
