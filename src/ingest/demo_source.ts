@@ -7,9 +7,13 @@
  *   later than the last (`stepMs`): 300 times faster than real time. A new
  *   demo stream starts 30 days in the past (`startDaysAgo`) so that simulated
  *   time stays behind the clock (forecastd refuses readings more than a day
- *   in the future); once it catches up, after about two hours, readings come
- *   at the real pace. A demo stream restored from KV continues after its
- *   last reading.
+ *   in the future); once it catches up (after about two and a half hours),
+ *   readings come at the real pace. A new demo stream starts at a UTC
+ *   midnight, so its readings, faults and alerts are the same whatever the
+ *   hour it is started: started at another time of day, the first fault
+ *   would fall elsewhere in the daily cycle, and two days of history do not
+ *   always make it surprising enough for the first alert. A demo stream
+ *   restored from KV continues after its last reading.
  * - Warm-up: the default preset opens no alert before 288 readings (a day),
  *   so a new demo stream first gets two simulated days of history
  *   (`backlog`, 576 readings) in a few batch messages, then goes live.
@@ -31,6 +35,8 @@ import { roomTemperature } from "../demo.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { compileTopicPatterns, matchTopic } from "./topics.ts";
 import { type BrokerConnection, connectOptions } from "./mqtt.ts";
+
+const DAY_MS = 86_400_000;
 
 /** What the demo source needs of the daemon: the sink, and where a restored stream left off. */
 export interface DemoSink extends IngestSink {
@@ -155,7 +161,7 @@ export function startDemoSource(opts: DemoSourceOptions): DemoSource {
   const known = opts.sink.lastReading(stream);
   let ts = known !== null
     ? known + stepMs
-    : Math.floor(now() / stepMs) * stepMs - (opts.startDaysAgo ?? 30) * 86_400_000;
+    : Math.floor(now() / DAY_MS) * DAY_MS - (opts.startDaysAgo ?? 30) * DAY_MS;
   const backlog = known !== null ? 0 : opts.backlog ?? 576;
   let sent = 0;
   let live = 0;

@@ -47,40 +47,57 @@ Deno.test("demoTopic() fills the first pattern that names a stream, and skips on
   assert.equal(demoTopic(["readings/#"], "demo", "t"), null, "no pattern names a stream");
 });
 
-Deno.test("the demo sends a warm-up backlog, then live readings with faults, and a fault raises an alert", async () => {
-  await withService(async (svc) => {
-    const alerts: StoredAlert[] = [];
-    svc.subscribe({ send: (e) => alerts.push(e) });
-    const capture = captureLog("info");
-    // the simulated day starts where the clock's does: one clock for every run (02:00 UTC)
-    const started = Date.now();
-    const demo = startDemoSource({
-      sink: svc,
-      broker: null,
-      topics: DEFAULT_TOPICS,
-      log: capture.log,
-      intervalMs: 2,
-      now: () => Date.UTC(2026, 0, 1, 2) + (Date.now() - started),
+// a new demo stream starts at a UTC midnight: the same readings and the same
+// first alert whatever the hour it is started (started at 16:00 without that,
+// the first fault fell where two days of history did not make it an alert)
+for (const hour of [2, 16]) {
+  Deno.test(`the demo sends a warm-up backlog, then live readings with faults, and its first fault raises an alert (started at ${hour}:00 UTC)`, async () => {
+    await withService(async (svc) => {
+      const alerts: StoredAlert[] = [];
+      svc.subscribe({ send: (e) => alerts.push(e) });
+      const capture = captureLog("info");
+      const started = Date.now();
+      const demo = startDemoSource({
+        sink: svc,
+        broker: null,
+        topics: DEFAULT_TOPICS,
+        log: capture.log,
+        intervalMs: 2,
+        now: () => Date.UTC(2026, 0, 1, hour) + (Date.now() - started),
+      });
+      try {
+        assert.equal(demo.topic, null, "without a broker it feeds the service");
+        await demo.warmedUp;
+        assert.equal(svc.summary("demo").readings, 576, "two simulated days first");
+        assert.notEqual(svc.summary("demo").state, "warming_up", "warmed up by the backlog");
+        await until(() => alerts.some((a) => a.type === "opened"), "an opened alert");
+      } finally {
+        await demo.close();
+      }
+      assert.equal(
+        svc.summary("demo").readings > 576,
+        true,
+        "live readings followed the backlog",
+      );
+      const fault = capture.entries().find((e) => e.event === "demo.fault");
+      assert.ok(fault, "the fault is logged");
+      assert.equal(fault.kind, "spike");
+      const faultAt = Date.parse(String(fault.at));
+      assert.equal(new Date(faultAt).toISOString().slice(11, 16), "01:40", "the same time of day");
+      const opened = alerts.find((a) => a.type === "opened")!;
+      assert.ok(opened.time >= faultAt, "the alert follows the fault");
+      assert.ok(
+        opened.time <= faultAt + 3 * 300_000,
+        `the first fault opens it: opened at ${
+          new Date(opened.time).toISOString()
+        }, fault at ${fault.at}`,
+      );
+      const s = svc.summary("demo");
+      assert.equal(s.periodMs, 300_000, "5 simulated minutes between readings");
+      assert.ok(s.lastReading! < Date.now(), "simulated time stays behind the clock");
     });
-    try {
-      assert.equal(demo.topic, null, "without a broker it feeds the service");
-      await demo.warmedUp;
-      assert.equal(svc.summary("demo").readings, 576, "two simulated days first");
-      assert.notEqual(svc.summary("demo").state, "warming_up", "warmed up by the backlog");
-      await until(() => alerts.some((a) => a.type === "opened"), "an opened alert");
-    } finally {
-      await demo.close();
-    }
-    const fault = capture.entries().find((e) => e.event === "demo.fault");
-    assert.ok(fault, "the fault is logged");
-    assert.equal(fault.kind, "spike");
-    const opened = alerts.find((a) => a.type === "opened")!;
-    assert.ok(opened.time >= Date.parse(String(fault.at)), "the alert follows the fault");
-    const s = svc.summary("demo");
-    assert.equal(s.periodMs, 300_000, "5 simulated minutes between readings");
-    assert.ok(s.lastReading! < Date.now(), "simulated time stays behind the clock");
   });
-});
+}
 
 Deno.test("the demo continues after the last reading of a restored demo stream, without a second backlog", async () => {
   await withService(async (svc) => {
