@@ -150,7 +150,10 @@ export function shapeEvidence(
 /**
  * The evidence the alerts fuse after the scorer (alert_fusion.ts): the
  * shape detector's (0 when it does not run or is not scoring yet), the
- * drift detector's (0 while not scoring) and the number of detectors.
+ * drift detector's (0 while not scoring) and the number of detectors for
+ * Bonferroni's correction: the drift detector counts once it is scoring (a
+ * detector that gives no p-value is not a test looked at; until then the
+ * alerts' evidence is the scorer's), the shape detector as in the scorer.
  */
 export function fusedEvidence(
   shape: Pick<ShapeDetector, "enabled" | "ready" | "evidence">,
@@ -159,6 +162,6 @@ export function fusedEvidence(
   return [
     shape.enabled && shape.ready ? shape.evidence : 0,
     drift.enabled && drift.ready ? drift.evidence : 0,
-    1 + (shape.enabled ? 1 : 0) + (drift.enabled ? 1 : 0),
+    1 + (shape.enabled ? 1 : 0) + (drift.ready ? 1 : 0),
   ];
 }
