@@ -133,3 +133,17 @@ Deno.test("a drift stream's checkpoint from before the fusion restores and learn
     assert.ok(o.likelihood !== null && o.likelihood >= 0 && o.likelihood < 1, `reading ${t}`);
   }
 });
+
+Deno.test("a checkpoint whose fusion state is damaged is refused, naming the field", () => {
+  const x = series("phase", 2);
+  const a = new StreamModel({ id: "r", preset: small(6), columns: ["v"] });
+  for (let t = 0; t < 2 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
+  const stored = readState(a.toBytes());
+  const fusion = (stored.scalars as Record<string, unknown[]>).fusion;
+  fusion[2] = "asleep";
+  const b = new StreamModel({ id: "r", preset: small(6), columns: ["v"] });
+  assert.throws(
+    () => b.restore(encodeState(stored.scalars, stored.arrays)),
+    /'fusion\[2\]' must be one of warming_up, normal, anomaly: current value is "asleep"/,
+  );
+});
