@@ -28,8 +28,11 @@
  * With the recording's own settings the re-run reproduces the engine's onset
  * and alert columns exactly (checked every run: `selfCheck`); with other
  * settings the forecasts would differ where other readings are left
- * unlearned, which the re-run ignores. The figures of the setting finally
- * chosen come from real replays (bench/nab.ts), not from here.
+ * unlearned, which the re-run ignores. The drift detector is fused after
+ * the scorer (src/stream/alert_fusion.ts) and changes nothing learned, so a
+ * candidate that differs from the recording only in `anomaly.drift.hours`
+ * is re-run exactly. The figures of the setting finally chosen come from
+ * real replays (bench/nab.ts), not from here.
  *
  * `--reuse=true` (exact mode) keeps the columns of a candidate and seed
  * whose replays finished in an earlier run with the same `--out` and grid
@@ -53,7 +56,8 @@ import {
 } from "../src/stream/anomaly.ts";
 import { ShapeDetector } from "../src/stream/shape.ts";
 import { DriftDetector } from "../src/stream/drift.ts";
-import { otherEvidence } from "../src/stream/scoring.ts";
+import { fusedEvidence, shapeEvidence } from "../src/stream/scoring.ts";
+import { AlertFusion } from "../src/stream/alert_fusion.ts";
 import { AlertBudget } from "../src/stream/budget.ts";
 import {
   addCounts,
@@ -173,11 +177,14 @@ export function simulate(rec: Recording, preset: Preset): { onset: number[]; ale
     warmup: a.warmup,
     restart: unitToEvidence(a.threshold),
   });
-  const budget = new AlertBudget({
+  const budgetOpts = {
     falseAlertsPerWeek: a.falseAlertsPerWeek,
     history: a.history,
     floor: BUDGET_FLOOR,
-  });
+  };
+  const budget = new AlertBudget(budgetOpts);
+  const fusion = new AlertFusion(drift.enabled, a, budgetOpts, alerts, budget);
+  const { base, baseBudget } = fusion;
   const z = new Float64Array(1);
   const onset: number[] = [], alert: number[] = [];
   for (let r = 0; r < rec.rows; r++) {
@@ -197,20 +204,36 @@ export function simulate(rec: Recording, preset: Preset): { onset: number[]; ale
         rec.s[r],
         rec.record[r],
         learn,
-        alerts.state === "warming_up",
-        ...otherEvidence({ shape, drift }),
+        base.state === "warming_up",
+        ...shapeEvidence(shape),
       );
-      alerts.threshold = budget.enabled
-        ? evidenceToUnit(budget.threshold(rec.periodMs[r], unitToEvidence(a.threshold)))
+      const fixed = unitToEvidence(a.threshold);
+      base.threshold = baseBudget.enabled
+        ? evidenceToUnit(baseBudget.threshold(rec.periodMs[r], fixed))
         : a.threshold;
-      if (learn && alerts.state !== "warming_up") budget.update(scorer.smoothed);
-      const t = alerts.step(scorer.likelihood, scorer.fresh ? scorer.likelihood : 0);
-      guard.step(scorer.likelihood, scorer.fresh ? scorer.likelihood : 0);
+      if (learn && base.state !== "warming_up") baseBudget.update(scorer.smoothed);
+      let likelihood = scorer.likelihood, fresh = scorer.fresh;
       o = scorer.onset;
+      if (fusion.enabled) {
+        fusion.update(
+          scorer.residual,
+          ...fusedEvidence(shape, drift),
+          alerts.state === "warming_up",
+        );
+        alerts.threshold = budget.enabled
+          ? evidenceToUnit(budget.threshold(rec.periodMs[r], fixed))
+          : a.threshold;
+        if (learn && alerts.state !== "warming_up") budget.update(fusion.smoothed);
+        [likelihood, fresh, o] = [fusion.likelihood, fusion.fresh, fusion.onset];
+      }
+      guard.step(scorer.likelihood, scorer.fresh ? scorer.likelihood : 0);
+      if (base !== alerts) base.step(scorer.likelihood, scorer.fresh ? scorer.likelihood : 0);
+      const t = alerts.step(likelihood, fresh ? likelihood : 0);
       opened = t === "opened" ? 1 : 0;
-    } else if (alerts.state === "warming_up") {
-      alerts.step(0);
-      guard.step(0);
+    } else {
+      if (alerts.state === "warming_up") alerts.step(0);
+      if (guard.state === "warming_up") guard.step(0);
+      if (base !== alerts && base.state === "warming_up") base.step(0);
     }
     onset.push(o);
     alert.push(opened);

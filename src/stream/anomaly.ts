@@ -46,6 +46,7 @@
  * Per reading the scorer does O(BINS + smoothing + refractory + density)
  * arithmetic on buffers made once, and allocates nothing.
  */
+import { stepOnset } from "./onset_rule.ts";
 
 /** Evidence (nats) beyond which {@link evidenceToUnit} leaves 1 - e^-λ for a slower tail. */
 const KNEE = 20;
@@ -160,16 +161,6 @@ export interface ScorerOptions {
   density: number;
   /** Evidence (nats) at or above which a reading counts as unusual for the density test. */
   densityLevel: number;
-}
-
-/** Smoothed evidence (nats) at or above which a reading continues an incident: one in ten. */
-const RUN_EVIDENCE = Math.LN10;
-
-/** The largest value of a ring other than the one in `slot` (the slot about to be overwritten). */
-function maxExcept(ring: Float64Array, slot: number): number {
-  let best = 0;
-  for (let i = 0; i < ring.length; i++) if (i !== slot && ring[i] > best) best = ring[i];
-  return best;
 }
 
 /** Turns surprises (and range records) into a score, evidence, a likelihood, an onset and a percentile. */
@@ -328,20 +319,7 @@ export class AnomalyScorer {
     this.residual = this.smoothed;
     if (!Number.isNaN(shape)) this.smoothed = fuseEvidence(this.smoothed, shape, "min", tests);
     this.likelihood = evidenceToUnit(this.smoothed);
-    // fresh (what alerts open on): above every fresh reading of the
-    // refractory period, so an incident's peak holds off a weaker repeat
-    const slot = this.count % o.refractory;
-    this.fresh = !quiet && this.smoothed > maxExcept(this.peaks, slot);
-    this.peaks[slot] = this.fresh ? this.smoothed : 0;
-    // onset: above every onset of the refractory period; within an incident
-    // (readings with elevated evidence since its onset) rising evidence is the
-    // same incident unfolding, reported again only when it escalates by
-    // `escalation` nats
-    if (this.smoothed < RUN_EVIDENCE) this.runOnset = 0;
-    const starts = !quiet && this.smoothed > maxExcept(this.onsets, slot) &&
-      (this.runOnset === 0 || this.smoothed > this.runOnset + o.escalation);
-    if (starts) this.runOnset = this.smoothed;
-    this.onsets[slot] = starts ? this.smoothed : 0;
+    const starts = stepOnset(this, this.count % o.refractory, this.smoothed, quiet, o.escalation);
     this.onset = starts ? this.likelihood : 0;
     if (learn) {
       const g = 1 - 1 / o.history;

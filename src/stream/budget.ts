@@ -80,9 +80,10 @@ export class AlertBudget {
   /** The evidence of the last reading counted. */
   last = 0;
 
-  constructor(opts: BudgetOptions) {
+  /** `bins`: a view (BUDGET_BINS) to keep the record in, else its own array. */
+  constructor(opts: BudgetOptions, bins: Float64Array = new Float64Array(BUDGET_BINS)) {
     this.opts = opts;
-    this.bins = new Float64Array(BUDGET_BINS);
+    this.bins = bins;
   }
 
   /** Whether a budget is set at all. */

@@ -111,15 +111,16 @@ export const PresetSchema = z.object({
     /**
      * The drift detector (src/stream/drift.ts): sums of each hour's
      * deviation from the stream's learned day over the last hours, for slow
-     * drifts and changes of period, fused with the others as the smallest of
-     * three p-values (Bonferroni). Off by default: leave-one-family-out
-     * chooses W = 6 for the daemon's own alerts, but its evidence reaches the
-     * models' learning guards and moved ETTh2's forecasts
-     * (docs/anomalies_method.md, "A longer look-back").
+     * drifts and changes of period, fused after the scorer with the others
+     * as the smallest of three p-values (Bonferroni): it opens alerts and
+     * changes nothing the models learn (src/stream/alert_fusion.ts). W = 6,
+     * chosen by leave-one-family-out on both development sets
+     * (docs/anomalies_method.md, "The fourth round"); the pi-small preset
+     * keeps it off (its memory per stream).
      */
     drift: z.object({
       /** W: hours the sums span (0: no drift detector). */
-      hours: int(0, 168).default(0),
+      hours: int(0, 168).default(6),
     }).prefault({}),
     /**
      * The false-alarm budget: at most this many false alerts per stream per

@@ -281,6 +281,33 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
   finite("budget[0]", m.budget.readings, 0);
   integer("budget[1]", m.budget.pending, 0, MAX);
   finite("budget[2]", m.budget.last, 0);
+  // the fusion after the scorer (alert_fusion.ts): its run, count, and the scorer's own alerts and budget
+  const f = m.fusion;
+  if (f.enabled) {
+    finite("fusion[0]", f.runOnset, 0);
+    integer("fusion[1]", f.count, 0, MAX);
+    if (!states.includes(f.base.state)) {
+      throw fail(
+        `'fusion[2]' must be one of ${states.join(", ")}: current value is ${
+          showValue(f.base.state)
+        }`,
+      );
+    }
+    integer("fusion[3]", f.base.seen, 0, MAX);
+    integer("fusion[4]", f.base.run, 0, MAX);
+    boolean("fusion[5]", f.base.runOnset);
+    integer("fusion[6]", f.base.duration, 0, MAX);
+    finite("fusion[7]", f.baseBudget.readings, 0);
+    integer("fusion[8]", f.baseBudget.pending, 0, MAX);
+    finite("fusion[9]", f.baseBudget.last, 0);
+    if (!(f.base.threshold > 0 && f.base.threshold < 1)) {
+      throw fail(
+        `'fusion[10]' must be a likelihood above 0 and below 1: current value is ${
+          showValue(f.base.threshold)
+        }`,
+      );
+    }
+  }
   const linear = m.experts.find((e) => e instanceof LinearExpert);
   linear?.rls.forEach((r, h) => {
     integer(

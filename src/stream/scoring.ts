@@ -9,11 +9,16 @@
  * shape detector (shape.ts) sees the reading's normalised values and its
  * evidence is fused with the residual's; the false-alarm budget (budget.ts)
  * sets the threshold the alerts open at from the record before this reading,
- * and counts this reading's evidence unless it lies inside an alert.
+ * and counts this reading's evidence unless it lies inside an alert. The
+ * drift detector (drift.ts), when on, is fused after the scorer
+ * (alert_fusion.ts): its evidence reaches the alerts and their own budget,
+ * never the scorer's side that decides what is learned.
  */
 import { evidenceToUnit, unitToEvidence } from "./anomaly.ts";
 import type { Observation } from "./read_models.ts";
 import type { StreamModel } from "./stream.ts";
+import type { ShapeDetector } from "./shape.ts";
+import type { DriftDetector } from "./drift.ts";
 
 /**
  * Scores reading m.step (values (I)) and writes its anomaly figures into
@@ -68,7 +73,11 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
   // they always do, as before it; and during the alerts' warm-up, whose
   // unusual readings the density test's record must hold (anomaly.ts)
   const a = m.preset.anomaly;
-  const young = m.budget.enabled && m.alerts.state !== "warming_up" && !m.budget.sets(m.periodMs);
+  // the scorer's side follows the alerts and the budget of its own evidence
+  // (alert_fusion.ts: the stream's own without a drift detector)
+  const { base, baseBudget } = m.fusion;
+  const young = baseBudget.enabled && base.state !== "warming_up" &&
+    !baseBudget.sets(m.periodMs);
   let record = 0;
   for (let j = 0; j < J; j++) {
     const y = values[m.targetIndex[j]];
@@ -92,35 +101,67 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
       surprise,
       record,
       learn,
-      m.alerts.state === "warming_up",
-      ...otherEvidence(m),
+      base.state === "warming_up",
+      ...shapeEvidence(m.shape),
     );
     // alerts open at the budget's threshold, from the record before this reading
-    m.alerts.threshold = m.budget.enabled
-      ? evidenceToUnit(m.budget.threshold(m.periodMs, unitToEvidence(a.threshold)))
+    const fixed = unitToEvidence(a.threshold);
+    base.threshold = baseBudget.enabled
+      ? evidenceToUnit(baseBudget.threshold(m.periodMs, fixed))
       : a.threshold;
-    if (learn && m.alerts.state !== "warming_up") m.budget.update(m.scorer.smoothed);
+    if (learn && base.state !== "warming_up") baseBudget.update(m.scorer.smoothed);
     obs.score = m.scorer.score;
     obs.likelihood = m.scorer.likelihood;
     obs.onset = m.scorer.onset;
     obs.percentile = m.scorer.percentile;
+    const f = m.fusion;
+    if (f.enabled) {
+      // the drift detector's evidence, fused after the scorer: the alerts' own
+      f.update(
+        m.scorer.residual,
+        ...fusedEvidence(m.shape, m.drift),
+        m.alerts.state === "warming_up",
+      );
+      m.alerts.threshold = m.budget.enabled
+        ? evidenceToUnit(m.budget.threshold(m.periodMs, fixed))
+        : a.threshold;
+      if (learn && m.alerts.state !== "warming_up") m.budget.update(f.smoothed);
+      obs.likelihood = f.likelihood;
+      obs.onset = f.onset;
+    }
   }
   return slot1;
 }
 
 /**
- * The evidence of the detectors beside the residual's, to fuse with it: the
- * largest of the shape detector's and the drift detector's (each 0 while it
- * is not scoring, so that evidence compared across time, as onsets are, is
- * fused alike), and the number of detectors for Bonferroni's correction;
- * NaN when neither runs (the residual's evidence alone, not fused).
+ * The shape detector's evidence, to fuse with the residual's in the scorer
+ * (0 while it is not scoring, so that evidence compared across time, as
+ * onsets are, is fused alike), and the number of detectors for
+ * Bonferroni's correction; NaN when it does not run (the residual's
+ * evidence alone, not fused).
  */
-export function otherEvidence(
-  m: Pick<StreamModel, "shape" | "drift">,
+export function shapeEvidence(
+  shape: Pick<ShapeDetector, "enabled" | "ready" | "evidence">,
 ): [evidence: number, tests: number] {
-  const { shape, drift } = m;
-  if (!shape.enabled && !drift.enabled) return [NaN, 1];
-  const s = shape.enabled && shape.ready ? shape.evidence : 0;
-  const d = drift.enabled && drift.ready ? drift.evidence : 0;
-  return [Math.max(s, d), 1 + (shape.enabled ? 1 : 0) + (drift.enabled ? 1 : 0)];
+  if (!shape.enabled) return [NaN, 1];
+  return [shape.ready ? shape.evidence : 0, 2];
+}
+
+/**
+ * The evidence the alerts fuse after the scorer (alert_fusion.ts): the
+ * shape detector's (0 when it does not run or is not scoring yet), the
+ * drift detector's (0 while not scoring) and the number of detectors for
+ * Bonferroni's correction: the drift detector counts once it is scoring (a
+ * detector that gives no p-value is not a test looked at; until then the
+ * alerts' evidence is the scorer's), the shape detector as in the scorer.
+ */
+export function fusedEvidence(
+  shape: Pick<ShapeDetector, "enabled" | "ready" | "evidence">,
+  drift: Pick<DriftDetector, "enabled" | "ready" | "evidence">,
+): [shape: number, drift: number, tests: number] {
+  return [
+    shape.enabled && shape.ready ? shape.evidence : 0,
+    drift.enabled && drift.ready ? drift.evidence : 0,
+    1 + (shape.enabled ? 1 : 0) + (drift.ready ? 1 : 0),
+  ];
 }

@@ -55,7 +55,10 @@
  * anomaly path (the surprise histogram, the shape memory, the budget's
  * record) does not learn from: an anomaly of either kind must not become
  * the norm it is judged by. Without the shape detector and a budget the
- * three move step for step.
+ * three move step for step. The drift detector's evidence is fused after
+ * the scorer (alert_fusion.ts): it opens alerts, and the scorer's side
+ * keeps its own alert machine and budget (`fusion.base`, `fusion.baseBudget`)
+ * for the warm-up and young-stream rules, so that it changes nothing learned.
  *
  * Longer than 500 lines: observe()'s orchestration with its three alert
  * machines (the alerts at the budget, the learning guard at the fixed
@@ -80,6 +83,7 @@ import {
 } from "./anomaly.ts";
 import { ShapeDetector } from "./shape.ts";
 import { DriftDetector } from "./drift.ts";
+import { AlertFusion } from "./alert_fusion.ts";
 import { AlertBudget } from "./budget.ts";
 import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
 import { EXPERTS } from "./experts.ts";
@@ -182,6 +186,12 @@ export class StreamModel implements ExpertContext {
   readonly drift: DriftDetector;
   /** The false-alarm budget that sets the alerts' threshold (budget.ts). */
   readonly budget: AlertBudget;
+  /**
+   * The drift detector's evidence fused after the scorer (alert_fusion.ts),
+   * with the alert machine and budget of the scorer's evidence (the
+   * stream's `alerts` and `budget` without a drift detector).
+   */
+  readonly fusion: AlertFusion;
   /** Whether the open (or last) alert paused learning: it reached the guard's threshold. */
   alertPaused = true;
   /** Scratch (J): the targets' normalised values, for the shape detector. */
@@ -310,11 +320,13 @@ export class StreamModel implements ExpertContext {
       warmup: p.anomaly.warmup,
       restart: unitToEvidence(p.anomaly.threshold),
     });
-    this.budget = new AlertBudget({
+    const budget = {
       falseAlertsPerWeek: p.anomaly.falseAlertsPerWeek,
       history: p.anomaly.history,
       floor: BUDGET_FLOOR,
-    });
+    };
+    this.budget = new AlertBudget(budget);
+    this.fusion = new AlertFusion(this.drift.enabled, p.anomaly, budget, this.alerts, this.budget);
     [this.zJ, this.sqErr, this.scoredCount, this.#row] = typedBlock([
       [Float64Array, J],
       [Float64Array, Hm * J * (E + 1)],
@@ -601,6 +613,7 @@ export class StreamModel implements ExpertContext {
         this.evidenceGuard.duration,
       ] as const,
       alertPaused: this.alertPaused,
+      base: this.fusion.scalars(),
     };
     for (let e = 0; e < this.E; e++) this.#reinitExpert(e);
     restoreStream(this, twin.toBytes());
@@ -637,6 +650,15 @@ export class StreamModel implements ExpertContext {
       this.evidenceGuard.duration,
     ] = keep.evidenceGuard;
     this.alertPaused = keep.alertPaused;
+    const b = this.fusion.base;
+    [b.state, b.seen, b.run, b.runOnset, b.duration] = keep.base.slice(2, 7) as [
+      AlertMachine["state"],
+      number,
+      number,
+      boolean,
+      number,
+    ];
+    b.threshold = keep.base[10];
     this.intervalsReset = true;
   }
 
@@ -756,10 +778,12 @@ export class StreamModel implements ExpertContext {
     slot1: number,
     obs: Observation,
   ): AlertEvent | null {
+    const base = this.fusion.base;
     if (obs.likelihood === null) {
       if (this.alerts.state === "warming_up") this.alerts.step(0);
       if (this.guard.state === "warming_up") this.guard.step(0);
       if (this.evidenceGuard.state === "warming_up") this.evidenceGuard.step(0);
+      if (base !== this.alerts && base.state === "warming_up") base.step(0);
       return null;
     }
     // the guard judges the forecast's residuals alone: a shape never seen is
@@ -775,8 +799,13 @@ export class StreamModel implements ExpertContext {
     // alerts open on fresh evidence: a rise within an incident that is not
     // reported as a new onset (anomaly.escalation) must still open its alert
     this.guard.step(residual, this.scorer.fresh ? residual : 0);
-    this.evidenceGuard.step(obs.likelihood, this.scorer.fresh ? obs.likelihood : 0);
-    const t = this.alerts.step(obs.likelihood, this.scorer.fresh ? obs.likelihood : 0);
+    // the evidence guard, and the scorer's own alerts when the drift detector
+    // is fused after the scorer, follow the scorer's evidence
+    const scored = this.scorer.likelihood, fresh = this.scorer.fresh;
+    this.evidenceGuard.step(scored, fresh ? scored : 0);
+    if (base !== this.alerts) base.step(scored, fresh ? scored : 0);
+    const f = this.fusion.enabled ? this.fusion.fresh : fresh;
+    const t = this.alerts.step(obs.likelihood, f ? obs.likelihood : 0);
     if (t === "opened") {
       this.anomalySince = this.#pendingEvent!.since;
       return { ...this.#pendingEvent!, ts };

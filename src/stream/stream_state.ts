@@ -13,7 +13,8 @@
  * the period's recent intervals (`periodRecent`); the shape detector
  * (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`, `shapeBins`),
  * the false-alarm budget (`budgetBins`) and the drift detector (`driftState`,
- * all of its state in one array);
+ * all of its state in one array), and with a drift detector its fusion
+ * after the scorer (`fusionState`, alert_fusion.ts);
  * then each expert's, in the experts' order (the
  * seasonal expert's `seasonMeans`, `seasonSum` for a season over 2,048
  * readings; the linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`,
@@ -22,7 +23,8 @@
  * Scalars ({@link StreamScalars}): the time line, the counters, the
  * history ring's length and head, the normalisers' weights, the scorer's
  * and the alert machine's counters, the shape detector's (`shape`), the
- * budget's and the alerts' threshold (`budget`), the learning guard's
+ * budget's and the alerts' threshold (`budget`), with a drift detector the
+ * fusion's run, count, base alerts and base budget (`fusion`), the learning guard's
  * (`guard`) and the evidence guard's (`evidenceGuard`), then each expert's (the seasonal
  * expert's `seasonal` for a bucketed season, the LSTM's `hasInput` and `trainer`).
  *
@@ -57,6 +59,7 @@
  *   (null); they are read past.
  */
 import type { AlertMachine } from "./anomaly.ts";
+import type { FusionScalars } from "./alert_fusion.ts";
 import { encodeState, readState, restoreArrays, type StateArrays } from "./state.ts";
 import { History } from "./history.ts";
 import { SEASON_POINTS } from "./season_profile.ts";
@@ -98,6 +101,8 @@ export interface StreamScalars {
   budget?: number[];
   /** The learning guard's state, seen, run, run onset, duration, and alertPaused (optional: issue 11). */
   guard?: [AlertMachine["state"], number, number, boolean, number, boolean];
+  /** With a drift detector: the fusion's scalars (alert_fusion.ts; optional). */
+  fusion?: FusionScalars;
   /** The evidence guard's state, seen, run, run onset and duration (optional: issue 11). */
   evidenceGuard?: [AlertMachine["state"], number, number, boolean, number];
   /** Each expert's own scalars. */
@@ -126,6 +131,7 @@ const ISSUE11 = [
   "shapeBins",
   "budgetBins",
   "driftState",
+  "fusionState",
 ];
 
 /** Every array of the stream's state, by name: the live arrays. */
@@ -163,6 +169,8 @@ export function stateArrays(m: StreamModel): StateArrays {
     shapeBins: m.shape.bins,
     budgetBins: m.budget.bins,
     driftState: m.drift.state,
+    // (only with a drift detector: a checkpoint without one is as before)
+    ...(m.fusion.enabled ? { fusionState: m.fusion.state } : {}),
   };
   for (const e of m.experts) Object.assign(a, e.arrays?.());
   return a;
@@ -209,6 +217,7 @@ export function stateScalars(m: StreamModel): StreamScalars {
       m.shape.tail.total,
     ],
     budget: [m.budget.readings, m.budget.pending, m.budget.last, m.alerts.threshold],
+    ...(m.fusion.enabled ? { fusion: m.fusion.scalars() } : {}),
     guard: [
       m.guard.state,
       m.guard.seen,
@@ -364,6 +373,7 @@ function restoreIssue11(m: StreamModel, s: StreamScalars): void {
   m.budget.pending = pending;
   m.budget.last = last;
   m.alerts.threshold = threshold;
+  m.fusion.restoreScalars(s.fusion, m.alerts, m.budget);
   // before issue 11 the alerts were the guard, and every alert paused learning
   const [state, seen, run, runOnset, duration, paused] = s.guard ?? [...s.alerts, true];
   [m.guard.state, m.guard.seen, m.guard.run, m.guard.runOnset, m.guard.duration] = [

@@ -1,0 +1,183 @@
+/**
+ * The drift detector's evidence fused after the scorer: what the alerts
+ * open on, without touching what anything learns.
+ *
+ * The scorer (anomaly.ts) fuses the forecast residuals' evidence with the
+ * shape detector's (the smaller p-value, Bonferroni over two), and that
+ * evidence decides what the models and the anomaly path learn: the guards'
+ * freshness, the evidence guard, and, through the alerts' warm-up and the
+ * false-alarm budget's record, which readings count as young or quiet
+ * (scoring.ts). The drift detector (drift.ts) is fused here, after it: the
+ * alerts' evidence is the smaller p-value of all three detectors with
+ * Bonferroni over three,
+ *
+ *   λ = max(λ_residual, λ_shape, λ_drift) - ln 3,
+ *
+ * with its own onset rule (onset_rule.ts, its own rings),
+ * its own alert machine (the stream's `alerts`, what a user is sent) and its
+ * own false-alarm budget (the stream's `budget`, which must count the
+ * evidence it sets the threshold of). The scorer's side keeps the alert
+ * machine and the budget it had without the drift detector (`base`,
+ * `baseBudget` here): they decide which readings are in the alerts' warm-up
+ * and whether the budget sets the threshold yet, as they did before, so that
+ * with the drift detector on the forecasts and everything learned are the
+ * same, to the bit, as with it off. A drift alert therefore never pauses
+ * learning: the models learn a drift (they must follow a slow change), the
+ * detector restarts after reporting it (drift.ts).
+ *
+ * With the drift detector off (the default) there is nothing to fuse: the
+ * alerts' evidence is the scorer's, `base` is the stream's `alerts` and
+ * `baseBudget` its `budget`, and this holds no state.
+ *
+ * State (drift detector on): one Float64Array, the checkpoint's
+ * `fusionState`: the rings of onsets and fresh readings (refractory each)
+ * and the base budget's record (BUDGET_BINS), 2·500 + 200 doubles, 9,600
+ * bytes at the default refractory period; the scalars travel as the
+ * checkpoint's `fusion`. Per reading O(refractory), as the scorer's onsets.
+ */
+import { AlertMachine, type AlertOptions, evidenceToUnit, fuseEvidence } from "./anomaly.ts";
+import { type OnsetRings, stepOnset } from "./onset_rule.ts";
+import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "./budget.ts";
+
+/** The onset rule's settings (the preset's `anomaly`). */
+export interface FusionOptions extends AlertOptions {
+  /** Readings after an onset during which only stronger evidence is another onset. */
+  refractory: number;
+  /** Nats by which evidence must exceed the incident's onset to be an onset of its own. */
+  escalation: number;
+}
+
+const EMPTY = new Float64Array(0);
+
+/** The scalars of a fusion in the checkpoint (see {@link AlertFusion.scalars}). */
+export type FusionScalars = [
+  runOnset: number,
+  count: number,
+  state: AlertMachine["state"],
+  seen: number,
+  run: number,
+  runOnsetSeen: boolean,
+  duration: number,
+  readings: number,
+  pending: number,
+  last: number,
+  threshold: number,
+];
+
+/** The alerts' evidence with the drift detector's fused after the scorer. */
+export class AlertFusion implements OnsetRings {
+  readonly opts: FusionOptions;
+  /** Whether there is a drift detector to fuse (else a pass-through with no state). */
+  readonly enabled: boolean;
+  /** The whole state (all zeros: new): onsets, peaks (refractory each), the base budget's bins. */
+  readonly state: Float64Array;
+  readonly onsets: Float64Array;
+  readonly peaks: Float64Array;
+  /** The alert machine of the scorer's evidence (the stream's `alerts` when not enabled). */
+  readonly base: AlertMachine;
+  /** The false-alarm budget of the scorer's evidence (the stream's `budget` when not enabled). */
+  readonly baseBudget: AlertBudget;
+  runOnset = 0;
+  fresh = false;
+  /** Readings fused. */
+  count = 0;
+  // outputs of the last update()
+  /** The alerts' evidence (nats). */
+  smoothed = 0;
+  likelihood = 0;
+  /** The likelihood at an onset, else 0. */
+  onset = 0;
+
+  constructor(
+    enabled: boolean,
+    opts: FusionOptions,
+    budget: BudgetOptions,
+    alerts: AlertMachine,
+    alertBudget: AlertBudget,
+  ) {
+    this.opts = opts;
+    this.enabled = enabled;
+    const R = opts.refractory;
+    this.state = enabled ? new Float64Array(2 * R + BUDGET_BINS) : EMPTY;
+    this.onsets = enabled ? this.state.subarray(0, R) : EMPTY;
+    this.peaks = enabled ? this.state.subarray(R, 2 * R) : EMPTY;
+    this.base = enabled ? new AlertMachine(opts) : alerts;
+    this.baseBudget = enabled
+      ? new AlertBudget(budget, this.state.subarray(2 * R, 2 * R + BUDGET_BINS))
+      : alertBudget;
+  }
+
+  /**
+   * Fuses one scored reading: the residuals' smoothed evidence, the shape
+   * detector's and the drift detector's (0 while not scoring), over `tests`
+   * detectors; `quiet` (the alerts warming up) gives no onset.
+   */
+  update(residual: number, shape: number, drift: number, tests: number, quiet: boolean): void {
+    this.smoothed = fuseEvidence(Math.max(residual, shape), drift, "min", tests);
+    this.likelihood = evidenceToUnit(this.smoothed);
+    const starts = stepOnset(
+      this,
+      this.count % this.opts.refractory,
+      this.smoothed,
+      quiet,
+      this.opts.escalation,
+    );
+    this.onset = starts ? this.likelihood : 0;
+    this.count++;
+  }
+
+  /** The scalars the checkpoint keeps: the run, the count, the base machine and budget. */
+  scalars(): FusionScalars {
+    const b = this.base, g = this.baseBudget;
+    return [
+      this.runOnset,
+      this.count,
+      b.state,
+      b.seen,
+      b.run,
+      b.runOnset,
+      b.duration,
+      g.readings,
+      g.pending,
+      g.last,
+      b.threshold,
+    ];
+  }
+
+  /**
+   * Puts back {@link scalars}. Without them (a checkpoint written before the
+   * fusion, whose alerts fused the drift detector in the scorer), the base
+   * machine and budget start as copies of the stream's `alerts` and
+   * `budget`, and the rings afresh.
+   */
+  restoreScalars(s: FusionScalars | undefined, alerts: AlertMachine, budget: AlertBudget): void {
+    if (!this.enabled) return;
+    const b = this.base, g = this.baseBudget;
+    if (!s) g.bins.set(budget.bins);
+    [
+      this.runOnset,
+      this.count,
+      b.state,
+      b.seen,
+      b.run,
+      b.runOnset,
+      b.duration,
+      g.readings,
+      g.pending,
+      g.last,
+      b.threshold,
+    ] = s ?? [
+      0,
+      0,
+      alerts.state,
+      alerts.seen,
+      alerts.run,
+      alerts.runOnset,
+      alerts.duration,
+      budget.readings,
+      budget.pending,
+      budget.last,
+      alerts.threshold,
+    ];
+  }
+}

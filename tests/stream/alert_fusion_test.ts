@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { AlertFusion } from "../../src/stream/alert_fusion.ts";
+import { AlertMachine } from "../../src/stream/anomaly.ts";
+import { AlertBudget, BUDGET_BINS } from "../../src/stream/budget.ts";
+import { StreamModel } from "../../src/stream/stream.ts";
+import { getPreset, type Preset } from "../../src/stream/preset.ts";
+import { encodeState, readState } from "../../src/stream/state.ts";
+import { gaussian, mulberry32 } from "../../src/model/rng.ts";
+import { FIVE_MIN, T0 } from "./_series.ts";
+
+const DAY = 288;
+const START = 14 * DAY;
+
+/** A small stream preset (LSTM H = 8), with the drift detector's window set (0: off). */
+function small(hours: number): Preset {
+  const p = getPreset("default");
+  return {
+    ...p,
+    model: { ...p.model, hidden: 8, window: 8 },
+    horizons: 6,
+    anomaly: { ...p.anomaly, drift: { hours } },
+  };
+}
+
+/**
+ * Three weeks of a daily cycle every 5 minutes with AR(1) weather and noise;
+ * from day 14 on a ramp of 3 over a day that stays (a drift), or the cycle 7
+ * hours late for a day and a half (a change of period).
+ */
+function series(kind: "drift" | "phase", seed: number): Float64Array {
+  const g = gaussian(mulberry32(seed));
+  const x = new Float64Array(21 * DAY);
+  let weather = 0;
+  for (let t = 0; t < x.length; t++) {
+    weather = 0.9 * weather + 0.2 * g();
+    const k = t - START, during = k >= 0 && k < 1.5 * DAY;
+    const lag = kind === "phase" && during ? 7 * 12 : 0;
+    const ramp = kind === "drift" && k >= 0 ? 3 * Math.min(1, k / DAY) : 0;
+    x[t] = 20 + 2 * Math.sin((2 * Math.PI * (t - lag)) / DAY) + weather + 0.3 * g() + ramp;
+  }
+  return x;
+}
+
+/** The parts of a checkpoint that only the alerts' side may change. */
+const ALERT_ARRAYS = ["driftState", "fusionState", "budgetBins"];
+const ALERT_SCALARS = ["alerts", "budget", "fusion", "anomalySince"];
+
+/** A checkpoint without what only the alerts' side may change: what the stream learned. */
+function learned(m: StreamModel): unknown {
+  const { scalars, arrays } = readState(m.toBytes());
+  const s = scalars as Record<string, unknown>;
+  for (const k of ALERT_SCALARS) delete s[k];
+  // the learning guard's state, without whether the user's alert paused learning
+  s.guard = (s.guard as unknown[]).slice(0, 5);
+  return {
+    scalars: s,
+    arrays: Object.fromEntries(
+      Object.entries(arrays).filter(([k]) => !ALERT_ARRAYS.includes(k)).map((
+        [k, v],
+      ) => [k, [...v]]),
+    ),
+  };
+}
+
+Deno.test("AlertFusion is a pass-through without a drift detector and holds no state", () => {
+  const a = getPreset("default").anomaly;
+  const budgetOpts = { falseAlertsPerWeek: 1, history: a.history, floor: Math.log(100) };
+  const alerts = new AlertMachine(a), budget = new AlertBudget(budgetOpts);
+  const off = new AlertFusion(false, a, budgetOpts, alerts, budget);
+  assert.equal(off.state.length, 0);
+  assert.equal(off.base, alerts);
+  assert.equal(off.baseBudget, budget);
+  const on = new AlertFusion(true, a, budgetOpts, alerts, budget);
+  assert.equal(on.state.length, 2 * a.refractory + BUDGET_BINS);
+  assert.notEqual(on.base, alerts);
+  assert.notEqual(on.baseBudget, budget);
+  // Bonferroni over three: the strongest of the three detectors less ln 3
+  on.update(4, 9, 20, 3, false);
+  assert.ok(Math.abs(on.smoothed - (20 - Math.log(3))) < 1e-12);
+  assert.ok(on.fresh && on.onset > 0, "the first strong reading is an onset");
+  on.update(4, 9, 20, 3, false);
+  assert.equal(on.onset, 0, "the same evidence again is no new onset");
+});
+
+Deno.test("with the drift detector on, a stream learns and forecasts exactly as with it off", () => {
+  // the detector fused after the scorer: every reading's score (the forecast's
+  // surprise), whether it was learned from, and at the end every learned part
+  // of the stream are the same to the bit; only the alerts differ (the
+  // detector opens an alert within two days of the change)
+  for (const [kind, seed] of [["drift", 6], ["phase", 3]] as const) {
+    const x = series(kind, seed);
+    const off = new StreamModel({ id: "s", preset: small(0), columns: ["v"] });
+    const on = new StreamModel({ id: "s", preset: small(6), columns: ["v"] });
+    let differs = 0, opened = 0;
+    for (let t = 0; t < x.length; t++) {
+      const ts = T0 + t * FIVE_MIN;
+      const a = off.observe(ts, [x[t]]), b = on.observe(ts, [x[t]]);
+      assert.equal(b.learned, a.learned, `${kind}: learned at ${t}`);
+      assert.equal(b.score, a.score, `${kind}: score at ${t}`);
+      assert.equal(b.percentile, a.percentile, `${kind}: percentile at ${t}`);
+      // until the detector scores, the alerts' evidence is the scorer's (it
+      // is no test looked at yet: no Bonferroni term for it)
+      if (!on.drift.ready) assert.equal(b.likelihood, a.likelihood, `${kind}: likelihood at ${t}`);
+      if (b.likelihood !== a.likelihood) differs++;
+      if (b.event?.type === "opened" && t >= START && t < START + 2 * DAY) opened++;
+    }
+    assert.ok(on.drift.ready, `${kind}: the detector scored`);
+    assert.ok(differs > 0, `${kind}: the alerts' evidence holds the detector's`);
+    assert.ok(opened > 0, `${kind}: an alert opened within two days of the change`);
+    assert.deepEqual(learned(on), learned(off), kind);
+    const f = (m: StreamModel) => JSON.stringify([m.forecast(), m.stats()]);
+    assert.equal(f(on), f(off), `${kind}: the forecasts`);
+  }
+});
+
+Deno.test("a drift stream's checkpoint from before the fusion restores and learns as before", () => {
+  // a checkpoint without `fusionState` and `fusion` (the drift detector was
+  // fused in the scorer then): the scorer's alerts and budget start as copies
+  // of the stream's, the rings afresh; the stream goes on learning exactly
+  // as the stream that took the checkpoint
+  const x = series("drift", 4);
+  const a = new StreamModel({ id: "r", preset: small(6), columns: ["v"] });
+  for (let t = 0; t < 10 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
+  const stored = readState(a.toBytes());
+  delete stored.arrays.fusionState;
+  delete (stored.scalars as Record<string, unknown>).fusion;
+  const b = new StreamModel({ id: "r", preset: small(6), columns: ["v"] });
+  b.restore(encodeState(stored.scalars, stored.arrays));
+  assert.equal(b.fusion.base.state, b.alerts.state);
+  assert.deepEqual([...b.fusion.baseBudget.bins], [...b.budget.bins]);
+  for (let t = 10 * DAY; t < 12 * DAY; t++) {
+    const o = b.observe(T0 + t * FIVE_MIN, [x[t]]);
+    assert.ok(o.likelihood !== null && o.likelihood >= 0 && o.likelihood < 1, `reading ${t}`);
+  }
+});
+
+Deno.test("a checkpoint whose fusion state is damaged is refused, naming the field", () => {
+  const x = series("phase", 2);
+  const a = new StreamModel({ id: "r", preset: small(6), columns: ["v"] });
+  for (let t = 0; t < 2 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
+  const stored = readState(a.toBytes());
+  const fusion = (stored.scalars as Record<string, unknown[]>).fusion;
+  fusion[2] = "asleep";
+  const b = new StreamModel({ id: "r", preset: small(6), columns: ["v"] });
+  assert.throws(
+    () => b.restore(encodeState(stored.scalars, stored.arrays)),
+    /'fusion\[2\]' must be one of warming_up, normal, anomaly: current value is "asleep"/,
+  );
+});
