@@ -14,6 +14,7 @@
  */
 import { exitOnFlagError, integer, oneOf, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
+import { loadavg } from "./proc_stats.ts";
 import { KERNEL_KINDS, useKernels } from "../src/model/kernels.ts";
 import { kernelHeap } from "../src/model/wasm/kernel_heap.ts";
 import { Engine } from "../src/stream/engine.ts";
@@ -90,6 +91,7 @@ emitResult({
   season: s.season,
   perStream: {
     rssBytes: per(m2.rss, m0.rss),
+    heapTotalBytes: per(m2.heapTotal, m0.heapTotal),
     rssAtCreateBytes: per(m1.rss, m0.rss),
     jsHeapBytes: per(m2.heapUsed, m0.heapUsed),
     externalBytes: per(m2.external, m0.external),
@@ -100,5 +102,5 @@ emitResult({
     checkpointBytes: s.toBytes().length,
   },
   cpuUsPerReading: Math.round((c1 - c0) / (f.streams * f.readings) * 1e7) / 10,
-  loadavg1: Number(Deno.loadavg()[0].toFixed(2)),
+  loadavg1: loadavg(),
 });
