@@ -77,8 +77,10 @@ const s = engine.get("s0")!;
 const parts: Record<string, number> = {};
 const kinds: Record<string, number> = {};
 for (const [name, a] of Object.entries(stateArrays(s))) {
-  parts[part(name)] = (parts[part(name)] ?? 0) + a.byteLength;
-  kinds[a.constructor.name] = (kinds[a.constructor.name] ?? 0) + a.byteLength;
+  // the scorer's onsets and peaks are sparse (stateArrays gives them dense): what they hold
+  const bytes = name === "onsets" || name === "peaks" ? s.scorer[name].byteLength : a.byteLength;
+  parts[part(name)] = (parts[part(name)] ?? 0) + bytes;
+  kinds[a.constructor.name] = (kinds[a.constructor.name] ?? 0) + bytes;
 }
 const per = (a: number, b: number) => Math.round((a - b) / f.streams);
 emitResult({
