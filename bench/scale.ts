@@ -14,7 +14,7 @@
  *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
  *       [--reader=healthz|forecast] [--long-tasks=10]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
- *     [--minutes=3] [--malloc-arena-max=0]
+ *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60]
  *
  * - capacity: warm up (one reading per stream), then publish `per-stream`
  *   readings per stream as fast as the connections take them, with
@@ -60,8 +60,12 @@
  *   files), and bytes written to disk (/proc/<pid>/io write_bytes) per hour,
  *   per stream. A publisher connection that closes is reported (MQTT.js
  *   never settles the QoS 1 callbacks of a closed connection), with the
- *   daemon's warnings, instead of waiting forever. `--malloc-arena-max=N`
- *   runs the daemon with MALLOC_ARENA_MAX=N (glibc's malloc arenas; 0: unset).
+ *   daemon's warnings, instead of waiting forever; a daemon far behind stops
+ *   the publishing after 3 times the run's length (at least 2 minutes,
+ *   `secondsFed`). `--malloc-arena-max=N` runs the daemon with
+ *   MALLOC_ARENA_MAX=N (glibc's malloc arenas; 0: unset),
+ *   `--checkpoint-seconds=S` with that checkpoint cadence (default 60, the
+ *   daemon's).
  *
  * RSS figures of a deployed daemon need its V8 flags:
  * `--v8-flags=--optimize-for-size`, as `deno task start`, the compiled
@@ -113,6 +117,7 @@ const f = exitOnFlagError(() =>
     "shutdown-timeout": positive(10),
     "long-tasks": integer(0, 0),
     "malloc-arena-max": integer(0, 0),
+    "checkpoint-seconds": positive(60),
   }, "Cannot parse scale flags")
 );
 
@@ -713,7 +718,10 @@ async function footprint(): Promise<void> {
     await sleep(3000);
     return rssMiB(d.pid);
   });
-  await withDaemon(w, [], async (d, dir) => {
+  const cadence = f["checkpoint-seconds"] === 60
+    ? []
+    : ["--checkpoint-seconds", String(f["checkpoint-seconds"])];
+  await withDaemon(w, cadence, async (d, dir) => {
     const cs = await clients(d, f.connections);
     const events = watchClients(cs);
     const problems = () =>
@@ -749,12 +757,17 @@ async function footprint(): Promise<void> {
       let threads0 = threadCpu(d.pid);
       let wb0 = writeBytes(d.pid);
       let t0 = performance.now();
+      let observed0 = (await counts(d)).observed;
       const tStart = t0;
       const lags: number[] = [];
       let late = 0;
-      for (let s = 1; s <= seconds; s++) {
+      // a daemon far behind: stop publishing after 3 times the run's length (at least 2 minutes)
+      const cutMs = Math.max(120_000, 3000 * seconds);
+      let fed = 0;
+      for (let s = 1; s <= seconds && performance.now() - tStart < cutMs; s++) {
         const due = tStart + s * 1000;
         await feedSecond(s);
+        fed = s;
         if (performance.now() > due) late++;
         else await sleep(due - performance.now());
         if (s === warm) {
@@ -762,6 +775,7 @@ async function footprint(): Promise<void> {
           threads0 = threadCpu(d.pid);
           wb0 = writeBytes(d.pid);
           t0 = performance.now();
+          observed0 = (await counts(d)).observed;
         }
         // the backlog (published, not yet observed) every 10 s: /metrics of 10,000 streams costs
         if (s % 10 === 0) {
@@ -771,12 +785,14 @@ async function footprint(): Promise<void> {
           log(`t=${s}s backlog ${lag} readings, rss ${Math.round(rssMiB(d.pid))} MiB`);
         }
       }
-      const sent = f.streams * (seconds + 1);
+      const sent = f.streams * (fed + 1);
       const elapsed = (performance.now() - t0) / 1000;
       const threads1 = threadCpu(d.pid);
       const cpu1 = cpuSeconds(d.pid);
       const written = writeBytes(d.pid) - wb0;
       const rss = rssMiB(d.pid);
+      // the readings observed over the steady part: what its CPU was spent on
+      const steady = (await counts(d)).observed - observed0;
       // then every reading sent must have been taken and observed (none lost); kept up: none shed
       let c = await counts(d);
       for (const t = performance.now(); c.observed - base.observed < sent; c = await counts(d)) {
@@ -786,7 +802,6 @@ async function footprint(): Promise<void> {
         await sleep(1000);
       }
       const drainSeconds = Math.round(performance.now() - t0 - elapsed * 1000) / 1000;
-      const steady = f.streams * (seconds - warm);
       const us = (sec: number) => Math.round(sec / steady * 1e6);
       result({
         part: "footprint",
@@ -794,9 +809,11 @@ async function footprint(): Promise<void> {
         streams: f.streams,
         preset: f.preset,
         seconds,
+        secondsFed: fed,
         steadySeconds: Math.round(elapsed),
         ...created,
-        keptUp: late === 0 && c.shed === base.shed && c.rejected === base.rejected &&
+        keptUp: fed === seconds && late === 0 && c.shed === base.shed &&
+          c.rejected === base.rejected &&
           c.trained - base.trained === sent,
         lateSeconds: late,
         drainSeconds,
@@ -807,6 +824,8 @@ async function footprint(): Promise<void> {
         rejected: c.rejected - base.rejected,
         rssMiB: Math.round(rss),
         mallocArenaMax: f["malloc-arena-max"] || null,
+        checkpointSeconds: f["checkpoint-seconds"],
+        steadyReadings: steady,
         emptyRssMiB: Math.round(empty),
         rssBytesPerStream: Math.round((rss - empty) * 1048576 / f.streams),
         cpuUsPerReading: us(cpu1 - cpu0),
