@@ -14,6 +14,7 @@
  */
 import { exitOnFlagError, integer, oneOf, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
+import { loadavg } from "./proc_stats.ts";
 import { KERNEL_KINDS, useKernels } from "../src/model/kernels.ts";
 import { kernelHeap } from "../src/model/wasm/kernel_heap.ts";
 import { Engine } from "../src/stream/engine.ts";
@@ -76,8 +77,10 @@ const s = engine.get("s0")!;
 const parts: Record<string, number> = {};
 const kinds: Record<string, number> = {};
 for (const [name, a] of Object.entries(stateArrays(s))) {
-  parts[part(name)] = (parts[part(name)] ?? 0) + a.byteLength;
-  kinds[a.constructor.name] = (kinds[a.constructor.name] ?? 0) + a.byteLength;
+  // the scorer's onsets and peaks are sparse (stateArrays gives them dense): what they hold
+  const bytes = name === "onsets" || name === "peaks" ? s.scorer[name].byteLength : a.byteLength;
+  parts[part(name)] = (parts[part(name)] ?? 0) + bytes;
+  kinds[a.constructor.name] = (kinds[a.constructor.name] ?? 0) + bytes;
 }
 const per = (a: number, b: number) => Math.round((a - b) / f.streams);
 emitResult({
@@ -90,6 +93,7 @@ emitResult({
   season: s.season,
   perStream: {
     rssBytes: per(m2.rss, m0.rss),
+    heapTotalBytes: per(m2.heapTotal, m0.heapTotal),
     rssAtCreateBytes: per(m1.rss, m0.rss),
     jsHeapBytes: per(m2.heapUsed, m0.heapUsed),
     externalBytes: per(m2.external, m0.external),
@@ -100,5 +104,5 @@ emitResult({
     checkpointBytes: s.toBytes().length,
   },
   cpuUsPerReading: Math.round((c1 - c0) / (f.streams * f.readings) * 1e7) / 10,
-  loadavg1: Number(Deno.loadavg()[0].toFixed(2)),
+  loadavg1: loadavg(),
 });

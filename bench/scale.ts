@@ -14,7 +14,7 @@
  *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
  *       [--reader=healthz|forecast] [--long-tasks=10]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
- *     [--minutes=3]
+ *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60]
  *
  * - capacity: warm up (one reading per stream), then publish `per-stream`
  *   readings per stream as fast as the connections take them, with
@@ -47,10 +47,25 @@
  *   lists each run of busy samples longer than N ms (`longTasks`: when, how
  *   long, the garbage collector's part, the functions with the most self
  *   time and our outermost functions; bench/long_tasks.ts).
- * - footprint: `streams` streams at 1 reading/s each for `minutes`, at the
- *   default checkpoint cadence: RSS per stream (over an empty daemon), CPU
- *   µs per reading, KV bytes per stream (the data directory's files), and
- *   bytes written to disk (/proc/<pid>/io write_bytes) per hour, per stream.
+ * - footprint: first every stream's first reading, as fast as the
+ *   connections take them (creation: its seconds, CPU µs per stream, RSS
+ *   after), then `streams` streams at 1 reading/s each for `minutes`, at the
+ *   default checkpoint cadence and the default overload rule (learning shed
+ *   after 250 ms of backlog). Kept up: every second's readings published
+ *   within that second, every reading observed and learned from (none shed,
+ *   none rejected, none lost), with the backlog (published, not yet
+ *   observed) every 10 s. Over the steady part (the first quarter of the run,
+ *   at most 30 s, left out): RSS per stream (over an empty daemon), CPU µs
+ *   per reading (by thread), KV bytes per stream (the data directory's
+ *   files), and bytes written to disk (/proc/<pid>/io write_bytes) per hour,
+ *   per stream. A publisher connection that closes is reported (MQTT.js
+ *   never settles the QoS 1 callbacks of a closed connection), with the
+ *   daemon's warnings, instead of waiting forever; a daemon far behind stops
+ *   the publishing after 3 times the run's length (at least 2 minutes,
+ *   `secondsFed`). `--malloc-arena-max=N` runs the daemon with
+ *   MALLOC_ARENA_MAX=N (glibc's malloc arenas; 0: unset),
+ *   `--checkpoint-seconds=S` with that checkpoint cadence (default 60, the
+ *   daemon's).
  *
  * RSS figures of a deployed daemon need its V8 flags:
  * `--v8-flags=--optimize-for-size`, as `deno task start`, the compiled
@@ -101,6 +116,8 @@ const f = exitOnFlagError(() =>
     stop: oneOf(["after-save", "at-once"] as const, "after-save"),
     "shutdown-timeout": positive(10),
     "long-tasks": integer(0, 0),
+    "malloc-arena-max": integer(0, 0),
+    "checkpoint-seconds": positive(60),
   }, "Cannot parse scale flags")
 );
 
@@ -141,6 +158,8 @@ async function counts(d: Daemon) {
   return {
     readings: m.get('forecastd_readings_total{source="mqtt"}') ?? 0,
     trained: m.get("forecastd_training_steps_total") ?? 0,
+    // scored and forecast from, learned or shed
+    observed: m.get("forecastd_observed_readings_total") ?? 0,
     shed: m.get("forecastd_training_shed_total") ?? 0,
     rejected,
   };
@@ -193,7 +212,10 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
       "100000",
       ...extra,
     ],
-    env: { FORECASTD_WORKERS: String(workers) },
+    env: {
+      FORECASTD_WORKERS: String(workers),
+      ...(f["malloc-arena-max"] > 0 ? { MALLOC_ARENA_MAX: String(f["malloc-arena-max"]) } : {}),
+    },
     startMs: 120_000,
     // e.g. --v8-flags=--prof: V8 writes isolate-*.log (one per thread) in the repo's root
     ...(f["v8-flags"] === "" && inspectPort === null ? {} : {
@@ -679,49 +701,148 @@ async function dirBytes(dir: string): Promise<number> {
   return n;
 }
 
+/** Watches MQTT.js clients: a connection that closes leaves its QoS 1 callbacks unsettled. */
+function watchClients(cs: mqtt.MqttClient[]): string[] {
+  const events: string[] = [];
+  cs.forEach((c, i) => {
+    const at = () => `${Math.round(performance.now() / 100) / 10}s`;
+    c.on("close", () => events.push(`client ${i} closed at ${at()}`));
+    c.on("error", (e) => events.push(`client ${i} error at ${at()}: ${e.message}`));
+  });
+  return events;
+}
+
 async function footprint(): Promise<void> {
   const w = f.workers.at(-1)!;
   const empty = await withDaemon(w, [], async (d) => {
     await sleep(3000);
     return rssMiB(d.pid);
   });
-  await withDaemon(w, [], async (d, dir) => {
+  const cadence = f["checkpoint-seconds"] === 60
+    ? []
+    : ["--checkpoint-seconds", String(f["checkpoint-seconds"])];
+  await withDaemon(w, cadence, async (d, dir) => {
     const cs = await clients(d, f.connections);
+    const events = watchClients(cs);
+    const problems = () =>
+      JSON.stringify({
+        clients: events.slice(0, 10),
+        daemon: d.log.filter((e) => e.level === "warn" || e.level === "error").slice(0, 10),
+      });
+    /** feed() of second s, or a diagnosis when its acknowledgements do not come within 120 s. */
+    const feedSecond = (s: number) =>
+      Promise.race([
+        feed(cs, f.streams, s, s + 1),
+        sleep(120_000).then(() => {
+          throw new Error(`second ${s} not acknowledged in 120 s: ${problems()}`);
+        }),
+      ]);
     try {
+      // creation: every stream's first reading, as fast as the connections take them
       const base = await counts(d);
-      await feed(cs, f.streams, 0, 1);
-      await caughtUp(d, base, f.streams, performance.now(), true);
-      const cpu0 = cpuSeconds(d.pid);
-      const wb0 = writeBytes(d.pid);
-      const t0 = performance.now();
+      const tCreate = performance.now();
+      const cpuCreate = cpuSeconds(d.pid);
+      await feedSecond(0);
+      await caughtUp(d, base, f.streams, tCreate, true);
+      const created = {
+        createSeconds: Math.round(performance.now() - tCreate) / 1000,
+        createCpuUsPerStream: Math.round((cpuSeconds(d.pid) - cpuCreate) / f.streams * 1e6),
+        rssAfterCreateMiB: Math.round(rssMiB(d.pid)),
+      };
+      log(`created: ${JSON.stringify(created)} ${problems()}`);
+      // sustained: one reading per stream each second; the first `warm` seconds are left out
       const seconds = Math.round(f.minutes * 60);
-      for (let s = 1; s <= seconds; s++) {
-        const due = t0 + s * 1000;
-        await feed(cs, f.streams, s, s + 1);
-        if (performance.now() < due) await sleep(due - performance.now());
+      const warm = Math.min(30, Math.floor(seconds / 4));
+      let cpu0 = cpuSeconds(d.pid);
+      let threads0 = threadCpu(d.pid);
+      let wb0 = writeBytes(d.pid);
+      let t0 = performance.now();
+      let observed0 = (await counts(d)).observed;
+      const tStart = t0;
+      const lags: number[] = [];
+      let late = 0;
+      // a daemon far behind: stop publishing after 3 times the run's length (at least 2 minutes)
+      const cutMs = Math.max(120_000, 3000 * seconds);
+      let fed = 0;
+      for (let s = 1; s <= seconds && performance.now() - tStart < cutMs; s++) {
+        const due = tStart + s * 1000;
+        await feedSecond(s);
+        fed = s;
+        if (performance.now() > due) late++;
+        else await sleep(due - performance.now());
+        if (s === warm) {
+          cpu0 = cpuSeconds(d.pid);
+          threads0 = threadCpu(d.pid);
+          wb0 = writeBytes(d.pid);
+          t0 = performance.now();
+          observed0 = (await counts(d)).observed;
+        }
+        // the backlog (published, not yet observed) every 10 s: /metrics of 10,000 streams costs
+        if (s % 10 === 0) {
+          const c = await counts(d);
+          const lag = f.streams * (s + 1) - (c.observed - base.observed);
+          lags.push(lag);
+          log(`t=${s}s backlog ${lag} readings, rss ${Math.round(rssMiB(d.pid))} MiB`);
+        }
       }
+      const sent = f.streams * (fed + 1);
       const elapsed = (performance.now() - t0) / 1000;
-      const c = await counts(d);
-      const readings = c.readings - base.readings - f.streams;
+      const threads1 = threadCpu(d.pid);
+      const cpu1 = cpuSeconds(d.pid);
       const written = writeBytes(d.pid) - wb0;
       const rss = rssMiB(d.pid);
+      // the readings observed over the steady part: what its CPU was spent on
+      const steady = (await counts(d)).observed - observed0;
+      // then every reading sent must have been taken and observed (none lost); kept up: none shed
+      let c = await counts(d);
+      for (const t = performance.now(); c.observed - base.observed < sent; c = await counts(d)) {
+        if (performance.now() - t > 300_000) {
+          throw new Error(`not all observed in 300 s: ${JSON.stringify(c)}: ${problems()}`);
+        }
+        await sleep(1000);
+      }
+      const drainSeconds = Math.round(performance.now() - t0 - elapsed * 1000) / 1000;
+      const us = (sec: number) => Math.round(sec / steady * 1e6);
       result({
         part: "footprint",
         workers: w,
         streams: f.streams,
         preset: f.preset,
-        seconds: Math.round(elapsed),
-        keptUp: c.readings - base.readings >= f.streams * (seconds + 1) && c.shed === base.shed,
+        seconds,
+        secondsFed: fed,
+        steadySeconds: Math.round(elapsed),
+        ...created,
+        keptUp: fed === seconds && late === 0 && c.shed === base.shed &&
+          c.rejected === base.rejected &&
+          c.trained - base.trained === sent,
+        lateSeconds: late,
+        drainSeconds,
+        backlogEvery10s: lags,
+        taken: c.readings - base.readings,
+        trained: c.trained - base.trained,
+        shed: c.shed - base.shed,
+        rejected: c.rejected - base.rejected,
         rssMiB: Math.round(rss),
+        mallocArenaMax: f["malloc-arena-max"] || null,
+        checkpointSeconds: f["checkpoint-seconds"],
+        steadyReadings: steady,
         emptyRssMiB: Math.round(empty),
         rssBytesPerStream: Math.round((rss - empty) * 1048576 / f.streams),
-        cpuUsPerReading: Math.round((cpuSeconds(d.pid) - cpu0) / readings * 1e6),
+        cpuUsPerReading: us(cpu1 - cpu0),
+        mainUsPerReading: us(threads1.main - threads0.main),
+        workersUsPerReading: us(threads1.workers - threads0.workers),
+        otherUsPerReading: us(threads1.other - threads0.other),
         kvBytesPerStream: Math.round(await dirBytes(dir) / f.streams),
         writtenBytesPerStreamPerHour: Math.round(written / elapsed * 3600 / f.streams),
+        clientEvents: events.length,
         loadavg1: loadavg(),
       });
+    } catch (e) {
+      log(`failed: ${problems()}`);
+      throw e;
     } finally {
-      await Promise.all(cs.map((c) => c.endAsync()));
+      // forced: a closed client's unacknowledged publishes would hold a plain end() forever
+      await Promise.all(cs.map((c) => c.endAsync(true)));
     }
   });
 }

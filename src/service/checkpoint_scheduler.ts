@@ -147,6 +147,14 @@ export class CheckpointScheduler {
   readonly #deps: CheckpointSchedulerDeps;
   readonly #now: () => number;
   readonly #streams = new Map<string, StreamState>();
+  /**
+   * Streams with unsaved changes, and the oldest of their changes (NaN:
+   * to be found again, after a save or a forget): kept as they change, so
+   * that the workers' stats (every reply, every second) do not walk every
+   * stream.
+   */
+  #dirty = 0;
+  #oldest = NaN;
   readonly #retry: BackOffOptions;
   /** Back-off of whole saves (a failed commit). */
   readonly #backOff: BackOff;
@@ -205,7 +213,12 @@ export class CheckpointScheduler {
       };
       this.#streams.set(id, st);
     }
-    if (st.changes === st.savedChanges) st.dirtySince = this.#now();
+    if (st.changes === st.savedChanges) {
+      st.dirtySince = this.#now();
+      // a first dirty stream is the oldest; with others, the oldest is known unless NaN
+      this.#oldest = this.#dirty === 0 ? st.dirtySince : Math.min(this.#oldest, st.dirtySince);
+      this.#dirty++;
+    }
     st.changes++;
     if (readings > 0) {
       if (st.unsaved >= this.every) this.#deps.counters.readingsBeyondLossBound += readings;
@@ -226,9 +239,7 @@ export class CheckpointScheduler {
 
   /** Streams with changes not yet in a saved checkpoint. */
   get unsavedStreams(): number {
-    let n = 0;
-    for (const st of this.#streams.values()) if (st.changes !== st.savedChanges) n++;
-    return n;
+    return this.#dirty;
   }
 
   /**
@@ -237,15 +248,24 @@ export class CheckpointScheduler {
    * goes back to it.
    */
   oldestUnsaved(): number | null {
-    let oldest = Infinity;
-    for (const st of this.#streams.values()) {
-      if (st.changes !== st.savedChanges && st.dirtySince < oldest) oldest = st.dirtySince;
+    if (this.#dirty === 0) return null;
+    if (Number.isNaN(this.#oldest)) {
+      let oldest = Infinity;
+      for (const st of this.#streams.values()) {
+        if (st.changes !== st.savedChanges && st.dirtySince < oldest) oldest = st.dirtySince;
+      }
+      this.#oldest = oldest;
     }
-    return oldest === Infinity ? null : oldest;
+    return this.#oldest;
   }
 
   /** Forgets stream `id` (deleted): nothing more of it is saved. */
   forget(id: string): void {
+    const st = this.#streams.get(id);
+    if (st && st.changes !== st.savedChanges) {
+      this.#dirty--;
+      this.#oldest = NaN;
+    }
     this.#streams.delete(id);
   }
 
@@ -435,6 +455,9 @@ export class CheckpointScheduler {
     }
     for (const t of taken) {
       if (!saved.has(t.id)) continue;
+      // (a stream deleted meanwhile is no longer counted among the dirty)
+      if (this.#streams.get(t.id) === t.st && t.changes === t.st.changes) this.#dirty--;
+      this.#oldest = NaN;
       t.st.savedChanges = Math.max(t.st.savedChanges, t.changes);
       t.st.unsaved = Math.max(0, t.st.unsaved - t.readings);
       t.st.savedAt = t.at;

@@ -7,8 +7,14 @@
  * persisted: after a restart the history starts again.
  *
  * Per stream one ring of `capacity` rows, allocated on the stream's first
- * reading, row layout [ts, gap, (value, point, lower, upper) per target],
- * NaN for "none".
+ * reading, in two parts over one buffer: the reading's time and values
+ * exact (float64, row [ts, value per target]), the gap and the forecast
+ * made for it in float32 (row [gap, (point, lower, upper) per target], NaN
+ * for "none"): the forecast kept for the chart is its float64 value rounded
+ * to float32 (about 7 significant digits, relative error at most 6e-8), so a
+ * ring of one target takes 9,216 bytes instead of 13,824 at the default 288
+ * rows. The stream's forecast itself is not rounded; a kept forecast beyond
+ * float32's range (about 3.4e38) lists as null.
  */
 import type { Forecast, StreamModel } from "../stream/stream.ts";
 
@@ -47,13 +53,28 @@ export interface RecentQuery {
 
 interface Ring {
   targets: readonly string[];
-  /** Numbers per row: ts, gap (0 or 1), then 4 per target. */
-  stride: number;
-  rows: Float64Array;
+  /** (capacity, 1 + J) rows of ts, then the value of each target. */
+  exact: Float64Array;
+  /** (capacity, 1 + 3J) rows of gap (0 or 1), then point, lower, upper of each target. */
+  forecast: Float32Array;
   /** Rows held. */
   size: number;
   /** Index of the next row to write. */
   next: number;
+}
+
+/** A ring of `capacity` rows for `targets`, its two parts in one buffer. */
+function newRing(targets: readonly string[], capacity: number): Ring {
+  const J = targets.length;
+  const exactLength = capacity * (1 + J);
+  const buffer = new ArrayBuffer(exactLength * 8 + capacity * (1 + 3 * J) * 4);
+  return {
+    targets: [...targets],
+    exact: new Float64Array(buffer, 0, exactLength),
+    forecast: new Float32Array(buffer, exactLength * 8, capacity * (1 + 3 * J)),
+    size: 0,
+    next: 0,
+  };
 }
 
 /** The default capacity: a day of 5-minute readings. */
@@ -81,27 +102,20 @@ export class RecentReadings {
   record(stream: string, targets: readonly string[], reading: RecentReading): void {
     let ring = this.#rings.get(stream);
     if (!ring || !sameNames(ring.targets, targets)) {
-      const stride = 2 + 4 * targets.length;
-      ring = {
-        targets: [...targets],
-        stride,
-        rows: new Float64Array(this.capacity * stride),
-        size: 0,
-        next: 0,
-      };
+      ring = newRing(targets, this.capacity);
       this.#rings.set(stream, ring);
     }
-    const o = ring.next * ring.stride;
-    ring.rows[o] = reading.ts;
-    ring.rows[o + 1] = reading.gap ? 1 : 0;
-    targets.forEach((t, j) => {
-      const v = reading.targets[t];
-      const p = o + 2 + 4 * j;
-      ring.rows[p] = v?.value ?? NaN;
-      ring.rows[p + 1] = v?.point ?? NaN;
-      ring.rows[p + 2] = v?.lower ?? NaN;
-      ring.rows[p + 3] = v?.upper ?? NaN;
-    });
+    const J = targets.length;
+    const e = ring.next * (1 + J), f = ring.next * (1 + 3 * J);
+    ring.exact[e] = reading.ts;
+    ring.forecast[f] = reading.gap ? 1 : 0;
+    for (let j = 0; j < J; j++) {
+      const v = reading.targets[targets[j]];
+      ring.exact[e + 1 + j] = v?.value ?? NaN;
+      ring.forecast[f + 1 + 3 * j] = v?.point ?? NaN;
+      ring.forecast[f + 2 + 3 * j] = v?.lower ?? NaN;
+      ring.forecast[f + 3 + 3 * j] = v?.upper ?? NaN;
+    }
     ring.next = (ring.next + 1) % this.capacity;
     ring.size = Math.min(ring.size + 1, this.capacity);
   }
@@ -111,24 +125,24 @@ export class RecentReadings {
     const ring = this.#rings.get(stream);
     if (!ring) return [];
     const out: RecentReading[] = [];
+    const J = ring.targets.length;
     // newest first until the query is met, then reversed
     for (let k = 0; k < ring.size; k++) {
       if (query.limit !== undefined && out.length >= query.limit) break;
       const r = (ring.next - 1 - k + this.capacity) % this.capacity;
-      const o = r * ring.stride;
-      const ts = ring.rows[o];
+      const e = r * (1 + J), f = r * (1 + 3 * J);
+      const ts = ring.exact[e];
       if (query.after !== undefined && ts <= query.after) break;
       const targets: Record<string, RecentTarget> = {};
       ring.targets.forEach((t, j) => {
-        const p = o + 2 + 4 * j;
         targets[t] = {
-          value: ring.rows[p],
-          point: finiteOrNull(ring.rows[p + 1]),
-          lower: finiteOrNull(ring.rows[p + 2]),
-          upper: finiteOrNull(ring.rows[p + 3]),
+          value: ring.exact[e + 1 + j],
+          point: finiteOrNull(ring.forecast[f + 1 + 3 * j]),
+          lower: finiteOrNull(ring.forecast[f + 2 + 3 * j]),
+          upper: finiteOrNull(ring.forecast[f + 3 + 3 * j]),
         };
       });
-      out.push({ ts, gap: ring.rows[o + 1] === 1, targets });
+      out.push({ ts, gap: ring.forecast[f] === 1, targets });
     }
     return out.reverse();
   }

@@ -8,7 +8,7 @@
  */
 import type { Logger } from "../log.ts";
 import type { Source } from "../ingest/ingest_sink.ts";
-import type { StreamHorizonStats } from "../service/application.ts";
+import type { HorizonColumns } from "./horizon_columns.ts";
 import { type IngestResult, ServiceError, type StreamRecord } from "../service/service.ts";
 import type {
   FromShard,
@@ -66,8 +66,8 @@ export class ShardHost {
   lastCrash: { at: number; message: string } | null = null;
   /** The worker's counters as it last sent them. */
   stats: ShardStats | null = null;
-  /** Its streams' accuracy by horizon, as it last sent them. */
-  horizons: StreamHorizonStats[] = [];
+  /** Its streams' accuracy by horizon, as it last sent them (in columns), or null. */
+  horizons: HorizonColumns | null = null;
   readonly #init: Omit<ShardInit, "type">;
   readonly #events: ShardEvents;
   readonly #log: Logger;

@@ -12,7 +12,7 @@
 import type { AlertEvent } from "../domain/alert.ts";
 import type { LogFormat, LogLevel } from "../log.ts";
 import type { IngestResult, Source } from "../ingest/ingest_sink.ts";
-import type { StreamHorizonStats } from "../service/application.ts";
+import type { HorizonColumns } from "./horizon_columns.ts";
 import type { ServiceErrorKind, ServiceOptions, StreamRecord } from "../service/service.ts";
 import type { EngineCounters } from "../stream/engine.ts";
 import type { ReadingBatch } from "./reading_batch.ts";
@@ -110,8 +110,8 @@ export type FromShard =
   }
   | { type: "alert"; event: AlertEvent }
   | { type: "record"; id: string; record: StreamRecord | null }
-  /** `horizons`: every stream's accuracy, every 5th time (null the others). */
-  | { type: "stats"; stats: ShardStats; horizons: StreamHorizonStats[] | null }
+  /** `horizons`: every stream's accuracy, in columns, every 5th time (null the others). */
+  | { type: "stats"; stats: ShardStats; horizons: HorizonColumns | null }
   | { type: "failed"; error: ShardError };
 
 /** The result of an ingest, as the reply's value. */

@@ -20,6 +20,7 @@ import { decodeReadings } from "./reading_batch.ts";
 import { shardOf } from "./shard_of.ts";
 import { retryLocked } from "./locked_kv_retry.ts";
 import { useKernels } from "../model/kernels.ts";
+import { toHorizonColumns } from "./horizon_columns.ts";
 
 let service: Service | null = null;
 let kv: Deno.Kv | null = null;
@@ -99,7 +100,7 @@ async function init(m: ShardInit): Promise<void> {
   // the counters every second; the accuracy of every stream (larger) every 5 s
   let tick = 0;
   statsTimer = setInterval(() => {
-    const horizons = tick++ % 5 === 0 ? [...s.horizonStats()] : null;
+    const horizons = tick++ % 5 === 0 ? toHorizonColumns(s.horizonStats()) : null;
     post({ type: "stats", stats: stats(s), horizons });
   }, 1000);
 }

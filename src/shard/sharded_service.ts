@@ -54,6 +54,7 @@ import {
 import { encodeReadings } from "./reading_batch.ts";
 import { IngestOutbox } from "./ingest_outbox.ts";
 import { ShardHost, type WorkerHealth } from "./shard_host.ts";
+import { fromHorizonColumns } from "./horizon_columns.ts";
 
 export type { WorkerHealth };
 import { shardOf } from "./shard_of.ts";
@@ -409,9 +410,9 @@ export class ShardedService implements Application {
     return out;
   }
 
-  /** Every stream's accuracy by horizon, as the workers last sent it (every 5 s). */
+  /** Every stream's accuracy by horizon as last sent (every 5 s), the blend's entries only. */
   *horizonStats(): Iterable<StreamHorizonStats> {
-    for (const h of this.#hosts) yield* h.horizons;
+    for (const h of this.#hosts) if (h.horizons) yield* fromHorizonColumns(h.horizons);
   }
 
   // ---- streams, through their worker ---------------------------------------

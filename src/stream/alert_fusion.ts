@@ -36,7 +36,7 @@
  * checkpoint's `fusion`. Per reading O(refractory), as the scorer's onsets.
  */
 import { AlertMachine, type AlertOptions, evidenceToUnit, fuseEvidence } from "./anomaly.ts";
-import { type OnsetRings, stepOnset } from "./onset_rule.ts";
+import { DenseRing, type OnsetRings, stepOnset } from "./onset_rule.ts";
 import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "./budget.ts";
 
 /** The onset rule's settings (the preset's `anomaly`). */
@@ -48,6 +48,8 @@ export interface FusionOptions extends AlertOptions {
 }
 
 const EMPTY = new Float64Array(0);
+/** The rings of every fusion that is off: nothing steps them. */
+const EMPTY_RING = new DenseRing(EMPTY);
 
 /** The scalars of a fusion in the checkpoint (see {@link AlertFusion.scalars}). */
 export type FusionScalars = [
@@ -71,8 +73,8 @@ export class AlertFusion implements OnsetRings {
   readonly enabled: boolean;
   /** The whole state (all zeros: new): onsets, peaks (refractory each), the base budget's bins. */
   readonly state: Float64Array;
-  readonly onsets: Float64Array;
-  readonly peaks: Float64Array;
+  readonly onsets: DenseRing;
+  readonly peaks: DenseRing;
   /** The alert machine of the scorer's evidence (the stream's `alerts` when not enabled). */
   readonly base: AlertMachine;
   /** The false-alarm budget of the scorer's evidence (the stream's `budget` when not enabled). */
@@ -99,8 +101,8 @@ export class AlertFusion implements OnsetRings {
     this.enabled = enabled;
     const R = opts.refractory;
     this.state = enabled ? new Float64Array(2 * R + BUDGET_BINS) : EMPTY;
-    this.onsets = enabled ? this.state.subarray(0, R) : EMPTY;
-    this.peaks = enabled ? this.state.subarray(R, 2 * R) : EMPTY;
+    this.onsets = enabled ? new DenseRing(this.state.subarray(0, R)) : EMPTY_RING;
+    this.peaks = enabled ? new DenseRing(this.state.subarray(R, 2 * R)) : EMPTY_RING;
     this.base = enabled ? new AlertMachine(opts) : alerts;
     this.baseBudget = enabled
       ? new AlertBudget(budget, this.state.subarray(2 * R, 2 * R + BUDGET_BINS))

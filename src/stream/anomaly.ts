@@ -43,10 +43,12 @@
  *   incidents by, and what a benchmark such as NAB should score;
  * - percentile: the share of this stream's past surprises below this one.
  *
- * Per reading the scorer does O(BINS + smoothing + refractory + density)
- * arithmetic on buffers made once, and allocates nothing.
+ * Per reading the scorer does O(BINS + smoothing + density) arithmetic, and
+ * a scan of the onsets and peaks held (a few; sparse_ring.ts), on buffers
+ * made once; it allocates only when a sparse ring outgrows its room.
  */
 import { stepOnset } from "./onset_rule.ts";
+import { SparseRing } from "./sparse_ring.ts";
 
 /** Evidence (nats) beyond which {@link evidenceToUnit} leaves 1 - e^-λ for a slower tail. */
 const KNEE = 20;
@@ -170,10 +172,16 @@ export class AnomalyScorer {
   readonly bins: Float64Array;
   /** Evidence of the last `smoothing` readings (ring). */
   readonly recent: Float64Array;
-  /** Smoothed evidence of the onsets reported in the last `refractory` readings, else 0 (ring). */
-  readonly onsets: Float64Array;
-  /** Smoothed evidence of the fresh readings (see `fresh`) of the last `refractory` readings, else 0 (ring). */
-  readonly peaks: Float64Array;
+  /**
+   * Smoothed evidence of the onsets reported in the last `refractory`
+   * readings, else 0 (ring; sparse: a stream holds a few at a time).
+   */
+  readonly onsets: SparseRing;
+  /**
+   * Smoothed evidence of the fresh readings (see `fresh`) of the last
+   * `refractory` readings, else 0 (ring; sparse).
+   */
+  readonly peaks: SparseRing;
   /** Whether each of the last `density` readings was unusual (ring). */
   readonly unusual: Int32Array;
   /** -ln P(Binomial(density, e^-densityLevel) >= K) per K: the evidence of a count beyond the most held before. */
@@ -225,8 +233,8 @@ export class AnomalyScorer {
     this.opts = opts;
     this.bins = new Float64Array(BINS);
     this.recent = new Float64Array(opts.smoothing);
-    this.onsets = new Float64Array(opts.refractory);
-    this.peaks = new Float64Array(opts.refractory);
+    this.onsets = new SparseRing(opts.refractory);
+    this.peaks = new SparseRing(opts.refractory);
     this.unusual = new Int32Array(opts.density);
     this.densityTail = binomialTailEvidence(opts.density, Math.exp(-opts.densityLevel));
   }

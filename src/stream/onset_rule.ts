@@ -3,17 +3,40 @@
  * scores and incidents are ranked by) and which are fresh (what an alert may
  * open on), from a stream's smoothed evidence. Used by the anomaly scorer
  * (anomaly.ts) and by the alerts' fusion after it (alert_fusion.ts), each
- * over rings of its own. O(refractory) per reading, no allocation.
+ * over rings of its own: the scorer's sparse (sparse_ring.ts, a scan of
+ * the few slots held), the fusion's dense over its checkpointed state
+ * (DenseRing, a scan of refractory slots). No allocation per reading.
  */
 
 /** Smoothed evidence (nats) at or above which a reading continues an incident: one in ten. */
 const RUN_EVIDENCE = Math.LN10;
 
-/** The largest value of a ring other than the one in `slot` (the slot about to be overwritten). */
-function maxExcept(ring: Float64Array, slot: number): number {
-  let best = 0;
-  for (let i = 0; i < ring.length; i++) if (i !== slot && ring[i] > best) best = ring[i];
-  return best;
+/** A ring of refractory slots the onset rule reads and writes. */
+export interface OnsetRing {
+  /** The largest value above 0 of every slot but `slot` (the one about to be written), else 0. */
+  maxExcept(slot: number): number;
+  /** Writes `value` to `slot`. */
+  set(slot: number, value: number): void;
+}
+
+/** An onset ring over a Float64Array of its own slots (a view of a state array). */
+export class DenseRing implements OnsetRing {
+  readonly values: Float64Array;
+
+  constructor(values: Float64Array) {
+    this.values = values;
+  }
+
+  maxExcept(slot: number): number {
+    const v = this.values;
+    let best = 0;
+    for (let i = 0; i < v.length; i++) if (i !== slot && v[i] > best) best = v[i];
+    return best;
+  }
+
+  set(slot: number, value: number): void {
+    this.values[slot] = value;
+  }
 }
 
 /**
@@ -23,8 +46,8 @@ function maxExcept(ring: Float64Array, slot: number): number {
  * the last reading was fresh.
  */
 export interface OnsetRings {
-  readonly onsets: Float64Array;
-  readonly peaks: Float64Array;
+  readonly onsets: OnsetRing;
+  readonly peaks: OnsetRing;
   runOnset: number;
   fresh: boolean;
 }
@@ -46,12 +69,12 @@ export function stepOnset(
   quiet: boolean,
   escalation: number,
 ): boolean {
-  r.fresh = !quiet && smoothed > maxExcept(r.peaks, slot);
-  r.peaks[slot] = r.fresh ? smoothed : 0;
+  r.fresh = !quiet && smoothed > r.peaks.maxExcept(slot);
+  r.peaks.set(slot, r.fresh ? smoothed : 0);
   if (smoothed < RUN_EVIDENCE) r.runOnset = 0;
-  const starts = !quiet && smoothed > maxExcept(r.onsets, slot) &&
+  const starts = !quiet && smoothed > r.onsets.maxExcept(slot) &&
     (r.runOnset === 0 || smoothed > r.runOnset + escalation);
   if (starts) r.runOnset = smoothed;
-  r.onsets[slot] = starts ? smoothed : 0;
+  r.onsets.set(slot, starts ? smoothed : 0);
   return starts;
 }

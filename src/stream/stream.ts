@@ -887,8 +887,11 @@ export class StreamModel implements ExpertContext {
 
   /** Bytes this stream keeps in its state (its share, without the shared workspace). */
   get bytes(): number {
-    let n = 0;
-    for (const a of Object.values(stateArrays(this))) n += a.byteLength;
+    // the scorer's onsets and peaks are sparse: what they hold, not their dense form
+    let n = this.scorer.onsets.byteLength + this.scorer.peaks.byteLength;
+    for (const [name, a] of Object.entries(stateArrays(this))) {
+      if (name !== "onsets" && name !== "peaks") n += a.byteLength;
+    }
     return n;
   }
 

@@ -134,7 +134,10 @@ const ISSUE11 = [
   "fusionState",
 ];
 
-/** Every array of the stream's state, by name: the live arrays. */
+/**
+ * Every array of the stream's state, by name: the live arrays, but for the
+ * scorer's sparse `onsets` and `peaks`, given as fresh dense copies.
+ */
 export function stateArrays(m: StreamModel): StateArrays {
   const a: StateArrays = {
     hist: m.history.rows,
@@ -155,8 +158,9 @@ export function stateArrays(m: StreamModel): StateArrays {
     hits: m.intervals.hits,
     recent: m.scorer.recent,
     bins: m.scorer.bins,
-    onsets: m.scorer.onsets,
-    peaks: m.scorer.peaks,
+    // sparse in the stream: their dense form (restoreStream loads it back)
+    onsets: m.scorer.onsets.dense(),
+    peaks: m.scorer.peaks.dense(),
     unusual: m.scorer.unusual,
     rangeLo: m.range.lo,
     rangeHi: m.range.hi,
@@ -275,7 +279,8 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   for (const name of [...ISSUE11, ...cycles]) if (missing.includes(name)) live[name].fill(0);
   if (missing.includes("shapePending")) m.shape.pending.fill(NaN);
   if (missing.includes("blendCov")) m.blend.reset();
-  if (missing.includes("peaks")) m.scorer.peaks.set(m.scorer.onsets);
+  m.scorer.onsets.load(live.onsets);
+  m.scorer.peaks.load(missing.includes("peaks") ? live.onsets : live.peaks);
   if (missing.includes("boundLo") || missing.includes("boundHi")) m.bounds.reset();
   const num = (v: number | null) => (v === null ? NaN : v);
   m.periodMs = num(s.periodMs);

@@ -318,3 +318,86 @@ Deno.test("a save takes the streams never saved first, then the oldest checkpoin
   assert.deepEqual(saves, [["new1", "y"]], "equal ages: the most unsaved readings first");
   await scheduler.stop();
 });
+
+Deno.test("unsavedStreams and oldestUnsaved() follow changes, saves (while changing), failures and forgets", async () => {
+  let clock = 1000;
+  const store = new FakeStore();
+  const live = new Map<string, { dirtySince: number | null }>();
+  const scheduler = new CheckpointScheduler({
+    store,
+    counters: {
+      checkpoints: 0,
+      checkpointFailures: 0,
+      checkpointCommits: 0,
+      readingsBeyondLossBound: 0,
+    },
+    log: captureLog("debug").log,
+    source: { snapshot: (id) => ({ bytes: new Uint8Array([1]), config: { id } }) },
+    now: () => clock,
+  }, { seconds: 3600 });
+  // what they must say, from a model of the streams: when each became dirty, null if clean
+  const expected = () => {
+    const dirty = [...live.values()].filter((s) => s.dirtySince !== null);
+    return {
+      unsaved: dirty.length,
+      oldest: dirty.length === 0 ? null : Math.min(...dirty.map((s) => s.dirtySince!)),
+    };
+  };
+  const change = (id: string) => {
+    const s = live.get(id) ?? { dirtySince: null };
+    if (s.dirtySince === null) s.dirtySince = clock;
+    live.set(id, s);
+    scheduler.changed(id, 1);
+  };
+  let seed = 3;
+  const rand = (n: number) => (seed = (seed * 16807) % 2147483647) % n;
+  for (let round = 0; round < 40; round++) {
+    for (let k = 0; k < 10; k++) {
+      clock += 1 + rand(5);
+      change(`s${rand(12)}`);
+    }
+    if (rand(4) === 0) {
+      const id = `s${rand(12)}`;
+      scheduler.forget(id);
+      live.delete(id);
+    }
+    assert.deepEqual(
+      { unsaved: scheduler.unsavedStreams, oldest: scheduler.oldestUnsaved() },
+      expected(),
+      `round ${round}`,
+    );
+    if (rand(3) === 0) {
+      // a save whose commit waits while one stream changes again: that one stays dirty, since its snapshot
+      let release!: () => void;
+      store.hold = new Promise((r) => release = r);
+      store.failWith = rand(5) === 0 ? new Error("disk full") : null;
+      const saving = scheduler.save();
+      await tick();
+      const snapAt = clock;
+      clock += 3;
+      const again = `s${rand(12)}`;
+      const wasDirty = live.get(again)?.dirtySince != null;
+      change(again);
+      release();
+      const ok = await saving;
+      store.hold = null;
+      if (ok) {
+        for (const [id, s] of live) {
+          // saved: clean, but for the one changed after its snapshot (dirty since the snapshot)
+          s.dirtySince = id === again && wasDirty
+            ? snapAt
+            : id === again && s.dirtySince !== null
+            ? s.dirtySince
+            : null;
+        }
+      }
+      assert.deepEqual(
+        { unsaved: scheduler.unsavedStreams, oldest: scheduler.oldestUnsaved() },
+        expected(),
+        `after the save of round ${round}`,
+      );
+    }
+  }
+  store.failWith = null;
+  await scheduler.stop();
+});

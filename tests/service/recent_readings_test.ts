@@ -51,6 +51,30 @@ Deno.test("RecentReadings keeps a missing forecast as null and whether a gap cam
   }]);
 });
 
+Deno.test("RecentReadings keeps times and values exact, the forecasts rounded to float32", () => {
+  const r = new RecentReadings();
+  const ts = Date.UTC(2026, 11, 5, 14, 0, 0, 123);
+  r.record("s", ["a", "b"], {
+    ts,
+    gap: false,
+    targets: {
+      a: { value: 0.1, point: 1 / 3, lower: 0.2, upper: 1e39 },
+      b: { value: 123456789.123, point: -2 / 3, lower: -1, upper: 1e-9 },
+    },
+  });
+  assert.deepEqual(r.list("s"), [{
+    ts,
+    gap: false,
+    targets: {
+      a: { value: 0.1, point: Math.fround(1 / 3), lower: Math.fround(0.2), upper: null },
+      b: { value: 123456789.123, point: Math.fround(-2 / 3), lower: -1, upper: Math.fround(1e-9) },
+    },
+  }]);
+  for (const [kept, made] of [[Math.fround(1 / 3), 1 / 3], [Math.fround(0.2), 0.2]]) {
+    assert.ok(Math.abs(kept - made) <= 6e-8 * Math.abs(made), `${kept} vs ${made}`);
+  }
+});
+
 Deno.test("RecentReadings starts a stream again when its targets change, and forgets it", () => {
   const r = new RecentReadings();
   r.record("s", ["t"], reading(10));
