@@ -195,7 +195,8 @@ type Input =
 /** The three ways to parse a message: the zod path alone, the fast path, the sliced one. */
 async function threeWays(input: Input, opts: { receivedAt: number }): Promise<string[]> {
   const zod = { ...opts, fastPath: false };
-  const sliced = { ...opts, sliceMs: 0.01 };
+  // pieces of 16 units: every big-enough array payload is also read by json_array_pieces.ts
+  const sliced = { ...opts, sliceMs: 0.01, pieceBytes: 16 };
   switch (input.source) {
     case "http":
       return [
