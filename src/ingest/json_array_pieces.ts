@@ -7,7 +7,7 @@
  * one task; here no task does more than about a slice of them.
  *
  * ```ts
- * const r = await jsonArrayInPieces(bytes, { pieceBytes: 65_536, sliceMs: 5 });
+ * const r = await jsonArrayInPieces(bytes, { pieceBytes: 32_768, sliceMs: 2.5 });
  * if (r === null) json = JSON.parse(new TextDecoder().decode(bytes)); // not taken: parse it whole
  * ```
  *
@@ -33,7 +33,7 @@ import { nextTurn } from "../async/next_turn.ts";
 
 /** Options of jsonArrayInPieces(); every field has the default it names. */
 export interface JsonArrayPiecesOptions {
-  /** Least size of a piece (the cut is at the next comma between elements), bytes or UTF-16 units. Default 65536. */
+  /** Least size of a piece (the cut is at the next comma between elements), bytes or UTF-16 units. Default 32768. */
   pieceBytes?: number;
   /** Longest run of pieces before the event loop may run, ms. Default 5. */
   sliceMs?: number;
@@ -46,7 +46,7 @@ export interface ArrayPieces {
 }
 
 /** Default of JsonArrayPiecesOptions.pieceBytes. */
-export const DEFAULT_PIECE_BYTES = 65_536;
+export const DEFAULT_PIECE_BYTES = 32_768;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
