@@ -314,12 +314,14 @@ Deno.test("parseHttpBodyAsync() turns the event loop between a long UTF-8 decodi
     return parse(text, reviver);
   }) as typeof JSON.parse;
   try {
-    // a slice of 0.0002 ms: the decoding takes longer than half of it
+    // a slice of 0.0002 ms: the decoding takes longer than half of it (the body decoded and
+    // parsed whole: pieces, json_array_pieces.ts, would parse it in several)
     setTimeout(() => fired = true, 0);
     const r = await parseHttpBodyAsync(body, {
       receivedAt: RECEIVED_AT,
       stream: "k",
       sliceMs: 2e-4,
+      pieceBytes: Infinity,
     });
     assert.ok(r.ok && r.readings.length === 2_000);
     // a small body with a slice of 1 s: decoded and parsed in one go
