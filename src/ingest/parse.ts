@@ -48,6 +48,7 @@ import {
 } from "../domain/reading.ts";
 import { nextTurn } from "../async/next_turn.ts";
 import { fastReading } from "./fast_reading.ts";
+import { DEFAULT_PIECE_BYTES, jsonArrayInPieces } from "./json_array_pieces.ts";
 import { IngestError, type ParseResult } from "./ingest_error.ts";
 import { readingObject, type Scope, valueTopicError } from "./reading_object.ts";
 import { isSenmlPack, senmlReadings, senmlReadingsAsync } from "./senml.ts";
@@ -79,6 +80,12 @@ export interface SliceOptions {
    * every 64 elements of a batch). Default 5.
    */
   sliceMs?: number;
+  /**
+   * A payload longer than twice this (bytes, or UTF-16 units of a string)
+   * that is a JSON array is decoded and parsed in pieces of about this size
+   * (json_array_pieces.ts), `sliceMs / 2` of them at a time. Default 32768.
+   */
+  pieceBytes?: number;
 }
 
 /** Default of ParseOptions.maxBatch. */
@@ -181,15 +188,33 @@ export async function parsePayloadAsync(
   const sliceMs = opts.sliceMs ?? DEFAULT_SLICE_MS;
   try {
     const set = settings(opts);
-    // UTF-8 decoding and JSON.parse are one native call each (about 4 and 7 ms for 1 MiB):
-    // a turn between them when the first was long, and after the second
     let task = performance.now(); // when this task of the event loop began its work
-    const text = decodeText(payload);
-    if (performance.now() - task > sliceMs / 2) {
-      await nextTurn();
-      task = performance.now();
+    // a big array is decoded and parsed in pieces (json_array_pieces.ts), half a slice at a time
+    // (the whole of it, as one decoding and one JSON.parse, was 4 to 9 ms in the daemon here and
+    // is ten times that on a Raspberry Pi); anything else whole
+    const pieceBytes = opts.pieceBytes ?? DEFAULT_PIECE_BYTES;
+    const big = payload.length > 2 * pieceBytes;
+    const pieces = big
+      ? await jsonArrayInPieces(payload, { pieceBytes, sliceMs: sliceMs / 2 })
+      : null;
+    let json: unknown;
+    if (pieces !== null) {
+      json = pieces.elements;
+      task = pieces.taskStart;
+    } else {
+      if (big && performance.now() - task > sliceMs) {
+        await nextTurn(); // the pieces got far before they were refused
+        task = performance.now();
+      }
+      // UTF-8 decoding and JSON.parse are one native call each: a turn between them when the
+      // first was long
+      const text = decodeText(payload);
+      if (performance.now() - task > sliceMs / 2) {
+        await nextTurn();
+        task = performance.now();
+      }
+      json = parseText(text, scope);
     }
-    const json = parseText(text, scope);
     const batch = batchOf(json);
     if (batch === null) return { ok: true, ...single(json, scope, set) };
     const pack = isPack(batch, scope, set);
@@ -202,7 +227,9 @@ export async function parsePayloadAsync(
       return { ok: true, ...await senmlReadingsAsync(batch.array, senml, batch.prefix, sliceMs) };
     }
     const readings: Reading[] = [];
-    let next = readElements(batch, scope, set, readings, 0, performance.now() + sliceMs);
+    // the first slice goes on from what this task already did (decoding, parsing): a task does at
+    // most about `sliceMs` of work
+    let next = readElements(batch, scope, set, readings, 0, task + sliceMs);
     while (next < batch.array.length) {
       await nextTurn();
       task = performance.now();

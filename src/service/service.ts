@@ -47,7 +47,8 @@ import { AlertHub } from "./alert_hub.ts";
 import { AlertHistory, storedAlert } from "./alert_history.ts";
 import type { ServiceDeps } from "./service_deps.ts";
 import { RecentRejects, type RejectEntry } from "./recent_rejects.ts";
-import { keepRecent, type RecentQuery, RecentReadings } from "./recent_readings.ts";
+import { type RecentQuery, RecentReadings } from "./recent_readings.ts";
+import { readOneStep } from "../stream/read_models.ts";
 import { AlertWriter } from "./alert_writer.ts";
 import { CheckpointScheduler } from "./checkpoint_scheduler.ts";
 import { RecordWriter } from "./record_writer.ts";
@@ -104,6 +105,8 @@ export class Service implements Application, AlertSource, IngestSink {
   readonly #refusals = new RecentRejects();
   /** The last readings of each stream with the forecasts made for them; null when none are kept. */
   readonly #recent: RecentReadings | null;
+  /** The one-step forecast made for the reading being taken (readOneStep), 3 per target. */
+  #oneStep = new Float64Array(3);
   readonly #shedder: TrainingShedder;
   readonly #history: AlertHistory;
   readonly #watch: (id: string, record: StreamRecord | null) => void;
@@ -232,6 +235,12 @@ export class Service implements Application, AlertSource, IngestSink {
     return this.#queue.length;
   }
 
+  /** #oneStep, with room for `targets` targets. */
+  #made(targets: number): Float64Array {
+    if (this.#oneStep.length < 3 * targets) this.#oneStep = new Float64Array(3 * targets);
+    return this.#oneStep;
+  }
+
   /** Takes one reading of a batch (the queue calls it, in order). */
   #take(r: Reading, index: number, result: BatchResult): void {
     try {
@@ -245,7 +254,7 @@ export class Service implements Application, AlertSource, IngestSink {
         throw e;
       }
       // the forecast made for this reading, kept beside it for recent()
-      const made = this.#recent ? stream.forecast(1) : null;
+      if (this.#recent) readOneStep(stream, this.#made(stream.J));
       // overload (batches have waited too long): score now, learn later, or not
       const obs = this.#shedder.take(
         r.stream,
@@ -254,7 +263,7 @@ export class Service implements Application, AlertSource, IngestSink {
         () => this.engine.observe(r.stream, r.ts, row),
       );
       if (this.#shedder.owes(r.stream, stream)) this.#queue.wake();
-      if (this.#recent) keepRecent(this.#recent, stream, r.ts, row, made, obs.gap);
+      this.#recent?.keep(stream, r.ts, row, this.#oneStep, obs.gap);
       logObservation(this.#log, r.stream, obs);
       if (obs.learned) this.records.get(r.stream)!.updatedAt = r.ts;
       this.#checkpoints.changed(r.stream, 1);

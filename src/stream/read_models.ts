@@ -119,6 +119,30 @@ export function readForecast(m: StreamModel, horizon: number): Forecast | null {
   return { origin: m.lastTs, timestamps, targets };
 }
 
+/**
+ * readForecast(m, 1)'s numbers without its objects, for the per-reading
+ * path: per target j, in target order, `out[3j]` the point forecast of one
+ * step from the newest reading, `out[3j + 1]` and `out[3j + 2]` its
+ * interval's bounds (NaN when it has none); all NaN before the first
+ * reading. `out` holds at least 3 J numbers.
+ */
+export function readOneStep(m: StreamModel, out: Float64Array): void {
+  const { J, Hm, origins } = m;
+  if (m.readings === 0) {
+    out.fill(NaN, 0, 3 * J);
+    return;
+  }
+  const o = m.step % origins.S;
+  for (let j = 0; j < J; j++) {
+    const cOff = o * Hm * J + j;
+    const f = origins.comb[cOff], q = origins.qUsed[cOff];
+    const given = Number.isFinite(q);
+    out[3 * j] = f;
+    out[3 * j + 1] = given ? f - q : NaN;
+    out[3 * j + 2] = given ? f + q : NaN;
+  }
+}
+
 /** The newest reading's value of a target (NaN before the first, or for an unknown target). */
 export function readLatest(m: StreamModel, target: string): number {
   const j = m.targets.indexOf(target);

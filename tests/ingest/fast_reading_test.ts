@@ -195,7 +195,8 @@ type Input =
 /** The three ways to parse a message: the zod path alone, the fast path, the sliced one. */
 async function threeWays(input: Input, opts: { receivedAt: number }): Promise<string[]> {
   const zod = { ...opts, fastPath: false };
-  const sliced = { ...opts, sliceMs: 0.01 };
+  // pieces of 16 units: every big-enough array payload is also read by json_array_pieces.ts
+  const sliced = { ...opts, sliceMs: 0.01, pieceBytes: 16 };
   switch (input.source) {
     case "http":
       return [
@@ -313,12 +314,14 @@ Deno.test("parseHttpBodyAsync() turns the event loop between a long UTF-8 decodi
     return parse(text, reviver);
   }) as typeof JSON.parse;
   try {
-    // a slice of 0.0002 ms: the decoding takes longer than half of it
+    // a slice of 0.0002 ms: the decoding takes longer than half of it (the body decoded and
+    // parsed whole: pieces, json_array_pieces.ts, would parse it in several)
     setTimeout(() => fired = true, 0);
     const r = await parseHttpBodyAsync(body, {
       receivedAt: RECEIVED_AT,
       stream: "k",
       sliceMs: 2e-4,
+      pieceBytes: Infinity,
     });
     assert.ok(r.ok && r.readings.length === 2_000);
     // a small body with a slice of 1 s: decoded and parsed in one go

@@ -1,0 +1,98 @@
+/**
+ * What a shard worker's path allocates per reading (not part of the test
+ * suite): in process, readings as a worker gets them (a ReadingBatch of up
+ * to 250 readings, decoded) into a Service over `streams` streams, 10
+ * readings of each stream per round, with recent readings kept (the
+ * daemon's default). Run as a parent, it runs itself as a child under V8's
+ * `--trace-gc-nvp` and sums the bytes allocated between collections, over
+ * `rounds` rounds after the streams' first readings: bytes per reading,
+ * which the load of other processes barely changes.
+ *
+ *   deno run --allow-run --allow-read bench/worker_path_alloc.ts [--streams=100] [--rounds=29]
+ *
+ * One `RESULT {json}` line on stdout.
+ */
+import { Service } from "../src/service/service.ts";
+import { Store } from "../src/store/store.ts";
+import { createLogger } from "../src/log.ts";
+import { decodeReadings, encodeReadings } from "../src/shard/reading_batch.ts";
+import type { Reading } from "../src/domain/reading.ts";
+import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
+import { emitResult } from "./stats.ts";
+
+const f = exitOnFlagError(() =>
+  parseFlags(Deno.args, {
+    streams: integer(100),
+    rounds: integer(29),
+    role: text("parent or child", "parent"),
+  }, "Cannot parse flags")
+);
+
+const START = Date.UTC(2025, 5, 2);
+
+async function child(): Promise<void> {
+  const kv = await Deno.openKv(":memory:");
+  const s = new Service({
+    store: new Store(kv),
+    log: createLogger({ level: "error" }),
+    options: { shedAfterMs: 3_600_000 },
+  });
+  await s.load();
+  s.start();
+  for (let round = 0; round <= f.rounds; round++) {
+    // the first round creates the streams; the parent counts from its end (V8's lines carry the
+    // ms since the isolate started, and come out of their own buffer, in no order with this one)
+    if (round === 1) console.log(`MARK ${performance.now()}`);
+    const readings: Reading[] = [];
+    for (let k = 0; k < f.streams; k++) {
+      for (let i = 0; i < 10; i++) {
+        const n = round * 10 + i;
+        const value = 20 + Math.sin(n / 40) + k * 0.01;
+        readings.push({ stream: `s${k}`, ts: START + n * 300_000, values: { v: value } });
+      }
+    }
+    for (let off = 0; off < readings.length; off += 250) {
+      const { batch } = encodeReadings(readings.slice(off, off + 250));
+      await s.ingest(decodeReadings(batch), "mqtt");
+    }
+  }
+  Deno.exit(0); // the service's timers would keep the process alive
+}
+
+async function parent(): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--v8-flags=--trace-gc-nvp",
+      "--allow-read",
+      new URL(import.meta.url).pathname,
+      `--streams=${f.streams}`,
+      `--rounds=${f.rounds}`,
+      "--role=child",
+    ],
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const mark = Number(/MARK ([\d.]+)/.exec(text)![1]);
+  // the mark may land inside one of V8's lines: taken out, that line is whole again
+  const lines = text.replace(/MARK [\d.]+\n/, "").split("\n");
+  let allocated = 0;
+  let collections = 0;
+  for (const line of lines) {
+    const at = line.indexOf(" ms: GC: {");
+    if (at < 0 || Number(line.slice(line.indexOf("]") + 1, at)) < mark) continue;
+    const gc = JSON.parse(line.slice(at + 9));
+    allocated += gc.allocated;
+    collections++;
+  }
+  const readings = f.streams * 10 * f.rounds;
+  emitResult({
+    part: "worker-path-alloc",
+    streams: f.streams,
+    readings,
+    collections,
+    bytesPerReading: Math.round(allocated / readings),
+  });
+}
+
+await (f.role === "child" ? child() : parent());
