@@ -112,6 +112,40 @@ function boolean(name: string, v: unknown): void {
   }
 }
 
+/** The largest count a checkpoint may hold. */
+const MAX = Number.MAX_SAFE_INTEGER;
+
+/** The alert machine's states. */
+const MACHINE_STATES = ["warming_up", "normal", "anomaly"];
+
+/** An alert machine's scalars, checked as `name[first]` .. `name[first + 4]`. */
+function machine(
+  name: string,
+  a: { state: unknown; seen: unknown; run: unknown; runOnset: unknown; duration: unknown },
+  first = 0,
+): void {
+  if (!MACHINE_STATES.includes(a.state as string)) {
+    throw fail(
+      `'${name}[${first}]' must be one of ${MACHINE_STATES.join(", ")}: current value is ${
+        showValue(a.state)
+      }`,
+    );
+  }
+  integer(`${name}[${first + 1}]`, a.seen, 0, MAX);
+  integer(`${name}[${first + 2}]`, a.run, 0, MAX);
+  boolean(`${name}[${first + 3}]`, a.runOnset);
+  integer(`${name}[${first + 4}]`, a.duration, 0, MAX);
+}
+
+/** A likelihood threshold: above 0 and below 1. */
+function likelihood(name: string, v: number): void {
+  if (!(v > 0 && v < 1)) {
+    throw fail(
+      `'${name}' must be a likelihood above 0 and below 1: current value is ${showValue(v)}`,
+    );
+  }
+}
+
 /** A time in ms (NaN: none) as messages show it. */
 function showTime(t: number): string {
   return Number.isFinite(t) && Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : showValue(t);
@@ -190,7 +224,6 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
   }
 
   // the counters
-  const MAX = Number.MAX_SAFE_INTEGER;
   integer("step", m.step, 0, MAX);
   integer("readings", m.readings, 0, MAX);
   integer("learnedReadings", m.learnedReadings, 0, MAX);
@@ -225,48 +258,11 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
   finite("scorer[3]", m.scorer.runOnset, 0);
   finite("scorer[4]", m.scorer.unusualTotal, 0);
   integer("scorer[5]", m.scorer.mostUnusual, 0, m.scorer.unusual.length);
-  const states = ["warming_up", "normal", "anomaly"];
-  if (!states.includes(m.alerts.state)) {
-    throw fail(
-      `'alerts[0]' must be one of ${states.join(", ")}: current value is ${
-        showValue(m.alerts.state)
-      }`,
-    );
-  }
-  integer("alerts[1]", m.alerts.seen, 0, MAX);
-  integer("alerts[2]", m.alerts.run, 0, MAX);
-  boolean("alerts[3]", m.alerts.runOnset);
-  integer("alerts[4]", m.alerts.duration, 0, MAX);
-  if (!(m.alerts.threshold > 0 && m.alerts.threshold < 1)) {
-    throw fail(
-      `'budget[3]' must be a likelihood above 0 and below 1: current value is ${
-        showValue(m.alerts.threshold)
-      }`,
-    );
-  }
-  if (!states.includes(m.guard.state)) {
-    throw fail(
-      `'guard[0]' must be one of ${states.join(", ")}: current value is ${
-        showValue(m.guard.state)
-      }`,
-    );
-  }
-  integer("guard[1]", m.guard.seen, 0, MAX);
-  integer("guard[2]", m.guard.run, 0, MAX);
-  boolean("guard[3]", m.guard.runOnset);
-  integer("guard[4]", m.guard.duration, 0, MAX);
+  machine("alerts", m.alerts);
+  likelihood("budget[3]", m.alerts.threshold);
+  machine("guard", m.guard);
   boolean("guard[5]", m.alertPaused);
-  if (!states.includes(m.evidenceGuard.state)) {
-    throw fail(
-      `'evidenceGuard[0]' must be one of ${states.join(", ")}: current value is ${
-        showValue(m.evidenceGuard.state)
-      }`,
-    );
-  }
-  integer("evidenceGuard[1]", m.evidenceGuard.seen, 0, MAX);
-  integer("evidenceGuard[2]", m.evidenceGuard.run, 0, MAX);
-  boolean("evidenceGuard[3]", m.evidenceGuard.runOnset);
-  integer("evidenceGuard[4]", m.evidenceGuard.duration, 0, MAX);
+  machine("evidenceGuard", m.evidenceGuard);
 
   // the shape detector and the budget (issue 11)
   const sh = m.shape, R = sh.ring.length / Math.max(1, sh.J);
@@ -286,27 +282,11 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
   if (f.enabled) {
     finite("fusion[0]", f.runOnset, 0);
     integer("fusion[1]", f.count, 0, MAX);
-    if (!states.includes(f.base.state)) {
-      throw fail(
-        `'fusion[2]' must be one of ${states.join(", ")}: current value is ${
-          showValue(f.base.state)
-        }`,
-      );
-    }
-    integer("fusion[3]", f.base.seen, 0, MAX);
-    integer("fusion[4]", f.base.run, 0, MAX);
-    boolean("fusion[5]", f.base.runOnset);
-    integer("fusion[6]", f.base.duration, 0, MAX);
+    machine("fusion", f.base, 2);
     finite("fusion[7]", f.baseBudget.readings, 0);
     integer("fusion[8]", f.baseBudget.pending, 0, MAX);
     finite("fusion[9]", f.baseBudget.last, 0);
-    if (!(f.base.threshold > 0 && f.base.threshold < 1)) {
-      throw fail(
-        `'fusion[10]' must be a likelihood above 0 and below 1: current value is ${
-          showValue(f.base.threshold)
-        }`,
-      );
-    }
+    likelihood("fusion[10]", f.base.threshold);
   }
   const linear = m.experts.find((e) => e instanceof LinearExpert);
   linear?.rls.forEach((r, h) => {
