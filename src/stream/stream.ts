@@ -148,12 +148,12 @@ export class StreamModel implements ExpertContext {
   readonly targets: string[];
   /** Column index of each target (J). */
   readonly targetIndex: Int32Array;
-  readonly I: number;
-  readonly J: number;
-  readonly Hm: number;
+  readonly I: number = 0;
+  readonly J: number = 0;
+  readonly Hm: number = 0;
   /** The experts, in blend order (see experts.ts), E of them. */
   readonly experts: readonly Expert[];
-  readonly E: number;
+  readonly E: number = 0;
   readonly expertNames: string[];
   readonly workspace?: Workspace<Float32Array>;
   readonly level: Normalizer;
