@@ -282,9 +282,20 @@ export class Blend {
     }
   }
 
-  /** Learns from the outcome y of slot s given the experts' forecasts p (E) at off. */
-  update(s: number, p: Float64Array, off: number, y: number, active: number): void {
-    const E = this.experts, base = s * E * E, b = this.decay[s];
+  /**
+   * Learns from the outcome ys[yAt] of slot s given the experts' forecasts p (E) at off. The
+   * outcome comes as an index, not a number: V8 does not inline this method, and a double passed
+   * to a call it does not inline is a new heap object, per slot and reading.
+   */
+  update(
+    s: number,
+    p: Float64Array,
+    off: number,
+    ys: ArrayLike<number>,
+    yAt: number,
+    active: number,
+  ): void {
+    const E = this.experts, base = s * E * E, b = this.decay[s], y = ys[yAt];
     const err = this.#err;
     for (let e = 0; e < E; e++) err[e] = y - p[off + e];
     for (let a = 0; a < E; a++) {

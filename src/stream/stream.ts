@@ -743,9 +743,9 @@ export class StreamModel implements ExpertContext {
       const o = origins.arrived(this.step, h);
       if (o < 0) continue;
       for (let j = 0; j < J; j++) {
-        const y = values[this.targetIndex[j]];
         const pOff = ((o * Hm + (h - 1)) * J + j) * E;
-        this.blend.update((h - 1) * J + j, origins.preds, pOff, y, origins.active[o]);
+        const at = this.targetIndex[j];
+        this.blend.update((h - 1) * J + j, origins.preds, pOff, values, at, origins.active[o]);
       }
     }
     // the normalisers
