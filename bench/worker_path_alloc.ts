@@ -1,7 +1,8 @@
 /**
  * What a shard worker's path allocates per reading (not part of the test
  * suite): in process, readings as a worker gets them (a ReadingBatch of up
- * to 250 readings, decoded) into a Service over `streams` streams, 10
+ * to 250 readings, encoded before the count starts, decoded in it) into a
+ * Service over `streams` streams, 10
  * readings of each stream per round, with recent readings kept (the
  * daemon's default). Run as a parent, it runs itself as a child under V8's
  * `--trace-gc-nvp` and sums the bytes allocated between collections, over
@@ -15,7 +16,7 @@
 import { Service } from "../src/service/service.ts";
 import { Store } from "../src/store/store.ts";
 import { createLogger } from "../src/log.ts";
-import { decodeReadings, encodeReadings } from "../src/shard/reading_batch.ts";
+import { decodeReadings, encodeReadings, type ReadingBatch } from "../src/shard/reading_batch.ts";
 import type { Reading } from "../src/domain/reading.ts";
 import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
@@ -39,10 +40,10 @@ async function child(): Promise<void> {
   });
   await s.load();
   s.start();
+  // the batches as the main thread sends them, made before the count starts: what is counted is
+  // the worker's part alone (decoding a batch and taking its readings)
+  const rounds: ReadingBatch[][] = [];
   for (let round = 0; round <= f.rounds; round++) {
-    // the first round creates the streams; the parent counts from its end (V8's lines carry the
-    // ms since the isolate started, and come out of their own buffer, in no order with this one)
-    if (round === 1) console.log(`MARK ${performance.now()}`);
     const readings: Reading[] = [];
     for (let k = 0; k < f.streams; k++) {
       for (let i = 0; i < 10; i++) {
@@ -51,10 +52,17 @@ async function child(): Promise<void> {
         readings.push({ stream: `s${k}`, ts: START + n * 300_000, values: { v: value } });
       }
     }
+    const batches: ReadingBatch[] = [];
     for (let off = 0; off < readings.length; off += 250) {
-      const { batch } = encodeReadings(readings.slice(off, off + 250));
-      await s.ingest(decodeReadings(batch), "mqtt");
+      batches.push(encodeReadings(readings.slice(off, off + 250)).batch);
     }
+    rounds.push(batches);
+  }
+  for (let round = 0; round <= f.rounds; round++) {
+    // the first round creates the streams; the parent counts from its end (V8's lines carry the
+    // ms since the isolate started, and come out of their own buffer, in no order with this one)
+    if (round === 1) console.log(`MARK ${performance.now()}`);
+    for (const batch of rounds[round]) await s.ingest(decodeReadings(batch), "mqtt");
   }
   Deno.exit(0); // the service's timers would keep the process alive
 }
