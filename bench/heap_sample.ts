@@ -44,13 +44,15 @@ const child = new Deno.Command(Deno.execPath(), {
   stdout: "null",
   stderr: "null",
 }).spawn();
-let targets: { webSocketDebuggerUrl: string }[] | null = null;
-while (targets === null) {
+// the inspector may answer before it lists the script's target: ask again until it does
+let targets: { webSocketDebuggerUrl: string }[] = [];
+while (targets.length === 0) {
   try {
     targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
   } catch {
-    await new Promise((r) => setTimeout(r, 200));
+    // not listening yet
   }
+  if (targets.length === 0) await new Promise((r) => setTimeout(r, 200));
 }
 const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
 await new Promise((r) => ws.onopen = r);

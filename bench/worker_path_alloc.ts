@@ -1,21 +1,24 @@
 /**
  * What a shard worker's path allocates per reading (not part of the test
  * suite): in process, readings as a worker gets them (a ReadingBatch of up
- * to 250 readings, decoded) into a Service over `streams` streams, 10
- * readings of each stream per round, with recent readings kept (the
- * daemon's default). Run as a parent, it runs itself as a child under V8's
- * `--trace-gc-nvp` and sums the bytes allocated between collections, over
- * `rounds` rounds after the streams' first readings: bytes per reading,
- * which the load of other processes barely changes.
+ * to 250 readings, encoded before the count starts, decoded in it) into a
+ * Service over `streams` streams, 10 readings of each stream per round,
+ * with recent readings kept (the daemon's default). Run as a parent, it
+ * runs itself as a child under V8's `--trace-gc-nvp` and sums the bytes
+ * allocated between collections, over `rounds` rounds after the streams'
+ * first readings and `skip` rounds more (0: the count includes V8's
+ * warm-up; 200: the steady state of a long-running daemon): bytes per
+ * reading, which the load of other processes barely changes.
  *
- *   deno run --allow-run --allow-read bench/worker_path_alloc.ts [--streams=100] [--rounds=29]
+ *   deno run --allow-run --allow-read bench/worker_path_alloc.ts [--streams=100] [--rounds=29] \
+ *     [--skip=0]
  *
  * One `RESULT {json}` line on stdout.
  */
 import { Service } from "../src/service/service.ts";
 import { Store } from "../src/store/store.ts";
 import { createLogger } from "../src/log.ts";
-import { decodeReadings, encodeReadings } from "../src/shard/reading_batch.ts";
+import { decodeReadings, encodeReadings, type ReadingBatch } from "../src/shard/reading_batch.ts";
 import type { Reading } from "../src/domain/reading.ts";
 import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
@@ -24,6 +27,7 @@ const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {
     streams: integer(100),
     rounds: integer(29),
+    skip: integer(0, 0),
     role: text("parent or child", "parent"),
   }, "Cannot parse flags")
 );
@@ -39,10 +43,10 @@ async function child(): Promise<void> {
   });
   await s.load();
   s.start();
-  for (let round = 0; round <= f.rounds; round++) {
-    // the first round creates the streams; the parent counts from its end (V8's lines carry the
-    // ms since the isolate started, and come out of their own buffer, in no order with this one)
-    if (round === 1) console.log(`MARK ${performance.now()}`);
+  // the batches as the main thread sends them, made before the count starts: what is counted is
+  // the worker's part alone (decoding a batch and taking its readings)
+  const rounds: ReadingBatch[][] = [];
+  for (let round = 0; round <= f.skip + f.rounds; round++) {
     const readings: Reading[] = [];
     for (let k = 0; k < f.streams; k++) {
       for (let i = 0; i < 10; i++) {
@@ -51,10 +55,18 @@ async function child(): Promise<void> {
         readings.push({ stream: `s${k}`, ts: START + n * 300_000, values: { v: value } });
       }
     }
+    const batches: ReadingBatch[] = [];
     for (let off = 0; off < readings.length; off += 250) {
-      const { batch } = encodeReadings(readings.slice(off, off + 250));
-      await s.ingest(decodeReadings(batch), "mqtt");
+      batches.push(encodeReadings(readings.slice(off, off + 250)).batch);
     }
+    rounds.push(batches);
+  }
+  for (let round = 0; round <= f.skip + f.rounds; round++) {
+    // the first round creates the streams, `skip` more warm V8's compilers up; the parent counts
+    // from their end (V8's lines carry the ms since the isolate started, and come out of their own
+    // buffer, in no order with this one)
+    if (round === f.skip + 1) console.log(`MARK ${performance.now()}`);
+    for (const batch of rounds[round]) await s.ingest(decodeReadings(batch), "mqtt");
   }
   Deno.exit(0); // the service's timers would keep the process alive
 }
@@ -68,6 +80,7 @@ async function parent(): Promise<void> {
       new URL(import.meta.url).pathname,
       `--streams=${f.streams}`,
       `--rounds=${f.rounds}`,
+      `--skip=${f.skip}`,
       "--role=child",
     ],
     stderr: "inherit",
@@ -89,6 +102,7 @@ async function parent(): Promise<void> {
   emitResult({
     part: "worker-path-alloc",
     streams: f.streams,
+    skip: f.skip,
     readings,
     collections,
     bytesPerReading: Math.round(allocated / readings),

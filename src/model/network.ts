@@ -43,7 +43,7 @@ interface LayerCache<A extends Floats> {
 export class Workspace<A extends Floats> {
   readonly layout: Layout;
   /** T: the longest window forward() accepts. */
-  readonly window: number;
+  readonly window: number = 0;
   /** Gradients (P), same layout as the parameters. */
   readonly grads: A;
   readonly gradViews: Views<A>;

@@ -16,9 +16,9 @@ export interface NormalizerOptions {
 
 /** Running mean and variance of F features. */
 export class Normalizer {
-  readonly features: number;
-  readonly forgetting: number;
-  readonly minStd: number;
+  readonly features: number = 0;
+  readonly forgetting: number = 0;
+  readonly minStd: number = 0;
   /** Total weight of the readings seen (their count when λ = 1). */
   weight = 0;
   /** Readings seen. */

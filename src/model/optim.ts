@@ -29,12 +29,12 @@ export interface AdamOptions {
 
 /** Adam state: the moments (P each) and the step count. */
 export class Adam<A extends Floats = Float32Array> {
-  readonly lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
-  readonly clipNorm: number;
+  readonly lr: number = 0;
+  readonly beta1: number = 0;
+  readonly beta2: number = 0;
+  readonly eps: number = 0;
+  readonly weightDecay: number = 0;
+  readonly clipNorm: number = 0;
   /** First moment m (P). */
   readonly m: A;
   /** Second moment v (P). */

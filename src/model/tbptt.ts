@@ -32,10 +32,10 @@ export interface TrainerOptions extends AdamOptions {
 export class OnlineTrainer<A extends Floats = Float32Array> {
   readonly net: Network<A>;
   readonly adam: Adam<A>;
-  readonly k1: number;
-  readonly k2: number;
+  readonly k1: number = 0;
+  readonly k2: number = 0;
   readonly carryState: boolean;
-  readonly minSteps: number;
+  readonly minSteps: number = 0;
   /** xs (k2, I): window inputs, oldest first. */
   readonly xs: A;
   /** ys (k2, O): window targets, oldest first. */

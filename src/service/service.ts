@@ -255,13 +255,17 @@ export class Service implements Application, AlertSource, IngestSink {
       }
       // the forecast made for this reading, kept beside it for recent()
       if (this.#recent) readOneStep(stream, this.#made(stream.J));
-      // overload (batches have waited too long): score now, learn later, or not
-      const obs = this.#shedder.take(
-        r.stream,
-        stream,
-        this.#queue.backlogMs(),
-        () => this.engine.observe(r.stream, r.ts, row),
-      );
+      // overload (batches have waited too long): score now, learn later, or not; the closure
+      // only then, not per reading
+      const backlogMs = this.#queue.backlogMs();
+      const obs = this.#shedder.sheds(stream, backlogMs)
+        ? this.#shedder.take(
+          r.stream,
+          stream,
+          backlogMs,
+          () => this.engine.observe(r.stream, r.ts, row),
+        )
+        : this.engine.observe(r.stream, r.ts, row);
       if (this.#shedder.owes(r.stream, stream)) this.#queue.wake();
       this.#recent?.keep(stream, r.ts, row, this.#oneStep, obs.gap);
       logObservation(this.#log, r.stream, obs);

@@ -52,12 +52,22 @@ export class TrainingShedder {
   }
 
   /**
+   * Whether a reading of `stream` taken now has its learning shed: the
+   * backlog (ms) is longer than `shedAfterMs` and the stream is not frozen
+   * anyway. When not, the caller may observe it directly, without
+   * {@link take} (and without making a closure per reading).
+   */
+  sheds(stream: StreamModel, backlogMs: number): boolean {
+    return !stream.frozen && backlogMs > this.#shedAfterMs;
+  }
+
+  /**
    * Takes a reading of `stream` through `observe`: as it is when the
    * backlog is short (or the stream is frozen anyway), with learning shed
    * when it is longer than `shedAfterMs`. Returns what `observe` returned.
    */
   take<T>(id: string, stream: StreamModel, backlogMs: number, observe: () => T): T {
-    if (stream.frozen || !(backlogMs > this.#shedAfterMs)) return observe();
+    if (!this.sheds(stream, backlogMs)) return observe();
     stream.frozen = true;
     this.#shedding = id;
     try {

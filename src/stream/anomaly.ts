@@ -348,7 +348,7 @@ export class AnomalyScorer {
  * it by more than `margin` of its width.
  */
 export class RangeTracker {
-  readonly margin: number;
+  readonly margin: number = 0;
   /** Lowest and highest value per target (J). */
   readonly lo: Float64Array;
   readonly hi: Float64Array;
@@ -417,7 +417,7 @@ export class AlertMachine {
    * stream sets it from its false-alarm budget (src/stream/budget.ts) before
    * each step.
    */
-  threshold: number;
+  threshold: number = 0;
   state: "warming_up" | "normal" | "anomaly" = "warming_up";
   seen = 0;
   /** Consecutive readings pushing towards the other state. */

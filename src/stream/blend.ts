@@ -64,7 +64,7 @@ export class Blend {
   readonly experts: number;
   readonly slots: number;
   /** ρ: ridge added to A's diagonal, relative to how much the eligible experts' errors differ. */
-  readonly ridge: number;
+  readonly ridge: number = 0;
   /** β per slot. */
   readonly decay: Float64Array;
   readonly warmup: number;
@@ -81,6 +81,14 @@ export class Blend {
   readonly #x: Float64Array;
   readonly #idx: Int32Array;
   readonly #err: Float64Array;
+  /**
+   * The solver's scalars: the ridge r of the slot being weighed, the best 1ᵀ·x so far, the last
+   * system's 1ᵀ·x. Fields rather than arguments and results: a double passed to or returned from
+   * a call V8 does not inline is a new heap object, and weights() runs per slot and reading.
+   */
+  #r = 0;
+  #best = 0;
+  #sum = 0;
 
   /**
    * @param memory for each slot, 1 / (1 - β): how many readings its errors are averaged over
@@ -151,11 +159,12 @@ export class Blend {
 
   /**
    * Solves A_S·x = 1 for the experts of `subset` (A of slot s with the ridge
-   * r on its diagonal) into #x (by position in #idx); returns 1ᵀ·x, or NaN
-   * when the system is not positive definite.
+   * #r on its diagonal) into #x (by position in #idx); sets #sum to 1ᵀ·x, or
+   * NaN when the system is not positive definite.
    */
-  #solve(s: number, subset: number, r: number): number {
-    const E = this.experts, base = s * E * E;
+  #solve(s: number, subset: number): void {
+    const E = this.experts, base = s * E * E, r = this.#r;
+    this.#sum = NaN;
     const M = this.#m, x = this.#x, idx = this.#idx;
     let n = 0;
     for (let e = 0; e < E; e++) if (subset & (1 << e)) idx[n++] = e;
@@ -167,7 +176,7 @@ export class Blend {
     // Gaussian elimination without pivoting: every pivot of a positive definite matrix is positive
     for (let c = 0; c < n; c++) {
       const pivot = M[c * n + c];
-      if (!(pivot > 0)) return NaN;
+      if (!(pivot > 0)) return;
       for (let row = c + 1; row < n; row++) {
         const f = M[row * n + c] / pivot;
         for (let k = c; k < n; k++) M[row * n + k] -= f * M[c * n + k];
@@ -181,7 +190,7 @@ export class Blend {
       x[c] = v / M[c * n + c];
       sum += x[c];
     }
-    return sum;
+    this.#sum = sum;
   }
 
   /** The weight of each expert in slot s (E values into out), given the `active` bit mask. */
@@ -215,31 +224,33 @@ export class Blend {
         return;
       }
     }
-    const r = this.ridge * spread;
+    this.#r = this.ridge * spread;
+    this.#best = 0;
     // all eligible experts first: when their solution is feasible it is the
     // optimum (the least error over the whole plane Σ w = 1), as it usually is
-    if (this.#candidate(s, ok, r, 0, out) > 0) return;
-    let bestSum = 0;
+    this.#candidate(s, ok, out);
+    if (this.#best > 0) return;
     for (let subset = 1; subset < ok; subset++) {
-      if ((subset & ok) === subset) bestSum = this.#candidate(s, subset, r, bestSum, out);
+      if ((subset & ok) === subset) this.#candidate(s, subset, out);
     }
   }
 
   /**
-   * Solves for the experts of `subset` (ridge r); when their weights are all
+   * Solves for the experts of `subset` (ridge #r); when their weights are all
    * at least 0 and their error 1 / (1ᵀ·A_S⁻¹·1) is below the best so far
-   * (1 / bestSum), writes them to out (E) and returns the new best sum, else
-   * returns bestSum and leaves out alone.
+   * (1 / #best), writes them to out (E) and makes their sum the new #best,
+   * else leaves out and #best alone.
    */
-  #candidate(s: number, subset: number, r: number, bestSum: number, out: Float64Array): number {
+  #candidate(s: number, subset: number, out: Float64Array): void {
     const E = this.experts, x = this.#x;
-    const sum = this.#solve(s, subset, r);
-    if (!(sum > bestSum)) return bestSum;
+    this.#solve(s, subset);
+    const sum = this.#sum;
+    if (!(sum > this.#best)) return;
     let k = 0;
-    for (let e = 0; e < E; e++) if (subset & (1 << e) && x[k++] < 0) return bestSum;
+    for (let e = 0; e < E; e++) if (subset & (1 << e) && x[k++] < 0) return;
     k = 0;
     for (let e = 0; e < E; e++) out[e] = subset & (1 << e) ? x[k++] / sum : 0;
-    return sum;
+    this.#best = sum;
   }
 
   /** The combined forecast of slot s from the experts' forecasts p (E) at off. */
@@ -271,9 +282,20 @@ export class Blend {
     }
   }
 
-  /** Learns from the outcome y of slot s given the experts' forecasts p (E) at off. */
-  update(s: number, p: Float64Array, off: number, y: number, active: number): void {
-    const E = this.experts, base = s * E * E, b = this.decay[s];
+  /**
+   * Learns from the outcome ys[yAt] of slot s given the experts' forecasts p (E) at off. The
+   * outcome comes as an index, not a number: V8 does not inline this method, and a double passed
+   * to a call it does not inline is a new heap object, per slot and reading.
+   */
+  update(
+    s: number,
+    p: Float64Array,
+    off: number,
+    ys: ArrayLike<number>,
+    yAt: number,
+    active: number,
+  ): void {
+    const E = this.experts, base = s * E * E, b = this.decay[s], y = ys[yAt];
     const err = this.#err;
     for (let e = 0; e < E; e++) err[e] = y - p[off + e];
     for (let a = 0; a < E; a++) {

@@ -14,8 +14,8 @@ import type { Normalizer } from "../model/normalize.ts";
 import type { OriginSlots } from "./origin_slots.ts";
 
 export class ChangeLimits {
-  readonly Hm: number;
-  readonly J: number;
+  readonly Hm: number = 0;
+  readonly J: number = 0;
   /** ms (Hm, J): running mean square of the normalised change; 0 before the first. */
   readonly ms: Float64Array;
 

@@ -9,7 +9,7 @@
  */
 export class History {
   /** I: values per row. */
-  readonly I: number;
+  readonly I: number = 0;
   /** rows (C, I): raw values; row `head` is the newest. */
   rows: Float64Array;
   /** Rows held, at most C. */

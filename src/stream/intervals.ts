@@ -25,9 +25,9 @@ import { typedBlock } from "../model/typed_block.ts";
 const MEMORY = 100;
 
 export class Intervals {
-  readonly slots: number;
-  readonly coverage: number;
-  readonly rate: number;
+  readonly slots: number = 0;
+  readonly coverage: number = 0;
+  readonly rate: number = 0;
   /** q (slots): current half-widths. */
   readonly q: Float64Array;
   /** m (slots): running mean of |residual|. */

@@ -26,13 +26,13 @@ export interface OriginShape {
 
 export class OriginSlots {
   /** S = Hm + 1. */
-  readonly S: number;
-  readonly Hm: number;
-  readonly J: number;
-  readonly E: number;
+  readonly S: number = 0;
+  readonly Hm: number = 0;
+  readonly J: number = 0;
+  readonly E: number = 0;
   /** L: history rows recorded at each origin (the linear expert's lags). */
-  readonly L: number;
-  readonly I: number;
+  readonly L: number = 0;
+  readonly I: number = 0;
   /** step (S): the reading the slot's forecast was made from; NaN if none (NaN equals no step). */
   readonly step: Float64Array;
   /** ts (S): its time (ms). */

@@ -48,13 +48,13 @@ export const PERIOD_DEFAULTS: Readonly<Required<PeriodOptions>> = Object.freeze(
 const GAP_MEMORY = 100;
 
 export class PeriodEstimator {
-  readonly window: number;
-  readonly tolerance: number;
-  readonly warnShare: number;
+  readonly window: number = 0;
+  readonly tolerance: number = 0;
+  readonly warnShare: number = 0;
   /** The period is the user's: never estimated. */
   readonly configured: boolean;
   /** The sampling period (ms), NaN until known. */
-  periodMs: number;
+  periodMs: number = 0;
   /** recent (window): the newest intervals (ms), a ring. */
   readonly recent: Float64Array;
   /** Intervals seen, at most window. */

@@ -82,11 +82,14 @@ export class RlsScratch {
 }
 
 export class Rls {
-  readonly d: number;
-  readonly J: number;
-  readonly forgetting: number;
+  // Numeric fields start as numbers (= 0, set in the constructor): a field declared without a
+  // value starts undefined, V8 then keeps it as a pointer, and a loop that starts from it (denom)
+  // boxes every double it adds, 200 bytes an update at d = 13 (see docs/scaling.md).
+  readonly d: number = 0;
+  readonly J: number = 0;
+  readonly forgetting: number = 0;
   /** δ: the ridge (initial P = I / δ). */
-  readonly ridge: number;
+  readonly ridge: number = 0;
   readonly holdRidge: boolean;
   /** P (d, d): inverse covariance, symmetric. */
   readonly P: Float64Array;
@@ -97,9 +100,9 @@ export class Rls {
   readonly #Pphi: Float64Array;
   readonly #Pk: Float64Array;
   readonly #err: Float64Array;
-  readonly #maxDiag: number;
+  readonly #maxDiag: number = 0;
   /** c: the weight of one pseudo-observation. */
-  readonly #c: number;
+  readonly #c: number = 0;
 
   constructor(d: number, J: number, forgetting: number, ridge: number, opts: RlsOptions = {}) {
     if (!(ridge > 0) || !Number.isFinite(ridge)) {

@@ -29,7 +29,7 @@ export const SEASON_POINTS = 2048;
 
 export class SeasonProfile {
   /** I: values per reading. */
-  readonly I: number;
+  readonly I: number = 0;
   /** S: the season in readings (0: none configured). */
   season = 0;
   /** W: readings per bucket. */

@@ -148,12 +148,12 @@ export class StreamModel implements ExpertContext {
   readonly targets: string[];
   /** Column index of each target (J). */
   readonly targetIndex: Int32Array;
-  readonly I: number;
-  readonly J: number;
-  readonly Hm: number;
+  readonly I: number = 0;
+  readonly J: number = 0;
+  readonly Hm: number = 0;
   /** The experts, in blend order (see experts.ts), E of them. */
   readonly experts: readonly Expert[];
-  readonly E: number;
+  readonly E: number = 0;
   readonly expertNames: string[];
   readonly workspace?: Workspace<Float32Array>;
   readonly level: Normalizer;
@@ -743,9 +743,9 @@ export class StreamModel implements ExpertContext {
       const o = origins.arrived(this.step, h);
       if (o < 0) continue;
       for (let j = 0; j < J; j++) {
-        const y = values[this.targetIndex[j]];
         const pOff = ((o * Hm + (h - 1)) * J + j) * E;
-        this.blend.update((h - 1) * J + j, origins.preds, pOff, y, origins.active[o]);
+        const at = this.targetIndex[j];
+        this.blend.update((h - 1) * J + j, origins.preds, pOff, values, at, origins.active[o]);
       }
     }
     // the normalisers

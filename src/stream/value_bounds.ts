@@ -55,10 +55,10 @@ export interface BoundProblem {
 }
 
 export class ValueBounds {
-  readonly I: number;
-  readonly maxAbs: number;
-  readonly maxSpreads: number;
-  readonly admitAfter: number;
+  readonly I: number = 0;
+  readonly maxAbs: number = 0;
+  readonly maxSpreads: number = 0;
+  readonly admitAfter: number = 0;
   /** lo, hi (I): the least and greatest value of each column taken; ±Infinity before the first. */
   readonly lo: Float64Array;
   readonly hi: Float64Array;

@@ -34,11 +34,16 @@ Deno.test("encodeReadings() without indices takes every reading, in order", () =
   );
 });
 
-Deno.test("a value that is not a number crosses as NaN; a name like __proto__ stays a value", () => {
+Deno.test("a value that is not a number crosses as NaN; a name like __proto__ stays a value, none is inherited", () => {
   const values = JSON.parse('{"__proto__": 2, "on": true, "off": null}');
   const { batch } = encodeReadings([{ stream: "s", ts: 0, values }], [0]);
   const [r] = decodeReadings(batch);
   assert.deepEqual(Object.keys(r.values), ["__proto__", "on", "off"]);
   assert.equal(r.values["__proto__"], 2);
   assert.ok(Number.isNaN(r.values.on) && Number.isNaN(r.values.off));
+  // nothing inherited: a name the reading lacks is absent, even one of Object.prototype's
+  for (const name of ["constructor", "toString", "hasOwnProperty", "valueOf"]) {
+    assert.equal(r.values[name], undefined, name);
+    assert.ok(!(name in r.values), name);
+  }
 });

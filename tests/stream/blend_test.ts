@@ -11,7 +11,7 @@ Deno.test("Blend moves weight to the better expert and ignores inactive ones", (
     p[0] = y + 0.05 * noise[2 * t]; // good
     p[1] = y + 1 * noise[2 * t + 1]; // poor
     p[2] = 1e6; // never active
-    b.update(0, p, 0, y, 0b011);
+    b.update(0, p, 0, [y], 0, 0b011);
   }
   const w = new Float64Array(3);
   b.weights(0, 0b011, w);
@@ -36,7 +36,7 @@ Deno.test("Blend combines experts with independent errors to beat the best of th
       sq0 += (y - p[0]) ** 2;
       n++;
     }
-    b.update(0, p, 0, y, 0b11);
+    b.update(0, p, 0, [y], 0, 0b11);
   }
   const w = new Float64Array(2);
   b.weights(0, 0b11, w);
@@ -60,7 +60,7 @@ Deno.test("Blend keeps its weights convex and gives none to an overshooting copy
     p[0] = y + 0.5 * noise[3 * t + 1];
     p[1] = y + 1.3 * (p[0] - y) + 0.05 * noise[3 * t + 2];
     p[2] = y + 0.6 * noise[(3 * t + 4500) % 9000]; // independent of expert 0
-    b.update(0, p, 0, y, 0b111);
+    b.update(0, p, 0, [y], 0, 0b111);
   }
   const w = new Float64Array(3);
   b.weights(0, 0b111, w);
@@ -81,7 +81,7 @@ Deno.test("Blend keeps its weights when every expert misses the same jump", () =
     // at the jump both forecast the old level: their errors are the same
     p[0] = t === 2000 ? 0 : 0.1 * noise[2 * t];
     p[1] = t === 2000 ? 0 : Math.sqrt(0.015) * noise[2 * t + 1];
-    b.update(0, p, 0, y, 0b11);
+    b.update(0, p, 0, [y], 0, 0b11);
     if (t === 1999) b.weights(0, 0b11, w);
   }
   const before = w[0];
@@ -101,7 +101,7 @@ Deno.test("Blend leaves out an expert exact only while the sensor is stuck", () 
     const next = stuck ? 3 : y + 0.1 * noise[t];
     p[0] = y; // persistence
     p[1] = stuck && t >= 2010 ? 3 : 10 * noise[(t + 7) % 3000]; // far off until the stretch
-    b.update(0, p, 0, next, 0b11);
+    b.update(0, p, 0, [next], 0, 0b11);
     y = next;
   }
   const w = new Float64Array(2);
@@ -118,7 +118,7 @@ Deno.test("Blend weighs five experts with independent errors by the inverse of t
   const p = new Float64Array(E);
   for (let t = 0; t < 40_000; t++) {
     for (let e = 0; e < E; e++) p[e] = sd[e] * noise[E * t + e];
-    b.update(0, p, 0, 0, 0b11111);
+    b.update(0, p, 0, [0], 0, 0b11111);
   }
   const w = new Float64Array(E);
   b.weights(0, 0b11111, w);

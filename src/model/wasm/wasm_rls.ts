@@ -11,9 +11,9 @@ import { type KernelExports, kernelHeap } from "./kernel_heap.ts";
 
 /** Multi-output RLS with exponential forgetting and the wind-up guard of Rls. */
 export class WasmRls {
-  readonly d: number;
-  readonly J: number;
-  readonly forgetting: number;
+  readonly d: number = 0;
+  readonly J: number = 0;
+  readonly forgetting: number = 0;
   /** P (d, d): inverse covariance, symmetric, in the kernels' memory. */
   readonly P: Float64Array;
   /** W (d, J): weights, row k for feature k, in the kernels' memory. */
@@ -23,7 +23,7 @@ export class WasmRls {
   readonly #y: Float64Array;
   readonly #out: Float64Array;
   readonly #at: { P: number; W: number; Pphi: number; phi: number; y: number; out: number };
-  readonly #maxDiag: number;
+  readonly #maxDiag: number = 0;
 
   constructor(d: number, J: number, forgetting: number, ridge: number) {
     const heap = kernelHeap;
