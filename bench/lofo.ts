@@ -219,6 +219,7 @@ export function simulate(rec: Recording, preset: Preset): { onset: number[]; ale
           scorer.residual,
           ...fusedEvidence(shape, drift),
           alerts.state === "warming_up",
+          unitToEvidence(alerts.threshold),
         );
         alerts.threshold = budget.enabled
           ? evidenceToUnit(budget.threshold(rec.periodMs[r], fixed))

@@ -25,7 +25,23 @@
  * learning: the models learn a drift (they must follow a slow change), the
  * detector restarts after reporting it (drift.ts).
  *
- * With the drift detector off (the default) there is nothing to fuse: the
+ * The drift detector's alerts are its own: an alert may open on a reading
+ * that is fresh by the fused evidence (above every fresh reading of the
+ * refractory period, onset_rule.ts) or on one where the drift detector's
+ * part of the fused evidence, λ_drift - ln 3, reaches the threshold the
+ * alerts open at by itself and is above every reading of the refractory
+ * period fresh by that same rule. A burst of forecast residuals thus no
+ * longer holds off, for a whole refractory period, a change of the day the
+ * drift detector sees hours later (a synthetic change of period 447
+ * readings after a false alert of 13.2 nats, reported at 11.2), while the
+ * drift detector's echo of a residuals' incident (its hour holding the
+ * incident's readings, below the threshold on its own) opens nothing: one
+ * alert per incident. Of the readings fresh by one rule within a
+ * refractory period each is larger than every earlier one, so the largest
+ * is the latest and the drift detector's rule keeps two numbers, not a
+ * ring. The onsets (what NAB scores) stay those of the fused evidence.
+ *
+ * With the drift detector off there is nothing to fuse: the
  * alerts' evidence is the scorer's, `base` is the stream's `alerts` and
  * `baseBudget` its `budget`, and this holds no state.
  *
@@ -33,7 +49,9 @@
  * `fusionState`: the rings of onsets and fresh readings (refractory each)
  * and the base budget's record (BUDGET_BINS), 2·500 + 200 doubles, 9,600
  * bytes at the default refractory period; the scalars travel as the
- * checkpoint's `fusion`. Per reading O(refractory), as the scorer's onsets.
+ * checkpoint's `fusion` (a checkpoint written before the drift detector's
+ * own rule has none of its two: it starts afresh). Per reading
+ * O(refractory), as the scorer's onsets.
  */
 import { AlertMachine, type AlertOptions, evidenceToUnit, fuseEvidence } from "./anomaly.ts";
 import { DenseRing, type OnsetRings, stepOnset } from "./onset_rule.ts";
@@ -64,6 +82,8 @@ export type FusionScalars = [
   pending: number,
   last: number,
   threshold: number,
+  driftPeak?: number,
+  driftPeakAt?: number,
 ];
 
 /** The alerts' evidence with the drift detector's fused after the scorer. */
@@ -83,6 +103,13 @@ export class AlertFusion implements OnsetRings {
   fresh = false;
   /** Readings fused. */
   count = 0;
+  /**
+   * The drift detector's part of the fused evidence at its latest reading
+   * fresh by its own rule, and that reading's {@link count}: the largest of
+   * the refractory period while `count - driftPeakAt < refractory`.
+   */
+  driftPeak = 0;
+  driftPeakAt = 0;
   // outputs of the last update()
   /** The alerts' evidence (nats). */
   smoothed = 0;
@@ -112,23 +139,38 @@ export class AlertFusion implements OnsetRings {
   /**
    * Fuses one scored reading: the residuals' smoothed evidence, the shape
    * detector's and the drift detector's (0 while not scoring), over `tests`
-   * detectors; `quiet` (the alerts warming up) gives no onset.
+   * detectors; `quiet` (the alerts warming up) gives no onset; `openAt`,
+   * the evidence (nats) of the alerts' threshold as it stands (set at the
+   * reading before: the budget moves it slowly), is what the drift
+   * detector's part must reach to be fresh by its own rule.
    */
-  update(residual: number, shape: number, drift: number, tests: number, quiet: boolean): void {
+  update(
+    residual: number,
+    shape: number,
+    drift: number,
+    tests: number,
+    quiet: boolean,
+    openAt: number,
+  ): void {
+    const R = this.opts.refractory, n = this.count;
     this.smoothed = fuseEvidence(Math.max(residual, shape), drift, "min", tests);
     this.likelihood = evidenceToUnit(this.smoothed);
-    const starts = stepOnset(
-      this,
-      this.count % this.opts.refractory,
-      this.smoothed,
-      quiet,
-      this.opts.escalation,
-    );
+    const starts = stepOnset(this, n % R, this.smoothed, quiet, this.opts.escalation);
     this.onset = starts ? this.likelihood : 0;
+    // the drift detector's own rule: its part of the evidence, above its
+    // fresh readings of the refractory period (the latest is the largest)
+    const part = Math.max(0, drift - Math.log(tests));
+    const driftFresh = !quiet && part >= openAt &&
+      part > (n - this.driftPeakAt < R ? this.driftPeak : 0);
+    if (driftFresh) [this.driftPeak, this.driftPeakAt] = [part, n];
+    this.fresh ||= driftFresh;
     this.count++;
   }
 
-  /** The scalars the checkpoint keeps: the run, the count, the base machine and budget. */
+  /**
+   * The scalars the checkpoint keeps: the run, the count, the base machine
+   * and budget, the drift detector's latest fresh reading.
+   */
   scalars(): FusionScalars {
     const b = this.base, g = this.baseBudget;
     return [
@@ -143,6 +185,8 @@ export class AlertFusion implements OnsetRings {
       g.pending,
       g.last,
       b.threshold,
+      this.driftPeak,
+      this.driftPeakAt,
     ];
   }
 
@@ -168,6 +212,8 @@ export class AlertFusion implements OnsetRings {
       g.pending,
       g.last,
       b.threshold,
+      this.driftPeak = 0,
+      this.driftPeakAt = 0,
     ] = s ?? [
       0,
       0,

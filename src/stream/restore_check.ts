@@ -287,6 +287,8 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
     integer("fusion[8]", f.baseBudget.pending, 0, MAX);
     finite("fusion[9]", f.baseBudget.last, 0);
     likelihood("fusion[10]", f.base.threshold);
+    finite("fusion[11]", f.driftPeak, 0);
+    integer("fusion[12]", f.driftPeakAt, 0, MAX);
   }
   const linear = m.experts.find((e) => e instanceof LinearExpert);
   linear?.rls.forEach((r, h) => {

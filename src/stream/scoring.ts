@@ -121,6 +121,8 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
         m.scorer.residual,
         ...fusedEvidence(m.shape, m.drift),
         m.alerts.state === "warming_up",
+        // the threshold as it stands, the reading before's (the budget moves it slowly)
+        unitToEvidence(m.alerts.threshold),
       );
       m.alerts.threshold = m.budget.enabled
         ? evidenceToUnit(m.budget.threshold(m.periodMs, fixed))

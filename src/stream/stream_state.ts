@@ -24,7 +24,8 @@
  * history ring's length and head, the normalisers' weights, the scorer's
  * and the alert machine's counters, the shape detector's (`shape`), the
  * budget's and the alerts' threshold (`budget`), with a drift detector the
- * fusion's run, count, base alerts and base budget (`fusion`), the learning guard's
+ * fusion's run, count, base alerts and base budget and the drift
+ * detector's latest fresh reading (`fusion`), the learning guard's
  * (`guard`) and the evidence guard's (`evidenceGuard`), then each expert's (the seasonal
  * expert's `seasonal` for a bucketed season, the LSTM's `hasInput` and `trainer`).
  *

@@ -9,6 +9,8 @@ import { gaussian, mulberry32 } from "../../src/model/rng.ts";
 import { FIVE_MIN, T0 } from "./_series.ts";
 
 const DAY = 288;
+/** The evidence (nats) the alerts open at, in the unit tests of the fusion. */
+const OPEN = 10;
 const START = 14 * DAY;
 
 /** A small stream preset (LSTM H = 8), with the drift detector's window set (0: off). */
@@ -75,11 +77,53 @@ Deno.test("AlertFusion is a pass-through without a drift detector and holds no s
   assert.notEqual(on.base, alerts);
   assert.notEqual(on.baseBudget, budget);
   // Bonferroni over three: the strongest of the three detectors less ln 3
-  on.update(4, 9, 20, 3, false);
+  on.update(4, 9, 20, 3, false, OPEN);
   assert.ok(Math.abs(on.smoothed - (20 - Math.log(3))) < 1e-12);
   assert.ok(on.fresh && on.onset > 0, "the first strong reading is an onset");
-  on.update(4, 9, 20, 3, false);
+  on.update(4, 9, 20, 3, false, OPEN);
   assert.equal(on.onset, 0, "the same evidence again is no new onset");
+});
+
+Deno.test("the drift detector's evidence at the threshold is fresh by its own rule, not held off by a residual burst", () => {
+  const a = { ...getPreset("default").anomaly, refractory: 100 };
+  const budgetOpts = { falseAlertsPerWeek: 1, history: a.history, floor: Math.log(100) };
+  const f = new AlertFusion(true, a, budgetOpts, new AlertMachine(a), new AlertBudget(budgetOpts));
+  const ln3 = Math.log(3);
+  // a burst of the residuals, 15 nats: fresh
+  f.update(15 + ln3, 0, 0, 3, false, OPEN);
+  assert.ok(f.fresh);
+  for (let i = 0; i < 40; i++) f.update(0, 0, 0, 3, false, OPEN);
+  // the drift detector's echo below the threshold the alerts open at: not its own alert
+  f.update(1, 0, 9 + ln3, 3, false, OPEN);
+  assert.ok(!f.fresh, "9 nats of the drift detector's alone, below the 10 the alerts open at");
+  assert.deepEqual([f.driftPeak, f.driftPeakAt], [0, 0]);
+  // 40 readings later the drift detector's 11 nats: below the burst, yet fresh
+  // (a different incident), and the fused evidence is the detector's
+  f.update(1, 0, 11 + ln3, 3, false, OPEN);
+  assert.ok(Math.abs(f.smoothed - 11) < 1e-12);
+  assert.ok(f.fresh, "the drift detector's first report is fresh");
+  assert.equal(f.onset, 0, "the onsets stay the fused evidence's: below the burst's");
+  assert.deepEqual([f.driftPeak, f.driftPeakAt], [f.smoothed, 42]);
+  // held for the next readings (the detector's evidence holds for an hour): not fresh again
+  for (let i = 0; i < 11; i++) {
+    f.update(1, 0, 11 + ln3, 3, false, OPEN);
+    assert.ok(!f.fresh, `repeat ${i}`);
+  }
+  // stronger drift evidence is fresh; the same again after the refractory period is too
+  f.update(1, 0, 12 + ln3, 3, false, OPEN);
+  assert.ok(f.fresh);
+  for (let i = 0; i < 6; i++) f.update(0, 0, 0, 3, false, OPEN);
+  // a second residual burst, 20 nats, holds the fused evidence's rule for 100 readings
+  f.update(20 + ln3, 0, 0, 3, false, OPEN);
+  assert.ok(f.fresh);
+  for (let i = 0; i < 91; i++) f.update(0, 0, 0, 3, false, OPEN);
+  f.update(1, 0, 11 + ln3, 3, false, OPEN);
+  assert.ok(!f.fresh, "99 readings after the 12 nats: within its refractory period");
+  f.update(1, 0, 11 + ln3, 3, false, OPEN);
+  assert.ok(f.fresh, "100 readings after: by the drift detector's own rule alone");
+  // warming up (quiet): never fresh
+  f.update(1, 0, 30, 3, true, OPEN);
+  assert.ok(!f.fresh);
 });
 
 Deno.test("with the drift detector on, a stream learns and forecasts exactly as with it off", () => {
@@ -128,7 +172,27 @@ Deno.test("a drift stream's checkpoint from before the fusion restores and learn
   b.restore(encodeState(stored.scalars, stored.arrays));
   assert.equal(b.fusion.base.state, b.alerts.state);
   assert.deepEqual([...b.fusion.baseBudget.bins], [...b.budget.bins]);
+  assert.deepEqual([b.fusion.driftPeak, b.fusion.driftPeakAt], [0, 0]);
   for (let t = 10 * DAY; t < 12 * DAY; t++) {
+    const o = b.observe(T0 + t * FIVE_MIN, [x[t]]);
+    assert.ok(o.likelihood !== null && o.likelihood >= 0 && o.likelihood < 1, `reading ${t}`);
+  }
+});
+
+Deno.test("a checkpoint without the drift detector's own fresh reading restores, with one afresh", () => {
+  // written before the drift detector had its own rule: eleven fusion scalars
+  const x = series("phase", 5);
+  const a = new StreamModel({ id: "r", preset: small(6), columns: ["v"] });
+  for (let t = 0; t < 8 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
+  const stored = readState(a.toBytes());
+  const fusion = (stored.scalars as Record<string, unknown[]>).fusion;
+  assert.equal(fusion.length, 13);
+  fusion.length = 11;
+  const b = new StreamModel({ id: "r", preset: small(6), columns: ["v"] });
+  b.restore(encodeState(stored.scalars, stored.arrays));
+  assert.deepEqual([b.fusion.driftPeak, b.fusion.driftPeakAt], [0, 0]);
+  assert.equal(b.fusion.count, a.fusion.count);
+  for (let t = 8 * DAY; t < 9 * DAY; t++) {
     const o = b.observe(T0 + t * FIVE_MIN, [x[t]]);
     assert.ok(o.likelihood !== null && o.likelihood >= 0 && o.likelihood < 1, `reading ${t}`);
   }
@@ -145,5 +209,11 @@ Deno.test("a checkpoint whose fusion state is damaged is refused, naming the fie
   assert.throws(
     () => b.restore(encodeState(stored.scalars, stored.arrays)),
     /'fusion\[2\]' must be one of warming_up, normal, anomaly: current value is "asleep"/,
+  );
+  fusion[2] = "normal";
+  fusion[12] = -1;
+  assert.throws(
+    () => b.restore(encodeState(stored.scalars, stored.arrays)),
+    /'fusion\[12\]' must be .*: current value is -1/,
   );
 });
