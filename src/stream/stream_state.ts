@@ -245,7 +245,18 @@ export function stateScalars(m: StreamModel): StreamScalars {
 /** The stream's whole state as an FCDS checkpoint. */
 export function encodeStream(m: StreamModel): Uint8Array {
   // NaN is not JSON: timestamps and the period travel as null
-  return encodeState(JSON.parse(JSON.stringify(stateScalars(m))), stateArrays(m));
+  return encodeState(JSON.parse(JSON.stringify(stateScalars(m))), stateArrays(m), stateCounts(m));
+}
+
+/**
+ * The whole length of each array the stream holds only in part (the
+ * seasonal profile's means, held up to the highest bucket written): a
+ * checkpoint holds the whole array, the rest as trailing zeros.
+ */
+export function stateCounts(m: StreamModel): Record<string, number> {
+  const seasonal = m.experts.find((e) => e instanceof SeasonalExpert);
+  const n = seasonal?.meansLength() ?? 0;
+  return n > 0 ? { seasonMeans: n } : {};
 }
 
 /**
@@ -270,6 +281,18 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   }
   const raw = unboundSeason(m, stored.arrays, s);
   const live = stateArrays(m);
+  // the profile's means, held in part: checked against their whole length, then taken
+  const counts = stateCounts(m);
+  const means = stored.arrays.seasonMeans;
+  if (counts.seasonMeans !== undefined && means !== undefined) {
+    if (!(means instanceof Float64Array) || means.length !== counts.seasonMeans) {
+      throw new RangeError(
+        `Cannot restore stream state: array "seasonMeans" must hold ${counts.seasonMeans} Float64Array values for this configuration: it holds ${means.length}`,
+      );
+    }
+    delete stored.arrays.seasonMeans;
+    delete live.seasonMeans;
+  }
   const cycles = Array.from({ length: m.Hm }, (_, h) => `rlsC${h}`);
   const missing = restoreArrays(stored.arrays, live, {
     retired: RETIRED,
@@ -312,7 +335,11 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   else m.period.reset();
   restoreIssue11(m, s);
   for (const e of m.experts) e.restoreScalars?.(s);
-  if (raw) m.experts.find((e) => e instanceof SeasonalExpert)?.seed(raw);
+  const seasonal = m.experts.find((e) => e instanceof SeasonalExpert);
+  if (counts.seasonMeans !== undefined && means !== undefined) {
+    seasonal?.profile.loadMeans(means as Float64Array);
+  }
+  if (raw) seasonal?.seed(raw);
 }
 
 /**
