@@ -49,7 +49,10 @@ export interface CheckpointSchedulerOptions {
   retry?: BackOffOptions;
   /** Longest run of snapshot taking before it yields to the event loop, ms. Default 10. */
   sliceMs?: number;
-  /** Checkpoint bytes a save takes before it writes them and goes on. Default 16 MiB. */
+  /**
+   * Checkpoint bytes a save takes before it writes them and goes on: what a
+   * save holds at once (with the copies Deno KV makes of them). Default 2 MiB.
+   */
   batchBytes?: number;
 }
 
@@ -58,7 +61,7 @@ export const CHECKPOINT_SCHEDULER_DEFAULTS = Object.freeze({
   every: 500,
   seconds: 60,
   sliceMs: 10,
-  batchBytes: 16 * 1024 * 1024,
+  batchBytes: 2 * 1024 * 1024,
 });
 
 /** What the scheduler saves through: the store's batch save. */
@@ -398,6 +401,8 @@ export class CheckpointScheduler {
     }
     todo.sort(([, a], [, b]) => a.savedAt - b.savedAt || b.unsaved - a.unsaved);
     let snapshotFailed = false;
+    /** What this save's batches wrote: logged once when the save ends. */
+    const done = { streams: 0, commits: 0, batches: 0 };
     let deadline = performance.now() + this.#sliceMs;
     let k = 0;
     while (k < todo.length) {
@@ -430,13 +435,18 @@ export class CheckpointScheduler {
         }
       }
       if (entries.length === 0) continue;
-      if (!await this.#write(entries, taken, scope)) return false;
+      if (!await this.#write(entries, taken, done)) return false;
     }
+    if (done.batches > 0) log.debug("checkpoint.saved", { ...done, scope });
     return !snapshotFailed;
   }
 
-  /** Writes one batch of a save; resolves with whether it was all saved. */
-  async #write(entries: CheckpointEntry[], taken: Taken[], scope: Scope): Promise<boolean> {
+  /** Writes one batch of a save, adding what it saved to `done`; resolves with whether it was all saved. */
+  async #write(
+    entries: CheckpointEntry[],
+    taken: Taken[],
+    done: { streams: number; commits: number; batches: number },
+  ): Promise<boolean> {
     const { store, log, counters } = this.#deps;
     let saved: Set<string>;
     let commits = 0;
@@ -467,9 +477,11 @@ export class CheckpointScheduler {
     counters.checkpoints += saved.size;
     counters.checkpointCommits += commits;
     if (saved.size > 0) this.#deps.saved?.(saved.size);
+    done.streams += saved.size;
+    done.commits += commits;
+    done.batches++;
     if (error === null) {
       this.#backOff.succeeded();
-      log.debug("checkpoint.saved", { streams: saved.size, commits, scope });
       return true;
     }
     counters.checkpointFailures++;
