@@ -250,13 +250,45 @@ export function encodeStream(m: StreamModel): Uint8Array {
 
 /**
  * The whole length of each array the stream holds only in part (the
- * seasonal profile's means, held up to the highest bucket written): a
- * checkpoint holds the whole array, the rest as trailing zeros.
+ * seasonal profile's means, held up to the highest bucket written; the
+ * shape detector's memory, held up to the slots in use): a checkpoint
+ * holds the whole array, the rest as trailing zeros.
  */
 export function stateCounts(m: StreamModel): Record<string, number> {
+  const counts: Record<string, number> = {};
   const seasonal = m.experts.find((e) => e instanceof SeasonalExpert);
-  const n = seasonal?.meansLength() ?? 0;
-  return n > 0 ? { seasonMeans: n } : {};
+  const means = seasonal?.meansLength() ?? 0;
+  if (means > 0) counts.seasonMeans = means;
+  if (m.shape.memoryLength > 0) counts.shapeMemory = m.shape.memoryLength;
+  return counts;
+}
+
+/**
+ * Takes the arrays held in part out of `stored` and `live` (restoreArrays
+ * checks lengths, and these are shorter live), checking each against its
+ * whole length; returns them, to be loaded once the scalars are restored.
+ */
+function takePartial(
+  stored: StateArrays,
+  live: StateArrays,
+  counts: Record<string, number>,
+): StateArrays {
+  const taken: StateArrays = {};
+  for (const [name, n] of Object.entries(counts)) {
+    const a = stored[name];
+    if (a === undefined) continue; // optional: restoreArrays reports it missing
+    if (a.constructor !== live[name].constructor || a.length !== n) {
+      throw new RangeError(
+        `Cannot restore stream state: array "${name}" must hold ${n} ${
+          live[name].constructor.name
+        } values for this configuration: it holds ${a.length}`,
+      );
+    }
+    taken[name] = a;
+    delete stored[name];
+    delete live[name];
+  }
+  return taken;
 }
 
 /**
@@ -281,18 +313,7 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   }
   const raw = unboundSeason(m, stored.arrays, s);
   const live = stateArrays(m);
-  // the profile's means, held in part: checked against their whole length, then taken
-  const counts = stateCounts(m);
-  const means = stored.arrays.seasonMeans;
-  if (counts.seasonMeans !== undefined && means !== undefined) {
-    if (!(means instanceof Float64Array) || means.length !== counts.seasonMeans) {
-      throw new RangeError(
-        `Cannot restore stream state: array "seasonMeans" must hold ${counts.seasonMeans} Float64Array values for this configuration: it holds ${means.length}`,
-      );
-    }
-    delete stored.arrays.seasonMeans;
-    delete live.seasonMeans;
-  }
+  const partial = takePartial(stored.arrays, live, stateCounts(m));
   const cycles = Array.from({ length: m.Hm }, (_, h) => `rlsC${h}`);
   const missing = restoreArrays(stored.arrays, live, {
     retired: RETIRED,
@@ -336,9 +357,8 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   restoreIssue11(m, s);
   for (const e of m.experts) e.restoreScalars?.(s);
   const seasonal = m.experts.find((e) => e instanceof SeasonalExpert);
-  if (counts.seasonMeans !== undefined && means !== undefined) {
-    seasonal?.profile.loadMeans(means as Float64Array);
-  }
+  if (partial.seasonMeans) seasonal?.profile.loadMeans(partial.seasonMeans as Float64Array);
+  if (partial.shapeMemory) m.shape.loadMemory(partial.shapeMemory as Float32Array, m.shape.used);
   if (raw) seasonal?.seed(raw);
 }
 
