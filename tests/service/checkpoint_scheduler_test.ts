@@ -433,7 +433,6 @@ Deno.test("a save holds about 2 MiB of checkpoints at a time by default and logs
   const saved = captured.entries().filter((e) => e.event === "checkpoint.saved");
   assert.equal(saved.length, 1, "one line per save, not per batch");
   assert.equal(saved[0].streams, 100);
-  assert.equal(saved[0].commits, 3);
-  assert.equal(saved[0].batches, 3);
+  assert.equal(saved[0].commits, 3, "one commit per batch (the fake store's)");
   await scheduler.stop();
 });
