@@ -6,6 +6,11 @@
  * memory, the checkpoint's bytes, and the state's typed arrays by part, with
  * the CPU µs per reading. The daemon's own figures (per stream over an empty
  * daemon, through its workers) come from `bench/scale.ts --part=footprint`.
+ * The state's arrays count what a stream holds: the arrays held in part (a
+ * long season's bucket means, the shape detector's memory: as far as they
+ * are written) at their held length, the scorer's sparse onsets and peaks
+ * at what they hold. `--period-ms=1000` gives the streams of that bench
+ * (one reading a second: a daily season of 86,400 readings, in buckets).
  *
  *   deno run --allow-read --allow-env --allow-run=cat --v8-flags=--expose-gc bench/footprint.ts \
  *     [--streams=1000] [--readings=20] [--period-ms=300000] [--preset=pi-small] [--kernels=wasm]

@@ -142,21 +142,51 @@ export function makeViews<A extends Floats>(layout: Layout, buf: A): Views<A> {
   }
   const H = layout.shape.hidden;
   const view = (s: TensorSpan) => buf.subarray(s.offset, s.offset + s.length) as A;
-  const layers = layout.layers.map((ls) => {
-    const W = view(ls.W), b = view(ls.b);
-    const HK = H * ls.width;
-    return {
-      W,
-      b,
-      W_f: W.subarray(0, HK) as A,
-      W_i: W.subarray(HK, 2 * HK) as A,
-      W_c: W.subarray(2 * HK, 3 * HK) as A,
-      W_o: W.subarray(3 * HK, 4 * HK) as A,
-      b_f: b.subarray(0, H) as A,
-      b_i: b.subarray(H, 2 * H) as A,
-      b_c: b.subarray(2 * H, 3 * H) as A,
-      b_o: b.subarray(3 * H, 4 * H) as A,
-    };
-  });
+  const layers = layout.layers.map((ls) => new GateViews(view(ls.W), view(ls.b), H, ls.width));
   return { layers, Wy: view(layout.Wy), by: view(layout.by) };
+}
+
+/**
+ * A layer's W and b, and its gates' blocks made on demand: the kernels take
+ * W and b whole, and a network per stream would otherwise hold eight more
+ * typed-array objects (about 100 bytes each) per layer that nothing reads
+ * on the per-reading path.
+ */
+class GateViews<A extends Floats> implements LayerViews<A> {
+  readonly #H: number;
+  readonly #HK: number;
+  constructor(readonly W: A, readonly b: A, H: number, K: number) {
+    this.#H = H;
+    this.#HK = H * K;
+  }
+  #w(g: number): A {
+    return this.W.subarray(g * this.#HK, (g + 1) * this.#HK) as A;
+  }
+  #b(g: number): A {
+    return this.b.subarray(g * this.#H, (g + 1) * this.#H) as A;
+  }
+  get W_f(): A {
+    return this.#w(0);
+  }
+  get W_i(): A {
+    return this.#w(1);
+  }
+  get W_c(): A {
+    return this.#w(2);
+  }
+  get W_o(): A {
+    return this.#w(3);
+  }
+  get b_f(): A {
+    return this.#b(0);
+  }
+  get b_i(): A {
+    return this.#b(1);
+  }
+  get b_c(): A {
+    return this.#b(2);
+  }
+  get b_o(): A {
+    return this.#b(3);
+  }
 }

@@ -13,11 +13,9 @@
  * - Every `seconds`, every changed stream is saved.
  * - Saves run one at a time; each packs every stream it saves (checkpoint and
  *   config) into as few commits as Deno KV allows (`store.saveCheckpoints`),
- *   in batches of about `batchBytes` of checkpoints: each batch is in KV
- *   before the next one's snapshots are taken, so a save cut short (the
- *   hard-exit timer of a shutdown) keeps what it wrote, and a save of
- *   thousands of streams holds one batch of bytes at a time. Taking the
- *   snapshots yields to the event loop every `sliceMs`.
+ *   in batches of about `batchBytes` (2 MiB) held one at a time, each in KV
+ *   before the next one's snapshots (a save cut short keeps what it wrote);
+ *   snapshots yield to the event loop every `sliceMs`.
  * - The streams with the most unsaved learning go first: those never saved
  *   (created, or started afresh, since the daemon started: `created(id)`),
  *   most readings first; then by the age of their last saved checkpoint,
@@ -49,7 +47,7 @@ export interface CheckpointSchedulerOptions {
   retry?: BackOffOptions;
   /** Longest run of snapshot taking before it yields to the event loop, ms. Default 10. */
   sliceMs?: number;
-  /** Checkpoint bytes a save takes before it writes them and goes on. Default 16 MiB. */
+  /** Checkpoint bytes a save takes (and holds) before it writes them and goes on. Default 2 MiB. */
   batchBytes?: number;
 }
 
@@ -58,7 +56,7 @@ export const CHECKPOINT_SCHEDULER_DEFAULTS = Object.freeze({
   every: 500,
   seconds: 60,
   sliceMs: 10,
-  batchBytes: 16 * 1024 * 1024,
+  batchBytes: 2 * 1024 * 1024,
 });
 
 /** What the scheduler saves through: the store's batch save. */
@@ -120,6 +118,7 @@ interface StreamState {
 
 /** Which streams a save takes: every changed one, or those with `every / 2` unsaved readings. */
 type Scope = "all" | "due";
+type Done = Record<"streams" | "commits", number>; // what a save wrote
 
 /** Throws unless `v` is a number in range; `what` names it for the message. */
 function check(name: string, v: unknown, ok: boolean, rule: string): void {
@@ -398,6 +397,7 @@ export class CheckpointScheduler {
     }
     todo.sort(([, a], [, b]) => a.savedAt - b.savedAt || b.unsaved - a.unsaved);
     let snapshotFailed = false;
+    const done: Done = { streams: 0, commits: 0 }; // logged once, when the save ends
     let deadline = performance.now() + this.#sliceMs;
     let k = 0;
     while (k < todo.length) {
@@ -430,13 +430,14 @@ export class CheckpointScheduler {
         }
       }
       if (entries.length === 0) continue;
-      if (!await this.#write(entries, taken, scope)) return false;
+      if (!await this.#write(entries, taken, done)) return false;
     }
+    if (done.commits > 0) log.debug("checkpoint.saved", { ...done, scope });
     return !snapshotFailed;
   }
 
-  /** Writes one batch of a save; resolves with whether it was all saved. */
-  async #write(entries: CheckpointEntry[], taken: Taken[], scope: Scope): Promise<boolean> {
+  /** Writes one batch of a save, adding what it saved to `done`; resolves with whether all was. */
+  async #write(entries: CheckpointEntry[], taken: Taken[], done: Done): Promise<boolean> {
     const { store, log, counters } = this.#deps;
     let saved: Set<string>;
     let commits = 0;
@@ -467,9 +468,10 @@ export class CheckpointScheduler {
     counters.checkpoints += saved.size;
     counters.checkpointCommits += commits;
     if (saved.size > 0) this.#deps.saved?.(saved.size);
+    done.streams += saved.size;
+    done.commits += commits;
     if (error === null) {
       this.#backOff.succeeded();
-      log.debug("checkpoint.saved", { streams: saved.size, commits, scope });
       return true;
     }
     counters.checkpointFailures++;

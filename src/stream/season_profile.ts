@@ -16,6 +16,15 @@
  *
  * In a checkpoint (by the seasonal expert): `seasonMeans` (P, I),
  * `seasonSum` (I) and the scalars `seasonal`: [phase, complete].
+ *
+ * The means are kept as far as they were written: buckets fill in order
+ * from bucket 0, so `means` holds the buckets up to the highest one written
+ * (growing by doubling, at most P) and a bucket beyond it reads 0, as a
+ * bucket not written yet of the whole array would. A stream at one reading
+ * a second holds 16 KB of means per value only once it has seen a day; in
+ * its first hour, 84 buckets (43 readings each) at most. A checkpoint holds
+ * the whole (P, I) array whatever is allocated (`meansLength`): the buckets
+ * beyond `means` are its trailing zeros.
  */
 
 /**
@@ -36,7 +45,10 @@ export class SeasonProfile {
   width = 1;
   /** P: buckets. */
   points = 0;
-  /** means (P, I): each bucket's mean over its latest complete filling. */
+  /**
+   * means (P, I): each bucket's mean over its latest complete filling; held
+   * up to the highest bucket written (the rows beyond are zeros, not held).
+   */
   means: Float64Array = new Float64Array(0);
   /** sum (I): the bucket being filled, its readings' sum so far. */
   sum: Float64Array;
@@ -55,8 +67,33 @@ export class SeasonProfile {
     this.season = season;
     this.width = season > 0 ? Math.ceil(season / SEASON_POINTS) : 1;
     this.points = season > 0 ? Math.ceil(season / this.width) : 0;
-    this.means = new Float64Array(this.points * this.I);
+    this.means = new Float64Array(0);
     this.clear();
+  }
+
+  /** The length of the whole means array (P · I), as a checkpoint holds it. */
+  get meansLength(): number {
+    return this.points * this.I;
+  }
+
+  /**
+   * Takes a whole means array (P · I, as a checkpoint holds it), keeping the
+   * rows up to its last one that is not all zeros.
+   */
+  loadMeans(all: Float64Array): void {
+    const { I } = this;
+    let end = all.length;
+    while (end > 0 && Object.is(all[end - 1], 0)) end--;
+    this.means = all.slice(0, Math.ceil(end / I) * I);
+  }
+
+  /** Makes `means` hold bucket b: doubles it (at least 16 buckets), at most P buckets. */
+  #hold(b: number): void {
+    const { I } = this;
+    const rows = Math.min(this.points, Math.max(16, b + 1, (2 * this.means.length) / I));
+    const next = new Float64Array(rows * I);
+    next.set(this.means);
+    this.means = next;
   }
 
   /** Whether every bucket holds a mean: a whole season was seen since the last clear. */
@@ -78,6 +115,7 @@ export class SeasonProfile {
     if (n === 1) sum.fill(0);
     for (let i = 0; i < I; i++) sum[i] += row[i];
     if (n < this.#size(b)) return;
+    if ((b + 1) * I > this.means.length) this.#hold(b);
     for (let i = 0; i < I; i++) this.means[b * I + i] = sum[i] / n;
     if (this.complete < this.points) this.complete++;
   }
@@ -85,7 +123,9 @@ export class SeasonProfile {
   /** Column i's mean at the phase h readings after the newest (h >= 1). */
   at(h: number, i: number): number {
     const q = (this.phase + h) % this.season;
-    return this.means[Math.floor(q / this.width) * this.I + i];
+    const k = Math.floor(q / this.width) * this.I + i;
+    // a bucket beyond those held was never written: 0, as in the whole array
+    return k < this.means.length ? this.means[k] : 0;
   }
 
   /** Forgets every reading (a gap, a rewind, a new season). */

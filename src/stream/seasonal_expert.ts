@@ -80,10 +80,18 @@ export class SeasonalExpert implements Expert {
     this.profile.clear();
   }
 
-  /** The profile's arrays when the season is bucketed (none otherwise). */
+  /**
+   * The profile's arrays when the season is bucketed (none otherwise):
+   * `seasonMeans` as far as it is held (see {@link meansLength}).
+   */
   arrays(): StateArrays {
     if (!this.#bucketed()) return {};
     return { seasonMeans: this.profile.means, seasonSum: this.profile.sum };
+  }
+
+  /** The whole length of `seasonMeans` in a checkpoint (P · I), 0 when the season is not bucketed. */
+  meansLength(): number {
+    return this.#bucketed() ? this.profile.meansLength : 0;
   }
 
   scalars(): Record<string, unknown> {

@@ -56,7 +56,8 @@
  * then refills.
  *
  * Per reading O(S·J + M·K) arithmetic on buffers made once (J = 1, M = 256,
- * K = 16: about 4,100 multiply-adds), no allocation. State: (2S + 1)·J + J +
+ * K = 16: about 4,100 multiply-adds), no allocation but the memory's four doublings while
+ * it fills. State: (2S + 1)·J + J +
  * S doubles, M·K floats and the 96-bin histogram: 17,552 bytes for J = 1,
  * S = 16.
  */
@@ -102,8 +103,13 @@ export class ShapeDetector {
   readonly ring: Float64Array;
   /** r̄ (J): the long-run mean |Δz| per target. */
   readonly rough: Float64Array;
-  /** (M, K) the remembered shapes. */
-  readonly memory: Float32Array;
+  /**
+   * (M, K) the remembered shapes, held up to the slots in use (`used`,
+   * growing by doubling from 16 shapes): a young stream holds a few shapes,
+   * not 16 KB of zeros. A checkpoint holds the whole (M, K) array
+   * (`memoryLength`), the slots not used as trailing zeros.
+   */
+  memory: Float32Array;
   /** (S) the distances of the last S readings, not yet counted (NaN: none), by reading number mod S. */
   readonly pending: Float64Array;
   /** (LOG_TAIL_BINS) histogram of ln distance. */
@@ -148,13 +154,28 @@ export class ShapeDetector {
     this.M = Math.max(32, Math.min(SHAPE_MEMORY, Math.floor(MEMORY_FLOATS / this.K)));
     this.ring = new Float64Array(on ? (2 * S + 1) * targets : 0);
     this.rough = new Float64Array(on ? targets : 0);
-    this.memory = new Float32Array(on ? this.M * this.K : 0);
+    this.memory = new Float32Array(0);
     this.pending = new Float64Array(S).fill(NaN);
     this.bins = new Float64Array(LOG_TAIL_BINS);
     this.tail = new LogTail(opts.history, 30, this.bins);
     this.shape = new Float64Array(on ? this.K : 0);
     this.#lagged = new Float64Array(on ? this.K : 0);
     this.#diffs = new Float64Array(S / SHAPE_BLOCKS);
+  }
+
+  /** The length of the whole memory (M · K, 0 when off), as a checkpoint holds it. */
+  get memoryLength(): number {
+    return this.enabled ? this.M * this.K : 0;
+  }
+
+  /**
+   * Takes a whole memory (M · K, as a checkpoint holds it), keeping its
+   * first `slots` shapes (those in use) and any after them not all zeros.
+   */
+  loadMemory(all: Float32Array, slots: number): void {
+    let end = all.length;
+    while (end > slots * this.K && Object.is(all[end - 1], 0)) end--;
+    this.memory = all.slice(0, Math.ceil(end / this.K) * this.K);
   }
 
   /** Whether the detector runs at all. */
@@ -297,6 +318,12 @@ export class ShapeDetector {
       slot = Math.floor(((this.remembered * 0.6180339887498949) % 1) * this.M);
     }
     this.remembered++;
+    if ((slot + 1) * this.K > this.memory.length) {
+      const shapes = Math.min(this.M, Math.max(16, slot + 1, 2 * this.memory.length / this.K));
+      const next = new Float32Array(shapes * this.K);
+      next.set(this.memory);
+      this.memory = next;
+    }
     this.memory.set(e, slot * this.K);
   }
 }

@@ -53,12 +53,22 @@ function storedCount(a: Float32Array | Float64Array | Int32Array): number {
   return Math.ceil(end / a.BYTES_PER_ELEMENT);
 }
 
-/** Encodes scalars (JSON-able) and named arrays (format version 3). */
-export function encodeState(scalars: unknown, arrays: StateArrays): Uint8Array {
+/**
+ * Encodes scalars (JSON-able) and named arrays (format version 3). `counts`
+ * gives the whole length of an array held only in part (its first elements;
+ * the rest are zeros, as version 3 leaves them out anyway): the bytes are
+ * those of the whole array.
+ */
+export function encodeState(
+  scalars: unknown,
+  arrays: StateArrays,
+  counts: Readonly<Record<string, number>> = {},
+): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(scalars));
   let size = 4 + 2 + 4 + json.length;
   const names = Object.keys(arrays);
   const stored = names.map((name) => storedCount(arrays[name]));
+  const count = (name: string) => Math.max(counts[name] ?? 0, arrays[name].length);
   names.forEach((name, i) => {
     size += 1 + name.length + 1 + 4 + 4;
     size = Math.ceil(size / 8) * 8 + stored[i] * arrays[name].BYTES_PER_ELEMENT;
@@ -78,7 +88,7 @@ export function encodeState(scalars: unknown, arrays: StateArrays): Uint8Array {
     out[pos++] = name.length;
     for (let i = 0; i < name.length; i++) out[pos++] = name.charCodeAt(i);
     out[pos++] = KIND[a.constructor.name as keyof typeof KIND];
-    view.setUint32(pos, a.length, true);
+    view.setUint32(pos, count(name), true);
     view.setUint32(pos + 4, stored[k], true);
     pos += 8;
     pos = Math.ceil(pos / 8) * 8;

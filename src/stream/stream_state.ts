@@ -246,7 +246,50 @@ export function stateScalars(m: StreamModel): StreamScalars {
 /** The stream's whole state as an FCDS checkpoint. */
 export function encodeStream(m: StreamModel): Uint8Array {
   // NaN is not JSON: timestamps and the period travel as null
-  return encodeState(JSON.parse(JSON.stringify(stateScalars(m))), stateArrays(m));
+  return encodeState(JSON.parse(JSON.stringify(stateScalars(m))), stateArrays(m), stateCounts(m));
+}
+
+/**
+ * The whole length of each array the stream holds only in part (the
+ * seasonal profile's means, held up to the highest bucket written; the
+ * shape detector's memory, held up to the slots in use): a checkpoint
+ * holds the whole array, the rest as trailing zeros.
+ */
+export function stateCounts(m: StreamModel): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const seasonal = m.experts.find((e) => e instanceof SeasonalExpert);
+  const means = seasonal?.meansLength() ?? 0;
+  if (means > 0) counts.seasonMeans = means;
+  if (m.shape.memoryLength > 0) counts.shapeMemory = m.shape.memoryLength;
+  return counts;
+}
+
+/**
+ * Takes the arrays held in part out of `stored` and `live` (restoreArrays
+ * checks lengths, and these are shorter live), checking each against its
+ * whole length; returns them, to be loaded once the scalars are restored.
+ */
+function takePartial(
+  stored: StateArrays,
+  live: StateArrays,
+  counts: Record<string, number>,
+): StateArrays {
+  const taken: StateArrays = {};
+  for (const [name, n] of Object.entries(counts)) {
+    const a = stored[name];
+    if (a === undefined) continue; // optional: restoreArrays reports it missing
+    if (a.constructor !== live[name].constructor || a.length !== n) {
+      throw new RangeError(
+        `Cannot restore stream state: array "${name}" must hold ${n} ${
+          live[name].constructor.name
+        } values for this configuration: it holds ${a.length}`,
+      );
+    }
+    taken[name] = a;
+    delete stored[name];
+    delete live[name];
+  }
+  return taken;
 }
 
 /**
@@ -271,6 +314,7 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   }
   const raw = unboundSeason(m, stored.arrays, s);
   const live = stateArrays(m);
+  const partial = takePartial(stored.arrays, live, stateCounts(m));
   const cycles = Array.from({ length: m.Hm }, (_, h) => `rlsC${h}`);
   const missing = restoreArrays(stored.arrays, live, {
     retired: RETIRED,
@@ -313,7 +357,10 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   else m.period.reset();
   restoreIssue11(m, s);
   for (const e of m.experts) e.restoreScalars?.(s);
-  if (raw) m.experts.find((e) => e instanceof SeasonalExpert)?.seed(raw);
+  const seasonal = m.experts.find((e) => e instanceof SeasonalExpert);
+  if (partial.seasonMeans) seasonal?.profile.loadMeans(partial.seasonMeans as Float64Array);
+  if (partial.shapeMemory) m.shape.loadMemory(partial.shapeMemory as Float32Array, m.shape.used);
+  if (raw) seasonal?.seed(raw);
 }
 
 /**

@@ -401,3 +401,38 @@ Deno.test("unsavedStreams and oldestUnsaved() follow changes, saves (while chang
   store.failWith = null;
   await scheduler.stop();
 });
+
+Deno.test("a save holds about 2 MiB of checkpoints at a time by default and logs once", async () => {
+  const store = new FakeStore();
+  let held = 0;
+  const counters: CheckpointCounters = {
+    checkpoints: 0,
+    checkpointFailures: 0,
+    checkpointCommits: 0,
+    readingsBeyondLossBound: 0,
+  };
+  const captured = captureLog("debug");
+  const scheduler = new CheckpointScheduler({
+    store: {
+      saveCheckpoints(entries) {
+        held = Math.max(held, entries.reduce((a, e) => a + e.bytes.byteLength, 0));
+        return store.saveCheckpoints(entries);
+      },
+    },
+    counters,
+    log: captured.log,
+    // 60 KB each, a pi-small checkpoint's size: 100 of them are 6 MB
+    source: { snapshot: (id) => ({ bytes: new Uint8Array(60_000), config: { id } }) },
+  }, { seconds: 3600 });
+  for (let k = 0; k < 100; k++) scheduler.changed(`s${k}`, 1);
+  assert.equal(await scheduler.save(), true);
+  // a batch goes on until it holds 2 MiB: 35 checkpoints (2,100,000 bytes), then 35, then 30
+  assert.deepEqual(store.saves.map((s) => s.length), [35, 35, 30]);
+  assert.ok(held <= 2 * 1024 * 1024 + 60_000, `held ${held} bytes`);
+  assert.equal(counters.checkpoints, 100);
+  const saved = captured.entries().filter((e) => e.event === "checkpoint.saved");
+  assert.equal(saved.length, 1, "one line per save, not per batch");
+  assert.equal(saved[0].streams, 100);
+  assert.equal(saved[0].commits, 3, "one commit per batch (the fake store's)");
+  await scheduler.stop();
+});

@@ -45,3 +45,17 @@ Deno.test("SeasonProfile.clear() forgets every reading; configure() re-sizes", (
   p.configure(0);
   assert.deepEqual([p.points, p.means.length, p.ready], [0, 0, false]);
 });
+
+Deno.test("SeasonProfile holds its means up to the bucket written last, reading 0 beyond", () => {
+  const p = new SeasonProfile(2);
+  p.configure(SEASON_POINTS * 4); // 4 readings a bucket
+  assert.deepEqual([p.means.length, p.meansLength], [0, 2 * SEASON_POINTS]);
+  for (let n = 0; n < 4 * 20; n++) p.push([n, -n]);
+  assert.equal(p.means.length, 2 * 32, "20 buckets written: held in 16, then 32");
+  assert.equal(p.at(SEASON_POINTS * 4 - p.phase + 4 * 100, 0), 0, "bucket 100: not written");
+  assert.equal(p.at(SEASON_POINTS * 4 - p.phase, 1), -1.5, "bucket 0: mean of 0..3, negated");
+  p.loadMeans(new Float64Array([1, 2, 3, 0, 0, 0, 0, 0]));
+  assert.deepEqual(p.means, new Float64Array([1, 2, 3, 0]), "the rows up to the last not zero");
+  p.loadMeans(new Float64Array([0, 0, -0, 0]));
+  assert.deepEqual([...p.means].map((v) => Object.is(v, -0)), [false, false, true, false]);
+});

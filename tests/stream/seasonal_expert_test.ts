@@ -133,3 +133,51 @@ Deno.test("restore() refuses a long season's profile out of range, naming the sc
     assert.throws(() => b.restore(encodeState(scalars, arrays)), new RegExp(`'${name}' must be`));
   }
 });
+
+Deno.test("a young stream's long-season means are held only up to the bucket written last", () => {
+  const preset = small(LONG);
+  const s = new StreamModel({ id: "s", preset, columns: ["v"] });
+  const profile = () =>
+    (s.experts.find((e) => e.name === "seasonal") as unknown as {
+      profile: { means: Float64Array; points: number; meansLength: number };
+    }).profile;
+  for (let t = 0; t < 100; t++) s.observe(T0 + t * FIVE_MIN, [20 + Math.sin(t / 30)]);
+  const p = profile();
+  assert.equal(p.points, 1367, "4,100 readings in buckets of 3");
+  assert.equal(p.meansLength, 1367);
+  assert.equal(p.means.length, 64, "33 buckets written: held in 16, then 32, then 64");
+  // the checkpoint holds the whole array: bytes as a whole zero-padded array would make
+  const { scalars, arrays } = readState(s.toBytes());
+  assert.equal(arrays.seasonMeans.length, 1367);
+  const whole = new Float64Array(1367);
+  whole.set(p.means);
+  assert.deepEqual(arrays.seasonMeans, whole);
+  assert.deepEqual(encodeState(scalars, arrays), s.toBytes());
+  // restored, it holds the rows written, and goes on as the live one does
+  const b = new StreamModel({ id: "s", preset, columns: ["v"] });
+  b.restore(s.toBytes());
+  const held = (b.experts.find((e) => e.name === "seasonal") as unknown as {
+    profile: { means: Float64Array };
+  }).profile.means;
+  assert.equal(held.length, 33, "the rows up to the last one written");
+  for (let t = 100; t < 4300; t++) {
+    s.observe(T0 + t * FIVE_MIN, [20 + Math.sin(t / 30)]);
+    b.observe(T0 + t * FIVE_MIN, [20 + Math.sin(t / 30)]);
+  }
+  assert.equal(profile().means.length, 1367, "a whole season: every bucket held");
+  assert.deepEqual(b.expertForecast("seasonal"), s.expertForecast("seasonal"));
+  assert.deepEqual(b.toBytes(), s.toBytes());
+});
+
+Deno.test("restore() refuses long-season means of another length, naming the array", () => {
+  const preset = small(LONG);
+  const a = new StreamModel({ id: "s", preset, columns: ["v"] });
+  for (let t = 0; t < 100; t++) a.observe(T0 + t * FIVE_MIN, [Math.sin(t / 30)]);
+  const { scalars, arrays } = readState(a.toBytes());
+  arrays.seasonMeans = arrays.seasonMeans.slice(0, 1366);
+  const b = new StreamModel({ id: "s", preset, columns: ["v"] });
+  assert.throws(
+    () => b.restore(encodeState(scalars, arrays)),
+    /array "seasonMeans" must hold 1367 Float64Array values for this configuration: it holds 1366/,
+  );
+});

@@ -120,3 +120,36 @@ Deno.test("restore() takes a state of a stream without the LSTM that still held 
     /array "preds" must hold 336 Float64Array values for this configuration: it holds 252$/,
   );
 });
+
+Deno.test("a young stream's shape memory is held as it fills; its checkpoint holds the whole", () => {
+  const x = room(900, 8);
+  const preset = small();
+  const a = new StreamModel({ id: "r", preset, columns: ["v"] });
+  let t = 0;
+  for (; a.shape.used === 0 || a.shape.used % 16 !== 1; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
+  const { K, M, used } = a.shape;
+  assert.ok(used < M, `${used} of ${M} slots used at t=${t}`);
+  assert.equal(a.shape.memory.length, Math.max(16, 2 ** Math.ceil(Math.log2(used))) * K);
+  // the checkpoint: the whole (M, K) array, the bytes an array of every slot would make
+  const bytes = a.toBytes();
+  const { scalars, arrays } = readState(bytes);
+  const whole = new Float32Array(M * K);
+  whole.set(a.shape.memory);
+  assert.deepEqual(arrays.shapeMemory, whole);
+  assert.deepEqual(encodeState(scalars, arrays), bytes);
+  // restored: the slots in use, and on as the live stream goes
+  const b = new StreamModel({ id: "r", preset, columns: ["v"] });
+  b.restore(bytes);
+  assert.equal(b.shape.memory.length, used * K);
+  for (; t < 900; t++) {
+    assert.deepEqual(b.observe(T0 + t * FIVE_MIN, [x[t]]), a.observe(T0 + t * FIVE_MIN, [x[t]]));
+  }
+  assert.deepEqual(b.toBytes(), a.toBytes());
+  // a memory of another length is refused, naming it
+  arrays.shapeMemory = whole.slice(K);
+  assert.throws(
+    () =>
+      new StreamModel({ id: "r", preset, columns: ["v"] }).restore(encodeState(scalars, arrays)),
+    new RegExp(`array "shapeMemory" must hold ${M * K} Float32Array values`),
+  );
+});
