@@ -79,6 +79,11 @@ export interface ShardedServiceDeps {
   logFormat?: LogFormat;
   /** The kernels the workers' networks run on. Default: the main thread's (kernelKind()). */
   kernels?: KernelKind;
+  /**
+   * How many nice levels below the main thread the workers' threads run
+   * (Linux; src/shard/lower_thread_priority.ts). Default 0: the same.
+   */
+  workerNice?: number;
   /** The clock, ms since the epoch (acknowledgements, refusals). Default Date.now. */
   now?: () => number;
   /**
@@ -155,6 +160,7 @@ export class ShardedService implements Application {
             logLevel: deps.logLevel ?? "info",
             logFormat: deps.logFormat ?? "json",
             kernels: deps.kernels ?? kernelKind(),
+            nice: deps.workerNice ?? 0,
             streamCount: shared,
           },
           {
