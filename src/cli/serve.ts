@@ -33,7 +33,6 @@ import { maskUrlPassword } from "../domain/mask_url_password.ts";
 import { formatShard, ownsStream, parseShard, type ShardMap } from "../domain/shard_map.ts";
 import { useKernels, wasmKernelsAvailable } from "../model/kernels.ts";
 import { HELP } from "./help.ts";
-import { NICE_PERMISSION } from "./command_permissions.ts";
 import { loadConfig } from "./load_config.ts";
 import { HTTP_SHUTDOWN_TIMEOUT_MS, startHardExit, waitForSignal } from "./shutdown.ts";
 import { guardUnhandledRejections } from "./unhandled_rejections.ts";
@@ -400,7 +399,7 @@ function checkExposure(cfg: Config, tokens: ApiTokens): void {
  * `deno run` or a binary with other paths): the commands that allow it.
  */
 function dataDirNotAllowed(dir: string, e: Error): UsageError {
-  const flags = `--allow-read=${dir} --allow-write=${dir} ${NICE_PERMISSION}`;
+  const flags = `--allow-read=${dir} --allow-write=${dir} --allow-sys=getPriority,setPriority`;
   return new UsageError(
     `Cannot start forecastd: Deno must be allowed to read and write the data directory ` +
       `(${e.message}): current value is ${JSON.stringify(dir)}. deno task start --data-dir ` +

@@ -23,6 +23,11 @@
  * - close() closes every worker's service (each refuses the HTTP and
  *   WebSocket batches still waiting, takes the rest and saves every stream),
  *   then stores the last alerts.
+ *
+ * Longer than 500 lines: one class meets every port of the application
+ * (ingest, reads, alerts, counters, close) over all the workers; the parts
+ * that stand alone are files of their own (shard_host.ts, ingest_outbox.ts,
+ * reading_batch.ts, horizon_columns.ts).
  */
 import { type KernelKind, kernelKind } from "../model/kernels.ts";
 import type { LogFormat, Logger, LogLevel } from "../log.ts";
