@@ -38,4 +38,6 @@ EXPOSE 8080 1883
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["deno", "eval", "--unsafely-ignore-certificate-errors=127.0.0.1", "const s = Deno.env.get('FORECASTD_TLS_CERT') ? 'https' : 'http'; const r = await fetch(`${s}://127.0.0.1:${Deno.env.get('FORECASTD_PORT')}/healthz`); Deno.exit(r.ok ? 0 : 1)"]
 
-CMD ["run", "--v8-flags=--optimize-for-size", "--allow-net", "--allow-env", "--allow-read=/app,/data,/run/secrets", "--allow-write=/data", "main.ts", "serve"]
+# --allow-sys=getPriority,setPriority: each shard worker runs its own thread --worker-nice (10)
+# levels below the main thread (docs/scaling.md, "Who gets a core"); it needs no capability
+CMD ["run", "--v8-flags=--optimize-for-size", "--allow-net", "--allow-env", "--allow-read=/app,/data,/run/secrets", "--allow-write=/data", "--allow-sys=getPriority,setPriority", "main.ts", "serve"]

@@ -14,8 +14,10 @@
  * 0 ms timer's longest wait, in wall and in CPU time, the median and the
  * worst of the rounds), the same with the array parsed whole
  * (`pieceBytes: Infinity`: decoding and `JSON.parse` one call each, as
- * before json_array_pieces.ts); ingestLimited (the stream creation limit) with
- * a sink that takes everything at once.
+ * before json_array_pieces.ts), and the same readings sent as
+ * `{"readings": [...]}` (a form parsed whole: `objectLongestStallMs`);
+ * ingestLimited (the stream creation limit) with a sink that takes
+ * everything at once.
  */
 import process from "node:process";
 import { ingestLimited } from "../src/api/ingest.ts";
@@ -91,6 +93,7 @@ for (
   const [name, body, count] of [["http", http, f.batch], ["ws", ws, wsReadings.length]] as const
 ) {
   const bytes = new TextEncoder().encode(body);
+  const object = new TextEncoder().encode(`{"readings":${body}}`);
   const opts = { receivedAt };
   const json = JSON.parse(body);
   const scope = { stream: null, value: null, source: "path" as const };
@@ -124,6 +127,7 @@ for (
     wholeArrayLongestStallMs: await longestStall(() =>
       parseHttpBodyAsync(bytes, { ...opts, pieceBytes: Infinity })
     ),
+    objectLongestStallMs: await longestStall(() => parseHttpBodyAsync(object, opts)),
     ingestLimitedMs: { medianMs: round(median(limited)), maxMs: round(limited.at(-1)!) },
     loadavg1: loadavg(),
   });

@@ -12,7 +12,7 @@
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--stop=after-save|at-once] [--shutdown-timeout=10]
  *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
- *       [--reader=healthz|forecast] [--long-tasks=10]
+ *       [--reader=healthz|forecast] [--long-tasks=10] [--worker-nice=0,10]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60]
  *
@@ -46,7 +46,12 @@
  *   main thread is sampled every 250 µs while the batch is taken; the result
  *   lists each run of busy samples longer than N ms (`longTasks`: when, how
  *   long, the garbage collector's part, the functions with the most self
- *   time and our outermost functions; bench/long_tasks.ts).
+ *   time and our outermost functions; bench/long_tasks.ts). With
+ *   `--worker-nice=0,10` each way runs once per value, alternated (the
+ *   daemon's `--worker-nice`; the shard workers' threads that many nice
+ *   levels below the main thread); each result names it and the daemon's
+ *   CPU ms by thread while the batch was taken (`cpuMs`: main, workers, v8:
+ *   V8's helper threads, other: I/O and KV).
  * - footprint: first every stream's first reading, as fast as the
  *   connections take them (creation: its seconds, CPU µs per stream, RSS
  *   after), then `streams` streams at 1 reading/s each for `minutes`, at the
@@ -66,6 +71,9 @@
  *   MALLOC_ARENA_MAX=N (glibc's malloc arenas; 0: unset),
  *   `--checkpoint-seconds=S` with that checkpoint cadence (default 60, the
  *   daemon's).
+ *
+ * Every part runs the daemon with the first value of `--worker-nice`
+ * (default 10, the daemon's own default).
  *
  * RSS figures of a deployed daemon need its V8 flags:
  * `--v8-flags=--optimize-for-size`, as `deno task start`, the compiled
@@ -118,6 +126,7 @@ const f = exitOnFlagError(() =>
     "long-tasks": integer(0, 0),
     "malloc-arena-max": integer(0, 0),
     "checkpoint-seconds": positive(60),
+    "worker-nice": integerList([10], 0, 19),
   }, "Cannot parse scale flags")
 );
 
@@ -134,6 +143,26 @@ function proc(pid: number, name: string): string {
 }
 /** The resident set of the daemon and its threads, MiB. */
 const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(proc(pid, "status"))![1]) / 1024;
+/**
+ * CPU seconds by thread role (bench/proc_stats.ts), with V8's helper threads
+ * (`V8 DefaultWorker`: garbage collection's parallel and concurrent tasks and
+ * the optimising compiler, for every isolate) apart from the other threads.
+ */
+function roleCpu(pid: number): { main: number; workers: number; v8: number; other: number } {
+  const { main, workers, other } = threadCpu(pid);
+  const out = new Deno.Command("sh", {
+    args: ["-c", `cat /proc/${pid}/task/*/stat`],
+    stderr: "null",
+  }).outputSync();
+  let v8 = 0;
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const close = line.lastIndexOf(")");
+    if (close < 0 || !line.slice(line.indexOf("(") + 1, close).startsWith("V8 ")) continue;
+    const x = line.slice(close + 2).split(" ");
+    v8 += (Number(x[11]) + Number(x[12])) / 100;
+  }
+  return { main, workers, v8, other: other - v8 };
+}
 const cpuSeconds = (pid: number) => {
   const s = proc(pid, "stat");
   const x = s.slice(s.lastIndexOf(")") + 2).split(" ");
@@ -192,6 +221,8 @@ async function caughtUp(
 
 /** The daemon's inspector port (`--long-tasks`), or null. */
 let inspectPort: number | null = null;
+/** The daemon's --worker-nice. */
+let workerNice = f["worker-nice"][0];
 
 async function daemon(dataDir: string, workers: number, extra: string[] = []): Promise<Daemon> {
   return await startDaemon({
@@ -210,6 +241,8 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
       // the API's limit on new streams per client and minute (the restart part creates them over HTTP)
       "--new-streams-per-minute",
       "100000",
+      "--worker-nice",
+      String(workerNice),
       ...extra,
     ],
     env: {
@@ -571,59 +604,76 @@ async function healthz(): Promise<void> {
   const w = f.workers.at(-1)!;
   if (f["long-tasks"] > 0) inspectPort = freePort();
   for (const via of f.via) {
-    await withDaemon(w, [], async (d) => {
-      const path = f.reader === "healthz" ? "/healthz" : "/v1/streams/r0/forecast";
-      if (f.reader === "forecast") {
-        const warm = await fetch(`${d.http}/v1/streams/r0/readings`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(
-            Array.from({ length: 48 }, (_, i) => ({ value: i % 7, ts: START + i * STEP })),
-          ),
-        });
-        await warm.body?.cancel();
-        if (warm.status !== 200) throw new Error(`cannot create r0: ${warm.status}`);
-      }
-      const sent = await bigBatch(d, via);
-      const profiler = inspectPort === null ? null : await LongTasks.connect(inspectPort);
-      await profiler?.start();
-      let done = false;
-      const t0 = performance.now();
-      const batch = sent.taken().then((status) => {
-        done = true;
-        return status;
-      });
-      const waits: number[] = [];
-      while (!done) {
-        const s = performance.now();
-        const r = await fetch(`${d.http}${path}`);
-        await r.body?.cancel();
-        if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}`);
-        waits.push(performance.now() - s);
-        await sleep(5);
-      }
-      const status = await batch;
-      const tasks = await profiler?.stop({ minMs: f["long-tasks"] });
-      profiler?.close();
-      await sent.close();
-      waits.sort((a, b) => a - b);
-      result({
-        part: "healthz",
-        reader: f.reader,
-        via,
-        workers: w,
-        batch: sent.readings,
-        bytes: sent.bytes,
-        status,
-        batchMs: Math.round(performance.now() - t0),
-        polls: waits.length,
-        p50Ms: Math.round(quantile(waits, 0.5) * 10) / 10,
-        maxMs: Math.round(waits.at(-1)! * 10) / 10,
-        loadavg1: loadavg(),
-        ...(tasks === undefined ? {} : { longTasks: tasks }),
-      });
-    });
+    for (const nice of f["worker-nice"]) {
+      workerNice = nice;
+      await healthzOnce(w, via);
+    }
   }
+}
+
+/** One big batch by `via`, the reader polling; see the module comment. */
+async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void> {
+  await withDaemon(w, [], async (d) => {
+    const path = f.reader === "healthz" ? "/healthz" : "/v1/streams/r0/forecast";
+    if (f.reader === "forecast") {
+      const warm = await fetch(`${d.http}/v1/streams/r0/readings`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(
+          Array.from({ length: 48 }, (_, i) => ({ value: i % 7, ts: START + i * STEP })),
+        ),
+      });
+      await warm.body?.cancel();
+      if (warm.status !== 200) throw new Error(`cannot create r0: ${warm.status}`);
+    }
+    const sent = await bigBatch(d, via);
+    const profiler = inspectPort === null ? null : await LongTasks.connect(inspectPort);
+    await profiler?.start();
+    let done = false;
+    const cpu0 = roleCpu(d.pid);
+    const t0 = performance.now();
+    const batch = sent.taken().then((status) => {
+      done = true;
+      return status;
+    });
+    const waits: number[] = [];
+    while (!done) {
+      const s = performance.now();
+      const r = await fetch(`${d.http}${path}`);
+      await r.body?.cancel();
+      if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}`);
+      waits.push(performance.now() - s);
+      await sleep(5);
+    }
+    const status = await batch;
+    const cpu1 = roleCpu(d.pid);
+    const tasks = await profiler?.stop({ minMs: f["long-tasks"] });
+    profiler?.close();
+    await sent.close();
+    waits.sort((a, b) => a - b);
+    result({
+      part: "healthz",
+      reader: f.reader,
+      via,
+      workers: w,
+      workerNice,
+      batch: sent.readings,
+      bytes: sent.bytes,
+      status,
+      batchMs: Math.round(performance.now() - t0),
+      polls: waits.length,
+      p50Ms: Math.round(quantile(waits, 0.5) * 10) / 10,
+      maxMs: Math.round(waits.at(-1)! * 10) / 10,
+      cpuMs: {
+        main: Math.round((cpu1.main - cpu0.main) * 1000),
+        workers: Math.round((cpu1.workers - cpu0.workers) * 1000),
+        v8: Math.round((cpu1.v8 - cpu0.v8) * 1000),
+        other: Math.round((cpu1.other - cpu0.other) * 1000),
+      },
+      loadavg1: loadavg(),
+      ...(tasks === undefined ? {} : { longTasks: tasks }),
+    });
+  });
 }
 
 /**

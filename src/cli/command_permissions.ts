@@ -8,8 +8,11 @@
  *   webhooks and `--host` may be anywhere), the environment, reading and
  *   writing the data directory, reading every file an option names (the
  *   `--config` file and each option whose argument is a FILE: TLS
- *   certificates and keys, the broker's CA, ...); and V8's
- *   `--optimize-for-size` (docs/deployment.md, "Memory").
+ *   certificates and keys, the broker's CA, ...); reading and setting a
+ *   thread's priority, with which the shard workers lower their own
+ *   (`--worker-nice`, unless it is 0 or `--workers` is 0: nothing is
+ *   lowered then); and V8's `--optimize-for-size` (docs/deployment.md,
+ *   "Memory").
  * - export: the environment, the data directory (Deno KV opens its file
  *   read-write, even to read it), the option files, and writing FILE.
  * - import: the same, reading FILE instead. Both also reach the KV Connect
@@ -70,6 +73,9 @@ export const MODULE_DIRS: string[] = new URL(import.meta.url).protocol === "file
   )
   : [];
 
+/** What the shard workers need to lower their threads' priority (`--worker-nice`). */
+export const NICE_PERMISSION = "--allow-sys=getPriority,setPriority";
+
 /** V8's flag for the daemon (docs/deployment.md, "Memory"). */
 export const V8_FLAGS = "--v8-flags=--optimize-for-size";
 
@@ -96,6 +102,7 @@ export function commandPermissions(input: PermissionsInput): CommandPermissions 
           "--allow-env",
           allow("read", [...p.dirs, ...p.files, ...MODULE_DIRS]),
           allow("write", p.dirs),
+          ...(p.niceWorkers ? [NICE_PERMISSION] : []),
         ],
       };
     }
@@ -141,6 +148,8 @@ interface ConfigPaths {
   files: string[];
   /** The host and port of the KV Connect server of --kv-url, or null. */
   kvHost: string | null;
+  /** True when the daemon would lower its workers' priority (--worker-nice, --workers). */
+  niceWorkers: boolean;
 }
 
 /** The paths of the configuration of `args`, or null when it has problems. */
@@ -172,7 +181,7 @@ function configPaths(
   const kvHost = kv === null
     ? null
     : `${kv.hostname}:${kv.port === "" ? (kv.protocol === "https:" ? "443" : "80") : kv.port}`;
-  return { dirs, files, kvHost };
+  return { dirs, files, kvHost, niceWorkers: cfg.workerNice > 0 && cfg.workers !== 0 };
 }
 
 /** The --config file the arguments or FORECASTD_CONFIG name, or null. */

@@ -3,7 +3,11 @@
  * on the main thread (`workers` 0), or sharded over that many workers (by
  * default one per core). MQTT forecasts and Home Assistant discovery read
  * forecasts synchronously, so with either of them on the streams stay on
- * the main thread (logged as `shard.disabled`).
+ * the main thread (logged as `shard.disabled`). The workers' threads run
+ * `workerNice` nice levels below the main thread where a thread can have its
+ * own (Linux, with the permission); elsewhere the daemon says so once
+ * (`shard.nice_unavailable`) and runs them at the main thread's priority.
+ * With `workers` 0 there is no worker thread to lower.
  */
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log.ts";
@@ -11,6 +15,7 @@ import type { Application } from "../service/application.ts";
 import { Service, type ServiceOptions } from "../service/service.ts";
 import { SHARD_WORKER_URL, ShardedService, type WorkerHealth } from "../shard/sharded_service.ts";
 import type { Store } from "../store/store.ts";
+import { threadPriorityProblem } from "../shard/lower_thread_priority.ts";
 
 /** The application, and its parts the wiring needs. */
 export interface MadeService {
@@ -87,6 +92,15 @@ export function makeService(cfg: Config, store: Store, kvPath: string, log: Logg
     const local = new Service({ store, log, options });
     return { service: local, local };
   }
+  let workerNice = cfg.workerNice;
+  const niceProblem = workerNice > 0 ? threadPriorityProblem() : null;
+  if (niceProblem !== null) {
+    log.warn("shard.nice_unavailable", {
+      workerNice,
+      message: `${niceProblem}: the workers run at the main thread's priority`,
+    });
+    workerNice = 0;
+  }
   const sharded = new ShardedService({
     store,
     log,
@@ -95,6 +109,7 @@ export function makeService(cfg: Config, store: Store, kvPath: string, log: Logg
     options,
     logLevel: cfg.logLevel,
     logFormat: cfg.logFormat,
+    workerNice,
   });
   return { service: sharded, local: null, workers: () => sharded.workers() };
 }

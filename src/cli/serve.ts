@@ -399,7 +399,7 @@ function checkExposure(cfg: Config, tokens: ApiTokens): void {
  * `deno run` or a binary with other paths): the commands that allow it.
  */
 function dataDirNotAllowed(dir: string, e: Error): UsageError {
-  const flags = `--allow-read=${dir} --allow-write=${dir}`;
+  const flags = `--allow-read=${dir} --allow-write=${dir} --allow-sys=getPriority,setPriority`;
   return new UsageError(
     `Cannot start forecastd: Deno must be allowed to read and write the data directory ` +
       `(${e.message}): current value is ${JSON.stringify(dir)}. deno task start --data-dir ` +

@@ -563,6 +563,14 @@ export const configSchema = z.strictObject({
     description: "worker threads the streams are sharded over (a stream always on one); unset: " +
       "one per core; 0: every stream on the main thread (docs/scaling.md)",
   }),
+  workerNice: int(0, 19).default(10).register(configMeta, {
+    flag: "--worker-nice",
+    arg: "N",
+    env: "FORECASTD_WORKER_NICE",
+    description: "the workers' threads run N nice levels below the main thread (Linux; needs " +
+      "--allow-sys=getPriority,setPriority), so the sources, the API and /healthz get a core " +
+      "when they need one; 0: same priority (docs/scaling.md)",
+  }),
   shedAfterMs: int(0, 3_600_000).default(250).register(configMeta, {
     flag: "--shed-after-ms",
     arg: "MS",

@@ -43,6 +43,11 @@ export interface ShardInit {
   /** The kernels this worker's networks run on: the main thread's choice. */
   kernels: KernelKind;
   /**
+   * How many nice levels below the main thread the worker's thread runs
+   * (src/shard/lower_thread_priority.ts); 0 leaves it as it is.
+   */
+  nice: number;
+  /**
    * The daemon's stream count, shared: [0] all streams, [1 + i] those of
    * worker i (so a worker that dies can be taken out of the total).
    */

@@ -21,6 +21,7 @@ import { shardOf } from "./shard_of.ts";
 import { retryLocked } from "./locked_kv_retry.ts";
 import { useKernels } from "../model/kernels.ts";
 import { toHorizonColumns } from "./horizon_columns.ts";
+import { lowerThreadPriority } from "./lower_thread_priority.ts";
 
 let service: Service | null = null;
 let kv: Deno.Kv | null = null;
@@ -61,6 +62,15 @@ function stats(s: Service): ShardStats {
 async function init(m: ShardInit): Promise<void> {
   useKernels(m.kernels); // before any network is built, as the main thread did
   const log = createLogger({ level: m.logLevel, format: m.logFormat, fields: { worker: m.index } });
+  // first of all: the work of loading the streams already yields to the main thread
+  if (m.nice > 0) {
+    try {
+      log.debug("shard.nice", { nice: lowerThreadPriority(m.nice) });
+    } catch (e) {
+      // the main thread checked the system and the permission: this is unexpected, not fatal
+      log.warn("shard.nice_failed", { steps: m.nice, error: e, action: "none: runs as it is" });
+    }
+  }
   const count = new Int32Array(m.streamCount);
   const max = m.options.maxStreams ?? 1000;
   const mine = 1 + m.index;

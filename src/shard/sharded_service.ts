@@ -23,6 +23,11 @@
  * - close() closes every worker's service (each refuses the HTTP and
  *   WebSocket batches still waiting, takes the rest and saves every stream),
  *   then stores the last alerts.
+ *
+ * Longer than 500 lines: one class meets every port of the application
+ * (ingest, reads, alerts, counters, close) over all the workers; the parts
+ * that stand alone are files of their own (shard_host.ts, ingest_outbox.ts,
+ * reading_batch.ts, horizon_columns.ts).
  */
 import { type KernelKind, kernelKind } from "../model/kernels.ts";
 import type { LogFormat, Logger, LogLevel } from "../log.ts";
@@ -79,6 +84,11 @@ export interface ShardedServiceDeps {
   logFormat?: LogFormat;
   /** The kernels the workers' networks run on. Default: the main thread's (kernelKind()). */
   kernels?: KernelKind;
+  /**
+   * How many nice levels below the main thread the workers' threads run
+   * (Linux; src/shard/lower_thread_priority.ts). Default 0: the same.
+   */
+  workerNice?: number;
   /** The clock, ms since the epoch (acknowledgements, refusals). Default Date.now. */
   now?: () => number;
   /**
@@ -155,6 +165,7 @@ export class ShardedService implements Application {
             logLevel: deps.logLevel ?? "info",
             logFormat: deps.logFormat ?? "json",
             kernels: deps.kernels ?? kernelKind(),
+            nice: deps.workerNice ?? 0,
             streamCount: shared,
           },
           {

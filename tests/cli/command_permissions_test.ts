@@ -3,6 +3,7 @@ import {
   commandPermissions,
   missingPermissionMessage,
   MODULE_DIRS,
+  NICE_PERMISSION,
   shellQuote,
   splitCommand,
   V8_FLAGS,
@@ -29,7 +30,7 @@ function perms(
   });
 }
 
-Deno.test("serve gets the network, the environment, and its data directory alone to write", () => {
+Deno.test("serve gets the network, the environment, its data directory alone to write, and its threads' priority", () => {
   const expected = {
     command: "serve",
     daemon: true,
@@ -39,6 +40,7 @@ Deno.test("serve gets the network, the environment, and its data directory alone
       "--allow-env",
       `--allow-read=./data${MODULES}`,
       "--allow-write=./data",
+      "--allow-sys=getPriority,setPriority",
     ],
   };
   assert.deepEqual(perms([]), expected);
@@ -47,12 +49,29 @@ Deno.test("serve gets the network, the environment, and its data directory alone
   assert.deepEqual(perms(["serve", "--data-dir", "/var/lib/forecastd"]).flags.slice(3), [
     `--allow-read=/var/lib/forecastd${MODULES}`,
     "--allow-write=/var/lib/forecastd",
+    NICE_PERMISSION,
   ]);
   assert.deepEqual(perms(["serve", "--demo"], { FORECASTD_DATA_DIR: "/srv/f" }).flags.slice(3), [
     `--allow-read=/srv/f${MODULES}`,
     "--allow-write=/srv/f",
+    NICE_PERMISSION,
   ]);
   assert.deepEqual(MODULE_DIRS.map((d) => d.split("/").slice(-1)[0]), ["src", "models"]);
+});
+
+Deno.test("serve reads and sets no thread's priority when it lowers none: --worker-nice 0 or --workers 0", () => {
+  const without = [V8_FLAGS, "--allow-net", "--allow-env", `--allow-read=./data${MODULES}`];
+  for (
+    const [args, env] of [
+      [["--worker-nice", "0"], {}],
+      [["--workers", "0"], {}],
+      [[], { FORECASTD_WORKER_NICE: "0" }],
+      [["--worker-nice=19", "--workers=0"], {}],
+    ] as [string[], Record<string, string>][]
+  ) {
+    assert.deepEqual(perms(args, env).flags, [...without, "--allow-write=./data"], args.join(" "));
+  }
+  assert.deepEqual(perms(["--worker-nice", "1", "--workers", "1"]).flags.at(-1), NICE_PERMISSION);
 });
 
 Deno.test("serve reads the --config file and every file its options name, from wherever they come", () => {
@@ -65,6 +84,7 @@ Deno.test("serve reads the --config file and every file its options name, from w
     "--allow-read=/var/lib/forecastd,/etc/forecastd/config.json,/etc/tls/cert.pem," +
     `/etc/tls/key.pem,/etc/mqtt/ca.pem${MODULES}`,
     "--allow-write=/var/lib/forecastd",
+    NICE_PERMISSION,
   ]);
   const fromEnv = perms([], { FORECASTD_CONFIG: "f.json" }, { "f.json": {} });
   assert.equal(fromEnv.flags[3], `--allow-read=./data,f.json${MODULES}`);
@@ -190,6 +210,7 @@ Deno.test("launchArgs() runs main.ts with the project's deno.json and the comman
     "--allow-env",
     `--allow-read=/srv/f${MODULES}`,
     "--allow-write=/srv/f",
+    NICE_PERMISSION,
     MAIN,
     "--data-dir",
     "/srv/f",
@@ -223,6 +244,6 @@ Deno.test("missingPermissionMessage() names the permission and two command lines
       `  deno run ${V8_FLAGS} --allow-net --allow-env ${
         shellQuote(`--allow-read=my dir${MODULES}`)
       } ` +
-      "'--allow-write=my dir' main.ts serve --data-dir 'my dir'",
+      `'--allow-write=my dir' ${NICE_PERMISSION} main.ts serve --data-dir 'my dir'`,
   );
 });

@@ -100,11 +100,16 @@ Deno.test({
         const args = await commandLine(Number(started.pid));
         const modules = MODULE_DIRS.map((d) => `,${d}`).join("");
         assert.ok(
-          args.includes(` --allow-read=${dataDir}${modules} --allow-write=${dataDir} `),
+          args.includes(
+            ` --allow-read=${dataDir}${modules} --allow-write=${dataDir} ` +
+              "--allow-sys=getPriority,setPriority ",
+          ),
           args,
         );
         assert.equal(args.match(/--allow-(read|write)\b/g)?.length, 2, args);
-        assert.ok(!/--allow-(run|sys|ffi|all)|\s-A\s/.test(args), args);
+        // the one system call allowed: the workers lower their own threads' priority
+        assert.equal(args.match(/--allow-sys\b/g)?.length, 1, args);
+        assert.ok(!/--allow-(run|ffi|all)|\s-A\s/.test(args), args);
         await feed(d);
       } finally {
         const status = await d.stop("SIGINT");

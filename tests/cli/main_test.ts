@@ -42,7 +42,8 @@ Deno.test("deno run main.ts serve without permissions names the permission and a
     lines[3],
     "  deno run --v8-flags=--optimize-for-size --allow-net --allow-env " +
       `--allow-read=./data${MODULE_DIRS.map((d) => `,${d}`).join("")} ` +
-      "--allow-write=./data main.ts serve --print-config --port 9000",
+      "--allow-write=./data --allow-sys=getPriority,setPriority main.ts serve --print-config " +
+      "--port 9000",
   );
   assert.equal(lines.length, 4);
   // the command line it names does what was asked
@@ -83,7 +84,7 @@ Deno.test("serve with a data directory Deno may not write names the task and the
     assert.equal(
       lines.at(-1),
       `  deno run --v8-flags=--optimize-for-size --allow-net --allow-env --allow-read=${other} ` +
-        `--allow-write=${other} main.ts serve --data-dir ${other}`,
+        `--allow-write=${other} --allow-sys=getPriority,setPriority main.ts serve --data-dir ${other}`,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -86,6 +86,7 @@ Deno.test("each option can be set through its flag and its variable", () => {
     maxQueuedReadings: "8",
     shedAfterMs: "9",
     workers: "3",
+    workerNice: "5",
     "alertRetention.maxEvents": "6",
     "alertRetention.maxAgeDays": "7",
     webhooks: "https://h.example",

@@ -61,6 +61,7 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     maxQueuedReadings: 50_000,
     shedAfterMs: 250,
     workers: null,
+    workerNice: 10,
     alertRetention: { maxEvents: 10_000, maxAgeDays: 30 },
     webhooks: [],
     demo: false,

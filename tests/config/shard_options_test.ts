@@ -61,3 +61,38 @@ Deno.test("--kv-url takes an http:// or https:// URL and nothing else", () => {
     /^kvUrl \(flag --kv-url\): must be an http:\/\/ or https:\/\/ URL/,
   );
 });
+
+Deno.test("--worker-nice N: 10 by default, 0 to 19 from a flag, a variable or the file", () => {
+  assert.equal(resolve().config.workerNice, 10);
+  assert.equal(resolve(["--worker-nice", "0"]).config.workerNice, 0);
+  assert.equal(resolve(["--worker-nice=19"]).config.workerNice, 19);
+  assert.equal(resolve([], { FORECASTD_WORKER_NICE: "3" }).config.workerNice, 3);
+  assert.equal(
+    resolve(["--config", "c.json"], {}, { "c.json": { workerNice: 7 } }).config.workerNice,
+    7,
+  );
+});
+
+Deno.test("--worker-nice out of range or not an integer is refused with its source and value", () => {
+  const error = "must be an integer from 0 to 19";
+  assert.deepEqual(lines(problems(["--worker-nice", "20"])), [
+    `workerNice (flag --worker-nice): ${error}: current value is "20"`,
+  ]);
+  assert.deepEqual(lines(problems(["--worker-nice", "-1"])), [
+    `workerNice (flag --worker-nice): ${error}: current value is "-1"`,
+  ]);
+  assert.deepEqual(lines(problems([], { FORECASTD_WORKER_NICE: "2.5" })), [
+    `workerNice (env FORECASTD_WORKER_NICE): ${error}: current value is "2.5"`,
+  ]);
+  assert.deepEqual(lines(problems([], { FORECASTD_WORKER_NICE: "low" })), [
+    `workerNice (env FORECASTD_WORKER_NICE): ${error}: current value is "low"`,
+  ]);
+  assert.deepEqual(lines(problems(["--config", "c.json"], {}, { "c.json": { workerNice: "5" } })), [
+    `workerNice (file c.json): ${error}: current value is "5"`,
+  ]);
+  assert.equal(
+    problems(["--worker-nice", "99"]).message,
+    "Cannot start forecastd: invalid configuration:\n" +
+      `  workerNice (flag --worker-nice): ${error}: current value is "99"`,
+  );
+});

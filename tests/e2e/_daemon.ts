@@ -66,6 +66,8 @@ export function daemonPermissions(dataDir: string): string[] {
     // the shard workers load their modules with the read permission
     `--allow-read=${dataDir},${ROOT}src,${ROOT}models`,
     `--allow-write=${dataDir}`,
+    // the shard workers lower their own threads' priority (--worker-nice)
+    "--allow-sys=getPriority,setPriority",
   ];
 }
 
