@@ -19,7 +19,7 @@
  */
 import { exitOnFlagError, integer, oneOf, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
-import { loadavg } from "./proc_stats.ts";
+import { loadavg, ownCpu } from "./proc_stats.ts";
 import { KERNEL_KINDS, useKernels } from "../src/model/kernels.ts";
 import { kernelHeap } from "../src/model/wasm/kernel_heap.ts";
 import { Engine } from "../src/stream/engine.ts";
@@ -49,13 +49,6 @@ function part(name: string): string {
 }
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
-/** utime + stime of this process, s (Deno asks for every permission to read /proc/self: `cat`). */
-const cpu = () => {
-  const out = new Deno.Command("cat", { args: [`/proc/${Deno.pid}/stat`] }).outputSync();
-  const s = new TextDecoder().decode(out.stdout);
-  const x = s.slice(s.lastIndexOf(")") + 2).split(" ");
-  return (Number(x[11]) + Number(x[12])) / 100;
-};
 const snap = () => {
   gc();
   const m = Deno.memoryUsage();
@@ -70,13 +63,13 @@ for (let k = 0; k < f.streams; k++) {
 }
 const m1 = snap();
 const t0 = Date.UTC(2026, 0, 5);
-const c0 = cpu();
+const c0 = ownCpu();
 for (let r = 0; r < f.readings; r++) {
   for (let k = 0; k < f.streams; k++) {
     engine.observe(`s${k}`, t0 + r * f["period-ms"], [20 + Math.sin(r / 10 + k) + (k % 7) / 10]);
   }
 }
-const c1 = cpu();
+const c1 = ownCpu();
 const m2 = snap();
 const s = engine.get("s0")!;
 const parts: Record<string, number> = {};

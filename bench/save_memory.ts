@@ -22,7 +22,7 @@ import { Engine } from "../src/stream/engine.ts";
 import { getPreset } from "../src/stream/preset.ts";
 import { exitOnFlagError, integer, integerList, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
-import { loadavg } from "./proc_stats.ts";
+import { loadavg, ownCpu } from "./proc_stats.ts";
 
 const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -35,13 +35,6 @@ const f = exitOnFlagError(() =>
 );
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
-/** utime + stime of this process, s (Deno asks for every permission to read /proc/self: `cat`). */
-const cpu = () => {
-  const out = new Deno.Command("cat", { args: [`/proc/${Deno.pid}/stat`] }).outputSync();
-  const s = new TextDecoder().decode(out.stdout);
-  const x = s.slice(s.lastIndexOf(")") + 2).split(" ");
-  return (Number(x[11]) + Number(x[12])) / 100;
-};
 
 const engine = new Engine();
 const preset = getPreset(f.preset);
@@ -87,12 +80,12 @@ for (const kib of f["batch-kib"]) {
     externalMax = Math.max(externalMax, m.external - m0.external);
     rssMax = Math.max(rssMax, m.rss - m0.rss);
   }, 5);
-  const c0 = cpu(), t0 = performance.now();
+  const c0 = ownCpu(), t0 = performance.now();
   for (let round = 0; round < f.rounds; round++) {
     for (const id of engine.streams.keys()) scheduler.changed(id, 1);
     await scheduler.save();
   }
-  const seconds = (performance.now() - t0) / 1000, cpuSeconds = cpu() - c0;
+  const seconds = (performance.now() - t0) / 1000, cpuSeconds = ownCpu() - c0;
   clearInterval(sampler);
   await scheduler.stop();
   kv.close();
