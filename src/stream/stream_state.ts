@@ -57,10 +57,14 @@
  *   season restored is the preset's, so such a stream now gains one;
  * - before the experts had an interface: a stream without the LSTM also
  *   held `lastInput` (zeros) and the scalars `hasInput` and `trainer`
- *   (null); they are read past.
+ *   (null); they are read past;
+ * - before the fusion's rings were two numbers each: `fusionState` held
+ *   the rings (refractory doubles each) before the base budget's record;
+ *   each ring becomes its latest entry in the `fusion` scalars
+ *   (reduceFusionRings, alert_fusion.ts), with no change in what follows.
  */
 import type { AlertMachine } from "./anomaly.ts";
-import type { FusionScalars } from "./alert_fusion.ts";
+import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
 import { encodeState, readState, restoreArrays, type StateArrays } from "./state.ts";
 import { History } from "./history.ts";
 import { SEASON_POINTS } from "./season_profile.ts";
@@ -313,6 +317,7 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
     m.history.reallocate(m.historyCapacity());
   }
   const raw = unboundSeason(m, stored.arrays, s);
+  reduceFusionRings(stored.arrays, s, m.fusion.opts.refractory);
   const live = stateArrays(m);
   const partial = takePartial(stored.arrays, live, stateCounts(m));
   const cycles = Array.from({ length: m.Hm }, (_, h) => `rlsC${h}`);
