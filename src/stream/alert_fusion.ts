@@ -121,6 +121,12 @@ export class AlertFusion implements OnsetRings {
   likelihood = 0;
   /** The likelihood at an onset, else 0. */
   onset = 0;
+  // the inputs of the last update() (see there)
+  #residual = 0;
+  #shape = 0;
+  #drift = 0;
+  #tests = 1;
+  #openAt = 0;
 
   constructor(
     enabled: boolean,
@@ -152,7 +158,21 @@ export class AlertFusion implements OnsetRings {
     quiet: boolean,
     openAt: number,
   ): void {
+    // the numbers travel in fields: a double passed to a call V8 does not
+    // inline (#fuse) would be a new heap object every reading
+    this.#residual = residual;
+    this.#shape = shape;
+    this.#drift = drift;
+    this.#tests = tests;
+    this.#openAt = openAt;
+    this.#fuse(quiet);
+  }
+
+  /** Fuses the reading whose evidence {@link update} set. */
+  #fuse(quiet: boolean): void {
     const R = this.opts.refractory, n = this.count;
+    const residual = this.#residual, shape = this.#shape, drift = this.#drift;
+    const tests = this.#tests, openAt = this.#openAt;
     this.smoothed = fuseEvidence(Math.max(residual, shape), drift, "min", tests);
     this.likelihood = evidenceToUnit(this.smoothed);
     const starts = stepOnset(this, n % R, this.smoothed, quiet, this.opts.escalation);
@@ -162,7 +182,10 @@ export class AlertFusion implements OnsetRings {
     const part = Math.max(0, drift - Math.log(tests));
     const driftFresh = !quiet && part >= openAt &&
       part > (n - this.driftPeakAt < R ? this.driftPeak : 0);
-    if (driftFresh) [this.driftPeak, this.driftPeakAt] = [part, n];
+    if (driftFresh) {
+      this.driftPeak = part;
+      this.driftPeakAt = n;
+    }
     this.fresh ||= driftFresh;
     this.count++;
   }

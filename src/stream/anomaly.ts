@@ -215,6 +215,8 @@ export class AnomalyScorer {
   residual = 0;
   /** The second detector's evidence given to the last update() (NaN: none, not fused). */
   shapeEvidence = NaN;
+  /** The detectors the last update() fused, for Bonferroni's correction. */
+  tests = 2;
   /** Smoothed evidence (nats): the residual's, fused with the second detector's when given. */
   smoothed = 0;
   likelihood = 0;
@@ -292,10 +294,18 @@ export class AnomalyScorer {
     shape = NaN,
     tests = 2,
   ): void {
-    const o = this.opts;
+    // the numbers travel in fields: a double passed to a call V8 does not
+    // inline (#score is large) would be a new heap object every reading
     this.surprise = s;
     this.record = record;
     this.shapeEvidence = shape;
+    this.tests = tests;
+    this.#score(learn, quiet);
+  }
+
+  /** Scores the reading whose inputs {@link update} set. */
+  #score(learn: boolean, quiet: boolean): void {
+    const o = this.opts, s = this.surprise, record = this.record, shape = this.shapeEvidence;
     this.score = surpriseScore(s);
     // percentile and evidence against the past, then learn
     const f = (Math.log(s + 1e-300) - LN_LO) / BIN;
@@ -325,7 +335,9 @@ export class AnomalyScorer {
       if (this.densityEvidence > this.smoothed) this.smoothed = this.densityEvidence;
     }
     this.residual = this.smoothed;
-    if (!Number.isNaN(shape)) this.smoothed = fuseEvidence(this.smoothed, shape, "min", tests);
+    if (!Number.isNaN(shape)) {
+      this.smoothed = fuseEvidence(this.smoothed, shape, "min", this.tests);
+    }
     this.likelihood = evidenceToUnit(this.smoothed);
     const starts = stepOnset(this, this.count % o.refractory, this.smoothed, quiet, o.escalation);
     this.onset = starts ? this.likelihood : 0;
