@@ -43,12 +43,11 @@
  *   incidents by, and what a benchmark such as NAB should score;
  * - percentile: the share of this stream's past surprises below this one.
  *
- * Per reading the scorer does O(BINS + smoothing + density) arithmetic, and
- * a scan of the onsets and peaks held (a few; sparse_ring.ts), on buffers
- * made once; it allocates only when a sparse ring outgrows its room.
+ * Per reading the scorer does O(BINS + smoothing + density) arithmetic on
+ * buffers made once (the onsets and peaks are each their latest entry:
+ * onset_rule.ts), and allocates nothing.
  */
-import { stepOnset } from "./onset_rule.ts";
-import { SparseRing } from "./sparse_ring.ts";
+import { LatestRing, stepOnset } from "./onset_rule.ts";
 
 /** Evidence (nats) beyond which {@link evidenceToUnit} leaves 1 - e^-λ for a slower tail. */
 const KNEE = 20;
@@ -174,14 +173,14 @@ export class AnomalyScorer {
   readonly recent: Float64Array;
   /**
    * Smoothed evidence of the onsets reported in the last `refractory`
-   * readings, else 0 (ring; sparse: a stream holds a few at a time).
+   * readings, else 0 (a ring held as its latest entry, the largest).
    */
-  readonly onsets: SparseRing;
+  readonly onsets = new LatestRing();
   /**
    * Smoothed evidence of the fresh readings (see `fresh`) of the last
-   * `refractory` readings, else 0 (ring; sparse).
+   * `refractory` readings, else 0 (a ring held as its latest entry).
    */
-  readonly peaks: SparseRing;
+  readonly peaks = new LatestRing();
   /** Whether each of the last `density` readings was unusual (ring). */
   readonly unusual: Int32Array;
   /** -ln P(Binomial(density, e^-densityLevel) >= K) per K: the evidence of a count beyond the most held before. */
@@ -235,8 +234,6 @@ export class AnomalyScorer {
     this.opts = opts;
     this.bins = new Float64Array(BINS);
     this.recent = new Float64Array(opts.smoothing);
-    this.onsets = new SparseRing(opts.refractory);
-    this.peaks = new SparseRing(opts.refractory);
     this.unusual = new Int32Array(opts.density);
     this.densityTail = binomialTailEvidence(opts.density, Math.exp(-opts.densityLevel));
   }

@@ -3,9 +3,8 @@
  * scores and incidents are ranked by) and which are fresh (what an alert may
  * open on), from a stream's smoothed evidence. Used by the anomaly scorer
  * (anomaly.ts) and by the alerts' fusion after it (alert_fusion.ts), each
- * over rings of its own: the scorer's sparse (sparse_ring.ts, a scan of
- * the few slots held), the fusion's as their latest entry alone
- * ({@link LatestRing}, two numbers). No allocation per reading.
+ * over rings of its own, held as their latest entry alone ({@link
+ * LatestRing}, two numbers). No allocation per reading.
  *
  * Why the latest entry is enough: a ring holds one slot per reading of the
  * refractory period, and the rule writes each reading's slot once, right
@@ -53,6 +52,17 @@ export class LatestRing implements OnsetRing {
       this.value = value;
       this.slot = slot;
     } else if (slot === this.slot) this.value = 0;
+  }
+
+  /**
+   * The ring as the dense array (`length` slots, one per reading of the
+   * refractory period) it stands for, as checkpoints store it: the latest
+   * entry in its slot, 0 elsewhere.
+   */
+  dense(length: number): Float64Array {
+    const out = new Float64Array(length);
+    if (this.value > 0) out[this.slot] = this.value;
+    return out;
   }
 
   /**

@@ -5,7 +5,6 @@ import {
   type OnsetRings,
   stepOnset,
 } from "../../src/stream/onset_rule.ts";
-import { SparseRing } from "../../src/stream/sparse_ring.ts";
 import { mulberry32 } from "../../src/model/rng.ts";
 
 /** The ring as it was: one slot per reading of the refractory period, scanned whole (the oracle). */
@@ -26,18 +25,12 @@ class DenseRing implements OnsetRing {
   }
 }
 
-/** Rings of a refractory period of R readings: dense, sparse (the scorer's), latest (the fusion's). */
+/** Rings of a refractory period of R readings: dense (as they were, the oracle), latest (the engine's). */
 const RINGS: [string, (R: number) => OnsetRings][] = [
   [
     "dense",
     (R) => ({ onsets: new DenseRing(R), peaks: new DenseRing(R), runOnset: 0, fresh: false }),
   ],
-  ["sparse", (R) => ({
-    onsets: new SparseRing(R),
-    peaks: new SparseRing(R),
-    runOnset: 0,
-    fresh: false,
-  })],
   [
     "latest",
     () => ({ onsets: new LatestRing(), peaks: new LatestRing(), runOnset: 0, fresh: false }),
@@ -100,7 +93,7 @@ Deno.test("stepOnset over the latest entry alone is stepOnset over the whole rin
   ) {
     const rand = mulberry32(seed);
     const { x, quiet } = evidence(rand, 20_000);
-    const dense = RINGS[0][1](R), latest = RINGS[2][1](R);
+    const dense = RINGS[0][1](R), latest = RINGS[1][1](R);
     let onsets = 0, fresh = 0;
     for (let t = 0; t < x.length; t++) {
       const slot = t % R, at = `seed ${seed}, R ${R}, reading ${t}`;
