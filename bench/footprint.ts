@@ -75,8 +75,8 @@ const s = engine.get("s0")!;
 const parts: Record<string, number> = {};
 const kinds: Record<string, number> = {};
 for (const [name, a] of Object.entries(stateArrays(s))) {
-  // the scorer's onsets and peaks are sparse (stateArrays gives them dense): what they hold
-  const bytes = name === "onsets" || name === "peaks" ? s.scorer[name].byteLength : a.byteLength;
+  // the scorer's onsets and peaks are two numbers each (stateArrays gives them dense): no array
+  const bytes = name === "onsets" || name === "peaks" ? 0 : a.byteLength;
   parts[part(name)] = (parts[part(name)] ?? 0) + bytes;
   kinds[a.constructor.name] = (kinds[a.constructor.name] ?? 0) + bytes;
 }

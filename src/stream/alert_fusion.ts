@@ -13,7 +13,8 @@
  *
  *   λ = max(λ_residual, λ_shape, λ_drift) - ln 3,
  *
- * with its own onset rule (onset_rule.ts, its own rings),
+ * with its own onset rule (onset_rule.ts, its own rings, each held as its
+ * latest entry),
  * its own alert machine (the stream's `alerts`, what a user is sent) and its
  * own false-alarm budget (the stream's `budget`, which must count the
  * evidence it sets the threshold of). The scorer's side keeps the alert
@@ -46,15 +47,17 @@
  * `baseBudget` its `budget`, and this holds no state.
  *
  * State (drift detector on): one Float64Array, the checkpoint's
- * `fusionState`: the rings of onsets and fresh readings (refractory each)
- * and the base budget's record (BUDGET_BINS), 2·500 + 200 doubles, 9,600
- * bytes at the default refractory period; the scalars travel as the
- * checkpoint's `fusion` (a checkpoint written before the drift detector's
- * own rule has none of its two: it starts afresh). Per reading
- * O(refractory), as the scorer's onsets.
+ * `fusionState`: the base budget's record (BUDGET_BINS), 200 doubles, 1,600
+ * bytes; the scalars travel as the checkpoint's `fusion`, with the rings of
+ * onsets and fresh readings as their latest entries (LatestRing: value and
+ * slot each; a checkpoint written before the drift detector's own rule has
+ * none of its two, it starts afresh). A checkpoint written while the rings
+ * were dense (`fusionState` held them, refractory doubles each, before the
+ * budget's record) restores through {@link reduceFusionRings}. Per reading
+ * O(1) besides the budget's.
  */
 import { AlertMachine, type AlertOptions, evidenceToUnit, fuseEvidence } from "./anomaly.ts";
-import { DenseRing, type OnsetRings, stepOnset } from "./onset_rule.ts";
+import { LatestRing, type OnsetRings, stepOnset } from "./onset_rule.ts";
 import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "./budget.ts";
 
 /** The onset rule's settings (the preset's `anomaly`). */
@@ -66,8 +69,6 @@ export interface FusionOptions extends AlertOptions {
 }
 
 const EMPTY = new Float64Array(0);
-/** The rings of every fusion that is off: nothing steps them. */
-const EMPTY_RING = new DenseRing(EMPTY);
 
 /** The scalars of a fusion in the checkpoint (see {@link AlertFusion.scalars}). */
 export type FusionScalars = [
@@ -84,6 +85,10 @@ export type FusionScalars = [
   threshold: number,
   driftPeak?: number,
   driftPeakAt?: number,
+  onset?: number,
+  onsetSlot?: number,
+  peak?: number,
+  peakSlot?: number,
 ];
 
 /** The alerts' evidence with the drift detector's fused after the scorer. */
@@ -91,10 +96,10 @@ export class AlertFusion implements OnsetRings {
   readonly opts: FusionOptions;
   /** Whether there is a drift detector to fuse (else a pass-through with no state). */
   readonly enabled: boolean;
-  /** The whole state (all zeros: new): onsets, peaks (refractory each), the base budget's bins. */
+  /** The whole state (all zeros: new): the base budget's bins. */
   readonly state: Float64Array;
-  readonly onsets: DenseRing;
-  readonly peaks: DenseRing;
+  readonly onsets = new LatestRing();
+  readonly peaks = new LatestRing();
   /** The alert machine of the scorer's evidence (the stream's `alerts` when not enabled). */
   readonly base: AlertMachine;
   /** The false-alarm budget of the scorer's evidence (the stream's `budget` when not enabled). */
@@ -116,6 +121,12 @@ export class AlertFusion implements OnsetRings {
   likelihood = 0;
   /** The likelihood at an onset, else 0. */
   onset = 0;
+  // the inputs of the last update() (see there)
+  #residual = 0;
+  #shape = 0;
+  #drift = 0;
+  #tests = 1;
+  #openAt = 0;
 
   constructor(
     enabled: boolean,
@@ -126,14 +137,9 @@ export class AlertFusion implements OnsetRings {
   ) {
     this.opts = opts;
     this.enabled = enabled;
-    const R = opts.refractory;
-    this.state = enabled ? new Float64Array(2 * R + BUDGET_BINS) : EMPTY;
-    this.onsets = enabled ? new DenseRing(this.state.subarray(0, R)) : EMPTY_RING;
-    this.peaks = enabled ? new DenseRing(this.state.subarray(R, 2 * R)) : EMPTY_RING;
+    this.state = enabled ? new Float64Array(BUDGET_BINS) : EMPTY;
     this.base = enabled ? new AlertMachine(opts) : alerts;
-    this.baseBudget = enabled
-      ? new AlertBudget(budget, this.state.subarray(2 * R, 2 * R + BUDGET_BINS))
-      : alertBudget;
+    this.baseBudget = enabled ? new AlertBudget(budget, this.state) : alertBudget;
   }
 
   /**
@@ -152,7 +158,21 @@ export class AlertFusion implements OnsetRings {
     quiet: boolean,
     openAt: number,
   ): void {
+    // the numbers travel in fields: a double passed to a call V8 does not
+    // inline (#fuse) would be a new heap object every reading
+    this.#residual = residual;
+    this.#shape = shape;
+    this.#drift = drift;
+    this.#tests = tests;
+    this.#openAt = openAt;
+    this.#fuse(quiet);
+  }
+
+  /** Fuses the reading whose evidence {@link update} set. */
+  #fuse(quiet: boolean): void {
     const R = this.opts.refractory, n = this.count;
+    const residual = this.#residual, shape = this.#shape, drift = this.#drift;
+    const tests = this.#tests, openAt = this.#openAt;
     this.smoothed = fuseEvidence(Math.max(residual, shape), drift, "min", tests);
     this.likelihood = evidenceToUnit(this.smoothed);
     const starts = stepOnset(this, n % R, this.smoothed, quiet, this.opts.escalation);
@@ -162,14 +182,18 @@ export class AlertFusion implements OnsetRings {
     const part = Math.max(0, drift - Math.log(tests));
     const driftFresh = !quiet && part >= openAt &&
       part > (n - this.driftPeakAt < R ? this.driftPeak : 0);
-    if (driftFresh) [this.driftPeak, this.driftPeakAt] = [part, n];
+    if (driftFresh) {
+      this.driftPeak = part;
+      this.driftPeakAt = n;
+    }
     this.fresh ||= driftFresh;
     this.count++;
   }
 
   /**
    * The scalars the checkpoint keeps: the run, the count, the base machine
-   * and budget, the drift detector's latest fresh reading.
+   * and budget, the drift detector's latest fresh reading, the rings' latest
+   * entries.
    */
   scalars(): FusionScalars {
     const b = this.base, g = this.baseBudget;
@@ -187,6 +211,10 @@ export class AlertFusion implements OnsetRings {
       b.threshold,
       this.driftPeak,
       this.driftPeakAt,
+      this.onsets.value,
+      this.onsets.slot,
+      this.peaks.value,
+      this.peaks.slot,
     ];
   }
 
@@ -214,6 +242,10 @@ export class AlertFusion implements OnsetRings {
       b.threshold,
       this.driftPeak = 0,
       this.driftPeakAt = 0,
+      this.onsets.value = 0,
+      this.onsets.slot = 0,
+      this.peaks.value = 0,
+      this.peaks.slot = 0,
     ] = s ?? [
       0,
       0,
@@ -228,4 +260,30 @@ export class AlertFusion implements OnsetRings {
       alerts.threshold,
     ];
   }
+}
+
+/**
+ * The format step for a checkpoint written while the fusion's rings were
+ * dense: its `fusionState` held the onsets' and the fresh readings' rings
+ * (`refractory` doubles each) before the base budget's record. Each ring
+ * reduces to its latest entry (its largest: onset_rule.ts), appended to the
+ * `fusion` scalars (after the drift detector's two, 0 when absent), and
+ * `fusionState` keeps the record. Any other checkpoint is left as it is
+ * (a `fusionState` of another length is refused by the restore, naming it).
+ */
+export function reduceFusionRings(
+  arrays: Record<string, ArrayLike<number>>,
+  scalars: { fusion?: FusionScalars },
+  refractory: number,
+): void {
+  const a = arrays.fusionState, R = refractory;
+  if (!(a instanceof Float64Array) || a.length !== 2 * R + BUDGET_BINS) return;
+  arrays.fusionState = a.slice(2 * R);
+  const s = scalars.fusion;
+  if (!Array.isArray(s) || s.length > 13) return; // refused by the restore's checks
+  const onsets = new LatestRing(), peaks = new LatestRing();
+  onsets.load(a.subarray(0, R));
+  peaks.load(a.subarray(R, 2 * R));
+  while (s.length < 13) s.push(0);
+  s.push(onsets.value, onsets.slot, peaks.value, peaks.slot);
 }

@@ -43,12 +43,11 @@
  *   incidents by, and what a benchmark such as NAB should score;
  * - percentile: the share of this stream's past surprises below this one.
  *
- * Per reading the scorer does O(BINS + smoothing + density) arithmetic, and
- * a scan of the onsets and peaks held (a few; sparse_ring.ts), on buffers
- * made once; it allocates only when a sparse ring outgrows its room.
+ * Per reading the scorer does O(BINS + smoothing + density) arithmetic on
+ * buffers made once (the onsets and peaks are each their latest entry:
+ * onset_rule.ts), and allocates nothing.
  */
-import { stepOnset } from "./onset_rule.ts";
-import { SparseRing } from "./sparse_ring.ts";
+import { LatestRing, stepOnset } from "./onset_rule.ts";
 
 /** Evidence (nats) beyond which {@link evidenceToUnit} leaves 1 - e^-λ for a slower tail. */
 const KNEE = 20;
@@ -174,14 +173,14 @@ export class AnomalyScorer {
   readonly recent: Float64Array;
   /**
    * Smoothed evidence of the onsets reported in the last `refractory`
-   * readings, else 0 (ring; sparse: a stream holds a few at a time).
+   * readings, else 0 (a ring held as its latest entry, the largest).
    */
-  readonly onsets: SparseRing;
+  readonly onsets = new LatestRing();
   /**
    * Smoothed evidence of the fresh readings (see `fresh`) of the last
-   * `refractory` readings, else 0 (ring; sparse).
+   * `refractory` readings, else 0 (a ring held as its latest entry).
    */
-  readonly peaks: SparseRing;
+  readonly peaks = new LatestRing();
   /** Whether each of the last `density` readings was unusual (ring). */
   readonly unusual: Int32Array;
   /** -ln P(Binomial(density, e^-densityLevel) >= K) per K: the evidence of a count beyond the most held before. */
@@ -215,6 +214,8 @@ export class AnomalyScorer {
   residual = 0;
   /** The second detector's evidence given to the last update() (NaN: none, not fused). */
   shapeEvidence = NaN;
+  /** The detectors the last update() fused, for Bonferroni's correction. */
+  tests = 2;
   /** Smoothed evidence (nats): the residual's, fused with the second detector's when given. */
   smoothed = 0;
   likelihood = 0;
@@ -233,8 +234,6 @@ export class AnomalyScorer {
     this.opts = opts;
     this.bins = new Float64Array(BINS);
     this.recent = new Float64Array(opts.smoothing);
-    this.onsets = new SparseRing(opts.refractory);
-    this.peaks = new SparseRing(opts.refractory);
     this.unusual = new Int32Array(opts.density);
     this.densityTail = binomialTailEvidence(opts.density, Math.exp(-opts.densityLevel));
   }
@@ -292,10 +291,18 @@ export class AnomalyScorer {
     shape = NaN,
     tests = 2,
   ): void {
-    const o = this.opts;
+    // the numbers travel in fields: a double passed to a call V8 does not
+    // inline (#score is large) would be a new heap object every reading
     this.surprise = s;
     this.record = record;
     this.shapeEvidence = shape;
+    this.tests = tests;
+    this.#score(learn, quiet);
+  }
+
+  /** Scores the reading whose inputs {@link update} set. */
+  #score(learn: boolean, quiet: boolean): void {
+    const o = this.opts, s = this.surprise, record = this.record, shape = this.shapeEvidence;
     this.score = surpriseScore(s);
     // percentile and evidence against the past, then learn
     const f = (Math.log(s + 1e-300) - LN_LO) / BIN;
@@ -325,7 +332,9 @@ export class AnomalyScorer {
       if (this.densityEvidence > this.smoothed) this.smoothed = this.densityEvidence;
     }
     this.residual = this.smoothed;
-    if (!Number.isNaN(shape)) this.smoothed = fuseEvidence(this.smoothed, shape, "min", tests);
+    if (!Number.isNaN(shape)) {
+      this.smoothed = fuseEvidence(this.smoothed, shape, "min", this.tests);
+    }
     this.likelihood = evidenceToUnit(this.smoothed);
     const starts = stepOnset(this, this.count % o.refractory, this.smoothed, quiet, o.escalation);
     this.onset = starts ? this.likelihood : 0;

@@ -79,6 +79,11 @@ export class AlertBudget {
   pending = 0;
   /** The evidence of the last reading counted. */
   last = 0;
+  /** The evidence {@link update} counts (a field: see there). */
+  #evidence = 0;
+  /** What #evaluate found: whether the record sets the threshold, and the threshold it sets. */
+  #sets = false;
+  #tau = 0;
 
   /** `bins`: a view (BUDGET_BINS) to keep the record in, else its own array. */
   constructor(opts: BudgetOptions, bins: Float64Array = new Float64Array(BUDGET_BINS)) {
@@ -93,6 +98,15 @@ export class AlertBudget {
 
   /** Counts one learned reading with its smoothed evidence (nats). */
   update(evidence: number): void {
+    // the evidence travels in a field: a double passed to a call V8 does not
+    // inline would be a new heap object every reading
+    this.#evidence = evidence;
+    this.#count();
+  }
+
+  /** Counts the reading whose evidence {@link update} set. */
+  #count(): void {
+    const evidence = this.#evidence;
     const g = 1 - 1 / this.opts.history;
     this.readings = this.readings * g + 1;
     this.pending++;
@@ -113,7 +127,8 @@ export class AlertBudget {
    * set).
    */
   threshold(periodMs: number, fallback: number): number {
-    return Math.min(fallback, this.#threshold(periodMs, fallback));
+    this.#evaluate(periodMs);
+    return this.#sets ? Math.min(fallback, this.#tau) : fallback;
   }
 
   /**
@@ -122,16 +137,22 @@ export class AlertBudget {
    * shorter than half a week).
    */
   sets(periodMs: number): boolean {
-    return !Number.isNaN(this.#threshold(periodMs, NaN));
+    this.#evaluate(periodMs);
+    return this.#sets && !Number.isNaN(this.#tau);
   }
 
-  /** The threshold the record alone sets (see the module comment), or `fallback`. */
-  #threshold(periodMs: number, fallback: number): number {
-    if (!this.enabled || !(periodMs > 0) || !(this.readings > 0)) return fallback;
+  /**
+   * Finds whether the record alone sets the threshold, and the threshold it
+   * sets (see the module comment), into fields: a double returned by a call
+   * V8 does not inline would be a new heap object every reading.
+   */
+  #evaluate(periodMs: number): void {
+    this.#sets = false;
+    if (!this.enabled || !(periodMs > 0) || !(this.readings > 0)) return;
     const f = Math.pow(1 - 1 / this.opts.history, this.pending);
     const b = (this.opts.falseAlertsPerWeek * periodMs) / WEEK_MS;
     const allowed = b * this.readings;
-    if (allowed < 0.5) return fallback; // less than half a week of record
+    if (allowed < 0.5) return; // less than half a week of record
     // the highest levels crossed at least TAIL_COUNT and 4·TAIL_COUNT times
     let v = -1, w = -1;
     for (let i = BUDGET_BINS - 1; i >= 0 && w < 0; i--) {
@@ -139,7 +160,7 @@ export class AlertBudget {
       if (v < 0 && c >= TAIL_COUNT) v = i;
       if (c >= 4 * TAIL_COUNT) w = i;
     }
-    if (v < 0) return fallback;
+    if (v < 0) return;
     const crossed = this.bins[v] * f;
     // the record: the lowest level crossed at most `allowed` times, and one
     let empirical = BUDGET_BINS * BIN;
@@ -149,7 +170,11 @@ export class AlertBudget {
         break;
       }
     }
-    if (allowed >= TAIL_COUNT) return Math.max(this.opts.floor, empirical);
+    this.#sets = true;
+    if (allowed >= TAIL_COUNT) {
+      this.#tau = Math.max(this.opts.floor, empirical);
+      return;
+    }
     // a short record: the extrapolation, and never below the record itself
     let sigma = 1;
     if (w >= 0 && w < v) {
@@ -157,6 +182,6 @@ export class AlertBudget {
     }
     const extrapolated = (v + 1) * BIN + sigma * Math.log(crossed / allowed);
     // the record bounds it from a week of budget on (before, one crossing more is half the record)
-    return Math.max(this.opts.floor, extrapolated, allowed >= 1 ? empirical : 0);
+    this.#tau = Math.max(this.opts.floor, extrapolated, allowed >= 1 ? empirical : 0);
   }
 }

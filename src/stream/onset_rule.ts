@@ -3,11 +3,23 @@
  * scores and incidents are ranked by) and which are fresh (what an alert may
  * open on), from a stream's smoothed evidence. Used by the anomaly scorer
  * (anomaly.ts) and by the alerts' fusion after it (alert_fusion.ts), each
- * over rings of its own: the scorer's sparse (sparse_ring.ts, a scan of
- * the few slots held), the fusion's dense over its checkpointed state
- * (DenseRing, a scan of refractory slots). No allocation per reading.
+ * over rings of its own, held as their latest entry alone ({@link
+ * LatestRing}, two numbers). No allocation per reading.
+ *
+ * Why the latest entry is enough: a ring holds one slot per reading of the
+ * refractory period, and the rule writes each reading's slot once, right
+ * after reading the largest of the others (`maxExcept(slot)`: the slot
+ * about to be written holds the reading a whole period ago). It writes a
+ * value above 0 only when that value is larger than the largest of the
+ * others (fresh: above every fresh reading; an onset: above every onset),
+ * else 0. So, by induction over the readings, of the slots holding a value
+ * above 0 the one written last holds the largest: a write above 0 makes
+ * the new entry the largest, and a write of 0 only takes an entry away.
+ * Hence `maxExcept(slot)` is the latest entry's value, or 0 when the latest
+ * entry is in `slot` itself (then every older entry has left the ring too,
+ * and every newer slot holds 0). tests/stream/onset_rule_test.ts steps the
+ * dense ring and the pair side by side on random evidence.
  */
-
 /** Smoothed evidence (nats) at or above which a reading continues an incident: one in ten. */
 const RUN_EVIDENCE = Math.LN10;
 
@@ -19,23 +31,52 @@ export interface OnsetRing {
   set(slot: number, value: number): void;
 }
 
-/** An onset ring over a Float64Array of its own slots (a view of a state array). */
-export class DenseRing implements OnsetRing {
-  readonly values: Float64Array;
-
-  constructor(values: Float64Array) {
-    this.values = values;
-  }
+/**
+ * An onset ring as its latest entry above 0 and the slot it is in (see the
+ * module comment): what the onset rule reads of a ring, in two numbers. It
+ * holds for a writer that, as {@link stepOnset}, writes every slot in turn
+ * and above 0 only a value larger than `maxExcept(slot)`.
+ */
+export class LatestRing implements OnsetRing {
+  /** The latest value above 0 written (0: none in the ring). */
+  value = 0;
+  /** The slot it was written to. */
+  slot = 0;
 
   maxExcept(slot: number): number {
-    const v = this.values;
-    let best = 0;
-    for (let i = 0; i < v.length; i++) if (i !== slot && v[i] > best) best = v[i];
-    return best;
+    return slot === this.slot ? 0 : this.value;
   }
 
   set(slot: number, value: number): void {
-    this.values[slot] = value;
+    if (value > 0) {
+      this.value = value;
+      this.slot = slot;
+    } else if (slot === this.slot) this.value = 0;
+  }
+
+  /**
+   * The ring as the dense array (`length` slots, one per reading of the
+   * refractory period) it stands for, as checkpoints store it: the latest
+   * entry in its slot, 0 elsewhere.
+   */
+  dense(length: number): Float64Array {
+    const out = new Float64Array(length);
+    if (this.value > 0) out[this.slot] = this.value;
+    return out;
+  }
+
+  /**
+   * Holds what the dense ring `values` (one slot per reading, written by
+   * {@link stepOnset}) stands for: its largest value above 0 and its slot.
+   */
+  load(values: ArrayLike<number>): void {
+    this.value = 0;
+    this.slot = 0;
+    for (let i = 0; i < values.length; i++) {
+      if (!(values[i] > this.value)) continue;
+      this.value = values[i];
+      this.slot = i;
+    }
   }
 }
 

@@ -289,6 +289,12 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
     likelihood("fusion[10]", f.base.threshold);
     finite("fusion[11]", f.driftPeak, 0);
     integer("fusion[12]", f.driftPeakAt, 0, MAX);
+    // the rings' latest entries (onset_rule.ts's LatestRing): value and slot
+    const R = f.opts.refractory, slots = `an integer from 0 to ${R - 1} (the refractory period)`;
+    finite("fusion[13]", f.onsets.value, 0);
+    integer("fusion[14]", f.onsets.slot, 0, R - 1, slots);
+    finite("fusion[15]", f.peaks.value, 0);
+    integer("fusion[16]", f.peaks.slot, 0, R - 1, slots);
   }
   const linear = m.experts.find((e) => e instanceof LinearExpert);
   linear?.rls.forEach((r, h) => {

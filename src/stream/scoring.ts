@@ -97,12 +97,16 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
   m.shape.update(m.zJ, obs.ts, learn);
   m.drift.update(m.zJ, obs.ts, learn);
   if (surprise >= 0) {
+    // (the evidence as scalars, not shapeEvidence's and fusedEvidence's
+    // arrays: nothing on this path allocates per reading)
+    const { shape, drift } = m;
     m.scorer.update(
       surprise,
       record,
       learn,
       base.state === "warming_up",
-      ...shapeEvidence(m.shape),
+      scorerShape(shape),
+      scorerTests(shape),
     );
     // alerts open at the budget's threshold, from the record before this reading
     const fixed = unitToEvidence(a.threshold);
@@ -110,16 +114,14 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
       ? evidenceToUnit(baseBudget.threshold(m.periodMs, fixed))
       : a.threshold;
     if (learn && base.state !== "warming_up") baseBudget.update(m.scorer.smoothed);
-    obs.score = m.scorer.score;
-    obs.likelihood = m.scorer.likelihood;
-    obs.onset = m.scorer.onset;
-    obs.percentile = m.scorer.percentile;
     const f = m.fusion;
     if (f.enabled) {
       // the drift detector's evidence, fused after the scorer: the alerts' own
       f.update(
         m.scorer.residual,
-        ...fusedEvidence(m.shape, m.drift),
+        fusedShape(shape),
+        fusedDrift(drift),
+        fusedTests(shape, drift),
         m.alerts.state === "warming_up",
         // the threshold as it stands, the reading before's (the budget moves it slowly)
         unitToEvidence(m.alerts.threshold),
@@ -128,9 +130,12 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
         ? evidenceToUnit(m.budget.threshold(m.periodMs, fixed))
         : a.threshold;
       if (learn && m.alerts.state !== "warming_up") m.budget.update(f.smoothed);
-      obs.likelihood = f.likelihood;
-      obs.onset = f.onset;
     }
+    // each written once (a number written over another in these fields is a new heap object)
+    obs.score = m.scorer.score;
+    obs.likelihood = f.enabled ? f.likelihood : m.scorer.likelihood;
+    obs.onset = f.enabled ? f.onset : m.scorer.onset;
+    obs.percentile = m.scorer.percentile;
   }
   return slot1;
 }
@@ -142,12 +147,20 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
  * Bonferroni's correction; NaN when it does not run (the residual's
  * evidence alone, not fused).
  */
-export function shapeEvidence(
-  shape: Pick<ShapeDetector, "enabled" | "ready" | "evidence">,
-): [evidence: number, tests: number] {
-  if (!shape.enabled) return [NaN, 1];
-  return [shape.ready ? shape.evidence : 0, 2];
+export function shapeEvidence(shape: ShapeEvidence): [evidence: number, tests: number] {
+  return [scorerShape(shape), scorerTests(shape)];
 }
+
+type ShapeEvidence = Pick<ShapeDetector, "enabled" | "ready" | "evidence">;
+type DriftEvidence = Pick<DriftDetector, "enabled" | "ready" | "evidence">;
+
+// {@link shapeEvidence} and {@link fusedEvidence} a number at a time, for the per-reading path
+const scorerShape = (s: ShapeEvidence) => s.enabled ? (s.ready ? s.evidence : 0) : NaN;
+const scorerTests = (s: ShapeEvidence) => s.enabled ? 2 : 1;
+const fusedShape = (s: ShapeEvidence) => s.enabled && s.ready ? s.evidence : 0;
+const fusedDrift = (d: DriftEvidence) => d.enabled && d.ready ? d.evidence : 0;
+const fusedTests = (s: ShapeEvidence, d: DriftEvidence) =>
+  1 + (s.enabled ? 1 : 0) + (d.ready ? 1 : 0);
 
 /**
  * The evidence the alerts fuse after the scorer (alert_fusion.ts): the
@@ -158,12 +171,8 @@ export function shapeEvidence(
  * alerts' evidence is the scorer's), the shape detector as in the scorer.
  */
 export function fusedEvidence(
-  shape: Pick<ShapeDetector, "enabled" | "ready" | "evidence">,
-  drift: Pick<DriftDetector, "enabled" | "ready" | "evidence">,
+  shape: ShapeEvidence,
+  drift: DriftEvidence,
 ): [shape: number, drift: number, tests: number] {
-  return [
-    shape.enabled && shape.ready ? shape.evidence : 0,
-    drift.enabled && drift.ready ? drift.evidence : 0,
-    1 + (shape.enabled ? 1 : 0) + (drift.ready ? 1 : 0),
-  ];
+  return [fusedShape(shape), fusedDrift(drift), fusedTests(shape, drift)];
 }

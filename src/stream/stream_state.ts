@@ -57,10 +57,16 @@
  *   season restored is the preset's, so such a stream now gains one;
  * - before the experts had an interface: a stream without the LSTM also
  *   held `lastInput` (zeros) and the scalars `hasInput` and `trainer`
- *   (null); they are read past.
+ *   (null); they are read past;
+ * - before the fusion's rings were two numbers each: `fusionState` held
+ *   the rings (refractory doubles each) before the base budget's record;
+ *   each ring becomes its latest entry in the `fusion` scalars
+ *   (reduceFusionRings, alert_fusion.ts), with no change in what follows;
+ *   the scorer's `onsets` and `peaks` keep their dense layout, and a
+ *   stream holds each as its largest entry (LatestRing.load, onset_rule.ts).
  */
 import type { AlertMachine } from "./anomaly.ts";
-import type { FusionScalars } from "./alert_fusion.ts";
+import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
 import { encodeState, readState, restoreArrays, type StateArrays } from "./state.ts";
 import { History } from "./history.ts";
 import { SEASON_POINTS } from "./season_profile.ts";
@@ -137,7 +143,7 @@ const ISSUE11 = [
 
 /**
  * Every array of the stream's state, by name: the live arrays, but for the
- * scorer's sparse `onsets` and `peaks`, given as fresh dense copies.
+ * scorer's `onsets` and `peaks` (their latest entries), given as fresh dense copies.
  */
 export function stateArrays(m: StreamModel): StateArrays {
   const a: StateArrays = {
@@ -159,9 +165,9 @@ export function stateArrays(m: StreamModel): StateArrays {
     hits: m.intervals.hits,
     recent: m.scorer.recent,
     bins: m.scorer.bins,
-    // sparse in the stream: their dense form (restoreStream loads it back)
-    onsets: m.scorer.onsets.dense(),
-    peaks: m.scorer.peaks.dense(),
+    // their latest entries in the stream: their dense form (restoreStream loads it back)
+    onsets: m.scorer.onsets.dense(m.scorer.opts.refractory),
+    peaks: m.scorer.peaks.dense(m.scorer.opts.refractory),
     unusual: m.scorer.unusual,
     rangeLo: m.range.lo,
     rangeHi: m.range.hi,
@@ -313,6 +319,7 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
     m.history.reallocate(m.historyCapacity());
   }
   const raw = unboundSeason(m, stored.arrays, s);
+  reduceFusionRings(stored.arrays, s, m.fusion.opts.refractory);
   const live = stateArrays(m);
   const partial = takePartial(stored.arrays, live, stateCounts(m));
   const cycles = Array.from({ length: m.Hm }, (_, h) => `rlsC${h}`);

@@ -6,6 +6,7 @@ import { StreamModel } from "../../src/stream/stream.ts";
 import { getPreset, type Preset } from "../../src/stream/preset.ts";
 import { encodeState, readState } from "../../src/stream/state.ts";
 import { gaussian, mulberry32 } from "../../src/model/rng.ts";
+import { kernelKind, useKernels } from "../../src/model/kernels.ts";
 import { FIVE_MIN, T0 } from "./_series.ts";
 
 const DAY = 288;
@@ -73,7 +74,7 @@ Deno.test("AlertFusion is a pass-through without a drift detector and holds no s
   assert.equal(off.base, alerts);
   assert.equal(off.baseBudget, budget);
   const on = new AlertFusion(true, a, budgetOpts, alerts, budget);
-  assert.equal(on.state.length, 2 * a.refractory + BUDGET_BINS);
+  assert.equal(on.state.length, BUDGET_BINS, "the base budget's record; each ring is two numbers");
   assert.notEqual(on.base, alerts);
   assert.notEqual(on.baseBudget, budget);
   // Bonferroni over three: the strongest of the three detectors less ln 3
@@ -180,18 +181,27 @@ Deno.test("a drift stream's checkpoint from before the fusion restores and learn
 });
 
 Deno.test("a checkpoint without the drift detector's own fresh reading restores, with one afresh", () => {
-  // written before the drift detector had its own rule: eleven fusion scalars
+  // written before the drift detector had its own rule: eleven fusion
+  // scalars, and the rings dense (the latest entries in their slots)
   const x = series("phase", 5);
   const a = new StreamModel({ id: "r", preset: small(6), columns: ["v"] });
   for (let t = 0; t < 8 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
   const stored = readState(a.toBytes());
   const fusion = (stored.scalars as Record<string, unknown[]>).fusion;
-  assert.equal(fusion.length, 13);
+  assert.equal(fusion.length, 17);
   fusion.length = 11;
+  const R = a.fusion.opts.refractory, { onsets, peaks } = a.fusion;
+  const dense = new Float64Array(2 * R + BUDGET_BINS);
+  dense[onsets.slot] = onsets.value;
+  dense[R + peaks.slot] = peaks.value;
+  dense.set(stored.arrays.fusionState, 2 * R);
+  stored.arrays.fusionState = dense;
   const b = new StreamModel({ id: "r", preset: small(6), columns: ["v"] });
   b.restore(encodeState(stored.scalars, stored.arrays));
   assert.deepEqual([b.fusion.driftPeak, b.fusion.driftPeakAt], [0, 0]);
   assert.equal(b.fusion.count, a.fusion.count);
+  assert.ok(onsets.value > 0);
+  assert.deepEqual([b.fusion.onsets, b.fusion.peaks], [onsets, peaks]);
   for (let t = 8 * DAY; t < 9 * DAY; t++) {
     const o = b.observe(T0 + t * FIVE_MIN, [x[t]]);
     assert.ok(o.likelihood !== null && o.likelihood >= 0 && o.likelihood < 1, `reading ${t}`);
@@ -216,4 +226,49 @@ Deno.test("a checkpoint whose fusion state is damaged is refused, naming the fie
     () => b.restore(encodeState(stored.scalars, stored.arrays)),
     /'fusion\[12\]' must be .*: current value is -1/,
   );
+  fusion[12] = 0;
+  fusion[16] = 500;
+  assert.throws(
+    () => b.restore(encodeState(stored.scalars, stored.arrays)),
+    /'fusion\[16\]' must be an integer from 0 to 499 \(the refractory period\): current value is 500/,
+  );
+  fusion[16] = 0;
+  fusion[13] = NaN;
+  assert.throws(
+    () => b.restore(encodeState(JSON.parse(JSON.stringify(stored.scalars)), stored.arrays)),
+    /'fusion\[13\]' must be a finite number of at least 0: current value is null/,
+  );
+});
+
+Deno.test("a checkpoint of commit 2b8441a, its fusion's rings dense, restores and continues bit for bit", async () => {
+  // tests/fixtures/fusion_rings, made by tests/fixtures/make_fusion_rings_fixture.ts:
+  // each ring (8 entries at the checkpoint) becomes its latest entry
+  const dir = new URL("../fixtures/fusion_rings/", import.meta.url);
+  const bytes = await Deno.readFile(new URL("state.bin", dir));
+  const next: { readings: { ts: number; values: number[] }[]; observations: unknown[] } = JSON
+    .parse(await Deno.readTextFile(new URL("next.json", dir)));
+  const stored = readState(bytes);
+  assert.equal(stored.arrays.fusionState.length, 2 * 500 + BUDGET_BINS, "the dense layout");
+  const kind = kernelKind();
+  useKernels("ts");
+  const m = new StreamModel({ id: "rings", preset: small(6), columns: ["v"] });
+  useKernels(kind);
+  m.restore(bytes);
+  assert.equal(m.fusion.state.length, BUDGET_BINS);
+  const dense = stored.arrays.fusionState;
+  assert.deepEqual([...m.fusion.state], [...dense.subarray(1000)], "the base budget's record");
+  assert.ok(m.fusion.onsets.value > 0 && m.fusion.peaks.value > 0, "the rings held entries");
+  assert.equal(m.fusion.onsets.value, Math.max(...dense.subarray(0, 500)));
+  assert.equal(m.fusion.peaks.value, Math.max(...dense.subarray(500, 1000)));
+  let onsets = 0;
+  next.readings.forEach((r, k) => {
+    const o: { onset: number | null } = JSON.parse(JSON.stringify(m.observe(r.ts, r.values)));
+    assert.deepEqual(o, next.observations[k], `observation of reading ${k} after the restore`);
+    if (o.onset !== null && o.onset > 0) onsets++;
+  });
+  assert.ok(onsets > 0, "onsets after the restore, held off by the rings before them");
+  // and the stream's own checkpoint carries the rings as two numbers each
+  const again = readState(m.toBytes());
+  assert.equal(again.arrays.fusionState.length, BUDGET_BINS);
+  assert.equal((again.scalars as Record<string, unknown[]>).fusion.length, 17);
 });

@@ -1,21 +1,40 @@
 import assert from "node:assert/strict";
-import { DenseRing, type OnsetRings, stepOnset } from "../../src/stream/onset_rule.ts";
-import { SparseRing } from "../../src/stream/sparse_ring.ts";
+import {
+  LatestRing,
+  type OnsetRing,
+  type OnsetRings,
+  stepOnset,
+} from "../../src/stream/onset_rule.ts";
+import { mulberry32 } from "../../src/model/rng.ts";
 
-/** Rings of a refractory period of R readings, dense (the fusion's) or sparse (the scorer's). */
+/** The ring as it was: one slot per reading of the refractory period, scanned whole (the oracle). */
+class DenseRing implements OnsetRing {
+  readonly values: Float64Array;
+  constructor(length: number) {
+    this.values = new Float64Array(length);
+  }
+  maxExcept(slot: number): number {
+    let best = 0;
+    for (let i = 0; i < this.values.length; i++) {
+      if (i !== slot && this.values[i] > best) best = this.values[i];
+    }
+    return best;
+  }
+  set(slot: number, value: number): void {
+    this.values[slot] = value;
+  }
+}
+
+/** Rings of a refractory period of R readings: dense (as they were, the oracle), latest (the engine's). */
 const RINGS: [string, (R: number) => OnsetRings][] = [
-  ["dense", (R) => ({
-    onsets: new DenseRing(new Float64Array(R)),
-    peaks: new DenseRing(new Float64Array(R)),
-    runOnset: 0,
-    fresh: false,
-  })],
-  ["sparse", (R) => ({
-    onsets: new SparseRing(R),
-    peaks: new SparseRing(R),
-    runOnset: 0,
-    fresh: false,
-  })],
+  [
+    "dense",
+    (R) => ({ onsets: new DenseRing(R), peaks: new DenseRing(R), runOnset: 0, fresh: false }),
+  ],
+  [
+    "latest",
+    () => ({ onsets: new LatestRing(), peaks: new LatestRing(), runOnset: 0, fresh: false }),
+  ],
 ];
 
 for (const [kind, rings] of RINGS) {
@@ -42,3 +61,61 @@ for (const [kind, rings] of RINGS) {
     assert.equal(stepOnset(r, 5 % 3, 6, false, 0), true);
   });
 }
+
+/**
+ * Random smoothed evidence: mostly quiet, with incidents of rising and
+ * falling evidence, repeats, plateaus, warm-up (quiet) stretches, and 0,
+ * negative and NaN readings.
+ */
+function evidence(rand: () => number, n: number): { x: number[]; quiet: boolean[] } {
+  const x: number[] = [], quiet: boolean[] = [];
+  let level = 0, q = false;
+  for (let t = 0; t < n; t++) {
+    const u = rand();
+    if (u < 0.02) level = 2 + 25 * rand(); // an incident begins
+    else if (u < 0.04) level = 0;
+    else level *= 0.8 + 0.3 * rand();
+    if (rand() < 0.005) q = !q;
+    const v = rand();
+    x.push(
+      v < 0.01 ? NaN : v < 0.02 ? -1 : v < 0.05 ? 0 : v < 0.1 ? x[t - 1] ?? 0 : level + rand(),
+    );
+    quiet.push(q);
+  }
+  return { x, quiet };
+}
+
+Deno.test("stepOnset over the latest entry alone is stepOnset over the whole ring, on random evidence", () => {
+  // the claim of onset_rule.ts's module comment: the fusion's two numbers
+  // per ring give every onset, freshness and run the dense ring gives
+  for (
+    const [seed, R, esc] of [[1, 500, Math.LN10], [2, 7, 0], [3, 1, 1], [4, 2, 3], [5, 50, 0.5]]
+  ) {
+    const rand = mulberry32(seed);
+    const { x, quiet } = evidence(rand, 20_000);
+    const dense = RINGS[0][1](R), latest = RINGS[1][1](R);
+    let onsets = 0, fresh = 0;
+    for (let t = 0; t < x.length; t++) {
+      const slot = t % R, at = `seed ${seed}, R ${R}, reading ${t}`;
+      for (const ring of ["onsets", "peaks"] as const) {
+        assert.equal(latest[ring].maxExcept(slot), dense[ring].maxExcept(slot), `${ring}: ${at}`);
+      }
+      const a = stepOnset(dense, slot, x[t], quiet[t], esc);
+      const b = stepOnset(latest, slot, x[t], quiet[t], esc);
+      assert.deepEqual([b, latest.fresh, latest.runOnset], [a, dense.fresh, dense.runOnset], at);
+      if (a) onsets++;
+      if (dense.fresh) fresh++;
+    }
+    assert.ok(onsets > 20 && fresh > onsets, `seed ${seed}: ${onsets} onsets, ${fresh} fresh`);
+  }
+});
+
+Deno.test("LatestRing.load() takes a dense ring's largest entry and its slot", () => {
+  const r = new LatestRing();
+  r.load([0, 3, 0, 7.5, 2, NaN, -4]);
+  assert.deepEqual([r.value, r.slot], [7.5, 3]);
+  assert.equal(r.maxExcept(3), 0);
+  assert.equal(r.maxExcept(0), 7.5);
+  r.load(new Float64Array(5));
+  assert.deepEqual([r.value, r.slot], [0, 0]);
+});

@@ -48,8 +48,8 @@ Deno.test("restore() takes a state saved before the blend kept error products: a
   assert.equal(b.trainer!.updates, a.trainer!.updates);
   assert.ok(b.blend.count.every((c) => c === 0), "the blend starts over");
   assert.deepEqual(
-    b.scorer.peaks.dense(),
-    a.scorer.onsets.dense(),
+    [b.scorer.peaks.value, b.scorer.peaks.slot],
+    [a.scorer.onsets.value, a.scorer.onsets.slot],
     "the onsets stand in for the peaks",
   );
   assert.ok(a.scorer.unusualTotal > 0, "the density test had learned");
