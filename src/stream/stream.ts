@@ -233,7 +233,7 @@ export class StreamModel implements ExpertContext {
   /** Experts that threw during the current reading, bit e for expert e. */
   #failed = 0;
   /** The stream's scalars before the current reading, to put back if it fails. */
-  readonly #saved = new Float64Array(17);
+  readonly #saved: Float64Array;
   /** The current reading made gaps too frequent (see PeriodEstimator.countGap). */
   #periodWarning = false;
   #savedEvent: AlertEvent | null = null;
@@ -253,7 +253,24 @@ export class StreamModel implements ExpertContext {
       );
     }
     this.targets = [...(opts.targets ?? opts.columns)];
-    this.targetIndex = Int32Array.from(this.targets, (t) => {
+    const I = this.I = this.columns.length;
+    const J = this.J = this.targets.length;
+    const Hm = this.Hm = p.horizons;
+    // the stream's own arrays of a size known now, and those of its small parts, in one buffer
+    const [targetIndex, saved, lo, hi, levelMean, levelM2, changeMean, changeM2, ms] = typedBlock([
+      [Int32Array, J],
+      [Float64Array, 17],
+      [Float64Array, I],
+      [Float64Array, I],
+      [Float64Array, I],
+      [Float64Array, I],
+      [Float64Array, I],
+      [Float64Array, I],
+      [Float64Array, Hm * J],
+    ]);
+    this.targetIndex = targetIndex;
+    this.#saved = saved;
+    this.targets.forEach((t, j) => {
       const i = this.columns.indexOf(t);
       if (i < 0) {
         throw new RangeError(
@@ -262,17 +279,15 @@ export class StreamModel implements ExpertContext {
           }: current value is "${t}"`,
         );
       }
-      return i;
+      this.targetIndex[j] = i;
     });
-    const I = this.I = this.columns.length;
-    const J = this.J = this.targets.length;
-    const Hm = this.Hm = p.horizons;
     this.period = new PeriodEstimator(opts.periodMs);
     this.workspace = opts.workspace;
-    this.bounds = new ValueBounds(I, opts.bounds);
-    this.level = new Normalizer(I, { forgetting: p.normalizer.forgetting });
-    this.change = new Normalizer(I, { forgetting: p.normalizer.forgetting });
-    this.limits = new ChangeLimits(Hm, J);
+    this.bounds = new ValueBounds(I, opts.bounds, [lo, hi]);
+    const forgetting = p.normalizer.forgetting;
+    this.level = new Normalizer(I, { forgetting }, [levelMean, levelM2]);
+    this.change = new Normalizer(I, { forgetting }, [changeMean, changeM2]);
+    this.limits = new ChangeLimits(Hm, J, ms);
     // the experts keep this stream as their context and read the parts below when called
     this.#options = opts;
     const experts: Expert[] = [];
