@@ -72,8 +72,8 @@ import { Normalizer } from "../model/normalize.ts";
 import type { OnlineTrainer } from "../model/tbptt.ts";
 import type { AlertEvent } from "../domain/alert.ts";
 import type { Preset } from "./preset.ts";
-import { Blend } from "./blend.ts";
-import { Intervals } from "./intervals.ts";
+import { Blend, blendBlock } from "./blend.ts";
+import { Intervals, intervalsBlock } from "./intervals.ts";
 import {
   AlertMachine,
   AnomalyScorer,
@@ -89,9 +89,9 @@ import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
 import { EXPERTS } from "./experts.ts";
 import { LstmExpert } from "./lstm_expert.ts";
 import { History } from "./history.ts";
-import { typedBlock } from "../model/typed_block.ts";
+import { BlockArena, blockBytes, typedBlock } from "../model/typed_block.ts";
 import { MAX_SEASON } from "./season_profile.ts";
-import { OriginSlots } from "./origin_slots.ts";
+import { originBlock, OriginSlots } from "./origin_slots.ts";
 import { ChangeLimits } from "./change_limits.ts";
 import { checkReading, ReadingError } from "./reading_error.ts";
 import { ValueBounds, type ValueBoundsOptions } from "./value_bounds.ts";
@@ -302,7 +302,20 @@ export class StreamModel implements ExpertContext {
     const E = this.E = this.experts.length;
     this.expertNames = this.experts.map((e) => e.name);
     this.#lstm = this.experts.find((e) => e instanceof LstmExpert);
-    this.origins = new OriginSlots({ Hm, J, E, L: p.linear.lags, I });
+    // the origin slots', the blend's, the intervals' and the stream's own arrays of a size the
+    // experts decide, in one buffer
+    const shape = { Hm, J, E, L: p.linear.lags, I };
+    const own = [
+      [Float64Array, J],
+      [Float64Array, Hm * J * (E + 1)],
+      [Float64Array, Hm],
+      [Float64Array, I],
+    ] as const;
+    const arena = new BlockArena(
+      blockBytes(originBlock(shape)) + blockBytes(blendBlock(Hm * J, E, Hm * J)) +
+        blockBytes(intervalsBlock(Hm * J, Hm * J)) + blockBytes(own),
+    );
+    this.origins = new OriginSlots(shape, arena);
     // per (horizon, target) slot: a memory that grows by perStep readings per horizon step
     const slotMemory = (memory: number, perStep: number) =>
       Array.from({ length: Hm * J }, (_, s) => memory + perStep * Math.floor(s / J));
@@ -312,13 +325,16 @@ export class StreamModel implements ExpertContext {
       p.blend.ridge,
       slotMemory(p.blend.memory, p.blend.memoryPerStep),
       p.blend.warmup,
+      arena,
     );
     this.intervals = new Intervals(
       Hm * J,
       p.intervals.coverage,
       p.intervals.rate,
       slotMemory(p.intervals.memory, p.intervals.memoryPerStep),
+      arena,
     );
+    [this.zJ, this.sqErr, this.scoredCount, this.#row] = typedBlock(own, arena);
     this.scorer = new AnomalyScorer(p.anomaly);
     this.range = new RangeTracker(J, p.anomaly.rangeMargin);
     this.alerts = new AlertMachine(p.anomaly);
@@ -342,12 +358,6 @@ export class StreamModel implements ExpertContext {
     };
     this.budget = new AlertBudget(budget);
     this.fusion = new AlertFusion(this.drift.enabled, p.anomaly, budget, this.alerts, this.budget);
-    [this.zJ, this.sqErr, this.scoredCount, this.#row] = typedBlock([
-      [Float64Array, J],
-      [Float64Array, Hm * J * (E + 1)],
-      [Float64Array, Hm],
-      [Float64Array, I],
-    ]);
     if (Number.isFinite(this.periodMs)) this.setPeriod(this.periodMs);
     this.history = new History(I, this.historyCapacity());
   }
