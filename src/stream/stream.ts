@@ -95,7 +95,7 @@ import { originBlock, OriginSlots } from "./origin_slots.ts";
 import { ChangeLimits } from "./change_limits.ts";
 import { checkReading, ReadingError } from "./reading_error.ts";
 import { ValueBounds, type ValueBoundsOptions } from "./value_bounds.ts";
-import { PeriodEstimator } from "./period_estimator.ts";
+import { PERIOD_DEFAULTS, PeriodEstimator } from "./period_estimator.ts";
 import {
   type Forecast,
   type HorizonStats,
@@ -257,9 +257,24 @@ export class StreamModel implements ExpertContext {
     const J = this.J = this.targets.length;
     const Hm = this.Hm = p.horizons;
     // the stream's own arrays of a size known now, and those of its small parts, in one buffer
-    const [targetIndex, saved, lo, hi, levelMean, levelM2, changeMean, changeM2, ms] = typedBlock([
+    const window = PERIOD_DEFAULTS.window;
+    const [
+      targetIndex,
+      saved,
+      recent,
+      sorted,
+      lo,
+      hi,
+      levelMean,
+      levelM2,
+      changeMean,
+      changeM2,
+      ms,
+    ] = typedBlock([
       [Int32Array, J],
       [Float64Array, 17],
+      [Float64Array, window],
+      [Float64Array, window],
       [Float64Array, I],
       [Float64Array, I],
       [Float64Array, I],
@@ -281,7 +296,7 @@ export class StreamModel implements ExpertContext {
       }
       this.targetIndex[j] = i;
     });
-    this.period = new PeriodEstimator(opts.periodMs);
+    this.period = new PeriodEstimator(opts.periodMs, {}, [recent, sorted]);
     this.workspace = opts.workspace;
     this.bounds = new ValueBounds(I, opts.bounds, [lo, hi]);
     const forgetting = p.normalizer.forgetting;

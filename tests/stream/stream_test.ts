@@ -463,6 +463,7 @@ Deno.test("a stream keeps its fixed-size arrays in two buffers, its linear model
   const s = new StreamModel({ id: "b", preset: small(), columns: ["a", "b"], targets: ["b"] });
   const parts = [
     s.targetIndex,
+    s.period.recent,
     s.bounds.lo,
     s.bounds.hi,
     s.level.mean,
