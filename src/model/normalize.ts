@@ -27,7 +27,18 @@ export class Normalizer {
   /** Weighted sum of squared deviations (Welford's M2). */
   readonly m2: Float64Array;
 
-  constructor(features: number, opts: NormalizerOptions = {}) {
+  /**
+   * `at`: the mean and M2 (F each, zeros), where a caller lays out many
+   * arrays in one buffer (typed_block.ts). Default: a block of their own.
+   */
+  constructor(
+    features: number,
+    opts: NormalizerOptions = {},
+    at: readonly [Float64Array, Float64Array] = typedBlock([
+      [Float64Array, features],
+      [Float64Array, features],
+    ]),
+  ) {
     this.features = features;
     this.forgetting = opts.forgetting ?? 1;
     this.minStd = opts.minStd ?? 1e-6;
@@ -36,7 +47,14 @@ export class Normalizer {
         `Cannot build normalizer: 'forgetting' must be in (0, 1]: current value is ${this.forgetting}`,
       );
     }
-    [this.mean, this.m2] = typedBlock([[Float64Array, features], [Float64Array, features]]);
+    if (at[0].length !== features || at[1].length !== features) {
+      throw new RangeError(
+        `Cannot build normalizer: 'at' must be two arrays of ${features} numbers: current lengths are ${
+          at[0].length
+        } and ${at[1].length}`,
+      );
+    }
+    [this.mean, this.m2] = at;
   }
 
   /** Adds one reading x (F) to the statistics. */

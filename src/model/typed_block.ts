@@ -9,6 +9,10 @@
  *   const [P, W, cycle] = typedBlock([[Float64Array, d * d], [Float64Array, d * J], [Int32Array, 2]]);
  *
  * The arrays start as zeros, as `new Float64Array(n)` does.
+ *
+ * An owner of several parts, each with a block of its own, can give them one
+ * buffer: a {@link BlockArena} made for the sum of their {@link blockBytes},
+ * passed to each part's `typedBlock(spec, arena)`.
  */
 
 /** The array kinds a block holds. */
@@ -19,14 +23,55 @@ export type BlockArray<C> = C extends Float64ArrayConstructor ? Float64Array
   : C extends Float32ArrayConstructor ? Float32Array
   : Int32Array;
 
-/** One array per `[constructor, length]` of `spec`, in its order, over one buffer. */
-export function typedBlock<const T extends readonly (readonly [BlockCtor, number])[]>(
-  spec: T,
-): { -readonly [K in keyof T]: BlockArray<T[K][0]> } {
+/** A block's specification: one `[constructor, length]` per array. */
+export type BlockSpec = readonly (readonly [BlockCtor, number])[];
+
+/** The bytes a block of `spec` takes (a multiple of 8). */
+export function blockBytes(spec: BlockSpec): number {
   let bytes = 0;
   for (const [C, n] of spec) bytes = Math.ceil(bytes / 8) * 8 + C.BYTES_PER_ELEMENT * n;
-  const buffer = new ArrayBuffer(Math.ceil(bytes / 8) * 8);
-  let pos = 0;
+  return Math.ceil(bytes / 8) * 8;
+}
+
+/** One buffer that blocks are cut from in turn, each after the one before. */
+export class BlockArena {
+  readonly buffer: ArrayBuffer;
+  #pos = 0;
+
+  /** `bytes`: the sum of the {@link blockBytes} of the blocks to be cut. */
+  constructor(bytes: number) {
+    this.buffer = new ArrayBuffer(bytes);
+  }
+
+  /** The bytes not cut yet. */
+  get left(): number {
+    return this.buffer.byteLength - this.#pos;
+  }
+
+  /** The byte offset of a new block of `bytes`; throws when it does not fit. */
+  cut(bytes: number): number {
+    if (bytes > this.left) {
+      throw new RangeError(
+        `Cannot cut a typed block from the arena: it must fit in the ${this.left} bytes left: current size is ${bytes}`,
+      );
+    }
+    const at = this.#pos;
+    this.#pos += bytes;
+    return at;
+  }
+}
+
+/**
+ * One array per `[constructor, length]` of `spec`, in its order, over one
+ * buffer: a new one, or the next {@link blockBytes}(spec) of `arena`.
+ */
+export function typedBlock<const T extends BlockSpec>(
+  spec: T,
+  arena?: BlockArena,
+): { -readonly [K in keyof T]: BlockArray<T[K][0]> } {
+  const bytes = blockBytes(spec);
+  const buffer = arena?.buffer ?? new ArrayBuffer(bytes);
+  let pos = arena?.cut(bytes) ?? 0;
   return spec.map(([C, n]) => {
     pos = Math.ceil(pos / 8) * 8;
     const a = new C(buffer, pos, n);

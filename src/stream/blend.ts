@@ -1,6 +1,21 @@
-import { typedBlock } from "../model/typed_block.ts";
+import { type BlockArena, typedBlock } from "../model/typed_block.ts";
 /** The most experts a {@link Blend} takes (its solver tries every subset of them). */
 export const MAX_BLEND_EXPERTS = 8;
+
+/** The blend's arrays (their order in the class): `memory` slots of decay, then per slot and expert. */
+export function blendBlock(slots: number, experts: number, memory: number) {
+  return [
+    [Float64Array, memory],
+    [Float64Array, slots * experts * experts],
+    [Float64Array, slots * experts],
+    [Float64Array, slots * experts],
+    [Float64Array, experts],
+    [Float64Array, experts * experts],
+    [Float64Array, experts],
+    [Int32Array, experts],
+    [Float64Array, experts],
+  ] as const;
+}
 
 /**
  * Online combination of E experts, one weight vector per (target, horizon):
@@ -92,6 +107,7 @@ export class Blend {
 
   /**
    * @param memory for each slot, 1 / (1 - β): how many readings its errors are averaged over
+   * @param arena where the arrays are cut from (typed_block.ts; {@link blendBlock}); default a buffer of their own
    */
   constructor(
     slots: number,
@@ -99,6 +115,7 @@ export class Blend {
     ridge: number,
     memory: ArrayLike<number>,
     warmup: number,
+    arena?: BlockArena,
   ) {
     if (!Number.isInteger(experts) || experts < 1 || experts > MAX_BLEND_EXPERTS) {
       throw new RangeError(
@@ -124,17 +141,7 @@ export class Blend {
       this.#x,
       this.#idx,
       this.#err,
-    ] = typedBlock([
-      [Float64Array, memory.length],
-      [Float64Array, slots * experts * experts],
-      [Float64Array, slots * experts],
-      [Float64Array, slots * experts],
-      [Float64Array, experts],
-      [Float64Array, experts * experts],
-      [Float64Array, experts],
-      [Int32Array, experts],
-      [Float64Array, experts],
-    ]);
+    ] = typedBlock(blendBlock(slots, experts, memory.length), arena);
     for (let s = 0; s < memory.length; s++) this.decay[s] = 1 - 1 / memory[s];
   }
 

@@ -19,10 +19,17 @@ export class ChangeLimits {
   /** ms (Hm, J): running mean square of the normalised change; 0 before the first. */
   readonly ms: Float64Array;
 
-  constructor(Hm: number, J: number) {
+  /** `ms`: where the mean squares live (Hm·J, zeros). Default: an array of its own. */
+  constructor(Hm: number, J: number, ms: Float64Array = new Float64Array(Hm * J)) {
+    const n = Hm * J;
+    if (ms.length !== n) {
+      throw new RangeError(
+        `Cannot create change limits: 'ms' must hold Hm·J = ${n} numbers: current length is ${ms.length}`,
+      );
+    }
     this.Hm = Hm;
     this.J = J;
-    this.ms = new Float64Array(Hm * J);
+    this.ms = ms;
   }
 
   /** The largest |change| (normalised) a forecast of slot s may predict. */

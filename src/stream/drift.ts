@@ -153,8 +153,8 @@ export class DriftDetector {
     this.J = targets;
     const on = W > 0, J = on ? targets : 0, P = DRIFT_PHASES;
     const sizes = [J, P * J, P * J, W * J, J, W, LOG_TAIL_BINS];
-    this.state = new Float64Array(on ? HEADER + sizes.reduce((a, b) => a + b, 0) : 0);
     // off (the default), nothing is ever written: every stream shares the same empty arrays
+    this.state = on ? new Float64Array(HEADER + sizes.reduce((a, b) => a + b, 0)) : OFF_EMPTY;
     let off = HEADER;
     const view = (n: number) => {
       const v = on ? this.state.subarray(off, off + n) : n === LOG_TAIL_BINS ? OFF_BINS : OFF_EMPTY;

@@ -1,4 +1,4 @@
-import { typedBlock } from "../model/typed_block.ts";
+import { type BlockArena, typedBlock } from "../model/typed_block.ts";
 /**
  * Prediction intervals calibrated online by quantile tracking (the "P"
  * controller of conformal PID control, Angelopoulos, Candès and Tibshirani,
@@ -21,6 +21,17 @@ import { typedBlock } from "../model/typed_block.ts";
  * residual) so the first intervals settle within tens of readings, and
  * decays to the configured rate. Residuals are in the target's own units.
  */
+/** The intervals' arrays (q, m, n, hits per slot, then `memory` rates). */
+export function intervalsBlock(slots: number, memory: number) {
+  return [
+    [Float64Array, slots],
+    [Float64Array, slots],
+    [Float64Array, slots],
+    [Float64Array, slots],
+    [Float64Array, memory],
+  ] as const;
+}
+
 /** Readings of |residual| the step's scale m averages over, by default. */
 const MEMORY = 100;
 
@@ -39,23 +50,24 @@ export class Intervals {
   /** Of them, inside the interval. */
   readonly hits: Float64Array;
 
-  /** @param memory for each slot, the readings its mean |residual| averages over (default 100) */
+  /**
+   * @param memory for each slot, the readings its mean |residual| averages over (default 100)
+   * @param arena where the arrays are cut from (typed_block.ts; {@link intervalsBlock}); default a buffer of their own
+   */
   constructor(
     slots: number,
     coverage: number,
     rate: number,
     memory: ArrayLike<number> = new Float64Array(slots).fill(MEMORY),
+    arena?: BlockArena,
   ) {
     this.slots = slots;
     this.coverage = coverage;
     this.rate = rate;
-    [this.q, this.m, this.n, this.hits, this.mRate] = typedBlock([
-      [Float64Array, slots],
-      [Float64Array, slots],
-      [Float64Array, slots],
-      [Float64Array, slots],
-      [Float64Array, memory.length],
-    ]);
+    [this.q, this.m, this.n, this.hits, this.mRate] = typedBlock(
+      intervalsBlock(slots, memory.length),
+      arena,
+    );
     for (let s = 0; s < memory.length; s++) this.mRate[s] = 1 / memory[s];
   }
 

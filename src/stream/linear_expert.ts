@@ -23,7 +23,7 @@
 import { CALENDAR_FEATURES, calendarFeatures } from "./calendar.ts";
 import { clip } from "./change_limits.ts";
 import type { Expert, ExpertContext } from "./expert.ts";
-import { Rls, rlsBytes, RlsScratch } from "./rls.ts";
+import { Rls, RlsBlock } from "./rls.ts";
 import type { StateArrays } from "./state.ts";
 
 export class LinearExpert implements Expert {
@@ -33,29 +33,29 @@ export class LinearExpert implements Expert {
   readonly #ctx: ExpertContext;
   /** L: history rows in the features. */
   readonly #lags: number;
-  /** φ (d) and the model's output (J): scratch. */
-  readonly #phi: Float64Array;
-  readonly #out: Float64Array;
+  /** The models' numbers, then φ (d) at #phi and the model's output (J) at #out: scratch. */
+  readonly #f: Float64Array;
+  readonly #phi: number = 0;
+  readonly #out: number = 0;
 
   constructor(ctx: ExpertContext) {
     const p = ctx.preset;
     this.#ctx = ctx;
     this.#lags = p.linear.lags;
     const d = this.#lags * ctx.I + (p.calendar ? CALENDAR_FEATURES : 0) + 1;
-    // the Hm models' state in one buffer and one scratch: they learn one at a time
-    const bytes = rlsBytes(d, ctx.J), buffer = new ArrayBuffer(ctx.Hm * bytes);
-    const scratch = new RlsScratch(d, ctx.J);
+    // the Hm models' numbers, their scratch (they learn one at a time) and φ and the output in one block
+    const block = new RlsBlock(d, ctx.J, ctx.Hm, d + ctx.J);
     this.rls = Array.from(
       { length: ctx.Hm },
       (_, h) =>
         new Rls(d, ctx.J, p.linear.forgetting, p.linear.ridge + p.linear.ridgePerStep * h, {
           holdRidge: p.linear.holdRidge,
-          at: { buffer, byteOffset: h * bytes },
-          scratch,
+          at: { block, model: h },
         }),
     );
-    this.#phi = new Float64Array(d);
-    this.#out = new Float64Array(ctx.J);
+    this.#f = block.f;
+    this.#phi = block.extra;
+    this.#out = block.extra + d;
   }
 
   /** The L lag rows. */
@@ -70,6 +70,7 @@ export class LinearExpert implements Expert {
   /** The model of every horizon whose target arrived now learns the change since its origin. */
   learn(values: ArrayLike<number>): void {
     const { J, Hm, targetIndex, origins, level, step, lastSkipped } = this.#ctx;
+    const f = this.#f, out = this.#out;
     for (let h = 1; h <= Hm; h++) {
       const o = origins.arrived(step, h);
       // nor from features that hold a reading the stream did not learn from, nor after one
@@ -77,23 +78,24 @@ export class LinearExpert implements Expert {
       this.#features(o, h);
       for (let j = 0; j < J; j++) {
         const col = targetIndex[j];
-        this.#out[j] = (values[col] - origins.x[o * J + j]) / level.scale(col);
+        f[out + j] = (values[col] - origins.x[o * J + j]) / level.scale(col);
       }
-      this.rls[h - 1].update(this.#phi, 0, this.#out, 0);
+      this.rls[h - 1].update(f, this.#phi, f, out);
     }
   }
 
   forecast(o: number, _ts: number, values: ArrayLike<number>, e: number): void {
     const { J, Hm, targetIndex, origins, level, limits } = this.#ctx;
     const { preds, E } = origins;
+    const f = this.#f, out = this.#out;
     for (let h = 1; h <= Hm; h++) {
       this.#features(o, h);
-      this.rls[h - 1].predict(this.#phi, 0, this.#out, 0);
+      this.rls[h - 1].predict(f, this.#phi, f, out);
       for (let j = 0; j < J; j++) {
         const col = targetIndex[j];
         const x = values[col];
         const lim = limits.limit((h - 1) * J + j), sc = level.scale(col);
-        preds[((o * Hm + (h - 1)) * J + j) * E + e] = x + clip(this.#out[j], lim) * sc;
+        preds[((o * Hm + (h - 1)) * J + j) * E + e] = x + clip(f[out + j], lim) * sc;
       }
     }
   }
@@ -102,21 +104,22 @@ export class LinearExpert implements Expert {
   #features(o: number, h: number): void {
     const { I, preset, origins, periodMs } = this.#ctx;
     const lagN = this.#lags * I;
-    const phi = this.#phi;
-    for (let k = 0; k < lagN; k++) phi[k] = origins.lags[o * lagN + k];
+    const f = this.#f, phi = this.#phi;
+    for (let k = 0; k < lagN; k++) f[phi + k] = origins.lags[o * lagN + k];
     let k = lagN;
     if (preset.calendar) {
       calendarFeatures(
         origins.ts[o] + h * (Number.isFinite(periodMs) ? periodMs : 0),
         preset.utcOffsetMinutes,
-        phi,
-        k,
+        f,
+        phi + k,
       );
       k += CALENDAR_FEATURES;
     }
-    phi[k] = 1;
+    f[phi + k] = 1;
   }
 
+  /** Views of the models' numbers (made at each call: for checkpoints and the divergence scan). */
   arrays(): StateArrays {
     const a: StateArrays = {};
     this.rls.forEach((r, h) => {

@@ -13,7 +13,7 @@
 import type { Normalizer } from "../model/normalize.ts";
 import type { History } from "./history.ts";
 import type { StateArrays } from "./state.ts";
-import { typedBlock } from "../model/typed_block.ts";
+import { type BlockArena, typedBlock } from "../model/typed_block.ts";
 
 /** The sizes of the slots (letters as above). */
 export interface OriginShape {
@@ -22,6 +22,21 @@ export interface OriginShape {
   E: number;
   L: number;
   I: number;
+}
+
+/** The origin slots' arrays (their order in the class), S = Hm + 1 slots. */
+export function originBlock({ Hm, J, E, L, I }: OriginShape) {
+  const S = Hm + 1;
+  return [
+    [Float64Array, S],
+    [Float64Array, S],
+    [Float64Array, S * J],
+    [Float64Array, S * L * I],
+    [Float64Array, S * Hm * J * E],
+    [Float64Array, S * Hm * J],
+    [Float64Array, S * Hm * J],
+    [Int32Array, S],
+  ] as const;
 }
 
 export class OriginSlots {
@@ -50,24 +65,17 @@ export class OriginSlots {
   /** active (S): the experts in the blend at that origin, bit e for expert e. */
   readonly active: Int32Array;
 
-  constructor({ Hm, J, E, L, I }: OriginShape) {
-    const S = this.S = Hm + 1;
+  /** `arena`: where the arrays are cut from (typed_block.ts; {@link originBlock}); default a buffer of their own. */
+  constructor(shape: OriginShape, arena?: BlockArena) {
+    const { Hm, J, E, L, I } = shape;
+    this.S = Hm + 1;
     this.Hm = Hm;
     this.J = J;
     this.E = E;
     this.L = L;
     this.I = I;
     [this.step, this.ts, this.x, this.lags, this.preds, this.comb, this.qUsed, this.active] =
-      typedBlock([
-        [Float64Array, S],
-        [Float64Array, S],
-        [Float64Array, S * J],
-        [Float64Array, S * L * I],
-        [Float64Array, S * Hm * J * E],
-        [Float64Array, S * Hm * J],
-        [Float64Array, S * Hm * J],
-        [Int32Array, S],
-      ]);
+      typedBlock(originBlock(shape), arena);
     this.step.fill(NaN);
   }
 

@@ -70,7 +70,16 @@ export class PeriodEstimator {
   /** Scratch (window) for the median. */
   readonly #sorted: Float64Array;
 
-  constructor(configuredMs?: number, options: PeriodOptions = {}) {
+  /**
+   * `at`: where the recent intervals and the median's scratch live (window
+   * each), when a caller lays out many arrays in one buffer (typed_block.ts).
+   * Default: a block of their own.
+   */
+  constructor(
+    configuredMs?: number,
+    options: PeriodOptions = {},
+    at?: readonly [Float64Array, Float64Array],
+  ) {
     const o = { ...PERIOD_DEFAULTS };
     for (const [k, v] of Object.entries(options)) {
       if (v !== undefined) (o as Record<string, number>)[k] = v;
@@ -94,7 +103,15 @@ export class PeriodEstimator {
     this.warnShare = o.warnShare;
     this.configured = configuredMs !== undefined;
     this.periodMs = configuredMs ?? NaN;
-    [this.recent, this.#sorted] = typedBlock([[Float64Array, o.window], [Float64Array, o.window]]);
+    [this.recent, this.#sorted] = at ??
+      typedBlock([[Float64Array, o.window], [Float64Array, o.window]]);
+    if (this.recent.length !== o.window || this.#sorted.length !== o.window) {
+      throw fail(
+        "at",
+        `two arrays of ${o.window} numbers (the window)`,
+        `of lengths ${this.recent.length} and ${this.#sorted.length}`,
+      );
+    }
   }
 
   /** Where the period comes from: the user, or the readings (null while unknown). */

@@ -35,11 +35,13 @@
  * would); a diagonal element that is not positive resets P to I/δ.
  *
  * Per update O(d²·2 + d·J·2) arithmetic on buffers made once; no allocation.
- * Many models can keep their state in one buffer (`at`, {@link rlsBytes})
- * and share their scratch (`scratch`): a typed array of its own costs about
- * 300 bytes of memory beside its values, and a stream holds one model per
- * horizon.
+ * A stream holds one model per horizon, and a typed array costs about 100
+ * bytes of JS heap beside its values (300 with a buffer of its own): the
+ * models of one expert keep their numbers in one {@link RlsBlock} (one
+ * Float64Array and one Int32Array over one buffer) and index it by offset.
  */
+
+import { typedBlock } from "../model/typed_block.ts";
 
 /** How the expert regularises (the preset's `linear` settings). */
 export interface RlsOptions {
@@ -51,33 +53,46 @@ export interface RlsOptions {
    */
   holdRidge?: boolean;
   /**
-   * Where P, W and the cycle live: {@link rlsBytes}(d, J) bytes of `buffer`
-   * from `byteOffset` (a multiple of 8), zeros. Default: arrays of their own.
+   * Where the model's numbers live: model `model` of `block` (zeros), made
+   * for the same d and J. Default: a block of its own, of one model.
    */
-  at?: { buffer: ArrayBuffer; byteOffset: number };
-  /**
-   * Scratch the model overwrites within each update: models updated one at
-   * a time may share one. Default: its own.
-   */
-  scratch?: RlsScratch;
+  at?: { block: RlsBlock; model: number };
 }
 
-/** Bytes of P (d, d), W (d, J) and the cycle (2 int32) of one model in a shared buffer. */
-export function rlsBytes(d: number, J: number): number {
-  return 8 * (d * d + d * J) + 8;
-}
+/**
+ * The numbers of `n` models of one shape (d features, J outputs), and
+ * `extra` numbers of their owner's, in one buffer:
+ *
+ *   f (Float64Array): [P (d, d) | W (d, J)] per model, at {@link modelOffset}(h);
+ *                     then the scratch the models overwrite within an update
+ *                     (they update one at a time): P·φ (d), P·e_k (d), the
+ *                     errors (J), at `scratch`; then the owner's `extra`, at `extra`
+ *   cycles (Int32Array): per model [next feature of the pseudo-observation
+ *                     cycle, updates skipped as not finite], at 2h
+ */
+export class RlsBlock {
+  readonly d: number = 0;
+  readonly J: number = 0;
+  readonly n: number = 0;
+  readonly f: Float64Array;
+  readonly cycles: Int32Array;
+  /** Where the shared scratch starts in f. */
+  readonly scratch: number = 0;
+  /** Where the owner's extra numbers start in f. */
+  readonly extra: number = 0;
 
-/** An update's scratch: P·φ (d), P·e_k (d) and the errors (J). */
-export class RlsScratch {
-  readonly Pphi: Float64Array;
-  readonly Pk: Float64Array;
-  readonly err: Float64Array;
+  constructor(d: number, J: number, n: number, extra = 0) {
+    this.d = d;
+    this.J = J;
+    this.n = n;
+    this.scratch = n * (d * d + d * J);
+    this.extra = this.scratch + 2 * d + J;
+    [this.f, this.cycles] = typedBlock([[Float64Array, this.extra + extra], [Int32Array, 2 * n]]);
+  }
 
-  constructor(d: number, J: number) {
-    const b = new ArrayBuffer(8 * (2 * d + J));
-    this.Pphi = new Float64Array(b, 0, d);
-    this.Pk = new Float64Array(b, 8 * d, d);
-    this.err = new Float64Array(b, 16 * d, J);
+  /** Where model h's P starts in f (its W follows at + d·d). */
+  modelOffset(h: number): number {
+    return h * (this.d * this.d + this.d * this.J);
   }
 }
 
@@ -91,18 +106,16 @@ export class Rls {
   /** δ: the ridge (initial P = I / δ). */
   readonly ridge: number = 0;
   readonly holdRidge: boolean;
-  /** P (d, d): inverse covariance, symmetric. */
-  readonly P: Float64Array;
-  /** W (d, J): weights, row k for feature k. */
-  readonly W: Float64Array;
-  /** [next feature of the pseudo-observation cycle, updates skipped as not finite]. */
-  readonly cycle: Int32Array;
-  readonly #Pphi: Float64Array;
-  readonly #Pk: Float64Array;
-  readonly #err: Float64Array;
+  /** The block the numbers live in: P at #p, W at #w, the scratch at #s; the cycle at #c. */
+  readonly #f: Float64Array;
+  readonly #cycles: Int32Array;
+  readonly #p: number = 0;
+  readonly #w: number = 0;
+  readonly #s: number = 0;
+  readonly #c: number = 0;
   readonly #maxDiag: number = 0;
   /** c: the weight of one pseudo-observation. */
-  readonly #c: number = 0;
+  readonly #weight: number = 0;
 
   constructor(d: number, J: number, forgetting: number, ridge: number, opts: RlsOptions = {}) {
     if (!(ridge > 0) || !Number.isFinite(ridge)) {
@@ -110,43 +123,68 @@ export class Rls {
         `Cannot create linear expert: the ridge must be a finite number above 0: current value is ${ridge}`,
       );
     }
+    const { block, model } = opts.at ?? { block: new RlsBlock(d, J, 1), model: 0 };
+    if (block.d !== d || block.J !== J) {
+      throw new RangeError(
+        `Cannot create linear expert: the block must be made for d = ${d}, J = ${J}: current value is d = ${block.d}, J = ${block.J}`,
+      );
+    }
+    if (!(Number.isInteger(model) && model >= 0 && model < block.n)) {
+      throw new RangeError(
+        `Cannot create linear expert: the model must be an integer from 0 to ${
+          block.n - 1
+        }: current value is ${model}`,
+      );
+    }
     this.d = d;
     this.J = J;
     this.forgetting = forgetting;
     this.ridge = ridge;
     this.holdRidge = opts.holdRidge ?? false;
-    const at = opts.at ?? { buffer: new ArrayBuffer(rlsBytes(d, J)), byteOffset: 0 };
-    this.P = new Float64Array(at.buffer, at.byteOffset, d * d);
-    for (let i = 0; i < d; i++) this.P[i * d + i] = 1 / ridge;
-    this.W = new Float64Array(at.buffer, at.byteOffset + 8 * d * d, d * J);
-    this.cycle = new Int32Array(at.buffer, at.byteOffset + 8 * (d * d + d * J), 2);
-    const scratch = opts.scratch ?? new RlsScratch(d, J);
-    if (scratch.Pphi.length !== d || scratch.err.length !== J) {
-      throw new RangeError(
-        `Cannot create linear expert: the scratch must be made for d = ${d}, J = ${J}: current value is d = ${scratch.Pphi.length}, J = ${scratch.err.length}`,
-      );
-    }
-    this.#Pphi = scratch.Pphi;
-    this.#Pk = scratch.Pk;
-    this.#err = scratch.err;
+    this.#f = block.f;
+    this.#cycles = block.cycles;
+    this.#p = block.modelOffset(model);
+    this.#w = this.#p + d * d;
+    this.#s = block.scratch;
+    this.#c = 2 * model;
+    for (let i = 0; i < d; i++) this.#f[this.#p + i * d + i] = 1 / ridge;
     this.#maxDiag = 10 / ridge;
-    this.#c = d * (1 - forgetting) * ridge;
+    this.#weight = d * (1 - forgetting) * ridge;
+  }
+
+  /** P (d, d): inverse covariance, symmetric (a new view of the block at each call). */
+  get P(): Float64Array {
+    return this.#f.subarray(this.#p, this.#p + this.d * this.d);
+  }
+
+  /** W (d, J): weights, row k for feature k (a new view of the block at each call). */
+  get W(): Float64Array {
+    return this.#f.subarray(this.#w, this.#w + this.d * this.J);
+  }
+
+  /**
+   * [next feature of the pseudo-observation cycle, updates skipped as not
+   * finite] (a new view of the block at each call).
+   */
+  get cycle(): Int32Array {
+    return this.#cycles.subarray(this.#c, this.#c + 2);
   }
 
   /** Updates skipped because their arithmetic was not finite. */
   get skipped(): number {
-    return this.cycle[1];
+    return this.#cycles[this.#c + 1];
   }
 
   /** out (J) at off = Wᵀ·φ. */
   predict(phi: Float64Array, phiOff: number, out: Float64Array, off: number): void {
-    const { d, J, W } = this;
+    const { d, J } = this;
+    const f = this.#f, w = this.#w;
     for (let j = 0; j < J; j++) out[off + j] = 0;
     for (let k = 0; k < d; k++) {
-      const f = phi[phiOff + k];
-      if (f === 0) continue;
-      const row = k * J;
-      for (let j = 0; j < J; j++) out[off + j] += W[row + j] * f;
+      const x = phi[phiOff + k];
+      if (x === 0) continue;
+      const row = w + k * J;
+      for (let j = 0; j < J; j++) out[off + j] += f[row + j] * x;
     }
   }
 
@@ -156,100 +194,108 @@ export class Rls {
       this.#fadingUpdate(phi, phiOff, y, yOff);
       return;
     }
-    const { d, J, P, W } = this;
-    const Pphi = this.#Pphi, err = this.#err;
+    const { d, J } = this;
+    const f = this.#f, p = this.#p, w = this.#w;
+    // the scratch: P·φ (d) at pphi, the errors (J) at err
+    const pphi = this.#s, err = this.#s + 2 * d;
     let denom = this.forgetting;
     for (let i = 0; i < d; i++) {
       let acc = 0;
-      const row = i * d;
-      for (let k = 0; k < d; k++) acc += P[row + k] * phi[phiOff + k];
-      Pphi[i] = acc;
+      const row = p + i * d;
+      for (let k = 0; k < d; k++) acc += f[row + k] * phi[phiOff + k];
+      f[pphi + i] = acc;
       denom += phi[phiOff + i] * acc;
     }
     let finite = denom > 0 && Number.isFinite(denom);
     for (let j = 0; j < J && finite; j++) {
       let pred = 0;
-      for (let k = 0; k < d; k++) pred += W[k * J + j] * phi[phiOff + k];
-      err[j] = (y[yOff + j] - pred) / denom;
-      finite = Number.isFinite(err[j]);
+      for (let k = 0; k < d; k++) pred += f[w + k * J + j] * phi[phiOff + k];
+      const e = (y[yOff + j] - pred) / denom;
+      f[err + j] = e;
+      finite = Number.isFinite(e);
     }
     if (finite) {
       for (let j = 0; j < J; j++) {
-        const e = err[j];
-        for (let k = 0; k < d; k++) W[k * J + j] += Pphi[k] * e;
+        const e = f[err + j];
+        for (let k = 0; k < d; k++) f[w + k * J + j] += f[pphi + k] * e;
       }
       let maxDiag = 0;
-      for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, P[i * d + i]);
+      for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, f[p + i * d + i]);
       const inv = maxDiag > this.#maxDiag ? 1 : 1 / this.forgetting;
-      this.#downdate(Pphi, 1 / denom, inv);
-    } else this.cycle[1]++;
+      this.#downdate(pphi, 1 / denom, inv);
+    } else this.#cycles[this.#c + 1]++;
     this.#pseudoObservation();
   }
 
   /**
-   * P = (P - s·v ⊗ v)·inv for P·φ = v, as a symmetric matrix: the upper
-   * triangle computed, the lower mirrored. A diagonal element that is not
-   * positive afterwards (P lost its definiteness to rounding) resets P to I/δ.
+   * P = (P - s·v ⊗ v)·inv for P·φ = v (d numbers of the block at `v`), as a
+   * symmetric matrix: the upper triangle computed, the lower mirrored. A
+   * diagonal element that is not positive afterwards (P lost its
+   * definiteness to rounding) resets P to I/δ.
    */
-  #downdate(v: Float64Array, s: number, inv: number): void {
-    const { d, P } = this;
+  #downdate(v: number, s: number, inv: number): void {
+    const { d } = this;
+    const f = this.#f, p = this.#p;
     let ok = true;
     for (let i = 0; i < d; i++) {
-      const vi = v[i] * s, row = i * d;
+      const vi = f[v + i] * s, row = p + i * d;
       for (let k = i; k < d; k++) {
-        const p = (P[row + k] - vi * v[k]) * inv;
-        P[row + k] = p;
-        P[k * d + i] = p;
+        const x = (f[row + k] - vi * f[v + k]) * inv;
+        f[row + k] = x;
+        f[p + k * d + i] = x;
       }
-      if (!(P[row + i] > 0)) ok = false;
+      if (!(f[row + i] > 0)) ok = false;
     }
     if (!ok) {
-      P.fill(0);
-      for (let i = 0; i < d; i++) P[i * d + i] = 1 / this.ridge;
+      f.fill(0, p, p + d * d);
+      for (let i = 0; i < d; i++) f[p + i * d + i] = 1 / this.ridge;
     }
   }
 
   /** One pseudo-observation of the next feature of the cycle, target 0, weight c. */
   #pseudoObservation(): void {
-    const { d, J, P, W } = this;
-    const k = this.cycle[0];
-    this.cycle[0] = (k + 1) % d;
-    const Pk = this.#Pk;
-    for (let i = 0; i < d; i++) Pk[i] = P[i * d + k];
-    const s = 1 / (1 / this.#c + Pk[k]);
+    const { d, J } = this;
+    const f = this.#f, p = this.#p, w = this.#w;
+    const k = this.#cycles[this.#c];
+    this.#cycles[this.#c] = (k + 1) % d;
+    // the scratch: P·e_k (d)
+    const pk = this.#s + d;
+    for (let i = 0; i < d; i++) f[pk + i] = f[p + i * d + k];
+    const s = 1 / (1 / this.#weight + f[pk + k]);
     for (let j = 0; j < J; j++) {
-      const wk = W[k * J + j] * s;
+      const wk = f[w + k * J + j] * s;
       if (wk === 0) continue;
-      for (let i = 0; i < d; i++) W[i * J + j] -= Pk[i] * wk;
+      for (let i = 0; i < d; i++) f[w + i * J + j] -= f[pk + i] * wk;
     }
-    this.#downdate(Pk, s, 1);
+    this.#downdate(pk, s, 1);
   }
 
   /** Plain RLS with forgetting, exactly as before issue 11 (`holdRidge` false). */
   #fadingUpdate(phi: Float64Array, phiOff: number, y: Float64Array, yOff: number): void {
-    const { d, J, P, W } = this;
-    const Pphi = this.#Pphi;
+    const { d, J } = this;
+    const f = this.#f, p = this.#p, w = this.#w;
+    const pphi = this.#s;
     let denom = this.forgetting;
     for (let i = 0; i < d; i++) {
       let acc = 0;
-      const row = i * d;
-      for (let k = 0; k < d; k++) acc += P[row + k] * phi[phiOff + k];
-      Pphi[i] = acc;
+      const row = p + i * d;
+      for (let k = 0; k < d; k++) acc += f[row + k] * phi[phiOff + k];
+      f[pphi + i] = acc;
       denom += phi[phiOff + i] * acc;
     }
     for (let j = 0; j < J; j++) {
       let pred = 0;
-      for (let k = 0; k < d; k++) pred += W[k * J + j] * phi[phiOff + k];
+      for (let k = 0; k < d; k++) pred += f[w + k * J + j] * phi[phiOff + k];
       const e = (y[yOff + j] - pred) / denom;
-      for (let k = 0; k < d; k++) W[k * J + j] += Pphi[k] * e;
+      for (let k = 0; k < d; k++) f[w + k * J + j] += f[pphi + k] * e;
     }
     let maxDiag = 0;
-    for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, P[i * d + i]);
+    for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, f[p + i * d + i]);
     const lam = maxDiag > this.#maxDiag ? 1 : this.forgetting;
     for (let i = 0; i < d; i++) {
-      const row = i * d;
-      const ki = Pphi[i] / denom;
-      for (let k = 0; k < d; k++) P[row + k] = (P[row + k] - ki * Pphi[k]) / lam;
+      const row = p + i * d;
+      const ki = f[pphi + i] / denom;
+      for (let k = 0; k < d; k++) f[row + k] = (f[row + k] - ki * f[pphi + k]) / lam;
     }
   }
 }

@@ -72,8 +72,8 @@ import { Normalizer } from "../model/normalize.ts";
 import type { OnlineTrainer } from "../model/tbptt.ts";
 import type { AlertEvent } from "../domain/alert.ts";
 import type { Preset } from "./preset.ts";
-import { Blend } from "./blend.ts";
-import { Intervals } from "./intervals.ts";
+import { Blend, blendBlock } from "./blend.ts";
+import { Intervals, intervalsBlock } from "./intervals.ts";
 import {
   AlertMachine,
   AnomalyScorer,
@@ -89,13 +89,13 @@ import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
 import { EXPERTS } from "./experts.ts";
 import { LstmExpert } from "./lstm_expert.ts";
 import { History } from "./history.ts";
-import { typedBlock } from "../model/typed_block.ts";
+import { BlockArena, blockBytes, typedBlock } from "../model/typed_block.ts";
 import { MAX_SEASON } from "./season_profile.ts";
-import { OriginSlots } from "./origin_slots.ts";
+import { originBlock, OriginSlots } from "./origin_slots.ts";
 import { ChangeLimits } from "./change_limits.ts";
 import { checkReading, ReadingError } from "./reading_error.ts";
 import { ValueBounds, type ValueBoundsOptions } from "./value_bounds.ts";
-import { PeriodEstimator } from "./period_estimator.ts";
+import { PERIOD_DEFAULTS, PeriodEstimator } from "./period_estimator.ts";
 import {
   type Forecast,
   type HorizonStats,
@@ -233,7 +233,7 @@ export class StreamModel implements ExpertContext {
   /** Experts that threw during the current reading, bit e for expert e. */
   #failed = 0;
   /** The stream's scalars before the current reading, to put back if it fails. */
-  readonly #saved = new Float64Array(17);
+  readonly #saved: Float64Array;
   /** The current reading made gaps too frequent (see PeriodEstimator.countGap). */
   #periodWarning = false;
   #savedEvent: AlertEvent | null = null;
@@ -253,7 +253,39 @@ export class StreamModel implements ExpertContext {
       );
     }
     this.targets = [...(opts.targets ?? opts.columns)];
-    this.targetIndex = Int32Array.from(this.targets, (t) => {
+    const I = this.I = this.columns.length;
+    const J = this.J = this.targets.length;
+    const Hm = this.Hm = p.horizons;
+    // the stream's own arrays of a size known now, and those of its small parts, in one buffer
+    const window = PERIOD_DEFAULTS.window;
+    const [
+      targetIndex,
+      saved,
+      recent,
+      sorted,
+      lo,
+      hi,
+      levelMean,
+      levelM2,
+      changeMean,
+      changeM2,
+      ms,
+    ] = typedBlock([
+      [Int32Array, J],
+      [Float64Array, 17],
+      [Float64Array, window],
+      [Float64Array, window],
+      [Float64Array, I],
+      [Float64Array, I],
+      [Float64Array, I],
+      [Float64Array, I],
+      [Float64Array, I],
+      [Float64Array, I],
+      [Float64Array, Hm * J],
+    ]);
+    this.targetIndex = targetIndex;
+    this.#saved = saved;
+    this.targets.forEach((t, j) => {
       const i = this.columns.indexOf(t);
       if (i < 0) {
         throw new RangeError(
@@ -262,17 +294,15 @@ export class StreamModel implements ExpertContext {
           }: current value is "${t}"`,
         );
       }
-      return i;
+      this.targetIndex[j] = i;
     });
-    const I = this.I = this.columns.length;
-    const J = this.J = this.targets.length;
-    const Hm = this.Hm = p.horizons;
-    this.period = new PeriodEstimator(opts.periodMs);
+    this.period = new PeriodEstimator(opts.periodMs, {}, [recent, sorted]);
     this.workspace = opts.workspace;
-    this.bounds = new ValueBounds(I, opts.bounds);
-    this.level = new Normalizer(I, { forgetting: p.normalizer.forgetting });
-    this.change = new Normalizer(I, { forgetting: p.normalizer.forgetting });
-    this.limits = new ChangeLimits(Hm, J);
+    this.bounds = new ValueBounds(I, opts.bounds, [lo, hi]);
+    const forgetting = p.normalizer.forgetting;
+    this.level = new Normalizer(I, { forgetting }, [levelMean, levelM2]);
+    this.change = new Normalizer(I, { forgetting }, [changeMean, changeM2]);
+    this.limits = new ChangeLimits(Hm, J, ms);
     // the experts keep this stream as their context and read the parts below when called
     this.#options = opts;
     const experts: Expert[] = [];
@@ -287,7 +317,20 @@ export class StreamModel implements ExpertContext {
     const E = this.E = this.experts.length;
     this.expertNames = this.experts.map((e) => e.name);
     this.#lstm = this.experts.find((e) => e instanceof LstmExpert);
-    this.origins = new OriginSlots({ Hm, J, E, L: p.linear.lags, I });
+    // the origin slots', the blend's, the intervals' and the stream's own arrays of a size the
+    // experts decide, in one buffer
+    const shape = { Hm, J, E, L: p.linear.lags, I };
+    const own = [
+      [Float64Array, J],
+      [Float64Array, Hm * J * (E + 1)],
+      [Float64Array, Hm],
+      [Float64Array, I],
+    ] as const;
+    const arena = new BlockArena(
+      blockBytes(originBlock(shape)) + blockBytes(blendBlock(Hm * J, E, Hm * J)) +
+        blockBytes(intervalsBlock(Hm * J, Hm * J)) + blockBytes(own),
+    );
+    this.origins = new OriginSlots(shape, arena);
     // per (horizon, target) slot: a memory that grows by perStep readings per horizon step
     const slotMemory = (memory: number, perStep: number) =>
       Array.from({ length: Hm * J }, (_, s) => memory + perStep * Math.floor(s / J));
@@ -297,13 +340,16 @@ export class StreamModel implements ExpertContext {
       p.blend.ridge,
       slotMemory(p.blend.memory, p.blend.memoryPerStep),
       p.blend.warmup,
+      arena,
     );
     this.intervals = new Intervals(
       Hm * J,
       p.intervals.coverage,
       p.intervals.rate,
       slotMemory(p.intervals.memory, p.intervals.memoryPerStep),
+      arena,
     );
+    [this.zJ, this.sqErr, this.scoredCount, this.#row] = typedBlock(own, arena);
     this.scorer = new AnomalyScorer(p.anomaly);
     this.range = new RangeTracker(J, p.anomaly.rangeMargin);
     this.alerts = new AlertMachine(p.anomaly);
@@ -327,12 +373,6 @@ export class StreamModel implements ExpertContext {
     };
     this.budget = new AlertBudget(budget);
     this.fusion = new AlertFusion(this.drift.enabled, p.anomaly, budget, this.alerts, this.budget);
-    [this.zJ, this.sqErr, this.scoredCount, this.#row] = typedBlock([
-      [Float64Array, J],
-      [Float64Array, Hm * J * (E + 1)],
-      [Float64Array, Hm],
-      [Float64Array, I],
-    ]);
     if (Number.isFinite(this.periodMs)) this.setPeriod(this.periodMs);
     this.history = new History(I, this.historyCapacity());
   }

@@ -66,7 +66,15 @@ export class ValueBounds {
   refusedInARow = 0;
   readonly #problem: BoundProblem = { column: 0, option: "maxAbsValue", lo: 0, hi: 0 };
 
-  constructor(I: number, options: ValueBoundsOptions = {}) {
+  /**
+   * `at`: where lo and hi live (I each), when a caller lays out many arrays
+   * in one buffer (typed_block.ts). Default: a block of their own.
+   */
+  constructor(
+    I: number,
+    options: ValueBoundsOptions = {},
+    at?: readonly [Float64Array, Float64Array],
+  ) {
     const o = { ...VALUE_BOUNDS_DEFAULTS };
     for (const [k, v] of Object.entries(options)) {
       if (v !== undefined) (o as Record<string, number>)[k] = v;
@@ -89,7 +97,12 @@ export class ValueBounds {
     this.maxAbs = o.maxAbs;
     this.maxSpreads = o.maxSpreads;
     this.admitAfter = o.admitAfter;
-    [this.lo, this.hi] = typedBlock([[Float64Array, I], [Float64Array, I]]);
+    [this.lo, this.hi] = at ?? typedBlock([[Float64Array, I], [Float64Array, I]]);
+    if (this.lo.length !== I || this.hi.length !== I) {
+      throw new RangeError(
+        `Cannot create value bounds: 'at' must be two arrays of ${I} numbers: current lengths are ${this.lo.length} and ${this.hi.length}`,
+      );
+    }
     this.lo.fill(Infinity);
     this.hi.fill(-Infinity);
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { typedBlock } from "../../src/model/typed_block.ts";
+import { BlockArena, blockBytes, typedBlock } from "../../src/model/typed_block.ts";
 
 Deno.test("typedBlock() lays the arrays out in one buffer, 8-aligned, in order, as zeros", () => {
   const [a, b, c, d] = typedBlock([
@@ -26,4 +26,22 @@ Deno.test("typedBlock() of nothing or of empty arrays gives arrays of length 0",
   assert.deepEqual(typedBlock([]), []);
   const [a, b] = typedBlock([[Float64Array, 0], [Int32Array, 0]]);
   assert.equal(a.length + b.length, 0);
+});
+
+Deno.test("typedBlock() cuts blocks from an arena in turn, and refuses one that does not fit", () => {
+  const first = [[Float64Array, 3], [Int32Array, 3]] as const,
+    second = [[Float32Array, 3]] as const;
+  assert.deepEqual([blockBytes(first), blockBytes(second), blockBytes([])], [40, 16, 0]);
+  const arena = new BlockArena(blockBytes(first) + blockBytes(second));
+  const [a, b] = typedBlock(first, arena);
+  const [c] = typedBlock(second, arena);
+  assert.ok(a.buffer === arena.buffer && b.buffer === arena.buffer && c.buffer === arena.buffer);
+  assert.deepEqual([a.byteOffset, b.byteOffset, c.byteOffset], [0, 24, 40]);
+  assert.equal(arena.left, 0);
+  c.fill(1);
+  assert.ok([...a, ...b].every((v) => v === 0), "the first block untouched");
+  assert.throws(
+    () => typedBlock([[Float64Array, 1]], arena),
+    /^RangeError: Cannot cut a typed block from the arena: it must fit in the 0 bytes left: current size is 8$/,
+  );
 });

@@ -44,3 +44,14 @@ Deno.test("ChangeLimits learn each horizon's normalised change from its learnabl
   assert.equal(lim.ms[0], 0.999 * first[0] + 0.001 * ((20 - 11) / sc4) ** 2);
   assert.equal(lim.ms[1], 0.999 * first[1] + 0.001 * ((20 - 13) / sc4) ** 2);
 });
+
+Deno.test("ChangeLimits keep their mean squares in the array they are given, of Hm·J numbers", () => {
+  const ms = new Float64Array(6);
+  const lim = new ChangeLimits(3, 2, ms);
+  ms[5] = 9;
+  assert.equal(lim.limit(5), 9);
+  assert.throws(
+    () => new ChangeLimits(3, 2, new Float64Array(5)),
+    /^RangeError: Cannot create change limits: 'ms' must hold Hm·J = 6 numbers: current length is 5$/,
+  );
+});

@@ -65,6 +65,8 @@ Deno.test("DriftDetector is off at a window of 0 hours and refuses a bad window"
   assert.equal(off.enabled, false);
   assert.equal(off.state.length, 0);
   assert.equal(off.update([1], T0, true), 0);
+  // nothing to hold: every detector that is off shares one empty state, no buffer of its own
+  assert.equal(new DriftDetector(3, { ...OPTS, hours: 0 }).state, off.state);
   assert.throws(
     () => new DriftDetector(1, { ...OPTS, hours: -1 }),
     /Cannot create drift detector: the window must be 0 to 168 hours: current value is -1/,

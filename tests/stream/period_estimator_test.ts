@@ -75,3 +75,16 @@ Deno.test("PeriodEstimator names a bad option and its value", () => {
     /'periodMs' must be a positive number: current value is -5$/,
   );
 });
+
+Deno.test("PeriodEstimator keeps its recent intervals in the arrays it is given, of window numbers", () => {
+  const recent = new Float64Array(PERIOD_DEFAULTS.window), sorted = new Float64Array(recent.length);
+  const p = new PeriodEstimator(undefined, {}, [recent, sorted]);
+  for (let i = 0; i < 5; i++) p.add(60_000);
+  assert.equal(p.recent, recent);
+  assert.equal(recent.filter((v) => v === 60_000).length, 5);
+  assert.equal(p.observedMs, 60_000);
+  assert.throws(
+    () => new PeriodEstimator(undefined, { window: 5 }, [recent, sorted]),
+    /^RangeError: Cannot create period estimator: 'at' must be two arrays of 5 numbers \(the window\): current value is of lengths 15 and 15$/,
+  );
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Rls, rlsBytes, RlsScratch } from "../../src/stream/rls.ts";
+import { Rls, RlsBlock } from "../../src/stream/rls.ts";
 import { StreamModel } from "../../src/stream/stream.ts";
 import { getPreset, type Preset } from "../../src/stream/preset.ts";
 import { gaussian, mulberry32 } from "../../src/model/rng.ts";
@@ -196,28 +196,26 @@ Deno.test("Rls refuses a ridge that is not a finite number above 0", () => {
   );
 });
 
-Deno.test("Rls models sharing one buffer and one scratch learn as models of their own do", () => {
+Deno.test("Rls models sharing one block learn as models of their own do", () => {
   const d = 5, J = 2, n = 3;
   const rand = gaussian(mulberry32(7));
-  const bytes = rlsBytes(d, J), buffer = new ArrayBuffer(n * bytes);
-  const scratch = new RlsScratch(d, J);
+  // the owner's numbers (φ, the targets) in the block too, as the linear expert keeps them
+  const block = new RlsBlock(d, J, n, d + J);
   const shared = Array.from(
     { length: n },
-    (_, h) =>
-      new Rls(d, J, 0.99, 1 + h, {
-        holdRidge: true,
-        at: { buffer, byteOffset: h * bytes },
-        scratch,
-      }),
+    (_, h) => new Rls(d, J, 0.99, 1 + h, { holdRidge: true, at: { block, model: h } }),
   );
   const own = Array.from({ length: n }, (_, h) => new Rls(d, J, 0.99, 1 + h, { holdRidge: true }));
   const phi = new Float64Array(d), y = new Float64Array(J), a = new Float64Array(J);
   const b = new Float64Array(J);
-  for (let t = 0; t < 200; t++) {
+  const { f, extra } = block;
+  for (let t = 0; t < 203; t++) {
     for (let k = 0; k < d; k++) phi[k] = rand();
     for (let j = 0; j < J; j++) y[j] = phi[0] * (j + 1) - phi[3] + 0.1 * rand();
+    f.set(phi, extra);
+    f.set(y, extra + d);
     for (let h = 0; h < n; h++) {
-      shared[h].update(phi, 0, y, 0);
+      shared[h].update(f, extra, f, extra + d);
       own[h].update(phi, 0, y, 0);
     }
   }
@@ -225,12 +223,22 @@ Deno.test("Rls models sharing one buffer and one scratch learn as models of thei
     assert.deepEqual([...shared[h].P], [...own[h].P], `P of model ${h}`);
     assert.deepEqual([...shared[h].W], [...own[h].W], `W of model ${h}`);
     assert.deepEqual([...shared[h].cycle], [...own[h].cycle], `cycle of model ${h}`);
-    shared[h].predict(phi, 0, a, 0);
+    assert.equal(shared[h].cycle[0], 203 % d, "the cycle moved on");
+    shared[h].predict(f, extra, a, 0);
     own[h].predict(phi, 0, b, 0);
     assert.deepEqual([...a], [...b], `forecast of model ${h}`);
   }
+  // the views are of the block: what is written through them is the model's
+  shared[1].W.fill(0);
+  shared[1].predict(f, extra, a, 0);
+  assert.deepEqual([...a], [0, 0], "W through its view");
+  assert.deepEqual([...f.subarray(extra, extra + d)], [...phi], "φ left as written");
   assert.throws(
-    () => new Rls(4, J, 0.99, 1, { scratch }),
-    /Cannot create linear expert: the scratch must be made for d = 4, J = 2: current value is d = 5, J = 2/,
+    () => new Rls(4, J, 0.99, 1, { at: { block, model: 0 } }),
+    /Cannot create linear expert: the block must be made for d = 4, J = 2: current value is d = 5, J = 2$/,
+  );
+  assert.throws(
+    () => new Rls(d, J, 0.99, 1, { at: { block, model: n } }),
+    /Cannot create linear expert: the model must be an integer from 0 to 2: current value is 3$/,
   );
 });

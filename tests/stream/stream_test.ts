@@ -458,3 +458,39 @@ Deno.test("an incident whose evidence rises past the threshold opens its alert t
   );
   assert.equal(second.event, "opened", JSON.stringify(seen));
 });
+
+Deno.test("a stream keeps its fixed-size arrays in two buffers, its linear models in one more", () => {
+  const s = new StreamModel({ id: "b", preset: small(), columns: ["a", "b"], targets: ["b"] });
+  const parts = [
+    s.targetIndex,
+    s.period.recent,
+    s.bounds.lo,
+    s.bounds.hi,
+    s.level.mean,
+    s.level.m2,
+    s.change.mean,
+    s.change.m2,
+    s.limits.ms,
+  ];
+  assert.equal(new Set(parts.map((a) => a.buffer)).size, 1, "the stream's own block");
+  // and those whose size depends on the experts
+  const after = [
+    s.origins.step,
+    s.origins.active,
+    s.blend.cov,
+    s.blend.decay,
+    s.intervals.q,
+    s.intervals.mRate,
+    s.zJ,
+    s.sqErr,
+    s.scoredCount,
+  ];
+  assert.equal(new Set(after.map((a) => a.buffer)).size, 1, "the experts' shared parts");
+  assert.ok([...s.origins.step].every(Number.isNaN), "no origin yet");
+  assert.ok(s.blend.decay.every((d) => d > 0.99), "the blend's memory");
+  assert.deepEqual([...s.targetIndex], [1]);
+  assert.deepEqual([...s.bounds.lo], [Infinity, Infinity]);
+  const models = Object.values(linear(s).arrays());
+  assert.equal(models.length, 3 * s.Hm);
+  assert.equal(new Set(models.map((a) => a.buffer)).size, 1, "the linear expert's block");
+});

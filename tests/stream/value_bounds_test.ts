@@ -60,3 +60,15 @@ Deno.test("ValueBounds names a bad option and its value", () => {
     /'admitAfter' must be a positive integer: current value is 1.5$/,
   );
 });
+
+Deno.test("ValueBounds keep their ranges in the arrays they are given, of I numbers each", () => {
+  const lo = new Float64Array(2), hi = new Float64Array(2);
+  const b = new ValueBounds(2, {}, [lo, hi]);
+  assert.deepEqual([...lo, ...hi], [Infinity, Infinity, -Infinity, -Infinity], "no value yet");
+  b.add([3, -1]);
+  assert.deepEqual([...lo, ...hi], [3, -1, 3, -1]);
+  assert.throws(
+    () => new ValueBounds(3, {}, [lo, hi]),
+    /^RangeError: Cannot create value bounds: 'at' must be two arrays of 3 numbers: current lengths are 2 and 2$/,
+  );
+});
