@@ -37,13 +37,18 @@ export class RawPublisher {
     this.#conn = conn;
   }
 
-  /** Connects (clean session, no credentials) and waits for the CONNACK. */
+  /**
+   * Connects (clean session, no credentials, no keep-alive: a publisher that
+   * waits minutes for the acknowledgements of a daemon far behind sends
+   * nothing meanwhile, and a broker closes a connection silent for one and a
+   * half keep-alives) and waits for the CONNACK.
+   */
   static async connect(url: string, clientId: string): Promise<RawPublisher> {
     const u = new URL(url);
     const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
     conn.setNoDelay(true);
     const id = encoder.encode(clientId);
-    const body = [0, 4, 77, 81, 84, 84, 4, 2, 0, 60, id.length >> 8, id.length & 255, ...id];
+    const body = [0, 4, 77, 81, 84, 84, 4, 2, 0, 0, id.length >> 8, id.length & 255, ...id];
     const head = [0x10];
     varint(body.length, head);
     await writeAll(conn, new Uint8Array([...head, ...body]));
