@@ -14,7 +14,8 @@
  *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
  *       [--reader=healthz|forecast] [--long-tasks=10] [--worker-nice=0,10]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
- *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60]
+ *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
+ *     [--profile-main=0]
  *
  * - capacity: warm up (one reading per stream), then publish `per-stream`
  *   readings per stream as fast as the connections take them, with
@@ -70,7 +71,13 @@
  *   `secondsFed`). `--malloc-arena-max=N` runs the daemon with
  *   MALLOC_ARENA_MAX=N (glibc's malloc arenas; 0: unset),
  *   `--checkpoint-seconds=S` with that checkpoint cadence (default 60, the
- *   daemon's).
+ *   daemon's). The CPU per reading is also given by thread name
+ *   (`threadUsPerReading`: bench/proc_stats.ts) and for the bench's own
+ *   process (`publisherUsPerReading`: its publishers, on the same cores);
+ *   `--client=raw` publishes through bench/raw_mqtt.ts instead of MQTT.js;
+ *   `--profile-main=N` samples the daemon's main thread every N µs over the
+ *   steady part (`mainProfile`: busy time by file and function, through the
+ *   inspector; the sampling costs the daemon CPU of its own).
  *
  * Every part runs the daemon with the first value of `--worker-nice`
  * (default 10, the daemon's own default).
