@@ -21,6 +21,7 @@
  */
 import { CheckpointScheduler } from "../src/service/checkpoint_scheduler.ts";
 import { Store } from "../src/store/store.ts";
+import { newCounters } from "../src/service/service_counters.ts";
 import { captureLog } from "../src/log.ts";
 import { Engine } from "../src/stream/engine.ts";
 import { getPreset } from "../src/stream/preset.ts";
@@ -71,12 +72,8 @@ for (let r = 0; r < f.readings; r++) observe(r);
 
 const dir = await Deno.makeTempDir({ prefix: "forecastd-save-cpu-" });
 const kv = await Deno.openKv(`${dir}/forecastd.kv`);
-const counters = {
-  checkpoints: 0,
-  checkpointFailures: 0,
-  checkpointCommits: 0,
-  readingsBeyondLossBound: 0,
-};
+// the service's counters (the scheduler counts its checkpoints and commits there)
+const counters = newCounters(Date.now);
 let bytes = 0;
 const store = new Store(kv);
 // the worker's config of a stream: its record (a small object, as the service's)
