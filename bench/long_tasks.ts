@@ -55,7 +55,7 @@ interface ProfileNode {
   children?: number[];
 }
 
-interface Profile {
+export interface Profile {
   nodes: ProfileNode[];
   startTime: number;
   endTime: number;
@@ -113,6 +113,12 @@ export class LongTasks {
   async stop(opts: { minMs?: number; top?: number } = {}): Promise<LongTask[]> {
     const { profile } = await this.#call("Profiler.stop") as { profile: Profile };
     return longTasks(profile, opts.minMs ?? 10, opts.top ?? 6, this.#intervalUs);
+  }
+
+  /** Stops sampling; where the busy samples went (profileSummary). */
+  async stopSummary(topN = 25): Promise<ProfileSummary> {
+    const { profile } = await this.#call("Profiler.stop") as { profile: Profile };
+    return profileSummary(profile, topN);
   }
 
   close(): void {
@@ -188,4 +194,55 @@ export function longTasks(
     i = j + 1;
   }
   return out;
+}
+
+/** Where a whole profile's busy time went (every sample not `(idle)`). */
+export interface ProfileSummary {
+  /** The busy samples' time, ms. */
+  busyMs: number;
+  /** Self time by file (`src/ingest/mqtt.ts`, `node_modules/aedes/...`, `(gc)`), ms, largest first. */
+  byFile: string[];
+  /** The functions with the most self time: `name (file:line) ms`. */
+  top: string[];
+  /** Time under each of our functions (src/, main.ts), outermost or not (inclusive), ms. */
+  ours: string[];
+}
+
+/** The busy time of `profile` by file and by function (self and our inclusive). */
+export function profileSummary(profile: Profile, topN: number): ProfileSummary {
+  const byId = new Map<number, ProfileNode>();
+  for (const n of profile.nodes) byId.set(n.id, n);
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const self = new Map<string, number>();
+  const files = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  const add = (m: Map<string, number>, k: string, dt: number) => m.set(k, (m.get(k) ?? 0) + dt);
+  let busy = 0;
+  let t = profile.startTime;
+  for (let k = 0; k < profile.samples.length; k++) {
+    t += profile.timeDeltas[k];
+    const next = k + 1 < profile.samples.length ? t + profile.timeDeltas[k + 1] : profile.endTime;
+    const dt = next - t;
+    const node = byId.get(profile.samples[k])!;
+    const c = node.callFrame;
+    if (c.functionName === "(idle)") continue;
+    busy += dt;
+    add(self, frameName(c), dt);
+    const file = c.functionName === "(garbage collector)"
+      ? "(gc)"
+      : c.url.replace(/^.*\/(src|node_modules)\//, "$1/").replace(/^.*\/npm\/[^/]+\//, "npm/") ||
+        c.functionName;
+    add(files, file, dt);
+    const seen = new Set<string>();
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id)!.callFrame;
+      if (!/\/(src\/[^/]|main\.ts)/.test(f.url) || f.url.includes("node_modules")) continue;
+      const name = frameName(f);
+      if (!seen.has(name)) add(inclusive, name, dt), seen.add(name);
+    }
+  }
+  const rank = (m: Map<string, number>) =>
+    [...m].sort((a, b) => b[1] - a[1]).slice(0, topN).map(([n, us]) => `${n} ${ms(us)}`);
+  return { busyMs: ms(busy), byFile: rank(files), top: rank(self), ours: rank(inclusive) };
 }

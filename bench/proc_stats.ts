@@ -4,14 +4,28 @@
  * every figure is printed beside it). Linux only.
  */
 
+/** CPU seconds of a process's threads: by role, and by thread name. */
+export interface ThreadCpu {
+  /** The thread whose id is the pid: sources, broker, API. */
+  main: number;
+  /** Threads named `worker-*`: the Deno Workers, the shard workers. */
+  workers: number;
+  /** The runtime's own threads: garbage collection, compilation, I/O, KV. */
+  other: number;
+  /**
+   * Every thread's seconds summed by its name (`/proc/<pid>/task/<tid>/comm`,
+   * at most 15 characters) with a trailing number made `#` (`worker-#`,
+   * `tokio-runtime-w`, `V8 DefaultWorke`, ...); the main thread as `main`.
+   */
+  byName: Record<string, number>;
+}
+
 /**
  * CPU seconds (utime + stime) of each thread of process `pid`, summed by
- * role: "main" (the thread whose id is the pid: sources, broker, API),
- * "workers" (threads named `worker-*`: the Deno Workers, the shard workers),
- * "other" (the runtime's own threads: garbage collection, compilation, I/O).
+ * role (`main`, `workers`, `other`) and by thread name (`byName`).
  */
-export function threadCpu(pid: number): { main: number; workers: number; other: number } {
-  const out = { main: 0, workers: 0, other: 0 };
+export function threadCpu(pid: number): ThreadCpu {
+  const out: ThreadCpu = { main: 0, workers: 0, other: 0, byName: {} };
   // Deno reads /proc/<pid>/task only with --allow-all: through the shell
   const cmd = new Deno.Command("sh", {
     args: ["-c", `cat /proc/${pid}/task/*/stat`],
@@ -24,11 +38,30 @@ export function threadCpu(pid: number): { main: number; workers: number; other: 
     const comm = line.slice(line.indexOf("(") + 1, close);
     const x = line.slice(close + 2).split(" ");
     const sec = (Number(x[11]) + Number(x[12])) / 100;
+    const name = tid === String(pid) ? "main" : comm.replace(/\d+$/, "#");
+    out.byName[name] = (out.byName[name] ?? 0) + sec;
     if (tid === String(pid)) out.main += sec;
     else if (comm.startsWith("worker-")) out.workers += sec;
     else out.other += sec;
   }
   return out;
+}
+
+/**
+ * `byName` of `after` less that of `before` (threads may have started
+ * between them), each in µs per `per` (readings), the largest first, those
+ * under 0.5 µs left out.
+ */
+export function byNamePer(
+  before: ThreadCpu,
+  after: ThreadCpu,
+  per: number,
+): Record<string, number> {
+  const rows = Object.entries(after.byName)
+    .map(([k, v]) => [k, Math.round((v - (before.byName[k] ?? 0)) / per * 1e6)] as const)
+    .filter(([, us]) => us > 0)
+    .sort((a, b) => b[1] - a[1]);
+  return Object.fromEntries(rows);
 }
 
 /**

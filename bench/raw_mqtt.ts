@@ -37,13 +37,18 @@ export class RawPublisher {
     this.#conn = conn;
   }
 
-  /** Connects (clean session, no credentials) and waits for the CONNACK. */
+  /**
+   * Connects (clean session, no credentials, no keep-alive: a publisher that
+   * waits minutes for the acknowledgements of a daemon far behind sends
+   * nothing meanwhile, and a broker closes a connection silent for one and a
+   * half keep-alives) and waits for the CONNACK.
+   */
   static async connect(url: string, clientId: string): Promise<RawPublisher> {
     const u = new URL(url);
     const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
     conn.setNoDelay(true);
     const id = encoder.encode(clientId);
-    const body = [0, 4, 77, 81, 84, 84, 4, 2, 0, 60, id.length >> 8, id.length & 255, ...id];
+    const body = [0, 4, 77, 81, 84, 84, 4, 2, 0, 0, id.length >> 8, id.length & 255, ...id];
     const head = [0x10];
     varint(body.length, head);
     await writeAll(conn, new Uint8Array([...head, ...body]));
@@ -99,19 +104,32 @@ export class RawPublisher {
   /** Publishes the messages at QoS 1 in one write; resolves once all are acknowledged. */
   async publish(messages: readonly { topic: string; payload: string }[]): Promise<void> {
     if (messages.length === 0) return;
-    const bytes: number[] = [];
+    // at most 3 bytes of UTF-8 per UTF-16 unit, 5 of fixed header, 4 of lengths and id
+    let size = 0;
+    for (const m of messages) size += 9 + 3 * (m.topic.length + m.payload.length);
+    const out = new Uint8Array(size);
+    let at = 0;
     for (const m of messages) {
-      const topic = encoder.encode(m.topic);
-      const payload = encoder.encode(m.payload);
       const id = this.#nextId;
       this.#nextId = id === 65535 ? 1 : id + 1;
-      bytes.push(0x32);
-      varint(2 + topic.length + 2 + payload.length, bytes);
-      bytes.push(topic.length >> 8, topic.length & 255, ...topic, id >> 8, id & 255, ...payload);
+      // the body first, 5 bytes in (room for the fixed header), then the header before it
+      const body = at + 5;
+      const topic = encoder.encodeInto(m.topic, out.subarray(body + 2)).written;
+      out[body] = topic >> 8;
+      out[body + 1] = topic & 255;
+      out[body + 2 + topic] = id >> 8;
+      out[body + 3 + topic] = id & 255;
+      const payload = encoder.encodeInto(m.payload, out.subarray(body + 4 + topic)).written;
+      const head: number[] = [0x32];
+      varint(4 + topic + payload, head);
+      const start = body - head.length;
+      out.set(head, start);
+      if (start > at) out.copyWithin(at, start, body + 4 + topic + payload);
+      at += head.length + 4 + topic + payload;
     }
     this.#unacked += messages.length;
     const drained = new Promise<void>((resolve) => this.#drained.push(resolve));
-    await writeAll(this.#conn, new Uint8Array(bytes));
+    await writeAll(this.#conn, out.subarray(0, at));
     await drained;
     if (this.#failed) throw this.#failed;
   }

@@ -14,7 +14,8 @@
  *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
  *       [--reader=healthz|forecast] [--long-tasks=10] [--worker-nice=0,10]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
- *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60]
+ *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
+ *     [--profile-main=0]
  *
  * - capacity: warm up (one reading per stream), then publish `per-stream`
  *   readings per stream as fast as the connections take them, with
@@ -70,7 +71,13 @@
  *   `secondsFed`). `--malloc-arena-max=N` runs the daemon with
  *   MALLOC_ARENA_MAX=N (glibc's malloc arenas; 0: unset),
  *   `--checkpoint-seconds=S` with that checkpoint cadence (default 60, the
- *   daemon's).
+ *   daemon's). The CPU per reading is also given by thread name
+ *   (`threadUsPerReading`: bench/proc_stats.ts) and for the bench's own
+ *   process (`publisherUsPerReading`: its publishers, on the same cores);
+ *   `--client=raw` publishes through bench/raw_mqtt.ts instead of MQTT.js;
+ *   `--profile-main=N` samples the daemon's main thread every N µs over the
+ *   steady part (`mainProfile`: busy time by file and function, through the
+ *   inspector; the sampling costs the daemon CPU of its own).
  *
  * Every part runs the daemon with the first value of `--worker-nice`
  * (default 10, the daemon's own default).
@@ -94,7 +101,7 @@ import {
   someOf,
   text,
 } from "./args.ts";
-import { loadavg, threadCpu } from "./proc_stats.ts";
+import { byNamePer, loadavg, ownCpu, threadCpu } from "./proc_stats.ts";
 import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 import { RawPublisher } from "./raw_mqtt.ts";
@@ -127,6 +134,7 @@ const f = exitOnFlagError(() =>
     "malloc-arena-max": integer(0, 0),
     "checkpoint-seconds": positive(60),
     "worker-nice": integerList([10], 0, 19),
+    "profile-main": integer(0, 0),
   }, "Cannot parse scale flags")
 );
 
@@ -764,6 +772,7 @@ function watchClients(cs: mqtt.MqttClient[]): string[] {
 
 async function footprint(): Promise<void> {
   const w = f.workers.at(-1)!;
+  if (f["profile-main"] > 0) inspectPort = freePort();
   const empty = await withDaemon(w, [], async (d) => {
     await sleep(3000);
     return rssMiB(d.pid);
@@ -772,8 +781,13 @@ async function footprint(): Promise<void> {
     ? []
     : ["--checkpoint-seconds", String(f["checkpoint-seconds"])];
   await withDaemon(w, cadence, async (d, dir) => {
-    const cs = await clients(d, f.connections);
+    // MQTT.js clients, watched for closing; or the lean ones, whose publish() throws instead
+    const cs = f.client === "mqttjs" ? await clients(d, f.connections) : [];
     const events = watchClients(cs);
+    const pub = f.client === "mqttjs"
+      ? { feed: (from: number, to: number) => feed(cs, f.streams, from, to), end: () => {} }
+      : await feeder(d, f.streams);
+    const profiler = inspectPort === null ? null : await LongTasks.connect(inspectPort);
     const problems = () =>
       JSON.stringify({
         clients: events.slice(0, 10),
@@ -782,7 +796,7 @@ async function footprint(): Promise<void> {
     /** feed() of second s, or a diagnosis when its acknowledgements do not come within 120 s. */
     const feedSecond = (s: number) =>
       Promise.race([
-        feed(cs, f.streams, s, s + 1),
+        pub.feed(s, s + 1),
         sleep(120_000).then(() => {
           throw new Error(`second ${s} not acknowledged in 120 s: ${problems()}`);
         }),
@@ -804,6 +818,7 @@ async function footprint(): Promise<void> {
       const seconds = Math.round(f.minutes * 60);
       const warm = Math.min(30, Math.floor(seconds / 4));
       let cpu0 = cpuSeconds(d.pid);
+      let self0 = ownCpu();
       let threads0 = threadCpu(d.pid);
       let wb0 = writeBytes(d.pid);
       let t0 = performance.now();
@@ -822,10 +837,12 @@ async function footprint(): Promise<void> {
         else await sleep(due - performance.now());
         if (s === warm) {
           cpu0 = cpuSeconds(d.pid);
+          self0 = ownCpu();
           threads0 = threadCpu(d.pid);
           wb0 = writeBytes(d.pid);
           t0 = performance.now();
           observed0 = (await counts(d)).observed;
+          await profiler?.start(f["profile-main"]);
         }
         // the backlog (published, not yet observed) every 10 s: /metrics of 10,000 streams costs
         if (s % 10 === 0) {
@@ -839,6 +856,8 @@ async function footprint(): Promise<void> {
       const elapsed = (performance.now() - t0) / 1000;
       const threads1 = threadCpu(d.pid);
       const cpu1 = cpuSeconds(d.pid);
+      const self1 = ownCpu();
+      const mainProfile = await profiler?.stopSummary();
       const written = writeBytes(d.pid) - wb0;
       const rss = rssMiB(d.pid);
       // the readings observed over the steady part: what its CPU was spent on
@@ -882,10 +901,16 @@ async function footprint(): Promise<void> {
         mainUsPerReading: us(threads1.main - threads0.main),
         workersUsPerReading: us(threads1.workers - threads0.workers),
         otherUsPerReading: us(threads1.other - threads0.other),
+        // µs per reading by thread name (bench/proc_stats.ts): which of the others
+        threadUsPerReading: byNamePer(threads0, threads1, steady),
+        client: f.client,
+        // the bench's own CPU (its publishers) per reading, on the same cores
+        publisherUsPerReading: us(self1 - self0),
         kvBytesPerStream: Math.round(await dirBytes(dir) / f.streams),
         writtenBytesPerStreamPerHour: Math.round(written / elapsed * 3600 / f.streams),
         clientEvents: events.length,
         loadavg1: loadavg(),
+        ...(mainProfile ? { mainProfile } : {}),
       });
     } catch (e) {
       log(`failed: ${problems()}`);
@@ -893,6 +918,8 @@ async function footprint(): Promise<void> {
     } finally {
       // forced: a closed client's unacknowledged publishes would hold a plain end() forever
       await Promise.all(cs.map((c) => c.endAsync(true)));
+      await pub.end();
+      profiler?.close();
     }
   });
 }

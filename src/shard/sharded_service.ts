@@ -65,6 +65,9 @@ export type { WorkerHealth };
 import { shardOf } from "./shard_of.ts";
 import type { ShardStats } from "./shard_protocol.ts";
 
+/** The one index of a one-reading batch. */
+const ONE: readonly number[] = Object.freeze([0]);
+
 /** The worker module, embedded by `deno compile --include src/shard/shard_worker.ts`. */
 export const SHARD_WORKER_URL = new URL("./shard_worker.ts", import.meta.url);
 
@@ -320,9 +323,11 @@ export class ShardedService implements Application {
         `Cannot ingest readings: forecastd must be running: it is shutting down (current count is ${readings.length} readings refused)`,
       );
     }
+    const force = source === "mqtt" || source === "demo";
+    // one reading (an MQTT message's usual load): one outbox, no arrays of parts
+    if (readings.length === 1 && force) return this.#ingestOne(readings, source);
     const parts: number[][] = this.#hosts.map(() => []);
     for (let i = 0; i < readings.length; i++) parts[this.#shard(readings[i].stream)].push(i);
-    const force = source === "mqtt" || source === "demo";
     for (let w = 0; w < parts.length; w++) {
       const waiting = this.#outboxes[w].length;
       const n = parts[w].length;
@@ -351,6 +356,19 @@ export class ShardedService implements Application {
       for (const r of s.value.rejected) rejected.push({ ...r, index: parts[w][r.index] });
     });
     rejected.sort((a, b) => a.index - b.index);
+    this.#recordRefusals(rejected, source);
+    if (failure !== null) throw failure;
+    return { accepted, rejected };
+  }
+
+  /** ingest() of one reading of a source the queue limit does not hold back (mqtt, demo). */
+  async #ingestOne(readings: readonly Reading[], source: Source): Promise<IngestResult> {
+    const result = await this.#outboxes[this.#shard(readings[0].stream)].add(readings, ONE, source);
+    if (result.rejected.length > 0) this.#recordRefusals(result.rejected, source);
+    return result;
+  }
+
+  #recordRefusals(rejected: readonly Rejection[], source: Source): void {
     const time = this.#now();
     for (const r of rejected) {
       this.#refusals.record({
@@ -361,8 +379,6 @@ export class ShardedService implements Application {
         message: r.message,
       });
     }
-    if (failure !== null) throw failure;
-    return { accepted, rejected };
   }
 
   /** Counts a message a source refused; with `refusal`, keeps it among its source's last ones. */

@@ -129,6 +129,14 @@ Deno.test("ShardedService gives each of many one-reading calls at once its own r
       });
       assert.equal(results[50].rejected[0].reason, "missing_value");
       assert.equal(results[101].rejected[0].reason, "out_of_order");
+      // each refusal kept among its source's last ones (call 50 came by MQTT, 101 by HTTP)
+      const last = svc.lastRejects().sources;
+      assert.deepEqual(last.mqtt?.map((x) => [x.stream, x.reason]), [
+        [all[50].stream, "missing_value"],
+      ]);
+      assert.deepEqual(last.http?.map((x) => [x.stream, x.reason]), [
+        [all[101].stream, "out_of_order"],
+      ]);
       assert.deepEqual(await both, { accepted: 2, rejected: [] });
       for (const s of STREAMS) {
         // every reading but the two refused, in order (one out of order would be refused too)
