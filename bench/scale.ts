@@ -14,7 +14,7 @@
  *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
  *       [--reader=healthz|forecast] [--long-tasks=10] [--worker-nice=0,10]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
- *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60]
+ *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--period-ms=300000] [--steady]
  *
  * - capacity: warm up (one reading per stream), then publish `per-stream`
  *   readings per stream as fast as the connections take them, with
@@ -70,7 +70,11 @@
  *   `secondsFed`). `--malloc-arena-max=N` runs the daemon with
  *   MALLOC_ARENA_MAX=N (glibc's malloc arenas; 0: unset),
  *   `--checkpoint-seconds=S` with that checkpoint cadence (default 60, the
- *   daemon's).
+ *   daemon's). `--period-ms=1000`: readings stamped 1 s apart (a daily
+ *   season of 86,400 readings; default 300000, 5 minutes) with the values of
+ *   bench/steady_state.ts; `--steady`: the streams start from checkpoints of
+ *   two days of such readings (bench/steady_state.ts), their season profile
+ *   and shape memory whole.
  *
  * Every part runs the daemon with the first value of `--worker-nice`
  * (default 10, the daemon's own default).
@@ -85,6 +89,7 @@
 import mqtt from "mqtt";
 import { type Daemon, daemonPermissions, startDaemon } from "../tests/e2e/_daemon.ts";
 import {
+  boolean,
   exitOnFlagError,
   integer,
   integerList,
@@ -99,6 +104,7 @@ import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 import { RawPublisher } from "./raw_mqtt.ts";
 import { LongTasks } from "./long_tasks.ts";
+import { deviceValue, seedSteadyState } from "./steady_state.ts";
 
 const CLIENTS = ["mqttjs", "raw"] as const;
 const PARTS = ["capacity", "latency", "restart", "healthz", "footprint"] as const;
@@ -127,11 +133,13 @@ const f = exitOnFlagError(() =>
     "malloc-arena-max": integer(0, 0),
     "checkpoint-seconds": positive(60),
     "worker-nice": integerList([10], 0, 19),
+    "period-ms": integer(300_000),
+    steady: boolean(false),
   }, "Cannot parse scale flags")
 );
 
 const START = Date.UTC(2025, 5, 2);
-const STEP = 300_000;
+const STEP = f["period-ms"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => console.error(m);
 const result = (r: Record<string, unknown>) => emitResult({ ...r, v8Flags: f["v8-flags"] });
@@ -268,7 +276,9 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
 
 /** Reading n of stream k as a device writes it. */
 function reading(k: number, n: number): string {
-  const value = Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) / 1000;
+  const value = STEP !== 300_000
+    ? deviceValue(k, n, STEP)
+    : Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) / 1000;
   return `{"value":${value},"ts":${START + n * STEP}}`;
 }
 
@@ -347,8 +357,10 @@ async function withDaemon<T>(
   workers: number,
   extra: string[],
   fn: (d: Daemon, dir: string) => Promise<T>,
+  seed?: (dir: string) => Promise<unknown>,
 ): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: "forecastd-scale-" });
+  if (seed) log(`seeded: ${JSON.stringify(await seed(dir))}`);
   const d = await daemon(dir, workers, extra);
   try {
     return await fn(d, dir);
@@ -858,6 +870,8 @@ async function footprint(): Promise<void> {
         workers: w,
         streams: f.streams,
         preset: f.preset,
+        periodMs: STEP,
+        steady: f.steady,
         seconds,
         secondsFed: fed,
         steadySeconds: Math.round(elapsed),
@@ -894,7 +908,7 @@ async function footprint(): Promise<void> {
       // forced: a closed client's unacknowledged publishes would hold a plain end() forever
       await Promise.all(cs.map((c) => c.endAsync(true)));
     }
-  });
+  }, f.steady ? (dir) => seedSteadyState(dir, { ...f, start: START, periodMs: STEP }) : undefined);
 }
 
 const run = { capacity, latency, restart, healthz, footprint };
