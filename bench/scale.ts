@@ -257,7 +257,8 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
       FORECASTD_WORKERS: String(workers),
       ...(f["malloc-arena-max"] > 0 ? { MALLOC_ARENA_MAX: String(f["malloc-arena-max"]) } : {}),
     },
-    startMs: 120_000,
+    // (--steady: 10,000 streams of 80 KB restored before it serves)
+    startMs: f.steady ? 1_800_000 : 120_000,
     // e.g. --v8-flags=--prof: V8 writes isolate-*.log (one per thread) in the repo's root
     ...(f["v8-flags"] === "" && inspectPort === null ? {} : {
       program: {
@@ -361,7 +362,10 @@ async function withDaemon<T>(
 ): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: "forecastd-scale-" });
   if (seed) log(`seeded: ${JSON.stringify(await seed(dir))}`);
-  const d = await daemon(dir, workers, extra);
+  const d = await daemon(dir, workers, extra).catch(async (e) => {
+    await Deno.remove(dir, { recursive: true });
+    throw e;
+  });
   try {
     return await fn(d, dir);
   } finally {
