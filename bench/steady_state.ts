@@ -67,21 +67,33 @@ export interface SteadyResult {
   writeSeconds: number;
 }
 
+/**
+ * The checkpoint of variant v of `preset` fed `readings` readings (default:
+ * two days' worth) `periodMs` apart, the last at start − periodMs.
+ */
+export function steadyCheckpoint(
+  v: number,
+  preset: string,
+  start: number,
+  periodMs: number,
+  readings = Math.round((2 * DAY_MS) / periodMs),
+): Uint8Array {
+  const engine = new Engine();
+  const s = engine.create("seed", { preset: getPreset(preset), columns: ["v"], targets: ["v"] });
+  for (let n = -readings; n < 0; n++) {
+    engine.observe("seed", start + n * periodMs, [deviceValue(v, n, periodMs)]);
+  }
+  return s.toBytes();
+}
+
 /** Writes `o.streams` steady-state checkpoints into `<dataDir>/forecastd.kv`. */
 export async function seedSteadyState(dataDir: string, o: SteadyOptions): Promise<SteadyResult> {
   const readings = o.readings ?? Math.round((2 * DAY_MS) / o.periodMs);
-  const engine = new Engine();
-  const preset = getPreset(o.preset);
   const c0 = ownCpu();
-  const bytes: Uint8Array[] = [];
-  for (let v = 0; v < VARIANTS; v++) {
-    const id = `seed${v}`;
-    const s = engine.create(id, { preset, columns: ["v"], targets: ["v"] });
-    for (let n = -readings; n < 0; n++) {
-      engine.observe(id, o.start + n * o.periodMs, [deviceValue(v, n, o.periodMs)]);
-    }
-    bytes.push(s.toBytes());
-  }
+  const bytes = Array.from(
+    { length: VARIANTS },
+    (_, v) => steadyCheckpoint(v, o.preset, o.start, o.periodMs, readings),
+  );
   const feedCpuSeconds = ownCpu() - c0;
   const t0 = performance.now();
   const kv = await Deno.openKv(`${dataDir}/forecastd.kv`);
