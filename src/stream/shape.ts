@@ -8,7 +8,7 @@
  *
  * Shape letters: S readings a shape spans, D = 8 blocks of B = S/D readings,
  * J targets, K = 2·D·J coordinates of a shape, M remembered shapes: the
- * preset's `memory` (256 by default) for one target,
+ * preset's `memory` (256 by default, `pi-small` 128) for one target,
  * ⌊memory · 16 / K⌋ (at least min(32, memory)) for more, so that the memory
  * stays near memory · 64 bytes (16 KB for 256: 36 shapes for 7 targets).
  *
