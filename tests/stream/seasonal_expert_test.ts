@@ -250,3 +250,29 @@ Deno.test("a checkpoint whose season has more points than the preset now keeps i
     /Cannot restore stream state: array "hist" must hold 6 Float64Array values/,
   );
 });
+
+Deno.test("a checkpoint of a season held raw that the preset now buckets restores as bucket means", () => {
+  // as a pi-small stream at one reading a minute (1,440 raw rows) before it kept 288 points
+  const raw = small({ ...LONG, seasonSeconds: 1000 * 300 });
+  const bucketed = small({ ...LONG, seasonSeconds: 1000 * 300, seasonPoints: 100 });
+  const x = (t: number) => 20 + Math.sin(t / 50) + ((t * 7919) % 101) / 100;
+  const before = new StreamModel({ id: "s", preset: raw, columns: ["v"] });
+  const live = new StreamModel({ id: "s", preset: bucketed, columns: ["v"] });
+  const N = 2 * 1000 + 1;
+  for (let t = 0; t < N; t++) {
+    before.observe(T0 + t * FIVE_MIN, [x(t)]);
+    live.observe(T0 + t * FIVE_MIN, [x(t)]);
+  }
+  assert.equal(before.history.capacity, 1000, "raw rows");
+  const restored = new StreamModel({ id: "s", preset: bucketed, columns: ["v"] });
+  restored.restore(before.toBytes());
+  assert.equal(restored.history.capacity, bucketed.linear.lags);
+  assert.equal(profileOf(restored).points, 100);
+  assert.deepEqual(profileOf(restored).means, profileOf(live).means, "the last season's means");
+  // (the forecasts held from before the restore were the raw rows'): the next ones are the same
+  for (let t = N; t < N + 5; t++) {
+    live.observe(T0 + t * FIVE_MIN, [x(t)]);
+    restored.observe(T0 + t * FIVE_MIN, [x(t)]);
+  }
+  assert.deepEqual(restored.expertForecast("seasonal"), live.expertForecast("seasonal"));
+});
