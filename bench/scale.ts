@@ -352,8 +352,8 @@ async function clients(d: Daemon, n: number): Promise<mqtt.MqttClient[]> {
         mqtt.connectAsync(d.mqttUrl, {
           clientId: `scale-${i}-${Date.now()}`,
           reconnectPeriod: 0,
-          // (--steady: a daemon that has just restored 10,000 streams may not answer a ping for a while)
-          ...(f.steady ? { keepalive: 0 } : {}),
+          // (--steady, --period-ms: a loaded daemon of 10,000 streams may not answer a ping for a while)
+          ...(f.steady || STEP !== 300_000 ? { keepalive: 0 } : {}),
         }),
     ),
   );
@@ -806,7 +806,7 @@ async function footprint(): Promise<void> {
     const feedSecond = (s: number) =>
       Promise.race([
         feed(cs, f.streams, s, s + 1),
-        sleep(f.steady ? 900_000 : 120_000).then(() => {
+        sleep(f.steady || STEP !== 300_000 ? 900_000 : 120_000).then(() => {
           throw new Error(`second ${s} not acknowledged in time: ${problems()}`);
         }),
       ]);
