@@ -803,13 +803,21 @@ async function footprint(): Promise<void> {
         daemon: d.log.filter((e) => e.level === "warn" || e.level === "error").slice(0, 10),
       });
     /** feed() of second s, or a diagnosis when its acknowledgements do not come within 120 s. */
-    const feedSecond = (s: number) =>
-      Promise.race([
-        feed(cs, f.streams, s, s + 1),
-        sleep(f.steady || STEP !== 300_000 ? 900_000 : 120_000).then(() => {
-          throw new Error(`second ${s} not acknowledged in time: ${problems()}`);
-        }),
-      ]);
+    const feedSecond = async (s: number) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`second ${s} not acknowledged in time: ${problems()}`)),
+          f.steady || STEP !== 300_000 ? 900_000 : 120_000,
+        );
+      });
+      try {
+        await Promise.race([feed(cs, f.streams, s, s + 1), late]);
+      } finally {
+        // (a timer left running would hold the bench's exit for its length)
+        clearTimeout(timer);
+      }
+    };
     try {
       // creation: every stream's first reading, as fast as the connections take them
       const base = await counts(d);
