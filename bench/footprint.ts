@@ -11,13 +11,19 @@
  * are written) at their held length, the scorer's sparse onsets and peaks
  * at what they hold. `--period-ms=1000` gives the streams of that bench
  * (one reading a second: a daily season of 86,400 readings, in buckets).
+ * `--steady=true`: the streams start in their steady state, each restored
+ * from the checkpoint of one stream fed two days of readings (172,800 at
+ * one reading a second; bench/steady_state.ts), its season profile and
+ * shape memory whole; `readings` more follow.
  *
  *   deno run --allow-read --allow-env --allow-run=cat --v8-flags=--expose-gc bench/footprint.ts \
- *     [--streams=1000] [--readings=20] [--period-ms=300000] [--preset=pi-small] [--kernels=wasm]
+ *     [--streams=1000] [--readings=20] [--period-ms=300000] [--preset=pi-small] [--kernels=wasm] \
+ *     [--steady=false]
  *
  * One `RESULT {json}` line on stdout.
  */
-import { exitOnFlagError, integer, oneOf, parseFlags, text } from "./args.ts";
+import { boolean, exitOnFlagError, integer, oneOf, parseFlags, text } from "./args.ts";
+import { deviceValue, steadyCheckpoint } from "./steady_state.ts";
 import { emitResult } from "./stats.ts";
 import { loadavg, ownCpu } from "./proc_stats.ts";
 import { KERNEL_KINDS, useKernels } from "../src/model/kernels.ts";
@@ -33,6 +39,7 @@ const f = exitOnFlagError(() =>
     "period-ms": integer(300_000),
     preset: text("a preset name", "pi-small"),
     kernels: oneOf(KERNEL_KINDS, "wasm"),
+    steady: boolean(false),
   }, "Cannot parse footprint flags")
 );
 useKernels(f.kernels);
@@ -56,17 +63,21 @@ const snap = () => {
 };
 
 const preset = getPreset(f.preset);
+const t0 = Date.UTC(2026, 0, 5);
+// (--steady: every stream restored from one stream's checkpoint of two days)
+const steady = f.steady ? steadyCheckpoint(0, f.preset, t0, f["period-ms"]) : null;
 const engine = new Engine();
 const m0 = snap();
 for (let k = 0; k < f.streams; k++) {
-  engine.create(`s${k}`, { preset, columns: ["v"], periodMs: f["period-ms"] });
+  const s = engine.create(`s${k}`, { preset, columns: ["v"], periodMs: f["period-ms"] });
+  if (steady) s.restore(steady);
 }
 const m1 = snap();
-const t0 = Date.UTC(2026, 0, 5);
 const c0 = ownCpu();
 for (let r = 0; r < f.readings; r++) {
   for (let k = 0; k < f.streams; k++) {
-    engine.observe(`s${k}`, t0 + r * f["period-ms"], [20 + Math.sin(r / 10 + k) + (k % 7) / 10]);
+    const x = steady ? deviceValue(0, r, f["period-ms"]) : 20 + Math.sin(r / 10 + k) + (k % 7) / 10;
+    engine.observe(`s${k}`, t0 + r * f["period-ms"], [x]);
   }
 }
 const c1 = ownCpu();
@@ -88,6 +99,7 @@ emitResult({
   periodMs: f["period-ms"],
   preset: f.preset,
   kernels: f.kernels,
+  steady: f.steady,
   season: s.season,
   perStream: {
     rssBytes: per(m2.rss, m0.rss),

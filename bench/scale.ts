@@ -15,7 +15,7 @@
  *       [--reader=healthz|forecast] [--long-tasks=10] [--worker-nice=0,10]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
- *     [--profile-main=0]
+ *     [--profile-main=0] [--period-ms=300000] [--steady]
  *
  * - capacity: warm up (one reading per stream), then publish `per-stream`
  *   readings per stream as fast as the connections take them, with
@@ -78,6 +78,11 @@
  *   `--profile-main=N` samples the daemon's main thread every N µs over the
  *   steady part (`mainProfile`: busy time by file and function, through the
  *   inspector; the sampling costs the daemon CPU of its own).
+ *   `--period-ms=1000`: readings stamped 1 s apart (a daily
+ *   season of 86,400 readings; default 300000, 5 minutes) with the values of
+ *   bench/steady_state.ts; `--steady`: the streams start from checkpoints of
+ *   two days of such readings (bench/steady_state.ts), their season profile
+ *   and shape memory whole.
  *
  * Every part runs the daemon with the first value of `--worker-nice`
  * (default 10, the daemon's own default).
@@ -92,6 +97,7 @@
 import mqtt from "mqtt";
 import { type Daemon, daemonPermissions, startDaemon } from "../tests/e2e/_daemon.ts";
 import {
+  boolean,
   exitOnFlagError,
   integer,
   integerList,
@@ -106,6 +112,7 @@ import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 import { RawPublisher } from "./raw_mqtt.ts";
 import { LongTasks } from "./long_tasks.ts";
+import { deviceValue, seedSteadyState } from "./steady_state.ts";
 
 const CLIENTS = ["mqttjs", "raw"] as const;
 const PARTS = ["capacity", "latency", "restart", "healthz", "footprint"] as const;
@@ -135,11 +142,13 @@ const f = exitOnFlagError(() =>
     "checkpoint-seconds": positive(60),
     "worker-nice": integerList([10], 0, 19),
     "profile-main": integer(0, 0),
+    "period-ms": integer(300_000),
+    steady: boolean(false),
   }, "Cannot parse scale flags")
 );
 
 const START = Date.UTC(2025, 5, 2);
-const STEP = 300_000;
+const STEP = f["period-ms"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => console.error(m);
 const result = (r: Record<string, unknown>) => emitResult({ ...r, v8Flags: f["v8-flags"] });
@@ -257,7 +266,8 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
       FORECASTD_WORKERS: String(workers),
       ...(f["malloc-arena-max"] > 0 ? { MALLOC_ARENA_MAX: String(f["malloc-arena-max"]) } : {}),
     },
-    startMs: 120_000,
+    // (--steady: 10,000 streams of 80 KB restored before it serves)
+    startMs: f.steady ? 1_800_000 : 120_000,
     // e.g. --v8-flags=--prof: V8 writes isolate-*.log (one per thread) in the repo's root
     ...(f["v8-flags"] === "" && inspectPort === null ? {} : {
       program: {
@@ -276,7 +286,9 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
 
 /** Reading n of stream k as a device writes it. */
 function reading(k: number, n: number): string {
-  const value = Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) / 1000;
+  const value = STEP !== 300_000
+    ? deviceValue(k, n, STEP)
+    : Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) / 1000;
   return `{"value":${value},"ts":${START + n * STEP}}`;
 }
 
@@ -346,7 +358,12 @@ async function clients(d: Daemon, n: number): Promise<mqtt.MqttClient[]> {
     Array.from(
       { length: n },
       (_, i) =>
-        mqtt.connectAsync(d.mqttUrl, { clientId: `scale-${i}-${Date.now()}`, reconnectPeriod: 0 }),
+        mqtt.connectAsync(d.mqttUrl, {
+          clientId: `scale-${i}-${Date.now()}`,
+          reconnectPeriod: 0,
+          // (--steady, --period-ms: a loaded daemon of 10,000 streams may not answer a ping for a while)
+          ...(f.steady || STEP !== 300_000 ? { keepalive: 0 } : {}),
+        }),
     ),
   );
 }
@@ -355,9 +372,14 @@ async function withDaemon<T>(
   workers: number,
   extra: string[],
   fn: (d: Daemon, dir: string) => Promise<T>,
+  seed?: (dir: string) => Promise<unknown>,
 ): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: "forecastd-scale-" });
-  const d = await daemon(dir, workers, extra);
+  if (seed) log(`seeded: ${JSON.stringify(await seed(dir))}`);
+  const d = await daemon(dir, workers, extra).catch(async (e) => {
+    await Deno.remove(dir, { recursive: true });
+    throw e;
+  });
   try {
     return await fn(d, dir);
   } finally {
@@ -781,6 +803,7 @@ async function footprint(): Promise<void> {
     ? []
     : ["--checkpoint-seconds", String(f["checkpoint-seconds"])];
   await withDaemon(w, cadence, async (d, dir) => {
+    log(`serving: rss ${Math.round(rssMiB(d.pid))} MiB`);
     // MQTT.js clients, watched for closing; or the lean ones, whose publish() throws instead
     const cs = f.client === "mqttjs" ? await clients(d, f.connections) : [];
     const events = watchClients(cs);
@@ -790,17 +813,26 @@ async function footprint(): Promise<void> {
     const profiler = inspectPort === null ? null : await LongTasks.connect(inspectPort);
     const problems = () =>
       JSON.stringify({
+        rssMiB: Math.round(rssMiB(d.pid)),
         clients: events.slice(0, 10),
         daemon: d.log.filter((e) => e.level === "warn" || e.level === "error").slice(0, 10),
       });
     /** feed() of second s, or a diagnosis when its acknowledgements do not come within 120 s. */
-    const feedSecond = (s: number) =>
-      Promise.race([
-        pub.feed(s, s + 1),
-        sleep(120_000).then(() => {
-          throw new Error(`second ${s} not acknowledged in 120 s: ${problems()}`);
-        }),
-      ]);
+    const feedSecond = async (s: number) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`second ${s} not acknowledged in time: ${problems()}`)),
+          f.steady || STEP !== 300_000 ? 900_000 : 120_000,
+        );
+      });
+      try {
+        await Promise.race([pub.feed(s, s + 1), late]);
+      } finally {
+        // (a timer left running would hold the bench's exit for its length)
+        clearTimeout(timer);
+      }
+    };
     try {
       // creation: every stream's first reading, as fast as the connections take them
       const base = await counts(d);
@@ -877,6 +909,8 @@ async function footprint(): Promise<void> {
         workers: w,
         streams: f.streams,
         preset: f.preset,
+        periodMs: STEP,
+        steady: f.steady,
         seconds,
         secondsFed: fed,
         steadySeconds: Math.round(elapsed),
@@ -921,7 +955,7 @@ async function footprint(): Promise<void> {
       await pub.end();
       profiler?.close();
     }
-  });
+  }, f.steady ? (dir) => seedSteadyState(dir, { ...f, start: START, periodMs: STEP }) : undefined);
 }
 
 const run = { capacity, latency, restart, healthz, footprint };

@@ -31,6 +31,12 @@ export const PresetSchema = z.object({
   horizons: int(1, 512).default(24),
   /** Seasonal period in seconds (86400: daily); 0 turns seasonal persistence off. */
   seasonSeconds: z.number().min(0).default(86400),
+  /**
+   * The most points a season keeps: a season of more readings is kept as
+   * bucket means, at most this many (src/stream/season_profile.ts); one of
+   * at most this many readings is read from the raw rows.
+   */
+  seasonPoints: int(2, 2048).default(2048),
   /** Add time-of-day and day-of-week (sin, cos) inputs. */
   calendar: z.boolean().default(true),
   /** UTC offset of the sensor's local time, minutes, for the calendar inputs. */
@@ -107,6 +113,11 @@ export const PresetSchema = z.object({
     shape: z.object({
       /** S: readings a shape spans, a multiple of 8 (0: no shape detector). */
       window: int(0, 512).refine((v) => v % 8 === 0, "must be a multiple of 8").default(16),
+      /**
+       * M: shapes remembered with one target (16 KB at 256; with J targets
+       * ⌊M / J⌋, at least min(32, M)).
+       */
+      memory: int(16, 256).default(256),
     }).prefault({}),
     /**
      * The drift detector (src/stream/drift.ts): sums of each hour's

@@ -1,15 +1,15 @@
 /**
- * A bounded profile of one season: for a season longer than
- * {@link SEASON_POINTS} readings, the mean of each bucket of consecutive
- * readings at the same phase, so that seasonal persistence over a long
- * season (a day at one reading per second: 86,400 readings) holds at most
- * SEASON_POINTS rows instead of the whole season. A season that fits keeps
- * raw rows in the history ring instead (seasonal_expert.ts): its forecasts
- * are exactly those of the raw rows.
+ * A bounded profile of one season: for a season longer than the preset's
+ * `seasonPoints` readings (at most {@link SEASON_POINTS}), the mean of each
+ * bucket of consecutive readings at the same phase, so that seasonal
+ * persistence over a long season (a day at one reading per second: 86,400
+ * readings) holds at most that many rows instead of the whole season. A
+ * season that fits keeps raw rows in the history ring instead
+ * (seasonal_expert.ts): its forecasts are exactly those of the raw rows.
  *
- * Shapes: I values per reading; S the season in readings; W =
- * ceil(S / SEASON_POINTS) readings per bucket; P = ceil(S / W) buckets
- * (P <= SEASON_POINTS; the last one may hold fewer than W readings).
+ * Shapes: I values per reading; S the season in readings; N the most points
+ * kept (`seasonPoints`); W = ceil(S / N) readings per bucket; P = ceil(S /
+ * W) buckets (P <= N; the last one may hold fewer than W readings).
  * Reading n since the last clear has phase n mod S and falls in bucket
  * floor(phase / W). A bucket's mean is written when its last reading comes,
  * so a bucket being filled still holds its mean of the season before.
@@ -24,7 +24,8 @@
  * a second holds 16 KB of means per value only once it has seen a day; in
  * its first hour, 84 buckets (43 readings each) at most. A checkpoint holds
  * the whole (P, I) array whatever is allocated (`meansLength`): the buckets
- * beyond `means` are its trailing zeros.
+ * beyond `means` are its trailing zeros. The `pi-small` preset keeps 288
+ * points (5-minute buckets of a daily season at one reading a second: 2.3 KB).
  */
 
 /**
@@ -33,7 +34,7 @@
  */
 export const MAX_SEASON = 604_800;
 
-/** The most points a season keeps: a longer season is kept as bucket means. */
+/** The most points a season may keep (the preset's `seasonPoints`, its default). */
 export const SEASON_POINTS = 2048;
 
 export class SeasonProfile {
@@ -62,10 +63,10 @@ export class SeasonProfile {
     this.sum = new Float64Array(I);
   }
 
-  /** Sizes the profile for a season of S readings (S > SEASON_POINTS, or 0: none) and clears it. */
-  configure(season: number): void {
+  /** Sizes the profile for a season of S readings (S > N, or 0: none) in at most N points and clears it. */
+  configure(season: number, most = SEASON_POINTS): void {
     this.season = season;
-    this.width = season > 0 ? Math.ceil(season / SEASON_POINTS) : 1;
+    this.width = season > 0 ? Math.ceil(season / most) : 1;
     this.points = season > 0 ? Math.ceil(season / this.width) : 0;
     this.means = new Float64Array(0);
     this.clear();

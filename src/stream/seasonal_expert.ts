@@ -6,23 +6,24 @@
  * (`seasonSeconds` 0, or a period that does not divide it into 2 … 604,800
  * readings) leaves it out for good.
  *
- * A season of at most SEASON_POINTS (2,048) readings is read from the
- * history ring's raw rows: the newest reading at the target's phase. A
- * longer one is kept as a bounded profile (season_profile.ts): the forecast
- * is the mean of the bucket of consecutive readings at the target's phase,
- * one season before, so a stream's memory for its season stays at most
- * 2,048 rows whatever its period. A profile starts over when the season
+ * A season of at most the preset's `seasonPoints` readings (2,048 but for
+ * `pi-small`'s 288) is read from the history ring's raw rows: the newest
+ * reading at the target's phase. A longer one is kept as a bounded profile
+ * (season_profile.ts): the forecast is the mean of the bucket of
+ * consecutive readings at the target's phase, one season before, so a
+ * stream's memory for its season stays at most `seasonPoints` rows whatever
+ * its period. A profile starts over when the season
  * changes (a new period) and, as the history does, after a gap.
  */
 import type { Expert, ExpertContext } from "./expert.ts";
 import type { History } from "./history.ts";
-import { SEASON_POINTS, SeasonProfile } from "./season_profile.ts";
+import { SeasonProfile } from "./season_profile.ts";
 import type { StateArrays } from "./state.ts";
 
 export class SeasonalExpert implements Expert {
   readonly name = "seasonal";
   readonly #ctx: ExpertContext;
-  /** The bucket means of a season longer than SEASON_POINTS (unused otherwise). */
+  /** The bucket means of a season longer than the preset's `seasonPoints` (unused otherwise). */
   readonly profile: SeasonProfile;
   /** One raw row, for seed(). */
   readonly #row: number[] = [];
@@ -34,16 +35,18 @@ export class SeasonalExpert implements Expert {
 
   /** Whether the season is kept as bucket means; sizes the profile for the context's season. */
   #bucketed(): boolean {
-    const { season } = this.#ctx;
-    const long = season > SEASON_POINTS;
-    if (this.profile.season !== (long ? season : 0)) this.profile.configure(long ? season : 0);
+    const { season, preset: { seasonPoints } } = this.#ctx;
+    const long = season > seasonPoints;
+    if (this.profile.season !== (long ? season : 0)) {
+      this.profile.configure(long ? season : 0, seasonPoints);
+    }
     return long;
   }
 
   /** A whole season of raw rows when it fits; bucket means need none. */
   lookback(): number {
-    const { season } = this.#ctx;
-    return season > SEASON_POINTS ? 1 : season;
+    const { season, preset } = this.#ctx;
+    return season > preset.seasonPoints ? 1 : season;
   }
 
   ready(): boolean {

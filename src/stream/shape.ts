@@ -7,9 +7,10 @@
  * nats: -ln of the share of the stream's past distances at least as large.
  *
  * Shape letters: S readings a shape spans, D = 8 blocks of B = S/D readings,
- * J targets, K = 2·D·J coordinates of a shape, M remembered shapes: 256 for
- * one target, min(256, ⌊4096 / K⌋) (at least 32) for more, so that the
- * memory stays near 16 KB (36 shapes for 7 targets).
+ * J targets, K = 2·D·J coordinates of a shape, M remembered shapes: the
+ * preset's `memory` (256 by default, `pi-small` 128) for one target,
+ * ⌊memory · 16 / K⌋ (at least min(32, memory)) for more, so that the memory
+ * stays near memory · 64 bytes (16 KB for 256: 36 shapes for 7 targets).
  *
  * A shape is the window of the last S normalised values z (the stream's
  * level normaliser: (x - mean) / std) of every target, described per block
@@ -67,6 +68,8 @@ import { LOG_TAIL_BINS, LogTail } from "./log_tail.ts";
 export interface ShapeOptions {
   /** S: readings a shape spans, a multiple of 8; 0 turns the detector off. */
   window: number;
+  /** M with one target: shapes remembered (16 … 256; default SHAPE_MEMORY). */
+  memory?: number;
   /** Readings of history the distances' distribution is estimated from (exponential forgetting). */
   history: number;
   /**
@@ -80,10 +83,8 @@ export interface ShapeOptions {
 
 /** D: blocks of a shape. */
 export const SHAPE_BLOCKS = 8;
-/** M: shapes remembered by a single-target detector (K = 16). */
+/** M: shapes remembered by a single-target detector (K = 16), unless the preset says fewer. */
 export const SHAPE_MEMORY = 256;
-/** Coordinates the memory holds at most (M·K): a detector of several targets remembers fewer shapes. */
-const MEMORY_FLOATS = SHAPE_MEMORY * 2 * SHAPE_BLOCKS;
 /** Share of r̄ added to a block's roughness, so that a flat block is far but finite. */
 const ROUGH_FLOOR = 0.1;
 /** Smallest r̄ (z units): a stream flat so far. */
@@ -97,7 +98,7 @@ export class ShapeDetector {
   readonly J: number;
   /** K: coordinates of a shape. */
   readonly K: number;
-  /** M: shapes remembered, min(256, ⌊4096 / K⌋) (at least 32), so the memory stays near 16 KB. */
+  /** M: shapes remembered, min(memory, ⌊memory · 16 / K⌋) (at least min(32, memory)). */
   readonly M: number;
   /** The last 2S + 1 readings' z per target, (2S + 1, J) ring; slot `head` is the newest. */
   readonly ring: Float64Array;
@@ -151,7 +152,10 @@ export class ShapeDetector {
     this.J = targets;
     const on = S > 0;
     this.K = 2 * SHAPE_BLOCKS * targets;
-    this.M = Math.max(32, Math.min(SHAPE_MEMORY, Math.floor(MEMORY_FLOATS / this.K)));
+    const memory = opts.memory ?? SHAPE_MEMORY;
+    // the memory holds at most memory · 2D coordinates: several targets remember fewer shapes
+    const floats = memory * 2 * SHAPE_BLOCKS;
+    this.M = Math.max(Math.min(32, memory), Math.min(memory, Math.floor(floats / this.K)));
     this.ring = new Float64Array(on ? (2 * S + 1) * targets : 0);
     this.rough = new Float64Array(on ? targets : 0);
     this.memory = new Float32Array(0);

@@ -69,7 +69,6 @@ import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
 import { encodeState, readState, restoreArrays, type StateArrays } from "./state.ts";
 import { History } from "./history.ts";
-import { SEASON_POINTS } from "./season_profile.ts";
 import { SeasonalExpert } from "./seasonal_expert.ts";
 import type { StreamModel } from "./stream.ts";
 
@@ -372,7 +371,7 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
 
 /**
  * A checkpoint written before seasons were bounded, whose history ring held
- * a whole season longer than the live ring (SEASON_POINTS): converts it in
+ * a whole season longer than the live ring (`seasonPoints`): converts it in
  * place (`hist`, `histLen`, `histHead` become the newest rows that fit the
  * live ring) and returns the stored ring, from which the seasonal expert
  * builds its bucket means; null for any other checkpoint.
@@ -381,7 +380,9 @@ function unboundSeason(m: StreamModel, arrays: StateArrays, s: StreamScalars): H
   const hist = arrays.hist;
   const C = m.history.capacity, I = m.I;
   if (!(hist instanceof Float64Array) || "seasonMeans" in arrays) return null;
-  if (hist.length <= C * I || hist.length % I !== 0 || m.season <= SEASON_POINTS) return null;
+  if (hist.length <= C * I || hist.length % I !== 0 || m.season <= m.preset.seasonPoints) {
+    return null;
+  }
   const stored = new History(I, hist.length / I);
   const R = stored.capacity;
   if (!isIndex(s.histLen, R + 1) || !isIndex(s.histHead, R)) return null; // refused by restoreArrays

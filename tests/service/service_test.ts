@@ -719,6 +719,45 @@ Deno.test("a checkpoint that fails validation is refused with its reason; the st
   }
 });
 
+Deno.test("a pi-small checkpoint of a daily season in 2,010 buckets (before 288) is refused; the stream starts fresh", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const second = (from: number, to: number): Reading[] =>
+    Array.from({ length: to - from }, (_, k) => ({
+      stream: "p",
+      ts: T0 + (from + k) * 1000,
+      values: { temp: 21 + Math.sin((from + k) / 60) },
+    }));
+  try {
+    const store = new Store(kv);
+    const a = new Service({ store, log: captureLog().log });
+    await a.put("p", { preset: "pi-small", columns: ["temp"] });
+    await a.ingest(second(0, 100), "http");
+    await a.close();
+    // what pi-small wrote before: a day at 1 s in buckets of 43 readings, 2,010 of them
+    const { scalars, arrays } = readState((await store.loadCheckpoint("p"))!);
+    assert.equal(arrays.seasonMeans.length, 288);
+    const old = new Float64Array(2010);
+    old.set(arrays.seasonMeans.subarray(0, 2));
+    arrays.seasonMeans = old;
+    await store.saveCheckpoint("p", encodeState(scalars, arrays));
+    const log = captureLog("debug");
+    const b = new Service({ store, log: log.log });
+    await b.load();
+    const failed = log.entries().filter((e) => e.event === "stream.restore_failed");
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0].action, "the stream starts fresh");
+    assert.match(
+      (failed[0].error as Error).message,
+      /array "seasonMeans" must hold 288 Float64Array values for this configuration: it holds 2010$/,
+    );
+    assert.equal(b.summary("p").readings, 0, "a fresh model");
+    assert.equal(b.summary("p").preset, "pi-small", "under its record");
+    await b.close();
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("a checkpoint whose newest reading lies more than a day ahead is refused: it would refuse every reading", async () => {
   const kv = await Deno.openKv(":memory:");
   try {

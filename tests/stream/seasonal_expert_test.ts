@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { History } from "../../src/stream/history.ts";
 import { encodeState, readState } from "../../src/stream/state.ts";
 import { StreamModel } from "../../src/stream/stream.ts";
+import { getPreset } from "../../src/stream/preset.ts";
 import { FIVE_MIN, small, T0 } from "./_series.ts";
 
 Deno.test("seasonal persistence forecasts the value one season before the target time", () => {
@@ -180,4 +181,98 @@ Deno.test("restore() refuses long-season means of another length, naming the arr
     () => b.restore(encodeState(scalars, arrays)),
     /array "seasonMeans" must hold 1367 Float64Array values for this configuration: it holds 1366/,
   );
+});
+
+/** The seasonal expert's profile of stream s. */
+const profileOf = (s: StreamModel) =>
+  (s.experts.find((e) => e.name === "seasonal") as unknown as {
+    profile: { means: Float64Array; points: number; width: number; meansLength: number };
+  }).profile;
+
+Deno.test("pi-small keeps a daily season at one reading a second in 288 buckets of 5 minutes", () => {
+  const preset = getPreset("pi-small");
+  const s = new StreamModel({ id: "s", preset, columns: ["v"] });
+  for (let t = 0; t < 400; t++) s.observe(T0 + t * 1000, [20 + Math.sin(t / 30)]);
+  assert.equal(s.season, 86_400);
+  const p = profileOf(s);
+  assert.deepEqual([p.width, p.points, p.meansLength], [300, 288, 288]);
+  assert.equal(readState(s.toBytes()).arrays.seasonMeans.length, 288);
+  assert.equal(s.history.capacity, preset.linear.lags, "no raw season");
+  // at 5 minutes the season (288 readings) fits: raw rows, as before
+  const five = new StreamModel({ id: "f", preset, columns: ["v"] });
+  for (let t = 0; t < 3; t++) five.observe(T0 + t * FIVE_MIN, [20]);
+  assert.equal(five.season, 288);
+  assert.equal(profileOf(five).points, 0);
+  assert.equal(five.history.capacity, 288);
+});
+
+Deno.test("a preset's seasonPoints buckets a season longer than it; the forecast is the bucket mean", () => {
+  // 1,000 readings at 5 minutes in at most 100 points: buckets of 10
+  const preset = small({ ...LONG, seasonSeconds: 1000 * 300, seasonPoints: 100 });
+  const s = new StreamModel({ id: "s", preset, columns: ["v"] });
+  const x = (t: number) => (t * 7919) % 101;
+  for (let t = 0; t < 1000 + 5; t++) s.observe(T0 + t * FIVE_MIN, [x(t)]);
+  assert.deepEqual([profileOf(s).width, profileOf(s).points], [10, 100]);
+  assert.equal(s.history.capacity, preset.linear.lags);
+  const t = 1004, f = s.expertForecast("seasonal")!;
+  for (let h = 1; h <= 30; h++) {
+    // reading t has phase t − 1 (the profile starts at the second reading, when the period is known)
+    const b = Math.floor(((t - 1 + h) % 1000) / 10);
+    const phases = Array.from({ length: 10 }, (_, k) => b * 10 + k);
+    const complete = phases.map((n) => 1 + (phases.at(-1)! <= t - 1 - 1000 ? n + 1000 : n));
+    const mean = complete.reduce((a, n) => a + x(n), 0) / 10;
+    assert.ok(Math.abs(f[h - 1][0] - mean) < 1e-9, `h=${h}: ${f[h - 1][0]} vs ${mean}`);
+  }
+});
+
+Deno.test("a checkpoint whose season has more points than the preset now keeps is refused, as any resized state", () => {
+  // as pi-small's checkpoints of a daily season at 1 Hz before it kept 288 points (2,010)
+  const before = new StreamModel({ id: "s", preset: small(LONG), columns: ["v"] });
+  for (let t = 0; t < 100; t++) before.observe(T0 + t * FIVE_MIN, [Math.sin(t / 30)]);
+  const now = new StreamModel({
+    id: "s",
+    preset: small({ ...LONG, seasonPoints: 288 }),
+    columns: ["v"],
+  });
+  assert.throws(
+    () => now.restore(before.toBytes()),
+    /array "seasonMeans" must hold 274 Float64Array values for this configuration: it holds 1367/,
+  );
+  // the same as a preset change that resizes another part (the stream then starts fresh)
+  const lags = small().linear.lags + 2;
+  const wider = new StreamModel({
+    id: "s",
+    preset: small({ ...LONG, linear: { ...small().linear, lags } }),
+    columns: ["v"],
+  });
+  assert.throws(
+    () => wider.restore(before.toBytes()),
+    /Cannot restore stream state: array "hist" must hold 6 Float64Array values/,
+  );
+});
+
+Deno.test("a checkpoint of a season held raw that the preset now buckets restores as bucket means", () => {
+  // as a pi-small stream at one reading a minute (1,440 raw rows) before it kept 288 points
+  const raw = small({ ...LONG, seasonSeconds: 1000 * 300 });
+  const bucketed = small({ ...LONG, seasonSeconds: 1000 * 300, seasonPoints: 100 });
+  const x = (t: number) => 20 + Math.sin(t / 50) + ((t * 7919) % 101) / 100;
+  const before = new StreamModel({ id: "s", preset: raw, columns: ["v"] });
+  const live = new StreamModel({ id: "s", preset: bucketed, columns: ["v"] });
+  const N = 2 * 1000 + 1;
+  for (let t = 0; t < N; t++) {
+    before.observe(T0 + t * FIVE_MIN, [x(t)]);
+    live.observe(T0 + t * FIVE_MIN, [x(t)]);
+  }
+  assert.equal(before.history.capacity, 1000, "raw rows");
+  const restored = new StreamModel({ id: "s", preset: bucketed, columns: ["v"] });
+  restored.restore(before.toBytes());
+  assert.equal(restored.history.capacity, bucketed.linear.lags);
+  assert.equal(profileOf(restored).points, 100);
+  assert.deepEqual(profileOf(restored).means, profileOf(live).means, "the last season's means");
+  // (the forecasts held from before the restore were the raw rows'): the next ones are the same
+  for (let t = N; t < N + 5; t++) {
+    live.observe(T0 + t * FIVE_MIN, [x(t)]);
+    restored.observe(T0 + t * FIVE_MIN, [x(t)]);
+  }
+  assert.deepEqual(restored.expertForecast("seasonal"), live.expertForecast("seasonal"));
 });

@@ -158,3 +158,21 @@ Deno.test("ShapeDetector refuses a window that is not a multiple of 8", () => {
     /^RangeError: Cannot create shape detector: the window must be 0 or a positive multiple of 8: current value is 20$/,
   );
 });
+
+Deno.test("the preset's shape.memory sets the shapes remembered: pi-small 128 (8 KB), several targets fewer", () => {
+  const sd = new ShapeDetector(1, { ...OPTS, memory: 128 });
+  const z = new Float64Array(1);
+  const g = gaussian(mulberry32(3));
+  for (let n = 0; n < 2000; n++) {
+    z[0] = g();
+    sd.update(z, T0 + n * FIVE_MIN, true);
+  }
+  assert.deepEqual([sd.M, sd.used, sd.memory.length, sd.memoryLength], [128, 128, 2048, 2048]);
+  // 3 targets: 128 · 16 / 48 = 42 shapes; 7 targets: at least 32
+  assert.equal(new ShapeDetector(3, { ...OPTS, memory: 128 }).M, 42);
+  assert.equal(new ShapeDetector(7, { ...OPTS, memory: 128 }).M, 32);
+  assert.equal(new ShapeDetector(7, OPTS).M, 36, "256 by default, as before");
+  const pi = new StreamModel({ id: "p", preset: getPreset("pi-small"), columns: ["v"] });
+  assert.equal(pi.shape.M, 128);
+  assert.equal(new StreamModel({ id: "d", preset: small(16), columns: ["v"] }).shape.M, 256);
+});
