@@ -32,15 +32,15 @@
  * heavier than an exponential (a value beyond every one seen adds ln n for
  * the record, on top of its own evidence), so on pure noise the
  * extrapolation alone let through 1.1 to 1.4 alerts per week for a budget of
- * one. With one week of budget the bound was two crossings: two incidents of
- * the stream's own (an incident crosses every level up to its peak, and the
- * record cannot tell it from a false alarm) lifted the threshold to the
- * fallback, as on NAB's rogue_agent_key_updown, whose windows' evidence of
- * 7.6 to 9.3 nats met 11.5 there; from two weeks on, three crossings, the
- * realKnownCause family's own-setting score rose from 59.92 to 64.57
- * (BENCHMARKS.md, "Issue 11, sixth round"). τ never falls below `floor` nats, and never rises above the fallback
- * (the preset's fixed threshold, one in 100,000): the budget makes a stream's
- * alerts more sensitive where its record allows, never deafer than a stream
+ * one. From one week of budget on, the bound was about two crossings, and
+ * three incidents of the stream's own (an incident crosses every level up to
+ * its peak, and the record cannot tell it from a false alarm) lifted the
+ * threshold to the fallback, as on NAB's rogue_agent_key_updown, whose
+ * windows' evidence of 7.6 to 9.3 nats met 11.5 there; bounding from two
+ * weeks on raised the realKnownCause family's own-setting score from 59.92
+ * to 64.57 (BENCHMARKS.md, "Issue 11, sixth round"). τ never falls below
+ * `floor` nats, and never rises above the fallback (the preset's fixed
+ * threshold, one in 100,000): the budget makes a stream's alerts more sensitive where its record allows, never deafer than a stream
  * without one. A record whose tail looks heavier than that in a few weeks is
  * mostly the stream's own incidents and a model still learning it (each
  * incident crosses the high levels several times as its evidence rises and
@@ -165,7 +165,7 @@ export class AlertBudget {
       sigma = Math.max(1, ((v - w) * BIN) / Math.log((this.bins[w] * f) / crossed));
     }
     const extrapolated = (v + 1) * BIN + sigma * Math.log(crossed / allowed);
-    // the record bounds it from two weeks of budget on (before, two of the
+    // the record bounds it from two weeks of budget on (before, a few of the
     // stream's own incidents would set it)
     return Math.max(this.opts.floor, extrapolated, allowed >= BOUND_WEEKS ? empirical : 0);
   }
