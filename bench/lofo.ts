@@ -49,12 +49,11 @@
  * engine's: the fallback), "budget" (ln(readings a week / budget) + `margin`),
  * "fall" (from the fallback down to that level as the record grows to half a
  * week) or "extrapolate" (the record's own tail as soon as a level was crossed
- * 20 times); `empirical`, the record's bound on the extrapolation, "from2"
- * (the engine's: from two weeks of budget on, the lowest level crossed at
- * most N·b + 1 times), "from1" (the same from one week on, the engine before
- * the sixth round of issue 11) or "poisson" (from one week on, at most the
- * 95% quantile of a Poisson count of mean N·b). BENCHMARKS.md, "Issue 11,
- * sixth round".
+ * 20 times); `empirical`, the record's bound on the extrapolation, "from1"
+ * (the engine's: from one week of budget on, the lowest level crossed at
+ * most N·b + 1 times), "from2" (the same from two weeks on) or "poisson"
+ * (from one week on, at most the 95% quantile of a Poisson count of mean
+ * N·b). BENCHMARKS.md, "Issue 11, sixth round".
  * Scores: `onset` with NAB's optimised threshold, `alert` (the alerts the
  * daemon opens) at 0.5. Output: a table on stderr, `RESULT {json}` per corpus.
  */
@@ -184,7 +183,7 @@ interface BudgetRule {
 
 /**
  * src/stream/budget.ts's threshold, written out again with the rule's
- * variants; the defaults (young "fixed", empirical "from2") give the
+ * variants; the defaults (young "fixed", empirical "from1") give the
  * engine's, which a run can check with a candidate `"budget": {}`.
  */
 class CandidateBudget extends AlertBudget {
@@ -198,7 +197,7 @@ class CandidateBudget extends AlertBudget {
   override threshold(periodMs: number, fallback: number): number {
     const BIN = 0.25, BINS = this.bins.length, TAIL = 20, WEEK_MS = 604_800_000;
     if (!this.enabled || !(periodMs > 0) || !(this.readings > 0)) return fallback;
-    const { young = "fixed", margin = 0, empirical = "from2" } = this.rule;
+    const { young = "fixed", margin = 0, empirical = "from1" } = this.rule;
     const f = Math.pow(1 - 1 / this.opts.history, this.pending);
     const b = (this.opts.falseAlertsPerWeek * periodMs) / WEEK_MS;
     const allowed = b * this.readings;

@@ -25,22 +25,15 @@
  * σ = 1 (λ = -ln p: ten times rarer is ln 10 more); a stream whose evidence
  * runs heavier than calibrated (a model still learning) gets a larger σ and
  * so a higher threshold. Where the record reaches, it bounds the
- * extrapolation from below, once the record holds two weeks of budget
- * (N·b >= 2): e is the lowest level crossed at most N·b + 1 times (what the
- * budget allows over the record, and one more, so that a short record does
- * not demand a level never reached). The far tail of real evidence is
- * heavier than an exponential (a value beyond every one seen adds ln n for
- * the record, on top of its own evidence), so on pure noise the
+ * extrapolation from below: e is the lowest level crossed at most N·b + 1
+ * times (what the budget allows over the record, and one more, so that a
+ * short record does not demand a level never reached). The far tail of real
+ * evidence is heavier than an exponential (a value beyond every one seen adds
+ * ln n for the record, on top of its own evidence), so on pure noise the
  * extrapolation alone let through 1.1 to 1.4 alerts per week for a budget of
- * one. From one week of budget on, the bound was about two crossings, and
- * three incidents of the stream's own (an incident crosses every level up to
- * its peak, and the record cannot tell it from a false alarm) lifted the
- * threshold to the fallback, as on NAB's rogue_agent_key_updown, whose
- * windows' evidence of 7.6 to 9.3 nats met 11.5 there; bounding from two
- * weeks on raised the realKnownCause family's own-setting score from 59.92
- * to 64.57 (BENCHMARKS.md, "Issue 11, sixth round"). τ never falls below
- * `floor` nats, and never rises above the fallback (the preset's fixed
- * threshold, one in 100,000): the budget makes a stream's alerts more sensitive where its record allows, never deafer than a stream
+ * one. τ never falls below `floor` nats, and never rises above the fallback
+ * (the preset's fixed threshold, one in 100,000): the budget makes a stream's
+ * alerts more sensitive where its record allows, never deafer than a stream
  * without one. A record whose tail looks heavier than that in a few weeks is
  * mostly the stream's own incidents and a model still learning it (each
  * incident crosses the high levels several times as its evidence rises and
@@ -64,8 +57,6 @@ const BIN = 0.25;
 export const BUDGET_BINS = 200;
 /** Upcrossings a level needs before its rate is used. */
 const TAIL_COUNT = 20;
-/** Weeks of budget (N·b) the record must hold before it bounds the extrapolation. */
-const BOUND_WEEKS = 2;
 const WEEK_MS = 604_800_000;
 
 /** The budget's settings (from the preset's `anomaly` settings). */
@@ -165,8 +156,7 @@ export class AlertBudget {
       sigma = Math.max(1, ((v - w) * BIN) / Math.log((this.bins[w] * f) / crossed));
     }
     const extrapolated = (v + 1) * BIN + sigma * Math.log(crossed / allowed);
-    // the record bounds it from two weeks of budget on (before, a few of the
-    // stream's own incidents would set it)
-    return Math.max(this.opts.floor, extrapolated, allowed >= BOUND_WEEKS ? empirical : 0);
+    // the record bounds it from a week of budget on (before, one crossing more is half the record)
+    return Math.max(this.opts.floor, extrapolated, allowed >= 1 ? empirical : 0);
   }
 }

@@ -71,27 +71,6 @@ Deno.test("AlertBudget never sets a threshold above the fixed one, however short
   assert.ok(b.threshold(FIVE_MIN, 100) > 20, `uncapped: ${b.threshold(FIVE_MIN, 100)}`);
 });
 
-Deno.test("AlertBudget: three incidents of a stream's own do not set a record's threshold before two weeks", () => {
-  // a week and a half of calibrated evidence at one reading per 5 minutes, with
-  // three incidents rising to 15 nats (each crosses every level on its way up)
-  const b = new AlertBudget({ falseAlertsPerWeek: 1, history: 1e9, floor: Math.log(100) });
-  const u = mulberry32(4);
-  const n = 1.5 * WEEK;
-  for (let t = 0; t < n; t++) {
-    const k = t % (n / 3);
-    b.update(k >= 100 && k < 105 ? 3 * (k - 99) : -Math.log(1 - u()));
-  }
-  // one crossing a week is at ln 2016 = 7.6 for calibrated evidence; with a week
-  // of budget as the bound the three incidents (more than 1.5 + 1 crossings of
-  // every level up to 15 nats) held it at the fixed threshold
-  const tau = b.threshold(FIVE_MIN, 11.5);
-  assert.ok(tau < 9, `a week and a half of record: ${tau}`);
-  // from two weeks of budget on the record bounds it: three crossings are allowed
-  for (let t = 0; t < WEEK; t++) b.update(-Math.log(1 - u()));
-  const later = b.threshold(FIVE_MIN, 11.5);
-  assert.ok(later < 11.5 && later >= 7, `two and a half weeks: ${later}`);
-});
-
 /** The default preset with a small LSTM, and a budget. */
 function noisePreset(falseAlertsPerWeek: number): Preset {
   const p = getPreset("default");
