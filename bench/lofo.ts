@@ -40,7 +40,20 @@
  * resumes; delete OUT/cand to start over.
  *
  * The grid file: [{"name": "...", "set": "anomaly.shape.window=16;..."}, ...]
- * (bench/nab.ts's --set syntax); without one, the built-in grid below.
+ * (bench/nab.ts's --set syntax); without one, the built-in grid below. A
+ * candidate may also carry `"budget": {...}` (fast mode only), another rule
+ * for the threshold of the alerts' own budget, prototyped here before the
+ * engine (`CandidateBudget` below; the scorer's side keeps the engine's, so
+ * what is learned is the recording's and the re-run stays exact): `young`,
+ * the threshold while the record is shorter than half a week, "fixed" (the
+ * engine's: the fallback), "budget" (ln(readings a week / budget) + `margin`),
+ * "fall" (from the fallback down to that level as the record grows to half a
+ * week) or "extrapolate" (the record's own tail as soon as a level was crossed
+ * 20 times); `empirical`, the record's bound on the extrapolation, "from1"
+ * (the engine's: from one week of budget on, the lowest level crossed at
+ * most N·b + 1 times), "from2" (the same from two weeks on) or "poisson"
+ * (from one week on, at most the 95% quantile of a Poisson count of mean
+ * N·b). BENCHMARKS.md, "Issue 11, sixth round".
  * Scores: `onset` with NAB's optimised threshold, `alert` (the alerts the
  * daemon opens) at 0.5. Output: a table on stderr, `RESULT {json}` per corpus.
  */
@@ -58,7 +71,7 @@ import { ShapeDetector } from "../src/stream/shape.ts";
 import { DriftDetector } from "../src/stream/drift.ts";
 import { fusedEvidence, shapeEvidence } from "../src/stream/scoring.ts";
 import { AlertFusion } from "../src/stream/alert_fusion.ts";
-import { AlertBudget } from "../src/stream/budget.ts";
+import { AlertBudget, type BudgetOptions } from "../src/stream/budget.ts";
 import {
   addCounts,
   type HitCount,
@@ -160,12 +173,92 @@ function record(
   return rec;
 }
 
+/** Another rule for the alerts' budget (a grid candidate's `budget`; see the module comment). */
+interface BudgetRule {
+  young?: "fixed" | "budget" | "fall" | "extrapolate";
+  /** Nats added to the young threshold ("budget", "fall", "extrapolate"). */
+  margin?: number;
+  empirical?: "from2" | "poisson" | "from1";
+}
+
+/**
+ * src/stream/budget.ts's threshold, written out again with the rule's
+ * variants; the defaults (young "fixed", empirical "from1") give the
+ * engine's, which a run can check with a candidate `"budget": {}`.
+ */
+class CandidateBudget extends AlertBudget {
+  readonly rule: BudgetRule;
+
+  constructor(opts: BudgetOptions, rule: BudgetRule) {
+    super(opts);
+    this.rule = rule;
+  }
+
+  override threshold(periodMs: number, fallback: number): number {
+    const BIN = 0.25, BINS = this.bins.length, TAIL = 20, WEEK_MS = 604_800_000;
+    if (!this.enabled || !(periodMs > 0) || !(this.readings > 0)) return fallback;
+    const { young = "fixed", margin = 0, empirical = "from1" } = this.rule;
+    const f = Math.pow(1 - 1 / this.opts.history, this.pending);
+    const b = (this.opts.falseAlertsPerWeek * periodMs) / WEEK_MS;
+    const allowed = b * this.readings;
+    const level = Math.min(fallback, Math.max(this.opts.floor, -Math.log(b) + margin));
+    const short = young === "budget"
+      ? level
+      : young === "fall"
+      ? fallback - (fallback - level) * Math.min(1, allowed / 0.5)
+      : fallback;
+    if (allowed < 0.5 && young !== "extrapolate") return short;
+    let v = -1, w = -1;
+    for (let i = BINS - 1; i >= 0 && w < 0; i--) {
+      const c = this.bins[i] * f;
+      if (v < 0 && c >= TAIL) v = i;
+      if (c >= 4 * TAIL) w = i;
+    }
+    if (v < 0) return young === "extrapolate" ? fallback : short;
+    const crossed = this.bins[v] * f;
+    let slack = allowed + 1;
+    if (empirical === "poisson") {
+      // the 95% quantile of a Poisson count of mean `allowed`
+      let q = 0, term = Math.exp(-allowed), cdf = term;
+      while (cdf < 0.95) {
+        q++;
+        term *= allowed / q;
+        cdf += term;
+      }
+      slack = q;
+    }
+    let bound = BINS * BIN;
+    for (let i = 0; i < BINS; i++) {
+      if (this.bins[i] * f <= slack) {
+        bound = (i + 1) * BIN;
+        break;
+      }
+    }
+    if (allowed >= TAIL) return Math.min(fallback, Math.max(this.opts.floor, bound));
+    let sigma = 1;
+    if (w >= 0 && w < v) {
+      sigma = Math.max(1, ((v - w) * BIN) / Math.log((this.bins[w] * f) / crossed));
+    }
+    const extrapolated = (v + 1) * BIN + sigma * Math.log(crossed / allowed) +
+      (allowed < 0.5 ? margin : 0);
+    const from = empirical === "from2" ? 2 : 1;
+    return Math.min(
+      fallback,
+      Math.max(this.opts.floor, extrapolated, allowed >= from ? bound : 0),
+    );
+  }
+}
+
 /**
  * The anomaly path of StreamModel.observe() alone, on a recording: the shape
  * and drift detectors, the scorer with fusion, the budget, the alert machine, in the
  * stream's order. Returns the onset and alert columns.
  */
-export function simulate(rec: Recording, preset: Preset): { onset: number[]; alert: number[] } {
+export function simulate(
+  rec: Recording,
+  preset: Preset,
+  rule?: BudgetRule,
+): { onset: number[]; alert: number[] } {
   const a = preset.anomaly;
   const scorer = new AnomalyScorer(a);
   const alerts = new AlertMachine(a);
@@ -182,7 +275,8 @@ export function simulate(rec: Recording, preset: Preset): { onset: number[]; ale
     history: a.history,
     floor: BUDGET_FLOOR,
   };
-  const budget = new AlertBudget(budgetOpts);
+  // the alerts' budget: the engine's, or a candidate's rule (the scorer's side keeps the engine's)
+  const budget = rule ? new CandidateBudget(budgetOpts, rule) : new AlertBudget(budgetOpts);
   const fusion = new AlertFusion(drift.enabled, a, budgetOpts, alerts, budget);
   const { base, baseBudget } = fusion;
   const z = new Float64Array(1);
@@ -316,12 +410,34 @@ function tallyAlerts(
   c: Corpus,
   rec: Recording,
   alert: number[],
-  into: { byKind: Record<string, HitCount>; falseAlerts: number },
+  into: {
+    byKind: Record<string, HitCount>;
+    falseAlerts: number;
+    byFamily: Record<string, FamilyTally>;
+  },
 ): void {
   const opened = alert.flatMap((v, r) => (v ? [r] : []));
-  const report = scoreAlerts(rec.ts, opened, c.labels.get(rec.key) ?? []);
+  const windows = c.labels.get(rec.key) ?? [];
+  const report = scoreAlerts(rec.ts, opened, windows);
   addCounts(into.byKind, report.byKind);
   into.falseAlerts += report.falseAlerts;
+  const family =
+    (into.byFamily[rec.key.split("/")[0]] ??= { hit: 0, windows: 0, falseAlerts: 0, quiet: 0 });
+  for (const t of Object.values(report.byKind)) {
+    family.hit += t.hit;
+    family.windows += t.windows;
+  }
+  family.falseAlerts += report.falseAlerts;
+  if (windows.length === 0) family.quiet += report.falseAlerts;
+}
+
+/** Windows an alert opened in, false alerts, and those on the files without windows, of a family. */
+interface FamilyTally {
+  hit: number;
+  windows: number;
+  falseAlerts: number;
+  /** False alerts on the family's files without windows (its noise files). */
+  quiet: number;
 }
 
 async function writeColumn(dir: string, rec: Recording, col: number[]): Promise<void> {
@@ -332,10 +448,16 @@ async function writeColumn(dir: string, rec: Recording, col: number[]): Promise<
 }
 
 const base = getPreset("default");
-const grid: { name: string; set: string }[] = flags.grid
+const grid: { name: string; set: string; budget?: BudgetRule }[] = flags.grid
   ? JSON.parse(await Deno.readTextFile(flags.grid))
   : GRID;
 const presets = grid.map((g) => withOverrides(base, g.set));
+if (flags.mode === "exact" && grid.some((g) => g.budget)) {
+  console.error(
+    "Cannot run lofo: a candidate's 'budget' rule needs --mode=fast: current value is exact",
+  );
+  Deno.exit(2);
+}
 
 const mean = (xs: (number | null)[]) => {
   const v = xs.filter((x): x is number => x !== null);
@@ -388,6 +510,8 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
     /** Windows an alert opened in, per kind, and false alerts (summed over the seeds). */
     byKind: Record<string, HitCount>;
     falseAlerts: number;
+    /** The same per family, with the false alerts of its files without windows (summed over the seeds). */
+    byFamily: Record<string, FamilyTally>;
   }[] = [];
   const groups: [string, string[] | null][] = [
     ["all", null],
@@ -401,12 +525,16 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
       onsetFp: {} as Record<string, (number | null)[]>,
       alertFp: {} as Record<string, (number | null)[]>,
     };
-    const tally = { byKind: {} as Record<string, HitCount>, falseAlerts: 0 };
+    const tally = {
+      byKind: {} as Record<string, HitCount>,
+      falseAlerts: 0,
+      byFamily: {} as Record<string, FamilyTally>,
+    };
     for (const seed of flags.seeds) {
       const dir = `${flags.out}/cand/${name}/${g}/seed${seed}`;
       if (flags.mode === "fast") {
         for (const rec of recs.get(seed)!) {
-          const out = simulate(rec, presets[g]);
+          const out = simulate(rec, presets[g], grid[g].budget);
           await writeColumn(`${dir}/onset`, rec, out.onset);
           await writeColumn(`${dir}/alert`, rec, out.alert);
           tallyAlerts(c, rec, out.alert, tally);
@@ -441,6 +569,7 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
       alertFp: means(scores.alertFp),
       byKind: tally.byKind,
       falseAlerts: tally.falseAlerts,
+      byFamily: tally.byFamily,
     };
     table.push(row);
     console.error(
@@ -458,6 +587,17 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
           `${kind} ${(t.hit / k).toFixed(1)}/${t.windows / k}`
         ).join(", ")
       }; false alerts ${(row.falseAlerts / k).toFixed(1)}`,
+    );
+    console.error(
+      `${name} ${
+        row.name.padEnd(18)
+      } per family (windows found, false alerts, on files without windows; a seed): ${
+        Object.entries(row.byFamily).map(([f, t]) =>
+          `${f} ${(t.hit / k).toFixed(1)}/${t.windows / k} ${(t.falseAlerts / k).toFixed(1)} ${
+            (t.quiet / k).toFixed(1)
+          }`
+        ).join(", ")
+      }`,
     );
   }
   // 3. leave one family out, for each column
