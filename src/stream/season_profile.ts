@@ -136,3 +136,64 @@ export class SeasonProfile {
     this.sum.fill(0);
   }
 }
+
+/** A season's buckets as a checkpoint holds them: means (P, I), the bucket being filled's sum (I), [phase, complete]. */
+export interface SeasonBuckets {
+  means: Float64Array;
+  sum: Float64Array;
+  phase: number;
+  complete: number;
+}
+
+/**
+ * The same season of S readings in buckets of `width` readings instead of
+ * those of `from` (a checkpoint written when the preset kept another number
+ * of points: `pi-small`'s 2,010 buckets of a daily season at one reading a
+ * second before it kept 288). A new bucket's mean is the mean of the old
+ * means over its readings, each weighted by the readings it shares with
+ * the new one; a new bucket not wholly covered by written old buckets stays
+ * unwritten (0), and `complete` counts the new buckets wholly covered. The
+ * bucket being filled takes the old partial sum and the old means of this
+ * season's readings before it (or, where the old bucket began before the new
+ * one, that sum's share of the readings in the new one). Null when `from`
+ * does not hold a layout of S readings for I values.
+ */
+export function rebucket(
+  from: SeasonBuckets,
+  I: number,
+  season: number,
+  width: number,
+): SeasonBuckets | null {
+  const S = season;
+  if (from.means.length % I !== 0 || from.sum.length !== I) return null;
+  const P0 = from.means.length / I;
+  const W0 = Math.ceil(S / P0);
+  if (P0 < 1 || Math.ceil(S / W0) !== P0) return null;
+  const P = Math.ceil(S / width);
+  const written = from.complete >= P0 ? S : Math.min(S, from.complete * W0); // readings covered
+  const means = new Float64Array(P * I);
+  let complete = 0;
+  for (let b = 0; b < P; b++) {
+    const lo = b * width, hi = Math.min(S, lo + width);
+    if (hi > written) break;
+    complete++;
+    for (let k = Math.floor(lo / W0); k * W0 < hi; k++) {
+      const share = Math.min(hi, (k + 1) * W0) - Math.max(lo, k * W0);
+      for (let i = 0; i < I; i++) means[b * I + i] += (share * from.means[k * I + i]) / (hi - lo);
+    }
+  }
+  const sum = new Float64Array(I);
+  const { phase } = from;
+  if (phase >= 0) {
+    const lo = Math.floor(phase / width) * width; // the new bucket being filled starts here
+    const lo0 = Math.floor(phase / W0) * W0; // the old one here; its sum holds [lo0, phase]
+    const part = lo0 >= lo ? 1 : (phase - lo + 1) / (phase - lo0 + 1);
+    for (let i = 0; i < I; i++) sum[i] = part * from.sum[i];
+    // this season's old buckets between the two starts, whole or in part
+    for (let k = Math.floor(lo / W0); k * W0 < lo0; k++) {
+      const share = Math.min(lo0, (k + 1) * W0) - Math.max(lo, k * W0);
+      for (let i = 0; i < I; i++) sum[i] += share * from.means[k * I + i];
+    }
+  }
+  return { means, sum, phase, complete: Math.min(complete, P) };
+}

@@ -69,6 +69,7 @@ import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
 import { encodeState, readState, restoreArrays, type StateArrays } from "./state.ts";
 import { History } from "./history.ts";
+import { rebucket } from "./season_profile.ts";
 import { SeasonalExpert } from "./seasonal_expert.ts";
 import type { StreamModel } from "./stream.ts";
 
@@ -318,6 +319,7 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
     m.history.reallocate(m.historyCapacity());
   }
   const raw = unboundSeason(m, stored.arrays, s);
+  rebucketSeason(m, stored.arrays, s);
   reduceFusionRings(stored.arrays, s, m.fusion.opts.refractory);
   const live = stateArrays(m);
   const partial = takePartial(stored.arrays, live, stateCounts(m));
@@ -398,6 +400,31 @@ function unboundSeason(m: StreamModel, arrays: StateArrays, s: StreamScalars): H
   s.histLen = live.length;
   s.histHead = live.head;
   return stored;
+}
+
+/**
+ * A checkpoint whose season was kept in another number of buckets than the
+ * preset keeps now (`pi-small` at one reading a second held 2,010 before it
+ * kept 288): its means become the preset's buckets (season_profile.ts,
+ * `rebucket`), so the stream keeps its season and everything else it
+ * learned. Anything else is left for the restore's checks.
+ */
+function rebucketSeason(m: StreamModel, arrays: StateArrays, s: StreamScalars): void {
+  const seasonal = m.experts.find((e) => e instanceof SeasonalExpert);
+  // (meansLength() sizes the profile for the restored period: 0 when the season is not bucketed)
+  if (!seasonal || seasonal.meansLength() === 0) return;
+  const p = seasonal.profile;
+  const { seasonMeans: means, seasonSum: sum } = arrays;
+  const stored = (s as { seasonal?: unknown }).seasonal;
+  if (!(means instanceof Float64Array) || !(sum instanceof Float64Array)) return;
+  if (means.length === p.meansLength || !Array.isArray(stored)) return;
+  const [phase, complete] = stored;
+  if (!isIndex(phase + 1, p.season + 1) || !Number.isInteger(complete) || complete < 0) return;
+  const r = rebucket({ means, sum, phase, complete }, m.I, p.season, p.width);
+  if (!r) return;
+  arrays.seasonMeans = r.means;
+  arrays.seasonSum = r.sum;
+  (s as { seasonal?: unknown }).seasonal = [r.phase, r.complete];
 }
 
 const isIndex = (v: unknown, n: number) =>

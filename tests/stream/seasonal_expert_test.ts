@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { History } from "../../src/stream/history.ts";
+import type { SeasonProfile } from "../../src/stream/season_profile.ts";
 import { encodeState, readState } from "../../src/stream/state.ts";
 import { StreamModel } from "../../src/stream/stream.ts";
 import { getPreset } from "../../src/stream/preset.ts";
@@ -186,7 +187,7 @@ Deno.test("restore() refuses long-season means of another length, naming the arr
 /** The seasonal expert's profile of stream s. */
 const profileOf = (s: StreamModel) =>
   (s.experts.find((e) => e.name === "seasonal") as unknown as {
-    profile: { means: Float64Array; points: number; width: number; meansLength: number };
+    profile: SeasonProfile;
   }).profile;
 
 Deno.test("pi-small keeps a daily season at one reading a second in 288 buckets of 5 minutes", () => {
@@ -225,18 +226,86 @@ Deno.test("a preset's seasonPoints buckets a season longer than it; the forecast
   }
 });
 
-Deno.test("a checkpoint whose season has more points than the preset now keeps is refused, as any resized state", () => {
-  // as pi-small's checkpoints of a daily season at 1 Hz before it kept 288 points (2,010)
+/** The profile's means, sum, phase and complete after `n` readings of `x` in a season of 1,000 at 5 minutes. */
+function fed(points: number, n: number, x: (t: number) => number): StreamModel {
+  const preset = small({ ...LONG, seasonSeconds: 1000 * 300, seasonPoints: points });
+  const s = new StreamModel({ id: "s", preset, columns: ["v"] });
+  for (let t = 0; t < n; t++) s.observe(T0 + t * FIVE_MIN, [x(t)]);
+  return s;
+}
+
+/** A model of `points` restored from the bytes of `before`. */
+function restoredAs(points: number, before: StreamModel): StreamModel {
+  const preset = small({ ...LONG, seasonSeconds: 1000 * 300, seasonPoints: points });
+  const s = new StreamModel({ id: "s", preset, columns: ["v"] });
+  s.restore(before.toBytes());
+  return s;
+}
+
+/** Means of 100 buckets of one value as a whole array. */
+const whole = (means: Float64Array) => {
+  const all = new Float64Array(100);
+  all.set(means);
+  return all;
+};
+
+const near = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string) => {
+  assert.equal(a.length, b.length, `${what}: lengths`);
+  for (let k = 0; k < a.length; k++) {
+    assert.ok(Math.abs(a[k] - b[k]) <= tol, `${what}[${k}]: ${a[k]} vs ${b[k]}`);
+  }
+};
+
+Deno.test("a checkpoint whose season was kept in more points than the preset keeps now restores in the preset's buckets", () => {
+  // as pi-small's checkpoints of a daily season at 1 Hz before it kept 288 points (2,010):
+  // here 200 buckets of 5 readings become 100 of 10, in the first season and after a whole one
+  const x = (t: number) => 20 + Math.sin(t / 40) + ((t * 7919) % 101) / 100;
+  for (const n of [637, 1000 + 1 + 458]) {
+    const restored = restoredAs(100, fed(200, n, x)), direct = fed(100, n, x);
+    const [r, d] = [profileOf(restored), profileOf(direct)];
+    assert.deepEqual([r.points, r.width, r.phase, r.complete], [100, 10, d.phase, d.complete]);
+    // the bucket being filled holds the last season's mean, which the old buckets this season
+    // rewrote no longer hold: a mix of the two seasons there, every other bucket exact
+    // (each holds its means up to the bucket written last: the rest read 0)
+    const b = Math.floor(d.phase / 10), got = whole(r.means), want = whole(d.means);
+    assert.ok(Math.abs(got[b] - want[b]) < 0.5, `n=${n} the bucket filled`);
+    got[b] = want[b];
+    near(got, want, 1e-9, `n=${n} means`);
+    near(r.sum, d.sum, 1e-9, `n=${n} the bucket filled's sum`);
+    // and it goes on as the stream that kept 100 points all along
+    for (let t = n; t < n + 30; t++) {
+      restored.observe(T0 + t * FIVE_MIN, [x(t)]);
+      direct.observe(T0 + t * FIVE_MIN, [x(t)]);
+    }
+    const [rAfter, dAfter] = [whole(profileOf(restored).means), whole(profileOf(direct).means)];
+    near(rAfter, dAfter, 1e-9, `n=${n} means after`);
+    assert.equal(restored.readings, direct.readings);
+  }
+});
+
+Deno.test("buckets that do not align are re-bucketed by the readings they share", () => {
+  // 143 buckets of 7 readings become 100 of 10: a new bucket's mean weighs each old one by its share
+  const x = (t: number) => 20 + Math.sin(t / 40);
+  const n = 1000 + 1 + 333;
+  const restored = restoredAs(100, fed(150, n, x)), direct = fed(100, n, x);
+  const [r, d] = [profileOf(restored), profileOf(direct)];
+  assert.deepEqual([r.points, r.width, r.phase, r.complete], [100, 10, d.phase, d.complete]);
+  // within a bucket the series moves at most 7/40 ≈ 0.18: the weighted means are much nearer
+  near(whole(r.means), whole(d.means), 0.05, "means");
+  near(r.sum, d.sum, 0.2, "sum");
+  assert.notDeepEqual(r.means, d.means, "an estimate, not a copy");
+});
+
+Deno.test("a checkpoint whose season does not fit the preset's at all is refused, as any resized state", () => {
   const before = new StreamModel({ id: "s", preset: small(LONG), columns: ["v"] });
   for (let t = 0; t < 100; t++) before.observe(T0 + t * FIVE_MIN, [Math.sin(t / 30)]);
-  const now = new StreamModel({
-    id: "s",
-    preset: small({ ...LONG, seasonPoints: 288 }),
-    columns: ["v"],
-  });
+  // means of 1,366 values (not a layout of the 4,100-reading season) are refused by name
+  const { scalars, arrays } = readState(before.toBytes());
+  arrays.seasonMeans = new Float64Array(1366);
+  const now = new StreamModel({ id: "s", preset: small(LONG), columns: ["v"] });
   assert.throws(
-    () => now.restore(before.toBytes()),
-    /array "seasonMeans" must hold 274 Float64Array values for this configuration: it holds 1367/,
+    () => now.restore(encodeState(scalars, arrays)),
+    /array "seasonMeans" must hold 1367 Float64Array values for this configuration: it holds 1366/,
   );
   // the same as a preset change that resizes another part (the stream then starts fresh)
   const lags = small().linear.lags + 2;
