@@ -29,14 +29,19 @@ class FakeStore {
   }
 }
 
-function setup(options: CheckpointSchedulerOptions = {}, broken = new Set<string>()) {
-  const store = new FakeStore();
-  const counters: CheckpointCounters = {
+/** The scheduler's counters, all at zero. */
+function zeroCounters(): CheckpointCounters {
+  return {
     checkpoints: 0,
     checkpointFailures: 0,
     checkpointCommits: 0,
     readingsBeyondLossBound: 0,
   };
+}
+
+function setup(options: CheckpointSchedulerOptions = {}, broken = new Set<string>()) {
+  const store = new FakeStore();
+  const counters = zeroCounters();
   const captured = captureLog("debug");
   const gone = new Set<string>();
   const scheduler = new CheckpointScheduler({
@@ -207,12 +212,7 @@ Deno.test("CheckpointScheduler names a bad option", () => {
     store: new FakeStore(),
     source: { snapshot: () => null },
     log: captureLog().log,
-    counters: {
-      checkpoints: 0,
-      checkpointFailures: 0,
-      checkpointCommits: 0,
-      readingsBeyondLossBound: 0,
-    },
+    counters: zeroCounters(),
   };
   assert.throws(
     () => new CheckpointScheduler(deps, { every: 0 }),
@@ -255,12 +255,7 @@ Deno.test("a save takes the streams never saved first, then the oldest checkpoin
   const steps: string[] = [];
   const saves: string[][] = [];
   let failBatch = -1;
-  const counters: CheckpointCounters = {
-    checkpoints: 0,
-    checkpointFailures: 0,
-    checkpointCommits: 0,
-    readingsBeyondLossBound: 0,
-  };
+  const counters = zeroCounters();
   const told: number[] = [];
   const scheduler = new CheckpointScheduler({
     store: {
@@ -325,12 +320,7 @@ Deno.test("unsavedStreams and oldestUnsaved() follow changes, saves (while chang
   const live = new Map<string, { dirtySince: number | null }>();
   const scheduler = new CheckpointScheduler({
     store,
-    counters: {
-      checkpoints: 0,
-      checkpointFailures: 0,
-      checkpointCommits: 0,
-      readingsBeyondLossBound: 0,
-    },
+    counters: zeroCounters(),
     log: captureLog("debug").log,
     source: { snapshot: (id) => ({ bytes: new Uint8Array([1]), config: { id } }) },
     now: () => clock,
@@ -405,12 +395,7 @@ Deno.test("unsavedStreams and oldestUnsaved() follow changes, saves (while chang
 Deno.test("a save holds about 2 MiB of checkpoints at a time by default and logs once", async () => {
   const store = new FakeStore();
   let held = 0;
-  const counters: CheckpointCounters = {
-    checkpoints: 0,
-    checkpointFailures: 0,
-    checkpointCommits: 0,
-    readingsBeyondLossBound: 0,
-  };
+  const counters = zeroCounters();
   const captured = captureLog("debug");
   const scheduler = new CheckpointScheduler({
     store: {
