@@ -231,6 +231,10 @@ export class AnomalyScorer {
   fresh = false;
   /** Smoothed evidence of the onset of the incident under way, 0 when none is. */
   runOnset = 0;
+  // pointEvidence's argument and result: in fields, as #score calls it
+  // (V8 does not inline it there), not as doubles that would each be boxed
+  #pointIn = 0;
+  #pointOut = 0;
 
   constructor(opts: ScorerOptions) {
     this.opts = opts;
@@ -253,7 +257,18 @@ export class AnomalyScorer {
 
   /** Evidence (nats) that a surprise s is unusual, from the histogram before it. */
   pointEvidence(s: number): number {
-    if (this.total < MIN_COUNT) return 0;
+    this.#pointIn = s;
+    this.#point();
+    return this.#pointOut;
+  }
+
+  /** {@link pointEvidence} of `#pointIn`, into `#pointOut`. */
+  #point(): void {
+    const s = this.#pointIn;
+    if (this.total < MIN_COUNT) {
+      this.#pointOut = 0;
+      return;
+    }
     const f = (Math.log(s + 1e-300) - LN_LO) / BIN;
     const b = Math.min(BINS - 1, Math.max(0, Math.floor(f)));
     let above = 0, top = -1;
@@ -270,7 +285,7 @@ export class AnomalyScorer {
       const edge = LN_LO + (top + 1) * BIN;
       lambda += Math.max(0, Math.log(s + 1e-300) - edge);
     }
-    return lambda;
+    this.#pointOut = lambda;
   }
 
   /**
@@ -312,7 +327,9 @@ export class AnomalyScorer {
     let below = 0;
     for (let i = 0; i < b; i++) below += this.bins[i];
     this.percentile = this.total > 0 ? (below + 0.5 * this.bins[b]) / this.total : 0.5;
-    let lambda = this.pointEvidence(s);
+    this.#pointIn = s;
+    this.#point();
+    let lambda = this.#pointOut;
     if (record > 1) lambda += Math.log(record);
     this.evidence = lambda;
     // smoothed: the larger of this reading and the last k together
