@@ -47,9 +47,12 @@
  * buffers made once (the onsets and peaks are each their latest entry:
  * onset_rule.ts), and allocates nothing. A checkpoint holds each ring as
  * its latest entry too, in the scorer's scalars; one written while it held
- * them dense restores through {@link reduceScorerRings}.
+ * them dense restores through reduceScorerRings (scorer_rings.ts). The
+ * range of each target's values, which makes records, is range_tracker.ts.
  */
 import { LatestRing, stepOnset } from "./onset_rule.ts";
+
+export { RangeTracker } from "./range_tracker.ts";
 
 /** Evidence (nats) beyond which {@link evidenceToUnit} leaves 1 - e^-λ for a slower tail. */
 const KNEE = 20;
@@ -368,78 +371,6 @@ export class AnomalyScorer {
       }
     }
     this.count++;
-  }
-}
-
-/**
- * The format step for a checkpoint written while the scorer's rings were
- * dense (forecastd up to commit 967b38f): arrays `onsets` and `peaks`
- * (`refractory` doubles each; `peaks` absent before alerts kept their own
- * peaks, the onsets standing in for them) beside a `scorer` of at most six
- * numbers. Each ring reduces to its latest entry (its largest:
- * onset_rule.ts), appended to `scorer` (after the six, the missing ones
- * 0, as the restore takes them) as onsets' value and slot, peaks' value and
- * slot; the arrays go. A checkpoint without `onsets` is left as it is; a
- * ring of another length is refused, naming it.
- */
-export function reduceScorerRings(
-  arrays: Record<string, ArrayLike<number>>,
-  scalars: { scorer?: unknown },
-  refractory: number,
-): void {
-  const { onsets, peaks = onsets } = arrays, s = scalars.scorer;
-  if (onsets === undefined || !Array.isArray(s) || s.length > 6) return; // refused by the restore
-  for (const [name, a] of [["onsets", onsets], ["peaks", peaks]] as const) {
-    if (a instanceof Float64Array && a.length === refractory) continue;
-    throw new RangeError(
-      `Cannot restore stream state: array "${name}" must hold ${refractory} Float64Array values for this configuration: it holds ${a.length}`,
-    );
-  }
-  const o = new LatestRing(), p = new LatestRing();
-  o.load(onsets);
-  p.load(peaks);
-  while (s.length < 6) s.push(0);
-  s.push(o.value, o.slot, p.value, p.slot);
-  delete arrays.onsets;
-  delete arrays.peaks;
-}
-
-/**
- * The range of each target's values so far, and whether a value lies outside
- * it by more than `margin` of its width.
- */
-export class RangeTracker {
-  readonly margin: number = 0;
-  /** Lowest and highest value per target (J). */
-  readonly lo: Float64Array;
-  readonly hi: Float64Array;
-  /** Readings the range was built from. */
-  count = 0;
-
-  constructor(targets: number, margin: number) {
-    this.margin = margin;
-    this.lo = new Float64Array(targets).fill(Infinity);
-    this.hi = new Float64Array(targets).fill(-Infinity);
-  }
-
-  /** How far x lies outside target j's range, in widths of the range (0 inside). */
-  outside(j: number, x: number): number {
-    const lo = this.lo[j], hi = this.hi[j];
-    if (!(hi >= lo)) return 0;
-    const w = hi - lo;
-    if (w === 0) return x === lo ? 0 : Infinity;
-    return Math.max(0, (x - hi) / w, (lo - x) / w);
-  }
-
-  /** Whether x is a record for target j (outside its range by more than the margin). */
-  isRecord(j: number, x: number): boolean {
-    return this.count > 1 && this.outside(j, x) > this.margin;
-  }
-
-  /** Widens target j's range to x. */
-  add(j: number, x: number): void {
-    if (x < this.lo[j]) this.lo[j] = x;
-    if (x > this.hi[j]) this.hi[j] = x;
   }
 }
 

@@ -66,12 +66,13 @@
  * - before the scorer's rings were two numbers each (up to commit
  *   967b38f): arrays `onsets` and `peaks`, refractory doubles each; each
  *   becomes its latest entry (its largest) in the
- *   `scorer` scalars (reduceScorerRings, anomaly.ts), with no change in
+ *   `scorer` scalars (reduceScorerRings, scorer_rings.ts), with no change in
  *   what follows. forecastd before this step cannot read the new layout
  *   (it requires `onsets`).
  */
-import { type AlertMachine, reduceScorerRings } from "./anomaly.ts";
+import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
+import { reduceScorerRings } from "./scorer_rings.ts";
 import { encodeState, readState, restoreArrays, type StateArrays } from "./state.ts";
 import { History } from "./history.ts";
 import { rebucket } from "./season_profile.ts";
