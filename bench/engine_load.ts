@@ -7,7 +7,10 @@
  * warm-up of 100 readings per stream, in wall time and in CPU time (user +
  * system: far less disturbed by other jobs on a shared machine); `learned`
  * counts the timed readings the models learned from (the warm-up's are not
- * counted).
+ * counted); `allocatedBytesPerReading` the bytes V8 allocated on the JS heap
+ * over the second half of the timed readings (node:v8's
+ * `total_allocated_bytes`: garbage included, whatever the load; the
+ * compilers' share varies from run to run), per reading.
  *
  *   deno run --allow-read bench/engine_load.ts [--preset=default|FILE.json] \
  *     [--streams=100] [--readings=30000] [--kernels=wasm|ts]
@@ -24,6 +27,11 @@ import { mulberry32 } from "../src/model/rng.ts";
 import { exitOnFlagError, FlagError, integer, oneOf, parseFlags, text } from "./args.ts";
 import { useKernels } from "../src/model/kernels.ts";
 import { cpuSeconds, emitResult } from "./stats.ts";
+import { getHeapStatistics } from "node:v8";
+
+/** Bytes V8 has allocated on this isolate's heap so far. */
+const allocatedBytes = () =>
+  (getHeapStatistics() as { total_allocated_bytes?: number }).total_allocated_bytes ?? NaN;
 
 const { preset, streams, readings, kernels } = exitOnFlagError(() => {
   const flags = parseFlags(Deno.args, {
@@ -66,7 +74,11 @@ feed(streams * warm, 0);
 const learnedInWarmUp = engine.counters.learned;
 const t0 = performance.now();
 const c0 = cpuSeconds();
-feed(readings, warm);
+const half = Math.floor(readings / 2 / streams) * streams;
+feed(half, warm);
+const a0 = allocatedBytes();
+feed(readings - half, warm + half / streams);
+const allocated = allocatedBytes() - a0;
 const ms = performance.now() - t0;
 const cpuMs = (cpuSeconds() - c0) * 1000;
 const rec = {
@@ -82,6 +94,7 @@ const rec = {
   usPerReading: Math.round((ms / readings) * 1000 * 10) / 10,
   readingsPerSecond: Math.round(readings / (ms / 1000)),
   cpuUsPerReading: Math.round((cpuMs / readings) * 1000 * 10) / 10,
+  allocatedBytesPerReading: Math.round(allocated / (readings - half)),
   learned: engine.counters.learned - learnedInWarmUp,
   when: new Date().toISOString(),
 };

@@ -45,9 +45,14 @@
  *
  * Per reading the scorer does O(BINS + smoothing + density) arithmetic on
  * buffers made once (the onsets and peaks are each their latest entry:
- * onset_rule.ts), and allocates nothing.
+ * onset_rule.ts), and allocates nothing. A checkpoint holds each ring as
+ * its latest entry too, in the scorer's scalars; one written while it held
+ * them dense restores through reduceScorerRings (scorer_rings.ts). The
+ * range of each target's values, which makes records, is range_tracker.ts.
  */
 import { LatestRing, stepOnset } from "./onset_rule.ts";
+
+export { RangeTracker } from "./range_tracker.ts";
 
 /** Evidence (nats) beyond which {@link evidenceToUnit} leaves 1 - e^-λ for a slower tail. */
 const KNEE = 20;
@@ -229,6 +234,10 @@ export class AnomalyScorer {
   fresh = false;
   /** Smoothed evidence of the onset of the incident under way, 0 when none is. */
   runOnset = 0;
+  // pointEvidence's argument and result: in fields, as #score calls it
+  // (V8 does not inline it there), not as doubles that would each be boxed
+  #pointIn = 0;
+  #pointOut = 0;
 
   constructor(opts: ScorerOptions) {
     this.opts = opts;
@@ -251,7 +260,18 @@ export class AnomalyScorer {
 
   /** Evidence (nats) that a surprise s is unusual, from the histogram before it. */
   pointEvidence(s: number): number {
-    if (this.total < MIN_COUNT) return 0;
+    this.#pointIn = s;
+    this.#point();
+    return this.#pointOut;
+  }
+
+  /** {@link pointEvidence} of `#pointIn`, into `#pointOut`. */
+  #point(): void {
+    const s = this.#pointIn;
+    if (this.total < MIN_COUNT) {
+      this.#pointOut = 0;
+      return;
+    }
     const f = (Math.log(s + 1e-300) - LN_LO) / BIN;
     const b = Math.min(BINS - 1, Math.max(0, Math.floor(f)));
     let above = 0, top = -1;
@@ -268,7 +288,7 @@ export class AnomalyScorer {
       const edge = LN_LO + (top + 1) * BIN;
       lambda += Math.max(0, Math.log(s + 1e-300) - edge);
     }
-    return lambda;
+    this.#pointOut = lambda;
   }
 
   /**
@@ -310,7 +330,9 @@ export class AnomalyScorer {
     let below = 0;
     for (let i = 0; i < b; i++) below += this.bins[i];
     this.percentile = this.total > 0 ? (below + 0.5 * this.bins[b]) / this.total : 0.5;
-    let lambda = this.pointEvidence(s);
+    this.#pointIn = s;
+    this.#point();
+    let lambda = this.#pointOut;
     if (record > 1) lambda += Math.log(record);
     this.evidence = lambda;
     // smoothed: the larger of this reading and the last k together
@@ -349,45 +371,6 @@ export class AnomalyScorer {
       }
     }
     this.count++;
-  }
-}
-
-/**
- * The range of each target's values so far, and whether a value lies outside
- * it by more than `margin` of its width.
- */
-export class RangeTracker {
-  readonly margin: number = 0;
-  /** Lowest and highest value per target (J). */
-  readonly lo: Float64Array;
-  readonly hi: Float64Array;
-  /** Readings the range was built from. */
-  count = 0;
-
-  constructor(targets: number, margin: number) {
-    this.margin = margin;
-    this.lo = new Float64Array(targets).fill(Infinity);
-    this.hi = new Float64Array(targets).fill(-Infinity);
-  }
-
-  /** How far x lies outside target j's range, in widths of the range (0 inside). */
-  outside(j: number, x: number): number {
-    const lo = this.lo[j], hi = this.hi[j];
-    if (!(hi >= lo)) return 0;
-    const w = hi - lo;
-    if (w === 0) return x === lo ? 0 : Infinity;
-    return Math.max(0, (x - hi) / w, (lo - x) / w);
-  }
-
-  /** Whether x is a record for target j (outside its range by more than the margin). */
-  isRecord(j: number, x: number): boolean {
-    return this.count > 1 && this.outside(j, x) > this.margin;
-  }
-
-  /** Widens target j's range to x. */
-  add(j: number, x: number): void {
-    if (x < this.lo[j]) this.lo[j] = x;
-    if (x > this.hi[j]) this.hi[j] = x;
   }
 }
 

@@ -55,17 +55,6 @@ export class LatestRing implements OnsetRing {
   }
 
   /**
-   * The ring as the dense array (`length` slots, one per reading of the
-   * refractory period) it stands for, as checkpoints store it: the latest
-   * entry in its slot, 0 elsewhere.
-   */
-  dense(length: number): Float64Array {
-    const out = new Float64Array(length);
-    if (this.value > 0) out[this.slot] = this.value;
-    return out;
-  }
-
-  /**
    * Holds what the dense ring `values` (one slot per reading, written by
    * {@link stepOnset}) stands for: its largest value above 0 and its slot.
    */

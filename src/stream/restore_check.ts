@@ -16,6 +16,7 @@
 import { showValue } from "../domain/show_value.ts";
 import { EXPLODED, MAY_BE_INFINITE, MAY_BE_NAN, WEIGHT_LIMIT } from "./divergence_guard.ts";
 import { stateArrays } from "./stream_state.ts";
+import type { LatestRing } from "./onset_rule.ts";
 import { LstmExpert } from "./lstm_expert.ts";
 import { LinearExpert } from "./linear_expert.ts";
 import type { StreamModel } from "./stream.ts";
@@ -135,6 +136,22 @@ function machine(
   integer(`${name}[${first + 2}]`, a.run, 0, MAX);
   boolean(`${name}[${first + 3}]`, a.runOnset);
   integer(`${name}[${first + 4}]`, a.duration, 0, MAX);
+}
+
+/**
+ * The latest entries of an onset rule's two rings (onset_rule.ts's
+ * LatestRing), value and slot each, checked as `name[first]` .. `name[first + 3]`.
+ */
+function latestRings(
+  name: string,
+  r: { opts: { refractory: number }; onsets: LatestRing; peaks: LatestRing },
+  first: number,
+): void {
+  const R = r.opts.refractory, slots = `an integer from 0 to ${R - 1} (the refractory period)`;
+  finite(`${name}[${first}]`, r.onsets.value, 0);
+  integer(`${name}[${first + 1}]`, r.onsets.slot, 0, R - 1, slots);
+  finite(`${name}[${first + 2}]`, r.peaks.value, 0);
+  integer(`${name}[${first + 3}]`, r.peaks.slot, 0, R - 1, slots);
 }
 
 /** A likelihood threshold: above 0 and below 1. */
@@ -258,6 +275,7 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
   finite("scorer[3]", m.scorer.runOnset, 0);
   finite("scorer[4]", m.scorer.unusualTotal, 0);
   integer("scorer[5]", m.scorer.mostUnusual, 0, m.scorer.unusual.length);
+  latestRings("scorer", m.scorer, 6);
   machine("alerts", m.alerts);
   likelihood("budget[3]", m.alerts.threshold);
   machine("guard", m.guard);
@@ -289,12 +307,7 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
     likelihood("fusion[10]", f.base.threshold);
     finite("fusion[11]", f.driftPeak, 0);
     integer("fusion[12]", f.driftPeakAt, 0, MAX);
-    // the rings' latest entries (onset_rule.ts's LatestRing): value and slot
-    const R = f.opts.refractory, slots = `an integer from 0 to ${R - 1} (the refractory period)`;
-    finite("fusion[13]", f.onsets.value, 0);
-    integer("fusion[14]", f.onsets.slot, 0, R - 1, slots);
-    finite("fusion[15]", f.peaks.value, 0);
-    integer("fusion[16]", f.peaks.slot, 0, R - 1, slots);
+    latestRings("fusion", f, 13);
   }
   const linear = m.experts.find((e) => e instanceof LinearExpert);
   linear?.rls.forEach((r, h) => {

@@ -927,11 +927,8 @@ export class StreamModel implements ExpertContext {
 
   /** Bytes this stream keeps in its state (its share, without the shared workspace). */
   get bytes(): number {
-    // the scorer's onsets and peaks are two numbers each (onset_rule.ts), not their dense form
     let n = 0;
-    for (const [name, a] of Object.entries(stateArrays(this))) {
-      if (name !== "onsets" && name !== "peaks") n += a.byteLength;
-    }
+    for (const a of Object.values(stateArrays(this))) n += a.byteLength;
     return n;
   }
 

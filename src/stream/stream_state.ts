@@ -8,7 +8,7 @@
  * limits (`change2`); the normalisers (`levelMean`, `levelM2`,
  * `changeMean`, `changeM2`); the blend (`blendCov`, `blendCount`,
  * `blendLongLoss`); the intervals (`q`, `m`, `n`, `hits`); the anomaly
- * scorer (`recent`, `bins`, `onsets`, `peaks`, `unusual`) and range
+ * scorer (`recent`, `bins`, `unusual`) and range
  * (`rangeLo`, `rangeHi`); the value bounds' ranges (`boundLo`, `boundHi`);
  * the period's recent intervals (`periodRecent`); the shape detector
  * (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`, `shapeBins`),
@@ -22,7 +22,8 @@
  *
  * Scalars ({@link StreamScalars}): the time line, the counters, the
  * history ring's length and head, the normalisers' weights, the scorer's
- * and the alert machine's counters, the shape detector's (`shape`), the
+ * counters and its onset rings' latest entries (`scorer`), the alert
+ * machine's counters, the shape detector's (`shape`), the
  * budget's and the alerts' threshold (`budget`), with a drift detector the
  * fusion's run, count, base alerts and base budget and the drift
  * detector's latest fresh reading (`fusion`), the learning guard's
@@ -62,11 +63,16 @@
  *   the rings (refractory doubles each) before the base budget's record;
  *   each ring becomes its latest entry in the `fusion` scalars
  *   (reduceFusionRings, alert_fusion.ts), with no change in what follows;
- *   the scorer's `onsets` and `peaks` keep their dense layout, and a
- *   stream holds each as its largest entry (LatestRing.load, onset_rule.ts).
+ * - before the scorer's rings were two numbers each (up to commit
+ *   967b38f): arrays `onsets` and `peaks`, refractory doubles each; each
+ *   becomes its latest entry (its largest) in the
+ *   `scorer` scalars (reduceScorerRings, scorer_rings.ts), with no change in
+ *   what follows. forecastd before this step cannot read the new layout
+ *   (it requires `onsets`).
  */
 import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
+import { reduceScorerRings } from "./scorer_rings.ts";
 import { encodeState, readState, restoreArrays, type StateArrays } from "./state.ts";
 import { History } from "./history.ts";
 import { rebucket } from "./season_profile.ts";
@@ -90,7 +96,11 @@ export interface StreamScalars {
   /** The level normaliser's weight and count. */
   level: [number, number];
   change: [number, number];
-  /** The scorer's total and count, the range's count, the run onset, the unusual total and most. */
+  /**
+   * The scorer's total and count, the range's count, the run onset, the
+   * unusual total and most, its onsets' latest entry and slot, its fresh
+   * readings' latest entry and slot (onset_rule.ts).
+   */
   scorer: number[];
   /** The alert machine's state, seen, run, run onset and duration. */
   alerts: [AlertMachine["state"], number, number, boolean, number];
@@ -121,7 +131,6 @@ const RETIRED = ["blendLoss", "lastInput"];
 /** Arrays older states may lack. */
 const OPTIONAL = [
   "blendCov",
-  "peaks",
   "unusual",
   "boundLo",
   "boundHi",
@@ -141,10 +150,7 @@ const ISSUE11 = [
   "fusionState",
 ];
 
-/**
- * Every array of the stream's state, by name: the live arrays, but for the
- * scorer's `onsets` and `peaks` (their latest entries), given as fresh dense copies.
- */
+/** Every array of the stream's state, by name: the live arrays. */
 export function stateArrays(m: StreamModel): StateArrays {
   const a: StateArrays = {
     hist: m.history.rows,
@@ -165,9 +171,6 @@ export function stateArrays(m: StreamModel): StateArrays {
     hits: m.intervals.hits,
     recent: m.scorer.recent,
     bins: m.scorer.bins,
-    // their latest entries in the stream: their dense form (restoreStream loads it back)
-    onsets: m.scorer.onsets.dense(m.scorer.opts.refractory),
-    peaks: m.scorer.peaks.dense(m.scorer.opts.refractory),
     unusual: m.scorer.unusual,
     rangeLo: m.range.lo,
     rangeHi: m.range.hi,
@@ -211,6 +214,10 @@ export function stateScalars(m: StreamModel): StreamScalars {
       m.scorer.runOnset,
       m.scorer.unusualTotal,
       m.scorer.mostUnusual,
+      m.scorer.onsets.value,
+      m.scorer.onsets.slot,
+      m.scorer.peaks.value,
+      m.scorer.peaks.slot,
     ],
     alerts: [m.alerts.state, m.alerts.seen, m.alerts.run, m.alerts.runOnset, m.alerts.duration],
     recoveries: [m.recoveries, m.intervalsReset],
@@ -321,6 +328,7 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   const raw = unboundSeason(m, stored.arrays, s);
   rebucketSeason(m, stored.arrays, s);
   reduceFusionRings(stored.arrays, s, m.fusion.opts.refractory);
+  reduceScorerRings(stored.arrays, s, m.scorer.opts.refractory);
   const live = stateArrays(m);
   const partial = takePartial(stored.arrays, live, stateCounts(m));
   const cycles = Array.from({ length: m.Hm }, (_, h) => `rlsC${h}`);
@@ -332,8 +340,6 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   for (const name of [...ISSUE11, ...cycles]) if (missing.includes(name)) live[name].fill(0);
   if (missing.includes("shapePending")) m.shape.pending.fill(NaN);
   if (missing.includes("blendCov")) m.blend.reset();
-  m.scorer.onsets.load(live.onsets);
-  m.scorer.peaks.load(missing.includes("peaks") ? live.onsets : live.peaks);
   if (missing.includes("boundLo") || missing.includes("boundHi")) m.bounds.reset();
   const num = (v: number | null) => (v === null ? NaN : v);
   m.periodMs = num(s.periodMs);
@@ -358,6 +364,10 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
     m.scorer.runOnset = 0,
     m.scorer.unusualTotal = 0,
     m.scorer.mostUnusual = 0,
+    m.scorer.onsets.value = 0,
+    m.scorer.onsets.slot = 0,
+    m.scorer.peaks.value = 0,
+    m.scorer.peaks.slot = 0,
   ] = s.scorer;
   [m.alerts.state, m.alerts.seen, m.alerts.run, m.alerts.runOnset, m.alerts.duration] = s.alerts;
   [m.recoveries, m.intervalsReset] = s.recoveries ?? [0, false];

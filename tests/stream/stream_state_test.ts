@@ -36,10 +36,13 @@ Deno.test("restore() takes a state saved before the blend kept error products: a
   const a = new StreamModel({ id: "r", preset, columns: ["v"] });
   feed(a, x, 0, 600);
   // the older layout: the experts' mean squared errors (slots, E) instead of
-  // their products, no peaks of their own for alerts, no density test
+  // their products, the scorer's onsets dense and no peaks of their own for
+  // alerts, no density test
+  const onsets = new Float64Array(a.scorer.opts.refractory);
+  onsets[a.scorer.onsets.slot] = a.scorer.onsets.value;
   const legacy = rewriteState(a.toBytes(), (arrays) => {
-    const { blendCov, peaks: _peaks, unusual: _u, ...rest } = arrays;
-    return { ...rest, blendLoss: new Float64Array(blendCov.length / a.E).fill(0.5) };
+    const { blendCov, unusual: _u, ...rest } = arrays;
+    return { ...rest, onsets, blendLoss: new Float64Array(blendCov.length / a.E).fill(0.5) };
   }, (scalars) => ({ ...scalars, scorer: (scalars.scorer as number[]).slice(0, 3) }));
   const b = new StreamModel({ id: "r", preset, columns: ["v"] });
   b.restore(legacy);

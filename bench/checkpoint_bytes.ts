@@ -1,0 +1,73 @@
+/**
+ * A stream's checkpoint over its life (not part of the test suite): replays
+ * each NAB file given (its values, 5 minutes apart) through a stream of
+ * `preset`, takes its checkpoint (`toBytes()`) every `every` readings once
+ * `skip` readings are in, and prints the checkpoint's bytes (mean, least,
+ * most), how many of those checkpoints held an entry in the scorer's onset
+ * rings (an onset or a fresh reading within the refractory period: what the
+ * dense layout wrote as far as that entry's slot), and the CPU µs of one
+ * `toBytes()` (`repeat` calls of each stream at its end): on this thread,
+ * and in the whole process (V8's helper threads collect its garbage).
+ * Run at two revisions (the same file copied in) to compare layouts.
+ *
+ *   deno run --allow-read --allow-env --allow-run=sh,cat --allow-sys=loadavg bench/checkpoint_bytes.ts \
+ *     [--preset=default] [--every=50] [--skip=1000] [--repeat=2000] \
+ *     [--files=realKnownCause/machine_temperature_system_failure.csv,...] [--data=../shared/data/nab]
+ *
+ * One `RESULT {json}` line on stdout.
+ */
+import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
+import { emitResult } from "./stats.ts";
+import { loadavg, threadCpu } from "./proc_stats.ts";
+import { readCsv } from "../src/replay/csv.ts";
+import { getPreset } from "../src/stream/preset.ts";
+import { StreamModel } from "../src/stream/stream.ts";
+
+const f = exitOnFlagError(() =>
+  parseFlags(Deno.args, {
+    preset: text("a preset name", "default"),
+    every: integer(50),
+    skip: integer(1000, 0),
+    repeat: integer(2000),
+    files: text(
+      "NAB files, comma-separated",
+      "realKnownCause/machine_temperature_system_failure.csv,realKnownCause/ambient_temperature_system_failure.csv,artificialWithAnomaly/art_daily_jumpsup.csv",
+    ),
+    data: text("a directory", "../shared/data/nab"),
+  }, "Cannot parse checkpoint_bytes flags")
+);
+
+const T0 = Date.UTC(2026, 0, 5);
+const preset = getPreset(f.preset);
+const sizes: number[] = [];
+const streams: StreamModel[] = [];
+let withEntry = 0;
+for (const file of f.files.split(",")) {
+  const table = await readCsv(`${f.data}/${file}`, { columns: ["value"] });
+  const m = new StreamModel({ id: file, preset, columns: ["value"] });
+  streams.push(m);
+  for (let r = 0; r < table.rows; r++) {
+    m.observe(T0 + r * 300_000, [table.values[r]]);
+    if (r < f.skip || (r - f.skip) % f.every !== 0) continue;
+    sizes.push(m.toBytes().byteLength);
+    if (m.scorer.onsets.value > 0 || m.scorer.peaks.value > 0) withEntry++;
+  }
+}
+const c0 = threadCpu(Deno.pid);
+for (const m of streams) for (let i = 0; i < f.repeat; i++) m.toBytes();
+const c1 = threadCpu(Deno.pid);
+const us = (s: number) => Math.round(s / (f.repeat * streams.length) * 1e7) / 10;
+const all = (c: typeof c0) => c.main + c.workers + c.other;
+emitResult({
+  bench: "checkpoint_bytes",
+  preset: f.preset,
+  files: f.files.split(",").length,
+  checkpoints: sizes.length,
+  withRingEntry: withEntry,
+  meanBytes: Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length),
+  leastBytes: Math.min(...sizes),
+  mostBytes: Math.max(...sizes),
+  toBytesUs: us(c1.main - c0.main),
+  toBytesProcessUs: us(all(c1) - all(c0)),
+  loadavg1: loadavg(),
+});
