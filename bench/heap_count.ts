@@ -1,7 +1,9 @@
 /**
  * How many ArrayBuffer and typed-array objects a stream holds, and who holds
  * them (not part of the test suite): creates `streams` streams of one value
- * in one process, feeds each `readings` readings `period-ms` apart, writes a
+ * in one process (with `--steady=true` each restored as the daemon restores
+ * it, from the checkpoint of a stream fed two days: bench/steady_state.ts),
+ * feeds each `readings` readings `period-ms` apart, writes a
  * V8 heap snapshot (`node:v8` writeHeapSnapshot) before the streams and one
  * after, and counts per stream the objects of each kind that were added,
  * with their self size in the JS heap. A typed array is named by the object
@@ -10,12 +12,14 @@
  * views it first. The snapshots go to a temporary directory, removed after.
  *
  *   deno run --allow-read --allow-write=/tmp --allow-env --v8-flags=--expose-gc bench/heap_count.ts \
- *     [--streams=1000] [--readings=150] [--period-ms=1000] [--preset=pi-small] [--top=40]
+ *     [--streams=1000] [--readings=150] [--period-ms=1000] [--preset=pi-small] [--top=40] \
+ *     [--steady=false]
  *
  * One `RESULT {json}` line on stdout.
  */
 import { writeHeapSnapshot } from "node:v8";
-import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
+import { boolean, exitOnFlagError, integer, parseFlags, text } from "./args.ts";
+import { deviceValue, steadyCheckpoint } from "./steady_state.ts";
 import { emitResult } from "./stats.ts";
 import { Engine } from "../src/stream/engine.ts";
 import { getPreset } from "../src/stream/preset.ts";
@@ -27,6 +31,7 @@ const f = exitOnFlagError(() =>
     "period-ms": integer(1000),
     preset: text("a preset name", "pi-small"),
     top: integer(40),
+    steady: boolean(false),
   }, "Cannot parse heap_count flags")
 );
 
@@ -129,18 +134,21 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const dir = Deno.makeTempDirSync({ prefix: "heap_count" });
 try {
   const preset = getPreset(f.preset);
+  const t0 = Date.UTC(2026, 0, 5);
+  const steady = f.steady ? steadyCheckpoint(0, f.preset, t0, f["period-ms"]) : null;
   const engine = new Engine();
   gc();
   const before = count(writeHeapSnapshot(`${dir}/before.heapsnapshot`));
   for (let k = 0; k < f.streams; k++) {
-    engine.create(`s${k}`, { preset, columns: ["v"], periodMs: f["period-ms"] });
+    const s = engine.create(`s${k}`, { preset, columns: ["v"], periodMs: f["period-ms"] });
+    if (steady) s.restoreNew(steady);
   }
-  const t0 = Date.UTC(2026, 0, 5);
   for (let r = 0; r < f.readings; r++) {
     for (let k = 0; k < f.streams; k++) {
-      engine.observe(`s${k}`, t0 + r * f["period-ms"], [
-        20 + Math.sin(r / 10 + k) + (k % 7) / 10,
-      ]);
+      const x = steady
+        ? deviceValue(0, r, f["period-ms"])
+        : 20 + Math.sin(r / 10 + k) + (k % 7) / 10;
+      engine.observe(`s${k}`, t0 + r * f["period-ms"], [x]);
     }
   }
   gc();
@@ -166,6 +174,7 @@ try {
     readings: f.readings,
     periodMs: f["period-ms"],
     preset: f.preset,
+    steady: f.steady,
     // the engine is used after the snapshot: an optimised frame would not keep it alive otherwise
     streamFound: engine.get("s0") !== undefined,
     perStream: {
