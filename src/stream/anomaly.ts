@@ -48,6 +48,7 @@
  * onset_rule.ts), and allocates nothing.
  */
 import { LatestRing, stepOnset } from "./onset_rule.ts";
+import { type BlockArena, typedBlock } from "../model/typed_block.ts";
 
 /** Evidence (nats) beyond which {@link evidenceToUnit} leaves 1 - e^-λ for a slower tail. */
 const KNEE = 20;
@@ -164,6 +165,17 @@ export interface ScorerOptions {
   densityLevel: number;
 }
 
+/** The scorer's arrays in {@link typedBlock} order: bins (BINS), recent (smoothing), unusual (density). */
+export function scorerBlock(opts: Pick<ScorerOptions, "smoothing" | "density">) {
+  return [[Float64Array, BINS], [Float64Array, opts.smoothing], [
+    Int32Array,
+    opts.density,
+  ]] as const;
+}
+
+/** The density test's tails by `density` and `densityLevel`: read only, shared by the scorers. */
+const DENSITY_TAILS = new Map<string, Float64Array>();
+
 /** Turns surprises (and range records) into a score, evidence, a likelihood, an onset and a percentile. */
 export class AnomalyScorer {
   readonly opts: ScorerOptions;
@@ -230,12 +242,23 @@ export class AnomalyScorer {
   /** Smoothed evidence of the onset of the incident under way, 0 when none is. */
   runOnset = 0;
 
-  constructor(opts: ScorerOptions) {
+  /**
+   * `arena`: where to cut bins, recent and unusual from ({@link scorerBlock});
+   * default, a buffer of their own. The density test's tail, a function of
+   * the options alone, is shared by every scorer of the same options.
+   */
+  constructor(opts: ScorerOptions, arena?: BlockArena) {
     this.opts = opts;
-    this.bins = new Float64Array(BINS);
-    this.recent = new Float64Array(opts.smoothing);
-    this.unusual = new Int32Array(opts.density);
-    this.densityTail = binomialTailEvidence(opts.density, Math.exp(-opts.densityLevel));
+    [this.bins, this.recent, this.unusual] = typedBlock(scorerBlock(opts), arena);
+    const key = `${opts.density} ${opts.densityLevel}`;
+    let tail = DENSITY_TAILS.get(key);
+    if (!tail) {
+      DENSITY_TAILS.set(
+        key,
+        tail = binomialTailEvidence(opts.density, Math.exp(-opts.densityLevel)),
+      );
+    }
+    this.densityTail = tail;
   }
 
   /**
@@ -364,10 +387,18 @@ export class RangeTracker {
   /** Readings the range was built from. */
   count = 0;
 
-  constructor(targets: number, margin: number) {
+  /** `arrays`: lo and hi (J each) to keep the range in, else arrays of their own. */
+  constructor(
+    targets: number,
+    margin: number,
+    [lo, hi]: readonly [Float64Array, Float64Array] = [
+      new Float64Array(targets),
+      new Float64Array(targets),
+    ],
+  ) {
     this.margin = margin;
-    this.lo = new Float64Array(targets).fill(Infinity);
-    this.hi = new Float64Array(targets).fill(-Infinity);
+    this.lo = lo.fill(Infinity);
+    this.hi = hi.fill(-Infinity);
   }
 
   /** How far x lies outside target j's range, in widths of the range (0 inside). */
