@@ -95,8 +95,7 @@ const DAY_MS = 86_400_000;
 /**
  * The detector's arrays of a size known at its start, for J targets and a
  * window of S readings (0: off), in {@link typedBlock} order: ring
- * ((2S + 1)·J), rough (J), pending (S), bins (LOG_TAIL_BINS), shape (K),
- * lagged (K), diffs (S / D).
+ * ((2S + 1)·J), rough (J), pending (S), bins (LOG_TAIL_BINS), shape (K).
  */
 export function shapeBlock(J: number, S: number) {
   const on = S > 0, K = 2 * SHAPE_BLOCKS * J;
@@ -106,9 +105,22 @@ export function shapeBlock(J: number, S: number) {
     [Float64Array, S],
     [Float64Array, LOG_TAIL_BINS],
     [Float64Array, on ? K : 0],
-    [Float64Array, on ? K : 0],
-    [Float64Array, S / SHAPE_BLOCKS],
   ] as const;
+}
+
+/** The detectors' scratch (lagged (K), diffs (S / D)) by K and S. */
+const SCRATCH = new Map<string, readonly [Float64Array, Float64Array]>();
+
+function scratchFor(K: number, S: number): readonly [Float64Array, Float64Array] {
+  const key = `${K} ${S}`;
+  let s = SCRATCH.get(key);
+  if (!s) {
+    SCRATCH.set(
+      key,
+      s = typedBlock([[Float64Array, S > 0 ? K : 0], [Float64Array, S / SHAPE_BLOCKS]]),
+    );
+  }
+  return s;
 }
 
 /** Scores shapes of the recent values by their distance to the shapes remembered. */
@@ -138,7 +150,10 @@ export class ShapeDetector {
   readonly tail: LogTail;
   /** The current shape (K). */
   readonly shape: Float64Array;
-  /** Scratch: the shape S readings ago (K), a block's sorted |Δz| (B). */
+  /**
+   * Scratch: the shape S readings ago (K), a block's sorted |Δz| (B), shared
+   * by every detector of the same K and S (they update one at a time).
+   */
   readonly #lagged: Float64Array;
   readonly #diffs: Float64Array;
   /** Readings in the window since the last reset (at most 2S + 1). */
@@ -181,8 +196,11 @@ export class ShapeDetector {
     const floats = memory * 2 * SHAPE_BLOCKS;
     this.M = Math.max(Math.min(32, memory), Math.min(memory, Math.floor(floats / this.K)));
     this.memory = new Float32Array(0);
-    [this.ring, this.rough, this.pending, this.bins, this.shape, this.#lagged, this.#diffs] =
-      typedBlock(shapeBlock(targets, S), arena);
+    [this.ring, this.rough, this.pending, this.bins, this.shape] = typedBlock(
+      shapeBlock(targets, S),
+      arena,
+    );
+    [this.#lagged, this.#diffs] = scratchFor(this.K, S);
     this.pending.fill(NaN);
     this.tail = new LogTail(opts.history, 30, this.bins);
   }

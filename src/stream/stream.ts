@@ -314,7 +314,9 @@ export class StreamModel implements ExpertContext {
       experts.push(e);
       this.#factories.push(make);
     }
-    this.experts = experts;
+    // (arrays of their exact length: the ones push() grew keep room for more)
+    this.experts = experts.slice();
+    this.#factories = this.#factories.slice();
     const E = this.E = this.experts.length;
     this.expertNames = this.experts.map((e) => e.name);
     this.#lstm = this.experts.find((e) => e instanceof LstmExpert);
