@@ -9,7 +9,10 @@
  * with their self size in the JS heap. A typed array is named by the object
  * and property that hold it (`Rls.P`; an array element by the array's
  * holder: `LinearExpert.rls[]`), an ArrayBuffer by the typed array that
- * views it first. The snapshots go to a temporary directory, removed after.
+ * views it first; and the `top` largest self sizes added per stream of
+ * every kind of node, by type and constructor (`object:Rls`, `number:` the
+ * boxed numbers, `native:system / JSArrayBufferData` the ArrayBuffers'
+ * contents, the kernels' memory among them). The snapshots go to a temporary directory, removed after.
  *
  *   deno run --allow-read --allow-write=/tmp --allow-env --v8-flags=--expose-gc bench/heap_count.ts \
  *     [--streams=1000] [--readings=150] [--period-ms=1000] [--preset=pi-small] [--top=40] \
@@ -52,6 +55,8 @@ const TYPED = new Set([
 interface Counts {
   /** kind -> [objects, self bytes] */
   kinds: Map<string, [number, number]>;
+  /** every node by type and constructor ("object:Rls", "number:") -> [objects, self bytes] */
+  all: Map<string, [number, number]>;
   /** holder -> objects */
   holders: Map<string, number>;
 }
@@ -111,7 +116,16 @@ function count(path: string): Counts {
     holder.set(buffer, `${name(view)} <- ${holder.get(view) ?? "?"}`);
   }
   const kinds = new Map<string, [number, number]>(), holders = new Map<string, number>();
+  const all = new Map<string, [number, number]>();
+  const nType = nf.indexOf("type"), [nodeTypes] = s.snapshot.meta.node_types;
   for (let n = 0; n < nodes.length; n += N) {
+    // strings and numbers by type alone, objects by their constructor
+    const t = nodeTypes[nodes[n + nType]];
+    const of = t === "object" || t === "native" || t === "closure" ? `${t}:${name(n)}` : `${t}:`;
+    const a = all.get(of) ?? [0, 0];
+    a[0]++;
+    a[1] += nodes[n + nSize];
+    all.set(of, a);
     if (!wanted(n)) continue;
     const k = kinds.get(name(n)) ?? [0, 0];
     k[0]++;
@@ -127,7 +141,7 @@ function count(path: string): Counts {
     const key = `${name(n)} <- ${h}`;
     holders.set(key, (holders.get(key) ?? 0) + 1);
   }
-  return { kinds, holders };
+  return { kinds, holders, all };
 }
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -163,6 +177,15 @@ try {
     heapBytes += kinds[k].heapBytes;
     if (k === "ArrayBuffer") buffers = kinds[k].objects;
   }
+  // the largest self sizes added per stream, by type and constructor
+  const constructors = [...after.all]
+    .map(([k, [n, b]]) => {
+      const [n0, b0] = before.all.get(k) ?? [0, 0];
+      return [k, { objects: per(n, n0), heapBytes: Math.round((b - b0) / f.streams) }] as const;
+    })
+    .filter(([, c]) => Math.abs(c.heapBytes) >= 40)
+    .sort((a, b) => b[1].heapBytes - a[1].heapBytes)
+    .slice(0, f.top);
   const holders = [...after.holders]
     .map(([h, n]) => [h, per(n, before.holders.get(h) ?? 0)] as const)
     .filter(([, n]) => n >= 0.5)
@@ -183,6 +206,7 @@ try {
       heapBytes: Math.round(heapBytes),
       kinds,
       holders: Object.fromEntries(holders),
+      constructors: Object.fromEntries(constructors),
     },
   });
 } finally {
