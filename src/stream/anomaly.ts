@@ -49,6 +49,8 @@
  */
 import { LatestRing, stepOnset } from "./onset_rule.ts";
 import { type BlockArena, typedBlock } from "../model/typed_block.ts";
+import { densityTail } from "./density_tail.ts";
+export { binomialTailEvidence } from "./density_tail.ts";
 
 /** Evidence (nats) beyond which {@link evidenceToUnit} leaves 1 - e^-λ for a slower tail. */
 const KNEE = 20;
@@ -89,30 +91,6 @@ export function gammaTailEvidence(x: number, k: number): number {
     sum += term;
   }
   return x - Math.log(sum);
-}
-
-/**
- * -ln P(X >= K) for X ~ Binomial(n, q), for K = 0..n (0 at K = 0), summed in
- * log space so that it stays finite for every K.
- */
-export function binomialTailEvidence(n: number, q: number): Float64Array {
-  const out = new Float64Array(n + 1);
-  const lq = Math.log(q), l1q = Math.log1p(-q);
-  // ln C(n, k) q^k (1 - q)^(n - k), from k = n down, accumulated with log-sum-exp
-  let lc = 0;
-  const lp = new Float64Array(n + 1);
-  for (let k = 0; k <= n; k++) {
-    if (k > 0) lc += Math.log((n - k + 1) / k);
-    lp[k] = lc + k * lq + (n - k) * l1q;
-  }
-  let acc = -Infinity;
-  for (let k = n; k >= 0; k--) {
-    const hi = Math.max(acc, lp[k]);
-    acc = hi + Math.log(Math.exp(acc - hi) + Math.exp(lp[k] - hi));
-    out[k] = Math.max(0, -acc);
-  }
-  out[0] = 0;
-  return out;
 }
 
 /**
@@ -166,15 +144,8 @@ export interface ScorerOptions {
 }
 
 /** The scorer's arrays in {@link typedBlock} order: bins (BINS), recent (smoothing), unusual (density). */
-export function scorerBlock(opts: Pick<ScorerOptions, "smoothing" | "density">) {
-  return [[Float64Array, BINS], [Float64Array, opts.smoothing], [
-    Int32Array,
-    opts.density,
-  ]] as const;
-}
-
-/** The density test's tails by `density` and `densityLevel`: read only, shared by the scorers. */
-const DENSITY_TAILS = new Map<string, Float64Array>();
+export const scorerBlock = (o: Pick<ScorerOptions, "smoothing" | "density">) =>
+  [[Float64Array, BINS], [Float64Array, o.smoothing], [Int32Array, o.density]] as const;
 
 /** Turns surprises (and range records) into a score, evidence, a likelihood, an onset and a percentile. */
 export class AnomalyScorer {
@@ -242,23 +213,11 @@ export class AnomalyScorer {
   /** Smoothed evidence of the onset of the incident under way, 0 when none is. */
   runOnset = 0;
 
-  /**
-   * `arena`: where to cut bins, recent and unusual from ({@link scorerBlock});
-   * default, a buffer of their own. The density test's tail, a function of
-   * the options alone, is shared by every scorer of the same options.
-   */
+  /** `arena`: where to cut bins, recent and unusual from ({@link scorerBlock}), else a buffer of their own. */
   constructor(opts: ScorerOptions, arena?: BlockArena) {
     this.opts = opts;
     [this.bins, this.recent, this.unusual] = typedBlock(scorerBlock(opts), arena);
-    const key = `${opts.density} ${opts.densityLevel}`;
-    let tail = DENSITY_TAILS.get(key);
-    if (!tail) {
-      DENSITY_TAILS.set(
-        key,
-        tail = binomialTailEvidence(opts.density, Math.exp(-opts.densityLevel)),
-      );
-    }
-    this.densityTail = tail;
+    this.densityTail = densityTail(opts.density, opts.densityLevel);
   }
 
   /**
@@ -388,17 +347,10 @@ export class RangeTracker {
   count = 0;
 
   /** `arrays`: lo and hi (J each) to keep the range in, else arrays of their own. */
-  constructor(
-    targets: number,
-    margin: number,
-    [lo, hi]: readonly [Float64Array, Float64Array] = [
-      new Float64Array(targets),
-      new Float64Array(targets),
-    ],
-  ) {
+  constructor(targets: number, margin: number, arrays?: readonly [Float64Array, Float64Array]) {
     this.margin = margin;
-    this.lo = lo.fill(Infinity);
-    this.hi = hi.fill(-Infinity);
+    this.lo = (arrays?.[0] ?? new Float64Array(targets)).fill(Infinity);
+    this.hi = (arrays?.[1] ?? new Float64Array(targets)).fill(-Infinity);
   }
 
   /** How far x lies outside target j's range, in widths of the range (0 inside). */
