@@ -14,7 +14,10 @@
  * `--steady=true`: the streams start in their steady state, each restored
  * from the checkpoint of one stream fed two days of readings (172,800 at
  * one reading a second; bench/steady_state.ts), its season profile and
- * shape memory whole; `readings` more follow.
+ * shape memory whole; `readings` more follow. They restore as the daemon
+ * restores its streams at start (`restoreNew`: no scratch stream, whose
+ * model would otherwise hold a second set of the kernels' memory until the
+ * garbage collector finalised it).
  *
  *   deno run --allow-read --allow-env --allow-run=cat --v8-flags=--expose-gc bench/footprint.ts \
  *     [--streams=1000] [--readings=20] [--period-ms=300000] [--preset=pi-small] [--kernels=wasm] \
@@ -70,7 +73,7 @@ const engine = new Engine();
 const m0 = snap();
 for (let k = 0; k < f.streams; k++) {
   const s = engine.create(`s${k}`, { preset, columns: ["v"], periodMs: f["period-ms"] });
-  if (steady) s.restore(steady);
+  if (steady) s.restoreNew(steady);
 }
 const m1 = snap();
 const c0 = ownCpu();

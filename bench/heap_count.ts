@@ -1,21 +1,28 @@
 /**
  * How many ArrayBuffer and typed-array objects a stream holds, and who holds
  * them (not part of the test suite): creates `streams` streams of one value
- * in one process, feeds each `readings` readings `period-ms` apart, writes a
+ * in one process (with `--steady=true` each restored as the daemon restores
+ * it, from the checkpoint of a stream fed two days: bench/steady_state.ts),
+ * feeds each `readings` readings `period-ms` apart, writes a
  * V8 heap snapshot (`node:v8` writeHeapSnapshot) before the streams and one
  * after, and counts per stream the objects of each kind that were added,
  * with their self size in the JS heap. A typed array is named by the object
  * and property that hold it (`Rls.P`; an array element by the array's
  * holder: `LinearExpert.rls[]`), an ArrayBuffer by the typed array that
- * views it first. The snapshots go to a temporary directory, removed after.
+ * views it first; and the `top` largest self sizes added per stream of
+ * every kind of node, by type and constructor (`object:Rls`, `number:` the
+ * boxed numbers, `native:system / JSArrayBufferData` the ArrayBuffers'
+ * contents, the kernels' memory among them). The snapshots go to a temporary directory, removed after.
  *
  *   deno run --allow-read --allow-write=/tmp --allow-env --v8-flags=--expose-gc bench/heap_count.ts \
- *     [--streams=1000] [--readings=150] [--period-ms=1000] [--preset=pi-small] [--top=40]
+ *     [--streams=1000] [--readings=150] [--period-ms=1000] [--preset=pi-small] [--top=40] \
+ *     [--steady=false]
  *
  * One `RESULT {json}` line on stdout.
  */
 import { writeHeapSnapshot } from "node:v8";
-import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
+import { boolean, exitOnFlagError, integer, parseFlags, text } from "./args.ts";
+import { deviceValue, steadyCheckpoint } from "./steady_state.ts";
 import { emitResult } from "./stats.ts";
 import { Engine } from "../src/stream/engine.ts";
 import { getPreset } from "../src/stream/preset.ts";
@@ -27,6 +34,7 @@ const f = exitOnFlagError(() =>
     "period-ms": integer(1000),
     preset: text("a preset name", "pi-small"),
     top: integer(40),
+    steady: boolean(false),
   }, "Cannot parse heap_count flags")
 );
 
@@ -47,6 +55,8 @@ const TYPED = new Set([
 interface Counts {
   /** kind -> [objects, self bytes] */
   kinds: Map<string, [number, number]>;
+  /** every node by type and constructor ("object:Rls", "number:") -> [objects, self bytes] */
+  all: Map<string, [number, number]>;
   /** holder -> objects */
   holders: Map<string, number>;
 }
@@ -106,7 +116,16 @@ function count(path: string): Counts {
     holder.set(buffer, `${name(view)} <- ${holder.get(view) ?? "?"}`);
   }
   const kinds = new Map<string, [number, number]>(), holders = new Map<string, number>();
+  const all = new Map<string, [number, number]>();
+  const nType = nf.indexOf("type"), [nodeTypes] = s.snapshot.meta.node_types;
   for (let n = 0; n < nodes.length; n += N) {
+    // strings and numbers by type alone, objects by their constructor
+    const t = nodeTypes[nodes[n + nType]];
+    const of = t === "object" || t === "native" || t === "closure" ? `${t}:${name(n)}` : `${t}:`;
+    const a = all.get(of) ?? [0, 0];
+    a[0]++;
+    a[1] += nodes[n + nSize];
+    all.set(of, a);
     if (!wanted(n)) continue;
     const k = kinds.get(name(n)) ?? [0, 0];
     k[0]++;
@@ -122,25 +141,28 @@ function count(path: string): Counts {
     const key = `${name(n)} <- ${h}`;
     holders.set(key, (holders.get(key) ?? 0) + 1);
   }
-  return { kinds, holders };
+  return { kinds, holders, all };
 }
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const dir = Deno.makeTempDirSync({ prefix: "heap_count" });
 try {
   const preset = getPreset(f.preset);
+  const t0 = Date.UTC(2026, 0, 5);
+  const steady = f.steady ? steadyCheckpoint(0, f.preset, t0, f["period-ms"]) : null;
   const engine = new Engine();
   gc();
   const before = count(writeHeapSnapshot(`${dir}/before.heapsnapshot`));
   for (let k = 0; k < f.streams; k++) {
-    engine.create(`s${k}`, { preset, columns: ["v"], periodMs: f["period-ms"] });
+    const s = engine.create(`s${k}`, { preset, columns: ["v"], periodMs: f["period-ms"] });
+    if (steady) s.restoreNew(steady);
   }
-  const t0 = Date.UTC(2026, 0, 5);
   for (let r = 0; r < f.readings; r++) {
     for (let k = 0; k < f.streams; k++) {
-      engine.observe(`s${k}`, t0 + r * f["period-ms"], [
-        20 + Math.sin(r / 10 + k) + (k % 7) / 10,
-      ]);
+      const x = steady
+        ? deviceValue(0, r, f["period-ms"])
+        : 20 + Math.sin(r / 10 + k) + (k % 7) / 10;
+      engine.observe(`s${k}`, t0 + r * f["period-ms"], [x]);
     }
   }
   gc();
@@ -155,6 +177,15 @@ try {
     heapBytes += kinds[k].heapBytes;
     if (k === "ArrayBuffer") buffers = kinds[k].objects;
   }
+  // the largest self sizes added per stream, by type and constructor
+  const constructors = [...after.all]
+    .map(([k, [n, b]]) => {
+      const [n0, b0] = before.all.get(k) ?? [0, 0];
+      return [k, { objects: per(n, n0), heapBytes: Math.round((b - b0) / f.streams) }] as const;
+    })
+    .filter(([, c]) => Math.abs(c.heapBytes) >= 40)
+    .sort((a, b) => b[1].heapBytes - a[1].heapBytes)
+    .slice(0, f.top);
   const holders = [...after.holders]
     .map(([h, n]) => [h, per(n, before.holders.get(h) ?? 0)] as const)
     .filter(([, n]) => n >= 0.5)
@@ -166,6 +197,7 @@ try {
     readings: f.readings,
     periodMs: f["period-ms"],
     preset: f.preset,
+    steady: f.steady,
     // the engine is used after the snapshot: an optimised frame would not keep it alive otherwise
     streamFound: engine.get("s0") !== undefined,
     perStream: {
@@ -174,6 +206,7 @@ try {
       heapBytes: Math.round(heapBytes),
       kinds,
       holders: Object.fromEntries(holders),
+      constructors: Object.fromEntries(constructors),
     },
   });
 } finally {

@@ -166,13 +166,13 @@ export class Network<A extends Floats = Float32Array> {
   readonly dtype: FloatsCtor;
   /** Parameters (P), flat; named views in {@link views}. */
   readonly params: A;
-  readonly views: Views<A>;
   readonly ws: Workspace<A>;
   /** Live state h, c (L, H) for {@link step}. */
   readonly h: A;
   readonly c: A;
   /** The WebAssembly path (kernels.ts), or null for the TypeScript kernels. */
   readonly #wasm: WasmNetwork | null;
+  #views: Views<A> | null = null;
 
   constructor(opts: NetworkOptions) {
     const shape = {
@@ -201,11 +201,19 @@ export class Network<A extends Floats = Float32Array> {
     // the kernels are the workspace's: WebAssembly when its buffers are in their memory
     const kind = kindOf(this.ws.grads);
     this.params = makeFloats<A>(this.dtype, this.layout.size, kind);
-    this.views = makeViews(this.layout, this.params);
     this.h = makeFloats<A>(this.dtype, shape.layers * shape.hidden, kind);
     this.c = makeFloats<A>(this.dtype, shape.layers * shape.hidden, kind);
     initParams(this.layout, this.params, opts.seed ?? 1);
     this.#wasm = kind === "wasm" ? new WasmNetwork(this as Network<Float32Array>) : null;
+  }
+
+  /**
+   * Named views of {@link params}, made at the first call: the TypeScript
+   * kernels read them; the WebAssembly path takes addresses and never makes
+   * them, so that a stream does not hold seven objects it does not read.
+   */
+  get views(): Views<A> {
+    return this.#views ??= makeViews(this.layout, this.params);
   }
 
   /** The gradient buffer (in the workspace) and its named views. */

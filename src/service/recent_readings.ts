@@ -7,14 +7,15 @@
  * persisted: after a restart the history starts again.
  *
  * Per stream one ring of `capacity` rows, allocated on the stream's first
- * reading, in two parts over one buffer: the reading's time and values
- * exact (float64, row [ts, value per target]), the gap and the forecast
- * made for it in float32 (row [gap, (point, lower, upper) per target], NaN
- * for "none"): the forecast kept for the chart is its float64 value rounded
- * to float32 (about 7 significant digits, relative error at most 6e-8), so a
- * ring of one target takes 9,216 bytes instead of 13,824 at the default 288
- * rows. The stream's forecast itself is not rounded; a kept forecast beyond
- * float32's range (about 3.4e38) lists as null.
+ * reading, in three parts over one buffer: the reading's time and values
+ * exact (float64, row [ts, value per target]), the forecast made for it in
+ * float32 (row [(point, lower, upper) per target], NaN for "none"), and
+ * whether a gap came before it, one bit a row: the forecast kept for the
+ * chart is its float64 value rounded to float32 (about 7 significant
+ * digits, relative error at most 6e-8), so a ring of one target takes 8,104
+ * bytes at the default 288 rows (13,824 all in float64, 9,216 with the gap
+ * in a float32 of its own). The stream's forecast itself is not rounded; a
+ * kept forecast beyond float32's range (about 3.4e38) lists as null.
  */
 import type { StreamModel } from "../stream/stream.ts";
 
@@ -55,8 +56,10 @@ interface Ring {
   targets: readonly string[];
   /** (capacity, 1 + J) rows of ts, then the value of each target. */
   exact: Float64Array;
-  /** (capacity, 1 + 3J) rows of gap (0 or 1), then point, lower, upper of each target. */
+  /** (capacity, 3J) rows of point, lower, upper of each target. */
   forecast: Float32Array;
+  /** (capacity) bits: a gap came before row r (bit r % 8 of byte r >> 3). */
+  gaps: Uint8Array;
   /** Rows held. */
   size: number;
   /** Index of the next row to write. */
@@ -68,12 +71,14 @@ interface Ring {
 /** A ring of `capacity` rows for `targets`, its two parts in one buffer. */
 function newRing(targets: readonly string[], capacity: number): Ring {
   const J = targets.length;
-  const exactLength = capacity * (1 + J);
-  const buffer = new ArrayBuffer(exactLength * 8 + capacity * (1 + 3 * J) * 4);
+  const exactLength = capacity * (1 + J), forecastLength = capacity * 3 * J;
+  const gapsAt = exactLength * 8 + forecastLength * 4;
+  const buffer = new ArrayBuffer(gapsAt + Math.ceil(capacity / 8));
   return {
     targets: [...targets],
     exact: new Float64Array(buffer, 0, exactLength),
-    forecast: new Float32Array(buffer, exactLength * 8, capacity * (1 + 3 * J)),
+    forecast: new Float32Array(buffer, exactLength * 8, forecastLength),
+    gaps: new Uint8Array(buffer, gapsAt, Math.ceil(capacity / 8)),
     size: 0,
     next: 0,
     at: 0,
@@ -105,15 +110,15 @@ export class RecentReadings {
   record(stream: string, targets: readonly string[], reading: RecentReading): void {
     const ring = this.#advance(stream, targets);
     const J = targets.length;
-    const e = ring.at * (1 + J), f = ring.at * (1 + 3 * J);
+    const e = ring.at * (1 + J), f = ring.at * 3 * J;
     ring.exact[e] = reading.ts;
-    ring.forecast[f] = reading.gap ? 1 : 0;
+    setGap(ring, reading.gap);
     for (let j = 0; j < J; j++) {
       const v = reading.targets[targets[j]];
       ring.exact[e + 1 + j] = v?.value ?? NaN;
-      ring.forecast[f + 1 + 3 * j] = v?.point ?? NaN;
-      ring.forecast[f + 2 + 3 * j] = v?.lower ?? NaN;
-      ring.forecast[f + 3 + 3 * j] = v?.upper ?? NaN;
+      ring.forecast[f + 3 * j] = v?.point ?? NaN;
+      ring.forecast[f + 1 + 3 * j] = v?.lower ?? NaN;
+      ring.forecast[f + 2 + 3 * j] = v?.upper ?? NaN;
     }
   }
 
@@ -134,15 +139,11 @@ export class RecentReadings {
   ): void {
     const ring = this.#advance(stream.id, stream.targets);
     const J = stream.targets.length;
-    const e = ring.at * (1 + J), f = ring.at * (1 + 3 * J);
+    const e = ring.at * (1 + J), f = ring.at * 3 * J;
     ring.exact[e] = ts;
-    ring.forecast[f] = gap ? 1 : 0;
-    for (let j = 0; j < J; j++) {
-      ring.exact[e + 1 + j] = row[stream.targetIndex[j]];
-      ring.forecast[f + 1 + 3 * j] = made[3 * j];
-      ring.forecast[f + 2 + 3 * j] = made[3 * j + 1];
-      ring.forecast[f + 3 + 3 * j] = made[3 * j + 2];
-    }
+    setGap(ring, gap);
+    for (let j = 0; j < 3 * J; j++) ring.forecast[f + j] = made[j];
+    for (let j = 0; j < J; j++) ring.exact[e + 1 + j] = row[stream.targetIndex[j]];
   }
 
   /**
@@ -171,19 +172,19 @@ export class RecentReadings {
     for (let k = 0; k < ring.size; k++) {
       if (query.limit !== undefined && out.length >= query.limit) break;
       const r = (ring.next - 1 - k + this.capacity) % this.capacity;
-      const e = r * (1 + J), f = r * (1 + 3 * J);
+      const e = r * (1 + J), f = r * 3 * J;
       const ts = ring.exact[e];
       if (query.after !== undefined && ts <= query.after) break;
       const targets: Record<string, RecentTarget> = {};
       ring.targets.forEach((t, j) => {
         targets[t] = {
           value: ring.exact[e + 1 + j],
-          point: finiteOrNull(ring.forecast[f + 1 + 3 * j]),
-          lower: finiteOrNull(ring.forecast[f + 2 + 3 * j]),
-          upper: finiteOrNull(ring.forecast[f + 3 + 3 * j]),
+          point: finiteOrNull(ring.forecast[f + 3 * j]),
+          lower: finiteOrNull(ring.forecast[f + 1 + 3 * j]),
+          upper: finiteOrNull(ring.forecast[f + 2 + 3 * j]),
         };
       });
-      out.push({ ts, gap: ring.forecast[f] === 1, targets });
+      out.push({ ts, gap: (ring.gaps[r >> 3] & (1 << (r & 7))) !== 0, targets });
     }
     return out.reverse();
   }
@@ -202,6 +203,13 @@ export class RecentReadings {
   streams(): string[] {
     return [...this.#rings.keys()];
   }
+}
+
+/** Marks (or clears) a gap before the ring's row `at`. */
+function setGap(ring: Ring, gap: boolean): void {
+  const bit = 1 << (ring.at & 7);
+  if (gap) ring.gaps[ring.at >> 3] |= bit;
+  else ring.gaps[ring.at >> 3] &= ~bit;
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

@@ -51,6 +51,9 @@
  * range of each target's values, which makes records, is range_tracker.ts.
  */
 import { LatestRing, stepOnset } from "./onset_rule.ts";
+import { type BlockArena, typedBlock } from "../model/typed_block.ts";
+import { densityTail } from "./density_tail.ts";
+export { binomialTailEvidence } from "./density_tail.ts";
 
 export { RangeTracker } from "./range_tracker.ts";
 
@@ -93,30 +96,6 @@ export function gammaTailEvidence(x: number, k: number): number {
     sum += term;
   }
   return x - Math.log(sum);
-}
-
-/**
- * -ln P(X >= K) for X ~ Binomial(n, q), for K = 0..n (0 at K = 0), summed in
- * log space so that it stays finite for every K.
- */
-export function binomialTailEvidence(n: number, q: number): Float64Array {
-  const out = new Float64Array(n + 1);
-  const lq = Math.log(q), l1q = Math.log1p(-q);
-  // ln C(n, k) q^k (1 - q)^(n - k), from k = n down, accumulated with log-sum-exp
-  let lc = 0;
-  const lp = new Float64Array(n + 1);
-  for (let k = 0; k <= n; k++) {
-    if (k > 0) lc += Math.log((n - k + 1) / k);
-    lp[k] = lc + k * lq + (n - k) * l1q;
-  }
-  let acc = -Infinity;
-  for (let k = n; k >= 0; k--) {
-    const hi = Math.max(acc, lp[k]);
-    acc = hi + Math.log(Math.exp(acc - hi) + Math.exp(lp[k] - hi));
-    out[k] = Math.max(0, -acc);
-  }
-  out[0] = 0;
-  return out;
 }
 
 /**
@@ -168,6 +147,10 @@ export interface ScorerOptions {
   /** Evidence (nats) at or above which a reading counts as unusual for the density test. */
   densityLevel: number;
 }
+
+/** The scorer's arrays in {@link typedBlock} order: bins (BINS), recent (smoothing), unusual (density). */
+export const scorerBlock = (o: Pick<ScorerOptions, "smoothing" | "density">) =>
+  [[Float64Array, BINS], [Float64Array, o.smoothing], [Int32Array, o.density]] as const;
 
 /** Turns surprises (and range records) into a score, evidence, a likelihood, an onset and a percentile. */
 export class AnomalyScorer {
@@ -239,12 +222,11 @@ export class AnomalyScorer {
   #pointIn = 0;
   #pointOut = 0;
 
-  constructor(opts: ScorerOptions) {
+  /** `arena`: where to cut bins, recent and unusual from ({@link scorerBlock}), else a buffer of their own. */
+  constructor(opts: ScorerOptions, arena?: BlockArena) {
     this.opts = opts;
-    this.bins = new Float64Array(BINS);
-    this.recent = new Float64Array(opts.smoothing);
-    this.unusual = new Int32Array(opts.density);
-    this.densityTail = binomialTailEvidence(opts.density, Math.exp(-opts.densityLevel));
+    [this.bins, this.recent, this.unusual] = typedBlock(scorerBlock(opts), arena);
+    this.densityTail = densityTail(opts.density, opts.densityLevel);
   }
 
   /**

@@ -11,10 +11,11 @@ export class RangeTracker {
   /** Readings the range was built from. */
   count = 0;
 
-  constructor(targets: number, margin: number) {
+  /** `arrays`: lo and hi (J each) to keep the range in, else arrays of their own. */
+  constructor(targets: number, margin: number, arrays?: readonly [Float64Array, Float64Array]) {
     this.margin = margin;
-    this.lo = new Float64Array(targets).fill(Infinity);
-    this.hi = new Float64Array(targets).fill(-Infinity);
+    this.lo = (arrays?.[0] ?? new Float64Array(targets)).fill(Infinity);
+    this.hi = (arrays?.[1] ?? new Float64Array(targets)).fill(-Infinity);
   }
 
   /** How far x lies outside target j's range, in widths of the range (0 inside). */

@@ -66,7 +66,10 @@ export interface RlsOptions {
  *   f (Float64Array): [P (d, d) | W (d, J)] per model, at {@link modelOffset}(h);
  *                     then the scratch the models overwrite within an update
  *                     (they update one at a time): P·φ (d), P·e_k (d), the
- *                     errors (J), at `scratch`; then the owner's `extra`, at `extra`
+ *                     errors (J), at `scratch`; then the owner's `extra`, at `extra`;
+ *                     then per model its settings [λ, δ, 10/δ, c], at `settings` + 4h
+ *                     (numbers in an object's fields would each be a boxed
+ *                     number of their own, for every model of every stream)
  *   cycles (Int32Array): per model [next feature of the pseudo-observation
  *                     cycle, updates skipped as not finite], at 2h
  */
@@ -80,6 +83,8 @@ export class RlsBlock {
   readonly scratch: number = 0;
   /** Where the owner's extra numbers start in f. */
   readonly extra: number = 0;
+  /** Where the models' settings start in f. */
+  readonly settings: number = 0;
 
   constructor(d: number, J: number, n: number, extra = 0) {
     this.d = d;
@@ -87,7 +92,9 @@ export class RlsBlock {
     this.n = n;
     this.scratch = n * (d * d + d * J);
     this.extra = this.scratch + 2 * d + J;
-    [this.f, this.cycles] = typedBlock([[Float64Array, this.extra + extra], [Int32Array, 2 * n]]);
+    this.settings = this.extra + extra;
+    const spec = [[Float64Array, this.settings + 4 * n], [Int32Array, 2 * n]] as const;
+    [this.f, this.cycles] = typedBlock(spec);
   }
 
   /** Where model h's P starts in f (its W follows at + d·d). */
@@ -97,25 +104,24 @@ export class RlsBlock {
 }
 
 export class Rls {
-  // Numeric fields start as numbers (= 0, set in the constructor): a field declared without a
-  // value starts undefined, V8 then keeps it as a pointer, and a loop that starts from it (denom)
-  // boxes every double it adds, 200 bytes an update at d = 13 (see docs/scaling.md).
+  // Integer fields only (small integers are not boxed); the settings, fractions, are numbers of
+  // the block. Numeric fields start as numbers (= 0, set in the constructor): a field declared
+  // without a value starts undefined, V8 then keeps it as a pointer, and a loop that starts from
+  // it boxes every double it adds, 200 bytes an update at d = 13 (see docs/scaling.md).
   readonly d: number = 0;
   readonly J: number = 0;
-  readonly forgetting: number = 0;
-  /** δ: the ridge (initial P = I / δ). */
-  readonly ridge: number = 0;
   readonly holdRidge: boolean;
-  /** The block the numbers live in: P at #p, W at #w, the scratch at #s; the cycle at #c. */
+  /**
+   * The block the numbers live in: P at #p, W at #w, the scratch at #s, the
+   * settings [λ, δ, 10/δ, c] at #k; the cycle at #c.
+   */
   readonly #f: Float64Array;
   readonly #cycles: Int32Array;
   readonly #p: number = 0;
   readonly #w: number = 0;
   readonly #s: number = 0;
   readonly #c: number = 0;
-  readonly #maxDiag: number = 0;
-  /** c: the weight of one pseudo-observation. */
-  readonly #weight: number = 0;
+  readonly #k: number = 0;
 
   constructor(d: number, J: number, forgetting: number, ridge: number, opts: RlsOptions = {}) {
     if (!(ridge > 0) || !Number.isFinite(ridge)) {
@@ -138,8 +144,6 @@ export class Rls {
     }
     this.d = d;
     this.J = J;
-    this.forgetting = forgetting;
-    this.ridge = ridge;
     this.holdRidge = opts.holdRidge ?? false;
     this.#f = block.f;
     this.#cycles = block.cycles;
@@ -147,9 +151,23 @@ export class Rls {
     this.#w = this.#p + d * d;
     this.#s = block.scratch;
     this.#c = 2 * model;
+    this.#k = block.settings + 4 * model;
     for (let i = 0; i < d; i++) this.#f[this.#p + i * d + i] = 1 / ridge;
-    this.#maxDiag = 10 / ridge;
-    this.#weight = d * (1 - forgetting) * ridge;
+    const k = this.#k;
+    this.#f[k] = forgetting;
+    this.#f[k + 1] = ridge;
+    this.#f[k + 2] = 10 / ridge;
+    this.#f[k + 3] = d * (1 - forgetting) * ridge;
+  }
+
+  /** λ: the forgetting factor. */
+  get forgetting(): number {
+    return this.#f[this.#k];
+  }
+
+  /** δ: the ridge (initial P = I / δ). */
+  get ridge(): number {
+    return this.#f[this.#k + 1];
   }
 
   /** P (d, d): inverse covariance, symmetric (a new view of the block at each call). */
@@ -198,7 +216,7 @@ export class Rls {
     const f = this.#f, p = this.#p, w = this.#w;
     // the scratch: P·φ (d) at pphi, the errors (J) at err
     const pphi = this.#s, err = this.#s + 2 * d;
-    let denom = this.forgetting;
+    let denom = f[this.#k];
     for (let i = 0; i < d; i++) {
       let acc = 0;
       const row = p + i * d;
@@ -221,7 +239,7 @@ export class Rls {
       }
       let maxDiag = 0;
       for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, f[p + i * d + i]);
-      const inv = maxDiag > this.#maxDiag ? 1 : 1 / this.forgetting;
+      const inv = maxDiag > f[this.#k + 2] ? 1 : 1 / f[this.#k];
       this.#downdate(pphi, 1 / denom, inv);
     } else this.#cycles[this.#c + 1]++;
     this.#pseudoObservation();
@@ -248,7 +266,7 @@ export class Rls {
     }
     if (!ok) {
       f.fill(0, p, p + d * d);
-      for (let i = 0; i < d; i++) f[p + i * d + i] = 1 / this.ridge;
+      for (let i = 0; i < d; i++) f[p + i * d + i] = 1 / f[this.#k + 1];
     }
   }
 
@@ -261,7 +279,7 @@ export class Rls {
     // the scratch: P·e_k (d)
     const pk = this.#s + d;
     for (let i = 0; i < d; i++) f[pk + i] = f[p + i * d + k];
-    const s = 1 / (1 / this.#weight + f[pk + k]);
+    const s = 1 / (1 / f[this.#k + 3] + f[pk + k]);
     for (let j = 0; j < J; j++) {
       const wk = f[w + k * J + j] * s;
       if (wk === 0) continue;
@@ -275,7 +293,8 @@ export class Rls {
     const { d, J } = this;
     const f = this.#f, p = this.#p, w = this.#w;
     const pphi = this.#s;
-    let denom = this.forgetting;
+    const lambda = f[this.#k];
+    let denom = lambda;
     for (let i = 0; i < d; i++) {
       let acc = 0;
       const row = p + i * d;
@@ -291,7 +310,7 @@ export class Rls {
     }
     let maxDiag = 0;
     for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, f[p + i * d + i]);
-    const lam = maxDiag > this.#maxDiag ? 1 : this.forgetting;
+    const lam = maxDiag > f[this.#k + 2] ? 1 : lambda;
     for (let i = 0; i < d; i++) {
       const row = p + i * d;
       const ki = f[pphi + i] / denom;

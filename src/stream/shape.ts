@@ -63,6 +63,7 @@
  * S = 16.
  */
 import { LOG_TAIL_BINS, LogTail } from "./log_tail.ts";
+import { type BlockArena, typedBlock } from "../model/typed_block.ts";
 
 /** The shape detector's settings (the preset's `anomaly.shape`). */
 export interface ShapeOptions {
@@ -91,6 +92,37 @@ const ROUGH_FLOOR = 0.1;
 const MIN_ROUGH = 1e-6;
 const DAY_MS = 86_400_000;
 
+/**
+ * The detector's arrays of a size known at its start, for J targets and a
+ * window of S readings (0: off), in {@link typedBlock} order: ring
+ * ((2S + 1)·J), rough (J), pending (S), bins (LOG_TAIL_BINS), shape (K).
+ */
+export function shapeBlock(J: number, S: number) {
+  const on = S > 0, K = 2 * SHAPE_BLOCKS * J;
+  return [
+    [Float64Array, on ? (2 * S + 1) * J : 0],
+    [Float64Array, on ? J : 0],
+    [Float64Array, S],
+    [Float64Array, LOG_TAIL_BINS],
+    [Float64Array, on ? K : 0],
+  ] as const;
+}
+
+/** The detectors' scratch (lagged (K), diffs (S / D)) by K and S. */
+const SCRATCH = new Map<string, readonly [Float64Array, Float64Array]>();
+
+function scratchFor(K: number, S: number): readonly [Float64Array, Float64Array] {
+  const key = `${K} ${S}`;
+  let s = SCRATCH.get(key);
+  if (!s) {
+    SCRATCH.set(
+      key,
+      s = typedBlock([[Float64Array, S > 0 ? K : 0], [Float64Array, S / SHAPE_BLOCKS]]),
+    );
+  }
+  return s;
+}
+
 /** Scores shapes of the recent values by their distance to the shapes remembered. */
 export class ShapeDetector {
   readonly opts: ShapeOptions;
@@ -118,7 +150,10 @@ export class ShapeDetector {
   readonly tail: LogTail;
   /** The current shape (K). */
   readonly shape: Float64Array;
-  /** Scratch: the shape S readings ago (K), a block's sorted |Δz| (B). */
+  /**
+   * Scratch: the shape S readings ago (K), a block's sorted |Δz| (B), shared
+   * by every detector of the same K and S (they update one at a time).
+   */
   readonly #lagged: Float64Array;
   readonly #diffs: Float64Array;
   /** Readings in the window since the last reset (at most 2S + 1). */
@@ -141,7 +176,12 @@ export class ShapeDetector {
   /** Evidence (nats) of that distance. */
   evidence = 0;
 
-  constructor(targets: number, opts: ShapeOptions) {
+  /**
+   * `arena`: where to cut the arrays of a size known at the start
+   * ({@link shapeBlock}) from; default, a buffer of their own. The memory,
+   * which grows, always has its own.
+   */
+  constructor(targets: number, opts: ShapeOptions, arena?: BlockArena) {
     const S = opts.window;
     if (!Number.isInteger(S) || S < 0 || S % SHAPE_BLOCKS !== 0) {
       throw new RangeError(
@@ -150,21 +190,19 @@ export class ShapeDetector {
     }
     this.opts = opts;
     this.J = targets;
-    const on = S > 0;
     this.K = 2 * SHAPE_BLOCKS * targets;
     const memory = opts.memory ?? SHAPE_MEMORY;
     // the memory holds at most memory · 2D coordinates: several targets remember fewer shapes
     const floats = memory * 2 * SHAPE_BLOCKS;
     this.M = Math.max(Math.min(32, memory), Math.min(memory, Math.floor(floats / this.K)));
-    this.ring = new Float64Array(on ? (2 * S + 1) * targets : 0);
-    this.rough = new Float64Array(on ? targets : 0);
     this.memory = new Float32Array(0);
-    this.pending = new Float64Array(S).fill(NaN);
-    this.bins = new Float64Array(LOG_TAIL_BINS);
+    [this.ring, this.rough, this.pending, this.bins, this.shape] = typedBlock(
+      shapeBlock(targets, S),
+      arena,
+    );
+    [this.#lagged, this.#diffs] = scratchFor(this.K, S);
+    this.pending.fill(NaN);
     this.tail = new LogTail(opts.history, 30, this.bins);
-    this.shape = new Float64Array(on ? this.K : 0);
-    this.#lagged = new Float64Array(on ? this.K : 0);
-    this.#diffs = new Float64Array(S / SHAPE_BLOCKS);
   }
 
   /** The length of the whole memory (M · K, 0 when off), as a checkpoint holds it. */

@@ -79,12 +79,13 @@ import {
   AnomalyScorer,
   evidenceToUnit,
   RangeTracker,
+  scorerBlock,
   unitToEvidence,
 } from "./anomaly.ts";
-import { ShapeDetector } from "./shape.ts";
+import { SHAPE_BLOCKS, shapeBlock, ShapeDetector } from "./shape.ts";
 import { DriftDetector } from "./drift.ts";
 import { AlertFusion } from "./alert_fusion.ts";
-import { AlertBudget } from "./budget.ts";
+import { AlertBudget, BUDGET_BINS } from "./budget.ts";
 import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
 import { EXPERTS } from "./experts.ts";
 import { LstmExpert } from "./lstm_expert.ts";
@@ -313,22 +314,31 @@ export class StreamModel implements ExpertContext {
       experts.push(e);
       this.#factories.push(make);
     }
-    this.experts = experts;
+    // (arrays of their exact length: the ones push() grew keep room for more)
+    this.experts = experts.slice();
+    this.#factories = this.#factories.slice();
     const E = this.E = this.experts.length;
     this.expertNames = this.experts.map((e) => e.name);
     this.#lstm = this.experts.find((e) => e instanceof LstmExpert);
     // the origin slots', the blend's, the intervals' and the stream's own arrays of a size the
-    // experts decide, in one buffer
+    // experts decide, and the anomaly detectors' of a size known now (all but the shape
+    // detector's memory, which grows), in one buffer
     const shape = { Hm, J, E, L: p.linear.lags, I };
     const own = [
       [Float64Array, J],
       [Float64Array, Hm * J * (E + 1)],
       [Float64Array, Hm],
       [Float64Array, I],
+      [Float64Array, J],
+      [Float64Array, J],
+      [Float64Array, BUDGET_BINS],
     ] as const;
+    const S = p.anomaly.shape.window;
     const arena = new BlockArena(
       blockBytes(originBlock(shape)) + blockBytes(blendBlock(Hm * J, E, Hm * J)) +
-        blockBytes(intervalsBlock(Hm * J, Hm * J)) + blockBytes(own),
+        blockBytes(intervalsBlock(Hm * J, Hm * J)) + blockBytes(own) +
+        blockBytes(scorerBlock(p.anomaly)) +
+        (S % SHAPE_BLOCKS === 0 && S >= 0 ? blockBytes(shapeBlock(J, S)) : 0),
     );
     this.origins = new OriginSlots(shape, arena);
     // per (horizon, target) slot: a memory that grows by perStep readings per horizon step
@@ -349,9 +359,10 @@ export class StreamModel implements ExpertContext {
       slotMemory(p.intervals.memory, p.intervals.memoryPerStep),
       arena,
     );
-    [this.zJ, this.sqErr, this.scoredCount, this.#row] = typedBlock(own, arena);
-    this.scorer = new AnomalyScorer(p.anomaly);
-    this.range = new RangeTracker(J, p.anomaly.rangeMargin);
+    const [zJ, sqErr, scoredCount, row, rangeLo, rangeHi, budgetBins] = typedBlock(own, arena);
+    [this.zJ, this.sqErr, this.scoredCount, this.#row] = [zJ, sqErr, scoredCount, row];
+    this.scorer = new AnomalyScorer(p.anomaly, arena);
+    this.range = new RangeTracker(J, p.anomaly.rangeMargin, [rangeLo, rangeHi]);
     this.alerts = new AlertMachine(p.anomaly);
     this.guard = new AlertMachine(p.anomaly);
     this.evidenceGuard = new AlertMachine(p.anomaly);
@@ -359,7 +370,7 @@ export class StreamModel implements ExpertContext {
       ...p.anomaly.shape,
       history: p.anomaly.history,
       warmup: p.anomaly.warmup,
-    });
+    }, arena);
     this.drift = new DriftDetector(J, {
       ...p.anomaly.drift,
       history: p.anomaly.history,
@@ -371,7 +382,7 @@ export class StreamModel implements ExpertContext {
       history: p.anomaly.history,
       floor: BUDGET_FLOOR,
     };
-    this.budget = new AlertBudget(budget);
+    this.budget = new AlertBudget(budget, budgetBins);
     this.fusion = new AlertFusion(this.drift.enabled, p.anomaly, budget, this.alerts, this.budget);
     if (Number.isFinite(this.periodMs)) this.setPeriod(this.periodMs);
     this.history = new History(I, this.historyCapacity());

@@ -97,3 +97,21 @@ Deno.test("RecentReadings refuses a capacity that is not a positive integer", ()
     });
   }
 });
+
+Deno.test("RecentReadings keeps each row's gap as the ring wraps, set and cleared, of several targets", () => {
+  // 11 rows: the gaps' bits span two bytes, and a row reused takes its new reading's gap
+  const r = new RecentReadings({ capacity: 11 });
+  const gapAt = (ts: number) => ts % 3 === 0 || ts === 17;
+  const row = (ts: number): RecentReading => ({
+    ts,
+    gap: gapAt(ts),
+    targets: {
+      a: { value: ts, point: ts - 1, lower: ts - 2, upper: ts + 2 },
+      b: { value: -ts, point: null, lower: null, upper: null },
+    },
+  });
+  for (let ts = 1; ts <= 30; ts++) r.record("s", ["a", "b"], row(ts));
+  const kept = r.list("s");
+  assert.deepEqual(kept.map((x) => x.ts), Array.from({ length: 11 }, (_, k) => 20 + k));
+  assert.deepEqual(kept, kept.map((x) => row(x.ts)));
+});

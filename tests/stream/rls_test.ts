@@ -228,6 +228,12 @@ Deno.test("Rls models sharing one block learn as models of their own do", () => 
     own[h].predict(phi, 0, b, 0);
     assert.deepEqual([...a], [...b], `forecast of model ${h}`);
   }
+  // each model's settings are numbers of the block, not fields boxed per model
+  for (let h = 0; h < n; h++) {
+    const k = block.settings + 4 * h, ridge = 1 + h;
+    assert.deepEqual([...f.subarray(k, k + 4)], [0.99, ridge, 10 / ridge, d * (1 - 0.99) * ridge]);
+    assert.deepEqual([shared[h].forgetting, shared[h].ridge], [0.99, ridge]);
+  }
   // the views are of the block: what is written through them is the model's
   shared[1].W.fill(0);
   shared[1].predict(f, extra, a, 0);

@@ -484,9 +484,27 @@ Deno.test("a stream keeps its fixed-size arrays in two buffers, its linear model
     s.zJ,
     s.sqErr,
     s.scoredCount,
+    // the anomaly detectors' arrays of a size known at the start
+    s.scorer.bins,
+    s.scorer.recent,
+    s.scorer.unusual,
+    s.range.lo,
+    s.range.hi,
+    s.budget.bins,
+    s.shape.ring,
+    s.shape.rough,
+    s.shape.pending,
+    s.shape.bins,
+    s.shape.shape,
   ];
   assert.equal(new Set(after.map((a) => a.buffer)).size, 1, "the experts' shared parts");
   assert.ok([...s.origins.step].every(Number.isNaN), "no origin yet");
+  assert.ok(s.shape.pending.length > 0 && s.shape.pending.every(Number.isNaN), "no distance yet");
+  assert.deepEqual([...s.range.lo, ...s.range.hi], [Infinity, -Infinity], "no range yet");
+  assert.ok(s.shape.ring.every((z) => z === 0) && s.scorer.bins.every((b) => b === 0));
+  // the density test's tail depends on the options alone: one array for every stream
+  const other = new StreamModel({ id: "c", preset: small(), columns: ["a", "b"], targets: ["b"] });
+  assert.ok(other.scorer.densityTail === s.scorer.densityTail, "one density tail");
   assert.ok(s.blend.decay.every((d) => d > 0.99), "the blend's memory");
   assert.deepEqual([...s.targetIndex], [1]);
   assert.deepEqual([...s.bounds.lo], [Infinity, Infinity]);

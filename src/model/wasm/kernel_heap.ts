@@ -98,6 +98,12 @@ const MAX_PAGES = 65536;
 const MIN_GROW_PAGES = 16;
 /** Every buffer starts on a 16-byte boundary (one SIMD register). */
 const ALIGN = 16;
+/**
+ * What the finalizer gets of a block below this size (2 MiB): its address
+ * times this plus its size, exact (an address is below 2^32); of a larger
+ * one, the two.
+ */
+const HELD_SIZES = 2 ** 21;
 
 /** The kernels' memory, instance and allocator. */
 export class KernelHeap {
@@ -107,7 +113,14 @@ export class KernelHeap {
   readonly #buffers = new WeakSet<ArrayBufferLike>();
   /** Freed blocks by byte size. */
   readonly #free = new Map<number, number[]>();
-  readonly #registry = new FinalizationRegistry<[number, number]>(([ptr, bytes]) => {
+  /**
+   * A collected block's address and size, as one number (see #own): an
+   * array of the two held for every buffer of every stream took 64 bytes.
+   */
+  readonly #registry = new FinalizationRegistry<number | readonly [number, number]>((held) => {
+    const [ptr, bytes] = typeof held === "number"
+      ? [Math.floor(held / HELD_SIZES), held % HELD_SIZES]
+      : held;
     let list = this.#free.get(bytes);
     if (!list) this.#free.set(bytes, list = []);
     list.push(ptr);
@@ -144,7 +157,8 @@ export class KernelHeap {
   #own<A extends Float32Array | Float64Array>(a: A): A {
     const bytes = Math.max(ALIGN, Math.ceil(a.byteLength / ALIGN) * ALIGN);
     a.fill(0);
-    this.#registry.register(a, [a.byteOffset, bytes]);
+    const ptr = a.byteOffset;
+    this.#registry.register(a, bytes < HELD_SIZES ? ptr * HELD_SIZES + bytes : [ptr, bytes]);
     return a;
   }
 

@@ -12,6 +12,7 @@
  * is Hb = 4·H bytes, a row of K floats 4·K.
  */
 import type { Floats } from "../floats.ts";
+import type { TensorSpan } from "../layout.ts";
 import type { Network, Workspace } from "../network.ts";
 import { type KernelExports, type KernelHeap, kernelHeap } from "./kernel_heap.ts";
 
@@ -105,14 +106,16 @@ export class WasmNetwork {
       );
     }
     const at = (a: Float32Array) => heap.address(a);
+    // the parameters' tensors by their offsets in the layout (net.views is made on demand)
+    const param = (s: TensorSpan) => heap.address(net.params, s.offset);
     this.#net = net;
     this.#k = heap.kernels;
     this.#layers = net.layout.layers.map((ls, l) => {
-      const v = net.views.layers[l], g = ws.gradViews.layers[l], c = ws.cache[l];
+      const g = ws.gradViews.layers[l], c = ws.cache[l];
       return {
         K: ls.width,
-        W: at(v.W),
-        b: at(v.b),
+        W: param(ls.W),
+        b: param(ls.b),
         dW: at(g.W),
         db: at(g.b),
         xh: at(c.xh),
@@ -130,8 +133,8 @@ export class WasmNetwork {
     this.#sc = at(this.#s.c);
     this.#sxStep = at(this.#s.xStep);
     this.#syStep = at(this.#s.yStep);
-    this.#Wy = at(net.views.Wy);
-    this.#by = at(net.views.by);
+    this.#Wy = param(net.layout.Wy);
+    this.#by = param(net.layout.by);
     this.#dWy = at(ws.gradViews.Wy);
     this.#dby = at(ws.gradViews.by);
     this.#y = at(ws.y);
