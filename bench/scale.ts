@@ -195,7 +195,6 @@ const result = (r: Record<string, unknown>) =>
 export const MOSQUITTO_CONFIG = [
   "max_queued_messages 0",
   "max_inflight_messages 0",
-  "max_keepalive 0",
 ];
 /** The Mosquitto of the running daemon (`--broker=mosquitto`), for its CPU time. */
 let mosquittoNow: Mosquitto | null = null;

@@ -59,7 +59,7 @@ import type { Logger } from "../log.ts";
 import { readWholeBuffer } from "./read_whole_buffer.ts";
 import { limitFrames } from "./frame_limit.ts";
 import { topicNameProblem } from "./topic_name.ts";
-import { topicMatchesAny } from "./topic_filter.ts";
+import { topicMatchesAny, topicMatchesFilter } from "./topic_filter.ts";
 import { type BrokerUser, verifyPassword } from "./broker_users.ts";
 
 /** 1 MiB: the default payload limit. */
@@ -601,7 +601,17 @@ export function readableBy(
   const filters = new Set([defaultRead, ...users.map((u) => u.read ?? defaultRead)].flat());
   const open = [...filters].filter((f) => !reserved.includes(f.split("/")[0]));
   if (open.length === 0) return () => false;
-  return (topic) => topicMatchesAny(open, topic);
+  // a filter whose first level is a name matches only topics under it: no split for the others
+  const under = (f: string) => {
+    const first = f.split("/")[0];
+    return first === "+" || first === "#" ? null : `${first}/`;
+  };
+  const rules = open.map((f) => ({ filter: f, under: under(f) }));
+  return (topic) =>
+    rules.some((r) =>
+      (r.under === null || topic.startsWith(r.under) || `${topic}/` === r.under) &&
+      topicMatchesFilter(r.filter, topic)
+    );
 }
 
 /** A valid hash of a random password: an unknown user's password is checked against it. */

@@ -179,6 +179,10 @@ Deno.test("readableBy() routes a topic only when some client's read filters may 
   assert.equal(dash("sensors/a/w"), false);
   assert.equal(readableBy(["#"], [], reserved)("plant/x"), true, "a default read of #");
   assert.equal(readableBy(alerts, [{ read: ["+/alerts/#"] }], reserved)("x/alerts/a"), true);
+  const ha = readableBy([...alerts, "homeassistant/device/+/config"], [], reserved);
+  assert.equal(ha("sensors/a/v"), false);
+  assert.equal(ha("homeassistant/device/a/config"), true);
+  assert.equal(readableBy(["plant"], [], reserved)("plant"), true, "a filter of one level");
 });
 
 Deno.test("a publish to an empty level is acknowledged and dropped; a persistent-session subscriber of sensors/+ stays connected", async () => {
