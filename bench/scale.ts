@@ -131,6 +131,7 @@ import { byNamePer, loadavg, ownCpu, threadCpu } from "./proc_stats.ts";
 import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 import { RawPublisher } from "./raw_mqtt.ts";
+import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
 import { LongTasks } from "./long_tasks.ts";
 import { deviceValue, seedSteadyState } from "./steady_state.ts";
 
@@ -184,18 +185,6 @@ const result = (r: Record<string, unknown>) =>
     ...(f.broker === "embedded" ? {} : { broker: f.broker }),
   });
 
-/**
- * The bench's Mosquitto settings (`--broker=mosquitto`), beyond a listener and
- * no persistence: the daemon's one subscription takes every reading, so its
- * queue and its window of unacknowledged QoS 1 messages must hold a second's
- * readings of 10,000 streams; Mosquitto's defaults (1,000 queued, 20 in
- * flight) drop the rest of a burst (a queued QoS 1 message over the limit is
- * discarded) and hold the daemon to 20 messages a round trip.
- */
-export const MOSQUITTO_CONFIG = [
-  "max_queued_messages 0",
-  "max_inflight_messages 0",
-];
 /** The Mosquitto of the running daemon (`--broker=mosquitto`), for its CPU time. */
 let mosquittoNow: Mosquitto | null = null;
 /** CPU seconds of the running Mosquitto, or 0 when none runs (or the broker is not ours). */
