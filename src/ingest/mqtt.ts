@@ -41,7 +41,6 @@
 import mqtt from "mqtt";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
-import { setImmediate } from "node:timers";
 import { maskUrlPassword } from "../domain/mask_url_password.ts";
 import { isStreamId } from "../domain/reading.ts";
 import { OTHER_SHARD } from "../domain/shard_map.ts";
