@@ -23,7 +23,7 @@
  */
 import { exitOnFlagError, integer, oneOf, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
-import { byNamePer, loadavg, ownCpu, threadCpu } from "./proc_stats.ts";
+import { byNamePer, loadavg, ownCpu, processCpu, threadCpu } from "./proc_stats.ts";
 import { RawPublisher } from "./raw_mqtt.ts";
 import { findMosquitto, type Mosquitto, startMosquitto } from "../tests/e2e/_daemon.ts";
 import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
@@ -148,13 +148,13 @@ async function round(n: number): Promise<void> {
 try {
   for (let n = 0; n < f.warm; n++) await round(n);
   const c0 = threadCpu(child.pid);
-  const m0 = mosquitto ? cpuSeconds(mosquitto.pid) : 0;
+  const m0 = mosquitto ? processCpu(mosquitto.pid) : 0;
   const self0 = ownCpu();
   const t0 = performance.now();
   for (let n = f.warm; n < f.warm + f.rounds; n++) await round(n);
   const seconds = (performance.now() - t0) / 1000;
   const c1 = threadCpu(child.pid);
-  const m1 = mosquitto ? cpuSeconds(mosquitto.pid) : 0;
+  const m1 = mosquitto ? processCpu(mosquitto.pid) : 0;
   const self1 = ownCpu();
   const n = f.streams * f.rounds;
   const us = (s: number) => Math.round(s / n * 1e7) / 10;
@@ -186,12 +186,4 @@ try {
   await reader.cancel();
   await mosquitto?.stop();
   await Deno.remove(mosquittoDir, { recursive: true });
-}
-
-/** CPU seconds of process `pid`, all threads. */
-function cpuSeconds(pid: number): number {
-  const out = new Deno.Command("cat", { args: [`/proc/${pid}/stat`] }).outputSync();
-  const s = new TextDecoder().decode(out.stdout);
-  const x = s.slice(s.lastIndexOf(")") + 2).split(" ");
-  return (Number(x[11]) + Number(x[12])) / 100;
 }
