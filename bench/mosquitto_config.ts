@@ -6,10 +6,7 @@
  * client by default and drops the rest: a second's readings of thousands of
  * streams would be lost. The window of unacknowledged messages stays
  * Mosquitto's 20: MQTT.js takes the messages of its connection one at a
- * time, in order, so a wider window only queues them in the daemon, where the
- * broker's PINGRESP waits behind them (with no limit, a daemon behind by
- * 100,000 readings missed its keep-alive and was disconnected every 45 s,
- * and the messages sent again were refused as out of order).
+ * time, in order, so a wider window only queues them in the daemon.
  */
 export const MOSQUITTO_CONFIG = [
   "max_queued_messages 0",
