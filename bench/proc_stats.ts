@@ -69,7 +69,12 @@ export function byNamePer(
  * every permission to read /proc/self: through `cat`).
  */
 export function ownCpu(): number {
-  const out = new Deno.Command("cat", { args: [`/proc/${Deno.pid}/stat`] }).outputSync();
+  return processCpu(Deno.pid);
+}
+
+/** CPU seconds (utime + stime) of process `pid`, all threads. */
+export function processCpu(pid: number): number {
+  const out = new Deno.Command("cat", { args: [`/proc/${pid}/stat`] }).outputSync();
   const s = new TextDecoder().decode(out.stdout);
   const x = s.slice(s.lastIndexOf(")") + 2).split(" ");
   return (Number(x[11]) + Number(x[12])) / 100;

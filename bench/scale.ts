@@ -16,6 +16,7 @@
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
  *     [--profile-main=0] [--period-ms=300000] [--steady]
+ *   every part: [--broker=embedded|mosquitto|mqtt://host:port] [--v8-flags=...]
  *
  * - capacity: warm up (one reading per stream), then publish `per-stream`
  *   readings per stream as fast as the connections take them, with
@@ -87,6 +88,18 @@
  * Every part runs the daemon with the first value of `--worker-nice`
  * (default 10, the daemon's own default).
  *
+ * `--broker`: where the readings go. `embedded` (the default): the daemon's
+ * own broker, which takes them in-process. `mosquitto`: a Mosquitto (Debian's
+ * `mosquitto` on the PATH or in /usr/sbin) started for each daemon on
+ * 127.0.0.1 and a free port with a configuration file of its own
+ * ({@link MOSQUITTO_CONFIG}), the daemon subscribed to it (`--mqtt-url`) and
+ * the publishers connected to it, as on a gateway that runs one; its CPU is
+ * given per reading beside the daemon's (`brokerUsPerReading`). A URL: a
+ * broker already running there (its CPU is not read). A broker outside the
+ * daemon delivers every reading to the daemon's one client; the readings of
+ * an earlier daemon's session would be queued for it, hence one Mosquitto
+ * per daemon.
+ *
  * RSS figures of a deployed daemon need its V8 flags:
  * `--v8-flags=--optimize-for-size`, as `deno task start`, the compiled
  * binary and the image run it (it holds the heap near its live size); the
@@ -95,7 +108,14 @@
  * One `RESULT {json}` line per measurement on stdout, progress on stderr.
  */
 import mqtt from "mqtt";
-import { type Daemon, daemonPermissions, startDaemon } from "../tests/e2e/_daemon.ts";
+import {
+  type Daemon,
+  daemonPermissions,
+  findMosquitto,
+  type Mosquitto,
+  startDaemon,
+  startMosquitto,
+} from "../tests/e2e/_daemon.ts";
 import {
   boolean,
   exitOnFlagError,
@@ -111,6 +131,7 @@ import { byNamePer, loadavg, ownCpu, threadCpu } from "./proc_stats.ts";
 import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 import { RawPublisher } from "./raw_mqtt.ts";
+import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
 import { LongTasks } from "./long_tasks.ts";
 import { deviceValue, seedSteadyState } from "./steady_state.ts";
 
@@ -144,6 +165,12 @@ const f = exitOnFlagError(() =>
     "profile-main": integer(0, 0),
     "period-ms": integer(300_000),
     steady: boolean(false),
+    broker: {
+      must: "embedded, mosquitto or an mqtt:// URL",
+      read: (t: string) =>
+        t === "embedded" || t === "mosquitto" || /^mqtts?:\/\/\S+$/.test(t) ? t : undefined,
+      fallback: "embedded",
+    },
   }, "Cannot parse scale flags")
 );
 
@@ -151,7 +178,22 @@ const START = Date.UTC(2025, 5, 2);
 const STEP = f["period-ms"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => console.error(m);
-const result = (r: Record<string, unknown>) => emitResult({ ...r, v8Flags: f["v8-flags"] });
+const result = (r: Record<string, unknown>) =>
+  emitResult({
+    ...r,
+    v8Flags: f["v8-flags"],
+    ...(f.broker === "embedded" ? {} : { broker: f.broker }),
+  });
+
+/** The Mosquitto of the running daemon (`--broker=mosquitto`), for its CPU time. */
+let mosquittoNow: Mosquitto | null = null;
+/** CPU seconds of the running Mosquitto, or 0 when none runs (or the broker is not ours). */
+const brokerCpu = () => mosquittoNow === null ? 0 : cpuSeconds(mosquittoNow.pid);
+/** The µs per reading of `sec` CPU seconds of our broker, as a result field (none when embedded). */
+const brokerField = (sec: number, per: number) =>
+  f.broker === "embedded"
+    ? {}
+    : { brokerUsPerReading: mosquittoNow === null ? null : Math.round(sec / per * 1e6) };
 
 function proc(pid: number, name: string): string {
   const out = new Deno.Command("cat", { args: [`/proc/${pid}/${name}`], stderr: "null" })
@@ -242,6 +284,8 @@ let inspectPort: number | null = null;
 let workerNice = f["worker-nice"][0];
 
 async function daemon(dataDir: string, workers: number, extra: string[] = []): Promise<Daemon> {
+  const url = mosquittoNow?.url ?? (f.broker.includes("://") ? f.broker : null);
+  if (url !== null) extra = [...extra, "--mqtt-url", url];
   return await startDaemon({
     dataDir,
     args: [
@@ -375,17 +419,37 @@ async function withDaemon<T>(
   seed?: (dir: string) => Promise<unknown>,
 ): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: "forecastd-scale-" });
-  if (seed) log(`seeded: ${JSON.stringify(await seed(dir))}`);
-  const d = await daemon(dir, workers, extra).catch(async (e) => {
-    await Deno.remove(dir, { recursive: true });
-    throw e;
-  });
+  // the daemon's data directory apart from the broker's configuration file
+  const data = `${dir}/data`;
+  await Deno.mkdir(data);
+  if (seed) log(`seeded: ${JSON.stringify(await seed(data))}`);
+  const d = await startBroker(dir).then(() => daemon(data, workers, extra)).catch(
+    async (e) => {
+      await stopBroker();
+      await Deno.remove(dir, { recursive: true });
+      throw e;
+    },
+  );
   try {
-    return await fn(d, dir);
+    return await fn(d, data);
   } finally {
     await d.stop("SIGTERM");
+    await stopBroker();
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** With `--broker=mosquitto`, starts one in `dir` (its configuration file there). */
+async function startBroker(dir: string): Promise<void> {
+  if (f.broker !== "mosquitto") return;
+  const exe = await findMosquitto();
+  if (exe === null) throw new Error("--broker=mosquitto: mosquitto is not installed");
+  mosquittoNow = await startMosquitto(exe, dir, undefined, { extraConfig: MOSQUITTO_CONFIG });
+}
+
+async function stopBroker(): Promise<void> {
+  await mosquittoNow?.stop();
+  mosquittoNow = null;
 }
 
 /** Every stream's readings [from, to), stream by stream in turn, over the connections. */
@@ -418,6 +482,7 @@ async function capacity(): Promise<void> {
         const cpu0 = cpuSeconds(d.pid);
         const threads0 = threadCpu(d.pid);
         const self0 = cpuSeconds(Deno.pid);
+        const broker0 = brokerCpu();
         const total = f.streams * f["per-stream"];
         const t0 = performance.now();
         await devices.feed(1, 1 + f["per-stream"]);
@@ -444,6 +509,7 @@ async function capacity(): Promise<void> {
           workersUsPerReading: us(threads1.workers - threads0.workers),
           otherUsPerReading: us(threads1.other - threads0.other),
           generatorUsPerReading: us(cpuSeconds(Deno.pid) - self0),
+          ...brokerField(brokerCpu() - broker0, total),
           rssMiB: Math.round(rssMiB(d.pid)),
           loadavg1: load,
         };
@@ -526,6 +592,7 @@ async function restart(): Promise<void> {
   const w = f.workers.at(-1)!;
   const dir = await Deno.makeTempDir({ prefix: "forecastd-scale-" });
   try {
+    await startBroker(dir);
     const atOnce = f.stop === "at-once";
     let d = await daemon(dir, w, ["--shutdown-timeout", String(f["shutdown-timeout"])]);
     const readings = [];
@@ -626,6 +693,7 @@ async function restart(): Promise<void> {
       await d.stop("SIGTERM");
     }
   } finally {
+    await stopBroker();
     await Deno.remove(dir, { recursive: true });
   }
 }
@@ -851,6 +919,7 @@ async function footprint(): Promise<void> {
       const warm = Math.min(30, Math.floor(seconds / 4));
       let cpu0 = cpuSeconds(d.pid);
       let self0 = ownCpu();
+      let broker0 = brokerCpu();
       let threads0 = threadCpu(d.pid);
       let wb0 = writeBytes(d.pid);
       let t0 = performance.now();
@@ -870,6 +939,7 @@ async function footprint(): Promise<void> {
         if (s === warm) {
           cpu0 = cpuSeconds(d.pid);
           self0 = ownCpu();
+          broker0 = brokerCpu();
           threads0 = threadCpu(d.pid);
           wb0 = writeBytes(d.pid);
           t0 = performance.now();
@@ -889,6 +959,7 @@ async function footprint(): Promise<void> {
       const threads1 = threadCpu(d.pid);
       const cpu1 = cpuSeconds(d.pid);
       const self1 = ownCpu();
+      const broker1 = brokerCpu();
       const mainProfile = await profiler?.stopSummary();
       const written = writeBytes(d.pid) - wb0;
       const rss = rssMiB(d.pid);
@@ -940,6 +1011,7 @@ async function footprint(): Promise<void> {
         client: f.client,
         // the bench's own CPU (its publishers) per reading, on the same cores
         publisherUsPerReading: us(self1 - self0),
+        ...brokerField(broker1 - broker0, steady),
         kvBytesPerStream: Math.round(await dirBytes(dir) / f.streams),
         writtenBytesPerStreamPerHour: Math.round(written / elapsed * 3600 / f.streams),
         clientEvents: events.length,

@@ -154,6 +154,12 @@ export interface MqttSource {
   close(): Promise<void>;
 }
 
+/** What the source needs of MQTT.js's socket to hold writes back (node:stream's Writable). */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 /** True when `topic` is `prefix` or lies under it. */
 export function isUnderPrefix(topic: string, prefix: string): boolean {
   return topic === prefix || topic.startsWith(`${prefix}/`);
@@ -248,13 +254,33 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   const taking = new WeakMap<object, boolean | Promise<boolean>>();
   client.on("message", (topic, payload, packet) => taking.set(packet, onMessage(topic, payload)));
   const handleMessage = client.handleMessage.bind(client);
+  // The acknowledgements of the messages taken in one turn of the event loop go out in one
+  // write: MQTT.js writes each packet as it is made, and each write to the socket is a system
+  // call (through a Mosquitto on this machine, 63% of the main thread's busy time before;
+  // bench/broker_cost.ts --part=source --via=mosquitto). The socket is corked at the first
+  // acknowledgement of a turn and uncorked once the turn's I/O is done (setImmediate).
+  let corked: Corkable | null = null;
+  const uncork = () => {
+    const stream = corked;
+    corked = null;
+    stream?.uncork();
+  };
+  const ack = (callback: (error?: Error) => void) => (error?: Error) => {
+    const stream = client.stream as unknown as Corkable | undefined;
+    if (corked === null && typeof stream?.cork === "function") {
+      stream.cork();
+      corked = stream;
+      setImmediate(uncork);
+    }
+    callback(error);
+  };
   client.handleMessage = (packet, callback) => {
     const taken = taking.get(packet);
     if (taken === undefined) return handleMessage(packet, callback);
     taking.delete(packet);
     // not taken (shutting down): left unacknowledged, the broker delivers it again
-    if (taken === true) return handleMessage(packet, callback);
-    if (taken !== false) taken.then((ack) => ack && handleMessage(packet, callback));
+    if (taken === true) return handleMessage(packet, ack(callback));
+    if (taken !== false) taken.then((ok) => ok && handleMessage(packet, ack(callback)));
   };
 
   let closing: Promise<void> | null = null;

@@ -332,11 +332,26 @@ function decodePayload(payload: string | Uint8Array, scope: Scope): unknown {
   return parseText(decodeText(payload), scope);
 }
 
+/**
+ * Payloads up to this many bytes that are ASCII throughout (a reading of one
+ * value is some 40) become text without the decoder, whose call into the
+ * runtime cost about twice as much (0.9 against 0.4 µs a reading here); ASCII
+ * is UTF-8 as it is, so the text is the decoder's.
+ */
+const ASCII_FAST_BYTES = 256;
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 127) return false;
+  return true;
+}
+
 /** The payload as text, trimmed; throws IngestError (not UTF-8, empty). */
 function decodeText(payload: string | Uint8Array): string {
   let text: string;
   if (typeof payload === "string") text = payload;
-  else {
+  else if (payload.length <= ASCII_FAST_BYTES && isAscii(payload)) {
+    text = String.fromCharCode.apply(null, payload as unknown as number[]);
+  } else {
     try {
       text = decoder.decode(payload);
     } catch {

@@ -436,6 +436,8 @@ export async function openedAlertEverywhere(
 export interface Mosquitto {
   readonly url: string;
   readonly port: number;
+  /** Its process id (the benches read its CPU time). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -517,5 +519,5 @@ export async function startMosquitto(
     await stop();
     throw new Error(`mosquitto did not start: ${await stderr}`, { cause: e });
   }
-  return { url: `mqtt://127.0.0.1:${port}`, port, stop };
+  return { url: `mqtt://127.0.0.1:${port}`, port, pid: child.pid, stop };
 }

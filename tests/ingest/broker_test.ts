@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import mqtt from "mqtt";
 import { captureLog } from "../../src/log.ts";
 import { Buffer } from "node:buffer";
-import { isLoopback, startEmbeddedBroker } from "../../src/ingest/broker.ts";
+import { isLoopback, readableBy, startEmbeddedBroker } from "../../src/ingest/broker.ts";
 import { hashPassword } from "../../src/ingest/broker_users.ts";
 import { publishFromAnotherProcess } from "./_publisher.ts";
 import { writeToStream } from "mqtt-packet";
@@ -94,6 +94,95 @@ Deno.test("onMessage gets a QoS 1 or 2 publish before the publisher has its ackn
     await device.endAsync();
     await broker.close();
   }
+});
+
+Deno.test("a reading no client may read is acknowledged and not routed; one a reader may read is delivered", async () => {
+  const seen: string[] = [];
+  const hash = await hashPassword("dash-pw", { N: 1024 });
+  const quiet = await startEmbeddedBroker({
+    port: 0,
+    log: captureLog().log,
+    onMessage: (m) => seen.push(m.topic),
+  });
+  // the defaults: anonymous clients read forecastd/alerts/# only
+  const device = await mqtt.connectAsync(quiet.url, { clientId: "dev", reconnectPeriod: 0 });
+  const sub = await mqtt.connectAsync(quiet.url, { clientId: "sub", reconnectPeriod: 0 });
+  try {
+    const got: string[] = [];
+    sub.on("message", (topic) => got.push(topic));
+    await sub.subscribeAsync("#", { qos: 1 });
+    for (let i = 0; i < 5; i++) await device.publishAsync("sensors/a/v", String(i), { qos: 1 });
+    await device.publishAsync("sensors/a/v", "retained", { qos: 1, retain: true });
+    assert.equal(seen.length, 6, "every reading taken");
+    assert.deepEqual(quiet.stats, {
+      accepted: 6,
+      routed: 0,
+      refused: { too_large: 0, bad_topic: 0, not_authorized: 0 },
+    });
+    // the daemon's own publishes are routed as before
+    await new Promise<void>((resolve, reject) =>
+      quiet.publish("forecastd/alerts/a", "{}", { qos: 1 }, (e) => e ? reject(e) : resolve())
+    );
+    await until(() => got.length === 1, "the alert");
+    const late = await mqtt.connectAsync(quiet.url, { clientId: "late", reconnectPeriod: 0 });
+    const lateGot: string[] = [];
+    late.on("message", (topic) => lateGot.push(topic));
+    await late.subscribeAsync("sensors/#", { qos: 1 });
+    await new Promise((r) => setTimeout(r, 100));
+    await late.endAsync();
+    assert.deepEqual(got, ["forecastd/alerts/a"], "no reading reached the subscriber of #");
+    assert.deepEqual(lateGot, [], "no retained reading kept");
+  } finally {
+    await sub.endAsync();
+    await device.endAsync();
+    await quiet.close();
+  }
+
+  const open = await startEmbeddedBroker({
+    port: 0,
+    log: captureLog().log,
+    users: [
+      { username: "dev", password: hash, publish: null, read: null },
+      { username: "dash", password: hash, publish: [], read: ["sensors/#"] },
+    ],
+  });
+  const login = (user: string) => ({ username: user, password: "dash-pw", reconnectPeriod: 0 });
+  const dev = await mqtt.connectAsync(open.url, { clientId: "dev", ...login("dev") });
+  const dash = await mqtt.connectAsync(open.url, { clientId: "dash", ...login("dash") });
+  try {
+    const got: string[] = [];
+    dash.on("message", (topic, payload) => got.push(`${topic} ${payload}`));
+    await dash.subscribeAsync("#", { qos: 1 });
+    await dev.publishAsync("sensors/a/v", "1", { qos: 1 });
+    await dev.publishAsync("plant/b/v", "2", { qos: 1 });
+    await until(() => got.length === 1, "the reading at dash");
+    assert.deepEqual(got, ["sensors/a/v 1"]);
+    assert.equal(open.stats.accepted, 2);
+    assert.equal(open.stats.routed, 1, "plant/b/v: no client may read it");
+  } finally {
+    await dash.endAsync();
+    await dev.endAsync();
+    await open.close();
+  }
+});
+
+Deno.test("readableBy() routes a topic only when some client's read filters may match it", () => {
+  const reserved = ["forecastd"];
+  const alerts = ["forecastd/alerts/#"];
+  const none = readableBy(alerts, [], reserved);
+  assert.equal(none("sensors/a/v"), false);
+  assert.equal(none("forecastd/alerts/a"), false, "clients cannot publish there");
+  const users = [{ read: null }, { read: ["forecastd/status"] }];
+  assert.equal(readableBy(alerts, users, reserved)("sensors/a/v"), false);
+  const dash = readableBy(alerts, [...users, { read: ["sensors/+/v"] }], reserved);
+  assert.equal(dash("sensors/a/v"), true);
+  assert.equal(dash("sensors/a/w"), false);
+  assert.equal(readableBy(["#"], [], reserved)("plant/x"), true, "a default read of #");
+  assert.equal(readableBy(alerts, [{ read: ["+/alerts/#"] }], reserved)("x/alerts/a"), true);
+  const ha = readableBy([...alerts, "homeassistant/device/+/config"], [], reserved);
+  assert.equal(ha("sensors/a/v"), false);
+  assert.equal(ha("homeassistant/device/a/config"), true);
+  assert.equal(readableBy(["plant"], [], reserved)("plant"), true, "a filter of one level");
 });
 
 Deno.test("a publish to an empty level is acknowledged and dropped; a persistent-session subscriber of sensors/+ stays connected", async () => {

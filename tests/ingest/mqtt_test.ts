@@ -369,6 +369,57 @@ Deno.test("on the embedded broker the daemon's retained publishes reach clients 
   }
 });
 
+Deno.test("on an external broker the acknowledgements of a burst go out in a few writes, each message acknowledged", async () => {
+  const broker = await startEmbeddedBroker({ port: 0, log: captureLog().log, defaultRead: ["#"] });
+  const svc = new FakeSink();
+  const source = startMqttSource({
+    url: broker.url,
+    clientId: "forecastd-burst",
+    topics: ["sensors/{stream}/{value}"],
+    sink: svc,
+    log: captureLog().log,
+  });
+  await source.ready;
+  // the source's socket: each call of its _write or _writev is one write to the system
+  const socket = source.client.stream as unknown as Record<string, (...a: unknown[]) => unknown>;
+  let writes = 0;
+  for (const name of ["_write", "_writev"]) {
+    const original = socket[name];
+    socket[name] = (...a: unknown[]) => {
+      writes++;
+      return original.apply(socket, a);
+    };
+  }
+  const device = await connectDevice(broker.url, "device-burst");
+  try {
+    const t0 = Date.UTC(2026, 0, 1);
+    const n = 500;
+    await Promise.all(
+      Array.from(
+        { length: n },
+        (_, i) =>
+          device.publishAsync(`sensors/s${i % 50}/v`, JSON.stringify({ value: i, ts: t0 + i }), {
+            qos: 1,
+          }),
+      ),
+    );
+    await svc.seen(n);
+    // the acknowledgements go out once the turn's I/O is done
+    for (let i = 0; i < 100 && writes === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(svc.ingested.length, n);
+    assert.ok(writes > 0 && writes <= n / 5, `${writes} writes for ${n} acknowledgements`);
+    // and the next message is taken and acknowledged as well
+    await device.publishAsync("sensors/s0/v", JSON.stringify({ value: 1, ts: t0 + n }), {
+      qos: 1,
+    });
+    await svc.seen(n + 1);
+  } finally {
+    await device.endAsync();
+    await source.close();
+    await broker.close();
+  }
+});
+
 Deno.test("messages reach the sink in the order they came, a small one after a big batch too", async () => {
   // A big payload is parsed in slices (the event loop turns meanwhile); a
   // one-reading message right behind it must still wait for it, or the

@@ -87,6 +87,33 @@ Deno.test("parseMqttMessage() accepts a payload as text or as UTF-8 bytes, with 
   assert.deepEqual(b, a);
 });
 
+Deno.test("parseMqttMessage() reads a payload's bytes as it reads the same text, short or long, ASCII or not", () => {
+  const long = `{"value":1,"ts":${RECEIVED_AT},"stream":"k${"x".repeat(220)}"}`;
+  const payloads = [
+    '{"value":21.5}',
+    ' {"values":{"t":"4e1"}}\t',
+    "21.5",
+    "",
+    " ",
+    '{"value":21.5,"note":"caf\u00e9"}',
+    '{"value":"21,5"}',
+    "[1,2]",
+    long.slice(0, 255),
+    long.slice(0, 256),
+    long.slice(0, 257),
+    long,
+    `{"value":1,"stream":"k\u00e9${"x".repeat(250)}"}`,
+  ];
+  for (const text of payloads) {
+    const bytes = enc.encode(text);
+    for (const topic of ["sensors/k/t", "sensors/k"]) {
+      const fromText = parseMqttMessage(topic, text, patterns, opts);
+      const fromBytes = parseMqttMessage(topic, bytes, patterns, opts);
+      assert.deepEqual(fromBytes, fromText, `${topic} ${JSON.stringify(text).slice(0, 40)}`);
+    }
+  }
+});
+
 Deno.test("parseMqttMessage() rejects bytes that are not UTF-8 as bad_json", () => {
   const e = rejected(
     parseMqttMessage("sensors/k/t", new Uint8Array([0xff, 0xfe, 0x31]), patterns, opts),

@@ -1,0 +1,13 @@
+/**
+ * The Mosquitto settings of the benches that start one (bench/scale.ts
+ * `--broker=mosquitto`, bench/broker_cost.ts `--via=mosquitto`), beyond a
+ * listener and no persistence. The daemon's one subscription takes every
+ * reading, and Mosquitto keeps at most 1,000 QoS 1 messages queued for a
+ * client by default and drops the rest: a second's readings of thousands of
+ * streams would be lost. The window of unacknowledged messages stays
+ * Mosquitto's 20: MQTT.js takes the messages of its connection one at a
+ * time, in order, so a wider window only queues them in the daemon.
+ */
+export const MOSQUITTO_CONFIG = [
+  "max_queued_messages 0",
+];
