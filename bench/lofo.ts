@@ -53,7 +53,10 @@
  * (the engine's: from one week of budget on, the lowest level crossed at
  * most N·b + 1 times), "from2" (the same from two weeks on) or "poisson"
  * (from one week on, at most the 95% quantile of a Poisson count of mean
- * N·b). BENCHMARKS.md, "Issue 11, sixth round".
+ * N·b); `bound`, what that bound counts (see `BudgetRule`: "all", the
+ * engine's, and the seventh round's records that leave out incidents,
+ * repeats or a young record's crossings). BENCHMARKS.md, "Issue 11, sixth
+ * round" and "seventh round".
  * Scores: `onset` with NAB's optimised threshold, `alert` (the alerts the
  * daemon opens) at 0.5. Output: a table on stderr, `RESULT {json}` per corpus.
  */
@@ -71,7 +74,7 @@ import { ShapeDetector } from "../src/stream/shape.ts";
 import { DriftDetector } from "../src/stream/drift.ts";
 import { fusedEvidence, shapeEvidence } from "../src/stream/scoring.ts";
 import { AlertFusion } from "../src/stream/alert_fusion.ts";
-import { AlertBudget, type BudgetOptions } from "../src/stream/budget.ts";
+import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "../src/stream/budget.ts";
 import {
   addCounts,
   type HitCount,
@@ -179,6 +182,29 @@ interface BudgetRule {
   /** Nats added to the young threshold ("budget", "fall", "extrapolate"). */
   margin?: number;
   empirical?: "from2" | "poisson" | "from1";
+  /**
+   * What the record's bound counts (the seventh round; BENCHMARKS.md, "Issue
+   * 11, seventh round"): "all" (the engine's: every upcrossing of a level);
+   * "incidents-out" (a level's upcrossings less those of the fixed threshold:
+   * an excursion that reached it opens an alert whatever the budget, so it is
+   * not the budget's to count); "runs" (runs declustering: an upcrossing of a
+   * level within `refractory` readings of its last one counted is the same
+   * incident); "peak" (a reading counts only the levels above the highest it
+   * counted in the last `refractory` readings, the alerts' own rule);
+   * "young-out" (the upcrossings counted while the record held less than half
+   * a week, whose evidence a model still learning gave, left out);
+   * "young-out-allowed" (the same, with the allowance over the readings since
+   * then, N'·b + 1); "young-out-strict" (the same without the one more: the
+   * lowest level crossed at most N'·b times since).
+   */
+  bound?:
+    | "all"
+    | "incidents-out"
+    | "runs"
+    | "peak"
+    | "young-out"
+    | "young-out-allowed"
+    | "young-out-strict";
 }
 
 /**
@@ -188,10 +214,61 @@ interface BudgetRule {
  */
 class CandidateBudget extends AlertBudget {
   readonly rule: BudgetRule;
+  /** The refractory period of "runs" and "peak" (in readings counted). */
+  readonly refractory: number;
+  /** The bound's own record ("runs", "peak", "young-out..."), forgotten as `bins` is. */
+  readonly boundBins = new Float64Array(BUDGET_BINS);
+  /** "runs": the reading (counted) at which each level was last crossed. */
+  readonly crossedAt = new Float64Array(BUDGET_BINS).fill(-Infinity);
+  /** "peak": the highest evidence counted in the refractory period, and its reading. */
+  peak = 0;
+  peakAt = -Infinity;
+  /** Readings counted. */
+  counted = 0;
+  /** Whether the record held less than half a week at the last threshold ("young-out..."). */
+  young = true;
+  /** N when the record stopped being young, forgotten as N is ("young-out-..."). */
+  youngReadings = 0;
 
-  constructor(opts: BudgetOptions, rule: BudgetRule) {
+  constructor(opts: BudgetOptions, rule: BudgetRule, refractory: number) {
     super(opts);
     this.rule = rule;
+    this.refractory = refractory;
+  }
+
+  override update(evidence: number): void {
+    const BIN = 0.25, last = this.last, rule = this.rule.bound ?? "all";
+    super.update(evidence);
+    if (rule === "all" || rule === "incidents-out") return;
+    const g = 1 - 1 / this.opts.history, n = this.counted++;
+    for (let i = 0; i < BUDGET_BINS; i++) this.boundBins[i] *= g;
+    // levels (i + 1)·BIN in (last, evidence]: bins from..to-1, as AlertBudget counts them
+    let from = Math.max(0, Math.floor(last / BIN));
+    const to = Math.min(BUDGET_BINS, Math.floor(evidence / BIN));
+    if (rule === "runs") {
+      for (let i = from; i < to; i++) {
+        if (n - this.crossedAt[i] > this.refractory) this.boundBins[i] += 1;
+        this.crossedAt[i] = n;
+      }
+      return;
+    }
+    if (rule === "peak") {
+      from = Math.max(from, Math.floor((n - this.peakAt <= this.refractory ? this.peak : 0) / BIN));
+      for (let i = from; i < to; i++) this.boundBins[i] += 1;
+      if (to > from) [this.peak, this.peakAt] = [evidence, n];
+      return;
+    }
+    this.youngReadings = this.young ? this.readings : this.youngReadings * g;
+    if (!this.young) { for (let i = from; i < to; i++) this.boundBins[i] += 1; }
+  }
+
+  /** The upcrossings of level (i + 1)·0.25 the rule's bound counts; `f`: the bins' pending forgetting. */
+  boundCount(i: number, f: number, fallback: number): number {
+    const rule = this.rule.bound ?? "all";
+    if (rule === "all" || (rule.startsWith("young-out") && this.young)) return this.bins[i] * f;
+    if (rule !== "incidents-out") return this.boundBins[i];
+    const top = Math.min(BUDGET_BINS, Math.floor(fallback / 0.25)) - 1; // the fixed threshold's level
+    return (this.bins[i] - (i < top ? this.bins[top] : 0)) * f;
   }
 
   override threshold(periodMs: number, fallback: number): number {
@@ -201,6 +278,7 @@ class CandidateBudget extends AlertBudget {
     const f = Math.pow(1 - 1 / this.opts.history, this.pending);
     const b = (this.opts.falseAlertsPerWeek * periodMs) / WEEK_MS;
     const allowed = b * this.readings;
+    this.young = allowed < 0.5;
     const level = Math.min(fallback, Math.max(this.opts.floor, -Math.log(b) + margin));
     const short = young === "budget"
       ? level
@@ -216,7 +294,11 @@ class CandidateBudget extends AlertBudget {
     }
     if (v < 0) return young === "extrapolate" ? fallback : short;
     const crossed = this.bins[v] * f;
-    let slack = allowed + 1;
+    const rb = this.rule.bound ?? "all";
+    // the allowance over the record the bound counts, and one more (but "young-out-strict")
+    let slack = rb.startsWith("young-out-") && !this.young
+      ? b * (this.readings - this.youngReadings) + (rb === "young-out-strict" ? 0 : 1)
+      : allowed + 1;
     if (empirical === "poisson") {
       // the 95% quantile of a Poisson count of mean `allowed`
       let q = 0, term = Math.exp(-allowed), cdf = term;
@@ -229,7 +311,8 @@ class CandidateBudget extends AlertBudget {
     }
     let bound = BINS * BIN;
     for (let i = 0; i < BINS; i++) {
-      if (this.bins[i] * f <= slack) {
+      const count = this.boundCount(i, f, fallback);
+      if (count <= slack) {
         bound = (i + 1) * BIN;
         break;
       }
@@ -276,7 +359,9 @@ export function simulate(
     floor: BUDGET_FLOOR,
   };
   // the alerts' budget: the engine's, or a candidate's rule (the scorer's side keeps the engine's)
-  const budget = rule ? new CandidateBudget(budgetOpts, rule) : new AlertBudget(budgetOpts);
+  const budget = rule
+    ? new CandidateBudget(budgetOpts, rule, a.refractory)
+    : new AlertBudget(budgetOpts);
   const fusion = new AlertFusion(drift.enabled, a, budgetOpts, alerts, budget);
   const { base, baseBudget } = fusion;
   const z = new Float64Array(1);
