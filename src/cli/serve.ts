@@ -137,6 +137,7 @@ export async function serve(args: string[]): Promise<number> {
       brokerCertFile: cfg.brokerCert,
       brokerKeyFile: cfg.brokerKey,
       maxPayloadBytes: cfg.mqttMaxPayload,
+      inflight: cfg.mqttInflight,
       username: cfg.mqttUsername,
       password: cfg.mqttPassword,
       caFile: cfg.mqttCa,
