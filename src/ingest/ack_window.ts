@@ -9,19 +9,21 @@
  * - A full window holds the connection: the next packet is read once the
  *   oldest message is acknowledged, so a slow daemon pushes back on the
  *   broker (TCP) instead of piling messages up.
- * - A message the sink did not take (shutting down, a worker down) is left
- *   unacknowledged, and so is every message after it: `notTaken` is called
- *   once, for the source to drop the connection and have the broker send
- *   them again.
+ * - A message the sink did not take (a worker down) is left unacknowledged,
+ *   and so is every message after it; after `retryMs` the window hands the
+ *   messages not taken to the sink again, in the order they came, as the
+ *   broker would send them again (close() stops that: shutting down, they
+ *   stay unacknowledged for the broker to send them at the next start).
  * - A connection's messages not acknowledged when it ends stay known by
  *   their packet id. The broker sends them again on the next connection
  *   (same id, DUP set, same topic and payload, when the session is kept):
  *   such a copy of a message already taken is acknowledged without being
  *   taken again and counted as a duplicate; a copy of one being taken waits
- *   for it.
+ *   for it. So are the last `size` messages acknowledged before the cut:
+ *   their PUBACKs may not have left.
  *
  * ```ts
- * const w = new AckWindow({ size: 100, acknowledge: (ids) => writePubacks(ids), notTaken });
+ * const w = new AckWindow({ size: 100, retryMs: 2000, acknowledge: (ids) => writePubacks(ids) });
  * w.add({ id, topic, payload, dup }, () => onMessage(topic, payload), () => readNext());
  * ```
  */
@@ -52,14 +54,18 @@ export interface AckWindowOptions {
   size: number;
   /** Writes the acknowledgements of `ids`, in this order, on the current connection. */
   acknowledge(ids: readonly number[]): void;
-  /** The window's oldest message was not taken: nothing more can be acknowledged on this connection. */
-  notTaken(): void;
+  /** Wait before the messages not taken are handed to the sink again, ms. */
+  retryMs: number;
+  /** The window's oldest message was not taken: they will be handed over again. */
+  notTaken?(): void;
   /** A copy of a message already taken was acknowledged without taking it again. */
   duplicate?(message: WindowMessage): void;
 }
 
 interface Entry {
   message: WindowMessage;
+  /** Hands it to the sink. */
+  take: () => Outcome;
   /** The connection it came on (counted by reset()). */
   connection: number;
   /** Settles with whether it may be acknowledged. */
@@ -78,9 +84,13 @@ export class AckWindow {
   /** QoS 1 messages not acknowledged yet, of any connection, by packet id. */
   readonly #unacked = new Map<number, Entry>();
   #connection = 0;
+  /** The last `size` messages acknowledged on this connection: a cut may lose their PUBACKs. */
+  #recent: (Entry | undefined)[] = [];
+  #recentAt = 0;
   /** Lets the connection read its next packet, once the window has room. */
   #resume: (() => void) | null = null;
-  #stalled = false;
+  #retry: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
   #waiters: (() => void)[] = [];
   /** The most messages the window held at once. */
   peak = 0;
@@ -117,19 +127,11 @@ export class AckWindow {
     } else {
       outcome = take();
     }
-    const entry: Entry = { message, connection: this.#connection, outcome, ok: null };
+    const entry: Entry = { message, take, connection: this.#connection, outcome, ok: null };
     if (message.id !== 0) this.#unacked.set(message.id, entry);
     this.#entries.push(entry);
     this.peak = Math.max(this.peak, this.length);
-    if (typeof outcome === "boolean") {
-      entry.ok = outcome;
-    } else {
-      const connection = this.#connection;
-      outcome.then((ok) => {
-        entry.ok = ok;
-        if (entry.connection === connection && connection === this.#connection) this.#flush();
-      });
-    }
+    this.#settle(entry);
     this.#flush();
     if (this.length < this.#opts.size) next();
     else this.#resume = next;
@@ -142,12 +144,23 @@ export class AckWindow {
    */
   reset(sessionLost = false): void {
     this.#connection++;
+    // the broker sends them again if their PUBACKs were still in the socket's buffers
+    for (const e of this.#recent) {
+      if (e !== undefined && !this.#unacked.has(e.message.id)) this.#unacked.set(e.message.id, e);
+    }
+    this.#recent = [];
     this.#entries = [];
     this.#head = 0;
     this.#resume = null;
-    this.#stalled = false;
+    this.#stopRetry();
     if (sessionLost) this.#unacked.clear();
     this.#wake();
+  }
+
+  /** Hands nothing to the sink again (shutting down): what it did not take stays unacknowledged. */
+  close(): void {
+    this.#closed = true;
+    this.#stopRetry();
   }
 
   /** Resolves once no message of the window is still being taken (every one taken is acknowledged). */
@@ -173,9 +186,9 @@ export class AckWindow {
       const e = entries[this.#head];
       if (e.ok === null) break;
       if (!e.ok) {
-        if (!this.#stalled) {
-          this.#stalled = true;
-          this.#opts.notTaken();
+        if (this.#retry === null && !this.#closed) {
+          this.#retry = setTimeout(() => this.#takeAgain(), this.#opts.retryMs);
+          this.#opts.notTaken?.();
         }
         break;
       }
@@ -184,6 +197,7 @@ export class AckWindow {
       if (id !== 0) {
         ids.push(id);
         if (this.#unacked.get(id) === e) this.#unacked.delete(id);
+        this.#recent[this.#recentAt++ % this.#opts.size] = e;
       }
     }
     if (this.#head === entries.length) {
@@ -200,6 +214,39 @@ export class AckWindow {
       resume();
     }
     this.#wake();
+  }
+
+  /** Sets `entry.ok` once its outcome settles, and acknowledges what can be then. */
+  #settle(entry: Entry): void {
+    const outcome = entry.outcome;
+    if (typeof outcome === "boolean") {
+      entry.ok = outcome;
+      return;
+    }
+    const connection = this.#connection;
+    outcome.then((ok) => {
+      if (entry.outcome !== outcome) return;
+      entry.ok = ok;
+      if (entry.connection === connection && connection === this.#connection) this.#flush();
+    });
+  }
+
+  /** Hands the messages the sink did not take to it again, in the order they came. */
+  #takeAgain(): void {
+    this.#retry = null;
+    for (let i = this.#head; i < this.#entries.length; i++) {
+      const e = this.#entries[i];
+      if (e.ok !== false) continue;
+      e.ok = null;
+      e.outcome = e.take();
+      this.#settle(e);
+    }
+    this.#flush();
+  }
+
+  #stopRetry(): void {
+    if (this.#retry !== null) clearTimeout(this.#retry);
+    this.#retry = null;
   }
 
   #isSettled(): boolean {

@@ -295,13 +295,13 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
       // the window is full its PINGRESP waits behind the publishes not read yet
       client.reschedulePing();
     },
-    notTaken: () => {
-      // the daemon could not take a message (a worker down): the broker sends it and the
-      // ones after it again on the next connection (those already taken are not taken twice)
-      if (closed) return;
-      log.warn("mqtt.not_taken", { url: shownUrl, action: "reconnecting" });
-      client.stream?.destroy();
-    },
+    // the daemon could not take a message (a worker down): handed over again after a while
+    retryMs: opts.reconnectMs ?? 2000,
+    notTaken: () =>
+      refusals.log("warn", "mqtt.not_taken", {
+        reason: "unavailable",
+        retryInMs: opts.reconnectMs ?? 2000,
+      }),
     duplicate: (m) => {
       stats.duplicates++;
       if (log.enabled("debug")) log.debug("mqtt.duplicate", { topic: m.topic, id: m.id });
@@ -336,6 +336,7 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
     close() {
       closing ??= (async () => {
         closed = true;
+        window.close();
         const wasConnected = client.connected;
         const timeoutMs = opts.closeTimeoutMs ?? 2000;
         // the messages being taken are acknowledged first
