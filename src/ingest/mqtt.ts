@@ -190,11 +190,12 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   const refusals = limitLog(log, { countBy: "reason" });
   const onMessage = readingHandler({ ...opts, patterns, log, stats, refusals });
 
+  const keepaliveMs = (opts.keepaliveSeconds ?? 30) * 1000;
   const client = mqtt.connect(opts.url, {
     clientId: opts.clientId,
     clean: false,
     protocolVersion: 4,
-    keepalive: opts.keepaliveSeconds ?? 30,
+    keepalive: keepaliveMs / 1000,
     reconnectPeriod: opts.reconnectMs ?? 2000,
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
     ...(opts.will ? { will: { ...opts.will } } : {}),
@@ -274,6 +275,7 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   // bench/broker_cost.ts --part=source --via=mosquitto). The socket is corked at the first
   // acknowledgement of a turn and uncorked once the turn's I/O is done (setImmediate).
   let corked: Corkable | null = null;
+  let pingPutOff = 0;
   const uncork = () => {
     const stream = corked;
     corked = null;
@@ -292,8 +294,13 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
       }
       for (const messageId of ids) writeToStream({ cmd: "puback", messageId }, stream);
       // MQTT.js counts only the broker's acknowledgements and PINGRESPs as signs of life: while
-      // the window is full its PINGRESP waits behind the publishes not read yet
-      client.reschedulePing();
+      // the window is full its PINGRESP waits behind the publishes not read yet. A quarter of
+      // the keep-alive apart at most (each time a timer cleared and set again)
+      const now = Date.now();
+      if (now - pingPutOff >= keepaliveMs / 4) {
+        pingPutOff = now;
+        client.reschedulePing();
+      }
     },
     // the daemon could not take a message (a worker down): handed over again after a while
     retryMs: opts.reconnectMs ?? 2000,
