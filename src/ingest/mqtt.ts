@@ -22,6 +22,11 @@
  *   (given, or generated once and kept in `<dataDir>/mqtt-client-id`), so
  *   an external broker queues the QoS 1 readings sent while forecastd is down
  *   and delivers them when it is back.
+ * - Acknowledgements: on an external broker up to `inflight` messages are
+ *   taken at once and each is acknowledged (PUBACK) once its readings are
+ *   taken, in the order the messages came (ack_window.ts); a full window
+ *   stops reading the connection. A copy the broker sends again after a
+ *   reconnection of a message already taken is not taken twice.
  * - Alerts go out over the same client (one connection, one session): the
  *   source exposes it as `client`, and src/alerts/mqtt.ts publishes on it.
  *
