@@ -326,6 +326,13 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   client.handleMessage = (packet, callback) => {
     // closing: left unacknowledged and not read further, the broker delivers it again
     if (closed) return;
+    if (packet.qos === 2) {
+      // subscribed at QoS 1, a broker sends none; MQTT.js's own PUBCOMP, once taken
+      const taken = onMessage(packet.topic, packet.payload as Uint8Array);
+      if (taken === true) callback();
+      else if (taken !== false) taken.then((ok) => ok && callback());
+      return;
+    }
     const message = {
       id: packet.qos > 0 ? packet.messageId ?? 0 : 0,
       topic: packet.topic,
