@@ -4,10 +4,11 @@
  * listener and no persistence. The daemon's one subscription takes every
  * reading, and Mosquitto keeps at most 1,000 QoS 1 messages queued for a
  * client by default and drops the rest: a second's readings of thousands of
- * streams would be lost. The window of unacknowledged messages stays
- * Mosquitto's 20: MQTT.js takes the messages of its connection one at a
- * time, in order, so a wider window only queues them in the daemon.
+ * streams would be lost. The window of unacknowledged messages matches the
+ * daemon's (`--mqtt-inflight`, 100 by default; Mosquitto's own is 20): the
+ * daemon takes that many at once and acknowledges each once taken.
  */
 export const MOSQUITTO_CONFIG = [
   "max_queued_messages 0",
+  "max_inflight_messages 100",
 ];

@@ -137,6 +137,7 @@ export async function serve(args: string[]): Promise<number> {
       brokerCertFile: cfg.brokerCert,
       brokerKeyFile: cfg.brokerKey,
       maxPayloadBytes: cfg.mqttMaxPayload,
+      inflight: cfg.mqttInflight,
       username: cfg.mqttUsername,
       password: cfg.mqttPassword,
       caFile: cfg.mqttCa,
@@ -298,9 +299,8 @@ export async function serve(args: string[]): Promise<number> {
   }));
   log.info("shutdown.started", { signal, timeoutMs, unsavedStreams: service.unsavedStreams });
   const t0 = performance.now();
-  // 1. sources: no more readings in, no more alerts out over MQTT; the embedded
-  // broker stops acknowledging before it closes (a message acknowledged was
-  // taken; one not yet taken stays unacknowledged: the sender sends it again)
+  // 1. sources: no more readings in, no more alerts out over MQTT; MQTT stops acknowledging
+  // before it closes (a message acknowledged was taken; one not taken is sent again)
   await demo?.close();
   await closeChannels();
   await mqtt.close();

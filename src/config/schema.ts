@@ -17,6 +17,7 @@
 import { z } from "zod";
 import { LOG_FORMATS, LOG_LEVELS } from "../log.ts";
 import { topicPatternProblem } from "../ingest/topics.ts";
+import { DEFAULT_INFLIGHT } from "../ingest/ack_window.ts";
 import {
   DECIMAL,
   MAX_NAME_LENGTH,
@@ -292,6 +293,14 @@ export const configSchema = z.strictObject({
     env: "FORECASTD_MQTT_MAX_PAYLOAD",
     description: "largest MQTT payload taken (embedded broker and --mqtt-url); " +
       "larger ones are refused, logged and counted",
+  }),
+  mqttInflight: int(1, 65_535).default(DEFAULT_INFLIGHT).register(configMeta, {
+    flag: "--mqtt-inflight",
+    arg: "N",
+    env: "FORECASTD_MQTT_INFLIGHT",
+    description: "messages from the broker at --mqtt-url taken at once and not yet " +
+      "acknowledged at most; pair with the broker's own limit (Mosquitto's " +
+      "max_inflight_messages, docs/deployment.md)",
   }),
   brokerUsersFile: text("a file path").nullable().default(null).register(configMeta, {
     flag: "--broker-users-file",

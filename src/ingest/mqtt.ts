@@ -22,6 +22,11 @@
  *   (given, or generated once and kept in `<dataDir>/mqtt-client-id`), so
  *   an external broker queues the QoS 1 readings sent while forecastd is down
  *   and delivers them when it is back.
+ * - Acknowledgements: on an external broker up to `inflight` messages are
+ *   taken at once and each is acknowledged (PUBACK) once its readings are
+ *   taken, in the order the messages came (ack_window.ts); a full window
+ *   stops reading the connection. A copy the broker sends again after a
+ *   reconnection of a message already taken is not taken twice.
  * - Alerts go out over the same client (one connection, one session): the
  *   source exposes it as `client`, and src/alerts/mqtt.ts publishes on it.
  *
@@ -39,6 +44,7 @@
  * files of their own.
  */
 import mqtt from "mqtt";
+import { writeToStream } from "mqtt-packet";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { maskUrlPassword } from "../domain/mask_url_password.ts";
@@ -48,6 +54,7 @@ import { type LimitedLog, limitLog, type Logger } from "../log.ts";
 import type { IngestResult, IngestSink } from "./ingest_sink.ts";
 import type { Reading } from "../domain/reading.ts";
 import { InOrder } from "../async/in_order.ts";
+import { AckWindow, DEFAULT_INFLIGHT } from "./ack_window.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { parseMqttMessage, parseMqttMessageAsync } from "./parse.ts";
 import type { ParseResult } from "./ingest_error.ts";
@@ -133,7 +140,16 @@ export interface MqttSourceOptions extends BrokerConnection {
   maxPayloadBytes?: number;
   /** The connection's last will. Default null: none. */
   will?: MqttWill | null;
+  /**
+   * Messages taken at once and not yet acknowledged at most (the window,
+   * ack_window.ts); a full window stops reading the connection. Default
+   * DEFAULT_INFLIGHT (100).
+   */
+  inflight?: number;
 }
+
+/** What the source gives MQTT.js's handleMessage callback so that it reads on without a PUBACK. */
+const HOLD = new Error("acknowledged by the source once taken");
 
 /** A running MQTT source. */
 export interface MqttSource {
@@ -143,8 +159,12 @@ export interface MqttSource {
   readonly connected: boolean;
   /** Resolves at the first time the subscriptions are granted (never rejects). */
   readonly ready: Promise<void>;
-  /** Messages received, rejected (parse errors, too large), and connections made, since start. */
-  readonly stats: { messages: number; rejected: number; connects: number };
+  /**
+   * Since start: messages received, rejected (parse errors, too large),
+   * connections made, and copies of messages already taken that the broker
+   * sent again after a reconnection (acknowledged, not taken again).
+   */
+  readonly stats: { messages: number; rejected: number; connects: number; duplicates: number };
   /**
    * The connection, for the MQTT alert channel to publish on (close that
    * channel before the source: close() ends the connection).
@@ -171,15 +191,16 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   const patterns: TopicPattern[] = compileTopicPatterns(opts.topics);
   const filters = subscriptionFilters(patterns);
   const shownUrl = maskUrlPassword(opts.url);
-  const stats = { messages: 0, rejected: 0, connects: 0 };
+  const stats = { messages: 0, rejected: 0, connects: 0, duplicates: 0 };
   const refusals = limitLog(log, { countBy: "reason" });
   const onMessage = readingHandler({ ...opts, patterns, log, stats, refusals });
 
+  const keepaliveMs = (opts.keepaliveSeconds ?? 30) * 1000;
   const client = mqtt.connect(opts.url, {
     clientId: opts.clientId,
     clean: false,
     protocolVersion: 4,
-    keepalive: opts.keepaliveSeconds ?? 30,
+    keepalive: keepaliveMs / 1000,
     reconnectPeriod: opts.reconnectMs ?? 2000,
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
     ...(opts.will ? { will: { ...opts.will } } : {}),
@@ -247,40 +268,78 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
     });
   });
 
-  // A message is acknowledged (PUBACK) once the sink has taken its readings,
-  // so an acknowledged reading is in its model; MQTT.js reads the next
-  // message after the acknowledgement, so a busy daemon slows the broker down
-  // instead of piling messages up in memory.
-  const taking = new WeakMap<object, boolean | Promise<boolean>>();
-  client.on("message", (topic, payload, packet) => taking.set(packet, onMessage(topic, payload)));
-  const handleMessage = client.handleMessage.bind(client);
-  // The acknowledgements of the messages taken in one turn of the event loop go out in one
-  // write: MQTT.js writes each packet as it is made, and each write to the socket is a system
-  // call (through a Mosquitto on this machine, 63% of the main thread's busy time before;
+  // A message is acknowledged (PUBACK) once the sink has taken its readings, so an
+  // acknowledged reading is in its model, in the order the messages came; up to `inflight`
+  // messages are taken at once (ack_window.ts). MQTT.js reads a connection's next packet once
+  // handleMessage's callback is called, and writes the PUBACK then unless the callback is given
+  // an error: the source calls it with HOLD as soon as the window has room and writes the
+  // PUBACKs itself, in order, once their messages are taken.
+  //
+  // The PUBACKs of one turn of the event loop go out in one write: each write to the socket is a
+  // system call (through a Mosquitto on this machine, 63% of the main thread's busy time before;
   // bench/broker_cost.ts --part=source --via=mosquitto). The socket is corked at the first
   // acknowledgement of a turn and uncorked once the turn's I/O is done (setImmediate).
   let corked: Corkable | null = null;
+  let pingPutOff = 0;
   const uncork = () => {
     const stream = corked;
     corked = null;
     stream?.uncork();
   };
-  const ack = (callback: (error?: Error) => void) => (error?: Error) => {
-    const stream = client.stream as unknown as Corkable | undefined;
-    if (corked === null && typeof stream?.cork === "function") {
-      stream.cork();
-      corked = stream;
-      setImmediate(uncork);
-    }
-    callback(error);
-  };
+  const window = new AckWindow({
+    size: opts.inflight ?? DEFAULT_INFLIGHT,
+    acknowledge: (ids) => {
+      const stream = client.stream;
+      if (!stream || !client.connected) return;
+      const corkable = stream as unknown as Partial<Corkable>;
+      if (corked === null && typeof corkable.cork === "function") {
+        corkable.cork();
+        corked = corkable as Corkable;
+        setImmediate(uncork);
+      }
+      for (const messageId of ids) writeToStream({ cmd: "puback", messageId }, stream);
+      // MQTT.js counts only the broker's acknowledgements and PINGRESPs as signs of life: while
+      // the window is full its PINGRESP waits behind the publishes not read yet. A quarter of
+      // the keep-alive apart at most (each time a timer cleared and set again)
+      const now = Date.now();
+      if (now - pingPutOff >= keepaliveMs / 4) {
+        pingPutOff = now;
+        client.reschedulePing();
+      }
+    },
+    // the daemon could not take a message (a worker down): handed over again after a while
+    retryMs: opts.reconnectMs ?? 2000,
+    notTaken: () =>
+      refusals.log("warn", "mqtt.not_taken", {
+        reason: "unavailable",
+        retryInMs: opts.reconnectMs ?? 2000,
+      }),
+    duplicate: (m) => {
+      stats.duplicates++;
+      if (log.enabled("debug")) log.debug("mqtt.duplicate", { topic: m.topic, id: m.id });
+    },
+  });
+  client.on("close", () => window.reset());
+  client.on("connect", (connack) => {
+    if (!connack.sessionPresent) window.reset(true);
+  });
   client.handleMessage = (packet, callback) => {
-    const taken = taking.get(packet);
-    if (taken === undefined) return handleMessage(packet, callback);
-    taking.delete(packet);
-    // not taken (shutting down): left unacknowledged, the broker delivers it again
-    if (taken === true) return handleMessage(packet, ack(callback));
-    if (taken !== false) taken.then((ok) => ok && handleMessage(packet, ack(callback)));
+    // closing: left unacknowledged and not read further, the broker delivers it again
+    if (closed) return;
+    if (packet.qos === 2) {
+      // subscribed at QoS 1, a broker sends none; MQTT.js's own PUBCOMP, once taken
+      const taken = onMessage(packet.topic, packet.payload as Uint8Array);
+      if (taken === true) callback();
+      else if (taken !== false) taken.then((ok) => ok && callback());
+      return;
+    }
+    const message = {
+      id: packet.qos > 0 ? packet.messageId ?? 0 : 0,
+      topic: packet.topic,
+      payload: packet.payload as Uint8Array,
+      dup: packet.dup === true,
+    };
+    window.add(message, () => onMessage(message.topic, message.payload), () => callback(HOLD));
   };
 
   let closing: Promise<void> | null = null;
@@ -296,8 +355,13 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
     close() {
       closing ??= (async () => {
         closed = true;
+        window.close();
         const wasConnected = client.connected;
         const timeoutMs = opts.closeTimeoutMs ?? 2000;
+        // the messages being taken are acknowledged first
+        if (!await resolvesWithin(window.settled(), timeoutMs)) {
+          log.warn("mqtt.close_timeout", { url: shownUrl, timeoutMs, inflight: window.length });
+        }
         // connected: let unacknowledged alert publishes finish first
         if (!await resolvesWithin(client.endAsync(!wasConnected), timeoutMs)) {
           log.warn("mqtt.close_timeout", { url: shownUrl, timeoutMs });
@@ -610,6 +674,11 @@ export interface MqttOptions {
   reconnectMs?: number;
   /** The source connection's last will on an external broker (see MqttWill). Default null: none. */
   will?: MqttWill | null;
+  /**
+   * Messages from an external broker taken at once and not yet acknowledged
+   * at most (MqttSourceOptions.inflight). Default DEFAULT_INFLIGHT.
+   */
+  inflight?: number;
 }
 
 /**
@@ -736,6 +805,7 @@ async function startExternal(url: string, opts: MqttOptions): Promise<Mqtt> {
     reconnectMs: opts.reconnectMs,
     maxPayloadBytes: opts.maxPayloadBytes,
     will: opts.will,
+    inflight: opts.inflight,
   });
   return {
     broker: null,

@@ -49,6 +49,7 @@ Deno.test("each option can be set through its flag and its variable", () => {
     mqttPort: "2",
     mqttHost: "10.0.0.2",
     mqttMaxPayload: "8",
+    mqttInflight: "9",
     brokerUsersFile: "users.json",
     brokerUsers: '{"users":[]}',
     brokerCert: "bc.pem",
