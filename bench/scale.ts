@@ -15,7 +15,7 @@
  *       [--reader=healthz|forecast] [--long-tasks=10] [--worker-nice=0,10]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
- *     [--profile-main=0] [--period-ms=300000] [--steady]
+ *     [--profile-main=0] [--period-ms=300000] [--steady] [--slices=1] [--main-heap]
  *   every part: [--broker=embedded|mosquitto|mqtt://host:port] [--v8-flags=...]
  *
  * - capacity: warm up (one reading per stream), then publish `per-stream`
@@ -83,7 +83,21 @@
  *   season of 86,400 readings; default 300000, 5 minutes) with the values of
  *   bench/steady_state.ts; `--steady`: the streams start from checkpoints of
  *   two days of such readings (bench/steady_state.ts), their season profile
- *   and shape memory whole.
+ *   and shape memory whole. `--slices=N`: each second's readings spread
+ *   over the second in N slices (stream k in slice k % N, published at
+ *   (k % N)/N s into the second, or once the slice before it is acknowledged
+ *   if later), as sensors that are not in phase send them; the default, 1,
+ *   publishes the whole second at once (a burst). A second is late when a
+ *   slice of it is acknowledged more than a second after it was due (when
+ *   its sensors send their next reading): with one slice, when the second's
+ *   readings are not all acknowledged within the second. `ackMs` gives how long a slice (a whole second at 1) took to be
+ *   acknowledged. `--main-heap`: the daemon runs with `--inspect` on
+ *   127.0.0.1; a heap snapshot of its main isolate is taken after a full
+ *   collection in the empty daemon and at the end of the run
+ *   (`mainHeapMiB`, and `mainHeapPerStream`: what grew, per stream, by
+ *   constructor and by retainer; bench/main_heap.ts), and V8's sampling
+ *   heap profiler runs over the steady part (`mainAllocBytesPerReading`:
+ *   the bytes the main thread allocated per reading, by function).
  *
  * Every part runs the daemon with the first value of `--worker-nice`
  * (default 10, the daemon's own default).
@@ -980,22 +994,26 @@ async function footprint(): Promise<void> {
       // a daemon far behind: stop publishing after 3 times the run's length (at least 2 minutes)
       const cutMs = Math.max(120_000, 3000 * seconds);
       let fed = 0;
-      // --slices=N: slice i of a second (the streams k with k % N === i) published at i/N s into
-      // it, or once the slice before is acknowledged if later; the second is late all the same
-      // when its last slice is acknowledged after its end
+      // --slices=N: slice i of a second (the streams k with k % N === i) is due i/N s into it and
+      // published then, or once the slice before is acknowledged if later; the second is late
+      // when a slice of it is acknowledged more than a second after it was due (its sensors'
+      // next reading): with one slice, when the second's readings are not all acknowledged
+      // within the second
       const sliceMs: number[] = [];
       for (let s = 1; s <= seconds && performance.now() - tStart < cutMs; s++) {
         const due = tStart + s * 1000;
+        let behind = false;
         for (let i = 0; i < f.slices; i++) {
           const at = due - 1000 + i * 1000 / f.slices;
           if (performance.now() < at) await sleep(at - performance.now());
           const t = performance.now();
           await feedSecond(s, { slice: i, of: f.slices });
           sliceMs.push(performance.now() - t);
+          if (performance.now() > at + 1000) behind = true;
         }
         fed = s;
-        if (performance.now() > due) late++;
-        else await sleep(due - performance.now());
+        if (behind) late++;
+        if (performance.now() < due) await sleep(due - performance.now());
         if (s === warm) {
           cpu0 = cpuSeconds(d.pid);
           self0 = ownCpu();
