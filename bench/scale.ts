@@ -15,7 +15,7 @@
  *       [--reader=healthz|forecast] [--long-tasks=10] [--worker-nice=0,10]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
- *     [--profile-main=0] [--period-ms=300000] [--steady]
+ *     [--profile-main=0] [--period-ms=300000] [--steady] [--slices=1] [--main-heap]
  *   every part: [--broker=embedded|mosquitto|mqtt://host:port] [--v8-flags=...]
  *
  * - capacity: warm up (one reading per stream), then publish `per-stream`
@@ -83,7 +83,21 @@
  *   season of 86,400 readings; default 300000, 5 minutes) with the values of
  *   bench/steady_state.ts; `--steady`: the streams start from checkpoints of
  *   two days of such readings (bench/steady_state.ts), their season profile
- *   and shape memory whole.
+ *   and shape memory whole. `--slices=N`: each second's readings spread
+ *   over the second in N slices (stream k in slice k % N, published at
+ *   (k % N)/N s into the second, or once the slice before it is acknowledged
+ *   if later), as sensors that are not in phase send them; the default, 1,
+ *   publishes the whole second at once (a burst). A second is late when a
+ *   slice of it is acknowledged more than a second after it was due (when
+ *   its sensors send their next reading): with one slice, when the second's
+ *   readings are not all acknowledged within the second. `ackMs` gives how long a slice (a whole second at 1) took to be
+ *   acknowledged. `--main-heap`: the daemon runs with `--inspect` on
+ *   127.0.0.1; a heap snapshot of its main isolate is taken after a full
+ *   collection in the empty daemon and at the end of the run
+ *   (`mainHeapMiB`, and `mainHeapPerStream`: what grew, per stream, by
+ *   constructor and by retainer; bench/main_heap.ts), and V8's sampling
+ *   heap profiler runs over the steady part (`mainAllocBytesPerReading`:
+ *   the bytes the main thread allocated per reading, by function).
  *
  * Every part runs the daemon with the first value of `--worker-nice`
  * (default 10, the daemon's own default).
@@ -133,6 +147,7 @@ import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 import { RawPublisher } from "./raw_mqtt.ts";
 import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
 import { LongTasks } from "./long_tasks.ts";
+import { heapGrowth, MainHeap } from "./main_heap.ts";
 import { deviceValue, seedSteadyState } from "./steady_state.ts";
 
 const CLIENTS = ["mqttjs", "raw"] as const;
@@ -163,6 +178,8 @@ const f = exitOnFlagError(() =>
     "checkpoint-seconds": positive(60),
     "worker-nice": integerList([10], 0, 19),
     "profile-main": integer(0, 0),
+    "main-heap": boolean(false),
+    slices: integer(1),
     "period-ms": integer(300_000),
     steady: boolean(false),
     broker: {
@@ -358,8 +375,8 @@ function publish(c: mqtt.MqttClient, k: number, n: number, count = 1): Promise<v
 
 /** The capacity part's devices: MQTT.js clients, or lean ones (raw_mqtt.ts). */
 interface Feeder {
-  /** Every stream's readings [from, to), as feed() sends them. */
-  feed(from: number, to: number): Promise<void>;
+  /** Every stream's readings [from, to), as feed() sends them (of one slice: `part`). */
+  feed(from: number, to: number, part?: Slice): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -367,7 +384,7 @@ async function feeder(d: Daemon, streams: number): Promise<Feeder> {
   if (f.client === "mqttjs") {
     const cs = await clients(d, f.connections);
     return {
-      feed: (from, to) => feed(cs, streams, from, to),
+      feed: (from, to, part) => feed(cs, streams, from, to, part),
       end: async () => void await Promise.all(cs.map((c) => c.endAsync())),
     };
   }
@@ -379,12 +396,14 @@ async function feeder(d: Daemon, streams: number): Promise<Feeder> {
   );
   return {
     // as feed(): connection j carries streams j, j + C, ...; at most 2000 messages unacknowledged
-    feed: async (from, to) => {
+    feed: async (from, to, part = WHOLE) => {
       await Promise.all(cs.map(async (c, j) => {
         let pending: { topic: string; payload: string }[] = [];
         for (let n = from; n < to; n += f["per-message"]) {
           const count = Math.min(f["per-message"], to - n);
-          for (let k = j; k < streams; k += cs.length) pending.push(message(k, n, count));
+          for (let k = j; k < streams; k += cs.length) {
+            if (k % part.of === part.slice) pending.push(message(k, n, count));
+          }
           if (pending.length > 2000) {
             await c.publish(pending);
             pending = [];
@@ -452,14 +471,32 @@ async function stopBroker(): Promise<void> {
   mosquittoNow = null;
 }
 
-/** Every stream's readings [from, to), stream by stream in turn, over the connections. */
-async function feed(cs: mqtt.MqttClient[], streams: number, from: number, to: number) {
+/**
+ * Which streams a feed sends: those whose number k has `k % of === slice`
+ * (a sensor's phase within the second, --slices).
+ */
+interface Slice {
+  slice: number;
+  of: number;
+}
+const WHOLE: Slice = { slice: 0, of: 1 };
+
+/** Every stream's readings [from, to) (of `part`), stream by stream in turn, over the connections. */
+async function feed(
+  cs: mqtt.MqttClient[],
+  streams: number,
+  from: number,
+  to: number,
+  part = WHOLE,
+) {
   // connection j carries streams j, j + C, ...: a stream's readings stay on one connection, in order
   await Promise.all(cs.map(async (c, j) => {
     const pending: Promise<void>[] = [];
     for (let n = from; n < to; n += f["per-message"]) {
       const count = Math.min(f["per-message"], to - n);
-      for (let k = j; k < streams; k += cs.length) pending.push(publish(c, k, n, count));
+      for (let k = j; k < streams; k += cs.length) {
+        if (k % part.of === part.slice) pending.push(publish(c, k, n, count));
+      }
       if (pending.length > 2000) await Promise.all(pending.splice(0));
     }
     await Promise.all(pending);
@@ -860,12 +897,35 @@ function watchClients(cs: mqtt.MqttClient[]): string[] {
   return events;
 }
 
+/** A snapshot of the main isolate of the daemon whose inspector is on `port` (--main-heap). */
+async function mainHeap(port: number) {
+  const h = await MainHeap.connect(port);
+  try {
+    return await h.snapshot();
+  } finally {
+    h.close();
+  }
+}
+
+const mib = (bytes: number) => Math.round(bytes / 1048576 * 10) / 10;
+
+/** The median, 99th percentile and most of `ms`, whole ms. */
+function ackSummary(ms: number[]): { p50: number; p99: number; max: number } {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return {
+    p50: Math.round(median(sorted)),
+    p99: Math.round(quantile(sorted, 0.99)),
+    max: Math.round(sorted.at(-1) ?? 0),
+  };
+}
+
 async function footprint(): Promise<void> {
   const w = f.workers.at(-1)!;
-  if (f["profile-main"] > 0) inspectPort = freePort();
+  if (f["profile-main"] > 0 || f["main-heap"]) inspectPort = freePort();
   const empty = await withDaemon(w, [], async (d) => {
     await sleep(3000);
-    return rssMiB(d.pid);
+    const heap = f["main-heap"] ? await mainHeap(inspectPort!) : null;
+    return { rss: rssMiB(d.pid), heap };
   });
   const cadence = f["checkpoint-seconds"] === 60
     ? []
@@ -876,9 +936,13 @@ async function footprint(): Promise<void> {
     const cs = f.client === "mqttjs" ? await clients(d, f.connections) : [];
     const events = watchClients(cs);
     const pub = f.client === "mqttjs"
-      ? { feed: (from: number, to: number) => feed(cs, f.streams, from, to), end: () => {} }
+      ? {
+        feed: (from: number, to: number, part?: Slice) => feed(cs, f.streams, from, to, part),
+        end: () => {},
+      }
       : await feeder(d, f.streams);
-    const profiler = inspectPort === null ? null : await LongTasks.connect(inspectPort);
+    const profiler = f["profile-main"] > 0 ? await LongTasks.connect(inspectPort!) : null;
+    const heapClient = f["main-heap"] ? await MainHeap.connect(inspectPort!) : null;
     const problems = () =>
       JSON.stringify({
         rssMiB: Math.round(rssMiB(d.pid)),
@@ -886,7 +950,7 @@ async function footprint(): Promise<void> {
         daemon: d.log.filter((e) => e.level === "warn" || e.level === "error").slice(0, 10),
       });
     /** feed() of second s, or a diagnosis when its acknowledgements do not come within 120 s. */
-    const feedSecond = async (s: number) => {
+    const feedSecond = async (s: number, part?: Slice) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -895,7 +959,7 @@ async function footprint(): Promise<void> {
         );
       });
       try {
-        await Promise.race([pub.feed(s, s + 1), late]);
+        await Promise.race([pub.feed(s, s + 1, part), late]);
       } finally {
         // (a timer left running would hold the bench's exit for its length)
         clearTimeout(timer);
@@ -930,12 +994,26 @@ async function footprint(): Promise<void> {
       // a daemon far behind: stop publishing after 3 times the run's length (at least 2 minutes)
       const cutMs = Math.max(120_000, 3000 * seconds);
       let fed = 0;
+      // --slices=N: slice i of a second (the streams k with k % N === i) is due i/N s into it and
+      // published then, or once the slice before is acknowledged if later; the second is late
+      // when a slice of it is acknowledged more than a second after it was due (its sensors'
+      // next reading): with one slice, when the second's readings are not all acknowledged
+      // within the second
+      const sliceMs: number[] = [];
       for (let s = 1; s <= seconds && performance.now() - tStart < cutMs; s++) {
         const due = tStart + s * 1000;
-        await feedSecond(s);
+        let behind = false;
+        for (let i = 0; i < f.slices; i++) {
+          const at = due - 1000 + i * 1000 / f.slices;
+          if (performance.now() < at) await sleep(at - performance.now());
+          const t = performance.now();
+          await feedSecond(s, { slice: i, of: f.slices });
+          sliceMs.push(performance.now() - t);
+          if (performance.now() > at + 1000) behind = true;
+        }
         fed = s;
-        if (performance.now() > due) late++;
-        else await sleep(due - performance.now());
+        if (behind) late++;
+        if (performance.now() < due) await sleep(due - performance.now());
         if (s === warm) {
           cpu0 = cpuSeconds(d.pid);
           self0 = ownCpu();
@@ -945,6 +1023,7 @@ async function footprint(): Promise<void> {
           t0 = performance.now();
           observed0 = (await counts(d)).observed;
           await profiler?.start(f["profile-main"]);
+          await heapClient?.startAllocations();
         }
         // the backlog (published, not yet observed) every 10 s: /metrics of 10,000 streams costs
         if (s % 10 === 0) {
@@ -961,10 +1040,12 @@ async function footprint(): Promise<void> {
       const self1 = ownCpu();
       const broker1 = brokerCpu();
       const mainProfile = await profiler?.stopSummary();
+      const heap = await heapClient?.snapshot();
       const written = writeBytes(d.pid) - wb0;
       const rss = rssMiB(d.pid);
       // the readings observed over the steady part: what its CPU was spent on
       const steady = (await counts(d)).observed - observed0;
+      const mainAlloc = await heapClient?.stopAllocations(steady);
       // then every reading sent must have been taken and observed (none lost); kept up: none shed
       let c = await counts(d);
       for (const t = performance.now(); c.observed - base.observed < sent; c = await counts(d)) {
@@ -990,6 +1071,9 @@ async function footprint(): Promise<void> {
           c.rejected === base.rejected &&
           c.trained - base.trained === sent,
         lateSeconds: late,
+        slices: f.slices,
+        // how long a slice (a whole second when --slices=1) took to be acknowledged, ms
+        ackMs: ackSummary(sliceMs),
         drainSeconds,
         backlogEvery10s: lags,
         taken: c.readings - base.readings,
@@ -1000,8 +1084,8 @@ async function footprint(): Promise<void> {
         mallocArenaMax: f["malloc-arena-max"] || null,
         checkpointSeconds: f["checkpoint-seconds"],
         steadyReadings: steady,
-        emptyRssMiB: Math.round(empty),
-        rssBytesPerStream: Math.round((rss - empty) * 1048576 / f.streams),
+        emptyRssMiB: Math.round(empty.rss),
+        rssBytesPerStream: Math.round((rss - empty.rss) * 1048576 / f.streams),
         cpuUsPerReading: us(cpu1 - cpu0),
         mainUsPerReading: us(threads1.main - threads0.main),
         workersUsPerReading: us(threads1.workers - threads0.workers),
@@ -1017,6 +1101,14 @@ async function footprint(): Promise<void> {
         clientEvents: events.length,
         loadavg1: loadavg(),
         ...(mainProfile ? { mainProfile } : {}),
+        ...(heap && empty.heap
+          ? {
+            mainHeapMiB: { empty: mib(empty.heap.bytes), end: mib(heap.bytes) },
+            mainHeapPerStream: heapGrowth(empty.heap.counts, heap.counts, f.streams, 40),
+            // bytes the main thread allocated per reading over the steady part, by function
+            mainAllocBytesPerReading: mainAlloc,
+          }
+          : {}),
       });
     } catch (e) {
       log(`failed: ${problems()}`);
@@ -1026,6 +1118,7 @@ async function footprint(): Promise<void> {
       await Promise.all(cs.map((c) => c.endAsync(true)));
       await pub.end();
       profiler?.close();
+      heapClient?.close();
     }
   }, f.steady ? (dir) => seedSteadyState(dir, { ...f, start: START, periodMs: STEP }) : undefined);
 }

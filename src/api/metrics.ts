@@ -91,7 +91,18 @@ const SOURCES: readonly Source[] = ["mqtt", "ws", "http", "demo"];
 
 /** Escapes a label value: backslash, double quote and newline. */
 export function escapeLabel(v: string): string {
+  // most values (stream ids, numbers) have none: no new strings for them
+  if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+const NEEDS_ESCAPE = /[\\"\n]/;
+
+/** A series' labels as the text format writes them: `{k="v",...}`, or "" for none. */
+function labelText(labels: Labels): string {
+  let out = "";
+  for (const k in labels) out += `${out === "" ? "{" : ","}${k}="${escapeLabel(labels[k])}"`;
+  return out === "" ? "" : `${out}}`;
 }
 
 /** A sample value as the text format writes it (NaN, +Inf, -Inf). */
@@ -120,11 +131,7 @@ export function formatFamilies(families: readonly Family[]): string {
     lines.push(`# HELP ${f.name} ${f.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`);
     lines.push(`# TYPE ${f.name} ${f.type}`);
     for (const [labels, value] of f.series) {
-      const entries = Object.entries(labels);
-      const l = entries.length === 0
-        ? ""
-        : `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`;
-      lines.push(`${f.name}${l} ${formatNumber(value)}`);
+      lines.push(`${f.name}${labelText(labels)} ${formatNumber(value)}`);
     }
   }
   return lines.join("\n") + "\n";

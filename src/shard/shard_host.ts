@@ -19,6 +19,7 @@ import type {
   ToShard,
 } from "./shard_protocol.ts";
 import type { ReadingBatch } from "./reading_batch.ts";
+import { StatsUnpacker } from "./packed_stats.ts";
 
 /** A worker's state, as /healthz shows it. */
 export interface WorkerHealth {
@@ -37,8 +38,8 @@ export interface ShardEvents {
   record(id: string, record: StreamRecord | null): void;
   /** The worker (re)started with these streams. */
   ready(records: StreamRecord[], last: Record<string, number>): void;
-  /** The newest reading time of streams a batch touched. */
-  last(last: Record<string, number>): void;
+  /** The newest reading time of the streams a batch touched (ms, NaN: none), in order. */
+  last(streams: readonly string[], times: Float64Array): void;
   /** The worker died; it is being restarted. */
   crashed(index: number, message: string): void;
 }
@@ -47,6 +48,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(e: unknown): void;
   readings: number;
+  /** An ingest's streams, in its batch's order (what its reply's `last` is of). */
+  streams: readonly string[] | null;
 }
 
 /** A shard worker's error as the error it was. */
@@ -64,8 +67,7 @@ export class ShardHost {
   restarts = 0;
   /** The last crash: when (ms since the epoch) and what, or null. */
   lastCrash: { at: number; message: string } | null = null;
-  /** The worker's counters as it last sent them. */
-  stats: ShardStats | null = null;
+  readonly #stats = new StatsUnpacker();
   /** Its streams' accuracy by horizon, as it last sent them (in columns), or null. */
   horizons: HorizonColumns | null = null;
   readonly #init: Omit<ShardInit, "type">;
@@ -86,6 +88,11 @@ export class ShardHost {
     this.#events = events;
     this.#log = log;
     this.#url = url;
+  }
+
+  /** The worker's counters as it last sent them, or null before any. */
+  get stats(): ShardStats | null {
+    return this.#stats.stats;
   }
 
   /** Readings sent to the worker and not yet answered: its queue, as the main thread sees it. */
@@ -120,7 +127,7 @@ export class ShardHost {
   #receive(m: FromShard, ready: () => void, failed: (e: unknown) => void): void {
     switch (m.type) {
       case "ready":
-        this.stats = m.stats;
+        this.#stats.take(m.stats);
         this.alive = true;
         this.#events.ready(m.records, m.last);
         ready();
@@ -137,14 +144,14 @@ export class ShardHost {
         this.#events.record(m.id, m.record);
         return;
       case "stats":
-        this.stats = m.stats;
+        this.#stats.take(m.stats);
         if (m.horizons) this.horizons = m.horizons;
         return;
       case "reply": {
-        this.stats = m.stats;
-        if (m.last) this.#events.last(m.last);
+        this.#stats.take(m.stats);
         const p = this.#pending.get(m.id);
         if (!p) return;
+        if (m.last && p.streams) this.#events.last(p.streams, m.last);
         this.#pending.delete(m.id);
         this.#inflight -= p.readings;
         if (m.error) p.reject(errorFrom(m.error));
@@ -186,7 +193,12 @@ export class ShardHost {
     }
   }
 
-  #send(m: ToShard, readings: number, transfer: ArrayBuffer[] = []): Promise<unknown> {
+  #send(
+    m: ToShard,
+    readings: number,
+    transfer: ArrayBuffer[] = [],
+    streams: readonly string[] | null = null,
+  ): Promise<unknown> {
     const down = (e: unknown) => {
       throw new ServiceError(
         "unavailable",
@@ -203,7 +215,7 @@ export class ShardHost {
         );
       }
       return new Promise((resolve, reject) => {
-        this.#pending.set((m as { id: number }).id, { resolve, reject, readings });
+        this.#pending.set((m as { id: number }).id, { resolve, reject, readings, streams });
         this.#inflight += readings;
         worker.postMessage(m, transfer);
       });
@@ -217,6 +229,7 @@ export class ShardHost {
       { type: "ingest", id, source, batch },
       batch.ts.length,
       transfer,
+      batch.streams,
     ) as Promise<IngestResult>;
   }
 

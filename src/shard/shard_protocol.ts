@@ -17,6 +17,7 @@ import type { ServiceErrorKind, ServiceOptions, StreamRecord } from "../service/
 import type { EngineCounters } from "../stream/engine.ts";
 import type { ReadingBatch } from "./reading_batch.ts";
 import type { KernelKind } from "../model/kernels.ts";
+import type { PackedStats } from "./packed_stats.ts";
 
 /** The service methods a `call` may name. */
 export type ShardMethod =
@@ -62,7 +63,7 @@ export type ToShard =
   /** Fault injection for the tests: the worker throws out of its event loop. */
   | { type: "crash" };
 
-/** A worker's counters, as it sends them. */
+/** A worker's counters (they cross packed: src/shard/packed_stats.ts). */
 export interface ShardStats {
   counters: {
     readings: Record<Source, number>;
@@ -102,21 +103,24 @@ export type FromShard =
     records: StreamRecord[];
     /** The time of each stream's newest reading, ms (absent: none yet). */
     last: Record<string, number>;
-    stats: ShardStats;
+    stats: PackedStats;
   }
   | {
     type: "reply";
     id: number;
     value?: unknown;
     error?: ShardError;
-    /** For an ingest: the newest reading time of each stream of the batch. */
-    last?: Record<string, number>;
-    stats: ShardStats;
+    /**
+     * For an ingest: the newest reading time (ms) of each stream of the
+     * batch, in the order of its `streams`; NaN: none.
+     */
+    last?: Float64Array;
+    stats: PackedStats;
   }
   | { type: "alert"; event: AlertEvent }
   | { type: "record"; id: string; record: StreamRecord | null }
   /** `horizons`: every stream's accuracy, in columns, every 5th time (null the others). */
-  | { type: "stats"; stats: ShardStats; horizons: HorizonColumns | null }
+  | { type: "stats"; stats: PackedStats; horizons: HorizonColumns | null }
   | { type: "failed"; error: ShardError };
 
 /** The result of an ingest, as the reply's value. */

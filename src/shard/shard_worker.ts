@@ -22,6 +22,7 @@ import { retryLocked } from "./locked_kv_retry.ts";
 import { useKernels } from "../model/kernels.ts";
 import { toHorizonColumns } from "./horizon_columns.ts";
 import { lowerThreadPriority } from "./lower_thread_priority.ts";
+import { type PackedStats, StatsPacker } from "./packed_stats.ts";
 
 let service: Service | null = null;
 let kv: Deno.Kv | null = null;
@@ -39,7 +40,14 @@ function errorOf(e: unknown): ShardError {
   };
 }
 
-function stats(s: Service): ShardStats {
+const packer = new StatsPacker();
+
+/** The service's counters, packed to cross (src/shard/packed_stats.ts). */
+function stats(s: Service): PackedStats {
+  return packer.pack(unpacked(s));
+}
+
+function unpacked(s: Service): ShardStats {
   const c = s.counters;
   return {
     counters: {
@@ -135,12 +143,13 @@ async function handle(m: ToShard): Promise<void> {
     if (m.type === "ingest") {
       const readings = decodeReadings(m.batch);
       const value = await s.ingest(readings, m.source);
-      const last: Record<string, number> = {};
-      for (const id of m.batch.streams) {
-        const t = s.lastReading(id);
-        if (t !== null) last[id] = t;
-      }
-      post({ type: "reply", id: m.id, value, last, stats: stats(s) });
+      const ids = m.batch.streams;
+      const last = new Float64Array(ids.length);
+      for (let i = 0; i < ids.length; i++) last[i] = s.lastReading(ids[i]) ?? NaN;
+      self.postMessage(
+        { type: "reply", id: m.id, value, last, stats: stats(s) } satisfies FromShard,
+        [last.buffer],
+      );
       return;
     }
     const f = s[m.method] as (...args: unknown[]) => unknown;

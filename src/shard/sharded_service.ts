@@ -124,8 +124,12 @@ export class ShardedService implements Application {
   readonly #alerts: AlertWriter;
   readonly #refusals = new RecentRejects();
   readonly #count: Int32Array;
-  /** The time of each stream's newest reading, as the workers last told. */
-  readonly #last = new Map<string, number>();
+  /**
+   * The time of each stream's newest reading (ms), as the workers last told:
+   * a box per stream, set in place (a number put in a Map is a new heap
+   * number each time, a reading's garbage).
+   */
+  readonly #last = new Map<string, { ms: number }>();
   readonly #shardCache = new Map<string, number>();
   /** Per worker: how its parts are sent (small ones together, big ones in pieces). */
   readonly #outboxes: IngestOutbox[];
@@ -181,8 +185,10 @@ export class ShardedService implements Application {
               }
             },
             ready: (records, last) => this.#ready(i, records, last),
-            last: (last) => {
-              for (const id in last) this.#last.set(id, last[id]);
+            last: (streams, times) => {
+              for (let k = 0; k < streams.length; k++) {
+                if (!Number.isNaN(times[k])) this.#setLast(streams[k], times[k]);
+              }
             },
             crashed: (index) => {
               // its streams come back with the new worker, which counts them again
@@ -264,7 +270,13 @@ export class ShardedService implements Application {
       }
     }
     for (const r of records) this.records.set(r.id, r);
-    for (const id in last) this.#last.set(id, last[id]);
+    for (const id in last) this.#setLast(id, last[id]);
+  }
+
+  #setLast(id: string, ms: number): void {
+    const box = this.#last.get(id);
+    if (box === undefined) this.#last.set(id, { ms });
+    else box.ms = ms;
   }
 
   #shard(id: string): number {
@@ -315,17 +327,28 @@ export class ShardedService implements Application {
    * resolves once every worker took or refused its part (see
    * Service.ingest for what is refused).
    */
-  async ingest(readings: readonly Reading[], source: Source): Promise<IngestResult> {
+  ingest(readings: readonly Reading[], source: Source): Promise<IngestResult> {
     if (this.#closing) {
       this.#countReject("shutting_down", readings.length);
-      throw new ServiceError(
-        "unavailable",
-        `Cannot ingest readings: forecastd must be running: it is shutting down (current count is ${readings.length} readings refused)`,
+      return Promise.reject(
+        new ServiceError(
+          "unavailable",
+          `Cannot ingest readings: forecastd must be running: it is shutting down (current count is ${readings.length} readings refused)`,
+        ),
       );
     }
+    // one reading (an MQTT message's usual load): one outbox, no arrays of parts, and no async
+    // function's frames and promises (the main thread's garbage, once a reading)
+    if (readings.length === 1 && (source === "mqtt" || source === "demo")) {
+      const outbox = this.#outboxes[this.#shard(readings[0].stream)];
+      return outbox.add(readings, ONE, source).then(this.#tookOne[source]);
+    }
+    return this.#ingestMany(readings, source);
+  }
+
+  /** ingest() of several readings, or of one from a source the queue limit holds back. */
+  async #ingestMany(readings: readonly Reading[], source: Source): Promise<IngestResult> {
     const force = source === "mqtt" || source === "demo";
-    // one reading (an MQTT message's usual load): one outbox, no arrays of parts
-    if (readings.length === 1 && force) return this.#ingestOne(readings, source);
     const parts: number[][] = this.#hosts.map(() => []);
     for (let i = 0; i < readings.length; i++) parts[this.#shard(readings[i].stream)].push(i);
     for (let w = 0; w < parts.length; w++) {
@@ -361,9 +384,13 @@ export class ShardedService implements Application {
     return { accepted, rejected };
   }
 
-  /** ingest() of one reading of a source the queue limit does not hold back (mqtt, demo). */
-  async #ingestOne(readings: readonly Reading[], source: Source): Promise<IngestResult> {
-    const result = await this.#outboxes[this.#shard(readings[0].stream)].add(readings, ONE, source);
+  /** What ingest() of one reading of a source the queue limit does not hold back does once taken. */
+  readonly #tookOne = {
+    mqtt: (result: IngestResult) => this.#tookFrom(result, "mqtt"),
+    demo: (result: IngestResult) => this.#tookFrom(result, "demo"),
+  };
+
+  #tookFrom(result: IngestResult, source: Source): IngestResult {
     if (result.rejected.length > 0) this.#recordRefusals(result.rejected, source);
     return result;
   }
@@ -400,7 +427,7 @@ export class ShardedService implements Application {
 
   /** The time of stream `id`'s newest reading (ms), as its worker last told, or null. */
   lastReading(id: string): number | null {
-    return this.records.has(id) ? this.#last.get(id) ?? null : null;
+    return this.records.has(id) ? this.#last.get(id)?.ms ?? null : null;
   }
 
   rejects(): Record<string, number> {
