@@ -1,14 +1,19 @@
-import { type BlockArena, typedBlock } from "../model/typed_block.ts";
+import { type BlockArena, sharedBlock, typedBlock } from "../model/typed_block.ts";
 /** The most experts a {@link Blend} takes (its solver tries every subset of them). */
 export const MAX_BLEND_EXPERTS = 8;
 
-/** The blend's arrays (their order in the class): `memory` slots of decay, then per slot and expert. */
-export function blendBlock(slots: number, experts: number, memory: number) {
+/** The blend's own arrays (their order in the class): per slot and expert. */
+export function blendBlock(slots: number, experts: number) {
   return [
-    [Float64Array, memory],
     [Float64Array, slots * experts * experts],
     [Float64Array, slots * experts],
     [Float64Array, slots * experts],
+  ] as const;
+}
+
+/** The solver's scratch (their order in the class), one for every blend of E experts. */
+function scratchBlock(experts: number) {
+  return [
     [Float64Array, experts],
     [Float64Array, experts * experts],
     [Float64Array, experts],
@@ -80,7 +85,7 @@ export class Blend {
   readonly slots: number;
   /** ρ: ridge added to A's diagonal, relative to how much the eligible experts' errors differ. */
   readonly ridge: number = 0;
-  /** β per slot. */
+  /** β per slot: one array for every blend of the same memories. */
   readonly decay: Float64Array;
   readonly warmup: number;
   /** A (slots, E, E): discounted mean of the products of the experts' errors, symmetric. */
@@ -89,9 +94,11 @@ export class Blend {
   readonly longLoss: Float64Array;
   /** Scored forecasts (slots, E). */
   readonly count: Float64Array;
-  /** Scratch (E) for combine(). */
+  /**
+   * Scratch (E) for combine(), and for the solver: the subset's system (E, E), its solution (E),
+   * its experts (E), the errors (E). Written before read and one for every blend of E experts.
+   */
   readonly #w: Float64Array;
-  /** Scratch for the solver: the subset's system (E, E), its solution (E), its experts (E), the errors (E). */
   readonly #m: Float64Array;
   readonly #x: Float64Array;
   readonly #idx: Int32Array;
@@ -107,7 +114,7 @@ export class Blend {
 
   /**
    * @param memory for each slot, 1 / (1 - β): how many readings its errors are averaged over
-   * @param arena where the arrays are cut from (typed_block.ts; {@link blendBlock}); default a buffer of their own
+   * @param arena where cov, count and longLoss are cut from (typed_block.ts; {@link blendBlock}); default a buffer of their own
    */
   constructor(
     slots: number,
@@ -131,18 +138,18 @@ export class Blend {
     this.experts = experts;
     this.ridge = ridge;
     this.warmup = warmup;
-    [
-      this.decay,
-      this.cov,
-      this.count,
-      this.longLoss,
-      this.#w,
-      this.#m,
-      this.#x,
-      this.#idx,
-      this.#err,
-    ] = typedBlock(blendBlock(slots, experts, memory.length), arena);
-    for (let s = 0; s < memory.length; s++) this.decay[s] = 1 - 1 / memory[s];
+    [this.cov, this.count, this.longLoss] = typedBlock(blendBlock(slots, experts), arena);
+    [this.#w, this.#m, this.#x, this.#idx, this.#err] = sharedBlock(
+      "blend scratch",
+      scratchBlock(experts),
+    );
+    [this.decay] = sharedBlock(
+      `blend decay ${Array.from(memory).join(" ")}`,
+      [[Float64Array, memory.length]],
+      ([decay]) => {
+        for (let s = 0; s < memory.length; s++) decay[s] = 1 - 1 / memory[s];
+      },
+    );
   }
 
   /** The active experts of slot s that have a record and are not hopeless, as a bit mask. */

@@ -1,4 +1,4 @@
-import { type BlockArena, typedBlock } from "../model/typed_block.ts";
+import { type BlockArena, sharedBlock, typedBlock } from "../model/typed_block.ts";
 /**
  * Prediction intervals calibrated online by quantile tracking (the "P"
  * controller of conformal PID control, Angelopoulos, Candès and Tibshirani,
@@ -21,14 +21,13 @@ import { type BlockArena, typedBlock } from "../model/typed_block.ts";
  * residual) so the first intervals settle within tens of readings, and
  * decays to the configured rate. Residuals are in the target's own units.
  */
-/** The intervals' arrays (q, m, n, hits per slot, then `memory` rates). */
-export function intervalsBlock(slots: number, memory: number) {
+/** The intervals' own arrays (q, m, n, hits per slot). */
+export function intervalsBlock(slots: number) {
   return [
     [Float64Array, slots],
     [Float64Array, slots],
     [Float64Array, slots],
     [Float64Array, slots],
-    [Float64Array, memory],
   ] as const;
 }
 
@@ -45,7 +44,7 @@ export class Intervals {
   readonly m: Float64Array;
   /** Scored forecasts per slot. */
   readonly n: Float64Array;
-  /** Per slot: the weight of the newest |residual| in m (1 / memory). */
+  /** Per slot: the weight of the newest |residual| in m (1 / memory); one for every same memory. */
   readonly mRate: Float64Array;
   /** Of them, inside the interval. */
   readonly hits: Float64Array;
@@ -64,11 +63,14 @@ export class Intervals {
     this.slots = slots;
     this.coverage = coverage;
     this.rate = rate;
-    [this.q, this.m, this.n, this.hits, this.mRate] = typedBlock(
-      intervalsBlock(slots, memory.length),
-      arena,
+    [this.q, this.m, this.n, this.hits] = typedBlock(intervalsBlock(slots), arena);
+    [this.mRate] = sharedBlock(
+      `intervals rate ${Array.from(memory).join(" ")}`,
+      [[Float64Array, memory.length]],
+      ([rate]) => {
+        for (let s = 0; s < memory.length; s++) rate[s] = 1 / memory[s];
+      },
     );
-    for (let s = 0; s < memory.length; s++) this.mRate[s] = 1 / memory[s];
   }
 
   /** Whether slot s has seen a residual (its half-width means something). */

@@ -30,7 +30,7 @@ import { clip } from "./change_limits.ts";
 import type { Expert, ExpertContext } from "./expert.ts";
 import type { Preset } from "./preset.ts";
 import type { StateArrays } from "./state.ts";
-import { typedBlock } from "../model/typed_block.ts";
+import { sharedBlock, typedBlock } from "../model/typed_block.ts";
 
 /** The network's shape and window for a stream of I columns: what streams share a workspace by. */
 export function lstmShape(I: number, preset: Preset): NetworkShape & { window: number } {
@@ -56,7 +56,10 @@ export class LstmExpert implements Expert {
   readonly #ctx: ExpertContext;
   /** The live step's output (I): the predicted next change, ŷ₁ of the forecast. */
   readonly #y1: Float32Array;
-  /** Scratch: an input (2I + calendar), an output (I), a target (I), the forecast level (I). */
+  /**
+   * Scratch, written before read within one call and one for every LSTM expert of the same
+   * shape: an input (2I + calendar), an output (I), a target (I), the forecast level (I).
+   */
   readonly #u: Float32Array;
   readonly #y: Float32Array;
   readonly #target: Float32Array;
@@ -85,10 +88,12 @@ export class LstmExpert implements Expert {
       clipNorm: p.model.clipNorm,
       weightDecay: p.model.weightDecay,
     });
-    [this.lastInput, this.#u, this.#y1, this.#y, this.#target, this.#level] = typedBlock([
-      [Float32Array, shape.inputs],
+    [this.lastInput, this.#y1] = typedBlock([
       [Float32Array, shape.inputs],
       [Float32Array, ctx.I],
+    ]);
+    [this.#u, this.#y, this.#target, this.#level] = sharedBlock("lstm scratch", [
+      [Float32Array, shape.inputs],
       [Float32Array, ctx.I],
       [Float32Array, ctx.I],
       [Float64Array, ctx.I],

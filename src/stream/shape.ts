@@ -63,7 +63,7 @@
  * S = 16.
  */
 import { LOG_TAIL_BINS, LogTail } from "./log_tail.ts";
-import { type BlockArena, typedBlock } from "../model/typed_block.ts";
+import { type BlockArena, sharedBlock, typedBlock } from "../model/typed_block.ts";
 
 /** The shape detector's settings (the preset's `anomaly.shape`). */
 export interface ShapeOptions {
@@ -108,19 +108,10 @@ export function shapeBlock(J: number, S: number) {
   ] as const;
 }
 
-/** The detectors' scratch (lagged (K), diffs (S / D)) by K and S. */
-const SCRATCH = new Map<string, readonly [Float64Array, Float64Array]>();
-
+/** The detectors' scratch (lagged (K), diffs (S / D)): one pair for every detector of K and S. */
 function scratchFor(K: number, S: number): readonly [Float64Array, Float64Array] {
-  const key = `${K} ${S}`;
-  let s = SCRATCH.get(key);
-  if (!s) {
-    SCRATCH.set(
-      key,
-      s = typedBlock([[Float64Array, S > 0 ? K : 0], [Float64Array, S / SHAPE_BLOCKS]]),
-    );
-  }
-  return s;
+  const spec = [[Float64Array, S > 0 ? K : 0], [Float64Array, S / SHAPE_BLOCKS]] as const;
+  return sharedBlock("shape scratch", spec);
 }
 
 /** Scores shapes of the recent values by their distance to the shapes remembered. */

@@ -90,7 +90,7 @@ import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
 import { EXPERTS } from "./experts.ts";
 import { LstmExpert } from "./lstm_expert.ts";
 import { History } from "./history.ts";
-import { BlockArena, blockBytes, typedBlock } from "../model/typed_block.ts";
+import { BlockArena, blockBytes, sharedBlock, typedBlock } from "../model/typed_block.ts";
 import { MAX_SEASON } from "./season_profile.ts";
 import { originBlock, OriginSlots } from "./origin_slots.ts";
 import { ChangeLimits } from "./change_limits.ts";
@@ -233,12 +233,12 @@ export class StreamModel implements ExpertContext {
   readonly #options: StreamOptions;
   /** Experts that threw during the current reading, bit e for expert e. */
   #failed = 0;
-  /** The stream's scalars before the current reading, to put back if it fails. */
+  /** The stream's scalars before the current reading, to put back if it fails (shared scratch). */
   readonly #saved: Float64Array;
   /** The current reading made gaps too frequent (see PeriodEstimator.countGap). */
   #periodWarning = false;
   #savedEvent: AlertEvent | null = null;
-  /** Scratch (I): the change of each column since the previous reading. */
+  /** Scratch (I), shared: the change of each column since the previous reading. */
   readonly #row: Float64Array;
 
   constructor(opts: StreamOptions) {
@@ -261,9 +261,7 @@ export class StreamModel implements ExpertContext {
     const window = PERIOD_DEFAULTS.window;
     const [
       targetIndex,
-      saved,
       recent,
-      sorted,
       lo,
       hi,
       levelMean,
@@ -273,8 +271,6 @@ export class StreamModel implements ExpertContext {
       ms,
     ] = typedBlock([
       [Int32Array, J],
-      [Float64Array, 17],
-      [Float64Array, window],
       [Float64Array, window],
       [Float64Array, I],
       [Float64Array, I],
@@ -285,7 +281,14 @@ export class StreamModel implements ExpertContext {
       [Float64Array, Hm * J],
     ]);
     this.targetIndex = targetIndex;
+    // scratch, written before read within one reading: one block for every stream of I columns
+    const [saved, sorted, row] = sharedBlock("stream scratch", [
+      [Float64Array, 17],
+      [Float64Array, window],
+      [Float64Array, I],
+    ]);
     this.#saved = saved;
+    this.#row = row;
     this.targets.forEach((t, j) => {
       const i = this.columns.indexOf(t);
       if (i < 0) {
@@ -328,15 +331,14 @@ export class StreamModel implements ExpertContext {
       [Float64Array, J],
       [Float64Array, Hm * J * (E + 1)],
       [Float64Array, Hm],
-      [Float64Array, I],
       [Float64Array, J],
       [Float64Array, J],
       [Float64Array, BUDGET_BINS],
     ] as const;
     const S = p.anomaly.shape.window;
     const arena = new BlockArena(
-      blockBytes(originBlock(shape)) + blockBytes(blendBlock(Hm * J, E, Hm * J)) +
-        blockBytes(intervalsBlock(Hm * J, Hm * J)) + blockBytes(own) +
+      blockBytes(originBlock(shape)) + blockBytes(blendBlock(Hm * J, E)) +
+        blockBytes(intervalsBlock(Hm * J)) + blockBytes(own) +
         blockBytes(scorerBlock(p.anomaly)) +
         (S % SHAPE_BLOCKS === 0 && S >= 0 ? blockBytes(shapeBlock(J, S)) : 0),
     );
@@ -359,8 +361,8 @@ export class StreamModel implements ExpertContext {
       slotMemory(p.intervals.memory, p.intervals.memoryPerStep),
       arena,
     );
-    const [zJ, sqErr, scoredCount, row, rangeLo, rangeHi, budgetBins] = typedBlock(own, arena);
-    [this.zJ, this.sqErr, this.scoredCount, this.#row] = [zJ, sqErr, scoredCount, row];
+    const [zJ, sqErr, scoredCount, rangeLo, rangeHi, budgetBins] = typedBlock(own, arena);
+    [this.zJ, this.sqErr, this.scoredCount] = [zJ, sqErr, scoredCount];
     this.scorer = new AnomalyScorer(p.anomaly, arena);
     this.range = new RangeTracker(J, p.anomaly.rangeMargin, [rangeLo, rangeHi]);
     this.alerts = new AlertMachine(p.anomaly);
