@@ -146,6 +146,7 @@ export function signsOfDivergence(m: StreamModel, o: number): boolean {
   const base = o * Hm * J;
   if (isBad(origins.preds, Infinity, false, false, base * E, (base + Hm * J) * E)) return true;
   if (isBad(origins.comb, Infinity, false, false, base, base + Hm * J)) return true;
-  if (isBad(m.intervals.q, EXPLODED) || isBad(m.intervals.m, EXPLODED)) return true;
+  // the intervals' q and m: the first two runs of their state
+  if (isBad(m.intervals.state, EXPLODED, false, false, 0, 2 * m.intervals.slots)) return true;
   return isBad(m.level.mean) || isBad(m.level.m2) || isBad(m.change.mean) || isBad(m.change.m2);
 }

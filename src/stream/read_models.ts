@@ -185,10 +185,11 @@ export function readStats(m: StreamModel): HorizonStats[] {
       mse[e === E ? "blend" : m.expertNames[e]] = n > 0 ? sum / n : NaN;
     }
     for (const k of Object.keys(mse)) skill[k] = 1 - mse[k] / mse.persistence;
+    const { hits: inside, n: count } = m.intervals;
     for (let j = 0; j < J; j++) {
       const s = (h - 1) * J + j;
-      hits += m.intervals.hits[s];
-      scored += Math.max(0, m.intervals.n[s] - 1);
+      hits += inside[s];
+      scored += Math.max(0, count[s] - 1);
     }
     out.push({
       horizon: h,

@@ -912,7 +912,7 @@ export class StreamModel implements ExpertContext {
         const s = (h - 1) * J + j;
         const cOff = (o * Hm + (h - 1)) * J + j;
         origins.comb[cOff] = this.blend.combine(s, origins.preds, cOff * E, mask);
-        origins.qUsed[cOff] = this.intervals.ready(s) ? this.intervals.q[s] : NaN;
+        origins.qUsed[cOff] = this.intervals.ready(s) ? this.intervals.half(s) : NaN;
       }
     }
     return o;
