@@ -24,13 +24,13 @@
  */
 import type { NetworkShape } from "../model/layout.ts";
 import { Network, type RolloutFeed } from "../model/network.ts";
-import { OnlineTrainer } from "../model/tbptt.ts";
+import { OnlineTrainer, trainerBlock } from "../model/tbptt.ts";
 import { CALENDAR_FEATURES, calendarFeatures } from "./calendar.ts";
 import { clip } from "./change_limits.ts";
 import type { Expert, ExpertContext } from "./expert.ts";
 import type { Preset } from "./preset.ts";
 import type { StateArrays } from "./state.ts";
-import { sharedBlock, typedBlock } from "../model/typed_block.ts";
+import { BlockArena, blockBytes, sharedBlock, typedBlock } from "../model/typed_block.ts";
 
 /** The network's shape and window for a stream of I columns: what streams share a workspace by. */
 export function lstmShape(I: number, preset: Preset): NetworkShape & { window: number } {
@@ -81,17 +81,19 @@ export class LstmExpert implements Expert {
       seed: p.model.seed,
       workspace: ctx.workspace,
     });
+    // the trainer's window and this expert's own two arrays in one buffer
+    const own = [[Float32Array, shape.inputs], [Float32Array, ctx.I]] as const;
+    const window = trainerBlock(Float32Array, shape, p.model.window);
+    const arena = new BlockArena(blockBytes(window) + blockBytes(own));
     this.trainer = new OnlineTrainer(this.net, {
       k1: p.model.k1,
       k2: p.model.window,
       lr: p.model.lr,
       clipNorm: p.model.clipNorm,
       weightDecay: p.model.weightDecay,
+      arena,
     });
-    [this.lastInput, this.#y1] = typedBlock([
-      [Float32Array, shape.inputs],
-      [Float32Array, ctx.I],
-    ]);
+    [this.lastInput, this.#y1] = typedBlock(own, arena);
     [this.#u, this.#y, this.#target, this.#level] = sharedBlock("lstm scratch", [
       [Float32Array, shape.inputs],
       [Float32Array, ctx.I],
