@@ -911,8 +911,11 @@ export class StreamModel implements ExpertContext {
       for (let j = 0; j < J; j++) {
         const s = (h - 1) * J + j;
         const cOff = (o * Hm + (h - 1)) * J + j;
-        origins.comb[cOff] = this.blend.combine(s, origins.preds, cOff * E, mask);
-        origins.qUsed[cOff] = this.intervals.ready(s) ? this.intervals.half(s) : NaN;
+        // comb at cOff, qUsed at qUsedAt + cOff
+        origins.forecasts[cOff] = this.blend.combine(s, origins.preds, cOff * E, mask);
+        origins.forecasts[origins.qUsedAt + cOff] = this.intervals.ready(s)
+          ? this.intervals.half(s)
+          : NaN;
       }
     }
     return o;
