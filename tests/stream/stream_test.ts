@@ -493,7 +493,6 @@ Deno.test("a stream keeps its fixed-size arrays in two buffers, its linear model
     s.shape.rough,
     s.shape.pending,
     s.shape.bins,
-    s.shape.shape,
   ];
   assert.equal(new Set(after.map((a) => a.buffer)).size, 1, "the experts' shared parts");
   assert.ok([...s.origins.step].every(Number.isNaN), "no origin yet");
