@@ -195,7 +195,7 @@ export class StreamModel implements ExpertContext {
   readonly fusion: AlertFusion;
   /** Whether the open (or last) alert paused learning: it reached the guard's threshold. */
   alertPaused = true;
-  /** Scratch (J): the targets' normalised values, for the shape detector. */
+  /** Scratch (J), shared: the targets' normalised values, for the shape and drift detectors. */
   readonly zJ: Float64Array;
   /** Squared errors (Hm, J, E + 1) of each expert and, last, the blend, raw units. */
   readonly sqErr: Float64Array;
@@ -282,13 +282,15 @@ export class StreamModel implements ExpertContext {
     ]);
     this.targetIndex = targetIndex;
     // scratch, written before read within one reading: one block for every stream of I columns
-    const [saved, sorted, row] = sharedBlock("stream scratch", [
+    const [saved, sorted, row, zJ] = sharedBlock("stream scratch", [
       [Float64Array, 17],
       [Float64Array, window],
       [Float64Array, I],
+      [Float64Array, J],
     ]);
     this.#saved = saved;
     this.#row = row;
+    this.zJ = zJ;
     this.targets.forEach((t, j) => {
       const i = this.columns.indexOf(t);
       if (i < 0) {
@@ -328,7 +330,6 @@ export class StreamModel implements ExpertContext {
     // detector's memory, which grows), in one buffer
     const shape = { Hm, J, E, L: p.linear.lags, I };
     const own = [
-      [Float64Array, J],
       [Float64Array, Hm * J * (E + 1)],
       [Float64Array, Hm],
       [Float64Array, J],
@@ -361,8 +362,8 @@ export class StreamModel implements ExpertContext {
       slotMemory(p.intervals.memory, p.intervals.memoryPerStep),
       arena,
     );
-    const [zJ, sqErr, scoredCount, rangeLo, rangeHi, budgetBins] = typedBlock(own, arena);
-    [this.zJ, this.sqErr, this.scoredCount] = [zJ, sqErr, scoredCount];
+    const [sqErr, scoredCount, rangeLo, rangeHi, budgetBins] = typedBlock(own, arena);
+    [this.sqErr, this.scoredCount] = [sqErr, scoredCount];
     this.scorer = new AnomalyScorer(p.anomaly, arena);
     this.range = new RangeTracker(J, p.anomaly.rangeMargin, [rangeLo, rangeHi]);
     this.alerts = new AlertMachine(p.anomaly);

@@ -479,7 +479,6 @@ Deno.test("a stream keeps its fixed-size arrays in two buffers, its linear model
     s.origins.active,
     s.blend.cov,
     s.intervals.q,
-    s.zJ,
     s.sqErr,
     s.scoredCount,
     // the anomaly detectors' arrays of a size known at the start
