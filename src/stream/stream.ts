@@ -262,8 +262,7 @@ export class StreamModel implements ExpertContext {
     const [
       targetIndex,
       recent,
-      lo,
-      hi,
+      bounds,
       levelMean,
       levelM2,
       changeMean,
@@ -272,8 +271,7 @@ export class StreamModel implements ExpertContext {
     ] = typedBlock([
       [Int32Array, J],
       [Float64Array, window],
-      [Float64Array, I],
-      [Float64Array, I],
+      [Float64Array, 2 * I],
       [Float64Array, I],
       [Float64Array, I],
       [Float64Array, I],
@@ -304,7 +302,7 @@ export class StreamModel implements ExpertContext {
     });
     this.period = new PeriodEstimator(opts.periodMs, {}, [recent, sorted]);
     this.workspace = opts.workspace;
-    this.bounds = new ValueBounds(I, opts.bounds, [lo, hi]);
+    this.bounds = new ValueBounds(I, opts.bounds, bounds);
     const forgetting = p.normalizer.forgetting;
     this.level = new Normalizer(I, { forgetting }, [levelMean, levelM2]);
     this.change = new Normalizer(I, { forgetting }, [changeMean, changeM2]);
@@ -332,8 +330,7 @@ export class StreamModel implements ExpertContext {
     const own = [
       [Float64Array, Hm * J * (E + 1)],
       [Float64Array, Hm],
-      [Float64Array, J],
-      [Float64Array, J],
+      [Float64Array, 2 * J],
       [Float64Array, BUDGET_BINS],
     ] as const;
     const S = p.anomaly.shape.window;
@@ -362,10 +359,10 @@ export class StreamModel implements ExpertContext {
       slotMemory(p.intervals.memory, p.intervals.memoryPerStep),
       arena,
     );
-    const [sqErr, scoredCount, rangeLo, rangeHi, budgetBins] = typedBlock(own, arena);
+    const [sqErr, scoredCount, range, budgetBins] = typedBlock(own, arena);
     [this.sqErr, this.scoredCount] = [sqErr, scoredCount];
     this.scorer = new AnomalyScorer(p.anomaly, arena);
-    this.range = new RangeTracker(J, p.anomaly.rangeMargin, [rangeLo, rangeHi]);
+    this.range = new RangeTracker(J, p.anomaly.rangeMargin, range);
     this.alerts = new AlertMachine(p.anomaly);
     this.guard = new AlertMachine(p.anomaly);
     this.evidenceGuard = new AlertMachine(p.anomaly);
