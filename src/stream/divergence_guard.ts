@@ -149,5 +149,5 @@ export function signsOfDivergence(m: StreamModel, o: number): boolean {
   if (isBad(origins.forecasts, Infinity, false, false, base, base + Hm * J)) return true;
   // the intervals' q and m: the first two runs of their state
   if (isBad(m.intervals.state, EXPLODED, false, false, 0, 2 * m.intervals.slots)) return true;
-  return isBad(m.level.mean) || isBad(m.level.m2) || isBad(m.change.mean) || isBad(m.change.m2);
+  return isBad(m.level.moments) || isBad(m.change.moments);
 }

@@ -108,7 +108,7 @@ export class LstmExpert implements Expert {
     const { I, history, change, lastSkipped, step } = this.#ctx;
     if (!this.hasInput || history.length === 0 || lastSkipped === step - 1) return;
     for (let i = 0; i < I; i++) {
-      this.#target[i] = (values[i] - history.back(0, i) - change.mean[i]) / change.scale(i);
+      this.#target[i] = (values[i] - history.back(0, i) - change.moments[i]) / change.scale(i);
     }
     this.trainer.push(this.lastInput, this.#target);
   }
@@ -119,8 +119,10 @@ export class LstmExpert implements Expert {
     const hadPrev = history.length > 0;
     const u = this.#u;
     for (let i = 0; i < I; i++) {
-      u[i] = (values[i] - level.mean[i]) / level.scale(i);
-      u[I + i] = hadPrev ? (values[i] - history.back(0, i) - change.mean[i]) / change.scale(i) : 0;
+      u[i] = (values[i] - level.moments[i]) / level.scale(i);
+      u[I + i] = hadPrev
+        ? (values[i] - history.back(0, i) - change.moments[i]) / change.scale(i)
+        : 0;
     }
     if (preset.calendar) {
       calendarFeatures(
@@ -161,7 +163,7 @@ export class LstmExpert implements Expert {
   #next(k: number, y: Float32Array, u: Float32Array): void {
     const { I, J, Hm, targetIndex, origins, level, change, limits, preset, periodMs } = this.#ctx;
     const lvl = this.#level, values = this.#values;
-    for (let i = 0; i < I; i++) lvl[i] += y[i] * change.scale(i) + change.mean[i];
+    for (let i = 0; i < I; i++) lvl[i] += y[i] * change.scale(i) + change.moments[i];
     const { preds, E } = origins;
     const base = (this.#o * Hm + (k - 1)) * J;
     for (let j = 0; j < J; j++) {
@@ -172,7 +174,7 @@ export class LstmExpert implements Expert {
     }
     if (k === Hm) return;
     for (let i = 0; i < I; i++) {
-      u[i] = (lvl[i] - level.mean[i]) / level.scale(i);
+      u[i] = (lvl[i] - level.moments[i]) / level.scale(i);
       u[I + i] = y[i];
     }
     if (preset.calendar) {

@@ -155,7 +155,7 @@ export class OriginSlots {
         // winsorised at ±5: a column that wakes up after being stuck must not
         // multiply weights learned while it was constant by a huge value
         r[lags + k * I + i] = haveLags
-          ? Math.max(-5, Math.min(5, (history.back(k, i) - level.mean[i]) / level.scale(i)))
+          ? Math.max(-5, Math.min(5, (history.back(k, i) - level.moments[i]) / level.scale(i)))
           : NaN;
       }
     }

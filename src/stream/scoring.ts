@@ -93,7 +93,7 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
   const learn = m.evidenceGuard.state !== "anomaly" || a.learnDuringAnomaly;
   for (let j = 0; j < J; j++) {
     const col = m.targetIndex[j];
-    m.zJ[j] = (values[col] - m.level.mean[col]) / m.level.scale(col);
+    m.zJ[j] = (values[col] - m.level.moments[col]) / m.level.scale(col);
   }
   m.shape.update(m.zJ, obs.ts, learn);
   m.drift.update(m.zJ, obs.ts, learn);

@@ -263,19 +263,15 @@ export class StreamModel implements ExpertContext {
       targetIndex,
       recent,
       bounds,
-      levelMean,
-      levelM2,
-      changeMean,
-      changeM2,
+      level,
+      change,
       ms,
     ] = typedBlock([
       [Int32Array, J],
       [Float64Array, window],
       [Float64Array, 2 * I],
-      [Float64Array, I],
-      [Float64Array, I],
-      [Float64Array, I],
-      [Float64Array, I],
+      [Float64Array, 2 * I],
+      [Float64Array, 2 * I],
       [Float64Array, Hm * J],
     ]);
     this.targetIndex = targetIndex;
@@ -304,8 +300,8 @@ export class StreamModel implements ExpertContext {
     this.workspace = opts.workspace;
     this.bounds = new ValueBounds(I, opts.bounds, bounds);
     const forgetting = p.normalizer.forgetting;
-    this.level = new Normalizer(I, { forgetting }, [levelMean, levelM2]);
-    this.change = new Normalizer(I, { forgetting }, [changeMean, changeM2]);
+    this.level = new Normalizer(I, { forgetting }, level);
+    this.change = new Normalizer(I, { forgetting }, change);
     this.limits = new ChangeLimits(Hm, J, ms);
     // the experts keep this stream as their context and read the parts below when called
     this.#options = opts;
