@@ -93,11 +93,11 @@ export function runDemo(opts: DemoOptions, print: (line: string) => void): DemoS
     if (Number.isFinite(prev)) {
       one[0] = x - prev;
       change.update(one);
-      target[0] = (x - prev - change.mean[0]) / change.scale(0);
+      target[0] = (x - prev - change.moments[0]) / change.scale(0);
       if (t > 1) trainer.push(input, target);
       input[1] = target[0];
     }
-    input[0] = (x - level.mean[0]) / level.scale(0);
+    input[0] = (x - level.moments[0]) / level.scale(0);
     // 3. forecast the next reading from the live state
     net.step(input, 0, y, 0);
     forecast = x + change.denormalize(0, y[0]);
@@ -133,8 +133,8 @@ export function runDemo(opts: DemoOptions, print: (line: string) => void): DemoS
   let value = forecast;
   for (let k = 0; k < horizon; k++) {
     path.push(value);
-    input[1] = (value - prev - change.mean[0]) / change.scale(0);
-    input[0] = (value - level.mean[0]) / level.scale(0);
+    input[1] = (value - prev - change.moments[0]) / change.scale(0);
+    input[0] = (value - level.moments[0]) / level.scale(0);
     prev = value;
     net.stepFrom(h, c, input, 0, y, 0);
     value += change.denormalize(0, y[0]);

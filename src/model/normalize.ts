@@ -4,8 +4,6 @@
  * weigh λ^age and the statistics follow drift (λ = 1: exact Welford over all
  * readings). Statistics are kept in float64 whatever the model's float type.
  */
-import { typedBlock } from "./typed_block.ts";
-
 /** The normaliser's settings. */
 export interface NormalizerOptions {
   /** Forgetting factor λ in (0, 1]. Default 1 (no forgetting). */
@@ -23,21 +21,22 @@ export class Normalizer {
   weight = 0;
   /** Readings seen. */
   count = 0;
-  readonly mean: Float64Array;
-  /** Weighted sum of squared deviations (Welford's M2). */
-  readonly m2: Float64Array;
+  /**
+   * The mean (F) at 0, then the weighted sum of squared deviations
+   * (Welford's M2, F) at F: one array rather than two (a typed array costs a
+   * stream about 100 bytes of heap). The mean of feature j is moments[j];
+   * views {@link mean} and {@link m2}, made per call.
+   */
+  readonly moments: Float64Array;
 
   /**
-   * `at`: the mean and M2 (F each, zeros), where a caller lays out many
-   * arrays in one buffer (typed_block.ts). Default: a block of their own.
+   * `at`: the moments (2F, zeros), where a caller lays out many arrays in
+   * one buffer (typed_block.ts). Default: an array of their own.
    */
   constructor(
     features: number,
     opts: NormalizerOptions = {},
-    at: readonly [Float64Array, Float64Array] = typedBlock([
-      [Float64Array, features],
-      [Float64Array, features],
-    ]),
+    at: Float64Array = new Float64Array(2 * features),
   ) {
     this.features = features;
     this.forgetting = opts.forgetting ?? 1;
@@ -47,14 +46,24 @@ export class Normalizer {
         `Cannot build normalizer: 'forgetting' must be in (0, 1]: current value is ${this.forgetting}`,
       );
     }
-    if (at[0].length !== features || at[1].length !== features) {
+    if (at.length !== 2 * features) {
       throw new RangeError(
-        `Cannot build normalizer: 'at' must be two arrays of ${features} numbers: current lengths are ${
-          at[0].length
-        } and ${at[1].length}`,
+        `Cannot build normalizer: 'at' must be an array of ${
+          2 * features
+        } numbers (the mean, then M2): current length is ${at.length}`,
       );
     }
-    [this.mean, this.m2] = at;
+    this.moments = at;
+  }
+
+  /** The mean (F): a view of the moments. */
+  get mean(): Float64Array {
+    return this.moments.subarray(0, this.features);
+  }
+
+  /** Welford's M2 (F): a view of the moments. */
+  get m2(): Float64Array {
+    return this.moments.subarray(this.features);
   }
 
   /** Adds one reading x (F) to the statistics. */
@@ -62,17 +71,17 @@ export class Normalizer {
     const lam = this.forgetting;
     this.weight = lam * this.weight + 1;
     this.count++;
-    const w = this.weight;
-    for (let j = 0; j < this.features; j++) {
-      const d = x[j] - this.mean[j];
-      this.mean[j] += d / w;
-      this.m2[j] = lam * this.m2[j] + d * (x[j] - this.mean[j]);
+    const w = this.weight, F = this.features, mo = this.moments;
+    for (let j = 0; j < F; j++) {
+      const d = x[j] - mo[j];
+      mo[j] += d / w;
+      mo[F + j] = lam * mo[F + j] + d * (x[j] - mo[j]);
     }
   }
 
   /** Weighted population variance of feature j (0 before two readings). */
   variance(j: number): number {
-    return this.weight > 0 ? this.m2[j] / this.weight : 0;
+    return this.weight > 0 ? this.moments[this.features + j] / this.weight : 0;
   }
 
   /** Standard deviation used to scale feature j (at least minStd). */
@@ -84,12 +93,12 @@ export class Normalizer {
   /** Writes (x - mean) / scale for each feature into out (F) at outOff. */
   normalize(x: ArrayLike<number>, out: Float32Array | Float64Array, outOff = 0): void {
     for (let j = 0; j < this.features; j++) {
-      out[outOff + j] = (x[j] - this.mean[j]) / this.scale(j);
+      out[outOff + j] = (x[j] - this.moments[j]) / this.scale(j);
     }
   }
 
   /** Maps a normalised value of feature j back to its original units. */
   denormalize(j: number, z: number): number {
-    return z * this.scale(j) + this.mean[j];
+    return z * this.scale(j) + this.moments[j];
   }
 }

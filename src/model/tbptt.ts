@@ -11,10 +11,11 @@
  * With `carryState: false` every window starts from a zero state instead
  * (a stateless sliding window, as in benchmark workload W1).
  */
-import { assertFinite, type Floats } from "./floats.ts";
+import { assertFinite, type Floats, type FloatsCtor } from "./floats.ts";
+import type { NetworkShape } from "./layout.ts";
 import type { Network } from "./network.ts";
 import { Adam, type AdamOptions } from "./optim.ts";
-import { typedBlock } from "./typed_block.ts";
+import { type BlockArena, typedBlock } from "./typed_block.ts";
 
 /** The trainer's settings. */
 export interface TrainerOptions extends AdamOptions {
@@ -26,6 +27,19 @@ export interface TrainerOptions extends AdamOptions {
   carryState?: boolean;
   /** Fewest steps in the window before the first update. Default 1. */
   minSteps?: number;
+  /** Where the window's arrays are cut from ({@link trainerBlock}); default a buffer of their own. */
+  arena?: BlockArena;
+}
+
+/** The trainer's window arrays (xs, ys, h0, c0) for a network of `shape` and a window of k2 steps. */
+export function trainerBlock(dtype: FloatsCtor, shape: NetworkShape, k2: number) {
+  const { inputs: I, outputs: O, layers: L, hidden: H } = shape;
+  return [
+    [dtype, k2 * I],
+    [dtype, k2 * O],
+    [dtype, L * H],
+    [dtype, L * H],
+  ] as const;
 }
 
 /** Online TBPTT(k1, k2) trainer for one network. */
@@ -67,13 +81,7 @@ export class OnlineTrainer<A extends Floats = Float32Array> {
     int("k1", this.k1, 1, this.k2);
     int("minSteps", this.minSteps, 1, this.k2);
     this.adam = new Adam<A>(net.layout, net.dtype, opts);
-    const { inputs: I, outputs: O, layers: L, hidden: H } = net.shape;
-    const [xs, ys, h0, c0] = typedBlock([
-      [net.dtype, this.k2 * I],
-      [net.dtype, this.k2 * O],
-      [net.dtype, L * H],
-      [net.dtype, L * H],
-    ]);
+    const [xs, ys, h0, c0] = typedBlock(trainerBlock(net.dtype, net.shape, this.k2), opts.arena);
     [this.xs, this.ys, this.h0, this.c0] = [xs as A, ys as A, h0 as A, c0 as A];
   }
 

@@ -79,3 +79,30 @@ export function typedBlock<const T extends BlockSpec>(
     return a;
   }) as { -readonly [K in keyof T]: BlockArray<T[K][0]> };
 }
+
+/** The blocks {@link sharedBlock} made, by key. */
+const SHARED = new Map<string, readonly BlockArray<BlockCtor>[]>();
+
+/**
+ * One block of `spec` for every caller of the same `key` in this isolate
+ * (a module's state, one per worker): made on the first call, with `init`
+ * run on its arrays then. For arrays that are a function of the key alone
+ * (a stream's constant rates) or scratch that a method writes before it
+ * reads and holds no value between calls; a typed array of its own costs
+ * each stream about 100 bytes of heap beside its values. The key names the
+ * owner and whatever decides the contents; the lengths are added to it.
+ */
+export function sharedBlock<const T extends BlockSpec>(
+  key: string,
+  spec: T,
+  init?: (arrays: { -readonly [K in keyof T]: BlockArray<T[K][0]> }) => void,
+): { -readonly [K in keyof T]: BlockArray<T[K][0]> } {
+  const full = `${key}:${spec.map(([C, n]) => `${C.name}(${n})`).join(",")}`;
+  let arrays = SHARED.get(full);
+  if (arrays === undefined) {
+    const made = typedBlock(spec);
+    init?.(made);
+    SHARED.set(full, arrays = made);
+  }
+  return arrays as { -readonly [K in keyof T]: BlockArray<T[K][0]> };
+}

@@ -33,8 +33,8 @@ export function alertEvent(
   for (let j = 0; j < J; j++) {
     const col = m.targetIndex[j];
     const cOff = slot1 >= 0 ? (slot1 * Hm) * J + j : -1;
-    const f = cOff >= 0 ? origins.comb[cOff] : NaN;
-    const q = cOff >= 0 ? origins.qUsed[cOff] : NaN;
+    const f = cOff >= 0 ? origins.forecasts[cOff] : NaN;
+    const q = cOff >= 0 ? origins.forecasts[origins.qUsedAt + cOff] : NaN;
     targets[m.targets[j]] = { value: values[col], forecast: f, lower: f - q, upper: f + q };
   }
   const since = t === "opened" || !Number.isFinite(m.anomalySince) ? ts : m.anomalySince;

@@ -150,15 +150,18 @@ export interface ScorerOptions {
 
 /** The scorer's arrays in {@link typedBlock} order: bins (BINS), recent (smoothing), unusual (density). */
 export const scorerBlock = (o: Pick<ScorerOptions, "smoothing" | "density">) =>
-  [[Float64Array, BINS], [Float64Array, o.smoothing], [Int32Array, o.density]] as const;
+  [[Float64Array, BINS + o.smoothing], [Int32Array, o.density]] as const;
 
 /** Turns surprises (and range records) into a score, evidence, a likelihood, an onset and a percentile. */
 export class AnomalyScorer {
   readonly opts: ScorerOptions;
-  /** Histogram of ln s (BINS), forgetting at 1 - 1/history per reading. */
-  readonly bins: Float64Array;
-  /** Evidence of the last `smoothing` readings (ring). */
-  readonly recent: Float64Array;
+  /**
+   * The histogram of ln s (BINS) at 0, forgetting at 1 - 1/history per
+   * reading, and the evidence of the last `smoothing` readings (ring) at
+   * BINS: one array rather than two (a typed array costs a stream about 100
+   * bytes of heap); views {@link bins} and {@link recent}, made per call.
+   */
+  readonly state: Float64Array;
   /**
    * Smoothed evidence of the onsets reported in the last `refractory`
    * readings, else 0 (a ring held as its latest entry, the largest).
@@ -222,11 +225,21 @@ export class AnomalyScorer {
   #pointIn = 0;
   #pointOut = 0;
 
-  /** `arena`: where to cut bins, recent and unusual from ({@link scorerBlock}), else a buffer of their own. */
+  /** `arena`: where to cut the state and unusual from ({@link scorerBlock}), else a buffer of their own. */
   constructor(opts: ScorerOptions, arena?: BlockArena) {
     this.opts = opts;
-    [this.bins, this.recent, this.unusual] = typedBlock(scorerBlock(opts), arena);
+    [this.state, this.unusual] = typedBlock(scorerBlock(opts), arena);
     this.densityTail = densityTail(opts.density, opts.densityLevel);
+  }
+
+  /** Histogram of ln s (BINS): a view of the state. */
+  get bins(): Float64Array {
+    return this.state.subarray(0, BINS);
+  }
+
+  /** Evidence of the last `smoothing` readings (ring): a view of the state. */
+  get recent(): Float64Array {
+    return this.state.subarray(BINS);
   }
 
   /**
@@ -258,15 +271,15 @@ export class AnomalyScorer {
     const b = Math.min(BINS - 1, Math.max(0, Math.floor(f)));
     let above = 0, top = -1;
     for (let i = BINS - 1; i > b; i--) {
-      above += this.bins[i];
-      if (top < 0 && this.bins[i] > 0) top = i;
+      above += this.state[i];
+      if (top < 0 && this.state[i] > 0) top = i;
     }
     // the part of s's own bin above it (uniform within the bin)
-    above += this.bins[b] * Math.min(1, Math.max(0, b + 1 - f));
+    above += this.state[b] * Math.min(1, Math.max(0, b + 1 - f));
     let lambda = -Math.log((above + 1) / (this.total + 1));
     if (top < 0) {
       // nothing as large so far: beyond the highest occupied bin, ln of the ratio
-      for (let i = b; i >= 0 && top < 0; i--) if (this.bins[i] > 0) top = i;
+      for (let i = b; i >= 0 && top < 0; i--) if (this.state[i] > 0) top = i;
       const edge = LN_LO + (top + 1) * BIN;
       lambda += Math.max(0, Math.log(s + 1e-300) - edge);
     }
@@ -310,8 +323,8 @@ export class AnomalyScorer {
     const f = (Math.log(s + 1e-300) - LN_LO) / BIN;
     const b = Math.min(BINS - 1, Math.max(0, Math.floor(f)));
     let below = 0;
-    for (let i = 0; i < b; i++) below += this.bins[i];
-    this.percentile = this.total > 0 ? (below + 0.5 * this.bins[b]) / this.total : 0.5;
+    for (let i = 0; i < b; i++) below += this.state[i];
+    this.percentile = this.total > 0 ? (below + 0.5 * this.state[b]) / this.total : 0.5;
     this.#pointIn = s;
     this.#point();
     let lambda = this.#pointOut;
@@ -319,10 +332,10 @@ export class AnomalyScorer {
     this.evidence = lambda;
     // smoothed: the larger of this reading and the last k together
     const k = o.smoothing;
-    this.recent[this.count % k] = lambda;
+    this.state[BINS + this.count % k] = lambda;
     let sum = 0;
     const n = Math.min(this.count + 1, k);
-    for (let i = 0; i < n; i++) sum += this.recent[i];
+    for (let i = 0; i < n; i++) sum += this.state[BINS + i];
     this.smoothed = Math.max(lambda, gammaTailEvidence(sum, n));
     // density: unusual readings among the last `density`
     const L = o.density;
@@ -344,8 +357,8 @@ export class AnomalyScorer {
     this.onset = starts ? this.likelihood : 0;
     if (learn) {
       const g = 1 - 1 / o.history;
-      for (let i = 0; i < BINS; i++) this.bins[i] *= g;
-      this.bins[b] += 1;
+      for (let i = 0; i < BINS; i++) this.state[i] *= g;
+      this.state[b] += 1;
       this.total = this.total * g + 1;
       if (L > 0) {
         if (this.unusualCount > this.mostUnusual) this.mostUnusual = this.unusualCount;

@@ -1,14 +1,15 @@
-import { type BlockArena, typedBlock } from "../model/typed_block.ts";
+import { type BlockArena, sharedBlock, typedBlock } from "../model/typed_block.ts";
 /** The most experts a {@link Blend} takes (its solver tries every subset of them). */
 export const MAX_BLEND_EXPERTS = 8;
 
-/** The blend's arrays (their order in the class): `memory` slots of decay, then per slot and expert. */
-export function blendBlock(slots: number, experts: number, memory: number) {
+/** The blend's own array: cov (slots, E, E), then count and longLoss (slots, E) each. */
+export function blendBlock(slots: number, experts: number) {
+  return [[Float64Array, slots * experts * (experts + 2)]] as const;
+}
+
+/** The solver's scratch (their order in the class), one for every blend of E experts. */
+function scratchBlock(experts: number) {
   return [
-    [Float64Array, memory],
-    [Float64Array, slots * experts * experts],
-    [Float64Array, slots * experts],
-    [Float64Array, slots * experts],
     [Float64Array, experts],
     [Float64Array, experts * experts],
     [Float64Array, experts],
@@ -80,18 +81,25 @@ export class Blend {
   readonly slots: number;
   /** ρ: ridge added to A's diagonal, relative to how much the eligible experts' errors differ. */
   readonly ridge: number = 0;
-  /** β per slot. */
+  /** β per slot: one array for every blend of the same memories. */
   readonly decay: Float64Array;
   readonly warmup: number;
-  /** A (slots, E, E): discounted mean of the products of the experts' errors, symmetric. */
-  readonly cov: Float64Array;
-  /** Long-run discounted mean squared error (slots, E), over 20 times the slot's memory. */
-  readonly longLoss: Float64Array;
-  /** Scored forecasts (slots, E). */
-  readonly count: Float64Array;
-  /** Scratch (E) for combine(). */
+  /**
+   * The record, one array rather than three (a typed array costs a stream
+   * about 100 bytes of heap): A (slots, E, E) at 0, the discounted mean of
+   * the products of the experts' errors, symmetric; the scored forecasts
+   * (slots, E) at #count; the long-run discounted mean squared error
+   * (slots, E), over 20 times the slot's memory, at #long. Views of each by
+   * name below ({@link cov}, {@link count}, {@link longLoss}), made per call.
+   */
+  readonly record: Float64Array;
+  readonly #count: number;
+  readonly #long: number;
+  /**
+   * Scratch (E) for combine(), and for the solver: the subset's system (E, E), its solution (E),
+   * its experts (E), the errors (E). Written before read and one for every blend of E experts.
+   */
   readonly #w: Float64Array;
-  /** Scratch for the solver: the subset's system (E, E), its solution (E), its experts (E), the errors (E). */
   readonly #m: Float64Array;
   readonly #x: Float64Array;
   readonly #idx: Int32Array;
@@ -107,7 +115,7 @@ export class Blend {
 
   /**
    * @param memory for each slot, 1 / (1 - β): how many readings its errors are averaged over
-   * @param arena where the arrays are cut from (typed_block.ts; {@link blendBlock}); default a buffer of their own
+   * @param arena where cov, count and longLoss are cut from (typed_block.ts; {@link blendBlock}); default a buffer of their own
    */
   constructor(
     slots: number,
@@ -131,35 +139,50 @@ export class Blend {
     this.experts = experts;
     this.ridge = ridge;
     this.warmup = warmup;
-    [
-      this.decay,
-      this.cov,
-      this.count,
-      this.longLoss,
-      this.#w,
-      this.#m,
-      this.#x,
-      this.#idx,
-      this.#err,
-    ] = typedBlock(blendBlock(slots, experts, memory.length), arena);
-    for (let s = 0; s < memory.length; s++) this.decay[s] = 1 - 1 / memory[s];
+    [this.record] = typedBlock(blendBlock(slots, experts), arena);
+    this.#count = slots * experts * experts;
+    this.#long = this.#count + slots * experts;
+    [this.#w, this.#m, this.#x, this.#idx, this.#err] = sharedBlock(
+      "blend scratch",
+      scratchBlock(experts),
+    );
+    [this.decay] = sharedBlock(
+      `blend decay ${Array.from(memory).join(" ")}`,
+      [[Float64Array, memory.length]],
+      ([decay]) => {
+        for (let s = 0; s < memory.length; s++) decay[s] = 1 - 1 / memory[s];
+      },
+    );
+  }
+
+  /** A (slots, E, E): a view of the record. */
+  get cov(): Float64Array {
+    return this.record.subarray(0, this.#count);
+  }
+
+  /** The scored forecasts (slots, E): a view of the record. */
+  get count(): Float64Array {
+    return this.record.subarray(this.#count, this.#long);
+  }
+
+  /** The long-run mean squared error (slots, E): a view of the record. */
+  get longLoss(): Float64Array {
+    return this.record.subarray(this.#long);
   }
 
   /** The active experts of slot s that have a record and are not hopeless, as a bit mask. */
   #eligible(s: number, active: number): number {
-    const E = this.experts, base = s * E;
+    const E = this.experts, r = this.record;
+    const cnt = this.#count + s * E, lng = this.#long + s * E;
     let bestLong = Infinity;
     for (let e = 0; e < E; e++) {
-      if (active & (1 << e) && this.count[base + e] >= this.warmup) {
-        bestLong = Math.min(bestLong, this.longLoss[base + e]);
-      }
+      if (active & (1 << e) && r[cnt + e] >= this.warmup) bestLong = Math.min(bestLong, r[lng + e]);
     }
     let mask = 0;
     for (let e = 0; e < E; e++) {
-      if (
-        active & (1 << e) && this.count[base + e] >= this.warmup &&
-        this.longLoss[base + e] <= 2 * bestLong
-      ) mask |= 1 << e;
+      if (active & (1 << e) && r[cnt + e] >= this.warmup && r[lng + e] <= 2 * bestLong) {
+        mask |= 1 << e;
+      }
     }
     return mask;
   }
@@ -176,7 +199,7 @@ export class Blend {
     let n = 0;
     for (let e = 0; e < E; e++) if (subset & (1 << e)) idx[n++] = e;
     for (let a = 0; a < n; a++) {
-      for (let b = 0; b < n; b++) M[a * n + b] = this.cov[base + idx[a] * E + idx[b]];
+      for (let b = 0; b < n; b++) M[a * n + b] = this.record[base + idx[a] * E + idx[b]];
       M[a * n + a] += r;
       x[a] = 1;
     }
@@ -215,8 +238,8 @@ export class Blend {
     for (let a = 0; a < E; a++) {
       if (!(ok & (1 << a))) continue;
       n++;
-      trace += this.cov[base + a * E + a];
-      for (let c = 0; c < E; c++) if (ok & (1 << c)) total += this.cov[base + a * E + c];
+      trace += this.record[base + a * E + a];
+      for (let c = 0; c < E; c++) if (ok & (1 << c)) total += this.record[base + a * E + c];
     }
     const spread = (trace - total / n) / n;
     if (!(spread > 0)) {
@@ -225,7 +248,7 @@ export class Blend {
       return;
     }
     for (let e = 0; e < E; e++) {
-      if (ok & (1 << e) && !(this.cov[base + e * E + e] > 0)) {
+      if (ok & (1 << e) && !(this.record[base + e * E + e] > 0)) {
         // an expert without error lately cannot be improved on (nor solved for without a ridge)
         out[e] = 1;
         return;
@@ -271,20 +294,18 @@ export class Blend {
 
   /** Forgets every record: each expert earns its place again, persistence first. */
   reset(): void {
-    this.cov.fill(0);
-    this.longLoss.fill(0);
-    this.count.fill(0);
+    this.record.fill(0);
   }
 
   /** Forgets expert e's record in every slot (it was re-initialised): it earns its place again. */
   forget(e: number): void {
     const E = this.experts;
     for (let s = 0; s < this.slots; s++) {
-      this.count[s * E + e] = 0;
-      this.longLoss[s * E + e] = 0;
+      this.record[this.#count + s * E + e] = 0;
+      this.record[this.#long + s * E + e] = 0;
       for (let c = 0; c < E; c++) {
-        this.cov[(s * E + e) * E + c] = 0;
-        this.cov[(s * E + c) * E + e] = 0;
+        this.record[(s * E + e) * E + c] = 0;
+        this.record[(s * E + c) * E + e] = 0;
       }
     }
   }
@@ -303,27 +324,29 @@ export class Blend {
     active: number,
   ): void {
     const E = this.experts, base = s * E * E, b = this.decay[s], y = ys[yAt];
+    // the slot's A at base, its counts at cnt and long-run losses at lng
+    const r = this.record, cnt = this.#count + s * E, lng = this.#long + s * E;
     const err = this.#err;
     for (let e = 0; e < E; e++) err[e] = y - p[off + e];
     for (let a = 0; a < E; a++) {
       if (!(active & (1 << a))) continue;
-      const na = this.count[s * E + a];
+      const na = r[cnt + a];
       for (let c = a; c < E; c++) {
         if (!(active & (1 << c))) continue;
         // the first readings of a pair average plainly, then the discount takes over
-        const n = Math.min(na, this.count[s * E + c]);
+        const n = Math.min(na, r[cnt + c]);
         const rate = Math.max(1 - b, 1 / (n + 1));
         const k = base + a * E + c;
-        this.cov[k] += rate * (err[a] * err[c] - this.cov[k]);
-        this.cov[base + c * E + a] = this.cov[k];
+        r[k] += rate * (err[a] * err[c] - r[k]);
+        r[base + c * E + a] = r[k];
       }
     }
     for (let e = 0; e < E; e++) {
       if (!(active & (1 << e))) continue;
-      const n = this.count[s * E + e];
+      const n = r[cnt + e];
       const rate = Math.max((1 - b) / 20, 1 / (n + 1));
-      this.longLoss[s * E + e] += rate * (err[e] * err[e] - this.longLoss[s * E + e]);
-      this.count[s * E + e] = n + 1;
+      r[lng + e] += rate * (err[e] * err[e] - r[lng + e]);
+      r[cnt + e] = n + 1;
     }
   }
 }

@@ -56,7 +56,7 @@ export class ChangeLimits {
       if (o < 0 || !origins.learnable(o, lastSkipped)) continue;
       for (let j = 0; j < J; j++) {
         const col = targetIndex[j];
-        const c = (values[col] - origins.x[o * J + j]) / level.scale(col);
+        const c = (values[col] - origins.record[origins.xAt + o * J + j]) / level.scale(col);
         const s = (h - 1) * J + j;
         this.ms[s] = this.ms[s] === 0 ? c * c : 0.999 * this.ms[s] + 0.001 * c * c;
       }

@@ -145,7 +145,9 @@ export function signsOfDivergence(m: StreamModel, o: number): boolean {
   const { Hm, J, E, origins } = m;
   const base = o * Hm * J;
   if (isBad(origins.preds, Infinity, false, false, base * E, (base + Hm * J) * E)) return true;
-  if (isBad(origins.comb, Infinity, false, false, base, base + Hm * J)) return true;
-  if (isBad(m.intervals.q, EXPLODED) || isBad(m.intervals.m, EXPLODED)) return true;
-  return isBad(m.level.mean) || isBad(m.level.m2) || isBad(m.change.mean) || isBad(m.change.m2);
+  // the blend's forecasts: the first run of origins.forecasts
+  if (isBad(origins.forecasts, Infinity, false, false, base, base + Hm * J)) return true;
+  // the intervals' q and m: the first two runs of their state
+  if (isBad(m.intervals.state, EXPLODED, false, false, 0, 2 * m.intervals.slots)) return true;
+  return isBad(m.level.moments) || isBad(m.change.moments);
 }

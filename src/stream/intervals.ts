@@ -1,4 +1,4 @@
-import { type BlockArena, typedBlock } from "../model/typed_block.ts";
+import { type BlockArena, sharedBlock, typedBlock } from "../model/typed_block.ts";
 /**
  * Prediction intervals calibrated online by quantile tracking (the "P"
  * controller of conformal PID control, Angelopoulos, Candès and Tibshirani,
@@ -21,15 +21,9 @@ import { type BlockArena, typedBlock } from "../model/typed_block.ts";
  * residual) so the first intervals settle within tens of readings, and
  * decays to the configured rate. Residuals are in the target's own units.
  */
-/** The intervals' arrays (q, m, n, hits per slot, then `memory` rates). */
-export function intervalsBlock(slots: number, memory: number) {
-  return [
-    [Float64Array, slots],
-    [Float64Array, slots],
-    [Float64Array, slots],
-    [Float64Array, slots],
-    [Float64Array, memory],
-  ] as const;
+/** The intervals' own array: q, m, n and hits, one run of `slots` numbers each. */
+export function intervalsBlock(slots: number) {
+  return [[Float64Array, 4 * slots]] as const;
 }
 
 /** Readings of |residual| the step's scale m averages over, by default. */
@@ -39,16 +33,15 @@ export class Intervals {
   readonly slots: number = 0;
   readonly coverage: number = 0;
   readonly rate: number = 0;
-  /** q (slots): current half-widths. */
-  readonly q: Float64Array;
-  /** m (slots): running mean of |residual|. */
-  readonly m: Float64Array;
-  /** Scored forecasts per slot. */
-  readonly n: Float64Array;
-  /** Per slot: the weight of the newest |residual| in m (1 / memory). */
+  /**
+   * The state (4, slots), one array rather than four (a typed array costs a
+   * stream about 100 bytes of heap): q, the current half-widths; m, the
+   * running mean of |residual|; n, the scored forecasts; hits, those of
+   * them inside the interval. Views of each by name below, made per call.
+   */
+  readonly state: Float64Array;
+  /** Per slot: the weight of the newest |residual| in m (1 / memory); one for every same memory. */
   readonly mRate: Float64Array;
-  /** Of them, inside the interval. */
-  readonly hits: Float64Array;
 
   /**
    * @param memory for each slot, the readings its mean |residual| averages over (default 100)
@@ -64,16 +57,44 @@ export class Intervals {
     this.slots = slots;
     this.coverage = coverage;
     this.rate = rate;
-    [this.q, this.m, this.n, this.hits, this.mRate] = typedBlock(
-      intervalsBlock(slots, memory.length),
-      arena,
+    [this.state] = typedBlock(intervalsBlock(slots), arena);
+    [this.mRate] = sharedBlock(
+      `intervals rate ${Array.from(memory).join(" ")}`,
+      [[Float64Array, memory.length]],
+      ([rate]) => {
+        for (let s = 0; s < memory.length; s++) rate[s] = 1 / memory[s];
+      },
     );
-    for (let s = 0; s < memory.length; s++) this.mRate[s] = 1 / memory[s];
+  }
+
+  /** q (slots): current half-widths (a view of {@link state}). */
+  get q(): Float64Array {
+    return this.state.subarray(0, this.slots);
+  }
+
+  /** m (slots): running mean of |residual| (a view). */
+  get m(): Float64Array {
+    return this.state.subarray(this.slots, 2 * this.slots);
+  }
+
+  /** Scored forecasts per slot (a view). */
+  get n(): Float64Array {
+    return this.state.subarray(2 * this.slots, 3 * this.slots);
+  }
+
+  /** Of them, inside the interval (a view). */
+  get hits(): Float64Array {
+    return this.state.subarray(3 * this.slots);
   }
 
   /** Whether slot s has seen a residual (its half-width means something). */
   ready(s: number): boolean {
-    return this.n[s] > 0;
+    return this.state[2 * this.slots + s] > 0;
+  }
+
+  /** Slot s's current half-width. */
+  half(s: number): number {
+    return this.state[s];
   }
 
   /**
@@ -81,19 +102,21 @@ export class Intervals {
    * whose interval was [ŷ - qUsed, ŷ + qUsed]; returns whether it was inside.
    */
   update(s: number, r: number, qUsed: number): boolean {
-    const first = this.n[s] === 0;
+    // q at s, m at m, n at n, hits at h
+    const st = this.state, S = this.slots, m = S + s, n = 2 * S + s, h = 3 * S + s;
+    const first = st[n] === 0;
     const inside = !first && r <= qUsed;
     if (first) {
-      this.m[s] = r;
-      this.q[s] = 2 * r;
+      st[m] = r;
+      st[s] = 2 * r;
     } else {
-      this.m[s] += this.mRate[s] * (r - this.m[s]);
-      const eta = Math.max(this.rate, 1 / (1 + this.n[s] / 10));
-      this.q[s] += eta * (this.m[s] + 1e-12) * ((inside ? 0 : 1) - (1 - this.coverage));
-      if (this.q[s] < 0) this.q[s] = 0;
-      this.hits[s] += inside ? 1 : 0;
+      st[m] += this.mRate[s] * (r - st[m]);
+      const eta = Math.max(this.rate, 1 / (1 + st[n] / 10));
+      st[s] += eta * (st[m] + 1e-12) * ((inside ? 0 : 1) - (1 - this.coverage));
+      if (st[s] < 0) st[s] = 0;
+      st[h] += inside ? 1 : 0;
     }
-    this.n[s] += 1;
+    st[n] += 1;
     return inside;
   }
 }

@@ -78,7 +78,7 @@ export class LinearExpert implements Expert {
       this.#features(o, h);
       for (let j = 0; j < J; j++) {
         const col = targetIndex[j];
-        f[out + j] = (values[col] - origins.x[o * J + j]) / level.scale(col);
+        f[out + j] = (values[col] - origins.record[origins.xAt + o * J + j]) / level.scale(col);
       }
       this.rls[h - 1].update(f, this.#phi, f, out);
     }
@@ -105,11 +105,12 @@ export class LinearExpert implements Expert {
     const { I, preset, origins, periodMs } = this.#ctx;
     const lagN = this.#lags * I;
     const f = this.#f, phi = this.#phi;
-    for (let k = 0; k < lagN; k++) f[phi + k] = origins.lags[o * lagN + k];
+    const lags = origins.lagsAt + o * lagN;
+    for (let k = 0; k < lagN; k++) f[phi + k] = origins.record[lags + k];
     let k = lagN;
     if (preset.calendar) {
       calendarFeatures(
-        origins.ts[o] + h * (Number.isFinite(periodMs) ? periodMs : 0),
+        origins.record[origins.tsAt + o] + h * (Number.isFinite(periodMs) ? periodMs : 0),
         preset.utcOffsetMinutes,
         f,
         phi + k,

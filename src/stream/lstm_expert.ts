@@ -24,13 +24,13 @@
  */
 import type { NetworkShape } from "../model/layout.ts";
 import { Network, type RolloutFeed } from "../model/network.ts";
-import { OnlineTrainer } from "../model/tbptt.ts";
+import { OnlineTrainer, trainerBlock } from "../model/tbptt.ts";
 import { CALENDAR_FEATURES, calendarFeatures } from "./calendar.ts";
 import { clip } from "./change_limits.ts";
 import type { Expert, ExpertContext } from "./expert.ts";
 import type { Preset } from "./preset.ts";
 import type { StateArrays } from "./state.ts";
-import { typedBlock } from "../model/typed_block.ts";
+import { BlockArena, blockBytes, sharedBlock, typedBlock } from "../model/typed_block.ts";
 
 /** The network's shape and window for a stream of I columns: what streams share a workspace by. */
 export function lstmShape(I: number, preset: Preset): NetworkShape & { window: number } {
@@ -56,7 +56,10 @@ export class LstmExpert implements Expert {
   readonly #ctx: ExpertContext;
   /** The live step's output (I): the predicted next change, ŷ₁ of the forecast. */
   readonly #y1: Float32Array;
-  /** Scratch: an input (2I + calendar), an output (I), a target (I), the forecast level (I). */
+  /**
+   * Scratch, written before read within one call and one for every LSTM expert of the same
+   * shape: an input (2I + calendar), an output (I), a target (I), the forecast level (I).
+   */
   readonly #u: Float32Array;
   readonly #y: Float32Array;
   readonly #target: Float32Array;
@@ -78,17 +81,21 @@ export class LstmExpert implements Expert {
       seed: p.model.seed,
       workspace: ctx.workspace,
     });
+    // the trainer's window and this expert's own two arrays in one buffer
+    const own = [[Float32Array, shape.inputs], [Float32Array, ctx.I]] as const;
+    const window = trainerBlock(Float32Array, shape, p.model.window);
+    const arena = new BlockArena(blockBytes(window) + blockBytes(own));
     this.trainer = new OnlineTrainer(this.net, {
       k1: p.model.k1,
       k2: p.model.window,
       lr: p.model.lr,
       clipNorm: p.model.clipNorm,
       weightDecay: p.model.weightDecay,
+      arena,
     });
-    [this.lastInput, this.#u, this.#y1, this.#y, this.#target, this.#level] = typedBlock([
+    [this.lastInput, this.#y1] = typedBlock(own, arena);
+    [this.#u, this.#y, this.#target, this.#level] = sharedBlock("lstm scratch", [
       [Float32Array, shape.inputs],
-      [Float32Array, shape.inputs],
-      [Float32Array, ctx.I],
       [Float32Array, ctx.I],
       [Float32Array, ctx.I],
       [Float64Array, ctx.I],
@@ -101,7 +108,7 @@ export class LstmExpert implements Expert {
     const { I, history, change, lastSkipped, step } = this.#ctx;
     if (!this.hasInput || history.length === 0 || lastSkipped === step - 1) return;
     for (let i = 0; i < I; i++) {
-      this.#target[i] = (values[i] - history.back(0, i) - change.mean[i]) / change.scale(i);
+      this.#target[i] = (values[i] - history.back(0, i) - change.moments[i]) / change.scale(i);
     }
     this.trainer.push(this.lastInput, this.#target);
   }
@@ -112,8 +119,10 @@ export class LstmExpert implements Expert {
     const hadPrev = history.length > 0;
     const u = this.#u;
     for (let i = 0; i < I; i++) {
-      u[i] = (values[i] - level.mean[i]) / level.scale(i);
-      u[I + i] = hadPrev ? (values[i] - history.back(0, i) - change.mean[i]) / change.scale(i) : 0;
+      u[i] = (values[i] - level.moments[i]) / level.scale(i);
+      u[I + i] = hadPrev
+        ? (values[i] - history.back(0, i) - change.moments[i]) / change.scale(i)
+        : 0;
     }
     if (preset.calendar) {
       calendarFeatures(
@@ -154,7 +163,7 @@ export class LstmExpert implements Expert {
   #next(k: number, y: Float32Array, u: Float32Array): void {
     const { I, J, Hm, targetIndex, origins, level, change, limits, preset, periodMs } = this.#ctx;
     const lvl = this.#level, values = this.#values;
-    for (let i = 0; i < I; i++) lvl[i] += y[i] * change.scale(i) + change.mean[i];
+    for (let i = 0; i < I; i++) lvl[i] += y[i] * change.scale(i) + change.moments[i];
     const { preds, E } = origins;
     const base = (this.#o * Hm + (k - 1)) * J;
     for (let j = 0; j < J; j++) {
@@ -165,7 +174,7 @@ export class LstmExpert implements Expert {
     }
     if (k === Hm) return;
     for (let i = 0; i < I; i++) {
-      u[i] = (lvl[i] - level.mean[i]) / level.scale(i);
+      u[i] = (lvl[i] - level.moments[i]) / level.scale(i);
       u[I + i] = y[i];
     }
     if (preset.calendar) {

@@ -5,22 +5,33 @@
  */
 export class RangeTracker {
   readonly margin: number = 0;
-  /** Lowest and highest value per target (J). */
-  readonly lo: Float64Array;
-  readonly hi: Float64Array;
+  readonly J: number = 0;
+  /** Lowest (J) then highest (J) value per target, one array; views {@link lo} and {@link hi}. */
+  readonly range: Float64Array;
   /** Readings the range was built from. */
   count = 0;
 
-  /** `arrays`: lo and hi (J each) to keep the range in, else arrays of their own. */
-  constructor(targets: number, margin: number, arrays?: readonly [Float64Array, Float64Array]) {
+  /** `at`: the array (2J: lo, then hi) to keep the range in, else an array of its own. */
+  constructor(targets: number, margin: number, at?: Float64Array) {
     this.margin = margin;
-    this.lo = (arrays?.[0] ?? new Float64Array(targets)).fill(Infinity);
-    this.hi = (arrays?.[1] ?? new Float64Array(targets)).fill(-Infinity);
+    this.J = targets;
+    this.range = (at ?? new Float64Array(2 * targets)).fill(Infinity, 0, targets)
+      .fill(-Infinity, targets);
+  }
+
+  /** Lowest value per target (J): a view of the range. */
+  get lo(): Float64Array {
+    return this.range.subarray(0, this.J);
+  }
+
+  /** Highest value per target (J): a view of the range. */
+  get hi(): Float64Array {
+    return this.range.subarray(this.J);
   }
 
   /** How far x lies outside target j's range, in widths of the range (0 inside). */
   outside(j: number, x: number): number {
-    const lo = this.lo[j], hi = this.hi[j];
+    const lo = this.range[j], hi = this.range[this.J + j];
     if (!(hi >= lo)) return 0;
     const w = hi - lo;
     if (w === 0) return x === lo ? 0 : Infinity;
@@ -34,7 +45,8 @@ export class RangeTracker {
 
   /** Widens target j's range to x. */
   add(j: number, x: number): void {
-    if (x < this.lo[j]) this.lo[j] = x;
-    if (x > this.hi[j]) this.hi[j] = x;
+    const r = this.range, hi = this.J + j;
+    if (x < r[j]) r[j] = x;
+    if (x > r[hi]) r[hi] = x;
   }
 }

@@ -107,7 +107,7 @@ export function readForecast(m: StreamModel, horizon: number): Forecast | null {
     const none = m.intervalsReset ? "recalibrating" : "not_calibrated";
     for (let h = 1; h <= H; h++) {
       const cOff = (o * Hm + (h - 1)) * J + j;
-      const f = origins.comb[cOff], q = origins.qUsed[cOff];
+      const f = origins.forecasts[cOff], q = origins.forecasts[origins.qUsedAt + cOff];
       const given = Number.isFinite(q);
       point.push(f);
       lower.push(given ? f - q : null);
@@ -135,7 +135,7 @@ export function readOneStep(m: StreamModel, out: Float64Array): void {
   const o = m.step % origins.S;
   for (let j = 0; j < J; j++) {
     const cOff = o * Hm * J + j;
-    const f = origins.comb[cOff], q = origins.qUsed[cOff];
+    const f = origins.forecasts[cOff], q = origins.forecasts[origins.qUsedAt + cOff];
     const given = Number.isFinite(q);
     out[3 * j] = f;
     out[3 * j + 1] = given ? f - q : NaN;
@@ -147,7 +147,7 @@ export function readOneStep(m: StreamModel, out: Float64Array): void {
 export function readLatest(m: StreamModel, target: string): number {
   const j = m.targets.indexOf(target);
   if (j < 0 || m.readings === 0) return NaN;
-  return m.origins.x[(m.step % m.origins.S) * m.J + j];
+  return m.origins.record[m.origins.xAt + (m.step % m.origins.S) * m.J + j];
 }
 
 /** One expert's forecast from the newest reading, (Hm, J) raw values; null for an unknown expert. */
@@ -185,10 +185,11 @@ export function readStats(m: StreamModel): HorizonStats[] {
       mse[e === E ? "blend" : m.expertNames[e]] = n > 0 ? sum / n : NaN;
     }
     for (const k of Object.keys(mse)) skill[k] = 1 - mse[k] / mse.persistence;
+    const { hits: inside, n: count } = m.intervals;
     for (let j = 0; j < J; j++) {
       const s = (h - 1) * J + j;
-      hits += m.intervals.hits[s];
-      scored += Math.max(0, m.intervals.n[s] - 1);
+      hits += inside[s];
+      scored += Math.max(0, count[s] - 1);
     }
     out.push({
       horizon: h,

@@ -83,8 +83,8 @@ export function checkReading(stream: ReadingRules, ts: number, values: ArrayLike
     if (p.option === "maxValueSpreads") bounds.refused();
     const why = p.option === "maxAbsValue"
       ? "maxAbsValue"
-      : `${bounds.maxSpreads} times the range of its values so far, ${bounds.lo[p.column]} to ${
-        bounds.hi[p.column]
+      : `${bounds.maxSpreads} times the range of its values so far, ${bounds.least(p.column)} to ${
+        bounds.greatest(p.column)
       }, beyond it; maxValueSpreads`;
     throw new ReadingError(
       "out_of_range",

@@ -181,13 +181,13 @@ export interface RestoreCheckOptions {
 export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): void {
   const arrays = stateArrays(m);
   for (const name in arrays) checkArray(name, arrays[name]);
-  const { intervals, origins } = m;
-  for (let s = 0; s < intervals.slots; s++) {
-    if (intervals.hits[s] > intervals.n[s]) {
+  const { origins } = m, { hits, n } = m.intervals;
+  for (let s = 0; s < hits.length; s++) {
+    if (hits[s] > n[s]) {
       throw fail(
         `array "hits" must hold at most the forecasts scored ("n"): current value at [${s}] is ${
-          intervals.hits[s]
-        }, with ${intervals.n[s]} scored`,
+          hits[s]
+        }, with ${n[s]} scored`,
       );
     }
   }

@@ -27,7 +27,8 @@ import type { DriftDetector } from "./drift.ts";
  */
 export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Observation): number {
   const { J, Hm, E, origins, step } = m;
-  const { preds, comb, qUsed, active } = origins;
+  // the blend of each slot at cOff of forecasts, its half-width at qUsedAt + cOff
+  const { preds, forecasts, qUsedAt, active } = origins;
   let slot1 = -1;
   let surprise = -1;
   for (let h = 1; h <= Hm; h++) {
@@ -42,7 +43,7 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
       const pOff = ((o * Hm + (h - 1)) * J + j) * E;
       const cOff = (o * Hm + (h - 1)) * J + j;
       const s = (h - 1) * J + j;
-      const r = y - comb[cOff];
+      const r = y - forecasts[cOff];
       // accuracy of each expert (an expert out of the blend counts as the
       // first, persistence) and of the blend, in the target's units
       const acc = s * (E + 1);
@@ -51,7 +52,7 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
         m.sqErr[acc + e] += (y - pe) ** 2;
       }
       m.sqErr[acc + E] += r * r;
-      const q = qUsed[cOff];
+      const q = forecasts[qUsedAt + cOff];
       m.intervals.update(s, Math.abs(r), Number.isNaN(q) ? Infinity : q);
       if (h === 1 && !Number.isNaN(q)) {
         // the half-width floored at 1e-3 of the target's spread: an interval
@@ -92,7 +93,7 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
   const learn = m.evidenceGuard.state !== "anomaly" || a.learnDuringAnomaly;
   for (let j = 0; j < J; j++) {
     const col = m.targetIndex[j];
-    m.zJ[j] = (values[col] - m.level.mean[col]) / m.level.scale(col);
+    m.zJ[j] = (values[col] - m.level.moments[col]) / m.level.scale(col);
   }
   m.shape.update(m.zJ, obs.ts, learn);
   m.drift.update(m.zJ, obs.ts, learn);

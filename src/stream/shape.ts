@@ -63,7 +63,7 @@
  * S = 16.
  */
 import { LOG_TAIL_BINS, LogTail } from "./log_tail.ts";
-import { type BlockArena, typedBlock } from "../model/typed_block.ts";
+import { type BlockArena, sharedBlock, typedBlock } from "../model/typed_block.ts";
 
 /** The shape detector's settings (the preset's `anomaly.shape`). */
 export interface ShapeOptions {
@@ -94,33 +94,21 @@ const DAY_MS = 86_400_000;
 
 /**
  * The detector's arrays of a size known at its start, for J targets and a
- * window of S readings (0: off), in {@link typedBlock} order: ring
- * ((2S + 1)·J), rough (J), pending (S), bins (LOG_TAIL_BINS), shape (K).
+ * window of S readings (0: off), in {@link typedBlock} order: its state
+ * (ring ((2S + 1)·J), rough (J), pending (S)), bins (LOG_TAIL_BINS).
  */
 export function shapeBlock(J: number, S: number) {
-  const on = S > 0, K = 2 * SHAPE_BLOCKS * J;
   return [
-    [Float64Array, on ? (2 * S + 1) * J : 0],
-    [Float64Array, on ? J : 0],
-    [Float64Array, S],
+    [Float64Array, S > 0 ? (2 * S + 2) * J + S : 0],
     [Float64Array, LOG_TAIL_BINS],
-    [Float64Array, on ? K : 0],
   ] as const;
 }
 
-/** The detectors' scratch (lagged (K), diffs (S / D)) by K and S. */
-const SCRATCH = new Map<string, readonly [Float64Array, Float64Array]>();
-
-function scratchFor(K: number, S: number): readonly [Float64Array, Float64Array] {
-  const key = `${K} ${S}`;
-  let s = SCRATCH.get(key);
-  if (!s) {
-    SCRATCH.set(
-      key,
-      s = typedBlock([[Float64Array, S > 0 ? K : 0], [Float64Array, S / SHAPE_BLOCKS]]),
-    );
-  }
-  return s;
+/** The detectors' scratch (lagged (K), diffs (S / D), shape (K)): one for every detector of K and S. */
+function scratchFor(K: number, S: number): readonly [Float64Array, Float64Array, Float64Array] {
+  const k = S > 0 ? K : 0;
+  const spec = [[Float64Array, k], [Float64Array, S / SHAPE_BLOCKS], [Float64Array, k]] as const;
+  return sharedBlock("shape scratch", spec);
 }
 
 /** Scores shapes of the recent values by their distance to the shapes remembered. */
@@ -132,10 +120,15 @@ export class ShapeDetector {
   readonly K: number;
   /** M: shapes remembered, min(memory, ⌊memory · 16 / K⌋) (at least min(32, memory)). */
   readonly M: number;
-  /** The last 2S + 1 readings' z per target, (2S + 1, J) ring; slot `head` is the newest. */
-  readonly ring: Float64Array;
-  /** r̄ (J): the long-run mean |Δz| per target. */
-  readonly rough: Float64Array;
+  /**
+   * The state, one array rather than three (a typed array costs a stream
+   * about 100 bytes of heap): the ring at 0, rough at #roughAt, pending at
+   * #pendingAt; views of each by name below ({@link ring}, {@link rough},
+   * {@link pending}), made per call.
+   */
+  readonly state: Float64Array;
+  readonly #roughAt: number;
+  readonly #pendingAt: number;
   /**
    * (M, K) the remembered shapes, held up to the slots in use (`used`,
    * growing by doubling from 16 shapes): a young stream holds a few shapes,
@@ -143,19 +136,17 @@ export class ShapeDetector {
    * (`memoryLength`), the slots not used as trailing zeros.
    */
   memory: Float32Array;
-  /** (S) the distances of the last S readings, not yet counted (NaN: none), by reading number mod S. */
-  readonly pending: Float64Array;
   /** (LOG_TAIL_BINS) histogram of ln distance. */
   readonly bins: Float64Array;
   readonly tail: LogTail;
-  /** The current shape (K). */
-  readonly shape: Float64Array;
   /**
-   * Scratch: the shape S readings ago (K), a block's sorted |Δz| (B), shared
-   * by every detector of the same K and S (they update one at a time).
+   * Scratch: the shape S readings ago (K), a block's sorted |Δz| (B), the
+   * current shape (K), shared by every detector of the same K and S (they
+   * update one at a time).
    */
   readonly #lagged: Float64Array;
   readonly #diffs: Float64Array;
+  readonly #shape: Float64Array;
   /** Readings in the window since the last reset (at most 2S + 1). */
   filled = 0;
   head = 0;
@@ -196,13 +187,27 @@ export class ShapeDetector {
     const floats = memory * 2 * SHAPE_BLOCKS;
     this.M = Math.max(Math.min(32, memory), Math.min(memory, Math.floor(floats / this.K)));
     this.memory = new Float32Array(0);
-    [this.ring, this.rough, this.pending, this.bins, this.shape] = typedBlock(
-      shapeBlock(targets, S),
-      arena,
-    );
-    [this.#lagged, this.#diffs] = scratchFor(this.K, S);
-    this.pending.fill(NaN);
+    [this.state, this.bins] = typedBlock(shapeBlock(targets, S), arena);
+    this.#roughAt = S > 0 ? (2 * S + 1) * targets : 0;
+    this.#pendingAt = this.#roughAt + (S > 0 ? targets : 0);
+    [this.#lagged, this.#diffs, this.#shape] = scratchFor(this.K, S);
+    this.state.fill(NaN, this.#pendingAt);
     this.tail = new LogTail(opts.history, 30, this.bins);
+  }
+
+  /** The last 2S + 1 readings' z per target, (2S + 1, J) ring; slot `head` is the newest (a view). */
+  get ring(): Float64Array {
+    return this.state.subarray(0, this.#roughAt);
+  }
+
+  /** r̄ (J): the long-run mean |Δz| per target (a view). */
+  get rough(): Float64Array {
+    return this.state.subarray(this.#roughAt, this.#pendingAt);
+  }
+
+  /** (S) the distances of the last S readings, not yet counted (NaN: none), by reading number mod S (a view). */
+  get pending(): Float64Array {
+    return this.state.subarray(this.#pendingAt);
   }
 
   /** The length of the whole memory (M · K, 0 when off), as a checkpoint holds it. */
@@ -249,7 +254,7 @@ export class ShapeDetector {
   /** The z of target j, k readings before the newest (k <= 2S). */
   #z(k: number, j: number): number {
     const R = 2 * this.opts.window + 1;
-    return this.ring[((this.head - k + R) % R) * this.J + j];
+    return this.state[((this.head - k + R) % R) * this.J + j];
   }
 
   /**
@@ -271,21 +276,22 @@ export class ShapeDetector {
     if (!learn) this.lastUnlearned = n;
     const warm = n >= this.opts.warmup;
     this.head = (this.head + 1) % R;
-    for (let j = 0; j < J; j++) this.ring[this.head * J + j] = z[j];
+    const st = this.state, rough = this.#roughAt, pending = this.#pendingAt;
+    for (let j = 0; j < J; j++) st[this.head * J + j] = z[j];
     if (this.filled < R) this.filled++;
     // r̄: the long-run mean |Δz| of each target
     if (this.filled >= 2 && learn && warm) {
       this.roughCount++;
       const rate = 1 / Math.min(this.roughCount, this.opts.history);
       for (let j = 0; j < J; j++) {
-        this.rough[j] += rate * (Math.abs(this.#z(0, j) - this.#z(1, j)) - this.rough[j]);
+        st[rough + j] += rate * (Math.abs(this.#z(0, j) - this.#z(1, j)) - st[rough + j]);
       }
     }
     // what was seen S readings ago is learned now, if every reading since was
-    const old = this.pending[n % S];
+    const old = st[pending + n % S];
     const clean = this.lastUnlearned < n - S;
     if (clean && Number.isFinite(old)) this.tail.add(old);
-    this.pending[n % S] = NaN;
+    st[pending + n % S] = NaN;
     // (the shape S readings ago, if it began after the warm-up)
     if (
       clean && n - 2 * S >= this.opts.warmup && this.filled === R &&
@@ -295,12 +301,12 @@ export class ShapeDetector {
       this.#remember(this.#lagged);
     }
     if (this.filled < S + 1 || !warm) return 0;
-    this.#embed(0, this.shape);
+    this.#embed(0, this.#shape);
     const d = this.#nearest();
     this.distance = d;
     if (this.used === this.M && Number.isFinite(d)) {
       if (this.tail.total >= this.#minDistances()) this.evidence = this.tail.evidence(d);
-      this.pending[n % S] = d;
+      st[pending + n % S] = d;
     }
     return this.evidence;
   }
@@ -311,7 +317,7 @@ export class ShapeDetector {
     const diffs = this.#diffs;
     let k = 0;
     for (let j = 0; j < J; j++) {
-      const rbar = Math.max(this.rough[j], MIN_ROUGH);
+      const rbar = Math.max(this.state[this.#roughAt + j], MIN_ROUGH);
       for (let b = 0; b < SHAPE_BLOCKS; b++) {
         // block b covers readings lag+S-1-b·B .. lag+S-B-b·B before the newest, oldest block first
         let sum = 0;
@@ -335,9 +341,9 @@ export class ShapeDetector {
     }
   }
 
-  /** Distance from `shape` to the nearest remembered shape (Infinity if none). */
+  /** Distance from the current shape to the nearest remembered shape (Infinity if none). */
   #nearest(): number {
-    const K = this.K, m = this.memory, e = this.shape;
+    const K = this.K, m = this.memory, e = this.#shape;
     let best = Infinity;
     for (let s = 0; s < this.used; s++) {
       let d2 = 0;

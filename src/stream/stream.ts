@@ -90,7 +90,7 @@ import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
 import { EXPERTS } from "./experts.ts";
 import { LstmExpert } from "./lstm_expert.ts";
 import { History } from "./history.ts";
-import { BlockArena, blockBytes, typedBlock } from "../model/typed_block.ts";
+import { BlockArena, blockBytes, sharedBlock, typedBlock } from "../model/typed_block.ts";
 import { MAX_SEASON } from "./season_profile.ts";
 import { originBlock, OriginSlots } from "./origin_slots.ts";
 import { ChangeLimits } from "./change_limits.ts";
@@ -195,7 +195,7 @@ export class StreamModel implements ExpertContext {
   readonly fusion: AlertFusion;
   /** Whether the open (or last) alert paused learning: it reached the guard's threshold. */
   alertPaused = true;
-  /** Scratch (J): the targets' normalised values, for the shape detector. */
+  /** Scratch (J), shared: the targets' normalised values, for the shape and drift detectors. */
   readonly zJ: Float64Array;
   /** Squared errors (Hm, J, E + 1) of each expert and, last, the blend, raw units. */
   readonly sqErr: Float64Array;
@@ -233,12 +233,12 @@ export class StreamModel implements ExpertContext {
   readonly #options: StreamOptions;
   /** Experts that threw during the current reading, bit e for expert e. */
   #failed = 0;
-  /** The stream's scalars before the current reading, to put back if it fails. */
+  /** The stream's scalars before the current reading, to put back if it fails (shared scratch). */
   readonly #saved: Float64Array;
   /** The current reading made gaps too frequent (see PeriodEstimator.countGap). */
   #periodWarning = false;
   #savedEvent: AlertEvent | null = null;
-  /** Scratch (I): the change of each column since the previous reading. */
+  /** Scratch (I), shared: the change of each column since the previous reading. */
   readonly #row: Float64Array;
 
   constructor(opts: StreamOptions) {
@@ -261,31 +261,30 @@ export class StreamModel implements ExpertContext {
     const window = PERIOD_DEFAULTS.window;
     const [
       targetIndex,
-      saved,
       recent,
-      sorted,
-      lo,
-      hi,
-      levelMean,
-      levelM2,
-      changeMean,
-      changeM2,
+      bounds,
+      level,
+      change,
       ms,
     ] = typedBlock([
       [Int32Array, J],
-      [Float64Array, 17],
       [Float64Array, window],
-      [Float64Array, window],
-      [Float64Array, I],
-      [Float64Array, I],
-      [Float64Array, I],
-      [Float64Array, I],
-      [Float64Array, I],
-      [Float64Array, I],
+      [Float64Array, 2 * I],
+      [Float64Array, 2 * I],
+      [Float64Array, 2 * I],
       [Float64Array, Hm * J],
     ]);
     this.targetIndex = targetIndex;
+    // scratch, written before read within one reading: one block for every stream of I columns
+    const [saved, sorted, row, zJ] = sharedBlock("stream scratch", [
+      [Float64Array, 17],
+      [Float64Array, window],
+      [Float64Array, I],
+      [Float64Array, J],
+    ]);
     this.#saved = saved;
+    this.#row = row;
+    this.zJ = zJ;
     this.targets.forEach((t, j) => {
       const i = this.columns.indexOf(t);
       if (i < 0) {
@@ -299,10 +298,10 @@ export class StreamModel implements ExpertContext {
     });
     this.period = new PeriodEstimator(opts.periodMs, {}, [recent, sorted]);
     this.workspace = opts.workspace;
-    this.bounds = new ValueBounds(I, opts.bounds, [lo, hi]);
+    this.bounds = new ValueBounds(I, opts.bounds, bounds);
     const forgetting = p.normalizer.forgetting;
-    this.level = new Normalizer(I, { forgetting }, [levelMean, levelM2]);
-    this.change = new Normalizer(I, { forgetting }, [changeMean, changeM2]);
+    this.level = new Normalizer(I, { forgetting }, level);
+    this.change = new Normalizer(I, { forgetting }, change);
     this.limits = new ChangeLimits(Hm, J, ms);
     // the experts keep this stream as their context and read the parts below when called
     this.#options = opts;
@@ -325,18 +324,15 @@ export class StreamModel implements ExpertContext {
     // detector's memory, which grows), in one buffer
     const shape = { Hm, J, E, L: p.linear.lags, I };
     const own = [
-      [Float64Array, J],
       [Float64Array, Hm * J * (E + 1)],
       [Float64Array, Hm],
-      [Float64Array, I],
-      [Float64Array, J],
-      [Float64Array, J],
+      [Float64Array, 2 * J],
       [Float64Array, BUDGET_BINS],
     ] as const;
     const S = p.anomaly.shape.window;
     const arena = new BlockArena(
-      blockBytes(originBlock(shape)) + blockBytes(blendBlock(Hm * J, E, Hm * J)) +
-        blockBytes(intervalsBlock(Hm * J, Hm * J)) + blockBytes(own) +
+      blockBytes(originBlock(shape)) + blockBytes(blendBlock(Hm * J, E)) +
+        blockBytes(intervalsBlock(Hm * J)) + blockBytes(own) +
         blockBytes(scorerBlock(p.anomaly)) +
         (S % SHAPE_BLOCKS === 0 && S >= 0 ? blockBytes(shapeBlock(J, S)) : 0),
     );
@@ -359,10 +355,10 @@ export class StreamModel implements ExpertContext {
       slotMemory(p.intervals.memory, p.intervals.memoryPerStep),
       arena,
     );
-    const [zJ, sqErr, scoredCount, row, rangeLo, rangeHi, budgetBins] = typedBlock(own, arena);
-    [this.zJ, this.sqErr, this.scoredCount, this.#row] = [zJ, sqErr, scoredCount, row];
+    const [sqErr, scoredCount, range, budgetBins] = typedBlock(own, arena);
+    [this.sqErr, this.scoredCount] = [sqErr, scoredCount];
     this.scorer = new AnomalyScorer(p.anomaly, arena);
-    this.range = new RangeTracker(J, p.anomaly.rangeMargin, [rangeLo, rangeHi]);
+    this.range = new RangeTracker(J, p.anomaly.rangeMargin, range);
     this.alerts = new AlertMachine(p.anomaly);
     this.guard = new AlertMachine(p.anomaly);
     this.evidenceGuard = new AlertMachine(p.anomaly);
@@ -909,8 +905,11 @@ export class StreamModel implements ExpertContext {
       for (let j = 0; j < J; j++) {
         const s = (h - 1) * J + j;
         const cOff = (o * Hm + (h - 1)) * J + j;
-        origins.comb[cOff] = this.blend.combine(s, origins.preds, cOff * E, mask);
-        origins.qUsed[cOff] = this.intervals.ready(s) ? this.intervals.q[s] : NaN;
+        // comb at cOff, qUsed at qUsedAt + cOff
+        origins.forecasts[cOff] = this.blend.combine(s, origins.preds, cOff * E, mask);
+        origins.forecasts[origins.qUsedAt + cOff] = this.intervals.ready(s)
+          ? this.intervals.half(s)
+          : NaN;
       }
     }
     return o;

@@ -22,7 +22,6 @@
  * In a checkpoint: `boundLo`, `boundHi` (I), the range of each column.
  */
 import type { StateArrays } from "./state.ts";
-import { typedBlock } from "../model/typed_block.ts";
 
 /**
  * The bounds' settings; every field has the default it names. maxAbs and
@@ -59,22 +58,21 @@ export class ValueBounds {
   readonly maxAbs: number = 0;
   readonly maxSpreads: number = 0;
   readonly admitAfter: number = 0;
-  /** lo, hi (I): the least and greatest value of each column taken; ±Infinity before the first. */
-  readonly lo: Float64Array;
-  readonly hi: Float64Array;
+  /**
+   * lo (I) then hi (I), one array rather than two (a typed array costs a
+   * stream about 100 bytes of heap): the least and greatest value of each
+   * column taken; ±Infinity before the first. Views {@link lo}, {@link hi}.
+   */
+  readonly range: Float64Array;
   /** Readings refused by the relative bound in a row (in memory only). */
   refusedInARow = 0;
   readonly #problem: BoundProblem = { column: 0, option: "maxAbsValue", lo: 0, hi: 0 };
 
   /**
-   * `at`: where lo and hi live (I each), when a caller lays out many arrays
-   * in one buffer (typed_block.ts). Default: a block of their own.
+   * `at`: where lo and hi live (2I: lo, then hi), when a caller lays out
+   * many arrays in one buffer (typed_block.ts). Default: an array of their own.
    */
-  constructor(
-    I: number,
-    options: ValueBoundsOptions = {},
-    at?: readonly [Float64Array, Float64Array],
-  ) {
+  constructor(I: number, options: ValueBoundsOptions = {}, at?: Float64Array) {
     const o = { ...VALUE_BOUNDS_DEFAULTS };
     for (const [k, v] of Object.entries(options)) {
       if (v !== undefined) (o as Record<string, number>)[k] = v;
@@ -97,14 +95,35 @@ export class ValueBounds {
     this.maxAbs = o.maxAbs;
     this.maxSpreads = o.maxSpreads;
     this.admitAfter = o.admitAfter;
-    [this.lo, this.hi] = at ?? typedBlock([[Float64Array, I], [Float64Array, I]]);
-    if (this.lo.length !== I || this.hi.length !== I) {
+    this.range = at ?? new Float64Array(2 * I);
+    if (this.range.length !== 2 * I) {
       throw new RangeError(
-        `Cannot create value bounds: 'at' must be two arrays of ${I} numbers: current lengths are ${this.lo.length} and ${this.hi.length}`,
+        `Cannot create value bounds: 'at' must be an array of ${
+          2 * I
+        } numbers (lo, then hi): current length is ${this.range.length}`,
       );
     }
-    this.lo.fill(Infinity);
-    this.hi.fill(-Infinity);
+    this.reset();
+  }
+
+  /** lo (I): a view of the range. */
+  get lo(): Float64Array {
+    return this.range.subarray(0, this.I);
+  }
+
+  /** hi (I): a view of the range. */
+  get hi(): Float64Array {
+    return this.range.subarray(this.I);
+  }
+
+  /** The least value of column i taken so far. */
+  least(i: number): number {
+    return this.range[i];
+  }
+
+  /** The greatest value of column i taken so far. */
+  greatest(i: number): number {
+    return this.range[this.I + i];
   }
 
   /**
@@ -125,7 +144,7 @@ export class ValueBounds {
     }
     if (this.refusedInARow >= this.admitAfter) return null;
     for (let i = 0; i < this.I; i++) {
-      const x = values[i], lo = this.lo[i], hi = this.hi[i];
+      const x = values[i], lo = this.range[i], hi = this.range[this.I + i];
       const w = hi - lo;
       if (!(w > 0)) continue; // no scale yet
       const reach = this.maxSpreads * w;
@@ -148,17 +167,17 @@ export class ValueBounds {
   /** Widens each column's range to a reading taken (I). */
   add(values: ArrayLike<number>): void {
     this.refusedInARow = 0;
-    for (let i = 0; i < this.I; i++) {
+    const r = this.range, I = this.I;
+    for (let i = 0; i < I; i++) {
       const x = values[i];
-      if (x < this.lo[i]) this.lo[i] = x;
-      if (x > this.hi[i]) this.hi[i] = x;
+      if (x < r[i]) r[i] = x;
+      if (x > r[I + i]) r[I + i] = x;
     }
   }
 
   /** Forgets the ranges (a checkpoint of an older layout holds none). */
   reset(): void {
-    this.lo.fill(Infinity);
-    this.hi.fill(-Infinity);
+    this.range.fill(Infinity, 0, this.I).fill(-Infinity, this.I);
     this.refusedInARow = 0;
   }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BlockArena, blockBytes, typedBlock } from "../../src/model/typed_block.ts";
+import { BlockArena, blockBytes, sharedBlock, typedBlock } from "../../src/model/typed_block.ts";
 
 Deno.test("typedBlock() lays the arrays out in one buffer, 8-aligned, in order, as zeros", () => {
   const [a, b, c, d] = typedBlock([
@@ -44,4 +44,23 @@ Deno.test("typedBlock() cuts blocks from an arena in turn, and refuses one that 
     () => typedBlock([[Float64Array, 1]], arena),
     /^RangeError: Cannot cut a typed block from the arena: it must fit in the 0 bytes left: current size is 8$/,
   );
+});
+
+Deno.test("sharedBlock gives every caller of one key the same arrays, made and filled once", () => {
+  let made = 0;
+  const fill = ([a]: [Float64Array, Int32Array]) => {
+    made++;
+    a.fill(0.5);
+  };
+  const spec = [[Float64Array, 3], [Int32Array, 2]] as const;
+  const [a, b] = sharedBlock("typed_block_test", spec, fill);
+  const [c, d] = sharedBlock("typed_block_test", spec, fill);
+  assert.ok(a === c && b === d, "the same arrays");
+  assert.equal(made, 1);
+  assert.deepEqual([...a], [0.5, 0.5, 0.5]);
+  assert.equal(a.buffer, b.buffer, "one block");
+  // another key, or other lengths under the same key: arrays of their own
+  const [e] = sharedBlock("typed_block_test other", spec);
+  const [f] = sharedBlock("typed_block_test", [[Float64Array, 4], [Int32Array, 2]]);
+  assert.ok(e !== a && f !== a && f.length === 4);
 });

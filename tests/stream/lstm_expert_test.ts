@@ -91,3 +91,11 @@ Deno.test("the LSTM expert joins once the trainer has made `window` updates, and
   }
   assert.ok(joined > 0, "the LSTM joined");
 });
+
+Deno.test("the LSTM expert's input and the trainer's window share one buffer", () => {
+  const s = new StreamModel({ id: "a", preset: small(), columns: ["a", "b"], targets: ["b"] });
+  const e = lstm(s), t = e.trainer;
+  const arrays = [e.lastInput, t.xs, t.ys, t.h0, t.c0];
+  assert.equal(new Set(arrays.map((a) => a.buffer)).size, 1);
+  assert.ok(arrays.every((a) => a.every((v) => v === 0)), "as zeros");
+});

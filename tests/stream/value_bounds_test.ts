@@ -61,14 +61,16 @@ Deno.test("ValueBounds names a bad option and its value", () => {
   );
 });
 
-Deno.test("ValueBounds keep their ranges in the arrays they are given, of I numbers each", () => {
-  const lo = new Float64Array(2), hi = new Float64Array(2);
-  const b = new ValueBounds(2, {}, [lo, hi]);
-  assert.deepEqual([...lo, ...hi], [Infinity, Infinity, -Infinity, -Infinity], "no value yet");
+Deno.test("ValueBounds keep their ranges in the array they are given, lo then hi", () => {
+  const at = new Float64Array(4);
+  const b = new ValueBounds(2, {}, at);
+  assert.deepEqual([...at], [Infinity, Infinity, -Infinity, -Infinity], "no value yet");
   b.add([3, -1]);
-  assert.deepEqual([...lo, ...hi], [3, -1, 3, -1]);
+  assert.deepEqual([...at], [3, -1, 3, -1]);
+  assert.deepEqual([...b.lo, ...b.hi], [3, -1, 3, -1], "the views");
+  assert.deepEqual([b.least(1), b.greatest(0)], [-1, 3]);
   assert.throws(
-    () => new ValueBounds(3, {}, [lo, hi]),
-    /^RangeError: Cannot create value bounds: 'at' must be two arrays of 3 numbers: current lengths are 2 and 2$/,
+    () => new ValueBounds(3, {}, at),
+    /^RangeError: Cannot create value bounds: 'at' must be an array of 6 numbers \(lo, then hi\): current length is 4$/,
   );
 });
