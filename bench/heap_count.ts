@@ -26,6 +26,7 @@ import { deviceValue, steadyCheckpoint } from "./steady_state.ts";
 import { emitResult } from "./stats.ts";
 import { Engine } from "../src/stream/engine.ts";
 import { getPreset } from "../src/stream/preset.ts";
+import type { Snapshot } from "./main_heap.ts";
 
 const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -59,20 +60,6 @@ interface Counts {
   all: Map<string, [number, number]>;
   /** holder -> objects */
   holders: Map<string, number>;
-}
-
-interface Snapshot {
-  snapshot: {
-    meta: {
-      node_fields: string[];
-      node_types: [string[]];
-      edge_fields: string[];
-      edge_types: [string[]];
-    };
-  };
-  nodes: number[];
-  edges: number[];
-  strings: string[];
 }
 
 /** Counts the ArrayBuffers and typed arrays of the snapshot in `path`. */

@@ -22,7 +22,8 @@
 /** Per key (type:constructor, or with its retainer): [objects, self bytes]. */
 export type HeapCounts = Map<string, [number, number]>;
 
-interface Snapshot {
+/** A V8 heap snapshot as the inspector writes it. */
+export interface Snapshot {
   snapshot: {
     meta: {
       node_fields: string[];
