@@ -16,7 +16,8 @@
  * docs/integrations.md lists every metric; deploy/grafana/forecastd.json
  * charts them.
  */
-import type { ServiceCounters, Source } from "../service/service.ts";
+import type { ServiceCounters } from "../service/service.ts";
+import { SOURCES } from "../ingest/ingest_sink.ts";
 
 /** The content type of the text format. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -86,8 +87,6 @@ interface Family {
   help: string;
   series: [Labels, number][];
 }
-
-const SOURCES: readonly Source[] = ["mqtt", "ws", "http", "demo"];
 
 /** Escapes a label value: backslash, double quote and newline. */
 export function escapeLabel(v: string): string {

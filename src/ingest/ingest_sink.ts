@@ -9,6 +9,9 @@ import type { Reading } from "../domain/reading.ts";
 /** Where readings come from, for the counters. */
 export type Source = "mqtt" | "ws" | "http" | "demo";
 
+/** Every Source, in the order the counters list them. */
+export const SOURCES: readonly Source[] = ["mqtt", "ws", "http", "demo"];
+
 /** One rejected reading of a batch. */
 export interface Rejection {
   /** Its index in the batch. */

@@ -20,10 +20,8 @@
  * unpacker.stats?.counters.readings.mqtt;
  * ```
  */
-import type { Source } from "../ingest/ingest_sink.ts";
+import { type Source, SOURCES } from "../ingest/ingest_sink.ts";
 import type { ShardStats } from "./shard_protocol.ts";
-
-const SOURCES: readonly Source[] = ["mqtt", "ws", "http", "demo"];
 
 /** Where each number is in `numbers`. */
 const AT = {

@@ -34,7 +34,13 @@ import type { LogFormat, Logger, LogLevel } from "../log.ts";
 import type { StoredAlert } from "../domain/alert.ts";
 import type { Reading } from "../domain/reading.ts";
 import type { AlertFilter, AlertSubscriber } from "../alerts/alert_source.ts";
-import type { IngestResult, Refusal, Rejection, Source } from "../ingest/ingest_sink.ts";
+import {
+  type IngestResult,
+  type Refusal,
+  type Rejection,
+  type Source,
+  SOURCES,
+} from "../ingest/ingest_sink.ts";
 import type { Store } from "../store/store.ts";
 import { AlertHub } from "../service/alert_hub.ts";
 import { AlertHistory } from "../service/alert_history.ts";
@@ -107,8 +113,6 @@ export interface ShardedServiceDeps {
    */
   inflight?: number;
 }
-
-const SOURCES: Source[] = ["mqtt", "ws", "http", "demo"];
 
 /** The sharded application; see the module comment. */
 export class ShardedService implements Application {
