@@ -1,0 +1,83 @@
+/**
+ * What a shard worker's Service holds per stream beyond the engine (not part
+ * of the test suite): one Service over a KV file in a temporary directory,
+ * `streams` streams of one value created by their first reading and fed
+ * `readings` readings `period-ms` apart, a V8 heap snapshot (after a full
+ * collection) before the streams and one after, and the growth per stream by
+ * type and constructor and, for strings, numbers and arrays, by retainer
+ * (bench/main_heap.ts's countHeap). `--recent=0` keeps no recent readings.
+ *
+ *   deno run --allow-read --allow-write=/tmp --allow-env --v8-flags=--expose-gc bench/service_heap.ts \
+ *     [--streams=1000] [--readings=20] [--period-ms=1000] [--preset=pi-small] [--recent=288] [--top=40]
+ *
+ * One `RESULT {json}` line on stdout.
+ */
+import { writeHeapSnapshot } from "node:v8";
+import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
+import { emitResult } from "./stats.ts";
+import { countHeap, heapGrowth, type Snapshot } from "./main_heap.ts";
+import { Service } from "../src/service/service.ts";
+import { Store } from "../src/store/store.ts";
+import { createLogger } from "../src/log.ts";
+import type { Reading } from "../src/domain/reading.ts";
+
+const f = exitOnFlagError(() =>
+  parseFlags(Deno.args, {
+    streams: integer(1000),
+    readings: integer(20),
+    "period-ms": integer(1000),
+    preset: text("a preset name", "pi-small"),
+    recent: integer(288, 0),
+    top: integer(40),
+  }, "Cannot parse service_heap flags")
+);
+
+const dir = Deno.makeTempDirSync({ prefix: "service_heap_" });
+const gc = (globalThis as unknown as { gc: () => void }).gc;
+function snap(name: string) {
+  gc();
+  gc();
+  const path = writeHeapSnapshot(`${dir}/${name}.heapsnapshot`);
+  return countHeap(JSON.parse(Deno.readTextFileSync(path)) as Snapshot);
+}
+try {
+  const kv = await Deno.openKv(`${dir}/kv.sqlite`);
+  const service = new Service({
+    store: new Store(kv),
+    log: createLogger({ level: "error" }),
+    options: {
+      maxStreams: f.streams,
+      recentReadings: f.recent,
+      checkpointEvery: 1_000_000,
+      defaultPreset: f.preset,
+    } as never,
+  });
+  await service.load();
+  service.start();
+  const ids = Array.from({ length: f.streams }, (_, i) => `s${i}`);
+  // one reading first so the service's and engine's code and shared blocks exist before
+  await service.ingest([{ stream: "warm", ts: 0, values: { value: 1 } }], "http");
+  const before = snap("before");
+  const t0 = 1_700_000_000_000;
+  for (let k = 0; k < f.readings; k++) {
+    const batch: Reading[] = ids.map((stream, i) => ({
+      stream,
+      ts: t0 + k * f["period-ms"],
+      values: { value: 20 + Math.sin((k + i) / 7) },
+    }));
+    await service.ingest(batch, "http");
+  }
+  await service.flushAlerts();
+  const after = snap("after");
+  emitResult({
+    streams: f.streams,
+    readings: f.readings,
+    preset: f.preset,
+    recent: f.recent,
+    growth: heapGrowth(before, after, f.streams, f.top),
+  });
+  await service.close();
+  kv.close();
+} finally {
+  Deno.removeSync(dir, { recursive: true });
+}
