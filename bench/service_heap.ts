@@ -4,16 +4,22 @@
  * `streams` streams of one value created by their first reading and fed
  * `readings` readings `period-ms` apart, a V8 heap snapshot (after a full
  * collection) before the streams and one after, and the growth per stream by
- * type and constructor and, for strings, numbers and arrays, by retainer
- * (bench/main_heap.ts's countHeap). `--recent=0` keeps no recent readings.
+ * type and constructor and, for strings, numbers, arrays and objects, by
+ * retainer (bench/main_heap.ts's countHeap), with `total`, every self size
+ * and ArrayBuffer content. `--recent=0` keeps no recent readings;
+ * `--service=false` feeds the same readings to an Engine alone, so the
+ * difference of the two totals is what the service holds beyond the engine.
  *
  *   deno run --allow-read --allow-write=/tmp --allow-env --v8-flags=--expose-gc bench/service_heap.ts \
- *     [--streams=1000] [--readings=20] [--period-ms=1000] [--preset=pi-small] [--recent=288] [--top=40]
+ *     [--streams=1000] [--readings=20] [--period-ms=1000] [--preset=pi-small] [--recent=288] [--top=40] \
+ *     [--service=true]
  *
  * One `RESULT {json}` line on stdout.
  */
 import { writeHeapSnapshot } from "node:v8";
-import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
+import { boolean, exitOnFlagError, integer, parseFlags, text } from "./args.ts";
+import { Engine } from "../src/stream/engine.ts";
+import { getPreset } from "../src/stream/preset.ts";
 import { emitResult } from "./stats.ts";
 import { countHeap, heapGrowth, type Snapshot } from "./main_heap.ts";
 import { Service } from "../src/service/service.ts";
@@ -29,6 +35,7 @@ const f = exitOnFlagError(() =>
     preset: text("a preset name", "pi-small"),
     recent: integer(288, 0),
     top: integer(40),
+    service: boolean(true),
   }, "Cannot parse service_heap flags")
 );
 
@@ -40,44 +47,73 @@ function snap(name: string) {
   const path = writeHeapSnapshot(`${dir}/${name}.heapsnapshot`);
   return countHeap(JSON.parse(Deno.readTextFileSync(path)) as Snapshot);
 }
+const t0 = 1_700_000_000_000;
+const ids = Array.from({ length: f.streams }, (_, i) => `s${i}`);
+const valueOf = (k: number, i: number) => 20 + Math.sin((k + i) / 7);
+const growth = (before: ReturnType<typeof snap>, after: ReturnType<typeof snap>) => {
+  const g = heapGrowth(before, after, f.streams, 100_000);
+  let total = 0;
+  for (const [k, v] of Object.entries(g)) if (!k.includes(" <- ")) total += v.bytes;
+  return { total, growth: Object.fromEntries(Object.entries(g).slice(0, f.top)) };
+};
 try {
-  const kv = await Deno.openKv(`${dir}/kv.sqlite`);
-  const service = new Service({
-    store: new Store(kv),
-    log: createLogger({ level: "error" }),
-    options: {
-      maxStreams: f.streams,
-      recentReadings: f.recent,
-      checkpointEvery: 1_000_000,
-      defaultPreset: f.preset,
-    } as never,
-  });
-  await service.load();
-  service.start();
-  const ids = Array.from({ length: f.streams }, (_, i) => `s${i}`);
-  // one reading first so the service's and engine's code and shared blocks exist before
-  await service.ingest([{ stream: "warm", ts: 0, values: { value: 1 } }], "http");
-  const before = snap("before");
-  const t0 = 1_700_000_000_000;
-  for (let k = 0; k < f.readings; k++) {
-    const batch: Reading[] = ids.map((stream, i) => ({
-      stream,
-      ts: t0 + k * f["period-ms"],
-      values: { value: 20 + Math.sin((k + i) / 7) },
-    }));
-    await service.ingest(batch, "http");
+  if (f.service) {
+    const kv = await Deno.openKv(`${dir}/kv.sqlite`);
+    const service = new Service({
+      store: new Store(kv),
+      log: createLogger({ level: "error" }),
+      options: {
+        maxStreams: f.streams + 1,
+        recentReadings: f.recent,
+        checkpointEvery: 1_000_000,
+        defaultPreset: f.preset,
+      },
+    });
+    await service.load();
+    service.start();
+    // one stream first, so the service's and engine's code and shared blocks exist before
+    await service.ingest([{ stream: "warm", ts: t0, values: { value: 1 } }], "http");
+    const before = snap("before");
+    for (let k = 0; k < f.readings; k++) {
+      const batch: Reading[] = ids.map((stream, i) => ({
+        stream,
+        ts: t0 + k * f["period-ms"],
+        values: { value: valueOf(k, i) },
+      }));
+      await service.ingest(batch, "http");
+    }
+    await service.flushAlerts();
+    const after = snap("after");
+    emitResult({
+      streams: f.streams,
+      readings: f.readings,
+      preset: f.preset,
+      recent: f.recent,
+      ...growth(before, after),
+    });
+    await service.close();
+    kv.close();
+  } else {
+    const engine = new Engine();
+    const preset = getPreset(f.preset);
+    const spec = { preset, columns: ["value"] };
+    engine.create("warm", spec);
+    engine.observe("warm", t0, [1]);
+    const before = snap("before");
+    for (const id of ids) engine.create(id, spec);
+    for (let k = 0; k < f.readings; k++) {
+      ids.forEach((id, i) => engine.observe(id, t0 + k * f["period-ms"], [valueOf(k, i)]));
+    }
+    const after = snap("after");
+    emitResult({
+      streams: f.streams,
+      readings: f.readings,
+      preset: f.preset,
+      service: false,
+      found: engine.get("s0") !== undefined,
+      ...growth(before, after),
+    });
   }
-  await service.flushAlerts();
-  const after = snap("after");
-  emitResult({
-    streams: f.streams,
-    readings: f.readings,
-    preset: f.preset,
-    recent: f.recent,
-    growth: heapGrowth(before, after, f.streams, f.top),
-  });
-  await service.close();
-  kv.close();
 } finally {
   Deno.removeSync(dir, { recursive: true });
 }

@@ -104,24 +104,58 @@ export class RlsBlock {
 }
 
 export class Rls {
-  // Integer fields only (small integers are not boxed); the settings, fractions, are numbers of
-  // the block. Numeric fields start as numbers (= 0, set in the constructor): a field declared
-  // without a value starts undefined, V8 then keeps it as a pointer, and a loop that starts from
-  // it boxes every double it adds, 200 bytes an update at d = 13 (see docs/scaling.md).
-  readonly d: number = 0;
-  readonly J: number = 0;
+  // Three fields: the block, the model's index in it (a small integer, not boxed) and the flag;
+  // d, J and the model's offsets in the block are computed from them (an object of 11 fields
+  // was 112 bytes, 12 a stream; 48 now). The settings, fractions, are numbers of the block.
+  // The index starts as a number (= 0, set in the constructor): a field declared without a
+  // value starts undefined, V8 then keeps it as a pointer (see docs/scaling.md).
   readonly holdRidge: boolean;
   /**
    * The block the numbers live in: P at #p, W at #w, the scratch at #s, the
    * settings [λ, δ, 10/δ, c] at #k; the cycle at #c.
    */
-  readonly #f: Float64Array;
-  readonly #cycles: Int32Array;
-  readonly #p: number = 0;
-  readonly #w: number = 0;
-  readonly #s: number = 0;
-  readonly #c: number = 0;
-  readonly #k: number = 0;
+  readonly #b: RlsBlock;
+  /** The model's index in the block. */
+  readonly #h: number = 0;
+
+  /** d: features. */
+  get d(): number {
+    return this.#b.d;
+  }
+
+  /** J: outputs. */
+  get J(): number {
+    return this.#b.J;
+  }
+
+  get #f(): Float64Array {
+    return this.#b.f;
+  }
+
+  get #cycles(): Int32Array {
+    return this.#b.cycles;
+  }
+
+  get #p(): number {
+    return this.#b.modelOffset(this.#h);
+  }
+
+  get #w(): number {
+    const b = this.#b;
+    return b.modelOffset(this.#h) + b.d * b.d;
+  }
+
+  get #s(): number {
+    return this.#b.scratch;
+  }
+
+  get #c(): number {
+    return 2 * this.#h;
+  }
+
+  get #k(): number {
+    return this.#b.settings + 4 * this.#h;
+  }
 
   constructor(d: number, J: number, forgetting: number, ridge: number, opts: RlsOptions = {}) {
     if (!(ridge > 0) || !Number.isFinite(ridge)) {
@@ -142,16 +176,9 @@ export class Rls {
         }: current value is ${model}`,
       );
     }
-    this.d = d;
-    this.J = J;
     this.holdRidge = opts.holdRidge ?? false;
-    this.#f = block.f;
-    this.#cycles = block.cycles;
-    this.#p = block.modelOffset(model);
-    this.#w = this.#p + d * d;
-    this.#s = block.scratch;
-    this.#c = 2 * model;
-    this.#k = block.settings + 4 * model;
+    this.#b = block;
+    this.#h = model;
     for (let i = 0; i < d; i++) this.#f[this.#p + i * d + i] = 1 / ridge;
     const k = this.#k;
     this.#f[k] = forgetting;
