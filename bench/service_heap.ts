@@ -6,7 +6,8 @@
  * collection) before the streams and one after, and the growth per stream by
  * type and constructor and, for strings, numbers, arrays and objects, by
  * retainer (bench/main_heap.ts's countHeap), with `total`, every self size
- * and ArrayBuffer content. `--recent=0` keeps no recent readings;
+ * and ArrayBuffer content; `memory`, the growth of `Deno.memoryUsage()` per
+ * stream (after full collections). `--recent=0` keeps no recent readings;
  * `--service=false` feeds the same readings to an Engine alone, so the
  * difference of the two totals is what the service holds beyond the engine.
  *
@@ -41,6 +42,21 @@ const f = exitOnFlagError(() =>
 
 const dir = Deno.makeTempDirSync({ prefix: "service_heap_" });
 const gc = (globalThis as unknown as { gc: () => void }).gc;
+/** RSS and the isolate's memory, bytes, after a full collection. */
+function memory() {
+  gc();
+  gc();
+  const m = Deno.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
+}
+/** What grew from `a` to `b`, bytes per stream. */
+function perStream(a: ReturnType<typeof memory>, b: ReturnType<typeof memory>) {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(a) as (keyof typeof a)[]) {
+    out[k] = Math.round((b[k] - a[k]) / f.streams);
+  }
+  return out;
+}
 function snap(name: string) {
   gc();
   gc();
@@ -74,6 +90,7 @@ try {
     // one stream first, so the service's and engine's code and shared blocks exist before
     await service.ingest([{ stream: "warm", ts: t0, values: { value: 1 } }], "http");
     const before = snap("before");
+    const m0 = memory();
     for (let k = 0; k < f.readings; k++) {
       const batch: Reading[] = ids.map((stream, i) => ({
         stream,
@@ -83,12 +100,14 @@ try {
       await service.ingest(batch, "http");
     }
     await service.flushAlerts();
+    const m1 = memory();
     const after = snap("after");
     emitResult({
       streams: f.streams,
       readings: f.readings,
       preset: f.preset,
       recent: f.recent,
+      memory: perStream(m0, m1),
       ...growth(before, after),
     });
     await service.close();
@@ -100,16 +119,19 @@ try {
     engine.create("warm", spec);
     engine.observe("warm", t0, [1]);
     const before = snap("before");
+    const m0 = memory();
     for (const id of ids) engine.create(id, spec);
     for (let k = 0; k < f.readings; k++) {
       ids.forEach((id, i) => engine.observe(id, t0 + k * f["period-ms"], [valueOf(k, i)]));
     }
+    const m1 = memory();
     const after = snap("after");
     emitResult({
       streams: f.streams,
       readings: f.readings,
       preset: f.preset,
       service: false,
+      memory: perStream(m0, m1),
       found: engine.get("s0") !== undefined,
       ...growth(before, after),
     });
