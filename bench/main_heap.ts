@@ -39,6 +39,14 @@ export interface Snapshot {
 
 /** Types whose nodes are also counted by their first retainer. */
 const BY_RETAINER = new Set(["string", "concatenated string", "sliced string", "number"]);
+/** Constructors whose nodes are also counted by their first retainer. */
+const BY_RETAINER_KEY = new Set([
+  "object:Array",
+  "array:(object properties)",
+  "object:Object",
+  "object:Map",
+  "array:(object elements)",
+]);
 
 /** Counts the nodes of a heap snapshot by type and constructor, and some by retainer. */
 export function countHeap(s: Snapshot): HeapCounts {
@@ -84,7 +92,7 @@ export function countHeap(s: Snapshot): HeapCounts {
   for (let n = 0; n < nodes.length; n += N) {
     const k = key(n), size = nodes[n + nSize];
     add(k, size);
-    if (BY_RETAINER.has(typeOf(n)) || k === "object:Array" || k === "array:(object properties)") {
+    if (BY_RETAINER.has(typeOf(n)) || BY_RETAINER_KEY.has(k)) {
       add(`${k} <- ${retainer.get(n) ?? "?"}`, size);
     }
   }

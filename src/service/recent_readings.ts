@@ -6,16 +6,26 @@
  * before it). The service records every reading it takes. Nothing is
  * persisted: after a restart the history starts again.
  *
- * Per stream one ring of `capacity` rows, allocated on the stream's first
- * reading, in three parts over one buffer: the reading's time and values
- * exact (float64, row [ts, value per target]), the forecast made for it in
- * float32 (row [(point, lower, upper) per target], NaN for "none"), and
- * whether a gap came before it, one bit a row: the forecast kept for the
- * chart is its float64 value rounded to float32 (about 7 significant
- * digits, relative error at most 6e-8), so a ring of one target takes 8,104
- * bytes at the default 288 rows (13,824 all in float64, 9,216 with the gap
- * in a float32 of its own). The stream's forecast itself is not rounded; a
- * kept forecast beyond float32's range (about 3.4e38) lists as null.
+ * Per stream one ring of `capacity` rows, taken on the stream's first
+ * reading, in four parts: the reading's time and values exact (the time as
+ * an int32 offset in ms from the ring's base, the values in float64), the
+ * forecast made for it in float32 ((point, lower, upper) per target, NaN for
+ * "none"), and whether a gap came before it, one bit a row: the forecast kept
+ * for the chart is its float64 value rounded to float32 (about 7 significant
+ * digits, relative error at most 6e-8), so a ring of one target takes 6,948
+ * bytes at the default 288 rows (8,100 with its times in float64, 13,824 all
+ * in float64). The stream's forecast itself is not rounded; a kept forecast
+ * beyond float32's range (about 3.4e38) lists as null. A time that is not an
+ * integer within 2^31 ms (24.8 days) of the base moves the base to the oldest
+ * time kept, or, when the times kept then span more than that or one is not
+ * an integer, the ring keeps its times in float64 from then on: a time reads
+ * back exactly as it was given.
+ *
+ * The rings of one number of targets are slots of shared slabs (about 256
+ * KiB, 37 rings of one target), each part of a slab one typed array: a
+ * stream's ring is a slot number, with no ArrayBuffer or typed array of its
+ * own (four objects and a backing store a stream fewer). A forgotten
+ * stream's slot is reused; a slab whose slots are all free is dropped.
  */
 import type { StreamModel } from "../stream/stream.ts";
 
@@ -52,37 +62,50 @@ export interface RecentQuery {
   limit?: number;
 }
 
+/**
+ * Rings of one width (J targets) and capacity, cut from slabs: one
+ * ArrayBuffer of `perSlab` rings in four parts, each viewed whole, so a ring
+ * is a slot number and no buffer or typed array of its own.
+ */
+interface Slab {
+  /** (perSlab, capacity, J) each row's value per target. */
+  values: Float64Array;
+  /** (perSlab, capacity) each row's time less its ring's base, ms. */
+  times: Int32Array;
+  /** (perSlab, capacity, 3J) each row's point, lower, upper per target. */
+  forecast: Float32Array;
+  /** (perSlab, ceil(capacity / 8)) bits: a gap came before row r (bit r % 8 of byte r >> 3). */
+  gaps: Uint8Array;
+  /** Slots not in use. */
+  free: number[];
+}
+
+/** Every slab of one width, those with a free slot in `open`. */
+interface Pool {
+  J: number;
+  perSlab: number;
+  /** The slabs with a free slot; a slab whose slots are all free again is dropped. */
+  open: Slab[];
+}
+
+/** Bytes a slab aims at: big enough that its own cost per ring is small, small for a few streams. */
+const SLAB_BYTES = 256 * 1024;
+
 interface Ring {
   targets: readonly string[];
-  /** (capacity, 1 + J) rows of ts, then the value of each target. */
-  exact: Float64Array;
-  /** (capacity, 3J) rows of point, lower, upper of each target. */
-  forecast: Float32Array;
-  /** (capacity) bits: a gap came before row r (bit r % 8 of byte r >> 3). */
-  gaps: Uint8Array;
+  pool: Pool;
+  slab: Slab;
+  slot: number;
+  /** The time the rows' int32 offsets count from, ms. */
+  base: number;
+  /** Every row's time in float64, once one does not fit an int32 offset from a base (NaN, 0.5, 2^32 ms apart). */
+  wide: Float64Array | null;
   /** Rows held. */
   size: number;
   /** Index of the next row to write. */
   next: number;
   /** Index of the newest row. */
   at: number;
-}
-
-/** A ring of `capacity` rows for `targets`, its two parts in one buffer. */
-function newRing(targets: readonly string[], capacity: number): Ring {
-  const J = targets.length;
-  const exactLength = capacity * (1 + J), forecastLength = capacity * 3 * J;
-  const gapsAt = exactLength * 8 + forecastLength * 4;
-  const buffer = new ArrayBuffer(gapsAt + Math.ceil(capacity / 8));
-  return {
-    targets: [...targets],
-    exact: new Float64Array(buffer, 0, exactLength),
-    forecast: new Float32Array(buffer, exactLength * 8, forecastLength),
-    gaps: new Uint8Array(buffer, gapsAt, Math.ceil(capacity / 8)),
-    size: 0,
-    next: 0,
-    at: 0,
-  };
 }
 
 /** The default capacity: a day of 5-minute readings. */
@@ -92,6 +115,8 @@ export const RECENT_CAPACITY = 288;
 export class RecentReadings {
   readonly capacity: number;
   readonly #rings = new Map<string, Ring>();
+  /** By number of targets. */
+  readonly #pools = new Map<number, Pool>();
 
   constructor(options: RecentReadingsOptions = {}) {
     const capacity = options.capacity ?? RECENT_CAPACITY;
@@ -109,16 +134,16 @@ export class RecentReadings {
    */
   record(stream: string, targets: readonly string[], reading: RecentReading): void {
     const ring = this.#advance(stream, targets);
-    const J = targets.length;
-    const e = ring.at * (1 + J), f = ring.at * 3 * J;
-    ring.exact[e] = reading.ts;
-    setGap(ring, reading.gap);
+    const { slab } = ring, J = targets.length;
+    const v = (ring.slot * this.capacity + ring.at) * J, f = 3 * v;
+    this.#setTime(ring, reading.ts);
+    this.#setGap(ring, reading.gap);
     for (let j = 0; j < J; j++) {
-      const v = reading.targets[targets[j]];
-      ring.exact[e + 1 + j] = v?.value ?? NaN;
-      ring.forecast[f + 3 * j] = v?.point ?? NaN;
-      ring.forecast[f + 1 + 3 * j] = v?.lower ?? NaN;
-      ring.forecast[f + 2 + 3 * j] = v?.upper ?? NaN;
+      const t = reading.targets[targets[j]];
+      slab.values[v + j] = t?.value ?? NaN;
+      slab.forecast[f + 3 * j] = t?.point ?? NaN;
+      slab.forecast[f + 1 + 3 * j] = t?.lower ?? NaN;
+      slab.forecast[f + 2 + 3 * j] = t?.upper ?? NaN;
     }
   }
 
@@ -138,12 +163,12 @@ export class RecentReadings {
     gap: boolean,
   ): void {
     const ring = this.#advance(stream.id, stream.targets);
-    const J = stream.targets.length;
-    const e = ring.at * (1 + J), f = ring.at * 3 * J;
-    ring.exact[e] = ts;
-    setGap(ring, gap);
-    for (let j = 0; j < 3 * J; j++) ring.forecast[f + j] = made[j];
-    for (let j = 0; j < J; j++) ring.exact[e + 1 + j] = row[stream.targetIndex[j]];
+    const { slab } = ring, J = stream.targets.length;
+    const v = (ring.slot * this.capacity + ring.at) * J, f = 3 * v;
+    this.#setTime(ring, ts);
+    this.#setGap(ring, gap);
+    for (let j = 0; j < 3 * J; j++) slab.forecast[f + j] = made[j];
+    for (let j = 0; j < J; j++) slab.values[v + j] = row[stream.targetIndex[j]];
   }
 
   /**
@@ -153,7 +178,8 @@ export class RecentReadings {
   #advance(stream: string, targets: readonly string[]): Ring {
     let ring = this.#rings.get(stream);
     if (!ring || !sameNames(ring.targets, targets)) {
-      ring = newRing(targets, this.capacity);
+      if (ring) this.#release(ring);
+      ring = this.#newRing(targets);
       this.#rings.set(stream, ring);
     }
     ring.at = ring.next;
@@ -162,29 +188,129 @@ export class RecentReadings {
     return ring;
   }
 
+  /** An empty ring for `targets`, a free slot of a slab of their width. */
+  #newRing(targets: readonly string[]): Ring {
+    const J = targets.length;
+    let pool = this.#pools.get(J);
+    if (!pool) {
+      const ringBytes = this.capacity * (8 * J + 4 + 12 * J) + Math.ceil(this.capacity / 8);
+      pool = { J, perSlab: Math.max(1, Math.floor(SLAB_BYTES / ringBytes)), open: [] };
+      this.#pools.set(J, pool);
+    }
+    if (pool.open.length === 0) pool.open.push(this.#newSlab(pool));
+    const slab = pool.open[pool.open.length - 1];
+    const slot = slab.free.pop()!;
+    if (slab.free.length === 0) pool.open.pop();
+    return {
+      targets: [...targets],
+      pool,
+      slab,
+      slot,
+      base: 0,
+      wide: null,
+      size: 0,
+      next: 0,
+      at: 0,
+    };
+  }
+
+  /** A slab of `pool.perSlab` free rings, its four parts over one buffer. */
+  #newSlab(pool: Pool): Slab {
+    const { J, perSlab: S } = pool, C = this.capacity;
+    const valuesAt = 0, timesAt = S * C * J * 8, forecastAt = timesAt + S * C * 4;
+    const gapsAt = forecastAt + S * C * 3 * J * 4, gapBytes = Math.ceil(C / 8);
+    const buffer = new ArrayBuffer(gapsAt + S * gapBytes);
+    return {
+      values: new Float64Array(buffer, valuesAt, S * C * J),
+      times: new Int32Array(buffer, timesAt, S * C),
+      forecast: new Float32Array(buffer, forecastAt, S * C * 3 * J),
+      gaps: new Uint8Array(buffer, gapsAt, S * gapBytes),
+      // taken from the end: slot 0 first
+      free: Array.from({ length: S }, (_, k) => S - 1 - k),
+    };
+  }
+
+  /** Gives `ring`'s slot back; a slab with every slot free goes. */
+  #release(ring: Ring): void {
+    const { pool, slab } = ring;
+    slab.free.push(ring.slot);
+    if (slab.free.length === 1) pool.open.push(slab);
+    if (slab.free.length === pool.perSlab) pool.open.splice(pool.open.indexOf(slab), 1);
+  }
+
+  /** The time of `ring`'s row `r`, ms. */
+  #time(ring: Ring, r: number): number {
+    return ring.wide ? ring.wide[r] : ring.base + ring.slab.times[ring.slot * this.capacity + r];
+  }
+
+  /**
+   * Sets the time of `ring`'s row `at`: an int32 offset from the ring's base
+   * while it is an integer within 2^31 ms (24.8 days) of it; else the base
+   * moves to the oldest time kept (the rows' offsets are rewritten), and when
+   * the times kept then span more than an int32 or one is not an integer,
+   * the ring keeps its times in float64 from then on.
+   */
+  #setTime(ring: Ring, ts: number): void {
+    const at = ring.slot * this.capacity;
+    if (ring.wide) {
+      ring.wide[ring.at] = ts;
+      return;
+    }
+    const d = ts - ring.base;
+    if (d === (d | 0)) {
+      ring.slab.times[at + ring.at] = d;
+      return;
+    }
+    // the rows kept besides `at`, newest first
+    const rows: number[] = [];
+    for (let k = 1; k < ring.size; k++) rows.push((ring.at - k + this.capacity) % this.capacity);
+    const times = rows.map((r) => this.#time(ring, r));
+    let lo = ts, hi = ts;
+    for (const t of times) lo = Math.min(lo, t), hi = Math.max(hi, t);
+    if (Number.isSafeInteger(lo) && Number.isSafeInteger(hi) && hi - lo <= 0x7fffffff) {
+      // every time kept is an integer (the offsets are) and ts is: NaN fails the test above
+      ring.base = lo;
+      rows.forEach((r, k) => ring.slab.times[at + r] = times[k] - lo);
+      ring.slab.times[at + ring.at] = ts - lo;
+      return;
+    }
+    ring.wide = new Float64Array(this.capacity);
+    rows.forEach((r, k) => ring.wide![r] = times[k]);
+    ring.wide[ring.at] = ts;
+  }
+
+  /** Marks (or clears) a gap before `ring`'s row `at`. */
+  #setGap(ring: Ring, gap: boolean): void {
+    const byte = ring.slot * Math.ceil(this.capacity / 8) + (ring.at >> 3);
+    const bit = 1 << (ring.at & 7);
+    if (gap) ring.slab.gaps[byte] |= bit;
+    else ring.slab.gaps[byte] &= ~bit;
+  }
+
   /** The kept readings of `stream`, oldest first (none for a stream never recorded). */
   list(stream: string, query: RecentQuery = {}): RecentReading[] {
     const ring = this.#rings.get(stream);
     if (!ring) return [];
     const out: RecentReading[] = [];
-    const J = ring.targets.length;
+    const { slab } = ring, J = ring.targets.length, C = this.capacity;
+    const gapsAt = ring.slot * Math.ceil(C / 8);
     // newest first until the query is met, then reversed
     for (let k = 0; k < ring.size; k++) {
       if (query.limit !== undefined && out.length >= query.limit) break;
-      const r = (ring.next - 1 - k + this.capacity) % this.capacity;
-      const e = r * (1 + J), f = r * 3 * J;
-      const ts = ring.exact[e];
+      const r = (ring.next - 1 - k + C) % C;
+      const v = (ring.slot * C + r) * J, f = 3 * v;
+      const ts = this.#time(ring, r);
       if (query.after !== undefined && ts <= query.after) break;
       const targets: Record<string, RecentTarget> = {};
       ring.targets.forEach((t, j) => {
         targets[t] = {
-          value: ring.exact[e + 1 + j],
-          point: finiteOrNull(ring.forecast[f + 3 * j]),
-          lower: finiteOrNull(ring.forecast[f + 1 + 3 * j]),
-          upper: finiteOrNull(ring.forecast[f + 2 + 3 * j]),
+          value: slab.values[v + j],
+          point: finiteOrNull(slab.forecast[f + 3 * j]),
+          lower: finiteOrNull(slab.forecast[f + 1 + 3 * j]),
+          upper: finiteOrNull(slab.forecast[f + 2 + 3 * j]),
         };
       });
-      out.push({ ts, gap: (ring.gaps[r >> 3] & (1 << (r & 7))) !== 0, targets });
+      out.push({ ts, gap: (slab.gaps[gapsAt + (r >> 3)] & (1 << (r & 7))) !== 0, targets });
     }
     return out.reverse();
   }
@@ -196,6 +322,9 @@ export class RecentReadings {
 
   /** Forgets `stream` (deleted, or its model rebuilt). */
   forget(stream: string): void {
+    const ring = this.#rings.get(stream);
+    if (!ring) return;
+    this.#release(ring);
     this.#rings.delete(stream);
   }
 
@@ -203,13 +332,6 @@ export class RecentReadings {
   streams(): string[] {
     return [...this.#rings.keys()];
   }
-}
-
-/** Marks (or clears) a gap before the ring's row `at`. */
-function setGap(ring: Ring, gap: boolean): void {
-  const bit = 1 << (ring.at & 7);
-  if (gap) ring.gaps[ring.at >> 3] |= bit;
-  else ring.gaps[ring.at >> 3] &= ~bit;
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

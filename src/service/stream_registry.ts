@@ -11,6 +11,7 @@ import type { Store } from "../store/store.ts";
 import { Engine } from "../stream/engine.ts";
 import { getPreset, type Preset } from "../stream/preset.ts";
 import type { StreamModel } from "../stream/stream.ts";
+import type { ValueBoundsOptions } from "../stream/value_bounds.ts";
 import { ServiceError } from "./service_error.ts";
 import type { ServiceOptions } from "./service_options.ts";
 import { MAX_FUTURE_MS, type StreamRecord, type StreamSpec } from "./stream_record.ts";
@@ -50,9 +51,13 @@ export class StreamRegistry {
   readonly engine = new Engine();
   readonly records = new Map<string, StreamRecord>();
   readonly #deps: StreamRegistryDeps;
+  /** The value bounds of every stream, one object (a stream's model keeps it). */
+  readonly #bounds: ValueBoundsOptions;
 
   constructor(deps: StreamRegistryDeps) {
     this.#deps = deps;
+    const o = deps.options;
+    this.#bounds = { maxAbs: o.maxAbsValue, maxSpreads: o.maxValueSpreads };
   }
 
   /**
@@ -183,13 +188,12 @@ export class StreamRegistry {
 
   /** Makes the model of `rec` in the engine (replacing one of its id). */
   build(rec: StreamRecord): StreamModel {
-    const o = this.#deps.options;
     const stream = this.engine.create(rec.id, {
       preset: this.#preset(rec.preset),
       columns: rec.columns,
       targets: rec.targets,
       periodMs: rec.periodMs ?? undefined,
-      bounds: { maxAbs: o.maxAbsValue, maxSpreads: o.maxValueSpreads },
+      bounds: this.#bounds,
     });
     stream.frozen = rec.frozen;
     return stream;

@@ -104,24 +104,36 @@ export class RlsBlock {
 }
 
 export class Rls {
-  // Integer fields only (small integers are not boxed); the settings, fractions, are numbers of
-  // the block. Numeric fields start as numbers (= 0, set in the constructor): a field declared
-  // without a value starts undefined, V8 then keeps it as a pointer, and a loop that starts from
-  // it boxes every double it adds, 200 bytes an update at d = 13 (see docs/scaling.md).
-  readonly d: number = 0;
-  readonly J: number = 0;
+  // Four fields: the block, the model's index in it and its offset (small integers, not boxed)
+  // and the flag; d, J and the other offsets are read from the block in each method (an object
+  // of 11 fields was 112 bytes, 12 a stream; 56 now). The settings, fractions, are numbers of
+  // the block. The integers start as numbers (= 0, set in the constructor): a field declared
+  // without a value starts undefined, V8 then keeps it as a pointer (see docs/scaling.md).
   readonly holdRidge: boolean;
   /**
-   * The block the numbers live in: P at #p, W at #w, the scratch at #s, the
-   * settings [λ, δ, 10/δ, c] at #k; the cycle at #c.
+   * The block the numbers live in: P at #p, W at #p + d·d, the scratch at
+   * its `scratch`, the settings [λ, δ, 10/δ, c] at #k(); the cycle at 2·#h.
    */
-  readonly #f: Float64Array;
-  readonly #cycles: Int32Array;
+  readonly #b: RlsBlock;
+  /** The model's index in the block. */
+  readonly #h: number = 0;
+  /** Where the model's P starts in the block's f (its W follows at + d·d). */
   readonly #p: number = 0;
-  readonly #w: number = 0;
-  readonly #s: number = 0;
-  readonly #c: number = 0;
-  readonly #k: number = 0;
+
+  /** d: features. */
+  get d(): number {
+    return this.#b.d;
+  }
+
+  /** J: outputs. */
+  get J(): number {
+    return this.#b.J;
+  }
+
+  /** Where the model's settings [λ, δ, 10/δ, c] start in the block's f. */
+  #k(): number {
+    return this.#b.settings + 4 * this.#h;
+  }
 
   constructor(d: number, J: number, forgetting: number, ridge: number, opts: RlsOptions = {}) {
     if (!(ridge > 0) || !Number.isFinite(ridge)) {
@@ -142,42 +154,38 @@ export class Rls {
         }: current value is ${model}`,
       );
     }
-    this.d = d;
-    this.J = J;
     this.holdRidge = opts.holdRidge ?? false;
-    this.#f = block.f;
-    this.#cycles = block.cycles;
+    this.#b = block;
+    this.#h = model;
     this.#p = block.modelOffset(model);
-    this.#w = this.#p + d * d;
-    this.#s = block.scratch;
-    this.#c = 2 * model;
-    this.#k = block.settings + 4 * model;
-    for (let i = 0; i < d; i++) this.#f[this.#p + i * d + i] = 1 / ridge;
-    const k = this.#k;
-    this.#f[k] = forgetting;
-    this.#f[k + 1] = ridge;
-    this.#f[k + 2] = 10 / ridge;
-    this.#f[k + 3] = d * (1 - forgetting) * ridge;
+    const f = block.f, k = this.#k();
+    for (let i = 0; i < d; i++) f[this.#p + i * d + i] = 1 / ridge;
+    f[k] = forgetting;
+    f[k + 1] = ridge;
+    f[k + 2] = 10 / ridge;
+    f[k + 3] = d * (1 - forgetting) * ridge;
   }
 
   /** λ: the forgetting factor. */
   get forgetting(): number {
-    return this.#f[this.#k];
+    return this.#b.f[this.#k()];
   }
 
   /** δ: the ridge (initial P = I / δ). */
   get ridge(): number {
-    return this.#f[this.#k + 1];
+    return this.#b.f[this.#k() + 1];
   }
 
   /** P (d, d): inverse covariance, symmetric (a new view of the block at each call). */
   get P(): Float64Array {
-    return this.#f.subarray(this.#p, this.#p + this.d * this.d);
+    const { f, d } = this.#b;
+    return f.subarray(this.#p, this.#p + d * d);
   }
 
   /** W (d, J): weights, row k for feature k (a new view of the block at each call). */
   get W(): Float64Array {
-    return this.#f.subarray(this.#w, this.#w + this.d * this.J);
+    const { f, d, J } = this.#b, w = this.#p + d * d;
+    return f.subarray(w, w + d * J);
   }
 
   /**
@@ -185,18 +193,17 @@ export class Rls {
    * finite] (a new view of the block at each call).
    */
   get cycle(): Int32Array {
-    return this.#cycles.subarray(this.#c, this.#c + 2);
+    return this.#b.cycles.subarray(2 * this.#h, 2 * this.#h + 2);
   }
 
   /** Updates skipped because their arithmetic was not finite. */
   get skipped(): number {
-    return this.#cycles[this.#c + 1];
+    return this.#b.cycles[2 * this.#h + 1];
   }
 
   /** out (J) at off = Wᵀ·φ. */
   predict(phi: Float64Array, phiOff: number, out: Float64Array, off: number): void {
-    const { d, J } = this;
-    const f = this.#f, w = this.#w;
+    const { f, d, J } = this.#b, w = this.#p + d * d;
     for (let j = 0; j < J; j++) out[off + j] = 0;
     for (let k = 0; k < d; k++) {
       const x = phi[phiOff + k];
@@ -212,11 +219,10 @@ export class Rls {
       this.#fadingUpdate(phi, phiOff, y, yOff);
       return;
     }
-    const { d, J } = this;
-    const f = this.#f, p = this.#p, w = this.#w;
+    const b = this.#b, { f, d, J } = b, p = this.#p, w = p + d * d, set = this.#k();
     // the scratch: P·φ (d) at pphi, the errors (J) at err
-    const pphi = this.#s, err = this.#s + 2 * d;
-    let denom = f[this.#k];
+    const pphi = b.scratch, err = b.scratch + 2 * d;
+    let denom = f[set];
     for (let i = 0; i < d; i++) {
       let acc = 0;
       const row = p + i * d;
@@ -239,9 +245,9 @@ export class Rls {
       }
       let maxDiag = 0;
       for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, f[p + i * d + i]);
-      const inv = maxDiag > f[this.#k + 2] ? 1 : 1 / f[this.#k];
+      const inv = maxDiag > f[set + 2] ? 1 : 1 / f[set];
       this.#downdate(pphi, 1 / denom, inv);
-    } else this.#cycles[this.#c + 1]++;
+    } else b.cycles[2 * this.#h + 1]++;
     this.#pseudoObservation();
   }
 
@@ -252,8 +258,7 @@ export class Rls {
    * definiteness to rounding) resets P to I/δ.
    */
   #downdate(v: number, s: number, inv: number): void {
-    const { d } = this;
-    const f = this.#f, p = this.#p;
+    const { f, d } = this.#b, p = this.#p;
     let ok = true;
     for (let i = 0; i < d; i++) {
       const vi = f[v + i] * s, row = p + i * d;
@@ -266,20 +271,19 @@ export class Rls {
     }
     if (!ok) {
       f.fill(0, p, p + d * d);
-      for (let i = 0; i < d; i++) f[p + i * d + i] = 1 / f[this.#k + 1];
+      for (let i = 0; i < d; i++) f[p + i * d + i] = 1 / f[this.#k() + 1];
     }
   }
 
   /** One pseudo-observation of the next feature of the cycle, target 0, weight c. */
   #pseudoObservation(): void {
-    const { d, J } = this;
-    const f = this.#f, p = this.#p, w = this.#w;
-    const k = this.#cycles[this.#c];
-    this.#cycles[this.#c] = (k + 1) % d;
+    const b = this.#b, { f, d, J } = b, p = this.#p, w = p + d * d, c = 2 * this.#h;
+    const k = b.cycles[c];
+    b.cycles[c] = (k + 1) % d;
     // the scratch: P·e_k (d)
-    const pk = this.#s + d;
+    const pk = b.scratch + d;
     for (let i = 0; i < d; i++) f[pk + i] = f[p + i * d + k];
-    const s = 1 / (1 / f[this.#k + 3] + f[pk + k]);
+    const s = 1 / (1 / f[this.#k() + 3] + f[pk + k]);
     for (let j = 0; j < J; j++) {
       const wk = f[w + k * J + j] * s;
       if (wk === 0) continue;
@@ -290,10 +294,9 @@ export class Rls {
 
   /** Plain RLS with forgetting, exactly as before issue 11 (`holdRidge` false). */
   #fadingUpdate(phi: Float64Array, phiOff: number, y: Float64Array, yOff: number): void {
-    const { d, J } = this;
-    const f = this.#f, p = this.#p, w = this.#w;
-    const pphi = this.#s;
-    const lambda = f[this.#k];
+    const b = this.#b, { f, d, J } = b, p = this.#p, w = p + d * d, set = this.#k();
+    const pphi = b.scratch;
+    const lambda = f[set];
     let denom = lambda;
     for (let i = 0; i < d; i++) {
       let acc = 0;
@@ -310,7 +313,7 @@ export class Rls {
     }
     let maxDiag = 0;
     for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, f[p + i * d + i]);
-    const lam = maxDiag > f[this.#k + 2] ? 1 : lambda;
+    const lam = maxDiag > f[set + 2] ? 1 : lambda;
     for (let i = 0; i < d; i++) {
       const row = p + i * d;
       const ki = f[pphi + i] / denom;

@@ -115,3 +115,103 @@ Deno.test("RecentReadings keeps each row's gap as the ring wraps, set and cleare
   assert.deepEqual(kept.map((x) => x.ts), Array.from({ length: 11 }, (_, k) => 20 + k));
   assert.deepEqual(kept, kept.map((x) => row(x.ts)));
 });
+
+/** The kept readings of one stream as the simplest ring would have them: the last `capacity` recorded. */
+class Oracle {
+  readonly kept = new Map<string, { targets: string[]; rows: RecentReading[] }>();
+  constructor(readonly capacity: number) {}
+  record(stream: string, targets: string[], r: RecentReading) {
+    let s = this.kept.get(stream);
+    if (!s || s.targets.join() !== targets.join()) this.kept.set(stream, s = { targets, rows: [] });
+    s.rows.push(r);
+    if (s.rows.length > this.capacity) s.rows.shift();
+  }
+}
+
+/** A reading of `targets` at `ts` whose numbers survive float32 (the forecasts) unchanged. */
+const wideRow = (ts: number, targets: string[], gap: boolean): RecentReading => ({
+  ts,
+  gap,
+  targets: Object.fromEntries(targets.map((t, j) => [t, {
+    value: ts / 7 + j,
+    point: j,
+    lower: j === 0 ? null : -j,
+    upper: 0.5 + j,
+  }])),
+});
+
+Deno.test("RecentReadings keeps times exact however far apart: a day, 25 days, 50 years, fractions", () => {
+  // int32 offsets from a base hold 24.8 days: the base moves, or the ring keeps float64 times
+  const r = new RecentReadings({ capacity: 3 });
+  const o = new Oracle(3);
+  const day = 86_400_000, t0 = Date.UTC(2026, 11, 6);
+  const times = [
+    t0, // the first: base 0 does not fit, the base moves to it
+    t0 + day,
+    t0 + 10 * day,
+    t0 + 20 * day, // 20 days after the base: the offset fits
+    t0 + 30 * day, // 30 days after the base, 20 after the oldest kept: the base moves to it
+    t0 + 40 * day,
+    t0 + 50 * day,
+    t0 + 40 * day + 2 ** 31 - 1, // 2^31 - 1 ms after the oldest kept: the widest span that fits
+    -1, // before 1970
+    -day * 365 * 50, // the kept times span more than 2^31 ms: float64 from here
+    t0 + 61 * day,
+    t0 + 61 * day + 0.5,
+    NaN,
+    t0 + 62 * day,
+    t0 + 62 * day + 1,
+  ];
+  for (const [k, ts] of times.entries()) {
+    const row = wideRow(ts, ["a"], k % 2 === 1);
+    r.record("s", ["a"], row);
+    o.record("s", ["a"], row);
+    assert.deepEqual(r.list("s"), o.kept.get("s")!.rows, `after ${k + 1} readings`);
+  }
+  // a stream of its own that stays within 24.8 days keeps its times, beside one that went float64
+  const t = new RecentReadings({ capacity: 4 });
+  for (const [k, ts] of [t0, t0 + 1000, t0 - 5000, t0 + 24 * day].entries()) {
+    t.record("x", ["a"], wideRow(ts, ["a"], false));
+    t.record("y", ["a"], wideRow(k === 1 ? 0.25 : ts, ["a"], true));
+  }
+  assert.deepEqual(t.list("x").map((x) => x.ts), [t0, t0 + 1000, t0 - 5000, t0 + 24 * day]);
+  assert.deepEqual(t.list("y").map((x) => x.ts), [t0, 0.25, t0 - 5000, t0 + 24 * day]);
+});
+
+Deno.test("RecentReadings keeps each stream's own readings as slots of shared buffers are freed and reused", () => {
+  // 3,000 rows of one target: 3 rings to a buffer (2 targets: 1), so streams share,
+  // free and reuse slots, and a buffer whose slots are all free goes
+  const capacity = 3000;
+  const r = new RecentReadings({ capacity });
+  const o = new Oracle(capacity);
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const widths = [["a"], ["a", "b"]];
+  let ts = Date.UTC(2026, 0, 1);
+  for (let step = 0; step < 4000; step++) {
+    const stream = `s${Math.floor(random() * 9)}`;
+    const action = random();
+    if (action < 0.03) {
+      r.forget(stream);
+      o.kept.delete(stream);
+      continue;
+    }
+    // now and then a stream changes its targets (a new ring), a long pause, or many rows at once
+    const old = o.kept.get(stream)?.targets;
+    const targets = old && action > 0.05 ? old : widths[Math.floor(random() * 2)];
+    const n = action > 0.98 ? 3100 : 1;
+    for (let k = 0; k < n; k++) {
+      ts += action > 0.97 && k === 0 ? 30 * 86_400_000 : 1000;
+      const row = wideRow(ts, targets, random() < 0.2);
+      r.record(stream, targets, row);
+      o.record(stream, targets, row);
+    }
+    if (step % 200 === 0 || step === 3999) {
+      assert.deepEqual(r.streams().sort(), [...o.kept.keys()].sort(), `streams at step ${step}`);
+      for (const [id, s] of o.kept) {
+        assert.deepEqual(r.targets(id), s.targets);
+        assert.deepEqual(r.list(id), s.rows, `${id} at step ${step}`);
+      }
+    }
+  }
+});
