@@ -12,8 +12,8 @@ import { Store } from "../store/store.ts";
 import { retryLocked } from "../shard/locked_kv_retry.ts";
 import { makeService } from "./make_service.ts";
 import { type Mqtt, MqttConfigError, startMqtt } from "../ingest/mqtt.ts";
-import { hostPort } from "../ingest/broker.ts";
-import { type DemoSource, startDemoSource } from "../ingest/demo_source.ts";
+import { hostPort } from "../ingest/host_port.ts";
+import type { DemoSource } from "../ingest/demo_source.ts";
 import { createApp } from "../api/app.ts";
 import { allowedHosts, isLoopback, isWildcard } from "../api/check_host.ts";
 import { type HttpServer, startHttpServer } from "../api/http_server.ts";
@@ -103,7 +103,7 @@ export async function serve(args: string[]): Promise<number> {
   const swept = await store.sweep(kvIsRemote(cfg) ? {} : { staleAfterMs: 0 });
   log.debug("store.swept", { ...swept });
   await store.pruneAlerts();
-  const { service, local, workers } = makeService(cfg, store, kvPath(cfg), log);
+  const { service, local, workers } = await makeService(cfg, store, kvPath(cfg), log);
   // a rejected promise nobody handled is logged and counted; the daemon goes on
   const unguard = guardUnhandledRejections(log, () => service.counters.unhandledRejections++);
   await service.load();
@@ -253,8 +253,9 @@ export async function serve(args: string[]): Promise<number> {
     throw e;
   }
 
+  // the demo sensor (an MQTT.js client with a broker) is loaded only with --demo
   const demo: DemoSource | null = cfg.demo
-    ? startDemoSource({
+    ? (await import("../ingest/demo_source.ts")).startDemoSource({
       sink: service,
       broker: mqtt.connection,
       subscribed: mqtt.ready,
