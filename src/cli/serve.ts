@@ -13,7 +13,6 @@ import { retryLocked } from "../shard/locked_kv_retry.ts";
 import { makeService } from "./make_service.ts";
 import { type Mqtt, MqttConfigError, startMqtt } from "../ingest/mqtt.ts";
 import { hostPort } from "../ingest/host_port.ts";
-import type { DemoSource } from "../ingest/demo_source.ts";
 import { createApp } from "../api/app.ts";
 import { allowedHosts, isLoopback, isWildcard } from "../api/check_host.ts";
 import { type HttpServer, startHttpServer } from "../api/http_server.ts";
@@ -224,6 +223,7 @@ export async function serve(args: string[]): Promise<number> {
     maxBodyBytes: cfg.maxBodyBytes,
     newStreamsPerMinute: cfg.newStreamsPerMinute,
     metrics: { horizons: cfg.metricsHorizons },
+    ...(mqtt.source ? { mqttDuplicates: () => mqtt.source?.stats.duplicates ?? 0 } : {}),
     shard,
   });
 
@@ -253,8 +253,7 @@ export async function serve(args: string[]): Promise<number> {
     throw e;
   }
 
-  // the demo sensor (an MQTT.js client with a broker) is loaded only with --demo
-  const demo: DemoSource | null = cfg.demo
+  const demo = cfg.demo
     ? (await import("../ingest/demo_source.ts")).startDemoSource({
       sink: service,
       broker: mqtt.connection,
@@ -438,7 +437,7 @@ function printEndpoints(
   server: HttpServer,
   tokens: ApiTokens,
   mqtt: Mqtt,
-  demo: DemoSource | null,
+  demo: import("../ingest/demo_source.ts").DemoSource | null,
   streams: number,
 ): void {
   const { addr } = server;
