@@ -87,6 +87,11 @@ export interface AppDeps {
   /** What /metrics exports (see MetricsOptions for the defaults). */
   metrics?: MetricsOptions;
   /**
+   * The MQTT source's copies of messages taken again (its `stats.duplicates`),
+   * exported by /metrics. Default: none (no MQTT source), not exported.
+   */
+  mqttDuplicates?: () => number;
+  /**
    * This instance's shard among several (shard_routing.ts): calls for other
    * shards' streams are redirected, batches take only this shard's readings.
    * Default null: this instance owns every stream.
@@ -188,6 +193,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       workers: deps.workers,
       httpRefused: () => ({ ...refused }),
       metricsOptions: deps.metrics,
+      mqttDuplicates: deps.mqttDuplicates,
       shard,
     }),
   );

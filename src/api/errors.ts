@@ -10,7 +10,7 @@ import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "../log.ts";
-import { ServiceError, type ServiceErrorKind } from "../service/service.ts";
+import { ServiceError, type ServiceErrorKind } from "../service/service_error.ts";
 
 /** The body of the generic 500: nothing of the cause, which is in the log. */
 export const INTERNAL_ERROR =

@@ -27,6 +27,8 @@ export interface HealthDeps {
   metrics: MetricsSource;
   /** HTTP requests refused by the Host, Origin and token checks, by reason. Default: none. */
   httpRefused?: () => Record<string, number>;
+  /** The MQTT source's duplicates (MetricsOptions.mqttDuplicates). Default: none, not exported. */
+  mqttDuplicates?: () => number;
   /** What /metrics exports (see MetricsOptions for the defaults). */
   metricsOptions?: MetricsOptions;
   /** This instance's shard, shown by /healthz and /metrics. Default null: not sharded. */
@@ -185,6 +187,7 @@ export function healthRoutes(deps: HealthDeps): OpenAPIHono<ApiEnv> {
         formatMetrics(deps.metrics, deps.version, {
           ...deps.metricsOptions,
           httpRefused: deps.httpRefused?.(),
+          mqttDuplicates: deps.mqttDuplicates?.(),
           ...(shard ? { shard } : {}),
         }),
         200,

@@ -18,7 +18,7 @@ import type { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
 import { getRequestListener } from "@hono/node-server";
 // @ts-types="@types/ws"
-import { type WebSocket, WebSocketServer } from "ws";
+import type { WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "../log.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./limit_body.ts";
 import type { ApiEnv } from "./router.ts";
@@ -79,12 +79,17 @@ export async function startHttpServer(
   const server = secure
     ? createHttpsServer({ cert: opts.cert, key: opts.key }, listener)
     : createHttpServer(listener);
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: opts.maxMessageBytes ?? DEFAULT_MAX_BODY_BYTES,
-    // compression would let a small frame inflate past the limit's intent; none is needed
-    perMessageDeflate: false,
-  });
+  // ws is loaded at the first WebSocket: a daemon whose clients only speak HTTP does not hold it
+  let wss: Promise<WebSocketServer> | null = null;
+  const webSocketServer = () =>
+    wss ??= import("ws").then(({ WebSocketServer }) =>
+      new WebSocketServer({
+        noServer: true,
+        maxPayload: opts.maxMessageBytes ?? DEFAULT_MAX_BODY_BYTES,
+        // compression would let a small frame inflate past the limit's intent; none is needed
+        perMessageDeflate: false,
+      })
+    );
   const sockets = new Set<WebSocket>();
 
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -114,7 +119,7 @@ export async function startHttpServer(
     }
     const open = onOpen as ((s: ServerSocket) => void) | null;
     if (open !== null && response.status === 200) {
-      wss.handleUpgrade(req, socket, head, (ws) => {
+      (await webSocketServer()).handleUpgrade(req, socket, head, (ws) => {
         ws.binaryType = "arraybuffer";
         sockets.add(ws);
         ws.on("close", () => sockets.delete(ws));

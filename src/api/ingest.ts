@@ -23,7 +23,8 @@ import { isStreamId, STREAM_ID_PATTERN, STREAM_ID_RULE } from "../domain/reading
 import type { Logger } from "../log.ts";
 import { parseHttpBodyAsync, parseWebSocketMessageAsync } from "../ingest/parse.ts";
 import type { ParseResult } from "../ingest/ingest_error.ts";
-import { type IngestResult, type Refusal, ServiceError, type Source } from "../service/service.ts";
+import type { IngestResult, Refusal, Source } from "../service/service.ts";
+import { ServiceError } from "../service/service_error.ts";
 import { showValue } from "../domain/show_value.ts";
 import { errorResponses, errorSchema, fail } from "./errors.ts";
 import { action, type ApiEnv, createRouter } from "./router.ts";

@@ -77,6 +77,14 @@ export interface MetricsOptions {
   httpRefused?: Record<string, number>;
   /** This instance's shard (`--shard I/N`), exported as forecastd_shard_info. Default none. */
   shard?: { index: number; count: number };
+  /**
+   * Copies of messages already taken that the external broker delivered
+   * again after a reconnection (acknowledged, not taken again: the MQTT
+   * source's `stats.duplicates`), exported as forecastd_mqtt_duplicates_total.
+   * Default undefined: not exported (no MQTT source: the embedded broker
+   * hands messages over in-process).
+   */
+  mqttDuplicates?: number;
 }
 
 type Labels = Record<string, string>;
@@ -211,6 +219,13 @@ export function formatMetrics(
       series: Object.entries(options.httpRefused ?? {}).sort(([a], [b]) => a.localeCompare(b))
         .map(([reason, n]) => [{ reason }, n]),
     },
+    ...(options.mqttDuplicates === undefined ? [] : [{
+      name: "forecastd_mqtt_duplicates_total",
+      type: "counter" as const,
+      help: "Copies of MQTT messages already taken that the broker delivered again after a " +
+        "reconnection: acknowledged, not taken again.",
+      series: [[{}, options.mqttDuplicates] as [Labels, number]],
+    }]),
     {
       name: "forecastd_training_steps_total",
       type: "counter",

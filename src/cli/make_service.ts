@@ -8,11 +8,16 @@
  * own (Linux, with the permission); elsewhere the daemon says so once
  * (`shard.nice_unavailable`) and runs them at the main thread's priority.
  * With `workers` 0 there is no worker thread to lower.
+ *
+ * The in-process Service (and with it the engine: the streams, the models,
+ * the experts) is imported only for `workers` 0: a sharded daemon's main
+ * thread holds none of it, its workers do.
  */
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Application } from "../service/application.ts";
-import { Service, type ServiceOptions } from "../service/service.ts";
+import type { Service } from "../service/service.ts";
+import type { ServiceOptions } from "../service/service_options.ts";
 import { SHARD_WORKER_URL, ShardedService, type WorkerHealth } from "../shard/sharded_service.ts";
 import type { Store } from "../store/store.ts";
 import { threadPriorityProblem } from "../shard/lower_thread_priority.ts";
@@ -57,7 +62,12 @@ function workerProblem(): string | null {
 }
 
 /** The application over `store` (whose KV is the file `kvPath`), as `cfg` asks. */
-export function makeService(cfg: Config, store: Store, kvPath: string, log: Logger): MadeService {
+export async function makeService(
+  cfg: Config,
+  store: Store,
+  kvPath: string,
+  log: Logger,
+): Promise<MadeService> {
   const options: ServiceOptions = {
     maxStreams: cfg.maxStreams,
     defaultPreset: cfg.defaultPreset,
@@ -89,6 +99,7 @@ export function makeService(cfg: Config, store: Store, kvPath: string, log: Logg
     workers = 0;
   }
   if (workers === 0) {
+    const { Service } = await import("../service/service.ts");
     const local = new Service({ store, log, options });
     return { service: local, local };
   }

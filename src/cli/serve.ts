@@ -12,8 +12,7 @@ import { Store } from "../store/store.ts";
 import { retryLocked } from "../shard/locked_kv_retry.ts";
 import { makeService } from "./make_service.ts";
 import { type Mqtt, MqttConfigError, startMqtt } from "../ingest/mqtt.ts";
-import { hostPort } from "../ingest/broker.ts";
-import { type DemoSource, startDemoSource } from "../ingest/demo_source.ts";
+import { hostPort } from "../ingest/host_port.ts";
 import { createApp } from "../api/app.ts";
 import { allowedHosts, isLoopback, isWildcard } from "../api/check_host.ts";
 import { type HttpServer, startHttpServer } from "../api/http_server.ts";
@@ -103,7 +102,7 @@ export async function serve(args: string[]): Promise<number> {
   const swept = await store.sweep(kvIsRemote(cfg) ? {} : { staleAfterMs: 0 });
   log.debug("store.swept", { ...swept });
   await store.pruneAlerts();
-  const { service, local, workers } = makeService(cfg, store, kvPath(cfg), log);
+  const { service, local, workers } = await makeService(cfg, store, kvPath(cfg), log);
   // a rejected promise nobody handled is logged and counted; the daemon goes on
   const unguard = guardUnhandledRejections(log, () => service.counters.unhandledRejections++);
   await service.load();
@@ -224,6 +223,7 @@ export async function serve(args: string[]): Promise<number> {
     maxBodyBytes: cfg.maxBodyBytes,
     newStreamsPerMinute: cfg.newStreamsPerMinute,
     metrics: { horizons: cfg.metricsHorizons },
+    ...(mqtt.source ? { mqttDuplicates: () => mqtt.source?.stats.duplicates ?? 0 } : {}),
     shard,
   });
 
@@ -253,8 +253,8 @@ export async function serve(args: string[]): Promise<number> {
     throw e;
   }
 
-  const demo: DemoSource | null = cfg.demo
-    ? startDemoSource({
+  const demo = cfg.demo
+    ? (await import("../ingest/demo_source.ts")).startDemoSource({
       sink: service,
       broker: mqtt.connection,
       subscribed: mqtt.ready,
@@ -437,7 +437,7 @@ function printEndpoints(
   server: HttpServer,
   tokens: ApiTokens,
   mqtt: Mqtt,
-  demo: DemoSource | null,
+  demo: import("../ingest/demo_source.ts").DemoSource | null,
   streams: number,
 ): void {
   const { addr } = server;

@@ -11,11 +11,24 @@
  * Files are answered with an ETag and `cache-control: no-cache` (a browser
  * asks again and gets a 304 while the daemon is the same), and a content
  * security policy that lets a page load only from forecastd itself.
+ *
+ * The files (some 2 MB of text: Swagger UI, uPlot, the page) are loaded on
+ * the first request for one of them, not at start: a daemon nobody browses
+ * does not hold them. The import's specifier is a string literal, so a
+ * `deno bundle` of main.ts and `deno compile` carry the module all the same.
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { type Asset, DASHBOARD_ASSETS, DASHBOARD_PAGE, DOCS_ASSETS, DOCS_PAGE } from "./assets.ts";
+import type { Asset } from "./assets.ts";
+
+type Assets = typeof import("./assets.ts");
+let assets: Promise<Assets> | null = null;
+
+/** The pages' files, loaded at the first call. */
+function loadAssets(): Promise<Assets> {
+  return assets ??= import("./assets.ts");
+}
 
 /** Pages may load scripts, styles, data and images from forecastd only. */
 const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; " +
@@ -42,18 +55,19 @@ export const PAGE_ROUTES: readonly string[] = [
 export function dashboard(): Hono {
   const app = new Hono();
 
-  app.get("/", (c) => serveAsset(c, DASHBOARD_PAGE, DASHBOARD_CSP));
-  app.get("/dashboard/:file", (c) => {
+  app.get("/", async (c) => serveAsset(c, (await loadAssets()).DASHBOARD_PAGE, DASHBOARD_CSP));
+  app.get("/dashboard/:file", async (c) => {
     const file = c.req.param("file");
-    return serveAsset(c, lookup(DASHBOARD_ASSETS, file, "/dashboard"), DASHBOARD_CSP);
+    const table = (await loadAssets()).DASHBOARD_ASSETS;
+    return serveAsset(c, lookup(table, file, "/dashboard"), DASHBOARD_CSP);
   });
 
-  app.get("/docs", (c) => serveAsset(c, DOCS_PAGE, DOCS_CSP));
+  app.get("/docs", async (c) => serveAsset(c, (await loadAssets()).DOCS_PAGE, DOCS_CSP));
   // the page's relative links need /docs without the slash
   app.get("/docs/", (c) => c.redirect("../docs", 301));
-  app.get("/docs/:file", (c) => {
+  app.get("/docs/:file", async (c) => {
     const file = c.req.param("file");
-    return serveAsset(c, lookup(DOCS_ASSETS, file, "/docs"), DOCS_CSP);
+    return serveAsset(c, lookup((await loadAssets()).DOCS_ASSETS, file, "/docs"), DOCS_CSP);
   });
 
   return app;

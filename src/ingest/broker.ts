@@ -61,9 +61,10 @@ import { limitFrames } from "./frame_limit.ts";
 import { topicNameProblem } from "./topic_name.ts";
 import { topicMatchesAny, topicMatchesFilter } from "./topic_filter.ts";
 import { type BrokerUser, verifyPassword } from "./broker_users.ts";
+import { DEFAULT_MAX_PAYLOAD_BYTES } from "./max_payload.ts";
+import { hostPort } from "./host_port.ts";
 
-/** 1 MiB: the default payload limit. */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_PAYLOAD_BYTES, hostPort };
 
 /** A PUBLISH the broker accepted, as `onMessage` gets it. */
 export interface BrokerMessage {
@@ -167,11 +168,6 @@ export class BrokerListenError extends Error {
     super(message, options);
     this.code = code;
   }
-}
-
-/** `host:port` as the authority of a URL (IPv6 literals in brackets). */
-export function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** The address a local client dials to reach a server listening on `host`. */

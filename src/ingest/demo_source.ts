@@ -34,7 +34,7 @@ import type { IngestSink } from "./ingest_sink.ts";
 import { roomTemperature } from "../demo.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { compileTopicPatterns, matchTopic } from "./topics.ts";
-import { type BrokerConnection, connectOptions } from "./mqtt.ts";
+import { type BrokerConnection, connectOptions } from "./mqtt_source.ts";
 
 const DAY_MS = 86_400_000;
 

@@ -9,7 +9,8 @@
 import type { Logger } from "../log.ts";
 import type { Source } from "../ingest/ingest_sink.ts";
 import type { HorizonColumns } from "./horizon_columns.ts";
-import { type IngestResult, ServiceError, type StreamRecord } from "../service/service.ts";
+import type { IngestResult, StreamRecord } from "../service/service.ts";
+import { ServiceError } from "../service/service_error.ts";
 import type {
   FromShard,
   ShardError,

@@ -49,19 +49,19 @@ import type { Application, StreamHorizonStats } from "../service/application.ts"
 import { QueueFullError } from "../service/ingest_queue.ts";
 import type { RecentQuery } from "../service/recent_readings.ts";
 import { RecentRejects, type RejectEntry } from "../service/recent_rejects.ts";
-import {
-  type Crossing,
-  resolveServiceOptions,
-  type ServiceCounters,
-  ServiceError,
-  type ServiceOptions,
-  storedAlert,
-  type StreamForecast,
-  type StreamRecent,
-  type StreamRecord,
-  type StreamSpec,
-  type StreamSummary,
+// the service's parts, not service.ts: the main thread of a sharded daemon holds no engine
+import type {
+  Crossing,
+  ServiceCounters,
+  StreamForecast,
+  StreamRecent,
+  StreamRecord,
+  StreamSpec,
+  StreamSummary,
 } from "../service/service.ts";
+import { ServiceError } from "../service/service_error.ts";
+import { resolveServiceOptions, type ServiceOptions } from "../service/service_options.ts";
+import { storedAlert } from "../service/alert_history.ts";
 import { encodeReadings } from "./reading_batch.ts";
 import { IngestOutbox } from "./ingest_outbox.ts";
 import { ShardHost, type WorkerHealth } from "./shard_host.ts";

@@ -15,7 +15,7 @@ import {
   statusWill,
 } from "../../src/alerts/mqtt_status.ts";
 import { startEmbeddedBroker } from "../../src/ingest/broker.ts";
-import { startMqttSource } from "../../src/ingest/mqtt.ts";
+import { startMqttSource } from "../../src/ingest/mqtt_source.ts";
 import type { IngestSink } from "../../src/ingest/ingest_sink.ts";
 import { captureLog } from "../../src/log.ts";
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import mqtt from "mqtt";
 import { type MqttPublishClient, startMqttAlerts } from "../../src/alerts/mqtt.ts";
 import { startEmbeddedBroker } from "../../src/ingest/broker.ts";
-import { startMqttSource } from "../../src/ingest/mqtt.ts";
+import { startMqttSource } from "../../src/ingest/mqtt_source.ts";
 import type { IngestSink } from "../../src/ingest/ingest_sink.ts";
 import { AlertHub } from "../../src/service/alert_hub.ts";
 import { captureLog } from "../../src/log.ts";

@@ -149,6 +149,42 @@ Deno.test("createApp({ metrics: { horizons } }) exports those horizons; one beyo
   }
 });
 
+Deno.test("createApp({ mqttDuplicates }) exports the MQTT source's duplicates as a counter, read at each scrape; without a source it is left out", async () => {
+  const d = await startDaemon();
+  const stop = new AbortController();
+  try {
+    let duplicates = 0;
+    const app = (mqttDuplicates?: () => number) =>
+      createApp({
+        service: d.service,
+        log: captureLog().log,
+        version: "0.0.0-test",
+        readiness: () => ({ kv: true, broker: true }),
+        signal: stop.signal,
+        ...(mqttDuplicates ? { mqttDuplicates } : {}),
+      });
+    const withSource = app(() => duplicates);
+    const scrape = async (a: ReturnType<typeof app>) => await (await a.request("/metrics")).text();
+    let parsed = parseMetrics(await scrape(withSource));
+    assert.equal(parsed.types.get("forecastd_mqtt_duplicates_total"), "counter");
+    assert.equal(parsed.samples.get("forecastd_mqtt_duplicates_total")?.get(""), 0);
+    duplicates = 20;
+    const text = await scrape(withSource);
+    parsed = parseMetrics(text);
+    assert.equal(parsed.samples.get("forecastd_mqtt_duplicates_total")?.get(""), 20);
+    if (havePromtool) {
+      const r = await promtool(["check", "metrics"], text);
+      assert.equal(r.out.trim(), "", "promtool names no problem");
+      assert.equal(r.code, 0, "promtool exits 0");
+    }
+    const embedded = parseMetrics(await scrape(app()));
+    assert.equal(embedded.types.get("forecastd_mqtt_duplicates_total"), undefined);
+  } finally {
+    stop.abort();
+    await d.close();
+  }
+});
+
 Deno.test("escapeLabel() escapes backslash, double quote and newline", () => {
   assert.equal(escapeLabel('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
 });

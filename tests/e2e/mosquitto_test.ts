@@ -94,6 +94,9 @@ Deno.test({
             "the alert on MQTT through Mosquitto",
           );
           assert.ok(Number(alert.ts) >= START + 600 * STEP, String(alert.message));
+          // the source's copies taken again are counted on /metrics: none on this connection
+          const metrics = await (await fetch(`${d.http}/metrics`)).text();
+          assert.match(metrics, /^forecastd_mqtt_duplicates_total 0$/m);
         } finally {
           await sse.close();
           await ws.close();

@@ -71,6 +71,20 @@ async function serveBundle(dir: string, deno: string[], startMs: number) {
     assert.equal(f.timestamps[0], new Date(Date.UTC(2025, 5, 2) + 30 * 300_000).toISOString());
     assert.equal(f.targets.value.point.length, 3);
     assert.ok(f.targets.value.point.every(Number.isFinite));
+    // what the daemon loads at first use is in the bundle: the pages' files, ws
+    for (const [path, size] of [["/", 1_000], ["/docs/swagger-ui-bundle.js", 1_000_000]] as const) {
+      const page = await fetch(`${d.http}${path}`);
+      assert.equal(page.status, 200, path);
+      assert.ok((await page.text()).length > size, `${path} is served whole`);
+    }
+    const ws = new WebSocket(`${d.http.replace("http:", "ws:")}/v1/alerts/ws`);
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = () => reject(new Error("the WebSocket did not open"));
+    });
+    const closed = new Promise((resolve) => ws.onclose = resolve);
+    ws.close();
+    await closed;
   } finally {
     const status = await d.stop("SIGTERM");
     assert.equal(status.code, 0);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { demoTopic, startDemoSource } from "../../src/ingest/demo_source.ts";
 import { startEmbeddedBroker } from "../../src/ingest/broker.ts";
-import { startMqttSource } from "../../src/ingest/mqtt.ts";
+import { startMqttSource } from "../../src/ingest/mqtt_source.ts";
 import { Service } from "../../src/service/service.ts";
 import { Store } from "../../src/store/store.ts";
 import { captureLog } from "../../src/log.ts";

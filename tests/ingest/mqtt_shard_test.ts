@@ -10,7 +10,8 @@ import { captureLog } from "../../src/log.ts";
 import type { IngestResult, IngestSink, Source } from "../../src/ingest/ingest_sink.ts";
 import type { Reading } from "../../src/domain/reading.ts";
 import { startEmbeddedBroker } from "../../src/ingest/broker.ts";
-import { startMqtt, startMqttSource } from "../../src/ingest/mqtt.ts";
+import { startMqtt } from "../../src/ingest/mqtt.ts";
+import { startMqttSource } from "../../src/ingest/mqtt_source.ts";
 import { OTHER_SHARD, ownsStream, type ShardMap } from "../../src/domain/shard_map.ts";
 
 /** Records readings and rejects; `until()` waits for a condition. */

@@ -16,7 +16,8 @@ import {
   hostPort,
   startEmbeddedBroker,
 } from "../../src/ingest/broker.ts";
-import { isUnderPrefix, startMqtt, startMqttSource } from "../../src/ingest/mqtt.ts";
+import { isUnderPrefix, startMqtt } from "../../src/ingest/mqtt.ts";
+import { startMqttSource } from "../../src/ingest/mqtt_source.ts";
 import {
   assertOutcome,
   CASE_TOPIC_PATTERNS,

@@ -13,7 +13,7 @@ import mqttPacket from "mqtt-packet";
 import { captureLog } from "../../src/log.ts";
 import type { IngestResult, IngestSink, Refusal } from "../../src/ingest/ingest_sink.ts";
 import type { Reading } from "../../src/domain/reading.ts";
-import { type MqttSource, startMqttSource } from "../../src/ingest/mqtt.ts";
+import { type MqttSource, startMqttSource } from "../../src/ingest/mqtt_source.ts";
 import { ServiceError } from "../../src/service/service_error.ts";
 import {
   eventually,

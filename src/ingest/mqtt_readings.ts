@@ -1,0 +1,168 @@
+/**
+ * The MQTT source's message handling, the same for an external broker's
+ * client (mqtt_source.ts) and the embedded broker (mqtt.ts): topic filter,
+ * shard filter, size limit, parsing in order, the sink, the refusal log.
+ * Free of MQTT.js and of the broker, so either way in loads only its own.
+ */
+import { isStreamId } from "../domain/reading.ts";
+import { OTHER_SHARD } from "../domain/shard_map.ts";
+import type { LimitedLog, Logger } from "../log.ts";
+import type { IngestResult, IngestSink } from "./ingest_sink.ts";
+import type { Reading } from "../domain/reading.ts";
+import { InOrder } from "../async/in_order.ts";
+import { parseMqttMessage, parseMqttMessageAsync } from "./parse.ts";
+import type { ParseResult } from "./ingest_error.ts";
+import { matchTopic, type TopicPattern } from "./topics.ts";
+import { DEFAULT_MAX_PAYLOAD_BYTES } from "./max_payload.ts";
+
+/** True when `topic` is `prefix` or lies under it. */
+export function isUnderPrefix(topic: string, prefix: string): boolean {
+  return topic === prefix || topic.startsWith(`${prefix}/`);
+}
+
+/** What readingHandler needs. */
+export interface ReadingHandlerOptions {
+  patterns: readonly TopicPattern[];
+  sink: IngestSink;
+  log: Logger;
+  stats: { messages: number; rejected: number };
+  /** Where refusals are logged: at warn, limited (limitLog). */
+  refusals: LimitedLog;
+  ignoreTopicPrefix?: string | null;
+  owns?: ((stream: string) => boolean) | null;
+  now?: () => number;
+  maxPayloadBytes?: number;
+}
+
+/**
+ * The source's message handling, the same for an external broker's client
+ * and the embedded broker. Says, at once or through a promise once the
+ * message is done with, whether it may be acknowledged: true when its
+ * readings were taken, or it was refused for good; false when the sink
+ * cannot take it now (shutting down): then it stays unacknowledged and the
+ * sender sends it again. One promise per message at most (the sink's): this
+ * runs once per reading.
+ */
+export function readingHandler(
+  opts: ReadingHandlerOptions,
+): (topic: string, payload: Uint8Array) => boolean | Promise<boolean> {
+  const { patterns, sink, log, stats } = opts;
+  const ignored = opts.ignoreTopicPrefix ?? null;
+  const owns = opts.owns ?? null;
+  const now = opts.now ?? Date.now;
+  const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  /** The messages' order while a big one is parsed in slices (see in_order.ts). */
+  const order = new InOrder();
+
+  const reject = (topic: string, reason: string, message: string): true => {
+    stats.rejected++;
+    // the stream the topic names, when it names a valid one: what the refusal is listed under
+    const named = matchTopic(patterns, topic)?.stream ?? null;
+    const stream = named !== null && isStreamId(named) ? named : null;
+    sink.reject(reason, { source: "mqtt", stream, message, topic });
+    opts.refusals.log("warn", "mqtt.rejected", { topic, reason, message });
+    return true;
+  };
+
+  const failed = (topic: string, e: unknown): boolean => {
+    if ((e as { kind?: string }).kind === "unavailable") return false;
+    // a bug, not a bad message: keep the client alive, say what happened once per message
+    log.error("mqtt.message_failed", { topic, error: e });
+    return true;
+  };
+
+  const taken = (topic: string, readings: readonly Reading[], result: IngestResult): true => {
+    if (log.enabled("debug")) {
+      log.debug("mqtt.readings", { topic, readings, accepted: result.accepted });
+    }
+    // parsed, then refused by the sink (other columns, out of order, too many streams)
+    for (const r of result.rejected) {
+      opts.refusals.log("warn", "mqtt.reading_rejected", {
+        topic,
+        stream: r.stream,
+        index: r.index,
+        reason: r.reason,
+        message: r.message,
+      });
+    }
+    return true;
+  };
+
+  return (topic, payload) => {
+    if (ignored !== null && isUnderPrefix(topic, ignored)) return true;
+    stats.messages++;
+    try {
+      // another shard's stream, named by the topic: dropped before the payload is read
+      if (owns !== null) {
+        const named = matchTopic(patterns, topic)?.stream ?? null;
+        if (named !== null && !owns(named)) {
+          sink.reject(OTHER_SHARD);
+          return true;
+        }
+      }
+      if (payload.length > maxPayload) {
+        return reject(
+          topic,
+          "too_large",
+          `Cannot ingest message: the payload must be at most ${maxPayload} bytes: ` +
+            `current value is ${payload.length} bytes`,
+        );
+      }
+      // a small payload (one reading is some 40 bytes) at once, a big one in slices (parse.ts)
+      const small = payload.length <= SYNC_PARSE_BYTES;
+      if (small && order.idle) {
+        return take(topic, parseMqttMessage(topic, payload, patterns, { receivedAt: now() }));
+      }
+      // Behind a big message still being parsed, a message waits for its turn:
+      // readings reach the sink in the order their messages came, so a small
+      // message cannot overtake a batch of the same stream.
+      const turn = order.next();
+      const parsed = small
+        ? Promise.resolve(parseMqttMessage(topic, payload, patterns, { receivedAt: now() }))
+        : parseMqttMessageAsync(topic, payload, patterns, { receivedAt: now() });
+      return Promise.all([parsed, turn.ready]).then(
+        ([p]) => {
+          const result = take(topic, p); // hands the readings to the sink before returning
+          turn.done();
+          return result;
+        },
+        (e) => {
+          turn.done();
+          return failed(topic, e);
+        },
+      );
+    } catch (e) {
+      return failed(topic, e);
+    }
+  };
+
+  /** Hands a parsed message to the sink; says whether it may be acknowledged, as above. */
+  function take(topic: string, parsed: ParseResult): boolean | Promise<boolean> {
+    try {
+      if (!parsed.ok) return reject(topic, parsed.error.reason, parsed.error.message);
+      let readings = parsed.readings;
+      if (owns !== null) {
+        // streams named in the payload: each reading of another shard dropped
+        readings = readings.filter((r) => owns(r.stream));
+        for (let i = readings.length; i < parsed.readings.length; i++) sink.reject(OTHER_SHARD);
+        if (readings.length === 0) return true;
+      }
+      return sink.ingest(readings, "mqtt").then((result) => {
+        try {
+          return taken(topic, readings, result);
+        } catch (e) {
+          return failed(topic, e);
+        }
+      }, (e) => failed(topic, e));
+    } catch (e) {
+      return failed(topic, e);
+    }
+  }
+}
+
+/**
+ * Payloads up to this size are parsed at once, without a promise (a
+ * one-reading message is about 40 bytes; 16 KiB parse in well under a
+ * slice); larger ones in slices (parseMqttMessageAsync).
+ */
+const SYNC_PARSE_BYTES = 16_384;
