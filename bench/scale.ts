@@ -149,6 +149,7 @@ import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
 import { LongTasks } from "./long_tasks.ts";
 import { heapGrowth, MainHeap } from "./main_heap.ts";
 import { deviceValue, seedSteadyState } from "./steady_state.ts";
+import { type FeedKind, FEEDS, runFeed } from "./feed_schedule.ts";
 
 const CLIENTS = ["mqttjs", "raw"] as const;
 const PARTS = ["capacity", "latency", "restart", "healthz", "footprint"] as const;
@@ -180,6 +181,12 @@ const f = exitOnFlagError(() =>
     "profile-main": integer(0, 0),
     "main-heap": boolean(false),
     slices: integer(1),
+    feed: {
+      must: `one of ${FEEDS.join(", ")}`,
+      read: (t: string) => FEEDS.find((c) => c === t),
+      // absent: burst, or closed with --slices above 1 (the eighth round's spread feed)
+      fallback: "" as FeedKind | "",
+    },
     "period-ms": integer(300_000),
     steady: boolean(false),
     broker: {
@@ -191,6 +198,14 @@ const f = exitOnFlagError(() =>
   }, "Cannot parse scale flags")
 );
 
+/** The footprint part's feed (bench/feed_schedule.ts). */
+const FEED: FeedKind = f.feed || (f.slices > 1 ? "closed" : "burst");
+if (FEED === "burst" && f.slices > 1) {
+  console.error(
+    `Cannot parse scale flags: --feed=burst publishes each second at once, --slices must be 1: current value is ${f.slices}`,
+  );
+  Deno.exit(2);
+}
 const START = Date.UTC(2025, 5, 2);
 const STEP = f["period-ms"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -990,49 +1005,58 @@ async function footprint(): Promise<void> {
       let observed0 = (await counts(d)).observed;
       const tStart = t0;
       const lags: number[] = [];
-      let late = 0;
+      // published and not yet acknowledged, every 10 s (the open feed's slices in flight)
+      const unacked: number[] = [];
+      let published = 0, acked = 0;
       // a daemon far behind: stop publishing after 3 times the run's length (at least 2 minutes)
       const cutMs = Math.max(120_000, 3000 * seconds);
-      let fed = 0;
-      // --slices=N: slice i of a second (the streams k with k % N === i) is due i/N s into it and
-      // published then, or once the slice before is acknowledged if later; the second is late
-      // when a slice of it is acknowledged more than a second after it was due (its sensors'
-      // next reading): with one slice, when the second's readings are not all acknowledged
-      // within the second
-      const sliceMs: number[] = [];
-      for (let s = 1; s <= seconds && performance.now() - tStart < cutMs; s++) {
-        const due = tStart + s * 1000;
-        let behind = false;
-        for (let i = 0; i < f.slices; i++) {
-          const at = due - 1000 + i * 1000 / f.slices;
-          if (performance.now() < at) await sleep(at - performance.now());
-          const t = performance.now();
-          await feedSecond(s, { slice: i, of: f.slices });
-          sliceMs.push(performance.now() - t);
-          if (performance.now() > at + 1000) behind = true;
-        }
-        fed = s;
-        if (behind) late++;
-        if (performance.now() < due) await sleep(due - performance.now());
-        if (s === warm) {
-          cpu0 = cpuSeconds(d.pid);
-          self0 = ownCpu();
-          broker0 = brokerCpu();
-          threads0 = threadCpu(d.pid);
-          wb0 = writeBytes(d.pid);
-          t0 = performance.now();
-          observed0 = (await counts(d)).observed;
-          await profiler?.start(f["profile-main"]);
-          await heapClient?.startAllocations();
-        }
-        // the backlog (published, not yet observed) every 10 s: /metrics of 10,000 streams costs
-        if (s % 10 === 0) {
-          const c = await counts(d);
-          const lag = f.streams * (s + 1) - (c.observed - base.observed);
-          lags.push(lag);
-          log(`t=${s}s backlog ${lag} readings, rss ${Math.round(rssMiB(d.pid))} MiB`);
-        }
-      }
+      // --feed (bench/feed_schedule.ts): slice i of a second (the streams k with k % N === i) is
+      // due i/N s into it; burst: the whole second at once; closed: a slice at its due time or
+      // once the slice before is acknowledged if later; open: at its due time, whatever is in
+      // flight. A second is late when a slice of it is acknowledged more than a second after it
+      // was due (its sensors' next reading)
+      const slices = FEED === "burst" ? 1 : f.slices;
+      const report = await runFeed({
+        kind: FEED,
+        slices,
+        seconds,
+        start: tStart,
+        stop: () => performance.now() - tStart >= cutMs,
+        send: async (s, i) => {
+          // the streams k < streams with k % slices === i
+          const n = Math.max(0, Math.ceil((f.streams - i) / slices));
+          published += n;
+          await feedSecond(s, { slice: i, of: slices });
+          acked += n;
+        },
+        afterSecond: async (s) => {
+          if (s === warm) {
+            cpu0 = cpuSeconds(d.pid);
+            self0 = ownCpu();
+            broker0 = brokerCpu();
+            threads0 = threadCpu(d.pid);
+            wb0 = writeBytes(d.pid);
+            t0 = performance.now();
+            observed0 = (await counts(d)).observed;
+            await profiler?.start(f["profile-main"]);
+            await heapClient?.startAllocations();
+          }
+          // the backlog (published, not yet observed) every 10 s: /metrics of 10,000 streams costs
+          // (the open feed goes on publishing meanwhile: what was published by its answer counts)
+          if (s % 10 === 0) {
+            const c = await counts(d);
+            const lag = f.streams + published - (c.observed - base.observed);
+            lags.push(lag);
+            unacked.push(published - acked);
+            log(
+              `t=${s}s backlog ${lag} readings, unacknowledged ${published - acked}, ` +
+                `rss ${Math.round(rssMiB(d.pid))} MiB`,
+            );
+          }
+        },
+      });
+      const fed = report.secondsFed;
+      const late = report.lateSeconds;
       const sent = f.streams * (fed + 1);
       const elapsed = (performance.now() - t0) / 1000;
       const threads1 = threadCpu(d.pid);
@@ -1071,11 +1095,18 @@ async function footprint(): Promise<void> {
           c.rejected === base.rejected &&
           c.trained - base.trained === sent,
         lateSeconds: late,
-        slices: f.slices,
-        // how long a slice (a whole second when --slices=1) took to be acknowledged, ms
-        ackMs: ackSummary(sliceMs),
+        feed: FEED,
+        slices,
+        lateSlices: report.lateSlices,
+        // how long a slice (a whole second when --slices=1) took to be acknowledged, ms: from its
+        // publication, and from its due time (what lateness is counted from)
+        ackMs: ackSummary(report.slices.map((t) => t.acked - t.published)),
+        ackFromDueMs: ackSummary(report.slices.map((t) => t.acked - t.due)),
+        // how long after its due time a slice was published, ms (closed: waiting for the one before)
+        publishDelayMs: ackSummary(report.slices.map((t) => t.published - t.due)),
         drainSeconds,
         backlogEvery10s: lags,
+        unackedEvery10s: unacked,
         taken: c.readings - base.readings,
         trained: c.trained - base.trained,
         shed: c.shed - base.shed,
