@@ -73,6 +73,8 @@ export interface FeedReport {
   slices: SliceTimes[];
   /** Seconds with a late slice. */
   lateSeconds: number;
+  /** Which they were, in order. */
+  lateAt: number[];
   lateSlices: number;
 }
 
@@ -121,6 +123,7 @@ export async function runFeed(o: FeedOptions): Promise<FeedReport> {
     secondsFed: fed,
     slices: times,
     lateSeconds: new Set(late.map((t) => t.second)).size,
+    lateAt: [...new Set(late.map((t) => t.second))],
     lateSlices: late.length,
   };
 }

@@ -15,7 +15,8 @@
  *       [--reader=healthz|forecast] [--long-tasks=10] [--worker-nice=0,10]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
- *     [--profile-main=0] [--period-ms=300000] [--steady] [--slices=1] [--main-heap]
+ *     [--profile-main=0] [--period-ms=300000] [--steady] [--feed=burst|closed|open] \
+ *     [--slices=1] [--main-heap]
  *   every part: [--broker=embedded|mosquitto|mqtt://host:port] [--v8-flags=...]
  *
  * - capacity: warm up (one reading per stream), then publish `per-stream`
@@ -83,15 +84,29 @@
  *   season of 86,400 readings; default 300000, 5 minutes) with the values of
  *   bench/steady_state.ts; `--steady`: the streams start from checkpoints of
  *   two days of such readings (bench/steady_state.ts), their season profile
- *   and shape memory whole. `--slices=N`: each second's readings spread
- *   over the second in N slices (stream k in slice k % N, published at
- *   (k % N)/N s into the second, or once the slice before it is acknowledged
- *   if later), as sensors that are not in phase send them; the default, 1,
- *   publishes the whole second at once (a burst). A second is late when a
- *   slice of it is acknowledged more than a second after it was due (when
- *   its sensors send their next reading): with one slice, when the second's
- *   readings are not all acknowledged within the second. `ackMs` gives how long a slice (a whole second at 1) took to be
- *   acknowledged. `--main-heap`: the daemon runs with `--inspect` on
+ *   and shape memory whole. `--feed=burst|closed|open` with `--slices=N`
+ *   (bench/feed_schedule.ts): how each second's readings go out. `burst`
+ *   (the default): the whole second at once, every sensor in phase; the
+ *   next second once it is acknowledged, if later than due. `closed`
+ *   (`--slices=N` alone, as in the eighth round): N slices (stream k in
+ *   slice k % N, due (k % N)/N s into the second), each published at its
+ *   due time or once the slice before it is acknowledged, if later: one
+ *   slice in flight, N round trips a second. `open`: each slice at its due
+ *   time whatever is still unacknowledged, several slices in flight on each
+ *   connection (bench/raw_mqtt.ts matches each PUBACK to its packet id), as
+ *   independent sensors send: the feed that measures whether the daemon
+ *   keeps pace with spread 1 Hz sensors. A slice is late when its last
+ *   PUBACK comes more than a second after it was due (its sensors' next
+ *   reading); a second is late when a slice of it is (`lateSeconds`,
+ *   `lateSlices`). `ackMs` gives how long a slice (a whole second in the
+ *   burst) took to be acknowledged from its publication, `ackFromDueMs`
+ *   from its due time, `publishDelayMs` how long after its due time it was
+ *   published (the closed feed's wait for the slice before), and
+ *   `unackedEvery10s` the readings published and not yet acknowledged at
+ *   each 10 s check. Through `--broker=mosquitto` a PUBACK says Mosquitto
+ *   has the reading (it acknowledges on receipt), not the daemon: there the
+ *   backlog (published, not observed) is the daemon's measure of keeping
+ *   up. `--main-heap`: the daemon runs with `--inspect` on
  *   127.0.0.1; a heap snapshot of its main isolate is taken after a full
  *   collection in the empty daemon and at the end of the run
  *   (`mainHeapMiB`, and `mainHeapPerStream`: what grew, per stream, by
@@ -1098,6 +1113,8 @@ async function footprint(): Promise<void> {
         feed: FEED,
         slices,
         lateSlices: report.lateSlices,
+        // which seconds were late (the backlog checks fall on multiples of 10)
+        lateAt: report.lateAt,
         // how long a slice (a whole second when --slices=1) took to be acknowledged, ms: from its
         // publication, and from its due time (what lateness is counted from)
         ackMs: ackSummary(report.slices.map((t) => t.acked - t.published)),
