@@ -9,7 +9,7 @@
  * daemon takes that many at once and acknowledges each once taken. It does
  * not bound what Mosquitto takes from a publisher: an MQTT 3.1.1 client's
  * QoS 1 publishes are acknowledged on receipt, however many are in flight
- * (tests/bench/raw_mqtt_test.ts keeps 3,000 in flight on one connection).
+ * (tests/bench/raw_mqtt_test.ts sends 3,000 on one connection unawaited).
  */
 export const MOSQUITTO_CONFIG = [
   "max_queued_messages 0",
