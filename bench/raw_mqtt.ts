@@ -1,9 +1,25 @@
 /**
  * A lean MQTT 3.1.1 publisher for the scale benchmark (not part of the test
  * suite): one TCP connection, QoS 1 PUBLISH packets encoded by hand and
- * written many at once, PUBACKs counted. It does what MQTT.js does for the
- * benchmark at a fraction of the CPU, so that the daemon, not its load
- * generator, has the machine's cores (`bench/scale.ts --client=raw`).
+ * written many at once, each PUBACK matched to its packet id. It does what
+ * MQTT.js does for the benchmark at a fraction of the CPU, so that the
+ * daemon, not its load generator, has the machine's cores
+ * (`bench/scale.ts --client=raw`).
+ *
+ * Several publishes may be in flight on one connection at once (the open
+ * feed of bench/feed_schedule.ts publishes a slice at its due time whatever
+ * is unacknowledged): each resolves once its own messages are acknowledged.
+ * Writes to the socket are serialized, one batch's bytes after the other's.
+ * At most `inflight` messages are unacknowledged at a time, with packet ids
+ * drawn from 1..`inflight` (MQTT's ids are 16 bits: 65,535 at most), and an
+ * id still in flight is never given to another message: a publish waits for
+ * ids to come free. MQTT 3.1.1 has no receive maximum (MQTT 5's CONNACK
+ * property); neither the daemon's embedded broker (aedes: it takes what one
+ * read of the socket holds, acknowledges each as it is taken, and reads
+ * again once all of them are) nor Mosquitto 2.0 (it acknowledges a 3.1.1
+ * client's QoS 1 publish as it takes it; `max_inflight_messages` bounds what
+ * it sends, and is the receive maximum it gives MQTT 5 clients) limits a
+ * 3.1.1 publisher's unacknowledged messages: TCP's flow control does.
  *
  * ```ts
  * const c = await RawPublisher.connect("mqtt://127.0.0.1:1883", "bench-0");
@@ -13,6 +29,9 @@
  */
 
 const encoder = new TextEncoder();
+
+/** MQTT's packet ids: 16 bits, 0 not allowed. */
+export const MAX_PACKET_IDS = 65_535;
 
 /** The MQTT "remaining length": 7 bits a byte, least significant first. */
 function varint(n: number, out: number[]): void {
@@ -24,17 +43,43 @@ function varint(n: number, out: number[]): void {
   } while (n > 0);
 }
 
+/** One publish() call's messages still unacknowledged, and who waits for them. */
+interface Batch {
+  left: number;
+  done: () => void;
+  failed: (e: Error) => void;
+}
+
+/** Options of {@link RawPublisher.connect}. */
+export interface RawPublisherOptions {
+  /**
+   * The most messages unacknowledged at once, and the packet ids used
+   * (1..inflight). Default {@link MAX_PACKET_IDS}, all of MQTT's ids.
+   */
+  inflight?: number;
+}
+
 /** One publisher connection; see the module comment. */
 export class RawPublisher {
   readonly #conn: Deno.TcpConn;
+  readonly #ids: number;
+  /** The batch each packet id in flight belongs to (index: the id). */
+  readonly #owner: (Batch | undefined)[];
   #nextId = 1;
-  /** PUBACKs still awaited, and who waits for them reaching zero. */
-  #unacked = 0;
-  #drained: (() => void)[] = [];
+  #inFlight = 0;
+  #mostInFlight = 0;
+  /** Publishes waiting for packet ids to come free. */
+  #waiting: (() => void)[] = [];
+  /** The last publish to take packet ids: publishes take them in turn. */
+  #turn: Promise<void> = Promise.resolve();
+  /** The last write queued: writes go out one after the other. */
+  #writing: Promise<void> = Promise.resolve();
   #failed: Error | null = null;
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.TcpConn, ids: number) {
     this.#conn = conn;
+    this.#ids = ids;
+    this.#owner = new Array(ids + 1);
   }
 
   /**
@@ -43,7 +88,17 @@ export class RawPublisher {
    * nothing meanwhile, and a broker closes a connection silent for one and a
    * half keep-alives) and waits for the CONNACK.
    */
-  static async connect(url: string, clientId: string): Promise<RawPublisher> {
+  static async connect(
+    url: string,
+    clientId: string,
+    opts: RawPublisherOptions = {},
+  ): Promise<RawPublisher> {
+    const ids = opts.inflight ?? MAX_PACKET_IDS;
+    if (!Number.isInteger(ids) || ids < 1 || ids > MAX_PACKET_IDS) {
+      throw new RangeError(
+        `Cannot connect: inflight must be an integer from 1 to ${MAX_PACKET_IDS}: current value is ${ids}`,
+      );
+    }
     const u = new URL(url);
     const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
     conn.setNoDelay(true);
@@ -63,12 +118,22 @@ export class RawPublisher {
       conn.close();
       throw new Error(`Cannot connect: CONNACK must accept: current value is ${ack.join(" ")}`);
     }
-    const p = new RawPublisher(conn);
+    const p = new RawPublisher(conn, ids);
     p.#readAcks();
     return p;
   }
 
-  /** Reads the broker's packets, counting PUBACKs. */
+  /** Messages written and not yet acknowledged. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The most messages that were unacknowledged at once. */
+  get mostInFlight(): number {
+    return this.#mostInFlight;
+  }
+
+  /** Reads the broker's packets, settling each PUBACK's message. */
   async #readAcks(): Promise<void> {
     const buf = new Uint8Array(65536);
     let have = 0;
@@ -88,38 +153,104 @@ export class RawPublisher {
             if ((buf[i] & 128) === 0) break;
           }
           if (i >= have || have - (i + 1) < len) break;
-          if (buf[at] >> 4 === 4) this.#unacked--;
+          if (buf[at] >> 4 === 4) this.#acked((buf[i + 1] << 8) | buf[i + 2]);
           at = i + 1 + len;
         }
         buf.copyWithin(0, at, have);
         have -= at;
-        if (this.#unacked === 0) { for (const d of this.#drained.splice(0)) d(); }
       }
     } catch (e) {
-      this.#failed = e instanceof Error ? e : new Error(String(e));
-      for (const d of this.#drained.splice(0)) d();
+      this.#fail(e instanceof Error ? e : new Error(String(e)));
     }
   }
 
-  /** Publishes the messages at QoS 1 in one write; resolves once all are acknowledged. */
+  /** The PUBACK of packet `id`: its message is settled and the id free again. */
+  #acked(id: number): void {
+    const batch = this.#owner[id];
+    if (batch === undefined) {
+      throw new Error(`PUBACK of packet id ${id}, which is not in flight`);
+    }
+    this.#owner[id] = undefined;
+    this.#inFlight--;
+    if (--batch.left === 0) batch.done();
+    this.#waiting.shift()?.();
+  }
+
+  #fail(e: Error): void {
+    if (this.#failed) return;
+    this.#failed = e;
+    const batches = new Set(this.#owner.filter((b) => b !== undefined));
+    this.#owner.fill(undefined);
+    for (const b of batches) b.failed(e);
+    for (const w of this.#waiting.splice(0)) w();
+  }
+
+  /**
+   * Publishes the messages at QoS 1, as few writes as the free packet ids
+   * allow; resolves once all of them are acknowledged, whatever else is in
+   * flight on the connection.
+   */
   async publish(messages: readonly { topic: string; payload: string }[]): Promise<void> {
     if (messages.length === 0) return;
+    if (this.#failed) throw this.#failed;
+    let done!: () => void, failed!: (e: Error) => void;
+    const acked = new Promise<void>((res, rej) => {
+      done = res;
+      failed = rej;
+    });
+    const batch: Batch = { left: messages.length, done, failed };
+    // one publish at a time takes ids and queues its writes: messages go out in the calls' order
+    const queued = this.#turn.then(() => this.#send(messages, batch));
+    this.#turn = queued;
+    await acked;
+  }
+
+  /** Writes the batch's messages, as many at once as there are free packet ids. */
+  async #send(messages: readonly { topic: string; payload: string }[], batch: Batch) {
+    for (let from = 0; from < messages.length;) {
+      while (this.#inFlight === this.#ids && !this.#failed) {
+        await new Promise<void>((r) => this.#waiting.push(r));
+      }
+      if (this.#failed) return batch.failed(this.#failed);
+      const to = Math.min(messages.length, from + this.#ids - this.#inFlight);
+      const bytes = this.#encode(messages, from, to, batch);
+      from = to;
+      const write = this.#writing.then(() => writeAll(this.#conn, bytes));
+      this.#writing = write.catch(() => {});
+      write.catch((e) => this.#fail(e instanceof Error ? e : new Error(String(e))));
+    }
+  }
+
+  /** PUBLISH packets of messages [from, to), each given a free packet id owned by `batch`. */
+  #encode(
+    messages: readonly { topic: string; payload: string }[],
+    from: number,
+    to: number,
+    batch: Batch,
+  ): Uint8Array {
     // at most 3 bytes of UTF-8 per UTF-16 unit, 5 of fixed header, 4 of lengths and id
     let size = 0;
-    for (const m of messages) size += 9 + 3 * (m.topic.length + m.payload.length);
+    for (let m = from; m < to; m++) {
+      size += 9 + 3 * (messages[m].topic.length + messages[m].payload.length);
+    }
     const out = new Uint8Array(size);
     let at = 0;
-    for (const m of messages) {
-      const id = this.#nextId;
-      this.#nextId = id === 65535 ? 1 : id + 1;
+    for (let m = from; m < to; m++) {
+      // the next id not in flight (there is one: fewer than #ids are)
+      let id = this.#nextId;
+      while (this.#owner[id] !== undefined) id = id === this.#ids ? 1 : id + 1;
+      this.#nextId = id === this.#ids ? 1 : id + 1;
+      this.#owner[id] = batch;
+      this.#inFlight++;
       // the body first, 5 bytes in (room for the fixed header), then the header before it
       const body = at + 5;
-      const topic = encoder.encodeInto(m.topic, out.subarray(body + 2)).written;
+      const topic = encoder.encodeInto(messages[m].topic, out.subarray(body + 2)).written;
       out[body] = topic >> 8;
       out[body + 1] = topic & 255;
       out[body + 2 + topic] = id >> 8;
       out[body + 3 + topic] = id & 255;
-      const payload = encoder.encodeInto(m.payload, out.subarray(body + 4 + topic)).written;
+      const payload = encoder.encodeInto(messages[m].payload, out.subarray(body + 4 + topic))
+        .written;
       const head: number[] = [0x32];
       varint(4 + topic + payload, head);
       const start = body - head.length;
@@ -127,16 +258,14 @@ export class RawPublisher {
       if (start > at) out.copyWithin(at, start, body + 4 + topic + payload);
       at += head.length + 4 + topic + payload;
     }
-    this.#unacked += messages.length;
-    const drained = new Promise<void>((resolve) => this.#drained.push(resolve));
-    await writeAll(this.#conn, out.subarray(0, at));
-    await drained;
-    if (this.#failed) throw this.#failed;
+    if (this.#inFlight > this.#mostInFlight) this.#mostInFlight = this.#inFlight;
+    return out.subarray(0, at);
   }
 
   /** Sends DISCONNECT and closes the connection. */
   async close(): Promise<void> {
     try {
+      await this.#writing;
       await writeAll(this.#conn, new Uint8Array([0xe0, 0]));
     } finally {
       this.#conn.close();

@@ -15,7 +15,8 @@
  *       [--reader=healthz|forecast] [--long-tasks=10] [--worker-nice=0,10]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
- *     [--profile-main=0] [--period-ms=300000] [--steady] [--slices=1] [--main-heap]
+ *     [--profile-main=0] [--period-ms=300000] [--steady] [--feed=burst|closed|open] \
+ *     [--slices=1] [--main-heap]
  *   every part: [--broker=embedded|mosquitto|mqtt://host:port] [--v8-flags=...]
  *
  * - capacity: warm up (one reading per stream), then publish `per-stream`
@@ -83,15 +84,29 @@
  *   season of 86,400 readings; default 300000, 5 minutes) with the values of
  *   bench/steady_state.ts; `--steady`: the streams start from checkpoints of
  *   two days of such readings (bench/steady_state.ts), their season profile
- *   and shape memory whole. `--slices=N`: each second's readings spread
- *   over the second in N slices (stream k in slice k % N, published at
- *   (k % N)/N s into the second, or once the slice before it is acknowledged
- *   if later), as sensors that are not in phase send them; the default, 1,
- *   publishes the whole second at once (a burst). A second is late when a
- *   slice of it is acknowledged more than a second after it was due (when
- *   its sensors send their next reading): with one slice, when the second's
- *   readings are not all acknowledged within the second. `ackMs` gives how long a slice (a whole second at 1) took to be
- *   acknowledged. `--main-heap`: the daemon runs with `--inspect` on
+ *   and shape memory whole. `--feed=burst|closed|open` with `--slices=N`
+ *   (bench/feed_schedule.ts): how each second's readings go out. `burst`
+ *   (the default): the whole second at once, every sensor in phase; the
+ *   next second once it is acknowledged, if later than due. `closed`
+ *   (`--slices=N` alone, as in the eighth round): N slices (stream k in
+ *   slice k % N, due (k % N)/N s into the second), each published at its
+ *   due time or once the slice before it is acknowledged, if later: one
+ *   slice in flight, N round trips a second. `open`: each slice at its due
+ *   time whatever is still unacknowledged, several slices in flight on each
+ *   connection (bench/raw_mqtt.ts matches each PUBACK to its packet id), as
+ *   independent sensors send: the feed that measures whether the daemon
+ *   keeps pace with spread 1 Hz sensors. A slice is late when its last
+ *   PUBACK comes more than a second after it was due (its sensors' next
+ *   reading); a second is late when a slice of it is (`lateSeconds`,
+ *   `lateSlices`). `ackMs` gives how long a slice (a whole second in the
+ *   burst) took to be acknowledged from its publication, `ackFromDueMs`
+ *   from its due time, `publishDelayMs` how long after its due time it was
+ *   published (the closed feed's wait for the slice before), and
+ *   `unackedEvery10s` the readings published and not yet acknowledged at
+ *   each 10 s check. Through `--broker=mosquitto` a PUBACK says Mosquitto
+ *   has the reading (it acknowledges on receipt), not the daemon: there the
+ *   backlog (published, not observed) is the daemon's measure of keeping
+ *   up. `--main-heap`: the daemon runs with `--inspect` on
  *   127.0.0.1; a heap snapshot of its main isolate is taken after a full
  *   collection in the empty daemon and at the end of the run
  *   (`mainHeapMiB`, and `mainHeapPerStream`: what grew, per stream, by
@@ -149,6 +164,7 @@ import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
 import { LongTasks } from "./long_tasks.ts";
 import { heapGrowth, MainHeap } from "./main_heap.ts";
 import { deviceValue, seedSteadyState } from "./steady_state.ts";
+import { type FeedKind, FEEDS, runFeed } from "./feed_schedule.ts";
 
 const CLIENTS = ["mqttjs", "raw"] as const;
 const PARTS = ["capacity", "latency", "restart", "healthz", "footprint"] as const;
@@ -180,6 +196,12 @@ const f = exitOnFlagError(() =>
     "profile-main": integer(0, 0),
     "main-heap": boolean(false),
     slices: integer(1),
+    feed: {
+      must: `one of ${FEEDS.join(", ")}`,
+      read: (t: string) => FEEDS.find((c) => c === t),
+      // absent: burst, or closed with --slices above 1 (the eighth round's spread feed)
+      fallback: "" as FeedKind | "",
+    },
     "period-ms": integer(300_000),
     steady: boolean(false),
     broker: {
@@ -191,6 +213,14 @@ const f = exitOnFlagError(() =>
   }, "Cannot parse scale flags")
 );
 
+/** The footprint part's feed (bench/feed_schedule.ts). */
+const FEED: FeedKind = f.feed || (f.slices > 1 ? "closed" : "burst");
+if (FEED === "burst" && f.slices > 1) {
+  console.error(
+    `Cannot parse scale flags: --feed=burst publishes each second at once, --slices must be 1: current value is ${f.slices}`,
+  );
+  Deno.exit(2);
+}
 const START = Date.UTC(2025, 5, 2);
 const STEP = f["period-ms"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -990,49 +1020,58 @@ async function footprint(): Promise<void> {
       let observed0 = (await counts(d)).observed;
       const tStart = t0;
       const lags: number[] = [];
-      let late = 0;
+      // published and not yet acknowledged, every 10 s (the open feed's slices in flight)
+      const unacked: number[] = [];
+      let published = 0, acked = 0;
       // a daemon far behind: stop publishing after 3 times the run's length (at least 2 minutes)
       const cutMs = Math.max(120_000, 3000 * seconds);
-      let fed = 0;
-      // --slices=N: slice i of a second (the streams k with k % N === i) is due i/N s into it and
-      // published then, or once the slice before is acknowledged if later; the second is late
-      // when a slice of it is acknowledged more than a second after it was due (its sensors'
-      // next reading): with one slice, when the second's readings are not all acknowledged
-      // within the second
-      const sliceMs: number[] = [];
-      for (let s = 1; s <= seconds && performance.now() - tStart < cutMs; s++) {
-        const due = tStart + s * 1000;
-        let behind = false;
-        for (let i = 0; i < f.slices; i++) {
-          const at = due - 1000 + i * 1000 / f.slices;
-          if (performance.now() < at) await sleep(at - performance.now());
-          const t = performance.now();
-          await feedSecond(s, { slice: i, of: f.slices });
-          sliceMs.push(performance.now() - t);
-          if (performance.now() > at + 1000) behind = true;
-        }
-        fed = s;
-        if (behind) late++;
-        if (performance.now() < due) await sleep(due - performance.now());
-        if (s === warm) {
-          cpu0 = cpuSeconds(d.pid);
-          self0 = ownCpu();
-          broker0 = brokerCpu();
-          threads0 = threadCpu(d.pid);
-          wb0 = writeBytes(d.pid);
-          t0 = performance.now();
-          observed0 = (await counts(d)).observed;
-          await profiler?.start(f["profile-main"]);
-          await heapClient?.startAllocations();
-        }
-        // the backlog (published, not yet observed) every 10 s: /metrics of 10,000 streams costs
-        if (s % 10 === 0) {
-          const c = await counts(d);
-          const lag = f.streams * (s + 1) - (c.observed - base.observed);
-          lags.push(lag);
-          log(`t=${s}s backlog ${lag} readings, rss ${Math.round(rssMiB(d.pid))} MiB`);
-        }
-      }
+      // --feed (bench/feed_schedule.ts): slice i of a second (the streams k with k % N === i) is
+      // due i/N s into it; burst: the whole second at once; closed: a slice at its due time or
+      // once the slice before is acknowledged if later; open: at its due time, whatever is in
+      // flight. A second is late when a slice of it is acknowledged more than a second after it
+      // was due (its sensors' next reading)
+      const slices = FEED === "burst" ? 1 : f.slices;
+      const report = await runFeed({
+        kind: FEED,
+        slices,
+        seconds,
+        start: tStart,
+        stop: () => performance.now() - tStart >= cutMs,
+        send: async (s, i) => {
+          // the streams k < streams with k % slices === i
+          const n = Math.max(0, Math.ceil((f.streams - i) / slices));
+          published += n;
+          await feedSecond(s, { slice: i, of: slices });
+          acked += n;
+        },
+        afterSecond: async (s) => {
+          if (s === warm) {
+            cpu0 = cpuSeconds(d.pid);
+            self0 = ownCpu();
+            broker0 = brokerCpu();
+            threads0 = threadCpu(d.pid);
+            wb0 = writeBytes(d.pid);
+            t0 = performance.now();
+            observed0 = (await counts(d)).observed;
+            await profiler?.start(f["profile-main"]);
+            await heapClient?.startAllocations();
+          }
+          // the backlog (published, not yet observed) every 10 s: /metrics of 10,000 streams costs
+          // (the open feed goes on publishing meanwhile: what was published by its answer counts)
+          if (s % 10 === 0) {
+            const c = await counts(d);
+            const lag = f.streams + published - (c.observed - base.observed);
+            lags.push(lag);
+            unacked.push(published - acked);
+            log(
+              `t=${s}s backlog ${lag} readings, unacknowledged ${published - acked}, ` +
+                `rss ${Math.round(rssMiB(d.pid))} MiB`,
+            );
+          }
+        },
+      });
+      const fed = report.secondsFed;
+      const late = report.lateSeconds;
       const sent = f.streams * (fed + 1);
       const elapsed = (performance.now() - t0) / 1000;
       const threads1 = threadCpu(d.pid);
@@ -1071,11 +1110,20 @@ async function footprint(): Promise<void> {
           c.rejected === base.rejected &&
           c.trained - base.trained === sent,
         lateSeconds: late,
-        slices: f.slices,
-        // how long a slice (a whole second when --slices=1) took to be acknowledged, ms
-        ackMs: ackSummary(sliceMs),
+        feed: FEED,
+        slices,
+        lateSlices: report.lateSlices,
+        // which seconds were late (the backlog checks fall on multiples of 10)
+        lateAt: report.lateAt,
+        // how long a slice (a whole second when --slices=1) took to be acknowledged, ms: from its
+        // publication, and from its due time (what lateness is counted from)
+        ackMs: ackSummary(report.slices.map((t) => t.acked - t.published)),
+        ackFromDueMs: ackSummary(report.slices.map((t) => t.acked - t.due)),
+        // how long after its due time a slice was published, ms (closed: waiting for the one before)
+        publishDelayMs: ackSummary(report.slices.map((t) => t.published - t.due)),
         drainSeconds,
         backlogEvery10s: lags,
+        unackedEvery10s: unacked,
         taken: c.readings - base.readings,
         trained: c.trained - base.trained,
         shed: c.shed - base.shed,

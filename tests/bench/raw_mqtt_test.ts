@@ -1,0 +1,102 @@
+/**
+ * bench/raw_mqtt.ts against real brokers: several publishes in flight on one
+ * connection, each packet id used by one message at a time, the in-flight
+ * limit kept, and the calls' order kept on the wire.
+ */
+import assert from "node:assert/strict";
+import { RawPublisher } from "../../bench/raw_mqtt.ts";
+import { MOSQUITTO_CONFIG } from "../../bench/mosquitto_config.ts";
+import { findMosquitto, startMosquitto } from "../e2e/_daemon.ts";
+import { startHoldingBroker } from "./_holding_broker.ts";
+
+const messages = (name: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({ topic: `sensors/${name}-${i}/v`, payload: `{"v":${i}}` }));
+
+Deno.test("raw publisher: an id in flight is never reused, and at most `inflight` are unacknowledged", async () => {
+  // each PUBACK 20 ms after its message: the publishes below need each id several times
+  const broker = await startHoldingBroker({ delayMs: 20 });
+  const pub = await RawPublisher.connect(broker.url, "ids", { inflight: 8 });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    // (a PUBACK whose id was given to two messages settles one of them: the other waits forever)
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`not all acknowledged: ${broker.reused} ids reused`)),
+        10_000,
+      );
+    });
+    await Promise.race([
+      Promise.all([pub.publish(messages("a", 30)), pub.publish(messages("b", 30))]),
+      stuck,
+    ]);
+    assert.equal(broker.received, 60);
+    assert.equal(broker.reused, 0);
+    assert.ok(broker.mostUnacked <= 8, `at most 8 unacknowledged: ${broker.mostUnacked}`);
+    assert.equal(pub.mostInFlight, 8);
+    assert.equal(pub.inFlight, 0);
+    // a publish waiting for ids is not overtaken by a later one: a stream's readings stay in order
+    assert.deepEqual(
+      broker.topics,
+      [...messages("a", 30), ...messages("b", 30)].map((m) => m.topic),
+    );
+  } finally {
+    clearTimeout(timer);
+    await pub.close();
+    await broker.close();
+  }
+});
+
+Deno.test("raw publisher: each publish resolves on its own acknowledgements", async () => {
+  const broker = await startHoldingBroker({ hold: true });
+  const pub = await RawPublisher.connect(broker.url, "own");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const first = pub.publish(messages("first", 5));
+    while (pub.inFlight < 5) await new Promise((r) => setTimeout(r, 5));
+    // the second publish goes out while the first is unacknowledged
+    let secondDone = false;
+    const second = pub.publish(messages("second", 5)).then(() => void (secondDone = true));
+    while (pub.inFlight < 10 || broker.received < 5) await new Promise((r) => setTimeout(r, 5));
+    broker.release(5);
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("the first publish waited for the second's")),
+        5000,
+      );
+    });
+    await Promise.race([first, stuck]);
+    assert.equal(secondDone, false);
+    assert.equal(pub.inFlight, 5);
+    broker.release();
+    await second;
+    assert.equal(broker.received, 10);
+    assert.equal(pub.mostInFlight, 10);
+  } finally {
+    clearTimeout(timer);
+    broker.release();
+    await pub.close();
+    await broker.close();
+  }
+});
+
+Deno.test("raw publisher: 3,000 messages in flight on one connection, through Mosquitto", async (t) => {
+  const exe = await findMosquitto();
+  if (exe === null) {
+    await t.step({ name: "mosquitto is not installed", ignore: true, fn: () => {} });
+    return;
+  }
+  const dir = await Deno.makeTempDir({ prefix: "forecastd-rawpub-" });
+  const mosquitto = await startMosquitto(exe, dir, undefined, { extraConfig: MOSQUITTO_CONFIG });
+  const pub = await RawPublisher.connect(mosquitto.url, "many");
+  try {
+    // three publishes of 1,000 before any acknowledgement is awaited (a 3.1.1 client has no
+    // receive maximum; Mosquitto's max_inflight_messages bounds what it sends, not what it takes)
+    await Promise.all([0, 1, 2].map((i) => pub.publish(messages(`m${i}`, 1000))));
+    assert.ok(pub.mostInFlight > 1000, `several publishes in flight: ${pub.mostInFlight}`);
+    assert.equal(pub.inFlight, 0);
+  } finally {
+    await pub.close();
+    await mosquitto.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
