@@ -49,6 +49,16 @@ function scratchBlock(experts: number) {
  * squared error, so that a jump nobody foresaw does not swamp the
  * differences between them and spread the weight evenly.
  *
+ * One reading's pull on the record is bounded (`pull`): when an active
+ * expert's error is more than `bound` times the root of the best long-run
+ * mean squared error, all of the reading's errors are scaled by one factor
+ * so that the largest is that bound (an error the experts share stays
+ * shared, and their order stays), and the record learns those. On ETTh2 a
+ * column's rare jumps otherwise hand one reading the weights of hundreds.
+ * It applies from slot `from` on: the stream starts it at the two-step
+ * slots, so the one-step forecasts, which alone feed the anomaly path
+ * (scoring.ts) and the learning guard, are the unbounded blend's.
+ *
  * An expert whose long-run error (memory ×20) is more than twice the best
  * long-run error is left out: when a sensor sticks, every expert that
  * repeats a past value is exact for a while, and the memory alone would
@@ -76,6 +86,14 @@ function scratchBlock(experts: number) {
  * active-set solver would be the way. Experts are the bits of an int mask
  * (expert e is bit e).
  */
+/** One reading's pull on a blend's record: errors beyond `bound` long-run RMS errors, from slot `from` on. */
+export interface BlendPull {
+  /** The largest error a reading may teach, in the best long-run RMS errors (0: no bound). */
+  bound: number;
+  /** The first slot the bound applies to. */
+  from: number;
+}
+
 export class Blend {
   readonly experts: number;
   readonly slots: number;
@@ -84,6 +102,10 @@ export class Blend {
   /** β per slot: one array for every blend of the same memories. */
   readonly decay: Float64Array;
   readonly warmup: number;
+  /** The bound on one reading's pull (0: none), in the best long-run RMS errors. */
+  readonly pullBound: number = 0;
+  /** The first slot the bound applies to. */
+  readonly pullFrom: number = 0;
   /**
    * The record, one array rather than three (a typed array costs a stream
    * about 100 bytes of heap): A (slots, E, E) at 0, the discounted mean of
@@ -106,16 +128,19 @@ export class Blend {
   readonly #err: Float64Array;
   /**
    * The solver's scalars: the ridge r of the slot being weighed, the best 1ᵀ·x so far, the last
-   * system's 1ᵀ·x. Fields rather than arguments and results: a double passed to or returned from
+   * system's 1ᵀ·x; and update()'s pull factor. Fields rather than arguments and results: a double passed to or returned from
    * a call V8 does not inline is a new heap object, and weights() runs per slot and reading.
    */
   #r = 0;
   #best = 0;
   #sum = 0;
+  /** The factor update() scales the reading's errors by for the moments (≤ 1; {@link pullBound}). */
+  #pull = 1;
 
   /**
    * @param memory for each slot, 1 / (1 - β): how many readings its errors are averaged over
    * @param arena where cov, count and longLoss are cut from (typed_block.ts; {@link blendBlock}); default a buffer of their own
+   * @param pull the bound on one reading's pull on the record; default none
    */
   constructor(
     slots: number,
@@ -124,6 +149,7 @@ export class Blend {
     memory: ArrayLike<number>,
     warmup: number,
     arena?: BlockArena,
+    pull: BlendPull = { bound: 0, from: 0 },
   ) {
     if (!Number.isInteger(experts) || experts < 1 || experts > MAX_BLEND_EXPERTS) {
       throw new RangeError(
@@ -135,6 +161,13 @@ export class Blend {
         `Cannot create blend: the ridge must be a number at least 0: current value is ${ridge}`,
       );
     }
+    if (!(pull.bound >= 0) || !Number.isFinite(pull.bound)) {
+      throw new RangeError(
+        `Cannot create blend: the pull bound must be a finite number at least 0: current value is ${pull.bound}`,
+      );
+    }
+    this.pullBound = pull.bound;
+    this.pullFrom = pull.from;
     this.slots = slots;
     this.experts = experts;
     this.ridge = ridge;
@@ -311,6 +344,25 @@ export class Blend {
   }
 
   /**
+   * Sets #pull to the factor (at most 1) that scales the errors (#err) of the active experts
+   * so that none exceeds pullBound times the root of the best long-run mean
+   * squared error of slot s among the experts with a record; 1 when none has
+   * one or that error is 0 (a constant stretch: nothing to measure against).
+   */
+  #bound(s: number, active: number): void {
+    const E = this.experts, r = this.record, err = this.#err;
+    const cnt = this.#count + s * E, lng = this.#long + s * E;
+    let best = Infinity, largest = 0;
+    for (let e = 0; e < E; e++) {
+      if (!(active & (1 << e))) continue;
+      if (r[cnt + e] >= this.warmup) best = Math.min(best, r[lng + e]);
+      largest = Math.max(largest, Math.abs(err[e]));
+    }
+    const cap = this.pullBound * Math.sqrt(best);
+    if (best > 0 && largest > cap) this.#pull = cap / largest;
+  }
+
+  /**
    * Learns from the outcome ys[yAt] of slot s given the experts' forecasts p (E) at off. The
    * outcome comes as an index, not a number: V8 does not inline this method, and a double passed
    * to a call it does not inline is a new heap object, per slot and reading.
@@ -328,6 +380,12 @@ export class Blend {
     const r = this.record, cnt = this.#count + s * E, lng = this.#long + s * E;
     const err = this.#err;
     for (let e = 0; e < E; e++) err[e] = y - p[off + e];
+    // the reading's errors bounded (by one factor; the long-run record, which sets the bound,
+    // learns them too: a change of the errors' scale raises it by up to a factor of 1 + bound²
+    // times the long-run rate a reading, a few hundred readings for a tenfold change)
+    this.#pull = 1;
+    if (this.pullBound > 0 && s >= this.pullFrom) this.#bound(s, active);
+    const k = this.#pull;
     for (let a = 0; a < E; a++) {
       if (!(active & (1 << a))) continue;
       const na = r[cnt + a];
@@ -336,16 +394,16 @@ export class Blend {
         // the first readings of a pair average plainly, then the discount takes over
         const n = Math.min(na, r[cnt + c]);
         const rate = Math.max(1 - b, 1 / (n + 1));
-        const k = base + a * E + c;
-        r[k] += rate * (err[a] * err[c] - r[k]);
-        r[base + c * E + a] = r[k];
+        const at = base + a * E + c;
+        r[at] += rate * (err[a] * k * (err[c] * k) - r[at]);
+        r[base + c * E + a] = r[at];
       }
     }
     for (let e = 0; e < E; e++) {
       if (!(active & (1 << e))) continue;
       const n = r[cnt + e];
       const rate = Math.max((1 - b) / 20, 1 / (n + 1));
-      r[lng + e] += rate * (err[e] * err[e] - r[lng + e]);
+      r[lng + e] += rate * (err[e] * k * (err[e] * k) - r[lng + e]);
       r[cnt + e] = n + 1;
     }
   }

@@ -66,6 +66,8 @@ export const PresetSchema = z.object({
     memoryPerStep: z.number().min(0).default(20),
     /** Scored forecasts an expert needs before it joins the blend. */
     warmup: int(1, 100_000).default(20),
+    /** One reading's largest error the blend learns, in the best long-run RMS errors, from horizon 2 on (0: no bound). */
+    pullBound: z.number().min(0).default(20),
   }).prefault({}),
   intervals: z.object({
     /** Target coverage of the prediction intervals. */

@@ -347,6 +347,8 @@ export class StreamModel implements ExpertContext {
       slotMemory(p.blend.memory, p.blend.memoryPerStep),
       p.blend.warmup,
       arena,
+      // from the two-step slots: the one-step blend feeds the anomaly path, which stays as it was
+      { bound: p.blend.pullBound, from: J },
     );
     this.intervals = new Intervals(
       Hm * J,

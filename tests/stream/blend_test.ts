@@ -145,3 +145,47 @@ Deno.test("Blend takes up to MAX_BLEND_EXPERTS experts and names the count beyon
   );
   assert.throws(() => new Blend(1, 0, 0, [10], 1), /current value is 0$/);
 });
+
+Deno.test("Blend bounds one reading's pull on its record from the slot the bound starts at", () => {
+  // two experts with independent errors of equal size share the weight; then
+  // one reading where expert 0 misses by 1,000 of its usual errors. Unbounded,
+  // that reading alone hands the weight to expert 1 for hundreds of readings;
+  // bounded at 20 long-run RMS errors, the weights move little. Slot 0 lies
+  // before the bound's first slot and learns the reading as it was.
+  const pull = { bound: 20, from: 1 };
+  const bounded = new Blend(2, 2, 0.01, [2000, 2000], 20, undefined, pull);
+  const plain = new Blend(2, 2, 0.01, [2000, 2000], 20);
+  const noise = randn(4000, 5);
+  const p = new Float64Array(2);
+  const feed = (t: number, miss: number) => {
+    const y = Math.sin(t / 20);
+    p[0] = y + noise[2 * t] + miss;
+    p[1] = y + noise[2 * t + 1];
+    for (const b of [bounded, plain]) for (let s = 0; s < 2; s++) b.update(s, p, 0, [y], 0, 0b11);
+  };
+  for (let t = 0; t < 1500; t++) feed(t, 0);
+  feed(1500, 1000);
+  const w = (b: Blend, s: number) => {
+    const out = new Float64Array(2);
+    b.weights(s, 0b11, out);
+    return out[0];
+  };
+  assert.ok(w(plain, 1) < 0.01, `unbounded: expert 0's weight ${w(plain, 1)}`);
+  assert.equal(w(bounded, 0), w(plain, 0));
+  assert.ok(w(bounded, 1) > 0.4, `bounded: expert 0's weight ${w(bounded, 1)}`);
+  // the bound scales every error by one factor, so an error both experts share stays shared
+  const shared = new Blend(1, 2, 0.01, [200], 20, undefined, { bound: 20, from: 0 });
+  for (let t = 0; t < 1500; t++) {
+    const y = Math.sin(t / 20);
+    p[0] = y + noise[2 * t] + (t === 1400 ? 1000 : 0);
+    p[1] = y + noise[2 * t + 1] + (t === 1400 ? 1000 : 0);
+    shared.update(0, p, 0, [y], 0, 0b11);
+  }
+  const out = new Float64Array(2);
+  shared.weights(0, 0b11, out);
+  assert.ok(out[0] > 0.3 && out[1] > 0.3, `shared error: weights ${Array.from(out)}`);
+  assert.throws(
+    () => new Blend(1, 2, 0, [10], 1, undefined, { bound: -1, from: 0 }),
+    /pull bound must be a finite number at least 0: current value is -1$/,
+  );
+});
