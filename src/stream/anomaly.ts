@@ -167,9 +167,13 @@ const TOTAL = BINS,
   PERCENTILE = BINS + 11,
   RUN_ONSET = BINS + 12,
   POINT_IN = BINS + 13,
-  POINT_OUT = BINS + 14;
+  POINT_OUT = BINS + 14,
+  // integers, but held as doubles by V8 (fields of one shape with a double at times)
+  MOST_UNUSUAL = BINS + 15,
+  COUNT = BINS + 16,
+  UNUSUAL_MOST = BINS + 17;
 /** Where the ring of the last `smoothing` readings' evidence starts in the state. */
-const RECENT = BINS + 15;
+const RECENT = BINS + 18;
 
 /**
  * The scorer's arrays in {@link typedBlock} order: state (bins BINS, the
@@ -214,14 +218,29 @@ export class AnomalyScorer {
   set unusualTotal(v: number) {
     this.state[UNUSUAL_TOTAL] = v;
   }
-  /** The most unusual readings any learned density window has held. */
-  mostUnusual = 0;
-  /** Readings scored. */
-  count = 0;
+  /** The most unusual readings any learned density window has held. (A slot of the state.) */
+  get mostUnusual(): number {
+    return this.state[MOST_UNUSUAL];
+  }
+  set mostUnusual(v: number) {
+    this.state[MOST_UNUSUAL] = v;
+  }
+  /** Readings scored. (A slot of the state.) */
+  get count(): number {
+    return this.state[COUNT];
+  }
+  set count(v: number) {
+    this.state[COUNT] = v;
+  }
+  /** {@link mostUnusual} before this reading. (A slot of the state.) */
+  get unusualMost(): number {
+    return this.state[UNUSUAL_MOST];
+  }
+  set unusualMost(v: number) {
+    this.state[UNUSUAL_MOST] = v;
+  }
   /** Unusual readings among the last `density` (this one included). */
   unusualCount = 0;
-  /** {@link mostUnusual} before this reading. */
-  unusualMost = 0;
   /** The range record given to the last update() (the readings the range was built from). */
   record = 0;
   /** The detectors the last update() fused, for Bonferroni's correction. */
