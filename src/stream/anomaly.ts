@@ -427,7 +427,11 @@ export class AnomalyScorer {
 
   /** Scores the reading whose inputs {@link update} set. */
   #score(learn: boolean, quiet: boolean): void {
-    const o = this.opts, s = this.surprise, record = this.record, shape = this.shapeEvidence;
+    const o = this.opts,
+      count = this.count,
+      s = this.surprise,
+      record = this.record,
+      shape = this.shapeEvidence;
     this.score = surpriseScore(s);
     // percentile and evidence against the past, then learn
     const f = (Math.log(s + 1e-300) - LN_LO) / BIN;
@@ -442,15 +446,15 @@ export class AnomalyScorer {
     this.evidence = lambda;
     // smoothed: the larger of this reading and the last k together
     const k = o.smoothing;
-    this.state[RECENT + this.count % k] = lambda;
+    this.state[RECENT + count % k] = lambda;
     let sum = 0;
-    const n = Math.min(this.count + 1, k);
+    const n = Math.min(count + 1, k);
     for (let i = 0; i < n; i++) sum += this.state[RECENT + i];
     this.smoothed = Math.max(lambda, gammaTailEvidence(sum, n));
     // density: unusual readings among the last `density`
     const L = o.density;
     if (L > 0) {
-      this.unusual[this.count % L] = lambda >= o.densityLevel ? 1 : 0;
+      this.unusual[count % L] = lambda >= o.densityLevel ? 1 : 0;
       let K = 0;
       for (let i = 0; i < L; i++) K += this.unusual[i];
       this.unusualCount = K;
@@ -463,7 +467,7 @@ export class AnomalyScorer {
       this.smoothed = fuseEvidence(this.smoothed, shape, "min", this.tests);
     }
     this.likelihood = evidenceToUnit(this.smoothed);
-    const starts = stepOnset(this, this.count % o.refractory, this.smoothed, quiet, o.escalation);
+    const starts = stepOnset(this, count % o.refractory, this.smoothed, quiet, o.escalation);
     this.onset = starts ? this.likelihood : 0;
     if (learn) {
       const g = 1 - 1 / o.history;
@@ -475,7 +479,7 @@ export class AnomalyScorer {
         this.unusualTotal = this.unusualTotal * g + 1;
       }
     }
-    this.count++;
+    this.count = count + 1;
   }
 }
 

@@ -333,10 +333,10 @@ export class ShapeDetector {
     this.lastTs = NaN;
   }
 
-  /** The z of target j, k readings before the newest (k <= 2S). */
-  #z(k: number, j: number): number {
+  /** The z of target j, k readings before the newest at `head` (k <= 2S; the head read once by the caller). */
+  #z(head: number, k: number, j: number): number {
     const R = 2 * this.opts.window + 1;
-    return this.state[((this.head - k + R) % R) * this.J + j];
+    return this.state[((head - k + R) % R) * this.J + j];
   }
 
   /**
@@ -357,16 +357,18 @@ export class ShapeDetector {
     const n = this.taken++;
     if (!learn) this.lastUnlearned = n;
     const warm = n >= this.opts.warmup;
-    this.head = (this.head + 1) % R;
+    const head = (this.head + 1) % R;
+    this.head = head;
     const st = this.state, rough = this.#roughAt, pending = this.#pendingAt;
-    for (let j = 0; j < J; j++) st[this.head * J + j] = z[j];
+    for (let j = 0; j < J; j++) st[head * J + j] = z[j];
     if (this.filled < R) this.filled++;
     // r̄: the long-run mean |Δz| of each target
     if (this.filled >= 2 && learn && warm) {
       this.roughCount++;
       const rate = 1 / Math.min(this.roughCount, this.opts.history);
       for (let j = 0; j < J; j++) {
-        st[rough + j] += rate * (Math.abs(this.#z(0, j) - this.#z(1, j)) - st[rough + j]);
+        st[rough + j] += rate *
+          (Math.abs(this.#z(head, 0, j) - this.#z(head, 1, j)) - st[rough + j]);
       }
     }
     // what was seen S readings ago is learned now, if every reading since was
@@ -396,7 +398,7 @@ export class ShapeDetector {
   /** The shape of the window ending `lag` readings before the newest into e (K). */
   #embed(lag: number, e: Float64Array): void {
     const S = this.opts.window, J = this.J, B = S / SHAPE_BLOCKS;
-    const diffs = this.#diffs;
+    const diffs = this.#diffs, head = this.head;
     let k = 0;
     for (let j = 0; j < J; j++) {
       const rbar = Math.max(this.state[this.#roughAt + j], MIN_ROUGH);
@@ -405,10 +407,10 @@ export class ShapeDetector {
         let sum = 0;
         for (let i = 0; i < B; i++) {
           const back = lag + S - 1 - (b * B + i);
-          const v = this.#z(back, j);
+          const v = this.#z(head, back, j);
           sum += v;
           // insertion into the sorted |Δz| of the block
-          const d = Math.abs(v - this.#z(back + 1, j));
+          const d = Math.abs(v - this.#z(head, back + 1, j));
           let p = i;
           while (p > 0 && diffs[p - 1] > d) {
             diffs[p] = diffs[p - 1];
@@ -425,9 +427,9 @@ export class ShapeDetector {
 
   /** Distance from the current shape to the nearest remembered shape (Infinity if none). */
   #nearest(): number {
-    const K = this.K, m = this.memory, e = this.#shape;
+    const K = this.K, m = this.memory, e = this.#shape, used = this.used;
     let best = Infinity;
-    for (let s = 0; s < this.used; s++) {
+    for (let s = 0; s < used; s++) {
       let d2 = 0;
       const off = s * K;
       for (let k = 0; k < K && d2 < best; k++) {
