@@ -12,11 +12,13 @@
  * views it first; and the `top` largest self sizes added per stream of
  * every kind of node, by type and constructor (`object:Rls`, `number:` the
  * boxed numbers, `native:system / JSArrayBufferData` the ArrayBuffers'
- * contents, the kernels' memory among them). The snapshots go to a temporary directory, removed after.
+ * contents, the kernels' memory among them). With `--numbers=true` the
+ * holders count the boxed numbers too (`heap number <- AnomalyScorer.total`).
+ * The snapshots go to a temporary directory, removed after.
  *
  *   deno run --allow-read --allow-write=/tmp --allow-env --v8-flags=--expose-gc bench/heap_count.ts \
  *     [--streams=1000] [--readings=150] [--period-ms=1000] [--preset=pi-small] [--top=40] \
- *     [--steady=false]
+ *     [--steady=false] [--numbers=false]
  *
  * One `RESULT {json}` line on stdout.
  */
@@ -36,6 +38,7 @@ const f = exitOnFlagError(() =>
     preset: text("a preset name", "pi-small"),
     top: integer(40),
     steady: boolean(false),
+    numbers: boolean(false),
   }, "Cannot parse heap_count flags")
 );
 
@@ -73,7 +76,10 @@ function count(path: string): Counts {
   const eTo = ef.indexOf("to_node");
   const { nodes, edges, strings } = s;
   const name = (n: number) => strings[nodes[n + nName]];
-  const wanted = (n: number) => name(n) === "ArrayBuffer" || TYPED.has(name(n));
+  const nType = nf.indexOf("type"), [nodeTypes] = s.snapshot.meta.node_types;
+  const isNumber = (n: number) => nodeTypes[nodes[n + nType]] === "number";
+  const wanted = (n: number) =>
+    name(n) === "ArrayBuffer" || TYPED.has(name(n)) || (f.numbers && isNumber(n));
   // the first retainer of each wanted node (a property or element edge rather than an internal one)
   const holder = new Map<number, string>();
   const parentOf = new Map<number, number>();
@@ -104,7 +110,6 @@ function count(path: string): Counts {
   }
   const kinds = new Map<string, [number, number]>(), holders = new Map<string, number>();
   const all = new Map<string, [number, number]>();
-  const nType = nf.indexOf("type"), [nodeTypes] = s.snapshot.meta.node_types;
   for (let n = 0; n < nodes.length; n += N) {
     // strings and numbers by type alone, objects by their constructor
     const t = nodeTypes[nodes[n + nType]];
@@ -114,10 +119,12 @@ function count(path: string): Counts {
     a[1] += nodes[n + nSize];
     all.set(of, a);
     if (!wanted(n)) continue;
-    const k = kinds.get(name(n)) ?? [0, 0];
-    k[0]++;
-    k[1] += nodes[n + nSize];
-    kinds.set(name(n), k);
+    if (!isNumber(n)) {
+      const k = kinds.get(name(n)) ?? [0, 0];
+      k[0]++;
+      k[1] += nodes[n + nSize];
+      kinds.set(name(n), k);
+    }
     let h = holder.get(n) ?? "?";
     // an element of an array: name the array by its own holder
     if (h.startsWith("Array.")) {

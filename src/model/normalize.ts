@@ -12,11 +12,26 @@ export interface NormalizerOptions {
   minStd?: number;
 }
 
+/**
+ * Settings (forgetting, minStd), one array for every normaliser of the same
+ * values: a double field of an object is a heap number of its own (16 bytes
+ * with V8's pointer compression).
+ */
+const SETTINGS = new Map<string, Float64Array>();
+
 /** Running mean and variance of F features. */
 export class Normalizer {
   readonly features: number = 0;
-  readonly forgetting: number = 0;
-  readonly minStd: number = 0;
+  /** forgetting, minStd: shared with every normaliser of the same ones. */
+  readonly #settings: Float64Array;
+  /** Forgetting factor λ. */
+  get forgetting(): number {
+    return this.#settings[0];
+  }
+  /** Smallest standard deviation used to scale. */
+  get minStd(): number {
+    return this.#settings[1];
+  }
   /** Total weight of the readings seen (their count when λ = 1). */
   weight = 0;
   /** Readings seen. */
@@ -39,8 +54,11 @@ export class Normalizer {
     at: Float64Array = new Float64Array(2 * features),
   ) {
     this.features = features;
-    this.forgetting = opts.forgetting ?? 1;
-    this.minStd = opts.minStd ?? 1e-6;
+    const forgetting = opts.forgetting ?? 1, minStd = opts.minStd ?? 1e-6;
+    const key = `${forgetting},${minStd}`;
+    let settings = SETTINGS.get(key);
+    if (settings === undefined) SETTINGS.set(key, settings = Float64Array.of(forgetting, minStd));
+    this.#settings = settings;
     if (!(this.forgetting > 0 && this.forgetting <= 1)) {
       throw new RangeError(
         `Cannot build normalizer: 'forgetting' must be in (0, 1]: current value is ${this.forgetting}`,

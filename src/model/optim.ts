@@ -27,14 +27,48 @@ export interface AdamOptions {
   clipNorm?: number;
 }
 
+/**
+ * Resolved settings (lr, beta1, beta2, eps, weightDecay, clipNorm), one array
+ * for every optimiser of the same values: six double fields of an object are
+ * six heap numbers of its own (16 bytes each with V8's pointer compression).
+ */
+const SETTINGS = new Map<string, Float64Array>();
+
+function sharedSettings(values: readonly number[]): Float64Array {
+  const key = values.join(",");
+  let made = SETTINGS.get(key);
+  if (made === undefined) SETTINGS.set(key, made = Float64Array.from(values));
+  return made;
+}
+
 /** Adam state: the moments (P each) and the step count. */
 export class Adam<A extends Floats = Float32Array> {
-  readonly lr: number = 0;
-  readonly beta1: number = 0;
-  readonly beta2: number = 0;
-  readonly eps: number = 0;
-  readonly weightDecay: number = 0;
-  readonly clipNorm: number = 0;
+  /** The settings, shared with every optimiser of the same ones ({@link sharedSettings}). */
+  readonly #settings: Float64Array;
+  /** Learning rate. */
+  get lr(): number {
+    return this.#settings[0];
+  }
+  /** First-moment decay β₁. */
+  get beta1(): number {
+    return this.#settings[1];
+  }
+  /** Second-moment decay β₂. */
+  get beta2(): number {
+    return this.#settings[2];
+  }
+  /** ε added to √v̂. */
+  get eps(): number {
+    return this.#settings[3];
+  }
+  /** Decoupled weight decay per step (scaled by lr), weights only. */
+  get weightDecay(): number {
+    return this.#settings[4];
+  }
+  /** Largest global L2 norm of the gradient. */
+  get clipNorm(): number {
+    return this.#settings[5];
+  }
   /** First moment m (P). */
   readonly m: A;
   /** Second moment v (P). */
@@ -48,12 +82,14 @@ export class Adam<A extends Floats = Float32Array> {
   readonly #wasm: boolean;
 
   constructor(layout: Layout, dtype: FloatsCtor, opts: AdamOptions = {}) {
-    this.lr = opts.lr ?? 1e-3;
-    this.beta1 = opts.beta1 ?? 0.9;
-    this.beta2 = opts.beta2 ?? 0.999;
-    this.eps = opts.eps ?? 1e-8;
-    this.weightDecay = opts.weightDecay ?? 0;
-    this.clipNorm = opts.clipNorm ?? Infinity;
+    this.#settings = sharedSettings([
+      opts.lr ?? 1e-3,
+      opts.beta1 ?? 0.9,
+      opts.beta2 ?? 0.999,
+      opts.eps ?? 1e-8,
+      opts.weightDecay ?? 0,
+      opts.clipNorm ?? Infinity,
+    ]);
     for (
       const [name, v, lo, hi] of [
         ["lr", this.lr, 0, Infinity],

@@ -148,18 +148,49 @@ export interface ScorerOptions {
   densityLevel: number;
 }
 
-/** The scorer's arrays in {@link typedBlock} order: bins (BINS), recent (smoothing), unusual (density). */
+/**
+ * The scorer's double scalars, slots of its state between the histogram and
+ * the ring: a double field of an object is a heap number of its own (16 bytes
+ * with V8's pointer compression), a slot 8 bytes of the stream's block.
+ */
+const TOTAL = BINS,
+  UNUSUAL_TOTAL = BINS + 1,
+  SCORE = BINS + 2,
+  EVIDENCE = BINS + 3,
+  DENSITY_EVIDENCE = BINS + 4,
+  SURPRISE = BINS + 5,
+  RESIDUAL = BINS + 6,
+  SHAPE_EVIDENCE = BINS + 7,
+  SMOOTHED = BINS + 8,
+  LIKELIHOOD = BINS + 9,
+  ONSET = BINS + 10,
+  PERCENTILE = BINS + 11,
+  RUN_ONSET = BINS + 12,
+  POINT_IN = BINS + 13,
+  POINT_OUT = BINS + 14,
+  // integers, but held as doubles by V8 (fields of one shape with a double at times)
+  MOST_UNUSUAL = BINS + 15,
+  COUNT = BINS + 16,
+  UNUSUAL_MOST = BINS + 17;
+/** Where the ring of the last `smoothing` readings' evidence starts in the state. */
+const RECENT = BINS + 18;
+
+/**
+ * The scorer's arrays in {@link typedBlock} order: state (bins BINS, the
+ * scalars, recent smoothing), unusual (density).
+ */
 export const scorerBlock = (o: Pick<ScorerOptions, "smoothing" | "density">) =>
-  [[Float64Array, BINS + o.smoothing], [Int32Array, o.density]] as const;
+  [[Float64Array, RECENT + o.smoothing], [Int32Array, o.density]] as const;
 
 /** Turns surprises (and range records) into a score, evidence, a likelihood, an onset and a percentile. */
 export class AnomalyScorer {
   readonly opts: ScorerOptions;
   /**
    * The histogram of ln s (BINS) at 0, forgetting at 1 - 1/history per
-   * reading, and the evidence of the last `smoothing` readings (ring) at
-   * BINS: one array rather than two (a typed array costs a stream about 100
-   * bytes of heap); views {@link bins} and {@link recent}, made per call.
+   * reading, the scorer's double scalars (the accessors below) at BINS, and
+   * the evidence of the last `smoothing` readings (ring) at RECENT: one array
+   * rather than three (a typed array costs a stream about 100 bytes of heap);
+   * views {@link bins} and {@link recent}, made per call.
    */
   readonly state: Float64Array;
   /**
@@ -176,59 +207,138 @@ export class AnomalyScorer {
   readonly unusual: Int32Array;
   /** -ln P(Binomial(density, e^-densityLevel) >= K) per K: the evidence of a count beyond the most held before. */
   readonly densityTail: Float64Array;
-  /** Mass in the histogram. */
-  total = 0;
   /**
    * Density windows counted (learned), forgetting as `total` does; it equals
    * `total` except in a stream restored from a checkpoint made before the
-   * density test, whose counts start at the restore.
+   * density test, whose counts start at the restore. (A slot of the state.)
    */
-  unusualTotal = 0;
-  /** The most unusual readings any learned density window has held. */
-  mostUnusual = 0;
-  /** Readings scored. */
-  count = 0;
-  // outputs of the last update()
-  score = 0;
-  /** Evidence of the reading alone (nats). */
-  evidence = 0;
+  get unusualTotal(): number {
+    return this.state[UNUSUAL_TOTAL];
+  }
+  set unusualTotal(v: number) {
+    this.state[UNUSUAL_TOTAL] = v;
+  }
+  /** The most unusual readings any learned density window has held. (A slot of the state.) */
+  get mostUnusual(): number {
+    return this.state[MOST_UNUSUAL];
+  }
+  set mostUnusual(v: number) {
+    this.state[MOST_UNUSUAL] = v;
+  }
+  /** Readings scored. (A slot of the state.) */
+  get count(): number {
+    return this.state[COUNT];
+  }
+  set count(v: number) {
+    this.state[COUNT] = v;
+  }
+  /** {@link mostUnusual} before this reading. (A slot of the state.) */
+  get unusualMost(): number {
+    return this.state[UNUSUAL_MOST];
+  }
+  set unusualMost(v: number) {
+    this.state[UNUSUAL_MOST] = v;
+  }
   /** Unusual readings among the last `density` (this one included). */
   unusualCount = 0;
-  /** {@link mostUnusual} before this reading. */
-  unusualMost = 0;
-  /** Evidence (nats) of that count: above 0 only for a record (density evidence). */
-  densityEvidence = 0;
-  /** The inputs of the last update(): the surprise and the record (the readings the range was built from). */
-  surprise = 0;
+  /** The range record given to the last update() (the readings the range was built from). */
   record = 0;
-  /** Smoothed evidence of the forecast residuals alone (nats). */
-  residual = 0;
-  /** The second detector's evidence given to the last update() (NaN: none, not fused). */
-  shapeEvidence = NaN;
   /** The detectors the last update() fused, for Bonferroni's correction. */
   tests = 2;
-  /** Smoothed evidence (nats): the residual's, fused with the second detector's when given. */
-  smoothed = 0;
-  likelihood = 0;
-  onset = 0;
-  percentile = 0;
   /**
    * The reading's smoothed evidence exceeds every fresh reading's of the
    * refractory period (the onset rule without `escalation`): an alert may
    * open on it.
    */
   fresh = false;
+
+  /** Mass in the histogram. (This and the numbers below are slots of the state.) */
+  get total(): number {
+    return this.state[TOTAL];
+  }
+  set total(v: number) {
+    this.state[TOTAL] = v;
+  }
+  // outputs of the last update()
+  get score(): number {
+    return this.state[SCORE];
+  }
+  set score(v: number) {
+    this.state[SCORE] = v;
+  }
+  /** Evidence of the reading alone (nats). */
+  get evidence(): number {
+    return this.state[EVIDENCE];
+  }
+  set evidence(v: number) {
+    this.state[EVIDENCE] = v;
+  }
+  /** Evidence (nats) of {@link unusualCount}: above 0 only for a record (density evidence). */
+  get densityEvidence(): number {
+    return this.state[DENSITY_EVIDENCE];
+  }
+  set densityEvidence(v: number) {
+    this.state[DENSITY_EVIDENCE] = v;
+  }
+  /** The surprise given to the last update(). */
+  get surprise(): number {
+    return this.state[SURPRISE];
+  }
+  set surprise(v: number) {
+    this.state[SURPRISE] = v;
+  }
+  /** Smoothed evidence of the forecast residuals alone (nats). */
+  get residual(): number {
+    return this.state[RESIDUAL];
+  }
+  set residual(v: number) {
+    this.state[RESIDUAL] = v;
+  }
+  /** The second detector's evidence given to the last update() (NaN: none, not fused). */
+  get shapeEvidence(): number {
+    return this.state[SHAPE_EVIDENCE];
+  }
+  set shapeEvidence(v: number) {
+    this.state[SHAPE_EVIDENCE] = v;
+  }
+  /** Smoothed evidence (nats): the residual's, fused with the second detector's when given. */
+  get smoothed(): number {
+    return this.state[SMOOTHED];
+  }
+  set smoothed(v: number) {
+    this.state[SMOOTHED] = v;
+  }
+  get likelihood(): number {
+    return this.state[LIKELIHOOD];
+  }
+  set likelihood(v: number) {
+    this.state[LIKELIHOOD] = v;
+  }
+  get onset(): number {
+    return this.state[ONSET];
+  }
+  set onset(v: number) {
+    this.state[ONSET] = v;
+  }
+  get percentile(): number {
+    return this.state[PERCENTILE];
+  }
+  set percentile(v: number) {
+    this.state[PERCENTILE] = v;
+  }
   /** Smoothed evidence of the onset of the incident under way, 0 when none is. */
-  runOnset = 0;
-  // pointEvidence's argument and result: in fields, as #score calls it
-  // (V8 does not inline it there), not as doubles that would each be boxed
-  #pointIn = 0;
-  #pointOut = 0;
+  get runOnset(): number {
+    return this.state[RUN_ONSET];
+  }
+  set runOnset(v: number) {
+    this.state[RUN_ONSET] = v;
+  }
 
   /** `arena`: where to cut the state and unusual from ({@link scorerBlock}), else a buffer of their own. */
   constructor(opts: ScorerOptions, arena?: BlockArena) {
     this.opts = opts;
     [this.state, this.unusual] = typedBlock(scorerBlock(opts), arena);
+    this.state[SHAPE_EVIDENCE] = NaN;
     this.densityTail = densityTail(opts.density, opts.densityLevel);
   }
 
@@ -239,7 +349,7 @@ export class AnomalyScorer {
 
   /** Evidence of the last `smoothing` readings (ring): a view of the state. */
   get recent(): Float64Array {
-    return this.state.subarray(BINS);
+    return this.state.subarray(RECENT);
   }
 
   /**
@@ -255,16 +365,16 @@ export class AnomalyScorer {
 
   /** Evidence (nats) that a surprise s is unusual, from the histogram before it. */
   pointEvidence(s: number): number {
-    this.#pointIn = s;
+    this.state[POINT_IN] = s;
     this.#point();
-    return this.#pointOut;
+    return this.state[POINT_OUT];
   }
 
-  /** {@link pointEvidence} of `#pointIn`, into `#pointOut`. */
+  /** {@link pointEvidence} of the state's POINT_IN, into its POINT_OUT. */
   #point(): void {
-    const s = this.#pointIn;
+    const s = this.state[POINT_IN];
     if (this.total < MIN_COUNT) {
-      this.#pointOut = 0;
+      this.state[POINT_OUT] = 0;
       return;
     }
     const f = (Math.log(s + 1e-300) - LN_LO) / BIN;
@@ -283,7 +393,7 @@ export class AnomalyScorer {
       const edge = LN_LO + (top + 1) * BIN;
       lambda += Math.max(0, Math.log(s + 1e-300) - edge);
     }
-    this.#pointOut = lambda;
+    this.state[POINT_OUT] = lambda;
   }
 
   /**
@@ -317,7 +427,11 @@ export class AnomalyScorer {
 
   /** Scores the reading whose inputs {@link update} set. */
   #score(learn: boolean, quiet: boolean): void {
-    const o = this.opts, s = this.surprise, record = this.record, shape = this.shapeEvidence;
+    const o = this.opts,
+      count = this.count,
+      s = this.surprise,
+      record = this.record,
+      shape = this.shapeEvidence;
     this.score = surpriseScore(s);
     // percentile and evidence against the past, then learn
     const f = (Math.log(s + 1e-300) - LN_LO) / BIN;
@@ -325,22 +439,22 @@ export class AnomalyScorer {
     let below = 0;
     for (let i = 0; i < b; i++) below += this.state[i];
     this.percentile = this.total > 0 ? (below + 0.5 * this.state[b]) / this.total : 0.5;
-    this.#pointIn = s;
+    this.state[POINT_IN] = s;
     this.#point();
-    let lambda = this.#pointOut;
+    let lambda = this.state[POINT_OUT];
     if (record > 1) lambda += Math.log(record);
     this.evidence = lambda;
     // smoothed: the larger of this reading and the last k together
     const k = o.smoothing;
-    this.state[BINS + this.count % k] = lambda;
+    this.state[RECENT + count % k] = lambda;
     let sum = 0;
-    const n = Math.min(this.count + 1, k);
-    for (let i = 0; i < n; i++) sum += this.state[BINS + i];
+    const n = Math.min(count + 1, k);
+    for (let i = 0; i < n; i++) sum += this.state[RECENT + i];
     this.smoothed = Math.max(lambda, gammaTailEvidence(sum, n));
     // density: unusual readings among the last `density`
     const L = o.density;
     if (L > 0) {
-      this.unusual[this.count % L] = lambda >= o.densityLevel ? 1 : 0;
+      this.unusual[count % L] = lambda >= o.densityLevel ? 1 : 0;
       let K = 0;
       for (let i = 0; i < L; i++) K += this.unusual[i];
       this.unusualCount = K;
@@ -353,7 +467,7 @@ export class AnomalyScorer {
       this.smoothed = fuseEvidence(this.smoothed, shape, "min", this.tests);
     }
     this.likelihood = evidenceToUnit(this.smoothed);
-    const starts = stepOnset(this, this.count % o.refractory, this.smoothed, quiet, o.escalation);
+    const starts = stepOnset(this, count % o.refractory, this.smoothed, quiet, o.escalation);
     this.onset = starts ? this.likelihood : 0;
     if (learn) {
       const g = 1 - 1 / o.history;
@@ -365,7 +479,7 @@ export class AnomalyScorer {
         this.unusualTotal = this.unusualTotal * g + 1;
       }
     }
-    this.count++;
+    this.count = count + 1;
   }
 }
 

@@ -95,11 +95,12 @@ const DAY_MS = 86_400_000;
 /**
  * The detector's arrays of a size known at its start, for J targets and a
  * window of S readings (0: off), in {@link typedBlock} order: its state
- * (ring ((2S + 1)·J), rough (J), pending (S)), bins (LOG_TAIL_BINS).
+ * (ring ((2S + 1)·J), rough (J), pending (S), the scalars (SCALARS)), bins
+ * (LOG_TAIL_BINS).
  */
 export function shapeBlock(J: number, S: number) {
   return [
-    [Float64Array, S > 0 ? (2 * S + 2) * J + S : 0],
+    [Float64Array, (S > 0 ? (2 * S + 2) * J + S : 0) + SCALARS],
     [Float64Array, LOG_TAIL_BINS],
   ] as const;
 }
@@ -111,6 +112,24 @@ function scratchFor(K: number, S: number): readonly [Float64Array, Float64Array,
   return sharedBlock("shape scratch", spec);
 }
 
+/**
+ * The detector's numbers, slots at the end of its state (from #scalarsAt): a
+ * number field of an object is a heap number of its own once V8 holds it as
+ * a double (16 bytes with pointer compression), a slot 8 bytes of the block.
+ */
+const FILLED = 0,
+  HEAD = 1,
+  TAKEN = 2,
+  REMEMBERED = 3,
+  USED = 4,
+  LAST_UNLEARNED = 5,
+  ROUGH_COUNT = 6,
+  PERIOD_MS = 7,
+  LAST_TS = 8,
+  DISTANCE = 9,
+  EVIDENCE = 10,
+  SCALARS = 11;
+
 /** Scores shapes of the recent values by their distance to the shapes remembered. */
 export class ShapeDetector {
   readonly opts: ShapeOptions;
@@ -121,14 +140,15 @@ export class ShapeDetector {
   /** M: shapes remembered, min(memory, ⌊memory · 16 / K⌋) (at least min(32, memory)). */
   readonly M: number;
   /**
-   * The state, one array rather than three (a typed array costs a stream
+   * The state, one array rather than four (a typed array costs a stream
    * about 100 bytes of heap): the ring at 0, rough at #roughAt, pending at
-   * #pendingAt; views of each by name below ({@link ring}, {@link rough},
-   * {@link pending}), made per call.
+   * #pendingAt, the numbers below at #scalarsAt; views of the first three by
+   * name below ({@link ring}, {@link rough}, {@link pending}), made per call.
    */
   readonly state: Float64Array;
   readonly #roughAt: number;
   readonly #pendingAt: number;
+  readonly #scalarsAt: number;
   /**
    * (M, K) the remembered shapes, held up to the slots in use (`used`,
    * growing by doubling from 16 shapes): a young stream holds a few shapes,
@@ -147,25 +167,82 @@ export class ShapeDetector {
   readonly #lagged: Float64Array;
   readonly #diffs: Float64Array;
   readonly #shape: Float64Array;
-  /** Readings in the window since the last reset (at most 2S + 1). */
-  filled = 0;
-  head = 0;
-  /** Readings taken (n, the reading number), shapes remembered, slots in use. */
-  taken = 0;
-  remembered = 0;
-  used = 0;
+  /** Readings in the window since the last reset (at most 2S + 1). (This and the numbers below are slots of the state.) */
+  get filled(): number {
+    return this.state[this.#scalarsAt + FILLED];
+  }
+  set filled(v: number) {
+    this.state[this.#scalarsAt + FILLED] = v;
+  }
+  get head(): number {
+    return this.state[this.#scalarsAt + HEAD];
+  }
+  set head(v: number) {
+    this.state[this.#scalarsAt + HEAD] = v;
+  }
+  /** Readings taken (n, the reading number). */
+  get taken(): number {
+    return this.state[this.#scalarsAt + TAKEN];
+  }
+  set taken(v: number) {
+    this.state[this.#scalarsAt + TAKEN] = v;
+  }
+  /** Shapes remembered. */
+  get remembered(): number {
+    return this.state[this.#scalarsAt + REMEMBERED];
+  }
+  set remembered(v: number) {
+    this.state[this.#scalarsAt + REMEMBERED] = v;
+  }
+  /** Slots of the memory in use. */
+  get used(): number {
+    return this.state[this.#scalarsAt + USED];
+  }
+  set used(v: number) {
+    this.state[this.#scalarsAt + USED] = v;
+  }
   /** The number of the last reading not learned from. */
-  lastUnlearned = -1;
+  get lastUnlearned(): number {
+    return this.state[this.#scalarsAt + LAST_UNLEARNED];
+  }
+  set lastUnlearned(v: number) {
+    this.state[this.#scalarsAt + LAST_UNLEARNED] = v;
+  }
   /** Readings that r̄ averages (its rate is 1 / min(roughCount, history)). */
-  roughCount = 0;
+  get roughCount(): number {
+    return this.state[this.#scalarsAt + ROUGH_COUNT];
+  }
+  set roughCount(v: number) {
+    this.state[this.#scalarsAt + ROUGH_COUNT] = v;
+  }
   /** The sampling period, from the first two timestamps (NaN before). */
-  periodMs = NaN;
-  lastTs = NaN;
+  get periodMs(): number {
+    return this.state[this.#scalarsAt + PERIOD_MS];
+  }
+  set periodMs(v: number) {
+    this.state[this.#scalarsAt + PERIOD_MS] = v;
+  }
+  get lastTs(): number {
+    return this.state[this.#scalarsAt + LAST_TS];
+  }
+  set lastTs(v: number) {
+    this.state[this.#scalarsAt + LAST_TS] = v;
+  }
   // outputs of the last update()
   /** Distance to the nearest remembered shape (NaN before a window is full). */
-  distance = NaN;
+  get distance(): number {
+    return this.state[this.#scalarsAt + DISTANCE];
+  }
+  set distance(v: number) {
+    this.state[this.#scalarsAt + DISTANCE] = v;
+  }
   /** Evidence (nats) of that distance. */
-  evidence = 0;
+  get evidence(): number {
+    return this.state[this.#scalarsAt + EVIDENCE];
+  }
+  set evidence(v: number) {
+    this.state[this.#scalarsAt + EVIDENCE] = v;
+  }
 
   /**
    * `arena`: where to cut the arrays of a size known at the start
@@ -191,7 +268,12 @@ export class ShapeDetector {
     this.#roughAt = S > 0 ? (2 * S + 1) * targets : 0;
     this.#pendingAt = this.#roughAt + (S > 0 ? targets : 0);
     [this.#lagged, this.#diffs, this.#shape] = scratchFor(this.K, S);
-    this.state.fill(NaN, this.#pendingAt);
+    this.#scalarsAt = this.state.length - SCALARS;
+    this.state.fill(NaN, this.#pendingAt, this.#scalarsAt);
+    this.lastUnlearned = -1;
+    this.periodMs = NaN;
+    this.lastTs = NaN;
+    this.distance = NaN;
     this.tail = new LogTail(opts.history, 30, this.bins);
   }
 
@@ -207,7 +289,7 @@ export class ShapeDetector {
 
   /** (S) the distances of the last S readings, not yet counted (NaN: none), by reading number mod S (a view). */
   get pending(): Float64Array {
-    return this.state.subarray(this.#pendingAt);
+    return this.state.subarray(this.#pendingAt, this.#scalarsAt);
   }
 
   /** The length of the whole memory (M · K, 0 when off), as a checkpoint holds it. */
@@ -251,10 +333,10 @@ export class ShapeDetector {
     this.lastTs = NaN;
   }
 
-  /** The z of target j, k readings before the newest (k <= 2S). */
-  #z(k: number, j: number): number {
+  /** The z of target j, k readings before the newest at `head` (k <= 2S; the head read once by the caller). */
+  #z(head: number, k: number, j: number): number {
     const R = 2 * this.opts.window + 1;
-    return this.state[((this.head - k + R) % R) * this.J + j];
+    return this.state[((head - k + R) % R) * this.J + j];
   }
 
   /**
@@ -275,16 +357,18 @@ export class ShapeDetector {
     const n = this.taken++;
     if (!learn) this.lastUnlearned = n;
     const warm = n >= this.opts.warmup;
-    this.head = (this.head + 1) % R;
+    const head = (this.head + 1) % R;
+    this.head = head;
     const st = this.state, rough = this.#roughAt, pending = this.#pendingAt;
-    for (let j = 0; j < J; j++) st[this.head * J + j] = z[j];
+    for (let j = 0; j < J; j++) st[head * J + j] = z[j];
     if (this.filled < R) this.filled++;
     // r̄: the long-run mean |Δz| of each target
     if (this.filled >= 2 && learn && warm) {
       this.roughCount++;
       const rate = 1 / Math.min(this.roughCount, this.opts.history);
       for (let j = 0; j < J; j++) {
-        st[rough + j] += rate * (Math.abs(this.#z(0, j) - this.#z(1, j)) - st[rough + j]);
+        st[rough + j] += rate *
+          (Math.abs(this.#z(head, 0, j) - this.#z(head, 1, j)) - st[rough + j]);
       }
     }
     // what was seen S readings ago is learned now, if every reading since was
@@ -314,7 +398,7 @@ export class ShapeDetector {
   /** The shape of the window ending `lag` readings before the newest into e (K). */
   #embed(lag: number, e: Float64Array): void {
     const S = this.opts.window, J = this.J, B = S / SHAPE_BLOCKS;
-    const diffs = this.#diffs;
+    const diffs = this.#diffs, head = this.head;
     let k = 0;
     for (let j = 0; j < J; j++) {
       const rbar = Math.max(this.state[this.#roughAt + j], MIN_ROUGH);
@@ -323,10 +407,10 @@ export class ShapeDetector {
         let sum = 0;
         for (let i = 0; i < B; i++) {
           const back = lag + S - 1 - (b * B + i);
-          const v = this.#z(back, j);
+          const v = this.#z(head, back, j);
           sum += v;
           // insertion into the sorted |Δz| of the block
-          const d = Math.abs(v - this.#z(back + 1, j));
+          const d = Math.abs(v - this.#z(head, back + 1, j));
           let p = i;
           while (p > 0 && diffs[p - 1] > d) {
             diffs[p] = diffs[p - 1];
@@ -343,9 +427,9 @@ export class ShapeDetector {
 
   /** Distance from the current shape to the nearest remembered shape (Infinity if none). */
   #nearest(): number {
-    const K = this.K, m = this.memory, e = this.#shape;
+    const K = this.K, m = this.memory, e = this.#shape, used = this.used;
     let best = Infinity;
-    for (let s = 0; s < this.used; s++) {
+    for (let s = 0; s < used; s++) {
       let d2 = 0;
       const off = s * K;
       for (let k = 0; k < K && d2 < best; k++) {
