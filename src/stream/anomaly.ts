@@ -49,6 +49,10 @@
  * its latest entry too, in the scorer's scalars; one written while it held
  * them dense restores through reduceScorerRings (scorer_rings.ts). The
  * range of each target's values, which makes records, is range_tracker.ts.
+ *
+ * Longer than 500 lines: the scorer's numbers are slots of its state (a
+ * double field would be a heap number of its own per stream), each behind a
+ * getter and a setter of its old field's name.
  */
 import { LatestRing, stepOnset } from "./onset_rule.ts";
 import { type BlockArena, typedBlock } from "../model/typed_block.ts";
