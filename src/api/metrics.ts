@@ -17,8 +17,9 @@
  * memory, the stream list with its stats) and writes the text from it: at
  * once in {@link formatMetrics}, or in slices in {@link metricsBody}, which
  * `GET /metrics` answers with: at 10,000 streams the per-stream series are
- * 120,000 lines, some 100 ms of work in one piece, so the event loop turns
- * every `sliceMs` (5 ms) while they are written. Both are the same
+ * 120,000 lines, 150 ms of the main thread in one piece
+ * (bench/metrics_stall.ts), so the event loop turns every `sliceMs` (5 ms)
+ * while the stream list is read and they are written. Both are the same
  * generator, so the text is the same byte for byte.
  *
  * docs/integrations.md lists every metric; deploy/grafana/forecastd.json
@@ -53,9 +54,12 @@ export interface MetricsSource {
   /** Streams learned now. */
   readonly streams: number;
   /**
-   * Every stream's accuracy by horizon (NaN where nothing is scored yet),
-   * read at once at the start of a scrape. Best in id order (the daemon's
-   * are): the streams are sorted only when they are not.
+   * Every stream's accuracy by horizon (NaN where nothing is scored yet).
+   * Called at the start of a scrape and read over its first slices, so what
+   * it yields must be fixed at the call (the daemon's: the columns the
+   * workers last sent; with workers 0, the stream list, each stream's
+   * numbers read when the scrape reaches it). Best in id order (the
+   * daemon's are): the streams are sorted only when they are not.
    */
   horizonStats(): Iterable<StreamScores>;
   /** Live alert subscribers. */
@@ -134,8 +138,8 @@ interface StreamFamily {
 /** What a scrape writes, read at its start. */
 interface Snapshot {
   families: readonly (Family | StreamFamily)[];
-  /** The streams, in id order. */
-  streams: readonly StreamScores[];
+  /** The streams, as horizonStats() gave them at the start (read in slices). */
+  stats: Iterable<StreamScores>;
   horizons: ReadonlySet<number>;
 }
 
@@ -181,14 +185,15 @@ function familyHeader(f: Family | StreamFamily): string {
 }
 
 /**
- * The text of `snap` in pieces: a piece ends when the per-stream series
- * have taken `sliceMs` (checked every 16 streams); the pieces joined are
- * the whole text.
+ * The text of `snap` in pieces: a piece ends when reading the stream list
+ * or writing the per-stream series has taken `sliceMs` (checked every 16
+ * streams); the pieces joined are the whole text.
  */
 function* metricsPieces(snap: Snapshot, sliceMs: number): Generator<string, void, void> {
-  const { streams, horizons } = snap;
+  const { horizons } = snap;
   let out = "";
   let sliceStart = performance.now();
+  let streams: StreamScores[] | null = null;
   for (const f of snap.families) {
     out += familyHeader(f);
     if ("series" in f) {
@@ -196,6 +201,28 @@ function* metricsPieces(snap: Snapshot, sliceMs: number): Generator<string, void
         out += `${f.name}${labelText(labels)} ${formatNumber(value)}\n`;
       }
       continue;
+    }
+    if (streams === null) {
+      // the list, read in slices too; sorted only when it comes out of order
+      streams = [];
+      let ordered = true;
+      for (const s of snap.stats) {
+        if (ordered && streams.length > 0 && streams[streams.length - 1].stream > s.stream) {
+          ordered = false;
+        }
+        streams.push(s);
+        if (
+          streams.length % STREAMS_PER_CLOCK_CHECK === 0 &&
+          performance.now() - sliceStart >= sliceMs
+        ) {
+          yield out;
+          out = "";
+          sliceStart = performance.now();
+        }
+      }
+      if (!ordered) {
+        streams.sort((a, b) => a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0);
+      }
     }
     for (let i = 0; i < streams.length; i++) {
       const s = streams[i];
@@ -218,20 +245,6 @@ function* metricsPieces(snap: Snapshot, sliceMs: number): Generator<string, void
     }
   }
   yield out;
-}
-
-/**
- * `stats` in id order: an array of them as they come when they are in
- * order already (the daemon's are: no sort on the main thread), else sorted.
- */
-function inIdOrder(stats: Iterable<StreamScores>): StreamScores[] {
-  const streams = [...stats];
-  for (let i = 1; i < streams.length; i++) {
-    if (streams[i - 1].stream > streams[i].stream) {
-      return streams.sort((a, b) => a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0);
-    }
-  }
-  return streams;
 }
 
 /** Every metric of the daemon, as text, written at once. */
@@ -266,7 +279,12 @@ export function metricsBody(
     async pull(controller) {
       if (!first) await nextTurn();
       first = false;
-      const next = pieces.next();
+      let next = pieces.next();
+      // a slice that only read the stream list wrote nothing: the next one, a turn later
+      while (!next.done && next.value === "") {
+        await nextTurn();
+        next = pieces.next();
+      }
       if (next.done) controller.close();
       else controller.enqueue(encoder.encode(next.value));
     },
@@ -282,7 +300,7 @@ function snapshot(source: MetricsSource, version: string, options: MetricsOption
   const e = source.learning;
   const now = options.now ?? Date.now;
   const rejects = Object.entries(source.rejects()).sort(([a], [b]) => a.localeCompare(b));
-  const streams = inIdOrder(source.horizonStats());
+  const stats = source.horizonStats();
   const families: (Family | StreamFamily)[] = [
     {
       name: "forecastd_build_info",
@@ -467,7 +485,7 @@ function snapshot(source: MetricsSource, version: string, options: MetricsOption
   ];
   return {
     families,
-    streams,
+    stats,
     horizons: new Set(options.horizons ?? DEFAULT_METRICS_HORIZONS),
   };
 }
