@@ -23,14 +23,13 @@
  * came in (its Service did not sort them) and read one worker after the
  * other; with one that has mergeHorizonColumns, in id order and merged.
  */
-import process from "node:process";
 import { pathToFileURL } from "node:url";
 import type { HorizonColumns } from "../src/shard/horizon_columns.ts";
 import type { StreamHorizonStats } from "../src/service/application.ts";
 import type { MetricsSource } from "../src/api/metrics.ts";
 import { exitOnFlagError, FlagError, integer, parseFlags } from "./args.ts";
 import { loadavg } from "./proc_stats.ts";
-import { emitResult, median } from "./stats.ts";
+import { cpuSeconds, emitResult, median, StallWatch } from "./stats.ts";
 
 const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -119,10 +118,7 @@ const app = healthRoutes({
   metrics: source,
 });
 
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
+const cpuMs = () => cpuSeconds() * 1000;
 const round = (x: number) => Math.round(x * 100) / 100;
 const sum = (a: number[]) => {
   const s = [...a].sort((x, y) => x - y);
@@ -135,15 +131,7 @@ let bytes = 0, chunks = 0;
 const load0 = loadavg();
 for (let r = 0; r < f.rounds; r++) {
   await new Promise((res) => setTimeout(res, 50)); // the last round's garbage, and the timers, settle
-  let last = performance.now(), lastCpu = cpuMs();
-  let w = 0, c = 0;
-  const beat = setInterval(() => {
-    const now = performance.now(), nowCpu = cpuMs();
-    w = Math.max(w, now - last);
-    c = Math.max(c, nowCpu - lastCpu);
-    last = now;
-    lastCpu = nowCpu;
-  }, 0);
+  const watch = new StallWatch();
   const t0 = performance.now(), c0 = cpuMs();
   const res: Response = await app.request("/metrics");
   bytes = 0;
@@ -154,11 +142,9 @@ for (let r = 0; r < f.rounds; r++) {
   }
   scrapeWall.push(performance.now() - t0);
   scrapeCpu.push(cpuMs() - c0);
-  w = Math.max(w, performance.now() - last);
-  c = Math.max(c, cpuMs() - lastCpu);
-  clearInterval(beat);
-  stallWall.push(w);
-  stallCpu.push(c);
+  const stall = watch.stop();
+  stallWall.push(stall.wallMs);
+  stallCpu.push(stall.cpuMs);
 }
 
 emitResult({

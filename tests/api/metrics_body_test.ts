@@ -16,6 +16,7 @@ import {
 } from "../../src/api/metrics.ts";
 import { healthRoutes } from "../../src/api/health.ts";
 import { serve } from "./_harness.ts";
+import { metricsSourceOf } from "./_metrics.ts";
 
 /** Per-stream families, in the order /metrics writes them, and the value each exports. */
 const PER_STREAM: [string, (h: StreamScores["horizons"][number]) => number][] = [
@@ -52,28 +53,7 @@ function manyStreams(n: number, sorted: boolean): StreamScores[] {
 }
 
 function sourceOf(streams: StreamScores[]): MetricsSource {
-  return {
-    counters: {
-      readings: { mqtt: 1, ws: 2, http: 3, demo: 4 },
-      rejects: {},
-      checkpoints: 5,
-      checkpointFailures: 0,
-      checkpointCommits: 1,
-      alertsStored: 6,
-      alertFailures: 0,
-      checkpointedAt: 1_000_000,
-      readingsBeyondLossBound: 0,
-      trainingShed: 7,
-      trainingCaughtUp: 8,
-      unhandledRejections: 11,
-    },
-    rejects: () => ({ bad_json: 2, capacity: 1 }),
-    learning: { readings: 10, learned: 9, observeSeconds: 0.5, recoveries: 7 },
-    streams: streams.length,
-    horizonStats: () => streams,
-    subscribers: 3,
-    queued: 12,
-  };
+  return metricsSourceOf(() => streams, streams.length);
 }
 
 /** The text of a body, and how many chunks it came in. */
