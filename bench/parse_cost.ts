@@ -19,13 +19,12 @@
  * ingestLimited (the stream creation limit) with a sink that takes
  * everything at once.
  */
-import process from "node:process";
 import { ingestLimited } from "../src/api/ingest.ts";
 import { StreamCreationLimit } from "../src/api/stream_creation_limit.ts";
 import type { Reading } from "../src/domain/reading.ts";
 import { parseHttpBody, parseHttpBodyAsync, parseJsonValue } from "../src/ingest/parse.ts";
 import { exitOnFlagError, integer, parseFlags } from "./args.ts";
-import { emitResult, median } from "./stats.ts";
+import { emitResult, median, StallWatch } from "./stats.ts";
 import { START } from "../tests/e2e/_daemon.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 
@@ -59,26 +58,12 @@ function timed(fn: () => unknown): { medianMs: number; maxMs: number } {
  */
 async function longestStall(fn: () => Promise<unknown>) {
   const wall: number[] = [], cpu: number[] = [];
-  const cpuMs = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
   for (let r = 0; r < f.rounds; r++) {
-    let last = performance.now(), lastCpu = cpuMs();
-    let w = 0, c = 0;
-    const beat = setInterval(() => {
-      const now = performance.now(), nowCpu = cpuMs();
-      w = Math.max(w, now - last);
-      c = Math.max(c, nowCpu - lastCpu);
-      last = now;
-      lastCpu = nowCpu;
-    }, 0);
+    const watch = new StallWatch();
     await fn();
-    w = Math.max(w, performance.now() - last);
-    c = Math.max(c, cpuMs() - lastCpu);
-    clearInterval(beat);
-    wall.push(w);
-    cpu.push(c);
+    const { wallMs, cpuMs } = watch.stop();
+    wall.push(wallMs);
+    cpu.push(cpuMs);
   }
   const sum = (a: number[]) => {
     a.sort((x, y) => x - y);

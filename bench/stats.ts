@@ -68,6 +68,34 @@ export function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
+/**
+ * The longest run without a turn of the event loop while it runs: a 0 ms
+ * timer's longest wait, in wall time and in CPU time (this process's user +
+ * system time between two beats: what the run costs, however many other
+ * jobs share the cores), ms. `stop()` ends it and gives both.
+ */
+export class StallWatch {
+  #wall = 0;
+  #cpu = 0;
+  #last = performance.now();
+  #lastCpu = cpuSeconds() * 1000;
+  #beat = setInterval(() => this.#mark(), 0);
+
+  #mark(): void {
+    const now = performance.now(), nowCpu = cpuSeconds() * 1000;
+    this.#wall = Math.max(this.#wall, now - this.#last);
+    this.#cpu = Math.max(this.#cpu, nowCpu - this.#lastCpu);
+    this.#last = now;
+    this.#lastCpu = nowCpu;
+  }
+
+  stop(): { wallMs: number; cpuMs: number } {
+    this.#mark();
+    clearInterval(this.#beat);
+    return { wallMs: this.#wall, cpuMs: this.#cpu };
+  }
+}
+
 /** Peak resident set size of this process in MiB (`maxRSS` is in KiB). */
 export function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;

@@ -13,11 +13,21 @@
  * and 24; a stream forecasting fewer steps has fewer). A value not scored yet
  * (NaN) is left out rather than reported as NaN.
  *
+ * A scrape reads everything at its start (the snapshot: the counters, the
+ * memory, the stream list with its stats) and writes the text from it: at
+ * once in {@link formatMetrics}, or in slices in {@link metricsBody}, which
+ * `GET /metrics` answers with: at 10,000 streams the per-stream series are
+ * 120,000 lines, 150 ms of the main thread in one piece
+ * (bench/metrics_stall.ts), so the event loop turns every `sliceMs` (5 ms)
+ * while the stream list is read and they are written. Both are the same
+ * generator, so the text is the same byte for byte.
+ *
  * docs/integrations.md lists every metric; deploy/grafana/forecastd.json
  * charts them.
  */
 import type { ServiceCounters } from "../service/service.ts";
 import { SOURCES } from "../ingest/ingest_sink.ts";
+import { nextTurn } from "../async/next_turn.ts";
 
 /** The content type of the text format. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -43,7 +53,14 @@ export interface MetricsSource {
   };
   /** Streams learned now. */
   readonly streams: number;
-  /** Every stream's accuracy by horizon (NaN where nothing is scored yet). */
+  /**
+   * Every stream's accuracy by horizon (NaN where nothing is scored yet).
+   * Called at the start of a scrape and read over its first slices, so what
+   * it yields must be fixed at the call (the daemon's: the columns the
+   * workers last sent; with workers 0, the stream list, each stream's
+   * numbers read when the scrape reaches it). Best in id order (the
+   * daemon's are): the streams are sorted only when they are not.
+   */
   horizonStats(): Iterable<StreamScores>;
   /** Live alert subscribers. */
   readonly subscribers: number;
@@ -85,15 +102,45 @@ export interface MetricsOptions {
    * hands messages over in-process).
    */
   mqttDuplicates?: number;
+  /**
+   * The longest slice of work (ms) between turns of the event loop while
+   * {@link metricsBody} writes the per-stream series. Default 5
+   * (DEFAULT_METRICS_SLICE_MS); formatMetrics writes in one piece.
+   */
+  sliceMs?: number;
 }
+
+/** Default of MetricsOptions.sliceMs. */
+export const DEFAULT_METRICS_SLICE_MS = 5;
+
+/** Streams written between two looks at the clock. */
+const STREAMS_PER_CLOCK_CHECK = 16;
 
 type Labels = Record<string, string>;
 
+/** A family whose series are read at the start of the scrape. */
 interface Family {
   name: string;
   type: "counter" | "gauge";
   help: string;
   series: [Labels, number][];
+}
+
+/** A per-stream family: one series per stream and exported horizon, from the snapshot. */
+interface StreamFamily {
+  name: string;
+  type: "gauge";
+  help: string;
+  /** The value of one stream at one horizon; a value not finite is left out. */
+  value: (h: HorizonScore) => number;
+}
+
+/** What a scrape writes, read at its start. */
+interface Snapshot {
+  families: readonly (Family | StreamFamily)[];
+  /** The streams, as horizonStats() gave them at the start (read in slices). */
+  stats: Iterable<StreamScores>;
+  horizons: ReadonlySet<number>;
 }
 
 /** Escapes a label value: backslash, double quote and newline. */
@@ -131,56 +178,130 @@ function memorySeries(): [Labels, number][] {
   ];
 }
 
-/** The families as text. */
-export function formatFamilies(families: readonly Family[]): string {
-  const lines: string[] = [];
-  for (const f of families) {
-    lines.push(`# HELP ${f.name} ${f.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`);
-    lines.push(`# TYPE ${f.name} ${f.type}`);
-    for (const [labels, value] of f.series) {
-      lines.push(`${f.name}${labelText(labels)} ${formatNumber(value)}`);
-    }
-  }
-  return lines.join("\n") + "\n";
+/** A family's HELP and TYPE lines. */
+function familyHeader(f: Family | StreamFamily): string {
+  return `# HELP ${f.name} ${f.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}\n` +
+    `# TYPE ${f.name} ${f.type}\n`;
 }
 
 /**
- * The blend's MSE, its skill and the interval coverage of every stream at
- * the exported horizons, streams in id order: one pass over the stats.
+ * The text of `snap` in pieces: a piece ends when reading the stream list
+ * or writing the per-stream series has taken `sliceMs` (checked every 16
+ * streams); the pieces joined are the whole text.
  */
-function perStream(
-  source: MetricsSource,
-  horizons: ReadonlySet<number>,
-): { mse: [Labels, number][]; skill: [Labels, number][]; coverage: [Labels, number][] } {
-  const mse: [Labels, number][] = [], skill: [Labels, number][] = [];
-  const coverage: [Labels, number][] = [];
-  const streams = [...source.horizonStats()].sort((a, b) =>
-    a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0
-  );
-  for (const s of streams) {
-    for (const h of s.horizons) {
-      if (!horizons.has(h.horizon)) continue;
-      const labels = { stream: s.stream, horizon: String(h.horizon) };
-      if (Number.isFinite(h.mse.blend)) mse.push([labels, h.mse.blend]);
-      if (Number.isFinite(h.skill.blend)) skill.push([labels, h.skill.blend]);
-      if (Number.isFinite(h.coverage)) coverage.push([labels, h.coverage]);
+function* metricsPieces(snap: Snapshot, sliceMs: number): Generator<string, void, void> {
+  const { horizons } = snap;
+  let out = "";
+  let sliceStart = performance.now();
+  let streams: StreamScores[] | null = null;
+  for (const f of snap.families) {
+    out += familyHeader(f);
+    if ("series" in f) {
+      for (const [labels, value] of f.series) {
+        out += `${f.name}${labelText(labels)} ${formatNumber(value)}\n`;
+      }
+      continue;
+    }
+    if (streams === null) {
+      // the list, read in slices too; sorted only when it comes out of order
+      streams = [];
+      let ordered = true;
+      for (const s of snap.stats) {
+        if (ordered && streams.length > 0 && streams[streams.length - 1].stream > s.stream) {
+          ordered = false;
+        }
+        streams.push(s);
+        if (
+          streams.length % STREAMS_PER_CLOCK_CHECK === 0 &&
+          performance.now() - sliceStart >= sliceMs
+        ) {
+          yield out;
+          out = "";
+          sliceStart = performance.now();
+        }
+      }
+      if (!ordered) {
+        streams.sort((a, b) => a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0);
+      }
+    }
+    for (let i = 0; i < streams.length; i++) {
+      const s = streams[i];
+      let stream: string | null = null; // escaped once, when it has a series
+      for (const h of s.horizons) {
+        if (!horizons.has(h.horizon)) continue;
+        const v = f.value(h);
+        if (!Number.isFinite(v)) continue;
+        stream ??= escapeLabel(s.stream);
+        out += `${f.name}{stream="${stream}",horizon="${h.horizon}"} ${v}\n`;
+      }
+      if (
+        i % STREAMS_PER_CLOCK_CHECK === STREAMS_PER_CLOCK_CHECK - 1 &&
+        performance.now() - sliceStart >= sliceMs
+      ) {
+        yield out;
+        out = "";
+        sliceStart = performance.now();
+      }
     }
   }
-  return { mse, skill, coverage };
+  yield out;
 }
 
-/** Every metric of the daemon, as text. */
+/** Every metric of the daemon, as text, written at once. */
 export function formatMetrics(
   source: MetricsSource,
   version: string,
   options: MetricsOptions = {},
 ): string {
+  let text = "";
+  for (const piece of metricsPieces(snapshot(source, version, options), Infinity)) text += piece;
+  return text;
+}
+
+/**
+ * Every metric of the daemon as a response body: the snapshot is taken
+ * now, the text (the same as formatMetrics') written in slices of at most
+ * `options.sliceMs`, the event loop turning between them (nextTurn), each
+ * slice one chunk. Cancelling the body stops the writing.
+ */
+export function metricsBody(
+  source: MetricsSource,
+  version: string,
+  options: MetricsOptions = {},
+): ReadableStream<Uint8Array> {
+  const pieces = metricsPieces(
+    snapshot(source, version, options),
+    options.sliceMs ?? DEFAULT_METRICS_SLICE_MS,
+  );
+  const encoder = new TextEncoder();
+  let first = true;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!first) await nextTurn();
+      first = false;
+      let next = pieces.next();
+      // a slice that only read the stream list wrote nothing: the next one, a turn later
+      while (!next.done && next.value === "") {
+        await nextTurn();
+        next = pieces.next();
+      }
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(next.value));
+    },
+    cancel() {
+      pieces.return();
+    },
+  });
+}
+
+/** What a scrape writes: every family, the per-stream ones over the stream list of now. */
+function snapshot(source: MetricsSource, version: string, options: MetricsOptions): Snapshot {
   const c = source.counters;
   const e = source.learning;
   const now = options.now ?? Date.now;
   const rejects = Object.entries(source.rejects()).sort(([a], [b]) => a.localeCompare(b));
-  const scores = perStream(source, new Set(options.horizons ?? DEFAULT_METRICS_HORIZONS));
-  const families: Family[] = [
+  const stats = source.horizonStats();
+  const families: (Family | StreamFamily)[] = [
     {
       name: "forecastd_build_info",
       type: "gauge",
@@ -282,20 +403,20 @@ export function formatMetrics(
       type: "gauge",
       help: "Mean squared error of the forecast (normalised units: divided by each target's " +
         "variance), by stream and horizon in readings.",
-      series: scores.mse,
+      value: (h) => h.mse.blend,
     },
     {
       name: "forecastd_forecast_skill",
       type: "gauge",
       help: "Skill of the forecast over persistence (1 - its MSE / the MSE of the last value; " +
         "above 0 is better), by stream and horizon in readings.",
-      series: scores.skill,
+      value: (h) => h.skill.blend,
     },
     {
       name: "forecastd_interval_coverage",
       type: "gauge",
       help: "Share of readings inside the prediction interval, by stream and horizon in readings.",
-      series: scores.coverage,
+      value: (h) => h.coverage,
     },
     {
       name: "forecastd_alerts_total",
@@ -362,5 +483,9 @@ export function formatMetrics(
       series: memorySeries(),
     },
   ];
-  return formatFamilies(families);
+  return {
+    families,
+    stats,
+    horizons: new Set(options.horizons ?? DEFAULT_METRICS_HORIZONS),
+  };
 }

@@ -63,7 +63,7 @@ export interface Application extends AlertSource, IngestSink {
   rejects(): Record<string, number>;
   /** The last refusals of each source, newest first. */
   lastRejects(): { capacity: number; sources: Record<string, RejectEntry[]> };
-  /** Every stream's accuracy by horizon. */
+  /** Every stream's accuracy by horizon, in id order (the order of /metrics). */
   horizonStats(): Iterable<StreamHorizonStats>;
   alert(id: string): Promise<StoredAlert>;
   acknowledge(id: string): Promise<StoredAlert>;

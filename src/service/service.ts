@@ -334,9 +334,17 @@ export class Service implements Application, AlertSource, IngestSink {
     return this.engine.counters;
   }
 
-  /** Every stream's accuracy by horizon. */
+  /**
+   * Every stream's accuracy by horizon, in id order (the order of /metrics:
+   * a shard worker sorts here, not the main thread at each scrape), the list
+   * of streams taken at the call.
+   */
   *horizonStats(): Iterable<StreamHorizonStats> {
-    for (const [id, stream] of this.engine.streams) yield { stream: id, horizons: stream.stats() };
+    const streams = this.engine.streams;
+    for (const id of [...streams.keys()].sort()) {
+      const stream = streams.get(id);
+      if (stream) yield { stream: id, horizons: stream.stats() };
+    }
   }
 
   /** Rejected readings by reason, from the sources, the service and the engine. */

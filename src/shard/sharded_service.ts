@@ -65,7 +65,7 @@ import { storedAlert } from "../service/alert_history.ts";
 import { encodeReadings } from "./reading_batch.ts";
 import { IngestOutbox } from "./ingest_outbox.ts";
 import { ShardHost, type WorkerHealth } from "./shard_host.ts";
-import { fromHorizonColumns } from "./horizon_columns.ts";
+import { mergeHorizonColumns } from "./horizon_columns.ts";
 
 export type { WorkerHealth };
 import { shardOf } from "./shard_of.ts";
@@ -468,9 +468,12 @@ export class ShardedService implements Application {
     return out;
   }
 
-  /** Every stream's accuracy by horizon as last sent (every 5 s), the blend's entries only. */
-  *horizonStats(): Iterable<StreamHorizonStats> {
-    for (const h of this.#hosts) if (h.horizons) yield* fromHorizonColumns(h.horizons);
+  /**
+   * Every stream's accuracy by horizon as last sent (every 5 s) when this is
+   * called, the blend's entries only, in id order (each worker's columns are).
+   */
+  horizonStats(): Iterable<StreamHorizonStats> {
+    return mergeHorizonColumns(this.#hosts.flatMap((h) => h.horizons ? [h.horizons] : []));
   }
 
   // ---- streams, through their worker ---------------------------------------

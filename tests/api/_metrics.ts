@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { type Daemon, FIVE_MIN, sineReadings, startDaemon } from "./_harness.ts";
+import type { MetricsSource, StreamScores } from "../../src/api/metrics.ts";
 
 /** A parsed metrics text: name -> label text -> value, and name -> type. */
 export interface ParsedMetrics {
@@ -82,4 +83,38 @@ export function labelNames(parsed: ParsedMetrics): Map<string, Set<string>> {
     out.set(name, names);
   }
   return out;
+}
+
+/**
+ * A metrics source over `stats` with fixed counters (readings 1, 2, 3, 4 by
+ * source, checkpoints 5, alerts 6, shed 7, caught up 8, unhandled 11,
+ * checkpointed at 1,000,000 ms), rejects `bad_json` 2, learning 10 readings,
+ * 9 learned, 0.5 s, 7 recoveries; subscribers 3, queued 12.
+ */
+export function metricsSourceOf(
+  stats: () => Iterable<StreamScores>,
+  streams: number,
+): MetricsSource {
+  return {
+    counters: {
+      readings: { mqtt: 1, ws: 2, http: 3, demo: 4 },
+      rejects: {},
+      checkpoints: 5,
+      checkpointFailures: 0,
+      checkpointCommits: 1,
+      alertsStored: 6,
+      alertFailures: 0,
+      checkpointedAt: 1_000_000,
+      readingsBeyondLossBound: 0,
+      trainingShed: 7,
+      trainingCaughtUp: 8,
+      unhandledRejections: 11,
+    },
+    rejects: () => ({ bad_json: 2 }),
+    learning: { readings: 10, learned: 9, observeSeconds: 0.5, recoveries: 7 },
+    streams,
+    horizonStats: stats,
+    subscribers: 3,
+    queued: 12,
+  };
 }

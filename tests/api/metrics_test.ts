@@ -6,15 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../../src/api/app.ts";
-import {
-  DEFAULT_METRICS_HORIZONS,
-  escapeLabel,
-  formatMetrics,
-  type MetricsSource,
-} from "../../src/api/metrics.ts";
+import { DEFAULT_METRICS_HORIZONS, escapeLabel, formatMetrics } from "../../src/api/metrics.ts";
 import { captureLog } from "../../src/log.ts";
 import { FIVE_MIN, sineReadings, startDaemon } from "./_harness.ts";
-import { busyScrape, parseMetrics } from "./_metrics.ts";
+import { busyScrape, metricsSourceOf, parseMetrics } from "./_metrics.ts";
 import { installed, promtool } from "../_promtool.ts";
 
 Deno.test("GET /metrics is Prometheus text 0.0.4 with every counter, and it counts what happened", async () => {
@@ -196,31 +191,10 @@ Deno.test("formatMetrics() gives each stream's blend at the exported horizons, l
     skill: { blend: skill, lstm: -5 },
     coverage,
   });
-  const source: MetricsSource = {
-    counters: {
-      readings: { mqtt: 1, ws: 2, http: 3, demo: 4 },
-      rejects: {},
-      checkpoints: 5,
-      checkpointFailures: 0,
-      checkpointCommits: 1,
-      alertsStored: 6,
-      alertFailures: 0,
-      checkpointedAt: 1_000_000,
-      readingsBeyondLossBound: 0,
-      trainingShed: 7,
-      trainingCaughtUp: 8,
-      unhandledRejections: 11,
-    },
-    rejects: () => ({ bad_json: 2 }),
-    learning: { readings: 10, learned: 9, observeSeconds: 0.5, recoveries: 7 },
-    streams: 2,
-    horizonStats: () => [
-      { stream: "b.2", horizons: [score(1, 0.4, 0.1, NaN), score(2, 0.5, NaN, 0.7)] },
-      { stream: "a:1", horizons: [score(1, 0.2, 0.6, 0.8), score(2, NaN, NaN, NaN)] },
-    ],
-    subscribers: 3,
-    queued: 12,
-  };
+  const source = metricsSourceOf(() => [
+    { stream: "b.2", horizons: [score(1, 0.4, 0.1, NaN), score(2, 0.5, NaN, 0.7)] },
+    { stream: "a:1", horizons: [score(1, 0.2, 0.6, 0.8), score(2, NaN, NaN, NaN)] },
+  ], 2);
   const lines = formatMetrics(source, "1.2.3", { horizons: [1, 2], now: () => 1_012_500 })
     .split("\n");
   for (

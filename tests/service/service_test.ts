@@ -985,3 +985,12 @@ Deno.test("a batch that creates streams is answered once their records are in KV
     kv.close();
   });
 });
+
+Deno.test("Service.horizonStats() gives the streams in id order (the order of /metrics), not the order they came in", async () => {
+  await withService(async (svc) => {
+    for (const stream of ["m", "b", "z", "a:1", "a"]) {
+      await svc.ingest([{ stream, ts: T0, values: { temp: 21 } }], "http");
+    }
+    assert.deepEqual([...svc.horizonStats()].map((s) => s.stream), ["a", "a:1", "b", "m", "z"]);
+  });
+});

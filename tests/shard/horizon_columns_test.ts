@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { fromHorizonColumns, toHorizonColumns } from "../../src/shard/horizon_columns.ts";
+import {
+  fromHorizonColumns,
+  mergeHorizonColumns,
+  toHorizonColumns,
+} from "../../src/shard/horizon_columns.ts";
 import type { StreamHorizonStats } from "../../src/service/application.ts";
 
 const stats: StreamHorizonStats[] = [
@@ -60,4 +64,19 @@ Deno.test("horizon columns survive a structured clone (a worker's message)", () 
   const copy = structuredClone(toHorizonColumns(stats));
   assert.deepEqual([...fromHorizonColumns(copy)].map((s) => s.stream), ["a", "b", "c"]);
   assert.ok(copy.values instanceof Float64Array && copy.counts instanceof Int32Array);
+});
+
+Deno.test("mergeHorizonColumns() gives several workers' streams (each in id order) in id order", () => {
+  const one = (stream: string, mse: number): StreamHorizonStats => ({
+    stream,
+    horizons: [{ horizon: 1, scored: 1, mse: { blend: mse }, skill: { blend: 0 }, coverage: 1 }],
+  });
+  const w0 = toHorizonColumns([one("a", 1), one("d", 4), one("e", 5)]);
+  const w1 = toHorizonColumns([one("b", 2), one("c", 3), one("f", 6)]);
+  const empty = toHorizonColumns([]);
+  assert.deepEqual(
+    [...mergeHorizonColumns([w0, empty, w1])].map((s) => `${s.stream}=${s.horizons[0].mse.blend}`),
+    ["a=1", "b=2", "c=3", "d=4", "e=5", "f=6"],
+  );
+  assert.deepEqual([...mergeHorizonColumns([])], []);
 });
