@@ -4,6 +4,8 @@
  * weigh λ^age and the statistics follow drift (λ = 1: exact Welford over all
  * readings). Statistics are kept in float64 whatever the model's float type.
  */
+import { sharedValues } from "./typed_block.ts";
+
 /** The normaliser's settings. */
 export interface NormalizerOptions {
   /** Forgetting factor λ in (0, 1]. Default 1 (no forgetting). */
@@ -11,13 +13,6 @@ export interface NormalizerOptions {
   /** Smallest standard deviation used to scale, so a flat signal stays finite. Default 1e-6. */
   minStd?: number;
 }
-
-/**
- * Settings (forgetting, minStd), one array for every normaliser of the same
- * values: a double field of an object is a heap number of its own (16 bytes
- * with V8's pointer compression).
- */
-const SETTINGS = new Map<string, Float64Array>();
 
 /** Running mean and variance of F features. */
 export class Normalizer {
@@ -55,10 +50,7 @@ export class Normalizer {
   ) {
     this.features = features;
     const forgetting = opts.forgetting ?? 1, minStd = opts.minStd ?? 1e-6;
-    const key = `${forgetting},${minStd}`;
-    let settings = SETTINGS.get(key);
-    if (settings === undefined) SETTINGS.set(key, settings = Float64Array.of(forgetting, minStd));
-    this.#settings = settings;
+    this.#settings = sharedValues("normalizer", [forgetting, minStd]);
     if (!(this.forgetting > 0 && this.forgetting <= 1)) {
       throw new RangeError(
         `Cannot build normalizer: 'forgetting' must be in (0, 1]: current value is ${this.forgetting}`,

@@ -9,6 +9,7 @@
 import type { Floats, FloatsCtor } from "./floats.ts";
 import type { Layout } from "./layout.ts";
 import { kindOf, makeFloats } from "./kernels.ts";
+import { sharedValues } from "./typed_block.ts";
 import { wasmAdamUpdate, wasmSumSquares } from "./wasm/wasm_adam.ts";
 
 /** Adam's settings. */
@@ -27,23 +28,9 @@ export interface AdamOptions {
   clipNorm?: number;
 }
 
-/**
- * Resolved settings (lr, beta1, beta2, eps, weightDecay, clipNorm), one array
- * for every optimiser of the same values: six double fields of an object are
- * six heap numbers of its own (16 bytes each with V8's pointer compression).
- */
-const SETTINGS = new Map<string, Float64Array>();
-
-function sharedSettings(values: readonly number[]): Float64Array {
-  const key = values.join(",");
-  let made = SETTINGS.get(key);
-  if (made === undefined) SETTINGS.set(key, made = Float64Array.from(values));
-  return made;
-}
-
 /** Adam state: the moments (P each) and the step count. */
 export class Adam<A extends Floats = Float32Array> {
-  /** The settings, shared with every optimiser of the same ones ({@link sharedSettings}). */
+  /** The settings, shared with every optimiser of the same ones (`sharedValues`). */
   readonly #settings: Float64Array;
   /** Learning rate. */
   get lr(): number {
@@ -82,7 +69,7 @@ export class Adam<A extends Floats = Float32Array> {
   readonly #wasm: boolean;
 
   constructor(layout: Layout, dtype: FloatsCtor, opts: AdamOptions = {}) {
-    this.#settings = sharedSettings([
+    this.#settings = sharedValues("adam", [
       opts.lr ?? 1e-3,
       opts.beta1 ?? 0.9,
       opts.beta2 ?? 0.999,

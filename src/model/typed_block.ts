@@ -106,3 +106,19 @@ export function sharedBlock<const T extends BlockSpec>(
   }
   return arrays as { -readonly [K in keyof T]: BlockArray<T[K][0]> };
 }
+
+/**
+ * One Float64Array of `values` for every caller of the same `key` and values
+ * in this isolate ({@link sharedBlock}): settings that would otherwise be
+ * double fields, each a heap number of its own (16 bytes with V8's pointer
+ * compression). The array must not be written.
+ */
+export function sharedValues(key: string, values: readonly number[]): Float64Array {
+  return sharedBlock(
+    `${key}=${values.join(",")}`,
+    [[Float64Array, values.length]] as const,
+    (a) => {
+      a[0].set(values);
+    },
+  )[0];
+}
