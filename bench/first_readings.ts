@@ -75,30 +75,19 @@ function topSelf(p: Profile, top: number): string[] {
     .map(([k, us]) => `${k} ${Math.round(us / 100) / 10}`);
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const START = Date.UTC(2025, 5, 2);
 const dir = Deno.makeTempDirSync({ prefix: "first_readings_" });
 try {
   const t0 = performance.now();
   const all = f.streams + f.warm;
-  const kept = f["seed-dir"] && `${f["seed-dir"]}/forecastd-${all}-${f.preset}.kv`;
-  if (f.seed && kept && exists(kept)) Deno.copyFileSync(kept, `${dir}/forecastd.kv`);
-  else if (f.seed) {
+  if (f.seed) {
     await seedSteadyState(dir, {
       streams: all,
       preset: f.preset,
       start: START,
       periodMs: f["period-ms"],
+      ...(f["seed-dir"] ? { cacheDir: f["seed-dir"] } : {}),
     });
-    if (kept) Deno.copyFileSync(`${dir}/forecastd.kv`, kept);
   }
   const seedSeconds = Math.round(performance.now() - t0) / 1000;
   const kv = await Deno.openKv(`${dir}/forecastd.kv`);
