@@ -24,3 +24,14 @@ export function globalSeries(text: string): Map<string, number> {
   }
   return out;
 }
+
+/** Every series of `text`, each line split and parsed whole: the reference, and what it saves. */
+export function everySeries(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const i = line.lastIndexOf(" ");
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}

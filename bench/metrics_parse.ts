@@ -12,7 +12,7 @@
  * One `RESULT {json}` line on stdout.
  */
 import { exitOnFlagError, integer, parseFlags } from "./args.ts";
-import { globalSeries } from "./global_series.ts";
+import { everySeries, globalSeries } from "./global_series.ts";
 import { loadavg } from "./proc_stats.ts";
 import { emitResult, median } from "./stats.ts";
 
@@ -34,17 +34,6 @@ for (
 }
 lines.push("forecastd_training_shed_total 505");
 const text = lines.join("\n") + "\n";
-
-/** Every series of `t`, each line parsed whole (bench/scale.ts's metrics() before the tenth round). */
-function everySeries(t: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of t.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const i = line.lastIndexOf(" ");
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
 
 const ms: Record<"everySeries" | "globalSeries", number[]> = { everySeries: [], globalSeries: [] };
 for (let r = 0; r < f.rounds; r++) {

@@ -3,18 +3,7 @@
  * stream, as every line of it parsed whole would give them.
  */
 import assert from "node:assert/strict";
-import { globalSeries } from "../../bench/global_series.ts";
-
-/** Every series of `text`, each line parsed whole. */
-function everySeries(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const i = line.lastIndexOf(" ");
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
+import { everySeries, globalSeries } from "../../bench/global_series.ts";
 
 Deno.test("globalSeries() keeps every series but the per-stream ones, as a whole parse would", () => {
   const text = [
