@@ -976,287 +976,284 @@ async function footprint(): Promise<void> {
   const cadence = f["checkpoint-seconds"] === 60
     ? []
     : ["--checkpoint-seconds", String(f["checkpoint-seconds"])];
-  await withDaemon(
-    w,
-    cadence,
-    async (d, dir) => {
-      log(`serving: rss ${Math.round(rssMiB(d.pid))} MiB`);
-      // MQTT.js clients, watched for closing; or the lean ones, whose publish() throws instead
-      const cs = f.client === "mqttjs" ? await clients(d, f.connections) : [];
-      const events = watchClients(cs);
-      const pub = f.client === "mqttjs"
-        ? {
-          feed: (from: number, to: number, part?: Slice) => feed(cs, f.streams, from, to, part),
-          end: () => {},
-        }
-        : await feeder(d, f.streams);
-      const profiler = f["profile-main"] > 0 ? await LongTasks.connect(inspectPort!) : null;
-      const heapClient = f["main-heap"] ? await MainHeap.connect(inspectPort!) : null;
-      const problems = () =>
-        JSON.stringify({
-          rssMiB: Math.round(rssMiB(d.pid)),
-          clients: events.slice(0, 10),
-          daemon: d.log.filter((e) => e.level === "warn" || e.level === "error").slice(0, 10),
-        });
-      /** feed() of second s, or a diagnosis when its acknowledgements do not come within 120 s. */
-      const feedSecond = async (s: number, part?: Slice) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`second ${s} not acknowledged in time: ${problems()}`)),
-            f.steady || STEP !== 300_000 ? 900_000 : 120_000,
-          );
-        });
-        try {
-          await Promise.race([pub.feed(s, s + 1, part), late]);
-        } finally {
-          // (a timer left running would hold the bench's exit for its length)
-          clearTimeout(timer);
-        }
-      };
+  // --steady: the streams' checkpoints, written into the data directory before the daemon starts
+  const seed = f.steady
+    ? (dir: string) =>
+      seedSteadyState(dir, {
+        ...f,
+        start: START,
+        periodMs: STEP,
+        ...(f["seed-cache"] ? { cacheDir: f["seed-cache"] } : {}),
+      })
+    : undefined;
+  await withDaemon(w, cadence, async (d, dir) => {
+    log(`serving: rss ${Math.round(rssMiB(d.pid))} MiB`);
+    // MQTT.js clients, watched for closing; or the lean ones, whose publish() throws instead
+    const cs = f.client === "mqttjs" ? await clients(d, f.connections) : [];
+    const events = watchClients(cs);
+    const pub = f.client === "mqttjs"
+      ? {
+        feed: (from: number, to: number, part?: Slice) => feed(cs, f.streams, from, to, part),
+        end: () => {},
+      }
+      : await feeder(d, f.streams);
+    const profiler = f["profile-main"] > 0 ? await LongTasks.connect(inspectPort!) : null;
+    const heapClient = f["main-heap"] ? await MainHeap.connect(inspectPort!) : null;
+    const problems = () =>
+      JSON.stringify({
+        rssMiB: Math.round(rssMiB(d.pid)),
+        clients: events.slice(0, 10),
+        daemon: d.log.filter((e) => e.level === "warn" || e.level === "error").slice(0, 10),
+      });
+    /** feed() of second s, or a diagnosis when its acknowledgements do not come within 120 s. */
+    const feedSecond = async (s: number, part?: Slice) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`second ${s} not acknowledged in time: ${problems()}`)),
+          f.steady || STEP !== 300_000 ? 900_000 : 120_000,
+        );
+      });
       try {
-        // creation: every stream's first reading, as fast as the connections take them
-        const base = await counts(d);
-        const tCreate = performance.now();
-        const cpuCreate = cpuSeconds(d.pid);
-        const threadsCreate = roleCpu(d.pid);
-        await feedSecond(0);
-        await caughtUp(d, base, f.streams, tCreate, true);
-        const takenSeconds = Math.round(performance.now() - tCreate) / 1000;
-        const takenCpu = cpuSeconds(d.pid) - cpuCreate;
-        // then until the workers have observed them all: the feed's first second starts on a daemon
-        // that has finished its first readings, as 1 Hz sensors would send their next a second later
-        // (the bench did not wait before the tenth round, and its first seconds were late)
-        let cCreated = await counts(d);
-        while (cCreated.observed - base.observed < f.streams) {
-          if (performance.now() - tCreate > 600_000) {
-            throw new Error(
-              `the first readings not observed in 600 s: ${JSON.stringify(cCreated)}`,
+        await Promise.race([pub.feed(s, s + 1, part), late]);
+      } finally {
+        // (a timer left running would hold the bench's exit for its length)
+        clearTimeout(timer);
+      }
+    };
+    try {
+      // creation: every stream's first reading, as fast as the connections take them
+      const base = await counts(d);
+      const tCreate = performance.now();
+      const cpuCreate = cpuSeconds(d.pid);
+      const threadsCreate = roleCpu(d.pid);
+      await feedSecond(0);
+      await caughtUp(d, base, f.streams, tCreate, true);
+      const takenSeconds = Math.round(performance.now() - tCreate) / 1000;
+      const takenCpu = cpuSeconds(d.pid) - cpuCreate;
+      // then until the workers have observed them all: the feed's first second starts on a daemon
+      // that has finished its first readings, as 1 Hz sensors would send their next a second later
+      // (the bench did not wait before the tenth round, and its first seconds were late)
+      let cCreated = await counts(d);
+      while (cCreated.observed - base.observed < f.streams) {
+        if (performance.now() - tCreate > 600_000) {
+          throw new Error(
+            `the first readings not observed in 600 s: ${JSON.stringify(cCreated)}`,
+          );
+        }
+        await sleep(Math.max(20, f.streams / 10));
+        cCreated = await counts(d);
+      }
+      const threadsCreated = roleCpu(d.pid);
+      const created = {
+        createSeconds: takenSeconds,
+        createCpuUsPerStream: Math.round(takenCpu / f.streams * 1e6),
+        // until every first reading was observed (the workers done with them), and by thread
+        createObservedSeconds: Math.round(performance.now() - tCreate) / 1000,
+        createObservedCpuUsPerStream: Math.round(
+          (cpuSeconds(d.pid) - cpuCreate) / f.streams * 1e6,
+        ),
+        createCpuUsPerStreamByRole: perRole(threadsCreate, threadsCreated, f.streams),
+        rssAfterCreateMiB: Math.round(rssMiB(d.pid)),
+      };
+      log(`created: ${JSON.stringify(created)} ${problems()}`);
+      // sustained: one reading per stream each second; the first `warm` seconds are left out
+      const seconds = Math.round(f.minutes * 60);
+      const warm = Math.min(30, Math.floor(seconds / 4));
+      let cpu0 = cpuSeconds(d.pid);
+      let self0 = ownCpu();
+      let broker0 = brokerCpu();
+      let threads0 = threadCpu(d.pid);
+      let wb0 = writeBytes(d.pid);
+      let t0 = performance.now();
+      // (no read of /metrics here: the one above is a moment old, and the feed starts now)
+      let observed0 = cCreated.observed;
+      const tStart = t0;
+      // the daemon's CPU by thread role each second of the feed, ms (read without blocking)
+      const everySecond = {
+        main: [] as number[],
+        workers: [] as number[],
+        other: [] as number[],
+      };
+      let lastSample = await threadCpuAsync(d.pid);
+      const sampler = setInterval(async () => {
+        const now = await threadCpuAsync(d.pid).catch(() => null);
+        if (now === null) return;
+        for (const k of ["main", "workers", "other"] as const) {
+          everySecond[k].push(Math.round((now[k] - lastSample[k]) * 1000));
+        }
+        lastSample = now;
+      }, 1000);
+      const lags: number[] = [];
+      // published and not yet acknowledged, every 10 s (the open feed's slices in flight)
+      const unacked: number[] = [];
+      let published = 0, acked = 0;
+      // a daemon far behind: stop publishing after 3 times the run's length (at least 2 minutes)
+      const cutMs = Math.max(120_000, 3000 * seconds);
+      // --feed (bench/feed_schedule.ts): slice i of a second (the streams k with k % N === i) is
+      // due i/N s into it; burst: the whole second at once; closed: a slice at its due time or
+      // once the slice before is acknowledged if later; open: at its due time, whatever is in
+      // flight. A second is late when a slice of it is acknowledged more than a second after it
+      // was due (its sensors' next reading)
+      const slices = FEED === "burst" ? 1 : f.slices;
+      const report = await runFeed({
+        kind: FEED,
+        slices,
+        seconds,
+        start: tStart,
+        stop: () => performance.now() - tStart >= cutMs,
+        send: async (s, i) => {
+          // the streams k < streams with k % slices === i
+          const n = Math.max(0, Math.ceil((f.streams - i) / slices));
+          published += n;
+          await feedSecond(s, { slice: i, of: slices });
+          acked += n;
+        },
+        afterSecond: async (s) => {
+          // one read of /metrics every 10 s (and at the steady start, the same read when it
+          // falls on one: it did two in a row there before the tenth round, and those
+          // seconds were late); a Prometheus scrape comes every 15 s
+          const c = s % 10 === 0 || s === warm ? await counts(d) : null;
+          if (s === warm) {
+            cpu0 = cpuSeconds(d.pid);
+            self0 = ownCpu();
+            broker0 = brokerCpu();
+            threads0 = threadCpu(d.pid);
+            wb0 = writeBytes(d.pid);
+            t0 = performance.now();
+            observed0 = c!.observed;
+            await profiler?.start(f["profile-main"]);
+            await heapClient?.startAllocations();
+          }
+          // the backlog (published, not yet observed) every 10 s: /metrics of 10,000 streams costs
+          // (the open feed goes on publishing meanwhile: what was published by its answer counts)
+          if (c !== null && s % 10 === 0) {
+            const lag = f.streams + published - (c.observed - base.observed);
+            lags.push(lag);
+            unacked.push(published - acked);
+            log(
+              `t=${s}s backlog ${lag} readings, unacknowledged ${published - acked}, ` +
+                `rss ${Math.round(rssMiB(d.pid))} MiB`,
             );
           }
-          await sleep(Math.max(20, f.streams / 10));
-          cCreated = await counts(d);
+        },
+      });
+      clearInterval(sampler);
+      const fed = report.secondsFed;
+      const late = report.lateSeconds;
+      const sent = f.streams * (fed + 1);
+      // every slice acknowledged: what the daemon has not observed yet (through Mosquitto, which
+      // acknowledges on receipt, the daemon may be far behind with every PUBACK in)
+      const cEnd = await counts(d);
+      const backlogAtEnd = sent - (cEnd.observed - base.observed);
+      const elapsed = (performance.now() - t0) / 1000;
+      const threads1 = threadCpu(d.pid);
+      const cpu1 = cpuSeconds(d.pid);
+      const self1 = ownCpu();
+      const broker1 = brokerCpu();
+      const mainProfile = await profiler?.stopSummary();
+      const heap = await heapClient?.snapshot();
+      const written = writeBytes(d.pid) - wb0;
+      const rss = rssMiB(d.pid);
+      // the readings observed over the steady part: what its CPU was spent on
+      const steady = cEnd.observed - observed0;
+      const mainAlloc = await heapClient?.stopAllocations(steady);
+      // then every reading sent must have been taken and observed (none lost); kept up: none shed
+      let c = await counts(d);
+      for (const t = performance.now(); c.observed - base.observed < sent; c = await counts(d)) {
+        if (performance.now() - t > 300_000) {
+          throw new Error(`not all observed in 300 s: ${JSON.stringify(c)}: ${problems()}`);
         }
-        const threadsCreated = roleCpu(d.pid);
-        const created = {
-          createSeconds: takenSeconds,
-          createCpuUsPerStream: Math.round(takenCpu / f.streams * 1e6),
-          // until every first reading was observed (the workers done with them), and by thread
-          createObservedSeconds: Math.round(performance.now() - tCreate) / 1000,
-          createObservedCpuUsPerStream: Math.round(
-            (cpuSeconds(d.pid) - cpuCreate) / f.streams * 1e6,
-          ),
-          createCpuUsPerStreamByRole: perRole(threadsCreate, threadsCreated, f.streams),
-          rssAfterCreateMiB: Math.round(rssMiB(d.pid)),
-        };
-        log(`created: ${JSON.stringify(created)} ${problems()}`);
-        // sustained: one reading per stream each second; the first `warm` seconds are left out
-        const seconds = Math.round(f.minutes * 60);
-        const warm = Math.min(30, Math.floor(seconds / 4));
-        let cpu0 = cpuSeconds(d.pid);
-        let self0 = ownCpu();
-        let broker0 = brokerCpu();
-        let threads0 = threadCpu(d.pid);
-        let wb0 = writeBytes(d.pid);
-        let t0 = performance.now();
-        // (no read of /metrics here: the one above is a moment old, and the feed starts now)
-        let observed0 = cCreated.observed;
-        const tStart = t0;
-        // the daemon's CPU by thread role each second of the feed, ms (read without blocking)
-        const everySecond = {
-          main: [] as number[],
-          workers: [] as number[],
-          other: [] as number[],
-        };
-        let lastSample = await threadCpuAsync(d.pid);
-        const sampler = setInterval(async () => {
-          const now = await threadCpuAsync(d.pid).catch(() => null);
-          if (now === null) return;
-          for (const k of ["main", "workers", "other"] as const) {
-            everySecond[k].push(Math.round((now[k] - lastSample[k]) * 1000));
-          }
-          lastSample = now;
-        }, 1000);
-        const lags: number[] = [];
-        // published and not yet acknowledged, every 10 s (the open feed's slices in flight)
-        const unacked: number[] = [];
-        let published = 0, acked = 0;
-        // a daemon far behind: stop publishing after 3 times the run's length (at least 2 minutes)
-        const cutMs = Math.max(120_000, 3000 * seconds);
-        // --feed (bench/feed_schedule.ts): slice i of a second (the streams k with k % N === i) is
-        // due i/N s into it; burst: the whole second at once; closed: a slice at its due time or
-        // once the slice before is acknowledged if later; open: at its due time, whatever is in
-        // flight. A second is late when a slice of it is acknowledged more than a second after it
-        // was due (its sensors' next reading)
-        const slices = FEED === "burst" ? 1 : f.slices;
-        const report = await runFeed({
-          kind: FEED,
-          slices,
-          seconds,
-          start: tStart,
-          stop: () => performance.now() - tStart >= cutMs,
-          send: async (s, i) => {
-            // the streams k < streams with k % slices === i
-            const n = Math.max(0, Math.ceil((f.streams - i) / slices));
-            published += n;
-            await feedSecond(s, { slice: i, of: slices });
-            acked += n;
-          },
-          afterSecond: async (s) => {
-            // one read of /metrics every 10 s (and at the steady start, the same read when it
-            // falls on one: it did two in a row there before the tenth round, and those
-            // seconds were late); a Prometheus scrape comes every 15 s
-            const c = s % 10 === 0 || s === warm ? await counts(d) : null;
-            if (s === warm) {
-              cpu0 = cpuSeconds(d.pid);
-              self0 = ownCpu();
-              broker0 = brokerCpu();
-              threads0 = threadCpu(d.pid);
-              wb0 = writeBytes(d.pid);
-              t0 = performance.now();
-              observed0 = c!.observed;
-              await profiler?.start(f["profile-main"]);
-              await heapClient?.startAllocations();
-            }
-            // the backlog (published, not yet observed) every 10 s: /metrics of 10,000 streams costs
-            // (the open feed goes on publishing meanwhile: what was published by its answer counts)
-            if (c !== null && s % 10 === 0) {
-              const lag = f.streams + published - (c.observed - base.observed);
-              lags.push(lag);
-              unacked.push(published - acked);
-              log(
-                `t=${s}s backlog ${lag} readings, unacknowledged ${published - acked}, ` +
-                  `rss ${Math.round(rssMiB(d.pid))} MiB`,
-              );
-            }
-          },
-        });
-        clearInterval(sampler);
-        const fed = report.secondsFed;
-        const late = report.lateSeconds;
-        const sent = f.streams * (fed + 1);
-        // every slice acknowledged: what the daemon has not observed yet (through Mosquitto, which
-        // acknowledges on receipt, the daemon may be far behind with every PUBACK in)
-        const cEnd = await counts(d);
-        const backlogAtEnd = sent - (cEnd.observed - base.observed);
-        const elapsed = (performance.now() - t0) / 1000;
-        const threads1 = threadCpu(d.pid);
-        const cpu1 = cpuSeconds(d.pid);
-        const self1 = ownCpu();
-        const broker1 = brokerCpu();
-        const mainProfile = await profiler?.stopSummary();
-        const heap = await heapClient?.snapshot();
-        const written = writeBytes(d.pid) - wb0;
-        const rss = rssMiB(d.pid);
-        // the readings observed over the steady part: what its CPU was spent on
-        const steady = cEnd.observed - observed0;
-        const mainAlloc = await heapClient?.stopAllocations(steady);
-        // then every reading sent must have been taken and observed (none lost); kept up: none shed
-        let c = await counts(d);
-        for (const t = performance.now(); c.observed - base.observed < sent; c = await counts(d)) {
-          if (performance.now() - t > 300_000) {
-            throw new Error(`not all observed in 300 s: ${JSON.stringify(c)}: ${problems()}`);
-          }
-          await sleep(1000);
-        }
-        const drainSeconds = Math.round(performance.now() - t0 - elapsed * 1000) / 1000;
-        const us = (sec: number) => Math.round(sec / steady * 1e6);
-        result({
-          part: "footprint",
-          workers: w,
-          streams: f.streams,
-          preset: f.preset,
-          periodMs: STEP,
-          steady: f.steady,
+        await sleep(1000);
+      }
+      const drainSeconds = Math.round(performance.now() - t0 - elapsed * 1000) / 1000;
+      const us = (sec: number) => Math.round(sec / steady * 1e6);
+      result({
+        part: "footprint",
+        workers: w,
+        streams: f.streams,
+        preset: f.preset,
+        periodMs: STEP,
+        steady: f.steady,
+        seconds,
+        secondsFed: fed,
+        steadySeconds: Math.round(elapsed),
+        ...created,
+        // bench/feed_schedule.ts keptUp(): with the backlog at the end under a second of readings
+        keptUp: keptUp({
           seconds,
           secondsFed: fed,
-          steadySeconds: Math.round(elapsed),
-          ...created,
-          // bench/feed_schedule.ts keptUp(): with the backlog at the end under a second of readings
-          keptUp: keptUp({
-            seconds,
-            secondsFed: fed,
-            lateSeconds: late,
-            sent,
-            trained: c.trained - base.trained,
-            shed: c.shed - base.shed,
-            rejected: c.rejected - base.rejected,
-            backlogAtEnd,
-            perSecond: f.streams,
-          }),
-          backlogAtEnd,
           lateSeconds: late,
-          feed: FEED,
-          slices,
-          lateSlices: report.lateSlices,
-          // which seconds were late (the backlog checks fall on multiples of 10)
-          lateAt: report.lateAt,
-          // how long a slice (a whole second when --slices=1) took to be acknowledged, ms: from its
-          // publication, and from its due time (what lateness is counted from)
-          ackMs: ackSummary(report.slices.map((t) => t.acked - t.published)),
-          ackFromDueMs: ackSummary(report.slices.map((t) => t.acked - t.due)),
-          // how long after its due time a slice was published, ms (closed: waiting for the one before)
-          publishDelayMs: ackSummary(report.slices.map((t) => t.published - t.due)),
-          drainSeconds,
-          backlogEvery10s: lags,
-          // the daemon's CPU ms by thread role in each second of the feed (V8's helpers in other)
-          cpuMsEverySecond: everySecond,
-          unackedEvery10s: unacked,
-          taken: c.readings - base.readings,
+          sent,
           trained: c.trained - base.trained,
           shed: c.shed - base.shed,
           rejected: c.rejected - base.rejected,
-          rssMiB: Math.round(rss),
-          mallocArenaMax: f["malloc-arena-max"] || null,
-          checkpointSeconds: f["checkpoint-seconds"],
-          steadyReadings: steady,
-          emptyRssMiB: Math.round(empty.rss),
-          rssBytesPerStream: Math.round((rss - empty.rss) * 1048576 / f.streams),
-          cpuUsPerReading: us(cpu1 - cpu0),
-          mainUsPerReading: us(threads1.main - threads0.main),
-          workersUsPerReading: us(threads1.workers - threads0.workers),
-          otherUsPerReading: us(threads1.other - threads0.other),
-          // µs per reading by thread name (bench/proc_stats.ts): which of the others
-          threadUsPerReading: byNamePer(threads0, threads1, steady),
-          client: f.client,
-          // the bench's own CPU (its publishers) per reading, on the same cores
-          publisherUsPerReading: us(self1 - self0),
-          ...brokerField(broker1 - broker0, steady),
-          kvBytesPerStream: Math.round(await dirBytes(dir) / f.streams),
-          writtenBytesPerStreamPerHour: Math.round(written / elapsed * 3600 / f.streams),
-          clientEvents: events.length,
-          loadavg1: loadavg(),
-          ...(mainProfile ? { mainProfile } : {}),
-          ...(heap && empty.heap
-            ? {
-              mainHeapMiB: { empty: mib(empty.heap.bytes), end: mib(heap.bytes) },
-              mainHeapPerStream: heapGrowth(empty.heap.counts, heap.counts, f.streams, 40),
-              // bytes the main thread allocated per reading over the steady part, by function
-              mainAllocBytesPerReading: mainAlloc,
-            }
-            : {}),
-        });
-      } catch (e) {
-        log(`failed: ${problems()}`);
-        throw e;
-      } finally {
-        // forced: a closed client's unacknowledged publishes would hold a plain end() forever
-        await Promise.all(cs.map((c) => c.endAsync(true)));
-        await pub.end();
-        profiler?.close();
-        heapClient?.close();
-      }
-    },
-    f.steady
-      ? (dir) =>
-        seedSteadyState(dir, {
-          ...f,
-          start: START,
-          periodMs: STEP,
-          ...(f["seed-cache"] ? { cacheDir: f["seed-cache"] } : {}),
-        })
-      : undefined,
-  );
+          backlogAtEnd,
+          perSecond: f.streams,
+        }),
+        backlogAtEnd,
+        lateSeconds: late,
+        feed: FEED,
+        slices,
+        lateSlices: report.lateSlices,
+        // which seconds were late (the backlog checks fall on multiples of 10)
+        lateAt: report.lateAt,
+        // how long a slice (a whole second when --slices=1) took to be acknowledged, ms: from its
+        // publication, and from its due time (what lateness is counted from)
+        ackMs: ackSummary(report.slices.map((t) => t.acked - t.published)),
+        ackFromDueMs: ackSummary(report.slices.map((t) => t.acked - t.due)),
+        // how long after its due time a slice was published, ms (closed: waiting for the one before)
+        publishDelayMs: ackSummary(report.slices.map((t) => t.published - t.due)),
+        drainSeconds,
+        backlogEvery10s: lags,
+        // the daemon's CPU ms by thread role in each second of the feed (V8's helpers in other)
+        cpuMsEverySecond: everySecond,
+        unackedEvery10s: unacked,
+        taken: c.readings - base.readings,
+        trained: c.trained - base.trained,
+        shed: c.shed - base.shed,
+        rejected: c.rejected - base.rejected,
+        rssMiB: Math.round(rss),
+        mallocArenaMax: f["malloc-arena-max"] || null,
+        checkpointSeconds: f["checkpoint-seconds"],
+        steadyReadings: steady,
+        emptyRssMiB: Math.round(empty.rss),
+        rssBytesPerStream: Math.round((rss - empty.rss) * 1048576 / f.streams),
+        cpuUsPerReading: us(cpu1 - cpu0),
+        mainUsPerReading: us(threads1.main - threads0.main),
+        workersUsPerReading: us(threads1.workers - threads0.workers),
+        otherUsPerReading: us(threads1.other - threads0.other),
+        // µs per reading by thread name (bench/proc_stats.ts): which of the others
+        threadUsPerReading: byNamePer(threads0, threads1, steady),
+        client: f.client,
+        // the bench's own CPU (its publishers) per reading, on the same cores
+        publisherUsPerReading: us(self1 - self0),
+        ...brokerField(broker1 - broker0, steady),
+        kvBytesPerStream: Math.round(await dirBytes(dir) / f.streams),
+        writtenBytesPerStreamPerHour: Math.round(written / elapsed * 3600 / f.streams),
+        clientEvents: events.length,
+        loadavg1: loadavg(),
+        ...(mainProfile ? { mainProfile } : {}),
+        ...(heap && empty.heap
+          ? {
+            mainHeapMiB: { empty: mib(empty.heap.bytes), end: mib(heap.bytes) },
+            mainHeapPerStream: heapGrowth(empty.heap.counts, heap.counts, f.streams, 40),
+            // bytes the main thread allocated per reading over the steady part, by function
+            mainAllocBytesPerReading: mainAlloc,
+          }
+          : {}),
+      });
+    } catch (e) {
+      log(`failed: ${problems()}`);
+      throw e;
+    } finally {
+      // forced: a closed client's unacknowledged publishes would hold a plain end() forever
+      await Promise.all(cs.map((c) => c.endAsync(true)));
+      await pub.end();
+      profiler?.close();
+      heapClient?.close();
+    }
+  }, seed);
 }
 
 const run = { capacity, latency, restart, healthz, footprint };
