@@ -115,7 +115,10 @@ export async function seedSteadyState(dataDir: string, o: SteadyOptions): Promis
     }
   }
   const result = await seed(dataDir, o, readings);
-  if (kept) await Deno.copyFile(`${dataDir}/forecastd.kv`, kept);
+  if (kept) {
+    await Deno.mkdir(o.cacheDir!, { recursive: true });
+    await Deno.copyFile(`${dataDir}/forecastd.kv`, kept);
+  }
   return result;
 }
 
