@@ -41,6 +41,7 @@ import {
   text,
 } from "./args.ts";
 import { emitResult, quantile } from "./stats.ts";
+import { everySeries } from "./global_series.ts";
 
 interface Config {
   streams: number;
@@ -154,14 +155,7 @@ interface Counters {
 
 /** The daemon's /metrics samples, by `name{labels}`. */
 async function metrics(d: Daemon): Promise<Map<string, number>> {
-  const text = await (await fetch(`${d.http}/metrics`)).text();
-  const samples = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const space = line.lastIndexOf(" ");
-    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return samples;
+  return everySeries(await (await fetch(`${d.http}/metrics`)).text());
 }
 
 async function counters(d: Daemon): Promise<Counters> {

@@ -131,3 +131,36 @@ export async function runFeed(o: FeedOptions): Promise<FeedReport> {
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** What {@link keptUp} weighs, counted over a footprint run (bench/scale.ts). */
+export interface KeptUpCounts {
+  /** Seconds the run was to feed, and those fed (fewer when the daemon fell far behind). */
+  seconds: number;
+  secondsFed: number;
+  /** Seconds with a slice acknowledged more than a period after it was due. */
+  lateSeconds: number;
+  /** Readings published, and of them trained on, shed, refused. */
+  sent: number;
+  trained: number;
+  shed: number;
+  rejected: number;
+  /**
+   * Readings published and not yet observed by the daemon when the feed
+   * ended (every slice acknowledged): through a broker that acknowledges on
+   * receipt (Mosquitto), the acknowledgements say nothing of the daemon,
+   * this does.
+   */
+  backlogAtEnd: number;
+  /** Readings a second (the streams, at one reading a second each). */
+  perSecond: number;
+}
+
+/**
+ * Whether the daemon kept up: every second fed and none late, every reading
+ * trained on (none shed, none refused), and at the feed's end less than a
+ * second of readings published and not observed yet.
+ */
+export function keptUp(c: KeptUpCounts): boolean {
+  return c.secondsFed === c.seconds && c.lateSeconds === 0 && c.shed === 0 &&
+    c.rejected === 0 && c.trained === c.sent && c.backlogAtEnd < c.perSecond;
+}

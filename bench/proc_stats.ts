@@ -25,13 +25,25 @@ export interface ThreadCpu {
  * role (`main`, `workers`, `other`) and by thread name (`byName`).
  */
 export function threadCpu(pid: number): ThreadCpu {
+  return parseThreadCpu(pid, taskStats(pid).outputSync().stdout);
+}
+
+/**
+ * threadCpu() without blocking the caller's event loop while `cat` runs (a
+ * bench that publishes from the same thread samples with it every second).
+ */
+export async function threadCpuAsync(pid: number): Promise<ThreadCpu> {
+  return parseThreadCpu(pid, (await taskStats(pid).output()).stdout);
+}
+
+/** Every thread's /proc stat line: Deno reads /proc/<pid>/task only with --allow-all, so the shell. */
+function taskStats(pid: number): Deno.Command {
+  return new Deno.Command("sh", { args: ["-c", `cat /proc/${pid}/task/*/stat`], stderr: "null" });
+}
+
+function parseThreadCpu(pid: number, stat: Uint8Array): ThreadCpu {
   const out: ThreadCpu = { main: 0, workers: 0, other: 0, byName: {} };
-  // Deno reads /proc/<pid>/task only with --allow-all: through the shell
-  const cmd = new Deno.Command("sh", {
-    args: ["-c", `cat /proc/${pid}/task/*/stat`],
-    stderr: "null",
-  });
-  for (const line of new TextDecoder().decode(cmd.outputSync().stdout).split("\n")) {
+  for (const line of new TextDecoder().decode(stat).split("\n")) {
     const close = line.lastIndexOf(")");
     if (close < 0) continue;
     const tid = line.slice(0, line.indexOf(" "));

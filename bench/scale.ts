@@ -16,7 +16,7 @@
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
  *     [--profile-main=0] [--period-ms=300000] [--steady] [--feed=burst|closed|open] \
- *     [--slices=1] [--main-heap]
+ *     [--slices=1] [--main-heap] [--seed-cache=DIR]
  *   every part: [--broker=embedded|mosquitto|mqtt://host:port] [--v8-flags=...]
  *
  * - capacity: warm up (one reading per stream), then publish `per-stream`
@@ -57,12 +57,20 @@
  *   V8's helper threads, other: I/O and KV).
  * - footprint: first every stream's first reading, as fast as the
  *   connections take them (creation: its seconds, CPU µs per stream, RSS
- *   after), then `streams` streams at 1 reading/s each for `minutes`, at the
+ *   after; `createObserved*`: until the workers observed every one of them,
+ *   and by thread role), then, once they are, `streams` streams at 1
+ *   reading/s each for `minutes`, at the
  *   default checkpoint cadence and the default overload rule (learning shed
- *   after 250 ms of backlog). Kept up: every second's readings published
- *   within that second, every reading observed and learned from (none shed,
- *   none rejected, none lost), with the backlog (published, not yet
- *   observed) every 10 s. Over the steady part (the first quarter of the run,
+ *   after 250 ms of backlog). Kept up (`keptUp`, bench/feed_schedule.ts):
+ *   every second's readings acknowledged within a second of being due,
+ *   every reading observed and learned from (none shed, none rejected, none
+ *   lost), and when the feed ends less than a second of readings published
+ *   and not yet observed (`backlogAtEnd`: through Mosquitto the PUBACKs say
+ *   nothing of the daemon), with the backlog every 10 s (one read of
+ *   `/metrics` every 10 s, its per-stream series skipped:
+ *   bench/global_series.ts; no other read while the feed runs), and the
+ *   daemon's CPU ms by thread role each second (`cpuMsEverySecond`, read
+ *   from /proc without blocking the publishers). Over the steady part (the first quarter of the run,
  *   at most 30 s, left out): RSS per stream (over an empty daemon), CPU µs
  *   per reading (by thread), KV bytes per stream (the data directory's
  *   files), and bytes written to disk (/proc/<pid>/io write_bytes) per hour,
@@ -84,7 +92,8 @@
  *   season of 86,400 readings; default 300000, 5 minutes) with the values of
  *   bench/steady_state.ts; `--steady`: the streams start from checkpoints of
  *   two days of such readings (bench/steady_state.ts), their season profile
- *   and shape memory whole. `--feed=burst|closed|open` with `--slices=N`
+ *   and shape memory whole; `--seed-cache=DIR` keeps the seeded KV file in
+ *   DIR and copies it from there the next time (seeding takes minutes). `--feed=burst|closed|open` with `--slices=N`
  *   (bench/feed_schedule.ts): how each second's readings go out. `burst`
  *   (the default): the whole second at once, every sensor in phase; the
  *   next second once it is acknowledged, if later than due. `closed`
@@ -156,7 +165,8 @@ import {
   someOf,
   text,
 } from "./args.ts";
-import { byNamePer, loadavg, ownCpu, threadCpu } from "./proc_stats.ts";
+import { byNamePer, loadavg, ownCpu, threadCpu, threadCpuAsync } from "./proc_stats.ts";
+import { globalSeries } from "./global_series.ts";
 import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 import { RawPublisher } from "./raw_mqtt.ts";
@@ -164,7 +174,7 @@ import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
 import { LongTasks } from "./long_tasks.ts";
 import { heapGrowth, MainHeap } from "./main_heap.ts";
 import { deviceValue, seedSteadyState } from "./steady_state.ts";
-import { type FeedKind, FEEDS, runFeed } from "./feed_schedule.ts";
+import { type FeedKind, FEEDS, keptUp, runFeed } from "./feed_schedule.ts";
 
 const CLIENTS = ["mqttjs", "raw"] as const;
 const PARTS = ["capacity", "latency", "restart", "healthz", "footprint"] as const;
@@ -204,6 +214,7 @@ const f = exitOnFlagError(() =>
     },
     "period-ms": integer(300_000),
     steady: boolean(false),
+    "seed-cache": text("a directory", "", true),
     broker: {
       must: "embedded, mosquitto or an mqtt:// URL",
       read: (t: string) =>
@@ -269,6 +280,11 @@ function roleCpu(pid: number): { main: number; workers: number; v8: number; othe
   }
   return { main, workers, v8, other: other - v8 };
 }
+/** CPU µs per `per` (streams) by thread role from `a` to `b` (roleCpu()). */
+function perRole(a: ReturnType<typeof roleCpu>, b: ReturnType<typeof roleCpu>, per: number) {
+  const us = (k: keyof typeof a) => Math.round((b[k] - a[k]) / per * 1e6);
+  return { main: us("main"), workers: us("workers"), v8: us("v8"), other: us("other") };
+}
 const cpuSeconds = (pid: number) => {
   const s = proc(pid, "stat");
   const x = s.slice(s.lastIndexOf(")") + 2).split(" ");
@@ -276,14 +292,14 @@ const cpuSeconds = (pid: number) => {
 };
 const writeBytes = (pid: number) => Number(/^write_bytes:\s+(\d+)/m.exec(proc(pid, "io"))![1]);
 
+/**
+ * The daemon's series of /metrics, but the per-stream ones (a stream label):
+ * at 10,000 streams the page has 120,000 of those, 7 MB, and splitting and
+ * keeping them all held the bench's own thread (its publishers) for a
+ * tenth of a second or more at each read.
+ */
 async function metrics(d: Daemon): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const line of (await (await fetch(`${d.http}/metrics`)).text()).split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const i = line.lastIndexOf(" ");
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
+  return globalSeries(await (await fetch(`${d.http}/metrics`)).text());
 }
 
 async function counts(d: Daemon) {
@@ -960,6 +976,16 @@ async function footprint(): Promise<void> {
   const cadence = f["checkpoint-seconds"] === 60
     ? []
     : ["--checkpoint-seconds", String(f["checkpoint-seconds"])];
+  // --steady: the streams' checkpoints, written into the data directory before the daemon starts
+  const seed = f.steady
+    ? (dir: string) =>
+      seedSteadyState(dir, {
+        ...f,
+        start: START,
+        periodMs: STEP,
+        ...(f["seed-cache"] ? { cacheDir: f["seed-cache"] } : {}),
+      })
+    : undefined;
   await withDaemon(w, cadence, async (d, dir) => {
     log(`serving: rss ${Math.round(rssMiB(d.pid))} MiB`);
     // MQTT.js clients, watched for closing; or the lean ones, whose publish() throws instead
@@ -1000,11 +1026,34 @@ async function footprint(): Promise<void> {
       const base = await counts(d);
       const tCreate = performance.now();
       const cpuCreate = cpuSeconds(d.pid);
+      const threadsCreate = roleCpu(d.pid);
       await feedSecond(0);
       await caughtUp(d, base, f.streams, tCreate, true);
+      const takenSeconds = Math.round(performance.now() - tCreate) / 1000;
+      const takenCpu = cpuSeconds(d.pid) - cpuCreate;
+      // then until the workers have observed them all: the feed's first second starts on a daemon
+      // that has finished its first readings, as 1 Hz sensors would send their next a second later
+      // (the bench did not wait before the tenth round, and its first seconds were late)
+      let cCreated = await counts(d);
+      while (cCreated.observed - base.observed < f.streams) {
+        if (performance.now() - tCreate > 600_000) {
+          throw new Error(
+            `the first readings not observed in 600 s: ${JSON.stringify(cCreated)}`,
+          );
+        }
+        await sleep(Math.max(20, f.streams / 10));
+        cCreated = await counts(d);
+      }
+      const threadsCreated = roleCpu(d.pid);
       const created = {
-        createSeconds: Math.round(performance.now() - tCreate) / 1000,
-        createCpuUsPerStream: Math.round((cpuSeconds(d.pid) - cpuCreate) / f.streams * 1e6),
+        createSeconds: takenSeconds,
+        createCpuUsPerStream: Math.round(takenCpu / f.streams * 1e6),
+        // until every first reading was observed (the workers done with them), and by thread
+        createObservedSeconds: Math.round(performance.now() - tCreate) / 1000,
+        createObservedCpuUsPerStream: Math.round(
+          (cpuSeconds(d.pid) - cpuCreate) / f.streams * 1e6,
+        ),
+        createCpuUsPerStreamByRole: perRole(threadsCreate, threadsCreated, f.streams),
         rssAfterCreateMiB: Math.round(rssMiB(d.pid)),
       };
       log(`created: ${JSON.stringify(created)} ${problems()}`);
@@ -1017,8 +1066,24 @@ async function footprint(): Promise<void> {
       let threads0 = threadCpu(d.pid);
       let wb0 = writeBytes(d.pid);
       let t0 = performance.now();
-      let observed0 = (await counts(d)).observed;
+      // (no read of /metrics here: the one above is a moment old, and the feed starts now)
+      let observed0 = cCreated.observed;
       const tStart = t0;
+      // the daemon's CPU by thread role each second of the feed, ms (read without blocking)
+      const everySecond = {
+        main: [] as number[],
+        workers: [] as number[],
+        other: [] as number[],
+      };
+      let lastSample = await threadCpuAsync(d.pid);
+      const sampler = setInterval(async () => {
+        const now = await threadCpuAsync(d.pid).catch(() => null);
+        if (now === null) return;
+        for (const k of ["main", "workers", "other"] as const) {
+          everySecond[k].push(Math.round((now[k] - lastSample[k]) * 1000));
+        }
+        lastSample = now;
+      }, 1000);
       const lags: number[] = [];
       // published and not yet acknowledged, every 10 s (the open feed's slices in flight)
       const unacked: number[] = [];
@@ -1045,6 +1110,10 @@ async function footprint(): Promise<void> {
           acked += n;
         },
         afterSecond: async (s) => {
+          // one read of /metrics every 10 s (and at the steady start, the same read when it
+          // falls on one: it did two in a row there before the tenth round, and those
+          // seconds were late); a Prometheus scrape comes every 15 s
+          const c = s % 10 === 0 || s === warm ? await counts(d) : null;
           if (s === warm) {
             cpu0 = cpuSeconds(d.pid);
             self0 = ownCpu();
@@ -1052,14 +1121,13 @@ async function footprint(): Promise<void> {
             threads0 = threadCpu(d.pid);
             wb0 = writeBytes(d.pid);
             t0 = performance.now();
-            observed0 = (await counts(d)).observed;
+            observed0 = c!.observed;
             await profiler?.start(f["profile-main"]);
             await heapClient?.startAllocations();
           }
           // the backlog (published, not yet observed) every 10 s: /metrics of 10,000 streams costs
           // (the open feed goes on publishing meanwhile: what was published by its answer counts)
-          if (s % 10 === 0) {
-            const c = await counts(d);
+          if (c !== null && s % 10 === 0) {
             const lag = f.streams + published - (c.observed - base.observed);
             lags.push(lag);
             unacked.push(published - acked);
@@ -1070,9 +1138,14 @@ async function footprint(): Promise<void> {
           }
         },
       });
+      clearInterval(sampler);
       const fed = report.secondsFed;
       const late = report.lateSeconds;
       const sent = f.streams * (fed + 1);
+      // every slice acknowledged: what the daemon has not observed yet (through Mosquitto, which
+      // acknowledges on receipt, the daemon may be far behind with every PUBACK in)
+      const cEnd = await counts(d);
+      const backlogAtEnd = sent - (cEnd.observed - base.observed);
       const elapsed = (performance.now() - t0) / 1000;
       const threads1 = threadCpu(d.pid);
       const cpu1 = cpuSeconds(d.pid);
@@ -1083,7 +1156,7 @@ async function footprint(): Promise<void> {
       const written = writeBytes(d.pid) - wb0;
       const rss = rssMiB(d.pid);
       // the readings observed over the steady part: what its CPU was spent on
-      const steady = (await counts(d)).observed - observed0;
+      const steady = cEnd.observed - observed0;
       const mainAlloc = await heapClient?.stopAllocations(steady);
       // then every reading sent must have been taken and observed (none lost); kept up: none shed
       let c = await counts(d);
@@ -1106,9 +1179,19 @@ async function footprint(): Promise<void> {
         secondsFed: fed,
         steadySeconds: Math.round(elapsed),
         ...created,
-        keptUp: fed === seconds && late === 0 && c.shed === base.shed &&
-          c.rejected === base.rejected &&
-          c.trained - base.trained === sent,
+        // bench/feed_schedule.ts keptUp(): with the backlog at the end under a second of readings
+        keptUp: keptUp({
+          seconds,
+          secondsFed: fed,
+          lateSeconds: late,
+          sent,
+          trained: c.trained - base.trained,
+          shed: c.shed - base.shed,
+          rejected: c.rejected - base.rejected,
+          backlogAtEnd,
+          perSecond: f.streams,
+        }),
+        backlogAtEnd,
         lateSeconds: late,
         feed: FEED,
         slices,
@@ -1123,6 +1206,8 @@ async function footprint(): Promise<void> {
         publishDelayMs: ackSummary(report.slices.map((t) => t.published - t.due)),
         drainSeconds,
         backlogEvery10s: lags,
+        // the daemon's CPU ms by thread role in each second of the feed (V8's helpers in other)
+        cpuMsEverySecond: everySecond,
         unackedEvery10s: unacked,
         taken: c.readings - base.readings,
         trained: c.trained - base.trained,
@@ -1168,7 +1253,7 @@ async function footprint(): Promise<void> {
       profiler?.close();
       heapClient?.close();
     }
-  }, f.steady ? (dir) => seedSteadyState(dir, { ...f, start: START, periodMs: STEP }) : undefined);
+  }, seed);
 }
 
 const run = { capacity, latency, restart, healthz, footprint };

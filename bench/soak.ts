@@ -30,6 +30,7 @@ import mqtt from "mqtt";
 import { type Daemon, daemonPermissions, startDaemon } from "../tests/e2e/_daemon.ts";
 import { exitOnFlagError, integer, oneOf, parseFlags, positive } from "./args.ts";
 import { emitResult, quantile } from "./stats.ts";
+import { everySeries } from "./global_series.ts";
 
 const cfg = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -80,14 +81,7 @@ function fileBytes(path: string): number {
 }
 
 async function metrics(d: Daemon): Promise<Map<string, number>> {
-  const text = await (await fetch(`${d.http}/metrics`)).text();
-  const samples = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const space = line.lastIndexOf(" ");
-    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return samples;
+  return everySeries(await (await fetch(`${d.http}/metrics`)).text());
 }
 
 /** Latencies of one kind of request, ms. */

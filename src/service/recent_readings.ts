@@ -26,6 +26,13 @@
  * stream's ring is a slot number, with no ArrayBuffer or typed array of its
  * own (four objects and a backing store a stream fewer). A forgotten
  * stream's slot is reused; a slab whose slots are all free is dropped.
+ *
+ * A slab's pages are written once when it is made (the system maps them on
+ * first write, and a stream's first row lands on most of them anyway), and
+ * `reserve()` takes a stream's ring ahead of its first reading: the service
+ * reserves its restored streams' rings while it loads them, so that the
+ * first second of readings after a restart does not pay for them (about 40
+ * µs a stream: bench/first_readings.ts, docs/scaling.md).
  */
 import type { StreamModel } from "../stream/stream.ts";
 
@@ -90,6 +97,8 @@ interface Pool {
 
 /** Bytes a slab aims at: big enough that its own cost per ring is small, small for a few streams. */
 const SLAB_BYTES = 256 * 1024;
+/** The system's memory page (4 KiB here; a larger page is written at every 4 KiB all the same). */
+const PAGE_BYTES = 4096;
 
 interface Ring {
   targets: readonly string[];
@@ -172,16 +181,30 @@ export class RecentReadings {
   }
 
   /**
-   * The ring of `stream` (whose targets are `targets`: a change forgets what
-   * was kept), moved on by one row; its `at` is the row to write.
+   * Takes the ring of `stream` (whose targets are `targets`) before its
+   * first reading, empty; one it holds with these targets stays as it is.
    */
-  #advance(stream: string, targets: readonly string[]): Ring {
+  reserve(stream: string, targets: readonly string[]): void {
+    this.#ringOf(stream, targets);
+  }
+
+  /** The ring of `stream` for `targets`, a new one when it has none or other targets. */
+  #ringOf(stream: string, targets: readonly string[]): Ring {
     let ring = this.#rings.get(stream);
     if (!ring || !sameNames(ring.targets, targets)) {
       if (ring) this.#release(ring);
       ring = this.#newRing(targets);
       this.#rings.set(stream, ring);
     }
+    return ring;
+  }
+
+  /**
+   * The ring of `stream` (whose targets are `targets`: a change forgets what
+   * was kept), moved on by one row; its `at` is the row to write.
+   */
+  #advance(stream: string, targets: readonly string[]): Ring {
+    const ring = this.#ringOf(stream, targets);
     ring.at = ring.next;
     ring.next = (ring.next + 1) % this.capacity;
     ring.size = Math.min(ring.size + 1, this.capacity);
@@ -220,6 +243,9 @@ export class RecentReadings {
     const valuesAt = 0, timesAt = S * C * J * 8, forecastAt = timesAt + S * C * 4;
     const gapsAt = forecastAt + S * C * 3 * J * 4, gapBytes = Math.ceil(C / 8);
     const buffer = new ArrayBuffer(gapsAt + S * gapBytes);
+    // every page written now, where the slab is made, rather than by the first rows kept
+    const bytes = new Uint8Array(buffer);
+    for (let b = 0; b < bytes.length; b += PAGE_BYTES) bytes[b] = 0;
     return {
       values: new Float64Array(buffer, valuesAt, S * C * J),
       times: new Int32Array(buffer, timesAt, S * C),
@@ -328,7 +354,12 @@ export class RecentReadings {
     this.#rings.delete(stream);
   }
 
-  /** The streams with kept readings. */
+  /** How many streams hold a ring (kept readings, or reserved). */
+  get size(): number {
+    return this.#rings.size;
+  }
+
+  /** The streams with a ring: kept readings, or reserved. */
   streams(): string[] {
     return [...this.#rings.keys()];
   }

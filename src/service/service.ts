@@ -184,7 +184,23 @@ export class Service implements Application, AlertSource, IngestSink {
   async load(owns?: (id: string) => boolean): Promise<void> {
     // a stream that starts afresh has no checkpoint that restores: it goes first in the saves
     await this.#registry.load((id) => this.#checkpoints.created(id), owns);
+    // each restored stream's recent-readings ring now, not in the first second of readings
+    // after the restart (docs/scaling.md, "tenth round (startlate)")
+    if (this.#recent) {
+      for (const id of this.records.keys()) {
+        const stream = this.engine.get(id);
+        if (stream) this.#recent.reserve(id, stream.targets);
+      }
+    }
     this.#log.info("streams.loaded", { streams: this.records.size });
+  }
+
+  /**
+   * Streams holding a ring of recent readings: those with readings kept, and
+   * those restored by load(), whose rings it takes before their first reading.
+   */
+  get recentRings(): number {
+    return this.#recent?.size ?? 0;
   }
 
   /** Starts the periodic checkpoint timer. */

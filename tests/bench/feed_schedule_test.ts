@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { RawPublisher } from "../../bench/raw_mqtt.ts";
-import { type FeedKind, runFeed } from "../../bench/feed_schedule.ts";
+import { type FeedKind, keptUp, runFeed } from "../../bench/feed_schedule.ts";
 import { startHoldingBroker } from "./_holding_broker.ts";
 
 const SLICES = 4;
@@ -134,4 +134,27 @@ Deno.test("open feed: a connection that fails stops the feed with its error", as
     await pub.close().catch(() => {});
     await broker.close();
   }
+});
+
+Deno.test("keptUp() needs the daemon's backlog at the end under a second, whatever the PUBACKs said", () => {
+  const ok = {
+    seconds: 120,
+    secondsFed: 120,
+    lateSeconds: 0,
+    sent: 1_210_000,
+    trained: 1_210_000,
+    shed: 0,
+    rejected: 0,
+    backlogAtEnd: 6000,
+    perSecond: 10_000,
+  };
+  assert.equal(keptUp(ok), true);
+  // through Mosquitto (it acknowledges on receipt): no second late, every reading trained in
+  // the end, and the daemon 135,147 readings behind when the feed stopped (docs/scaling.md)
+  assert.equal(keptUp({ ...ok, backlogAtEnd: 135_147 }), false);
+  assert.equal(keptUp({ ...ok, backlogAtEnd: 10_000 }), false);
+  assert.equal(keptUp({ ...ok, lateSeconds: 1 }), false);
+  assert.equal(keptUp({ ...ok, shed: 1, trained: ok.sent - 1 }), false);
+  assert.equal(keptUp({ ...ok, rejected: 1 }), false);
+  assert.equal(keptUp({ ...ok, secondsFed: 119 }), false);
 });

@@ -215,3 +215,21 @@ Deno.test("RecentReadings keeps each stream's own readings as slots of shared bu
     }
   }
 });
+
+Deno.test("RecentReadings.reserve() takes a stream's ring before its first reading, empty", () => {
+  const r = new RecentReadings({ capacity: 3 });
+  r.reserve("s", ["t"]);
+  assert.equal(r.size, 1);
+  assert.deepEqual(r.list("s"), []);
+  assert.deepEqual(r.targets("s"), ["t"]);
+  for (const ts of [10, 20, 30, 40]) r.record("s", ["t"], reading(ts));
+  // reserved again with the same targets: kept as it is
+  r.reserve("s", ["t"]);
+  assert.deepEqual(r.list("s"), [reading(20), reading(30), reading(40)]);
+  // other targets: a new ring, what was kept is forgotten
+  r.reserve("s", ["u"]);
+  assert.deepEqual(r.list("s"), []);
+  assert.deepEqual(r.targets("s"), ["u"]);
+  r.forget("s");
+  assert.equal(r.size, 0);
+});

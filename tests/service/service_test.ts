@@ -177,6 +177,39 @@ Deno.test("Service forecasts ahead of the last reading with intervals, and answe
   });
 });
 
+Deno.test("Service.load() takes each restored stream's recent ring before its first reading", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const options = { checkpointEvery: 1000, recentReadings: 5 };
+    const a = new Service({ options, store: new Store(kv), log: captureLog().log });
+    for (const id of ["s1", "s2", "s3"]) await a.ingest(sine(id, 0, 20), "http");
+    await a.close(); // the final checkpoint
+    const b = new Service({ options, store: new Store(kv), log: captureLog().log });
+    await b.load();
+    // held from the load: the first reading after the restart takes none
+    assert.equal(b.recentRings, 3);
+    assert.deepEqual(b.recent("s1").readings, []);
+    await b.ingest(sine("s1", 20, 27), "http");
+    assert.deepEqual(b.recent("s1").readings.map((r) => r.ts), sine("s1", 22, 27).map((r) => r.ts));
+    assert.deepEqual(b.recent("s2").readings, []);
+    assert.equal(b.recentRings, 3);
+    await b.delete("s2");
+    assert.equal(b.recentRings, 2);
+    await b.close();
+    // none kept, none taken
+    const c = new Service({
+      options: { ...options, recentReadings: 0 },
+      store: new Store(kv),
+      log: captureLog().log,
+    });
+    await c.load();
+    assert.equal(c.recentRings, 0);
+    await c.close();
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("Service checkpoints to KV and a new Service on the same KV continues exactly", async () => {
   const kv = await Deno.openKv(":memory:");
   const refKv = await Deno.openKv(":memory:");
