@@ -129,31 +129,35 @@ export function subscriptionFilters(patterns: readonly TopicPattern[]): string[]
  * captured stream and value are returned as they are; the parser checks them.
  */
 export function matchTopicPattern(pattern: TopicPattern, topic: string): TopicMatch | null {
-  const parts = topic.split("/");
   const { levels } = pattern;
   let stream: string | null = null, value: string | null = null;
   // MQTT: a filter starting with a wildcard does not match topics starting with "$".
-  if (topic.startsWith("$") && levels[0].kind !== "literal") return null;
+  if (topic.charCodeAt(0) === 36 && levels[0].kind !== "literal") return null;
+  // the topic's levels walked in place, without an array a message: `from` is where the current
+  // level starts, -1 once the topic has no more levels
+  let from = 0;
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i];
     if (level.kind === "rest") return { pattern, stream, value }; // "#" also matches the parent
-    if (i >= parts.length) return null;
-    const part = parts[i];
+    if (from < 0) return null;
+    const slash = topic.indexOf("/", from);
+    const end = slash < 0 ? topic.length : slash;
     switch (level.kind) {
       case "literal":
-        if (part !== level.text) return null;
+        if (end - from !== level.text.length || !topic.startsWith(level.text, from)) return null;
         break;
       case "stream":
-        stream = part;
+        stream = topic.slice(from, end);
         break;
       case "value":
-        value = part;
+        value = topic.slice(from, end);
         break;
       case "any":
         break;
     }
+    from = slash < 0 ? -1 : slash + 1;
   }
-  return parts.length === levels.length ? { pattern, stream, value } : null;
+  return from < 0 ? { pattern, stream, value } : null;
 }
 
 /** The first of `patterns` that matches `topic`, or null. */
