@@ -48,9 +48,9 @@ export interface TopicPattern {
 
 /** What a topic says: its pattern, and the stream and value it names (null when it does not). */
 export interface TopicMatch {
-  pattern: TopicPattern;
-  stream: string | null;
-  value: string | null;
+  readonly pattern: TopicPattern;
+  readonly stream: string | null;
+  readonly value: string | null;
 }
 
 /** What a pattern's levels must be, as stated in error messages. */
@@ -160,11 +160,27 @@ export function matchTopicPattern(pattern: TopicPattern, topic: string): TopicMa
   return from < 0 ? { pattern, stream, value } : null;
 }
 
-/** The first of `patterns` that matches `topic`, or null. */
+/**
+ * The first of `patterns` that matches `topic`, or null. The last answer is
+ * kept: the embedded broker's filter and the parser ask about each message's
+ * topic in turn, and get the same (unchanged) match object.
+ */
 export function matchTopic(patterns: readonly TopicPattern[], topic: string): TopicMatch | null {
+  if (patterns === last.patterns && topic === last.topic) return last.match;
+  let match: TopicMatch | null = null;
   for (const p of patterns) {
-    const m = matchTopicPattern(p, topic);
-    if (m) return m;
+    match = matchTopicPattern(p, topic);
+    if (match) break;
   }
-  return null;
+  last.patterns = patterns;
+  last.topic = topic;
+  last.match = match;
+  return match;
 }
+
+/** matchTopic()'s last question and answer. */
+const last: {
+  patterns: readonly TopicPattern[] | null;
+  topic: string;
+  match: TopicMatch | null;
+} = { patterns: null, topic: "", match: null };

@@ -154,3 +154,17 @@ Deno.test("matchTopicPattern() walks the topic in place and answers as a split o
   }
   assert.ok(matched > 1000, `the topics must match often enough to say something: ${matched}`);
 });
+
+Deno.test("matchTopic() answers each pattern list and topic for itself when asked in turn", () => {
+  const byStream = compileTopicPatterns(["sensors/{stream}/{value}"]);
+  const byValue = compileTopicPatterns(["sensors/kitchen/{value}", "{stream}/#"]);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(matchTopic(byStream, "sensors/kitchen/t")?.stream, "kitchen");
+    assert.equal(matchTopic(byStream, "sensors/kitchen/t")?.value, "t");
+    assert.equal(matchTopic(byValue, "sensors/kitchen/t")?.stream, null);
+    assert.equal(matchTopic(byValue, "sensors/kitchen/t")?.value, "t");
+    assert.equal(matchTopic(byStream, "sensors/hall/h")?.stream, "hall");
+    assert.equal(matchTopic(byStream, "other/hall/h"), null);
+    assert.equal(matchTopic(byValue, "other/hall/h")?.stream, "other");
+  }
+});
