@@ -66,6 +66,7 @@ import { type BrokerUser, verifyPassword } from "./broker_users.ts";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "./max_payload.ts";
 import { hostPort } from "./host_port.ts";
 import { writePubacksTogether } from "./puback_writer.ts";
+import { readPublishesInPlace } from "./publish_parser.ts";
 
 export { DEFAULT_MAX_PAYLOAD_BYTES, hostPort };
 
@@ -324,6 +325,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   writeToStream.cacheNumbers = false;
   // a connection's PUBACKs of one turn of the event loop as one write (puback_writer.ts)
   writePubacksTogether(mqttPacket);
+  // a whole PUBLISH read in place from the socket's bytes, not through a BufferList (publish_parser.ts)
+  readPublishesInPlace(mqttPacket);
   const aedes = await Aedes.createBroker({
     // a client id derived by forecastd is 22 characters; devices may use longer ones
     maxClientsIdLength: 256,
