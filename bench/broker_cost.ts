@@ -25,7 +25,7 @@ import { exitOnFlagError, integer, oneOf, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
 import { byNamePer, loadavg, ownCpu, processCpu, threadCpu } from "./proc_stats.ts";
 import { RawPublisher } from "./raw_mqtt.ts";
-import { findMosquitto, type Mosquitto, startMosquitto } from "../tests/e2e/_daemon.ts";
+import type { Mosquitto } from "../tests/e2e/_daemon.ts";
 import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
 
 const f = exitOnFlagError(() =>
@@ -90,6 +90,9 @@ let mosquitto: Mosquitto | null = null;
 const mosquittoDir = await Deno.makeTempDir({ prefix: "forecastd-broker-cost-" });
 if (f.via === "mosquitto") {
   if (f.part === "broker") throw new Error("--via=mosquitto measures --part=source");
+  // not at the top: the child runs this file too, and its broker must be the first to load MQTT.js
+  // and mqtt-packet, as in the daemon (src/ingest/quiet_debug.ts)
+  const { findMosquitto, startMosquitto } = await import("../tests/e2e/_daemon.ts");
   const exe = await findMosquitto();
   if (exe === null) throw new Error("--via=mosquitto: mosquitto is not installed");
   mosquitto = await startMosquitto(exe, mosquittoDir, undefined, {

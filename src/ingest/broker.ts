@@ -50,11 +50,13 @@
  * the pieces that stand alone are files of their own (broker_users.ts,
  * frame_limit.ts, read_whole_buffer.ts, topic_name.ts).
  */
+// first: the MQTT packages' `debug` loggers made free before they load (quiet_debug.ts)
+import "./quiet_debug.ts";
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { Buffer } from "node:buffer";
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from "aedes";
-import { writeToStream } from "mqtt-packet";
+import mqttPacket, { writeToStream } from "mqtt-packet";
 import type { Logger } from "../log.ts";
 import { readWholeBuffer } from "./read_whole_buffer.ts";
 import { limitFrames } from "./frame_limit.ts";
@@ -63,6 +65,8 @@ import { topicMatchesAny, topicMatchesFilter } from "./topic_filter.ts";
 import { type BrokerUser, verifyPassword } from "./broker_users.ts";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "./max_payload.ts";
 import { hostPort } from "./host_port.ts";
+import { writePubacksTogether } from "./puback_writer.ts";
+import { readPublishesInPlace } from "./publish_parser.ts";
 
 export { DEFAULT_MAX_PAYLOAD_BYTES, hostPort };
 
@@ -319,6 +323,10 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   // ids at its first packet: 7.7 MB of heap built in one piece (over 100 ms here), every full GC
   // marks it after; without it, a PUBACK allocates its 2 bytes (no slower, measured)
   writeToStream.cacheNumbers = false;
+  // a connection's PUBACKs of one turn of the event loop as one write (puback_writer.ts)
+  writePubacksTogether(mqttPacket);
+  // a whole PUBLISH read in place from the socket's bytes, not through a BufferList (publish_parser.ts)
+  readPublishesInPlace(mqttPacket);
   const aedes = await Aedes.createBroker({
     // a client id derived by forecastd is 22 characters; devices may use longer ones
     maxClientsIdLength: 256,

@@ -27,6 +27,8 @@
  * broker, or when no pattern names a stream, readings go to `sink.ingest`
  * with source "demo".
  */
+// first: the MQTT packages' `debug` loggers made free before they load (quiet_debug.ts)
+import "./quiet_debug.ts";
 import mqtt from "mqtt";
 import type { Logger } from "../log.ts";
 import type { Reading } from "../domain/reading.ts";

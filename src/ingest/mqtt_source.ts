@@ -6,6 +6,8 @@
  * when the daemon has a broker to connect to (`--mqtt-url`) or a client to
  * run (the demo sensor): mqtt.ts imports it when it starts the source.
  */
+// first: the MQTT packages' `debug` loggers made free before they load (quiet_debug.ts)
+import "./quiet_debug.ts";
 import mqtt from "mqtt";
 import { writeToStream } from "mqtt-packet";
 import { Buffer } from "node:buffer";

@@ -48,9 +48,9 @@ export interface TopicPattern {
 
 /** What a topic says: its pattern, and the stream and value it names (null when it does not). */
 export interface TopicMatch {
-  pattern: TopicPattern;
-  stream: string | null;
-  value: string | null;
+  readonly pattern: TopicPattern;
+  readonly stream: string | null;
+  readonly value: string | null;
 }
 
 /** What a pattern's levels must be, as stated in error messages. */
@@ -129,38 +129,58 @@ export function subscriptionFilters(patterns: readonly TopicPattern[]): string[]
  * captured stream and value are returned as they are; the parser checks them.
  */
 export function matchTopicPattern(pattern: TopicPattern, topic: string): TopicMatch | null {
-  const parts = topic.split("/");
   const { levels } = pattern;
   let stream: string | null = null, value: string | null = null;
   // MQTT: a filter starting with a wildcard does not match topics starting with "$".
-  if (topic.startsWith("$") && levels[0].kind !== "literal") return null;
+  if (topic.charCodeAt(0) === 36 && levels[0].kind !== "literal") return null;
+  // the topic's levels walked in place, without an array a message: `from` is where the current
+  // level starts, -1 once the topic has no more levels
+  let from = 0;
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i];
     if (level.kind === "rest") return { pattern, stream, value }; // "#" also matches the parent
-    if (i >= parts.length) return null;
-    const part = parts[i];
+    if (from < 0) return null;
+    const slash = topic.indexOf("/", from);
+    const end = slash < 0 ? topic.length : slash;
     switch (level.kind) {
       case "literal":
-        if (part !== level.text) return null;
+        if (end - from !== level.text.length || !topic.startsWith(level.text, from)) return null;
         break;
       case "stream":
-        stream = part;
+        stream = topic.slice(from, end);
         break;
       case "value":
-        value = part;
+        value = topic.slice(from, end);
         break;
       case "any":
         break;
     }
+    from = slash < 0 ? -1 : slash + 1;
   }
-  return parts.length === levels.length ? { pattern, stream, value } : null;
+  return from < 0 ? { pattern, stream, value } : null;
 }
 
-/** The first of `patterns` that matches `topic`, or null. */
+/**
+ * The first of `patterns` that matches `topic`, or null. The last answer is
+ * kept: the embedded broker's filter and the parser ask about each message's
+ * topic in turn, and get the same (unchanged) match object.
+ */
 export function matchTopic(patterns: readonly TopicPattern[], topic: string): TopicMatch | null {
+  if (patterns === last.patterns && topic === last.topic) return last.match;
+  let match: TopicMatch | null = null;
   for (const p of patterns) {
-    const m = matchTopicPattern(p, topic);
-    if (m) return m;
+    match = matchTopicPattern(p, topic);
+    if (match) break;
   }
-  return null;
+  last.patterns = patterns;
+  last.topic = topic;
+  last.match = match;
+  return match;
 }
+
+/** matchTopic()'s last question and answer. */
+const last: {
+  patterns: readonly TopicPattern[] | null;
+  topic: string;
+  match: TopicMatch | null;
+} = { patterns: null, topic: "", match: null };

@@ -5,6 +5,8 @@ import {
   matchTopic,
   matchTopicPattern,
   subscriptionFilters,
+  type TopicMatch,
+  type TopicPattern,
   topicPatternProblem,
 } from "../../src/ingest/topics.ts";
 
@@ -101,4 +103,68 @@ Deno.test("compileTopicPattern() throws naming the pattern", () => {
       e.message.startsWith("Cannot use topic pattern: ") &&
       e.message.endsWith(': current value is "a/#/b"'),
   );
+});
+
+/** The matcher as it was (a split of the topic a message): the oracle of the one walked in place. */
+function matchBySplit(pattern: TopicPattern, topic: string): TopicMatch | null {
+  const parts = topic.split("/");
+  const { levels } = pattern;
+  let stream: string | null = null, value: string | null = null;
+  if (topic.startsWith("$") && levels[0].kind !== "literal") return null;
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i];
+    if (level.kind === "rest") return { pattern, stream, value };
+    if (i >= parts.length) return null;
+    if (level.kind === "literal" && parts[i] !== level.text) return null;
+    if (level.kind === "stream") stream = parts[i];
+    if (level.kind === "value") value = parts[i];
+  }
+  return parts.length === levels.length ? { pattern, stream, value } : null;
+}
+
+Deno.test("matchTopicPattern() walks the topic in place and answers as a split of it does", () => {
+  const patterns = [
+    "sensors/{stream}/{value}",
+    "sensors/{stream}",
+    "{stream}/v",
+    "+/{stream}/#",
+    "sensors/#",
+    "#",
+    "a/+/{value}/b",
+    "sensors/kitchen/{value}",
+  ].map(compileTopicPattern);
+  const words = ["sensors", "kitchen", "v", "a", "b", "", "$SYS", "sensorsx", "sensor", "x/y"];
+  let seed = 7;
+  const pick = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return words[seed % words.length];
+  };
+  let matched = 0;
+  for (let n = 0; n < 5000; n++) {
+    const topic = Array.from({ length: 1 + (n % 5) }, pick).join("/");
+    for (const p of patterns) {
+      const want = matchBySplit(p, topic);
+      assert.deepEqual(
+        matchTopicPattern(p, topic),
+        want,
+        `${p.pattern} on ${JSON.stringify(topic)}`,
+      );
+      if (want !== null) matched++;
+    }
+  }
+  assert.ok(matched > 1000, `the topics must match often enough to say something: ${matched}`);
+});
+
+Deno.test("matchTopic() answers each pattern list and topic for itself when asked in turn", () => {
+  const byStream = compileTopicPatterns(["sensors/{stream}/{value}"]);
+  const byValue = compileTopicPatterns(["sensors/kitchen/{value}", "{stream}/#"]);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(matchTopic(byStream, "sensors/kitchen/t")?.stream, "kitchen");
+    assert.equal(matchTopic(byStream, "sensors/kitchen/t")?.value, "t");
+    assert.equal(matchTopic(byValue, "sensors/kitchen/t")?.stream, null);
+    assert.equal(matchTopic(byValue, "sensors/kitchen/t")?.value, "t");
+    assert.equal(matchTopic(byStream, "sensors/hall/h")?.stream, "hall");
+    assert.equal(matchTopic(byStream, "other/hall/h"), null);
+    assert.equal(matchTopic(byValue, "other/hall/h")?.stream, "other");
+  }
 });

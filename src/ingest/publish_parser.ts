@@ -1,0 +1,168 @@
+/**
+ * The embedded broker's PUBLISH packets read straight from the socket's
+ * bytes. aedes gives each connection an mqtt-packet parser, which copies
+ * every read into a BufferList and walks each packet through four states,
+ * each consuming bytes off the list (a new Buffer view a step), its varint
+ * as an object, its packet as a new object. A device's usual packet is a
+ * whole PUBLISH of one reading: it is read here in place, from the start of
+ * the bytes aedes read, into the packet mqtt-packet would have made (same
+ * fields, same values, emitted as the same `packet` event, in order).
+ * Whatever is not a whole, plainly valid MQTT 3.1/3.1.1 PUBLISH (any other
+ * packet, a part of one, a packet mqtt-packet would refuse, a connection
+ * that said MQTT 5) goes, with every byte after it, to mqtt-packet's own
+ * parser as before, and the bytes after that too until it stands between
+ * two packets again.
+ *
+ * Only parsers made without options are read this way: aedes makes its own
+ * as `mqtt.parser()`; MQTT.js, which reads the same exports, passes its
+ * options and keeps mqtt-packet's parser throughout.
+ *
+ * ```ts
+ * import mqttPacket from "mqtt-packet";
+ * readPublishesInPlace(mqttPacket);
+ * ```
+ */
+import type { Buffer } from "node:buffer";
+
+/** What is used of mqtt-packet's Parser. */
+interface Parser {
+  parse(buf: Buffer): number;
+  emit(event: "packet", packet: unknown): boolean;
+  settings: { protocolVersion?: number };
+  packet: { length: number };
+  error: unknown;
+  _list: { length: number };
+  _stateCounter: number;
+}
+
+/** mqtt-packet's exports, as far as they are used here (its own types name every packet). */
+export interface ParserFactory {
+  parser: unknown;
+}
+
+/** A PUBLISH as mqtt-packet's parser makes it: its Packet's fields in its order, then the id. */
+class PublishPacket {
+  declare cmd: "publish";
+  declare retain: boolean;
+  declare qos: number;
+  declare dup: boolean;
+  declare length: number;
+  declare topic: string;
+  declare payload: Buffer;
+  /** Only with QoS 1 and 2, as mqtt-packet sets it. */
+  declare messageId?: number;
+  constructor(
+    retain: boolean,
+    qos: number,
+    dup: boolean,
+    length: number,
+    topic: string,
+    payload: Buffer,
+  ) {
+    this.cmd = "publish";
+    this.retain = retain;
+    this.qos = qos;
+    this.dup = dup;
+    this.length = length;
+    this.topic = topic;
+    this.payload = payload;
+  }
+}
+
+const WRAPPED = Symbol.for("forecastd.publishesInPlace");
+/** A parser's reads that came while it was emitting (aedes may read again from a handler). */
+const LATER = Symbol("forecastd.laterReads");
+
+type Wrapped = Parser & { [LATER]?: Buffer[] | null };
+
+/**
+ * Emits the whole PUBLISH packets at the start of `buf`; returns the offset
+ * of the first byte it did not read (a packet for mqtt-packet's parser).
+ */
+function emitPublishes(parser: Wrapped, buf: Buffer): number {
+  let at = 0;
+  const n = buf.length;
+  while (at < n) {
+    const first = buf[at];
+    // PUBLISH (type 3), QoS 0 to 2
+    if (first >> 4 !== 3 || ((first >> 1) & 3) === 3) return at;
+    // the remaining length: 1 to 4 bytes of 7 bits, least significant first
+    let length = 0;
+    let i = at + 1;
+    let shift = 0;
+    for (;;) {
+      if (i >= n || shift > 21) return at;
+      const b = buf[i++];
+      length += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((b & 0x80) === 0) break;
+    }
+    const end = i + length;
+    if (end > n) return at;
+    const qos = (first >> 1) & 3;
+    // the topic's length, the topic and the packet id must lie within the packet
+    if (length < 2) return at;
+    const topicEnd = i + 2 + (buf[i] << 8 | buf[i + 1]);
+    const idEnd = qos > 0 ? topicEnd + 2 : topicEnd;
+    if (idEnd > end) return at;
+    const packet = new PublishPacket(
+      (first & 1) !== 0,
+      qos,
+      (first & 8) !== 0,
+      length,
+      buf.toString("utf8", i + 2, topicEnd),
+      buf.subarray(idEnd, end),
+    );
+    if (qos > 0) packet.messageId = buf[topicEnd] << 8 | buf[topicEnd + 1];
+    at = end;
+    parser.emit("packet", packet);
+  }
+  return at;
+}
+
+/** True when mqtt-packet's parser stands between two packets, with nothing of its own buffered. */
+function between(parser: Parser): boolean {
+  return parser._stateCounter === 0 && parser._list.length === 0 && parser.packet.length === -1 &&
+    !parser.error && parser.settings.protocolVersion !== 5;
+}
+
+/**
+ * Wraps `packets.parser` (mqtt-packet's exports) so that the parsers made
+ * without options read whole PUBLISH packets in place, as above. Safe to
+ * call twice.
+ */
+export function readPublishesInPlace(packets: ParserFactory): void {
+  type Factory = ((opt?: unknown) => Parser) & { [WRAPPED]?: true };
+  const make = packets.parser as Factory;
+  if (make[WRAPPED]) return;
+  const wrapped: Factory = (opt?: unknown) => {
+    const parser = make(opt) as Wrapped;
+    if (opt !== undefined) return parser;
+    const parse = parser.parse.bind(parser);
+    parser.parse = (buf: Buffer): number => {
+      const later = parser[LATER];
+      // a read during an emit: after the bytes being read now, in order
+      if (later !== undefined && later !== null) {
+        later.push(buf);
+        return 0;
+      }
+      parser[LATER] = [];
+      try {
+        for (
+          let next: Buffer | undefined = buf;
+          next !== undefined;
+          next = parser[LATER]!.shift()
+        ) {
+          const from = between(parser) ? emitPublishes(parser, next) : 0;
+          if (from < next.length) parse(from === 0 ? next : next.subarray(from));
+        }
+      } finally {
+        parser[LATER] = null;
+      }
+      return parser._list.length;
+    };
+    return parser;
+  };
+  wrapped[WRAPPED] = true;
+  packets.parser = wrapped;
+}
