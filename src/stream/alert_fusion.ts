@@ -72,6 +72,8 @@ export interface FusionOptions extends AlertOptions {
   refractory: number;
   /** Nats by which evidence must exceed the incident's onset to be an onset of its own. */
   escalation: number;
+  /** How the detectors' evidence is fused: "hmp" (the default) or "min" (Bonferroni's). */
+  fusion?: "hmp" | "min";
 }
 
 const EMPTY = new Float64Array(0);
@@ -179,8 +181,11 @@ export class AlertFusion implements OnsetRings {
     const R = this.opts.refractory, n = this.count;
     const residual = this.#residual, shape = this.#shape, drift = this.#drift;
     const tests = this.#tests, openAt = this.#openAt;
-    // the harmonic mean p-value of the three: ln(e^λr + e^λs + e^λd) - ln tests
-    this.smoothed = fuseEvidence(fuseEvidence(residual, shape, "hmp", 1), drift, "hmp", tests);
+    // the harmonic mean p-value of the three, ln(e^λr + e^λs + e^λd) - ln tests
+    // (or, `fusion` "min", Bonferroni's: the strongest less ln tests)
+    this.smoothed = this.opts.fusion === "min"
+      ? fuseEvidence(Math.max(residual, shape), drift, "min", tests)
+      : fuseEvidence(fuseEvidence(residual, shape, "hmp", 1), drift, "hmp", tests);
     this.likelihood = evidenceToUnit(this.smoothed);
     const starts = stepOnset(this, n % R, this.smoothed, quiet, this.opts.escalation);
     this.onset = starts ? this.likelihood : 0;
