@@ -58,7 +58,9 @@
  * repeats or a young record's crossings). BENCHMARKS.md, "Issue 11, sixth
  * round" and "seventh round".
  * Scores: `onset` with NAB's optimised threshold, `alert` (the alerts the
- * daemon opens) at 0.5. Output: a table on stderr, `RESULT {json}` per corpus.
+ * daemon opens) at 0.5. Output: a table on stderr, `RESULT {json}` per corpus;
+ * with `--corpus=both`, then leave one of the eight families out over both
+ * corpora (step 4 below), and its `RESULT {json}` (corpus "both").
  */
 import { readCsv } from "../src/replay/csv.ts";
 import { getPreset, type Preset } from "../src/stream/preset.ts";
@@ -550,6 +552,21 @@ const mean = (xs: (number | null)[]) => {
 };
 const fmt = (x: number | null) => (x === null ? "-" : x.toFixed(2));
 
+/** Per corpus: each candidate's scores (onset, alert) on all files and without each family. */
+const tables = new Map<
+  string,
+  {
+    families: string[];
+    rows: {
+      name: string;
+      onset: Record<string, number | null>;
+      alert: Record<string, number | null>;
+      onsetFp: Record<string, number | null>;
+      alertFp: Record<string, number | null>;
+    }[];
+  }
+>();
+
 for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpus]) {
   const c = await corpus(name);
   // 1. the recordings, one engine run per file and seed (cached; fast mode)
@@ -724,4 +741,38 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
     }
   }
   emitResult({ bench: "lofo", corpus: name, seeds: flags.seeds, table, lofo });
+  tables.set(name, { families: c.families, rows: table });
+}
+
+// 4. both corpora: leave one of the eight families out. The candidate
+// chosen for family F of one corpus has the best mean of its score on that
+// corpus without F and its score on all of the other corpus (NAB's
+// normalised scores are per corpus, so the two are averaged, not pooled);
+// a tie goes to the earlier candidate.
+if (tables.size === 2) {
+  const [a, b] = [tables.get("nab")!, tables.get("synthetic")!];
+  const eight: Record<string, Record<string, unknown>> = {};
+  for (const col of ["onset", "alert"] as const) {
+    eight[col] = {};
+    console.error(`both corpora, leave one of the eight families out, ${col}:`);
+    for (const [own, other] of [[a, b], [b, a]]) {
+      for (const f of own.families) {
+        let best = -Infinity, k = 0;
+        own.rows.forEach((row, i) => {
+          const v = ((row[col][`not ${f}`] ?? -Infinity) + (other.rows[i][col].all ?? -Infinity)) /
+            2;
+          if (v > best) [best, k] = [v, i];
+        });
+        const row = own.rows[k], held = row[col][f];
+        const fp = row[col === "onset" ? "onsetFp" : "alertFp"][f];
+        eight[col][f] = { chosen: row.name, heldOut: held, heldOutFp: fp, onOthers: best };
+        console.error(
+          `  held out ${f.padEnd(24)} chosen ${row.name.padEnd(18)} (others ${fmt(best)}) ${
+            held === null ? `- (no windows; ${fmt(fp)} false-positive rows)` : fmt(held)
+          }`,
+        );
+      }
+    }
+  }
+  emitResult({ bench: "lofo", corpus: "both", seeds: flags.seeds, lofo: eight });
 }

@@ -8,11 +8,17 @@
  * freshness, the evidence guard, and, through the alerts' warm-up and the
  * false-alarm budget's record, which readings count as young or quiet
  * (scoring.ts). The drift detector (drift.ts) is fused here, after it: the
- * alerts' evidence is the smaller p-value of all three detectors with
- * Bonferroni over three,
+ * alerts' evidence is the harmonic mean p-value of all three detectors
+ * (anomaly.ts, fuseEvidence "hmp"; the Cauchy combination's form for small
+ * p-values, valid whatever their dependence),
  *
- *   λ = max(λ_residual, λ_shape, λ_drift) - ln 3,
+ *   λ = ln(e^λ_residual + e^λ_shape + e^λ_drift) - ln 3,
  *
+ * never below Bonferroni's max(λ_residual, λ_shape, λ_drift) - ln 3 and at
+ * most ln 3 above it, where the three agree (the tenth round of issue 11,
+ * chosen by leave-one-family-out over both development sets); a detector
+ * not scoring yet gives 0 (p = 1) and is left out of the ln 3 as before
+ * (then ln 2),
  * with its own onset rule (onset_rule.ts, its own rings, each held as its
  * latest entry),
  * its own alert machine (the stream's `alerts`, what a user is sent) and its
@@ -66,6 +72,8 @@ export interface FusionOptions extends AlertOptions {
   refractory: number;
   /** Nats by which evidence must exceed the incident's onset to be an onset of its own. */
   escalation: number;
+  /** How the detectors' evidence is fused: "hmp" (the default) or "min" (Bonferroni's). */
+  fusion?: "hmp" | "min";
 }
 
 const EMPTY = new Float64Array(0);
@@ -173,7 +181,11 @@ export class AlertFusion implements OnsetRings {
     const R = this.opts.refractory, n = this.count;
     const residual = this.#residual, shape = this.#shape, drift = this.#drift;
     const tests = this.#tests, openAt = this.#openAt;
-    this.smoothed = fuseEvidence(Math.max(residual, shape), drift, "min", tests);
+    // the harmonic mean p-value of the three, ln(e^λr + e^λs + e^λd) - ln tests
+    // (or, `fusion` "min", Bonferroni's: the strongest less ln tests)
+    this.smoothed = this.opts.fusion === "min"
+      ? fuseEvidence(Math.max(residual, shape), drift, "min", tests)
+      : fuseEvidence(fuseEvidence(residual, shape, "hmp", 1), drift, "hmp", tests);
     this.likelihood = evidenceToUnit(this.smoothed);
     const starts = stepOnset(this, n % R, this.smoothed, quiet, this.opts.escalation);
     this.onset = starts ? this.likelihood : 0;

@@ -105,10 +105,16 @@ export function gammaTailEvidence(x: number, k: number): number {
 /**
  * Two detectors' evidence (nats, -ln of a tail probability p1 = e^-λ1,
  * p2 = e^-λ2 each) as one, never below 0:
- * - "min" (the engine's): the smaller p-value with Bonferroni's correction
+ * - "min" (the scorer's): the smaller p-value with Bonferroni's correction
  *   for the `tests` p-values looked at, max(λ1, λ2) - ln tests: one strong
  *   detector is enough (with more than two detectors, b is the largest
  *   evidence of the others);
+ * - "hmp" (the alerts', alert_fusion.ts): the harmonic mean p-value,
+ *   tests / (1/p1 + 1/p2), that is ln(e^λ1 + e^λ2) - ln tests (with more
+ *   than two detectors, b is the others' ln Σ e^λ). The Cauchy combination
+ *   test's form for small p-values: valid whatever the dependence between
+ *   the detectors (which see the same readings), never below Bonferroni's
+ *   and at most ln tests above it, when the detectors agree;
  * - "fisher": Fisher's method, -ln P(Γ(2, 1) >= λ1 + λ2), exact for two
  *   independent p-values: moderate evidence from both adds up (it turned one
  *   incident into several onsets as the second detector confirmed the first).
@@ -116,10 +122,14 @@ export function gammaTailEvidence(x: number, k: number): number {
 export function fuseEvidence(
   a: number,
   b: number,
-  how: "fisher" | "min" = "min",
+  how: "fisher" | "min" | "hmp" = "min",
   tests = 2,
 ): number {
   const x = Math.max(0, a), y = Math.max(0, b);
+  if (how === "hmp") {
+    // ln(e^x + e^y) without overflow
+    return Math.max(0, Math.max(x, y) + Math.log1p(Math.exp(-Math.abs(x - y))) - Math.log(tests));
+  }
   return how === "min"
     ? Math.max(0, Math.max(x, y) - Math.log(tests))
     : gammaTailEvidence(x + y, 2);

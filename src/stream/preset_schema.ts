@@ -142,6 +142,15 @@ export const PresetSchema = z.object({
      * (src/stream/budget.ts). 0: alerts open at `threshold`.
      */
     falseAlertsPerWeek: z.number().min(0).default(1),
+    /**
+     * How the alerts fuse the detectors' evidence (src/stream/alert_fusion.ts):
+     * "hmp" (unset), their harmonic mean p-value, valid whatever their
+     * dependence, or "min", the strongest with Bonferroni's correction (before
+     * the tenth round of issue 11). Chosen by leave-one-family-out
+     * (docs/anomalies_method.md, "The tenth round"); what is learned does not
+     * depend on it.
+     */
+    fusion: z.enum(["hmp", "min"]).optional(),
   }).prefault({}),
   gaps: z.object({
     /** A gap longer than this many sampling periods resets the window (weights are kept). */

@@ -4,6 +4,7 @@ import {
   AnomalyScorer,
   binomialTailEvidence,
   evidenceToUnit,
+  fuseEvidence,
   gammaTailEvidence,
   RangeTracker,
   surpriseScore,
@@ -114,6 +115,17 @@ Deno.test("gammaTailEvidence() is the evidence itself for one reading and Fisher
   // P(Γ(2, 1) >= x) = e^-x (1 + x)
   assert.ok(Math.abs(gammaTailEvidence(9, 2) - (9 - Math.log(10))) < 1e-12);
   assert.equal(gammaTailEvidence(0, 3), 0);
+});
+
+Deno.test("fuseEvidence() by the harmonic mean p-value lies between Bonferroni's and ln tests above it", () => {
+  // p1 = p2 = e^-7: their harmonic mean is e^-7 itself
+  assert.ok(Math.abs(fuseEvidence(7, 7, "hmp", 2) - 7) < 1e-12);
+  for (const [x, y] of [[0, 0], [3, 12], [12, 3], [40, 39.5], [800, 2]]) {
+    const h = fuseEvidence(x, y, "hmp", 2), b = fuseEvidence(x, y, "min", 2);
+    assert.ok(h >= b && h <= b + Math.LN2 + 1e-12, `${x}, ${y}: ${h} against ${b}`);
+    assert.ok(Number.isFinite(h));
+  }
+  assert.equal(fuseEvidence(-3, 0, "hmp", 2), 0);
 });
 
 Deno.test("AnomalyScorer's point evidence is -ln of the share of past surprises at least as large", () => {
