@@ -116,6 +116,11 @@ Deno.test("RecentReadings keeps each row's gap as the ring wraps, set and cleare
   assert.deepEqual(kept, kept.map((x) => row(x.ts)));
 });
 
+/** Numbers in [0, 1) from a linear congruential generator seeded with `seed`. */
+function lcg(seed: number): () => number {
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+}
+
 /** The kept readings of one stream as the simplest ring would have them: the last `capacity` recorded. */
 class Oracle {
   readonly kept = new Map<string, { targets: string[]; rows: RecentReading[] }>();
@@ -184,8 +189,7 @@ Deno.test("RecentReadings keeps each stream's own readings as slots of shared bu
   const capacity = 3000;
   const r = new RecentReadings({ capacity });
   const o = new Oracle(capacity);
-  let seed = 7;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const random = lcg(7);
   const widths = [["a"], ["a", "b"]];
   let ts = Date.UTC(2026, 0, 1);
   for (let step = 0; step < 4000; step++) {
@@ -223,8 +227,7 @@ Deno.test("RecentReadings keeps times exact as uint16 deltas up to 65,535 ms, an
   const capacity = 7;
   const r = new RecentReadings({ capacity });
   const o = new Oracle(capacity);
-  let seed = 11;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const random = lcg(11);
   const last = new Map<string, number>();
   const made = new Float64Array(6);
   for (let step = 0; step < 3000; step++) {

@@ -4,6 +4,33 @@ import { KERNELS_WASM } from "../../../src/model/wasm/kernels_wasm.ts";
 
 const ignore = kernelHeap === null;
 
+/**
+ * Runs `body` in a process of its own that can run the garbage collector,
+ * with `heap` a new KernelHeap and `gc()` a few collections and turns of the
+ * event loop; returns what it logs, parsed as JSON.
+ */
+// deno-lint-ignore no-explicit-any
+async function inGcProcess(body: string): Promise<Record<string, any>> {
+  const heapUrl = new URL("../../../src/model/wasm/kernel_heap.ts", import.meta.url).href;
+  const wasmUrl = new URL("../../../src/model/wasm/kernels_wasm.ts", import.meta.url).href;
+  const script = `
+    const { KernelHeap } = await import(${JSON.stringify(heapUrl)});
+    const { KERNELS_WASM } = await import(${JSON.stringify(wasmUrl)});
+    const heap = new KernelHeap(KERNELS_WASM);
+    const gc = async () => {
+      for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
+    };
+    ${body}
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--v8-flags=--expose-gc", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
 Deno.test({
   name: "KernelHeap.floats() gives zeroed views on 16-byte boundaries that it holds",
   ignore,
@@ -64,31 +91,18 @@ Deno.test({
     "KernelHeap hands a collected block's address to the next block of its size, small or large",
   ignore,
   async fn() {
-    // in a process of its own that can run the garbage collector
-    const heapUrl = new URL("../../../src/model/wasm/kernel_heap.ts", import.meta.url).href;
-    const wasmUrl = new URL("../../../src/model/wasm/kernels_wasm.ts", import.meta.url).href;
-    const script = `
-      const { KernelHeap } = await import(${JSON.stringify(heapUrl)});
-      const { KERNELS_WASM } = await import(${JSON.stringify(wasmUrl)});
-      const heap = new KernelHeap(KERNELS_WASM);
+    const r = await inGcProcess(`
       const keep = heap.floats(8);
       // 40 bytes (small), 3 MiB (past the size the finalizer gets packed in one number)
       let a = heap.floats(10), b = heap.floats(3 * 2 ** 18);
       const at = [a.byteOffset, b.byteOffset];
       a.fill(1); b.fill(2);
       a = b = null;
-      for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
+      await gc();
       const c = heap.floats(10), d = heap.floats(3 * 2 ** 18);
       console.log(JSON.stringify({ at, again: [c.byteOffset, d.byteOffset],
         zeroed: c.every((v) => v === 0) && d.every((v) => v === 0), keep: keep.length }));
-    `;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--v8-flags=--expose-gc", script],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const r = JSON.parse(new TextDecoder().decode(out.stdout));
+    `);
     assert.deepEqual(r.again, r.at, "the same addresses again");
     assert.equal(r.zeroed, true);
   },
@@ -98,16 +112,7 @@ Deno.test({
   name: "KernelHeap.floatsFor() gives an owner's arrays in one block, freed with the owner alone",
   ignore,
   async fn() {
-    // in a process of its own that can run the garbage collector
-    const heapUrl = new URL("../../../src/model/wasm/kernel_heap.ts", import.meta.url).href;
-    const wasmUrl = new URL("../../../src/model/wasm/kernels_wasm.ts", import.meta.url).href;
-    const script = `
-      const { KernelHeap } = await import(${JSON.stringify(heapUrl)});
-      const { KERNELS_WASM } = await import(${JSON.stringify(wasmUrl)});
-      const heap = new KernelHeap(KERNELS_WASM);
-      const gc = async () => {
-        for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
-      };
+    const r = await inGcProcess(`
       const sizes = [10, 3, 5];
       let owner = {};
       let arrays = heap.floatsFor(owner, sizes);
@@ -124,14 +129,7 @@ Deno.test({
       const again = heap.floatsFor({}, sizes);
       console.log(JSON.stringify({ at, lengths, held, whileOwned, again: again.map((a) => a.byteOffset),
         zeroed: again.every((a) => a.every((v) => v === 0)), other: typeof other }));
-    `;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--v8-flags=--expose-gc", script],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const r = JSON.parse(new TextDecoder().decode(out.stdout));
+    `);
     // each on a 16-byte boundary, one after the other: 10 floats take 48 bytes, 3 take 16
     assert.deepEqual(r.lengths, [10, 3, 5]);
     assert.deepEqual(r.at, [r.at[0], r.at[0] + 48, r.at[0] + 64]);
