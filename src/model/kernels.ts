@@ -63,6 +63,23 @@ export function makeFloats<A extends Floats>(
   return new dtype(n) as A;
 }
 
+/**
+ * Zeroed arrays of `sizes[i]` values of type `dtype`, as {@link makeFloats};
+ * in the kernels' memory, one block whose owner is `owner`
+ * (KernelHeap.floatsFor): `owner` keeps them, and none may outlive it.
+ */
+export function makeFloatsFor<A extends Floats>(
+  owner: object,
+  dtype: FloatsCtor,
+  sizes: readonly number[],
+  kind: KernelKind = current,
+): A[] {
+  if (kind === "wasm" && dtype === Float32Array && kernelHeap) {
+    return kernelHeap.floatsFor(owner, sizes) as A[];
+  }
+  return sizes.map((n) => new dtype(n) as A);
+}
+
 /** The kind of kernels a buffer runs: "wasm" when it is in the kernels' memory. */
 export function kindOf(a: Floats): KernelKind {
   return kernelHeap !== null && kernelHeap.holds(a) ? "wasm" : "ts";

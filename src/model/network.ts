@@ -16,7 +16,7 @@ import { type Layout, makeLayout, makeViews, type NetworkShape, type Views } fro
 import { lstmBackward, lstmForward } from "./lstm.ts";
 import { denseBackward, denseForward } from "./dense.ts";
 import { mulberry32 } from "./rng.ts";
-import { kindOf, makeFloats } from "./kernels.ts";
+import { kindOf, makeFloats, makeFloatsFor } from "./kernels.ts";
 import { WasmNetwork } from "./wasm/wasm_network.ts";
 
 /** Per-layer forward caches for a window of up to T steps. */
@@ -164,7 +164,11 @@ export class Network<A extends Floats = Float32Array> {
   readonly layout: Layout;
   readonly shape: NetworkShape;
   readonly dtype: FloatsCtor;
-  /** Parameters (P), flat; named views in {@link views}. */
+  /**
+   * Parameters (P), flat; named views in {@link views}. With h and c, one
+   * block of the kernels' memory that the network owns: none of the three
+   * may be kept beyond the network (kernel_heap.ts).
+   */
   readonly params: A;
   readonly ws: Workspace<A>;
   /** Live state h, c (L, H) for {@link step}. */
@@ -200,9 +204,14 @@ export class Network<A extends Floats = Float32Array> {
     this.shape = this.layout.shape;
     // the kernels are the workspace's: WebAssembly when its buffers are in their memory
     const kind = kindOf(this.ws.grads);
-    this.params = makeFloats<A>(this.dtype, this.layout.size, kind);
-    this.h = makeFloats<A>(this.dtype, shape.layers * shape.hidden, kind);
-    this.c = makeFloats<A>(this.dtype, shape.layers * shape.hidden, kind);
+    // one block (one finalizer cell) whose owner is the network: keep these with it
+    const LH = shape.layers * shape.hidden;
+    [this.params, this.h, this.c] = makeFloatsFor<A>(
+      this,
+      this.dtype,
+      [this.layout.size, LH, LH],
+      kind,
+    );
     initParams(this.layout, this.params, opts.seed ?? 1);
     this.#wasm = kind === "wasm" ? new WasmNetwork(this as Network<Float32Array>) : null;
   }

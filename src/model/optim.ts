@@ -8,7 +8,7 @@
  */
 import type { Floats, FloatsCtor } from "./floats.ts";
 import type { Layout } from "./layout.ts";
-import { kindOf, makeFloats } from "./kernels.ts";
+import { kindOf, makeFloatsFor } from "./kernels.ts";
 import { sharedValues } from "./typed_block.ts";
 import { wasmAdamUpdate, wasmSumSquares } from "./wasm/wasm_adam.ts";
 
@@ -56,7 +56,10 @@ export class Adam<A extends Floats = Float32Array> {
   get clipNorm(): number {
     return this.#settings[5];
   }
-  /** First moment m (P). */
+  /**
+   * First moment m (P). With v, one block of the kernels' memory that the
+   * optimizer owns: neither may be kept beyond it (kernel_heap.ts).
+   */
   readonly m: A;
   /** Second moment v (P). */
   readonly v: A;
@@ -98,8 +101,8 @@ export class Adam<A extends Floats = Float32Array> {
       );
     }
     this.#layout = layout;
-    this.m = makeFloats<A>(dtype, layout.size);
-    this.v = makeFloats<A>(dtype, layout.size);
+    // one block (one finalizer cell) whose owner is the optimizer: keep m and v with it
+    [this.m, this.v] = makeFloatsFor<A>(this, dtype, [layout.size, layout.size]);
     this.#wasm = kindOf(this.m) === "wasm";
   }
 

@@ -116,6 +116,11 @@ Deno.test("RecentReadings keeps each row's gap as the ring wraps, set and cleare
   assert.deepEqual(kept, kept.map((x) => row(x.ts)));
 });
 
+/** Numbers in [0, 1) from a linear congruential generator seeded with `seed`. */
+function lcg(seed: number): () => number {
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+}
+
 /** The kept readings of one stream as the simplest ring would have them: the last `capacity` recorded. */
 class Oracle {
   readonly kept = new Map<string, { targets: string[]; rows: RecentReading[] }>();
@@ -184,8 +189,7 @@ Deno.test("RecentReadings keeps each stream's own readings as slots of shared bu
   const capacity = 3000;
   const r = new RecentReadings({ capacity });
   const o = new Oracle(capacity);
-  let seed = 7;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const random = lcg(7);
   const widths = [["a"], ["a", "b"]];
   let ts = Date.UTC(2026, 0, 1);
   for (let step = 0; step < 4000; step++) {
@@ -232,4 +236,58 @@ Deno.test("RecentReadings.reserve() takes a stream's ring before its first readi
   assert.deepEqual(r.targets("s"), ["u"]);
   r.forget("s");
   assert.equal(r.size, 0);
+});
+
+Deno.test("RecentReadings keeps times exact as uint16 deltas up to 65,535 ms, and past them (kept and recorded)", () => {
+  // readings 0 to 65,535 ms apart are kept as deltas from the row before; a longer pause, an
+  // older time or a fraction moves that ring to a slot of int32 offsets (the rows kept with it),
+  // while the other streams of its slab keep theirs. keep() and record() both.
+  const capacity = 7;
+  const r = new RecentReadings({ capacity });
+  const o = new Oracle(capacity);
+  const random = lcg(11);
+  const last = new Map<string, number>();
+  const made = new Float64Array(6);
+  for (let step = 0; step < 3000; step++) {
+    const stream = `s${Math.floor(random() * 12)}`;
+    const targets = stream === "s0" ? ["a", "b"] : ["a"];
+    if (random() < 0.01) {
+      r.forget(stream);
+      o.kept.delete(stream);
+      last.delete(stream);
+      continue;
+    }
+    const a = random();
+    const step_ = a < 0.1
+      ? 0
+      : a < 0.2
+      ? 65_535
+      : a < 0.23
+      ? 65_536
+      : a < 0.25
+      ? -1
+      : a < 0.26
+      ? 0.5
+      : 1000;
+    const ts = (last.get(stream) ?? Date.UTC(2026, 11, 6) + step) + step_;
+    last.set(stream, ts);
+    const row = wideRow(ts, targets, random() < 0.3);
+    if (step % 2 === 0) r.record(stream, targets, row);
+    else {
+      targets.forEach((t, j) => {
+        const x = row.targets[t];
+        made.set([x.point ?? NaN, x.lower ?? NaN, x.upper ?? NaN], 3 * j);
+      });
+      const values = targets.map((t) => row.targets[t].value);
+      r.keep(
+        { id: stream, targets, targetIndex: Int32Array.from(targets, (_, j) => j) },
+        ts,
+        values,
+        made,
+        row.gap,
+      );
+    }
+    o.record(stream, targets, row);
+    for (const [id, s] of o.kept) assert.deepEqual(r.list(id), s.rows, `${id} at step ${step}`);
+  }
 });

@@ -74,3 +74,14 @@ Deno.test("ValueBounds keep their ranges in the array they are given, lo then hi
     /^RangeError: Cannot create value bounds: 'at' must be an array of 6 numbers \(lo, then hi\): current length is 4$/,
   );
 });
+
+Deno.test("ValueBounds of every stream answer with one problem object, each its own bound", () => {
+  // one object for all (no object a stream): each answer read before the next check
+  const a = new ValueBounds(1, { maxAbs: 10 }), b = new ValueBounds(2, { maxAbs: 100 });
+  const pa = a.check([11]);
+  assert.deepEqual({ ...pa! }, { column: 0, option: "maxAbsValue", lo: -10, hi: 10 });
+  const pb = b.check([1, -101]);
+  assert.equal(pb, pa);
+  assert.deepEqual({ ...pb! }, { column: 1, option: "maxAbsValue", lo: -100, hi: 100 });
+  assert.equal(a.check([9]), null);
+});

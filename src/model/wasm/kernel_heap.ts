@@ -12,6 +12,10 @@
  * stream of the same shape) reuses it, zeroed. So a view made from one of
  * these arrays (a subarray, as layout.ts's named views) must not outlive the
  * array it was made from; the network, workspace and optimizer keep both.
+ * The owner of a block is the array itself ({@link KernelHeap.floats}), or
+ * an object that keeps the block's arrays ({@link KernelHeap.floatsFor}: a
+ * network's parameters and state, an optimizer's moments): one finalizer
+ * cell (88 bytes of heap) for them all, and they must not outlive it.
  *
  * If the runtime cannot compile the module (no SIMD, no relaxed SIMD, no
  * shared memory), {@link kernelHeap} is null and the TypeScript kernels run.
@@ -124,7 +128,10 @@ export class KernelHeap {
     let list = this.#free.get(bytes);
     if (!list) this.#free.set(bytes, list = []);
     list.push(ptr);
+    this.#blocks--;
   });
+  /** Blocks handed out whose owner has not been collected. */
+  #blocks = 0;
   /** First byte not yet handed out; address 0 to 15 is never handed out. */
   #top = ALIGN;
 
@@ -134,6 +141,11 @@ export class KernelHeap {
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.kernels = instance.exports as unknown as KernelExports;
     this.#buffers.add(this.memory.buffer);
+  }
+
+  /** Blocks handed out and not yet collected: one finalizer cell each. */
+  get blocks(): number {
+    return this.#blocks;
   }
 
   /** Bytes of memory the heap holds (handed out or free). */
@@ -153,18 +165,40 @@ export class KernelHeap {
     return this.#own(new Float64Array(this.memory.buffer, ptr, n));
   }
 
+  /**
+   * Zeroed Float32Arrays of `sizes[i]` values, each on a 16-byte boundary,
+   * in one block that goes back to the free list when `owner` is collected
+   * (not when the arrays are): `owner` must keep them, and no array nor a
+   * view of one may outlive it. One finalizer cell for them all.
+   */
+  floatsFor(owner: object, sizes: readonly number[]): Float32Array[] {
+    const at: number[] = [];
+    let bytes = 0;
+    for (const n of sizes) at.push(bytes), bytes += blockBytes(n * 4);
+    const ptr = this.#alloc(bytes);
+    const block = new Uint8Array(this.memory.buffer, ptr, bytes);
+    block.fill(0);
+    this.#register(owner, ptr, bytes);
+    return sizes.map((n, i) => new Float32Array(this.memory.buffer, ptr + at[i], n));
+  }
+
   /** Zeroes a new view and returns its block to the free list when it is collected. */
   #own<A extends Float32Array | Float64Array>(a: A): A {
-    const bytes = Math.max(ALIGN, Math.ceil(a.byteLength / ALIGN) * ALIGN);
+    const bytes = blockBytes(a.byteLength);
     a.fill(0);
-    const ptr = a.byteOffset;
-    this.#registry.register(a, bytes < HELD_SIZES ? ptr * HELD_SIZES + bytes : [ptr, bytes]);
+    this.#register(a, a.byteOffset, bytes);
     return a;
+  }
+
+  /** Returns the block of `bytes` at `ptr` to the free list when `owner` is collected. */
+  #register(owner: object, ptr: number, bytes: number): void {
+    this.#registry.register(owner, bytes < HELD_SIZES ? ptr * HELD_SIZES + bytes : [ptr, bytes]);
+    this.#blocks++;
   }
 
   /** The address of a block of at least `size` bytes, growing the memory if needed. */
   #alloc(size: number): number {
-    const bytes = Math.max(ALIGN, Math.ceil(size / ALIGN) * ALIGN);
+    const bytes = blockBytes(size);
     const free = this.#free.get(bytes)?.pop();
     if (free !== undefined) return free;
     const ptr = this.#top;
@@ -195,6 +229,11 @@ export class KernelHeap {
   address(a: ArrayBufferView & { BYTES_PER_ELEMENT: number }, off = 0): number {
     return a.byteOffset + off * a.BYTES_PER_ELEMENT;
   }
+}
+
+/** The bytes of a block that holds `size` bytes: a whole number of 16-byte units, at least one. */
+function blockBytes(size: number): number {
+  return Math.max(ALIGN, Math.ceil(size / ALIGN) * ALIGN);
 }
 
 function makeHeap(): KernelHeap | null {

@@ -16,7 +16,10 @@ import type { TensorSpan } from "../layout.ts";
 import type { Network, Workspace } from "../network.ts";
 import { type KernelExports, type KernelHeap, kernelHeap } from "./kernel_heap.ts";
 
-/** Per-layer addresses: weights, gradients and the workspace caches. */
+/**
+ * Per-layer addresses of the workspace (gradients, caches) and the weights'
+ * byte offsets in the parameters (W, b: add the network's params address).
+ */
 interface LayerAddresses {
   K: number;
   W: number;
@@ -45,51 +48,105 @@ interface Scratch {
   yStep: Float32Array;
 }
 
-const scratches = new WeakMap<Workspace<Floats>, Scratch>();
+/**
+ * What every network of one workspace (every stream of a shape in a
+ * thread) shares: the kernels, the workspace's and the scratch's addresses,
+ * and the parameters' tensors by byte offset; a network adds its own
+ * parameters' address. One per workspace, not one per stream (some 350
+ * bytes of heap a stream).
+ */
+interface Plan {
+  k: KernelExports;
+  layers: LayerAddresses[];
+  s: Scratch;
+  sx: number;
+  sdY: number;
+  sh: number;
+  sc: number;
+  sxStep: number;
+  syStep: number;
+  /** Byte offsets of the head's weights in the parameters. */
+  Wy: number;
+  by: number;
+  dWy: number;
+  dby: number;
+  y: number;
+  dY: number;
+  dX: number;
+  dz: number;
+  dxh: number;
+  dc: number;
+  xhStep: number;
+  actStep: number;
+  tcStep: number;
+}
 
-function scratchFor(ws: Workspace<Floats>, heap: KernelHeap): Scratch {
-  let s = scratches.get(ws);
-  if (!s) {
-    const { inputs: I, hidden: H, layers: L, outputs: O } = ws.layout.shape;
-    const T = ws.window;
-    s = {
-      x: heap.floats(T * I),
-      dY: heap.floats(T * O),
-      h: heap.floats(L * H),
-      c: heap.floats(L * H),
-      xStep: heap.floats(I),
-      yStep: heap.floats(O),
-    };
-    scratches.set(ws, s);
-  }
-  return s;
+const plans = new WeakMap<Workspace<Floats>, Plan>();
+
+function planFor(ws: Workspace<Float32Array>, heap: KernelHeap): Plan {
+  let p = plans.get(ws);
+  if (p) return p;
+  const { inputs: I, hidden: H, layers: L, outputs: O } = ws.layout.shape;
+  const T = ws.window;
+  const s: Scratch = {
+    x: heap.floats(T * I),
+    dY: heap.floats(T * O),
+    h: heap.floats(L * H),
+    c: heap.floats(L * H),
+    xStep: heap.floats(I),
+    yStep: heap.floats(O),
+  };
+  const at = (a: Float32Array) => heap.address(a);
+  // the parameters' tensors by their byte offsets in the layout
+  const off = (t: TensorSpan) => 4 * t.offset;
+  p = {
+    k: heap.kernels,
+    layers: ws.layout.layers.map((ls, l) => {
+      const g = ws.gradViews.layers[l], c = ws.cache[l];
+      return {
+        K: ls.width,
+        W: off(ls.W),
+        b: off(ls.b),
+        dW: at(g.W),
+        db: at(g.b),
+        xh: at(c.xh),
+        act: at(c.act),
+        c: at(c.c),
+        tc: at(c.tc),
+        h: at(c.h),
+        dhIn: at(c.dhIn),
+      };
+    }),
+    s,
+    sx: at(s.x),
+    sdY: at(s.dY),
+    sh: at(s.h),
+    sc: at(s.c),
+    sxStep: at(s.xStep),
+    syStep: at(s.yStep),
+    Wy: off(ws.layout.Wy),
+    by: off(ws.layout.by),
+    dWy: at(ws.gradViews.Wy),
+    dby: at(ws.gradViews.by),
+    y: at(ws.y),
+    dY: at(ws.dY),
+    dX: at(ws.dX),
+    dz: at(ws.dz),
+    dxh: at(ws.dxh),
+    dc: at(ws.dc),
+    xhStep: at(ws.xhStep),
+    actStep: at(ws.actStep),
+    tcStep: at(ws.tcStep),
+  };
+  plans.set(ws, p);
+  return p;
 }
 
 /** The WebAssembly path of one {@link Network} whose buffers are in the kernels' memory. */
 export class WasmNetwork {
   readonly #net: Network<Float32Array>;
-  readonly #k: KernelExports;
-  readonly #layers: LayerAddresses[];
-  readonly #s: Scratch;
-  readonly #sx: number;
-  readonly #sdY: number;
-  readonly #sh: number;
-  readonly #sc: number;
-  readonly #sxStep: number;
-  readonly #syStep: number;
-  readonly #Wy: number;
-  readonly #by: number;
-  readonly #dWy: number;
-  readonly #dby: number;
-  readonly #y: number;
-  readonly #dY: number;
-  readonly #dX: number;
-  readonly #dz: number;
-  readonly #dxh: number;
-  readonly #dc: number;
-  readonly #xhStep: number;
-  readonly #actStep: number;
-  readonly #tcStep: number;
+  /** Shared by every network of the workspace. */
+  readonly #p: Plan;
 
   /** Throws unless every buffer of `net` and its workspace is in the kernels' memory. */
   constructor(net: Network<Float32Array>) {
@@ -105,59 +162,20 @@ export class WasmNetwork {
         } of ${all.length} outside it`,
       );
     }
-    const at = (a: Float32Array) => heap.address(a);
-    // the parameters' tensors by their offsets in the layout (net.views is made on demand)
-    const param = (s: TensorSpan) => heap.address(net.params, s.offset);
     this.#net = net;
-    this.#k = heap.kernels;
-    this.#layers = net.layout.layers.map((ls, l) => {
-      const g = ws.gradViews.layers[l], c = ws.cache[l];
-      return {
-        K: ls.width,
-        W: param(ls.W),
-        b: param(ls.b),
-        dW: at(g.W),
-        db: at(g.b),
-        xh: at(c.xh),
-        act: at(c.act),
-        c: at(c.c),
-        tc: at(c.tc),
-        h: at(c.h),
-        dhIn: at(c.dhIn),
-      };
-    });
-    this.#s = scratchFor(ws, heap);
-    this.#sx = at(this.#s.x);
-    this.#sdY = at(this.#s.dY);
-    this.#sh = at(this.#s.h);
-    this.#sc = at(this.#s.c);
-    this.#sxStep = at(this.#s.xStep);
-    this.#syStep = at(this.#s.yStep);
-    this.#Wy = param(net.layout.Wy);
-    this.#by = param(net.layout.by);
-    this.#dWy = at(ws.gradViews.Wy);
-    this.#dby = at(ws.gradViews.by);
-    this.#y = at(ws.y);
-    this.#dY = at(ws.dY);
-    this.#dX = at(ws.dX);
-    this.#dz = at(ws.dz);
-    this.#dxh = at(ws.dxh);
-    this.#dc = at(ws.dc);
-    this.#xhStep = at(ws.xhStep);
-    this.#actStep = at(ws.actStep);
-    this.#tcStep = at(ws.tcStep);
+    this.#p = planFor(ws, heap);
   }
 
   /** As Network.forward(): x (T, I) from xOff, initial state h0, c0 (L, H). */
   forward(x: Floats, xOff: number, T: number, h0: Floats, c0: Floats): void {
-    const net = this.#net, k = this.#k;
+    const net = this.#net, p = this.#p, k = p.k, P = net.params.byteOffset;
     const { inputs: I, hidden: H, outputs: O } = net.shape;
     const ws = net.ws;
-    const sx = this.#s.x;
+    const sx = p.s.x;
     for (let i = 0; i < T * I; i++) sx[i] = x[xOff + i];
     const Hb = 4 * H;
-    for (let l = 0; l < this.#layers.length; l++) {
-      const a = this.#layers[l];
+    for (let l = 0; l < p.layers.length; l++) {
+      const a = p.layers[l];
       const cache = ws.cache[l];
       for (let j = 0; j < H; j++) {
         cache.h[j] = h0[l * H + j];
@@ -165,7 +183,7 @@ export class WasmNetwork {
       }
       const K = a.K, Il = K - H;
       // input rows: x for layer 0, the layer below's h_t (rows 1..T) above it
-      const src = l === 0 ? this.#sx : this.#layers[l - 1].h + Hb;
+      const src = l === 0 ? p.sx : p.layers[l - 1].h + Hb;
       for (let t = 0; t < T; t++) {
         const hRow = a.h + t * Hb;
         k.lstm_forward(
@@ -177,65 +195,65 @@ export class WasmNetwork {
           hRow,
           src + t * 4 * Il,
           a.c + t * Hb,
-          a.W,
-          a.b,
+          P + a.W,
+          P + a.b,
           H,
           K,
         );
       }
     }
-    const top = this.#layers[this.#layers.length - 1].h;
+    const top = p.layers[p.layers.length - 1].h;
     for (let t = 0; t < T; t++) {
-      k.dense_forward(this.#y + t * 4 * O, top + (t + 1) * Hb, this.#Wy, this.#by, O, H);
+      k.dense_forward(p.y + t * 4 * O, top + (t + 1) * Hb, P + p.Wy, P + p.by, O, H);
     }
   }
 
   /** As Network.backward(): from dY (T, O), adds into the gradients, writes dX, dh0, dc0. */
   backward(dY: Floats, T: number): void {
-    const net = this.#net, k = this.#k;
+    const net = this.#net, p = this.#p, k = p.k, P = net.params.byteOffset;
     const { hidden: H, layers: L, outputs: O } = net.shape;
     const ws = net.ws;
-    let dYp = this.#dY;
+    let dYp = p.dY;
     if (dY !== ws.dY) {
-      const s = this.#s.dY;
+      const s = p.s.dY;
       for (let i = 0; i < T * O; i++) s[i] = dY[i];
-      dYp = this.#sdY;
+      dYp = p.sdY;
     }
     const Hb = 4 * H;
-    const top = this.#layers[L - 1];
+    const top = p.layers[L - 1];
     for (let t = 0; t < T; t++) {
       k.dense_backward(
         top.dhIn + t * Hb,
-        this.#dWy,
-        this.#dby,
+        p.dWy,
+        p.dby,
         dYp + t * 4 * O,
         top.h + (t + 1) * Hb,
-        this.#Wy,
+        P + p.Wy,
         O,
         H,
       );
     }
     for (let l = L - 1; l >= 0; l--) {
-      const a = this.#layers[l];
+      const a = p.layers[l];
       const K = a.K, Il = K - H;
       // where dL/dx_t goes: the layer below's dhIn, or dX for layer 0
-      const dIn = l === 0 ? this.#dX : this.#layers[l - 1].dhIn;
+      const dIn = l === 0 ? p.dX : p.layers[l - 1].dhIn;
       ws.dxh.fill(0);
       ws.dc.fill(0);
       for (let t = T - 1; t >= 0; t--) {
         k.lstm_backward(
-          this.#dxh,
+          p.dxh,
           a.dW,
           a.db,
-          this.#dz,
+          p.dz,
           a.dhIn + t * Hb,
-          this.#dc,
+          p.dc,
           dIn + t * 4 * Il,
           a.act + t * 4 * Hb,
           a.tc + t * Hb,
           a.c + t * Hb,
           a.xh + t * 4 * K,
-          a.W,
+          P + a.W,
           H,
           K,
         );
@@ -249,19 +267,20 @@ export class WasmNetwork {
 
   /** As Network.head(): the head's output (O) on the hidden row h (H) at hOff. */
   head(h: Floats, hOff: number, y: Floats, yOff: number): void {
-    const { hidden: H, outputs: O } = this.#net.shape;
-    const s = this.#s;
+    const net = this.#net, p = this.#p, P = net.params.byteOffset;
+    const { hidden: H, outputs: O } = net.shape;
+    const s = p.s;
     for (let j = 0; j < H; j++) s.h[j] = h[hOff + j];
-    this.#k.dense_forward(this.#syStep, this.#sh, this.#Wy, this.#by, O, H);
+    p.k.dense_forward(p.syStep, p.sh, P + p.Wy, P + p.by, O, H);
     for (let r = 0; r < O; r++) y[yOff + r] = s.yStep[r];
   }
 
   /** As Network.stepFrom(): one step from h, c (L, H), updated in place, on x (I) at xOff. */
   stepFrom(h: Floats, c: Floats, x: Floats, xOff: number, y: Floats, yOff: number): void {
-    const net = this.#net, k = this.#k;
+    const net = this.#net, p = this.#p, k = p.k, P = net.params.byteOffset;
     const { inputs: I, hidden: H, layers: L, outputs: O } = net.shape;
     const ws = net.ws;
-    const s = this.#s;
+    const s = p.s;
     // the network's own states are used in place; any other is copied through scratch
     let hp: number, cp: number;
     const own = (h === net.h && c === net.c) || (h === ws.hRoll && c === ws.cRoll);
@@ -273,32 +292,32 @@ export class WasmNetwork {
         s.h[i] = h[i];
         s.c[i] = c[i];
       }
-      hp = this.#sh;
-      cp = this.#sc;
+      hp = p.sh;
+      cp = p.sc;
     }
     for (let i = 0; i < I; i++) s.xStep[i] = x[xOff + i];
     const Hb = 4 * H;
     for (let l = 0; l < L; l++) {
-      const a = this.#layers[l];
+      const a = p.layers[l];
       const lo = hp + l * Hb;
       // the new C_t and h_t overwrite the old in place: the kernel copies
       // h_{t-1} into xh first and reads C_{t-1} before it writes C_t
       k.lstm_forward(
-        this.#actStep,
+        p.actStep,
         cp + l * Hb,
-        this.#tcStep,
+        p.tcStep,
         lo,
-        this.#xhStep,
+        p.xhStep,
         lo,
-        l === 0 ? this.#sxStep : lo - Hb,
+        l === 0 ? p.sxStep : lo - Hb,
         cp + l * Hb,
-        a.W,
-        a.b,
+        P + a.W,
+        P + a.b,
         H,
         a.K,
       );
     }
-    k.dense_forward(this.#syStep, hp + (L - 1) * Hb, this.#Wy, this.#by, O, H);
+    k.dense_forward(p.syStep, hp + (L - 1) * Hb, P + p.Wy, P + p.by, O, H);
     for (let r = 0; r < O; r++) y[yOff + r] = s.yStep[r];
     if (!own) {
       for (let i = 0; i < L * H; i++) {

@@ -14,7 +14,7 @@
  * measured over 180 shapes was a fifth of that.
  */
 import assert from "node:assert/strict";
-import { Network } from "../../../src/model/network.ts";
+import { Network, Workspace } from "../../../src/model/network.ts";
 import { Adam } from "../../../src/model/optim.ts";
 import {
   kernelKind,
@@ -312,4 +312,35 @@ Deno.test("WasmNetwork refuses a network whose buffers are outside the kernels' 
     () => new WasmNetwork(net),
     /^RangeError: Cannot run WebAssembly kernels: the network's and its workspace's buffers must all be in the kernels' memory: current value is 21 of 21 outside it$/,
   );
+});
+
+Deno.test({
+  name:
+    "networks of one workspace each run their own parameters and state on the WebAssembly kernels",
+  ignore: skip,
+  fn() {
+    // the workspace's addresses are shared by its networks, each network's parameters are its own:
+    // each of two networks with one workspace gives, to the bit, what it gives with one of its own
+    const shape = { inputs: 2, hidden: 7, layers: 2, outputs: 2 }, T = 5;
+    const shared = withKernels("wasm", () => new Workspace<Float32Array>(shape, T, Float32Array));
+    const make = (seed: number, workspace?: Workspace<Float32Array>) =>
+      withKernels("wasm", () => new Network({ ...shape, window: T, seed, workspace }));
+    const nets = [make(3, shared), make(8, shared)], alone = [make(3), make(8)];
+    const x = uniform(T * shape.inputs, mulberry32(5));
+    const zeros = new Float32Array(shape.layers * shape.hidden);
+    const run = (net: Network<Float32Array>) => {
+      const y = new Float32Array(shape.outputs * 3);
+      for (let t = 0; t < 3; t++) net.step(x, 2 * t, y, 2 * t);
+      net.forward(x, 0, T, zeros, zeros);
+      const yWindow = Float32Array.from(net.ws.y);
+      net.ws.grads.fill(0);
+      net.backward(net.ws.y, T);
+      return { y, yWindow, grads: Float32Array.from(net.ws.grads), h: Float32Array.from(net.h) };
+    };
+    for (const [k, net] of nets.entries()) {
+      assert.equal(net.ws, shared);
+      assert.deepEqual(run(net), run(alone[k]), `network ${k}`);
+    }
+    assert.notDeepEqual(run(nets[0]).y, run(nets[1]).y);
+  },
 });
