@@ -10,7 +10,7 @@
  * (scoring.ts). The drift detector (drift.ts) is fused here, after it: the
  * alerts' evidence is the harmonic mean p-value of all three detectors
  * (anomaly.ts, fuseEvidence "hmp"; the Cauchy combination's form for small
- * p-values, valid whatever their dependence),
+ * p-values, close to valid under the detectors' dependence),
  *
  *   λ = ln(e^λ_residual + e^λ_shape + e^λ_drift) - ln 3,
  *

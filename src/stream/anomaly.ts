@@ -112,8 +112,9 @@ export function gammaTailEvidence(x: number, k: number): number {
  * - "hmp" (the alerts', alert_fusion.ts): the harmonic mean p-value,
  *   tests / (1/p1 + 1/p2), that is ln(e^λ1 + e^λ2) - ln tests (with more
  *   than two detectors, b is the others' ln Σ e^λ). The Cauchy combination
- *   test's form for small p-values: valid whatever the dependence between
- *   the detectors (which see the same readings), never below Bonferroni's
+ *   test's form for small p-values: close to valid under the dependence of
+ *   detectors that see the same readings (a guarantee under every
+ *   dependence would need a larger correction: Vovk and Wang), never below Bonferroni's
  *   and at most ln tests above it, when the detectors agree;
  * - "fisher": Fisher's method, -ln P(Γ(2, 1) >= λ1 + λ2), exact for two
  *   independent p-values: moderate evidence from both adds up (it turned one

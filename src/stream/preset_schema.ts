@@ -144,8 +144,8 @@ export const PresetSchema = z.object({
     falseAlertsPerWeek: z.number().min(0).default(1),
     /**
      * How the alerts fuse the detectors' evidence (src/stream/alert_fusion.ts):
-     * "hmp" (unset), their harmonic mean p-value, valid whatever their
-     * dependence, or "min", the strongest with Bonferroni's correction (before
+     * "hmp" (unset), their harmonic mean p-value, close to valid under
+     * their dependence, or "min", the strongest with Bonferroni's correction (before
      * the tenth round of issue 11). Chosen by leave-one-family-out
      * (docs/anomalies_method.md, "The tenth round"); what is learned does not
      * depend on it.
