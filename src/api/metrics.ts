@@ -26,6 +26,7 @@
  * charts them.
  */
 import type { ServiceCounters } from "../service/service.ts";
+import type { HorizonColumns } from "../service/application.ts";
 import { SOURCES } from "../ingest/ingest_sink.ts";
 import { nextTurn } from "../async/next_turn.ts";
 
@@ -62,6 +63,14 @@ export interface MetricsSource {
    * daemon's are): the streams are sorted only when they are not.
    */
   horizonStats(): Iterable<StreamScores>;
+  /**
+   * The same numbers in columns (the blend's MSE and skill, the coverage),
+   * each list in id order and the lists' streams disjoint (the daemon's with
+   * workers: one list a worker, as it last sent them), or undefined. When
+   * given, a scrape writes the per-stream series from them, without an
+   * object per stream and horizon, and does not call horizonStats().
+   */
+  horizonColumns?(): readonly HorizonColumns[] | undefined;
   /** Live alert subscribers. */
   readonly subscribers: number;
   /** Readings waiting in the ingest queue. */
@@ -133,13 +142,32 @@ interface StreamFamily {
   help: string;
   /** The value of one stream at one horizon; a value not finite is left out. */
   value: (h: HorizonScore) => number;
+  /** Where the same value is among a horizon's numbers in HorizonColumns' `values`. */
+  field: number;
 }
+
+/** The streams of several HorizonColumns merged in id order, each stream's numbers where they are. */
+interface StreamTable {
+  /** Ids, escaped for a label. */
+  ids: string[];
+  /** The values array each stream's numbers are in. */
+  values: Float64Array[];
+  /** Where a stream's first horizon is in its values. */
+  at: Int32Array;
+  /** Its horizons. */
+  counts: Int32Array;
+}
+
+/** Numbers a horizon takes in HorizonColumns' `values`. */
+const COLUMN_FIELDS = 5;
 
 /** What a scrape writes, read at its start. */
 interface Snapshot {
   families: readonly (Family | StreamFamily)[];
-  /** The streams, as horizonStats() gave them at the start (read in slices). */
+  /** The streams, as horizonStats() gave them at the start (read in slices); or: */
   stats: Iterable<StreamScores>;
+  /** the streams as horizonColumns() gave them at the start, or null (none given). */
+  columns: readonly HorizonColumns[] | null;
   horizons: ReadonlySet<number>;
 }
 
@@ -194,11 +222,36 @@ function* metricsPieces(snap: Snapshot, sliceMs: number): Generator<string, void
   let out = "";
   let sliceStart = performance.now();
   let streams: StreamScores[] | null = null;
+  let table: StreamTable | null = null;
   for (const f of snap.families) {
     out += familyHeader(f);
     if ("series" in f) {
       for (const [labels, value] of f.series) {
         out += `${f.name}${labelText(labels)} ${formatNumber(value)}\n`;
+      }
+      continue;
+    }
+    if (snap.columns !== null) {
+      table ??= mergeColumns(snap.columns);
+      const { ids, values, at, counts } = table;
+      const field = f.field;
+      for (let i = 0; i < ids.length; i++) {
+        const x = values[i];
+        for (let o = at[i], end = o + counts[i] * COLUMN_FIELDS; o < end; o += COLUMN_FIELDS) {
+          const horizon = x[o];
+          if (!horizons.has(horizon)) continue;
+          const v = x[o + field];
+          if (!Number.isFinite(v)) continue;
+          out += `${f.name}{stream="${ids[i]}",horizon="${horizon}"} ${v}\n`;
+        }
+        if (
+          i % STREAMS_PER_CLOCK_CHECK === STREAMS_PER_CLOCK_CHECK - 1 &&
+          performance.now() - sliceStart >= sliceMs
+        ) {
+          yield out;
+          out = "";
+          sliceStart = performance.now();
+        }
       }
       continue;
     }
@@ -245,6 +298,39 @@ function* metricsPieces(snap: Snapshot, sliceMs: number): Generator<string, void
     }
   }
   yield out;
+}
+
+/**
+ * The streams of `all` (each in id order) in id order, as mergeHorizonColumns
+ * (src/shard/horizon_columns.ts) gives them: on equal ids the earlier list's
+ * first.
+ */
+function mergeColumns(all: readonly HorizonColumns[]): StreamTable {
+  let n = 0;
+  for (const c of all) n += c.streams.length;
+  const table: StreamTable = {
+    ids: new Array(n),
+    values: new Array(n),
+    at: new Int32Array(n),
+    counts: new Int32Array(n),
+  };
+  const next = all.map(() => 0); // each list's next stream
+  const offset = all.map(() => 0); // where its numbers are
+  for (let i = 0; i < n; i++) {
+    let k = -1;
+    for (let j = 0; j < all.length; j++) {
+      if (next[j] < all[j].streams.length) {
+        if (k < 0 || all[j].streams[next[j]] < all[k].streams[next[k]]) k = j;
+      }
+    }
+    const c = all[k], m = next[k]++;
+    table.ids[i] = escapeLabel(c.streams[m]);
+    table.values[i] = c.values;
+    table.at[i] = offset[k];
+    table.counts[i] = c.counts[m];
+    offset[k] += c.counts[m] * COLUMN_FIELDS;
+  }
+  return table;
 }
 
 /** Every metric of the daemon, as text, written at once. */
@@ -300,7 +386,8 @@ function snapshot(source: MetricsSource, version: string, options: MetricsOption
   const e = source.learning;
   const now = options.now ?? Date.now;
   const rejects = Object.entries(source.rejects()).sort(([a], [b]) => a.localeCompare(b));
-  const stats = source.horizonStats();
+  const columns = source.horizonColumns?.() ?? null;
+  const stats = columns === null ? source.horizonStats() : [];
   const families: (Family | StreamFamily)[] = [
     {
       name: "forecastd_build_info",
@@ -404,6 +491,7 @@ function snapshot(source: MetricsSource, version: string, options: MetricsOption
       help: "Mean squared error of the forecast (normalised units: divided by each target's " +
         "variance), by stream and horizon in readings.",
       value: (h) => h.mse.blend,
+      field: 2,
     },
     {
       name: "forecastd_forecast_skill",
@@ -411,12 +499,14 @@ function snapshot(source: MetricsSource, version: string, options: MetricsOption
       help: "Skill of the forecast over persistence (1 - its MSE / the MSE of the last value; " +
         "above 0 is better), by stream and horizon in readings.",
       value: (h) => h.skill.blend,
+      field: 3,
     },
     {
       name: "forecastd_interval_coverage",
       type: "gauge",
       help: "Share of readings inside the prediction interval, by stream and horizon in readings.",
       value: (h) => h.coverage,
+      field: 4,
     },
     {
       name: "forecastd_alerts_total",
@@ -486,6 +576,7 @@ function snapshot(source: MetricsSource, version: string, options: MetricsOption
   return {
     families,
     stats,
+    columns,
     horizons: new Set(options.horizons ?? DEFAULT_METRICS_HORIZONS),
   };
 }
