@@ -231,62 +231,40 @@ function* metricsPieces(snap: Snapshot, sliceMs: number): Generator<string, void
       }
       continue;
     }
+    // the family's lines of stream i, from the columns or from the stream list
+    let lines: (i: number) => string;
+    let n: number;
     if (snap.columns !== null) {
-      table ??= mergeColumns(snap.columns);
-      const { ids, values, at, counts } = table;
-      const field = f.field;
-      for (let i = 0; i < ids.length; i++) {
-        const x = values[i];
-        for (let o = at[i], end = o + counts[i] * COLUMN_FIELDS; o < end; o += COLUMN_FIELDS) {
-          const horizon = x[o];
-          if (!horizons.has(horizon)) continue;
-          const v = x[o + field];
-          if (!Number.isFinite(v)) continue;
-          out += `${f.name}{stream="${ids[i]}",horizon="${horizon}"} ${v}\n`;
+      const t = table ??= mergeColumns(snap.columns);
+      [n, lines] = [t.ids.length, (i) => columnLines(t, i, f, horizons)];
+    } else {
+      if (streams === null) {
+        // the list, read in slices too; sorted only when it comes out of order
+        streams = [];
+        let ordered = true;
+        for (const s of snap.stats) {
+          if (ordered && streams.length > 0 && streams[streams.length - 1].stream > s.stream) {
+            ordered = false;
+          }
+          streams.push(s);
+          if (
+            streams.length % STREAMS_PER_CLOCK_CHECK === 0 &&
+            performance.now() - sliceStart >= sliceMs
+          ) {
+            yield out;
+            out = "";
+            sliceStart = performance.now();
+          }
         }
-        if (
-          i % STREAMS_PER_CLOCK_CHECK === STREAMS_PER_CLOCK_CHECK - 1 &&
-          performance.now() - sliceStart >= sliceMs
-        ) {
-          yield out;
-          out = "";
-          sliceStart = performance.now();
+        if (!ordered) {
+          streams.sort((a, b) => a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0);
         }
       }
-      continue;
+      const list = streams;
+      [n, lines] = [list.length, (i) => statsLines(list[i], f, horizons)];
     }
-    if (streams === null) {
-      // the list, read in slices too; sorted only when it comes out of order
-      streams = [];
-      let ordered = true;
-      for (const s of snap.stats) {
-        if (ordered && streams.length > 0 && streams[streams.length - 1].stream > s.stream) {
-          ordered = false;
-        }
-        streams.push(s);
-        if (
-          streams.length % STREAMS_PER_CLOCK_CHECK === 0 &&
-          performance.now() - sliceStart >= sliceMs
-        ) {
-          yield out;
-          out = "";
-          sliceStart = performance.now();
-        }
-      }
-      if (!ordered) {
-        streams.sort((a, b) => a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0);
-      }
-    }
-    for (let i = 0; i < streams.length; i++) {
-      const s = streams[i];
-      let stream: string | null = null; // escaped once, when it has a series
-      for (const h of s.horizons) {
-        if (!horizons.has(h.horizon)) continue;
-        const v = f.value(h);
-        if (!Number.isFinite(v)) continue;
-        stream ??= escapeLabel(s.stream);
-        out += `${f.name}{stream="${stream}",horizon="${h.horizon}"} ${v}\n`;
-      }
+    for (let i = 0; i < n; i++) {
+      out += lines(i);
       if (
         i % STREAMS_PER_CLOCK_CHECK === STREAMS_PER_CLOCK_CHECK - 1 &&
         performance.now() - sliceStart >= sliceMs
@@ -298,6 +276,39 @@ function* metricsPieces(snap: Snapshot, sliceMs: number): Generator<string, void
     }
   }
   yield out;
+}
+
+/** The lines of family `f` for stream `s`: its finite values at the exported horizons. */
+function statsLines(s: StreamScores, f: StreamFamily, horizons: ReadonlySet<number>): string {
+  let out = "";
+  let stream: string | null = null; // escaped once, when it has a series
+  for (const h of s.horizons) {
+    if (!horizons.has(h.horizon)) continue;
+    const v = f.value(h);
+    if (!Number.isFinite(v)) continue;
+    stream ??= escapeLabel(s.stream);
+    out += `${f.name}{stream="${stream}",horizon="${h.horizon}"} ${v}\n`;
+  }
+  return out;
+}
+
+/** The same, for stream `i` of `t`, from its numbers in the columns. */
+function columnLines(
+  t: StreamTable,
+  i: number,
+  f: StreamFamily,
+  horizons: ReadonlySet<number>,
+): string {
+  let out = "";
+  const x = t.values[i];
+  for (let o = t.at[i], end = o + t.counts[i] * COLUMN_FIELDS; o < end; o += COLUMN_FIELDS) {
+    const horizon = x[o];
+    if (!horizons.has(horizon)) continue;
+    const v = x[o + f.field];
+    if (!Number.isFinite(v)) continue;
+    out += `${f.name}{stream="${t.ids[i]}",horizon="${horizon}"} ${v}\n`;
+  }
+  return out;
 }
 
 /**
