@@ -29,6 +29,18 @@ import type { ServiceCounters } from "../service/service.ts";
 import type { HorizonColumns } from "../service/application.ts";
 import { SOURCES } from "../ingest/ingest_sink.ts";
 import { nextTurn } from "../async/next_turn.ts";
+import {
+  columnLines,
+  escapeLabel,
+  familyHeader,
+  formatNumber,
+  labelText,
+  mergeColumns,
+  statsLines,
+  type StreamTable,
+} from "./metrics_lines.ts";
+
+export { escapeLabel };
 
 /** The content type of the text format. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -146,21 +158,6 @@ interface StreamFamily {
   field: number;
 }
 
-/** The streams of several HorizonColumns merged in id order, each stream's numbers where they are. */
-interface StreamTable {
-  /** Ids, escaped for a label. */
-  ids: string[];
-  /** The values array each stream's numbers are in. */
-  values: Float64Array[];
-  /** Where a stream's first horizon is in its values. */
-  at: Int32Array;
-  /** Its horizons. */
-  counts: Int32Array;
-}
-
-/** Numbers a horizon takes in HorizonColumns' `values`. */
-const COLUMN_FIELDS = 5;
-
 /** What a scrape writes, read at its start. */
 interface Snapshot {
   families: readonly (Family | StreamFamily)[];
@@ -169,30 +166,6 @@ interface Snapshot {
   /** the streams as horizonColumns() gave them at the start, or null (none given). */
   columns: readonly HorizonColumns[] | null;
   horizons: ReadonlySet<number>;
-}
-
-/** Escapes a label value: backslash, double quote and newline. */
-export function escapeLabel(v: string): string {
-  // most values (stream ids, numbers) have none: no new strings for them
-  if (!NEEDS_ESCAPE.test(v)) return v;
-  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-}
-
-const NEEDS_ESCAPE = /[\\"\n]/;
-
-/** A series' labels as the text format writes them: `{k="v",...}`, or "" for none. */
-function labelText(labels: Labels): string {
-  let out = "";
-  for (const k in labels) out += `${out === "" ? "{" : ","}${k}="${escapeLabel(labels[k])}"`;
-  return out === "" ? "" : `${out}}`;
-}
-
-/** A sample value as the text format writes it (NaN, +Inf, -Inf). */
-function formatNumber(v: number): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (v === Infinity) return "+Inf";
-  if (v === -Infinity) return "-Inf";
-  return String(v);
 }
 
 /** The process's memory, as Deno.memoryUsage() reports it. */
@@ -204,12 +177,6 @@ function memorySeries(): [Labels, number][] {
     [{ kind: "heap_total" }, m.heapTotal],
     [{ kind: "external" }, m.external],
   ];
-}
-
-/** A family's HELP and TYPE lines. */
-function familyHeader(f: Family | StreamFamily): string {
-  return `# HELP ${f.name} ${f.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}\n` +
-    `# TYPE ${f.name} ${f.type}\n`;
 }
 
 /**
@@ -276,72 +243,6 @@ function* metricsPieces(snap: Snapshot, sliceMs: number): Generator<string, void
     }
   }
   yield out;
-}
-
-/** The lines of family `f` for stream `s`: its finite values at the exported horizons. */
-function statsLines(s: StreamScores, f: StreamFamily, horizons: ReadonlySet<number>): string {
-  let out = "";
-  let stream: string | null = null; // escaped once, when it has a series
-  for (const h of s.horizons) {
-    if (!horizons.has(h.horizon)) continue;
-    const v = f.value(h);
-    if (!Number.isFinite(v)) continue;
-    stream ??= escapeLabel(s.stream);
-    out += `${f.name}{stream="${stream}",horizon="${h.horizon}"} ${v}\n`;
-  }
-  return out;
-}
-
-/** The same, for stream `i` of `t`, from its numbers in the columns. */
-function columnLines(
-  t: StreamTable,
-  i: number,
-  f: StreamFamily,
-  horizons: ReadonlySet<number>,
-): string {
-  let out = "";
-  const x = t.values[i];
-  for (let o = t.at[i], end = o + t.counts[i] * COLUMN_FIELDS; o < end; o += COLUMN_FIELDS) {
-    const horizon = x[o];
-    if (!horizons.has(horizon)) continue;
-    const v = x[o + f.field];
-    if (!Number.isFinite(v)) continue;
-    out += `${f.name}{stream="${t.ids[i]}",horizon="${horizon}"} ${v}\n`;
-  }
-  return out;
-}
-
-/**
- * The streams of `all` (each in id order) in id order, as mergeHorizonColumns
- * (src/shard/horizon_columns.ts) gives them: on equal ids the earlier list's
- * first.
- */
-function mergeColumns(all: readonly HorizonColumns[]): StreamTable {
-  let n = 0;
-  for (const c of all) n += c.streams.length;
-  const table: StreamTable = {
-    ids: new Array(n),
-    values: new Array(n),
-    at: new Int32Array(n),
-    counts: new Int32Array(n),
-  };
-  const next = all.map(() => 0); // each list's next stream
-  const offset = all.map(() => 0); // where its numbers are
-  for (let i = 0; i < n; i++) {
-    let k = -1;
-    for (let j = 0; j < all.length; j++) {
-      if (next[j] < all[j].streams.length) {
-        if (k < 0 || all[j].streams[next[j]] < all[k].streams[next[k]]) k = j;
-      }
-    }
-    const c = all[k], m = next[k]++;
-    table.ids[i] = escapeLabel(c.streams[m]);
-    table.values[i] = c.values;
-    table.at[i] = offset[k];
-    table.counts[i] = c.counts[m];
-    offset[k] += c.counts[m] * COLUMN_FIELDS;
-  }
-  return table;
 }
 
 /** Every metric of the daemon, as text, written at once. */
