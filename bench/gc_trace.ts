@@ -6,7 +6,9 @@
  * `seconds`; V8's `--trace-gc` lines (on the daemon's stdout, each with its
  * isolate's address) counted per isolate: scavenges and full (mark-compact)
  * collections, how many and their pauses' ms, and how many of the full ones
- * were memory-reducing. With the CPU µs a reading by thread role over the
+ * were memory-reducing, and the longest pause of each kind (`scavengeMaxMs`,
+ * `fullMaxMs`: the time its thread, a shard worker's readings with it,
+ * stood still), and the full ones by the reason V8 gives (`fullReasons`). With the CPU µs a reading by thread role over the
  * same time, and the RSS at the end. The main isolate is the one with the
  * most scavenges (the main thread allocates the most: the broker, the
  * sources); its address is also the only one outside the threads' mmap
@@ -102,21 +104,38 @@ function byIsolate(lines: readonly string[]) {
     full: number;
     fullMs: number;
     reducing: number;
+    scavengeMaxMs: number;
+    fullMaxMs: number;
+    fullReasons: Record<string, number>;
   }>();
   for (const line of lines) {
     const m = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (.*?) [\d.]+ \(.*? MB, .*?([\d.]+) \/ [\d.]+ ms/
       .exec(line);
     if (!m) continue;
     const o = out.get(m[1]) ??
-      { scavenges: 0, scavengeMs: 0, full: 0, fullMs: 0, reducing: 0 };
+      {
+        scavenges: 0,
+        scavengeMs: 0,
+        full: 0,
+        fullMs: 0,
+        reducing: 0,
+        scavengeMaxMs: 0,
+        fullMaxMs: 0,
+        fullReasons: {},
+      };
     out.set(m[1], o);
     const ms = Number(m[3]);
     if (m[2].startsWith("Scavenge")) {
       o.scavenges++;
       o.scavengeMs += ms;
+      o.scavengeMaxMs = Math.max(o.scavengeMaxMs, ms);
     } else if (m[2].includes("Mark-Compact")) {
       o.full++;
       o.fullMs += ms;
+      o.fullMaxMs = Math.max(o.fullMaxMs, ms);
+      // the reason ends the line, after the mutator utilisation: "... current mu = 0.8) <reason>"
+      const reason = /mu = [\d.]+\) (.*)$/.exec(line)?.[1]?.trim() ?? "?";
+      o.fullReasons[reason] = (o.fullReasons[reason] ?? 0) + 1;
       if (m[2].includes("(reduce)")) o.reducing++;
     }
   }

@@ -1085,6 +1085,8 @@ async function footprint(): Promise<void> {
         lastSample = now;
       }, 1000);
       const lags: number[] = [];
+      // trainings shed since the feed began, at each 10 s check (when the overload rule fired)
+      const shedAt: number[] = [];
       // published and not yet acknowledged, every 10 s (the open feed's slices in flight)
       const unacked: number[] = [];
       let published = 0, acked = 0;
@@ -1130,6 +1132,7 @@ async function footprint(): Promise<void> {
           if (c !== null && s % 10 === 0) {
             const lag = f.streams + published - (c.observed - base.observed);
             lags.push(lag);
+            shedAt.push(c.shed - base.shed);
             unacked.push(published - acked);
             log(
               `t=${s}s backlog ${lag} readings, unacknowledged ${published - acked}, ` +
@@ -1206,6 +1209,7 @@ async function footprint(): Promise<void> {
         publishDelayMs: ackSummary(report.slices.map((t) => t.published - t.due)),
         drainSeconds,
         backlogEvery10s: lags,
+        shedEvery10s: shedAt,
         // the daemon's CPU ms by thread role in each second of the feed (V8's helpers in other)
         cpuMsEverySecond: everySecond,
         unackedEvery10s: unacked,

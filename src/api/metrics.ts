@@ -26,8 +26,21 @@
  * charts them.
  */
 import type { ServiceCounters } from "../service/service.ts";
+import type { HorizonColumns } from "../service/application.ts";
 import { SOURCES } from "../ingest/ingest_sink.ts";
 import { nextTurn } from "../async/next_turn.ts";
+import {
+  columnLines,
+  escapeLabel,
+  familyHeader,
+  formatNumber,
+  labelText,
+  mergeColumns,
+  statsLines,
+  type StreamTable,
+} from "./metrics_lines.ts";
+
+export { escapeLabel };
 
 /** The content type of the text format. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -62,6 +75,14 @@ export interface MetricsSource {
    * daemon's are): the streams are sorted only when they are not.
    */
   horizonStats(): Iterable<StreamScores>;
+  /**
+   * The same numbers in columns (the blend's MSE and skill, the coverage),
+   * each list in id order and the lists' streams disjoint (the daemon's with
+   * workers: one list a worker, as it last sent them), or undefined. When
+   * given, a scrape writes the per-stream series from them, without an
+   * object per stream and horizon, and does not call horizonStats().
+   */
+  horizonColumns?(): readonly HorizonColumns[] | undefined;
   /** Live alert subscribers. */
   readonly subscribers: number;
   /** Readings waiting in the ingest queue. */
@@ -133,38 +154,18 @@ interface StreamFamily {
   help: string;
   /** The value of one stream at one horizon; a value not finite is left out. */
   value: (h: HorizonScore) => number;
+  /** Where the same value is among a horizon's numbers in HorizonColumns' `values`. */
+  field: number;
 }
 
 /** What a scrape writes, read at its start. */
 interface Snapshot {
   families: readonly (Family | StreamFamily)[];
-  /** The streams, as horizonStats() gave them at the start (read in slices). */
+  /** The streams, as horizonStats() gave them at the start (read in slices); or: */
   stats: Iterable<StreamScores>;
+  /** the streams as horizonColumns() gave them at the start, or null (none given). */
+  columns: readonly HorizonColumns[] | null;
   horizons: ReadonlySet<number>;
-}
-
-/** Escapes a label value: backslash, double quote and newline. */
-export function escapeLabel(v: string): string {
-  // most values (stream ids, numbers) have none: no new strings for them
-  if (!NEEDS_ESCAPE.test(v)) return v;
-  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-}
-
-const NEEDS_ESCAPE = /[\\"\n]/;
-
-/** A series' labels as the text format writes them: `{k="v",...}`, or "" for none. */
-function labelText(labels: Labels): string {
-  let out = "";
-  for (const k in labels) out += `${out === "" ? "{" : ","}${k}="${escapeLabel(labels[k])}"`;
-  return out === "" ? "" : `${out}}`;
-}
-
-/** A sample value as the text format writes it (NaN, +Inf, -Inf). */
-function formatNumber(v: number): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (v === Infinity) return "+Inf";
-  if (v === -Infinity) return "-Inf";
-  return String(v);
 }
 
 /** The process's memory, as Deno.memoryUsage() reports it. */
@@ -178,12 +179,6 @@ function memorySeries(): [Labels, number][] {
   ];
 }
 
-/** A family's HELP and TYPE lines. */
-function familyHeader(f: Family | StreamFamily): string {
-  return `# HELP ${f.name} ${f.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}\n` +
-    `# TYPE ${f.name} ${f.type}\n`;
-}
-
 /**
  * The text of `snap` in pieces: a piece ends when reading the stream list
  * or writing the per-stream series has taken `sliceMs` (checked every 16
@@ -194,6 +189,7 @@ function* metricsPieces(snap: Snapshot, sliceMs: number): Generator<string, void
   let out = "";
   let sliceStart = performance.now();
   let streams: StreamScores[] | null = null;
+  let table: StreamTable | null = null;
   for (const f of snap.families) {
     out += familyHeader(f);
     if ("series" in f) {
@@ -202,38 +198,40 @@ function* metricsPieces(snap: Snapshot, sliceMs: number): Generator<string, void
       }
       continue;
     }
-    if (streams === null) {
-      // the list, read in slices too; sorted only when it comes out of order
-      streams = [];
-      let ordered = true;
-      for (const s of snap.stats) {
-        if (ordered && streams.length > 0 && streams[streams.length - 1].stream > s.stream) {
-          ordered = false;
+    // the family's lines of stream i, from the columns or from the stream list
+    let lines: (i: number) => string;
+    let n: number;
+    if (snap.columns !== null) {
+      const t = table ??= mergeColumns(snap.columns);
+      [n, lines] = [t.ids.length, (i) => columnLines(t, i, f, horizons)];
+    } else {
+      if (streams === null) {
+        // the list, read in slices too; sorted only when it comes out of order
+        streams = [];
+        let ordered = true;
+        for (const s of snap.stats) {
+          if (ordered && streams.length > 0 && streams[streams.length - 1].stream > s.stream) {
+            ordered = false;
+          }
+          streams.push(s);
+          if (
+            streams.length % STREAMS_PER_CLOCK_CHECK === 0 &&
+            performance.now() - sliceStart >= sliceMs
+          ) {
+            yield out;
+            out = "";
+            sliceStart = performance.now();
+          }
         }
-        streams.push(s);
-        if (
-          streams.length % STREAMS_PER_CLOCK_CHECK === 0 &&
-          performance.now() - sliceStart >= sliceMs
-        ) {
-          yield out;
-          out = "";
-          sliceStart = performance.now();
+        if (!ordered) {
+          streams.sort((a, b) => a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0);
         }
       }
-      if (!ordered) {
-        streams.sort((a, b) => a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0);
-      }
+      const list = streams;
+      [n, lines] = [list.length, (i) => statsLines(list[i], f, horizons)];
     }
-    for (let i = 0; i < streams.length; i++) {
-      const s = streams[i];
-      let stream: string | null = null; // escaped once, when it has a series
-      for (const h of s.horizons) {
-        if (!horizons.has(h.horizon)) continue;
-        const v = f.value(h);
-        if (!Number.isFinite(v)) continue;
-        stream ??= escapeLabel(s.stream);
-        out += `${f.name}{stream="${stream}",horizon="${h.horizon}"} ${v}\n`;
-      }
+    for (let i = 0; i < n; i++) {
+      out += lines(i);
       if (
         i % STREAMS_PER_CLOCK_CHECK === STREAMS_PER_CLOCK_CHECK - 1 &&
         performance.now() - sliceStart >= sliceMs
@@ -300,7 +298,8 @@ function snapshot(source: MetricsSource, version: string, options: MetricsOption
   const e = source.learning;
   const now = options.now ?? Date.now;
   const rejects = Object.entries(source.rejects()).sort(([a], [b]) => a.localeCompare(b));
-  const stats = source.horizonStats();
+  const columns = source.horizonColumns?.() ?? null;
+  const stats = columns === null ? source.horizonStats() : [];
   const families: (Family | StreamFamily)[] = [
     {
       name: "forecastd_build_info",
@@ -404,6 +403,7 @@ function snapshot(source: MetricsSource, version: string, options: MetricsOption
       help: "Mean squared error of the forecast (normalised units: divided by each target's " +
         "variance), by stream and horizon in readings.",
       value: (h) => h.mse.blend,
+      field: 2,
     },
     {
       name: "forecastd_forecast_skill",
@@ -411,12 +411,14 @@ function snapshot(source: MetricsSource, version: string, options: MetricsOption
       help: "Skill of the forecast over persistence (1 - its MSE / the MSE of the last value; " +
         "above 0 is better), by stream and horizon in readings.",
       value: (h) => h.skill.blend,
+      field: 3,
     },
     {
       name: "forecastd_interval_coverage",
       type: "gauge",
       help: "Share of readings inside the prediction interval, by stream and horizon in readings.",
       value: (h) => h.coverage,
+      field: 4,
     },
     {
       name: "forecastd_alerts_total",
@@ -486,6 +488,7 @@ function snapshot(source: MetricsSource, version: string, options: MetricsOption
   return {
     families,
     stats,
+    columns,
     horizons: new Set(options.horizons ?? DEFAULT_METRICS_HORIZONS),
   };
 }

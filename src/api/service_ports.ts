@@ -55,6 +55,7 @@ export function servicePorts(service: Application): ServicePorts {
         return service.records.size;
       },
       horizonStats: () => service.horizonStats(),
+      horizonColumns: () => service.horizonColumns?.(),
       get subscribers() {
         return service.subscribers;
       },

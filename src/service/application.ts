@@ -26,6 +26,20 @@ export interface StreamHorizonStats {
   horizons: readonly HorizonStats[];
 }
 
+/**
+ * Every stream's accuracy by horizon in columns, the blend's numbers only:
+ * what /metrics exports of {@link StreamHorizonStats} without an object per
+ * stream and horizon (a shard worker sends its streams so, in id order:
+ * src/shard/horizon_columns.ts).
+ */
+export interface HorizonColumns {
+  streams: string[];
+  /** Horizons of each stream, in stream order. */
+  counts: Int32Array;
+  /** (Σ counts, 5): horizon, scored, blend MSE, blend skill, coverage. */
+  values: Float64Array;
+}
+
 /** The application's face; see the module comment. */
 export interface Application extends AlertSource, IngestSink {
   /** The streams' records, by id. */
@@ -65,6 +79,13 @@ export interface Application extends AlertSource, IngestSink {
   lastRejects(): { capacity: number; sources: Record<string, RejectEntry[]> };
   /** Every stream's accuracy by horizon, in id order (the order of /metrics). */
   horizonStats(): Iterable<StreamHorizonStats>;
+  /**
+   * The same as columns, each list in id order and the lists' streams
+   * disjoint (a sharded service's: one list a worker, as last sent), or
+   * undefined where there are none (a Service reads its streams as a scrape
+   * reaches them).
+   */
+  horizonColumns?(): readonly HorizonColumns[];
   alert(id: string): Promise<StoredAlert>;
   acknowledge(id: string): Promise<StoredAlert>;
   /** Resolves when every alert raised so far is stored and fanned out. */

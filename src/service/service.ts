@@ -351,9 +351,10 @@ export class Service implements Application, AlertSource, IngestSink {
   }
 
   /**
-   * Every stream's accuracy by horizon, in id order (the order of /metrics:
-   * a shard worker sorts here, not the main thread at each scrape), the list
-   * of streams taken at the call.
+   * Every stream's accuracy by horizon, in id order (the order of /metrics),
+   * the list of streams taken at the call. A shard worker sends the same
+   * numbers without the objects (src/shard/horizon_columns.ts,
+   * HorizonColumnsWriter).
    */
   *horizonStats(): Iterable<StreamHorizonStats> {
     const streams = this.engine.streams;

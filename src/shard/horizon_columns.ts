@@ -13,29 +13,23 @@
  * and one of ids; the main thread makes the objects only when /metrics is
  * read, with the blend's entries alone.
  *
- * A worker's streams come in id order (Service.horizonStats sorts them, in
+ * A worker's streams come in id order (HorizonColumnsWriter sorts them, in
  * the worker), so the main thread merges the workers' columns in id order
  * (mergeHorizonColumns) instead of sorting 10,000 ids at each scrape.
  *
  * ```ts
- * const columns = toHorizonColumns(service.horizonStats()); // in the worker
+ * const columns = new HorizonColumnsWriter().take(service.engine.streams); // in the worker
  * for (const s of fromHorizonColumns(columns)) s.horizons[0].mse.blend; // on the main thread
  * ```
  */
-import type { StreamHorizonStats } from "../service/application.ts";
-import type { HorizonStats } from "../stream/stream.ts";
+import type { HorizonColumns, StreamHorizonStats } from "../service/application.ts";
+import type { HorizonStats, StreamModel } from "../stream/stream.ts";
+import { BLEND_STATS_FIELDS, readBlendStats } from "../stream/read_models.ts";
+
+export type { HorizonColumns };
 
 /** Numbers per stream and horizon: horizon, scored, blend MSE, blend skill, coverage. */
-const FIELDS = 5;
-
-/** Every stream's accuracy by horizon, in columns; see the module comment. */
-export interface HorizonColumns {
-  streams: string[];
-  /** Horizons of each stream, in stream order. */
-  counts: Int32Array;
-  /** (Σ counts, FIELDS): horizon, scored, blend MSE, blend skill, coverage. */
-  values: Float64Array;
-}
+const FIELDS = BLEND_STATS_FIELDS;
 
 /** `stats` in columns (the blend's MSE and skill; the experts' are left out). */
 export function toHorizonColumns(stats: Iterable<StreamHorizonStats>): HorizonColumns {
@@ -50,6 +44,78 @@ export function toHorizonColumns(stats: Iterable<StreamHorizonStats>): HorizonCo
     }
   }
   return { streams, counts: Int32Array.from(counts), values: Float64Array.from(values) };
+}
+
+/**
+ * A shard worker's columns, made straight from its streams' state, in
+ * parts: the same as `toHorizonColumns(service.horizonStats())`, number
+ * for number, without the objects. Made every 5 s of 5,000 streams in one
+ * piece, and through objects, it was some 100 ms of the worker's thread at
+ * once, its readings waiting behind it (docs/scaling.md, "eleventh round
+ * (noshed)"); now each second does a part.
+ *
+ * A pass takes the stream list (and each stream's model) when it starts and
+ * reads each stream's numbers when it reaches it; `take()` ends it (doing
+ * what is left) and gives its columns, and the next `step()` starts the
+ * next pass. The id order is kept from one pass to the next and sorted again
+ * only when the streams changed.
+ *
+ * ```ts
+ * const writer = new HorizonColumnsWriter();
+ * writer.step(service.engine.streams, 4); // a quarter of a pass (each second)
+ * post({ type: "stats", horizons: writer.take(service.engine.streams) }); // every 5 s
+ * ```
+ */
+export class HorizonColumnsWriter {
+  /** The ids of the last pass, sorted. */
+  #ids: string[] = [];
+  #pass: Pass | null = null;
+
+  /** Does 1 / `parts` of a pass over `streams` (starting one when none is under way). */
+  step(streams: ReadonlyMap<string, StreamModel>, parts: number): void {
+    const pass = this.#pass ??= this.#start(streams);
+    pass.fill(Math.ceil(pass.models.length / parts));
+  }
+
+  /** Ends the pass under way (or makes a whole one now) and gives its columns. */
+  take(streams: ReadonlyMap<string, StreamModel>): HorizonColumns {
+    const pass = this.#pass ?? this.#start(streams);
+    this.#pass = null;
+    pass.fill(Infinity);
+    return pass.columns;
+  }
+
+  /** A pass over the streams of now. */
+  #start(streams: ReadonlyMap<string, StreamModel>): Pass {
+    const ids = this.#ids;
+    let same = ids.length === streams.size;
+    for (let i = 0; same && i < ids.length; i++) same = streams.has(ids[i]);
+    if (!same) this.#ids = [...streams.keys()].sort();
+    return new Pass(this.#ids, this.#ids.map((id) => streams.get(id)!));
+  }
+}
+
+/** One pass of HorizonColumnsWriter: its columns, filled stream by stream. */
+class Pass {
+  readonly columns: HorizonColumns;
+  /** The next stream to fill, and where its numbers go. */
+  #next = 0;
+  #at = 0;
+
+  constructor(ids: string[], readonly models: readonly StreamModel[]) {
+    const counts = new Int32Array(ids.length);
+    let total = 0;
+    for (let i = 0; i < models.length; i++) total += counts[i] = models[i].Hm;
+    this.columns = { streams: ids, counts, values: new Float64Array(total * FIELDS) };
+  }
+
+  /** Fills the next `n` streams (or those left). */
+  fill(n: number): void {
+    const end = Math.min(this.models.length, this.#next + n);
+    for (; this.#next < end; this.#next++) {
+      this.#at = readBlendStats(this.models[this.#next], this.columns.values, this.#at);
+    }
+  }
 }
 
 /**

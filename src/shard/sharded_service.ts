@@ -65,7 +65,7 @@ import { storedAlert } from "../service/alert_history.ts";
 import { encodeReadings } from "./reading_batch.ts";
 import { IngestOutbox } from "./ingest_outbox.ts";
 import { ShardHost, type WorkerHealth } from "./shard_host.ts";
-import { mergeHorizonColumns } from "./horizon_columns.ts";
+import { type HorizonColumns, mergeHorizonColumns } from "./horizon_columns.ts";
 
 export type { WorkerHealth };
 import { shardOf } from "./shard_of.ts";
@@ -473,7 +473,12 @@ export class ShardedService implements Application {
    * called, the blend's entries only, in id order (each worker's columns are).
    */
   horizonStats(): Iterable<StreamHorizonStats> {
-    return mergeHorizonColumns(this.#hosts.flatMap((h) => h.horizons ? [h.horizons] : []));
+    return mergeHorizonColumns(this.horizonColumns());
+  }
+
+  /** The workers' columns as last sent (every 5 s), each in id order: what /metrics writes. */
+  horizonColumns(): HorizonColumns[] {
+    return this.#hosts.flatMap((h) => h.horizons ? [h.horizons] : []);
   }
 
   // ---- streams, through their worker ---------------------------------------

@@ -171,33 +171,69 @@ export function readExpertForecast(m: StreamModel, expert: string): number[][] |
  * blend and each expert, and interval coverage.
  */
 export function readStats(m: StreamModel): HorizonStats[] {
-  const { J, Hm, E } = m;
+  const { Hm, E } = m;
   const out: HorizonStats[] = [];
   for (let h = 1; h <= Hm; h++) {
     const mse: Record<string, number> = {}, skill: Record<string, number> = {};
-    const n = m.scoredCount[h - 1] * J;
-    let hits = 0, scored = 0;
-    for (let e = 0; e <= E; e++) {
-      let sum = 0;
-      for (let j = 0; j < J; j++) {
-        sum += m.sqErr[((h - 1) * J + j) * (E + 1) + e] / m.level.scale(m.targetIndex[j]) ** 2;
-      }
-      mse[e === E ? "blend" : m.expertNames[e]] = n > 0 ? sum / n : NaN;
-    }
+    for (let e = 0; e <= E; e++) mse[e === E ? "blend" : m.expertNames[e]] = horizonMse(m, h, e);
     for (const k of Object.keys(mse)) skill[k] = 1 - mse[k] / mse.persistence;
-    const { hits: inside, n: count } = m.intervals;
-    for (let j = 0; j < J; j++) {
-      const s = (h - 1) * J + j;
-      hits += inside[s];
-      scored += Math.max(0, count[s] - 1);
-    }
     out.push({
       horizon: h,
       scored: m.scoredCount[h - 1],
       mse,
       skill,
-      coverage: scored > 0 ? hits / scored : NaN,
+      coverage: horizonCoverage(m, h),
     });
   }
   return out;
+}
+
+/** Numbers a horizon takes in {@link readBlendStats}' output. */
+export const BLEND_STATS_FIELDS = 5;
+
+/**
+ * The blend's part of {@link readStats}, without an object: for each
+ * horizon h = 1..Hm, `BLEND_STATS_FIELDS` numbers written at
+ * `out[at + (h - 1) * 5 ...]`: the horizon, the forecasts scored, the
+ * blend's MSE, its skill and the interval coverage, the same numbers
+ * (bit for bit) as readStats' `horizon`, `scored`, `mse.blend`,
+ * `skill.blend` and `coverage`. Returns the offset after the last one.
+ */
+export function readBlendStats(m: StreamModel, out: Float64Array, at: number): number {
+  const { Hm, E } = m;
+  const p = m.expertNames.indexOf("persistence");
+  for (let h = 1; h <= Hm; h++, at += BLEND_STATS_FIELDS) {
+    const blend = horizonMse(m, h, E);
+    out[at] = h;
+    out[at + 1] = m.scoredCount[h - 1];
+    out[at + 2] = blend;
+    // readStats' `mse.persistence` is undefined without that expert: NaN
+    out[at + 3] = 1 - blend / (p < 0 ? NaN : horizonMse(m, h, p));
+    out[at + 4] = horizonCoverage(m, h);
+  }
+  return at;
+}
+
+/** MSE at horizon `h` of expert `e` (E: the blend), in normalised units; NaN before any score. */
+function horizonMse(m: StreamModel, h: number, e: number): number {
+  const { J, E } = m;
+  const n = m.scoredCount[h - 1] * J;
+  let sum = 0;
+  for (let j = 0; j < J; j++) {
+    sum += m.sqErr[((h - 1) * J + j) * (E + 1) + e] / m.level.scale(m.targetIndex[j]) ** 2;
+  }
+  return n > 0 ? sum / n : NaN;
+}
+
+/** Share of readings inside the interval at horizon `h`; NaN before any. */
+function horizonCoverage(m: StreamModel, h: number): number {
+  const { J } = m;
+  const { hits: inside, n: count } = m.intervals;
+  let hits = 0, scored = 0;
+  for (let j = 0; j < J; j++) {
+    const s = (h - 1) * J + j;
+    hits += inside[s];
+    scored += Math.max(0, count[s] - 1);
+  }
+  return scored > 0 ? hits / scored : NaN;
 }

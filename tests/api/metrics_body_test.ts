@@ -15,6 +15,7 @@ import {
   type StreamScores,
 } from "../../src/api/metrics.ts";
 import { healthRoutes } from "../../src/api/health.ts";
+import type { HorizonColumns } from "../../src/service/application.ts";
 import { serve } from "./_harness.ts";
 import { metricsSourceOf } from "./_metrics.ts";
 
@@ -199,4 +200,61 @@ Deno.test("GET /metrics over a real socket: /healthz asked for at its start is s
   } finally {
     await server.close();
   }
+});
+
+/**
+ * `streams` (in id order) as `lists` lists of columns, stream i in list
+ * i % lists, each list in id order: a sharded daemon's workers'.
+ */
+function columnsOf(streams: StreamScores[], lists: number): HorizonColumns[] {
+  return Array.from({ length: lists }, (_, k) => {
+    const mine = streams.filter((_, i) => i % lists === k);
+    const values: number[] = [];
+    for (const s of mine) {
+      for (const h of s.horizons) {
+        values.push(h.horizon, 1, h.mse.blend, h.skill.blend, h.coverage);
+      }
+    }
+    return {
+      streams: mine.map((s) => s.stream),
+      counts: Int32Array.from(mine.map((s) => s.horizons.length)),
+      values: Float64Array.from(values),
+    };
+  });
+}
+
+Deno.test("a source's horizon columns give the page its stats give, byte for byte, without reading the stats", async () => {
+  const streams = manyStreams(3000, true);
+  // some streams with fewer horizons, or none yet
+  for (let i = 0; i < streams.length; i += 13) {
+    streams[i].horizons = streams[i].horizons.slice(i % 4);
+  }
+  const options: MetricsOptions = { now: () => 1_012_500 };
+  const expected = formatMetrics(sourceOf(streams), "1.2.3", options);
+  for (const lists of [1, 2, 3]) {
+    const columns = columnsOf(streams, lists);
+    const source: MetricsSource = {
+      ...sourceOf(streams),
+      horizonStats: () => {
+        throw new Error("horizonStats() read although the source has columns");
+      },
+      horizonColumns: () => columns,
+    };
+    const whole = formatMetrics(source, "1.2.3", options);
+    assert.equal(withoutMemory(whole), withoutMemory(expected), `${lists} lists, at once`);
+    for (const sliceMs of [0, 5]) {
+      const { text } = await readBody(metricsBody(source, "1.2.3", { ...options, sliceMs }));
+      assert.equal(
+        withoutMemory(text),
+        withoutMemory(expected),
+        `${lists} lists, sliceMs ${sliceMs}`,
+      );
+    }
+    const horizons = [3, 24];
+    const { text } = await readBody(metricsBody(source, "1.2.3", { horizons, sliceMs: 0 }));
+    assert.deepEqual(perStreamLines(text), expectedSeries(streams, horizons), "horizons 3 and 24");
+  }
+  // no columns (a Service with no workers): the stats
+  const none: MetricsSource = { ...sourceOf(streams), horizonColumns: () => undefined };
+  assert.equal(withoutMemory(formatMetrics(none, "1.2.3", options)), withoutMemory(expected));
 });
