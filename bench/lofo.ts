@@ -9,7 +9,8 @@
  *
  *   deno run --allow-read --allow-write=/tmp --allow-run bench/lofo.ts \
  *     [--seeds=1,2,3] [--grid=FILE.json] [--corpus=nab|synthetic|both] \
- *     [--mode=fast|exact] [--out=/tmp/forecastd-lofo] [--record=auto|always] [--reuse=false|true]
+ *     [--mode=fast|exact] [--out=/tmp/forecastd-lofo] [--record=auto|always] [--reuse=false|true] \
+ *     [--onset=true|false]
  *
  * `--mode=exact` replays every file through the engine with every candidate
  * and seed (what the daemon would do: about two minutes per candidate and
@@ -33,6 +34,10 @@
  * candidate that differs from the recording only in `anomaly.drift.hours`
  * is re-run exactly. The figures of the setting finally chosen come from
  * real replays (bench/nab.ts), not from here.
+ *
+ * `--onset=false` leaves out NAB's optimised score of the onset column
+ * (printed "-"), the slow part of a candidate that differs from another only
+ * in the alerts' budget (the onsets do not depend on it).
  *
  * `--reuse=true` (exact mode) keeps the columns of a candidate and seed
  * whose replays finished in an earlier run with the same `--out` and grid
@@ -104,6 +109,7 @@ const flags = exitOnFlagError(() =>
     record: oneOf(["auto", "always"], "auto"),
     mode: oneOf(["fast", "exact"], "fast"),
     reuse: oneOf(["false", "true"], "false"),
+    onset: oneOf(["true", "false"], "true"),
   }, "Cannot run lofo")
 );
 
@@ -199,6 +205,13 @@ interface BudgetRule {
    * then, N'·b + 1); "young-out-strict" (the same without the one more: the
    * lowest level crossed at most N'·b times since).
    */
+  /**
+   * The eleventh round: the threshold from the fused p-value's own
+   * calibration, ln(readings a week / budget) + `margin` (a valid p-value
+   * crosses it at most at the budget's rate): "always" (the record is not
+   * used) or "min" (the lower of it and the record's threshold).
+   */
+  calibrated?: "always" | "min";
   bound?:
     | "all"
     | "incidents-out"
@@ -274,6 +287,17 @@ class CandidateBudget extends AlertBudget {
   }
 
   override threshold(periodMs: number, fallback: number): number {
+    const tau = this.#threshold(periodMs, fallback), c = this.rule.calibrated;
+    if (!c || !this.enabled || !(periodMs > 0)) return tau;
+    const b = (this.opts.falseAlertsPerWeek * periodMs) / 604_800_000;
+    const level = Math.min(
+      fallback,
+      Math.max(this.opts.floor, -Math.log(b) + (this.rule.margin ?? 0)),
+    );
+    return c === "always" ? level : Math.min(tau, level);
+  }
+
+  #threshold(periodMs: number, fallback: number): number {
     const BIN = 0.25, BINS = this.bins.length, TAIL = 20, WEEK_MS = 604_800_000;
     if (!this.enabled || !(periodMs > 0) || !(this.readings > 0)) return fallback;
     const { young = "fixed", margin = 0, empirical = "from1" } = this.rule;
@@ -361,9 +385,10 @@ export function simulate(
     floor: BUDGET_FLOOR,
   };
   // the alerts' budget: the engine's, or a candidate's rule (the scorer's side keeps the engine's)
-  const budget = rule
-    ? new CandidateBudget(budgetOpts, rule, a.refractory)
-    : new AlertBudget(budgetOpts);
+  const budget = rule ? new CandidateBudget(budgetOpts, rule, a.refractory) : new AlertBudget({
+    ...budgetOpts,
+    pValueMargin: drift.enabled ? a.pValueMargin : undefined,
+  });
   const fusion = new AlertFusion(drift.enabled, a, budgetOpts, alerts, budget);
   const { base, baseBudget } = fusion;
   const z = new Float64Array(1);
@@ -652,7 +677,9 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
         await Deno.writeTextFile(`${dir}/complete`, `${grid[g].set}\n`);
       }
       for (const [label, fams] of groups) {
-        const o = await nabScore(c, `${dir}/onset`, fams, null);
+        const o = flags.onset === "true"
+          ? await nabScore(c, `${dir}/onset`, fams, null)
+          : { score: null, fp: 0 };
         const a = await nabScore(c, `${dir}/alert`, fams, 0.5);
         (scores.onset[label] ??= []).push(o.score);
         (scores.alert[label] ??= []).push(a.score);

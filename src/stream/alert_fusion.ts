@@ -16,9 +16,10 @@
  *
  * never below Bonferroni's max(λ_residual, λ_shape, λ_drift) - ln 3 and at
  * most ln 3 above it, where the three agree (the tenth round of issue 11,
- * chosen by leave-one-family-out over both development sets); a detector
- * not scoring yet gives 0 (p = 1) and is left out of the ln 3 as before
- * (then ln 2),
+ * chosen by leave-one-family-out over both development sets); the drift
+ * detector before it scores gives no p-value (NaN) and is left out of the
+ * sum and of the ln 3 (then ln(e^λ_residual + e^λ_shape) - ln 2: the
+ * eleventh round; it counted as p = 1 in the sum before),
  * with its own onset rule (onset_rule.ts, its own rings, each held as its
  * latest entry),
  * its own alert machine (the stream's `alerts`, what a user is sent) and its
@@ -181,17 +182,27 @@ export class AlertFusion implements OnsetRings {
     const R = this.opts.refractory, n = this.count;
     const residual = this.#residual, shape = this.#shape, drift = this.#drift;
     const tests = this.#tests, openAt = this.#openAt;
-    // the harmonic mean p-value of the three, ln(e^λr + e^λs + e^λd) - ln tests
-    // (or, `fusion` "min", Bonferroni's: the strongest less ln tests)
-    this.smoothed = this.opts.fusion === "min"
-      ? fuseEvidence(Math.max(residual, shape), drift, "min", tests)
-      : fuseEvidence(fuseEvidence(residual, shape, "hmp", 1), drift, "hmp", tests);
+    // the harmonic mean p-value of the detectors that give one,
+    // ln(e^λr + e^λs + e^λd) - ln tests, or, `fusion` "min", Bonferroni's
+    // (the strongest less ln tests). A detector that gives none (NaN: the
+    // drift detector before it scores, a shape detector that does not run)
+    // is left out of both, the sum and `tests`; the shape detector counts as
+    // the scorer counts it, p = 1 until it scores.
+    const s0 = Number.isNaN(shape) ? 0 : shape, d0 = Number.isNaN(drift) ? 0 : drift;
+    if (this.opts.fusion === "min") {
+      this.smoothed = fuseEvidence(Math.max(residual, s0), d0, "min", tests);
+    } else {
+      let sum = Math.max(0, residual); // ln Σ e^λ, built up without overflow
+      if (!Number.isNaN(shape)) sum = fuseEvidence(sum, shape, "hmp", 1);
+      if (!Number.isNaN(drift)) sum = fuseEvidence(sum, drift, "hmp", 1);
+      this.smoothed = Math.max(0, sum - Math.log(tests));
+    }
     this.likelihood = evidenceToUnit(this.smoothed);
     const starts = stepOnset(this, n % R, this.smoothed, quiet, this.opts.escalation);
     this.onset = starts ? this.likelihood : 0;
     // the drift detector's own rule: its part of the evidence, above its
     // fresh readings of the refractory period (the latest is the largest)
-    const part = Math.max(0, drift - Math.log(tests));
+    const part = Math.max(0, d0 - Math.log(tests));
     const driftFresh = !quiet && part >= openAt &&
       part > (n - this.driftPeakAt < R ? this.driftPeak : 0);
     if (driftFresh) {

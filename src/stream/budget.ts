@@ -48,6 +48,18 @@
  * τ is the fallback (the preset's fixed threshold): a rate per week is not
  * estimated from a day.
  *
+ * **At the p-value's calibration** (`pValueMargin`, the alerts' own budget
+ * with the drift detector on: the default presets since the eleventh round
+ * of issue 11): τ = ln(W / B) + margin from the first reading, capped and
+ * floored as above, and the record does not move it. A valid p-value is
+ * below e^-τ at a rate of e^-τ a reading, so a budget of B a week read as a
+ * p-value threshold is ln(W / B); the fused evidence is not exactly valid
+ * (on the development files' normal stretches it is at or above 7 nats 4
+ * to 12 times as often as e^-7), and the margin, 2 nats, is chosen by leave
+ * one family out (docs/anomalies_method.md, "The eleventh round"). The
+ * record still counts (the scorer's budget, which keeps the record, decides
+ * what a stream learns).
+ *
  * Forgetting is applied lazily (when a level is crossed), so a reading costs
  * O(levels it crosses); `threshold()` scans the levels, O(bins).
  */
@@ -67,6 +79,12 @@ export interface BudgetOptions {
   history: number;
   /** The lowest threshold, nats. */
   floor: number;
+  /**
+   * Nats above ln(readings a week / budget) at which the alerts open, from
+   * the fused p-value's own calibration instead of the record (see the
+   * module comment); unset: the record's threshold.
+   */
+  pValueMargin?: number;
 }
 
 export class AlertBudget {
@@ -127,6 +145,12 @@ export class AlertBudget {
    * set).
    */
   threshold(periodMs: number, fallback: number): number {
+    const margin = this.opts.pValueMargin;
+    if (margin !== undefined && this.enabled && periodMs > 0) {
+      // the p-value's calibration: ln(W / B) nats and the margin
+      const b = (this.opts.falseAlertsPerWeek * periodMs) / WEEK_MS;
+      return Math.min(fallback, Math.max(this.opts.floor, margin - Math.log(b)));
+    }
     this.#evaluate(periodMs);
     return this.#sets ? Math.min(fallback, this.#tau) : fallback;
   }

@@ -143,6 +143,15 @@ export const PresetSchema = z.object({
      */
     falseAlertsPerWeek: z.number().min(0).default(1),
     /**
+     * The alerts open at ln(readings a week / falseAlertsPerWeek) + this
+     * many nats, the budget read as a p-value threshold on the fused
+     * evidence, instead of at the level this stream's record allows
+     * (src/stream/budget.ts; the eleventh round of issue 11). Unset: the
+     * record's. Only with the drift detector on: without it the alerts'
+     * budget is the scorer's, which decides what a stream learns.
+     */
+    pValueMargin: z.number().min(0).max(20).optional(),
+    /**
      * How the alerts fuse the detectors' evidence (src/stream/alert_fusion.ts):
      * "hmp" (unset), their harmonic mean p-value, close to valid under
      * their dependence, or "min", the strongest with Bonferroni's correction (before

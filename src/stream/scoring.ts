@@ -158,18 +158,18 @@ type DriftEvidence = Pick<DriftDetector, "enabled" | "ready" | "evidence">;
 // {@link shapeEvidence} and {@link fusedEvidence} a number at a time, for the per-reading path
 const scorerShape = (s: ShapeEvidence) => s.enabled ? (s.ready ? s.evidence : 0) : NaN;
 const scorerTests = (s: ShapeEvidence) => s.enabled ? 2 : 1;
-const fusedShape = (s: ShapeEvidence) => s.enabled && s.ready ? s.evidence : 0;
-const fusedDrift = (d: DriftEvidence) => d.enabled && d.ready ? d.evidence : 0;
+const fusedShape = (s: ShapeEvidence) => s.enabled ? (s.ready ? s.evidence : 0) : NaN;
+const fusedDrift = (d: DriftEvidence) => d.enabled && d.ready ? d.evidence : NaN;
 const fusedTests = (s: ShapeEvidence, d: DriftEvidence) =>
   1 + (s.enabled ? 1 : 0) + (d.ready ? 1 : 0);
 
 /**
  * The evidence the alerts fuse after the scorer (alert_fusion.ts): the
- * shape detector's (0 when it does not run or is not scoring yet), the
- * drift detector's (0 while not scoring) and the number of detectors for
- * Bonferroni's correction: the drift detector counts once it is scoring (a
- * detector that gives no p-value is not a test looked at; until then the
- * alerts' evidence is the scorer's), the shape detector as in the scorer.
+ * shape detector's (0 while it is not scoring yet, NaN when it does not
+ * run), the drift detector's (NaN while not scoring) and the number of
+ * detectors for the correction: the drift detector counts once it is
+ * scoring (a detector that gives no p-value is not a test looked at, and
+ * is left out of the harmonic mean), the shape detector as in the scorer.
  */
 export function fusedEvidence(
   shape: ShapeEvidence,

@@ -380,7 +380,10 @@ export class StreamModel implements ExpertContext {
       history: p.anomaly.history,
       floor: BUDGET_FLOOR,
     };
-    this.budget = new AlertBudget(budget, budgetBins);
+    // the alerts' own budget may open at the p-value's calibration; the
+    // scorer's (the fusion's base) keeps the record, so nothing learned moves
+    const pValueMargin = this.drift.enabled ? p.anomaly.pValueMargin : undefined;
+    this.budget = new AlertBudget({ ...budget, pValueMargin }, budgetBins);
     this.fusion = new AlertFusion(this.drift.enabled, p.anomaly, budget, this.alerts, this.budget);
     if (Number.isFinite(this.periodMs)) this.setPeriod(this.periodMs);
     this.history = new History(I, this.historyCapacity());

@@ -71,6 +71,29 @@ Deno.test("AlertBudget never sets a threshold above the fixed one, however short
   assert.ok(b.threshold(FIVE_MIN, 100) > 20, `uncapped: ${b.threshold(FIVE_MIN, 100)}`);
 });
 
+Deno.test("AlertBudget at the p-value's calibration opens at ln(readings per week / budget) + margin, whatever its record", () => {
+  const opts = { falseAlertsPerWeek: 1, history: 1e9, floor: Math.log(100) };
+  const fresh = new AlertBudget({ ...opts, pValueMargin: 0 });
+  // from the first reading: a valid p-value crosses ln(W / B) at the budget's rate
+  assert.ok(Math.abs(fresh.threshold(FIVE_MIN, 11.5) - Math.log(WEEK)) < 1e-12);
+  assert.ok(Math.abs(fresh.threshold(3_600_000, 11.5) - Math.log(168)) < 1e-12, "hourly");
+  const two = new AlertBudget({ ...opts, pValueMargin: 2 });
+  assert.ok(Math.abs(two.threshold(FIVE_MIN, 11.5) - (Math.log(WEEK) + 2)) < 1e-12, "margin 2");
+  // never above the fixed threshold, never below the floor
+  assert.equal(two.threshold(FIVE_MIN, 9), 9);
+  assert.equal(fresh.threshold(86_400_000, 11.5), Math.log(100), "daily: ln 7 below the floor");
+  // a record whose evidence runs heavy does not move it (the record would: 11.5)
+  const u = mulberry32(1);
+  for (let n = 0; n < 4 * WEEK; n++) fresh.update(-4 * Math.log(1 - u()));
+  assert.ok(Math.abs(fresh.threshold(FIVE_MIN, 11.5) - Math.log(WEEK)) < 1e-12);
+  // no budget: the fixed threshold
+  const none = new AlertBudget({ ...opts, falseAlertsPerWeek: 0, pValueMargin: 0 });
+  assert.equal(none.threshold(FIVE_MIN, 11.5), 11.5);
+  // whether the record sets the threshold (the scorer's young-stream rule) is the record's alone
+  assert.equal(fresh.sets(FIVE_MIN), true);
+  assert.equal(new AlertBudget({ ...opts, pValueMargin: 0 }).sets(FIVE_MIN), false);
+});
+
 /** The default preset with a small LSTM, and a budget. */
 function noisePreset(falseAlertsPerWeek: number): Preset {
   const p = getPreset("default");
