@@ -15,6 +15,7 @@ function scratchBlock(experts: number) {
     [Float64Array, experts],
     [Int32Array, experts],
     [Float64Array, experts],
+    [Float64Array, experts * experts],
   ] as const;
 }
 
@@ -59,6 +60,17 @@ function scratchBlock(experts: number) {
  * slots, so the one-step forecasts, which alone feed the anomaly path
  * (scoring.ts) and the learning guard, are the unbounded blend's.
  *
+ * The weights of a long horizon are solved from few independent errors (a
+ * slot's errors correlate over h readings), so they vary from one reading
+ * to the next more than the experts' merits do. Neighbouring horizons ask
+ * for nearly the same weights, so a slot may solve from its moments pooled
+ * with those of the `steps` horizons either side (`pool`): each neighbour's
+ * A scaled to the slot's own (by the trace over the eligible experts: errors
+ * grow with h, and the weights depend on A only up to a factor) and summed,
+ * neighbours whose eligible experts have not all joined left out. Like the
+ * bound it starts at the two-step slots (`from`), and it pools only those:
+ * the one-step weights, which feed the anomaly path, stay the slot's own.
+ *
  * An expert whose long-run error (memory ×20) is more than twice the best
  * long-run error is left out: when a sensor sticks, every expert that
  * repeats a past value is exact for a while, and the memory alone would
@@ -94,6 +106,16 @@ export interface BlendPull {
   from: number;
 }
 
+/** Pooling of a slot's error moments with those of its neighbouring horizons. */
+export interface BlendPool {
+  /** Horizons either side whose moments a slot solves from with its own (0: none). */
+  steps: number;
+  /** Slots from one horizon to the next (the stream's target count). */
+  stride: number;
+  /** The first slot pooled; only slots from it on are pooled with. */
+  from: number;
+}
+
 export class Blend {
   readonly experts: number;
   readonly slots: number;
@@ -106,6 +128,12 @@ export class Blend {
   readonly pullBound: number = 0;
   /** The first slot the bound applies to. */
   readonly pullFrom: number = 0;
+  /** Horizons either side a slot's moments are pooled with (0: none), from slot {@link poolFrom} on. */
+  readonly poolSteps: number = 0;
+  /** Slots from one horizon to the next. */
+  readonly poolStride: number = 1;
+  /** The first slot pooled. */
+  readonly poolFrom: number = 0;
   /**
    * The record, one array rather than three (a typed array costs a stream
    * about 100 bytes of heap): A (slots, E, E) at 0, the discounted mean of
@@ -126,6 +154,8 @@ export class Blend {
   readonly #x: Float64Array;
   readonly #idx: Int32Array;
   readonly #err: Float64Array;
+  /** The moments (E, E) weights() solves from: the slot's A, or A pooled over its neighbours. */
+  readonly #a: Float64Array;
   /**
    * The solver's scalars: the ridge r of the slot being weighed, the best 1ᵀ·x so far, the last
    * system's 1ᵀ·x; and update()'s pull factor. Fields rather than arguments and results: a double passed to or returned from
@@ -141,6 +171,7 @@ export class Blend {
    * @param memory for each slot, 1 / (1 - β): how many readings its errors are averaged over
    * @param arena where cov, count and longLoss are cut from (typed_block.ts; {@link blendBlock}); default a buffer of their own
    * @param pull the bound on one reading's pull on the record; default none
+   * @param pool the pooling of a slot's moments with its neighbouring horizons'; default none
    */
   constructor(
     slots: number,
@@ -150,6 +181,7 @@ export class Blend {
     warmup: number,
     arena?: BlockArena,
     pull: BlendPull = { bound: 0, from: 0 },
+    pool: BlendPool = { steps: 0, stride: 1, from: 0 },
   ) {
     if (!Number.isInteger(experts) || experts < 1 || experts > MAX_BLEND_EXPERTS) {
       throw new RangeError(
@@ -166,8 +198,16 @@ export class Blend {
         `Cannot create blend: the pull bound must be a finite number at least 0: current value is ${pull.bound}`,
       );
     }
+    if (!Number.isInteger(pool.steps) || pool.steps < 0) {
+      throw new RangeError(
+        `Cannot create blend: the horizons pooled either side must be an integer at least 0: current value is ${pool.steps}`,
+      );
+    }
     this.pullBound = pull.bound;
     this.pullFrom = pull.from;
+    this.poolSteps = pool.steps;
+    this.poolStride = pool.stride;
+    this.poolFrom = pool.from;
     this.slots = slots;
     this.experts = experts;
     this.ridge = ridge;
@@ -175,7 +215,7 @@ export class Blend {
     [this.record] = typedBlock(blendBlock(slots, experts), arena);
     this.#count = slots * experts * experts;
     this.#long = this.#count + slots * experts;
-    [this.#w, this.#m, this.#x, this.#idx, this.#err] = sharedBlock(
+    [this.#w, this.#m, this.#x, this.#idx, this.#err, this.#a] = sharedBlock(
       "blend scratch",
       scratchBlock(experts),
     );
@@ -221,18 +261,18 @@ export class Blend {
   }
 
   /**
-   * Solves A_S·x = 1 for the experts of `subset` (A of slot s with the ridge
+   * Solves A_S·x = 1 for the experts of `subset` (#a, the slot's moments, with the ridge
    * #r on its diagonal) into #x (by position in #idx); sets #sum to 1ᵀ·x, or
    * NaN when the system is not positive definite.
    */
-  #solve(s: number, subset: number): void {
-    const E = this.experts, base = s * E * E, r = this.#r;
+  #solve(subset: number): void {
+    const E = this.experts, r = this.#r, A = this.#a;
     this.#sum = NaN;
     const M = this.#m, x = this.#x, idx = this.#idx;
     let n = 0;
     for (let e = 0; e < E; e++) if (subset & (1 << e)) idx[n++] = e;
     for (let a = 0; a < n; a++) {
-      for (let b = 0; b < n; b++) M[a * n + b] = this.record[base + idx[a] * E + idx[b]];
+      for (let b = 0; b < n; b++) M[a * n + b] = A[idx[a] * E + idx[b]];
       M[a * n + a] += r;
       x[a] = 1;
     }
@@ -266,13 +306,15 @@ export class Blend {
       out[0] = 1;
       return;
     }
+    this.#moments(s, ok);
+    const A = this.#a;
     // d: how much the eligible experts' errors differ, the scale of the ridge
     let trace = 0, total = 0, n = 0;
     for (let a = 0; a < E; a++) {
       if (!(ok & (1 << a))) continue;
       n++;
-      trace += this.record[base + a * E + a];
-      for (let c = 0; c < E; c++) if (ok & (1 << c)) total += this.record[base + a * E + c];
+      trace += A[a * E + a];
+      for (let c = 0; c < E; c++) if (ok & (1 << c)) total += A[a * E + c];
     }
     const spread = (trace - total / n) / n;
     if (!(spread > 0)) {
@@ -291,10 +333,46 @@ export class Blend {
     this.#best = 0;
     // all eligible experts first: when their solution is feasible it is the
     // optimum (the least error over the whole plane Σ w = 1), as it usually is
-    this.#candidate(s, ok, out);
+    this.#candidate(ok, out);
     if (this.#best > 0) return;
     for (let subset = 1; subset < ok; subset++) {
-      if ((subset & ok) === subset) this.#candidate(s, subset, out);
+      if ((subset & ok) === subset) this.#candidate(subset, out);
+    }
+  }
+
+  /** The trace of slot t's A over the experts of mask `ok`. */
+  #trace(t: number, ok: number): number {
+    const E = this.experts, r = this.record, base = t * E * E;
+    let tr = 0;
+    for (let e = 0; e < E; e++) if (ok & (1 << e)) tr += r[base + e * E + e];
+    return tr;
+  }
+
+  /**
+   * Fills #a with the moments slot s solves from: its A, or from {@link poolFrom} on its A
+   * pooled with the neighbouring horizons' (each scaled to slot s's trace over the eligible
+   * experts `ok`; a neighbour where one of them has fewer than `warmup` scored forecasts, or
+   * whose trace is 0, is left out).
+   */
+  #moments(s: number, ok: number): void {
+    const E = this.experts, r = this.record, A = this.#a, st = this.poolStride;
+    const K = s >= this.poolFrom ? this.poolSteps : 0;
+    if (K === 0) {
+      for (let k = 0, own = s * E * E; k < E * E; k++) A[k] = r[own + k];
+      return;
+    }
+    const own = this.#trace(s, ok);
+    A.fill(0);
+    for (let t = s - K * st; t <= s + K * st; t += st) {
+      if (t < this.poolFrom || t >= this.slots) continue;
+      let ready = true;
+      for (let e = 0; e < E; e++) {
+        if (ok & (1 << e) && r[this.#count + t * E + e] < this.warmup) ready = false;
+      }
+      const tr = this.#trace(t, ok);
+      if (!ready || !(tr > 0)) continue;
+      const f = own / tr, base = t * E * E;
+      for (let k = 0; k < E * E; k++) A[k] += f * r[base + k];
     }
   }
 
@@ -304,9 +382,9 @@ export class Blend {
    * (1 / #best), writes them to out (E) and makes their sum the new #best,
    * else leaves out and #best alone.
    */
-  #candidate(s: number, subset: number, out: Float64Array): void {
+  #candidate(subset: number, out: Float64Array): void {
     const E = this.experts, x = this.#x;
-    this.#solve(s, subset);
+    this.#solve(subset);
     const sum = this.#sum;
     if (!(sum > this.#best)) return;
     let k = 0;
