@@ -361,18 +361,28 @@ export class Blend {
       for (let k = 0, own = s * E * E; k < E * E; k++) A[k] = r[own + k];
       return;
     }
-    const own = this.#trace(s, ok);
+    const own = this.#trace(s, ok), cnt = this.#count;
     A.fill(0);
-    for (let t = s - K * st; t <= s + K * st; t += st) {
-      if (t < this.poolFrom || t >= this.slots) continue;
+    // the neighbours from slot poolFrom to the last, in order; only the eligible experts' entries
+    // are read by weights(), and A is symmetric: the upper triangle, mirrored
+    const t0 = s - st * Math.min(K, Math.floor((s - this.poolFrom) / st));
+    const t1 = s + st * Math.min(K, Math.floor((this.slots - 1 - s) / st));
+    for (let t = t0; t <= t1; t += st) {
       let ready = true;
       for (let e = 0; e < E; e++) {
-        if (ok & (1 << e) && r[this.#count + t * E + e] < this.warmup) ready = false;
+        if (ok & (1 << e) && r[cnt + t * E + e] < this.warmup) ready = false;
       }
       const tr = this.#trace(t, ok);
       if (!ready || !(tr > 0)) continue;
       const f = own / tr, base = t * E * E;
-      for (let k = 0; k < E * E; k++) A[k] += f * r[base + k];
+      for (let a = 0; a < E; a++) {
+        if (!(ok & (1 << a))) continue;
+        for (let c = a; c < E; c++) {
+          if (!(ok & (1 << c))) continue;
+          A[a * E + c] += f * r[base + a * E + c];
+          A[c * E + a] = A[a * E + c];
+        }
+      }
     }
   }
 
