@@ -1,4 +1,11 @@
 import { type BlockArena, sharedBlock, typedBlock } from "../model/typed_block.ts";
+/**
+ * The record of the blend whose pooled prefix sums the shared scratch holds: a
+ * pass of combine() over a stream's slots reads them, any change to that
+ * record (update, reset, forget, {@link Blend.newPass}) drops them.
+ */
+let poolOwner: Float64Array | null = null;
+
 /** The most experts a {@link Blend} takes (its solver tries every subset of them). */
 export const MAX_BLEND_EXPERTS = 8;
 
@@ -157,6 +164,13 @@ export class Blend {
   /** The moments (E, E) weights() solves from: the slot's A, or A pooled over its neighbours. */
   readonly #a: Float64Array;
   /**
+   * Pooling's scratch, shared by every blend of the same slots and experts: per slot t the
+   * running sum over its target's slots up to t of A / trace (slots, E, E), and per target the
+   * mask the sums were made for, plus 1 (stride; 0: none).
+   */
+  readonly #prefix: Float64Array;
+  readonly #prefixOk: Int32Array;
+  /**
    * The solver's scalars: the ridge r of the slot being weighed, the best 1ᵀ·x so far, the last
    * system's 1ᵀ·x; and update()'s pull factor. Fields rather than arguments and results: a double passed to or returned from
    * a call V8 does not inline is a new heap object, and weights() runs per slot and reading.
@@ -208,6 +222,13 @@ export class Blend {
     this.poolSteps = pool.steps;
     this.poolStride = pool.stride;
     this.poolFrom = pool.from;
+    [this.#prefix, this.#prefixOk] = sharedBlock(
+      "blend pool",
+      [[Float64Array, pool.steps > 0 ? slots * experts * experts : 0], [
+        Int32Array,
+        pool.steps > 0 ? pool.stride : 0,
+      ]],
+    );
     this.slots = slots;
     this.experts = experts;
     this.ridge = ridge;
@@ -361,29 +382,56 @@ export class Blend {
       for (let k = 0, own = s * E * E; k < E * E; k++) A[k] = r[own + k];
       return;
     }
-    const own = this.#trace(s, ok), cnt = this.#count;
-    A.fill(0);
-    // the neighbours from slot poolFrom to the last, in order; only the eligible experts' entries
-    // are read by weights(), and A is symmetric: the upper triangle, mirrored
+    if (poolOwner !== this.record) {
+      this.#prefixOk.fill(0);
+      poolOwner = this.record;
+    }
+    const j = s % st;
+    if (this.#prefixOk[j] !== ok + 1) this.#sums(j, ok);
+    // the neighbours from slot poolFrom to the last: the difference of two running sums; only
+    // the eligible experts' entries are read by weights(), and A is symmetric
     const t0 = s - st * Math.min(K, Math.floor((s - this.poolFrom) / st));
     const t1 = s + st * Math.min(K, Math.floor((this.slots - 1 - s) / st));
-    for (let t = t0; t <= t1; t += st) {
-      let ready = true;
+    const P = this.#prefix, hi = t1 * E * E, lo = (t0 - st) * E * E, before = t0 - st >= 0;
+    for (let a = 0; a < E; a++) {
+      if (!(ok & (1 << a))) continue;
+      for (let c = a; c < E; c++) {
+        if (!(ok & (1 << c))) continue;
+        const v = P[hi + a * E + c] - (before ? P[lo + a * E + c] : 0);
+        A[a * E + c] = v;
+        A[c * E + a] = v;
+      }
+    }
+  }
+
+  /**
+   * The running sums of target j's slots from {@link poolFrom} on (#prefix), for the eligible
+   * experts `ok`: A / trace, a slot where one of them has not joined or whose trace is 0 adding
+   * nothing. Slots before poolFrom hold zeros.
+   */
+  #sums(j: number, ok: number): void {
+    const E = this.experts, r = this.record, P = this.#prefix, st = this.poolStride;
+    const cnt = this.#count;
+    for (let t = j; t < this.slots; t += st) {
+      const at = t * E * E, prev = (t - st) * E * E, first = t - st < this.poolFrom;
+      let ready = t >= this.poolFrom;
       for (let e = 0; e < E; e++) {
         if (ok & (1 << e) && r[cnt + t * E + e] < this.warmup) ready = false;
       }
       const tr = this.#trace(t, ok);
-      if (!ready || !(tr > 0)) continue;
-      const f = own / tr, base = t * E * E;
+      const f = ready && tr > 0 ? 1 / tr : 0;
       for (let a = 0; a < E; a++) {
-        if (!(ok & (1 << a))) continue;
         for (let c = a; c < E; c++) {
-          if (!(ok & (1 << c))) continue;
-          A[a * E + c] += f * r[base + a * E + c];
-          A[c * E + a] = A[a * E + c];
+          P[at + a * E + c] = (first ? 0 : P[prev + a * E + c]) + f * r[at + a * E + c];
         }
       }
     }
+    this.#prefixOk[j] = ok + 1;
+  }
+
+  /** Drops the pooled sums (the record changed, or a new pass over the slots begins). */
+  newPass(): void {
+    if (poolOwner === this.record) poolOwner = null;
   }
 
   /**
@@ -415,11 +463,13 @@ export class Blend {
 
   /** Forgets every record: each expert earns its place again, persistence first. */
   reset(): void {
+    this.newPass();
     this.record.fill(0);
   }
 
   /** Forgets expert e's record in every slot (it was re-initialised): it earns its place again. */
   forget(e: number): void {
+    this.newPass();
     const E = this.experts;
     for (let s = 0; s < this.slots; s++) {
       this.record[this.#count + s * E + e] = 0;
@@ -463,6 +513,7 @@ export class Blend {
     yAt: number,
     active: number,
   ): void {
+    if (poolOwner === this.record) poolOwner = null;
     const E = this.experts, base = s * E * E, b = this.decay[s], y = ys[yAt];
     // the slot's A at base, its counts at cnt and long-run losses at lng
     const r = this.record, cnt = this.#count + s * E, lng = this.#long + s * E;

@@ -904,6 +904,7 @@ export class StreamModel implements ExpertContext {
       }
     }
     origins.active[o] = mask;
+    this.blend.newPass();
     for (let h = 1; h <= Hm; h++) {
       for (let j = 0; j < J; j++) {
         const s = (h - 1) * J + j;
