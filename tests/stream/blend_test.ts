@@ -219,6 +219,16 @@ Deno.test("Blend pools a slot's error moments with its neighbouring horizons' fr
     devPlain += (v[0] - 0.5) ** 2;
   }
   assert.ok(devPooled < 0.6 * devPlain, `pooled ${devPooled}, own moments ${devPlain}`);
+  // another blend of the same shape shares the pooling's scratch: weighing it in between
+  // must not leave its sums in place of this blend's
+  const other = new Blend(S, 2, 0, memory, 20, undefined, undefined, pool);
+  for (let t = 0; t < 200; t++) {
+    for (let s = 0; s < S; s++) {
+      p[0] = noise[(t * S + s) * 2];
+      p[1] = 1.3 * p[0] + 0.05 * noise[(t * S + s) * 2 + 1]; // an overshooting copy
+      other.update(s, p, 0, [0], 0, 0b11);
+    }
+  }
   const cov = pooled.cov;
   const trace = (t: number) => cov[t * 4] + cov[t * 4 + 3];
   for (let s = 1; s < S; s++) {
@@ -231,6 +241,9 @@ Deno.test("Blend pools a slot's error moments with its neighbouring horizons' fr
       m[2] += f * cov[t * 4 + 3];
     }
     const want = Math.min(1, Math.max(0, (m[2] - m[1]) / (m[0] + m[2] - 2 * m[1])));
+    other.weights(s, 0b11, v);
+    // its own moments give the copy no weight; this blend's would give each about half
+    assert.ok(v[0] > 0.9, `the other blend, slot ${s}: ${v[0]}`);
     pooled.weights(s, 0b11, w);
     plain.weights(s, 0b11, v);
     assert.ok(Math.abs(w[0] - want) < 1e-9, `slot ${s}: ${w[0]}, want ${want}`);
