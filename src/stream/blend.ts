@@ -71,10 +71,12 @@ function scratchBlock(experts: number) {
  * slot's errors correlate over h readings), so they vary from one reading
  * to the next more than the experts' merits do. Neighbouring horizons ask
  * for nearly the same weights, so a slot may solve from its moments pooled
- * with those of the `steps` horizons either side (`pool`): each neighbour's
- * A scaled to the slot's own (by the trace over the eligible experts: errors
- * grow with h, and the weights depend on A only up to a factor) and summed,
- * neighbours whose eligible experts have not all joined left out. Like the
+ * with those of the `steps` horizons either side (`pool`): each slot's A
+ * divided by its trace over the eligible experts (errors grow with h, and
+ * the weights depend on A only up to a factor) and summed, slots whose
+ * eligible experts have not all joined left out; the sums are running sums
+ * over a target's horizons, made once a pass (newPass) in a scratch every
+ * blend of the same shape shares, so a slot costs O(E²) whatever `steps`. Like the
  * bound it starts at the two-step slots (`from`), and it pools only those:
  * the one-step weights, which feed the anomaly path, stay the slot's own.
  *
@@ -370,10 +372,10 @@ export class Blend {
   }
 
   /**
-   * Fills #a with the moments slot s solves from: its A, or from {@link poolFrom} on its A
-   * pooled with the neighbouring horizons' (each scaled to slot s's trace over the eligible
-   * experts `ok`; a neighbour where one of them has fewer than `warmup` scored forecasts, or
-   * whose trace is 0, is left out).
+   * Fills #a with the moments slot s solves from: its A, or from {@link poolFrom} on the sum
+   * of A / trace (over the eligible experts `ok`) of its own and the neighbouring horizons'
+   * slots (a slot where one of them has fewer than `warmup` scored forecasts, or whose trace
+   * is 0, adds nothing), as the difference of two of {@link #sums}' running sums.
    */
   #moments(s: number, ok: number): void {
     const E = this.experts, r = this.record, A = this.#a, st = this.poolStride;
