@@ -69,7 +69,7 @@ export const PresetSchema = z.object({
     /** One reading's largest error the blend learns, in the best long-run RMS errors, from horizon 2 on (0: no bound). */
     pullBound: z.number().min(0).default(20),
     /** Horizons either side whose error moments a slot's weights are solved from with its own, from horizon 2 on (0: none). */
-    poolSteps: int(0, 512).default(16),
+    poolSteps: int(0, 512).default(0),
   }).prefault({}),
   intervals: z.object({
     /** Target coverage of the prediction intervals. */
