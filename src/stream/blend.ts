@@ -1,5 +1,9 @@
 import { type BlockArena, sharedBlock, typedBlock } from "../model/typed_block.ts";
 /**
+ * Longer than 500 lines: the blend, its exact subset solver, the bound on
+ * one reading's pull and the pooling over horizons share one record and
+ * scratch, and are read together.
+ *
  * The record of the blend whose pooled prefix sums the shared scratch holds: a
  * pass of combine() over a stream's slots reads them, any change to that
  * record (update, reset, forget, {@link Blend.newPass}) drops them.
