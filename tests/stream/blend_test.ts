@@ -189,3 +189,71 @@ Deno.test("Blend bounds one reading's pull on its record from the slot the bound
     /pull bound must be a finite number at least 0: current value is -1$/,
   );
 });
+
+Deno.test("Blend pools a slot's error moments with its neighbouring horizons' from the first pooled slot", () => {
+  // five horizons of one target, two experts with independent errors of equal
+  // size that grow with the horizon: the right weights are 0.5 everywhere, and
+  // a short memory makes each slot's own weights wander. Pooled with one
+  // horizon either side from slot 1 on, a slot solves from the neighbours'
+  // moments scaled to its own trace, and wanders less; slot 0, before the
+  // first pooled slot, keeps its own weights to the bit.
+  const S = 5, memory = Array(S).fill(50);
+  const pool = { steps: 1, stride: 1, from: 1 };
+  const pooled = new Blend(S, 2, 0, memory, 20, undefined, undefined, pool);
+  const plain = new Blend(S, 2, 0, memory, 20);
+  const noise = randn(2 * S * 3000, 9);
+  const p = new Float64Array(2);
+  const w = new Float64Array(2), v = new Float64Array(2);
+  let devPooled = 0, devPlain = 0;
+  for (let t = 0; t < 3000; t++) {
+    for (let s = 0; s < S; s++) {
+      p[0] = (1 + s) * noise[(t * S + s) * 2];
+      p[1] = (1 + s) * noise[(t * S + s) * 2 + 1];
+      pooled.update(s, p, 0, [0], 0, 0b11);
+      plain.update(s, p, 0, [0], 0, 0b11);
+    }
+    if (t < 100) continue;
+    pooled.weights(2, 0b11, w);
+    plain.weights(2, 0b11, v);
+    devPooled += (w[0] - 0.5) ** 2;
+    devPlain += (v[0] - 0.5) ** 2;
+  }
+  assert.ok(devPooled < 0.6 * devPlain, `pooled ${devPooled}, own moments ${devPlain}`);
+  // another blend of the same shape shares the pooling's scratch: weighing it in between
+  // must not leave its sums in place of this blend's
+  const other = new Blend(S, 2, 0, memory, 20, undefined, undefined, pool);
+  for (let t = 0; t < 200; t++) {
+    for (let s = 0; s < S; s++) {
+      p[0] = noise[(t * S + s) * 2];
+      p[1] = 1.3 * p[0] + 0.05 * noise[(t * S + s) * 2 + 1]; // an overshooting copy
+      other.update(s, p, 0, [0], 0, 0b11);
+    }
+  }
+  const cov = pooled.cov;
+  const trace = (t: number) => cov[t * 4] + cov[t * 4 + 3];
+  for (let s = 1; s < S; s++) {
+    // the pooled moments by hand, and the two-expert convex optimum (ridge 0)
+    const m = [0, 0, 0];
+    for (let t = Math.max(1, s - 1); t <= Math.min(S - 1, s + 1); t++) {
+      const f = trace(s) / trace(t);
+      m[0] += f * cov[t * 4];
+      m[1] += f * cov[t * 4 + 1];
+      m[2] += f * cov[t * 4 + 3];
+    }
+    const want = Math.min(1, Math.max(0, (m[2] - m[1]) / (m[0] + m[2] - 2 * m[1])));
+    other.weights(s, 0b11, v);
+    // its own moments give the copy no weight; this blend's would give each about half
+    assert.ok(v[0] > 0.9, `the other blend, slot ${s}: ${v[0]}`);
+    pooled.weights(s, 0b11, w);
+    plain.weights(s, 0b11, v);
+    assert.ok(Math.abs(w[0] - want) < 1e-9, `slot ${s}: ${w[0]}, want ${want}`);
+    assert.notEqual(w[0], v[0]);
+  }
+  pooled.weights(0, 0b11, w);
+  plain.weights(0, 0b11, v);
+  assert.deepEqual(Array.from(w), Array.from(v));
+  assert.throws(
+    () => new Blend(1, 2, 0, [10], 1, undefined, undefined, { steps: 1.5, stride: 1, from: 0 }),
+    /horizons pooled either side must be an integer at least 0: current value is 1.5$/,
+  );
+});
