@@ -75,10 +75,17 @@ function scratchBlock(experts: number) {
  * slot's errors correlate over h readings), so they vary from one reading
  * to the next more than the experts' merits do. Neighbouring horizons ask
  * for nearly the same weights, so a slot may solve from its moments pooled
- * with those of the `steps` horizons either side (`pool`): each slot's A
+ * with those of up to `steps` horizons either side (`pool`): each slot's A
  * divided by its trace over the eligible experts (errors grow with h, and
  * the weights depend on A only up to a factor) and summed, slots whose
- * eligible experts have not all joined left out; the sums are running sums
+ * eligible experts have not all joined left out. The window is centred (as
+ * many horizons below as above, fewer near the first pooled and the last
+ * slot): a one-sided window leans toward the weights of the horizons on its
+ * side, which on a short seasonal stream (where the seasonal expert
+ * overtakes the linear one within a few steps) are wrong ones. With a
+ * `ratio`, it reaches only as far as the neighbours' errors (traces) on both
+ * sides stay within that factor of the slot's own: horizons whose errors are
+ * nearly as large pose nearly the same problem. The sums are running sums
  * over a target's horizons, made once a pass (newPass) in a scratch every
  * blend of the same shape shares, so a slot costs O(E²) whatever `steps`. Like the
  * bound it starts at the two-step slots (`from`), and it pools only those:
@@ -121,8 +128,13 @@ export interface BlendPull {
 
 /** Pooling of a slot's error moments with those of its neighbouring horizons. */
 export interface BlendPool {
-  /** Horizons either side whose moments a slot solves from with its own (0: none). */
+  /** Horizons either side whose moments a slot solves from with its own, at most (0: none). */
   steps: number;
+  /**
+   * How much larger or smaller a neighbour's error (its trace over the eligible experts) may be
+   * than the slot's own for the window to reach it (0: any).
+   */
+  ratio: number;
   /** Slots from one horizon to the next (the stream's target count). */
   stride: number;
   /** The first slot pooled; only slots from it on are pooled with. */
@@ -143,6 +155,8 @@ export class Blend {
   readonly pullFrom: number = 0;
   /** Horizons either side a slot's moments are pooled with (0: none), from slot {@link poolFrom} on. */
   readonly poolSteps: number = 0;
+  /** A neighbour's error, at most this many times larger or smaller than the slot's own (0: any). */
+  readonly poolRatio: number = 0;
   /** Slots from one horizon to the next. */
   readonly poolStride: number = 1;
   /** The first slot pooled. */
@@ -172,10 +186,11 @@ export class Blend {
   /**
    * Pooling's scratch, shared by every blend of the same slots and experts: per slot t the
    * running sum over its target's slots up to t of A / trace (slots, E, E), and per target the
-   * mask the sums were made for, plus 1 (stride; 0: none).
+   * mask the sums were made for, plus 1 (stride; 0: none); per slot its trace (NaN: adds nothing).
    */
   readonly #prefix: Float64Array;
   readonly #prefixOk: Int32Array;
+  readonly #traces: Float64Array;
   /**
    * The solver's scalars: the ridge r of the slot being weighed, the best 1ᵀ·x so far, the last
    * system's 1ᵀ·x; and update()'s pull factor. Fields rather than arguments and results: a double passed to or returned from
@@ -201,7 +216,7 @@ export class Blend {
     warmup: number,
     arena?: BlockArena,
     pull: BlendPull = { bound: 0, from: 0 },
-    pool: BlendPool = { steps: 0, stride: 1, from: 0 },
+    pool: BlendPool = { steps: 0, ratio: 0, stride: 1, from: 0 },
   ) {
     if (!Number.isInteger(experts) || experts < 1 || experts > MAX_BLEND_EXPERTS) {
       throw new RangeError(
@@ -223,18 +238,23 @@ export class Blend {
         `Cannot create blend: the horizons pooled either side must be an integer at least 0: current value is ${pool.steps}`,
       );
     }
+    if (!(pool.ratio === 0 || pool.ratio >= 1) || !Number.isFinite(pool.ratio)) {
+      throw new RangeError(
+        `Cannot create blend: the pooled errors' ratio must be 0 or a finite number at least 1: current value is ${pool.ratio}`,
+      );
+    }
     this.pullBound = pull.bound;
     this.pullFrom = pull.from;
     this.poolSteps = pool.steps;
+    this.poolRatio = pool.ratio;
     this.poolStride = pool.stride;
     this.poolFrom = pool.from;
-    [this.#prefix, this.#prefixOk] = sharedBlock(
-      "blend pool",
-      [[Float64Array, pool.steps > 0 ? slots * experts * experts : 0], [
-        Int32Array,
-        pool.steps > 0 ? pool.stride : 0,
-      ]],
-    );
+    const pooled = pool.steps > 0;
+    [this.#prefix, this.#prefixOk, this.#traces] = sharedBlock("blend pool", [
+      [Float64Array, pooled ? slots * experts * experts : 0],
+      [Int32Array, pooled ? pool.stride : 0],
+      [Float64Array, pooled ? slots : 0],
+    ]);
     this.slots = slots;
     this.experts = experts;
     this.ridge = ridge;
@@ -378,26 +398,38 @@ export class Blend {
   /**
    * Fills #a with the moments slot s solves from: its A, or from {@link poolFrom} on the sum
    * of A / trace (over the eligible experts `ok`) of its own and the neighbouring horizons'
-   * slots (a slot where one of them has fewer than `warmup` scored forecasts, or whose trace
-   * is 0, adds nothing), as the difference of two of {@link #sums}' running sums.
+   * slots, as many on either side (up to poolSteps; with {@link poolRatio}, only while the
+   * neighbours' traces on both sides are within it of the slot's own), a slot where one of the
+   * experts has fewer than `warmup` scored forecasts, or whose trace is 0, adding nothing: the
+   * difference of two of {@link #sums}' running sums.
    */
   #moments(s: number, ok: number): void {
     const E = this.experts, r = this.record, A = this.#a, st = this.poolStride;
-    const K = s >= this.poolFrom ? this.poolSteps : 0;
-    if (K === 0) {
-      for (let k = 0, own = s * E * E; k < E * E; k++) A[k] = r[own + k];
+    // as many horizons either side (from poolFrom to the last slot), so that the window is
+    // centred on the slot's own horizon
+    let k = s >= this.poolFrom
+      ? Math.min(
+        this.poolSteps,
+        Math.floor((s - this.poolFrom) / st),
+        Math.floor((this.slots - 1 - s) / st),
+      )
+      : 0;
+    if (k > 0) {
+      if (poolOwner !== this.record) {
+        this.#prefixOk.fill(0);
+        poolOwner = this.record;
+      }
+      const j = s % st;
+      if (this.#prefixOk[j] !== ok + 1) this.#sums(j, ok);
+      if (this.poolRatio > 0) k = this.#within(s, k);
+    }
+    if (k === 0) {
+      for (let i = 0, own = s * E * E; i < E * E; i++) A[i] = r[own + i];
       return;
     }
-    if (poolOwner !== this.record) {
-      this.#prefixOk.fill(0);
-      poolOwner = this.record;
-    }
-    const j = s % st;
-    if (this.#prefixOk[j] !== ok + 1) this.#sums(j, ok);
-    // the neighbours from slot poolFrom to the last: the difference of two running sums; only
-    // the eligible experts' entries are read by weights(), and A is symmetric
-    const t0 = s - st * Math.min(K, Math.floor((s - this.poolFrom) / st));
-    const t1 = s + st * Math.min(K, Math.floor((this.slots - 1 - s) / st));
+    // the window: the difference of two running sums; only the eligible experts' entries are
+    // read by weights(), and A is symmetric
+    const t0 = s - st * k, t1 = s + st * k;
     const P = this.#prefix, hi = t1 * E * E, lo = (t0 - st) * E * E, before = t0 - st >= 0;
     for (let a = 0; a < E; a++) {
       if (!(ok & (1 << a))) continue;
@@ -408,6 +440,21 @@ export class Blend {
         A[c * E + a] = v;
       }
     }
+  }
+
+  /**
+   * The horizons either side of slot s, at most k, up to which every neighbour's trace (made
+   * by {@link #sums}) is within poolRatio of the slot's own on both sides.
+   */
+  #within(s: number, k: number): number {
+    const tr = this.#traces, own = tr[s], ratio = this.poolRatio, st = this.poolStride;
+    for (let i = 1; i <= k; i++) {
+      const a = tr[s - i * st], b = tr[s + i * st];
+      if (!(a * ratio >= own && a <= own * ratio && b * ratio >= own && b <= own * ratio)) {
+        return i - 1;
+      }
+    }
+    return k;
   }
 
   /**
@@ -426,6 +473,7 @@ export class Blend {
       }
       const tr = this.#trace(t, ok);
       const f = ready && tr > 0 ? 1 / tr : 0;
+      this.#traces[t] = f > 0 ? tr : NaN;
       for (let a = 0; a < E; a++) {
         for (let c = a; c < E; c++) {
           P[at + a * E + c] = (first ? 0 : P[prev + a * E + c]) + f * r[at + a * E + c];

@@ -349,7 +349,7 @@ export class StreamModel implements ExpertContext {
       arena,
       // from the two-step slots: the one-step blend feeds the anomaly path, which stays as it was
       { bound: p.blend.pullBound, from: J },
-      { steps: p.blend.poolSteps, stride: J, from: J },
+      { steps: p.blend.poolSteps, ratio: p.blend.poolRatio, stride: J, from: J },
     );
     this.intervals = new Intervals(
       Hm * J,
