@@ -254,24 +254,14 @@ Deno.test("Blend pools a slot's error moments with its neighbouring horizons' fr
   pooled.weights(0, 0b11, w);
   plain.weights(0, 0b11, v);
   assert.deepEqual(Array.from(w), Array.from(v));
+  const withPool = (steps: number, ratio: number) => () =>
+    new Blend(1, 2, 0, [10], 1, undefined, undefined, { steps, ratio, stride: 1, from: 0 });
   assert.throws(
-    () =>
-      new Blend(1, 2, 0, [10], 1, undefined, undefined, {
-        steps: 1.5,
-        ratio: 0,
-        stride: 1,
-        from: 0,
-      }),
+    withPool(1.5, 0),
     /horizons pooled either side must be an integer at least 0: current value is 1.5$/,
   );
   assert.throws(
-    () =>
-      new Blend(1, 2, 0, [10], 1, undefined, undefined, {
-        steps: 1,
-        ratio: 0.5,
-        stride: 1,
-        from: 0,
-      }),
+    withPool(1, 0.5),
     /pooled errors' ratio must be 0 or a finite number at least 1: current value is 0.5$/,
   );
 });
@@ -307,22 +297,18 @@ Deno.test("Blend pools only as far as its neighbours' errors stay within the rat
   };
   const w = new Float64Array(2);
   const within = (a: number, b: number) => trace(a) <= 1.5 * trace(b) && trace(b) <= 1.5 * trace(a);
-  for (let s = 1; s < S; s++) {
-    let k = 0;
-    while (
-      k < Math.min(3, s - 1, S - 1 - s) && within(s - k - 1, s) && within(s + k + 1, s)
-    ) k++;
-    pooled.weights(s, 0b11, w);
-    assert.ok(
-      Math.abs(w[0] - byHand(s, k)) < 1e-9,
-      `slot ${s}: ${w[0]}, want ${byHand(s, k)} (k ${k})`,
-    );
-  }
-  // the windows the sizes above make: slot 2 reaches 1 and 3, slots 3 and 4 stop at the jump
-  const ks = [2, 3, 4, 5].map((s) => {
+  // the horizons either side slot s pools: while both neighbours are within the ratio
+  const reach = (s: number) => {
     let k = 0;
     while (k < Math.min(3, s - 1, S - 1 - s) && within(s - k - 1, s) && within(s + k + 1, s)) k++;
     return k;
-  });
+  };
+  for (let s = 1; s < S; s++) {
+    pooled.weights(s, 0b11, w);
+    const want = byHand(s, reach(s));
+    assert.ok(Math.abs(w[0] - want) < 1e-9, `slot ${s}: ${w[0]}, want ${want}`);
+  }
+  // the windows the sizes above make: slot 2 reaches 1 and 3, slots 3 and 4 stop at the jump
+  const ks = [2, 3, 4, 5].map(reach);
   assert.deepEqual(ks, [1, 0, 0, 1]);
 });
