@@ -1,4 +1,15 @@
 import { type BlockArena, sharedBlock, typedBlock } from "../model/typed_block.ts";
+/**
+ * Longer than 500 lines: the blend, its exact subset solver, the bound on
+ * one reading's pull and the pooling over horizons share one record and
+ * scratch, and are read together.
+ *
+ * The record of the blend whose pooled prefix sums the shared scratch holds: a
+ * pass of combine() over a stream's slots reads them, any change to that
+ * record (update, reset, forget, {@link Blend.newPass}) drops them.
+ */
+let poolOwner: Float64Array | null = null;
+
 /** The most experts a {@link Blend} takes (its solver tries every subset of them). */
 export const MAX_BLEND_EXPERTS = 8;
 
@@ -15,6 +26,7 @@ function scratchBlock(experts: number) {
     [Float64Array, experts],
     [Int32Array, experts],
     [Float64Array, experts],
+    [Float64Array, experts * experts],
   ] as const;
 }
 
@@ -59,6 +71,26 @@ function scratchBlock(experts: number) {
  * slots, so the one-step forecasts, which alone feed the anomaly path
  * (scoring.ts) and the learning guard, are the unbounded blend's.
  *
+ * The weights of a long horizon are solved from few independent errors (a
+ * slot's errors correlate over h readings), so they vary from one reading
+ * to the next more than the experts' merits do. Neighbouring horizons ask
+ * for nearly the same weights, so a slot may solve from its moments pooled
+ * with those of up to `steps` horizons either side (`pool`): each slot's A
+ * divided by its trace over the eligible experts (errors grow with h, and
+ * the weights depend on A only up to a factor) and summed, slots whose
+ * eligible experts have not all joined left out. The window is centred (as
+ * many horizons below as above, fewer near the first pooled and the last
+ * slot): a one-sided window leans toward the weights of the horizons on its
+ * side, which on a short seasonal stream (where the seasonal expert
+ * overtakes the linear one within a few steps) are wrong ones. With a
+ * `ratio`, it reaches only as far as the neighbours' errors (traces) on both
+ * sides stay within that factor of the slot's own: horizons whose errors are
+ * nearly as large pose nearly the same problem. The sums are running sums
+ * over a target's horizons, made once a pass (newPass) in a scratch every
+ * blend of the same shape shares, so a slot costs O(E²) whatever `steps`. Like the
+ * bound it starts at the two-step slots (`from`), and it pools only those:
+ * the one-step weights, which feed the anomaly path, stay the slot's own.
+ *
  * An expert whose long-run error (memory ×20) is more than twice the best
  * long-run error is left out: when a sensor sticks, every expert that
  * repeats a past value is exact for a while, and the memory alone would
@@ -94,6 +126,21 @@ export interface BlendPull {
   from: number;
 }
 
+/** Pooling of a slot's error moments with those of its neighbouring horizons. */
+export interface BlendPool {
+  /** Horizons either side whose moments a slot solves from with its own, at most (0: none). */
+  steps: number;
+  /**
+   * How much larger or smaller a neighbour's error (its trace over the eligible experts) may be
+   * than the slot's own for the window to reach it (0: any).
+   */
+  ratio: number;
+  /** Slots from one horizon to the next (the stream's target count). */
+  stride: number;
+  /** The first slot pooled; only slots from it on are pooled with. */
+  from: number;
+}
+
 export class Blend {
   readonly experts: number;
   readonly slots: number;
@@ -106,6 +153,14 @@ export class Blend {
   readonly pullBound: number = 0;
   /** The first slot the bound applies to. */
   readonly pullFrom: number = 0;
+  /** Horizons either side a slot's moments are pooled with (0: none), from slot {@link poolFrom} on. */
+  readonly poolSteps: number = 0;
+  /** A neighbour's error, at most this many times larger or smaller than the slot's own (0: any). */
+  readonly poolRatio: number = 0;
+  /** Slots from one horizon to the next. */
+  readonly poolStride: number = 1;
+  /** The first slot pooled. */
+  readonly poolFrom: number = 0;
   /**
    * The record, one array rather than three (a typed array costs a stream
    * about 100 bytes of heap): A (slots, E, E) at 0, the discounted mean of
@@ -126,6 +181,16 @@ export class Blend {
   readonly #x: Float64Array;
   readonly #idx: Int32Array;
   readonly #err: Float64Array;
+  /** The moments (E, E) weights() solves from: the slot's A, or A pooled over its neighbours. */
+  readonly #a: Float64Array;
+  /**
+   * Pooling's scratch, shared by every blend of the same slots and experts: per slot t the
+   * running sum over its target's slots up to t of A / trace (slots, E, E), and per target the
+   * mask the sums were made for, plus 1 (stride; 0: none); per slot its trace (NaN: adds nothing).
+   */
+  readonly #prefix: Float64Array;
+  readonly #prefixOk: Int32Array;
+  readonly #traces: Float64Array;
   /**
    * The solver's scalars: the ridge r of the slot being weighed, the best 1ᵀ·x so far, the last
    * system's 1ᵀ·x; and update()'s pull factor. Fields rather than arguments and results: a double passed to or returned from
@@ -141,6 +206,7 @@ export class Blend {
    * @param memory for each slot, 1 / (1 - β): how many readings its errors are averaged over
    * @param arena where cov, count and longLoss are cut from (typed_block.ts; {@link blendBlock}); default a buffer of their own
    * @param pull the bound on one reading's pull on the record; default none
+   * @param pool the pooling of a slot's moments with its neighbouring horizons'; default none
    */
   constructor(
     slots: number,
@@ -150,6 +216,7 @@ export class Blend {
     warmup: number,
     arena?: BlockArena,
     pull: BlendPull = { bound: 0, from: 0 },
+    pool: BlendPool = { steps: 0, ratio: 0, stride: 1, from: 0 },
   ) {
     if (!Number.isInteger(experts) || experts < 1 || experts > MAX_BLEND_EXPERTS) {
       throw new RangeError(
@@ -166,8 +233,28 @@ export class Blend {
         `Cannot create blend: the pull bound must be a finite number at least 0: current value is ${pull.bound}`,
       );
     }
+    if (!Number.isInteger(pool.steps) || pool.steps < 0) {
+      throw new RangeError(
+        `Cannot create blend: the horizons pooled either side must be an integer at least 0: current value is ${pool.steps}`,
+      );
+    }
+    if (!(pool.ratio === 0 || pool.ratio >= 1) || !Number.isFinite(pool.ratio)) {
+      throw new RangeError(
+        `Cannot create blend: the pooled errors' ratio must be 0 or a finite number at least 1: current value is ${pool.ratio}`,
+      );
+    }
     this.pullBound = pull.bound;
     this.pullFrom = pull.from;
+    this.poolSteps = pool.steps;
+    this.poolRatio = pool.ratio;
+    this.poolStride = pool.stride;
+    this.poolFrom = pool.from;
+    const pooled = pool.steps > 0;
+    [this.#prefix, this.#prefixOk, this.#traces] = sharedBlock("blend pool", [
+      [Float64Array, pooled ? slots * experts * experts : 0],
+      [Int32Array, pooled ? pool.stride : 0],
+      [Float64Array, pooled ? slots : 0],
+    ]);
     this.slots = slots;
     this.experts = experts;
     this.ridge = ridge;
@@ -175,7 +262,7 @@ export class Blend {
     [this.record] = typedBlock(blendBlock(slots, experts), arena);
     this.#count = slots * experts * experts;
     this.#long = this.#count + slots * experts;
-    [this.#w, this.#m, this.#x, this.#idx, this.#err] = sharedBlock(
+    [this.#w, this.#m, this.#x, this.#idx, this.#err, this.#a] = sharedBlock(
       "blend scratch",
       scratchBlock(experts),
     );
@@ -221,18 +308,18 @@ export class Blend {
   }
 
   /**
-   * Solves A_S·x = 1 for the experts of `subset` (A of slot s with the ridge
+   * Solves A_S·x = 1 for the experts of `subset` (#a, the slot's moments, with the ridge
    * #r on its diagonal) into #x (by position in #idx); sets #sum to 1ᵀ·x, or
    * NaN when the system is not positive definite.
    */
-  #solve(s: number, subset: number): void {
-    const E = this.experts, base = s * E * E, r = this.#r;
+  #solve(subset: number): void {
+    const E = this.experts, r = this.#r, A = this.#a;
     this.#sum = NaN;
     const M = this.#m, x = this.#x, idx = this.#idx;
     let n = 0;
     for (let e = 0; e < E; e++) if (subset & (1 << e)) idx[n++] = e;
     for (let a = 0; a < n; a++) {
-      for (let b = 0; b < n; b++) M[a * n + b] = this.record[base + idx[a] * E + idx[b]];
+      for (let b = 0; b < n; b++) M[a * n + b] = A[idx[a] * E + idx[b]];
       M[a * n + a] += r;
       x[a] = 1;
     }
@@ -266,13 +353,15 @@ export class Blend {
       out[0] = 1;
       return;
     }
+    this.#moments(s, ok);
+    const A = this.#a;
     // d: how much the eligible experts' errors differ, the scale of the ridge
     let trace = 0, total = 0, n = 0;
     for (let a = 0; a < E; a++) {
       if (!(ok & (1 << a))) continue;
       n++;
-      trace += this.record[base + a * E + a];
-      for (let c = 0; c < E; c++) if (ok & (1 << c)) total += this.record[base + a * E + c];
+      trace += A[a * E + a];
+      for (let c = 0; c < E; c++) if (ok & (1 << c)) total += A[a * E + c];
     }
     const spread = (trace - total / n) / n;
     if (!(spread > 0)) {
@@ -291,11 +380,112 @@ export class Blend {
     this.#best = 0;
     // all eligible experts first: when their solution is feasible it is the
     // optimum (the least error over the whole plane Σ w = 1), as it usually is
-    this.#candidate(s, ok, out);
+    this.#candidate(ok, out);
     if (this.#best > 0) return;
     for (let subset = 1; subset < ok; subset++) {
-      if ((subset & ok) === subset) this.#candidate(s, subset, out);
+      if ((subset & ok) === subset) this.#candidate(subset, out);
     }
+  }
+
+  /** The trace of slot t's A over the experts of mask `ok`. */
+  #trace(t: number, ok: number): number {
+    const E = this.experts, r = this.record, base = t * E * E;
+    let tr = 0;
+    for (let e = 0; e < E; e++) if (ok & (1 << e)) tr += r[base + e * E + e];
+    return tr;
+  }
+
+  /**
+   * Fills #a with the moments slot s solves from: its A, or from {@link poolFrom} on the sum
+   * of A / trace (over the eligible experts `ok`) of its own and the neighbouring horizons'
+   * slots, as many on either side (up to poolSteps; with {@link poolRatio}, only while the
+   * neighbours' traces on both sides are within it of the slot's own), a slot where one of the
+   * experts has fewer than `warmup` scored forecasts, or whose trace is 0, adding nothing: the
+   * difference of two of {@link #sums}' running sums.
+   */
+  #moments(s: number, ok: number): void {
+    const E = this.experts, r = this.record, A = this.#a, st = this.poolStride;
+    // as many horizons either side (from poolFrom to the last slot), so that the window is
+    // centred on the slot's own horizon
+    let k = s >= this.poolFrom
+      ? Math.min(
+        this.poolSteps,
+        Math.floor((s - this.poolFrom) / st),
+        Math.floor((this.slots - 1 - s) / st),
+      )
+      : 0;
+    if (k > 0) {
+      if (poolOwner !== this.record) {
+        this.#prefixOk.fill(0);
+        poolOwner = this.record;
+      }
+      const j = s % st;
+      if (this.#prefixOk[j] !== ok + 1) this.#sums(j, ok);
+      if (this.poolRatio > 0) k = this.#within(s, k);
+    }
+    if (k === 0) {
+      for (let i = 0, own = s * E * E; i < E * E; i++) A[i] = r[own + i];
+      return;
+    }
+    // the window: the difference of two running sums; only the eligible experts' entries are
+    // read by weights(), and A is symmetric
+    const t0 = s - st * k, t1 = s + st * k;
+    const P = this.#prefix, hi = t1 * E * E, lo = (t0 - st) * E * E, before = t0 - st >= 0;
+    for (let a = 0; a < E; a++) {
+      if (!(ok & (1 << a))) continue;
+      for (let c = a; c < E; c++) {
+        if (!(ok & (1 << c))) continue;
+        const v = P[hi + a * E + c] - (before ? P[lo + a * E + c] : 0);
+        A[a * E + c] = v;
+        A[c * E + a] = v;
+      }
+    }
+  }
+
+  /**
+   * The horizons either side of slot s, at most k, up to which every neighbour's trace (made
+   * by {@link #sums}) is within poolRatio of the slot's own on both sides.
+   */
+  #within(s: number, k: number): number {
+    const tr = this.#traces, own = tr[s], ratio = this.poolRatio, st = this.poolStride;
+    for (let i = 1; i <= k; i++) {
+      const a = tr[s - i * st], b = tr[s + i * st];
+      if (!(a * ratio >= own && a <= own * ratio && b * ratio >= own && b <= own * ratio)) {
+        return i - 1;
+      }
+    }
+    return k;
+  }
+
+  /**
+   * The running sums of target j's slots from {@link poolFrom} on (#prefix), for the eligible
+   * experts `ok`: A / trace, a slot where one of them has not joined or whose trace is 0 adding
+   * nothing. Slots before poolFrom hold zeros.
+   */
+  #sums(j: number, ok: number): void {
+    const E = this.experts, r = this.record, P = this.#prefix, st = this.poolStride;
+    const cnt = this.#count;
+    for (let t = j; t < this.slots; t += st) {
+      const at = t * E * E, prev = (t - st) * E * E, first = t - st < this.poolFrom;
+      let ready = t >= this.poolFrom;
+      for (let e = 0; e < E; e++) {
+        if (ok & (1 << e) && r[cnt + t * E + e] < this.warmup) ready = false;
+      }
+      const tr = this.#trace(t, ok);
+      const f = ready && tr > 0 ? 1 / tr : 0;
+      this.#traces[t] = f > 0 ? tr : NaN;
+      for (let a = 0; a < E; a++) {
+        for (let c = a; c < E; c++) {
+          P[at + a * E + c] = (first ? 0 : P[prev + a * E + c]) + f * r[at + a * E + c];
+        }
+      }
+    }
+    this.#prefixOk[j] = ok + 1;
+  }
+
+  /** Drops the pooled sums (the record changed, or a new pass over the slots begins). */
+  newPass(): void {
+    if (poolOwner === this.record) poolOwner = null;
   }
 
   /**
@@ -304,9 +494,9 @@ export class Blend {
    * (1 / #best), writes them to out (E) and makes their sum the new #best,
    * else leaves out and #best alone.
    */
-  #candidate(s: number, subset: number, out: Float64Array): void {
+  #candidate(subset: number, out: Float64Array): void {
     const E = this.experts, x = this.#x;
-    this.#solve(s, subset);
+    this.#solve(subset);
     const sum = this.#sum;
     if (!(sum > this.#best)) return;
     let k = 0;
@@ -327,11 +517,13 @@ export class Blend {
 
   /** Forgets every record: each expert earns its place again, persistence first. */
   reset(): void {
+    this.newPass();
     this.record.fill(0);
   }
 
   /** Forgets expert e's record in every slot (it was re-initialised): it earns its place again. */
   forget(e: number): void {
+    this.newPass();
     const E = this.experts;
     for (let s = 0; s < this.slots; s++) {
       this.record[this.#count + s * E + e] = 0;
@@ -375,6 +567,7 @@ export class Blend {
     yAt: number,
     active: number,
   ): void {
+    if (poolOwner === this.record) poolOwner = null;
     const E = this.experts, base = s * E * E, b = this.decay[s], y = ys[yAt];
     // the slot's A at base, its counts at cnt and long-run losses at lng
     const r = this.record, cnt = this.#count + s * E, lng = this.#long + s * E;

@@ -68,6 +68,10 @@ export const PresetSchema = z.object({
     warmup: int(1, 100_000).default(20),
     /** One reading's largest error the blend learns, in the best long-run RMS errors, from horizon 2 on (0: no bound). */
     pullBound: z.number().min(0).default(20),
+    /** Horizons either side whose error moments a slot's weights are solved from with its own, at most, from horizon 2 on (0: none). */
+    poolSteps: int(0, 512).default(32),
+    /** How many times larger or smaller a pooled neighbour's error may be than the slot's own (0: any). */
+    poolRatio: z.union([z.literal(0), z.number().min(1).finite()]).default(1.5),
   }).prefault({}),
   intervals: z.object({
     /** Target coverage of the prediction intervals. */

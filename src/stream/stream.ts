@@ -349,6 +349,7 @@ export class StreamModel implements ExpertContext {
       arena,
       // from the two-step slots: the one-step blend feeds the anomaly path, which stays as it was
       { bound: p.blend.pullBound, from: J },
+      { steps: p.blend.poolSteps, ratio: p.blend.poolRatio, stride: J, from: J },
     );
     this.intervals = new Intervals(
       Hm * J,
@@ -906,6 +907,7 @@ export class StreamModel implements ExpertContext {
       }
     }
     origins.active[o] = mask;
+    this.blend.newPass();
     for (let h = 1; h <= Hm; h++) {
       for (let j = 0; j < J; j++) {
         const s = (h - 1) * J + j;

@@ -189,3 +189,126 @@ Deno.test("Blend bounds one reading's pull on its record from the slot the bound
     /pull bound must be a finite number at least 0: current value is -1$/,
   );
 });
+
+Deno.test("Blend pools a slot's error moments with its neighbouring horizons' from the first pooled slot", () => {
+  // five horizons of one target, two experts with independent errors of equal
+  // size that grow with the horizon: the right weights are 0.5 everywhere, and
+  // a short memory makes each slot's own weights wander. Pooled with one
+  // horizon either side from slot 1 on, a slot solves from the neighbours'
+  // moments scaled to its own trace, and wanders less; slot 0, before the
+  // first pooled slot, keeps its own weights to the bit, and so do slots 1
+  // and 4, which have a neighbour on one side only (the window is centred).
+  const S = 5, memory = Array(S).fill(50);
+  const pool = { steps: 1, ratio: 0, stride: 1, from: 1 };
+  const pooled = new Blend(S, 2, 0, memory, 20, undefined, undefined, pool);
+  const plain = new Blend(S, 2, 0, memory, 20);
+  const noise = randn(2 * S * 3000, 9);
+  const p = new Float64Array(2);
+  const w = new Float64Array(2), v = new Float64Array(2);
+  let devPooled = 0, devPlain = 0;
+  for (let t = 0; t < 3000; t++) {
+    for (let s = 0; s < S; s++) {
+      p[0] = (1 + s) * noise[(t * S + s) * 2];
+      p[1] = (1 + s) * noise[(t * S + s) * 2 + 1];
+      pooled.update(s, p, 0, [0], 0, 0b11);
+      plain.update(s, p, 0, [0], 0, 0b11);
+    }
+    if (t < 100) continue;
+    pooled.weights(2, 0b11, w);
+    plain.weights(2, 0b11, v);
+    devPooled += (w[0] - 0.5) ** 2;
+    devPlain += (v[0] - 0.5) ** 2;
+  }
+  assert.ok(devPooled < 0.6 * devPlain, `pooled ${devPooled}, own moments ${devPlain}`);
+  // another blend of the same shape shares the pooling's scratch: weighing it in between
+  // must not leave its sums in place of this blend's
+  const other = new Blend(S, 2, 0, memory, 20, undefined, undefined, pool);
+  for (let t = 0; t < 200; t++) {
+    for (let s = 0; s < S; s++) {
+      p[0] = noise[(t * S + s) * 2];
+      p[1] = 1.3 * p[0] + 0.05 * noise[(t * S + s) * 2 + 1]; // an overshooting copy
+      other.update(s, p, 0, [0], 0, 0b11);
+    }
+  }
+  const cov = pooled.cov;
+  const trace = (t: number) => cov[t * 4] + cov[t * 4 + 3];
+  for (let s = 1; s < S; s++) {
+    // the pooled moments by hand, and the two-expert convex optimum (ridge 0)
+    const m = [0, 0, 0], k = Math.min(1, s - 1, S - 1 - s);
+    for (let t = s - k; t <= s + k; t++) {
+      const f = trace(s) / trace(t);
+      m[0] += f * cov[t * 4];
+      m[1] += f * cov[t * 4 + 1];
+      m[2] += f * cov[t * 4 + 3];
+    }
+    const want = Math.min(1, Math.max(0, (m[2] - m[1]) / (m[0] + m[2] - 2 * m[1])));
+    other.weights(s, 0b11, v);
+    // its own moments give the copy no weight; this blend's would give each about half
+    assert.ok(v[0] > 0.9, `the other blend, slot ${s}: ${v[0]}`);
+    pooled.weights(s, 0b11, w);
+    plain.weights(s, 0b11, v);
+    assert.ok(Math.abs(w[0] - want) < 1e-9, `slot ${s}: ${w[0]}, want ${want}`);
+    if (k > 0) assert.notEqual(w[0], v[0]);
+    else assert.equal(w[0], v[0]);
+  }
+  pooled.weights(0, 0b11, w);
+  plain.weights(0, 0b11, v);
+  assert.deepEqual(Array.from(w), Array.from(v));
+  const withPool = (steps: number, ratio: number) => () =>
+    new Blend(1, 2, 0, [10], 1, undefined, undefined, { steps, ratio, stride: 1, from: 0 });
+  assert.throws(
+    withPool(1.5, 0),
+    /horizons pooled either side must be an integer at least 0: current value is 1.5$/,
+  );
+  assert.throws(
+    withPool(1, 0.5),
+    /pooled errors' ratio must be 0 or a finite number at least 1: current value is 0.5$/,
+  );
+});
+
+Deno.test("Blend pools only as far as its neighbours' errors stay within the ratio on both sides", () => {
+  // seven horizons of one target, two experts with correlated errors whose size grows slowly
+  // up to slot 3 and jumps threefold from slot 4. Pooled with up to three horizons either
+  // side within a ratio of 1.5, slot 2 pools slots 1 to 3, slot 5 slots 4 to 6; slots 3 and
+  // 4 pool nothing (the jump lies next to them), nor do slots 1 and 6 (one side only).
+  const S = 7, memory = Array(S).fill(50);
+  const scale = [1, 1.1, 1.2, 1.3, 4, 4.2, 4.4];
+  const pool = { steps: 3, ratio: 1.5, stride: 1, from: 1 };
+  const pooled = new Blend(S, 2, 0, memory, 20, undefined, undefined, pool);
+  const noise = randn(2 * S * 400, 11);
+  const p = new Float64Array(2);
+  for (let t = 0; t < 400; t++) {
+    for (let s = 0; s < S; s++) {
+      p[0] = scale[s] * noise[(t * S + s) * 2];
+      p[1] = scale[s] * (0.5 * noise[(t * S + s) * 2] + noise[(t * S + s) * 2 + 1]);
+      pooled.update(s, p, 0, [0], 0, 0b11);
+    }
+  }
+  const cov = pooled.cov;
+  const trace = (t: number) => cov[t * 4] + cov[t * 4 + 3];
+  const byHand = (s: number, k: number) => {
+    const m = [0, 0, 0];
+    for (let t = s - k; t <= s + k; t++) {
+      m[0] += cov[t * 4] / trace(t);
+      m[1] += cov[t * 4 + 1] / trace(t);
+      m[2] += cov[t * 4 + 3] / trace(t);
+    }
+    return Math.min(1, Math.max(0, (m[2] - m[1]) / (m[0] + m[2] - 2 * m[1])));
+  };
+  const w = new Float64Array(2);
+  const within = (a: number, b: number) => trace(a) <= 1.5 * trace(b) && trace(b) <= 1.5 * trace(a);
+  // the horizons either side slot s pools: while both neighbours are within the ratio
+  const reach = (s: number) => {
+    let k = 0;
+    while (k < Math.min(3, s - 1, S - 1 - s) && within(s - k - 1, s) && within(s + k + 1, s)) k++;
+    return k;
+  };
+  for (let s = 1; s < S; s++) {
+    pooled.weights(s, 0b11, w);
+    const want = byHand(s, reach(s));
+    assert.ok(Math.abs(w[0] - want) < 1e-9, `slot ${s}: ${w[0]}, want ${want}`);
+  }
+  // the windows the sizes above make: slot 2 reaches 1 and 3, slots 3 and 4 stop at the jump
+  const ks = [2, 3, 4, 5].map(reach);
+  assert.deepEqual(ks, [1, 0, 0, 1]);
+});

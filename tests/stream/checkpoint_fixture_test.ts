@@ -9,7 +9,9 @@
  * Issue 11 changed what a stream does (the linear expert's ridge is held,
  * a shape detector and a drift detector join the residuals, alerts open at a
  * false-alarm budget), and so did the ninth round (one reading's pull on the
- * blend bounded from two steps ahead, `blend.pullBound`):
+ * blend bounded from two steps ahead, `blend.pullBound`), and so did the tenth
+ * (the weights from two steps ahead solved from moments pooled over
+ * neighbouring horizons, `blend.poolSteps`):
  * the streams here are built with the preset's settings of that time
  * (`beforeIssue11`), which reproduce it to the bit;
  * tests/stream/restore_issue11_test.ts restores the same checkpoints with
@@ -37,7 +39,7 @@ function beforeIssue11(p: Preset): Preset {
   return {
     ...p,
     linear: { ...p.linear, holdRidge: false, ridgePerStep: 0 },
-    blend: { ...p.blend, pullBound: 0 },
+    blend: { ...p.blend, pullBound: 0, poolSteps: 0 },
     anomaly: {
       ...p.anomaly,
       shape: { ...p.anomaly.shape, window: 0 },
