@@ -38,7 +38,7 @@ import {
   keepMarks,
   type Parser,
   type ParserFactory,
-  type PublishAt,
+  publishAt,
   wholePublishAt,
 } from "./publish_parser.ts";
 
@@ -109,15 +109,8 @@ export function takePublishesDirectly(
 /** Makes `parser` give whole PUBLISHes to `taker` as above. */
 function takeFrom(parser: Parser, taker: DirectTaker): void {
   const parse = parser.parse.bind(parser);
-  const at: PublishAt = {
-    first: 0,
-    qos: 0,
-    length: 0,
-    topicStart: 0,
-    topicEnd: 0,
-    payloadStart: 0,
-    end: 0,
-  };
+  const at = publishAt();
+
   let rest: Buffer | null = null;
   /** Reads `buf` from `from`; false when held (the rest kept in `rest`). */
   const read = (buf: Buffer, from: number): boolean => {

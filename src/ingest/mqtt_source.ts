@@ -19,6 +19,7 @@ import { resolvesWithin } from "../async/resolves_within.ts";
 import { compileTopicPatterns, subscriptionFilters, type TopicPattern } from "./topics.ts";
 import { readingHandler } from "./mqtt_readings.ts";
 import { HeldBytes, takePublishesDirectly } from "./client_publishes.ts";
+import { pubacks } from "./puback_writer.ts";
 
 /** How to reach a broker: its URL and credentials. */
 export interface BrokerConnection {
@@ -258,18 +259,9 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   const writeAcks = () => {
     ackQueued = false;
     const stream = owedOn;
-    const n = owed.length;
-    if (stream === null || n === 0) return;
+    if (stream === null || owed.length === 0) return;
     if (stream === (client.stream as unknown) && client.connected && !stream.destroyed) {
-      const bytes = Buffer.allocUnsafe(4 * n);
-      for (let i = 0; i < n; i++) {
-        const id = owed[i];
-        bytes[4 * i] = 0x40; // PUBACK
-        bytes[4 * i + 1] = 2; // remaining length: the packet id
-        bytes[4 * i + 2] = id >> 8;
-        bytes[4 * i + 3] = id & 0xff;
-      }
-      stream.write(bytes);
+      stream.write(pubacks(owed));
     }
     owed.length = 0;
   };

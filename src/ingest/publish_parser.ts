@@ -15,7 +15,10 @@
  *
  * Only parsers made without options are read this way: aedes makes its own
  * as `mqtt.parser()`; MQTT.js, which reads the same exports, passes its
- * options and keeps mqtt-packet's parser throughout.
+ * options. The MQTT source's own client reads its PUBLISHes in place too,
+ * with this file's `wholePublishAt`, but hands them to the source without
+ * an event (client_publishes.ts); other MQTT.js clients keep mqtt-packet's
+ * parser throughout.
  *
  * ```ts
  * import mqttPacket from "mqtt-packet";
@@ -128,16 +131,13 @@ export function wholePublishAt(buf: Uint8Array, at: number, to: PublishAt): bool
   return true;
 }
 
+/** A PublishAt for wholePublishAt to fill in (one a reader, reused packet after packet). */
+export function publishAt(): PublishAt {
+  return { first: 0, qos: 0, length: 0, topicStart: 0, topicEnd: 0, payloadStart: 0, end: 0 };
+}
+
 /** wholePublishAt's answer, reused (one packet is read at a time, on one thread). */
-const found: PublishAt = {
-  first: 0,
-  qos: 0,
-  length: 0,
-  topicStart: 0,
-  topicEnd: 0,
-  payloadStart: 0,
-  end: 0,
-};
+const found = publishAt();
 
 /**
  * Emits the whole PUBLISH packets at the start of `buf`; returns the offset

@@ -122,6 +122,25 @@ function watchWire(
   return wire;
 }
 
+/**
+ * Publishes messages 0..n-1 and waits for their n PUBACKs: each message
+ * handed over once, in order, and the PUBACKs in the order of the PUBLISHes.
+ */
+async function burstInOrder(
+  device: mqtt.MqttClient,
+  wire: { publishes: number[]; pubacks: number[] },
+  sink: SlowSink,
+  n: number,
+): Promise<void> {
+  await publish(device, n);
+  await eventually(
+    () => wire.pubacks.length === n || undefined,
+    `${n} PUBACKs (${wire.pubacks.length} written, ${sink.values.length} handed over)`,
+  );
+  assert.deepEqual(sink.values, range(n), "each message handed over once, in order");
+  assert.deepEqual(wire.pubacks, wire.publishes, "PUBACKs in the order of the PUBLISHes");
+}
+
 /** Runs `fn` with a Mosquitto of no window of its own, a source on it and a device. */
 async function withSource(
   source: { sink: SlowSink; inflight: number; keepaliveSeconds?: number },
@@ -165,15 +184,9 @@ Deno.test({
     await withSource({ sink, inflight: 50 }, async (source, device) => {
       const wire = watchWire(source);
       const n = 2000;
-      await publish(device, n);
-      await eventually(
-        () => wire.pubacks.length === n || undefined,
-        `${n} PUBACKs (${wire.pubacks.length} written, ${sink.values.length} handed over)`,
-      );
-      assert.deepEqual(sink.values, range(n), "each message handed over once, in order");
+      await burstInOrder(device, wire, sink, n);
       assert.equal(sink.maxPending, 50, "the window was full, never more");
       assert.equal(wire.publishes.length, n);
-      assert.deepEqual(wire.pubacks, wire.publishes, "PUBACKs in the order of the PUBLISHes");
       assert.equal(source.stats.connects, 1);
       assert.equal(source.stats.duplicates, 0);
       assert.deepEqual(sink.rejects, []);
@@ -310,13 +323,7 @@ Deno.test({
         return handle(packet, callback);
       };
       const n = 2000;
-      await publish(device, n);
-      await eventually(
-        () => wire.pubacks.length === n || undefined,
-        `${n} PUBACKs (${wire.pubacks.length} written, ${sink.values.length} handed over)`,
-      );
-      assert.deepEqual(sink.values, range(n), "each message handed over once, in order");
-      assert.deepEqual(wire.pubacks, wire.publishes, "PUBACKs in the order of the PUBLISHes");
+      await burstInOrder(device, wire, sink, n);
       assert.deepEqual(early, [], "no PUBACK before its message was taken");
       assert.ok(throughMqttJs < n / 10, `${throughMqttJs} of ${n} through MQTT.js`);
       assert.equal(sink.maxPending, 50, "the window was full, never more");
