@@ -14,7 +14,7 @@ import { Buffer } from "node:buffer";
 import { maskUrlPassword } from "../domain/mask_url_password.ts";
 import { limitLog, type Logger } from "../log.ts";
 import type { IngestSink } from "./ingest_sink.ts";
-import { AckWindow, DEFAULT_INFLIGHT } from "./ack_window.ts";
+import { AckWindow, DEFAULT_INFLIGHT, DEFAULT_INFLIGHT_BYTES } from "./ack_window.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { compileTopicPatterns, subscriptionFilters, type TopicPattern } from "./topics.ts";
 import { readingHandler } from "./mqtt_readings.ts";
@@ -92,9 +92,15 @@ export interface MqttSourceOptions extends BrokerConnection {
   /**
    * Messages taken at once and not yet acknowledged at most (the window,
    * ack_window.ts); a full window stops reading the connection. Default
-   * DEFAULT_INFLIGHT (100).
+   * DEFAULT_INFLIGHT (1000).
    */
   inflight?: number;
+  /**
+   * Payload bytes of the messages in the window at most: the window is full
+   * at this many too (one message is taken whatever its size). Default
+   * DEFAULT_INFLIGHT_BYTES (16 MiB).
+   */
+  inflightBytes?: number;
 }
 
 /** What the source gives MQTT.js's handleMessage callback so that it reads on without a PUBACK. */
@@ -267,6 +273,7 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   };
   const window = new AckWindow({
     size: opts.inflight ?? DEFAULT_INFLIGHT,
+    maxBytes: opts.inflightBytes ?? DEFAULT_INFLIGHT_BYTES,
     acknowledge: (ids) => {
       const stream = client.stream as unknown as AckStream | undefined;
       if (!stream || !client.connected) return;
