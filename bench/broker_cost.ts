@@ -16,8 +16,11 @@
  *   deno run --allow-read --allow-write=/tmp --allow-net=127.0.0.1 --allow-env --allow-run \
  *     --allow-sys bench/broker_cost.ts [--part=broker|source] [--via=embedded|mosquitto] \
  *     [--streams=3000] [--warm=10] [--rounds=30] [--connections=8] [--root=.] \
- *     [--v8-flags=--optimize-for-size]
+ *     [--v8-flags=--optimize-for-size] [--inflight=N]
  *
+ * `--inflight=N` gives the source a window of N messages (`--mqtt-inflight`;
+ * 0, the default: the code's own default). Mosquitto's `max_inflight_messages`
+ * is bench/mosquitto_config.ts's.
  * `--root=DIR` runs the code of another checkout (a worktree of an older
  * revision): A/B runs with one bench. One `RESULT {json}` line.
  */
@@ -36,6 +39,7 @@ const f = exitOnFlagError(() =>
     warm: integer(10),
     rounds: integer(30),
     connections: integer(8),
+    inflight: integer(0),
     root: text("a checkout's directory", "."),
     "v8-flags": text("V8 flags of the broker's process", "--optimize-for-size", true),
     serve: text("(internal) the checkout whose broker to serve", "", true),
@@ -72,6 +76,7 @@ if (f.serve !== "") {
       url: f.url === "" ? null : f.url,
       brokerPort: 0,
       ignoreTopicPrefix: "forecastd/alerts",
+      ...(f.inflight > 0 ? { inflight: f.inflight } : {}),
     });
     await mqtt.ready;
     console.log(mqtt.brokerUrl);
@@ -111,6 +116,7 @@ const child = new Deno.Command(Deno.execPath(), {
     new URL(import.meta.url).pathname,
     `--serve=${f.root}`,
     `--part=${f.part}`,
+    `--inflight=${f.inflight}`,
     ...(mosquitto ? [`--url=${mosquitto.url}`] : []),
   ],
   stdin: "piped",

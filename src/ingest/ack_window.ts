@@ -8,7 +8,8 @@
  *
  * - A full window holds the connection: the next packet is read once the
  *   oldest message is acknowledged, so a slow daemon pushes back on the
- *   broker (TCP) instead of piling messages up.
+ *   broker (TCP) instead of piling messages up. The window is full at
+ *   `size` messages, or at `maxBytes` bytes of their payloads.
  * - A message the sink did not take (a worker down) is left unacknowledged,
  *   and so is every message after it; after `retryMs` the window hands the
  *   messages not taken to the sink again, in the order they came, as the
@@ -31,9 +32,20 @@
 /**
  * The default window of messages in flight from an external broker: pair it
  * with the broker's own limit (Mosquitto's max_inflight_messages, 20 by
- * default; docs/deployment.md).
+ * default; docs/deployment.md). The window carries at most this many
+ * messages per round trip to the workers: at 10,000 one-reading messages a
+ * second a round trip of up to 100 ms (100 held the daemon to some 2,000 to
+ * 9,000 a second through Mosquitto, idle meanwhile; docs/scaling.md).
  */
-export const DEFAULT_INFLIGHT = 100;
+export const DEFAULT_INFLIGHT = 1000;
+
+/**
+ * The default bound on the payload bytes in the window: a window of big
+ * messages is full at this many bytes (a single bigger one is still taken),
+ * so the window's memory stays bounded whatever its size and
+ * `--mqtt-max-payload`.
+ */
+export const DEFAULT_INFLIGHT_BYTES = 16 * 1024 * 1024;
 
 /** Whether a message may be acknowledged: at once, or once its readings are taken. */
 export type Outcome = boolean | Promise<boolean>;
@@ -52,6 +64,11 @@ export interface WindowMessage {
 export interface AckWindowOptions {
   /** Messages being taken or waiting for their acknowledgement at most (at least 1). */
   size: number;
+  /**
+   * Their payload bytes at most: the window is full once it holds this many
+   * (one message is taken whatever its size). Default no bound.
+   */
+  maxBytes?: number;
   /** Writes the acknowledgements of `ids`, in this order, on the current connection. */
   acknowledge(ids: readonly number[]): void;
   /** Wait before the messages not taken are handed to the sink again, ms. */
@@ -92,6 +109,9 @@ export class AckWindow {
   #retry: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
   #waiters: (() => void)[] = [];
+  /** The payload bytes of the messages in the window. */
+  #bytes = 0;
+  readonly #maxBytes: number;
   /** The most messages the window held at once. */
   peak = 0;
 
@@ -103,6 +123,7 @@ export class AckWindow {
       );
     }
     this.#opts = opts;
+    this.#maxBytes = opts.maxBytes ?? Infinity;
   }
 
   /** Messages in the window: being taken, or taken and waiting for an earlier one. */
@@ -130,10 +151,11 @@ export class AckWindow {
     const entry: Entry = { message, take, connection: this.#connection, outcome, ok: null };
     if (message.id !== 0) this.#unacked.set(message.id, entry);
     this.#entries.push(entry);
+    this.#bytes += message.payload.length;
     this.peak = Math.max(this.peak, this.length);
     this.#settle(entry);
     this.#flush();
-    if (this.length < this.#opts.size) next();
+    if (this.#hasRoom()) next();
     else this.#resume = next;
   }
 
@@ -151,6 +173,7 @@ export class AckWindow {
     this.#recent = [];
     this.#entries = [];
     this.#head = 0;
+    this.#bytes = 0;
     this.#resume = null;
     this.#stopRetry();
     if (sessionLost) this.#unacked.clear();
@@ -193,6 +216,7 @@ export class AckWindow {
         break;
       }
       entries[this.#head++] = undefined as unknown as Entry;
+      this.#bytes -= e.message.payload.length;
       const id = e.message.id;
       if (id !== 0) {
         ids.push(id);
@@ -208,7 +232,7 @@ export class AckWindow {
       this.#head = 0;
     }
     if (ids.length > 0) this.#opts.acknowledge(ids);
-    if (this.#resume !== null && this.length < this.#opts.size) {
+    if (this.#resume !== null && this.#hasRoom()) {
       const resume = this.#resume;
       this.#resume = null;
       resume();
@@ -242,6 +266,11 @@ export class AckWindow {
       this.#settle(e);
     }
     this.#flush();
+  }
+
+  /** True while another message may be read: fewer than `size`, fewer bytes than `maxBytes`. */
+  #hasRoom(): boolean {
+    return this.length < this.#opts.size && this.#bytes < this.#maxBytes;
   }
 
   #stopRetry(): void {

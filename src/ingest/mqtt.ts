@@ -26,7 +26,10 @@
  *   taken at once and each is acknowledged (PUBACK) once its readings are
  *   taken, in the order the messages came (ack_window.ts); a full window
  *   stops reading the connection. A copy the broker sends again after a
- *   reconnection of a message already taken is not taken twice.
+ *   reconnection of a message already taken is not taken twice. The
+ *   client's whole QoS 0 and 1 PUBLISHes are read in place from its socket's
+ *   bytes and taken without MQTT.js's work a packet (client_publishes.ts);
+ *   the PUBACKs of a turn of the event loop go out as one write.
  * - Alerts go out over the same client (one connection, one session): the
  *   source exposes it as `client`, and src/alerts/mqtt.ts publishes on it.
  *

@@ -9,15 +9,17 @@
 // first: the MQTT packages' `debug` loggers made free before they load (quiet_debug.ts)
 import "./quiet_debug.ts";
 import mqtt from "mqtt";
-import { writeToStream } from "mqtt-packet";
+import mqttPacket from "mqtt-packet";
 import { Buffer } from "node:buffer";
 import { maskUrlPassword } from "../domain/mask_url_password.ts";
 import { limitLog, type Logger } from "../log.ts";
 import type { IngestSink } from "./ingest_sink.ts";
-import { AckWindow, DEFAULT_INFLIGHT } from "./ack_window.ts";
+import { AckWindow, DEFAULT_INFLIGHT, DEFAULT_INFLIGHT_BYTES } from "./ack_window.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { compileTopicPatterns, subscriptionFilters, type TopicPattern } from "./topics.ts";
 import { readingHandler } from "./mqtt_readings.ts";
+import { HeldBytes, takePublishesDirectly } from "./client_publishes.ts";
+import { pubacks } from "./puback_writer.ts";
 
 /** How to reach a broker: its URL and credentials. */
 export interface BrokerConnection {
@@ -90,9 +92,15 @@ export interface MqttSourceOptions extends BrokerConnection {
   /**
    * Messages taken at once and not yet acknowledged at most (the window,
    * ack_window.ts); a full window stops reading the connection. Default
-   * DEFAULT_INFLIGHT (100).
+   * DEFAULT_INFLIGHT (1000).
    */
   inflight?: number;
+  /**
+   * Payload bytes of the messages in the window at most: the window is full
+   * at this many too (one message is taken whatever its size). Default
+   * DEFAULT_INFLIGHT_BYTES (16 MiB).
+   */
+  inflightBytes?: number;
 }
 
 /** What the source gives MQTT.js's handleMessage callback so that it reads on without a PUBACK. */
@@ -121,10 +129,10 @@ export interface MqttSource {
   close(): Promise<void>;
 }
 
-/** What the source needs of MQTT.js's socket to hold writes back (node:stream's Writable). */
-interface Corkable {
-  cork(): void;
-  uncork(): void;
+/** What the source writes its PUBACKs to: MQTT.js's socket (node:net or node:tls). */
+interface AckStream {
+  write(chunk: Uint8Array): boolean;
+  readonly destroyed: boolean;
 }
 
 /** Connects to the broker, subscribes, and feeds the sink. */
@@ -138,7 +146,34 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   const onMessage = readingHandler({ ...opts, patterns, log, stats, refusals });
 
   const keepaliveMs = (opts.keepaliveSeconds ?? 30) * 1000;
+  // Whole QoS 0 and 1 PUBLISHes are read in place and taken here, without MQTT.js's work a
+  // packet (client_publishes.ts); the rest goes through MQTT.js and handleMessage below.
+  const direct = takePublishesDirectly(mqttPacket, {
+    ready: () => !closed && client.connected,
+    take: (id, dup, retain, topic, payload) => {
+      // what MQTT.js would have told its listeners (none in the daemon; tests watch the wire)
+      if (client.listenerCount("packetreceive") > 0) {
+        const qos = id === 0 ? 0 : 1;
+        client.emit("packetreceive", {
+          cmd: "publish",
+          qos,
+          messageId: id,
+          dup,
+          retain,
+          topic,
+          payload,
+        });
+      }
+      const message = { id, topic, payload, dup };
+      adding = true;
+      room = false;
+      window.add(message, () => onMessage(topic, payload), onRoom);
+      adding = false;
+      return room;
+    },
+  });
   const client = mqtt.connect(opts.url, {
+    ...direct,
     clientId: opts.clientId,
     clean: false,
     protocolVersion: 4,
@@ -217,29 +252,40 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
   // an error: the source calls it with HOLD as soon as the window has room and writes the
   // PUBACKs itself, in order, once their messages are taken.
   //
-  // The PUBACKs of one turn of the event loop go out in one write: each write to the socket is a
-  // system call (through a Mosquitto on this machine, 63% of the main thread's busy time before;
-  // bench/broker_cost.ts --part=source --via=mosquitto). The socket is corked at the first
-  // acknowledgement of a turn and uncorked once the turn's I/O is done (setImmediate).
-  let corked: Corkable | null = null;
+  // The PUBACKs of one turn of the event loop go out as one write of 4 bytes each, in order:
+  // each write to the socket is a system call (through a Mosquitto on this machine, 63% of the
+  // main thread's busy time before they were corked together; bench/broker_cost.ts
+  // --part=source --via=mosquitto), and mqtt-packet's generic writer made a packet object,
+  // three chunks and a Buffer a PUBACK. They are written once the turn's I/O is done
+  // (setImmediate), on the connection their messages came on; close() writes them at once.
+  const owed: number[] = [];
+  let owedOn: AckStream | null = null;
+  let ackQueued = false;
   let pingPutOff = 0;
-  const uncork = () => {
-    const stream = corked;
-    corked = null;
-    stream?.uncork();
+  const writeAcks = () => {
+    ackQueued = false;
+    const stream = owedOn;
+    if (stream === null || owed.length === 0) return;
+    if (stream === (client.stream as unknown) && client.connected && !stream.destroyed) {
+      stream.write(pubacks(owed));
+    }
+    owed.length = 0;
   };
   const window = new AckWindow({
     size: opts.inflight ?? DEFAULT_INFLIGHT,
+    maxBytes: opts.inflightBytes ?? DEFAULT_INFLIGHT_BYTES,
     acknowledge: (ids) => {
-      const stream = client.stream;
+      const stream = client.stream as unknown as AckStream | undefined;
       if (!stream || !client.connected) return;
-      const corkable = stream as unknown as Partial<Corkable>;
-      if (corked === null && typeof corkable.cork === "function") {
-        corkable.cork();
-        corked = corkable as Corkable;
-        setImmediate(uncork);
+      if (owedOn !== stream) {
+        owed.length = 0;
+        owedOn = stream;
       }
-      for (const messageId of ids) writeToStream({ cmd: "puback", messageId }, stream);
+      for (const messageId of ids) owed.push(messageId);
+      if (!ackQueued) {
+        ackQueued = true;
+        setImmediate(writeAcks);
+      }
       // MQTT.js counts only the broker's acknowledgements and PINGRESPs as signs of life: while
       // the window is full its PINGRESP waits behind the publishes not read yet. A quarter of
       // the keep-alive apart at most (each time a timer cleared and set again)
@@ -261,13 +307,49 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
       if (log.enabled("debug")) log.debug("mqtt.duplicate", { topic: m.topic, id: m.id });
     },
   });
-  client.on("close", () => window.reset());
+  client.on("close", () => {
+    window.reset();
+    held = null;
+    heldCallback = null;
+    roomLater = false;
+  });
   client.on("connect", (connack) => {
     if (!connack.sessionPresent) window.reset(true);
   });
+
+  // A PUBLISH taken directly when the window is full holds the rest of its chunk (HeldBytes):
+  // read on once the window has room, then MQTT.js reads on.
+  let adding = false;
+  let room = false;
+  let held: HeldBytes | null = null;
+  let heldCallback: ((error?: Error) => void) | null = null;
+  let roomLater = false;
+  const readHeld = () => {
+    if (!roomLater || held === null || closed) return;
+    roomLater = false;
+    const h = held, callback = heldCallback!;
+    held = null;
+    heldCallback = null;
+    if (h.readOn()) callback(HOLD);
+    else [held, heldCallback] = [h, callback]; // full again: take() set onRoom again
+  };
+  function onRoom(): void {
+    if (adding) room = true;
+    else {
+      roomLater = true;
+      readHeld();
+    }
+  }
+
   client.handleMessage = (packet, callback) => {
     // closing: left unacknowledged and not read further, the broker delivers it again
     if (closed) return;
+    if (packet instanceof HeldBytes) {
+      held = packet;
+      heldCallback = callback;
+      readHeld();
+      return;
+    }
     if (packet.qos === 2) {
       // subscribed at QoS 1, a broker sends none; MQTT.js's own PUBCOMP, once taken
       const taken = onMessage(packet.topic, packet.payload as Uint8Array);
@@ -304,6 +386,7 @@ export function startMqttSource(opts: MqttSourceOptions): MqttSource {
         if (!await resolvesWithin(window.settled(), timeoutMs)) {
           log.warn("mqtt.close_timeout", { url: shownUrl, timeoutMs, inflight: window.length });
         }
+        writeAcks();
         // connected: let unacknowledged alert publishes finish first
         if (!await resolvesWithin(client.endAsync(!wasConnected), timeoutMs)) {
           log.warn("mqtt.close_timeout", { url: shownUrl, timeoutMs });

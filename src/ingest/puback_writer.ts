@@ -60,19 +60,22 @@ function flush(stream: AckStream): void {
   waiting.delete(stream);
   const ids = owed.get(stream);
   if (ids === undefined || ids.length === 0) return;
-  const n = ids.length;
-  if (!stream.destroyed) {
-    const bytes = Buffer.allocUnsafe(4 * n);
-    for (let i = 0; i < n; i++) {
-      const id = ids[i];
-      bytes[4 * i] = 0x40; // PUBACK
-      bytes[4 * i + 1] = 2; // remaining length: the packet id
-      bytes[4 * i + 2] = id >> 8;
-      bytes[4 * i + 3] = id & 0xff;
-    }
-    stream.write(bytes);
-  }
+  if (!stream.destroyed) stream.write(pubacks(ids));
   ids.length = 0;
+}
+
+/** The PUBACKs of packet ids `ids` (each 0 to 65535), in this order: 4 bytes each. */
+export function pubacks(ids: readonly number[]): Buffer {
+  const n = ids.length;
+  const bytes = Buffer.allocUnsafe(4 * n);
+  for (let i = 0; i < n; i++) {
+    const id = ids[i];
+    bytes[4 * i] = 0x40; // PUBACK
+    bytes[4 * i + 1] = 2; // remaining length: the packet id
+    bytes[4 * i + 2] = id >> 8;
+    bytes[4 * i + 3] = id & 0xff;
+  }
+  return bytes;
 }
 
 function flushAll(): void {

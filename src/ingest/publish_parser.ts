@@ -15,7 +15,10 @@
  *
  * Only parsers made without options are read this way: aedes makes its own
  * as `mqtt.parser()`; MQTT.js, which reads the same exports, passes its
- * options and keeps mqtt-packet's parser throughout.
+ * options. The MQTT source's own client reads its PUBLISHes in place too,
+ * with this file's `wholePublishAt`, but hands them to the source without
+ * an event (client_publishes.ts); other MQTT.js clients keep mqtt-packet's
+ * parser throughout.
  *
  * ```ts
  * import mqttPacket from "mqtt-packet";
@@ -25,7 +28,7 @@
 import type { Buffer } from "node:buffer";
 
 /** What is used of mqtt-packet's Parser. */
-interface Parser {
+export interface Parser {
   parse(buf: Buffer): number;
   emit(event: "packet", packet: unknown): boolean;
   settings: { protocolVersion?: number };
@@ -75,53 +78,92 @@ const LATER = Symbol("forecastd.laterReads");
 
 type Wrapped = Parser & { [LATER]?: Buffer[] | null };
 
+/** Where a whole PUBLISH's parts lie in a buffer (wholePublishAt fills it in). */
+export interface PublishAt {
+  /** The fixed header's first byte: type, DUP, QoS, RETAIN. */
+  first: number;
+  qos: number;
+  /** The remaining length. */
+  length: number;
+  /** Where the topic's bytes start and end, where the payload starts (after the id), the packet's end. */
+  topicStart: number;
+  topicEnd: number;
+  payloadStart: number;
+  end: number;
+}
+
+/**
+ * True when a whole, plainly valid MQTT 3.1/3.1.1 PUBLISH (QoS 0 to 2)
+ * starts at `buf[at]`, with `to` filled in; false for anything else (any
+ * other packet, a part of one, one whose topic or id lies past its end).
+ */
+export function wholePublishAt(buf: Uint8Array, at: number, to: PublishAt): boolean {
+  const n = buf.length;
+  const first = buf[at];
+  // PUBLISH (type 3), QoS 0 to 2
+  if (first >> 4 !== 3 || ((first >> 1) & 3) === 3) return false;
+  // the remaining length: 1 to 4 bytes of 7 bits, least significant first
+  let length = 0;
+  let i = at + 1;
+  let shift = 0;
+  for (;;) {
+    if (i >= n || shift > 21) return false;
+    const b = buf[i++];
+    length += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if ((b & 0x80) === 0) break;
+  }
+  const end = i + length;
+  if (end > n) return false;
+  const qos = (first >> 1) & 3;
+  // the topic's length, the topic and the packet id must lie within the packet
+  if (length < 2) return false;
+  const topicEnd = i + 2 + (buf[i] << 8 | buf[i + 1]);
+  const idEnd = qos > 0 ? topicEnd + 2 : topicEnd;
+  if (idEnd > end) return false;
+  to.first = first;
+  to.qos = qos;
+  to.length = length;
+  to.topicStart = i + 2;
+  to.topicEnd = topicEnd;
+  to.payloadStart = idEnd;
+  to.end = end;
+  return true;
+}
+
+/** A PublishAt for wholePublishAt to fill in (one a reader, reused packet after packet). */
+export function publishAt(): PublishAt {
+  return { first: 0, qos: 0, length: 0, topicStart: 0, topicEnd: 0, payloadStart: 0, end: 0 };
+}
+
+/** wholePublishAt's answer, reused (one packet is read at a time, on one thread). */
+const found = publishAt();
+
 /**
  * Emits the whole PUBLISH packets at the start of `buf`; returns the offset
  * of the first byte it did not read (a packet for mqtt-packet's parser).
  */
 function emitPublishes(parser: Wrapped, buf: Buffer): number {
   let at = 0;
-  const n = buf.length;
-  while (at < n) {
-    const first = buf[at];
-    // PUBLISH (type 3), QoS 0 to 2
-    if (first >> 4 !== 3 || ((first >> 1) & 3) === 3) return at;
-    // the remaining length: 1 to 4 bytes of 7 bits, least significant first
-    let length = 0;
-    let i = at + 1;
-    let shift = 0;
-    for (;;) {
-      if (i >= n || shift > 21) return at;
-      const b = buf[i++];
-      length += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if ((b & 0x80) === 0) break;
-    }
-    const end = i + length;
-    if (end > n) return at;
-    const qos = (first >> 1) & 3;
-    // the topic's length, the topic and the packet id must lie within the packet
-    if (length < 2) return at;
-    const topicEnd = i + 2 + (buf[i] << 8 | buf[i + 1]);
-    const idEnd = qos > 0 ? topicEnd + 2 : topicEnd;
-    if (idEnd > end) return at;
+  const p = found;
+  while (at < buf.length && wholePublishAt(buf, at, p)) {
     const packet = new PublishPacket(
-      (first & 1) !== 0,
-      qos,
-      (first & 8) !== 0,
-      length,
-      buf.toString("utf8", i + 2, topicEnd),
-      buf.subarray(idEnd, end),
+      (p.first & 1) !== 0,
+      p.qos,
+      (p.first & 8) !== 0,
+      p.length,
+      buf.toString("utf8", p.topicStart, p.topicEnd),
+      buf.subarray(p.payloadStart, p.end),
     );
-    if (qos > 0) packet.messageId = buf[topicEnd] << 8 | buf[topicEnd + 1];
-    at = end;
+    if (p.qos > 0) packet.messageId = buf[p.topicEnd] << 8 | buf[p.topicEnd + 1];
+    at = p.end;
     parser.emit("packet", packet);
   }
   return at;
 }
 
 /** True when mqtt-packet's parser stands between two packets, with nothing of its own buffered. */
-function between(parser: Parser): boolean {
+export function between(parser: Parser): boolean {
   return parser._stateCounter === 0 && parser._list.length === 0 && parser.packet.length === -1 &&
     !parser.error && parser.settings.protocolVersion !== 5;
 }
@@ -163,6 +205,19 @@ export function readPublishesInPlace(packets: ParserFactory): void {
     };
     return parser;
   };
+  keepMarks(make, wrapped);
   wrapped[WRAPPED] = true;
   packets.parser = wrapped;
+}
+
+/**
+ * Copies the marks (own symbol properties) of a wrapped `parser` factory to
+ * its wrapper: each wrapper of mqtt-packet's factory (this file's,
+ * client_publishes.ts's) marks what it wrapped, and a wrapper around another
+ * keeps that mark, so that neither wraps twice.
+ */
+export function keepMarks(from: object, to: object): void {
+  for (const key of Object.getOwnPropertySymbols(from)) {
+    (to as Record<symbol, unknown>)[key] = (from as Record<symbol, unknown>)[key];
+  }
 }

@@ -24,7 +24,7 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     mqttPort: 1883,
     mqttHost: null,
     mqttMaxPayload: 1_048_576,
-    mqttInflight: 100,
+    mqttInflight: 1000,
     brokerUsersFile: null,
     brokerUsers: null,
     brokerCert: null,

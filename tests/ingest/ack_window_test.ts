@@ -110,3 +110,34 @@ Deno.test("AckWindow hands a message not taken over again after retryMs, in orde
   await w.settled();
   assert.deepEqual(acked, [1, 2, 3, 4]);
 });
+
+Deno.test("AckWindow is full at maxBytes of payloads too, and takes one message bigger than that", async () => {
+  const acked: number[] = [];
+  const w = new AckWindow({
+    size: 100,
+    maxBytes: 100,
+    retryMs: 10,
+    acknowledge: (ids) => acked.push(...ids),
+  });
+  const takes = [later(), later(), later(), later()];
+  let reads = 0;
+  const forty = "x".repeat(40);
+  for (let i = 0; i < 3; i++) {
+    w.add(msg(i + 1, false, forty), () => takes[i].promise, () => reads++);
+  }
+  assert.equal(reads, 2, "120 bytes of payloads fill a window of 100 bytes: the next packet waits");
+  takes[0].settle(true);
+  await turn();
+  assert.deepEqual(acked, [1]);
+  assert.equal(reads, 3, "80 bytes: room again");
+  takes[1].settle(true);
+  takes[2].settle(true);
+  await turn();
+  assert.equal(w.length, 0);
+  w.add(msg(4, false, "y".repeat(500)), () => takes[3].promise, () => reads++);
+  assert.equal(reads, 3, "one message bigger than the bound is taken, and fills the window");
+  takes[3].settle(true);
+  await turn();
+  assert.deepEqual(acked, [1, 2, 3, 4]);
+  assert.equal(reads, 4);
+});

@@ -92,16 +92,22 @@ async function publish(device: mqtt.MqttClient, n: number): Promise<void> {
 /**
  * The packet ids of the PUBLISHes the source's connection read and of the
  * PUBACKs it wrote, in order: the written bytes go through mqtt-packet's
- * parser as the broker would read them.
+ * parser as the broker would read them. `onPuback` is told of each PUBACK as
+ * it is written.
  */
-function watchWire(source: MqttSource): { publishes: number[]; pubacks: number[] } {
+function watchWire(
+  source: MqttSource,
+  onPuback: (id: number) => void = () => {},
+): { publishes: number[]; pubacks: number[] } {
   const wire = { publishes: [] as number[], pubacks: [] as number[] };
   source.client.on("packetreceive", (p) => {
     if (p.cmd === "publish" && p.qos === 1) wire.publishes.push(p.messageId!);
   });
   const parser = mqttPacket.parser({ protocolVersion: 4 });
   parser.on("packet", (p) => {
-    if (p.cmd === "puback") wire.pubacks.push(p.messageId!);
+    if (p.cmd !== "puback") return;
+    onPuback(p.messageId!);
+    wire.pubacks.push(p.messageId!);
   });
   const socket = source.client.stream as unknown as Record<string, (...a: unknown[]) => unknown>;
   const write = socket._write, writev = socket._writev;
@@ -114,6 +120,25 @@ function watchWire(source: MqttSource): { publishes: number[]; pubacks: number[]
     return writev.call(socket, chunks, ...rest);
   };
   return wire;
+}
+
+/**
+ * Publishes messages 0..n-1 and waits for their n PUBACKs: each message
+ * handed over once, in order, and the PUBACKs in the order of the PUBLISHes.
+ */
+async function burstInOrder(
+  device: mqtt.MqttClient,
+  wire: { publishes: number[]; pubacks: number[] },
+  sink: SlowSink,
+  n: number,
+): Promise<void> {
+  await publish(device, n);
+  await eventually(
+    () => wire.pubacks.length === n || undefined,
+    `${n} PUBACKs (${wire.pubacks.length} written, ${sink.values.length} handed over)`,
+  );
+  assert.deepEqual(sink.values, range(n), "each message handed over once, in order");
+  assert.deepEqual(wire.pubacks, wire.publishes, "PUBACKs in the order of the PUBLISHes");
 }
 
 /** Runs `fn` with a Mosquitto of no window of its own, a source on it and a device. */
@@ -159,15 +184,9 @@ Deno.test({
     await withSource({ sink, inflight: 50 }, async (source, device) => {
       const wire = watchWire(source);
       const n = 2000;
-      await publish(device, n);
-      await eventually(
-        () => wire.pubacks.length === n || undefined,
-        `${n} PUBACKs (${wire.pubacks.length} written, ${sink.values.length} handed over)`,
-      );
-      assert.deepEqual(sink.values, range(n), "each message handed over once, in order");
+      await burstInOrder(device, wire, sink, n);
       assert.equal(sink.maxPending, 50, "the window was full, never more");
       assert.equal(wire.publishes.length, n);
-      assert.deepEqual(wire.pubacks, wire.publishes, "PUBACKs in the order of the PUBLISHes");
       assert.equal(source.stats.connects, 1);
       assert.equal(source.stats.duplicates, 0);
       assert.deepEqual(sink.rejects, []);
@@ -269,6 +288,45 @@ Deno.test({
       assert.deepEqual(wire.pubacks, wire.publishes, "PUBACKs in the order of the PUBLISHes");
       assert.equal(source.stats.connects, 1);
       assert.deepEqual(sink.rejects, []);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "through Mosquitto a burst is read in place, not through MQTT.js, and each PUBACK is written once its message was taken, in order",
+  ignore,
+  fn: async () => {
+    const taken = new Set<number>();
+    const sink = new SlowSink(async (v) => {
+      await sleep(v % 3);
+      taken.add(v);
+    });
+    await withSource({ sink, inflight: 50 }, async (source, device) => {
+      // the message of each packet id on the wire, and whether it was taken when its PUBACK went
+      const valueOf = new Map<number, number>();
+      source.client.on("packetreceive", (p) => {
+        if (p.cmd === "publish" && p.qos === 1) {
+          valueOf.set(p.messageId!, JSON.parse(String(p.payload)).value);
+        }
+      });
+      const early: number[] = [];
+      const wire = watchWire(source, (id) => {
+        const v = valueOf.get(id);
+        if (v === undefined || !taken.has(v)) early.push(id);
+      });
+      // the messages MQTT.js handed to the source itself
+      let throughMqttJs = 0;
+      const handle = source.client.handleMessage;
+      source.client.handleMessage = (packet, callback) => {
+        if (packet.cmd === "publish" && packet.topic !== "") throughMqttJs++;
+        return handle(packet, callback);
+      };
+      const n = 2000;
+      await burstInOrder(device, wire, sink, n);
+      assert.deepEqual(early, [], "no PUBACK before its message was taken");
+      assert.ok(throughMqttJs < n / 10, `${throughMqttJs} of ${n} through MQTT.js`);
+      assert.equal(sink.maxPending, 50, "the window was full, never more");
     });
   },
 });
