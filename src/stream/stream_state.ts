@@ -13,9 +13,8 @@
  * the period's recent intervals (`periodRecent`); the shape detector
  * (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`, `shapeBins`),
  * the false-alarm budget (`budgetBins`), the drift detector (`driftState`,
- * all of its state in one array) and the stuck runs (`stuckState`,
- * shape_stuck.ts), and with a drift detector its fusion
- * after the scorer (`fusionState`, alert_fusion.ts);
+ * all of its state in one array) and the stuck runs (`stuckState`), and
+ * with a drift detector its fusion after the scorer (`fusionState`);
  * then each expert's, in the experts' order (the
  * seasonal expert's `seasonMeans`, `seasonSum` for a season over 2,048
  * readings; the linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`,
@@ -70,10 +69,9 @@
  *   `scorer` scalars (reduceScorerRings, scorer_rings.ts), with no change in
  *   what follows. forecastd before this step cannot read the new layout
  *   (it requires `onsets`).
- * - before the stuck runs (the twelfth round of issue 11): no `stuckState`
- *   and `fusion` scalars of 17 numbers; the counts start afresh (all zeros:
- *   no run scores until `warmup` readings are counted again) and the stuck
- *   runs' latest fresh reading at zero.
+ * - before the stuck runs (issue 11's twelfth round): no `stuckState`, 17
+ *   `fusion` scalars; the runs start afresh (no run scores until `warmup`
+ *   readings are counted again), their latest fresh reading at zero.
  */
 import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
