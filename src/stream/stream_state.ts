@@ -12,9 +12,9 @@
  * (`rangeLo`, `rangeHi`); the value bounds' ranges (`boundLo`, `boundHi`);
  * the period's recent intervals (`periodRecent`); the shape detector
  * (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`, `shapeBins`),
- * the false-alarm budget (`budgetBins`) and the drift detector (`driftState`,
- * all of its state in one array), and with a drift detector its fusion
- * after the scorer (`fusionState`, alert_fusion.ts);
+ * the false-alarm budget (`budgetBins`), the drift detector (`driftState`,
+ * all of its state in one array) and the stuck runs (`stuckState`), and
+ * with a drift detector its fusion after the scorer (`fusionState`);
  * then each expert's, in the experts' order (the
  * seasonal expert's `seasonMeans`, `seasonSum` for a season over 2,048
  * readings; the linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`,
@@ -69,6 +69,9 @@
  *   `scorer` scalars (reduceScorerRings, scorer_rings.ts), with no change in
  *   what follows. forecastd before this step cannot read the new layout
  *   (it requires `onsets`).
+ * - before the stuck runs (issue 11's twelfth round): no `stuckState`, 17
+ *   `fusion` scalars; the runs start afresh (no run scores until `warmup`
+ *   readings are counted again), their latest fresh reading at zero.
  */
 import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
@@ -148,6 +151,7 @@ const ISSUE11 = [
   "budgetBins",
   "driftState",
   "fusionState",
+  "stuckState",
 ];
 
 /** Every array of the stream's state, by name: the live arrays. */
@@ -183,6 +187,7 @@ export function stateArrays(m: StreamModel): StateArrays {
     shapeBins: m.shape.bins,
     budgetBins: m.budget.bins,
     driftState: m.drift.state,
+    stuckState: m.stuck.state,
     // (only with a drift detector: a checkpoint without one is as before)
     ...(m.fusion.enabled ? { fusionState: m.fusion.state } : {}),
   };
