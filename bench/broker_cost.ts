@@ -19,8 +19,8 @@
  *     [--v8-flags=--optimize-for-size] [--inflight=N]
  *
  * `--inflight=N` gives the source a window of N messages (`--mqtt-inflight`;
- * 0, the default: the code's own default). Mosquitto's `max_inflight_messages`
- * is bench/mosquitto_config.ts's.
+ * 0, the default: the code's own default), and Mosquitto the same
+ * `max_inflight_messages` (bench/mosquitto_config.ts).
  * `--root=DIR` runs the code of another checkout (a worktree of an older
  * revision): A/B runs with one bench. One `RESULT {json}` line.
  */
@@ -29,7 +29,7 @@ import { emitResult } from "./stats.ts";
 import { byNamePer, loadavg, ownCpu, processCpu, threadCpu } from "./proc_stats.ts";
 import { RawPublisher } from "./raw_mqtt.ts";
 import type { Mosquitto } from "../tests/e2e/_daemon.ts";
-import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
+import { mosquittoConfig } from "./mosquitto_config.ts";
 
 const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -101,7 +101,7 @@ if (f.via === "mosquitto") {
   const exe = await findMosquitto();
   if (exe === null) throw new Error("--via=mosquitto: mosquitto is not installed");
   mosquitto = await startMosquitto(exe, mosquittoDir, undefined, {
-    extraConfig: MOSQUITTO_CONFIG,
+    extraConfig: mosquittoConfig(f.inflight),
   });
 }
 

@@ -12,8 +12,42 @@
  * not bound what Mosquitto takes from a publisher: an MQTT 3.1.1 client's
  * QoS 1 publishes are acknowledged on receipt, however many are in flight
  * (tests/bench/raw_mqtt_test.ts sends 3,000 on one connection unawaited).
+ *
+ * A bench run with the daemon's window set (`FORECASTD_MQTT_INFLIGHT=N`, which
+ * bench/scale.ts's daemon inherits; bench/broker_cost.ts `--inflight=N`) gives
+ * Mosquitto the same `max_inflight_messages N`: with only the daemon's smaller,
+ * Mosquitto would still send up to 1,000 and the daemon's window would hold
+ * the connection instead (the eleventh round's runs at 100 did so).
  */
-export const MOSQUITTO_CONFIG = [
-  "max_queued_messages 0",
-  "max_inflight_messages 1000",
-];
+import { DEFAULT_INFLIGHT } from "../src/ingest/ack_window.ts";
+
+/**
+ * The settings for a daemon's window of `inflight` messages (0: the daemon's
+ * default); what `FORECASTD_MQTT_INFLIGHT` says when unset. A value that is
+ * not a window (`--mqtt-inflight` takes 1 to 65,535) is an error here, as the
+ * daemon would refuse it.
+ */
+export function mosquittoConfig(inflight = fromEnvironment()): string[] {
+  const n = inflight === 0 ? DEFAULT_INFLIGHT : inflight;
+  if (!Number.isSafeInteger(n) || n < 1 || n > 65_535) {
+    throw new RangeError(
+      `Cannot configure the bench's Mosquitto: the window must be an integer from 1 to 65535: ` +
+        `current value is ${inflight}`,
+    );
+  }
+  return ["max_queued_messages 0", `max_inflight_messages ${n}`];
+}
+
+/** FORECASTD_MQTT_INFLIGHT as a number, 0 when unset or not readable (no --allow-env). */
+function fromEnvironment(): number {
+  let text: string | undefined;
+  try {
+    text = Deno.env.get("FORECASTD_MQTT_INFLIGHT");
+  } catch {
+    return 0;
+  }
+  return text === undefined || text.trim() === "" ? 0 : Number(text);
+}
+
+/** The settings for the window FORECASTD_MQTT_INFLIGHT names, or the daemon's default. */
+export const MOSQUITTO_CONFIG: string[] = mosquittoConfig();
