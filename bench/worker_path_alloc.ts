@@ -32,7 +32,7 @@ import { Engine } from "../src/stream/engine.ts";
 import { getPreset } from "../src/stream/preset.ts";
 import { Store } from "../src/store/store.ts";
 import { createLogger } from "../src/log.ts";
-import { decodeReadings, encodeReadings, type ReadingBatch } from "../src/shard/reading_batch.ts";
+import { encodeReadings, type ReadingBatch, ReadingDecoder } from "../src/shard/reading_batch.ts";
 import type { Reading } from "../src/domain/reading.ts";
 import { boolean, exitOnFlagError, integer, oneOf, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
@@ -104,6 +104,7 @@ async function child(): Promise<void> {
   // the batches as the main thread sends them, made before the count starts: what is counted is
   // the worker's part alone (decoding a batch and taking its readings)
   const rounds: ReadingBatch[][] = [];
+  const decoder = new ReadingDecoder(); // as a shard worker decodes
   for (let round = 0; round <= f.skip + f.rounds; round++) {
     const readings: Reading[] = [];
     for (let k = 0; k < f.streams; k++) {
@@ -123,7 +124,11 @@ async function child(): Promise<void> {
     // from their end (V8's lines carry the ms since the isolate started, and come out of their own
     // buffer, in no order with this one)
     if (round === f.skip + 1) mark();
-    for (const batch of rounds[round]) await s.ingest(decodeReadings(batch), "mqtt");
+    for (const batch of rounds[round]) {
+      const readings = decoder.decode(batch);
+      await s.ingest(readings, "mqtt");
+      decoder.release(readings);
+    }
   }
   collect();
   Deno.exit(0); // the service's timers would keep the process alive
