@@ -50,8 +50,14 @@
  *
  * **At the p-value's calibration** (`pValueMargin`, the alerts' own budget
  * with the drift detector on: the default presets since the eleventh round
- * of issue 11): τ = ln(W / B) + margin from the first reading, capped and
- * floored as above, and the record does not move it. A valid p-value is
+ * of issue 11): τ = ln(W / B) + margin, capped and floored as above, once
+ * the record holds a week of budget (N·b >= 1: with a budget of one a week,
+ * a week of readings); before, the higher of it and the record's threshold
+ * (the fixed one until half a week). A young model's evidence is not yet
+ * calibrated, and a stream restored from a checkpoint without a record (one
+ * written before issue 11) must not alert on what its record would have
+ * held off (the twelfth round: a trend setting two records in a row). A
+ * record a week old no longer moves it. A valid p-value is
  * below e^-τ at a rate of e^-τ a reading, so a budget of B a week read as a
  * p-value threshold is ln(W / B); the fused evidence is not exactly valid
  * (on the development files' normal stretches it is at or above 7 nats 4
@@ -70,6 +76,12 @@ export const BUDGET_BINS = 200;
 /** Upcrossings a level needs before its rate is used. */
 const TAIL_COUNT = 20;
 const WEEK_MS = 604_800_000;
+/**
+ * N·b below which a record is young: the alerts at the p-value's
+ * calibration open no lower than the record's threshold until the record
+ * holds a week of budget (see the module comment).
+ */
+const YOUNG_BUDGETS = 1;
 
 /** The budget's settings (from the preset's `anomaly` settings). */
 export interface BudgetOptions {
@@ -149,7 +161,11 @@ export class AlertBudget {
     if (margin !== undefined && this.enabled && periodMs > 0) {
       // the p-value's calibration: ln(W / B) nats and the margin
       const b = (this.opts.falseAlertsPerWeek * periodMs) / WEEK_MS;
-      return Math.min(fallback, Math.max(this.opts.floor, margin - Math.log(b)));
+      const level = Math.min(fallback, Math.max(this.opts.floor, margin - Math.log(b)));
+      if (b * this.readings >= YOUNG_BUDGETS) return level;
+      // a young or restored record: never below the record's threshold
+      this.#evaluate(periodMs);
+      return this.#sets ? Math.max(level, Math.min(fallback, this.#tau)) : fallback;
     }
     this.#evaluate(periodMs);
     return this.#sets ? Math.min(fallback, this.#tau) : fallback;
