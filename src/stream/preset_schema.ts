@@ -150,9 +150,8 @@ export const PresetSchema = z.object({
      * The alerts open at ln(readings a week / falseAlertsPerWeek) + this
      * many nats, the budget read as a p-value threshold on the fused
      * evidence, instead of at the level this stream's record allows
-     * (src/stream/budget.ts; the eleventh round of issue 11), no lower than
-     * the record's level until the record holds a week of budget (the
-     * twelfth round). Unset: the record's. Only with the drift detector on: without it the alerts'
+     * (src/stream/budget.ts; the eleventh round of issue 11). Unset: the
+     * record's. Only with the drift detector on: without it the alerts'
      * budget is the scorer's, which decides what a stream learns.
      */
     pValueMargin: z.number().min(0).max(20).optional(),
