@@ -49,6 +49,19 @@
  * is the latest and the drift detector's rule keeps two numbers, not a
  * ring. The onsets (what NAB scores) stay those of the fused evidence.
  *
+ * A stuck sensor's run (shape_stuck.ts, the shape detector's evidence for
+ * a value repeated exactly) opens alerts by the same rule as the drift
+ * detector: its part, λ_stuck - ln 2 - ln tests (a second look of the
+ * shape detector's, Bonferroni's within its share), is the alerts'
+ * evidence where it is the larger, and a reading is fresh by it where it
+ * reaches the threshold the alerts open at and is above every reading of
+ * the refractory period fresh by this same rule (two numbers more in the
+ * `fusion` scalars; a checkpoint written before them restores them at
+ * zero). It moves neither the fused evidence nor the onsets (what NAB's
+ * optimised score ranks): counted in the fusion it made onsets of every
+ * long run on the NAB files whose values rest at zero (the twelfth round
+ * of issue 11).
+ *
  * With the drift detector off there is nothing to fuse: the
  * alerts' evidence is the scorer's, `base` is the stream's `alerts` and
  * `baseBudget` its `budget`, and this holds no state.
@@ -98,6 +111,8 @@ export type FusionScalars = [
   onsetSlot?: number,
   peak?: number,
   peakSlot?: number,
+  stuckPeak?: number,
+  stuckPeakAt?: number,
 ];
 
 /** The alerts' evidence with the drift detector's fused after the scorer. */
@@ -124,6 +139,9 @@ export class AlertFusion implements OnsetRings {
    */
   driftPeak = 0;
   driftPeakAt = 0;
+  /** The same for a stuck run's part (see the module comment). */
+  stuckPeak = 0;
+  stuckPeakAt = 0;
   // outputs of the last update()
   /** The alerts' evidence (nats). */
   smoothed = 0;
@@ -134,6 +152,7 @@ export class AlertFusion implements OnsetRings {
   #residual = 0;
   #shape = 0;
   #drift = 0;
+  #stuck = 0;
   #tests = 1;
   #openAt = 0;
 
@@ -157,7 +176,9 @@ export class AlertFusion implements OnsetRings {
    * detectors; `quiet` (the alerts warming up) gives no onset; `openAt`,
    * the evidence (nats) of the alerts' threshold as it stands (set at the
    * reading before: the budget moves it slowly), is what the drift
-   * detector's part must reach to be fresh by its own rule.
+   * detector's part must reach to be fresh by its own rule; `stuck`, the
+   * shape detector's evidence for a stuck run (shape_stuck.ts; 0: none),
+   * the same for its part.
    */
   update(
     residual: number,
@@ -166,6 +187,7 @@ export class AlertFusion implements OnsetRings {
     tests: number,
     quiet: boolean,
     openAt: number,
+    stuck = 0,
   ): void {
     // the numbers travel in fields: a double passed to a call V8 does not
     // inline (#fuse) would be a new heap object every reading
@@ -174,6 +196,7 @@ export class AlertFusion implements OnsetRings {
     this.#drift = drift;
     this.#tests = tests;
     this.#openAt = openAt;
+    this.#stuck = stuck;
     this.#fuse(quiet);
   }
 
@@ -210,6 +233,17 @@ export class AlertFusion implements OnsetRings {
       this.driftPeakAt = n;
     }
     this.fresh ||= driftFresh;
+    // a stuck run's own rule: its part is the alerts' evidence where it is
+    // the larger (the onset above stays the fused evidence's)
+    const stuck = Math.max(0, this.#stuck - Math.log(2 * tests));
+    const stuckFresh = !quiet && stuck >= openAt &&
+      stuck > (n - this.stuckPeakAt < R ? this.stuckPeak : 0);
+    if (stuckFresh) {
+      this.stuckPeak = stuck;
+      this.stuckPeakAt = n;
+    }
+    this.fresh ||= stuckFresh;
+    if (stuck > this.smoothed) this.likelihood = evidenceToUnit(stuck);
     this.count++;
   }
 
@@ -238,6 +272,8 @@ export class AlertFusion implements OnsetRings {
       this.onsets.slot,
       this.peaks.value,
       this.peaks.slot,
+      this.stuckPeak,
+      this.stuckPeakAt,
     ];
   }
 
@@ -269,6 +305,8 @@ export class AlertFusion implements OnsetRings {
       this.onsets.slot = 0,
       this.peaks.value = 0,
       this.peaks.slot = 0,
+      this.stuckPeak = 0,
+      this.stuckPeakAt = 0,
     ] = s ?? [
       0,
       0,

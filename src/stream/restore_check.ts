@@ -22,6 +22,7 @@ import { LinearExpert } from "./linear_expert.ts";
 import type { StreamModel } from "./stream.ts";
 import { SeasonalExpert } from "./seasonal_expert.ts";
 import { MAX_SEASON } from "./season_profile.ts";
+import { STUCK_PER_TARGET } from "./shape_stuck.ts";
 
 /** How one array's values are checked. */
 interface ArrayRule {
@@ -309,6 +310,15 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
     finite("fusion[11]", f.driftPeak, 0);
     integer("fusion[12]", f.driftPeakAt, 0, MAX);
     latestRings("fusion", f, 13);
+    finite("fusion[17]", f.stuckPeak, 0);
+    integer("fusion[18]", f.stuckPeakAt, 0, MAX);
+  }
+  // the stuck runs' counts (shape_stuck.ts): a target's value any, its run at
+  // least -1 (after a gap), the counts at least 0
+  const st = m.stuck.state;
+  for (let i = 0; i < st.length; i++) {
+    const at = (i - 1) % STUCK_PER_TARGET;
+    finite(`stuckState[${i}]`, st[i], i > 0 && at === 0 ? -Infinity : i > 0 && at === 1 ? -1 : 0);
   }
   const linear = m.experts.find((e) => e instanceof LinearExpert);
   linear?.rls.forEach((r, h) => {

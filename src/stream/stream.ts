@@ -83,6 +83,7 @@ import {
   unitToEvidence,
 } from "./anomaly.ts";
 import { SHAPE_BLOCKS, shapeBlock, ShapeDetector } from "./shape.ts";
+import { StuckRuns } from "./shape_stuck.ts";
 import { DriftDetector } from "./drift.ts";
 import { AlertFusion } from "./alert_fusion.ts";
 import { AlertBudget, BUDGET_BINS } from "./budget.ts";
@@ -183,6 +184,8 @@ export class StreamModel implements ExpertContext {
   readonly evidenceGuard: AlertMachine;
   /** The second detector: the novelty of the recent values' shape (shape.ts). */
   readonly shape: ShapeDetector;
+  /** The shape detector's evidence for a stuck sensor: runs of one value (shape_stuck.ts). */
+  readonly stuck: StuckRuns;
   /** The third detector: the recent days' deviation from the learned day (drift.ts). */
   readonly drift: DriftDetector;
   /** The false-alarm budget that sets the alerts' threshold (budget.ts). */
@@ -370,6 +373,7 @@ export class StreamModel implements ExpertContext {
       history: p.anomaly.history,
       warmup: p.anomaly.warmup,
     }, arena);
+    this.stuck = new StuckRuns(J, { history: p.anomaly.history, warmup: p.anomaly.warmup });
     this.drift = new DriftDetector(J, {
       ...p.anomaly.drift,
       history: p.anomaly.history,
@@ -769,6 +773,7 @@ export class StreamModel implements ExpertContext {
     this.origins.clear();
     for (let e = 0; e < this.E; e++) this.experts[e].resetWindows?.();
     this.shape.resetWindow();
+    this.stuck.resetRuns();
   }
 
   /**

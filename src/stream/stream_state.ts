@@ -12,9 +12,9 @@
  * (`rangeLo`, `rangeHi`); the value bounds' ranges (`boundLo`, `boundHi`);
  * the period's recent intervals (`periodRecent`); the shape detector
  * (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`, `shapeBins`),
- * the false-alarm budget (`budgetBins`) and the drift detector (`driftState`,
- * all of its state in one array), and with a drift detector its fusion
- * after the scorer (`fusionState`, alert_fusion.ts);
+ * the false-alarm budget (`budgetBins`), the drift detector (`driftState`,
+ * all of its state in one array) and the stuck runs (`stuckState`), and
+ * with a drift detector its fusion after the scorer (`fusionState`);
  * then each expert's, in the experts' order (the
  * seasonal expert's `seasonMeans`, `seasonSum` for a season over 2,048
  * readings; the linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`,
@@ -48,11 +48,8 @@
  *   cycle starts afresh), no shape detector's nor budget's arrays and
  *   scalars (they start afresh: the detector is silent until its memory
  *   refills, the budget uses the fixed threshold until it has half a week of
- *   record, and the alerts at the p-value's calibration open no lower than
- *   the record's threshold until it holds a week: `held`, budget.ts), no
- *   `guard` (the alerts were the guard, and every alert paused learning);
- * - before the twelfth round: a `budget` of four numbers, no `held` (a
- *   stream of issue 11 has its record: not held);
+ *   record and is `held`, budget.ts), no `guard` (the alerts were the guard,
+ *   and every alert paused learning); a `budget` of four numbers, not held;
  * - before seasons were bounded (a season of more than 2,048 readings held
  *   raw in `hist`): the ring is cut to the newest rows the live ring holds
  *   and its season becomes the seasonal expert's bucket means
@@ -72,6 +69,9 @@
  *   `scorer` scalars (reduceScorerRings, scorer_rings.ts), with no change in
  *   what follows. forecastd before this step cannot read the new layout
  *   (it requires `onsets`).
+ * - before the stuck runs (issue 11's twelfth round): no `stuckState`, 17
+ *   `fusion` scalars; the runs start afresh (no run scores until `warmup`
+ *   readings are counted again), their latest fresh reading at zero.
  */
 import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
@@ -117,10 +117,7 @@ export interface StreamScalars {
    * (optional: issue 11).
    */
   shape?: (number | null)[];
-  /**
-   * The budget's readings, pending, last, the alerts' threshold (optional:
-   * issue 11) and whether the budget is `held` (optional: the twelfth round).
-   */
+  /** The budget's readings, pending, last, the alerts' threshold (issue 11), `held` (optional). */
   budget?: [number, number, number, number, boolean?];
   /** The learning guard's state, seen, run, run onset, duration, and alertPaused (optional: issue 11). */
   guard?: [AlertMachine["state"], number, number, boolean, number, boolean];
@@ -154,6 +151,7 @@ const ISSUE11 = [
   "budgetBins",
   "driftState",
   "fusionState",
+  "stuckState",
 ];
 
 /** Every array of the stream's state, by name: the live arrays. */
@@ -189,6 +187,7 @@ export function stateArrays(m: StreamModel): StateArrays {
     shapeBins: m.shape.bins,
     budgetBins: m.budget.bins,
     driftState: m.drift.state,
+    stuckState: m.stuck.state,
     // (only with a drift detector: a checkpoint without one is as before)
     ...(m.fusion.enabled ? { fusionState: m.fusion.state } : {}),
   };
@@ -472,14 +471,9 @@ function restoreIssue11(m: StreamModel, s: StreamScalars): void {
   sh.periodMs = num(periodMs);
   sh.lastTs = num(lastTs);
   sh.tail.total = num(total);
-  // no record (before issue 11): held at the record's threshold until it holds a week (budget.ts)
-  const [readings, pending, last, threshold, held = false] = s.budget ??
+  const b = m.budget; // no record (before issue 11): held (budget.ts)
+  [b.readings, b.pending, b.last, m.alerts.threshold, b.held = false] = s.budget ??
     [0, 0, 0, m.preset.anomaly.threshold, true];
-  m.budget.held = held;
-  m.budget.readings = readings;
-  m.budget.pending = pending;
-  m.budget.last = last;
-  m.alerts.threshold = threshold;
   m.fusion.restoreScalars(s.fusion, m.alerts, m.budget);
   // before issue 11 the alerts were the guard, and every alert paused learning
   const [state, seen, run, runOnset, duration, paused] = s.guard ?? [...s.alerts, true];
