@@ -296,6 +296,7 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
   finite("budget[0]", m.budget.readings, 0);
   integer("budget[1]", m.budget.pending, 0, MAX);
   finite("budget[2]", m.budget.last, 0);
+  boolean("budget[4]", m.budget.held);
   // the fusion after the scorer (alert_fusion.ts): its run, count, and the scorer's own alerts and budget
   const f = m.fusion;
   if (f.enabled) {

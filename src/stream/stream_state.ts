@@ -48,8 +48,8 @@
  *   cycle starts afresh), no shape detector's nor budget's arrays and
  *   scalars (they start afresh: the detector is silent until its memory
  *   refills, the budget uses the fixed threshold until it has half a week of
- *   record), no `guard` (the alerts were the guard, and every alert paused
- *   learning);
+ *   record and is `held`, budget.ts), no `guard` (the alerts were the guard,
+ *   and every alert paused learning); a `budget` of four numbers, not held;
  * - before seasons were bounded (a season of more than 2,048 readings held
  *   raw in `hist`): the ring is cut to the newest rows the live ring holds
  *   and its season becomes the seasonal expert's bucket means
@@ -117,8 +117,8 @@ export interface StreamScalars {
    * (optional: issue 11).
    */
   shape?: (number | null)[];
-  /** The budget's readings, pending, last, and the alerts' threshold (optional: issue 11). */
-  budget?: number[];
+  /** The budget's readings, pending, last, the alerts' threshold (issue 11), `held` (optional). */
+  budget?: [number, number, number, number, boolean?];
   /** The learning guard's state, seen, run, run onset, duration, and alertPaused (optional: issue 11). */
   guard?: [AlertMachine["state"], number, number, boolean, number, boolean];
   /** With a drift detector: the fusion's scalars (alert_fusion.ts; optional). */
@@ -239,7 +239,7 @@ export function stateScalars(m: StreamModel): StreamScalars {
       m.shape.lastTs,
       m.shape.tail.total,
     ],
-    budget: [m.budget.readings, m.budget.pending, m.budget.last, m.alerts.threshold],
+    budget: [m.budget.readings, m.budget.pending, m.budget.last, m.alerts.threshold, m.budget.held],
     ...(m.fusion.enabled ? { fusion: m.fusion.scalars() } : {}),
     guard: [
       m.guard.state,
@@ -471,11 +471,9 @@ function restoreIssue11(m: StreamModel, s: StreamScalars): void {
   sh.periodMs = num(periodMs);
   sh.lastTs = num(lastTs);
   sh.tail.total = num(total);
-  const [readings, pending, last, threshold] = s.budget ?? [0, 0, 0, m.preset.anomaly.threshold];
-  m.budget.readings = readings;
-  m.budget.pending = pending;
-  m.budget.last = last;
-  m.alerts.threshold = threshold;
+  const b = m.budget; // no record (before issue 11): held (budget.ts)
+  [b.readings, b.pending, b.last, m.alerts.threshold, b.held = false] = s.budget ??
+    [0, 0, 0, m.preset.anomaly.threshold, true];
   m.fusion.restoreScalars(s.fusion, m.alerts, m.budget);
   // before issue 11 the alerts were the guard, and every alert paused learning
   const [state, seen, run, runOnset, duration, paused] = s.guard ?? [...s.alerts, true];

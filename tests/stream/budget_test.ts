@@ -94,6 +94,43 @@ Deno.test("AlertBudget at the p-value's calibration opens at ln(readings per wee
   assert.equal(new AlertBudget({ ...opts, pValueMargin: 0 }).sets(FIVE_MIN), false);
 });
 
+Deno.test("a held AlertBudget at the p-value's calibration opens no lower than its record's threshold until the record holds a week", () => {
+  const opts = { falseAlertsPerWeek: 1, history: 1e9, floor: Math.log(100) };
+  /** A budget at margin `m` (none: the record's), `held` or not, fed `n` readings of evidence, `k` times calibrated. */
+  const fed = (m: number | undefined, held: boolean, n: number, k = 1) => {
+    const b = new AlertBudget({ ...opts, pValueMargin: m });
+    b.held = held;
+    const u = mulberry32(1);
+    for (let i = 0; i < n; i++) b.update(-k * Math.log(1 - u()));
+    return b;
+  };
+  // no record, or less than half a week of it: the fixed threshold (not held: ln(W / B))
+  assert.equal(fed(0, true, 0).threshold(FIVE_MIN, 11.5), 11.5, "no record");
+  assert.equal(fed(2, true, 0.4 * WEEK).threshold(FIVE_MIN, 11.5), 11.5, "0.4 weeks");
+  assert.ok(Math.abs(fed(0, false, 0).threshold(FIVE_MIN, 11.5) - Math.log(WEEK)) < 1e-12);
+  // from half a week the record's own threshold where it is above the level
+  for (const k of [1, 1.5, 4]) {
+    const record = fed(undefined, false, 0.8 * WEEK, k).threshold(FIVE_MIN, 11.5);
+    const held = fed(0, true, 0.8 * WEEK, k);
+    const tau = held.threshold(FIVE_MIN, 11.5);
+    assert.equal(tau, Math.max(Math.log(WEEK), record), `0.8 weeks, ${k} times: ${tau}`);
+    assert.ok(k === 1 || tau > Math.log(WEEK) + 1, `0.8 weeks, ${k} times: ${tau}`);
+    assert.equal(held.held, true, "still held");
+    // not held, the same record does not move it
+    const free = fed(0, false, 0.8 * WEEK, k).threshold(FIVE_MIN, 11.5);
+    assert.ok(Math.abs(free - Math.log(WEEK)) < 1e-12, `0.8 weeks, ${k} times, not held: ${free}`);
+  }
+  // from a week of record on ln(W / B) + margin, and no longer held
+  const heavy = fed(2, true, WEEK + 1, 4);
+  assert.ok(Math.abs(heavy.threshold(FIVE_MIN, 11.5) - (Math.log(WEEK) + 2)) < 1e-12);
+  assert.equal(heavy.held, false, "a week of record clears it");
+  // hourly: 168 readings a week, so a week of record is 168 readings
+  assert.equal(fed(0, true, 80).threshold(3_600_000, 11.5), 11.5, "hourly, 80 readings");
+  const hourly = fed(0, true, 170);
+  assert.ok(Math.abs(hourly.threshold(3_600_000, 11.5) - Math.log(168)) < 1e-12, "hourly");
+  assert.equal(hourly.held, false);
+});
+
 /** The default preset with a small LSTM, and a budget. */
 function noisePreset(falseAlertsPerWeek: number): Preset {
   const p = getPreset("default");

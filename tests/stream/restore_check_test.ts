@@ -166,6 +166,10 @@ Deno.test("restore() refuses the shape detector, the budget, the guard and the r
     /'budget\[3\]' must be a likelihood above 0 and below 1: current value is 1$/,
   );
   refused(
+    tampered((s) => ((s.budget as unknown[])[4] = 1)),
+    /'budget\[4\]' must be true or false: current value is 1$/,
+  );
+  refused(
     tampered((s) => ((s.guard as unknown[])[0] = "panic")),
     /'guard\[0\]' must be one of warming_up, normal, anomaly: current value is "panic"$/,
   );

@@ -1,13 +1,19 @@
 /**
  * Checkpoints written before issue 11 (tests/fixtures/checkpoint_v2, commit
  * 7155047) restore with today's settings: the arrays issue 11 added are
- * absent from them and start afresh, and the streams carry on soundly.
+ * absent from them and start afresh, and the streams carry on soundly. Their
+ * false-alarm budget has no record, so its alerts are held no lower than the
+ * record's threshold until the record holds a week (`held`, budget.ts),
+ * across a second restart too; a new stream and a checkpoint of issue 11
+ * with its record are not held.
  */
 import assert from "node:assert/strict";
 import { getPreset } from "../../src/stream/preset.ts";
 import { Engine } from "../../src/stream/engine.ts";
 import { StreamModel } from "../../src/stream/stream.ts";
-import { linear } from "./_series.ts";
+import { evidenceToUnit } from "../../src/stream/anomaly.ts";
+import { encodeState, readState } from "../../src/stream/state.ts";
+import { feed, FIVE_MIN, linear, room, small, T0 } from "./_series.ts";
 
 const DIR = new URL("../fixtures/checkpoint_v2/", import.meta.url);
 
@@ -31,6 +37,7 @@ for (const name of ["room", "plant"]) {
     const engine = new Engine();
     const stream = engine.create(s.id, opts);
     stream.restore(bytes);
+    assert.equal(stream.budget.held, true, "no record in the checkpoint: held");
     assert.ok(stream.preset.linear.holdRidge, "today's preset holds the ridge");
     for (const r of linear(stream).rls) assert.deepEqual([...r.cycle], [0, 0], "a fresh cycle");
     const opened: number[] = [];
@@ -42,14 +49,27 @@ for (const name of ["room", "plant"]) {
       if (obs.event?.type === "opened") opened.push(k);
     });
     // the room's spike at its reading 1,530 opens its alert as the old code's
-    // did; so does the plant's "rise" at the end, its trend (t / 300 on a
-    // daily cycle) setting two records in a row: the alerts open at the
-    // budget read as a p-value threshold from the restore on (ln(readings a
-    // week) + 2 nats, not the fixed threshold a restored record without
-    // readings held them at before the eleventh round of issue 11)
+    // did; the plant's "rise" at the end, which the old code alerted on, is
+    // its trend (t / 300 on a daily cycle) setting two records in a row: the
+    // restored stream's budget has no record yet, so its alerts open at the
+    // fixed threshold, where an excursion's records count once (scoring.ts),
+    // and so they do at the budget read as a p-value threshold, held no
+    // lower than the record's until the record holds a week (budget.ts)
     const before = next.observations.flatMap((o, k) => (o.event?.type === "opened" ? [k] : []));
     assert.deepEqual(before, name === "room" ? [30] : [59]);
-    assert.deepEqual(opened, name === "room" ? [30] : [59]);
+    assert.deepEqual(opened, name === "room" ? [30] : []);
+    assert.equal(stream.budget.held, true, "less than a week of record: still held");
+    // a second restart inside that week keeps it held: the same alerts
+    const first = new Engine(), again = new Engine();
+    first.create(s.id, opts).restore(bytes);
+    const restarted: number[] = [];
+    next.readings.forEach((r, k) => {
+      if (k === 30) again.create(s.id, opts).restore(first.get(s.id)!.toBytes());
+      const obs = (k < 30 ? first : again).observe(s.id, r.ts, r.values);
+      if (obs.event?.type === "opened") restarted.push(k);
+    });
+    assert.equal(again.get(s.id)!.budget.held, true, "held after the second restart");
+    assert.deepEqual(restarted, opened, "restarted at reading 30");
     const f = stream.forecast()!;
     for (const t of Object.values(f.targets)) assert.ok(t.point.every(Number.isFinite));
     for (const r of linear(stream).rls) {
@@ -59,7 +79,44 @@ for (const name of ["room", "plant"]) {
     const twin = new StreamModel({ id: s.id, ...opts });
     twin.restore(stream.toBytes());
     assert.deepEqual(twin.toBytes(), stream.toBytes());
+    assert.equal(twin.budget.held, true);
     assert.deepEqual([...linear(twin).rls[0].cycle], [...linear(stream).rls[0].cycle]);
     assert.ok(linear(stream).rls[0].cycle[0] > 0, "the cycle moved on");
   });
 }
+
+/** The budget read as a p-value threshold at one reading per 5 minutes (2,016 a week), as a likelihood. */
+const P_VALUE_LEVEL = evidenceToUnit(Math.log(2016) + 2);
+
+Deno.test("a new stream is not held: its alerts open at the budget read as a p-value threshold from its warm-up on", () => {
+  const s = new StreamModel({ id: "n", preset: small(), columns: ["v"] });
+  assert.equal(s.budget.held, false);
+  feed(s, room(400, 31));
+  // 300 readings of record, a seventh of a week: the record alone would hold the fixed threshold
+  assert.equal(s.alerts.state, "normal");
+  assert.ok(s.budget.readings < 0.5 * 2016, `${s.budget.readings} readings of record`);
+  assert.equal(s.alerts.threshold, P_VALUE_LEVEL);
+  assert.ok(P_VALUE_LEVEL < s.preset.anomaly.threshold, "below the fixed threshold");
+  assert.equal(s.budget.held, false);
+});
+
+Deno.test("a checkpoint of issue 11 before the twelfth round (a budget of four numbers) restores not held", () => {
+  const a = new StreamModel({ id: "o", preset: small(), columns: ["v"] });
+  const x = room(500, 7);
+  feed(a, x, 0, 300);
+  const { scalars: raw, arrays } = readState(a.toBytes());
+  const scalars = raw as Record<string, unknown>;
+  const budget = scalars.budget as unknown[];
+  assert.deepEqual(budget.slice(4), [false], "today's checkpoint holds `held`");
+  scalars.budget = budget.slice(0, 4);
+  const b = new StreamModel({ id: "o", preset: small(), columns: ["v"] });
+  b.restore(encodeState(scalars, arrays));
+  assert.equal(b.budget.held, false, "its record is the stream's own");
+  assert.deepEqual(b.toBytes(), a.toBytes());
+  // and it carries on as the stream it was written from
+  for (let t = 300; t < 500; t++) {
+    const [oa, ob] = [a, b].map((s) => s.observe(T0 + t * FIVE_MIN, [x[t]]));
+    assert.deepEqual(ob, oa, `reading ${t}`);
+  }
+  assert.equal(b.alerts.threshold, P_VALUE_LEVEL);
+});
