@@ -10,7 +10,7 @@
  *   deno run --allow-read --allow-write=/tmp --allow-run bench/lofo.ts \
  *     [--seeds=1,2,3] [--grid=FILE.json] [--corpus=nab|synthetic|both] \
  *     [--mode=fast|exact] [--out=/tmp/forecastd-lofo] [--record=auto|always] [--reuse=false|true] \
- *     [--onset=true|false]
+ *     [--onset=true|false] [--calibration=false|true]
  *
  * `--mode=exact` replays every file through the engine with every candidate
  * and seed (what the daemon would do: about two minutes per candidate and
@@ -38,6 +38,14 @@
  * `--onset=false` leaves out NAB's optimised score of the onset column
  * (printed "-"), the slow part of a candidate that differs from another only
  * in the alerts' budget (the onsets do not depend on it).
+ *
+ * `--calibration=true` (fast mode) prints, per family, how far the alerts'
+ * fused evidence is from a valid p-value on the normal stretches of the
+ * recordings (the default preset's anomaly path, `simulate`): the share of
+ * readings at or above x nats against e^-x, and the upcrossings of 7 nats a
+ * week (docs/anomalies_method.md, "How far from valid it is"), then stops.
+ * A normal reading: after NAB's probationary rows, outside every window and
+ * a window's length after it, the alerts warmed up; seeds and files pooled.
  *
  * `--reuse=true` (exact mode) keeps the columns of a candidate and seed
  * whose replays finished in an earlier run with the same `--out` and grid
@@ -87,6 +95,7 @@ import {
   type HitCount,
   type LabelledWindow,
   parseLabels,
+  probationRows,
   scoreAlerts,
 } from "../src/replay/labels.ts";
 import { writeSyntheticCorpus } from "../tests/fixtures/make_synthetic_nab.ts";
@@ -110,6 +119,7 @@ const flags = exitOnFlagError(() =>
     mode: oneOf(["fast", "exact"], "fast"),
     reuse: oneOf(["false", "true"], "false"),
     onset: oneOf(["true", "false"], "true"),
+    calibration: oneOf(["false", "true"], "false"),
   }, "Cannot run lofo")
 );
 
@@ -209,9 +219,14 @@ interface BudgetRule {
    * The eleventh round: the threshold from the fused p-value's own
    * calibration, ln(readings a week / budget) + `margin` (a valid p-value
    * crosses it at most at the budget's rate): "always" (the record is not
-   * used) or "min" (the lower of it and the record's threshold).
+   * used), "min" (the lower of it and the record's threshold) or, the
+   * twelfth round, "young" (the higher of the two until the record holds
+   * `weeks` weeks of budget, N·b >= weeks, then it alone: the engine's at
+   * `weeks` 1).
    */
-  calibrated?: "always" | "min";
+  calibrated?: "always" | "min" | "young";
+  /** "young": the weeks of budget from which the record no longer bounds it (default 1). */
+  weeks?: number;
   bound?:
     | "all"
     | "incidents-out"
@@ -294,6 +309,9 @@ class CandidateBudget extends AlertBudget {
       fallback,
       Math.max(this.opts.floor, -Math.log(b) + (this.rule.margin ?? 0)),
     );
+    if (c === "young") {
+      return b * this.readings >= (this.rule.weeks ?? 1) ? level : Math.max(tau, level);
+    }
     return c === "always" ? level : Math.min(tau, level);
   }
 
@@ -367,6 +385,7 @@ export function simulate(
   rec: Recording,
   preset: Preset,
   rule?: BudgetRule,
+  evidence?: number[],
 ): { onset: number[]; alert: number[] } {
   const a = preset.anomaly;
   const scorer = new AnomalyScorer(a);
@@ -397,6 +416,7 @@ export function simulate(
     if (rec.rejected[r]) {
       onset.push(0);
       alert.push(0);
+      evidence?.push(NaN);
       continue;
     }
     if (rec.gap[r]) shape.resetWindow();
@@ -418,7 +438,7 @@ export function simulate(
         ? evidenceToUnit(baseBudget.threshold(rec.periodMs[r], fixed))
         : a.threshold;
       if (learn && base.state !== "warming_up") baseBudget.update(scorer.smoothed);
-      let likelihood = scorer.likelihood, fresh = scorer.fresh;
+      let likelihood = scorer.likelihood, fresh = scorer.fresh, nats = scorer.smoothed;
       o = scorer.onset;
       if (fusion.enabled) {
         fusion.update(
@@ -431,8 +451,14 @@ export function simulate(
           ? evidenceToUnit(budget.threshold(rec.periodMs[r], fixed))
           : a.threshold;
         if (learn && alerts.state !== "warming_up") budget.update(fusion.smoothed);
-        [likelihood, fresh, o] = [fusion.likelihood, fusion.fresh, fusion.onset];
+        [likelihood, fresh, o, nats] = [
+          fusion.likelihood,
+          fusion.fresh,
+          fusion.onset,
+          fusion.smoothed,
+        ];
       }
+      evidence?.push(alerts.state === "warming_up" ? NaN : nats);
       guard.step(scorer.likelihood, scorer.fresh ? scorer.likelihood : 0);
       if (base !== alerts) base.step(scorer.likelihood, scorer.fresh ? scorer.likelihood : 0);
       const t = alerts.step(likelihood, fresh ? likelihood : 0);
@@ -441,11 +467,80 @@ export function simulate(
       if (alerts.state === "warming_up") alerts.step(0);
       if (guard.state === "warming_up") guard.step(0);
       if (base !== alerts && base.state === "warming_up") base.step(0);
+      evidence?.push(NaN);
     }
     onset.push(o);
     alert.push(opened);
   }
   return { onset, alert };
+}
+
+/** The levels (nats) of the calibration table, and the level whose upcrossings it counts. */
+const CALIBRATION_LEVELS = [4, 6, 7, 8, 9];
+const CALIBRATION_CROSSED = 7;
+
+/** One family's normal readings for the calibration table (pooled over files and seeds). */
+interface CalibrationTally {
+  readings: number;
+  /** Readings at or above each of CALIBRATION_LEVELS. */
+  above: number[];
+  /** Upcrossings of CALIBRATION_CROSSED, and the weeks the normal readings span. */
+  crossed: number;
+  weeks: number;
+}
+
+/** Adds one recording's normal readings (see `--calibration` in the module comment) to `into`. */
+function tallyCalibration(c: Corpus, rec: Recording, into: Record<string, CalibrationTally>): void {
+  const evidence: number[] = [];
+  simulate(rec, base, undefined, evidence);
+  const windows = c.labels.get(rec.key) ?? [];
+  const t = (into[rec.key.split("/")[0]] ??= {
+    readings: 0,
+    above: CALIBRATION_LEVELS.map(() => 0),
+    crossed: 0,
+    weeks: 0,
+  });
+  let prev = 0;
+  for (let r = probationRows(rec.rows); r < rec.rows; r++) {
+    const ts = rec.ts[r], e = evidence[r];
+    if (Number.isNaN(e) || windows.some((w) => ts >= w.start && ts <= 2 * w.end - w.start)) {
+      prev = 0; // a normal stretch starts afresh
+      continue;
+    }
+    t.readings++;
+    t.weeks += rec.periodMs[r] / 604_800_000;
+    CALIBRATION_LEVELS.forEach((x, i) => {
+      if (e >= x) t.above[i]++;
+    });
+    if (e >= CALIBRATION_CROSSED && prev < CALIBRATION_CROSSED) t.crossed++;
+    prev = e;
+  }
+}
+
+/** Prints the calibration table of a corpus's recordings (all seeds) and its `RESULT`. */
+function printCalibration(c: Corpus, recordings: Recording[]): void {
+  const tally: Record<string, CalibrationTally> = {};
+  for (const rec of recordings) tallyCalibration(c, rec, tally);
+  const rows = c.families.map((f) => {
+    const t = tally[f];
+    return {
+      family: f,
+      readings: t.readings,
+      ratio: CALIBRATION_LEVELS.map((x, i) => t.above[i] / t.readings / Math.exp(-x)),
+      crossedPerWeek: t.crossed / t.weeks,
+    };
+  });
+  console.error(
+    `| family | ${CALIBRATION_LEVELS.map((x) => `${x} nats`).join(" | ")} | ` +
+      `upcrossings of ${CALIBRATION_CROSSED} nats a week | normal readings |`,
+  );
+  for (const r of rows) {
+    const cells = r.ratio.map((v) => (v >= 10 ? v.toFixed(1) : v.toFixed(2)));
+    console.error(
+      `| ${r.family} | ${cells.join(" | ")} | ${r.crossedPerWeek.toFixed(2)} | ${r.readings} |`,
+    );
+  }
+  emitResult({ bench: "lofo", corpus: c.name, seeds: flags.seeds, calibration: rows });
 }
 
 /**
@@ -564,6 +659,10 @@ const grid: { name: string; set: string; budget?: BudgetRule }[] = flags.grid
   ? JSON.parse(await Deno.readTextFile(flags.grid))
   : GRID;
 const presets = grid.map((g) => withOverrides(base, g.set));
+if (flags.mode === "exact" && flags.calibration === "true") {
+  console.error("Cannot run lofo: --calibration needs --mode=fast: current value is exact");
+  Deno.exit(2);
+}
 if (flags.mode === "exact" && grid.some((g) => g.budget)) {
   console.error(
     "Cannot run lofo: a candidate's 'budget' rule needs --mode=fast: current value is exact",
@@ -624,6 +723,10 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
     }
     recs.set(seed, list);
     console.error(`${name} seed ${seed}: ${list.length} recordings (self-check passed)`);
+  }
+  if (flags.calibration === "true") {
+    printCalibration(c, [...recs.values()].flat());
+    continue;
   }
   // 2. every candidate: its columns, scored on all files and per family
   const table: {
