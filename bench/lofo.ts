@@ -20,9 +20,10 @@
  * machine), which does not feed the forecasts, except that readings inside
  * an open alert are not learned from. So the engine runs once per file and
  * seed with the default preset, recording per reading the one-step surprise,
- * the range record, the target's normalised value and the gaps; every
+ * the range record, the target's normalised and raw values (the stuck runs,
+ * src/stream/shape_stuck.ts, count the raw ones) and the gaps; every
  * candidate then re-runs the anomaly path alone on that record, in the order
- * StreamModel.observe() runs it (`simulate` below mirrors src/stream/stream.ts).
+ * StreamModel.observe() runs it (`simulate` below mirrors src/stream/scoring.ts).
  * How it is fast enough: the anomaly path feeds the forecasts only through
  * the readings left unlearned while the learning guard (the alert machine at
  * the fixed threshold) is in an anomaly, which the budget does not move.
@@ -40,8 +41,9 @@
  * in the alerts' budget (the onsets do not depend on it).
  *
  * `--calibration=true` (fast mode) prints, per family, how far the alerts'
- * fused evidence is from a valid p-value on the normal stretches of the
- * recordings (the default preset's anomaly path, `simulate`): the share of
+ * evidence (the fused evidence, or a stuck run's part where it is the larger:
+ * src/stream/alert_fusion.ts) is from a valid p-value on the normal stretches
+ * of the recordings (the default preset's anomaly path, `simulate`): the share of
  * readings at or above x nats against e^-x, and the upcrossings of 7 nats a
  * week (docs/anomalies_method.md, "How far from valid it is"), then stops.
  * A normal reading: after NAB's probationary rows, outside every window and
@@ -86,6 +88,7 @@ import {
   unitToEvidence,
 } from "../src/stream/anomaly.ts";
 import { ShapeDetector } from "../src/stream/shape.ts";
+import { StuckRuns } from "../src/stream/shape_stuck.ts";
 import { DriftDetector } from "../src/stream/drift.ts";
 import { fusedEvidence, shapeEvidence } from "../src/stream/scoring.ts";
 import { AlertFusion } from "../src/stream/alert_fusion.ts";
@@ -132,6 +135,8 @@ interface Recording {
   ts: number[];
   /** z of the target before the reading (the level normaliser's), NaN for a rejected row. */
   z: number[];
+  /** The target's raw value (the stuck runs count it exactly; JSON keeps NaN as null). */
+  x: number[];
   /** The one-step surprise (-1: none), the range record, a gap before the row, rejected. */
   s: number[];
   record: number[];
@@ -157,6 +162,7 @@ function record(
     text: [],
     ts: [],
     z: [],
+    x: [],
     s: [],
     record: [],
     gap: [],
@@ -173,6 +179,7 @@ function record(
     try {
       const o = engine.observe("r", table.ts[r], table.values.subarray(r, r + 1));
       rec.z.push(z);
+      rec.x.push(x);
       rec.s.push(o.likelihood === null ? -1 : st.scorer.surprise);
       rec.record.push(o.likelihood === null ? 0 : st.scorer.record);
       rec.gap.push(o.gap ? 1 : 0);
@@ -182,6 +189,7 @@ function record(
     } catch (e) {
       if (!(e instanceof ReadingError)) throw e;
       rec.z.push(NaN);
+      rec.x.push(x);
       rec.s.push(-1);
       rec.record.push(0);
       rec.gap.push(0);
@@ -392,6 +400,7 @@ export function simulate(
   const alerts = new AlertMachine(a);
   const guard = new AlertMachine(a);
   const shape = new ShapeDetector(1, { ...a.shape, history: a.history, warmup: a.warmup });
+  const stuck = new StuckRuns(1, { history: a.history, warmup: a.warmup });
   const drift = new DriftDetector(1, {
     ...a.drift,
     history: a.history,
@@ -410,7 +419,7 @@ export function simulate(
   });
   const fusion = new AlertFusion(drift.enabled, a, budgetOpts, alerts, budget);
   const { base, baseBudget } = fusion;
-  const z = new Float64Array(1);
+  const z = new Float64Array(1), x = new Float64Array(1), target = [0];
   const onset: number[] = [], alert: number[] = [];
   for (let r = 0; r < rec.rows; r++) {
     if (rec.rejected[r]) {
@@ -419,10 +428,16 @@ export function simulate(
       evidence?.push(NaN);
       continue;
     }
-    if (rec.gap[r]) shape.resetWindow();
+    if (rec.gap[r]) {
+      shape.resetWindow();
+      stuck.resetRuns();
+    }
     const learn = guard.state !== "anomaly" || a.learnDuringAnomaly;
     z[0] = rec.z[r];
     shape.update(z, rec.ts[r], learn);
+    // the stuck runs count the raw value, as src/stream/scoring.ts does
+    x[0] = rec.x[r] ?? NaN;
+    if (shape.enabled) stuck.update(x, target);
     drift.update(z, rec.ts[r], learn);
     let o = 0, opened = 0;
     if (rec.s[r] >= 0) {
@@ -446,6 +461,7 @@ export function simulate(
           ...fusedEvidence(shape, drift),
           alerts.state === "warming_up",
           unitToEvidence(alerts.threshold),
+          shape.enabled ? stuck.evidence : 0,
         );
         alerts.threshold = budget.enabled
           ? evidenceToUnit(budget.threshold(rec.periodMs[r], fixed))
@@ -458,7 +474,10 @@ export function simulate(
           fusion.smoothed,
         ];
       }
-      evidence?.push(alerts.state === "warming_up" ? NaN : nats);
+      // the alerts' evidence: the fused evidence, or a stuck run's part where it is the larger
+      evidence?.push(
+        alerts.state === "warming_up" ? NaN : Math.max(nats, unitToEvidence(likelihood)),
+      );
       guard.step(scorer.likelihood, scorer.fresh ? scorer.likelihood : 0);
       if (base !== alerts) base.step(scorer.likelihood, scorer.fresh ? scorer.likelihood : 0);
       const t = alerts.step(likelihood, fresh ? likelihood : 0);
@@ -706,6 +725,8 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
         } catch (e) {
           if (!(e instanceof Deno.errors.NotFound)) throw e;
         }
+        // a recording made before the stuck runs (no raw values) is made again
+        if (rec && !Array.isArray(rec.x)) rec = undefined;
       }
       if (!rec) {
         const table = await readCsv(`${c.dir}/${key}`, { columns: ["value"] });
