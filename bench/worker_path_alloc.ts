@@ -14,7 +14,7 @@
  * collections V8 made itself over the same rounds: scavenges and full
  * (mark-compact) ones, and their pauses (ms in all and the longest).
  *
- * `--part=engine` counts the engine alone (an Engine's `take`, as the Service's, with the
+ * `--part=engine` counts the engine alone (an Engine's `observe`, as the Service's, with the
  * readings' value rows made before the count: no decoding, no Service);
  * `--part=worker` (the default) the whole path. `--preset` is the streams'
  * preset (`default` or `pi-small`, the daemon's presets). The Service
@@ -32,7 +32,7 @@ import { Engine } from "../src/stream/engine.ts";
 import { getPreset } from "../src/stream/preset.ts";
 import { Store } from "../src/store/store.ts";
 import { createLogger } from "../src/log.ts";
-import { encodeReadings, type ReadingBatch, ReadingDecoder } from "../src/shard/reading_batch.ts";
+import { decodeReadings, encodeReadings, type ReadingBatch } from "../src/shard/reading_batch.ts";
 import type { Reading } from "../src/domain/reading.ts";
 import { boolean, exitOnFlagError, integer, oneOf, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
@@ -78,7 +78,7 @@ function engineChild(): void {
         const n = round * 10 + i;
         const row = rows[n];
         row[0] = valueOf(k, n);
-        engine.take(ids[k], START + n * 300_000, row);
+        engine.observe(ids[k], START + n * 300_000, row);
       }
     }
   }
@@ -104,7 +104,6 @@ async function child(): Promise<void> {
   // the batches as the main thread sends them, made before the count starts: what is counted is
   // the worker's part alone (decoding a batch and taking its readings)
   const rounds: ReadingBatch[][] = [];
-  const decoder = new ReadingDecoder(); // as a shard worker decodes
   for (let round = 0; round <= f.skip + f.rounds; round++) {
     const readings: Reading[] = [];
     for (let k = 0; k < f.streams; k++) {
@@ -125,9 +124,7 @@ async function child(): Promise<void> {
     // buffer, in no order with this one)
     if (round === f.skip + 1) mark();
     for (const batch of rounds[round]) {
-      const readings = decoder.decode(batch);
-      await s.ingest(readings, "mqtt");
-      decoder.release(readings);
+      await s.ingest(decodeReadings(batch), "mqtt"); // as a shard worker decodes
     }
   }
   collect();

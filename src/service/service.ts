@@ -279,9 +279,9 @@ export class Service implements Application, AlertSource, IngestSink {
           r.stream,
           stream,
           backlogMs,
-          () => this.engine.take(r.stream, r.ts, row),
+          () => this.engine.observe(r.stream, r.ts, row),
         )
-        : this.engine.take(r.stream, r.ts, row);
+        : this.engine.observe(r.stream, r.ts, row);
       if (this.#shedder.owes(r.stream, stream)) this.#queue.wake();
       this.#recent?.keep(stream, r.ts, row, this.#oneStep, obs.gap);
       logObservation(this.#log, r.stream, obs);

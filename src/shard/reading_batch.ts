@@ -3,8 +3,7 @@
  * typed arrays (times, value offsets, value-name indices, values) and two
  * small string tables (the batch's distinct stream ids and value names),
  * moved with their buffers transferred, not copied. No JSON, and no object
- * per reading on the way: a worker rebuilds the readings it takes, into
- * Reading objects it uses again batch after batch (ReadingDecoder).
+ * per reading on the way: a worker rebuilds the readings it takes.
  *
  * A value that is not a number goes over as NaN: the service takes any
  * value that is not a number as NaN as well (the engine refuses it as
@@ -103,63 +102,4 @@ export function decodeReadings(batch: ReadingBatch): Reading[] {
     out[i] = { stream: batch.streams[batch.stream[i]], ts: batch.ts[i], values };
   }
   return out;
-}
-
-/**
- * decodeReadings into Reading objects used again: those of a batch return
- * with release() once it is taken, and the next batches are decoded into
- * them, a reading's values object kept when it has the same names. A shard
- * worker takes thousands of readings a second, and a Reading, its values
- * object and their two numbers made anew for each were about a quarter of
- * the bytes its path allocated a reading (docs/scaling.md, "Bytes a reading
- * in the workers, twelfth round (alloc)"). Hand decoded readings only to
- * what is done with them when it settles (Service.ingest), and release
- * them then.
- */
-export class ReadingDecoder {
-  /** Readings released, to decode into. */
-  readonly #free: Reading[] = [];
-
-  /** The readings of `batch`, in order, as decodeReadings gives them. */
-  decode(batch: ReadingBatch): Reading[] {
-    const out: Reading[] = new Array(batch.ts.length);
-    for (let i = 0; i < out.length; i++) {
-      const from = batch.start[i], to = batch.start[i + 1];
-      let r = this.#free.pop();
-      if (r === undefined) r = { stream: "", ts: 0, values: Object.create(NOTHING_INHERITED) };
-      else if (!hasNames(r.values, batch, from, to)) r.values = Object.create(NOTHING_INHERITED);
-      const values = r.values;
-      for (let j = from; j < to; j++) values[batch.names[batch.name[j]]] = batch.value[j];
-      r.stream = batch.streams[batch.stream[i]];
-      r.ts = batch.ts[i];
-      out[i] = r;
-    }
-    return out;
-  }
-
-  /** Gives back readings decode() made: nothing may read them after. */
-  release(readings: readonly Reading[]): void {
-    for (let i = 0; i < readings.length; i++) this.#free.push(readings[i]);
-  }
-
-  /** Readings released and not decoded into since. */
-  get free(): number {
-    return this.#free.length;
-  }
-}
-
-/** Whether `values` has exactly the names of values `from` … `to` of `batch`. */
-function hasNames(
-  values: Record<string, number>,
-  batch: ReadingBatch,
-  from: number,
-  to: number,
-): boolean {
-  let own = 0;
-  for (const _ in values) own++;
-  if (own !== to - from) return false;
-  for (let j = from; j < to; j++) {
-    if (!Object.hasOwn(values, batch.names[batch.name[j]])) return false;
-  }
-  return true;
 }

@@ -16,7 +16,7 @@ import { createLogger } from "../log.ts";
 import { Service, ServiceError } from "../service/service.ts";
 import { Store } from "../store/store.ts";
 import type { FromShard, ShardError, ShardInit, ShardStats, ToShard } from "./shard_protocol.ts";
-import { ReadingDecoder } from "./reading_batch.ts";
+import { decodeReadings } from "./reading_batch.ts";
 import { shardOf } from "./shard_of.ts";
 import { retryLocked } from "./locked_kv_retry.ts";
 import { useKernels } from "../model/kernels.ts";
@@ -27,8 +27,6 @@ import { type PackedStats, StatsPacker } from "./packed_stats.ts";
 let service: Service | null = null;
 let kv: Deno.Kv | null = null;
 let statsTimer: ReturnType<typeof setInterval> | undefined;
-/** The Reading objects of the batches, used again once a batch is taken. */
-const decoder = new ReadingDecoder();
 
 const post = (m: FromShard) => self.postMessage(m);
 
@@ -146,9 +144,8 @@ async function handle(m: ToShard): Promise<void> {
   const s = service!;
   try {
     if (m.type === "ingest") {
-      const readings = decoder.decode(m.batch);
-      // taken or refused, the service holds none of them once its answer is in
-      const value = await s.ingest(readings, m.source).finally(() => decoder.release(readings));
+      const readings = decodeReadings(m.batch);
+      const value = await s.ingest(readings, m.source);
       const ids = m.batch.streams;
       const last = new Float64Array(ids.length);
       for (let i = 0; i < ids.length; i++) last[i] = s.lastReading(ids[i]) ?? NaN;

@@ -144,28 +144,10 @@ export function divergedParts(
 export function signsOfDivergence(m: StreamModel, o: number): boolean {
   const { Hm, J, E, origins } = m;
   const base = o * Hm * J;
-  if (outOfRange(origins.preds, Infinity, base * E, (base + Hm * J) * E)) return true;
+  if (isBad(origins.preds, Infinity, false, false, base * E, (base + Hm * J) * E)) return true;
   // the blend's forecasts: the first run of origins.forecasts
-  if (outOfRange(origins.forecasts, Infinity, base, base + Hm * J)) return true;
+  if (isBad(origins.forecasts, Infinity, false, false, base, base + Hm * J)) return true;
   // the intervals' q and m: the first two runs of their state
-  if (outOfRange(m.intervals.state, EXPLODED, 0, 2 * m.intervals.slots)) return true;
-  const { level, change } = m;
-  return outOfRange(level.moments, Infinity, 0, level.moments.length) ||
-    outOfRange(change.moments, Infinity, 0, change.moments.length);
-}
-
-/**
- * {@link isBad} with neither NaN nor infinity allowed, for the signs each
- * reading looks at: Float64Arrays alone. isBad also scans every array of
- * the state (Float32Array, Int32Array, ...) once per SCAN_EVERY readings,
- * and reading elements of several kinds of array in one function makes V8
- * box every element it reads: a heap number per element and reading.
- */
-function outOfRange(a: Float64Array, limit: number, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const v = a[i];
-    // NaN and ±Infinity: v - v is NaN, not 0
-    if (v - v !== 0 || v > limit || v < -limit) return true;
-  }
-  return false;
+  if (isBad(m.intervals.state, EXPLODED, false, false, 0, 2 * m.intervals.slots)) return true;
+  return isBad(m.level.moments) || isBad(m.change.moments);
 }

@@ -84,15 +84,6 @@ export class Engine {
    * rethrown as {@link ReadingError}; nothing else changes.
    */
   observe(id: string, ts: number, values: ArrayLike<number>): Observation {
-    return { ...this.take(id, ts, values) };
-  }
-
-  /**
-   * {@link observe} without an object per reading: the Observation is the
-   * one StreamModel.take shares, written over by the next reading of any
-   * stream (see there).
-   */
-  take(id: string, ts: number, values: ArrayLike<number>): Observation {
     const stream = this.streams.get(id);
     if (!stream) {
       this.#reject("unknown_stream");
@@ -103,7 +94,7 @@ export class Engine {
     }
     const t0 = performance.now();
     try {
-      const obs = stream.take(ts, values);
+      const obs = stream.observe(ts, values);
       this.counters.readings++;
       if (obs.learned) this.counters.learned++;
       if (obs.recovered) this.counters.recoveries += obs.recovered.length;

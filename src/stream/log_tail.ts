@@ -26,11 +26,6 @@ export const LOG_TAIL_BINS = 96;
 /** The share of the mass the extrapolation's scale is measured on. */
 const TAIL_SHARE = 0.05;
 
-/** The bin of fractional position f. */
-function binAt(f: number): number {
-  return Math.min(LOG_TAIL_BINS - 1, Math.max(0, Math.floor(f)));
-}
-
 export class LogTail {
   /** Histogram of ln v (LOG_TAIL_BINS), forgetting at 1 - 1/history per value added. */
   readonly bins: Float64Array;
@@ -69,17 +64,16 @@ export class LogTail {
     return this.linear ? v : Math.log(v + 1e-300);
   }
 
-  /** v's position in bins (fractional; its bin is {@link binAt} of it). */
-  #at(v: number): number {
-    return (this.#x(v) - LN_LO) / BIN;
+  /** The bin of v and v's position in bins (fractional). */
+  #where(v: number): [number, number] {
+    const f = (this.#x(v) - LN_LO) / BIN;
+    return [Math.min(LOG_TAIL_BINS - 1, Math.max(0, Math.floor(f))), f];
   }
 
   /** Evidence (nats) that v is unusually large, from the values added before it. */
   evidence(v: number): number {
     if (this.total < this.minCount) return 0;
-    // the position and the bin as two numbers, not a pair: no array per call
-    const f = this.#at(v);
-    const b = binAt(f);
+    const [b, f] = this.#where(v);
     let above = 0, top = -1;
     for (let i = LOG_TAIL_BINS - 1; i > b; i--) {
       above += this.bins[i];
@@ -115,7 +109,7 @@ export class LogTail {
   add(v: number): void {
     const g = 1 - 1 / this.history;
     for (let i = 0; i < LOG_TAIL_BINS; i++) this.bins[i] *= g;
-    this.bins[binAt(this.#at(v))] += 1;
+    this.bins[this.#where(v)[0]] += 1;
     this.total = this.total * g + 1;
   }
 }

@@ -143,20 +143,6 @@ export interface StreamOptions {
 export const BUDGET_FLOOR = Math.log(100);
 
 /** One stream's online forecaster. */
-/** The observation {@link StreamModel.take} fills: one for every stream of the thread. */
-const TAKEN: Observation = {
-  ts: 0,
-  learned: false,
-  gap: false,
-  score: null,
-  likelihood: null,
-  onset: null,
-  percentile: null,
-  event: null,
-  recovered: null,
-  periodWarning: null,
-};
-
 export class StreamModel implements ExpertContext {
   readonly id: string;
   readonly preset: Preset;
@@ -460,20 +446,10 @@ export class StreamModel implements ExpertContext {
    * at or before the last.
    */
   observe(ts: number, values: ArrayLike<number>): Observation {
-    return { ...this.take(ts, values) };
-  }
-
-  /**
-   * {@link observe} without an object per reading: the Observation returned
-   * is one every stream of the thread shares, written over by the next
-   * reading any of them takes. For a caller that reads it at once (the
-   * service's ingest path); keep a copy to keep it.
-   */
-  take(ts: number, values: ArrayLike<number>): Observation {
     checkReading(this, ts, values);
     this.#save();
     try {
-      return this.#take(ts, values, TAKEN);
+      return this.#take(ts, values);
     } catch (e) {
       // not an expert (those are re-initialised and the reading goes on):
       // put the time line back, repair what went bad, refuse the reading
@@ -489,17 +465,20 @@ export class StreamModel implements ExpertContext {
   }
 
   /** Takes a reading that passed the checks (see {@link observe}). */
-  #take(ts: number, values: ArrayLike<number>, obs: Observation): Observation {
-    obs.gap = this.#clock(ts);
-    obs.ts = ts;
-    obs.learned = false;
-    obs.score = null;
-    obs.likelihood = null;
-    obs.onset = null;
-    obs.percentile = null;
-    obs.event = null;
-    obs.recovered = null;
-    obs.periodWarning = null;
+  #take(ts: number, values: ArrayLike<number>): Observation {
+    const gap = this.#clock(ts);
+    const obs: Observation = {
+      ts,
+      learned: false,
+      gap,
+      score: null,
+      likelihood: null,
+      onset: null,
+      percentile: null,
+      event: null,
+      recovered: null,
+      periodWarning: null,
+    };
     if (this.#periodWarning) {
       const p = this.period;
       obs.periodWarning = {

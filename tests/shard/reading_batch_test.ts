@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeReadings, encodeReadings, ReadingDecoder } from "../../src/shard/reading_batch.ts";
+import { decodeReadings, encodeReadings } from "../../src/shard/reading_batch.ts";
 import type { Reading } from "../../src/domain/reading.ts";
 
 Deno.test("decodeReadings(encodeReadings()) gives back the picked readings, in order", () => {
@@ -46,54 +46,4 @@ Deno.test("a value that is not a number crosses as NaN; a name like __proto__ st
     assert.equal(r.values[name], undefined, name);
     assert.ok(!(name in r.values), name);
   }
-});
-
-Deno.test("ReadingDecoder gives decodeReadings' readings, in the objects it was given back", () => {
-  const batches: Reading[][] = [
-    [
-      { stream: "a", ts: 1, values: { x: 1.5, y: -2 } },
-      { stream: "b", ts: 2, values: { x: 3 } },
-      { stream: "c", ts: 3, values: { toString: 7 } },
-    ],
-    // the same names in another order, fewer names, other names, one reading more
-    [
-      { stream: "b", ts: 4, values: { y: 4, x: 5 } },
-      { stream: "a", ts: 5, values: { y: 6 } },
-      { stream: "c", ts: 6, values: { z: 0.25 } },
-      { stream: "d", ts: 1.7e12, values: { x: 8, z: 9 } },
-    ],
-    [{ stream: "a", ts: 7, values: { x: 10 } }],
-  ];
-  const plain = (rs: Reading[]) => rs.map((r) => ({ ...r, values: { ...r.values } }));
-  const decoder = new ReadingDecoder();
-  const seen = new Set<Reading>();
-  for (const readings of batches) {
-    const { batch } = encodeReadings(readings);
-    const got = decoder.decode(batch);
-    assert.deepEqual(plain(got), plain(decodeReadings(batch)));
-    assert.deepEqual(plain(got), readings);
-    for (const r of got) {
-      assert.equal(Object.getPrototypeOf(Object.getPrototypeOf(r.values)), null);
-      seen.add(r);
-    }
-    decoder.release(got);
-  }
-  // the first batch's three objects, then one more: four in all, all given back
-  assert.equal(seen.size, 4);
-  assert.equal(decoder.free, 4);
-});
-
-Deno.test("ReadingDecoder never decodes into readings not given back", () => {
-  const decoder = new ReadingDecoder();
-  const one = encodeReadings([{ stream: "a", ts: 1, values: { x: 1 } }]).batch;
-  const first = decoder.decode(one);
-  const second = decoder.decode(encodeReadings([{ stream: "b", ts: 2, values: { x: 2 } }]).batch);
-  assert.notEqual(first[0], second[0]);
-  assert.deepEqual({ ...first[0], values: { ...first[0].values } }, {
-    stream: "a",
-    ts: 1,
-    values: { x: 1 },
-  });
-  decoder.release(first);
-  assert.equal(decoder.decode(one)[0], first[0]);
 });
