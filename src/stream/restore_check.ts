@@ -320,6 +320,7 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
     const at = (i - 1) % STUCK_PER_TARGET;
     finite(`stuckState[${i}]`, st[i], i > 0 && at === 0 ? -Infinity : i > 0 && at === 1 ? -1 : 0);
   }
+  integer("stuck[0]", m.stuck.pending, 0, MAX);
   const linear = m.experts.find((e) => e instanceof LinearExpert);
   linear?.rls.forEach((r, h) => {
     integer(

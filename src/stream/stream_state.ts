@@ -27,7 +27,8 @@
  * budget's and the alerts' threshold (`budget`), with a drift detector the
  * fusion's run, count, base alerts and base budget and the drift
  * detector's latest fresh reading (`fusion`), the learning guard's
- * (`guard`) and the evidence guard's (`evidenceGuard`), then each expert's (the seasonal
+ * (`guard`) and the evidence guard's (`evidenceGuard`), the stuck runs'
+ * readings not yet forgotten (`stuck`), then each expert's (the seasonal
  * expert's `seasonal` for a bucketed season, the LSTM's `hasInput` and `trainer`).
  *
  * Older layouts, all FCDS version 2, restore as follows:
@@ -71,7 +72,9 @@
  *   (it requires `onsets`).
  * - before the stuck runs (issue 11's twelfth round): no `stuckState`, 17
  *   `fusion` scalars; the runs start afresh (no run scores until `warmup`
- *   readings are counted again), their latest fresh reading at zero.
+ *   readings are counted again), their latest fresh reading at zero;
+ * - before the stuck runs forgot lazily (the thirteenth round): no scalar
+ *   `stuck`; the counts were forgotten up to the reading (0 pending).
  */
 import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
@@ -125,6 +128,8 @@ export interface StreamScalars {
   fusion?: FusionScalars;
   /** The evidence guard's state, seen, run, run onset and duration (optional: issue 11). */
   evidenceGuard?: [AlertMachine["state"], number, number, boolean, number];
+  /** The stuck runs' readings not yet forgotten (shape_stuck.ts; optional: 0 before it). */
+  stuck?: [number];
   /** Each expert's own scalars. */
   [expert: string]: unknown;
 }
@@ -256,6 +261,7 @@ export function stateScalars(m: StreamModel): StreamScalars {
       m.evidenceGuard.runOnset,
       m.evidenceGuard.duration,
     ],
+    stuck: [m.stuck.pending],
   };
   for (const e of m.experts) Object.assign(s, e.scalars?.());
   return s;
@@ -475,6 +481,8 @@ function restoreIssue11(m: StreamModel, s: StreamScalars): void {
   [b.readings, b.pending, b.last, m.alerts.threshold, b.held = false] = s.budget ??
     [0, 0, 0, m.preset.anomaly.threshold, true];
   m.fusion.restoreScalars(s.fusion, m.alerts, m.budget);
+  // the stuck runs' counts are forgotten up to their own `pending` readings
+  m.stuck.pending = s.stuck?.[0] ?? 0;
   // before issue 11 the alerts were the guard, and every alert paused learning
   const [state, seen, run, runOnset, duration, paused] = s.guard ?? [...s.alerts, true];
   [m.guard.state, m.guard.seen, m.guard.run, m.guard.runOnset, m.guard.duration] = [
