@@ -13,8 +13,9 @@
  * the period's recent intervals (`periodRecent`); the shape detector
  * (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`, `shapeBins`),
  * the false-alarm budget (`budgetBins`), the drift detector (`driftState`,
- * all of its state in one array) and the stuck runs (`stuckState`), and
- * with a drift detector its fusion after the scorer (`fusionState`);
+ * all of its state in one array), with the shape and drift detectors the
+ * stuck runs (`stuckState`), and with a drift detector its fusion after
+ * the scorer (`fusionState`);
  * then each expert's, in the experts' order (the
  * seasonal expert's `seasonMeans`, `seasonSum` for a season over 2,048
  * readings; the linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`,
@@ -27,8 +28,8 @@
  * budget's and the alerts' threshold (`budget`), with a drift detector the
  * fusion's run, count, base alerts and base budget and the drift
  * detector's latest fresh reading (`fusion`), the learning guard's
- * (`guard`) and the evidence guard's (`evidenceGuard`), the stuck runs'
- * readings not yet forgotten (`stuck`), then each expert's (the seasonal
+ * (`guard`) and the evidence guard's (`evidenceGuard`), with the stuck runs
+ * their readings not yet forgotten (`stuck`), then each expert's (the seasonal
  * expert's `seasonal` for a bucketed season, the LSTM's `hasInput` and `trainer`).
  *
  * Older layouts, all FCDS version 2, restore as follows:
@@ -74,7 +75,12 @@
  *   `fusion` scalars; the runs start afresh (no run scores until `warmup`
  *   readings are counted again), their latest fresh reading at zero;
  * - before the stuck runs forgot lazily (the thirteenth round): no scalar
- *   `stuck`; the counts were forgotten up to the reading (0 pending).
+ *   `stuck`; the counts were forgotten up to the reading (0 pending);
+ * - before the stuck runs were kept only with the shape and drift detectors
+ *   (the thirteenth round): a stream without either held `stuckState` too
+ *   (never counted, or counted for nothing without the drift detector); a
+ *   stream without them now reads past it, and a stream with them restored
+ *   from a checkpoint without it starts its runs afresh (as above).
  */
 import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
@@ -192,7 +198,8 @@ export function stateArrays(m: StreamModel): StateArrays {
     shapeBins: m.shape.bins,
     budgetBins: m.budget.bins,
     driftState: m.drift.state,
-    stuckState: m.stuck.state,
+    // (only with the shape and drift detectors: shape_stuck.ts, stream.ts)
+    ...(m.stuck ? { stuckState: m.stuck.state } : {}),
     // (only with a drift detector: a checkpoint without one is as before)
     ...(m.fusion.enabled ? { fusionState: m.fusion.state } : {}),
   };
@@ -261,7 +268,7 @@ export function stateScalars(m: StreamModel): StreamScalars {
       m.evidenceGuard.runOnset,
       m.evidenceGuard.duration,
     ],
-    stuck: [m.stuck.pending],
+    ...(m.stuck ? { stuck: [m.stuck.pending] as [number] } : {}),
   };
   for (const e of m.experts) Object.assign(s, e.scalars?.());
   return s;
@@ -344,7 +351,8 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   const partial = takePartial(stored.arrays, live, stateCounts(m));
   const cycles = Array.from({ length: m.Hm }, (_, h) => `rlsC${h}`);
   const missing = restoreArrays(stored.arrays, live, {
-    retired: RETIRED,
+    // a stream without the stuck runs reads past those of a checkpoint with them
+    retired: m.stuck ? RETIRED : [...RETIRED, "stuckState"],
     optional: [...OPTIONAL, ...ISSUE11, ...cycles],
   });
   // issue 11's state absent: it starts afresh
@@ -482,7 +490,7 @@ function restoreIssue11(m: StreamModel, s: StreamScalars): void {
     [0, 0, 0, m.preset.anomaly.threshold, true];
   m.fusion.restoreScalars(s.fusion, m.alerts, m.budget);
   // the stuck runs' counts are forgotten up to their own `pending` readings
-  m.stuck.pending = s.stuck?.[0] ?? 0;
+  if (m.stuck) m.stuck.pending = s.stuck?.[0] ?? 0;
   // before issue 11 the alerts were the guard, and every alert paused learning
   const [state, seen, run, runOnset, duration, paused] = s.guard ?? [...s.alerts, true];
   [m.guard.state, m.guard.seen, m.guard.run, m.guard.runOnset, m.guard.duration] = [

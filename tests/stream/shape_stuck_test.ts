@@ -87,6 +87,12 @@ Deno.test("over several targets the evidence is the largest less ln J", () => {
   assert.ok(Math.abs(two.evidence - (one.evidence - Math.LN2)) < 1e-9);
 });
 
+/** The stream's stuck runs (kept with the shape and drift detectors). */
+function runsOf(m: StreamModel): StuckRuns {
+  assert.ok(m.stuck, "the stream keeps its stuck runs");
+  return m.stuck;
+}
+
 /** A small stream preset (LSTM H = 8) with the drift detector on. */
 function small(): Preset {
   const p = getPreset("default");
@@ -133,7 +139,7 @@ Deno.test("a checkpoint without the stuck runs restores with them afresh", () =>
   const x = cycle(3);
   const a = new StreamModel({ id: "r", preset: small(), columns: ["v"] });
   for (let t = 0; t < 8 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
-  assert.ok(a.stuck.state[0] > 0, "the stream counted its runs");
+  assert.ok(runsOf(a).state[0] > 0, "the stream counted its runs");
   // a checkpoint written before the stuck runs: no `stuckState`, 17 fusion scalars
   const stored = readState(a.toBytes());
   delete stored.arrays.stuckState;
@@ -142,7 +148,7 @@ Deno.test("a checkpoint without the stuck runs restores with them afresh", () =>
   fusion.length = 17;
   const b = new StreamModel({ id: "r", preset: small(), columns: ["v"] });
   b.restore(encodeState(stored.scalars, stored.arrays));
-  assert.ok(b.stuck.state.every((v) => v === 0), "the counts start afresh");
+  assert.ok(runsOf(b).state.every((v) => v === 0), "the counts start afresh");
   assert.deepEqual([b.fusion.stuckPeak, b.fusion.stuckPeakAt], [0, 0]);
   assert.equal(b.fusion.count, a.fusion.count);
   for (let t = 8 * DAY; t < 9 * DAY; t++) {
@@ -272,17 +278,17 @@ Deno.test("a checkpoint holds the stuck runs' pending forgetting and continues b
   for (let t = START; t < START + LEN; t++) x[t] = x[START - 1];
   const a = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
   for (let t = 0; t < START + 10; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
-  assert.ok(a.stuck.pending > 0, `${a.stuck.pending} readings pending`);
+  assert.ok(runsOf(a).pending > 0, `${runsOf(a).pending} readings pending`);
   const stored = readState(a.toBytes());
-  assert.deepEqual((stored.scalars as Record<string, unknown>).stuck, [a.stuck.pending]);
+  assert.deepEqual((stored.scalars as Record<string, unknown>).stuck, [runsOf(a).pending]);
   const b = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
   b.restore(a.toBytes());
-  assert.equal(b.stuck.pending, a.stuck.pending);
+  assert.equal(runsOf(b).pending, runsOf(a).pending);
   for (let t = START + 10; t < 7 * DAY; t++) {
     const ts = T0 + t * FIVE_MIN;
     const o = b.observe(ts, [x[t]]), p = a.observe(ts, [x[t]]);
     assert.deepEqual(o, p, `reading ${t}`);
-    assert.equal(b.stuck.evidence, a.stuck.evidence, `reading ${t}`);
+    assert.equal(runsOf(b).evidence, runsOf(a).evidence, `reading ${t}`);
   }
   assert.deepEqual(b.toBytes(), a.toBytes());
   // a checkpoint written before the forgetting was lazy has no `stuck`: none pending
@@ -290,7 +296,7 @@ Deno.test("a checkpoint holds the stuck runs' pending forgetting and continues b
   delete (old.scalars as Record<string, unknown>).stuck;
   const c = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
   c.restore(encodeState(old.scalars, old.arrays));
-  assert.equal(c.stuck.pending, 0);
+  assert.equal(runsOf(c).pending, 0);
   // and a count of readings pending that is not one is refused, naming it
   for (const bad of [-1, 1.5]) {
     const edited = readState(a.toBytes());
@@ -298,4 +304,44 @@ Deno.test("a checkpoint holds the stuck runs' pending forgetting and continues b
     const d = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
     assert.throws(() => d.restore(encodeState(edited.scalars, edited.arrays)), /'stuck\[0\]'/);
   }
+});
+
+Deno.test("a stream without the shape or the drift detector keeps no stuck runs, and reads past a checkpoint's", () => {
+  const p = small();
+  const noShape = { ...p, anomaly: { ...p.anomaly, shape: { ...p.anomaly.shape, window: 0 } } };
+  // the drift detector off (pi-small): the runs' evidence would enter nothing
+  const noDrift = { ...p, anomaly: { ...p.anomaly, drift: { hours: 0 } } };
+  const x = cycle(5);
+  for (const [name, preset] of [["no shape", noShape], ["no drift", noDrift]] as const) {
+    const a = new StreamModel({ id: "n", preset, columns: ["v"] });
+    assert.equal(a.stuck, null, name);
+    for (let t = 0; t < 2 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
+    const stored = readState(a.toBytes());
+    assert.ok(!("stuckState" in stored.arrays), `${name}: no stuckState`);
+    assert.ok(!("stuck" in (stored.scalars as object)), `${name}: no stuck scalar`);
+    // a checkpoint written before (it held the runs, counted or not) restores,
+    // the runs read past, and the stream carries on as it was
+    const runs = new StuckRuns(1, OPTS);
+    run(runs, [...x.slice(0, 500), 3, 3, 3]);
+    runs.resetRuns();
+    const before = encodeState(stored.scalars, { ...stored.arrays, stuckState: runs.state });
+    const b = new StreamModel({ id: "n", preset, columns: ["v"] });
+    b.restore(before);
+    assert.equal(b.stuck, null, name);
+    assert.deepEqual(b.toBytes(), a.toBytes(), name);
+    for (let t = 2 * DAY; t < 3 * DAY; t++) {
+      const ts = T0 + t * FIVE_MIN;
+      assert.deepEqual(b.observe(ts, [x[t]]), a.observe(ts, [x[t]]), `${name}: reading ${t}`);
+    }
+  }
+  // with both detectors a checkpoint without the runs (none kept) starts them from zero
+  const a = new StreamModel({ id: "n", preset: p, columns: ["v"] });
+  for (let t = 0; t < 2 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
+  const stored = readState(a.toBytes());
+  delete stored.arrays.stuckState;
+  delete (stored.scalars as Record<string, unknown>).stuck;
+  const b = new StreamModel({ id: "n", preset: p, columns: ["v"] });
+  b.restore(encodeState(stored.scalars, stored.arrays));
+  assert.ok(runsOf(b).state.every((v) => v === 0), "the runs start from zero");
+  assert.equal(runsOf(b).pending, 0);
 });
