@@ -488,6 +488,8 @@ function restoreIssue11(m: StreamModel, s: StreamScalars): void {
   const b = m.budget; // no record (before issue 11): held (budget.ts)
   [b.readings, b.pending, b.last, m.alerts.threshold, b.held = false] = s.budget ??
     [0, 0, 0, m.preset.anomaly.threshold, true];
+  // held only where it can move the threshold (a checkpoint before this held it anywhere)
+  if (!b.mayHold) b.held = false;
   m.fusion.restoreScalars(s.fusion, m.alerts, m.budget);
   // the stuck runs' counts are forgotten up to their own `pending` readings
   if (m.stuck) m.stuck.pending = s.stuck?.[0] ?? 0;
