@@ -325,7 +325,10 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
         i > 0 && at === 0 ? -Infinity : i > 0 && at === 1 ? -1 : 0,
       );
     }
-    integer("stuck[0]", m.stuck.pending, 0, MAX);
+    const scale = m.stuck.scale;
+    if (!(typeof scale === "number" && scale >= 0 && scale <= 1)) {
+      throw fail(`'stuck[0]' must be a factor from 0 to 1: current value is ${showValue(scale)}`);
+    }
   }
   const linear = m.experts.find((e) => e instanceof LinearExpert);
   linear?.rls.forEach((r, h) => {

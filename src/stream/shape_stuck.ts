@@ -41,15 +41,15 @@
  * per target the last value, k (−1 after a gap: no value to repeat), the
  * run's start (N then), the repeats and
  * the repeats of a repeat, E and End: 1 + 37·J doubles, 304 bytes for one
- * target; and {@link StuckRuns.pending}, the readings the counts (the
- * repeats, the repeats of a repeat, E and End) have not yet forgotten (the
- * checkpoint's `stuck` scalar; 0 in a checkpoint written before it, whose
- * counts were forgotten every reading). Forgetting is lazy, as the budget's
- * (budget.ts): a count stored as c stands for c·g^pending, applied where a
- * count is read (a run's evidence) and folded into the counts where one is
- * written (a run ends), so a reading costs O(J) and O(BINS) more for each
- * target in a run that scores or ends, not O(J·BINS); the results are the
- * same as forgetting every reading to float rounding.
+ * target; and {@link StuckRuns.scale}, g^n for the n readings the counts
+ * (the repeats, the repeats of a repeat, E and End) have not yet forgotten
+ * (the checkpoint's `stuck` scalar; 1 in a checkpoint written before it,
+ * whose counts were forgotten every reading). Forgetting is lazy, as the
+ * budget's (budget.ts): a count stored as c stands for c·scale, the scale is
+ * applied where a count is read (a run's evidence) and folded into the
+ * counts where one is written (a run ends), so a reading costs O(J) and
+ * O(BINS) more for each target in a run that scores or ends, not O(J·BINS);
+ * the results are the same as forgetting every reading to float rounding.
  */
 
 /** Doublings of the run length counted: runs of up to 2^16 readings apart. */
@@ -78,8 +78,14 @@ export class StuckRuns {
   readonly state: Float64Array;
   /** The evidence (nats) of the last reading: the largest over the targets, less ln J. */
   evidence = 0;
-  /** Readings since the counts were last forgotten (see the module comment). */
-  pending = 0;
+  /**
+   * g^n for the n readings since the counts were last forgotten: a count
+   * stored as c stands for c·scale (see the module comment). Kept as a
+   * product, one multiplication a reading: the budget's Math.pow of a count
+   * of readings, once for each target in a run, cost more than it saved on
+   * streams of several targets (BENCHMARKS.md).
+   */
+  scale = 1;
 
   constructor(targets: number, opts: StuckOptions, state?: Float64Array) {
     this.opts = opts;
@@ -96,17 +102,17 @@ export class StuckRuns {
   }
 
   /**
-   * Applies the forgetting still pending to every target's counts, so that
-   * each holds its value (a checkpoint's reader may do so; the stream need
-   * not: a count is read through the pending forgetting).
+   * Folds the scale into every target's counts, so that each holds its value
+   * (before a count is written; the stream need not otherwise: a count is
+   * read through the scale).
    */
   forget(): void {
-    if (this.pending === 0) return;
-    const s = this.state, f = Math.pow(1 - 1 / this.opts.history, this.pending);
+    if (this.scale === 1) return;
+    const s = this.state, f = this.scale;
     for (let o = 1; o < s.length; o += PER_TARGET) {
       for (let i = o + 3; i < o + PER_TARGET; i++) s[i] *= f;
     }
-    this.pending = 0;
+    this.scale = 1;
   }
 
   /** Counts one reading's target values (`values[targetIndex[j]]`) and sets {@link evidence}. */
@@ -115,7 +121,7 @@ export class StuckRuns {
     const seen = s[0] > 0;
     s[0] = s[0] * g + 1;
     const N = s[0];
-    this.pending++; // the counts forget this reading (lazily)
+    this.scale *= g; // the counts forget this reading (lazily)
     let best = 0;
     for (let j = 0; j < J; j++) {
       const o = 1 + j * PER_TARGET, x = values[targetIndex[j]];
@@ -135,8 +141,7 @@ export class StuckRuns {
   /** −ln P(a run of at least k) for the target at offset `o` (see the module comment). */
   #evidence(o: number, k: number, N: number): number {
     const s = this.state, E = o + 5, End = E + STUCK_BINS;
-    // the counts as forgotten up to this reading
-    const f = this.pending === 0 ? 1 : Math.pow(1 - 1 / this.opts.history, this.pending);
+    const f = this.scale; // the counts as forgotten up to this reading
     const b = Math.min(STUCK_BINS - 1, Math.floor(Math.log2(k)));
     let S = 0, top = -1;
     for (let i = STUCK_BINS - 1; i >= 0; i--) {

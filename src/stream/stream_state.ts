@@ -29,7 +29,7 @@
  * fusion's run, count, base alerts and base budget and the drift
  * detector's latest fresh reading (`fusion`), the learning guard's
  * (`guard`) and the evidence guard's (`evidenceGuard`), with the stuck runs
- * their readings not yet forgotten (`stuck`), then each expert's (the seasonal
+ * the scale of their counts not yet forgotten (`stuck`), then each expert's (the seasonal
  * expert's `seasonal` for a bucketed season, the LSTM's `hasInput` and `trainer`).
  *
  * Older layouts, all FCDS version 2, restore as follows:
@@ -75,7 +75,7 @@
  *   `fusion` scalars; the runs start afresh (no run scores until `warmup`
  *   readings are counted again), their latest fresh reading at zero;
  * - before the stuck runs forgot lazily (the thirteenth round): no scalar
- *   `stuck`; the counts were forgotten up to the reading (0 pending);
+ *   `stuck`; the counts were forgotten up to the reading (a scale of 1);
  * - before the stuck runs were kept only with the shape and drift detectors
  *   (the thirteenth round): a stream without either held `stuckState` too
  *   (never counted, or counted for nothing without the drift detector); a
@@ -134,7 +134,7 @@ export interface StreamScalars {
   fusion?: FusionScalars;
   /** The evidence guard's state, seen, run, run onset and duration (optional: issue 11). */
   evidenceGuard?: [AlertMachine["state"], number, number, boolean, number];
-  /** The stuck runs' readings not yet forgotten (shape_stuck.ts; optional: 0 before it). */
+  /** The stuck runs' scale of the counts not yet forgotten (shape_stuck.ts; optional: 1 before it). */
   stuck?: [number];
   /** Each expert's own scalars. */
   [expert: string]: unknown;
@@ -268,7 +268,7 @@ export function stateScalars(m: StreamModel): StreamScalars {
       m.evidenceGuard.runOnset,
       m.evidenceGuard.duration,
     ],
-    ...(m.stuck ? { stuck: [m.stuck.pending] as [number] } : {}),
+    ...(m.stuck ? { stuck: [m.stuck.scale] as [number] } : {}),
   };
   for (const e of m.experts) Object.assign(s, e.scalars?.());
   return s;
@@ -491,8 +491,8 @@ function restoreIssue11(m: StreamModel, s: StreamScalars): void {
   // held only where it can move the threshold (a checkpoint before this held it anywhere)
   if (!b.mayHold) b.held = false;
   m.fusion.restoreScalars(s.fusion, m.alerts, m.budget);
-  // the stuck runs' counts are forgotten up to their own `pending` readings
-  if (m.stuck) m.stuck.pending = s.stuck?.[0] ?? 0;
+  // the stuck runs' counts stand for themselves times their own scale
+  if (m.stuck) m.stuck.scale = s.stuck ? s.stuck[0] : 1; // (restore_check.ts checks it)
   // before issue 11 the alerts were the guard, and every alert paused learning
   const [state, seen, run, runOnset, duration, paused] = s.guard ?? [...s.alerts, true];
   [m.guard.state, m.guard.seen, m.guard.run, m.guard.runOnset, m.guard.duration] = [

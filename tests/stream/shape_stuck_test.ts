@@ -255,7 +255,7 @@ Deno.test("StuckRuns forgets lazily with the results of forgetting every reading
     const b = stuck > 0 ? (stuck--, 7.25) : (u() < 0.01 ? NaN : 20 + g());
     lazy.update([a, b], [0, 1]);
     eager.update([a, b]);
-    if (lazy.pending > 0) lazyReadings++; // no run ended: the counts were left alone
+    if (lazy.scale < 1) lazyReadings++; // no run ended: the counts were left alone
     assert.ok(
       near(lazy.evidence, eager.evidence, 1e-12),
       `reading ${t}: ${lazy.evidence} vs ${eager.evidence}`,
@@ -265,25 +265,25 @@ Deno.test("StuckRuns forgets lazily with the results of forgetting every reading
   assert.ok(scored > 1000, `runs scored at ${scored} readings`);
   assert.ok(lazyReadings > 15_000, `the counts were left alone at ${lazyReadings} readings`);
   lazy.forget();
-  assert.equal(lazy.pending, 0);
+  assert.equal(lazy.scale, 1);
   lazy.state.forEach((v, i) =>
     assert.ok(near(v, eager.s[i]), `state[${i}]: ${v} vs ${eager.s[i]}`)
   );
 });
 
-Deno.test("a checkpoint holds the stuck runs' pending forgetting and continues bit for bit", () => {
+Deno.test("a checkpoint holds the stuck runs' scale of the forgetting to come and continues bit for bit", () => {
   const x = cycle(4);
   // a run of one value after the warm-up: the counts wait to be forgotten
   const START = 6 * DAY, LEN = 30;
   for (let t = START; t < START + LEN; t++) x[t] = x[START - 1];
   const a = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
   for (let t = 0; t < START + 10; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
-  assert.ok(runsOf(a).pending > 0, `${runsOf(a).pending} readings pending`);
+  assert.ok(runsOf(a).scale < 1, `the scale ${runsOf(a).scale}`);
   const stored = readState(a.toBytes());
-  assert.deepEqual((stored.scalars as Record<string, unknown>).stuck, [runsOf(a).pending]);
+  assert.deepEqual((stored.scalars as Record<string, unknown>).stuck, [runsOf(a).scale]);
   const b = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
   b.restore(a.toBytes());
-  assert.equal(runsOf(b).pending, runsOf(a).pending);
+  assert.equal(runsOf(b).scale, runsOf(a).scale);
   for (let t = START + 10; t < 7 * DAY; t++) {
     const ts = T0 + t * FIVE_MIN;
     const o = b.observe(ts, [x[t]]), p = a.observe(ts, [x[t]]);
@@ -291,14 +291,14 @@ Deno.test("a checkpoint holds the stuck runs' pending forgetting and continues b
     assert.equal(runsOf(b).evidence, runsOf(a).evidence, `reading ${t}`);
   }
   assert.deepEqual(b.toBytes(), a.toBytes());
-  // a checkpoint written before the forgetting was lazy has no `stuck`: none pending
+  // a checkpoint written before the forgetting was lazy has no `stuck`: a scale of 1
   const old = readState(a.toBytes());
   delete (old.scalars as Record<string, unknown>).stuck;
   const c = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
   c.restore(encodeState(old.scalars, old.arrays));
-  assert.equal(runsOf(c).pending, 0);
-  // and a count of readings pending that is not one is refused, naming it
-  for (const bad of [-1, 1.5]) {
+  assert.equal(runsOf(c).scale, 1);
+  // and a scale that is not a factor from 0 to 1 is refused, naming it
+  for (const bad of [-0.5, 1.5, null]) {
     const edited = readState(a.toBytes());
     (edited.scalars as Record<string, unknown>).stuck = [bad];
     const d = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
@@ -343,5 +343,5 @@ Deno.test("a stream without the shape or the drift detector keeps no stuck runs,
   const b = new StreamModel({ id: "n", preset: p, columns: ["v"] });
   b.restore(encodeState(stored.scalars, stored.arrays));
   assert.ok(runsOf(b).state.every((v) => v === 0), "the runs start from zero");
-  assert.equal(runsOf(b).pending, 0);
+  assert.equal(runsOf(b).scale, 1);
 });
