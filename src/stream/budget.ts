@@ -67,7 +67,10 @@
  * would have held off (a trend setting two records in a row). A new stream,
  * whose model and record are young together, opens at τ from the start:
  * holding every young record so cost 2.12 points on NAB and leave one
- * family out chose τ (docs/anomalies_method.md, "The twelfth round").
+ * family out chose τ (docs/anomalies_method.md, "The twelfth round"). A
+ * budget without the p-value's calibration (no drift detector: pi-small)
+ * is not held (`mayHold`): its threshold is the record's already, and a
+ * mark there moved nothing and never cleared (the thirteenth round).
  *
  * Forgetting is applied lazily (when a level is crossed), so a reading costs
  * O(levels it crosses); `threshold()` scans the levels, O(bins).
@@ -112,7 +115,8 @@ export class AlertBudget {
    * Whether the record bounds the p-value's threshold from below until it
    * holds a week of budget: a stream restored from a checkpoint without a
    * record (see the module comment). Cleared by {@link threshold} once the
-   * record holds a week; a new stream's is false.
+   * record holds a week; a new stream's is false, and so is that of a
+   * budget that does not {@link mayHold} (the restore clears it there).
    */
   held = false;
   /** The evidence {@link update} counts (a field: see there). */
@@ -130,6 +134,17 @@ export class AlertBudget {
   /** Whether a budget is set at all. */
   get enabled(): boolean {
     return this.opts.falseAlertsPerWeek > 0;
+  }
+
+  /**
+   * Whether {@link held} can move the threshold: only at the p-value's
+   * calibration (`pValueMargin`, with a budget). Elsewhere the threshold is
+   * the record's already (a preset without the drift detector, pi-small) or
+   * the fixed one (no budget), and `held` would never clear, as the record
+   * is not asked whether it holds a week.
+   */
+  get mayHold(): boolean {
+    return this.opts.pValueMargin !== undefined && this.enabled;
   }
 
   /** Counts one learned reading with its smoothed evidence (nats). */

@@ -313,12 +313,22 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
     finite("fusion[17]", f.stuckPeak, 0);
     integer("fusion[18]", f.stuckPeakAt, 0, MAX);
   }
-  // the stuck runs' counts (shape_stuck.ts): a target's value any, its run at
-  // least -1 (after a gap), the counts at least 0
-  const st = m.stuck.state;
-  for (let i = 0; i < st.length; i++) {
-    const at = (i - 1) % STUCK_PER_TARGET;
-    finite(`stuckState[${i}]`, st[i], i > 0 && at === 0 ? -Infinity : i > 0 && at === 1 ? -1 : 0);
+  // the stuck runs' counts (shape_stuck.ts), where the stream keeps them: a
+  // target's value any, its run at least -1 (after a gap), the counts at least 0
+  if (m.stuck) {
+    const st = m.stuck.state;
+    for (let i = 0; i < st.length; i++) {
+      const at = (i - 1) % STUCK_PER_TARGET;
+      finite(
+        `stuckState[${i}]`,
+        st[i],
+        i > 0 && at === 0 ? -Infinity : i > 0 && at === 1 ? -1 : 0,
+      );
+    }
+    const scale = m.stuck.scale;
+    if (!(typeof scale === "number" && scale >= 0 && scale <= 1)) {
+      throw fail(`'stuck[0]' must be a factor from 0 to 1: current value is ${showValue(scale)}`);
+    }
   }
   const linear = m.experts.find((e) => e instanceof LinearExpert);
   linear?.rls.forEach((r, h) => {

@@ -97,7 +97,7 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
   }
   m.shape.update(m.zJ, obs.ts, learn);
   // (a stuck run, the shape detector's second look: the raw values, exactly)
-  if (m.shape.enabled) m.stuck.update(values, m.targetIndex);
+  m.stuck?.update(values, m.targetIndex);
   m.drift.update(m.zJ, obs.ts, learn);
   if (surprise >= 0) {
     // (the evidence as scalars, not shapeEvidence's and fusedEvidence's
@@ -128,7 +128,7 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
         m.alerts.state === "warming_up",
         // the threshold as it stands, the reading before's (the budget moves it slowly)
         unitToEvidence(m.alerts.threshold),
-        m.shape.enabled ? m.stuck.evidence : 0,
+        m.stuck ? m.stuck.evidence : 0,
       );
       m.alerts.threshold = m.budget.enabled
         ? evidenceToUnit(m.budget.threshold(m.periodMs, fixed))

@@ -41,7 +41,15 @@
  * per target the last value, k (−1 after a gap: no value to repeat), the
  * run's start (N then), the repeats and
  * the repeats of a repeat, E and End: 1 + 37·J doubles, 304 bytes for one
- * target. Per reading O(J·BINS).
+ * target; and {@link StuckRuns.scale}, g^n for the n readings the counts
+ * (the repeats, the repeats of a repeat, E and End) have not yet forgotten
+ * (the checkpoint's `stuck` scalar; 1 in a checkpoint written before it,
+ * whose counts were forgotten every reading). Forgetting is lazy, as the
+ * budget's (budget.ts): a count stored as c stands for c·scale, the scale is
+ * applied where a count is read (a run's evidence) and folded into the
+ * counts where one is written (a run ends), so a reading costs O(J) and
+ * O(BINS) more for each target in a run that scores or ends, not O(J·BINS);
+ * the results are the same as forgetting every reading to float rounding.
  */
 
 /** Doublings of the run length counted: runs of up to 2^16 readings apart. */
@@ -70,6 +78,14 @@ export class StuckRuns {
   readonly state: Float64Array;
   /** The evidence (nats) of the last reading: the largest over the targets, less ln J. */
   evidence = 0;
+  /**
+   * g^n for the n readings since the counts were last forgotten: a count
+   * stored as c stands for c·scale (see the module comment). Kept as a
+   * product, one multiplication a reading: the budget's Math.pow of a count
+   * of readings, once for each target in a run, cost more than it saved on
+   * streams of several targets (BENCHMARKS.md).
+   */
+  scale = 1;
 
   constructor(targets: number, opts: StuckOptions, state?: Float64Array) {
     this.opts = opts;
@@ -85,17 +101,30 @@ export class StuckRuns {
     }
   }
 
+  /**
+   * Folds the scale into every target's counts, so that each holds its value
+   * (before a count is written; the stream need not otherwise: a count is
+   * read through the scale).
+   */
+  forget(): void {
+    if (this.scale === 1) return;
+    const s = this.state, f = this.scale;
+    for (let o = 1; o < s.length; o += PER_TARGET) {
+      for (let i = o + 3; i < o + PER_TARGET; i++) s[i] *= f;
+    }
+    this.scale = 1;
+  }
+
   /** Counts one reading's target values (`values[targetIndex[j]]`) and sets {@link evidence}. */
   update(values: ArrayLike<number>, targetIndex: ArrayLike<number>): void {
     const s = this.state, J = this.J, g = 1 - 1 / this.opts.history;
     const seen = s[0] > 0;
     s[0] = s[0] * g + 1;
     const N = s[0];
+    this.scale *= g; // the counts forget this reading (lazily)
     let best = 0;
     for (let j = 0; j < J; j++) {
       const o = 1 + j * PER_TARGET, x = values[targetIndex[j]];
-      // forget
-      for (let i = o + 3; i < o + PER_TARGET; i++) s[i] *= g;
       if (!Number.isFinite(x)) continue; // a missing value: the run waits
       if (seen && s[o + 1] >= 0 && x === s[o]) s[o + 1]++;
       else {
@@ -112,21 +141,23 @@ export class StuckRuns {
   /** −ln P(a run of at least k) for the target at offset `o` (see the module comment). */
   #evidence(o: number, k: number, N: number): number {
     const s = this.state, E = o + 5, End = E + STUCK_BINS;
+    const f = this.scale; // the counts as forgotten up to this reading
     const b = Math.min(STUCK_BINS - 1, Math.floor(Math.log2(k)));
     let S = 0, top = -1;
     for (let i = STUCK_BINS - 1; i >= 0; i--) {
-      if (top < 0 && s[E + i] > 0.5) top = i;
-      if (i >= b) S += s[E + i];
+      const c = s[E + i] * f;
+      if (top < 0 && c > 0.5) top = i;
+      if (i >= b) S += c;
     }
     if (S > 0.5) return -Math.log((S + 1) / (N + 1));
     if (top < 0) {
-      const repeats = s[o + 3], again = s[o + 4];
+      const repeats = s[o + 3] * f, again = s[o + 4] * f;
       return -Math.log((repeats + 1) / (N + 1)) - (k - 1) * Math.log((again + 1) / (repeats + 2));
     }
     let St = 0, Et = 0;
     for (let i = top; i < STUCK_BINS; i++) {
-      St += s[E + i];
-      Et += s[End + i];
+      St += s[E + i] * f;
+      Et += s[End + i] * f;
     }
     const q = 1 - (Et + 1) / (St + 2);
     return -Math.log((St + 1) / (N + 1)) - (k - 2 ** (top + 1) + 1) * Math.log(q);
@@ -137,6 +168,7 @@ export class StuckRuns {
     const s = this.state, L = s[o + 1], E = o + 5, End = E + STUCK_BINS;
     s[o + 1] = 0;
     if (!(L >= 1)) return;
+    this.forget(); // the counts change: each holds its value first
     s[o + 3] += L;
     s[o + 4] += L - 1;
     // the readings of the run had k = 1..L: those in [2^i, 2^(i+1)) each bin

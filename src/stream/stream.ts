@@ -184,8 +184,13 @@ export class StreamModel implements ExpertContext {
   readonly evidenceGuard: AlertMachine;
   /** The second detector: the novelty of the recent values' shape (shape.ts). */
   readonly shape: ShapeDetector;
-  /** The shape detector's evidence for a stuck sensor: runs of one value (shape_stuck.ts). */
-  readonly stuck: StuckRuns;
+  /**
+   * The shape detector's evidence for a stuck sensor: runs of one value
+   * (shape_stuck.ts). Null without the shape detector or without the drift
+   * detector: its evidence enters the alerts through the fusion alone
+   * (alert_fusion.ts), so with either off it is neither kept nor counted.
+   */
+  readonly stuck: StuckRuns | null;
   /** The third detector: the recent days' deviation from the learned day (drift.ts). */
   readonly drift: DriftDetector;
   /** The false-alarm budget that sets the alerts' threshold (budget.ts). */
@@ -373,13 +378,15 @@ export class StreamModel implements ExpertContext {
       history: p.anomaly.history,
       warmup: p.anomaly.warmup,
     }, arena);
-    this.stuck = new StuckRuns(J, { history: p.anomaly.history, warmup: p.anomaly.warmup });
     this.drift = new DriftDetector(J, {
       ...p.anomaly.drift,
       history: p.anomaly.history,
       warmup: p.anomaly.warmup,
       restart: unitToEvidence(p.anomaly.threshold),
     });
+    this.stuck = this.shape.enabled && this.drift.enabled
+      ? new StuckRuns(J, { history: p.anomaly.history, warmup: p.anomaly.warmup })
+      : null;
     const budget = {
       falseAlertsPerWeek: p.anomaly.falseAlertsPerWeek,
       history: p.anomaly.history,
@@ -773,7 +780,7 @@ export class StreamModel implements ExpertContext {
     this.origins.clear();
     for (let e = 0; e < this.E; e++) this.experts[e].resetWindows?.();
     this.shape.resetWindow();
-    this.stuck.resetRuns();
+    this.stuck?.resetRuns();
   }
 
   /**

@@ -2,76 +2,65 @@
  * A stream's whole state as one FCDS checkpoint (state.ts), and the
  * migrations that let checkpoints of older layouts restore.
  *
- * Arrays, by name: the history ring (`hist`); the origin slots
- * (`originStep`, `originTs`, `originX`, `originLags`, `preds`, `comb`,
- * `qUsed`, `active`); the accuracy (`sqErr`, `scoredCount`); the change
- * limits (`change2`); the normalisers (`levelMean`, `levelM2`,
- * `changeMean`, `changeM2`); the blend (`blendCov`, `blendCount`,
- * `blendLongLoss`); the intervals (`q`, `m`, `n`, `hits`); the anomaly
- * scorer (`recent`, `bins`, `unusual`) and range
- * (`rangeLo`, `rangeHi`); the value bounds' ranges (`boundLo`, `boundHi`);
- * the period's recent intervals (`periodRecent`); the shape detector
- * (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`, `shapeBins`),
- * the false-alarm budget (`budgetBins`), the drift detector (`driftState`,
- * all of its state in one array) and the stuck runs (`stuckState`), and
- * with a drift detector its fusion after the scorer (`fusionState`);
- * then each expert's, in the experts' order (the
- * seasonal expert's `seasonMeans`, `seasonSum` for a season over 2,048
- * readings; the linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`,
- * `h`, `c`, `adamM`, `adamV`, `xs`, `ys`, `h0`, `c0`).
+ * Arrays, by name: the history ring (`hist`); the origin slots (`originStep`, `originTs`,
+ * `originX`, `originLags`, `preds`, `comb`, `qUsed`, `active`); the accuracy (`sqErr`,
+ * `scoredCount`); the change limits (`change2`); the normalisers (`levelMean`, `levelM2`,
+ * `changeMean`, `changeM2`); the blend (`blendCov`, `blendCount`, `blendLongLoss`); the intervals
+ * (`q`, `m`, `n`, `hits`); the anomaly scorer (`recent`, `bins`, `unusual`) and range (`rangeLo`,
+ * `rangeHi`); the value bounds' ranges (`boundLo`, `boundHi`); the period's recent intervals
+ * (`periodRecent`); the shape detector (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`,
+ * `shapeBins`), the false-alarm budget (`budgetBins`), the drift detector (`driftState`, all of its
+ * state in one array), with the shape and drift detectors the stuck runs (`stuckState`), and with a
+ * drift detector its fusion after the scorer (`fusionState`); then each expert's, in the experts'
+ * order (the seasonal expert's `seasonMeans`, `seasonSum` for a season over 2,048 readings; the
+ * linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`, `h`, `c`,
+ * `adamM`, `adamV`, `xs`, `ys`, `h0`, `c0`).
  *
- * Scalars ({@link StreamScalars}): the time line, the counters, the
- * history ring's length and head, the normalisers' weights, the scorer's
- * counters and its onset rings' latest entries (`scorer`), the alert
- * machine's counters, the shape detector's (`shape`), the
- * budget's and the alerts' threshold (`budget`), with a drift detector the
- * fusion's run, count, base alerts and base budget and the drift
- * detector's latest fresh reading (`fusion`), the learning guard's
- * (`guard`) and the evidence guard's (`evidenceGuard`), then each expert's (the seasonal
- * expert's `seasonal` for a bucketed season, the LSTM's `hasInput` and `trainer`).
+ * Scalars ({@link StreamScalars}): the time line, the counters, the history ring's length and head,
+ * the normalisers' weights, the scorer's counters and its onset rings' latest entries (`scorer`),
+ * the alert machine's counters, the shape detector's (`shape`), the budget's and the alerts'
+ * threshold (`budget`), with a drift detector the fusion's run, count, base alerts and base budget
+ * and the drift detector's latest fresh reading (`fusion`), the learning guard's (`guard`) and the
+ * evidence guard's (`evidenceGuard`), with the stuck runs the scale of their counts not yet
+ * forgotten (`stuck`), then each expert's (the seasonal expert's `seasonal` for a bucketed season,
+ * the LSTM's `hasInput` and `trainer`).
  *
  * Older layouts, all FCDS version 2, restore as follows:
- * - before the blend solved for convex weights: `blendLoss` (the experts'
- *   mean squared errors) instead of `blendCov`; it is read past and the
- *   blend starts over (persistence first), everything else restores;
- * - before alerts kept their own peaks: no `peaks`; the reported onsets
- *   stand in for them;
- * - before the density test: no `unusual` and a `scorer` of three or four
- *   numbers; the test starts to count at the restore, as does the run
- *   onset when it is missing (no incident under way);
- * - before the value bounds: no `boundLo`, `boundHi`; the ranges start
- *   at the restore (no relative bound until a column has two values);
+ * - before the blend solved for convex weights: `blendLoss` (the experts' mean squared errors)
+ *   instead of `blendCov`; it is read past and the blend starts over (persistence first),
+ *   everything else restores;
+ * - before alerts kept their own peaks: no `peaks`; the reported onsets stand in for them;
+ * - before the density test: no `unusual` and a `scorer` of three or four numbers; the test starts
+ *   to count at the restore, as does the run onset when it is missing (no incident under way);
+ * - before the value bounds: no `boundLo`, `boundHi`; the ranges start at the restore (no relative
+ *   bound until a column has two values);
  * - before the divergence guard: no scalar `recoveries`; none so far;
- * - before the period was estimated: no `periodRecent` nor scalar `period`;
- *   the period restored stands, as if a window of intervals had shown it;
- * - before issue 11: no `rlsC<h>` (the linear expert's held ridge: the
- *   cycle starts afresh), no shape detector's nor budget's arrays and
- *   scalars (they start afresh: the detector is silent until its memory
- *   refills, the budget uses the fixed threshold until it has half a week of
- *   record and is `held`, budget.ts), no `guard` (the alerts were the guard,
- *   and every alert paused learning); a `budget` of four numbers, not held;
- * - before seasons were bounded (a season of more than 2,048 readings held
- *   raw in `hist`): the ring is cut to the newest rows the live ring holds
- *   and its season becomes the seasonal expert's bucket means
- *   (`seasonMeans`, `seasonSum`, scalar `seasonal`; season_profile.ts);
- *   a season of over 10,080 readings was none then: with a period, the
- *   season restored is the preset's, so such a stream now gains one;
- * - before the experts had an interface: a stream without the LSTM also
- *   held `lastInput` (zeros) and the scalars `hasInput` and `trainer`
- *   (null); they are read past;
- * - before the fusion's rings were two numbers each: `fusionState` held
- *   the rings (refractory doubles each) before the base budget's record;
- *   each ring becomes its latest entry in the `fusion` scalars
- *   (reduceFusionRings, alert_fusion.ts), with no change in what follows;
- * - before the scorer's rings were two numbers each (up to commit
- *   967b38f): arrays `onsets` and `peaks`, refractory doubles each; each
- *   becomes its latest entry (its largest) in the
- *   `scorer` scalars (reduceScorerRings, scorer_rings.ts), with no change in
- *   what follows. forecastd before this step cannot read the new layout
- *   (it requires `onsets`).
- * - before the stuck runs (issue 11's twelfth round): no `stuckState`, 17
- *   `fusion` scalars; the runs start afresh (no run scores until `warmup`
- *   readings are counted again), their latest fresh reading at zero.
+ * - before the period was estimated: no `periodRecent` nor scalar `period`; the period restored
+ *   stands, as if a window of intervals had shown it;
+ * - before issue 11: no `rlsC<h>` (the linear expert's held ridge: the cycle starts afresh), no
+ *   shape detector's nor budget's arrays and scalars (they start afresh: the detector is silent
+ *   until its memory refills, the budget uses the fixed threshold until it has half a week of
+ *   record and is `held`, budget.ts), no `guard` (the alerts were the guard, and every alert paused
+ *   learning); a `budget` of four numbers, not held;
+ * - before seasons were bounded (a season of more than 2,048 readings held raw in `hist`): the ring
+ *   is cut to the newest rows the live ring holds and its season becomes the seasonal expert's
+ *   bucket means (`seasonMeans`, `seasonSum`, scalar `seasonal`; season_profile.ts); a season of
+ *   over 10,080 readings was none then: with a period, the season restored is the preset's, so such
+ *   a stream now gains one;
+ * - before the experts had an interface: a stream without the LSTM also held `lastInput` (zeros)
+ *   and the scalars `hasInput` and `trainer` (null); they are read past;
+ * - before the fusion's rings were two numbers each: `fusionState` held the rings (refractory
+ *   doubles each) before the base budget's record; each ring becomes its latest entry in the
+ *   `fusion` scalars (reduceFusionRings, alert_fusion.ts), with no change in what follows;
+ * - before the scorer's rings were two numbers each (up to commit 967b38f): arrays `onsets` and
+ *   `peaks`, refractory doubles each; each becomes its latest entry (its largest) in the `scorer`
+ *   scalars (reduceScorerRings, scorer_rings.ts), with no change in what follows. forecastd before
+ *   this step cannot read the new layout (it requires `onsets`).
+ * - before the stuck runs (issue 11's twelfth round): no `stuckState`, 17 `fusion` scalars; the
+ *   runs start afresh (no run scores until `warmup` readings are counted again), their latest fresh
+ *   reading at zero;
+ * - before the thirteenth round: no scalar `stuck` (the counts were forgotten up to the reading: a
+ *   scale of 1), and `stuckState` without the shape or drift detector too, which is read past.
  */
 import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
@@ -125,6 +114,8 @@ export interface StreamScalars {
   fusion?: FusionScalars;
   /** The evidence guard's state, seen, run, run onset and duration (optional: issue 11). */
   evidenceGuard?: [AlertMachine["state"], number, number, boolean, number];
+  /** The stuck runs' scale of the counts not yet forgotten (shape_stuck.ts; optional: 1 before it). */
+  stuck?: [number];
   /** Each expert's own scalars. */
   [expert: string]: unknown;
 }
@@ -187,7 +178,8 @@ export function stateArrays(m: StreamModel): StateArrays {
     shapeBins: m.shape.bins,
     budgetBins: m.budget.bins,
     driftState: m.drift.state,
-    stuckState: m.stuck.state,
+    // (only with the shape and drift detectors: shape_stuck.ts, stream.ts)
+    ...(m.stuck ? { stuckState: m.stuck.state } : {}),
     // (only with a drift detector: a checkpoint without one is as before)
     ...(m.fusion.enabled ? { fusionState: m.fusion.state } : {}),
   };
@@ -256,6 +248,7 @@ export function stateScalars(m: StreamModel): StreamScalars {
       m.evidenceGuard.runOnset,
       m.evidenceGuard.duration,
     ],
+    ...(m.stuck ? { stuck: [m.stuck.scale] as [number] } : {}),
   };
   for (const e of m.experts) Object.assign(s, e.scalars?.());
   return s;
@@ -338,7 +331,8 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   const partial = takePartial(stored.arrays, live, stateCounts(m));
   const cycles = Array.from({ length: m.Hm }, (_, h) => `rlsC${h}`);
   const missing = restoreArrays(stored.arrays, live, {
-    retired: RETIRED,
+    // a stream without the stuck runs reads past those of a checkpoint with them
+    retired: m.stuck ? RETIRED : [...RETIRED, "stuckState"],
     optional: [...OPTIONAL, ...ISSUE11, ...cycles],
   });
   // issue 11's state absent: it starts afresh
@@ -474,7 +468,11 @@ function restoreIssue11(m: StreamModel, s: StreamScalars): void {
   const b = m.budget; // no record (before issue 11): held (budget.ts)
   [b.readings, b.pending, b.last, m.alerts.threshold, b.held = false] = s.budget ??
     [0, 0, 0, m.preset.anomaly.threshold, true];
+  // held only where it can move the threshold (a checkpoint before this held it anywhere)
+  if (!b.mayHold) b.held = false;
   m.fusion.restoreScalars(s.fusion, m.alerts, m.budget);
+  // the stuck runs' counts stand for themselves times their own scale
+  if (m.stuck) m.stuck.scale = s.stuck ? s.stuck[0] : 1; // (restore_check.ts checks it)
   // before issue 11 the alerts were the guard, and every alert paused learning
   const [state, seen, run, runOnset, duration, paused] = s.guard ?? [...s.alerts, true];
   [m.guard.state, m.guard.seen, m.guard.run, m.guard.runOnset, m.guard.duration] = [

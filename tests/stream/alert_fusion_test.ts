@@ -46,8 +46,9 @@ function series(kind: "drift" | "phase", seed: number): Float64Array {
 }
 
 /** The parts of a checkpoint that only the alerts' side may change. */
-const ALERT_ARRAYS = ["driftState", "fusionState", "budgetBins"];
-const ALERT_SCALARS = ["alerts", "budget", "fusion", "anomalySince"];
+// (the stuck runs, kept only with the drift detector, are the alerts' too)
+const ALERT_ARRAYS = ["driftState", "fusionState", "budgetBins", "stuckState"];
+const ALERT_SCALARS = ["alerts", "budget", "fusion", "anomalySince", "stuck"];
 
 /** A checkpoint without what only the alerts' side may change: what the stream learned. */
 function learned(m: StreamModel): unknown {

@@ -120,3 +120,52 @@ Deno.test("a checkpoint of issue 11 before the twelfth round (a budget of four n
   }
   assert.equal(b.alerts.threshold, P_VALUE_LEVEL);
 });
+
+Deno.test("a budget without the p-value's calibration (pi-small) is not held: the mark would move nothing", () => {
+  const p = getPreset("pi-small");
+  const preset = { ...p, model: { ...p.model, hidden: 8, window: 8 }, horizons: 6 };
+  const x = room(2600, 41);
+  const a = new StreamModel({ id: "pi", preset, columns: ["v"] });
+  assert.equal(a.budget.mayHold, false, "no drift detector: the record's threshold");
+  feed(a, x, 0, 600);
+  // a checkpoint before issue 11 (no budget record) and one that carries `held` as true
+  const { scalars: raw, arrays } = readState(a.toBytes());
+  const scalars = raw as Record<string, unknown>;
+  const { budget, ...noRecord } = scalars;
+  const { budgetBins: _, ...noBins } = arrays;
+  const heldTrue = { ...scalars, budget: [...(budget as unknown[]).slice(0, 4), true] };
+  for (
+    const [name, bytes] of [
+      ["no record", encodeState(noRecord, noBins)],
+      ["held", encodeState(heldTrue, arrays)],
+    ] as const
+  ) {
+    const b = new StreamModel({ id: "pi", preset, columns: ["v"] });
+    b.restore(bytes);
+    assert.equal(b.budget.held, false, `${name}: not held`);
+    assert.deepEqual((readState(b.toBytes()).scalars as { budget: unknown[] }).budget[4], false);
+    // and the mark changes no alert: a twin marked by hand alerts the same
+    const twin = new StreamModel({ id: "pi", preset, columns: ["v"] });
+    twin.restore(bytes);
+    twin.budget.held = true;
+    let opened = 0;
+    for (let t = 600; t < 2600; t++) {
+      const ts = T0 + t * FIVE_MIN;
+      const y = t === 2000 ? x[t] + 5 : x[t];
+      const ob = b.observe(ts, [y]), ot = twin.observe(ts, [y]);
+      assert.deepEqual(ob, ot, `${name}: reading ${t}`);
+      if (ob.event?.type === "opened") opened++;
+    }
+    assert.ok(opened > 0, `${name}: the spike at 2,000 opened an alert`);
+    assert.equal(twin.budget.held, true, `${name}: the hand-made mark never clears`);
+  }
+  // with the drift detector (the default preset) the restore still holds a stream without a record
+  const d = new StreamModel({ id: "d", preset: small(), columns: ["v"] });
+  feed(d, x, 0, 300);
+  const s = readState(d.toBytes());
+  const { budget: _b, ...without } = s.scalars as Record<string, unknown>;
+  const { budgetBins: _bb, ...bins } = s.arrays;
+  const e = new StreamModel({ id: "d", preset: small(), columns: ["v"] });
+  e.restore(encodeState(without, bins));
+  assert.equal(e.budget.held, true);
+});

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { StuckRuns, stuckStateLength } from "../../src/stream/shape_stuck.ts";
+import {
+  STUCK_BINS,
+  STUCK_PER_TARGET,
+  StuckRuns,
+  stuckStateLength,
+} from "../../src/stream/shape_stuck.ts";
 import { StreamModel } from "../../src/stream/stream.ts";
 import { unitToEvidence } from "../../src/stream/anomaly.ts";
 import { getPreset, type Preset } from "../../src/stream/preset.ts";
@@ -82,6 +87,12 @@ Deno.test("over several targets the evidence is the largest less ln J", () => {
   assert.ok(Math.abs(two.evidence - (one.evidence - Math.LN2)) < 1e-9);
 });
 
+/** The stream's stuck runs (kept with the shape and drift detectors). */
+function runsOf(m: StreamModel): StuckRuns {
+  assert.ok(m.stuck, "the stream keeps its stuck runs");
+  return m.stuck;
+}
+
 /** A small stream preset (LSTM H = 8) with the drift detector on. */
 function small(): Preset {
   const p = getPreset("default");
@@ -128,7 +139,7 @@ Deno.test("a checkpoint without the stuck runs restores with them afresh", () =>
   const x = cycle(3);
   const a = new StreamModel({ id: "r", preset: small(), columns: ["v"] });
   for (let t = 0; t < 8 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
-  assert.ok(a.stuck.state[0] > 0, "the stream counted its runs");
+  assert.ok(runsOf(a).state[0] > 0, "the stream counted its runs");
   // a checkpoint written before the stuck runs: no `stuckState`, 17 fusion scalars
   const stored = readState(a.toBytes());
   delete stored.arrays.stuckState;
@@ -137,7 +148,7 @@ Deno.test("a checkpoint without the stuck runs restores with them afresh", () =>
   fusion.length = 17;
   const b = new StreamModel({ id: "r", preset: small(), columns: ["v"] });
   b.restore(encodeState(stored.scalars, stored.arrays));
-  assert.ok(b.stuck.state.every((v) => v === 0), "the counts start afresh");
+  assert.ok(runsOf(b).state.every((v) => v === 0), "the counts start afresh");
   assert.deepEqual([b.fusion.stuckPeak, b.fusion.stuckPeakAt], [0, 0]);
   assert.equal(b.fusion.count, a.fusion.count);
   for (let t = 8 * DAY; t < 9 * DAY; t++) {
@@ -150,4 +161,187 @@ Deno.test("a checkpoint without the stuck runs restores with them afresh", () =>
   bad.arrays.stuckState[3] = -1;
   const c = new StreamModel({ id: "r", preset: small(), columns: ["v"] });
   assert.throws(() => c.restore(encodeState(bad.scalars, bad.arrays)), /stuckState\[3\]/);
+});
+
+/**
+ * The stuck runs as they were before forgetting was lazy (the thirteenth
+ * round): every count forgotten every reading. The oracle of the lazy one.
+ */
+class EagerRuns {
+  readonly s: Float64Array;
+  evidence = 0;
+  constructor(readonly J: number, readonly opts: { history: number; warmup: number }) {
+    this.s = new Float64Array(stuckStateLength(J));
+  }
+  resetRuns(): void {
+    for (let j = 0; j < this.J; j++) {
+      this.#end(1 + j * STUCK_PER_TARGET);
+      this.s[2 + j * STUCK_PER_TARGET] = -1;
+    }
+  }
+  update(values: number[]): void {
+    const s = this.s, g = 1 - 1 / this.opts.history, seen = s[0] > 0;
+    s[0] = s[0] * g + 1;
+    const N = s[0];
+    let best = 0;
+    for (let j = 0; j < this.J; j++) {
+      const o = 1 + j * STUCK_PER_TARGET, x = values[j];
+      for (let i = o + 3; i < o + STUCK_PER_TARGET; i++) s[i] *= g;
+      if (!Number.isFinite(x)) continue;
+      if (seen && s[o + 1] >= 0 && x === s[o]) s[o + 1]++;
+      else {
+        this.#end(o);
+        s[o] = x;
+        s[o + 2] = N;
+      }
+      const k = s[o + 1];
+      if (k >= 1 && s[o + 2] >= this.opts.warmup) best = Math.max(best, this.#evidence(o, k, N));
+    }
+    this.evidence = Math.max(0, best - Math.log(this.J));
+  }
+  #evidence(o: number, k: number, N: number): number {
+    const s = this.s, E = o + 5, End = E + STUCK_BINS;
+    const b = Math.min(STUCK_BINS - 1, Math.floor(Math.log2(k)));
+    let S = 0, top = -1;
+    for (let i = STUCK_BINS - 1; i >= 0; i--) {
+      if (top < 0 && s[E + i] > 0.5) top = i;
+      if (i >= b) S += s[E + i];
+    }
+    if (S > 0.5) return -Math.log((S + 1) / (N + 1));
+    if (top < 0) {
+      const repeats = s[o + 3], again = s[o + 4];
+      return -Math.log((repeats + 1) / (N + 1)) - (k - 1) * Math.log((again + 1) / (repeats + 2));
+    }
+    let St = 0, Et = 0;
+    for (let i = top; i < STUCK_BINS; i++) {
+      St += s[E + i];
+      Et += s[End + i];
+    }
+    const q = 1 - (Et + 1) / (St + 2);
+    return -Math.log((St + 1) / (N + 1)) - (k - 2 ** (top + 1) + 1) * Math.log(q);
+  }
+  #end(o: number): void {
+    const s = this.s, L = s[o + 1], E = o + 5, End = E + STUCK_BINS;
+    s[o + 1] = 0;
+    if (!(L >= 1)) return;
+    s[o + 3] += L;
+    s[o + 4] += L - 1;
+    for (let i = 0; i < STUCK_BINS && 2 ** i <= L; i++) {
+      s[E + i] += Math.min(L, 2 ** (i + 1) - 1) - 2 ** i + 1;
+    }
+    s[End + Math.min(STUCK_BINS - 1, Math.floor(Math.log2(L)))] += 1;
+  }
+}
+
+/** Whether a and b agree to `rel` relative to the larger of them and 1 (nats, or counts). */
+const near = (a: number, b: number, rel = 1e-12) =>
+  Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));
+
+Deno.test("StuckRuns forgets lazily with the results of forgetting every reading, to float rounding", () => {
+  // two targets: one resting at zero in runs (a count), one continuous that
+  // sticks, with missing values and gaps; a short history so the counts forget
+  const opts = { history: 500, warmup: 100 };
+  const u = mulberry32(11), g = gaussian(mulberry32(12));
+  const lazy = new StuckRuns(2, opts), eager = new EagerRuns(2, opts);
+  let zeros = 0, stuck = 0, scored = 0, lazyReadings = 0;
+  for (let t = 0; t < 20_000; t++) {
+    if (t % 3001 === 3000) {
+      lazy.resetRuns();
+      eager.resetRuns();
+    }
+    if (zeros === 0 && u() < 0.05) zeros = 5 + Math.floor(200 * u() ** 3);
+    const a = zeros > 0 ? (zeros--, 0) : Math.abs(g());
+    if (stuck === 0 && u() < 0.002) stuck = 1 + Math.floor(40 * u());
+    const b = stuck > 0 ? (stuck--, 7.25) : (u() < 0.01 ? NaN : 20 + g());
+    lazy.update([a, b], [0, 1]);
+    eager.update([a, b]);
+    if (lazy.scale < 1) lazyReadings++; // no run ended: the counts were left alone
+    assert.ok(
+      near(lazy.evidence, eager.evidence, 1e-12),
+      `reading ${t}: ${lazy.evidence} vs ${eager.evidence}`,
+    );
+    if (lazy.evidence > 0) scored++;
+  }
+  assert.ok(scored > 1000, `runs scored at ${scored} readings`);
+  assert.ok(lazyReadings > 15_000, `the counts were left alone at ${lazyReadings} readings`);
+  lazy.forget();
+  assert.equal(lazy.scale, 1);
+  lazy.state.forEach((v, i) =>
+    assert.ok(near(v, eager.s[i]), `state[${i}]: ${v} vs ${eager.s[i]}`)
+  );
+});
+
+Deno.test("a checkpoint holds the stuck runs' scale of the forgetting to come and continues bit for bit", () => {
+  const x = cycle(4);
+  // a run of one value after the warm-up: the counts wait to be forgotten
+  const START = 6 * DAY, LEN = 30;
+  for (let t = START; t < START + LEN; t++) x[t] = x[START - 1];
+  const a = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
+  for (let t = 0; t < START + 10; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
+  assert.ok(runsOf(a).scale < 1, `the scale ${runsOf(a).scale}`);
+  const stored = readState(a.toBytes());
+  assert.deepEqual((stored.scalars as Record<string, unknown>).stuck, [runsOf(a).scale]);
+  const b = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
+  b.restore(a.toBytes());
+  assert.equal(runsOf(b).scale, runsOf(a).scale);
+  for (let t = START + 10; t < 7 * DAY; t++) {
+    const ts = T0 + t * FIVE_MIN;
+    const o = b.observe(ts, [x[t]]), p = a.observe(ts, [x[t]]);
+    assert.deepEqual(o, p, `reading ${t}`);
+    assert.equal(runsOf(b).evidence, runsOf(a).evidence, `reading ${t}`);
+  }
+  assert.deepEqual(b.toBytes(), a.toBytes());
+  // a checkpoint written before the forgetting was lazy has no `stuck`: a scale of 1
+  const old = readState(a.toBytes());
+  delete (old.scalars as Record<string, unknown>).stuck;
+  const c = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
+  c.restore(encodeState(old.scalars, old.arrays));
+  assert.equal(runsOf(c).scale, 1);
+  // and a scale that is not a factor from 0 to 1 is refused, naming it
+  for (const bad of [-0.5, 1.5, null]) {
+    const edited = readState(a.toBytes());
+    (edited.scalars as Record<string, unknown>).stuck = [bad];
+    const d = new StreamModel({ id: "p", preset: small(), columns: ["v"] });
+    assert.throws(() => d.restore(encodeState(edited.scalars, edited.arrays)), /'stuck\[0\]'/);
+  }
+});
+
+Deno.test("a stream without the shape or the drift detector keeps no stuck runs, and reads past a checkpoint's", () => {
+  const p = small();
+  const noShape = { ...p, anomaly: { ...p.anomaly, shape: { ...p.anomaly.shape, window: 0 } } };
+  // the drift detector off (pi-small): the runs' evidence would enter nothing
+  const noDrift = { ...p, anomaly: { ...p.anomaly, drift: { hours: 0 } } };
+  const x = cycle(5);
+  for (const [name, preset] of [["no shape", noShape], ["no drift", noDrift]] as const) {
+    const a = new StreamModel({ id: "n", preset, columns: ["v"] });
+    assert.equal(a.stuck, null, name);
+    for (let t = 0; t < 2 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
+    const stored = readState(a.toBytes());
+    assert.ok(!("stuckState" in stored.arrays), `${name}: no stuckState`);
+    assert.ok(!("stuck" in (stored.scalars as object)), `${name}: no stuck scalar`);
+    // a checkpoint written before (it held the runs, counted or not) restores,
+    // the runs read past, and the stream carries on as it was
+    const runs = new StuckRuns(1, OPTS);
+    run(runs, [...x.slice(0, 500), 3, 3, 3]);
+    runs.resetRuns();
+    const before = encodeState(stored.scalars, { ...stored.arrays, stuckState: runs.state });
+    const b = new StreamModel({ id: "n", preset, columns: ["v"] });
+    b.restore(before);
+    assert.equal(b.stuck, null, name);
+    assert.deepEqual(b.toBytes(), a.toBytes(), name);
+    for (let t = 2 * DAY; t < 3 * DAY; t++) {
+      const ts = T0 + t * FIVE_MIN;
+      assert.deepEqual(b.observe(ts, [x[t]]), a.observe(ts, [x[t]]), `${name}: reading ${t}`);
+    }
+  }
+  // with both detectors a checkpoint without the runs (none kept) starts them from zero
+  const a = new StreamModel({ id: "n", preset: p, columns: ["v"] });
+  for (let t = 0; t < 2 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
+  const stored = readState(a.toBytes());
+  delete stored.arrays.stuckState;
+  delete (stored.scalars as Record<string, unknown>).stuck;
+  const b = new StreamModel({ id: "n", preset: p, columns: ["v"] });
+  b.restore(encodeState(stored.scalars, stored.arrays));
+  assert.ok(runsOf(b).state.every((v) => v === 0), "the runs start from zero");
+  assert.equal(runsOf(b).scale, 1);
 });
