@@ -26,6 +26,9 @@ export const LOG_TAIL_BINS = 96;
 /** The share of the mass the extrapolation's scale is measured on. */
 const TAIL_SHARE = 0.05;
 
+/** The bin of a position in bins (fractional), clamped to the histogram. */
+const binOf = (f: number) => Math.min(LOG_TAIL_BINS - 1, Math.max(0, Math.floor(f)));
+
 export class LogTail {
   /** Histogram of ln v (LOG_TAIL_BINS), forgetting at 1 - 1/history per value added. */
   readonly bins: Float64Array;
@@ -64,16 +67,16 @@ export class LogTail {
     return this.linear ? v : Math.log(v + 1e-300);
   }
 
-  /** The bin of v and v's position in bins (fractional). */
-  #where(v: number): [number, number] {
-    const f = (this.#x(v) - LN_LO) / BIN;
-    return [Math.min(LOG_TAIL_BINS - 1, Math.max(0, Math.floor(f))), f];
+  /** v's position in bins (fractional); its bin is {@link binOf} of it. */
+  #where(v: number): number {
+    return (this.#x(v) - LN_LO) / BIN;
   }
 
   /** Evidence (nats) that v is unusually large, from the values added before it. */
   evidence(v: number): number {
     if (this.total < this.minCount) return 0;
-    const [b, f] = this.#where(v);
+    // (the position and its bin as two numbers: a [bin, position] pair was a new array a call)
+    const f = this.#where(v), b = binOf(f);
     let above = 0, top = -1;
     for (let i = LOG_TAIL_BINS - 1; i > b; i--) {
       above += this.bins[i];
@@ -109,7 +112,7 @@ export class LogTail {
   add(v: number): void {
     const g = 1 - 1 / this.history;
     for (let i = 0; i < LOG_TAIL_BINS; i++) this.bins[i] *= g;
-    this.bins[this.#where(v)[0]] += 1;
+    this.bins[binOf(this.#where(v))] += 1;
     this.total = this.total * g + 1;
   }
 }
