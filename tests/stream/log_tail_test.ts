@@ -63,9 +63,14 @@ Deno.test("LogTail's evidence() and add() allocate nothing per call once V8 has 
     }
   };
   calls(200_000);
-  const before = allocated();
-  calls(100_000);
-  const perPair = (allocated() - before) / 100_000;
+  // the least of ten rounds: on a loaded machine V8's optimised code may arrive late, and a
+  // round run before it allocates; the pair made per call allocates in every round
+  let perPair = Infinity;
+  for (let round = 0; round < 10 && perPair >= 16; round++) {
+    const before = allocated();
+    calls(100_000);
+    perPair = Math.min(perPair, (allocated() - before) / 100_000);
+  }
   assert.ok(perPair < 16, `bytes a pair of calls: ${perPair}`);
   assert.ok(Number.isFinite(sum[0]) && sum[0] > 0, `evidence summed: ${sum[0]}`);
 });
