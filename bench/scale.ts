@@ -17,7 +17,7 @@
  *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
  *     [--profile-main=0] [--period-ms=300000] [--steady] [--feed=burst|closed|open] \
  *     [--slices=1] [--main-heap] [--seed-cache=DIR]
- *   every part: [--broker=embedded|mosquitto|mqtt://host:port] [--v8-flags=...]
+ *   every part: [--broker=embedded|mosquitto|mqtt://host:port] [--v8-flags=...] [--cpu-prof=DIR]
  *
  * - capacity: warm up (one reading per stream), then publish `per-stream`
  *   readings per stream as fast as the connections take them, with
@@ -26,7 +26,8 @@
  *   forecastd_training_steps_total rose by all of them, nothing rejected.
  *   The worker counts are alternated round by round (1, 2, 1, 2, ...), the
  *   median of each is kept: the machine is shared. Also the daemon's RSS
- *   and CPU µs per reading. A message carries one reading, or with
+ *   and CPU µs per reading, by thread role and by thread name
+ *   (`threadUsPerReading`: the workers, V8's helpers, KV's SQLite writer). A message carries one reading, or with
  *   `per-message` K an array of a stream's next K readings (a device that
  *   buffers): the broker's and the publishers' cost is then per K readings.
  * - latency: at `rate` readings/s for `seconds`, one reading in
@@ -138,6 +139,11 @@
  * an earlier daemon's session would be queued for it, hence one Mosquitto
  * per daemon.
  *
+ * `--cpu-prof=DIR`: the daemon runs under `deno run --cpu-prof`, which writes a
+ * V8 CPU profile of its main thread, and of each shard worker whose thread
+ * ends before the process does, into DIR when it exits (wall-time samples:
+ * a thread that waits for a core shows as busy in whatever it was running).
+ *
  * RSS figures of a deployed daemon need its V8 flags:
  * `--v8-flags=--optimize-for-size`, as `deno task start`, the compiled
  * binary and the image run it (it holds the heap near its live size); the
@@ -197,6 +203,7 @@ const f = exitOnFlagError(() =>
     minutes: positive(3),
     client: oneOf(CLIENTS, "mqttjs"),
     "v8-flags": text("V8 flags of the daemon", "", true),
+    "cpu-prof": text("a directory", "", true),
     stop: oneOf(["after-save", "at-once"] as const, "after-save"),
     "shutdown-timeout": positive(10),
     "long-tasks": integer(0, 0),
@@ -376,11 +383,12 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
     // (--steady: 10,000 streams of 80 KB restored before it serves)
     startMs: f.steady ? 1_800_000 : 120_000,
     // e.g. --v8-flags=--prof: V8 writes isolate-*.log (one per thread) in the repo's root
-    ...(f["v8-flags"] === "" && inspectPort === null ? {} : {
+    ...(f["v8-flags"] === "" && inspectPort === null && f["cpu-prof"] === "" ? {} : {
       program: {
         cmd: Deno.execPath(),
         args: [
           "run",
+          ...(f["cpu-prof"] === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${f["cpu-prof"]}`]),
           ...(f["v8-flags"] === "" ? [] : [`--v8-flags=${f["v8-flags"]}`]),
           ...(inspectPort === null ? [] : [`--inspect=127.0.0.1:${inspectPort}`]),
           ...daemonPermissions(dataDir),
@@ -587,10 +595,11 @@ async function capacity(): Promise<void> {
           rejected: c.rejected - base.rejected,
           shed: c.shed - base.shed,
           cpuUsPerReading: us(cpuSeconds(d.pid) - cpu0),
-          // the daemon's CPU by thread, and the load generator's (this process)
+          // the daemon's CPU by thread (and by thread name), and the load generator's (this process)
           mainUsPerReading: us(threads1.main - threads0.main),
           workersUsPerReading: us(threads1.workers - threads0.workers),
           otherUsPerReading: us(threads1.other - threads0.other),
+          threadUsPerReading: byNamePer(threads0, threads1, total),
           generatorUsPerReading: us(cpuSeconds(Deno.pid) - self0),
           ...brokerField(brokerCpu() - broker0, total),
           rssMiB: Math.round(rssMiB(d.pid)),

@@ -114,7 +114,7 @@ async function child(): Promise<void> {
     }
     const batches: ReadingBatch[] = [];
     for (let off = 0; off < readings.length; off += 250) {
-      batches.push(encodeReadings(readings.slice(off, off + 250)).batch);
+      batches.push(encodeReadings(readings.slice(off, off + 250)));
     }
     rounds.push(batches);
   }

@@ -1,9 +1,17 @@
 /**
  * Readings as they cross from the main thread to a shard worker: columns of
  * typed arrays (times, value offsets, value-name indices, values) and two
- * small string tables (the batch's distinct stream ids and value names),
- * moved with their buffers transferred, not copied. No JSON, and no object
- * per reading on the way: a worker rebuilds the readings it takes.
+ * small string tables (the batch's distinct stream ids and value names). No
+ * JSON, and no object per reading on the way: a worker rebuilds the readings
+ * it takes.
+ *
+ * The five columns are views of one ArrayBuffer, and the batch crosses by
+ * copy, not transferred: a structured clone writes a buffer once however
+ * many views share it, and a batch is at most the outbox's piece (256
+ * readings: some 8 KB). Transferring five buffers cost each postMessage more
+ * than copying one (the transfers' detaching and rebuilding on both threads:
+ * docs/scaling.md, "The cost of a batch, thirteenth round"), and a batch of
+ * one reading, the usual MQTT message at a low rate, paid it whole.
  *
  * A value that is not a number goes over as NaN: the service takes any
  * value that is not a number as NaN as well (the engine refuses it as
@@ -11,7 +19,7 @@
  */
 import type { Reading } from "../domain/reading.ts";
 
-/** A batch of readings, by columns. */
+/** A batch of readings, by columns (views of one ArrayBuffer). */
 export interface ReadingBatch {
   /** The distinct stream ids of the batch. */
   streams: string[];
@@ -30,27 +38,30 @@ export interface ReadingBatch {
 
 /**
  * The readings `readings[at[0]], readings[at[1]], …` (default: all of them,
- * in order) as a batch, and the buffers to transfer.
+ * in order) as a batch, its columns in one buffer:
+ * `[ts (n) | value (v) : Float64][stream (n) | start (n + 1) | name (v) : Uint32]`.
  */
 export function encodeReadings(
   readings: readonly Reading[],
   at: ArrayLike<number> | null = null,
-): { batch: ReadingBatch; transfer: ArrayBuffer[] } {
+): ReadingBatch {
   const n = at === null ? readings.length : at.length;
   const streams: string[] = [];
   const streamIndex = new Map<string, number>();
   const names: string[] = [];
   const nameIndex = new Map<string, number>();
-  const stream = new Uint32Array(n);
-  const ts = new Float64Array(n);
-  const start = new Uint32Array(n + 1);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const values = readings[at === null ? i : at[i]].values;
     for (const k in values) if (Object.hasOwn(values, k)) total++;
   }
-  const name = new Uint32Array(total);
-  const value = new Float64Array(total);
+  // the doubles first: every view starts on a multiple of its element size
+  const buffer = new ArrayBuffer(8 * (n + total) + 4 * (2 * n + 1 + total));
+  const ts = new Float64Array(buffer, 0, n);
+  const value = new Float64Array(buffer, 8 * n, total);
+  const stream = new Uint32Array(buffer, 8 * (n + total), n);
+  const start = new Uint32Array(buffer, stream.byteOffset + 4 * n, n + 1);
+  const name = new Uint32Array(buffer, start.byteOffset + 4 * (n + 1), total);
   let v = 0;
   for (let i = 0; i < n; i++) {
     const r = readings[at === null ? i : at[i]];
@@ -75,10 +86,7 @@ export function encodeReadings(
     }
   }
   start[n] = v;
-  return {
-    batch: { streams, names, stream, ts, start, name, value },
-    transfer: [stream.buffer, ts.buffer, start.buffer, name.buffer, value.buffer],
-  };
+  return { streams, names, stream, ts, start, name, value };
 }
 
 /**

@@ -197,7 +197,6 @@ export class ShardHost {
   #send(
     m: ToShard,
     readings: number,
-    transfer: ArrayBuffer[] = [],
     streams: readonly string[] | null = null,
   ): Promise<unknown> {
     const down = (e: unknown) => {
@@ -218,18 +217,17 @@ export class ShardHost {
       return new Promise((resolve, reject) => {
         this.#pending.set((m as { id: number }).id, { resolve, reject, readings, streams });
         this.#inflight += readings;
-        worker.postMessage(m, transfer);
+        worker.postMessage(m);
       });
     }, down);
   }
 
-  /** Hands a batch to the worker's service; resolves with how it went. */
-  ingest(batch: ReadingBatch, source: Source, transfer: ArrayBuffer[]): Promise<IngestResult> {
+  /** Hands a batch to the worker's service (copied: reading_batch.ts); resolves with how it went. */
+  ingest(batch: ReadingBatch, source: Source): Promise<IngestResult> {
     const id = this.#nextId++;
     return this.#send(
       { type: "ingest", id, source, batch },
       batch.ts.length,
-      transfer,
       batch.streams,
     ) as Promise<IngestResult>;
   }

@@ -158,10 +158,10 @@ export class ShardedService implements Application {
     this.#outboxes = Array.from(
       { length: deps.workers },
       (_, w) =>
-        new IngestOutbox((readings, source) => {
-          const { batch, transfer } = encodeReadings(readings);
-          return this.#hosts[w].ingest(batch, source, transfer);
-        }, { piece: deps.piece, inflight: deps.inflight }),
+        new IngestOutbox(
+          (readings, source) => this.#hosts[w].ingest(encodeReadings(readings), source),
+          { piece: deps.piece, inflight: deps.inflight },
+        ),
     );
     const shared = new SharedArrayBuffer(4 * (1 + deps.workers));
     this.#count = new Int32Array(shared);
