@@ -86,6 +86,8 @@ export interface FusionOptions extends AlertOptions {
   refractory: number;
   /** Nats by which evidence must exceed the incident's onset to be an onset of its own. */
   escalation: number;
+  /** Nats by which evidence must exceed every onset of the refractory period (onset_rule.ts). */
+  onsetMargin?: number;
   /** How the detectors' evidence is fused: "hmp" (the default) or "min" (Bonferroni's). */
   fusion?: "hmp" | "min";
 }
@@ -221,7 +223,14 @@ export class AlertFusion implements OnsetRings {
       this.smoothed = Math.max(0, sum - Math.log(tests));
     }
     this.likelihood = evidenceToUnit(this.smoothed);
-    const starts = stepOnset(this, n % R, this.smoothed, quiet, this.opts.escalation);
+    const starts = stepOnset(
+      this,
+      n % R,
+      this.smoothed,
+      quiet,
+      this.opts.escalation,
+      this.opts.onsetMargin,
+    );
     this.onset = starts ? this.likelihood : 0;
     // the drift detector's own rule: its part of the evidence, above its
     // fresh readings of the refractory period (the latest is the largest)

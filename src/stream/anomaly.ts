@@ -157,6 +157,12 @@ export interface ScorerOptions {
    * since that onset) to be an onset of its own.
    */
   escalation: number;
+  /**
+   * Nats by which a reading must exceed every onset of the refractory
+   * period to be an onset (0: exceed them), whether or not the evidence fell
+   * between (onset_rule.ts).
+   */
+  onsetMargin?: number;
   /** Readings the density test counts unusual readings over (0: no density test). */
   density: number;
   /** Evidence (nats) at or above which a reading counts as unusual for the density test. */
@@ -482,7 +488,14 @@ export class AnomalyScorer {
       this.smoothed = fuseEvidence(this.smoothed, shape, "min", this.tests);
     }
     this.likelihood = evidenceToUnit(this.smoothed);
-    const starts = stepOnset(this, count % o.refractory, this.smoothed, quiet, o.escalation);
+    const starts = stepOnset(
+      this,
+      count % o.refractory,
+      this.smoothed,
+      quiet,
+      o.escalation,
+      o.onsetMargin,
+    );
     this.onset = starts ? this.likelihood : 0;
     if (learn) {
       const g = 1 - 1 / o.history;

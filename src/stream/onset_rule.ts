@@ -87,10 +87,10 @@ export interface OnsetRings {
  * in ring slot `slot`; returns whether it is an onset. Fresh (what alerts
  * open on): above every fresh reading of the refractory period, so an
  * incident's peak holds off a weaker repeat. Onset: above every onset of the
- * refractory period; within an incident (readings with elevated evidence
- * since its onset) rising evidence is the same incident unfolding, reported
- * again only when it escalates by `escalation` nats. `quiet` (warming up):
- * neither.
+ * refractory period by `margin` nats (0: above it); within an incident
+ * (readings with elevated evidence since its onset) rising evidence is the
+ * same incident unfolding, reported again only when it escalates by
+ * `escalation` nats. `quiet` (warming up): neither.
  */
 export function stepOnset(
   r: OnsetRings,
@@ -98,11 +98,13 @@ export function stepOnset(
   smoothed: number,
   quiet: boolean,
   escalation: number,
+  margin = 0,
 ): boolean {
   r.fresh = !quiet && smoothed > r.peaks.maxExcept(slot);
   r.peaks.set(slot, r.fresh ? smoothed : 0);
   if (smoothed < RUN_EVIDENCE) r.runOnset = 0;
-  const starts = !quiet && smoothed > r.onsets.maxExcept(slot) &&
+  const prior = r.onsets.maxExcept(slot);
+  const starts = !quiet && smoothed > (prior > 0 ? prior + margin : 0) &&
     (r.runOnset === 0 || smoothed > r.runOnset + escalation);
   if (starts) r.runOnset = smoothed;
   r.onsets.set(slot, starts ? smoothed : 0);

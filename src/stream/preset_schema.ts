@@ -100,6 +100,12 @@ export const PresetSchema = z.object({
     refractory: int(1, 100_000).default(500),
     /** Nats by which a reading must exceed the onset of the incident it continues to be an onset itself. */
     escalation: z.number().min(0).default(Math.LN10),
+    /**
+     * Nats by which a reading must exceed every onset of the refractory period
+     * to be an onset itself, whether or not the evidence fell in between
+     * (src/stream/onset_rule.ts; 0: exceed them).
+     */
+    onsetMargin: z.number().min(0).optional(),
     /** Readings the density test counts unusual readings over (0: no density test). */
     density: int(0, 1000).default(15),
     /** Evidence (nats) at or above which a reading counts as unusual for the density test (ln 20: one in twenty). */

@@ -6,6 +6,10 @@ import {
   stepOnset,
 } from "../../src/stream/onset_rule.ts";
 import { mulberry32 } from "../../src/model/rng.ts";
+import { AlertFusion } from "../../src/stream/alert_fusion.ts";
+import { AlertMachine, AnomalyScorer, unitToEvidence } from "../../src/stream/anomaly.ts";
+import { AlertBudget } from "../../src/stream/budget.ts";
+import { getPreset } from "../../src/stream/preset.ts";
 
 /** The ring as it was: one slot per reading of the refractory period, scanned whole (the oracle). */
 class DenseRing implements OnsetRing {
@@ -61,6 +65,55 @@ for (const [kind, rings] of RINGS) {
     assert.equal(stepOnset(r, 5 % 3, 6, false, 0), true);
   });
 }
+
+for (const [kind, rings] of RINGS) {
+  Deno.test(`stepOnset with a margin: a second peak of the refractory period must be that much higher (${kind} rings)`, () => {
+    const r = rings(10), esc = Math.LN10, margin = Math.log(3);
+    // an incident at 9 nats ends (below ln 10), then two peaks of the same period
+    const steps = [9, 1, 9.5, 1, 10.2].map((x, t) => stepOnset(r, t % 10, x, false, esc, margin));
+    assert.deepEqual(steps, [
+      true, // the first
+      false, // the incident ends
+      false, // 0.5 nats above the period's onset, less than the margin: the same trouble again
+      false,
+      true, // 1.2 nats above it, more than ln 3 (three times rarer): an onset of its own
+    ]);
+    // without a margin (the default) the second peak is an onset
+    const plain = rings(10);
+    assert.deepEqual(
+      [9, 1, 9.5].map((x, t) => stepOnset(plain, t % 10, x, false, esc)),
+      [true, false, true],
+    );
+  });
+}
+
+Deno.test("the scorer and the alerts' fusion take anomaly.onsetMargin for their onsets", () => {
+  const a = { ...getPreset("default").anomaly, onsetMargin: Math.log(3) };
+  const budgetOpts = { falseAlertsPerWeek: 1, history: a.history, floor: Math.log(100) };
+  const fusion = new AlertFusion(
+    true,
+    a,
+    budgetOpts,
+    new AlertMachine(a),
+    new AlertBudget(budgetOpts),
+  );
+  const onsets: number[] = [];
+  for (const x of [9, 1, 9.5, 1, 10.2]) {
+    fusion.update(x + Math.log(3), 0, 0, 3, false, 20);
+    onsets.push(fusion.onset > 0 ? Math.round(unitToEvidence(fusion.onset) * 10) / 10 : 0);
+  }
+  assert.deepEqual(onsets, [9, 0, 0, 0, 10.2]);
+  // the scorer: surprises whose evidence, once its histogram holds a quiet past, peaks twice
+  const scorer = new AnomalyScorer({ ...a, density: 0, smoothing: 1 });
+  for (let i = 0; i < 1000; i++) scorer.update(0.5 + (i % 10) / 20, 0, true, false);
+  const peaks: boolean[] = [];
+  for (const s of [1e3, 0.5, 1.3e3, 0.5, 1e5]) {
+    scorer.update(s, 0, false, false);
+    peaks.push(scorer.onset > 0);
+  }
+  // ln(1.3e3 / 1e3) = 0.26 nats higher: not an onset with the margin; ln(1e5 / 1e3) = 4.6: one
+  assert.deepEqual(peaks, [true, false, false, false, true]);
+});
 
 /**
  * Random smoothed evidence: mostly quiet, with incidents of rising and
