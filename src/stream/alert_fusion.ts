@@ -92,6 +92,11 @@ export interface FusionOptions extends AlertOptions {
 
 const EMPTY = new Float64Array(0);
 
+/** The parts that open alerts by their own rule (indices of {@link AlertFusion.partPeak}). */
+export const DRIFT_PART = 0;
+export const STUCK_PART = 1;
+const PARTS = 2;
+
 /** The scalars of a fusion in the checkpoint (see {@link AlertFusion.scalars}). */
 export type FusionScalars = [
   runOnset: number,
@@ -133,15 +138,13 @@ export class AlertFusion implements OnsetRings {
   /** Readings fused. */
   count = 0;
   /**
-   * The drift detector's part of the fused evidence at its latest reading
-   * fresh by its own rule, and that reading's {@link count}: the largest of
-   * the refractory period while `count - driftPeakAt < refractory`.
+   * Per part that opens alerts by its own rule ({@link DRIFT_PART},
+   * {@link STUCK_PART}): the part's evidence at its latest reading fresh by
+   * that rule, and that reading's {@link count}: the largest of the
+   * refractory period while `count - partPeakAt[i] < refractory`.
    */
-  driftPeak = 0;
-  driftPeakAt = 0;
-  /** The same for a stuck run's part (see the module comment). */
-  stuckPeak = 0;
-  stuckPeakAt = 0;
+  readonly partPeak = new Float64Array(PARTS);
+  readonly partPeakAt = new Float64Array(PARTS);
   // outputs of the last update()
   /** The alerts' evidence (nats). */
   smoothed = 0;
@@ -155,6 +158,8 @@ export class AlertFusion implements OnsetRings {
   #stuck = 0;
   #tests = 1;
   #openAt = 0;
+  /** Each part's evidence at the reading being fused (numbers in an array: no heap number). */
+  readonly #part = new Float64Array(PARTS);
 
   constructor(
     enabled: boolean,
@@ -204,7 +209,7 @@ export class AlertFusion implements OnsetRings {
   #fuse(quiet: boolean): void {
     const R = this.opts.refractory, n = this.count;
     const residual = this.#residual, shape = this.#shape, drift = this.#drift;
-    const tests = this.#tests, openAt = this.#openAt;
+    const tests = this.#tests;
     // the harmonic mean p-value of the detectors that give one,
     // ln(e^λr + e^λs + e^λd) - ln tests, or, `fusion` "min", Bonferroni's
     // (the strongest less ln tests). A detector that gives none (NaN: the
@@ -223,28 +228,34 @@ export class AlertFusion implements OnsetRings {
     this.likelihood = evidenceToUnit(this.smoothed);
     const starts = stepOnset(this, n % R, this.smoothed, quiet, this.opts.escalation);
     this.onset = starts ? this.likelihood : 0;
-    // the drift detector's own rule: its part of the evidence, above its
-    // fresh readings of the refractory period (the latest is the largest)
-    const part = Math.max(0, d0 - Math.log(tests));
-    const driftFresh = !quiet && part >= openAt &&
-      part > (n - this.driftPeakAt < R ? this.driftPeak : 0);
-    if (driftFresh) {
-      this.driftPeak = part;
-      this.driftPeakAt = n;
+    // the parts that open alerts by their own rule: the drift detector's
+    // part of the fused evidence, and a stuck run's, which is the alerts'
+    // evidence where it is the larger (the onset above stays the fused
+    // evidence's)
+    const part = this.#part;
+    part[DRIFT_PART] = Math.max(0, d0 - Math.log(tests));
+    part[STUCK_PART] = Math.max(0, this.#stuck - Math.log(2 * tests));
+    for (let i = 0; i < PARTS; i++) {
+      if (this.#freshBy(i, quiet)) this.fresh = true;
     }
-    this.fresh ||= driftFresh;
-    // a stuck run's own rule: its part is the alerts' evidence where it is
-    // the larger (the onset above stays the fused evidence's)
-    const stuck = Math.max(0, this.#stuck - Math.log(2 * tests));
-    const stuckFresh = !quiet && stuck >= openAt &&
-      stuck > (n - this.stuckPeakAt < R ? this.stuckPeak : 0);
-    if (stuckFresh) {
-      this.stuckPeak = stuck;
-      this.stuckPeakAt = n;
-    }
-    this.fresh ||= stuckFresh;
-    if (stuck > this.smoothed) this.likelihood = evidenceToUnit(stuck);
+    if (part[STUCK_PART] > this.smoothed) this.likelihood = evidenceToUnit(part[STUCK_PART]);
     this.count++;
+  }
+
+  /**
+   * Whether part `i`'s evidence at this reading is fresh by its own rule:
+   * at the threshold the alerts open at ({@link update}'s `openAt`) and
+   * above every reading fresh by this rule in the refractory period (the
+   * latest is the largest). (Numbers from fields and arrays, an index and a
+   * flag as arguments: no heap number per call.)
+   */
+  #freshBy(i: number, quiet: boolean): boolean {
+    const v = this.#part[i], n = this.count, openAt = this.#openAt;
+    const peak = n - this.partPeakAt[i] < this.opts.refractory ? this.partPeak[i] : 0;
+    if (quiet || !(v >= openAt) || !(v > peak)) return false;
+    this.partPeak[i] = v;
+    this.partPeakAt[i] = n;
+    return true;
   }
 
   /**
@@ -266,14 +277,14 @@ export class AlertFusion implements OnsetRings {
       g.pending,
       g.last,
       b.threshold,
-      this.driftPeak,
-      this.driftPeakAt,
+      this.partPeak[DRIFT_PART],
+      this.partPeakAt[DRIFT_PART],
       this.onsets.value,
       this.onsets.slot,
       this.peaks.value,
       this.peaks.slot,
-      this.stuckPeak,
-      this.stuckPeakAt,
+      this.partPeak[STUCK_PART],
+      this.partPeakAt[STUCK_PART],
     ];
   }
 
@@ -299,14 +310,14 @@ export class AlertFusion implements OnsetRings {
       g.pending,
       g.last,
       b.threshold,
-      this.driftPeak = 0,
-      this.driftPeakAt = 0,
+      this.partPeak[DRIFT_PART] = 0,
+      this.partPeakAt[DRIFT_PART] = 0,
       this.onsets.value = 0,
       this.onsets.slot = 0,
       this.peaks.value = 0,
       this.peaks.slot = 0,
-      this.stuckPeak = 0,
-      this.stuckPeakAt = 0,
+      this.partPeak[STUCK_PART] = 0,
+      this.partPeakAt[STUCK_PART] = 0,
     ] = s ?? [
       0,
       0,

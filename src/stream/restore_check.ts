@@ -23,6 +23,7 @@ import type { StreamModel } from "./stream.ts";
 import { SeasonalExpert } from "./seasonal_expert.ts";
 import { MAX_SEASON } from "./season_profile.ts";
 import { STUCK_PER_TARGET } from "./shape_stuck.ts";
+import { DRIFT_PART, STUCK_PART } from "./alert_fusion.ts";
 
 /** How one array's values are checked. */
 interface ArrayRule {
@@ -307,11 +308,11 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
     integer("fusion[8]", f.baseBudget.pending, 0, MAX);
     finite("fusion[9]", f.baseBudget.last, 0);
     likelihood("fusion[10]", f.base.threshold);
-    finite("fusion[11]", f.driftPeak, 0);
-    integer("fusion[12]", f.driftPeakAt, 0, MAX);
+    finite("fusion[11]", f.partPeak[DRIFT_PART], 0);
+    integer("fusion[12]", f.partPeakAt[DRIFT_PART], 0, MAX);
     latestRings("fusion", f, 13);
-    finite("fusion[17]", f.stuckPeak, 0);
-    integer("fusion[18]", f.stuckPeakAt, 0, MAX);
+    finite("fusion[17]", f.partPeak[STUCK_PART], 0);
+    integer("fusion[18]", f.partPeakAt[STUCK_PART], 0, MAX);
   }
   // the stuck runs' counts (shape_stuck.ts): a target's value any, its run at
   // least -1 (after a gap), the counts at least 0
