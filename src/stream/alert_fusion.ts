@@ -95,7 +95,8 @@ const EMPTY = new Float64Array(0);
 /** The parts that open alerts by their own rule (indices of {@link AlertFusion.partPeak}). */
 export const DRIFT_PART = 0;
 export const STUCK_PART = 1;
-const PARTS = 2;
+export const LEVEL_PART = 2;
+const PARTS = 3;
 
 /** The scalars of a fusion in the checkpoint (see {@link AlertFusion.scalars}). */
 export type FusionScalars = [
@@ -118,6 +119,8 @@ export type FusionScalars = [
   peakSlot?: number,
   stuckPeak?: number,
   stuckPeakAt?: number,
+  levelPeak?: number,
+  levelPeakAt?: number,
 ];
 
 /** The alerts' evidence with the drift detector's fused after the scorer. */
@@ -156,6 +159,7 @@ export class AlertFusion implements OnsetRings {
   #shape = 0;
   #drift = 0;
   #stuck = 0;
+  #level = 0;
   #tests = 1;
   #openAt = 0;
   /** Each part's evidence at the reading being fused (numbers in an array: no heap number). */
@@ -183,7 +187,8 @@ export class AlertFusion implements OnsetRings {
    * reading before: the budget moves it slowly), is what the drift
    * detector's part must reach to be fresh by its own rule; `stuck`, the
    * shape detector's evidence for a stuck run (shape_stuck.ts; 0: none),
-   * the same for its part.
+   * the same for its part; `level`, the residuals' evidence for a change of
+   * level (level_shift.ts; 0: none), the same.
    */
   update(
     residual: number,
@@ -193,6 +198,7 @@ export class AlertFusion implements OnsetRings {
     quiet: boolean,
     openAt: number,
     stuck = 0,
+    level = 0,
   ): void {
     // the numbers travel in fields: a double passed to a call V8 does not
     // inline (#fuse) would be a new heap object every reading
@@ -202,6 +208,7 @@ export class AlertFusion implements OnsetRings {
     this.#tests = tests;
     this.#openAt = openAt;
     this.#stuck = stuck;
+    this.#level = level;
     this.#fuse(quiet);
   }
 
@@ -229,16 +236,19 @@ export class AlertFusion implements OnsetRings {
     const starts = stepOnset(this, n % R, this.smoothed, quiet, this.opts.escalation);
     this.onset = starts ? this.likelihood : 0;
     // the parts that open alerts by their own rule: the drift detector's
-    // part of the fused evidence, and a stuck run's, which is the alerts'
-    // evidence where it is the larger (the onset above stays the fused
-    // evidence's)
+    // part of the fused evidence, and a stuck run's and a change of level's
+    // (second looks of the shape detector and of the residuals), each the
+    // alerts' evidence where it is the larger (the onset above stays the
+    // fused evidence's)
     const part = this.#part;
     part[DRIFT_PART] = Math.max(0, d0 - Math.log(tests));
     part[STUCK_PART] = Math.max(0, this.#stuck - Math.log(2 * tests));
+    part[LEVEL_PART] = Math.max(0, this.#level - Math.log(2 * tests));
     for (let i = 0; i < PARTS; i++) {
       if (this.#freshBy(i, quiet)) this.fresh = true;
     }
-    if (part[STUCK_PART] > this.smoothed) this.likelihood = evidenceToUnit(part[STUCK_PART]);
+    const own = Math.max(part[STUCK_PART], part[LEVEL_PART]);
+    if (own > this.smoothed) this.likelihood = evidenceToUnit(own);
     this.count++;
   }
 
@@ -285,6 +295,8 @@ export class AlertFusion implements OnsetRings {
       this.peaks.slot,
       this.partPeak[STUCK_PART],
       this.partPeakAt[STUCK_PART],
+      this.partPeak[LEVEL_PART],
+      this.partPeakAt[LEVEL_PART],
     ];
   }
 
@@ -318,6 +330,8 @@ export class AlertFusion implements OnsetRings {
       this.peaks.slot = 0,
       this.partPeak[STUCK_PART] = 0,
       this.partPeakAt[STUCK_PART] = 0,
+      this.partPeak[LEVEL_PART] = 0,
+      this.partPeakAt[LEVEL_PART] = 0,
     ] = s ?? [
       0,
       0,

@@ -85,6 +85,7 @@ import {
 import { SHAPE_BLOCKS, shapeBlock, ShapeDetector } from "./shape.ts";
 import { StuckRuns } from "./shape_stuck.ts";
 import { DriftDetector } from "./drift.ts";
+import { LevelShift } from "./level_shift.ts";
 import { AlertFusion } from "./alert_fusion.ts";
 import { AlertBudget, BUDGET_BINS } from "./budget.ts";
 import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
@@ -186,6 +187,8 @@ export class StreamModel implements ExpertContext {
   readonly shape: ShapeDetector;
   /** The shape detector's evidence for a stuck sensor: runs of one value (shape_stuck.ts). */
   readonly stuck: StuckRuns;
+  /** The forecast residuals' evidence for a change of level: their CUSUM (level_shift.ts). */
+  readonly levelShift: LevelShift;
   /** The third detector: the recent days' deviation from the learned day (drift.ts). */
   readonly drift: DriftDetector;
   /** The false-alarm budget that sets the alerts' threshold (budget.ts). */
@@ -376,6 +379,13 @@ export class StreamModel implements ExpertContext {
     this.stuck = new StuckRuns(J, { history: p.anomaly.history, warmup: p.anomaly.warmup });
     this.drift = new DriftDetector(J, {
       ...p.anomaly.drift,
+      history: p.anomaly.history,
+      warmup: p.anomaly.warmup,
+      restart: unitToEvidence(p.anomaly.threshold),
+    });
+    // the level-shift evidence opens alerts through the fusion: only with it
+    this.levelShift = new LevelShift(J, {
+      allowance: this.drift.enabled ? p.anomaly.levelShift.allowance : 0,
       history: p.anomaly.history,
       warmup: p.anomaly.warmup,
       restart: unitToEvidence(p.anomaly.threshold),
@@ -774,6 +784,7 @@ export class StreamModel implements ExpertContext {
     for (let e = 0; e < this.E; e++) this.experts[e].resetWindows?.();
     this.shape.resetWindow();
     this.stuck.resetRuns();
+    this.levelShift.resetRuns();
   }
 
   /**

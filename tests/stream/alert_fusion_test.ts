@@ -279,7 +279,7 @@ Deno.test("a checkpoint without the drift detector's own fresh reading restores,
   for (let t = 0; t < 8 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
   const stored = readState(a.toBytes());
   const fusion = (stored.scalars as Record<string, unknown[]>).fusion;
-  assert.equal(fusion.length, 19);
+  assert.equal(fusion.length, 21);
   fusion.length = 11;
   const R = a.fusion.opts.refractory, { onsets, peaks } = a.fusion;
   const dense = new Float64Array(2 * R + BUDGET_BINS);
@@ -373,8 +373,9 @@ Deno.test("a checkpoint of commit 2b8441a, its fusion's rings dense, restores an
   });
   assert.ok(onsets > 0, "onsets after the restore, held off by the rings before them");
   // and the stream's own checkpoint carries the rings as two numbers each
-  // (then the stuck runs' latest fresh reading, two more: the twelfth round)
+  // (then the stuck runs' latest fresh reading, two more: the twelfth round;
+  // the level shift's, two more: the thirteenth)
   const again = readState(m.toBytes());
   assert.equal(again.arrays.fusionState.length, BUDGET_BINS);
-  assert.equal((again.scalars as Record<string, unknown[]>).fusion.length, 19);
+  assert.equal((again.scalars as Record<string, unknown[]>).fusion.length, 21);
 });
