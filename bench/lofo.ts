@@ -89,7 +89,7 @@ import {
 } from "../src/stream/anomaly.ts";
 import { ShapeDetector } from "../src/stream/shape.ts";
 import { StuckRuns } from "../src/stream/shape_stuck.ts";
-import { LevelShift } from "../src/stream/level_shift.ts";
+import { levelRestart, LevelShift } from "../src/stream/level_shift.ts";
 import { DriftDetector } from "../src/stream/drift.ts";
 import { fusedEvidence, shapeEvidence } from "../src/stream/scoring.ts";
 import { AlertFusion } from "../src/stream/alert_fusion.ts";
@@ -417,7 +417,7 @@ export function simulate(
     allowance: drift.enabled ? a.levelShift.allowance : 0,
     history: a.history,
     warmup: a.warmup,
-    restart: unitToEvidence(a.threshold),
+    restart: levelRestart(a.threshold),
   });
   const budgetOpts = {
     falseAlertsPerWeek: a.falseAlertsPerWeek,

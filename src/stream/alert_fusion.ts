@@ -236,18 +236,22 @@ export class AlertFusion implements OnsetRings {
     const starts = stepOnset(this, n % R, this.smoothed, quiet, this.opts.escalation);
     this.onset = starts ? this.likelihood : 0;
     // the parts that open alerts by their own rule: the drift detector's
-    // part of the fused evidence, and a stuck run's and a change of level's
-    // (second looks of the shape detector and of the residuals), each the
-    // alerts' evidence where it is the larger (the onset above stays the
-    // fused evidence's)
+    // part of the fused evidence, a stuck run's (a second look of the shape
+    // detector's: the alerts' evidence where it is the larger, while the run
+    // lasts) and a change of level's (a second look of the residuals': the
+    // alerts' evidence at the reading it is fresh, so it opens an alert but
+    // does not hold it open while its sum stays high); the onset above
+    // stays the fused evidence's
     const part = this.#part;
     part[DRIFT_PART] = Math.max(0, d0 - Math.log(tests));
     part[STUCK_PART] = Math.max(0, this.#stuck - Math.log(2 * tests));
     part[LEVEL_PART] = Math.max(0, this.#level - Math.log(2 * tests));
+    let own = part[STUCK_PART];
     for (let i = 0; i < PARTS; i++) {
-      if (this.#freshBy(i, quiet)) this.fresh = true;
+      if (!this.#freshBy(i, quiet)) continue;
+      this.fresh = true;
+      if (i === LEVEL_PART) own = Math.max(own, part[LEVEL_PART]);
     }
-    const own = Math.max(part[STUCK_PART], part[LEVEL_PART]);
     if (own > this.smoothed) this.likelihood = evidenceToUnit(own);
     this.count++;
   }

@@ -28,7 +28,8 @@
  * of J targets share the record): a rate per reading, what the false-alarm
  * budget's threshold is (budget.ts). The evidence is the largest over the
  * 2J sums less ln 2J (Bonferroni's). When a sum's evidence reaches
- * `restart` (the preset's fixed threshold) it restarts at 0 without
+ * `restart` (the fixed threshold of the alerts' part: the preset's fixed
+ * threshold plus the fusion's ln 6) it restarts at 0 without
  * learning the excursion, as a change detector does after an alarm: one
  * change is reported once, and the forecasts, which follow the new level,
  * start a fresh sum. A gap ends every excursion unlearned.
@@ -47,6 +48,7 @@
  * evidence; no allocation.
  */
 import { LOG_TAIL_BINS, LogTail } from "./log_tail.ts";
+import { unitToEvidence } from "./anomaly.ts";
 
 /** Excursions learned before the evidence is used. */
 export const MIN_EXCURSIONS = 30;
@@ -75,8 +77,22 @@ export interface LevelShiftOptions {
   history: number;
   /** Readings counted before anything is scored or learned. */
   warmup: number;
-  /** Evidence (nats) at which the sums restart (the preset's fixed threshold). */
+  /**
+   * Evidence (nats, after ln 2J) at which a sum restarts: where its part
+   * of the alerts' evidence reaches the preset's fixed threshold (stream.ts
+   * passes that threshold plus the fusion's ln 2 + ln 3, alert_fusion.ts),
+   * so an alert opens on it at any budget before it restarts.
+   */
   restart: number;
+}
+
+/**
+ * The evidence at which a sum restarts for a preset's fixed `threshold` (a
+ * likelihood): where the alerts' part, the evidence less ln 2 less ln 3
+ * (alert_fusion.ts with three detectors), reaches the threshold.
+ */
+export function levelRestart(threshold: number): number {
+  return unitToEvidence(threshold) + Math.log(6);
 }
 
 /** The length of the state of a stream of `targets` targets. */
@@ -136,13 +152,14 @@ export class LevelShift {
     const g = 1 - 1 / this.opts.history;
     s[READINGS] = s[READINGS] * g + 1;
     s[EXCURSIONS] *= g;
+    if (!ready) return; // (the evidence stays 0)
     tail.total = s[TOTAL];
     // the rate per reading of one side of one target: 2J sums share the record
     const rate = Math.log((2 * J * s[READINGS] + 1) / (s[EXCURSIONS] + 1));
     let best = 0;
     for (let j = 0; j < J; j++) {
       const u = this.u[j];
-      if (!ready || !Number.isFinite(u)) continue;
+      if (!Number.isFinite(u)) continue;
       for (let side = 0; side < 2; side++) {
         // o: the side's sum, its excursion's peak, clean (every reading learned)
         const o = TARGETS + j * PER_TARGET + 3 * side;
@@ -161,13 +178,13 @@ export class LevelShift {
         s[o + 1] = Math.max(s[o + 1], S);
         if (!learn) s[o + 2] = 0;
         if (tail.total < MIN_EXCURSIONS) continue;
-        const lambda = tail.evidence(S) + rate;
+        const lambda = tail.evidence(S) + rate - Math.log(2 * J);
         best = Math.max(best, lambda);
         // an alarm: the sum restarts, the excursion unlearned
         if (lambda >= this.opts.restart) s[o] = s[o + 1] = s[o + 2] = 0;
       }
     }
     s[TOTAL] = tail.total;
-    this.evidence = Math.max(0, best - Math.log(2 * J));
+    this.evidence = best;
   }
 }

@@ -85,7 +85,7 @@ import {
 import { SHAPE_BLOCKS, shapeBlock, ShapeDetector } from "./shape.ts";
 import { StuckRuns } from "./shape_stuck.ts";
 import { DriftDetector } from "./drift.ts";
-import { LevelShift } from "./level_shift.ts";
+import { levelRestart, LevelShift } from "./level_shift.ts";
 import { AlertFusion } from "./alert_fusion.ts";
 import { AlertBudget, BUDGET_BINS } from "./budget.ts";
 import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
@@ -388,7 +388,7 @@ export class StreamModel implements ExpertContext {
       allowance: this.drift.enabled ? p.anomaly.levelShift.allowance : 0,
       history: p.anomaly.history,
       warmup: p.anomaly.warmup,
-      restart: unitToEvidence(p.anomaly.threshold),
+      restart: levelRestart(p.anomaly.threshold),
     });
     const budget = {
       falseAlertsPerWeek: p.anomaly.falseAlertsPerWeek,

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
-import { LevelShift, levelStateLength, MIN_EXCURSIONS } from "../../src/stream/level_shift.ts";
+import {
+  levelRestart,
+  LevelShift,
+  levelStateLength,
+  MIN_EXCURSIONS,
+} from "../../src/stream/level_shift.ts";
 import { gaussian, mulberry32 } from "../../src/model/rng.ts";
-import { LEVEL_PART } from "../../src/stream/alert_fusion.ts";
+import { AlertFusion, LEVEL_PART } from "../../src/stream/alert_fusion.ts";
+import { AlertMachine, AnomalyScorer, evidenceToUnit } from "../../src/stream/anomaly.ts";
+import { AlertBudget } from "../../src/stream/budget.ts";
 import { StreamModel } from "../../src/stream/stream.ts";
 import { getPreset, type Preset } from "../../src/stream/preset.ts";
 import { encodeState, readState } from "../../src/stream/state.ts";
@@ -168,4 +175,72 @@ Deno.test("a checkpoint without the level-shift evidence restores with it afresh
       new RegExp(`levelShiftState\\[${i}\\]`),
     );
   }
+});
+
+/**
+ * The anomaly path as scoring.ts runs it on residuals u (one target): the
+ * scorer on |u|, the level-shift evidence at allowance `k` (0: off), the
+ * fusion and the alerts at a fixed 9.6 nats (one false alert a week at 5
+ * minutes, ln 2016 + 2); returns the readings an alert opened at.
+ */
+function alertsOn(u: number[], k: number): number[] {
+  const a = getPreset("default").anomaly;
+  const scorer = new AnomalyScorer(a), alerts = new AlertMachine(a);
+  const level = new LevelShift(1, {
+    allowance: k,
+    history: a.history,
+    warmup: 300,
+    restart: levelRestart(a.threshold),
+  });
+  const budgetOpts = { falseAlertsPerWeek: 1, history: a.history, floor: Math.log(100) };
+  const fusion = new AlertFusion(true, a, budgetOpts, alerts, new AlertBudget(budgetOpts));
+  alerts.threshold = evidenceToUnit(9.6);
+  const opened: number[] = [];
+  u.forEach((x, t) => {
+    scorer.update(Math.abs(x), 0, true, t < 300, 0, 2);
+    level.u[0] = x;
+    level.update(true);
+    fusion.update(scorer.residual, 0, NaN, 2, t < 300, 9.6, 0, level.evidence);
+    const f = fusion.fresh ? fusion.likelihood : 0;
+    if (t < 300) alerts.step(0);
+    else if (alerts.step(fusion.likelihood, f) === "opened") opened.push(t);
+  });
+  return opened;
+}
+
+Deno.test("a level shift the residuals miss opens an alert with the level-shift evidence on, not off", () => {
+  // two weeks of calibrated residuals, then 80 readings a little high: each
+  // well inside the 90% interval (|u| <= 1.1 < 1.6), none rare by itself
+  const g = gaussian(mulberry32(11));
+  const u = Array.from({ length: 4000 }, () => 0.6 * g());
+  for (let t = 3900; t < 3980; t++) u[t] = Math.min(1.1, Math.max(0.4, 0.8 + 0.15 * g()));
+  assert.ok(
+    u.slice(3900, 3980).every((x) => Math.abs(x) <= 1.1),
+    "every reading inside the interval",
+  );
+  const off = alertsOn(u, 0), on = alertsOn(u, 0.5);
+  assert.deepEqual(off.filter((t) => t >= 3900), [], "the residuals alone miss it");
+  const found = on.filter((t) => t >= 3900);
+  assert.equal(found.length, 1, `one alert for the shift: ${on}`);
+  assert.ok(found[0] < 3980, `while it lasts: reading ${found[0]}`);
+  // before it, on calibrated residuals, no alert more than with it off
+  assert.deepEqual(on.filter((t) => t < 3900), off.filter((t) => t < 3900));
+});
+
+Deno.test("a stream feeds its signed one-step residuals to the level-shift evidence", () => {
+  const x = cycle(5, 4);
+  const m = new StreamModel({ id: "r", preset: small(0.5), columns: ["v"] });
+  const T = 4 * DAY - 1;
+  for (let t = 0; t < T; t++) m.observe(T0 + t * FIVE_MIN, [x[t]]);
+  const up = 99, down = 102; // the target's S+ and S- in the state
+  const before = m.levelShift.state[up];
+  // a reading far above its forecast: a positive residual, S+ grows and S- empties
+  m.observe(T0 + T * FIVE_MIN, [x[T] + 5]);
+  const u = m.levelShift.u[0];
+  assert.ok(u > 2, `the residual over the half-width: ${u}`);
+  const k = 0.5;
+  assert.ok(
+    Math.abs(m.levelShift.state[up] - (before + u - k)) < 1e-9 || m.levelShift.evidence > 11,
+  );
+  assert.equal(m.levelShift.state[down], 0);
 });
