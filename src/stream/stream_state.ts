@@ -13,9 +13,8 @@
  * the period's recent intervals (`periodRecent`); the shape detector
  * (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`, `shapeBins`),
  * the false-alarm budget (`budgetBins`), the drift detector (`driftState`,
- * all of its state in one array), the stuck runs (`stuckState`), the
- * level-shift evidence when on (`levelShiftState`), and
- * with a drift detector its fusion after the scorer (`fusionState`);
+ * all of its state in one array), the stuck runs (`stuckState`), the level shift's (when on,
+ * `levelShiftState`), and with a drift detector its fusion after the scorer (`fusionState`);
  * then each expert's, in the experts' order (the
  * seasonal expert's `seasonMeans`, `seasonSum` for a season over 2,048
  * readings; the linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`,
@@ -70,13 +69,9 @@
  *   `scorer` scalars (reduceScorerRings, scorer_rings.ts), with no change in
  *   what follows. forecastd before this step cannot read the new layout
  *   (it requires `onsets`).
- * - before the stuck runs (issue 11's twelfth round): no `stuckState`, 17
- *   `fusion` scalars; the runs start afresh (no run scores until `warmup`
- *   readings are counted again), their latest fresh reading at zero.
- * - before the level-shift evidence (the thirteenth round): no
- *   `levelShiftState`, 19 `fusion` scalars; the sums start afresh (nothing
- *   scores until `warmup` readings and 30 excursions are counted again),
- *   their latest fresh reading at zero.
+ * - before the stuck runs (issue 11's twelfth round): no `stuckState`, 17 `fusion` scalars; the runs
+ *   start afresh (no run scores until `warmup` readings are counted again), their latest fresh
+ *   reading at zero. Before the level shift: no `levelShiftState`, 19 `fusion` scalars; zeros.
  */
 import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
@@ -194,8 +189,7 @@ export function stateArrays(m: StreamModel): StateArrays {
     budgetBins: m.budget.bins,
     driftState: m.drift.state,
     stuckState: m.stuck.state,
-    // (only with the level-shift evidence on)
-    ...(m.levelShift.enabled ? { levelShiftState: m.levelShift.state } : {}),
+    ...(m.levelShift.enabled ? { levelShiftState: m.levelShift.state } : {}), // (when on)
     // (only with a drift detector: a checkpoint without one is as before)
     ...(m.fusion.enabled ? { fusionState: m.fusion.state } : {}),
   };
