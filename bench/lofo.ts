@@ -89,6 +89,7 @@ import {
 } from "../src/stream/anomaly.ts";
 import { ShapeDetector } from "../src/stream/shape.ts";
 import { StuckRuns } from "../src/stream/shape_stuck.ts";
+import { levelRestart, LevelShift } from "../src/stream/level_shift.ts";
 import { DriftDetector } from "../src/stream/drift.ts";
 import { fusedEvidence, shapeEvidence } from "../src/stream/scoring.ts";
 import { AlertFusion } from "../src/stream/alert_fusion.ts";
@@ -137,6 +138,8 @@ interface Recording {
   z: number[];
   /** The target's raw value (the stuck runs count it exactly; JSON keeps NaN as null). */
   x: number[];
+  /** The target's signed one-step residual over its interval's half-width (NaN: none; src/stream/level_shift.ts). */
+  u: number[];
   /** The one-step surprise (-1: none), the range record, a gap before the row, rejected. */
   s: number[];
   record: number[];
@@ -163,6 +166,7 @@ function record(
     ts: [],
     z: [],
     x: [],
+    u: [],
     s: [],
     record: [],
     gap: [],
@@ -180,6 +184,7 @@ function record(
       const o = engine.observe("r", table.ts[r], table.values.subarray(r, r + 1));
       rec.z.push(z);
       rec.x.push(x);
+      rec.u.push(o.likelihood === null ? NaN : st.levelShift.u[0]);
       rec.s.push(o.likelihood === null ? -1 : st.scorer.surprise);
       rec.record.push(o.likelihood === null ? 0 : st.scorer.record);
       rec.gap.push(o.gap ? 1 : 0);
@@ -190,6 +195,7 @@ function record(
       if (!(e instanceof ReadingError)) throw e;
       rec.z.push(NaN);
       rec.x.push(x);
+      rec.u.push(NaN);
       rec.s.push(-1);
       rec.record.push(0);
       rec.gap.push(0);
@@ -407,6 +413,12 @@ export function simulate(
     warmup: a.warmup,
     restart: unitToEvidence(a.threshold),
   });
+  const level = new LevelShift(1, {
+    allowance: drift.enabled ? a.levelShift.allowance : 0,
+    history: a.history,
+    warmup: a.warmup,
+    restart: levelRestart(a.threshold),
+  });
   const budgetOpts = {
     falseAlertsPerWeek: a.falseAlertsPerWeek,
     history: a.history,
@@ -431,6 +443,7 @@ export function simulate(
     if (rec.gap[r]) {
       shape.resetWindow();
       stuck.resetRuns();
+      level.resetRuns();
     }
     const learn = guard.state !== "anomaly" || a.learnDuringAnomaly;
     z[0] = rec.z[r];
@@ -453,6 +466,9 @@ export function simulate(
         ? evidenceToUnit(baseBudget.threshold(rec.periodMs[r], fixed))
         : a.threshold;
       if (learn && base.state !== "warming_up") baseBudget.update(scorer.smoothed);
+      // the signed residual (JSON keeps NaN as null), as src/stream/scoring.ts counts it
+      level.u[0] = rec.u[r] ?? NaN;
+      level.update(learn);
       let likelihood = scorer.likelihood, fresh = scorer.fresh, nats = scorer.smoothed;
       o = scorer.onset;
       if (fusion.enabled) {
@@ -462,6 +478,7 @@ export function simulate(
           alerts.state === "warming_up",
           unitToEvidence(alerts.threshold),
           shape.enabled ? stuck.evidence : 0,
+          level.evidence,
         );
         alerts.threshold = budget.enabled
           ? evidenceToUnit(budget.threshold(rec.periodMs[r], fixed))
@@ -725,8 +742,9 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
         } catch (e) {
           if (!(e instanceof Deno.errors.NotFound)) throw e;
         }
-        // a recording made before the stuck runs (no raw values) is made again
-        if (rec && !Array.isArray(rec.x)) rec = undefined;
+        // a recording made before the stuck runs (no raw values) or the
+        // level-shift evidence (no signed residuals) is made again
+        if (rec && !(Array.isArray(rec.x) && Array.isArray(rec.u))) rec = undefined;
       }
       if (!rec) {
         const table = await readCsv(`${c.dir}/${key}`, { columns: ["value"] });

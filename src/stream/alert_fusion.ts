@@ -94,6 +94,12 @@ export interface FusionOptions extends AlertOptions {
 
 const EMPTY = new Float64Array(0);
 
+/** The parts that open alerts by their own rule (indices of {@link AlertFusion.partPeak}). */
+export const DRIFT_PART = 0;
+export const STUCK_PART = 1;
+export const LEVEL_PART = 2;
+const PARTS = 3;
+
 /** The scalars of a fusion in the checkpoint (see {@link AlertFusion.scalars}). */
 export type FusionScalars = [
   runOnset: number,
@@ -115,6 +121,8 @@ export type FusionScalars = [
   peakSlot?: number,
   stuckPeak?: number,
   stuckPeakAt?: number,
+  levelPeak?: number,
+  levelPeakAt?: number,
 ];
 
 /** The alerts' evidence with the drift detector's fused after the scorer. */
@@ -135,15 +143,13 @@ export class AlertFusion implements OnsetRings {
   /** Readings fused. */
   count = 0;
   /**
-   * The drift detector's part of the fused evidence at its latest reading
-   * fresh by its own rule, and that reading's {@link count}: the largest of
-   * the refractory period while `count - driftPeakAt < refractory`.
+   * Per part that opens alerts by its own rule ({@link DRIFT_PART},
+   * {@link STUCK_PART}): the part's evidence at its latest reading fresh by
+   * that rule, and that reading's {@link count}: the largest of the
+   * refractory period while `count - partPeakAt[i] < refractory`.
    */
-  driftPeak = 0;
-  driftPeakAt = 0;
-  /** The same for a stuck run's part (see the module comment). */
-  stuckPeak = 0;
-  stuckPeakAt = 0;
+  readonly partPeak = new Float64Array(PARTS);
+  readonly partPeakAt = new Float64Array(PARTS);
   // outputs of the last update()
   /** The alerts' evidence (nats). */
   smoothed = 0;
@@ -155,8 +161,11 @@ export class AlertFusion implements OnsetRings {
   #shape = 0;
   #drift = 0;
   #stuck = 0;
+  #level = 0;
   #tests = 1;
   #openAt = 0;
+  /** Each part's evidence at the reading being fused (numbers in an array: no heap number). */
+  readonly #part = new Float64Array(PARTS);
 
   constructor(
     enabled: boolean,
@@ -180,7 +189,8 @@ export class AlertFusion implements OnsetRings {
    * reading before: the budget moves it slowly), is what the drift
    * detector's part must reach to be fresh by its own rule; `stuck`, the
    * shape detector's evidence for a stuck run (shape_stuck.ts; 0: none),
-   * the same for its part.
+   * the same for its part; `level`, the residuals' evidence for a change of
+   * level (level_shift.ts; 0: none), the same.
    */
   update(
     residual: number,
@@ -190,6 +200,7 @@ export class AlertFusion implements OnsetRings {
     quiet: boolean,
     openAt: number,
     stuck = 0,
+    level = 0,
   ): void {
     // the numbers travel in fields: a double passed to a call V8 does not
     // inline (#fuse) would be a new heap object every reading
@@ -199,6 +210,7 @@ export class AlertFusion implements OnsetRings {
     this.#tests = tests;
     this.#openAt = openAt;
     this.#stuck = stuck;
+    this.#level = level;
     this.#fuse(quiet);
   }
 
@@ -206,7 +218,7 @@ export class AlertFusion implements OnsetRings {
   #fuse(quiet: boolean): void {
     const R = this.opts.refractory, n = this.count;
     const residual = this.#residual, shape = this.#shape, drift = this.#drift;
-    const tests = this.#tests, openAt = this.#openAt;
+    const tests = this.#tests;
     // the harmonic mean p-value of the detectors that give one,
     // ln(e^λr + e^λs + e^λd) - ln tests, or, `fusion` "min", Bonferroni's
     // (the strongest less ln tests). A detector that gives none (NaN: the
@@ -232,28 +244,41 @@ export class AlertFusion implements OnsetRings {
       this.opts.onsetMargin,
     );
     this.onset = starts ? this.likelihood : 0;
-    // the drift detector's own rule: its part of the evidence, above its
-    // fresh readings of the refractory period (the latest is the largest)
-    const part = Math.max(0, d0 - Math.log(tests));
-    const driftFresh = !quiet && part >= openAt &&
-      part > (n - this.driftPeakAt < R ? this.driftPeak : 0);
-    if (driftFresh) {
-      this.driftPeak = part;
-      this.driftPeakAt = n;
+    // the parts that open alerts by their own rule: the drift detector's
+    // part of the fused evidence, a stuck run's (a second look of the shape
+    // detector's: the alerts' evidence where it is the larger, while the run
+    // lasts) and a change of level's (a second look of the residuals': the
+    // alerts' evidence at the reading it is fresh, so it opens an alert but
+    // does not hold it open while its sum stays high); the onset above
+    // stays the fused evidence's
+    const part = this.#part;
+    part[DRIFT_PART] = Math.max(0, d0 - Math.log(tests));
+    part[STUCK_PART] = Math.max(0, this.#stuck - Math.log(2 * tests));
+    part[LEVEL_PART] = Math.max(0, this.#level - Math.log(2 * tests));
+    let own = part[STUCK_PART];
+    for (let i = 0; i < PARTS; i++) {
+      if (!this.#freshBy(i, quiet)) continue;
+      this.fresh = true;
+      if (i === LEVEL_PART) own = Math.max(own, part[LEVEL_PART]);
     }
-    this.fresh ||= driftFresh;
-    // a stuck run's own rule: its part is the alerts' evidence where it is
-    // the larger (the onset above stays the fused evidence's)
-    const stuck = Math.max(0, this.#stuck - Math.log(2 * tests));
-    const stuckFresh = !quiet && stuck >= openAt &&
-      stuck > (n - this.stuckPeakAt < R ? this.stuckPeak : 0);
-    if (stuckFresh) {
-      this.stuckPeak = stuck;
-      this.stuckPeakAt = n;
-    }
-    this.fresh ||= stuckFresh;
-    if (stuck > this.smoothed) this.likelihood = evidenceToUnit(stuck);
+    if (own > this.smoothed) this.likelihood = evidenceToUnit(own);
     this.count++;
+  }
+
+  /**
+   * Whether part `i`'s evidence at this reading is fresh by its own rule:
+   * at the threshold the alerts open at ({@link update}'s `openAt`) and
+   * above every reading fresh by this rule in the refractory period (the
+   * latest is the largest). (Numbers from fields and arrays, an index and a
+   * flag as arguments: no heap number per call.)
+   */
+  #freshBy(i: number, quiet: boolean): boolean {
+    const v = this.#part[i], n = this.count, openAt = this.#openAt;
+    const peak = n - this.partPeakAt[i] < this.opts.refractory ? this.partPeak[i] : 0;
+    if (quiet || !(v >= openAt) || !(v > peak)) return false;
+    this.partPeak[i] = v;
+    this.partPeakAt[i] = n;
+    return true;
   }
 
   /**
@@ -275,14 +300,16 @@ export class AlertFusion implements OnsetRings {
       g.pending,
       g.last,
       b.threshold,
-      this.driftPeak,
-      this.driftPeakAt,
+      this.partPeak[DRIFT_PART],
+      this.partPeakAt[DRIFT_PART],
       this.onsets.value,
       this.onsets.slot,
       this.peaks.value,
       this.peaks.slot,
-      this.stuckPeak,
-      this.stuckPeakAt,
+      this.partPeak[STUCK_PART],
+      this.partPeakAt[STUCK_PART],
+      this.partPeak[LEVEL_PART],
+      this.partPeakAt[LEVEL_PART],
     ];
   }
 
@@ -308,14 +335,16 @@ export class AlertFusion implements OnsetRings {
       g.pending,
       g.last,
       b.threshold,
-      this.driftPeak = 0,
-      this.driftPeakAt = 0,
+      this.partPeak[DRIFT_PART] = 0,
+      this.partPeakAt[DRIFT_PART] = 0,
       this.onsets.value = 0,
       this.onsets.slot = 0,
       this.peaks.value = 0,
       this.peaks.slot = 0,
-      this.stuckPeak = 0,
-      this.stuckPeakAt = 0,
+      this.partPeak[STUCK_PART] = 0,
+      this.partPeakAt[STUCK_PART] = 0,
+      this.partPeak[LEVEL_PART] = 0,
+      this.partPeakAt[LEVEL_PART] = 0,
     ] = s ?? [
       0,
       0,

@@ -146,6 +146,17 @@ export const PresetSchema = z.object({
       hours: int(0, 168).default(6),
     }).prefault({}),
     /**
+     * The level-shift evidence (src/stream/level_shift.ts): a two-sided
+     * CUSUM of the signed one-step residuals scored against the stream's
+     * own excursions of it; with the drift detector on it opens alerts by
+     * its own rule and changes nothing the models learn
+     * (src/stream/alert_fusion.ts; the thirteenth round of issue 11).
+     */
+    levelShift: z.object({
+      /** k: the CUSUM's allowance, in interval half-widths (0: off). */
+      allowance: z.number().min(0).max(10).default(0),
+    }).prefault({}),
+    /**
      * The false-alarm budget: at most this many false alerts per stream per
      * week at the stream's sampling rate; alerts open at the evidence level
      * this stream's own record allows, never above `threshold`

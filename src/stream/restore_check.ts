@@ -23,6 +23,8 @@ import type { StreamModel } from "./stream.ts";
 import { SeasonalExpert } from "./seasonal_expert.ts";
 import { MAX_SEASON } from "./season_profile.ts";
 import { STUCK_PER_TARGET } from "./shape_stuck.ts";
+import { DRIFT_PART, LEVEL_PART, STUCK_PART } from "./alert_fusion.ts";
+import { LEVEL_TARGETS_AT } from "./level_shift.ts";
 
 /** How one array's values are checked. */
 interface ArrayRule {
@@ -307,11 +309,13 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
     integer("fusion[8]", f.baseBudget.pending, 0, MAX);
     finite("fusion[9]", f.baseBudget.last, 0);
     likelihood("fusion[10]", f.base.threshold);
-    finite("fusion[11]", f.driftPeak, 0);
-    integer("fusion[12]", f.driftPeakAt, 0, MAX);
+    finite("fusion[11]", f.partPeak[DRIFT_PART], 0);
+    integer("fusion[12]", f.partPeakAt[DRIFT_PART], 0, MAX);
     latestRings("fusion", f, 13);
-    finite("fusion[17]", f.stuckPeak, 0);
-    integer("fusion[18]", f.stuckPeakAt, 0, MAX);
+    finite("fusion[17]", f.partPeak[STUCK_PART], 0);
+    integer("fusion[18]", f.partPeakAt[STUCK_PART], 0, MAX);
+    finite("fusion[19]", f.partPeak[LEVEL_PART], 0);
+    integer("fusion[20]", f.partPeakAt[LEVEL_PART], 0, MAX);
   }
   // the stuck runs' counts (shape_stuck.ts), where the stream keeps them: a
   // target's value any, its run at least -1 (after a gap), the counts at least 0
@@ -329,6 +333,14 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
     if (!(typeof scale === "number" && scale >= 0 && scale <= 1)) {
       throw fail(`'stuck[0]' must be a factor from 0 to 1: current value is ${showValue(scale)}`);
     }
+  }
+  // the level-shift evidence (level_shift.ts): counts at least 0, its sums
+  // and peaks at least 0, each excursion's flag (every third of the sums') 0 or 1
+  const ls = m.levelShift.state;
+  for (let i = 0; i < ls.length; i++) {
+    const flag = i >= LEVEL_TARGETS_AT && (i - LEVEL_TARGETS_AT) % 3 === 2;
+    if (flag) integer(`levelShiftState[${i}]`, ls[i], 0, 1);
+    else finite(`levelShiftState[${i}]`, ls[i], 0);
   }
   const linear = m.experts.find((e) => e instanceof LinearExpert);
   linear?.rls.forEach((r, h) => {

@@ -31,6 +31,7 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
   const { preds, forecasts, qUsedAt, active } = origins;
   let slot1 = -1;
   let surprise = -1;
+  m.levelShift.u.fill(NaN);
   for (let h = 1; h <= Hm; h++) {
     const o = origins.arrived(step, h);
     if (o < 0) continue;
@@ -59,7 +60,10 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
         // that has shrunk to nothing on a noise-free stretch would make every
         // later deviation a new record surprise
         const floor = 1e-3 * m.level.scale(col);
-        surprise = Math.max(surprise, Math.abs(r) / Math.max(q, floor, 1e-12));
+        const u = r / Math.max(q, floor, 1e-12);
+        surprise = Math.max(surprise, Math.abs(u));
+        // (the signed residual, for the level-shift evidence: level_shift.ts)
+        m.levelShift.u[j] = u;
       }
     }
   }
@@ -117,6 +121,7 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
       ? evidenceToUnit(baseBudget.threshold(m.periodMs, fixed))
       : a.threshold;
     if (learn && base.state !== "warming_up") baseBudget.update(m.scorer.smoothed);
+    m.levelShift.update(learn);
     const f = m.fusion;
     if (f.enabled) {
       // the drift detector's evidence, fused after the scorer: the alerts' own
@@ -129,6 +134,7 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
         // the threshold as it stands, the reading before's (the budget moves it slowly)
         unitToEvidence(m.alerts.threshold),
         m.stuck ? m.stuck.evidence : 0,
+        m.levelShift.evidence,
       );
       m.alerts.threshold = m.budget.enabled
         ? evidenceToUnit(m.budget.threshold(m.periodMs, fixed))

@@ -85,6 +85,7 @@ import {
 import { SHAPE_BLOCKS, shapeBlock, ShapeDetector } from "./shape.ts";
 import { StuckRuns } from "./shape_stuck.ts";
 import { DriftDetector } from "./drift.ts";
+import { levelRestart, LevelShift } from "./level_shift.ts";
 import { AlertFusion } from "./alert_fusion.ts";
 import { AlertBudget, BUDGET_BINS } from "./budget.ts";
 import type { Expert, ExpertContext, ExpertFactory } from "./expert.ts";
@@ -191,6 +192,8 @@ export class StreamModel implements ExpertContext {
    * (alert_fusion.ts), so with either off it is neither kept nor counted.
    */
   readonly stuck: StuckRuns | null;
+  /** The forecast residuals' evidence for a change of level: their CUSUM (level_shift.ts). */
+  readonly levelShift: LevelShift;
   /** The third detector: the recent days' deviation from the learned day (drift.ts). */
   readonly drift: DriftDetector;
   /** The false-alarm budget that sets the alerts' threshold (budget.ts). */
@@ -387,6 +390,13 @@ export class StreamModel implements ExpertContext {
     this.stuck = this.shape.enabled && this.drift.enabled
       ? new StuckRuns(J, { history: p.anomaly.history, warmup: p.anomaly.warmup })
       : null;
+    // the level-shift evidence opens alerts through the fusion: only with it
+    this.levelShift = new LevelShift(J, {
+      allowance: this.drift.enabled ? p.anomaly.levelShift.allowance : 0,
+      history: p.anomaly.history,
+      warmup: p.anomaly.warmup,
+      restart: levelRestart(p.anomaly.threshold),
+    });
     const budget = {
       falseAlertsPerWeek: p.anomaly.falseAlertsPerWeek,
       history: p.anomaly.history,
@@ -781,6 +791,7 @@ export class StreamModel implements ExpertContext {
     for (let e = 0; e < this.E; e++) this.experts[e].resetWindows?.();
     this.shape.resetWindow();
     this.stuck?.resetRuns();
+    this.levelShift.resetRuns();
   }
 
   /**

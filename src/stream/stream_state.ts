@@ -10,8 +10,8 @@
  * `rangeHi`); the value bounds' ranges (`boundLo`, `boundHi`); the period's recent intervals
  * (`periodRecent`); the shape detector (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`,
  * `shapeBins`), the false-alarm budget (`budgetBins`), the drift detector (`driftState`, all of its
- * state in one array), with the shape and drift detectors the stuck runs (`stuckState`), and with a
- * drift detector its fusion after the scorer (`fusionState`); then each expert's, in the experts'
+ * state in one array), with the shape and drift detectors the stuck runs (`stuckState`), the level
+ * shift's (when on, `levelShiftState`), and with a drift detector its fusion after the scorer (`fusionState`); then each expert's, in the experts'
  * order (the seasonal expert's `seasonMeans`, `seasonSum` for a season over 2,048 readings; the
  * linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`, `h`, `c`,
  * `adamM`, `adamV`, `xs`, `ys`, `h0`, `c0`).
@@ -61,6 +61,7 @@
  *   reading at zero;
  * - before the thirteenth round: no scalar `stuck` (the counts were forgotten up to the reading: a
  *   scale of 1), and `stuckState` without the shape or drift detector too, which is read past.
+ *   Before the level shift: no `levelShiftState`, 19 `fusion` scalars; zeros.
  */
 import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
@@ -143,6 +144,7 @@ const ISSUE11 = [
   "driftState",
   "fusionState",
   "stuckState",
+  "levelShiftState",
 ];
 
 /** Every array of the stream's state, by name: the live arrays. */
@@ -180,6 +182,7 @@ export function stateArrays(m: StreamModel): StateArrays {
     driftState: m.drift.state,
     // (only with the shape and drift detectors: shape_stuck.ts, stream.ts)
     ...(m.stuck ? { stuckState: m.stuck.state } : {}),
+    ...(m.levelShift.enabled ? { levelShiftState: m.levelShift.state } : {}), // (when on)
     // (only with a drift detector: a checkpoint without one is as before)
     ...(m.fusion.enabled ? { fusionState: m.fusion.state } : {}),
   };

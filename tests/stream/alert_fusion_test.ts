@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AlertFusion } from "../../src/stream/alert_fusion.ts";
+import { AlertFusion, DRIFT_PART } from "../../src/stream/alert_fusion.ts";
 import { AlertMachine, unitToEvidence } from "../../src/stream/anomaly.ts";
 import { AlertBudget, BUDGET_BINS } from "../../src/stream/budget.ts";
 import { StreamModel } from "../../src/stream/stream.ts";
@@ -147,14 +147,17 @@ Deno.test("the drift detector's evidence at the threshold is fresh by its own ru
   // the drift detector's echo below the threshold the alerts open at: not its own alert
   f.update(1, 0, 9 + ln3, 3, false, OPEN);
   assert.ok(!f.fresh, "9 nats of the drift detector's alone, below the 10 the alerts open at");
-  assert.deepEqual([f.driftPeak, f.driftPeakAt], [0, 0]);
+  assert.deepEqual([f.partPeak[DRIFT_PART], f.partPeakAt[DRIFT_PART]], [0, 0]);
   // 40 readings later the drift detector's 11 nats: below the burst, yet fresh
   // (a different incident), and the fused evidence is the detector's
   f.update(1, 0, 11 + ln3, 3, false, OPEN);
   assert.ok(Math.abs(f.smoothed - 11) < 1e-4, `${f.smoothed}`);
   assert.ok(f.fresh, "the drift detector's first report is fresh");
   assert.equal(f.onset, 0, "the onsets stay the fused evidence's: below the burst's");
-  assert.ok(Math.abs(f.driftPeak - 11) < 1e-12 && f.driftPeakAt === 42, `${f.driftPeak}`);
+  assert.ok(
+    Math.abs(f.partPeak[DRIFT_PART] - 11) < 1e-12 && f.partPeakAt[DRIFT_PART] === 42,
+    `${f.partPeak[DRIFT_PART]}`,
+  );
   // held for the next readings (the detector's evidence holds for an hour): not fresh again
   for (let i = 0; i < 11; i++) {
     f.update(1, 0, 11 + ln3, 3, false, OPEN);
@@ -262,7 +265,7 @@ Deno.test("a drift stream's checkpoint from before the fusion restores and learn
   b.restore(encodeState(stored.scalars, stored.arrays));
   assert.equal(b.fusion.base.state, b.alerts.state);
   assert.deepEqual([...b.fusion.baseBudget.bins], [...b.budget.bins]);
-  assert.deepEqual([b.fusion.driftPeak, b.fusion.driftPeakAt], [0, 0]);
+  assert.deepEqual([b.fusion.partPeak[DRIFT_PART], b.fusion.partPeakAt[DRIFT_PART]], [0, 0]);
   for (let t = 10 * DAY; t < 12 * DAY; t++) {
     const o = b.observe(T0 + t * FIVE_MIN, [x[t]]);
     assert.ok(o.likelihood !== null && o.likelihood >= 0 && o.likelihood < 1, `reading ${t}`);
@@ -277,7 +280,7 @@ Deno.test("a checkpoint without the drift detector's own fresh reading restores,
   for (let t = 0; t < 8 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
   const stored = readState(a.toBytes());
   const fusion = (stored.scalars as Record<string, unknown[]>).fusion;
-  assert.equal(fusion.length, 19);
+  assert.equal(fusion.length, 21);
   fusion.length = 11;
   const R = a.fusion.opts.refractory, { onsets, peaks } = a.fusion;
   const dense = new Float64Array(2 * R + BUDGET_BINS);
@@ -287,7 +290,7 @@ Deno.test("a checkpoint without the drift detector's own fresh reading restores,
   stored.arrays.fusionState = dense;
   const b = new StreamModel({ id: "r", preset: small(6), columns: ["v"] });
   b.restore(encodeState(stored.scalars, stored.arrays));
-  assert.deepEqual([b.fusion.driftPeak, b.fusion.driftPeakAt], [0, 0]);
+  assert.deepEqual([b.fusion.partPeak[DRIFT_PART], b.fusion.partPeakAt[DRIFT_PART]], [0, 0]);
   assert.equal(b.fusion.count, a.fusion.count);
   assert.ok(onsets.value > 0);
   assert.deepEqual([b.fusion.onsets, b.fusion.peaks], [onsets, peaks]);
@@ -371,8 +374,9 @@ Deno.test("a checkpoint of commit 2b8441a, its fusion's rings dense, restores an
   });
   assert.ok(onsets > 0, "onsets after the restore, held off by the rings before them");
   // and the stream's own checkpoint carries the rings as two numbers each
-  // (then the stuck runs' latest fresh reading, two more: the twelfth round)
+  // (then the stuck runs' latest fresh reading, two more: the twelfth round;
+  // the level shift's, two more: the thirteenth)
   const again = readState(m.toBytes());
   assert.equal(again.arrays.fusionState.length, BUDGET_BINS);
-  assert.equal((again.scalars as Record<string, unknown[]>).fusion.length, 19);
+  assert.equal((again.scalars as Record<string, unknown[]>).fusion.length, 21);
 });

@@ -5,6 +5,7 @@ import {
   StuckRuns,
   stuckStateLength,
 } from "../../src/stream/shape_stuck.ts";
+import { STUCK_PART } from "../../src/stream/alert_fusion.ts";
 import { StreamModel } from "../../src/stream/stream.ts";
 import { unitToEvidence } from "../../src/stream/anomaly.ts";
 import { getPreset, type Preset } from "../../src/stream/preset.ts";
@@ -144,12 +145,12 @@ Deno.test("a checkpoint without the stuck runs restores with them afresh", () =>
   const stored = readState(a.toBytes());
   delete stored.arrays.stuckState;
   const fusion = (stored.scalars as Record<string, unknown[]>).fusion;
-  assert.equal(fusion.length, 19);
+  assert.equal(fusion.length, 21);
   fusion.length = 17;
   const b = new StreamModel({ id: "r", preset: small(), columns: ["v"] });
   b.restore(encodeState(stored.scalars, stored.arrays));
   assert.ok(runsOf(b).state.every((v) => v === 0), "the counts start afresh");
-  assert.deepEqual([b.fusion.stuckPeak, b.fusion.stuckPeakAt], [0, 0]);
+  assert.deepEqual([b.fusion.partPeak[STUCK_PART], b.fusion.partPeakAt[STUCK_PART]], [0, 0]);
   assert.equal(b.fusion.count, a.fusion.count);
   for (let t = 8 * DAY; t < 9 * DAY; t++) {
     const ts = T0 + t * FIVE_MIN;
