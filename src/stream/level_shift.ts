@@ -129,7 +129,7 @@ export class LevelShift {
     this.enabled = opts.allowance > 0;
     this.state = state ?? (this.enabled ? new Float64Array(levelStateLength(targets)) : NO_STATE);
     // off (every preset's default), its tail is never written: one set of bins for every stream
-    // (a stream's own would be some 1 KB of memory for nothing: 10 MB at 10,000 streams)
+    // (a stream's own bins are 768 bytes for nothing: docs/scaling.md, end of the thirteenth round)
     this.tail = new LogTail(
       opts.history,
       MIN_EXCURSIONS,
