@@ -60,7 +60,7 @@ interface Config {
 /** The `--v8-flags=...` value of deno.json's start task ("" if none): the daemon as users run it. */
 function startTaskV8Flags(): string {
   const deno = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
-  const m = /--v8-flags=(\S+)/.exec(String(deno.tasks?.start ?? ""));
+  const m = /--v8-flags=(\S+)/.exec(String(deno.tasks?.start?.command ?? ""));
   return m ? m[1] : "";
 }
 

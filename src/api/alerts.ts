@@ -28,6 +28,7 @@ import {
   tokenParam,
 } from "./validate.ts";
 import { acceptWebSocket, webSocketResponses } from "./websocket.ts";
+import { jsonResponse } from "./json_response.ts";
 
 /** The alerts as the routes use them: the port every channel reads, one alert, acknowledgement. */
 export interface AlertsPort extends AlertSource {
@@ -142,10 +143,7 @@ const listRoute = createRoute({
   middleware: [action("list alerts")] as const,
   request: { query: alertListQuery },
   responses: {
-    200: {
-      description: "A page of alerts",
-      content: { "application/json": { schema: alertPageSchema } },
-    },
+    200: jsonResponse("A page of alerts", alertPageSchema),
     ...errorResponses(400),
   },
 });
@@ -159,10 +157,7 @@ const getRoute = createRoute({
   middleware: [action("get alert")] as const,
   request: { params: z.strictObject({ id: alertIdParam }) },
   responses: {
-    200: {
-      description: "The alert",
-      content: { "application/json": { schema: storedAlertSchema } },
-    },
+    200: jsonResponse("The alert", storedAlertSchema),
     ...errorResponses(400, 404),
   },
 });
@@ -177,10 +172,7 @@ const ackRoute = createRoute({
   middleware: [action("acknowledge alert")] as const,
   request: { params: z.strictObject({ id: alertIdParam }) },
   responses: {
-    200: {
-      description: "The alert, acknowledged",
-      content: { "application/json": { schema: storedAlertSchema } },
-    },
+    200: jsonResponse("The alert, acknowledged", storedAlertSchema),
     ...errorResponses(400, 404),
   },
 });

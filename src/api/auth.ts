@@ -10,6 +10,7 @@ import { z } from "zod";
 import { ROLES } from "../auth/api_tokens.ts";
 import { errorResponses } from "./errors.ts";
 import { action, type ApiEnv, createRouter } from "./router.ts";
+import { jsonResponse } from "./json_response.ts";
 
 /** The body of `GET /v1/auth`. */
 export const authSchema = z.object({
@@ -35,10 +36,7 @@ const authRoute = createRoute({
     "as every route but /healthz and /readyz).",
   middleware: [action("describe authentication")] as const,
   responses: {
-    200: {
-      description: "The request's authentication",
-      content: { "application/json": { schema: authSchema } },
-    },
+    200: jsonResponse("The request's authentication", authSchema),
     ...errorResponses(),
   },
 });

@@ -11,6 +11,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "../log.ts";
 import { ServiceError, type ServiceErrorKind } from "../service/service_error.ts";
+import { type JsonResponse, jsonResponse } from "./json_response.ts";
 
 /** The body of the generic 500: nothing of the cause, which is in the log. */
 export const INTERNAL_ERROR =
@@ -53,15 +54,9 @@ type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 
 /** The OpenAPI responses of `statuses` (and of 500, which any route may answer). */
 export function errorResponses<S extends ErrorStatus = never>(...statuses: S[]) {
-  const out = {} as Record<
-    S | 500,
-    { description: string; content: { "application/json": { schema: typeof errorSchema } } }
-  >;
+  const out = {} as Record<S | 500, JsonResponse<typeof errorSchema>>;
   for (const status of [...statuses, 500 as const]) {
-    out[status] = {
-      description: ERROR_DESCRIPTIONS[status],
-      content: { "application/json": { schema: errorSchema } },
-    };
+    out[status] = jsonResponse(ERROR_DESCRIPTIONS[status], errorSchema);
   }
   return out;
 }

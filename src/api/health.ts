@@ -20,6 +20,7 @@ import {
 } from "./metrics.ts";
 import { type ApiEnv, createRouter } from "./router.ts";
 import type { ShardMap } from "../domain/shard_map.ts";
+import { jsonResponse } from "./json_response.ts";
 
 /** What the operational routes use. */
 export interface HealthDeps {
@@ -94,7 +95,7 @@ const healthRoute = createRoute({
   summary: "Liveness: 200 while the process serves requests",
   security: [],
   responses: {
-    200: { description: "Alive", content: { "application/json": { schema: healthSchema } } },
+    200: jsonResponse("Alive", healthSchema),
     ...errorResponses(),
   },
 });
@@ -106,11 +107,8 @@ const readyRoute = createRoute({
   summary: "Readiness: Deno KV open, and the MQTT broker connected when one is configured",
   security: [],
   responses: {
-    200: { description: "Ready", content: { "application/json": { schema: readySchema } } },
-    503: {
-      description: "Not ready: the error names every check that fails",
-      content: { "application/json": { schema: readySchema } },
-    },
+    200: jsonResponse("Ready", readySchema),
+    503: jsonResponse("Not ready: the error names every check that fails", readySchema),
     ...errorResponses(),
   },
 });

@@ -34,6 +34,7 @@ import { StreamCreationLimit } from "./stream_creation_limit.ts";
 import { acceptWebSocket, isTooLarge, webSocketResponses } from "./websocket.ts";
 import { InOrder, type Turn } from "../async/in_order.ts";
 import { tokenQuery } from "./validate.ts";
+import { jsonResponse } from "./json_response.ts";
 
 export { DEFAULT_MAX_BODY_BYTES };
 
@@ -131,30 +132,18 @@ const readingForms = {
 };
 
 const ingestResponses = {
-  200: {
-    description: "Parsed; the readings the service refused, if any, are listed",
-    content: { "application/json": { schema: ingestResultSchema } },
-  },
-  400: {
-    description: "The message could not be parsed: nothing was taken",
-    content: { "application/json": { schema: parseErrorSchema } },
-  },
-  413: {
-    description: "The body is larger than the limit",
-    content: { "application/json": { schema: tooLargeSchema } },
-  },
-  415: {
-    description: "Without an API token, the body is not sent as JSON",
-    content: { "application/json": { schema: errorSchema } },
-  },
-  422: {
-    description: "Every reading was refused by the service",
-    content: { "application/json": { schema: allRejectedSchema } },
-  },
-  503: {
-    description: "Not now: the reading queue is full, or the daemon is shutting down; retry later",
-    content: { "application/json": { schema: errorSchema } },
-  },
+  200: jsonResponse(
+    "Parsed; the readings the service refused, if any, are listed",
+    ingestResultSchema,
+  ),
+  400: jsonResponse("The message could not be parsed: nothing was taken", parseErrorSchema),
+  413: jsonResponse("The body is larger than the limit", tooLargeSchema),
+  415: jsonResponse("Without an API token, the body is not sent as JSON", errorSchema),
+  422: jsonResponse("Every reading was refused by the service", allRejectedSchema),
+  503: jsonResponse(
+    "Not now: the reading queue is full, or the daemon is shutting down; retry later",
+    errorSchema,
+  ),
   ...errorResponses(),
 };
 

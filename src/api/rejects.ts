@@ -11,6 +11,7 @@ import type { RejectEntry } from "../service/service.ts";
 import { errorResponses } from "./errors.ts";
 import { action, type ApiEnv, createRouter } from "./router.ts";
 import { streamId } from "./validate.ts";
+import { jsonResponse } from "./json_response.ts";
 
 /** The refusals as the route reads them. */
 export interface RejectsPort {
@@ -62,10 +63,7 @@ const listRoute = createRoute({
   middleware: [action("list refusals")] as const,
   request: { query: rejectsQuery },
   responses: {
-    200: {
-      description: "The refusals",
-      content: { "application/json": { schema: rejectsSchema } },
-    },
+    200: jsonResponse("The refusals", rejectsSchema),
     ...errorResponses(400),
   },
 });

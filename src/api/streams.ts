@@ -58,6 +58,7 @@ import {
   timeParam,
   valueName,
 } from "./validate.ts";
+import { jsonResponse } from "./json_response.ts";
 
 /** The streams as the routes use them. */
 export interface StreamsPort {
@@ -160,10 +161,7 @@ const recentQuery = z.strictObject({
   limit: intParam(1, 1_000_000).optional().meta({ description: "At most this many, the newest" }),
 });
 
-const summary = {
-  description: "The stream",
-  content: { "application/json": { schema: streamSummarySchema } },
-};
+const summary = jsonResponse("The stream", streamSummarySchema);
 
 const listRoute = createRoute({
   method: "get",
@@ -175,10 +173,7 @@ const listRoute = createRoute({
   middleware: [action("list streams")] as const,
   request: { query: listQuery },
   responses: {
-    200: {
-      description: "A page of streams, by id",
-      content: { "application/json": { schema: streamListSchema } },
-    },
+    200: jsonResponse("A page of streams, by id", streamListSchema),
     ...errorResponses(400),
   },
 });
@@ -237,10 +232,7 @@ const forecastRoute = createRoute({
   middleware: [action("forecast")] as const,
   request: { params: pathSchema, query: forecastQuery },
   responses: {
-    200: {
-      description: "The forecast",
-      content: { "application/json": { schema: forecastSchema } },
-    },
+    200: jsonResponse("The forecast", forecastSchema),
     ...errorResponses(400, 404, 409),
   },
 });
@@ -254,10 +246,7 @@ const crossingRoute = createRoute({
   middleware: [action("compute crossing")] as const,
   request: { params: pathSchema, query: crossingQuery },
   responses: {
-    200: {
-      description: "The crossing",
-      content: { "application/json": { schema: crossingSchema } },
-    },
+    200: jsonResponse("The crossing", crossingSchema),
     ...errorResponses(400, 404, 409),
   },
 });
@@ -270,10 +259,7 @@ const anomaliesRoute = createRoute({
   middleware: [action("list anomalies")] as const,
   request: { params: pathSchema, query: anomaliesQuery },
   responses: {
-    200: {
-      description: "A page of alerts",
-      content: { "application/json": { schema: alertPageSchema } },
-    },
+    200: jsonResponse("A page of alerts", alertPageSchema),
     ...errorResponses(400, 404),
   },
 });

@@ -25,6 +25,12 @@
  * (Ctrl-C, or a kill of the group) even when the launcher cannot forward
  * (SIGKILL). The launcher exits with the command's status, or 128 + the
  * signal's number when a signal ended it.
+ *
+ * Under `npx deno` (npm exec), npm runs `sh -c "deno task start"` and passes
+ * a SIGTERM to that shell alone, which dies of it without passing it on:
+ * `deno task` and the daemon would be left running. So there the launcher
+ * watches that shell ({@link watchWrapper}) and, once it is gone, stops the
+ * daemon as on SIGTERM.
  */
 import { commandPermissions } from "./command_permissions.ts";
 import { UsageError } from "./usage_error.ts";
@@ -56,6 +62,57 @@ export interface LaunchOptions {
   readFile?: (path: string) => string;
 }
 
+/** Runs `cmd args`, quiet; resolves with its status and stdout, or null when it is not installed. */
+async function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string } | null> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdin: "null", stderr: "null" }).output();
+    return { ok: out.success, out: new TextDecoder().decode(out.stdout).trim() };
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+/**
+ * Under npm exec (`npm_command` is "exec", as npx sets it), calls `stop` once
+ * npm's shell (the parent of `deno task`, this launcher's parent) has ended.
+ * Deno may not read /proc without --allow-all, so `ps` names the shell and
+ * GNU `tail --pid` waits for it; without them, or elsewhere, nothing is
+ * watched. Returns a function that ends the watch.
+ */
+export async function watchWrapper(
+  env: Record<string, string | undefined>,
+  stop: () => void,
+): Promise<() => void> {
+  if (env.npm_command !== "exec" || Deno.build.os === "windows") return () => {};
+  const ps = await run("ps", ["-o", "ppid=", "-p", String(Deno.ppid)]);
+  const shell = Number(ps?.out);
+  if (!ps?.ok || !Number.isInteger(shell) || shell <= 1) return () => {};
+  let tail: Deno.ChildProcess;
+  try {
+    tail = new Deno.Command("tail", {
+      args: [`--pid=${shell}`, "-f", "/dev/null"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return () => {};
+    throw e;
+  }
+  tail.unref();
+  let watching = true;
+  tail.status.then((status) => {
+    if (watching && status.success) stop(); // the shell is gone (not: tail itself was signalled)
+  });
+  return () => {
+    watching = false;
+    try {
+      tail.kill("SIGTERM");
+    } catch { /* it has ended */ }
+  };
+}
+
 /** The `deno run` arguments that run main.ts `args` with its command's permissions. */
 export function launchArgs(
   args: readonly string[],
@@ -72,9 +129,10 @@ function runArguments(flags: readonly string[], args: readonly string[]): string
 
 /** Runs main.ts `args` with its command's permissions; resolves with the exit status. */
 export async function launch(args: readonly string[], opts: LaunchOptions = {}): Promise<number> {
+  const env = opts.env ?? Deno.env.toObject();
   const { flags, daemon } = commandPermissions({
     args,
-    env: opts.env ?? Deno.env.toObject(),
+    env,
     readFile: opts.readFile ?? Deno.readTextFileSync,
   });
   const child = new Deno.Command(opts.deno ?? Deno.execPath(), {
@@ -103,11 +161,13 @@ export async function launch(args: readonly string[], opts: LaunchOptions = {}):
       ["SIGHUP", forward("SIGHUP")],
     ];
   for (const [signal, fn] of listeners) Deno.addSignalListener(signal, fn);
+  const unwatch = daemon ? await watchWrapper(env, forward("SIGTERM")) : () => {};
   try {
     const status = await child.status;
     if (status.signal !== null) return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
     return status.code;
   } finally {
+    unwatch();
     for (const [signal, fn] of listeners) Deno.removeSignalListener(signal, fn);
   }
 }

@@ -26,6 +26,17 @@ for (const s of ["SIGINT", "SIGTERM"]) process.on(s, () => child.kill(s));
 child.on("exit", (code, signal) => process.exit(code ?? (signal === "SIGINT" ? 130 : 143)));
 `;
 
+/**
+ * npm exec's way (npx): `npm_command=exec`, the command run by `sh -c`, and a
+ * signal passed to that shell alone, which dies of a SIGTERM without passing it on.
+ */
+const NPM_EXEC_WRAPPER = `const { spawn } = require("node:child_process");
+const line = process.argv.slice(2).map((a) => "'" + a + "'").join(" ");
+const child = spawn(line, { stdio: "inherit", shell: "/bin/sh", env: { ...process.env, npm_command: "exec" } });
+for (const s of ["SIGINT", "SIGTERM"]) process.on(s, () => child.kill(s));
+child.on("exit", (code, signal) => process.exit(code ?? (signal === "SIGINT" ? 130 : 143)));
+`;
+
 async function installed(cmd: string): Promise<boolean> {
   try {
     await new Deno.Command(cmd, { args: ["--version"], stdout: "null", stderr: "null" }).output();
@@ -45,9 +56,14 @@ if (!haveNode) {
 }
 
 /** Starts `node wrapper deno task start serve ...` (setsid first: a process group of its own). */
-async function startThroughWrapper(dir: string, dataDir: string, group: boolean): Promise<Daemon> {
+async function startThroughWrapper(
+  dir: string,
+  dataDir: string,
+  group: boolean,
+  source = NODE_WRAPPER,
+): Promise<Daemon> {
   const wrapper = `${dir}/wrapper.cjs`;
-  await Deno.writeTextFile(wrapper, NODE_WRAPPER);
+  await Deno.writeTextFile(wrapper, source);
   const node = ["node", wrapper, Deno.execPath(), "task", "start"];
   return await startDaemon({
     dataDir,
@@ -135,6 +151,35 @@ Deno.test({
         const status = await d.exited;
         assert.equal(status.code, 0);
       } finally {
+        await d.stop("SIGKILL");
+      }
+      await assertSavedOnce(d, dataDir);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "npx's way (npm exec, sh -c) stopped by SIGTERM to the wrapper alone: its shell dies, and the daemon still shuts down cleanly",
+  ignore: !haveNode,
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const dataDir = `${dir}/data`;
+      const d = await startThroughWrapper(dir, dataDir, false, NPM_EXEC_WRAPPER);
+      const pid = Number(d.log.find((e) => e.event === "forecastd.starting")!.pid);
+      try {
+        await feed(d);
+        Deno.kill(d.pid, "SIGTERM");
+        await d.exited; // npm's exit: the shell died at once
+        const deadline = Date.now() + 15_000;
+        while (!d.log.some((e) => e.event === "shutdown.done") && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.ok(d.log.some((e) => e.event === "shutdown.done"), "the daemon was left running");
+      } finally {
+        try {
+          Deno.kill(pid, "SIGKILL"); // a daemon left behind: end it, so that its pipes close
+        } catch { /* it has ended */ }
         await d.stop("SIGKILL");
       }
       await assertSavedOnce(d, dataDir);

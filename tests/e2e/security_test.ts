@@ -107,7 +107,7 @@ Deno.test("serve with a token and a certificate: HTTPS, 401 without the token, d
 Deno.test("deno task start's permissions with another --data-dir: status 2 and the deno run command that works", async () => {
   await withTempDir(async (dir) => {
     const denoJson = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-    const task: string[] = denoJson.tasks.start.split(" ");
+    const task: string[] = denoJson.tasks.start.command.split(" ");
     assert.deepEqual(task.slice(0, 2), ["deno", "run"]);
     const flags = task.slice(2, task.indexOf("main.ts"));
     const out = await new Deno.Command(Deno.execPath(), {
