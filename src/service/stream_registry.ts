@@ -88,15 +88,19 @@ export class StreamRegistry {
       const id = ids[k];
       const next = ahead.shift()!;
       if (k + LOAD_AHEAD < ids.length) ahead.push(read(ids[k + LOAD_AHEAD]));
-      let stream: StreamModel;
+      let stream: StreamModel | null = null;
       let rec: StreamRecord | null;
       try {
         rec = await next.config;
-        if (!rec) continue;
-        stream = this.build(rec);
+        if (rec) stream = this.build(rec);
       } catch (e) {
         this.engine.delete(id);
         log.error("stream.restore_failed", { stream: id, error: e, action: "left out" });
+        rec = null;
+      }
+      if (!rec || !stream) {
+        // its checkpoint's read ends here, not after load() has returned
+        await next.bytes.catch(() => null);
         continue;
       }
       this.records.set(id, rec);
