@@ -57,6 +57,7 @@
 import { LatestRing, stepOnset } from "./onset_rule.ts";
 import { type BlockArena, typedBlock } from "../model/typed_block.ts";
 import { densityTail } from "./density_tail.ts";
+import { DOUBLE_ZERO } from "../model/floats.ts";
 export { binomialTailEvidence } from "./density_tail.ts";
 
 export { RangeTracker } from "./range_tracker.ts";
@@ -546,7 +547,7 @@ export class AlertMachine {
    * stream sets it from its false-alarm budget (src/stream/budget.ts) before
    * each step.
    */
-  threshold: number = 0;
+  threshold: number = DOUBLE_ZERO; // a double from the start: see DOUBLE_ZERO
   state: "warming_up" | "normal" | "anomaly" = "warming_up";
   seen = 0;
   /** Consecutive readings pushing towards the other state. */
@@ -559,6 +560,13 @@ export class AlertMachine {
   constructor(opts: AlertOptions) {
     this.opts = opts;
     this.threshold = opts.threshold;
+    // written a second time: V8 takes a field never written again for a
+    // constant, and the first change, readings later, would throw away the
+    // optimised code that relied on it (the scoring and alert paths)
+    this.state = "warming_up";
+    this.run = 0;
+    this.runOnset = false;
+    this.duration = 0;
   }
 
   /**

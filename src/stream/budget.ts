@@ -130,6 +130,11 @@ export class AlertBudget {
   constructor(opts: BudgetOptions, bins: Float64Array = new Float64Array(BUDGET_BINS)) {
     this.opts = opts;
     this.bins = bins;
+    // written a second time: V8 takes a field never written again for a
+    // constant, and the first count, readings later, would throw away the
+    // optimised code that relied on it
+    this.readings = DOUBLE_ZERO;
+    this.pending = 0;
   }
 
   /** Whether a budget is set at all. */

@@ -44,6 +44,13 @@ export class LatestRing implements OnsetRing {
   /** The slot it was written to. */
   slot = 0;
 
+  constructor() {
+    // written a second time: V8 takes a field never written again for a
+    // constant, and the first write would throw away the optimised code
+    // that relied on it (the scorer's and the fusion's)
+    this.slot = 0;
+  }
+
   maxExcept(slot: number): number {
     return slot === this.slot ? 0 : this.value;
   }
