@@ -4,7 +4,8 @@
  * `--trace-opt --trace-deopt-verbose` and counts the trace's lines
  * (bench/opt_trace.ts): Maglev and TurboFan compilations, re-compilations
  * of a function a tier had compiled before, deopts by reason and by source
- * position, and invalidated optimised code by reason. Counts of lines, not
+ * position (in the TypeScript, through the source maps in Deno's cache of
+ * emitted files), and invalidated optimised code by reason. Counts of lines, not
  * timings: a shared machine's load does not change them much (V8 compiles
  * on helper threads, so which call deopts first can vary a little).
  *
@@ -18,6 +19,7 @@
 import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
 import { countOptTrace } from "./opt_trace.ts";
+import { SourcePositions } from "./source_positions.ts";
 
 const flags = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -53,7 +55,12 @@ if (flags.trace !== "") {
 // V8 and Deno write stdout apart: the RESULT line may sit inside a trace line
 const load = trace.match(/RESULT (\{[^\n]*?\})(?=\[|\n|$)/);
 const engine = load ? JSON.parse(load[1]) : null;
-const counts = countOptTrace(trace, ROOT);
+// deopt positions back to the TypeScript, through the source maps Deno keeps with its emitted files
+const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped" })
+  .output();
+const denoDir = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir as string;
+const positions = new SourcePositions(`${denoDir}/gen`);
+const counts = countOptTrace(trace, ROOT, (url, line, column) => positions.map(url, line, column));
 const top = (r: Record<string, number>, n: number) =>
   Object.entries(r).slice(0, n).map(([k, v]) => `  ${String(v).padStart(4)}  ${k}`).join("\n");
 console.error(

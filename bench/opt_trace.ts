@@ -11,7 +11,9 @@
  * A function is told apart by its SharedFunctionInfo address (`sfi = ...`)
  * and named by it (an anonymous one as `(anonymous)`). A deopt's position
  * is the innermost `;;; deoptimize at <file:line:col>` (made relative to
- * `root`), with ` < caller:line:col` for each frame it was inlined into.
+ * `root`), with ` < caller:line:col` for each frame it was inlined into;
+ * V8 gives it in the JavaScript Deno emitted, which a `mapPosition`
+ * (bench/source_positions.ts) takes back to the TypeScript.
  */
 
 /** One tier's compilations. */
@@ -62,8 +64,19 @@ function functionName(raw: string | undefined): string {
   return name === "" ? "(anonymous)" : name;
 }
 
-/** Counts the trace's lines; `root` is cut from source positions. */
-export function countOptTrace(text: string, root = ""): OptCounts {
+/** Maps a position of `url` (1-based line and column), e.g. through a source map. */
+export type MapPosition = (url: string, line: number, column: number) => [number, number];
+
+/**
+ * Counts the trace's lines; `root` is cut from source positions, after
+ * `mapPosition` (by default none) took each from the emitted JavaScript
+ * V8 saw to the file's own.
+ */
+export function countOptTrace(
+  text: string,
+  root = "",
+  mapPosition: MapPosition = (_url, line, column) => [line, column],
+): OptCounts {
   const tiers: Record<"maglev" | "turbofan", TierCounts> = {
     maglev: { compiled: 0, osr: 0, again: 0 },
     turbofan: { compiled: 0, osr: 0, again: 0 },
@@ -80,7 +93,14 @@ export function countOptTrace(text: string, root = ""): OptCounts {
     if (pending) bump(bySite, `${pending.name}@${site}: ${pending.reason}`);
     pending = null;
   };
-  const relative = (position: string) => position.replace("file://" + root, "");
+  const relative = (position: string) => {
+    const at = position.match(/^(.*):(\d+):(\d+)$/);
+    if (at) {
+      const [line, column] = mapPosition(at[1], Number(at[2]), Number(at[3]));
+      position = `${at[1]}:${line}:${column}`;
+    }
+    return position.replace("file://" + root, "");
+  };
   for (const line of text.split("\n")) {
     const done = line.match(
       /\[completed (?:compiling|optimizing) \S+ <JSFunction ?([^(]*?) ?\(sfi = (\w+)\)> \(target (\w+)\)( OSR)?/,

@@ -41,6 +41,18 @@ Deno.test("countOptTrace counts compilations, re-compilations, deopts and invali
   assert.deepEqual(c.recompiled, { "maglev step": 2 });
 });
 
+Deno.test("countOptTrace maps each deopt position before cutting the root", () => {
+  const c = countOptTrace(
+    TRACE,
+    "/repo/",
+    (url, line, column) => url.endsWith("a.ts") ? [line * 10, column + 1] : [line, column],
+  );
+  assert.deepEqual(
+    Object.keys(c.deoptsBySite)[1],
+    "step@src/stream/a.ts:30:8 < src/stream/b.ts:9:2: wrong map",
+  );
+});
+
 Deno.test("countOptTrace names an anonymous function and finds nothing in other lines", () => {
   const c = countOptTrace(TRACE.split("\n").slice(2, 3).join("\n") + "\nRESULT {}\n");
   assert.deepEqual(c.maglev, { compiled: 1, osr: 1, again: 0 });
