@@ -24,3 +24,19 @@ export function assertFinite(
     }
   }
 }
+
+/**
+ * 0 as a heap number rather than a small integer, for a number field that
+ * will hold fractions: V8 gives a field the representation of the first
+ * value stored in it, and a field first set to the integer 0 that later
+ * takes a fraction changes representation, which deprecates the maps of
+ * every object of its class and throws away the optimised code that
+ * depended on them (then compiles it again). A field first set to this
+ * value is a double field from the start. It is +0 (`Object.is(DOUBLE_ZERO,
+ * 0)`); arithmetic on it is arithmetic on 0. Read from a `Float64Array`,
+ * whose elements V8 hands out as heap numbers.
+ */
+export const DOUBLE_ZERO: number = new Float64Array(1)[0];
+
+/** 1 as a heap number: {@link DOUBLE_ZERO}'s counterpart for a field that starts at 1. */
+export const DOUBLE_ONE: number = new Float64Array([1])[0];

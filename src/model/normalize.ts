@@ -5,6 +5,7 @@
  * readings). Statistics are kept in float64 whatever the model's float type.
  */
 import { sharedValues } from "./typed_block.ts";
+import { DOUBLE_ZERO } from "./floats.ts";
 
 /** The normaliser's settings. */
 export interface NormalizerOptions {
@@ -28,7 +29,7 @@ export class Normalizer {
     return this.#settings[1];
   }
   /** Total weight of the readings seen (their count when λ = 1). */
-  weight = 0;
+  weight = DOUBLE_ZERO; // a double from the start: see DOUBLE_ZERO
   /** Readings seen. */
   count = 0;
   /**

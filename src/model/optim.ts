@@ -6,7 +6,7 @@
  * The moments m and v share the parameters' flat layout, so a step is one
  * loop over P values.
  */
-import type { Floats, FloatsCtor } from "./floats.ts";
+import { DOUBLE_ZERO, type Floats, type FloatsCtor } from "./floats.ts";
 import type { Layout } from "./layout.ts";
 import { kindOf, makeFloatsFor } from "./kernels.ts";
 import { sharedValues } from "./typed_block.ts";
@@ -66,7 +66,7 @@ export class Adam<A extends Floats = Float32Array> {
   /** Steps taken. */
   t = 0;
   /** Global gradient norm of the last step, before clipping. */
-  lastNorm = 0;
+  lastNorm = DOUBLE_ZERO; // a double from the start: see DOUBLE_ZERO
   readonly #layout: Layout;
   /** m and v are in the WebAssembly kernels' memory (kernels.ts). */
   readonly #wasm: boolean;

@@ -79,6 +79,7 @@
 import { AlertMachine, type AlertOptions, evidenceToUnit, fuseEvidence } from "./anomaly.ts";
 import { LatestRing, type OnsetRings, stepOnset } from "./onset_rule.ts";
 import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "./budget.ts";
+import { DOUBLE_ZERO } from "../model/floats.ts";
 
 /** The onset rule's settings (the preset's `anomaly`). */
 export interface FusionOptions extends AlertOptions {
@@ -138,7 +139,7 @@ export class AlertFusion implements OnsetRings {
   readonly base: AlertMachine;
   /** The false-alarm budget of the scorer's evidence (the stream's `budget` when not enabled). */
   readonly baseBudget: AlertBudget;
-  runOnset = 0;
+  runOnset = DOUBLE_ZERO;
   fresh = false;
   /** Readings fused. */
   count = 0;
@@ -152,18 +153,19 @@ export class AlertFusion implements OnsetRings {
   readonly partPeakAt = new Float64Array(PARTS);
   // outputs of the last update()
   /** The alerts' evidence (nats). */
-  smoothed = 0;
-  likelihood = 0;
+  smoothed = DOUBLE_ZERO;
+  likelihood = DOUBLE_ZERO;
   /** The likelihood at an onset, else 0. */
-  onset = 0;
+  onset = DOUBLE_ZERO;
   // the inputs of the last update() (see there)
-  #residual = 0;
-  #shape = 0;
-  #drift = 0;
-  #stuck = 0;
-  #level = 0;
+  // (doubles from the start: see DOUBLE_ZERO)
+  #residual = DOUBLE_ZERO;
+  #shape = DOUBLE_ZERO;
+  #drift = DOUBLE_ZERO;
+  #stuck = DOUBLE_ZERO;
+  #level = DOUBLE_ZERO;
   #tests = 1;
-  #openAt = 0;
+  #openAt = DOUBLE_ZERO;
   /** Each part's evidence at the reading being fused (numbers in an array: no heap number). */
   readonly #part = new Float64Array(PARTS);
 

@@ -57,6 +57,7 @@
 import { LatestRing, stepOnset } from "./onset_rule.ts";
 import { type BlockArena, typedBlock } from "../model/typed_block.ts";
 import { densityTail } from "./density_tail.ts";
+import { DOUBLE_ZERO } from "../model/floats.ts";
 export { binomialTailEvidence } from "./density_tail.ts";
 
 export { RangeTracker } from "./range_tracker.ts";
@@ -380,7 +381,10 @@ export class AnomalyScorer {
    */
   countEvidence(K: number): number {
     const most = this.mostUnusual;
-    if (this.unusualTotal < MIN_COUNT || K <= most) return 0;
+    // both compared every reading (not one only once the other passes): a
+    // comparison first made readings later throws away the optimised scorer
+    const young = this.unusualTotal < MIN_COUNT, held = K <= most;
+    if (young || held) return 0;
     return Math.log(this.unusualTotal + 1) + this.densityTail[K] - this.densityTail[most];
   }
 
@@ -487,7 +491,8 @@ export class AnomalyScorer {
     if (!Number.isNaN(shape)) {
       this.smoothed = fuseEvidence(this.smoothed, shape, "min", this.tests);
     }
-    this.likelihood = evidenceToUnit(this.smoothed);
+    const likelihood = evidenceToUnit(this.smoothed);
+    this.likelihood = likelihood;
     const starts = stepOnset(
       this,
       count % o.refractory,
@@ -496,14 +501,15 @@ export class AnomalyScorer {
       o.escalation,
       o.onsetMargin,
     );
-    this.onset = starts ? this.likelihood : 0;
+    this.onset = starts ? likelihood : 0;
     if (learn) {
       const g = 1 - 1 / o.history;
       for (let i = 0; i < BINS; i++) this.state[i] *= g;
       this.state[b] += 1;
       this.total = this.total * g + 1;
       if (L > 0) {
-        if (this.unusualCount > this.mostUnusual) this.mostUnusual = this.unusualCount;
+        // stored every reading, not only on a new most (see countEvidence)
+        this.mostUnusual = Math.max(this.mostUnusual, this.unusualCount);
         this.unusualTotal = this.unusualTotal * g + 1;
       }
     }
@@ -546,7 +552,7 @@ export class AlertMachine {
    * stream sets it from its false-alarm budget (src/stream/budget.ts) before
    * each step.
    */
-  threshold: number = 0;
+  threshold: number = DOUBLE_ZERO; // a double from the start: see DOUBLE_ZERO
   state: "warming_up" | "normal" | "anomaly" = "warming_up";
   seen = 0;
   /** Consecutive readings pushing towards the other state. */
@@ -559,6 +565,13 @@ export class AlertMachine {
   constructor(opts: AlertOptions) {
     this.opts = opts;
     this.threshold = opts.threshold;
+    // written a second time: V8 takes a field never written again for a
+    // constant, and the first change, readings later, would throw away the
+    // optimised code that relied on it (the scoring and alert paths)
+    this.state = "warming_up";
+    this.run = 0;
+    this.runOnset = false;
+    this.duration = 0;
   }
 
   /**

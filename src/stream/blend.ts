@@ -1,4 +1,5 @@
 import { type BlockArena, sharedBlock, typedBlock } from "../model/typed_block.ts";
+import { DOUBLE_ZERO } from "../model/floats.ts";
 /**
  * Longer than 500 lines: the blend, its exact subset solver, the bound on
  * one reading's pull and the pooling over horizons share one record and
@@ -196,9 +197,9 @@ export class Blend {
    * system's 1ᵀ·x; and update()'s pull factor. Fields rather than arguments and results: a double passed to or returned from
    * a call V8 does not inline is a new heap object, and weights() runs per slot and reading.
    */
-  #r = 0;
-  #best = 0;
-  #sum = 0;
+  #r = DOUBLE_ZERO; // doubles from the start: see DOUBLE_ZERO
+  #best = DOUBLE_ZERO;
+  #sum = DOUBLE_ZERO;
   /** The factor update() scales the reading's errors by for the moments (≤ 1; {@link pullBound}). */
   #pull = 1;
 

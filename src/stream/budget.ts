@@ -75,6 +75,7 @@
  * Forgetting is applied lazily (when a level is crossed), so a reading costs
  * O(levels it crosses); `threshold()` scans the levels, O(bins).
  */
+import { DOUBLE_ZERO } from "../model/floats.ts";
 
 const BIN = 0.25;
 /** Levels of evidence counted: i·0.25 nats for i = 1 .. 200 (bin i - 1). */
@@ -106,11 +107,11 @@ export class AlertBudget {
   /** (BUDGET_BINS) upcrossings of level (i + 1)·0.25 nats, forgotten up to `pending` readings ago. */
   readonly bins: Float64Array;
   /** N: readings counted (forgetting). */
-  readings = 0;
+  readings = DOUBLE_ZERO; // doubles from the start: see DOUBLE_ZERO
   /** Readings since the bins were last forgotten. */
   pending = 0;
   /** The evidence of the last reading counted. */
-  last = 0;
+  last = DOUBLE_ZERO;
   /**
    * Whether the record bounds the p-value's threshold from below until it
    * holds a week of budget: a stream restored from a checkpoint without a
@@ -120,15 +121,20 @@ export class AlertBudget {
    */
   held = false;
   /** The evidence {@link update} counts (a field: see there). */
-  #evidence = 0;
+  #evidence = DOUBLE_ZERO;
   /** What #evaluate found: whether the record sets the threshold, and the threshold it sets. */
   #sets = false;
-  #tau = 0;
+  #tau = DOUBLE_ZERO;
 
   /** `bins`: a view (BUDGET_BINS) to keep the record in, else its own array. */
   constructor(opts: BudgetOptions, bins: Float64Array = new Float64Array(BUDGET_BINS)) {
     this.opts = opts;
     this.bins = bins;
+    // written a second time: V8 takes a field never written again for a
+    // constant, and the first count, readings later, would throw away the
+    // optimised code that relied on it
+    this.readings = DOUBLE_ZERO;
+    this.pending = 0;
   }
 
   /** Whether a budget is set at all. */

@@ -57,6 +57,7 @@
  * allocation.
  */
 import { LOG_TAIL_BINS, LogTail } from "./log_tail.ts";
+import { DOUBLE_ZERO } from "../model/floats.ts";
 
 /** The drift detector's settings (the preset's `anomaly.drift`). */
 export interface DriftOptions {
@@ -140,7 +141,7 @@ export class DriftDetector {
   /** The statistic of the hour that ended at this reading (NaN: none ended, or not measured). */
   statistic = NaN;
   /** Evidence (nats): that of the last hour measured, held for the readings of the next. */
-  evidence = 0;
+  evidence = DOUBLE_ZERO; // a double from the start: see DOUBLE_ZERO
 
   constructor(targets: number, opts: DriftOptions) {
     const W = opts.hours;

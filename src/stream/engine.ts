@@ -8,6 +8,7 @@ import { type Observation, ReadingError, StreamModel } from "./stream.ts";
 import type { AlertEvent } from "../domain/alert.ts";
 import { lstmShape } from "./lstm_expert.ts";
 import type { ValueBoundsOptions } from "./value_bounds.ts";
+import { DOUBLE_ZERO } from "../model/floats.ts";
 
 /** How to create a stream in the engine. */
 export interface CreateStreamOptions {
@@ -40,7 +41,7 @@ export class Engine {
     readings: 0,
     rejects: {},
     learned: 0,
-    observeSeconds: 0,
+    observeSeconds: DOUBLE_ZERO, // a double from the start: see DOUBLE_ZERO
     alerts: 0,
     recoveries: 0,
   };

@@ -113,7 +113,9 @@ export class Intervals {
       st[m] += this.mRate[s] * (r - st[m]);
       const eta = Math.max(this.rate, 1 / (1 + st[n] / 10));
       st[s] += eta * (st[m] + 1e-12) * ((inside ? 0 : 1) - (1 - this.coverage));
-      if (st[s] < 0) st[s] = 0;
+      // (stored every reading: a store first reached readings later would
+      // throw away the optimised scoring code it is inlined into)
+      st[s] = st[s] < 0 ? 0 : st[s];
       st[h] += inside ? 1 : 0;
     }
     st[n] += 1;

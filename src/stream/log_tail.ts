@@ -18,6 +18,7 @@
  * fixed at 1.) Nothing until `minCount` values were added. O(bins) per call,
  * no allocation.
  */
+import { DOUBLE_ZERO } from "../model/floats.ts";
 
 const BIN = 0.25;
 const LN_LO = -12;
@@ -35,7 +36,7 @@ export class LogTail {
   readonly history: number;
   readonly minCount: number;
   /** Mass in the histogram. */
-  total = 0;
+  total = DOUBLE_ZERO; // a double from the start: see DOUBLE_ZERO
 
   /** Whether x is v itself (an exponential tail in v) rather than ln v (a Pareto tail). */
   readonly linear: boolean;

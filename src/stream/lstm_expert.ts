@@ -31,6 +31,7 @@ import type { Expert, ExpertContext } from "./expert.ts";
 import type { Preset } from "./preset.ts";
 import type { StateArrays } from "./state.ts";
 import { BlockArena, blockBytes, sharedBlock, typedBlock } from "../model/typed_block.ts";
+import { DOUBLE_ZERO } from "../model/floats.ts";
 
 /** The network's shape and window for a stream of I columns: what streams share a workspace by. */
 export function lstmShape(I: number, preset: Preset): NetworkShape & { window: number } {
@@ -66,7 +67,7 @@ export class LstmExpert implements Expert {
   readonly #level: Float64Array;
   /** The forecast under way: its origin slot, time, values and expert column. */
   #o = 0;
-  #ts = 0;
+  #ts = DOUBLE_ZERO; // a double from the start: see DOUBLE_ZERO
   #values: ArrayLike<number> = NO_VALUES;
   #e = 0;
   /** The rollout's feed, made once. */

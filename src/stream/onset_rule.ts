@@ -20,6 +20,7 @@
  * and every newer slot holds 0). tests/stream/onset_rule_test.ts steps the
  * dense ring and the pair side by side on random evidence.
  */
+import { DOUBLE_ZERO } from "../model/floats.ts";
 /** Smoothed evidence (nats) at or above which a reading continues an incident: one in ten. */
 const RUN_EVIDENCE = Math.LN10;
 
@@ -39,9 +40,16 @@ export interface OnsetRing {
  */
 export class LatestRing implements OnsetRing {
   /** The latest value above 0 written (0: none in the ring). */
-  value = 0;
+  value = DOUBLE_ZERO; // a double from the start: see DOUBLE_ZERO
   /** The slot it was written to. */
   slot = 0;
+
+  constructor() {
+    // written a second time: V8 takes a field never written again for a
+    // constant, and the first write would throw away the optimised code
+    // that relied on it (the scorer's and the fusion's)
+    this.slot = 0;
+  }
 
   maxExcept(slot: number): number {
     return slot === this.slot ? 0 : this.value;

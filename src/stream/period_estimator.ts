@@ -103,6 +103,10 @@ export class PeriodEstimator {
     this.warnShare = o.warnShare;
     this.configured = configuredMs !== undefined;
     this.periodMs = configuredMs ?? NaN;
+    // written a second time: V8 takes a field never written again for a
+    // constant, and the first disagreement would throw away the optimised
+    // code that relied on it
+    this.disagree = 0;
     [this.recent, this.#sorted] = at ??
       typedBlock([[Float64Array, o.window], [Float64Array, o.window]]);
     if (this.recent.length !== o.window || this.#sorted.length !== o.window) {

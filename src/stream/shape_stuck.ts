@@ -51,6 +51,7 @@
  * O(BINS) more for each target in a run that scores or ends, not O(J·BINS);
  * the results are the same as forgetting every reading to float rounding.
  */
+import { DOUBLE_ONE } from "../model/floats.ts";
 
 /** Doublings of the run length counted: runs of up to 2^16 readings apart. */
 export const STUCK_BINS = 16;
@@ -85,7 +86,7 @@ export class StuckRuns {
    * of readings, once for each target in a run, cost more than it saved on
    * streams of several targets (BENCHMARKS.md).
    */
-  scale = 1;
+  scale = DOUBLE_ONE; // a double from the start: see DOUBLE_ZERO
 
   constructor(targets: number, opts: StuckOptions, state?: Float64Array) {
     this.opts = opts;

@@ -257,6 +257,12 @@ export class StreamModel implements ExpertContext {
     this.id = opts.id;
     this.preset = p;
     this.columns = [...opts.columns];
+    // written a second time: V8 takes a field never written again for a
+    // constant, and the first alert would throw away the optimised code
+    // that relied on it
+    this.#pendingEvent = null;
+    this.alertPaused = true;
+    this.anomalySince = NaN;
     if (this.columns.length === 0 || new Set(this.columns).size !== this.columns.length) {
       throw new RangeError(
         `Cannot create stream "${opts.id}": columns must be distinct names, at least one: current value is ${
