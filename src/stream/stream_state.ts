@@ -260,9 +260,8 @@ export function stateScalars(m: StreamModel): StreamScalars {
 /** The stream's whole state as an FCDS checkpoint, packed (compressed: state.ts, version 4). */
 export function encodeStream(m: StreamModel): Uint8Array {
   // NaN is not JSON: timestamps and the period travel as null
-  return packState(
-    encodeState(JSON.parse(JSON.stringify(stateScalars(m))), stateArrays(m), stateCounts(m)),
-  );
+  const scalars = JSON.parse(JSON.stringify(stateScalars(m)));
+  return packState(encodeState(scalars, stateArrays(m), stateCounts(m)));
 }
 
 /**
