@@ -3,7 +3,8 @@
  * each NAB file given (its values, 5 minutes apart) through a stream of
  * `preset`, takes its checkpoint (`toBytes()`) every `every` readings once
  * `skip` readings are in, and prints the checkpoint's bytes (mean, least,
- * most), how many of those checkpoints held an entry in the scorer's onset
+ * most; packed, as stored since FCDS version 4, and `meanStateBytes`, the
+ * version 3 state inside), how many of those checkpoints held an entry in the scorer's onset
  * rings (an onset or a fresh reading within the refractory period: what the
  * dense layout wrote as far as that entry's slot), and the CPU µs of one
  * `toBytes()` (`repeat` calls of each stream at its end): on this thread,
@@ -12,7 +13,7 @@
  *
  * With `--parts=true` it also prints what each part of the checkpoint costs,
  * as the mean over the checkpoints taken of the bytes the checkpoint loses
- * without that part (re-encoded: each array's entry with its header and its
+ * without that part (re-encoded unpacked, version 3: each array's entry with its header and its
  * alignment to 8 bytes, each top-level scalar with its key, and the
  * budget's `held`, the fifth entry of the `budget` scalars, on its own):
  * `parts`, by name, arrays first, in the checkpoint's order.
@@ -29,7 +30,7 @@ import { loadavg, threadCpu } from "./proc_stats.ts";
 import { readCsv } from "../src/replay/csv.ts";
 import { getPreset } from "../src/stream/preset.ts";
 import { StreamModel } from "../src/stream/stream.ts";
-import { encodeState, readState } from "../src/stream/state.ts";
+import { encodeState, PACKED_VERSION, readState } from "../src/stream/state.ts";
 
 const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -49,6 +50,14 @@ const f = exitOnFlagError(() =>
 const T0 = Date.UTC(2026, 0, 5);
 const preset = getPreset(f.preset);
 const sizes: number[] = [];
+/** The checkpoints' states unpacked (FCDS version 3: what the parts are measured on). */
+const stateSizes: number[] = [];
+
+/** The length of the version 3 state a checkpoint holds (packed: the length in its header). */
+function stateLength(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return view.getUint16(4, true) === PACKED_VERSION ? view.getUint32(7, true) : bytes.byteLength;
+}
 const streams: StreamModel[] = [];
 let withEntry = 0;
 /** The bytes each part's absence takes off, summed over the checkpoints. */
@@ -59,7 +68,7 @@ function measureParts(bytes: Uint8Array): void {
   const { scalars, arrays } = readState(bytes);
   const s = scalars as Record<string, unknown>;
   const size = (sc: unknown, ar: typeof arrays) => encodeState(sc, ar).byteLength;
-  if (size(s, arrays) !== bytes.byteLength) {
+  if (size(s, arrays) !== stateLength(bytes)) {
     throw new Error("Cannot measure the checkpoint's parts: it does not re-encode to its own size");
   }
   const add = (name: string, without: number) =>
@@ -87,6 +96,7 @@ for (const file of f.files.split(",")) {
     if (r < f.skip || (r - f.skip) % f.every !== 0) continue;
     const bytes = m.toBytes();
     sizes.push(bytes.byteLength);
+    stateSizes.push(stateLength(bytes));
     if (f.parts === "true") measureParts(bytes);
     if (m.scorer.onsets.value > 0 || m.scorer.peaks.value > 0) withEntry++;
   }
@@ -105,6 +115,7 @@ emitResult({
   meanBytes: Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length),
   leastBytes: Math.min(...sizes),
   mostBytes: Math.max(...sizes),
+  meanStateBytes: Math.round(stateSizes.reduce((a, b) => a + b, 0) / stateSizes.length),
   toBytesUs: us(c1.main - c0.main),
   toBytesProcessUs: us(all(c1) - all(c0)),
   ...(f.parts === "true"

@@ -320,6 +320,7 @@ async function counts(d: Daemon) {
     observed: m.get("forecastd_observed_readings_total") ?? 0,
     shed: m.get("forecastd_training_shed_total") ?? 0,
     rejected,
+    checkpoints: m.get("forecastd_checkpoints_total") ?? 0,
   };
 }
 
@@ -1077,6 +1078,7 @@ async function footprint(): Promise<void> {
       let t0 = performance.now();
       // (no read of /metrics here: the one above is a moment old, and the feed starts now)
       let observed0 = cCreated.observed;
+      let checkpoints0 = cCreated.checkpoints;
       const tStart = t0;
       // the daemon's CPU by thread role each second of the feed, ms (read without blocking)
       const everySecond = {
@@ -1133,6 +1135,7 @@ async function footprint(): Promise<void> {
             wb0 = writeBytes(d.pid);
             t0 = performance.now();
             observed0 = c!.observed;
+            checkpoints0 = c!.checkpoints;
             await profiler?.start(f["profile-main"]);
             await heapClient?.startAllocations();
           }
@@ -1244,6 +1247,12 @@ async function footprint(): Promise<void> {
         ...brokerField(broker1 - broker0, steady),
         kvBytesPerStream: Math.round(await dirBytes(dir) / f.streams),
         writtenBytesPerStreamPerHour: Math.round(written / elapsed * 3600 / f.streams),
+        // the checkpoints saved over the same window (one round every --checkpoint-seconds: a
+        // window of 90 s holds one or two) and the bytes written per checkpoint saved
+        checkpointsSaved: cEnd.checkpoints - checkpoints0,
+        writtenBytesPerCheckpoint: Math.round(
+          written / Math.max(1, cEnd.checkpoints - checkpoints0),
+        ),
         clientEvents: events.length,
         loadavg1: loadavg(),
         ...(mainProfile ? { mainProfile } : {}),

@@ -22,6 +22,22 @@
  *          are zeros (every byte 0: +0, not -0), left out
  *   last 4 bytes: CRC-32 (IEEE, crc32.ts) u32 of every byte before them
  *
+ * Version 4 is a version 3 state compressed ({@link packState}, what a
+ * stream's checkpoint is since the fifteenth round):
+ *
+ *   0    magic "FCDS"
+ *   4    version u16, 4
+ *   6    codec u8, 1 (zstd; written at level 2)
+ *   7    n: length u32 of the version 3 state inside
+ *   11   the version 3 state, compressed (one zstd frame)
+ *   last 4 bytes: CRC-32 u32 of every byte before them
+ *
+ * The checksum is checked before the frame is decompressed, the length
+ * after (a truncated frame decompresses to fewer bytes without an error),
+ * and the state inside has its own. The model's floats compress little
+ * (a steady `pi-small` checkpoint of 53.8 KB packs to 41.6 KB), about a
+ * fifth of what a checkpoint writes to the disk.
+ *
  * Version 2 (until the zeros were left out) had no `stored`: every element
  * was written. Both versions are read; version 3 is written. Much of a
  * young stream's state is zeros (the shape detector's memory before it
@@ -33,12 +49,23 @@
  * refused with its name (restoreArrays) unless the caller lists it as
  * retired, and one the stream needs is missing unless listed as optional.
  */
+import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import { crc32 } from "./crc32.ts";
 
 export const STATE_MAGIC = "FCDS";
 export const STATE_VERSION = 3;
+/** The version of a packed (compressed) state, {@link packState}. */
+export const PACKED_VERSION = 4;
 /** The versions {@link readState} reads. */
-export const STATE_VERSIONS: readonly number[] = [2, 3];
+export const STATE_VERSIONS: readonly number[] = [2, 3, 4];
+/** The one codec of a packed state: zstd. */
+const CODEC_ZSTD = 1;
+/**
+ * zstd's level. On a steady `pi-small` checkpoint (53.8 KB) level 1 makes
+ * 43.6 KB and level 2 41.6 KB for the same 200 µs, level 3 41.4 KB for
+ * 340-610 µs, level -3 44.5 KB for 100 µs (one thread, load 14).
+ */
+const ZSTD_LEVEL = 2;
 
 /** The arrays a state holds, by name. */
 export type StateArrays = Record<string, Float32Array | Float64Array | Int32Array>;
@@ -100,6 +127,57 @@ export function encodeState(
   return out;
 }
 
+/**
+ * A version 3 state (from {@link encodeState}) compressed into a version 4
+ * one; {@link readState} reads both.
+ */
+export function packState(state: Uint8Array): Uint8Array {
+  const frame = zstdCompressSync(state, {
+    params: { [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL },
+  });
+  // a copy: the frame's buffer is larger than the frame
+  const out = new Uint8Array(11 + frame.length + 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < 4; i++) out[i] = STATE_MAGIC.charCodeAt(i);
+  view.setUint16(4, PACKED_VERSION, true);
+  out[6] = CODEC_ZSTD;
+  view.setUint32(7, state.length, true);
+  out.set(frame, 11);
+  view.setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
+  return out;
+}
+
+/** The version 3 state inside a version 4 one whose checksum was checked. */
+function unpackState(bytes: Uint8Array, view: DataView): Uint8Array {
+  if (bytes.length < 15) {
+    throw fail(`a packed state must be at least 15 bytes: current length is ${bytes.length}`);
+  }
+  if (bytes[6] !== CODEC_ZSTD) {
+    throw fail(`the codec must be ${CODEC_ZSTD} (zstd): current value is ${bytes[6]}`);
+  }
+  const length = view.getUint32(7, true);
+  let state: Uint8Array;
+  try {
+    state = zstdDecompressSync(bytes.subarray(11, bytes.length - 4), { maxOutputLength: length });
+  } catch (e) {
+    throw fail(
+      `the packed state must decompress to its ${length} bytes: ${
+        e instanceof Error ? e.message : String(e)
+      }`,
+    );
+  }
+  if (state.length !== length) {
+    throw fail(
+      `the packed state must decompress to its ${length} bytes: current length is ${state.length}`,
+    );
+  }
+  const inner = new DataView(state.buffer, state.byteOffset, state.byteLength);
+  if (state.length >= 6 && inner.getUint16(4, true) === PACKED_VERSION) {
+    throw fail("a packed state must hold a version 2 or 3 state: it holds a packed one");
+  }
+  return state;
+}
+
 /** How restoreArrays treats arrays of older checkpoints. */
 export interface DecodeOptions {
   /** Arrays older states held that this one no longer has: read past, not restored. */
@@ -129,7 +207,9 @@ export function readState(bytes: Uint8Array): { scalars: unknown; arrays: StateA
   const version = view.getUint16(4, true);
   if (!STATE_VERSIONS.includes(version)) {
     throw fail(
-      `the format version must be ${STATE_VERSIONS.join(" or ")}: current value is ${version}`,
+      `the format version must be ${STATE_VERSIONS.slice(0, -1).join(", ")} or ${
+        STATE_VERSIONS.at(-1)
+      }: current value is ${version}`,
     );
   }
   const stored = view.getUint32(bytes.length - 4, true);
@@ -141,6 +221,7 @@ export function readState(bytes: Uint8Array): { scalars: unknown; arrays: StateA
       }`,
     );
   }
+  if (version === PACKED_VERSION) return readState(unpackState(bytes, view));
   let pos = 6;
   const jsonLen = view.getUint32(pos, true);
   pos += 4;

@@ -66,7 +66,7 @@
 import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
 import { reduceScorerRings } from "./scorer_rings.ts";
-import { encodeState, readState, restoreArrays, type StateArrays } from "./state.ts";
+import { encodeState, packState, readState, restoreArrays, type StateArrays } from "./state.ts";
 import { History } from "./history.ts";
 import { rebucket } from "./season_profile.ts";
 import { SeasonalExpert } from "./seasonal_expert.ts";
@@ -257,10 +257,11 @@ export function stateScalars(m: StreamModel): StreamScalars {
   return s;
 }
 
-/** The stream's whole state as an FCDS checkpoint. */
+/** The stream's whole state as an FCDS checkpoint, packed (compressed: state.ts, version 4). */
 export function encodeStream(m: StreamModel): Uint8Array {
   // NaN is not JSON: timestamps and the period travel as null
-  return encodeState(JSON.parse(JSON.stringify(stateScalars(m))), stateArrays(m), stateCounts(m));
+  const scalars = JSON.parse(JSON.stringify(stateScalars(m)));
+  return packState(encodeState(scalars, stateArrays(m), stateCounts(m)));
 }
 
 /**

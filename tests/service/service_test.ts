@@ -1027,3 +1027,44 @@ Deno.test("Service.horizonStats() gives the streams in id order (the order of /m
     assert.deepEqual([...svc.horizonStats()].map((s) => s.stream), ["a", "a:1", "b", "m", "z"]);
   });
 });
+
+Deno.test("checkpoints are packed in a real KV file; packed and version 3 ones restore exactly after a restart", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/kv.sqlite`;
+    let kv = await Deno.openKv(path);
+    const first = new Service({ store: new Store(kv), log: captureLog().log });
+    await first.ingest(sine("packed", 0, 400), "http");
+    await first.ingest(sine("plain", 0, 400, 3), "http");
+    await first.close();
+    const store = new Store(kv);
+    const packed = (await store.loadCheckpoint("packed"))!;
+    assert.equal(new DataView(packed.buffer, packed.byteOffset).getUint16(4, true), 4, "packed");
+    // "plain" as forecastd wrote it before checkpoints were packed: the same state, version 3
+    const { scalars, arrays } = readState((await store.loadCheckpoint("plain"))!);
+    const plain = encodeState(scalars, arrays);
+    assert.equal(new DataView(plain.buffer).getUint16(4, true), 3);
+    assert.ok(packed.length < plain.length, `${packed.length} against ${plain.length} bytes`);
+    await store.saveCheckpoint("plain", plain);
+    kv.close();
+    kv = await Deno.openKv(path);
+    try {
+      const second = new Service({ store: new Store(kv), log: captureLog().log });
+      await second.load();
+      for (const id of ["packed", "plain"]) {
+        assert.deepEqual(second.forecast(id), first.forecast(id), id);
+        assert.deepEqual(second.engine.get(id)!.toBytes(), first.engine.get(id)!.toBytes(), id);
+      }
+      // and on as the stream would have gone
+      for (const r of sine("plain", 400, 450, 3)) {
+        const want = first.engine.get("plain")!.observe(r.ts, [r.values.temp as number]);
+        assert.deepEqual(
+          second.engine.get("plain")!.observe(r.ts, [r.values.temp as number]),
+          want,
+        );
+      }
+      await second.close();
+    } finally {
+      kv.close();
+    }
+  });
+});

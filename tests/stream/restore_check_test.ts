@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { StreamModel } from "../../src/stream/stream.ts";
 import { encodeState, readState, type StateArrays } from "../../src/stream/state.ts";
+import { crc32 } from "../../src/stream/crc32.ts";
 import { feed, room, small, T0 } from "./_series.ts";
 
 const preset = small();
@@ -180,5 +181,26 @@ Deno.test("restore() refuses the shape detector, the budget, the guard and the r
   refused(
     tampered((_, a) => (a.budgetBins[5] = -1)),
     /array "budgetBins" must hold finite numbers of at least 0/,
+  );
+});
+
+Deno.test("restore() refuses a packed checkpoint with a byte changed or cut short, with the reason", () => {
+  const bytes = trained().toBytes();
+  assert.equal(new DataView(bytes.buffer, bytes.byteOffset).getUint16(4, true), 4, "packed");
+  const flipped = bytes.slice();
+  flipped[bytes.length >> 1] ^= 0x10;
+  refused(
+    flipped,
+    /^RangeError: Cannot restore stream state: the checksum must match the contents/,
+  );
+  // cut short with its checksum recomputed, as a file truncated and "repaired" would be
+  const cut = bytes.slice(0, bytes.length - 100);
+  new DataView(cut.buffer).setUint32(cut.length - 4, crc32(cut.subarray(0, cut.length - 4)), true);
+  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(7, true);
+  refused(
+    cut,
+    new RegExp(
+      `^RangeError: Cannot restore stream state: the packed state must decompress to its ${length} bytes`,
+    ),
   );
 });

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { encodeState, readState, STATE_VERSION, type StateArrays } from "../../src/stream/state.ts";
+import {
+  encodeState,
+  PACKED_VERSION,
+  packState,
+  readState,
+  STATE_VERSION,
+  type StateArrays,
+} from "../../src/stream/state.ts";
 import { crc32 } from "../../src/stream/crc32.ts";
 
 /** The bytes of every array, so that -0, NaN and +0 are told apart. */
@@ -69,7 +76,7 @@ Deno.test("readState() refuses an unknown version and an array that stores more 
   new DataView(v9.buffer).setUint32(v9.length - 4, crc32(v9.subarray(0, v9.length - 4)), true);
   assert.throws(
     () => readState(v9),
-    /^RangeError: Cannot restore stream state: the format version must be 2 or 3: current value is 9$/,
+    /^RangeError: Cannot restore stream state: the format version must be 2, 3 or 4: current value is 9$/,
   );
   // entry of "a": name length at 12, name, kind, count u32 at 15, stored u32 at 19
   const over = bytes.slice();
@@ -82,5 +89,94 @@ Deno.test("readState() refuses an unknown version and an array that stores more 
   assert.throws(
     () => readState(over),
     /^RangeError: Cannot restore stream state: array "a" must store at most its 2 elements: it stores 3$/,
+  );
+});
+
+/** `bytes` with its last 4 bytes set to the CRC-32 of the others (a damage the checksum does not see). */
+function withCrc(bytes: Uint8Array): Uint8Array {
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(
+    bytes.length - 4,
+    crc32(bytes.subarray(0, bytes.length - 4)),
+    true,
+  );
+  return bytes;
+}
+
+Deno.test("packState() compresses a state that readState() reads back exactly, every array", () => {
+  const arrays = sample();
+  // a state that compresses: a ramp of floats, repeated values
+  arrays.ramp = Float64Array.from({ length: 2000 }, (_, i) => 20 + (i % 50) / 8);
+  const plain = encodeState({ a: 1, b: [null, 2] }, arrays);
+  const packed = packState(plain);
+  const view = new DataView(packed.buffer);
+  assert.equal(String.fromCharCode(...packed.subarray(0, 4)), "FCDS");
+  assert.equal(view.getUint16(4, true), PACKED_VERSION);
+  assert.equal(packed[6], 1, "codec 1: zstd");
+  assert.equal(view.getUint32(7, true), plain.length);
+  assert.ok(packed.length < plain.length / 2, `${packed.length} against ${plain.length} bytes`);
+  const back = readState(packed);
+  assert.deepEqual(back.scalars, { a: 1, b: [null, 2] });
+  assert.deepEqual(raw(back.arrays), raw(arrays), "bytes of every array, -0 and NaN kept");
+  assert.deepEqual(Object.keys(back.arrays), Object.keys(arrays));
+  // the same state packs to the same bytes (a checkpoint is a function of the state)
+  assert.deepEqual(packState(encodeState({ a: 1, b: [null, 2] }, arrays)), packed);
+});
+
+Deno.test("readState() refuses a packed state that is damaged, truncated or not what it says", () => {
+  const plain = encodeState({ a: 1 }, { x: Float64Array.from({ length: 500 }, (_, i) => i / 3) });
+  const packed = packState(plain);
+  // a flipped byte in the frame: the checksum
+  const flipped = packed.slice();
+  flipped[40] ^= 0xff;
+  assert.throws(
+    () => readState(flipped),
+    /^RangeError: Cannot restore stream state: the checksum must match the contents: stored 0x[0-9a-f]+, computed 0x[0-9a-f]+$/,
+  );
+  // cut short (and its checksum recomputed): the frame gives fewer bytes than the state's length
+  const cut = withCrc(Uint8Array.from([...packed.subarray(0, packed.length - 40), 0, 0, 0, 0]));
+  assert.throws(
+    () => readState(cut),
+    new RegExp(
+      `^RangeError: Cannot restore stream state: the packed state must decompress to its ${plain.length} bytes: `,
+    ),
+  );
+  // a length that is not the state's
+  const longer = packed.slice();
+  new DataView(longer.buffer).setUint32(7, plain.length + 1, true);
+  assert.throws(
+    () => readState(withCrc(longer)),
+    new RegExp(
+      `^RangeError: Cannot restore stream state: the packed state must decompress to its ${
+        plain.length + 1
+      } bytes: current length is ${plain.length}$`,
+    ),
+  );
+  const shorter = packed.slice();
+  new DataView(shorter.buffer).setUint32(7, plain.length - 1, true);
+  assert.throws(
+    () => readState(withCrc(shorter)),
+    new RegExp(
+      `^RangeError: Cannot restore stream state: the packed state must decompress to its ${
+        plain.length - 1
+      } bytes: `,
+    ),
+  );
+  // an unknown codec
+  const codec = packed.slice();
+  codec[6] = 7;
+  assert.throws(
+    () => readState(withCrc(codec)),
+    /^RangeError: Cannot restore stream state: the codec must be 1 \(zstd\): current value is 7$/,
+  );
+  // a packed state inside a packed state
+  const twice = packState(packed);
+  assert.throws(
+    () => readState(twice),
+    /^RangeError: Cannot restore stream state: a packed state must hold a version 2 or 3 state: it holds a packed one$/,
+  );
+  // too short to hold a frame
+  assert.throws(
+    () => readState(withCrc(Uint8Array.from([...packed.subarray(0, 10), 0, 0, 0, 0]))),
+    /^RangeError: Cannot restore stream state: a packed state must be at least 15 bytes: current length is 14$/,
   );
 });

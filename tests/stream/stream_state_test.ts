@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { StreamModel } from "../../src/stream/stream.ts";
-import { encodeState, readState, type StateArrays } from "../../src/stream/state.ts";
+import { encodeState, packState, readState, type StateArrays } from "../../src/stream/state.ts";
 import { feed, FIVE_MIN, room, small, T0 } from "./_series.ts";
 
 /** Re-encodes a state with its arrays edited by `edit`: as an older forecastd would have written it. */
@@ -139,7 +139,7 @@ Deno.test("a young stream's shape memory is held as it fills; its checkpoint hol
   const whole = new Float32Array(M * K);
   whole.set(a.shape.memory);
   assert.deepEqual(arrays.shapeMemory, whole);
-  assert.deepEqual(encodeState(scalars, arrays), bytes);
+  assert.deepEqual(packState(encodeState(scalars, arrays)), bytes);
   // restored: the slots in use, and on as the live stream goes
   const b = new StreamModel({ id: "r", preset, columns: ["v"] });
   b.restore(bytes);
@@ -155,4 +155,28 @@ Deno.test("a young stream's shape memory is held as it fills; its checkpoint hol
       new StreamModel({ id: "r", preset, columns: ["v"] }).restore(encodeState(scalars, arrays)),
     new RegExp(`array "shapeMemory" must hold ${M * K} Float32Array values`),
   );
+});
+
+Deno.test("a checkpoint is packed; the same state unpacked (version 3) restores to the same stream", () => {
+  const x = room(700, 5);
+  const preset = small();
+  const a = new StreamModel({ id: "p", preset, columns: ["v"] });
+  for (let t = 0; t < 600; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
+  const bytes = a.toBytes();
+  const { scalars, arrays } = readState(bytes);
+  const plain = encodeState(scalars, arrays);
+  assert.equal(new DataView(bytes.buffer, bytes.byteOffset).getUint16(4, true), 4);
+  assert.ok(bytes.length < plain.length, `${bytes.length} against ${plain.length} bytes`);
+  const b = new StreamModel({ id: "p", preset, columns: ["v"] });
+  b.restore(plain);
+  const c = new StreamModel({ id: "p", preset, columns: ["v"] });
+  c.restore(bytes);
+  assert.deepEqual(b.toBytes(), bytes);
+  assert.deepEqual(c.toBytes(), bytes);
+  for (let t = 600; t < 700; t++) {
+    const want = a.observe(T0 + t * FIVE_MIN, [x[t]]);
+    assert.deepEqual(b.observe(T0 + t * FIVE_MIN, [x[t]]), want);
+    assert.deepEqual(c.observe(T0 + t * FIVE_MIN, [x[t]]), want);
+  }
+  assert.deepEqual(c.toBytes(), a.toBytes());
 });
