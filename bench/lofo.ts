@@ -101,6 +101,7 @@ import { levelRestart, LevelShift } from "../src/stream/level_shift.ts";
 import { DriftDetector } from "../src/stream/drift.ts";
 import { fusedEvidence, shapeEvidence } from "../src/stream/scoring.ts";
 import { AlertFusion } from "../src/stream/alert_fusion.ts";
+import { carrier } from "./lofo_sources.ts";
 import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "../src/stream/budget.ts";
 import {
   addCounts,
@@ -397,41 +398,6 @@ class CandidateBudget extends AlertBudget {
       Math.max(this.opts.floor, extrapolated, allowed >= from ? bound : 0),
     );
   }
-}
-
-/**
- * What carries the alerts' evidence at a reading (`--sources`): the part of
- * the harmonic mean with the largest share (each detector's evidence less ln
- * tests; a stuck run's and a change of level's less ln 2·tests, as
- * src/stream/alert_fusion.ts counts them), and for the forecast residuals
- * which of their tests (src/stream/anomaly.ts) gave their smoothed evidence.
- */
-function carrier(
-  scorer: AnomalyScorer,
-  s: number,
-  shape: number,
-  drift: number,
-  tests: number,
-  stuck: number,
-  level: number,
-): string {
-  const lt = Math.log(tests), l2 = Math.log(2 * tests);
-  const parts: [string, number][] = [
-    ["residuals", scorer.residual - lt],
-    ["shape", (Number.isNaN(shape) ? 0 : shape) - lt],
-    ["drift", (Number.isNaN(drift) ? 0 : drift) - lt],
-    ["stuck run", stuck - l2],
-    ["level", level - l2],
-  ];
-  const [top] = parts.reduce((p, q) => (q[1] > p[1] ? q : p));
-  if (top !== "residuals") return top;
-  const r = scorer.residual;
-  if (scorer.densityEvidence > 0 && scorer.densityEvidence >= r) return "density record";
-  if (scorer.evidence >= r) {
-    if (scorer.record <= 1) return "one reading";
-    return s <= 1 ? "range record, s <= 1" : "range record, s > 1";
-  }
-  return "two-reading sum";
 }
 
 /**
