@@ -51,11 +51,12 @@
  *
  * `--sources=true` (fast mode) adds, per candidate, what carries the alerts'
  * evidence where each false alert on the files without windows (the noise
- * files) opens, after NAB's probationary rows: the part of the harmonic mean
- * with the largest share (`carrier` below), and for the residuals which of
- * their tests: a range record of a reading inside the forecast's interval
- * (s <= 1) or outside it, the density test's record, one reading, the
- * two-reading sum (docs/anomalies_method.md, "The fourteenth round").
+ * files) opens, after NAB's probationary rows: the part of the harmonic
+ * mean with the largest share (`carrier`, bench/lofo_sources.ts), and for
+ * the residuals which of their tests: a range record of a reading inside
+ * the forecast's interval (s <= 1) or outside it, the density test's
+ * record, one reading, the two-reading sum (docs/anomalies_method.md, "The
+ * fourteenth round").
  *
  * `--reuse=true` (exact mode) keeps the columns of a candidate and seed
  * whose replays finished in an earlier run with the same `--out` and grid
