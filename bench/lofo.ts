@@ -10,7 +10,7 @@
  *   deno run --allow-read --allow-write=/tmp --allow-run bench/lofo.ts \
  *     [--seeds=1,2,3] [--grid=FILE.json] [--corpus=nab|synthetic|both] \
  *     [--mode=fast|exact] [--out=/tmp/forecastd-lofo] [--record=auto|always] [--reuse=false|true] \
- *     [--onset=true|false] [--calibration=false|true]
+ *     [--onset=true|false] [--calibration=false|true] [--sources=false|true]
  *
  * `--mode=exact` replays every file through the engine with every candidate
  * and seed (what the daemon would do: about two minutes per candidate and
@@ -48,6 +48,15 @@
  * week (docs/anomalies_method.md, "How far from valid it is"), then stops.
  * A normal reading: after NAB's probationary rows, outside every window and
  * a window's length after it, the alerts warmed up; seeds and files pooled.
+ *
+ * `--sources=true` (fast mode) adds, per candidate, what carries the alerts'
+ * evidence where each false alert on the files without windows (the noise
+ * files) opens, after NAB's probationary rows: the part of the harmonic
+ * mean with the largest share (`carrier`, bench/lofo_sources.ts), and for
+ * the residuals which of their tests: a range record of a reading inside
+ * the forecast's interval (s <= 1) or outside it, the density test's
+ * record, one reading, the two-reading sum (docs/anomalies_method.md, "The
+ * fourteenth round").
  *
  * `--reuse=true` (exact mode) keeps the columns of a candidate and seed
  * whose replays finished in an earlier run with the same `--out` and grid
@@ -93,6 +102,7 @@ import { levelRestart, LevelShift } from "../src/stream/level_shift.ts";
 import { DriftDetector } from "../src/stream/drift.ts";
 import { fusedEvidence, shapeEvidence } from "../src/stream/scoring.ts";
 import { AlertFusion } from "../src/stream/alert_fusion.ts";
+import { carrier } from "./lofo_sources.ts";
 import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "../src/stream/budget.ts";
 import {
   addCounts,
@@ -124,6 +134,7 @@ const flags = exitOnFlagError(() =>
     reuse: oneOf(["false", "true"], "false"),
     onset: oneOf(["true", "false"], "true"),
     calibration: oneOf(["false", "true"], "false"),
+    sources: oneOf(["false", "true"], "false"),
   }, "Cannot run lofo")
 );
 
@@ -400,6 +411,7 @@ export function simulate(
   preset: Preset,
   rule?: BudgetRule,
   evidence?: number[],
+  carriers?: (string | null)[],
 ): { onset: number[]; alert: number[] } {
   const a = preset.anomaly;
   const scorer = new AnomalyScorer(a);
@@ -499,6 +511,20 @@ export function simulate(
       if (base !== alerts) base.step(scorer.likelihood, scorer.fresh ? scorer.likelihood : 0);
       const t = alerts.step(likelihood, fresh ? likelihood : 0);
       opened = t === "opened" ? 1 : 0;
+      if (carriers) {
+        const [sh, dr, tests] = fusedEvidence(shape, drift);
+        carriers[r] = opened
+          ? carrier(
+            scorer,
+            rec.s[r],
+            sh,
+            dr,
+            tests,
+            shape.enabled ? stuck.evidence : 0,
+            level.evidence,
+          )
+          : null;
+      }
     } else {
       if (alerts.state === "warming_up") alerts.step(0);
       if (guard.state === "warming_up") guard.step(0);
@@ -695,6 +721,10 @@ const grid: { name: string; set: string; budget?: BudgetRule }[] = flags.grid
   ? JSON.parse(await Deno.readTextFile(flags.grid))
   : GRID;
 const presets = grid.map((g) => withOverrides(base, g.set));
+if (flags.mode === "exact" && flags.sources === "true") {
+  console.error("Cannot run lofo: --sources needs --mode=fast: current value is exact");
+  Deno.exit(2);
+}
 if (flags.mode === "exact" && flags.calibration === "true") {
   console.error("Cannot run lofo: --calibration needs --mode=fast: current value is exact");
   Deno.exit(2);
@@ -781,6 +811,8 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
     falseAlerts: number;
     /** The same per family, with the false alerts of its files without windows (summed over the seeds). */
     byFamily: Record<string, FamilyTally>;
+    /** `--sources`: the noise files' false alerts by what carries them (summed over the seeds). */
+    carriers: Record<string, number>;
   }[] = [];
   const groups: [string, string[] | null][] = [
     ["all", null],
@@ -798,15 +830,24 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
       byKind: {} as Record<string, HitCount>,
       falseAlerts: 0,
       byFamily: {} as Record<string, FamilyTally>,
+      /** `--sources`: the noise files' false alerts by what carries them (summed over the seeds). */
+      carriers: {} as Record<string, number>,
     };
     for (const seed of flags.seeds) {
       const dir = `${flags.out}/cand/${name}/${g}/seed${seed}`;
       if (flags.mode === "fast") {
         for (const rec of recs.get(seed)!) {
-          const out = simulate(rec, presets[g], grid[g].budget);
+          const carriers = flags.sources === "true" ? [] as (string | null)[] : undefined;
+          const out = simulate(rec, presets[g], grid[g].budget, undefined, carriers);
           await writeColumn(`${dir}/onset`, rec, out.onset);
           await writeColumn(`${dir}/alert`, rec, out.alert);
           tallyAlerts(c, rec, out.alert, tally);
+          if (carriers && (c.labels.get(rec.key) ?? []).length === 0) {
+            for (let r = probationRows(rec.rows); r < rec.rows; r++) {
+              const k = carriers[r];
+              if (k) tally.carriers[k] = (tally.carriers[k] ?? 0) + 1;
+            }
+          }
         }
       } else if (!(flags.reuse === "true" && await exists(`${dir}/complete`))) {
         for (const key of c.keys) {
@@ -841,6 +882,7 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
       byKind: tally.byKind,
       falseAlerts: tally.falseAlerts,
       byFamily: tally.byFamily,
+      carriers: tally.carriers,
     };
     table.push(row);
     console.error(
@@ -870,6 +912,14 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
         ).join(", ")
       }`,
     );
+    if (flags.sources === "true") {
+      console.error(
+        `${name} ${row.name.padEnd(18)} noise files' false alerts by what carries them (a seed): ${
+          Object.entries(row.carriers).sort().map(([w, n]) => `${w} ${(n / k).toFixed(2)}`)
+            .join(", ") || "none"
+        }`,
+      );
+    }
   }
   // 3. leave one family out, for each column
   const lofo: Record<
