@@ -23,7 +23,7 @@
  *   last 4 bytes: CRC-32 (IEEE, crc32.ts) u32 of every byte before them
  *
  * Version 4 is a version 3 state compressed ({@link packState}, what a
- * stream's checkpoint is since the fifteenth round):
+ * stream's checkpoint is since the fourteenth round):
  *
  *   0    magic "FCDS"
  *   4    version u16, 4
