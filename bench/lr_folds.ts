@@ -11,9 +11,10 @@
  * file-preset of the same data file (ETTh2 with both presets), so a fold never
  * trains on the data it is scored on.
  *
- * `--files=A,B,...` keeps only those data files (all found by default).
+ * `--files=A,B,...` keeps only those data files, `--presets=P,Q,...` only
+ * those presets (all found by default).
  *
- *   deno run --allow-read bench/lr_folds.ts DIR [BASELINE_LR] [--files=ETTh2,ETTm1,collinear]
+ *   deno run --allow-read bench/lr_folds.ts DIR [BASELINE_LR] [--files=A,B] [--presets=P,Q]
  */
 
 interface Cell {
@@ -53,12 +54,15 @@ function load(dir: string): Cell[] {
 
 if (import.meta.main) {
   const only = Deno.args.find((a) => a.startsWith("--files="))?.slice(8).split(",");
+  const presets = Deno.args.find((a) => a.startsWith("--presets="))?.slice(10).split(",");
   const [dir, base = "0.003"] = Deno.args.filter((a) => !a.startsWith("--"));
   if (!dir) {
-    console.error("usage: lr_folds.ts DIR [BASELINE_LR] [--files=A,B,...]");
+    console.error("usage: lr_folds.ts DIR [BASELINE_LR] [--files=A,B] [--presets=P,Q]");
     Deno.exit(2);
   }
-  const cells = load(dir).filter((c) => !only || only.includes(c.file));
+  const cells = load(dir).filter((c) =>
+    (!only || only.includes(c.file)) && (!presets || presets.includes(c.preset))
+  );
   const fps = [...new Set(cells.map((c) => `${c.file} ${c.preset}`))].sort();
   const lrs = [...new Set(cells.map((c) => c.lr))].sort((a, b) => +b - +a);
   const get = (fp: string, lr: string) =>
