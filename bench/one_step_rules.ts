@@ -334,12 +334,78 @@ function scoreRules(path: string, names: string[]): void {
   );
 }
 
+/**
+ * Per target column: each expert's one-step MSE, the stream's blend's and that blend's with the
+ * LSTM left out of every slot on the same record (what the blend alone does with one expert
+ * more, the models' learning held fixed), and the LSTM's mean weight in each quarter of the
+ * scored readings. Prints one JSON line.
+ */
+function columns(path: string): void {
+  const d = load(path), { J, E } = d, lstm = E - 1;
+  const b = blend(d, 500), w2 = new Float64Array(8);
+  const f = new Float64Array(d.n * J),
+    g = new Float64Array(d.n * J),
+    wl = new Float64Array(d.n * J);
+  for (let k = 0; k < d.n; k++) {
+    for (let j = 0; j < J && d.learned[k] && d.prev[k]; j++) learn(b, d, k, j);
+    b.newPass();
+    for (let j = 0; j < J; j++) {
+      f[k * J + j] = combine(b, j, d, k, d.mask[k]);
+      wl[k * J + j] = w[lstm];
+      b.weights(j, d.mask[k] & ~(1 << lstm), w2);
+      let y = 0;
+      for (let e = 0; e < E; e++) if (w2[e] > 0) y += w2[e] * d.preds[(k * J + j) * E + e];
+      g[k * J + j] = y;
+    }
+  }
+  const out: Record<string, unknown>[] = [];
+  for (let j = 0; j < J; j++) {
+    let s = 0;
+    for (let r = 0; r < d.scaleRows; r++) s += d.y[r * J + j];
+    const mean = s / d.scaleRows;
+    let ss = 0;
+    for (let r = 0; r < d.scaleRows; r++) ss += (d.y[r * J + j] - mean) ** 2;
+    const std = Math.sqrt(ss / d.scaleRows) || 1;
+    const se = new Float64Array(E + 2), quarters = [0, 0, 0, 0], qn = [0, 0, 0, 0];
+    const qse = Array.from({ length: 4 }, () => new Float64Array(E + 2));
+    const first = d.firstTarget - 1, span = d.n - 1 - first;
+    for (let k = first; k < d.n - 1; k++) {
+      const y = d.y[(k + 1) * J + j];
+      for (let e = 0; e < E; e++) se[e] += ((y - d.preds[(k * J + j) * E + e]) / std) ** 2;
+      se[E] += ((y - f[k * J + j]) / std) ** 2;
+      se[E + 1] += ((y - g[k * J + j]) / std) ** 2;
+      const q = Math.min(3, Math.floor((4 * (k - first)) / span));
+      quarters[q] += wl[k * J + j];
+      for (let e = 0; e < E; e++) qse[q][e] += ((y - d.preds[(k * J + j) * E + e]) / std) ** 2;
+      qse[q][E] += ((y - f[k * J + j]) / std) ** 2;
+      qse[q][E + 1] += ((y - g[k * J + j]) / std) ** 2;
+      qn[q]++;
+    }
+    const n = d.n - 1 - first;
+    out.push({
+      j,
+      experts: Array.from(se.subarray(0, E), (v) => +(v / n).toFixed(6)),
+      blend: +(se[E] / n).toFixed(6),
+      blendNoLstm: +(se[E + 1] / n).toFixed(6),
+      lstmWeight: quarters.map((v, i) => +(v / qn[i]).toFixed(3)),
+      /** per quarter: [...experts, blend, blend without the LSTM] */
+      quarters: qse.map((a, i) => Array.from(a, (v) => +(v / qn[i]).toFixed(6))),
+    });
+  }
+  let a = 0, c = 0;
+  for (const o of out) (a += o.blend as number), (c += o.blendNoLstm as number);
+  console.log(JSON.stringify({ dump: path, blend: a / J, blendNoLstm: c / J, columns: out }));
+}
+
 if (import.meta.main) {
   const [cmd, path, ...rest] = Deno.args;
   if (cmd === "dump") await dump(path, rest);
+  else if (cmd === "columns") columns(path);
   else if (cmd === "score") scoreRules(path, rest.length ? rest : Object.keys(RULES));
   else {
-    console.error("usage: one_step_rules.ts dump OUT.bin REPLAY-ARGS... | score OUT.bin [RULE...]");
+    console.error(
+      "usage: one_step_rules.ts dump OUT.bin REPLAY-ARGS... | score OUT.bin [RULE...] | columns OUT.bin",
+    );
     Deno.exit(2);
   }
 }

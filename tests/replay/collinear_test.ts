@@ -41,3 +41,28 @@ Deno.test("fsnet replay of the collinear fixture: linear no worse than persisten
     assert.ok(h.coverage! >= 0.88 && h.coverage! <= 0.92, `coverage ${h.coverage} at ${at}`);
   }
 });
+
+Deno.test("fsnet replay of the collinear fixture: the LSTM improves the blend at every horizon", async () => {
+  const table = await readCsv(FILE);
+  const run = (without: string[]) => {
+    const a = parseReplayArgs([
+      FILE,
+      ...["--protocol", "fsnet", "--rows", "all", "--preset", "hourly", "--horizons", "1,24,48"],
+      ...without,
+    ]) as ReplayArgs;
+    return replay(table, {
+      preset: streamPreset(a),
+      horizons: a.horizons,
+      split: fsnetSplit(table.rows),
+    }).horizons;
+  };
+  const withLstm = run([]), without = run(["--without", "lstm"]);
+  for (const [i, h] of withLstm.entries()) {
+    assert.ok(
+      h.mse < without[i].mse,
+      `H=${h.horizon}: the blend with the LSTM ${h.mse} is not below the blend without it ${
+        without[i].mse
+      }`,
+    );
+  }
+});

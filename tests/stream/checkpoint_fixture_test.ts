@@ -11,7 +11,8 @@
  * false-alarm budget), and so did the ninth round (one reading's pull on the
  * blend bounded from two steps ahead, `blend.pullBound`), and so did the tenth
  * (the weights from two steps ahead solved from moments pooled over
- * neighbouring horizons, `blend.poolSteps`):
+ * neighbouring horizons, `blend.poolSteps`), and so did the fifteenth (the
+ * `hourly` and `quarter-hourly` presets train the LSTM at `model.lr` 0.001):
  * the streams here are built with the preset's settings of that time
  * (`beforeIssue11`), which reproduce it to the bit;
  * tests/stream/restore_issue11_test.ts restores the same checkpoints with
@@ -38,6 +39,7 @@ const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
 function beforeIssue11(p: Preset): Preset {
   return {
     ...p,
+    model: { ...p.model, lr: 3e-3 },
     linear: { ...p.linear, holdRidge: false, ridgePerStep: 0 },
     blend: { ...p.blend, pullBound: 0, poolSteps: 0 },
     anomaly: {
