@@ -252,20 +252,24 @@ export class Rls {
       }
       f[sum] = 0;
       for (let i = 0; i < d; i++) f[sum] = Math.max(f[sum], f[p + i * d + i]);
-      const inv = f[sum] > f[set + 2] ? 1 : 1 / f[set];
-      this.#downdate(pphi, 1 / denom, inv);
+      // the downdate's s at den, its inv at sum (numbers of f, not arguments: see the file's comment)
+      f[den] = 1 / denom;
+      if (f[sum] > f[set + 2]) f[sum] = 1;
+      else f[sum] = 1 / f[set];
+      this.#downdate(pphi, den);
     } else b.cycles[2 * this.#h + 1]++;
     this.#pseudoObservation();
   }
 
   /**
-   * P = (P - s·v ⊗ v)·inv for P·φ = v (d numbers of the block at `v`), as a
-   * symmetric matrix: the upper triangle computed, the lower mirrored. A
-   * diagonal element that is not positive afterwards (P lost its
-   * definiteness to rounding) resets P to I/δ.
+   * P = (P - s·v ⊗ v)·inv for P·φ = v (d numbers of the block at `v`), s and
+   * inv the numbers of the block at `at` and `at` + 1, as a symmetric matrix:
+   * the upper triangle computed, the lower mirrored. A diagonal element that
+   * is not positive afterwards (P lost its definiteness to rounding) resets P
+   * to I/δ.
    */
-  #downdate(v: number, s: number, inv: number): void {
-    const { f, d } = this.#b, p = this.#p;
+  #downdate(v: number, at: number): void {
+    const { f, d } = this.#b, p = this.#p, s = f[at], inv = f[at + 1];
     let ok = true;
     for (let i = 0; i < d; i++) {
       const vi = f[v + i] * s, row = p + i * d;
@@ -287,16 +291,17 @@ export class Rls {
     const b = this.#b, { f, d, J } = b, p = this.#p, w = p + d * d, c = 2 * this.#h;
     const k = b.cycles[c];
     b.cycles[c] = (k + 1) % d;
-    // the scratch: P·e_k (d)
-    const pk = b.scratch + d;
+    // the scratch: P·e_k (d), the downdate's s and inv (1) at den
+    const pk = b.scratch + d, den = b.scratch + 2 * d + J;
     for (let i = 0; i < d; i++) f[pk + i] = f[p + i * d + k];
-    const s = 1 / (1 / f[this.#k() + 3] + f[pk + k]);
+    f[den] = 1 / (1 / f[this.#k() + 3] + f[pk + k]);
+    f[den + 1] = 1;
     for (let j = 0; j < J; j++) {
-      const wk = f[w + k * J + j] * s;
+      const wk = f[w + k * J + j] * f[den];
       if (wk === 0) continue;
       for (let i = 0; i < d; i++) f[w + i * J + j] -= f[pk + i] * wk;
     }
-    this.#downdate(pk, s, 1);
+    this.#downdate(pk, den);
   }
 
   /** Plain RLS with forgetting, exactly as before issue 11 (`holdRidge` false). */
