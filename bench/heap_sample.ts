@@ -7,13 +7,17 @@
  * prints the functions that allocated the most, by share of the bytes
  * sampled. The script is ended after the sampling. Line numbers are those
  * of the JavaScript Deno runs (types stripped), not of the TypeScript.
+ * The profiler names the outermost function of an optimised frame: what a
+ * callee inlined into it allocates counts as the caller's. `--v8-flags=`
+ * passes V8's flags to the script, e.g. `--no-turbo-inlining,--no-maglev-inlining`
+ * to charge each function with its own allocations (at the cost of the calls).
  *
  *   deno run --allow-net=127.0.0.1 --allow-run bench/heap_sample.ts [--skip-ms=4000] \
- *     [--sample-ms=6000] [--top=25] -- bench/engine_load.ts --streams=100 --readings=200000
+ *     [--sample-ms=6000] [--top=25] [--v8-flags=] -- bench/engine_load.ts --streams=100 --readings=200000
  *
  * One `RESULT {json}` line on stdout.
  */
-import { exitOnFlagError, integer, parseFlags } from "./args.ts";
+import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
 
 const split = Deno.args.indexOf("--");
@@ -22,6 +26,7 @@ const f = exitOnFlagError(() =>
     "skip-ms": integer(4000),
     "sample-ms": integer(6000),
     top: integer(25),
+    "v8-flags": text("V8 flags of the script", ""),
   }, "Cannot parse flags")
 );
 const [script, ...args] = split < 0 ? [] : Deno.args.slice(split + 1);
@@ -40,7 +45,14 @@ const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
 const port = (l.addr as Deno.NetAddr).port;
 l.close();
 const child = new Deno.Command(Deno.execPath(), {
-  args: ["run", `--inspect-wait=127.0.0.1:${port}`, "--allow-read", script, ...args],
+  args: [
+    "run",
+    `--inspect-wait=127.0.0.1:${port}`,
+    ...(f["v8-flags"] ? [`--v8-flags=${f["v8-flags"]}`] : []),
+    "--allow-read",
+    script,
+    ...args,
+  ],
   stdout: "null",
   stderr: "null",
 }).spawn();

@@ -28,8 +28,16 @@ function scratchBlock(experts: number) {
     [Int32Array, experts],
     [Float64Array, experts],
     [Float64Array, experts * experts],
+    [Float64Array, SUMS],
   ] as const;
 }
+
+/**
+ * The solver's running sums ({@link Blend}'s #s). A sum a loop carries from one iteration to the
+ * next in a local variable is a new heap object each iteration while V8 runs the function in its
+ * mid tier (Maglev), as is a double picked by `?:`; an element of a Float64Array is not.
+ */
+const SUMS = 2;
 
 /**
  * Online combination of E experts, one weight vector per (target, horizon):
@@ -175,7 +183,8 @@ export class Blend {
   readonly #long: number;
   /**
    * Scratch (E) for combine(), and for the solver: the subset's system (E, E), its solution (E),
-   * its experts (E), the errors (E). Written before read and one for every blend of E experts.
+   * its experts (E), the errors (E); the running sums (SUMS). Written before read and one for
+   * every blend of E experts.
    */
   readonly #w: Float64Array;
   readonly #m: Float64Array;
@@ -184,6 +193,8 @@ export class Blend {
   readonly #err: Float64Array;
   /** The moments (E, E) weights() solves from: the slot's A, or A pooled over its neighbours. */
   readonly #a: Float64Array;
+  /** The running sums (SUMS) of the methods that loop, each written before read. */
+  readonly #s: Float64Array;
   /**
    * Pooling's scratch, shared by every blend of the same slots and experts: per slot t the
    * running sum over its target's slots up to t of A / trace (slots, E, E), and per target the
@@ -263,7 +274,7 @@ export class Blend {
     [this.record] = typedBlock(blendBlock(slots, experts), arena);
     this.#count = slots * experts * experts;
     this.#long = this.#count + slots * experts;
-    [this.#w, this.#m, this.#x, this.#idx, this.#err, this.#a] = sharedBlock(
+    [this.#w, this.#m, this.#x, this.#idx, this.#err, this.#a, this.#s] = sharedBlock(
       "blend scratch",
       scratchBlock(experts),
     );
@@ -294,11 +305,13 @@ export class Blend {
   /** The active experts of slot s that have a record and are not hopeless, as a bit mask. */
   #eligible(s: number, active: number): number {
     const E = this.experts, r = this.record;
-    const cnt = this.#count + s * E, lng = this.#long + s * E;
-    let bestLong = Infinity;
+    const cnt = this.#count + s * E, lng = this.#long + s * E, sums = this.#s;
+    // the best long-run loss at sums[0]
+    sums[0] = Infinity;
     for (let e = 0; e < E; e++) {
-      if (active & (1 << e) && r[cnt + e] >= this.warmup) bestLong = Math.min(bestLong, r[lng + e]);
+      if (active & (1 << e) && r[cnt + e] >= this.warmup) sums[0] = Math.min(sums[0], r[lng + e]);
     }
+    const bestLong = sums[0];
     let mask = 0;
     for (let e = 0; e < E; e++) {
       if (active & (1 << e) && r[cnt + e] >= this.warmup && r[lng + e] <= 2 * bestLong) {
@@ -334,14 +347,15 @@ export class Blend {
         x[row] -= f * x[c];
       }
     }
-    let sum = 0;
+    // back substitution in x, 1ᵀ·x at sums[0]
+    const sums = this.#s;
+    sums[0] = 0;
     for (let c = n - 1; c >= 0; c--) {
-      let v = x[c];
-      for (let k = c + 1; k < n; k++) v -= M[c * n + k] * x[k];
-      x[c] = v / M[c * n + c];
-      sum += x[c];
+      for (let k = c + 1; k < n; k++) x[c] -= M[c * n + k] * x[k];
+      x[c] = x[c] / M[c * n + c];
+      sums[0] += x[c];
     }
-    this.#sum = sum;
+    this.#sum = sums[0];
   }
 
   /** The weight of each expert in slot s (E values into out), given the `active` bit mask. */
@@ -356,15 +370,19 @@ export class Blend {
     }
     this.#moments(s, ok);
     const A = this.#a;
-    // d: how much the eligible experts' errors differ, the scale of the ridge
-    let trace = 0, total = 0, n = 0;
+    // d: how much the eligible experts' errors differ, the scale of the ridge (the trace at
+    // sums[0], the total at sums[1])
+    const sums = this.#s;
+    sums[0] = 0;
+    sums[1] = 0;
+    let n = 0;
     for (let a = 0; a < E; a++) {
       if (!(ok & (1 << a))) continue;
       n++;
-      trace += A[a * E + a];
-      for (let c = 0; c < E; c++) if (ok & (1 << c)) total += A[a * E + c];
+      sums[0] += A[a * E + a];
+      for (let c = 0; c < E; c++) if (ok & (1 << c)) sums[1] += A[a * E + c];
     }
-    const spread = (trace - total / n) / n;
+    const spread = (sums[0] - sums[1] / n) / n;
     if (!(spread > 0)) {
       // the eligible experts' errors have not differed (a constant stretch): any of them will do
       for (let e = 0; e < E; e++) if (ok & (1 << e)) out[e] = 1 / n;
@@ -388,12 +406,11 @@ export class Blend {
     }
   }
 
-  /** The trace of slot t's A over the experts of mask `ok`. */
-  #trace(t: number, ok: number): number {
-    const E = this.experts, r = this.record, base = t * E * E;
-    let tr = 0;
-    for (let e = 0; e < E; e++) if (ok & (1 << e)) tr += r[base + e * E + e];
-    return tr;
+  /** The trace of slot t's A over the experts of mask `ok`, into #s[0]. */
+  #trace(t: number, ok: number): void {
+    const E = this.experts, r = this.record, base = t * E * E, sums = this.#s;
+    sums[0] = 0;
+    for (let e = 0; e < E; e++) if (ok & (1 << e)) sums[0] += r[base + e * E + e];
   }
 
   /**
@@ -436,9 +453,10 @@ export class Blend {
       if (!(ok & (1 << a))) continue;
       for (let c = a; c < E; c++) {
         if (!(ok & (1 << c))) continue;
-        const v = P[hi + a * E + c] - (before ? P[lo + a * E + c] : 0);
-        A[a * E + c] = v;
-        A[c * E + a] = v;
+        // (two stores rather than one of `?:`: see SUMS)
+        if (before) A[a * E + c] = P[hi + a * E + c] - P[lo + a * E + c];
+        else A[a * E + c] = P[hi + a * E + c] - 0;
+        A[c * E + a] = A[a * E + c];
       }
     }
   }
@@ -472,12 +490,18 @@ export class Blend {
       for (let e = 0; e < E; e++) {
         if (ok & (1 << e) && r[cnt + t * E + e] < this.warmup) ready = false;
       }
-      const tr = this.#trace(t, ok);
-      const f = ready && tr > 0 ? 1 / tr : 0;
-      this.#traces[t] = f > 0 ? tr : NaN;
+      this.#trace(t, ok);
+      // the trace, then its reciprocal (0: adds nothing) at sums[1] (see SUMS)
+      const sums = this.#s, tr = sums[0];
+      sums[1] = 0;
+      if (ready && tr > 0) sums[1] = 1 / tr;
+      const f = sums[1];
+      this.#traces[t] = tr;
+      if (!(f > 0)) this.#traces[t] = NaN;
       for (let a = 0; a < E; a++) {
         for (let c = a; c < E; c++) {
-          P[at + a * E + c] = (first ? 0 : P[prev + a * E + c]) + f * r[at + a * E + c];
+          if (first) P[at + a * E + c] = 0 + f * r[at + a * E + c];
+          else P[at + a * E + c] = P[prev + a * E + c] + f * r[at + a * E + c];
         }
       }
     }
@@ -509,11 +533,11 @@ export class Blend {
 
   /** The combined forecast of slot s from the experts' forecasts p (E) at off. */
   combine(s: number, p: Float64Array, off: number, active: number): number {
-    const w = this.#w;
+    const w = this.#w, sums = this.#s;
     this.weights(s, active, w);
-    let y = 0;
-    for (let e = 0; e < this.experts; e++) if (w[e] > 0) y += w[e] * p[off + e];
-    return y;
+    sums[0] = 0;
+    for (let e = 0; e < this.experts; e++) if (w[e] > 0) sums[0] += w[e] * p[off + e];
+    return sums[0];
   }
 
   /** Forgets every record: each expert earns its place again, persistence first. */
@@ -544,13 +568,16 @@ export class Blend {
    */
   #bound(s: number, active: number): void {
     const E = this.experts, r = this.record, err = this.#err;
-    const cnt = this.#count + s * E, lng = this.#long + s * E;
-    let best = Infinity, largest = 0;
+    const cnt = this.#count + s * E, lng = this.#long + s * E, sums = this.#s;
+    // the best long-run loss at sums[0], the largest error at sums[1]
+    sums[0] = Infinity;
+    sums[1] = 0;
     for (let e = 0; e < E; e++) {
       if (!(active & (1 << e))) continue;
-      if (r[cnt + e] >= this.warmup) best = Math.min(best, r[lng + e]);
-      largest = Math.max(largest, Math.abs(err[e]));
+      if (r[cnt + e] >= this.warmup) sums[0] = Math.min(sums[0], r[lng + e]);
+      sums[1] = Math.max(sums[1], Math.abs(err[e]));
     }
+    const best = sums[0], largest = sums[1];
     const cap = this.pullBound * Math.sqrt(best);
     if (best > 0 && largest > cap) this.#pull = cap / largest;
   }

@@ -58,7 +58,10 @@ export class ChangeLimits {
         const col = targetIndex[j];
         const c = (values[col] - origins.record[origins.xAt + o * J + j]) / level.scale(col);
         const s = (h - 1) * J + j;
-        this.ms[s] = this.ms[s] === 0 ? c * c : 0.999 * this.ms[s] + 0.001 * c * c;
+        // (two stores rather than one of `?:`: a double picked by `?:` is a heap object in
+        // V8's mid tier, Maglev)
+        if (this.ms[s] === 0) this.ms[s] = c * c;
+        else this.ms[s] = 0.999 * this.ms[s] + 0.001 * c * c;
       }
     }
   }

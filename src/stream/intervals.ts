@@ -114,8 +114,11 @@ export class Intervals {
       const eta = Math.max(this.rate, 1 / (1 + st[n] / 10));
       st[s] += eta * (st[m] + 1e-12) * ((inside ? 0 : 1) - (1 - this.coverage));
       // (stored every reading: a store first reached readings later would
-      // throw away the optimised scoring code it is inlined into)
-      st[s] = st[s] < 0 ? 0 : st[s];
+      // throw away the optimised scoring code it is inlined into; two stores
+      // rather than one of `?:`, whose double is a heap object in V8's mid
+      // tier, Maglev; x - 0 is x, -0 included)
+      if (st[s] < 0) st[s] = 0;
+      else st[s] -= 0;
       st[h] += inside ? 1 : 0;
     }
     st[n] += 1;

@@ -20,7 +20,7 @@
  * a checkpoint, per horizon h - 1: `rlsP<h-1>`, `rlsW<h-1>` and the held
  * ridge's cycle `rlsC<h-1>` (absent before issue 11: a fresh cycle).
  */
-import { CALENDAR_FEATURES, calendarFeatures } from "./calendar.ts";
+import { CALENDAR_FEATURES, calendarFeaturesAt } from "./calendar.ts";
 import { clip } from "./change_limits.ts";
 import type { Expert, ExpertContext } from "./expert.ts";
 import { Rls, RlsBlock } from "./rls.ts";
@@ -109,12 +109,12 @@ export class LinearExpert implements Expert {
     for (let k = 0; k < lagN; k++) f[phi + k] = origins.record[lags + k];
     let k = lagN;
     if (preset.calendar) {
-      calendarFeatures(
-        origins.record[origins.tsAt + o] + h * (Number.isFinite(periodMs) ? periodMs : 0),
-        preset.utcOffsetMinutes,
-        f,
-        phi + k,
-      );
+      // the time of horizon h, then its calendar, in φ's slots (two stores rather than a double
+      // picked by ?:, and the time read from φ rather than passed: no heap number in Maglev)
+      f[phi + k] = origins.record[origins.tsAt + o];
+      if (Number.isFinite(periodMs)) f[phi + k] += h * periodMs;
+      else f[phi + k] += h * 0;
+      calendarFeaturesAt(f, phi + k, preset.utcOffsetMinutes, f, phi + k);
       k += CALENDAR_FEATURES;
     }
     f[phi + k] = 1;

@@ -25,7 +25,7 @@
 import type { NetworkShape } from "../model/layout.ts";
 import { Network, type RolloutFeed } from "../model/network.ts";
 import { OnlineTrainer, trainerBlock } from "../model/tbptt.ts";
-import { CALENDAR_FEATURES, calendarFeatures } from "./calendar.ts";
+import { CALENDAR_FEATURES, calendarFeatures, calendarFeaturesAt } from "./calendar.ts";
 import { clip } from "./change_limits.ts";
 import type { Expert, ExpertContext } from "./expert.ts";
 import type { Preset } from "./preset.ts";
@@ -59,12 +59,14 @@ export class LstmExpert implements Expert {
   readonly #y1: Float32Array;
   /**
    * Scratch, written before read within one call and one for every LSTM expert of the same
-   * shape: an input (2I + calendar), an output (I), a target (I), the forecast level (I).
+   * shape: an input (2I + calendar), an output (I), a target (I), the forecast level (I), the
+   * time of the rollout's next step (1: passed to calendarFeaturesAt as an element, not a number).
    */
   readonly #u: Float32Array;
   readonly #y: Float32Array;
   readonly #target: Float32Array;
   readonly #level: Float64Array;
+  readonly #when: Float64Array;
   /** The forecast under way: its origin slot, time, values and expert column. */
   #o = 0;
   #ts = DOUBLE_ZERO; // a double from the start: see DOUBLE_ZERO
@@ -95,11 +97,12 @@ export class LstmExpert implements Expert {
       arena,
     });
     [this.lastInput, this.#y1] = typedBlock(own, arena);
-    [this.#u, this.#y, this.#target, this.#level] = sharedBlock("lstm scratch", [
+    [this.#u, this.#y, this.#target, this.#level, this.#when] = sharedBlock("lstm scratch", [
       [Float32Array, shape.inputs],
       [Float32Array, ctx.I],
       [Float32Array, ctx.I],
       [Float64Array, ctx.I],
+      [Float64Array, 1],
     ]);
     this.#feed = (k, y, u) => this.#next(k, y, u);
   }
@@ -179,7 +182,8 @@ export class LstmExpert implements Expert {
       u[I + i] = y[i];
     }
     if (preset.calendar) {
-      calendarFeatures(this.#ts + (k + 1) * periodMs, preset.utcOffsetMinutes, u, 2 * I);
+      this.#when[0] = this.#ts + (k + 1) * periodMs;
+      calendarFeaturesAt(this.#when, 0, preset.utcOffsetMinutes, u, 2 * I);
     }
   }
 

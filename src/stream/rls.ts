@@ -35,6 +35,11 @@
  * would); a diagonal element that is not positive resets P to I/δ.
  *
  * Per update O(d²·2 + d·J·2) arithmetic on buffers made once; no allocation.
+ * Sums run in the block's scratch, not in local variables: V8's mid-tier
+ * compiler (Maglev, which runs a function until TurboFan takes it over) keeps
+ * a number a loop carries from one iteration to the next as a heap object,
+ * one per iteration (a local `acc += x` in the d·d loop made d·d of them an
+ * update); a typed array's element is a plain double to either compiler.
  * A stream holds one model per horizon, and a typed array costs about 100
  * bytes of JS heap beside its values (300 with a buffer of its own): the
  * models of one expert keep their numbers in one {@link RlsBlock} (one
@@ -66,7 +71,8 @@ export interface RlsOptions {
  *   f (Float64Array): [P (d, d) | W (d, J)] per model, at {@link modelOffset}(h);
  *                     then the scratch the models overwrite within an update
  *                     (they update one at a time): P·φ (d), P·e_k (d), the
- *                     errors (J), at `scratch`; then the owner's `extra`, at `extra`;
+ *                     errors (J), two sums (the denominator, a running sum), at
+ *                     `scratch`; then the owner's `extra`, at `extra`;
  *                     then per model its settings [λ, δ, 10/δ, c], at `settings` + 4h
  *                     (numbers in an object's fields would each be a boxed
  *                     number of their own, for every model of every stream)
@@ -91,7 +97,7 @@ export class RlsBlock {
     this.J = J;
     this.n = n;
     this.scratch = n * (d * d + d * J);
-    this.extra = this.scratch + 2 * d + J;
+    this.extra = this.scratch + 2 * d + J + 2;
     this.settings = this.extra + extra;
     const spec = [[Float64Array, this.settings + 4 * n], [Int32Array, 2 * n]] as const;
     [this.f, this.cycles] = typedBlock(spec);
@@ -220,21 +226,22 @@ export class Rls {
       return;
     }
     const b = this.#b, { f, d, J } = b, p = this.#p, w = p + d * d, set = this.#k();
-    // the scratch: P·φ (d) at pphi, the errors (J) at err
-    const pphi = b.scratch, err = b.scratch + 2 * d;
-    let denom = f[set];
+    // the scratch: P·φ (d) at pphi, the errors (J) at err, the denominator at den, a sum at sum
+    // (each sum an element of f: see the file's comment)
+    const pphi = b.scratch, err = b.scratch + 2 * d, den = err + J, sum = den + 1;
+    f[den] = f[set];
     for (let i = 0; i < d; i++) {
-      let acc = 0;
-      const row = p + i * d;
-      for (let k = 0; k < d; k++) acc += f[row + k] * phi[phiOff + k];
-      f[pphi + i] = acc;
-      denom += phi[phiOff + i] * acc;
+      const row = p + i * d, at = pphi + i;
+      f[at] = 0;
+      for (let k = 0; k < d; k++) f[at] += f[row + k] * phi[phiOff + k];
+      f[den] += phi[phiOff + i] * f[at];
     }
+    const denom = f[den];
     let finite = denom > 0 && Number.isFinite(denom);
     for (let j = 0; j < J && finite; j++) {
-      let pred = 0;
-      for (let k = 0; k < d; k++) pred += f[w + k * J + j] * phi[phiOff + k];
-      const e = (y[yOff + j] - pred) / denom;
+      f[sum] = 0;
+      for (let k = 0; k < d; k++) f[sum] += f[w + k * J + j] * phi[phiOff + k];
+      const e = (y[yOff + j] - f[sum]) / denom;
       f[err + j] = e;
       finite = Number.isFinite(e);
     }
@@ -243,22 +250,26 @@ export class Rls {
         const e = f[err + j];
         for (let k = 0; k < d; k++) f[w + k * J + j] += f[pphi + k] * e;
       }
-      let maxDiag = 0;
-      for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, f[p + i * d + i]);
-      const inv = maxDiag > f[set + 2] ? 1 : 1 / f[set];
-      this.#downdate(pphi, 1 / denom, inv);
+      f[sum] = 0;
+      for (let i = 0; i < d; i++) f[sum] = Math.max(f[sum], f[p + i * d + i]);
+      // the downdate's s at den, its inv at sum (numbers of f, not arguments: see the file's comment)
+      f[den] = 1 / denom;
+      if (f[sum] > f[set + 2]) f[sum] = 1;
+      else f[sum] = 1 / f[set];
+      this.#downdate(pphi, den);
     } else b.cycles[2 * this.#h + 1]++;
     this.#pseudoObservation();
   }
 
   /**
-   * P = (P - s·v ⊗ v)·inv for P·φ = v (d numbers of the block at `v`), as a
-   * symmetric matrix: the upper triangle computed, the lower mirrored. A
-   * diagonal element that is not positive afterwards (P lost its
-   * definiteness to rounding) resets P to I/δ.
+   * P = (P - s·v ⊗ v)·inv for P·φ = v (d numbers of the block at `v`), s and
+   * inv the numbers of the block at `at` and `at` + 1, as a symmetric matrix:
+   * the upper triangle computed, the lower mirrored. A diagonal element that
+   * is not positive afterwards (P lost its definiteness to rounding) resets P
+   * to I/δ.
    */
-  #downdate(v: number, s: number, inv: number): void {
-    const { f, d } = this.#b, p = this.#p;
+  #downdate(v: number, at: number): void {
+    const { f, d } = this.#b, p = this.#p, s = f[at], inv = f[at + 1];
     let ok = true;
     for (let i = 0; i < d; i++) {
       const vi = f[v + i] * s, row = p + i * d;
@@ -280,40 +291,42 @@ export class Rls {
     const b = this.#b, { f, d, J } = b, p = this.#p, w = p + d * d, c = 2 * this.#h;
     const k = b.cycles[c];
     b.cycles[c] = (k + 1) % d;
-    // the scratch: P·e_k (d)
-    const pk = b.scratch + d;
+    // the scratch: P·e_k (d), the downdate's s and inv (1) at den
+    const pk = b.scratch + d, den = b.scratch + 2 * d + J;
     for (let i = 0; i < d; i++) f[pk + i] = f[p + i * d + k];
-    const s = 1 / (1 / f[this.#k() + 3] + f[pk + k]);
+    f[den] = 1 / (1 / f[this.#k() + 3] + f[pk + k]);
+    f[den + 1] = 1;
     for (let j = 0; j < J; j++) {
-      const wk = f[w + k * J + j] * s;
+      const wk = f[w + k * J + j] * f[den];
       if (wk === 0) continue;
       for (let i = 0; i < d; i++) f[w + i * J + j] -= f[pk + i] * wk;
     }
-    this.#downdate(pk, s, 1);
+    this.#downdate(pk, den);
   }
 
   /** Plain RLS with forgetting, exactly as before issue 11 (`holdRidge` false). */
   #fadingUpdate(phi: Float64Array, phiOff: number, y: Float64Array, yOff: number): void {
     const b = this.#b, { f, d, J } = b, p = this.#p, w = p + d * d, set = this.#k();
-    const pphi = b.scratch;
+    // the scratch: P·φ (d) at pphi, the denominator at den, a sum at sum
+    const pphi = b.scratch, den = b.scratch + 2 * d + J, sum = den + 1;
     const lambda = f[set];
-    let denom = lambda;
+    f[den] = lambda;
     for (let i = 0; i < d; i++) {
-      let acc = 0;
-      const row = p + i * d;
-      for (let k = 0; k < d; k++) acc += f[row + k] * phi[phiOff + k];
-      f[pphi + i] = acc;
-      denom += phi[phiOff + i] * acc;
+      const row = p + i * d, at = pphi + i;
+      f[at] = 0;
+      for (let k = 0; k < d; k++) f[at] += f[row + k] * phi[phiOff + k];
+      f[den] += phi[phiOff + i] * f[at];
     }
+    const denom = f[den];
     for (let j = 0; j < J; j++) {
-      let pred = 0;
-      for (let k = 0; k < d; k++) pred += f[w + k * J + j] * phi[phiOff + k];
-      const e = (y[yOff + j] - pred) / denom;
+      f[sum] = 0;
+      for (let k = 0; k < d; k++) f[sum] += f[w + k * J + j] * phi[phiOff + k];
+      const e = (y[yOff + j] - f[sum]) / denom;
       for (let k = 0; k < d; k++) f[w + k * J + j] += f[pphi + k] * e;
     }
-    let maxDiag = 0;
-    for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, f[p + i * d + i]);
-    const lam = maxDiag > f[set + 2] ? 1 : lambda;
+    f[sum] = 0;
+    for (let i = 0; i < d; i++) f[sum] = Math.max(f[sum], f[p + i * d + i]);
+    const lam = f[sum] > f[set + 2] ? 1 : lambda;
     for (let i = 0; i < d; i++) {
       const row = p + i * d;
       const ki = f[pphi + i] / denom;

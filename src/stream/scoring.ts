@@ -49,7 +49,8 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
       // first, persistence) and of the blend, in the target's units
       const acc = s * (E + 1);
       for (let e = 0; e < E; e++) {
-        const pe = mask & (1 << e) ? preds[pOff + e] : preds[pOff];
+        // (the index chosen, not the number: a double picked by `?:` is a heap object in Maglev)
+        const pe = preds[mask & (1 << e) ? pOff + e : pOff];
         m.sqErr[acc + e] += (y - pe) ** 2;
       }
       m.sqErr[acc + E] += r * r;
