@@ -196,21 +196,31 @@ export class Service implements Application, AlertSource, IngestSink {
       }
     }
     // the per-reading code compiled now, on twins, not in the first second of readings
-    // (src/service/warm_up.ts)
+    // (src/service/warm_up.ts); a warm-up that fails costs that, never the start
     const scratch = new Engine();
-    this.warmUpReadings = warmUp(
-      this.engine.streams.values(),
-      (s) => this.#registry.twin(s, scratch),
-      (twin, ts, row) => {
-        try {
-          scratch.observe(twin.id, ts, row);
-        } catch (e) {
-          if (!(e instanceof ReadingError)) throw e; // a refused reading: the next one goes on
-        }
-      },
-      { readings: this.#options.warmUpReadings },
-    );
-    this.#log.info("streams.loaded", { streams: this.records.size });
+    try {
+      this.warmUpReadings = warmUp(
+        this.engine.streams.values(),
+        (s) => this.#registry.twin(s, scratch),
+        (twin, ts, row) => {
+          try {
+            scratch.observe(twin.id, ts, row);
+          } catch (e) {
+            if (!(e instanceof ReadingError)) throw e; // a refused reading: the next one goes on
+          }
+        },
+        { readings: this.#options.warmUpReadings },
+      );
+    } catch (e) {
+      this.#log.warn("streams.warm_up_failed", {
+        error: e,
+        action: "none: the first readings compile the code",
+      });
+    }
+    this.#log.info("streams.loaded", {
+      streams: this.records.size,
+      warmUpReadings: this.warmUpReadings,
+    });
   }
 
   /**

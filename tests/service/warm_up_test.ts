@@ -6,6 +6,7 @@ import { captureLog } from "../../src/log.ts";
 import type { Reading } from "../../src/domain/reading.ts";
 import type { AlertEvent } from "../../src/domain/alert.ts";
 import { Engine } from "../../src/stream/engine.ts";
+import { StreamModel } from "../../src/stream/stream.ts";
 import { getPreset } from "../../src/stream/preset.ts";
 
 const T0 = Date.UTC(2026, 0, 5);
@@ -99,4 +100,32 @@ Deno.test("warmUp() feeds a twin the rows its history holds, one period apart, a
     () => new Service({ options: { warmUpReadings: -1 }, store: null!, log: captureLog().log }),
     /warmUpReadings must be an integer of at least 0: current value is -1/,
   );
+});
+
+Deno.test("Service.load() starts when the warm-up fails, and says so", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const toBytes = StreamModel.prototype.toBytes;
+  try {
+    const options = { checkpointEvery: 1000, defaultPreset: "pi-small" };
+    const a = new Service({ options, store: new Store(kv), log: captureLog().log });
+    await a.ingest(readings("s1", 0, 100), "http");
+    await a.close();
+    const captured = captureLog();
+    const b = new Service({ options, store: new Store(kv), log: captured.log });
+    // the twin's copy of the stream's bytes fails (after the restore, which does not take them)
+    StreamModel.prototype.toBytes = () => {
+      throw new Error("no bytes");
+    };
+    await b.load();
+    StreamModel.prototype.toBytes = toBytes;
+    assert.equal(b.warmUpReadings, 0);
+    const warned = captured.entries().find((e) => e.event === "streams.warm_up_failed");
+    assert.ok(warned, "streams.warm_up_failed logged");
+    await b.ingest(readings("s1", 100, 110), "http");
+    assert.equal(b.summary("s1").readings, 110);
+    await b.close();
+  } finally {
+    StreamModel.prototype.toBytes = toBytes;
+    kv.close();
+  }
 });
