@@ -17,12 +17,14 @@
  * node:inspector) over each round, `profile` in the result: each round's
  * functions with the most self time, ms.
  * `--recent=0` keeps no recent readings (the service's recentReadings).
+ * `--warm-up=N`: the service's warmUpReadings (default: the service's own;
+ * 0: no warm-up at load, src/service/warm_up.ts).
  * `--seed-dir=D` keeps the seeded KV file in D and copies it from there on
  * the next run (seeding 3,000 streams takes a minute or more).
  *
  *   deno run --allow-read --allow-write=/tmp --allow-env --allow-run=sh,cat --allow-sys bench/first_readings.ts \
  *     [--streams=5000] [--rounds=6] [--batch=500] [--preset=pi-small] [--period-ms=1000] [--seed=true] \
- *     [--warm=0] [--seed-dir=] [--profile=false] [--top=20] [--recent=288]
+ *     [--warm=0] [--seed-dir=] [--profile=false] [--top=20] [--recent=288] [--warm-up=N]
  *
  * One `RESULT {json}` line on stdout.
  */
@@ -49,6 +51,7 @@ const f = exitOnFlagError(() =>
     profile: boolean(false),
     recent: integer(288, 0),
     top: integer(20),
+    "warm-up": integer(-1, -1),
   }, "Cannot parse first_readings flags")
 );
 
@@ -94,7 +97,12 @@ try {
   const service = new Service({
     store: new Store(kv),
     log: createLogger({ level: "error" }),
-    options: { maxStreams: all + 1, defaultPreset: f.preset, recentReadings: f.recent },
+    options: {
+      maxStreams: all + 1,
+      defaultPreset: f.preset,
+      recentReadings: f.recent,
+      ...(f["warm-up"] >= 0 ? { warmUpReadings: f["warm-up"] } : {}),
+    },
   });
   const tLoad = performance.now();
   await service.load();
@@ -150,6 +158,7 @@ try {
     batch: f.batch,
     seedSeconds,
     loadSeconds,
+    warmUpReadings: service.warmUpReadings,
     rounds,
     trainingShed: c.trainingShed,
     ...(session ? { profile } : {}),

@@ -1064,6 +1064,8 @@ async function footprint(): Promise<void> {
           (cpuSeconds(d.pid) - cpuCreate) / f.streams * 1e6,
         ),
         createCpuUsPerStreamByRole: perRole(threadsCreate, threadsCreated, f.streams),
+        // learning shed in the creation (shedEvery10s counts from before it, so includes these)
+        createShed: cCreated.shed - base.shed,
         rssAfterCreateMiB: Math.round(rssMiB(d.pid)),
       };
       log(`created: ${JSON.stringify(created)} ${problems()}`);

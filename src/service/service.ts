@@ -31,7 +31,7 @@
 import type { Logger } from "../log.ts";
 import type { Reading } from "../domain/reading.ts";
 import type { Store } from "../store/store.ts";
-import type { Engine, EngineCounters } from "../stream/engine.ts";
+import { Engine, type EngineCounters } from "../stream/engine.ts";
 import type { Application, StreamHorizonStats } from "./application.ts";
 import { ReadingError, type StreamModel } from "../stream/stream.ts";
 import type { AlertEvent, StoredAlert } from "../domain/alert.ts";
@@ -62,6 +62,7 @@ import type { StreamRecent, StreamRecord, StreamSpec } from "./stream_record.ts"
 import { StreamRegistry } from "./stream_registry.ts";
 import type { Crossing, StreamForecast, StreamSummary } from "./stream_views.ts";
 import { logObservation } from "./observation_log.ts";
+import { warmUp } from "./warm_up.ts";
 
 export type { Crossing, HorizonAccuracy, StreamForecast, StreamSummary } from "./stream_views.ts";
 export { MAX_FUTURE_MS } from "./stream_record.ts";
@@ -111,6 +112,8 @@ export class Service implements Application, AlertSource, IngestSink {
   readonly #history: AlertHistory;
   readonly #watch: (id: string, record: StreamRecord | null) => void;
   #closing = false;
+  /** Readings the last load() fed to twins of its streams (src/service/warm_up.ts). */
+  warmUpReadings = 0;
 
   constructor(deps: ServiceDeps) {
     this.#options = resolveServiceOptions(deps.options);
@@ -192,7 +195,32 @@ export class Service implements Application, AlertSource, IngestSink {
         if (stream) this.#recent.reserve(id, stream.targets);
       }
     }
-    this.#log.info("streams.loaded", { streams: this.records.size });
+    // the per-reading code compiled now, on twins, not in the first second of readings
+    // (src/service/warm_up.ts); a warm-up that fails costs that, never the start
+    const scratch = new Engine();
+    try {
+      this.warmUpReadings = warmUp(
+        this.engine.streams.values(),
+        (s) => this.#registry.twin(s, scratch),
+        (twin, ts, row) => {
+          try {
+            scratch.observe(twin.id, ts, row);
+          } catch (e) {
+            if (!(e instanceof ReadingError)) throw e; // a refused reading: the next one goes on
+          }
+        },
+        { readings: this.#options.warmUpReadings },
+      );
+    } catch (e) {
+      this.#log.warn("streams.warm_up_failed", {
+        error: e,
+        action: "none: the first readings compile the code",
+      });
+    }
+    this.#log.info("streams.loaded", {
+      streams: this.records.size,
+      warmUpReadings: this.warmUpReadings,
+    });
   }
 
   /**

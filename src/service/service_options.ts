@@ -6,6 +6,7 @@ import { MAX_NAME_LENGTH, MAX_VALUES_DEFAULT, MAX_VALUES_LIMIT } from "../domain
 import { showValue } from "../domain/show_value.ts";
 import { VALUE_BOUNDS_DEFAULTS } from "../stream/value_bounds.ts";
 import { RECENT_CAPACITY } from "./recent_readings.ts";
+import { WARM_UP_DEFAULTS } from "./warm_up.ts";
 
 /** The service's settings; every field has the default it names. */
 export interface ServiceOptions {
@@ -59,6 +60,12 @@ export interface ServiceOptions {
    * it persists (see src/stream/value_bounds.ts). Default 1e6.
    */
   maxValueSpreads?: number;
+  /**
+   * Readings fed at load to a twin of a restored stream of each kind, so that
+   * the per-reading code is compiled before the first reading (0: none;
+   * src/service/warm_up.ts). Default 1000.
+   */
+  warmUpReadings?: number;
 }
 
 /** The defaults of ServiceOptions. */
@@ -77,6 +84,7 @@ export const SERVICE_DEFAULTS: Readonly<Required<ServiceOptions>> = Object.freez
   maxNameLength: MAX_NAME_LENGTH,
   maxAbsValue: VALUE_BOUNDS_DEFAULTS.maxAbs,
   maxValueSpreads: VALUE_BOUNDS_DEFAULTS.maxSpreads,
+  warmUpReadings: WARM_UP_DEFAULTS.readings,
 });
 
 /** Applies the defaults and checks every option; throws naming the first bad one. */
@@ -102,6 +110,13 @@ export function resolveServiceOptions(options: ServiceOptions = {}): Required<Se
         }`,
       );
     }
+  }
+  if (!Number.isSafeInteger(o.warmUpReadings) || o.warmUpReadings < 0) {
+    throw new RangeError(
+      `Cannot create service: warmUpReadings must be an integer of at least 0: current value is ${
+        showValue(o.warmUpReadings)
+      }`,
+    );
   }
   if (!Number.isSafeInteger(o.recentReadings) || o.recentReadings < 0) {
     throw new RangeError(

@@ -203,6 +203,25 @@ export class StreamRegistry {
     return stream;
   }
 
+  /**
+   * A copy of stream `s` in `engine` (a scratch engine, not the registry's),
+   * built as `s` was and restored from its checkpoint bytes: the start-up's
+   * warm-up feeds it (src/service/warm_up.ts); `s` is only read.
+   */
+  twin(s: StreamModel, engine: Engine): StreamModel {
+    const rec = this.records.get(s.id);
+    if (!rec) throw new RangeError(`Cannot make a twin: stream must be loaded: "${s.id}" is not`);
+    const twin = engine.create(s.id, {
+      preset: s.preset,
+      columns: rec.columns,
+      targets: rec.targets,
+      periodMs: rec.periodMs ?? undefined,
+      bounds: this.#bounds,
+    });
+    twin.restoreNew(s.toBytes());
+    return twin;
+  }
+
   /** Throws an invalid ServiceError unless `rec` fits one KV value (the store's limit). */
   checkSize(rec: StreamRecord, action: string): void {
     const store = this.#deps.store;

@@ -1,0 +1,89 @@
+/**
+ * The per-reading code made ready before a restarted daemon takes its first
+ * reading: a twin of a restored stream, in an engine of its own, is fed
+ * readings so that V8 compiles the paths every stream's next reading takes,
+ * while the daemon is still loading (before it is ready), not while the
+ * first second of readings waits.
+ *
+ * - Without it, each shard worker met its restored streams' first readings
+ *   with cold code: the interpreter, then V8 compiling on its helper threads
+ *   (which take the cores the nice shard workers wait for), so that the
+ *   first readings after a restart cost about twice the next ones and
+ *   learning was shed in the first seconds (docs/scaling.md, "fifteenth
+ *   round (startup)").
+ * - The twin is restored from the stream's checkpoint bytes into a scratch
+ *   engine and fed the rows its history holds again, oldest first, one
+ *   period apart after its newest reading, round after round until
+ *   `readings`. Nothing of the twin reaches the service: not its alerts
+ *   (the scratch engine has no listener), counters, records or checkpoints;
+ *   the restored stream itself is only read (its bytes), so what it
+ *   forecasts and alerts is what it would have without the warm-up.
+ * - One twin per kind of stream (preset, values and targets: the shapes the
+ *   compiled code meets), at most `kinds` of them.
+ *
+ * ```ts
+ * const fed = warmUp(restored, (s) => twinOf(s), { readings: 1000 });
+ * ```
+ */
+import type { StreamModel } from "../stream/stream.ts";
+
+/** Options of warmUp; every field has the default it names. */
+export interface WarmUpOptions {
+  /** Readings fed to each twin. Default 1000. */
+  readings?: number;
+  /** Most twins (kinds of stream) warmed. Default 4. */
+  kinds?: number;
+}
+
+/** The defaults of WarmUpOptions. */
+export const WARM_UP_DEFAULTS: Readonly<Required<WarmUpOptions>> = Object.freeze({
+  readings: 1000,
+  kinds: 4,
+});
+
+/** The shapes a stream's code meets: its preset, value names' count and targets' count. */
+function kindOf(s: StreamModel): string {
+  return `${s.preset.name}/${s.I}/${s.J}`;
+}
+
+/**
+ * Feeds a twin of one stream of each kind in `streams` (those with readings
+ * in their history) `readings` readings; `twin` makes a stream's twin (a
+ * copy restored from its bytes, in a scratch engine) and `observe` feeds the
+ * twin one reading. Returns the readings fed to twins.
+ */
+export function warmUp(
+  streams: Iterable<StreamModel>,
+  twin: (s: StreamModel) => StreamModel,
+  observe: (twin: StreamModel, ts: number, row: Float64Array) => void,
+  options: WarmUpOptions = {},
+): number {
+  const readings = options.readings ?? WARM_UP_DEFAULTS.readings;
+  const kinds = options.kinds ?? WARM_UP_DEFAULTS.kinds;
+  const seen = new Set<string>();
+  let fed = 0;
+  for (const s of streams) {
+    if (seen.size >= kinds) break;
+    const kind = kindOf(s);
+    if (seen.has(kind) || s.history.length === 0 || !Number.isFinite(s.lastTs)) continue;
+    seen.add(kind);
+    const t = twin(s);
+    const { history } = t;
+    const held = history.length;
+    // the rows held, oldest first, copied before the twin's readings push more
+    const rows: Float64Array[] = [];
+    for (let k = held - 1; k >= 0; k--) {
+      const row = new Float64Array(t.I);
+      for (let i = 0; i < t.I; i++) row[i] = history.back(k, i);
+      rows.push(row);
+    }
+    const period = Number.isFinite(t.periodMs) && t.periodMs > 0 ? t.periodMs : 1000;
+    let ts = t.lastTs;
+    for (let n = 0; n < readings; n++) {
+      ts += period;
+      observe(t, ts, rows[n % held]);
+      fed++;
+    }
+  }
+  return fed;
+}
