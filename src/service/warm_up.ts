@@ -22,7 +22,13 @@
  *   compiled code meets), at most `kinds` of them.
  *
  * ```ts
- * const fed = warmUp(restored, (s) => twinOf(s), { readings: 1000 });
+ * const scratch = new Engine();
+ * const fed = warmUp(
+ *   engine.streams.values(),
+ *   (s) => registry.twin(s, scratch),
+ *   (twin, ts, row) => scratch.observe(twin.id, ts, row),
+ *   { readings: 1000 },
+ * );
  * ```
  */
 import type { StreamModel } from "../stream/stream.ts";
