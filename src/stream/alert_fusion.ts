@@ -290,23 +290,27 @@ export class AlertFusion implements OnsetRings {
     part[PAIRS_PART] = 0;
     if (this.opts.agreeingPairs) {
       // each pair of the detectors that give a p-value by Fisher's method,
-      // ln Σ e^λ_ij over the k pairs (the shape detector p = 1 until it scores)
+      // -ln P(Γ(2, 1) >= x) = x - ln(1 + x) at x = λ_i + λ_j (anomaly.ts's
+      // gammaTailEvidence), then ln Σ e^λ_ij over the k pairs (fuseEvidence
+      // "hmp") less ln k, written out: Maglev keeps a double that a call it
+      // does not inline returns, or that `?:` or a branch's join picks, as a
+      // new heap object every reading
       const hasShape = !Number.isNaN(shape), hasDrift = !Number.isNaN(drift);
-      let pairs = 0, k = 0;
-      if (hasShape) {
-        pairs = fuseEvidence(residual, shape, "fisher");
-        k = 1;
-      }
-      if (hasDrift) {
-        const rd = fuseEvidence(residual, drift, "fisher");
-        pairs = k === 0 ? rd : fuseEvidence(pairs, rd, "hmp", 1);
-        k++;
-      }
       if (hasShape && hasDrift) {
-        pairs = fuseEvidence(pairs, fuseEvidence(shape, drift, "fisher"), "hmp", 1);
-        k++;
+        const r = Math.max(0, residual), s = Math.max(0, shape), d = Math.max(0, drift);
+        const xrs = r + s, xrd = r + d, xsd = s + d;
+        const rs = xrs - Math.log(1 + xrs), rd = xrd - Math.log(1 + xrd);
+        const sd = xsd - Math.log(1 + xsd);
+        const two = Math.max(rs, rd) + Math.log1p(Math.exp(-Math.abs(rs - rd)));
+        const three = Math.max(two, sd) + Math.log1p(Math.exp(-Math.abs(two - sd)));
+        part[PAIRS_PART] = Math.max(0, three - Math.log(3) - Math.LN2);
+      } else if (hasShape) {
+        const x = Math.max(0, residual) + Math.max(0, shape);
+        part[PAIRS_PART] = Math.max(0, x - Math.log(1 + x) - Math.LN2);
+      } else if (hasDrift) {
+        const x = Math.max(0, residual) + Math.max(0, drift);
+        part[PAIRS_PART] = Math.max(0, x - Math.log(1 + x) - Math.LN2);
       }
-      if (k > 0) part[PAIRS_PART] = Math.max(0, pairs - Math.log(k) - Math.LN2);
     }
     let own = part[STUCK_PART];
     for (let i = 0; i < PARTS; i++) {
