@@ -61,9 +61,7 @@
  *   reading at zero;
  * - before the thirteenth round: no scalar `stuck` (the counts were forgotten up to the reading: a
  *   scale of 1), and `stuckState` without the shape or drift detector too, which is read past.
- *   Before the level shift: no `levelShiftState`, 19 `fusion` scalars; zeros.
- * - before agreeing pairs (issue 11's fifteenth round): 21 `fusion` scalars; the pairs' latest
- *   fresh reading at zero.
+ *   Before the level shift: no `levelShiftState`, 19 `fusion` scalars; before the pairs, 21: zeros.
  */
 import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
