@@ -101,7 +101,7 @@ import { StuckRuns } from "../src/stream/shape_stuck.ts";
 import { levelRestart, LevelShift } from "../src/stream/level_shift.ts";
 import { DriftDetector } from "../src/stream/drift.ts";
 import { fusedEvidence, shapeEvidence } from "../src/stream/scoring.ts";
-import { AlertFusion } from "../src/stream/alert_fusion.ts";
+import { AlertFusion, PAIRS_PART } from "../src/stream/alert_fusion.ts";
 import { carrier } from "./lofo_sources.ts";
 import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "../src/stream/budget.ts";
 import {
@@ -522,6 +522,7 @@ export function simulate(
             tests,
             shape.enabled ? stuck.evidence : 0,
             level.evidence,
+            fusion.part[PAIRS_PART],
           )
           : null;
       }

@@ -10,7 +10,8 @@ import type { AnomalyScorer } from "../src/stream/anomaly.ts";
  * What carries the alerts' evidence at a reading (`--sources`): the part of
  * the harmonic mean with the largest share (each detector's evidence less ln
  * tests; a stuck run's and a change of level's less ln 2·tests, as
- * src/stream/alert_fusion.ts counts them), and for the forecast residuals
+ * src/stream/alert_fusion.ts counts them; agreeing pairs' part, `pairs`, as
+ * the fusion gives it, its cost taken), and for the forecast residuals
  * which of their tests (src/stream/anomaly.ts) gave their smoothed evidence.
  */
 export function carrier(
@@ -21,6 +22,7 @@ export function carrier(
   tests: number,
   stuck: number,
   level: number,
+  pairs = 0,
 ): string {
   const lt = Math.log(tests), l2 = Math.log(2 * tests);
   const parts: [string, number][] = [
@@ -29,6 +31,7 @@ export function carrier(
     ["drift", (Number.isNaN(drift) ? 0 : drift) - lt],
     ["stuck run", stuck - l2],
     ["level", level - l2],
+    ["agreeing pairs", pairs],
   ];
   const [top] = parts.reduce((p, q) => (q[1] > p[1] ? q : p));
   if (top !== "residuals") return top;

@@ -181,6 +181,14 @@ export const PresetSchema = z.object({
      * depend on it.
      */
     fusion: z.enum(["hmp", "min"]).optional(),
+    /**
+     * Pairs of detectors that agree open alerts by their own rule: each pair
+     * by Fisher's method, their harmonic mean less ln 2
+     * (src/stream/alert_fusion.ts; the fifteenth round of issue 11). Only
+     * with the drift detector on; unset: off. What is learned, the fused
+     * evidence and the onsets do not depend on it.
+     */
+    agreeingPairs: z.boolean().optional(),
   }).prefault({}),
   gaps: z.object({
     /** A gap longer than this many sampling periods resets the window (weights are kept). */

@@ -23,7 +23,7 @@ import type { StreamModel } from "./stream.ts";
 import { SeasonalExpert } from "./seasonal_expert.ts";
 import { MAX_SEASON } from "./season_profile.ts";
 import { STUCK_PER_TARGET } from "./shape_stuck.ts";
-import { DRIFT_PART, LEVEL_PART, STUCK_PART } from "./alert_fusion.ts";
+import { DRIFT_PART, LEVEL_PART, PAIRS_PART, STUCK_PART } from "./alert_fusion.ts";
 import { LEVEL_TARGETS_AT } from "./level_shift.ts";
 
 /** How one array's values are checked. */
@@ -316,6 +316,8 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
     integer("fusion[18]", f.partPeakAt[STUCK_PART], 0, MAX);
     finite("fusion[19]", f.partPeak[LEVEL_PART], 0);
     integer("fusion[20]", f.partPeakAt[LEVEL_PART], 0, MAX);
+    finite("fusion[21]", f.partPeak[PAIRS_PART], 0);
+    integer("fusion[22]", f.partPeakAt[PAIRS_PART], 0, MAX);
   }
   // the stuck runs' counts (shape_stuck.ts), where the stream keeps them: a
   // target's value any, its run at least -1 (after a gap), the counts at least 0

@@ -61,7 +61,7 @@
  *   reading at zero;
  * - before the thirteenth round: no scalar `stuck` (the counts were forgotten up to the reading: a
  *   scale of 1), and `stuckState` without the shape or drift detector too, which is read past.
- *   Before the level shift: no `levelShiftState`, 19 `fusion` scalars; zeros.
+ *   Before the level shift: no `levelShiftState`, 19 `fusion` scalars; before the pairs, 21: zeros.
  */
 import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";

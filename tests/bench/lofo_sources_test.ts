@@ -37,4 +37,7 @@ Deno.test("carrier names the detector with the largest share of the harmonic mea
   assert.equal(carrier(quiet, 0.4, 2, 1, 3, 0, 12), "level");
   // a stuck run's 2.7 nats against a shape's 2.2: the stuck run's share is ln 2 less
   assert.equal(carrier(quiet, 0.4, 2.2, 0, 3, 2.7, 0), "shape");
+  // agreeing pairs' part, its cost taken (alert_fusion.ts): 13.75 nats against the residuals' 9.76 - ln 2
+  assert.equal(carrier(scorer(9.76, 0, 9.76, 0), 1, 7.59, NaN, 2, 0, 0, 13.75), "agreeing pairs");
+  assert.equal(carrier(scorer(9.76, 0, 9.76, 0), 1, 7.59, NaN, 2, 0, 0, 8), "one reading");
 });
