@@ -126,17 +126,23 @@ function load(path: string): Dump {
   return d;
 }
 
+/** Column j's standard deviation over the scaling rows, as the replay normalises it (1 if 0). */
+function columnStd(d: Dump, j: number): number {
+  const { J } = d;
+  let s = 0;
+  for (let r = 0; r < d.scaleRows; r++) s += d.y[r * J + j];
+  const mean = s / d.scaleRows;
+  let ss = 0;
+  for (let r = 0; r < d.scaleRows; r++) ss += (d.y[r * J + j] - mean) ** 2;
+  return Math.sqrt(ss / d.scaleRows) || 1;
+}
+
 /** MSE and coverage of one-step forecasts f (n, J) as the replay scores H = 1. */
 function score(d: Dump, f: Float64Array): { mse: number; cov: number } {
   const { J } = d;
   let sq = 0, cnt = 0, hits = 0, cn = 0;
   for (let j = 0; j < J; j++) {
-    let s = 0;
-    for (let r = 0; r < d.scaleRows; r++) s += d.y[r * J + j];
-    const mean = s / d.scaleRows;
-    let ss = 0;
-    for (let r = 0; r < d.scaleRows; r++) ss += (d.y[r * J + j] - mean) ** 2;
-    const std = Math.sqrt(ss / d.scaleRows) || 1;
+    const std = columnStd(d, j);
     for (let k = d.firstTarget - 1; k < d.n - 1; k++) {
       const y = d.y[(k + 1) * J + j], p = f[k * J + j], q = d.q[k * J + j];
       sq += ((y - p) / std) ** 2;
@@ -360,12 +366,7 @@ function columns(path: string): void {
   }
   const out: Record<string, unknown>[] = [];
   for (let j = 0; j < J; j++) {
-    let s = 0;
-    for (let r = 0; r < d.scaleRows; r++) s += d.y[r * J + j];
-    const mean = s / d.scaleRows;
-    let ss = 0;
-    for (let r = 0; r < d.scaleRows; r++) ss += (d.y[r * J + j] - mean) ** 2;
-    const std = Math.sqrt(ss / d.scaleRows) || 1;
+    const std = columnStd(d, j);
     const se = new Float64Array(E + 2), quarters = [0, 0, 0, 0], qn = [0, 0, 0, 0];
     const qse = Array.from({ length: 4 }, () => new Float64Array(E + 2));
     const first = d.firstTarget - 1, span = d.n - 1 - first;
