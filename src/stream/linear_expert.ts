@@ -109,11 +109,10 @@ export class LinearExpert implements Expert {
     for (let k = 0; k < lagN; k++) f[phi + k] = origins.record[lags + k];
     let k = lagN;
     if (preset.calendar) {
-      // the time of horizon h, then its calendar, in φ's slots (two stores rather than a double
-      // picked by ?:, and the time read from φ rather than passed: no heap number in Maglev)
+      // the time of horizon h, then its calendar, in φ's slots (a store under `if` rather than a
+      // double picked by ?:, and the time read from φ rather than passed: no heap number in Maglev)
       f[phi + k] = origins.record[origins.tsAt + o];
       if (Number.isFinite(periodMs)) f[phi + k] += h * periodMs;
-      else f[phi + k] += h * 0;
       calendarFeaturesAt(f, phi + k, preset.utcOffsetMinutes, f, phi + k);
       k += CALENDAR_FEATURES;
     }
