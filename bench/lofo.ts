@@ -55,7 +55,10 @@
  * (src/stream/alert_fusion.ts) is from valid on those normal readings: the
  * share of readings at or above x nats against e^-x of the residuals', the
  * shape detector's, the drift detector's, their (residual, shape) pair's
- * by Fisher's method and the pairs' part; the readings at which the part
+ * by Fisher's method, the same pair with the shape detector's evidence
+ * taken half the file away (the two tails as they are, their alignment
+ * broken: what the pair's tail would be were the two independent) and the
+ * pairs' part; the readings at which the part
  * reaches the alerts' threshold τ against Σ e^-τ (the count a valid p-value
  * allows), its upcrossings of τ a week, the same two of the fused
  * evidence, and the part's readings at or above τ where the fused evidence
@@ -604,6 +607,14 @@ interface PairsTally {
   ownUpcross: number;
   /** Σ e^-τ over the readings: the readings at or above τ a valid p-value allows. */
   promised: number;
+  /**
+   * The (residual, shape) pair by Fisher's method with the shape detector's
+   * evidence taken half the file's readings away (circularly): the same two
+   * tails, their alignment broken. Readings counted (both evidences given)
+   * and those at or above each of CALIBRATION_LEVELS.
+   */
+  shiftedReadings: number;
+  shiftedAbove: number[];
 }
 
 const PAIRS_COLUMNS = ["residual", "shape", "drift", "pairRS", "pairs"] as const;
@@ -643,12 +654,18 @@ function tallyPairs(
       ownExceed: 0,
       ownUpcross: 0,
       promised: 0,
+      shiftedReadings: 0,
+      shiftedAbove: CALIBRATION_LEVELS.map(() => 0),
     });
     // a normal stretch's first reading is no upcrossing
     let prev = Infinity, prevFused = Infinity, prevOwn = true;
-    for (let r = probationRows(rec.rows); r < rec.rows; r++) {
-      const ts = rec.ts[r], tau = t.tau[r];
-      if (Number.isNaN(tau) || windows.some((w) => ts >= w.start && ts <= 2 * w.end - w.start)) {
+    const first = probationRows(rec.rows), n = rec.rows - first, half = Math.floor(n / 2);
+    const normal = (r: number) =>
+      !Number.isNaN(t.tau[r]) &&
+      !windows.some((w) => rec.ts[r] >= w.start && rec.ts[r] <= 2 * w.end - w.start);
+    for (let r = first; r < rec.rows; r++) {
+      const tau = t.tau[r];
+      if (!normal(r)) {
         prev = prevFused = Infinity;
         prevOwn = true;
         continue;
@@ -672,6 +689,14 @@ function tallyPairs(
       if (own && !prevOwn) y.ownUpcross++;
       prevOwn = own;
       y.promised += Math.exp(-tau);
+      const r2 = first + ((r - first + half) % n), s2 = t.shape[r2];
+      if (normal(r2) && !Number.isNaN(s2)) {
+        const x = Math.max(0, t.residual[r]) + Math.max(0, s2), e = x - Math.log(1 + x);
+        y.shiftedReadings++;
+        CALIBRATION_LEVELS.forEach((l, i) => {
+          if (e >= l) y.shiftedAbove[i]++;
+        });
+      }
       prev = v;
       prevFused = u;
     }
@@ -685,6 +710,7 @@ function printPairsCalibration(c: Corpus, recordings: Recording[]): void {
     `| ${c.name} candidate | rows | readings | weeks | ` +
       PAIRS_COLUMNS.map((col) => `${col}: share at ${CALIBRATION_LEVELS.join("/")} nats over e^-x`)
         .join(" | ") +
+      " | pairRS, the shape half a file away" +
       " | pairs' part >= τ: observed / promised | upcrossings of τ a week | fused >= τ | its upcrossings a week | part >= τ > fused: readings, upcrossings a week |",
   );
   grid.forEach((g, k) => {
@@ -695,7 +721,11 @@ function printPairsCalibration(c: Corpus, recordings: Recording[]): void {
         col.map((n, i) => n / y.readings / Math.exp(-CALIBRATION_LEVELS[i]))
       );
       out.push({ candidate: g.name, rows: name, ...y, ratio });
-      const cells = ratio.map((col) =>
+      const shifted = y.shiftedAbove.map((n, i) =>
+        n / y.shiftedReadings / Math.exp(-CALIBRATION_LEVELS[i])
+      );
+      out[out.length - 1].shiftedRatio = shifted;
+      const cells = [...ratio, shifted].map((col) =>
         col.map((v) => (v >= 10 ? v.toFixed(1) : v.toFixed(2))).join(" / ")
       );
       console.error(

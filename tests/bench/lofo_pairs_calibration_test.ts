@@ -18,6 +18,8 @@ interface Row {
   ownUpcross: number;
   promised: number;
   ratio: number[][];
+  shiftedReadings: number;
+  shiftedRatio: number[];
 }
 
 Deno.test("lofo --calibration=pairs counts the pairs' part against τ, on each family and the noise files", async () => {
@@ -61,6 +63,9 @@ Deno.test("lofo --calibration=pairs counts the pairs' part against τ, on each f
       assert.ok(r.readings > 0 && r.promised > 0, `${r.candidate} ${r.rows}: readings`);
       assert.ok(r.ownExceed <= r.exceed && r.upcross <= r.exceed, `${r.candidate} ${r.rows}`);
       assert.equal(r.ratio.length, 5, "residual, shape, drift, their pair, the part");
+      // the pair with the shape detector's evidence half the file away: normal readings both
+      assert.ok(r.shiftedReadings > 0 && r.shiftedReadings <= r.readings);
+      assert.equal(r.shiftedRatio.length, 5);
     }
     // the noise files are some of the families' readings
     const main = Object.fromEntries(
