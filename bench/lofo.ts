@@ -10,7 +10,7 @@
  *   deno run --allow-read --allow-write=/tmp --allow-run bench/lofo.ts \
  *     [--seeds=1,2,3] [--grid=FILE.json] [--corpus=nab|synthetic|both] \
  *     [--mode=fast|exact] [--out=/tmp/forecastd-lofo] [--record=auto|always] [--reuse=false|true] \
- *     [--onset=true|false] [--calibration=false|true] [--sources=false|true]
+ *     [--onset=true|false] [--calibration=false|true|pairs] [--sources=false|true]
  *
  * `--mode=exact` replays every file through the engine with every candidate
  * and seed (what the daemon would do: about two minutes per candidate and
@@ -48,6 +48,22 @@
  * week (docs/anomalies_method.md, "How far from valid it is"), then stops.
  * A normal reading: after NAB's probationary rows, outside every window and
  * a window's length after it, the alerts warmed up; seeds and files pooled.
+ *
+ * `--calibration=pairs` (fast mode) prints, per grid candidate and family
+ * (and a row "noise files": every reading after the probation of the files
+ * without windows), how far the agreeing pairs' evidence
+ * (src/stream/alert_fusion.ts) is from valid on those normal readings: the
+ * share of readings at or above x nats against e^-x of the residuals', the
+ * shape detector's, the drift detector's, their (residual, shape) pair's
+ * by Fisher's method, the same pair with the shape detector's evidence
+ * taken half the file away (the two tails as they are, their alignment
+ * broken: what the pair's tail would be were the two independent) and the
+ * pairs' part; the readings at which the part
+ * reaches the alerts' threshold τ against Σ e^-τ (the count a valid p-value
+ * allows), its upcrossings of τ a week, the same two of the fused
+ * evidence, and the part's readings at or above τ where the fused evidence
+ * is below it (what the part adds to the alerts) with their upcrossings a
+ * week; then stops.
  *
  * `--sources=true` (fast mode) adds, per candidate, what carries the alerts'
  * evidence where each false alert on the files without windows (the noise
@@ -133,7 +149,7 @@ const flags = exitOnFlagError(() =>
     mode: oneOf(["fast", "exact"], "fast"),
     reuse: oneOf(["false", "true"], "false"),
     onset: oneOf(["true", "false"], "true"),
-    calibration: oneOf(["false", "true"], "false"),
+    calibration: oneOf(["false", "true", "pairs"], "false"),
     sources: oneOf(["false", "true"], "false"),
   }, "Cannot run lofo")
 );
@@ -412,6 +428,7 @@ export function simulate(
   rule?: BudgetRule,
   evidence?: number[],
   carriers?: (string | null)[],
+  trace?: PairsTrace,
 ): { onset: number[]; alert: number[] } {
   const a = preset.anomaly;
   const scorer = new AnomalyScorer(a);
@@ -450,6 +467,7 @@ export function simulate(
       onset.push(0);
       alert.push(0);
       evidence?.push(NaN);
+      if (trace) { for (const col of Object.values(trace)) col.push(NaN); }
       continue;
     }
     if (rec.gap[r]) {
@@ -483,12 +501,13 @@ export function simulate(
       level.update(learn);
       let likelihood = scorer.likelihood, fresh = scorer.fresh, nats = scorer.smoothed;
       o = scorer.onset;
+      const openAt = unitToEvidence(alerts.threshold);
       if (fusion.enabled) {
         fusion.update(
           scorer.residual,
           ...fusedEvidence(shape, drift),
           alerts.state === "warming_up",
-          unitToEvidence(alerts.threshold),
+          openAt,
           shape.enabled ? stuck.evidence : 0,
           level.evidence,
         );
@@ -502,6 +521,19 @@ export function simulate(
           fusion.onset,
           fusion.smoothed,
         ];
+      }
+      if (trace) {
+        const [sh, dr] = fusedEvidence(shape, drift);
+        const on = fusion.enabled && alerts.state !== "warming_up";
+        trace.residual.push(on ? scorer.residual : NaN);
+        trace.shape.push(on ? sh : NaN);
+        trace.drift.push(on ? dr : NaN);
+        // the (residual, shape) pair by Fisher's method, as src/stream/alert_fusion.ts has it
+        const x = Math.max(0, scorer.residual) + Math.max(0, sh);
+        trace.pairRS.push(on && !Number.isNaN(sh) ? x - Math.log(1 + x) : NaN);
+        trace.pairs.push(on ? fusion.part[PAIRS_PART] : NaN);
+        trace.tau.push(on ? openAt : NaN);
+        trace.fused.push(on ? fusion.smoothed : NaN);
       }
       // the alerts' evidence: the fused evidence, or a stuck run's part where it is the larger
       evidence?.push(
@@ -527,6 +559,7 @@ export function simulate(
           : null;
       }
     } else {
+      if (trace) { for (const col of Object.values(trace)) col.push(NaN); }
       if (alerts.state === "warming_up") alerts.step(0);
       if (guard.state === "warming_up") guard.step(0);
       if (base !== alerts && base.state === "warming_up") base.step(0);
@@ -536,6 +569,177 @@ export function simulate(
     alert.push(opened);
   }
   return { onset, alert };
+}
+
+/**
+ * Per reading of a recording, what the agreeing pairs' calibration
+ * (`--calibration=pairs`) looks at: the residuals', the shape detector's and
+ * the drift detector's evidence as the fusion takes them, the (residual,
+ * shape) pair's evidence (Fisher's method), the pairs' part, the threshold
+ * the alerts open at (NaN before the alerts
+ * warm up, on a rejected row or without a surprise).
+ */
+interface PairsTrace {
+  residual: number[];
+  shape: number[];
+  drift: number[];
+  pairRS: number[];
+  pairs: number[];
+  tau: number[];
+  /** The fused evidence (the harmonic mean's), for comparison. */
+  fused: number[];
+}
+
+/** One row of the pairs' calibration: a family's normal readings, or the noise files'. */
+interface PairsTally {
+  readings: number;
+  weeks: number;
+  /** Per column of {@link PAIRS_COLUMNS}, readings at or above each of CALIBRATION_LEVELS. */
+  above: number[][];
+  /** Readings where the pairs' part reaches the alerts' threshold, and its upcrossings of it. */
+  exceed: number;
+  upcross: number;
+  /** The same of the fused evidence. */
+  fusedExceed: number;
+  fusedUpcross: number;
+  /** The part's readings at or above τ where the fused evidence is below it, and their upcrossings. */
+  ownExceed: number;
+  ownUpcross: number;
+  /** Σ e^-τ over the readings: the readings at or above τ a valid p-value allows. */
+  promised: number;
+  /**
+   * The (residual, shape) pair by Fisher's method with the shape detector's
+   * evidence taken half the file's readings away (circularly): the same two
+   * tails, their alignment broken. Readings counted (both evidences given)
+   * and those at or above each of CALIBRATION_LEVELS.
+   */
+  shiftedReadings: number;
+  shiftedAbove: number[];
+}
+
+const PAIRS_COLUMNS = ["residual", "shape", "drift", "pairRS", "pairs"] as const;
+
+/**
+ * Adds one recording's normal readings (`tallyCalibration`'s, and every
+ * reading after the probation of a file without windows to the row
+ * "noise files") to `into`, the anomaly path re-run with `preset`.
+ */
+function tallyPairs(
+  c: Corpus,
+  rec: Recording,
+  preset: Preset,
+  into: Record<string, PairsTally>,
+): void {
+  const t: PairsTrace = {
+    residual: [],
+    shape: [],
+    drift: [],
+    pairRS: [],
+    pairs: [],
+    tau: [],
+    fused: [],
+  };
+  simulate(rec, preset, undefined, undefined, undefined, t);
+  const windows = c.labels.get(rec.key) ?? [];
+  const rows = [rec.key.split("/")[0], ...(windows.length === 0 ? ["noise files"] : [])];
+  for (const name of rows) {
+    const y = (into[name] ??= {
+      readings: 0,
+      weeks: 0,
+      above: PAIRS_COLUMNS.map(() => CALIBRATION_LEVELS.map(() => 0)),
+      exceed: 0,
+      upcross: 0,
+      fusedExceed: 0,
+      fusedUpcross: 0,
+      ownExceed: 0,
+      ownUpcross: 0,
+      promised: 0,
+      shiftedReadings: 0,
+      shiftedAbove: CALIBRATION_LEVELS.map(() => 0),
+    });
+    // a normal stretch's first reading is no upcrossing
+    let prev = Infinity, prevFused = Infinity, prevOwn = true;
+    const first = probationRows(rec.rows), n = rec.rows - first, half = Math.floor(n / 2);
+    const normal = (r: number) =>
+      !Number.isNaN(t.tau[r]) &&
+      !windows.some((w) => rec.ts[r] >= w.start && rec.ts[r] <= 2 * w.end - w.start);
+    for (let r = first; r < rec.rows; r++) {
+      const tau = t.tau[r];
+      if (!normal(r)) {
+        prev = prevFused = Infinity;
+        prevOwn = true;
+        continue;
+      }
+      y.readings++;
+      y.weeks += rec.periodMs[r] / 604_800_000;
+      PAIRS_COLUMNS.forEach((col, k) => {
+        const v = t[col][r];
+        CALIBRATION_LEVELS.forEach((x, i) => {
+          if (v >= x) y.above[k][i]++;
+        });
+      });
+      const v = t.pairs[r];
+      if (v >= tau) y.exceed++;
+      if (v >= tau && !(prev >= tau)) y.upcross++;
+      const u = t.fused[r];
+      if (u >= tau) y.fusedExceed++;
+      if (u >= tau && !(prevFused >= tau)) y.fusedUpcross++;
+      const own = v >= tau && !(u >= tau);
+      if (own) y.ownExceed++;
+      if (own && !prevOwn) y.ownUpcross++;
+      prevOwn = own;
+      y.promised += Math.exp(-tau);
+      const r2 = first + ((r - first + half) % n), s2 = t.shape[r2];
+      if (normal(r2) && !Number.isNaN(s2)) {
+        const x = Math.max(0, t.residual[r]) + Math.max(0, s2), e = x - Math.log(1 + x);
+        y.shiftedReadings++;
+        CALIBRATION_LEVELS.forEach((l, i) => {
+          if (e >= l) y.shiftedAbove[i]++;
+        });
+      }
+      prev = v;
+      prevFused = u;
+    }
+  }
+}
+
+/** Prints the agreeing pairs' calibration of a corpus's recordings, per candidate, and its `RESULT`. */
+function printPairsCalibration(c: Corpus, recordings: Recording[]): void {
+  const out: Record<string, unknown>[] = [];
+  console.error(
+    `| ${c.name} candidate | rows | readings | weeks | ` +
+      PAIRS_COLUMNS.map((col) => `${col}: share at ${CALIBRATION_LEVELS.join("/")} nats over e^-x`)
+        .join(" | ") +
+      " | pairRS, the shape half a file away" +
+      " | pairs' part >= τ: observed / promised | upcrossings of τ a week | fused >= τ | its upcrossings a week | part >= τ > fused: readings, upcrossings a week |",
+  );
+  grid.forEach((g, k) => {
+    const tally: Record<string, PairsTally> = {};
+    for (const rec of recordings) tallyPairs(c, rec, presets[k], tally);
+    for (const [name, y] of Object.entries(tally)) {
+      const ratio = y.above.map((col) =>
+        col.map((n, i) => n / y.readings / Math.exp(-CALIBRATION_LEVELS[i]))
+      );
+      out.push({ candidate: g.name, rows: name, ...y, ratio });
+      const shifted = y.shiftedAbove.map((n, i) =>
+        n / y.shiftedReadings / Math.exp(-CALIBRATION_LEVELS[i])
+      );
+      out[out.length - 1].shiftedRatio = shifted;
+      const cells = [...ratio, shifted].map((col) =>
+        col.map((v) => (v >= 10 ? v.toFixed(1) : v.toFixed(2))).join(" / ")
+      );
+      console.error(
+        `| ${g.name} | ${name} | ${y.readings} | ${y.weeks.toFixed(1)} | ${
+          cells.join(" | ")
+        } | ${y.exceed} / ${y.promised.toFixed(2)} | ${
+          (y.upcross / y.weeks).toFixed(3)
+        } | ${y.fusedExceed} | ${(y.fusedUpcross / y.weeks).toFixed(3)} | ${y.ownExceed}, ${
+          (y.ownUpcross / y.weeks).toFixed(3)
+        } |`,
+      );
+    }
+  });
+  emitResult({ bench: "lofo", corpus: c.name, seeds: flags.seeds, pairsCalibration: out });
 }
 
 /** The levels (nats) of the calibration table, and the level whose upcrossings it counts. */
@@ -726,7 +930,7 @@ if (flags.mode === "exact" && flags.sources === "true") {
   console.error("Cannot run lofo: --sources needs --mode=fast: current value is exact");
   Deno.exit(2);
 }
-if (flags.mode === "exact" && flags.calibration === "true") {
+if (flags.mode === "exact" && flags.calibration !== "false") {
   console.error("Cannot run lofo: --calibration needs --mode=fast: current value is exact");
   Deno.exit(2);
 }
@@ -796,6 +1000,10 @@ for (const name of flags.corpus === "both" ? ["nab", "synthetic"] : [flags.corpu
   }
   if (flags.calibration === "true") {
     printCalibration(c, [...recs.values()].flat());
+    continue;
+  }
+  if (flags.calibration === "pairs") {
+    printPairsCalibration(c, [...recs.values()].flat());
     continue;
   }
   // 2. every candidate: its columns, scored on all files and per family
