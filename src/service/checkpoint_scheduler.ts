@@ -16,6 +16,11 @@
  *   in batches of about `batchBytes` (2 MiB) held one at a time, each in KV
  *   before the next one's snapshots (a save cut short keeps what it wrote);
  *   snapshots yield to the event loop every `sliceMs`.
+ * - A stream that becomes due while a save runs goes first in that save's
+ *   next batch, and `room()` resolves once a batch made room: a stream of a
+ *   big batch does not wait for the periodic save of every stream to end,
+ *   and neither do the other streams' readings queued behind it (the ingest
+ *   queue takes its items in order).
  * - The streams with the most unsaved learning go first: those never saved
  *   (created, or started afresh, since the daemon started: `created(id)`),
  *   most readings first; then by the age of their last saved checkpoint,
@@ -163,6 +168,11 @@ export class CheckpointScheduler {
   #current: Promise<boolean> | null = null;
   /** What the running loop must save once more when its save ends. */
   #again: Scope | null = null;
+  /** Streams that became due while a save ran: the next batch of that save takes them first. */
+  readonly #urgent = new Set<string>();
+  /** Resolves when the running save's next batch is written (or fails). */
+  #written: Promise<void>;
+  #wrote: () => void = () => {};
   /** Callers of save() waiting for a save that starts after their call. */
   #waiters: ((saved: boolean) => void)[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -190,6 +200,7 @@ export class CheckpointScheduler {
     this.#along = Math.ceil(this.trigger / 2);
     this.#retry = options.retry ?? {};
     this.#backOff = new BackOff(this.#retry);
+    this.#written = new Promise((resolve) => (this.#wrote = resolve));
   }
 
   /** Whether the last save failed (a retry is scheduled). */
@@ -222,7 +233,10 @@ export class CheckpointScheduler {
     if (readings > 0) {
       if (st.unsaved >= this.every) this.#deps.counters.readingsBeyondLossBound += readings;
       st.unsaved += readings;
-      if (st.unsaved >= this.trigger) this.#kick("due");
+      if (st.unsaved >= this.trigger) {
+        if (this.#running) this.#urgent.add(id);
+        this.#kick("due");
+      }
     }
   }
 
@@ -286,8 +300,9 @@ export class CheckpointScheduler {
    */
   async room(id: string): Promise<void> {
     while (this.full(id)) {
+      if (this.#running) this.#urgent.add(id);
       this.#kick("due", true);
-      await this.#running;
+      await Promise.race([this.#running, this.#written]);
     }
   }
 
@@ -400,12 +415,22 @@ export class CheckpointScheduler {
     const done: Done = { streams: 0, commits: 0 }; // logged once, when the save ends
     let deadline = performance.now() + this.#sliceMs;
     let k = 0;
-    while (k < todo.length) {
+    while (k < todo.length || this.#urgent.size > 0) {
+      // the streams that became due meanwhile go first (a stream taken twice is saved twice)
+      const urgent: [string, StreamState][] = [];
+      for (const id of this.#urgent) {
+        const st = this.#streams.get(id);
+        if (st !== undefined && st.changes !== st.savedChanges) urgent.push([id, st]);
+      }
+      this.#urgent.clear();
+      todo.splice(k, 0, ...urgent);
       const entries: CheckpointEntry[] = [];
       const taken: Taken[] = [];
       let bytes = 0;
       while (k < todo.length && bytes < this.#batchBytes) {
         const [id, st] = todo[k++];
+        // taken urgently: already in this batch, or saved since and not changed
+        if (st.changes === st.savedChanges || (urgent.length > 0 && inBatch(taken, st))) continue;
         if (performance.now() >= deadline) {
           await nextTurn();
           deadline = performance.now() + this.#sliceMs;
@@ -438,6 +463,17 @@ export class CheckpointScheduler {
 
   /** Writes one batch of a save, adding what it saved to `done`; resolves with whether all was. */
   async #write(entries: CheckpointEntry[], taken: Taken[], done: Done): Promise<boolean> {
+    try {
+      return await this.#writeBatch(entries, taken, done);
+    } finally {
+      // room() looks again
+      const wrote = this.#wrote;
+      this.#written = new Promise((resolve) => (this.#wrote = resolve));
+      wrote();
+    }
+  }
+
+  async #writeBatch(entries: CheckpointEntry[], taken: Taken[], done: Done): Promise<boolean> {
     const { store, log, counters } = this.#deps;
     let saved: Set<string>;
     let commits = 0;
@@ -484,6 +520,12 @@ export class CheckpointScheduler {
     });
     return false;
   }
+}
+
+/** Whether the stream of `st` is among `taken` already. */
+function inBatch(taken: readonly Taken[], st: StreamState): boolean {
+  for (const t of taken) if (t.st === st) return true;
+  return false;
 }
 
 /** A stream whose snapshot a save took: what it saves of the stream's state. */
