@@ -910,6 +910,8 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
     await ws?.close();
     if (bg.length > 0) await bg[0].endAsync();
     const first = waits[0];
+    // (a save that fails lets readings past the crash-loss bound: no gate to wait for)
+    const failures = (await metrics(d)).get("forecastd_checkpoint_failures_total") ?? 0;
     result({
       part: "healthz",
       reader: readers.join(","),
@@ -928,6 +930,7 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
           background: N,
           checkpointSeconds: f["checkpoint-seconds"],
           scrapesMs: scrapes,
+          checkpointFailures: failures,
           waits: Object.fromEntries(waits.map(({ reader, ...rest }) => [reader, rest])),
         }
         : { slow: first.slow }),
