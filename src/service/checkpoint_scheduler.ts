@@ -16,11 +16,12 @@
  *   in batches of about `batchBytes` (2 MiB) held one at a time, each in KV
  *   before the next one's snapshots (a save cut short keeps what it wrote);
  *   snapshots yield to the event loop every `sliceMs`.
- * - A stream that becomes due while a save runs goes first in that save's
- *   next batch, and `room()` resolves once a batch made room: a stream of a
- *   big batch does not wait for the periodic save of every stream to end,
- *   and neither do the other streams' readings queued behind it (the ingest
- *   queue takes its items in order).
+ * - A stream that becomes due while a save runs is that save's next batch,
+ *   with the others that did meanwhile (then the save goes on), and `room()`
+ *   resolves once a batch made room: a stream of a big batch does not wait
+ *   for the periodic save of every stream to end, and neither do the other
+ *   streams' readings queued behind it (the ingest queue takes its items in
+ *   order).
  * - The streams with the most unsaved learning go first: those never saved
  *   (created, or started afresh, since the daemon started: `created(id)`),
  *   most readings first; then by the age of their last saved checkpoint,
@@ -424,13 +425,15 @@ export class CheckpointScheduler {
       }
       this.#urgent.clear();
       todo.splice(k, 0, ...urgent);
+      // they go in a batch of their own: what waits for room waits for their commit alone
+      const end = urgent.length > 0 ? k + urgent.length : todo.length;
       const entries: CheckpointEntry[] = [];
       const taken: Taken[] = [];
       let bytes = 0;
-      while (k < todo.length && bytes < this.#batchBytes) {
+      while (k < end && bytes < this.#batchBytes) {
         const [id, st] = todo[k++];
-        // taken urgently: already in this batch, or saved since and not changed
-        if (st.changes === st.savedChanges || (urgent.length > 0 && inBatch(taken, st))) continue;
+        // saved since (taken urgently) and not changed
+        if (st.changes === st.savedChanges) continue;
         if (performance.now() >= deadline) {
           await nextTurn();
           deadline = performance.now() + this.#sliceMs;
@@ -520,12 +523,6 @@ export class CheckpointScheduler {
     });
     return false;
   }
-}
-
-/** Whether the stream of `st` is among `taken` already. */
-function inBatch(taken: readonly Taken[], st: StreamState): boolean {
-  for (const t of taken) if (t.st === st) return true;
-  return false;
 }
 
 /** A stream whose snapshot a save took: what it saves of the stream's state. */
