@@ -32,6 +32,10 @@
  *   readings back (forecastd keeps taking readings on a full disk): the
  *   readings beyond the bound are counted, and the bound holds again after
  *   the next successful save.
+ *
+ * Longer than 500 lines: the bound, the saves' order and batches, the due
+ * streams taken during a save and the back-off are one state machine over
+ * the same per-stream state; apart, each part would reach into the others'.
  */
 import type { Logger } from "../log.ts";
 import { showValue } from "../domain/show_value.ts";
