@@ -12,7 +12,8 @@
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--stop=after-save|at-once] [--shutdown-timeout=10]
  *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
- *       [--reader=healthz|forecast] [--long-tasks=10] [--worker-nice=0,10]
+ *       [--reader=healthz,forecast,mqtt,ws] [--long-tasks=10] [--worker-nice=0,10] \
+ *       [--background=0] [--scrape-ms=0] [--checkpoint-seconds=60]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
  *     [--profile-main=0] [--period-ms=300000] [--steady] [--feed=burst|closed|open] \
@@ -55,7 +56,17 @@
  *   daemon's `--worker-nice`; the shard workers' threads that many nice
  *   levels below the main thread); each result names it and the daemon's
  *   CPU ms by thread while the batch was taken (`cpuMs`: main, workers, v8:
- *   V8's helper threads, other: I/O and KV).
+ *   V8's helper threads, other: I/O and KV). `--reader` takes a list, the
+ *   readers then wait side by side (bench/wait_readers.ts): `mqtt` publishes
+ *   one reading (QoS 1) of a stream of its own until its PUBACK, `ws` sends
+ *   one over a socket of its own until the reply; each result then has
+ *   `waits` by reader (p50, p99, worst, how many over 50 ms, and each wait
+ *   over 30 ms with the main thread's CPU and time queued for a core during
+ *   it). The issue's load around the batch: `--background=N` streams of 48
+ *   readings each made first (`--preset`), then one reading a second each
+ *   while the batch is taken; `--scrape-ms=M` a GET /metrics read to its
+ *   end every M ms meanwhile (`scrapesMs`); `--checkpoint-seconds=S` the
+ *   daemon's checkpoint cadence.
  * - footprint: first every stream's first reading, as fast as the
  *   connections take them (creation: its seconds, CPU µs per stream, RSS
  *   after; `createObserved*`: until the workers observed every one of them,
@@ -178,6 +189,7 @@ import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 import { RawPublisher } from "./raw_mqtt.ts";
 import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
 import { LongTasks } from "./long_tasks.ts";
+import { type Reader, READERS, startReader, ThreadSampler } from "./wait_readers.ts";
 import { heapGrowth, MainHeap } from "./main_heap.ts";
 import { deviceValue, seedSteadyState } from "./steady_state.ts";
 import { type FeedKind, FEEDS, keptUp, runFeed } from "./feed_schedule.ts";
@@ -199,7 +211,9 @@ const f = exitOnFlagError(() =>
     "sample-every": integer(50),
     batch: integer(10_000),
     via: someOf(["http", "ws", "mqtt"] as const, ["http"]),
-    reader: oneOf(["healthz", "forecast"] as const, "healthz"),
+    reader: someOf(READERS, ["healthz"]),
+    background: integer(0, 0),
+    "scrape-ms": integer(0, 0),
     minutes: positive(3),
     client: oneOf(CLIENTS, "mqttjs"),
     "v8-flags": text("V8 flags of the daemon", "", true),
@@ -365,7 +379,7 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
       "--default-preset",
       f.preset,
       "--max-streams",
-      String(f.streams + 10),
+      String(Math.max(f.streams, f.background) + 10),
       "--max-body-bytes",
       "100000000",
       "--max-queued-readings",
@@ -802,11 +816,14 @@ async function healthz(): Promise<void> {
   }
 }
 
-/** One big batch by `via`, the reader polling; see the module comment. */
+/** One big batch by `via`, the readers polling; see the module comment. */
 async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void> {
-  await withDaemon(w, [], async (d) => {
-    const path = f.reader === "healthz" ? "/healthz" : "/v1/streams/r0/forecast";
-    if (f.reader === "forecast") {
+  const cadence = f["checkpoint-seconds"] === 60
+    ? []
+    : ["--checkpoint-seconds", String(f["checkpoint-seconds"])];
+  await withDaemon(w, cadence, async (d) => {
+    const readers = [...f.reader];
+    if (f.reader.has("forecast")) {
       const warm = await fetch(`${d.http}/v1/streams/r0/readings`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -817,44 +834,106 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
       await warm.body?.cancel();
       if (warm.status !== 200) throw new Error(`cannot create r0: ${warm.status}`);
     }
+    // --background: streams s0 … s(N-1) with 48 readings each, then 1 reading/s each meanwhile
+    const N = f.background;
+    const bg = N > 0 ? await clients(d, 1) : [];
+    if (N > 0) {
+      const base = await counts(d);
+      const ready = performance.now();
+      const created: Promise<void>[] = [];
+      for (let k = 0; k < N; k++) created.push(publish(bg[0], k, 0, 48));
+      await Promise.all(created);
+      const up = await caughtUp(d, base, 48 * N, ready, true, 120_000);
+      log(`background: ${N} streams of 48 readings in ${Math.round(up.ms)} ms`);
+    }
+    const sampler = new ThreadSampler(d.pid);
+    await sampler.ready;
     const sent = await bigBatch(d, via);
+    const [mq] = f.reader.has("mqtt") ? await clients(d, 1) : [];
+    const ws = f.reader.has("ws") ? await openSocket(d) : null;
     const profiler = inspectPort === null ? null : await LongTasks.connect(inspectPort);
     await profiler?.start();
     let done = false;
     const cpu0 = roleCpu(d.pid);
     const t0 = performance.now();
+    let batchMs = NaN;
     const batch = sent.taken().then((status) => {
       done = true;
+      batchMs = Math.round(performance.now() - t0);
       return status;
     });
-    const waits: number[] = [];
-    while (!done) {
-      const s = performance.now();
-      const r = await fetch(`${d.http}${path}`);
-      await r.body?.cancel();
-      if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}`);
-      waits.push(performance.now() - s);
-      await sleep(5);
-    }
+    // the background feed: every 100 ms a tenth of the streams get their next reading
+    let tick = 0;
+    const feeding = N === 0 ? null : (async () => {
+      const pending: Promise<void>[] = [];
+      while (!done) {
+        const n = 48 + Math.floor(tick / 10);
+        for (let k = tick % 10; k < N; k += 10) pending.push(publish(bg[0], k, n));
+        tick++;
+        await sleep(100);
+      }
+      await Promise.all(pending);
+    })();
+    const scrapes: number[] = [];
+    const scraping = f["scrape-ms"] === 0 ? null : (async () => {
+      while (!done) {
+        const s = performance.now();
+        await (await fetch(`${d.http}/metrics`)).arrayBuffer();
+        scrapes.push(Math.round(performance.now() - s));
+        await sleep(f["scrape-ms"]);
+      }
+    })();
+    let mqN = 0;
+    let wsN = 0;
+    const once: Record<typeof readers[number], () => Promise<void>> = {
+      healthz: () => get(d, "/healthz"),
+      forecast: () => get(d, "/v1/streams/r0/forecast"),
+      mqtt: () =>
+        new Promise<void>((resolve, reject) =>
+          mq.publish("sensors/q0/v", `{"value":${mqN % 7},"ts":${START + mqN++ * STEP}}`, {
+            qos: 1,
+          }, (e) => e ? reject(e) : resolve())
+        ),
+      ws: () => ws!.send(`{"stream":"q1","value":${wsN % 7},"ts":${START + wsN++ * STEP}}`),
+    };
+    const running: Reader[] = readers.map((r) => startReader(r, { t0 }, once[r]));
     const status = await batch;
     const cpu1 = roleCpu(d.pid);
+    const waits = await Promise.all(running.map((r) => r.stop(sampler)));
+    await sampler.stop();
+    await feeding;
+    await scraping;
     const tasks = await profiler?.stop({ minMs: f["long-tasks"] });
     profiler?.close();
     await sent.close();
-    waits.sort((a, b) => a - b);
+    await mq?.endAsync();
+    await ws?.close();
+    if (bg.length > 0) await bg[0].endAsync();
+    const first = waits[0];
+    // (a save that fails lets readings past the crash-loss bound: no gate to wait for)
+    const failures = (await metrics(d)).get("forecastd_checkpoint_failures_total") ?? 0;
     result({
       part: "healthz",
-      reader: f.reader,
+      reader: readers.join(","),
       via,
       workers: w,
       workerNice,
       batch: sent.readings,
       bytes: sent.bytes,
       status,
-      batchMs: Math.round(performance.now() - t0),
-      polls: waits.length,
-      p50Ms: Math.round(quantile(waits, 0.5) * 10) / 10,
-      maxMs: Math.round(waits.at(-1)! * 10) / 10,
+      batchMs,
+      polls: first.polls,
+      p50Ms: first.p50Ms,
+      maxMs: first.maxMs,
+      ...(readers.length > 1 || N > 0 || f["scrape-ms"] > 0
+        ? {
+          background: N,
+          checkpointSeconds: f["checkpoint-seconds"],
+          scrapesMs: scrapes,
+          checkpointFailures: failures,
+          waits: Object.fromEntries(waits.map(({ reader, ...rest }) => [reader, rest])),
+        }
+        : { slow: first.slow }),
       cpuMs: {
         main: Math.round((cpu1.main - cpu0.main) * 1000),
         workers: Math.round((cpu1.workers - cpu0.workers) * 1000),
@@ -865,6 +944,33 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
       ...(tasks === undefined ? {} : { longTasks: tasks }),
     });
   });
+}
+
+/** GET `path`; throws unless it answered 200. */
+async function get(d: Daemon, path: string): Promise<void> {
+  const r = await fetch(`${d.http}${path}`);
+  await r.body?.cancel();
+  if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}`);
+}
+
+/** A WebSocket to the ingest route whose send() resolves with the daemon's reply. */
+async function openSocket(d: Daemon) {
+  const ws = new WebSocket(`${d.http.replace("http:", "ws:")}/v1/ingest/ws`);
+  await new Promise((resolve) => (ws.onopen = resolve));
+  const closed = new Promise((resolve) => (ws.onclose = resolve));
+  let answer: ((ok: boolean) => void) | null = null;
+  ws.onmessage = (e) => answer?.(JSON.parse(String(e.data)).ok === true);
+  return {
+    send: (message: string) =>
+      new Promise<void>((resolve, reject) => {
+        answer = (ok) => ok ? resolve() : reject(new Error(`the daemon refused ${message}`));
+        ws.send(message);
+      }),
+    close: async () => {
+      ws.close();
+      await closed;
+    },
+  };
 }
 
 /**

@@ -16,6 +16,12 @@
  *   in batches of about `batchBytes` (2 MiB) held one at a time, each in KV
  *   before the next one's snapshots (a save cut short keeps what it wrote);
  *   snapshots yield to the event loop every `sliceMs`.
+ * - A stream that becomes due while a save runs is that save's next batch,
+ *   with the others that did meanwhile (then the save goes on), and `room()`
+ *   resolves once a batch made room: a stream of a big batch does not wait
+ *   for the periodic save of every stream to end, and neither do the other
+ *   streams' readings queued behind it (the ingest queue takes its items in
+ *   order).
  * - The streams with the most unsaved learning go first: those never saved
  *   (created, or started afresh, since the daemon started: `created(id)`),
  *   most readings first; then by the age of their last saved checkpoint,
@@ -26,6 +32,10 @@
  *   readings back (forecastd keeps taking readings on a full disk): the
  *   readings beyond the bound are counted, and the bound holds again after
  *   the next successful save.
+ *
+ * Longer than 500 lines: the bound, the saves' order and batches, the due
+ * streams taken during a save and the back-off are one state machine over
+ * the same per-stream state; apart, each part would reach into the others'.
  */
 import type { Logger } from "../log.ts";
 import { showValue } from "../domain/show_value.ts";
@@ -163,6 +173,11 @@ export class CheckpointScheduler {
   #current: Promise<boolean> | null = null;
   /** What the running loop must save once more when its save ends. */
   #again: Scope | null = null;
+  /** Streams that became due while a save ran: the next batch of that save takes them first. */
+  readonly #urgent = new Set<string>();
+  /** Resolves when the running save's next batch is written (or fails). */
+  #written: Promise<void>;
+  #wrote: () => void = () => {};
   /** Callers of save() waiting for a save that starts after their call. */
   #waiters: ((saved: boolean) => void)[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -190,6 +205,7 @@ export class CheckpointScheduler {
     this.#along = Math.ceil(this.trigger / 2);
     this.#retry = options.retry ?? {};
     this.#backOff = new BackOff(this.#retry);
+    this.#written = new Promise((resolve) => (this.#wrote = resolve));
   }
 
   /** Whether the last save failed (a retry is scheduled). */
@@ -222,7 +238,10 @@ export class CheckpointScheduler {
     if (readings > 0) {
       if (st.unsaved >= this.every) this.#deps.counters.readingsBeyondLossBound += readings;
       st.unsaved += readings;
-      if (st.unsaved >= this.trigger) this.#kick("due");
+      if (st.unsaved >= this.trigger) {
+        if (this.#running) this.#urgent.add(id);
+        this.#kick("due");
+      }
     }
   }
 
@@ -286,8 +305,9 @@ export class CheckpointScheduler {
    */
   async room(id: string): Promise<void> {
     while (this.full(id)) {
+      if (this.#running) this.#urgent.add(id);
       this.#kick("due", true);
-      await this.#running;
+      await Promise.race([this.#running, this.#written]);
     }
   }
 
@@ -400,12 +420,24 @@ export class CheckpointScheduler {
     const done: Done = { streams: 0, commits: 0 }; // logged once, when the save ends
     let deadline = performance.now() + this.#sliceMs;
     let k = 0;
-    while (k < todo.length) {
+    while (k < todo.length || this.#urgent.size > 0) {
+      // the streams that became due meanwhile go first (a stream taken twice is saved twice)
+      const urgent: [string, StreamState][] = [];
+      for (const id of this.#urgent) {
+        const st = this.#streams.get(id);
+        if (st !== undefined && st.changes !== st.savedChanges) urgent.push([id, st]);
+      }
+      this.#urgent.clear();
+      todo.splice(k, 0, ...urgent);
+      // they go in a batch of their own: what waits for room waits for their commit alone
+      const end = urgent.length > 0 ? k + urgent.length : todo.length;
       const entries: CheckpointEntry[] = [];
       const taken: Taken[] = [];
       let bytes = 0;
-      while (k < todo.length && bytes < this.#batchBytes) {
+      while (k < end && bytes < this.#batchBytes) {
         const [id, st] = todo[k++];
+        // saved since (taken urgently) and not changed
+        if (st.changes === st.savedChanges) continue;
         if (performance.now() >= deadline) {
           await nextTurn();
           deadline = performance.now() + this.#sliceMs;
@@ -438,6 +470,17 @@ export class CheckpointScheduler {
 
   /** Writes one batch of a save, adding what it saved to `done`; resolves with whether all was. */
   async #write(entries: CheckpointEntry[], taken: Taken[], done: Done): Promise<boolean> {
+    try {
+      return await this.#writeBatch(entries, taken, done);
+    } finally {
+      // room() looks again
+      const wrote = this.#wrote;
+      this.#written = new Promise((resolve) => (this.#wrote = resolve));
+      wrote();
+    }
+  }
+
+  async #writeBatch(entries: CheckpointEntry[], taken: Taken[], done: Done): Promise<boolean> {
     const { store, log, counters } = this.#deps;
     let saved: Set<string>;
     let commits = 0;

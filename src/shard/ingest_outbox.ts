@@ -1,15 +1,19 @@
 /**
  * The parts of batches bound for one shard worker, as they are sent to it:
  *
- * - Small parts (at most `piece` readings) go together: an MQTT message
- *   carries one reading, and one worker message per reading (a structured
- *   clone, a reply, a turn of the worker's queue) cost the main thread more
- *   than the broker did. Parts handed in during one task of the event loop
- *   go as one batch; while `inflight` batches are in flight the next ones
- *   gather, and go when one is answered.
+ * - Small parts (at most `piece` readings) go together, at most `batch`
+ *   readings a batch: an MQTT message carries one reading, and one worker
+ *   message per reading (a structured clone, a reply, a turn of the
+ *   worker's queue) cost the main thread more than the broker did. Parts
+ *   handed in during one task of the event loop go as one batch; while
+ *   `inflight` batches are in flight the next ones gather, and go when one
+ *   is answered.
  * - A bigger part goes in pieces of `piece` readings, each once the one
  *   before is taken, so that the other streams' batches on that worker are
- *   taken between pieces.
+ *   taken between pieces: what a source's message waits for in the worker
+ *   behind a big batch is one piece, so `piece` bounds that wait (64
+ *   readings of the default preset: some 6 ms of a worker here, about ten
+ *   times that on a Raspberry Pi; docs/scaling.md, "the sources' wait").
  *
  * Each part is answered on its own, with its own result, once the worker
  * took its readings; a worker takes its messages in order, so a stream's
@@ -25,14 +29,27 @@ import type { IngestResult, Rejection, Source } from "../ingest/ingest_sink.ts";
 
 /** Options of IngestOutbox; every field has the default it names. */
 export interface IngestOutboxOptions {
-  /** Most readings in one batch, and the size of a big part's pieces. Default 256. */
+  /**
+   * Most readings of a part sent at once: a bigger one goes in pieces of
+   * this size (the work a worker does before it takes the next message of
+   * another stream). Default 64.
+   */
   piece?: number;
+  /** Most readings of small parts gathered in one batch (at least `piece`). Default 256. */
+  batch?: number;
   /**
    * Most batches in flight: 2 (the default) keeps one being taken and one
    * waiting in the worker, so the worker never waits for the main thread.
    */
   inflight?: number;
 }
+
+/** The defaults of IngestOutboxOptions. */
+export const INGEST_OUTBOX_DEFAULTS: Readonly<Required<IngestOutboxOptions>> = Object.freeze({
+  piece: 64,
+  batch: 256,
+  inflight: 2,
+});
 
 /** A caller's part of a batch: readings [from, from + count) of it. */
 interface Share {
@@ -52,6 +69,7 @@ interface Batch {
 /** The outbox of one worker; see the module comment. */
 export class IngestOutbox {
   readonly piece: number;
+  readonly batch: number;
   readonly inflight: number;
   readonly #send: (readings: readonly Reading[], source: Source) => Promise<IngestResult>;
   /** Batches waiting to go, oldest first. */
@@ -69,14 +87,21 @@ export class IngestOutbox {
     options: IngestOutboxOptions = {},
   ) {
     this.#send = send;
-    this.piece = options.piece ?? 256;
-    this.inflight = options.inflight ?? 2;
-    for (const [name, v] of [["piece", this.piece], ["inflight", this.inflight]] as const) {
-      if (!Number.isSafeInteger(v) || v < 1) {
+    this.piece = options.piece ?? INGEST_OUTBOX_DEFAULTS.piece;
+    this.inflight = options.inflight ?? INGEST_OUTBOX_DEFAULTS.inflight;
+    this.batch = options.batch ?? Math.max(this.piece, INGEST_OUTBOX_DEFAULTS.batch);
+    const checks = [["piece", this.piece], ["inflight", this.inflight], ["batch", this.batch]];
+    for (const [name, v] of checks) {
+      if (!Number.isSafeInteger(v) || (v as number) < 1) {
         throw new RangeError(
           `Cannot create ingest outbox: ${name} must be a positive integer: current value is ${v}`,
         );
       }
+    }
+    if (this.batch < this.piece) {
+      throw new RangeError(
+        `Cannot create ingest outbox: batch must be at least piece (${this.piece}): current value is ${this.batch}`,
+      );
     }
   }
 
@@ -94,7 +119,7 @@ export class IngestOutbox {
     const n = at.length;
     if (n > this.piece) return this.#inPieces(readings, at, source);
     let batch = this.#waiting.at(-1);
-    if (batch === undefined || batch.source !== source || batch.readings.length + n > this.piece) {
+    if (batch === undefined || batch.source !== source || batch.readings.length + n > this.batch) {
       this.#waiting.push(batch = { source, readings: [], shares: [] });
     }
     const from = batch.readings.length;

@@ -103,9 +103,12 @@ export interface ShardedServiceDeps {
   /**
    * Most readings of one batch sent to a worker at once: a bigger part goes
    * in pieces, each sent when the one before is taken, so that the batches
-   * of other streams on that worker are taken between pieces. Default 256.
+   * of other streams on that worker are taken between pieces (what their
+   * sources wait for). Default 64 (src/shard/ingest_outbox.ts).
    */
   piece?: number;
+  /** Most readings of small parts (at most `piece`) gathered in one batch. Default 256. */
+  batch?: number;
   /**
    * Most batches of small parts (at most `piece` readings: an MQTT or a
    * WebSocket message) in flight to one worker; the parts that come
@@ -160,7 +163,7 @@ export class ShardedService implements Application {
       (_, w) =>
         new IngestOutbox(
           (readings, source) => this.#hosts[w].ingest(encodeReadings(readings), source),
-          { piece: deps.piece, inflight: deps.inflight },
+          { piece: deps.piece, batch: deps.batch, inflight: deps.inflight },
         ),
     );
     const shared = new SharedArrayBuffer(4 * (1 + deps.workers));

@@ -19,6 +19,9 @@ class FakeStore {
   /** Waits for this before answering, while set. */
   hold: Promise<void> | null = null;
   async saveCheckpoints(entries: CheckpointEntry[]): Promise<SaveCheckpointsResult> {
+    const ids = entries.map((e) => e.id);
+    // the real store refuses it (src/store/checkpoint_store.ts)
+    assert.equal(new Set(ids).size, ids.length, `a stream twice in one batch: ${ids.join(" ")}`);
     this.saves.push(entries);
     if (this.hold) await this.hold;
     if (this.failWith) throw this.failWith;
@@ -113,6 +116,66 @@ Deno.test("room() holds a stream at every unsaved readings until a save made roo
   await room;
   assert.equal(scheduler.full("s"), false);
   assert.ok(scheduler.unsaved("s") < 4, `unsaved after the save: ${scheduler.unsaved("s")}`);
+  await scheduler.stop();
+});
+
+Deno.test("a stream due while a save of every stream runs goes in that save's next batch; room() waits for one batch", async () => {
+  // one stream a batch (batchBytes 1): a periodic save of 20 streams is 20 batches
+  const { store, scheduler } = setup({ every: 10, batchBytes: 1 });
+  const written: string[] = [];
+  const waiting: (() => void)[] = [];
+  store.saveCheckpoints = (entries) => {
+    written.push(...entries.map((e) => e.id));
+    return new Promise((resolve) => waiting.push(() => resolve({ saved: [], commits: 1 })));
+  };
+  /** Lets the batch being written end, and the save go on to the next. */
+  const step = async () => {
+    waiting.shift()?.();
+    await tick();
+  };
+  for (let i = 0; i < 20; i++) scheduler.changed(`s${i}`); // config changes: no reading
+  let ended = false;
+  const all = scheduler.save().then((ok) => (ended = true, ok));
+  await tick(5);
+  assert.equal(written.length, 1, "the first batch is being written");
+  scheduler.changed("hot", 5); // due (every / 2) while the save runs
+  await step();
+  assert.equal(written[1], "hot", `written: ${written.join(" ")}`);
+  scheduler.changed("hot", 10); // 10 unsaved again: full
+  assert.equal(scheduler.full("hot"), true);
+  let roomAfter = -1;
+  const room = scheduler.room("hot").then(() => roomAfter = written.length);
+  for (let i = 0; i < 3 && roomAfter < 0; i++) await step();
+  assert.ok(
+    roomAfter > 0 && roomAfter <= 4,
+    `room after ${roomAfter} batches: ${written.join(" ")}`,
+  );
+  await room;
+  while (!ended) await step();
+  assert.equal(await all, true);
+  assert.deepEqual(
+    new Set(written.filter((id) => id.startsWith("s"))),
+    new Set(Array.from({ length: 20 }, (_, i) => `s${i}`)),
+  );
+  await scheduler.stop();
+});
+
+Deno.test("a stream due during a save is a batch of its own, and not taken again after it", async () => {
+  const { store, scheduler } = setup({ every: 10, batchBytes: 3 }); // 3 streams a batch
+  let release!: () => void;
+  store.hold = new Promise((r) => release = r);
+  for (let i = 0; i < 4; i++) scheduler.changed(`s${i}`, 2);
+  scheduler.changed("hot", 1); // in the save, its last: the second batch would be s3 and hot
+  const all = scheduler.save();
+  await tick(5);
+  scheduler.changed("hot", 5); // due while the first batch is written
+  store.hold = null;
+  release();
+  assert.equal(await all, true);
+  assert.deepEqual(store.saves.map((b) => b.map((e) => e.id)), [["s0", "s1", "s2"], ["hot"], [
+    "s3",
+  ]]);
+  assert.equal(scheduler.unsaved("hot"), 0);
   await scheduler.stop();
 });
 

@@ -96,6 +96,61 @@ Deno.test("IngestOutbox sends a part bigger than `piece` in pieces, each once th
   assert.equal(outbox.length, 0);
 });
 
+Deno.test("IngestOutbox by default sends a big part in pieces of at most 64 readings: a source's part waits behind one", async () => {
+  const w = fakeWorker();
+  const outbox = new IngestOutbox(w.send);
+  assert.equal(outbox.piece, 64);
+  const readings = Array.from({ length: 10_000 }, (_, i) => r(`h${i % 4}`, i));
+  const big = outbox.add(readings, readings.map((_, i) => i), "http");
+  await turn();
+  // an MQTT message comes while the worker takes the first piece
+  const small = outbox.add([r("q", 0)], [0], "mqtt");
+  await turn();
+  assert.deepEqual(
+    w.batches.map((b) => [b.source, b.readings.length]),
+    [["http", 64], ["mqtt", 1]],
+    "the worker has one piece of the big part before the message, not more",
+  );
+  for (let i = 0; i < w.batches.length; i++) {
+    w.batches[i].answer();
+    await turn();
+  }
+  assert.equal((await big).accepted, 10_000);
+  assert.deepEqual(await small, { accepted: 1, rejected: [] });
+  const sizes = w.batches.filter((b) => b.source === "http").map((b) => b.readings.length);
+  assert.equal(sizes.length, Math.ceil(10_000 / 64));
+  assert.ok(sizes.every((n) => n <= 64), `a piece of ${Math.max(...sizes)} readings`);
+});
+
+Deno.test("IngestOutbox gathers small parts up to `batch` readings, pieces of a big one are `piece`", async () => {
+  const w = fakeWorker();
+  const outbox = new IngestOutbox(w.send, { piece: 4, batch: 10, inflight: 5 });
+  const done: Promise<IngestResult>[] = [];
+  for (let t = 0; t < 23; t++) done.push(outbox.add([r(`s${t}`, t)], [0], "mqtt"));
+  await turn();
+  assert.deepEqual(w.batches.map((b) => b.readings.length), [10, 10, 3]);
+  const big = outbox.add(Array.from({ length: 9 }, (_, i) => r("b", i)), [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+  ], "http");
+  await turn();
+  assert.equal(w.batches.at(-1)!.readings.length, 4, "a part of more than `piece` goes in pieces");
+  for (let i = 0; i < w.batches.length; i++) {
+    w.batches[i].answer();
+    await turn();
+  }
+  assert.deepEqual(w.batches.slice(3).map((b) => b.readings.length), [4, 4, 1]);
+  assert.equal((await big).accepted, 9);
+  for (const d of done) assert.deepEqual(await d, { accepted: 1, rejected: [] });
+});
+
 Deno.test("IngestOutbox refuses every part of a batch the worker failed", async () => {
   const outbox = new IngestOutbox(() => Promise.reject(new Error("worker died")));
   const a = outbox.add([r("a", 1)], [0], "mqtt");
@@ -115,5 +170,9 @@ Deno.test("IngestOutbox names a bad option and its value", () => {
   assert.throws(
     () => new IngestOutbox(send, { piece: 1.5 }),
     /piece must be a positive integer: current value is 1.5$/,
+  );
+  assert.throws(
+    () => new IngestOutbox(send, { piece: 64, batch: 32 }),
+    /^RangeError: Cannot create ingest outbox: batch must be at least piece \(64\): current value is 32$/,
   );
 });

@@ -1,0 +1,219 @@
+/**
+ * What a reader of the daemon waits for while it is loaded (bench/scale.ts
+ * --part=healthz): each reader repeats one request, waits for its answer,
+ * sleeps `gapMs` (5 ms) and goes again, until stopped:
+ *
+ * - `healthz`: GET /healthz;
+ * - `forecast` (the API): GET a stream's forecast;
+ * - `mqtt` (an MQTT source): one reading published with QoS 1 by a device of
+ *   its own, until its PUBACK (the embedded broker acknowledges a message
+ *   once the daemon took its readings);
+ * - `ws` (a WebSocket source): one reading sent over a socket of its own,
+ *   until the daemon's reply.
+ *
+ * A wait above `slowMs` is listed (`slow`) with the daemon's main thread's
+ * CPU time during it and the time it was ready to run but waited for a core
+ * (`ThreadSampler`: its `/proc/<pid>/task/<pid>/schedstat` every 2 ms, so
+ * both cover the wait and up to 2 ms either side), so that what made it is
+ * visible:
+ * the main thread busy (a long task or a collection of its heap: `cpuMs`
+ * near the wait) or the thread without a core (`queuedMs`).
+ *
+ * ```ts
+ * const sampler = new ThreadSampler(pid);
+ * const r = startReader("healthz", { t0: performance.now() }, () => fetchHealthz());
+ * // ... load the daemon ...
+ * const waits = await r.stop(sampler);
+ * await sampler.stop();
+ * ```
+ */
+import { quantile } from "./stats.ts";
+
+/** The readers (see the module comment). */
+export const READERS = ["healthz", "forecast", "mqtt", "ws"] as const;
+export type ReaderKind = typeof READERS[number];
+
+/** One wait above `slowMs`. */
+export interface SlowWait {
+  /** When it began, ms after t0. */
+  atMs: number;
+  ms: number;
+  /** The main thread's CPU time during it, ms. */
+  cpuMs: number;
+  /** The time the main thread was ready but waited for a core during it, ms. */
+  queuedMs: number;
+}
+
+/** A reader's waits. */
+export interface Waits {
+  reader: ReaderKind;
+  polls: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Waits over 50 ms (the issue's bound). */
+  over50: number;
+  /** Every wait above slowMs, in order. */
+  slow: SlowWait[];
+}
+
+/** A running reader. */
+export interface Reader {
+  /**
+   * Ends the loop after the wait in progress; resolves with the waits, the
+   * slow ones with the main thread's CPU and queue time from `sampler`.
+   */
+  stop(sampler?: ThreadSampler): Promise<Waits>;
+}
+
+/** Where the reader's thread is, and when the run began. */
+export interface ReaderOptions {
+  /** performance.now() at the start of the measured run. */
+  t0: number;
+  /** The sleep between a wait and the next request, ms. Default 5. */
+  gapMs?: number;
+  /** Waits above this are listed with the main thread's CPU and queue time. Default 30. */
+  slowMs?: number;
+}
+
+/**
+ * Samples a thread's `/proc/<pid>/task/<tid>/schedstat` every `everyMs`
+ * (2 ms) from a python3 process of its own (Deno reads `/proc/<pid>/` only
+ * with --allow-all, and a `cat` a sample would load the machine): the
+ * thread's CPU time and time queued for a core so far, by wall-clock time.
+ */
+export class ThreadSampler {
+  readonly #child: Deno.ChildProcess;
+  /** Wall-clock ms, CPU ns and queued ns of each sample, in order. */
+  readonly #at: number[] = [];
+  readonly #cpu: number[] = [];
+  readonly #queued: number[] = [];
+  readonly #reading: Promise<void>;
+  #first: (() => void) | null = null;
+  /** Resolves once the first sample came (python3 takes a while to start on a loaded machine). */
+  readonly ready: Promise<void> = new Promise((resolve) => (this.#first = resolve));
+
+  constructor(pid: number, tid = pid, everyMs = 2) {
+    const script = [
+      "import sys, time",
+      `p = "/proc/${pid}/task/${tid}/schedstat"`,
+      "while True:",
+      "    try:",
+      "        with open(p) as f: s = f.read().split()",
+      "    except OSError: break",
+      "    sys.stdout.write(f'{time.time_ns()} {s[0]} {s[1]}\\n'); sys.stdout.flush()",
+      `    time.sleep(${everyMs / 1000})`,
+    ].join("\n");
+    const child = new Deno.Command("python3", {
+      args: ["-c", script],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    this.#child = child;
+    this.#reading = (async () => {
+      let buf = "";
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+        buf += chunk;
+        let nl;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const [t, c, q] = buf.slice(0, nl).split(" ").map(Number);
+          buf = buf.slice(nl + 1);
+          this.#at.push(t / 1e6);
+          this.#cpu.push(c);
+          this.#queued.push(q);
+          this.#first?.();
+        }
+      }
+    })();
+  }
+
+  /** The CPU and queued ms of the thread between wall-clock times `from` and `to` (ms). */
+  between(from: number, to: number): { cpuMs: number; queuedMs: number } {
+    const i = this.#before(from);
+    const j = this.#after(to);
+    if (i < 0 || j < 0) return { cpuMs: NaN, queuedMs: NaN };
+    return {
+      cpuMs: (this.#cpu[j] - this.#cpu[i]) / 1e6,
+      queuedMs: (this.#queued[j] - this.#queued[i]) / 1e6,
+    };
+  }
+
+  /** The last sample at or before `t`, or -1. */
+  #before(t: number): number {
+    let k = -1;
+    for (let i = 0; i < this.#at.length && this.#at[i] <= t; i++) k = i;
+    return k;
+  }
+
+  /** The first sample at or after `t`, or -1. */
+  #after(t: number): number {
+    for (let i = 0; i < this.#at.length; i++) if (this.#at[i] >= t) return i;
+    return -1;
+  }
+
+  /** Ends the sampler (by its pid) and waits for it. */
+  async stop(): Promise<void> {
+    try {
+      this.#child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await this.#child.status;
+    await this.#reading;
+  }
+}
+
+/** Wall-clock ms now, with performance.now()'s fraction. */
+export const wallMs = () => performance.timeOrigin + performance.now();
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** Starts a reader that repeats `once` (resolves when the answer came) until stopped. */
+export function startReader(
+  reader: ReaderKind,
+  opts: ReaderOptions,
+  once: () => Promise<void>,
+): Reader {
+  const gapMs = opts.gapMs ?? 5;
+  const slowMs = opts.slowMs ?? 30;
+  let done = false;
+  const waits: number[] = [];
+  const slow: { atMs: number; ms: number }[] = [];
+  const loop = (async () => {
+    while (!done) {
+      const s = performance.now();
+      await once();
+      const ms = performance.now() - s;
+      waits.push(ms);
+      if (ms > slowMs) slow.push({ atMs: s - opts.t0, ms });
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+  })();
+  return {
+    async stop(sampler?: ThreadSampler) {
+      done = true;
+      await loop;
+      // the main thread's CPU and queue time during each slow wait (after the sampler's last one)
+      await new Promise((r) => setTimeout(r, 10));
+      const origin = performance.timeOrigin + opts.t0;
+      const slowOut = slow.map(({ atMs, ms }) => {
+        const m = sampler?.between(origin + atMs, origin + atMs + ms);
+        return {
+          atMs: round1(atMs),
+          ms: round1(ms),
+          cpuMs: round1(m?.cpuMs ?? NaN),
+          queuedMs: round1(m?.queuedMs ?? NaN),
+        };
+      });
+      const sorted = [...waits].sort((a, b) => a - b);
+      return {
+        reader,
+        polls: waits.length,
+        p50Ms: round1(quantile(sorted, 0.5)),
+        p99Ms: round1(quantile(sorted, 0.99)),
+        maxMs: round1(sorted.at(-1) ?? NaN),
+        over50: waits.filter((w) => w > 50).length,
+        slow: slowOut,
+      };
+    },
+  };
+}
