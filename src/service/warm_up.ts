@@ -93,3 +93,37 @@ export function warmUp(
   }
   return fed;
 }
+
+/** Step of the readings warmUpNew feeds: five minutes, the most common sensor period. */
+const NEW_STEP_MS = 300_000;
+/** Readings a day at that step: the season of warmUpNew's readings. */
+const NEW_DAY = 288;
+
+/**
+ * Feeds `stream` (a new stream with one value, in a scratch engine)
+ * `readings` readings of a sensor of no particular kind: a daily cycle, a
+ * slow drift and a deterministic noise, five minutes apart. For a daemon
+ * with no stream to restore, whose first streams come with its first
+ * readings: the code of every phase of a new stream's life up to
+ * `readings` readings is compiled before it takes one. Returns the readings fed.
+ */
+export function warmUpNew(
+  stream: StreamModel,
+  observe: (s: StreamModel, ts: number, row: Float64Array) => void,
+  readings: number = WARM_UP_DEFAULTS.readings,
+): number {
+  const row = new Float64Array(1);
+  let seed = 0x9e3779b9;
+  let ts = Date.UTC(2025, 0, 1);
+  for (let n = 0; n < readings; n++) {
+    // xorshift32: a noise in [-0.5, 0.5) that needs no Math.random
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    const noise = (seed >>> 0) / 2 ** 32 - 0.5;
+    row[0] = 50 + 10 * Math.sin((2 * Math.PI * n) / NEW_DAY) + 0.002 * n + 2 * noise;
+    observe(stream, ts, row);
+    ts += NEW_STEP_MS;
+  }
+  return readings;
+}
