@@ -20,6 +20,11 @@
  *   forecasts and alerts is what it would have without the warm-up.
  * - One twin per kind of stream (preset, values and targets: the shapes the
  *   compiled code meets), at most `kinds` of them.
+ * - A shard worker with no stream to warm (a new daemon) feeds a new stream
+ *   of the default preset made-up readings instead (`warmUpNew`): each
+ *   worker's isolate compiles the code anew, and on 2 cores that
+ *   compilation took the core the other worker needed (docs/scaling.md,
+ *   "sixteenth round (v8helpers)").
  *
  * ```ts
  * const scratch = new Engine();
