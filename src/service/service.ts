@@ -216,7 +216,7 @@ export class Service implements Application, AlertSource, IngestSink {
         this.warmUpReadings = warmUpNew(
           this.#registry.scratchStream(scratch),
           (s, ts, row) => scratch.observe(s.id, ts, row),
-          this.#options.warmUpReadings,
+          { readings: this.#options.warmUpReadings },
         );
       }
     } catch (e) {

@@ -175,13 +175,18 @@ Deno.test("warmUpNew() feeds a stream readings five minutes apart with a daily c
   const engine = new Engine();
   const s = engine.create("w", { preset: getPreset("pi-small"), columns: ["v"], targets: ["v"] });
   const fed: [number, number][] = [];
-  assert.equal(warmUpNew(s, (_s, ts, row) => fed.push([ts, row[0]]), 600), 600);
+  assert.equal(warmUpNew(s, (_s, ts, row) => fed.push([ts, row[0]]), { readings: 600 }), 600);
   assert.equal(fed.length, 600);
   for (let k = 1; k < 600; k++) assert.equal(fed[k][0] - fed[k - 1][0], 300_000);
   // a day apart the cycle repeats: within the noise (2) and the drift (0.002 a reading)
   for (let k = 0; k < 300; k++) assert.ok(Math.abs(fed[k + 288][1] - fed[k][1]) < 2 + 0.6, `${k}`);
   const values = fed.map((x) => x[1]);
   assert.ok(Math.max(...values) - Math.min(...values) > 18, "a cycle of 10 each side");
+  // past maxMs it stops, at the next look at the clock (every 50 readings)
+  let t = 0;
+  const clock = () => t;
+  const n = warmUpNew(s, () => t++, { readings: 1000, maxMs: 120, clock });
+  assert.equal(n, 150);
   assert.throws(
     () => new Service({ options: { warmUpNew: 1 as never }, store: null!, log: captureLog().log }),
     /warmUpNew must be true or false: current value is 1/,
