@@ -6,7 +6,8 @@
  *
  *   deno run --allow-run --allow-net=127.0.0.1 --allow-read --allow-write=/tmp --allow-env \
  *     bench/scale.ts --part=capacity [--streams=100] [--preset=default] [--per-stream=100] \
- *     [--workers=1,2] [--rounds=3] [--connections=8] [--per-message=1] [--v8-flags=--prof]
+ *     [--workers=1,2] [--rounds=3] [--connections=8] [--per-message=1] [--v8-flags=--prof] \
+ *     [--warm-up=1] [--helper-trace=true] [--stdout-dir=DIR]
  *   ... bench/scale.ts --part=latency [--streams=100] [--preset=default] [--workers=2] \
  *     [--rate=1000] [--seconds=20] [--sample-every=50]
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2] \
@@ -20,7 +21,9 @@
  *     [--slices=1] [--main-heap] [--seed-cache=DIR]
  *   every part: [--broker=embedded|mosquitto|mqtt://host:port] [--v8-flags=...] [--cpu-prof=DIR]
  *
- * - capacity: warm up (one reading per stream), then publish `per-stream`
+ * - capacity: warm up (`warm-up` readings per stream, default 1: each
+ *   stream created; more leave V8's compilation of the per-reading code,
+ *   one per isolate, out of the window), then publish `per-stream`
  *   readings per stream as fast as the connections take them, with
  *   shedding off (--shed-after-ms 3600000, so every reading is trained);
  *   readings/s = readings / time until forecastd_readings_total and
@@ -31,6 +34,12 @@
  *   (`threadUsPerReading`: the workers, V8's helpers, KV's SQLite writer). A message carries one reading, or with
  *   `per-message` K an array of a stream's next K readings (a device that
  *   buffers): the broker's and the publishers' cost is then per K readings.
+ *   `--helper-trace=true`: the daemon also runs with V8's `--trace-opt` and
+ *   `--trace-gc-nvp`, and the result gives what V8's helper threads did over
+ *   the window (`helperTrace`: compilations by tier and TurboFan's by
+ *   function, each isolate's collections; bench/helper_trace.ts);
+ *   `--stdout-dir=DIR` writes the daemon's stdout over the window to a file
+ *   in DIR (V8's traces, with --v8-flags).
  * - latency: at `rate` readings/s for `seconds`, one reading in
  *   `sample-every` is followed by polling its stream's forecast until its
  *   origin is that reading's time: publish-to-forecast p50 and p99, ms.
@@ -163,6 +172,7 @@
  * One `RESULT {json}` line per measurement on stdout, progress on stderr.
  */
 import mqtt from "mqtt";
+import { readHelperTrace } from "./helper_trace.ts";
 import {
   type Daemon,
   daemonPermissions,
@@ -203,6 +213,7 @@ const f = exitOnFlagError(() =>
     preset: text("a preset name", "default"),
     "per-stream": integer(100),
     "per-message": integer(1),
+    "warm-up": integer(1),
     workers: integerList([1, 2], 0, 64),
     rounds: integer(3),
     connections: integer(8),
@@ -218,6 +229,8 @@ const f = exitOnFlagError(() =>
     client: oneOf(CLIENTS, "mqttjs"),
     "v8-flags": text("V8 flags of the daemon", "", true),
     "cpu-prof": text("a directory", "", true),
+    "stdout-dir": text("a directory", "", true),
+    "helper-trace": boolean(false),
     stop: oneOf(["after-save", "at-once"] as const, "after-save"),
     "shutdown-timeout": positive(10),
     "long-tasks": integer(0, 0),
@@ -253,6 +266,9 @@ if (FEED === "burst" && f.slices > 1) {
   );
   Deno.exit(2);
 }
+/** The daemon's V8 flags: --v8-flags, and V8's traces that --helper-trace reads. */
+const V8_FLAGS = [f["v8-flags"], ...(f["helper-trace"] ? ["--trace-opt,--trace-gc-nvp"] : [])]
+  .filter((x) => x !== "").join(",");
 const START = Date.UTC(2025, 5, 2);
 const STEP = f["period-ms"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -398,13 +414,13 @@ async function daemon(dataDir: string, workers: number, extra: string[] = []): P
     // (--steady: 10,000 streams of 80 KB restored before it serves)
     startMs: f.steady ? 1_800_000 : 120_000,
     // e.g. --v8-flags=--prof: V8 writes isolate-*.log (one per thread) in the repo's root
-    ...(f["v8-flags"] === "" && inspectPort === null && f["cpu-prof"] === "" ? {} : {
+    ...(V8_FLAGS === "" && inspectPort === null && f["cpu-prof"] === "" ? {} : {
       program: {
         cmd: Deno.execPath(),
         args: [
           "run",
           ...(f["cpu-prof"] === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${f["cpu-prof"]}`]),
-          ...(f["v8-flags"] === "" ? [] : [`--v8-flags=${f["v8-flags"]}`]),
+          ...(V8_FLAGS === "" ? [] : [`--v8-flags=${V8_FLAGS}`]),
           ...(inspectPort === null ? [] : [`--inspect=127.0.0.1:${inspectPort}`]),
           ...daemonPermissions(dataDir),
           "main.ts",
@@ -582,19 +598,28 @@ async function capacity(): Promise<void> {
       const devices = await feeder(d, f.streams);
       try {
         let base = await counts(d);
-        await devices.feed(0, 1);
-        await caughtUp(d, base, f.streams, performance.now(), true);
+        const warm = f["warm-up"];
+        await devices.feed(0, warm);
+        await caughtUp(d, base, f.streams * warm, performance.now(), true);
         base = await counts(d);
         const cpu0 = cpuSeconds(d.pid);
         const threads0 = threadCpu(d.pid);
         const self0 = cpuSeconds(Deno.pid);
         const broker0 = brokerCpu();
+        const out0 = d.banner.length;
         const total = f.streams * f["per-stream"];
         const t0 = performance.now();
-        await devices.feed(1, 1 + f["per-stream"]);
+        await devices.feed(warm, warm + f["per-stream"]);
         const { ms, c } = await caughtUp(d, base, total, t0);
         const rate = total / (ms / 1000);
         const threads1 = threadCpu(d.pid);
+        const out = d.banner.slice(out0);
+        if (f["stdout-dir"] !== "") {
+          await Deno.writeTextFile(
+            `${f["stdout-dir"]}/capacity-w${w}-${Date.now()}.txt`,
+            out.join("\n") + "\n",
+          );
+        }
         const us = (sec: number) => Math.round(sec / total * 1e6);
         (rates.get(w) ?? rates.set(w, []).get(w)!).push(rate);
         const result = {
@@ -619,6 +644,7 @@ async function capacity(): Promise<void> {
           ...brokerField(brokerCpu() - broker0, total),
           rssMiB: Math.round(rssMiB(d.pid)),
           loadavg1: load,
+          ...(f["helper-trace"] ? { helperTrace: readHelperTrace(out) } : {}),
         };
         emitResult(result);
         log(JSON.stringify(result));

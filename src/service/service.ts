@@ -62,7 +62,7 @@ import type { StreamRecent, StreamRecord, StreamSpec } from "./stream_record.ts"
 import { StreamRegistry } from "./stream_registry.ts";
 import type { Crossing, StreamForecast, StreamSummary } from "./stream_views.ts";
 import { logObservation } from "./observation_log.ts";
-import { warmUp } from "./warm_up.ts";
+import { warmUp, warmUpNew } from "./warm_up.ts";
 
 export type { Crossing, HorizonAccuracy, StreamForecast, StreamSummary } from "./stream_views.ts";
 export { MAX_FUTURE_MS } from "./stream_record.ts";
@@ -211,6 +211,14 @@ export class Service implements Application, AlertSource, IngestSink {
         },
         { readings: this.#options.warmUpReadings },
       );
+      // no restored stream to warm: a new one of the default preset (a new daemon's workers)
+      if (this.warmUpReadings === 0 && this.#options.warmUpNew) {
+        this.warmUpReadings = warmUpNew(
+          this.#registry.scratchStream(scratch),
+          (s, ts, row) => scratch.observe(s.id, ts, row),
+          { readings: this.#options.warmUpReadings },
+        );
+      }
     } catch (e) {
       this.#log.warn("streams.warm_up_failed", {
         error: e,

@@ -66,6 +66,15 @@ export interface ServiceOptions {
    * src/service/warm_up.ts). Default 1000.
    */
   warmUpReadings?: number;
+  /**
+   * When load() restores no stream to warm (a new daemon, or one whose
+   * streams have no readings yet), warm a new stream of the default preset
+   * instead, `warmUpReadings` readings of a made-up sensor, so that V8
+   * compiles the per-reading code before the first streams come
+   * (src/service/warm_up.ts, `warmUpNew`). The daemon's shard workers set it
+   * (each worker's isolate compiles the code anew). Default false.
+   */
+  warmUpNew?: boolean;
 }
 
 /** The defaults of ServiceOptions. */
@@ -85,6 +94,7 @@ export const SERVICE_DEFAULTS: Readonly<Required<ServiceOptions>> = Object.freez
   maxAbsValue: VALUE_BOUNDS_DEFAULTS.maxAbs,
   maxValueSpreads: VALUE_BOUNDS_DEFAULTS.maxSpreads,
   warmUpReadings: WARM_UP_DEFAULTS.readings,
+  warmUpNew: false,
 });
 
 /** Applies the defaults and checks every option; throws naming the first bad one. */
@@ -115,6 +125,13 @@ export function resolveServiceOptions(options: ServiceOptions = {}): Required<Se
     throw new RangeError(
       `Cannot create service: warmUpReadings must be an integer of at least 0: current value is ${
         showValue(o.warmUpReadings)
+      }`,
+    );
+  }
+  if (typeof o.warmUpNew !== "boolean") {
+    throw new RangeError(
+      `Cannot create service: warmUpNew must be true or false: current value is ${
+        showValue(o.warmUpNew)
       }`,
     );
   }

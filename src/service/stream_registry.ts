@@ -204,6 +204,20 @@ export class StreamRegistry {
   }
 
   /**
+   * A new stream of the default preset with one value in `engine` (a scratch
+   * engine, not the registry's): the start-up's warm-up of a daemon with no
+   * stream to restore feeds it (src/service/warm_up.ts).
+   */
+  scratchStream(engine: Engine): StreamModel {
+    return engine.create("warm-up", {
+      preset: this.#preset(this.#deps.options.defaultPreset),
+      columns: ["value"],
+      targets: ["value"],
+      bounds: this.#bounds,
+    });
+  }
+
+  /**
    * A copy of stream `s` in `engine` (a scratch engine, not the registry's),
    * built as `s` was and restored from its checkpoint bytes: the start-up's
    * warm-up feeds it (src/service/warm_up.ts); `s` is only read.

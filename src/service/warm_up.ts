@@ -20,6 +20,11 @@
  *   forecasts and alerts is what it would have without the warm-up.
  * - One twin per kind of stream (preset, values and targets: the shapes the
  *   compiled code meets), at most `kinds` of them.
+ * - A shard worker with no stream to warm (a new daemon) feeds a new stream
+ *   of the default preset made-up readings instead (`warmUpNew`): each
+ *   worker's isolate compiles the code anew, and on 2 cores that
+ *   compilation took the core the other worker needed (docs/scaling.md,
+ *   "sixteenth round (v8helpers)").
  *
  * ```ts
  * const scratch = new Engine();
@@ -92,4 +97,59 @@ export function warmUp(
     }
   }
   return fed;
+}
+
+/** Step of the readings warmUpNew feeds: five minutes, the most common sensor period. */
+const NEW_STEP_MS = 300_000;
+/** Readings a day at that step: the season of warmUpNew's readings. */
+const NEW_DAY = 288;
+/** warmUpNew looks at the clock once every this many readings. */
+const NEW_CLOCK_EVERY = 50;
+
+/** Options of warmUpNew; every field has the default it names. */
+export interface WarmUpNewOptions {
+  /** Readings fed at most. Default 1000 (WARM_UP_DEFAULTS.readings). */
+  readings?: number;
+  /**
+   * Wall time, ms, after which no more readings are fed (looked at every 50
+   * readings): on a loaded machine, where a nice shard worker gets little of
+   * a core, the start is not held up by more than about this. Default 1000.
+   */
+  maxMs?: number;
+  /** The clock, ms. Default performance.now. */
+  clock?: () => number;
+}
+
+/**
+ * Feeds `stream` (a new stream with one value, in a scratch engine) readings
+ * of a sensor of no particular kind: a daily cycle, a slow drift and a
+ * deterministic noise, five minutes apart. For a daemon with no stream to
+ * restore, whose first streams come with its first readings: the code of
+ * every phase of a new stream's life up to `readings` readings is compiled
+ * before it takes one. Returns the readings fed.
+ */
+export function warmUpNew(
+  stream: StreamModel,
+  observe: (s: StreamModel, ts: number, row: Float64Array) => void,
+  options: WarmUpNewOptions = {},
+): number {
+  const readings = options.readings ?? WARM_UP_DEFAULTS.readings;
+  const maxMs = options.maxMs ?? 1000;
+  const clock = options.clock ?? (() => performance.now());
+  const until = clock() + maxMs;
+  const row = new Float64Array(1);
+  let seed = 0x9e3779b9;
+  let ts = Date.UTC(2025, 0, 1);
+  for (let n = 0; n < readings; n++) {
+    if (n > 0 && n % NEW_CLOCK_EVERY === 0 && clock() > until) return n;
+    // xorshift32: a noise in [-0.5, 0.5) that needs no Math.random
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    const noise = (seed >>> 0) / 2 ** 32 - 0.5;
+    row[0] = 50 + 10 * Math.sin((2 * Math.PI * n) / NEW_DAY) + 0.002 * n + 2 * noise;
+    observe(stream, ts, row);
+    ts += NEW_STEP_MS;
+  }
+  return readings;
 }

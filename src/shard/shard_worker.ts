@@ -86,7 +86,8 @@ async function init(m: ShardInit): Promise<void> {
   const s = service = new Service({
     store: new Store(retryLocked(kv)),
     log,
-    options: m.options,
+    // each worker's isolate compiles the per-reading code anew: before its first readings
+    options: { ...m.options, warmUpNew: m.options.warmUpNew ?? true },
     raise: (event) => post({ type: "alert", event }),
     watch: (id, record) => post({ type: "record", id, record }),
     // how far a save got, at once: the main thread's hard-exit timer logs it

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Service } from "../../src/service/service.ts";
-import { warmUp } from "../../src/service/warm_up.ts";
+import { warmUp, warmUpNew } from "../../src/service/warm_up.ts";
 import { Store } from "../../src/store/store.ts";
 import { captureLog } from "../../src/log.ts";
 import type { Reading } from "../../src/domain/reading.ts";
@@ -128,4 +128,67 @@ Deno.test("Service.load() starts when the warm-up fails, and says so", async () 
     StreamModel.prototype.toBytes = toBytes;
     kv.close();
   }
+});
+
+Deno.test("Service.load() with warmUpNew warms a new stream of the default preset when none is restored", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const raised: AlertEvent[] = [];
+    const start = async (warmUpNew: boolean) => {
+      const s = new Service({
+        options: {
+          checkpointEvery: 1000,
+          defaultPreset: "pi-small",
+          warmUpReadings: 300,
+          warmUpNew,
+        },
+        store: new Store(kv),
+        log: captureLog().log,
+        raise: (e) => raised.push(e),
+      });
+      await s.load();
+      return s;
+    };
+    const warmed = await start(true);
+    const cold = await start(false);
+    assert.equal(warmed.warmUpReadings, 300);
+    assert.equal(cold.warmUpReadings, 0);
+    // the scratch stream is nobody's: no stream, no reading counted, no alert
+    assert.equal(warmed.records.size, 0);
+    assert.equal(warmed.engine.streams.size, 0);
+    assert.equal(warmed.engine.counters.readings, 0);
+    assert.deepEqual(raised, []);
+    // a stream created afterwards learns and forecasts as on a daemon that did not warm up
+    for (const svc of [warmed, cold]) await svc.ingest(readings("s1", 0, 150), "http");
+    assert.deepEqual(warmed.forecast("s1"), cold.forecast("s1"));
+    assert.deepEqual(warmed.engine.get("s1")!.toBytes(), cold.engine.get("s1")!.toBytes());
+    await warmed.close();
+    await cold.close();
+    // with a stream restored, that stream's twin is warmed instead (1 kind, 300 readings)
+    assert.equal((await start(true)).warmUpReadings, 300);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("warmUpNew() feeds a stream readings five minutes apart with a daily cycle", () => {
+  const engine = new Engine();
+  const s = engine.create("w", { preset: getPreset("pi-small"), columns: ["v"], targets: ["v"] });
+  const fed: [number, number][] = [];
+  assert.equal(warmUpNew(s, (_s, ts, row) => fed.push([ts, row[0]]), { readings: 600 }), 600);
+  assert.equal(fed.length, 600);
+  for (let k = 1; k < 600; k++) assert.equal(fed[k][0] - fed[k - 1][0], 300_000);
+  // a day apart the cycle repeats: within the noise (2) and the drift (0.002 a reading)
+  for (let k = 0; k < 300; k++) assert.ok(Math.abs(fed[k + 288][1] - fed[k][1]) < 2 + 0.6, `${k}`);
+  const values = fed.map((x) => x[1]);
+  assert.ok(Math.max(...values) - Math.min(...values) > 18, "a cycle of 10 each side");
+  // past maxMs it stops, at the next look at the clock (every 50 readings)
+  let t = 0;
+  const clock = () => t;
+  const n = warmUpNew(s, () => t++, { readings: 1000, maxMs: 120, clock });
+  assert.equal(n, 150);
+  assert.throws(
+    () => new Service({ options: { warmUpNew: 1 as never }, store: null!, log: captureLog().log }),
+    /warmUpNew must be true or false: current value is 1/,
+  );
 });

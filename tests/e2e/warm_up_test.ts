@@ -1,0 +1,28 @@
+/**
+ * The real daemon, new (nothing to restore), with two shard workers: each
+ * worker warms a stream of the default preset before it is ready
+ * (src/service/warm_up.ts, `warmUpNew`), and that stream is nobody's.
+ */
+import assert from "node:assert/strict";
+import { startDaemon, withTempDir } from "./_daemon.ts";
+
+Deno.test("a new daemon's two shard workers each warm a stream of the default preset, and no stream is made", async () => {
+  await withTempDir(async (dir) => {
+    const d = await startDaemon({ dataDir: dir, args: ["--workers", "2"] });
+    try {
+      const loaded = d.log.filter((e) => e.event === "streams.loaded" && e.worker !== undefined);
+      // 1,000 readings each, fewer when a loaded machine stops the warm-up at its 1 s
+      assert.deepEqual(loaded.map((e) => [e.worker, e.streams]).sort(), [[0, 0], [1, 0]]);
+      for (const e of loaded) {
+        const fed = e.warmUpReadings as number;
+        assert.ok(fed >= 50 && fed <= 1000, JSON.stringify(loaded));
+      }
+      const res = await fetch(`${d.http}/v1/streams`);
+      assert.equal(res.status, 200);
+      const body = await res.json() as { streams: unknown[] };
+      assert.deepEqual(body.streams, []);
+    } finally {
+      assert.equal((await d.stop("SIGTERM")).code, 0);
+    }
+  });
+});
