@@ -71,14 +71,60 @@ function viewOrder(a: string, b: string): number {
   return n(a) - n(b);
 }
 
-/** The settings from the highest first rate (a schedule's start) down. */
+/** The settings from the lowest rate a schedule falls to up, a rate before its schedules. */
 function settingOrder(a: string, b: string): number {
   const key = (s: string) => {
     const m = s.match(/^([0-9.]+)to([0-9.]+)h([0-9]+)$/);
     return m ? [+m[2], +m[1], +m[3]] : [+s, 0, 0];
   };
   const [x, y] = [key(a), key(b)];
-  return y[0] - x[0] || x[1] - y[1] || x[2] - y[2];
+  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+}
+
+/** One fold: the data file held out, the setting its folds chose, the held-out gains by view. */
+export interface Fold {
+  heldOut: string;
+  chosen: string;
+  /** Per held-out file-preset and view ("ETTh2 hourly first600"), the gain per horizon at `chosen`. */
+  gains: Map<string, number[] | null>;
+}
+
+/** The seed-averaged cells in a fixed order, with the baseline's gains and each fold's choice. */
+export function folds(cells: Cell[], base: string) {
+  const fps = [...new Set(cells.map((c) => `${c.file} ${c.preset}`))].sort();
+  const views = [...new Set(cells.map((c) => c.view))].sort(viewOrder);
+  const sets = [...new Set(cells.map((c) => c.setting))].sort(settingOrder);
+  const get = (fp: string, view: string, s: string) =>
+    cells.find((c) => `${c.file} ${c.preset}` === fp && c.view === view && c.setting === s);
+  /** Relative improvement over the baseline per horizon of one view (positive: better). */
+  const gainIn = (fp: string, view: string, s: string) => {
+    const c = get(fp, view, s), b = get(fp, view, base);
+    return c && b && c.seeds === b.seeds ? c.mse.map((v, i) => (b.mse[i] - v) / b.mse[i]) : null;
+  };
+  /** The gains of every view of a file-preset, or null when one is missing. */
+  const gain = (fp: string, s: string) => {
+    const gs = views.map((v) => gainIn(fp, v, s));
+    return gs.some((g) => g === null) ? null : (gs as number[][]).flat();
+  };
+  const out: Fold[] = [];
+  for (const heldOut of [...new Set(cells.map((c) => c.file))].sort()) {
+    const train = fps.filter((fp) => !fp.startsWith(`${heldOut} `));
+    let chosen = base, bestMean = 0;
+    for (const s of sets) {
+      const gs = train.map((fp) => gain(fp, s));
+      if (gs.some((g) => g === null)) continue;
+      const all = (gs as number[][]).flat();
+      if (all.some((v) => v < 0)) continue;
+      const mean = all.reduce((sum, v) => sum + v, 0) / all.length;
+      if (mean > bestMean) (chosen = s), (bestMean = mean);
+    }
+    const gains = new Map<string, number[] | null>();
+    for (const fp of fps.filter((fp) => fp.startsWith(`${heldOut} `))) {
+      for (const v of views) gains.set(`${fp} ${v}`, gainIn(fp, v, chosen));
+    }
+    out.push({ heldOut, chosen, gains });
+  }
+  return { fps, views, sets, get, gainIn, folds: out };
 }
 
 const pct = (g: number[]) => g.map((v) => `${(100 * v).toFixed(2)}%`).join(" ");
@@ -98,25 +144,11 @@ if (import.meta.main) {
     (!only || only.includes(c.file)) && (!presets || presets.includes(c.preset)) &&
     (!settings || c.setting === base || settings.includes(c.setting))
   );
-  const fps = [...new Set(cells.map((c) => `${c.file} ${c.preset}`))].sort();
-  const views = [...new Set(cells.map((c) => c.view))].sort(viewOrder);
-  const sets = [...new Set(cells.map((c) => c.setting))].sort(settingOrder);
-  const get = (fp: string, view: string, s: string) =>
-    cells.find((c) => `${c.file} ${c.preset}` === fp && c.view === view && c.setting === s);
-  /** Relative improvement over the baseline per horizon of one view (positive: better). */
-  const gainIn = (fp: string, view: string, s: string) => {
-    const c = get(fp, view, s), b = get(fp, view, base);
-    return c && b && c.seeds === b.seeds ? c.mse.map((v, i) => (b.mse[i] - v) / b.mse[i]) : null;
-  };
-  /** The gains of every view of a file-preset, or null when one is missing. */
-  const gain = (fp: string, s: string) => {
-    const gs = views.map((v) => gainIn(fp, v, s));
-    return gs.some((g) => g === null) ? null : (gs as number[][]).flat();
-  };
-  for (const fp of fps) {
-    for (const view of views) {
-      for (const s of sets) {
-        const c = get(fp, view, s), g = gainIn(fp, view, s);
+  const r = folds(cells, base);
+  for (const fp of r.fps) {
+    for (const view of r.views) {
+      for (const s of r.sets) {
+        const c = r.get(fp, view, s), g = r.gainIn(fp, view, s);
         if (!c) continue;
         const cellsText = c.mse.map((v) => v.toFixed(6)).join(" / ");
         console.log(
@@ -127,24 +159,8 @@ if (import.meta.main) {
       }
     }
   }
-  const files = [...new Set(cells.map((c) => c.file))].sort();
-  for (const out of files) {
-    const train = fps.filter((fp) => !fp.startsWith(`${out} `));
-    let best = base, bestMean = 0;
-    for (const s of sets) {
-      const gs = train.map((fp) => gain(fp, s));
-      if (gs.some((g) => g === null)) continue;
-      const all = (gs as number[][]).flat();
-      if (all.some((v) => v < 0)) continue;
-      const mean = all.reduce((sum, v) => sum + v, 0) / all.length;
-      if (mean > bestMean) (best = s), (bestMean = mean);
-    }
-    const held = fps.filter((fp) => fp.startsWith(`${out} `)).flatMap((fp) =>
-      views.map((v) => {
-        const g = gainIn(fp, v, best);
-        return `${fp} ${v}: ${g ? pct(g) : "-"}`;
-      })
-    );
-    console.log(`held out ${out}: chooses ${best}; held out ${held.join("; ")}`);
+  for (const f of r.folds) {
+    const held = [...f.gains].map(([k, g]) => `${k}: ${g ? pct(g) : "-"}`);
+    console.log(`held out ${f.heldOut}: chooses ${f.chosen}; held out ${held.join("; ")}`);
   }
 }
