@@ -3,11 +3,6 @@
  * decoupled weight decay (AdamW: the decay is applied to weight matrices
  * only, never to biases, so the forget gate's bias of 1 is kept).
  *
- * The learning rate may fall with the steps taken: step t (from 1) learns at
- * lr + (lrStart - lr) * 2^(-(t - 1) / lrHalfLife), so the first step takes
- * lrStart and the distance to lr halves every lrHalfLife steps. With
- * lrHalfLife 0 (the default) every step learns at lr.
- *
  * The moments m and v share the parameters' flat layout, so a step is one
  * loop over P values.
  */
@@ -19,12 +14,8 @@ import { wasmAdamUpdate, wasmSumSquares } from "./wasm/wasm_adam.ts";
 
 /** Adam's settings. */
 export interface AdamOptions {
-  /** Learning rate (the one the schedule falls to). Default 1e-3. */
+  /** Learning rate. Default 1e-3. */
   lr?: number;
-  /** The first step's learning rate when lrHalfLife > 0. Default lr. */
-  lrStart?: number;
-  /** Steps in which the rate's distance to lr halves; 0 (the default): lr from the first step. */
-  lrHalfLife?: number;
   /** First-moment decay β₁. Default 0.9. */
   beta1?: number;
   /** Second-moment decay β₂. Default 0.999. */
@@ -65,14 +56,6 @@ export class Adam<A extends Floats = Float32Array> {
   get clipNorm(): number {
     return this.#settings[5];
   }
-  /** The first step's learning rate when lrHalfLife > 0. */
-  get lrStart(): number {
-    return this.#settings[6];
-  }
-  /** Steps in which the rate's distance to lr halves (0: no schedule). */
-  get lrHalfLife(): number {
-    return this.#settings[7];
-  }
   /**
    * First moment m (P). With v, one block of the kernels' memory that the
    * optimizer owns: neither may be kept beyond it (kernel_heap.ts).
@@ -96,21 +79,17 @@ export class Adam<A extends Floats = Float32Array> {
       opts.eps ?? 1e-8,
       opts.weightDecay ?? 0,
       opts.clipNorm ?? Infinity,
-      opts.lrStart ?? opts.lr ?? 1e-3,
-      opts.lrHalfLife ?? 0,
     ]);
     for (
       const [name, v, lo, hi] of [
         ["lr", this.lr, 0, Infinity],
-        ["lrStart", this.lrStart, 0, Infinity],
-        ["lrHalfLife", this.lrHalfLife, 0, Infinity],
         ["beta1", this.beta1, 0, 1],
         ["beta2", this.beta2, 0, 1],
         ["eps", this.eps, 0, Infinity],
         ["weightDecay", this.weightDecay, 0, Infinity],
       ] as const
     ) {
-      if (!(v >= lo && v < hi) || ((name === "lr" || name === "lrStart") && v === 0)) {
+      if (!(v >= lo && v < hi) || (name === "lr" && v === 0)) {
         throw new RangeError(
           `Cannot build optimizer: '${name}' must be in [${lo}, ${hi}): current value is ${v}`,
         );
@@ -125,13 +104,6 @@ export class Adam<A extends Floats = Float32Array> {
     // one block (one finalizer cell) whose owner is the optimizer: keep m and v with it
     [this.m, this.v] = makeFloatsFor<A>(this, dtype, [layout.size, layout.size]);
     this.#wasm = kindOf(this.m) === "wasm";
-  }
-
-  /** The learning rate of step t (from 1): lr, or the schedule's rate when lrHalfLife > 0. */
-  rateAt(t: number): number {
-    const lr = this.lr, half = this.lrHalfLife;
-    if (half === 0) return lr;
-    return lr + (this.lrStart - lr) * Math.pow(2, -(t - 1) / half);
   }
 
   /**
@@ -157,8 +129,7 @@ export class Adam<A extends Floats = Float32Array> {
     const coef = this.clipNorm / (norm + 1e-6);
     const scale = coef < 1 ? coef : 1;
     this.t++;
-    const { beta1: b1, beta2: b2, eps, m, v } = this;
-    const lr = this.rateAt(this.t);
+    const { beta1: b1, beta2: b2, lr, eps, m, v } = this;
     const c1 = 1 / (1 - Math.pow(b1, this.t));
     const c2 = 1 / (1 - Math.pow(b2, this.t));
     if (this.weightDecay > 0) {

@@ -17,10 +17,8 @@
  * clipped to the slot's change limit. It joins the blend once the trainer
  * has made `window` updates.
  *
- * Preset: `model` (enabled, hidden, layers, window, k1, lr, lrStart,
- * lrHalfLife, clipNorm, weightDecay, seed). The learning rate falls with
- * the stream's age when lrHalfLife > 0: Adam's step count (in the
- * checkpoint) times k1 is the readings learned from. In a checkpoint: `params`, `h`, `c`, `adamM`,
+ * Preset: `model` (enabled, hidden, layers, window, k1, lr, clipNorm,
+ * weightDecay, seed). In a checkpoint: `params`, `h`, `c`, `adamM`,
  * `adamV`, `xs`, `ys`, `h0`, `c0`, `lastInput` and the scalars `hasInput`
  * and `trainer` [length, pending, updates, Adam's t].
  */
@@ -94,9 +92,6 @@ export class LstmExpert implements Expert {
       k1: p.model.k1,
       k2: p.model.window,
       lr: p.model.lr,
-      // the stream's age in readings learned from is Adam's steps times k1
-      lrStart: p.model.lrStart,
-      lrHalfLife: p.model.lrHalfLife / p.model.k1,
       clipNorm: p.model.clipNorm,
       weightDecay: p.model.weightDecay,
       arena,

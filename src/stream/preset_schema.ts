@@ -20,16 +20,7 @@ export const PresetSchema = z.object({
     window: int(1, 512).default(32),
     /** k1: readings between two updates. */
     k1: int(1, 512).default(1),
-    /** Adam's learning rate; with lrHalfLife > 0, the rate the schedule falls to. */
     lr: z.number().positive().max(1).default(3e-3),
-    /** A new stream's learning rate, with lrHalfLife > 0. */
-    lrStart: z.number().positive().max(1).default(3e-3),
-    /**
-     * Readings learned from in which the rate's distance from lrStart to lr
-     * halves: lr(n) = lr + (lrStart - lr) * 2^(-n / lrHalfLife). 0: lr from
-     * the first reading.
-     */
-    lrHalfLife: z.number().min(0).default(0),
     clipNorm: z.number().positive().default(1),
     weightDecay: z.number().min(0).max(1).default(0),
     seed: z.number().int().default(1),

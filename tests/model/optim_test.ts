@@ -71,45 +71,4 @@ Deno.test("Adam rejects settings outside their range with the field and value", 
     () => new Adam(layout, Float32Array, { clipNorm: 0 }),
     /'clipNorm' must be positive: current value is 0/,
   );
-  assert.throws(
-    () => new Adam(layout, Float32Array, { lrStart: 0, lrHalfLife: 10 }),
-    /'lrStart' must be in .*: current value is 0/,
-  );
-  assert.throws(
-    () => new Adam(layout, Float32Array, { lrHalfLife: -1 }),
-    /'lrHalfLife' must be in .*: current value is -1/,
-  );
-});
-
-Deno.test("Adam's rate falls from lrStart to lr, its distance halving every lrHalfLife steps", () => {
-  const adam = new Adam<Float64Array>(layout, Float64Array, {
-    lr: 0.001,
-    lrStart: 0.005,
-    lrHalfLife: 100,
-  });
-  assert.ok(Math.abs(adam.rateAt(1) - 0.005) < 1e-15, `step 1: ${adam.rateAt(1)}`);
-  assert.ok(Math.abs(adam.rateAt(101) - 0.003) < 1e-15, `step 101: ${adam.rateAt(101)}`);
-  assert.ok(Math.abs(adam.rateAt(201) - 0.002) < 1e-15, `step 201: ${adam.rateAt(201)}`);
-  assert.ok(Math.abs(adam.rateAt(2001) - 0.001) < 1e-8, `step 2001: ${adam.rateAt(2001)}`);
-  // off by default: every step at lr, whatever lrStart
-  const flat = new Adam<Float64Array>(layout, Float64Array, { lr: 0.001, lrStart: 0.005 });
-  assert.equal(flat.rateAt(1), 0.001);
-  assert.equal(flat.rateAt(500), 0.001);
-});
-
-Deno.test("Adam's steps move the parameters by the schedule's rate of their step count", () => {
-  const adam = new Adam<Float64Array>(layout, Float64Array, {
-    lr: 0.001,
-    lrStart: 0.01,
-    lrHalfLife: 2,
-  });
-  const p = new Float64Array(layout.size);
-  const g = new Float64Array(layout.size).fill(1);
-  // a constant gradient: m̂ = g and v̂ = g² at every step, so step t moves each parameter by rateAt(t)
-  let want = 0;
-  for (let t = 1; t <= 5; t++) {
-    adam.step(p, g);
-    want -= [0.01, 0.001 + 0.009 / Math.SQRT2, 0.0055, 0.001 + 0.0045 / Math.SQRT2, 0.00325][t - 1];
-    assert.ok(Math.abs(p[0] - want) < 1e-9, `after step ${t}: ${p[0]}, expected ${want}`);
-  }
 });

@@ -8,8 +8,7 @@ import {
 import { calendarFeatures } from "../../src/stream/calendar.ts";
 import { clip } from "../../src/stream/change_limits.ts";
 import { StreamModel } from "../../src/stream/stream.ts";
-import { encodeState, readState } from "../../src/stream/state.ts";
-import { feed, FIVE_MIN, lstm, room, small, T0 } from "./_series.ts";
+import { FIVE_MIN, lstm, room, small, T0 } from "./_series.ts";
 
 /**
  * The LSTM's forecast the simple way, as the stream computed it before it
@@ -99,39 +98,4 @@ Deno.test("the LSTM expert's input and the trainer's window share one buffer", (
   const arrays = [e.lastInput, t.xs, t.ys, t.h0, t.c0];
   assert.equal(new Set(arrays.map((a) => a.buffer)).size, 1);
   assert.ok(arrays.every((a) => a.every((v) => v === 0)), "as zeros");
-});
-
-Deno.test("the LSTM's rate falls with the stream's age in readings, and a restored stream continues it", () => {
-  const x = room(1200, 12);
-  const base = small();
-  // k1 2: the age in readings learned from is Adam's steps times 2
-  const model = { ...base.model, k1: 2, lr: 0.001, lrStart: 0.01, lrHalfLife: 200 };
-  const preset = { ...base, model };
-  const a = new StreamModel({ id: "a", preset, columns: ["v"] });
-  feed(a, x, 0, 600);
-  const adam = lstm(a).trainer.adam;
-  assert.equal(adam.lrHalfLife, 100, "the half-life in Adam's steps");
-  // 600 readings, 299 steps: the rate is lr + 0.009 · 2^(-t/100), about lr + lrStart / 8
-  const rate = adam.rateAt(adam.t + 1);
-  assert.ok(Math.abs(rate - (0.001 + 0.009 * Math.pow(2, -adam.t / 100))) < 1e-12, `rate ${rate}`);
-  assert.ok(adam.t > 250 && rate > 0.002 && rate < 0.0025, `t ${adam.t}, rate ${rate}`);
-  // restored: the same steps on, the same forecasts; restored young again (Adam's t of 0): not
-  const b = new StreamModel({ id: "a", preset, columns: ["v"] });
-  b.restore(a.toBytes());
-  const young = new StreamModel({ id: "a", preset, columns: ["v"] });
-  const { scalars, arrays } = readState(a.toBytes());
-  (scalars as { trainer: number[] }).trainer[3] = 0;
-  young.restore(encodeState(scalars, arrays));
-  // the same stream without the schedule, at lr from its first reading
-  const flat = new StreamModel({
-    id: "a",
-    preset: { ...preset, model: { ...model, lrHalfLife: 0 } },
-    columns: ["v"],
-  });
-  feed(flat, x, 0, 600);
-  assert.notDeepEqual(flat.expertForecast("lstm"), a.expertForecast("lstm"));
-  for (const s of [a, b, young]) feed(s, x, 600, 1200);
-  assert.equal(lstm(b).trainer.adam.t, lstm(a).trainer.adam.t);
-  assert.deepEqual(b.expertForecast("lstm"), a.expertForecast("lstm"));
-  assert.notDeepEqual(young.expertForecast("lstm"), a.expertForecast("lstm"));
 });
