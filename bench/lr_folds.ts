@@ -3,13 +3,16 @@
  * leave one file out (issue 11; fifteenth and sixteenth rounds,
  * BENCHMARKS.md). Reads the replays' JSON written as
  * DIR/FILE_PRESET_SETTING_SEED.json (`deno task replay ... --preset P
- * --json-out ...`, P the preset's file with `model.lr`, `model.lrStart`,
- * `model.lrHalfLife` and `model.seed` changed) and, for the held-out file's
- * youth, DIR/FILE.firstN_PRESET_SETTING_SEED.json (the same preset replayed
- * over the file's first N rows, `--protocol online --rows N`: every forecast
- * of a young stream scored). SETTING is a rate (`0.001`: `model.lr`, no
- * schedule) or a schedule `STARTtoLRhHALF` (`0.003to0.001h1000`: lrStart
- * 0.003, lr 0.001, lrHalfLife 1000 readings).
+ * --json-out ...`, P the preset's file with `model.lr` and `model.seed`
+ * changed) and, for the held-out file's youth,
+ * DIR/FILE.firstN_PRESET_SETTING_SEED.json (the same preset replayed over
+ * the file's first N rows, `--protocol online --rows N`: every forecast of a
+ * young stream scored). SETTING is a rate (`0.001`) or a schedule
+ * `STARTtoLRhHALF` (`0.003to0.001h1000`: from 0.003 down to 0.001, the
+ * distance halving every 1,000 readings). The schedules were measured with
+ * the engine of commit c6a8e25 (presets' `model.lrStart` and
+ * `model.lrHalfLife`), reverted when no fold chose one (BENCHMARKS.md,
+ * sixteenth round, lrage).
  *
  * Prints, per file-preset, view (the whole file, its first N readings) and
  * setting, each horizon's MSE averaged over the seeds, then each fold's
