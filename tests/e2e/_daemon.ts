@@ -158,7 +158,32 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       } catch { /* already gone */ }
     }
     const status = await exited;
-    await Promise.all([stderrDone, stdoutDone]);
+    const piped = Promise.all([stderrDone, stdoutDone]);
+    // behind a wrapper (opts.program), its children hold the pipes until they end: if a failed
+    // start or stop leaves them running, end the daemon the log names (once it has logged its
+    // start), so that no test hangs on them
+    let closed = false;
+    piped.then(() => (closed = true));
+    const since = Date.now();
+    let killed = false;
+    while (!closed) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([piped, new Promise((r) => (timer = setTimeout(r, 100)))]);
+      clearTimeout(timer);
+      if (closed) break;
+      const pid = Number(log.find((e) => e.event === "forecastd.starting")?.pid);
+      if (!killed && Date.now() - since >= WAIT_MS && Number.isInteger(pid) && pid !== child.pid) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch { /* already gone */ }
+        killed = true;
+      }
+      if (Date.now() - since > 2 * WAIT_MS) {
+        throw new Error(
+          `the wrapper ended, but its children still hold its output (daemon pid ${pid})`,
+        );
+      }
+    }
     wake = [];
     return status;
   };
