@@ -50,10 +50,11 @@
  * rhythm, a week of holidays or a drift moves the learned day by at most
  * 1/28 of the difference a day, so a week of them does not leak into the
  * reference the next days are measured against; leave-one-family-out chose
- * 28 over 7 in every fold (docs/anomalies_method.md, "The sixteenth round").
- * The days counters are the checkpoint's as before: a stream restored from
- * a checkpoint of D = 7 with more than 7 days seen learns at
- * 1 / min(days seen + 1, 28) from its next day on.
+ * 28 over 7 in every fold (docs/anomalies_method.md, "The sixteenth round:
+ * the learned day remembers 28 days"). The days counters are the
+ * checkpoint's as before: a stream restored from a checkpoint of D = 7 with
+ * more than 7 days seen learns at 1 / min(days seen + 1, 28) from its next
+ * day on.
  *
  * Nothing happens during the stream's warm-up; an
  * hour of the day is compared only once the profile has seen it, σ only

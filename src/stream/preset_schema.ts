@@ -147,7 +147,8 @@ export const PresetSchema = z.object({
       /**
        * D: days the learned day remembers, each hour of the day learning at
        * 1 / min(days seen, D); 28 (a month) chosen over 7 by
-       * leave-one-family-out (docs/anomalies_method.md, "The sixteenth round").
+       * leave-one-family-out (docs/anomalies_method.md, "The sixteenth
+       * round: the learned day remembers 28 days").
        */
       days: int(1, 365).default(28),
     }).prefault({}),
