@@ -45,6 +45,17 @@
  * it restarts, as a change detector does after an alarm: the profile moves to
  * the window's level and the window empties, so that one change is reported
  * once (docs/anomalies_method.md compares the restart without the move).
+ *
+ * D = 28 days, a month (7 before the sixteenth round of issue 11): a weekly
+ * rhythm, a week of holidays or a drift moves the learned day by at most
+ * 1/28 of the difference a day, so a week of them does not leak into the
+ * reference the next days are measured against; leave-one-family-out chose
+ * 28 over 7 in every fold (docs/anomalies_method.md, "The sixteenth round:
+ * the learned day remembers 28 days"). The days counters are the
+ * checkpoint's as before: a stream restored from a checkpoint of D = 7 with
+ * more than 7 days seen learns at 1 / min(days seen + 1, 28) from its next
+ * day on.
+ *
  * Nothing happens during the stream's warm-up; an
  * hour of the day is compared only once the profile has seen it, σ only
  * after MIN_HOURS deviations, and the evidence is 0 until MIN_STATISTICS
@@ -63,6 +74,11 @@ import { DOUBLE_ZERO } from "../model/floats.ts";
 export interface DriftOptions {
   /** W: hours the sums span; 0 turns the detector off. */
   hours: number;
+  /**
+   * D: days the learned day remembers (1 to DRIFT_MAX_DAYS): each hour of
+   * the day learns at 1 / min(days seen, D). The presets' 28.
+   */
+  days: number;
   /** Readings of history the statistics' distribution is estimated from (exponential forgetting). */
   history: number;
   /** Readings before the detector learns or measures anything (the stream's warm-up). */
@@ -79,8 +95,8 @@ export interface DriftOptions {
 export const DRIFT_PHASES = 24;
 /** The longest window W, hours. */
 export const DRIFT_MAX_HOURS = 168;
-/** Days the profile remembers (its learning rate is 1 / min(days seen, PROFILE_DAYS)). */
-const PROFILE_DAYS = 7;
+/** The longest memory D of the learned day, days. */
+export const DRIFT_MAX_DAYS = 365;
 /** Deviations before σ is used. */
 const MIN_HOURS = 24;
 /** Statistics counted before the evidence is used: two days, so the tail is not a first impression. */
@@ -148,6 +164,12 @@ export class DriftDetector {
     if (!Number.isInteger(W) || W < 0 || W > DRIFT_MAX_HOURS) {
       throw new RangeError(
         `Cannot create drift detector: the window must be 0 to ${DRIFT_MAX_HOURS} hours: current value is ${W}`,
+      );
+    }
+    const D = opts.days;
+    if (!Number.isInteger(D) || D < 1 || D > DRIFT_MAX_DAYS) {
+      throw new RangeError(
+        `Cannot create drift detector: the learned day's memory must be 1 to ${DRIFT_MAX_DAYS} days: current value is ${D}`,
       );
     }
     this.opts = opts;
@@ -247,7 +269,7 @@ export class DriftDetector {
         measured = true;
       }
       if (learned) {
-        this.profile[at] += (m - this.profile[at]) / Math.min(this.days[at] + 1, PROFILE_DAYS);
+        this.profile[at] += (m - this.profile[at]) / Math.min(this.days[at] + 1, this.opts.days);
         this.days[at]++;
         const a = Math.abs(d), rate = 1 / Math.min(s[DEVIATIONS] + 1, SCALE_HOURS);
         this.scale[j] += rate * ((sigma > 0 ? Math.min(a, SCALE_CLIP * sigma) : a) - sigma);

@@ -144,6 +144,13 @@ export const PresetSchema = z.object({
     drift: z.object({
       /** W: hours the sums span (0: no drift detector). */
       hours: int(0, 168).default(6),
+      /**
+       * D: days the learned day remembers, each hour of the day learning at
+       * 1 / min(days seen, D); 28 (a month) chosen over 7 by
+       * leave-one-family-out (docs/anomalies_method.md, "The sixteenth
+       * round: the learned day remembers 28 days").
+       */
+      days: int(1, 365).default(28),
     }).prefault({}),
     /**
      * The level-shift evidence (src/stream/level_shift.ts): a two-sided

@@ -22,7 +22,7 @@ function small(hours: number): Preset {
     ...p,
     model: { ...p.model, hidden: 8, window: 8 },
     horizons: 6,
-    anomaly: { ...p.anomaly, drift: { hours } },
+    anomaly: { ...p.anomaly, drift: { ...p.anomaly.drift, hours } },
   };
 }
 

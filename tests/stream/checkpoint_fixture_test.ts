@@ -45,7 +45,7 @@ function beforeIssue11(p: Preset): Preset {
     anomaly: {
       ...p.anomaly,
       shape: { ...p.anomaly.shape, window: 0 },
-      drift: { hours: 0 },
+      drift: { ...p.anomaly.drift, hours: 0 },
       falseAlertsPerWeek: 0,
     },
   };

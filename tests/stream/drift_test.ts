@@ -8,7 +8,7 @@ import { gaussian, mulberry32 } from "../../src/model/rng.ts";
 import { FIVE_MIN, T0 } from "./_series.ts";
 
 const DAY = 288;
-const OPTS = { hours: 6, history: 20_000, warmup: 288, restart: Math.log(1e5) };
+const OPTS = { hours: 6, days: 28, history: 20_000, warmup: 288, restart: Math.log(1e5) };
 
 /** A small stream preset (LSTM H = 8), with the drift detector's window set (0: off). */
 function small(hours: number): Preset {
@@ -17,7 +17,7 @@ function small(hours: number): Preset {
     ...p,
     model: { ...p.model, hidden: 8, window: 8 },
     horizons: 6,
-    anomaly: { ...p.anomaly, drift: { hours } },
+    anomaly: { ...p.anomaly, drift: { ...p.anomaly.drift, hours } },
   };
 }
 
@@ -79,6 +79,52 @@ Deno.test("DriftDetector is off at a window of 0 hours and refuses a bad window"
     /Cannot create drift detector: the window must be 0 to 168 hours: current value is -1/,
   );
   assert.throws(() => new DriftDetector(1, { ...OPTS, hours: 1.5 }), /current value is 1.5/);
+});
+
+Deno.test("DriftDetector refuses a learned day's memory outside 1 to 365 days", () => {
+  for (const days of [0, -7, 1.5, 366, NaN]) {
+    assert.throws(
+      () => new DriftDetector(1, { ...OPTS, days }),
+      new RegExp(
+        `Cannot create drift detector: the learned day's memory must be 1 to 365 days: current value is ${days}$`,
+      ),
+    );
+  }
+  assert.equal(new DriftDetector(1, { ...OPTS, days: 365 }).opts.days, 365);
+});
+
+Deno.test("DriftDetector's learned day learns at 1 / min(days seen, 28): a running mean for four weeks", () => {
+  // ten days at 0, then 1 every day: each hour's profile after its n-th day
+  // is the mean of the n days, (n - 10) / n, up to n = 28 (a week's memory,
+  // 7, would give 1/7 at n = 11); after that it forgets at 1/28 a day
+  const d = new DriftDetector(1, { ...OPTS, warmup: 0, restart: Infinity });
+  const seen: number[] = [];
+  for (let t = 0; t <= 40 * DAY; t++) {
+    d.update([t < 10 * DAY ? 0 : 1], T0 + t * FIVE_MIN, true);
+    // at the first reading of a day the day before is learned, its last hour too
+    if (t % DAY === 0 && t > 0) {
+      assert.ok(d.days.every((n) => n === t / DAY), `day ${t / DAY}: ${d.days}`);
+      seen.push(d.profile[0]);
+    }
+  }
+  let expected = 0;
+  for (let n = 1; n <= 40; n++) {
+    const v = n <= 10 ? 0 : 1;
+    expected += (v - expected) / Math.min(n, 28);
+    if (n <= 28) {
+      assert.ok(Math.abs(expected - Math.max(0, n - 10) / n) < 1e-12, `the mean at ${n}`);
+    }
+    const at = seen[n - 1];
+    assert.ok(Math.abs(at - expected) < 1e-12, `after day ${n}: ${at}, expected ${expected}`);
+    // every hour of the day the same
+    if (n === 40) assert.ok(d.profile.every((p) => Math.abs(p - at) < 1e-12), `${d.profile}`);
+  }
+  assert.ok(Math.abs(seen[10] - 1 / 11) < 1e-12, `day 11: ${seen[10]}`);
+  assert.ok(Math.abs(seen[39] - (1 - (10 / 28) * (27 / 28) ** 12)) < 1e-12, `day 40: ${seen[39]}`);
+  // at a memory of 7 days the same readings give 1/7 after day 11
+  const week = new DriftDetector(1, { ...OPTS, days: 7, warmup: 0, restart: Infinity });
+  for (let t = 0; t <= 11 * DAY; t++) week.update([t < 10 * DAY ? 0 : 1], T0 + t * FIVE_MIN, true);
+  assert.ok(Math.abs(week.profile[0] - 1 / 7) < 1e-12, `days 7: ${week.profile[0]}`);
 });
 
 Deno.test("DriftDetector holds its whole state in one bounded array, all zeros when new", () => {
@@ -221,4 +267,43 @@ Deno.test("a checkpoint made before the drift detector restores with it on and s
     assert.ok(o.likelihood !== null && o.likelihood >= 0 && o.likelihood < 1, `reading ${t}`);
   }
   assert.ok(b.drift.ready, "scoring again after its first days");
+});
+
+Deno.test("a checkpoint of a week's memory restores at 28 days: past 7 days seen the learned day learns at 1 / (n + 1)", () => {
+  // a stream of forecastd before the sixteenth round (the learned day's
+  // memory 7 days, the days counters in its checkpoint) restored with
+  // today's preset: the same state, and each hour learned from then on
+  // moves the profile by 1 / min(days seen + 1, 28) of its deviation, not
+  // by 1/7; the forecasts as before (the detector changes nothing learned)
+  const x = series("clean", 2);
+  const now = small(6),
+    week = { ...now, anomaly: { ...now.anomaly, drift: { hours: 6, days: 7 } } };
+  assert.equal(now.anomaly.drift.days, 28);
+  const a = new StreamModel({ id: "r", preset: week, columns: ["v"] });
+  for (let t = 0; t < 12 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
+  const b = new StreamModel({ id: "r", preset: now, columns: ["v"] });
+  b.restore(a.toBytes());
+  assert.deepEqual([...b.drift.state], [...a.drift.state]);
+  assert.ok(Math.min(...b.drift.days) > 7, `days seen at the checkpoint: ${b.drift.days}`);
+  let hours = 0;
+  for (let t = 12 * DAY; t < 14 * DAY; t++) {
+    const d = b.drift;
+    // the hour in progress: its mean (sum / readings, the header's third field) and its phase
+    const m = d.sum[0] / d.state[2], phase = Math.floor((T0 + (t - 1) * FIVE_MIN) / 3_600_000) % 24;
+    const p = d.profile[phase], n = d.days[phase], pa = a.drift.profile[phase];
+    const ob = b.observe(T0 + t * FIVE_MIN, [x[t]]), oa = a.observe(T0 + t * FIVE_MIN, [x[t]]);
+    assert.equal(ob.score, oa.score, `reading ${t}`);
+    assert.equal(ob.learned, oa.learned, `reading ${t}`);
+    if (t % 12 !== 0 || d.days[phase] !== n + 1 || d.evidence >= Math.log(1e5)) continue;
+    // an hour ended and was learned (and no restart moved the profile)
+    hours++;
+    const moved = (d.profile[phase] - p) / (m - p);
+    assert.ok(Math.abs(moved - 1 / (n + 1)) < 1e-9, `hour ${phase}, ${n} days seen: ${moved}`);
+    const movedA = (a.drift.profile[phase] - pa) / (m - pa);
+    if (a.drift.evidence < Math.log(1e5)) {
+      assert.ok(Math.abs(movedA - 1 / 7) < 1e-9, `1/7: ${movedA}`);
+    }
+  }
+  assert.ok(hours >= 40, `${hours} hours learned after the restore`);
+  assert.equal(JSON.stringify(b.forecast()), JSON.stringify(a.forecast()), "the forecasts");
 });

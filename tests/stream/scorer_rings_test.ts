@@ -14,7 +14,8 @@ async function fixture(): Promise<{ bytes: Uint8Array; next: Next; stream: () =>
   const stream = () => {
     const kind = kernelKind();
     useKernels("ts");
-    const p = small(), preset = { ...p, anomaly: { ...p.anomaly, drift: { hours: 0 } } };
+    const p = small(),
+      preset = { ...p, anomaly: { ...p.anomaly, drift: { ...p.anomaly.drift, hours: 0 } } };
     const m = new StreamModel({ id: "scorer-rings", preset, columns: ["v"] });
     useKernels(kind);
     return m;

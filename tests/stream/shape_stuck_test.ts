@@ -311,7 +311,7 @@ Deno.test("a stream without the shape or the drift detector keeps no stuck runs,
   const p = small();
   const noShape = { ...p, anomaly: { ...p.anomaly, shape: { ...p.anomaly.shape, window: 0 } } };
   // the drift detector off (pi-small): the runs' evidence would enter nothing
-  const noDrift = { ...p, anomaly: { ...p.anomaly, drift: { hours: 0 } } };
+  const noDrift = { ...p, anomaly: { ...p.anomaly, drift: { ...p.anomaly.drift, hours: 0 } } };
   const x = cycle(5);
   for (const [name, preset] of [["no shape", noShape], ["no drift", noDrift]] as const) {
     const a = new StreamModel({ id: "n", preset, columns: ["v"] });

@@ -19,7 +19,11 @@ function small(window: number): Preset {
     ...p,
     model: { ...p.model, hidden: 8, window: 8 },
     horizons: 6,
-    anomaly: { ...p.anomaly, shape: { ...p.anomaly.shape, window }, drift: { hours: 0 } },
+    anomaly: {
+      ...p.anomaly,
+      shape: { ...p.anomaly.shape, window },
+      drift: { ...p.anomaly.drift, hours: 0 },
+    },
   };
 }
 
