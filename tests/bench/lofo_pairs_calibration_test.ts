@@ -4,8 +4,7 @@
  * without windows).
  */
 import assert from "node:assert/strict";
-
-const LOFO = new URL("../../bench/lofo.ts", import.meta.url).pathname;
+import { runLofo } from "./_lofo.ts";
 
 interface Row {
   candidate: string;
@@ -33,26 +32,9 @@ Deno.test("lofo --calibration=pairs counts the pairs' part against τ, on each f
         { name: "off", set: "anomaly.agreeingPairs=false" },
       ]),
     );
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write=/tmp",
-        "--allow-run",
-        "--allow-env",
-        LOFO,
-        "--corpus=synthetic",
-        "--seeds=1",
-        `--out=${out}`,
-        `--grid=${grid}`,
-        "--calibration=pairs",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const err = new TextDecoder().decode(stderr);
-    assert.equal(code, 0, err);
-    const line = new TextDecoder().decode(stdout).split("\n").find((l) => l.startsWith("RESULT "));
+    const { code, stdout, stderr } = await runLofo(out, [`--grid=${grid}`, "--calibration=pairs"]);
+    assert.equal(code, 0, stderr);
+    const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
     assert.ok(line, "a RESULT line");
     const rows: Row[] = JSON.parse(line.slice(7)).pairsCalibration;
     const names = (c: string) => rows.filter((r) => r.candidate === c).map((r) => r.rows).sort();

@@ -5,29 +5,12 @@
  * values than the engine's, as a copy without them would be).
  */
 import assert from "node:assert/strict";
-
-const LOFO = new URL("../../bench/lofo.ts", import.meta.url).pathname;
+import { runLofo } from "./_lofo.ts";
 
 /** Runs bench/lofo.ts on the synthetic corpus, seed 1, up to its calibration table. */
 async function lofo(out: string, record: "always" | "auto") {
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write=/tmp",
-      "--allow-run",
-      "--allow-env",
-      LOFO,
-      "--corpus=synthetic",
-      "--seeds=1",
-      `--out=${out}`,
-      `--record=${record}`,
-      "--calibration=true",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  return { code, stderr: new TextDecoder().decode(stderr) };
+  const { code, stderr } = await runLofo(out, [`--record=${record}`, "--calibration=true"]);
+  return { code, stderr };
 }
 
 Deno.test("lofo's fast mode passes its self-check and stops when the stuck runs differ", async () => {
