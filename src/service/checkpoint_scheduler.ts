@@ -421,7 +421,8 @@ export class CheckpointScheduler {
     let deadline = performance.now() + this.#sliceMs;
     let k = 0;
     while (k < todo.length || this.#urgent.size > 0) {
-      // the streams that became due meanwhile go first (a stream taken twice is saved twice)
+      // the streams that became due meanwhile go first; one also left in todo is saved
+      // there again only if it changed since (below)
       const urgent: [string, StreamState][] = [];
       for (const id of this.#urgent) {
         const st = this.#streams.get(id);
