@@ -16,8 +16,10 @@
  *   set aside go first, in their order. Without `key`, the whole queue
  *   waits. A batch resolves once every item of it is done, so a batch with
  *   items set aside may resolve after the batches behind it.
- * - The cost of an item: `msPerItem` is the time `apply` took an item over
- *   the last slices (a moving average), what a caller sizes its batches by.
+ * - The cost of an item: `msPerItem` is the time `apply` took an item in
+ *   the last slices (the lower quartile of the last 16 slices' means: a
+ *   slice during which the thread waited for a core counts in its own mean,
+ *   not in the figure), what a caller sizes its batches by.
  * - When the queue is empty, `idle(deadline)` may use the spare time of a
  *   slice (the catch-up of shed training).
  * - At most `maxQueued` items wait; a batch beyond that is refused with a
@@ -98,8 +100,8 @@ interface Held<T, C> {
   batch: Batch<T, C>;
 }
 
-/** Weight of a slice's cost an item in `msPerItem` (a moving average over some 10 slices). */
-const COST_WEIGHT = 0.2;
+/** Slices whose mean cost an item `msPerItem` is taken from. */
+const COST_SLICES = 16;
 
 /** The queue; see the module comment. */
 export class IngestQueue<T, C> {
@@ -124,6 +126,9 @@ export class IngestQueue<T, C> {
   #drained: (() => void)[] = [];
   /** See msPerItem; NaN until a slice measured it. */
   #msPerItem = NaN;
+  /** The last slices' mean ms an item, a ring of COST_SLICES; and how many were written. */
+  readonly #costs = new Float64Array(COST_SLICES);
+  #costsWritten = 0;
 
   constructor(work: QueueWork<T, C>, options: IngestQueueOptions = {}) {
     this.#work = work;
@@ -151,8 +156,9 @@ export class IngestQueue<T, C> {
   }
 
   /**
-   * What `apply` took an item lately, ms of wall time (a moving average over
-   * the last slices, each weighing its items' mean); NaN before any slice.
+   * What `apply` took an item lately, ms of wall time: the lower quartile of
+   * the last 16 slices' means (so a slice stretched by a wait for a core
+   * does not make it); NaN before any slice.
    */
   get msPerItem(): number {
     return this.#msPerItem;
@@ -345,13 +351,16 @@ export class IngestQueue<T, C> {
       }
       return null;
     } finally {
-      if (done > 0) {
-        const ms = (now - start) / done;
-        this.#msPerItem = Number.isNaN(this.#msPerItem)
-          ? ms
-          : this.#msPerItem + COST_WEIGHT * (ms - this.#msPerItem);
-      }
+      if (done > 0) this.#measured((now - start) / done);
     }
+  }
+
+  /** A slice's mean ms an item: msPerItem becomes the lower quartile of the last slices'. */
+  #measured(ms: number): void {
+    this.#costs[this.#costsWritten++ % COST_SLICES] = ms;
+    const n = Math.min(this.#costsWritten, COST_SLICES);
+    const sorted = this.#costs.slice(0, n).sort();
+    this.#msPerItem = sorted[Math.floor((n - 1) / 4)];
   }
 
   /** Key `key`'s items wait for `gate`; once it settles they go first (the worker is woken). */
