@@ -326,8 +326,8 @@ export class IngestQueue<T, C> {
           if (now >= deadline) return null;
           const item = b.items[b.next];
           if (key !== undefined) {
-            const k = key(item);
-            const list = this.#held.get(k);
+            // (no key's lookup a reading while nothing is set aside: the usual case)
+            const list = this.#held.size === 0 ? undefined : this.#held.get(key(item));
             if (list !== undefined) {
               // its key waits: after the items set aside before it
               list.push({ item, index: b.next++, batch: b });
@@ -335,6 +335,7 @@ export class IngestQueue<T, C> {
             }
             const gate = this.#work.gate?.(item, b.ctx) ?? null;
             if (gate !== null) {
+              const k = key(item);
               this.#held.set(k, [{ item, index: b.next++, batch: b }]);
               this.#waitAt(k, gate);
               continue;
