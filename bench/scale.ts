@@ -14,7 +14,7 @@
  *     [--stop=after-save|at-once] [--shutdown-timeout=10]
  *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
  *       [--reader=healthz,forecast,mqtt,ws] [--long-tasks=10] [--worker-nice=0,10] \
- *       [--background=0] [--scrape-ms=0] [--checkpoint-seconds=60]
+ *       [--background=0] [--scrape-ms=0] [--checkpoint-seconds=60] [--warm-readers=false]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
  *     [--profile-main=0] [--period-ms=300000] [--steady] [--feed=burst|closed|open] \
@@ -75,7 +75,10 @@
  *   readings each made first (`--preset`), then one reading a second each
  *   while the batch is taken; `--scrape-ms=M` a GET /metrics read to its
  *   end every M ms meanwhile (`scrapesMs`); `--checkpoint-seconds=S` the
- *   daemon's checkpoint cadence.
+ *   daemon's checkpoint cadence. `--warm-readers=true`: each reader makes
+ *   its first request before the batch is sent (`warmMs`: how long each
+ *   took), so the waits are those of a daemon that has answered each way
+ *   once (its routes matched, the readers' streams created) before.
  * - footprint: first every stream's first reading, as fast as the
  *   connections take them (creation: its seconds, CPU µs per stream, RSS
  *   after; `createObserved*`: until the workers observed every one of them,
@@ -234,6 +237,7 @@ const f = exitOnFlagError(() =>
     stop: oneOf(["after-save", "at-once"] as const, "after-save"),
     "shutdown-timeout": positive(10),
     "long-tasks": integer(0, 0),
+    "warm-readers": boolean(false),
     "malloc-arena-max": integer(0, 0),
     "checkpoint-seconds": positive(60),
     "worker-nice": integerList([10], 0, 19),
@@ -877,6 +881,30 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
     const sent = await bigBatch(d, via);
     const [mq] = f.reader.has("mqtt") ? await clients(d, 1) : [];
     const ws = f.reader.has("ws") ? await openSocket(d) : null;
+    let mqN = 0;
+    let wsN = 0;
+    const once: Record<typeof readers[number], () => Promise<void>> = {
+      healthz: () => get(d, "/healthz"),
+      forecast: () => get(d, "/v1/streams/r0/forecast"),
+      mqtt: () =>
+        new Promise<void>((resolve, reject) =>
+          mq.publish("sensors/q0/v", `{"value":${mqN % 7},"ts":${START + mqN++ * STEP}}`, {
+            qos: 1,
+          }, (e) => e ? reject(e) : resolve())
+        ),
+      ws: () => ws!.send(`{"stream":"q1","value":${wsN % 7},"ts":${START + wsN++ * STEP}}`),
+    };
+    // --warm-readers: each reader's first request before the batch (a daemon in service has
+    // answered its routes, and has its readers' streams, before a big batch comes)
+    const warmMs: Record<string, number> = {};
+    if (f["warm-readers"]) {
+      for (const r of readers) {
+        const s = performance.now();
+        await once[r]();
+        warmMs[r] = Math.round((performance.now() - s) * 10) / 10;
+      }
+      await sleep(200);
+    }
     const profiler = inspectPort === null ? null : await LongTasks.connect(inspectPort);
     await profiler?.start();
     let done = false;
@@ -909,19 +937,6 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
         await sleep(f["scrape-ms"]);
       }
     })();
-    let mqN = 0;
-    let wsN = 0;
-    const once: Record<typeof readers[number], () => Promise<void>> = {
-      healthz: () => get(d, "/healthz"),
-      forecast: () => get(d, "/v1/streams/r0/forecast"),
-      mqtt: () =>
-        new Promise<void>((resolve, reject) =>
-          mq.publish("sensors/q0/v", `{"value":${mqN % 7},"ts":${START + mqN++ * STEP}}`, {
-            qos: 1,
-          }, (e) => e ? reject(e) : resolve())
-        ),
-      ws: () => ws!.send(`{"stream":"q1","value":${wsN % 7},"ts":${START + wsN++ * STEP}}`),
-    };
     const running: Reader[] = readers.map((r) => startReader(r, { t0 }, once[r]));
     const status = await batch;
     const cpu1 = roleCpu(d.pid);
@@ -967,6 +982,7 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
         other: Math.round((cpu1.other - cpu0.other) * 1000),
       },
       loadavg1: loadavg(),
+      ...(f["warm-readers"] ? { warmMs } : {}),
       ...(tasks === undefined ? {} : { longTasks: tasks }),
     });
   });

@@ -53,6 +53,29 @@ export function readingHandler(
   const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   /** The messages' order while a big one is parsed in slices (see in_order.ts). */
   const order = new InOrder();
+  /** The messages that hold a turn now: what streams each may hand the sink once its turn comes. */
+  const ahead = new Set<Ahead>();
+
+  /** Whether a message that holds a turn may hold a reading of one of `readings`' streams. */
+  const anyAheadMayHold = (readings: readonly Reading[]): boolean => {
+    for (const a of ahead) {
+      if (a.all) return true;
+      for (const r of readings) if (a.holds.has(r.stream)) return true;
+    }
+    return false;
+  };
+
+  /**
+   * What a big message, not yet parsed, may hold: the one stream its topic
+   * names (every reading of a stream-scoped message is of it, or the message
+   * is refused), or any stream when the payload names them.
+   */
+  const bigMessage = (topic: string): Ahead => {
+    const named = matchTopic(patterns, topic)?.stream ?? null;
+    return named !== null && isStreamId(named)
+      ? { holds: new Set([named]), all: false }
+      : { holds: new Set(), all: true };
+  };
 
   const reject = (topic: string, reason: string, message: string): true => {
     stats.rejected++;
@@ -113,20 +136,32 @@ export function readingHandler(
       if (small && order.idle) {
         return take(topic, parseMqttMessage(topic, payload, patterns, { receivedAt: now() }));
       }
-      // Behind a big message still being parsed, a message waits for its turn:
-      // readings reach the sink in the order their messages came, so a small
-      // message cannot overtake a batch of the same stream.
+      // Behind a message still being parsed, a small message whose streams none of the
+      // messages ahead may hold goes on at once (a refused one too: it hands the sink
+      // nothing); one that shares a stream with them waits for its turn: readings of a stream
+      // reach the sink in the order their messages came.
+      let parsed: ParseResult | null = null;
+      if (small) {
+        parsed = parseMqttMessage(topic, payload, patterns, { receivedAt: now() });
+        if (!parsed.ok || !anyAheadMayHold(parsed.readings)) return take(topic, parsed);
+      }
       const turn = order.next();
-      const parsed = small
-        ? Promise.resolve(parseMqttMessage(topic, payload, patterns, { receivedAt: now() }))
+      const place: Ahead = parsed?.ok
+        ? { holds: new Set(parsed.readings.map((r) => r.stream)), all: false }
+        : bigMessage(topic);
+      ahead.add(place);
+      const parsing = parsed !== null
+        ? Promise.resolve(parsed)
         : parseMqttMessageAsync(topic, payload, patterns, { receivedAt: now() });
-      return Promise.all([parsed, turn.ready]).then(
+      return Promise.all([parsing, turn.ready]).then(
         ([p]) => {
+          ahead.delete(place);
           const result = take(topic, p); // hands the readings to the sink before returning
           turn.done();
           return result;
         },
         (e) => {
+          ahead.delete(place);
           turn.done();
           return failed(topic, e);
         },
@@ -158,6 +193,12 @@ export function readingHandler(
       return failed(topic, e);
     }
   }
+}
+
+/** A message that holds a turn: the streams it may hand the sink (`all`: any). */
+interface Ahead {
+  holds: ReadonlySet<string>;
+  all: boolean;
 }
 
 /**

@@ -8,8 +8,18 @@
  *   slice of the current turn of the event loop: a small batch on a quiet
  *   daemon is done before `push()` returns (its promise resolves at once).
  *   Whatever does not fit goes on in later turns.
- * - Before each item, `gate(item)` may hand back a promise: the queue waits
- *   for it (the checkpoint bound: a stream that must wait for a save).
+ * - Before each item, `gate(item)` may hand back a promise: the item waits
+ *   for it (the checkpoint bound: a stream that must wait for a save). With
+ *   `key(item)` (the stream), only the items of its key wait: they are set
+ *   aside, in order, the later items of that key join them, and the queue
+ *   goes on with the other keys' items; once the promise settles, the items
+ *   set aside go first, in their order. Without `key`, the whole queue
+ *   waits. A batch resolves once every item of it is done, so a batch with
+ *   items set aside may resolve after the batches behind it.
+ * - The cost of an item: `msPerItem` is the time `apply` took an item in
+ *   the last slices (the lower quartile of the last 16 slices' means: a
+ *   slice during which the thread waited for a core counts in its own mean,
+ *   not in the figure), what a caller sizes its batches by.
  * - When the queue is empty, `idle(deadline)` may use the spare time of a
  *   slice (the catch-up of shed training).
  * - At most `maxQueued` items wait; a batch beyond that is refused with a
@@ -47,6 +57,12 @@ export interface QueueWork<T, C> {
   /** Before an item: a promise to wait for first, or null to go on. */
   gate?(item: T, ctx: C): Promise<unknown> | null;
   /**
+   * The key whose items keep their order (a reading's stream): an item that
+   * waits at its gate holds back the later items of its key alone. Without
+   * it, an item at its gate holds back the whole queue.
+   */
+  key?(item: T): string;
+  /**
    * Called when no item waits: may work until `deadline` (performance.now()
    * ms); returns whether it has more to do.
    */
@@ -66,26 +82,53 @@ export class QueueFullError extends Error {
 interface Batch<T, C> {
   items: readonly T[];
   ctx: C;
+  /** The next item to look at: those before it are done or set aside. */
   next: number;
+  /** Items not yet done (set aside ones too). */
+  left: number;
+  /** An apply threw: the batch is rejected, its items left are dropped. */
+  failed: boolean;
   queuedAt: number;
   resolve: (ctx: C) => void;
   reject: (e: unknown) => void;
 }
+
+/** An item set aside at its key's gate. */
+interface Held<T, C> {
+  item: T;
+  index: number;
+  batch: Batch<T, C>;
+}
+
+/** Slices whose mean cost an item `msPerItem` is taken from. */
+const COST_SLICES = 16;
 
 /** The queue; see the module comment. */
 export class IngestQueue<T, C> {
   readonly sliceMs: number;
   readonly maxQueued: number;
   readonly #work: QueueWork<T, C>;
+  /** Batches whose items are not all looked at yet, oldest first. */
   readonly #batches: Batch<T, C>[] = [];
-  /** Items waiting (not yet applied). */
+  /** Items waiting (not yet done, set aside ones too). */
   #waiting = 0;
+  /** Batches not yet resolved or rejected. */
+  #open = 0;
+  /** Items set aside by key, in order, while their key's gate is shut. */
+  readonly #held = new Map<string, Held<T, C>[]>();
+  /** Keys whose gate opened: their items set aside go first. */
+  readonly #opened: string[] = [];
   /** End of the current turn's slice (performance.now() ms); 0: no turn open. */
   #turnEnd = 0;
   #turnTimer: ReturnType<typeof setTimeout> | undefined;
   /** The worker that goes on in later turns, or null. */
   #worker: Promise<void> | null = null;
   #drained: (() => void)[] = [];
+  /** See msPerItem; NaN until a slice measured it. */
+  #msPerItem = NaN;
+  /** The last slices' mean ms an item, a ring of COST_SLICES; and how many were written. */
+  readonly #costs = new Float64Array(COST_SLICES);
+  #costsWritten = 0;
 
   constructor(work: QueueWork<T, C>, options: IngestQueueOptions = {}) {
     this.#work = work;
@@ -107,9 +150,18 @@ export class IngestQueue<T, C> {
     }
   }
 
-  /** Items waiting. */
+  /** Items waiting (those set aside at their key's gate too). */
   get length(): number {
     return this.#waiting;
+  }
+
+  /**
+   * What `apply` took an item lately, ms of wall time: the lower quartile of
+   * the last 16 slices' means (so a slice stretched by a wait for a core
+   * does not make it); NaN before any slice.
+   */
+  get msPerItem(): number {
+    return this.#msPerItem;
   }
 
   /**
@@ -135,9 +187,19 @@ export class IngestQueue<T, C> {
       throw new QueueFullError(this.#waiting, items.length, this.maxQueued);
     }
     const done = new Promise<C>((resolve, reject) => {
-      this.#batches.push({ items, ctx, next: 0, queuedAt: performance.now(), resolve, reject });
+      this.#batches.push({
+        items,
+        ctx,
+        next: 0,
+        left: items.length,
+        failed: false,
+        queuedAt: performance.now(),
+        resolve,
+        reject,
+      });
     });
     this.#waiting += items.length;
+    this.#open++;
     if (this.#worker === null) this.#runInline();
     return done;
   }
@@ -162,6 +224,7 @@ export class IngestQueue<T, C> {
     for (const b of refused) {
       items += b.items.length;
       this.#waiting -= b.items.length;
+      this.#open--;
       b.reject(reason);
     }
     this.#settled();
@@ -170,7 +233,7 @@ export class IngestQueue<T, C> {
 
   /** Resolves when every batch handed in so far is done (idle work may go on). */
   drain(): Promise<void> {
-    if (this.#batches.length === 0) return Promise.resolve();
+    if (this.#open === 0) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
@@ -179,6 +242,11 @@ export class IngestQueue<T, C> {
     clearTimeout(this.#turnTimer);
     this.#turnTimer = undefined;
     this.#turnEnd = 0;
+  }
+
+  /** Whether an item may be done now: one not looked at, or one set aside whose gate opened. */
+  #ready(): boolean {
+    return this.#batches.length > 0 || this.#opened.length > 0;
   }
 
   /** Works within the current turn's slice, then leaves the rest to the worker. */
@@ -193,11 +261,14 @@ export class IngestQueue<T, C> {
       }, 0);
     }
     const gate = now < this.#turnEnd ? this.#slice(this.#turnEnd) : null;
-    if (this.#waiting > 0 || gate !== null) this.#worker = this.#goOn(gate);
+    if (this.#ready() || gate !== null) this.#worker = this.#goOn(gate);
     else this.#settled();
   }
 
-  /** The worker: waits for `gate` (if any), then works a slice per turn until nothing is left. */
+  /**
+   * The worker: waits for `gate` (if any), then works a slice per turn until
+   * nothing is left that may be done now (items set aside wake it again).
+   */
   async #goOn(gate: Promise<unknown> | null): Promise<void> {
     try {
       for (;;) {
@@ -205,10 +276,11 @@ export class IngestQueue<T, C> {
         else await nextTurn();
         gate = null;
         const deadline = performance.now() + this.sliceMs;
-        if (this.#waiting > 0) gate = this.#slice(deadline);
-        if (this.#waiting === 0 && gate === null) {
+        if (this.#ready()) gate = this.#slice(deadline);
+        if (!this.#ready() && gate === null) {
+          if (this.#waiting > 0) break; // only items set aside: their gates wake the queue
           const more = this.#work.idle?.(deadline) ?? false;
-          if (!more && this.#waiting === 0) break;
+          if (!more && !this.#ready()) break;
         }
       }
     } finally {
@@ -217,37 +289,118 @@ export class IngestQueue<T, C> {
     }
   }
 
-  /** Applies items until `deadline` or a gate; returns the gate's promise, or null. */
+  /**
+   * Does items until `deadline` or a gate that holds the whole queue (no
+   * `key`); returns that gate's promise, or null. The items set aside whose
+   * gate opened go first, then the batches in order.
+   */
   #slice(deadline: number): Promise<unknown> | null {
-    while (this.#batches.length > 0) {
-      const b = this.#batches[0];
-      while (b.next < b.items.length) {
-        if (performance.now() >= deadline) return null;
-        const item = b.items[b.next];
-        const gate = this.#work.gate?.(item, b.ctx) ?? null;
-        if (gate !== null) return gate;
-        const index = b.next++;
-        this.#waiting--;
-        try {
-          this.#work.apply(item, index, b.ctx);
-        } catch (e) {
-          this.#waiting -= b.items.length - b.next;
-          this.#batches.shift();
-          b.reject(e);
-          this.#settled();
-          break;
+    const start = performance.now();
+    let done = 0;
+    let now = start;
+    try {
+      while (this.#opened.length > 0) {
+        const key = this.#opened[0];
+        const list = this.#held.get(key)!;
+        while (list.length > 0) {
+          if (now >= deadline) return null;
+          const h = list[0];
+          if (!h.batch.failed) {
+            const gate = this.#work.gate?.(h.item, h.batch.ctx) ?? null;
+            if (gate !== null) {
+              this.#waitAt(key, gate); // shut again: the rest of its items stay aside
+              break;
+            }
+          }
+          list.shift();
+          done += this.#do(h.batch, h.item, h.index);
+          now = performance.now();
         }
+        this.#opened.shift();
+        if (list.length === 0) this.#held.delete(key);
       }
-      if (this.#batches[0] === b) {
-        this.#batches.shift();
-        b.resolve(b.ctx);
-        this.#settled();
+      const key = this.#work.key;
+      while (this.#batches.length > 0) {
+        const b = this.#batches[0];
+        while (b.next < b.items.length) {
+          if (now >= deadline) return null;
+          const item = b.items[b.next];
+          if (key !== undefined) {
+            // (no key's lookup a reading while nothing is set aside: the usual case)
+            const list = this.#held.size === 0 ? undefined : this.#held.get(key(item));
+            if (list !== undefined) {
+              // its key waits: after the items set aside before it
+              list.push({ item, index: b.next++, batch: b });
+              continue;
+            }
+            const gate = this.#work.gate?.(item, b.ctx) ?? null;
+            if (gate !== null) {
+              const k = key(item);
+              this.#held.set(k, [{ item, index: b.next++, batch: b }]);
+              this.#waitAt(k, gate);
+              continue;
+            }
+          } else {
+            const gate = this.#work.gate?.(item, b.ctx) ?? null;
+            if (gate !== null) return gate;
+          }
+          done += this.#do(b, item, b.next++);
+          now = performance.now();
+        }
+        // every item looked at (done, or set aside)
+        if (this.#batches[0] === b) this.#batches.shift();
       }
+      return null;
+    } finally {
+      if (done > 0) this.#measured((now - start) / done);
     }
-    return null;
+  }
+
+  /** A slice's mean ms an item: msPerItem becomes the lower quartile of the last slices'. */
+  #measured(ms: number): void {
+    this.#costs[this.#costsWritten++ % COST_SLICES] = ms;
+    const n = Math.min(this.#costsWritten, COST_SLICES);
+    const sorted = this.#costs.slice(0, n).sort();
+    this.#msPerItem = sorted[Math.floor((n - 1) / 4)];
+  }
+
+  /** Key `key`'s items wait for `gate`; once it settles they go first (the worker is woken). */
+  #waitAt(key: string, gate: Promise<unknown>): void {
+    const open = () => {
+      this.#opened.push(key);
+      if (this.#worker === null) this.#worker = this.#goOn(null);
+    };
+    gate.then(open, open);
+  }
+
+  /** Does one item of `b` (drops it if an earlier item of `b` threw); returns 1 if applied. */
+  #do(b: Batch<T, C>, item: T, index: number): number {
+    this.#waiting--;
+    b.left--;
+    if (b.failed) return 0;
+    try {
+      this.#work.apply(item, index, b.ctx);
+    } catch (e) {
+      b.failed = true;
+      // its items not looked at yet are dropped (those set aside, when their turn comes)
+      const rest = b.items.length - b.next;
+      this.#waiting -= rest;
+      b.left -= rest;
+      b.next = b.items.length;
+      this.#open--;
+      b.reject(e);
+      this.#settled();
+      return 1;
+    }
+    if (b.left === 0) {
+      this.#open--;
+      b.resolve(b.ctx);
+      this.#settled();
+    }
+    return 1;
   }
 
   #settled(): void {
-    if (this.#batches.length === 0) { for (const d of this.#drained.splice(0)) d(); }
+    if (this.#open === 0) { for (const d of this.#drained.splice(0)) d(); }
   }
 }

@@ -157,6 +157,8 @@ export class Service implements Application, AlertSource, IngestSink {
     this.#queue = new IngestQueue<Reading, BatchResult>({
       apply: (r, index, result) => this.#take(r, index, result),
       gate: (r) => this.#checkpoints.full(r.stream) ? this.#checkpoints.room(r.stream) : null,
+      // a stream at its checkpoint bound holds back its own readings, not the other streams'
+      key: (r) => r.stream,
       idle: (deadline) =>
         !this.#closing && this.#shedder.catchUp(
           deadline,
@@ -285,6 +287,15 @@ export class Service implements Application, AlertSource, IngestSink {
   /** Readings waiting in the queue now. */
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /**
+   * What taking a reading cost lately, ms of wall time (the queue's moving
+   * average over its last slices; NaN before any): what a shard's pieces are
+   * sized by (src/shard/ingest_outbox.ts).
+   */
+  get msPerReading(): number {
+    return this.#queue.msPerItem;
   }
 
   /** #oneStep, with room for `targets` targets. */

@@ -8,12 +8,16 @@
  *   handed in during one task of the event loop go as one batch; while
  *   `inflight` batches are in flight the next ones gather, and go when one
  *   is answered.
- * - A bigger part goes in pieces of `piece` readings, each once the one
- *   before is taken, so that the other streams' batches on that worker are
- *   taken between pieces: what a source's message waits for in the worker
- *   behind a big batch is one piece, so `piece` bounds that wait (64
- *   readings of the default preset: some 6 ms of a worker here, about ten
- *   times that on a Raspberry Pi; docs/scaling.md, "the sources' wait").
+ * - A bigger part goes in pieces, each once the one before is taken, so
+ *   that the other streams' batches on that worker are taken between pieces:
+ *   what a source's message waits for in the worker behind a big batch is
+ *   one piece. A piece is sized by time, not by a count: about `pieceMs` of
+ *   the worker's work, from what a reading cost it lately (`cost`, which the
+ *   worker sends with each reply: the moving average of its ingest queue's
+ *   slices), between `minPiece` readings and `batch`; `piece` readings until
+ *   the worker has measured. 64 readings of the default preset were 6 to 10
+ *   ms of a worker here and ten times that on a Raspberry Pi
+ *   (docs/scaling.md, "the sources' wait").
  *
  * Each part is answered on its own, with its own result, once the worker
  * took its readings; a worker takes its messages in order, so a stream's
@@ -30,12 +34,27 @@ import type { IngestResult, Rejection, Source } from "../ingest/ingest_sink.ts";
 /** Options of IngestOutbox; every field has the default it names. */
 export interface IngestOutboxOptions {
   /**
-   * Most readings of a part sent at once: a bigger one goes in pieces of
-   * this size (the work a worker does before it takes the next message of
-   * another stream). Default 64.
+   * Readings of a piece while the worker's cost a reading is not known (no
+   * `cost`, or it answers NaN): a bigger part goes in pieces of this size.
+   * Default 64.
    */
   piece?: number;
-  /** Most readings of small parts gathered in one batch (at least `piece`). Default 256. */
+  /**
+   * With `cost`: a piece is about this many ms of the worker's work (what a
+   * source's message waits for behind it). Default 5.
+   */
+  pieceMs?: number;
+  /** Fewest readings of a piece sized by `pieceMs` (each costs the main thread a message). Default 8. */
+  minPiece?: number;
+  /**
+   * What a reading costs the worker lately, ms (NaN or none: not known yet);
+   * read before each piece. Default none: pieces of `piece` readings.
+   */
+  cost?: () => number;
+  /**
+   * Most readings of small parts gathered in one batch, and of a piece
+   * (at least `piece`). Default 256.
+   */
   batch?: number;
   /**
    * Most batches in flight: 2 (the default) keeps one being taken and one
@@ -45,8 +64,10 @@ export interface IngestOutboxOptions {
 }
 
 /** The defaults of IngestOutboxOptions. */
-export const INGEST_OUTBOX_DEFAULTS: Readonly<Required<IngestOutboxOptions>> = Object.freeze({
+export const INGEST_OUTBOX_DEFAULTS = Object.freeze({
   piece: 64,
+  pieceMs: 5,
+  minPiece: 8,
   batch: 256,
   inflight: 2,
 });
@@ -69,8 +90,11 @@ interface Batch {
 /** The outbox of one worker; see the module comment. */
 export class IngestOutbox {
   readonly piece: number;
+  readonly pieceMs: number;
+  readonly minPiece: number;
   readonly batch: number;
   readonly inflight: number;
+  readonly #cost: (() => number) | null;
   readonly #send: (readings: readonly Reading[], source: Source) => Promise<IngestResult>;
   /** Batches waiting to go, oldest first. */
   readonly #waiting: Batch[] = [];
@@ -88,9 +112,22 @@ export class IngestOutbox {
   ) {
     this.#send = send;
     this.piece = options.piece ?? INGEST_OUTBOX_DEFAULTS.piece;
+    this.pieceMs = options.pieceMs ?? INGEST_OUTBOX_DEFAULTS.pieceMs;
     this.inflight = options.inflight ?? INGEST_OUTBOX_DEFAULTS.inflight;
     this.batch = options.batch ?? Math.max(this.piece, INGEST_OUTBOX_DEFAULTS.batch);
-    const checks = [["piece", this.piece], ["inflight", this.inflight], ["batch", this.batch]];
+    this.minPiece = options.minPiece ?? Math.min(this.piece, INGEST_OUTBOX_DEFAULTS.minPiece);
+    this.#cost = options.cost ?? null;
+    if (!(this.pieceMs > 0)) {
+      throw new RangeError(
+        `Cannot create ingest outbox: pieceMs must be a positive number: current value is ${this.pieceMs}`,
+      );
+    }
+    const checks = [
+      ["piece", this.piece],
+      ["minPiece", this.minPiece],
+      ["inflight", this.inflight],
+      ["batch", this.batch],
+    ];
     for (const [name, v] of checks) {
       if (!Number.isSafeInteger(v) || (v as number) < 1) {
         throw new RangeError(
@@ -98,11 +135,27 @@ export class IngestOutbox {
         );
       }
     }
+    if (this.minPiece > this.piece) {
+      throw new RangeError(
+        `Cannot create ingest outbox: minPiece must be at most piece (${this.piece}): current value is ${this.minPiece}`,
+      );
+    }
     if (this.batch < this.piece) {
       throw new RangeError(
         `Cannot create ingest outbox: batch must be at least piece (${this.piece}): current value is ${this.batch}`,
       );
     }
+  }
+
+  /**
+   * Readings of the next piece of a big part: about `pieceMs` of the
+   * worker's work at its last cost a reading, within [minPiece, batch];
+   * `piece` while the cost is not known.
+   */
+  pieceSize(): number {
+    const ms = this.#cost?.() ?? NaN;
+    if (!(ms > 0)) return this.piece;
+    return Math.max(this.minPiece, Math.min(this.batch, Math.floor(this.pieceMs / ms)));
   }
 
   /** Readings handed in and not yet answered (waiting or in flight). */
@@ -117,7 +170,8 @@ export class IngestOutbox {
    */
   add(readings: readonly Reading[], at: readonly number[], source: Source): Promise<IngestResult> {
     const n = at.length;
-    if (n > this.piece) return this.#inPieces(readings, at, source);
+    // (one reading, an MQTT message's, never asks for the cost)
+    if (n > this.minPiece && n > this.pieceSize()) return this.#inPieces(readings, at, source);
     let batch = this.#waiting.at(-1);
     if (batch === undefined || batch.source !== source || batch.readings.length + n > this.batch) {
       this.#waiting.push(batch = { source, readings: [], shares: [] });
@@ -150,13 +204,15 @@ export class IngestOutbox {
     this.#readings += at.length;
     let left = at.length;
     try {
-      for (let from = 0; from < at.length; from += this.piece) {
-        const piece = at.slice(from, from + this.piece).map((i) => readings[i]);
+      for (let from = 0; from < at.length;) {
+        // sized again for each piece: the worker's cost a reading comes with each reply
+        const piece = at.slice(from, from + this.pieceSize()).map((i) => readings[i]);
         const r = await this.#send(piece, source);
         this.#readings -= piece.length;
         left -= piece.length;
         out.accepted += r.accepted;
         for (const x of r.rejected) out.rejected.push({ ...x, index: from + x.index });
+        from += piece.length;
       }
     } finally {
       this.#readings -= left;

@@ -104,6 +104,13 @@ export class ShardHost {
   /** Whether the worker is up (not dead, not loading after a restart). */
   alive = false;
 
+  /**
+   * What taking a reading cost the worker lately, ms, as its last ingest
+   * reply said (NaN: not known yet); src/shard/ingest_outbox.ts sizes its
+   * pieces by it.
+   */
+  msPerReading = NaN;
+
   /** Starts the worker; resolves once it has loaded its streams (rejects if it cannot). */
   start(): Promise<void> {
     const worker = new Worker(this.#url, { type: "module", name: `shard-${this.index}` });
@@ -153,6 +160,7 @@ export class ShardHost {
         const p = this.#pending.get(m.id);
         if (!p) return;
         if (m.last && p.streams) this.#events.last(p.streams, m.last);
+        if (m.cost !== undefined && m.cost > 0) this.msPerReading = m.cost;
         this.#pending.delete(m.id);
         this.#inflight -= p.readings;
         if (m.error) p.reject(errorFrom(m.error));

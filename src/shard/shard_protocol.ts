@@ -115,6 +115,11 @@ export type FromShard =
      * batch, in the order of its `streams`; NaN: none.
      */
     last?: Float64Array;
+    /**
+     * For an ingest: what taking a reading cost the worker lately, ms (its
+     * Service's msPerReading; NaN before any): what pieces are sized by.
+     */
+    cost?: number;
     stats: PackedStats;
   }
   | { type: "alert"; event: AlertEvent }

@@ -151,7 +151,7 @@ async function handle(m: ToShard): Promise<void> {
       const last = new Float64Array(ids.length);
       for (let i = 0; i < ids.length; i++) last[i] = s.lastReading(ids[i]) ?? NaN;
       // copied, not transferred: a transfer costs a message more than copying a batch's times
-      post({ type: "reply", id: m.id, value, last, stats: stats(s) });
+      post({ type: "reply", id: m.id, value, last, cost: s.msPerReading, stats: stats(s) });
       return;
     }
     const f = s[m.method] as (...args: unknown[]) => unknown;

@@ -101,12 +101,16 @@ export interface ShardedServiceDeps {
   /** The clock, ms since the epoch (acknowledgements, refusals). Default Date.now. */
   now?: () => number;
   /**
-   * Most readings of one batch sent to a worker at once: a bigger part goes
-   * in pieces, each sent when the one before is taken, so that the batches
-   * of other streams on that worker are taken between pieces (what their
-   * sources wait for). Default 64 (src/shard/ingest_outbox.ts).
+   * A bigger part of a batch than a piece goes to its worker in pieces, each
+   * sent when the one before is taken, so that the batches of other streams
+   * on that worker are taken between pieces (what their sources wait for).
+   * A piece is about `pieceMs` of the worker's work (default 5), from what a
+   * reading cost it lately; `piece` readings until it has measured (default
+   * 64). See src/shard/ingest_outbox.ts.
    */
   piece?: number;
+  /** See `piece`. Default 5. */
+  pieceMs?: number;
   /** Most readings of small parts (at most `piece`) gathered in one batch. Default 256. */
   batch?: number;
   /**
@@ -163,7 +167,13 @@ export class ShardedService implements Application {
       (_, w) =>
         new IngestOutbox(
           (readings, source) => this.#hosts[w].ingest(encodeReadings(readings), source),
-          { piece: deps.piece, batch: deps.batch, inflight: deps.inflight },
+          {
+            piece: deps.piece,
+            pieceMs: deps.pieceMs,
+            batch: deps.batch,
+            inflight: deps.inflight,
+            cost: () => this.#hosts[w].msPerReading,
+          },
         ),
     );
     const shared = new SharedArrayBuffer(4 * (1 + deps.workers));

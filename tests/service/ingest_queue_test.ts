@@ -156,3 +156,100 @@ Deno.test("refuseWaiting() rejects the batches not started that it picks; the on
   assert.equal(q.length, 0);
   q.close();
 });
+
+Deno.test("with key(), an item at its gate holds back the later items of its key alone, in order", async () => {
+  const order: string[] = [];
+  let open!: () => void;
+  const gateOpen = new Promise<void>((r) => open = r);
+  let shut = true;
+  const q = new IngestQueue<string, Ctx>({
+    apply: (x) => order.push(x),
+    // "a2" must wait for a save (its stream at the checkpoint bound)
+    gate: (x) => x === "a2" && shut ? gateOpen.then(() => shut = false) : null,
+    key: (x) => x[0],
+  });
+  const first = q.push(["a1", "b1", "a2", "b2", "a3"], { done: [] });
+  const second = q.push(["b3", "a4", "c1"], { done: [] });
+  let secondDone = false;
+  second.then(() => secondDone = true);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(order, ["a1", "b1", "b2", "b3", "c1"], "the other keys go on");
+  assert.equal(q.length, 3, "a2, a3 and a4 wait");
+  assert.equal(secondDone, false, "a batch resolves once all of its items are done");
+  open();
+  await Promise.all([first, second]);
+  assert.deepEqual(order, ["a1", "b1", "b2", "b3", "c1", "a2", "a3", "a4"]);
+  assert.equal(q.length, 0);
+  await q.drain();
+  q.close();
+});
+
+Deno.test("with key(), a key whose gate shuts again keeps its items aside; every key keeps its order", async () => {
+  const order: string[] = [];
+  // a key's gate is shut for its first 2 looks at each of two items, then opens (a save that
+  // made room and the bound reached again)
+  const looks = new Map<string, number>();
+  const q = new IngestQueue<string, Ctx>({
+    apply: (x) => order.push(x),
+    gate: (x) => {
+      if (x !== "k2" && x !== "k5") return null;
+      const n = (looks.get(x) ?? 0) + 1;
+      looks.set(x, n);
+      return n <= 2 ? new Promise((r) => setTimeout(r, 5)) : null;
+    },
+    key: (x) => x[0],
+  }, { sliceMs: 1 });
+  const items = Array.from({ length: 8 }, (_, i) => [`k${i}`, `m${i}`]).flat();
+  const batches = [items.slice(0, 5), items.slice(5, 11), items.slice(11)].map((b) =>
+    q.push(b, { done: [] })
+  );
+  await Promise.all(batches);
+  await q.drain();
+  for (const key of ["k", "m"]) {
+    assert.deepEqual(
+      order.filter((x) => x[0] === key),
+      items.filter((x) => x[0] === key),
+      `${key}'s items in order`,
+    );
+  }
+  assert.ok(order.indexOf("m7") < order.indexOf("k2"), `m went on while k waited: ${order}`);
+  assert.equal(q.length, 0);
+  q.close();
+});
+
+Deno.test("with key(), an apply that throws rejects its batch and drops its items set aside", async () => {
+  const order: string[] = [];
+  let open!: () => void;
+  const gateOpen = new Promise<void>((r) => open = r);
+  let shut = true;
+  const q = new IngestQueue<string, Ctx>({
+    apply: (x) => {
+      if (x === "b1") throw new Error("boom");
+      order.push(x);
+    },
+    gate: (x) => x === "a1" && shut ? gateOpen.then(() => shut = false) : null,
+    key: (x) => x[0],
+  });
+  const bad = q.push(["a1", "b1", "a2"], { done: [] });
+  const good = q.push(["a3", "c1"], { done: [] });
+  await assert.rejects(bad, /^Error: boom$/);
+  open();
+  await good;
+  await q.drain();
+  assert.deepEqual(order, ["c1", "a3"], "a1 and a2 were dropped with their batch; a3 waited");
+  assert.equal(q.length, 0);
+  q.close();
+});
+
+Deno.test("msPerItem is what apply took an item in the last slices; one long slice does not make it", async () => {
+  let ms = 1;
+  const q = new IngestQueue<number, Ctx>({ apply: () => busy(ms) }, { sliceMs: 5 });
+  assert.ok(Number.isNaN(q.msPerItem));
+  await q.push(Array.from({ length: 40 }, (_, i) => i), { done: [] });
+  assert.ok(q.msPerItem >= 1 && q.msPerItem < 5, `msPerItem: ${q.msPerItem}`);
+  // a slice stretched (a wait for a core looks the same to the queue)
+  ms = 30;
+  await q.push([1], { done: [] });
+  assert.ok(q.msPerItem < 5, `after one 30 ms item: ${q.msPerItem}`);
+  q.close();
+});

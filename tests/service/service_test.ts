@@ -582,6 +582,41 @@ Deno.test("no stream ever has more than checkpointEvery acknowledged readings ou
   }
 });
 
+Deno.test("a stream held at its checkpoint bound while its save is written holds back its own readings, not another stream's", async () => {
+  const raw = await Deno.openKv(":memory:");
+  try {
+    let release!: () => void;
+    let held: Promise<void> | null = null;
+    const probe = probeKv(raw, { beforeCommit: () => held ?? undefined });
+    const every = 40;
+    const svc = new Service({
+      options: { checkpointEvery: every },
+      store: new Store(probe.kv),
+      log: captureLog().log,
+    });
+    // both streams created and their records stored, then every commit waits (a slow card)
+    await svc.ingest([...sine("a", 0, 1), ...sine("b", 0, 1)], "http");
+    held = new Promise<void>((r) => (release = r));
+    const a = svc.ingest(sine("a", 1, 101), "mqtt");
+    await until(() => svc.unsaved("a") >= every, 5_000, `stream a at its bound of ${every}`);
+    const commitsBefore = probe.commits;
+    // b's reading comes behind a's readings held at the bound, while a's save is being written
+    const b = await svc.ingest(sine("b", 1, 2), "mqtt");
+    assert.deepEqual(b, { accepted: 1, rejected: [] });
+    assert.equal(svc.lastReading("b"), T0 + STEP, "b's reading taken");
+    assert.equal(svc.unsaved("a"), every, "a still waits at its bound");
+    assert.equal(probe.commits, commitsBefore, "a's save is still being written");
+    release();
+    held = null;
+    assert.deepEqual(await a, { accepted: 100, rejected: [] });
+    assert.equal(svc.lastReading("a"), T0 + 100 * STEP, "a's readings taken, the last one last");
+    assert.equal(svc.counters.readingsBeyondLossBound, 0, "the bound held");
+    await svc.close();
+  } finally {
+    raw.close();
+  }
+});
+
 // Why the commits are held: the writer stores whatever waits each time the commit before it is
 // done, and the ingest queue raises alerts slice by slice (10 ms of work each). On a loaded
 // machine a slice holds only a few readings and an in-memory commit finishes between two slices,

@@ -175,4 +175,64 @@ Deno.test("IngestOutbox names a bad option and its value", () => {
     () => new IngestOutbox(send, { piece: 64, batch: 32 }),
     /^RangeError: Cannot create ingest outbox: batch must be at least piece \(64\): current value is 32$/,
   );
+  assert.throws(
+    () => new IngestOutbox(send, { pieceMs: 0 }),
+    /^RangeError: Cannot create ingest outbox: pieceMs must be a positive number: current value is 0$/,
+  );
+  assert.throws(
+    () => new IngestOutbox(send, { piece: 16, minPiece: 32 }),
+    /^RangeError: Cannot create ingest outbox: minPiece must be at most piece \(16\): current value is 32$/,
+  );
+});
+
+Deno.test("IngestOutbox sizes each piece of a big part by the worker's last cost a reading: about pieceMs of its work", async () => {
+  const w = fakeWorker();
+  let cost = NaN;
+  const outbox = new IngestOutbox(w.send, { cost: () => cost, pieceMs: 5, minPiece: 4 });
+  const readings = Array.from({ length: 1_000 }, (_, i) => r(`s${i % 3}`, i));
+  const big = outbox.add(readings, readings.map((_, i) => i), "http");
+  const costs = [0.5, 0.05, 10, 0.001]; // told with the answers to the first pieces
+  await turn();
+  for (let i = 0; i < w.batches.length; i++) {
+    cost = costs[i] ?? 0.1;
+    w.batches[i].answer();
+    await turn();
+  }
+  const result = await big;
+  assert.equal(result.accepted, 1_000);
+  const sizes = w.batches.map((b) => b.readings.length);
+  assert.deepEqual(
+    sizes.slice(0, 5),
+    [64, 10, 100, 4, 256],
+    "64 before the cost is known; 5 ms of it; at least minPiece, at most batch",
+  );
+  assert.ok(sizes.slice(5, -1).every((n) => n === 50), `5 ms at 0.1 ms a reading: ${sizes}`);
+  // every reading once, in order
+  assert.deepEqual(
+    w.batches.flatMap((b) => b.readings.map((x) => x.ts)),
+    readings.map((x) => x.ts),
+  );
+});
+
+Deno.test("IngestOutbox gathers a part of up to the cost's piece size with the small ones", async () => {
+  const w = fakeWorker();
+  const outbox = new IngestOutbox(w.send, { cost: () => 0.25, pieceMs: 5 }); // pieces of 20
+  const twenty = outbox.add(
+    Array.from({ length: 20 }, (_, i) => r("a", i)),
+    [...Array(20).keys()],
+    "ws",
+  );
+  const more = outbox.add(
+    Array.from({ length: 21 }, (_, i) => r("b", i)),
+    [...Array(21).keys()],
+    "ws",
+  );
+  await turn();
+  assert.deepEqual(w.batches.map((b) => b.readings.length), [20, 20], "21 go in pieces of 20");
+  w.batches[0].answer();
+  w.batches[1].answer();
+  await turn();
+  w.batches[2].answer();
+  assert.equal((await twenty).accepted, 20);
+  assert.equal((await more).accepted, 21);
 });
