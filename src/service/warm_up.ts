@@ -162,8 +162,8 @@ export function warmUp(
     }
     if (seen.size === 0 && scratch.newStream && !over()) yield sensorFeed(scratch.newStream());
   }
+  if (readings === 0) return 0;
   let fed = 0;
-  if (readings === 0) return fed;
   for (const feed of feeds()) {
     for (let n = 0; n < readings; n++) {
       if (over()) return fed;
