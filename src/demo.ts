@@ -1,7 +1,8 @@
 /**
- * The built-in demo: a simulated room-temperature sensor, learned online by
- * the same numeric core the daemon uses, with its live forecast error printed
- * as it goes, next to the persistence forecast an operator already has.
+ * The built-in demo: a simulated room-temperature sensor
+ * (src/model/room_temperature.ts), learned online by the same numeric core
+ * the daemon uses, with its live forecast error printed as it goes, next to
+ * the persistence forecast an operator already has.
  *
  * Per reading, in this order: score the forecast made for it, learn from it
  * (TBPTT over the rolling window), forecast the next reading.
@@ -9,7 +10,7 @@
 import { Network } from "./model/network.ts";
 import { Normalizer } from "./model/normalize.ts";
 import { OnlineTrainer } from "./model/tbptt.ts";
-import { gaussian, mulberry32 } from "./model/rng.ts";
+import { roomTemperature } from "./model/room_temperature.ts";
 
 /** The demo's settings. */
 export interface DemoOptions {
@@ -37,20 +38,6 @@ export interface DemoSummary {
   /** The final multi-step forecast, in °C. */
   forecast: number[];
   readingsPerSecond: number;
-}
-
-/**
- * A room-temperature sensor sampled every 5 minutes: a daily cycle, a
- * 3-hour ventilation cycle, and AR(1) sensor noise.
- */
-export function roomTemperature(seed: number): (t: number) => number {
-  const noise = gaussian(mulberry32(seed));
-  let ar = 0;
-  return (t: number) => {
-    ar = 0.7 * ar + 0.08 * noise();
-    return 21 + 2 * Math.sin((2 * Math.PI * t) / 288) +
-      0.6 * Math.sin((2 * Math.PI * t) / 36) + ar;
-  };
 }
 
 /** Runs the demo, writing human-readable lines through `print`. */

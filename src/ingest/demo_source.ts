@@ -1,7 +1,8 @@
 /**
- * `forecastd serve --demo`: a simulated room-temperature sensor (demo.ts's
- * roomTemperature) that publishes through the daemon's own MQTT path, as a
- * device would, so a new user sees forecasts and an alert within a minute.
+ * `forecastd serve --demo`: a simulated room-temperature sensor
+ * (src/model/room_temperature.ts) that publishes through the daemon's own
+ * MQTT path, as a device would, so a new user sees forecasts and an alert
+ * within a minute.
  *
  * - Time: one reading every second (`intervalMs`), each 5 simulated minutes
  *   later than the last (`stepMs`): 300 times faster than real time. A new
@@ -33,7 +34,7 @@ import mqtt from "mqtt";
 import type { Logger } from "../log.ts";
 import type { Reading } from "../domain/reading.ts";
 import type { IngestSink } from "./ingest_sink.ts";
-import { roomTemperature } from "../demo.ts";
+import { roomTemperature } from "../model/room_temperature.ts";
 import { resolvesWithin } from "../async/resolves_within.ts";
 import { compileTopicPatterns, matchTopic } from "./topics.ts";
 import { type BrokerConnection, connectOptions } from "./mqtt_source.ts";

@@ -62,7 +62,7 @@ import type { StreamRecent, StreamRecord, StreamSpec } from "./stream_record.ts"
 import { StreamRegistry } from "./stream_registry.ts";
 import type { Crossing, StreamForecast, StreamSummary } from "./stream_views.ts";
 import { logObservation } from "./observation_log.ts";
-import { warmUp, warmUpNew } from "./warm_up.ts";
+import { warmUp } from "./warm_up.ts";
 
 export type { Crossing, HorizonAccuracy, StreamForecast, StreamSummary } from "./stream_views.ts";
 export { MAX_FUTURE_MS } from "./stream_record.ts";
@@ -112,7 +112,7 @@ export class Service implements Application, AlertSource, IngestSink {
   readonly #history: AlertHistory;
   readonly #watch: (id: string, record: StreamRecord | null) => void;
   #closing = false;
-  /** Readings the last load() fed to twins of its streams (src/service/warm_up.ts). */
+  /** Readings the last load()'s warm-up fed to scratch streams (src/service/warm_up.ts). */
   warmUpReadings = 0;
 
   constructor(deps: ServiceDeps) {
@@ -197,30 +197,24 @@ export class Service implements Application, AlertSource, IngestSink {
         if (stream) this.#recent.reserve(id, stream.targets);
       }
     }
-    // the per-reading code compiled now, on twins, not in the first second of readings
-    // (src/service/warm_up.ts); a warm-up that fails costs that, never the start
+    // the per-reading code compiled now, on scratch streams, not in the first second of
+    // readings (src/service/warm_up.ts); a warm-up that fails costs that, never the start
     const scratch = new Engine();
+    const o = this.#options;
+    const started = performance.now();
     try {
-      this.warmUpReadings = warmUp(
-        this.engine.streams.values(),
-        (s) => this.#registry.twin(s, scratch),
-        (twin, ts, row) => {
+      this.warmUpReadings = warmUp(this.engine.streams.values(), {
+        twin: (s) => this.#registry.twin(s, scratch),
+        // a new daemon's workers: a new stream of the default preset
+        newStream: o.warmUpNew ? () => this.#registry.scratchStream(scratch) : null,
+        observe: (s, ts, row) => {
           try {
-            scratch.observe(twin.id, ts, row);
+            scratch.observe(s.id, ts, row);
           } catch (e) {
             if (!(e instanceof ReadingError)) throw e; // a refused reading: the next one goes on
           }
         },
-        { readings: this.#options.warmUpReadings },
-      );
-      // no restored stream to warm: a new one of the default preset (a new daemon's workers)
-      if (this.warmUpReadings === 0 && this.#options.warmUpNew) {
-        this.warmUpReadings = warmUpNew(
-          this.#registry.scratchStream(scratch),
-          (s, ts, row) => scratch.observe(s.id, ts, row),
-          { readings: this.#options.warmUpReadings },
-        );
-      }
+      }, { readings: o.warmUpReadings, maxMs: o.warmUpMs });
     } catch (e) {
       this.#log.warn("streams.warm_up_failed", {
         error: e,
@@ -230,6 +224,7 @@ export class Service implements Application, AlertSource, IngestSink {
     this.#log.info("streams.loaded", {
       streams: this.records.size,
       warmUpReadings: this.warmUpReadings,
+      warmUpMs: Math.round(performance.now() - started),
     });
   }
 

@@ -67,11 +67,18 @@ export interface ServiceOptions {
    */
   warmUpReadings?: number;
   /**
+   * Wall time, ms, after which load()'s warm-up feeds no more readings,
+   * whichever streams it feeds (src/service/warm_up.ts): on a loaded machine
+   * a nice shard worker's warm-up does not hold the start up longer than
+   * about this. Default 1000.
+   */
+  warmUpMs?: number;
+  /**
    * When load() restores no stream to warm (a new daemon, or one whose
    * streams have no readings yet), warm a new stream of the default preset
-   * instead, `warmUpReadings` readings of a made-up sensor, so that V8
-   * compiles the per-reading code before the first streams come
-   * (src/service/warm_up.ts, `warmUpNew`). The daemon's shard workers set it
+   * instead, `warmUpReadings` readings of a made-up sensor
+   * (src/model/room_temperature.ts), so that V8 compiles the per-reading code
+   * before the first streams come (src/service/warm_up.ts). The daemon's shard workers set it
    * (each worker's isolate compiles the code anew). Default false.
    */
   warmUpNew?: boolean;
@@ -94,6 +101,7 @@ export const SERVICE_DEFAULTS: Readonly<Required<ServiceOptions>> = Object.freez
   maxAbsValue: VALUE_BOUNDS_DEFAULTS.maxAbs,
   maxValueSpreads: VALUE_BOUNDS_DEFAULTS.maxSpreads,
   warmUpReadings: WARM_UP_DEFAULTS.readings,
+  warmUpMs: WARM_UP_DEFAULTS.maxMs,
   warmUpNew: false,
 });
 
@@ -125,6 +133,13 @@ export function resolveServiceOptions(options: ServiceOptions = {}): Required<Se
     throw new RangeError(
       `Cannot create service: warmUpReadings must be an integer of at least 0: current value is ${
         showValue(o.warmUpReadings)
+      }`,
+    );
+  }
+  if (typeof o.warmUpMs !== "number" || !(o.warmUpMs >= 0) || o.warmUpMs === Infinity) {
+    throw new RangeError(
+      `Cannot create service: warmUpMs must be a number of at least 0: current value is ${
+        showValue(o.warmUpMs)
       }`,
     );
   }

@@ -55,6 +55,17 @@ if (!haveNode) {
   );
 }
 
+/**
+ * How long a start here may take to its start-up lines: longer than
+ * startDaemon's 15 s. Through the wrapper three processes start before the
+ * daemon (node, `deno task`, the launcher), and every one of them, the
+ * daemon's modules and its nice shard workers want CPU: at load 19 on 2
+ * cores a start through the wrapper took 10.5 and 16.8 s, the daemon alone
+ * 9.8 and 11.0 (bench/start_phases.ts; docs/scaling.md, "seventeenth round
+ * (warmmend)"). A daemon that does not start still fails the test.
+ */
+const START_MS = 60_000;
+
 /** Starts `node wrapper deno task start serve ...` (setsid first: a process group of its own). */
 async function startThroughWrapper(
   dir: string,
@@ -68,6 +79,7 @@ async function startThroughWrapper(
   return await startDaemon({
     dataDir,
     program: group ? { cmd: "setsid", args: node } : { cmd: node[0], args: node.slice(1) },
+    startMs: START_MS,
   });
 }
 
@@ -93,7 +105,7 @@ async function assertSavedOnce(d: Daemon, dataDir: string): Promise<void> {
   assert.equal(d.log.filter((e) => e.event === "shutdown.started").length, 1);
   assert.ok(d.log.some((e) => e.event === "shutdown.done"), "the shutdown completed");
   assert.ok(!d.log.some((e) => e.event === "shutdown.forced"), "one Ctrl-C is one signal");
-  const again = await startDaemon({ dataDir });
+  const again = await startDaemon({ dataDir, startMs: START_MS });
   try {
     const s = await getJson<{ readings: number }>(`${again.http}/v1/streams/kitchen`);
     assert.equal(s.readings, 40, "the final checkpoint saved every reading");

@@ -363,6 +363,7 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
     maxAbsValue: 1e15,
     maxValueSpreads: 1e6,
     warmUpReadings: 1000,
+    warmUpMs: 1000,
     warmUpNew: false,
   });
   assert.deepEqual(resolveServiceOptions({ maxStreams: 3, checkpointEvery: undefined }), {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { Service } from "../../src/service/service.ts";
-import { warmUp, warmUpNew } from "../../src/service/warm_up.ts";
+import { Service, type ServiceOptions } from "../../src/service/service.ts";
+import { warmUp } from "../../src/service/warm_up.ts";
+import { roomTemperature } from "../../src/model/room_temperature.ts";
 import { Store } from "../../src/store/store.ts";
 import { captureLog } from "../../src/log.ts";
 import type { Reading } from "../../src/domain/reading.ts";
@@ -22,15 +23,21 @@ function readings(stream: string, from: number, to: number, two = false): Readin
   return out;
 }
 
+/** Stores streams s1 and s2 (one value) and two (two values) in `kv`, with readings, as `options` say. */
+async function storeStreams(kv: Deno.Kv, options: ServiceOptions): Promise<void> {
+  const a = new Service({ options, store: new Store(kv), log: captureLog().log });
+  await a.ingest(readings("s1", 0, 200), "http");
+  await a.ingest(readings("s2", 0, 150), "http");
+  await a.ingest(readings("two", 0, 120, true), "http");
+  await a.close(); // the final checkpoint
+}
+
 Deno.test("Service.load() warms a twin of each kind of stream and leaves the streams as they were", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const options = { checkpointEvery: 1000, defaultPreset: "pi-small" };
-    const a = new Service({ options, store: new Store(kv), log: captureLog().log });
-    await a.ingest(readings("s1", 0, 200), "http");
-    await a.ingest(readings("s2", 0, 150), "http");
-    await a.ingest(readings("two", 0, 120, true), "http");
-    await a.close(); // the final checkpoint
+    // no wall-time bound (warmUpMs): the counts below whatever the machine's load
+    const options = { checkpointEvery: 1000, defaultPreset: "pi-small", warmUpMs: 600_000 };
+    await storeStreams(kv, options);
     const raised: AlertEvent[] = [];
     const load = async (warmUpReadings?: number) => {
       const s = new Service({
@@ -69,6 +76,19 @@ Deno.test("Service.load() warms a twin of each kind of stream and leaves the str
   }
 });
 
+/** A scratch of warmUp whose readings go into `fed` as [ts - T0, value]; no new stream by default. */
+function recording(
+  fed: [number, number][],
+  twin: (s: StreamModel) => StreamModel = (s) => s,
+  newStream: (() => StreamModel) | null = null,
+) {
+  return {
+    twin,
+    newStream,
+    observe: (_s: StreamModel, ts: number, row: Float64Array) => fed.push([ts - T0, row[0]]),
+  };
+}
+
 Deno.test("warmUp() feeds a twin the rows its history holds, one period apart, and skips a stream with none", () => {
   const engine = new Engine();
   const spec = { preset: getPreset("pi-small"), columns: ["v"], targets: ["v"], periodMs: 1000 };
@@ -77,16 +97,12 @@ Deno.test("warmUp() feeds a twin the rows its history holds, one period apart, a
   for (let n = 0; n < 5; n++) engine.observe("s", T0 + n * 1000, [10 + n]);
   const scratch = new Engine();
   const fed: [number, number][] = [];
-  const n = warmUp(
-    [empty, s],
-    (x) => {
-      const t = scratch.create(x.id, spec);
-      t.restoreNew(x.toBytes());
-      return t;
-    },
-    (_t, ts, row) => fed.push([ts - T0, row[0]]),
-    { readings: 7 },
-  );
+  const twin = (x: StreamModel) => {
+    const t = scratch.create(x.id, spec);
+    t.restoreNew(x.toBytes());
+    return t;
+  };
+  const n = warmUp([empty, s], recording(fed, twin), { readings: 7 });
   assert.equal(n, 7);
   // the rows held (the newest readings), oldest first, again and again, after the newest reading
   const held = s.history.length;
@@ -140,6 +156,7 @@ Deno.test("Service.load() with warmUpNew warms a new stream of the default prese
           checkpointEvery: 1000,
           defaultPreset: "pi-small",
           warmUpReadings: 300,
+          warmUpMs: 600_000,
           warmUpNew,
         },
         store: new Store(kv),
@@ -171,24 +188,88 @@ Deno.test("Service.load() with warmUpNew warms a new stream of the default prese
   }
 });
 
-Deno.test("warmUpNew() feeds a stream readings five minutes apart with a daily cycle", () => {
+Deno.test("warmUp() feeds a new stream roomTemperature(1) five minutes apart when no stream has readings to replay", () => {
   const engine = new Engine();
-  const s = engine.create("w", { preset: getPreset("pi-small"), columns: ["v"], targets: ["v"] });
+  const spec = { preset: getPreset("pi-small"), columns: ["v"], targets: ["v"] };
+  const empty = engine.create("empty", spec);
+  const fresh = engine.create("w", spec);
   const fed: [number, number][] = [];
-  assert.equal(warmUpNew(s, (_s, ts, row) => fed.push([ts, row[0]]), { readings: 600 }), 600);
-  assert.equal(fed.length, 600);
-  for (let k = 1; k < 600; k++) assert.equal(fed[k][0] - fed[k - 1][0], 300_000);
-  // a day apart the cycle repeats: within the noise (2) and the drift (0.002 a reading)
-  for (let k = 0; k < 300; k++) assert.ok(Math.abs(fed[k + 288][1] - fed[k][1]) < 2 + 0.6, `${k}`);
-  const values = fed.map((x) => x[1]);
-  assert.ok(Math.max(...values) - Math.min(...values) > 18, "a cycle of 10 each side");
-  // past maxMs it stops, at the next look at the clock (every 50 readings)
-  let t = 0;
-  const clock = () => t;
-  const n = warmUpNew(s, () => t++, { readings: 1000, maxMs: 120, clock });
-  assert.equal(n, 150);
+  assert.equal(warmUp([empty], recording(fed, undefined, () => fresh), { readings: 600 }), 600);
+  const sensor = roomTemperature(1);
+  const start = Date.UTC(2025, 0, 1) - T0;
+  assert.deepEqual(fed, fed.map((_, n) => [start + n * 300_000, sensor(n)]));
+  // without newStream nothing is fed
+  assert.equal(warmUp([empty], recording([]), { readings: 600 }), 0);
   assert.throws(
     () => new Service({ options: { warmUpNew: 1 as never }, store: null!, log: captureLog().log }),
     /warmUpNew must be true or false: current value is 1/,
   );
+});
+
+Deno.test("warmUp() stops once maxMs have passed, a twin's readings and a new stream's alike, at its looks at the clock", () => {
+  const engine = new Engine();
+  const spec = { preset: getPreset("pi-small"), columns: ["v"], targets: ["v"], periodMs: 1000 };
+  const s = engine.create("s", spec);
+  for (let n = 0; n < 5; n++) engine.observe("s", T0 + n * 1000, [10 + n]);
+  const two = engine.create("two", { ...spec, columns: ["v", "w"], targets: ["v", "w"] });
+  for (let n = 0; n < 5; n++) engine.observe("two", T0 + n * 1000, [10 + n, n]);
+  const fresh = engine.create("w", spec);
+  // a clock that moves 1 ms a reading fed; the clock is looked at before each stream and reading
+  let t = 0;
+  const clock = () => t;
+  const tick = { twin: (x: StreamModel) => x, newStream: () => fresh, observe: () => void t++ };
+  assert.equal(warmUp([s, two], tick, { readings: 1000, maxMs: 120, clock }), 120);
+  t = 0;
+  assert.equal(warmUp([], tick, { readings: 1000, maxMs: 120, clock }), 120);
+  // the first stream's 100 readings take 100 ms: the second's 20 more reach 120
+  t = 0;
+  assert.equal(warmUp([s, two], tick, { readings: 100, maxMs: 120, clock }), 120);
+  // a stream is not begun once the time is over
+  t = 0;
+  const twins: string[] = [];
+  const n = warmUp([s, two], { ...tick, twin: (x) => (twins.push(x.id), x) }, {
+    readings: 100,
+    maxMs: 100,
+    clock,
+  });
+  assert.deepEqual([n, twins], [100, ["s"]]);
+  // with 0 ms, nothing
+  assert.equal(warmUp([s, two], tick, { readings: 100, maxMs: 0, clock }), 0);
+  assert.throws(
+    () => new Service({ options: { warmUpMs: -1 }, store: null!, log: captureLog().log }),
+    /warmUpMs must be a number of at least 0: current value is -1/,
+  );
+});
+
+Deno.test("Service.load() with a tiny warmUpMs stops the restored streams' warm-up early, and they go on as without it", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const options = { checkpointEvery: 1000, defaultPreset: "pi-small", warmUpReadings: 100_000 };
+    await storeStreams(kv, options);
+    const load = async (warmUpMs: number, warmUpReadings = options.warmUpReadings) => {
+      const s = new Service({
+        options: { ...options, warmUpMs, warmUpReadings },
+        store: new Store(kv),
+        log: captureLog().log,
+      });
+      await s.load();
+      return s;
+    };
+    // 2 kinds of 100,000 readings each (seconds of CPU): stopped once 1 ms has passed
+    const capped = await load(1);
+    const cold = await load(1000, 0);
+    assert.ok(capped.warmUpReadings < 5000, `fed ${capped.warmUpReadings}`);
+    for (const svc of [capped, cold]) {
+      await svc.ingest(readings("s1", 200, 230), "http");
+      await svc.ingest(readings("two", 120, 150, true), "http");
+    }
+    for (const id of ["s1", "two"]) {
+      assert.deepEqual(capped.forecast(id), cold.forecast(id), id);
+      assert.deepEqual(capped.engine.get(id)!.toBytes(), cold.engine.get(id)!.toBytes(), id);
+    }
+    await capped.close();
+    await cold.close();
+  } finally {
+    kv.close();
+  }
 });

@@ -7,6 +7,7 @@ import type { Reading } from "../../src/domain/reading.ts";
 import { shardOf } from "../../src/shard/shard_of.ts";
 import { withTempDir } from "../_helpers.ts";
 import { retryLocked } from "../../src/shard/locked_kv_retry.ts";
+import { resolvesWithin } from "../../src/async/resolves_within.ts";
 
 const T0 = Date.UTC(2026, 0, 5);
 const STEP = 300_000;
@@ -47,7 +48,8 @@ async function withSharded(
     logLevel: "warn",
   });
   try {
-    await svc.load();
+    // no start waits a minute, whatever its warm-up asks for (warmUpMs)
+    assert.ok(await resolvesWithin(svc.load(), 60_000), "the workers were ready within 60 s");
     await fn(svc, store);
   } finally {
     await svc.close();
@@ -218,6 +220,21 @@ Deno.test("ShardedService saves every stream at close and restores them in new w
       assert.deepEqual(after, before);
       assert.equal(svc.lastReading("hall"), batch.at(-1)!.ts);
     });
+  });
+});
+
+Deno.test("shard workers whose warm-up of their restored streams would take minutes stop it at warmUpMs and become ready", async () => {
+  await withTempDir(async (dir) => {
+    const batch = readings(STREAMS, 0, 40);
+    await withSharded(dir, (svc) => svc.ingest(batch, "http").then(() => {}), {
+      checkpointEvery: 10_000,
+    });
+    // 10,000,000 readings of a twin of the default preset: over half an hour of CPU a worker
+    await withSharded(dir, async (svc) => {
+      assert.equal(svc.records.size, STREAMS.length);
+      await svc.ingest(readings(STREAMS, 40, 5), "http");
+      for (const s of STREAMS) assert.equal((await svc.summary(s)).readings, 45, s);
+    }, { warmUpReadings: 10_000_000, warmUpMs: 50 });
   });
 });
 
