@@ -584,7 +584,13 @@ export class Blend {
     }
     const best = sums[0], largest = sums[1];
     const cap = this.pullBound * Math.sqrt(best);
-    if (best > 0 && largest > cap) this.#pull = cap / largest;
+    // no bound (1) at sums[0], the bound's factor at sums[1], and one store of the one chosen by
+    // its index, all every call: a division or a store first reached readings later (a stream's
+    // first bounded error) would throw away the optimised update() they are inlined into
+    const over = best > 0 && largest > cap;
+    sums[0] = 1;
+    sums[1] = cap / largest;
+    this.#pull = sums[over ? 1 : 0];
   }
 
   /**
