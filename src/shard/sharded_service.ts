@@ -74,6 +74,19 @@ import type { ShardStats } from "./shard_protocol.ts";
 /** The one index of a one-reading batch. */
 const ONE: readonly number[] = Object.freeze([0]);
 
+/** `[0, 1, …, n - 1]` for n up to INDICES_KEPT, made once each (the indices of a whole batch). */
+const INDICES: (readonly number[])[] = [];
+const INDICES_KEPT = 256;
+
+/** The indices of every reading of an n-reading batch, in order. */
+function indices(n: number): readonly number[] {
+  const kept = INDICES[n];
+  if (kept !== undefined) return kept;
+  const at = Object.freeze(Array.from({ length: n }, (_, i) => i));
+  if (n <= INDICES_KEPT) INDICES[n] = at;
+  return at;
+}
+
 /** The worker module, embedded by `deno compile --include src/shard/shard_worker.ts`. */
 export const SHARD_WORKER_URL = new URL("./shard_worker.ts", import.meta.url);
 
@@ -358,12 +371,32 @@ export class ShardedService implements Application {
     // function's frames and promises (the main thread's garbage, once a reading)
     if (readings.length === 1 && (source === "mqtt" || source === "demo")) {
       const outbox = this.#outboxes[this.#shard(readings[0].stream)];
-      return outbox.add(readings, ONE, source).then(this.#tookOne[source]);
+      return outbox.add(readings, ONE, source).then(this.#took[source]);
+    }
+    // several readings of one worker's streams (a device's message of its own readings): the
+    // same, their indices in the outbox's part are theirs in the call
+    if (readings.length > 1 && (source === "mqtt" || source === "demo")) {
+      const w = this.#onlyShard(readings);
+      if (w >= 0) {
+        return this.#outboxes[w].add(readings, indices(readings.length), source)
+          .then(this.#took[source]);
+      }
     }
     return this.#ingestMany(readings, source);
   }
 
-  /** ingest() of several readings, or of one from a source the queue limit holds back. */
+  /** The shard of every reading of `readings` if they have one, else -1. */
+  #onlyShard(readings: readonly Reading[]): number {
+    let id = readings[0].stream;
+    const w = this.#shard(id);
+    for (let i = 1; i < readings.length; i++) {
+      const next = readings[i].stream;
+      if (next !== id && this.#shard(id = next) !== w) return -1;
+    }
+    return w;
+  }
+
+  /** ingest() of several workers' readings, or of any from a source the queue limit holds back. */
   async #ingestMany(readings: readonly Reading[], source: Source): Promise<IngestResult> {
     const force = source === "mqtt" || source === "demo";
     const parts: number[][] = this.#hosts.map(() => []);
@@ -401,8 +434,8 @@ export class ShardedService implements Application {
     return { accepted, rejected };
   }
 
-  /** What ingest() of one reading of a source the queue limit does not hold back does once taken. */
-  readonly #tookOne = {
+  /** What ingest() of one outbox's readings does once taken (a source no queue limit holds back). */
+  readonly #took = {
     mqtt: (result: IngestResult) => this.#tookFrom(result, "mqtt"),
     demo: (result: IngestResult) => this.#tookFrom(result, "demo"),
   };

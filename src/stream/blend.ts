@@ -1,5 +1,5 @@
 import { type BlockArena, sharedBlock, typedBlock } from "../model/typed_block.ts";
-import { DOUBLE_ZERO } from "../model/floats.ts";
+import { DOUBLE_ONE, DOUBLE_ZERO } from "../model/floats.ts";
 /**
  * Longer than 500 lines: the blend, its exact subset solver, the bound on
  * one reading's pull and the pooling over horizons share one record and
@@ -211,8 +211,13 @@ export class Blend {
   #r = DOUBLE_ZERO; // doubles from the start: see DOUBLE_ZERO
   #best = DOUBLE_ZERO;
   #sum = DOUBLE_ZERO;
-  /** The factor update() scales the reading's errors by for the moments (≤ 1; {@link pullBound}). */
-  #pull = 1;
+  /**
+   * The factor update() scales the reading's errors by for the moments (≤ 1; {@link pullBound}).
+   * A double from the start (see DOUBLE_ZERO): its first fraction, readings into a stream's life,
+   * would otherwise change the field's representation and throw away every Blend method's
+   * optimised code, in each worker.
+   */
+  #pull = DOUBLE_ONE;
 
   /**
    * @param memory for each slot, 1 / (1 - β): how many readings its errors are averaged over
@@ -579,7 +584,13 @@ export class Blend {
     }
     const best = sums[0], largest = sums[1];
     const cap = this.pullBound * Math.sqrt(best);
-    if (best > 0 && largest > cap) this.#pull = cap / largest;
+    // no bound (1) at sums[0], the bound's factor at sums[1], and one store of the one chosen by
+    // its index, all every call: a division or a store first reached readings later (a stream's
+    // first bounded error) would throw away the optimised update() they are inlined into
+    const over = best > 0 && largest > cap;
+    sums[0] = 1;
+    sums[1] = cap / largest;
+    this.#pull = sums[over ? 1 : 0];
   }
 
   /**

@@ -113,12 +113,12 @@ export class Intervals {
       st[m] += this.mRate[s] * (r - st[m]);
       const eta = Math.max(this.rate, 1 / (1 + st[n] / 10));
       st[s] += eta * (st[m] + 1e-12) * ((inside ? 0 : 1) - (1 - this.coverage));
-      // (stored every reading: a store first reached readings later would
-      // throw away the optimised scoring code it is inlined into; two stores
-      // rather than one of `?:`, whose double is a heap object in V8's mid
-      // tier, Maglev; x - 0 is x, -0 included)
-      if (st[s] < 0) st[s] = 0;
-      else st[s] -= 0;
+      // (one store every reading, of Math.max, not of `?:`, whose double is
+      // a heap object in V8's mid tier, Maglev: a store first reached
+      // readings later, at the first negative, would throw away the
+      // optimised scoring code it is inlined into; the half-width is never
+      // -0: it starts at 2r, r ≥ 0, and moves by sums)
+      st[s] = Math.max(st[s], 0);
       st[h] += inside ? 1 : 0;
     }
     st[n] += 1;

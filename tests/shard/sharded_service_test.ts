@@ -4,6 +4,7 @@ import { Service, ServiceError, type ServiceOptions } from "../../src/service/se
 import { Store } from "../../src/store/store.ts";
 import { captureLog } from "../../src/log.ts";
 import type { Reading } from "../../src/domain/reading.ts";
+import type { IngestResult } from "../../src/ingest/ingest_sink.ts";
 import { shardOf } from "../../src/shard/shard_of.ts";
 import { withTempDir } from "../_helpers.ts";
 import { retryLocked } from "../../src/shard/locked_kv_retry.ts";
@@ -325,6 +326,52 @@ Deno.test("ShardedService: an idle daemon's checkpointedAt is now (checkpoint ag
         await new Promise((r) => setTimeout(r, 20));
       }
       assert.ok(worst <= 5, `the checkpoint age read up to ${worst} ms with nothing unsaved`);
+    });
+  });
+});
+
+Deno.test("ShardedService answers an MQTT message of several readings of one worker at their own indices", async () => {
+  await withTempDir(async (dir) => {
+    await withSharded(dir, async (svc) => {
+      // a device's message of its own ten readings, and one of two streams on one worker
+      const [kitchen] = STREAMS;
+      const mate = STREAMS.find((s) => s !== kitchen && shardOf(s, 2) === shardOf(kitchen, 2))!;
+      const own = readings([kitchen], 0, 10);
+      own[3] = { stream: kitchen, ts: own[3].ts, values: { hum: 3 } };
+      own[7] = { ...own[7], ts: T0 };
+      const pair = readings([kitchen, mate], 10, 5);
+      pair[6] = { stream: mate, ts: pair[6].ts, values: { hum: 3 } };
+      // and one of streams on both workers, its refusals at their indices too
+      const other = STREAMS.find((s) => shardOf(s, 2) !== shardOf(kitchen, 2))!;
+      const both = readings([mate, other], 15, 3);
+      both[3] = { stream: other, ts: both[3].ts, values: { hum: 3 } };
+      const [a, b, c] = await Promise.all([
+        svc.ingest(own, "mqtt"),
+        svc.ingest(pair, "mqtt"),
+        svc.ingest(both, "mqtt"),
+      ]);
+      const seen = (
+        r: IngestResult,
+      ) => [r.accepted, r.rejected.map((x) => [x.index, x.stream, x.reason])];
+      assert.deepEqual(seen(a), [8, [[3, kitchen, "missing_value"], [7, kitchen, "out_of_order"]]]);
+      assert.deepEqual(seen(b), [9, [[6, mate, "missing_value"]]]);
+      assert.deepEqual(seen(c), [5, [[3, other, "missing_value"]]]);
+      // each refusal kept among the source's last ones (in the order their workers answered)
+      const last = svc.lastRejects().sources.mqtt?.map((x) => `${x.stream} ${x.reason}`).sort();
+      assert.deepEqual(
+        last,
+        [
+          `${kitchen} missing_value`,
+          `${kitchen} out_of_order`,
+          `${mate} missing_value`,
+          `${other} missing_value`,
+        ].sort(),
+      );
+      assert.equal(svc.lastReading(kitchen), pair.at(-2)!.ts);
+      assert.equal(svc.lastReading(other), both.at(-1)!.ts);
+      // each stream on its own worker, which answers for it
+      for (const s of [kitchen, mate, other]) assert.ok((await svc.summary(s)).readings > 0, s);
+      assert.equal(svc.counters.readings.mqtt, 8 + 9 + 5);
     });
   });
 });

@@ -39,3 +39,21 @@ Deno.test("no field of src/ turns from small integer to double while readings fl
     .map((l) => l.replace(/^.*\[generalizing\]/, "").replace(src, "src/"));
   assert.deepEqual(late, []);
 });
+
+Deno.test("a Blend's pull factor is a double before its first fraction", async () => {
+  // bench/engine_load.ts's streams never set a fraction there; the capacity bench's did, and
+  // the change threw away every Blend method's optimised code in each worker
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--v8-flags=--trace-generalization",
+      new URL("./_blend_pull_feed.ts", import.meta.url).pathname,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.ok(out.success, `_blend_pull_feed.ts exit code ${out.code}`);
+  const late = new TextDecoder().decode(out.stdout).split("\n")
+    .filter((l) => /\[generalizing\].*:s\{[^}]*\}->d\{/.test(l) && l.includes("blend.ts"));
+  assert.deepEqual(late, []);
+});
