@@ -21,7 +21,10 @@
  *
  * Each part is answered on its own, with its own result, once the worker
  * took its readings; a worker takes its messages in order, so a stream's
- * readings keep theirs.
+ * readings keep theirs. While a big part goes in pieces, a later part with
+ * a reading of one of its streams waits until the last piece is sent (and
+ * so do the later parts of that part's streams), so it cannot overtake the
+ * pieces still to go; the other streams' parts go between the pieces.
  *
  * ```ts
  * const outbox = new IngestOutbox((readings, source) => host.ingest(...encode(readings), source));
@@ -87,6 +90,23 @@ interface Batch {
   shares: Share[];
 }
 
+/** A part held until a big part of one of its streams has gone (see add()). */
+interface Held {
+  readings: readonly Reading[];
+  at: readonly number[];
+  source: Source;
+  streams: ReadonlySet<string>;
+  resolve: (r: IngestResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/** The streams of readings `at` of `readings`. */
+function streamsOf(readings: readonly Reading[], at: readonly number[]): Set<string> {
+  const ids = new Set<string>();
+  for (const i of at) ids.add(readings[i].stream);
+  return ids;
+}
+
 /** The outbox of one worker; see the module comment. */
 export class IngestOutbox {
   readonly piece: number;
@@ -101,6 +121,12 @@ export class IngestOutbox {
   #sent = 0;
   #readings = 0;
   #flushQueued = false;
+  /** The streams of the big parts going in pieces: how many such parts each has. */
+  readonly #pieced = new Map<string, number>();
+  /** Parts that share a stream with a big part going in pieces (or with a part held before them), in order. */
+  readonly #held: Held[] = [];
+  /** The streams of the parts held. */
+  readonly #heldStreams = new Set<string>();
 
   /**
    * `send` hands a batch to the worker and resolves with how it went: every
@@ -169,6 +195,46 @@ export class IngestOutbox {
    * worker's error for their batch.
    */
   add(readings: readonly Reading[], at: readonly number[], source: Source): Promise<IngestResult> {
+    if (this.#pieced.size > 0) {
+      const streams = streamsOf(readings, at);
+      if (this.#mustWait(streams)) {
+        this.#readings += at.length;
+        for (const id of streams) this.#heldStreams.add(id);
+        return new Promise((resolve, reject) =>
+          this.#held.push({ readings, at, source, streams, resolve, reject })
+        );
+      }
+    }
+    return this.#admit(readings, at, source);
+  }
+
+  /** Whether a part of `streams` must wait: a big part of one of them goes in pieces, or one is held. */
+  #mustWait(streams: ReadonlySet<string>): boolean {
+    for (const id of streams) if (this.#pieced.has(id) || this.#heldStreams.has(id)) return true;
+    return false;
+  }
+
+  /** Once a big part's last piece is sent: the parts held that no longer must wait go, in order. */
+  #release(): void {
+    const held = this.#held.splice(0);
+    this.#heldStreams.clear();
+    for (const h of held) {
+      if (this.#mustWait(h.streams)) {
+        this.#held.push(h);
+        for (const id of h.streams) this.#heldStreams.add(id);
+        continue;
+      }
+      this.#readings -= h.at.length;
+      this.#admit(h.readings, h.at, h.source).then(h.resolve, h.reject);
+    }
+  }
+
+  /** add() of a part that need not wait. */
+  #admit(
+    readings: readonly Reading[],
+    at: readonly number[],
+    source: Source,
+  ): Promise<IngestResult> {
     const n = at.length;
     // (one reading, an MQTT message's, never asks for the cost)
     if (n > this.minPiece && n > this.pieceSize()) return this.#inPieces(readings, at, source);
@@ -203,6 +269,9 @@ export class IngestOutbox {
     const out: IngestResult = { accepted: 0, rejected: [] };
     this.#readings += at.length;
     let left = at.length;
+    // (before the first await: a part handed in after this one sees its streams)
+    const streams = streamsOf(readings, at);
+    for (const id of streams) this.#pieced.set(id, (this.#pieced.get(id) ?? 0) + 1);
     try {
       for (let from = 0; from < at.length;) {
         // sized again for each piece: the worker's cost a reading comes with each reply
@@ -216,6 +285,12 @@ export class IngestOutbox {
       }
     } finally {
       this.#readings -= left;
+      for (const id of streams) {
+        const k = this.#pieced.get(id)! - 1;
+        if (k === 0) this.#pieced.delete(id);
+        else this.#pieced.set(id, k);
+      }
+      this.#release();
     }
     return out;
   }

@@ -236,3 +236,33 @@ Deno.test("IngestOutbox gathers a part of up to the cost's piece size with the s
   assert.equal((await twenty).accepted, 20);
   assert.equal((await more).accepted, 21);
 });
+
+Deno.test("IngestOutbox keeps a stream's order behind its big part's pieces; other streams go between them", async () => {
+  const w = fakeWorker();
+  const outbox = new IngestOutbox(w.send, { piece: 2, minPiece: 1 });
+  const big = outbox.add(
+    [r("a", 1), r("a", 2), r("a", 3), r("b", 1), r("a", 4)],
+    [0, 1, 2, 3, 4],
+    "mqtt",
+  );
+  await turn();
+  // while the first piece is taken: a message of a (after the big part), then one of c, then one of b
+  const a5 = outbox.add([r("a", 5)], [0], "mqtt");
+  const c1 = outbox.add([r("c", 1)], [0], "mqtt");
+  const b2 = outbox.add([r("b", 2), r("a", 6)], [0, 1], "mqtt");
+  const a7 = outbox.add([r("a", 7)], [0], "mqtt");
+  assert.equal(outbox.length, 10, "held parts count as waiting");
+  for (let i = 0; i < 12 && i < w.batches.length + 1; i++) {
+    await turn();
+    w.batches[i]?.answer();
+  }
+  for (const p of [big, a5, c1, b2, a7]) assert.equal((await p).rejected.length, 0);
+  const sent = w.batches.flatMap((b) => b.readings.map((x) => `${x.stream}${x.ts}`));
+  assert.ok(sent.indexOf("c1") < sent.indexOf("a3"), `c goes between the pieces: ${sent}`);
+  for (const s of ["a", "b"]) {
+    const ts = sent.filter((x) => x[0] === s).map((x) => Number(x.slice(1)));
+    assert.deepEqual(ts, [...ts].sort((x, y) => x - y), `stream ${s} in order: ${sent}`);
+  }
+  assert.equal(sent.length, 10);
+  assert.equal(outbox.length, 0);
+});
