@@ -510,11 +510,15 @@ export function simulate(
           openAt,
           shape.enabled ? stuck.evidence : 0,
           level.evidence,
+          rec.periodMs[r],
         );
         alerts.threshold = budget.enabled
           ? evidenceToUnit(budget.threshold(rec.periodMs[r], fixed))
           : a.threshold;
-        if (learn && alerts.state !== "warming_up") budget.update(fusion.smoothed);
+        if (learn && alerts.state !== "warming_up") {
+          budget.update(fusion.smoothed);
+          fusion.learnPairs();
+        }
         [likelihood, fresh, o, nats] = [
           fusion.likelihood,
           fusion.fresh,

@@ -97,10 +97,17 @@
  * budget's record) restores through {@link reduceFusionRings}. Per reading
  * O(1) besides the budget's.
  */
-import { AlertMachine, type AlertOptions, evidenceToUnit, fuseEvidence } from "./anomaly.ts";
+import {
+  AlertMachine,
+  type AlertOptions,
+  evidenceToUnit,
+  fuseEvidence,
+  unitToEvidence,
+} from "./anomaly.ts";
 import { LatestRing, type OnsetRings, stepOnset } from "./onset_rule.ts";
 import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "./budget.ts";
 import { DOUBLE_ZERO } from "../model/floats.ts";
+import { type PairsBound, PairsRecord } from "./pairs_record.ts";
 
 /** The onset rule's settings (the preset's `anomaly`). */
 export interface FusionOptions extends AlertOptions {
@@ -114,6 +121,16 @@ export interface FusionOptions extends AlertOptions {
   fusion?: "hmp" | "min";
   /** Pairs of detectors that agree, by Fisher's method, open alerts by their own rule (unset: no). */
   agreeingPairs?: boolean;
+  /**
+   * The agreeing pairs open at the bar their own record of upcrossings sets
+   * (pairs_record.ts), this many nats of slack over a valid p-value's rate
+   * (unset: at the alerts' threshold, as before).
+   */
+  pairsRecord?: number;
+  /** How the pairs' record bounds their bar from below (pairs_record.ts; unset: "none"). */
+  pairsBound?: PairsBound;
+  /** A pair counts only where both of its detectors reach this many nats (unset: 0). */
+  pairsMinEach?: number;
 }
 
 const EMPTY = new Float64Array(0);
@@ -150,6 +167,9 @@ export type FusionScalars = [
   levelPeakAt?: number,
   pairsPeak?: number,
   pairsPeakAt?: number,
+  pairsReadings?: number,
+  pairsPending?: number,
+  pairsLast?: number,
 ];
 
 /** The alerts' evidence with the drift detector's fused after the scorer. */
@@ -197,6 +217,18 @@ export class AlertFusion implements OnsetRings {
    * and the others (numbers in an array: no heap number).
    */
   readonly part = new Float64Array(PARTS);
+  /**
+   * With `pairsRecord` (and the pairs on): the pairs' own record of
+   * upcrossings and the bar it sets them (pairs_record.ts), else null.
+   */
+  readonly pairsRecord: PairsRecord | null;
+  /** The record's bins, the checkpoint's `pairsState` (BUDGET_BINS; empty without a record). */
+  readonly pairsState: Float64Array;
+  /** The stream's alerts (the pairs' record counts no reading inside an open alert). */
+  readonly #alerts: AlertMachine;
+  #periodMs = 0;
+  /** The level the pairs' part must reach at the last reading fused (nats). */
+  #pairsAt = DOUBLE_ZERO;
 
   constructor(
     enabled: boolean,
@@ -210,6 +242,12 @@ export class AlertFusion implements OnsetRings {
     this.state = enabled ? new Float64Array(BUDGET_BINS) : EMPTY;
     this.base = enabled ? new AlertMachine(opts) : alerts;
     this.baseBudget = enabled ? new AlertBudget(budget, this.state) : alertBudget;
+    this.#alerts = alerts;
+    const record = enabled && opts.agreeingPairs === true && opts.pairsRecord !== undefined;
+    this.pairsState = record ? new Float64Array(BUDGET_BINS) : EMPTY;
+    this.pairsRecord = record
+      ? new PairsRecord(budget, opts.pairsRecord!, opts.pairsBound ?? "none", this.pairsState)
+      : null;
   }
 
   /**
@@ -221,7 +259,8 @@ export class AlertFusion implements OnsetRings {
    * detector's part must reach to be fresh by its own rule; `stuck`, the
    * shape detector's evidence for a stuck run (shape_stuck.ts; 0: none),
    * the same for its part; `level`, the residuals' evidence for a change of
-   * level (level_shift.ts; 0: none), the same.
+   * level (level_shift.ts; 0: none), the same; `periodMs`, the stream's
+   * sampling period (the pairs' record's rate per week; 0: unknown).
    */
   update(
     residual: number,
@@ -232,6 +271,7 @@ export class AlertFusion implements OnsetRings {
     openAt: number,
     stuck = 0,
     level = 0,
+    periodMs = 0,
   ): void {
     // the numbers travel in fields: a double passed to a call V8 does not
     // inline (#fuse) would be a new heap object every reading
@@ -242,6 +282,7 @@ export class AlertFusion implements OnsetRings {
     this.#openAt = openAt;
     this.#stuck = stuck;
     this.#level = level;
+    this.#periodMs = periodMs;
     this.#fuse(quiet);
   }
 
@@ -296,7 +337,10 @@ export class AlertFusion implements OnsetRings {
       // does not inline returns, or that `?:` or a branch's join picks, as a
       // new heap object every reading
       const hasShape = !Number.isNaN(shape), hasDrift = !Number.isNaN(drift);
-      if (hasShape && hasDrift) {
+      const least = this.opts.pairsMinEach ?? 0;
+      if (least > 0) {
+        this.#pairsLeast(residual, shape, drift, hasShape, hasDrift, least);
+      } else if (hasShape && hasDrift) {
         const r = Math.max(0, residual), s = Math.max(0, shape), d = Math.max(0, drift);
         const xrs = r + s, xrd = r + d, xsd = s + d;
         const rs = xrs - Math.log(1 + xrs), rd = xrd - Math.log(1 + xrd);
@@ -311,6 +355,13 @@ export class AlertFusion implements OnsetRings {
         const x = Math.max(0, residual) + Math.max(0, drift);
         part[PAIRS_PART] = Math.max(0, x - Math.log(1 + x) - Math.LN2);
       }
+    }
+    // the pairs' bar: their own record's, where they reach the alerts' threshold
+    this.#pairsAt = this.#openAt;
+    const rec = this.pairsRecord;
+    if (rec !== null && part[PAIRS_PART] >= this.#openAt) {
+      rec.raise(this.#periodMs, this.#openAt, unitToEvidence(this.opts.threshold));
+      this.#pairsAt = rec.bar;
     }
     let own = part[STUCK_PART];
     for (let i = 0; i < PARTS; i++) {
@@ -330,12 +381,55 @@ export class AlertFusion implements OnsetRings {
    * flag as arguments: no heap number per call.)
    */
   #freshBy(i: number, quiet: boolean): boolean {
-    const v = this.part[i], n = this.count, openAt = this.#openAt;
+    const v = this.part[i], n = this.count;
+    const openAt = i === PAIRS_PART ? this.#pairsAt : this.#openAt;
     const peak = n - this.partPeakAt[i] < this.opts.refractory ? this.partPeak[i] : 0;
     if (quiet || !(v >= openAt) || !(v > peak)) return false;
     this.partPeak[i] = v;
     this.partPeakAt[i] = n;
     return true;
+  }
+
+  /**
+   * The pairs' part without Fisher's method for a pair unless both of its
+   * detectors reach `least` nats (`pairsMinEach`): the pairs that qualify,
+   * their harmonic mean less ln k (k the pairs there are) and ln 2.
+   */
+  #pairsLeast(
+    residual: number,
+    shape: number,
+    drift: number,
+    hasShape: boolean,
+    hasDrift: boolean,
+    least: number,
+  ): void {
+    const r = Math.max(0, residual), s = Math.max(0, shape), d = Math.max(0, drift);
+    // Σ e^λ_ij over the pairs that qualify (each λ_ij is at least 0 here)
+    let sum = 0, k = 0;
+    if (hasShape) {
+      k++;
+      if (r >= least && s >= least) sum += Math.exp(r + s - Math.log(1 + r + s));
+    }
+    if (hasDrift) {
+      k++;
+      if (r >= least && d >= least) sum += Math.exp(r + d - Math.log(1 + r + d));
+    }
+    if (hasShape && hasDrift) {
+      k++;
+      if (s >= least && d >= least) sum += Math.exp(s + d - Math.log(1 + s + d));
+    }
+    this.part[PAIRS_PART] = sum > 0 ? Math.max(0, Math.log(sum) - Math.log(k) - Math.LN2) : 0;
+  }
+
+  /**
+   * Counts the last reading fused in the pairs' own record (with
+   * `pairsRecord`), unless an alert is open: the stream calls it where the
+   * alerts' budget learns (a reading learned from, the alerts warmed up).
+   */
+  learnPairs(): void {
+    const rec = this.pairsRecord;
+    if (rec === null || this.#alerts.state !== "normal") return;
+    rec.update(this.part[PAIRS_PART]);
   }
 
   /**
@@ -370,7 +464,13 @@ export class AlertFusion implements OnsetRings {
       this.partPeakAt[LEVEL_PART],
       this.partPeak[PAIRS_PART],
       this.partPeakAt[PAIRS_PART],
-    ];
+      ...(this.pairsRecord ? this.#pairsScalars(this.pairsRecord) : []),
+    ] as FusionScalars;
+  }
+
+  /** The pairs' record's scalars (readings, pending, last). */
+  #pairsScalars(rec: PairsRecord): [number, number, number] {
+    return [rec.record.readings, rec.record.pending, rec.record.last];
   }
 
   /**
@@ -381,6 +481,14 @@ export class AlertFusion implements OnsetRings {
    */
   restoreScalars(s: FusionScalars | undefined, alerts: AlertMachine, budget: AlertBudget): void {
     if (!this.enabled) return;
+    // the pairs' record's scalars (26 scalars; before it, 23: an empty record)
+    const rec = this.pairsRecord?.record;
+    if (rec) {
+      const old = !s || s.length < 26;
+      rec.readings = old ? 0 : s[23]!;
+      rec.pending = old ? 0 : s[24]!;
+      rec.last = old ? 0 : s[25]!;
+    }
     const b = this.base, g = this.baseBudget;
     if (!s) g.bins.set(budget.bins);
     [

@@ -145,6 +145,7 @@ const ISSUE11 = [
   "fusionState",
   "stuckState",
   "levelShiftState",
+  "pairsState",
 ];
 
 /** Every array of the stream's state, by name: the live arrays. */
@@ -185,6 +186,8 @@ export function stateArrays(m: StreamModel): StateArrays {
     ...(m.levelShift.enabled ? { levelShiftState: m.levelShift.state } : {}), // (when on)
     // (only with a drift detector: a checkpoint without one is as before)
     ...(m.fusion.enabled ? { fusionState: m.fusion.state } : {}),
+    // (only with the agreeing pairs' own record: pairs_record.ts)
+    ...(m.fusion.pairsState.length ? { pairsState: m.fusion.pairsState } : {}),
   };
   for (const e of m.experts) Object.assign(a, e.arrays?.());
   return a;
@@ -336,7 +339,12 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   const cycles = Array.from({ length: m.Hm }, (_, h) => `rlsC${h}`);
   const missing = restoreArrays(stored.arrays, live, {
     // a stream without the stuck runs reads past those of a checkpoint with them
-    retired: m.stuck ? RETIRED : [...RETIRED, "stuckState"],
+    retired: [
+      ...RETIRED,
+      ...(m.stuck ? [] : ["stuckState"]),
+      // a stream whose pairs keep no record reads past one
+      ...(m.fusion.pairsState.length ? [] : ["pairsState"]),
+    ],
     optional: [...OPTIONAL, ...ISSUE11, ...cycles],
   });
   // issue 11's state absent: it starts afresh
