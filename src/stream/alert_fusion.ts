@@ -107,7 +107,7 @@ import {
 import { LatestRing, type OnsetRings, stepOnset } from "./onset_rule.ts";
 import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "./budget.ts";
 import { DOUBLE_ZERO } from "../model/floats.ts";
-import { type PairsBound, PairsRecord } from "./pairs_record.ts";
+import { PairsRecord } from "./pairs_record.ts";
 
 /** The onset rule's settings (the preset's `anomaly`). */
 export interface FusionOptions extends AlertOptions {
@@ -123,14 +123,9 @@ export interface FusionOptions extends AlertOptions {
   agreeingPairs?: boolean;
   /**
    * The agreeing pairs open at the bar their own record of upcrossings sets
-   * (pairs_record.ts), this many nats of slack over a valid p-value's rate
-   * (unset: at the alerts' threshold, as before).
+   * (pairs_record.ts; unset: at the alerts' threshold, as before them).
    */
-  pairsRecord?: number;
-  /** How the pairs' record bounds their bar from below (pairs_record.ts; unset: "none"). */
-  pairsBound?: PairsBound;
-  /** A pair counts only where both of its detectors reach this many nats (unset: 0). */
-  pairsMinEach?: number;
+  pairsRecord?: boolean;
 }
 
 const EMPTY = new Float64Array(0);
@@ -243,11 +238,9 @@ export class AlertFusion implements OnsetRings {
     this.base = enabled ? new AlertMachine(opts) : alerts;
     this.baseBudget = enabled ? new AlertBudget(budget, this.state) : alertBudget;
     this.#alerts = alerts;
-    const record = enabled && opts.agreeingPairs === true && opts.pairsRecord !== undefined;
+    const record = enabled && opts.agreeingPairs === true && opts.pairsRecord === true;
     this.pairsState = record ? new Float64Array(BUDGET_BINS) : EMPTY;
-    this.pairsRecord = record
-      ? new PairsRecord(budget, opts.pairsRecord!, opts.pairsBound ?? "none", this.pairsState)
-      : null;
+    this.pairsRecord = record ? new PairsRecord(budget, this.pairsState) : null;
   }
 
   /**
@@ -337,10 +330,7 @@ export class AlertFusion implements OnsetRings {
       // does not inline returns, or that `?:` or a branch's join picks, as a
       // new heap object every reading
       const hasShape = !Number.isNaN(shape), hasDrift = !Number.isNaN(drift);
-      const least = this.opts.pairsMinEach ?? 0;
-      if (least > 0) {
-        this.#pairsLeast(residual, shape, drift, hasShape, hasDrift, least);
-      } else if (hasShape && hasDrift) {
+      if (hasShape && hasDrift) {
         const r = Math.max(0, residual), s = Math.max(0, shape), d = Math.max(0, drift);
         const xrs = r + s, xrd = r + d, xsd = s + d;
         const rs = xrs - Math.log(1 + xrs), rd = xrd - Math.log(1 + xrd);
@@ -388,37 +378,6 @@ export class AlertFusion implements OnsetRings {
     this.partPeak[i] = v;
     this.partPeakAt[i] = n;
     return true;
-  }
-
-  /**
-   * The pairs' part without Fisher's method for a pair unless both of its
-   * detectors reach `least` nats (`pairsMinEach`): the pairs that qualify,
-   * their harmonic mean less ln k (k the pairs there are) and ln 2.
-   */
-  #pairsLeast(
-    residual: number,
-    shape: number,
-    drift: number,
-    hasShape: boolean,
-    hasDrift: boolean,
-    least: number,
-  ): void {
-    const r = Math.max(0, residual), s = Math.max(0, shape), d = Math.max(0, drift);
-    // Σ e^λ_ij over the pairs that qualify (each λ_ij is at least 0 here)
-    let sum = 0, k = 0;
-    if (hasShape) {
-      k++;
-      if (r >= least && s >= least) sum += Math.exp(r + s - Math.log(1 + r + s));
-    }
-    if (hasDrift) {
-      k++;
-      if (r >= least && d >= least) sum += Math.exp(r + d - Math.log(1 + r + d));
-    }
-    if (hasShape && hasDrift) {
-      k++;
-      if (s >= least && d >= least) sum += Math.exp(s + d - Math.log(1 + s + d));
-    }
-    this.part[PAIRS_PART] = sum > 0 ? Math.max(0, Math.log(sum) - Math.log(k) - Math.LN2) : 0;
   }
 
   /**

@@ -23,18 +23,20 @@
  * record crosses at that rate, extrapolated as the budget extrapolates: from
  * v, the highest level crossed at least 20 times, with rate u(v),
  *
- *   bar = v + σ·ln(u(v) / (e^-τ · e^m)),
+ *   bar = v + σ·ln(u(v) / e^-τ),
  *
  * σ the slope between v and the level crossed 80 times but at least 1 (as
- * budget.ts), m the preset's `pairsRecord` (nats of slack over the valid
- * rate: 0, the valid rate itself). Pairs that are valid on this stream (u(v)
- * = e^-v, σ = 1) get τ; pairs that agree by dependence get more. The bar is
- * never below τ (the pairs are never more sensitive than today's rule) and
- * never above the preset's fixed threshold (one in 100,000; the budget's own
- * cap: never deafer than a stream without a budget). Until the record holds
- * half a week of readings, or before any level was crossed 20 times, the bar
- * is τ: a new stream starts from the rule it had before, so nothing gets
- * worse early.
+ * budget.ts). Pairs that are valid on this stream (u(v) = e^-v, σ = 1) get
+ * τ; pairs that agree by dependence get more. As the budget's, from a week
+ * of record on the extrapolation is bounded from below by the record itself:
+ * the lowest level the pairs crossed at most N·b + 1 times (N the readings
+ * counted, b the budget a reading), so a heavy far tail the extrapolation
+ * misses holds the bar up. The bar is never below τ (the pairs are never
+ * more sensitive than before) and never above the preset's fixed threshold
+ * (one in 100,000; the budget's own cap: never deafer than a stream without
+ * a budget). Until the record holds half a week of readings, or before any
+ * level was crossed 20 times, the bar is τ: a new stream starts from the
+ * rule it had before, so nothing gets worse early.
  *
  * State: the record's bins (BUDGET_BINS doubles, 1,600 bytes, the
  * checkpoint's `pairsState`) and three scalars (readings, pending, last; the
@@ -51,23 +53,15 @@ const BIN = 0.25;
 const TAIL_COUNT = 20;
 const WEEK_MS = 604_800_000;
 
-/** How the record bounds the extrapolated bar from below (exploration; see {@link PairsRecord}). */
-export type PairsBound = "none" | "budget" | "rate";
-
 export class PairsRecord {
   /** The record (counting only: its threshold is not used). */
   readonly record: AlertBudget;
-  /** m: nats of slack over the valid rate. */
-  readonly margin: number;
-  readonly bound: PairsBound;
   /** The bar {@link raise} set (nats). */
   bar = DOUBLE_ZERO;
 
   /** `bins`: a view (BUDGET_BINS) to keep the record in. */
-  constructor(opts: BudgetOptions, margin: number, bound: PairsBound, bins: Float64Array) {
+  constructor(opts: BudgetOptions, bins: Float64Array) {
     this.record = new AlertBudget({ ...opts, pValueMargin: undefined }, bins);
-    this.margin = margin;
-    this.bound = bound;
     this.bar = DOUBLE_ZERO;
   }
 
@@ -99,14 +93,11 @@ export class PairsRecord {
     const crossed = bins[v] * f;
     let sigma = 1;
     if (w >= 0 && w < v) sigma = Math.max(1, ((v - w) * BIN) / Math.log((bins[w] * f) / crossed));
-    // ln(u(v) / e^(m - τ)), u(v) = crossed / N
-    const lift = Math.log(crossed / g.readings) + openAt - this.margin;
-    let bar = (v + 1) * BIN + sigma * lift;
-    if (this.bound !== "none" && b * g.readings >= 1) {
-      // the record itself, from a week of it: the lowest level crossed at
-      // most N·r + 1 times (r the budget's rate, or the valid rate)
-      const r = this.bound === "budget" ? b : Math.exp(this.margin - openAt);
-      const allowed = r * g.readings + 1;
+    // ln(u(v) / e^-τ), u(v) = crossed / N
+    let bar = (v + 1) * BIN + sigma * (Math.log(crossed / g.readings) + openAt);
+    if (b * g.readings >= 1) {
+      // the record itself, from a week of it: the lowest level crossed at most N·b + 1 times
+      const allowed = b * g.readings + 1;
       for (let i = 0; i < BUDGET_BINS; i++) {
         if (bins[i] * f <= allowed) {
           bar = Math.max(bar, (i + 1) * BIN);

@@ -198,16 +198,12 @@ export const PresetSchema = z.object({
     agreeingPairs: z.boolean().optional(),
     /**
      * The agreeing pairs open at the bar their own record of upcrossings
-     * sets, at the rate a valid p-value crosses the alerts' threshold and
-     * this many nats of slack (src/stream/pairs_record.ts; the seventeenth
-     * round of issue 11). Unset: at the alerts' threshold. Only with
-     * `agreeingPairs`.
+     * sets: the level at which they cross as often as a valid p-value
+     * crosses the alerts' threshold, never below it nor above `threshold`
+     * (src/stream/pairs_record.ts; the seventeenth round of issue 11).
+     * Unset or false: at the alerts' threshold. Only with `agreeingPairs`.
      */
-    pairsRecord: z.number().min(0).max(20).optional(),
-    /** How the pairs' record bounds their bar from below (unset: "none"). */
-    pairsBound: z.enum(["none", "budget", "rate"]).optional(),
-    /** A pair counts only where both of its detectors reach this many nats (unset: 0). */
-    pairsMinEach: z.number().min(0).max(50).optional(),
+    pairsRecord: z.boolean().optional(),
   }).prefault({}),
   gaps: z.object({
     /** A gap longer than this many sampling periods resets the window (weights are kept). */

@@ -17,7 +17,7 @@ const OPTS = { falseAlertsPerWeek: 1, history: 20_000, floor: Math.log(100) };
 
 /** A record fed `n` readings of evidence `scale`·(-ln U), U uniform: a valid p-value at scale 1. */
 function fed(n: number, scale: number, seed = 1): PairsRecord {
-  const rec = new PairsRecord(OPTS, 0, "none", new Float64Array(BUDGET_BINS));
+  const rec = new PairsRecord(OPTS, new Float64Array(BUDGET_BINS));
   const u = mulberry32(seed);
   for (let i = 0; i < n; i++) rec.update(-scale * Math.log(1 - u()));
   return rec;
@@ -56,7 +56,7 @@ Deno.test("PairsRecord keeps τ for valid pairs and raises it as far as their ta
 
 /** A fusion with the pairs' own record, its alerts warmed up and open at τ. */
 function recordFusion(): { f: AlertFusion; alerts: AlertMachine } {
-  const a = { ...getPreset("default").anomaly, agreeingPairs: true, pairsRecord: 0 };
+  const a = { ...getPreset("default").anomaly, agreeingPairs: true, pairsRecord: true };
   const alerts = new AlertMachine(a);
   alerts.state = "normal";
   const f = new AlertFusion(true, a, OPTS, alerts, new AlertBudget(OPTS));
@@ -107,7 +107,7 @@ Deno.test("the pairs' record counts no reading inside an open alert, and opens t
   // the same agreement on a stream without the record opens at τ
   const plain = new AlertFusion(
     true,
-    { ...getPreset("default").anomaly, agreeingPairs: true },
+    { ...getPreset("default").anomaly, agreeingPairs: true, pairsRecord: false },
     OPTS,
     alerts,
     new AlertBudget(OPTS),
@@ -126,7 +126,7 @@ function recordPreset(): Preset {
     ...p,
     model: { ...p.model, hidden: 8, window: 8 },
     horizons: 6,
-    anomaly: { ...p.anomaly, warmup: 100, agreeingPairs: true, pairsRecord: 0 },
+    anomaly: { ...p.anomaly, warmup: 100, agreeingPairs: true, pairsRecord: true },
   };
 }
 
@@ -163,7 +163,7 @@ Deno.test("the pairs' record is in the checkpoint; one written before it restore
   // a stream without the record reads past one
   const d = new StreamModel({
     id: "r",
-    preset: { ...recordPreset(), anomaly: getPreset("default").anomaly },
+    preset: { ...recordPreset(), anomaly: { ...recordPreset().anomaly, pairsRecord: false } },
     columns: ["v"],
   });
   d.restore(a.toBytes());
