@@ -97,13 +97,8 @@
  * budget's record) restores through {@link reduceFusionRings}. Per reading
  * O(1) besides the budget's.
  */
-import {
-  AlertMachine,
-  type AlertOptions,
-  evidenceToUnit,
-  fuseEvidence,
-  unitToEvidence,
-} from "./anomaly.ts";
+import { AlertMachine, type AlertOptions, evidenceToUnit, fuseEvidence } from "./anomaly.ts";
+import { unitToEvidence } from "./anomaly.ts";
 import { LatestRing, type OnsetRings, stepOnset } from "./onset_rule.ts";
 import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "./budget.ts";
 import { DOUBLE_ZERO } from "../model/floats.ts";
@@ -121,10 +116,7 @@ export interface FusionOptions extends AlertOptions {
   fusion?: "hmp" | "min";
   /** Pairs of detectors that agree, by Fisher's method, open alerts by their own rule (unset: no). */
   agreeingPairs?: boolean;
-  /**
-   * The agreeing pairs open at the bar their own record of upcrossings sets
-   * (pairs_record.ts; unset: at the alerts' threshold, as before them).
-   */
+  /** The agreeing pairs open at their own record's bar (pairs_record.ts; unset: at the alerts'). */
   pairsRecord?: boolean;
 }
 
@@ -212,16 +204,11 @@ export class AlertFusion implements OnsetRings {
    * and the others (numbers in an array: no heap number).
    */
   readonly part = new Float64Array(PARTS);
-  /**
-   * With `pairsRecord` (and the pairs on): the pairs' own record of
-   * upcrossings and the bar it sets them (pairs_record.ts), else null.
-   */
+  /** With `pairsRecord` (and the pairs on): the pairs' own record (pairs_record.ts), else null. */
   readonly pairsRecord: PairsRecord | null;
-  /** The record's bins, the checkpoint's `pairsState` (BUDGET_BINS; empty without a record). */
-  readonly pairsState: Float64Array;
   /** The stream's alerts (the pairs' record counts no reading inside an open alert). */
   readonly #alerts: AlertMachine;
-  #periodMs = 0;
+  #periodMs = DOUBLE_ZERO; // (NaN until the period is known: a double)
   /** The level the pairs' part must reach at the last reading fused (nats). */
   #pairsAt = DOUBLE_ZERO;
 
@@ -239,8 +226,7 @@ export class AlertFusion implements OnsetRings {
     this.baseBudget = enabled ? new AlertBudget(budget, this.state) : alertBudget;
     this.#alerts = alerts;
     const record = enabled && opts.agreeingPairs === true && opts.pairsRecord === true;
-    this.pairsState = record ? new Float64Array(BUDGET_BINS) : EMPTY;
-    this.pairsRecord = record ? new PairsRecord(budget, this.pairsState) : null;
+    this.pairsRecord = record ? new PairsRecord(budget) : null;
   }
 
   /**
@@ -381,14 +367,18 @@ export class AlertFusion implements OnsetRings {
   }
 
   /**
-   * Counts the last reading fused in the pairs' own record (with
-   * `pairsRecord`), unless an alert is open: the stream calls it where the
-   * alerts' budget learns (a reading learned from, the alerts warmed up).
+   * Counts the last reading fused in the pairs' own record, unless an alert
+   * is open: the stream calls it where the alerts' budget learns.
    */
   learnPairs(): void {
+    if (this.#alerts.state === "normal") this.pairsRecord?.update(this.part[PAIRS_PART]);
+  }
+
+  /** The checkpoint's arrays: `fusionState` and, with the pairs' own record, `pairsState`. */
+  arrays(): Record<string, Float64Array> {
+    if (!this.enabled) return {};
     const rec = this.pairsRecord;
-    if (rec === null || this.#alerts.state !== "normal") return;
-    rec.update(this.part[PAIRS_PART]);
+    return rec ? { fusionState: this.state, pairsState: rec.bins } : { fusionState: this.state };
   }
 
   /**
@@ -423,13 +413,8 @@ export class AlertFusion implements OnsetRings {
       this.partPeakAt[LEVEL_PART],
       this.partPeak[PAIRS_PART],
       this.partPeakAt[PAIRS_PART],
-      ...(this.pairsRecord ? this.#pairsScalars(this.pairsRecord) : []),
+      ...(this.pairsRecord?.scalars() ?? []),
     ] as FusionScalars;
-  }
-
-  /** The pairs' record's scalars (readings, pending, last). */
-  #pairsScalars(rec: PairsRecord): [number, number, number] {
-    return [rec.record.readings, rec.record.pending, rec.record.last];
   }
 
   /**
@@ -440,14 +425,8 @@ export class AlertFusion implements OnsetRings {
    */
   restoreScalars(s: FusionScalars | undefined, alerts: AlertMachine, budget: AlertBudget): void {
     if (!this.enabled) return;
-    // the pairs' record's scalars (26 scalars; before it, 23: an empty record)
-    const rec = this.pairsRecord?.record;
-    if (rec) {
-      const old = !s || s.length < 26;
-      rec.readings = old ? 0 : s[23]!;
-      rec.pending = old ? 0 : s[24]!;
-      rec.last = old ? 0 : s[25]!;
-    }
+    // the pairs' record's scalars, 23..25 (a checkpoint of 23: an empty record)
+    this.pairsRecord?.restoreScalars(s && s.length >= 26 ? s.slice(23, 26) as number[] : null);
     const b = this.base, g = this.baseBudget;
     if (!s) g.bins.set(budget.bins);
     [

@@ -59,15 +59,29 @@ export class PairsRecord {
   /** The bar {@link raise} set (nats). */
   bar = DOUBLE_ZERO;
 
-  /** `bins`: a view (BUDGET_BINS) to keep the record in. */
-  constructor(opts: BudgetOptions, bins: Float64Array) {
-    this.record = new AlertBudget({ ...opts, pValueMargin: undefined }, bins);
+  constructor(opts: BudgetOptions) {
+    this.record = new AlertBudget({ ...opts, pValueMargin: undefined });
     this.bar = DOUBLE_ZERO;
+  }
+
+  /** The record's bins (BUDGET_BINS), the checkpoint's `pairsState`. */
+  get bins(): Float64Array {
+    return this.record.bins;
   }
 
   /** Counts one reading's pairs' evidence (nats). */
   update(evidence: number): void {
     this.record.update(evidence);
+  }
+
+  /** The scalars the checkpoint keeps: the record's readings, pending and last. */
+  scalars(): [number, number, number] {
+    return [this.record.readings, this.record.pending, this.record.last];
+  }
+
+  /** Puts back {@link scalars}; without them (null: a checkpoint before the record), zeros. */
+  restoreScalars(s: readonly number[] | null): void {
+    [this.record.readings, this.record.pending, this.record.last] = s ?? [0, 0, 0];
   }
 
   /**
