@@ -32,8 +32,10 @@
  * settings the forecasts would differ where other readings are left
  * unlearned, which the re-run ignores. The drift detector is fused after
  * the scorer (src/stream/alert_fusion.ts) and changes nothing learned, so a
- * candidate that differs from the recording only in `anomaly.drift.hours` or
- * `anomaly.drift.days` is re-run exactly. The figures of the setting finally
+ * candidate that differs from the recording only in `anomaly.drift.hours`,
+ * `anomaly.drift.days` or the agreeing pairs' (`anomaly.agreeingPairs`,
+ * `anomaly.pairsRecord`: src/stream/pairs_record.ts, whose record `simulate`
+ * keeps as the stream does) is re-run exactly. The figures of the setting finally
  * chosen come from real replays (bench/nab.ts), not from here.
  *
  * `--onset=false` leaves out NAB's optimised score of the onset column
@@ -510,11 +512,15 @@ export function simulate(
           openAt,
           shape.enabled ? stuck.evidence : 0,
           level.evidence,
+          rec.periodMs[r],
         );
         alerts.threshold = budget.enabled
           ? evidenceToUnit(budget.threshold(rec.periodMs[r], fixed))
           : a.threshold;
-        if (learn && alerts.state !== "warming_up") budget.update(fusion.smoothed);
+        if (learn && alerts.state !== "warming_up") {
+          budget.update(fusion.smoothed);
+          fusion.learnPairs();
+        }
         [likelihood, fresh, o, nats] = [
           fusion.likelihood,
           fusion.fresh,

@@ -98,9 +98,11 @@
  * O(1) besides the budget's.
  */
 import { AlertMachine, type AlertOptions, evidenceToUnit, fuseEvidence } from "./anomaly.ts";
+import { unitToEvidence } from "./anomaly.ts";
 import { LatestRing, type OnsetRings, stepOnset } from "./onset_rule.ts";
 import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "./budget.ts";
 import { DOUBLE_ZERO } from "../model/floats.ts";
+import { PairsRecord } from "./pairs_record.ts";
 
 /** The onset rule's settings (the preset's `anomaly`). */
 export interface FusionOptions extends AlertOptions {
@@ -114,6 +116,8 @@ export interface FusionOptions extends AlertOptions {
   fusion?: "hmp" | "min";
   /** Pairs of detectors that agree, by Fisher's method, open alerts by their own rule (unset: no). */
   agreeingPairs?: boolean;
+  /** The agreeing pairs open at their own record's bar (pairs_record.ts; unset: at the alerts'). */
+  pairsRecord?: boolean;
 }
 
 const EMPTY = new Float64Array(0);
@@ -150,6 +154,9 @@ export type FusionScalars = [
   levelPeakAt?: number,
   pairsPeak?: number,
   pairsPeakAt?: number,
+  pairsReadings?: number,
+  pairsPending?: number,
+  pairsLast?: number,
 ];
 
 /** The alerts' evidence with the drift detector's fused after the scorer. */
@@ -197,6 +204,13 @@ export class AlertFusion implements OnsetRings {
    * and the others (numbers in an array: no heap number).
    */
   readonly part = new Float64Array(PARTS);
+  /** With `pairsRecord` (and the pairs on): the pairs' own record (pairs_record.ts), else null. */
+  readonly pairsRecord: PairsRecord | null;
+  /** The stream's alerts (the pairs' record counts no reading inside an open alert). */
+  readonly #alerts: AlertMachine;
+  #periodMs = DOUBLE_ZERO; // (NaN until the period is known: a double)
+  /** The level the pairs' part must reach at the last reading fused (nats). */
+  #pairsAt = DOUBLE_ZERO;
 
   constructor(
     enabled: boolean,
@@ -210,6 +224,9 @@ export class AlertFusion implements OnsetRings {
     this.state = enabled ? new Float64Array(BUDGET_BINS) : EMPTY;
     this.base = enabled ? new AlertMachine(opts) : alerts;
     this.baseBudget = enabled ? new AlertBudget(budget, this.state) : alertBudget;
+    this.#alerts = alerts;
+    const record = enabled && opts.agreeingPairs === true && opts.pairsRecord === true;
+    this.pairsRecord = record ? new PairsRecord(budget) : null;
   }
 
   /**
@@ -221,7 +238,8 @@ export class AlertFusion implements OnsetRings {
    * detector's part must reach to be fresh by its own rule; `stuck`, the
    * shape detector's evidence for a stuck run (shape_stuck.ts; 0: none),
    * the same for its part; `level`, the residuals' evidence for a change of
-   * level (level_shift.ts; 0: none), the same.
+   * level (level_shift.ts; 0: none), the same; `periodMs`, the stream's
+   * sampling period (the pairs' record's rate per week; 0: unknown).
    */
   update(
     residual: number,
@@ -232,6 +250,7 @@ export class AlertFusion implements OnsetRings {
     openAt: number,
     stuck = 0,
     level = 0,
+    periodMs = 0,
   ): void {
     // the numbers travel in fields: a double passed to a call V8 does not
     // inline (#fuse) would be a new heap object every reading
@@ -242,6 +261,7 @@ export class AlertFusion implements OnsetRings {
     this.#openAt = openAt;
     this.#stuck = stuck;
     this.#level = level;
+    this.#periodMs = periodMs;
     this.#fuse(quiet);
   }
 
@@ -312,6 +332,13 @@ export class AlertFusion implements OnsetRings {
         part[PAIRS_PART] = Math.max(0, x - Math.log(1 + x) - Math.LN2);
       }
     }
+    // the pairs' bar: their own record's, where they reach the alerts' threshold
+    this.#pairsAt = this.#openAt;
+    const rec = this.pairsRecord;
+    if (rec !== null && part[PAIRS_PART] >= this.#openAt) {
+      rec.raise(this.#periodMs, this.#openAt, unitToEvidence(this.opts.threshold));
+      this.#pairsAt = rec.bar;
+    }
     let own = part[STUCK_PART];
     for (let i = 0; i < PARTS; i++) {
       if (!this.#freshBy(i, quiet)) continue;
@@ -330,12 +357,28 @@ export class AlertFusion implements OnsetRings {
    * flag as arguments: no heap number per call.)
    */
   #freshBy(i: number, quiet: boolean): boolean {
-    const v = this.part[i], n = this.count, openAt = this.#openAt;
+    const v = this.part[i], n = this.count;
+    const openAt = i === PAIRS_PART ? this.#pairsAt : this.#openAt;
     const peak = n - this.partPeakAt[i] < this.opts.refractory ? this.partPeak[i] : 0;
     if (quiet || !(v >= openAt) || !(v > peak)) return false;
     this.partPeak[i] = v;
     this.partPeakAt[i] = n;
     return true;
+  }
+
+  /**
+   * Counts the last reading fused in the pairs' own record, unless an alert
+   * is open: the stream calls it where the alerts' budget learns.
+   */
+  learnPairs(): void {
+    if (this.#alerts.state === "normal") this.pairsRecord?.update(this.part[PAIRS_PART]);
+  }
+
+  /** The checkpoint's arrays: `fusionState` and, with the pairs' own record, `pairsState`. */
+  arrays(): Record<string, Float64Array> {
+    if (!this.enabled) return {};
+    const rec = this.pairsRecord;
+    return rec ? { fusionState: this.state, pairsState: rec.bins } : { fusionState: this.state };
   }
 
   /**
@@ -370,7 +413,8 @@ export class AlertFusion implements OnsetRings {
       this.partPeakAt[LEVEL_PART],
       this.partPeak[PAIRS_PART],
       this.partPeakAt[PAIRS_PART],
-    ];
+      ...(this.pairsRecord?.scalars() ?? []),
+    ] as FusionScalars;
   }
 
   /**
@@ -381,6 +425,8 @@ export class AlertFusion implements OnsetRings {
    */
   restoreScalars(s: FusionScalars | undefined, alerts: AlertMachine, budget: AlertBudget): void {
     if (!this.enabled) return;
+    // the pairs' record's scalars, 23..25 (a checkpoint of 23: an empty record)
+    this.pairsRecord?.restoreScalars(s && s.length >= 26 ? s.slice(23, 26) as number[] : null);
     const b = this.base, g = this.baseBudget;
     if (!s) g.bins.set(budget.bins);
     [

@@ -196,6 +196,14 @@ export const PresetSchema = z.object({
      * evidence and the onsets do not depend on it.
      */
     agreeingPairs: z.boolean().optional(),
+    /**
+     * The agreeing pairs open at the bar their own record of upcrossings
+     * sets: the level at which they cross as often as a valid p-value
+     * crosses the alerts' threshold, never below it nor above `threshold`
+     * (src/stream/pairs_record.ts; the seventeenth round of issue 11).
+     * Unset or false: at the alerts' threshold. Only with `agreeingPairs`.
+     */
+    pairsRecord: z.boolean().optional(),
   }).prefault({}),
   gaps: z.object({
     /** A gap longer than this many sampling periods resets the window (weights are kept). */

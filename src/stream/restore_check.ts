@@ -318,6 +318,14 @@ export function checkRestored(m: StreamModel, opts: RestoreCheckOptions = {}): v
     integer("fusion[20]", f.partPeakAt[LEVEL_PART], 0, MAX);
     finite("fusion[21]", f.partPeak[PAIRS_PART], 0);
     integer("fusion[22]", f.partPeakAt[PAIRS_PART], 0, MAX);
+    // the agreeing pairs' own record (pairs_record.ts), when kept
+    const pr = f.pairsRecord?.record;
+    if (pr) {
+      finite("fusion[23]", pr.readings, 0);
+      integer("fusion[24]", pr.pending, 0, MAX);
+      finite("fusion[25]", pr.last, 0);
+      for (let i = 0; i < pr.bins.length; i++) finite(`pairsState[${i}]`, pr.bins[i], 0);
+    }
   }
   // the stuck runs' counts (shape_stuck.ts), where the stream keeps them: a
   // target's value any, its run at least -1 (after a gap), the counts at least 0

@@ -136,11 +136,15 @@ export function scoreReading(m: StreamModel, values: ArrayLike<number>, obs: Obs
         unitToEvidence(m.alerts.threshold),
         m.stuck ? m.stuck.evidence : 0,
         m.levelShift.evidence,
+        m.periodMs,
       );
       m.alerts.threshold = m.budget.enabled
         ? evidenceToUnit(m.budget.threshold(m.periodMs, fixed))
         : a.threshold;
-      if (learn && m.alerts.state !== "warming_up") m.budget.update(f.smoothed);
+      if (learn && m.alerts.state !== "warming_up") {
+        m.budget.update(f.smoothed);
+        f.learnPairs(); // (the agreeing pairs' own record, when on: pairs_record.ts)
+      }
     }
     // each written once (a number written over another in these fields is a new heap object)
     obs.score = m.scorer.score;

@@ -11,7 +11,7 @@
  * (`periodRecent`); the shape detector (`shapeRing`, `shapeRough`, `shapeMemory`, `shapePending`,
  * `shapeBins`), the false-alarm budget (`budgetBins`), the drift detector (`driftState`, all of its
  * state in one array), with the shape and drift detectors the stuck runs (`stuckState`), the level
- * shift's (when on, `levelShiftState`), and with a drift detector its fusion after the scorer (`fusionState`); then each expert's, in the experts'
+ * shift's (when on, `levelShiftState`), with a drift detector its fusion after the scorer (`fusionState`; the pairs' record `pairsState`); then each expert's, in the experts'
  * order (the seasonal expert's `seasonMeans`, `seasonSum` for a season over 2,048 readings; the
  * linear expert's `rlsP<h>`, `rlsW<h>`, `rlsC<h>`; the LSTM's `lastInput`, `params`, `h`, `c`,
  * `adamM`, `adamV`, `xs`, `ys`, `h0`, `c0`).
@@ -61,7 +61,7 @@
  *   reading at zero;
  * - before the thirteenth round: no scalar `stuck` (the counts were forgotten up to the reading: a
  *   scale of 1), and `stuckState` without the shape or drift detector too, which is read past.
- *   Before the level shift: no `levelShiftState`, 19 `fusion` scalars; before the pairs, 21: zeros.
+ *   Before the level shift: no `levelShiftState`, 19 `fusion` scalars; the pairs, 21; their record, 23: zeros.
  */
 import type { AlertMachine } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
@@ -145,6 +145,7 @@ const ISSUE11 = [
   "fusionState",
   "stuckState",
   "levelShiftState",
+  "pairsState",
 ];
 
 /** Every array of the stream's state, by name: the live arrays. */
@@ -183,8 +184,7 @@ export function stateArrays(m: StreamModel): StateArrays {
     // (only with the shape and drift detectors: shape_stuck.ts, stream.ts)
     ...(m.stuck ? { stuckState: m.stuck.state } : {}),
     ...(m.levelShift.enabled ? { levelShiftState: m.levelShift.state } : {}), // (when on)
-    // (only with a drift detector: a checkpoint without one is as before)
-    ...(m.fusion.enabled ? { fusionState: m.fusion.state } : {}),
+    ...m.fusion.arrays(), // (only with a drift detector: a checkpoint without one is as before)
   };
   for (const e of m.experts) Object.assign(a, e.arrays?.());
   return a;
@@ -333,10 +333,10 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
   reduceScorerRings(stored.arrays, s, m.scorer.opts.refractory);
   const live = stateArrays(m);
   const partial = takePartial(stored.arrays, live, stateCounts(m));
-  const cycles = Array.from({ length: m.Hm }, (_, h) => `rlsC${h}`);
+  const cycles = Array.from({ length: m.Hm }, (_, h) => `rlsC${h}`), pairs = m.fusion.pairsRecord;
   const missing = restoreArrays(stored.arrays, live, {
-    // a stream without the stuck runs reads past those of a checkpoint with them
-    retired: m.stuck ? RETIRED : [...RETIRED, "stuckState"],
+    // a stream without the stuck runs or the pairs' record reads past those of a checkpoint
+    retired: [...RETIRED, ...(m.stuck ? [] : ["stuckState"]), ...(pairs ? [] : ["pairsState"])],
     optional: [...OPTIONAL, ...ISSUE11, ...cycles],
   });
   // issue 11's state absent: it starts afresh

@@ -47,7 +47,7 @@ function series(kind: "drift" | "phase", seed: number): Float64Array {
 
 /** The parts of a checkpoint that only the alerts' side may change. */
 // (the stuck runs, kept only with the drift detector, are the alerts' too)
-const ALERT_ARRAYS = ["driftState", "fusionState", "budgetBins", "stuckState"];
+const ALERT_ARRAYS = ["driftState", "fusionState", "budgetBins", "stuckState", "pairsState"];
 const ALERT_SCALARS = ["alerts", "budget", "fusion", "anomalySince", "stuck"];
 
 /** A checkpoint without what only the alerts' side may change: what the stream learned. */
@@ -282,8 +282,9 @@ Deno.test("a checkpoint without the drift detector's own fresh reading restores,
   for (let t = 0; t < 8 * DAY; t++) a.observe(T0 + t * FIVE_MIN, [x[t]]);
   const stored = readState(a.toBytes());
   const fusion = (stored.scalars as Record<string, unknown[]>).fusion;
-  assert.equal(fusion.length, 23);
+  assert.equal(fusion.length, 26);
   fusion.length = 11;
+  delete stored.arrays.pairsState; // (the agreeing pairs' own record: the seventeenth round)
   const R = a.fusion.opts.refractory, { onsets, peaks } = a.fusion;
   const dense = new Float64Array(2 * R + BUDGET_BINS);
   dense[onsets.slot] = onsets.value;
@@ -378,10 +379,10 @@ Deno.test("a checkpoint of commit 2b8441a, its fusion's rings dense, restores an
   // and the stream's own checkpoint carries the rings as two numbers each
   // (then the stuck runs' latest fresh reading, two more: the twelfth round;
   // the level shift's, two more: the thirteenth; agreeing pairs', two more:
-  // the fifteenth)
+  // the fifteenth; the pairs' own record's three: the seventeenth)
   const again = readState(m.toBytes());
   assert.equal(again.arrays.fusionState.length, BUDGET_BINS);
-  assert.equal((again.scalars as Record<string, unknown[]>).fusion.length, 23);
+  assert.equal((again.scalars as Record<string, unknown[]>).fusion.length, 26);
 });
 
 /** A fusion at the default preset's settings, agreeing pairs on or off, its alerts opening at 9.61 nats. */
@@ -447,8 +448,8 @@ Deno.test("a checkpoint without agreeing pairs' fresh reading (21 fusion scalars
   a.fusion.partPeakAt[PAIRS_PART] = a.fusion.count - 1;
   const stored = readState(a.toBytes());
   const fusion = (stored.scalars as Record<string, unknown[]>).fusion;
-  assert.equal(fusion.length, 23);
-  assert.deepEqual(fusion.slice(21), [12.5, a.fusion.count - 1]);
+  assert.equal(fusion.length, 26); // (the pairs' own record's three last: the seventeenth round)
+  assert.deepEqual(fusion.slice(21, 23), [12.5, a.fusion.count - 1]);
   fusion.length = 21;
   const b = new StreamModel({ id: "r", preset: small(6), columns: ["v"] });
   b.restore(encodeState(stored.scalars, stored.arrays));
