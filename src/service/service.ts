@@ -285,9 +285,9 @@ export class Service implements Application, AlertSource, IngestSink {
   }
 
   /**
-   * What taking a reading cost lately, ms of wall time (the queue's moving
-   * average over its last slices; NaN before any): what a shard's pieces are
-   * sized by (src/shard/ingest_outbox.ts).
+   * What taking a reading cost lately, ms of wall time (the lower quartile
+   * of the queue's last 16 slices' means; NaN before any): what a shard's
+   * pieces are sized by (src/shard/ingest_outbox.ts).
    */
   get msPerReading(): number {
     return this.#queue.msPerItem;

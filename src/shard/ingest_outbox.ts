@@ -13,8 +13,8 @@
  *   what a source's message waits for in the worker behind a big batch is
  *   one piece. A piece is sized by time, not by a count: about `pieceMs` of
  *   the worker's work, from what a reading cost it lately (`cost`, which the
- *   worker sends with each reply: the moving average of its ingest queue's
- *   slices), between `minPiece` readings and `batch`; `piece` readings until
+ *   worker sends with each reply: the lower quartile of its ingest queue's
+ *   last 16 slices' means), between `minPiece` readings and `batch`; `piece` readings until
  *   the worker has measured. 64 readings of the default preset were 6 to 10
  *   ms of a worker here and ten times that on a Raspberry Pi
  *   (docs/scaling.md, "the sources' wait").
