@@ -377,6 +377,11 @@ async function caughtUp(
     if (c.readings - base.readings >= target && trained) {
       return { ms: performance.now() - t0, c };
     }
+    // every reading answered, some refused: they will never be taken (a fault, not a slow daemon)
+    const refused = c.rejected - base.rejected;
+    if (refused > 0 && c.readings - base.readings + refused >= target) {
+      throw new Error(`${refused} of ${target} readings refused: ${JSON.stringify(c)}`);
+    }
     if (performance.now() - t0 > timeoutMs) throw new Error(`not caught up: ${JSON.stringify(c)}`);
     // /metrics has series per stream: at 10,000 streams, building it every 20 ms takes the main thread
     await sleep(Math.max(20, f.streams / 10));
