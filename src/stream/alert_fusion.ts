@@ -97,13 +97,8 @@
  * budget's record) restores through {@link reduceFusionRings}. Per reading
  * O(1) besides the budget's.
  */
-import {
-  AlertMachine,
-  type AlertOptions,
-  evidenceToUnit,
-  fuseEvidence,
-  unitToEvidence,
-} from "./anomaly.ts";
+import { AlertMachine, type AlertOptions, evidenceToUnit, fuseEvidence } from "./anomaly.ts";
+import { unitToEvidence } from "./anomaly.ts";
 import { LatestRing, type OnsetRings, stepOnset } from "./onset_rule.ts";
 import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "./budget.ts";
 import { DOUBLE_ZERO } from "../model/floats.ts";
