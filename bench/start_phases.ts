@@ -24,17 +24,10 @@
  * One `RESULT {json}` line per start on stdout. Each daemon is ended by its
  * pid (SIGTERM) and its data directory removed.
  */
-import { type Daemon, startDaemon } from "../tests/e2e/_daemon.ts";
+import { type Daemon, NODE_WRAPPER, startDaemon } from "../tests/e2e/_daemon.ts";
 import { exitOnFlagError, integer, oneOf, parseFlags } from "./args.ts";
 import { emitResult } from "./stats.ts";
 import { loadavg } from "./proc_stats.ts";
-
-/** A Node wrapper that runs its arguments and forwards SIGINT and SIGTERM, as npx does. */
-const NODE_WRAPPER = `const { spawn } = require("node:child_process");
-const child = spawn(process.argv[2], process.argv.slice(3), { stdio: "inherit" });
-for (const s of ["SIGINT", "SIGTERM"]) process.on(s, () => child.kill(s));
-child.on("exit", (code, signal) => process.exit(code ?? (signal === "SIGINT" ? 130 : 143)));
-`;
 
 const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {

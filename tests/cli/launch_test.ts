@@ -12,19 +12,13 @@ import {
   type Daemon,
   getJson,
   mqttClient,
+  NODE_WRAPPER,
   ROOT,
   startDaemon,
   streamWithReadings,
   withTempDir,
 } from "../e2e/_daemon.ts";
 import { MODULE_DIRS } from "../../src/cli/command_permissions.ts";
-
-/** A Node wrapper that runs its arguments and forwards SIGINT and SIGTERM, as npx does. */
-const NODE_WRAPPER = `const { spawn } = require("node:child_process");
-const child = spawn(process.argv[2], process.argv.slice(3), { stdio: "inherit" });
-for (const s of ["SIGINT", "SIGTERM"]) process.on(s, () => child.kill(s));
-child.on("exit", (code, signal) => process.exit(code ?? (signal === "SIGINT" ? 130 : 143)));
-`;
 
 /**
  * npm exec's way (npx): `npm_command=exec`, the command run by `sh -c`, and a

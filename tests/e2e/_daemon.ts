@@ -546,3 +546,10 @@ export async function startMosquitto(
   }
   return { url: `mqtt://127.0.0.1:${port}`, port, pid: child.pid, stop };
 }
+
+/** A Node wrapper that runs its arguments and forwards SIGINT and SIGTERM, as npx does. */
+export const NODE_WRAPPER = `const { spawn } = require("node:child_process");
+const child = spawn(process.argv[2], process.argv.slice(3), { stdio: "inherit" });
+for (const s of ["SIGINT", "SIGTERM"]) process.on(s, () => child.kill(s));
+child.on("exit", (code, signal) => process.exit(code ?? (signal === "SIGINT" ? 130 : 143)));
+`;
