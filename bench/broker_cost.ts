@@ -39,7 +39,7 @@ const f = exitOnFlagError(() =>
     warm: integer(10),
     rounds: integer(30),
     connections: integer(8),
-    inflight: integer(0),
+    inflight: integer(0, 0),
     root: text("a checkout's directory", "."),
     "v8-flags": text("V8 flags of the broker's process", "--optimize-for-size", true),
     serve: text("(internal) the checkout whose broker to serve", "", true),
