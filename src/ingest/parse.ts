@@ -333,16 +333,10 @@ function decodePayload(payload: string | Uint8Array, scope: Scope): unknown {
 }
 
 /**
- * Payloads up to this many bytes that are ASCII throughout (a reading of one
- * value is some 40, ten of them some 360) are decoded by a decoder that does
- * not check: ASCII is UTF-8 as it is, so the text is the checking decoder's,
- * whose call cost two to three times as much here (0.4 against 0.15 µs at 40
- * bytes, 0.4 against 0.3 at 360; the check of the bytes and the decoding
- * cost as much as the checking decoder from about 1 KB). Before,
- * `String.fromCharCode.apply` made the text: as fast at 40 bytes, but 370
- * bytes of the main thread's garbage a message against 74, and slower from
- * about 100 bytes (docs/scaling.md, "Bytes a reading by thread, eighteenth
- * round").
+ * ASCII payloads up to this many bytes (a reading is some 40) go through a
+ * decoder that does not check: ASCII is UTF-8 as it is, and the checking one
+ * cost 0.4 µs against 0.15 at 40 bytes, 0.3 at 360 (`fromCharCode.apply`,
+ * used before, made 370 bytes of garbage a message: docs/scaling.md, gcload).
  */
 const ASCII_FAST_BYTES = 512;
 const asciiDecoder = new TextDecoder();
