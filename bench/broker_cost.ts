@@ -11,7 +11,9 @@
  * After `warm` rounds of one message per stream, `rounds` more are measured:
  * the child's CPU per message by thread (`main`: aedes or MQTT.js,
  * mqtt-packet, the sockets, the parsing; `V8 DefaultWorke`: its garbage
- * collection and compiler), Mosquitto's, and the publishers' (this process).
+ * collection and compiler), Mosquitto's, and the publishers' (this process),
+ * and the bytes the child's isolate allocated a message over the same rounds
+ * (`mainBytesPerMessage`: node:v8's total_allocated_bytes, garbage included).
  *
  *   deno run --allow-read --allow-write=/tmp --allow-net=127.0.0.1 --allow-env --allow-run \
  *     --allow-sys bench/broker_cost.ts [--part=broker|source] [--via=embedded|mosquitto] \
@@ -39,7 +41,7 @@ const f = exitOnFlagError(() =>
     warm: integer(10),
     rounds: integer(30),
     connections: integer(8),
-    inflight: integer(0),
+    inflight: integer(0, 0),
     root: text("a checkout's directory", "."),
     "v8-flags": text("V8 flags of the broker's process", "--optimize-for-size", true),
     serve: text("(internal) the checkout whose broker to serve", "", true),
@@ -85,7 +87,15 @@ if (f.serve !== "") {
       await Deno.remove(dataDir, { recursive: true });
     };
   }
-  for await (const _ of Deno.stdin.readable) { /* until the parent closes it */ }
+  // until the parent closes stdin; each byte it writes asks for the bytes this isolate has
+  // allocated on its heap so far (node:v8's total_allocated_bytes: garbage included)
+  const { getHeapStatistics } = await import("node:v8");
+  for await (const chunk of Deno.stdin.readable) {
+    for (let i = 0; i < chunk.length; i++) {
+      const stats = getHeapStatistics() as { total_allocated_bytes?: number };
+      console.log(`ALLOCATED ${stats.total_allocated_bytes ?? NaN}`);
+    }
+  }
   await close();
   console.error(`taken ${taken}`);
   Deno.exit(0);
@@ -131,6 +141,20 @@ while (!first.includes("\n")) {
   first += value;
 }
 const url = first.trim();
+let lines = "";
+const writer = child.stdin.getWriter();
+/** The bytes the child's isolate allocated so far (it answers one line a byte written). */
+async function allocated(): Promise<number> {
+  await writer.write(new Uint8Array([10]));
+  while (!lines.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the broker exited");
+    lines += value;
+  }
+  const [line] = lines.split("\n", 1);
+  lines = lines.slice(line.length + 1);
+  return Number(/^ALLOCATED (\d+)$/.exec(line)?.[1] ?? NaN);
+}
 const cs = await Promise.all(
   Array.from({ length: f.connections }, (_, i) => RawPublisher.connect(url, `cost-${i}`)),
 );
@@ -156,6 +180,7 @@ async function round(n: number): Promise<void> {
 }
 try {
   for (let n = 0; n < f.warm; n++) await round(n);
+  const a0 = await allocated();
   const c0 = threadCpu(child.pid);
   const m0 = mosquitto ? processCpu(mosquitto.pid) : 0;
   const self0 = ownCpu();
@@ -165,6 +190,7 @@ try {
   const c1 = threadCpu(child.pid);
   const m1 = mosquitto ? processCpu(mosquitto.pid) : 0;
   const self1 = ownCpu();
+  const a1 = await allocated();
   const n = f.streams * f.rounds;
   const us = (s: number) => Math.round(s / n * 1e7) / 10;
   emitResult({
@@ -186,11 +212,12 @@ try {
     ),
     ...(mosquitto ? { mosquittoUsPerMessage: us(m1 - m0) } : {}),
     publisherUsPerMessage: us(self1 - self0),
+    mainBytesPerMessage: Math.round((a1 - a0) / n),
     loadavg1: loadavg(),
   });
 } finally {
   await Promise.all(cs.map((c) => c.close()));
-  await child.stdin.close();
+  await writer.close();
   await child.status;
   await reader.cancel();
   await mosquitto?.stop();

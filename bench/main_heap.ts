@@ -185,22 +185,26 @@ export class MainHeap {
 
   /**
    * Stops the sampling; the bytes allocated since start() by function (self:
-   * the function that allocated, `name (file:line)`), per `per` (readings),
-   * the `top` largest.
+   * the function that allocated, `name (file:line)`; a built-in one, which
+   * has no file, with the nearest caller that has one: `next (:0) <- caller
+   * (file:line)`), per `per` (readings), the `top` largest.
    */
   async stopAllocations(per: number, top = 25): Promise<Record<string, number>> {
     const { profile } = await this.#call("HeapProfiler.stopSampling") as {
       profile: { head: AllocationNode };
     };
     const bytes = new Map<string, number>();
-    const walk = (n: AllocationNode) => {
-      const c = n.callFrame;
+    const name = (c: AllocationNode["callFrame"]) => {
       const file = c.url.replace(/^.*\/(src|node_modules|npm)\//, "$1/").replace(/^.*\//, "");
-      const k = `${c.functionName || "(anonymous)"} (${file}:${c.lineNumber + 1})`;
-      if (n.selfSize > 0) bytes.set(k, (bytes.get(k) ?? 0) + n.selfSize);
-      for (const ch of n.children) walk(ch);
+      return `${c.functionName || "(anonymous)"} (${file}:${c.lineNumber + 1})`;
     };
-    walk(profile.head);
+    const walk = (n: AllocationNode, caller: string) => {
+      const own = name(n.callFrame);
+      const k = n.callFrame.url === "" && caller !== "" ? `${own} <- ${caller}` : own;
+      if (n.selfSize > 0) bytes.set(k, (bytes.get(k) ?? 0) + n.selfSize);
+      for (const ch of n.children) walk(ch, n.callFrame.url === "" ? caller : own);
+    };
+    walk(profile.head, "");
     let total = 0;
     for (const b of bytes.values()) total += b;
     const rows = [...bytes].sort((a, b) => b[1] - a[1]).slice(0, top)

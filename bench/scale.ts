@@ -145,7 +145,8 @@
  *   (`mainHeapMiB`, and `mainHeapPerStream`: what grew, per stream, by
  *   constructor and by retainer; bench/main_heap.ts), and V8's sampling
  *   heap profiler runs over the steady part (`mainAllocBytesPerReading`:
- *   the bytes the main thread allocated per reading, by function).
+ *   the bytes the main thread allocated per reading, by function); in the
+ *   capacity part the sampling alone, over the measured readings.
  *
  * Every part runs the daemon with the first value of `--worker-nice`
  * (default 10, the daemon's own default).
@@ -598,6 +599,7 @@ async function feed(
 }
 
 async function capacity(): Promise<void> {
+  if (f["main-heap"]) inspectPort = freePort();
   const order: number[] = [];
   for (let r = 0; r < f.rounds; r++) order.push(...f.workers);
   const rates = new Map<number, number[]>();
@@ -617,11 +619,15 @@ async function capacity(): Promise<void> {
         const broker0 = brokerCpu();
         const out0 = d.banner.length;
         const total = f.streams * f["per-stream"];
+        const heapClient = f["main-heap"] ? await MainHeap.connect(inspectPort!) : null;
+        await heapClient?.startAllocations();
         const t0 = performance.now();
         await devices.feed(warm, warm + f["per-stream"]);
         const { ms, c } = await caughtUp(d, base, total, t0);
         const rate = total / (ms / 1000);
         const threads1 = threadCpu(d.pid);
+        const mainAlloc = await heapClient?.stopAllocations(total, 40);
+        heapClient?.close();
         const out = d.banner.slice(out0);
         if (f["stdout-dir"] !== "") {
           await Deno.writeTextFile(
@@ -654,6 +660,7 @@ async function capacity(): Promise<void> {
           rssMiB: Math.round(rssMiB(d.pid)),
           loadavg1: load,
           ...(f["helper-trace"] ? { helperTrace: readHelperTrace(out) } : {}),
+          ...(mainAlloc ? { mainAllocBytesPerReading: mainAlloc } : {}),
         };
         emitResult(result);
         log(JSON.stringify(result));

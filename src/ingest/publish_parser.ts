@@ -7,11 +7,15 @@
  * whole PUBLISH of one reading: it is read here in place, from the start of
  * the bytes aedes read, into the packet mqtt-packet would have made (same
  * fields, same values, emitted as the same `packet` event, in order).
- * Whatever is not a whole, plainly valid MQTT 3.1/3.1.1 PUBLISH (any other
- * packet, a part of one, a packet mqtt-packet would refuse, a connection
- * that said MQTT 5) goes, with every byte after it, to mqtt-packet's own
- * parser as before, and the bytes after that too until it stands between
- * two packets again.
+ * A PUBLISH that a read ends within (in a burst, nearly every read does) is
+ * held until the next read completes it, then read in place too; a whole
+ * packet of another kind goes alone to mqtt-packet's own parser. Whatever
+ * else is not a whole, plainly valid MQTT 3.1/3.1.1 PUBLISH (a part of
+ * another packet, a packet mqtt-packet would refuse, a connection that said
+ * MQTT 5) goes, with every byte after it, to mqtt-packet's own parser as
+ * before, and the bytes after that too until it stands between two packets
+ * again. What is emitted is what mqtt-packet's parser emits for the same
+ * bytes, however the reads cut them (tests/ingest/publish_parser_test.ts).
  *
  * Only parsers made without options are read this way: aedes makes its own
  * as `mqtt.parser()`; MQTT.js, which reads the same exports, passes its
@@ -25,7 +29,7 @@
  * readPublishesInPlace(mqttPacket);
  * ```
  */
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 
 /** What is used of mqtt-packet's Parser. */
 export interface Parser {
@@ -75,8 +79,16 @@ class PublishPacket {
 const WRAPPED = Symbol.for("forecastd.publishesInPlace");
 /** A parser's reads that came while it was emitting (aedes may read again from a handler). */
 const LATER = Symbol("forecastd.laterReads");
+/** The first bytes of a PUBLISH a read ended with, and the packet's length (cutPublishAt). */
+const HELD = Symbol("forecastd.heldPublish");
 
-type Wrapped = Parser & { [LATER]?: Buffer[] | null };
+interface Held {
+  bytes: Buffer;
+  /** The packet's length; -1 while its remaining length is cut short. */
+  total: number;
+}
+
+type Wrapped = Parser & { [LATER]?: Buffer[] | null; [HELD]?: Held | null };
 
 /** Where a whole PUBLISH's parts lie in a buffer (wholePublishAt fills it in). */
 export interface PublishAt {
@@ -140,11 +152,61 @@ export function publishAt(): PublishAt {
 const found = publishAt();
 
 /**
- * Emits the whole PUBLISH packets at the start of `buf`; returns the offset
+ * The longest PUBLISH whose first bytes a read ends with that is held until
+ * the next read completes it (see cutPublishAt); a longer one goes to
+ * mqtt-packet's parser.
+ */
+const MOST_HELD = 65_536;
+
+/**
+ * Whether `buf` ends, from `at`, with the first bytes of a PUBLISH of QoS 0
+ * to 2 (mqtt-packet's parser, given them alone, would wait for more, as for
+ * any packet cut short): its length (fixed header and remaining length) when
+ * that is at most MOST_HELD bytes; -1 when the remaining length itself is cut
+ * short; 0 for anything else (another packet, a whole one, a longer one).
+ */
+export function cutPublishAt(buf: Uint8Array, at: number): number {
+  const n = buf.length;
+  const first = buf[at];
+  if (first >> 4 !== 3 || ((first >> 1) & 3) === 3) return 0;
+  let length = 0;
+  let i = at + 1;
+  let shift = 0;
+  for (;;) {
+    if (shift > 21) return 0;
+    if (i >= n) return -1;
+    const b = buf[i++];
+    length += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if ((b & 0x80) === 0) break;
+  }
+  const total = i - at + length;
+  return i + length > n && total <= MOST_HELD ? total : 0;
+}
+
+/**
+ * The end of the whole packet of any kind at `buf[at]` (its fixed header's
+ * remaining length read), or -1 when it ends past `buf` or its remaining
+ * length is not a valid one.
+ */
+function packetEndAt(buf: Uint8Array, at: number): number {
+  let length = 0;
+  let i = at + 1;
+  for (let shift = 0;; shift += 7) {
+    if (i >= buf.length || shift > 21) return -1;
+    const b = buf[i++];
+    length += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) break;
+  }
+  return i + length <= buf.length ? i + length : -1;
+}
+
+/**
+ * Emits the whole PUBLISH packets of `buf` from `from` on; returns the offset
  * of the first byte it did not read (a packet for mqtt-packet's parser).
  */
-function emitPublishes(parser: Wrapped, buf: Buffer): number {
-  let at = 0;
+function emitPublishes(parser: Wrapped, buf: Buffer, from = 0): number {
+  let at = from;
   const p = found;
   while (at < buf.length && wholePublishAt(buf, at, p)) {
     const packet = new PublishPacket(
@@ -195,13 +257,60 @@ export function readPublishesInPlace(packets: ParserFactory): void {
           next !== undefined;
           next = parser[LATER]!.shift()
         ) {
-          const from = between(parser) ? emitPublishes(parser, next) : 0;
-          if (from < next.length) parse(from === 0 ? next : next.subarray(from));
+          const held = parser[HELD];
+          if (held && held.total < 0) {
+            // cut within its remaining length (a few bytes): read on as one with this read
+            parser[HELD] = null;
+            read(Buffer.concat([held.bytes, next]));
+          } else if (held) {
+            // the PUBLISH the last read ended with, completed from this one's first bytes
+            const need = held.total - held.bytes.length;
+            if (next.length < need) {
+              parser[HELD] = { bytes: Buffer.concat([held.bytes, next]), total: held.total };
+              continue;
+            }
+            parser[HELD] = null;
+            const whole = Buffer.concat([held.bytes, next.subarray(0, need)]);
+            if (wholePublishAt(whole, 0, found)) {
+              emitPublishes(parser, whole);
+              if (need < next.length) read(next.subarray(need));
+            } else {
+              // one mqtt-packet refuses: its parser gets the bytes in the reads they came in (after
+              // an error it drops the rest of the read)
+              parse(Buffer.concat([held.bytes, next]));
+            }
+          } else read(next);
         }
       } finally {
         parser[LATER] = null;
       }
-      return parser._list.length;
+      return parser._list.length + (parser[HELD]?.bytes.length ?? 0);
+    };
+    /**
+     * The whole PUBLISHes of `next` in place, the rest through mqtt-packet's parser; when
+     * `next` ends within a PUBLISH, its first bytes are held until the next read instead (in a
+     * burst every read ends within one, and mqtt-packet's parser would then read every packet
+     * after it until a read ended between two).
+     */
+    const read = (next: Buffer) => {
+      let from = 0;
+      while (from < next.length && between(parser)) {
+        from = emitPublishes(parser, next, from);
+        if (from === next.length) return;
+        const total = cutPublishAt(next, from);
+        if (total !== 0) {
+          parser[HELD] = { bytes: next.subarray(from), total };
+          return;
+        }
+        // a whole packet of another kind (a PINGREQ, a PUBLISH mqtt-packet refuses) goes to
+        // mqtt-packet's parser alone; after an error it drops the rest of the read, as before
+        const end = packetEndAt(next, from);
+        if (end < 0) break;
+        parse(next.subarray(from, end));
+        if (parser.error) return;
+        from = end;
+      }
+      if (from < next.length) parse(from === 0 ? next : next.subarray(from));
     };
     return parser;
   };

@@ -88,7 +88,8 @@ Deno.test("parseMqttMessage() accepts a payload as text or as UTF-8 bytes, with 
 });
 
 Deno.test("parseMqttMessage() reads a payload's bytes as it reads the same text, short or long, ASCII or not", () => {
-  const long = `{"value":1,"ts":${RECEIVED_AT},"stream":"k${"x".repeat(220)}"}`;
+  // (the bytes of an ASCII payload up to 512 are decoded without the check: parse.ts)
+  const long = `{"value":1,"ts":${RECEIVED_AT},"stream":"k${"x".repeat(220)}"}`.padEnd(600);
   const payloads = [
     '{"value":21.5}',
     ' {"values":{"t":"4e1"}}\t',
@@ -101,8 +102,12 @@ Deno.test("parseMqttMessage() reads a payload's bytes as it reads the same text,
     long.slice(0, 255),
     long.slice(0, 256),
     long.slice(0, 257),
+    long.slice(0, 511),
+    long.slice(0, 512),
+    long.slice(0, 513),
     long,
     `{"value":1,"stream":"k\u00e9${"x".repeat(250)}"}`,
+    `{"value":1,"stream":"k\u00e9${"x".repeat(500)}"}`,
   ];
   for (const text of payloads) {
     const bytes = enc.encode(text);

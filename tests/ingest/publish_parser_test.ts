@@ -20,7 +20,7 @@ Deno.test("a parser reading PUBLISH packets in place emits what mqtt-packet's pa
   let compared = 0;
   for (let seed = 1; seed <= 40; seed++) {
     const bytes = packets(seed, 60);
-    for (const most of [1, 7, 64, 100_000]) {
+    for (const most of [1, 7, 64, 300, 1000, 100_000]) {
       const chunks = cut(bytes, seed * 31 + most, most);
       const want = run(oracle(), chunks);
       assert.deepEqual(run(make(), chunks), want, `seed ${seed}, pieces of at most ${most} bytes`);
@@ -28,6 +28,37 @@ Deno.test("a parser reading PUBLISH packets in place emits what mqtt-packet's pa
     }
   }
   assert.ok(compared > 5000, `enough packets compared: ${compared}`);
+});
+
+Deno.test("a burst of PUBLISHes whose reads end within packets is still read in place", () => {
+  const packets2 = { parser: mqttPacket.parser };
+  readPublishesInPlace(packets2);
+  const parser = (packets2.parser as typeof mqttPacket.parser)();
+  // what each PUBLISH came as: the in-place reader's class, or mqtt-packet's own Packet
+  const by = new Map<string, number>();
+  parser.on("packet", (p) => {
+    if (p.cmd !== "publish") return;
+    const kind = (p as object).constructor.name;
+    by.set(kind, (by.get(kind) ?? 0) + 1);
+  });
+  // a device's burst: PUBLISHes of 1 to 10 readings, QoS 0 and 1
+  const bytes = Buffer.concat(Array.from({ length: 600 }, (_, k) =>
+    mqttPacket.generate({
+      cmd: "publish",
+      topic: `sensors/s${k % 37}/v`,
+      payload: `[${'{"value":21.5,"ts":1748822400000},'.repeat(k % 10)}{"value":1}]`,
+      qos: (k % 2) as 0 | 1,
+      messageId: 1 + k,
+      retain: false,
+      dup: false,
+    })));
+  // reads of 1 to 2,000 bytes: nearly every one ends within a packet, some within its length
+  const reads = cut(bytes, 3, 2000);
+  for (const r of reads) parser.parse(r);
+  const inPlace = by.get("PublishPacket") ?? 0;
+  assert.equal(inPlace + (by.get("Packet") ?? 0), 600);
+  // (before, after the first read that ended within a packet every one was mqtt-packet's)
+  assert.ok(inPlace === 600, `read in place: ${inPlace} of 600 (${JSON.stringify([...by])})`);
 });
 
 Deno.test("a parser made with options (MQTT.js's) is mqtt-packet's own", () => {
