@@ -25,16 +25,18 @@
  *   engine's (its workspace, its tensors) widened those types in the
  *   window, throwing away the LSTM kernels' optimised code (`forward`,
  *   `backward`, `stepFrom`, found by bench/opt_churn.ts); with two copies
- *   it is widened here.
+ *   it is widened here. The second copy begins once the first has taken
+ *   SECOND_AFTER readings: a stream's first readings then run again once V8
+ *   keeps type feedback for the code they take.
  * - What a stream meets besides its usual readings: every copy's readings
  *   are shifted by twice the range of its rows (the sensor: 10 °C) for a
  *   few readings twice (ANOMALIES), so that an alert opens and is resolved
  *   (the fusion, the onset rule, the pairs' record), the second time once a
  *   five-minute stream's record is long enough for the false-alert budget
- *   to set the threshold (src/stream/budget.ts). Once its readings are fed,
- *   each copy is read as a served stream is (`read`: its forecast and
- *   summary as the API gives them, its accuracy by horizon, its checkpoint
- *   encoded, never stored). The service's own part of a reading (the
+ *   to set the threshold (src/stream/budget.ts). After its first reading,
+ *   after its first alert and after its last, each copy is read as a served
+ *   stream is (`read`: its forecast and summary as the API gives them, its
+ *   accuracy by horizon, its checkpoint encoded, never stored). The service's own part of a reading (the
  *   forecast kept beside it in the recent ring) goes to rings of the
  *   scratch's own.
  * - Enough readings for V8's optimising compiler: a function is compiled
@@ -117,6 +119,8 @@ interface Feed {
   stream: StreamModel;
   /** The scratch engine it is in. */
   copy: number;
+  /** Readings fed to it so far. */
+  fed: number;
   /** The values of the reading next() made. */
   row: Float64Array;
   /** Makes the next reading: its values into `row`; returns its timestamp, ms. */
@@ -136,11 +140,20 @@ const ANOMALIES: readonly { at: number; length: number }[] = [
 /** An anomaly's shift: this many times the range of the rows fed (the sensor's: 5 °C). */
 const ANOMALY_RANGES = 2;
 /**
- * A copy's readings after which it is read (`read`) a first time, once its
- * first alert is resolved: a loaded start may not get to the end, where it
- * is read again.
+ * A copy's readings after which it is read (`read`), besides after its
+ * last: its first (a young stream's reads: no forecast scored yet), and
+ * once its first alert is resolved (a loaded start may not get to the end).
  */
-const READ_AFTER = 320;
+const READ_AFTER: readonly number[] = [1, 320];
+/**
+ * Readings the first copy of a kind takes before the second begins: what a
+ * stream does in its first readings (its period found, its windows sized)
+ * ran before V8 kept type feedback for the code (from a function's 8th call,
+ * V8's --invocation-count-for-feedback-allocation), and the code compiled
+ * without it left its optimised code there in the window (`#clock`'s
+ * `setPeriod`); the second copy's first readings come with feedback kept.
+ */
+const SECOND_AFTER = 16;
 
 /** Whether a copy's reading `n` is inside one of the ANOMALIES. */
 function anomalous(n: number): boolean {
@@ -185,6 +198,7 @@ function historyFeed(t: StreamModel, copy: number): Feed {
   const feed: Feed = {
     stream: t,
     copy,
+    fed: 0,
     row: rows[0],
     next() {
       const row = rows[n % held];
@@ -208,6 +222,7 @@ function sensorFeed(s: StreamModel, copy: number): Feed {
   return {
     stream: s,
     copy,
+    fed: 0,
     row,
     next: () => {
       row[0] = sensor(n) + (anomalous(n) ? shift : 0);
@@ -221,9 +236,10 @@ function sensorFeed(s: StreamModel, copy: number): Feed {
  * WARM_UP_COPIES copies of a twin of one stream of each kind in `streams`
  * (those with readings in their history), or, when there is none, of
  * `scratch.newStream`; each kind fed `readings` readings through
- * `scratch.observe`, in turn to its copies, each copy read through
- * `scratch.read` after READ_AFTER of its readings and after the last, until
- * `maxMs` have passed. Returns the readings fed.
+ * `scratch.observe`, in turn to its copies (the first alone for its first
+ * SECOND_AFTER), each copy read through `scratch.read` after READ_AFTER of
+ * its readings and after the kind's last, until `maxMs` have passed.
+ * Returns the readings fed.
  */
 export function warmUp(
   streams: Iterable<StreamModel>,
@@ -259,19 +275,17 @@ export function warmUp(
   }
   if (readings === 0) return 0;
   let fed = 0;
-  const read = (feeds: Feed[]) => {
-    for (const feed of feeds) if (!over()) scratch.read?.(feed.stream);
-  };
   for (const feeds of kindsFed()) {
     for (let n = 0; n < readings; n++) {
       if (over()) return fed;
-      const feed = feeds[n % WARM_UP_COPIES];
+      // the first copy alone for its first SECOND_AFTER readings, then the copies in turn
+      const feed = feeds[n < SECOND_AFTER ? 0 : (n - SECOND_AFTER) % WARM_UP_COPIES];
       const ts = feed.next();
       scratch.observe(feed.stream, ts, feed.row, feed.copy);
       fed++;
-      if (n + 1 === READ_AFTER * WARM_UP_COPIES) read(feeds);
+      if (READ_AFTER.includes(++feed.fed) && !over()) scratch.read?.(feed.stream);
     }
-    read(feeds);
+    for (const feed of feeds) if (!over()) scratch.read?.(feed.stream);
   }
   return fed;
 }

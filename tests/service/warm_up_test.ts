@@ -94,6 +94,16 @@ function recording(
   };
 }
 
+/**
+ * The copy the kind's fed reading `n` goes to, and that copy's reading
+ * number: the first copy's first 16, then the copies in turn.
+ */
+function copyOf(n: number): [number, number] {
+  if (n < 16) return [0, n];
+  const copy = (n - 16) % 2;
+  return [copy, copy === 0 ? 16 + (n - 16) / 2 : (n - 17) / 2];
+}
+
 Deno.test("warmUp() feeds two twins of a stream in turn, each the rows its history holds, one period apart, and skips a stream with none", () => {
   const engine = new Engine();
   const spec = { preset: getPreset("pi-small"), columns: ["v"], targets: ["v"], periodMs: 1000 };
@@ -110,18 +120,22 @@ Deno.test("warmUp() feeds two twins of a stream in turn, each the rows its histo
     t.restoreNew(x.toBytes());
     return t;
   };
-  const n = warmUp([empty, s], recording(fed, twin), { readings: 14 });
-  assert.equal(n, 14);
+  const n = warmUp([empty, s], recording(fed, twin), { readings: 24 });
+  assert.equal(n, 24);
   assert.equal(WARM_UP_COPIES, 2);
   assert.deepEqual(twins, [["s", 0], ["s", 1]]);
   // the rows held (the newest readings), oldest first, again and again, after the newest
-  // reading: copy 0's reading k is the fed reading 2k, copy 1's 2k + 1
+  // reading; the second copy from the first's 17th reading on, then in turn
   const held = s.history.length;
   assert.ok(held >= 2 && held <= 5, `held ${held}`);
   const rows = [10, 11, 12, 13, 14].slice(5 - held);
+  assert.deepEqual(fed.map(([copy]) => copy), [...Array(17).fill(0), 1, 0, 1, 0, 1, 0, 1]);
   assert.deepEqual(
     fed,
-    fed.map((_, i) => [i % 2, 5000 + 1000 * Math.floor(i / 2), rows[Math.floor(i / 2) % held]]),
+    fed.map((_, i) => {
+      const [copy, k] = copyOf(i);
+      return [copy, 5000 + 1000 * k, rows[k % held]];
+    }),
   );
   assert.throws(
     () => new Service({ options: { warmUpReadings: -1 }, store: null!, log: captureLog().log }),
@@ -209,14 +223,17 @@ Deno.test("warmUp() feeds a new stream roomTemperature(1) five minutes apart whe
   const newStream = (copy: number) => (copies.push(copy), fresh);
   assert.equal(warmUp([empty], recording(fed, undefined, newStream), { readings: 600 }), 600);
   assert.deepEqual(copies, [0, 1]);
-  // each copy's reading k (fed reading 2k, 2k + 1): the sensor's reading k
+  // each copy's reading k: the sensor's reading k (shifted 10 °C from the first's 300th)
   const sensor = roomTemperature(1);
   const values: number[] = [];
-  for (let k = 0; k < 300; k++) values.push(sensor(k));
+  for (let k = 0; k < 320; k++) values.push(sensor(k) + (k >= 300 && k < 306 ? 10 : 0));
   const start = Date.UTC(2025, 0, 1) - T0;
   assert.deepEqual(
     fed,
-    fed.map((_, i) => [i % 2, start + Math.floor(i / 2) * 300_000, values[Math.floor(i / 2)]]),
+    fed.map((_, i) => {
+      const [copy, k] = copyOf(i);
+      return [copy, start + k * 300_000, values[k]];
+    }),
   );
   // without newStream nothing is fed
   assert.equal(warmUp([empty], recording([]), { readings: 600 }), 0);
@@ -303,20 +320,23 @@ Deno.test("warmUp() shifts each copy's readings by twice their range inside its 
   const rows = [10, 11, 12, 13, 14].slice(5 - held);
   const range = rows[held - 1] - rows[0];
   const fed: [number, number, number][] = [];
-  assert.equal(warmUp([s], recording(fed), { readings: 2 * 320 }), 640);
+  assert.equal(warmUp([s], recording(fed), { readings: 660 }), 660);
   for (const [i, [copy, , v]] of fed.entries()) {
-    const k = Math.floor(i / 2);
+    const [c, k] = copyOf(i);
     const shift = k >= 300 && k < 306 ? 2 * range : 0;
-    assert.deepEqual([copy, v], [i % 2, rows[k % held] + shift], `reading ${i}`);
+    assert.deepEqual([copy, v], [c, rows[k % held] + shift], `reading ${i}`);
   }
+  assert.ok(copyOf(659)[1] >= 320, "both copies past the anomaly");
   // the made-up sensor: 10 °C
   const sensed: [number, number, number][] = [];
   const fresh = engine.create("w", spec);
-  warmUp([], recording(sensed, undefined, () => fresh), { readings: 2 * 320 });
+  warmUp([], recording(sensed, undefined, () => fresh), { readings: 660 });
   const sensor = roomTemperature(1);
-  for (let k = 0; k < 320; k++) {
-    const v = sensor(k) + (k >= 300 && k < 306 ? 10 : 0);
-    assert.deepEqual([sensed[2 * k][2], sensed[2 * k + 1][2]], [v, v], `sensor reading ${k}`);
+  const values: number[] = [];
+  for (let k = 0; k < 340; k++) values.push(sensor(k) + (k >= 300 && k < 306 ? 10 : 0));
+  for (const [i, [copy, , v]] of sensed.entries()) {
+    const [c, k] = copyOf(i);
+    assert.deepEqual([copy, v], [c, values[k]], `sensor reading ${i}`);
   }
 });
 
@@ -331,10 +351,11 @@ Deno.test("warmUp()'s anomalies open an alert on each copy of the default preset
     observe: (s, ts, row, copy) => void scratch[copy].observe(s.id, ts, row),
   }, { readings: 2 * 400, maxMs: 600_000 });
   assert.equal(n, 800);
-  assert.deepEqual(events, ["0 opened", "1 opened", "0 resolved", "1 resolved"]);
+  assert.ok(copyOf(799)[1] >= 306, "both copies past the anomaly");
+  assert.deepEqual(events, ["0 opened", "0 resolved", "1 opened", "1 resolved"]);
 });
 
-Deno.test("warmUp() reads each copy after 320 of its readings and after its last, and reads none past maxMs", () => {
+Deno.test("warmUp() reads each copy after its first reading, its 320th and the kind's last, and reads none past maxMs", () => {
   const engine = new Engine();
   const spec = { preset: getPreset("pi-small"), columns: ["v"], targets: ["v"] };
   const fresh = [engine.create("w0", spec), engine.create("w1", spec)];
@@ -347,7 +368,15 @@ Deno.test("warmUp() reads each copy after 320 of its readings and after its last
     read: (s: StreamModel) => void reads.push([s.id, fed]),
   };
   assert.equal(warmUp([], scratch, { readings: 1000 }), 1000);
-  assert.deepEqual(reads, [["w0", 640], ["w1", 640], ["w0", 1000], ["w1", 1000]]);
+  // the first copy's 320th is fed reading 623 (16 alone, then every other), the second's 656
+  assert.deepEqual(reads, [
+    ["w0", 1],
+    ["w1", 18],
+    ["w0", 623],
+    ["w1", 656],
+    ["w0", 1000],
+    ["w1", 1000],
+  ]);
   // a clock that moves 1 ms a reading fed: past maxMs, no read
   let t = 0;
   fed = 0;
@@ -355,7 +384,7 @@ Deno.test("warmUp() reads each copy after 320 of its readings and after its last
   const clock = () => t;
   const ticking = { ...scratch, observe: () => void (fed++, t++) };
   assert.equal(warmUp([], ticking, { readings: 1000, maxMs: 700, clock }), 700);
-  assert.deepEqual(reads, [["w0", 640], ["w1", 640]]);
+  assert.deepEqual(reads, [["w0", 1], ["w1", 18], ["w0", 623], ["w1", 656]]);
 });
 
 Deno.test("Service.load()'s warm-up alerts and reads on its scratch streams and leaves no trace: no alert, no KV entry, no stream, ring or count", async () => {
