@@ -252,13 +252,14 @@ export function warmUp(
   const clock = options.clock ?? WARM_UP_DEFAULTS.clock;
   const start = clock();
   const over = () => clock() - start >= maxMs;
-  const copies = (make: (copy: number) => Feed) => {
+  // a kind's copies, each made when its first reading is due (a loaded start may end before)
+  type Copies = (copy: number) => Feed;
+  const copies = (make: (copy: number) => Feed): Copies => {
     const feeds: Feed[] = [];
-    for (let copy = 0; copy < WARM_UP_COPIES; copy++) feeds.push(make(copy));
-    return feeds;
+    return (copy) => feeds[copy] ??= make(copy);
   };
-  // each kind's copies, made once the clock said there is time for them
-  function* kindsFed(): Generator<Feed[]> {
+  // each kind's copies, begun once the clock said there is time for them
+  function* kindsFed(): Generator<Copies> {
     const seen = new Set<string>();
     for (const s of streams) {
       if (seen.size >= kinds) break;
@@ -276,16 +277,19 @@ export function warmUp(
   if (readings === 0) return 0;
   let fed = 0;
   for (const feeds of kindsFed()) {
+    let made = 0;
     for (let n = 0; n < readings; n++) {
       if (over()) return fed;
       // the first copy alone for its first SECOND_AFTER readings, then the copies in turn
-      const feed = feeds[n < SECOND_AFTER ? 0 : (n - SECOND_AFTER) % WARM_UP_COPIES];
+      const copy = n < SECOND_AFTER ? 0 : (n - SECOND_AFTER) % WARM_UP_COPIES;
+      const feed = feeds(copy);
+      made = Math.max(made, copy + 1);
       const ts = feed.next();
       scratch.observe(feed.stream, ts, feed.row, feed.copy);
       fed++;
       if (READ_AFTER.includes(++feed.fed) && !over()) scratch.read?.(feed.stream);
     }
-    for (const feed of feeds) if (!over()) scratch.read?.(feed.stream);
+    for (let copy = 0; copy < made; copy++) if (!over()) scratch.read?.(feeds(copy).stream);
   }
   return fed;
 }

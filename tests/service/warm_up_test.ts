@@ -270,6 +270,12 @@ Deno.test("warmUp() stops once maxMs have passed, a twin's readings and a new st
     clock,
   });
   assert.deepEqual([n, twins], [100, ["s", "s"]]);
+  // nor a copy whose first reading would come after it (the second's: the kind's 17th)
+  t = 0;
+  twins.length = 0;
+  const early = { ...tick, twin: (x: StreamModel) => (twins.push(x.id), x) };
+  assert.equal(warmUp([s, two], early, { readings: 100, maxMs: 10, clock }), 10);
+  assert.deepEqual(twins, ["s"]);
   // with 0 ms, nothing
   assert.equal(warmUp([s, two], tick, { readings: 100, maxMs: 0, clock }), 0);
   assert.throws(
