@@ -39,7 +39,9 @@
  *   the window (`helperTrace`: compilations by tier and TurboFan's by
  *   function, each isolate's collections; bench/helper_trace.ts);
  *   `--stdout-dir=DIR` writes the daemon's stdout over the window to a file
- *   in DIR (V8's traces, with --v8-flags).
+ *   in DIR (V8's traces, with --v8-flags), and what came before it (the
+ *   start, the warm-up, the first reading of each stream) to a `-start-`
+ *   file headed by the `streams.loaded` log lines (each worker's warm-up).
  * - latency: at `rate` readings/s for `seconds`, one reading in
  *   `sample-every` is followed by polling its stream's forecast until its
  *   origin is that reading's time: publish-to-forecast p50 and p99, ms.
@@ -633,6 +635,13 @@ async function capacity(): Promise<void> {
           await Deno.writeTextFile(
             `${f["stdout-dir"]}/capacity-w${w}-${Date.now()}.txt`,
             out.join("\n") + "\n",
+          );
+          await Deno.writeTextFile(
+            `${f["stdout-dir"]}/capacity-w${w}-start-${Date.now()}.txt`,
+            [
+              ...d.log.filter((e) => e.event === "streams.loaded").map((e) => JSON.stringify(e)),
+              ...d.banner.slice(0, out0),
+            ].join("\n") + "\n",
           );
         }
         const us = (sec: number) => Math.round(sec / total * 1e6);

@@ -62,7 +62,7 @@ import type { StreamRecent, StreamRecord, StreamSpec } from "./stream_record.ts"
 import { StreamRegistry } from "./stream_registry.ts";
 import type { Crossing, StreamForecast, StreamSummary } from "./stream_views.ts";
 import { logObservation } from "./observation_log.ts";
-import { warmUp } from "./warm_up.ts";
+import { WARM_UP_COPIES, warmUp } from "./warm_up.ts";
 
 export type { Crossing, HorizonAccuracy, StreamForecast, StreamSummary } from "./stream_views.ts";
 export { MAX_FUTURE_MS } from "./stream_record.ts";
@@ -199,21 +199,28 @@ export class Service implements Application, AlertSource, IngestSink {
     }
     // the per-reading code compiled now, on scratch streams, not in the first second of
     // readings (src/service/warm_up.ts); a warm-up that fails costs that, never the start
-    const scratch = new Engine();
+    const scratch = Array.from({ length: WARM_UP_COPIES }, () => new Engine());
     const o = this.#options;
+    // #take's own part of a reading: the forecast kept beside it, in rings of the scratch's own
+    const recent = scratch.map(() =>
+      this.#recent ? new RecentReadings({ capacity: this.#recent.capacity }) : null
+    );
     const started = performance.now();
     try {
       this.warmUpReadings = warmUp(this.engine.streams.values(), {
-        twin: (s) => this.#registry.twin(s, scratch),
+        twin: (s, copy) => this.#registry.twin(s, scratch[copy]),
         // a new daemon's workers: a new stream of the default preset
-        newStream: o.warmUpNew ? () => this.#registry.scratchStream(scratch) : null,
-        observe: (s, ts, row) => {
+        newStream: o.warmUpNew ? (copy) => this.#registry.scratchStream(scratch[copy]) : null,
+        observe: (s, ts, row, copy) => {
           try {
-            scratch.observe(s.id, ts, row);
+            if (recent[copy]) readOneStep(s, this.#made(s.J));
+            const obs = scratch[copy].observe(s.id, ts, row);
+            recent[copy]?.keep(s, ts, row, this.#oneStep, obs.gap);
           } catch (e) {
             if (!(e instanceof ReadingError)) throw e; // a refused reading: the next one goes on
           }
         },
+        read: (s) => this.#registry.readScratch(s),
       }, { readings: o.warmUpReadings, maxMs: o.warmUpMs });
     } catch (e) {
       this.#log.warn("streams.warm_up_failed", {

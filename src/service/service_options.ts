@@ -61,9 +61,9 @@ export interface ServiceOptions {
    */
   maxValueSpreads?: number;
   /**
-   * Readings fed at load to a twin of a restored stream of each kind, so that
-   * the per-reading code is compiled before the first reading (0: none;
-   * src/service/warm_up.ts). Default 1000.
+   * Readings fed at load to twins of a restored stream of each kind (two
+   * copies, in turn), so that the per-reading code is compiled before the
+   * first reading (0: none; src/service/warm_up.ts). Default 4000.
    */
   warmUpReadings?: number;
   /**

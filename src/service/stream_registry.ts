@@ -218,6 +218,30 @@ export class StreamRegistry {
   }
 
   /**
+   * Reads scratch stream `s` (the start-up's warm-up's, not the registry's)
+   * as the API, the metrics and the checkpoints read a served stream: its
+   * forecast and summary as answered (under a record made up for it), its
+   * accuracy by horizon, its checkpoint's bytes. Keeps and stores nothing.
+   */
+  readScratch(s: StreamModel): void {
+    const rec: StreamRecord = {
+      id: s.id,
+      preset: s.preset.name,
+      columns: s.columns,
+      targets: s.targets,
+      periodMs: null,
+      frozen: false,
+      createdAt: 0,
+      updatedAt: null,
+    };
+    const f = s.forecast(s.Hm);
+    if (f) streamForecast(rec, s, f);
+    streamSummary(rec, s);
+    s.stats();
+    s.toBytes();
+  }
+
+  /**
    * A copy of stream `s` in `engine` (a scratch engine, not the registry's),
    * built as `s` was and restored from its checkpoint bytes: the start-up's
    * warm-up feeds it (src/service/warm_up.ts); `s` is only read.

@@ -1,6 +1,6 @@
 /**
  * The per-reading code made ready before a shard worker takes its first
- * reading: streams in a scratch engine of their own are fed readings so
+ * reading: streams in scratch engines of their own are fed readings so
  * that V8 compiles the paths every stream's next reading takes while the
  * daemon is still loading (before it is ready), not while the first second
  * of readings waits.
@@ -12,28 +12,54 @@
  *   the first seconds (docs/scaling.md, "fifteenth round (startup)"), and
  *   each worker's isolate compiled the code anew while the other worker
  *   waited for the core ("sixteenth round (v8helpers)").
- * - What is fed: a twin of one restored stream of each kind (preset, values
+ * - What is fed: one stream of each kind of restored stream (preset, values
  *   and targets: the shapes the compiled code meets), at most `kinds` of
- *   them, restored from the stream's checkpoint bytes and fed the rows its
- *   history holds again, oldest first, one period apart after its newest
- *   reading. With no restored stream to warm (a new daemon) and `newStream`
- *   given: a new stream fed the made-up sensor of src/model/room_temperature.ts,
- *   five minutes apart.
+ *   them, its twin restored from the stream's checkpoint bytes and fed the
+ *   rows its history holds again, oldest first, one period apart after its
+ *   newest reading. With no restored stream to warm (a new daemon) and
+ *   `newStream` given: a new stream fed the made-up sensor of
+ *   src/model/room_temperature.ts, five minutes apart.
+ * - Each kind is fed as WARM_UP_COPIES copies, each in a scratch engine of
+ *   its own, the readings in turn: V8 learns a field's type from the
+ *   objects of the first network of a shape it meets, and the second
+ *   engine's (its workspace, its tensors) widened those types in the
+ *   window, throwing away the LSTM kernels' optimised code (`forward`,
+ *   `backward`, `stepFrom`, found by bench/opt_churn.ts); with two copies
+ *   it is widened here. The second copy begins once the first has taken
+ *   SECOND_AFTER readings: a stream's first readings then run again once V8
+ *   keeps type feedback for the code they take.
+ * - What a stream meets besides its usual readings: every copy's readings
+ *   are shifted by twice the range of its rows (the sensor: 10 °C) for a
+ *   few readings twice (ANOMALIES), so that an alert opens and is resolved
+ *   (the fusion, the onset rule, the pairs' record), the second time once a
+ *   five-minute stream's record is long enough for the false-alert budget
+ *   to set the threshold (src/stream/budget.ts). After its first reading,
+ *   after its first alert and after its last, each copy is read as a served
+ *   stream is (`read`: its forecast and summary as the API gives them, its
+ *   accuracy by horizon, its checkpoint encoded, never stored). The service's own part of a reading (the
+ *   forecast kept beside it in the recent ring) goes to rings of the
+ *   scratch's own.
+ * - Enough readings for V8's optimising compiler: a function is compiled
+ *   by TurboFan after some 3,000 calls (V8's --invocation-count-for-turbofan),
+ *   so the 1,000 readings fed before took the per-reading code to Maglev
+ *   only, and TurboFan compiled it again in each worker with the first
+ *   readings (docs/scaling.md, "eighteenth round (jitwarm)").
  * - Nothing of a fed stream reaches the service: not its alerts (the
- *   scratch engine has no listener), counters, records or checkpoints; a
+ *   scratch engines have no listener), counters, records or checkpoints; a
  *   restored stream is only read (its bytes), so what it forecasts and
  *   alerts is what it would have without the warm-up.
- * - Each stream fed gets `readings` readings, all of them together at most
+ * - Each kind gets `readings` readings, all of them together at most
  *   `maxMs` of wall time: on a loaded machine, where a nice shard worker
  *   gets little of a core, the start is not held up by more than about that.
  *
  * ```ts
- * const scratch = new Engine();
+ * const scratch = [new Engine(), new Engine()]; // WARM_UP_COPIES
  * const fed = warmUp(engine.streams.values(), {
- *   twin: (s) => registry.twin(s, scratch),
- *   newStream: () => registry.scratchStream(scratch),
- *   observe: (s, ts, row) => scratch.observe(s.id, ts, row),
- * }, { readings: 1000, maxMs: 1000 });
+ *   twin: (s, copy) => registry.twin(s, scratch[copy]),
+ *   newStream: (copy) => registry.scratchStream(scratch[copy]),
+ *   observe: (s, ts, row, copy) => scratch[copy].observe(s.id, ts, row),
+ *   read: (s) => registry.readScratch(s),
+ * }, { readings: 4000, maxMs: 1000 });
  * ```
  */
 import { roomTemperature } from "../model/room_temperature.ts";
@@ -41,7 +67,7 @@ import type { StreamModel } from "../stream/stream.ts";
 
 /** Options of warmUp; every field has the default it names. */
 export interface WarmUpOptions {
-  /** Readings fed to each stream warmed. Default 1000. */
+  /** Readings fed to each kind of stream warmed, in turn to its copies. Default 4000. */
   readings?: number;
   /** Most twins (kinds of stream) warmed. Default 4. */
   kinds?: number;
@@ -57,29 +83,82 @@ export interface WarmUpOptions {
 
 /** The defaults of WarmUpOptions. */
 export const WARM_UP_DEFAULTS: Readonly<Required<WarmUpOptions>> = Object.freeze({
-  readings: 1000,
+  readings: 4000,
   kinds: 4,
   maxMs: 1000,
   clock: () => performance.now(),
 });
 
-/** The streams a warm-up feeds, made in a scratch engine, and how a reading reaches them. */
+/** Copies fed of each kind of stream, each in a scratch engine of its own. */
+export const WARM_UP_COPIES = 2;
+
+/** The streams a warm-up feeds, made in scratch engines, and how a reading reaches them. */
 export interface WarmUpScratch {
-  /** A twin of restored stream `s`: a copy restored from its bytes, in the scratch engine. */
-  twin(s: StreamModel): StreamModel;
-  /** A new stream with one value, in the scratch engine; null: none is fed when no twin is. */
-  newStream: (() => StreamModel) | null;
-  /** Feeds a stream of the scratch engine one reading. */
-  observe(s: StreamModel, ts: number, row: Float64Array): void;
+  /**
+   * Copy `copy` (0 to WARM_UP_COPIES - 1) of restored stream `s`: restored
+   * from its bytes, in scratch engine `copy`.
+   */
+  twin(s: StreamModel, copy: number): StreamModel;
+  /**
+   * Copy `copy` of a new stream with one value, in scratch engine `copy`;
+   * null: none is fed when no twin is.
+   */
+  newStream: ((copy: number) => StreamModel) | null;
+  /** Feeds stream `s` of scratch engine `copy` one reading. */
+  observe(s: StreamModel, ts: number, row: Float64Array, copy: number): void;
+  /**
+   * Reads scratch stream `s` as a served stream is read (its forecast, its
+   * accuracy, its checkpoint's bytes), once its readings are fed; it must
+   * keep and store nothing. Default: none.
+   */
+  read?: ((s: StreamModel) => void) | null;
 }
 
 /** A stream to warm and its readings, made one at a time. */
 interface Feed {
   stream: StreamModel;
+  /** The scratch engine it is in. */
+  copy: number;
+  /** Readings fed to it so far. */
+  fed: number;
   /** The values of the reading next() made. */
   row: Float64Array;
   /** Makes the next reading: its values into `row`; returns its timestamp, ms. */
   next(): number;
+}
+
+/**
+ * The made-up anomalies of every copy, by its own readings: from reading
+ * `at`, `length` readings shifted. The first early (a loaded start feeds
+ * few readings), the second after 1,500 (at five minutes apart, the
+ * false-alert budget's record holds half a week: it sets the threshold).
+ */
+const ANOMALIES: readonly { at: number; length: number }[] = [
+  { at: 300, length: 6 },
+  { at: 1500, length: 12 },
+];
+/** An anomaly's shift: this many times the range of the rows fed (the sensor's: 5 °C). */
+const ANOMALY_RANGES = 2;
+/**
+ * A copy's readings after which it is read (`read`), besides after its
+ * last: its first (a young stream's reads: no forecast scored yet), and
+ * once its first alert is resolved (a loaded start may not get to the end).
+ */
+const READ_AFTER: readonly number[] = [1, 320];
+/**
+ * Readings the first copy of a kind takes before the second begins: what a
+ * stream does in its first readings (its period found, its windows sized)
+ * ran before V8 kept type feedback for the code (from a function's 8th call,
+ * V8's --invocation-count-for-feedback-allocation), and the code compiled
+ * without it left its optimised code there in the window (`#clock`'s
+ * `setPeriod`); the second copy's first readings come with feedback kept.
+ */
+const SECOND_AFTER = 16;
+
+/** Whether a copy's reading `n` is inside one of the ANOMALIES. */
+function anomalous(n: number): boolean {
+  for (const a of ANOMALIES) if (n >= a.at && n < a.at + a.length) return true;
+  return false;
 }
 
 /** Step of the new stream's readings: five minutes, roomTemperature's. */
@@ -92,8 +171,12 @@ function kindOf(s: StreamModel): string {
   return `${s.preset.name}/${s.I}/${s.J}`;
 }
 
-/** Twin `t`'s history again and again, oldest row first, one period apart after its newest reading. */
-function historyFeed(t: StreamModel): Feed {
+/**
+ * Twin `t`'s history again and again, oldest row first, one period apart
+ * after its newest reading; shifted by ANOMALY_RANGES times the range of
+ * each column's rows inside the ANOMALIES.
+ */
+function historyFeed(t: StreamModel, copy: number): Feed {
   const { history } = t;
   const held = history.length;
   // the rows held, oldest first, copied before the twin's readings push more
@@ -103,29 +186,46 @@ function historyFeed(t: StreamModel): Feed {
     for (let i = 0; i < t.I; i++) row[i] = history.back(k, i);
     rows.push(row);
   }
+  const shift = new Float64Array(t.I);
+  for (let i = 0; i < t.I; i++) {
+    let lo = Infinity, hi = -Infinity;
+    for (const row of rows) lo = Math.min(lo, row[i]), hi = Math.max(hi, row[i]);
+    shift[i] = ANOMALY_RANGES * (hi > lo ? hi - lo : 1);
+  }
+  const shifted = new Float64Array(t.I);
   const period = Number.isFinite(t.periodMs) && t.periodMs > 0 ? t.periodMs : 1000;
   let n = 0, ts = t.lastTs;
   const feed: Feed = {
     stream: t,
+    copy,
+    fed: 0,
     row: rows[0],
     next() {
-      feed.row = rows[n++ % held];
+      const row = rows[n % held];
+      if (anomalous(n++)) {
+        for (let i = 0; i < t.I; i++) shifted[i] = row[i] + shift[i];
+        feed.row = shifted;
+      } else feed.row = row;
       return ts += period;
     },
   };
   return feed;
 }
 
-/** New stream `s` fed roomTemperature(1), five minutes apart. */
-function sensorFeed(s: StreamModel): Feed {
+/** New stream `s` fed roomTemperature(1), five minutes apart, shifted inside the ANOMALIES. */
+function sensorFeed(s: StreamModel, copy: number): Feed {
   const sensor = roomTemperature(1);
   const row = new Float64Array(1);
+  // the sensor's range: its daily cycle (± 2 °C) and ventilation (± 0.6 °C)
+  const shift = ANOMALY_RANGES * 5;
   let n = 0;
   return {
     stream: s,
+    copy,
+    fed: 0,
     row,
     next: () => {
-      row[0] = sensor(n);
+      row[0] = sensor(n) + (anomalous(n) ? shift : 0);
       return NEW_START_MS + NEW_STEP_MS * n++;
     },
   };
@@ -133,9 +233,12 @@ function sensorFeed(s: StreamModel): Feed {
 
 /**
  * Warms the per-reading code on scratch streams (see the module's comment):
- * a twin of one stream of each kind in `streams` (those with readings in
- * their history), or, when there is none, `scratch.newStream()`; each fed
- * `readings` readings through `scratch.observe`, until `maxMs` have passed.
+ * WARM_UP_COPIES copies of a twin of one stream of each kind in `streams`
+ * (those with readings in their history), or, when there is none, of
+ * `scratch.newStream`; each kind fed `readings` readings through
+ * `scratch.observe`, in turn to its copies (the first alone for its first
+ * SECOND_AFTER), each copy read through `scratch.read` after READ_AFTER of
+ * its readings and after the kind's last, until `maxMs` have passed.
  * Returns the readings fed.
  */
 export function warmUp(
@@ -149,8 +252,14 @@ export function warmUp(
   const clock = options.clock ?? WARM_UP_DEFAULTS.clock;
   const start = clock();
   const over = () => clock() - start >= maxMs;
-  // the streams fed, each made once the clock said there is time for it
-  function* feeds(): Generator<Feed> {
+  // a kind's copies, each made when its first reading is due (a loaded start may end before)
+  type Copies = (copy: number) => Feed;
+  const copies = (make: (copy: number) => Feed): Copies => {
+    const feeds: Feed[] = [];
+    return (copy) => feeds[copy] ??= make(copy);
+  };
+  // each kind's copies, begun once the clock said there is time for them
+  function* kindsFed(): Generator<Copies> {
     const seen = new Set<string>();
     for (const s of streams) {
       if (seen.size >= kinds) break;
@@ -158,19 +267,29 @@ export function warmUp(
       if (seen.has(kind) || s.history.length === 0 || !Number.isFinite(s.lastTs)) continue;
       seen.add(kind);
       if (over()) return;
-      yield historyFeed(scratch.twin(s));
+      yield copies((copy) => historyFeed(scratch.twin(s, copy), copy));
     }
-    if (seen.size === 0 && scratch.newStream && !over()) yield sensorFeed(scratch.newStream());
+    const newStream = scratch.newStream;
+    if (seen.size === 0 && newStream && !over()) {
+      yield copies((copy) => sensorFeed(newStream(copy), copy));
+    }
   }
   if (readings === 0) return 0;
   let fed = 0;
-  for (const feed of feeds()) {
+  for (const feeds of kindsFed()) {
+    let made = 0;
     for (let n = 0; n < readings; n++) {
       if (over()) return fed;
+      // the first copy alone for its first SECOND_AFTER readings, then the copies in turn
+      const copy = n < SECOND_AFTER ? 0 : (n - SECOND_AFTER) % WARM_UP_COPIES;
+      const feed = feeds(copy);
+      made = Math.max(made, copy + 1);
       const ts = feed.next();
-      scratch.observe(feed.stream, ts, feed.row);
+      scratch.observe(feed.stream, ts, feed.row, feed.copy);
       fed++;
+      if (READ_AFTER.includes(++feed.fed) && !over()) scratch.read?.(feed.stream);
     }
+    for (let copy = 0; copy < made; copy++) if (!over()) scratch.read?.(feeds(copy).stream);
   }
   return fed;
 }

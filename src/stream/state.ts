@@ -74,10 +74,24 @@ const KIND = { Float32Array: 1, Float64Array: 2, Int32Array: 3 } as const;
 
 /** Elements of `a` up to its last one with a byte that is not 0 (what version 3 writes of it). */
 function storedCount(a: Float32Array | Float64Array | Int32Array): number {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  return Math.ceil(
+    nonZeroBytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)) / a.BYTES_PER_ELEMENT,
+  );
+}
+
+/**
+ * Bytes of `bytes` up to its last one that is not 0. A loop alone in its
+ * function: on a long run of zeros (a young stream's arrays) V8 compiles
+ * the loop on its own (on-stack replacement) in the middle of its first
+ * call, without type feedback for what follows the loop; when more
+ * followed it (storedCount's `a.BYTES_PER_ELEMENT` and `Math.ceil`), every
+ * later call went into that code and out again (92 deopts in a worker's
+ * first checkpoint; tests/stream/state_osr_test.ts).
+ */
+function nonZeroBytes(bytes: Uint8Array): number {
   let end = bytes.length;
   while (end > 0 && bytes[end - 1] === 0) end--;
-  return Math.ceil(end / a.BYTES_PER_ELEMENT);
+  return end;
 }
 
 /**

@@ -362,7 +362,7 @@ Deno.test("resolveServiceOptions() applies the defaults and names a bad option a
     maxNameLength: 128,
     maxAbsValue: 1e15,
     maxValueSpreads: 1e6,
-    warmUpReadings: 1000,
+    warmUpReadings: 4000,
     warmUpMs: 1000,
     warmUpNew: false,
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Service, type ServiceOptions } from "../../src/service/service.ts";
-import { warmUp } from "../../src/service/warm_up.ts";
+import { WARM_UP_COPIES, WARM_UP_DEFAULTS, warmUp } from "../../src/service/warm_up.ts";
 import { roomTemperature } from "../../src/model/room_temperature.ts";
 import { Store } from "../../src/store/store.ts";
 import { captureLog } from "../../src/log.ts";
@@ -51,8 +51,9 @@ Deno.test("Service.load() warms a twin of each kind of stream and leaves the str
     };
     const warmed = await load();
     const cold = await load(0);
-    // one twin per kind (one value, two values), 1,000 readings each by default
-    assert.equal(warmed.warmUpReadings, 2000);
+    // one twin per kind (one value, two values), 4,000 readings each by default
+    assert.equal(WARM_UP_DEFAULTS.readings, 4000);
+    assert.equal(warmed.warmUpReadings, 8000);
     assert.equal(cold.warmUpReadings, 0);
     // nothing of the twins reached the service: no reading counted, no alert raised
     assert.equal(warmed.engine.counters.readings, 0);
@@ -76,41 +77,65 @@ Deno.test("Service.load() warms a twin of each kind of stream and leaves the str
   }
 });
 
-/** A scratch of warmUp whose readings go into `fed` as [ts - T0, value]; no new stream by default. */
+/**
+ * A scratch of warmUp whose readings go into `fed` as [copy, ts - T0, value];
+ * no new stream by default.
+ */
 function recording(
-  fed: [number, number][],
-  twin: (s: StreamModel) => StreamModel = (s) => s,
-  newStream: (() => StreamModel) | null = null,
+  fed: [number, number, number][],
+  twin: (s: StreamModel, copy: number) => StreamModel = (s) => s,
+  newStream: ((copy: number) => StreamModel) | null = null,
 ) {
   return {
     twin,
     newStream,
-    observe: (_s: StreamModel, ts: number, row: Float64Array) => fed.push([ts - T0, row[0]]),
+    observe: (_s: StreamModel, ts: number, row: Float64Array, copy: number) =>
+      fed.push([copy, ts - T0, row[0]]),
   };
 }
 
-Deno.test("warmUp() feeds a twin the rows its history holds, one period apart, and skips a stream with none", () => {
+/**
+ * The copy the kind's fed reading `n` goes to, and that copy's reading
+ * number: the first copy's first 16, then the copies in turn.
+ */
+function copyOf(n: number): [number, number] {
+  if (n < 16) return [0, n];
+  const copy = (n - 16) % 2;
+  return [copy, copy === 0 ? 16 + (n - 16) / 2 : (n - 17) / 2];
+}
+
+Deno.test("warmUp() feeds two twins of a stream in turn, each the rows its history holds, one period apart, and skips a stream with none", () => {
   const engine = new Engine();
   const spec = { preset: getPreset("pi-small"), columns: ["v"], targets: ["v"], periodMs: 1000 };
   const empty = engine.create("empty", spec);
   const s = engine.create("s", spec);
   for (let n = 0; n < 5; n++) engine.observe("s", T0 + n * 1000, [10 + n]);
-  const scratch = new Engine();
-  const fed: [number, number][] = [];
-  const twin = (x: StreamModel) => {
-    const t = scratch.create(x.id, spec);
+  // each copy in a scratch engine of its own
+  const scratch = [new Engine(), new Engine()];
+  const fed: [number, number, number][] = [];
+  const twins: [string, number][] = [];
+  const twin = (x: StreamModel, copy: number) => {
+    twins.push([x.id, copy]);
+    const t = scratch[copy].create(x.id, spec);
     t.restoreNew(x.toBytes());
     return t;
   };
-  const n = warmUp([empty, s], recording(fed, twin), { readings: 7 });
-  assert.equal(n, 7);
-  // the rows held (the newest readings), oldest first, again and again, after the newest reading
+  const n = warmUp([empty, s], recording(fed, twin), { readings: 24 });
+  assert.equal(n, 24);
+  assert.equal(WARM_UP_COPIES, 2);
+  assert.deepEqual(twins, [["s", 0], ["s", 1]]);
+  // the rows held (the newest readings), oldest first, again and again, after the newest
+  // reading; the second copy from the first's 17th reading on, then in turn
   const held = s.history.length;
   assert.ok(held >= 2 && held <= 5, `held ${held}`);
   const rows = [10, 11, 12, 13, 14].slice(5 - held);
+  assert.deepEqual(fed.map(([copy]) => copy), [...Array(17).fill(0), 1, 0, 1, 0, 1, 0, 1]);
   assert.deepEqual(
     fed,
-    [5000, 6000, 7000, 8000, 9000, 10000, 11000].map((t, k) => [t, rows[k % held]]),
+    fed.map((_, i) => {
+      const [copy, k] = copyOf(i);
+      return [copy, 5000 + 1000 * k, rows[k % held]];
+    }),
   );
   assert.throws(
     () => new Service({ options: { warmUpReadings: -1 }, store: null!, log: captureLog().log }),
@@ -193,11 +218,23 @@ Deno.test("warmUp() feeds a new stream roomTemperature(1) five minutes apart whe
   const spec = { preset: getPreset("pi-small"), columns: ["v"], targets: ["v"] };
   const empty = engine.create("empty", spec);
   const fresh = engine.create("w", spec);
-  const fed: [number, number][] = [];
-  assert.equal(warmUp([empty], recording(fed, undefined, () => fresh), { readings: 600 }), 600);
+  const fed: [number, number, number][] = [];
+  const copies: number[] = [];
+  const newStream = (copy: number) => (copies.push(copy), fresh);
+  assert.equal(warmUp([empty], recording(fed, undefined, newStream), { readings: 600 }), 600);
+  assert.deepEqual(copies, [0, 1]);
+  // each copy's reading k: the sensor's reading k (shifted 10 °C from the first's 300th)
   const sensor = roomTemperature(1);
+  const values: number[] = [];
+  for (let k = 0; k < 320; k++) values.push(sensor(k) + (k >= 300 && k < 306 ? 10 : 0));
   const start = Date.UTC(2025, 0, 1) - T0;
-  assert.deepEqual(fed, fed.map((_, n) => [start + n * 300_000, sensor(n)]));
+  assert.deepEqual(
+    fed,
+    fed.map((_, i) => {
+      const [copy, k] = copyOf(i);
+      return [copy, start + k * 300_000, values[k]];
+    }),
+  );
   // without newStream nothing is fed
   assert.equal(warmUp([empty], recording([]), { readings: 600 }), 0);
   assert.throws(
@@ -232,7 +269,13 @@ Deno.test("warmUp() stops once maxMs have passed, a twin's readings and a new st
     maxMs: 100,
     clock,
   });
-  assert.deepEqual([n, twins], [100, ["s"]]);
+  assert.deepEqual([n, twins], [100, ["s", "s"]]);
+  // nor a copy whose first reading would come after it (the second's: the kind's 17th)
+  t = 0;
+  twins.length = 0;
+  const early = { ...tick, twin: (x: StreamModel) => (twins.push(x.id), x) };
+  assert.equal(warmUp([s, two], early, { readings: 100, maxMs: 10, clock }), 10);
+  assert.deepEqual(twins, ["s"]);
   // with 0 ms, nothing
   assert.equal(warmUp([s, two], tick, { readings: 100, maxMs: 0, clock }), 0);
   assert.throws(
@@ -269,6 +312,118 @@ Deno.test("Service.load() with a tiny warmUpMs stops the restored streams' warm-
     }
     await capped.close();
     await cold.close();
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("warmUp() shifts each copy's readings by twice their range inside its anomalies, from its reading 300 for 6", () => {
+  const engine = new Engine();
+  const spec = { preset: getPreset("pi-small"), columns: ["v"], targets: ["v"], periodMs: 1000 };
+  const s = engine.create("s", spec);
+  for (let n = 0; n < 5; n++) engine.observe("s", T0 + n * 1000, [10 + n]);
+  const held = s.history.length;
+  const rows = [10, 11, 12, 13, 14].slice(5 - held);
+  const range = rows[held - 1] - rows[0];
+  const fed: [number, number, number][] = [];
+  assert.equal(warmUp([s], recording(fed), { readings: 660 }), 660);
+  for (const [i, [copy, , v]] of fed.entries()) {
+    const [c, k] = copyOf(i);
+    const shift = k >= 300 && k < 306 ? 2 * range : 0;
+    assert.deepEqual([copy, v], [c, rows[k % held] + shift], `reading ${i}`);
+  }
+  assert.ok(copyOf(659)[1] >= 320, "both copies past the anomaly");
+  // the made-up sensor: 10 °C
+  const sensed: [number, number, number][] = [];
+  const fresh = engine.create("w", spec);
+  warmUp([], recording(sensed, undefined, () => fresh), { readings: 660 });
+  const sensor = roomTemperature(1);
+  const values: number[] = [];
+  for (let k = 0; k < 340; k++) values.push(sensor(k) + (k >= 300 && k < 306 ? 10 : 0));
+  for (const [i, [copy, , v]] of sensed.entries()) {
+    const [c, k] = copyOf(i);
+    assert.deepEqual([copy, v], [c, values[k]], `sensor reading ${i}`);
+  }
+});
+
+Deno.test("warmUp()'s anomalies open an alert on each copy of the default preset's new stream and resolve it", () => {
+  const scratch = [new Engine(), new Engine()];
+  const events: string[] = [];
+  scratch.forEach((e, copy) => e.onAlert((a) => events.push(`${copy} ${a.type}`)));
+  const spec = { preset: getPreset("default"), columns: ["value"], targets: ["value"] };
+  const n = warmUp([], {
+    twin: () => assert.fail("no stream to twin"),
+    newStream: (copy) => scratch[copy].create("warm-up", spec),
+    observe: (s, ts, row, copy) => void scratch[copy].observe(s.id, ts, row),
+  }, { readings: 2 * 400, maxMs: 600_000 });
+  assert.equal(n, 800);
+  assert.ok(copyOf(799)[1] >= 306, "both copies past the anomaly");
+  assert.deepEqual(events, ["0 opened", "0 resolved", "1 opened", "1 resolved"]);
+});
+
+Deno.test("warmUp() reads each copy after its first reading, its 320th and the kind's last, and reads none past maxMs", () => {
+  const engine = new Engine();
+  const spec = { preset: getPreset("pi-small"), columns: ["v"], targets: ["v"] };
+  const fresh = [engine.create("w0", spec), engine.create("w1", spec)];
+  let fed = 0;
+  const reads: [string, number][] = [];
+  const scratch = {
+    twin: () => assert.fail("no stream to twin"),
+    newStream: (copy: number) => fresh[copy],
+    observe: () => void fed++,
+    read: (s: StreamModel) => void reads.push([s.id, fed]),
+  };
+  assert.equal(warmUp([], scratch, { readings: 1000 }), 1000);
+  // the first copy's 320th is fed reading 623 (16 alone, then every other), the second's 656
+  assert.deepEqual(reads, [
+    ["w0", 1],
+    ["w1", 18],
+    ["w0", 623],
+    ["w1", 656],
+    ["w0", 1000],
+    ["w1", 1000],
+  ]);
+  // a clock that moves 1 ms a reading fed: past maxMs, no read
+  let t = 0;
+  fed = 0;
+  reads.length = 0;
+  const clock = () => t;
+  const ticking = { ...scratch, observe: () => void (fed++, t++) };
+  assert.equal(warmUp([], ticking, { readings: 1000, maxMs: 700, clock }), 700);
+  assert.deepEqual(reads, [["w0", 1], ["w1", 18], ["w0", 623], ["w1", 656]]);
+});
+
+Deno.test("Service.load()'s warm-up alerts and reads on its scratch streams and leaves no trace: no alert, no KV entry, no stream, ring or count", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const raised: AlertEvent[] = [];
+    const svc = new Service({
+      options: {
+        defaultPreset: "pi-small",
+        // both anomalies of each copy (from its readings 300 and 1,500), and both reads
+        warmUpReadings: 2 * 1600,
+        warmUpMs: 600_000,
+        warmUpNew: true,
+      },
+      store: new Store(kv),
+      log: captureLog().log,
+      raise: (e) => raised.push(e),
+    });
+    await svc.load();
+    assert.equal(svc.warmUpReadings, 3200);
+    assert.equal(await svc.checkpoint(), true);
+    await svc.flushAlerts();
+    assert.deepEqual(raised, []);
+    assert.deepEqual(await svc.listAlerts({}), []);
+    assert.deepEqual(svc.list(), []);
+    assert.equal(svc.engine.streams.size, 0);
+    assert.equal(svc.recentRings, 0);
+    assert.equal(svc.engine.counters.readings, 0);
+    assert.equal(svc.counters.checkpoints, 0);
+    const stored = [];
+    for await (const e of kv.list({ prefix: [] })) stored.push(e.key);
+    assert.deepEqual(stored, []);
+    await svc.close();
   } finally {
     kv.close();
   }

@@ -1,0 +1,26 @@
+/**
+ * A checkpoint's scan for its arrays' zeros does not leave V8 a loop
+ * compiled on its own that every later call enters and leaves again
+ * (src/stream/state.ts, nonZeroBytes): the warm-up's first read of a young
+ * stream (src/service/warm_up.ts) made one in a worker, and its first
+ * checkpoints deopted 92 times (docs/scaling.md, "eighteenth round
+ * (jitwarm)").
+ */
+import assert from "node:assert/strict";
+
+Deno.test("encodeState() after a long array of zeros deopts at most twice on arrays of every kind", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--v8-flags=--trace-deopt",
+      new URL("./_state_osr_feed.ts", import.meta.url).pathname,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.ok(out.success, `_state_osr_feed.ts exit code ${out.code}`);
+  const deopts = new TextDecoder().decode(out.stdout).split("\n")
+    .filter((l) => /^\[bailout .*<JSFunction (storedCount|nonZeroBytes) /.test(l));
+  // one for the on-stack replacement's entry, at most one more as the kinds come
+  assert.ok(deopts.length <= 2, `${deopts.length} deopts:\n${deopts.slice(0, 4).join("\n")}`);
+});
