@@ -29,7 +29,11 @@
  *
  * Many streams are saved with few commits: `save()` takes a batch and packs
  * every stream's chunks and switch into shared commits (see CommitBatcher);
- * 100 small checkpoints take one commit.
+ * 100 small checkpoints take one commit. Its own work on a big batch (the
+ * checks, the checksums, planning the commits) goes in slices of at most
+ * about `sliceMs`, the event loop turning between them (nextTurn): in a
+ * shard worker, a forecast or a batch of readings is taken between them.
+ * What is written, and in which commits, does not depend on the slices.
  *
  * Reading takes the manifest, then the chunks of its version (immutable once
  * written), checks their count, length and SHA-256. Chunks that vanish
@@ -47,6 +51,7 @@ import {
   sha256Checksum,
 } from "./checkpoint_manifest.ts";
 import { showValue } from "../domain/show_value.ts";
+import { nextTurn } from "../async/next_turn.ts";
 import {
   chunkKey,
   chunkVersionPrefix,
@@ -104,6 +109,8 @@ export interface CheckpointSettings {
   chunkSize: number;
   staleWriteMs: number;
   commitLimits: CommitLimits;
+  /** Longest run of a save's own work before it yields to the event loop, ms. */
+  sliceMs: number;
 }
 
 /** Another writer replaced (or deleted) a stream's checkpoint while this save was writing it. */
@@ -122,6 +129,28 @@ export class CheckpointConflictError extends Error {
       } saved`,
     );
     this.name = "CheckpointConflictError";
+  }
+}
+
+/** Checksums asked for at once: each answer is a turn of the event loop's work. */
+const CHECKSUMS_AT_ONCE = 32;
+
+/** Work in slices: `due()` once `ms` went by since the slice began; `turn()` yields and begins the next. */
+class Pause {
+  #end: number;
+  constructor(readonly ms: number) {
+    this.#end = performance.now() + ms;
+  }
+  due(): boolean {
+    return performance.now() >= this.#end;
+  }
+  /** The event loop turned (an await of I/O): a new slice begins now. */
+  restart(): void {
+    this.#end = performance.now() + this.ms;
+  }
+  async turn(): Promise<void> {
+    await nextTurn();
+    this.restart();
   }
 }
 
@@ -233,8 +262,10 @@ export class CheckpointStore {
         `Cannot save checkpoints: entries must be an array: current value is ${showValue(entries)}`,
       );
     }
+    const pause = new Pause(this.settings.sliceMs);
     const seen = new Set<string>();
     for (const [i, e] of entries.entries()) {
+      if (pause.due()) await pause.turn();
       validateStreamId(e?.id, "save checkpoint");
       if (!(e.bytes instanceof Uint8Array)) {
         throw new TypeError(
@@ -260,7 +291,12 @@ export class CheckpointStore {
     }
     const ids = entries.map((e) => e.id);
     const olds = await this.#readManifests(ids);
-    const checksums = await Promise.all(entries.map((e) => sha256Checksum(e.bytes)));
+    const checksums: string[] = [];
+    for (let i = 0; i < entries.length; i += CHECKSUMS_AT_ONCE) {
+      const part = entries.slice(i, i + CHECKSUMS_AT_ONCE);
+      checksums.push(...await Promise.all(part.map((e) => sha256Checksum(e.bytes))));
+    }
+    pause.restart();
     const { chunkSize } = this.settings;
     const now = this.settings.now();
     const batcher = new CommitBatcher(this.kv, this.settings.commitLimits);
@@ -279,6 +315,7 @@ export class CheckpointStore {
       const plan: Plan = { id: e.id, version, manifest, journal: null };
       plans.push(plan);
       await this.#queue(batcher, plan, olds[i], e.bytes, e.config);
+      if (pause.due()) await pause.turn();
     }
     await batcher.flush();
     // A write that lost its switch leaves journalled chunks: hand them to the sweep below.
