@@ -91,3 +91,33 @@ export function useTurns(k: TurnKind): void {
 export function turnKind(): TurnKind {
   return kind;
 }
+
+/**
+ * Work in slices of `ms`: `due()` once the slice is used up, `turn()` takes
+ * a turn of the event loop (nextTurn) and begins the next, `restart()`
+ * begins one now (after an await of I/O, which let the event loop turn).
+ *
+ * ```ts
+ * const slices = new Slices(5);
+ * for (const item of items) {
+ *   if (slices.due()) await slices.turn();
+ *   work(item);
+ * }
+ * ```
+ */
+export class Slices {
+  #end: number;
+  constructor(readonly ms: number) {
+    this.#end = performance.now() + ms;
+  }
+  due(): boolean {
+    return performance.now() >= this.#end;
+  }
+  restart(): void {
+    this.#end = performance.now() + this.ms;
+  }
+  async turn(): Promise<void> {
+    await nextTurn();
+    this.restart();
+  }
+}

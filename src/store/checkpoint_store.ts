@@ -29,11 +29,9 @@
  *
  * Many streams are saved with few commits: `save()` takes a batch and packs
  * every stream's chunks and switch into shared commits (see CommitBatcher);
- * 100 small checkpoints take one commit. Its own work on a big batch (the
- * checks, the checksums, planning the commits) goes in slices of at most
- * about `sliceMs`, the event loop turning between them (nextTurn): in a
- * shard worker, a forecast or a batch of readings is taken between them.
- * What is written, and in which commits, does not depend on the slices.
+ * 100 small checkpoints take one commit. Its own work on a big batch goes in
+ * slices of `sliceMs` with a turn of the event loop between (a worker's
+ * messages are taken there); what is written does not depend on them.
  *
  * Reading takes the manifest, then the chunks of its version (immutable once
  * written), checks their count, length and SHA-256. Chunks that vanish
@@ -51,7 +49,7 @@ import {
   sha256Checksum,
 } from "./checkpoint_manifest.ts";
 import { showValue } from "../domain/show_value.ts";
-import { nextTurn } from "../async/next_turn.ts";
+import { Slices } from "../async/next_turn.ts";
 import {
   chunkKey,
   chunkVersionPrefix,
@@ -129,28 +127,6 @@ export class CheckpointConflictError extends Error {
       } saved`,
     );
     this.name = "CheckpointConflictError";
-  }
-}
-
-/** Checksums asked for at once: each answer is a turn of the event loop's work. */
-const CHECKSUMS_AT_ONCE = 32;
-
-/** Work in slices: `due()` once `ms` went by since the slice began; `turn()` yields and begins the next. */
-class Pause {
-  #end: number;
-  constructor(readonly ms: number) {
-    this.#end = performance.now() + ms;
-  }
-  due(): boolean {
-    return performance.now() >= this.#end;
-  }
-  /** The event loop turned (an await of I/O): a new slice begins now. */
-  restart(): void {
-    this.#end = performance.now() + this.ms;
-  }
-  async turn(): Promise<void> {
-    await nextTurn();
-    this.restart();
   }
 }
 
@@ -262,7 +238,7 @@ export class CheckpointStore {
         `Cannot save checkpoints: entries must be an array: current value is ${showValue(entries)}`,
       );
     }
-    const pause = new Pause(this.settings.sliceMs);
+    const pause = new Slices(this.settings.sliceMs);
     const seen = new Set<string>();
     for (const [i, e] of entries.entries()) {
       if (pause.due()) await pause.turn();
@@ -291,10 +267,10 @@ export class CheckpointStore {
     }
     const ids = entries.map((e) => e.id);
     const olds = await this.#readManifests(ids);
-    const checksums: string[] = [];
-    for (let i = 0; i < entries.length; i += CHECKSUMS_AT_ONCE) {
-      const part = entries.slice(i, i + CHECKSUMS_AT_ONCE);
-      checksums.push(...await Promise.all(part.map((e) => sha256Checksum(e.bytes))));
+    const checksums: string[] = []; // 32 at a time: their answers are one turn's work
+    for (let i = 0; i < entries.length; i += 32) {
+      const part = entries.slice(i, i + 32).map((e) => sha256Checksum(e.bytes));
+      checksums.push(...await Promise.all(part));
     }
     pause.restart();
     const { chunkSize } = this.settings;
