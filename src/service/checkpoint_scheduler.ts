@@ -15,7 +15,8 @@
  *   config) into as few commits as Deno KV allows (`store.saveCheckpoints`),
  *   in batches of about `batchBytes` (2 MiB) held one at a time, each in KV
  *   before the next one's snapshots (a save cut short keeps what it wrote);
- *   snapshots yield to the event loop every `sliceMs`.
+ *   snapshots yield to the event loop every `sliceMs`, and so does the
+ *   store's work on a batch (StoreOptions' `sliceMs`).
  * - A stream that becomes due while a save runs is that save's next batch,
  *   with the others that did meanwhile (then the save goes on), and `room()`
  *   resolves once a batch made room: a stream of a big batch does not wait
@@ -463,7 +464,11 @@ export class CheckpointScheduler {
         }
       }
       if (entries.length === 0) continue;
+      // the store's work on the batch (in slices of its own) follows no more than half a slice
+      // of snapshots without a turn between
+      if (performance.now() >= deadline - this.#sliceMs / 2) await nextTurn();
       if (!await this.#write(entries, taken, done)) return false;
+      deadline = performance.now() + this.#sliceMs;
     }
     if (done.commits > 0) log.debug("checkpoint.saved", { ...done, scope });
     return !snapshotFailed;

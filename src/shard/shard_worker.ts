@@ -20,6 +20,7 @@ import { decodeReadings } from "./reading_batch.ts";
 import { shardOf } from "./shard_of.ts";
 import { retryLocked } from "./locked_kv_retry.ts";
 import { useKernels } from "../model/kernels.ts";
+import { useTurns } from "../async/next_turn.ts";
 import { HorizonColumnsWriter } from "./horizon_columns.ts";
 import { lowerThreadPriority } from "./lower_thread_priority.ts";
 import { type PackedStats, StatsPacker } from "./packed_stats.ts";
@@ -69,6 +70,8 @@ function unpacked(s: Service): ShardStats {
 
 async function init(m: ShardInit): Promise<void> {
   useKernels(m.kernels); // before any network is built, as the main thread did
+  // slices yield without the timer's 4 ms clamp: a worker serves no socket (src/async/next_turn.ts)
+  useTurns("immediate");
   const log = createLogger({ level: m.logLevel, format: m.logFormat, fields: { worker: m.index } });
   // first of all: the work of loading the streams already yields to the main thread
   if (m.nice > 0) {

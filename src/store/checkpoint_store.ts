@@ -29,7 +29,9 @@
  *
  * Many streams are saved with few commits: `save()` takes a batch and packs
  * every stream's chunks and switch into shared commits (see CommitBatcher);
- * 100 small checkpoints take one commit.
+ * 100 small checkpoints take one commit. Its own work on a big batch goes in
+ * slices of `sliceMs` with a turn of the event loop between (a worker's
+ * messages are taken there); what is written does not depend on them.
  *
  * Reading takes the manifest, then the chunks of its version (immutable once
  * written), checks their count, length and SHA-256. Chunks that vanish
@@ -47,6 +49,7 @@ import {
   sha256Checksum,
 } from "./checkpoint_manifest.ts";
 import { showValue } from "../domain/show_value.ts";
+import { Slices } from "../async/next_turn.ts";
 import {
   chunkKey,
   chunkVersionPrefix,
@@ -104,6 +107,8 @@ export interface CheckpointSettings {
   chunkSize: number;
   staleWriteMs: number;
   commitLimits: CommitLimits;
+  /** Longest run of a save's own work before it yields to the event loop, ms. */
+  sliceMs: number;
 }
 
 /** Another writer replaced (or deleted) a stream's checkpoint while this save was writing it. */
@@ -233,8 +238,10 @@ export class CheckpointStore {
         `Cannot save checkpoints: entries must be an array: current value is ${showValue(entries)}`,
       );
     }
+    const pause = new Slices(this.settings.sliceMs);
     const seen = new Set<string>();
     for (const [i, e] of entries.entries()) {
+      if (pause.due()) await pause.turn();
       validateStreamId(e?.id, "save checkpoint");
       if (!(e.bytes instanceof Uint8Array)) {
         throw new TypeError(
@@ -260,7 +267,12 @@ export class CheckpointStore {
     }
     const ids = entries.map((e) => e.id);
     const olds = await this.#readManifests(ids);
-    const checksums = await Promise.all(entries.map((e) => sha256Checksum(e.bytes)));
+    const checksums: string[] = []; // 32 at a time: their answers are one turn's work
+    for (let i = 0; i < entries.length; i += 32) {
+      const part = entries.slice(i, i + 32).map((e) => sha256Checksum(e.bytes));
+      checksums.push(...await Promise.all(part));
+    }
+    pause.restart();
     const { chunkSize } = this.settings;
     const now = this.settings.now();
     const batcher = new CommitBatcher(this.kv, this.settings.commitLimits);
@@ -279,6 +291,7 @@ export class CheckpointStore {
       const plan: Plan = { id: e.id, version, manifest, journal: null };
       plans.push(plan);
       await this.#queue(batcher, plan, olds[i], e.bytes, e.config);
+      if (pause.due()) await pause.turn();
     }
     await batcher.flush();
     // A write that lost its switch leaves journalled chunks: hand them to the sweep below.

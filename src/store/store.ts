@@ -98,6 +98,11 @@ export interface StoreOptions {
   alertRetention?: Partial<AlertRetention>;
   /** What one atomic commit may hold. Default: Deno KV's limits (`KV_LIMITS`); lower them in tests. */
   commitLimits?: Partial<CommitLimits>;
+  /**
+   * Longest run of a checkpoint save's own work (checks, planning the
+   * commits) before it yields to the event loop, ms. Default 5.
+   */
+  sliceMs?: number;
 }
 
 /** StoreOptions with every default applied. */
@@ -107,6 +112,7 @@ export interface ResolvedStoreOptions {
   staleWriteMs: number;
   alertRetention: AlertRetention;
   commitLimits: CommitLimits;
+  sliceMs: number;
 }
 
 /** The defaults of StoreOptions. */
@@ -115,6 +121,7 @@ export const STORE_DEFAULTS: Readonly<Omit<ResolvedStoreOptions, "now">> = Objec
   staleWriteMs: 600_000,
   alertRetention: Object.freeze({ maxEvents: 10_000, maxAgeMs: 30 * 24 * 3600 * 1000 }),
   commitLimits: KV_LIMITS,
+  sliceMs: 5,
 });
 
 /** Applies defaults and checks every option; throws naming the first bad one. */
@@ -154,7 +161,13 @@ export function resolveStoreOptions(options: StoreOptions = {}): ResolvedStoreOp
       `Cannot ${action}: now must be a function: current value is ${showValue(now)}`,
     );
   }
-  return { now, chunkSize, staleWriteMs, alertRetention, commitLimits };
+  const sliceMs = options.sliceMs ?? STORE_DEFAULTS.sliceMs;
+  if (typeof sliceMs !== "number" || !(sliceMs > 0)) {
+    throw new RangeError(
+      `Cannot ${action}: sliceMs must be a positive number: current value is ${showValue(sliceMs)}`,
+    );
+  }
+  return { now, chunkSize, staleWriteMs, alertRetention, commitLimits, sliceMs };
 }
 
 /** Everything forecastd keeps in Deno KV; see the module comment. */

@@ -42,15 +42,25 @@ Deno.test("batches are done in order; a long one works in slices and timers run 
   q.close();
 });
 
+/**
+ * A gate shut for item `held` until `open()`: it hands back a promise for
+ * `held` (settled by `open()`) and null for every other item, and for
+ * `held` too once that promise settled (a save made room).
+ */
+function gateShutFor(held: string): {
+  gate: (x: string) => Promise<unknown> | null;
+  open: () => void;
+} {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => open = r);
+  let shut = true;
+  return { open, gate: (x) => x === held && shut ? opened.then(() => shut = false) : null };
+}
+
 Deno.test("an item whose gate hands back a promise waits for it, and the items after it wait too", async () => {
   const order: string[] = [];
-  let open!: () => void;
-  const gateOpen = new Promise<void>((r) => open = r);
-  let shut = true;
-  const q = new IngestQueue<string, Ctx>({
-    apply: (x) => order.push(x),
-    gate: (x) => x === "held" && shut ? gateOpen.then(() => shut = false) : null,
-  });
+  const { gate, open } = gateShutFor("held");
+  const q = new IngestQueue<string, Ctx>({ apply: (x) => order.push(x), gate });
   const a = q.push(["a", "held", "b"], { done: [] });
   const c = q.push(["c"], { done: [] });
   assert.deepEqual(order, ["a"]);
@@ -159,15 +169,9 @@ Deno.test("refuseWaiting() rejects the batches not started that it picks; the on
 
 Deno.test("with key(), an item at its gate holds back the later items of its key alone, in order", async () => {
   const order: string[] = [];
-  let open!: () => void;
-  const gateOpen = new Promise<void>((r) => open = r);
-  let shut = true;
-  const q = new IngestQueue<string, Ctx>({
-    apply: (x) => order.push(x),
-    // "a2" must wait for a save (its stream at the checkpoint bound)
-    gate: (x) => x === "a2" && shut ? gateOpen.then(() => shut = false) : null,
-    key: (x) => x[0],
-  });
+  // "a2" must wait for a save (its stream at the checkpoint bound)
+  const { gate, open } = gateShutFor("a2");
+  const q = new IngestQueue<string, Ctx>({ apply: (x) => order.push(x), gate, key: (x) => x[0] });
   const first = q.push(["a1", "b1", "a2", "b2", "a3"], { done: [] });
   const second = q.push(["b3", "a4", "c1"], { done: [] });
   let secondDone = false;
@@ -219,15 +223,13 @@ Deno.test("with key(), a key whose gate shuts again keeps its items aside; every
 
 Deno.test("with key(), an apply that throws rejects its batch and drops its items set aside", async () => {
   const order: string[] = [];
-  let open!: () => void;
-  const gateOpen = new Promise<void>((r) => open = r);
-  let shut = true;
+  const { gate, open } = gateShutFor("a1");
   const q = new IngestQueue<string, Ctx>({
     apply: (x) => {
       if (x === "b1") throw new Error("boom");
       order.push(x);
     },
-    gate: (x) => x === "a1" && shut ? gateOpen.then(() => shut = false) : null,
+    gate,
     key: (x) => x[0],
   });
   const bad = q.push(["a1", "b1", "a2"], { done: [] });

@@ -496,3 +496,32 @@ Deno.test("saveCheckpoints() refuses a config over 64 KiB before writing anythin
     assert.deepEqual(await listKeys(kv, []), [], "nothing written");
   });
 });
+
+Deno.test("saveCheckpoints() of many streams checks and plans them in slices of sliceMs, timers firing between", async () => {
+  await withKv(async (kv) => {
+    const store = new Store(kv, { sliceMs: 1 });
+    const log: string[] = [];
+    const ticks = setInterval(() => log.push("t"), 1);
+    // each stream's config takes 0.05 ms to read (a save's own work on a big batch)
+    const entries = Array.from({ length: 300 }, (_, i) => ({
+      id: `sensor-${i}`,
+      bytes: bytesOf(200, i),
+      get config() {
+        const end = performance.now() + 0.05;
+        while (performance.now() < end) { /* work */ }
+        log.push("c");
+        return { n: i };
+      },
+    }));
+    try {
+      const result = await store.saveCheckpoints(entries);
+      assert.equal(result.saved.length, 300);
+    } finally {
+      clearInterval(ticks);
+    }
+    const longest = Math.max(...log.join("").split("t").map((run) => run.length));
+    // in one stretch, the checks alone read all 300 configs twice (600 in a row)
+    assert.ok(longest < 100, `longest run of config reads without a timer between: ${longest}`);
+    assert.deepEqual((await kv.get(configKey("sensor-7"))).value, { n: 7 });
+  });
+});

@@ -187,6 +187,7 @@ Deno.test("resolveStoreOptions() fills the defaults and names a bad option", () 
   assert.equal(o.staleWriteMs, 600_000);
   assert.deepEqual(o.alertRetention, { maxEvents: 10_000, maxAgeMs: 2_592_000_000 });
   assert.equal(o.commitLimits.maxPayloadBytes, 819_200);
+  assert.equal(o.sliceMs, 5);
   assert.equal(
     resolveStoreOptions({ alertRetention: { maxEvents: 5 } }).alertRetention.maxAgeMs,
     2_592_000_000,
@@ -206,5 +207,9 @@ Deno.test("resolveStoreOptions() fills the defaults and names a bad option", () 
   assert.throws(
     () => resolveStoreOptions({ commitLimits: { maxMutations: 0 } }),
     /^RangeError: Cannot create store: commitLimits.maxMutations must be a positive integer: current value is 0$/,
+  );
+  assert.throws(
+    () => resolveStoreOptions({ sliceMs: 0 }),
+    /^RangeError: Cannot create store: sliceMs must be a positive number: current value is 0$/,
   );
 });
