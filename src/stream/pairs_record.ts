@@ -62,7 +62,7 @@ export class PairsRecord {
   /** The bar {@link raise} set (nats). */
   bar = DOUBLE_ZERO;
   /** {@link raise}'s inputs to recordBar() and what it found. */
-  readonly #rule = new RecordBar(PAIRS_RULE);
+  readonly #found = new RecordBar(PAIRS_RULE);
 
   constructor(opts: BudgetOptions) {
     this.record = new AlertBudget({ ...opts, pValueMargin: undefined });
@@ -99,7 +99,7 @@ export class PairsRecord {
     this.bar = openAt;
     if (!(openAt < fallback)) return;
     // recordBar(): at the rate e^-openAt (scale 1, nats openAt), within [openAt, fallback]
-    const rb = this.#rule;
+    const rb = this.#found;
     rb.b = budgetPerReading(this.record.opts.falseAlertsPerWeek, periodMs);
     rb.scale = 1;
     rb.nats = openAt;
