@@ -79,15 +79,15 @@ import { DOUBLE_ZERO } from "../model/floats.ts";
 import {
   BUDGET_BIN,
   BUDGET_BINS,
-  budgetPerReading,
   RecordBar,
   recordBar,
   TAIL_COUNT,
+  WEEK_MS,
 } from "./record_bar.ts";
 
 export { BUDGET_BINS };
 /** The budget's rule (record_bar.ts): a long record's own level sets τ, and beyond the last level. */
-const BUDGET_RULE = { aloneFrom: TAIL_COUNT, beyond: BUDGET_BINS * BUDGET_BIN };
+const BUDGET_RULE = { atBudget: true, aloneFrom: TAIL_COUNT, beyond: BUDGET_BINS * BUDGET_BIN };
 /** N·b from which a `held` record no longer bounds the p-value's threshold: a week of budget. */
 const HELD_BUDGETS = 1;
 
@@ -191,7 +191,7 @@ export class AlertBudget {
     const margin = this.opts.pValueMargin;
     if (margin !== undefined && this.enabled && periodMs > 0) {
       // the p-value's calibration: ln(W / B) nats and the margin
-      const b = budgetPerReading(this.opts.falseAlertsPerWeek, periodMs);
+      const b = (this.opts.falseAlertsPerWeek * periodMs) / WEEK_MS;
       const level = Math.min(fallback, Math.max(this.opts.floor, margin - Math.log(b)));
       if (!this.held) return level;
       if (b * this.readings >= HELD_BUDGETS) {
@@ -199,10 +199,12 @@ export class AlertBudget {
         return level;
       }
       // restored without a record: never below the record's threshold
-      this.#evaluate(periodMs, fallback);
+      this.#bar.hi = fallback;
+      this.#evaluate(periodMs);
       return this.#bar.sets ? Math.max(level, this.#bar.level) : fallback;
     }
-    this.#evaluate(periodMs, fallback);
+    this.#bar.hi = fallback;
+    this.#evaluate(periodMs);
     return this.#bar.sets ? this.#bar.level : fallback;
   }
 
@@ -212,24 +214,21 @@ export class AlertBudget {
    * shorter than half a week).
    */
   sets(periodMs: number): boolean {
-    this.#evaluate(periodMs, Infinity);
+    this.#bar.hi = Infinity;
+    this.#evaluate(periodMs);
     return this.#bar.sets && !Number.isNaN(this.#bar.level);
   }
 
   /**
    * Finds whether the record alone sets the threshold, and the threshold it
-   * sets (see the module comment), never above `ceiling`, into #bar:
-   * recordBar() (record_bar.ts) at the budget's own rate, b a reading.
+   * sets (see the module comment), never above #bar's `hi`, into #bar:
+   * recordBar() (record_bar.ts) at the budget's own rate.
    */
-  #evaluate(periodMs: number, ceiling: number): void {
+  #evaluate(periodMs: number): void {
     // no budget or no sampling period: b is 0 or not a number, and the record sets nothing
     const bar = this.#bar;
-    const b = budgetPerReading(this.opts.falseAlertsPerWeek, periodMs);
-    bar.b = b;
-    bar.scale = b;
-    bar.nats = 0;
+    bar.periodMs = periodMs;
     bar.lo = this.opts.floor;
-    bar.hi = ceiling;
     recordBar(bar, this);
   }
 }

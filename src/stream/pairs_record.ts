@@ -47,14 +47,14 @@
  */
 import { AlertBudget, type BudgetOptions } from "./budget.ts";
 import { DOUBLE_ZERO } from "../model/floats.ts";
-import { budgetPerReading, RecordBar, recordBar } from "./record_bar.ts";
+import { RecordBar, recordBar } from "./record_bar.ts";
 
 /**
  * The pairs' rule (record_bar.ts): a valid p-value's rate at the alerts'
  * threshold, which the record's own level does not measure (never alone),
  * and no bound from a record whose every level was crossed too often.
  */
-const PAIRS_RULE = { aloneFrom: Infinity, beyond: -Infinity };
+const PAIRS_RULE = { atBudget: false, aloneFrom: Infinity, beyond: -Infinity };
 
 export class PairsRecord {
   /** The record (counting only: its threshold is not used). */
@@ -98,10 +98,9 @@ export class PairsRecord {
   raise(periodMs: number, openAt: number, fallback: number): void {
     this.bar = openAt;
     if (!(openAt < fallback)) return;
-    // recordBar(): at the rate e^-openAt (scale 1, nats openAt), within [openAt, fallback]
+    // recordBar(): at the rate e^-openAt, within [openAt, fallback]
     const rb = this.#found;
-    rb.b = budgetPerReading(this.record.opts.falseAlertsPerWeek, periodMs);
-    rb.scale = 1;
+    rb.periodMs = periodMs;
     rb.nats = openAt;
     rb.lo = openAt;
     rb.hi = fallback;

@@ -8,7 +8,7 @@
  * readings (lazily: the bins are `pending` readings behind, so each is read
  * times f = (1 - 1 / history)^pending), and the readings N. With b the
  * budget a reading (B alerts a week: b = B·P / 604,800,000 at a sampling
- * period of P ms), the bar for a target rate r = scale·e^-nats a reading is
+ * period of P ms), the bar for a target rate of r a reading (b, or e^-nats) is
  *
  *   the record's own level e,     from N·b >= aloneFrom (a long record);
  *   max(v + σ·ln(u(v) / r), e)    from a week of budget (N·b >= 1);
@@ -26,18 +26,19 @@
  * estimated from a day.
  *
  * Where the two callers differ, the rule says so in {@link RecordBar}'s
- * settings: the budget's target is its own rate (r = b: scale b, nats 0),
- * which a long record reaches (aloneFrom 20), and a record whose every level
- * was crossed too often bounds it beyond the last level (beyond 50 nats);
- * the pairs' target is a valid p-value's rate at the alerts' threshold τ
- * (r = e^-τ: scale 1, nats τ), which the record's own level does not
- * measure (aloneFrom Infinity), and such a record does not bound it (beyond
- * -Infinity). The rate is given as a factor and nats so that each caller's
- * ln(u(v) / r) is computed as it always was, to the bit.
+ * settings: the budget's target is its own rate (r = b: `atBudget`), which a
+ * long record reaches (aloneFrom 20), and a record whose every level was
+ * crossed too often bounds it beyond the last level (beyond 50 nats); the
+ * pairs' target is a valid p-value's rate at the alerts' threshold τ
+ * (r = e^-τ: nats τ), which the record's own level does not measure
+ * (aloneFrom Infinity), and such a record does not bound it (beyond
+ * -Infinity). ln(u(v) / r) is ln(crossed / (b·N)) for the one and
+ * ln(crossed / N) + τ for the other, as each computed it before, to the bit.
  *
  * O(bins). No allocation: the inputs that change from call to call and the
  * results travel in the {@link RecordBar}'s fields (a double passed to or
- * returned from a call V8 does not inline would be a new heap object).
+ * returned from a call V8 does not inline would be a new heap object; so
+ * b, too, is computed here rather than by a function of its own).
  */
 import { DOUBLE_ZERO } from "../model/floats.ts";
 
@@ -47,12 +48,8 @@ export const BUDGET_BIN = 0.25;
 export const BUDGET_BINS = 200;
 /** Upcrossings a level needs before its rate is used; N·b from which the budget's record sets τ alone. */
 export const TAIL_COUNT = 20;
-const WEEK_MS = 604_800_000;
-
-/** b: the false alerts a reading that `falseAlertsPerWeek` allows at a sampling period of `periodMs`. */
-export function budgetPerReading(falseAlertsPerWeek: number, periodMs: number): number {
-  return (falseAlertsPerWeek * periodMs) / WEEK_MS;
-}
+/** A week (ms): b = falseAlertsPerWeek·periodMs / WEEK_MS false alerts a reading. */
+export const WEEK_MS = 604_800_000;
 
 /** What {@link recordBar} reads of a record (an AlertBudget is one). */
 export interface UpcrossingRecord {
@@ -62,11 +59,13 @@ export interface UpcrossingRecord {
   readonly readings: number;
   /** Readings since the bins were last forgotten. */
   readonly pending: number;
-  readonly opts: { readonly history: number };
+  readonly opts: { readonly history: number; readonly falseAlertsPerWeek: number };
 }
 
 /** Where a caller's rule differs (see the module comment). */
 export interface RecordBarRule {
+  /** Whether the target rate is the budget's own, b (else e^-nats). */
+  atBudget: boolean;
   /** N·b from which the record's own level e alone sets the bar (Infinity: never). */
   aloneFrom: number;
   /** e where every level was crossed more than N·b + 1 times (-Infinity: no bound then). */
@@ -76,12 +75,12 @@ export interface RecordBarRule {
 /** One caller's inputs and results of {@link recordBar}, reused from call to call. */
 export class RecordBar {
   // doubles from the start (see DOUBLE_ZERO): a rule of 20 first would make them small integers
+  readonly atBudget: boolean;
   readonly aloneFrom: number = DOUBLE_ZERO;
   readonly beyond: number = DOUBLE_ZERO;
-  /** Input: b, the budget a reading ({@link budgetPerReading}). */
-  b = DOUBLE_ZERO;
-  /** Input: the target rate r = scale·e^-nats a reading. */
-  scale = DOUBLE_ZERO;
+  /** Input: the sampling period (ms). */
+  periodMs = DOUBLE_ZERO;
+  /** Input: the target rate e^-nats a reading, unless {@link atBudget}. */
   nats = DOUBLE_ZERO;
   /** Input: the bar's bounds (nats). */
   lo = DOUBLE_ZERO;
@@ -92,6 +91,7 @@ export class RecordBar {
   level = DOUBLE_ZERO;
 
   constructor(rule: RecordBarRule) {
+    this.atBudget = rule.atBudget;
     this.aloneFrom = rule.aloneFrom;
     this.beyond = rule.beyond;
   }
@@ -101,7 +101,8 @@ export class RecordBar {
 export function recordBar(out: RecordBar, record: UpcrossingRecord): void {
   out.sets = false;
   const bins = record.bins, n = record.readings;
-  const allowed = out.b * n;
+  const b = (record.opts.falseAlertsPerWeek * out.periodMs) / WEEK_MS;
+  const allowed = b * n;
   // less than half a week of record (or none, or no budget, or no sampling period)
   if (!(allowed >= 0.5) || !(n > 0)) return;
   const f = Math.pow(1 - 1 / record.opts.history, record.pending);
@@ -131,8 +132,9 @@ export function recordBar(out: RecordBar, record: UpcrossingRecord): void {
     if (w >= 0 && w < v) {
       sigma = Math.max(1, ((v - w) * BUDGET_BIN) / Math.log((bins[w] * f) / crossed));
     }
-    // ln(u(v) / r), u(v) = crossed / N, r = scale·e^-nats
-    bar = (v + 1) * BUDGET_BIN + sigma * (Math.log(crossed / (out.scale * n)) + out.nats);
+    // ln(u(v) / r), u(v) = crossed / N: r = b, or r = e^-nats
+    const lnRatio = out.atBudget ? Math.log(crossed / allowed) : Math.log(crossed / n) + out.nats;
+    bar = (v + 1) * BUDGET_BIN + sigma * lnRatio;
     // the record bounds it from a week of budget on (before, one crossing more is half the record)
     if (allowed >= 1) bar = Math.max(bar, empirical);
   }

@@ -2,62 +2,61 @@ import assert from "node:assert/strict";
 import {
   BUDGET_BIN,
   BUDGET_BINS,
-  budgetPerReading,
   RecordBar,
   recordBar,
   type RecordBarRule,
   TAIL_COUNT,
   type UpcrossingRecord,
+  WEEK_MS,
 } from "../../src/stream/record_bar.ts";
 import { mulberry32 } from "../../src/model/rng.ts";
 
 const FIVE_MIN = 300_000;
 const WEEK = 2016; // readings of 5 minutes
-const B = budgetPerReading(1, FIVE_MIN); // one false alert a week
-const BUDGET: RecordBarRule = { aloneFrom: TAIL_COUNT, beyond: BUDGET_BINS * BUDGET_BIN };
-const PAIRS: RecordBarRule = { aloneFrom: Infinity, beyond: -Infinity };
+const BUDGET: RecordBarRule = {
+  atBudget: true,
+  aloneFrom: TAIL_COUNT,
+  beyond: BUDGET_BINS * BUDGET_BIN,
+};
+const PAIRS: RecordBarRule = { atBudget: false, aloneFrom: Infinity, beyond: -Infinity };
 
-/** A record of N readings whose level L was crossed count(L) times, nothing pending. */
+/** A record of N readings whose level L was crossed count(L) times, nothing pending, one false alert a week. */
 function record(n: number, count: (level: number) => number): UpcrossingRecord {
   const bins = new Float64Array(BUDGET_BINS);
   for (let i = 0; i < BUDGET_BINS; i++) bins[i] = count((i + 1) * BUDGET_BIN);
-  return { bins, readings: n, pending: 0, opts: { history: 1e9 } };
+  return { bins, readings: n, pending: 0, opts: { history: 1e9, falseAlertsPerWeek: 1 } };
 }
 
 /** Calibrated evidence: level L crossed N·e^-L times. */
 const calibrated = (n: number) => record(n, (level) => n * Math.exp(-level));
 
-/** recordBar() with the budget's inputs (its own rate b), or with a target of e^-nats. */
+/** recordBar() at readings of 5 minutes, with a target of e^-nats where the rule's is not b. */
 function bar(
   rec: UpcrossingRecord,
   rule: RecordBarRule,
-  { nats, lo = 0, hi = 30 }: { nats?: number; lo?: number; hi?: number } = {},
+  { nats = 0, lo = 0, hi = 30 }: { nats?: number; lo?: number; hi?: number } = {},
 ): RecordBar {
   const out = new RecordBar(rule);
-  out.b = B;
-  out.scale = nats === undefined ? B : 1;
-  out.nats = nats ?? 0;
+  out.periodMs = FIVE_MIN;
+  out.nats = nats;
   out.lo = lo;
   out.hi = hi;
   recordBar(out, rec);
   return out;
 }
 
-Deno.test("budgetPerReading() is the budget's share of a week's readings", () => {
-  assert.equal(budgetPerReading(1, FIVE_MIN), 1 / WEEK);
-  assert.equal(budgetPerReading(4, 3_600_000), 4 / 168);
-  assert.equal(budgetPerReading(0, FIVE_MIN), 0);
-});
-
 Deno.test("recordBar() sets no bar from an empty record, no budget or no sampling period", () => {
   assert.equal(bar(record(0, () => 0), BUDGET).sets, false, "no readings");
   assert.equal(bar(record(5 * WEEK, () => 0), BUDGET).sets, false, "no level crossed 20 times");
-  const out = new RecordBar(BUDGET);
-  for (const b of [0, NaN, -B]) {
-    Object.assign(out, { b, scale: b, nats: 0, lo: 0, hi: 30, sets: true });
-    recordBar(out, calibrated(5 * WEEK));
-    assert.equal(out.sets, false, `b = ${b}`);
+  const out = new RecordBar(BUDGET), rec = calibrated(5 * WEEK);
+  for (const [budget, periodMs] of [[0, FIVE_MIN], [1, NaN], [1, 0], [1, -FIVE_MIN]]) {
+    Object.assign(out, { periodMs, lo: 0, hi: 30, sets: true });
+    recordBar(out, { ...rec, opts: { history: 1e9, falseAlertsPerWeek: budget } });
+    assert.equal(out.sets, false, `budget ${budget}, period ${periodMs}`);
   }
+  out.periodMs = FIVE_MIN;
+  recordBar(out, rec);
+  assert.equal(out.sets, true, "a budget and a period");
 });
 
 Deno.test("recordBar() sets a bar from half a week of record, not before", () => {
@@ -119,8 +118,9 @@ Deno.test("recordBar() reads pending forgetting as the bins times (1 - 1/history
   const history = 5000, pending = 700, f = Math.pow(1 - 1 / history, pending);
   const lazy = calibrated(3 * WEEK);
   const applied = record(3 * WEEK, (l) => 3 * WEEK * Math.exp(-l) * f);
-  const a = bar({ ...lazy, pending, opts: { history } }, BUDGET);
-  const b = bar({ ...applied, opts: { history } }, BUDGET);
+  const opts = { history, falseAlertsPerWeek: 1 };
+  const a = bar({ ...lazy, pending, opts }, BUDGET);
+  const b = bar({ ...applied, opts }, BUDGET);
   assert.ok(Math.abs(a.level - b.level) < 1e-12, `${a.level} against ${b.level}`);
   assert.ok(Math.abs(a.level - (Math.log(WEEK) + Math.log(f))) < 1e-9, `${a.level}`);
 });
@@ -189,15 +189,14 @@ Deno.test("recordBar() gives the budget's and the pairs' old bars to the bit on 
     const n = Math.exp(u() * 12), slope = 0.3 + 2 * u(), tail = u() < 0.3 ? 1 + 40 * u() : 0;
     const rec = record(n, (l) => Math.max(n * Math.exp(-l * slope), l < 40 * u() ? tail : 0));
     const pending = u() < 0.5 ? 0 : Math.floor(u() * 3000);
-    const r = { ...rec, pending, opts: { history: 500 + u() * 50000 } };
-    const b = budgetPerReading(
-      u() < 0.1 ? 0 : 0.2 + 10 * u(),
-      [60_000, FIVE_MIN, 3_600_000][trial % 3],
-    );
+    const falseAlertsPerWeek = u() < 0.1 ? 0 : 0.2 + 10 * u();
+    const r = { ...rec, pending, opts: { history: 500 + u() * 50000, falseAlertsPerWeek } };
+    const periodMs = [60_000, FIVE_MIN, 3_600_000][trial % 3];
+    const b = (falseAlertsPerWeek * periodMs) / WEEK_MS;
     const floor = Math.log(100), fallback = 5 + 20 * u(), openAt = 3 + 12 * u();
 
     const o = out.budget;
-    Object.assign(o, { b, scale: b, nats: 0, lo: floor, hi: fallback });
+    Object.assign(o, { periodMs, lo: floor, hi: fallback });
     recordBar(o, r);
     const want = oldBudget(r, b, floor, fallback);
     assert.equal(o.sets, !Number.isNaN(want), `trial ${trial}: sets`);
@@ -205,7 +204,7 @@ Deno.test("recordBar() gives the budget's and the pairs' old bars to the bit on 
     if (o.sets) set++;
 
     const p = out.pairs;
-    Object.assign(p, { b, scale: 1, nats: openAt, lo: openAt, hi: fallback });
+    Object.assign(p, { periodMs, nats: openAt, lo: openAt, hi: fallback });
     recordBar(p, r);
     const got = openAt < fallback && p.sets ? p.level : openAt;
     const wantPairs = openAt < fallback ? oldPairs(r, b, openAt, fallback) : openAt;
