@@ -520,6 +520,9 @@ export class AnomalyScorer {
 /** What the alert machine says a reading did. */
 export type AlertTransition = "none" | "opened" | "resolved" | "new_normal";
 
+/** An alert machine's scalars in a checkpoint: state, seen, run, run onset and duration. */
+export type MachineScalars = [AlertMachine["state"], number, number, boolean, number];
+
 /** The alert machine's settings (from the preset). */
 export interface AlertOptions {
   warmup: number;
@@ -572,6 +575,16 @@ export class AlertMachine {
     this.run = 0;
     this.runOnset = false;
     this.duration = 0;
+  }
+
+  /** The scalars a checkpoint keeps (not the threshold: its owner's). */
+  scalars(): MachineScalars {
+    return [this.state, this.seen, this.run, this.runOnset, this.duration];
+  }
+
+  /** Puts back {@link scalars}. */
+  restoreScalars(s: Readonly<MachineScalars>): void {
+    [this.state, this.seen, this.run, this.runOnset, this.duration] = s;
   }
 
   /**

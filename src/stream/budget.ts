@@ -76,13 +76,18 @@
  * O(levels it crosses); `threshold()` scans the levels, O(bins).
  */
 import { DOUBLE_ZERO } from "../model/floats.ts";
+import {
+  BUDGET_BIN,
+  BUDGET_BINS,
+  RecordBar,
+  recordBar,
+  TAIL_COUNT,
+  WEEK_MS,
+} from "./record_bar.ts";
 
-const BIN = 0.25;
-/** Levels of evidence counted: i·0.25 nats for i = 1 .. 200 (bin i - 1). */
-export const BUDGET_BINS = 200;
-/** Upcrossings a level needs before its rate is used. */
-const TAIL_COUNT = 20;
-const WEEK_MS = 604_800_000;
+export { BUDGET_BINS };
+/** The budget's rule (record_bar.ts): a long record's own level sets τ, and beyond the last level. */
+const BUDGET_RULE = { atBudget: true, aloneFrom: TAIL_COUNT, beyond: BUDGET_BINS * BUDGET_BIN };
 /** N·b from which a `held` record no longer bounds the p-value's threshold: a week of budget. */
 const HELD_BUDGETS = 1;
 
@@ -122,9 +127,8 @@ export class AlertBudget {
   held = false;
   /** The evidence {@link update} counts (a field: see there). */
   #evidence = DOUBLE_ZERO;
-  /** What #evaluate found: whether the record sets the threshold, and the threshold it sets. */
-  #sets = false;
-  #tau = DOUBLE_ZERO;
+  /** #evaluate's inputs and what it found: whether the record sets the threshold, and τ. */
+  readonly #bar = new RecordBar(BUDGET_RULE);
 
   /** `bins`: a view (BUDGET_BINS) to keep the record in, else its own array. */
   constructor(opts: BudgetOptions, bins: Float64Array = new Float64Array(BUDGET_BINS)) {
@@ -167,14 +171,14 @@ export class AlertBudget {
     const g = 1 - 1 / this.opts.history;
     this.readings = this.readings * g + 1;
     this.pending++;
-    const from = Math.max(0, Math.floor(this.last / BIN)); // levels at or below the last are not crossed
-    const to = Math.min(BUDGET_BINS, Math.floor(evidence / BIN));
+    const from = Math.max(0, Math.floor(this.last / BUDGET_BIN)); // levels at or below the last are not crossed
+    const to = Math.min(BUDGET_BINS, Math.floor(evidence / BUDGET_BIN));
     this.last = evidence > 0 ? evidence : 0;
     if (to <= from) return;
     const f = Math.pow(g, this.pending);
     for (let i = 0; i < BUDGET_BINS; i++) this.bins[i] *= f;
     this.pending = 0;
-    // levels (i + 1)·BIN in (last, evidence]: bins from..to-1
+    // levels (i + 1)·BUDGET_BIN in (last, evidence]: bins from..to-1
     for (let i = from; i < to; i++) this.bins[i] += 1;
   }
 
@@ -195,11 +199,13 @@ export class AlertBudget {
         return level;
       }
       // restored without a record: never below the record's threshold
+      this.#bar.hi = fallback;
       this.#evaluate(periodMs);
-      return this.#sets ? Math.max(level, Math.min(fallback, this.#tau)) : fallback;
+      return this.#bar.sets ? Math.max(level, this.#bar.level) : fallback;
     }
+    this.#bar.hi = fallback;
     this.#evaluate(periodMs);
-    return this.#sets ? Math.min(fallback, this.#tau) : fallback;
+    return this.#bar.sets ? this.#bar.level : fallback;
   }
 
   /**
@@ -208,51 +214,21 @@ export class AlertBudget {
    * shorter than half a week).
    */
   sets(periodMs: number): boolean {
+    this.#bar.hi = Infinity;
     this.#evaluate(periodMs);
-    return this.#sets && !Number.isNaN(this.#tau);
+    return this.#bar.sets && !Number.isNaN(this.#bar.level);
   }
 
   /**
    * Finds whether the record alone sets the threshold, and the threshold it
-   * sets (see the module comment), into fields: a double returned by a call
-   * V8 does not inline would be a new heap object every reading.
+   * sets (see the module comment), never above #bar's `hi`, into #bar:
+   * recordBar() (record_bar.ts) at the budget's own rate.
    */
   #evaluate(periodMs: number): void {
-    this.#sets = false;
-    if (!this.enabled || !(periodMs > 0) || !(this.readings > 0)) return;
-    const f = Math.pow(1 - 1 / this.opts.history, this.pending);
-    const b = (this.opts.falseAlertsPerWeek * periodMs) / WEEK_MS;
-    const allowed = b * this.readings;
-    if (allowed < 0.5) return; // less than half a week of record
-    // the highest levels crossed at least TAIL_COUNT and 4·TAIL_COUNT times
-    let v = -1, w = -1;
-    for (let i = BUDGET_BINS - 1; i >= 0 && w < 0; i--) {
-      const c = this.bins[i] * f;
-      if (v < 0 && c >= TAIL_COUNT) v = i;
-      if (c >= 4 * TAIL_COUNT) w = i;
-    }
-    if (v < 0) return;
-    const crossed = this.bins[v] * f;
-    // the record: the lowest level crossed at most `allowed` times, and one
-    let empirical = BUDGET_BINS * BIN;
-    for (let i = 0; i < BUDGET_BINS; i++) {
-      if (this.bins[i] * f <= allowed + 1) {
-        empirical = (i + 1) * BIN;
-        break;
-      }
-    }
-    this.#sets = true;
-    if (allowed >= TAIL_COUNT) {
-      this.#tau = Math.max(this.opts.floor, empirical);
-      return;
-    }
-    // a short record: the extrapolation, and never below the record itself
-    let sigma = 1;
-    if (w >= 0 && w < v) {
-      sigma = Math.max(1, ((v - w) * BIN) / Math.log((this.bins[w] * f) / crossed));
-    }
-    const extrapolated = (v + 1) * BIN + sigma * Math.log(crossed / allowed);
-    // the record bounds it from a week of budget on (before, one crossing more is half the record)
-    this.#tau = Math.max(this.opts.floor, extrapolated, allowed >= 1 ? empirical : 0);
+    // no budget or no sampling period: b is 0 or not a number, and the record sets nothing
+    const bar = this.#bar;
+    bar.periodMs = periodMs;
+    bar.lo = this.opts.floor;
+    recordBar(bar, this);
   }
 }

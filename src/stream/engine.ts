@@ -3,22 +3,13 @@
  * share, and the counters the metrics endpoint reports. No I/O.
  */
 import { Workspace } from "../model/network.ts";
-import type { Preset } from "./preset.ts";
-import { type Observation, ReadingError, StreamModel } from "./stream.ts";
+import { type Observation, ReadingError, StreamModel, type StreamOptions } from "./stream.ts";
 import type { AlertEvent } from "../domain/alert.ts";
 import { lstmShape } from "./lstm_expert.ts";
-import type { ValueBoundsOptions } from "./value_bounds.ts";
 import { DOUBLE_ZERO } from "../model/floats.ts";
 
-/** How to create a stream in the engine. */
-export interface CreateStreamOptions {
-  preset: Preset;
-  columns: string[];
-  targets?: string[];
-  periodMs?: number;
-  /** How large a value may be (see value_bounds.ts). */
-  bounds?: ValueBoundsOptions;
-}
+/** How to create a stream in the engine: a stream's options but its id and the scratch the engine shares. */
+export type CreateStreamOptions = Omit<StreamOptions, "id" | "workspace">;
 
 /** Counters since start. */
 export interface EngineCounters {

@@ -45,19 +45,24 @@
  * Per reading O(levels crossed); the bar is computed, O(bins), only at a
  * reading where the pairs reach τ.
  */
-import { AlertBudget, BUDGET_BINS, type BudgetOptions } from "./budget.ts";
+import { AlertBudget, type BudgetOptions } from "./budget.ts";
 import { DOUBLE_ZERO } from "../model/floats.ts";
+import { RecordBar, recordBar } from "./record_bar.ts";
 
-const BIN = 0.25;
-/** Upcrossings a level needs before its rate is used (budget.ts's). */
-const TAIL_COUNT = 20;
-const WEEK_MS = 604_800_000;
+/**
+ * The pairs' rule (record_bar.ts): a valid p-value's rate at the alerts'
+ * threshold, which the record's own level does not measure (never alone),
+ * and no bound from a record whose every level was crossed too often.
+ */
+const PAIRS_RULE = { atBudget: false, aloneFrom: Infinity, beyond: -Infinity };
 
 export class PairsRecord {
   /** The record (counting only: its threshold is not used). */
   readonly record: AlertBudget;
   /** The bar {@link raise} set (nats). */
   bar = DOUBLE_ZERO;
+  /** {@link raise}'s inputs to recordBar() and what it found. */
+  readonly #found = new RecordBar(PAIRS_RULE);
 
   constructor(opts: BudgetOptions) {
     this.record = new AlertBudget({ ...opts, pValueMargin: undefined });
@@ -92,33 +97,14 @@ export class PairsRecord {
    */
   raise(periodMs: number, openAt: number, fallback: number): void {
     this.bar = openAt;
-    const g = this.record, bins = g.bins;
-    if (!g.enabled || !(periodMs > 0) || !(g.readings > 0) || !(openAt < fallback)) return;
-    const f = Math.pow(1 - 1 / g.opts.history, g.pending);
-    const b = (g.opts.falseAlertsPerWeek * periodMs) / WEEK_MS;
-    if (b * g.readings < 0.5) return; // less than half a week of record: today's rule
-    let v = -1, w = -1;
-    for (let i = BUDGET_BINS - 1; i >= 0 && w < 0; i--) {
-      const c = bins[i] * f;
-      if (v < 0 && c >= TAIL_COUNT) v = i;
-      if (c >= 4 * TAIL_COUNT) w = i;
-    }
-    if (v < 0) return;
-    const crossed = bins[v] * f;
-    let sigma = 1;
-    if (w >= 0 && w < v) sigma = Math.max(1, ((v - w) * BIN) / Math.log((bins[w] * f) / crossed));
-    // ln(u(v) / e^-τ), u(v) = crossed / N
-    let bar = (v + 1) * BIN + sigma * (Math.log(crossed / g.readings) + openAt);
-    if (b * g.readings >= 1) {
-      // the record itself, from a week of it: the lowest level crossed at most N·b + 1 times
-      const allowed = b * g.readings + 1;
-      for (let i = 0; i < BUDGET_BINS; i++) {
-        if (bins[i] * f <= allowed) {
-          bar = Math.max(bar, (i + 1) * BIN);
-          break;
-        }
-      }
-    }
-    this.bar = Math.max(openAt, Math.min(fallback, bar));
+    if (!(openAt < fallback)) return;
+    // recordBar(): at the rate e^-openAt, within [openAt, fallback]
+    const rb = this.#found;
+    rb.periodMs = periodMs;
+    rb.nats = openAt;
+    rb.lo = openAt;
+    rb.hi = fallback;
+    recordBar(rb, this.record);
+    if (rb.sets) this.bar = rb.level; // else less than half a week of record: today's rule
   }
 }

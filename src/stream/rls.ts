@@ -229,13 +229,7 @@ export class Rls {
     // the scratch: P·φ (d) at pphi, the errors (J) at err, the denominator at den, a sum at sum
     // (each sum an element of f: see the file's comment)
     const pphi = b.scratch, err = b.scratch + 2 * d, den = err + J, sum = den + 1;
-    f[den] = f[set];
-    for (let i = 0; i < d; i++) {
-      const row = p + i * d, at = pphi + i;
-      f[at] = 0;
-      for (let k = 0; k < d; k++) f[at] += f[row + k] * phi[phiOff + k];
-      f[den] += phi[phiOff + i] * f[at];
-    }
+    this.#project(phi, phiOff);
     const denom = f[den];
     let finite = denom > 0 && Number.isFinite(denom);
     for (let j = 0; j < J && finite; j++) {
@@ -250,8 +244,7 @@ export class Rls {
         const e = f[err + j];
         for (let k = 0; k < d; k++) f[w + k * J + j] += f[pphi + k] * e;
       }
-      f[sum] = 0;
-      for (let i = 0; i < d; i++) f[sum] = Math.max(f[sum], f[p + i * d + i]);
+      this.#largestDiagonal(sum);
       // the downdate's s at den, its inv at sum (numbers of f, not arguments: see the file's comment)
       f[den] = 1 / denom;
       if (f[sum] > f[set + 2]) f[sum] = 1;
@@ -259,6 +252,29 @@ export class Rls {
       this.#downdate(pphi, den);
     } else b.cycles[2 * this.#h + 1]++;
     this.#pseudoObservation();
+  }
+
+  /**
+   * What both updates begin with, for features φ (d) at phiOff: P·φ (d) at
+   * the scratch's start and the denominator λ + φᵀ·P·φ after the errors (J).
+   */
+  #project(phi: Float64Array, phiOff: number): void {
+    const b = this.#b, { f, d, J } = b, p = this.#p;
+    const pphi = b.scratch, den = b.scratch + 2 * d + J;
+    f[den] = f[this.#k()];
+    for (let i = 0; i < d; i++) {
+      const row = p + i * d, at = pphi + i;
+      f[at] = 0;
+      for (let k = 0; k < d; k++) f[at] += f[row + k] * phi[phiOff + k];
+      f[den] += phi[phiOff + i] * f[at];
+    }
+  }
+
+  /** The largest diagonal element of P (0 if none is positive), into the block's number at `at`. */
+  #largestDiagonal(at: number): void {
+    const { f, d } = this.#b, p = this.#p;
+    f[at] = 0;
+    for (let i = 0; i < d; i++) f[at] = Math.max(f[at], f[p + i * d + i]);
   }
 
   /**
@@ -310,13 +326,7 @@ export class Rls {
     // the scratch: P·φ (d) at pphi, the denominator at den, a sum at sum
     const pphi = b.scratch, den = b.scratch + 2 * d + J, sum = den + 1;
     const lambda = f[set];
-    f[den] = lambda;
-    for (let i = 0; i < d; i++) {
-      const row = p + i * d, at = pphi + i;
-      f[at] = 0;
-      for (let k = 0; k < d; k++) f[at] += f[row + k] * phi[phiOff + k];
-      f[den] += phi[phiOff + i] * f[at];
-    }
+    this.#project(phi, phiOff);
     const denom = f[den];
     for (let j = 0; j < J; j++) {
       f[sum] = 0;
@@ -324,8 +334,7 @@ export class Rls {
       const e = (y[yOff + j] - f[sum]) / denom;
       for (let k = 0; k < d; k++) f[w + k * J + j] += f[pphi + k] * e;
     }
-    f[sum] = 0;
-    for (let i = 0; i < d; i++) f[sum] = Math.max(f[sum], f[p + i * d + i]);
+    this.#largestDiagonal(sum);
     const lam = f[sum] > f[set + 2] ? 1 : lambda;
     for (let i = 0; i < d; i++) {
       const row = p + i * d;

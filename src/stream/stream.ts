@@ -78,6 +78,7 @@ import {
   AlertMachine,
   AnomalyScorer,
   evidenceToUnit,
+  type MachineScalars,
   RangeTracker,
   scorerBlock,
   unitToEvidence,
@@ -675,23 +676,10 @@ export class StreamModel implements ExpertContext {
       period: this.period.scalars(),
       periodMs: this.periodMs,
       season: this.season,
-      alerts: [this.alerts.state, this.alerts.seen, this.alerts.run, this.alerts.runOnset] as const,
-      duration: this.alerts.duration,
+      alerts: this.alerts.scalars(),
       threshold: this.alerts.threshold,
-      guard: [
-        this.guard.state,
-        this.guard.seen,
-        this.guard.run,
-        this.guard.runOnset,
-        this.guard.duration,
-      ] as const,
-      evidenceGuard: [
-        this.evidenceGuard.state,
-        this.evidenceGuard.seen,
-        this.evidenceGuard.run,
-        this.evidenceGuard.runOnset,
-        this.evidenceGuard.duration,
-      ] as const,
+      guard: this.guard.scalars(),
+      evidenceGuard: this.evidenceGuard.scalars(),
       alertPaused: this.alertPaused,
       base: this.fusion.scalars(),
     };
@@ -712,32 +700,13 @@ export class StreamModel implements ExpertContext {
     this.period.restoreScalars(keep.period);
     this.periodMs = keep.periodMs;
     this.season = keep.season;
-    [this.alerts.state, this.alerts.seen, this.alerts.run, this.alerts.runOnset] = keep.alerts;
-    this.alerts.duration = keep.duration;
+    this.alerts.restoreScalars(keep.alerts);
     this.alerts.threshold = keep.threshold;
-    [
-      this.guard.state,
-      this.guard.seen,
-      this.guard.run,
-      this.guard.runOnset,
-      this.guard.duration,
-    ] = keep.guard;
-    [
-      this.evidenceGuard.state,
-      this.evidenceGuard.seen,
-      this.evidenceGuard.run,
-      this.evidenceGuard.runOnset,
-      this.evidenceGuard.duration,
-    ] = keep.evidenceGuard;
+    this.guard.restoreScalars(keep.guard);
+    this.evidenceGuard.restoreScalars(keep.evidenceGuard);
     this.alertPaused = keep.alertPaused;
     const b = this.fusion.base;
-    [b.state, b.seen, b.run, b.runOnset, b.duration] = keep.base.slice(2, 7) as [
-      AlertMachine["state"],
-      number,
-      number,
-      boolean,
-      number,
-    ];
+    b.restoreScalars(keep.base.slice(2, 7) as MachineScalars);
     b.threshold = keep.base[10];
     this.intervalsReset = true;
   }

@@ -63,7 +63,7 @@
  *   scale of 1), and `stuckState` without the shape or drift detector too, which is read past.
  *   Before the level shift: no `levelShiftState`, 19 `fusion` scalars; the pairs, 21; their record, 23: zeros.
  */
-import type { AlertMachine } from "./anomaly.ts";
+import type { MachineScalars } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
 import { reduceScorerRings } from "./scorer_rings.ts";
 import { encodeState, packState, readState, restoreArrays, type StateArrays } from "./state.ts";
@@ -96,7 +96,7 @@ export interface StreamScalars {
    */
   scorer: number[];
   /** The alert machine's state, seen, run, run onset and duration. */
-  alerts: [AlertMachine["state"], number, number, boolean, number];
+  alerts: MachineScalars;
   /** Parts the divergence guard re-initialised, and whether the intervals were reset (optional). */
   recoveries?: [number, boolean];
   /** The period estimator's scalars (optional; see period_estimator.ts). */
@@ -110,11 +110,11 @@ export interface StreamScalars {
   /** The budget's readings, pending, last, the alerts' threshold (issue 11), `held` (optional). */
   budget?: [number, number, number, number, boolean?];
   /** The learning guard's state, seen, run, run onset, duration, and alertPaused (optional: issue 11). */
-  guard?: [AlertMachine["state"], number, number, boolean, number, boolean];
+  guard?: [...MachineScalars, boolean];
   /** With a drift detector: the fusion's scalars (alert_fusion.ts; optional). */
   fusion?: FusionScalars;
   /** The evidence guard's state, seen, run, run onset and duration (optional: issue 11). */
-  evidenceGuard?: [AlertMachine["state"], number, number, boolean, number];
+  evidenceGuard?: MachineScalars;
   /** The stuck runs' scale of the counts not yet forgotten (shape_stuck.ts; optional: 1 before it). */
   stuck?: [number];
   /** Each expert's own scalars. */
@@ -219,7 +219,7 @@ export function stateScalars(m: StreamModel): StreamScalars {
       m.scorer.peaks.value,
       m.scorer.peaks.slot,
     ],
-    alerts: [m.alerts.state, m.alerts.seen, m.alerts.run, m.alerts.runOnset, m.alerts.duration],
+    alerts: m.alerts.scalars(),
     recoveries: [m.recoveries, m.intervalsReset],
     period: m.period.scalars(),
     shape: [
@@ -236,21 +236,8 @@ export function stateScalars(m: StreamModel): StreamScalars {
     ],
     budget: [m.budget.readings, m.budget.pending, m.budget.last, m.alerts.threshold, m.budget.held],
     ...(m.fusion.enabled ? { fusion: m.fusion.scalars() } : {}),
-    guard: [
-      m.guard.state,
-      m.guard.seen,
-      m.guard.run,
-      m.guard.runOnset,
-      m.guard.duration,
-      m.alertPaused,
-    ],
-    evidenceGuard: [
-      m.evidenceGuard.state,
-      m.evidenceGuard.seen,
-      m.evidenceGuard.run,
-      m.evidenceGuard.runOnset,
-      m.evidenceGuard.duration,
-    ],
+    guard: [...m.guard.scalars(), m.alertPaused],
+    evidenceGuard: m.evidenceGuard.scalars(),
     ...(m.stuck ? { stuck: [m.stuck.scale] as [number] } : {}),
   };
   for (const e of m.experts) Object.assign(s, e.scalars?.());
@@ -372,7 +359,7 @@ export function restoreStream(m: StreamModel, bytes: Uint8Array): void {
     m.scorer.peaks.value = 0,
     m.scorer.peaks.slot = 0,
   ] = s.scorer;
-  [m.alerts.state, m.alerts.seen, m.alerts.run, m.alerts.runOnset, m.alerts.duration] = s.alerts;
+  m.alerts.restoreScalars(s.alerts);
   [m.recoveries, m.intervalsReset] = s.recoveries ?? [0, false];
   if (s.period && !missing.includes("periodRecent")) m.period.restoreScalars(s.period);
   else m.period.reset();
@@ -479,21 +466,9 @@ function restoreIssue11(m: StreamModel, s: StreamScalars): void {
   if (m.stuck) m.stuck.scale = s.stuck ? s.stuck[0] : 1; // (restore_check.ts checks it)
   // before issue 11 the alerts were the guard, and every alert paused learning
   const [state, seen, run, runOnset, duration, paused] = s.guard ?? [...s.alerts, true];
-  [m.guard.state, m.guard.seen, m.guard.run, m.guard.runOnset, m.guard.duration] = [
-    state,
-    seen,
-    run,
-    runOnset,
-    duration,
-  ];
+  const guard: MachineScalars = [state, seen, run, runOnset, duration];
+  m.guard.restoreScalars(guard);
   m.alertPaused = paused;
   // a state of issue 11 before the evidence guard: the guard's stands in for it
-  const e = s.evidenceGuard ?? [state, seen, run, runOnset, duration];
-  [
-    m.evidenceGuard.state,
-    m.evidenceGuard.seen,
-    m.evidenceGuard.run,
-    m.evidenceGuard.runOnset,
-    m.evidenceGuard.duration,
-  ] = e;
+  m.evidenceGuard.restoreScalars(s.evidenceGuard ?? guard);
 }
