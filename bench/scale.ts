@@ -370,9 +370,15 @@ async function caughtUp(
   t0: number,
   takenOnly = false,
   timeoutMs = 600_000,
+  quarter?: { ms: number; trained: number; workers: WorkerIdle[] },
 ) {
   for (;;) {
     const c = await counts(d);
+    if (quarter && Number.isNaN(quarter.ms) && c.trained - base.trained >= target / 4) {
+      quarter.ms = performance.now() - t0;
+      quarter.trained = c.trained - base.trained;
+      quarter.workers = await workerIdle(d);
+    }
     const trained = takenOnly || c.trained - base.trained >= target;
     if (c.readings - base.readings >= target && trained) {
       return { ms: performance.now() - t0, c };
@@ -386,6 +392,46 @@ async function caughtUp(
     // /metrics has series per stream: at 10,000 streams, building it every 20 ms takes the main thread
     await sleep(Math.max(20, f.streams / 10));
   }
+}
+
+/** A shard worker's idle time and its batches' overlap, as /healthz gives them (ms, counts). */
+interface WorkerIdle {
+  idleMs: number;
+  nothingSentMs: number;
+  sentBehind: number[];
+}
+
+/** Every shard worker's WorkerIdle now, from /healthz (empty with `--workers 0`). */
+async function workerIdle(d: Daemon): Promise<WorkerIdle[]> {
+  const h = await (await fetch(`${d.http}/healthz`)).json() as {
+    workers?: {
+      ingest?: { idleSeconds: number; nothingSentSeconds: number; sentBehind: number[] };
+    }[];
+  };
+  return (h.workers ?? []).map((w) => ({
+    idleMs: (w.ingest?.idleSeconds ?? NaN) * 1000,
+    nothingSentMs: (w.ingest?.nothingSentSeconds ?? NaN) * 1000,
+    sentBehind: w.ingest?.sentBehind ?? [],
+  }));
+}
+
+/**
+ * Each worker's idle time from `a` to `b` (ms, and as a share of `ms`), the
+ * part of it the main thread had nothing out for it, the rest (it waited for
+ * the main thread), and its batches by how many were in flight when sent.
+ */
+function idleBetween(a: WorkerIdle[], b: WorkerIdle[], ms: number) {
+  return b.map((w, i) => {
+    const idle = w.idleMs - (a[i]?.idleMs ?? 0);
+    const nothingSent = w.nothingSentMs - (a[i]?.nothingSentMs ?? 0);
+    return {
+      idleMs: Math.round(idle),
+      idleShare: Math.round((idle / ms) * 1000) / 1000,
+      nothingSentMs: Math.round(nothingSent),
+      waitedForMainMs: Math.round(idle - Math.min(idle, nothingSent)),
+      sentBehind: w.sentBehind.map((n, k) => n - (a[i]?.sentBehind[k] ?? 0)),
+    };
+  });
 }
 
 /** The daemon's inspector port (`--long-tasks`), or null. */
@@ -617,9 +663,16 @@ async function capacity(): Promise<void> {
         const broker0 = brokerCpu();
         const out0 = d.banner.length;
         const total = f.streams * f["per-stream"];
+        const idle0 = await workerIdle(d);
+        const quarter = { ms: NaN, trained: 0, workers: [] as WorkerIdle[] };
         const t0 = performance.now();
-        await devices.feed(warm, warm + f["per-stream"]);
-        const { ms, c } = await caughtUp(d, base, total, t0);
+        // watched while it is fed: the publishers' last acknowledgements come once nearly
+        // every reading is taken
+        const [{ ms, c }] = await Promise.all([
+          caughtUp(d, base, total, t0, false, 600_000, quarter),
+          devices.feed(warm, warm + f["per-stream"]),
+        ]);
+        const idle1 = await workerIdle(d);
         const rate = total / (ms / 1000);
         const threads1 = threadCpu(d.pid);
         const out = d.banner.slice(out0);
@@ -641,6 +694,16 @@ async function capacity(): Promise<void> {
           readings: total,
           seconds: Math.round(ms) / 1000,
           readingsPerSecond: Math.round(rate),
+          // after the first quarter of the readings was trained on (JIT warm-up, the first
+          // batches' start): readings trained from then on over the time they took
+          steadyReadingsPerSecond: Number.isNaN(quarter.ms) || ms <= quarter.ms
+            ? null
+            : Math.round((total - quarter.trained) / ((ms - quarter.ms) / 1000)),
+          // each worker's idle time over the whole window and over the steady part
+          workerIdle: idleBetween(idle0, idle1, ms),
+          steadyWorkerIdle: quarter.workers.length === 0
+            ? null
+            : idleBetween(quarter.workers, idle1, ms - quarter.ms),
           rejected: c.rejected - base.rejected,
           shed: c.shed - base.shed,
           cpuUsPerReading: us(cpuSeconds(d.pid) - cpu0),

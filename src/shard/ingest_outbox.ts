@@ -119,6 +119,8 @@ export class IngestOutbox {
   /** Batches waiting to go, oldest first. */
   readonly #waiting: Batch[] = [];
   #sent = 0;
+  /** Pieces of big parts in flight. */
+  #piecesOut = 0;
   #readings = 0;
   #flushQueued = false;
   /** The streams of the big parts going in pieces: how many such parts each has. */
@@ -182,6 +184,19 @@ export class IngestOutbox {
     const ms = this.#cost?.() ?? NaN;
     if (!(ms > 0)) return this.piece;
     return Math.max(this.minPiece, Math.min(this.batch, Math.floor(this.pieceMs / ms)));
+  }
+
+  /**
+   * Batches and pieces sent so far, by how many others were in flight to the
+   * worker when each went ([k]: k others; the last entry: that many or
+   * more): how often the worker had nothing more behind what it was taking.
+   */
+  readonly sentBehind: number[] = [0, 0, 0, 0];
+
+  /** Counts a send in sentBehind. */
+  #counted(): void {
+    const k = this.#sent + this.#piecesOut;
+    this.sentBehind[Math.min(k, this.sentBehind.length - 1)]++;
   }
 
   /** Readings handed in and not yet answered (waiting or in flight). */
@@ -276,7 +291,14 @@ export class IngestOutbox {
       for (let from = 0; from < at.length;) {
         // sized again for each piece: the worker's cost a reading comes with each reply
         const piece = at.slice(from, from + this.pieceSize()).map((i) => readings[i]);
-        const r = await this.#send(piece, source);
+        this.#counted();
+        this.#piecesOut++;
+        let r: IngestResult;
+        try {
+          r = await this.#send(piece, source);
+        } finally {
+          this.#piecesOut--;
+        }
         this.#readings -= piece.length;
         left -= piece.length;
         out.accepted += r.accepted;
@@ -299,6 +321,7 @@ export class IngestOutbox {
   flush(all = false): void {
     while (this.#waiting.length > 0 && (all || this.#sent < this.inflight)) {
       const batch = this.#waiting.shift()!;
+      this.#counted();
       this.#sent++;
       let sent: Promise<IngestResult>;
       try {
