@@ -399,20 +399,50 @@ interface WorkerIdle {
   idleMs: number;
   nothingSentMs: number;
   sentBehind: number[];
+  /** Readings it took since it started. */
+  readings: number;
 }
 
 /** Every shard worker's WorkerIdle now, from /healthz (empty with `--workers 0`). */
 async function workerIdle(d: Daemon): Promise<WorkerIdle[]> {
   const h = await (await fetch(`${d.http}/healthz`)).json() as {
     workers?: {
-      ingest?: { idleSeconds: number; nothingSentSeconds: number; sentBehind: number[] };
+      ingest?: {
+        idleSeconds: number;
+        nothingSentSeconds: number;
+        sentBehind: number[];
+        readings: number;
+      };
     }[];
   };
   return (h.workers ?? []).map((w) => ({
     idleMs: (w.ingest?.idleSeconds ?? NaN) * 1000,
     nothingSentMs: (w.ingest?.nothingSentSeconds ?? NaN) * 1000,
     sentBehind: w.ingest?.sentBehind ?? [],
+    readings: w.ingest?.readings ?? NaN,
   }));
+}
+
+/**
+ * Each worker's idle time while readings were still to come to it: `samples`
+ * of workerIdle() over a run (at `t` ms), the idle time up to the first
+ * sample at which the worker had taken its last reading of the run; and how
+ * long before the run's end (the last sample) that was (its part done, it
+ * waits for the other's: the split's imbalance, not a stall). From `from` ms
+ * on (the steady part).
+ */
+function idleWhilePending(samples: { t: number; workers: WorkerIdle[] }[], from = 0) {
+  const last = samples.at(-1);
+  if (last === undefined) return [];
+  return last.workers.map((w, i) => {
+    const done = samples.find((s) => s.workers[i]?.readings >= w.readings) ?? last;
+    const start = samples.find((s) => s.t >= from) ?? last;
+    const at = done.t >= start.t ? done : start;
+    return {
+      idleWithInputPendingMs: Math.round(at.workers[i].idleMs - start.workers[i].idleMs),
+      doneBeforeEndMs: Math.round(last.t - done.t),
+    };
+  });
 }
 
 /**
@@ -668,11 +698,23 @@ async function capacity(): Promise<void> {
         const t0 = performance.now();
         // watched while it is fed: the publishers' last acknowledgements come once nearly
         // every reading is taken
+        // each worker's idle time and readings taken, every 100 ms
+        const samples = [{ t: 0, workers: idle0 }];
+        let sampling = true;
+        const sampler = (async () => {
+          while (sampling) {
+            await sleep(100);
+            samples.push({ t: performance.now() - t0, workers: await workerIdle(d) });
+          }
+        })();
         const [{ ms, c }] = await Promise.all([
           caughtUp(d, base, total, t0, false, 600_000, quarter),
           devices.feed(warm, warm + f["per-stream"]),
         ]);
+        sampling = false;
+        await sampler;
         const idle1 = await workerIdle(d);
+        samples.push({ t: ms, workers: idle1 });
         const rate = total / (ms / 1000);
         const threads1 = threadCpu(d.pid);
         const out = d.banner.slice(out0);
@@ -699,11 +741,18 @@ async function capacity(): Promise<void> {
           steadyReadingsPerSecond: Number.isNaN(quarter.ms) || ms <= quarter.ms
             ? null
             : Math.round((total - quarter.trained) / ((ms - quarter.ms) / 1000)),
-          // each worker's idle time over the whole window and over the steady part
-          workerIdle: idleBetween(idle0, idle1, ms),
+          // each worker's idle time over the whole window and over the steady part, and the
+          // part of it while readings were still to come to it (sampled every 100 ms)
+          workerIdle: idleBetween(idle0, idle1, ms).map((x, i) => ({
+            ...x,
+            ...idleWhilePending(samples)[i],
+          })),
           steadyWorkerIdle: quarter.workers.length === 0
             ? null
-            : idleBetween(quarter.workers, idle1, ms - quarter.ms),
+            : idleBetween(quarter.workers, idle1, ms - quarter.ms).map((x, i) => ({
+              ...x,
+              ...idleWhilePending(samples, quarter.ms)[i],
+            })),
           rejected: c.rejected - base.rejected,
           shed: c.shed - base.shed,
           cpuUsPerReading: us(cpuSeconds(d.pid) - cpu0),
@@ -976,6 +1025,7 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
     const profiler = inspectPort === null ? null : await LongTasks.connect(inspectPort);
     await profiler?.start();
     let done = false;
+    const idle0 = await workerIdle(d);
     const cpu0 = roleCpu(d.pid);
     const t0 = performance.now();
     let batchMs = NaN;
@@ -1008,6 +1058,7 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
     const running: Reader[] = readers.map((r) => startReader(r, { t0 }, once[r]));
     const status = await batch;
     const cpu1 = roleCpu(d.pid);
+    const idle1 = await workerIdle(d);
     const waits = await Promise.all(running.map((r) => r.stop(sampler)));
     await sampler.stop();
     await feeding;
@@ -1049,6 +1100,9 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
         v8: Math.round((cpu1.v8 - cpu0.v8) * 1000),
         other: Math.round((cpu1.other - cpu0.other) * 1000),
       },
+      // each worker's idle time while the batch was taken (the pieces' round trips, the
+      // worker whose part is done first)
+      workerIdle: idleBetween(idle0, idle1, batchMs),
       loadavg1: loadavg(),
       ...(f["warm-readers"] ? { warmMs } : {}),
       ...(tasks === undefined ? {} : { longTasks: tasks }),

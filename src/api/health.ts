@@ -60,6 +60,7 @@ export interface WorkerState {
     idleSeconds: number;
     nothingSentSeconds: number;
     sentBehind: readonly number[];
+    readings: number;
   };
 }
 
@@ -84,6 +85,9 @@ const workerSchema = z.object({
     sentBehind: z.array(z.number().int()).meta({
       description: "Batches sent to it by how many others were in flight to it then " +
         "([k]: k; the last: k or more)",
+    }),
+    readings: z.number().int().meta({
+      description: "Readings it took since it started, from every source",
     }),
   }).optional().meta({ description: "Where its time went while readings came" }),
 }).meta({ id: "WorkerHealth" });
@@ -174,6 +178,7 @@ export function healthRoutes(deps: HealthDeps): OpenAPIHono<ApiEnv> {
             idleSeconds: Math.round(w.ingest.idleSeconds * 1000) / 1000,
             nothingSentSeconds: Math.round(w.ingest.nothingSentSeconds * 1000) / 1000,
             sentBehind: [...w.ingest.sentBehind],
+            readings: w.ingest.readings,
           },
         }
         : {}),

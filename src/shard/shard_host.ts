@@ -42,6 +42,8 @@ export interface WorkerIngest {
   nothingSentSeconds: number;
   /** Batches sent to it by how many others were in flight then ([k]: k; the last: k or more). */
   sentBehind: number[];
+  /** Readings it took since it started, from every source (as its last counters said). */
+  readings: number;
 }
 
 /** What the host tells its owner. */
@@ -139,6 +141,15 @@ export class ShardHost {
     const s = this.stats;
     if (s === null) return 0;
     return s.idleMs + (this.#unsent.busy === 0 ? Math.max(0, now - this.#statsAt) : 0);
+  }
+
+  /** Readings the worker took since it (re)started, every source, as its last counters said. */
+  get takenReadings(): number {
+    const r = this.stats?.counters.readings;
+    if (!r) return 0;
+    let n = 0;
+    for (const k in r) n += r[k as keyof typeof r] ?? 0;
+    return n;
   }
 
   /** Whether the worker is up (not dead, not loading after a restart). */

@@ -346,6 +346,7 @@ export class ShardedService implements Application {
         idleSeconds: h.idleMs(now) / 1000,
         nothingSentSeconds: h.nothingSentMs(now) / 1000,
         sentBehind: [...this.#outboxes[h.index].sentBehind],
+        readings: h.takenReadings,
       },
     }));
   }

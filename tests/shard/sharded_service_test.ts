@@ -392,6 +392,8 @@ Deno.test("ShardedService's workers() gives each worker's idle time and how its 
       // one-reading messages at once: the first batch goes alone, the next behind it
       await Promise.all(readings(STREAMS, 0, 30).map((r) => svc.ingest([r], "mqtt")));
       const after = svc.workers().map((w) => w.ingest);
+      assert.equal(after[0].readings + after[1].readings, 180, "the readings each took");
+      assert.ok(after[0].readings > 0 && after[1].readings > 0);
       for (const w of [0, 1]) {
         const sent = after[w].sentBehind.map((n, k) => n - idle[w].sentBehind[k]);
         assert.ok(sent[0] >= 1, `worker ${w}: a batch sent with none in flight: ${sent}`);
