@@ -39,7 +39,17 @@
  *   the window (`helperTrace`: compilations by tier and TurboFan's by
  *   function, each isolate's collections; bench/helper_trace.ts);
  *   `--stdout-dir=DIR` writes the daemon's stdout over the window to a file
- *   in DIR (V8's traces, with --v8-flags).
+ *   in DIR (V8's traces, with --v8-flags). `steadyReadingsPerSecond`: the
+ *   readings trained after the first quarter of them over the time they
+ *   took (JIT warm-up and the first reads left out). `workerIdle` (and
+ *   `steadyWorkerIdle`, after the first quarter), per worker from /healthz:
+ *   its idle time (`idleMs`, `idleShare`), the part of it the main thread
+ *   had nothing sent to it (`nothingSentMs`; the rest, `waitedForMainMs`,
+ *   it waited for a reply or a batch crossing), its batches by how many
+ *   were in flight when sent (`sentBehind`), and, sampled every 100 ms,
+ *   its idle time while readings were still to come to it
+ *   (`idleWithInputPendingMs`: a stall) and how long before the end its
+ *   part was done (`doneBeforeEndMs`: the split's imbalance).
  * - latency: at `rate` readings/s for `seconds`, one reading in
  *   `sample-every` is followed by polling its stream's forecast until its
  *   origin is that reading's time: publish-to-forecast p50 and p99, ms.
@@ -65,7 +75,8 @@
  *   daemon's `--worker-nice`; the shard workers' threads that many nice
  *   levels below the main thread); each result names it and the daemon's
  *   CPU ms by thread while the batch was taken (`cpuMs`: main, workers, v8:
- *   V8's helper threads, other: I/O and KV). `--reader` takes a list, the
+ *   V8's helper threads, other: I/O and KV) and each worker's idle time
+ *   (`workerIdle`, as in capacity). `--reader` takes a list, the
  *   readers then wait side by side (bench/wait_readers.ts): `mqtt` publishes
  *   one reading (QoS 1) of a stream of its own until its PUBACK, `ws` sends
  *   one over a socket of its own until the reply; each result then has
@@ -543,6 +554,9 @@ function publish(c: mqtt.MqttClient, k: number, n: number, count = 1): Promise<v
   );
 }
 
+/** Messages a publisher connection of the capacity part leaves unacknowledged at most. */
+const WINDOW = 2000;
+
 /** The capacity part's devices: MQTT.js clients, or lean ones (raw_mqtt.ts). */
 interface Feeder {
   /** Every stream's readings [from, to), as feed() sends them (of one slice: `part`). */
@@ -558,28 +572,28 @@ async function feeder(d: Daemon, streams: number): Promise<Feeder> {
       end: async () => void await Promise.all(cs.map((c) => c.endAsync())),
     };
   }
+  // at most WINDOW messages unacknowledged a connection: its packet ids, each used again once its
+  // PUBACK came (a window that slides; waiting for all of 2000 before the next 2000 starved a
+  // worker at each boundary: docs/scaling.md, "the idle time of two workers")
   const cs = await Promise.all(
     Array.from(
       { length: f.connections },
-      (_, i) => RawPublisher.connect(d.mqttUrl, `scale-raw-${i}-${Date.now()}`),
+      (_, i) =>
+        RawPublisher.connect(d.mqttUrl, `scale-raw-${i}-${Date.now()}`, { inflight: WINDOW }),
     ),
   );
   return {
-    // as feed(): connection j carries streams j, j + C, ...; at most 2000 messages unacknowledged
+    // as feed(): connection j carries streams j, j + C, ...
     feed: async (from, to, part = WHOLE) => {
       await Promise.all(cs.map(async (c, j) => {
-        let pending: { topic: string; payload: string }[] = [];
+        const messages: { topic: string; payload: string }[] = [];
         for (let n = from; n < to; n += f["per-message"]) {
           const count = Math.min(f["per-message"], to - n);
           for (let k = j; k < streams; k += cs.length) {
-            if (k % part.of === part.slice) pending.push(message(k, n, count));
-          }
-          if (pending.length > 2000) {
-            await c.publish(pending);
-            pending = [];
+            if (k % part.of === part.slice) messages.push(message(k, n, count));
           }
         }
-        await c.publish(pending);
+        await c.publish(messages);
       }));
     },
     end: async () => void await Promise.all(cs.map((c) => c.close())),
@@ -667,7 +681,8 @@ async function feed(
       for (let k = j; k < streams; k += cs.length) {
         if (k % part.of === part.slice) pending.push(publish(c, k, n, count));
       }
-      if (pending.length > 2000) await Promise.all(pending.splice(0));
+      // at most WINDOW unacknowledged: the oldest first (acknowledged in order), a window that slides
+      while (pending.length > WINDOW) await pending.shift();
     }
     await Promise.all(pending);
   }));
@@ -714,7 +729,7 @@ async function capacity(): Promise<void> {
         sampling = false;
         await sampler;
         const idle1 = await workerIdle(d);
-        samples.push({ t: ms, workers: idle1 });
+        samples.push({ t: Math.max(ms, samples.at(-1)!.t), workers: idle1 });
         const rate = total / (ms / 1000);
         const threads1 = threadCpu(d.pid);
         const out = d.banner.slice(out0);
