@@ -96,10 +96,14 @@ export class ReadAhead {
     this.#messages++;
     this.#bytes += bytes;
     const reading = c as ClientReading;
+    /** Whether this packet stopped holding the read (aedes paused: it holds it as before). */
+    let released = false;
     // after the packets of the current read are parsed (aedes's parser is not re-entrant)
     queueMicrotask(() => {
+      if (reading._paused) return;
+      released = true;
       reading._parsingBatch--;
-      if (reading._parsingBatch <= 0 && !reading._paused) {
+      if (reading._parsingBatch <= 0) {
         // _nextBatch counts one packet done: from 1 to 0, then it reads the socket
         reading._parsingBatch = 1;
         reading._nextBatch();
@@ -108,8 +112,8 @@ export class ReadAhead {
     return () => {
       this.#messages--;
       this.#bytes -= bytes;
-      // aedes counts this packet done once more when told: counted back first
-      reading._parsingBatch++;
+      // aedes counts this packet done once more when told (unless paused): counted back first
+      if (released && !reading._paused) reading._parsingBatch++;
     };
   }
 }

@@ -194,3 +194,14 @@ Deno.test("ReadAhead releases a client's read while its bound has room, and give
   assert.equal(ahead.release({}, 1), null, "a client without aedes's count is left as it is");
   assert.throws(() => new ReadAhead({ messages: -1 }), /messages must be a non-negative integer/);
 });
+
+Deno.test("ReadAhead leaves a paused client's count as it is (aedes counts nothing done while paused)", async () => {
+  const ahead = new ReadAhead();
+  const client = { _parsingBatch: 2, _paused: true, _nextBatch() {} };
+  const before = ahead.release(client, 10);
+  await Promise.resolve();
+  assert.equal(client._parsingBatch, 2, "still holds its read");
+  before!();
+  assert.equal(client._parsingBatch, 2, "nothing to count back");
+  assert.deepEqual(ahead.inFlight, { messages: 0, bytes: 0 });
+});
