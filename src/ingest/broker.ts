@@ -67,7 +67,6 @@ import { DEFAULT_MAX_PAYLOAD_BYTES } from "./max_payload.ts";
 import { hostPort } from "./host_port.ts";
 import { writePubacksTogether } from "./puback_writer.ts";
 import { readPublishesInPlace } from "./publish_parser.ts";
-import { ReadAhead, type ReadAheadOptions } from "./read_ahead.ts";
 
 export { DEFAULT_MAX_PAYLOAD_BYTES, hostPort };
 
@@ -117,12 +116,6 @@ export interface EmbeddedBrokerOptions {
    * message again). Default: none.
    */
   onMessage?: (message: BrokerMessage) => unknown;
-  /**
-   * PUBLISHes being taken that no longer hold their connection's next read,
-   * across all connections, at most (read_ahead.ts). Default
-   * READ_AHEAD_DEFAULTS: 1000 messages, 16 MiB of payloads.
-   */
-  readAhead?: ReadAheadOptions;
   /** Called with each refused PUBLISH. Default: none. */
   onRefused?: (reason: BrokerRefusal, refused: RefusedPublish) => void;
   /**
@@ -225,7 +218,6 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const users = new Map((opts.users ?? []).map((u) => [u.username, u]));
   const defaultRead = opts.defaultRead ?? ["forecastd/alerts/#"];
   const reserved = opts.reservedPrefixes ?? ["forecastd"];
-  const readAhead = new ReadAhead(opts.readAhead);
   const internal = {
     username: INTERNAL_USER,
     password: [...crypto.getRandomValues(new Uint8Array(24))]
@@ -315,17 +307,9 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     if (!(taken instanceof Promise)) {
       return done(taken === false ? new Error("not taken: forecastd is shutting down") : null);
     }
-    // handed over: the connection may be read on meanwhile (read_ahead.ts); acknowledged once taken
-    const ahead = readAhead.release(client, payload.length);
     taken.then(
-      (ack) => {
-        ahead?.();
-        done(ack === false ? new Error("not taken: forecastd is shutting down") : null);
-      },
-      (e) => {
-        ahead?.();
-        handFailed(packet, e, done);
-      },
+      (ack) => done(ack === false ? new Error("not taken: forecastd is shutting down") : null),
+      (e) => handFailed(packet, e, done),
     );
   };
 
