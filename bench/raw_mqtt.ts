@@ -16,8 +16,7 @@
  * ids to come free. MQTT 3.1.1 has no receive maximum (MQTT 5's CONNACK
  * property); neither the daemon's embedded broker (aedes: it takes what one
  * read of the socket holds, acknowledges each as it is taken, and reads
- * again once all of them are, or once they are handed over within the
- * read-ahead's bound: src/ingest/read_ahead.ts) nor Mosquitto 2.0 (it acknowledges a 3.1.1
+ * again once all of them are) nor Mosquitto 2.0 (it acknowledges a 3.1.1
  * client's QoS 1 publish as it takes it; `max_inflight_messages` bounds what
  * it sends, and is the receive maximum it gives MQTT 5 clients) limits a
  * 3.1.1 publisher's unacknowledged messages: TCP's flow control does.
