@@ -42,6 +42,16 @@
  *   in DIR (V8's traces, with --v8-flags), and what came before it (the
  *   start, the warm-up, the first reading of each stream) to a `-start-`
  *   file headed by the `streams.loaded` log lines (each worker's warm-up).
+ *   `steadyReadingsPerSecond`: the readings trained after the first
+ *   quarter of them over the time they took (JIT warm-up and the first reads left out). `workerIdle` (and
+ *   `steadyWorkerIdle`, after the first quarter), per worker from /healthz:
+ *   its idle time (`idleMs`, `idleShare`), the part of it the main thread
+ *   had nothing sent to it (`nothingSentMs`; the rest, `waitedForMainMs`,
+ *   it waited for a reply or a batch crossing), its batches by how many
+ *   were in flight when sent (`sentBehind`), and, sampled every 100 ms,
+ *   its idle time while readings were still to come to it
+ *   (`idleWithInputPendingMs`: a stall) and how long before the end its
+ *   part was done (`doneBeforeEndMs`: the split's imbalance).
  * - latency: at `rate` readings/s for `seconds`, one reading in
  *   `sample-every` is followed by polling its stream's forecast until its
  *   origin is that reading's time: publish-to-forecast p50 and p99, ms.
@@ -67,7 +77,8 @@
  *   daemon's `--worker-nice`; the shard workers' threads that many nice
  *   levels below the main thread); each result names it and the daemon's
  *   CPU ms by thread while the batch was taken (`cpuMs`: main, workers, v8:
- *   V8's helper threads, other: I/O and KV). `--reader` takes a list, the
+ *   V8's helper threads, other: I/O and KV) and each worker's idle time
+ *   (`workerIdle`, as in capacity). `--reader` takes a list, the
  *   readers then wait side by side (bench/wait_readers.ts): `mqtt` publishes
  *   one reading (QoS 1) of a stream of its own until its PUBACK, `ws` sends
  *   one over a socket of its own until the reply; each result then has
@@ -373,9 +384,15 @@ async function caughtUp(
   t0: number,
   takenOnly = false,
   timeoutMs = 600_000,
+  quarter?: { ms: number; trained: number; workers: WorkerIdle[] },
 ) {
   for (;;) {
     const c = await counts(d);
+    if (quarter && Number.isNaN(quarter.ms) && c.trained - base.trained >= target / 4) {
+      quarter.ms = performance.now() - t0;
+      quarter.trained = c.trained - base.trained;
+      quarter.workers = await workerIdle(d);
+    }
     const trained = takenOnly || c.trained - base.trained >= target;
     if (c.readings - base.readings >= target && trained) {
       return { ms: performance.now() - t0, c };
@@ -389,6 +406,76 @@ async function caughtUp(
     // /metrics has series per stream: at 10,000 streams, building it every 20 ms takes the main thread
     await sleep(Math.max(20, f.streams / 10));
   }
+}
+
+/** A shard worker's idle time and its batches' overlap, as /healthz gives them (ms, counts). */
+interface WorkerIdle {
+  idleMs: number;
+  nothingSentMs: number;
+  sentBehind: number[];
+  /** Readings it took since it started. */
+  readings: number;
+}
+
+/** Every shard worker's WorkerIdle now, from /healthz (empty with `--workers 0`). */
+async function workerIdle(d: Daemon): Promise<WorkerIdle[]> {
+  const h = await (await fetch(`${d.http}/healthz`)).json() as {
+    workers?: {
+      ingest?: {
+        idleSeconds: number;
+        nothingSentSeconds: number;
+        sentBehind: number[];
+        readings: number;
+      };
+    }[];
+  };
+  return (h.workers ?? []).map((w) => ({
+    idleMs: (w.ingest?.idleSeconds ?? NaN) * 1000,
+    nothingSentMs: (w.ingest?.nothingSentSeconds ?? NaN) * 1000,
+    sentBehind: w.ingest?.sentBehind ?? [],
+    readings: w.ingest?.readings ?? NaN,
+  }));
+}
+
+/**
+ * Each worker's idle time while readings were still to come to it: `samples`
+ * of workerIdle() over a run (at `t` ms), the idle time up to the first
+ * sample at which the worker had taken its last reading of the run; and how
+ * long before the run's end (the last sample) that was (its part done, it
+ * waits for the other's: the split's imbalance, not a stall). From `from` ms
+ * on (the steady part).
+ */
+function idleWhilePending(samples: { t: number; workers: WorkerIdle[] }[], from = 0) {
+  const last = samples.at(-1);
+  if (last === undefined) return [];
+  return last.workers.map((w, i) => {
+    const done = samples.find((s) => s.workers[i]?.readings >= w.readings) ?? last;
+    const start = samples.find((s) => s.t >= from) ?? last;
+    const at = done.t >= start.t ? done : start;
+    return {
+      idleWithInputPendingMs: Math.round(at.workers[i].idleMs - start.workers[i].idleMs),
+      doneBeforeEndMs: Math.round(last.t - done.t),
+    };
+  });
+}
+
+/**
+ * Each worker's idle time from `a` to `b` (ms, and as a share of `ms`), the
+ * part of it the main thread had nothing out for it, the rest (it waited for
+ * the main thread), and its batches by how many were in flight when sent.
+ */
+function idleBetween(a: WorkerIdle[], b: WorkerIdle[], ms: number) {
+  return b.map((w, i) => {
+    const idle = w.idleMs - (a[i]?.idleMs ?? 0);
+    const nothingSent = w.nothingSentMs - (a[i]?.nothingSentMs ?? 0);
+    return {
+      idleMs: Math.round(idle),
+      idleShare: Math.round((idle / ms) * 1000) / 1000,
+      nothingSentMs: Math.round(nothingSent),
+      waitedForMainMs: Math.round(idle - Math.min(idle, nothingSent)),
+      sentBehind: w.sentBehind.map((n, k) => n - (a[i]?.sentBehind[k] ?? 0)),
+    };
+  });
 }
 
 /** The daemon's inspector port (`--long-tasks`), or null. */
@@ -470,6 +557,9 @@ function publish(c: mqtt.MqttClient, k: number, n: number, count = 1): Promise<v
   );
 }
 
+/** Messages a publisher connection of the capacity part leaves unacknowledged at most. */
+const WINDOW = 2000;
+
 /** The capacity part's devices: MQTT.js clients, or lean ones (raw_mqtt.ts). */
 interface Feeder {
   /** Every stream's readings [from, to), as feed() sends them (of one slice: `part`). */
@@ -485,28 +575,28 @@ async function feeder(d: Daemon, streams: number): Promise<Feeder> {
       end: async () => void await Promise.all(cs.map((c) => c.endAsync())),
     };
   }
+  // at most WINDOW messages unacknowledged a connection: its packet ids, each used again once its
+  // PUBACK came (a window that slides; waiting for all of 2000 before the next 2000 starved a
+  // worker at each boundary: docs/scaling.md, "the idle time of two workers")
   const cs = await Promise.all(
     Array.from(
       { length: f.connections },
-      (_, i) => RawPublisher.connect(d.mqttUrl, `scale-raw-${i}-${Date.now()}`),
+      (_, i) =>
+        RawPublisher.connect(d.mqttUrl, `scale-raw-${i}-${Date.now()}`, { inflight: WINDOW }),
     ),
   );
   return {
-    // as feed(): connection j carries streams j, j + C, ...; at most 2000 messages unacknowledged
+    // as feed(): connection j carries streams j, j + C, ...
     feed: async (from, to, part = WHOLE) => {
       await Promise.all(cs.map(async (c, j) => {
-        let pending: { topic: string; payload: string }[] = [];
+        const messages: { topic: string; payload: string }[] = [];
         for (let n = from; n < to; n += f["per-message"]) {
           const count = Math.min(f["per-message"], to - n);
           for (let k = j; k < streams; k += cs.length) {
-            if (k % part.of === part.slice) pending.push(message(k, n, count));
-          }
-          if (pending.length > 2000) {
-            await c.publish(pending);
-            pending = [];
+            if (k % part.of === part.slice) messages.push(message(k, n, count));
           }
         }
-        await c.publish(pending);
+        await c.publish(messages);
       }));
     },
     end: async () => void await Promise.all(cs.map((c) => c.close())),
@@ -594,7 +684,8 @@ async function feed(
       for (let k = j; k < streams; k += cs.length) {
         if (k % part.of === part.slice) pending.push(publish(c, k, n, count));
       }
-      if (pending.length > 2000) await Promise.all(pending.splice(0));
+      // at most WINDOW unacknowledged: the oldest first (acknowledged in order), a window that slides
+      while (pending.length > WINDOW) await pending.shift();
     }
     await Promise.all(pending);
   }));
@@ -623,9 +714,28 @@ async function capacity(): Promise<void> {
         const total = f.streams * f["per-stream"];
         const heapClient = f["main-heap"] ? await MainHeap.connect(inspectPort!) : null;
         await heapClient?.startAllocations();
+        const idle0 = await workerIdle(d);
+        const quarter = { ms: NaN, trained: 0, workers: [] as WorkerIdle[] };
         const t0 = performance.now();
-        await devices.feed(warm, warm + f["per-stream"]);
-        const { ms, c } = await caughtUp(d, base, total, t0);
+        // watched while it is fed: the publishers' last acknowledgements come once nearly
+        // every reading is taken
+        // each worker's idle time and readings taken, every 100 ms
+        const samples = [{ t: 0, workers: idle0 }];
+        let sampling = true;
+        const sampler = (async () => {
+          while (sampling) {
+            await sleep(100);
+            samples.push({ t: performance.now() - t0, workers: await workerIdle(d) });
+          }
+        })();
+        const [{ ms, c }] = await Promise.all([
+          caughtUp(d, base, total, t0, false, 600_000, quarter),
+          devices.feed(warm, warm + f["per-stream"]),
+        ]);
+        sampling = false;
+        await sampler;
+        const idle1 = await workerIdle(d);
+        samples.push({ t: Math.max(ms, samples.at(-1)!.t), workers: idle1 });
         const rate = total / (ms / 1000);
         const threads1 = threadCpu(d.pid);
         const mainAlloc = await heapClient?.stopAllocations(total, 40);
@@ -656,6 +766,23 @@ async function capacity(): Promise<void> {
           readings: total,
           seconds: Math.round(ms) / 1000,
           readingsPerSecond: Math.round(rate),
+          // after the first quarter of the readings was trained on (JIT warm-up, the first
+          // batches' start): readings trained from then on over the time they took
+          steadyReadingsPerSecond: Number.isNaN(quarter.ms) || ms <= quarter.ms
+            ? null
+            : Math.round((total - quarter.trained) / ((ms - quarter.ms) / 1000)),
+          // each worker's idle time over the whole window and over the steady part, and the
+          // part of it while readings were still to come to it (sampled every 100 ms)
+          workerIdle: idleBetween(idle0, idle1, ms).map((x, i) => ({
+            ...x,
+            ...idleWhilePending(samples)[i],
+          })),
+          steadyWorkerIdle: quarter.workers.length === 0
+            ? null
+            : idleBetween(quarter.workers, idle1, ms - quarter.ms).map((x, i) => ({
+              ...x,
+              ...idleWhilePending(samples, quarter.ms)[i],
+            })),
           rejected: c.rejected - base.rejected,
           shed: c.shed - base.shed,
           cpuUsPerReading: us(cpuSeconds(d.pid) - cpu0),
@@ -929,6 +1056,7 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
     const profiler = inspectPort === null ? null : await LongTasks.connect(inspectPort);
     await profiler?.start();
     let done = false;
+    const idle0 = await workerIdle(d);
     const cpu0 = roleCpu(d.pid);
     const t0 = performance.now();
     let batchMs = NaN;
@@ -961,6 +1089,7 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
     const running: Reader[] = readers.map((r) => startReader(r, { t0 }, once[r]));
     const status = await batch;
     const cpu1 = roleCpu(d.pid);
+    const idle1 = await workerIdle(d);
     const waits = await Promise.all(running.map((r) => r.stop(sampler)));
     await sampler.stop();
     await feeding;
@@ -1002,6 +1131,9 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
         v8: Math.round((cpu1.v8 - cpu0.v8) * 1000),
         other: Math.round((cpu1.other - cpu0.other) * 1000),
       },
+      // each worker's idle time while the batch was taken (the pieces' round trips, the
+      // worker whose part is done first)
+      workerIdle: idleBetween(idle0, idle1, batchMs),
       loadavg1: loadavg(),
       ...(f["warm-readers"] ? { warmMs } : {}),
       ...(tasks === undefined ? {} : { longTasks: tasks }),

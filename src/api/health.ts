@@ -52,6 +52,16 @@ export interface WorkerState {
   streams: number;
   /** Its last death: when (ms since the epoch) and the error, or null. */
   lastCrash: { at: number; message: string } | null;
+  /**
+   * Its idle time and how its batches overlapped (docs/api.md's /healthz).
+   * Default: not shown.
+   */
+  ingest?: {
+    idleSeconds: number;
+    nothingSentSeconds: number;
+    sentBehind: readonly number[];
+    readings: number;
+  };
 }
 
 const workerSchema = z.object({
@@ -64,6 +74,22 @@ const workerSchema = z.object({
   lastCrash: z.object({ at: z.string(), error: z.string() }).nullable().meta({
     description: "When it last died (RFC 3339) and why",
   }),
+  ingest: z.object({
+    idleSeconds: z.number().meta({
+      description: "Time it had no batch of readings to take since it started, s",
+    }),
+    nothingSentSeconds: z.number().meta({
+      description: "Time the main thread had no batch sent to it and unanswered, s: the rest of " +
+        "its idle time it waited for the main thread",
+    }),
+    sentBehind: z.array(z.number().int()).meta({
+      description: "Batches sent to it by how many others were in flight to it then " +
+        "([k]: k; the last: k or more)",
+    }),
+    readings: z.number().int().meta({
+      description: "Readings it took since it started, from every source",
+    }),
+  }).optional().meta({ description: "Where its time went while readings came" }),
 }).meta({ id: "WorkerHealth" });
 
 const healthSchema = z.object({
@@ -146,6 +172,16 @@ export function healthRoutes(deps: HealthDeps): OpenAPIHono<ApiEnv> {
       streams: w.streams,
       lastCrash: w.lastCrash &&
         { at: new Date(w.lastCrash.at).toISOString(), error: w.lastCrash.message },
+      ...(w.ingest
+        ? {
+          ingest: {
+            idleSeconds: Math.round(w.ingest.idleSeconds * 1000) / 1000,
+            nothingSentSeconds: Math.round(w.ingest.nothingSentSeconds * 1000) / 1000,
+            sentBehind: [...w.ingest.sentBehind],
+            readings: w.ingest.readings,
+          },
+        }
+        : {}),
     }));
     return c.json({
       status: "ok" as const,

@@ -8,10 +8,14 @@
  *   handed in during one task of the event loop go as one batch; while
  *   `inflight` batches are in flight the next ones gather, and go when one
  *   is answered.
- * - A bigger part goes in pieces, each once the one before is taken, so
- *   that the other streams' batches on that worker are taken between pieces:
- *   what a source's message waits for in the worker behind a big batch is
- *   one piece. A piece is sized by time, not by a count: about `pieceMs` of
+ * - A bigger part goes in pieces, so that the other streams' batches on
+ *   that worker are taken between pieces: one piece at a time while the
+ *   worker's cost is not known, then `piecesInFlight` (2) at a time, the
+ *   next waiting in the worker while it takes one (else the worker waits a
+ *   round trip to the main thread between pieces with nothing to do: idle
+ *   time, docs/scaling.md "the idle time of two workers"). What a source's
+ *   message waits for in the worker behind a big batch is at most those
+ *   pieces. A piece is sized by time, not by a count: about `pieceMs` of
  *   the worker's work, from what a reading cost it lately (`cost`, which the
  *   worker sends with each reply: the lower quartile of its ingest queue's
  *   last 16 slices' means), between `minPiece` readings and `batch`; `piece` readings until
@@ -64,6 +68,14 @@ export interface IngestOutboxOptions {
    * waiting in the worker, so the worker never waits for the main thread.
    */
   inflight?: number;
+  /**
+   * Pieces of a big part in flight at once once the worker's cost is known
+   * (with `cost`): 2 (the default) keeps the next piece waiting in the
+   * worker while it takes one, so it does not wait a round trip to the main
+   * thread between pieces; a source's batch then waits behind up to this
+   * many pieces. While the cost is not known, and without `cost`: 1.
+   */
+  piecesInFlight?: number;
 }
 
 /** The defaults of IngestOutboxOptions. */
@@ -73,6 +85,7 @@ export const INGEST_OUTBOX_DEFAULTS = Object.freeze({
   minPiece: 8,
   batch: 256,
   inflight: 2,
+  piecesInFlight: 2,
 });
 
 /** A caller's part of a batch: readings [from, from + count) of it. */
@@ -114,11 +127,14 @@ export class IngestOutbox {
   readonly minPiece: number;
   readonly batch: number;
   readonly inflight: number;
+  readonly piecesInFlight: number;
   readonly #cost: (() => number) | null;
   readonly #send: (readings: readonly Reading[], source: Source) => Promise<IngestResult>;
   /** Batches waiting to go, oldest first. */
   readonly #waiting: Batch[] = [];
   #sent = 0;
+  /** Pieces of big parts in flight. */
+  #piecesOut = 0;
   #readings = 0;
   #flushQueued = false;
   /** The streams of the big parts going in pieces: how many such parts each has. */
@@ -140,6 +156,7 @@ export class IngestOutbox {
     this.piece = options.piece ?? INGEST_OUTBOX_DEFAULTS.piece;
     this.pieceMs = options.pieceMs ?? INGEST_OUTBOX_DEFAULTS.pieceMs;
     this.inflight = options.inflight ?? INGEST_OUTBOX_DEFAULTS.inflight;
+    this.piecesInFlight = options.piecesInFlight ?? INGEST_OUTBOX_DEFAULTS.piecesInFlight;
     this.batch = options.batch ?? Math.max(this.piece, INGEST_OUTBOX_DEFAULTS.batch);
     this.minPiece = options.minPiece ?? Math.min(this.piece, INGEST_OUTBOX_DEFAULTS.minPiece);
     this.#cost = options.cost ?? null;
@@ -152,6 +169,7 @@ export class IngestOutbox {
       ["piece", this.piece],
       ["minPiece", this.minPiece],
       ["inflight", this.inflight],
+      ["piecesInFlight", this.piecesInFlight],
       ["batch", this.batch],
     ];
     for (const [name, v] of checks) {
@@ -182,6 +200,19 @@ export class IngestOutbox {
     const ms = this.#cost?.() ?? NaN;
     if (!(ms > 0)) return this.piece;
     return Math.max(this.minPiece, Math.min(this.batch, Math.floor(this.pieceMs / ms)));
+  }
+
+  /**
+   * Batches and pieces sent so far, by how many others were in flight to the
+   * worker when each went ([k]: k others; the last entry: that many or
+   * more): how often the worker had nothing more behind what it was taking.
+   */
+  readonly sentBehind: number[] = [0, 0, 0, 0];
+
+  /** Counts a send in sentBehind. */
+  #counted(): void {
+    const k = this.#sent + this.#piecesOut;
+    this.sentBehind[Math.min(k, this.sentBehind.length - 1)]++;
   }
 
   /** Readings handed in and not yet answered (waiting or in flight). */
@@ -260,7 +291,11 @@ export class IngestOutbox {
     return done;
   }
 
-  /** Sends a big part in pieces, each once the one before is taken. */
+  /**
+   * Sends a big part in pieces: one at a time while the worker's cost is not
+   * known, then `piecesInFlight` at a time (the next piece waits in the
+   * worker while it takes one).
+   */
   async #inPieces(
     readings: readonly Reading[],
     at: readonly number[],
@@ -272,18 +307,48 @@ export class IngestOutbox {
     // (before the first await: a part handed in after this one sees its streams)
     const streams = streamsOf(readings, at);
     for (const id of streams) this.#pieced.set(id, (this.#pieced.get(id) ?? 0) + 1);
+    /** The pieces sent and not yet answered, oldest first: where each starts, and its answer. */
+    const sent: { from: number; n: number; answer: Promise<IngestResult> }[] = [];
+    /** Takes the oldest piece's answer into `out`. */
+    const take = async () => {
+      const p = sent[0];
+      let r: IngestResult;
+      try {
+        r = await p.answer;
+      } finally {
+        sent.shift();
+        this.#piecesOut--;
+      }
+      this.#readings -= p.n;
+      left -= p.n;
+      out.accepted += r.accepted;
+      for (const x of r.rejected) out.rejected.push({ ...x, index: p.from + x.index });
+    };
     try {
       for (let from = 0; from < at.length;) {
         // sized again for each piece: the worker's cost a reading comes with each reply
-        const piece = at.slice(from, from + this.pieceSize()).map((i) => readings[i]);
-        const r = await this.#send(piece, source);
-        this.#readings -= piece.length;
-        left -= piece.length;
-        out.accepted += r.accepted;
-        for (const x of r.rejected) out.rejected.push({ ...x, index: from + x.index });
+        const size = this.pieceSize();
+        const piece = at.slice(from, from + size).map((i) => readings[i]);
+        this.#counted();
+        this.#piecesOut++;
+        let answer: Promise<IngestResult>;
+        try {
+          answer = this.#send(piece, source);
+        } catch (e) {
+          answer = Promise.reject(e);
+        }
+        // (a piece refused while an earlier one is awaited is not an unhandled rejection)
+        answer.catch(() => {});
+        sent.push({ from, n: piece.length, answer });
         from += piece.length;
+        // a second piece only once the worker's cost is known: a cold worker's piece is
+        // `piece` readings of unknown time
+        const most = this.#cost !== null && this.#cost() > 0 ? this.piecesInFlight : 1;
+        while (sent.length >= most || (sent.length > 0 && from >= at.length)) await take();
       }
     } finally {
+      // a piece failed: the others in flight settle before the part's streams are let go
+      while (sent.length > 0) await take().catch(() => {});
       this.#readings -= left;
       for (const id of streams) {
         const k = this.#pieced.get(id)! - 1;
@@ -299,6 +364,7 @@ export class IngestOutbox {
   flush(all = false): void {
     while (this.#waiting.length > 0 && (all || this.#sent < this.inflight)) {
       const batch = this.#waiting.shift()!;
+      this.#counted();
       this.#sent++;
       let sent: Promise<IngestResult>;
       try {

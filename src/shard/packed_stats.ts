@@ -40,8 +40,9 @@ const AT = {
   observeSeconds: 15,
   alerts: 16,
   recoveries: 17,
+  idleMs: 18,
 } as const;
-const LENGTH = 18;
+const LENGTH = 19;
 
 /** ShardStats as they cross; see the module comment. */
 export interface PackedStats {
@@ -75,6 +76,7 @@ export class StatsPacker {
     x[AT.observeSeconds] = l.observeSeconds;
     x[AT.alerts] = l.alerts;
     x[AT.recoveries] = l.recoveries;
+    x[AT.idleMs] = s.idleMs;
     // the counts only grow: the same total is the same refusals
     let rejected = 0;
     for (const k in s.rejects) rejected += s.rejects[k];
@@ -124,6 +126,7 @@ export class StatsUnpacker {
         recoveries: x[AT.recoveries],
       },
       queued: x[AT.queued],
+      idleMs: x[AT.idleMs],
     };
   }
 }

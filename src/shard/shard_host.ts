@@ -21,6 +21,7 @@ import type {
 } from "./shard_protocol.ts";
 import type { ReadingBatch } from "./reading_batch.ts";
 import { StatsUnpacker } from "./packed_stats.ts";
+import { IdleClock } from "./idle_clock.ts";
 
 /** A worker's state, as /healthz shows it. */
 export interface WorkerHealth {
@@ -29,6 +30,20 @@ export interface WorkerHealth {
   restarts: number;
   streams: number;
   lastCrash: { at: number; message: string } | null;
+  /** Where its time went while readings came (WorkerState.ingest in src/api/health.ts). */
+  ingest: WorkerIngest;
+}
+
+/** A worker's idle time and its batches' overlap, as /healthz shows them. */
+export interface WorkerIngest {
+  /** Time it had no batch of readings under way since it started, s. */
+  idleSeconds: number;
+  /** Time the main thread had no batch sent to it and unanswered, s. */
+  nothingSentSeconds: number;
+  /** Batches sent to it by how many others were in flight then ([k]: k; the last: k or more). */
+  sentBehind: number[];
+  /** Readings it took since it started, from every source (as its last counters said). */
+  readings: number;
 }
 
 /** What the host tells its owner. */
@@ -81,6 +96,10 @@ export class ShardHost {
   #nextId = 1;
   /** Readings sent and not yet answered. */
   #inflight = 0;
+  /** The time with no ingest sent and unanswered (see nothingSentMs). */
+  #unsent = new IdleClock(performance.now());
+  /** When the worker's last counters came (performance.now() ms). */
+  #statsAt = 0;
   #closed = false;
 
   constructor(init: Omit<ShardInit, "type">, events: ShardEvents, log: Logger, url: URL) {
@@ -99,6 +118,38 @@ export class ShardHost {
   /** Readings sent to the worker and not yet answered: its queue, as the main thread sees it. */
   get inflight(): number {
     return this.#inflight;
+  }
+
+  /**
+   * How long this worker has had no batch of readings sent to it and not
+   * yet answered, ms, since the host was made: the time the main thread had
+   * nothing out for it. Beside the worker's own idle time (`stats.idleMs`):
+   * what the worker waited beyond this, it waited for the main thread (a
+   * reply or a batch still crossing, the main thread busy with other work).
+   */
+  nothingSentMs(now = performance.now()): number {
+    return this.#unsent.ms(now);
+  }
+
+  /**
+   * The worker's idle time (its `stats.idleMs`: no ingest batch under way),
+   * ms, brought up to `now`: with nothing sent to it since its last
+   * counters, it has been idle since they were packed (about when they
+   * came). 0 before its first counters.
+   */
+  idleMs(now = performance.now()): number {
+    const s = this.stats;
+    if (s === null) return 0;
+    return s.idleMs + (this.#unsent.busy === 0 ? Math.max(0, now - this.#statsAt) : 0);
+  }
+
+  /** Readings the worker took since it (re)started, every source, as its last counters said. */
+  get takenReadings(): number {
+    const r = this.stats?.counters.readings;
+    if (!r) return 0;
+    let n = 0;
+    for (const k in r) n += r[k as keyof typeof r] ?? 0;
+    return n;
   }
 
   /** Whether the worker is up (not dead, not loading after a restart). */
@@ -133,6 +184,7 @@ export class ShardHost {
   }
 
   #receive(m: FromShard, ready: () => void, failed: (e: unknown) => void): void {
+    if ("stats" in m) this.#statsAt = performance.now();
     switch (m.type) {
       case "ready":
         this.#stats.take(m.stats);
@@ -163,6 +215,7 @@ export class ShardHost {
         if (m.cost !== undefined && m.cost > 0) this.msPerReading = m.cost;
         this.#pending.delete(m.id);
         this.#inflight -= p.readings;
+        if (p.streams !== null) this.#unsent.end(performance.now());
         if (m.error) p.reject(errorFrom(m.error));
         else p.resolve(m.value);
       }
@@ -191,7 +244,11 @@ export class ShardHost {
       `Cannot finish the request: shard worker ${this.index} must be running: it died ` +
         `(${message}) and restarts from its streams' last checkpoints; retry`,
     );
-    for (const p of this.#pending.values()) p.reject(refused);
+    const now = performance.now();
+    for (const p of this.#pending.values()) {
+      if (p.streams !== null) this.#unsent.end(now);
+      p.reject(refused);
+    }
     this.#pending.clear();
     this.#inflight = 0;
     this.#events.crashed(this.index, message);
@@ -225,6 +282,7 @@ export class ShardHost {
       return new Promise((resolve, reject) => {
         this.#pending.set((m as { id: number }).id, { resolve, reject, readings, streams });
         this.#inflight += readings;
+        if (streams !== null) this.#unsent.begin(performance.now());
         worker.postMessage(m);
       });
     }, down);

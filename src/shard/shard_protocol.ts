@@ -86,6 +86,12 @@ export interface ShardStats {
   rejects: Record<string, number>;
   learning: Omit<EngineCounters, "rejects">;
   queued: number;
+  /**
+   * How long the worker has had no batch of readings to take since it
+   * started, ms (a wait under way counted up to when the counters were
+   * packed): its idle time, whatever the main thread had for it.
+   */
+  idleMs: number;
 }
 
 /** A refusal as it crosses (a ServiceError loses its class in a structured clone). */

@@ -24,6 +24,7 @@ import { useTurns } from "../async/next_turn.ts";
 import { HorizonColumnsWriter } from "./horizon_columns.ts";
 import { lowerThreadPriority } from "./lower_thread_priority.ts";
 import { type PackedStats, StatsPacker } from "./packed_stats.ts";
+import { IdleClock } from "./idle_clock.ts";
 
 let service: Service | null = null;
 let kv: Deno.Kv | null = null;
@@ -42,6 +43,8 @@ function errorOf(e: unknown): ShardError {
 }
 
 const packer = new StatsPacker();
+/** The worker's time with no ingest batch under way (ShardStats.idleMs), from when it is ready. */
+let idle: IdleClock | null = null;
 
 /** The service's counters, packed to cross (src/shard/packed_stats.ts). */
 function stats(s: Service): PackedStats {
@@ -65,6 +68,7 @@ function unpacked(s: Service): ShardStats {
     rejects: s.rejects(),
     learning: { ...s.learning },
     queued: s.queued,
+    idleMs: idle?.ms(performance.now()) ?? 0,
   };
 }
 
@@ -118,6 +122,7 @@ async function init(m: ShardInit): Promise<void> {
     const t = s.lastReading(id);
     if (t !== null) last[id] = t;
   }
+  idle = new IdleClock(performance.now());
   post({ type: "ready", records: [...s.records.values()], last, stats: stats(s) });
   // the counters every second; the accuracy of every stream (larger) every 5 s
   // (from the streams' state, a quarter of them each second between two: horizon_columns.ts)
@@ -148,14 +153,19 @@ async function handle(m: ToShard): Promise<void> {
   const s = service!;
   try {
     if (m.type === "ingest") {
-      const readings = decodeReadings(m.batch);
-      const value = await s.ingest(readings, m.source);
-      const ids = m.batch.streams;
-      const last = new Float64Array(ids.length);
-      for (let i = 0; i < ids.length; i++) last[i] = s.lastReading(ids[i]) ?? NaN;
-      // copied, not transferred: a transfer costs a message more than copying a batch's times
-      post({ type: "reply", id: m.id, value, last, cost: s.msPerReading, stats: stats(s) });
-      return;
+      idle?.begin(performance.now());
+      try {
+        const readings = decodeReadings(m.batch);
+        const value = await s.ingest(readings, m.source);
+        const ids = m.batch.streams;
+        const last = new Float64Array(ids.length);
+        for (let i = 0; i < ids.length; i++) last[i] = s.lastReading(ids[i]) ?? NaN;
+        // copied, not transferred: a transfer costs a message more than copying a batch's times
+        post({ type: "reply", id: m.id, value, last, cost: s.msPerReading, stats: stats(s) });
+        return;
+      } finally {
+        idle?.end(performance.now());
+      }
     }
     const f = s[m.method] as (...args: unknown[]) => unknown;
     const value = await f.apply(s, m.args);

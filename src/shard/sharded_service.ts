@@ -335,12 +335,19 @@ export class ShardedService implements Application {
   workers(): WorkerHealth[] {
     const streams = new Array(this.#hosts.length).fill(0);
     for (const id of this.records.keys()) streams[this.#shard(id)]++;
+    const now = performance.now();
     return this.#hosts.map((h) => ({
       worker: h.index,
       alive: h.alive,
       restarts: h.restarts,
       streams: streams[h.index],
       lastCrash: h.lastCrash,
+      ingest: {
+        idleSeconds: h.idleMs(now) / 1000,
+        nothingSentSeconds: h.nothingSentMs(now) / 1000,
+        sentBehind: [...this.#outboxes[h.index].sentBehind],
+        readings: h.takenReadings,
+      },
     }));
   }
 

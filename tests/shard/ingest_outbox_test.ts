@@ -188,7 +188,13 @@ Deno.test("IngestOutbox names a bad option and its value", () => {
 Deno.test("IngestOutbox sizes each piece of a big part by the worker's last cost a reading: about pieceMs of its work", async () => {
   const w = fakeWorker();
   let cost = NaN;
-  const outbox = new IngestOutbox(w.send, { cost: () => cost, pieceMs: 5, minPiece: 4 });
+  // one piece at a time: each sized by the cost its predecessor's answer told
+  const outbox = new IngestOutbox(w.send, {
+    cost: () => cost,
+    pieceMs: 5,
+    minPiece: 4,
+    piecesInFlight: 1,
+  });
   const readings = Array.from({ length: 1_000 }, (_, i) => r(`s${i % 3}`, i));
   const big = outbox.add(readings, readings.map((_, i) => i), "http");
   const costs = [0.5, 0.05, 10, 0.001]; // told with the answers to the first pieces
@@ -216,7 +222,8 @@ Deno.test("IngestOutbox sizes each piece of a big part by the worker's last cost
 
 Deno.test("IngestOutbox gathers a part of up to the cost's piece size with the small ones", async () => {
   const w = fakeWorker();
-  const outbox = new IngestOutbox(w.send, { cost: () => 0.25, pieceMs: 5 }); // pieces of 20
+  // pieces of 20, one at a time
+  const outbox = new IngestOutbox(w.send, { cost: () => 0.25, pieceMs: 5, piecesInFlight: 1 });
   const twenty = outbox.add(
     Array.from({ length: 20 }, (_, i) => r("a", i)),
     [...Array(20).keys()],
@@ -264,5 +271,72 @@ Deno.test("IngestOutbox keeps a stream's order behind its big part's pieces; oth
     assert.deepEqual(ts, [...ts].sort((x, y) => x - y), `stream ${s} in order: ${sent}`);
   }
   assert.equal(sent.length, 10);
+  assert.equal(outbox.length, 0);
+});
+
+Deno.test("IngestOutbox keeps two pieces of a big part in flight once the worker's cost is known, one before", async () => {
+  const w = fakeWorker();
+  let cost = NaN;
+  const outbox = new IngestOutbox(w.send, { cost: () => cost, pieceMs: 5 });
+  assert.equal(outbox.piecesInFlight, 2);
+  const readings = Array.from({ length: 500 }, (_, i) => r(`s${i % 3}`, i));
+  const big = outbox.add(readings, readings.map((_, i) => i), "http");
+  await turn();
+  assert.deepEqual(w.batches.map((b) => b.readings.length), [64], "cold: one piece at a time");
+  cost = 0.1; // pieces of 50
+  w.batches[0].answer();
+  await turn();
+  assert.deepEqual(
+    w.batches.slice(1).map((b) => b.readings.length),
+    [50, 50],
+    "warm: the next piece waits in the worker while it takes one",
+  );
+  // a source's batch goes at once, behind the two pieces
+  const small = outbox.add([r("q", 0)], [0], "mqtt");
+  await turn();
+  assert.deepEqual(w.batches.map((b) => b.source), ["http", "http", "http", "mqtt"]);
+  w.batches[1].answer();
+  await turn();
+  assert.equal(w.batches.filter((b) => b.source === "http").length, 4, "one taken: one more sent");
+  for (let i = 2; i < w.batches.length; i++) {
+    w.batches[i].answer();
+    await turn();
+  }
+  assert.equal((await big).accepted, 500);
+  assert.deepEqual(await small, { accepted: 1, rejected: [] });
+  // every reading once, in order
+  assert.deepEqual(
+    w.batches.filter((b) => b.source === "http").flatMap((b) => b.readings.map((x) => x.ts)),
+    readings.map((x) => x.ts),
+  );
+  assert.equal(outbox.length, 0);
+  // every send counted by what was in flight then; the source's batch went behind the 2 pieces
+  assert.equal(outbox.sentBehind.reduce((a, b) => a + b, 0), w.batches.length);
+  assert.ok(outbox.sentBehind[2] >= 1, `${outbox.sentBehind}`);
+});
+
+Deno.test("IngestOutbox refuses a big part whose piece failed, once its other piece in flight settled", async () => {
+  let calls = 0;
+  const answers: ((r: IngestResult | Error) => void)[] = [];
+  const send = () =>
+    new Promise<IngestResult>((resolve, reject) => {
+      calls++;
+      answers.push((x) => x instanceof Error ? reject(x) : resolve(x));
+    });
+  const outbox = new IngestOutbox(send, { cost: () => 0.1, pieceMs: 5 }); // pieces of 50
+  const readings = Array.from({ length: 200 }, (_, i) => r("a", i));
+  const big = outbox.add(readings, readings.map((_, i) => i), "http");
+  const later = outbox.add([r("a", 1000)], [0], "mqtt"); // held behind the big part
+  await turn();
+  assert.equal(calls, 2);
+  answers[0](new Error("worker died"));
+  await turn();
+  assert.equal(calls, 2, "no piece sent after the failure");
+  answers[1]({ accepted: 50, rejected: [] });
+  await assert.rejects(big, /worker died/);
+  await turn();
+  assert.equal(calls, 3, "the held part goes once the big part is done with");
+  answers[2]({ accepted: 1, rejected: [] });
+  assert.deepEqual(await later, { accepted: 1, rejected: [] });
   assert.equal(outbox.length, 0);
 });

@@ -17,6 +17,7 @@ const stats = (rejects: Record<string, number>, checkpointedAt: number | null): 
   rejects,
   learning: { readings: 10, learned: 9, observeSeconds: 0.125, alerts: 2, recoveries: 1 },
   queued: 11,
+  idleMs: 12.5,
 });
 
 Deno.test("packed stats come back as the worker's counters, exactly", () => {

@@ -375,3 +375,30 @@ Deno.test("ShardedService answers an MQTT message of several readings of one wor
     });
   });
 });
+
+Deno.test("ShardedService's workers() gives each worker's idle time and how its batches overlapped", async () => {
+  await withTempDir(async (dir) => {
+    await withSharded(dir, async (svc) => {
+      const before = svc.workers().map((w) => w.ingest);
+      await new Promise((r) => setTimeout(r, 300));
+      const idle = svc.workers().map((w) => w.ingest);
+      for (const w of [0, 1]) {
+        // nothing sent: both clocks run, the worker's brought up to now from its last counters
+        const waited = idle[w].idleSeconds - before[w].idleSeconds;
+        assert.ok(waited >= 0.25 && waited < 2, `worker ${w} idle ${waited} s`);
+        const unsent = idle[w].nothingSentSeconds - before[w].nothingSentSeconds;
+        assert.ok(unsent >= 0.25 && unsent < 2, `worker ${w} nothing sent ${unsent} s`);
+      }
+      // one-reading messages at once: the first batch goes alone, the next behind it
+      await Promise.all(readings(STREAMS, 0, 30).map((r) => svc.ingest([r], "mqtt")));
+      const after = svc.workers().map((w) => w.ingest);
+      assert.equal(after[0].readings + after[1].readings, 180, "the readings each took");
+      assert.ok(after[0].readings > 0 && after[1].readings > 0);
+      for (const w of [0, 1]) {
+        const sent = after[w].sentBehind.map((n, k) => n - idle[w].sentBehind[k]);
+        assert.ok(sent[0] >= 1, `worker ${w}: a batch sent with none in flight: ${sent}`);
+        assert.equal(sent.length, 4);
+      }
+    });
+  });
+});
