@@ -22,7 +22,9 @@
  *   resolves once a batch made room: a stream of a big batch does not wait
  *   for the periodic save of every stream to end, and neither do the other
  *   streams' readings queued behind it (the ingest queue takes its items in
- *   order).
+ *   order). A batch holds a stream once (the store takes it once): it ends
+ *   before one it took urgently and meets again at its own place, and the
+ *   next batch takes that one again only if it changed since.
  * - The streams with the most unsaved learning go first: those never saved
  *   (created, or started afresh, since the daemon started: `created(id)`),
  *   most readings first; then by the age of their last saved checkpoint,
@@ -435,9 +437,14 @@ export class CheckpointScheduler {
       const end = urgent.length > 0 ? k + urgent.length : todo.length;
       const entries: CheckpointEntry[] = [];
       const taken: Taken[] = [];
+      const held = new Set<string>(); // the streams of this batch
       let bytes = 0;
       while (k < end && bytes < this.#batchBytes) {
-        const [id, st] = todo[k++];
+        const [id, st] = todo[k];
+        // taken urgently, met again at its own place (a batch that cut the urgent ones short
+        // took the rest of them with what follows): the batch ends before it
+        if (held.has(id)) break;
+        k++;
         // saved since (taken urgently) and not changed
         if (st.changes === st.savedChanges) continue;
         if (performance.now() >= deadline) {
@@ -449,6 +456,7 @@ export class CheckpointScheduler {
           const snap = source.snapshot(id);
           if (!snap) continue;
           entries.push({ id, bytes: snap.bytes, config: snap.config });
+          held.add(id);
           taken.push({ id, st, changes: st.changes, readings: st.unsaved, at: this.#now() });
           bytes += snap.bytes.byteLength;
           st.backOff = null;

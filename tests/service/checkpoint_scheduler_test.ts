@@ -10,6 +10,8 @@ import {
   type SaveCheckpointsResult,
 } from "../../src/store/store.ts";
 import { captureLog } from "../../src/log.ts";
+import { Store } from "../../src/store/store.ts";
+import { withTempDir } from "../_helpers.ts";
 
 /** A store that records each save; a test decides how each goes. */
 class FakeStore {
@@ -483,4 +485,76 @@ Deno.test("a save holds about 2 MiB of checkpoints at a time by default and logs
   assert.equal(saved[0].streams, 100);
   assert.equal(saved[0].commits, 3, "one commit per batch (the fake store's)");
   await scheduler.stop();
+});
+
+Deno.test("due streams a batch cuts short are saved once per batch in a real KV file, each at its newest snapshot", async () => {
+  await withTempDir(async (dir) => {
+    const kv = await Deno.openKv(`${dir}/kv.sqlite`); // a real KV file
+    const store = new Store(kv);
+    const batches: string[][] = [];
+    let firstWritten!: () => void;
+    const writing = new Promise<void>((r) => firstWritten = r);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => release = r);
+    // what each stream's snapshot holds: its changes so far (the newest, one byte of it)
+    const changes = new Map<string, number>();
+    const counters = zeroCounters();
+    const captured = captureLog("debug");
+    const scheduler = new CheckpointScheduler({
+      store: {
+        async saveCheckpoints(entries) {
+          batches.push(entries.map((e) => e.id));
+          if (batches.length === 1) {
+            firstWritten();
+            await gate;
+          }
+          return await store.saveCheckpoints(entries);
+        },
+      },
+      counters,
+      log: captured.log,
+      source: {
+        snapshot(id) {
+          // "big" streams fill a batch alone; the others are one byte
+          const bytes = new Uint8Array(id.startsWith("big") ? 100 : 1);
+          bytes[0] = changes.get(id)!;
+          return { bytes, config: { id } };
+        },
+      },
+    }, { seconds: 3600, every: 10, batchBytes: 50 });
+    const change = (id: string, readings: number) => {
+      changes.set(id, (changes.get(id) ?? 0) + 1);
+      scheduler.changed(id, readings);
+    };
+    try {
+      change("big0", 1);
+      change("y", 1); // in the save, after big0's batch
+      const all = scheduler.save();
+      await writing; // the first batch (big0 alone) is being written
+      // both due meanwhile: the next batch is theirs, and big1 alone fills it, so y is left
+      // to the batch after, which also reaches y's own place in the save
+      change("big1", 5);
+      change("y", 5);
+      release();
+      const saved = await all;
+      const failed = captured.entries().filter((e) => e.event === "checkpoint.failed");
+      assert.equal(
+        saved,
+        true,
+        `the save failed: ${failed.map((e) => (e.error as Error).message).join("; ")}`,
+      );
+      for (const b of batches) {
+        assert.equal(new Set(b).size, b.length, `a stream twice in one batch: ${b.join(" ")}`);
+      }
+      assert.deepEqual(batches, [["big0"], ["big1"], ["y"]]);
+      assert.equal(counters.checkpointFailures, 0);
+      assert.equal(scheduler.unsavedStreams, 0);
+      for (const [id, n] of changes) {
+        assert.equal((await store.loadCheckpoint(id))?.[0], n, `${id}'s newest snapshot in KV`);
+      }
+    } finally {
+      await scheduler.stop();
+      kv.close();
+    }
+  });
 });
