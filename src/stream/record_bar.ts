@@ -123,8 +123,8 @@ export function recordBar(out: RecordBar, record: UpcrossingRecord): void {
       break;
     }
   }
-  // the bar travels in out.level, not in a local two branches join (as
-  // main's copies wrote theirs: the local measured 20 to 50 bytes a reading more)
+  // the bar is written straight into out.level, as the two rules this function replaced
+  // wrote theirs: a local joined from two branches measured 20 to 50 bytes a reading more
   if (allowed >= out.aloneFrom) {
     out.level = Math.min(out.hi, Math.max(out.lo, empirical));
     return;
