@@ -21,6 +21,11 @@
  * it sends, and is the receive maximum it gives MQTT 5 clients) limits a
  * 3.1.1 publisher's unacknowledged messages: TCP's flow control does.
  *
+ * With `acks` (bench/sustained_rate.ts's AckLog), each read of the socket
+ * that held PUBACKs is told how many readings they acknowledged (a message's
+ * `readings`, default 1): when the daemon's readings were trained, from the
+ * publisher's side, at the cost of one clock read a socket read.
+ *
  * ```ts
  * const c = await RawPublisher.connect("mqtt://127.0.0.1:1883", "bench-0");
  * await c.publish([{ topic: "sensors/s0/v", payload: '{"value":1}' }]);
@@ -57,6 +62,18 @@ export interface RawPublisherOptions {
    * (1..inflight). Default {@link MAX_PACKET_IDS}, all of MQTT's ids.
    */
   inflight?: number;
+  /**
+   * Told, after each read of the socket that held PUBACKs, the readings
+   * they acknowledged (the messages' `readings`). Default none.
+   */
+  acks?: { add(readings: number): void };
+}
+
+/** A message to publish; `readings`: how many it carries, for `acks` (default 1). */
+export interface RawMessage {
+  topic: string;
+  payload: string;
+  readings?: number;
 }
 
 /** One publisher connection; see the module comment. */
@@ -65,6 +82,9 @@ export class RawPublisher {
   readonly #ids: number;
   /** The batch each packet id in flight belongs to (index: the id). */
   readonly #owner: (Batch | undefined)[];
+  /** The readings of the message each packet id in flight carries (index: the id). */
+  readonly #weight: Uint32Array;
+  readonly #acks: { add(readings: number): void } | null;
   #nextId = 1;
   #inFlight = 0;
   #mostInFlight = 0;
@@ -76,10 +96,16 @@ export class RawPublisher {
   #writing: Promise<void> = Promise.resolve();
   #failed: Error | null = null;
 
-  private constructor(conn: Deno.TcpConn, ids: number) {
+  private constructor(
+    conn: Deno.TcpConn,
+    ids: number,
+    acks: { add(readings: number): void } | null,
+  ) {
     this.#conn = conn;
     this.#ids = ids;
     this.#owner = new Array(ids + 1);
+    this.#weight = new Uint32Array(ids + 1);
+    this.#acks = acks;
   }
 
   /**
@@ -118,7 +144,7 @@ export class RawPublisher {
       conn.close();
       throw new Error(`Cannot connect: CONNACK must accept: current value is ${ack.join(" ")}`);
     }
-    const p = new RawPublisher(conn, ids);
+    const p = new RawPublisher(conn, ids, opts.acks ?? null);
     p.#readAcks();
     return p;
   }
@@ -142,7 +168,7 @@ export class RawPublisher {
         const n = await this.#conn.read(buf.subarray(have));
         if (n === null) throw new Error("the broker closed the connection");
         have += n;
-        let at = 0;
+        let at = 0, acked = 0;
         for (;;) {
           // fixed header, remaining length, body
           if (have - at < 2) break;
@@ -153,9 +179,10 @@ export class RawPublisher {
             if ((buf[i] & 128) === 0) break;
           }
           if (i >= have || have - (i + 1) < len) break;
-          if (buf[at] >> 4 === 4) this.#acked((buf[i + 1] << 8) | buf[i + 2]);
+          if (buf[at] >> 4 === 4) acked += this.#acked((buf[i + 1] << 8) | buf[i + 2]);
           at = i + 1 + len;
         }
+        if (acked > 0) this.#acks?.add(acked);
         buf.copyWithin(0, at, have);
         have -= at;
       }
@@ -164,8 +191,8 @@ export class RawPublisher {
     }
   }
 
-  /** The PUBACK of packet `id`: its message is settled and the id free again. */
-  #acked(id: number): void {
+  /** The PUBACK of packet `id`: its message is settled and the id free again; its readings. */
+  #acked(id: number): number {
     const batch = this.#owner[id];
     if (batch === undefined) {
       throw new Error(`PUBACK of packet id ${id}, which is not in flight`);
@@ -174,6 +201,7 @@ export class RawPublisher {
     this.#inFlight--;
     if (--batch.left === 0) batch.done();
     this.#waiting.shift()?.();
+    return this.#weight[id];
   }
 
   #fail(e: Error): void {
@@ -190,7 +218,7 @@ export class RawPublisher {
    * allow; resolves once all of them are acknowledged, whatever else is in
    * flight on the connection.
    */
-  async publish(messages: readonly { topic: string; payload: string }[]): Promise<void> {
+  async publish(messages: readonly RawMessage[]): Promise<void> {
     if (messages.length === 0) return;
     if (this.#failed) throw this.#failed;
     let done!: () => void, failed!: (e: Error) => void;
@@ -206,7 +234,7 @@ export class RawPublisher {
   }
 
   /** Writes the batch's messages, as many at once as there are free packet ids. */
-  async #send(messages: readonly { topic: string; payload: string }[], batch: Batch) {
+  async #send(messages: readonly RawMessage[], batch: Batch) {
     for (let from = 0; from < messages.length;) {
       while (this.#inFlight === this.#ids && !this.#failed) {
         await new Promise<void>((r) => this.#waiting.push(r));
@@ -223,7 +251,7 @@ export class RawPublisher {
 
   /** PUBLISH packets of messages [from, to), each given a free packet id owned by `batch`. */
   #encode(
-    messages: readonly { topic: string; payload: string }[],
+    messages: readonly RawMessage[],
     from: number,
     to: number,
     batch: Batch,
@@ -241,6 +269,7 @@ export class RawPublisher {
       while (this.#owner[id] !== undefined) id = id === this.#ids ? 1 : id + 1;
       this.#nextId = id === this.#ids ? 1 : id + 1;
       this.#owner[id] = batch;
+      this.#weight[id] = messages[m].readings ?? 1;
       this.#inFlight++;
       // the body first, 5 bytes in (room for the fixed header), then the header before it
       const body = at + 5;

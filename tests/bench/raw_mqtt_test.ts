@@ -100,3 +100,29 @@ Deno.test("raw publisher: 3,000 messages in flight on one connection, through Mo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("raw publisher: `acks` is told the readings each PUBACK acknowledged, as they come", async () => {
+  const broker = await startHoldingBroker({ hold: true });
+  const told: number[] = [];
+  const pub = await RawPublisher.connect(broker.url, "acks", {
+    acks: { add: (readings) => void told.push(readings) },
+  });
+  try {
+    // 4 messages of 3 readings, then 2 of one (no `readings`: 1 each)
+    const three = messages("three", 4).map((m) => ({ ...m, readings: 3 }));
+    const done = Promise.all([pub.publish(three), pub.publish(messages("one", 2))]);
+    while (broker.received < 6) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(told, []);
+    broker.release(2);
+    while (pub.inFlight > 4) await new Promise((r) => setTimeout(r, 5));
+    // the first two messages' readings, whatever reads they came in
+    assert.equal(told.reduce((a, b) => a + b, 0), 6);
+    broker.release();
+    await done;
+    assert.equal(told.reduce((a, b) => a + b, 0), 14);
+  } finally {
+    broker.release();
+    await pub.close();
+    await broker.close();
+  }
+});
