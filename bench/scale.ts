@@ -218,7 +218,7 @@ import { byNamePer, loadavg, ownCpu, threadCpu, threadCpuAsync } from "./proc_st
 import { globalSeries } from "./global_series.ts";
 import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
-import { type RawMessage, RawPublisher } from "./raw_mqtt.ts";
+import { encodeMessages, type RawMessage, RawPublisher } from "./raw_mqtt.ts";
 import { ackedEverySecond, ackedRate, AckLog, sustainedRate } from "./sustained_rate.ts";
 import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
 import { LongTasks } from "./long_tasks.ts";
@@ -576,11 +576,15 @@ function publish(
   count = 1,
   acks?: AckLog,
 ): Promise<void> {
-  const { topic, payload } = message(k, n, count);
+  return publishMessage(c, message(k, n, count), acks);
+}
+
+/** Publishes `m` at QoS 1; resolves when acknowledged (`acks` told its readings then). */
+function publishMessage(c: mqtt.MqttClient, m: RawMessage, acks?: AckLog): Promise<void> {
   return new Promise((res, rej) =>
-    c.publish(topic, payload, { qos: 1 }, (e) => {
+    c.publish(m.topic, m.payload, { qos: 1 }, (e) => {
       if (e) return rej(e);
-      acks?.add(count);
+      acks?.add(m.readings ?? 1);
       res();
     })
   );
@@ -593,7 +597,37 @@ const WINDOW = 2000;
 interface Feeder {
   /** Every stream's readings [from, to), as feed() sends them (of one slice: `part`). */
   feed(from: number, to: number, part?: Slice): Promise<void>;
+  /**
+   * feed()'s messages made now (and, for the lean publishers, encoded): the
+   * function returned sends them. The capacity part prepares its feed
+   * before its clock starts, so that the publishers' CPU while the daemon
+   * is fed is the sending alone.
+   */
+  prepare(from: number, to: number, part?: Slice): () => Promise<void>;
   end(): Promise<void>;
+}
+
+/**
+ * Each connection's messages of every stream's readings [from, to) (of
+ * `part`), as feed() sends them: connection j carries streams j, j + C, ...
+ */
+function messagesOf(
+  connections: number,
+  streams: number,
+  from: number,
+  to: number,
+  part = WHOLE,
+): RawMessage[][] {
+  return Array.from({ length: connections }, (_, j) => {
+    const messages: RawMessage[] = [];
+    for (let n = from; n < to; n += f["per-message"]) {
+      const count = Math.min(f["per-message"], to - n);
+      for (let k = j; k < streams; k += connections) {
+        if (k % part.of === part.slice) messages.push(message(k, n, count));
+      }
+    }
+    return messages;
+  });
 }
 
 /** The devices of `streams` streams; with `acks`, every acknowledgement logged there. */
@@ -602,6 +636,20 @@ async function feeder(d: Daemon, streams: number, acks?: AckLog): Promise<Feeder
     const cs = await clients(d, f.connections);
     return {
       feed: (from, to, part) => feed(cs, streams, from, to, part, acks),
+      prepare: (from, to, part) => {
+        const all = messagesOf(cs.length, streams, from, to, part);
+        return async () => {
+          await Promise.all(cs.map(async (c, j) => {
+            const pending: Promise<void>[] = [];
+            for (const m of all[j]) {
+              pending.push(publishMessage(c, m, acks));
+              // as feed(): at most WINDOW unacknowledged, the oldest first
+              while (pending.length > WINDOW) await pending.shift();
+            }
+            await Promise.all(pending);
+          }));
+        };
+      },
       end: async () => void await Promise.all(cs.map((c) => c.endAsync())),
     };
   }
@@ -618,20 +666,14 @@ async function feeder(d: Daemon, streams: number, acks?: AckLog): Promise<Feeder
         }),
     ),
   );
+  // the messages encoded once, as the packets they go out as (raw_mqtt.ts encodeMessages)
+  const prepare = (from: number, to: number, part?: Slice) => {
+    const encoded = messagesOf(cs.length, streams, from, to, part).map(encodeMessages);
+    return async () => void await Promise.all(cs.map((c, j) => c.publish(encoded[j])));
+  };
   return {
-    // as feed(): connection j carries streams j, j + C, ...
-    feed: async (from, to, part = WHOLE) => {
-      await Promise.all(cs.map(async (c, j) => {
-        const messages: RawMessage[] = [];
-        for (let n = from; n < to; n += f["per-message"]) {
-          const count = Math.min(f["per-message"], to - n);
-          for (let k = j; k < streams; k += cs.length) {
-            if (k % part.of === part.slice) messages.push(message(k, n, count));
-          }
-        }
-        await c.publish(messages);
-      }));
-    },
+    feed: (from, to, part) => prepare(from, to, part)(),
+    prepare,
     end: async () => void await Promise.all(cs.map((c) => c.close())),
   };
 }
@@ -744,6 +786,9 @@ async function capacity(): Promise<void> {
         await caughtUp(d, base, f.streams * warm, performance.now(), true);
         base = await counts(d);
         acks.clear();
+        // the messages made and encoded before the clock starts: the publishers' CPU while the
+        // daemon is fed is their sending alone (it shares the daemon's cores)
+        const send = devices.prepare(warm, warm + f["per-stream"]);
         const cpu0 = cpuSeconds(d.pid);
         const threads0 = threadCpu(d.pid);
         const self0 = cpuSeconds(Deno.pid);
@@ -771,9 +816,9 @@ async function capacity(): Promise<void> {
         const fed = f["idle-samples"]
           ? Promise.all([
             caughtUp(d, base, total, t0, false, 600_000, quarter),
-            devices.feed(warm, warm + f["per-stream"]),
+            send(),
           ]).then(([done]) => done)
-          : devices.feed(warm, warm + f["per-stream"]).then(() => caughtUp(d, base, total, t0));
+          : send().then(() => caughtUp(d, base, total, t0));
         const { ms, c } = await fed;
         const steady = sustainedRate(acks, total, t0, f["sustained-from"]);
         sampling = false;
