@@ -7,7 +7,8 @@
  *   deno run --allow-run --allow-net=127.0.0.1 --allow-read --allow-write=/tmp --allow-env \
  *     bench/scale.ts --part=capacity [--streams=100] [--preset=default] [--per-stream=100] \
  *     [--workers=1,2] [--rounds=3] [--connections=8] [--per-message=1] [--v8-flags=--prof] \
- *     [--warm-up=1] [--helper-trace=true] [--stdout-dir=DIR]
+ *     [--warm-up=1] [--helper-trace=true] [--stdout-dir=DIR] [--idle-samples=true] \
+ *     [--sustained-from=0.25]
  *   ... bench/scale.ts --part=latency [--streams=100] [--preset=default] [--workers=2] \
  *     [--rate=1000] [--seconds=20] [--sample-every=50]
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2] \
@@ -57,6 +58,20 @@
  *   its idle time while readings were still to come to it
  *   (`idleWithInputPendingMs`: a stall) and how long before the end its
  *   part was done (`doneBeforeEndMs`: the split's imbalance).
+ *   `sustainedReadingsPerSecond` (bench/sustained_rate.ts), with no read of
+ *   the daemon while it is fed: from the publishers' PUBACKs (each one says
+ *   its readings were trained on), the readings acknowledged after the
+ *   moment `--sustained-from` of them were (default 0.25: the workers' JIT
+ *   warm-up left out, as `steadyReadingsPerSecond`) up to the last, over
+ *   the time between (`sustainedWindow`: ms after the start, readings);
+ *   the summary's `sustainedSpeedup` is its medians' ratio. Also
+ *   `ackedReadingsPerSecond` (the whole run by the PUBACKs, as
+ *   `readingsPerSecond` without the poll after the feed),
+ *   `ackedEverySecond`, and with `--idle-samples` the PUBACKs' rate over
+ *   the polled window (`ackedSteadyReadingsPerSecond`, `steadyWindow`). The
+ *   feed's messages are made (and with `--client=raw` encoded) before the
+ *   clock starts: while the daemon is fed, the bench's CPU
+ *   (`generatorUsPerReading`) is the sending and the PUBACKs alone.
  * - latency: at `rate` readings/s for `seconds`, one reading in
  *   `sample-every` is followed by polling its stream's forecast until its
  *   origin is that reading's time: publish-to-forecast p50 and p99, ms.
