@@ -21,6 +21,18 @@
  * it sends, and is the receive maximum it gives MQTT 5 clients) limits a
  * 3.1.1 publisher's unacknowledged messages: TCP's flow control does.
  *
+ * encodeMessages() encodes messages once, ahead of time, as the PUBLISH
+ * packets they go out as (packet ids left 0): publishing them then costs
+ * setting each packet's id as one comes free and a write of the range, so
+ * that a benchmark's publisher takes as little of the cores as it can
+ * while the daemon is fed (bench/scale.ts's capacity part encodes its feed
+ * before the clock starts). publish() of plain messages encodes them first.
+ *
+ * With `acks` (bench/sustained_rate.ts's AckLog), each read of the socket
+ * that held PUBACKs is told how many readings they acknowledged (a message's
+ * `readings`, default 1): when the daemon's readings were trained, from the
+ * publisher's side, at the cost of one clock read a socket read.
+ *
  * ```ts
  * const c = await RawPublisher.connect("mqtt://127.0.0.1:1883", "bench-0");
  * await c.publish([{ topic: "sensors/s0/v", payload: '{"value":1}' }]);
@@ -57,6 +69,64 @@ export interface RawPublisherOptions {
    * (1..inflight). Default {@link MAX_PACKET_IDS}, all of MQTT's ids.
    */
   inflight?: number;
+  /**
+   * Told, after each read of the socket that held PUBACKs, the readings
+   * they acknowledged (the messages' `readings`). Default none.
+   */
+  acks?: { add(readings: number): void };
+}
+
+/** A message to publish; `readings`: how many it carries, for `acks` (default 1). */
+export interface RawMessage {
+  topic: string;
+  payload: string;
+  readings?: number;
+}
+
+/** Messages encoded by {@link encodeMessages}: published once, their packet ids set as they go. */
+export interface EncodedMessages {
+  /** The QoS 1 PUBLISH packets one after the other, each packet id 0 until it is sent. */
+  readonly bytes: Uint8Array;
+  /** Where packet m ends in `bytes` (it starts where packet m - 1 ends, the first at 0). */
+  readonly ends: Uint32Array;
+  /** Where packet m's 2-byte packet id is in `bytes`. */
+  readonly idAt: Uint32Array;
+  /** The readings message m carries (its `readings`, default 1). */
+  readonly readings: Uint32Array;
+}
+
+/** Encoded messages already given to publish(): their ids are being set, not to be set again. */
+const published = new WeakSet<EncodedMessages>();
+
+/** The messages as QoS 1 PUBLISH packets, packet ids to be set as they are published. */
+export function encodeMessages(messages: readonly RawMessage[]): EncodedMessages {
+  // at most 3 bytes of UTF-8 per UTF-16 unit, 5 of fixed header, 4 of lengths and id
+  let size = 0;
+  for (const m of messages) size += 9 + 3 * (m.topic.length + m.payload.length);
+  const out = new Uint8Array(size);
+  const ends = new Uint32Array(messages.length);
+  const idAt = new Uint32Array(messages.length);
+  const readings = new Uint32Array(messages.length);
+  let at = 0;
+  for (let m = 0; m < messages.length; m++) {
+    // the body first, 5 bytes in (room for the fixed header), then the header before it
+    const body = at + 5;
+    const topic = encoder.encodeInto(messages[m].topic, out.subarray(body + 2)).written;
+    out[body] = topic >> 8;
+    out[body + 1] = topic & 255;
+    const payload = encoder.encodeInto(messages[m].payload, out.subarray(body + 4 + topic))
+      .written;
+    const head: number[] = [0x32];
+    varint(4 + topic + payload, head);
+    const start = body - head.length;
+    out.set(head, start);
+    if (start > at) out.copyWithin(at, start, body + 4 + topic + payload);
+    idAt[m] = at + head.length + 2 + topic;
+    at += head.length + 4 + topic + payload;
+    ends[m] = at;
+    readings[m] = messages[m].readings ?? 1;
+  }
+  return { bytes: out.slice(0, at), ends, idAt, readings };
 }
 
 /** One publisher connection; see the module comment. */
@@ -65,6 +135,9 @@ export class RawPublisher {
   readonly #ids: number;
   /** The batch each packet id in flight belongs to (index: the id). */
   readonly #owner: (Batch | undefined)[];
+  /** The readings of the message each packet id in flight carries (index: the id). */
+  readonly #weight: Uint32Array;
+  readonly #acks: { add(readings: number): void } | null;
   #nextId = 1;
   #inFlight = 0;
   #mostInFlight = 0;
@@ -76,10 +149,16 @@ export class RawPublisher {
   #writing: Promise<void> = Promise.resolve();
   #failed: Error | null = null;
 
-  private constructor(conn: Deno.TcpConn, ids: number) {
+  private constructor(
+    conn: Deno.TcpConn,
+    ids: number,
+    acks: { add(readings: number): void } | null,
+  ) {
     this.#conn = conn;
     this.#ids = ids;
     this.#owner = new Array(ids + 1);
+    this.#weight = new Uint32Array(ids + 1);
+    this.#acks = acks;
   }
 
   /**
@@ -118,7 +197,7 @@ export class RawPublisher {
       conn.close();
       throw new Error(`Cannot connect: CONNACK must accept: current value is ${ack.join(" ")}`);
     }
-    const p = new RawPublisher(conn, ids);
+    const p = new RawPublisher(conn, ids, opts.acks ?? null);
     p.#readAcks();
     return p;
   }
@@ -142,7 +221,7 @@ export class RawPublisher {
         const n = await this.#conn.read(buf.subarray(have));
         if (n === null) throw new Error("the broker closed the connection");
         have += n;
-        let at = 0;
+        let at = 0, acked = 0;
         for (;;) {
           // fixed header, remaining length, body
           if (have - at < 2) break;
@@ -153,9 +232,10 @@ export class RawPublisher {
             if ((buf[i] & 128) === 0) break;
           }
           if (i >= have || have - (i + 1) < len) break;
-          if (buf[at] >> 4 === 4) this.#acked((buf[i + 1] << 8) | buf[i + 2]);
+          if (buf[at] >> 4 === 4) acked += this.#acked((buf[i + 1] << 8) | buf[i + 2]);
           at = i + 1 + len;
         }
+        if (acked > 0) this.#acks?.add(acked);
         buf.copyWithin(0, at, have);
         have -= at;
       }
@@ -164,8 +244,8 @@ export class RawPublisher {
     }
   }
 
-  /** The PUBACK of packet `id`: its message is settled and the id free again. */
-  #acked(id: number): void {
+  /** The PUBACK of packet `id`: its message is settled and the id free again; its readings. */
+  #acked(id: number): number {
     const batch = this.#owner[id];
     if (batch === undefined) {
       throw new Error(`PUBACK of packet id ${id}, which is not in flight`);
@@ -174,6 +254,7 @@ export class RawPublisher {
     this.#inFlight--;
     if (--batch.left === 0) batch.done();
     this.#waiting.shift()?.();
+    return this.#weight[id];
   }
 
   #fail(e: Error): void {
@@ -188,17 +269,23 @@ export class RawPublisher {
   /**
    * Publishes the messages at QoS 1, as few writes as the free packet ids
    * allow; resolves once all of them are acknowledged, whatever else is in
-   * flight on the connection.
+   * flight on the connection. Messages encoded by encodeMessages() go as
+   * they are (each such set published once).
    */
-  async publish(messages: readonly { topic: string; payload: string }[]): Promise<void> {
-    if (messages.length === 0) return;
+  async publish(plain: readonly RawMessage[] | EncodedMessages): Promise<void> {
+    const messages = "bytes" in plain ? plain : encodeMessages(plain);
+    if (published.has(messages)) {
+      throw new Error("Cannot publish: encoded messages must be published once: these were before");
+    }
+    published.add(messages);
+    if (messages.ends.length === 0) return;
     if (this.#failed) throw this.#failed;
     let done!: () => void, failed!: (e: Error) => void;
     const acked = new Promise<void>((res, rej) => {
       done = res;
       failed = rej;
     });
-    const batch: Batch = { left: messages.length, done, failed };
+    const batch: Batch = { left: messages.ends.length, done, failed };
     // one publish at a time takes ids and queues its writes: messages go out in the calls' order
     const queued = this.#turn.then(() => this.#send(messages, batch));
     this.#turn = queued;
@@ -206,14 +293,15 @@ export class RawPublisher {
   }
 
   /** Writes the batch's messages, as many at once as there are free packet ids. */
-  async #send(messages: readonly { topic: string; payload: string }[], batch: Batch) {
-    for (let from = 0; from < messages.length;) {
+  async #send(messages: EncodedMessages, batch: Batch) {
+    const count = messages.ends.length;
+    for (let from = 0; from < count;) {
       while (this.#inFlight === this.#ids && !this.#failed) {
         await new Promise<void>((r) => this.#waiting.push(r));
       }
       if (this.#failed) return batch.failed(this.#failed);
-      const to = Math.min(messages.length, from + this.#ids - this.#inFlight);
-      const bytes = this.#encode(messages, from, to, batch);
+      const to = Math.min(count, from + this.#ids - this.#inFlight);
+      const bytes = this.#take(messages, from, to, batch);
       from = to;
       const write = this.#writing.then(() => writeAll(this.#conn, bytes));
       this.#writing = write.catch(() => {});
@@ -221,45 +309,22 @@ export class RawPublisher {
     }
   }
 
-  /** PUBLISH packets of messages [from, to), each given a free packet id owned by `batch`. */
-  #encode(
-    messages: readonly { topic: string; payload: string }[],
-    from: number,
-    to: number,
-    batch: Batch,
-  ): Uint8Array {
-    // at most 3 bytes of UTF-8 per UTF-16 unit, 5 of fixed header, 4 of lengths and id
-    let size = 0;
-    for (let m = from; m < to; m++) {
-      size += 9 + 3 * (messages[m].topic.length + messages[m].payload.length);
-    }
-    const out = new Uint8Array(size);
-    let at = 0;
+  /** The packets of messages [from, to), each given a free packet id owned by `batch`. */
+  #take(messages: EncodedMessages, from: number, to: number, batch: Batch): Uint8Array {
+    const { bytes, idAt } = messages;
     for (let m = from; m < to; m++) {
       // the next id not in flight (there is one: fewer than #ids are)
       let id = this.#nextId;
       while (this.#owner[id] !== undefined) id = id === this.#ids ? 1 : id + 1;
       this.#nextId = id === this.#ids ? 1 : id + 1;
       this.#owner[id] = batch;
+      this.#weight[id] = messages.readings[m];
       this.#inFlight++;
-      // the body first, 5 bytes in (room for the fixed header), then the header before it
-      const body = at + 5;
-      const topic = encoder.encodeInto(messages[m].topic, out.subarray(body + 2)).written;
-      out[body] = topic >> 8;
-      out[body + 1] = topic & 255;
-      out[body + 2 + topic] = id >> 8;
-      out[body + 3 + topic] = id & 255;
-      const payload = encoder.encodeInto(messages[m].payload, out.subarray(body + 4 + topic))
-        .written;
-      const head: number[] = [0x32];
-      varint(4 + topic + payload, head);
-      const start = body - head.length;
-      out.set(head, start);
-      if (start > at) out.copyWithin(at, start, body + 4 + topic + payload);
-      at += head.length + 4 + topic + payload;
+      bytes[idAt[m]] = id >> 8;
+      bytes[idAt[m] + 1] = id & 255;
     }
     if (this.#inFlight > this.#mostInFlight) this.#mostInFlight = this.#inFlight;
-    return out.subarray(0, at);
+    return bytes.subarray(from === 0 ? 0 : messages.ends[from - 1], messages.ends[to - 1]);
   }
 
   /** Sends DISCONNECT and closes the connection. */

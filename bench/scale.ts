@@ -7,7 +7,8 @@
  *   deno run --allow-run --allow-net=127.0.0.1 --allow-read --allow-write=/tmp --allow-env \
  *     bench/scale.ts --part=capacity [--streams=100] [--preset=default] [--per-stream=100] \
  *     [--workers=1,2] [--rounds=3] [--connections=8] [--per-message=1] [--v8-flags=--prof] \
- *     [--warm-up=1] [--helper-trace=true] [--stdout-dir=DIR]
+ *     [--warm-up=1] [--helper-trace=true] [--stdout-dir=DIR] [--idle-samples=true] \
+ *     [--sustained-from=0.25]
  *   ... bench/scale.ts --part=latency [--streams=100] [--preset=default] [--workers=2] \
  *     [--rate=1000] [--seconds=20] [--sample-every=50]
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2] \
@@ -57,6 +58,20 @@
  *   its idle time while readings were still to come to it
  *   (`idleWithInputPendingMs`: a stall) and how long before the end its
  *   part was done (`doneBeforeEndMs`: the split's imbalance).
+ *   `sustainedReadingsPerSecond` (bench/sustained_rate.ts), with no read of
+ *   the daemon while it is fed: from the publishers' PUBACKs (each one says
+ *   its readings were trained on), the readings acknowledged after the
+ *   moment `--sustained-from` of them were (default 0.25: the workers' JIT
+ *   warm-up left out, as `steadyReadingsPerSecond`) up to the last, over
+ *   the time between (`sustainedWindow`: ms after the start, readings);
+ *   the summary's `sustainedSpeedup` is its medians' ratio. Also
+ *   `ackedReadingsPerSecond` (the whole run by the PUBACKs, as
+ *   `readingsPerSecond` without the poll after the feed),
+ *   `ackedEverySecond`, and with `--idle-samples` the PUBACKs' rate over
+ *   the polled window (`ackedSteadyReadingsPerSecond`, `steadyWindow`). The
+ *   feed's messages are made (and with `--client=raw` encoded) before the
+ *   clock starts: while the daemon is fed, the bench's CPU
+ *   (`generatorUsPerReading`) is the sending and the PUBACKs alone.
  * - latency: at `rate` readings/s for `seconds`, one reading in
  *   `sample-every` is followed by polling its stream's forecast until its
  *   origin is that reading's time: publish-to-forecast p50 and p99, ms.
@@ -218,7 +233,8 @@ import { byNamePer, loadavg, ownCpu, threadCpu, threadCpuAsync } from "./proc_st
 import { globalSeries } from "./global_series.ts";
 import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
-import { RawPublisher } from "./raw_mqtt.ts";
+import { encodeMessages, type RawMessage, RawPublisher } from "./raw_mqtt.ts";
+import { ackedEverySecond, ackedRate, AckLog, sustainedRate } from "./sustained_rate.ts";
 import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
 import { LongTasks } from "./long_tasks.ts";
 import { type Reader, READERS, startReader, ThreadSampler } from "./wait_readers.ts";
@@ -254,6 +270,15 @@ const f = exitOnFlagError(() =>
     "stdout-dir": text("a directory", "", true),
     "helper-trace": boolean(false),
     "idle-samples": boolean(false),
+    // the share of the readings acknowledged before the sustained rate's window opens
+    "sustained-from": {
+      must: "a number at least 0 and below 1",
+      read: (t: string) => {
+        const x = t.trim() === "" ? NaN : Number(t);
+        return x >= 0 && x < 1 ? x : undefined;
+      },
+      fallback: 0.25,
+    },
     stop: oneOf(["after-save", "at-once"] as const, "after-save"),
     "shutdown-timeout": positive(10),
     "long-tasks": integer(0, 0),
@@ -547,19 +572,36 @@ function reading(k: number, n: number): string {
  * Readings [n, n + count) of stream k as the message a device publishes: one
  * reading alone, or an array of them (a device that buffers, --per-message).
  */
-function message(k: number, n: number, count = 1): { topic: string; payload: string } {
+function message(k: number, n: number, count = 1): RawMessage {
   const topic = `sensors/s${k}/v`;
   if (count === 1) return { topic, payload: reading(k, n) };
   const parts: string[] = [];
   for (let i = 0; i < count; i++) parts.push(reading(k, n + i));
-  return { topic, payload: `[${parts.join(",")}]` };
+  return { topic, payload: `[${parts.join(",")}]`, readings: count };
 }
 
-/** Publishes readings [n, n + count) of stream k in one message; resolves when acknowledged. */
-function publish(c: mqtt.MqttClient, k: number, n: number, count = 1): Promise<void> {
-  const { topic, payload } = message(k, n, count);
+/**
+ * Publishes readings [n, n + count) of stream k in one message; resolves when
+ * acknowledged (`acks` told then).
+ */
+function publish(
+  c: mqtt.MqttClient,
+  k: number,
+  n: number,
+  count = 1,
+  acks?: AckLog,
+): Promise<void> {
+  return publishMessage(c, message(k, n, count), acks);
+}
+
+/** Publishes `m` at QoS 1; resolves when acknowledged (`acks` told its readings then). */
+function publishMessage(c: mqtt.MqttClient, m: RawMessage, acks?: AckLog): Promise<void> {
   return new Promise((res, rej) =>
-    c.publish(topic, payload, { qos: 1 }, (e) => e ? rej(e) : res())
+    c.publish(m.topic, m.payload, { qos: 1 }, (e) => {
+      if (e) return rej(e);
+      acks?.add(m.readings ?? 1);
+      res();
+    })
   );
 }
 
@@ -570,14 +612,59 @@ const WINDOW = 2000;
 interface Feeder {
   /** Every stream's readings [from, to), as feed() sends them (of one slice: `part`). */
   feed(from: number, to: number, part?: Slice): Promise<void>;
+  /**
+   * feed()'s messages made now (and, for the lean publishers, encoded): the
+   * function returned sends them. The capacity part prepares its feed
+   * before its clock starts, so that the publishers' CPU while the daemon
+   * is fed is the sending alone.
+   */
+  prepare(from: number, to: number, part?: Slice): () => Promise<void>;
   end(): Promise<void>;
 }
 
-async function feeder(d: Daemon, streams: number): Promise<Feeder> {
+/**
+ * Each connection's messages of every stream's readings [from, to) (of
+ * `part`), as feed() sends them: connection j carries streams j, j + C, ...
+ */
+function messagesOf(
+  connections: number,
+  streams: number,
+  from: number,
+  to: number,
+  part = WHOLE,
+): RawMessage[][] {
+  return Array.from({ length: connections }, (_, j) => {
+    const messages: RawMessage[] = [];
+    for (let n = from; n < to; n += f["per-message"]) {
+      const count = Math.min(f["per-message"], to - n);
+      for (let k = j; k < streams; k += connections) {
+        if (k % part.of === part.slice) messages.push(message(k, n, count));
+      }
+    }
+    return messages;
+  });
+}
+
+/** The devices of `streams` streams; with `acks`, every acknowledgement logged there. */
+async function feeder(d: Daemon, streams: number, acks?: AckLog): Promise<Feeder> {
   if (f.client === "mqttjs") {
     const cs = await clients(d, f.connections);
     return {
-      feed: (from, to, part) => feed(cs, streams, from, to, part),
+      feed: (from, to, part) => feed(cs, streams, from, to, part, acks),
+      prepare: (from, to, part) => {
+        const all = messagesOf(cs.length, streams, from, to, part);
+        return async () => {
+          await Promise.all(cs.map(async (c, j) => {
+            const pending: Promise<void>[] = [];
+            for (const m of all[j]) {
+              pending.push(publishMessage(c, m, acks));
+              // as feed(): at most WINDOW unacknowledged, the oldest first
+              while (pending.length > WINDOW) await pending.shift();
+            }
+            await Promise.all(pending);
+          }));
+        };
+      },
       end: async () => void await Promise.all(cs.map((c) => c.endAsync())),
     };
   }
@@ -588,23 +675,20 @@ async function feeder(d: Daemon, streams: number): Promise<Feeder> {
     Array.from(
       { length: f.connections },
       (_, i) =>
-        RawPublisher.connect(d.mqttUrl, `scale-raw-${i}-${Date.now()}`, { inflight: WINDOW }),
+        RawPublisher.connect(d.mqttUrl, `scale-raw-${i}-${Date.now()}`, {
+          inflight: WINDOW,
+          acks,
+        }),
     ),
   );
+  // the messages encoded once, as the packets they go out as (raw_mqtt.ts encodeMessages)
+  const prepare = (from: number, to: number, part?: Slice) => {
+    const encoded = messagesOf(cs.length, streams, from, to, part).map(encodeMessages);
+    return async () => void await Promise.all(cs.map((c, j) => c.publish(encoded[j])));
+  };
   return {
-    // as feed(): connection j carries streams j, j + C, ...
-    feed: async (from, to, part = WHOLE) => {
-      await Promise.all(cs.map(async (c, j) => {
-        const messages: { topic: string; payload: string }[] = [];
-        for (let n = from; n < to; n += f["per-message"]) {
-          const count = Math.min(f["per-message"], to - n);
-          for (let k = j; k < streams; k += cs.length) {
-            if (k % part.of === part.slice) messages.push(message(k, n, count));
-          }
-        }
-        await c.publish(messages);
-      }));
-    },
+    feed: (from, to, part) => prepare(from, to, part)(),
+    prepare,
     end: async () => void await Promise.all(cs.map((c) => c.close())),
   };
 }
@@ -681,6 +765,7 @@ async function feed(
   from: number,
   to: number,
   part = WHOLE,
+  acks?: AckLog,
 ) {
   // connection j carries streams j, j + C, ...: a stream's readings stay on one connection, in order
   await Promise.all(cs.map(async (c, j) => {
@@ -688,7 +773,7 @@ async function feed(
     for (let n = from; n < to; n += f["per-message"]) {
       const count = Math.min(f["per-message"], to - n);
       for (let k = j; k < streams; k += cs.length) {
-        if (k % part.of === part.slice) pending.push(publish(c, k, n, count));
+        if (k % part.of === part.slice) pending.push(publish(c, k, n, count, acks));
       }
       // at most WINDOW unacknowledged: the oldest first (acknowledged in order), a window that slides
       while (pending.length > WINDOW) await pending.shift();
@@ -702,16 +787,23 @@ async function capacity(): Promise<void> {
   const order: number[] = [];
   for (let r = 0; r < f.rounds; r++) order.push(...f.workers);
   const rates = new Map<number, number[]>();
+  const sustained = new Map<number, number[]>();
   for (const w of order) {
     const load = loadavg();
     await withDaemon(w, ["--shed-after-ms", "3600000"], async (d) => {
-      const devices = await feeder(d, f.streams);
+      // every PUBACK's time: the sustained rate without a read of the daemon (sustained_rate.ts)
+      const acks = new AckLog();
+      const devices = await feeder(d, f.streams, acks);
       try {
         let base = await counts(d);
         const warm = f["warm-up"];
         await devices.feed(0, warm);
         await caughtUp(d, base, f.streams * warm, performance.now(), true);
         base = await counts(d);
+        acks.clear();
+        // the messages made and encoded before the clock starts: the publishers' CPU while the
+        // daemon is fed is their sending alone (it shares the daemon's cores)
+        const send = devices.prepare(warm, warm + f["per-stream"]);
         const cpu0 = cpuSeconds(d.pid);
         const threads0 = threadCpu(d.pid);
         const self0 = cpuSeconds(Deno.pid);
@@ -739,10 +831,11 @@ async function capacity(): Promise<void> {
         const fed = f["idle-samples"]
           ? Promise.all([
             caughtUp(d, base, total, t0, false, 600_000, quarter),
-            devices.feed(warm, warm + f["per-stream"]),
+            send(),
           ]).then(([done]) => done)
-          : devices.feed(warm, warm + f["per-stream"]).then(() => caughtUp(d, base, total, t0));
+          : send().then(() => caughtUp(d, base, total, t0));
         const { ms, c } = await fed;
+        const steady = sustainedRate(acks, total, t0, f["sustained-from"]);
         sampling = false;
         await sampler;
         const idle1 = await workerIdle(d);
@@ -767,6 +860,9 @@ async function capacity(): Promise<void> {
         }
         const us = (sec: number) => Math.round(sec / total * 1e6);
         (rates.get(w) ?? rates.set(w, []).get(w)!).push(rate);
+        if (steady.readingsPerSecond !== null) {
+          (sustained.get(w) ?? sustained.set(w, []).get(w)!).push(steady.readingsPerSecond);
+        }
         const result = {
           part: "capacity",
           workers: w,
@@ -782,6 +878,20 @@ async function capacity(): Promise<void> {
           steadyReadingsPerSecond: Number.isNaN(quarter.ms) || ms <= quarter.ms
             ? null
             : Math.round((total - quarter.trained) / ((ms - quarter.ms) / 1000)),
+          // from the publishers' PUBACKs alone (each says its readings were trained on), no read
+          // of the daemon: the readings acknowledged after `sustained-from` of them were (default
+          // a quarter) up to the last, over the time between (sustainedWindow, ms after the start)
+          sustainedReadingsPerSecond: steady.readingsPerSecond,
+          sustainedWindow: { fromMs: steady.fromMs, toMs: steady.toMs, readings: steady.readings },
+          // the whole run by the PUBACKs (start to the last): readingsPerSecond without the poll
+          ackedReadingsPerSecond: ackedRate(acks, t0, 0, steady.toMs),
+          // the readings acknowledged in each second of the run
+          ackedEverySecond: ackedEverySecond(acks, t0),
+          // with --idle-samples: the PUBACKs' rate over steadyReadingsPerSecond's polled window
+          ...(Number.isNaN(quarter.ms) ? {} : {
+            ackedSteadyReadingsPerSecond: ackedRate(acks, t0, quarter.ms, ms),
+            steadyWindow: { fromMs: Math.round(quarter.ms), toMs: Math.round(ms) },
+          }),
           // each worker's idle time over the whole window and over the steady part, and the
           // part of it while readings were still to come to it (sampled every 100 ms)
           workerIdle: idleBetween(idle0, idle1, ms).map((x, i) => ({
@@ -819,6 +929,9 @@ async function capacity(): Promise<void> {
   const med = [...rates].map(([w, r]) => ({ workers: w, median: Math.round(median(r)) }));
   const one = med.find((m) => m.workers === 1)?.median;
   const two = med.find((m) => m.workers === 2)?.median;
+  const sus = [...sustained].map(([w, r]) => ({ workers: w, median: Math.round(median(r)) }));
+  const susOne = sus.find((m) => m.workers === 1)?.median;
+  const susTwo = sus.find((m) => m.workers === 2)?.median;
   result({
     part: "capacity-summary",
     streams: f.streams,
@@ -827,6 +940,8 @@ async function capacity(): Promise<void> {
     perMessage: f["per-message"],
     medians: med,
     speedup: one && two ? Math.round((two / one) * 100) / 100 : null,
+    sustainedMedians: sus,
+    sustainedSpeedup: susOne && susTwo ? Math.round((susTwo / susOne) * 100) / 100 : null,
   });
 }
 

@@ -4,7 +4,8 @@
  * limit kept, and the calls' order kept on the wire.
  */
 import assert from "node:assert/strict";
-import { RawPublisher } from "../../bench/raw_mqtt.ts";
+import mqttPacket from "mqtt-packet";
+import { encodeMessages, RawPublisher } from "../../bench/raw_mqtt.ts";
 import { MOSQUITTO_CONFIG } from "../../bench/mosquitto_config.ts";
 import { findMosquitto, startMosquitto } from "../e2e/_daemon.ts";
 import { startHoldingBroker } from "./_holding_broker.ts";
@@ -98,5 +99,74 @@ Deno.test("raw publisher: 3,000 messages in flight on one connection, through Mo
     await pub.close();
     await mosquitto.stop();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("raw publisher: `acks` is told the readings each PUBACK acknowledged, as they come", async () => {
+  const broker = await startHoldingBroker({ hold: true });
+  const told: number[] = [];
+  const pub = await RawPublisher.connect(broker.url, "acks", {
+    acks: { add: (readings) => void told.push(readings) },
+  });
+  try {
+    // 4 messages of 3 readings, then 2 of one (no `readings`: 1 each)
+    const three = messages("three", 4).map((m) => ({ ...m, readings: 3 }));
+    const done = Promise.all([pub.publish(three), pub.publish(messages("one", 2))]);
+    while (broker.received < 6) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(told, []);
+    broker.release(2);
+    while (pub.inFlight > 4) await new Promise((r) => setTimeout(r, 5));
+    // the first two messages' readings, whatever reads they came in
+    assert.equal(told.reduce((a, b) => a + b, 0), 6);
+    broker.release();
+    await done;
+    assert.equal(told.reduce((a, b) => a + b, 0), 14);
+  } finally {
+    broker.release();
+    await pub.close();
+    await broker.close();
+  }
+});
+
+Deno.test("encodeMessages() writes the PUBLISH packets mqtt-packet writes, ids at idAt", () => {
+  // remaining lengths of 1, 2 and 3 bytes; a topic and a payload beyond ASCII
+  const plain = [
+    { topic: "sensors/a/v", payload: '{"value":1}' },
+    { topic: "sensors/é/v", payload: "x".repeat(300), readings: 7 },
+    { topic: "s", payload: "ü".repeat(9000) },
+  ];
+  const enc = encodeMessages(plain);
+  assert.deepEqual([...enc.readings], [1, 7, 1]);
+  plain.forEach((m, i) => {
+    const ref = mqttPacket.generate({
+      cmd: "publish",
+      qos: 1,
+      dup: false,
+      retain: false,
+      messageId: 258 + i,
+      topic: m.topic,
+      payload: m.payload,
+    });
+    const start = i === 0 ? 0 : enc.ends[i - 1];
+    const packet = enc.bytes.slice(start, enc.ends[i]);
+    assert.deepEqual([...packet.subarray(enc.idAt[i] - start, enc.idAt[i] - start + 2)], [0, 0]);
+    packet[enc.idAt[i] - start] = (258 + i) >> 8;
+    packet[enc.idAt[i] - start + 1] = (258 + i) & 255;
+    assert.deepEqual(packet, new Uint8Array(ref), `packet ${i}`);
+  });
+});
+
+Deno.test("raw publisher: encoded messages go in order, and only once", async () => {
+  const broker = await startHoldingBroker();
+  const pub = await RawPublisher.connect(broker.url, "encoded", { inflight: 4 });
+  try {
+    const enc = encodeMessages(messages("enc", 10));
+    await pub.publish(enc);
+    assert.deepEqual(broker.topics, messages("enc", 10).map((m) => m.topic));
+    assert.equal(broker.reused, 0);
+    await assert.rejects(() => pub.publish(enc), /must be published once/);
+  } finally {
+    await pub.close();
+    await broker.close();
   }
 });
