@@ -89,6 +89,8 @@ interface Batch<T, C> {
   /** An apply threw: the batch is rejected, its items left are dropped. */
   failed: boolean;
   queuedAt: number;
+  /** Called once, as the queue comes to the batch's first item (a trace's hop). */
+  started: (() => void) | undefined;
   resolve: (ctx: C) => void;
   reject: (e: unknown) => void;
 }
@@ -180,8 +182,10 @@ export class IngestQueue<T, C> {
    * Hands in a batch; resolves with `ctx` once `apply` has done every item
    * (rejects with what it threw, if it did). Throws QueueFullError when the
    * batch would make more than `maxQueued` items wait, unless `force`.
+   * `started`, if given, is called once as the queue comes to the batch's
+   * first item (how long it waited behind the batches before it).
    */
-  push(items: readonly T[], ctx: C, force = false): Promise<C> {
+  push(items: readonly T[], ctx: C, force = false, started?: () => void): Promise<C> {
     if (items.length === 0) return Promise.resolve(ctx);
     if (!force && this.#waiting + items.length > this.maxQueued && this.#waiting > 0) {
       throw new QueueFullError(this.#waiting, items.length, this.maxQueued);
@@ -194,6 +198,7 @@ export class IngestQueue<T, C> {
         left: items.length,
         failed: false,
         queuedAt: performance.now(),
+        started,
         resolve,
         reject,
       });
@@ -324,6 +329,10 @@ export class IngestQueue<T, C> {
         const b = this.#batches[0];
         while (b.next < b.items.length) {
           if (now >= deadline) return null;
+          if (b.next === 0 && b.started !== undefined) {
+            b.started();
+            b.started = undefined;
+          }
           const item = b.items[b.next];
           if (key !== undefined) {
             // (no key's lookup a reading while nothing is set aside: the usual case)

@@ -264,8 +264,14 @@ export class Service implements Application, AlertSource, IngestSink {
    * Rejects with an `unavailable` ServiceError when forecastd is shutting
    * down, or when an HTTP or WebSocket batch finds the queue full (MQTT and
    * the demo wait for each answer before they send more, so they are let in).
+   * `started` (a shard worker's trace of a batch) is called once the queue
+   * comes to the batch's first reading.
    */
-  async ingest(readings: readonly Reading[], source: Source): Promise<IngestResult> {
+  async ingest(
+    readings: readonly Reading[],
+    source: Source,
+    started?: () => void,
+  ): Promise<IngestResult> {
     if (this.#closing) {
       this.#count("shutting_down", readings.length);
       throw new ServiceError(
@@ -275,7 +281,7 @@ export class Service implements Application, AlertSource, IngestSink {
     }
     const result: BatchResult = { source, accepted: 0, rejected: [], unstored: false };
     try {
-      await this.#queue.push(readings, result, source === "mqtt" || source === "demo");
+      await this.#queue.push(readings, result, source === "mqtt" || source === "demo", started);
     } catch (e) {
       if (!(e instanceof QueueFullError)) throw e;
       this.#count("queue_full", readings.length);

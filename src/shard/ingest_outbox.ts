@@ -215,6 +215,11 @@ export class IngestOutbox {
     this.sentBehind[Math.min(k, this.sentBehind.length - 1)]++;
   }
 
+  /** Batches and pieces sent and not yet answered, parts held: a trace's view (reading_trace.ts). */
+  get inFlight(): { batches: number; pieces: number; held: number } {
+    return { batches: this.#sent, pieces: this.#piecesOut, held: this.#held.length };
+  }
+
   /** Readings handed in and not yet answered (waiting or in flight). */
   get length(): number {
     return this.#readings;

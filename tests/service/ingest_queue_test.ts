@@ -255,3 +255,29 @@ Deno.test("msPerItem is what apply took an item in the last slices; one long sli
   assert.ok(q.msPerItem < 5, `after one 30 ms item: ${q.msPerItem}`);
   q.close();
 });
+
+Deno.test("push()'s started is called once, as the queue comes to the batch's first item", async () => {
+  const events: string[] = [];
+  const q = new IngestQueue<string, Ctx>(
+    { apply: (x) => (busy(0.5), events.push(x)) },
+    { sliceMs: 2 },
+  );
+  const a = q.push(["a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7"], { done: [] });
+  const b = q.push(["b0", "b1"], { done: [] }, false, () => events.push("b started"));
+  assert.ok(!events.includes("b started"), "not while the batch before it has items left");
+  await Promise.all([a, b]);
+  assert.deepEqual(events, [
+    "a0",
+    "a1",
+    "a2",
+    "a3",
+    "a4",
+    "a5",
+    "a6",
+    "a7",
+    "b started",
+    "b0",
+    "b1",
+  ]);
+  q.close();
+});
