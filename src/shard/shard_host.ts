@@ -295,19 +295,22 @@ export class ShardHost {
 
   /**
    * Hands a batch to the worker's service (copied: reading_batch.ts); resolves with how it went.
-   * `traced` (src/shard/reading_trace.ts): the worker times the batch's hops, and `traced` gets
-   * them when the reply is taken, before the batch resolves.
+   * `piece`: a piece of a big part (later batches of other streams may go before it in the
+   * worker's queue). `traced` (src/shard/reading_trace.ts): the worker times the batch's hops,
+   * and `traced` gets them when the reply is taken, before the batch resolves.
    */
   ingest(
     batch: ReadingBatch,
     source: Source,
+    piece = false,
     traced: Pending["traced"] = null,
   ): Promise<IngestResult> {
     const id = this.#nextId++;
+    const m: ToShard = { type: "ingest", id, source, batch };
+    if (piece) m.piece = true;
+    if (traced !== null) m.trace = true;
     return this.#send(
-      traced === null
-        ? { type: "ingest", id, source, batch }
-        : { type: "ingest", id, source, batch, trace: true },
+      m,
       batch.ts.length,
       batch.streams,
       traced,

@@ -59,8 +59,19 @@ export interface ShardInit {
 /** Main thread to worker. */
 export type ToShard =
   | ShardInit
-  /** `trace`: the worker replies with the batch's hops (src/shard/reading_trace.ts). */
-  | { type: "ingest"; id: number; source: Source; batch: ReadingBatch; trace?: true }
+  /**
+   * `piece`: a piece of a big part, which later batches of other streams may go before
+   * (src/service/ingest_queue.ts PushOptions.yields); `trace`: the worker replies with the
+   * batch's hops (src/shard/reading_trace.ts).
+   */
+  | {
+    type: "ingest";
+    id: number;
+    source: Source;
+    batch: ReadingBatch;
+    piece?: true;
+    trace?: true;
+  }
   | { type: "call"; id: number; method: ShardMethod; args: unknown[] }
   /** Fault injection for the tests: the worker throws out of its event loop. */
   | { type: "crash" };

@@ -169,11 +169,10 @@ async function handle(m: ToShard): Promise<void> {
           }
           : undefined;
         const readings = decodeReadings(m.batch);
-        const value = await s.ingest(
-          readings,
-          m.source,
-          hops && (() => hops.startedAt = wallMs()),
-        );
+        const value = await s.ingest(readings, m.source, {
+          yields: m.piece === true,
+          started: hops && (() => hops.startedAt = wallMs()),
+        });
         const ids = m.batch.streams;
         const last = new Float64Array(ids.length);
         for (let i = 0; i < ids.length; i++) last[i] = s.lastReading(ids[i]) ?? NaN;

@@ -190,7 +190,7 @@ export class ShardedService implements Application {
       { length: deps.workers },
       (_, w) =>
         new IngestOutbox(
-          (readings, source) => this.#post(w, readings, source),
+          (readings, source, piece) => this.#post(w, readings, source, piece),
           {
             piece: deps.piece,
             pieceMs: deps.pieceMs,
@@ -404,8 +404,16 @@ export class ShardedService implements Application {
     return this.#ingestMany(readings, source);
   }
 
-  /** Posts an outbox's batch to worker `w` (traced if it holds a traced stream's reading). */
-  #post(w: number, readings: readonly Reading[], source: Source): Promise<IngestResult> {
+  /**
+   * Posts an outbox's batch (or a piece of a big part) to worker `w`, traced if it holds a
+   * traced stream's reading.
+   */
+  #post(
+    w: number,
+    readings: readonly Reading[],
+    source: Source,
+    piece: boolean,
+  ): Promise<IngestResult> {
     const batch = encodeReadings(readings);
     const host = this.#hosts[w];
     const tracer = this.#tracer;
@@ -415,8 +423,8 @@ export class ShardedService implements Application {
       source,
       () => ({ ...this.#outboxes[w].inFlight, readings: host.inflight }),
     );
-    if (start === null) return host.ingest(batch, source);
-    return host.ingest(batch, source, (hops, at) => tracer!.finish(start, hops, at));
+    if (start === null) return host.ingest(batch, source, piece);
+    return host.ingest(batch, source, piece, (hops, at) => tracer!.finish(start, hops, at));
   }
 
   /** The shard of every reading of `readings` if they have one, else -1. */
