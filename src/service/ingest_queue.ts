@@ -22,9 +22,11 @@
  *   (the one under way too: its items left wait) when none of their items
  *   left has a key of its items (with `key`: a stream's readings keep their
  *   order), and while each of them has been overtaken by fewer items than
- *   it holds (a big part still gets at least half of the work). So a
- *   source's small message waits for the slice under way, not for the
- *   pieces ahead of it (docs/scaling.md, "the hops of a reader's reading").
+ *   it holds (a big part still gets at least half of the work); once its
+ *   items are looked at, the slice ends (its answer then goes at once, not
+ *   after the pieces' work in the same slice). So a source's small message
+ *   waits for the slice under way, not for the pieces ahead of it
+ *   (docs/scaling.md, "the hops of a reader's reading").
  * - The cost of an item: `msPerItem` is the time `apply` took an item in
  *   the last slices (the lower quartile of the last 16 slices' means: a
  *   slice during which the thread waited for a core counts in its own mean,
@@ -422,6 +424,9 @@ export class IngestQueue<T, C> {
         }
         // every item looked at (done, or set aside)
         if (this.#batches[0] === b) this.#batches.shift();
+        // a batch that went before yielding ones: the slice ends, so that its answer (its
+        // promise's reactions, after this task) does not wait for the pieces' work
+        if (b.jumped && this.#batches.length > 0) return null;
       }
       return null;
     } finally {

@@ -138,7 +138,8 @@ export function traceRecord(start: TraceStart, w: WorkerHops | undefined, receiv
       toWorker: w ? d(start.sentAt, w.receivedAt) : null,
       /** the queue's readings ahead of it (pieces, other batches) and what came between */
       queue: w ? d(w.receivedAt, w.startedAt) : null,
-      /** its own readings (and a new stream's record written to KV) */
+      /** its own readings, a new stream's record written to KV, and the rest of the queue's
+       * slice under way (a batch is answered once the slice's task ends) */
       take: w ? d(Number.isNaN(w.startedAt) ? w.receivedAt : w.startedAt, w.doneAt) : null,
       /** the reply made and posted */
       reply: w ? d(w.doneAt, w.repliedAt) : null,

@@ -362,3 +362,18 @@ Deno.test("with batches gone before yielding ones, backlogMs() is the oldest not
   assert.deepEqual(order, items("big", 20));
   q.close();
 });
+
+Deno.test("the slice ends once a batch that went before yielding ones is done: it is answered first", async () => {
+  const order: string[] = [];
+  const q = new IngestQueue<string, Ctx>(
+    { apply: (x) => (busy(0.5), order.push(x)), key: (x) => x.split(":")[0] },
+    { sliceMs: 30 },
+  );
+  const p1 = q.push(items("big", 200), { done: [] }, false, { yields: true });
+  const small = q.push(["dev:0"], { done: [] });
+  let answeredAfter = -1;
+  small.then(() => answeredAfter = order.length);
+  await Promise.all([p1, small]);
+  assert.equal(answeredAfter, order.indexOf("dev:0") + 1, `answered before more work: ${order}`);
+  q.close();
+});
