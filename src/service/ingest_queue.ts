@@ -26,7 +26,8 @@
  *   items are looked at, the slice ends (its answer then goes at once, not
  *   after the pieces' work in the same slice). So a source's small message
  *   waits for the slice under way, not for the pieces ahead of it
- *   (docs/scaling.md, "the hops of a reader's reading").
+ *   (docs/scaling.md, "the hops of a reader's reading"); and while a
+ *   yielding batch waits, the slices are half as long (`sliceMs / 2`).
  * - The cost of an item: `msPerItem` is the time `apply` took an item in
  *   the last slices (the lower quartile of the last 16 slices' means: a
  *   slice during which the thread waited for a core counts in its own mean,
@@ -315,6 +316,16 @@ export class IngestQueue<T, C> {
     this.#turnEnd = 0;
   }
 
+  /**
+   * The next slice's length, ms: `sliceMs`, half of it while a yielding
+   * batch waits (a big part in pieces: what a message posted to the thread
+   * waits for is the slice under way).
+   */
+  #sliceNow(): number {
+    for (const b of this.#batches) if (b.yields) return this.sliceMs / 2;
+    return this.sliceMs;
+  }
+
   /** Whether an item may be done now: one not looked at, or one set aside whose gate opened. */
   #ready(): boolean {
     return this.#batches.length > 0 || this.#opened.length > 0;
@@ -324,7 +335,7 @@ export class IngestQueue<T, C> {
   #runInline(): void {
     const now = performance.now();
     if (this.#turnEnd === 0) {
-      this.#turnEnd = now + this.sliceMs;
+      this.#turnEnd = now + this.#sliceNow();
       // the turn ends when the event loop has had its go
       this.#turnTimer = setTimeout(() => {
         this.#turnEnd = 0;
@@ -346,7 +357,7 @@ export class IngestQueue<T, C> {
         if (gate !== null) await gate.catch(() => {});
         else await nextTurn();
         gate = null;
-        const deadline = performance.now() + this.sliceMs;
+        const deadline = performance.now() + this.#sliceNow();
         if (this.#ready()) gate = this.#slice(deadline);
         if (!this.#ready() && gate === null) {
           if (this.#waiting > 0) break; // only items set aside: their gates wake the queue

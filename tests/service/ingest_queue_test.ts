@@ -377,3 +377,36 @@ Deno.test("the slice ends once a batch that went before yielding ones is done: i
   assert.equal(answeredAfter, order.indexOf("dev:0") + 1, `answered before more work: ${order}`);
   q.close();
 });
+
+Deno.test("while a yielding batch waits, slices are half of sliceMs; else sliceMs", async () => {
+  // a clock that only items move (0.25 ms each), so each slice's items are counted exactly
+  let clock = 0;
+  const real = Object.getOwnPropertyDescriptor(performance, "now");
+  Object.defineProperty(performance, "now", { value: () => clock, configurable: true });
+  try {
+    // a slice is one task of the event loop: a microtask queued at its first item runs after it
+    const slices: number[] = [];
+    let open = false;
+    const q = new IngestQueue<string, Ctx>({
+      apply: () => {
+        if (!open) {
+          open = true;
+          slices.push(0);
+          queueMicrotask(() => open = false);
+        }
+        clock += 0.25;
+        slices[slices.length - 1]++;
+      },
+      key: (x) => x.split(":")[0],
+    }, { sliceMs: 8 });
+    await q.push(items("big", 200), { done: [] }, false, { yields: true });
+    const yielding = slices.splice(0);
+    await q.push(items("plain", 200), { done: [] });
+    q.close();
+    assert.deepEqual(new Set(yielding.slice(0, -1)), new Set([16]), `4 ms slices: ${yielding}`);
+    assert.deepEqual(new Set(slices.slice(0, -1)), new Set([32]), `8 ms slices: ${slices}`);
+  } finally {
+    if (real) Object.defineProperty(performance, "now", real);
+    else delete (performance as { now?: unknown }).now;
+  }
+});
