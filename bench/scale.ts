@@ -15,7 +15,8 @@
  *     [--stop=after-save|at-once] [--shutdown-timeout=10]
  *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
  *       [--reader=healthz,forecast,mqtt,ws] [--long-tasks=10] [--worker-nice=0,10] \
- *       [--background=0] [--scrape-ms=0] [--checkpoint-seconds=60] [--warm-readers=false]
+ *       [--background=0] [--scrape-ms=0] [--checkpoint-seconds=60] [--warm-readers=false] \
+ *       [--trace=false]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
  *     [--profile-main=0] [--period-ms=300000] [--steady] [--feed=burst|closed|open] \
@@ -112,6 +113,13 @@
  *   its first request before the batch is sent (`warmMs`: how long each
  *   took), so the waits are those of a daemon that has answered each way
  *   once (its routes matched, the readers' streams created) before.
+ *   `--trace=true`: the daemon traces the MQTT and WebSocket readers' streams
+ *   (`--trace-stream`, src/shard/reading_trace.ts) and the shard workers'
+ *   threads are sampled beside the main thread; `hops` then gives, per
+ *   reader, each hop's median over every reading and over the waits above
+ *   30 ms, which hop was the longest in each of those, and the 5 slowest in
+ *   full with each thread's CPU and queued ms over the wait
+ *   (bench/reading_hops.ts).
  * - footprint: first every stream's first reading, as fast as the
  *   connections take them (creation: its seconds, CPU µs per stream, RSS
  *   after; `createObserved*`: until the workers observed every one of them,
@@ -237,7 +245,8 @@ import { encodeMessages, type RawMessage, RawPublisher } from "./raw_mqtt.ts";
 import { ackedEverySecond, ackedRate, AckLog, sustainedRate } from "./sustained_rate.ts";
 import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
 import { LongTasks } from "./long_tasks.ts";
-import { type Reader, READERS, startReader, ThreadSampler } from "./wait_readers.ts";
+import { type Reader, READERS, startReader, ThreadSampler, wallMs } from "./wait_readers.ts";
+import { hopSummary, readingHops, type Send, type TraceEntry } from "./reading_hops.ts";
 import { heapGrowth, MainHeap } from "./main_heap.ts";
 import { deviceValue, seedSteadyState } from "./steady_state.ts";
 import { type FeedKind, FEEDS, keptUp, runFeed } from "./feed_schedule.ts";
@@ -283,6 +292,7 @@ const f = exitOnFlagError(() =>
     "shutdown-timeout": positive(10),
     "long-tasks": integer(0, 0),
     "warm-readers": boolean(false),
+    trace: boolean(false),
     "malloc-arena-max": integer(0, 0),
     "checkpoint-seconds": positive(60),
     "worker-nice": integerList([10], 0, 19),
@@ -1125,7 +1135,9 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
   const cadence = f["checkpoint-seconds"] === 60
     ? []
     : ["--checkpoint-seconds", String(f["checkpoint-seconds"])];
-  await withDaemon(w, cadence, async (d) => {
+  // --trace: the MQTT and WebSocket readers' streams' hops (src/shard/reading_trace.ts)
+  const traced = f.trace ? ["--trace-stream", "q0", "--trace-stream", "q1"] : [];
+  await withDaemon(w, [...cadence, ...traced], async (d) => {
     const readers = [...f.reader];
     if (f.reader.has("forecast")) {
       const warm = await fetch(`${d.http}/v1/streams/r0/readings`, {
@@ -1150,23 +1162,46 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
       const up = await caughtUp(d, base, 48 * N, ready, true, 120_000);
       log(`background: ${N} streams of 48 readings in ${Math.round(up.ms)} ms`);
     }
-    const sampler = new ThreadSampler(d.pid);
+    // with --trace the shard workers' threads are sampled too (the main thread first, as before)
+    const threadNames = [
+      "main",
+      ...(f.trace ? workerThreads(d.pid).map((_, k) => `worker${k}`) : []),
+    ];
+    const sampler = new ThreadSampler(d.pid, [d.pid, ...(f.trace ? workerThreads(d.pid) : [])]);
     await sampler.ready;
     const sent = await bigBatch(d, via);
     const [mq] = f.reader.has("mqtt") ? await clients(d, 1) : [];
     const ws = f.reader.has("ws") ? await openSocket(d) : null;
     let mqN = 0;
     let wsN = 0;
+    // --trace: each MQTT and WebSocket reading's send and answer (wall-clock ms)
+    const sends: Send[] = [];
+    const timed = (reader: string, stream: string, ts: number, go: () => Promise<void>) => {
+      if (!f.trace) return go();
+      const sentAt = wallMs();
+      return go().then(() => void sends.push({ reader, stream, ts, sentAt, answeredAt: wallMs() }));
+    };
     const once: Record<typeof readers[number], () => Promise<void>> = {
       healthz: () => get(d, "/healthz"),
       forecast: () => get(d, "/v1/streams/r0/forecast"),
-      mqtt: () =>
-        new Promise<void>((resolve, reject) =>
-          mq.publish("sensors/q0/v", `{"value":${mqN % 7},"ts":${START + mqN++ * STEP}}`, {
-            qos: 1,
-          }, (e) => e ? reject(e) : resolve())
-        ),
-      ws: () => ws!.send(`{"stream":"q1","value":${wsN % 7},"ts":${START + wsN++ * STEP}}`),
+      mqtt: () => {
+        const ts = START + mqN * STEP;
+        const payload = `{"value":${mqN++ % 7},"ts":${ts}}`;
+        return timed(
+          "mqtt",
+          "q0",
+          ts,
+          () =>
+            new Promise<void>((resolve, reject) =>
+              mq.publish("sensors/q0/v", payload, { qos: 1 }, (e) => e ? reject(e) : resolve())
+            ),
+        );
+      },
+      ws: () => {
+        const ts = START + wsN * STEP;
+        const message = `{"stream":"q1","value":${wsN++ % 7},"ts":${ts}}`;
+        return timed("ws", "q1", ts, () => ws!.send(message));
+      },
     };
     // --warm-readers: each reader's first request before the batch (a daemon in service has
     // answered its routes, and has its readers' streams, before a big batch comes)
@@ -1218,6 +1253,9 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
     const idle1 = await workerIdle(d);
     const waits = await Promise.all(running.map((r) => r.stop(sampler)));
     await sampler.stop();
+    const measured = sends.filter((x) => x.sentAt >= performance.timeOrigin + t0);
+    const traces = d.log.filter((e) => e.event === "reading.trace") as unknown as TraceEntry[];
+    const hops = f.trace ? readingHops(traces, measured, sampler, threadNames) : [];
     await feeding;
     await scraping;
     const tasks = await profiler?.stop({ minMs: f["long-tasks"] });
@@ -1263,8 +1301,30 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
       loadavg1: loadavg(),
       ...(f["warm-readers"] ? { warmMs } : {}),
       ...(tasks === undefined ? {} : { longTasks: tasks }),
+      ...(f.trace
+        ? {
+          hops: Object.fromEntries(
+            ["mqtt", "ws"].filter((r) => f.reader.has(r as "mqtt"))
+              .map((r) => [r, hopSummary(hops.filter((h) => h.reader === r))]),
+          ),
+        }
+        : {}),
     });
   });
+}
+
+/** The daemon's shard workers' thread ids (named `worker-<n>`), in the order they were started. */
+function workerThreads(pid: number): number[] {
+  const out = new Deno.Command("sh", {
+    args: ["-c", `cd /proc/${pid}/task && for t in *; do echo "$t $(cat $t/comm)"; done`],
+    stderr: "null",
+  }).outputSync();
+  return new TextDecoder().decode(out.stdout).split("\n")
+    .map((l) => l.split(" "))
+    .filter(([, comm]) => comm?.startsWith("worker-"))
+    .map(([tid, comm]) => ({ tid: Number(tid), n: Number(comm.slice(7)) }))
+    .sort((a, b) => a.n - b.n)
+    .map((x) => x.tid);
 }
 
 /** GET `path`; throws unless it answered 200. */

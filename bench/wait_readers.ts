@@ -77,31 +77,39 @@ export interface ReaderOptions {
 }
 
 /**
- * Samples a thread's `/proc/<pid>/task/<tid>/schedstat` every `everyMs`
+ * Samples threads' `/proc/<pid>/task/<tid>/schedstat` every `everyMs`
  * (2 ms) from a python3 process of its own (Deno reads `/proc/<pid>/` only
- * with --allow-all, and a `cat` a sample would load the machine): the
+ * with --allow-all, and a `cat` a sample would load the machine): each
  * thread's CPU time and time queued for a core so far, by wall-clock time.
+ * `tids` (default: the main thread, `pid`) are sampled together, one line a
+ * sample; `between(from, to, k)` is of the k-th.
  */
 export class ThreadSampler {
   readonly #child: Deno.ChildProcess;
-  /** Wall-clock ms, CPU ns and queued ns of each sample, in order. */
+  /** Wall-clock ms of each sample, in order; CPU ns and queued ns of each thread at each. */
   readonly #at: number[] = [];
-  readonly #cpu: number[] = [];
-  readonly #queued: number[] = [];
+  readonly #cpu: number[][];
+  readonly #queued: number[][];
   readonly #reading: Promise<void>;
   #first: (() => void) | null = null;
   /** Resolves once the first sample came (python3 takes a while to start on a loaded machine). */
   readonly ready: Promise<void> = new Promise((resolve) => (this.#first = resolve));
 
-  constructor(pid: number, tid = pid, everyMs = 2) {
+  constructor(pid: number, tids: number | readonly number[] = pid, everyMs = 2) {
+    const list = typeof tids === "number" ? [tids] : [...tids];
+    const cpu: number[][] = this.#cpu = list.map(() => []);
+    const queued: number[][] = this.#queued = list.map(() => []);
     const script = [
       "import sys, time",
-      `p = "/proc/${pid}/task/${tid}/schedstat"`,
+      `ps = [${list.map((t) => `"/proc/${pid}/task/${t}/schedstat"`).join(", ")}]`,
       "while True:",
+      "    out = [str(time.time_ns())]",
       "    try:",
-      "        with open(p) as f: s = f.read().split()",
+      "        for p in ps:",
+      "            with open(p) as f: s = f.read().split()",
+      "            out += [s[0], s[1]]",
       "    except OSError: break",
-      "    sys.stdout.write(f'{time.time_ns()} {s[0]} {s[1]}\\n'); sys.stdout.flush()",
+      "    sys.stdout.write(' '.join(out) + '\\n'); sys.stdout.flush()",
       `    time.sleep(${everyMs / 1000})`,
     ].join("\n");
     const child = new Deno.Command("python3", {
@@ -117,39 +125,50 @@ export class ThreadSampler {
         buf += chunk;
         let nl;
         while ((nl = buf.indexOf("\n")) >= 0) {
-          const [t, c, q] = buf.slice(0, nl).split(" ").map(Number);
+          const x = buf.slice(0, nl).split(" ").map(Number);
           buf = buf.slice(nl + 1);
-          this.#at.push(t / 1e6);
-          this.#cpu.push(c);
-          this.#queued.push(q);
+          this.#at.push(x[0] / 1e6);
+          for (let k = 0; k < list.length; k++) {
+            cpu[k].push(x[1 + 2 * k]);
+            queued[k].push(x[2 + 2 * k]);
+          }
           this.#first?.();
         }
       }
     })();
   }
 
-  /** The CPU and queued ms of the thread between wall-clock times `from` and `to` (ms). */
-  between(from: number, to: number): { cpuMs: number; queuedMs: number } {
+  /** The CPU and queued ms of thread `k` between wall-clock times `from` and `to` (ms). */
+  between(from: number, to: number, k = 0): { cpuMs: number; queuedMs: number } {
     const i = this.#before(from);
     const j = this.#after(to);
     if (i < 0 || j < 0) return { cpuMs: NaN, queuedMs: NaN };
     return {
-      cpuMs: (this.#cpu[j] - this.#cpu[i]) / 1e6,
-      queuedMs: (this.#queued[j] - this.#queued[i]) / 1e6,
+      cpuMs: (this.#cpu[k][j] - this.#cpu[k][i]) / 1e6,
+      queuedMs: (this.#queued[k][j] - this.#queued[k][i]) / 1e6,
     };
   }
 
-  /** The last sample at or before `t`, or -1. */
+  /** The last sample at or before `t`, or -1 (the samples are in time order). */
   #before(t: number): number {
-    let k = -1;
-    for (let i = 0; i < this.#at.length && this.#at[i] <= t; i++) k = i;
-    return k;
+    let lo = 0, hi = this.#at.length; // the first sample after t is in [lo, hi]
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#at[mid] <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
   }
 
   /** The first sample at or after `t`, or -1. */
   #after(t: number): number {
-    for (let i = 0; i < this.#at.length; i++) if (this.#at[i] >= t) return i;
-    return -1;
+    let lo = 0, hi = this.#at.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#at[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.#at.length ? lo : -1;
   }
 
   /** Ends the sampler (by its pid) and waits for it. */

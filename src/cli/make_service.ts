@@ -121,6 +121,7 @@ export async function makeService(
     logLevel: cfg.logLevel,
     logFormat: cfg.logFormat,
     workerNice,
+    traceStreams: cfg.traceStreams,
   });
   return { service: sharded, local: null, workers: () => sharded.workers() };
 }

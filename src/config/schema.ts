@@ -580,6 +580,14 @@ export const configSchema = z.strictObject({
       "--allow-sys=getPriority,setPriority), so the sources, the API and /healthz get a core " +
       "when they need one; 0: same priority (docs/scaling.md)",
   }),
+  traceStreams: z.array(streamId, { error: "must be a list of stream ids" }).default([])
+    .register(configMeta, {
+      flag: "--trace-stream",
+      arg: "ID",
+      env: "FORECASTD_TRACE_STREAMS",
+      description: "log the hops of each of stream ID's readings to its worker and back " +
+        "(event reading.trace, repeat the flag; a diagnostic, docs/scaling.md); unset: none",
+    }),
   shedAfterMs: int(0, 3_600_000).default(250).register(configMeta, {
     flag: "--shed-after-ms",
     arg: "MS",

@@ -16,6 +16,18 @@
  *   set aside go first, in their order. Without `key`, the whole queue
  *   waits. A batch resolves once every item of it is done, so a batch with
  *   items set aside may resolve after the batches behind it.
+ * - A batch pushed with `yields` (a piece of a big part a shard worker is
+ *   sent: src/shard/ingest_outbox.ts) may be overtaken: a later batch that
+ *   does not yield goes before the yielding batches at the end of the queue
+ *   (the one under way too: its items left wait) when none of their items
+ *   left has a key of its items (with `key`: a stream's readings keep their
+ *   order), and while each of them has been overtaken by fewer items than
+ *   it holds (a big part still gets at least half of the work); once its
+ *   items are looked at, the slice ends (its answer then goes at once, not
+ *   after the pieces' work in the same slice). So a source's small message
+ *   waits for the slice under way, not for the pieces ahead of it
+ *   (docs/scaling.md, "the hops of a reader's reading"); and while a
+ *   yielding batch waits, the slices are half as long (`sliceMs / 2`).
  * - The cost of an item: `msPerItem` is the time `apply` took an item in
  *   the last slices (the lower quartile of the last 16 slices' means: a
  *   slice during which the thread waited for a core counts in its own mean,
@@ -49,6 +61,14 @@ export const INGEST_QUEUE_DEFAULTS: Readonly<Required<IngestQueueOptions>> = Obj
   sliceMs: 10,
   maxQueued: 50_000,
 });
+
+/** How a batch is pushed; every field has the default it names. */
+export interface PushOptions {
+  /** Called once as the queue comes to the batch's first item (a trace's hop). Default none. */
+  started?: () => void;
+  /** Whether later batches of other keys may go before it (see the module comment). Default false. */
+  yields?: boolean;
+}
 
 /** The work the queue does. */
 export interface QueueWork<T, C> {
@@ -89,6 +109,13 @@ interface Batch<T, C> {
   /** An apply threw: the batch is rejected, its items left are dropped. */
   failed: boolean;
   queuedAt: number;
+  /** Called once, as the queue comes to the batch's first item (a trace's hop). */
+  started: (() => void) | undefined;
+  /** Later batches may go before it (PushOptions.yields); and by how many items they did. */
+  yields: boolean;
+  overtaken: number;
+  /** It went before yielding batches pushed before it. */
+  jumped: boolean;
   resolve: (ctx: C) => void;
   reject: (e: unknown) => void;
 }
@@ -170,38 +197,84 @@ export class IngestQueue<T, C> {
    * not count: one big batch alone is not a backlog.
    */
   backlogMs(now = performance.now()): number {
-    // only the first batch can have started
-    const first = this.#batches[0];
-    const b = first === undefined || first.next === 0 ? first : this.#batches[1];
-    return b ? now - b.queuedAt : 0;
+    // batches that went before yielding ones are newer than those: the oldest not started is
+    // the first that did not (else the first that did)
+    let oldest: Batch<T, C> | undefined;
+    for (const b of this.#batches) {
+      if (b.next > 0) continue;
+      if (!b.jumped) {
+        oldest = b;
+        break;
+      }
+      oldest ??= b;
+    }
+    return oldest ? now - oldest.queuedAt : 0;
   }
 
   /**
    * Hands in a batch; resolves with `ctx` once `apply` has done every item
    * (rejects with what it threw, if it did). Throws QueueFullError when the
    * batch would make more than `maxQueued` items wait, unless `force`.
+   * `how`: a callback as the queue comes to its first item, and whether
+   * later batches may go before it (PushOptions).
    */
-  push(items: readonly T[], ctx: C, force = false): Promise<C> {
+  push(items: readonly T[], ctx: C, force = false, how: PushOptions = {}): Promise<C> {
     if (items.length === 0) return Promise.resolve(ctx);
     if (!force && this.#waiting + items.length > this.maxQueued && this.#waiting > 0) {
       throw new QueueFullError(this.#waiting, items.length, this.maxQueued);
     }
+    const yields = how.yields ?? false;
+    const at = yields ? this.#batches.length : this.#placeOf(items);
     const done = new Promise<C>((resolve, reject) => {
-      this.#batches.push({
+      const batch: Batch<T, C> = {
         items,
         ctx,
         next: 0,
         left: items.length,
         failed: false,
         queuedAt: performance.now(),
+        started: how.started,
+        yields,
+        overtaken: 0,
+        jumped: at < this.#batches.length,
         resolve,
         reject,
-      });
+      };
+      if (batch.jumped) this.#batches.splice(at, 0, batch);
+      else this.#batches.push(batch);
     });
     this.#waiting += items.length;
     this.#open++;
     if (this.#worker === null) this.#runInline();
     return done;
+  }
+
+  /**
+   * Where a batch of `items` that does not yield goes: before the yielding
+   * batches at the end of the queue that it may overtake (none of their
+   * items left has one of its keys, each overtaken by fewer items than it
+   * holds), which count it; else at the end.
+   */
+  #placeOf(items: readonly T[]): number {
+    const end = this.#batches.length;
+    const key = this.#work.key;
+    // (the usual case: no piece waits, nothing to look at)
+    if (key === undefined || end === 0 || !this.#batches[end - 1].yields) return end;
+    let keys: Set<string> | null = null;
+    let at = end;
+    for (; at > 0; at--) {
+      const b = this.#batches[at - 1];
+      if (!b.yields || b.overtaken + items.length > b.items.length) break;
+      if (keys === null) {
+        keys = new Set<string>();
+        for (const x of items) keys.add(key(x));
+      }
+      let shared = false;
+      for (let i = b.next; i < b.items.length && !shared; i++) shared = keys.has(key(b.items[i]));
+      if (shared) break;
+    }
+    for (let i = at; i < end; i++) this.#batches[i].overtaken += items.length;
+    return at;
   }
 
   /** Makes the queue look for idle work (after something gave it some). */
@@ -215,9 +288,8 @@ export class IngestQueue<T, C> {
    * if any, and the others go on. Returns how many items that refused.
    */
   refuseWaiting(reason: unknown, which: (ctx: C) => boolean = () => true): number {
-    const first = this.#batches[0];
-    const started = first !== undefined && first.next > 0 ? first : null;
-    const keep = this.#batches.filter((b) => b === started || !which(b.ctx));
+    // (a batch under way may be behind one that went before it: PushOptions.yields)
+    const keep = this.#batches.filter((b) => b.next > 0 || !which(b.ctx));
     const refused = this.#batches.filter((b) => !keep.includes(b));
     this.#batches.splice(0, this.#batches.length, ...keep);
     let items = 0;
@@ -244,6 +316,16 @@ export class IngestQueue<T, C> {
     this.#turnEnd = 0;
   }
 
+  /**
+   * The next slice's length, ms: `sliceMs`, half of it while a yielding
+   * batch waits (a big part in pieces: what a message posted to the thread
+   * waits for is the slice under way).
+   */
+  #sliceNow(): number {
+    for (const b of this.#batches) if (b.yields) return this.sliceMs / 2;
+    return this.sliceMs;
+  }
+
   /** Whether an item may be done now: one not looked at, or one set aside whose gate opened. */
   #ready(): boolean {
     return this.#batches.length > 0 || this.#opened.length > 0;
@@ -253,7 +335,7 @@ export class IngestQueue<T, C> {
   #runInline(): void {
     const now = performance.now();
     if (this.#turnEnd === 0) {
-      this.#turnEnd = now + this.sliceMs;
+      this.#turnEnd = now + this.#sliceNow();
       // the turn ends when the event loop has had its go
       this.#turnTimer = setTimeout(() => {
         this.#turnEnd = 0;
@@ -275,7 +357,7 @@ export class IngestQueue<T, C> {
         if (gate !== null) await gate.catch(() => {});
         else await nextTurn();
         gate = null;
-        const deadline = performance.now() + this.sliceMs;
+        const deadline = performance.now() + this.#sliceNow();
         if (this.#ready()) gate = this.#slice(deadline);
         if (!this.#ready() && gate === null) {
           if (this.#waiting > 0) break; // only items set aside: their gates wake the queue
@@ -324,6 +406,10 @@ export class IngestQueue<T, C> {
         const b = this.#batches[0];
         while (b.next < b.items.length) {
           if (now >= deadline) return null;
+          if (b.next === 0 && b.started !== undefined) {
+            b.started();
+            b.started = undefined;
+          }
           const item = b.items[b.next];
           if (key !== undefined) {
             // (no key's lookup a reading while nothing is set aside: the usual case)
@@ -349,6 +435,9 @@ export class IngestQueue<T, C> {
         }
         // every item looked at (done, or set aside)
         if (this.#batches[0] === b) this.#batches.shift();
+        // a batch that went before yielding ones: the slice ends, so that its answer (its
+        // promise's reactions, after this task) does not wait for the pieces' work
+        if (b.jumped && this.#batches.length > 0) return null;
       }
       return null;
     } finally {

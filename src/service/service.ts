@@ -52,7 +52,7 @@ import { readOneStep } from "../stream/read_models.ts";
 import { AlertWriter } from "./alert_writer.ts";
 import { CheckpointScheduler } from "./checkpoint_scheduler.ts";
 import { RecordWriter } from "./record_writer.ts";
-import { IngestQueue, QueueFullError } from "./ingest_queue.ts";
+import { IngestQueue, type PushOptions, QueueFullError } from "./ingest_queue.ts";
 import { TrainingShedder } from "./training_shedder.ts";
 import { ReadingRows } from "./reading_rows.ts";
 import { newCounters, type ServiceCounters } from "./service_counters.ts";
@@ -264,8 +264,15 @@ export class Service implements Application, AlertSource, IngestSink {
    * Rejects with an `unavailable` ServiceError when forecastd is shutting
    * down, or when an HTTP or WebSocket batch finds the queue full (MQTT and
    * the demo wait for each answer before they send more, so they are let in).
+   * `how` (a shard worker's): whether later batches of other streams may go
+   * before it (a piece of a big part), and a trace's callback as the queue
+   * comes to its first reading (src/service/ingest_queue.ts PushOptions).
    */
-  async ingest(readings: readonly Reading[], source: Source): Promise<IngestResult> {
+  async ingest(
+    readings: readonly Reading[],
+    source: Source,
+    how?: PushOptions,
+  ): Promise<IngestResult> {
     if (this.#closing) {
       this.#count("shutting_down", readings.length);
       throw new ServiceError(
@@ -275,7 +282,7 @@ export class Service implements Application, AlertSource, IngestSink {
     }
     const result: BatchResult = { source, accepted: 0, rejected: [], unstored: false };
     try {
-      await this.#queue.push(readings, result, source === "mqtt" || source === "demo");
+      await this.#queue.push(readings, result, source === "mqtt" || source === "demo", how);
     } catch (e) {
       if (!(e instanceof QueueFullError)) throw e;
       this.#count("queue_full", readings.length);

@@ -15,7 +15,9 @@
  *   round trip to the main thread between pieces with nothing to do: idle
  *   time, docs/scaling.md "the idle time of two workers"). What a source's
  *   message waits for in the worker behind a big batch is at most those
- *   pieces. A piece is sized by time, not by a count: about `pieceMs` of
+ *   pieces, and in the worker's queue it goes before the pieces' readings
+ *   not yet taken (src/service/ingest_queue.ts, PushOptions.yields). A
+ *   piece is sized by time, not by a count: about `pieceMs` of
  *   the worker's work, from what a reading cost it lately (`cost`, which the
  *   worker sends with each reply: the lower quartile of its ingest queue's
  *   last 16 slices' means), between `minPiece` readings and `batch`; `piece` readings until
@@ -129,7 +131,11 @@ export class IngestOutbox {
   readonly inflight: number;
   readonly piecesInFlight: number;
   readonly #cost: (() => number) | null;
-  readonly #send: (readings: readonly Reading[], source: Source) => Promise<IngestResult>;
+  readonly #send: (
+    readings: readonly Reading[],
+    source: Source,
+    piece: boolean,
+  ) => Promise<IngestResult>;
   /** Batches waiting to go, oldest first. */
   readonly #waiting: Batch[] = [];
   #sent = 0;
@@ -146,10 +152,13 @@ export class IngestOutbox {
 
   /**
    * `send` hands a batch to the worker and resolves with how it went: every
-   * reading taken or refused (its index in the batch), as Service.ingest does.
+   * reading taken or refused (its index in the batch), as Service.ingest does;
+   * `piece` says it is a piece of a big part, which the worker's queue lets
+   * later batches go before (the other streams', which never share a stream
+   * with it: see add()).
    */
   constructor(
-    send: (readings: readonly Reading[], source: Source) => Promise<IngestResult>,
+    send: (readings: readonly Reading[], source: Source, piece: boolean) => Promise<IngestResult>,
     options: IngestOutboxOptions = {},
   ) {
     this.#send = send;
@@ -213,6 +222,11 @@ export class IngestOutbox {
   #counted(): void {
     const k = this.#sent + this.#piecesOut;
     this.sentBehind[Math.min(k, this.sentBehind.length - 1)]++;
+  }
+
+  /** Batches and pieces sent and not yet answered, parts held: a trace's view (reading_trace.ts). */
+  get inFlight(): { batches: number; pieces: number; held: number } {
+    return { batches: this.#sent, pieces: this.#piecesOut, held: this.#held.length };
   }
 
   /** Readings handed in and not yet answered (waiting or in flight). */
@@ -333,7 +347,7 @@ export class IngestOutbox {
         this.#piecesOut++;
         let answer: Promise<IngestResult>;
         try {
-          answer = this.#send(piece, source);
+          answer = this.#send(piece, source, true);
         } catch (e) {
           answer = Promise.reject(e);
         }
@@ -368,7 +382,7 @@ export class IngestOutbox {
       this.#sent++;
       let sent: Promise<IngestResult>;
       try {
-        sent = this.#send(batch.readings, batch.source);
+        sent = this.#send(batch.readings, batch.source, false);
       } catch (e) {
         sent = Promise.reject(e);
       }

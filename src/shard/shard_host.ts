@@ -22,6 +22,7 @@ import type {
 import type { ReadingBatch } from "./reading_batch.ts";
 import { StatsUnpacker } from "./packed_stats.ts";
 import { IdleClock } from "./idle_clock.ts";
+import { wallMs, type WorkerHops } from "./reading_trace.ts";
 
 /** A worker's state, as /healthz shows it. */
 export interface WorkerHealth {
@@ -66,6 +67,8 @@ interface Pending {
   readings: number;
   /** An ingest's streams, in its batch's order (what its reply's `last` is of). */
   streams: readonly string[] | null;
+  /** A traced ingest: called with the worker's hops as its reply is taken. */
+  traced: ((hops: WorkerHops | undefined, receivedAt: number) => void) | null;
 }
 
 /** A shard worker's error as the error it was. */
@@ -211,6 +214,7 @@ export class ShardHost {
         this.#stats.take(m.stats);
         const p = this.#pending.get(m.id);
         if (!p) return;
+        if (p.traced !== null) p.traced(m.trace, wallMs());
         if (m.last && p.streams) this.#events.last(p.streams, m.last);
         if (m.cost !== undefined && m.cost > 0) this.msPerReading = m.cost;
         this.#pending.delete(m.id);
@@ -263,6 +267,7 @@ export class ShardHost {
     m: ToShard,
     readings: number,
     streams: readonly string[] | null = null,
+    traced: Pending["traced"] = null,
   ): Promise<unknown> {
     const down = (e: unknown) => {
       throw new ServiceError(
@@ -280,7 +285,7 @@ export class ShardHost {
         );
       }
       return new Promise((resolve, reject) => {
-        this.#pending.set((m as { id: number }).id, { resolve, reject, readings, streams });
+        this.#pending.set((m as { id: number }).id, { resolve, reject, readings, streams, traced });
         this.#inflight += readings;
         if (streams !== null) this.#unsent.begin(performance.now());
         worker.postMessage(m);
@@ -288,13 +293,27 @@ export class ShardHost {
     }, down);
   }
 
-  /** Hands a batch to the worker's service (copied: reading_batch.ts); resolves with how it went. */
-  ingest(batch: ReadingBatch, source: Source): Promise<IngestResult> {
+  /**
+   * Hands a batch to the worker's service (copied: reading_batch.ts); resolves with how it went.
+   * `piece`: a piece of a big part (later batches of other streams may go before it in the
+   * worker's queue). `traced` (src/shard/reading_trace.ts): the worker times the batch's hops,
+   * and `traced` gets them when the reply is taken, before the batch resolves.
+   */
+  ingest(
+    batch: ReadingBatch,
+    source: Source,
+    piece = false,
+    traced: Pending["traced"] = null,
+  ): Promise<IngestResult> {
     const id = this.#nextId++;
+    const m: ToShard = { type: "ingest", id, source, batch };
+    if (piece) m.piece = true;
+    if (traced !== null) m.trace = true;
     return this.#send(
-      { type: "ingest", id, source, batch },
+      m,
       batch.ts.length,
       batch.streams,
+      traced,
     ) as Promise<IngestResult>;
   }
 

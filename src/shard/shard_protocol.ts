@@ -18,6 +18,7 @@ import type { EngineCounters } from "../stream/engine.ts";
 import type { ReadingBatch } from "./reading_batch.ts";
 import type { KernelKind } from "../model/kernels.ts";
 import type { PackedStats } from "./packed_stats.ts";
+import type { WorkerHops } from "./reading_trace.ts";
 
 /** The service methods a `call` may name. */
 export type ShardMethod =
@@ -58,7 +59,19 @@ export interface ShardInit {
 /** Main thread to worker. */
 export type ToShard =
   | ShardInit
-  | { type: "ingest"; id: number; source: Source; batch: ReadingBatch }
+  /**
+   * `piece`: a piece of a big part, which later batches of other streams may go before
+   * (src/service/ingest_queue.ts PushOptions.yields); `trace`: the worker replies with the
+   * batch's hops (src/shard/reading_trace.ts).
+   */
+  | {
+    type: "ingest";
+    id: number;
+    source: Source;
+    batch: ReadingBatch;
+    piece?: true;
+    trace?: true;
+  }
   | { type: "call"; id: number; method: ShardMethod; args: unknown[] }
   /** Fault injection for the tests: the worker throws out of its event loop. */
   | { type: "crash" };
@@ -126,6 +139,8 @@ export type FromShard =
      * Service's msPerReading; NaN before any): what pieces are sized by.
      */
     cost?: number;
+    /** For a traced ingest: its hops in the worker (src/shard/reading_trace.ts). */
+    trace?: WorkerHops;
     stats: PackedStats;
   }
   | { type: "alert"; event: AlertEvent }

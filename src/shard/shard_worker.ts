@@ -25,6 +25,7 @@ import { HorizonColumnsWriter } from "./horizon_columns.ts";
 import { lowerThreadPriority } from "./lower_thread_priority.ts";
 import { type PackedStats, StatsPacker } from "./packed_stats.ts";
 import { IdleClock } from "./idle_clock.ts";
+import { wallMs, type WorkerHops } from "./reading_trace.ts";
 
 let service: Service | null = null;
 let kv: Deno.Kv | null = null;
@@ -155,11 +156,42 @@ async function handle(m: ToShard): Promise<void> {
     if (m.type === "ingest") {
       idle?.begin(performance.now());
       try {
+        // a traced batch (--trace-stream): its hops in this worker (src/shard/reading_trace.ts)
+        const hops: WorkerHops | undefined = m.trace
+          ? {
+            receivedAt: wallMs(),
+            queued: s.queued,
+            startedAt: NaN,
+            doneAt: NaN,
+            repliedAt: NaN,
+            costMs: s.msPerReading,
+            checkpoints: s.counters.checkpoints,
+          }
+          : undefined;
         const readings = decodeReadings(m.batch);
-        const value = await s.ingest(readings, m.source);
+        const value = await s.ingest(readings, m.source, {
+          yields: m.piece === true,
+          started: hops && (() => hops.startedAt = wallMs()),
+        });
         const ids = m.batch.streams;
         const last = new Float64Array(ids.length);
         for (let i = 0; i < ids.length; i++) last[i] = s.lastReading(ids[i]) ?? NaN;
+        if (hops) {
+          hops.doneAt = wallMs();
+          hops.checkpoints = s.counters.checkpoints - hops.checkpoints;
+          const packed = stats(s);
+          hops.repliedAt = wallMs();
+          post({
+            type: "reply",
+            id: m.id,
+            value,
+            last,
+            cost: s.msPerReading,
+            trace: hops,
+            stats: packed,
+          });
+          return;
+        }
         // copied, not transferred: a transfer costs a message more than copying a batch's times
         post({ type: "reply", id: m.id, value, last, cost: s.msPerReading, stats: stats(s) });
         return;

@@ -64,6 +64,7 @@ import { resolveServiceOptions, type ServiceOptions } from "../service/service_o
 import { storedAlert } from "../service/alert_history.ts";
 import { encodeReadings } from "./reading_batch.ts";
 import { IngestOutbox } from "./ingest_outbox.ts";
+import { ReadingTracer } from "./reading_trace.ts";
 import { ShardHost, type WorkerHealth } from "./shard_host.ts";
 import { type HorizonColumns, mergeHorizonColumns } from "./horizon_columns.ts";
 
@@ -122,6 +123,11 @@ export interface ShardedServiceDeps {
    * 64). See src/shard/ingest_outbox.ts.
    */
   piece?: number;
+  /**
+   * Streams whose readings' hops to their worker and back are logged
+   * (`reading.trace`, src/shard/reading_trace.ts). Default none.
+   */
+  traceStreams?: readonly string[];
   /** See `piece`. Default 5. */
   pieceMs?: number;
   /** Most readings of small parts (at most `piece`) gathered in one batch. Default 256. */
@@ -158,6 +164,8 @@ export class ShardedService implements Application {
   /** Per worker: how its parts are sent (small ones together, big ones in pieces). */
   readonly #outboxes: IngestOutbox[];
   #closing = false;
+  /** With `traceStreams`: the trace of their readings' hops; else null. */
+  readonly #tracer: ReadingTracer | null;
 
   constructor(deps: ShardedServiceDeps) {
     if (!Number.isSafeInteger(deps.workers) || deps.workers < 1) {
@@ -175,11 +183,14 @@ export class ShardedService implements Application {
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
     this.counters = this.#newCounters();
+    this.#tracer = (deps.traceStreams?.length ?? 0) > 0
+      ? new ReadingTracer(deps.traceStreams!, deps.log)
+      : null;
     this.#outboxes = Array.from(
       { length: deps.workers },
       (_, w) =>
         new IngestOutbox(
-          (readings, source) => this.#hosts[w].ingest(encodeReadings(readings), source),
+          (readings, source, piece) => this.#post(w, readings, source, piece),
           {
             piece: deps.piece,
             pieceMs: deps.pieceMs,
@@ -365,6 +376,7 @@ export class ShardedService implements Application {
    * Service.ingest for what is refused).
    */
   ingest(readings: readonly Reading[], source: Source): Promise<IngestResult> {
+    if (this.#tracer !== null) this.#tracer.entered(readings);
     if (this.#closing) {
       this.#countReject("shutting_down", readings.length);
       return Promise.reject(
@@ -390,6 +402,29 @@ export class ShardedService implements Application {
       }
     }
     return this.#ingestMany(readings, source);
+  }
+
+  /**
+   * Posts an outbox's batch (or a piece of a big part) to worker `w`, traced if it holds a
+   * traced stream's reading.
+   */
+  #post(
+    w: number,
+    readings: readonly Reading[],
+    source: Source,
+    piece: boolean,
+  ): Promise<IngestResult> {
+    const batch = encodeReadings(readings);
+    const host = this.#hosts[w];
+    const tracer = this.#tracer;
+    const start = tracer === null ? null : tracer.start(
+      readings,
+      w,
+      source,
+      () => ({ ...this.#outboxes[w].inFlight, readings: host.inflight }),
+    );
+    if (start === null) return host.ingest(batch, source, piece);
+    return host.ingest(batch, source, piece, (hops, at) => tracer!.finish(start, hops, at));
   }
 
   /** The shard of every reading of `readings` if they have one, else -1. */

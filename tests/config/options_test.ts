@@ -88,6 +88,7 @@ Deno.test("each option can be set through its flag and its variable", () => {
     shedAfterMs: "9",
     workers: "3",
     workerNice: "5",
+    traceStreams: "q0",
     "alertRetention.maxEvents": "6",
     "alertRetention.maxAgeDays": "7",
     webhooks: "https://h.example",

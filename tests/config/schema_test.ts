@@ -12,6 +12,7 @@ Deno.test("with no file, variable or flag every option has its documented defaul
     allowUnauthenticated: false,
     tlsCert: null,
     tlsKey: null,
+    traceStreams: [],
     allowedHosts: [],
     corsOrigins: [],
     maxBodyBytes: 1_048_576,

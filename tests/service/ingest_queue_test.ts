@@ -255,3 +255,158 @@ Deno.test("msPerItem is what apply took an item in the last slices; one long sli
   assert.ok(q.msPerItem < 5, `after one 30 ms item: ${q.msPerItem}`);
   q.close();
 });
+
+Deno.test("push()'s started is called once, as the queue comes to the batch's first item", async () => {
+  const events: string[] = [];
+  const q = new IngestQueue<string, Ctx>(
+    { apply: (x) => (busy(0.5), events.push(x)) },
+    { sliceMs: 2 },
+  );
+  const a = q.push(["a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7"], { done: [] });
+  const b = q.push(["b0", "b1"], { done: [] }, false, {
+    started: () => events.push("b started"),
+  });
+  assert.ok(!events.includes("b started"), "not while the batch before it has items left");
+  await Promise.all([a, b]);
+  assert.deepEqual(events, [
+    "a0",
+    "a1",
+    "a2",
+    "a3",
+    "a4",
+    "a5",
+    "a6",
+    "a7",
+    "b started",
+    "b0",
+    "b1",
+  ]);
+  q.close();
+});
+
+/** A queue of "key:n" items keyed by what comes before the colon, each 0.5 ms of work, 2 ms slices. */
+function keyedQueue(order: string[]) {
+  return new IngestQueue<string, Ctx>(
+    { apply: (x) => (busy(0.5), order.push(x)), key: (x) => x.split(":")[0] },
+    { sliceMs: 2 },
+  );
+}
+
+/** Items "k:from" … "k:(from+n-1)". */
+const items = (k: string, n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => `${k}:${from + i}`);
+
+Deno.test("a batch goes before the yielding batches ahead (the one under way too), each key in order", async () => {
+  const order: string[] = [];
+  const q = keyedQueue(order);
+  const p1 = q.push(items("big", 20), { done: [] }, false, { yields: true });
+  const p2 = q.push(items("big", 20, 20), { done: [] }, false, { yields: true });
+  assert.ok(order.length > 0 && order.length < 20, "the first piece is under way");
+  const under = order.length;
+  const small = q.push(["dev:0"], { done: [] });
+  await Promise.all([p1, p2, small]);
+  const at = order.indexOf("dev:0");
+  assert.equal(at, under, `taken at the next slice, before the pieces' items left: ${order}`);
+  assert.deepEqual(order.filter((x) => x.startsWith("big")), items("big", 40), "big's order");
+  q.close();
+});
+
+Deno.test("a batch does not go before a yielding batch with an item of its key left, nor a plain one", async () => {
+  const order: string[] = [];
+  const q = keyedQueue(order);
+  const a = q.push(items("big", 20), { done: [] }, false, { yields: true });
+  const b = q.push(["dev:0", ...items("other", 10)], { done: [] }, false, { yields: true });
+  const c = q.push(["dev:1"], { done: [] }); // dev:0 is left in b: behind b
+  const d = q.push(items("plain", 10), { done: [] }); // goes before a's items left (none of its key)
+  const e = q.push(["dev:2"], { done: [] }); // plain's batch does not yield: behind it
+  await Promise.all([a, b, c, d, e]);
+  assert.ok(order.indexOf("dev:0") < order.indexOf("dev:1"), `dev in order: ${order}`);
+  assert.ok(order.indexOf("dev:1") < order.indexOf("dev:2"), `dev in order: ${order}`);
+  assert.ok(order.indexOf("plain:9") < order.indexOf("dev:2"), `behind the plain batch: ${order}`);
+  assert.deepEqual(order.filter((x) => x.startsWith("big")), items("big", 20));
+  q.close();
+});
+
+Deno.test("a yielding batch is overtaken by at most as many items as it holds", async () => {
+  const order: string[] = [];
+  const q = keyedQueue(order);
+  const pad = q.push(items("pad", 10), { done: [] }); // keeps the queue busy: the piece waits
+  const p = q.push(items("big", 4), { done: [] }, false, { yields: true });
+  const late = [
+    q.push(["a:0", "a:1", "a:2"], { done: [] }),
+    q.push(["b:0"], { done: [] }),
+    q.push(["c:0"], { done: [] }),
+  ];
+  await Promise.all([pad, p, ...late]);
+  const bigLeft = order.indexOf("big:0");
+  assert.ok(order.indexOf("a:2") < bigLeft, `3 items overtook the piece of 4: ${order}`);
+  assert.ok(order.indexOf("b:0") < bigLeft, `a fourth item did too: ${order}`);
+  assert.ok(order.indexOf("c:0") > bigLeft, `a fifth did not: ${order}`);
+  q.close();
+});
+
+Deno.test("with batches gone before yielding ones, backlogMs() is the oldest not started's wait and refuseWaiting() keeps the one under way", async () => {
+  const order: string[] = [];
+  const q = keyedQueue(order);
+  const p1 = q.push(items("big", 20), { done: [] }, false, { yields: true });
+  const p2 = q.push(items("big", 20, 20), { done: [] }, false, { yields: true });
+  await new Promise((r) => setTimeout(r, 15));
+  const small = q.push(["dev:0"], { done: [] });
+  const backlog = q.backlogMs();
+  assert.ok(backlog >= 14, `the second piece's wait, not the new batch's: ${backlog}`);
+  const refused = q.refuseWaiting(new Error("stop"), () => true);
+  assert.equal(refused, 21, "the second piece and the new batch; the first piece goes on");
+  await assert.rejects(p2);
+  await assert.rejects(small);
+  await p1;
+  assert.deepEqual(order, items("big", 20));
+  q.close();
+});
+
+Deno.test("the slice ends once a batch that went before yielding ones is done: it is answered first", async () => {
+  const order: string[] = [];
+  const q = new IngestQueue<string, Ctx>(
+    { apply: (x) => (busy(0.5), order.push(x)), key: (x) => x.split(":")[0] },
+    { sliceMs: 30 },
+  );
+  const p1 = q.push(items("big", 200), { done: [] }, false, { yields: true });
+  const small = q.push(["dev:0"], { done: [] });
+  let answeredAfter = -1;
+  small.then(() => answeredAfter = order.length);
+  await Promise.all([p1, small]);
+  assert.equal(answeredAfter, order.indexOf("dev:0") + 1, `answered before more work: ${order}`);
+  q.close();
+});
+
+Deno.test("while a yielding batch waits, slices are half of sliceMs; else sliceMs", async () => {
+  // a clock that only items move (0.25 ms each), so each slice's items are counted exactly
+  let clock = 0;
+  const real = Object.getOwnPropertyDescriptor(performance, "now");
+  Object.defineProperty(performance, "now", { value: () => clock, configurable: true });
+  try {
+    // a slice is one task of the event loop: a microtask queued at its first item runs after it
+    const slices: number[] = [];
+    let open = false;
+    const q = new IngestQueue<string, Ctx>({
+      apply: () => {
+        if (!open) {
+          open = true;
+          slices.push(0);
+          queueMicrotask(() => open = false);
+        }
+        clock += 0.25;
+        slices[slices.length - 1]++;
+      },
+      key: (x) => x.split(":")[0],
+    }, { sliceMs: 8 });
+    await q.push(items("big", 200), { done: [] }, false, { yields: true });
+    const yielding = slices.splice(0);
+    await q.push(items("plain", 200), { done: [] });
+    q.close();
+    assert.deepEqual(new Set(yielding.slice(0, -1)), new Set([16]), `4 ms slices: ${yielding}`);
+    assert.deepEqual(new Set(slices.slice(0, -1)), new Set([32]), `8 ms slices: ${slices}`);
+  } finally {
+    if (real) Object.defineProperty(performance, "now", real);
+    else delete (performance as { now?: unknown }).now;
+  }
+});

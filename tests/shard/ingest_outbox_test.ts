@@ -7,12 +7,18 @@ const r = (stream: string, ts: number): Reading => ({ stream, ts, values: { v: t
 
 /** A fake worker: records each batch; answers when told, refusing readings whose value is negative. */
 function fakeWorker() {
-  const batches: { readings: readonly Reading[]; source: Source; answer: () => void }[] = [];
-  const send = (readings: readonly Reading[], source: Source) =>
+  const batches: {
+    readings: readonly Reading[];
+    source: Source;
+    piece: boolean;
+    answer: () => void;
+  }[] = [];
+  const send = (readings: readonly Reading[], source: Source, piece = false) =>
     new Promise<IngestResult>((resolve) => {
       batches.push({
         readings,
         source,
+        piece,
         answer: () => {
           const rejected = readings.flatMap((x, index) =>
             x.values.v < 0
@@ -339,4 +345,23 @@ Deno.test("IngestOutbox refuses a big part whose piece failed, once its other pi
   answers[2]({ accepted: 1, rejected: [] });
   assert.deepEqual(await later, { accepted: 1, rejected: [] });
   assert.equal(outbox.length, 0);
+});
+
+Deno.test("IngestOutbox says which sends are pieces of a big part (the worker lets others go first)", async () => {
+  const w = fakeWorker();
+  const outbox = new IngestOutbox(w.send, { piece: 4 });
+  const big = outbox.add(
+    Array.from({ length: 8 }, (_, t) => r("big", t)),
+    [0, 1, 2, 3, 4, 5, 6, 7],
+    "http",
+  );
+  const small = outbox.add([r("dev", 0)], [0], "mqtt");
+  await turn();
+  assert.deepEqual(w.batches.map((b) => [b.readings.length, b.piece]), [[4, true], [1, false]]);
+  w.batches[0].answer();
+  w.batches[1].answer();
+  await turn();
+  assert.deepEqual(w.batches.map((b) => b.piece), [true, false, true]);
+  w.batches[2].answer();
+  await Promise.all([big, small]);
 });
