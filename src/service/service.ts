@@ -62,7 +62,14 @@ import type { StreamRecent, StreamRecord, StreamSpec } from "./stream_record.ts"
 import { StreamRegistry } from "./stream_registry.ts";
 import type { Crossing, StreamForecast, StreamSummary } from "./stream_views.ts";
 import { logObservation } from "./observation_log.ts";
-import { SERVICE_WARM_UP_DEFAULTS, WARM_UP_COPIES, warmUp, warmUpService } from "./warm_up.ts";
+import {
+  SERVICE_WARM_UP_CLOSE_MS,
+  SERVICE_WARM_UP_DEFAULTS,
+  SERVICE_WARM_UP_MIN_MS,
+  WARM_UP_COPIES,
+  warmUp,
+  warmUpService,
+} from "./warm_up.ts";
 
 export type { Crossing, HorizonAccuracy, StreamForecast, StreamSummary } from "./stream_views.ts";
 export { MAX_FUTURE_MS } from "./stream_record.ts";
@@ -231,13 +238,17 @@ export class Service implements Application, AlertSource, IngestSink {
         read: (s) => this.#registry.readScratch(s),
       }, { readings: o.warmUpReadings, maxMs: o.warmUpMs });
       // the service's own path (the queue, each reading's take, a checkpoint's save) on a
-      // scratch service, in what is left of warmUpMs, when the scratch engines took readings
+      // scratch service, in what is left of warmUpMs, when the scratch engines took readings;
+      // its close (a save, the KV's close) after its maxMs, within the cap
       const left = Math.min(
-        SERVICE_WARM_UP_DEFAULTS.maxMs,
+        SERVICE_WARM_UP_DEFAULTS.maxMs + SERVICE_WARM_UP_CLOSE_MS,
         o.warmUpMs - (performance.now() - started),
       );
-      if (this.#scratchStore && this.warmUpReadings > 0 && left > 0) {
-        this.warmUpServiceReadings = await this.#warmUpService(this.#scratchStore, left);
+      if (this.#scratchStore && this.warmUpReadings > 0 && left >= SERVICE_WARM_UP_MIN_MS) {
+        this.warmUpServiceReadings = await this.#warmUpService(
+          this.#scratchStore,
+          left - SERVICE_WARM_UP_CLOSE_MS,
+        );
       }
     } catch (e) {
       this.#log.warn("streams.warm_up_failed", {

@@ -51,6 +51,15 @@
  * - Each kind gets `readings` readings, all of them together at most
  *   `maxMs` of wall time: on a loaded machine, where a nice shard worker
  *   gets little of a core, the start is not held up by more than about that.
+ * - The service's own path, which the scratch engines do not take (the
+ *   ingest queue's turns, the service's take of a reading, the checkpoint
+ *   scheduler's `changed`, the store's keys and a commit's cost at a first
+ *   checkpoint): warmUpService, on a scratch service over a store of its
+ *   own in memory, in what the engines leave of load()'s `warmUpMs` (at
+ *   least SERVICE_WARM_UP_MIN_MS, at most 250 ms; a shard worker's: the
+ *   store is ServiceDeps.scratchStore). Without it the first checkpoint
+ *   after ready deopted the store's `keyBytes` in every worker
+ *   (docs/scaling.md, "nineteenth round (jit2)").
  *
  * ```ts
  * const scratch = [new Engine(), new Engine()]; // WARM_UP_COPIES
@@ -317,6 +326,19 @@ export const SERVICE_WARM_UP_DEFAULTS: Readonly<Required<ServiceWarmUpOptions>> 
   maxMs: 250,
   clock: () => performance.now(),
 });
+
+/**
+ * The least of a load()'s `warmUpMs` left after the scratch engines for
+ * which warmUpService begins: under load its first batch, its save and its
+ * close take some tens of ms however short its `maxMs`.
+ */
+export const SERVICE_WARM_UP_MIN_MS = 100;
+/**
+ * What load() keeps of `warmUpMs` for the scratch service's close after its
+ * `maxMs` (a save of its streams, its KV closed), so that the warm-up as a
+ * whole stays within `warmUpMs`.
+ */
+export const SERVICE_WARM_UP_CLOSE_MS = 50;
 
 /** A scratch service the service's own path is warmed on: its ingest and its checkpoint. */
 export interface ServiceWarmUpScratch {

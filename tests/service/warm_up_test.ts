@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Service, type ServiceOptions } from "../../src/service/service.ts";
 import {
+  SERVICE_WARM_UP_MIN_MS,
   WARM_UP_COPIES,
   WARM_UP_DEFAULTS,
   warmUp,
@@ -502,9 +503,9 @@ Deno.test("warmUpService() stops once maxMs have passed, before a batch or a che
 Deno.test("Service.load()'s warm-up takes the service's own path on a scratch service when its engines took readings", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const start = async (warmUpNew: boolean) => {
+    const start = async (warmUpNew: boolean, warmUpMs = 600_000) => {
       const s = new Service({
-        options: { defaultPreset: "pi-small", warmUpReadings: 300, warmUpMs: 600_000, warmUpNew },
+        options: { defaultPreset: "pi-small", warmUpReadings: 300, warmUpMs, warmUpNew },
         store: new Store(kv),
         log: captureLog().log,
         scratchStore: async () => {
@@ -521,6 +522,8 @@ Deno.test("Service.load()'s warm-up takes the service's own path on a scratch se
     assert.equal(warmed.warmUpServiceReadings % 10, 0);
     // none when the scratch engines took none (a Service in a test, on the main thread)
     assert.equal((await start(false)).warmUpServiceReadings, 0);
+    // none when less than SERVICE_WARM_UP_MIN_MS is left of warmUpMs
+    assert.equal((await start(true, SERVICE_WARM_UP_MIN_MS - 1)).warmUpServiceReadings, 0);
     // its streams, counts and checkpoints are the scratch service's: none here, none in KV
     assert.equal(warmed.engine.streams.size, 0);
     assert.deepEqual(warmed.counters.readings, (await start(false)).counters.readings);
