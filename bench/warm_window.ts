@@ -13,20 +13,24 @@
  * invalidations, the compile ms by function (the execute phase V8 prints,
  * a helper thread's part) and by quarter of the window, and each thread's
  * CPU µs a reading over the window (`threadUsPerReading`, from /proc: the
- * compile ms above are wall time, which the load stretches). No broker, no socket, no other isolate: the counts are
- * the worker's alone, and (with the default `--warm-up-ms`, no cap) do not
- * depend on the machine's load.
+ * compile ms above are wall time, which the load stretches). No broker, no
+ * socket, no other isolate: the counts are the worker's alone, and (with
+ * the default `--warm-up-ms`, no cap) do not depend on the machine's load.
  *
  *   deno run --allow-run --allow-read --allow-write=/tmp bench/warm_window.ts \
  *     [--warm-up-readings=N] [--warm-up-ms=600000] [--streams=50] [--per-stream=400] \
- *     [--per-message=10] [--sites=25] [--functions=25] [--v8-flags=--flag,...]
+ *     [--per-message=10] [--sites=25] [--functions=25] [--v8-flags=--flag,...] \
+ *     [--scratch-service=true]
+ *
+ * `--scratch-service=false`: the warm-up without its scratch service (no
+ * `scratchStore`, as a Service on the main thread: the scratch engines only).
  *
  * `--v8-flags` are V8 flags of the child besides the trace's (e.g. a
  * tier's threshold: `--invocation-count-for-turbofan=1500`).
  * `--warm-up-readings` defaults to the service's own default. One
  * `RESULT {json}` line on stdout, the tables on stderr.
  */
-import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
+import { boolean, exitOnFlagError, integer, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
 import { countOptTrace } from "./opt_trace.ts";
 import { SourcePositions } from "./source_positions.ts";
@@ -45,6 +49,7 @@ const flags = exitOnFlagError(() =>
     sites: integer(25),
     functions: integer(25),
     "v8-flags": text("V8 flags of the child besides the trace's", "", true),
+    "scratch-service": boolean(true),
     child: text("true in the traced child", "", true),
   }, "Cannot parse warm_window flags")
 );
@@ -76,10 +81,14 @@ if (flags.child === "true") {
     log: captureLog().log,
     raise: () => {},
     // as a shard worker's (src/shard/shard_worker.ts): a scratch store in memory
-    scratchStore: async () => {
-      const scratch = await Deno.openKv(":memory:");
-      return { store: new Store(scratch), close: () => scratch.close() };
-    },
+    ...(flags["scratch-service"]
+      ? {
+        scratchStore: async () => {
+          const scratch = await Deno.openKv(":memory:");
+          return { store: new Store(scratch), close: () => scratch.close() };
+        },
+      }
+      : {}),
   });
   await s.load();
   s.start();
