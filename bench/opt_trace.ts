@@ -24,6 +24,12 @@ export interface TierCounts {
   osr: number;
   /** Compilations of a function this tier had compiled before. */
   again: number;
+  /**
+   * The compilations' execute phases, ms: the middle of the three times V8
+   * prints with each (`took prepare, execute, finalize ms`), the part a
+   * concurrent compile runs on a helper thread.
+   */
+  ms: number;
 }
 
 export interface OptCounts {
@@ -44,6 +50,11 @@ export interface OptCounts {
    * compilations (of every function of that name that was).
    */
   recompiled: Record<string, number>;
+  /**
+   * Execute-phase ms (see TierCounts.ms) by `tier function` (every function
+   * of that name), most first, rounded to 0.1 ms.
+   */
+  msByFunction: Record<string, number>;
 }
 
 const TIERS = { MAGLEV: "maglev", TURBOFAN_JS: "turbofan", TURBOFAN: "turbofan" } as const;
@@ -78,9 +89,10 @@ export function countOptTrace(
   mapPosition: MapPosition = (_url, line, column) => [line, column],
 ): OptCounts {
   const tiers: Record<"maglev" | "turbofan", TierCounts> = {
-    maglev: { compiled: 0, osr: 0, again: 0 },
-    turbofan: { compiled: 0, osr: 0, again: 0 },
+    maglev: { compiled: 0, osr: 0, again: 0, ms: 0 },
+    turbofan: { compiled: 0, osr: 0, again: 0, ms: 0 },
   };
+  const msBy = new Map<string, number>(); // `tier name` -> execute ms
   const perFunction = new Map<string, number>(); // `tier sfi` -> compilations
   const names = new Map<string, string>(); // sfi -> name
   const byReason = new Map<string, number>();
@@ -116,6 +128,13 @@ export function countOptTrace(
       if (perFunction.has(key)) tiers[tier].again++;
       bump(perFunction, key);
       names.set(done[2], functionName(done[1]));
+      const took = line.match(/took [\d.]+, ([\d.]+), [\d.]+ ms/);
+      if (took) {
+        const ms = Number(took[1]);
+        tiers[tier].ms += ms;
+        const name = `${tier} ${functionName(done[1])}`;
+        msBy.set(name, (msBy.get(name) ?? 0) + ms);
+      }
       continue;
     }
     const bailout = line.match(
@@ -151,6 +170,7 @@ export function countOptTrace(
     const name = `${tier} ${names.get(sfi)}`; // functions of one name add up
     recompiled.set(name, (recompiled.get(name) ?? 0) + n);
   }
+  for (const t of Object.values(tiers)) t.ms = Math.round(t.ms * 10) / 10;
   return {
     ...tiers,
     deopts,
@@ -159,5 +179,9 @@ export function countOptTrace(
     invalidations,
     invalidationsByReason: sorted(invalidated),
     recompiled: sorted(recompiled),
+    msByFunction: Object.fromEntries(
+      [...msBy].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .map(([k, v]) => [k, Math.round(v * 10) / 10]),
+    ),
   };
 }

@@ -35,4 +35,18 @@ export interface ServiceDeps {
    * timer logs how far the final save got). Default none.
    */
   saved?: (streams: number) => void;
+  /**
+   * Opens a store of the warm-up's own (a KV in memory): load()'s warm-up
+   * then also takes the service's own path, the queue, each reading's take
+   * and a checkpoint's save, on a scratch service over it, closed after
+   * (warmUpService in src/service/warm_up.ts). Default none: the warm-up
+   * feeds scratch engines only. A shard worker opens one.
+   */
+  scratchStore?: () => Promise<ScratchStore>;
+}
+
+/** A store of the warm-up's own and how to close it (its KV). */
+export interface ScratchStore {
+  store: Store;
+  close(): void;
 }

@@ -51,6 +51,15 @@
  * - Each kind gets `readings` readings, all of them together at most
  *   `maxMs` of wall time: on a loaded machine, where a nice shard worker
  *   gets little of a core, the start is not held up by more than about that.
+ * - The service's own path, which the scratch engines do not take (the
+ *   ingest queue's turns, the service's take of a reading, the checkpoint
+ *   scheduler's `changed`, the store's keys and a commit's cost at a first
+ *   checkpoint): warmUpService, on a scratch service over a store of its
+ *   own in memory, in what the engines leave of load()'s `warmUpMs` (at
+ *   least SERVICE_WARM_UP_MIN_MS, at most 250 ms; a shard worker's: the
+ *   store is ServiceDeps.scratchStore). Without it the first checkpoint
+ *   after ready deopted the store's `keyBytes` in every worker
+ *   (docs/scaling.md, "nineteenth round (jit2)").
  *
  * ```ts
  * const scratch = [new Engine(), new Engine()]; // WARM_UP_COPIES
@@ -64,6 +73,7 @@
  */
 import { roomTemperature } from "../model/room_temperature.ts";
 import type { StreamModel } from "../stream/stream.ts";
+import type { Reading } from "../domain/reading.ts";
 
 /** Options of warmUp; every field has the default it names. */
 export interface WarmUpOptions {
@@ -291,5 +301,100 @@ export function warmUp(
     }
     for (let copy = 0; copy < made; copy++) if (!over()) scratch.read?.(feeds(copy).stream);
   }
+  return fed;
+}
+
+/** Options of warmUpService; every field has the default it names. */
+export interface ServiceWarmUpOptions {
+  /** Readings fed in all (whole rounds of the streams), `perMessage` a batch. Default 1200. */
+  readings?: number;
+  /** New streams fed. Default 8. */
+  streams?: number;
+  /** Readings of one stream in a batch (bench/scale.ts's capacity part: 10). Default 10. */
+  perMessage?: number;
+  /** Wall time, ms, after which no more batches are fed. Default 250. */
+  maxMs?: number;
+  /** The clock, ms. Default performance.now. */
+  clock?: () => number;
+}
+
+/** The defaults of ServiceWarmUpOptions. */
+export const SERVICE_WARM_UP_DEFAULTS: Readonly<Required<ServiceWarmUpOptions>> = Object.freeze({
+  readings: 1200,
+  streams: 8,
+  perMessage: 10,
+  maxMs: 250,
+  clock: () => performance.now(),
+});
+
+/**
+ * The least of a load()'s `warmUpMs` left after the scratch engines for
+ * which warmUpService begins: under load its first batch, its save and its
+ * close take some tens of ms however short its `maxMs`.
+ */
+export const SERVICE_WARM_UP_MIN_MS = 100;
+/**
+ * What load() keeps of `warmUpMs` for the scratch service's close after its
+ * `maxMs` (a save of its streams, its KV closed), so that the warm-up as a
+ * whole stays within `warmUpMs`.
+ */
+export const SERVICE_WARM_UP_CLOSE_MS = 50;
+
+/** A scratch service the service's own path is warmed on: its ingest and its checkpoint. */
+export interface ServiceWarmUpScratch {
+  /** Takes a batch as a source's message is taken (the queue, each reading's take). */
+  ingest(readings: Reading[]): Promise<unknown>;
+  /** Saves every changed stream, as the checkpoint timer does. */
+  checkpoint(): Promise<unknown>;
+}
+
+/** Id of the scratch service's stream `k`. */
+export const warmUpStreamId = (k: number): string => `warm-up-${k}`;
+
+/**
+ * Warms the service's own path, which warmUp's scratch engines do not take:
+ * `streams` new streams of a scratch service (its own store, in memory) fed
+ * roomTemperature(1 + k)'s readings (stream k) five minutes apart,
+ * `perMessage` a batch, the
+ * streams in turn, through `scratch.ingest` (the ingest queue's turns, the
+ * service's take of each reading, the checkpoint scheduler's `changed`), and
+ * saved through `scratch.checkpoint` after the first half of the readings
+ * and after the last (a stream's first checkpoint and a later one: the
+ * store's keys, a commit's cost), until `maxMs` have passed. Returns the
+ * readings fed.
+ */
+export async function warmUpService(
+  scratch: ServiceWarmUpScratch,
+  options: ServiceWarmUpOptions = {},
+): Promise<number> {
+  const o = { ...SERVICE_WARM_UP_DEFAULTS, ...options };
+  const start = o.clock();
+  const over = () => o.clock() - start >= o.maxMs;
+  // each stream a sensor of its own (its noise's seed), as devices of one kind differ
+  const sensors = Array.from({ length: o.streams }, (_, k) => roomTemperature(1 + k));
+  const rounds = Math.ceil(o.readings / (o.streams * o.perMessage));
+  let fed = 0, saved = false;
+  for (let round = 0; round < rounds && o.streams > 0; round++) {
+    for (let k = 0; k < o.streams; k++) {
+      if (over()) return fed;
+      const batch: Reading[] = [];
+      for (let m = 0; m < o.perMessage; m++) {
+        const n = round * o.perMessage + m;
+        batch.push({
+          stream: warmUpStreamId(k),
+          ts: NEW_START_MS + NEW_STEP_MS * n,
+          values: { value: sensors[k](n) },
+        });
+      }
+      await scratch.ingest(batch);
+      fed += batch.length;
+    }
+    if (!saved && 2 * (round + 1) >= rounds) {
+      saved = true;
+      if (over()) return fed;
+      await scratch.checkpoint();
+    }
+  }
+  if (fed > 0 && !over()) await scratch.checkpoint();
   return fed;
 }

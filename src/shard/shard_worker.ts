@@ -96,6 +96,12 @@ async function init(m: ShardInit): Promise<void> {
     log,
     // each worker's isolate compiles the per-reading code anew: before its first readings
     options: { ...m.options, warmUpNew: m.options.warmUpNew ?? true },
+    // the warm-up's scratch service saves to a KV of its own, in memory (src/service/warm_up.ts),
+    // wrapped as the real one is: the store's code meets one kind of KV object
+    scratchStore: async () => {
+      const scratch = await Deno.openKv(":memory:");
+      return { store: new Store(retryLocked(scratch)), close: () => scratch.close() };
+    },
     raise: (event) => post({ type: "alert", event }),
     watch: (id, record) => post({ type: "record", id, record }),
     // how far a save got, at once: the main thread's hard-exit timer logs it

@@ -27,8 +27,8 @@ const TRACE = [
 
 Deno.test("countOptTrace counts compilations, re-compilations, deopts and invalidations", () => {
   const c = countOptTrace(TRACE, "/repo/");
-  assert.deepEqual(c.maglev, { compiled: 4, osr: 1, again: 1 });
-  assert.deepEqual(c.turbofan, { compiled: 1, osr: 0, again: 0 });
+  assert.deepEqual(c.maglev, { compiled: 4, osr: 1, again: 1, ms: 2.5 });
+  assert.deepEqual(c.turbofan, { compiled: 1, osr: 0, again: 0, ms: 3 });
   assert.equal(c.deopts, 2);
   assert.deepEqual(c.deoptsByReason, { "(unknown)": 1, "wrong map": 1 });
   assert.deepEqual(c.deoptsBySite, {
@@ -39,6 +39,12 @@ Deno.test("countOptTrace counts compilations, re-compilations, deopts and invali
   assert.deepEqual(c.invalidationsByReason, { "dependent prototype chain changed: #score": 1 });
   // the second `step` (another sfi) is compiled once: not a re-compilation
   assert.deepEqual(c.recompiled, { "maglev step": 2 });
+  // each function's execute phases (the middle time), both `step`s under one name
+  assert.deepEqual(c.msByFunction, {
+    "turbofan step": 3,
+    "maglev step": 1.5,
+    "maglev (anonymous)": 1,
+  });
 });
 
 Deno.test("countOptTrace maps each deopt position before cutting the root", () => {
@@ -55,7 +61,7 @@ Deno.test("countOptTrace maps each deopt position before cutting the root", () =
 
 Deno.test("countOptTrace names an anonymous function and finds nothing in other lines", () => {
   const c = countOptTrace(TRACE.split("\n").slice(2, 3).join("\n") + "\nRESULT {}\n");
-  assert.deepEqual(c.maglev, { compiled: 1, osr: 1, again: 0 });
+  assert.deepEqual(c.maglev, { compiled: 1, osr: 1, again: 0, ms: 1 });
   assert.equal(c.deopts + c.invalidations, 0);
   assert.deepEqual(c.recompiled, {});
 });

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { Service, type ServiceOptions } from "../../src/service/service.ts";
-import { WARM_UP_COPIES, WARM_UP_DEFAULTS, warmUp } from "../../src/service/warm_up.ts";
+import {
+  SERVICE_WARM_UP_MIN_MS,
+  WARM_UP_COPIES,
+  WARM_UP_DEFAULTS,
+  warmUp,
+  warmUpService,
+} from "../../src/service/warm_up.ts";
 import { roomTemperature } from "../../src/model/room_temperature.ts";
 import { Store } from "../../src/store/store.ts";
 import { captureLog } from "../../src/log.ts";
@@ -408,9 +414,15 @@ Deno.test("Service.load()'s warm-up alerts and reads on its scratch streams and 
       store: new Store(kv),
       log: captureLog().log,
       raise: (e) => raised.push(e),
+      // the service's own path too, on a scratch service over a KV of its own
+      scratchStore: async () => {
+        const scratch = await Deno.openKv(":memory:");
+        return { store: new Store(scratch), close: () => scratch.close() };
+      },
     });
     await svc.load();
     assert.equal(svc.warmUpReadings, 3200);
+    assert.ok(svc.warmUpServiceReadings > 0);
     assert.equal(await svc.checkpoint(), true);
     await svc.flushAlerts();
     assert.deepEqual(raised, []);
@@ -420,10 +432,105 @@ Deno.test("Service.load()'s warm-up alerts and reads on its scratch streams and 
     assert.equal(svc.recentRings, 0);
     assert.equal(svc.engine.counters.readings, 0);
     assert.equal(svc.counters.checkpoints, 0);
+    assert.deepEqual(svc.rejects(), {});
+    assert.equal(Object.values(svc.counters.readings).reduce((a, b) => a + b, 0), 0);
     const stored = [];
     for await (const e of kv.list({ prefix: [] })) stored.push(e.key);
     assert.deepEqual(stored, []);
     await svc.close();
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("warmUpService() feeds its new streams in turn, 10 readings a batch, and checkpoints after half of them and after the last", async () => {
+  const batches: Reading[][] = [];
+  const calls: string[] = [];
+  const fed = await warmUpService({
+    ingest: (batch) => {
+      batches.push(batch);
+      calls.push(`ingest ${batch[0].stream}`);
+      return Promise.resolve();
+    },
+    checkpoint: () => {
+      calls.push(`checkpoint after ${batches.length}`);
+      return Promise.resolve();
+    },
+  }, { readings: 120, streams: 3, maxMs: 600_000 });
+  // 120 readings: 4 rounds of 3 streams, 10 readings each
+  assert.equal(fed, 120);
+  assert.equal(batches.length, 12);
+  assert.deepEqual(calls.slice(0, 3), ["ingest warm-up-0", "ingest warm-up-1", "ingest warm-up-2"]);
+  assert.deepEqual(calls.filter((c) => c.startsWith("checkpoint")), [
+    "checkpoint after 6",
+    "checkpoint after 12",
+  ]);
+  // stream k's readings five minutes apart, in order, roomTemperature(1 + k)'s values
+  const sensor = roomTemperature(2);
+  const second = batches.filter((b) => b[0].stream === "warm-up-1").flat();
+  assert.equal(second.length, 40);
+  second.forEach((r, n) => {
+    assert.equal(r.ts, Date.UTC(2025, 0, 1) + n * 300_000);
+    assert.equal(r.values.value, sensor(n));
+  });
+});
+
+Deno.test("warmUpService() stops once maxMs have passed, before a batch or a checkpoint", async () => {
+  let now = 0;
+  const calls: string[] = [];
+  const fed = await warmUpService({
+    ingest: (batch) => {
+      calls.push("ingest");
+      now += 10; // each batch takes 10 ms
+      return Promise.resolve(batch);
+    },
+    checkpoint: () => {
+      calls.push("checkpoint");
+      return Promise.resolve();
+    },
+  }, { readings: 1000, streams: 2, maxMs: 35, clock: () => now });
+  assert.equal(fed, 40);
+  assert.deepEqual(calls, ["ingest", "ingest", "ingest", "ingest"]);
+  // nothing at all with no time
+  assert.equal(
+    await warmUpService({ ingest: () => Promise.reject(), checkpoint: () => Promise.reject() }, {
+      maxMs: 0,
+    }),
+    0,
+  );
+});
+
+Deno.test("Service.load()'s warm-up takes the service's own path on a scratch service when its engines took readings", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const start = async (warmUpNew: boolean, warmUpMs = 600_000) => {
+      const s = new Service({
+        options: { defaultPreset: "pi-small", warmUpReadings: 300, warmUpMs, warmUpNew },
+        store: new Store(kv),
+        log: captureLog().log,
+        scratchStore: async () => {
+          const scratch = await Deno.openKv(":memory:");
+          return { store: new Store(scratch), close: () => scratch.close() };
+        },
+      });
+      await s.load();
+      return s;
+    };
+    const warmed = await start(true);
+    // at least its first batch (the rest as the 250 ms allow), whole batches
+    assert.ok(warmed.warmUpServiceReadings >= 10, `${warmed.warmUpServiceReadings} readings`);
+    assert.equal(warmed.warmUpServiceReadings % 10, 0);
+    // none when the scratch engines took none (a Service in a test, on the main thread)
+    assert.equal((await start(false)).warmUpServiceReadings, 0);
+    // none when less than SERVICE_WARM_UP_MIN_MS is left of warmUpMs
+    assert.equal((await start(true, SERVICE_WARM_UP_MIN_MS - 1)).warmUpServiceReadings, 0);
+    // its streams, counts and checkpoints are the scratch service's: none here, none in KV
+    assert.equal(warmed.engine.streams.size, 0);
+    assert.deepEqual(warmed.counters.readings, (await start(false)).counters.readings);
+    assert.equal(warmed.counters.checkpoints, 0);
+    const stored = [];
+    for await (const e of kv.list({ prefix: [] })) stored.push(e.key);
+    assert.deepEqual(stored, []);
   } finally {
     kv.close();
   }
