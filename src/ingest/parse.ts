@@ -34,9 +34,10 @@
  * (`parseHttpBodyAsync`) for the sources, which checks the elements of a
  * batch in slices of at most `sliceMs` and lets the event loop run between
  * them, so that no request or message waits behind a big batch; both give the
- * same result. A reading object in a common form is read by hand
- * (fast_reading.ts); anything else by the zod schemas of reading_object.ts,
- * which name the error.
+ * same result. A stream-scoped payload of `{"value": n, "ts": n}` objects
+ * (a device's usual one) is read from its bytes (value_ts_readings.ts); a
+ * reading object in a common form by hand (fast_reading.ts); anything else
+ * by the zod schemas of reading_object.ts, which name the error.
  */
 import {
   finiteNumber,
@@ -54,6 +55,7 @@ import { readingObject, type Scope, valueTopicError } from "./reading_object.ts"
 import { isSenmlPack, senmlReadings, senmlReadingsAsync } from "./senml.ts";
 import { DEFAULT_MAX_FUTURE_MS } from "./timestamp.ts";
 import { matchTopic, type TopicPattern } from "./topics.ts";
+import { valueTsReadings } from "./value_ts_readings.ts";
 
 export type { Scope };
 
@@ -168,7 +170,19 @@ export function parsePayload(
   opts: ParseOptions,
 ): ParseResult {
   try {
-    return { ok: true, ...fromJson(decodePayload(payload, scope), scope, settings(opts)) };
+    const set = settings(opts);
+    // a device's usual payload, read from its bytes (value_ts_readings.ts): the same readings
+    if (set.fastPath && typeof payload !== "string") {
+      const readings = valueTsReadings(
+        payload,
+        scope,
+        set.receivedAt,
+        set.maxFutureMs,
+        set.maxBatch,
+      );
+      if (readings !== null) return { ok: true, readings, ignored: [] };
+    }
+    return { ok: true, ...fromJson(decodePayload(payload, scope), scope, set) };
   } catch (e) {
     if (e instanceof IngestError) return refused(e);
     throw e;
