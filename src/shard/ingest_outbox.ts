@@ -78,6 +78,25 @@ export interface IngestOutboxOptions {
   piecesInFlight?: number;
 }
 
+/**
+ * How a batch's readings are kept until it is sent: an array of them (the
+ * default), or, for the sharded service, the batch encoded as they come
+ * (reading_batch.ts's ReadingBatchBuilder: a waiting reading's objects are
+ * then garbage at once, not kept alive while it waits).
+ */
+export interface Gather<B> {
+  /** An empty batch. */
+  start(): B;
+  /** Adds `reading` after the batch's readings. */
+  add(batch: B, reading: Reading): void;
+}
+
+/** The default Gather: the readings in an array. */
+const ARRAYS: Gather<Reading[]> = {
+  start: () => [],
+  add: (batch, reading) => void batch.push(reading),
+};
+
 /** The defaults of IngestOutboxOptions. */
 export const INGEST_OUTBOX_DEFAULTS = Object.freeze({
   piece: 64,
@@ -96,10 +115,11 @@ interface Share {
   reject(e: unknown): void;
 }
 
-/** Parts of one source, sent together. */
-interface Batch {
+/** Parts of one source, sent together: `count` readings gathered in `readings`. */
+interface Batch<B> {
   source: Source;
-  readings: Reading[];
+  readings: B;
+  count: number;
   shares: Share[];
 }
 
@@ -120,8 +140,11 @@ function streamsOf(readings: readonly Reading[], at: readonly number[]): Set<str
   return ids;
 }
 
-/** The outbox of one worker; see the module comment. */
-export class IngestOutbox {
+/**
+ * The outbox of one worker; see the module comment. `B` is what a batch's
+ * readings are sent as (Gather; default an array of them).
+ */
+export class IngestOutbox<B = Reading[]> {
   readonly piece: number;
   readonly pieceMs: number;
   readonly minPiece: number;
@@ -129,9 +152,10 @@ export class IngestOutbox {
   readonly inflight: number;
   readonly piecesInFlight: number;
   readonly #cost: (() => number) | null;
-  readonly #send: (readings: readonly Reading[], source: Source) => Promise<IngestResult>;
+  readonly #send: (readings: B, source: Source) => Promise<IngestResult>;
+  readonly #gather: Gather<B>;
   /** Batches waiting to go, oldest first. */
-  readonly #waiting: Batch[] = [];
+  readonly #waiting: Batch<B>[] = [];
   #sent = 0;
   /** Pieces of big parts in flight. */
   #piecesOut = 0;
@@ -149,10 +173,11 @@ export class IngestOutbox {
    * reading taken or refused (its index in the batch), as Service.ingest does.
    */
   constructor(
-    send: (readings: readonly Reading[], source: Source) => Promise<IngestResult>,
-    options: IngestOutboxOptions = {},
+    send: (readings: B, source: Source) => Promise<IngestResult>,
+    options: IngestOutboxOptions & { gather?: Gather<B> } = {},
   ) {
     this.#send = send;
+    this.#gather = options.gather ?? (ARRAYS as unknown as Gather<B>);
     this.piece = options.piece ?? INGEST_OUTBOX_DEFAULTS.piece;
     this.pieceMs = options.pieceMs ?? INGEST_OUTBOX_DEFAULTS.pieceMs;
     this.inflight = options.inflight ?? INGEST_OUTBOX_DEFAULTS.inflight;
@@ -270,11 +295,13 @@ export class IngestOutbox {
     // (one reading, an MQTT message's, never asks for the cost)
     if (n > this.minPiece && n > this.pieceSize()) return this.#inPieces(readings, at, source);
     let batch = this.#waiting.at(-1);
-    if (batch === undefined || batch.source !== source || batch.readings.length + n > this.batch) {
-      this.#waiting.push(batch = { source, readings: [], shares: [] });
+    if (batch === undefined || batch.source !== source || batch.count + n > this.batch) {
+      this.#waiting.push(batch = { source, readings: this.#gather.start(), count: 0, shares: [] });
     }
-    const from = batch.readings.length;
-    for (let i = 0; i < n; i++) batch.readings.push(readings[at[i]]);
+    const from = batch.count;
+    const gather = this.#gather;
+    for (let i = 0; i < n; i++) gather.add(batch.readings, readings[at[i]]);
+    batch.count += n;
     this.#readings += n;
     const shares = batch.shares;
     const done = new Promise<IngestResult>((resolve, reject) =>
@@ -328,7 +355,9 @@ export class IngestOutbox {
       for (let from = 0; from < at.length;) {
         // sized again for each piece: the worker's cost a reading comes with each reply
         const size = this.pieceSize();
-        const piece = at.slice(from, from + size).map((i) => readings[i]);
+        const end = Math.min(at.length, from + size);
+        const piece = this.#gather.start();
+        for (let i = from; i < end; i++) this.#gather.add(piece, readings[at[i]]);
         this.#counted();
         this.#piecesOut++;
         let answer: Promise<IngestResult>;
@@ -339,8 +368,8 @@ export class IngestOutbox {
         }
         // (a piece refused while an earlier one is awaited is not an unhandled rejection)
         answer.catch(() => {});
-        sent.push({ from, n: piece.length, answer });
-        from += piece.length;
+        sent.push({ from, n: end - from, answer });
+        from = end;
         // a second piece only once the worker's cost is known: a cold worker's piece is
         // `piece` readings of unknown time
         const most = this.#cost !== null && this.#cost() > 0 ? this.piecesInFlight : 1;
@@ -378,7 +407,7 @@ export class IngestOutbox {
           for (const s of batch.shares) s.reject(e);
         },
       ).finally(() => {
-        this.#readings -= batch.readings.length;
+        this.#readings -= batch.count;
         this.#sent--;
         this.flush();
       });
