@@ -47,9 +47,10 @@ const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 const asciiDecoder = new TextDecoder();
 
-/** The scanner's place and last number (one scan at a time, on one thread). */
+/** The scanner's place (one scan at a time, on one thread). */
 let at = 0;
-let number = 0;
+/** The last number read, in a typed array: a double kept in a variable of the module is boxed. */
+const read = new Float64Array(1);
 
 function skipSpace(b: Uint8Array): void {
   let i = at;
@@ -63,7 +64,7 @@ function skipSpace(b: Uint8Array): void {
 }
 
 /**
- * Reads a JSON number at `at` into `number` (moving `at` past it); false
+ * Reads a JSON number at `at` into `read[0]` (moving `at` past it); false
  * when none is there, or when it is not finite.
  */
 function readNumber(b: Uint8Array): boolean {
@@ -116,7 +117,7 @@ function readNumber(b: Uint8Array): boolean {
     x = Number(asciiDecoder.decode(b.subarray(start, i)));
   }
   if (!Number.isFinite(x)) return false;
-  number = x;
+  read[0] = x;
   return true;
 }
 
@@ -166,6 +167,7 @@ function readObject(
     const key = readKey(b);
     if (key === 0 || (seen & key) !== 0 || !readNumber(b)) return null;
     seen |= key;
+    const number = read[0];
     if (key === 1) value = number;
     else {
       // timestamp.ts's timestampMs and fast_reading.ts's rounding and range

@@ -128,15 +128,33 @@ interface Held {
   readings: readonly Reading[];
   at: readonly number[];
   source: Source;
-  streams: ReadonlySet<string>;
+  streams: readonly string[];
   resolve: (r: IngestResult) => void;
   reject: (e: unknown) => void;
 }
 
-/** The streams of readings `at` of `readings`. */
-function streamsOf(readings: readonly Reading[], at: readonly number[]): Set<string> {
-  const ids = new Set<string>();
-  for (const i of at) ids.add(readings[i].stream);
+/**
+ * The streams of readings `at` of `readings`, each once, in order of first
+ * reading. An array, walked by index: a Set's iterator and its results were
+ * the main thread's garbage for every part while a big part went in pieces
+ * (docs/scaling.md, "the main thread's CPU a reading, nineteenth round").
+ */
+function streamsOf(readings: readonly Reading[], at: readonly number[]): string[] {
+  const ids: string[] = [];
+  let seen: Set<string> | null = null;
+  for (let k = 0; k < at.length; k++) {
+    const id = readings[at[k]].stream;
+    // (a message's readings are usually of one stream: no Set for those)
+    if (ids.length === 1 && seen === null) {
+      if (id === ids[0]) continue;
+      seen = new Set(ids);
+    }
+    if (seen === null) ids.push(id);
+    else if (!seen.has(id)) {
+      seen.add(id);
+      ids.push(id);
+    }
+  }
   return ids;
 }
 
@@ -255,7 +273,7 @@ export class IngestOutbox<B = Reading[]> {
       const streams = streamsOf(readings, at);
       if (this.#mustWait(streams)) {
         this.#readings += at.length;
-        for (const id of streams) this.#heldStreams.add(id);
+        for (let k = 0; k < streams.length; k++) this.#heldStreams.add(streams[k]);
         return new Promise((resolve, reject) =>
           this.#held.push({ readings, at, source, streams, resolve, reject })
         );
@@ -265,8 +283,11 @@ export class IngestOutbox<B = Reading[]> {
   }
 
   /** Whether a part of `streams` must wait: a big part of one of them goes in pieces, or one is held. */
-  #mustWait(streams: ReadonlySet<string>): boolean {
-    for (const id of streams) if (this.#pieced.has(id) || this.#heldStreams.has(id)) return true;
+  #mustWait(streams: readonly string[]): boolean {
+    for (let k = 0; k < streams.length; k++) {
+      const id = streams[k];
+      if (this.#pieced.has(id) || this.#heldStreams.has(id)) return true;
+    }
     return false;
   }
 
@@ -274,10 +295,11 @@ export class IngestOutbox<B = Reading[]> {
   #release(): void {
     const held = this.#held.splice(0);
     this.#heldStreams.clear();
-    for (const h of held) {
+    for (let i = 0; i < held.length; i++) {
+      const h = held[i];
       if (this.#mustWait(h.streams)) {
         this.#held.push(h);
-        for (const id of h.streams) this.#heldStreams.add(id);
+        for (let k = 0; k < h.streams.length; k++) this.#heldStreams.add(h.streams[k]);
         continue;
       }
       this.#readings -= h.at.length;
@@ -333,7 +355,9 @@ export class IngestOutbox<B = Reading[]> {
     let left = at.length;
     // (before the first await: a part handed in after this one sees its streams)
     const streams = streamsOf(readings, at);
-    for (const id of streams) this.#pieced.set(id, (this.#pieced.get(id) ?? 0) + 1);
+    for (let k = 0; k < streams.length; k++) {
+      this.#pieced.set(streams[k], (this.#pieced.get(streams[k]) ?? 0) + 1);
+    }
     /** The pieces sent and not yet answered, oldest first: where each starts, and its answer. */
     const sent: { from: number; n: number; answer: Promise<IngestResult> }[] = [];
     /** Takes the oldest piece's answer into `out`. */
@@ -379,7 +403,8 @@ export class IngestOutbox<B = Reading[]> {
       // a piece failed: the others in flight settle before the part's streams are let go
       while (sent.length > 0) await take().catch(() => {});
       this.#readings -= left;
-      for (const id of streams) {
+      for (let j = 0; j < streams.length; j++) {
+        const id = streams[j];
         const k = this.#pieced.get(id)! - 1;
         if (k === 0) this.#pieced.delete(id);
         else this.#pieced.set(id, k);
