@@ -34,10 +34,9 @@
  * (`parseHttpBodyAsync`) for the sources, which checks the elements of a
  * batch in slices of at most `sliceMs` and lets the event loop run between
  * them, so that no request or message waits behind a big batch; both give the
- * same result. A stream-scoped payload of `{"value": n, "ts": n}` objects
- * (a device's usual one) is read from its bytes (value_ts_readings.ts); a
- * reading object in a common form by hand (fast_reading.ts); anything else
- * by the zod schemas of reading_object.ts, which name the error.
+ * same result. A reading object in a common form is read by hand (a device's
+ * `{"value": n, "ts": n}` from its bytes: value_ts_readings.ts; others by
+ * fast_reading.ts); anything else by reading_object.ts's zod, naming the error.
  */
 import {
   finiteNumber,
@@ -171,17 +170,8 @@ export function parsePayload(
 ): ParseResult {
   try {
     const set = settings(opts);
-    // a device's usual payload, read from its bytes (value_ts_readings.ts): the same readings
-    if (set.fastPath && typeof payload !== "string") {
-      const readings = valueTsReadings(
-        payload,
-        scope,
-        set.receivedAt,
-        set.maxFutureMs,
-        set.maxBatch,
-      );
-      if (readings !== null) return { ok: true, readings, ignored: [] };
-    }
+    const readings = set.fastPath ? valueTsReadings(payload, scope, set) : null;
+    if (readings !== null) return { ok: true, readings, ignored: [] };
     return { ok: true, ...fromJson(decodePayload(payload, scope), scope, set) };
   } catch (e) {
     if (e instanceof IngestError) return refused(e);
@@ -269,9 +259,7 @@ export function parseJsonValue(json: unknown, scope: Scope, opts: ParseOptions):
   }
 }
 
-function refused(error: IngestError): ParseResult {
-  return { ok: false, error };
-}
+const refused = (error: IngestError): ParseResult => ({ ok: false, error });
 
 /** The scope an MQTT topic gives, or the error of a topic that gives none. */
 function mqttScope(topic: string, patterns: readonly TopicPattern[]): Scope | IngestError {
@@ -338,10 +326,7 @@ interface Parsed {
   ignored: string[];
 }
 
-/**
- * The payload as JSON (a bare number as a number when the scope names the
- * stream); throws IngestError.
- */
+/** The payload as JSON (a bare number as one when the scope names the stream); throws IngestError. */
 function decodePayload(payload: string | Uint8Array, scope: Scope): unknown {
   return parseText(decodeText(payload), scope);
 }

@@ -190,17 +190,16 @@ function readObject(
 /**
  * The readings of `payload` in the forms above (one object, or an array of
  * at most `maxBatch` of them), as parse.ts gives them; null for anything
- * else (parse.ts reads it then).
+ * else, and for text (parse.ts reads it then).
  */
 export function valueTsReadings(
-  payload: Uint8Array,
+  payload: string | Uint8Array,
   scope: ValueTsScope,
-  receivedAt: number,
-  maxFutureMs: number,
-  maxBatch: number,
+  opts: { receivedAt: number; maxFutureMs: number; maxBatch: number },
 ): Reading[] | null {
   const stream = scope.stream;
-  if (stream === null) return null;
+  if (stream === null || typeof payload === "string") return null;
+  const { receivedAt, maxFutureMs, maxBatch } = opts;
   const name = scope.value ?? "value";
   const b = payload;
   at = 0;

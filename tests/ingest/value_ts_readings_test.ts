@@ -9,7 +9,11 @@ const NOW = Date.UTC(2026, 11, 7, 12);
 const DAY = 86_400_000;
 const bytes = (s: string) => new TextEncoder().encode(s);
 const scan = (s: string, value: string | null = null, maxBatch = 10_000) =>
-  valueTsReadings(bytes(s), { stream: "s1", value }, NOW, DAY, maxBatch);
+  valueTsReadings(bytes(s), { stream: "s1", value }, {
+    receivedAt: NOW,
+    maxFutureMs: DAY,
+    maxBatch,
+  });
 
 /** A result as the tests compare it: its readings with -0 told apart, or its error. */
 function shown(r: ParseResult): string {
@@ -146,7 +150,11 @@ Deno.test("valueTsReadings() gives parse.ts's readings for the value/ts forms, n
   }
   // a payload that names no stream: parse.ts's forms, not these
   assert.equal(
-    valueTsReadings(bytes(`{"value":1}`), { stream: null, value: null }, NOW, DAY, 10),
+    valueTsReadings(bytes(`{"value":1}`), { stream: null, value: null }, {
+      receivedAt: NOW,
+      maxFutureMs: DAY,
+      maxBatch: 10,
+    }),
     null,
   );
 });
