@@ -7,7 +7,9 @@
  * subscribed to a Mosquitto the bench starts), each message parsed into its
  * reading and handed to a sink that takes it at once (no workers, no model).
  * The lean publishers of bench/raw_mqtt.ts send QoS 1 messages of one
- * reading of some 40 bytes, `sensors/s{k}/v`, as bench/scale.ts sends them.
+ * reading of some 40 bytes, `sensors/s{k}/v`, as bench/scale.ts sends them
+ * (`--per-message=K`: a JSON array of a stream's next K readings, as
+ * bench/scale.ts's option; `mainUsPerReading`, `mainBytesPerReading`).
  * After `warm` rounds of one message per stream, `rounds` more are measured:
  * the child's CPU per message by thread (`main`: aedes or MQTT.js,
  * mqtt-packet, the sockets, the parsing; `V8 DefaultWorke`: its garbage
@@ -17,7 +19,7 @@
  *
  *   deno run --allow-read --allow-write=/tmp --allow-net=127.0.0.1 --allow-env --allow-run \
  *     --allow-sys bench/broker_cost.ts [--part=broker|source] [--via=embedded|mosquitto] \
- *     [--streams=3000] [--warm=10] [--rounds=30] [--connections=8] [--root=.] \
+ *     [--streams=3000] [--warm=10] [--rounds=30] [--connections=8] [--root=.] [--per-message=1] \
  *     [--v8-flags=--optimize-for-size] [--inflight=N]
  *
  * `--inflight=N` gives the source a window of N messages (`--mqtt-inflight`;
@@ -41,6 +43,7 @@ const f = exitOnFlagError(() =>
     warm: integer(10),
     rounds: integer(30),
     connections: integer(8),
+    "per-message": integer(1),
     inflight: integer(0, 0),
     root: text("a checkout's directory", "."),
     "v8-flags": text("V8 flags of the broker's process", "--optimize-for-size", true),
@@ -164,11 +167,16 @@ const T0 = Date.UTC(2026, 0, 5);
 async function round(n: number): Promise<void> {
   await Promise.all(cs.map(async (c, j) => {
     let pending: { topic: string; payload: string }[] = [];
+    const per = f["per-message"];
     for (let k = j; k < f.streams; k += cs.length) {
-      const value = Math.round((20 + Math.sin(n / 10 + k)) * 1000) / 1000;
+      const parts: string[] = [];
+      for (let i = n * per; i < (n + 1) * per; i++) {
+        const value = Math.round((20 + Math.sin(i / 10 + k)) * 1000) / 1000;
+        parts.push(`{"value":${value},"ts":${T0 + i * 1000}}`);
+      }
       pending.push({
         topic: `sensors/s${k}/v`,
-        payload: `{"value":${value},"ts":${T0 + n * 1000}}`,
+        payload: per === 1 ? parts[0] : `[${parts.join(",")}]`,
       });
       if (pending.length >= 2000) {
         await c.publish(pending);
@@ -202,6 +210,7 @@ try {
     streams: f.streams,
     connections: f.connections,
     messages: n,
+    perMessage: f["per-message"],
     messagesPerSecond: Math.round(n / seconds),
     brokerUsPerMessage: us(c1.main + c1.workers + c1.other - c0.main - c0.workers - c0.other),
     threadUsPerMessage: Object.fromEntries(
@@ -213,6 +222,9 @@ try {
     ...(mosquitto ? { mosquittoUsPerMessage: us(m1 - m0) } : {}),
     publisherUsPerMessage: us(self1 - self0),
     mainBytesPerMessage: Math.round((a1 - a0) / n),
+    // with --per-message K: the child's main thread and its bytes a reading
+    mainUsPerReading: Math.round(us(c1.main - c0.main) / f["per-message"] * 100) / 100,
+    mainBytesPerReading: Math.round((a1 - a0) / n / f["per-message"]),
     loadavg1: loadavg(),
   });
 } finally {

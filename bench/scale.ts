@@ -8,7 +8,7 @@
  *     bench/scale.ts --part=capacity [--streams=100] [--preset=default] [--per-stream=100] \
  *     [--workers=1,2] [--rounds=3] [--connections=8] [--per-message=1] [--v8-flags=--prof] \
  *     [--warm-up=1] [--helper-trace=true] [--stdout-dir=DIR] [--idle-samples=true] \
- *     [--sustained-from=0.25]
+ *     [--sustained-from=0.25] [--profile-main=0] [--main-heap]
  *   ... bench/scale.ts --part=latency [--streams=100] [--preset=default] [--workers=2] \
  *     [--rate=1000] [--seconds=20] [--sample-every=50]
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2] \
@@ -187,7 +187,8 @@
  *   constructor and by retainer; bench/main_heap.ts), and V8's sampling
  *   heap profiler runs over the steady part (`mainAllocBytesPerReading`:
  *   the bytes the main thread allocated per reading, by function); in the
- *   capacity part the sampling alone, over the measured readings.
+ *   capacity part the sampling alone, over the measured readings; there
+ *   `--profile-main=N` too samples the main thread over them (`mainProfile`).
  *
  * Every part runs the daemon with the first value of `--worker-nice`
  * (default 10, the daemon's own default).
@@ -793,7 +794,7 @@ async function feed(
 }
 
 async function capacity(): Promise<void> {
-  if (f["main-heap"]) inspectPort = freePort();
+  if (f["profile-main"] > 0 || f["main-heap"]) inspectPort = freePort();
   const order: number[] = [];
   for (let r = 0; r < f.rounds; r++) order.push(...f.workers);
   const rates = new Map<number, number[]>();
@@ -822,6 +823,8 @@ async function capacity(): Promise<void> {
         const total = f.streams * f["per-stream"];
         const heapClient = f["main-heap"] ? await MainHeap.connect(inspectPort!) : null;
         await heapClient?.startAllocations();
+        const profiler = f["profile-main"] > 0 ? await LongTasks.connect(inspectPort!) : null;
+        await profiler?.start(f["profile-main"]);
         const idle0 = await workerIdle(d);
         const quarter = { ms: NaN, trained: 0, workers: [] as WorkerIdle[] };
         const t0 = performance.now();
@@ -854,6 +857,8 @@ async function capacity(): Promise<void> {
         const threads1 = threadCpu(d.pid);
         const mainAlloc = await heapClient?.stopAllocations(total, 40);
         heapClient?.close();
+        const mainProfile = await profiler?.stopSummary(40);
+        profiler?.close();
         const out = d.banner.slice(out0);
         if (f["stdout-dir"] !== "") {
           await Deno.writeTextFile(
@@ -928,6 +933,7 @@ async function capacity(): Promise<void> {
           loadavg1: load,
           ...(f["helper-trace"] ? { helperTrace: readHelperTrace(out) } : {}),
           ...(mainAlloc ? { mainAllocBytesPerReading: mainAlloc } : {}),
+          ...(mainProfile ? { mainProfile } : {}),
         };
         emitResult(result);
         log(JSON.stringify(result));

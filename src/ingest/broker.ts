@@ -277,7 +277,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
 
   /** The reserved first level `topic` is under, or null (no array per message). */
   const reservedLevel = (topic: string): string | null => {
-    for (const r of reserved) {
+    for (let i = 0; i < reserved.length; i++) {
+      const r = reserved[i];
       if (topic.startsWith(r) && (topic.length === r.length || topic[r.length] === "/")) return r;
     }
     return null;

@@ -94,8 +94,13 @@ export function readingHandler(
     return true;
   };
 
-  const taken = (topic: string, readings: readonly Reading[], result: IngestResult): true => {
-    if (log.enabled("debug")) {
+  /** `readings`: the message's, when they are logged (debug), else null (see take()). */
+  const taken = (
+    topic: string,
+    readings: readonly Reading[] | null,
+    result: IngestResult,
+  ): true => {
+    if (readings !== null && log.enabled("debug")) {
       log.debug("mqtt.readings", { topic, readings, accepted: result.accepted });
     }
     // parsed, then refused by the sink (other columns, out of order, too many streams)
@@ -182,9 +187,12 @@ export function readingHandler(
         for (let i = readings.length; i < parsed.readings.length; i++) sink.reject(OTHER_SHARD);
         if (readings.length === 0) return true;
       }
+      // the readings are kept until the message is taken only to be logged: else they are
+      // garbage once the sink has them (the sharded service's outbox keeps their numbers)
+      const shown = log.enabled("debug") ? readings : null;
       return sink.ingest(readings, "mqtt").then((result) => {
         try {
-          return taken(topic, readings, result);
+          return taken(topic, shown, result);
         } catch (e) {
           return failed(topic, e);
         }

@@ -34,9 +34,9 @@
  * (`parseHttpBodyAsync`) for the sources, which checks the elements of a
  * batch in slices of at most `sliceMs` and lets the event loop run between
  * them, so that no request or message waits behind a big batch; both give the
- * same result. A reading object in a common form is read by hand
- * (fast_reading.ts); anything else by the zod schemas of reading_object.ts,
- * which name the error.
+ * same result. A reading object in a common form is read by hand (a device's
+ * `{"value": n, "ts": n}` from its bytes: value_ts_readings.ts; others by
+ * fast_reading.ts); anything else by reading_object.ts's zod, naming the error.
  */
 import {
   finiteNumber,
@@ -54,6 +54,7 @@ import { readingObject, type Scope, valueTopicError } from "./reading_object.ts"
 import { isSenmlPack, senmlReadings, senmlReadingsAsync } from "./senml.ts";
 import { DEFAULT_MAX_FUTURE_MS } from "./timestamp.ts";
 import { matchTopic, type TopicPattern } from "./topics.ts";
+import { valueTsReadings } from "./value_ts_readings.ts";
 
 export type { Scope };
 
@@ -168,7 +169,10 @@ export function parsePayload(
   opts: ParseOptions,
 ): ParseResult {
   try {
-    return { ok: true, ...fromJson(decodePayload(payload, scope), scope, settings(opts)) };
+    const set = settings(opts);
+    const readings = set.fastPath ? valueTsReadings(payload, scope, set) : null;
+    if (readings !== null) return { ok: true, readings, ignored: [] };
+    return { ok: true, ...fromJson(decodePayload(payload, scope), scope, set) };
   } catch (e) {
     if (e instanceof IngestError) return refused(e);
     throw e;
@@ -255,9 +259,7 @@ export function parseJsonValue(json: unknown, scope: Scope, opts: ParseOptions):
   }
 }
 
-function refused(error: IngestError): ParseResult {
-  return { ok: false, error };
-}
+const refused = (error: IngestError): ParseResult => ({ ok: false, error });
 
 /** The scope an MQTT topic gives, or the error of a topic that gives none. */
 function mqttScope(topic: string, patterns: readonly TopicPattern[]): Scope | IngestError {
@@ -324,10 +326,7 @@ interface Parsed {
   ignored: string[];
 }
 
-/**
- * The payload as JSON (a bare number as a number when the scope names the
- * stream); throws IngestError.
- */
+/** The payload as JSON (a bare number as one when the scope names the stream); throws IngestError. */
 function decodePayload(payload: string | Uint8Array, scope: Scope): unknown {
   return parseText(decodeText(payload), scope);
 }

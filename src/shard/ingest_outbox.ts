@@ -80,6 +80,25 @@ export interface IngestOutboxOptions {
   piecesInFlight?: number;
 }
 
+/**
+ * How a batch's readings are kept until it is sent: an array of them (the
+ * default), or, for the sharded service, the batch encoded as they come
+ * (reading_batch.ts's ReadingBatchBuilder: a waiting reading's objects are
+ * then garbage at once, not kept alive while it waits).
+ */
+export interface Gather<B> {
+  /** An empty batch. */
+  start(): B;
+  /** Adds `reading` after the batch's readings. */
+  add(batch: B, reading: Reading): void;
+}
+
+/** The default Gather: the readings in an array. */
+const ARRAYS: Gather<Reading[]> = {
+  start: () => [],
+  add: (batch, reading) => void batch.push(reading),
+};
+
 /** The defaults of IngestOutboxOptions. */
 export const INGEST_OUTBOX_DEFAULTS = Object.freeze({
   piece: 64,
@@ -98,10 +117,11 @@ interface Share {
   reject(e: unknown): void;
 }
 
-/** Parts of one source, sent together. */
-interface Batch {
+/** Parts of one source, sent together: `count` readings gathered in `readings`. */
+interface Batch<B> {
   source: Source;
-  readings: Reading[];
+  readings: B;
+  count: number;
   shares: Share[];
 }
 
@@ -110,20 +130,41 @@ interface Held {
   readings: readonly Reading[];
   at: readonly number[];
   source: Source;
-  streams: ReadonlySet<string>;
+  streams: readonly string[];
   resolve: (r: IngestResult) => void;
   reject: (e: unknown) => void;
 }
 
-/** The streams of readings `at` of `readings`. */
-function streamsOf(readings: readonly Reading[], at: readonly number[]): Set<string> {
-  const ids = new Set<string>();
-  for (const i of at) ids.add(readings[i].stream);
+/**
+ * The streams of readings `at` of `readings`, each once, in order of first
+ * reading. An array, walked by index: a Set's iterator and its results were
+ * the main thread's garbage for every part while a big part went in pieces
+ * (docs/scaling.md, "the main thread's CPU a reading, nineteenth round").
+ */
+function streamsOf(readings: readonly Reading[], at: readonly number[]): string[] {
+  const ids: string[] = [];
+  let seen: Set<string> | null = null;
+  for (let k = 0; k < at.length; k++) {
+    const id = readings[at[k]].stream;
+    // (a message's readings are usually of one stream: no Set for those)
+    if (ids.length === 1 && seen === null) {
+      if (id === ids[0]) continue;
+      seen = new Set(ids);
+    }
+    if (seen === null) ids.push(id);
+    else if (!seen.has(id)) {
+      seen.add(id);
+      ids.push(id);
+    }
+  }
   return ids;
 }
 
-/** The outbox of one worker; see the module comment. */
-export class IngestOutbox {
+/**
+ * The outbox of one worker; see the module comment. `B` is what a batch's
+ * readings are sent as (Gather; default an array of them).
+ */
+export class IngestOutbox<B = Reading[]> {
   readonly piece: number;
   readonly pieceMs: number;
   readonly minPiece: number;
@@ -131,13 +172,10 @@ export class IngestOutbox {
   readonly inflight: number;
   readonly piecesInFlight: number;
   readonly #cost: (() => number) | null;
-  readonly #send: (
-    readings: readonly Reading[],
-    source: Source,
-    piece: boolean,
-  ) => Promise<IngestResult>;
+  readonly #send: (readings: B, source: Source, piece: boolean) => Promise<IngestResult>;
+  readonly #gather: Gather<B>;
   /** Batches waiting to go, oldest first. */
-  readonly #waiting: Batch[] = [];
+  readonly #waiting: Batch<B>[] = [];
   #sent = 0;
   /** Pieces of big parts in flight. */
   #piecesOut = 0;
@@ -158,10 +196,11 @@ export class IngestOutbox {
    * with it: see add()).
    */
   constructor(
-    send: (readings: readonly Reading[], source: Source, piece: boolean) => Promise<IngestResult>,
-    options: IngestOutboxOptions = {},
+    send: (readings: B, source: Source, piece: boolean) => Promise<IngestResult>,
+    options: IngestOutboxOptions & { gather?: Gather<B> } = {},
   ) {
     this.#send = send;
+    this.#gather = options.gather ?? (ARRAYS as unknown as Gather<B>);
     this.piece = options.piece ?? INGEST_OUTBOX_DEFAULTS.piece;
     this.pieceMs = options.pieceMs ?? INGEST_OUTBOX_DEFAULTS.pieceMs;
     this.inflight = options.inflight ?? INGEST_OUTBOX_DEFAULTS.inflight;
@@ -244,7 +283,7 @@ export class IngestOutbox {
       const streams = streamsOf(readings, at);
       if (this.#mustWait(streams)) {
         this.#readings += at.length;
-        for (const id of streams) this.#heldStreams.add(id);
+        for (let k = 0; k < streams.length; k++) this.#heldStreams.add(streams[k]);
         return new Promise((resolve, reject) =>
           this.#held.push({ readings, at, source, streams, resolve, reject })
         );
@@ -254,8 +293,11 @@ export class IngestOutbox {
   }
 
   /** Whether a part of `streams` must wait: a big part of one of them goes in pieces, or one is held. */
-  #mustWait(streams: ReadonlySet<string>): boolean {
-    for (const id of streams) if (this.#pieced.has(id) || this.#heldStreams.has(id)) return true;
+  #mustWait(streams: readonly string[]): boolean {
+    for (let k = 0; k < streams.length; k++) {
+      const id = streams[k];
+      if (this.#pieced.has(id) || this.#heldStreams.has(id)) return true;
+    }
     return false;
   }
 
@@ -263,10 +305,11 @@ export class IngestOutbox {
   #release(): void {
     const held = this.#held.splice(0);
     this.#heldStreams.clear();
-    for (const h of held) {
+    for (let i = 0; i < held.length; i++) {
+      const h = held[i];
       if (this.#mustWait(h.streams)) {
         this.#held.push(h);
-        for (const id of h.streams) this.#heldStreams.add(id);
+        for (let k = 0; k < h.streams.length; k++) this.#heldStreams.add(h.streams[k]);
         continue;
       }
       this.#readings -= h.at.length;
@@ -284,11 +327,13 @@ export class IngestOutbox {
     // (one reading, an MQTT message's, never asks for the cost)
     if (n > this.minPiece && n > this.pieceSize()) return this.#inPieces(readings, at, source);
     let batch = this.#waiting.at(-1);
-    if (batch === undefined || batch.source !== source || batch.readings.length + n > this.batch) {
-      this.#waiting.push(batch = { source, readings: [], shares: [] });
+    if (batch === undefined || batch.source !== source || batch.count + n > this.batch) {
+      this.#waiting.push(batch = { source, readings: this.#gather.start(), count: 0, shares: [] });
     }
-    const from = batch.readings.length;
-    for (let i = 0; i < n; i++) batch.readings.push(readings[at[i]]);
+    const from = batch.count;
+    const gather = this.#gather;
+    for (let i = 0; i < n; i++) gather.add(batch.readings, readings[at[i]]);
+    batch.count += n;
     this.#readings += n;
     const shares = batch.shares;
     const done = new Promise<IngestResult>((resolve, reject) =>
@@ -320,7 +365,9 @@ export class IngestOutbox {
     let left = at.length;
     // (before the first await: a part handed in after this one sees its streams)
     const streams = streamsOf(readings, at);
-    for (const id of streams) this.#pieced.set(id, (this.#pieced.get(id) ?? 0) + 1);
+    for (let k = 0; k < streams.length; k++) {
+      this.#pieced.set(streams[k], (this.#pieced.get(streams[k]) ?? 0) + 1);
+    }
     /** The pieces sent and not yet answered, oldest first: where each starts, and its answer. */
     const sent: { from: number; n: number; answer: Promise<IngestResult> }[] = [];
     /** Takes the oldest piece's answer into `out`. */
@@ -342,7 +389,9 @@ export class IngestOutbox {
       for (let from = 0; from < at.length;) {
         // sized again for each piece: the worker's cost a reading comes with each reply
         const size = this.pieceSize();
-        const piece = at.slice(from, from + size).map((i) => readings[i]);
+        const end = Math.min(at.length, from + size);
+        const piece = this.#gather.start();
+        for (let i = from; i < end; i++) this.#gather.add(piece, readings[at[i]]);
         this.#counted();
         this.#piecesOut++;
         let answer: Promise<IngestResult>;
@@ -353,8 +402,8 @@ export class IngestOutbox {
         }
         // (a piece refused while an earlier one is awaited is not an unhandled rejection)
         answer.catch(() => {});
-        sent.push({ from, n: piece.length, answer });
-        from += piece.length;
+        sent.push({ from, n: end - from, answer });
+        from = end;
         // a second piece only once the worker's cost is known: a cold worker's piece is
         // `piece` readings of unknown time
         const most = this.#cost !== null && this.#cost() > 0 ? this.piecesInFlight : 1;
@@ -364,7 +413,8 @@ export class IngestOutbox {
       // a piece failed: the others in flight settle before the part's streams are let go
       while (sent.length > 0) await take().catch(() => {});
       this.#readings -= left;
-      for (const id of streams) {
+      for (let j = 0; j < streams.length; j++) {
+        const id = streams[j];
         const k = this.#pieced.get(id)! - 1;
         if (k === 0) this.#pieced.delete(id);
         else this.#pieced.set(id, k);
@@ -392,7 +442,7 @@ export class IngestOutbox {
           for (const s of batch.shares) s.reject(e);
         },
       ).finally(() => {
-        this.#readings -= batch.readings.length;
+        this.#readings -= batch.count;
         this.#sent--;
         this.flush();
       });

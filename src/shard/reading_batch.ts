@@ -90,6 +90,95 @@ export function encodeReadings(
 }
 
 /**
+ * A batch encoded as its readings come, one at a time: what encodeReadings
+ * gives for the same readings, in the same order, once finish() is called.
+ * The main thread's outbox gathers its waiting batches this way
+ * (src/shard/sharded_service.ts), so that a reading waiting for its batch
+ * to go is a few numbers in typed arrays, not its objects: a waiting
+ * reading's objects lived until its batch went, long enough for the main
+ * thread's collector to copy them from one young space to the other and then
+ * into the old space (docs/scaling.md, "the main thread's CPU a reading,
+ * nineteenth round"). The columns start small and double as they fill.
+ */
+export class ReadingBatchBuilder {
+  /** Readings added. */
+  length = 0;
+  readonly #streams: string[] = [];
+  readonly #streamIndex = new Map<string, number>();
+  readonly #names: string[] = [];
+  readonly #nameIndex = new Map<string, number>();
+  #ts = new Float64Array(8);
+  #stream = new Uint32Array(8);
+  /** Reading i's first value (its end is the next one's first, or `#values`). */
+  #start = new Uint32Array(8);
+  #name = new Uint32Array(8);
+  #value = new Float64Array(8);
+  #values = 0;
+
+  /** Adds `r` after the readings added so far. */
+  add(r: Reading): void {
+    const i = this.length;
+    if (i === this.#ts.length) {
+      this.#ts = grown(this.#ts, new Float64Array(2 * i));
+      this.#stream = grown(this.#stream, new Uint32Array(2 * i));
+      this.#start = grown(this.#start, new Uint32Array(2 * i));
+    }
+    let s = this.#streamIndex.get(r.stream);
+    if (s === undefined) {
+      this.#streamIndex.set(r.stream, s = this.#streams.length);
+      this.#streams.push(r.stream);
+    }
+    this.#stream[i] = s;
+    this.#ts[i] = r.ts;
+    this.#start[i] = this.#values;
+    const values = r.values;
+    for (const k in values) {
+      if (!Object.hasOwn(values, k)) continue;
+      let j = this.#nameIndex.get(k);
+      if (j === undefined) {
+        this.#nameIndex.set(k, j = this.#names.length);
+        this.#names.push(k);
+      }
+      const v = this.#values;
+      if (v === this.#value.length) {
+        this.#value = grown(this.#value, new Float64Array(2 * v));
+        this.#name = grown(this.#name, new Uint32Array(2 * v));
+      }
+      const x = values[k];
+      this.#name[v] = j;
+      this.#value[v] = typeof x === "number" ? x : NaN;
+      this.#values = v + 1;
+    }
+    this.length = i + 1;
+  }
+
+  /** The batch of the readings added, its columns in one buffer (as encodeReadings lays them). */
+  finish(): ReadingBatch {
+    const n = this.length;
+    const total = this.#values;
+    const buffer = new ArrayBuffer(8 * (n + total) + 4 * (2 * n + 1 + total));
+    const ts = new Float64Array(buffer, 0, n);
+    const value = new Float64Array(buffer, 8 * n, total);
+    const stream = new Uint32Array(buffer, 8 * (n + total), n);
+    const start = new Uint32Array(buffer, stream.byteOffset + 4 * n, n + 1);
+    const name = new Uint32Array(buffer, start.byteOffset + 4 * (n + 1), total);
+    ts.set(this.#ts.subarray(0, n));
+    value.set(this.#value.subarray(0, total));
+    stream.set(this.#stream.subarray(0, n));
+    start.set(this.#start.subarray(0, n));
+    start[n] = total;
+    name.set(this.#name.subarray(0, total));
+    return { streams: this.#streams, names: this.#names, stream, ts, start, name, value };
+  }
+}
+
+/** `to` with `from`'s elements at its start. */
+function grown<T extends Float64Array | Uint32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+/**
  * The prototype of a decoded reading's values: an empty object without a prototype, so that
  * nothing is inherited and a value named like an Object.prototype member (`__proto__`,
  * `toString`, `constructor`) is an own value or absent, as with Object.create(null). Unlike

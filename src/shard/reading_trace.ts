@@ -27,6 +27,7 @@
 import type { Reading } from "../domain/reading.ts";
 import type { Logger } from "../log.ts";
 import type { Source } from "../ingest/ingest_sink.ts";
+import type { ReadingBatch } from "./reading_batch.ts";
 
 /** Wall-clock ms now, with performance.now()'s fraction (alike in every thread). */
 export const wallMs = (): number => performance.timeOrigin + performance.now();
@@ -101,20 +102,22 @@ export class ReadingTracer {
    * holds a traced stream's reading, else null. `ahead` is asked only then.
    */
   start(
-    readings: readonly Reading[],
+    batch: ReadingBatch,
     worker: number,
     source: Source,
     ahead: () => InFlight,
   ): TraceStart | null {
     let traced: TraceStart["traced"] | null = null;
-    for (const r of readings) {
-      if (!this.#streams.has(r.stream)) continue;
+    const n = batch.ts.length;
+    for (let i = 0; i < n; i++) {
+      const stream = batch.streams[batch.stream[i]];
+      if (!this.#streams.has(stream)) continue;
       traced ??= [];
-      if (traced.some((t) => t.stream === r.stream)) continue;
-      traced.push({ stream: r.stream, ts: r.ts, enteredAt: this.#entered.get(r.stream) ?? NaN });
+      if (traced.some((t) => t.stream === stream)) continue;
+      traced.push({ stream, ts: batch.ts[i], enteredAt: this.#entered.get(stream) ?? NaN });
     }
     if (traced === null) return null;
-    return { worker, source, readings: readings.length, traced, sentAt: wallMs(), ahead: ahead() };
+    return { worker, source, readings: n, traced, sentAt: wallMs(), ahead: ahead() };
   }
 
   /** The reply of a traced batch came back (`hops`: the worker's part): logs `reading.trace`. */

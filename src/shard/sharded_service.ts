@@ -62,8 +62,8 @@ import type {
 import { ServiceError } from "../service/service_error.ts";
 import { resolveServiceOptions, type ServiceOptions } from "../service/service_options.ts";
 import { storedAlert } from "../service/alert_history.ts";
-import { encodeReadings } from "./reading_batch.ts";
-import { IngestOutbox } from "./ingest_outbox.ts";
+import { ReadingBatchBuilder } from "./reading_batch.ts";
+import { type Gather, IngestOutbox } from "./ingest_outbox.ts";
 import { ReadingTracer } from "./reading_trace.ts";
 import { ShardHost, type WorkerHealth } from "./shard_host.ts";
 import { type HorizonColumns, mergeHorizonColumns } from "./horizon_columns.ts";
@@ -87,6 +87,17 @@ function indices(n: number): readonly number[] {
   if (n <= INDICES_KEPT) INDICES[n] = at;
   return at;
 }
+
+/**
+ * How the outboxes keep a batch until it goes: encoded as its readings come
+ * (ReadingBatchBuilder), so that a waiting reading's objects are garbage at
+ * once instead of living, and being copied by the collector, until its batch
+ * is sent (docs/scaling.md, "the main thread's CPU a reading, nineteenth round").
+ */
+const COLUMNS: Gather<ReadingBatchBuilder> = {
+  start: () => new ReadingBatchBuilder(),
+  add: (batch, reading) => batch.add(reading),
+};
 
 /** The worker module, embedded by `deno compile --include src/shard/shard_worker.ts`. */
 export const SHARD_WORKER_URL = new URL("./shard_worker.ts", import.meta.url);
@@ -162,7 +173,7 @@ export class ShardedService implements Application {
   readonly #last = new Map<string, { ms: number }>();
   readonly #shardCache = new Map<string, number>();
   /** Per worker: how its parts are sent (small ones together, big ones in pieces). */
-  readonly #outboxes: IngestOutbox[];
+  readonly #outboxes: IngestOutbox<ReadingBatchBuilder>[];
   #closing = false;
   /** With `traceStreams`: the trace of their readings' hops; else null. */
   readonly #tracer: ReadingTracer | null;
@@ -190,8 +201,9 @@ export class ShardedService implements Application {
       { length: deps.workers },
       (_, w) =>
         new IngestOutbox(
-          (readings, source, piece) => this.#post(w, readings, source, piece),
+          (batch: ReadingBatchBuilder, source, piece) => this.#post(w, batch, source, piece),
           {
+            gather: COLUMNS,
             piece: deps.piece,
             pieceMs: deps.pieceMs,
             batch: deps.batch,
@@ -410,15 +422,15 @@ export class ShardedService implements Application {
    */
   #post(
     w: number,
-    readings: readonly Reading[],
+    builder: ReadingBatchBuilder,
     source: Source,
     piece: boolean,
   ): Promise<IngestResult> {
-    const batch = encodeReadings(readings);
+    const batch = builder.finish();
     const host = this.#hosts[w];
     const tracer = this.#tracer;
     const start = tracer === null ? null : tracer.start(
-      readings,
+      batch,
       w,
       source,
       () => ({ ...this.#outboxes[w].inFlight, readings: host.inflight }),

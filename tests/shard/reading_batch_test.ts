@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { decodeReadings, encodeReadings } from "../../src/shard/reading_batch.ts";
+import {
+  decodeReadings,
+  encodeReadings,
+  ReadingBatchBuilder,
+} from "../../src/shard/reading_batch.ts";
 import type { Reading } from "../../src/domain/reading.ts";
 
 Deno.test("decodeReadings(encodeReadings()) gives back the picked readings, in order", () => {
@@ -64,5 +68,36 @@ Deno.test("a value that is not a number crosses as NaN; a name like __proto__ st
   for (const name of ["constructor", "toString", "hasOwnProperty", "valueOf"]) {
     assert.equal(r.values[name], undefined, name);
     assert.ok(!(name in r.values), name);
+  }
+});
+
+Deno.test("ReadingBatchBuilder gives encodeReadings()'s batch, reading by reading, past its first columns' size", () => {
+  // seeded: streams and value names repeat, some readings have no value or several, a value not a number
+  let seed = 42;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const names = ["v", "x", "__proto__", "toString", "y"];
+  for (const n of [0, 1, 7, 8, 9, 17, 100, 300]) {
+    const readings: Reading[] = Array.from({ length: n }, (_, i) => {
+      const values: Record<string, number> = Object.create(null);
+      const k = Math.floor(next() * 4);
+      for (let j = 0; j < k; j++) {
+        values[names[Math.floor(next() * names.length)]] = next() < 0.05
+          ? "21.5" as unknown as number
+          : next() * 100 - 50;
+      }
+      return { stream: `s${Math.floor(next() * 12)}`, ts: 1_700_000_000_000 + i, values };
+    });
+    const builder = new ReadingBatchBuilder();
+    for (const r of readings) builder.add(r);
+    assert.equal(builder.length, n);
+    const built = builder.finish();
+    const encoded = encodeReadings(readings);
+    assert.deepEqual(built.streams, encoded.streams, `n = ${n}`);
+    assert.deepEqual(built.names, encoded.names, `n = ${n}`);
+    for (const c of ["ts", "value", "stream", "start", "name"] as const) {
+      assert.deepEqual([...built[c]], [...encoded[c]], `${c}, n = ${n}`);
+      assert.equal(built[c].buffer, built.ts.buffer, `${c} a view of the one buffer`);
+    }
+    assert.equal(built.ts.buffer.byteLength, encoded.ts.buffer.byteLength);
   }
 });
