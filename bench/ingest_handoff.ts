@@ -18,6 +18,8 @@
 import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
 import { loadavg, threadCpu } from "./proc_stats.ts";
+import type { ShardedService } from "../src/shard/sharded_service.ts";
+import { withShardedService } from "../tests/shard/_with_sharded_service.ts";
 
 const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -30,27 +32,9 @@ const f = exitOnFlagError(() =>
 );
 
 const root = new URL(`${f.root.replace(/\/$/, "")}/`, `file://${Deno.cwd()}/`);
-const mod = (path: string) => import(new URL(path, root).href);
-const { ShardedService } = await mod("src/shard/sharded_service.ts");
-const { Store } = await mod("src/store/store.ts");
-const { captureLog } = await mod("src/log.ts");
-const { retryLocked } = await mod("src/shard/locked_kv_retry.ts");
-
-const dir = await Deno.makeTempDir({ prefix: "forecastd-ingest-handoff-" });
-const path = `${dir}/kv.sqlite3`;
-const kv = await Deno.openKv(path);
-const svc = new ShardedService({
-  store: new Store(retryLocked(kv)),
-  log: captureLog().log,
-  kvPath: path,
-  workers: f.workers,
-  options: { maxStreams: f.streams + 10, defaultPreset: "pi-small", checkpointSeconds: 3600 },
-  logLevel: "warn",
-});
-await svc.load();
 const T0 = Date.UTC(2026, 0, 5);
 /** Second t of every stream, one call per reading, all at once. */
-async function second(t: number): Promise<void> {
+async function second(svc: ShardedService, t: number): Promise<void> {
   const calls = [];
   for (let k = 0; k < f.streams; k++) {
     const values = { v: 20 + Math.sin(t / 10 + k) };
@@ -58,10 +42,11 @@ async function second(t: number): Promise<void> {
   }
   await Promise.all(calls);
 }
-try {
-  for (let t = 0; t < f.warm; t++) await second(t);
+const options = { maxStreams: f.streams + 10, defaultPreset: "pi-small", checkpointSeconds: 3600 };
+await withShardedService({ workers: f.workers, options }, async (svc) => {
+  for (let t = 0; t < f.warm; t++) await second(svc, t);
   const c0 = threadCpu(Deno.pid);
-  for (let t = f.warm; t < f.warm + f.rounds; t++) await second(t);
+  for (let t = f.warm; t < f.warm + f.rounds; t++) await second(svc, t);
   const c1 = threadCpu(Deno.pid);
   const n = f.streams * f.rounds;
   const us = (s: number) => Math.round(s / n * 1e7) / 10;
@@ -76,8 +61,4 @@ try {
     otherUsPerReading: us(c1.other - c0.other),
     loadavg1: loadavg(),
   });
-} finally {
-  await svc.close();
-  kv.close();
-  await Deno.remove(dir, { recursive: true });
-}
+}, root);

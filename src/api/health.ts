@@ -20,6 +20,7 @@ import {
 } from "./metrics.ts";
 import { type ApiEnv, createRouter } from "./router.ts";
 import type { ShardMap } from "../domain/shard_map.ts";
+import type { WorkerIngest } from "../domain/worker_ingest.ts";
 import { jsonResponse } from "./json_response.ts";
 
 /** What the operational routes use. */
@@ -56,12 +57,7 @@ export interface WorkerState {
    * Its idle time and how its batches overlapped (docs/api.md's /healthz).
    * Default: not shown.
    */
-  ingest?: {
-    idleSeconds: number;
-    nothingSentSeconds: number;
-    sentBehind: readonly number[];
-    readings: number;
-  };
+  ingest?: WorkerIngest;
 }
 
 const workerSchema = z.object({

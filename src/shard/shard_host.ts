@@ -23,6 +23,7 @@ import type { ReadingBatch } from "./reading_batch.ts";
 import { StatsUnpacker } from "./packed_stats.ts";
 import { IdleClock } from "./idle_clock.ts";
 import { wallMs, type WorkerHops } from "./reading_trace.ts";
+import type { WorkerIngest } from "../domain/worker_ingest.ts";
 
 /** A worker's state, as /healthz shows it. */
 export interface WorkerHealth {
@@ -31,20 +32,8 @@ export interface WorkerHealth {
   restarts: number;
   streams: number;
   lastCrash: { at: number; message: string } | null;
-  /** Where its time went while readings came (WorkerState.ingest in src/api/health.ts). */
+  /** Where its time went while readings came. */
   ingest: WorkerIngest;
-}
-
-/** A worker's idle time and its batches' overlap, as /healthz shows them. */
-export interface WorkerIngest {
-  /** Time it had no batch of readings under way since it started, s. */
-  idleSeconds: number;
-  /** Time the main thread had no batch sent to it and unanswered, s. */
-  nothingSentSeconds: number;
-  /** Batches sent to it by how many others were in flight then ([k]: k; the last: k or more). */
-  sentBehind: number[];
-  /** Readings it took since it started, from every source (as its last counters said). */
-  readings: number;
 }
 
 /** What the host tells its owner. */

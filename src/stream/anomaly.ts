@@ -58,6 +58,7 @@ import { LatestRing, stepOnset } from "./onset_rule.ts";
 import { type BlockArena, typedBlock } from "../model/typed_block.ts";
 import { densityTail } from "./density_tail.ts";
 import { DOUBLE_ZERO } from "../model/floats.ts";
+import { LOG_TAIL_BIN, LOG_TAIL_BINS, LOG_TAIL_LO, tailEvidence } from "./log_tail.ts";
 export { binomialTailEvidence } from "./density_tail.ts";
 
 export { RangeTracker } from "./range_tracker.ts";
@@ -137,10 +138,12 @@ export function fuseEvidence(
     : gammaTailEvidence(x + y, 2);
 }
 
-/** Histogram of ln(surprise): bin width and range. */
-const BIN = 0.25;
-const LN_LO = -12;
-const BINS = 96; // ln s from -12 to 12
+/** Histogram of ln(surprise): the tail rule's (log_tail.ts), bins of 0.25 from -12 to 12. */
+const BIN = LOG_TAIL_BIN;
+const LN_LO = LOG_TAIL_LO;
+const BINS = LOG_TAIL_BINS;
+/** {@link tailEvidence}'s doubles for the point evidence (a call sets, calls and reads it at once). */
+const POINT_IO = new Float64Array(2);
 /** Surprises the histogram needs before it gives evidence. */
 const MIN_COUNT = 30;
 
@@ -395,30 +398,20 @@ export class AnomalyScorer {
     return this.state[POINT_OUT];
   }
 
-  /** {@link pointEvidence} of the state's POINT_IN, into its POINT_OUT. */
+  /**
+   * {@link pointEvidence} of the state's POINT_IN, into its POINT_OUT: the
+   * tail rule of log_tail.ts over the histogram of ln s, σ fixed at 1
+   * (beyond the largest surprise seen, ln of the ratio).
+   */
   #point(): void {
-    const s = this.state[POINT_IN];
     if (this.total < MIN_COUNT) {
       this.state[POINT_OUT] = 0;
       return;
     }
-    const f = (Math.log(s + 1e-300) - LN_LO) / BIN;
-    const b = Math.min(BINS - 1, Math.max(0, Math.floor(f)));
-    let above = 0, top = -1;
-    for (let i = BINS - 1; i > b; i--) {
-      above += this.state[i];
-      if (top < 0 && this.state[i] > 0) top = i;
-    }
-    // the part of s's own bin above it (uniform within the bin)
-    above += this.state[b] * Math.min(1, Math.max(0, b + 1 - f));
-    let lambda = -Math.log((above + 1) / (this.total + 1));
-    if (top < 0) {
-      // nothing as large so far: beyond the highest occupied bin, ln of the ratio
-      for (let i = b; i >= 0 && top < 0; i--) if (this.state[i] > 0) top = i;
-      const edge = LN_LO + (top + 1) * BIN;
-      lambda += Math.max(0, Math.log(s + 1e-300) - edge);
-    }
-    this.state[POINT_OUT] = lambda;
+    POINT_IO[0] = this.total;
+    POINT_IO[1] = Math.log(this.state[POINT_IN] + 1e-300);
+    tailEvidence(this.state, POINT_IO, 1);
+    this.state[POINT_OUT] = POINT_IO[1];
   }
 
   /**

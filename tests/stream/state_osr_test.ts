@@ -7,19 +7,11 @@
  * (jitwarm)").
  */
 import assert from "node:assert/strict";
+import { v8Trace } from "./_v8_trace.ts";
 
 Deno.test("encodeState() after a long array of zeros deopts at most twice on arrays of every kind", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--v8-flags=--trace-deopt",
-      new URL("./_state_osr_feed.ts", import.meta.url).pathname,
-    ],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  assert.ok(out.success, `_state_osr_feed.ts exit code ${out.code}`);
-  const deopts = new TextDecoder().decode(out.stdout).split("\n")
+  const trace = await v8Trace("--trace-deopt", new URL("./_state_osr_feed.ts", import.meta.url));
+  const deopts = trace
     .filter((l) => /^\[bailout .*<JSFunction (storedCount|nonZeroBytes) /.test(l));
   // one for the on-stack replacement's entry, at most one more as the kinds come
   assert.ok(deopts.length <= 2, `${deopts.length} deopts:\n${deopts.slice(0, 4).join("\n")}`);
