@@ -55,13 +55,7 @@ export function encodeReadings(
     const values = readings[at === null ? i : at[i]].values;
     for (const k in values) if (Object.hasOwn(values, k)) total++;
   }
-  // the doubles first: every view starts on a multiple of its element size
-  const buffer = new ArrayBuffer(8 * (n + total) + 4 * (2 * n + 1 + total));
-  const ts = new Float64Array(buffer, 0, n);
-  const value = new Float64Array(buffer, 8 * n, total);
-  const stream = new Uint32Array(buffer, 8 * (n + total), n);
-  const start = new Uint32Array(buffer, stream.byteOffset + 4 * n, n + 1);
-  const name = new Uint32Array(buffer, start.byteOffset + 4 * (n + 1), total);
+  const { ts, value, stream, start, name } = columns(n, total);
   let v = 0;
   for (let i = 0; i < n; i++) {
     const r = readings[at === null ? i : at[i]];
@@ -156,12 +150,7 @@ export class ReadingBatchBuilder {
   finish(): ReadingBatch {
     const n = this.length;
     const total = this.#values;
-    const buffer = new ArrayBuffer(8 * (n + total) + 4 * (2 * n + 1 + total));
-    const ts = new Float64Array(buffer, 0, n);
-    const value = new Float64Array(buffer, 8 * n, total);
-    const stream = new Uint32Array(buffer, 8 * (n + total), n);
-    const start = new Uint32Array(buffer, stream.byteOffset + 4 * n, n + 1);
-    const name = new Uint32Array(buffer, start.byteOffset + 4 * (n + 1), total);
+    const { ts, value, stream, start, name } = columns(n, total);
     ts.set(this.#ts.subarray(0, n));
     value.set(this.#value.subarray(0, total));
     stream.set(this.#stream.subarray(0, n));
@@ -170,6 +159,22 @@ export class ReadingBatchBuilder {
     name.set(this.#name.subarray(0, total));
     return { streams: this.#streams, names: this.#names, stream, ts, start, name, value };
   }
+}
+
+/**
+ * The columns of a batch of `n` readings and `total` values, views of one
+ * buffer: `[ts (n) | value (total) : Float64][stream (n) | start (n + 1) |
+ * name (total) : Uint32]`, the doubles first, so that every view starts on a
+ * multiple of its element size.
+ */
+function columns(n: number, total: number) {
+  const buffer = new ArrayBuffer(8 * (n + total) + 4 * (2 * n + 1 + total));
+  const ts = new Float64Array(buffer, 0, n);
+  const value = new Float64Array(buffer, 8 * n, total);
+  const stream = new Uint32Array(buffer, 8 * (n + total), n);
+  const start = new Uint32Array(buffer, stream.byteOffset + 4 * n, n + 1);
+  const name = new Uint32Array(buffer, start.byteOffset + 4 * (n + 1), total);
+  return { ts, value, stream, start, name };
 }
 
 /** `to` with `from`'s elements at its start. */
