@@ -28,7 +28,7 @@
  * round").
  */
 import type { Reading } from "../domain/reading.ts";
-import { MIN_TS, SECONDS_BELOW } from "./timestamp.ts";
+import { MIN_TS, timestampMs } from "./timestamp.ts";
 
 /** What is used of parse.ts's scope: the stream the topic or path names, and the value name. */
 export interface ValueTsScope {
@@ -170,9 +170,9 @@ function readObject(
     const number = read[0];
     if (key === 1) value = number;
     else {
-      // timestamp.ts's timestampMs and fast_reading.ts's rounding and range
-      const ms = Math.abs(number) < SECONDS_BELOW ? number * 1000 : number;
-      ts = Math.round(ms);
+      // fast_reading.ts's rule: timestamp.ts's seconds or ms, rounded, in range (a finite number
+      // is never null there)
+      ts = Math.round(timestampMs(number)!);
       if (!(ts >= MIN_TS && ts <= receivedAt + maxFutureMs)) return null;
     }
     skipSpace(b);
