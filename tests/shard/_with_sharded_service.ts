@@ -1,11 +1,13 @@
 /**
  * A ShardedService as the shard tests and the benches of the hand-off set
- * one up: over a real KV file in a fresh temporary directory (the main
- * thread's store behind retryLocked, as the daemon opens it; every worker
- * opens the file itself), a captured log, the workers' log at "warn".
- * Imported by the tests of tests/shard/ and by bench/ingest_handoff.ts.
+ * one up: over a real KV file in a fresh temporary directory or a given one
+ * (the main thread's store behind retryLocked, as the daemon opens it; every
+ * worker opens the file itself), a captured log, the workers' log at "warn".
+ * Imported by the tests of tests/shard/ and by bench/ingest_handoff.ts,
+ * bench/batch_cost.ts and bench/shard_scale.ts.
  */
 import type { ShardedService, ShardedServiceDeps } from "../../src/shard/sharded_service.ts";
+import type { Store } from "../../src/store/store.ts";
 import type { Logger } from "../../src/log.ts";
 import { resolvesWithin } from "../../src/async/resolves_within.ts";
 import { withTempDir } from "../_helpers.ts";
@@ -22,6 +24,12 @@ export interface ShardedSetUpOptions {
    */
   log?: Logger;
   /**
+   * The directory of the KV file, left in place afterwards: a second
+   * service over the same directory restores what the first saved. Default:
+   * a fresh temporary directory, removed afterwards.
+   */
+  dir?: string;
+  /**
    * The checkout whose src/ the service is built from, default this one (a
    * bench's `--root`: another revision's code under the same set-up).
    */
@@ -32,13 +40,14 @@ export interface ShardedSetUpOptions {
 const LOAD_MS = 60_000;
 
 /**
- * Runs `fn` with a loaded ShardedService of `deps`; closes it, its KV and
- * the directory afterwards (also when `fn` or the load throws). Throws when
- * the workers are not ready within a minute.
+ * Runs `fn` with a loaded ShardedService of `deps` and its main thread's
+ * store; closes the service, its KV and the temporary directory afterwards
+ * (also when `fn` or the load throws). Throws when the workers are not ready
+ * within a minute.
  */
 export async function withShardedService<T>(
   deps: ShardedSetUp,
-  fn: (svc: ShardedService) => Promise<T>,
+  fn: (svc: ShardedService, store: Store) => Promise<T>,
   opts: ShardedSetUpOptions = {},
 ): Promise<T> {
   const root = opts.root ?? new URL("../../", import.meta.url);
@@ -51,13 +60,14 @@ export async function withShardedService<T>(
   const { retryLocked } = await src(
     "src/shard/locked_kv_retry.ts",
   ) as typeof import("../../src/shard/locked_kv_retry.ts");
-  return await withTempDir(async (dir) => {
+  const inDir = async (dir: string) => {
     const kvPath = `${dir}/kv.sqlite3`;
     const kv = await Deno.openKv(kvPath);
     try {
+      const store = new Store(retryLocked(kv));
       const svc = new ShardedService({
         ...deps,
-        store: new Store(retryLocked(kv)),
+        store,
         log: opts.log ?? captureLog().log,
         kvPath,
         logLevel: "warn",
@@ -68,12 +78,13 @@ export async function withShardedService<T>(
             `Cannot start sharded service: the workers were not ready within ${LOAD_MS} ms`,
           );
         }
-        return await fn(svc);
+        return await fn(svc, store);
       } finally {
         await svc.close();
       }
     } finally {
       kv.close();
     }
-  });
+  };
+  return opts.dir === undefined ? await withTempDir(inDir) : await inDir(opts.dir);
 }
