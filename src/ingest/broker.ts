@@ -55,6 +55,7 @@ import "./quiet_debug.ts";
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { Buffer } from "node:buffer";
+import { setImmediate } from "node:timers";
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from "aedes";
 import mqttPacket, { writeToStream } from "mqtt-packet";
 import type { Logger } from "../log.ts";
@@ -524,25 +525,48 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     // the read's packets in progress: the next read waits until every one is done (aedes's enqueue)
     client._parsingBatch++;
     stats.direct++;
-    let sync = true;
-    hand(client, packet, packet.payload, who, (error) => {
-      // taken at once (refused, or no reading): done after this read's packets are emitted, as
-      // aedes's setImmediate does, so that the next read is not parsed within this one
-      if (sync) queueMicrotask(() => taken(client, packet, error ?? null));
-      else taken(client, packet, error ?? null);
-    });
-    sync = false;
+    hand(client, packet, packet.payload, who, (error) => taken(client, packet, error ?? null));
     return true;
   };
-  /** A message of the direct path taken (or not: `error`): its PUBACK owed, the read's count lowered. */
+  /**
+   * A message of the direct path taken (or not: `error`): its PUBACK owed at once, the read's
+   * count lowered at the next setImmediate, as aedes does after its write, one setImmediate for
+   * all the messages done meanwhile (aedes: one a packet); so a read is never parsed within the
+   * one before it, and the next reads of every connection are parsed after the answers at hand.
+   */
   const taken = (client: ClientInternals, packet: ReadPublish, error: Error | null) => {
     if (error === null && packet.qos === 1) {
       // what aedes's write() does for a connection that is gone
       if (client.connecting || client.connected) owePuback(client.conn, packet.messageId!);
       else error = new Error("connection closed");
     }
-    // with an error, aedes's callback emits it on the client (which closes it), as aedes would
-    client._nextBatch(error);
+    doneClients.push(client);
+    doneErrors.push(error);
+    if (!doneQueued) {
+      doneQueued = true;
+      setImmediate(allDone);
+    }
+  };
+  /** The messages done and their errors (null: none), in order, until allDone. */
+  let doneClients: ClientInternals[] = [];
+  let doneErrors: (Error | null)[] = [];
+  let spareClients: ClientInternals[] = [];
+  let spareErrors: (Error | null)[] = [];
+  let doneQueued = false;
+  const allDone = () => {
+    doneQueued = false;
+    const clients = doneClients, errors = doneErrors;
+    // (messages done while these are handled wait for the next setImmediate)
+    doneClients = spareClients;
+    doneErrors = spareErrors;
+    for (let i = 0; i < clients.length; i++) {
+      // with an error, aedes's callback emits it on the client (which closes it), as aedes would
+      clients[i]._nextBatch(errors[i]);
+    }
+    clients.length = 0;
+    errors.length = 0;
+    spareClients = clients;
+    spareErrors = errors;
   };
 
   const sockets = new Set<Socket>();
