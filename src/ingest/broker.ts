@@ -55,7 +55,6 @@ import "./quiet_debug.ts";
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { Buffer } from "node:buffer";
-import { setImmediate } from "node:timers";
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from "aedes";
 import mqttPacket, { writeToStream } from "mqtt-packet";
 import type { Logger } from "../log.ts";
