@@ -65,8 +65,13 @@ import { topicMatchesAny, topicMatchesFilter } from "./topic_filter.ts";
 import { type BrokerUser, verifyPassword } from "./broker_users.ts";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "./max_payload.ts";
 import { hostPort } from "./host_port.ts";
-import { writePubacksTogether } from "./puback_writer.ts";
-import { readPublishesInPlace } from "./publish_parser.ts";
+import { owePuback, writePubacksTogether } from "./puback_writer.ts";
+import {
+  type Parser,
+  type ReadPublish,
+  readPublishesInPlace,
+  takePublishes,
+} from "./publish_parser.ts";
 
 export { DEFAULT_MAX_PAYLOAD_BYTES, hostPort };
 
@@ -145,7 +150,13 @@ export interface EmbeddedBroker {
    * passed on to aedes's routing, because some client may read their topic
    * (the others are acknowledged and reach nobody, at no further cost).
    */
-  readonly stats: { accepted: number; routed: number; refused: Record<BrokerRefusal, number> };
+  readonly stats: {
+    accepted: number;
+    routed: number;
+    /** Of `accepted`: taken straight from the connection's bytes, without aedes's steps a packet. */
+    direct: number;
+    refused: Record<BrokerRefusal, number>;
+  };
   /** Credentials for the daemon's own clients (the demo sensor); no password is shown anywhere. */
   readonly internal: { username: string; password: string };
   /**
@@ -202,6 +213,32 @@ interface IncomingStore {
 }
 type KnownClient = Client & { [IDENTITY]?: Identity };
 
+/**
+ * What the direct path (see `direct` in startEmbeddedBroker) uses of an
+ * aedes 1.x Client beyond its typed API: its state, its parser, and the
+ * count of packets of the current read still being handled, with the
+ * callback that lowers it and reads on once it reaches 0.
+ */
+interface ClientInternals {
+  connackSent: boolean;
+  connected: boolean;
+  connecting: boolean;
+  conn: { write(chunk: Uint8Array): boolean; readonly destroyed: boolean };
+  _parser: Parser;
+  _parsingBatch: number;
+  _nextBatch: (error?: Error | null) => void;
+  _keepaliveInterval: number;
+  _keepaliveTimer: { refresh(): void } | null;
+}
+
+/** Whether `client` has what the direct path uses (aedes 1.x); else its packets go aedes's way. */
+function hasInternals(client: object): client is ClientInternals {
+  const c = client as Partial<ClientInternals>;
+  return typeof c._nextBatch === "function" && typeof c._parsingBatch === "number" &&
+    typeof c.connackSent === "boolean" && typeof c._parser?.parse === "function" &&
+    typeof c._keepaliveInterval === "number";
+}
+
 /** A username that is never a configured user's: the daemon's own clients. */
 const INTERNAL_USER = "forecastd-internal";
 
@@ -226,6 +263,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const stats = {
     accepted: 0,
     routed: 0,
+    direct: 0,
     refused: { too_large: 0, bad_topic: 0, not_authorized: 0 },
   };
   /** Publishes refused but acknowledged: aedes.publish must not deliver them. */
@@ -453,6 +491,83 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     publishPacket(packet, client as Client | null, done);
   }) as typeof aedes.publish;
 
+  /**
+   * The direct path: a connected client's whole QoS 0 or 1 PUBLISH (not
+   * retained), read in place from its bytes (publish_parser.ts), that the
+   * broker accepts and no client may read, is taken here instead of by
+   * aedes. aedes would check its topic, call authorizePublish (the same
+   * checks as here, then `hand`), write the PUBACK, wait a setImmediate,
+   * then call publish(), which routes it nowhere: some 10 objects and a
+   * turn of the event loop a packet. Here it is the same `hand`, the PUBACK
+   * owed once the message is taken (puback_writer.ts), and aedes's own
+   * count of the read's packets in progress raised and lowered, so that
+   * the connection's next read waits for every packet of this one, as it
+   * does in aedes; the keep-alive timer is refreshed as aedes does for every
+   * packet. Anything else (QoS 2, retained, a topic some client may read,
+   * one refused for any reason, a client not yet connected) goes aedes's
+   * way, which refuses, logs and counts it as before.
+   */
+  const maxTopicLevels = (aedes as unknown as { maxTopicLevels?: number }).maxTopicLevels ?? 100;
+  const direct = (client: KnownClient & ClientInternals, packet: ReadPublish): boolean => {
+    if (closing || packet.qos > 1 || packet.retain || !client.connackSent || !client.connected) {
+      return false;
+    }
+    const who = client[IDENTITY];
+    const topic = packet.topic;
+    if (
+      who === undefined || packet.payload.length > maxPayload || topicNameProblem(topic) !== null ||
+      reservedLevel(topic) !== null ||
+      (who.publish !== null && !topicMatchesAny(who.publish, topic)) ||
+      mayBeRead(topic) || levels(topic) > maxTopicLevels
+    ) return false;
+    if (client._keepaliveInterval > 0) client._keepaliveTimer?.refresh();
+    // the read's packets in progress: the next read waits until every one is done (aedes's enqueue)
+    client._parsingBatch++;
+    stats.direct++;
+    hand(client, packet, packet.payload, who, (error) => taken(client, packet, error ?? null));
+    return true;
+  };
+  /**
+   * A message of the direct path taken (or not: `error`): its PUBACK owed at once, the read's
+   * count lowered at the next setImmediate, as aedes does after its write, one setImmediate for
+   * all the messages done meanwhile (aedes: one a packet); so a read is never parsed within the
+   * one before it, and the next reads of every connection are parsed after the answers at hand.
+   */
+  const taken = (client: ClientInternals, packet: ReadPublish, error: Error | null) => {
+    if (error === null && packet.qos === 1) {
+      // what aedes's write() does for a connection that is gone
+      if (client.connecting || client.connected) owePuback(client.conn, packet.messageId!);
+      else error = new Error("connection closed");
+    }
+    doneClients.push(client);
+    doneErrors.push(error);
+    if (!doneQueued) {
+      doneQueued = true;
+      setImmediate(allDone);
+    }
+  };
+  /** The messages done and their errors (null: none), in order, until allDone. */
+  let doneClients: ClientInternals[] = [];
+  let doneErrors: (Error | null)[] = [];
+  let spareClients: ClientInternals[] = [];
+  let spareErrors: (Error | null)[] = [];
+  let doneQueued = false;
+  const allDone = () => {
+    doneQueued = false;
+    const clients = doneClients, errors = doneErrors;
+    // (messages done while these are handled wait for the next setImmediate)
+    doneClients = spareClients;
+    doneErrors = spareErrors;
+    for (let i = 0; i < clients.length; i++) {
+      // with an error, aedes's callback emits it on the client (which closes it), as aedes would
+      clients[i]._nextBatch(errors[i]);
+    }
+    clients.length = 0;
+    errors.length = 0;
+    spareClients = clients;
+    spareErrors = errors;
+  };
+
   const sockets = new Set<Socket>();
   const frameLimit = maxPayload + 65_536;
   const onConnection = (socket: Socket) => {
@@ -476,7 +591,10 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       });
       socket.destroy();
     });
-    aedes.handle(guarded);
+    const client = aedes.handle(guarded) as unknown as KnownClient;
+    if (hasInternals(client)) {
+      takePublishes(client._parser, (packet) => direct(client, packet));
+    }
   };
   const server: Server = opts.tls
     ? createTlsServer(
@@ -617,6 +735,13 @@ export function readableBy(
       (r.under === null || topic.startsWith(r.under) || `${topic}/` === r.under) &&
       topicMatchesFilter(r.filter, topic)
     );
+}
+
+/** The levels of a topic name, as aedes counts them against its maxTopicLevels. */
+function levels(topic: string): number {
+  let n = 1;
+  for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 47) n++;
+  return n;
 }
 
 /** A valid hash of a random password: an unknown user's password is checked against it. */

@@ -84,6 +84,23 @@ function flushAll(): void {
 }
 
 /**
+ * Owes `stream` the PUBACK of packet id `id` (0 to 65535): written with the
+ * others owed it this turn, at the next tick, as a PUBACK aedes writes
+ * through the wrapped writer (the embedded broker's own publishes path,
+ * broker.ts, owes them here without a packet object).
+ */
+export function owePuback(stream: AckStream, id: number): void {
+  let ids = owed.get(stream);
+  if (ids === undefined) owed.set(stream, ids = []);
+  ids.push(id);
+  waiting.add(stream);
+  if (!flushQueued) {
+    flushQueued = true;
+    process.nextTick(flushAll);
+  }
+}
+
+/**
  * Wraps `packets.writeToStream` (mqtt-packet's exports) so that PUBACKs
  * written without options go out together, as above. Safe to call twice.
  */
@@ -96,14 +113,7 @@ export function writePubacksTogether(packets: PacketWriter): void {
       opts === undefined && packet.cmd === "puback" && typeof id === "number" &&
       Number.isInteger(id) && id >= 0 && id <= 0xffff
     ) {
-      let ids = owed.get(stream);
-      if (ids === undefined) owed.set(stream, ids = []);
-      ids.push(id);
-      waiting.add(stream);
-      if (!flushQueued) {
-        flushQueued = true;
-        process.nextTick(flushAll);
-      }
+      owePuback(stream, id);
       return true;
     }
     // the PUBACKs owed first: a connection's packets in the order they were written

@@ -48,10 +48,22 @@ export interface ParserFactory {
 }
 
 /** A PUBLISH as mqtt-packet's parser makes it: its Packet's fields in its order, then the id. */
-class PublishPacket {
+export interface ReadPublish {
+  cmd: "publish";
+  retain: boolean;
+  qos: 0 | 1 | 2;
+  dup: boolean;
+  length: number;
+  topic: string;
+  payload: Buffer;
+  messageId?: number;
+}
+
+/** A ReadPublish, made with mqtt-packet's field order (one shape for every packet). */
+class PublishPacket implements ReadPublish {
   declare cmd: "publish";
   declare retain: boolean;
-  declare qos: number;
+  declare qos: 0 | 1 | 2;
   declare dup: boolean;
   declare length: number;
   declare topic: string;
@@ -68,7 +80,7 @@ class PublishPacket {
   ) {
     this.cmd = "publish";
     this.retain = retain;
-    this.qos = qos;
+    this.qos = qos as 0 | 1 | 2;
     this.dup = dup;
     this.length = length;
     this.topic = topic;
@@ -82,13 +94,38 @@ const LATER = Symbol("forecastd.laterReads");
 /** The first bytes of a PUBLISH a read ended with, and the packet's length (cutPublishAt). */
 const HELD = Symbol("forecastd.heldPublish");
 
+/** A parser's taker of whole PUBLISH packets (takePublishes). */
+const TAKE = Symbol("forecastd.takePublish");
+
 interface Held {
   bytes: Buffer;
   /** The packet's length; -1 while its remaining length is cut short. */
   total: number;
 }
 
-type Wrapped = Parser & { [LATER]?: Buffer[] | null; [HELD]?: Held | null };
+/**
+ * Takes a whole PUBLISH read in place before it is emitted: true when it
+ * took it (it is then not emitted), false to let it be emitted as usual.
+ */
+export type PublishTaker = (packet: ReadPublish) => boolean;
+
+type Wrapped = Parser & {
+  [LATER]?: Buffer[] | null;
+  [HELD]?: Held | null;
+  [TAKE]?: PublishTaker;
+};
+
+/**
+ * Gives `parser` (one made by the wrapped factory, see
+ * readPublishesInPlace) a taker: each whole PUBLISH it reads in place is
+ * offered to `take` first, and emitted as before only when `take` says
+ * false. The embedded broker takes a device's plain QoS 0 and 1 publishes
+ * this way, without aedes's work a packet (broker.ts). A packet read by
+ * mqtt-packet's own parser is emitted as before.
+ */
+export function takePublishes(parser: Parser, take: PublishTaker): void {
+  (parser as Wrapped)[TAKE] = take;
+}
 
 /** Where a whole PUBLISH's parts lie in a buffer (wholePublishAt fills it in). */
 export interface PublishAt {
@@ -104,52 +141,15 @@ export interface PublishAt {
   end: number;
 }
 
-/**
- * True when a whole, plainly valid MQTT 3.1/3.1.1 PUBLISH (QoS 0 to 2)
- * starts at `buf[at]`, with `to` filled in; false for anything else (any
- * other packet, a part of one, one whose topic or id lies past its end).
- */
-export function wholePublishAt(buf: Uint8Array, at: number, to: PublishAt): boolean {
-  const n = buf.length;
-  const first = buf[at];
-  // PUBLISH (type 3), QoS 0 to 2
-  if (first >> 4 !== 3 || ((first >> 1) & 3) === 3) return false;
-  // the remaining length: 1 to 4 bytes of 7 bits, least significant first
-  let length = 0;
-  let i = at + 1;
-  let shift = 0;
-  for (;;) {
-    if (i >= n || shift > 21) return false;
-    const b = buf[i++];
-    length += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if ((b & 0x80) === 0) break;
-  }
-  const end = i + length;
-  if (end > n) return false;
-  const qos = (first >> 1) & 3;
-  // the topic's length, the topic and the packet id must lie within the packet
-  if (length < 2) return false;
-  const topicEnd = i + 2 + (buf[i] << 8 | buf[i + 1]);
-  const idEnd = qos > 0 ? topicEnd + 2 : topicEnd;
-  if (idEnd > end) return false;
-  to.first = first;
-  to.qos = qos;
-  to.length = length;
-  to.topicStart = i + 2;
-  to.topicEnd = topicEnd;
-  to.payloadStart = idEnd;
-  to.end = end;
-  return true;
-}
-
-/** A PublishAt for wholePublishAt to fill in (one a reader, reused packet after packet). */
-export function publishAt(): PublishAt {
-  return { first: 0, qos: 0, length: 0, topicStart: 0, topicEnd: 0, payloadStart: 0, end: 0 };
-}
-
-/** wholePublishAt's answer, reused (one packet is read at a time, on one thread). */
-const found = publishAt();
+/** frameAt's answers besides a cut PUBLISH's length (a positive number). */
+/** A whole, plainly valid PUBLISH: `to` is filled in. */
+const WHOLE_PUBLISH = -2;
+/** A whole packet of another kind, or a whole PUBLISH mqtt-packet refuses: `to.end` is its end. */
+const WHOLE_OTHER = -3;
+/** A PUBLISH cut within its remaining length (a few bytes). */
+const CUT_LENGTH = -1;
+/** Anything else: its bytes, and those after, go to mqtt-packet's parser. */
+const REST = 0;
 
 /**
  * The longest PUBLISH whose first bytes a read ends with that is held until
@@ -159,6 +159,71 @@ const found = publishAt();
 const MOST_HELD = 65_536;
 
 /**
+ * What starts at `buf[at]`, its fixed header's remaining length decoded
+ * once: WHOLE_PUBLISH (a whole, plainly valid MQTT 3.1/3.1.1 PUBLISH of QoS
+ * 0 to 2, `to` filled in); WHOLE_OTHER (a whole packet of another kind, or
+ * a PUBLISH whose topic or id lies past its end: `to.end` is its end); for
+ * a PUBLISH of QoS 0 to 2 that `buf` ends within (mqtt-packet's parser,
+ * given its bytes alone, would wait for more), its length (fixed header and
+ * remaining length) when that is at most MOST_HELD, or CUT_LENGTH when the
+ * remaining length itself is cut short; REST for anything else (a longer
+ * one, another packet cut short, a remaining length that is not valid).
+ */
+function frameAt(buf: Uint8Array, at: number, to: PublishAt): number {
+  const n = buf.length;
+  const first = buf[at];
+  const publish = first >> 4 === 3 && ((first >> 1) & 3) !== 3;
+  // the remaining length: 1 to 4 bytes of 7 bits, least significant first
+  let length = 0;
+  let i = at + 1;
+  let shift = 0;
+  for (;;) {
+    if (shift > 21) return REST;
+    if (i >= n) return publish ? CUT_LENGTH : REST;
+    const b = buf[i++];
+    length += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if ((b & 0x80) === 0) break;
+  }
+  const end = i + length;
+  if (end > n) {
+    const total = end - at;
+    return publish && total <= MOST_HELD ? total : REST;
+  }
+  to.end = end;
+  if (!publish || length < 2) return WHOLE_OTHER;
+  const qos = (first >> 1) & 3;
+  // the topic's length, the topic and the packet id must lie within the packet
+  const topicEnd = i + 2 + (buf[i] << 8 | buf[i + 1]);
+  const idEnd = qos > 0 ? topicEnd + 2 : topicEnd;
+  if (idEnd > end) return WHOLE_OTHER;
+  to.first = first;
+  to.qos = qos;
+  to.length = length;
+  to.topicStart = i + 2;
+  to.topicEnd = topicEnd;
+  to.payloadStart = idEnd;
+  return WHOLE_PUBLISH;
+}
+
+/**
+ * True when a whole, plainly valid MQTT 3.1/3.1.1 PUBLISH (QoS 0 to 2)
+ * starts at `buf[at]`, with `to` filled in; false for anything else (any
+ * other packet, a part of one, one whose topic or id lies past its end).
+ */
+export function wholePublishAt(buf: Uint8Array, at: number, to: PublishAt): boolean {
+  return frameAt(buf, at, to) === WHOLE_PUBLISH;
+}
+
+/** A PublishAt for wholePublishAt to fill in (one a reader, reused packet after packet). */
+export function publishAt(): PublishAt {
+  return { first: 0, qos: 0, length: 0, topicStart: 0, topicEnd: 0, payloadStart: 0, end: 0 };
+}
+
+/** frameAt's answer, reused (one packet is read at a time, on one thread). */
+const found = publishAt();
+
+/**
  * Whether `buf` ends, from `at`, with the first bytes of a PUBLISH of QoS 0
  * to 2 (mqtt-packet's parser, given them alone, would wait for more, as for
  * any packet cut short): its length (fixed header and remaining length) when
@@ -166,62 +231,26 @@ const MOST_HELD = 65_536;
  * short; 0 for anything else (another packet, a whole one, a longer one).
  */
 export function cutPublishAt(buf: Uint8Array, at: number): number {
-  const n = buf.length;
-  const first = buf[at];
-  if (first >> 4 !== 3 || ((first >> 1) & 3) === 3) return 0;
-  let length = 0;
-  let i = at + 1;
-  let shift = 0;
-  for (;;) {
-    if (shift > 21) return 0;
-    if (i >= n) return -1;
-    const b = buf[i++];
-    length += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if ((b & 0x80) === 0) break;
-  }
-  const total = i - at + length;
-  return i + length > n && total <= MOST_HELD ? total : 0;
+  const kind = frameAt(buf, at, publishAt());
+  return kind === WHOLE_PUBLISH || kind === WHOLE_OTHER ? 0 : kind;
 }
 
 /**
- * The end of the whole packet of any kind at `buf[at]` (its fixed header's
- * remaining length read), or -1 when it ends past `buf` or its remaining
- * length is not a valid one.
+ * Emits the PUBLISH `p` found in `buf` (frameAt's WHOLE_PUBLISH), unless
+ * the parser's taker (takePublishes) takes it first.
  */
-function packetEndAt(buf: Uint8Array, at: number): number {
-  let length = 0;
-  let i = at + 1;
-  for (let shift = 0;; shift += 7) {
-    if (i >= buf.length || shift > 21) return -1;
-    const b = buf[i++];
-    length += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) break;
-  }
-  return i + length <= buf.length ? i + length : -1;
-}
-
-/**
- * Emits the whole PUBLISH packets of `buf` from `from` on; returns the offset
- * of the first byte it did not read (a packet for mqtt-packet's parser).
- */
-function emitPublishes(parser: Wrapped, buf: Buffer, from = 0): number {
-  let at = from;
-  const p = found;
-  while (at < buf.length && wholePublishAt(buf, at, p)) {
-    const packet = new PublishPacket(
-      (p.first & 1) !== 0,
-      p.qos,
-      (p.first & 8) !== 0,
-      p.length,
-      buf.toString("utf8", p.topicStart, p.topicEnd),
-      buf.subarray(p.payloadStart, p.end),
-    );
-    if (p.qos > 0) packet.messageId = buf[p.topicEnd] << 8 | buf[p.topicEnd + 1];
-    at = p.end;
-    parser.emit("packet", packet);
-  }
-  return at;
+function emitPublish(parser: Wrapped, buf: Buffer, p: PublishAt): void {
+  const packet = new PublishPacket(
+    (p.first & 1) !== 0,
+    p.qos,
+    (p.first & 8) !== 0,
+    p.length,
+    buf.toString("utf8", p.topicStart, p.topicEnd),
+    buf.subarray(p.payloadStart, p.end),
+  );
+  if (p.qos > 0) packet.messageId = buf[p.topicEnd] << 8 | buf[p.topicEnd + 1];
+  const take = parser[TAKE];
+  if (take === undefined || !take(packet)) parser.emit("packet", packet);
 }
 
 /** True when mqtt-packet's parser stands between two packets, with nothing of its own buffered. */
@@ -271,8 +300,8 @@ export function readPublishesInPlace(packets: ParserFactory): void {
             }
             parser[HELD] = null;
             const whole = Buffer.concat([held.bytes, next.subarray(0, need)]);
-            if (wholePublishAt(whole, 0, found)) {
-              emitPublishes(parser, whole);
+            if (frameAt(whole, 0, found) === WHOLE_PUBLISH) {
+              emitPublish(parser, whole, found);
               if (need < next.length) read(next.subarray(need));
             } else {
               // one mqtt-packet refuses: its parser gets the bytes in the reads they came in (after
@@ -294,21 +323,24 @@ export function readPublishesInPlace(packets: ParserFactory): void {
      */
     const read = (next: Buffer) => {
       let from = 0;
+      const p = found;
       while (from < next.length && between(parser)) {
-        from = emitPublishes(parser, next, from);
-        if (from === next.length) return;
-        const total = cutPublishAt(next, from);
-        if (total !== 0) {
-          parser[HELD] = { bytes: next.subarray(from), total };
+        // each packet's fixed header is read once (frameAt), whatever it turns out to be
+        const kind = frameAt(next, from, p);
+        if (kind === WHOLE_PUBLISH) {
+          from = p.end;
+          emitPublish(parser, next, p);
+        } else if (kind === WHOLE_OTHER) {
+          // a whole packet of another kind (a PINGREQ, a PUBLISH mqtt-packet refuses) goes to
+          // mqtt-packet's parser alone; after an error it drops the rest of the read, as before
+          const end = p.end;
+          parse(next.subarray(from, end));
+          if (parser.error) return;
+          from = end;
+        } else if (kind !== REST) {
+          parser[HELD] = { bytes: next.subarray(from), total: kind };
           return;
-        }
-        // a whole packet of another kind (a PINGREQ, a PUBLISH mqtt-packet refuses) goes to
-        // mqtt-packet's parser alone; after an error it drops the rest of the read, as before
-        const end = packetEndAt(next, from);
-        if (end < 0) break;
-        parse(next.subarray(from, end));
-        if (parser.error) return;
-        from = end;
+        } else break;
       }
       if (from < next.length) parse(from === 0 ? next : next.subarray(from));
     };

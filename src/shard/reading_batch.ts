@@ -108,6 +108,15 @@ export class ReadingBatchBuilder {
   #name = new Uint32Array(8);
   #value = new Float64Array(8);
   #values = 0;
+  /**
+   * The last stream and value name added and their indices: a message's
+   * readings are of one stream and one name (the same strings), looked up
+   * once a message instead of once a reading.
+   */
+  #lastStream: string | null = null;
+  #lastStreamIndex = 0;
+  #lastName: string | null = null;
+  #lastNameIndex = 0;
 
   /** Adds `r` after the readings added so far. */
   add(r: Reading): void {
@@ -117,10 +126,16 @@ export class ReadingBatchBuilder {
       this.#stream = grown(this.#stream, new Uint32Array(2 * i));
       this.#start = grown(this.#start, new Uint32Array(2 * i));
     }
-    let s = this.#streamIndex.get(r.stream);
-    if (s === undefined) {
-      this.#streamIndex.set(r.stream, s = this.#streams.length);
-      this.#streams.push(r.stream);
+    let s: number | undefined;
+    if (r.stream === this.#lastStream) s = this.#lastStreamIndex;
+    else {
+      s = this.#streamIndex.get(r.stream);
+      if (s === undefined) {
+        this.#streamIndex.set(r.stream, s = this.#streams.length);
+        this.#streams.push(r.stream);
+      }
+      this.#lastStream = r.stream;
+      this.#lastStreamIndex = s;
     }
     this.#stream[i] = s;
     this.#ts[i] = r.ts;
@@ -128,10 +143,16 @@ export class ReadingBatchBuilder {
     const values = r.values;
     for (const k in values) {
       if (!Object.hasOwn(values, k)) continue;
-      let j = this.#nameIndex.get(k);
-      if (j === undefined) {
-        this.#nameIndex.set(k, j = this.#names.length);
-        this.#names.push(k);
+      let j: number | undefined;
+      if (k === this.#lastName) j = this.#lastNameIndex;
+      else {
+        j = this.#nameIndex.get(k);
+        if (j === undefined) {
+          this.#nameIndex.set(k, j = this.#names.length);
+          this.#names.push(k);
+        }
+        this.#lastName = k;
+        this.#lastNameIndex = j;
       }
       const v = this.#values;
       if (v === this.#value.length) {

@@ -96,6 +96,96 @@ Deno.test("onMessage gets a QoS 1 or 2 publish before the publisher has its ackn
   }
 });
 
+Deno.test("the direct path acknowledges a QoS 1 publish only once onMessage's promise resolves, in order", async () => {
+  const pending: ((ok: boolean) => void)[] = [];
+  const seen: string[] = [];
+  const broker = await startEmbeddedBroker({
+    port: 0,
+    log: captureLog().log,
+    onMessage: (m) => {
+      seen.push(new TextDecoder().decode(m.payload));
+      return new Promise<boolean>((resolve) => pending.push(resolve));
+    },
+  });
+  const device = await mqtt.connectAsync(broker.url, { clientId: "dev", reconnectPeriod: 0 });
+  try {
+    const acked: string[] = [];
+    const sent = ["1", "2", "3"].map((v) =>
+      device.publishAsync("sensors/a/v", v, { qos: 1 }).then(() => void acked.push(v))
+    );
+    await until(() => seen.length === 3, "the three messages handed over");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(acked, [], "no PUBACK before the messages are taken");
+    pending[0](true);
+    await until(() => acked.length === 1, "the first PUBACK");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(acked, ["1"], "only the taken message acknowledged");
+    pending[1](true);
+    pending[2](true);
+    await Promise.all(sent);
+    assert.deepEqual(acked, ["1", "2", "3"]);
+    assert.equal(broker.stats.direct, 3, "each taken by the direct path");
+    assert.equal(broker.stats.accepted, 3);
+  } finally {
+    await device.endAsync();
+    await broker.close();
+  }
+});
+
+Deno.test("the direct path closes the connection of a message not taken (false), without its PUBACK", async () => {
+  let answer: boolean | Promise<boolean> = true;
+  const broker = await startEmbeddedBroker({
+    port: 0,
+    log: captureLog().log,
+    onMessage: () => answer,
+  });
+  for (const notTaken of [false, Promise.resolve(false)]) {
+    const device = await mqtt.connectAsync(broker.url, { clientId: "dev", reconnectPeriod: 0 });
+    try {
+      answer = true;
+      await device.publishAsync("sensors/a/v", "1", { qos: 1 });
+      answer = notTaken;
+      const closed = new Promise<void>((resolve) => device.once("close", () => resolve()));
+      let acked = false;
+      device.publish("sensors/a/v", "2", { qos: 1 }, (e) => acked ||= !e);
+      await closed;
+      assert.equal(acked, false, "no PUBACK for a message not taken");
+    } finally {
+      await device.endAsync(true);
+    }
+  }
+  assert.equal(broker.stats.direct, 4);
+  await broker.close();
+});
+
+Deno.test("a device that publishes without pause through the direct path keeps its connection past its keep-alive", async () => {
+  const broker = await startEmbeddedBroker({ port: 0, log: captureLog().log });
+  // MQTT.js sends no PINGREQ while it sends other packets: each PUBLISH must count as the
+  // client's sign of life (aedes closes a client silent for 1.5 keep-alives: 1.5 s here)
+  const device = await mqtt.connectAsync(broker.url, {
+    clientId: "busy",
+    keepalive: 1,
+    reconnectPeriod: 0,
+  });
+  let closed = false;
+  const close = new Promise<"closed">((resolve) => device.once("close", () => resolve("closed")));
+  close.then(() => closed = true);
+  try {
+    const until = Date.now() + 3000;
+    let n = 0;
+    while (Date.now() < until && !closed) {
+      const sent = device.publishAsync("sensors/a/v", String(n), { qos: 1 }).then(() => "acked");
+      if (await Promise.race([sent, close]) === "acked") n++;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(closed, false, "the connection stayed open");
+    assert.equal(broker.stats.direct, n, "every publish taken directly");
+  } finally {
+    await device.endAsync(true);
+    await broker.close();
+  }
+});
+
 Deno.test("a reading no client may read is acknowledged and not routed; one a reader may read is delivered", async () => {
   const seen: string[] = [];
   const hash = await hashPassword("dash-pw", { N: 1024 });
@@ -117,6 +207,8 @@ Deno.test("a reading no client may read is acknowledged and not routed; one a re
     assert.deepEqual(quiet.stats, {
       accepted: 6,
       routed: 0,
+      // the retained one aedes's way (publish_parser.ts, the direct path), the others directly
+      direct: 5,
       refused: { too_large: 0, bad_topic: 0, not_authorized: 0 },
     });
     // the daemon's own publishes are routed as before
@@ -159,6 +251,7 @@ Deno.test("a reading no client may read is acknowledged and not routed; one a re
     assert.deepEqual(got, ["sensors/a/v 1"]);
     assert.equal(open.stats.accepted, 2);
     assert.equal(open.stats.routed, 1, "plant/b/v: no client may read it");
+    assert.equal(open.stats.direct, 1, "plant/b/v directly, sensors/a/v aedes's way to dash");
   } finally {
     await dash.endAsync();
     await dev.endAsync();

@@ -101,3 +101,31 @@ Deno.test("ReadingBatchBuilder gives encodeReadings()'s batch, reading by readin
     assert.equal(built.ts.buffer.byteLength, encoded.ts.buffer.byteLength);
   }
 });
+
+Deno.test("ReadingBatchBuilder gives encodeReadings()'s batch for runs of one stream and name, streams named again later", () => {
+  // a device's messages: runs of readings that share their stream and name strings; a stream
+  // named again after others, by an equal string that is not the same one
+  const readings: Reading[] = [];
+  const runs = [["a", 3], ["b", 10], ["a", 1], ["c", 4], ["b", 2], ["a", 5]] as const;
+  let ts = 1_700_000_000_000;
+  for (const [stream, n] of runs) {
+    const id = String.fromCharCode(stream.charCodeAt(0)); // a string of its own each run
+    for (let i = 0; i < n; i++) {
+      const name = i % 4 === 3 ? "w" : "value";
+      readings.push({ stream: id, ts: ts++, values: { [name]: i } });
+    }
+  }
+  const builder = new ReadingBatchBuilder();
+  for (const r of readings) builder.add(r);
+  const built = builder.finish();
+  const encoded = encodeReadings(readings);
+  assert.deepEqual(built.streams, encoded.streams);
+  assert.deepEqual(built.names, encoded.names);
+  for (const c of ["ts", "value", "stream", "start", "name"] as const) {
+    assert.deepEqual([...built[c]], [...encoded[c]], c);
+  }
+  assert.deepEqual(
+    decodeReadings(built).map((r) => `${r.stream} ${Object.keys(r.values)}`),
+    readings.map((r) => `${r.stream} ${Object.keys(r.values)}`),
+  );
+});
