@@ -18,7 +18,7 @@ import type { EngineCounters } from "../stream/engine.ts";
 import type { ReadingBatch } from "./reading_batch.ts";
 import type { KernelKind } from "../model/kernels.ts";
 import type { PackedStats } from "./packed_stats.ts";
-import type { WorkerHops } from "./reading_trace.ts";
+import type { ReadHops, WorkerHops } from "./reading_trace.ts";
 
 /** The service methods a `call` may name. */
 export type ShardMethod =
@@ -72,7 +72,8 @@ export type ToShard =
     piece?: true;
     trace?: true;
   }
-  | { type: "call"; id: number; method: ShardMethod; args: unknown[] }
+  /** `trace`: the worker replies with the call's hops (a traced stream's read: reading_trace.ts). */
+  | { type: "call"; id: number; method: ShardMethod; args: unknown[]; trace?: true }
   /** Fault injection for the tests: the worker throws out of its event loop. */
   | { type: "crash" };
 
@@ -139,8 +140,8 @@ export type FromShard =
      * Service's msPerReading; NaN before any): what pieces are sized by.
      */
     cost?: number;
-    /** For a traced ingest: its hops in the worker (src/shard/reading_trace.ts). */
-    trace?: WorkerHops;
+    /** For a traced ingest or call: its hops in the worker (src/shard/reading_trace.ts). */
+    trace?: WorkerHops | ReadHops;
     stats: PackedStats;
   }
   | { type: "alert"; event: AlertEvent }

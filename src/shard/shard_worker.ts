@@ -25,7 +25,7 @@ import { HorizonColumnsWriter } from "./horizon_columns.ts";
 import { lowerThreadPriority } from "./lower_thread_priority.ts";
 import { type PackedStats, StatsPacker } from "./packed_stats.ts";
 import { IdleClock } from "./idle_clock.ts";
-import { wallMs, type WorkerHops } from "./reading_trace.ts";
+import { type ReadHops, wallMs, type WorkerHops } from "./reading_trace.ts";
 
 let service: Service | null = null;
 let kv: Deno.Kv | null = null;
@@ -205,8 +205,19 @@ async function handle(m: ToShard): Promise<void> {
         idle?.end(performance.now());
       }
     }
+    // a traced read (--trace-stream): its hops in this worker (src/shard/reading_trace.ts)
+    const hops: ReadHops | undefined = m.trace
+      ? { receivedAt: wallMs(), queued: s.queued, doneAt: NaN, repliedAt: NaN }
+      : undefined;
     const f = s[m.method] as (...args: unknown[]) => unknown;
     const value = await f.apply(s, m.args);
+    if (hops) {
+      hops.doneAt = wallMs();
+      const packed = stats(s);
+      hops.repliedAt = wallMs();
+      post({ type: "reply", id: m.id, value, trace: hops, stats: packed });
+      return;
+    }
     if (m.method === "close") {
       clearInterval(statsTimer);
       kv?.close();
