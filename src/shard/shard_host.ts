@@ -95,11 +95,14 @@ export class ShardHost {
   #unsent = new IdleClock(performance.now());
   /** When the worker's last counters came (performance.now() ms). */
   #statsAt = 0;
+  /** Calls posted to each worker and not yet taken (ShardInit.waitingCalls). */
+  readonly #waitingCalls: Int32Array;
   #closed = false;
 
   constructor(init: Omit<ShardInit, "type">, events: ShardEvents, log: Logger, url: URL) {
     this.index = init.index;
     this.#init = init;
+    this.#waitingCalls = new Int32Array(init.waitingCalls);
     this.#events = events;
     this.#log = log;
     this.#url = url;
@@ -247,6 +250,8 @@ export class ShardHost {
     }
     this.#pending.clear();
     this.#inflight = 0;
+    // the calls it had not taken died with it (the new worker starts with none)
+    Atomics.store(this.#waitingCalls, this.index, 0);
     this.#events.crashed(this.index, message);
     if (!this.#closed && loaded) {
       this.start().catch((e) =>
@@ -280,6 +285,8 @@ export class ShardHost {
         this.#pending.set((m as { id: number }).id, { resolve, reject, readings, streams, traced });
         this.#inflight += readings;
         if (streams !== null) this.#unsent.begin(performance.now());
+        // a call: the worker's slice under way ends after its item (ShardInit.waitingCalls)
+        if (m.type === "call") Atomics.add(this.#waitingCalls, this.index, 1);
         worker.postMessage(m);
       });
     }, down);

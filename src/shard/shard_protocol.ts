@@ -54,6 +54,13 @@ export interface ShardInit {
    * worker i (so a worker that dies can be taken out of the total).
    */
   streamCount: SharedArrayBuffer;
+  /**
+   * Calls posted to each worker and not yet taken, shared ([i]: worker i's; Int32): the main
+   * thread adds one before it posts a call, the worker takes it off as its handler runs; while
+   * it is above 0 the worker's slices end after the item under way (src/async/next_turn.ts
+   * turnWanted), so a read waits for that item, not for the rest of a slice.
+   */
+  waitingCalls: SharedArrayBuffer;
 }
 
 /** Main thread to worker. */

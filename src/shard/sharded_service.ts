@@ -214,6 +214,7 @@ export class ShardedService implements Application {
     );
     const shared = new SharedArrayBuffer(4 * (1 + deps.workers));
     this.#count = new Int32Array(shared);
+    const waitingCalls = new SharedArrayBuffer(4 * deps.workers);
     for (let i = 0; i < deps.workers; i++) {
       this.#hosts.push(
         new ShardHost(
@@ -227,6 +228,7 @@ export class ShardedService implements Application {
             kernels: deps.kernels ?? kernelKind(),
             nice: deps.workerNice ?? 0,
             streamCount: shared,
+            waitingCalls,
           },
           {
             alert: (e) => this.#alerts.push(e),
