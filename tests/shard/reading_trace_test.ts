@@ -6,7 +6,7 @@ import type { Reading } from "../../src/domain/reading.ts";
 import { withTempDir } from "../_helpers.ts";
 import { retryLocked } from "../../src/shard/locked_kv_retry.ts";
 import { resolvesWithin } from "../../src/async/resolves_within.ts";
-import { traceRecord, type WorkerHops } from "../../src/shard/reading_trace.ts";
+import { readTraceRecord, traceRecord, type WorkerHops } from "../../src/shard/reading_trace.ts";
 
 const T0 = Date.UTC(2026, 0, 5);
 const STEP = 300_000;
@@ -17,7 +17,7 @@ const reading = (stream: string, t: number): Reading => ({
   values: { temp: 20 + Math.sin(t / 10) },
 });
 
-Deno.test("a traced stream's reading logs reading.trace with its hops in order; others none", async () => {
+Deno.test("a traced stream's reading logs reading.trace, and its read read.trace, with their hops in order; others none", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/kv.sqlite3`;
     const kv = await Deno.openKv(path);
@@ -38,6 +38,10 @@ Deno.test("a traced stream's reading logs reading.trace with its hops in order; 
       }
       // a batch of several sources' streams, over HTTP: the traced one's reading is traced
       await svc.ingest([reading("other", 5), reading("traced", 5)], "http");
+      // reads through the worker: the traced stream's are traced
+      assert.equal((await svc.forecast("traced")).origin, T0 + 5 * STEP);
+      await svc.forecast("other");
+      await svc.summary("traced");
     } finally {
       await svc.close();
       kv.close();
@@ -66,6 +70,20 @@ Deno.test("a traced stream's reading logs reading.trace with its hops in order; 
         );
       }
       assert.ok(t.hops.total >= 0 && t.hops.total < 60_000, `trace ${i}: total ${t.hops.total}`);
+    }
+    const reads = captured.entries().filter((e: LogEntry) =>
+      e.event === "read.trace"
+    ) as unknown as ReturnType<typeof readTraceRecord>[];
+    assert.deepEqual(
+      reads.map((r) => [r.stream, r.method]),
+      [["traced", "forecast"], ["traced", "summary"]],
+      "one read.trace a read of the traced stream, none for the others",
+    );
+    for (const r of reads) {
+      const w = r.inWorker!;
+      const order = [r.calledAt, w.receivedAt, w.doneAt, w.repliedAt, r.receivedAt];
+      assert.deepEqual(order, [...order].sort((a, b) => a - b), `${r.method}: times in order`);
+      assert.equal(r.hops.total, Math.round((r.receivedAt - r.calledAt) * 100) / 100);
     }
   });
 });
