@@ -28,9 +28,8 @@
  *   waits for the slice under way, not for the pieces ahead of it
  *   (docs/scaling.md, "the hops of a reader's reading"); and while a
  *   yielding batch waits, the slices are half as long (`sliceMs / 2`).
- * - A slice also ends, once it has done an item, when a request waits for
- *   the thread (src/async/next_turn.ts turnWanted: a shard worker's read),
- *   so the request is taken after the item under way.
+ * - A slice also ends, once it has done an item, when a request waits for the
+ *   thread (next_turn.ts turnWanted: a shard worker's read), taken after it.
  * - The cost of an item: `msPerItem` is the time `apply` took an item in
  *   the last slices (the lower quartile of the last 16 slices' means: a
  *   slice during which the thread waited for a core counts in its own mean,
@@ -383,8 +382,7 @@ export class IngestQueue<T, C> {
     const start = performance.now();
     let done = 0;
     let now = start;
-    // the slice is over: its time is used up, or a request waits and something was done
-    const over = () => now >= deadline || (done > 0 && turnWanted());
+    const over = () => now >= deadline || (done > 0 && turnWanted()); // (a request waits)
     try {
       while (this.#opened.length > 0) {
         const key = this.#opened[0];
