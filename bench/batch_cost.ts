@@ -22,6 +22,8 @@ import { exitOnFlagError, integer, integerList, parseFlags, text } from "./args.
 import { loadavg, threadCpu } from "./proc_stats.ts";
 import { emitResult } from "./stats.ts";
 import type { Reading } from "../src/domain/reading.ts";
+import type { ShardedService } from "../src/shard/sharded_service.ts";
+import { withShardedService } from "../tests/shard/_with_sharded_service.ts";
 
 const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -36,10 +38,7 @@ const f = exitOnFlagError(() =>
 );
 
 const root = new URL(`${f.root.replace(/\/$/, "")}/`, `file://${Deno.cwd()}/`);
-const { ShardedService } = await import(new URL("src/shard/sharded_service.ts", root).href);
-const { Store } = await import(new URL("src/store/store.ts", root).href);
 const { createLogger } = await import(new URL("src/log.ts", root).href);
-const { retryLocked } = await import(new URL("src/shard/locked_kv_retry.ts", root).href);
 
 const START = Date.UTC(2025, 5, 2);
 const STEP = 300_000;
@@ -49,27 +48,9 @@ const reading = (k: number, n: number): Reading => ({
   values: { v: 20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01 },
 });
 
-const dir = await Deno.makeTempDir({ prefix: "forecastd-batch-cost-" });
-const path = `${dir}/kv.sqlite3`;
-const kv = await Deno.openKv(path);
-const svc = new ShardedService({
-  store: new Store(retryLocked(kv)),
-  log: createLogger({ level: "warn" }),
-  kvPath: path,
-  workers: 1,
-  options: {
-    defaultPreset: f.preset,
-    maxStreams: f.streams + 10,
-    maxQueuedReadings: 10_000_000,
-    shedAfterMs: 3_600_000,
-    checkpointEvery: 1_000_000_000,
-    checkpointSeconds: 1_000_000,
-  },
-  logLevel: "warn",
-});
 let n = 0;
 /** Step n of every stream, in calls of `size` readings, each awaited. */
-async function round(size: number): Promise<void> {
+async function round(svc: ShardedService, size: number): Promise<void> {
   for (let k = 0; k < f.streams; k += size) {
     const call: Reading[] = [];
     for (let j = k; j < Math.min(f.streams, k + size); j++) call.push(reading(j, n));
@@ -77,14 +58,22 @@ async function round(size: number): Promise<void> {
   }
   n++;
 }
-try {
-  await svc.load();
-  for (let i = 0; i <= f.warm; i++) await round(250);
+
+const options = {
+  defaultPreset: f.preset,
+  maxStreams: f.streams + 10,
+  maxQueuedReadings: 10_000_000,
+  shedAfterMs: 3_600_000,
+  checkpointEvery: 1_000_000_000,
+  checkpointSeconds: 1_000_000,
+};
+await withShardedService({ workers: 1, options }, async (svc) => {
+  for (let i = 0; i <= f.warm; i++) await round(svc, 250);
   for (let rep = 0; rep < f.repeat; rep++) {
     for (const size of f.sizes) {
       const load = loadavg();
       const c0 = threadCpu(Deno.pid);
-      for (let r = 0; r < f.rounds; r++) await round(size);
+      for (let r = 0; r < f.rounds; r++) await round(svc, size);
       const c1 = threadCpu(Deno.pid);
       const readings = f.rounds * f.streams;
       const batches = f.rounds * Math.ceil(f.streams / size);
@@ -110,8 +99,4 @@ try {
       });
     }
   }
-} finally {
-  await svc.close();
-  kv.close();
-  await Deno.remove(dir, { recursive: true });
-}
+}, { root, log: createLogger({ level: "warn" }) });

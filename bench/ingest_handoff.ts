@@ -61,4 +61,4 @@ await withShardedService({ workers: f.workers, options }, async (svc) => {
     otherUsPerReading: us(c1.other - c0.other),
     loadavg1: loadavg(),
   });
-}, root);
+}, { root });

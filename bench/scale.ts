@@ -260,6 +260,7 @@ import {
 import { heapGrowth, MainHeap } from "./main_heap.ts";
 import { deviceValue, seedSteadyState } from "./steady_state.ts";
 import { type FeedKind, FEEDS, keptUp, runFeed } from "./feed_schedule.ts";
+import type { WorkerIngest } from "../src/domain/worker_ingest.ts";
 
 const CLIENTS = ["mqttjs", "raw"] as const;
 const PARTS = ["capacity", "latency", "restart", "healthz", "footprint"] as const;
@@ -463,7 +464,7 @@ async function caughtUp(
 interface WorkerIdle {
   idleMs: number;
   nothingSentMs: number;
-  sentBehind: number[];
+  sentBehind: readonly number[];
   /** Readings it took since it started. */
   readings: number;
 }
@@ -471,14 +472,7 @@ interface WorkerIdle {
 /** Every shard worker's WorkerIdle now, from /healthz (empty with `--workers 0`). */
 async function workerIdle(d: Daemon): Promise<WorkerIdle[]> {
   const h = await (await fetch(`${d.http}/healthz`)).json() as {
-    workers?: {
-      ingest?: {
-        idleSeconds: number;
-        nothingSentSeconds: number;
-        sentBehind: number[];
-        readings: number;
-      };
-    }[];
+    workers?: { ingest?: WorkerIngest }[];
   };
   return (h.workers ?? []).map((w) => ({
     idleMs: (w.ingest?.idleSeconds ?? NaN) * 1000,

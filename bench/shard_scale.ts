@@ -21,12 +21,11 @@
  * runtime's threads: GC, compilation). One `RESULT {json}` line per round
  * and a summary on stdout; progress on stderr.
  */
-import { ShardedService } from "../src/shard/sharded_service.ts";
-import { Store } from "../src/store/store.ts";
+import type { ShardedService } from "../src/shard/sharded_service.ts";
 import { createLogger } from "../src/log.ts";
 import type { Reading } from "../src/domain/reading.ts";
 import type { IngestResult } from "../src/ingest/ingest_sink.ts";
-import { retryLocked } from "../src/shard/locked_kv_retry.ts";
+import { withShardedService } from "../tests/shard/_with_sharded_service.ts";
 import { exitOnFlagError, integer, integerList, parseFlags, text } from "./args.ts";
 import { loadavg, threadCpu } from "./proc_stats.ts";
 import { emitResult, median } from "./stats.ts";
@@ -82,24 +81,13 @@ async function feed(svc: ShardedService, from: number, to: number): Promise<numb
 }
 
 async function round(workers: number): Promise<number> {
-  const dir = await Deno.makeTempDir({ prefix: "forecastd-shard-scale-" });
-  const path = `${dir}/kv.sqlite3`;
-  const kv = await Deno.openKv(path);
-  const svc = new ShardedService({
-    store: new Store(retryLocked(kv)),
-    log: createLogger({ level: "warn" }),
-    kvPath: path,
-    workers,
-    options: {
-      defaultPreset: f.preset,
-      maxStreams: f.streams + 10,
-      maxQueuedReadings: 10_000_000,
-      shedAfterMs: 3_600_000,
-    },
-    logLevel: "warn",
-  });
-  try {
-    await svc.load();
+  const options = {
+    defaultPreset: f.preset,
+    maxStreams: f.streams + 10,
+    maxQueuedReadings: 10_000_000,
+    shedAfterMs: 3_600_000,
+  };
+  return await withShardedService({ workers, options }, async (svc) => {
     await feed(svc, 0, 1);
     const load = loadavg();
     const shed0 = svc.counters.trainingShed;
@@ -130,11 +118,7 @@ async function round(workers: number): Promise<number> {
     emitResult(result);
     console.error(JSON.stringify(result));
     return rate;
-  } finally {
-    await svc.close();
-    kv.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { log: createLogger({ level: "warn" }) });
 }
 
 const rates = new Map<number, number[]>();

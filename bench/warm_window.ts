@@ -37,6 +37,7 @@ import { SourcePositions } from "./source_positions.ts";
 import { Service } from "../src/service/service.ts";
 import { Store } from "../src/store/store.ts";
 import { captureLog } from "../src/log.ts";
+import { memoryScratchStore } from "../tests/service/_memory_scratch_store.ts";
 import { byNamePer, threadCpu } from "./proc_stats.ts";
 
 const flags = exitOnFlagError(() =>
@@ -81,14 +82,7 @@ if (flags.child === "true") {
     log: captureLog().log,
     raise: () => {},
     // as a shard worker's (src/shard/shard_worker.ts): a scratch store in memory
-    ...(flags["scratch-service"]
-      ? {
-        scratchStore: async () => {
-          const scratch = await Deno.openKv(":memory:");
-          return { store: new Store(scratch), close: () => scratch.close() };
-        },
-      }
-      : {}),
+    ...(flags["scratch-service"] ? { scratchStore: memoryScratchStore } : {}),
   });
   await s.load();
   s.start();

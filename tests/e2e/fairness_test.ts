@@ -1,22 +1,22 @@
 /**
  * The daemon with two shard workers stays answerable under big batches:
  * /healthz is polled all along while a 10,000-reading HTTP batch and a 1 MiB
- * WebSocket batch are taken at once; every poll is answered, none waits long,
- * and both batches are taken whole.
+ * WebSocket batch are taken at once; every poll is answered, and both
+ * batches are taken whole.
  *
- * The bound is generous (250 ms: a loaded test machine stalls a process for
- * tens of ms with no forecastd code at all). Before the batch parse was
- * sliced (src/ingest/parse.ts), this test failed: a worst wait of 45.9 s at
- * load average 11.6 (here, 151 ms at 6). The worst wait is printed; the
+ * No wait is bounded here: a loaded machine stalls a process for hundreds
+ * of ms with no forecastd code at all (the bound of 250 ms this test had
+ * failed so: a run at load average 8 waited 517 ms at worst). That the
+ * main thread answers between the slices of a big batch's parse is
+ * asserted as an order, which load cannot break, by
+ * tests/api/healthz_while_parsing_test.ts. The worst wait is printed; the
  * figure to quote comes from bench/scale.ts --part=healthz.
  */
 import assert from "node:assert/strict";
 import { getJson, startDaemon, withTempDir } from "./_daemon.ts";
 import { bytesBatch, httpBatch } from "./_big_batches.ts";
 
-const BOUND_MS = 250;
-
-Deno.test("serve: /healthz is answered within 250 ms while a 10,000-reading HTTP batch and a 1 MiB WebSocket batch are taken", async () => {
+Deno.test("serve: /healthz is answered all along while a 10,000-reading HTTP batch and a 1 MiB WebSocket batch are taken", async () => {
   await withTempDir(async (dir) => {
     const d = await startDaemon({ dataDir: dir, args: ["--max-body-bytes", "8000000"] });
     try {
@@ -73,7 +73,6 @@ Deno.test("serve: /healthz is answered within 250 ms while a 10,000-reading HTTP
       assert.deepEqual(reply, { ok: true, accepted: wsReadings.length });
       assert.ok(health.length >= 3, `/healthz was asked while the batches were taken: ${health}`);
       assert.ok(health.every((s) => s === 200), `every /healthz answered 200: ${health}`);
-      assert.ok(worst < BOUND_MS, `worst /healthz wait ${worst.toFixed(1)} ms`);
       for (const s of streams) {
         const summary = await getJson<{ readings: number }>(`${d.http}/v1/streams/${s}`);
         assert.equal(summary.readings, n / streams.length, `every reading of ${s} is taken`);

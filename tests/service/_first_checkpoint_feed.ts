@@ -8,6 +8,7 @@
 import { Service } from "../../src/service/service.ts";
 import { Store } from "../../src/store/store.ts";
 import { captureLog } from "../../src/log.ts";
+import { memoryScratchStore } from "./_memory_scratch_store.ts";
 
 export const MARK = "=== ready ===";
 const STEP = 300_000;
@@ -21,10 +22,7 @@ if (import.meta.main) {
     log: captureLog().log,
     raise: () => {},
     // as a shard worker's (src/shard/shard_worker.ts): a scratch store in memory
-    scratchStore: async () => {
-      const scratch = await Deno.openKv(":memory:");
-      return { store: new Store(scratch), close: () => scratch.close() };
-    },
+    scratchStore: memoryScratchStore,
   });
   await s.load();
   console.log(`${MARK} ${s.warmUpReadings} ${s.warmUpServiceReadings}`);

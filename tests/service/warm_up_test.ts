@@ -10,6 +10,7 @@ import {
 import { roomTemperature } from "../../src/model/room_temperature.ts";
 import { Store } from "../../src/store/store.ts";
 import { captureLog } from "../../src/log.ts";
+import { memoryScratchStore } from "./_memory_scratch_store.ts";
 import type { Reading } from "../../src/domain/reading.ts";
 import type { AlertEvent } from "../../src/domain/alert.ts";
 import { Engine } from "../../src/stream/engine.ts";
@@ -415,10 +416,7 @@ Deno.test("Service.load()'s warm-up alerts and reads on its scratch streams and 
       log: captureLog().log,
       raise: (e) => raised.push(e),
       // the service's own path too, on a scratch service over a KV of its own
-      scratchStore: async () => {
-        const scratch = await Deno.openKv(":memory:");
-        return { store: new Store(scratch), close: () => scratch.close() };
-      },
+      scratchStore: memoryScratchStore,
     });
     await svc.load();
     assert.equal(svc.warmUpReadings, 3200);
@@ -508,10 +506,7 @@ Deno.test("Service.load()'s warm-up takes the service's own path on a scratch se
         options: { defaultPreset: "pi-small", warmUpReadings: 300, warmUpMs, warmUpNew },
         store: new Store(kv),
         log: captureLog().log,
-        scratchStore: async () => {
-          const scratch = await Deno.openKv(":memory:");
-          return { store: new Store(scratch), close: () => scratch.close() };
-        },
+        scratchStore: memoryScratchStore,
       });
       await s.load();
       return s;

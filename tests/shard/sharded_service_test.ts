@@ -7,8 +7,7 @@ import type { Reading } from "../../src/domain/reading.ts";
 import type { IngestResult } from "../../src/ingest/ingest_sink.ts";
 import { shardOf } from "../../src/shard/shard_of.ts";
 import { withTempDir } from "../_helpers.ts";
-import { retryLocked } from "../../src/shard/locked_kv_retry.ts";
-import { resolvesWithin } from "../../src/async/resolves_within.ts";
+import { withShardedService } from "./_with_sharded_service.ts";
 
 const T0 = Date.UTC(2026, 0, 5);
 const STEP = 300_000;
@@ -31,31 +30,16 @@ function readings(streams: string[], from: number, n: number): Reading[] {
 /** Streams that fall on both of two shards. */
 const STREAMS = ["kitchen", "hall", "attic", "cellar", "garage", "porch"];
 
-async function withSharded(
+/**
+ * Runs `fn` with a service of two workers over a KV file in `dir`: a second
+ * over the same `dir` restores the streams the first saved.
+ */
+function withSharded(
   dir: string,
   fn: (svc: ShardedService, store: Store) => Promise<void>,
   options: ServiceOptions = { checkpointEvery: 50 },
-  workers = 2,
-) {
-  const path = `${dir}/kv.sqlite3`;
-  const kv = await Deno.openKv(path);
-  const store = new Store(retryLocked(kv));
-  const svc = new ShardedService({
-    store,
-    log: captureLog().log,
-    kvPath: path,
-    workers,
-    options,
-    logLevel: "warn",
-  });
-  try {
-    // no start waits a minute, whatever its warm-up asks for (warmUpMs)
-    assert.ok(await resolvesWithin(svc.load(), 60_000), "the workers were ready within 60 s");
-    await fn(svc, store);
-  } finally {
-    await svc.close();
-    kv.close();
-  }
+): Promise<void> {
+  return withShardedService({ workers: 2, options }, fn, { dir });
 }
 
 Deno.test("the test streams fall on both of two shards", () => {
