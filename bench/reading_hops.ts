@@ -13,6 +13,14 @@
  * the main thread's receipt of the reply to the reader's receipt of the
  * PUBACK or the WebSocket's reply.
  *
+ * The forecast reader's reads the same way (`readHops`, from the daemon's
+ * `read.trace`): `send` the reader's GET to the service's call on the main
+ * thread (the socket, the main thread's tasks before it, the request's
+ * routing and checks), `toWorker`, `compute`, `reply`, `toMain`
+ * (src/shard/reading_trace.ts readTraceRecord), `answer` the main thread's
+ * receipt of the worker's answer to the reader's receipt of the response
+ * (the JSON, its write).
+ *
  * ```ts
  * const out = readingHops(traces, sends, sampler, [main, worker0, worker1]);
  * ```
@@ -141,37 +149,127 @@ export function readingHops(
   return out;
 }
 
-/** Each hop's median over `rs`, ms. */
-export function hopMedians(rs: readonly ReadingHops[]): Record<Hop, number> {
-  const out = {} as Record<Hop, number>;
-  for (const h of HOPS) out[h] = rs.length === 0 ? NaN : r1(median(rs.map((r) => r.hops[h])));
+/** The hops of a read through a worker (the forecast reader), in order. */
+export const READ_HOPS = ["send", "toWorker", "compute", "reply", "toMain", "answer"] as const;
+export type ReadHop = typeof READ_HOPS[number];
+
+/** A `read.trace` log entry's fields that this reads. */
+export interface ReadTraceEntry {
+  stream: string;
+  method: string;
+  worker: number;
+  calledAt: number;
+  receivedAt: number;
+  inWorker: { receivedAt: number; queued: number; doneAt: number; repliedAt: number } | null;
+}
+
+/** A reader's request: when it went and when it was answered (wall-clock ms). */
+export interface ReaderRequest {
+  sentAt: number;
+  answeredAt: number;
+}
+
+/** One traced read of the forecast reader. */
+export interface ReadHops {
+  reader: string;
+  /** ms after the first request. */
+  atMs: number;
+  waitMs: number;
+  worker: number;
+  hops: Record<ReadHop, number>;
+  /** Readings waiting in its worker's queue as the call came (it does not wait for them). */
+  queued: number;
+  /** Each thread's CPU and queued ms over the wait (with a sampler). */
+  threads?: Record<string, { cpuMs: number; queuedMs: number }>;
+}
+
+/**
+ * Each request matched with the read its service call made (the one called while it was out);
+ * requests with none (refused before the call) are left out.
+ */
+export function readHops(
+  traces: readonly ReadTraceEntry[],
+  requests: readonly ReaderRequest[],
+  reader = "forecast",
+  sampler?: ThreadSampler,
+  threads: readonly string[] = [],
+): ReadHops[] {
+  const t0 = Math.min(...requests.map((s) => s.sentAt));
+  const out: ReadHops[] = [];
+  for (const q of requests) {
+    const t = traces.find((x) => x.calledAt >= q.sentAt && x.calledAt <= q.answeredAt);
+    if (!t || t.inWorker === null) continue;
+    const w = t.inWorker;
+    const one: ReadHops = {
+      reader,
+      atMs: r1(q.sentAt - t0),
+      waitMs: r1(q.answeredAt - q.sentAt),
+      worker: t.worker,
+      hops: {
+        send: r1(t.calledAt - q.sentAt),
+        toWorker: r1(w.receivedAt - t.calledAt),
+        compute: r1(w.doneAt - w.receivedAt),
+        reply: r1(w.repliedAt - w.doneAt),
+        toMain: r1(t.receivedAt - w.repliedAt),
+        answer: r1(q.answeredAt - t.receivedAt),
+      },
+      queued: w.queued,
+    };
+    if (sampler) {
+      one.threads = {};
+      threads.forEach((name, k) => {
+        const b = sampler.between(q.sentAt, q.answeredAt, k);
+        one.threads![name] = { cpuMs: r1(b.cpuMs), queuedMs: r1(b.queuedMs) };
+      });
+    }
+    out.push(one);
+  }
   return out;
 }
 
-/** The hop with the most time of a reading. */
-export function longestHop(r: ReadingHops): Hop {
-  let best: Hop = HOPS[0];
-  for (const h of HOPS) if (r.hops[h] > r.hops[best]) best = h;
+/** Each hop's median over `rs`, ms (`hops`: their names, default a reading's). */
+export function hopMedians<H extends string>(
+  rs: readonly { hops: Record<H, number> }[],
+  hops: readonly H[] = HOPS as unknown as H[],
+): Record<H, number> {
+  const out = {} as Record<H, number>;
+  for (const h of hops) out[h] = rs.length === 0 ? NaN : r1(median(rs.map((r) => r.hops[h])));
+  return out;
+}
+
+/** The hop with the most time of a reading (or a read, with its `hops`). */
+export function longestHop<H extends string>(
+  r: { hops: Record<H, number> },
+  hops: readonly H[] = HOPS as unknown as H[],
+): H {
+  let best: H = hops[0];
+  for (const h of hops) if (r.hops[h] > r.hops[best]) best = h;
   return best;
 }
 
 /**
  * A reader's summary: how many traced, each hop's median over all and over
  * the waits above `slowMs`, which hop was the longest in each slow wait
- * (counts), and the `worst` slowest waits in full.
+ * (counts), and the `worst` slowest waits in full. `hops`: their names,
+ * default a reading's (READ_HOPS for the forecast reader's reads).
  */
-export function hopSummary(rs: readonly ReadingHops[], slowMs = 30, worst = 5) {
+export function hopSummary<H extends string, R extends { waitMs: number; hops: Record<H, number> }>(
+  rs: readonly R[],
+  slowMs = 30,
+  worst = 5,
+  hops: readonly H[] = HOPS as unknown as H[],
+) {
   const slow = rs.filter((r) => r.waitMs > slowMs);
-  const longest: Partial<Record<Hop, number>> = {};
+  const longest: Partial<Record<H, number>> = {};
   for (const r of slow) {
-    const h = longestHop(r);
+    const h = longestHop(r, hops);
     longest[h] = (longest[h] ?? 0) + 1;
   }
   return {
     traced: rs.length,
-    medians: hopMedians(rs),
+    medians: hopMedians(rs, hops),
     slow: slow.length,
-    slowMedians: hopMedians(slow),
+    slowMedians: hopMedians(slow, hops),
     slowLongest: longest,
     worst: [...rs].sort((a, b) => b.waitMs - a.waitMs).slice(0, worst),
   };

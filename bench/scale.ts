@@ -247,7 +247,16 @@ import { ackedEverySecond, ackedRate, AckLog, sustainedRate } from "./sustained_
 import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
 import { LongTasks } from "./long_tasks.ts";
 import { type Reader, READERS, startReader, ThreadSampler, wallMs } from "./wait_readers.ts";
-import { hopSummary, readingHops, type Send, type TraceEntry } from "./reading_hops.ts";
+import {
+  hopSummary,
+  READ_HOPS,
+  type ReaderRequest,
+  readHops,
+  readingHops,
+  type ReadTraceEntry,
+  type Send,
+  type TraceEntry,
+} from "./reading_hops.ts";
 import { heapGrowth, MainHeap } from "./main_heap.ts";
 import { deviceValue, seedSteadyState } from "./steady_state.ts";
 import { type FeedKind, FEEDS, keptUp, runFeed } from "./feed_schedule.ts";
@@ -1136,7 +1145,10 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
     ? []
     : ["--checkpoint-seconds", String(f["checkpoint-seconds"])];
   // --trace: the MQTT and WebSocket readers' streams' hops (src/shard/reading_trace.ts)
-  const traced = f.trace ? ["--trace-stream", "q0", "--trace-stream", "q1"] : [];
+  // and the forecast reader's stream's reads through its worker (read.trace)
+  const traced = f.trace
+    ? ["--trace-stream", "q0", "--trace-stream", "q1", "--trace-stream", "r0"]
+    : [];
   await withDaemon(w, [...cadence, ...traced], async (d) => {
     const readers = [...f.reader];
     if (f.reader.has("forecast")) {
@@ -1181,9 +1193,16 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
       const sentAt = wallMs();
       return go().then(() => void sends.push({ reader, stream, ts, sentAt, answeredAt: wallMs() }));
     };
+    // --trace: each forecast request's send and answer (wall-clock ms)
+    const requests: ReaderRequest[] = [];
     const once: Record<typeof readers[number], () => Promise<void>> = {
       healthz: () => get(d, "/healthz"),
-      forecast: () => get(d, "/v1/streams/r0/forecast"),
+      forecast: () => {
+        if (!f.trace) return get(d, "/v1/streams/r0/forecast");
+        const sentAt = wallMs();
+        return get(d, "/v1/streams/r0/forecast")
+          .then(() => void requests.push({ sentAt, answeredAt: wallMs() }));
+      },
       mqtt: () => {
         const ts = START + mqN * STEP;
         const payload = `{"value":${mqN++ % 7},"ts":${ts}}`;
@@ -1256,6 +1275,15 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
     const measured = sends.filter((x) => x.sentAt >= performance.timeOrigin + t0);
     const traces = d.log.filter((e) => e.event === "reading.trace") as unknown as TraceEntry[];
     const hops = f.trace ? readingHops(traces, measured, sampler, threadNames) : [];
+    const reads = f.trace
+      ? readHops(
+        d.log.filter((e) => e.event === "read.trace") as unknown as ReadTraceEntry[],
+        requests.filter((x) => x.sentAt >= performance.timeOrigin + t0),
+        "forecast",
+        sampler,
+        threadNames,
+      )
+      : [];
     await feeding;
     await scraping;
     const tasks = await profiler?.stop({ minMs: f["long-tasks"] });
@@ -1303,10 +1331,13 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
       ...(tasks === undefined ? {} : { longTasks: tasks }),
       ...(f.trace
         ? {
-          hops: Object.fromEntries(
-            ["mqtt", "ws"].filter((r) => f.reader.has(r as "mqtt"))
+          hops: Object.fromEntries([
+            ...["mqtt", "ws"].filter((r) => f.reader.has(r as "mqtt"))
               .map((r) => [r, hopSummary(hops.filter((h) => h.reader === r))]),
-          ),
+            ...(f.reader.has("forecast")
+              ? [["forecast", hopSummary(reads, 30, 5, READ_HOPS)]]
+              : []),
+          ]),
         }
         : {}),
     });

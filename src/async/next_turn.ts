@@ -26,6 +26,14 @@
  *   turn, each gets one of its own, first come first, and the worker's
  *   messages are taken between them (with a turn for each at once, their
  *   slices ran back to back: a message waited behind both).
+ *
+ * A thread that sends another one requests it waits for (a shard worker's
+ * reads: the main thread) can ask it to turn early: both hold a counter in
+ * shared memory ({@link useTurnSignal}), the sender adds one before it posts
+ * a request and the receiver takes it off as its handler runs; while it is
+ * above 0, {@link turnWanted} is true and the slices end at once (after at
+ * least one item), so a request waits for the item under way, not for the
+ * rest of a slice (docs/scaling.md, "a read waits for the item under way").
  */
 
 /** How a thread's slices yield; see the module comment. */
@@ -65,6 +73,27 @@ function take(): void {
   go?.();
 }
 
+/** The counter of requests posted to this thread and not yet taken, and its slot; or null. */
+let signal: Int32Array | null = null;
+let slot = 0;
+
+/**
+ * Sets where this thread reads the requests waiting for it: `counts[index]`
+ * (shared with the thread that posts them); null: none (turnWanted() false).
+ */
+export function useTurnSignal(counts: Int32Array | null, index = 0): void {
+  signal = counts;
+  slot = index;
+}
+
+/**
+ * Whether a request waits for this thread (its counter above 0): work in
+ * slices ends its slice now, once it has done something.
+ */
+export function turnWanted(): boolean {
+  return signal !== null && Atomics.load(signal, slot) > 0;
+}
+
 /** Resolves in a later turn of the event loop; see the module comment. */
 export function nextTurn(): Promise<void> {
   if (kind === "timer") return timerTurn();
@@ -93,7 +122,8 @@ export function turnKind(): TurnKind {
 }
 
 /**
- * Work in slices of `ms`: `due()` once the slice is used up, `turn()` takes
+ * Work in slices of `ms`: `due()` once the slice is used up (or a request
+ * waits for the thread: turnWanted), `turn()` takes
  * a turn of the event loop (nextTurn) and begins the next, `restart()`
  * begins one now (after an await of I/O, which let the event loop turn).
  *
@@ -111,7 +141,7 @@ export class Slices {
     this.#end = performance.now() + ms;
   }
   due(): boolean {
-    return performance.now() >= this.#end;
+    return performance.now() >= this.#end || turnWanted();
   }
   restart(): void {
     this.#end = performance.now() + this.ms;

@@ -585,8 +585,9 @@ export const configSchema = z.strictObject({
       flag: "--trace-stream",
       arg: "ID",
       env: "FORECASTD_TRACE_STREAMS",
-      description: "log the hops of each of stream ID's readings to its worker and back " +
-        "(event reading.trace, repeat the flag; a diagnostic, docs/scaling.md); unset: none",
+      description: "log the hops of each of stream ID's readings to its worker and back, and " +
+        "of each read of it through its worker (events reading.trace and read.trace, repeat " +
+        "the flag; a diagnostic, docs/scaling.md); unset: none",
     }),
   shedAfterMs: int(0, 3_600_000).default(250).register(configMeta, {
     flag: "--shed-after-ms",

@@ -48,7 +48,7 @@ import {
   type SaveCheckpointsResult,
 } from "../store/store.ts";
 import { BackOff, type BackOffOptions } from "./back_off.ts";
-import { nextTurn } from "../async/next_turn.ts";
+import { nextTurn, turnWanted } from "../async/next_turn.ts";
 
 /** Options of CheckpointScheduler; every field has the default it names. */
 export interface CheckpointSchedulerOptions {
@@ -447,7 +447,8 @@ export class CheckpointScheduler {
         k++;
         // saved since (taken urgently) and not changed
         if (st.changes === st.savedChanges) continue;
-        if (performance.now() >= deadline) {
+        // (a request waiting for the thread ends the slice too: next_turn.ts turnWanted)
+        if (performance.now() >= deadline || turnWanted()) {
           await nextTurn();
           deadline = performance.now() + this.#sliceMs;
           if (this.#streams.get(id) !== st) continue; // deleted meanwhile

@@ -28,6 +28,8 @@
  *   waits for the slice under way, not for the pieces ahead of it
  *   (docs/scaling.md, "the hops of a reader's reading"); and while a
  *   yielding batch waits, the slices are half as long (`sliceMs / 2`).
+ * - A slice also ends, once it has done an item, when a request waits for the
+ *   thread (next_turn.ts turnWanted: a shard worker's read), taken after it.
  * - The cost of an item: `msPerItem` is the time `apply` took an item in
  *   the last slices (the lower quartile of the last 16 slices' means: a
  *   slice during which the thread waited for a core counts in its own mean,
@@ -46,7 +48,7 @@
  * ```
  */
 import { showValue } from "../domain/show_value.ts";
-import { nextTurn } from "../async/next_turn.ts";
+import { nextTurn, turnWanted } from "../async/next_turn.ts";
 
 /** Options of IngestQueue; every field has the default it names. */
 export interface IngestQueueOptions {
@@ -380,12 +382,13 @@ export class IngestQueue<T, C> {
     const start = performance.now();
     let done = 0;
     let now = start;
+    const over = () => now >= deadline || (done > 0 && turnWanted()); // (a request waits)
     try {
       while (this.#opened.length > 0) {
         const key = this.#opened[0];
         const list = this.#held.get(key)!;
         while (list.length > 0) {
-          if (now >= deadline) return null;
+          if (over()) return null;
           const h = list[0];
           if (!h.batch.failed) {
             const gate = this.#work.gate?.(h.item, h.batch.ctx) ?? null;
@@ -405,7 +408,7 @@ export class IngestQueue<T, C> {
       while (this.#batches.length > 0) {
         const b = this.#batches[0];
         while (b.next < b.items.length) {
-          if (now >= deadline) return null;
+          if (over()) return null;
           if (b.next === 0 && b.started !== undefined) {
             b.started();
             b.started = undefined;

@@ -18,6 +18,7 @@
  * The counters (`trainingShed`, `trainingCaughtUp`) are the service's.
  */
 import type { StreamModel } from "../stream/stream.ts";
+import { turnWanted } from "../async/next_turn.ts";
 
 /** What the shedder counts. */
 export interface SheddingCounters {
@@ -94,7 +95,8 @@ export class TrainingShedder {
    * Idle time: makes up the updates streams owe until `deadline`
    * (performance.now() ms); `get` finds a stream's model, `changed` hears of
    * each stream whose model an update changed. Returns whether it has more
-   * to do now.
+   * to do now. A request waiting for the thread (next_turn.ts turnWanted)
+   * ends it after one update, as it ends the ingest queue's slices.
    */
   catchUp(
     deadline: number,
@@ -102,6 +104,7 @@ export class TrainingShedder {
     changed: (id: string) => void,
   ): boolean {
     let more = false;
+    let updates = 0;
     for (const [id, owed] of this.#owed) {
       const s = get(id);
       const trainer = s?.trainer;
@@ -110,7 +113,8 @@ export class TrainingShedder {
         continue;
       }
       if (!this.#due(s, owed)) continue;
-      if (performance.now() >= deadline) return true;
+      if (performance.now() >= deadline || (updates > 0 && turnWanted())) return true;
+      updates++;
       trainer.update();
       owed.readings -= trainer.k1;
       this.#counters.trainingCaughtUp++;

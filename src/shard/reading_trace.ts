@@ -20,6 +20,14 @@
  * (`performance.timeOrigin + performance.now()`, the one clock every thread
  * reads alike), so a bench can put them beside its own send and answer
  * times and beside each thread's CPU time. `hops` gives the differences, ms.
+ *
+ * A read of a traced stream through its worker (summary, forecast,
+ * crossing, recent) is logged the same way once answered, as a `read.trace`
+ * event: when the service was called on the main thread (after the HTTP
+ * request was read, routed and checked), the worker's receipt of the call,
+ * the readings then in its ingest queue, when its answer was made and
+ * posted ({@link ReadHops}), and the main thread's receipt of the answer
+ * (then the route writes its JSON).
  * bench/scale.ts `--part=healthz --trace=true` traces its MQTT and
  * WebSocket readers' streams; docs/scaling.md "the hops of a reader's
  * reading".
@@ -48,6 +56,18 @@ export interface WorkerHops {
   costMs: number;
   /** Streams checkpointed by the worker while the batch was in it. */
   checkpoints: number;
+}
+
+/** A traced read's hops in its worker (the reply carries them). */
+export interface ReadHops {
+  /** The worker's receipt of the call (its message handler ran). */
+  receivedAt: number;
+  /** Readings waiting in its ingest queue then (the read does not wait for them). */
+  queued: number;
+  /** When the answer was made (the forecast computed, the summary read). */
+  doneAt: number;
+  /** When the reply was posted. */
+  repliedAt: number;
 }
 
 /** What the outbox had in flight to the worker as a traced batch was posted (itself included). */
@@ -85,6 +105,30 @@ export class ReadingTracer {
   constructor(streams: readonly string[], log: Logger) {
     this.#streams = new Set(streams);
     this.#log = log;
+  }
+
+  /** Whether stream `id` is traced. */
+  traces(id: string): boolean {
+    return this.#streams.has(id);
+  }
+
+  /**
+   * A traced read of stream `stream` answered: logs `read.trace` (`calledAt`: the service was
+   * called on the main thread; `hops`: the worker's part; `receivedAt`: the main thread took
+   * the answer).
+   */
+  read(
+    stream: string,
+    method: string,
+    worker: number,
+    calledAt: number,
+    hops: ReadHops | undefined,
+    receivedAt = wallMs(),
+  ): void {
+    this.#log.info(
+      "read.trace",
+      readTraceRecord(stream, method, worker, calledAt, hops, receivedAt),
+    );
   }
 
   /** Notes when the traced streams' readings of `readings` were handed in. */
@@ -149,6 +193,37 @@ export function traceRecord(start: TraceStart, w: WorkerHops | undefined, receiv
       /** the reply crossing, the main thread's task under way */
       toMain: w ? d(w.repliedAt, receivedAt) : null,
       total: d(entered, receivedAt),
+    },
+  };
+}
+
+/** The `read.trace` event's fields: the times, and each hop in ms. */
+export function readTraceRecord(
+  stream: string,
+  method: string,
+  worker: number,
+  calledAt: number,
+  w: ReadHops | undefined,
+  receivedAt: number,
+) {
+  const d = (a: number, b: number) => round2(b - a);
+  return {
+    stream,
+    method,
+    worker,
+    calledAt,
+    receivedAt,
+    inWorker: w ?? null,
+    hops: {
+      /** the call posted to the worker's handler: the slice or save under way, a core */
+      toWorker: w ? d(calledAt, w.receivedAt) : null,
+      /** the answer made (the forecast computed) */
+      compute: w ? d(w.receivedAt, w.doneAt) : null,
+      /** the reply made and posted */
+      reply: w ? d(w.doneAt, w.repliedAt) : null,
+      /** the reply crossing, the main thread's task under way */
+      toMain: w ? d(w.repliedAt, receivedAt) : null,
+      total: d(calledAt, receivedAt),
     },
   };
 }

@@ -22,7 +22,7 @@ import type {
 import type { ReadingBatch } from "./reading_batch.ts";
 import { StatsUnpacker } from "./packed_stats.ts";
 import { IdleClock } from "./idle_clock.ts";
-import { wallMs, type WorkerHops } from "./reading_trace.ts";
+import { type ReadHops, wallMs, type WorkerHops } from "./reading_trace.ts";
 import type { WorkerIngest } from "../domain/worker_ingest.ts";
 
 /** A worker's state, as /healthz shows it. */
@@ -56,8 +56,11 @@ interface Pending {
   readings: number;
   /** An ingest's streams, in its batch's order (what its reply's `last` is of). */
   streams: readonly string[] | null;
-  /** A traced ingest: called with the worker's hops as its reply is taken. */
-  traced: ((hops: WorkerHops | undefined, receivedAt: number) => void) | null;
+  /**
+   * A traced ingest or call: called with the worker's hops as its reply is taken (an ingest's
+   * WorkerHops, a call's ReadHops).
+   */
+  traced: ((hops: never, receivedAt: number) => void) | null;
 }
 
 /** A shard worker's error as the error it was. */
@@ -92,11 +95,14 @@ export class ShardHost {
   #unsent = new IdleClock(performance.now());
   /** When the worker's last counters came (performance.now() ms). */
   #statsAt = 0;
+  /** Calls posted to each worker and not yet taken (ShardInit.waitingCalls). */
+  readonly #waitingCalls: Int32Array;
   #closed = false;
 
   constructor(init: Omit<ShardInit, "type">, events: ShardEvents, log: Logger, url: URL) {
     this.index = init.index;
     this.#init = init;
+    this.#waitingCalls = new Int32Array(init.waitingCalls);
     this.#events = events;
     this.#log = log;
     this.#url = url;
@@ -203,7 +209,7 @@ export class ShardHost {
         this.#stats.take(m.stats);
         const p = this.#pending.get(m.id);
         if (!p) return;
-        if (p.traced !== null) p.traced(m.trace, wallMs());
+        if (p.traced !== null) p.traced(m.trace as never, wallMs());
         if (m.last && p.streams) this.#events.last(p.streams, m.last);
         if (m.cost !== undefined && m.cost > 0) this.msPerReading = m.cost;
         this.#pending.delete(m.id);
@@ -244,6 +250,8 @@ export class ShardHost {
     }
     this.#pending.clear();
     this.#inflight = 0;
+    // the calls it had not taken died with it (the new worker starts with none)
+    Atomics.store(this.#waitingCalls, this.index, 0);
     this.#events.crashed(this.index, message);
     if (!this.#closed && loaded) {
       this.start().catch((e) =>
@@ -277,6 +285,8 @@ export class ShardHost {
         this.#pending.set((m as { id: number }).id, { resolve, reject, readings, streams, traced });
         this.#inflight += readings;
         if (streams !== null) this.#unsent.begin(performance.now());
+        // a call: the worker's slice under way ends after its item (ShardInit.waitingCalls)
+        if (m.type === "call") Atomics.add(this.#waitingCalls, this.index, 1);
         worker.postMessage(m);
       });
     }, down);
@@ -292,7 +302,7 @@ export class ShardHost {
     batch: ReadingBatch,
     source: Source,
     piece = false,
-    traced: Pending["traced"] = null,
+    traced: ((hops: WorkerHops | undefined, receivedAt: number) => void) | null = null,
   ): Promise<IngestResult> {
     const id = this.#nextId++;
     const m: ToShard = { type: "ingest", id, source, batch };
@@ -310,6 +320,24 @@ export class ShardHost {
   call<T>(method: ShardMethod, ...args: unknown[]): Promise<T> {
     const id = this.#nextId++;
     return this.#send({ type: "call", id, method, args }, 0) as Promise<T>;
+  }
+
+  /**
+   * call(), traced (src/shard/reading_trace.ts): the worker times the call's hops, and
+   * `traced` gets them when the reply is taken, before the call resolves.
+   */
+  callTraced<T>(
+    traced: (hops: ReadHops | undefined, receivedAt: number) => void,
+    method: ShardMethod,
+    ...args: unknown[]
+  ): Promise<T> {
+    const id = this.#nextId++;
+    return this.#send(
+      { type: "call", id, method, args, trace: true },
+      0,
+      null,
+      traced,
+    ) as Promise<T>;
   }
 
   /** Fault injection for the tests: makes the worker die. */

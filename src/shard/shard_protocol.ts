@@ -18,7 +18,7 @@ import type { EngineCounters } from "../stream/engine.ts";
 import type { ReadingBatch } from "./reading_batch.ts";
 import type { KernelKind } from "../model/kernels.ts";
 import type { PackedStats } from "./packed_stats.ts";
-import type { WorkerHops } from "./reading_trace.ts";
+import type { ReadHops, WorkerHops } from "./reading_trace.ts";
 
 /** The service methods a `call` may name. */
 export type ShardMethod =
@@ -54,6 +54,13 @@ export interface ShardInit {
    * worker i (so a worker that dies can be taken out of the total).
    */
   streamCount: SharedArrayBuffer;
+  /**
+   * Calls posted to each worker and not yet taken, shared ([i]: worker i's; Int32): the main
+   * thread adds one before it posts a call, the worker takes it off as its handler runs; while
+   * it is above 0 the worker's slices end after the item under way (src/async/next_turn.ts
+   * turnWanted), so a read waits for that item, not for the rest of a slice.
+   */
+  waitingCalls: SharedArrayBuffer;
 }
 
 /** Main thread to worker. */
@@ -72,7 +79,8 @@ export type ToShard =
     piece?: true;
     trace?: true;
   }
-  | { type: "call"; id: number; method: ShardMethod; args: unknown[] }
+  /** `trace`: the worker replies with the call's hops (a traced stream's read: reading_trace.ts). */
+  | { type: "call"; id: number; method: ShardMethod; args: unknown[]; trace?: true }
   /** Fault injection for the tests: the worker throws out of its event loop. */
   | { type: "crash" };
 
@@ -139,8 +147,8 @@ export type FromShard =
      * Service's msPerReading; NaN before any): what pieces are sized by.
      */
     cost?: number;
-    /** For a traced ingest: its hops in the worker (src/shard/reading_trace.ts). */
-    trace?: WorkerHops;
+    /** For a traced ingest or call: its hops in the worker (src/shard/reading_trace.ts). */
+    trace?: WorkerHops | ReadHops;
     stats: PackedStats;
   }
   | { type: "alert"; event: AlertEvent }

@@ -20,16 +20,19 @@ import { decodeReadings } from "./reading_batch.ts";
 import { shardOf } from "./shard_of.ts";
 import { retryLocked } from "./locked_kv_retry.ts";
 import { useKernels } from "../model/kernels.ts";
-import { useTurns } from "../async/next_turn.ts";
+import { useTurns, useTurnSignal } from "../async/next_turn.ts";
 import { HorizonColumnsWriter } from "./horizon_columns.ts";
 import { lowerThreadPriority } from "./lower_thread_priority.ts";
 import { type PackedStats, StatsPacker } from "./packed_stats.ts";
 import { IdleClock } from "./idle_clock.ts";
-import { wallMs, type WorkerHops } from "./reading_trace.ts";
+import { type ReadHops, wallMs, type WorkerHops } from "./reading_trace.ts";
 
 let service: Service | null = null;
 let kv: Deno.Kv | null = null;
 let statsTimer: ReturnType<typeof setInterval> | undefined;
+/** ShardInit.waitingCalls, and this worker's slot of it. */
+let waitingCalls: Int32Array | null = null;
+let index = 0;
 
 const post = (m: FromShard) => self.postMessage(m);
 
@@ -77,6 +80,10 @@ async function init(m: ShardInit): Promise<void> {
   useKernels(m.kernels); // before any network is built, as the main thread did
   // slices yield without the timer's 4 ms clamp: a worker serves no socket (src/async/next_turn.ts)
   useTurns("immediate");
+  // the main thread's calls waiting for this worker end its slices early (next_turn.ts)
+  waitingCalls = new Int32Array(m.waitingCalls);
+  index = m.index;
+  useTurnSignal(waitingCalls, index);
   const log = createLogger({ level: m.logLevel, format: m.logFormat, fields: { worker: m.index } });
   // first of all: the work of loading the streams already yields to the main thread
   if (m.nice > 0) {
@@ -157,6 +164,8 @@ async function handle(m: ToShard): Promise<void> {
     }, 0);
     return;
   }
+  // a call is taken: it no longer waits (ShardInit.waitingCalls)
+  if (m.type === "call" && waitingCalls !== null) Atomics.sub(waitingCalls, index, 1);
   const s = service!;
   try {
     if (m.type === "ingest") {
@@ -205,8 +214,19 @@ async function handle(m: ToShard): Promise<void> {
         idle?.end(performance.now());
       }
     }
+    // a traced read (--trace-stream): its hops in this worker (src/shard/reading_trace.ts)
+    const hops: ReadHops | undefined = m.trace
+      ? { receivedAt: wallMs(), queued: s.queued, doneAt: NaN, repliedAt: NaN }
+      : undefined;
     const f = s[m.method] as (...args: unknown[]) => unknown;
     const value = await f.apply(s, m.args);
+    if (hops) {
+      hops.doneAt = wallMs();
+      const packed = stats(s);
+      hops.repliedAt = wallMs();
+      post({ type: "reply", id: m.id, value, trace: hops, stats: packed });
+      return;
+    }
     if (m.method === "close") {
       clearInterval(statsTimer);
       kv?.close();

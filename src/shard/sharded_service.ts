@@ -64,13 +64,13 @@ import { resolveServiceOptions, type ServiceOptions } from "../service/service_o
 import { storedAlert } from "../service/alert_history.ts";
 import { ReadingBatchBuilder } from "./reading_batch.ts";
 import { type Gather, IngestOutbox } from "./ingest_outbox.ts";
-import { ReadingTracer } from "./reading_trace.ts";
+import { ReadingTracer, wallMs } from "./reading_trace.ts";
 import { ShardHost, type WorkerHealth } from "./shard_host.ts";
 import { type HorizonColumns, mergeHorizonColumns } from "./horizon_columns.ts";
 
 export type { WorkerHealth };
 import { shardOf } from "./shard_of.ts";
-import type { ShardStats } from "./shard_protocol.ts";
+import type { ShardMethod, ShardStats } from "./shard_protocol.ts";
 
 /** The one index of a one-reading batch. */
 const ONE: readonly number[] = Object.freeze([0]);
@@ -214,6 +214,7 @@ export class ShardedService implements Application {
     );
     const shared = new SharedArrayBuffer(4 * (1 + deps.workers));
     this.#count = new Int32Array(shared);
+    const waitingCalls = new SharedArrayBuffer(4 * deps.workers);
     for (let i = 0; i < deps.workers; i++) {
       this.#hosts.push(
         new ShardHost(
@@ -227,6 +228,7 @@ export class ShardedService implements Application {
             kernels: deps.kernels ?? kernelKind(),
             nice: deps.workerNice ?? 0,
             streamCount: shared,
+            waitingCalls,
           },
           {
             alert: (e) => this.#alerts.push(e),
@@ -583,8 +585,22 @@ export class ShardedService implements Application {
 
   // ---- streams, through their worker ---------------------------------------
 
+  /** A read of stream `id` through its worker, traced when `id` is (read.trace). */
+  #read<T>(method: ShardMethod, id: string, ...args: unknown[]): Promise<T> {
+    const host = this.#host(id);
+    const tracer = this.#tracer;
+    if (tracer === null || !tracer.traces(id)) return host.call(method, id, ...args);
+    const calledAt = wallMs();
+    return host.callTraced(
+      (hops, at) => tracer.read(id, method, host.index, calledAt, hops, at),
+      method,
+      id,
+      ...args,
+    );
+  }
+
   summary(id: string): Promise<StreamSummary> {
-    return this.#host(id).call("summary", id);
+    return this.#read("summary", id);
   }
 
   put(id: string, spec: StreamSpec): Promise<StreamSummary> {
@@ -596,15 +612,15 @@ export class ShardedService implements Application {
   }
 
   forecast(id: string, horizon?: number): Promise<StreamForecast> {
-    return this.#host(id).call("forecast", id, horizon);
+    return this.#read("forecast", id, horizon);
   }
 
   crossing(id: string, target: string, x: number, direction: "above" | "below"): Promise<Crossing> {
-    return this.#host(id).call("crossing", id, target, x, direction);
+    return this.#read("crossing", id, target, x, direction);
   }
 
   recent(id: string, query: RecentQuery = {}): Promise<StreamRecent> {
-    return this.#host(id).call("recent", id, query);
+    return this.#read("recent", id, query);
   }
 
   /** Streams with changes not yet in a saved checkpoint, as the workers last told. */

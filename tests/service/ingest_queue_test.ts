@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { IngestQueue, QueueFullError } from "../../src/service/ingest_queue.ts";
+import { Slices, turnWanted, useTurnSignal } from "../../src/async/next_turn.ts";
 
 /** Spins for `ms` (a reading that takes time to learn). */
 function busy(ms: number): void {
@@ -25,6 +26,41 @@ Deno.test("a small batch on an idle queue is done before push() returns", async 
   assert.equal(await done, ctx);
   assert.equal(q.length, 0);
   q.close();
+});
+
+Deno.test("a request waiting for the thread ends the slice after the item under way, never before its first", async () => {
+  const waiting = new Int32Array(new SharedArrayBuffer(8));
+  useTurnSignal(waiting, 1);
+  try {
+    const seen: number[] = [];
+    // a slice no clock can end: only the request does
+    const q = new IngestQueue<number, Ctx>(
+      {
+        apply: (x, _i, ctx) => {
+          ctx.done.push(x);
+          if (x === 4) Atomics.add(waiting, 1, 1); // a read posted to the thread meanwhile
+        },
+      },
+      { sliceMs: Infinity },
+    );
+    const ctx = { done: seen };
+    const done = q.push(Array.from({ length: 100 }, (_, i) => i), ctx);
+    assert.deepEqual(seen, [0, 1, 2, 3, 4], "the slice ended after item 4, not after all 100");
+    assert.equal(turnWanted(), true);
+    const pause = new Slices(60_000);
+    assert.equal(pause.due(), true, "a Slices' slice is due too");
+    // while the request still waits, each turn's slice does one item: the work goes on
+    await new Promise((r) => setTimeout(r, 0));
+    assert.ok(seen.length > 5, `the queue went on while the request waited: ${seen.length} items`);
+    Atomics.sub(waiting, 1, 1); // the request taken
+    assert.equal(turnWanted(), false);
+    assert.equal(pause.due(), false);
+    assert.equal(await done, ctx);
+    assert.equal(seen.length, 100);
+    q.close();
+  } finally {
+    useTurnSignal(null);
+  }
 });
 
 Deno.test("batches are done in order; a long one works in slices and timers run between them", async () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { TrainingShedder } from "../../src/service/training_shedder.ts";
 import { Engine } from "../../src/stream/engine.ts";
 import { getPreset } from "../../src/stream/preset.ts";
+import { useTurnSignal } from "../../src/async/next_turn.ts";
 
 const T0 = Date.UTC(2026, 0, 5);
 const STEP = 300_000;
@@ -86,4 +87,37 @@ Deno.test("catchUp() stops at its deadline and forget() drops what a stream owed
   shedder.forget("s");
   assert.equal(shedder.catchUp(Infinity, get, () => {}), false);
   assert.equal(counters.trainingCaughtUp, 0);
+});
+
+Deno.test("catchUp() ends after one update while a request waits for the thread", () => {
+  const engine = new Engine();
+  const ids = ["a", "b", "c"];
+  const at = (t: number) => T0 + t * STEP;
+  for (const id of ids) engine.create(id, { preset: getPreset("default"), columns: ["v"] });
+  for (let t = 0; t < 100; t++) for (const id of ids) engine.observe(id, at(t), [Math.sin(t / 20)]);
+  const counters = { trainingShed: 0, trainingCaughtUp: 0 };
+  const shedder = new TrainingShedder(counters, 0);
+  const window = engine.get("a")!.preset.model.window;
+  for (let t = 100; t < 110; t++) {
+    for (const id of ids) {
+      const s = engine.get(id)!;
+      shedder.take(id, s, 1, () => engine.observe(id, at(t), [Math.sin(t / 20)]));
+    }
+  }
+  for (let t = 110; t < 112 + window; t++) {
+    for (const id of ids) engine.observe(id, at(t), [Math.sin(t / 20)]);
+  }
+  const get = (id: string) => engine.get(id);
+  const waiting = new Int32Array(new SharedArrayBuffer(4));
+  useTurnSignal(waiting);
+  try {
+    Atomics.store(waiting, 0, 1); // a read posted to the thread
+    assert.equal(shedder.catchUp(Infinity, get, () => {}), true, "more to do");
+    assert.equal(counters.trainingCaughtUp, 1, "one update, then the request's turn");
+    Atomics.store(waiting, 0, 0);
+    assert.equal(shedder.catchUp(Infinity, get, () => {}), true);
+    assert.equal(counters.trainingCaughtUp, 1 + ids.length, "one a stream owing, nothing waiting");
+  } finally {
+    useTurnSignal(null);
+  }
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { captureLog, type LogEntry } from "../../src/log.ts";
 import type { Reading } from "../../src/domain/reading.ts";
-import { traceRecord, type WorkerHops } from "../../src/shard/reading_trace.ts";
+import { readTraceRecord, traceRecord, type WorkerHops } from "../../src/shard/reading_trace.ts";
 import { withShardedService } from "./_with_sharded_service.ts";
 
 const T0 = Date.UTC(2026, 0, 5);
@@ -13,7 +13,7 @@ const reading = (stream: string, t: number): Reading => ({
   values: { temp: 20 + Math.sin(t / 10) },
 });
 
-Deno.test("a traced stream's reading logs reading.trace with its hops in order; others none", async () => {
+Deno.test("a traced stream's reading logs reading.trace, and its read read.trace, with their hops in order; others none", async () => {
   const captured = captureLog("info");
   await withShardedService({ workers: 2, traceStreams: ["traced"] }, async (svc) => {
     for (let t = 0; t < 5; t++) {
@@ -22,6 +22,10 @@ Deno.test("a traced stream's reading logs reading.trace with its hops in order; 
     }
     // a batch of several sources' streams, over HTTP: the traced one's reading is traced
     await svc.ingest([reading("other", 5), reading("traced", 5)], "http");
+    // reads through the worker: the traced stream's are traced
+    assert.equal((await svc.forecast("traced")).origin, T0 + 5 * STEP);
+    await svc.forecast("other");
+    await svc.summary("traced");
   }, { log: captured.log });
   const traces = captured.entries().filter((e: LogEntry) => e.event === "reading.trace");
   assert.equal(traces.length, 6, "one trace a batch with the traced stream, none for the others");
@@ -47,6 +51,20 @@ Deno.test("a traced stream's reading logs reading.trace with its hops in order; 
       );
     }
     assert.ok(t.hops.total >= 0 && t.hops.total < 60_000, `trace ${i}: total ${t.hops.total}`);
+  }
+  const reads = captured.entries().filter((e: LogEntry) =>
+    e.event === "read.trace"
+  ) as unknown as ReturnType<typeof readTraceRecord>[];
+  assert.deepEqual(
+    reads.map((r) => [r.stream, r.method]),
+    [["traced", "forecast"], ["traced", "summary"]],
+    "one read.trace a read of the traced stream, none for the others",
+  );
+  for (const r of reads) {
+    const w = r.inWorker!;
+    const order = [r.calledAt, w.receivedAt, w.doneAt, w.repliedAt, r.receivedAt];
+    assert.deepEqual(order, [...order].sort((a, b) => a - b), `${r.method}: times in order`);
+    assert.equal(r.hops.total, Math.round((r.receivedAt - r.calledAt) * 100) / 100);
   }
 });
 
