@@ -248,4 +248,4 @@ await withShardedService({ workers: f.workers }, async (svc) => {
       runs,
     });
   }
-});
+}, root);

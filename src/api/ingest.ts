@@ -175,6 +175,14 @@ export async function ingestLimited(
   client: string,
 ): Promise<IngestResult> {
   const { sink, streamLimit } = deps;
+  // the usual case, every stream known (a big batch is of a few): the readings go as they are,
+  // without a copy of them and of their indices (20,000 array slots of a 10,000-reading body
+  // that lived, and were copied by the collector, until its last piece was taken)
+  if (allExist(sink, readings)) {
+    if (readings.length === 0) return { accepted: 0, rejected: [] };
+    const { accepted, rejected } = await sink.ingest(readings, source);
+    return { accepted, rejected: [...rejected].sort((a, b) => a.index - b.index) };
+  }
   const kept: Reading[] = [];
   const keptAt: number[] = [];
   const refused: IngestResult["rejected"] = [];
@@ -206,6 +214,18 @@ export async function ingestLimited(
     ...refused,
   ].sort((a, b) => a.index - b.index);
   return { accepted: result.accepted, rejected };
+}
+
+/** Whether every reading's stream exists (a run of one stream's readings asks once). */
+function allExist(sink: ReadingSink, readings: readonly Reading[]): boolean {
+  let last: string | null = null;
+  for (let i = 0; i < readings.length; i++) {
+    const id = readings[i].stream;
+    if (id === last) continue;
+    if (!sink.exists(id)) return false;
+    last = id;
+  }
+  return true;
 }
 
 /** The ingest routes, to mount at /v1. */

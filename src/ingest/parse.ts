@@ -193,18 +193,25 @@ export async function parsePayloadAsync(
   try {
     const set = settings(opts);
     let task = performance.now(); // when this task of the event loop began its work
-    // a big array is decoded and parsed in pieces (json_array_pieces.ts), half a slice at a time
-    // (the whole of it, as one decoding and one JSON.parse, was 4 to 9 ms in the daemon here and
-    // is ten times that on a Raspberry Pi); anything else whole
+    // a big array is decoded and parsed in pieces (json_array_pieces.ts), a slice at a time (the
+    // whole of it, as one decoding and one JSON.parse, was 4 to 9 ms in the daemon here and is ten
+    // times that on a Raspberry Pi), and each piece's elements are read as it is parsed
+    // (PieceReader); anything else whole
     const pieceBytes = opts.pieceBytes ?? DEFAULT_PIECE_BYTES;
     const big = payload.length > 2 * pieceBytes;
-    const pieces = big
-      ? await jsonArrayInPieces(payload, { pieceBytes, sliceMs: sliceMs / 2 })
+    const reader = big ? new PieceReader(scope, set) : null;
+    const pieces = reader !== null
+      ? await jsonArrayInPieces(payload, { pieceBytes, sliceMs, each: (part) => reader.take(part) })
       : null;
     let json: unknown;
     if (pieces !== null) {
-      json = pieces.elements;
       task = pieces.taskStart;
+      const readings = reader!.finish(pieces.count);
+      if (readings !== null) {
+        if (performance.now() - task > sliceMs / 2) await nextTurn(); // see the end
+        return { ok: true, readings, ignored: [] };
+      }
+      json = reader!.kept; // a SenML pack, or no element
     } else {
       if (big && performance.now() - task > sliceMs) {
         await nextTurn(); // the pieces got far before they were refused
@@ -447,6 +454,82 @@ function single(json: unknown, scope: Scope, set: Settings): Parsed {
 }
 
 /**
+ * The readings of a top-level JSON array read piece by piece as
+ * jsonArrayInPieces() parses it (`take`), in the same slice: each piece's
+ * JSON objects are garbage once its readings are made, instead of all of
+ * them living beside all the readings until the whole array is parsed (the
+ * collector copied both, once or twice, in the main thread's scavenges:
+ * docs/scaling.md, "the main thread's intake, twentieth round").
+ *
+ * The result is parsePayload()'s: the same readings, or the same error. An
+ * error is only given once the whole array is known to be JSON (when a
+ * later piece is not, the caller parses the payload whole, and that names
+ * the error), and in the synchronous parser's order: too many elements
+ * before a bad element (isPack). A SenML pack (its base fields run from
+ * record to record) and an empty array are left to the common path: their
+ * elements are kept (`kept`).
+ */
+class PieceReader {
+  readonly #scope: Scope;
+  readonly #set: Settings;
+  readonly #readings: Reading[] = [];
+  #count = 0;
+  /** The first bad element's error (reading stops there). */
+  #error: IngestError | null = null;
+  /** The elements, kept whole when the array is a SenML pack; else empty. */
+  readonly kept: unknown[] = [];
+  #pack = false;
+
+  constructor(scope: Scope, set: Settings) {
+    this.#scope = scope;
+    this.#set = set;
+  }
+
+  /** Reads the next piece's elements. */
+  take(part: unknown[]): void {
+    const base = this.#count;
+    this.#count += part.length;
+    if (base === 0 && isSenmlPack(part)) this.#pack = true;
+    if (this.#pack) {
+      for (let i = 0; i < part.length; i++) this.kept.push(part[i]);
+      return;
+    }
+    if (this.#error !== null || this.#count > this.#set.maxBatch) return; // refused whatever comes
+    const batch = { array: part, prefix: "", senmlAllowed: true };
+    try {
+      readElements(batch, this.#scope, this.#set, this.#readings, 0, Infinity, base);
+    } catch (e) {
+      if (!(e instanceof IngestError)) throw e;
+      this.#error = e;
+    }
+  }
+
+  /**
+   * Once every piece of the `count` elements is taken: the readings, or null
+   * when the common path reads `kept` (a pack, or no element); throws the
+   * batch's IngestError.
+   */
+  finish(count: number): Reading[] | null {
+    if (this.#pack || count === 0) return null;
+    checkSize(count, "", this.#set);
+    if (this.#error !== null) throw this.#error;
+    return this.#readings;
+  }
+}
+
+/** Refuses a batch of more than `maxBatch` elements (too_many). */
+function checkSize(length: number, prefix: string, set: Settings): void {
+  if (length > set.maxBatch) {
+    throw new IngestError(
+      "too_many",
+      prefix,
+      `must hold at most ${set.maxBatch} elements`,
+      `${length} elements`,
+    );
+  }
+}
+
+/**
  * Checks a batch's size; true when it is a SenML pack (read whole by
  * senml.ts: a pack's base fields run from record to record), false for a
  * batch of reading objects.
@@ -456,14 +539,7 @@ function isPack(batch: Batch, scope: Scope, set: Settings): boolean {
   if (array.length === 0) {
     throw new IngestError("bad_shape", prefix, "must hold at least one reading", array);
   }
-  if (array.length > set.maxBatch) {
-    throw new IngestError(
-      "too_many",
-      prefix,
-      `must hold at most ${set.maxBatch} elements`,
-      `${array.length} elements`,
-    );
-  }
+  checkSize(array.length, prefix, set);
   if (!batch.senmlAllowed || !isSenmlPack(array)) return false;
   if (scope.value !== null) throw valueTopicError(prefix, scope, array);
   return true;
@@ -473,7 +549,8 @@ function isPack(batch: Batch, scope: Scope, set: Settings): boolean {
  * Reads the batch's reading objects from index `from` into `out`, in order,
  * until the end or until `deadline` (performance.now() ms, looked at every
  * 64 elements); returns the index to go on from. Throws the first bad
- * element's IngestError.
+ * element's IngestError, naming its index in the message (`base` + its
+ * index in `batch.array`, a piece of the message's array).
  */
 function readElements(
   batch: Batch,
@@ -482,6 +559,7 @@ function readElements(
   out: Reading[],
   from: number,
   deadline: number,
+  base = 0,
 ): number {
   const { array, prefix } = batch;
   const { receivedAt, maxFutureMs, fastPath } = set;
@@ -489,7 +567,7 @@ function readElements(
     const el = array[i];
     out.push(
       (fastPath ? fastReading(el, scope, receivedAt, maxFutureMs) : null) ??
-        readingObject(el, `${prefix}[${i}]`, scope, set),
+        readingObject(el, `${prefix}[${base + i}]`, scope, set),
     );
     if ((i & 63) === 63 && performance.now() >= deadline) return i + 1;
   }

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { StreamCreationLimit } from "../../src/api/stream_creation_limit.ts";
+import { ingestLimited } from "../../src/api/ingest.ts";
+import type { Reading } from "../../src/domain/reading.ts";
+import { captureLog } from "../../src/log.ts";
 import { hashToken } from "../../src/auth/token_hash.ts";
 import { json, startDaemon } from "./_harness.ts";
 
@@ -84,4 +87,39 @@ Deno.test("one batch of 1,100 new stream ids creates only the client's share; ex
   } finally {
     await d.close();
   }
+});
+
+Deno.test("ingestLimited() hands a batch of known streams to the sink as it is, rejections in order", async () => {
+  const readings = Array.from({ length: 1_000 }, (_, i) => ({
+    stream: `s${i % 4}`,
+    ts: i,
+    values: { v: i },
+  }));
+  const handed: (readonly Reading[])[] = [];
+  const sink = {
+    ingest: (rs: readonly Reading[]) => {
+      handed.push(rs);
+      // refusals out of order, as a service of several workers may list them
+      const rejected = [7, 3].map((index) => ({
+        index,
+        stream: rs[index].stream,
+        reason: "out_of_order",
+        message: "old",
+      }));
+      return Promise.resolve({ accepted: rs.length - 2, rejected });
+    },
+    exists: (id: string) => id !== "new",
+    reject: () => {},
+  };
+  const deps = { sink, log: captureLog().log, streamLimit: new StreamCreationLimit() };
+  const r = await ingestLimited(deps, readings, "http", "c");
+  assert.equal(handed[0], readings, "the caller's array, not a copy (nor one of its indices)");
+  assert.deepEqual(r.rejected.map((x) => x.index), [3, 7]);
+  assert.equal(r.accepted, 998);
+  // a new stream among them: the limit's way, with the indices mapped back
+  const mixed = [...readings.slice(0, 9), { stream: "new", ts: 0, values: { v: 0 } }];
+  const m = await ingestLimited(deps, mixed, "http", "c");
+  assert.notEqual(handed[1], mixed);
+  assert.equal(handed[1].length, 10);
+  assert.deepEqual(m.rejected.map((x) => x.index), [3, 7]);
 });
