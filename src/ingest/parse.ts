@@ -466,7 +466,7 @@ function single(json: unknown, scope: Scope, set: Settings): Parsed {
  * JSON objects are garbage once its readings are made, instead of all of
  * them living beside all the readings until the whole array is parsed (the
  * collector copied both, once or twice, in the main thread's scavenges:
- * docs/scaling.md, "the main thread's intake, twentieth round").
+ * docs/scaling.md, "the main thread's intake of a big batch, twentieth round").
  *
  * The result is parsePayload()'s: the same readings, or the same error. An
  * error is only given once the whole array is known to be JSON (when a
