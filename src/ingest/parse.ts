@@ -48,6 +48,13 @@ import {
 } from "../domain/reading.ts";
 import { nextTurn } from "../async/next_turn.ts";
 import { fastReading } from "./fast_reading.ts";
+import {
+  type Batch,
+  checkSize,
+  PieceReader,
+  readElements,
+  type Settings,
+} from "./read_elements.ts";
 import { DEFAULT_PIECE_BYTES, jsonArrayInPieces } from "./json_array_pieces.ts";
 import { IngestError, type ParseResult } from "./ingest_error.ts";
 import { readingObject, type Scope, valueTopicError } from "./reading_object.ts";
@@ -319,13 +326,6 @@ function httpScope(stream: string | undefined): Scope | IngestError {
   return { stream, value: null, source: "path" };
 }
 
-interface Settings {
-  receivedAt: number;
-  maxBatch: number;
-  maxFutureMs: number;
-  fastPath: boolean;
-}
-
 function settings(opts: ParseOptions): Settings {
   return {
     receivedAt: opts.receivedAt,
@@ -395,13 +395,6 @@ function parseText(text: string, scope: Scope): unknown {
   }
 }
 
-/** The elements of a batch, where they are (`readings` or ""), and whether it may be SenML. */
-interface Batch {
-  array: unknown[];
-  prefix: string;
-  senmlAllowed: boolean;
-}
-
 function fromJson(json: unknown, scope: Scope, set: Settings): Parsed {
   const batch = batchOf(json);
   if (batch === null) return single(json, scope, set);
@@ -461,82 +454,6 @@ function single(json: unknown, scope: Scope, set: Settings): Parsed {
 }
 
 /**
- * The readings of a top-level JSON array read piece by piece as
- * jsonArrayInPieces() parses it (`take`), in the same slice: each piece's
- * JSON objects are garbage once its readings are made, instead of all of
- * them living beside all the readings until the whole array is parsed (the
- * collector copied both, once or twice, in the main thread's scavenges:
- * docs/scaling.md, "the main thread's intake of a big batch, twentieth round").
- *
- * The result is parsePayload()'s: the same readings, or the same error. An
- * error is only given once the whole array is known to be JSON (when a
- * later piece is not, the caller parses the payload whole, and that names
- * the error), and in the synchronous parser's order: too many elements
- * before a bad element (isPack). A SenML pack (its base fields run from
- * record to record) and an empty array are left to the common path: their
- * elements are kept (`kept`).
- */
-class PieceReader {
-  readonly #scope: Scope;
-  readonly #set: Settings;
-  readonly #readings: Reading[] = [];
-  #count = 0;
-  /** The first bad element's error (reading stops there). */
-  #error: IngestError | null = null;
-  /** The elements, kept whole when the array is a SenML pack; else empty. */
-  readonly kept: unknown[] = [];
-  #pack = false;
-
-  constructor(scope: Scope, set: Settings) {
-    this.#scope = scope;
-    this.#set = set;
-  }
-
-  /** Reads the next piece's elements. */
-  take(part: unknown[]): void {
-    const base = this.#count;
-    this.#count += part.length;
-    if (base === 0 && isSenmlPack(part)) this.#pack = true;
-    if (this.#pack) {
-      for (let i = 0; i < part.length; i++) this.kept.push(part[i]);
-      return;
-    }
-    if (this.#error !== null || this.#count > this.#set.maxBatch) return; // refused whatever comes
-    const batch = { array: part, prefix: "", senmlAllowed: true };
-    try {
-      readElements(batch, this.#scope, this.#set, this.#readings, 0, Infinity, base);
-    } catch (e) {
-      if (!(e instanceof IngestError)) throw e;
-      this.#error = e;
-    }
-  }
-
-  /**
-   * Once every piece of the `count` elements is taken: the readings, or null
-   * when the common path reads `kept` (a pack, or no element); throws the
-   * batch's IngestError.
-   */
-  finish(count: number): Reading[] | null {
-    if (this.#pack || count === 0) return null;
-    checkSize(count, "", this.#set);
-    if (this.#error !== null) throw this.#error;
-    return this.#readings;
-  }
-}
-
-/** Refuses a batch of more than `maxBatch` elements (too_many). */
-function checkSize(length: number, prefix: string, set: Settings): void {
-  if (length > set.maxBatch) {
-    throw new IngestError(
-      "too_many",
-      prefix,
-      `must hold at most ${set.maxBatch} elements`,
-      `${length} elements`,
-    );
-  }
-}
-
-/**
  * Checks a batch's size; true when it is a SenML pack (read whole by
  * senml.ts: a pack's base fields run from record to record), false for a
  * batch of reading objects.
@@ -550,33 +467,4 @@ function isPack(batch: Batch, scope: Scope, set: Settings): boolean {
   if (!batch.senmlAllowed || !isSenmlPack(array)) return false;
   if (scope.value !== null) throw valueTopicError(prefix, scope, array);
   return true;
-}
-
-/**
- * Reads the batch's reading objects from index `from` into `out`, in order,
- * until the end or until `deadline` (performance.now() ms, looked at every
- * 64 elements); returns the index to go on from. Throws the first bad
- * element's IngestError, naming its index in the message (`base` + its
- * index in `batch.array`, a piece of the message's array).
- */
-function readElements(
-  batch: Batch,
-  scope: Scope,
-  set: Settings,
-  out: Reading[],
-  from: number,
-  deadline: number,
-  base = 0,
-): number {
-  const { array, prefix } = batch;
-  const { receivedAt, maxFutureMs, fastPath } = set;
-  for (let i = from; i < array.length; i++) {
-    const el = array[i];
-    out.push(
-      (fastPath ? fastReading(el, scope, receivedAt, maxFutureMs) : null) ??
-        readingObject(el, `${prefix}[${base + i}]`, scope, set),
-    );
-    if ((i & 63) === 63 && performance.now() >= deadline) return i + 1;
-  }
-  return array.length;
 }
