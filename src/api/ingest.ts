@@ -38,6 +38,9 @@ import { jsonResponse } from "./json_response.ts";
 
 export { DEFAULT_MAX_BODY_BYTES };
 
+/** Text of ASCII characters alone: its UTF-8 size is its length. */
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** The media types a JSON body may be sent as: application/json and application/*+json. */
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
@@ -175,6 +178,14 @@ export async function ingestLimited(
   client: string,
 ): Promise<IngestResult> {
   const { sink, streamLimit } = deps;
+  // the usual case, every stream known (a big batch is of a few): the readings go as they are,
+  // without a copy of them and of their indices (20,000 array slots of a 10,000-reading body
+  // that lived, and were copied by the collector, until its last piece was taken)
+  if (allExist(sink, readings)) {
+    if (readings.length === 0) return { accepted: 0, rejected: [] };
+    const { accepted, rejected } = await sink.ingest(readings, source);
+    return { accepted, rejected: [...rejected].sort((a, b) => a.index - b.index) };
+  }
   const kept: Reading[] = [];
   const keptAt: number[] = [];
   const refused: IngestResult["rejected"] = [];
@@ -206,6 +217,18 @@ export async function ingestLimited(
     ...refused,
   ].sort((a, b) => a.index - b.index);
   return { accepted: result.accepted, rejected };
+}
+
+/** Whether every reading's stream exists (a run of one stream's readings asks once). */
+function allExist(sink: ReadingSink, readings: readonly Reading[]): boolean {
+  let last: string | null = null;
+  for (let i = 0; i < readings.length; i++) {
+    const id = readings[i].stream;
+    if (id === last) continue;
+    if (!sink.exists(id)) return false;
+    last = id;
+  }
+  return true;
 }
 
 /** The ingest routes, to mount at /v1. */
@@ -417,9 +440,12 @@ async function ingestInTurn(
     : data instanceof ArrayBuffer
     ? new Uint8Array(data)
     : new Uint8Array(0);
-  // a string's UTF-8 size is 1-3 bytes per UTF-16 unit: encode only when it may matter
+  // a string's UTF-8 size is 1-3 bytes per UTF-16 unit: encode only when it may matter, and not an
+  // ASCII one (its size is its length: encoding 1 MiB was 3 ms of the task that got the message)
   const size = typeof message === "string"
-    ? (message.length * 3 > maxBytes ? new TextEncoder().encode(message).length : message.length)
+    ? (message.length * 3 > maxBytes && !ASCII.test(message)
+      ? new TextEncoder().encode(message).length
+      : message.length)
     : message.byteLength;
   if (size > maxBytes) {
     const error = tooLarge(maxBytes, size);

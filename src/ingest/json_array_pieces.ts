@@ -37,11 +37,22 @@ export interface JsonArrayPiecesOptions {
   pieceBytes?: number;
   /** Longest run of pieces before the event loop may run, ms. Default 5. */
   sliceMs?: number;
+  /**
+   * Takes each piece's elements, in order, as soon as the piece is parsed
+   * (in the same slice): they are then not gathered, and the result's
+   * `elements` is empty. What it keeps of them is its own; the rest is
+   * garbage at once instead of living, and being copied by the collector,
+   * until the whole array is parsed. Default none: the elements are gathered.
+   */
+  each?: (elements: unknown[]) => void;
 }
 
 /** The elements, and when the task that read the last pieces began (performance.now() ms). */
 export interface ArrayPieces {
+  /** The array's elements (none with `each`, which took them). */
   elements: unknown[];
+  /** How many elements the array has. */
+  count: number;
   taskStart: number;
 }
 
@@ -124,6 +135,8 @@ export async function jsonArrayInPieces(
   if (end <= start || u.at(start) !== OPEN_ARRAY || u.at(end) !== CLOSE_ARRAY) return null;
   // the elements lie in [start + 1, end)
   const elements: unknown[] = [];
+  const each = opts.each ?? null;
+  let count = 0;
   let taskStart = performance.now();
   for (let from = start + 1;;) {
     let part: unknown[] | null = null;
@@ -139,9 +152,11 @@ export async function jsonArrayInPieces(
       if (part === null) return null;
     }
     // a piece of no element ("[ ,{}]" cut at its comma) is no list: only "[]" itself is empty
-    if (part.length === 0 && !(cut === end && elements.length === 0)) return null;
-    for (let i = 0; i < part.length; i++) elements.push(part[i]);
-    if (cut === end) return { elements, taskStart };
+    if (part.length === 0 && !(cut === end && count === 0)) return null;
+    count += part.length;
+    if (each !== null) each(part);
+    else for (let i = 0; i < part.length; i++) elements.push(part[i]);
+    if (cut === end) return { elements, count, taskStart };
     from = cut + 1;
     if (performance.now() - taskStart > sliceMs) {
       await nextTurn();

@@ -48,6 +48,13 @@ import {
 } from "../domain/reading.ts";
 import { nextTurn } from "../async/next_turn.ts";
 import { fastReading } from "./fast_reading.ts";
+import {
+  type Batch,
+  checkSize,
+  PieceReader,
+  readElements,
+  type Settings,
+} from "./read_elements.ts";
 import { DEFAULT_PIECE_BYTES, jsonArrayInPieces } from "./json_array_pieces.ts";
 import { IngestError, type ParseResult } from "./ingest_error.ts";
 import { readingObject, type Scope, valueTopicError } from "./reading_object.ts";
@@ -193,18 +200,32 @@ export async function parsePayloadAsync(
   try {
     const set = settings(opts);
     let task = performance.now(); // when this task of the event loop began its work
-    // a big array is decoded and parsed in pieces (json_array_pieces.ts), half a slice at a time
-    // (the whole of it, as one decoding and one JSON.parse, was 4 to 9 ms in the daemon here and
-    // is ten times that on a Raspberry Pi); anything else whole
+    // a big array is decoded and parsed in pieces (json_array_pieces.ts), a slice at a time (the
+    // whole of it, as one decoding and one JSON.parse, was 4 to 9 ms in the daemon here and is ten
+    // times that on a Raspberry Pi), and each piece's elements are read as it is parsed
+    // (PieceReader); anything else whole
     const pieceBytes = opts.pieceBytes ?? DEFAULT_PIECE_BYTES;
     const big = payload.length > 2 * pieceBytes;
-    const pieces = big
-      ? await jsonArrayInPieces(payload, { pieceBytes, sliceMs: sliceMs / 2 })
+    if (big) {
+      // a turn first: the task that got the payload did its own work on all of it (a WebSocket
+      // message's unmasking, UTF-8 check and decoding, 1 MiB of it 5 to 10 ms here; a body's last
+      // chunk and the copy of them all), and the first slice is not to add to it
+      await nextTurn();
+      task = performance.now();
+    }
+    const reader = big ? new PieceReader(scope, set) : null;
+    const pieces = reader !== null
+      ? await jsonArrayInPieces(payload, { pieceBytes, sliceMs, each: (part) => reader.take(part) })
       : null;
     let json: unknown;
     if (pieces !== null) {
-      json = pieces.elements;
       task = pieces.taskStart;
+      const readings = reader!.finish(pieces.count);
+      if (readings !== null) {
+        if (performance.now() - task > sliceMs / 2) await nextTurn(); // see the end
+        return { ok: true, readings, ignored: [] };
+      }
+      json = reader!.kept; // a SenML pack, or no element
     } else {
       if (big && performance.now() - task > sliceMs) {
         await nextTurn(); // the pieces got far before they were refused
@@ -305,13 +326,6 @@ function httpScope(stream: string | undefined): Scope | IngestError {
   return { stream, value: null, source: "path" };
 }
 
-interface Settings {
-  receivedAt: number;
-  maxBatch: number;
-  maxFutureMs: number;
-  fastPath: boolean;
-}
-
 function settings(opts: ParseOptions): Settings {
   return {
     receivedAt: opts.receivedAt,
@@ -379,13 +393,6 @@ function parseText(text: string, scope: Scope): unknown {
     }
     throw new IngestError("bad_json", "", "must be JSON or a number", text);
   }
-}
-
-/** The elements of a batch, where they are (`readings` or ""), and whether it may be SenML. */
-interface Batch {
-  array: unknown[];
-  prefix: string;
-  senmlAllowed: boolean;
 }
 
 function fromJson(json: unknown, scope: Scope, set: Settings): Parsed {
@@ -456,42 +463,8 @@ function isPack(batch: Batch, scope: Scope, set: Settings): boolean {
   if (array.length === 0) {
     throw new IngestError("bad_shape", prefix, "must hold at least one reading", array);
   }
-  if (array.length > set.maxBatch) {
-    throw new IngestError(
-      "too_many",
-      prefix,
-      `must hold at most ${set.maxBatch} elements`,
-      `${array.length} elements`,
-    );
-  }
+  checkSize(array.length, prefix, set);
   if (!batch.senmlAllowed || !isSenmlPack(array)) return false;
   if (scope.value !== null) throw valueTopicError(prefix, scope, array);
   return true;
-}
-
-/**
- * Reads the batch's reading objects from index `from` into `out`, in order,
- * until the end or until `deadline` (performance.now() ms, looked at every
- * 64 elements); returns the index to go on from. Throws the first bad
- * element's IngestError.
- */
-function readElements(
-  batch: Batch,
-  scope: Scope,
-  set: Settings,
-  out: Reading[],
-  from: number,
-  deadline: number,
-): number {
-  const { array, prefix } = batch;
-  const { receivedAt, maxFutureMs, fastPath } = set;
-  for (let i = from; i < array.length; i++) {
-    const el = array[i];
-    out.push(
-      (fastPath ? fastReading(el, scope, receivedAt, maxFutureMs) : null) ??
-        readingObject(el, `${prefix}[${i}]`, scope, set),
-    );
-    if ((i & 63) === 63 && performance.now() >= deadline) return i + 1;
-  }
-  return array.length;
 }

@@ -21,7 +21,9 @@
  *   the worker's work, from what a reading cost it lately (`cost`, which the
  *   worker sends with each reply: the lower quartile of its ingest queue's
  *   last 16 slices' means), between `minPiece` readings and `batch`; `piece` readings until
- *   the worker has measured. 64 readings of the default preset were 6 to 10
+ *   the worker has measured; the last piece takes a rest smaller than
+ *   `minPiece` (a 10-reading message at pieces of 8 goes whole, not as 8
+ *   and 2). 64 readings of the default preset were 6 to 10
  *   ms of a worker here and ten times that on a Raspberry Pi
  *   (docs/scaling.md, "the sources' wait").
  *
@@ -53,7 +55,12 @@ export interface IngestOutboxOptions {
    * source's message waits for behind it). Default 5.
    */
   pieceMs?: number;
-  /** Fewest readings of a piece sized by `pieceMs` (each costs the main thread a message). Default 8. */
+  /**
+   * Fewest readings of a piece sized by `pieceMs` (each costs the main thread
+   * a message); the last piece of a part takes a rest smaller than this, and
+   * a part that would leave one after its first piece goes whole, with the
+   * small parts (within `batch`). Default 8.
+   */
   minPiece?: number;
   /**
    * What a reading costs the worker lately, ms (NaN or none: not known yet);
@@ -324,8 +331,13 @@ export class IngestOutbox<B = Reading[]> {
     source: Source,
   ): Promise<IngestResult> {
     const n = at.length;
-    // (one reading, an MQTT message's, never asks for the cost)
-    if (n > this.minPiece && n > this.pieceSize()) return this.#inPieces(readings, at, source);
+    // a part goes in pieces when it makes two at least: its last piece takes a rest smaller than
+    // minPiece (10 readings at pieces of 8 are one part, not 8 and 2: a message more to the
+    // worker, a turn more of its queue, for 2 readings). (One reading, an MQTT message's, never
+    // asks for the cost.)
+    if (n > this.minPiece && (n - this.pieceSize() >= this.minPiece || n > this.batch)) {
+      return this.#inPieces(readings, at, source);
+    }
     let batch = this.#waiting.at(-1);
     if (batch === undefined || batch.source !== source || batch.count + n > this.batch) {
       this.#waiting.push(batch = { source, readings: this.#gather.start(), count: 0, shares: [] });
@@ -389,7 +401,9 @@ export class IngestOutbox<B = Reading[]> {
       for (let from = 0; from < at.length;) {
         // sized again for each piece: the worker's cost a reading comes with each reply
         const size = this.pieceSize();
-        const end = Math.min(at.length, from + size);
+        let end = Math.min(at.length, from + size);
+        // the last piece takes a rest smaller than minPiece (within `batch`)
+        if (at.length - end < this.minPiece && at.length - from <= this.batch) end = at.length;
         const piece = this.#gather.start();
         for (let i = from; i < end; i++) this.#gather.add(piece, readings[at[i]]);
         this.#counted();

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { StreamCreationLimit } from "../../src/api/stream_creation_limit.ts";
+import { ingestLimited, ingestMessage } from "../../src/api/ingest.ts";
+import type { Reading } from "../../src/domain/reading.ts";
+import { captureLog } from "../../src/log.ts";
 import { hashToken } from "../../src/auth/token_hash.ts";
 import { json, startDaemon } from "./_harness.ts";
 
@@ -84,4 +87,86 @@ Deno.test("one batch of 1,100 new stream ids creates only the client's share; ex
   } finally {
     await d.close();
   }
+});
+
+Deno.test("ingestLimited() hands a batch of known streams to the sink as it is, rejections in order", async () => {
+  const readings = Array.from({ length: 1_000 }, (_, i) => ({
+    stream: `s${i % 4}`,
+    ts: i,
+    values: { v: i },
+  }));
+  const handed: (readonly Reading[])[] = [];
+  const sink = {
+    ingest: (rs: readonly Reading[]) => {
+      handed.push(rs);
+      // refusals out of order, as a service of several workers may list them
+      const rejected = [7, 3].map((index) => ({
+        index,
+        stream: rs[index].stream,
+        reason: "out_of_order",
+        message: "old",
+      }));
+      return Promise.resolve({ accepted: rs.length - 2, rejected });
+    },
+    exists: (id: string) => id !== "new",
+    reject: () => {},
+  };
+  const deps = { sink, log: captureLog().log, streamLimit: new StreamCreationLimit() };
+  const r = await ingestLimited(deps, readings, "http", "c");
+  assert.equal(handed[0], readings, "the caller's array, not a copy (nor one of its indices)");
+  assert.deepEqual(r.rejected.map((x) => x.index), [3, 7]);
+  assert.equal(r.accepted, 998);
+  // a new stream among them: the limit's way, with the indices mapped back
+  const mixed = [...readings.slice(0, 9), { stream: "new", ts: 0, values: { v: 0 } }];
+  const m = await ingestLimited(deps, mixed, "http", "c");
+  assert.notEqual(handed[1], mixed);
+  assert.equal(handed[1].length, 10);
+  assert.deepEqual(m.rejected.map((x) => x.index), [3, 7]);
+});
+
+Deno.test("ingestMessage() sizes an ASCII text message by its length, a non-ASCII one by its UTF-8 bytes", async () => {
+  const handed: (readonly Reading[])[] = [];
+  const refused: string[] = [];
+  const sink = {
+    ingest: (rs: readonly Reading[]) => {
+      handed.push(rs);
+      return Promise.resolve({ accepted: rs.length, rejected: [] });
+    },
+    exists: () => true,
+    reject: (reason: string) => void refused.push(reason),
+  };
+  const T0 = Date.UTC(2026, 0, 5);
+  const deps = { sink, log: captureLog().log, now: () => T0 + 86_400_000 };
+  const text = JSON.stringify(
+    Array.from({ length: 4_000 }, (_, i) => ({ stream: "s", ts: T0 + i, values: { v: i } })),
+  );
+  const encode = TextEncoder.prototype.encode;
+  let encoded = 0;
+  TextEncoder.prototype.encode = function (this: TextEncoder, s?: string) {
+    encoded++;
+    return encode.call(this, s);
+  };
+  try {
+    // up to 3 bytes a unit could pass the limit: an ASCII text is not encoded to know it does not
+    const ok = await ingestMessage(deps, text, text.length + 1);
+    assert.deepEqual(ok, { ok: true, accepted: 4_000 });
+    assert.equal(encoded, 0, "an ASCII message encoded to measure it");
+    assert.deepEqual(await ingestMessage(deps, text, text.length - 1), {
+      ok: false,
+      reason: "too_large",
+      error: `Cannot ingest reading: payload must be at most ${
+        text.length - 1
+      } bytes: current size is ${text.length} bytes`,
+    });
+    // "é" is 2 bytes in UTF-8: 1 unit more than the limit in bytes, not in units
+    const wide = text.replace('"s"', '"s","é":1');
+    const bytes = new TextEncoder().encode(wide).length;
+    assert.equal(bytes, wide.length + 1);
+    const r = await ingestMessage(deps, wide, wide.length);
+    assert.equal(r.ok, false);
+    assert.match((r as { error: string }).error, new RegExp(`current size is ${bytes} bytes$`));
+  } finally {
+    TextEncoder.prototype.encode = encode;
+  }
+  assert.deepEqual(refused, ["too_large", "too_large"]);
 });

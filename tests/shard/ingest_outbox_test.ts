@@ -93,10 +93,8 @@ Deno.test("IngestOutbox sends a part bigger than `piece` in pieces, each once th
   assert.equal(outbox.length, 3);
   assert.equal(w.batches.length, 2);
   w.batches[1].answer();
-  await turn();
-  w.batches[2].answer();
   const result = await big;
-  assert.deepEqual(w.batches.map((b) => b.readings.length), [2, 2, 1]);
+  assert.deepEqual(w.batches.map((b) => b.readings.length), [2, 3], "the last takes a rest of 1");
   assert.equal(result.accepted, 3);
   assert.deepEqual(result.rejected.map((x) => x.index), [1, 4]);
   assert.equal(outbox.length, 0);
@@ -152,7 +150,8 @@ Deno.test("IngestOutbox gathers small parts up to `batch` readings, pieces of a 
     w.batches[i].answer();
     await turn();
   }
-  assert.deepEqual(w.batches.slice(3).map((b) => b.readings.length), [4, 4, 1]);
+  // (minPiece is piece, 4: the last piece takes the rest of 1)
+  assert.deepEqual(w.batches.slice(3).map((b) => b.readings.length), [4, 5]);
   assert.equal((await big).accepted, 9);
   for (const d of done) assert.deepEqual(await d, { accepted: 1, rejected: [] });
 });
@@ -226,28 +225,74 @@ Deno.test("IngestOutbox sizes each piece of a big part by the worker's last cost
   );
 });
 
-Deno.test("IngestOutbox gathers a part of up to the cost's piece size with the small ones", async () => {
+Deno.test("IngestOutbox gathers a part of up to the cost's piece size (and a rest under minPiece) with the small ones", async () => {
   const w = fakeWorker();
-  // pieces of 20, one at a time
+  // pieces of 20, one at a time; minPiece 8
   const outbox = new IngestOutbox(w.send, { cost: () => 0.25, pieceMs: 5, piecesInFlight: 1 });
-  const twenty = outbox.add(
-    Array.from({ length: 20 }, (_, i) => r("a", i)),
-    [...Array(20).keys()],
-    "ws",
-  );
-  const more = outbox.add(
-    Array.from({ length: 21 }, (_, i) => r("b", i)),
-    [...Array(21).keys()],
-    "ws",
-  );
+  const part = (stream: string, n: number) =>
+    outbox.add(Array.from({ length: n }, (_, i) => r(stream, i)), [...Array(n).keys()], "ws");
+  const twenty = part("a", 20);
+  const more = part("b", 27);
+  const pieced = part("c", 28);
   await turn();
-  assert.deepEqual(w.batches.map((b) => b.readings.length), [20, 20], "21 go in pieces of 20");
+  assert.deepEqual(
+    w.batches.map((b) => b.readings.length),
+    [20, 47],
+    "28's first piece of 20; 20 and 27 (20 and a rest of 7) together",
+  );
   w.batches[0].answer();
   w.batches[1].answer();
   await turn();
+  assert.deepEqual(w.batches.map((b) => b.readings.length), [20, 47, 8]);
   w.batches[2].answer();
   assert.equal((await twenty).accepted, 20);
-  assert.equal((await more).accepted, 21);
+  assert.equal((await more).accepted, 27);
+  assert.equal((await pieced).accepted, 28);
+});
+
+Deno.test("IngestOutbox sends a 10-reading message whole to a loaded worker (pieces of 8), not as 8 and 2", async () => {
+  const w = fakeWorker();
+  // 0.6 ms a reading (a cold or loaded worker, a Raspberry Pi's normal): pieces of 8
+  const outbox = new IngestOutbox(w.send, { cost: () => 0.6, pieceMs: 5 });
+  assert.equal(outbox.pieceSize(), 8);
+  const messages = [0, 1, 2].map((k) =>
+    outbox.add(Array.from({ length: 10 }, (_, i) => r(`s${k}`, i)), [...Array(10).keys()], "mqtt")
+  );
+  await turn();
+  assert.deepEqual(w.batches.map((b) => [b.readings.length, b.piece]), [[30, false]]);
+  w.batches[0].answer();
+  for (const m of messages) assert.deepEqual(await m, { accepted: 10, rejected: [] });
+});
+
+Deno.test("IngestOutbox's last piece of a big part takes a rest smaller than minPiece", async () => {
+  const w = fakeWorker();
+  const outbox = new IngestOutbox(w.send, { cost: () => 0.1, pieceMs: 5, piecesInFlight: 1 });
+  const readings = Array.from({ length: 105 }, (_, i) => r(`s${i % 3}`, i)); // pieces of 50
+  const big = outbox.add(readings, readings.map((_, i) => i), "http");
+  for (let i = 0; i < 5; i++) {
+    await turn();
+    w.batches[i]?.answer();
+  }
+  assert.equal((await big).accepted, 105);
+  assert.deepEqual(w.batches.map((b) => b.readings.length), [50, 55], "not 50, 50 and 5");
+  assert.deepEqual(
+    w.batches.flatMap((b) => b.readings.map((x) => x.ts)),
+    readings.map((x) => x.ts),
+  );
+});
+
+Deno.test("IngestOutbox keeps a piece, and a part gathered whole, within `batch` readings", async () => {
+  const w = fakeWorker();
+  // pieces of 256 (the cost's 500 capped by batch); a rest of 4 does not make a piece of 260
+  const outbox = new IngestOutbox(w.send, { cost: () => 0.01, pieceMs: 5, piecesInFlight: 1 });
+  const readings = Array.from({ length: 260 }, (_, i) => r("a", i));
+  const big = outbox.add(readings, readings.map((_, i) => i), "http");
+  for (let i = 0; i < 4; i++) {
+    await turn();
+    w.batches[i]?.answer();
+  }
+  assert.equal((await big).accepted, 260);
+  assert.deepEqual(w.batches.map((b) => b.readings.length), [256, 4]);
 });
 
 Deno.test("IngestOutbox keeps a stream's order behind its big part's pieces; other streams go between them", async () => {
