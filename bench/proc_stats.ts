@@ -18,6 +18,12 @@ export interface ThreadCpu {
    * `tokio-runtime-w`, `V8 DefaultWorke`, ...); the main thread as `main`.
    */
   byName: Record<string, number>;
+  /**
+   * Every thread's seconds by its own name, the number kept (`worker-1`,
+   * `worker-2`: each shard worker apart); threads of one name summed, the
+   * main thread as `main`.
+   */
+  byThread: Record<string, number>;
 }
 
 /**
@@ -42,7 +48,7 @@ function taskStats(pid: number): Deno.Command {
 }
 
 function parseThreadCpu(pid: number, stat: Uint8Array): ThreadCpu {
-  const out: ThreadCpu = { main: 0, workers: 0, other: 0, byName: {} };
+  const out: ThreadCpu = { main: 0, workers: 0, other: 0, byName: {}, byThread: {} };
   for (const line of new TextDecoder().decode(stat).split("\n")) {
     const close = line.lastIndexOf(")");
     if (close < 0) continue;
@@ -52,6 +58,8 @@ function parseThreadCpu(pid: number, stat: Uint8Array): ThreadCpu {
     const sec = (Number(x[11]) + Number(x[12])) / 100;
     const name = tid === String(pid) ? "main" : comm.replace(/\d+$/, "#");
     out.byName[name] = (out.byName[name] ?? 0) + sec;
+    const own = tid === String(pid) ? "main" : comm;
+    out.byThread[own] = (out.byThread[own] ?? 0) + sec;
     if (tid === String(pid)) out.main += sec;
     else if (comm.startsWith("worker-")) out.workers += sec;
     else out.other += sec;

@@ -245,6 +245,7 @@ import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 import { encodeMessages, type RawMessage, RawPublisher } from "./raw_mqtt.ts";
 import { ackedEverySecond, ackedRate, AckLog, sustainedRate } from "./sustained_rate.ts";
 import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
+import { CpuProbe, summarizeProbe } from "./cpu_probe.ts";
 import { LongTasks } from "./long_tasks.ts";
 import { type Reader, READERS, startReader, ThreadSampler, wallMs } from "./wait_readers.ts";
 import { hopSummary, readingHops, type Send, type TraceEntry } from "./reading_hops.ts";
@@ -280,6 +281,7 @@ const f = exitOnFlagError(() =>
     "stdout-dir": text("a directory", "", true),
     "helper-trace": boolean(false),
     "idle-samples": boolean(false),
+    "cpu-probe": boolean(false),
     // the share of the readings acknowledged before the sustained rate's window opens
     "sustained-from": {
       must: "a number at least 0 and below 1",
@@ -477,6 +479,31 @@ async function workerIdle(d: Daemon): Promise<WorkerIdle[]> {
     sentBehind: w.ingest?.sentBehind ?? [],
     readings: w.ingest?.readings ?? NaN,
   }));
+}
+
+/**
+ * Each shard worker's thread's CPU µs a reading over the window, of the
+ * readings that worker took (`idle0`, `idle1`: their counts before and
+ * after): `worker-N` is shard N - 1, Deno numbering its Workers in the order
+ * the daemon starts them.
+ */
+function perWorkerThread(
+  before: ReturnType<typeof threadCpu>,
+  after: ReturnType<typeof threadCpu>,
+  idle0: WorkerIdle[],
+  idle1: WorkerIdle[],
+): { thread: string; readings: number; usPerReading: number | null }[] {
+  const names = Object.keys(after.byThread).filter((n) => /^worker-\d+$/.test(n))
+    .sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)));
+  return names.map((thread, i) => {
+    const readings = (idle1[i]?.readings ?? NaN) - (idle0[i]?.readings ?? NaN);
+    const sec = after.byThread[thread] - (before.byThread[thread] ?? 0);
+    return {
+      thread,
+      readings,
+      usPerReading: readings > 0 ? Math.round(sec / readings * 1e6) : null,
+    };
+  });
 }
 
 /**
@@ -827,6 +854,10 @@ async function capacity(): Promise<void> {
         await profiler?.start(f["profile-main"]);
         const idle0 = await workerIdle(d);
         const quarter = { ms: NaN, trained: 0, workers: [] as WorkerIdle[] };
+        // the cores' speed meanwhile (bench/cpu_probe.ts), its child started before the clock
+        const probe = f["cpu-probe"] ? CpuProbe.start() : null;
+        if (probe) await sleep(1500);
+        const wall0 = Date.now();
         const t0 = performance.now();
         // watched while it is fed: the publishers' last acknowledgements come once nearly
         // every reading is taken
@@ -855,6 +886,8 @@ async function capacity(): Promise<void> {
         samples.push({ t: Math.max(ms, samples.at(-1)!.t), workers: idle1 });
         const rate = total / (ms / 1000);
         const threads1 = threadCpu(d.pid);
+        const probed = await probe?.stop(wall0, wall0 + ms);
+        const checkpointsAfter = (await counts(d)).checkpoints;
         const mainAlloc = await heapClient?.stopAllocations(total, 40);
         heapClient?.close();
         const mainProfile = await profiler?.stopSummary(40);
@@ -927,6 +960,21 @@ async function capacity(): Promise<void> {
           workersUsPerReading: us(threads1.workers - threads0.workers),
           otherUsPerReading: us(threads1.other - threads0.other),
           threadUsPerReading: byNamePer(threads0, threads1, total),
+          // each shard worker's thread (worker-1 is shard 0, ...: Deno numbers its Workers in the
+          // order they start) over the readings that worker took
+          workerThreadUs: perWorkerThread(threads0, threads1, idle0, idle1),
+          // checkpoints the workers saved in the window (the crash-loss bound saves a stream every
+          // --checkpoint-every / 2 readings, the cadence each changed one every 60 s)
+          checkpoints: checkpointsAfter - base.checkpoints,
+          // each worker's warm-up before ready (its `streams.loaded` line): readings through the
+          // scratch engines and the scratch service, and its ms (capped at 1,000)
+          warmUp: d.log.filter((e) => e.event === "streams.loaded" && "worker" in e).map((e) => ({
+            worker: e.worker,
+            readings: e.warmUpReadings,
+            serviceReadings: e.warmUpServiceReadings,
+            ms: e.warmUpMs,
+          })),
+          ...(probed ? { cpuProbe: summarizeProbe(probed) } : {}),
           generatorUsPerReading: us(cpuSeconds(Deno.pid) - self0),
           ...brokerField(brokerCpu() - broker0, total),
           rssMiB: Math.round(rssMiB(d.pid)),
