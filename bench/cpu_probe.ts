@@ -10,9 +10,12 @@
  * - `memNs`: reads of an 8 MiB array, 4,099 elements apart: bound by the
  *   cache and memory the host shares.
  *
- * The fastest timing of a second is what the core gave when this probe had
- * it: a probe that waited for a core (the load) is slower in wall time, not
- * in its fastest step. The probe takes about 0.5% of a core. The shard
+ * The fastest timing of a second (three back to back each `every-ms`) is
+ * what the core gave when this probe had it: a probe that waited for a core
+ * (the load) is slower in wall time, not in its fastest step, as long as one
+ * timing of the second ran whole (at a load of 16 to 20 on these 2 cores the
+ * median second was 3 times the quiet one: it did not; read it beside the
+ * load). The probe takes about 1.5% of a core. The shard
  * worker's CPU µs a reading (bench/scale.ts `threadUsPerReading`) is CPU
  * time, not wall time, but a slower core stretches it just the same; a run's
  * `cpuProbe` says how fast the cores were meanwhile.
@@ -45,7 +48,7 @@ const STEPS = 200_000;
 /** The memory loop's array: 2^20 doubles, 8 MiB. */
 const MEM_MASK = (1 << 20) - 1;
 
-/** STEPS dependent multiply-adds; returns what it computed (so that V8 keeps the loop). */
+/** `steps` dependent multiply-adds; returns what it computed (so that V8 keeps the loop). */
 export function aluChain(steps: number): number {
   let x = 1.0001;
   let s = 0;
@@ -148,12 +151,16 @@ if (import.meta.main) {
     let mem = Infinity;
     const second = performance.now();
     while (performance.now() - second < 1000) {
-      let t = performance.now();
-      sink += aluChain(STEPS);
-      alu = Math.min(alu, performance.now() - t);
-      t = performance.now();
-      sink += strideReads(a, STEPS);
-      mem = Math.min(mem, performance.now() - t);
+      // three timings back to back a wake (on a loaded machine the first after a wake is the
+      // likeliest to lose its core)
+      for (let k = 0; k < 3; k++) {
+        let t = performance.now();
+        sink += aluChain(STEPS);
+        alu = Math.min(alu, performance.now() - t);
+        t = performance.now();
+        sink += strideReads(a, STEPS);
+        mem = Math.min(mem, performance.now() - t);
+      }
       await new Promise((r) => setTimeout(r, f["every-ms"]));
     }
     const ns = (ms: number) => Math.round(ms * 1e6 / STEPS * 1000) / 1000;

@@ -238,7 +238,15 @@ import {
   someOf,
   text,
 } from "./args.ts";
-import { byNamePer, loadavg, ownCpu, threadCpu, threadCpuAsync } from "./proc_stats.ts";
+import {
+  byNamePer,
+  loadavg,
+  ownCpu,
+  perShardWorker,
+  threadCpu,
+  threadCpuAsync,
+  threadSched,
+} from "./proc_stats.ts";
 import { globalSeries } from "./global_series.ts";
 import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
@@ -479,31 +487,6 @@ async function workerIdle(d: Daemon): Promise<WorkerIdle[]> {
     sentBehind: w.ingest?.sentBehind ?? [],
     readings: w.ingest?.readings ?? NaN,
   }));
-}
-
-/**
- * Each shard worker's thread's CPU µs a reading over the window, of the
- * readings that worker took (`idle0`, `idle1`: their counts before and
- * after): `worker-N` is shard N - 1, Deno numbering its Workers in the order
- * the daemon starts them.
- */
-function perWorkerThread(
-  before: ReturnType<typeof threadCpu>,
-  after: ReturnType<typeof threadCpu>,
-  idle0: WorkerIdle[],
-  idle1: WorkerIdle[],
-): { thread: string; readings: number; usPerReading: number | null }[] {
-  const names = Object.keys(after.byThread).filter((n) => /^worker-\d+$/.test(n))
-    .sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)));
-  return names.map((thread, i) => {
-    const readings = (idle1[i]?.readings ?? NaN) - (idle0[i]?.readings ?? NaN);
-    const sec = after.byThread[thread] - (before.byThread[thread] ?? 0);
-    return {
-      thread,
-      readings,
-      usPerReading: readings > 0 ? Math.round(sec / readings * 1e6) : null,
-    };
-  });
 }
 
 /**
@@ -844,6 +827,7 @@ async function capacity(): Promise<void> {
         const send = devices.prepare(warm, warm + f["per-stream"]);
         const cpu0 = cpuSeconds(d.pid);
         const threads0 = threadCpu(d.pid);
+        const sched0 = threadSched(d.pid);
         const self0 = cpuSeconds(Deno.pid);
         const broker0 = brokerCpu();
         const out0 = d.banner.length;
@@ -886,6 +870,7 @@ async function capacity(): Promise<void> {
         samples.push({ t: Math.max(ms, samples.at(-1)!.t), workers: idle1 });
         const rate = total / (ms / 1000);
         const threads1 = threadCpu(d.pid);
+        const sched1 = threadSched(d.pid);
         const probed = await probe?.stop(wall0, wall0 + ms);
         const checkpointsAfter = (await counts(d)).checkpoints;
         const mainAlloc = await heapClient?.stopAllocations(total, 40);
@@ -962,7 +947,14 @@ async function capacity(): Promise<void> {
           threadUsPerReading: byNamePer(threads0, threads1, total),
           // each shard worker's thread (worker-1 is shard 0, ...: Deno numbers its Workers in the
           // order they start) over the readings that worker took
-          workerThreadUs: perWorkerThread(threads0, threads1, idle0, idle1),
+          workerThreadUs: perShardWorker(
+            threads0,
+            threads1,
+            idle0.map((w) => w.readings),
+            idle1.map((w) => w.readings),
+            sched0,
+            sched1,
+          ),
           // checkpoints the workers saved in the window (the crash-loss bound saves a stream every
           // --checkpoint-every / 2 readings, the cadence each changed one every 60 s)
           checkpoints: checkpointsAfter - base.checkpoints,

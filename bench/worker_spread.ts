@@ -19,19 +19,26 @@
  * the machine. `between` gives the runs' medians (blocks after the first
  * `skip`), their range and spread (max / min); `within` each run's blocks'
  * spread; `fastCoreCorrelation` Pearson's r of a block's µs against its
- * core's ns a step over all blocks.
+ * core's ns a step over all blocks, `memoryCorrelation` against its strided
+ * reads' ns (the cache and memory bandwidth other threads and processes
+ * leave it).
  *
  *   deno run --allow-run --allow-read --allow-write=/tmp bench/worker_spread.ts \
  *     [--runs=6] [--streams=50] [--per-stream=2000] [--per-message=10] [--blocks=10] \
- *     [--skip=2] [--warm-up-ms=1000] [--v8-flags=--flag,...] [--root=.]
+ *     [--skip=2] [--warm-up-ms=1000] [--warm-up-readings=N] [--v8-flags=--flag,...] [--root=.]
  *
+ * With `--v8-flags=--trace-opt,--trace-deopt` each run also gives its
+ * TurboFan compilations and deopts by block (`byBlock`) and, after the
+ * first `skip` blocks, which functions (`late`).
+ * `--warm-up-readings` (default the Service's own, 4,000) with a large
+ * `--warm-up-ms` fixes the warm-up whatever the load.
  * `--root=DIR` runs another checkout's Service (an export of an older
  * revision) with this bench. One `RESULT {json}` line on stdout, a line a run
  * on stderr.
  */
 import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
 import { emitResult, median } from "./stats.ts";
-import { aluChain } from "./cpu_probe.ts";
+import { aluChain, strideReads } from "./cpu_probe.ts";
 import { loadavg } from "./proc_stats.ts";
 
 const f = exitOnFlagError(() =>
@@ -43,6 +50,7 @@ const f = exitOnFlagError(() =>
     blocks: integer(10),
     skip: integer(2, 0),
     "warm-up-ms": integer(1000, 0),
+    "warm-up-readings": integer(-1, -1),
     "v8-flags": text("V8 flags of the child", "", true),
     root: text("a checkout's directory", "."),
     child: text("true in the child", "", true),
@@ -51,13 +59,23 @@ const f = exitOnFlagError(() =>
 
 /** The child's line: its blocks. */
 const BLOCKS = "=== blocks ===";
+/** The child's line at each block's end (V8's traces between them are that block's). */
+const BLOCK_END = "=== block end";
 const STEP = 300_000;
 const START = Date.UTC(2025, 0, 1);
 
-/** One block of the window: its thread's µs a reading and the core's ns a step at its end. */
+/**
+ * One block of the window: its thread's µs a reading, the core's ns a step
+ * at its end, and how the scheduler moved it.
+ */
 interface Block {
   us: number;
   aluNs: number;
+  memNs: number;
+  /** The thread's moves between CPUs in the block. */
+  migrations: number;
+  /** The times the scheduler took its CPU from it in the block. */
+  involuntary: number;
 }
 
 /** bench/scale.ts's device k's reading n (its default 5-minute step). */
@@ -67,24 +85,44 @@ function value(k: number, n: number): number {
 
 /**
  * This process's main thread's CPU ns so far (the first field of its
- * schedstat; Deno reads /proc/self only with --allow-all, so through `cat`).
+ * schedstat) and its moves between CPUs and preemptions (its sched; Deno
+ * reads /proc/self only with --allow-all, so through `cat`).
  */
-function threadNs(): number {
-  const out = new Deno.Command("cat", { args: [`/proc/${Deno.pid}/task/${Deno.pid}/schedstat`] })
+function threadNow(): { ns: number; migrations: number; involuntary: number } {
+  const task = `/proc/${Deno.pid}/task/${Deno.pid}`;
+  const out = new Deno.Command("cat", { args: [`${task}/schedstat`, `${task}/sched`] })
     .outputSync();
-  return Number(new TextDecoder().decode(out.stdout).split(" ")[0]);
+  const text = new TextDecoder().decode(out.stdout);
+  const field = (name: string) =>
+    Number(text.match(new RegExp(`^${name}\\s*:\\s*(\\d+)`, "m"))?.[1]);
+  return {
+    ns: Number(text.split(" ")[0]),
+    migrations: field("se\\.nr_migrations"),
+    involuntary: field("nr_involuntary_switches"),
+  };
 }
 
-/** The core's speed now: the fastest of 3 timings of 50,000 dependent steps, ns a step. */
-function coreNs(): { ns: number; sink: number } {
+/** The probe's 8 MiB array (bench/cpu_probe.ts's memory loop). */
+const PROBE_ARRAY = new Float64Array(1 << 20).map((_, i) => i % 7);
+
+/**
+ * The core's speed now: the fastest of 3 timings of 50,000 dependent steps
+ * (its clock), and of 50,000 strided reads of 8 MiB (the cache and memory
+ * it shares), ns a step.
+ */
+function coreNs(): { ns: number; memNs: number; sink: number } {
   let best = Infinity;
+  let mem = Infinity;
   let sink = 0;
   for (let i = 0; i < 3; i++) {
-    const t = performance.now();
+    let t = performance.now();
     sink += aluChain(50_000);
     best = Math.min(best, performance.now() - t);
+    t = performance.now();
+    sink += strideReads(PROBE_ARRAY, 50_000);
+    mem = Math.min(mem, performance.now() - t);
   }
-  return { ns: (best * 1e6) / 50_000, sink };
+  return { ns: (best * 1e6) / 50_000, memNs: (mem * 1e6) / 50_000, sink };
 }
 
 /** Pearson's r of xs against ys. */
@@ -106,10 +144,18 @@ if (f.child === "true") {
   const { Service } = await import(new URL("src/service/service.ts", root).href);
   const { Store } = await import(new URL("src/store/store.ts", root).href);
   const { captureLog } = await import(new URL("src/log.ts", root).href);
-  for (let i = 0; i < 20; i++) aluChain(50_000);
+  for (let i = 0; i < 20; i++) {
+    aluChain(50_000);
+    strideReads(PROBE_ARRAY, 50_000);
+  }
   const kv = await Deno.openKv(":memory:");
   const s = new Service({
-    options: { warmUpNew: true, warmUpMs: f["warm-up-ms"], shedAfterMs: 3_600_000 },
+    options: {
+      warmUpNew: true,
+      warmUpMs: f["warm-up-ms"],
+      ...(f["warm-up-readings"] >= 0 ? { warmUpReadings: f["warm-up-readings"] } : {}),
+      shedAfterMs: 3_600_000,
+    },
     store: new Store(kv),
     log: captureLog().log,
     raise: () => {},
@@ -129,7 +175,7 @@ if (f.child === "true") {
   const perBlock = Math.ceil(f["per-stream"] / f.blocks);
   const blocks: Block[] = [];
   let sink = 0;
-  let ns0 = threadNs();
+  let t0 = threadNow();
   let n0 = 1;
   for (let n = 1; n < last; n += f["per-message"]) {
     for (const [k, id] of ids.entries()) {
@@ -142,16 +188,20 @@ if (f.child === "true") {
     if ((n - 1) % 40 === 0) [...s.horizonStats()];
     const next = Math.min(n + f["per-message"], last);
     if (next - n0 >= perBlock || next === last) {
-      const ns1 = threadNs();
+      const t1 = threadNow();
       const readings = (next - n0) * f.streams;
       const core = coreNs();
       sink += core.sink;
       blocks.push({
-        us: Math.round((ns1 - ns0) / readings / 10) / 100,
+        us: Math.round((t1.ns - t0.ns) / readings / 10) / 100,
         aluNs: Math.round(core.ns * 1000) / 1000,
+        memNs: Math.round(core.memNs * 1000) / 1000,
+        migrations: t1.migrations - t0.migrations,
+        involuntary: t1.involuntary - t0.involuntary,
       });
       n0 = next;
-      ns0 = threadNs();
+      console.log(`${BLOCK_END} ${blocks.length} ===`);
+      t0 = threadNow();
     }
   }
   await s.close();
@@ -160,7 +210,14 @@ if (f.child === "true") {
   Deno.exit(0);
 }
 
-const runs: { load: number; warmUpReadings: number; blocks: Block[]; medianUs: number }[] = [];
+const runs: {
+  load: number;
+  warmUpReadings: number;
+  blocks: Block[];
+  medianUs: number;
+  byBlock: { turbofan: number; deopts: number }[];
+  late: { turbofan: string[]; deopts: string[] };
+}[] = [];
 for (let r = 0; r < f.runs; r++) {
   const load = loadavg();
   const out = await new Deno.Command(Deno.execPath(), {
@@ -186,14 +243,32 @@ for (let r = 0; r < f.runs; r++) {
   const { blocks, warmUpReadings } = JSON.parse(
     text.slice(at + BLOCKS.length, text.indexOf("\n", at)),
   );
+  // with --v8-flags=--trace-opt,--trace-deopt: TurboFan's compilations and the deopts in each
+  // block (the first also holds the warm-up), and the functions of those after the first `skip`
+  // blocks
+  const pieces = text.slice(0, at).split(new RegExp(`(?<!#)${BLOCK_END} \\d+ ===`));
+  const late = { turbofan: [] as string[], deopts: [] as string[] };
+  const byBlock = pieces.slice(0, blocks.length).map((piece, i) => {
+    const tf = [...piece.matchAll(/\[completed compiling \S+ <JSFunction (\S*) [^\n]*TURBOFAN/g)];
+    const de = [...piece.matchAll(/\[bailout \(kind: ([\w-]+)[^\n]*?<JSFunction (\S*) /g)];
+    if (i >= f.skip) {
+      late.turbofan.push(...tf.map((m) => m[1]));
+      late.deopts.push(...de.map((m) => `${m[2]} (${m[1]})`));
+    }
+    return { turbofan: tf.length, deopts: de.length };
+  });
   const kept = (blocks as Block[]).slice(f.skip);
   const medianUs = median(kept.map((b) => b.us));
-  runs.push({ load, warmUpReadings, blocks, medianUs });
+  runs.push({ load, warmUpReadings, blocks, medianUs, byBlock, late });
   console.error(
     `run ${r + 1}: load ${load}, warm-up ${warmUpReadings} readings, µs a reading by block ${
       blocks.map((b: Block) => b.us.toFixed(0)).join(" ")
     } (median ${medianUs}), core ns a step ${
       blocks.map((b: Block) => b.aluNs.toFixed(2)).join(" ")
+    }, TurboFan / deopts by block ${byBlock.map((b) => `${b.turbofan}/${b.deopts}`).join(" ")}${
+      late.turbofan.length + late.deopts.length > 0
+        ? `; late: TurboFan ${late.turbofan.join(",")}, deopts ${late.deopts.join(",")}`
+        : ""
     }`,
   );
 }
@@ -218,5 +293,7 @@ emitResult({
     return Math.round(Math.max(...us) / Math.min(...us) * 100) / 100;
   }),
   fastCoreCorrelation: Math.round(pearson(kept.map((b) => b.us), kept.map((b) => b.aluNs)) * 100) /
+    100,
+  memoryCorrelation: Math.round(pearson(kept.map((b) => b.us), kept.map((b) => b.memNs)) * 100) /
     100,
 });
