@@ -13,14 +13,15 @@
  * The fastest timing of a second (three back to back each `every-ms`) is
  * what the core gave when this probe had it: a probe that waited for a core
  * (the load) is slower in wall time, not in its fastest step, as long as one
- * timing of the second ran whole (at a load of 16 to 20 on these 2 cores the
- * median second was 3 times the quiet one: it did not; read it beside the
- * load). The probe takes about 1.5% of a core. The shard
- * worker's CPU µs a reading (bench/scale.ts `threadUsPerReading`) is CPU
- * time, not wall time, but a slower core stretches it just the same; a run's
- * `cpuProbe` says how fast the cores were meanwhile.
+ * timing of the second ran whole (with one timing a wake, at a load of 16 to
+ * 20 on these 2 cores, the median second was 3 times the quiet one: hence
+ * three; read it beside the load). The probe takes under 1% of a core (3
+ * timings of about 0.5 ms every 200 ms). The shard worker's CPU µs a reading
+ * (bench/scale.ts `threadUsPerReading`) is CPU time, not wall time, but a
+ * slower core stretches it just the same; a run's `cpuProbe` says how fast
+ * the cores were meanwhile.
  *
- *   deno run bench/cpu_probe.ts [--seconds=60] [--every-ms=100]
+ *   deno run bench/cpu_probe.ts [--seconds=60] [--every-ms=200]
  *
  * One line a second on stdout: `PROBE {"t": ms since the epoch, "aluNs":
  * ..., "memNs": ...}`. bench/scale.ts's capacity part runs it beside each
@@ -44,7 +45,7 @@ export interface ProbeSummary {
 }
 
 /** The steps each timing takes. */
-const STEPS = 200_000;
+const STEPS = 100_000;
 /** The memory loop's array: 2^20 doubles, 8 MiB. */
 const MEM_MASK = (1 << 20) - 1;
 
@@ -107,7 +108,7 @@ export class CpuProbe {
   }
 
   /** Starts the child (it runs until stop(), at most `seconds`). */
-  static start(seconds = 3600, everyMs = 100): CpuProbe {
+  static start(seconds = 3600, everyMs = 200): CpuProbe {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -137,7 +138,7 @@ if (import.meta.main) {
   const f = exitOnFlagError(() =>
     parseFlags(Deno.args, {
       seconds: positive(60),
-      "every-ms": integer(100),
+      "every-ms": integer(200),
     }, "Cannot parse cpu_probe flags")
   );
   const a = new Float64Array(MEM_MASK + 1).map((_, i) => i % 7);

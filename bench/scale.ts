@@ -8,7 +8,7 @@
  *     bench/scale.ts --part=capacity [--streams=100] [--preset=default] [--per-stream=100] \
  *     [--workers=1,2] [--rounds=3] [--connections=8] [--per-message=1] [--v8-flags=--prof] \
  *     [--warm-up=1] [--helper-trace=true] [--stdout-dir=DIR] [--idle-samples=true] \
- *     [--sustained-from=0.25] [--profile-main=0] [--main-heap]
+ *     [--sustained-from=0.25] [--profile-main=0] [--main-heap] [--cpu-probe=false]
  *   ... bench/scale.ts --part=latency [--streams=100] [--preset=default] [--workers=2] \
  *     [--rate=1000] [--seconds=20] [--sample-every=50]
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2] \
@@ -36,6 +36,16 @@
  *   (`threadUsPerReading`: the workers, V8's helpers, KV's SQLite writer). A message carries one reading, or with
  *   `per-message` K an array of a stream's next K readings (a device that
  *   buffers): the broker's and the publishers' cost is then per K readings.
+ *   `workerThreadUs`: each shard worker's thread apart (`worker-1` is shard
+ *   0), its CPU µs over the readings its own shard took, its moves between
+ *   CPUs (`migrations`), waits (`voluntary`) and preemptions (`involuntary`)
+ *   over the window (bench/proc_stats.ts perShardWorker); `checkpoints`: the
+ *   saves in the window; `warmUp`: each worker's warm-up before ready (its
+ *   `streams.loaded` line). `--cpu-probe=true`: bench/cpu_probe.ts runs
+ *   beside the window (started 1.5 s before the clock), and `cpuProbe` says
+ *   how fast the cores' clock and shared memory were meanwhile: a phase
+ *   slower than another on a slower machine shows there (docs/scaling.md,
+ *   "twentieth round (workvar)").
  *   `--helper-trace=true`: the daemon also runs with V8's `--trace-opt` and
  *   `--trace-gc-nvp`, and the result gives what V8's helper threads did over
  *   the window (`helperTrace`: compilations by tier and TurboFan's by

@@ -25,13 +25,17 @@
  *
  *   deno run --allow-run --allow-read --allow-write=/tmp bench/worker_spread.ts \
  *     [--runs=6] [--streams=50] [--per-stream=2000] [--per-message=10] [--blocks=10] \
- *     [--skip=2] [--warm-up-ms=1000] [--warm-up-readings=N] [--v8-flags=--flag,...] [--root=.]
+ *     [--skip=2] [--warm-up-ms=1000] [--warm-up-readings=N] [--checkpoint-every=500] \
+ *     [--v8-flags=--flag,...] [--root=.]
  *
  * With `--v8-flags=--trace-opt,--trace-deopt` each run also gives its
  * TurboFan compilations and deopts by block (`byBlock`) and, after the
  * first `skip` blocks, which functions (`late`).
  * `--warm-up-readings` (default the Service's own, 4,000) with a large
  * `--warm-up-ms` fixes the warm-up whatever the load.
+ * `--checkpoint-every=N` (the daemon's 500: a stream saved after 250 of
+ * its readings) moves the checkpoint saves; a large N leaves the window
+ * none (the 60 s cadence aside).
  * `--root=DIR` runs another checkout's Service (an export of an older
  * revision) with this bench. One `RESULT {json}` line on stdout, a line a run
  * on stderr.
@@ -51,6 +55,7 @@ const f = exitOnFlagError(() =>
     skip: integer(2, 0),
     "warm-up-ms": integer(1000, 0),
     "warm-up-readings": integer(-1, -1),
+    "checkpoint-every": integer(500),
     "v8-flags": text("V8 flags of the child", "", true),
     root: text("a checkout's directory", "."),
     child: text("true in the child", "", true),
@@ -155,6 +160,7 @@ if (f.child === "true") {
       warmUpMs: f["warm-up-ms"],
       ...(f["warm-up-readings"] >= 0 ? { warmUpReadings: f["warm-up-readings"] } : {}),
       shedAfterMs: 3_600_000,
+      checkpointEvery: f["checkpoint-every"],
     },
     store: new Store(kv),
     log: captureLog().log,
