@@ -8,7 +8,7 @@
  *     bench/scale.ts --part=capacity [--streams=100] [--preset=default] [--per-stream=100] \
  *     [--workers=1,2] [--rounds=3] [--connections=8] [--per-message=1] [--v8-flags=--prof] \
  *     [--warm-up=1] [--helper-trace=true] [--stdout-dir=DIR] [--idle-samples=true] \
- *     [--sustained-from=0.25] [--profile-main=0] [--main-heap]
+ *     [--sustained-from=0.25] [--profile-main=0] [--main-heap] [--cpu-probe=false]
  *   ... bench/scale.ts --part=latency [--streams=100] [--preset=default] [--workers=2] \
  *     [--rate=1000] [--seconds=20] [--sample-every=50]
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2] \
@@ -36,6 +36,16 @@
  *   (`threadUsPerReading`: the workers, V8's helpers, KV's SQLite writer). A message carries one reading, or with
  *   `per-message` K an array of a stream's next K readings (a device that
  *   buffers): the broker's and the publishers' cost is then per K readings.
+ *   `workerThreadUs`: each shard worker's thread apart (`worker-1` is shard
+ *   0), its CPU µs over the readings its own shard took, its moves between
+ *   CPUs (`migrations`), waits (`voluntary`) and preemptions (`involuntary`)
+ *   over the window (bench/proc_stats.ts perShardWorker); `checkpoints`: the
+ *   saves in the window; `warmUp`: each worker's warm-up before ready (its
+ *   `streams.loaded` line). `--cpu-probe=true`: bench/cpu_probe.ts runs
+ *   beside the window (started 1.5 s before the clock), and `cpuProbe` says
+ *   how fast the cores' clock and shared memory were meanwhile: a phase
+ *   slower than another on a slower machine shows there (docs/scaling.md,
+ *   "twentieth round (workvar)").
  *   `--helper-trace=true`: the daemon also runs with V8's `--trace-opt` and
  *   `--trace-gc-nvp`, and the result gives what V8's helper threads did over
  *   the window (`helperTrace`: compilations by tier and TurboFan's by
@@ -238,13 +248,22 @@ import {
   someOf,
   text,
 } from "./args.ts";
-import { byNamePer, loadavg, ownCpu, threadCpu, threadCpuAsync } from "./proc_stats.ts";
+import {
+  byNamePer,
+  loadavg,
+  ownCpu,
+  perShardWorker,
+  threadCpu,
+  threadCpuAsync,
+  threadSched,
+} from "./proc_stats.ts";
 import { globalSeries } from "./global_series.ts";
 import { emitResult, median, quantile } from "./stats.ts";
 import { bytesBatch, httpBatch } from "../tests/e2e/_big_batches.ts";
 import { encodeMessages, type RawMessage, RawPublisher } from "./raw_mqtt.ts";
 import { ackedEverySecond, ackedRate, AckLog, sustainedRate } from "./sustained_rate.ts";
 import { MOSQUITTO_CONFIG } from "./mosquitto_config.ts";
+import { CpuProbe, summarizeProbe } from "./cpu_probe.ts";
 import { LongTasks } from "./long_tasks.ts";
 import { type Reader, READERS, startReader, ThreadSampler, wallMs } from "./wait_readers.ts";
 import {
@@ -290,6 +309,7 @@ const f = exitOnFlagError(() =>
     "stdout-dir": text("a directory", "", true),
     "helper-trace": boolean(false),
     "idle-samples": boolean(false),
+    "cpu-probe": boolean(false),
     // the share of the readings acknowledged before the sustained rate's window opens
     "sustained-from": {
       must: "a number at least 0 and below 1",
@@ -820,6 +840,7 @@ async function capacity(): Promise<void> {
         const send = devices.prepare(warm, warm + f["per-stream"]);
         const cpu0 = cpuSeconds(d.pid);
         const threads0 = threadCpu(d.pid);
+        const sched0 = threadSched(d.pid);
         const self0 = cpuSeconds(Deno.pid);
         const broker0 = brokerCpu();
         const out0 = d.banner.length;
@@ -830,6 +851,10 @@ async function capacity(): Promise<void> {
         await profiler?.start(f["profile-main"]);
         const idle0 = await workerIdle(d);
         const quarter = { ms: NaN, trained: 0, workers: [] as WorkerIdle[] };
+        // the cores' speed meanwhile (bench/cpu_probe.ts), its child started before the clock
+        const probe = f["cpu-probe"] ? CpuProbe.start() : null;
+        if (probe) await sleep(1500);
+        const wall0 = Date.now();
         const t0 = performance.now();
         // watched while it is fed: the publishers' last acknowledgements come once nearly
         // every reading is taken
@@ -858,6 +883,9 @@ async function capacity(): Promise<void> {
         samples.push({ t: Math.max(ms, samples.at(-1)!.t), workers: idle1 });
         const rate = total / (ms / 1000);
         const threads1 = threadCpu(d.pid);
+        const sched1 = threadSched(d.pid);
+        const probed = await probe?.stop(wall0, wall0 + ms);
+        const checkpointsAfter = (await counts(d)).checkpoints;
         const mainAlloc = await heapClient?.stopAllocations(total, 40);
         heapClient?.close();
         const mainProfile = await profiler?.stopSummary(40);
@@ -930,6 +958,28 @@ async function capacity(): Promise<void> {
           workersUsPerReading: us(threads1.workers - threads0.workers),
           otherUsPerReading: us(threads1.other - threads0.other),
           threadUsPerReading: byNamePer(threads0, threads1, total),
+          // each shard worker's thread (worker-1 is shard 0, ...: Deno numbers its Workers in the
+          // order they start) over the readings that worker took
+          workerThreadUs: perShardWorker(
+            threads0,
+            threads1,
+            idle0.map((w) => w.readings),
+            idle1.map((w) => w.readings),
+            sched0,
+            sched1,
+          ),
+          // checkpoints the workers saved in the window (the crash-loss bound saves a stream every
+          // --checkpoint-every / 2 readings, the cadence each changed one every 60 s)
+          checkpoints: checkpointsAfter - base.checkpoints,
+          // each worker's warm-up before ready (its `streams.loaded` line): readings through the
+          // scratch engines and the scratch service, and its ms (capped at 1,000)
+          warmUp: d.log.filter((e) => e.event === "streams.loaded" && "worker" in e).map((e) => ({
+            worker: e.worker,
+            readings: e.warmUpReadings,
+            serviceReadings: e.warmUpServiceReadings,
+            ms: e.warmUpMs,
+          })),
+          ...(probed ? { cpuProbe: summarizeProbe(probed) } : {}),
           generatorUsPerReading: us(cpuSeconds(Deno.pid) - self0),
           ...brokerField(brokerCpu() - broker0, total),
           rssMiB: Math.round(rssMiB(d.pid)),
