@@ -253,4 +253,4 @@ await withShardedService({ workers: f.workers }, async (svc) => {
       runs,
     });
   }
-}, root);
+}, { root });

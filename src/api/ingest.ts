@@ -39,7 +39,7 @@ import { jsonResponse } from "./json_response.ts";
 export { DEFAULT_MAX_BODY_BYTES };
 
 /** Text of ASCII characters alone: its UTF-8 size is its length. */
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^\p{ASCII}*$/u;
 
 /** The media types a JSON body may be sent as: application/json and application/*+json. */
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
