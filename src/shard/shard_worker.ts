@@ -220,19 +220,15 @@ async function handle(m: ToShard): Promise<void> {
       : undefined;
     const f = s[m.method] as (...args: unknown[]) => unknown;
     const value = await f.apply(s, m.args);
-    if (hops) {
-      hops.doneAt = wallMs();
-      const packed = stats(s);
-      hops.repliedAt = wallMs();
-      post({ type: "reply", id: m.id, value, trace: hops, stats: packed });
-      return;
-    }
     if (m.method === "close") {
       clearInterval(statsTimer);
       kv?.close();
       kv = null;
     }
-    post({ type: "reply", id: m.id, value, stats: stats(s) });
+    if (hops) hops.doneAt = wallMs();
+    const packed = stats(s);
+    if (hops) hops.repliedAt = wallMs();
+    post({ type: "reply", id: m.id, value, trace: hops, stats: packed });
   } catch (e) {
     post({ type: "reply", id: m.id, error: errorOf(e), stats: stats(s) });
   }
