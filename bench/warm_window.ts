@@ -30,6 +30,7 @@
  * `--warm-up-readings` defaults to the service's own default. One
  * `RESULT {json}` line on stdout, the tables on stderr.
  */
+import { feedFirst, feedStep } from "./service_feed.ts";
 import { boolean, exitOnFlagError, integer, parseFlags, text } from "./args.ts";
 import { emitResult } from "./stats.ts";
 import { countOptTrace } from "./opt_trace.ts";
@@ -60,13 +61,6 @@ const MARK = "=== the window ===";
 const CPU = "=== cpu ===";
 /** Printed as each quarter of the window's readings ends: `${QUARTER} q`. */
 const QUARTER = "=== quarter";
-const STEP = 300_000;
-const START = Date.UTC(2025, 0, 1);
-
-/** bench/scale.ts's device k's reading n (its default 5-minute step). */
-function value(k: number, n: number): number {
-  return Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) / 1000;
-}
 
 if (flags.child === "true") {
   const kv = await Deno.openKv(":memory:");
@@ -87,9 +81,7 @@ if (flags.child === "true") {
   await s.load();
   s.start();
   const ids = Array.from({ length: flags.streams }, (_, k) => `dev-${k}`);
-  for (const [k, id] of ids.entries()) {
-    await s.ingest([{ stream: id, ts: START, values: { value: value(k, 0) } }], "mqtt");
-  }
+  await feedFirst(s, ids);
   console.log(
     `${MARK} ${
       JSON.stringify({
@@ -103,13 +95,7 @@ if (flags.child === "true") {
   let quarter = 1;
   for (let n = 1; n < last; n += flags["per-message"]) {
     if (n - 1 >= (quarter * flags["per-stream"]) / 4) console.log(`${QUARTER} ${quarter++} ===`);
-    for (const [k, id] of ids.entries()) {
-      const batch = [];
-      for (let m = n; m < Math.min(n + flags["per-message"], last); m++) {
-        batch.push({ stream: id, ts: START + m * STEP, values: { value: value(k, m) } });
-      }
-      await s.ingest(batch, "mqtt");
-    }
+    await feedStep(s, ids, n, flags["per-message"], last);
     if ((n - 1) % 40 === 0) [...s.horizonStats()];
   }
   console.log(`${QUARTER} ${quarter} ===`);

@@ -40,6 +40,8 @@
  * revision) with this bench. One `RESULT {json}` line on stdout, a line a run
  * on stderr.
  */
+import { memoryScratchStore } from "../tests/service/_memory_scratch_store.ts";
+import { feedFirst, feedStep } from "./service_feed.ts";
 import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
 import { emitResult, median } from "./stats.ts";
 import { aluChain, strideReads } from "./cpu_probe.ts";
@@ -66,8 +68,6 @@ const f = exitOnFlagError(() =>
 const BLOCKS = "=== blocks ===";
 /** The child's line at each block's end (V8's traces between them are that block's). */
 const BLOCK_END = "=== block end";
-const STEP = 300_000;
-const START = Date.UTC(2025, 0, 1);
 
 /**
  * One block of the window: its thread's µs a reading, the core's ns a step
@@ -81,11 +81,6 @@ interface Block {
   migrations: number;
   /** The times the scheduler took its CPU from it in the block. */
   involuntary: number;
-}
-
-/** bench/scale.ts's device k's reading n (its default 5-minute step). */
-function value(k: number, n: number): number {
-  return Math.round((20 + 3 * Math.sin((2 * Math.PI * n) / 288) + k * 0.01) * 1000) / 1000;
 }
 
 /**
@@ -166,17 +161,12 @@ if (f.child === "true") {
     log: captureLog().log,
     raise: () => {},
     // as a shard worker's (src/shard/shard_worker.ts): a scratch store in memory
-    scratchStore: async () => {
-      const scratch = await Deno.openKv(":memory:");
-      return { store: new Store(scratch), close: () => scratch.close() };
-    },
+    scratchStore: memoryScratchStore,
   });
   await s.load();
   s.start();
   const ids = Array.from({ length: f.streams }, (_, k) => `s${k}`);
-  for (const [k, id] of ids.entries()) {
-    await s.ingest([{ stream: id, ts: START, values: { value: value(k, 0) } }], "mqtt");
-  }
+  await feedFirst(s, ids);
   const last = 1 + f["per-stream"];
   const perBlock = Math.ceil(f["per-stream"] / f.blocks);
   const blocks: Block[] = [];
@@ -184,13 +174,7 @@ if (f.child === "true") {
   let t0 = threadNow();
   let n0 = 1;
   for (let n = 1; n < last; n += f["per-message"]) {
-    for (const [k, id] of ids.entries()) {
-      const batch = [];
-      for (let m = n; m < Math.min(n + f["per-message"], last); m++) {
-        batch.push({ stream: id, ts: START + m * STEP, values: { value: value(k, m) } });
-      }
-      await s.ingest(batch, "mqtt");
-    }
+    await feedStep(s, ids, n, f["per-message"], last);
     if ((n - 1) % 40 === 0) [...s.horizonStats()];
     const next = Math.min(n + f["per-message"], last);
     if (next - n0 >= perBlock || next === last) {

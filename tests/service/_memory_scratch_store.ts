@@ -1,7 +1,7 @@
 /**
- * The warm-up's scratch store as the service tests and bench/warm_window.ts
- * give a Service one (ServiceDeps.scratchStore): a Store over a KV of its
- * own in memory. A shard worker's (src/shard/shard_worker.ts) wraps that KV
+ * The warm-up's scratch store as the service tests, bench/warm_window.ts and
+ * bench/worker_spread.ts give a Service one (ServiceDeps.scratchStore): a
+ * Store over a KV of its own in memory. A shard worker's (src/shard/shard_worker.ts) wraps that KV
  * in retryLocked as well, as it does its real one.
  */
 import { Store } from "../../src/store/store.ts";
