@@ -54,6 +54,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(e: unknown): void;
   readings: number;
+  /** A piece of a big part (counted in #piecesOut until answered). */
+  piece: boolean;
   /** An ingest's streams, in its batch's order (what its reply's `last` is of). */
   streams: readonly string[] | null;
   /**
@@ -97,6 +99,8 @@ export class ShardHost {
   #statsAt = 0;
   /** Calls posted to each worker and not yet taken (ShardInit.waitingCalls). */
   readonly #waitingCalls: Int32Array;
+  /** Pieces of big parts sent and not yet answered. */
+  #piecesOut = 0;
   #closed = false;
 
   constructor(init: Omit<ShardInit, "type">, events: ShardEvents, log: Logger, url: URL) {
@@ -214,6 +218,7 @@ export class ShardHost {
         if (m.cost !== undefined && m.cost > 0) this.msPerReading = m.cost;
         this.#pending.delete(m.id);
         this.#inflight -= p.readings;
+        if (p.piece) this.#piecesOut--;
         if (p.streams !== null) this.#unsent.end(performance.now());
         if (m.error) p.reject(errorFrom(m.error));
         else p.resolve(m.value);
@@ -250,6 +255,7 @@ export class ShardHost {
     }
     this.#pending.clear();
     this.#inflight = 0;
+    this.#piecesOut = 0;
     // the calls it had not taken died with it (the new worker starts with none)
     Atomics.store(this.#waitingCalls, this.index, 0);
     this.#events.crashed(this.index, message);
@@ -282,11 +288,21 @@ export class ShardHost {
         );
       }
       return new Promise((resolve, reject) => {
-        this.#pending.set((m as { id: number }).id, { resolve, reject, readings, streams, traced });
+        const piece = m.type === "ingest" && m.piece === true;
+        this.#pending.set(
+          (m as { id: number }).id,
+          { resolve, reject, readings, piece, streams, traced },
+        );
         this.#inflight += readings;
         if (streams !== null) this.#unsent.begin(performance.now());
-        // a call: the worker's slice under way ends after its item (ShardInit.waitingCalls)
-        if (m.type === "call") Atomics.add(this.#waitingCalls, this.index, 1);
+        // a call, or a batch that is not a piece while pieces are in flight (it goes before
+        // them in the worker's queue): the worker's slice under way ends after its item
+        // (ShardInit.waitingCalls); a worker taking small batches alone slices as before
+        if (m.type === "ingest" && !piece && this.#piecesOut > 0) m.counted = true;
+        if (m.type === "call" || (m.type === "ingest" && m.counted === true)) {
+          Atomics.add(this.#waitingCalls, this.index, 1);
+        }
+        if (piece) this.#piecesOut++;
         worker.postMessage(m);
       });
     }, down);

@@ -56,9 +56,11 @@ export interface ShardInit {
   streamCount: SharedArrayBuffer;
   /**
    * Calls posted to each worker and not yet taken, shared ([i]: worker i's; Int32): the main
-   * thread adds one before it posts a call, the worker takes it off as its handler runs; while
-   * it is above 0 the worker's slices end after the item under way (src/async/next_turn.ts
-   * turnWanted), so a read waits for that item, not for the rest of a slice.
+   * thread adds one before it posts a call (or a small batch while pieces of a big part are in
+   * flight to the worker: an ingest's `counted`), the worker takes it off as its handler runs;
+   * while it is above 0 the worker's slices end after the item under way (src/async/next_turn.ts
+   * turnWanted), so a read or a source's small batch waits for that item, not for the rest of a
+   * slice (its batch then goes before the pieces in the worker's queue).
    */
   waitingCalls: SharedArrayBuffer;
 }
@@ -68,8 +70,10 @@ export type ToShard =
   | ShardInit
   /**
    * `piece`: a piece of a big part, which later batches of other streams may go before
-   * (src/service/ingest_queue.ts PushOptions.yields); `trace`: the worker replies with the
-   * batch's hops (src/shard/reading_trace.ts).
+   * (src/service/ingest_queue.ts PushOptions.yields); `counted`: counted in
+   * ShardInit.waitingCalls (a batch that is not a piece, posted while pieces are in flight to
+   * the worker), which the worker takes off as its handler runs; `trace`: the worker replies
+   * with the batch's hops (src/shard/reading_trace.ts).
    */
   | {
     type: "ingest";
@@ -77,6 +81,7 @@ export type ToShard =
     source: Source;
     batch: ReadingBatch;
     piece?: true;
+    counted?: true;
     trace?: true;
   }
   /** `trace`: the worker replies with the call's hops (a traced stream's read: reading_trace.ts). */

@@ -164,8 +164,10 @@ async function handle(m: ToShard): Promise<void> {
     }, 0);
     return;
   }
-  // a call is taken: it no longer waits (ShardInit.waitingCalls)
-  if (m.type === "call" && waitingCalls !== null) Atomics.sub(waitingCalls, index, 1);
+  // a call (or a counted batch) is taken: it no longer waits (ShardInit.waitingCalls)
+  if ((m.type === "call" || m.counted === true) && waitingCalls !== null) {
+    Atomics.sub(waitingCalls, index, 1);
+  }
   const s = service!;
   try {
     if (m.type === "ingest") {
