@@ -9,7 +9,7 @@
 import type { Logger } from "../log.ts";
 import type { Source } from "../ingest/ingest_sink.ts";
 import type { HorizonColumns } from "./horizon_columns.ts";
-import type { IngestResult, StreamRecord } from "../service/service.ts";
+import type { IngestResult, StreamForecast, StreamRecord } from "../service/service.ts";
 import { ServiceError } from "../service/service_error.ts";
 import type {
   FromShard,
@@ -42,6 +42,8 @@ export interface ShardEvents {
   alert(event: import("../domain/alert.ts").AlertEvent): void;
   /** A stream's record changed (null: deleted). */
   record(id: string, record: StreamRecord | null): void;
+  /** A kept stream's forecast as it is now, or null: no longer kept (kept_forecasts.ts). */
+  forecast(id: string, value: StreamForecast | null): void;
   /** The worker (re)started with these streams. */
   ready(records: StreamRecord[], last: Record<string, number>): void;
   /** The newest reading time of the streams a batch touched (ms, NaN: none), in order. */
@@ -205,6 +207,9 @@ export class ShardHost {
       case "record":
         this.#events.record(m.id, m.record);
         return;
+      case "forecast":
+        this.#events.forecast(m.id, m.value);
+        return;
       case "stats":
         this.#stats.take(m.stats);
         if (m.horizons) this.horizons = m.horizons;
@@ -354,6 +359,27 @@ export class ShardHost {
       null,
       traced,
     ) as Promise<T>;
+  }
+
+  /**
+   * The forecast of stream `id` (of `horizon` steps), which the main thread keeps from now on:
+   * the worker sends it before its reply, and again whenever it changes
+   * (src/shard/kept_forecasts.ts). `traced` as callTraced's, or null.
+   */
+  keepForecast(
+    id: string,
+    horizon: number | undefined,
+    traced: ((hops: ReadHops | undefined, receivedAt: number) => void) | null = null,
+  ): Promise<StreamForecast> {
+    const m: ToShard = {
+      type: "call",
+      id: this.#nextId++,
+      method: "forecast",
+      args: [id, horizon],
+    };
+    m.keep = true;
+    if (traced !== null) m.trace = true;
+    return this.#send(m, 0, null, traced) as Promise<StreamForecast>;
   }
 
   /** Fault injection for the tests: makes the worker die. */

@@ -13,7 +13,12 @@ import type { AlertEvent } from "../domain/alert.ts";
 import type { LogFormat, LogLevel } from "../log.ts";
 import type { IngestResult, Source } from "../ingest/ingest_sink.ts";
 import type { HorizonColumns } from "./horizon_columns.ts";
-import type { ServiceErrorKind, ServiceOptions, StreamRecord } from "../service/service.ts";
+import type {
+  ServiceErrorKind,
+  ServiceOptions,
+  StreamForecast,
+  StreamRecord,
+} from "../service/service.ts";
 import type { EngineCounters } from "../stream/engine.ts";
 import type { ReadingBatch } from "./reading_batch.ts";
 import type { KernelKind } from "../model/kernels.ts";
@@ -84,8 +89,13 @@ export type ToShard =
     counted?: true;
     trace?: true;
   }
-  /** `trace`: the worker replies with the call's hops (a traced stream's read: reading_trace.ts). */
-  | { type: "call"; id: number; method: ShardMethod; args: unknown[]; trace?: true }
+  /**
+   * `trace`: the worker replies with the call's hops (a traced stream's read: reading_trace.ts).
+   * `keep` (a forecast call): the main thread keeps the stream's forecast; the worker sends it
+   * (`forecast`) at once and after every change, before the reply that follows the change,
+   * until KEEP_MS go by without such a call (src/shard/kept_forecasts.ts).
+   */
+  | { type: "call"; id: number; method: ShardMethod; args: unknown[]; trace?: true; keep?: true }
   /** Fault injection for the tests: the worker throws out of its event loop. */
   | { type: "crash" };
 
@@ -158,6 +168,11 @@ export type FromShard =
   }
   | { type: "alert"; event: AlertEvent }
   | { type: "record"; id: string; record: StreamRecord | null }
+  /**
+   * A kept stream's forecast (every step of its horizon) as it is now, or null: no longer kept
+   * (or no forecast to keep: no reading yet, the stream deleted). See src/shard/kept_forecasts.ts.
+   */
+  | { type: "forecast"; id: string; value: StreamForecast | null }
   /** `horizons`: every stream's accuracy, in columns, every 5th time (null the others). */
   | { type: "stats"; stats: PackedStats; horizons: HorizonColumns | null }
   | { type: "failed"; error: ShardError };
