@@ -12,6 +12,11 @@
  *     [--turns=immediate|timer] [--streams=500] [--history=48] [--big=4] [--batch=10000] [--piece=64] \
  *     [--checkpoint-seconds=1] [--rounds=3]
  *
+ * `--wanted=true` holds a request always waiting (src/async/next_turn.ts
+ * turnWanted, as a call or a counted batch does while it crosses to a
+ * worker): every slice then ends after one item, and the longest gaps are the
+ * longest items a worker runs before it looks at ShardInit.waitingCalls.
+ *
  * `--turns` is how the slices yield (src/async/next_turn.ts; a worker takes
  * `immediate` turns, the main thread `timer` ones; a tree without `useTurns`
  * has timer turns only). The probe (bench/turn_probe.ts) records each gap
@@ -27,10 +32,11 @@ import { Service } from "../src/service/service.ts";
 import { Store } from "../src/store/store.ts";
 import { captureLog } from "../src/log.ts";
 import type { Reading } from "../src/domain/reading.ts";
-import { exitOnFlagError, integer, oneOf, parseFlags } from "./args.ts";
+import { boolean, exitOnFlagError, integer, oneOf, parseFlags } from "./args.ts";
 import { emitResult } from "./stats.ts";
 import { loadavg } from "./proc_stats.ts";
 import { longest, probeTurns, takeTurns, watchSaves } from "./turn_probe.ts";
+import * as turns from "../src/async/next_turn.ts";
 
 const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -42,10 +48,13 @@ const f = exitOnFlagError(() =>
     piece: integer(64),
     "checkpoint-seconds": integer(1),
     rounds: integer(3),
+    wanted: boolean(false),
   }, "Cannot parse worker_stretches flags")
 );
 
 takeTurns(f.turns);
+// a request always waiting: each slice ends after one item (see the module comment)
+if (f.wanted) turns.useTurnSignal(new Int32Array([1]));
 
 const T0 = Date.UTC(2026, 0, 5);
 const STEP = 60_000;
@@ -116,6 +125,7 @@ for (let round = 1; round <= f.rounds; round++) {
     emitResult({
       round,
       turns: f.turns,
+      wanted: f.wanted,
       streams: f.streams,
       batch: f.batch,
       batchMs: Math.round(batchMs),

@@ -9,7 +9,7 @@
 import type { Logger } from "../log.ts";
 import type { Source } from "../ingest/ingest_sink.ts";
 import type { HorizonColumns } from "./horizon_columns.ts";
-import type { IngestResult, StreamRecord } from "../service/service.ts";
+import type { IngestResult, StreamForecast, StreamRecord } from "../service/service.ts";
 import { ServiceError } from "../service/service_error.ts";
 import type {
   FromShard,
@@ -42,6 +42,8 @@ export interface ShardEvents {
   alert(event: import("../domain/alert.ts").AlertEvent): void;
   /** A stream's record changed (null: deleted). */
   record(id: string, record: StreamRecord | null): void;
+  /** A kept stream's forecast as it is now, or null: no longer kept (kept_forecasts.ts). */
+  forecast(id: string, value: StreamForecast | null): void;
   /** The worker (re)started with these streams. */
   ready(records: StreamRecord[], last: Record<string, number>): void;
   /** The newest reading time of the streams a batch touched (ms, NaN: none), in order. */
@@ -54,6 +56,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(e: unknown): void;
   readings: number;
+  /** A piece of a big part (counted in #piecesOut until answered). */
+  piece: boolean;
   /** An ingest's streams, in its batch's order (what its reply's `last` is of). */
   streams: readonly string[] | null;
   /**
@@ -97,6 +101,8 @@ export class ShardHost {
   #statsAt = 0;
   /** Calls posted to each worker and not yet taken (ShardInit.waitingCalls). */
   readonly #waitingCalls: Int32Array;
+  /** Pieces of big parts sent and not yet answered. */
+  #piecesOut = 0;
   #closed = false;
 
   constructor(init: Omit<ShardInit, "type">, events: ShardEvents, log: Logger, url: URL) {
@@ -201,6 +207,9 @@ export class ShardHost {
       case "record":
         this.#events.record(m.id, m.record);
         return;
+      case "forecast":
+        this.#events.forecast(m.id, m.value);
+        return;
       case "stats":
         this.#stats.take(m.stats);
         if (m.horizons) this.horizons = m.horizons;
@@ -214,6 +223,7 @@ export class ShardHost {
         if (m.cost !== undefined && m.cost > 0) this.msPerReading = m.cost;
         this.#pending.delete(m.id);
         this.#inflight -= p.readings;
+        if (p.piece) this.#piecesOut--;
         if (p.streams !== null) this.#unsent.end(performance.now());
         if (m.error) p.reject(errorFrom(m.error));
         else p.resolve(m.value);
@@ -250,6 +260,7 @@ export class ShardHost {
     }
     this.#pending.clear();
     this.#inflight = 0;
+    this.#piecesOut = 0;
     // the calls it had not taken died with it (the new worker starts with none)
     Atomics.store(this.#waitingCalls, this.index, 0);
     this.#events.crashed(this.index, message);
@@ -282,11 +293,21 @@ export class ShardHost {
         );
       }
       return new Promise((resolve, reject) => {
-        this.#pending.set((m as { id: number }).id, { resolve, reject, readings, streams, traced });
+        const piece = m.type === "ingest" && m.piece === true;
+        this.#pending.set(
+          (m as { id: number }).id,
+          { resolve, reject, readings, piece, streams, traced },
+        );
         this.#inflight += readings;
         if (streams !== null) this.#unsent.begin(performance.now());
-        // a call: the worker's slice under way ends after its item (ShardInit.waitingCalls)
-        if (m.type === "call") Atomics.add(this.#waitingCalls, this.index, 1);
+        // a call, or a batch that is not a piece while pieces are in flight (it goes before
+        // them in the worker's queue): the worker's slice under way ends after its item
+        // (ShardInit.waitingCalls); a worker taking small batches alone slices as before
+        if (m.type === "ingest" && !piece && this.#piecesOut > 0) m.counted = true;
+        if (m.type === "call" || (m.type === "ingest" && m.counted === true)) {
+          Atomics.add(this.#waitingCalls, this.index, 1);
+        }
+        if (piece) this.#piecesOut++;
         worker.postMessage(m);
       });
     }, down);
@@ -338,6 +359,27 @@ export class ShardHost {
       null,
       traced,
     ) as Promise<T>;
+  }
+
+  /**
+   * The forecast of stream `id` (of `horizon` steps), which the main thread keeps from now on:
+   * the worker sends it before its reply, and again whenever it changes
+   * (src/shard/kept_forecasts.ts). `traced` as callTraced's, or null.
+   */
+  keepForecast(
+    id: string,
+    horizon: number | undefined,
+    traced: ((hops: ReadHops | undefined, receivedAt: number) => void) | null = null,
+  ): Promise<StreamForecast> {
+    const m: ToShard = {
+      type: "call",
+      id: this.#nextId++,
+      method: "forecast",
+      args: [id, horizon],
+    };
+    m.keep = true;
+    if (traced !== null) m.trace = true;
+    return this.#send(m, 0, null, traced) as Promise<StreamForecast>;
   }
 
   /** Fault injection for the tests: makes the worker die. */

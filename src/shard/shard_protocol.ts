@@ -13,7 +13,12 @@ import type { AlertEvent } from "../domain/alert.ts";
 import type { LogFormat, LogLevel } from "../log.ts";
 import type { IngestResult, Source } from "../ingest/ingest_sink.ts";
 import type { HorizonColumns } from "./horizon_columns.ts";
-import type { ServiceErrorKind, ServiceOptions, StreamRecord } from "../service/service.ts";
+import type {
+  ServiceErrorKind,
+  ServiceOptions,
+  StreamForecast,
+  StreamRecord,
+} from "../service/service.ts";
 import type { EngineCounters } from "../stream/engine.ts";
 import type { ReadingBatch } from "./reading_batch.ts";
 import type { KernelKind } from "../model/kernels.ts";
@@ -56,9 +61,11 @@ export interface ShardInit {
   streamCount: SharedArrayBuffer;
   /**
    * Calls posted to each worker and not yet taken, shared ([i]: worker i's; Int32): the main
-   * thread adds one before it posts a call, the worker takes it off as its handler runs; while
-   * it is above 0 the worker's slices end after the item under way (src/async/next_turn.ts
-   * turnWanted), so a read waits for that item, not for the rest of a slice.
+   * thread adds one before it posts a call (or a small batch while pieces of a big part are in
+   * flight to the worker: an ingest's `counted`), the worker takes it off as its handler runs;
+   * while it is above 0 the worker's slices end after the item under way (src/async/next_turn.ts
+   * turnWanted), so a read or a source's small batch waits for that item, not for the rest of a
+   * slice (its batch then goes before the pieces in the worker's queue).
    */
   waitingCalls: SharedArrayBuffer;
 }
@@ -68,8 +75,10 @@ export type ToShard =
   | ShardInit
   /**
    * `piece`: a piece of a big part, which later batches of other streams may go before
-   * (src/service/ingest_queue.ts PushOptions.yields); `trace`: the worker replies with the
-   * batch's hops (src/shard/reading_trace.ts).
+   * (src/service/ingest_queue.ts PushOptions.yields); `counted`: counted in
+   * ShardInit.waitingCalls (a batch that is not a piece, posted while pieces are in flight to
+   * the worker), which the worker takes off as its handler runs; `trace`: the worker replies
+   * with the batch's hops (src/shard/reading_trace.ts).
    */
   | {
     type: "ingest";
@@ -77,10 +86,16 @@ export type ToShard =
     source: Source;
     batch: ReadingBatch;
     piece?: true;
+    counted?: true;
     trace?: true;
   }
-  /** `trace`: the worker replies with the call's hops (a traced stream's read: reading_trace.ts). */
-  | { type: "call"; id: number; method: ShardMethod; args: unknown[]; trace?: true }
+  /**
+   * `trace`: the worker replies with the call's hops (a traced stream's read: reading_trace.ts).
+   * `keep` (a forecast call): the main thread keeps the stream's forecast; the worker sends it
+   * (`forecast`) at once and after every change, before the reply that follows the change,
+   * until KEEP_MS go by without such a call (src/shard/kept_forecasts.ts).
+   */
+  | { type: "call"; id: number; method: ShardMethod; args: unknown[]; trace?: true; keep?: true }
   /** Fault injection for the tests: the worker throws out of its event loop. */
   | { type: "crash" };
 
@@ -153,6 +168,11 @@ export type FromShard =
   }
   | { type: "alert"; event: AlertEvent }
   | { type: "record"; id: string; record: StreamRecord | null }
+  /**
+   * A kept stream's forecast (every step of its horizon) as it is now, or null: no longer kept
+   * (or no forecast to keep: no reading yet, the stream deleted). See src/shard/kept_forecasts.ts.
+   */
+  | { type: "forecast"; id: string; value: StreamForecast | null }
   /** `horizons`: every stream's accuracy, in columns, every 5th time (null the others). */
   | { type: "stats"; stats: PackedStats; horizons: HorizonColumns | null }
   | { type: "failed"; error: ShardError };

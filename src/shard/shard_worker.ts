@@ -26,6 +26,8 @@ import { lowerThreadPriority } from "./lower_thread_priority.ts";
 import { type PackedStats, StatsPacker } from "./packed_stats.ts";
 import { IdleClock } from "./idle_clock.ts";
 import { type ReadHops, wallMs, type WorkerHops } from "./reading_trace.ts";
+import { ForecastKeeper } from "./kept_forecasts.ts";
+import type { StreamForecast } from "../service/service.ts";
 
 let service: Service | null = null;
 let kv: Deno.Kv | null = null;
@@ -35,6 +37,28 @@ let waitingCalls: Int32Array | null = null;
 let index = 0;
 
 const post = (m: FromShard) => self.postMessage(m);
+
+/** The streams whose forecast the main thread keeps (src/shard/kept_forecasts.ts). */
+const keeper = new ForecastKeeper();
+
+/** Sends kept stream `id`'s forecast as it is now (null, and no longer kept: it has none). */
+function sendKept(s: Service, id: string): void {
+  let value: StreamForecast | null = null;
+  try {
+    value = s.forecast(id);
+  } catch {
+    value = null; // deleted, or no reading yet
+  }
+  if (value === null) keeper.drop(id);
+  else keeper.sent(id, value.model.version);
+  post({ type: "forecast", id, value });
+}
+
+/** Sends the forecasts of the kept streams among `ids` (a batch's): before its reply. */
+function sendKeptOf(s: Service, ids: readonly string[]): void {
+  if (keeper.size === 0) return;
+  for (let k = 0; k < ids.length; k++) if (keeper.has(ids[k])) sendKept(s, ids[k]);
+}
 
 function errorOf(e: unknown): ShardError {
   if (e instanceof ServiceError) {
@@ -143,6 +167,15 @@ async function init(m: ShardInit): Promise<void> {
   const writer = new HorizonColumnsWriter();
   let tick = 0;
   statsTimer = setInterval(() => {
+    // the kept forecasts whose keep ran out, and those whose learning went on (kept_forecasts.ts)
+    if (keeper.size > 0) {
+      const { expired, changed } = keeper.tick(
+        performance.now(),
+        (id) => s.engine.get(id)?.learnedReadings ?? NaN,
+      );
+      for (const id of expired) post({ type: "forecast", id, value: null });
+      for (const id of changed) sendKept(s, id);
+    }
     const horizons = tick++ % 5 === 0 ? writer.take(s.engine.streams) : null;
     if (horizons === null) writer.step(s.engine.streams, 4);
     post({ type: "stats", stats: stats(s), horizons });
@@ -164,8 +197,10 @@ async function handle(m: ToShard): Promise<void> {
     }, 0);
     return;
   }
-  // a call is taken: it no longer waits (ShardInit.waitingCalls)
-  if (m.type === "call" && waitingCalls !== null) Atomics.sub(waitingCalls, index, 1);
+  // a call (or a counted batch) is taken: it no longer waits (ShardInit.waitingCalls)
+  if ((m.type === "call" || m.counted === true) && waitingCalls !== null) {
+    Atomics.sub(waitingCalls, index, 1);
+  }
   const s = service!;
   try {
     if (m.type === "ingest") {
@@ -191,6 +226,8 @@ async function handle(m: ToShard): Promise<void> {
         const ids = m.batch.streams;
         const last = new Float64Array(ids.length);
         for (let i = 0; i < ids.length; i++) last[i] = s.lastReading(ids[i]) ?? NaN;
+        // the kept forecasts it changed reach the main thread before its acknowledgement
+        sendKeptOf(s, ids);
         if (hops) {
           hops.doneAt = wallMs();
           hops.checkpoints = s.counters.checkpoints - hops.checkpoints;
@@ -225,11 +262,22 @@ async function handle(m: ToShard): Promise<void> {
       kv?.close();
       kv = null;
     }
+    // a forecast the main thread keeps from now on; a kept stream changed or deleted: before
+    // the reply, as after a batch (src/shard/kept_forecasts.ts)
+    const stream = m.args[0] as string;
+    if (m.keep === true && m.method === "forecast") {
+      if (keeper.keep(stream, performance.now())) sendKept(s, stream);
+    } else if ((m.method === "put" || m.method === "delete") && keeper.has(stream)) {
+      sendKept(s, stream);
+    }
     if (hops) hops.doneAt = wallMs();
     const packed = stats(s);
     if (hops) hops.repliedAt = wallMs();
     post({ type: "reply", id: m.id, value, trace: hops, stats: packed });
   } catch (e) {
+    // a batch that failed part-way, a put or a delete that failed: what the kept forecasts are now
+    if (m.type === "ingest") sendKeptOf(s, m.batch.streams);
+    else if (keeper.has(m.args[0] as string)) sendKept(s, m.args[0] as string);
     post({ type: "reply", id: m.id, error: errorOf(e), stats: stats(s) });
   }
 }

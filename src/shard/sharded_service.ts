@@ -66,6 +66,7 @@ import { ReadingBatchBuilder } from "./reading_batch.ts";
 import { type Gather, IngestOutbox } from "./ingest_outbox.ts";
 import { ReadingTracer, wallMs } from "./reading_trace.ts";
 import { ShardHost, type WorkerHealth } from "./shard_host.ts";
+import { KeptForecasts } from "./kept_forecasts.ts";
 import { type HorizonColumns, mergeHorizonColumns } from "./horizon_columns.ts";
 
 export type { WorkerHealth };
@@ -177,6 +178,8 @@ export class ShardedService implements Application {
   #closing = false;
   /** With `traceStreams`: the trace of their readings' hops; else null. */
   readonly #tracer: ReadingTracer | null;
+  /** The streams' forecasts answered without their worker (src/shard/kept_forecasts.ts). */
+  readonly #kept = new KeptForecasts();
 
   constructor(deps: ShardedServiceDeps) {
     if (!Number.isSafeInteger(deps.workers) || deps.workers < 1) {
@@ -237,8 +240,10 @@ export class ShardedService implements Application {
               else {
                 this.records.delete(id);
                 this.#last.delete(id);
+                this.#kept.take(id, null, 0);
               }
             },
+            forecast: (id, value) => this.#kept.take(id, value, performance.now()),
             ready: (records, last) => this.#ready(i, records, last),
             last: (streams, times) => {
               for (let k = 0; k < streams.length; k++) {
@@ -246,6 +251,8 @@ export class ShardedService implements Application {
               }
             },
             crashed: (index) => {
+              // (the new worker keeps none: the next read of each asks it again)
+              this.#kept.drop((id) => this.#shard(id) === index);
               // its streams come back with the new worker, which counts them again
               Atomics.sub(this.#count, 0, Atomics.exchange(this.#count, 1 + index, 0));
             },
@@ -317,6 +324,7 @@ export class ShardedService implements Application {
   }
 
   #ready(index: number, records: StreamRecord[], last: Record<string, number>): void {
+    this.#kept.drop((id) => this.#shard(id) === index);
     // after a restart, what the worker restored is what there is of its shard
     for (const id of [...this.records.keys()]) {
       if (this.#shard(id) === index) {
@@ -611,8 +619,28 @@ export class ShardedService implements Application {
     return this.#host(id).call("delete", id);
   }
 
+  /**
+   * A stream's forecast: from the one the main thread keeps once the stream was read (renewed
+   * in the background while it is read), else from its worker, which keeps it from then on
+   * (src/shard/kept_forecasts.ts).
+   */
   forecast(id: string, horizon?: number): Promise<StreamForecast> {
-    return this.#read("forecast", id, horizon);
+    const kept = this.#kept.get(id, horizon);
+    const host = this.#host(id);
+    if (kept !== null) {
+      if (this.#kept.renew(id, performance.now())) {
+        host.keepForecast(id, undefined).catch(() => {}); // (the next read asks again)
+      }
+      return Promise.resolve(kept);
+    }
+    const tracer = this.#tracer;
+    if (tracer === null || !tracer.traces(id)) return host.keepForecast(id, horizon);
+    const calledAt = wallMs();
+    return host.keepForecast(
+      id,
+      horizon,
+      (hops, at) => tracer.read(id, "forecast", host.index, calledAt, hops, at),
+    );
   }
 
   crossing(id: string, target: string, x: number, direction: "above" | "below"): Promise<Crossing> {

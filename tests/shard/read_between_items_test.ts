@@ -7,7 +7,10 @@
  * state meanwhile. The slices are made a minute long (`sliceMs`) and a big
  * part goes whole, as one message (`piece`, `pieceMs`, `batch`), and no
  * stream waits for a save (`checkpointEvery`), so that without the early
- * end the read would wait for the whole batch.
+ * end the read would wait for the whole batch. A device's small batch posted
+ * while pieces of a big part are in flight to its worker is counted the same
+ * way, so it is acknowledged after the reading under way, not after the
+ * pieces.
  */
 import assert from "node:assert/strict";
 import type { Reading } from "../../src/domain/reading.ts";
@@ -119,5 +122,46 @@ Deno.test("GET /healthz answers from the main thread while the only worker takes
     assert.equal(body.workers.length, 1);
     assert.equal(body.workers[0].alive, true);
     assert.equal(body.workers[0].streams, 1);
+  });
+});
+
+/** One worker whose slices would run a whole piece, a big part in two pieces of 1,500. */
+const LONG_PIECES = {
+  workers: 1,
+  // (no stream reaches its crash-loss bound: a wait for its save would end the slice too)
+  options: { sliceMs: 60_000, checkpointEvery: 100_000 },
+  piece: 1_500,
+  pieceMs: 600_000,
+  batch: 1_500,
+};
+
+Deno.test("a device's reading of another stream posted while its worker takes a piece of a big batch is acknowledged before the batch, and in the model", async () => {
+  await withShardedService(LONG_PIECES, async (svc) => {
+    await svc.ingest(Array.from({ length: 48 }, (_, t) => reading("a", t)), "http");
+    // (the worker's cost a reading known from this reply on: two pieces in flight at once)
+    await svc.ingest(Array.from({ length: 10 }, (_, t) => reading("b", t)), "http");
+    const { seen, mark } = order();
+    const before = posted(svc);
+    const big = mark(
+      "batch",
+      svc.ingest(Array.from({ length: 3000 }, (_, t) => reading("b", 10 + t)), "http"),
+    );
+    // both pieces posted (in one task): the device's reading reaches the worker after them
+    await postedAfter(svc, before);
+    assert.equal(posted(svc), before + 2, "the big batch went as two pieces at once");
+    const dev = mark("device", svc.ingest([reading("a", 48)], "mqtt"));
+    const r = await dev;
+    // acknowledged: in the model, and a read after it sees it (before the batch is done)
+    const f = await mark("forecast a", svc.forecast("a"));
+    const result = await big;
+    assert.equal(r.accepted, 1);
+    assert.equal(result.accepted, 3000);
+    assert.deepEqual(
+      seen,
+      ["device", "forecast a", "batch"],
+      "the device's reading waited for a reading of the piece under way, not for the pieces",
+    );
+    assert.equal(f.origin, T0 + 48 * STEP, "a's forecast starts from the acknowledged reading");
+    assert.equal(f.model.version, 49, "a's model learned every reading acknowledged");
   });
 });
