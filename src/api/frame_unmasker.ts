@@ -66,6 +66,8 @@ export class FrameUnmasker {
   #messageBytes = 0;
   /** Payload bytes unmasked so far: a count for the tests. */
   unmasked = 0;
+  /** Payload bytes gathered so far (of big payloads): what the caller paces its reads by. */
+  gathered = 0;
 
   constructor(options: FrameUnmaskerOptions) {
     this.maxPayload = options.maxPayload;
@@ -103,6 +105,7 @@ export class FrameUnmasker {
       if (g !== null) {
         if (i > from) out.push(chunk.subarray(from, i));
         unmaskInto(chunk, i, n, this.#key, this.#at, g, g.length - this.#left);
+        this.gathered += n;
         from = i + n;
       } else if (this.#masked) {
         unmaskInto(chunk, i, n, this.#key, this.#at, chunk, i);

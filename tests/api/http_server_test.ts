@@ -10,6 +10,7 @@ import { withTempDir } from "../_helpers.ts";
 import { makeCertificate } from "./_certificate.ts";
 import { json, serve, startDaemon, within } from "./_harness.ts";
 import { parseWebSocketMessage } from "../../src/ingest/parse.ts";
+import { GATHER_TURN_BYTES } from "../../src/api/http_server.ts";
 import { bytesBatch } from "../e2e/_big_batches.ts";
 
 /**
@@ -212,13 +213,18 @@ const text = (p: Uint8Array) => new TextDecoder().decode(p);
 
 Deno.test("a 1 MiB WebSocket message in fragments cut anywhere reaches ws unmasked, unjoined, and gets the readings and errors of the message whole", async () => {
   // ws's frame reader (lib/receiver.js): consume(n) joins the buffered chunks when n is more than
-  // the first; getData() unmasks a payload unless the frame's key is 0. Neither may touch it.
+  // the first; getData() unmasks a payload unless the frame's key is 0. Neither may touch it. Its
+  // 'drain' (ws then resumes the socket) comes after a turn every GATHER_TURN_BYTES gathered.
   const { Receiver } = await import("ws") as unknown as {
     Receiver: { prototype: Record<string, (...a: unknown[]) => unknown> };
   };
   const proto = Receiver.prototype;
-  const consume = proto.consume, getData = proto.getData;
-  let joined = 0, keyed = 0;
+  const consume = proto.consume, getData = proto.getData, emit = proto.emit;
+  let joined = 0, keyed = 0, drains = 0;
+  proto.emit = function (this: unknown, event: unknown, ...rest: unknown[]) {
+    if (event === "drain") drains++;
+    return emit.call(this, event, ...rest);
+  };
   proto.consume = function (this: { _buffers: Uint8Array[] }, n: unknown) {
     if ((n as number) > this._buffers[0].length) joined += n as number;
     return consume.call(this, n);
@@ -261,6 +267,9 @@ Deno.test("a 1 MiB WebSocket message in fragments cut anywhere reaches ws unmask
     assert.deepEqual(d.ingested, whole.readings, "the readings of the message whole, in order");
     assert.equal(joined, 0, "bytes ws joined from chunks");
     assert.equal(keyed, 0, "frames ws unmasked");
+    // over 1,000,000 bytes at 262,144 a turn (pieces of 70,000 at most overshoot each by less)
+    assert.equal(GATHER_TURN_BYTES, 262_144);
+    assert.ok(drains >= 3, `the socket waited a turn every 256 KiB: ${drains} times`);
 
     // a bad time deep in it: the error of the message whole, nothing taken
     const bad = JSON.stringify(batch.map((r, i) => i === 5000 ? { ...r as object, ts: "x" } : r));
@@ -284,6 +293,7 @@ Deno.test("a 1 MiB WebSocket message in fragments cut anywhere reaches ws unmask
   } finally {
     proto.consume = consume;
     proto.getData = getData;
+    proto.emit = emit;
     ws.close();
     await server.close();
     await d.close();
