@@ -119,19 +119,17 @@ const body = JSON.stringify(bytesBatch(1024 * 1024, ["r0", "r1", "r2", "r3"]));
 
 /** The tasks: gaps between the beats of a 0 ms timer (thread CPU ms). */
 const gaps: { from: number; to: number }[] = [];
-/** Where each message's calls end in `calls`. */
-const ends: number[] = [];
-let last = threadCpuMs();
+let beatAt = threadCpuMs();
 const beat = setInterval(() => {
   const now = threadCpuMs();
-  gaps.push({ from: last, to: now });
-  last = threadCpuMs();
+  gaps.push({ from: beatAt, to: now });
+  beatAt = threadCpuMs();
 }, 0);
+let answered = 0;
 await new Promise<void>((resolve, reject) => {
   client.onmessage = (ev) => {
     if (!String(ev.data).includes('"ok":true')) reject(new Error(`reply: ${ev.data}`));
-    ends.push(calls.length);
-    if (ends.length === f.messages) resolve();
+    if (++answered === f.messages) resolve();
   };
   client.postMessage({
     url: `ws://127.0.0.1:${server.addr.port}/v1/ingest/ws`,
@@ -144,9 +142,12 @@ client.terminate();
 await server.shutdown();
 
 const round = (x: number) => Math.round(x * 100) / 100;
-const runs = ends.map((end, k) => {
-  const mine = calls.slice(k === 0 ? 0 : ends[k - 1], end);
-  const data = mine.find((c) => c.name === "dataMessage")!;
+// a message's calls: from the end of the last one's `dataMessage` to the end of its own (the
+// client's reply may reach this thread after the next message's first chunks)
+const last = calls.flatMap((c, i) => c.name === "dataMessage" ? [i] : []);
+const runs = last.map((end, k) => {
+  const mine = calls.slice(k === 0 ? 0 : last[k - 1] + 1, end + 1);
+  const data = mine.at(-1)!;
   const task = gaps.find((g) => g.from <= data.from && data.to <= g.to) ??
     { from: data.from, to: data.to };
   const inTask: Record<string, number> = {};
