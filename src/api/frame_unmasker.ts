@@ -6,7 +6,7 @@
  * 1 MiB message, one task of the main thread copied 1 MiB into fresh memory
  * (3 to 4 ms here, most of it the first touch of the new pages) and unmasked
  * it byte by byte (1 ms), on top of the decoding of its text (docs/scaling.md,
- * "the WebSocket message's task, twenty-first round"). Here each chunk's
+ * "the receipt of a big WebSocket message, twenty-first round"). Here each chunk's
  * payload bytes are unmasked in the task that got the chunk:
  *
  * - A frame's mask key is read from its header and set to 0 in place, the
