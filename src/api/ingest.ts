@@ -365,11 +365,13 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
       };
       // messages are parsed in slices, side by side: their readings go in in the order sent
       const order = new InOrder();
-      socket.onmessage = async (ev) => {
+      // a text message as its UTF-8 bytes: decoded piece by piece as it is parsed, not whole in
+      // the task that got it (1 MiB of text was 3 to 4 ms of that task here)
+      socket.on("message", async (data) => {
         const turn = order.next();
         try {
           reply(
-            await ingestMessage({ sink, log, now, streamLimit, client, turn }, ev.data, maxBytes),
+            await ingestMessage({ sink, log, now, streamLimit, client, turn }, data, maxBytes),
           );
         } catch (e) {
           if (e instanceof ServiceError && e.kind === "unavailable") {
@@ -383,7 +385,7 @@ export function ingestRoutes(deps: IngestDeps): OpenAPIHono<ApiEnv> {
             error: "Cannot ingest reading: the daemon failed unexpectedly; see its log",
           });
         }
-      };
+      });
       socket.onerror = (ev) => {
         // the server refused the message while reading its header, and closes with 1009
         if (isTooLarge(ev)) {
@@ -439,6 +441,8 @@ async function ingestInTurn(
     ? data
     : data instanceof ArrayBuffer
     ? new Uint8Array(data)
+    : data instanceof Uint8Array
+    ? data
     : new Uint8Array(0);
   // a string's UTF-8 size is 1-3 bytes per UTF-16 unit: encode only when it may matter, and not an
   // ASCII one (its size is its length: encoding 1 MiB was 3 ms of the task that got the message)

@@ -24,6 +24,15 @@ export interface ServerSocket {
   terminate(): void;
   /** Each message: a string (text frame) or an ArrayBuffer (binary). */
   onmessage: ((ev: { data: unknown }) => void) | null;
+  /**
+   * Adds a listener of each message as it came, undecoded: a text message's
+   * UTF-8 bytes (a Uint8Array, checked to be UTF-8) or a binary one's
+   * ArrayBuffer. Use it or `onmessage`, not both.
+   */
+  on(
+    event: "message",
+    listener: (data: Uint8Array | ArrayBuffer, isBinary: boolean) => void,
+  ): unknown;
   onclose: ((ev: { code: number; reason: string }) => void) | null;
   /** A protocol error (too large, not masked, bad UTF-8): the socket then closes. */
   onerror: ((ev: { error?: unknown; message?: string }) => void) | null;

@@ -9,15 +9,21 @@ import { hashToken } from "../../src/auth/token_hash.ts";
 import { withTempDir } from "../_helpers.ts";
 import { makeCertificate } from "./_certificate.ts";
 import { json, serve, startDaemon, within } from "./_harness.ts";
+import { parseWebSocketMessage } from "../../src/ingest/parse.ts";
+import { GATHER_TURN_BYTES } from "../../src/api/http_server.ts";
+import { bytesBatch } from "../e2e/_big_batches.ts";
 
-/** A client WebSocket frame: FIN, `opcode`, masked unless `mask` is false; `declared` overrides the length. */
+/**
+ * A client WebSocket frame: FIN unless `fin` is false, `opcode`, masked
+ * unless `mask` is false; `declared` overrides the length.
+ */
 function frame(
   payload: Uint8Array,
-  opts: { opcode?: number; mask?: boolean; declared?: number } = {},
+  opts: { opcode?: number; mask?: boolean; declared?: number; fin?: boolean } = {},
 ): Uint8Array {
   const mask = opts.mask ?? true;
   const len = opts.declared ?? payload.length;
-  const head: number[] = [0x80 | (opts.opcode ?? 1)];
+  const head: number[] = [(opts.fin === false ? 0 : 0x80) | (opts.opcode ?? 1)];
   const m = mask ? 0x80 : 0;
   if (len < 126) head.push(m | len);
   else if (len < 65536) head.push(m | 126, len >> 8, len & 255);
@@ -77,10 +83,14 @@ class RawSocket {
     return s;
   }
 
-  async #until(done: (b: Uint8Array) => boolean, what: string): Promise<Uint8Array> {
+  async #until(
+    done: (b: Uint8Array) => boolean,
+    what: string,
+    ms = 5000,
+  ): Promise<Uint8Array> {
     const chunk = new Uint8Array(65536);
     while (!done(this.#buf)) {
-      const n = await within(this.conn.read(chunk), 5000, what);
+      const n = await within(this.conn.read(chunk), ms, what);
       if (n === null) break;
       const next = new Uint8Array(this.#buf.length + n);
       next.set(this.#buf);
@@ -100,12 +110,20 @@ class RawSocket {
     }
   }
 
-  /** The next frame from the server: opcode and payload (a close: code in the first 2 bytes). */
-  async next(): Promise<{ opcode: number; payload: Uint8Array }> {
-    const b = await this.#until((b) => b.length >= 2 && b.length >= 2 + (b[1] & 127), "a frame");
-    const len = b[1] & 127; // the server's frames here are short
-    const f = { opcode: b[0] & 15, payload: b.slice(2, 2 + len) };
-    this.#buf = b.subarray(2 + len);
+  /**
+   * The next frame from the server: opcode and payload (a close: code in the
+   * first 2 bytes); waits up to `ms` for each read.
+   */
+  async next(ms = 5000): Promise<{ opcode: number; payload: Uint8Array }> {
+    // the server's frames here are under 64 KiB: a 7-bit or a 16-bit length
+    const head = (b: Uint8Array) => (b[1] & 127) === 126 ? 4 : 2;
+    const size = (b: Uint8Array) => (b[1] & 127) === 126 ? (b[2] << 8) | b[3] : b[1] & 127;
+    const complete = (b: Uint8Array) =>
+      b.length >= 2 && b.length >= head(b) && b.length >= head(b) + size(b);
+    const b = await this.#until(complete, "a frame", ms);
+    const at = head(b), len = size(b);
+    const f = { opcode: b[0] & 15, payload: b.slice(at, at + len) };
+    this.#buf = b.subarray(at + len);
     return f;
   }
 
@@ -174,6 +192,108 @@ Deno.test("an unmasked client frame closes the WebSocket with 1002 and is not in
     assert.equal(closeCode(f.payload), 1002, "1002: protocol error");
     assert.equal(d.service.records.has("v"), false);
   } finally {
+    ws.close();
+    await server.close();
+    await d.close();
+  }
+});
+
+/** `bytes` written in pieces of 1 to `most` bytes (a seeded cut), each write awaited. */
+async function writeInPieces(ws: RawSocket, bytes: Uint8Array, most: number): Promise<void> {
+  let seed = 7;
+  for (let at = 0; at < bytes.length;) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    const n = 1 + (seed % most);
+    assert.ok(await ws.write(bytes.subarray(at, at + n)), "the server reads on");
+    at += n;
+  }
+}
+
+const text = (p: Uint8Array) => new TextDecoder().decode(p);
+
+Deno.test("a 1 MiB WebSocket message in fragments cut anywhere reaches ws unmasked, unjoined, and gets the readings and errors of the message whole", async () => {
+  // ws's frame reader (lib/receiver.js): consume(n) joins the buffered chunks when n is more than
+  // the first; getData() unmasks a payload unless the frame's key is 0. Neither may touch it. Its
+  // 'drain' (ws then resumes the socket) comes after a turn every GATHER_TURN_BYTES gathered.
+  const { Receiver } = await import("ws") as unknown as {
+    Receiver: { prototype: Record<string, (...a: unknown[]) => unknown> };
+  };
+  const proto = Receiver.prototype;
+  const consume = proto.consume, getData = proto.getData, emit = proto.emit;
+  let joined = 0, keyed = 0, drains = 0;
+  proto.emit = function (this: unknown, event: unknown, ...rest: unknown[]) {
+    if (event === "drain") drains++;
+    return emit.call(this, event, ...rest);
+  };
+  proto.consume = function (this: { _buffers: Uint8Array[] }, n: unknown) {
+    if ((n as number) > this._buffers[0].length) joined += n as number;
+    return consume.call(this, n);
+  };
+  proto.getData = function (this: { _mask?: Uint8Array }, cb: unknown) {
+    if (this._mask !== undefined && this._mask.some((b) => b !== 0)) keyed++;
+    return getData.call(this, cb);
+  };
+  const d = await startDaemon();
+  const server = await serve(d.app, { maxMessageBytes: 1024 * 1024 });
+  const ws = await RawSocket.open(server.port, "/v1/ingest/ws");
+  const bytesOf = (s: string) => new TextEncoder().encode(s);
+  /** `message` as a text fragment, a ping, and its continuation, written in pieces; the reply. */
+  const send = async (message: Uint8Array, most: number) => {
+    const cut = 400_001;
+    await writeInPieces(
+      ws,
+      new Uint8Array([
+        ...frame(message.subarray(0, cut), { fin: false }),
+        ...frame(bytesOf("ping!"), { opcode: 9 }),
+        ...frame(message.subarray(cut), { opcode: 0 }),
+      ]),
+      most,
+    );
+    const pong = await ws.next();
+    assert.deepEqual([pong.opcode, text(pong.payload)], [10, "ping!"], "the ping answered");
+    // (the service learns from thousands of readings: a while under load)
+    return JSON.parse(text((await ws.next(60_000)).payload));
+  };
+  try {
+    const batch = bytesBatch(1024 * 1024, ["f0", "f1", "f2", "f3"]);
+    const good = JSON.stringify(batch);
+    assert.ok(good.length > 1000_000 && good.length <= 1024 * 1024);
+    const whole = parseWebSocketMessage(good, { receivedAt: Date.now() });
+    assert.ok(whole.ok);
+    assert.deepEqual(await send(bytesOf(good), 70_000), {
+      ok: true,
+      accepted: whole.readings.length,
+    });
+    assert.deepEqual(d.ingested, whole.readings, "the readings of the message whole, in order");
+    assert.equal(joined, 0, "bytes ws joined from chunks");
+    assert.equal(keyed, 0, "frames ws unmasked");
+    // over 1,000,000 bytes at 262,144 a turn (pieces of 70,000 at most overshoot each by less)
+    assert.equal(GATHER_TURN_BYTES, 262_144);
+    assert.ok(drains >= 3, `the socket waited a turn every 256 KiB: ${drains} times`);
+
+    // a bad time deep in it: the error of the message whole, nothing taken
+    const bad = JSON.stringify(batch.map((r, i) => i === 5000 ? { ...r as object, ts: "x" } : r));
+    const refused = parseWebSocketMessage(bad, { receivedAt: Date.now() });
+    assert.ok(!refused.ok);
+    assert.deepEqual(await send(bytesOf(bad), 9_000), {
+      ok: false,
+      reason: refused.error.reason,
+      error: refused.error.message,
+      field: "[5000].ts",
+    });
+    assert.equal(d.ingested.length, whole.readings.length, "nothing more taken");
+
+    // a text message that is not UTF-8 still closes the socket (1007)
+    const broken = bytesOf(good);
+    broken[600_000] = 0xff;
+    await writeInPieces(ws, frame(broken), 65_536);
+    const f = await ws.next();
+    assert.equal(f.opcode, 8);
+    assert.equal(closeCode(f.payload), 1007, "1007: invalid payload data");
+  } finally {
+    proto.consume = consume;
+    proto.getData = getData;
+    proto.emit = emit;
     ws.close();
     await server.close();
     await d.close();
