@@ -10,7 +10,10 @@
  *    ("writing", with its chunk count), then its chunks over as many commits
  *    as the limits need.
  * 2. The switch: one commit that checks the manifest's versionstamp is still
- *    the one read before writing (so two writers cannot both win), checks the
+ *    the one read before writing, or the one of this store's own last switch
+ *    of it (so two writers cannot both win, and a save of a stream this store
+ *    switched reads no manifest: a read that costs Deno KV's SQLite the
+ *    chunks beside the key, docs/persistence.md), checks the
  *    journal entry is untouched (so a sweep has not given the write up), sets
  *    the new manifest and deletes the journal entry.
  * 3. The old version's chunks are deleted in the switch commit when they fit;
@@ -38,7 +41,9 @@
  * mid-read mean a writer replaced the checkpoint: the read starts over from
  * the new manifest.
  */
-import { CommitBatcher, type CommitLimits, type Op, valueBytes } from "./commit_batcher.ts";
+import { CommitBatcher, type CommitLimits, type Op } from "./commit_batcher.ts";
+import { checkConfig } from "./check_config.ts";
+import { CheckpointConflictError } from "./checkpoint_conflict_error.ts";
 import {
   type CheckpointManifest,
   type JournalEntry,
@@ -111,31 +116,13 @@ export interface CheckpointSettings {
   sliceMs: number;
 }
 
-/** Another writer replaced (or deleted) a stream's checkpoint while this save was writing it. */
-export class CheckpointConflictError extends Error {
-  constructor(
-    /** The streams whose new checkpoint was discarded. */
-    readonly streams: string[],
-    /** The streams that were saved. */
-    readonly result: SaveCheckpointsResult,
-  ) {
-    super(
-      `Cannot save checkpoints: no other writer may replace a stream's checkpoint during the save: another writer did for ${
-        streams.map((s) => JSON.stringify(s)).join(", ")
-      } (theirs is kept, this save's is discarded); ${result.saved.length} of ${
-        result.saved.length + streams.length
-      } saved`,
-    );
-    this.name = "CheckpointConflictError";
-  }
-}
-
 /** A read kept meeting a replaced checkpoint this many times in a row: give up. */
 const READ_ATTEMPTS = 5;
 
+/** A stream's manifest as a save finds it: what its switch checks, and the chunks it replaces. */
 interface OldManifest {
   versionstamp: string | null;
-  manifest: CheckpointManifest | null;
+  manifest: Pick<CheckpointManifest, "version" | "chunkCount"> | null;
 }
 
 interface Plan {
@@ -144,6 +131,8 @@ interface Plan {
   manifest: CheckpointManifest;
   journal: JournalEntry | null;
   journalVersionstamp?: string;
+  /** The versionstamp of the commit that switched the stream to this version, once committed. */
+  switchVersionstamp?: string;
 }
 
 function flightKey(id: string, version: string): string {
@@ -152,7 +141,21 @@ function flightKey(id: string, version: string): string {
 
 /** Checkpoint reads and writes; `Store` is the public face. */
 export class CheckpointStore {
+  /**
+   * Each stream's manifest as this store's last save switched it, with
+   * that commit's versionstamp: the next save of the stream checks it
+   * instead of reading the manifest again (a read that costs Deno KV's
+   * SQLite its neighbours' chunks; docs/persistence.md). Another writer's
+   * switch since fails that check as it fails one that read the manifest.
+   */
+  readonly #known = new Map<string, OldManifest>();
+
   constructor(readonly kv: Deno.Kv, readonly settings: CheckpointSettings) {}
+
+  /** Forgets what this store knows of stream `id`'s manifest (the stream was deleted). */
+  forget(id: string): void {
+    this.#known.delete(id);
+  }
 
   /** The manifest of a stream's current checkpoint, or null if it has none. */
   async manifest(id: string): Promise<CheckpointManifest | null> {
@@ -266,7 +269,9 @@ export class CheckpointStore {
       seen.add(e.id);
     }
     const ids = entries.map((e) => e.id);
+    // what the save finds is read again next time unless its switch is committed (below)
     const olds = await this.#readManifests(ids);
+    for (const id of ids) this.#known.delete(id);
     const checksums: string[] = []; // 32 at a time: their answers are one turn's work
     for (let i = 0; i < entries.length; i += 32) {
       const part = entries.slice(i, i + 32).map((e) => sha256Checksum(e.bytes));
@@ -303,6 +308,15 @@ export class CheckpointStore {
       }
     }
     await batcher.flush();
+    for (const p of plans) {
+      if (p.switchVersionstamp !== undefined && !batcher.failed.has(p.id)) {
+        const { version, chunkCount } = p.manifest;
+        this.#known.set(p.id, {
+          versionstamp: p.switchVersionstamp,
+          manifest: { version, chunkCount },
+        });
+      }
+    }
     const swept = await this.sweep({ streams: ids });
     const result = {
       saved: plans.filter((p) => !batcher.failed.has(p.id)).map((p) => p.manifest),
@@ -371,7 +385,7 @@ export class CheckpointStore {
     for (const inline of [true, false]) {
       const ops = [...chunkOps, ...switchOps(false, inline)];
       if (batcher.fitsOneCommit(ops)) {
-        await batcher.add({ owner: id, ops });
+        await batcher.add({ owner: id, ops, onCommitted: (vs) => plan.switchVersionstamp = vs });
         return;
       }
     }
@@ -391,23 +405,28 @@ export class CheckpointStore {
     await batcher.add({
       owner: id,
       ops: batcher.fitsOneCommit(inline) ? inline : switchOps(true, false),
+      onCommitted: (vs) => plan.switchVersionstamp = vs,
     });
   }
 
+  /** The manifests of `ids` as this store last switched them, the others read (10 a read). */
   async #readManifests(ids: string[]): Promise<OldManifest[]> {
-    const out: OldManifest[] = [];
-    for (let i = 0; i < ids.length; i += 10) {
-      const batch = ids.slice(i, i + 10);
+    const out = ids.map((id) => this.#known.get(id));
+    const unknown = ids.filter((_, i) => out[i] === undefined);
+    const read: OldManifest[] = [];
+    for (let i = 0; i < unknown.length; i += 10) {
+      const batch = unknown.slice(i, i + 10);
       const entries = await this.kv.getMany(batch.map((id) => manifestKey(id)));
       entries.forEach((e, j) => {
-        out.push({
+        read.push({
           versionstamp: e.versionstamp,
           // A manifest that cannot be parsed is replaced; its chunks cannot be found without it.
           manifest: e.value === null ? null : tryParseManifest(e.value, batch[j]),
         });
       });
     }
-    return out;
+    let r = 0;
+    return out.map((o) => o ?? read[r++]);
   }
 
   /**
@@ -464,25 +483,6 @@ export class CheckpointStore {
       chunks: done.reduce((n, t) => n + t.entry.chunkCount, 0),
       commits: batcher.commits,
     };
-  }
-}
-
-/**
- * Throws unless `config` is a value Deno KV can hold in one entry: not
- * null or undefined, at most `maxBytes` serialised. `action` begins the
- * message ("store stream", "save checkpoint of stream").
- */
-export function checkConfig(id: string, config: unknown, maxBytes: number, action: string): void {
-  if (config === undefined || config === null) {
-    throw new TypeError(
-      `Cannot ${action} "${id}": config must be a value: current value is ${showValue(config)}`,
-    );
-  }
-  const size = valueBytes(config);
-  if (size > maxBytes) {
-    throw new RangeError(
-      `Cannot ${action} "${id}": config must serialise to at most ${maxBytes} bytes: current size is ${size}`,
-    );
   }
 }
 
