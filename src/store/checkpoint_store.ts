@@ -43,16 +43,24 @@
  */
 import { CommitBatcher, type CommitLimits, type Op } from "./commit_batcher.ts";
 import { checkConfig } from "./check_config.ts";
+import {
+  abortedEntry,
+  sweepCheckpoints,
+  type SweepOptions,
+  type SweepResult,
+} from "./checkpoint_sweep.ts";
+
+export type { SweepOptions, SweepResult };
 import { CheckpointConflictError } from "./checkpoint_conflict_error.ts";
 import {
   type CheckpointManifest,
   type JournalEntry,
   MANIFEST_FORMAT,
   newVersionId,
-  parseJournalEntry,
   parseManifest,
   sha256Checksum,
 } from "./checkpoint_manifest.ts";
+import { serialize } from "node:v8";
 import { showValue } from "../domain/show_value.ts";
 import { Slices } from "../async/next_turn.ts";
 import {
@@ -60,9 +68,7 @@ import {
   chunkVersionPrefix,
   configKey,
   journalKey,
-  journalPrefix,
   manifestKey,
-  parseJournalKey,
   streamIndexKey,
   validateStreamId,
 } from "./keys.ts";
@@ -88,24 +94,6 @@ export interface SaveCheckpointsResult {
   commits: number;
 }
 
-/** Options of `sweep()`. */
-export interface SweepOptions {
-  /** Only these streams' journal entries. Default: all. */
-  streams?: string[];
-  /** Give up writes still "writing" after this long. Default: the store's `staleWriteMs`. */
-  staleAfterMs?: number;
-}
-
-/** What `sweep()` did. */
-export interface SweepResult {
-  /** Chunk versions removed. */
-  versions: number;
-  /** Chunk keys deleted (some may already have been gone). */
-  chunks: number;
-  /** Atomic commits used. */
-  commits: number;
-}
-
 /** Settings a CheckpointStore runs with (resolved, no defaults left). */
 export interface CheckpointSettings {
   now: () => number;
@@ -123,6 +111,8 @@ const READ_ATTEMPTS = 5;
 interface OldManifest {
   versionstamp: string | null;
   manifest: Pick<CheckpointManifest, "version" | "chunkCount"> | null;
+  /** The stream's config as this store's last switch left it (V8-serialised), if it knows. */
+  config?: Uint8Array;
 }
 
 interface Plan {
@@ -133,10 +123,8 @@ interface Plan {
   journalVersionstamp?: string;
   /** The versionstamp of the commit that switched the stream to this version, once committed. */
   switchVersionstamp?: string;
-}
-
-function flightKey(id: string, version: string): string {
-  return `${id}\u0000${version}`;
+  /** The config (V8-serialised) KV holds once the switch is committed, if known. */
+  config?: Uint8Array;
 }
 
 /** Checkpoint reads and writes; `Store` is the public face. */
@@ -147,6 +135,8 @@ export class CheckpointStore {
    * instead of reading the manifest again (a read that costs Deno KV's
    * SQLite its neighbours' chunks; docs/persistence.md). Another writer's
    * switch since fails that check as it fails one that read the manifest.
+   * Also the config the switch left: a save writes a config only when it
+   * changed since.
    */
   readonly #known = new Map<string, OldManifest>();
 
@@ -293,9 +283,15 @@ export class CheckpointStore {
         checksum: checksums[i],
         createdAt: now,
       };
-      const plan: Plan = { id: e.id, version, manifest, journal: null };
+      const plan: Plan = { id: e.id, version, manifest, journal: null, config: olds[i].config };
       plans.push(plan);
-      await this.#queue(batcher, plan, olds[i], e.bytes, e.config);
+      let config = e.config;
+      if (config !== undefined) {
+        const bytes = serialize(config);
+        if (plan.config !== undefined && sameBytes(plan.config, bytes)) config = undefined;
+        plan.config = bytes;
+      }
+      await this.#queue(batcher, plan, olds[i], e.bytes, config);
       if (pause.due()) await pause.turn();
     }
     await batcher.flush();
@@ -303,7 +299,7 @@ export class CheckpointStore {
     for (const p of plans) {
       if (batcher.failed.has(p.id) && p.journal && p.journalVersionstamp) {
         await batcher.add({
-          ops: [{ type: "set", key: journalKey(p.id, p.version), value: aborted(p.journal) }],
+          ops: [{ type: "set", key: journalKey(p.id, p.version), value: abortedEntry(p.journal) }],
         });
       }
     }
@@ -314,6 +310,7 @@ export class CheckpointStore {
         this.#known.set(p.id, {
           versionstamp: p.switchVersionstamp,
           manifest: { version, chunkCount },
+          config: p.config,
         });
       }
     }
@@ -429,65 +426,16 @@ export class CheckpointStore {
     return out.map((o) => o ?? read[r++]);
   }
 
-  /**
-   * Deletes the chunks of every journalled version that is done with: the
-   * obsolete and aborted ones, and the ones still "writing" that are older
-   * than `staleAfterMs` (crashed saves).
-   */
-  async sweep(options: SweepOptions = {}): Promise<SweepResult> {
-    const staleAfterMs = options.staleAfterMs ?? this.settings.staleWriteMs;
-    if (typeof staleAfterMs !== "number" || !(staleAfterMs >= 0)) {
-      throw new RangeError(
-        `Cannot sweep checkpoints: staleAfterMs must be a number >= 0: current value is ${
-          showValue(staleAfterMs)
-        }`,
-      );
-    }
-    let only: Set<string> | null = null;
-    if (options.streams !== undefined) {
-      for (const id of options.streams) validateStreamId(id, "sweep checkpoints");
-      only = new Set(options.streams);
-    }
-    const now = this.settings.now();
-    const todo: { id: string; version: string; entry: JournalEntry; versionstamp: string }[] = [];
-    for await (const e of this.kv.list({ prefix: journalPrefix() })) {
-      const { id, version } = parseJournalKey(e.key);
-      if (only !== null && !only.has(id)) continue;
-      const entry = parseJournalEntry(e.value, id, version);
-      if (entry.state === "writing" && now - entry.createdAt < staleAfterMs) continue;
-      todo.push({ id, version, entry, versionstamp: e.versionstamp });
-    }
-    const batcher = new CommitBatcher(this.kv, this.settings.commitLimits);
-    for (const t of todo) {
-      const owner = flightKey(t.id, t.version);
-      const key = journalKey(t.id, t.version);
-      if (t.entry.state === "writing") {
-        // Give the write up first: its switch checks this entry and will now fail.
-        await batcher.add({
-          owner,
-          ops: [
-            { type: "check", key, versionstamp: t.versionstamp },
-            { type: "set", key, value: aborted(t.entry) },
-          ],
-        });
-      }
-      for (let i = 0; i < t.entry.chunkCount; i++) {
-        await batcher.add({ owner, ops: [{ type: "delete", key: chunkKey(t.id, t.version, i) }] });
-      }
-      await batcher.add({ owner, ops: [{ type: "delete", key }] });
-    }
-    await batcher.flush();
-    const done = todo.filter((t) => !batcher.failed.has(flightKey(t.id, t.version)));
-    return {
-      versions: done.length,
-      chunks: done.reduce((n, t) => n + t.entry.chunkCount, 0),
-      commits: batcher.commits,
-    };
+  /** Deletes the chunk versions the journal says are done with (checkpoint_sweep.ts). */
+  sweep(options: SweepOptions = {}): Promise<SweepResult> {
+    return sweepCheckpoints(this.kv, this.settings, options);
   }
 }
 
-function aborted(entry: JournalEntry): JournalEntry {
-  return { ...entry, state: "aborted" };
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function tryParseManifest(value: unknown, id: string): CheckpointManifest | null {

@@ -586,3 +586,43 @@ Deno.test("saveCheckpoints() reads no manifest it switched itself; another write
     assert.ok(sameBytes(await store.loadCheckpoint("b"), bytesOf(700, 13)));
   });
 });
+
+Deno.test("saveCheckpoints() writes a config only when it changed since this store's last switch", async () => {
+  await withKv(async (kv) => {
+    const store = new Store(kv);
+    const other = new Store(kv);
+    let seed = 1;
+    const save = (config: unknown) =>
+      store.saveCheckpoints([{ id: "a", bytes: bytesOf(700, seed++), config }]);
+    const stamps = async () => {
+      const [config, manifest] = await kv.getMany([configKey("a"), manifestKey("a")]);
+      return { config: config.versionstamp, manifest: manifest.versionstamp };
+    };
+    await save({ n: 1, columns: ["v"] });
+    const first = await stamps();
+    assert.equal(first.config, first.manifest, "written with the first switch");
+    await save({ n: 1, columns: ["v"] }); // equal, another object
+    const second = await stamps();
+    assert.notEqual(second.manifest, first.manifest, "switched");
+    assert.equal(second.config, first.config, "an unchanged config is not written again");
+    await save({ n: 2, columns: ["v"] });
+    const third = await stamps();
+    assert.equal(third.config, third.manifest, "a changed config goes with its switch");
+    assert.deepEqual(await store.getConfig("a"), { n: 2, columns: ["v"] });
+
+    // another writer's switch and config: the conflict keeps theirs; the next save writes ours
+    await other.saveCheckpoints([{ id: "a", bytes: bytesOf(700, 99), config: { n: 3 } }]);
+    await assert.rejects(save({ n: 2, columns: ["v"] }), CheckpointConflictError);
+    assert.deepEqual(await store.getConfig("a"), { n: 3 });
+    await save({ n: 2, columns: ["v"] });
+    assert.deepEqual(await store.getConfig("a"), { n: 2, columns: ["v"] });
+    const fourth = await stamps();
+    assert.equal(fourth.config, fourth.manifest);
+
+    // a stream deleted and saved again has its config written
+    await store.deleteStream("a");
+    await save({ n: 2, columns: ["v"] });
+    assert.deepEqual(await store.getConfig("a"), { n: 2, columns: ["v"] });
+    assert.deepEqual(await store.listStreams(), ["a"]);
+  });
+});
