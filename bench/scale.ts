@@ -8,7 +8,8 @@
  *     bench/scale.ts --part=capacity [--streams=100] [--preset=default] [--per-stream=100] \
  *     [--workers=1,2] [--rounds=3] [--connections=8] [--per-message=1] [--v8-flags=--prof] \
  *     [--warm-up=1] [--helper-trace=true] [--stdout-dir=DIR] [--idle-samples=true] \
- *     [--sustained-from=0.25] [--profile-main=0] [--main-heap] [--cpu-probe=false]
+ *     [--sustained-from=0.25] [--profile-main=0] [--main-heap] [--cpu-probe=false] \
+ *     [--checkpoint-seconds=60]
  *   ... bench/scale.ts --part=latency [--streams=100] [--preset=default] [--workers=2] \
  *     [--rate=1000] [--seconds=20] [--sample-every=50]
  *   ... bench/scale.ts --part=restart [--streams=1000] [--preset=pi-small] [--workers=2] \
@@ -40,7 +41,8 @@
  *   0), its CPU µs over the readings its own shard took, its moves between
  *   CPUs (`migrations`), waits (`voluntary`) and preemptions (`involuntary`)
  *   over the window (bench/proc_stats.ts perShardWorker); `checkpoints`: the
- *   saves in the window; `warmUp`: each worker's warm-up before ready (its
+ *   saves in the window (`--checkpoint-seconds=3600`: those the readings ask
+ *   for alone, the periodic save left out of a window slowed by load); `warmUp`: each worker's warm-up before ready (its
  *   `streams.loaded` line). `--cpu-probe=true`: bench/cpu_probe.ts runs
  *   beside the window (started 1.5 s before the clock), and `cpuProbe` says
  *   how fast the cores' clock and shared memory were meanwhile: a phase
@@ -824,7 +826,12 @@ async function capacity(): Promise<void> {
   const sustained = new Map<number, number[]>();
   for (const w of order) {
     const load = loadavg();
-    await withDaemon(w, ["--shed-after-ms", "3600000"], async (d) => {
+    // --checkpoint-seconds: a cadence other than the daemon's 60 s (3600: the saves the readings
+    // ask for alone, whatever the window's length on a loaded machine)
+    const cadence = f["checkpoint-seconds"] === 60
+      ? []
+      : ["--checkpoint-seconds", String(f["checkpoint-seconds"])];
+    await withDaemon(w, ["--shed-after-ms", "3600000", ...cadence], async (d) => {
       // every PUBACK's time: the sustained rate without a read of the daemon (sustained_rate.ts)
       const acks = new AckLog();
       const devices = await feeder(d, f.streams, acks);

@@ -24,7 +24,11 @@
  *   streams' readings queued behind it (the ingest queue takes its items in
  *   order). A batch holds a stream once (the store takes it once): it ends
  *   before one it took urgently and meets again at its own place, and the
- *   next batch takes that one again only if it changed since.
+ *   next batch takes that one again only if it is due again (`every / 2`
+ *   unsaved readings): a save takes a stream's snapshot once, as it would
+ *   have at its own place, and the readings after it wait for the next save
+ *   (a stream fed as fast as the others was saved twice a save, the second
+ *   time for a few readings).
  * - The streams with the most unsaved learning go first: those never saved
  *   (created, or started afresh, since the daemon started: `created(id)`),
  *   most readings first; then by the age of their last saved checkpoint,
@@ -421,6 +425,9 @@ export class CheckpointScheduler {
     todo.sort(([, a], [, b]) => a.savedAt - b.savedAt || b.unsaved - a.unsaved);
     let snapshotFailed = false;
     const done: Done = { streams: 0, commits: 0 }; // logged once, when the save ends
+    // the streams this save took a snapshot of: met again (at their own place after an urgent
+    // batch), each is taken again only if it is due again, not for the readings since
+    const took = new Set<string>();
     let deadline = performance.now() + this.#sliceMs;
     let k = 0;
     while (k < todo.length || this.#urgent.size > 0) {
@@ -445,8 +452,9 @@ export class CheckpointScheduler {
         // took the rest of them with what follows): the batch ends before it
         if (held.has(id)) break;
         k++;
-        // saved since (taken urgently) and not changed
+        // saved since (taken urgently) and not changed, or changed but not due again
         if (st.changes === st.savedChanges) continue;
+        if (took.has(id) && st.unsaved < this.trigger) continue;
         // (a request waiting for the thread ends the slice too: next_turn.ts turnWanted)
         if (performance.now() >= deadline || turnWanted()) {
           await nextTurn();
@@ -458,6 +466,7 @@ export class CheckpointScheduler {
           if (!snap) continue;
           entries.push({ id, bytes: snap.bytes, config: snap.config });
           held.add(id);
+          took.add(id);
           taken.push({ id, st, changes: st.changes, readings: st.unsaved, at: this.#now() });
           bytes += snap.bytes.byteLength;
           st.backOff = null;

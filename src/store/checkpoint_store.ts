@@ -10,7 +10,10 @@
  *    ("writing", with its chunk count), then its chunks over as many commits
  *    as the limits need.
  * 2. The switch: one commit that checks the manifest's versionstamp is still
- *    the one read before writing (so two writers cannot both win), checks the
+ *    the one read before writing, or the one of this store's own last switch
+ *    of it (so two writers cannot both win, and a save of a stream this store
+ *    switched reads no manifest: a read that costs Deno KV's SQLite the
+ *    chunks beside the key, docs/persistence.md), checks the
  *    journal entry is untouched (so a sweep has not given the write up), sets
  *    the new manifest and deletes the journal entry.
  * 3. The old version's chunks are deleted in the switch commit when they fit;
@@ -38,16 +41,26 @@
  * mid-read mean a writer replaced the checkpoint: the read starts over from
  * the new manifest.
  */
-import { CommitBatcher, type CommitLimits, type Op, valueBytes } from "./commit_batcher.ts";
+import { CommitBatcher, type CommitLimits, type Op } from "./commit_batcher.ts";
+import { checkConfig } from "./check_config.ts";
+import {
+  abortedEntry,
+  sweepCheckpoints,
+  type SweepOptions,
+  type SweepResult,
+} from "./checkpoint_sweep.ts";
+
+export type { SweepOptions, SweepResult };
+import { CheckpointConflictError } from "./checkpoint_conflict_error.ts";
 import {
   type CheckpointManifest,
   type JournalEntry,
   MANIFEST_FORMAT,
   newVersionId,
-  parseJournalEntry,
   parseManifest,
   sha256Checksum,
 } from "./checkpoint_manifest.ts";
+import { serialize } from "node:v8";
 import { showValue } from "../domain/show_value.ts";
 import { Slices } from "../async/next_turn.ts";
 import {
@@ -55,9 +68,7 @@ import {
   chunkVersionPrefix,
   configKey,
   journalKey,
-  journalPrefix,
   manifestKey,
-  parseJournalKey,
   streamIndexKey,
   validateStreamId,
 } from "./keys.ts";
@@ -83,24 +94,6 @@ export interface SaveCheckpointsResult {
   commits: number;
 }
 
-/** Options of `sweep()`. */
-export interface SweepOptions {
-  /** Only these streams' journal entries. Default: all. */
-  streams?: string[];
-  /** Give up writes still "writing" after this long. Default: the store's `staleWriteMs`. */
-  staleAfterMs?: number;
-}
-
-/** What `sweep()` did. */
-export interface SweepResult {
-  /** Chunk versions removed. */
-  versions: number;
-  /** Chunk keys deleted (some may already have been gone). */
-  chunks: number;
-  /** Atomic commits used. */
-  commits: number;
-}
-
 /** Settings a CheckpointStore runs with (resolved, no defaults left). */
 export interface CheckpointSettings {
   now: () => number;
@@ -111,31 +104,15 @@ export interface CheckpointSettings {
   sliceMs: number;
 }
 
-/** Another writer replaced (or deleted) a stream's checkpoint while this save was writing it. */
-export class CheckpointConflictError extends Error {
-  constructor(
-    /** The streams whose new checkpoint was discarded. */
-    readonly streams: string[],
-    /** The streams that were saved. */
-    readonly result: SaveCheckpointsResult,
-  ) {
-    super(
-      `Cannot save checkpoints: no other writer may replace a stream's checkpoint during the save: another writer did for ${
-        streams.map((s) => JSON.stringify(s)).join(", ")
-      } (theirs is kept, this save's is discarded); ${result.saved.length} of ${
-        result.saved.length + streams.length
-      } saved`,
-    );
-    this.name = "CheckpointConflictError";
-  }
-}
-
 /** A read kept meeting a replaced checkpoint this many times in a row: give up. */
 const READ_ATTEMPTS = 5;
 
+/** A stream's manifest as a save finds it: what its switch checks, and the chunks it replaces. */
 interface OldManifest {
   versionstamp: string | null;
-  manifest: CheckpointManifest | null;
+  manifest: Pick<CheckpointManifest, "version" | "chunkCount"> | null;
+  /** The stream's config as this store's last switch left it (V8-serialised), if it knows. */
+  config?: Uint8Array;
 }
 
 interface Plan {
@@ -144,15 +121,31 @@ interface Plan {
   manifest: CheckpointManifest;
   journal: JournalEntry | null;
   journalVersionstamp?: string;
-}
-
-function flightKey(id: string, version: string): string {
-  return `${id}\u0000${version}`;
+  /** The versionstamp of the commit that switched the stream to this version, once committed. */
+  switchVersionstamp?: string;
+  /** The config (V8-serialised) KV holds once the switch is committed, if known. */
+  config?: Uint8Array;
 }
 
 /** Checkpoint reads and writes; `Store` is the public face. */
 export class CheckpointStore {
+  /**
+   * Each stream's manifest as this store's last save switched it, with
+   * that commit's versionstamp: the next save of the stream checks it
+   * instead of reading the manifest again (a read that costs Deno KV's
+   * SQLite its neighbours' chunks; docs/persistence.md). Another writer's
+   * switch since fails that check as it fails one that read the manifest.
+   * Also the config the switch left: a save writes a config only when it
+   * changed since.
+   */
+  readonly #known = new Map<string, OldManifest>();
+
   constructor(readonly kv: Deno.Kv, readonly settings: CheckpointSettings) {}
+
+  /** Forgets what this store knows of stream `id`'s manifest (the stream was deleted). */
+  forget(id: string): void {
+    this.#known.delete(id);
+  }
 
   /** The manifest of a stream's current checkpoint, or null if it has none. */
   async manifest(id: string): Promise<CheckpointManifest | null> {
@@ -266,7 +259,9 @@ export class CheckpointStore {
       seen.add(e.id);
     }
     const ids = entries.map((e) => e.id);
+    // what the save finds is read again next time unless its switch is committed (below)
     const olds = await this.#readManifests(ids);
+    for (const id of ids) this.#known.delete(id);
     const checksums: string[] = []; // 32 at a time: their answers are one turn's work
     for (let i = 0; i < entries.length; i += 32) {
       const part = entries.slice(i, i + 32).map((e) => sha256Checksum(e.bytes));
@@ -288,9 +283,15 @@ export class CheckpointStore {
         checksum: checksums[i],
         createdAt: now,
       };
-      const plan: Plan = { id: e.id, version, manifest, journal: null };
+      const plan: Plan = { id: e.id, version, manifest, journal: null, config: olds[i].config };
       plans.push(plan);
-      await this.#queue(batcher, plan, olds[i], e.bytes, e.config);
+      let config = e.config;
+      if (config !== undefined) {
+        const bytes = serialize(config);
+        if (plan.config !== undefined && sameBytes(plan.config, bytes)) config = undefined;
+        plan.config = bytes;
+      }
+      await this.#queue(batcher, plan, olds[i], e.bytes, config);
       if (pause.due()) await pause.turn();
     }
     await batcher.flush();
@@ -298,11 +299,21 @@ export class CheckpointStore {
     for (const p of plans) {
       if (batcher.failed.has(p.id) && p.journal && p.journalVersionstamp) {
         await batcher.add({
-          ops: [{ type: "set", key: journalKey(p.id, p.version), value: aborted(p.journal) }],
+          ops: [{ type: "set", key: journalKey(p.id, p.version), value: abortedEntry(p.journal) }],
         });
       }
     }
     await batcher.flush();
+    for (const p of plans) {
+      if (p.switchVersionstamp !== undefined && !batcher.failed.has(p.id)) {
+        const { version, chunkCount } = p.manifest;
+        this.#known.set(p.id, {
+          versionstamp: p.switchVersionstamp,
+          manifest: { version, chunkCount },
+          config: p.config,
+        });
+      }
+    }
     const swept = await this.sweep({ streams: ids });
     const result = {
       saved: plans.filter((p) => !batcher.failed.has(p.id)).map((p) => p.manifest),
@@ -371,7 +382,7 @@ export class CheckpointStore {
     for (const inline of [true, false]) {
       const ops = [...chunkOps, ...switchOps(false, inline)];
       if (batcher.fitsOneCommit(ops)) {
-        await batcher.add({ owner: id, ops });
+        await batcher.add({ owner: id, ops, onCommitted: (vs) => plan.switchVersionstamp = vs });
         return;
       }
     }
@@ -391,103 +402,40 @@ export class CheckpointStore {
     await batcher.add({
       owner: id,
       ops: batcher.fitsOneCommit(inline) ? inline : switchOps(true, false),
+      onCommitted: (vs) => plan.switchVersionstamp = vs,
     });
   }
 
+  /** The manifests of `ids` as this store last switched them, the others read (10 a read). */
   async #readManifests(ids: string[]): Promise<OldManifest[]> {
-    const out: OldManifest[] = [];
-    for (let i = 0; i < ids.length; i += 10) {
-      const batch = ids.slice(i, i + 10);
+    const out = ids.map((id) => this.#known.get(id));
+    const unknown = ids.filter((_, i) => out[i] === undefined);
+    const read: OldManifest[] = [];
+    for (let i = 0; i < unknown.length; i += 10) {
+      const batch = unknown.slice(i, i + 10);
       const entries = await this.kv.getMany(batch.map((id) => manifestKey(id)));
       entries.forEach((e, j) => {
-        out.push({
+        read.push({
           versionstamp: e.versionstamp,
           // A manifest that cannot be parsed is replaced; its chunks cannot be found without it.
           manifest: e.value === null ? null : tryParseManifest(e.value, batch[j]),
         });
       });
     }
-    return out;
+    let r = 0;
+    return out.map((o) => o ?? read[r++]);
   }
 
-  /**
-   * Deletes the chunks of every journalled version that is done with: the
-   * obsolete and aborted ones, and the ones still "writing" that are older
-   * than `staleAfterMs` (crashed saves).
-   */
-  async sweep(options: SweepOptions = {}): Promise<SweepResult> {
-    const staleAfterMs = options.staleAfterMs ?? this.settings.staleWriteMs;
-    if (typeof staleAfterMs !== "number" || !(staleAfterMs >= 0)) {
-      throw new RangeError(
-        `Cannot sweep checkpoints: staleAfterMs must be a number >= 0: current value is ${
-          showValue(staleAfterMs)
-        }`,
-      );
-    }
-    let only: Set<string> | null = null;
-    if (options.streams !== undefined) {
-      for (const id of options.streams) validateStreamId(id, "sweep checkpoints");
-      only = new Set(options.streams);
-    }
-    const now = this.settings.now();
-    const todo: { id: string; version: string; entry: JournalEntry; versionstamp: string }[] = [];
-    for await (const e of this.kv.list({ prefix: journalPrefix() })) {
-      const { id, version } = parseJournalKey(e.key);
-      if (only !== null && !only.has(id)) continue;
-      const entry = parseJournalEntry(e.value, id, version);
-      if (entry.state === "writing" && now - entry.createdAt < staleAfterMs) continue;
-      todo.push({ id, version, entry, versionstamp: e.versionstamp });
-    }
-    const batcher = new CommitBatcher(this.kv, this.settings.commitLimits);
-    for (const t of todo) {
-      const owner = flightKey(t.id, t.version);
-      const key = journalKey(t.id, t.version);
-      if (t.entry.state === "writing") {
-        // Give the write up first: its switch checks this entry and will now fail.
-        await batcher.add({
-          owner,
-          ops: [
-            { type: "check", key, versionstamp: t.versionstamp },
-            { type: "set", key, value: aborted(t.entry) },
-          ],
-        });
-      }
-      for (let i = 0; i < t.entry.chunkCount; i++) {
-        await batcher.add({ owner, ops: [{ type: "delete", key: chunkKey(t.id, t.version, i) }] });
-      }
-      await batcher.add({ owner, ops: [{ type: "delete", key }] });
-    }
-    await batcher.flush();
-    const done = todo.filter((t) => !batcher.failed.has(flightKey(t.id, t.version)));
-    return {
-      versions: done.length,
-      chunks: done.reduce((n, t) => n + t.entry.chunkCount, 0),
-      commits: batcher.commits,
-    };
+  /** Deletes the chunk versions the journal says are done with (checkpoint_sweep.ts). */
+  sweep(options: SweepOptions = {}): Promise<SweepResult> {
+    return sweepCheckpoints(this.kv, this.settings, options);
   }
 }
 
-/**
- * Throws unless `config` is a value Deno KV can hold in one entry: not
- * null or undefined, at most `maxBytes` serialised. `action` begins the
- * message ("store stream", "save checkpoint of stream").
- */
-export function checkConfig(id: string, config: unknown, maxBytes: number, action: string): void {
-  if (config === undefined || config === null) {
-    throw new TypeError(
-      `Cannot ${action} "${id}": config must be a value: current value is ${showValue(config)}`,
-    );
-  }
-  const size = valueBytes(config);
-  if (size > maxBytes) {
-    throw new RangeError(
-      `Cannot ${action} "${id}": config must serialise to at most ${maxBytes} bytes: current size is ${size}`,
-    );
-  }
-}
-
-function aborted(entry: JournalEntry): JournalEntry {
-  return { ...entry, state: "aborted" };
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function tryParseManifest(value: unknown, id: string): CheckpointManifest | null {

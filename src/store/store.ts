@@ -34,7 +34,8 @@ import type {
   PruneResult,
 } from "./alert_log.ts";
 import type { CheckpointManifest } from "./checkpoint_manifest.ts";
-import { checkConfig, CheckpointStore } from "./checkpoint_store.ts";
+import { checkConfig } from "./check_config.ts";
+import { CheckpointStore } from "./checkpoint_store.ts";
 import type {
   CheckpointEntry,
   SaveCheckpointsResult,
@@ -63,7 +64,7 @@ export type {
   SweepResult,
 };
 export type { CommitLimits };
-export { CheckpointConflictError } from "./checkpoint_store.ts";
+export { CheckpointConflictError } from "./checkpoint_conflict_error.ts";
 
 /** One stream's record to store with `storeRecords()`. */
 export interface RecordEntry {
@@ -298,6 +299,7 @@ export class Store {
           }
         }
         if (!(await op.commit()).ok) continue;
+        this.#checkpoints.forget(id);
         // Writes of this stream still in progress elsewhere are given up: the stream is gone.
         await this.#checkpoints.sweep({ streams: [id], staleAfterMs: 0 });
         return existed;

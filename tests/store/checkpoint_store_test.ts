@@ -403,7 +403,7 @@ Deno.test("saveCheckpoints() keeps another writer's checkpoint and saves the res
       assert.deepEqual(err.result.saved.map((m) => m.byteLength), [size]);
       assert.match(
         err.message,
-        /^Cannot save checkpoints: no other writer may replace a stream's checkpoint during the save: another writer did for "a" \(theirs is kept, this save's is discarded\); 1 of 2 saved$/,
+        /^Cannot save checkpoints: no other writer may replace a stream's checkpoint this store saves: another writer did for "a" \(theirs is kept, this save's is discarded\); 1 of 2 saved$/,
       );
       assert.ok(sameBytes(await store.loadCheckpoint("a"), theirs), `size ${size}: theirs kept`);
       assert.ok(sameBytes(await store.loadCheckpoint("b"), mine[1].bytes), `size ${size}: b saved`);
@@ -523,5 +523,106 @@ Deno.test("saveCheckpoints() of many streams checks and plans them in slices of 
     // in one stretch, the checks alone read all 300 configs twice (600 in a row)
     assert.ok(longest < 100, `longest run of config reads without a timer between: ${longest}`);
     assert.deepEqual((await kv.get(configKey("sensor-7"))).value, { n: 7 });
+  });
+});
+
+Deno.test("saveCheckpoints() reads no manifest it switched itself; another writer's switch since is a conflict, then read", async () => {
+  await withKv(async (raw) => {
+    // every manifest read is a getMany() (src/store/checkpoint_store.ts #readManifests)
+    const reads: Deno.KvKey[][] = [];
+    const kv = new Proxy(raw, {
+      get(target, prop) {
+        if (prop === "getMany") {
+          return (keys: Deno.KvKey[]) => (reads.push(keys), target.getMany(keys));
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const store = new Store(kv);
+    const other = new Store(raw);
+    const save = (seed: number, size = 700) =>
+      store.saveCheckpoints(["a", "b"].map((id, i) => ({ id, bytes: bytesOf(size, seed + i) })));
+    await save(1);
+    assert.deepEqual(reads, [[manifestKey("a"), manifestKey("b")]], "the first save reads both");
+    reads.length = 0;
+    await save(3);
+    await save(5, 2_000_000); // journalled: chunks over several commits, the switch in the last
+    await save(7);
+    assert.deepEqual(reads, [], "saves after it read no manifest");
+    for (const id of ["a", "b"]) {
+      const m = (await store.getManifest(id))!;
+      await assertOnlyCurrent(raw, id, m.version, m.chunkCount);
+      assert.ok(sameBytes(await store.loadCheckpoint(id), bytesOf(700, id === "a" ? 7 : 8)), id);
+    }
+    reads.length = 0;
+
+    // another writer switches "a" between two saves of this store: its check fails, theirs kept
+    const theirs = bytesOf(900, 99);
+    await other.saveCheckpoint("a", theirs);
+    const err = await save(9).catch((e) => e);
+    assert.ok(err instanceof CheckpointConflictError, String(err));
+    assert.deepEqual(err.streams, ["a"]);
+    assert.ok(sameBytes(await store.loadCheckpoint("a"), theirs), "theirs kept");
+    assert.ok(sameBytes(await store.loadCheckpoint("b"), bytesOf(700, 10)), "b saved");
+    reads.length = 0; // (the failed commit's checks read to find whose failed: commit_batcher.ts)
+    // the next save reads a's manifest (and not b's) and replaces theirs
+    await save(11);
+    assert.deepEqual(reads, [[manifestKey("a")]]);
+    assert.ok(sameBytes(await store.loadCheckpoint("a"), bytesOf(700, 11)), "a saved");
+    for (const id of ["a", "b"]) {
+      const m = (await store.getManifest(id))!;
+      await assertOnlyCurrent(raw, id, m.version, m.chunkCount);
+    }
+
+    // a deleted stream is read again: saved anew, listed, nothing of its old version left
+    assert.equal(await store.deleteStream("b"), true);
+    reads.length = 0;
+    await store.saveCheckpoint("b", bytesOf(700, 13));
+    assert.deepEqual(reads, [[manifestKey("b")]]);
+    assert.deepEqual(await store.listStreams(), ["a", "b"]);
+    const m = (await store.getManifest("b"))!;
+    await assertOnlyCurrent(raw, "b", m.version, m.chunkCount);
+    assert.ok(sameBytes(await store.loadCheckpoint("b"), bytesOf(700, 13)));
+  });
+});
+
+Deno.test("saveCheckpoints() writes a config only when it changed since this store's last switch", async () => {
+  await withKv(async (kv) => {
+    const store = new Store(kv);
+    const other = new Store(kv);
+    let seed = 1;
+    const save = (config: unknown) =>
+      store.saveCheckpoints([{ id: "a", bytes: bytesOf(700, seed++), config }]);
+    const stamps = async () => {
+      const [config, manifest] = await kv.getMany([configKey("a"), manifestKey("a")]);
+      return { config: config.versionstamp, manifest: manifest.versionstamp };
+    };
+    await save({ n: 1, columns: ["v"] });
+    const first = await stamps();
+    assert.equal(first.config, first.manifest, "written with the first switch");
+    await save({ n: 1, columns: ["v"] }); // equal, another object
+    const second = await stamps();
+    assert.notEqual(second.manifest, first.manifest, "switched");
+    assert.equal(second.config, first.config, "an unchanged config is not written again");
+    await save({ n: 2, columns: ["v"] });
+    const third = await stamps();
+    assert.equal(third.config, third.manifest, "a changed config goes with its switch");
+    assert.deepEqual(await store.getConfig("a"), { n: 2, columns: ["v"] });
+
+    // another writer's switch and config: the conflict keeps theirs; the next save writes ours
+    await other.saveCheckpoints([{ id: "a", bytes: bytesOf(700, 99), config: { n: 3 } }]);
+    await assert.rejects(save({ n: 2, columns: ["v"] }), CheckpointConflictError);
+    assert.deepEqual(await store.getConfig("a"), { n: 3 });
+    await save({ n: 2, columns: ["v"] });
+    assert.deepEqual(await store.getConfig("a"), { n: 2, columns: ["v"] });
+    const fourth = await stamps();
+    assert.equal(fourth.config, fourth.manifest);
+
+    // a stream deleted and saved again has its config written
+    await store.deleteStream("a");
+    await save({ n: 2, columns: ["v"] });
+    assert.deepEqual(await store.getConfig("a"), { n: 2, columns: ["v"] });
+    assert.deepEqual(await store.listStreams(), ["a"]);
   });
 });
