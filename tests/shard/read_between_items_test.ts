@@ -10,20 +10,11 @@
  * end the read would wait for the whole batch.
  */
 import assert from "node:assert/strict";
-import type { Reading } from "../../src/domain/reading.ts";
 import { healthRoutes } from "../../src/api/health.ts";
 import type { MetricsSource } from "../../src/api/metrics.ts";
 import type { ShardedService } from "../../src/shard/sharded_service.ts";
 import { withShardedService } from "./_with_sharded_service.ts";
-
-const T0 = Date.UTC(2026, 0, 5);
-const STEP = 300_000;
-
-const reading = (stream: string, t: number): Reading => ({
-  stream,
-  ts: T0 + t * STEP,
-  values: { temp: 20 + Math.sin(t / 10) + 0.1 * Math.sin(t * 1.3) },
-});
+import { reading, STEP, T0 } from "./_readings.ts";
 
 /** One worker whose slices would run a whole batch, a big part sent whole. */
 const LONG_SLICES = {
