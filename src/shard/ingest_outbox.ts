@@ -130,6 +130,8 @@ interface Batch<B> {
   readings: B;
   count: number;
   shares: Share[];
+  /** Big parts handed in after it, waiting for it to be sent before their first piece. */
+  then: (() => void)[] | null;
 }
 
 /** A part held until a big part of one of its streams has gone (see add()). */
@@ -340,7 +342,9 @@ export class IngestOutbox<B = Reading[]> {
     }
     let batch = this.#waiting.at(-1);
     if (batch === undefined || batch.source !== source || batch.count + n > this.batch) {
-      this.#waiting.push(batch = { source, readings: this.#gather.start(), count: 0, shares: [] });
+      this.#waiting.push(
+        batch = { source, readings: this.#gather.start(), count: 0, shares: [], then: null },
+      );
     }
     const from = batch.count;
     const gather = this.#gather;
@@ -380,6 +384,11 @@ export class IngestOutbox<B = Reading[]> {
     for (let k = 0; k < streams.length; k++) {
       this.#pieced.set(streams[k], (this.#pieced.get(streams[k]) ?? 0) + 1);
     }
+    // the batches waiting to go hold parts handed in before this one: they are sent first (a
+    // stream's message gathered whole, waiting, must not be overtaken by its next one in pieces,
+    // whose streams' later parts are held from here on)
+    const before = this.#waiting.at(-1);
+    if (before !== undefined) await new Promise<void>((go) => (before.then ??= []).push(go));
     /** The pieces sent and not yet answered, oldest first: where each starts, and its answer. */
     const sent: { from: number; n: number; answer: Promise<IngestResult> }[] = [];
     /** Takes the oldest piece's answer into `out`. */
@@ -450,6 +459,8 @@ export class IngestOutbox<B = Reading[]> {
       } catch (e) {
         sent = Promise.reject(e);
       }
+      // the big parts that waited for it: their first pieces go after it
+      if (batch.then !== null) { for (const go of batch.then) go(); }
       sent.then(
         (r) => settleShares(batch.shares, r),
         (e) => {
