@@ -32,7 +32,10 @@
  * readings keep theirs. While a big part goes in pieces, a later part with
  * a reading of one of its streams waits until the last piece is sent (and
  * so do the later parts of that part's streams), so it cannot overtake the
- * pieces still to go; the other streams' parts go between the pieces.
+ * pieces still to go; the other streams' parts go between the pieces. And a
+ * big part's first piece goes once the batches waiting when it came are
+ * sent, so it cannot overtake an earlier part of its streams gathered whole
+ * (whether a part goes in pieces depends on the worker's cost at the time).
  *
  * ```ts
  * const outbox = new IngestOutbox((readings, source) => host.ingest(...encode(readings), source));
