@@ -137,13 +137,7 @@ export function readingHops(
       costMs: w.costMs === null ? null : Math.round(w.costMs * 1000) / 1000,
       checkpoints: w.checkpoints,
     };
-    if (sampler) {
-      one.threads = {};
-      threads.forEach((name, k) => {
-        const b = sampler.between(s.sentAt, s.answeredAt, k);
-        one.threads![name] = { cpuMs: r1(b.cpuMs), queuedMs: r1(b.queuedMs) };
-      });
-    }
+    if (sampler) one.threads = threadsBetween(sampler, threads, s.sentAt, s.answeredAt);
     out.push(one);
   }
   return out;
@@ -215,13 +209,7 @@ export function readHops(
       },
       queued: w.queued,
     };
-    if (sampler) {
-      one.threads = {};
-      threads.forEach((name, k) => {
-        const b = sampler.between(q.sentAt, q.answeredAt, k);
-        one.threads![name] = { cpuMs: r1(b.cpuMs), queuedMs: r1(b.queuedMs) };
-      });
-    }
+    if (sampler) one.threads = threadsBetween(sampler, threads, q.sentAt, q.answeredAt);
     out.push(one);
   }
   return out;
@@ -273,4 +261,19 @@ export function hopSummary<H extends string, R extends { waitMs: number; hops: R
     slowLongest: longest,
     worst: [...rs].sort((a, b) => b.waitMs - a.waitMs).slice(0, worst),
   };
+}
+
+/** Each of `threads`' (the sampler's, in its order) CPU and queued ms from `from` to `to`. */
+function threadsBetween(
+  sampler: ThreadSampler,
+  threads: readonly string[],
+  from: number,
+  to: number,
+): Record<string, { cpuMs: number; queuedMs: number }> {
+  const out: Record<string, { cpuMs: number; queuedMs: number }> = {};
+  threads.forEach((name, k) => {
+    const b = sampler.between(from, to, k);
+    out[name] = { cpuMs: r1(b.cpuMs), queuedMs: r1(b.queuedMs) };
+  });
+  return out;
 }

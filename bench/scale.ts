@@ -434,7 +434,14 @@ async function metrics(d: Daemon): Promise<Map<string, number>> {
 async function counts(d: Daemon) {
   const m = await metrics(d);
   let rejected = 0;
-  for (const [k, v] of m) if (k.startsWith("forecastd_rejected_readings_total")) rejected += v;
+  /** Of `rejected`, by the daemon's reason (its `reason` label). */
+  const rejectedBy: Record<string, number> = {};
+  for (const [k, v] of m) {
+    if (!k.startsWith("forecastd_rejected_readings_total")) continue;
+    rejected += v;
+    const reason = /reason="([^"]*)"/.exec(k)?.[1] ?? "";
+    rejectedBy[reason] = (rejectedBy[reason] ?? 0) + v;
+  }
   return {
     readings: m.get('forecastd_readings_total{source="mqtt"}') ?? 0,
     trained: m.get("forecastd_training_steps_total") ?? 0,
@@ -442,8 +449,29 @@ async function counts(d: Daemon) {
     observed: m.get("forecastd_observed_readings_total") ?? 0,
     shed: m.get("forecastd_training_shed_total") ?? 0,
     rejected,
+    rejectedBy,
     checkpoints: m.get("forecastd_checkpoints_total") ?? 0,
   };
+}
+
+/** What `c` counts by reason more than `base` (the reasons that rose). */
+function rejectedSince(
+  base: Awaited<ReturnType<typeof counts>>,
+  c: Awaited<ReturnType<typeof counts>>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [reason, n] of Object.entries(c.rejectedBy)) {
+    const more = n - (base.rejectedBy[reason] ?? 0);
+    if (more > 0) out[reason] = more;
+  }
+  return out;
+}
+
+/** The daemon's last refusals of MQTT readings (GET /v1/rejects), newest first. */
+async function lastRejects(d: Daemon): Promise<unknown[]> {
+  const res = await fetch(`${d.http}/v1/rejects?source=mqtt`);
+  if (!res.ok) return [`GET /v1/rejects answered ${res.status}: ${await res.text()}`];
+  return ((await res.json()) as { sources: { mqtt?: unknown[] } }).sources.mqtt ?? [];
 }
 
 /**
@@ -474,7 +502,12 @@ async function caughtUp(
     // every reading answered, some refused: they will never be taken (a fault, not a slow daemon)
     const refused = c.rejected - base.rejected;
     if (refused > 0 && c.readings - base.readings + refused >= target) {
-      throw new Error(`${refused} of ${target} readings refused: ${JSON.stringify(c)}`);
+      throw new Error(
+        `${refused} of ${target} readings refused, by reason ` +
+          `${JSON.stringify(rejectedSince(base, c))}: ${JSON.stringify(c)}; the daemon's last ` +
+          `refusals: ${JSON.stringify(await lastRejects(d))}; its warnings and errors: ` +
+          JSON.stringify(d.log.filter((e) => e.level === "warn" || e.level === "error").slice(-20)),
+      );
     }
     if (performance.now() - t0 > timeoutMs) throw new Error(`not caught up: ${JSON.stringify(c)}`);
     // /metrics has series per stream: at 10,000 streams, building it every 20 ms takes the main thread

@@ -40,6 +40,7 @@ import { Store } from "../src/store/store.ts";
 import { captureLog } from "../src/log.ts";
 import { memoryScratchStore } from "../tests/service/_memory_scratch_store.ts";
 import { byNamePer, threadCpu } from "./proc_stats.ts";
+import { runChild } from "./run_child.ts";
 
 const flags = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -107,26 +108,12 @@ if (flags.child === "true") {
   Deno.exit(0);
 }
 
-const out = await new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    `--v8-flags=--trace-opt,--trace-deopt-verbose${
-      flags["v8-flags"] === "" ? "" : `,${flags["v8-flags"]}`
-    }`,
-    "--allow-read",
-    "--allow-write=/tmp",
-    "--allow-env",
-    "--allow-run=sh",
-    "--unstable-kv",
-    new URL(import.meta.url).pathname,
-    ...Deno.args,
-    "--child=true",
-  ],
-  stdout: "piped",
-  stderr: "inherit",
-}).output();
-if (!out.success) throw new Error(`Cannot run the warm-up's window: exit code ${out.code}`);
-const trace = new TextDecoder().decode(out.stdout);
+const trace = await runChild(
+  import.meta.url,
+  ["--trace-opt", "--trace-deopt-verbose", flags["v8-flags"]],
+  ["--allow-run=sh"],
+  "the warm-up's window",
+);
 const at = trace.indexOf(MARK);
 if (at < 0) throw new Error(`Cannot find the window in the trace: "${MARK}" must be printed`);
 const { warmUpReadings: fed, warmUpServiceReadings: fedService } = JSON.parse(

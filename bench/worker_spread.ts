@@ -46,6 +46,7 @@ import { exitOnFlagError, integer, parseFlags, text } from "./args.ts";
 import { emitResult, median } from "./stats.ts";
 import { aluChain, strideReads } from "./cpu_probe.ts";
 import { loadavg } from "./proc_stats.ts";
+import { runChild } from "./run_child.ts";
 
 const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -210,24 +211,12 @@ const runs: {
 }[] = [];
 for (let r = 0; r < f.runs; r++) {
   const load = loadavg();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...(f["v8-flags"] === "" ? [] : [`--v8-flags=${f["v8-flags"]}`]),
-      "--allow-read",
-      "--allow-write=/tmp",
-      "--allow-env",
-      "--allow-run=cat",
-      "--unstable-kv",
-      new URL(import.meta.url).pathname,
-      ...Deno.args,
-      "--child=true",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error(`Cannot run the worker's window: exit code ${out.code}`);
-  const text = new TextDecoder().decode(out.stdout);
+  const text = await runChild(
+    import.meta.url,
+    [f["v8-flags"]],
+    ["--allow-run=cat"],
+    "the worker's window",
+  );
   const at = text.indexOf(BLOCKS);
   if (at < 0) throw new Error(`Cannot find the blocks in the child's output: "${BLOCKS}"`);
   const { blocks, warmUpReadings } = JSON.parse(

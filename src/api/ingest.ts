@@ -180,29 +180,38 @@ export async function ingestLimited(
   const { sink, streamLimit } = deps;
   // the usual case, every stream known (a big batch is of a few): the readings go as they are,
   // without a copy of them and of their indices (20,000 array slots of a 10,000-reading body
-  // that lived, and were copied by the collector, until its last piece was taken)
-  if (allExist(sink, readings)) {
-    if (readings.length === 0) return { accepted: 0, rejected: [] };
-    const { accepted, rejected } = await sink.ingest(readings, source);
-    return { accepted, rejected: [...rejected].sort((a, b) => a.index - b.index) };
-  }
-  const kept: Reading[] = [];
-  const keptAt: number[] = [];
+  // that lived, and were copied by the collector, until its last piece was taken); the copy,
+  // `kept` and their indices `keptAt`, is made once a reading is refused
+  let kept: Reading[] | null = null;
+  let keptAt: number[] | null = null;
   const refused: IngestResult["rejected"] = [];
   const created = new Set<string>();
-  readings.forEach((r, index) => {
+  /** The stream of the reading before, known or created: a run of one stream's asks once. */
+  let last: string | null = null;
+  for (let index = 0; index < readings.length; index++) {
+    const r = readings[index];
+    if (r.stream === last) {
+      kept?.push(r);
+      keptAt?.push(index);
+      continue;
+    }
     if (created.has(r.stream) || sink.exists(r.stream) || streamLimit.take(client)) {
       if (!sink.exists(r.stream)) created.add(r.stream);
-      kept.push(r);
-      keptAt.push(index);
-      return;
+      last = r.stream;
+      kept?.push(r);
+      keptAt?.push(index);
+      continue;
+    }
+    if (kept === null || keptAt === null) {
+      kept = readings.slice(0, index);
+      keptAt = Array.from({ length: index }, (_, i) => i);
     }
     const message = `Cannot create stream ${JSON.stringify(r.stream)}: a client may create at ` +
       `most ${streamLimit.perMinute} streams a minute (--new-streams-per-minute): current value ` +
       `is over the limit; the next in ${streamLimit.waitSeconds(client)} s`;
     sink.reject("stream_rate", { source, stream: r.stream, message });
     refused.push({ index, stream: r.stream, reason: "stream_rate", message });
-  });
+  }
   if (refused.length > 0) {
     deps.log.warn("ingest.stream_rate_limited", {
       source,
@@ -211,24 +220,16 @@ export async function ingestLimited(
       perMinute: streamLimit.perMinute,
     });
   }
-  const result = kept.length > 0 ? await sink.ingest(kept, source) : { accepted: 0, rejected: [] };
+  const taken = kept ?? readings;
+  const result = taken.length > 0
+    ? await sink.ingest(taken, source)
+    : { accepted: 0, rejected: [] };
+  const at = keptAt;
   const rejected = [
-    ...result.rejected.map((r) => ({ ...r, index: keptAt[r.index] })),
+    ...(at === null ? result.rejected : result.rejected.map((r) => ({ ...r, index: at[r.index] }))),
     ...refused,
   ].sort((a, b) => a.index - b.index);
   return { accepted: result.accepted, rejected };
-}
-
-/** Whether every reading's stream exists (a run of one stream's readings asks once). */
-function allExist(sink: ReadingSink, readings: readonly Reading[]): boolean {
-  let last: string | null = null;
-  for (let i = 0; i < readings.length; i++) {
-    const id = readings[i].stream;
-    if (id === last) continue;
-    if (!sink.exists(id)) return false;
-    last = id;
-  }
-  return true;
 }
 
 /** The ingest routes, to mount at /v1. */

@@ -206,6 +206,21 @@ interface Identity {
   read: readonly string[];
 }
 
+/** Why a PUBLISH is refused (see admit() in startEmbeddedBroker). */
+interface Refusal {
+  refused: BrokerRefusal;
+  /** What is wrong, for the log and onRefused. */
+  message: string;
+  /** True when the packet breaks MQTT itself: the sender's connection is closed. */
+  malformed: boolean;
+}
+
+const refusal = (refused: BrokerRefusal, message: string): Refusal => ({
+  refused,
+  message,
+  malformed: false,
+});
+
 const IDENTITY = Symbol("forecastd.identity");
 /** What the broker uses of aedes's persistence: the QoS 2 messages awaiting PUBREL. */
 interface IncomingStore {
@@ -322,6 +337,29 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     return null;
   };
 
+  /**
+   * Whether a client (`who`: its identity) may publish to `topic` a payload
+   * of `bytes`: the identity it publishes as, or why the message is refused.
+   * The checks of authorizePublish, which refuses, logs and counts, and of
+   * the direct path, which leaves any refusal to it (an accepted message
+   * costs no object).
+   */
+  const admit = (who: Identity | undefined, topic: string, bytes: number): Identity | Refusal => {
+    const problem = topicNameProblem(topic);
+    if (problem) return { refused: "bad_topic", ...problem };
+    if (bytes > maxPayload) {
+      return refusal("too_large", `a payload must be at most ${maxPayload} bytes: it has ${bytes}`);
+    }
+    const first = reservedLevel(topic);
+    if (first !== null) {
+      return refusal("not_authorized", `only forecastd publishes under ${first}/`);
+    }
+    if (!who || (who.publish !== null && !topicMatchesAny(who.publish, topic))) {
+      return refusal("not_authorized", "the user may not publish to this topic");
+    }
+    return who;
+  };
+
   /** Hands an accepted PUBLISH to onMessage; acknowledges once it is taken. */
   const hand = (
     client: Client,
@@ -422,40 +460,11 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       // a will of a client that is gone: nobody to check it against
       if (client === null) return done(new Error("a will without its client is not published"));
       if (closing) return done(new Error("the broker is closing"));
-      const who = (client as KnownClient)[IDENTITY];
-      const problem = topicNameProblem(packet.topic);
-      if (problem?.malformed) {
-        refuse(client, packet, "bad_topic", problem.message);
-        return done(new Error(`malformed topic: ${problem.message}`));
-      }
-      if (problem) return drop(client, packet, "bad_topic", problem.message, done);
-      if (payload.length > maxPayload) {
-        return drop(
-          client,
-          packet,
-          "too_large",
-          `a payload must be at most ${maxPayload} bytes: it has ${payload.length}`,
-          done,
-        );
-      }
-      const first = reservedLevel(packet.topic);
-      if (first !== null) {
-        return drop(
-          client,
-          packet,
-          "not_authorized",
-          `only forecastd publishes under ${first}/`,
-          done,
-        );
-      }
-      if (!who || (who.publish !== null && !topicMatchesAny(who.publish, packet.topic))) {
-        return drop(
-          client,
-          packet,
-          "not_authorized",
-          "the user may not publish to this topic",
-          done,
-        );
+      const who = admit((client as KnownClient)[IDENTITY], packet.topic, payload.length);
+      if ("refused" in who) {
+        if (!who.malformed) return drop(client, packet, who.refused, who.message, done);
+        refuse(client, packet, who.refused, who.message);
+        return done(new Error(`malformed topic: ${who.message}`));
       }
       if (packet.qos !== 2) return hand(client, packet, payload, who, done);
       // QoS 2: a PUBLISH sent again before PUBREL is the same message, handed over once
@@ -496,7 +505,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
    * retained), read in place from its bytes (publish_parser.ts), that the
    * broker accepts and no client may read, is taken here instead of by
    * aedes. aedes would check its topic, call authorizePublish (the same
-   * checks as here, then `hand`), write the PUBACK, wait a setImmediate,
+   * admit(), then `hand`), write the PUBACK, wait a setImmediate,
    * then call publish(), which routes it nowhere: some 10 objects and a
    * turn of the event loop a packet. Here it is the same `hand`, the PUBACK
    * owed once the message is taken (puback_writer.ts), and aedes's own
@@ -512,14 +521,9 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     if (closing || packet.qos > 1 || packet.retain || !client.connackSent || !client.connected) {
       return false;
     }
-    const who = client[IDENTITY];
     const topic = packet.topic;
-    if (
-      who === undefined || packet.payload.length > maxPayload || topicNameProblem(topic) !== null ||
-      reservedLevel(topic) !== null ||
-      (who.publish !== null && !topicMatchesAny(who.publish, topic)) ||
-      mayBeRead(topic) || levels(topic) > maxTopicLevels
-    ) return false;
+    const who = admit(client[IDENTITY], topic, packet.payload.length);
+    if ("refused" in who || mayBeRead(topic) || levels(topic) > maxTopicLevels) return false;
     if (client._keepaliveInterval > 0) client._keepaliveTimer?.refresh();
     // the read's packets in progress: the next read waits until every one is done (aedes's enqueue)
     client._parsingBatch++;

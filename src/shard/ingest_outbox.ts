@@ -32,7 +32,10 @@
  * readings keep theirs. While a big part goes in pieces, a later part with
  * a reading of one of its streams waits until the last piece is sent (and
  * so do the later parts of that part's streams), so it cannot overtake the
- * pieces still to go; the other streams' parts go between the pieces.
+ * pieces still to go; the other streams' parts go between the pieces. And a
+ * big part's first piece goes once the batches waiting when it came are
+ * sent, so it cannot overtake an earlier part of its streams gathered whole
+ * (whether a part goes in pieces depends on the worker's cost at the time).
  *
  * ```ts
  * const outbox = new IngestOutbox((readings, source) => host.ingest(...encode(readings), source));
@@ -130,6 +133,8 @@ interface Batch<B> {
   readings: B;
   count: number;
   shares: Share[];
+  /** Big parts handed in after it, waiting for it to be sent before their first piece. */
+  then: (() => void)[] | null;
 }
 
 /** A part held until a big part of one of its streams has gone (see add()). */
@@ -340,7 +345,9 @@ export class IngestOutbox<B = Reading[]> {
     }
     let batch = this.#waiting.at(-1);
     if (batch === undefined || batch.source !== source || batch.count + n > this.batch) {
-      this.#waiting.push(batch = { source, readings: this.#gather.start(), count: 0, shares: [] });
+      this.#waiting.push(
+        batch = { source, readings: this.#gather.start(), count: 0, shares: [], then: null },
+      );
     }
     const from = batch.count;
     const gather = this.#gather;
@@ -380,6 +387,11 @@ export class IngestOutbox<B = Reading[]> {
     for (let k = 0; k < streams.length; k++) {
       this.#pieced.set(streams[k], (this.#pieced.get(streams[k]) ?? 0) + 1);
     }
+    // the batches waiting to go hold parts handed in before this one: they are sent first (a
+    // stream's message gathered whole, waiting, must not be overtaken by its next one in pieces,
+    // whose streams' later parts are held from here on)
+    const before = this.#waiting.at(-1);
+    if (before !== undefined) await new Promise<void>((go) => (before.then ??= []).push(go));
     /** The pieces sent and not yet answered, oldest first: where each starts, and its answer. */
     const sent: { from: number; n: number; answer: Promise<IngestResult> }[] = [];
     /** Takes the oldest piece's answer into `out`. */
@@ -450,6 +462,8 @@ export class IngestOutbox<B = Reading[]> {
       } catch (e) {
         sent = Promise.reject(e);
       }
+      // the big parts that waited for it: their first pieces go after it
+      if (batch.then !== null) { for (const go of batch.then) go(); }
       sent.then(
         (r) => settleShares(batch.shares, r),
         (e) => {

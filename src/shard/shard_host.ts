@@ -60,11 +60,21 @@ interface Pending {
   piece: boolean;
   /** An ingest's streams, in its batch's order (what its reply's `last` is of). */
   streams: readonly string[] | null;
-  /**
-   * A traced ingest or call: called with the worker's hops as its reply is taken (an ingest's
-   * WorkerHops, a call's ReadHops).
-   */
-  traced: ((hops: never, receivedAt: number) => void) | null;
+  /** A traced ingest or call: what takes the worker's hops as its reply is taken. */
+  traced: Traced | null;
+}
+
+/** Who takes a traced ingest's hops (WorkerHops), or a traced call's (ReadHops). */
+type Traced =
+  | { of: "ingest"; take: (hops: WorkerHops | undefined, receivedAt: number) => void }
+  | { of: "call"; take: (hops: ReadHops | undefined, receivedAt: number) => void };
+
+/** Hands a traced reply's hops to `traced`, of the kind it takes (none: undefined). */
+function takeHops(traced: Traced, hops: WorkerHops | ReadHops | undefined, at: number): void {
+  // a batch's hops have the time its queue came to it; a call's do not
+  const ofIngest = hops !== undefined && "startedAt" in hops;
+  if (traced.of === "ingest") traced.take(ofIngest ? hops : undefined, at);
+  else traced.take(hops !== undefined && !ofIngest ? hops : undefined, at);
 }
 
 /** A shard worker's error as the error it was. */
@@ -218,7 +228,7 @@ export class ShardHost {
         this.#stats.take(m.stats);
         const p = this.#pending.get(m.id);
         if (!p) return;
-        if (p.traced !== null) p.traced(m.trace as never, wallMs());
+        if (p.traced !== null) takeHops(p.traced, m.trace, wallMs());
         if (m.last && p.streams) this.#events.last(p.streams, m.last);
         if (m.cost !== undefined && m.cost > 0) this.msPerReading = m.cost;
         this.#pending.delete(m.id);
@@ -333,7 +343,7 @@ export class ShardHost {
       m,
       batch.ts.length,
       batch.streams,
-      traced,
+      traced === null ? null : { of: "ingest", take: traced },
     ) as Promise<IngestResult>;
   }
 
@@ -357,7 +367,7 @@ export class ShardHost {
       { type: "call", id, method, args, trace: true },
       0,
       null,
-      traced,
+      { of: "call", take: traced },
     ) as Promise<T>;
   }
 

@@ -89,7 +89,7 @@ Deno.test("one batch of 1,100 new stream ids creates only the client's share; ex
   }
 });
 
-Deno.test("ingestLimited() hands a batch of known streams to the sink as it is, rejections in order", async () => {
+Deno.test("ingestLimited() hands a batch to the sink as it is until a reading is refused, rejections in order", async () => {
   const readings = Array.from({ length: 1_000 }, (_, i) => ({
     stream: `s${i % 4}`,
     ts: i,
@@ -108,7 +108,7 @@ Deno.test("ingestLimited() hands a batch of known streams to the sink as it is, 
       }));
       return Promise.resolve({ accepted: rs.length - 2, rejected });
     },
-    exists: (id: string) => id !== "new",
+    exists: (id: string) => !id.startsWith("new"),
     reject: () => {},
   };
   const deps = { sink, log: captureLog().log, streamLimit: new StreamCreationLimit() };
@@ -116,12 +116,31 @@ Deno.test("ingestLimited() hands a batch of known streams to the sink as it is, 
   assert.equal(handed[0], readings, "the caller's array, not a copy (nor one of its indices)");
   assert.deepEqual(r.rejected.map((x) => x.index), [3, 7]);
   assert.equal(r.accepted, 998);
-  // a new stream among them: the limit's way, with the indices mapped back
+  // a new stream among them, created within the limit: as it is too
   const mixed = [...readings.slice(0, 9), { stream: "new", ts: 0, values: { v: 0 } }];
   const m = await ingestLimited(deps, mixed, "http", "c");
-  assert.notEqual(handed[1], mixed);
-  assert.equal(handed[1].length, 10);
+  assert.equal(handed[1], mixed);
   assert.deepEqual(m.rejected.map((x) => x.index), [3, 7]);
+  // one refused by the limit (none left): the rest copied, the sink's indices mapped back
+  const none = { ...deps, streamLimit: new StreamCreationLimit({ perMinute: 1 }) };
+  const refusing = [
+    ...readings.slice(0, 5),
+    { stream: "new", ts: 0, values: { v: 0 } },
+    { stream: "new2", ts: 0, values: { v: 0 } },
+    ...readings.slice(5, 9),
+  ];
+  const l = await ingestLimited(none, refusing, "http", "c");
+  assert.notEqual(handed[2], refusing);
+  assert.deepEqual(
+    handed[2].map((r) => r.stream),
+    refusing.filter((_, i) => i !== 6).map((r) => r.stream),
+  );
+  assert.deepEqual(l.rejected.map((x) => [x.index, x.reason]), [
+    [3, "out_of_order"],
+    [6, "stream_rate"],
+    [8, "out_of_order"],
+  ]);
+  assert.equal(l.accepted, 8);
 });
 
 Deno.test("ingestMessage() sizes an ASCII text message by its length, a non-ASCII one by its UTF-8 bytes", async () => {

@@ -8,16 +8,17 @@ const statLine = (tid: number, comm: string, utime: number, stime: number) =>
 
 const stat = (lines: string[]) => new TextEncoder().encode(lines.join("\n") + "\n");
 
+/** parseThreadCpu() of process 100 with one thread a row: [tid, comm, utime, stime]. */
+const threadsOf = (...rows: [number, string, number, number][]) =>
+  parseThreadCpu(100, stat(rows.map((r) => statLine(...r))));
+
 Deno.test("parseThreadCpu() keeps each worker's thread apart in byThread, summed in byName", () => {
-  const t = parseThreadCpu(
-    100,
-    stat([
-      statLine(100, "deno", 50, 10),
-      statLine(101, "worker-1", 200, 0),
-      statLine(102, "worker-2", 100, 20),
-      statLine(103, "V8 DefaultWorke", 5, 0),
-      statLine(104, "V8 DefaultWorke", 3, 0),
-    ]),
+  const t = threadsOf(
+    [100, "deno", 50, 10],
+    [101, "worker-1", 200, 0],
+    [102, "worker-2", 100, 20],
+    [103, "V8 DefaultWorke", 5, 0],
+    [104, "V8 DefaultWorke", 3, 0],
   );
   assert.deepEqual(t.byThread, {
     main: 0.6,
@@ -48,21 +49,15 @@ Deno.test("parseThreadSched() reads migrations, waits and preemptions by thread 
 });
 
 Deno.test("perShardWorker() divides each worker thread's CPU by its own shard's readings", () => {
-  const before = parseThreadCpu(
-    100,
-    stat([
-      statLine(100, "deno", 0, 0),
-      statLine(110, "worker-10", 0, 0),
-      statLine(109, "worker-9", 0, 0),
-    ]),
+  const before = threadsOf(
+    [100, "deno", 0, 0],
+    [110, "worker-10", 0, 0],
+    [109, "worker-9", 0, 0],
   );
-  const after = parseThreadCpu(
-    100,
-    stat([
-      statLine(100, "deno", 0, 0),
-      statLine(110, "worker-10", 300, 0),
-      statLine(109, "worker-9", 100, 0),
-    ]),
+  const after = threadsOf(
+    [100, "deno", 0, 0],
+    [110, "worker-10", 300, 0],
+    [109, "worker-9", 100, 0],
   );
   const sched0 = { "worker-9": { migrations: 1, voluntary: 1, involuntary: 1 } };
   const sched1 = { "worker-9": { migrations: 6, voluntary: 11, involuntary: 4 } };
@@ -82,7 +77,7 @@ Deno.test("perShardWorker() divides each worker thread's CPU by its own shard's 
 });
 
 Deno.test("perShardWorker() gives null µs a reading to a shard that took none", () => {
-  const t = parseThreadCpu(100, stat([statLine(101, "worker-1", 100, 0)]));
+  const t = threadsOf([101, "worker-1", 100, 0]);
   assert.deepEqual(perShardWorker(t, t, [5], [5], {}, {}), [
     { thread: "worker-1", readings: 0, usPerReading: null },
   ]);

@@ -237,13 +237,13 @@ Deno.test("IngestOutbox gathers a part of up to the cost's piece size (and a res
   await turn();
   assert.deepEqual(
     w.batches.map((b) => b.readings.length),
-    [20, 47],
-    "28's first piece of 20; 20 and 27 (20 and a rest of 7) together",
+    [47, 20],
+    "20 and 27 (20 and a rest of 7) together, then 28's first piece of 20",
   );
   w.batches[0].answer();
   w.batches[1].answer();
   await turn();
-  assert.deepEqual(w.batches.map((b) => b.readings.length), [20, 47, 8]);
+  assert.deepEqual(w.batches.map((b) => b.readings.length), [47, 20, 8]);
   w.batches[2].answer();
   assert.equal((await twenty).accepted, 20);
   assert.equal((await more).accepted, 27);
@@ -322,6 +322,37 @@ Deno.test("IngestOutbox keeps a stream's order behind its big part's pieces; oth
     assert.deepEqual(ts, [...ts].sort((x, y) => x - y), `stream ${s} in order: ${sent}`);
   }
   assert.equal(sent.length, 10);
+  assert.equal(outbox.length, 0);
+});
+
+Deno.test("IngestOutbox sends a big part after the waiting batches before it: a stream's message that went whole is not overtaken by its next, in pieces", async () => {
+  const w = fakeWorker();
+  // a loaded worker: its cost a reading rises between two messages of stream s
+  let cost = 0.1; // pieces of 50: a 20-reading message goes whole
+  const outbox = new IngestOutbox(w.send, { cost: () => cost, pieceMs: 5, inflight: 1 });
+  const message = (from: number) =>
+    outbox.add(
+      Array.from({ length: 20 }, (_, i) => r("s", from + i)),
+      [...Array(20).keys()],
+      "mqtt",
+    );
+  // the one batch in flight: another stream's
+  const other = outbox.add([r("x", 0)], [0], "mqtt");
+  await turn();
+  assert.equal(w.batches.length, 1);
+  // s's readings 0-19 go whole: they wait for the batch in flight to be answered
+  const first = message(0);
+  cost = 0.6; // pieces of 8: s's readings 20-39 go in pieces
+  const second = message(20);
+  for (let i = 0; i < 8; i++) {
+    await turn();
+    for (const b of w.batches) b.answer();
+  }
+  const sent = w.batches.flatMap((b) =>
+    b.readings.filter((x) => x.stream === "s").map((x) => x.ts)
+  );
+  assert.deepEqual(sent, [...Array(40).keys()], `s's readings reach the worker in order: ${sent}`);
+  for (const p of [other, first, second]) assert.equal((await p).rejected.length, 0);
   assert.equal(outbox.length, 0);
 });
 

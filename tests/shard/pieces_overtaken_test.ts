@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
 import { captureLog } from "../../src/log.ts";
-import type { Reading } from "../../src/domain/reading.ts";
 import type { traceRecord } from "../../src/shard/reading_trace.ts";
 import { withShardedService } from "./_with_sharded_service.ts";
-
-const T0 = Date.UTC(2026, 0, 5);
-const STEP = 300_000;
-
-const reading = (stream: string, t: number): Reading => ({
-  stream,
-  ts: T0 + t * STEP,
-  values: { temp: 20 + Math.sin(t / 10) + 0.1 * Math.sin(t * 1.3) },
-});
+import { reading } from "./_readings.ts";
 
 type Trace = ReturnType<typeof traceRecord>;
 

@@ -13,20 +13,11 @@
  * pieces.
  */
 import assert from "node:assert/strict";
-import type { Reading } from "../../src/domain/reading.ts";
 import { healthRoutes } from "../../src/api/health.ts";
 import type { MetricsSource } from "../../src/api/metrics.ts";
 import type { ShardedService } from "../../src/shard/sharded_service.ts";
 import { withShardedService } from "./_with_sharded_service.ts";
-
-const T0 = Date.UTC(2026, 0, 5);
-const STEP = 300_000;
-
-const reading = (stream: string, t: number): Reading => ({
-  stream,
-  ts: T0 + t * STEP,
-  values: { temp: 20 + Math.sin(t / 10) + 0.1 * Math.sin(t * 1.3) },
-});
+import { reading, STEP, T0 } from "./_readings.ts";
 
 /** One worker whose slices would run a whole batch, a big part sent whole. */
 const LONG_SLICES = {
@@ -60,19 +51,29 @@ function order(): { seen: string[]; mark<T>(name: string, p: Promise<T>): Promis
   };
 }
 
+/**
+ * Ingests b's readings 10 to 3009 as one batch, and resolves once it is
+ * posted to the only worker: what settles from then on, in order, the
+ * batch's answer marked "batch".
+ */
+async function longBatchPosted(svc: ShardedService) {
+  const { seen, mark } = order();
+  const before = posted(svc);
+  const big = mark(
+    "batch",
+    svc.ingest(Array.from({ length: 3000 }, (_, t) => reading("b", 10 + t)), "http"),
+  );
+  await postedAfter(svc, before);
+  return { seen, mark, big };
+}
+
 Deno.test("a read posted while its worker takes a long batch is answered before the batch, with every reading acknowledged before it", async () => {
   await withShardedService(LONG_SLICES, async (svc) => {
     // acknowledged before the read: every one of them must be in its answer
     await svc.ingest(Array.from({ length: 48 }, (_, t) => reading("a", t)), "http");
     await svc.ingest(Array.from({ length: 10 }, (_, t) => reading("b", t)), "http");
-    const { seen, mark } = order();
-    const before = posted(svc);
-    const big = mark(
-      "batch",
-      svc.ingest(Array.from({ length: 3000 }, (_, t) => reading("b", 10 + t)), "http"),
-    );
     // the batch on its way to the worker: the reads' calls reach it after the batch
-    await postedAfter(svc, before);
+    const { seen, mark, big } = await longBatchPosted(svc);
     const a = mark("forecast a", svc.forecast("a"));
     const b = mark("forecast b", svc.forecast("b"));
     const [fa, fb, result] = await Promise.all([a, b, big]);
@@ -107,13 +108,7 @@ Deno.test("GET /healthz answers from the main thread while the only worker takes
       metrics: {} as MetricsSource, // /healthz reads none
       workers: () => svc.workers(),
     });
-    const { seen, mark } = order();
-    const before = posted(svc);
-    const big = mark(
-      "batch",
-      svc.ingest(Array.from({ length: 3000 }, (_, t) => reading("b", 10 + t)), "http"),
-    );
-    await postedAfter(svc, before);
+    const { seen, mark, big } = await longBatchPosted(svc);
     const res = await mark("healthz", Promise.resolve(app.request("/healthz")));
     await big;
     assert.deepEqual(seen, ["healthz", "batch"], "/healthz did not wait for the worker");
