@@ -389,7 +389,8 @@ export class ShardHost {
     };
     m.keep = true;
     if (traced !== null) m.trace = true;
-    return this.#send(m, 0, null, traced) as Promise<StreamForecast>;
+    const taker: Traced | null = traced === null ? null : { of: "call", take: traced };
+    return this.#send(m, 0, null, taker) as Promise<StreamForecast>;
   }
 
   /** Fault injection for the tests: makes the worker die. */
