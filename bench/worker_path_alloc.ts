@@ -12,7 +12,13 @@
  * warm-up; 200: the steady state of a long-running daemon): bytes per
  * reading, which the load of other processes barely changes. With the
  * collections V8 made itself over the same rounds: scavenges and full
- * (mark-compact) ones, and their pauses (ms in all and the longest).
+ * (mark-compact) ones, and their pauses (ms in all and the longest). And
+ * what V8's helper threads (`V8 DefaultWorker`: the collector's parallel and
+ * concurrent tasks, the compilers' background jobs) did meanwhile: their CPU
+ * µs per reading (`helperUsPerReading`, from /proc/self/task/N/schedstat,
+ * against the isolate's own thread's `mainUsPerReading`) and the helper ms
+ * V8's trace gives the counted collections (`gcHelperMs`, their
+ * `background.*` fields): how the helpers' part follows the bytes.
  *
  * `--part=engine` counts the engine alone (an Engine's `observe`, as the Service's, with the
  * readings' value rows made before the count: no decoding, no Service);
@@ -55,9 +61,44 @@ const START = Date.UTC(2025, 5, 2);
 /** A full collection (V8's reason "testing"): the count runs from one to another. */
 const collect = () => (globalThis as unknown as { gc(): void }).gc();
 
+/**
+ * CPU ns of this process's threads from /proc/PID/task/N/schedstat (through
+ * `sh`: Deno reads /proc itself only with every permission): V8's helper
+ * threads (named `V8 ...`) and the isolate's own (the main thread).
+ */
+function threadNs(): { helpers: number; main: number } {
+  const out = new Deno.Command("sh", {
+    args: [
+      "-c",
+      `cd /proc/${Deno.pid}/task && for t in *; do echo "$t $(cut -d' ' -f1 $t/schedstat) $(cat $t/comm)"; done`,
+    ],
+  }).outputSync();
+  let helpers = 0;
+  let main = 0;
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const [tid, ns, ...comm] = line.split(" ");
+    if (tid === String(Deno.pid)) main += Number(ns);
+    else if (comm.join(" ").startsWith("V8 ")) helpers += Number(ns);
+  }
+  return { helpers, main };
+}
+
+/** Prints the threads' CPU ns as a line the parent reads. */
+const printThreads = (tag: string) => {
+  const t = threadNs();
+  console.log(`${tag} ${t.helpers} ${t.main}`);
+};
+
 /** Where the count starts: a mark on stdout, then a full collection. */
 function mark(): void {
   console.log(`MARK ${performance.now()}`);
+  collect();
+  printThreads("THREADS0");
+}
+
+/** Where the count ends: the threads' CPU (the forced collections' left out), a full collection. */
+function end(): void {
+  printThreads("THREADS1");
   collect();
 }
 
@@ -82,7 +123,7 @@ function engineChild(): void {
       }
     }
   }
-  collect();
+  end();
   Deno.exit(0);
 }
 
@@ -127,7 +168,7 @@ async function child(): Promise<void> {
       await s.ingest(decodeReadings(batch), "mqtt"); // as a shard worker decodes
     }
   }
-  collect();
+  end();
   Deno.exit(0); // the service's timers would keep the process alive
 }
 
@@ -137,6 +178,7 @@ async function parent(): Promise<void> {
       "run",
       `--v8-flags=--trace-gc-nvp,--expose-gc${f["v8-flags"] ? "," + f["v8-flags"] : ""}`,
       "--allow-read",
+      "--allow-run=sh",
       new URL(import.meta.url).pathname,
       `--streams=${f.streams}`,
       `--rounds=${f.rounds}`,
@@ -151,7 +193,10 @@ async function parent(): Promise<void> {
   const text = new TextDecoder().decode(out.stdout);
   const mark = Number(/MARK ([\d.]+)/.exec(text)![1]);
   // the mark may land inside one of V8's lines: taken out, that line is whole again
-  const lines = text.replace(/MARK [\d.]+\n/, "").split("\n");
+  const lines = text.replace(/MARK [\d.]+\n/, "").replace(/THREADS\d \d+ \d+\n/g, "").split("\n");
+  const threads = (tag: string) => new RegExp(`${tag} (\\d+) (\\d+)`).exec(text)!;
+  const [t0, t1] = [threads("THREADS0"), threads("THREADS1")];
+  let gcHelperMs = 0;
   let allocated = 0;
   let collections = 0;
   let forced = 0;
@@ -165,6 +210,9 @@ async function parent(): Promise<void> {
     if (gc.reason === "testing" && forced++ === 0) continue;
     allocated += gc.allocated;
     if (gc.reason === "testing") continue;
+    for (const [k, v] of Object.entries(gc)) {
+      if (k.startsWith("background.") && typeof v === "number") gcHelperMs += v;
+    }
     collections++;
     // V8's nvp names a scavenge "s" (or "mmc", a minor mark-compact) and a full collection "mc"
     (gc.gc === "mc" ? pauses.full : pauses.scavenge).push(gc.pause);
@@ -188,6 +236,9 @@ async function parent(): Promise<void> {
     fulls: pauses.full.length,
     fullMs: sum(pauses.full),
     fullMaxMs: max(pauses.full),
+    gcHelperMs: Math.round(gcHelperMs * 10) / 10,
+    helperUsPerReading: Math.round((Number(t1[1]) - Number(t0[1])) / readings / 10) / 100,
+    mainUsPerReading: Math.round((Number(t1[2]) - Number(t0[2])) / readings / 10) / 100,
     v8Flags: f["v8-flags"],
   });
 }
