@@ -173,29 +173,35 @@ async function child(): Promise<void> {
   Deno.exit(0); // the service's timers would keep the process alive
 }
 
-async function parent(): Promise<void> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      `--v8-flags=--trace-gc-nvp,--expose-gc${f["v8-flags"] ? "," + f["v8-flags"] : ""}`,
-      "--allow-read",
-      "--allow-run=sh",
-      new URL(import.meta.url).pathname,
-      `--streams=${f.streams}`,
-      `--rounds=${f.rounds}`,
-      `--skip=${f.skip}`,
-      `--part=${f.part}`,
-      `--preset=${f.preset}`,
-      `--checkpoints=${f.checkpoints}`,
-      "--role=child",
-    ],
-    stderr: "inherit",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
+/** What the child's stdout says of the counted rounds. */
+export interface ChildCount {
+  /** Bytes V8 allocated from the first forced collection to the last. */
+  allocated: number;
+  /** V8's own collections between them (the forced ones left out). */
+  collections: number;
+  /** Their pauses, ms. */
+  pauses: { scavenge: number[]; full: number[] };
+  /** Their `background.*` ms: the helper threads' part of them. */
+  gcHelperMs: number;
+  /** CPU ns of V8's helper threads and of the isolate's own between THREADS0 and THREADS1. */
+  helperNs: number;
+  mainNs: number;
+}
+
+/**
+ * Reads the child's stdout: its MARK, its THREADS0/THREADS1 lines (each
+ * `THREADSn <helpers' ns> <isolate's ns>`) and V8's `--trace-gc-nvp` lines
+ * after the mark. V8's lines come out of their own buffer: one of ours may
+ * land inside one of them, and is taken out before they are read.
+ */
+export function readChild(text: string): ChildCount {
   const mark = Number(/MARK ([\d.]+)/.exec(text)![1]);
-  // the mark may land inside one of V8's lines: taken out, that line is whole again
   const lines = text.replace(/MARK [\d.]+\n/, "").replace(/THREADS\d \d+ \d+\n/g, "").split("\n");
-  const threads = (tag: string) => new RegExp(`${tag} (\\d+) (\\d+)`).exec(text)!;
+  const threads = (tag: string) => {
+    const m = new RegExp(`${tag} (\\d+) (\\d+)`).exec(text);
+    if (m === null) throw new Error(`Cannot read the child's threads: no ${tag} line`);
+    return [Number(m[1]), Number(m[2])];
+  };
   const [t0, t1] = [threads("THREADS0"), threads("THREADS1")];
   let gcHelperMs = 0;
   let allocated = 0;
@@ -218,6 +224,37 @@ async function parent(): Promise<void> {
     // V8's nvp names a scavenge "s" (or "mmc", a minor mark-compact) and a full collection "mc"
     (gc.gc === "mc" ? pauses.full : pauses.scavenge).push(gc.pause);
   }
+  return {
+    allocated,
+    collections,
+    pauses,
+    gcHelperMs,
+    helperNs: t1[0] - t0[0],
+    mainNs: t1[1] - t0[1],
+  };
+}
+
+async function parent(): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--v8-flags=--trace-gc-nvp,--expose-gc${f["v8-flags"] ? "," + f["v8-flags"] : ""}`,
+      "--allow-read",
+      "--allow-run=sh",
+      new URL(import.meta.url).pathname,
+      `--streams=${f.streams}`,
+      `--rounds=${f.rounds}`,
+      `--skip=${f.skip}`,
+      `--part=${f.part}`,
+      `--preset=${f.preset}`,
+      `--checkpoints=${f.checkpoints}`,
+      "--role=child",
+    ],
+    stderr: "inherit",
+  }).output();
+  const { allocated, collections, pauses, gcHelperMs, helperNs, mainNs } = readChild(
+    new TextDecoder().decode(out.stdout),
+  );
   const sum = (a: number[]) => Math.round(a.reduce((x, y) => x + y, 0) * 10) / 10;
   const max = (a: number[]) => Math.round(Math.max(0, ...a) * 10) / 10;
   const readings = f.streams * 10 * f.rounds;
@@ -238,10 +275,10 @@ async function parent(): Promise<void> {
     fullMs: sum(pauses.full),
     fullMaxMs: max(pauses.full),
     gcHelperMs: Math.round(gcHelperMs * 10) / 10,
-    helperUsPerReading: Math.round((Number(t1[1]) - Number(t0[1])) / readings / 10) / 100,
-    mainUsPerReading: Math.round((Number(t1[2]) - Number(t0[2])) / readings / 10) / 100,
+    helperUsPerReading: Math.round(helperNs / readings / 10) / 100,
+    mainUsPerReading: Math.round(mainNs / readings / 10) / 100,
     v8Flags: f["v8-flags"],
   });
 }
 
-await (f.role === "child" ? child() : parent());
+if (import.meta.main) await (f.role === "child" ? child() : parent());
