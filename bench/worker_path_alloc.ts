@@ -12,7 +12,13 @@
  * warm-up; 200: the steady state of a long-running daemon): bytes per
  * reading, which the load of other processes barely changes. With the
  * collections V8 made itself over the same rounds: scavenges and full
- * (mark-compact) ones, and their pauses (ms in all and the longest).
+ * (mark-compact) ones, and their pauses (ms in all and the longest). And
+ * what V8's helper threads (`V8 DefaultWorker`: the collector's parallel and
+ * concurrent tasks, the compilers' background jobs) did meanwhile: their CPU
+ * µs per reading (`helperUsPerReading`, from /proc/self/task/N/schedstat,
+ * against the isolate's own thread's `mainUsPerReading`) and the helper ms
+ * V8's trace gives the counted collections (`gcHelperMs`, their
+ * `background.*` fields): how the helpers' part follows the bytes.
  *
  * `--part=engine` counts the engine alone (an Engine's `observe`, as the Service's, with the
  * readings' value rows made before the count: no decoding, no Service);
@@ -55,9 +61,45 @@ const START = Date.UTC(2025, 5, 2);
 /** A full collection (V8's reason "testing"): the count runs from one to another. */
 const collect = () => (globalThis as unknown as { gc(): void }).gc();
 
+/**
+ * CPU ns of this process's threads from /proc/PID/task/N/schedstat (through
+ * `sh`: Deno reads /proc itself only with every permission): V8's helper
+ * threads (named `V8 ...`) and the isolate's own (the main thread).
+ */
+function threadNs(): { helpers: number; main: number } {
+  const out = new Deno.Command("sh", {
+    args: [
+      "-c",
+      `cd /proc/${Deno.pid}/task && for t in *; do echo "$t $(cut -d' ' -f1 $t/schedstat) $(cat $t/comm)"; done`,
+    ],
+  }).outputSync();
+  let helpers = 0;
+  let main = 0;
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const [tid, ns, ...comm] = line.split(" ");
+    if (tid === String(Deno.pid)) main += Number(ns);
+    else if (comm.join(" ").startsWith("V8 ")) helpers += Number(ns);
+  }
+  return { helpers, main };
+}
+
+/** Prints the threads' CPU ns as a line the parent reads (not without `sh`, as under heap_sample.ts). */
+const printThreads = (tag: string) => {
+  if (Deno.permissions.querySync({ name: "run", command: "sh" }).state !== "granted") return;
+  const t = threadNs();
+  console.log(`${tag} ${t.helpers} ${t.main}`);
+};
+
 /** Where the count starts: a mark on stdout, then a full collection. */
 function mark(): void {
   console.log(`MARK ${performance.now()}`);
+  collect();
+  printThreads("THREADS0");
+}
+
+/** Where the count ends: the threads' CPU (the forced collections' left out), a full collection. */
+function end(): void {
+  printThreads("THREADS1");
   collect();
 }
 
@@ -82,7 +124,7 @@ function engineChild(): void {
       }
     }
   }
-  collect();
+  end();
   Deno.exit(0);
 }
 
@@ -127,31 +169,41 @@ async function child(): Promise<void> {
       await s.ingest(decodeReadings(batch), "mqtt"); // as a shard worker decodes
     }
   }
-  collect();
+  end();
   Deno.exit(0); // the service's timers would keep the process alive
 }
 
-async function parent(): Promise<void> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      `--v8-flags=--trace-gc-nvp,--expose-gc${f["v8-flags"] ? "," + f["v8-flags"] : ""}`,
-      "--allow-read",
-      new URL(import.meta.url).pathname,
-      `--streams=${f.streams}`,
-      `--rounds=${f.rounds}`,
-      `--skip=${f.skip}`,
-      `--part=${f.part}`,
-      `--preset=${f.preset}`,
-      `--checkpoints=${f.checkpoints}`,
-      "--role=child",
-    ],
-    stderr: "inherit",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
+/** What the child's stdout says of the counted rounds. */
+export interface ChildCount {
+  /** Bytes V8 allocated from the first forced collection to the last. */
+  allocated: number;
+  /** V8's own collections between them (the forced ones left out). */
+  collections: number;
+  /** Their pauses, ms. */
+  pauses: { scavenge: number[]; full: number[] };
+  /** Their `background.*` ms: the helper threads' part of them. */
+  gcHelperMs: number;
+  /** CPU ns of V8's helper threads and of the isolate's own between THREADS0 and THREADS1. */
+  helperNs: number;
+  mainNs: number;
+}
+
+/**
+ * Reads the child's stdout: its MARK, its THREADS0/THREADS1 lines (each
+ * `THREADSn <helpers' ns> <isolate's ns>`) and V8's `--trace-gc-nvp` lines
+ * after the mark. V8's lines come out of their own buffer: one of ours may
+ * land inside one of them, and is taken out before they are read.
+ */
+export function readChild(text: string): ChildCount {
   const mark = Number(/MARK ([\d.]+)/.exec(text)![1]);
-  // the mark may land inside one of V8's lines: taken out, that line is whole again
-  const lines = text.replace(/MARK [\d.]+\n/, "").split("\n");
+  const lines = text.replace(/MARK [\d.]+\n/, "").replace(/THREADS\d \d+ \d+\n/g, "").split("\n");
+  const threads = (tag: string) => {
+    const m = new RegExp(`${tag} (\\d+) (\\d+)`).exec(text);
+    if (m === null) throw new Error(`Cannot read the child's threads: no ${tag} line`);
+    return [Number(m[1]), Number(m[2])];
+  };
+  const [t0, t1] = [threads("THREADS0"), threads("THREADS1")];
+  let gcHelperMs = 0;
   let allocated = 0;
   let collections = 0;
   let forced = 0;
@@ -165,10 +217,44 @@ async function parent(): Promise<void> {
     if (gc.reason === "testing" && forced++ === 0) continue;
     allocated += gc.allocated;
     if (gc.reason === "testing") continue;
+    for (const [k, v] of Object.entries(gc)) {
+      if (k.startsWith("background.") && typeof v === "number") gcHelperMs += v;
+    }
     collections++;
     // V8's nvp names a scavenge "s" (or "mmc", a minor mark-compact) and a full collection "mc"
     (gc.gc === "mc" ? pauses.full : pauses.scavenge).push(gc.pause);
   }
+  return {
+    allocated,
+    collections,
+    pauses,
+    gcHelperMs,
+    helperNs: t1[0] - t0[0],
+    mainNs: t1[1] - t0[1],
+  };
+}
+
+async function parent(): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--v8-flags=--trace-gc-nvp,--expose-gc${f["v8-flags"] ? "," + f["v8-flags"] : ""}`,
+      "--allow-read",
+      "--allow-run=sh",
+      new URL(import.meta.url).pathname,
+      `--streams=${f.streams}`,
+      `--rounds=${f.rounds}`,
+      `--skip=${f.skip}`,
+      `--part=${f.part}`,
+      `--preset=${f.preset}`,
+      `--checkpoints=${f.checkpoints}`,
+      "--role=child",
+    ],
+    stderr: "inherit",
+  }).output();
+  const { allocated, collections, pauses, gcHelperMs, helperNs, mainNs } = readChild(
+    new TextDecoder().decode(out.stdout),
+  );
   const sum = (a: number[]) => Math.round(a.reduce((x, y) => x + y, 0) * 10) / 10;
   const max = (a: number[]) => Math.round(Math.max(0, ...a) * 10) / 10;
   const readings = f.streams * 10 * f.rounds;
@@ -188,8 +274,11 @@ async function parent(): Promise<void> {
     fulls: pauses.full.length,
     fullMs: sum(pauses.full),
     fullMaxMs: max(pauses.full),
+    gcHelperMs: Math.round(gcHelperMs * 10) / 10,
+    helperUsPerReading: Math.round(helperNs / readings / 10) / 100,
+    mainUsPerReading: Math.round(mainNs / readings / 10) / 100,
     v8Flags: f["v8-flags"],
   });
 }
 
-await (f.role === "child" ? child() : parent());
+if (import.meta.main) await (f.role === "child" ? child() : parent());
