@@ -54,7 +54,7 @@ function order(): { seen: string[]; mark<T>(name: string, p: Promise<T>): Promis
 /**
  * Ingests b's readings 10 to 3009 as one batch, and resolves once it is
  * posted to the only worker: what settles from then on, in order, the
- * batch's answer marked "batch".
+ * batch's answer marked "batch", and the count of posted messages before it.
  */
 async function longBatchPosted(svc: ShardedService) {
   const { seen, mark } = order();
@@ -64,7 +64,7 @@ async function longBatchPosted(svc: ShardedService) {
     svc.ingest(Array.from({ length: 3000 }, (_, t) => reading("b", 10 + t)), "http"),
   );
   await postedAfter(svc, before);
-  return { seen, mark, big };
+  return { seen, mark, big, before };
 }
 
 Deno.test("a read posted while its worker takes a long batch is answered before the batch, with every reading acknowledged before it", async () => {
@@ -135,14 +135,8 @@ Deno.test("a device's reading of another stream posted while its worker takes a 
     await svc.ingest(Array.from({ length: 48 }, (_, t) => reading("a", t)), "http");
     // (the worker's cost a reading known from this reply on: two pieces in flight at once)
     await svc.ingest(Array.from({ length: 10 }, (_, t) => reading("b", t)), "http");
-    const { seen, mark } = order();
-    const before = posted(svc);
-    const big = mark(
-      "batch",
-      svc.ingest(Array.from({ length: 3000 }, (_, t) => reading("b", 10 + t)), "http"),
-    );
     // both pieces posted (in one task): the device's reading reaches the worker after them
-    await postedAfter(svc, before);
+    const { seen, mark, big, before } = await longBatchPosted(svc);
     assert.equal(posted(svc), before + 2, "the big batch went as two pieces at once");
     const dev = mark("device", svc.ingest([reading("a", 48)], "mqtt"));
     const r = await dev;
