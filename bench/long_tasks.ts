@@ -246,3 +246,66 @@ export function profileSummary(profile: Profile, topN: number): ProfileSummary {
     [...m].sort((a, b) => b[1] - a[1]).slice(0, topN).map(([n, us]) => `${n} ${ms(us)}`);
   return { busyMs: ms(busy), byFile: rank(files), top: rank(self), ours: rank(inclusive) };
 }
+
+/** Where a window of a profile went (`fromMs` to `toMs`, ms of the profile's clock). */
+export interface WindowSummary {
+  /** The samples' time in the window, ms. */
+  sampledMs: number;
+  /** Of it, in the garbage collector, ms. */
+  gcMs: number;
+  /** The functions with the most self time: `name (file:line) ms`. */
+  top: string[];
+  /** The innermost frames of ours (src/) on the stacks, by time: what of ours ran. */
+  ours: string[];
+  /** Our frames' names on the stacks, outermost first (the last 5), by time. */
+  chains: string[];
+}
+
+/** The samples of `profile` from `fromMs` to `toMs` (its clock: `startTime`, µs, / 1000). */
+export function windowSummary(
+  profile: Profile,
+  fromMs: number,
+  toMs: number,
+  topN: number,
+): WindowSummary {
+  const byId = new Map<number, ProfileNode>();
+  for (const n of profile.nodes) byId.set(n.id, n);
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const self = new Map<string, number>();
+  const inner = new Map<string, number>();
+  const chain = new Map<string, number>();
+  const add = (m: Map<string, number>, k: string, dt: number) => m.set(k, (m.get(k) ?? 0) + dt);
+  let gc = 0;
+  let sampled = 0;
+  let t = profile.startTime;
+  for (let k = 0; k < profile.samples.length; k++) {
+    t += profile.timeDeltas[k];
+    if (t < fromMs * 1000 || t >= toMs * 1000) continue;
+    const next = k + 1 < profile.samples.length ? t + profile.timeDeltas[k + 1] : profile.endTime;
+    const dt = next - t;
+    const node = byId.get(profile.samples[k])!;
+    if (node.callFrame.functionName === "(idle)") continue;
+    sampled += dt;
+    if (node.callFrame.functionName === "(garbage collector)") gc += dt;
+    add(self, frameName(node.callFrame), dt);
+    const names: string[] = [];
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+      const c = byId.get(id)!.callFrame;
+      if (/\/src\/[^/]/.test(c.url) && !c.url.includes("node_modules")) {
+        if (names.length === 0) add(inner, frameName(c), dt);
+        names.push(c.functionName || "(anonymous)");
+      }
+    }
+    add(chain, names.slice(0, 5).reverse().join(">"), dt);
+  }
+  const rank = (m: Map<string, number>) =>
+    [...m].sort((a, b) => b[1] - a[1]).slice(0, topN).map(([n, us]) => `${n} ${ms(us)}`);
+  return {
+    sampledMs: ms(sampled),
+    gcMs: ms(gc),
+    top: rank(self),
+    ours: rank(inner),
+    chains: rank(chain),
+  };
+}

@@ -27,6 +27,14 @@
  * ingest queue's slices, the snapshots). Each round: `RESULT {json}` with
  * the five longest gaps in each part and how many were over 15 and 25 ms,
  * the batch's duration and the checkpoints saved meanwhile.
+ *
+ * `--profile=N` samples this thread every N µs (node:inspector) and gives,
+ * for the 12 longest gaps in CPU time of those over `--keep-ms` (default 5),
+ * where their samples went (`items`: the garbage collector's ms, the
+ * functions with the most self time, our innermost frames and our frames'
+ * chains, bench/long_tasks.ts windowSummary). `--marks=true` prints
+ * `MARK batch <round> start|end` around each batch: with
+ * `--v8-flags=--trace-gc` (same stdout), the collections inside a batch.
  */
 import { Service } from "../src/service/service.ts";
 import { Store } from "../src/store/store.ts";
@@ -37,6 +45,8 @@ import { emitResult } from "./stats.ts";
 import { loadavg } from "./proc_stats.ts";
 import { longest, probeTurns, takeTurns, watchSaves } from "./turn_probe.ts";
 import * as turns from "../src/async/next_turn.ts";
+import { type Profile, windowSummary } from "./long_tasks.ts";
+import { Session } from "node:inspector";
 
 const f = exitOnFlagError(() =>
   parseFlags(Deno.args, {
@@ -49,6 +59,9 @@ const f = exitOnFlagError(() =>
     "checkpoint-seconds": integer(1),
     rounds: integer(3),
     wanted: boolean(false),
+    profile: integer(0, 0),
+    marks: boolean(false),
+    "keep-ms": integer(5),
   }, "Cannot parse worker_stretches flags")
 );
 
@@ -109,7 +122,20 @@ for (let round = 1; round <= f.rounds; round++) {
         await Promise.all([svc.ingest(rs, "mqtt"), new Promise((r) => setTimeout(r, 100))]);
       }
     };
-    const probe = probeTurns(saving);
+    const session = f.profile > 0 ? new Session() : null;
+    // deno-lint-ignore no-explicit-any
+    const call = (m: string, p?: object): Promise<any> =>
+      new Promise((res, rej) => session!.post(m, p, (e, r) => e ? rej(e) : res(r)));
+    let profiledAt = 0;
+    if (session) {
+      session.connect();
+      await call("Profiler.enable");
+      await call("Profiler.setSamplingInterval", { interval: f.profile });
+      profiledAt = performance.now();
+      await call("Profiler.start");
+    }
+    const probe = probeTurns(saving, f["keep-ms"]);
+    if (f.marks) console.log(`MARK batch ${round} start`);
     const t0 = performance.now();
     const feeding = background();
     // in pieces, one at a time, as the main thread hands a worker its part (src/shard/ingest_outbox.ts)
@@ -119,9 +145,23 @@ for (let round = 1; round <= f.rounds; round++) {
       await new Promise((r) => setTimeout(r, 0));
     }
     const batchMs = performance.now() - t0;
+    if (f.marks) console.log(`MARK batch ${round} end`);
     done = true;
     const gaps = await probe.stop();
     await feeding;
+    let items: unknown[] | undefined;
+    if (session) {
+      const { profile } = await call("Profiler.stop") as { profile: Profile };
+      session.disconnect();
+      // the profile's clock (µs) against performance.now(): its first sample is about profiledAt
+      const shift = profile.startTime / 1000 - profiledAt;
+      items = [...gaps.kept].sort((a, b) => b.cpu - a.cpu).slice(0, 12).map((g) => ({
+        wall: Math.round(g.wall * 10) / 10,
+        cpu: Math.round(g.cpu * 10) / 10,
+        part: g.part,
+        ...windowSummary(profile, g.at + shift, g.at + g.wall + shift, 4),
+      }));
+    }
     emitResult({
       round,
       turns: f.turns,
@@ -132,6 +172,10 @@ for (let round = 1; round <= f.rounds; round++) {
       checkpointsDuringBatch: svc.counters.checkpoints - saves0,
       store: { wall: longest(gaps.wall.store, [15, 25]), cpu: longest(gaps.cpu.store, [15, 25]) },
       rest: { wall: longest(gaps.wall.rest, [15, 25]), cpu: longest(gaps.cpu.rest, [15, 25]) },
+
+      keptOver: f["keep-ms"],
+      kept: gaps.kept.length,
+      ...(items ? { items } : {}),
       loadavg1: loadavg(),
     });
   } finally {

@@ -66,7 +66,7 @@
 import type { MachineScalars } from "./anomaly.ts";
 import { type FusionScalars, reduceFusionRings } from "./alert_fusion.ts";
 import { reduceScorerRings } from "./scorer_rings.ts";
-import { encodeState, packState, readState, restoreArrays, type StateArrays } from "./state.ts";
+import { packedState, readState, restoreArrays, type StateArrays } from "./state.ts";
 import { History } from "./history.ts";
 import { rebucket } from "./season_profile.ts";
 import { SeasonalExpert } from "./seasonal_expert.ts";
@@ -248,7 +248,7 @@ export function stateScalars(m: StreamModel): StreamScalars {
 export function encodeStream(m: StreamModel): Uint8Array {
   // NaN is not JSON: timestamps and the period travel as null
   const scalars = JSON.parse(JSON.stringify(stateScalars(m)));
-  return packState(encodeState(scalars, stateArrays(m), stateCounts(m)));
+  return packedState(scalars, stateArrays(m), stateCounts(m));
 }
 
 /**

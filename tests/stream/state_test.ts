@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   encodeState,
   PACKED_VERSION,
+  packedState,
   packState,
   readState,
   STATE_VERSION,
@@ -179,4 +180,25 @@ Deno.test("readState() refuses a packed state that is damaged, truncated or not 
     () => readState(withCrc(Uint8Array.from([...packed.subarray(0, 10), 0, 0, 0, 0]))),
     /^RangeError: Cannot restore stream state: a packed state must be at least 15 bytes: current length is 14$/,
   );
+});
+
+Deno.test("packedState() gives packState(encodeState()) byte for byte, after a larger state too", () => {
+  // a larger state first, every byte not 0: what a smaller one after it finds in the kept buffer
+  const big: StateArrays = {
+    a: Float64Array.from({ length: 30_000 }, (_, i) => 1 + i),
+    bcd: Int32Array.from({ length: 999 }, (_, i) => -1 - i),
+  };
+  assert.deepEqual(packedState({ big: true }, big), packState(encodeState({ big: true }, big)));
+  // names of 1, 3 and 2 letters: each array's header is followed by padding to 8 bytes
+  const small: StateArrays = {
+    x: Float32Array.of(1.5, 2.5, 3.5),
+    yyy: Float64Array.of(-0, NaN, 7),
+    zz: Int32Array.of(9, 0, 0),
+  };
+  const counts = { zz: 5 };
+  assert.deepEqual(
+    packedState({ small: [1, null] }, small, counts),
+    packState(encodeState({ small: [1, null] }, small, counts)),
+  );
+  assert.deepEqual(raw(readState(packedState({}, small)).arrays), raw(small));
 });

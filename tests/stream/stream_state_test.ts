@@ -180,3 +180,33 @@ Deno.test("a checkpoint is packed; the same state unpacked (version 3) restores 
   }
   assert.deepEqual(c.toBytes(), a.toBytes());
 });
+
+Deno.test("toBytes() makes no new array of the uncompressed state's size: it encodes into a kept one", () => {
+  const x = room(400, 8);
+  const a = new StreamModel({ id: "r", preset: small(), columns: ["v"] });
+  feed(a, x, 0, 300);
+  const first = a.toBytes(); // the kept buffer grows to its size here, once
+  const plainLength = new DataView(first.buffer, first.byteOffset).getUint32(7, true);
+  // every new Uint8Array of a length counted (a view of a buffer is not an allocation)
+  const lengths: number[] = [];
+  const Original = globalThis.Uint8Array;
+  class Counted extends Original {
+    // deno-lint-ignore no-explicit-any
+    constructor(...args: any[]) {
+      // deno-lint-ignore no-explicit-any
+      super(...(args as [any]));
+      if (typeof args[0] === "number") lengths.push(args[0]);
+    }
+  }
+  let again: Uint8Array[];
+  globalThis.Uint8Array = Counted as Uint8ArrayConstructor;
+  try {
+    again = [a.toBytes(), a.toBytes(), a.toBytes()];
+  } finally {
+    globalThis.Uint8Array = Original;
+  }
+  const whole = lengths.filter((n) => n >= plainLength);
+  assert.deepEqual(whole, [], `arrays of ${plainLength} bytes or more: ${whole.join(", ")}`);
+  // (made while counted: Counted arrays, compared as plain ones)
+  for (const b of again) assert.deepEqual(new Original(b.buffer, b.byteOffset, b.length), first);
+});
