@@ -253,12 +253,20 @@ export function hopSummary<H extends string, R extends { waitMs: number; hops: R
     const h = longestHop(r, hops);
     longest[h] = (longest[h] ?? 0) + 1;
   }
+  // the waits above 40 ms: each one's longest hop and its ms (a breakdown across runs)
+  const over40: Partial<Record<H, number[]>> = {};
+  for (const r of rs) {
+    if (!(r.waitMs > 40)) continue;
+    const h = longestHop(r, hops);
+    (over40[h] ??= []).push(r.hops[h]);
+  }
   return {
     traced: rs.length,
     medians: hopMedians(rs, hops),
     slow: slow.length,
     slowMedians: hopMedians(slow, hops),
     slowLongest: longest,
+    over40Longest: over40,
     worst: [...rs].sort((a, b) => b.waitMs - a.waitMs).slice(0, worst),
   };
 }
