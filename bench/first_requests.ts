@@ -10,8 +10,14 @@
  * stream q0 published with QoS 1, each until its PUBACK. Each request's wait,
  * ms, by kind, over `runs` fresh daemons (the median per position; one
  * more run first, not counted, warms this process's clients), and the
- * time from the start to the start-up lines (`startMs`). The first reading
- * of q0 and q1 makes their stream.
+ * time from the start to the start-up lines (`startMs`). Beside each
+ * wait the daemon's CPU over it (`<kind>CpuMain`: its main thread's ms;
+ * `<kind>CpuAll`: all its threads', the shard workers, V8's helpers and
+ * I/O too), from each `/proc/<pid>/task/<tid>/schedstat` read before and
+ * after the request (by a `sh` between the requests): what the request cost
+ * the daemon whatever the machine's load, where the wait also holds the
+ * time its threads waited for a core. The first reading of q0 and q1 makes
+ * their stream.
  *
  *   deno run --allow-run --allow-net=127.0.0.1 --allow-read --allow-write=/tmp --allow-env \
  *     bench/first_requests.ts [--runs=5]
@@ -30,11 +36,33 @@ const START = Date.UTC(2026, 0, 1);
 const STEP = 60_000;
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-/** How long `go` takes, ms. */
-async function timed(go: () => Promise<unknown>): Promise<number> {
+/** The CPU ms so far of process `pid`'s main thread and of all its threads. */
+function cpuMs(pid: number): { main: number; all: number } {
+  const out = new Deno.Command("sh", {
+    args: ["-c", `cat /proc/${pid}/task/${pid}/schedstat /proc/${pid}/task/*/schedstat`],
+    stderr: "null",
+  }).outputSync();
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  const ns = lines.map((l) => Number(l.split(" ")[0]));
+  return { main: ns[0] / 1e6, all: (ns.slice(1).reduce((a, b) => a + b, 0)) / 1e6 };
+}
+
+/** The daemon whose CPU `timed` reads (its pid), set by once(). */
+let daemonPid = 0;
+/** Each timed request's daemon CPU, by kind, in order: [main ms, all threads ms]. */
+let cpu: Record<string, [number, number][]> = {};
+
+/** How long `go` takes, ms; its daemon CPU goes to `cpu[kind]`. */
+async function timed(go: () => Promise<unknown>, kind = ""): Promise<number> {
+  const c0 = daemonPid > 0 ? cpuMs(daemonPid) : null;
   const s = performance.now();
   await go();
-  return performance.now() - s;
+  const ms = performance.now() - s;
+  if (c0 !== null && kind !== "") {
+    const c1 = cpuMs(daemonPid);
+    (cpu[kind] ??= []).push([c1.main - c0.main, c1.all - c0.all]);
+  }
+  return ms;
 }
 
 async function get(url: string): Promise<void> {
@@ -49,9 +77,13 @@ async function once(): Promise<Record<string, number[]>> {
   const s = performance.now();
   const d = await startDaemon({ dataDir: dir, args: ["--workers", "2"] });
   const out: Record<string, number[]> = { startMs: [performance.now() - s] };
+  daemonPid = d.pid;
+  cpu = {};
   try {
     out.healthz = [];
-    for (let i = 0; i < 3; i++) out.healthz.push(await timed(() => get(`${d.http}/healthz`)));
+    for (let i = 0; i < 3; i++) {
+      out.healthz.push(await timed(() => get(`${d.http}/healthz`), "healthz"));
+    }
     out.post = [
       await timed(async () => {
         const r = await fetch(`${d.http}/v1/streams/r0/readings`, {
@@ -63,11 +95,11 @@ async function once(): Promise<Record<string, number[]>> {
         });
         await r.body?.cancel();
         if (r.status !== 200) throw new Error(`cannot create r0: ${r.status}`);
-      }),
+      }, "post"),
     ];
     out.forecast = [];
     for (let i = 0; i < 3; i++) {
-      out.forecast.push(await timed(() => get(`${d.http}/v1/streams/r0/forecast`)));
+      out.forecast.push(await timed(() => get(`${d.http}/v1/streams/r0/forecast`), "forecast"));
     }
     let ws: WebSocket | null = null;
     let answer: (() => void) | null = null;
@@ -76,7 +108,7 @@ async function once(): Promise<Record<string, number[]>> {
         ws = new WebSocket(`${d.http.replace("http:", "ws:")}/v1/ingest/ws`);
         ws.onmessage = () => answer?.();
         await new Promise((r) => (ws!.onopen = r));
-      }),
+      }, "wsOpen"),
     ];
     out.ws = [];
     for (let i = 0; i < 3; i++) {
@@ -85,8 +117,7 @@ async function once(): Promise<Record<string, number[]>> {
           new Promise<void>((resolve) => {
             answer = resolve;
             ws!.send(`{"stream":"q1","value":${i},"ts":${START + i * STEP}}`);
-          })
-        ),
+          }), "ws"),
       );
     }
     const closed = new Promise((r) => (ws!.onclose = r));
@@ -96,22 +127,29 @@ async function once(): Promise<Record<string, number[]>> {
     out.mqttConnect = [
       await timed(async () => {
         client = await mqtt.connectAsync(d.mqttUrl, { clientId: "first-q0", reconnectPeriod: 0 });
-      }),
+      }, "mqttConnect"),
     ];
     out.mqtt = [];
     for (let i = 0; i < 3; i++) {
       out.mqtt.push(
-        await timed(() =>
-          client!.publishAsync("sensors/q0/v", `{"value":${i},"ts":${START + i * STEP}}`, {
-            qos: 1,
-          })
+        await timed(
+          () =>
+            client!.publishAsync("sensors/q0/v", `{"value":${i},"ts":${START + i * STEP}}`, {
+              qos: 1,
+            }),
+          "mqtt",
         ),
       );
     }
     await client!.endAsync();
   } finally {
+    daemonPid = 0;
     await d.stop("SIGTERM");
     await Deno.remove(dir, { recursive: true });
+  }
+  for (const [k, v] of Object.entries(cpu)) {
+    out[`${k}CpuMain`] = v.map((x) => x[0]);
+    out[`${k}CpuAll`] = v.map((x) => x[1]);
   }
   return out;
 }
