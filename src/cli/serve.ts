@@ -253,7 +253,6 @@ export async function serve(args: string[]): Promise<number> {
     }
     throw e;
   }
-
   const demo = cfg.demo
     ? (await import("../ingest/demo_source.ts")).startDemoSource({
       sink: service,
