@@ -17,7 +17,7 @@
  *   ... bench/scale.ts --part=healthz [--workers=2] [--batch=10000] [--via=http,ws,mqtt]
  *       [--reader=healthz,forecast,mqtt,ws] [--long-tasks=10] [--worker-nice=0,10] \
  *       [--background=0] [--scrape-ms=0] [--checkpoint-seconds=60] [--warm-readers=false] \
- *       [--trace=false]
+ *       [--trace=false] [--reader-every-ms=10]
  *   ... bench/scale.ts --part=footprint [--streams=1000] [--preset=pi-small] [--workers=2] \
  *     [--minutes=3] [--malloc-arena-max=0] [--checkpoint-seconds=60] [--client=mqttjs|raw] \
  *     [--profile-main=0] [--period-ms=300000] [--steady] [--feed=burst|closed|open] \
@@ -97,8 +97,11 @@
  *   it saved and how many the timer cut, and that every stream answers
  *   after the restart (those cut come back empty).
  * - healthz: the worst wait of GET /healthz (`--reader=forecast`: GET the
- *   forecast of a stream of 48 readings, r0) polled every 5 ms while one big
- *   batch is taken, for each way of `via`: an HTTP body of `batch` readings,
+ *   forecast of a stream of 48 readings, r0) asked every `--reader-every-ms`
+ *   (10 ms, on a fixed schedule from the reader's start: a late answer skips
+ *   the slots it covers; before the twenty-second round a reader asked again
+ *   5 ms after each answer) while one big batch is taken, for each way of
+ *   `via`: an HTTP body of `batch` readings,
  *   a 1 MiB WebSocket message of readings, a 1 MiB MQTT payload of one
  *   stream's readings (QoS 1, through the embedded broker). With
  *   `--long-tasks=N` the daemon runs with `--inspect` on 127.0.0.1 and its
@@ -115,7 +118,9 @@
  *   readers then wait side by side (bench/wait_readers.ts): `mqtt` publishes
  *   one reading (QoS 1) of a stream of its own until its PUBACK, `ws` sends
  *   one over a socket of its own until the reply; each result then has
- *   `waits` by reader (p50, p99, worst, how many over 50 ms, and each wait
+ *   `waits` by reader (the requests made and slots skipped, the first
+ *   request's wait and the worst of the others, p50, p99, worst, how many
+ *   over 50 ms, and each wait
  *   over 30 ms with the main thread's CPU and time queued for a core during
  *   it). The issue's load around the batch: `--background=N` streams of 48
  *   readings each made first (`--preset`), then one reading a second each
@@ -325,6 +330,7 @@ const f = exitOnFlagError(() =>
     "shutdown-timeout": positive(10),
     "long-tasks": integer(0, 0),
     "warm-readers": boolean(false),
+    "reader-every-ms": positive(10),
     trace: boolean(false),
     "malloc-arena-max": integer(0, 0),
     "checkpoint-seconds": positive(60),
@@ -1356,7 +1362,9 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
         await sleep(f["scrape-ms"]);
       }
     })();
-    const running: Reader[] = readers.map((r) => startReader(r, { t0 }, once[r]));
+    const running: Reader[] = readers.map((r) =>
+      startReader(r, { t0, everyMs: f["reader-every-ms"] }, once[r])
+    );
     const status = await batch;
     const cpu1 = roleCpu(d.pid);
     const idle1 = await workerIdle(d);
@@ -1395,7 +1403,8 @@ async function healthzOnce(w: number, via: "http" | "ws" | "mqtt"): Promise<void
       bytes: sent.bytes,
       status,
       batchMs,
-      polls: first.polls,
+      requests: first.requests,
+      readerEveryMs: f["reader-every-ms"],
       p50Ms: first.p50Ms,
       maxMs: first.maxMs,
       ...(readers.length > 1 || N > 0 || f["scrape-ms"] > 0

@@ -1,7 +1,7 @@
 /**
  * What a reader of the daemon waits for while it is loaded (bench/scale.ts
- * --part=healthz): each reader repeats one request, waits for its answer,
- * sleeps `gapMs` (5 ms) and goes again, until stopped:
+ * --part=healthz): each reader repeats one request at a fixed rate, until
+ * stopped:
  *
  * - `healthz`: GET /healthz;
  * - `forecast` (the API): GET a stream's forecast;
@@ -10,6 +10,21 @@
  *   once the daemon took its readings);
  * - `ws` (a WebSocket source): one reading sent over a socket of its own,
  *   until the daemon's reply.
+ *
+ * The rate: a reader asks at its start and then every `everyMs` (10 ms)
+ * after it, on a schedule that does not depend on the answers
+ * (`nextSlot()`): an answer that comes late does not move the next
+ * requests, and a slot that comes while the last request is unanswered is
+ * skipped (`skipped`), so a reader has one request outstanding at most, as a
+ * client that polls does. A faster daemon is asked as often as a slower one
+ * (until the reader's request is slower than `everyMs`), so the worst waits
+ * of two trees are over the same number of requests. (Before the
+ * twenty-second round a reader asked again 5 ms after each answer: a faster
+ * daemon was asked more often, and its worst wait was over more requests.)
+ *
+ * Each reader's first request (`firstMs`: often the first the daemon gets of
+ * its kind) is given apart from the worst of the others (`maxAfterFirstMs`),
+ * both beside the number of requests (`requests`).
  *
  * A wait above `slowMs` is listed (`slow`) with the daemon's main thread's
  * CPU time during it and the time it was ready to run but waited for a core
@@ -47,7 +62,16 @@ export interface SlowWait {
 /** A reader's waits. */
 export interface Waits {
   reader: ReaderKind;
-  polls: number;
+  /** The time between two requests' slots, ms. */
+  everyMs: number;
+  /** Requests made (each answered). */
+  requests: number;
+  /** Slots that came while the request before was unanswered (no request made). */
+  skipped: number;
+  /** The wait of the reader's first request, ms. */
+  firstMs: number;
+  /** The worst wait of the requests after the first, ms (NaN with one request). */
+  maxAfterFirstMs: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -70,10 +94,42 @@ export interface Reader {
 export interface ReaderOptions {
   /** performance.now() at the start of the measured run. */
   t0: number;
-  /** The sleep between a wait and the next request, ms. Default 5. */
-  gapMs?: number;
+  /**
+   * The time between two requests' slots, ms: the reader asks at its start
+   * and every `everyMs` after it, whatever its answers (see the module
+   * comment). Default 10 (100 requests a second while answers take less).
+   */
+  everyMs?: number;
   /** Waits above this are listed with the main thread's CPU and queue time. Default 30. */
   slowMs?: number;
+  /** The clock and the sleep until a time on it, ms (tests); default performance.now(), setTimeout. */
+  clock?: ReaderClock;
+}
+
+/** A reader's time: `now()` in ms, and a sleep until `now()` reaches `at`. */
+export interface ReaderClock {
+  now(): number;
+  sleepUntil(at: number): Promise<void>;
+}
+
+const realClock: ReaderClock = {
+  now: () => performance.now(),
+  sleepUntil: (at) => new Promise((r) => setTimeout(r, Math.max(0, at - performance.now()))),
+};
+
+/**
+ * The slot of the next request of a reader that started at `startMs`, asks
+ * every `everyMs`, made its last request at slot `last` and had its answer
+ * at `answeredMs`: the first slot after `last` that is not already past.
+ * Slots are `startMs + k * everyMs`; the result is k.
+ */
+export function nextSlot(
+  startMs: number,
+  everyMs: number,
+  last: number,
+  answeredMs: number,
+): number {
+  return Math.max(last + 1, Math.ceil((answeredMs - startMs) / everyMs));
 }
 
 /**
@@ -186,25 +242,41 @@ export const wallMs = () => performance.timeOrigin + performance.now();
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-/** Starts a reader that repeats `once` (resolves when the answer came) until stopped. */
+/**
+ * Starts a reader that makes `once` (resolves when the answer came) at its
+ * start and every `everyMs` after it, skipping the slots that come while a
+ * request is unanswered, until stopped.
+ */
 export function startReader(
   reader: ReaderKind,
   opts: ReaderOptions,
   once: () => Promise<void>,
 ): Reader {
-  const gapMs = opts.gapMs ?? 5;
+  const everyMs = opts.everyMs ?? 10;
+  if (!(everyMs > 0)) {
+    throw new Error(
+      `Cannot start reader ${reader}: everyMs must be above 0: current value is ${everyMs}`,
+    );
+  }
   const slowMs = opts.slowMs ?? 30;
+  const clock = opts.clock ?? realClock;
   let done = false;
+  let skipped = 0;
   const waits: number[] = [];
   const slow: { atMs: number; ms: number }[] = [];
   const loop = (async () => {
-    while (!done) {
-      const s = performance.now();
+    const start = clock.now();
+    for (let k = 0; !done;) {
+      const s = clock.now();
       await once();
-      const ms = performance.now() - s;
+      const answered = clock.now();
+      const ms = answered - s;
       waits.push(ms);
       if (ms > slowMs) slow.push({ atMs: s - opts.t0, ms });
-      await new Promise((r) => setTimeout(r, gapMs));
+      const next = nextSlot(start, everyMs, k, answered);
+      skipped += next - k - 1;
+      k = next;
+      if (!done) await clock.sleepUntil(start + k * everyMs);
     }
   })();
   return {
@@ -226,7 +298,11 @@ export function startReader(
       const sorted = [...waits].sort((a, b) => a - b);
       return {
         reader,
-        polls: waits.length,
+        everyMs,
+        requests: waits.length,
+        skipped,
+        firstMs: round1(waits[0] ?? NaN),
+        maxAfterFirstMs: round1(waits.length > 1 ? Math.max(...waits.slice(1)) : NaN),
         p50Ms: round1(quantile(sorted, 0.5)),
         p99Ms: round1(quantile(sorted, 0.99)),
         maxMs: round1(sorted.at(-1) ?? NaN),

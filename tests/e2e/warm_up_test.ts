@@ -27,3 +27,21 @@ Deno.test("a new daemon's two shard workers each warm a stream of the default pr
     }
   });
 });
+
+Deno.test("the daemon makes its own first HTTP requests before it says it is ready", async () => {
+  await withTempDir(async (dir) => {
+    const d = await startDaemon({ dataDir: dir, args: ["--workers", "2"] });
+    try {
+      await d.waitForLog((e) => e.event === "forecastd.ready", "forecastd.ready");
+      const warmed = d.log.findIndex((e) => e.event === "http.warmed");
+      const ready = d.log.findIndex((e) => e.event === "forecastd.ready");
+      assert.ok(warmed >= 0 && warmed < ready, `http.warmed at ${warmed}, ready at ${ready}`);
+      // /healthz, /readyz, the forecast of a stream there is none of
+      assert.deepEqual(d.log[warmed].statuses, [200, 200, 404], JSON.stringify(d.log[warmed]));
+      const res = await fetch(`${d.http}/v1/streams`);
+      assert.deepEqual((await res.json() as { streams: unknown[] }).streams, []);
+    } finally {
+      assert.equal((await d.stop("SIGTERM")).code, 0);
+    }
+  });
+});
