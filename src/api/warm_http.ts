@@ -13,8 +13,9 @@
  * - Nothing is changed and nothing counted: /healthz and /readyz only read,
  *   and the forecast is of a stream named `forecastd-warm-up` (a 404 when
  *   there is none; a read when there is one; a redirect, not followed, when
- *   another shard owns it). No token is sent: with API tokens the forecast's
- *   answer is a 401, its route's token check compiled instead.
+ *   another shard owns it). No token is sent, so with API tokens the forecast
+ *   is left out ({@link warmPaths}): its 401 would count as a refused
+ *   request in /healthz and /metrics at every start.
  * - Best effort: a failure (a permission, a timeout after `timeoutMs`) is
  *   given back, to be logged, and the daemon goes on. A server speaking
  *   HTTPS is not warmed (its certificate need not name the address it
@@ -30,6 +31,14 @@ export const WARM_PATHS: readonly string[] = [
   "/readyz",
   "/v1/streams/forecastd-warm-up/forecast",
 ];
+
+/**
+ * The paths to warm: all of {@link WARM_PATHS}, or without the forecast when
+ * the API takes tokens (only /healthz and /readyz are open then).
+ */
+export function warmPaths(tokensEnabled: boolean): readonly string[] {
+  return tokensEnabled ? WARM_PATHS.filter((p) => p === "/healthz" || p === "/readyz") : WARM_PATHS;
+}
 
 /** Where the server listens. */
 export interface WarmTarget {

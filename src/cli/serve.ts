@@ -16,7 +16,7 @@ import { hostPort } from "../ingest/host_port.ts";
 import { createApp } from "../api/app.ts";
 import { allowedHosts, isLoopback, isWildcard } from "../api/check_host.ts";
 import { type HttpServer, startHttpServer } from "../api/http_server.ts";
-import { warmHttp } from "../api/warm_http.ts";
+import { warmHttp, warmPaths } from "../api/warm_http.ts";
 import { ApiTokens } from "../auth/api_tokens.ts";
 import { startWebhooks } from "../alerts/webhook.ts";
 import { type MqttAlerts, startMqttAlerts } from "../alerts/mqtt.ts";
@@ -262,7 +262,7 @@ export async function serve(args: string[]): Promise<number> {
       log,
     })
     : null;
-  log.info("http.warmed", { ...await warmHttp(server) }); // its own first requests (warm_http.ts)
+  log.info("http.warmed", { ...await warmHttp(server, { paths: warmPaths(tokens.enabled) }) }); // its own first requests (warm_http.ts)
   // plain lines where the JSON log goes would break it (2>&1 | jq, journald): forecastd.ready has them
   const say = cfg.logFormat === "json" && stdoutIsLog() ? () => {} : print;
   printEndpoints(say, cfg, server, tokens, mqtt, demo, service.records.size);

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { serve, startDaemon } from "./_harness.ts";
-import { WARM_PATHS, warmHttp } from "../../src/api/warm_http.ts";
+import { WARM_PATHS, warmHttp, warmPaths } from "../../src/api/warm_http.ts";
+import { hashToken } from "../../src/auth/token_hash.ts";
 
 Deno.test("warmHttp() makes each warm path's request to the server before it resolves", async () => {
   const d = await startDaemon();
@@ -23,6 +24,28 @@ Deno.test("warmHttp() makes each warm path's request to the server before it res
     assert.deepEqual(r.statuses, [200, 200, 404], "healthz, readyz, an unknown stream's forecast");
     assert.equal(r.error, undefined);
     assert.deepEqual([...d.service.records.keys()], [], "no stream made");
+  } finally {
+    await server.close();
+    await d.close();
+  }
+});
+
+Deno.test("with API tokens the warm-up asks only the open paths: nothing counted as refused", async () => {
+  const d = await startDaemon({
+    env: { FORECASTD_API_TOKENS: `read:${hashToken("a".repeat(32))}` },
+  });
+  const server = await serve({ fetch: (req, env) => d.app.fetch(req, env) });
+  try {
+    const r = await warmHttp(
+      { addr: { hostname: "127.0.0.1", port: server.port }, secure: false },
+      {
+        paths: warmPaths(true),
+      },
+    );
+    assert.deepEqual(r.statuses, [200, 200]);
+    const health = await (await d.request("GET", "/healthz")).json();
+    assert.deepEqual(health.httpRefused ?? {}, {}, "no request refused by the token check");
+    assert.deepEqual(warmPaths(false), WARM_PATHS);
   } finally {
     await server.close();
     await d.close();
