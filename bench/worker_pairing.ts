@@ -93,15 +93,24 @@ function windowCommand(root: string, cpu: string | null): Deno.Command {
     });
 }
 
-/** A window's median µs a reading over its blocks after `skip`. */
-async function windowUs(child: Deno.ChildProcess): Promise<{ us: number; blocks: number[] }> {
+/**
+ * A window's medians over its blocks after `skip`: µs a reading, and the
+ * core's clock and memory probes at the blocks' ends (worker_spread.ts's
+ * `aluNs`, `memNs`: ns a step).
+ */
+async function windowUs(child: Deno.ChildProcess): Promise<Window> {
   const out = await child.output();
   const text = new TextDecoder().decode(out.stdout);
   const at = text.indexOf("=== blocks ===");
   if (!out.success || at < 0) throw new Error(`Cannot run a worker window: exit code ${out.code}`);
   const { blocks } = JSON.parse(text.slice(at + 14, text.indexOf("\n", at)));
-  const us = (blocks as { us: number }[]).map((b) => b.us);
-  return { us: Math.round(median(us.slice(f.skip)) * 10) / 10, blocks: us };
+  const kept = (blocks as Window[]).slice(f.skip);
+  const r = (x: number, d: number) => Math.round(x * d) / d;
+  return {
+    us: r(median(kept.map((b) => b.us)), 10),
+    aluNs: r(median(kept.map((b) => b.aluNs)), 1000),
+    memNs: r(median(kept.map((b) => b.memNs)), 1000),
+  };
 }
 
 /** Starts a burner of `kind` and waits until it burns. */
@@ -130,12 +139,20 @@ async function startBurner(kind: string, cpu: string | null): Promise<Deno.Child
 
 const cpuOf = f.pin === "none" ? null : "0";
 const neighbourCpu = f.pin === "none" ? null : f.pin === "split" ? "1" : "0";
+/** A window's (or a block's) µs a reading and its probes' ns a step. */
+interface Window {
+  us: number;
+  aluNs: number;
+  memNs: number;
+}
 const windows: {
   round: number;
   mode: Mode;
   root: string;
   load: number;
   us: number[];
+  aluNs: number[];
+  memNs: number[];
   at: string;
 }[] = [];
 for (let round = 1; round <= f.rounds; round++) {
@@ -143,25 +160,29 @@ for (let round = 1; round <= f.rounds; round++) {
     for (const root of round % 2 === 1 ? roots : [...roots].reverse()) {
       const load = loadavg();
       const at = new Date().toISOString().slice(11, 19);
-      let us: number[];
+      let ws: Window[];
       if (mode === "alone") {
-        us = [(await windowUs(windowCommand(root, cpuOf).spawn())).us];
+        ws = [await windowUs(windowCommand(root, cpuOf).spawn())];
       } else if (mode === "worker") {
         const a = windowCommand(root, cpuOf).spawn();
         const b = windowCommand(root, neighbourCpu).spawn();
-        us = (await Promise.all([windowUs(a), windowUs(b)])).map((w) => w.us);
+        ws = await Promise.all([windowUs(a), windowUs(b)]);
       } else {
         const burner = await startBurner(mode, neighbourCpu);
         try {
-          us = [(await windowUs(windowCommand(root, cpuOf).spawn())).us];
+          ws = [await windowUs(windowCommand(root, cpuOf).spawn())];
         } finally {
           burner.kill("SIGKILL");
           await burner.status;
         }
       }
-      windows.push({ round, mode, root, load, us, at });
+      const us = ws.map((w) => w.us);
+      const aluNs = ws.map((w) => w.aluNs);
+      const memNs = ws.map((w) => w.memNs);
+      windows.push({ round, mode, root, load, us, aluNs, memNs, at });
       console.error(
-        `${at} round ${round} ${mode} ${root}: load ${load}, µs a reading ${us.join(" / ")}`,
+        `${at} round ${round} ${mode} ${root}: load ${load}, µs a reading ${us.join(" / ")}, ` +
+          `clock ns ${aluNs.join(" / ")}, memory ns ${memNs.join(" / ")}`,
       );
     }
   }
