@@ -94,9 +94,9 @@ function windowCommand(root: string, cpu: string | null): Deno.Command {
 }
 
 /**
- * A window's medians over its blocks after `skip`: µs a reading, and the
- * core's clock and memory probes at the blocks' ends (worker_spread.ts's
- * `aluNs`, `memNs`: ns a step).
+ * A window's medians over its blocks after `skip`: µs a reading, the core's
+ * clock and memory probes at the blocks' ends (worker_spread.ts's `aluNs`,
+ * `memNs`: ns a step) and the thread's preemptions a block.
  */
 async function windowUs(child: Deno.ChildProcess): Promise<Window> {
   const out = await child.output();
@@ -110,6 +110,7 @@ async function windowUs(child: Deno.ChildProcess): Promise<Window> {
     us: r(median(kept.map((b) => b.us)), 10),
     aluNs: r(median(kept.map((b) => b.aluNs)), 1000),
     memNs: r(median(kept.map((b) => b.memNs)), 1000),
+    involuntary: median(kept.map((b) => b.involuntary)),
   };
 }
 
@@ -144,6 +145,8 @@ interface Window {
   us: number;
   aluNs: number;
   memNs: number;
+  /** The times the scheduler took the thread's CPU from it in a block (a window: the median block). */
+  involuntary: number;
 }
 const windows: {
   round: number;
@@ -153,6 +156,7 @@ const windows: {
   us: number[];
   aluNs: number[];
   memNs: number[];
+  involuntary: number[];
   at: string;
 }[] = [];
 for (let round = 1; round <= f.rounds; round++) {
@@ -179,10 +183,12 @@ for (let round = 1; round <= f.rounds; round++) {
       const us = ws.map((w) => w.us);
       const aluNs = ws.map((w) => w.aluNs);
       const memNs = ws.map((w) => w.memNs);
-      windows.push({ round, mode, root, load, us, aluNs, memNs, at });
+      const involuntary = ws.map((w) => w.involuntary);
+      windows.push({ round, mode, root, load, us, aluNs, memNs, involuntary, at });
       console.error(
         `${at} round ${round} ${mode} ${root}: load ${load}, µs a reading ${us.join(" / ")}, ` +
-          `clock ns ${aluNs.join(" / ")}, memory ns ${memNs.join(" / ")}`,
+          `clock ns ${aluNs.join(" / ")}, memory ns ${memNs.join(" / ")}, ` +
+          `preemptions a block ${involuntary.join(" / ")}`,
       );
     }
   }
