@@ -12,7 +12,10 @@
  *   daemon's two shard workers): both are reported;
  * - `alu`, `mem`, `llc`: beside bench/burner.ts of that kind (a busy loop with
  *   no memory traffic; one streaming 256 MiB; one holding 24 MiB of the last
- *   level cache).
+ *   level cache);
+ * - `alu-same`, `mem-same`, `llc-same`: that burner on CPU 0 with the window
+ *   (with `--pin=split`): the two time-sliced on one core, each refilling
+ *   the core's own caches after the other, nothing on the second core.
  *
  * Thread CPU time leaves out the time the thread waited for a core, so a rise
  * beside `alu` is the core's clock (or the cost of sharing one core's caches
@@ -36,7 +39,16 @@ import { exitOnFlagError, integer, oneOf, parseFlags, text } from "./args.ts";
 import { emitResult, median } from "./stats.ts";
 import { loadavg } from "./proc_stats.ts";
 
-const MODES = ["alone", "worker", "alu", "mem", "llc"] as const;
+const MODES = [
+  "alone",
+  "worker",
+  "alu",
+  "mem",
+  "llc",
+  "alu-same",
+  "mem-same",
+  "llc-same",
+] as const;
 type Mode = typeof MODES[number];
 
 const f = exitOnFlagError(() =>
@@ -172,7 +184,8 @@ for (let round = 1; round <= f.rounds; round++) {
         const b = windowCommand(root, neighbourCpu).spawn();
         ws = await Promise.all([windowUs(a), windowUs(b)]);
       } else {
-        const burner = await startBurner(mode, neighbourCpu);
+        const [kind, same] = mode.split("-");
+        const burner = await startBurner(kind, same === undefined ? neighbourCpu : "0");
         try {
           ws = [await windowUs(windowCommand(root, cpuOf).spawn())];
         } finally {
